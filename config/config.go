@@ -1,0 +1,329 @@
+// Package config loads payterm's settings: a TOML file whose every key is documented in
+// config.example.toml. Unknown keys are errors (a typo must not silently fall back to a default),
+// and every value is validated before any other package sees it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Backend modes.
+const (
+	ModeSandbox = "sandbox" // the embedded strict bank, started in-process (the default)
+	ModeRemote  = "remote"  // a real LFI reached through the Trust Framework details in [bank]
+)
+
+// Secret store choices.
+const (
+	StoreAuto    = "auto"    // OS keyring; an encrypted file only when the keyring is unavailable
+	StoreKeyring = "keyring" // OS keyring or fail
+	StoreFile    = "file"    // encrypted file in the data dir
+)
+
+// Config is the whole settings tree.
+type Config struct {
+	// DataDir holds the ledger, the sandbox's state and the encrypted fallback store.
+	DataDir  string   `toml:"data_dir"`
+	Bank     Bank     `toml:"bank"`
+	Sandbox  Sandbox  `toml:"sandbox"`
+	Limits   Limits   `toml:"limits"`
+	Security Security `toml:"security"`
+	UI       UI       `toml:"ui"`
+}
+
+// Bank says which LFI the wallet talks to and with which Trust Framework credentials.
+type Bank struct {
+	Mode               string `toml:"mode"`
+	Name               string `toml:"name"`
+	DiscoveryURL       string `toml:"discovery_url"`
+	Issuer             string `toml:"issuer"`
+	ResourceBaseURL    string `toml:"resource_base_url"`
+	ClientID           string `toml:"client_id"`
+	SigningKID         string `toml:"signing_kid"`
+	SigningKeyFile     string `toml:"signing_key_file"`
+	TransportCertFile  string `toml:"transport_cert_file"`
+	TransportKeyFile   string `toml:"transport_key_file"`
+	RootCAFile         string `toml:"root_ca_file"`
+	RedirectURI        string `toml:"redirect_uri"`
+	CustomerIPAddress  string `toml:"customer_ip_address"`
+	DefaultPurposeCode string `toml:"default_purpose_code"`
+}
+
+// Sandbox tunes the embedded bank.
+type Sandbox struct {
+	AutoApprove           bool     `toml:"auto_approve"`
+	AllowLoopbackRedirect bool     `toml:"allow_loopback_redirect"`
+	AuthorizeTLS          bool     `toml:"authorize_tls"`
+	DebtorBalance         string   `toml:"debtor_balance"`
+	SettleAfter           Duration `toml:"settle_after"`
+	CreditAfter           Duration `toml:"credit_after"`
+}
+
+// Limits are the TPP-side limits; the bank enforces none under delegated SCA. Amounts are
+// decimal strings in AED with exactly two places ("" means no limit).
+type Limits struct {
+	PerPayment   string `toml:"per_payment"`
+	PerDay       string `toml:"per_day"`
+	PerMonth     string `toml:"per_month"`
+	PerDayCount  int    `toml:"per_day_count"`
+	ConsentTotal string `toml:"consent_total"`
+}
+
+// Security holds the wallet's own authentication settings.
+type Security struct {
+	SecretStore string   `toml:"secret_store"`
+	IdleLock    Duration `toml:"idle_lock"`
+}
+
+// UI holds presentation settings.
+type UI struct {
+	Accessible bool `toml:"accessible"`
+	NoColor    bool `toml:"no_color"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("90s", "5m").
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration like \"90s\" or \"5m\"")
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back in Go syntax.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// Default returns the settings used when no file exists: the embedded sandbox, the OS keyring,
+// and conservative limits.
+func Default() Config {
+	return Config{
+		DataDir: DefaultDataDir(),
+		Bank: Bank{
+			Mode:               ModeSandbox,
+			Name:               "payterm Sandbox Bank",
+			RedirectURI:        "http://127.0.0.1:0/callback",
+			CustomerIPAddress:  "127.0.0.1",
+			DefaultPurposeCode: "TOF",
+		},
+		Sandbox: Sandbox{
+			AllowLoopbackRedirect: true,
+			DebtorBalance:         "25000.00",
+			SettleAfter:           Duration{2 * time.Second},
+			CreditAfter:           Duration{4 * time.Second},
+		},
+		Limits: Limits{
+			PerPayment:   "5000.00",
+			PerDay:       "10000.00",
+			PerMonth:     "50000.00",
+			PerDayCount:  20,
+			ConsentTotal: "",
+		},
+		Security: Security{SecretStore: StoreAuto, IdleLock: Duration{5 * time.Minute}},
+	}
+}
+
+// DefaultDataDir follows the XDG base directory spec: $XDG_DATA_HOME/payterm, else
+// ~/.local/share/payterm.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "payterm")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "payterm")
+	}
+	return filepath.Join(os.TempDir(), "payterm")
+}
+
+// DefaultPath is where the config file is looked for when --config is not given:
+// $XDG_CONFIG_HOME/payterm/config.toml.
+func DefaultPath() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "payterm", "config.toml")
+	}
+	return ""
+}
+
+// Load reads path over the defaults. A missing file at the default path is not an error (the
+// defaults run the embedded sandbox); a missing file that was asked for explicitly is.
+func Load(path string, explicit bool) (Config, error) {
+	cfg := Default()
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		return cfg, cfg.Validate()
+	default:
+		return Config{}, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if err := Parse(data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes TOML over cfg (which carries the defaults) and validates the result.
+func Parse(data []byte, cfg *Config) error {
+	md, err := toml.Decode(string(data), cfg)
+	if err != nil {
+		return fmt.Errorf("not valid TOML: %w", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("unknown setting %s (see config.example.toml for every setting)", strings.Join(keys, ", "))
+	}
+	return cfg.Validate()
+}
+
+// Validate checks every value and says which setting is wrong and what is expected.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, why string) { errs = append(errs, fmt.Errorf("%s: %s", key, why)) }
+
+	if c.DataDir == "" || !filepath.IsAbs(expandHome(c.DataDir)) {
+		bad("data_dir", "must be an absolute path (or start with ~/)")
+	}
+	switch c.Bank.Mode {
+	case ModeSandbox:
+	case ModeRemote:
+		for key, v := range map[string]string{
+			"bank.discovery_url": c.Bank.DiscoveryURL, "bank.issuer": c.Bank.Issuer,
+			"bank.resource_base_url": c.Bank.ResourceBaseURL, "bank.client_id": c.Bank.ClientID,
+			"bank.signing_kid": c.Bank.SigningKID, "bank.signing_key_file": c.Bank.SigningKeyFile,
+			"bank.transport_cert_file": c.Bank.TransportCertFile, "bank.transport_key_file": c.Bank.TransportKeyFile,
+		} {
+			if strings.TrimSpace(v) == "" {
+				bad(key, "is required when bank.mode = \"remote\"")
+			}
+		}
+		for key, v := range map[string]string{"bank.discovery_url": c.Bank.DiscoveryURL, "bank.resource_base_url": c.Bank.ResourceBaseURL} {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+					bad(key, "must be an https:// URL")
+				}
+			}
+		}
+	default:
+		bad("bank.mode", fmt.Sprintf("must be %q or %q", ModeSandbox, ModeRemote))
+	}
+	if err := checkRedirect(c.Bank.RedirectURI); err != nil {
+		bad("bank.redirect_uri", err.Error())
+	}
+	if c.Bank.CustomerIPAddress != "" && net.ParseIP(c.Bank.CustomerIPAddress) == nil {
+		bad("bank.customer_ip_address", "must be an IPv4 or IPv6 address")
+	}
+	if p := c.Bank.DefaultPurposeCode; p != "" && !isUpper3(p) {
+		bad("bank.default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
+	}
+	if err := checkAmount(c.Sandbox.DebtorBalance, false); err != nil {
+		bad("sandbox.debtor_balance", err.Error())
+	}
+	if c.Sandbox.SettleAfter.Duration < 0 || c.Sandbox.CreditAfter.Duration < c.Sandbox.SettleAfter.Duration {
+		bad("sandbox.credit_after", "must be at least sandbox.settle_after, and neither negative")
+	}
+	for key, v := range map[string]string{
+		"limits.per_payment": c.Limits.PerPayment, "limits.per_day": c.Limits.PerDay,
+		"limits.per_month": c.Limits.PerMonth, "limits.consent_total": c.Limits.ConsentTotal,
+	} {
+		if err := checkAmount(v, true); err != nil {
+			bad(key, err.Error())
+		}
+	}
+	if c.Limits.PerDayCount < 0 {
+		bad("limits.per_day_count", "must be 0 (no limit) or more")
+	}
+	switch c.Security.SecretStore {
+	case StoreAuto, StoreKeyring, StoreFile:
+	default:
+		bad("security.secret_store", fmt.Sprintf("must be %q, %q or %q", StoreAuto, StoreKeyring, StoreFile))
+	}
+	if d := c.Security.IdleLock.Duration; d < 30*time.Second || d > 5*time.Minute {
+		bad("security.idle_lock", "must be between 30s and 5m (the SCA rules allow at most 5 minutes idle)")
+	}
+	return errors.Join(errs...)
+}
+
+// ResolvedDataDir returns DataDir with a leading ~/ expanded.
+func (c Config) ResolvedDataDir() string { return expandHome(c.DataDir) }
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}
+
+// checkRedirect accepts HTTPS redirect URIs, and loopback http://127.0.0.1:{port}/path for a
+// native client (RFC 8252 §7.3); port 0 means "any free port, chosen at run time".
+func checkRedirect(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("must be an absolute URL without query, fragment or user info")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if u.Hostname() != "127.0.0.1" && u.Hostname() != "::1" {
+			return errors.New("plain http is only allowed for the loopback address 127.0.0.1 (RFC 8252 §7.3)")
+		}
+		return nil
+	}
+	return errors.New("must use https, or http on 127.0.0.1")
+}
+
+func isUpper3(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAmount accepts "" (when optional) or a positive decimal with exactly two places.
+func checkAmount(s string, optional bool) error {
+	if s == "" {
+		if optional {
+			return nil
+		}
+		return errors.New("is required")
+	}
+	whole, frac, ok := strings.Cut(s, ".")
+	if !ok || len(frac) != 2 || len(whole) == 0 || len(whole) > 16 || !digits(whole) || !digits(frac) {
+		return errors.New("must be an amount in AED with exactly two decimals, like \"5000.00\"")
+	}
+	if strings.Trim(whole, "0") == "" && frac == "00" {
+		return errors.New("must be more than zero")
+	}
+	return nil
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExampleFileEqualsDefaults(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Config
+	if err := Parse(data, &got); err != nil {
+		t.Fatalf("config.example.toml does not parse: %v", err)
+	}
+	want := Default()
+	got.DataDir, want.DataDir = "", "" // the example shows the home-relative form
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("config.example.toml disagrees with Default():\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Every setting must be documented in the example, so adding a field without a line there fails.
+func TestExampleDocumentsEverySetting(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(reflect.Type, string)
+	walk = func(rt reflect.Type, prefix string) {
+		for i := 0; i < rt.NumField(); i++ {
+			f := rt.Field(i)
+			key := f.Tag.Get("toml")
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration{}) {
+				if !strings.Contains(string(data), "["+key+"]") {
+					t.Errorf("section [%s] missing from config.example.toml", key)
+				}
+				walk(f.Type, key+".")
+				continue
+			}
+			if !strings.Contains(string(data), "\n"+key+" = ") {
+				t.Errorf("setting %s%s missing from config.example.toml", prefix, key)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+}
+
+func TestUnknownKeyRejected(t *testing.T) {
+	cfg := Default()
+	err := Parse([]byte("[limits]\nper_dya = \"1.00\"\n"), &cfg)
+	if err == nil || !strings.Contains(err.Error(), "limits.per_dya") {
+		t.Fatalf("want unknown-setting error naming limits.per_dya, got %v", err)
+	}
+}
+
+func TestValidationNamesTheSetting(t *testing.T) {
+	cases := map[string]string{
+		"[bank]\nmode = \"live\"\n":                                 "bank.mode",
+		"[bank]\nmode = \"remote\"\n":                               "bank.client_id",
+		"[bank]\nredirect_uri = \"http://example.com/cb\"\n":        "bank.redirect_uri",
+		"[bank]\nredirect_uri = \"myapp://cb\"\n":                   "bank.redirect_uri",
+		"[bank]\ncustomer_ip_address = \"localhost\"\n":             "bank.customer_ip_address",
+		"[bank]\ndefault_purpose_code = \"tof\"\n":                  "bank.default_purpose_code",
+		"[limits]\nper_day = \"100\"\n":                             "limits.per_day",
+		"[limits]\nper_day = \"-1.00\"\n":                           "limits.per_day",
+		"[limits]\nper_payment = \"0.00\"\n":                        "limits.per_payment",
+		"[limits]\nper_day_count = -1\n":                            "limits.per_day_count",
+		"[security]\nidle_lock = \"10m\"\n":                         "security.idle_lock",
+		"[security]\nidle_lock = \"soon\"\n":                        "idle_lock",
+		"[security]\nsecret_store = \"plaintext\"\n":                "security.secret_store",
+		"[sandbox]\nsettle_after = \"5s\"\ncredit_after = \"1s\"\n": "sandbox.credit_after",
+		"data_dir = \"relative/dir\"\n":                             "data_dir",
+		"[bank\n":                                                   "not valid TOML",
+	}
+	for in, want := range cases {
+		cfg := Default()
+		err := Parse([]byte(in), &cfg)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want error mentioning %q, got %v", in, want, err)
+		}
+	}
+}
+
+func TestRemoteConfigAccepted(t *testing.T) {
+	cfg := Default()
+	in := `[bank]
+mode = "remote"
+discovery_url = "https://auth1.lfi.example/.well-known/openid-configuration"
+issuer = "https://auth1.lfi.example"
+resource_base_url = "https://rs1.lfi.example/open-finance/payment/v2.1"
+client_id = "c1"
+signing_kid = "k1"
+signing_key_file = "/keys/sig.pem"
+transport_cert_file = "/keys/t.pem"
+transport_key_file = "/keys/t.key"
+redirect_uri = "https://tpp.example/cb"
+`
+	if err := Parse([]byte(in), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bank.DiscoveryURL = "http://auth1.lfi.example/.well-known/openid-configuration"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bank.discovery_url") {
+		t.Fatalf("plain-http discovery must be refused, got %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.toml")
+	if _, err := Load(missing, false); err != nil {
+		t.Fatalf("a missing default file means defaults, got %v", err)
+	}
+	if _, err := Load(missing, true); err == nil {
+		t.Fatal("a missing file named with --config must be an error")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	seed, _ := os.ReadFile("../config.example.toml")
+	f.Add(seed)
+	f.Add([]byte("[limits]\nper_day = \"1.00\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg := Default()
+		if err := Parse(data, &cfg); err == nil {
+			if verr := cfg.Validate(); verr != nil {
+				t.Fatalf("Parse accepted a config that Validate rejects: %v", verr)
+			}
+		}
+	})
+}
