@@ -1,0 +1,61 @@
+package consent
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxNameLen is the schema's maxLength for AEName/AETradingName values (counted in characters).
+const maxNameLen = 70
+
+// Name is an account holder or trading name in English and/or Arabic (the standard's AEName).
+// The LFI compares creditor names byte for byte at payment time, so Name is validated, never
+// rewritten: leading/trailing spaces are rejected rather than trimmed.
+type Name struct {
+	EN string `json:"en,omitempty"`
+	AR string `json:"ar,omitempty"`
+}
+
+// String redacts: names are PII.
+func (n Name) String() string { return "Name(redacted)" }
+
+// IsZero reports whether neither language is set.
+func (n Name) IsZero() bool { return n.EN == "" && n.AR == "" }
+
+// validateName checks an AEName: at least one of en/ar, each 1–70 characters of printable text.
+func validateName(field string, n Name) error {
+	if n.IsZero() {
+		return fieldErr(field, "needs an English (en) or Arabic (ar) name")
+	}
+	if err := validateText(field+".en", n.EN, maxNameLen, true); err != nil {
+		return err
+	}
+	return validateText(field+".ar", n.AR, maxNameLen, true)
+}
+
+// validateText checks one free-text value: valid UTF-8, no control characters, no surrounding
+// whitespace, at most maxLen characters. Empty is allowed only when optional.
+func validateText(field, s string, maxLen int, optional bool) error {
+	if s == "" {
+		if optional {
+			return nil
+		}
+		return fieldErr(field, "is required")
+	}
+	if !utf8.ValidString(s) {
+		return fieldErr(field, "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > maxLen {
+		return fieldErr(field, "is %d characters; the limit is %d", n, maxLen)
+	}
+	if strings.TrimSpace(s) != s {
+		return fieldErr(field, "has leading or trailing spaces")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fieldErr(field, "contains a control character")
+		}
+	}
+	return nil
+}
