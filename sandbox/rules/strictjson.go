@@ -1,0 +1,305 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// DecodeError is a strict-decoding failure at one JSON path.
+type DecodeError struct {
+	Path   string
+	Reason string
+}
+
+func (e *DecodeError) Error() string {
+	if e.Path == "" {
+		return "json: " + e.Reason
+	}
+	return "json: " + e.Path + ": " + e.Reason
+}
+
+// maxJSONDepth bounds nesting so hostile input cannot exhaust the stack.
+const maxJSONDepth = 64
+
+// DecodeStrict decodes one JSON value into v (a pointer) and rejects what
+// encoding/json lets through: unknown fields, field names that differ only
+// in case, duplicate keys at any level, null values, values of the wrong
+// JSON type, and trailing data. root prefixes every reported path.
+func DecodeStrict(data []byte, v any, root string) error {
+	return decodeStrict(data, v, root, nil)
+}
+
+// decodeStrict is DecodeStrict with open(path) naming objects whose
+// unknown fields are tolerated (payment-time Risk when not closed).
+func decodeStrict(data []byte, v any, root string, open func(path string) bool) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errors.New("decode strict: target must be a non-nil pointer")
+	}
+	w := &walker{dec: json.NewDecoder(bytes.NewReader(data)), open: open}
+	w.dec.UseNumber()
+	if err := w.value(rv.Type().Elem(), root, 0); err != nil {
+		return err
+	}
+	if _, err := w.dec.Token(); err != io.EOF {
+		return &DecodeError{Path: root, Reason: "trailing data after the JSON value"}
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		// The walk already checked types; this is a safety net (e.g. overflow).
+		return &DecodeError{Path: root, Reason: "value does not fit its field"}
+	}
+	return nil
+}
+
+type walker struct {
+	dec  *json.Decoder
+	open func(string) bool
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func (w *walker) token(path string) (json.Token, error) {
+	t, err := w.dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return nil, &DecodeError{Path: path, Reason: "unexpected end of JSON"}
+		}
+		return nil, &DecodeError{Path: path, Reason: "malformed JSON"}
+	}
+	return t, nil
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer"
+	case reflect.Float64, reflect.Float32:
+		return "a number"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a different type"
+}
+
+func (w *walker) value(t reflect.Type, path string, depth int) error {
+	if depth > maxJSONDepth {
+		return &DecodeError{Path: path, Reason: "JSON nested too deeply"}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == rawMessageType || t.Kind() == reflect.Interface {
+		return w.any(path, depth)
+	}
+	tok, err := w.token(path)
+	if err != nil {
+		return err
+	}
+	switch tv := tok.(type) {
+	case nil:
+		return &DecodeError{Path: path, Reason: "null is not allowed"}
+	case json.Delim:
+		switch tv {
+		case '{':
+			switch t.Kind() {
+			case reflect.Struct:
+				return w.object(t, path, depth)
+			case reflect.Map:
+				return w.mapObject(t, path, depth)
+			}
+		case '[':
+			if t.Kind() == reflect.Slice {
+				return w.array(t, path, depth)
+			}
+		}
+		return &DecodeError{Path: path, Reason: "must be " + kindName(t)}
+	case string:
+		if t.Kind() != reflect.String {
+			return &DecodeError{Path: path, Reason: "must be " + kindName(t)}
+		}
+	case bool:
+		if t.Kind() != reflect.Bool {
+			return &DecodeError{Path: path, Reason: "must be " + kindName(t)}
+		}
+	case json.Number:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			if _, err := strconv.ParseInt(tv.String(), 10, 64); err != nil {
+				return &DecodeError{Path: path, Reason: "must be an integer"}
+			}
+		case reflect.Float64, reflect.Float32:
+		default:
+			return &DecodeError{Path: path, Reason: "must be " + kindName(t)}
+		}
+	}
+	return nil
+}
+
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type (immutable once built)
+
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			n, _, _ := strings.Cut(tag, ",")
+			if n == "-" {
+				continue
+			}
+			if n != "" {
+				name = n
+			}
+		}
+		m[name] = f.Type
+	}
+	fieldCache.Store(t, m)
+	return m
+}
+
+func (w *walker) object(t reflect.Type, path string, depth int) error {
+	fields := fieldsOf(t)
+	seen := map[string]bool{}
+	for w.dec.More() {
+		tok, err := w.token(path)
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		kp := join(path, key)
+		if seen[key] {
+			return &DecodeError{Path: kp, Reason: "duplicate key"}
+		}
+		seen[key] = true
+		ft, ok := fields[key]
+		if !ok {
+			for name := range fields {
+				if strings.EqualFold(name, key) {
+					return &DecodeError{Path: kp, Reason: fmt.Sprintf("unknown field (field names are case-sensitive: %s)", name)}
+				}
+			}
+			if w.open != nil && w.open(path) {
+				if err := w.any(kp, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			return &DecodeError{Path: kp, Reason: "unknown field"}
+		}
+		if err := w.value(ft, kp, depth+1); err != nil {
+			return err
+		}
+	}
+	_, err := w.token(path) // '}'
+	return err
+}
+
+func (w *walker) mapObject(t reflect.Type, path string, depth int) error {
+	seen := map[string]bool{}
+	for w.dec.More() {
+		tok, err := w.token(path)
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		kp := join(path, key)
+		if seen[key] {
+			return &DecodeError{Path: kp, Reason: "duplicate key"}
+		}
+		seen[key] = true
+		if err := w.value(t.Elem(), kp, depth+1); err != nil {
+			return err
+		}
+	}
+	_, err := w.token(path)
+	return err
+}
+
+func (w *walker) array(t reflect.Type, path string, depth int) error {
+	for i := 0; w.dec.More(); i++ {
+		if err := w.value(t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			return err
+		}
+	}
+	_, err := w.token(path)
+	return err
+}
+
+// any walks a value of any shape, still rejecting duplicate keys and null.
+func (w *walker) any(path string, depth int) error {
+	if depth > maxJSONDepth {
+		return &DecodeError{Path: path, Reason: "JSON nested too deeply"}
+	}
+	tok, err := w.token(path)
+	if err != nil {
+		return err
+	}
+	switch tv := tok.(type) {
+	case nil:
+		return &DecodeError{Path: path, Reason: "null is not allowed"}
+	case json.Delim:
+		switch tv {
+		case '{':
+			seen := map[string]bool{}
+			for w.dec.More() {
+				kt, err := w.token(path)
+				if err != nil {
+					return err
+				}
+				key, _ := kt.(string)
+				kp := join(path, key)
+				if seen[key] {
+					return &DecodeError{Path: kp, Reason: "duplicate key"}
+				}
+				seen[key] = true
+				if err := w.any(kp, depth+1); err != nil {
+					return err
+				}
+			}
+		case '[':
+			for i := 0; w.dec.More(); i++ {
+				if err := w.any(fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := w.token(path)
+		return err
+	}
+	return nil
+}
+
+// decodeViolation turns a strict-decoding error into a Violation.
+func decodeViolation(err error, rule int, code string) *Violation {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return violation(rule, code, de.Path, "%s", de.Reason)
+	}
+	return violation(rule, code, "", "cannot decode JSON")
+}
