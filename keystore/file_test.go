@@ -1,0 +1,207 @@
+package keystore
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zalando/go-keyring"
+)
+
+// cheapKDF keeps tests fast; production refuses it (see TestWeakKDFRefusedOutsideTests).
+var cheapKDF = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+func fileOptions(dir string, machine string) Options {
+	return Options{
+		DataDir: dir, Mode: ModeFile, FileKDF: cheapKDF, AllowWeakKDF: true,
+		MachineSecret: func() ([]byte, error) { return []byte(machine), nil },
+	}
+}
+
+func TestFileStoreRoundTripPersistsEncrypted(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(fileOptions(dir, "machine-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Kind() != KindEncryptedFile {
+		t.Fatalf("kind %v", s.Kind())
+	}
+	secret := []byte("refresh-token-7f3a9c1e5b2d4680")
+	if err := s.Set("token.refresh", secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("other", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, secret) || bytes.Contains(raw, []byte(b64.EncodeToString(secret))) {
+		t.Fatal("secrets file contains the secret in clear or base64")
+	}
+	st, _ := os.Stat(filepath.Join(dir, FileName))
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode %o, want 600", st.Mode().Perm())
+	}
+	reopened, err := Open(fileOptions(dir, "machine-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reopened.Get("token.refresh")
+	if err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("after reopen: %q, %v", got, err)
+	}
+	if err := reopened.Delete("other"); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Open(fileOptions(dir, "machine-a"))
+	if _, err := again.Get("other"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted secret: %v", err)
+	}
+}
+
+func TestFileStoreCopiedToAnotherMachineDoesNotOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(fileOptions(dir, "machine-a"))
+	if err := s.Set("k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fileOptions(dir, "machine-b")); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("other machine: %v, want ErrCorrupt", err)
+	}
+}
+
+func TestFileStorePassphraseIsRequiredAndChecked(t *testing.T) {
+	dir := t.TempDir()
+	o := fileOptions(dir, "m")
+	o.Passphrase = func() ([]byte, error) { return []byte("correct horse"), nil }
+	s, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	o.Passphrase = func() ([]byte, error) { return []byte("wrong horse"), nil }
+	if _, err := Open(o); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	if _, err := Open(fileOptions(dir, "m")); err == nil {
+		t.Fatal("opened a passphrase file without the passphrase")
+	}
+}
+
+func TestFileStoreDetectsEditsAndLooseModes(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(fileOptions(dir, "m"))
+	if err := s.Set("k", []byte("value")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	raw, _ := os.ReadFile(path)
+	for i := range raw { // flip one byte of the sealed part (far from the header)
+		j := len(raw) - 10 - i
+		if raw[j] >= 'A' && raw[j] <= 'Y' {
+			raw[j]++
+			break
+		}
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fileOptions(dir, "m")); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("edited file: %v, want ErrCorrupt", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fileOptions(dir, "m")); err == nil {
+		t.Fatal("opened a world-readable secrets file")
+	}
+}
+
+func TestWeakKDFRefusedOutsideTests(t *testing.T) {
+	o := fileOptions(t.TempDir(), "m")
+	o.AllowWeakKDF = false
+	if _, err := Open(o); err == nil {
+		t.Fatal("weak argon2id parameters accepted without AllowWeakKDF")
+	}
+	if err := RFC9106Second.Check(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := OWASPMinimum.Check(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := (KDFParams{Time: 1 << 20, MemoryKiB: 64, Threads: 1}).Check(true); err == nil {
+		t.Fatal("absurd time cost accepted")
+	}
+}
+
+func TestOpenAutoFallsBackOnlyWhenKeyringUnavailable(t *testing.T) {
+	keyring.MockInit()
+	dir := t.TempDir()
+	o := fileOptions(dir, "m")
+	o.Mode = ModeAuto
+	s, err := Open(o)
+	if err != nil || s.Kind() != KindKeyring || FallbackReason(s) != nil {
+		t.Fatalf("working keyring: kind %v, reason %v, err %v", s.Kind(), FallbackReason(s), err)
+	}
+
+	keyring.MockInitWithError(errors.New("failed to unlock correct collection"))
+	fresh := fileOptions(t.TempDir(), "m")
+	fresh.Mode = ModeAuto
+	s, err = Open(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Kind() != KindEncryptedFile || !errors.Is(FallbackReason(s), ErrUnavailable) {
+		t.Fatalf("broken keyring: kind %v reason %v", s.Kind(), FallbackReason(s))
+	}
+	// A data dir that used the keyring before must not silently start over on a file.
+	if _, err := Open(o); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("keyring data dir with locked keyring: %v, want ErrUnavailable", err)
+	}
+	strict := fileOptions(t.TempDir(), "m")
+	strict.Mode = ModeKeyring
+	if _, err := Open(strict); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("keyring mode: %v", err)
+	}
+	bad := fileOptions(t.TempDir(), "m")
+	bad.Mode = "plaintext"
+	if _, err := Open(bad); err == nil {
+		t.Fatal("unknown mode accepted")
+	}
+}
+
+func TestOpenMovesFallbackSecretsIntoKeyring(t *testing.T) {
+	keyring.MockInitWithError(errors.New("no secret service"))
+	dir := t.TempDir()
+	o := fileOptions(dir, "m")
+	o.Mode = ModeAuto
+	o.Rand = rand.Reader
+	s, err := Open(o)
+	if err != nil || s.Kind() != KindEncryptedFile {
+		t.Fatalf("fallback: %v %v", s, err)
+	}
+	big := randomBytes(t, 4000)
+	if err := s.Set("big", big); err != nil {
+		t.Fatal(err)
+	}
+	keyring.MockInit()
+	s, err = Open(o)
+	if err != nil || s.Kind() != KindKeyring {
+		t.Fatalf("keyring back: %v %v", s, err)
+	}
+	got, err := s.Get("big")
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("migrated secret: %d bytes, %v", len(got), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("secrets file still present after migration: %v", err)
+	}
+}
