@@ -123,7 +123,7 @@ func TestKeyringFailedChunkedWriteKeepsOldValue(t *testing.T) {
 			if err := s.Set("blob", v1); err != nil { // 3 chunks + manifest = 4 sets
 				t.Fatal(err)
 			}
-			ck.sets, ck.failAt = 0, failAt // count afresh for the second write
+			ck.sets, ck.failAt = 0, failAt                        // count afresh for the second write
 			err := s.Set("blob", randomBytes(t, 5*chunkRawBytes)) // 5 chunks + manifest
 			if err == nil {
 				t.Fatal("write with a failing keyring succeeded")
