@@ -1,0 +1,12 @@
+// Package lfi is the bank (LFI and API Hub) as the TPP sees it under UAE Open Finance v2.1:
+// discovery and JWKS cache, the mTLS transport, JOSE (PS256 signing, PII sealing, response
+// verification), the client assertion, the HTTP calls (PAR, token, payments, consents) and the
+// mapping of the bank's answers to typed errors.
+//
+// Nothing read from the bank is trusted before it is verified: a signed response whose
+// signature, kid, alg, iss or exp does not check out yields an error that matches
+// ErrUnverifiable (and ErrOutcomeUnknown), never a decoded value.
+//
+// Every HTTP call is reported to an optional Observer as an Exchange with secrets redacted,
+// so a protocol inspector can show each step.
+package lfi

@@ -1,0 +1,194 @@
+package lfi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinels matched with errors.Is.
+var (
+	// ErrOutcomeUnknown: the request may or may not have taken effect at the bank (lost
+	// response, 5xx after the last attempt, or a response that could not be verified). The
+	// caller must reconcile (GET /payments by idempotency key) and never report "failed".
+	ErrOutcomeUnknown = errors.New("outcome unknown, reconcile with the bank")
+	// ErrUnverifiable: a response failed JOSE verification (signature, kid, alg, iss, exp) or
+	// its verified body was garbage. Nothing in it was trusted. Also matches ErrOutcomeUnknown.
+	ErrUnverifiable = errors.New("bank response failed verification")
+	// ErrUnauthorized: HTTP 401, the access token is missing, expired, revoked or not ours.
+	ErrUnauthorized = errors.New("bank rejected the access token (401)")
+	// ErrRateLimited: HTTP 429; RetryAfter on the error says when to come back.
+	ErrRateLimited = errors.New("bank rate limit (429)")
+	// ErrNotFound: HTTP 404, the resource does not exist or is not ours.
+	ErrNotFound = errors.New("not found at the bank (404)")
+)
+
+// ErrorItem is one entry of the bank's signed error body (message.Errors[]).
+type ErrorItem struct {
+	Code    string `json:"Code"`
+	Message string `json:"Message"`
+	Path    string `json:"Path,omitempty"`
+	URL     string `json:"Url,omitempty"`
+}
+
+// BankError is a non-2xx answer from a resource endpoint, with the bank's verified error
+// items. Error() shows status, codes, paths and the interaction id but not the bank's free
+// text messages, which may echo PII (names, IBANs); read Errors[i].Message deliberately.
+type BankError struct {
+	Op            string
+	HTTPStatus    int
+	Errors        []ErrorItem
+	InteractionID string
+	RetryAfter    time.Duration // set on 429 when the bank sent Retry-After
+	// outcomeUnknown marks a 5xx on a call with side effects after the last attempt.
+	outcomeUnknown bool
+}
+
+func (e *BankError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: bank answered HTTP %d", e.Op, e.HTTPStatus)
+	for i, it := range e.Errors {
+		if i == 0 {
+			b.WriteString(":")
+		} else {
+			b.WriteString(",")
+		}
+		b.WriteString(" " + safeToken(it.Code))
+		if it.Path != "" {
+			b.WriteString(" at " + safeToken(it.Path))
+		}
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.InteractionID != "" {
+		b.WriteString(" [x-fapi-interaction-id " + safeToken(e.InteractionID) + "]")
+	}
+	return b.String()
+}
+
+// Code is the first error code, or "".
+func (e *BankError) Code() string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Code
+}
+
+// Is maps the status onto the package sentinels.
+func (e *BankError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.HTTPStatus == 401
+	case ErrRateLimited:
+		return e.HTTPStatus == 429
+	case ErrNotFound:
+		return e.HTTPStatus == 404
+	case ErrOutcomeUnknown:
+		return e.outcomeUnknown
+	}
+	return false
+}
+
+// OAuthError is an error from PAR or token (RFC 6749 §5.2 JSON body). Error() leaves out
+// error_description, which is free text chosen by the server.
+type OAuthError struct {
+	Op            string
+	HTTPStatus    int
+	Code          string // the "error" member, e.g. invalid_grant
+	Description   string
+	URI           string
+	InteractionID string
+	RetryAfter    time.Duration
+}
+
+func (e *OAuthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: authorization server answered HTTP %d", e.Op, e.HTTPStatus)
+	if e.Code != "" {
+		b.WriteString(" " + safeToken(e.Code))
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.InteractionID != "" {
+		b.WriteString(" [x-fapi-interaction-id " + safeToken(e.InteractionID) + "]")
+	}
+	return b.String()
+}
+
+// Is maps the status onto the package sentinels.
+func (e *OAuthError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.HTTPStatus == 401
+	case ErrRateLimited:
+		return e.HTTPStatus == 429
+	}
+	return false
+}
+
+// UnverifiableError wraps why a response could not be trusted. It matches ErrUnverifiable
+// and ErrOutcomeUnknown.
+type UnverifiableError struct {
+	Op            string
+	HTTPStatus    int
+	InteractionID string
+	Err           error
+}
+
+func (e *UnverifiableError) Error() string {
+	s := fmt.Sprintf("%s: HTTP %d response not trusted, outcome unknown: %v", e.Op, e.HTTPStatus, e.Err)
+	if e.InteractionID != "" {
+		s += " [x-fapi-interaction-id " + safeToken(e.InteractionID) + "]"
+	}
+	return s
+}
+
+func (e *UnverifiableError) Unwrap() error { return e.Err }
+
+func (e *UnverifiableError) Is(target error) bool {
+	return target == ErrUnverifiable || target == ErrOutcomeUnknown
+}
+
+// TransportError is a network failure (no HTTP response). For calls with side effects
+// (payment, PAR, token, revoke) it matches ErrOutcomeUnknown: the request may have arrived.
+type TransportError struct {
+	Op            string
+	InteractionID string
+	Attempts      int
+	SideEffects   bool
+	Err           error
+}
+
+func (e *TransportError) Error() string {
+	s := fmt.Sprintf("%s: network error after %d attempt(s): %v", e.Op, e.Attempts, e.Err)
+	if e.InteractionID != "" {
+		s += " [x-fapi-interaction-id " + safeToken(e.InteractionID) + "]"
+	}
+	return s
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+func (e *TransportError) Is(target error) bool { return target == ErrOutcomeUnknown && e.SideEffects }
+
+// safeToken keeps bank-supplied identifiers printable and short, so a hostile server cannot
+// inject control characters or megabytes into our error strings.
+func safeToken(s string) string {
+	const max = 80
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= max {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			b.WriteRune('?')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,186 @@
+package lfi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// maxResponseBytes bounds what we read from the bank; real responses are a few kB.
+const maxResponseBytes = 1 << 20
+
+// call describes one logical request; the body is rebuilt per attempt so a client
+// assertion (fresh jti) is never replayed, while a payment returns the same bytes each time.
+type call struct {
+	op          string
+	method      string
+	url         string
+	header      http.Header
+	body        func() (attemptBody, error) // nil for no body
+	idempotent  bool                        // 5xx and network errors may be retried
+	sideEffects bool                        // a lost response leaves the outcome unknown
+}
+
+type attemptBody struct {
+	bytes       []byte
+	contentType string
+	form        url.Values // for the Exchange; redacted before display
+	sent        []JOSEPart
+}
+
+// response is the final attempt's answer handed to the call's handler.
+type response struct {
+	status        int
+	header        http.Header
+	body          []byte
+	interactionID string
+	ex            *Exchange
+}
+
+// do runs cl with bounded retries and calls handle on the final response. Each attempt is
+// reported to the Observer after handle has run (so the Exchange shows verification).
+func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) error {
+	var lastErr error
+	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+		resp, wait, err := c.attempt(ctx, cl, attempt)
+		last := attempt == c.cfg.MaxAttempts
+		switch {
+		case err != nil: // no HTTP response
+			resp.ex.Err = err.Error()
+			c.emit(resp.ex)
+			te := &TransportError{Op: cl.op, InteractionID: resp.interactionID, Attempts: attempt, SideEffects: cl.sideEffects, Err: err}
+			if ctx.Err() != nil || !cl.idempotent || last {
+				return te
+			}
+			lastErr = te
+		case resp.status == http.StatusTooManyRequests && !last && wait <= c.cfg.MaxRetryAfter:
+			// 429 means the bank did not process the request, so any call may be retried.
+			resp.ex.Err = "rate limited, retrying"
+			c.emit(resp.ex)
+		case resp.status >= 500 && cl.idempotent && !last:
+			resp.ex.Err = fmt.Sprintf("HTTP %d, retrying idempotent call", resp.status)
+			c.emit(resp.ex)
+		default:
+			herr := handle(resp)
+			if herr != nil {
+				resp.ex.Err = herr.Error()
+			}
+			c.emit(resp.ex)
+			return herr
+		}
+		if wait <= 0 {
+			wait = backoff(attempt)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			if lastErr != nil {
+				return lastErr
+			}
+			return &TransportError{Op: cl.op, InteractionID: resp.interactionID, Attempts: attempt, SideEffects: cl.sideEffects, Err: err}
+		}
+	}
+	return lastErr // unreachable with MaxAttempts ≥ 1
+}
+
+func backoff(attempt int) time.Duration {
+	d := 250 * time.Millisecond << (attempt - 1)
+	if d > 4*time.Second || d <= 0 {
+		d = 4 * time.Second
+	}
+	return d
+}
+
+// attempt sends one HTTP request. It returns the Retry-After wait (0 if none) and an error
+// only when no response arrived; resp.ex is always set.
+func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.Duration, error) {
+	started := c.clock()
+	ex := &Exchange{Op: cl.op, Attempt: n, Method: cl.method, URL: cl.url, Started: started, PIIHeaders: append([]string(nil), piiHeaders...)}
+	resp := &response{ex: ex}
+	iid, err := c.NewUUID()
+	if err != nil {
+		return resp, 0, err
+	}
+	resp.interactionID, ex.InteractionID = iid, iid
+
+	var ab attemptBody
+	if cl.body != nil {
+		if ab, err = cl.body(); err != nil {
+			return resp, 0, fmt.Errorf("build request: %w", err)
+		}
+	}
+	var rdr io.Reader
+	if ab.bytes != nil {
+		rdr = bytes.NewReader(ab.bytes)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, rdr)
+	if err != nil {
+		return resp, 0, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range cl.header {
+		req.Header[k] = append([]string(nil), v...)
+	}
+	if ab.contentType != "" {
+		req.Header.Set("Content-Type", ab.contentType)
+	}
+	req.Header.Set("x-fapi-interaction-id", iid)
+	ex.RequestHeaders = redactHeaders(req.Header)
+	if ab.form != nil {
+		ex.Form = redactForm(ab.form)
+	}
+	ex.Sent = ab.sent
+
+	hr, err := c.cfg.HTTPClient.Do(req)
+	ex.Duration = c.clock().Sub(started)
+	if err != nil {
+		return resp, 0, err
+	}
+	defer hr.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(hr.Body, maxResponseBytes+1))
+	if err != nil {
+		return resp, 0, fmt.Errorf("read response: %w", err)
+	}
+	if len(body) > maxResponseBytes {
+		return resp, 0, fmt.Errorf("response larger than %d bytes", maxResponseBytes)
+	}
+	resp.status, resp.header, resp.body = hr.StatusCode, hr.Header, body
+	ex.Status = hr.StatusCode
+	ex.ResponseHeaders = redactHeaders(hr.Header)
+	return resp, retryAfter(hr.Header, c.clock()), nil
+}
+
+func (c *Client) emit(ex *Exchange) {
+	if c.observe != nil && ex != nil {
+		c.observe(*ex)
+	}
+}
+
+// retryAfter parses Retry-After as delta-seconds or an HTTP date; 0 when absent or invalid.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > 86400 {
+			n = 86400
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return min(d, 24*time.Hour)
+		}
+	}
+	return 0
+}
+
+// errEmptyBody is returned when a response that must carry a body has none.
+var errEmptyBody = errors.New("empty response body")
