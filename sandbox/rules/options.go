@@ -18,11 +18,6 @@ type Options struct {
 	// By default cty is accepted when absent or equal to JWT (any case).
 	RejectJWECtyJWT bool
 
-	// AllowJWERequestObject accepts an encrypted request object (rule 5).
-	// The rules package itself never decrypts one; the flag tells the
-	// caller whether a 5-segment request is a violation.
-	AllowJWERequestObject bool
-
 	// AllowEmptyCreditorArray accepts "Creditor": [] in the consent PII as
 	// an open beneficiary. Strict: rejected (schema minItems 1).
 	AllowEmptyCreditorArray bool
