@@ -137,7 +137,7 @@ func TestRetryAfter(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"2": 2 * time.Second, "0": 0, "-5": 0, "x": 0, "": 0,
 		testNow.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
-		testNow.Add(-time.Hour).Format(http.TimeFormat):      0,
+		testNow.Add(-time.Hour).Format(http.TimeFormat):       0,
 		"99999999": 24 * time.Hour,
 	} {
 		h := http.Header{}
@@ -155,8 +155,8 @@ func TestJWKSSelection(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"keys": []any{
 		jwk(t, &bankSig.PublicKey, "s1", "sig", "PS256"),
 		jwk(t, &bankEnc.PublicKey, "e1", "enc", "RSA-OAEP-256"),
-		jwk(t, &bankEnc2.PublicKey, "s2", "sig", "RS256"),   // wrong alg for verification
-		jwk(t, &x.PublicKey, "e2", "sig", "RSA-OAEP-256"),   // enc alg on a sig key
+		jwk(t, &bankEnc2.PublicKey, "s2", "sig", "RS256"), // wrong alg for verification
+		jwk(t, &x.PublicKey, "e2", "sig", "RSA-OAEP-256"), // enc alg on a sig key
 		map[string]any{"kty": "EC", "crv": "P-256", "kid": "ec", "use": "sig", "x": "AA", "y": "AA"},
 	}})
 	ks, err := parseJWKS(b)
@@ -598,7 +598,7 @@ func consentMessage(id string) map[string]any {
 	return map[string]any{
 		"Data": map[string]any{"ConsentId": id, "Status": "Authorized", "CreationDateTime": "2026-11-01T10:00:00+00:00",
 			"StatusUpdateDateTime": "2026-11-01T10:00:00+00:00", "ExpirationDateTime": "2027-03-01T00:00:00+00:00",
-			"ControlParameters": map[string]any{"IsDelegatedAuthentication": true, "ConsentSchedule": map[string]any{}},
+			"ControlParameters":  map[string]any{"IsDelegatedAuthentication": true, "ConsentSchedule": map[string]any{}},
 			"PaymentPurposeCode": "MWP", "IsSingleAuthorization": true},
 		"Links": map[string]any{"Self": "https://rs/open-finance/payment/v2.1/payment-consents/" + id, "Related": []string{}},
 	}

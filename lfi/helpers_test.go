@@ -197,7 +197,7 @@ func paymentMessage(id string) map[string]any {
 	return map[string]any{
 		"Data": map[string]any{"PaymentId": id, "ConsentId": "c-1", "Status": "Pending",
 			"StatusUpdateDateTime": "2026-11-22T10:00:00+00:00", "CreationDateTime": "2026-11-22T10:00:00+00:00",
-			"Instruction": map[string]any{"Amount": map[string]any{"Amount": "10.00", "Currency": "AED"}},
+			"Instruction":        map[string]any{"Amount": map[string]any{"Amount": "10.00", "Currency": "AED"}},
 			"PaymentPurposeCode": "MWP", "OpenFinanceBilling": map[string]any{"Type": "PushP2P"}},
 		"Links": map[string]any{"Self": "https://rs/open-finance/payment/v2.1/payments/" + id,
 			"Related": "https://rs/open-finance/payment/v2.1/payment-consents/c-1"},
