@@ -1,0 +1,125 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/payterm/payterm/sandbox/rules"
+)
+
+// Config configures a Bank. The zero value of every field is a safe default except where noted.
+type Config struct {
+	// DataDir holds the CA, the keys and state.json. "" = an ephemeral in-memory bank.
+	DataDir string
+	// Clock is the bank's time source (default time.Now). The admin offset is added to it.
+	Clock func() time.Time
+	// Rand is the randomness for keys, ids and tokens (default crypto/rand.Reader).
+	Rand io.Reader
+
+	// Listen addresses ("127.0.0.1:0" when empty) of the four hosts: issuer (discovery, JWKS,
+	// /tf/register), the browser-facing authorize page, the AS (PAR, token) and the resource server.
+	IssuerAddr, AuthorizeAddr, ASAddr, ResourceAddr string
+	// AuthorizeTLS serves the consent page over HTTPS (sandbox CA) instead of plain loopback http.
+	AuthorizeTLS bool
+	// AutoApprove redirects from the authorize endpoint without showing a page.
+	AutoApprove bool
+	// AllowLoopbackRedirect accepts http://127.0.0.1:{any port}/path redirect URIs (RFC 8252 §7.3).
+	// nil means true.
+	AllowLoopbackRedirect *bool
+
+	// BalanceFils is the initial simulated debtor balance in fils (1 AED = 100 fils); used only
+	// by a fresh data dir. 0 means 25,000.00 AED.
+	BalanceFils int64
+	// SettleAfter: Pending → AcceptedSettlementCompleted (default 2s).
+	// CreditAfter: creation → AcceptedCreditSettlementCompleted (default 4s).
+	SettleAfter, CreditAfter time.Duration
+
+	// Leeway is the clock-skew allowance on every time check (default 30s, [SIM-CHOICE]).
+	Leeway time.Duration
+	// PARLifetime (default 90s), CodeLifetime (default 60s), AccessTokenLifetime (fixed 600s by
+	// the spec unless set).
+	PARLifetime, CodeLifetime, AccessTokenLifetime time.Duration
+	// RotateRefreshTokens issues a new refresh token on every refresh and invalidates the old one
+	// (default true; nil means true).
+	RotateRefreshTokens *bool
+	// StrictIdempotencyMismatch answers a replayed key with a different body with 409 instead of
+	// replaying the stored response.
+	StrictIdempotencyMismatch bool
+	// CreditorMismatchAsReject creates the payment and rejects it with LFI.CreditorMismatch instead
+	// of answering 400 Consent.BusinessRuleViolation (rule 32, configurable).
+	CreditorMismatchAsReject bool
+	// SCAMaxAge bounds how old the payment Risk's ChallengeDateTime may be (default 5m).
+	SCAMaxAge time.Duration
+	// BICs maps a 3-digit UAE IBAN bank code to its BIC (8 chars), for CreditorAgent checks.
+	BICs map[string]string
+	// BankName is shown on the consent page.
+	BankName string
+	// AdminToken enables the admin HTTP API (standalone) when non-empty; AdminAddr is its address.
+	AdminToken string
+	AdminAddr  string
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	for _, a := range []*string{&c.IssuerAddr, &c.AuthorizeAddr, &c.ASAddr, &c.ResourceAddr} {
+		if *a == "" {
+			*a = "127.0.0.1:0"
+		}
+	}
+	if c.AllowLoopbackRedirect == nil {
+		t := true
+		c.AllowLoopbackRedirect = &t
+	}
+	if c.RotateRefreshTokens == nil {
+		t := true
+		c.RotateRefreshTokens = &t
+	}
+	if c.BalanceFils == 0 {
+		c.BalanceFils = 25_000_00
+	}
+	if c.BalanceFils < 0 {
+		return c, errors.New("sandbox balance must not be negative")
+	}
+	if c.SettleAfter == 0 {
+		c.SettleAfter = 2 * time.Second
+	}
+	if c.CreditAfter == 0 {
+		c.CreditAfter = 4 * time.Second
+	}
+	if c.SettleAfter < 0 || c.CreditAfter < c.SettleAfter {
+		return c, fmt.Errorf("sandbox settle_after (%s) must be ≥ 0 and ≤ credit_after (%s)", c.SettleAfter, c.CreditAfter)
+	}
+	if c.Leeway == 0 {
+		c.Leeway = 30 * time.Second
+	}
+	if c.PARLifetime == 0 {
+		c.PARLifetime = 90 * time.Second
+	}
+	if c.CodeLifetime == 0 {
+		c.CodeLifetime = 60 * time.Second
+	}
+	if c.CodeLifetime > 10*time.Minute {
+		return c, errors.New("sandbox code lifetime must be at most 10 minutes (rule 23)")
+	}
+	if c.AccessTokenLifetime == 0 {
+		c.AccessTokenLifetime = 600 * time.Second
+	}
+	if c.SCAMaxAge == 0 {
+		c.SCAMaxAge = 5 * time.Minute
+	}
+	if c.BankName == "" {
+		c.BankName = "payterm Sandbox Bank"
+	}
+	if c.BICs == nil {
+		c.BICs = rules.DefaultBICs()
+	}
+	return c, nil
+}

@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// FaultKind is a failure the bank injects on purpose (admin / tests).
+type FaultKind string
+
+const (
+	// FaultDropAfterCommit processes the request fully (a payment is created) and then closes the
+	// connection without a response: the client does not know the outcome.
+	FaultDropAfterCommit FaultKind = "drop_after_commit"
+	// FaultServerError answers 500 with a signed GenericError without processing.
+	FaultServerError FaultKind = "server_error"
+	// FaultRateLimit answers 429 with Retry-After and no body (rule 40).
+	FaultRateLimit FaultKind = "rate_limit"
+	// FaultSlow waits Delay before processing.
+	FaultSlow FaultKind = "slow"
+	// FaultWrongKey signs the response with a key the JWKS does not publish.
+	FaultWrongKey FaultKind = "wrong_key"
+)
+
+// Fault applies to the next Count requests on the AS or the resource server.
+type Fault struct {
+	Kind       FaultKind     `json:"kind"`
+	Count      int           `json:"count"`
+	Target     string        `json:"target,omitempty"`      // "rs" (default) or "as"
+	Delay      time.Duration `json:"delay,omitempty"`       // FaultSlow
+	RetryAfter int           `json:"retry_after,omitempty"` // FaultRateLimit, seconds (default 1)
+}
+
+func (f Fault) validate() error {
+	switch f.Kind {
+	case FaultDropAfterCommit, FaultServerError, FaultRateLimit, FaultSlow, FaultWrongKey:
+	default:
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	}
+	if f.Count < 1 || f.Count > 1000 {
+		return errors.New("fault count must be 1..1000")
+	}
+	if f.Target != "" && f.Target != "rs" && f.Target != "as" {
+		return fmt.Errorf("fault target %q: want rs or as", f.Target)
+	}
+	if f.Kind == FaultSlow && (f.Delay <= 0 || f.Delay > 5*time.Minute) {
+		return errors.New("slow fault needs a delay in (0, 5m]")
+	}
+	if f.RetryAfter < 0 || f.RetryAfter > 3600 {
+		return errors.New("retry_after must be 0..3600 seconds")
+	}
+	return nil
+}
+
+type faultQueue struct {
+	mu     sync.Mutex
+	queued []Fault
+}
+
+// take consumes one fault for a request on target ("as" or "rs"), if any is queued.
+func (q *faultQueue) take(target string) (Fault, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i := range q.queued {
+		f := &q.queued[i]
+		t := f.Target
+		if t == "" {
+			t = "rs"
+		}
+		if t != target {
+			continue
+		}
+		out := *f
+		f.Count--
+		if f.Count == 0 {
+			q.queued = append(q.queued[:i], q.queued[i+1:]...)
+		}
+		return out, true
+	}
+	return Fault{}, false
+}
+
+// InjectFault queues a fault for the next f.Count requests on its target.
+func (b *Bank) InjectFault(f Fault) error {
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("inject fault: %w", err)
+	}
+	if f.Kind == FaultRateLimit && f.RetryAfter == 0 {
+		f.RetryAfter = 1
+	}
+	b.faults.mu.Lock()
+	b.faults.queued = append(b.faults.queued, f)
+	b.faults.mu.Unlock()
+	return nil
+}
+
+// ClearFaults drops every queued fault.
+func (b *Bank) ClearFaults() {
+	b.faults.mu.Lock()
+	b.faults.queued = nil
+	b.faults.mu.Unlock()
+}
+
+// RotateEncKey replaces the use=enc key: PII sealed to the old kid now fails with
+// JWE.InvalidHeader (rule 39), as it does at a real LFI after rotation.
+func (b *Bank) RotateEncKey() (newKID string, err error) {
+	k, err := newBankKey(b.cfg.Rand, "enc", "RSA-OAEP-256")
+	if err != nil {
+		return "", err
+	}
+	if b.cfg.DataDir != "" {
+		if err := writeKeyPEM(b.cfg.DataDir+"/enc-key.pem", k.priv); err != nil {
+			return "", fmt.Errorf("rotate enc key: %w", err)
+		}
+	}
+	b.mu.Lock()
+	b.enc = k
+	b.mu.Unlock()
+	return k.kid, nil
+}

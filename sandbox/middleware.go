@@ -1,0 +1,132 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+type ctxKey int
+
+const (
+	ctxInteractionID ctxKey = iota
+	ctxWrongKey
+)
+
+func interactionID(ctx context.Context) string {
+	s, _ := ctx.Value(ctxInteractionID).(string)
+	return s
+}
+
+// statusWriter remembers the status code for the verdict.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// bufferedWriter holds a whole response so the drop-after-commit fault can discard it.
+type bufferedWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *bufferedWriter) Header() http.Header { return w.h }
+func (w *bufferedWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *bufferedWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(p)
+}
+
+// wrap adds what every host does: echo x-fapi-interaction-id (rule 40), record a verdict, and,
+// on the AS and resource server (target "as"/"rs"), apply injected faults.
+func (b *Bank) wrap(host, target string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("x-fapi-interaction-id")
+		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+			id = uuid.NewString() // never echo a malformed value back
+		}
+		w.Header().Set("x-fapi-interaction-id", id)
+		rec := &verdictRec{v: Verdict{InteractionID: id, Time: b.now(), Host: host, Method: r.Method, Path: r.URL.Path}}
+		ctx := context.WithValue(r.Context(), ctxInteractionID, id)
+		ctx = context.WithValue(ctx, verdictKey{}, rec)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			rec.mu.Lock()
+			rec.v.Status = sw.status
+			v := rec.v
+			rec.mu.Unlock()
+			b.verdicts.publish(v)
+		}()
+		if target != "" {
+			if f, ok := b.faults.take(target); ok {
+				check(ctx, 0, "injected fault: "+string(f.Kind), nil)
+				switch f.Kind {
+				case FaultServerError:
+					b.writeError(sw, r.WithContext(ctx), http.StatusInternalServerError, "GenericError", "injected server error", "")
+					return
+				case FaultRateLimit:
+					sw.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+					sw.WriteHeader(http.StatusTooManyRequests)
+					return
+				case FaultSlow:
+					t := time.NewTimer(f.Delay)
+					select {
+					case <-t.C:
+					case <-r.Context().Done():
+						t.Stop()
+						return
+					}
+				case FaultWrongKey:
+					ctx = context.WithValue(ctx, ctxWrongKey, true)
+				case FaultDropAfterCommit:
+					bw := &bufferedWriter{h: http.Header{}}
+					h.ServeHTTP(bw, r.WithContext(ctx))
+					sw.status = -1 // the client never sees a status
+					dropConnection(w)
+					return
+				}
+			}
+		}
+		h.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // net/http's documented way to abort a response
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	conn.Close()
+}

@@ -1,0 +1,394 @@
+package sandbox
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/payterm/payterm/sandbox/rules"
+)
+
+// idempotencyWindow is how long (client_id, x-idempotency-key) replays the first response.
+const idempotencyWindow = 24 * time.Hour
+
+// readJWTBody enforces Content-Type application/jwt (415 without body otherwise) and reads a
+// bounded body.
+func (b *Bank) readJWTBody(w http.ResponseWriter, r *http.Request, rule int) ([]byte, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/jwt" {
+		check(r.Context(), rule, "Content-Type is application/jwt", errors.New("wrong content type"))
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		return nil, false
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, rules.MaxJOSELength+1))
+	if err != nil || len(raw) > rules.MaxJOSELength {
+		b.writeError(w, r, http.StatusBadRequest, rules.CodeJWSMalformed, "body too large or unreadable", "")
+		return nil, false
+	}
+	return raw, true
+}
+
+// handleCreatePayment is POST /payments: rules 26–35.
+func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
+	r, auth, ok := b.authResource(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if auth.token.ConsentID == "" {
+		check(ctx, 26, "POST /payments needs a consent-bound user token", errors.New("client_credentials token"))
+		b.writeError(w, r, http.StatusForbidden, "AccessToken.InvalidScope", "a client_credentials token cannot initiate a payment; use the consent's access token", "")
+		return
+	}
+	check(ctx, 26, "access token valid, sender-constrained, payments scope", nil)
+	body, ok := b.readJWTBody(w, r, 27)
+	if !ok {
+		return
+	}
+	now := b.now()
+	opts := b.rulesOptions()
+	warnings, err := rules.PaymentHeaders(r.Header, now, opts)
+	if err != nil {
+		b.writeViolation(w, r, err)
+		return
+	}
+	for _, warn := range warnings {
+		check(ctx, 28, "warning: "+warn, nil)
+	}
+	check(ctx, 28, "payment headers", nil)
+	idemKey := r.Header.Get("x-idempotency-key")
+	client := auth.client
+	signed, err := rules.VerifyPaymentBody(string(body), clientKeyLookup(client), client.ClientID, b.issuer, now, opts)
+	if err != nil {
+		// An identical retry after the body's exp still replays (rule 33): the stored response
+		// is looked up before the claims are judged stale.
+		if b.replayIfSameBody(w, r, client.ClientID, idemKey, body, now) {
+			return
+		}
+		b.writeViolation(w, r, err)
+		return
+	}
+	check(ctx, 27, "payment JWS and claims", nil)
+	instr, err := rules.PaymentRequest(signed.Message, opts)
+	if err != nil {
+		b.writeViolation(w, r, err)
+		return
+	}
+	check(ctx, 27, "payment message schema", nil)
+	check(ctx, 30, "amount, currency, billing", nil)
+	check(ctx, 15, "PaymentPurposeCode is AANI", nil)
+
+	// Rule 33: idempotency. A key in flight is held so a concurrent duplicate cannot create a
+	// second payment.
+	bodyHash := sha256Hex(body)
+	idemID := client.ClientID + "\x00" + idemKey
+	b.mu.Lock()
+	if b.inflight[idemID] {
+		b.mu.Unlock()
+		check(ctx, 33, "idempotency key not in flight", errors.New("a request with this key is being processed"))
+		b.writeError(w, r, http.StatusConflict, "GenericRecoverableError", "a request with this idempotency key is in progress; retry", "x-idempotency-key")
+		return
+	}
+	b.inflight[idemID] = true
+	defer func() {
+		b.mu.Lock()
+		delete(b.inflight, idemID)
+		b.mu.Unlock()
+	}()
+	prev, seen := b.st.Idempotency[idemID]
+	if seen && now.Sub(prev.CreatedAt) >= idempotencyWindow {
+		delete(b.st.Idempotency, idemID)
+		seen = false
+	}
+	var prevCopy idemRecord
+	if seen {
+		prevCopy = *prev
+	}
+	b.mu.Unlock()
+	if seen {
+		switch {
+		case prevCopy.ConsentID != instr.ConsentID:
+			b.writeViolation(w, r, &rules.Violation{Rule: 33, Code: rules.CodeConsentBusinessRule, Path: "x-idempotency-key",
+				Message: "the idempotency key was used with another consent"})
+		case prevCopy.BodyHash != bodyHash && b.cfg.StrictIdempotencyMismatch:
+			check(ctx, 33, "idempotent replay has the same body", errors.New("body differs from the first request"))
+			b.writeError(w, r, http.StatusConflict, "GenericError", "the idempotency key was used with a different body", "x-idempotency-key")
+		default:
+			if prevCopy.BodyHash != bodyHash {
+				check(ctx, 33, "warning: idempotent replay with a different body; the first response is replayed", nil)
+			}
+			check(ctx, 33, "idempotent replay: stored response, no new payment", nil)
+			writeStored(w, &prevCopy)
+		}
+		return
+	}
+	check(ctx, 33, "idempotency key is new", nil)
+
+	// Rule 29: the token's consent, DSCA, Authorized, not expired.
+	b.mu.Lock()
+	cons := b.st.Consents[auth.token.ConsentID]
+	var consCopy consentRecord
+	if cons != nil {
+		b.refreshConsentLocked(cons, now)
+		consCopy = *cons
+	}
+	encKeys := map[string]*rsa.PrivateKey{b.enc.kid: b.enc.priv}
+	b.mu.Unlock()
+	var consentErr string
+	switch {
+	case instr.ConsentID != auth.token.ConsentID:
+		consentErr = "Data.ConsentId is not the consent this access token was issued for"
+	case cons == nil:
+		consentErr = "consent not found"
+	case consCopy.Status != statusAuthorized:
+		consentErr = "consent is " + consCopy.Status + ", not Authorized"
+	}
+	if consentErr != "" {
+		b.writeViolation(w, r, &rules.Violation{Rule: 29, Code: rules.CodeConsentInvalid, Path: "Data.ConsentId", Message: consentErr})
+		return
+	}
+	check(ctx, 29, "consent is the token's, Authorized and unexpired", nil)
+
+	// Rule 31: payment PII.
+	plain, err := rules.OpenPII(instr.PIIJWE, encKeys, clientKeyLookup(client), opts)
+	if err != nil {
+		b.writeViolation(w, r, rules.WithRule(err, 31))
+		return
+	}
+	pii, err := rules.PaymentPII(plain, client.ClientID, opts)
+	if err != nil {
+		b.writeViolation(w, r, err)
+		return
+	}
+	check(ctx, 31, "payment PII JWE/JWS and flat schema", nil)
+	check(ctx, 19, "creditor IBAN, name, agent", nil)
+	if err := rules.RiskProvesSCA(pii.Risk, now, b.cfg.SCAMaxAge, opts); err != nil {
+		b.writeViolation(w, r, err)
+		return
+	}
+	check(ctx, 20, "Risk proves the TPP's SCA (MFA, Pass, two factors, recent)", nil)
+	consentPII, err := decodeStoredPII(consCopy.PII)
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "stored consent is unreadable", "")
+		return
+	}
+	var reject *rejectReason
+	if err := rules.MatchCreditor(consentPII, pii); err != nil {
+		if !b.cfg.CreditorMismatchAsReject {
+			b.writeViolation(w, r, err)
+			return
+		}
+		check(ctx, 32, "creditor matches the consent (mismatch → Rejected LFI.CreditorMismatch)", err)
+		reject = &rejectReason{Code: "LFI.CreditorMismatch", Message: "The creditor does not match the consent."}
+	} else {
+		check(ctx, 32, "creditor matches the consent", nil)
+	}
+	fils, err := parseFils(instr.Amount)
+	if err != nil {
+		b.writeViolation(w, r, &rules.Violation{Rule: 30, Code: rules.CodeBodyInvalidFormat, Path: "Data.Instruction.Amount.Amount", Message: err.Error()})
+		return
+	}
+	billing, _ := json.Marshal(billingOf(instr))
+	p := &paymentRecord{
+		PaymentID: uuid.NewString(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
+		Amount: instr.Amount, Currency: instr.Currency, AmountFils: fils, PurposeCode: instr.PaymentPurposeCode,
+		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
+	}
+	b.mu.Lock()
+	if reject == nil {
+		if fils > b.st.BalanceFils {
+			reject = &rejectReason{Code: "AANI.AM04", Message: "Insufficient funds in the debtor account."}
+		} else {
+			b.st.BalanceFils -= fils
+		}
+	}
+	p.Reject = reject
+	if reject == nil {
+		p.TransactionID = strings.ReplaceAll(uuid.NewString(), "-", "")[:32]
+	}
+	b.st.Payments[p.PaymentID] = p
+	msg := b.paymentMessageLocked(p, now)
+	b.mu.Unlock()
+	resp, err := b.signResponse(r, client.ClientID, msg)
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
+		return
+	}
+	rec := &idemRecord{ConsentID: instr.ConsentID, BodyHash: bodyHash, PaymentID: p.PaymentID, Status: http.StatusCreated,
+		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, Body: resp, CreatedAt: now}
+	b.mu.Lock()
+	b.st.Idempotency[idemID] = rec
+	err = b.saveLocked()
+	b.mu.Unlock()
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
+		return
+	}
+	check(ctx, 34, "signed 201 with Location and x-idempotency-key", nil)
+	writeStored(w, rec)
+}
+
+// replayIfSameBody answers a byte-identical retry from the idempotency store.
+func (b *Bank) replayIfSameBody(w http.ResponseWriter, r *http.Request, clientID, key string, body []byte, now time.Time) bool {
+	b.mu.Lock()
+	prev, ok := b.st.Idempotency[clientID+"\x00"+key]
+	var cp idemRecord
+	if ok {
+		cp = *prev
+	}
+	b.mu.Unlock()
+	if !ok || now.Sub(cp.CreatedAt) >= idempotencyWindow || cp.BodyHash != sha256Hex(body) {
+		return false
+	}
+	check(r.Context(), 33, "idempotent replay of an identical body: stored response", nil)
+	writeStored(w, &cp)
+	return true
+}
+
+func writeStored(w http.ResponseWriter, rec *idemRecord) {
+	for k, v := range rec.Headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(rec.Status)
+	_, _ = w.Write(rec.Body)
+}
+
+func billingOf(in *rules.PaymentInstruction) map[string]string {
+	m := map[string]string{"Type": in.BillingType}
+	if in.MerchantID != "" {
+		m["MerchantId"] = in.MerchantID
+	}
+	return m
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// parseFils converts a validated ^\d{1,16}\.\d{2}$ amount to fils.
+func parseFils(s string) (int64, error) {
+	whole, frac, ok := strings.Cut(s, ".")
+	if !ok || len(frac) != 2 || len(whole) < 1 || len(whole) > 16 {
+		return 0, fmt.Errorf("amount must have the form 123.45")
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("amount: %w", err)
+	}
+	f, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("amount: %w", err)
+	}
+	return w*100 + f, nil
+}
+
+// paymentMessageLocked is the AEPaymentIdResponse message for p at now (rule 35).
+func (b *Bank) paymentMessageLocked(p *paymentRecord, now time.Time) map[string]any {
+	status, updated := b.paymentStatusAt(p, now)
+	data := map[string]any{
+		"PaymentId":            p.PaymentID,
+		"ConsentId":            p.ConsentID,
+		"Status":               status,
+		"StatusUpdateDateTime": updated.UTC().Format(rfc3339),
+		"CreationDateTime":     p.CreatedAt.UTC().Format(rfc3339),
+		"Instruction":          map[string]any{"Amount": map[string]string{"Amount": p.Amount, "Currency": p.Currency}},
+		"PaymentPurposeCode":   p.PurposeCode,
+		"OpenFinanceBilling":   json.RawMessage(p.Billing),
+	}
+	if p.DebtorReference != "" {
+		data["DebtorReference"] = p.DebtorReference
+	}
+	if p.CreditorReference != "" {
+		data["CreditorReference"] = p.CreditorReference
+	}
+	switch status {
+	case payRejected:
+		data["RejectReasonCode"] = []rejectReason{*p.Reject}
+	case paySettled, payCredited:
+		data["PaymentTransactionId"] = p.TransactionID
+	}
+	return map[string]any{"Data": data, "Links": map[string]string{"Self": b.paymentURL(p.PaymentID), "Related": b.consentURL(p.ConsentID)}, "Meta": map[string]any{}}
+}
+
+// sortedPaymentsLocked lists a consent's payments by creation time.
+func (b *Bank) sortedPaymentsLocked(consentID string) []*paymentRecord {
+	var out []*paymentRecord
+	for _, p := range b.st.Payments {
+		if p.ConsentID == consentID {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].PaymentID < out[j].PaymentID
+		}
+		return out[i].CreatedAt.Before(out[j].CreatedAt)
+	})
+	return out
+}
+
+// handleGetPayment is GET /payments/{PaymentId} (rule 36: owner only, else 404).
+func (b *Bank) handleGetPayment(w http.ResponseWriter, r *http.Request) {
+	r, auth, ok := b.authResource(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("PaymentId")
+	b.mu.Lock()
+	p, found := b.st.Payments[id]
+	var msg map[string]any
+	if found && p.ClientID == auth.client.ClientID && (auth.token.ConsentID == "" || auth.token.ConsentID == p.ConsentID) {
+		msg = b.paymentMessageLocked(p, b.nowLocked())
+	}
+	b.mu.Unlock()
+	if msg == nil {
+		check(r.Context(), 36, "payment belongs to the client", errors.New("not found for this client"))
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	check(r.Context(), 36, "payment belongs to the client", nil)
+	b.writeSigned(w, r, http.StatusOK, auth.client.ClientID, msg)
+}
+
+// handleIdempotencyLookup is GET /payments with x-idempotency-key (§7.2).
+func (b *Bank) handleIdempotencyLookup(w http.ResponseWriter, r *http.Request) {
+	r, auth, ok := b.authResource(w, r)
+	if !ok {
+		return
+	}
+	key := r.Header.Get("x-idempotency-key")
+	if key == "" || len(key) > 40 || strings.ContainsAny(key, " \t\r\n") {
+		b.writeViolation(w, r, &rules.Violation{Rule: 28, Code: rules.CodeBodyInvalidFormat, Path: "x-idempotency-key", Message: "x-idempotency-key is required, at most 40 characters, without whitespace"})
+		return
+	}
+	b.mu.Lock()
+	now := b.nowLocked()
+	rec, found := b.st.Idempotency[auth.client.ClientID+"\x00"+key]
+	var self string
+	if found && now.Sub(rec.CreatedAt) < idempotencyWindow && (auth.token.ConsentID == "" || auth.token.ConsentID == rec.ConsentID) {
+		self = b.paymentURL(rec.PaymentID)
+	}
+	b.mu.Unlock()
+	if self == "" {
+		check(r.Context(), 33, "idempotency key known for this client", errors.New("no payment for this key"))
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	check(r.Context(), 33, "idempotency key known for this client", nil)
+	b.writeSigned(w, r, http.StatusOK, auth.client.ClientID, map[string]any{"Data": map[string]any{}, "Links": map[string]string{"Self": self}})
+}

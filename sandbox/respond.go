@@ -1,0 +1,123 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// oauthError is the OAuthErrorResponse of the authorization endpoints.
+type oauthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(raw)
+}
+
+// writeJSONNoCacheHeader writes 200 JSON keeping the caller's Cache-Control.
+func writeJSONNoCacheHeader(w http.ResponseWriter, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write(raw)
+}
+
+// writeOAuthError answers /par and /token failures (400, or 401 for invalid_client).
+func writeOAuthError(w http.ResponseWriter, code, desc string) {
+	status := http.StatusBadRequest
+	if code == "invalid_client" {
+		status = http.StatusUnauthorized
+	}
+	writeJSON(w, status, oauthError{Error: code, ErrorDescription: desc})
+}
+
+// apiError is one entry of message.Errors.
+type apiError struct {
+	Code    string `json:"Code"`
+	Message string `json:"Message"`
+	Path    string `json:"Path,omitempty"`
+}
+
+// signResponse builds the PS256 JWT every resource response carries (rule 34).
+func (b *Bank) signResponse(r *http.Request, clientID string, message any) ([]byte, error) {
+	b.mu.Lock()
+	key := b.sig
+	b.mu.Unlock()
+	if wrong, _ := r.Context().Value(ctxWrongKey).(bool); wrong {
+		key = b.wrongSig
+	}
+	now := b.now()
+	claims := map[string]any{
+		"iss":     b.issuer,
+		"iat":     now.Unix(),
+		"nbf":     now.Unix() - 10,
+		"exp":     now.Unix() + 300,
+		"message": message,
+	}
+	if clientID != "" {
+		claims["aud"] = []string{clientID}
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("encode response claims: %w", err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS256, Key: jose.JSONWebKey{Key: key.priv, KeyID: key.kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("response signer: %w", err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return nil, fmt.Errorf("sign response: %w", err)
+	}
+	s, err := jws.CompactSerialize()
+	if err != nil {
+		return nil, fmt.Errorf("serialize response: %w", err)
+	}
+	return []byte(s), nil
+}
+
+// writeSigned writes status with a signed application/jwt body.
+func (b *Bank) writeSigned(w http.ResponseWriter, r *http.Request, status int, clientID string, message any) {
+	body, err := b.signResponse(r, clientID, message)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeError writes a signed {message:{Errors:[...]}} (rule 34, §7.5).
+func (b *Bank) writeError(w http.ResponseWriter, r *http.Request, status int, code, msg, path string) {
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	if msg == "" {
+		msg = code
+	}
+	b.writeSigned(w, r, status, clientIDFrom(r), map[string]any{"Errors": []apiError{{Code: code, Message: msg, Path: path}}})
+}
+
+type ctxClientKey struct{}
+
+func clientIDFrom(r *http.Request) string {
+	s, _ := r.Context().Value(ctxClientKey{}).(string)
+	return s
+}

@@ -1,0 +1,298 @@
+package sandbox
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+
+// tokenResponse is AEAuthorizationCodeGrantTokenResponseProperties.
+type tokenResponse struct {
+	AccessToken          string `json:"access_token"`
+	TokenType            string `json:"token_type"`
+	ExpiresIn            int    `json:"expires_in"`
+	RefreshToken         string `json:"refresh_token,omitempty"`
+	Scope                string `json:"scope,omitempty"`
+	State                string `json:"state,omitempty"`
+	IDToken              string `json:"id_token,omitempty"`
+	AuthorizationDetails []any  `json:"authorization_details,omitempty"`
+}
+
+func (b *Bank) newSecret() (string, error) {
+	buf := make([]byte, 32)
+	if _, err := io.ReadFull(b.cfg.Rand, buf); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(buf), nil
+}
+
+func (b *Bank) handleToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	client, cert, ok := b.authClientTLS(w, r)
+	if !ok {
+		return
+	}
+	form, ok := b.readForm(w, r)
+	if !ok {
+		return
+	}
+	grant := form.Get("grant_type")
+	allowed := map[string][]string{
+		"authorization_code": {"grant_type", "code", "redirect_uri", "code_verifier", "client_assertion_type", "client_assertion", "client_id", "scope"},
+		"refresh_token":      {"grant_type", "refresh_token", "client_assertion_type", "client_assertion", "client_id", "scope"},
+		"client_credentials": {"grant_type", "scope", "client_assertion_type", "client_assertion", "client_id"},
+	}
+	names, known := allowed[grant]
+	if !known {
+		check(ctx, 2, "grant_type supported", fmt.Errorf("grant_type is not supported"))
+		writeOAuthError(w, "unsupported_grant_type", "grant_type must be authorization_code, refresh_token or client_credentials")
+		return
+	}
+	if err := check(ctx, 2, "only known form parameters", onlyParams(form, names)); err != nil {
+		writeOAuthError(w, "invalid_request", err.Error())
+		return
+	}
+	if !b.authenticateAssertion(w, r, form, client) {
+		return
+	}
+	_ = cert
+	switch grant {
+	case "authorization_code":
+		b.grantCode(w, r, form, client, cert)
+	case "refresh_token":
+		b.grantRefresh(w, r, form, client, cert)
+	default:
+		b.grantClientCredentials(w, r, form, client, cert)
+	}
+}
+
+func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues, client *Client, cert certInfo) {
+	ctx := r.Context()
+	code, verifier, redirect := form.Get("code"), form.Get("code_verifier"), form.Get("redirect_uri")
+	if code == "" || verifier == "" || redirect == "" {
+		check(ctx, 24, "code, redirect_uri and code_verifier present", fmt.Errorf("a required parameter is missing"))
+		writeOAuthError(w, "invalid_request", "code, redirect_uri and code_verifier are required")
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.nowLocked()
+	ck := secretKey(code)
+	rec, ok := b.st.Codes[ck]
+	switch {
+	case !ok:
+		check(ctx, 23, "authorization code known", fmt.Errorf("unknown code"))
+		writeOAuthError(w, "invalid_grant", "authorization code is invalid")
+		return
+	case rec.ClientID != client.ClientID:
+		check(ctx, 23, "code bound to the client", fmt.Errorf("code was issued to another client"))
+		writeOAuthError(w, "invalid_grant", "authorization code is invalid")
+		return
+	case rec.Used:
+		// Rule 23: reuse revokes everything issued from this code.
+		for _, t := range b.st.Access {
+			if t.FromCode == ck {
+				t.Revoked = true
+			}
+		}
+		for _, t := range b.st.Refresh {
+			if t.FromCode == ck {
+				t.Revoked = true
+			}
+		}
+		_ = b.saveLocked()
+		check(ctx, 23, "authorization code single use", fmt.Errorf("code reused; tokens issued from it are revoked"))
+		writeOAuthError(w, "invalid_grant", "authorization code was already used")
+		return
+	case !now.Before(rec.ExpiresAt):
+		check(ctx, 23, "authorization code lifetime", fmt.Errorf("code expired"))
+		writeOAuthError(w, "invalid_grant", "authorization code expired")
+		return
+	}
+	check(ctx, 23, "authorization code valid, unused, bound to client", nil)
+	rec.Used = true
+	if rec.RedirectURI != redirect {
+		_ = b.saveLocked()
+		check(ctx, 24, "redirect_uri equals the request object's", fmt.Errorf("redirect_uri differs"))
+		writeOAuthError(w, "invalid_grant", "redirect_uri does not match the authorization request")
+		return
+	}
+	if !verifierPattern.MatchString(verifier) {
+		_ = b.saveLocked()
+		check(ctx, 24, "code_verifier is 43–128 unreserved characters", fmt.Errorf("malformed code_verifier"))
+		writeOAuthError(w, "invalid_grant", "code_verifier must be 43–128 unreserved characters")
+		return
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(rec.CodeChallenge)) != 1 {
+		_ = b.saveLocked()
+		check(ctx, 24, "PKCE S256 verifier matches code_challenge", fmt.Errorf("PKCE mismatch"))
+		writeOAuthError(w, "invalid_grant", "code_verifier does not match code_challenge")
+		return
+	}
+	check(ctx, 24, "redirect_uri and PKCE match", nil)
+	cons, ok := b.st.Consents[rec.ConsentID]
+	if !ok {
+		writeOAuthError(w, "invalid_grant", "consent not found")
+		return
+	}
+	b.refreshConsentLocked(cons, now)
+	if cons.Status != statusAuthorized {
+		_ = b.saveLocked()
+		check(ctx, 24, "consent Authorized", fmt.Errorf("consent is %s", cons.Status))
+		writeOAuthError(w, "invalid_grant", "consent is not authorized")
+		return
+	}
+	resp, err := b.issueTokensLocked(client, cert, cons, rec.Scope, ck, true)
+	if err != nil {
+		writeOAuthError(w, "server_error", "could not issue tokens")
+		return
+	}
+	resp.State = rec.State
+	if idt, err := b.idTokenLocked(client.ClientID, cons.ConsentID, rec.Nonce, now); err == nil {
+		resp.IDToken = idt
+	}
+	if err := b.saveLocked(); err != nil {
+		writeOAuthError(w, "server_error", "could not persist tokens")
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// issueTokensLocked mints an access token and (for a consent) a refresh token. Caller holds b.mu.
+func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRecord, scope, fromCode string, withRefresh bool) (tokenResponse, error) {
+	now := b.nowLocked()
+	at, err := b.newSecret()
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	rec := &tokenRecord{ClientID: client.ClientID, Scope: scope, CertThumbprint: cert.thumbprint, ExpiresAt: now.Add(b.cfg.AccessTokenLifetime), FromCode: fromCode}
+	if cons != nil {
+		rec.ConsentID = cons.ConsentID
+	}
+	b.st.Access[secretKey(at)] = rec
+	resp := tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(b.cfg.AccessTokenLifetime / time.Second), Scope: scope}
+	if cons != nil {
+		if withRefresh {
+			rt, err := b.newSecret()
+			if err != nil {
+				return tokenResponse{}, err
+			}
+			b.st.Refresh[secretKey(rt)] = &tokenRecord{ClientID: client.ClientID, ConsentID: cons.ConsentID, Scope: scope, CertThumbprint: cert.thumbprint, FromCode: fromCode}
+			resp.RefreshToken = rt
+		}
+		resp.AuthorizationDetails = []any{map[string]any{"type": rarType, "consent": b.consentMessageLocked(cons, now)}}
+	}
+	return resp, nil
+}
+
+func (b *Bank) idTokenLocked(clientID, consentID, nonce string, now time.Time) (string, error) {
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS256, Key: jose.JSONWebKey{Key: b.sig.priv, KeyID: b.sig.kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	claims := map[string]any{"iss": b.issuer, "sub": consentID, "aud": clientID, "iat": now.Unix(), "exp": now.Unix() + 600, "nonce": nonce}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
+
+func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formValues, client *Client, cert certInfo) {
+	ctx := r.Context()
+	rt := form.Get("refresh_token")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.nowLocked()
+	key := secretKey(rt)
+	rec, ok := b.st.Refresh[key]
+	if rt == "" || !ok || rec.Revoked || rec.ClientID != client.ClientID {
+		check(ctx, 25, "refresh token known, current and the client's", fmt.Errorf("refresh token unknown, rotated out, revoked or another client's"))
+		writeOAuthError(w, "invalid_grant", "refresh token is invalid")
+		return
+	}
+	if sc := form.Get("scope"); sc != "" && !scopeSubset(sc, rec.Scope) {
+		check(ctx, 25, "refresh scope within the original", fmt.Errorf("scope widened"))
+		writeOAuthError(w, "invalid_scope", "scope exceeds the original grant")
+		return
+	}
+	cons, ok := b.st.Consents[rec.ConsentID]
+	if !ok {
+		writeOAuthError(w, "invalid_grant", "consent not found")
+		return
+	}
+	b.refreshConsentLocked(cons, now)
+	if cons.Status != statusAuthorized {
+		_ = b.saveLocked()
+		check(ctx, 25, "consent Authorized and not expired", fmt.Errorf("consent is %s", cons.Status))
+		writeOAuthError(w, "invalid_grant", "consent is "+cons.Status)
+		return
+	}
+	check(ctx, 25, "refresh token valid, consent Authorized", nil)
+	rotate := *b.cfg.RotateRefreshTokens
+	resp, err := b.issueTokensLocked(client, cert, cons, rec.Scope, rec.FromCode, rotate)
+	if err != nil {
+		writeOAuthError(w, "server_error", "could not issue tokens")
+		return
+	}
+	if rotate {
+		rec.Revoked = true
+	}
+	if err := b.saveLocked(); err != nil {
+		writeOAuthError(w, "server_error", "could not persist tokens")
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, form formValues, client *Client, cert certInfo) {
+	ctx := r.Context()
+	if form.Get("scope") != "payments" {
+		check(ctx, 9, "client_credentials scope is payments", fmt.Errorf("scope must be exactly payments"))
+		writeOAuthError(w, "invalid_scope", "client_credentials scope must be payments")
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	resp, err := b.issueTokensLocked(client, cert, nil, "payments", "", false)
+	if err != nil {
+		writeOAuthError(w, "server_error", "could not issue tokens")
+		return
+	}
+	if err := b.saveLocked(); err != nil {
+		writeOAuthError(w, "server_error", "could not persist tokens")
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func scopeSubset(asked, granted string) bool {
+	g := strings.Fields(granted)
+	for _, s := range strings.Fields(asked) {
+		found := false
+		for _, x := range g {
+			found = found || x == s
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
