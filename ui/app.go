@@ -1,0 +1,475 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+// Minimum terminal size; below it the app shows only the "terminal too small" view.
+const (
+	MinWidth  = 60
+	MinHeight = 18
+	// chrome is the header (title + blank) and the footer (status + help) around a screen.
+	chromeHeight = 4
+)
+
+// DefaultIdleTimeout locks the session after five minutes without a key (RTS Art. 4(3)(d)).
+const DefaultIdleTimeout = 5 * time.Minute
+
+// idleCheckEvery is how often the running program asks whether the session went idle.
+const idleCheckEvery = 5 * time.Second
+
+// Options configure the app. The zero value is usable: real clock, colour, 5-minute lock.
+type Options struct {
+	// Clock is injected so tests are deterministic; nil = time.Now.
+	Clock func() time.Time
+	// Accessible: no box drawing, no spinners, state changes announced as plain sentences.
+	Accessible bool
+	// NoColor forces the ASCII colour profile (NO_COLOR is honoured by Run).
+	NoColor bool
+	// Renderer overrides the lipgloss renderer (nil = lipgloss default renderer).
+	Renderer *lipgloss.Renderer
+	// OpenURL opens the bank page in a browser; nil hides the "open browser" choice.
+	OpenURL func(url string) error
+	// IdleTimeout overrides DefaultIdleTimeout (must be > 0 to take effect).
+	IdleTimeout time.Duration
+	// Context bounds every wallet call; nil = context.Background(). Quitting cancels it.
+	Context context.Context
+	// disableIdleTicker stops the self-rearming idle timer (tests drive IdleCheckMsg by hand).
+	disableIdleTicker bool
+}
+
+// app is the root model: a router over a stack of screens plus the global overlays (help,
+// lock, quit confirmation, too-small) and the footer status line.
+type app struct {
+	c      *common
+	cancel context.CancelFunc
+	idle   time.Duration
+	ticker bool
+
+	width, height int
+	stack         []Screen
+	loading       bool
+	loadErr       error
+	onboarded     bool
+
+	status      string
+	statusIsErr bool
+	showHelp    bool
+	confirmQuit bool
+
+	lastKey time.Time
+	locked  bool
+	lockPIN *field
+	lockErr string
+	unlockN int
+}
+
+// New builds the production root model. main.go passes the real wallet; tests pass a fake.
+func New(w Wallet, opts Options) tea.Model {
+	now := opts.Clock
+	if now == nil {
+		now = time.Now
+	}
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	r := opts.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+		if opts.NoColor {
+			r = lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(termenv.Ascii)
+		}
+	}
+	idle := opts.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	c := &common{
+		w:          w,
+		st:         newStyles(r, DefaultTheme(), opts.Accessible),
+		now:        now,
+		ctx:        ctx,
+		accessible: opts.Accessible,
+		openURL:    opts.OpenURL,
+	}
+	pin := newField("PIN")
+	pin.masked = true
+	pin.accept = digitsOnly
+	pin.limit = 12
+	return &app{
+		c: c, cancel: cancel, idle: idle, ticker: !opts.disableIdleTicker,
+		loading: true, lastKey: now(), lockPIN: pin,
+	}
+}
+
+func (a *app) Init() tea.Cmd {
+	cmds := []tea.Cmd{loadOverview(a.c)}
+	if a.ticker {
+		cmds = append(cmds, idleTick())
+	}
+	return tea.Batch(cmds...)
+}
+
+func idleTick() tea.Cmd {
+	return tea.Tick(idleCheckEvery, func(time.Time) tea.Msg { return idleTickMsg{} })
+}
+
+type idleTickMsg struct{}
+
+func loadOverview(c *common) tea.Cmd {
+	ctx, w := c.ctx, c.w
+	return func() tea.Msg {
+		ov, err := w.Overview(ctx)
+		return overviewMsg{ov: ov, err: err}
+	}
+}
+
+func (a *app) top() Screen {
+	if len(a.stack) == 0 {
+		return nil
+	}
+	return a.stack[len(a.stack)-1]
+}
+
+func (a *app) busy() bool {
+	for _, s := range a.stack {
+		if s.Busy() {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) contentSize() (int, int) {
+	return max(0, a.width), max(0, a.height-chromeHeight)
+}
+
+func (a *app) push(s Screen) tea.Cmd {
+	s.SetSize(a.contentSize())
+	a.stack = append(a.stack, s)
+	return s.Init()
+}
+
+func (a *app) quit() tea.Cmd {
+	a.cancel()
+	return tea.Quit
+}
+
+func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		w, h := a.contentSize()
+		for _, s := range a.stack {
+			s.SetSize(w, h)
+		}
+		return a, nil
+	case tea.KeyMsg:
+		return a, a.handleKey(msg)
+	case overviewMsg:
+		a.loading = false
+		if msg.err != nil {
+			a.loadErr = msg.err
+			return a, nil
+		}
+		a.loadErr = nil
+		a.onboarded = msg.ov.Onboarded
+		if !msg.ov.Onboarded {
+			a.stack = nil
+			return a, a.push(newOnboarding(a.c))
+		}
+		a.stack = nil
+		return a, a.push(newHome(a.c, &msg.ov))
+	case navigateMsg:
+		return a, a.push(msg.to)
+	case replaceMsg:
+		a.stack = nil
+		if _, ok := msg.to.(*homeScreen); ok {
+			a.onboarded = true
+		}
+		return a, a.push(msg.to)
+	case backMsg:
+		if len(a.stack) > 1 {
+			a.stack = a.stack[:len(a.stack)-1]
+			// The screen underneath may show stale data (a consent was revoked): let it refresh.
+			if r, ok := a.top().(interface{ refresh() tea.Cmd }); ok {
+				return a, r.refresh()
+			}
+		}
+		return a, nil
+	case statusMsg:
+		a.status, a.statusIsErr = msg.text, msg.isErr
+		return a, nil
+	case idleTickMsg:
+		return a, tea.Batch(a.checkIdle(), idleTick())
+	case IdleCheckMsg:
+		return a, a.checkIdle()
+	case unlockMsg:
+		if msg.err != nil {
+			a.lockErr = explain(msg.err)
+			a.lockPIN.Reset()
+			return a, nil
+		}
+		a.locked, a.lockErr = false, ""
+		a.lockPIN.Reset()
+		a.lastKey = a.c.now()
+		return a, nil
+	}
+	// Everything else is an async result or a tick: every screen on the stack sees it and keeps
+	// only its own (typed messages + request ids), so a result for a screen underneath lands.
+	var cmds []tea.Cmd
+	for i, s := range a.stack {
+		m, cmd := s.Update(msg)
+		if ns, ok := m.(Screen); ok {
+			a.stack[i] = ns
+		}
+		cmds = append(cmds, cmd)
+	}
+	return a, tea.Batch(cmds...)
+}
+
+func (a *app) checkIdle() tea.Cmd {
+	if a.locked || !a.onboarded {
+		return nil
+	}
+	if a.c.now().Sub(a.lastKey) >= a.idle {
+		a.locked = true
+		a.showHelp = false
+		a.lockErr = ""
+		a.lockPIN.Reset()
+	}
+	return nil
+}
+
+func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
+	a.lastKey = a.c.now()
+	// The footer line lives until the next key.
+	a.status, a.statusIsErr = "", false
+
+	if a.confirmQuit {
+		switch msg.String() {
+		case "y", "Y":
+			return a.quit()
+		default:
+			a.confirmQuit = false
+			return nil
+		}
+	}
+	if msg.String() == "ctrl+c" {
+		if a.busy() {
+			a.confirmQuit = true
+			return nil
+		}
+		return a.quit()
+	}
+	if a.locked {
+		return a.lockKey(msg)
+	}
+	if a.showHelp {
+		a.showHelp = false
+		return nil
+	}
+	if a.width < MinWidth || a.height < MinHeight {
+		if msg.String() == "q" {
+			if a.busy() {
+				a.confirmQuit = true
+				return nil
+			}
+			return a.quit()
+		}
+		return nil
+	}
+	if a.loading || a.loadErr != nil {
+		switch msg.String() {
+		case "q", "esc":
+			return a.quit()
+		case "r":
+			a.loading, a.loadErr = true, nil
+			return loadOverview(a.c)
+		}
+		return nil
+	}
+	top := a.top()
+	typing := top != nil && top.Typing()
+	s := msg.String()
+	switch {
+	case s == "ctrl+t" || (!typing && key.Matches(msg, keyInspector)):
+		if _, ok := top.(*inspectorScreen); ok {
+			return back
+		}
+		return a.push(newInspector(a.c))
+	case !typing && key.Matches(msg, keyHelp):
+		a.showHelp = true
+		return nil
+	case !typing && key.Matches(msg, keyQuit):
+		if a.busy() {
+			return reportInfo("A payment is in flight; wait for it to finish, or press ctrl+c to quit anyway.")
+		}
+		return a.quit()
+	}
+	if top == nil {
+		return nil
+	}
+	m, cmd := top.Update(msg)
+	if ns, ok := m.(Screen); ok {
+		a.stack[len(a.stack)-1] = ns
+	}
+	return cmd
+}
+
+func (a *app) lockKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEnter:
+		if len(a.lockPIN.value) == 0 {
+			a.lockErr = "Type your PIN, then enter."
+			return nil
+		}
+		pin := NewSecret(a.lockPIN.Value())
+		a.lockPIN.Reset()
+		ctx, w := a.c.ctx, a.c.w
+		return func() tea.Msg { return unlockMsg{err: w.Unlock(ctx, pin)} }
+	case tea.KeyEsc:
+		a.lockPIN.Reset()
+		return nil
+	}
+	if msg.String() == "q" && len(a.lockPIN.value) == 0 && !a.busy() {
+		return a.quit()
+	}
+	a.lockPIN.Update(msg)
+	return nil
+}
+
+func (a *app) View() string {
+	st := a.c.st
+	if a.width < MinWidth || a.height < MinHeight {
+		return fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
+			MinWidth, MinHeight, a.width, a.height)
+	}
+	var body string
+	title := ""
+	switch {
+	case a.loading:
+		body = st.Muted.Render("Loading the wallet…")
+	case a.loadErr != nil:
+		body = st.Error.Render("Could not open the wallet.") + "\n" + explain(a.loadErr) + "\n\n" +
+			st.Muted.Render("r: retry   q: quit")
+	case a.locked:
+		title = "Locked"
+		body = a.lockView()
+	case a.showHelp:
+		title = "Help"
+		body = a.helpView()
+	case a.top() != nil:
+		title = a.top().Title()
+		body = a.top().View()
+	}
+	header := st.Title.Render("payterm")
+	if title != "" {
+		header += st.Muted.Render(" · ") + st.Text.Render(title)
+	}
+	_, h := a.contentSize()
+	body = fitHeight(body, h)
+	return header + "\n\n" + body + "\n" + a.footer()
+}
+
+func (a *app) footer() string {
+	st := a.c.st
+	var line1 string
+	switch {
+	case a.confirmQuit:
+		line1 = st.Warning.Render("A payment is in flight. Quit anyway? It resumes on the next start. (y/N)")
+	case a.status != "" && a.statusIsErr:
+		line1 = st.Error.Render(a.status)
+	case a.status != "":
+		line1 = st.Accent.Render(a.status)
+	}
+	var keys []key.Binding
+	if !a.locked && !a.showHelp && a.top() != nil {
+		keys = a.top().ShortHelp()
+	}
+	parts := make([]string, 0, len(keys)+2)
+	for _, k := range keys {
+		if !k.Enabled() {
+			continue
+		}
+		parts = append(parts, k.Help().Key+" "+k.Help().Desc)
+	}
+	parts = append(parts, "? help")
+	line2 := truncate(strings.Join(parts, " · "), a.width)
+	return truncate(line1, a.width) + "\n" + st.Footer.Render(line2)
+}
+
+func (a *app) lockView() string {
+	st := a.c.st
+	lines := []string{
+		st.Warning.Render("The session locked after 5 minutes without activity."),
+		"Type your PIN and press enter to continue.",
+		"",
+		a.lockPIN.View(st, true, 4),
+	}
+	if a.lockErr != "" {
+		lines = append(lines, "", st.Error.Render(a.lockErr))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (a *app) helpView() string {
+	st := a.c.st
+	var b strings.Builder
+	if top := a.top(); top != nil {
+		b.WriteString(st.Title.Render(top.Title()) + "\n")
+		seen := map[string]bool{}
+		for _, group := range top.FullHelp() {
+			for _, k := range group {
+				h := k.Help()
+				if seen[h.Key] || !k.Enabled() {
+					continue
+				}
+				seen[h.Key] = true
+				fmt.Fprintf(&b, "  %-14s %s\n", h.Key, h.Desc)
+			}
+		}
+	}
+	b.WriteString("\n" + st.Title.Render("Everywhere") + "\n")
+	for _, k := range globalKeys() {
+		fmt.Fprintf(&b, "  %-14s %s\n", k.Help().Key, k.Help().Desc)
+	}
+	b.WriteString("\n" + st.Muted.Render("Press any key to close help."))
+	return b.String()
+}
+
+// fitHeight pads or cuts s to exactly h lines so the footer stays at the bottom.
+func fitHeight(s string, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncate cuts a line to w display cells, keeping ANSI sequences intact.
+func truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, w, "…")
+}

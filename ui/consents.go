@@ -1,0 +1,432 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+type consentAction int
+
+const (
+	actNone consentAction = iota
+	actPause
+	actReactivate
+	actRevoke
+	actRenew
+)
+
+var (
+	keyPause      = key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause"))
+	keyReactivate = key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "reactivate"))
+	keyRevoke     = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "cancel permission"))
+	keyRenew      = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew"))
+)
+
+// consentsScreen is the consent dashboard: Current / History tabs, a detail with Payment Rules and
+// Payment History, and the four user actions, each behind one confirmation.
+type consentsScreen struct {
+	c        *common
+	w, h     int
+	tab      int // 0 current, 1 history
+	all      []Consent
+	cursor   int
+	req      int
+	loading  bool
+	err      string
+	detail   *ConsentDetail
+	detailOn bool
+	confirm  consentAction
+	working  bool
+}
+
+type (
+	consentsLoadedMsg struct {
+		req int
+		cs  []Consent
+		err error
+	}
+	consentDetailMsg struct {
+		req int
+		d   ConsentDetail
+		err error
+	}
+	consentActionMsg struct {
+		req  int
+		act  consentAction
+		id   string
+		step BankStep
+		err  error
+	}
+)
+
+func newConsents(c *common) *consentsScreen { return &consentsScreen{c: c} }
+
+func (s *consentsScreen) Init() tea.Cmd { return s.refresh() }
+
+func (s *consentsScreen) refresh() tea.Cmd {
+	s.loading = true
+	s.req = s.c.nextReq()
+	req, ctx, w := s.req, s.c.ctx, s.c.w
+	var detailID string
+	if s.detailOn && s.detail != nil {
+		detailID = s.detail.Consent.ID
+	}
+	load := func() tea.Msg {
+		cs, err := w.Consents(ctx)
+		return consentsLoadedMsg{req: req, cs: cs, err: err}
+	}
+	if detailID == "" {
+		return load
+	}
+	return tea.Batch(load, s.loadDetail(detailID, req))
+}
+
+func (s *consentsScreen) loadDetail(id string, req int) tea.Cmd {
+	ctx, w := s.c.ctx, s.c.w
+	return func() tea.Msg {
+		d, err := w.ConsentDetail(ctx, id)
+		return consentDetailMsg{req: req, d: d, err: err}
+	}
+}
+
+func (s *consentsScreen) SetSize(w, h int) { s.w, s.h = w, h }
+func (s *consentsScreen) Title() string {
+	if s.detailOn {
+		return "Consents · Detail"
+	}
+	return "Consents"
+}
+func (s *consentsScreen) Typing() bool { return false }
+func (s *consentsScreen) Busy() bool   { return false }
+
+func (s *consentsScreen) ShortHelp() []key.Binding {
+	switch {
+	case s.confirm != actNone:
+		return []key.Binding{keyYes, keyNo}
+	case s.detailOn:
+		return s.detailKeys()
+	default:
+		return []key.Binding{keyLeft, keyRight, keyUp, keyDown, keyEnter, keyBack}
+	}
+}
+
+func (s *consentsScreen) FullHelp() [][]key.Binding {
+	switch {
+	case s.confirm != actNone:
+		return [][]key.Binding{{keyYes, keyNo}}
+	case s.detailOn:
+		return [][]key.Binding{s.detailKeys()}
+	default:
+		return [][]key.Binding{{keyLeft, keyRight, keyUp, keyDown, keyEnter, keyRefresh, keyBack}}
+	}
+}
+
+// detailKeys lists back/refresh plus only the actions the selected consent allows.
+func (s *consentsScreen) detailKeys() []key.Binding {
+	out := []key.Binding{keyBack, keyRefresh}
+	for _, k := range []key.Binding{keyPause, keyReactivate, keyRevoke, keyRenew} {
+		if s.allowed(actionFor(k.Help().Key)) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func actionFor(k string) consentAction {
+	switch k {
+	case "P":
+		return actPause
+	case "A":
+		return actReactivate
+	case "X":
+		return actRevoke
+	case "R":
+		return actRenew
+	}
+	return actNone
+}
+
+// allowed encodes the lifecycle: pause/reactivate are local and only for a usable consent;
+// revocation from AwaitingAuthorization, Authorized or Suspended; renewal of a consent in use.
+func (s *consentsScreen) allowed(a consentAction) bool {
+	if s.detail == nil {
+		return false
+	}
+	c := s.detail.Consent
+	switch a {
+	case actPause:
+		return c.Status == ConsentAuthorized && !c.Paused
+	case actReactivate:
+		return c.Paused && c.Current()
+	case actRevoke:
+		return c.Current()
+	case actRenew:
+		return c.Status == ConsentAuthorized || c.Status == ConsentSuspended || c.Status == ConsentExpired
+	}
+	return false
+}
+
+func (s *consentsScreen) list() []Consent {
+	var out []Consent
+	for _, c := range s.all {
+		if c.Current() == (s.tab == 0) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case consentsLoadedMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.loading = false
+		if msg.err != nil {
+			s.err = explain(msg.err)
+			return s, nil
+		}
+		s.err, s.all = "", msg.cs
+		s.cursor = max(0, min(s.cursor, len(s.list())-1))
+	case consentDetailMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err = explain(msg.err)
+			return s, nil
+		}
+		d := msg.d
+		s.detail = &d
+	case consentActionMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.working = false
+		if msg.err != nil {
+			return s, reportErr(msg.err)
+		}
+		if msg.act == actRenew {
+			return s, navigate(newBankFlow(s.c, msg.step, "Renew consent"))
+		}
+		return s, tea.Batch(s.refresh(), reportInfo(actionDone(msg.act)))
+	case tea.KeyMsg:
+		return s, s.onKey(msg)
+	}
+	return s, nil
+}
+
+func actionDone(a consentAction) string {
+	switch a {
+	case actPause:
+		return "Paused. payterm will not initiate payments with this consent until you reactivate it."
+	case actReactivate:
+		return "Reactivated. Payments with this consent are possible again."
+	case actRevoke:
+		return "Permission cancelled at the bank. payterm can no longer initiate payments with it."
+	}
+	return ""
+}
+
+func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
+	if s.confirm != actNone {
+		switch {
+		case key.Matches(msg, keyYes):
+			a := s.confirm
+			s.confirm = actNone
+			return s.run(a)
+		case key.Matches(msg, keyNo):
+			s.confirm = actNone
+		}
+		return nil
+	}
+	if s.detailOn {
+		switch {
+		case key.Matches(msg, keyBack):
+			s.detailOn, s.detail = false, nil
+		case key.Matches(msg, keyRefresh):
+			return s.refresh()
+		case s.working:
+		default:
+			if a := actionFor(msg.String()); a != actNone && s.allowed(a) {
+				s.confirm = a
+			}
+		}
+		return nil
+	}
+	l := s.list()
+	switch {
+	case key.Matches(msg, keyBack):
+		return back
+	case key.Matches(msg, keyLeft), key.Matches(msg, keyRight):
+		s.tab = 1 - s.tab
+		s.cursor = 0
+	case key.Matches(msg, keyUp):
+		s.cursor = max(0, s.cursor-1)
+	case key.Matches(msg, keyDown):
+		s.cursor = max(0, min(len(l)-1, s.cursor+1))
+	case key.Matches(msg, keyRefresh):
+		return s.refresh()
+	case key.Matches(msg, keyEnter):
+		if len(l) == 0 {
+			return nil
+		}
+		s.detailOn = true
+		s.detail = nil
+		s.req = s.c.nextReq()
+		return s.loadDetail(l[s.cursor].ID, s.req)
+	}
+	return nil
+}
+
+func (s *consentsScreen) run(a consentAction) tea.Cmd {
+	if s.detail == nil {
+		return nil
+	}
+	s.working = true
+	s.req = s.c.nextReq()
+	req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.detail.Consent.ID
+	return func() tea.Msg {
+		m := consentActionMsg{req: req, act: a, id: id}
+		switch a {
+		case actPause:
+			m.err = w.PauseConsent(ctx, id)
+		case actReactivate:
+			m.err = w.ReactivateConsent(ctx, id)
+		case actRevoke:
+			m.err = w.RevokeConsent(ctx, id)
+		case actRenew:
+			m.step, m.err = w.RenewConsent(ctx, id)
+		}
+		return m
+	}
+}
+
+// confirmText is the single confirmation of each action, worded after the UAE consent
+// management interface: what happens, whether the bank is told, whether it can be undone.
+func confirmText(a consentAction, c Consent) (title, body string) {
+	switch a {
+	case actPause:
+		return "Pause this consent?",
+			"While it is paused, payterm will not initiate any payment from your " + c.Bank + " account with it.\n" +
+				"This is a pause in payterm only: your bank is not told and the consent stays valid.\n" +
+				"You can reactivate it at any time."
+	case actReactivate:
+		return "Reactivate this consent?",
+			"payterm will again be able to initiate payments from your " + c.Bank + " account with it,\n" +
+				"each one approved by you here with your PIN and code."
+	case actRevoke:
+		return "Cancel permission?",
+			"payterm will no longer be able to initiate payments from your " + c.Bank + " account.\n" +
+				"Your bank is told now. This cannot be undone: to pay again you will give a new consent at your bank.\n" +
+				"Payments already made are not affected."
+	case actRenew:
+		return "Renew this consent?",
+			"You will authorise a new consent at " + c.Bank + " with the same payees; your limits and history carry over.\n" +
+				"The current consent stays in use until the new one is authorised."
+	}
+	return "", ""
+}
+
+func (s *consentsScreen) View() string {
+	st := s.c.st
+	if s.confirm != actNone && s.detail != nil {
+		title, body := confirmText(s.confirm, s.detail.Consent)
+		return st.Warning.Render(title) + "\n\n" + body + "\n\n" + st.Key.Render("y") + " confirm   " + st.Key.Render("n/esc") + " keep as is"
+	}
+	if s.detailOn {
+		return s.detailView()
+	}
+	var b strings.Builder
+	tabs := []string{"Current", "History"}
+	for i, t := range tabs {
+		label := t
+		if i == s.tab {
+			if st.accessible {
+				label = "[" + t + " (selected)]"
+			} else {
+				label = st.Selected.Render(" " + t + " ")
+			}
+		} else {
+			label = st.Muted.Render(" " + t + " ")
+		}
+		b.WriteString(label + " ")
+	}
+	b.WriteString("\n\n")
+	l := s.list()
+	switch {
+	case s.err != "":
+		b.WriteString(st.Error.Render(s.err) + "\n")
+	case s.loading && len(s.all) == 0:
+		b.WriteString(st.Muted.Render("Loading…") + "\n")
+	case len(l) == 0:
+		b.WriteString(st.Muted.Render("No consents here.") + "\n")
+	}
+	now := s.c.now()
+	for i, c := range l {
+		line := fmt.Sprintf("%-18s %-10s %-9s expires %s  paid %s", truncate(c.Bank, 18), statusLabel(c), "Flexi Pay",
+			day(c.Expires), formatAmount(c.TotalPaid))
+		if c.Current() && renewSoon(now, c.Expires) {
+			line += "  renew soon"
+		}
+		if i == s.cursor {
+			if st.accessible {
+				line = "> " + line
+			} else {
+				line = st.Selected.Render(line)
+			}
+		} else {
+			line = "  " + line
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func (s *consentsScreen) detailView() string {
+	st := s.c.st
+	d := s.detail
+	if d == nil {
+		if s.err != "" {
+			return st.Error.Render(s.err)
+		}
+		return st.Muted.Render("Loading…")
+	}
+	c := d.Consent
+	now := s.c.now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s · %s · Flexi Pay\n", c.Bank, statusLabel(c))
+	fmt.Fprintf(&b, "Consent id      %s\n", c.ID)
+	if c.BaseConsentID != "" {
+		fmt.Fprintf(&b, "Renews          %s\n", c.BaseConsentID)
+	}
+	fmt.Fprintf(&b, "Created         %s\n", day(c.Created))
+	fmt.Fprintf(&b, "Expires         %s (%s)\n", day(c.Expires), until(now, c.Expires))
+	if c.DebtorMasked != "" {
+		fmt.Fprintf(&b, "From account    %s\n", c.DebtorMasked)
+	}
+	fmt.Fprintf(&b, "Paid to date    %s in %d payments\n", formatAmount(c.TotalPaid), c.PaymentCount)
+	b.WriteString("\n" + st.Title.Render("Payment Rules") + "\n")
+	for _, r := range d.Rules {
+		fmt.Fprintf(&b, "  %-22s %s\n", r.Label, r.Value)
+	}
+	b.WriteString("\n" + st.Title.Render("Payment History") + "\n")
+	if len(d.Payments) == 0 {
+		b.WriteString(st.Muted.Render("  No payments with this consent.") + "\n")
+	}
+	for i, p := range d.Payments {
+		if i >= 5 {
+			fmt.Fprintf(&b, st.Muted.Render("  … %d more in History")+"\n", len(d.Payments)-5)
+			break
+		}
+		b.WriteString("  " + paymentLine(st, p, s.w-2) + "\n")
+	}
+	if s.working {
+		b.WriteString("\n" + st.Muted.Render("Working…") + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// field is a single-line text input. It is deliberately simpler than bubbles/textinput: no
+// blinking cursor (golden frames stay stable) and it edits runes, so Arabic names and "€" are
+// one character each. Masked fields render one bullet per rune.
+type field struct {
+	label   string
+	value   []rune
+	masked  bool
+	limit   int               // max runes, 0 = 64
+	accept  func(r rune) bool // nil = any printable rune
+	hint    string            // shown muted when empty
+	problem string            // validation feedback, set by the owner
+}
+
+func newField(label string) *field { return &field{label: label} }
+
+func (f *field) Value() string { return string(f.value) }
+
+func (f *field) SetValue(s string) { f.value = []rune(s) }
+
+func (f *field) Reset() { f.value = f.value[:0]; f.problem = "" }
+
+// Update applies one key; it reports whether the value changed.
+func (f *field) Update(msg tea.KeyMsg) bool {
+	limit := f.limit
+	if limit == 0 {
+		limit = 64
+	}
+	switch msg.Type {
+	case tea.KeyBackspace:
+		if len(f.value) > 0 {
+			f.value = f.value[:len(f.value)-1]
+			return true
+		}
+	case tea.KeyCtrlU:
+		if len(f.value) > 0 {
+			f.value = f.value[:0]
+			return true
+		}
+	case tea.KeySpace:
+		return f.insert([]rune{' '}, limit)
+	case tea.KeyRunes:
+		return f.insert(msg.Runes, limit)
+	}
+	return false
+}
+
+func (f *field) insert(rs []rune, limit int) bool {
+	changed := false
+	for _, r := range rs {
+		if len(f.value) >= limit || r < ' ' || r == 0x7f {
+			continue
+		}
+		if f.accept != nil && !f.accept(r) {
+			continue
+		}
+		f.value = append(f.value, r)
+		changed = true
+	}
+	return changed
+}
+
+// View renders "label  value▏" with the cursor only on the focused field.
+func (f *field) View(st Styles, focused bool, labelWidth int) string {
+	label := f.label
+	if pad := labelWidth - lipgloss.Width(label); pad > 0 {
+		label += strings.Repeat(" ", pad)
+	}
+	var val string
+	switch {
+	case f.masked:
+		val = strings.Repeat("•", len(f.value))
+	default:
+		val = string(f.value)
+	}
+	if len(f.value) == 0 && f.hint != "" && !focused {
+		val = st.Muted.Render(f.hint)
+	}
+	cursor := ""
+	if focused {
+		cursor = "▏"
+		if st.accessible {
+			cursor = "_"
+		}
+	}
+	prefix := "  "
+	if focused {
+		prefix = st.Accent.Render("› ")
+		if st.accessible {
+			prefix = "> "
+		}
+	}
+	line := prefix + st.Muted.Render(label) + " " + val + cursor
+	if f.problem != "" {
+		line += "  " + st.Error.Render(f.problem)
+	}
+	return line
+}
+
+func digitsOnly(r rune) bool { return r >= '0' && r <= '9' }

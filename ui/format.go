@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+)
+
+// statusLabel is the consent status as the standard tells TPPs to show it (uae-spec §8):
+// Authorized→Active, AwaitingAuthorization→Pending, Revoked→Cancelled; Paused is local.
+func statusLabel(c Consent) string {
+	if c.Paused && (c.Status == ConsentAuthorized || c.Status == ConsentSuspended) {
+		return "Paused"
+	}
+	switch c.Status {
+	case ConsentAuthorized:
+		return "Active"
+	case ConsentAwaitingAuthorization:
+		return "Pending"
+	case ConsentRevoked:
+		return "Cancelled"
+	case ConsentSuspended:
+		return "Suspended"
+	case ConsentExpired:
+		return "Expired"
+	case ConsentRejected:
+		return "Rejected"
+	case ConsentConsumed:
+		return "Consumed"
+	default:
+		return "Unknown"
+	}
+}
+
+// paymentLabel maps AEPaymentStatus to plain words (Accepted* = Successful, Rejected = Failed).
+func paymentLabel(s PaymentStatus) string {
+	switch s {
+	case PaymentAcceptedCreditSettlementCompleted:
+		return "Settled"
+	case PaymentAcceptedSettlementCompleted:
+		return "Paid (debited)"
+	case PaymentAcceptedWithoutPosting:
+		return "Paid (not yet credited)"
+	case PaymentPending:
+		return "Pending"
+	case PaymentRejected:
+		return "Failed"
+	case PaymentPrepared:
+		return "Prepared"
+	case PaymentSending:
+		return "Sending"
+	case PaymentRefused:
+		return "Refused by the bank"
+	case PaymentAbandoned:
+		return "Not sent (expired)"
+	default:
+		return "Unknown"
+	}
+}
+
+func paymentOK(s PaymentStatus) bool {
+	switch s {
+	case PaymentAcceptedCreditSettlementCompleted, PaymentAcceptedSettlementCompleted, PaymentAcceptedWithoutPosting:
+		return true
+	default:
+		return false
+	}
+}
+
+// paymentFinal reports whether the bank will not change the status any more.
+func paymentFinal(s PaymentStatus) bool {
+	switch s {
+	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned:
+		return true
+	default:
+		return false
+	}
+}
+
+// until renders a countdown: "in 3 days", "in 5 hours", "expired".
+func until(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return "expired"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("in %d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("in %d hours", int(d.Hours()))
+	default:
+		return fmt.Sprintf("in %d minutes", max(1, int(d.Minutes())))
+	}
+}
+
+// renewSoon is the 30-day renewal window of the consent lifecycle.
+func renewSoon(now, expires time.Time) bool {
+	return expires.Sub(now) <= 30*24*time.Hour
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+
+// elapsed renders a step duration: "0.4s", "12s", "1m05s".
+func elapsed(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%d.%ds", int(d.Seconds()), int(d.Milliseconds()/100)%10)
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	default:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+}
+
+// bar draws a headroom bar of width w: used part solid, remaining light (ASCII when accessible).
+func bar(st Styles, used, limit int64, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	filled := 0
+	if limit > 0 {
+		if used >= limit {
+			filled = w
+		} else if used > 0 {
+			// Divide before multiplying would lose precision; limits are far below MaxInt64/w.
+			filled = int(used * int64(w) / limit)
+		}
+	}
+	full, empty := "█", "░"
+	if st.accessible {
+		full, empty = "#", "."
+	}
+	return "[" + strings.Repeat(full, filled) + strings.Repeat(empty, w-filled) + "]"
+}
+
+// padRight pads s with spaces to w cells (no truncation).
+func padRight(s string, w int) string {
+	n := displayWidth(s)
+	if n >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+func displayWidth(s string) int { return lipgloss.Width(s) }
+
+// fit cuts or pads s to exactly w cells.
+func fit(s string, w int) string { return padRight(truncate(s, w), w) }

@@ -1,0 +1,497 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+const (
+	historyPage   = 100 // rows per wallet call
+	historyWindow = 400 // rows kept in memory; older ones are dropped and re-fetched on demand
+)
+
+type historyMode int
+
+const (
+	histTable historyMode = iota
+	histFilter
+	histDetail
+)
+
+// historyScreen is a virtualised table over the ledger: it holds a bounded window of rows,
+// renders only the visible ones and pages from the wallet with keyset queries, so a frame costs
+// the same with 100 or 100,000 payments.
+type historyScreen struct {
+	c    *common
+	w, h int
+	mode historyMode
+
+	filter HistoryFilter
+	rows   []PaymentRow
+	base   int // absolute index of rows[0] among the filtered rows
+	total  int
+	cursor int // index into rows
+	offset int // index into rows of the first visible line
+	more   struct{ after, before bool }
+	req    int
+	busy   bool
+	err    string
+
+	fPayee, fFrom, fTo *field
+	fStatus            Outcome
+	fFocus             int
+	fErr               string
+
+	detail    *PaymentDetail
+	detailErr string
+}
+
+type historyPageMsg struct {
+	req  int
+	kind pageKind
+	page HistoryPage
+	err  error
+}
+
+type pageKind int
+
+const (
+	pageFresh pageKind = iota
+	pageAfter
+	pageBefore
+	pageOldest
+)
+
+type paymentDetailMsg struct {
+	req int
+	d   PaymentDetail
+	err error
+}
+
+func newHistory(c *common) *historyScreen {
+	s := &historyScreen{c: c, total: -1}
+	s.fPayee = newField("Payee")
+	s.fFrom = newField("From")
+	s.fFrom.hint = "YYYY-MM-DD"
+	s.fFrom.limit = 10
+	s.fTo = newField("To")
+	s.fTo.hint = "YYYY-MM-DD"
+	s.fTo.limit = 10
+	return s
+}
+
+func (s *historyScreen) Init() tea.Cmd { return s.fetch(pageFresh) }
+
+func (s *historyScreen) fetch(kind pageKind) tea.Cmd {
+	q := HistoryQuery{Filter: s.filter, Limit: historyPage}
+	switch kind {
+	case pageAfter:
+		if len(s.rows) == 0 {
+			return nil
+		}
+		q.After = s.rows[len(s.rows)-1].ID
+	case pageBefore:
+		if len(s.rows) == 0 {
+			return nil
+		}
+		q.Before = s.rows[0].ID
+	case pageOldest:
+		q.Oldest = true
+	}
+	s.busy = true
+	s.req = s.c.nextReq()
+	req, ctx, w := s.req, s.c.ctx, s.c.w
+	return func() tea.Msg {
+		p, err := w.History(ctx, q)
+		return historyPageMsg{req: req, kind: kind, page: p, err: err}
+	}
+}
+
+func (s *historyScreen) SetSize(w, h int) { s.w, s.h = w, h; s.clamp() }
+func (s *historyScreen) Title() string    { return "History" }
+func (s *historyScreen) Typing() bool     { return s.mode == histFilter }
+func (s *historyScreen) Busy() bool       { return false }
+
+func (s *historyScreen) ShortHelp() []key.Binding {
+	switch s.mode {
+	case histFilter:
+		return []key.Binding{keyNextFld, keyStatusCycle, keySubmit, keyBack}
+	case histDetail:
+		return []key.Binding{keyBack}
+	default:
+		return []key.Binding{keyUp, keyDown, keyEnter, keyFilter, keyBack}
+	}
+}
+
+var keyStatusCycle = key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "cycle status"))
+
+func (s *historyScreen) FullHelp() [][]key.Binding {
+	switch s.mode {
+	case histFilter:
+		return [][]key.Binding{{keyNextFld, keyPrevFld, keyStatusCycle, keyClear, keySubmit, keyBack}}
+	case histDetail:
+		return [][]key.Binding{{keyBack, keyInspector}}
+	default:
+		return [][]key.Binding{{keyUp, keyDown, keyPgUp, keyPgDown, keyTop, keyBottom, keyEnter, keyFilter, keyStatusF, keyBack}}
+	}
+}
+
+// visible is how many table rows fit (title line, column header, position line).
+func (s *historyScreen) visible() int { return max(1, s.h-3) }
+
+func (s *historyScreen) clamp() {
+	if len(s.rows) == 0 {
+		s.cursor, s.offset = 0, 0
+		return
+	}
+	s.cursor = max(0, min(s.cursor, len(s.rows)-1))
+	v := s.visible()
+	if s.cursor < s.offset {
+		s.offset = s.cursor
+	}
+	if s.cursor >= s.offset+v {
+		s.offset = s.cursor - v + 1
+	}
+	s.offset = max(0, min(s.offset, max(0, len(s.rows)-v)))
+}
+
+func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case historyPageMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = explain(msg.err)
+			return s, nil
+		}
+		s.err = ""
+		s.apply(msg.kind, msg.page)
+		return s, nil
+	case paymentDetailMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.detailErr = explain(msg.err)
+			return s, nil
+		}
+		d := msg.d
+		s.detail = &d
+		return s, nil
+	case tea.KeyMsg:
+		switch s.mode {
+		case histFilter:
+			return s, s.filterKey(msg)
+		case histDetail:
+			if key.Matches(msg, keyBack) {
+				s.mode, s.detail, s.detailErr = histTable, nil, ""
+			}
+			return s, nil
+		default:
+			return s, s.tableKey(msg)
+		}
+	}
+	return s, nil
+}
+
+func (s *historyScreen) apply(kind pageKind, p HistoryPage) {
+	if p.Total >= 0 {
+		s.total = p.Total
+	}
+	switch kind {
+	case pageFresh:
+		s.rows, s.base, s.cursor, s.offset = p.Rows, 0, 0, 0
+		s.more.after, s.more.before = p.More, false
+	case pageOldest:
+		s.rows = p.Rows
+		s.base = max(0, s.total-len(p.Rows))
+		s.cursor = max(0, len(p.Rows)-1)
+		s.more.after, s.more.before = false, s.base > 0 || s.total < 0
+	case pageAfter:
+		s.rows = append(s.rows, p.Rows...)
+		s.more.after = p.More
+		if drop := len(s.rows) - historyWindow; drop > 0 {
+			s.rows = append([]PaymentRow(nil), s.rows[drop:]...)
+			s.base += drop
+			s.cursor -= drop
+			s.offset -= drop
+			s.more.before = true
+		}
+	case pageBefore:
+		s.rows = append(append([]PaymentRow(nil), p.Rows...), s.rows...)
+		s.base -= len(p.Rows)
+		s.cursor += len(p.Rows)
+		s.offset += len(p.Rows)
+		s.more.before = p.More
+		if s.base < 0 {
+			s.base = 0
+		}
+		if drop := len(s.rows) - historyWindow; drop > 0 {
+			s.rows = s.rows[:len(s.rows)-drop]
+			s.more.after = true
+		}
+	}
+	s.clamp()
+}
+
+func (s *historyScreen) tableKey(msg tea.KeyMsg) tea.Cmd {
+	v := s.visible()
+	switch {
+	case key.Matches(msg, keyBack):
+		return back
+	case key.Matches(msg, keyUp):
+		s.cursor--
+	case key.Matches(msg, keyDown):
+		s.cursor++
+	case key.Matches(msg, keyPgDown):
+		s.cursor += v
+	case key.Matches(msg, keyPgUp):
+		s.cursor -= v
+	case key.Matches(msg, keyTop):
+		if s.more.before {
+			return s.fetch(pageFresh)
+		}
+		s.cursor = 0
+	case key.Matches(msg, keyBottom):
+		if s.more.after {
+			return s.fetch(pageOldest)
+		}
+		s.cursor = len(s.rows) - 1
+	case key.Matches(msg, keyFilter):
+		s.mode, s.fFocus, s.fErr = histFilter, 0, ""
+		return nil
+	case key.Matches(msg, keyStatusF):
+		s.filter.Outcome = nextOutcome(s.filter.Outcome)
+		s.fStatus = s.filter.Outcome
+		return s.fetch(pageFresh)
+	case key.Matches(msg, keyEnter):
+		if len(s.rows) == 0 {
+			return nil
+		}
+		s.mode = histDetail
+		s.detail, s.detailErr = nil, ""
+		s.req = s.c.nextReq()
+		req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.rows[s.cursor].ID
+		return func() tea.Msg {
+			d, err := w.Payment(ctx, id)
+			return paymentDetailMsg{req: req, d: d, err: err}
+		}
+	default:
+		return nil
+	}
+	wantAfter := s.cursor >= len(s.rows)-v
+	wantBefore := s.cursor < v
+	s.clamp()
+	if s.busy {
+		return nil
+	}
+	if wantAfter && s.more.after {
+		return s.fetch(pageAfter)
+	}
+	if wantBefore && s.more.before {
+		return s.fetch(pageBefore)
+	}
+	return nil
+}
+
+func (s *historyScreen) filterKey(msg tea.KeyMsg) tea.Cmd {
+	fields := []*field{s.fPayee, s.fFrom, s.fTo}
+	switch {
+	case msg.Type == tea.KeyEsc:
+		s.mode = histTable
+		return nil
+	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:
+		s.fFocus = (s.fFocus + 1) % len(fields)
+	case msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
+		s.fFocus = (s.fFocus + len(fields) - 1) % len(fields)
+	case key.Matches(msg, keyStatusCycle):
+		s.fStatus = nextOutcome(s.fStatus)
+	case msg.Type == tea.KeyEnter:
+		f := HistoryFilter{PayeeName: strings.TrimSpace(s.fPayee.Value()), Outcome: s.fStatus}
+		var err error
+		if f.From, err = parseDay(s.fFrom.Value()); err != nil {
+			s.fErr = "From: " + err.Error()
+			return nil
+		}
+		if f.To, err = parseDay(s.fTo.Value()); err != nil {
+			s.fErr = "To: " + err.Error()
+			return nil
+		}
+		if !f.To.IsZero() {
+			f.To = f.To.Add(24 * time.Hour) // inclusive day → exclusive bound
+		}
+		if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+			s.fErr = "From must be on or before To."
+			return nil
+		}
+		s.filter, s.fErr, s.mode = f, "", histTable
+		s.total = -1
+		return s.fetch(pageFresh)
+	default:
+		fields[s.fFocus].Update(msg)
+	}
+	return nil
+}
+
+// parseDay accepts "" (no bound) or YYYY-MM-DD in UTC.
+func parseDay(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("use YYYY-MM-DD")
+	}
+	return t, nil
+}
+
+// nextOutcome cycles all → successful → pending → failed → all.
+func nextOutcome(o Outcome) Outcome {
+	switch o {
+	case OutcomeAny:
+		return OutcomeSuccessful
+	case OutcomeSuccessful:
+		return OutcomePending
+	case OutcomePending:
+		return OutcomeFailed
+	default:
+		return OutcomeAny
+	}
+}
+
+func statusFilterName(o Outcome) string {
+	if o == OutcomeAny {
+		return "all"
+	}
+	return string(o)
+}
+
+func (s *historyScreen) filterSummary() string {
+	parts := []string{"status " + statusFilterName(s.filter.Outcome)}
+	if s.filter.PayeeName != "" {
+		parts = append(parts, "payee \""+s.filter.PayeeName+"\"")
+	}
+	if !s.filter.From.IsZero() {
+		parts = append(parts, "from "+day(s.filter.From))
+	}
+	if !s.filter.To.IsZero() {
+		parts = append(parts, "to "+day(s.filter.To.Add(-24*time.Hour)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *historyScreen) View() string {
+	switch s.mode {
+	case histFilter:
+		return s.filterView()
+	case histDetail:
+		return s.detailView()
+	}
+	st := s.c.st
+	var b strings.Builder
+	b.WriteString(st.Muted.Render("Filter: "+s.filterSummary()) + "\n")
+	nameW := max(8, s.w-16-2-17-2-24)
+	b.WriteString(st.Muted.Render(fit("Date (UTC)", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%17s", "Amount")+"  Status") + "\n")
+	if len(s.rows) == 0 {
+		switch {
+		case s.busy:
+			b.WriteString(st.Muted.Render("Loading…") + "\n")
+		case s.err != "":
+			b.WriteString(st.Error.Render(s.err) + "\n")
+		default:
+			b.WriteString(st.Muted.Render("No payments match.") + "\n")
+		}
+		return b.String()
+	}
+	end := min(len(s.rows), s.offset+s.visible())
+	for i := s.offset; i < end; i++ {
+		r := s.rows[i]
+		line := stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " + fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + paymentLabel(r.Status)
+		if i == s.cursor {
+			if st.accessible {
+				line = "> " + line
+			} else {
+				line = st.Selected.Render(line)
+			}
+		} else if st.accessible {
+			line = "  " + line
+		}
+		b.WriteString(line + "\n")
+	}
+	pos := fmt.Sprintf("%d", s.base+s.cursor+1)
+	if s.total >= 0 {
+		pos += fmt.Sprintf(" of %d", s.total)
+	}
+	if s.busy {
+		pos += " · loading more…"
+	}
+	if s.err != "" {
+		pos += " · " + s.err
+	}
+	b.WriteString(st.Muted.Render(pos))
+	return b.String()
+}
+
+func (s *historyScreen) filterView() string {
+	st := s.c.st
+	var b strings.Builder
+	b.WriteString("Filter history\n\n")
+	b.WriteString(s.fPayee.View(st, s.fFocus == 0, 7) + "\n")
+	b.WriteString(s.fFrom.View(st, s.fFocus == 1, 7) + "\n")
+	b.WriteString(s.fTo.View(st, s.fFocus == 2, 7) + "\n")
+	b.WriteString("  " + st.Muted.Render("Status ") + " " + statusFilterName(s.fStatus) + st.Muted.Render("  (ctrl+s to change)") + "\n")
+	if s.fErr != "" {
+		b.WriteString("\n" + st.Error.Render(s.fErr) + "\n")
+	}
+	b.WriteString("\n" + st.Muted.Render("enter: apply · esc: cancel"))
+	return b.String()
+}
+
+func (s *historyScreen) detailView() string {
+	st := s.c.st
+	if s.detailErr != "" {
+		return st.Error.Render(s.detailErr)
+	}
+	d := s.detail
+	if d == nil {
+		return st.Muted.Render("Loading…")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s to %s\n\n", formatAmount(d.Row.Amount), d.Row.PayeeName)
+	fmt.Fprintf(&b, "Status          %s (%s)\n", paymentLabel(d.Row.Status), d.Row.Status)
+	if d.Reason != "" {
+		fmt.Fprintf(&b, "Reason          %s\n", d.Reason)
+	}
+	if d.Row.Reference != "" {
+		fmt.Fprintf(&b, "Reference       %s\n", d.Row.Reference)
+	}
+	if d.Purpose != "" {
+		fmt.Fprintf(&b, "Purpose         %s\n", d.Purpose)
+	}
+	fmt.Fprintf(&b, "PaymentId       %s\n", d.Row.PaymentID)
+	fmt.Fprintf(&b, "Interaction id  %s\n", d.InteractionID)
+	b.WriteString("\n" + st.Title.Render("Timeline") + "\n")
+	for i, ch := range d.Timeline {
+		conn := "│"
+		dot := "●"
+		if st.accessible {
+			conn, dot = "", "-"
+		}
+		line := fmt.Sprintf("%s %s UTC  %s", dot, stamp(ch.At), paymentLabel(ch.Status))
+		if ch.Note != "" {
+			line += "  " + st.Muted.Render(ch.Note)
+		}
+		b.WriteString(line + "\n")
+		if i < len(d.Timeline)-1 && conn != "" {
+			b.WriteString(st.Muted.Render(conn) + "\n")
+		}
+	}
+	return b.String()
+}

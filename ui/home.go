@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/payterm/payterm/money"
+)
+
+// homeScreen is the dashboard: the active consent card, limit headroom, recent payments and the
+// secret store in use.
+type homeScreen struct {
+	c    *common
+	w, h int
+	ov   *Overview
+	req  int
+	err  error
+}
+
+type homeLoadedMsg struct {
+	req int
+	ov  Overview
+	err error
+}
+
+func newHome(c *common, ov *Overview) *homeScreen { return &homeScreen{c: c, ov: ov} }
+
+func (s *homeScreen) Init() tea.Cmd {
+	if s.ov != nil {
+		return nil
+	}
+	return s.refresh()
+}
+
+func (s *homeScreen) refresh() tea.Cmd {
+	s.req = s.c.nextReq()
+	req, ctx, w := s.req, s.c.ctx, s.c.w
+	return func() tea.Msg {
+		ov, err := w.Overview(ctx)
+		return homeLoadedMsg{req: req, ov: ov, err: err}
+	}
+}
+
+func (s *homeScreen) SetSize(w, h int) { s.w, s.h = w, h }
+func (s *homeScreen) Title() string    { return "Home" }
+func (s *homeScreen) Typing() bool     { return false }
+func (s *homeScreen) Busy() bool       { return false }
+
+func (s *homeScreen) ShortHelp() []key.Binding {
+	return []key.Binding{keyPay, keyHistory, keyConsents, keyLimits, keyInspector}
+}
+
+func (s *homeScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{keyPay, keyHistory, keyConsents, keyLimits, keyInspector, keyRefresh}}
+}
+
+func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case homeLoadedMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err = msg.err
+			return s, reportErr(msg.err)
+		}
+		s.err = nil
+		s.ov = &msg.ov
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, keyPay):
+			if s.ov == nil || s.ov.Active == nil {
+				return s, reportInfo("No active consent: open consents (c) to renew or authorise one.")
+			}
+			return s, navigate(newPay(s.c, *s.ov.Active))
+		case key.Matches(msg, keyHistory):
+			return s, navigate(newHistory(s.c))
+		case key.Matches(msg, keyConsents):
+			return s, navigate(newConsents(s.c))
+		case key.Matches(msg, keyLimits):
+			return s, navigate(newLimitsScreen(s.c))
+		case key.Matches(msg, keyRefresh):
+			return s, s.refresh()
+		}
+	}
+	return s, nil
+}
+
+func (s *homeScreen) View() string {
+	st := s.c.st
+	if s.ov == nil {
+		if s.err != nil {
+			return st.Error.Render(explain(s.err)) + "\n" + st.Muted.Render("r: retry")
+		}
+		return st.Muted.Render("Loading…")
+	}
+	ov := s.ov
+	now := s.c.now()
+	var b strings.Builder
+
+	if c := ov.Active; c != nil {
+		card := []string{
+			st.Title.Render(c.Bank) + "  " + s.consentBadge(*c) + "  " + st.Muted.Render("Flexi Pay"),
+		}
+		if c.DebtorMasked != "" {
+			card = append(card, "From account  "+c.DebtorMasked)
+		}
+		card = append(card,
+			fmt.Sprintf("Paid to date  %s (%d payments)", formatAmount(c.TotalPaid), c.PaymentCount),
+			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires)),
+		)
+		if renewSoon(now, c.Expires) {
+			card = append(card, st.Warning.Render("Renew soon: open consents (c), select it, press R."))
+		}
+		b.WriteString(st.Card.Width(min(max(20, s.w-4), 70)).Render(strings.Join(card, "\n")))
+	} else {
+		b.WriteString(st.Warning.Render("No active consent.") + " Open consents (c) to renew or authorise one.")
+	}
+	b.WriteString("\n\n")
+	b.WriteString(st.Title.Render("Limit headroom") + "\n")
+	b.WriteString(headroomLines(st, ov.Headroom, s.w))
+	b.WriteString("\n" + st.Title.Render("Recent payments") + "\n")
+	if len(ov.Recent) == 0 {
+		b.WriteString(st.Muted.Render("  No payments yet. Press p to pay.") + "\n")
+	}
+	for i, r := range ov.Recent {
+		if i >= 5 {
+			break
+		}
+		b.WriteString("  " + paymentLine(st, r, s.w-2) + "\n")
+	}
+	b.WriteString("\n" + st.Muted.Render("Secrets: "+ov.SecretStore))
+	if ov.Sandbox {
+		b.WriteString(st.Muted.Render(" · embedded sandbox bank"))
+	}
+	return b.String()
+}
+
+func (s *homeScreen) consentBadge(c Consent) string {
+	st := s.c.st
+	label := statusLabel(c)
+	switch label {
+	case "Active":
+		return st.Success.Render(label)
+	case "Pending", "Paused", "Suspended":
+		return st.Warning.Render(label)
+	default:
+		return st.Error.Render(label)
+	}
+}
+
+// headroomLines renders one bar per limit with what is left ("no limit" when it is off).
+func headroomLines(st Styles, h Headroom, width int) string {
+	type row struct {
+		name        string
+		used, limit money.Amount
+	}
+	l := h.Limits
+	rows := []row{
+		{"Per day", h.Used.Day, l.PerDay},
+		{"Per month", h.Used.Month, l.PerMonth},
+		{"Consent total", h.Used.Consent, l.ConsentTotal},
+	}
+	barW := 20
+	if width < 76 {
+		barW = 10
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		if r.limit.IsZero() {
+			fmt.Fprintf(&b, "  %-14s no limit (%s used)\n", r.name, formatAmount(r.used))
+			continue
+		}
+		left := r.limit.SubFloor(r.used)
+		fmt.Fprintf(&b, "  %-14s %s %s left of %s\n", r.name, bar(st, r.used.Minor(), r.limit.Minor(), barW),
+			left.Display(), formatAmount(r.limit))
+	}
+	count := "no limit on the number of payments"
+	if l.PerDayCount > 0 {
+		count = fmt.Sprintf("%d of %d payments today", h.Used.DayCount, l.PerDayCount)
+	}
+	per := "no per-payment limit"
+	if !l.PerPayment.IsZero() {
+		per = formatAmount(l.PerPayment) + " per payment at most"
+	}
+	fmt.Fprintf(&b, "  %-14s %s; %s\n", "Count", count, per)
+	return b.String()
+}
+
+// paymentLine is one compact payment: date, payee, amount, status.
+func paymentLine(st Styles, r PaymentRow, width int) string {
+	status := paymentLabel(r.Status)
+	styled := st.Muted.Render(status)
+	switch {
+	case paymentOK(r.Status):
+		styled = st.Success.Render(status)
+	case r.Status == PaymentRejected:
+		styled = st.Error.Render(status)
+	}
+	nameW := max(8, width-16-18-2-len(status))
+	return stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " +
+		fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + styled
+}

@@ -1,0 +1,71 @@
+package ui
+
+import "strings"
+
+// uaeIBANLength is AE + 2 check digits + 3-digit bank code + 16-digit account.
+const uaeIBANLength = 23
+
+// normalIBAN drops spaces and upper-cases, the way IBANs are printed vs stored.
+func normalIBAN(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+}
+
+// ibanFeedback checks a UAE IBAN while it is being typed and returns "" while the input is a
+// valid prefix or a complete valid IBAN, else one short reason. The wallet validates again
+// authoritatively; this is only instant feedback.
+func ibanFeedback(raw string) string {
+	s := normalIBAN(raw)
+	if s == "" {
+		return ""
+	}
+	for i, r := range s {
+		switch {
+		case i < 2 && (r < 'A' || r > 'Z'):
+			return "starts with AE"
+		case i >= 2 && (r < '0' || r > '9'):
+			return "digits only after AE"
+		}
+	}
+	if !strings.HasPrefix("AE", s[:min(2, len(s))]) {
+		return "starts with AE"
+	}
+	switch {
+	case len(s) > uaeIBANLength:
+		return "a UAE IBAN has 23 characters"
+	case len(s) < uaeIBANLength:
+		return ""
+	case !ibanChecksumOK(s):
+		return "check digits do not match"
+	}
+	return ""
+}
+
+// ibanChecksumOK is the ISO 13616 mod-97 test on an upper-case alphanumeric IBAN.
+func ibanChecksumOK(s string) bool {
+	if len(s) < 5 {
+		return false
+	}
+	rearranged := s[4:] + s[:4]
+	rem := 0
+	for _, r := range rearranged {
+		switch {
+		case r >= '0' && r <= '9':
+			rem = (rem*10 + int(r-'0')) % 97
+		case r >= 'A' && r <= 'Z':
+			v := int(r-'A') + 10
+			rem = (rem*100 + v) % 97
+		default:
+			return false
+		}
+	}
+	return rem == 1
+}
+
+// maskIBAN shows only the country/check digits and the last four: "AE07 •••• 3456".
+func maskIBAN(s string) string {
+	n := normalIBAN(s)
+	if len(n) < 8 {
+		return "••••"
+	}
+	return n[:4] + " •••• " + n[len(n)-4:]
+}

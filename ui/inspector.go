@@ -1,0 +1,264 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// inspectorScreen shows the delegated-SCA sequence as a vertical diagram with the current step
+// lit, and for the selected step the actual message: HTTP line, headers, decoded JOSE headers
+// and claims, verification results; bank verdicts on the sandbox. Secrets are always redacted;
+// PII only appears when the wallet says it is the embedded sandbox.
+type inspectorScreen struct {
+	c       *common
+	w, h    int
+	in      *Inspection
+	sel     int
+	scroll  int
+	req     int
+	err     string
+	working bool
+}
+
+type (
+	inspectionMsg struct {
+		req int
+		in  Inspection
+		err error
+	}
+	bundleMsg struct {
+		req  int
+		path string
+		err  error
+	}
+)
+
+func newInspector(c *common) *inspectorScreen { return &inspectorScreen{c: c} }
+
+func (s *inspectorScreen) Init() tea.Cmd { return s.refresh() }
+
+func (s *inspectorScreen) refresh() tea.Cmd {
+	s.req = s.c.nextReq()
+	req, ctx, w := s.req, s.c.ctx, s.c.w
+	return func() tea.Msg {
+		in, err := w.Inspect(ctx)
+		return inspectionMsg{req: req, in: in, err: err}
+	}
+}
+
+func (s *inspectorScreen) SetSize(w, h int) { s.w, s.h = w, h }
+func (s *inspectorScreen) Title() string    { return "Inspector" }
+func (s *inspectorScreen) Typing() bool     { return false }
+func (s *inspectorScreen) Busy() bool       { return false }
+
+func (s *inspectorScreen) ShortHelp() []key.Binding {
+	return []key.Binding{keyUp, keyDown, keyPgDown, keyExport, keyBack}
+}
+
+func (s *inspectorScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{keyUp, keyDown, keyPgDown, keyPgUp, keyRefresh, keyExport, keyBack, keyInspector}}
+}
+
+func (s *inspectorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case inspectionMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err = explain(msg.err)
+			return s, nil
+		}
+		in := msg.in
+		s.in, s.err = &in, ""
+		// Start on the lit step: that is what the user came to see.
+		for i, st := range in.Steps {
+			if st.State == SeqCurrent || st.State == SeqFailed {
+				s.sel = i
+			}
+		}
+		s.sel = max(0, min(s.sel, len(in.Steps)-1))
+	case bundleMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.working = false
+		if msg.err != nil {
+			return s, reportErr(msg.err)
+		}
+		return s, reportInfo("Support bundle written to " + msg.path + " (ids and redacted messages only).")
+	case tea.KeyMsg:
+		n := 0
+		if s.in != nil {
+			n = len(s.in.Steps)
+		}
+		switch {
+		case key.Matches(msg, keyBack):
+			return s, back
+		case key.Matches(msg, keyUp):
+			s.sel, s.scroll = max(0, s.sel-1), 0
+		case key.Matches(msg, keyDown):
+			s.sel, s.scroll = max(0, min(n-1, s.sel+1)), 0
+		case key.Matches(msg, keyPgDown):
+			s.scroll += max(1, s.h/2)
+		case key.Matches(msg, keyPgUp):
+			s.scroll = max(0, s.scroll-max(1, s.h/2))
+		case key.Matches(msg, keyRefresh):
+			return s, s.refresh()
+		case key.Matches(msg, keyExport):
+			if s.working {
+				return s, nil
+			}
+			s.working = true
+			s.req = s.c.nextReq()
+			req, ctx, w := s.req, s.c.ctx, s.c.w
+			return s, func() tea.Msg {
+				p, err := w.ExportSupportBundle(ctx)
+				return bundleMsg{req: req, path: p, err: err}
+			}
+		}
+	}
+	return s, nil
+}
+
+// alwaysSecret names headers and claims that are redacted even if the wallet forgot to mark
+// them: defence in depth for a screen people screenshot.
+var alwaysSecret = map[string]bool{
+	"authorization": true, "cookie": true, "set-cookie": true, "dpop": true,
+	"client_assertion": true, "code": true, "code_verifier": true, "access_token": true,
+	"refresh_token": true, "id_token": true, "pin": true, "otp": true, "totp": true,
+	"request": true, "assertion": true, "private_key": true, "d": true,
+}
+
+func (s *inspectorScreen) value(f Field) string {
+	switch {
+	case f.Secret || alwaysSecret[strings.ToLower(f.Name)]:
+		return "‹redacted›"
+	case f.PII && (s.in == nil || !s.in.ShowPII):
+		return "‹PII hidden›"
+	}
+	return f.Value
+}
+
+func (s *inspectorScreen) View() string {
+	st := s.c.st
+	if s.in == nil {
+		if s.err != "" {
+			return st.Error.Render(s.err)
+		}
+		return st.Muted.Render("Loading the protocol trace…")
+	}
+	in := s.in
+	if len(in.Steps) == 0 {
+		return st.Muted.Render("Nothing has been exchanged with the bank yet.")
+	}
+	diagram := s.diagram()
+	detail := s.detailLines()
+	// Diagram on top, the selected step's message below, scrolled.
+	room := max(1, s.h-len(diagram)-1)
+	s.scroll = max(0, min(s.scroll, max(0, len(detail)-room)))
+	end := min(len(detail), s.scroll+room)
+	var out []string
+	out = append(out, diagram...)
+	out = append(out, "")
+	out = append(out, detail[s.scroll:end]...)
+	for i := range out {
+		out[i] = truncate(out[i], s.w)
+	}
+	return strings.Join(out, "\n")
+}
+
+func (s *inspectorScreen) diagram() []string {
+	st := s.c.st
+	var lines []string
+	for i, step := range s.in.Steps {
+		mark := "○"
+		label := step.Name
+		switch step.State {
+		case SeqDone:
+			mark = "●"
+		case SeqCurrent:
+			mark = "◉"
+			label = st.Accent.Bold(true).Render(label + "  ← now")
+		case SeqFailed:
+			mark = "✗"
+			label = st.Error.Render(label + "  failed")
+		}
+		if st.accessible {
+			mark = map[SequenceState]string{SeqPending: "[ ]", SeqCurrent: "[>]", SeqDone: "[x]", SeqFailed: "[!]"}[step.State]
+			if step.State == SeqCurrent {
+				label = step.Name + " (current step)"
+			} else if step.State == SeqFailed {
+				label = step.Name + " (failed)"
+			}
+		}
+		cursor := "  "
+		if i == s.sel {
+			cursor = "> "
+		}
+		lines = append(lines, cursor+mark+" "+label)
+		if !st.accessible && i < len(s.in.Steps)-1 {
+			lines = append(lines, "  │")
+		}
+	}
+	return lines
+}
+
+func (s *inspectorScreen) detailLines() []string {
+	st := s.c.st
+	step := s.in.Steps[s.sel]
+	var l []string
+	l = append(l, st.Title.Render(step.Name))
+	ex := step.Exchange
+	if ex == nil {
+		l = append(l, st.Muted.Render("No HTTP message: this step happens inside payterm."))
+	} else {
+		l = append(l, ex.Request)
+		if ex.Response != "" {
+			l = append(l, ex.Response)
+		}
+		if ex.InteractionID != "" {
+			l = append(l, "x-fapi-interaction-id: "+ex.InteractionID)
+		}
+		section := func(title string, fs []Field) {
+			if len(fs) == 0 {
+				return
+			}
+			l = append(l, "", st.Muted.Render(title))
+			for _, f := range fs {
+				l = append(l, fmt.Sprintf("  %s: %s", f.Name, s.value(f)))
+			}
+		}
+		section("Headers", ex.Headers)
+		section("JWT header", ex.JWTHeader)
+		section("JWT claims", ex.JWTClaims)
+		section("JWE header (payload encrypted to the bank)", ex.JWEHeader)
+		if len(ex.Checks) > 0 {
+			l = append(l, "", st.Muted.Render("Verification"))
+			for _, c := range ex.Checks {
+				line := "  " + st.mark(c.OK) + " " + c.Name
+				if c.Detail != "" {
+					line += ": " + c.Detail
+				}
+				l = append(l, line)
+			}
+		}
+	}
+	if len(s.in.Verdicts) > 0 {
+		l = append(l, "", st.Muted.Render("Sandbox bank verdicts"))
+		for _, v := range s.in.Verdicts {
+			line := "  " + st.mark(v.Passed) + " " + v.Rule
+			if v.Detail != "" {
+				line += ": " + v.Detail
+			}
+			l = append(l, line)
+		}
+	}
+	if !s.in.ShowPII {
+		l = append(l, "", st.Muted.Render("PII is hidden: it is shown only on the embedded sandbox."))
+	}
+	return l
+}

@@ -1,0 +1,565 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+type obStep int
+
+const (
+	obIntro obStep = iota
+	obPIN
+	obTOTP
+	obPayees
+	obConsent
+	obBank
+	obDone
+
+	// Loads that are not steps of their own; they only fill in a step's data.
+	obLoadEnrolment obStep = 100
+	obLoadTerms     obStep = 101
+)
+
+const obSteps = 6 // steps shown to the user (obDone is the result page)
+
+var (
+	keyModel     = key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "beneficiary model / payee type"))
+	keyAddPayee  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add payee (or continue when the form is empty)"))
+	keyDropPayee = key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "remove last payee"))
+)
+
+// onboardingScreen is the first-run wizard: what delegated SCA means, PIN, TOTP enrolment,
+// payees and beneficiary model, debtor account, the consent page, the bank step, the result.
+type onboardingScreen struct {
+	c    *common
+	w, h int
+	step obStep
+	req  int
+	busy bool
+	err  string
+
+	pin1, pin2 *field
+	pinFocus   int
+
+	enrol *TOTPEnrolment
+	code  *field
+
+	model        BeneficiaryModel
+	pName, pIBAN *field
+	pType        PayeeType
+	debtor       *field
+	pFocus       int
+	payees       []PayeeDraft
+
+	terms *ConsentTerms
+	bank  *bankFlow
+}
+
+type (
+	obDoneMsg struct {
+		req   int
+		step  obStep
+		enrol *TOTPEnrolment
+		terms *ConsentTerms
+		bank  *BankStep
+		err   error
+	}
+)
+
+func newOnboarding(c *common) *onboardingScreen {
+	s := &onboardingScreen{c: c, model: BeneficiaryList, pType: PayeeRetail}
+	s.pin1 = newField("PIN")
+	s.pin2 = newField("Again")
+	for _, f := range []*field{s.pin1, s.pin2} {
+		f.masked, f.accept, f.limit = true, digitsOnly, 12
+	}
+	s.code = newField("First code")
+	s.code.masked, s.code.accept, s.code.limit = true, digitsOnly, 8
+	s.pName = newField("Payee name")
+	s.pName.limit = 70
+	s.pIBAN = newField("IBAN")
+	s.pIBAN.limit = 34
+	s.pIBAN.hint = "AE.. (23 characters)"
+	s.debtor = newField("Your account")
+	s.debtor.limit = 34
+	s.debtor.hint = "optional IBAN to pay from"
+	return s
+}
+
+func (s *onboardingScreen) Init() tea.Cmd    { return nil }
+func (s *onboardingScreen) SetSize(w, h int) { s.w, s.h = w, h; s.bankSize() }
+func (s *onboardingScreen) bankSize() {
+	if s.bank != nil {
+		s.bank.SetSize(s.w, max(0, s.h-2))
+	}
+}
+func (s *onboardingScreen) Title() string {
+	if s.step == obDone {
+		return "Welcome"
+	}
+	return fmt.Sprintf("Set up · step %d of %d", int(s.step)+1, obSteps)
+}
+func (s *onboardingScreen) Typing() bool {
+	switch s.step {
+	case obPIN, obTOTP, obPayees:
+		return true
+	case obBank:
+		return s.bank != nil && s.bank.Typing()
+	}
+	return false
+}
+func (s *onboardingScreen) Busy() bool { return false }
+
+func (s *onboardingScreen) ShortHelp() []key.Binding {
+	switch s.step {
+	case obPIN, obTOTP:
+		return []key.Binding{keyNextFld, keySubmit, keyBack}
+	case obPayees:
+		return []key.Binding{keyNextFld, keyModel, keyAddPayee, keyDropPayee, keyBack}
+	case obBank:
+		if s.bank != nil {
+			return s.bank.ShortHelp()
+		}
+	}
+	return []key.Binding{keySubmit, keyBack}
+}
+
+func (s *onboardingScreen) FullHelp() [][]key.Binding {
+	ks := s.ShortHelp()
+	if s.step == obPayees || s.step == obPIN {
+		ks = append(ks, keyPrevFld, keyClear)
+	}
+	return [][]key.Binding{append(ks, keyInspector)}
+}
+
+func (s *onboardingScreen) call(step obStep, f func(m *obDoneMsg)) tea.Cmd {
+	s.busy = true
+	s.err = ""
+	s.req = s.c.nextReq()
+	req := s.req
+	return func() tea.Msg {
+		m := obDoneMsg{req: req, step: step}
+		f(&m)
+		return m
+	}
+}
+
+func (s *onboardingScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case obDoneMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = explain(msg.err)
+			if msg.step == obTOTP {
+				s.code.Reset()
+			}
+			return s, nil
+		}
+		return s, s.advance(msg)
+	case tea.KeyMsg:
+		if s.busy {
+			return s, nil
+		}
+		return s, s.onKey(msg)
+	}
+	if s.bank != nil {
+		_, cmd := s.bank.Update(msg)
+		if s.bank.mode == bankDone && s.step == obBank {
+			s.step = obDone
+		}
+		return s, cmd
+	}
+	return s, nil
+}
+
+// advance moves to the next step after a wallet call succeeded.
+func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
+	ctx, w := s.c.ctx, s.c.w
+	switch m.step {
+	case obPIN:
+		s.step = obTOTP
+		return s.call(obLoadEnrolment, func(r *obDoneMsg) {
+			e, err := w.EnrolTOTP(ctx)
+			r.enrol, r.err = &e, err
+		})
+	case obLoadEnrolment:
+		s.enrol = m.enrol
+	case obTOTP:
+		s.step = obPayees
+	case obPayees:
+		s.step = obConsent
+		return s.call(obLoadTerms, func(r *obDoneMsg) {
+			t, err := w.ConsentTerms(ctx)
+			r.terms, r.err = &t, err
+		})
+	case obLoadTerms:
+		s.terms = m.terms
+	case obConsent:
+		s.step = obBank
+		s.bank = newBankFlow(s.c, *m.bank, "")
+		s.bank.embedded = true
+		s.bankSize()
+	}
+	return nil
+}
+
+func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
+	ctx, w := s.c.ctx, s.c.w
+	switch s.step {
+	case obIntro:
+		if msg.Type == tea.KeyEnter {
+			s.step = obPIN
+		}
+	case obPIN:
+		switch msg.Type {
+		case tea.KeyEsc:
+			s.step = obIntro
+		case tea.KeyTab, tea.KeyDown, tea.KeyShiftTab, tea.KeyUp:
+			s.pinFocus = 1 - s.pinFocus
+		case tea.KeyEnter:
+			if s.pinFocus == 0 {
+				s.pinFocus = 1
+				return nil
+			}
+			p1, p2 := s.pin1.Value(), s.pin2.Value()
+			s.pin1.Reset()
+			s.pin2.Reset()
+			s.pinFocus = 0
+			switch {
+			case len([]rune(p1)) < 6:
+				s.err = "Choose a PIN of at least 6 digits."
+				return nil
+			case p1 != p2:
+				s.err = "The two PINs differ. Type it twice again."
+				return nil
+			}
+			pin := NewSecret(p1)
+			return s.call(obPIN, func(r *obDoneMsg) { r.err = w.SetPIN(ctx, pin) })
+		default:
+			if s.pinFocus == 0 {
+				s.pin1.Update(msg)
+			} else {
+				s.pin2.Update(msg)
+			}
+		}
+	case obTOTP:
+		switch msg.Type {
+		case tea.KeyEnter:
+			if s.enrol == nil {
+				return nil
+			}
+			if len(s.code.value) < 6 {
+				s.err = "Type the 6-digit code your authenticator app shows."
+				return nil
+			}
+			code := NewSecret(s.code.Value())
+			s.code.Reset()
+			return s.call(obTOTP, func(r *obDoneMsg) { r.err = w.ConfirmTOTP(ctx, code) })
+		default:
+			s.code.Update(msg)
+		}
+	case obPayees:
+		return s.payeeKey(msg)
+	case obConsent:
+		switch msg.Type {
+		case tea.KeyEsc:
+			s.step = obPayees
+		case tea.KeyEnter:
+			if s.terms == nil {
+				return nil
+			}
+			return s.call(obConsent, func(r *obDoneMsg) {
+				st, err := w.BeginBankStep(ctx)
+				r.bank, r.err = &st, err
+			})
+		}
+	case obBank:
+		if s.bank.mode == bankChoose && msg.Type == tea.KeyEsc {
+			s.step = obConsent
+			return nil
+		}
+		_, cmd := s.bank.Update(msg)
+		return cmd
+	case obDone:
+		if msg.Type == tea.KeyEnter {
+			return replace(newHome(s.c, nil))
+		}
+	}
+	return nil
+}
+
+func (s *onboardingScreen) payeeFields() []string {
+	if s.model == BeneficiaryOpen {
+		return []string{"model", "debtor"}
+	}
+	return []string{"model", "name", "iban", "type", "debtor"}
+}
+
+func (s *onboardingScreen) payeeKey(msg tea.KeyMsg) tea.Cmd {
+	fs := s.payeeFields()
+	s.pFocus = min(s.pFocus, len(fs)-1)
+	cur := fs[s.pFocus]
+	switch msg.Type {
+	case tea.KeyEsc:
+		s.step = obTOTP
+		return nil
+	case tea.KeyTab, tea.KeyDown:
+		s.pFocus = (s.pFocus + 1) % len(fs)
+		return nil
+	case tea.KeyShiftTab, tea.KeyUp:
+		s.pFocus = (s.pFocus + len(fs) - 1) % len(fs)
+		return nil
+	case tea.KeyCtrlX:
+		if len(s.payees) > 0 {
+			s.payees = s.payees[:len(s.payees)-1]
+		}
+		return nil
+	case tea.KeyLeft, tea.KeyRight:
+		switch cur {
+		case "model":
+			models := []BeneficiaryModel{BeneficiaryOpen, BeneficiaryOne, BeneficiaryList}
+			i := 0
+			for j, m := range models {
+				if m == s.model {
+					i = j
+				}
+			}
+			d := 1
+			if msg.Type == tea.KeyLeft {
+				d = -1
+			}
+			s.model = models[(i+d+len(models))%len(models)]
+		case "type":
+			if s.pType == PayeeRetail {
+				s.pType = PayeeCorporate
+			} else {
+				s.pType = PayeeRetail
+			}
+		}
+		return nil
+	case tea.KeyEnter:
+		if s.model != BeneficiaryOpen && (s.pName.Value() != "" || s.pIBAN.Value() != "") {
+			return s.addPayee()
+		}
+		return s.finishPayees()
+	}
+	switch cur {
+	case "name":
+		s.pName.Update(msg)
+	case "iban":
+		if s.pIBAN.Update(msg) {
+			s.pIBAN.problem = ibanFeedback(s.pIBAN.Value())
+		}
+	case "debtor":
+		if s.debtor.Update(msg) {
+			s.debtor.problem = ibanFeedback(s.debtor.Value())
+		}
+	}
+	return nil
+}
+
+func (s *onboardingScreen) addPayee() tea.Cmd {
+	name := strings.TrimSpace(s.pName.Value())
+	iban := normalIBAN(s.pIBAN.Value())
+	switch {
+	case name == "":
+		s.err = "Give the payee a name."
+	case len(iban) != uaeIBANLength || ibanFeedback(iban) != "":
+		s.err = "That IBAN is not a valid UAE IBAN (AE + 21 digits)."
+	case len(s.payees) >= 10:
+		s.err = "A consent can name at most ten payees."
+	case s.model == BeneficiaryOne && len(s.payees) >= 1:
+		s.err = "This model has exactly one payee; remove it (ctrl+x) or choose \"up to ten\"."
+	default:
+		s.payees = append(s.payees, PayeeDraft{Name: name, IBAN: iban, Type: s.pType})
+		s.pName.Reset()
+		s.pIBAN.Reset()
+		s.pFocus = 1
+		s.err = ""
+	}
+	return nil
+}
+
+func (s *onboardingScreen) finishPayees() tea.Cmd {
+	n := len(s.payees)
+	switch s.model {
+	case BeneficiaryOne:
+		if n != 1 {
+			s.err = "Add exactly one payee."
+			return nil
+		}
+	case BeneficiaryList:
+		if n < 2 || n > 10 {
+			s.err = "Add between two and ten payees (or choose another model)."
+			return nil
+		}
+	}
+	debtor := normalIBAN(s.debtor.Value())
+	if debtor != "" && (len(debtor) != uaeIBANLength || ibanFeedback(debtor) != "") {
+		s.err = "Your account is not a valid UAE IBAN; fix it or clear it (ctrl+u)."
+		return nil
+	}
+	plan := BeneficiaryPlan{Model: s.model, DebtorAccount: debtor}
+	if s.model != BeneficiaryOpen {
+		plan.Payees = append([]PayeeDraft(nil), s.payees...)
+	}
+	ctx, w := s.c.ctx, s.c.w
+	return s.call(obPayees, func(r *obDoneMsg) { r.err = w.SaveBeneficiaries(ctx, plan) })
+}
+
+func modelLabel(m BeneficiaryModel) string {
+	switch m {
+	case BeneficiaryOpen:
+		return "open: choose any payee when paying"
+	case BeneficiaryOne:
+		return "one payee"
+	default:
+		return "up to ten payees"
+	}
+}
+
+func (s *onboardingScreen) View() string {
+	st := s.c.st
+	var b strings.Builder
+	switch s.step {
+	case obIntro:
+		b.WriteString(st.Title.Render("Welcome to payterm") + "\n\n")
+		b.WriteString("You approve one consent at your bank once. After that, payterm itself checks it is you\n" +
+			"(your PIN and a code from your authenticator app) before each payment, instead of your bank.\n\n")
+		b.WriteString("Setup takes five steps: a PIN, an authenticator code, your payees, the consent, and your bank.\n\n")
+		b.WriteString("Press enter to start.")
+	case obPIN:
+		b.WriteString("Choose a PIN of at least 6 digits. You type it before every payment.\n\n")
+		b.WriteString(s.pin1.View(st, s.pinFocus == 0, 6) + "\n")
+		b.WriteString(s.pin2.View(st, s.pinFocus == 1, 6) + "\n")
+	case obTOTP:
+		b.WriteString(s.totpView())
+	case obPayees:
+		b.WriteString(s.payeesView())
+	case obConsent:
+		b.WriteString(s.consentView())
+	case obBank:
+		if s.bank != nil {
+			b.WriteString(s.bank.View())
+		}
+	case obDone:
+		b.WriteString(st.Success.Render("You are set up.") + "\n\n")
+		if s.bank != nil && s.bank.result != nil {
+			r := s.bank.result
+			b.WriteString(r.Bank + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires) + "\n\n")
+		}
+		b.WriteString("Each payment now asks for your PIN and authenticator code here.\nPress enter to go to your wallet.")
+	}
+	if s.busy {
+		b.WriteString("\n\n" + st.Muted.Render("Working…"))
+	}
+	if s.err != "" {
+		b.WriteString("\n\n" + st.Error.Render(s.err))
+	}
+	return b.String()
+}
+
+func (s *onboardingScreen) totpView() string {
+	st := s.c.st
+	var b strings.Builder
+	if s.enrol == nil {
+		return st.Muted.Render("Creating your authenticator key…")
+	}
+	e := s.enrol
+	b.WriteString("Add payterm to your authenticator app: scan the code, or type the key.\n\n")
+	if q := qrBlock(st, e.URI.Reveal()); q != "" && s.h >= 36 {
+		b.WriteString(q + "\n\n")
+	}
+	// The seed is shown once, here, by design; it never reaches logs.
+	fmt.Fprintf(&b, "Key      %s\n", groupKey(e.Secret.Reveal()))
+	fmt.Fprintf(&b, "Account  %s (%s), %d digits every %ds\n\n", e.Account, e.Issuer, e.Digits, int(e.Period.Seconds()))
+	b.WriteString(s.code.View(st, true, 10) + "\n")
+	b.WriteString(st.Muted.Render("Type the code the app shows now, then enter."))
+	return b.String()
+}
+
+// groupKey splits a base32 key in groups of four for reading aloud and typing.
+func groupKey(k string) string {
+	var parts []string
+	r := []rune(k)
+	for i := 0; i < len(r); i += 4 {
+		parts = append(parts, string(r[i:min(i+4, len(r))]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s *onboardingScreen) payeesView() string {
+	st := s.c.st
+	var b strings.Builder
+	b.WriteString("Who will you pay? The consent names your payees, or leaves them open.\n\n")
+	for i, f := range s.payeeFields() {
+		focused := i == s.pFocus
+		switch f {
+		case "model":
+			b.WriteString(choiceLine(st, "Payees", modelLabel(s.model), focused, 12) + "\n")
+		case "name":
+			b.WriteString(s.pName.View(st, focused, 12) + "\n")
+		case "iban":
+			b.WriteString(s.pIBAN.View(st, focused, 12) + "\n")
+		case "type":
+			b.WriteString(choiceLine(st, "Payee type", string(s.pType), focused, 12) + "\n")
+		case "debtor":
+			b.WriteString(s.debtor.View(st, focused, 12) + "\n")
+		}
+	}
+	if s.model != BeneficiaryOpen {
+		fmt.Fprintf(&b, "\n%s\n", st.Title.Render(fmt.Sprintf("Payees (%d)", len(s.payees))))
+		if len(s.payees) == 0 {
+			b.WriteString(st.Muted.Render("  none yet: fill name and IBAN, press enter") + "\n")
+		}
+		for i, p := range s.payees {
+			fmt.Fprintf(&b, "  %d. %s  %s  %s\n", i+1, p.Name, maskIBAN(p.IBAN), p.Type)
+		}
+		b.WriteString("\n" + st.Muted.Render("enter with an empty form continues"))
+	} else {
+		b.WriteString("\n" + st.Muted.Render("Open: the bank will say payterm picks the payee at payment time. enter continues."))
+	}
+	return b.String()
+}
+
+// consentView is the TPP consent page the standard requires before redirecting to the bank:
+// the wallet initiates payments, the user approves each one here, no amounts or schedule are
+// fixed, who can be paid, and when it expires.
+func (s *onboardingScreen) consentView() string {
+	st := s.c.st
+	t := s.terms
+	if t == nil {
+		return st.Muted.Render("Preparing the consent…")
+	}
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Your consent") + "\n\n")
+	fmt.Fprintf(&b, "You allow payterm to initiate payments from your account at %s.\n", t.Bank)
+	b.WriteString("Each payment is approved by you, here, with your PIN and authenticator code:\n")
+	b.WriteString("payterm authenticates you on behalf of your bank.\n")
+	b.WriteString("No amounts or schedule are fixed in this consent; the limits you set in payterm apply.\n\n")
+	b.WriteString("Who you can pay: ")
+	switch {
+	case t.Model == BeneficiaryOpen || len(t.Payees) == 0:
+		b.WriteString("any payee you choose when you pay.\n")
+	case len(t.Payees) == 1:
+		b.WriteString(t.Payees[0].Name + " (" + maskIBAN(t.Payees[0].IBAN) + ")\n")
+	default:
+		b.WriteString("\n")
+		for _, p := range t.Payees {
+			fmt.Fprintf(&b, "  • %s (%s)\n", p.Name, maskIBAN(p.IBAN))
+		}
+	}
+	if t.Purpose.Code != "" {
+		fmt.Fprintf(&b, "Purpose: %s %s\n", t.Purpose.Code, t.Purpose.Description)
+	}
+	fmt.Fprintf(&b, "Valid until: %s (%s). You can cancel it at any time in payterm.\n\n", day(t.Expires), until(s.c.now(), t.Expires))
+	b.WriteString("Press enter to continue to your bank, esc to change payees.")
+	return b.String()
+}

@@ -1,0 +1,759 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+type payStage int
+
+const (
+	payForm payStage = iota
+	payReview
+	paySCA
+	payProgress
+	payReceipt
+)
+
+// payScreen is the whole pay flow: form → review (large type) → SCA → live progress → receipt.
+type payScreen struct {
+	c       *common
+	w, h    int
+	consent Consent
+	stage   payStage
+	req     int
+	loading bool
+
+	payees   []Payee
+	payeeIdx int // index into payees; len(payees) = "new payee" (open consent only)
+	codes    []PurposeCode
+
+	newName, newIBAN      *field
+	newType               PayeeType
+	amount, ref, purposeQ *field
+	purposeSel            int
+	focus                 int
+	formErr               string
+	prepared              *PreparedPayment
+	pin, totp             *field
+	scaFocus              int
+	scaErr                string
+	submitting            bool
+	events                [stepCount]stepProgress
+	started               time.Time
+	lastAt                time.Time
+	inFlight              bool
+	receipt               *Receipt
+	failure               string
+	announcements         []string
+}
+
+type stepProgress struct {
+	seen          bool
+	state         StepState
+	start, finish time.Time
+	note          string
+}
+
+type (
+	payLoadedMsg struct {
+		req    int
+		payees []Payee
+		codes  []PurposeCode
+		err    error
+	}
+	preparedMsg struct {
+		req int
+		p   PreparedPayment
+		err error
+	}
+	submitStartedMsg struct {
+		req int
+		ch  <-chan PaymentEvent
+		err error
+	}
+	paymentEventMsg struct {
+		req    int
+		ev     PaymentEvent
+		ch     <-chan PaymentEvent
+		closed bool
+	}
+	progressTickMsg   struct{ req int }
+	receiptRefreshMsg struct {
+		req int
+		d   PaymentDetail
+		err error
+	}
+)
+
+func newPay(c *common, consent Consent) *payScreen {
+	s := &payScreen{c: c, consent: consent, newType: PayeeRetail}
+	s.newName = newField("Payee name")
+	s.newName.limit = 70
+	s.newIBAN = newField("IBAN")
+	s.newIBAN.limit = 34
+	s.newIBAN.hint = "AE07 0331 2345 6789 0123 456"
+	s.amount = newField("Amount (AED)")
+	s.amount.limit = 20
+	s.amount.accept = func(r rune) bool { return digitsOnly(r) || r == '.' || r == ',' }
+	s.ref = newField("Reference")
+	s.ref.limit = 35
+	s.purposeQ = newField("Purpose")
+	s.purposeQ.limit = 40
+	s.purposeQ.hint = "type to search"
+	s.pin = newField("PIN")
+	s.pin.masked, s.pin.accept, s.pin.limit = true, digitsOnly, 12
+	s.totp = newField("Code")
+	s.totp.masked, s.totp.accept, s.totp.limit = true, digitsOnly, 8
+	return s
+}
+
+func (s *payScreen) Init() tea.Cmd {
+	s.req = s.c.nextReq()
+	s.loading = true
+	req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.consent.ID
+	return func() tea.Msg {
+		payees, err := w.Payees(ctx, id)
+		if err != nil {
+			return payLoadedMsg{req: req, err: fmt.Errorf("load payees: %w", err)}
+		}
+		codes, err := w.PurposeCodes(ctx)
+		if err != nil {
+			return payLoadedMsg{req: req, err: fmt.Errorf("load purpose codes: %w", err)}
+		}
+		return payLoadedMsg{req: req, payees: payees, codes: codes}
+	}
+}
+
+func (s *payScreen) SetSize(w, h int) { s.w, s.h = w, h }
+
+func (s *payScreen) Title() string {
+	switch s.stage {
+	case payReview:
+		return "Pay · Review"
+	case paySCA:
+		return "Pay · Authenticate"
+	case payProgress:
+		return "Pay · Sending"
+	case payReceipt:
+		return "Pay · Receipt"
+	default:
+		return "Pay"
+	}
+}
+
+func (s *payScreen) Typing() bool { return s.stage == payForm || s.stage == paySCA }
+func (s *payScreen) Busy() bool   { return s.inFlight }
+
+func (s *payScreen) openConsent() bool { return s.consent.Model == BeneficiaryOpen }
+
+// newPayee reports whether the form asks for a new payee instead of a consent payee.
+func (s *payScreen) newPayee() bool { return s.payeeIdx >= len(s.payees) }
+
+// formItems lists the focusable form rows in order.
+func (s *payScreen) formItems() []string {
+	items := []string{"payee"}
+	if s.newPayee() {
+		items = append(items, "name", "iban", "type")
+	}
+	return append(items, "amount", "ref", "purpose")
+}
+
+var (
+	keyCycle   = key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose payee, type or purpose"))
+	keyClear   = key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "clear field"))
+	keyToHome  = key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "done"))
+	keyRecheck = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "check status again"))
+)
+
+func (s *payScreen) ShortHelp() []key.Binding {
+	switch s.stage {
+	case payForm:
+		return []key.Binding{keyNextFld, keyCycle, keySubmit, keyBack}
+	case payReview:
+		return []key.Binding{keySubmit, keyBack}
+	case paySCA:
+		return []key.Binding{keyNextFld, keySubmit, keyBack}
+	case payProgress:
+		return []key.Binding{keyInspector}
+	default:
+		return []key.Binding{keyToHome, keyRecheck}
+	}
+}
+
+func (s *payScreen) FullHelp() [][]key.Binding {
+	switch s.stage {
+	case payForm:
+		return [][]key.Binding{{keyNextFld, keyPrevFld, keyCycle, keyClear, keySubmit, keyBack, keyInspector}}
+	case paySCA:
+		return [][]key.Binding{{keyNextFld, keyPrevFld, keyClear, keySubmit, keyBack, keyInspector}}
+	default:
+		return [][]key.Binding{s.ShortHelp()}
+	}
+}
+
+func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case payLoadedMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.loading = false
+		if msg.err != nil {
+			s.formErr = explain(msg.err)
+			return s, nil
+		}
+		s.payees, s.codes = msg.payees, msg.codes
+		return s, nil
+	case preparedMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.submitting = false
+		if msg.err != nil {
+			s.formErr = explain(msg.err)
+			return s, nil
+		}
+		p := msg.p
+		s.prepared = &p
+		s.formErr = ""
+		s.stage = payReview
+		return s, nil
+	case submitStartedMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.submitting = false
+		if msg.err != nil {
+			s.inFlight = false
+			s.stage = paySCA
+			s.scaErr = explain(msg.err)
+			return s, nil
+		}
+		return s, waitPaymentEvent(msg.req, msg.ch)
+	case paymentEventMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		return s, s.onEvent(msg)
+	case progressTickMsg:
+		if msg.req != s.req || !s.inFlight || s.c.accessible {
+			return s, nil
+		}
+		return s, progressTick(s.req)
+	case receiptRefreshMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			return s, reportErr(msg.err)
+		}
+		if s.receipt != nil {
+			s.receipt.Status = msg.d.Row.Status
+			if msg.d.Reason != "" {
+				s.receipt.Reason = msg.d.Reason
+			}
+		}
+		return s, nil
+	case tea.KeyMsg:
+		return s, s.onKey(msg)
+	}
+	return s, nil
+}
+
+func waitPaymentEvent(req int, ch <-chan PaymentEvent) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		return paymentEventMsg{req: req, ev: ev, ch: ch, closed: !ok}
+	}
+}
+
+func progressTick(req int) tea.Cmd {
+	return tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return progressTickMsg{req: req} })
+}
+
+func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
+	if msg.closed {
+		// The core closed the stream without a final event: show what we know.
+		if s.stage == payProgress && s.receipt == nil {
+			s.inFlight = false
+			s.failure = "The wallet stopped reporting progress. The payment resumes on the next start; check History."
+			s.stage = payReceipt
+		}
+		return nil
+	}
+	ev := msg.ev
+	if ev.Step >= 0 && ev.Step < stepCount {
+		p := &s.events[ev.Step]
+		if !p.seen {
+			p.seen, p.start = true, ev.At
+		}
+		p.state, p.note = ev.State, ev.Note
+		if ev.State != StepRunning {
+			p.finish = ev.At
+		}
+		if s.started.IsZero() {
+			s.started = ev.At
+		}
+		s.lastAt = ev.At
+		s.announce(ev)
+	}
+	if ev.State == StepFailed && ev.Step == StepSCA {
+		// Nothing was sent: back to the SCA form with the generic message.
+		s.inFlight = false
+		s.stage = paySCA
+		s.scaErr = explain(ev.Err)
+		s.events = [stepCount]stepProgress{}
+		s.announcements = nil
+		s.started = time.Time{}
+		return nil
+	}
+	if ev.Final {
+		s.inFlight = false
+		s.receipt = ev.Receipt
+		if ev.State == StepFailed {
+			s.failure = explain(ev.Err)
+		}
+		s.stage = payReceipt
+		return nil
+	}
+	return waitPaymentEvent(msg.req, msg.ch)
+}
+
+func (s *payScreen) announce(ev PaymentEvent) {
+	word := "started"
+	switch ev.State {
+	case StepDone:
+		word = "done"
+	case StepFailed:
+		word = "failed"
+	}
+	line := fmt.Sprintf("Step %d of %d: %s %s.", int(ev.Step)+1, int(stepCount), ev.Step, word)
+	if ev.Note != "" {
+		line += " " + ev.Note + "."
+	}
+	s.announcements = append(s.announcements, line)
+}
+
+func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
+	switch s.stage {
+	case payForm:
+		return s.formKey(msg)
+	case payReview:
+		switch {
+		case key.Matches(msg, keySubmit):
+			s.stage = paySCA
+			s.scaFocus = 0
+			s.scaErr = ""
+		case key.Matches(msg, keyBack):
+			s.stage = payForm
+		}
+	case paySCA:
+		return s.scaKey(msg)
+	case payReceipt:
+		switch {
+		case key.Matches(msg, keyToHome):
+			return replace(newHome(s.c, nil))
+		case key.Matches(msg, keyRecheck) && s.receipt != nil && s.receipt.PaymentID != "":
+			req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.PaymentID
+			return func() tea.Msg {
+				d, err := w.Payment(ctx, id)
+				return receiptRefreshMsg{req: req, d: d, err: err}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
+	items := s.formItems()
+	if s.focus >= len(items) {
+		s.focus = len(items) - 1
+	}
+	cur := items[s.focus]
+	switch {
+	case key.Matches(msg, keyBack):
+		return back
+	case msg.Type == tea.KeyEnter:
+		return s.prepare()
+	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:
+		s.focus = (s.focus + 1) % len(items)
+		return nil
+	case msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
+		s.focus = (s.focus + len(items) - 1) % len(items)
+		return nil
+	case msg.Type == tea.KeyLeft || msg.Type == tea.KeyRight:
+		d := 1
+		if msg.Type == tea.KeyLeft {
+			d = -1
+		}
+		switch cur {
+		case "payee":
+			n := len(s.payees)
+			if s.openConsent() {
+				n++ // the "new payee" choice
+			}
+			if n > 0 {
+				s.payeeIdx = (s.payeeIdx + d + n) % n
+			}
+		case "type":
+			if s.newType == PayeeRetail {
+				s.newType = PayeeCorporate
+			} else {
+				s.newType = PayeeRetail
+			}
+		case "purpose":
+			if m := s.matches(); len(m) > 0 {
+				s.purposeSel = (s.purposeSel + d + len(m)) % len(m)
+			}
+		}
+		return nil
+	}
+	switch cur {
+	case "name":
+		s.newName.Update(msg)
+	case "iban":
+		if s.newIBAN.Update(msg) {
+			s.newIBAN.problem = ibanFeedback(s.newIBAN.Value())
+		}
+	case "amount":
+		s.amount.Update(msg)
+	case "ref":
+		s.ref.Update(msg)
+	case "purpose":
+		if s.purposeQ.Update(msg) {
+			s.purposeSel = 0
+		}
+	}
+	return nil
+}
+
+// matches filters purpose codes by code prefix or description substring.
+func (s *payScreen) matches() []PurposeCode {
+	q := strings.ToLower(strings.TrimSpace(s.purposeQ.Value()))
+	if q == "" {
+		return s.codes
+	}
+	var out []PurposeCode
+	for _, c := range s.codes {
+		if strings.HasPrefix(strings.ToLower(c.Code), q) || strings.Contains(strings.ToLower(c.Description), q) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *payScreen) prepare() tea.Cmd {
+	if s.loading || s.submitting {
+		return nil
+	}
+	d := PaymentDraft{
+		ConsentID: s.consent.ID,
+		Amount:    strings.TrimSpace(s.amount.Value()),
+		Reference: strings.TrimSpace(s.ref.Value()),
+	}
+	if s.newPayee() {
+		if !s.openConsent() {
+			s.formErr = "Choose a payee (←/→)."
+			return nil
+		}
+		if p := ibanFeedback(s.newIBAN.Value()); p != "" || s.newIBAN.Value() == "" {
+			s.formErr = "Enter a valid UAE IBAN for the new payee."
+			return nil
+		}
+		d.NewPayee = PayeeDraft{Name: strings.TrimSpace(s.newName.Value()), IBAN: normalIBAN(s.newIBAN.Value()), Type: s.newType}
+	} else {
+		d.PayeeID = s.payees[s.payeeIdx].ID
+	}
+	if d.Amount == "" {
+		s.formErr = "Enter an amount."
+		return nil
+	}
+	m := s.matches()
+	if len(m) == 0 {
+		s.formErr = "Choose a purpose code (type to search, ←/→ to pick)."
+		return nil
+	}
+	d.Purpose = m[min(s.purposeSel, len(m)-1)].Code
+	s.formErr = ""
+	s.submitting = true
+	s.req = s.c.nextReq()
+	req, ctx, w := s.req, s.c.ctx, s.c.w
+	return func() tea.Msg {
+		p, err := w.PreparePayment(ctx, d)
+		return preparedMsg{req: req, p: p, err: err}
+	}
+}
+
+func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, keyBack):
+		s.pin.Reset()
+		s.totp.Reset()
+		s.stage = payReview
+		return nil
+	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown || msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
+		s.scaFocus = 1 - s.scaFocus
+		return nil
+	case msg.Type == tea.KeyEnter:
+		if s.scaFocus == 0 && s.totp.Value() == "" {
+			s.scaFocus = 1
+			return nil
+		}
+		if s.pin.Value() == "" || s.totp.Value() == "" || s.submitting || s.prepared == nil {
+			s.scaErr = "Type your PIN and the code from your authenticator app."
+			return nil
+		}
+		in := SCAInput{PIN: NewSecret(s.pin.Value()), TOTP: NewSecret(s.totp.Value())}
+		s.pin.Reset()
+		s.totp.Reset()
+		s.scaFocus = 0
+		s.scaErr = ""
+		s.submitting = true
+		s.inFlight = true
+		s.stage = payProgress
+		s.req = s.c.nextReq()
+		req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.prepared.ID
+		submit := func() tea.Msg {
+			ch, err := w.SubmitPayment(ctx, id, in)
+			return submitStartedMsg{req: req, ch: ch, err: err}
+		}
+		if s.c.accessible {
+			return submit
+		}
+		return tea.Batch(submit, progressTick(req))
+	}
+	if s.scaFocus == 0 {
+		s.pin.Update(msg)
+	} else {
+		s.totp.Update(msg)
+	}
+	return nil
+}
+
+func (s *payScreen) View() string {
+	switch s.stage {
+	case payReview:
+		return s.reviewView()
+	case paySCA:
+		return s.scaView()
+	case payProgress:
+		return s.progressView()
+	case payReceipt:
+		return s.receiptView()
+	default:
+		return s.formView()
+	}
+}
+
+func (s *payScreen) formView() string {
+	st := s.c.st
+	if s.loading {
+		return st.Muted.Render("Loading payees and purpose codes…")
+	}
+	items := s.formItems()
+	lw := 13
+	var b strings.Builder
+	b.WriteString(st.Muted.Render("Paying from "+s.consent.Bank+" (Flexi Pay).") + "\n\n")
+	for i, it := range items {
+		focused := i == s.focus
+		switch it {
+		case "payee":
+			choice := "New payee…"
+			if !s.newPayee() {
+				p := s.payees[s.payeeIdx]
+				choice = p.Name + "  " + st.Muted.Render(maskIBAN(p.IBAN))
+			} else if !s.openConsent() {
+				choice = st.Muted.Render("no payees on this consent")
+			}
+			b.WriteString(choiceLine(st, "Payee", choice, focused, lw) + "\n")
+		case "name":
+			b.WriteString(s.newName.View(st, focused, lw) + "\n")
+		case "iban":
+			b.WriteString(s.newIBAN.View(st, focused, lw) + "\n")
+		case "type":
+			b.WriteString(choiceLine(st, "Payee type", string(s.newType), focused, lw) + "\n")
+		case "amount":
+			b.WriteString(s.amount.View(st, focused, lw) + "\n")
+		case "ref":
+			b.WriteString(s.ref.View(st, focused, lw) + "\n")
+		case "purpose":
+			b.WriteString(s.purposeQ.View(st, focused, lw) + "\n")
+			m := s.matches()
+			if len(m) == 0 {
+				b.WriteString("    " + st.Muted.Render("no purpose code matches") + "\n")
+			}
+			start := max(0, min(s.purposeSel-2, len(m)-5))
+			for j := start; j < len(m) && j < start+5; j++ {
+				line := m[j].Code + "  " + m[j].Description
+				if j == s.purposeSel {
+					if st.accessible {
+						line = "* " + line + " (selected)"
+					} else {
+						line = st.Selected.Render(line)
+					}
+				} else {
+					line = "  " + st.Muted.Render(line)
+				}
+				b.WriteString("    " + truncate(line, max(10, s.w-6)) + "\n")
+			}
+		}
+	}
+	if s.formErr != "" {
+		b.WriteString("\n" + st.Error.Render(s.formErr) + "\n")
+	}
+	if s.submitting {
+		b.WriteString("\n" + st.Muted.Render("Checking the payment against the consent and limits…") + "\n")
+	}
+	return b.String()
+}
+
+func choiceLine(st Styles, label, value string, focused bool, lw int) string {
+	prefix := "  "
+	if focused {
+		prefix = st.Accent.Render("› ")
+		if st.accessible {
+			prefix = "> "
+		}
+	}
+	arrows := ""
+	if focused {
+		arrows = st.Muted.Render("  ←/→")
+	}
+	return prefix + st.Muted.Render(padRight(label, lw)) + " " + value + arrows
+}
+
+func (s *payScreen) reviewView() string {
+	st := s.c.st
+	p := s.prepared
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("You are about to pay\n\n")
+	if st.accessible {
+		b.WriteString("Amount: " + formatAmount(p.Amount) + "\n")
+		b.WriteString("To: " + p.Payee.Name + "\n")
+	} else {
+		b.WriteString(st.Big.Render(bigText(p.Amount.Display()+" "+currency)) + "\n\n")
+		b.WriteString("to  " + st.Big.Underline(true).Render(p.Payee.Name) + "\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(fmt.Sprintf("Account    %s (%s)\n", p.Payee.IBAN, p.Payee.Type))
+	if p.Reference != "" {
+		b.WriteString("Reference  " + p.Reference + "\n")
+	}
+	b.WriteString("Purpose    " + p.Purpose.Code + " " + p.Purpose.Description + "\n")
+	b.WriteString("\n" + st.Muted.Render("After this payment:") + "\n")
+	b.WriteString(headroomLines(st, p.Headroom, s.w))
+	b.WriteString("\n" + "Press enter to authenticate, esc to change.")
+	return b.String()
+}
+
+func (s *payScreen) scaView() string {
+	st := s.c.st
+	var b strings.Builder
+	if p := s.prepared; p != nil {
+		b.WriteString(fmt.Sprintf("Authorise %s to %s\n\n", formatAmount(p.Amount), p.Payee.Name))
+	}
+	b.WriteString("Your PIN and the 6-digit code from your authenticator app approve this one payment.\n\n")
+	b.WriteString(s.pin.View(st, s.scaFocus == 0, 5) + "\n")
+	b.WriteString(s.totp.View(st, s.scaFocus == 1, 5) + "\n")
+	if s.scaErr != "" {
+		b.WriteString("\n" + st.Error.Render(s.scaErr) + "\n")
+	}
+	return b.String()
+}
+
+func (s *payScreen) progressView() string {
+	st := s.c.st
+	var b strings.Builder
+	if p := s.prepared; p != nil {
+		b.WriteString(fmt.Sprintf("Paying %s to %s\n\n", formatAmount(p.Amount), p.Payee.Name))
+	}
+	if st.accessible {
+		for _, a := range s.announcements {
+			b.WriteString(a + "\n")
+		}
+		if len(s.announcements) == 0 {
+			b.WriteString("Starting.\n")
+		}
+		return b.String()
+	}
+	now := s.c.now()
+	for i := range stepCount {
+		b.WriteString(stepLine(st, PaymentStep(i), s.events[i], now) + "\n")
+	}
+	if !s.started.IsZero() {
+		b.WriteString("\n" + st.Muted.Render("Elapsed "+elapsed(s.lastAt.Sub(s.started))) + "\n")
+	}
+	b.WriteString("\n" + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
+	return b.String()
+}
+
+// stepLine renders "✓ PII sealed   0.1s  note". The running step gets a frame of a spinner
+// derived from the injected clock, so a frozen clock renders a frozen frame.
+func stepLine(st Styles, step PaymentStep, p stepProgress, now time.Time) string {
+	mark := st.Muted.Render("·")
+	dur := ""
+	switch {
+	case !p.seen:
+	case p.state == StepDone:
+		mark = st.Success.Render("✓")
+		dur = elapsed(p.finish.Sub(p.start))
+	case p.state == StepFailed:
+		mark = st.Error.Render("✗")
+		dur = elapsed(p.finish.Sub(p.start))
+	default:
+		frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+		mark = st.Accent.Render(frames[(now.UnixMilli()/100)%int64(len(frames))])
+	}
+	line := fmt.Sprintf("%s %-18s %6s", mark, step.String(), dur)
+	if p.note != "" {
+		line += "  " + st.Muted.Render(p.note)
+	}
+	return line
+}
+
+func (s *payScreen) receiptView() string {
+	st := s.c.st
+	var b strings.Builder
+	r := s.receipt
+	switch {
+	case r == nil:
+		b.WriteString(st.Error.Render("The payment was not made.") + "\n")
+		if s.failure != "" {
+			b.WriteString(s.failure + "\n")
+		}
+		return b.String()
+	case paymentOK(r.Status):
+		b.WriteString(st.Success.Render("Payment "+paymentLabel(r.Status)) + "\n\n")
+	case r.Status == PaymentRejected:
+		b.WriteString(st.Error.Render("The bank rejected the payment") + "\n\n")
+	default:
+		b.WriteString(st.Warning.Render("Payment "+paymentLabel(r.Status)+": the wallet keeps checking") + "\n\n")
+	}
+	fmt.Fprintf(&b, "Amount          %s\n", formatAmount(r.Amount))
+	fmt.Fprintf(&b, "To              %s\n", r.Payee.Name)
+	fmt.Fprintf(&b, "Status          %s (%s)\n", paymentLabel(r.Status), r.Status)
+	if r.Reason != "" {
+		reason := r.Reason
+		if r.ReasonCode != "" {
+			reason += " [" + r.ReasonCode + "]"
+		}
+		fmt.Fprintf(&b, "Reason          %s\n", reason)
+	}
+	fmt.Fprintf(&b, "When            %s UTC\n", stamp(r.At))
+	b.WriteString("\n")
+	// Ids on lines of their own, undecorated, so a terminal selection copies exactly the id.
+	b.WriteString(st.Muted.Render("PaymentId") + "\n" + r.PaymentID + "\n")
+	b.WriteString(st.Muted.Render("Interaction id (quote it to the bank)") + "\n" + r.InteractionID + "\n")
+	if s.failure != "" {
+		b.WriteString("\n" + st.Error.Render(s.failure) + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Screen is the one contract every page implements (soft-serve's Component shape): a tea.Model
+// whose Update returns itself, a help keymap listing every key it handles, and SetSize.
+type Screen interface {
+	tea.Model
+	help.KeyMap
+	SetSize(width, height int)
+	// Title names the screen in the header.
+	Title() string
+	// Typing is true while a text field has focus: single-letter global keys (q, ?, i) then go to
+	// the screen as text.
+	Typing() bool
+	// Busy is true while abandoning the screen would leave an operation the user must know about
+	// (a payment in flight): ctrl+c then asks first, and q does not quit.
+	Busy() bool
+}
+
+// common is shared by every screen: the wallet, styles, the injected clock and the app context
+// (cancelled when the program quits, so Cmds blocked in the wallet return).
+type common struct {
+	w          Wallet
+	st         Styles
+	now        func() time.Time
+	ctx        context.Context
+	accessible bool
+	openURL    func(string) error
+	reqSeq     int // request ids, so stale async results can be recognised and dropped
+}
+
+func (c *common) nextReq() int {
+	c.reqSeq++
+	return c.reqSeq
+}
+
+// Messages shared by screens and the router.
+type (
+	// navigateMsg asks the router to push a screen.
+	navigateMsg struct{ to Screen }
+	// replaceMsg swaps the whole stack for one screen (after onboarding, after a receipt).
+	replaceMsg struct{ to Screen }
+	// backMsg pops the current screen.
+	backMsg struct{}
+	// statusMsg sets the footer line until the next key.
+	statusMsg struct {
+		text  string
+		isErr bool
+	}
+	// overviewMsg is the start-up load.
+	overviewMsg struct {
+		ov  Overview
+		err error
+	}
+	// IdleCheckMsg makes the router compare the clock with the last key press. The program sends
+	// it every few seconds; tests send it after advancing their fake clock.
+	IdleCheckMsg struct{}
+	// unlockMsg is the result of Wallet.Unlock.
+	unlockMsg struct{ err error }
+)
+
+func navigate(s Screen) tea.Cmd { return func() tea.Msg { return navigateMsg{to: s} } }
+func back() tea.Msg             { return backMsg{} }
+func replace(s Screen) tea.Cmd  { return func() tea.Msg { return replaceMsg{to: s} } }
+func reportErr(err error) tea.Cmd {
+	return func() tea.Msg { return statusMsg{text: explain(err), isErr: true} }
+}
+func reportInfo(text string) tea.Cmd {
+	return func() tea.Msg { return statusMsg{text: text} }
+}

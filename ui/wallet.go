@@ -1,0 +1,605 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/payterm/payterm/money"
+)
+
+// This file declares everything the terminal UI needs from the application core, and nothing
+// more. The UI never imports wallet/ types in its screens: the core (or a thin adapter written
+// next to main.go / in this package once wallet/ is stable) satisfies Wallet. Every method may do
+// I/O; the UI only ever calls them from inside a tea.Cmd, so they may block, but they must honour
+// ctx cancellation (the UI cancels ctx when the program quits or the user backs out).
+//
+// Secrets cross this boundary only as Secret (redacting String/LogValue) and PII (names, IBANs)
+// only in fields documented as such; the UI never logs either.
+
+// Wallet is the whole surface of the core that the screens use.
+type Wallet interface {
+	SessionService
+	OnboardingService
+	ConsentService
+	LimitService
+	PaymentService
+	HistoryService
+	InspectorService
+}
+
+// SessionService answers "what state is the wallet in" and unlocks an idle session.
+type SessionService interface {
+	// Overview is everything Home shows in one call: whether onboarding is done, the active
+	// consent card, limit headroom, the most recent payments and the secret store in use.
+	Overview(ctx context.Context) (Overview, error)
+	// Unlock verifies the PIN after the idle lock. A wrong PIN returns *SCAError.
+	Unlock(ctx context.Context, pin Secret) error
+}
+
+// OnboardingService is the first-run wizard, in the order the screens call it.
+type OnboardingService interface {
+	// SetPIN stores the user's knowledge factor (the core derives and stores a verifier).
+	SetPIN(ctx context.Context, pin Secret) error
+	// EnrolTOTP creates a fresh TOTP seed and returns what the user needs to add it to an
+	// authenticator app. It is not active until ConfirmTOTP succeeds.
+	EnrolTOTP(ctx context.Context) (TOTPEnrolment, error)
+	// ConfirmTOTP checks the first code from the authenticator app and activates the seed.
+	ConfirmTOTP(ctx context.Context, code Secret) error
+	// SaveBeneficiaries records the beneficiary model, the payees and the optional debtor account.
+	SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error
+	// ConsentTerms is what the consent page must show before the user goes to the bank.
+	ConsentTerms(ctx context.Context) (ConsentTerms, error)
+	// BeginBankStep stages the consent at the bank (PAR) and returns the URL the user opens.
+	BeginBankStep(ctx context.Context) (BankStep, error)
+	// AwaitBankCallback blocks until the bank redirects back to the wallet's callback listener,
+	// the consent is authorised (or refused), or ctx is cancelled.
+	AwaitBankCallback(ctx context.Context, step BankStep) (Consent, error)
+	// CompleteBankStep finishes the same step from a callback URL the user pasted (no listener).
+	CompleteBankStep(ctx context.Context, step BankStep, callbackURL string) (Consent, error)
+}
+
+// ConsentService is the consent dashboard (UAE consent-management duties, uae-spec §8).
+type ConsentService interface {
+	// Consents lists every consent the wallet knows, newest first; the UI splits Current/History.
+	Consents(ctx context.Context) ([]Consent, error)
+	// ConsentDetail adds the payment rules and the payment history of one consent.
+	ConsentDetail(ctx context.Context, consentID string) (ConsentDetail, error)
+	// PauseConsent and ReactivateConsent are local only: never sent to the bank.
+	PauseConsent(ctx context.Context, consentID string) error
+	ReactivateConsent(ctx context.Context, consentID string) error
+	// RevokeConsent sends PATCH Status=Revoked, RevokedBy=TPP.InitiatedByUser immediately.
+	RevokeConsent(ctx context.Context, consentID string) error
+	// RenewConsent stages a new consent carrying the root BaseConsentId; the user then goes
+	// through the same bank step as onboarding (AwaitBankCallback / CompleteBankStep).
+	RenewConsent(ctx context.Context, consentID string) (BankStep, error)
+}
+
+// LimitService is the TPP-side limits (the bank enforces none under delegated SCA).
+type LimitService interface {
+	Limits(ctx context.Context) (Headroom, error)
+	SetLimits(ctx context.Context, l Limits) error
+}
+
+// PaymentService is the pay flow: Prepare (nothing leaves the machine), then SCA + submit.
+type PaymentService interface {
+	// Payees are the creditors the chosen consent allows (empty for an open consent).
+	Payees(ctx context.Context, consentID string) ([]Payee, error)
+	// PurposeCodes is the AANI list (code + description).
+	PurposeCodes(ctx context.Context) ([]PurposeCode, error)
+	// PreparePayment validates the draft against the consent's beneficiary model and the limits.
+	// A refusal is a *Problem with a human sentence and what to do next.
+	PreparePayment(ctx context.Context, d PaymentDraft) (PreparedPayment, error)
+	// SubmitPayment performs SCA for exactly this prepared payment and, if it passes, runs the
+	// pipeline. Progress arrives on the returned channel, one event per step transition; the
+	// channel is closed after the final event (Final=true). A wrong PIN/TOTP is reported as the
+	// SCA step failing with a *SCAError and nothing is sent.
+	SubmitPayment(ctx context.Context, preparedID string, sca SCAInput) (<-chan PaymentEvent, error)
+	// Payment reads one payment with its status timeline (history detail, receipt refresh).
+	Payment(ctx context.Context, paymentID string) (PaymentDetail, error)
+}
+
+// HistoryService pages the ledger; the UI keeps only a window of rows in memory.
+type HistoryService interface {
+	History(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+}
+
+// InspectorService exposes the protocol trace of the delegated-SCA sequence.
+type InspectorService interface {
+	Inspect(ctx context.Context) (Inspection, error)
+	// ExportSupportBundle writes interaction ids, the consent id and the redacted trace (never
+	// secrets) to a file and returns its path.
+	ExportSupportBundle(ctx context.Context) (string, error)
+}
+
+// Secret carries a PIN, TOTP code or seed through the UI without ever printing it.
+type Secret struct{ v string }
+
+// NewSecret wraps a secret value.
+func NewSecret(v string) Secret { return Secret{v: v} }
+
+// Reveal returns the value; call it only where the secret is consumed.
+func (s Secret) Reveal() string { return s.v }
+
+// Empty reports whether no secret was given.
+func (s Secret) Empty() bool { return s.v == "" }
+
+// String redacts.
+func (s Secret) String() string { return "‹redacted›" }
+
+// GoString redacts for %#v.
+func (s Secret) GoString() string { return "ui.Secret{‹redacted›}" }
+
+// Amounts are money.Amount (integer fils, no floating point); every amount in payterm is AED.
+const currency = "AED"
+
+// formatAmount renders 1234567 fils as "12,345.67 AED".
+func formatAmount(a money.Amount) string { return a.Display() + " " + currency }
+
+// Overview feeds Home.
+type Overview struct {
+	Onboarded bool
+	// Active is the consent that pays now; nil when none is usable.
+	Active   *Consent
+	Headroom Headroom
+	Recent   []PaymentRow
+	// SecretStore names where secrets live, e.g. "OS keyring (Secret Service)" or
+	// "encrypted file (~/.local/share/payterm/secrets)".
+	SecretStore string
+	// Sandbox is true when the wallet talks to the embedded sandbox bank.
+	Sandbox bool
+}
+
+// ConsentStatus is the API status (AEConsentStatusCodes). Paused is a separate local flag.
+type ConsentStatus string
+
+// The API consent statuses.
+const (
+	ConsentAwaitingAuthorization ConsentStatus = "AwaitingAuthorization"
+	ConsentAuthorized            ConsentStatus = "Authorized"
+	ConsentSuspended             ConsentStatus = "Suspended"
+	ConsentRejected              ConsentStatus = "Rejected"
+	ConsentRevoked               ConsentStatus = "Revoked"
+	ConsentExpired               ConsentStatus = "Expired"
+	ConsentConsumed              ConsentStatus = "Consumed"
+)
+
+// BeneficiaryModel is how payees are bound to the consent.
+type BeneficiaryModel string
+
+// The three beneficiary models of a delegated-SCA consent.
+const (
+	BeneficiaryOpen BeneficiaryModel = "open" // no creditors: the wallet picks at payment time
+	BeneficiaryOne  BeneficiaryModel = "one"  // exactly one creditor
+	BeneficiaryList BeneficiaryModel = "list" // two to ten creditors
+)
+
+// Consent is one payment consent as the dashboard shows it.
+type Consent struct {
+	ID            string
+	BaseConsentID string
+	Bank          string
+	Status        ConsentStatus
+	Paused        bool // local only
+	Created       time.Time
+	Expires       time.Time
+	Model         BeneficiaryModel
+	Creditors     []Payee
+	// DebtorMasked is the payer account already masked by the core ("AE07 •••• 1234"), or "".
+	DebtorMasked string
+	TotalPaid    money.Amount
+	PaymentCount int
+	PurposeCode  string
+}
+
+// Current reports whether the consent belongs on the Current tab.
+func (c Consent) Current() bool {
+	switch c.Status {
+	case ConsentAuthorized, ConsentAwaitingAuthorization, ConsentSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// ConsentDetail is the consent with its rules and payments.
+type ConsentDetail struct {
+	Consent  Consent
+	Rules    []Rule
+	Payments []PaymentRow
+}
+
+// Rule is one line of "Payment Rules" (label + value), already worded by the core.
+type Rule struct{ Label, Value string }
+
+// PayeeType is the creditor kind the standard distinguishes.
+type PayeeType string
+
+// Payee types.
+const (
+	PayeeRetail    PayeeType = "retail"
+	PayeeCorporate PayeeType = "corporate"
+)
+
+// Payee is a creditor. Name and IBAN are PII: the UI shows them on screen, never logs them.
+type Payee struct {
+	ID   string
+	Name string
+	IBAN string
+	Type PayeeType
+}
+
+// PayeeDraft is a payee typed in onboarding or in the pay form for an open consent.
+type PayeeDraft struct {
+	Name string
+	IBAN string
+	Type PayeeType
+}
+
+// BeneficiaryPlan is what onboarding collects before the consent page.
+type BeneficiaryPlan struct {
+	Model         BeneficiaryModel
+	Payees        []PayeeDraft
+	DebtorAccount string // optional IBAN of the payer account
+}
+
+// TOTPEnrolment is shown once, during onboarding.
+type TOTPEnrolment struct {
+	Secret  Secret // base32 seed for manual entry
+	URI     Secret // otpauth:// URI encoded in the QR code
+	Issuer  string
+	Account string
+	Digits  int
+	Period  time.Duration
+}
+
+// ConsentTerms is the content of the consent page the standard requires before the bank.
+type ConsentTerms struct {
+	Bank    string
+	Model   BeneficiaryModel
+	Payees  []Payee
+	Expires time.Time
+	Purpose PurposeCode
+}
+
+// BankStep is a staged authorisation at the bank.
+type BankStep struct {
+	ConsentID     string
+	URL           string // the authorize URL (only client_id and request_uri)
+	InteractionID string
+	ExpiresAt     time.Time
+}
+
+// Limits are the TPP-side limits (same shape as wallet.Limits). A zero amount or count means
+// "no limit".
+type Limits struct {
+	PerPayment   money.Amount
+	PerDay       money.Amount
+	PerMonth     money.Amount
+	PerDayCount  int
+	ConsentTotal money.Amount
+}
+
+// Usage is what the current windows have used (same shape as wallet.Usage).
+type Usage struct {
+	Day      money.Amount
+	DayCount int
+	Month    money.Amount
+	Consent  money.Amount
+}
+
+// Headroom is the limits with their usage; the UI derives what is left.
+type Headroom struct {
+	Limits Limits
+	Used   Usage
+}
+
+// PurposeCode is an AANI purpose code.
+type PurposeCode struct{ Code, Description string }
+
+// PaymentDraft is the pay form as typed; the core parses and validates everything.
+type PaymentDraft struct {
+	ConsentID string
+	PayeeID   string     // a payee from the consent, or
+	NewPayee  PayeeDraft // a new payee for an open consent (PayeeID empty)
+	Amount    string     // as typed: "1250", "1,250.5"
+	Reference string
+	Purpose   string
+}
+
+// PreparedPayment is a validated intent, ready for SCA.
+type PreparedPayment struct {
+	ID        string
+	ConsentID string
+	Payee     Payee
+	Amount    money.Amount
+	Reference string
+	Purpose   PurposeCode
+	// Headroom is the limits and usage as if this payment were made, for the review screen.
+	Headroom Headroom
+}
+
+// SCAInput is what the user types on the SCA screen.
+type SCAInput struct {
+	PIN  Secret
+	TOTP Secret
+}
+
+// PaymentStep is one step of the pipeline the progress screen lists.
+type PaymentStep int
+
+// The pipeline steps in order (design.md "Data flow of one payment").
+const (
+	StepSCA PaymentStep = iota
+	StepRisk
+	StepSealPII
+	StepSign
+	StepPersist
+	StepSend
+	StepBankPending
+	StepSettled
+	stepCount
+)
+
+// String is the label used on the progress screen.
+func (s PaymentStep) String() string {
+	switch s {
+	case StepSCA:
+		return "SCA"
+	case StepRisk:
+		return "Risk"
+	case StepSealPII:
+		return "PII sealed"
+	case StepSign:
+		return "Signed"
+	case StepPersist:
+		return "Saved"
+	case StepSend:
+		return "Sent"
+	case StepBankPending:
+		return "Bank says Pending"
+	case StepSettled:
+		return "Settled"
+	default:
+		return fmt.Sprintf("step %d", int(s))
+	}
+}
+
+// StepState is where a step is.
+type StepState int
+
+// Step states.
+const (
+	StepRunning StepState = iota
+	StepDone
+	StepFailed
+)
+
+// PaymentEvent is one transition on SubmitPayment's channel.
+type PaymentEvent struct {
+	Step  PaymentStep
+	State StepState
+	At    time.Time
+	// Note is a short plain-words detail ("AcceptedWithoutPosting", "retrying (503)").
+	Note string
+	// Err is set when State is StepFailed (a *SCAError, a *Problem, or any error).
+	Err error
+	// Final marks the last event; Receipt is set when a payment resource exists.
+	Final   bool
+	Receipt *Receipt
+}
+
+// PaymentStatus is the AEPaymentStatus of a payment, or a local state before the bank has it.
+type PaymentStatus string
+
+// Payment statuses (API values plus local ones).
+const (
+	PaymentPrepared                          PaymentStatus = "Prepared"
+	PaymentSending                           PaymentStatus = "Sending"
+	PaymentPending                           PaymentStatus = "Pending"
+	PaymentAcceptedSettlementCompleted       PaymentStatus = "AcceptedSettlementCompleted"
+	PaymentAcceptedCreditSettlementCompleted PaymentStatus = "AcceptedCreditSettlementCompleted"
+	PaymentAcceptedWithoutPosting            PaymentStatus = "AcceptedWithoutPosting"
+	PaymentRejected                          PaymentStatus = "Rejected"
+	PaymentUnknown                           PaymentStatus = "Unknown"
+	PaymentRefused                           PaymentStatus = "Refused"   // 4xx before a payment existed
+	PaymentAbandoned                         PaymentStatus = "Abandoned" // never reached the bank; expired
+)
+
+// Receipt is what the receipt screen shows.
+type Receipt struct {
+	PaymentID     string
+	InteractionID string
+	Status        PaymentStatus
+	// Reason is the bank's reason in plain words (RejectReasonCode mapped by the core).
+	Reason     string
+	ReasonCode string
+	Amount     money.Amount
+	Payee      Payee
+	At         time.Time
+}
+
+// PaymentRow is one line of history.
+type PaymentRow struct {
+	ID        string // ledger id, stable
+	PaymentID string // bank PaymentId, "" before the bank has it
+	At        time.Time
+	PayeeName string
+	Amount    money.Amount
+	Status    PaymentStatus
+	Reference string
+}
+
+// PaymentDetail is a payment with its status timeline.
+type PaymentDetail struct {
+	Row           PaymentRow
+	InteractionID string
+	ConsentID     string
+	Purpose       string
+	Reason        string
+	Timeline      []StatusChange
+}
+
+// StatusChange is one transition on the timeline.
+type StatusChange struct {
+	At     time.Time
+	Status PaymentStatus
+	Note   string
+}
+
+// Outcome groups statuses as users see them (same values as wallet.Outcome): the three
+// Accepted* are "successful", Rejected and local refusals "failed", the rest "pending".
+type Outcome string
+
+// Outcomes; "" means any.
+const (
+	OutcomeAny        Outcome = ""
+	OutcomeSuccessful Outcome = "successful"
+	OutcomePending    Outcome = "pending"
+	OutcomeFailed     Outcome = "failed"
+)
+
+// HistoryFilter narrows the history query; zero values mean "any".
+type HistoryFilter struct {
+	PayeeName string // case-insensitive substring of the payee name
+	Outcome   Outcome
+	From      time.Time // inclusive
+	To        time.Time // exclusive
+}
+
+// HistoryQuery is keyset pagination: rows strictly older than After, or strictly newer than
+// Before (returned oldest-last as well), newest first. Both empty = the newest page.
+type HistoryQuery struct {
+	Filter HistoryFilter
+	After  string // PaymentRow.ID of the last row already held
+	Before string // PaymentRow.ID of the first row already held
+	// Oldest asks for the page of the oldest rows (jump to the end), still newest first.
+	Oldest bool
+	Limit  int
+}
+
+// HistoryPage is one page, newest first.
+type HistoryPage struct {
+	Rows []PaymentRow
+	// More is true when rows exist beyond this page in the requested direction.
+	More bool
+	// Total counts rows matching the filter, or -1 when the core cannot count cheaply.
+	Total int
+}
+
+// Inspection is the protocol trace for the inspector.
+type Inspection struct {
+	// ShowPII is true only on the embedded sandbox: the UI masks PII fields otherwise.
+	ShowPII  bool
+	Steps    []SequenceStep
+	Verdicts []Verdict
+	// ConsentID and InteractionIDs go into the support bundle.
+	ConsentID string
+}
+
+// SequenceStep is one box of the delegated-SCA sequence diagram.
+type SequenceStep struct {
+	Name     string // "PAR", "Authorize", "Callback", "Token", "SCA", "POST /payments", ...
+	State    SequenceState
+	Exchange *Exchange // nil when the step has no HTTP message (e.g. local SCA)
+}
+
+// SequenceState marks where the flow is.
+type SequenceState int
+
+// Sequence states.
+const (
+	SeqPending SequenceState = iota
+	SeqCurrent
+	SeqDone
+	SeqFailed
+)
+
+// Exchange is one HTTP request/response with decoded JOSE parts.
+type Exchange struct {
+	Request       string // "POST /par HTTP/1.1"
+	Response      string // "HTTP/1.1 201 Created"
+	InteractionID string
+	Headers       []Field
+	JWTHeader     []Field
+	JWTClaims     []Field
+	JWEHeader     []Field
+	Checks        []Check
+}
+
+// Field is one name/value with its sensitivity. Secret values are never shown; PII values are
+// shown only when Inspection.ShowPII.
+type Field struct {
+	Name   string
+	Value  string
+	Secret bool
+	PII    bool
+}
+
+// Check is one verification result ("signature PS256 kid=…", "aud matches").
+type Check struct {
+	Name   string
+	OK     bool
+	Detail string
+}
+
+// Verdict is what the sandbox bank checked and decided (sandbox only).
+type Verdict struct {
+	Rule   string
+	Passed bool
+	Detail string
+}
+
+// SCAError is a failed PIN/TOTP check. The message never says which factor failed.
+type SCAError struct {
+	AttemptsLeft int
+	Locked       bool
+}
+
+func (e *SCAError) Error() string {
+	if e.Locked {
+		return "authentication blocked after too many failed attempts"
+	}
+	return fmt.Sprintf("authentication failed (%d attempts left)", e.AttemptsLeft)
+}
+
+// Problem is a refusal the user can act on: what happened, and what to do next.
+type Problem struct {
+	What string
+	Next string
+	Err  error // optional cause, for errors.Is/As; never shown raw
+}
+
+func (p *Problem) Error() string {
+	if p.Next == "" {
+		return p.What
+	}
+	return p.What + " " + p.Next
+}
+
+// Unwrap exposes the cause.
+func (p *Problem) Unwrap() error { return p.Err }
+
+// explain turns any error into one sentence plus what to do next.
+func explain(err error) string {
+	var sca *SCAError
+	var pr *Problem
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &sca):
+		if sca.Locked {
+			return "Authentication is blocked after too many failed attempts. Re-enrol from the bank step to unblock."
+		}
+		return fmt.Sprintf("PIN or code not accepted. %d attempts left before the wallet blocks payments.", sca.AttemptsLeft)
+	case errors.As(err, &pr):
+		return pr.Error()
+	case errors.Is(err, context.Canceled):
+		return "Cancelled."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "The operation timed out. Try again; nothing was sent twice."
+	default:
+		return "Something went wrong: " + err.Error() + ". Try again, or open the inspector (ctrl+t)."
+	}
+}
