@@ -1,0 +1,165 @@
+package wallet
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/money"
+)
+
+// PaymentRow is one line of history: a payment without its signed request bytes.
+type PaymentRow struct {
+	ID            int64
+	BankPaymentID string
+	ConsentID     string
+	PayeeID       int64
+	PayeeName     string // PII
+	PayeeIBAN     string // PII
+	Amount        money.Amount
+	Currency      string
+	Purpose       string
+	Reference     string
+	Status        PaymentStatus
+	RejectCode    string
+	RejectMessage string
+	Created       time.Time
+	Updated       time.Time
+}
+
+// HistoryFilter narrows a history query; zero values mean "any".
+type HistoryFilter struct {
+	ConsentID string
+	PayeeID   int64
+	PayeeName string // case-insensitive (ASCII) substring of the payee name
+	Outcome   Outcome
+	From      time.Time // inclusive
+	To        time.Time // exclusive
+}
+
+// HistoryQuery is keyset pagination over ledger ids, newest first: rows strictly older than
+// After, or strictly newer than Before; neither = the newest page. Keyset (not OFFSET) keeps a
+// page's cost independent of how deep into the history it is.
+type HistoryQuery struct {
+	Filter HistoryFilter
+	After  int64
+	Before int64
+	Limit  int // 1..500, default 50
+}
+
+// HistoryPage is one page, newest first.
+type HistoryPage struct {
+	Rows []PaymentRow
+	More bool // rows exist beyond this page in the requested direction
+}
+
+const maxPageSize = 500
+
+// History returns one page of payments.
+func (l *Ledger) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > maxPageSize {
+		limit = maxPageSize
+	}
+	if q.After != 0 && q.Before != 0 {
+		return HistoryPage{}, fmt.Errorf("history: give After or Before, not both")
+	}
+	where, args := historyWhere(q.Filter)
+	order := "DESC"
+	if q.After != 0 {
+		where = append(where, "id < ?")
+		args = append(args, q.After)
+	}
+	if q.Before != 0 {
+		where = append(where, "id > ?")
+		args = append(args, q.Before)
+		order = "ASC"
+	}
+	query := `SELECT id, COALESCE(bank_payment_id, ''), consent_id, COALESCE(payee_id, 0), payee_name, payee_iban,
+		amount_minor, currency, purpose_code, reference, status, reject_code, reject_message, created_ms, updated_ms
+		FROM payments`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id " + order + " LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := l.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return HistoryPage{}, fmt.Errorf("history: %w", err)
+	}
+	defer rows.Close()
+	var page HistoryPage
+	for rows.Next() {
+		var r PaymentRow
+		var minor, cMS, uMS int64
+		if err := rows.Scan(&r.ID, &r.BankPaymentID, &r.ConsentID, &r.PayeeID, &r.PayeeName, &r.PayeeIBAN, &minor,
+			&r.Currency, &r.Purpose, &r.Reference, &r.Status, &r.RejectCode, &r.RejectMessage, &cMS, &uMS); err != nil {
+			return HistoryPage{}, fmt.Errorf("history: %w", err)
+		}
+		if r.Amount, err = money.FromMinor(minor); err != nil {
+			return HistoryPage{}, fmt.Errorf("history: payment %d: %w", r.ID, err)
+		}
+		r.Created, r.Updated = fromMS(cMS), fromMS(uMS)
+		page.Rows = append(page.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return HistoryPage{}, fmt.Errorf("history: %w", err)
+	}
+	if len(page.Rows) > limit {
+		page.More = true
+		page.Rows = page.Rows[:limit]
+	}
+	if order == "ASC" {
+		for i, j := 0, len(page.Rows)-1; i < j; i, j = i+1, j-1 {
+			page.Rows[i], page.Rows[j] = page.Rows[j], page.Rows[i]
+		}
+	}
+	return page, nil
+}
+
+func historyWhere(f HistoryFilter) ([]string, []any) {
+	var where []string
+	var args []any
+	if f.ConsentID != "" {
+		where, args = append(where, "consent_id = ?"), append(args, f.ConsentID)
+	}
+	if f.PayeeID != 0 {
+		where, args = append(where, "payee_id = ?"), append(args, f.PayeeID)
+	}
+	if f.PayeeName != "" {
+		where, args = append(where, `payee_name LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(f.PayeeName)+"%")
+	}
+	if f.Outcome != "" {
+		where, args = append(where, "outcome = ?"), append(args, string(f.Outcome))
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "created_ms >= ?"), append(args, toMS(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_ms < ?"), append(args, toMS(f.To))
+	}
+	return where, args
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// CountPayments counts the payments matching a filter (a full scan of the matching rows: for
+// a "N payments" label, not for every page).
+func (l *Ledger) CountPayments(ctx context.Context, f HistoryFilter) (int, error) {
+	where, args := historyWhere(f)
+	query := "SELECT COUNT(*) FROM payments"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	if err := l.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count payments: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,137 @@
+// Package wallet is the application core: the ledger (SQLite), the TPP-side limits, the
+// exactly-once payment pipeline, the consent lifecycle and export. It has no terminal code.
+package wallet
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// LedgerFile is the database file name inside the data directory.
+const LedgerFile = "ledger.db"
+
+// busyTimeout is how long a connection waits for another writer before SQLITE_BUSY. Writers are
+// short transactions, so a few seconds covers any real contention.
+const busyTimeout = 5 * time.Second
+
+// Ledger is the wallet's SQLite database. It is safe for concurrent use.
+type Ledger struct {
+	db  *sql.DB
+	now func() time.Time
+	loc *time.Location
+}
+
+// LedgerOptions tune Open. The zero value uses the real clock.
+type LedgerOptions struct {
+	// Now is the clock; tests inject a fixed one.
+	Now func() time.Time
+	// Location sets where a calendar day and month begin for the limits (default time.Local).
+	Location *time.Location
+}
+
+// OpenLedger opens (creating if needed) the ledger in dataDir and migrates it to the current
+// schema. The directory is created 0700 and the database file 0600, both tightened if an
+// existing one is looser, because the ledger holds payee names and IBANs.
+func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledger, error) {
+	if dataDir == "" {
+		return nil, errors.New("open ledger: no data directory given")
+	}
+	if strings.ContainsAny(dataDir, "?#") {
+		// The driver takes a DSN whose query string starts at '?'.
+		return nil, errors.New("open ledger: the data directory path may not contain '?' or '#'")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("open ledger: create data directory: %w", err)
+	}
+	if err := os.Chmod(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("open ledger: restrict data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, LedgerFile)
+	// Create the file ourselves so it is 0600 from its first byte; SQLite gives the -wal and
+	// -shm files the same mode as the database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open ledger: create database file: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("open ledger: restrict database file: %w", err)
+	}
+	db, err := sql.Open("sqlite", ledgerDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{db: db, now: opts.Now, loc: opts.Location}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.loc == nil {
+		l.loc = time.Local
+	}
+	if err := l.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	return l, nil
+}
+
+// ledgerDSN sets, on every pooled connection: WAL (readers never block the writer),
+// synchronous=FULL (a committed payment record survives power loss, not only a crash — the
+// exactly-once guarantee rests on the write-ahead record being durable before the first send),
+// foreign keys, a busy timeout, and BEGIN IMMEDIATE so a transaction takes the write lock at its
+// start: the limit check and the reservation then cannot interleave with another writer's.
+func ledgerDSN(path string) string {
+	return path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
+		"&_txlock=immediate"
+}
+
+// Close closes the database.
+func (l *Ledger) Close() error {
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("close ledger: %w", err)
+	}
+	return nil
+}
+
+// withTx runs fn in one write transaction (BEGIN IMMEDIATE) and commits it, or rolls back on
+// error.
+func (l *Ledger) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Times are stored as INTEGER Unix milliseconds (UTC), so window queries compare integers.
+func toMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,362 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/money"
+)
+
+// testClock is a settable clock shared by a test and the ledger.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// dubai is UTC+4 without DST, so calendar-window tests do not depend on tzdata.
+var dubai = time.FixedZone("GST", 4*3600)
+
+func newTestLedger(t testing.TB) (*Ledger, *testClock, string) {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, dubai)}
+	dir := filepath.Join(t.TempDir(), "data")
+	l, err := OpenLedger(context.Background(), dir, LedgerOptions{Now: clock.Now, Location: dubai})
+	if err != nil {
+		t.Fatalf("OpenLedger: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, clock, dir
+}
+
+func testConsent(id string) Consent {
+	return Consent{
+		ID: id, Bank: "payterm Sandbox Bank", Status: ConsentAuthorized,
+		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Expires: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		Model: BeneficiaryList, PurposeCode: "TOF",
+		Creditors: []Creditor{{Name: "Alice", IBAN: "AE070331234567890123456"}, {Name: "Bob", IBAN: "AE460090000000123456789"}},
+	}
+}
+
+var keySeq struct {
+	sync.Mutex
+	n int
+}
+
+func testPayment(consentID, amount string) *Payment {
+	keySeq.Lock()
+	keySeq.n++
+	n := keySeq.n
+	keySeq.Unlock()
+	a, err := money.ParseWire(amount)
+	if err != nil {
+		panic(err) // test fixture literal
+	}
+	return &Payment{
+		ConsentID: consentID, PayeeName: "Alice", PayeeIBAN: "AE070331234567890123456",
+		Amount: a, Currency: "AED", Purpose: "TOF", IdempotencyKey: fmt.Sprintf("key-%06d", n),
+		Request: []byte("header.payload.signature"), RequestExp: time.Now().Add(5 * time.Minute),
+	}
+}
+
+func TestOpenLedgerCreatesPrivateFiles(t *testing.T) {
+	l, _, dir := newTestLedger(t)
+	if err := l.InsertConsent(context.Background(), testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	checkMode(t, dir, 0o700)
+	checkMode(t, filepath.Join(dir, LedgerFile), 0o600)
+	checkMode(t, filepath.Join(dir, LedgerFile+"-wal"), 0o600)
+}
+
+func TestOpenLedgerTightensLooseModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, LedgerFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := OpenLedger(context.Background(), dir, LedgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	checkMode(t, dir, 0o700)
+	checkMode(t, filepath.Join(dir, LedgerFile), 0o600)
+}
+
+func checkMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Mode().Perm(); got != want {
+		t.Errorf("%s mode = %o, want %o", filepath.Base(path), got, want)
+	}
+}
+
+func TestOpenLedgerRejectsBadDir(t *testing.T) {
+	for _, dir := range []string{"", "/tmp/a?b", "/tmp/a#b"} {
+		if _, err := OpenLedger(context.Background(), dir, LedgerOptions{}); err == nil {
+			t.Errorf("OpenLedger(%q) accepted", dir)
+		}
+	}
+}
+
+func TestMigrationsFromEmptyAndPragmas(t *testing.T) {
+	l, _, dir := newTestLedger(t)
+	ctx := context.Background()
+	var v int
+	if err := l.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, SchemaVersion)
+	}
+	var mode string
+	if err := l.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var sync int
+	if err := l.db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+		t.Errorf("synchronous = %d, %v; want 2 (FULL)", sync, err)
+	}
+	var fk int
+	if err := l.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+	for _, table := range []string{"consents", "payees", "payments", "payment_events", "payment_attempts", "limits", "settings", "sca_attempts"} {
+		var n int
+		if err := l.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&n); err != nil || n != 1 {
+			t.Errorf("table %s missing", table)
+		}
+	}
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	// Reopening migrates nothing and keeps the data.
+	l2, err := OpenLedger(ctx, dir, LedgerOptions{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	if _, err := l2.Consent(ctx, "c1"); err != nil {
+		t.Errorf("consent lost on reopen: %v", err)
+	}
+	// A database from a newer payterm is refused, not written.
+	if _, err := l2.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion+1)); err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+	if _, err := OpenLedger(ctx, dir, LedgerOptions{}); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("opening a newer schema: err = %v, want a refusal", err)
+	}
+}
+
+func TestConsentRoundTripAndLocalPause(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	ctx := context.Background()
+	c := testConsent("c1")
+	c.DebtorAccount = "AE120260001234567890123"
+	if err := l.InsertConsent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Consent(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != ConsentAuthorized || len(got.Creditors) != 2 || got.Creditors[1].Name != "Bob" ||
+		got.DebtorAccount != c.DebtorAccount || !got.Expires.Equal(c.Expires) || got.Model != BeneficiaryList {
+		t.Errorf("round trip = %+v", got)
+	}
+	if err := l.SetConsentPaused(ctx, "c1", true); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = l.Consent(ctx, "c1")
+	if !got.Paused || got.Status != ConsentAuthorized {
+		t.Errorf("paused consent = paused %v status %s; want paused and still Authorized", got.Paused, got.Status)
+	}
+	if err := l.SetConsentStatus(ctx, "c1", ConsentRevoked, "TPP.InitiatedByUser", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = l.Consent(ctx, "c1")
+	if got.Status != ConsentRevoked || got.RevokedBy != "TPP.InitiatedByUser" || got.LastSynced.IsZero() {
+		t.Errorf("revoked consent = %+v", got)
+	}
+	if err := l.SetConsentStatus(ctx, "c1", "Paused", "", time.Now()); err == nil {
+		t.Error("a non-API consent status was accepted")
+	}
+	if _, err := l.Consent(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing consent err = %v", err)
+	}
+	if err := l.SetConsentPaused(ctx, "nope", true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("pausing a missing consent err = %v", err)
+	}
+}
+
+func TestPaymentStatusTimeline(t *testing.T) {
+	l, clock, _ := newTestLedger(t)
+	ctx := context.Background()
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	p := testPayment("c1", "125.50")
+	if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []StatusUpdate{
+		{Status: PaymentSending, Note: "attempt 1"},
+		{Status: PaymentPending, BankPaymentID: "pay-1"},
+		{Status: PaymentPending}, // a poll with no change records nothing
+		{Status: PaymentAcceptedSettlementCompleted},
+		{Status: PaymentAcceptedCreditSettlementCompleted},
+	}
+	for _, u := range steps {
+		clock.Advance(time.Second)
+		if err := l.UpdatePaymentStatus(ctx, p.ID, u); err != nil {
+			t.Fatalf("update to %s: %v", u.Status, err)
+		}
+	}
+	tl, err := l.Timeline(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range tl {
+		got = append(got, string(c.Status))
+	}
+	want := "Prepared Sending Pending AcceptedSettlementCompleted AcceptedCreditSettlementCompleted"
+	if strings.Join(got, " ") != want {
+		t.Errorf("timeline = %v, want %s", got, want)
+	}
+	if !tl[len(tl)-1].At.After(tl[0].At) {
+		t.Error("timeline timestamps do not advance")
+	}
+	// Final means final.
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentRejected}); err == nil {
+		t.Error("a final payment changed status")
+	}
+	stored, err := l.PaymentByKey(ctx, p.IdempotencyKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.BankPaymentID != "pay-1" || stored.Amount.String() != "125.50" || string(stored.Request) != "header.payload.signature" {
+		t.Errorf("stored payment = %+v", stored)
+	}
+	open, err := l.OpenPayments(ctx)
+	if err != nil || len(open) != 0 {
+		t.Errorf("open payments = %d, %v; want none", len(open), err)
+	}
+}
+
+func TestIdempotencyKeyIsUnique(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	ctx := context.Background()
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	p := testPayment("c1", "1.00")
+	if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	dup := testPayment("c1", "1.00")
+	dup.IdempotencyKey = p.IdempotencyKey
+	if err := l.ReservePayment(ctx, dup, Limits{}); err == nil {
+		t.Error("a second payment with the same idempotency key was recorded")
+	}
+}
+
+func TestBankCannotChangePaymentID(t *testing.T) {
+	l, _, _ := newTestLedger(t)
+	ctx := context.Background()
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	p := testPayment("c1", "1.00")
+	if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: "b"}); err == nil {
+		t.Error("the PaymentId of a payment changed")
+	}
+}
+
+func TestBankStatusValidation(t *testing.T) {
+	for _, s := range []string{"Pending", "AcceptedSettlementInProcess"} {
+		if _, err := bankStatus(s); err != nil {
+			t.Errorf("bankStatus(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "Prepared", "Abandoned", "Pend ing", strings.Repeat("A", 65), "Pending\n"} {
+		if _, err := bankStatus(s); err == nil {
+			t.Errorf("bankStatus(%q) accepted", s)
+		}
+	}
+}
+
+func TestRiskCounters(t *testing.T) {
+	l, clock, _ := newTestLedger(t)
+	ctx := context.Background()
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.MarkOnboarded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	onboarded := clock.Now()
+	clock.Advance(48 * time.Hour)
+	if err := l.MarkOnboarded(ctx); err != nil { // keeps the first time
+		t.Fatal(err)
+	}
+	for _, ok := range []bool{false, true} {
+		if err := l.RecordSCAAttempt(ctx, "old-session", ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.ReservePayment(ctx, testPayment("c1", "1.00"), Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(25 * time.Hour)
+	for _, ok := range []bool{false, false, true} {
+		if err := l.RecordSCAAttempt(ctx, "s2", ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.ReservePayment(ctx, testPayment("c1", "2.00"), Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.RiskCounters(ctx, "s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RiskCounters{SessionAttempts: 3, SessionFailedAttempts: 2, Last24hAttempts: 3, Last24hFailedAttempts: 2,
+		TransactionsLastDay: 1, TransactionsLastYear: 2}
+	c.OnboardedAt, want.OnboardedAt = c.OnboardedAt.UTC(), onboarded.UTC()
+	if c != want {
+		t.Errorf("counters = %+v, want %+v", c, want)
+	}
+}

@@ -1,0 +1,158 @@
+package wallet
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; migrations[i] takes the schema from version i to i+1.
+// Never edit a released migration: append a new one. Each runs in its own transaction together
+// with the PRAGMA user_version bump, so a crash leaves the schema at a whole version.
+var migrations = []string{
+	// 1: the initial schema.
+	`
+CREATE TABLE consents (
+	id                 TEXT PRIMARY KEY,
+	bank               TEXT NOT NULL,
+	status             TEXT NOT NULL,
+	status_updated_ms  INTEGER NOT NULL DEFAULT 0,
+	revoked_by         TEXT NOT NULL DEFAULT '',
+	paused             INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+	created_ms         INTEGER NOT NULL,
+	expires_ms         INTEGER NOT NULL,
+	beneficiary_model  TEXT NOT NULL CHECK (beneficiary_model IN ('open', 'one', 'list')),
+	creditors_json     TEXT NOT NULL DEFAULT '[]',
+	debtor_account     TEXT NOT NULL DEFAULT '',
+	purpose_code       TEXT NOT NULL DEFAULT '',
+	base_consent_id    TEXT NOT NULL DEFAULT '',
+	renewed_from       TEXT NOT NULL DEFAULT '',
+	last_synced_ms     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX consents_by_base ON consents (base_consent_id);
+
+CREATE TABLE payees (
+	id          INTEGER PRIMARY KEY,
+	consent_id  TEXT NOT NULL REFERENCES consents (id),
+	name        TEXT NOT NULL,
+	iban        TEXT NOT NULL,
+	kind        TEXT NOT NULL DEFAULT 'retail',
+	created_ms  INTEGER NOT NULL,
+	UNIQUE (consent_id, iban)
+);
+
+CREATE TABLE payments (
+	id                INTEGER PRIMARY KEY,
+	consent_id        TEXT NOT NULL REFERENCES consents (id),
+	payee_id          INTEGER REFERENCES payees (id),
+	payee_name        TEXT NOT NULL,
+	payee_iban        TEXT NOT NULL,
+	amount_minor      INTEGER NOT NULL CHECK (amount_minor > 0),
+	currency          TEXT NOT NULL,
+	purpose_code      TEXT NOT NULL,
+	reference         TEXT NOT NULL DEFAULT '',
+	idempotency_key   TEXT NOT NULL UNIQUE,
+	request_bytes     BLOB NOT NULL,
+	request_exp_ms    INTEGER NOT NULL,
+	sca_receipt       TEXT NOT NULL DEFAULT '',
+	status            TEXT NOT NULL,
+	outcome           TEXT NOT NULL CHECK (outcome IN ('pending', 'successful', 'failed')),
+	reserves          INTEGER NOT NULL CHECK (reserves IN (0, 1)),
+	final             INTEGER NOT NULL CHECK (final IN (0, 1)),
+	bank_payment_id   TEXT,
+	reject_code       TEXT NOT NULL DEFAULT '',
+	reject_message    TEXT NOT NULL DEFAULT '',
+	created_ms        INTEGER NOT NULL,
+	updated_ms        INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX payments_by_bank_id ON payments (bank_payment_id) WHERE bank_payment_id IS NOT NULL;
+CREATE INDEX payments_by_created ON payments (created_ms, amount_minor, reserves);
+CREATE INDEX payments_by_consent ON payments (consent_id, id);
+CREATE INDEX payments_consent_total ON payments (consent_id, amount_minor) WHERE reserves = 1;
+CREATE INDEX payments_by_payee ON payments (payee_id, id);
+CREATE INDEX payments_by_outcome ON payments (outcome, id);
+CREATE INDEX payments_open ON payments (id) WHERE final = 0;
+
+CREATE TABLE payment_events (
+	id          INTEGER PRIMARY KEY,
+	payment_id  INTEGER NOT NULL REFERENCES payments (id),
+	at_ms       INTEGER NOT NULL,
+	status      TEXT NOT NULL,
+	note        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX payment_events_by_payment ON payment_events (payment_id, id);
+
+CREATE TABLE payment_attempts (
+	id              INTEGER PRIMARY KEY,
+	payment_id      INTEGER NOT NULL REFERENCES payments (id),
+	at_ms           INTEGER NOT NULL,
+	kind            TEXT NOT NULL,
+	interaction_id  TEXT NOT NULL,
+	http_status     INTEGER NOT NULL DEFAULT 0,
+	outcome         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX payment_attempts_by_payment ON payment_attempts (payment_id, id);
+
+CREATE TABLE limits (
+	scope            TEXT PRIMARY KEY,
+	per_payment      INTEGER NOT NULL DEFAULT 0,
+	per_day          INTEGER NOT NULL DEFAULT 0,
+	per_month        INTEGER NOT NULL DEFAULT 0,
+	per_day_count    INTEGER NOT NULL DEFAULT 0,
+	consent_total    INTEGER NOT NULL DEFAULT 0,
+	updated_ms       INTEGER NOT NULL
+);
+
+CREATE TABLE settings (
+	key    TEXT PRIMARY KEY,
+	value  TEXT NOT NULL
+);
+
+CREATE TABLE sca_attempts (
+	id          INTEGER PRIMARY KEY,
+	at_ms       INTEGER NOT NULL,
+	session_id  TEXT NOT NULL,
+	ok          INTEGER NOT NULL CHECK (ok IN (0, 1))
+);
+CREATE INDEX sca_attempts_by_time ON sca_attempts (at_ms);
+CREATE INDEX sca_attempts_by_session ON sca_attempts (session_id, at_ms);
+`,
+}
+
+// SchemaVersion is the schema version this build writes.
+var SchemaVersion = len(migrations)
+
+// migrate brings the database from its PRAGMA user_version up to SchemaVersion. A database
+// newer than this build is refused rather than written with an older understanding.
+func (l *Ledger) migrate(ctx context.Context) error {
+	var have int
+	if err := l.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("ledger schema version %d is newer than this payterm (%d): upgrade payterm", have, len(migrations))
+	}
+	for v := have; v < len(migrations); v++ {
+		err := l.withTx(ctx, func(tx *sql.Tx) error {
+			// Re-read inside the write lock: another process may have migrated meanwhile.
+			var cur int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if cur != v {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+				return fmt.Errorf("set schema version %d: %w", v+1, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package wallet
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/payterm/payterm/money"
+)
+
+// Usage is what already counts against the limits: every payment that is not provably failed
+// (see PaymentStatus.Reserves), in the calendar day and month of the ledger's time zone, and
+// over the life of one consent.
+type Usage struct {
+	Day      money.Amount
+	DayCount int
+	Month    money.Amount
+	Consent  money.Amount
+}
+
+// dayStart and monthStart are the starts of the calendar windows containing t in loc.
+func dayStart(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+func monthStart(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+}
+
+// queryer is what both *sql.DB and *sql.Tx offer, so the limit check reads the same figures
+// inside the reserving transaction as outside it.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// WindowSum returns the reserved value and count of payments created at or after since.
+// The covering index payments_by_created makes it proportional to the rows in the window,
+// not to the size of the ledger.
+func (l *Ledger) WindowSum(ctx context.Context, since time.Time) (money.Amount, int, error) {
+	return windowSum(ctx, l.db, since)
+}
+
+func windowSum(ctx context.Context, q queryer, since time.Time) (money.Amount, int, error) {
+	var sum int64
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
+		WHERE created_ms >= ? AND reserves = 1`, toMS(since)).Scan(&sum, &n); err != nil {
+		return money.Zero, 0, fmt.Errorf("sum payments since %s: %w", since.Format(time.RFC3339), err)
+	}
+	a, err := money.FromMinor(sum)
+	if err != nil {
+		return money.Zero, 0, fmt.Errorf("sum payments: %w", err)
+	}
+	return a, n, nil
+}
+
+// ConsentTotal returns the reserved value of all payments under one consent.
+func (l *Ledger) ConsentTotal(ctx context.Context, consentID string) (money.Amount, int, error) {
+	return consentTotal(ctx, l.db, consentID)
+}
+
+func consentTotal(ctx context.Context, q queryer, consentID string) (money.Amount, int, error) {
+	var sum int64
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
+		WHERE consent_id = ? AND reserves = 1`, consentID).Scan(&sum, &n); err != nil {
+		return money.Zero, 0, fmt.Errorf("sum consent payments: %w", err)
+	}
+	a, err := money.FromMinor(sum)
+	if err != nil {
+		return money.Zero, 0, fmt.Errorf("sum consent payments: %w", err)
+	}
+	return a, n, nil
+}
+
+// Usage returns the figures the limits are checked against, as of now.
+func (l *Ledger) Usage(ctx context.Context, consentID string) (Usage, error) {
+	return usage(ctx, l.db, consentID, l.now(), l.loc)
+}
+
+func usage(ctx context.Context, q queryer, consentID string, now time.Time, loc *time.Location) (Usage, error) {
+	var u Usage
+	var err error
+	if u.Day, u.DayCount, err = windowSum(ctx, q, dayStart(now, loc)); err != nil {
+		return Usage{}, err
+	}
+	if u.Month, _, err = windowSum(ctx, q, monthStart(now, loc)); err != nil {
+		return Usage{}, err
+	}
+	if consentID != "" {
+		if u.Consent, _, err = consentTotal(ctx, q, consentID); err != nil {
+			return Usage{}, err
+		}
+	}
+	return u, nil
+}
