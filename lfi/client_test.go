@@ -95,6 +95,10 @@ func TestDecodeDiscoveryRejects(t *testing.T) {
 	if _, err := decodeDiscovery(enc(func(map[string]any) {}), "https://i"); err != nil {
 		t.Fatal(err)
 	}
+	// The embedded sandbox's consent page is plain http on loopback; only there is http allowed.
+	if _, err := decodeDiscovery(enc(func(m map[string]any) { m["authorization_endpoint"] = "http://127.0.0.1:8080/auth" }), "https://i"); err != nil {
+		t.Errorf("loopback http authorization endpoint: %v", err)
+	}
 	for name, mut := range map[string]func(map[string]any){
 		"http token":      func(m map[string]any) { m["token_endpoint"] = "http://as/token" },
 		"missing par":     func(m map[string]any) { delete(m, "pushed_authorization_request_endpoint") },
@@ -102,6 +106,7 @@ func TestDecodeDiscoveryRejects(t *testing.T) {
 		"no S256":         func(m map[string]any) { m["code_challenge_methods_supported"] = []string{"plain"} },
 		"no pkjwt":        func(m map[string]any) { m["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic"} },
 		"issuer trailing": func(m map[string]any) { m["issuer"] = "https://i/" },
+		"http auth":       func(m map[string]any) { m["authorization_endpoint"] = "http://bank.example/auth" },
 	} {
 		if _, err := decodeDiscovery(enc(mut), "https://i"); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 )
 
@@ -67,8 +69,10 @@ func decodeDiscovery(body []byte, wantIssuer string) (*Discovery, error) {
 	if d.Issuer != wantIssuer {
 		return nil, fmt.Errorf("issuer %q does not match the configured issuer %q", safeToken(d.Issuer), safeToken(wantIssuer))
 	}
+	if err := checkAuthorizationEndpoint(d.AuthorizationEndpoint); err != nil {
+		return nil, fmt.Errorf("document: %w", err)
+	}
 	for _, ep := range []struct{ name, v string }{
-		{"authorization_endpoint", d.AuthorizationEndpoint},
 		{"pushed_authorization_request_endpoint", d.PushedAuthorizationRequestEndpoint},
 		{"token_endpoint", d.TokenEndpoint},
 		{"jwks_uri", d.JWKSURI},
@@ -93,4 +97,18 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// checkAuthorizationEndpoint requires https, except plain http on a loopback IP: the
+// embedded sandbox serves its consent page there because a browser would not trust the
+// sandbox CA. The TPP never sends a credential to this endpoint; only the user's browser does.
+func checkAuthorizationEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil && u.Scheme == "http" && u.User == nil {
+		if ip, perr := netip.ParseAddr(u.Hostname()); perr == nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	_, err = httpsURL("authorization_endpoint", raw)
+	return err
 }
