@@ -38,6 +38,7 @@ type TokenResult struct {
 
 // ConsentState is the bank's view of a consent as returned with the tokens.
 type ConsentState struct {
+	Type               string // the RAR type, AuthorizationDetailsType for ours
 	ConsentID          string
 	Status             string
 	ExpirationDateTime time.Time
@@ -327,7 +328,7 @@ func (o *Onboarding) Complete(ctx context.Context, code AuthCode) (Result, error
 	if err != nil {
 		return Result{}, fmt.Errorf("exchange authorization code: %w", err)
 	}
-	if len(tr.Consents) == 0 || tr.Consents[0].ConsentID != o.consentID {
+	if len(tr.Consents) == 0 || tr.Consents[0].Type != AuthorizationDetailsType || tr.Consents[0].ConsentID != o.consentID {
 		return Result{}, ErrConsentMismatch
 	}
 	c := tr.Consents[0]
