@@ -54,20 +54,7 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 	if err := os.Chmod(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open ledger: restrict data directory: %w", err)
 	}
-	path := filepath.Join(dataDir, LedgerFile)
-	// Create the file ourselves so it is 0600 from its first byte; SQLite gives the -wal and
-	// -shm files the same mode as the database file.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open ledger: create database file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("open ledger: create database file: %w", err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		return nil, fmt.Errorf("open ledger: restrict database file: %w", err)
-	}
-	db, err := sql.Open("sqlite", ledgerDSN(path))
+	db, err := openDB(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
@@ -83,6 +70,27 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	return l, nil
+}
+
+// openDB creates the database file 0600 (SQLite gives the -wal and -shm files the same mode
+// as the database file) and opens a pool on it.
+func openDB(dataDir string) (*sql.DB, error) {
+	path := filepath.Join(dataDir, LedgerFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("create database file: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("restrict database file: %w", err)
+	}
+	db, err := sql.Open("sqlite", ledgerDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // ledgerDSN sets, on every pooled connection: WAL (readers never block the writer),

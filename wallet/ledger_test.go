@@ -360,3 +360,97 @@ func TestRiskCounters(t *testing.T) {
 		t.Errorf("counters = %+v, want %+v", c, want)
 	}
 }
+
+// TestMigrationBackfillsFromVersion1 builds a version-1 ledger holding payments, then opens it
+// with this build: migration 2 must compute the running totals from the existing rows.
+func TestMigrationBackfillsFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := &Ledger{now: time.Now, loc: time.UTC}
+	db, err := openDB(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.db = db
+	if err := old.migrateTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	for i, amount := range []int64{1000, 250, 99} {
+		reserves := 1
+		if i == 1 {
+			reserves = 0 // a rejected payment
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO payments (consent_id, payee_name, payee_iban, amount_minor,
+			currency, purpose_code, idempotency_key, request_bytes, request_exp_ms, status, outcome, reserves, final,
+			created_ms, updated_ms) VALUES ('c1', 'A', 'B', ?, 'AED', 'TOF', ?, x'00', 0, 'Pending', 'pending', ?, 0, 1, 1)`,
+			amount, fmt.Sprint("k", i), reserves); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l, err := OpenLedger(ctx, dir, LedgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	total, n, err := l.ConsentTotal(ctx, "c1")
+	if err != nil || total.String() != "10.99" || n != 2 {
+		t.Errorf("backfilled total = %s over %d, %v; want 10.99 over 2", total, n, err)
+	}
+}
+
+// TestConsentTotalsMatchAFullScan checks the trigger-maintained totals against a SUM over the
+// payments after inserts, rejections and settlements across two consents.
+func TestConsentTotalsMatchAFullScan(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newTestLedger(t)
+	for _, id := range []string{"c1", "c2"} {
+		if err := l.InsertConsent(ctx, testConsent(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		consent := []string{"c1", "c2"}[i%2]
+		p := testPayment(consent, fmt.Sprintf("%d.%02d", i+1, i%100))
+		if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+		switch i % 4 {
+		case 1:
+			err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentRejected})
+			if err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentAcceptedCreditSettlementCompleted}); err != nil {
+				t.Fatal(err)
+			}
+		case 3:
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentAbandoned}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, id := range []string{"c1", "c2", "none"} {
+		var want int64
+		var wantN int
+		if err := l.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments WHERE consent_id = ? AND reserves = 1`, id).
+			Scan(&want, &wantN); err != nil {
+			t.Fatal(err)
+		}
+		got, n, err := l.ConsentTotal(ctx, id)
+		if err != nil || got.Minor() != want || n != wantN {
+			t.Errorf("consent %s total = %d over %d, %v; a full scan says %d over %d", id, got.Minor(), n, err, want, wantN)
+		}
+	}
+	if _, err := l.db.ExecContext(ctx, `UPDATE payments SET amount_minor = 1 WHERE id = 1`); err == nil {
+		t.Error("a payment's amount was changed in place")
+	}
+}

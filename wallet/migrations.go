@@ -117,6 +117,36 @@ CREATE TABLE sca_attempts (
 CREATE INDEX sca_attempts_by_time ON sca_attempts (at_ms);
 CREATE INDEX sca_attempts_by_session ON sca_attempts (session_id, at_ms);
 `,
+	// 2: running per-consent totals, so the limit check inside ReservePayment is O(1) instead of
+	// a scan of every payment of the consent. Triggers keep them exact in the same transaction
+	// as the payment write; a payment's amount and consent never change, and reserves only ever
+	// goes from 1 to 0 (failed statuses are final).
+	`
+CREATE TABLE consent_totals (
+	consent_id      TEXT PRIMARY KEY REFERENCES consents (id),
+	reserved_minor  INTEGER NOT NULL DEFAULT 0,
+	reserved_count  INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO consent_totals (consent_id, reserved_minor, reserved_count)
+	SELECT consent_id, SUM(amount_minor), COUNT(*) FROM payments WHERE reserves = 1 GROUP BY consent_id;
+CREATE TRIGGER payments_total_insert AFTER INSERT ON payments WHEN NEW.reserves = 1
+BEGIN
+	INSERT OR IGNORE INTO consent_totals (consent_id) VALUES (NEW.consent_id);
+	UPDATE consent_totals SET reserved_minor = reserved_minor + NEW.amount_minor,
+		reserved_count = reserved_count + 1 WHERE consent_id = NEW.consent_id;
+END;
+CREATE TRIGGER payments_total_update AFTER UPDATE OF reserves ON payments WHEN OLD.reserves <> NEW.reserves
+BEGIN
+	INSERT OR IGNORE INTO consent_totals (consent_id) VALUES (NEW.consent_id);
+	UPDATE consent_totals SET reserved_minor = reserved_minor + (NEW.reserves - OLD.reserves) * NEW.amount_minor,
+		reserved_count = reserved_count + (NEW.reserves - OLD.reserves) WHERE consent_id = NEW.consent_id;
+END;
+CREATE TRIGGER payments_immutable_amount BEFORE UPDATE OF amount_minor, consent_id ON payments
+	WHEN OLD.amount_minor <> NEW.amount_minor OR OLD.consent_id <> NEW.consent_id
+BEGIN
+	SELECT RAISE(ABORT, 'a payment''s amount and consent never change');
+END;
+`,
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -125,6 +155,11 @@ var SchemaVersion = len(migrations)
 // migrate brings the database from its PRAGMA user_version up to SchemaVersion. A database
 // newer than this build is refused rather than written with an older understanding.
 func (l *Ledger) migrate(ctx context.Context) error {
+	return l.migrateTo(ctx, len(migrations))
+}
+
+// migrateTo applies migrations up to version target (tests stop early to build old schemas).
+func (l *Ledger) migrateTo(ctx context.Context, target int) error {
 	var have int
 	if err := l.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -132,7 +167,7 @@ func (l *Ledger) migrate(ctx context.Context) error {
 	if have > len(migrations) {
 		return fmt.Errorf("ledger schema version %d is newer than this payterm (%d): upgrade payterm", have, len(migrations))
 	}
-	for v := have; v < len(migrations); v++ {
+	for v := have; v < target; v++ {
 		err := l.withTx(ctx, func(tx *sql.Tx) error {
 			// Re-read inside the write lock: another process may have migrated meanwhile.
 			var cur int

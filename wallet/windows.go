@@ -3,6 +3,7 @@ package wallet
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,7 +58,8 @@ func windowSum(ctx context.Context, q queryer, since time.Time) (money.Amount, i
 	return a, n, nil
 }
 
-// ConsentTotal returns the reserved value of all payments under one consent.
+// ConsentTotal returns the reserved value and count of all payments under one consent, from
+// the running totals the triggers of migration 2 maintain.
 func (l *Ledger) ConsentTotal(ctx context.Context, consentID string) (money.Amount, int, error) {
 	return consentTotal(ctx, l.db, consentID)
 }
@@ -65,13 +67,17 @@ func (l *Ledger) ConsentTotal(ctx context.Context, consentID string) (money.Amou
 func consentTotal(ctx context.Context, q queryer, consentID string) (money.Amount, int, error) {
 	var sum int64
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
-		WHERE consent_id = ? AND reserves = 1`, consentID).Scan(&sum, &n); err != nil {
-		return money.Zero, 0, fmt.Errorf("sum consent payments: %w", err)
+	err := q.QueryRowContext(ctx, `SELECT reserved_minor, reserved_count FROM consent_totals WHERE consent_id = ?`,
+		consentID).Scan(&sum, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return money.Zero, 0, nil
+	}
+	if err != nil {
+		return money.Zero, 0, fmt.Errorf("read consent total: %w", err)
 	}
 	a, err := money.FromMinor(sum)
 	if err != nil {
-		return money.Zero, 0, fmt.Errorf("sum consent payments: %w", err)
+		return money.Zero, 0, fmt.Errorf("read consent total: %w", err)
 	}
 	return a, n, nil
 }

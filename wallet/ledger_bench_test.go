@@ -1,0 +1,130 @@
+package wallet
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// The ledger benchmarks run each query at 10,000 and 100,000 payments; compare the two sizes
+// from the same run (a page and a day's window must cost the same at both sizes):
+//
+//	go test -run '^$' -bench 'Ledger' -benchtime=200x ./wallet
+//
+// Seeded payments are 10 minutes apart (144 per day), so a day window holds the same number
+// of rows at both sizes, as in real use; the ledger size is what varies.
+var benchSizes = []int{10_000, 100_000}
+
+const benchSpacing = 10 * time.Minute
+
+func seedLedger(b *testing.B, n int) (*Ledger, *testClock, int64) {
+	b.Helper()
+	ctx := context.Background()
+	l, clock, _ := newTestLedger(b)
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		b.Fatal(err)
+	}
+	payee, err := l.AddPayee(ctx, Payee{ConsentID: "c1", Name: "Bob", IBAN: "AE460090000000123456789"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := clock.Now().Add(-time.Duration(n) * benchSpacing)
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO payments (consent_id, payee_id, payee_name, payee_iban,
+		amount_minor, currency, purpose_code, idempotency_key, request_bytes, request_exp_ms, status, outcome,
+		reserves, final, bank_payment_id, created_ms, updated_ms)
+		VALUES ('c1', ?, 'Bob', 'AE460090000000123456789', ?, 'AED', 'TOF', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	request := make([]byte, 3000) // the size of a real signed request with its JWE
+	for i := range n {
+		at := toMS(start.Add(time.Duration(i) * benchSpacing))
+		status := PaymentAcceptedCreditSettlementCompleted
+		if i%10 == 0 {
+			status = PaymentRejected
+		}
+		var payeeID any
+		if i%4 == 0 {
+			payeeID = payee.ID
+		}
+		if _, err := stmt.ExecContext(ctx, payeeID, 100+i%5000, fmt.Sprintf("seed-%07d", i), request, at+300_000,
+			string(status), string(status.Outcome()), boolInt(status.Reserves()), fmt.Sprintf("bank-%07d", i), at, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := l.db.ExecContext(ctx, "ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	return l, clock, payee.ID
+}
+
+func BenchmarkLedger(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			l, _, payeeID := seedLedger(b, n)
+			b.Run("InsertAndStatusUpdate", func(b *testing.B) {
+				for range b.N {
+					p := testPayment("c1", "10.00")
+					if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+						b.Fatal(err)
+					}
+					if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: p.IdempotencyKey}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("NewestPage", func(b *testing.B) {
+				for range b.N {
+					if page, err := l.History(ctx, HistoryQuery{Limit: 50}); err != nil || len(page.Rows) != 50 {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("DeepPage", func(b *testing.B) {
+				// A page from the middle of the history, as reached by scrolling.
+				for range b.N {
+					if page, err := l.History(ctx, HistoryQuery{After: int64(n / 2), Limit: 50}); err != nil || len(page.Rows) != 50 {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("PayeePage", func(b *testing.B) {
+				for range b.N {
+					if page, err := l.History(ctx, HistoryQuery{Filter: HistoryFilter{PayeeID: payeeID}, Limit: 50}); err != nil || len(page.Rows) != 50 {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("FailedPage", func(b *testing.B) {
+				for range b.N {
+					if page, err := l.History(ctx, HistoryQuery{Filter: HistoryFilter{Outcome: OutcomeFailed}, Limit: 50}); err != nil || len(page.Rows) != 50 {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("WindowSumsDayMonth", func(b *testing.B) {
+				for range b.N {
+					if _, err := l.Usage(ctx, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("ConsentTotal", func(b *testing.B) {
+				for range b.N {
+					if _, _, err := l.ConsentTotal(ctx, "c1"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
