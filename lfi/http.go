@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,7 @@ type response struct {
 	body          []byte
 	interactionID string
 	ex            *Exchange
+	secrets       []string // credentials sent in this attempt, scrubbed from anything shown
 }
 
 // do runs cl with bounded retries and calls handle on the final response. Each attempt is
@@ -53,6 +55,7 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 		switch {
 		case err != nil: // no HTTP response
 			resp.ex.Err = err.Error()
+			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
 			te := &TransportError{Op: cl.op, InteractionID: resp.interactionID, Attempts: attempt, SideEffects: cl.sideEffects, Err: err}
 			if ctx.Err() != nil || !cl.idempotent || last {
@@ -62,15 +65,18 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 		case resp.status == http.StatusTooManyRequests && !last && wait <= c.cfg.MaxRetryAfter:
 			// 429 means the bank did not process the request, so any call may be retried.
 			resp.ex.Err = "rate limited, retrying"
+			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
 		case resp.status >= 500 && cl.idempotent && !last:
 			resp.ex.Err = fmt.Sprintf("HTTP %d, retrying idempotent call", resp.status)
+			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
 		default:
 			herr := handle(resp)
 			if herr != nil {
 				resp.ex.Err = herr.Error()
 			}
+			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
 			return herr
 		}
@@ -128,6 +134,7 @@ func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.D
 		req.Header.Set("Content-Type", ab.contentType)
 	}
 	req.Header.Set("x-fapi-interaction-id", iid)
+	resp.secrets = sentSecrets(req.Header, ab.form)
 	ex.RequestHeaders = redactHeaders(req.Header)
 	if ab.form != nil {
 		ex.Form = redactForm(ab.form)
@@ -156,6 +163,71 @@ func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.D
 func (c *Client) emit(ex *Exchange) {
 	if c.observe != nil && ex != nil {
 		c.observe(*ex)
+	}
+}
+
+// sentSecrets lists the credentials in a request, so that a server echoing one back (in an
+// error description, say) cannot make us display or log it.
+func sentSecrets(h http.Header, form url.Values) []string {
+	var out []string
+	if _, tok, ok := strings.Cut(h.Get("Authorization"), " "); ok {
+		out = append(out, tok)
+	}
+	for _, k := range secretFormKeys {
+		if v := form.Get(k); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// scrub replaces every occurrence of a sent secret in s.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 6 && strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	return s
+}
+
+// scrubExchange removes sent secrets from everything the server controlled.
+func scrubExchange(ex *Exchange, secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	for k, vs := range ex.ResponseHeaders {
+		for i := range vs {
+			vs[i] = scrub(vs[i], secrets)
+		}
+		ex.ResponseHeaders[k] = vs
+	}
+	scrubTree(ex.ResponseJSON, secrets)
+	for _, p := range ex.Received {
+		scrubTree(p.Header, secrets)
+		scrubTree(p.Claims, secrets)
+	}
+	ex.Err = scrub(ex.Err, secrets)
+}
+
+func scrubTree(v any, secrets []string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			if s, ok := c.(string); ok {
+				t[k] = scrub(s, secrets)
+				continue
+			}
+			scrubTree(c, secrets)
+		}
+	case []any:
+		for i, c := range t {
+			if s, ok := c.(string); ok {
+				t[i] = scrub(s, secrets)
+				continue
+			}
+			scrubTree(c, secrets)
+		}
 	}
 }
 

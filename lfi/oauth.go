@@ -94,7 +94,7 @@ func oauthError(op string, r *response, now time.Time) error {
 		URI         string `json:"error_uri"`
 	}
 	if json.Unmarshal(r.body, &body) == nil {
-		e.Code, e.Description, e.URI = body.Error, body.Description, body.URI
+		e.Code, e.Description, e.URI = body.Error, scrub(body.Description, r.secrets), body.URI
 	}
 	return e
 }

@@ -294,7 +294,8 @@ func (c *Client) resource(ctx context.Context, cl call, want int, ok func(*respo
 		if be.Errors, err = decodeErrors(v.Message); err != nil {
 			return unverifiable(err)
 		}
-		for _, it := range be.Errors {
+		for i, it := range be.Errors {
+			be.Errors[i].Message = scrub(it.Message, r.secrets)
 			if it.Code == "JWE.InvalidHeader" || it.Code == "JWE.DecryptionError" {
 				c.ForgetKeys() // our enc kid is likely stale: refetch the JWKS on next seal
 			}
