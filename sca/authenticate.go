@@ -1,0 +1,122 @@
+package sca
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/payterm/payterm/keystore"
+)
+
+var (
+	// ErrAuthFailed is the one failure every wrong PIN, wrong code or replayed code returns
+	// (RTS Art. 4(3)(a): never which element was wrong). The concrete error is *AuthError.
+	ErrAuthFailed = errors.New("sca: authentication failed")
+	// ErrBlocked: MaxFailures consecutive failures; payments stay blocked until Recover.
+	ErrBlocked = errors.New("sca: payments are blocked after too many failed authentications")
+	// ErrInvalidInput: the PIN or code is not even the right shape (not counted as an attempt;
+	// the shape of either factor is public knowledge).
+	ErrInvalidInput = errors.New("sca: the PIN must be 6-12 digits and the code 6 digits")
+)
+
+// AuthError is a failed authentication. It says how many attempts remain, never which factor
+// was wrong. errors.Is matches ErrAuthFailed, and ErrBlocked once Remaining is zero.
+type AuthError struct {
+	Remaining int
+}
+
+func (e *AuthError) Error() string {
+	if e.Remaining == 0 {
+		return fmt.Sprintf("%v: the PIN or the code is not correct; payments are now blocked, use your recovery code", ErrAuthFailed)
+	}
+	if e.Remaining == 1 {
+		return fmt.Sprintf("%v: the PIN or the code is not correct; 1 attempt left before payments are blocked", ErrAuthFailed)
+	}
+	return fmt.Sprintf("%v: the PIN or the code is not correct; %d attempts left", ErrAuthFailed, e.Remaining)
+}
+
+// Is makes errors.Is(err, ErrAuthFailed) and, at zero remaining, errors.Is(err, ErrBlocked) true.
+func (e *AuthError) Is(target error) bool {
+	return target == ErrAuthFailed || (target == ErrBlocked && e.Remaining == 0)
+}
+
+// Authenticate performs SCA for one payment intent: the PIN (knowledge) unwraps the device
+// key, the TOTP code (possession) must match a step within ±1 that was never used before, and
+// the device key signs the dynamic-linking payload. The attempt is counted as failed and
+// persisted before any factor is checked, so killing the process mid-check cannot buy free
+// guesses; success resets the count.
+func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if checkPINFormat(pin) != nil || !checkOTPFormat(code) {
+		return nil, ErrInvalidInput
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d, err := a.loadDevice()
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.loadCounters(d.BindingID)
+	if err != nil {
+		if errors.Is(err, ErrTampered) {
+			a.log.Error("sca: state integrity check failed; payments blocked", "device_binding_id", d.BindingID, "reason", err.Error())
+		}
+		return nil, err
+	}
+	if c.Failures >= MaxFailures {
+		return nil, fmt.Errorf("%w; recover with your recovery code and the authenticator app", ErrBlocked)
+	}
+	c.Failures++
+	if err := a.saveCounters(&c); err != nil {
+		return nil, err
+	}
+
+	now := a.clock()
+	wrapSecret, err := a.store.Get(nameWrapSecret)
+	if err != nil {
+		return nil, a.secretMissing("device-key wrap secret", err)
+	}
+	defer clear(wrapSecret)
+	seed, err := a.store.Get(nameTOTPSeed)
+	if err != nil {
+		return nil, a.secretMissing("authenticator secret", err)
+	}
+	defer clear(seed)
+
+	// Both factors are always checked, whatever the first one says.
+	priv, keyErr := d.unwrapWithPIN(pin, wrapSecret)
+	step, codeOK := matchStep(string(seed), code, now, c.LastStep)
+	if keyErr != nil || !codeOK {
+		rem := max(0, MaxFailures-c.Failures)
+		a.log.Warn("sca: authentication failed", "device_binding_id", d.BindingID, "remaining_attempts", rem)
+		if rem == 0 {
+			a.log.Error("sca: payments blocked after consecutive failures", "device_binding_id", d.BindingID, "failures", c.Failures)
+		}
+		return nil, &AuthError{Remaining: rem}
+	}
+
+	challenge := now.UTC().Truncate(time.Second)
+	jws, err := signLinking(priv, d.BindingID, in, challenge)
+	if err != nil {
+		return nil, err
+	}
+	c.Failures, c.LastStep = 0, step
+	if err := a.saveCounters(&c); err != nil {
+		return nil, err
+	}
+	a.log.Info("sca: authenticated", "device_binding_id", d.BindingID, "intent", in)
+	return &Evidence{
+		intent: in, ChallengeTime: challenge, Outcome: OutcomePass,
+		Factors:             []Factor{{Knowledge, FactorPIN}, {Possession, FactorOTPApp}},
+		AuthenticationValue: jws, DeviceBindingID: d.BindingID, DeviceBoundAt: d.BoundAt,
+	}, nil
+}
+
+func (a *Authenticator) secretMissing(what string, err error) error {
+	if errors.Is(err, keystore.ErrNotFound) {
+		return fmt.Errorf("sca: %s missing from the keystore: %w", what, ErrTampered)
+	}
+	return fmt.Errorf("sca: read %s: %w", what, err)
+}

@@ -1,0 +1,165 @@
+package sca
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/payterm/payterm/keystore"
+)
+
+// counters is the SCA state that must survive restarts and resist editing: failed attempts,
+// the last TOTP step accepted (replay memory), failed recovery attempts. Seq grows on every
+// write so the newer of the two copies wins.
+type counters struct {
+	Seq              uint64 `json:"seq"`
+	Failures         int    `json:"failures"`
+	LastStep         uint64 `json:"lastStep"`
+	RecoveryFailures int    `json:"recoveryFailures"`
+	BindingID        string `json:"bindingId"`
+}
+
+type sealedCounters struct {
+	State counters `json:"state"`
+	MAC   []byte   `json:"mac"`
+}
+
+const stateMACTag = "payterm sca state v1\x00"
+
+// ErrTampered means the counters were edited, deleted or rolled back (in the keystore or in
+// the data dir) or belong to another enrolment. Payments stay blocked until Recover.
+var ErrTampered = errors.New("sca: the authentication state was altered, removed or rolled back; payments are blocked until you recover with your recovery code")
+
+func macCounters(key []byte, c counters) ([]byte, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode sca state: %w", err)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(stateMACTag))
+	m.Write(b)
+	return m.Sum(nil), nil
+}
+
+func sealCounters(key []byte, c counters) ([]byte, error) {
+	mac, err := macCounters(key, c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(sealedCounters{State: c, MAC: mac})
+}
+
+// openCounters parses and authenticates one stored copy.
+func openCounters(key, raw []byte, bindingID string) (counters, error) {
+	var s sealedCounters
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return counters{}, fmt.Errorf("%w (unreadable copy)", ErrTampered)
+	}
+	want, err := macCounters(key, s.State)
+	if err != nil {
+		return counters{}, err
+	}
+	if !hmac.Equal(want, s.MAC) {
+		return counters{}, fmt.Errorf("%w (MAC mismatch)", ErrTampered)
+	}
+	if s.State.BindingID != bindingID {
+		return counters{}, fmt.Errorf("%w (state of another enrolment)", ErrTampered)
+	}
+	if s.State.Failures < 0 || s.State.RecoveryFailures < 0 {
+		return counters{}, fmt.Errorf("%w (negative counter)", ErrTampered)
+	}
+	return s.State, nil
+}
+
+// loadCounters reads both copies — the keystore entry and the witness file in the data dir —
+// authenticates each with the MAC key held in the keystore, and returns the newer. Either copy
+// missing or failing its MAC is tampering: rolling back one copy alone is detected because
+// the other one carries a higher Seq; rolling back both needs write access to the keyring and
+// the data dir at once (documented limit). The older copy is repaired.
+func (a *Authenticator) loadCounters(bindingID string) (counters, error) {
+	key, err := a.store.Get(nameMACKey)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return counters{}, fmt.Errorf("%w (MAC key missing)", ErrTampered)
+	}
+	if err != nil {
+		return counters{}, fmt.Errorf("sca: read state key: %w", err)
+	}
+	defer clear(key)
+	fromStore, err := a.store.Get(nameState)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return counters{}, fmt.Errorf("%w (keystore copy missing)", ErrTampered)
+	}
+	if err != nil {
+		return counters{}, fmt.Errorf("sca: read state: %w", err)
+	}
+	fromFile, err := keystore.ReadPrivateFile(a.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return counters{}, fmt.Errorf("%w (data dir copy missing)", ErrTampered)
+	}
+	if err != nil {
+		return counters{}, fmt.Errorf("%w (data dir copy unreadable: %v)", ErrTampered, err)
+	}
+	s1, err := openCounters(key, fromStore, bindingID)
+	if err != nil {
+		return counters{}, err
+	}
+	s2, err := openCounters(key, fromFile, bindingID)
+	if err != nil {
+		return counters{}, err
+	}
+	newest := s1
+	if s2.Seq > s1.Seq {
+		newest = s2
+	}
+	if s1.Seq != s2.Seq {
+		a.log.Warn("sca: state copies disagree; keeping the newer", "keystore_seq", s1.Seq, "file_seq", s2.Seq)
+		if err := a.writeCounters(key, newest); err != nil {
+			return counters{}, err
+		}
+	}
+	return newest, nil
+}
+
+// saveCounters bumps Seq and writes both copies: keystore first, then the data dir, so a
+// crash between the two leaves the keystore copy ahead, which loadCounters accepts.
+func (a *Authenticator) saveCounters(c *counters) error {
+	key, err := a.store.Get(nameMACKey)
+	if err != nil {
+		return fmt.Errorf("sca: read state key: %w", err)
+	}
+	defer clear(key)
+	c.Seq++
+	return a.writeCounters(key, *c)
+}
+
+func (a *Authenticator) writeCounters(key []byte, c counters) error {
+	raw, err := sealCounters(key, c)
+	if err != nil {
+		return err
+	}
+	if err := a.store.Set(nameState, raw); err != nil {
+		return fmt.Errorf("sca: save state: %w", err)
+	}
+	if err := keystore.WriteFileAtomic(a.statePath(), raw); err != nil {
+		return fmt.Errorf("sca: save state: %w", err)
+	}
+	return nil
+}
+
+// stateExists reports leftovers of an enrolment, so a deleted device file cannot be used to
+// enrol over an existing one silently.
+func (a *Authenticator) stateExists() (bool, error) {
+	_, err := a.store.Get(nameState)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, keystore.ErrNotFound) {
+		return false, fmt.Errorf("sca: read state: %w", err)
+	}
+	_, err = os.Stat(a.statePath())
+	return err == nil, nil
+}
