@@ -147,9 +147,9 @@ func (a *Authenticator) saveDevice(d *deviceFile) error {
 // Status is what the UI and risk/ may know without any secret.
 type Status struct {
 	Enrolled          bool
-	Blocked           bool  // MaxFailures reached, or the state was tampered with
-	Tampered          bool  // the counters failed their integrity check
-	RemainingAttempts int   // before the block
+	Blocked           bool // MaxFailures reached, or the state was tampered with
+	Tampered          bool // the counters failed their integrity check
+	RemainingAttempts int  // before the block
 	DeviceBindingID   string
 	BoundAt           time.Time
 	StoreKind         keystore.Kind

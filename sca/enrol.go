@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/mdp/qrterminal/v3"
+	"github.com/payterm/payterm/keystore"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-	"github.com/payterm/payterm/keystore"
 )
 
 // Enrolment is a started, not yet confirmed enrolment: the PIN is chosen and a TOTP secret
@@ -38,9 +38,9 @@ func (e *Enrolment) QR() string {
 	return b.String()
 }
 
-func (e *Enrolment) String() string            { return "Enrolment" + redacted }
-func (e *Enrolment) GoString() string          { return e.String() }
-func (e *Enrolment) LogValue() slog.Value      { return slog.StringValue(e.String()) }
+func (e *Enrolment) String() string             { return "Enrolment" + redacted }
+func (e *Enrolment) GoString() string           { return e.String() }
+func (e *Enrolment) LogValue() slog.Value       { return slog.StringValue(e.String()) }
 func (e *Enrolment) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(e.String())) }
 
 // ErrAlreadyEnrolled: an enrolment (or what is left of one) exists; use Recover, or Reset.
