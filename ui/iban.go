@@ -69,3 +69,6 @@ func maskIBAN(s string) string {
 	}
 	return n[:4] + " •••• " + n[len(n)-4:]
 }
+
+// groupIBAN prints an IBAN in groups of four, the way banks print it.
+func groupIBAN(s string) string { return groupKey(normalIBAN(s)) }

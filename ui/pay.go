@@ -643,7 +643,7 @@ func (s *payScreen) reviewView() string {
 		b.WriteString("to  " + st.Big.Underline(true).Render(p.Payee.Name) + "\n")
 	}
 	b.WriteString("\n")
-	b.WriteString(fmt.Sprintf("Account    %s (%s)\n", p.Payee.IBAN, p.Payee.Type))
+	b.WriteString(fmt.Sprintf("Account    %s (%s)\n", groupIBAN(p.Payee.IBAN), p.Payee.Type))
 	if p.Reference != "" {
 		b.WriteString("Reference  " + p.Reference + "\n")
 	}

@@ -1,0 +1,629 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/payterm/payterm/money"
+)
+
+// FakeWallet is deterministic test scaffolding for the screens: a fixed clock, stable ids,
+// obviously fake names and the public example IBAN. It is exported only to this package's
+// external tests (ui_test), never shipped.
+type FakeWallet struct {
+	mu  sync.Mutex
+	Now func() time.Time
+
+	Onboarded bool
+	Sandbox   bool
+	consents  []Consent
+	payees    []Payee
+	rows      []PaymentRow // newest first
+	index     map[string]int
+	details   map[string]PaymentDetail
+	limits    Limits
+	usage     Usage
+
+	// SCA: the right PIN and code, attempts left, lock state.
+	PIN, Code    string
+	attemptsLeft int
+	locked       bool
+
+	// Outcome of the next payment: "settle", "reject", "refuse" (4xx), "pending".
+	Outcome string
+	// Hold, when non-nil, pauses a payment after "Saved" until it is closed (payment in flight).
+	Hold chan struct{}
+	// BankCallback, when non-nil, is what AwaitBankCallback waits for.
+	BankCallback chan struct{}
+
+	nextPay  int
+	prepared map[string]PreparedPayment
+	calls    []string
+}
+
+// FakeBase is the fake clock's start: a fixed instant far from any real date.
+var FakeBase = time.Date(2030, 1, 15, 9, 30, 0, 0, time.UTC)
+
+// fakeIBAN is the public example UAE IBAN from the standard's documentation (not a real account).
+const fakeIBAN = "AE070331234567890123456"
+
+// NewFakeWallet returns an onboarded wallet with one active consent, three payees (one with an
+// Arabic name), n payments and sensible limits.
+func NewFakeWallet(now func() time.Time, n int) *FakeWallet {
+	f := &FakeWallet{Now: now, Onboarded: true, PIN: "123456", Code: "654321", attemptsLeft: 5,
+		Outcome: "settle", details: map[string]PaymentDetail{}, prepared: map[string]PreparedPayment{}}
+	f.payees = []Payee{
+		{ID: "payee-1", Name: "Test Payee One", IBAN: fakeIBAN, Type: PayeeRetail},
+		{ID: "payee-2", Name: "Example Trading LLC", IBAN: "AE460260001015678901234", Type: PayeeCorporate},
+		{ID: "payee-3", Name: "مثال تجريبي", IBAN: "AE330330000012345678901", Type: PayeeRetail},
+	}
+	f.consents = []Consent{
+		{ID: "c0ffee00-0000-4000-8000-000000000001", Bank: "Sandbox Bank", Status: ConsentAuthorized,
+			Created: FakeBase.AddDate(0, -2, 0), Expires: FakeBase.AddDate(0, 10, 0), Model: BeneficiaryList,
+			Creditors: f.payees, DebtorMasked: "AE07 •••• 3456", PurposeCode: "MWP"},
+		{ID: "c0ffee00-0000-4000-8000-000000000000", Bank: "Sandbox Bank", Status: ConsentRevoked,
+			Created: FakeBase.AddDate(-1, 0, 0), Expires: FakeBase.AddDate(0, -1, 0), Model: BeneficiaryOne,
+			Creditors: f.payees[:1], PurposeCode: "MWP", TotalPaid: amt(50000), PaymentCount: 2},
+	}
+	f.limits = Limits{PerPayment: amt(500000), PerDay: amt(1000000), PerMonth: amt(5000000), PerDayCount: 10, ConsentTotal: amt(50000000)}
+	f.seed(n)
+	return f
+}
+
+func amt(minor int64) money.Amount {
+	a, err := money.FromMinor(minor)
+	if err != nil {
+		panic(err) // test fixture constants only
+	}
+	return a
+}
+
+// seed creates n payments, newest first, one minute apart, with cycling payees and statuses.
+func (f *FakeWallet) seed(n int) {
+	statuses := []PaymentStatus{PaymentAcceptedCreditSettlementCompleted, PaymentAcceptedCreditSettlementCompleted,
+		PaymentPending, PaymentRejected, PaymentAcceptedWithoutPosting}
+	f.rows = make([]PaymentRow, n)
+	f.index = make(map[string]int, n)
+	var total int64
+	for i := range n {
+		id := fmt.Sprintf("p%07d", n-i)
+		r := PaymentRow{ID: id, PaymentID: fmt.Sprintf("PAY-%07d", n-i), At: FakeBase.Add(-time.Duration(i+1) * time.Hour),
+			PayeeName: f.payees[i%len(f.payees)].Name, Amount: amt(int64(1000 + (i*3701)%250000)),
+			Status: statuses[i%len(statuses)], Reference: fmt.Sprintf("Invoice %d", n-i)}
+		f.rows[i] = r
+		f.index[id] = i
+		if paymentOK(r.Status) {
+			total += r.Amount.Minor()
+		}
+	}
+	f.consents[0].TotalPaid = amt(total)
+	f.consents[0].PaymentCount = n
+	f.usage = Usage{Day: amt(250000), DayCount: 2, Month: amt(1250000), Consent: amt(min(total, 49000000))}
+}
+
+func (f *FakeWallet) call(name string) {
+	f.calls = append(f.calls, name)
+}
+
+// Calls lists the wallet methods called, in order.
+func (f *FakeWallet) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *FakeWallet) headroom() Headroom { return Headroom{Limits: f.limits, Used: f.usage} }
+
+func (f *FakeWallet) Overview(ctx context.Context) (Overview, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Overview")
+	ov := Overview{Onboarded: f.Onboarded, Headroom: f.headroom(), SecretStore: "OS keyring (Secret Service)", Sandbox: f.Sandbox}
+	for i := range f.consents {
+		if f.consents[i].Status == ConsentAuthorized && !f.consents[i].Paused {
+			c := f.consents[i]
+			ov.Active = &c
+			break
+		}
+	}
+	ov.Recent = append([]PaymentRow(nil), f.rows[:min(5, len(f.rows))]...)
+	return ov, nil
+}
+
+func (f *FakeWallet) scaCheck(pin, code string) error {
+	if f.locked {
+		return &SCAError{Locked: true}
+	}
+	if pin == f.PIN && code == f.Code {
+		f.attemptsLeft = 5
+		return nil
+	}
+	f.attemptsLeft--
+	if f.attemptsLeft <= 0 {
+		f.locked = true
+		return &SCAError{Locked: true}
+	}
+	return &SCAError{AttemptsLeft: f.attemptsLeft}
+}
+
+func (f *FakeWallet) Unlock(ctx context.Context, pin Secret) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Unlock")
+	if pin.Reveal() != f.PIN {
+		return &SCAError{AttemptsLeft: 4}
+	}
+	return nil
+}
+
+func (f *FakeWallet) SetPIN(ctx context.Context, pin Secret) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("SetPIN")
+	f.PIN = pin.Reveal()
+	return nil
+}
+
+func (f *FakeWallet) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("EnrolTOTP")
+	// A visibly fake base32 seed (never a real one in a golden file).
+	return TOTPEnrolment{Secret: NewSecret("TESTTESTTESTTESTTESTTESTTESTTEST"),
+		URI:    NewSecret("otpauth://totp/payterm:test?secret=TESTTESTTESTTESTTESTTESTTESTTEST&issuer=payterm"),
+		Issuer: "payterm", Account: "test", Digits: 6, Period: 30 * time.Second}, nil
+}
+
+func (f *FakeWallet) ConfirmTOTP(ctx context.Context, code Secret) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("ConfirmTOTP")
+	if code.Reveal() != f.Code {
+		return &Problem{What: "That code is not the one your app shows now.", Next: "Check the app's clock and type the current code."}
+	}
+	return nil
+}
+
+func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call(fmt.Sprintf("SaveBeneficiaries(%s,%d)", plan.Model, len(plan.Payees)))
+	f.payees = nil
+	for i, p := range plan.Payees {
+		f.payees = append(f.payees, Payee{ID: fmt.Sprintf("payee-%d", i+1), Name: p.Name, IBAN: p.IBAN, Type: p.Type})
+	}
+	return nil
+}
+
+func (f *FakeWallet) ConsentTerms(ctx context.Context) (ConsentTerms, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("ConsentTerms")
+	model := BeneficiaryList
+	switch len(f.payees) {
+	case 0:
+		model = BeneficiaryOpen
+	case 1:
+		model = BeneficiaryOne
+	}
+	return ConsentTerms{Bank: "Sandbox Bank", Model: model, Payees: append([]Payee(nil), f.payees...),
+		Expires: FakeBase.AddDate(1, 0, -1), Purpose: PurposeCode{Code: "MWP", Description: "Mobile Wallet Payments"}}, nil
+}
+
+var fakeStep = BankStep{ConsentID: "c0ffee00-0000-4000-8000-000000000002",
+	URL:           "https://bank.example/auth?client_id=payterm-test&request_uri=urn:example:bwc4JK-ESC0w8acc191e-Y1LTC2",
+	InteractionID: "00000000-0000-4000-8000-0000000000aa"}
+
+func (f *FakeWallet) BeginBankStep(ctx context.Context) (BankStep, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("BeginBankStep")
+	return fakeStep, nil
+}
+
+func (f *FakeWallet) authorised(step BankStep) Consent {
+	c := Consent{ID: step.ConsentID, Bank: "Sandbox Bank", Status: ConsentAuthorized, Created: FakeBase,
+		Expires: FakeBase.AddDate(1, 0, -1), Model: BeneficiaryList, Creditors: f.payees}
+	f.Onboarded = true
+	f.consents = append([]Consent{c}, f.consents...)
+	return c
+}
+
+func (f *FakeWallet) AwaitBankCallback(ctx context.Context, step BankStep) (Consent, error) {
+	f.mu.Lock()
+	f.call("AwaitBankCallback")
+	ch := f.BankCallback
+	f.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Consent{}, fmt.Errorf("await bank callback: %w", ctx.Err())
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.authorised(step), nil
+}
+
+func (f *FakeWallet) CompleteBankStep(ctx context.Context, step BankStep, callbackURL string) (Consent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("CompleteBankStep")
+	if !strings.Contains(callbackURL, "code=") {
+		return Consent{}, &Problem{What: "That address has no authorisation code.", Next: "Paste the full address your browser shows after approving."}
+	}
+	return f.authorised(step), nil
+}
+
+func (f *FakeWallet) Consents(ctx context.Context) ([]Consent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Consents")
+	return append([]Consent(nil), f.consents...), nil
+}
+
+func (f *FakeWallet) find(id string) (*Consent, error) {
+	for i := range f.consents {
+		if f.consents[i].ID == id {
+			return &f.consents[i], nil
+		}
+	}
+	return nil, &Problem{What: "That consent no longer exists.", Next: "Refresh the list (r)."}
+}
+
+func (f *FakeWallet) ConsentDetail(ctx context.Context, id string) (ConsentDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("ConsentDetail")
+	c, err := f.find(id)
+	if err != nil {
+		return ConsentDetail{}, err
+	}
+	d := ConsentDetail{Consent: *c, Rules: []Rule{
+		{"Type", "Flexi Pay (delegated SCA)"},
+		{"Who you can pay", fmt.Sprintf("%d named payees", len(c.Creditors))},
+		{"Amounts", "not fixed; payterm limits apply"},
+		{"Purpose", c.PurposeCode},
+	}}
+	if c.Status == ConsentAuthorized {
+		d.Payments = append([]PaymentRow(nil), f.rows[:min(3, len(f.rows))]...)
+	}
+	return d, nil
+}
+
+func (f *FakeWallet) setStatus(name, id string, fn func(c *Consent)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call(name)
+	c, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	fn(c)
+	return nil
+}
+
+func (f *FakeWallet) PauseConsent(ctx context.Context, id string) error {
+	return f.setStatus("PauseConsent", id, func(c *Consent) { c.Paused = true })
+}
+
+func (f *FakeWallet) ReactivateConsent(ctx context.Context, id string) error {
+	return f.setStatus("ReactivateConsent", id, func(c *Consent) { c.Paused = false })
+}
+
+func (f *FakeWallet) RevokeConsent(ctx context.Context, id string) error {
+	return f.setStatus("RevokeConsent", id, func(c *Consent) { c.Status = ConsentRevoked })
+}
+
+func (f *FakeWallet) RenewConsent(ctx context.Context, id string) (BankStep, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("RenewConsent")
+	return fakeStep, nil
+}
+
+func (f *FakeWallet) Limits(ctx context.Context) (Headroom, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Limits")
+	return f.headroom(), nil
+}
+
+func (f *FakeWallet) SetLimits(ctx context.Context, l Limits) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("SetLimits")
+	f.limits = l
+	return nil
+}
+
+func (f *FakeWallet) Payees(ctx context.Context, consentID string) ([]Payee, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Payees")
+	return append([]Payee(nil), f.payees...), nil
+}
+
+func (f *FakeWallet) PurposeCodes(ctx context.Context) ([]PurposeCode, error) {
+	return []PurposeCode{
+		{"ACM", "Agency Commission"}, {"GDS", "Goods Bought or Sold"}, {"MWP", "Mobile Wallet Payments"},
+		{"OAT", "Own Account Transfer"}, {"RNT", "Rent"}, {"SAL", "Salary"}, {"TOF", "Transfer of funds between persons"},
+		{"UTL", "Utility"},
+	}, nil
+}
+
+func (f *FakeWallet) PreparePayment(ctx context.Context, d PaymentDraft) (PreparedPayment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("PreparePayment")
+	a, err := money.ParseInput(d.Amount)
+	if err != nil {
+		return PreparedPayment{}, &Problem{What: "The amount is not valid.", Next: "Type it like 250 or 1,250.50.", Err: err}
+	}
+	if !f.limits.PerPayment.IsZero() && a.Cmp(f.limits.PerPayment) > 0 {
+		return PreparedPayment{}, &Problem{What: "This is above your per-payment limit of " + formatAmount(f.limits.PerPayment) + ".",
+			Next: "Pay less, or raise the limit in Limits (l on Home)."}
+	}
+	var p Payee
+	for _, q := range f.payees {
+		if q.ID == d.PayeeID {
+			p = q
+		}
+	}
+	if p.ID == "" {
+		p = Payee{ID: "payee-new", Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Type: d.NewPayee.Type}
+	}
+	codes, _ := f.PurposeCodes(ctx)
+	var pc PurposeCode
+	for _, c := range codes {
+		if c.Code == d.Purpose {
+			pc = c
+		}
+	}
+	f.nextPay++
+	id := fmt.Sprintf("prep-%d", f.nextPay)
+	hr := f.headroom()
+	hr.Used.Day, _ = hr.Used.Day.Add(a)
+	hr.Used.Month, _ = hr.Used.Month.Add(a)
+	hr.Used.Consent, _ = hr.Used.Consent.Add(a)
+	hr.Used.DayCount++
+	pp := PreparedPayment{ID: id, ConsentID: d.ConsentID, Payee: p, Amount: a, Reference: d.Reference, Purpose: pc, Headroom: hr}
+	f.prepared[id] = pp
+	return pp, nil
+}
+
+// stepGap spaces the fake pipeline's event timestamps deterministically.
+const stepGap = 150 * time.Millisecond
+
+func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca SCAInput) (<-chan PaymentEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("SubmitPayment")
+	pp, ok := f.prepared[preparedID]
+	if !ok {
+		return nil, &Problem{What: "This payment was already submitted or has expired.", Next: "Start a new payment."}
+	}
+	t0 := f.Now()
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * stepGap) }
+	ch := make(chan PaymentEvent, 32)
+	if err := f.scaCheck(sca.PIN.Reveal(), sca.TOTP.Reveal()); err != nil {
+		ch <- PaymentEvent{Step: StepSCA, State: StepRunning, At: at(0)}
+		ch <- PaymentEvent{Step: StepSCA, State: StepFailed, At: at(1), Err: err, Final: true}
+		close(ch)
+		return ch, nil
+	}
+	delete(f.prepared, preparedID) // one SCA authorises exactly one intent
+	n := f.nextPay
+	outcome, hold := f.Outcome, f.Hold
+	receipt := &Receipt{PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+		Amount: pp.Amount, Payee: pp.Payee, At: at(9)}
+	go func() {
+		defer close(ch)
+		i := 0
+		emit := func(ev PaymentEvent) bool {
+			select {
+			case ch <- ev:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		for _, s := range []PaymentStep{StepSCA, StepRisk, StepSealPII, StepSign, StepPersist} {
+			if !emit(PaymentEvent{Step: s, State: StepRunning, At: at(i)}) || !emit(PaymentEvent{Step: s, State: StepDone, At: at(i + 1)}) {
+				return
+			}
+			i++
+		}
+		if hold != nil {
+			emit(PaymentEvent{Step: StepSend, State: StepRunning, At: at(i)})
+			select {
+			case <-hold:
+			case <-ctx.Done():
+				return
+			}
+		}
+		switch outcome {
+		case "refuse":
+			emit(PaymentEvent{Step: StepSend, State: StepFailed, At: at(i + 1), Final: true,
+				Err: &Problem{What: "The bank refused the payment: the consent is not valid for this payee.", Next: "Check the payee, or renew the consent."}})
+			return
+		case "reject":
+			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
+			emit(PaymentEvent{Step: StepBankPending, State: StepDone, At: at(i + 2), Note: "Pending"})
+			receipt.Status, receipt.Reason, receipt.ReasonCode = PaymentRejected, "Insufficient funds in the payer account", "AANI.AM04"
+			emit(PaymentEvent{Step: StepSettled, State: StepFailed, At: at(i + 3), Note: "Rejected", Final: true, Receipt: receipt})
+		case "pending":
+			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
+			receipt.Status = PaymentPending
+			emit(PaymentEvent{Step: StepBankPending, State: StepDone, At: at(i + 2), Note: "Pending", Final: true, Receipt: receipt})
+		default:
+			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
+			emit(PaymentEvent{Step: StepBankPending, State: StepDone, At: at(i + 2), Note: "Pending"})
+			receipt.Status = PaymentAcceptedCreditSettlementCompleted
+			emit(PaymentEvent{Step: StepSettled, State: StepDone, At: at(i + 4), Note: "AcceptedCreditSettlementCompleted", Final: true, Receipt: receipt})
+		}
+	}()
+	return ch, nil
+}
+
+func (f *FakeWallet) Payment(ctx context.Context, id string) (PaymentDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Payment")
+	i, ok := f.index[id]
+	if !ok {
+		return PaymentDetail{}, &Problem{What: "That payment is not in the ledger."}
+	}
+	r := f.rows[i]
+	d := PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", i+1), ConsentID: f.consents[0].ID, Purpose: "MWP Mobile Wallet Payments"}
+	d.Timeline = []StatusChange{{At: r.At, Status: PaymentPrepared}, {At: r.At.Add(time.Second), Status: PaymentSending},
+		{At: r.At.Add(2 * time.Second), Status: PaymentPending, Note: "201 Created, signature verified"}}
+	if r.Status != PaymentPending {
+		d.Timeline = append(d.Timeline, StatusChange{At: r.At.Add(9 * time.Second), Status: r.Status})
+	}
+	if r.Status == PaymentRejected {
+		d.Reason = "Insufficient funds in the payer account (AANI.AM04)"
+	}
+	return d, nil
+}
+
+func outcomeOf(s PaymentStatus) Outcome {
+	switch {
+	case paymentOK(s):
+		return OutcomeSuccessful
+	case s == PaymentRejected || s == PaymentRefused || s == PaymentAbandoned:
+		return OutcomeFailed
+	default:
+		return OutcomePending
+	}
+}
+
+func (f *FakeWallet) match(r PaymentRow, q HistoryFilter) bool {
+	if q.PayeeName != "" && !strings.Contains(strings.ToLower(r.PayeeName), strings.ToLower(q.PayeeName)) {
+		return false
+	}
+	if q.Outcome != OutcomeAny && outcomeOf(r.Status) != q.Outcome {
+		return false
+	}
+	if !q.From.IsZero() && r.At.Before(q.From) {
+		return false
+	}
+	if !q.To.IsZero() && !r.At.Before(q.To) {
+		return false
+	}
+	return true
+}
+
+// History pages like the ledger: keyset on ids, newest first. Without a filter it indexes
+// directly, so a page costs the same at any depth (the benchmark relies on this).
+func (f *FakeWallet) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	filtered := q.Filter != (HistoryFilter{})
+	rows := f.rows
+	if filtered {
+		rows = nil
+		for _, r := range f.rows {
+			if f.match(r, q.Filter) {
+				rows = append(rows, r)
+			}
+		}
+	}
+	pos := func(id string) int {
+		if !filtered {
+			return f.index[id]
+		}
+		return sort.Search(len(rows), func(i int) bool { return rows[i].ID <= id })
+	}
+	var page HistoryPage
+	page.Total = len(rows)
+	switch {
+	case q.Oldest:
+		start := max(0, len(rows)-limit)
+		page.Rows = append([]PaymentRow(nil), rows[start:]...)
+		page.More = start > 0
+	case q.After != "":
+		start := pos(q.After) + 1
+		end := min(len(rows), start+limit)
+		if start < end {
+			page.Rows = append([]PaymentRow(nil), rows[start:end]...)
+		}
+		page.More = end < len(rows)
+	case q.Before != "":
+		end := pos(q.Before)
+		start := max(0, end-limit)
+		page.Rows = append([]PaymentRow(nil), rows[start:end]...)
+		page.More = start > 0
+	default:
+		end := min(len(rows), limit)
+		page.Rows = append([]PaymentRow(nil), rows[:end]...)
+		page.More = end < len(rows)
+	}
+	return page, nil
+}
+
+func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Inspect")
+	par := &Exchange{Request: "POST /par HTTP/1.1", Response: "HTTP/1.1 201 Created", InteractionID: "00000000-0000-4000-8000-0000000000aa",
+		Headers: []Field{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}, {Name: "Authorization", Value: "Bearer not-a-real-token"}},
+		JWTHeader: []Field{{Name: "alg", Value: "PS256"}, {Name: "kid", Value: "test-signing-key-1"}},
+		JWTClaims: []Field{{Name: "iss", Value: "payterm-test"}, {Name: "aud", Value: "https://bank.example"},
+			{Name: "code_verifier", Value: "not-shown-anyway"}, {Name: "client_assertion", Value: "eyJ.fake.jwt", Secret: true},
+			{Name: "Creditor.Name", Value: "Test Payee One", PII: true}},
+		JWEHeader: []Field{{Name: "alg", Value: "RSA-OAEP-256"}, {Name: "enc", Value: "A256GCM"}, {Name: "kid", Value: "bank-enc-1"}},
+		Checks:    []Check{{Name: "response signature", OK: true, Detail: "PS256, kid bank-sig-1"}, {Name: "request_uri lifetime", OK: true, Detail: "90 s"}}}
+	pay := &Exchange{Request: "POST /open-finance/payment/v2.1/payments HTTP/1.1", Response: "HTTP/1.1 201 Created",
+		InteractionID: "00000000-0000-4000-8000-0000000000bb",
+		Headers:       []Field{{Name: "x-idempotency-key", Value: "7d3c1c2e-0000-4000-8000-000000000001"}, {Name: "x-fapi-auth-date", Value: "Tue, 15 Jan 2030 09:29:58 GMT"}},
+		Checks:        []Check{{Name: "response signature", OK: true}, {Name: "Status is Pending", OK: true}}}
+	in := Inspection{ShowPII: f.Sandbox, ConsentID: f.consents[0].ID, Steps: []SequenceStep{
+		{Name: "Discovery + JWKS", State: SeqDone},
+		{Name: "PAR", State: SeqDone, Exchange: par},
+		{Name: "Authorize at the bank", State: SeqDone},
+		{Name: "Callback + token", State: SeqDone},
+		{Name: "SCA in payterm (PIN + code + device key)", State: SeqDone},
+		{Name: "POST /payments", State: SeqCurrent, Exchange: pay},
+		{Name: "GET /payments/{id} until final", State: SeqPending},
+	}}
+	if f.Sandbox {
+		in.Verdicts = []Verdict{{Rule: "IsDelegatedAuthentication is true", Passed: true}, {Rule: "Risk.DebtorIndicators.Authentication has two factor categories", Passed: true},
+			{Rule: "Creditor matches the consent", Passed: true}}
+	}
+	return in, nil
+}
+
+func (f *FakeWallet) ExportSupportBundle(ctx context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("ExportSupportBundle")
+	return "/tmp/payterm-support-test.json", nil
+}
+
+// Consent returns a copy of consent i (for assertions).
+func (f *FakeWallet) Consent(i int) Consent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.consents[i]
+}
+
+// FakeNotOnboarded returns a first-run wallet: no consent, no payees, no payments.
+func FakeNotOnboarded(now func() time.Time) *FakeWallet {
+	f := NewFakeWallet(now, 0)
+	f.Onboarded = false
+	f.consents = f.consents[1:]
+	f.payees = nil
+	return f
+}
+
+var _ Wallet = (*FakeWallet)(nil)

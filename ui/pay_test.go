@@ -1,0 +1,210 @@
+package ui_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
+)
+
+// fillPayForm picks the Arabic payee, types an amount, an Arabic reference and searches the
+// purpose code, all with rune key messages.
+func fillPayForm(app *uitest.App, amount string) {
+	app.Press("p")
+	app.WaitFor("Purpose")
+	app.Press("right", "right") // third payee: مثال تجريبي
+	app.WaitFor("مثال تجريبي")
+	app.Press("tab")
+	app.Type(amount)
+	app.Press("tab")
+	app.Type("فاتورة ٧")
+	app.Press("tab")
+	app.Type("mob")
+	app.WaitFor("MWP  Mobile Wallet Payments")
+}
+
+func TestPayForm(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	fillPayForm(app, "1,250.5")
+	v := golden(t, app)
+	if !strings.Contains(v, "فاتورة ٧") || !strings.Contains(v, "1,250.5") {
+		t.Errorf("typed runes lost:\n%s", v)
+	}
+}
+
+func TestPayReview(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	fillPayForm(app, "1,250.5")
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	golden(t, app)
+}
+
+func TestPayReviewAccessible(t *testing.T) {
+	app, _, _ := start(t, 3, uitest.WithAccessible())
+	app.WaitFor("Recent payments")
+	fillPayForm(app, "1,250.5")
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	v := golden(t, app)
+	if !strings.Contains(v, "Amount: 1,250.50 AED") {
+		t.Errorf("accessible review must state the amount in words:\n%s", v)
+	}
+}
+
+func toSCA(t *testing.T, app *uitest.App) {
+	t.Helper()
+	app.WaitFor("Recent payments")
+	fillPayForm(app, "1,250.5")
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	app.WaitFor("Authorise 1,250.50 AED")
+}
+
+func TestPaySCAMasked(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	toSCA(t, app)
+	app.Type(fw.PIN)
+	app.Press("tab")
+	app.Type("6543")
+	app.WaitFor("••••▏")
+	golden(t, app)
+}
+
+func TestPayWrongCodeThenRight(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	toSCA(t, app)
+	app.Type(fw.PIN)
+	app.Press("tab")
+	app.Type("000000")
+	app.Press("enter")
+	app.WaitFor("PIN or code not accepted. 4 attempts left")
+	v := app.View()
+	if !strings.Contains(v, "Pay · Authenticate") {
+		t.Fatalf("a wrong code must return to the SCA form:\n%s", v)
+	}
+	app.Type(fw.PIN)
+	app.Press("tab")
+	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Payment Settled")
+	golden(t, app)
+}
+
+func TestPayLockoutAfterFiveFailures(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	toSCA(t, app)
+	for i := 1; i <= 5; i++ {
+		app.Type(fw.PIN)
+		app.Press("tab")
+		app.Type("000000")
+		app.Press("enter")
+		if i < 5 {
+			app.WaitFor(fmt.Sprintf("%d attempts left", 5-i))
+		}
+	}
+	app.WaitFor("Authentication is blocked")
+	golden(t, app)
+}
+
+func pay(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+	t.Helper()
+	toSCA(t, app)
+	app.Type(fw.PIN)
+	app.Press("tab")
+	app.Type(fw.Code)
+	app.Press("enter")
+}
+
+func TestPayReceiptSettled(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	pay(t, app, fw)
+	app.WaitFor("Payment Settled")
+	v := golden(t, app)
+	for _, want := range []string{"PAY-NEW-0001", "00000000-0000-4000-8000-000000000001", "Settled (AcceptedCreditSettlementCompleted)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("receipt lacks %q", want)
+		}
+	}
+}
+
+func TestPayBankRejection(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Outcome = "reject"
+	pay(t, app, fw)
+	app.WaitFor("The bank rejected the payment")
+	v := golden(t, app)
+	if !strings.Contains(v, "Insufficient funds in the payer account [AANI.AM04]") {
+		t.Errorf("rejection reason missing:\n%s", v)
+	}
+}
+
+func TestPayRefusedBeforeCreation(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Outcome = "refuse"
+	pay(t, app, fw)
+	app.WaitFor("The payment was not made")
+	golden(t, app)
+}
+
+func TestPayLimitRefusal(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	fillPayForm(app, "6000")
+	app.Press("enter")
+	app.WaitFor("above your per-payment limit")
+	golden(t, app)
+}
+
+// TestPayProgressInFlight holds the payment after "Saved": the progress screen lists the steps
+// done with their elapsed time, q refuses to quit, ctrl+c asks, n keeps the payment going.
+func TestPayProgressInFlight(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Hold = make(chan struct{})
+	pay(t, app, fw)
+	app.WaitFor("Saved")
+	app.WaitFor("Elapsed 0.7s")
+	app.Press("q")
+	app.WaitFor("A payment is in flight; wait")
+	app.Press("ctrl+c")
+	app.WaitFor("Quit anyway?")
+	app.Press("n")
+	app.WaitGone("Quit anyway?")
+	app.Press("ctrl+c")
+	app.WaitFor("Quit anyway?")
+	v := golden(t, app)
+	if !strings.Contains(v, "✓ Saved") {
+		t.Errorf("progress lacks done steps:\n%s", v)
+	}
+	close(fw.Hold)
+}
+
+func TestPayProgressAccessible(t *testing.T) {
+	app, fw, _ := start(t, 3, uitest.WithAccessible())
+	fw.Hold = make(chan struct{})
+	pay(t, app, fw)
+	app.WaitFor("Step 6 of 8: Sent started.")
+	golden(t, app)
+	close(fw.Hold)
+}
+
+// TestResizeDuringPayment: the flow survives a resize below the minimum and back.
+func TestResizeDuringPayment(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Hold = make(chan struct{})
+	pay(t, app, fw)
+	app.WaitFor("Saved")
+	app.Resize(40, 10)
+	app.WaitFor("Terminal too small")
+	close(fw.Hold)
+	app.Send(tea.WindowSizeMsg{Width: 80, Height: 30})
+	app.WaitFor("Payment Settled")
+	golden(t, app)
+}

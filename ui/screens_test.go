@@ -1,0 +1,117 @@
+package ui_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
+)
+
+// start runs the production root model on a fake wallet with a frozen clock at 100×40.
+func start(t *testing.T, n int, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet, *uitest.Clock) {
+	t.Helper()
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, n)
+	app := uitest.Start(t, fw, append([]uitest.Option{uitest.WithClock(clock)}, opts...)...)
+	return app, fw, clock
+}
+
+func golden(t *testing.T, app *uitest.App) string {
+	t.Helper()
+	v := app.FinalView()
+	app.RequireGolden(v)
+	assertNoSecrets(t, v)
+	return v
+}
+
+// assertNoSecrets fails when a frame shows a secret the fake knows (PIN, code, tokens).
+func assertNoSecrets(t *testing.T, v string) {
+	t.Helper()
+	for _, s := range []string{"123456", "654321", "not-a-real-token", "eyJ.fake.jwt", "not-shown-anyway"} {
+		if strings.Contains(v, s) {
+			t.Errorf("frame shows secret %q:\n%s", s, v)
+		}
+	}
+}
+
+func TestHome(t *testing.T) {
+	app, _, _ := start(t, 20)
+	app.WaitFor("Recent payments")
+	v := golden(t, app)
+	for _, want := range []string{"Active", "Flexi Pay", "AE07 •••• 3456", "Per day", "Secrets: OS keyring"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("home lacks %q", want)
+		}
+	}
+}
+
+func TestHomeAccessible(t *testing.T) {
+	app, _, _ := start(t, 3, uitest.WithAccessible())
+	app.WaitFor("Recent payments")
+	v := golden(t, app)
+	for _, box := range []string{"╭", "│", "█", "░"} {
+		if strings.Contains(v, box) {
+			t.Errorf("accessible frame contains %q", box)
+		}
+	}
+}
+
+func TestHelpOverlayListsEveryKey(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	app.Press("?")
+	app.WaitFor("Everywhere")
+	v := golden(t, app)
+	for _, k := range []string{"p ", "h ", "c ", "l ", "i/ctrl+t", "r ", "q ", "ctrl+c"} {
+		if !strings.Contains(v, k) {
+			t.Errorf("help lacks key %q", k)
+		}
+	}
+}
+
+func TestTerminalTooSmall(t *testing.T) {
+	app, _, _ := start(t, 3, uitest.WithSize(50, 12))
+	app.WaitFor("Terminal too small")
+	golden(t, app)
+}
+
+func TestQuitWithQ(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	app.Press("q")
+	app.WaitQuit()
+}
+
+// TestIdleLock: five minutes without a key locks; a wrong PIN is refused; the right one unlocks.
+func TestIdleLock(t *testing.T) {
+	app, _, clock := start(t, 3)
+	app.WaitFor("Recent payments")
+	clock.Advance(4 * time.Minute)
+	app.Send(ui.IdleCheckMsg{})
+	app.Press("?") // still unlocked: help opens
+	app.WaitFor("Everywhere")
+	app.Press("esc")
+	app.WaitGone("Everywhere")
+	clock.Advance(5 * time.Minute)
+	app.Send(ui.IdleCheckMsg{})
+	app.WaitFor("The session locked")
+	app.Type("999999")
+	app.Press("enter")
+	app.WaitFor("PIN or code not accepted")
+	app.Type("12345")
+	app.WaitFor("•••••")
+	golden(t, app)
+}
+
+func TestIdleUnlock(t *testing.T) {
+	app, fw, clock := start(t, 3)
+	app.WaitFor("Recent payments")
+	clock.Advance(6 * time.Minute)
+	app.Send(ui.IdleCheckMsg{})
+	app.WaitFor("The session locked")
+	app.Type(fw.PIN)
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+}

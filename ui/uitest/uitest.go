@@ -1,0 +1,298 @@
+// Package uitest scripts payterm's terminal UI in tests: start the production root model
+// (ui.New) with any ui.Wallet, type rune-safe text and key names, wait for text on screen, and
+// take the final view for a golden file.
+//
+// It wraps x/exp/teatest but avoids two of its traps (tui-anchors §4): teatest's Type sends one
+// key per byte (breaking Arabic names and "€"), and WaitFor reads a drained output stream in
+// which unchanged lines are never repainted. Here, Type sends one key per rune, and WaitFor
+// polls the last rendered View() of the model instead of the byte stream.
+//
+//	func TestPay(t *testing.T) {
+//		clock := uitest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+//		app := uitest.Start(t, myWallet, uitest.WithClock(clock))
+//		app.WaitFor("Home")
+//		app.Press("p")
+//		app.Type("1250")
+//		app.Press("enter")
+//		app.WaitFor("You are about to pay")
+//		app.RequireGolden(app.FinalView())
+//	}
+//
+// The wallet is whatever the test passes: a fake, or the real wallet on the embedded sandbox
+// once wallet/ provides a constructor for it (a StartSandbox helper then only builds that
+// wallet and calls Start).
+package uitest
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/payterm/payterm/ui"
+)
+
+// Default terminal size for journeys.
+const (
+	DefaultWidth  = 100
+	DefaultHeight = 40
+)
+
+// DefaultTimeout bounds every wait.
+const DefaultTimeout = 5 * time.Second
+
+// init pins the colour profile so golden files are plain text on every machine.
+func init() {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	lipgloss.SetHasDarkBackground(true)
+}
+
+// Clock is a settable clock for ui.Options.Clock; safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the current fake time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type config struct {
+	width, height int
+	opts          ui.Options
+	timeout       time.Duration
+}
+
+// Option configures Start.
+type Option func(*config)
+
+// WithSize sets the terminal size (default 100×40).
+func WithSize(w, h int) Option { return func(c *config) { c.width, c.height = w, h } }
+
+// WithClock injects a fake clock.
+func WithClock(clock *Clock) Option { return func(c *config) { c.opts.Clock = clock.Now } }
+
+// WithOptions sets the ui.Options (a clock given with WithClock wins if set after).
+func WithOptions(o ui.Options) Option { return func(c *config) { c.opts = o } }
+
+// WithAccessible turns on the accessible mode.
+func WithAccessible() Option { return func(c *config) { c.opts.Accessible = true } }
+
+// WithTimeout changes how long waits last (default 5s).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// App is a running payterm UI under test.
+type App struct {
+	tb      testing.TB
+	tm      *teatest.TestModel
+	view    *lastView
+	timeout time.Duration
+	final   string
+	done    bool
+}
+
+// lastView keeps the latest frame; the harness writes it after every Update.
+type lastView struct {
+	mu sync.Mutex
+	s  string
+}
+
+func (v *lastView) set(s string) {
+	v.mu.Lock()
+	v.s = s
+	v.mu.Unlock()
+}
+
+func (v *lastView) get() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.s
+}
+
+// harness records the inner model's View after every message, so WaitFor sees whole frames.
+type harness struct {
+	inner tea.Model
+	view  *lastView
+}
+
+func (h harness) Init() tea.Cmd { return h.inner.Init() }
+
+func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := h.inner.Update(msg)
+	h.inner = m
+	h.view.set(m.View())
+	return h, cmd
+}
+
+func (h harness) View() string { return h.inner.View() }
+
+// Start runs ui.New(w, opts) in a teatest program of a fixed size.
+func Start(tb testing.TB, w ui.Wallet, opts ...Option) *App {
+	tb.Helper()
+	cfg := config{width: DefaultWidth, height: DefaultHeight, timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	lv := &lastView{}
+	h := harness{inner: ui.New(w, cfg.opts), view: lv}
+	tm := teatest.NewTestModel(tb, h, teatest.WithInitialTermSize(cfg.width, cfg.height))
+	a := &App{tb: tb, tm: tm, view: lv, timeout: cfg.timeout}
+	tb.Cleanup(func() {
+		if !a.done {
+			_ = tm.Quit()
+			tm.WaitFinished(tb, teatest.WithFinalTimeout(cfg.timeout))
+		}
+	})
+	return a
+}
+
+// Type sends text one rune per key message (teatest's Type splits multi-byte runes).
+func (a *App) Type(s string) {
+	for _, r := range s {
+		if r == ' ' {
+			a.tm.Send(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+			continue
+		}
+		a.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+// keyTypes maps key names as Bubble Tea prints them to key types.
+var keyTypes = map[string]tea.KeyType{
+	"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+	"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
+	"backspace": tea.KeyBackspace, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
+	"home": tea.KeyHome, "end": tea.KeyEnd, "space": tea.KeySpace,
+	"ctrl+c": tea.KeyCtrlC, "ctrl+d": tea.KeyCtrlD, "ctrl+s": tea.KeyCtrlS, "ctrl+t": tea.KeyCtrlT,
+	"ctrl+u": tea.KeyCtrlU, "ctrl+x": tea.KeyCtrlX,
+}
+
+// Press sends named keys ("enter", "esc", "ctrl+t", …) or single characters ("p", "?").
+func (a *App) Press(keys ...string) {
+	a.tb.Helper()
+	for _, k := range keys {
+		if t, ok := keyTypes[k]; ok {
+			a.tm.Send(tea.KeyMsg{Type: t})
+			continue
+		}
+		if r := []rune(k); len(r) == 1 {
+			a.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: r})
+			continue
+		}
+		a.tb.Fatalf("uitest: unknown key %q", k)
+	}
+}
+
+// Send delivers any message (a resize, ui.IdleCheckMsg{}).
+func (a *App) Send(msg tea.Msg) { a.tm.Send(msg) }
+
+// Resize changes the terminal size.
+func (a *App) Resize(w, h int) { a.tm.Send(tea.WindowSizeMsg{Width: w, Height: h}) }
+
+// View returns the latest frame.
+func (a *App) View() string { return a.view.get() }
+
+// WaitFor waits until the current frame contains text.
+func (a *App) WaitFor(text string) {
+	a.tb.Helper()
+	a.waitUntil(func(v string) bool { return strings.Contains(v, text) }, "text "+strconvQuote(text))
+}
+
+// WaitGone waits until the current frame no longer contains text.
+func (a *App) WaitGone(text string) {
+	a.tb.Helper()
+	a.waitUntil(func(v string) bool { return !strings.Contains(v, text) }, "text to disappear "+strconvQuote(text))
+}
+
+func (a *App) waitUntil(cond func(string) bool, what string) {
+	a.tb.Helper()
+	deadline := time.Now().Add(a.timeout)
+	for {
+		v := a.view.get()
+		if cond(v) {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.tb.Fatalf("uitest: waited %s for %s; last frame:\n%s", a.timeout, what, v)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func strconvQuote(s string) string { return "\"" + s + "\"" }
+
+// FinalView quits the program and returns the model's last View(), deterministic for golden
+// files (unlike the raw output stream).
+func (a *App) FinalView() string {
+	a.tb.Helper()
+	if a.done {
+		return a.final
+	}
+	_ = a.tm.Quit()
+	m := a.tm.FinalModel(a.tb, teatest.WithFinalTimeout(a.timeout))
+	a.done = true
+	if m == nil {
+		a.tb.Fatal("uitest: no final model")
+	}
+	a.final = m.View()
+	return a.final
+}
+
+// WaitQuit waits for the app to quit by itself (q, ctrl+c) and returns its last view.
+func (a *App) WaitQuit() string {
+	a.tb.Helper()
+	m := a.tm.FinalModel(a.tb, teatest.WithFinalTimeout(a.timeout))
+	a.done = true
+	if m == nil {
+		a.tb.Fatal("uitest: no final model")
+	}
+	a.final = m.View()
+	return a.final
+}
+
+// RequireGolden compares view with testdata/<TestName>.golden (go test -update rewrites it).
+func (a *App) RequireGolden(view string) {
+	a.tb.Helper()
+	teatest.RequireEqualOutput(a.tb, []byte(view))
+}
+
+// TOTPKeyFromView reads the base32 key the enrolment step shows ("Key  ABCD EFGH …").
+func TOTPKeyFromView(view string) string {
+	for _, line := range strings.Split(view, "\n") {
+		t := strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(t, "Key "); ok {
+			return strings.ReplaceAll(strings.TrimSpace(rest), " ", "")
+		}
+	}
+	return ""
+}
+
+// TOTPCode computes the 6-digit RFC 6238 code for key at t (30 s period, SHA-1).
+func TOTPCode(tb testing.TB, key string, t time.Time) string {
+	tb.Helper()
+	code, err := totp.GenerateCodeCustom(key, t, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		tb.Fatalf("uitest: totp code: %v", err)
+	}
+	return code
+}
