@@ -87,7 +87,7 @@ func newSandboxEnv(t *testing.T, autoApprove bool) *sandboxEnv {
 	}
 	reg, err := bank.Register(sandbox.ClientRegistration{
 		ClientID: "payterm-test", Name: "payterm test", SigningJWKS: jwks,
-		RedirectURIs: []string{"http://127.0.0.1/callback"}, Roles: []string{"BSIP", "BDSP"},
+		RedirectURIs: []string{"http://127.0.0.1/callback", "https://wallet.example/cb"}, Roles: []string{"BSIP", "BDSP"},
 		TransportPublicKey: &tlsKey.PublicKey,
 	})
 	if err != nil {
@@ -266,7 +266,7 @@ func TestSandboxCallbackAttacks(t *testing.T) {
 		t.Run(a.name, func(t *testing.T) {
 			env := newSandboxEnv(t, true)
 			cfg := env.config()
-			cfg.RedirectURI = "http://127.0.0.1:1/callback" // not listened on: paste-back style via the headless walk
+			cfg.RedirectURI = "https://wallet.example/cb" // paste-back: the headless walk stops at the redirect
 			o, err := Begin(context.Background(), cfg, env.request(t, SingleBeneficiary, 1))
 			if err != nil {
 				t.Fatal(err)
