@@ -48,7 +48,7 @@ func PaymentHeaders(h http.Header, now time.Time, opts Options) (warnings []stri
 	if d, ok := singleHeader(ck, h, HeaderAuthDate); ok {
 		t, perr := time.Parse(time.RFC1123, strings.Replace(d, " UTC", " GMT", 1))
 		switch {
-		case !authDatePattern.MatchString(d) || perr != nil:
+		case !authDatePattern.MatchString(d) || perr != nil || t.Weekday().String()[:3] != d[:3]:
 			ck.fail(HeaderAuthDate, "must be an RFC 7231 date such as Tue, 11 Sep 2012 19:43:31 GMT")
 		case t.After(now.Add(opts.leeway())):
 			ck.fail(HeaderAuthDate, "must not be in the future")

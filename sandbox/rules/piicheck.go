@@ -113,9 +113,12 @@ func PaymentPII(plain []byte, clientID string, opts Options) (*PaymentPIIData, e
 		return nil, WithRule(err, 31)
 	}
 	ck := newChecker(31, CodeResourceInvalidFormat)
-	if p.Initiation == nil {
+	switch {
+	case p.Initiation == nil:
 		ck.fail("Initiation", "is required")
-	} else {
+	case p.Initiation.CreditorAccount == nil:
+		ck.fail("Initiation.CreditorAccount", "is required")
+	default:
 		checkCreditor(ck, "Initiation", p.Initiation, opts.bics())
 	}
 	if p.Risk == nil {
