@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -99,6 +100,12 @@ func (e *Evidence) String() string {
 	return fmt.Sprintf("Evidence{%s at %s by %s for %s}", e.Outcome, e.ChallengeTime.Format(time.RFC3339), e.DeviceBindingID, e.intent)
 }
 
+// GoString and Format keep %#v and every other verb on String: the raw fields hold the payee.
+func (e *Evidence) GoString() string { return e.String() }
+
+// Format prints String for every verb.
+func (e *Evidence) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
+
 // LinkingClaims is the dynamic-linking payload the device key signs (RTS Art. 5): what the
 // user saw and approved, and when.
 type LinkingClaims struct {
@@ -113,6 +120,21 @@ type LinkingClaims struct {
 	DeviceBindingID string   `json:"sub"`
 	Methods         []string `json:"amr"` // RFC 8176: pin, otp, swk (software-held key)
 }
+
+// String hides the payee (PII) the claims carry.
+func (c LinkingClaims) String() string {
+	return fmt.Sprintf("LinkingClaims{consent=%s amount=%s %s creditor=%s idempotency=%s at=%s device=%s}",
+		c.ConsentID, c.Amount, c.Currency, redacted, c.IdempotencyKey, c.ChallengeTime, c.DeviceBindingID)
+}
+
+// GoString matches String.
+func (c LinkingClaims) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c LinkingClaims) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs the claims without the payee.
+func (c LinkingClaims) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func signLinking(priv *ecdsa.PrivateKey, bindingID string, in Intent, at time.Time) (string, error) {
 	claims := LinkingClaims{

@@ -1,0 +1,65 @@
+package sca
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzVerifyAuthenticationValue: arbitrary JWS-ish input never panics and never verifies
+// unless it is the genuine, unmodified token.
+func FuzzVerifyAuthenticationValue(f *testing.F) {
+	e := newEnv(f)
+	a := e.open()
+	secret, _ := e.enrol(a)
+	ev, err := a.Authenticate(testIntent(), testPIN, e.code(secret, 0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	genuine, binding := ev.AuthenticationValue, ev.DeviceBindingID
+	f.Add(genuine)
+	f.Add(strings.Replace(genuine, ".", "..", 1))
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add(strings.Repeat(".", 1000))
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := VerifyAuthenticationValue(s, binding)
+		if err == nil && (c == nil || c.DeviceBindingID != binding || c.Amount != "10.00") {
+			t.Fatalf("verified a token with claims %v", c)
+		}
+	})
+}
+
+func FuzzParseRecoveryCode(f *testing.F) {
+	f.Add("ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567")
+	f.Add("abcd efgh ijkl mnop qrst uvwx yz23 4567")
+	f.Add("0000-0000")
+	f.Fuzz(func(t *testing.T, s string) {
+		raw, ok := parseRecoveryCode(RecoveryCode(s))
+		if ok && len(raw) != recoveryBytes {
+			t.Fatalf("parsed to %d bytes", len(raw))
+		}
+	})
+}
+
+// FuzzMatchStep: any typed code is either refused or equal to the real code of a step within
+// one step of now that is later than the last used one.
+func FuzzMatchStep(f *testing.F) {
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	f.Add("123456", int64(1_795_000_000), uint64(0))
+	f.Add("000000", int64(0), uint64(0))
+	f.Add("99999", int64(-5), uint64(1<<63))
+	f.Fuzz(func(t *testing.T, code string, unix int64, last uint64) {
+		if unix < 0 {
+			unix = -unix
+		}
+		now := time.Unix(unix%(1<<40), 0)
+		step, ok := matchStep(secret, OTP(code), now, last)
+		if !ok {
+			return
+		}
+		cur := uint64(now.Unix()) / totpPeriod
+		if step <= last || step+1 < cur || step > cur+1 {
+			t.Fatalf("accepted step %d at current %d, last %d", step, cur, last)
+		}
+	})
+}
