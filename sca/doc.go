@@ -1,0 +1,92 @@
+// Package sca is the wallet's own strong customer authentication under UAE delegated SCA:
+// the bank checks nothing per payment, so this is what stands between a stolen laptop and the
+// user's money. It produces Evidence of one SCA for one payment intent; risk/ turns that into
+// Risk.DebtorIndicators.Authentication and the wallet sends it with the payment.
+//
+// # Factors
+//
+// Knowledge: a PIN of 6-12 digits, refused when all digits are equal, run in sequence (123456,
+// 987654, 890123) or repeat a short pattern (121212, 123123). Possession: a TOTP authenticator
+// app (RFC 6238, SHA-1, 30 s, 6 digits, 160-bit secret from crypto/rand via pquerna/otp),
+// enrolled through an otpauth:// URI, a terminal QR code or the base32 secret, and active only
+// after one valid code. CheckFactors refuses any configuration that is not two factors from
+// two different categories (two possession factors, such as TOTP plus the device key, are not
+// SCA), and any factor this package does not implement.
+//
+// # Device key and dynamic linking
+//
+// Enrolment creates a P-256 device key; its RFC 7638 JWK thumbprint is the DeviceBindingId.
+// The key sits in <data dir>/sca/device.json wrapped (AES-256-GCM) under
+// HKDF(argon2id(PIN, salt) ‖ wrap secret), the 256-bit wrap secret being held in the keystore
+// (OS keyring). A copied data dir lacks the wrap secret, so the PIN cannot be brute-forced
+// offline from it; the keyring alone lacks the ciphertext and the PIN. Verifying the PIN *is*
+// unwrapping the key — no PIN hash is stored anywhere. argon2id costs are injectable; Open
+// refuses anything below the OWASP minimum (t=2, 19 MiB) unless AllowWeakKDF (tests), and the
+// default is RFC 9106's t=3, 64 MiB, p=4 (~0.4 s on two cores, once per payment).
+//
+// On success the device key signs, as a compact ES256 JWS (typ "payterm-sca+jwt", public key
+// embedded), the dynamic-linking payload: consent id, amount, currency, creditor account and
+// name, idempotency key, challenge time, the binding id and amr ["pin","otp","swk"]. That JWS
+// is Evidence.AuthenticationValue. VerifyAuthenticationValue checks one.
+//
+// # Authenticate
+//
+// Authenticate(intent, pin, code) validates the intent, then:
+//   - refuses at once when payments are blocked or the counters fail their integrity check;
+//   - counts the attempt as failed and persists that before checking anything, so killing
+//     the process after the (slow) PIN check gains no free guess; success resets the count;
+//   - checks both factors every time and returns one *AuthError (errors.Is ErrAuthFailed)
+//     that says "the PIN or the code is not correct" and how many attempts remain, never
+//     which factor failed (RTS Art. 4(3)(a));
+//   - accepts a TOTP code from at most one step either side and only from a step later than
+//     the last one accepted (persisted: pquerna/otp has no replay memory), so a code is
+//     accepted once, even within its window and across restarts (RTS Art. 4(1)).
+//
+// After MaxFailures (5) consecutive failures payments are blocked (RTS Art. 4(3)(b)); every
+// failure before that carries the remaining attempts so the UI can warn.
+//
+// Evidence.Authorises(intent, now) fails for any change of amount, currency, payee (account
+// or name), consent or idempotency key (RTS Art. 5(1)(d)), when older than five minutes
+// (EvidenceLifetime), and after Consume, which marks it used atomically.
+//
+// # Counters that survive restarts and resist editing
+//
+// Failures, the last accepted TOTP step and failed recoveries live in two copies: the keystore
+// entry sca.state and <data dir>/sca/state.json. Each copy is HMAC-SHA256'd with a random key
+// held only in the keystore and names the device binding id; each write bumps a sequence
+// number. Loading verifies both MACs and takes the newer copy, repairing the other. So:
+// editing either copy, deleting either, or pasting another enrolment's state is detected
+// (ErrTampered: payments blocked until Recover); rolling back one copy is harmless because the
+// other carries the higher sequence number. Not defended: an attacker who can write the OS
+// keyring and the data dir at once (i.e. malware running as the user) can restore an older
+// pair; nothing short of hardware-backed monotonic counters stops that, and such an attacker
+// can also watch the PIN being typed.
+//
+// # Recovery (designed here)
+//
+// Enrolment returns a recovery code — 160 random bits, base32 in eight groups of four —
+// shown once. It is never stored: the device key is wrapped a second time under
+// HKDF(recovery code ‖ wrap secret). Recover(recovery code, TOTP code, new PIN) needs both the
+// recovery code (kept offline by the user) and a fresh authenticator code (possession), so the
+// unlock is itself two-factor (RTS Art. 24(2)(b)). It unwraps the device key with the recovery
+// code, re-wraps it under the new PIN, keeps the binding id (bank consents stay valid), resets
+// the counters (also repairing a tampered state) and returns a new recovery code; the old one
+// stops working. Recovery attempts are limited to MaxRecoveryFailures (5), persisted like the
+// other counters; both factors fail with one generic error.
+//
+// Last resort — lost recovery code, lost phone, or recovery locked: Reset deletes the
+// enrolment. It needs no secret because it grants nothing: the next enrolment creates a new
+// device key with a new binding id, and the wallet MUST treat bank consents bound to the old
+// binding id as unusable and send the user through the bank's consent flow (bank-side SCA)
+// again. Deleting device.json by hand does not get around this: BeginEnrolment refuses while
+// any counter copy remains (ErrAlreadyEnrolled).
+//
+// # Secrets
+//
+// PIN, OTP and RecoveryCode print as [REDACTED] with every fmt verb and in slog; Enrolment,
+// Evidence, Intent and LinkingClaims hide secrets and the payee (PII). Errors never contain a
+// secret or the payee. Known limits: Go strings cannot be wiped, so PINs typed as strings stay
+// in memory until collected; one process per data dir (the wallet holds the lock); a crash
+// inside Recover after the device file is rewritten but before the new recovery code is shown
+// leaves the user with the new PIN but without the new recovery code (Reset then re-enrol).
+package sca
