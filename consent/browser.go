@@ -81,10 +81,15 @@ func FollowToRedirect(ctx context.Context, client *http.Client, authURL, redirec
 	for range maxRedirects {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
 		if err != nil {
-			return "", fmt.Errorf("follow authorization redirects: %w", err)
+			return "", errors.New("follow authorization redirects: the bank's address is not a valid URL")
 		}
 		resp, err := c.Do(req)
 		if err != nil {
+			// *url.Error repeats the URL, which may carry a request_uri; keep only the cause.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return "", fmt.Errorf("follow authorization redirects: %w", err)
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))

@@ -85,3 +85,13 @@ func TestFollowToRedirect(t *testing.T) {
 		}
 	}
 }
+
+func TestFollowToRedirectErrorHidesURL(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // connection refused
+	_, err := FollowToRedirect(context.Background(), &http.Client{}, addr+"/auth?request_uri=urn:secret-ref", "https://wallet.example/cb")
+	if err == nil || strings.Contains(err.Error(), "secret-ref") {
+		t.Fatalf("err = %v", err)
+	}
+}
