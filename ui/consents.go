@@ -346,10 +346,11 @@ func (s *consentsScreen) View() string {
 	for i, t := range tabs {
 		label := t
 		if i == s.tab {
+			label = "[" + t + "]"
 			if st.accessible {
 				label = "[" + t + " (selected)]"
 			} else {
-				label = st.Selected.Render(" " + t + " ")
+				label = st.Selected.Render(label)
 			}
 		} else {
 			label = st.Muted.Render(" " + t + " ")
@@ -374,9 +375,8 @@ func (s *consentsScreen) View() string {
 			line += "  renew soon"
 		}
 		if i == s.cursor {
-			if st.accessible {
-				line = "> " + line
-			} else {
+			line = "> " + line
+			if !st.accessible {
 				line = st.Selected.Render(line)
 			}
 		} else {

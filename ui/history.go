@@ -397,8 +397,8 @@ func (s *historyScreen) View() string {
 	st := s.c.st
 	var b strings.Builder
 	b.WriteString(st.Muted.Render("Filter: "+s.filterSummary()) + "\n")
-	nameW := max(8, s.w-16-2-17-2-24)
-	b.WriteString(st.Muted.Render(fit("Date (UTC)", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%17s", "Amount")+"  Status") + "\n")
+	nameW := max(8, min(40, s.w-2-16-2-1-17-2-24))
+	b.WriteString(st.Muted.Render("  "+fit("Date (UTC)", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%17s", "Amount")+"  Status") + "\n")
 	if len(s.rows) == 0 {
 		switch {
 		case s.busy:
@@ -414,13 +414,14 @@ func (s *historyScreen) View() string {
 	for i := s.offset; i < end; i++ {
 		r := s.rows[i]
 		line := stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " + fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + paymentLabel(r.Status)
+		// A visible marker as well as reverse video: the selection survives NO_COLOR and
+		// screen readers.
 		if i == s.cursor {
-			if st.accessible {
-				line = "> " + line
-			} else {
+			line = "> " + line
+			if !st.accessible {
 				line = st.Selected.Render(line)
 			}
-		} else if st.accessible {
+		} else {
 			line = "  " + line
 		}
 		b.WriteString(line + "\n")

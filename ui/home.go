@@ -200,7 +200,8 @@ func paymentLine(st Styles, r PaymentRow, width int) string {
 	case r.Status == PaymentRejected:
 		styled = st.Error.Render(status)
 	}
-	nameW := max(8, width-16-18-2-len(status))
+	// Fixed columns: date 16, amount 17, status up to 24; the name takes the rest (max 40).
+	nameW := max(8, min(40, width-16-2-1-17-2-24))
 	return stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " +
 		fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + styled
 }

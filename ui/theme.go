@@ -68,13 +68,13 @@ func newStyles(r *lipgloss.Renderer, t Theme, accessible bool) Styles {
 	return s
 }
 
-// mark returns a status glyph, or a word in accessible mode.
+// mark returns a pass/fail glyph, or a word in accessible mode.
 func (s Styles) mark(ok bool) string {
 	if s.accessible {
 		if ok {
-			return "[done]"
+			return "[pass]"
 		}
-		return "[failed]"
+		return "[fail]"
 	}
 	if ok {
 		return s.Success.Render("✓")

@@ -1,0 +1,116 @@
+package ui_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
+)
+
+func toConsentDetail(t *testing.T, app *uitest.App) {
+	t.Helper()
+	app.WaitFor("Recent payments")
+	app.Press("c")
+	app.WaitFor("Current")
+	app.WaitFor("Sandbox Bank")
+	app.Press("enter")
+	app.WaitFor("Payment Rules")
+}
+
+func TestConsentsCurrent(t *testing.T) {
+	app, _, _ := start(t, 5)
+	app.WaitFor("Recent payments")
+	app.Press("c")
+	app.WaitFor("payterm · Consents")
+	app.WaitFor("Active")
+	golden(t, app)
+}
+
+func TestConsentsHistoryTab(t *testing.T) {
+	app, _, _ := start(t, 5)
+	app.WaitFor("Recent payments")
+	app.Press("c")
+	app.WaitFor("payterm · Consents")
+	app.WaitFor("Active")
+	app.Press("l")
+	app.WaitFor("Cancelled")
+	golden(t, app)
+}
+
+func TestConsentDetail(t *testing.T) {
+	app, _, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.WaitFor("Payment History")
+	v := golden(t, app)
+	for _, k := range []string{"P pause", "X cancel permission", "R renew"} {
+		if !strings.Contains(v, k) {
+			t.Errorf("detail footer lacks %q", k)
+		}
+	}
+	if strings.Contains(v, "A reactivate") {
+		t.Error("an active consent cannot be reactivated")
+	}
+}
+
+func TestConsentRevokeConfirmation(t *testing.T) {
+	app, _, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.Press("X")
+	app.WaitFor("Cancel permission?")
+	golden(t, app)
+}
+
+// TestConsentRevoke: confirming sends the revocation; the consent moves to History as Cancelled.
+func TestConsentRevoke(t *testing.T) {
+	app, fw, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.Press("X")
+	app.WaitFor("Cancel permission?")
+	app.Press("y")
+	app.WaitFor("Permission cancelled at the bank")
+	app.WaitFor("Sandbox Bank · Cancelled")
+	if got := fw.Consent(0).Status; got != ui.ConsentRevoked {
+		t.Fatalf("status = %s, want Revoked", got)
+	}
+	golden(t, app)
+}
+
+func TestConsentRevokeDeclined(t *testing.T) {
+	app, fw, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.Press("X")
+	app.WaitFor("Cancel permission?")
+	app.Press("n")
+	app.WaitGone("Cancel permission?")
+	for _, c := range fw.Calls() {
+		if c == "RevokeConsent" {
+			t.Fatal("declining must not revoke")
+		}
+	}
+}
+
+func TestConsentPauseThenReactivate(t *testing.T) {
+	app, fw, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.Press("P")
+	app.WaitFor("Pause this consent?")
+	app.Press("y")
+	app.WaitFor("Sandbox Bank · Paused")
+	if !fw.Consent(0).Paused {
+		t.Fatal("consent not paused")
+	}
+	app.Press("A")
+	app.WaitFor("Reactivate this consent?")
+	golden(t, app)
+}
+
+func TestConsentRenew(t *testing.T) {
+	app, _, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.Press("R")
+	app.WaitFor("Renew this consent?")
+	app.Press("y")
+	app.WaitFor("Approve the consent at your bank")
+	golden(t, app)
+}

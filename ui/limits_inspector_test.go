@@ -1,0 +1,105 @@
+package ui_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
+)
+
+func TestLimitsView(t *testing.T) {
+	app, _, _ := start(t, 5)
+	app.WaitFor("Recent payments")
+	app.Press("l")
+	app.WaitFor("Headroom")
+	golden(t, app)
+}
+
+func TestLimitsEditInvalid(t *testing.T) {
+	app, _, _ := start(t, 5)
+	app.WaitFor("Recent payments")
+	app.Press("l")
+	app.WaitFor("Headroom")
+	app.Press("e")
+	app.WaitFor("Limits · Edit")
+	app.Press("ctrl+u")
+	app.Type("1.234")
+	app.Press("enter")
+	app.WaitFor("Fix the marked fields.")
+	golden(t, app)
+}
+
+func TestLimitsEditSaved(t *testing.T) {
+	app, fw, _ := start(t, 5)
+	app.WaitFor("Recent payments")
+	app.Press("l")
+	app.WaitFor("Headroom")
+	app.Press("e")
+	app.WaitFor("Limits · Edit")
+	app.Press("ctrl+u")
+	app.Type("750")
+	app.Press("tab", "tab", "tab", "ctrl+u") // clear the daily count: no limit
+	app.Press("enter")
+	app.WaitFor("Limits saved")
+	app.WaitFor("750.00 AED")
+	v := golden(t, app)
+	if !strings.Contains(v, "Payments/day     no limit") {
+		t.Errorf("cleared count should read no limit:\n%s", v)
+	}
+	found := false
+	for _, c := range fw.Calls() {
+		found = found || c == "SetLimits"
+	}
+	if !found {
+		t.Fatal("SetLimits not called")
+	}
+}
+
+// TestInspectorRedacts: the inspector opens from anywhere (here, the middle of the pay form,
+// where "i" is text, so via ctrl+t), lights the current step, redacts secrets and hides PII
+// outside the sandbox.
+func TestInspectorRedacts(t *testing.T) {
+	app, _, _ := start(t, 5)
+	app.WaitFor("Recent payments")
+	app.Press("p")
+	app.WaitFor("Purpose")
+	app.Press("ctrl+t")
+	app.WaitFor("← now")
+	app.Press("k", "k", "k", "k") // up to PAR
+	app.WaitFor("JWE header")
+	v := golden(t, app)
+	for _, secret := range []string{"Bearer", "eyJ", "not-shown-anyway", "Test Payee One"} {
+		if strings.Contains(v, secret) {
+			t.Errorf("inspector shows %q", secret)
+		}
+	}
+	if !strings.Contains(v, "‹PII hidden›") {
+		t.Error("PII should be hidden outside the sandbox")
+	}
+}
+
+func TestInspectorSandboxVerdicts(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 5)
+	fw.Sandbox = true
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithAccessible())
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("(current step)")
+	app.WaitFor("Sandbox bank verdicts")
+	app.Press("x")
+	app.WaitFor("Support bundle written")
+	v := golden(t, app)
+	if strings.Contains(v, "│") || strings.Contains(v, "◉") {
+		t.Errorf("accessible inspector uses box drawing:\n%s", v)
+	}
+	app2 := uitest.Start(t, fw, uitest.WithClock(clock))
+	app2.WaitFor("Recent payments")
+	app2.Press("i")
+	app2.WaitFor("← now")
+	app2.Press("k", "k", "k", "k")
+	app2.WaitFor("Creditor.Name: Test Payee One") // sandbox: PII shown
+	app2.Press("i")                                  // toggles back
+	app2.WaitFor("Recent payments")
+}
