@@ -61,6 +61,8 @@ type Creditor struct {
 	Name string `json:"name"`
 	IBAN string `json:"iban"`
 	Kind string `json:"kind,omitempty"` // "retail" or "corporate"
+	// Wire is the AEDomesticCreditor JSON exactly as sent in the consent PII.
+	Wire json.RawMessage `json:"wire,omitempty"`
 }
 
 // Consent is one payment consent as the ledger records it.
@@ -107,17 +109,32 @@ func (l *Ledger) InsertConsent(ctx context.Context, c Consent) error {
 	if c.Created.IsZero() {
 		c.Created = l.now()
 	}
-	_, err = l.db.ExecContext(ctx, `INSERT INTO consents (id, bank, status, status_updated_ms,
+	return l.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO consents (id, bank, status, status_updated_ms,
 		revoked_by, paused, created_ms, expires_ms, beneficiary_model, creditors_json, debtor_account,
 		purpose_code, base_consent_id, renewed_from, last_synced_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Bank, string(c.Status), toMS(c.StatusUpdated), c.RevokedBy, boolInt(c.Paused),
-		toMS(c.Created), toMS(c.Expires), string(c.Model), string(creditors), c.DebtorAccount,
-		c.PurposeCode, c.BaseConsentID, c.RenewedFrom, toMS(c.LastSynced))
-	if err != nil {
-		return fmt.Errorf("insert consent: %w", err)
+			c.ID, c.Bank, string(c.Status), toMS(c.StatusUpdated), c.RevokedBy, boolInt(c.Paused),
+			toMS(c.Created), toMS(c.Expires), string(c.Model), string(creditors), c.DebtorAccount,
+			c.PurposeCode, c.BaseConsentID, c.RenewedFrom, toMS(c.LastSynced))
+		if err != nil {
+			return fmt.Errorf("insert consent: %w", err)
+		}
+		// The consent's creditors are its payees: a payment must name one of them.
+		for _, cr := range c.Creditors {
+			if _, err := addPayeeTx(ctx, tx, Payee{ConsentID: c.ID, Name: cr.Name, IBAN: cr.IBAN, Kind: kindOr(cr.Kind), Wire: cr.Wire}, toMS(l.now())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func kindOr(k string) string {
+	if k == "" {
+		return "retail"
 	}
-	return nil
+	return k
 }
 
 const consentColumns = `id, bank, status, status_updated_ms, revoked_by, paused, created_ms,

@@ -378,7 +378,9 @@ func TestMigrationBackfillsFromVersion1(t *testing.T) {
 	if err := old.migrateTo(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := old.InsertConsent(ctx, testConsent("c1")); err != nil {
+	c := testConsent("c1")
+	c.Creditors = nil // version 1 has no payees.wire_json yet
+	if err := old.InsertConsent(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	for i, amount := range []int64{1000, 250, 99} {

@@ -147,6 +147,11 @@ BEGIN
 	SELECT RAISE(ABORT, 'a payment''s amount and consent never change');
 END;
 `,
+	// 3: the creditor exactly as it went on the wire at consent time (AEDomesticCreditor JSON),
+	// because the bank compares the payment's creditor with the consent's byte for byte.
+	`
+ALTER TABLE payees ADD COLUMN wire_json TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -14,6 +14,9 @@ type Payee struct {
 	Name      string
 	IBAN      string
 	Kind      string // "retail" or "corporate"
+	// Wire is the creditor as sent at consent time (AEDomesticCreditor JSON); the payment's
+	// creditor is copied from it so it matches byte for byte.
+	Wire []byte
 }
 
 // AddPayee saves a payee for a consent, or returns the existing one with the same IBAN.
@@ -44,8 +47,8 @@ func addPayeeTx(ctx context.Context, tx *sql.Tx, p Payee, nowMS int64) (int64, e
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("add payee: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO payees (consent_id, name, iban, kind, created_ms) VALUES (?, ?, ?, ?, ?)`,
-		p.ConsentID, p.Name, p.IBAN, p.Kind, nowMS)
+	res, err := tx.ExecContext(ctx, `INSERT INTO payees (consent_id, name, iban, kind, wire_json, created_ms) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.ConsentID, p.Name, p.IBAN, p.Kind, string(p.Wire), nowMS)
 	if err != nil {
 		return 0, fmt.Errorf("add payee: %w", err)
 	}
@@ -58,7 +61,7 @@ func addPayeeTx(ctx context.Context, tx *sql.Tx, p Payee, nowMS int64) (int64, e
 
 // Payees lists the payees of a consent in the order they were added.
 func (l *Ledger) Payees(ctx context.Context, consentID string) ([]Payee, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, consent_id, name, iban, kind FROM payees WHERE consent_id = ? ORDER BY id`, consentID)
+	rows, err := l.db.QueryContext(ctx, `SELECT id, consent_id, name, iban, kind, wire_json FROM payees WHERE consent_id = ? ORDER BY id`, consentID)
 	if err != nil {
 		return nil, fmt.Errorf("list payees: %w", err)
 	}
@@ -66,9 +69,11 @@ func (l *Ledger) Payees(ctx context.Context, consentID string) ([]Payee, error) 
 	var out []Payee
 	for rows.Next() {
 		var p Payee
-		if err := rows.Scan(&p.ID, &p.ConsentID, &p.Name, &p.IBAN, &p.Kind); err != nil {
+		var wire string
+		if err := rows.Scan(&p.ID, &p.ConsentID, &p.Name, &p.IBAN, &p.Kind, &wire); err != nil {
 			return nil, fmt.Errorf("list payees: %w", err)
 		}
+		p.Wire = []byte(wire)
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -80,8 +85,10 @@ func (l *Ledger) Payees(ctx context.Context, consentID string) ([]Payee, error) 
 // Payee reads one payee.
 func (l *Ledger) Payee(ctx context.Context, id int64) (Payee, error) {
 	var p Payee
-	err := l.db.QueryRowContext(ctx, `SELECT id, consent_id, name, iban, kind FROM payees WHERE id = ?`, id).
-		Scan(&p.ID, &p.ConsentID, &p.Name, &p.IBAN, &p.Kind)
+	var wire string
+	err := l.db.QueryRowContext(ctx, `SELECT id, consent_id, name, iban, kind, wire_json FROM payees WHERE id = ?`, id).
+		Scan(&p.ID, &p.ConsentID, &p.Name, &p.IBAN, &p.Kind, &wire)
+	p.Wire = []byte(wire)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Payee{}, fmt.Errorf("payee: %w", ErrNotFound)
 	}

@@ -1,0 +1,239 @@
+package wallet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/lfi"
+)
+
+// ExpiryWarning is how long before its expiry a consent is flagged for renewal.
+const ExpiryWarning = 30 * 24 * time.Hour
+
+// ErrConsentUnusable wraps every reason a consent cannot pay now.
+var ErrConsentUnusable = errors.New("consent cannot be used for payments")
+
+// Usable says why a consent cannot pay now, or nil. Paused is reported as paused, never as
+// Suspended.
+func Usable(c Consent, now time.Time) error {
+	unusable := func(what, next string) error {
+		return &Problem{What: what, Next: next, Err: ErrConsentUnusable}
+	}
+	switch {
+	case c.Status == ConsentRevoked:
+		return unusable("This consent was revoked.", "Set up a new consent with your bank.")
+	case c.Status == ConsentExpired || (!c.Expires.IsZero() && !now.Before(c.Expires)):
+		return unusable("This consent has expired.", "Renew it with your bank.")
+	case c.Status == ConsentRejected:
+		return unusable("The bank rejected this consent.", "Set up a new consent with your bank.")
+	case c.Status == ConsentConsumed:
+		return unusable("This consent is used up.", "Set up a new consent with your bank.")
+	case c.Status == ConsentSuspended:
+		return unusable("Your bank has suspended this consent.", "Contact your bank; payments resume when it lifts the suspension.")
+	case c.Status == ConsentAwaitingAuthorization:
+		return unusable("This consent is not authorised yet.", "Finish the step at your bank.")
+	case c.Paused:
+		return unusable("You paused this consent.", "Reactivate it to pay.")
+	case c.Status != ConsentAuthorized:
+		return unusable("This consent is in an unknown state.", "Refresh its status.")
+	}
+	return nil
+}
+
+// ExpiresSoon reports whether the consent is within ExpiryWarning of its expiry.
+func ExpiresSoon(c Consent, now time.Time) bool {
+	return !c.Expires.IsZero() && c.Expires.Sub(now) <= ExpiryWarning
+}
+
+// RecordConsent stores a consent the bank has just authorised (consent.Result from the
+// onboarding flow), with its creditors as payees. renewedFrom is the consent it replaces, or "".
+func (w *Wallet) RecordConsent(ctx context.Context, res consent.Result, purpose, debtorIBAN, renewedFrom string) (Consent, error) {
+	c := Consent{
+		ID: res.ConsentID, Bank: w.cfg.BankName, Status: ConsentAuthorized, StatusUpdated: w.cfg.Clock(),
+		Created: w.cfg.Clock(), Expires: res.ExpirationDateTime, PurposeCode: purpose, DebtorAccount: debtorIBAN,
+		LastSynced: w.cfg.Clock(),
+	}
+	switch res.Model {
+	case consent.OpenBeneficiary:
+		c.Model = BeneficiaryOpen
+	case consent.SingleBeneficiary:
+		c.Model = BeneficiaryOne
+	case consent.MultipleBeneficiaries:
+		c.Model = BeneficiaryList
+	default:
+		return Consent{}, fmt.Errorf("record consent: unknown beneficiary model %d", res.Model)
+	}
+	for _, dc := range res.Creditors {
+		cr, err := creditorFromWire(dc)
+		if err != nil {
+			return Consent{}, fmt.Errorf("record consent: %w", err)
+		}
+		c.Creditors = append(c.Creditors, cr)
+	}
+	if renewedFrom != "" {
+		old, err := w.cfg.Ledger.Consent(ctx, renewedFrom)
+		if err != nil {
+			return Consent{}, fmt.Errorf("record renewal: %w", err)
+		}
+		c.BaseConsentID, c.RenewedFrom = old.Root(), old.ID
+		if c.PurposeCode == "" {
+			c.PurposeCode = old.PurposeCode
+		}
+	}
+	if err := w.cfg.Ledger.InsertConsent(ctx, c); err != nil {
+		return Consent{}, err
+	}
+	// An open consent's payees were saved by the user; a renewal keeps them.
+	if renewedFrom != "" && c.Model == BeneficiaryOpen {
+		payees, err := w.cfg.Ledger.Payees(ctx, renewedFrom)
+		if err != nil {
+			return Consent{}, fmt.Errorf("record renewal: %w", err)
+		}
+		for _, p := range payees {
+			p.ConsentID = c.ID
+			if _, err := w.cfg.Ledger.AddPayee(ctx, p); err != nil {
+				return Consent{}, fmt.Errorf("record renewal: %w", err)
+			}
+		}
+	}
+	if err := w.cfg.Ledger.MarkOnboarded(ctx); err != nil {
+		return Consent{}, err
+	}
+	return w.cfg.Ledger.Consent(ctx, c.ID)
+}
+
+// creditorFromWire keeps the creditor's exact wire JSON plus the display fields.
+func creditorFromWire(dc consent.DomesticCreditor) (Creditor, error) {
+	wire, err := json.Marshal(dc)
+	if err != nil {
+		return Creditor{}, fmt.Errorf("encode creditor: %w", err)
+	}
+	name := dc.CreditorAccount.Name.EN
+	if name == "" {
+		name = dc.CreditorAccount.Name.AR
+	}
+	kind := "retail"
+	switch dc.CreditorAccount.Type {
+	case consent.CreditorMerchant, consent.CreditorBusiness, consent.CreditorCharity, consent.CreditorGovernmentBody:
+		kind = "corporate"
+	}
+	return Creditor{Name: name, IBAN: dc.CreditorAccount.Identification.Canonical(), Kind: kind, Wire: wire}, nil
+}
+
+// RenewalParams returns the consent parameters of a renewal of consentID: a new consent that
+// carries the chain's root as BaseConsentId, the same purpose code, and the new expiry.
+func (w *Wallet) RenewalParams(ctx context.Context, consentID string, expires time.Time) (consent.ConsentParams, error) {
+	old, err := w.cfg.Ledger.Consent(ctx, consentID)
+	if err != nil {
+		return consent.ConsentParams{}, fmt.Errorf("renew: %w", err)
+	}
+	if old.Status == ConsentRevoked || old.Status == ConsentRejected {
+		return consent.ConsentParams{}, &Problem{What: "A revoked or rejected consent cannot be renewed.", Next: "Set up a new consent."}
+	}
+	id, err := consent.NewConsentID(w.cfg.Rand)
+	if err != nil {
+		return consent.ConsentParams{}, fmt.Errorf("renew: %w", err)
+	}
+	return consent.ConsentParams{ConsentID: id, BaseConsentID: old.Root(), ExpirationDateTime: expires,
+		IsSingleAuthorization: true, PaymentPurposeCode: old.PurposeCode}, nil
+}
+
+// SyncConsent reads the consent's status from the bank and records it.
+func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, error) {
+	bc, err := w.cfg.Bank.GetConsent(ctx, consentID)
+	if err != nil {
+		return Consent{}, fmt.Errorf("sync consent: %w", err)
+	}
+	if bc.ConsentID != consentID {
+		return Consent{}, errors.New("sync consent: the bank answered for a different consent")
+	}
+	status := ConsentStatus(bc.Status)
+	if !status.Known() {
+		return Consent{}, fmt.Errorf("sync consent: the bank reported an unknown status")
+	}
+	cur, err := w.cfg.Ledger.Consent(ctx, consentID)
+	if err != nil {
+		return Consent{}, fmt.Errorf("sync consent: %w", err)
+	}
+	if cur.Status != status || cur.RevokedBy != bc.RevokedBy {
+		at := bc.StatusUpdateDateTime
+		if at.IsZero() {
+			at = w.cfg.Clock()
+		}
+		if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, status, bc.RevokedBy, at); err != nil {
+			return Consent{}, err
+		}
+	} else if err := w.cfg.Ledger.MarkConsentSynced(ctx, consentID); err != nil {
+		return Consent{}, err
+	}
+	return w.cfg.Ledger.Consent(ctx, consentID)
+}
+
+// SyncConsents refreshes every consent that can still change (not in a terminal status).
+// It returns the first error but tries them all.
+func (w *Wallet) SyncConsents(ctx context.Context) error {
+	all, err := w.cfg.Ledger.Consents(ctx)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, c := range all {
+		if c.Status.Terminal() {
+			continue
+		}
+		if _, err := w.SyncConsent(ctx, c.ID); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// PauseConsent stops payments from a consent locally; the bank is not told.
+func (w *Wallet) PauseConsent(ctx context.Context, consentID string) error {
+	return w.cfg.Ledger.SetConsentPaused(ctx, consentID, true)
+}
+
+// ReactivateConsent lifts a local pause. A consent the bank ended stays unusable.
+func (w *Wallet) ReactivateConsent(ctx context.Context, consentID string) error {
+	c, err := w.cfg.Ledger.Consent(ctx, consentID)
+	if err != nil {
+		return err
+	}
+	if c.Status.Terminal() {
+		return &Problem{What: "This consent has ended at the bank and cannot be reactivated.", Next: "Set up a new consent."}
+	}
+	return w.cfg.Ledger.SetConsentPaused(ctx, consentID, false)
+}
+
+// RevokeConsent revokes the consent at the bank (PATCH Status=Revoked, RevokedBy
+// TPP.InitiatedByUser), records it and forgets its tokens. When the PATCH's outcome is unknown
+// the bank is asked for the consent's status before anything is recorded.
+func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
+	if _, err := w.cfg.Ledger.Consent(ctx, consentID); err != nil {
+		return err
+	}
+	err := w.cfg.Bank.RevokeConsent(ctx, consentID, lfi.RevokedByTPPInitiatedUser)
+	if err != nil {
+		if !errors.Is(err, lfi.ErrOutcomeUnknown) {
+			return fmt.Errorf("revoke consent: %w", err)
+		}
+		bc, gerr := w.cfg.Bank.GetConsent(ctx, consentID)
+		if gerr != nil {
+			return fmt.Errorf("revoke consent: outcome unknown and status unreadable: %w", errors.Join(err, gerr))
+		}
+		if bc.Status != lfi.ConsentRevoked {
+			return fmt.Errorf("revoke consent: %w", err)
+		}
+	}
+	if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, lfi.RevokedByTPPInitiatedUser, w.cfg.Clock()); err != nil {
+		return err
+	}
+	if err := w.cfg.Tokens.Forget(ctx, consentID); err != nil {
+		return fmt.Errorf("revoked, but %w", err)
+	}
+	return nil
+}

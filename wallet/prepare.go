@@ -1,0 +1,175 @@
+package wallet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sca"
+)
+
+// Currency is the only currency of domestic payments.
+const Currency = "AED"
+
+// PayeeInput is a new payee typed in the pay form (open consents only). Name and IBAN are PII.
+type PayeeInput struct {
+	Name string
+	IBAN string
+	Kind string // "retail" (default) or "corporate"
+}
+
+// Draft is the pay form as typed; Prepare parses and validates everything.
+type Draft struct {
+	ConsentID string
+	PayeeID   int64       // a saved payee of the consent, or
+	NewPayee  *PayeeInput // a new payee (open consents only)
+	Amount    string      // as typed: "1250", "1,250.5"
+	Reference string      // optional DebtorReference, 1–35
+	Purpose   string      // AANI code; "" = the consent's
+	// Started is when the user opened the pay form (Risk TotalDuration); zero = now.
+	Started time.Time
+}
+
+// Prepared is a validated payment intent, ready for SCA. Nothing has left the machine.
+type Prepared struct {
+	ID        string
+	ConsentID string
+	Payee     Payee
+	Amount    money.Amount
+	Currency  string
+	Purpose   string
+	Reference string
+	// IdempotencyKey is minted here, once per intent; the SCA signs it, so a retry can never
+	// use another one.
+	IdempotencyKey string
+	Headroom       Headroom
+	Started        time.Time
+
+	creditor     json.RawMessage // AEDomesticCreditor for the payment PII
+	prePopulated bool
+}
+
+// Intent is what the SCA authenticates for this payment.
+func (p *Prepared) Intent() sca.Intent {
+	return sca.Intent{ConsentID: p.ConsentID, Amount: p.Amount.String(), Currency: p.Currency,
+		CreditorIBAN: p.Payee.IBAN, CreditorName: p.Payee.Name, IdempotencyKey: p.IdempotencyKey}
+}
+
+// Prepare validates a draft against the consent (usable, beneficiary model), the purpose
+// code list and the limits, and keeps it for SubmitPayment. Refusals are *Problem or
+// *LimitError.
+func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
+	now := w.cfg.Clock()
+	c, err := w.cfg.Ledger.Consent(ctx, d.ConsentID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, &Problem{What: "That consent is unknown.", Next: "Pick a consent from the list.", Err: err}
+		}
+		return nil, err
+	}
+	if err := Usable(c, now); err != nil {
+		return nil, err
+	}
+	amount, err := money.ParseInput(d.Amount)
+	if err != nil {
+		return nil, &Problem{What: "The amount is not valid: " + strings.TrimPrefix(err.Error(), money.ErrSyntax.Error()+": ") + ".",
+			Next: "Enter an amount such as 25 or 1,000.50.", Err: err}
+	}
+	purpose := d.Purpose
+	if purpose == "" {
+		purpose = c.PurposeCode
+	}
+	codes, err := consent.PurposeCodes()
+	if err != nil {
+		return nil, fmt.Errorf("prepare: purpose codes: %w", err)
+	}
+	if _, ok := codes[purpose]; !ok {
+		return nil, &Problem{What: "That purpose code is not an AANI purpose code.", Next: "Pick one from the list."}
+	}
+	if len(d.Reference) > 35 {
+		return nil, &Problem{What: "The reference is longer than 35 characters.", Next: "Shorten it."}
+	}
+	payee, creditor, pre, err := w.resolvePayee(ctx, c, d)
+	if err != nil {
+		return nil, err
+	}
+	h, err := w.cfg.Ledger.CheckLimits(ctx, c.ID, amount, w.cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	key, err := w.newUUID()
+	if err != nil {
+		return nil, err
+	}
+	id, err := w.newUUID()
+	if err != nil {
+		return nil, err
+	}
+	started := d.Started
+	if started.IsZero() {
+		started = now
+	}
+	p := &Prepared{ID: id, ConsentID: c.ID, Payee: payee, Amount: amount, Currency: Currency, Purpose: purpose,
+		Reference: d.Reference, IdempotencyKey: key, Headroom: h, Started: started, creditor: creditor, prePopulated: pre}
+	if err := p.Intent().Validate(); err != nil {
+		return nil, &Problem{What: "The payment details are not valid.", Next: "Check the payee.", Err: err}
+	}
+	w.mu.Lock()
+	w.prepared[id] = p
+	w.mu.Unlock()
+	return p, nil
+}
+
+// resolvePayee finds the creditor the payment names and its exact wire form. A saved payee of
+// a single or list consent carries the wire JSON from the consent, so it matches byte for byte.
+func (w *Wallet) resolvePayee(ctx context.Context, c Consent, d Draft) (Payee, json.RawMessage, bool, error) {
+	if d.PayeeID != 0 {
+		p, err := w.cfg.Ledger.Payee(ctx, d.PayeeID)
+		if err != nil || p.ConsentID != c.ID {
+			return Payee{}, nil, false, &Problem{What: "That payee does not belong to this consent.", Next: "Pick a payee from the list."}
+		}
+		if len(p.Wire) == 0 {
+			return Payee{}, nil, false, &Problem{What: "That payee has no stored account details.", Next: "Add it again."}
+		}
+		return p, json.RawMessage(p.Wire), true, nil
+	}
+	if d.NewPayee == nil {
+		return Payee{}, nil, false, &Problem{What: "No payee chosen.", Next: "Pick or add a payee."}
+	}
+	if c.Model != BeneficiaryOpen {
+		return Payee{}, nil, false, &Problem{What: "This consent only pays the payees fixed at your bank.", Next: "Pick one of them, or set up a consent without fixed payees."}
+	}
+	accountType := consent.CreditorIndividual
+	kind := "retail"
+	if d.NewPayee.Kind == "corporate" {
+		accountType, kind = consent.CreditorBusiness, "corporate"
+	}
+	dc, err := consent.BuildCreditor(consent.CreditorInput{IBAN: d.NewPayee.IBAN, AccountName: consent.Name{EN: d.NewPayee.Name}, AccountType: accountType})
+	if err != nil {
+		return Payee{}, nil, false, &Problem{What: "The payee is not valid: " + err.Error() + ".", Next: "Check the name and IBAN.", Err: err}
+	}
+	cr, err := creditorFromWire(dc)
+	if err != nil {
+		return Payee{}, nil, false, err
+	}
+	p, err := w.cfg.Ledger.AddPayee(ctx, Payee{ConsentID: c.ID, Name: cr.Name, IBAN: cr.IBAN, Kind: kind, Wire: cr.Wire})
+	if err != nil {
+		return Payee{}, nil, false, err
+	}
+	return p, json.RawMessage(p.Wire), false, nil
+}
+
+func (w *Wallet) takePrepared(id string) (*Prepared, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, ok := w.prepared[id]
+	if ok {
+		delete(w.prepared, id)
+	}
+	return p, ok
+}

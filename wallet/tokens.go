@@ -1,0 +1,90 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/lfi"
+)
+
+// ConsentTokens implements Tokens with one consent.TokenManager per consent over a
+// consent.TokenStore (the keystore in production).
+type ConsentTokens struct {
+	store   consent.TokenStore
+	refresh consent.RefreshFunc
+	clock   func() time.Time
+
+	mu       sync.Mutex
+	managers map[string]*consent.TokenManager
+}
+
+// NewConsentTokens wires the token managers. refresh is usually (*consent.LFIBank).Refresh.
+func NewConsentTokens(store consent.TokenStore, refresh consent.RefreshFunc, clock func() time.Time) *ConsentTokens {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &ConsentTokens{store: store, refresh: refresh, clock: clock, managers: map[string]*consent.TokenManager{}}
+}
+
+// Adopt hands the grant of a just-finished onboarding to the consent's manager, so the first
+// payment does not need a refresh. Its refresh token must already be in the store.
+func (t *ConsentTokens) Adopt(consentID string, g consent.Grant) error {
+	m, err := consent.NewTokenManager(consent.TokenManagerConfig{ConsentID: consentID, Store: t.store,
+		Refresh: t.refresh, Clock: t.clock, Initial: &g})
+	if err != nil {
+		return fmt.Errorf("token manager: %w", err)
+	}
+	t.mu.Lock()
+	t.managers[consentID] = m
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *ConsentTokens) manager(consentID string) (*consent.TokenManager, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m, ok := t.managers[consentID]; ok {
+		return m, nil
+	}
+	m, err := consent.NewTokenManager(consent.TokenManagerConfig{ConsentID: consentID, Store: t.store,
+		Refresh: t.refresh, Clock: t.clock})
+	if err != nil {
+		return nil, fmt.Errorf("token manager: %w", err)
+	}
+	t.managers[consentID] = m
+	return m, nil
+}
+
+// AccessToken returns a fresh access token for the consent.
+func (t *ConsentTokens) AccessToken(ctx context.Context, consentID string) (lfi.Secret, error) {
+	m, err := t.manager(consentID)
+	if err != nil {
+		return "", err
+	}
+	return m.AccessToken(ctx)
+}
+
+// Invalidate drops the consent's cached access token.
+func (t *ConsentTokens) Invalidate(consentID string) {
+	t.mu.Lock()
+	m := t.managers[consentID]
+	t.mu.Unlock()
+	if m != nil {
+		m.Invalidate()
+	}
+}
+
+// Forget deletes the consent's refresh token and its cached access token.
+func (t *ConsentTokens) Forget(ctx context.Context, consentID string) error {
+	t.mu.Lock()
+	delete(t.managers, consentID)
+	t.mu.Unlock()
+	if err := t.store.Delete(ctx, consentID); err != nil && !errors.Is(err, consent.ErrNoRefreshToken) {
+		return fmt.Errorf("forget tokens: %w", err)
+	}
+	return nil
+}

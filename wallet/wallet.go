@@ -1,0 +1,128 @@
+package wallet
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/payterm/payterm/risk"
+)
+
+// Config wires a Wallet. Ledger, Bank, Tokens and SCA are required.
+type Config struct {
+	Ledger *Ledger
+	Bank   Bank
+	Tokens Tokens
+	SCA    Authenticator
+	// BankName labels consents recorded by this wallet.
+	BankName string
+	// Limits are the defaults from the config file; edits persisted in the ledger win.
+	Limits Limits
+	// Device and App feed the Risk block (risk.DetectDevice, risk.AppFromBuild).
+	Device risk.Device
+	App    risk.App
+	// CustomerIP is sent as x-fapi-customer-ip-address; UserAgent as x-customer-user-agent.
+	CustomerIP string
+	UserAgent  string
+	// SessionID identifies this run for the Risk session counters; a random one by default.
+	SessionID string
+
+	Clock func() time.Time
+	Rand  io.Reader
+	// Sleep waits between status polls; tests make it instant. It must honour ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// TrackFor bounds how long one call keeps polling a payment (default 2 minutes); a payment
+	// still not final is picked up again by Resume.
+	TrackFor time.Duration
+}
+
+// Wallet is the application core the UI and the CLI drive.
+type Wallet struct {
+	cfg Config
+
+	mu       sync.Mutex
+	prepared map[string]*Prepared
+}
+
+// New checks cfg and returns a Wallet. It makes no network call.
+func New(cfg Config) (*Wallet, error) {
+	switch {
+	case cfg.Ledger == nil:
+		return nil, errors.New("wallet: a ledger is required")
+	case cfg.Bank == nil:
+		return nil, errors.New("wallet: a bank client is required")
+	case cfg.Tokens == nil:
+		return nil, errors.New("wallet: a token source is required")
+	case cfg.SCA == nil:
+		return nil, errors.New("wallet: an authenticator is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
+	if cfg.TrackFor <= 0 {
+		cfg.TrackFor = 2 * time.Minute
+	}
+	if cfg.BankName == "" {
+		cfg.BankName = "bank"
+	}
+	if cfg.SessionID == "" {
+		id, err := uuid.NewRandomFromReader(cfg.Rand)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: session id: %w", err)
+		}
+		cfg.SessionID = id.String()
+	}
+	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}}, nil
+}
+
+// Ledger exposes the ledger for read-only screens and export.
+func (w *Wallet) Ledger() *Ledger { return w.cfg.Ledger }
+
+func (w *Wallet) newUUID() (string, error) {
+	id, err := uuid.NewRandomFromReader(w.cfg.Rand)
+	if err != nil {
+		return "", fmt.Errorf("generate id: %w", err)
+	}
+	return id.String(), nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Problem is a refusal the user can act on: what happened and what to do next. It never
+// carries PII.
+type Problem struct {
+	What string
+	Next string
+	Err  error
+}
+
+func (p *Problem) Error() string {
+	if p.Next == "" {
+		return p.What
+	}
+	return p.What + " " + p.Next
+}
+
+// Unwrap exposes the cause.
+func (p *Problem) Unwrap() error { return p.Err }
