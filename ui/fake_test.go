@@ -576,7 +576,7 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 	defer f.mu.Unlock()
 	f.call("Inspect")
 	par := &Exchange{Request: "POST /par HTTP/1.1", Response: "HTTP/1.1 201 Created", InteractionID: "00000000-0000-4000-8000-0000000000aa",
-		Headers: []Field{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}, {Name: "Authorization", Value: "Bearer not-a-real-token"}},
+		Headers:   []Field{{Name: "Content-Type", Value: "application/x-www-form-urlencoded"}, {Name: "Authorization", Value: "Bearer not-a-real-token"}},
 		JWTHeader: []Field{{Name: "alg", Value: "PS256"}, {Name: "kid", Value: "test-signing-key-1"}},
 		JWTClaims: []Field{{Name: "iss", Value: "payterm-test"}, {Name: "aud", Value: "https://bank.example"},
 			{Name: "code_verifier", Value: "not-shown-anyway"}, {Name: "client_assertion", Value: "eyJ.fake.jwt", Secret: true},

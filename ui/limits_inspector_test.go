@@ -100,6 +100,6 @@ func TestInspectorSandboxVerdicts(t *testing.T) {
 	app2.WaitFor("← now")
 	app2.Press("k", "k", "k", "k")
 	app2.WaitFor("Creditor.Name: Test Payee One") // sandbox: PII shown
-	app2.Press("i")                                  // toggles back
+	app2.Press("i")                               // toggles back
 	app2.WaitFor("Recent payments")
 }
