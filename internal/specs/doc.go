@@ -28,10 +28,15 @@
 // refuses a file that uses a format nobody checks, so a format can never pass
 // unchecked silently.
 //
-// Known limits: duplicate JSON object keys are not detected (encoding/json
-// keeps the last one); the files' known defects (see the README next to them)
-// are not patched here. Error messages name the JSON pointer and the reason,
+// Input must be exactly one JSON value; duplicate object keys are refused
+// (encoding/json would silently keep the last one). Errors are a
+// *ValidationError listing every problem as a JSON pointer and a reason,
 // never the offending value, because values may be secrets or PII.
+//
+// The files' known defects (README next to them) are not patched here;
+// defects_test.go pins how they validate (for example, validate consent
+// responses against the bank-initiation file, whose AECreationDateTime is a
+// string, not an object).
 package specs
 
 // File names of the official OpenAPI files, relative to Dir().

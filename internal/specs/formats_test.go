@@ -94,9 +94,14 @@ func TestUnknownFormatRefused(t *testing.T) {
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("testdata", name))
+	return mustAbs(t, filepath.Join("testdata", name))
+}
+
+func mustAbs(tb testing.TB, path string) string {
+	tb.Helper()
+	p, err := filepath.Abs(path)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return p
 }

@@ -84,8 +84,13 @@ func (d *Doc) ValidateValue(schemaName string, v any) error {
 	return d.Validate(schemaName, b)
 }
 
-// decodeOne decodes exactly one JSON value, keeping numbers exact.
+// decodeOne decodes exactly one JSON value, keeping numbers exact. It
+// refuses duplicate object keys, which encoding/json would silently resolve
+// to the last one: a strict bank may resolve them differently or reject them.
 func decodeOne(b []byte) (any, error) {
+	if err := noDuplicateKeys(b); err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
