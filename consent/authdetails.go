@@ -2,6 +2,7 @@ package consent
 
 import (
 	"fmt"
+	"io"
 	"regexp"
 	"time"
 
@@ -42,7 +43,7 @@ type ConsentParams struct {
 }
 
 // NewConsentID returns a random (v4) UUID read from rnd.
-func NewConsentID(rnd interface{ Read([]byte) (int, error) }) (string, error) {
+func NewConsentID(rnd io.Reader) (string, error) {
 	id, err := uuid.NewRandomFromReader(rnd)
 	if err != nil {
 		return "", fmt.Errorf("generate consent id: %w", err)

@@ -1,11 +1,3 @@
-// Package consent builds and runs the delegated-SCA payment consent of the UAE Open Finance v2.1
-// standard: the authorization_details and consent PII builders, PKCE/state/nonce, the signed
-// request object, the authorization URL, the callback receiver, the token exchange and the token
-// manager that keeps the consent's tokens fresh.
-//
-// Everything a user or a bank sends is untrusted. Builders validate locally before any network
-// call and name the offending field in their errors, never its value: IBANs and names are PII,
-// codes and tokens are secrets.
 package consent
 
 import (

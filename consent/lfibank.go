@@ -80,5 +80,6 @@ func (b *LFIBank) Refresh(ctx context.Context, refreshToken lfi.Secret) (Grant, 
 }
 
 func grantOf(tr *lfi.TokenResponse) Grant {
-	return Grant{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, ExpiresIn: time.Duration(tr.ExpiresIn) * time.Second}
+	return Grant{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken,
+		ExpiresIn: time.Duration(tr.ExpiresIn) * time.Second, ExpiresAt: tr.ExpiresAt}
 }

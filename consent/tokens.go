@@ -41,6 +41,9 @@ type Grant struct {
 	AccessToken  lfi.Secret
 	RefreshToken lfi.Secret // empty when the bank did not rotate it
 	ExpiresIn    time.Duration
+	// ExpiresAt, when set, is when the access token expires by the bank client's clock
+	// (lfi computes it when the answer arrives); it is preferred over ExpiresIn for Initial.
+	ExpiresAt time.Time
 }
 
 // RefreshFunc calls the token endpoint with grant_type=refresh_token.
@@ -95,7 +98,10 @@ func NewTokenManager(cfg TokenManagerConfig) (*TokenManager, error) {
 	}
 	if cfg.Initial != nil && !cfg.Initial.AccessToken.IsZero() {
 		m.access = cfg.Initial.AccessToken
-		m.expiresAt = m.clock().Add(cfg.Initial.ExpiresIn)
+		m.expiresAt = cfg.Initial.ExpiresAt
+		if m.expiresAt.IsZero() {
+			m.expiresAt = m.clock().Add(cfg.Initial.ExpiresIn)
+		}
 	}
 	return m, nil
 }
