@@ -1,0 +1,226 @@
+package lfi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every decoder of bank input is fuzzed: none may panic, and what they accept must satisfy
+// the invariants callers rely on.
+
+func mustMarshal(f *testing.F, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+func FuzzDecodePayment(f *testing.F) {
+	f.Add(mustMarshal(f, paymentMessage("p-1")))
+	rej := paymentMessage("p-2")
+	rej["Data"].(map[string]any)["Status"] = "Rejected"
+	rej["Data"].(map[string]any)["RejectReasonCode"] = []any{map[string]any{"Code": "AANI.AM04", "Message": "Insufficient funds"}}
+	f.Add(mustMarshal(f, rej))
+	f.Add([]byte(`{"Data":{"PaymentId":"x"}}`))
+	f.Add([]byte(`{}{}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		p, err := decodePayment(msg)
+		if err != nil {
+			return
+		}
+		if p.PaymentID == "" || len(p.PaymentID) > 40 || p.Status == "" || !amountRe.MatchString(p.Amount.Amount) || p.Self == "" {
+			t.Fatalf("accepted an invalid payment: %+v", p)
+		}
+		if p.Status == PaymentRejected && len(p.RejectReasons) == 0 {
+			t.Fatal("Rejected without a reason accepted")
+		}
+	})
+}
+
+func FuzzDecodeConsent(f *testing.F) {
+	f.Add(mustMarshal(f, consentMessage("c-1")))
+	f.Add([]byte(`{"Data":{"ConsentId":"c","Status":"Authorized"},"Links":{"Self":"x"}}`))
+	f.Add([]byte(`{"Data":{"ControlParameters":{"ConsentSchedule":null}}}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		c, err := decodeConsent(msg)
+		if err != nil {
+			return
+		}
+		if c.ConsentID == "" || c.Status == "" || c.ExpirationDateTime.IsZero() || c.Self == "" {
+			t.Fatalf("accepted an invalid consent: %+v", c)
+		}
+	})
+}
+
+func FuzzDecodeToken(f *testing.F) {
+	f.Add([]byte(`{"access_token":"a","token_type":"Bearer","expires_in":600,"refresh_token":"r"}`))
+	f.Add([]byte(`{"access_token":"a","token_type":"bearer"}`))
+	f.Add(append([]byte(`{"access_token":"a","token_type":"Bearer","authorization_details":[{"type":"t","consent":`), append(mustMarshal(f, consentMessage("c")), []byte(`}]}`)...)...))
+	f.Add([]byte(`{"access_token":"a","token_type":"Bearer","expires_in":-1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		tr, err := decodeToken(body)
+		if err != nil {
+			return
+		}
+		if tr.AccessToken.IsZero() || tr.ExpiresIn <= 0 || tr.TokenType != "Bearer" {
+			t.Fatalf("accepted an invalid token response")
+		}
+	})
+}
+
+func FuzzDecodePAR(f *testing.F) {
+	f.Add([]byte(`{"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":90}`))
+	f.Add([]byte(`{"request_uri":"","expires_in":90}`))
+	f.Add([]byte(`{"request_uri":"u","expires_in":1e9}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := decodePAR(body)
+		if err != nil {
+			return
+		}
+		if r.RequestURI == "" || r.ExpiresIn <= 0 || r.ExpiresIn > 3600 {
+			t.Fatalf("accepted an invalid PAR response: %+v", r)
+		}
+	})
+}
+
+func FuzzDecodeDiscovery(f *testing.F) {
+	f.Add([]byte(`{"issuer":"https://i","authorization_endpoint":"https://a/auth","pushed_authorization_request_endpoint":"https://as/par","token_endpoint":"https://as/token","jwks_uri":"https://k/jwks"}`))
+	f.Add([]byte(`{"issuer":"https://i","token_endpoint":"javascript:alert(1)"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := decodeDiscovery(body, "https://i")
+		if err != nil {
+			return
+		}
+		if d.Issuer != "https://i" || !strings.HasPrefix(d.TokenEndpoint, "https://") || !strings.HasPrefix(d.JWKSURI, "https://") ||
+			!strings.HasPrefix(d.PushedAuthorizationRequestEndpoint, "https://") {
+			t.Fatalf("accepted an invalid discovery document: %+v", d)
+		}
+	})
+}
+
+func FuzzParseJWKS(f *testing.F) {
+	testKeys(f)
+	f.Add(mustMarshal(f, map[string]any{"keys": []any{
+		map[string]any{"kty": "RSA", "kid": "s", "use": "sig", "alg": "PS256", "n": "AQAB", "e": "AQAB"},
+	}}))
+	set, _ := json.Marshal(map[string]any{"keys": []any{}})
+	f.Add(set)
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"","y":""}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ks, err := parseJWKS(body)
+		if err != nil {
+			return
+		}
+		for kid, k := range ks.sig {
+			if kid == "" || k.N.BitLen() < minRSABits {
+				t.Fatal("accepted a weak or kid-less signing key")
+			}
+		}
+		for _, k := range ks.enc {
+			if k.KeyID == "" || k.Key.N.BitLen() < minRSABits {
+				t.Fatal("accepted a weak or kid-less encryption key")
+			}
+		}
+	})
+}
+
+func FuzzDecodeErrors(f *testing.F) {
+	f.Add([]byte(`{"Errors":[{"Code":"JWS.InvalidSignature","Message":"m","Path":"p"}]}`))
+	f.Add([]byte(`{"Errors":[]}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		items, err := decodeErrors(msg)
+		if err != nil {
+			return
+		}
+		if len(items) == 0 || len(items) > 100 || items[0].Code == "" {
+			t.Fatal("accepted an invalid error body")
+		}
+		be := &BankError{Op: "x", HTTPStatus: 400, Errors: items}
+		if len(be.Error()) > 100*200 {
+			t.Fatal("error string unbounded")
+		}
+	})
+}
+
+func FuzzVerifyCompact(f *testing.F) {
+	testKeys(f)
+	f.Add(signWith(f, bankSig, "k1", map[string]any{"exp": testNow.Add(time.Minute).Unix(), "message": map[string]any{}}))
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("a.b.c")
+	f.Add("....")
+	f.Fuzz(func(t *testing.T, jws string) {
+		v, err := VerifyCompact([]byte(jws), &bankSig.PublicKey, VerifyOptions{Now: testNow})
+		if err != nil {
+			return
+		}
+		if v.KeyID == "" || v.Expiry.IsZero() || !testNow.Before(v.Expiry.Add(clockLeeway)) {
+			t.Fatalf("accepted without kid or a live exp: %+v", v)
+		}
+	})
+}
+
+func FuzzCheckClaims(f *testing.F) {
+	f.Add([]byte(`{"exp":1795341700,"iss":"b","message":{"a":1}}`))
+	f.Add([]byte(`{"exp":1e300}`))
+	f.Add([]byte(`{"exp":1795341700.5,"nbf":"x"}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		v, err := checkClaims(payload, VerifyOptions{Now: testNow, Issuer: "b"})
+		if err != nil {
+			return
+		}
+		if v.Issuer != "b" || !testNow.Before(v.Expiry.Add(clockLeeway)) {
+			t.Fatalf("accepted claims: %+v", v)
+		}
+	})
+}
+
+func FuzzIdempotencyLookup(f *testing.F) {
+	f.Add([]byte(`{"Data":{},"Links":{"Self":"https://rs/open-finance/payment/v2.1/payments/p-1"}}`), true)
+	f.Add([]byte(`{"Links":{"Self":"https://rs/payments/../../x"}}`), false)
+	f.Fuzz(func(t *testing.T, body []byte, wrapped bool) {
+		v := &Verified{Payload: body}
+		if wrapped {
+			v.Message = body
+		}
+		self, err := decodeIdempotencyLookup(v)
+		if err != nil {
+			return
+		}
+		id, err := paymentIDFromSelf(self)
+		if err != nil {
+			return
+		}
+		if checkID("id", id, 40) != nil || strings.ContainsAny(id, "/?#") {
+			t.Fatalf("unsafe payment id %q from %q", id, self)
+		}
+	})
+}
+
+func FuzzHeaders(f *testing.F) {
+	f.Add("max-age=900", "120")
+	f.Add("no-store", "Sun, 22 Nov 2026 10:01:00 GMT")
+	f.Fuzz(func(t *testing.T, cc, ra string) {
+		h := http.Header{"Cache-Control": {cc}, "Retry-After": {ra}}
+		if d := cacheTTL(h); d < 0 || d > maxCacheTTL {
+			t.Fatalf("cacheTTL(%q) = %v", cc, d)
+		}
+		if d := retryAfter(h, testNow); d < 0 || d > 24*time.Hour {
+			t.Fatalf("retryAfter(%q) = %v", ra, d)
+		}
+	})
+}
+
+func FuzzDecodeJOSEForDisplay(f *testing.F) {
+	f.Add("eyJhbGciOiJQUzI1NiJ9.eyJQZXJzb25hbElkZW50aWZpYWJsZUluZm9ybWF0aW9uIjoiYS5iLmMuZC5lIn0.sig")
+	f.Add("a.b.c.d.e")
+	f.Fuzz(func(t *testing.T, s string) {
+		parts := decodeJOSEWithNested("x", s)
+		for _, p := range parts {
+			_ = maskPaths(deepCopy(p.Claims).(map[string]any), p.PIIPaths)
+		}
+	})
+}
