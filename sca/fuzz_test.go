@@ -1,6 +1,8 @@
 package sca
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +62,29 @@ func FuzzMatchStep(f *testing.F) {
 		cur := uint64(now.Unix()) / totpPeriod
 		if step <= last || step+1 < cur || step > cur+1 {
 			t.Fatalf("accepted step %d at current %d, last %d", step, cur, last)
+		}
+	})
+}
+
+// FuzzStoredState: the counters and the device file are read from disk and keyring, so they
+// are untrusted input: parsing never panics, and a forged counter copy never authenticates.
+func FuzzStoredState(f *testing.F) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	good, _ := sealCounters(key, counters{Seq: 3, Failures: 2, LastStep: 99, BindingID: "b"})
+	f.Add(good, []byte(`{"v":1}`))
+	f.Add([]byte(`{"state":{"failures":-1},"mac":""}`), []byte(`{"v":1,"kdf":{"t":1,"m":64,"p":1},"salt":"AAAAAAAAAAAAAAAAAAAAAA==","jwk":{"kty":"EC"}}`))
+	f.Fuzz(func(t *testing.T, state, device []byte) {
+		if c, err := openCounters(key, state, "b"); err == nil {
+			var sc sealedCounters
+			_ = json.Unmarshal(state, &sc)
+			mac, _ := macCounters(key, c)
+			if c.Failures < 0 || c.RecoveryFailures < 0 || c.BindingID != "b" || !bytes.Equal(mac, sc.MAC) {
+				t.Fatalf("accepted counters that are not ours: %+v", c)
+			}
+		}
+		var d deviceFile
+		if json.Unmarshal(device, &d) == nil {
+			_ = d.check(true)
 		}
 	})
 }
