@@ -243,6 +243,37 @@ func TestAuthenticationFlow(t *testing.T) {
 	}
 }
 
+func TestMFACountsCategories(t *testing.T) {
+	for name, c := range map[string]struct {
+		sca  SCAFacts
+		flow string
+	}{
+		"PIN + OTP app":        {SCAFacts{Knowledge: KnowledgePIN, Possession: PossessionOTPApp}, "MFA"},
+		"PIN + fingerprint":    {SCAFacts{Knowledge: KnowledgePIN, Inherence: "Fingerprint"}, "MFA"},
+		"trusted device + bio": {SCAFacts{Possession: "TrustedDevice", Inherence: "DeviceBiometrics"}, "MFA"},
+		"SMS OTP named twice":  {SCAFacts{Knowledge: "SMSOTP", Possession: "SMSOTP"}, "Other"},
+		"PIN only":             {SCAFacts{Knowledge: KnowledgePIN}, "Other"},
+		"nothing":              {SCAFacts{}, "Other"},
+	} {
+		c.sca.Outcome, c.sca.ChallengeTime = OutcomePass, fixedNow
+		a, err := authentication(c.sca, fixedNow)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if a.AuthenticationFlow != c.flow {
+			t.Errorf("%s: flow %s, want %s", name, a.AuthenticationFlow, c.flow)
+		}
+		if (c.sca.Inherence != "") != (a.InherenceFactor != nil) {
+			t.Errorf("%s: InherenceFactor %+v", name, a.InherenceFactor)
+		}
+	}
+	in := fixedSCA()
+	in.Inherence = "Retina"
+	if _, err := authentication(in, fixedNow); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("unknown inherence type accepted: %v", err)
+	}
+}
+
 func TestPaymentNeedsPassedMFAWithProof(t *testing.T) {
 	for name, mut := range map[string]func(*SCAFacts){
 		"failed":        func(s *SCAFacts) { s.Outcome = OutcomeFail },

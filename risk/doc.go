@@ -57,7 +57,8 @@
 // guess), ConnectionType, ScreenInformation, BatteryStatus, TouchSupport,
 // MotionSensors, DeviceEnvironmentContext, BiometricCapabilities (the
 // wallet cannot tell whether the machine has a sensor), InherenceFactor
-// (no biometric element exists; omission says so without a Type),
+// unless one was used (payterm has no biometric element; omission says so
+// without an IsUsed:false that could read as "offered and declined"),
 // BrowserInformation and UserBehavior (not a browser), UserName (the wallet
 // does not hold the user's legal name), MerchantRisk,
 // DestinationDeliveryAddress, MerchantDetails and

@@ -11,23 +11,34 @@ const (
 	OutcomeNotPerformed Outcome = "NotPerformed"
 )
 
-// Knowledge is the kind of knowledge element used (the schema's
-// KnowledgeFactor.Type values that payterm can use).
+// Knowledge is the kind of knowledge element used: a KnowledgeFactor.Type
+// of the schema (PIN, Password, SecurityQuestion, SMSOTP, EmailOTP,
+// OTPPush, Other).
 type Knowledge string
 
-const (
-	KnowledgePIN      Knowledge = "PIN"
-	KnowledgePassword Knowledge = "Password"
-)
-
-// Possession is the kind of possession element used.
+// Possession is the kind of possession element used: a
+// PossessionFactor.Type of the schema (FIDO2SecurityKey, Passkey,
+// OTPDevice, OTPApp, SMSOTP, EmailOTP, PushNotification, WebauthnToken,
+// SecureEnclaveKey, HardwareOTPKey, TrustedDevice, Other).
 type Possession string
 
+// Inherence is the kind of inherence element used: an
+// InherenceFactor.Type of the schema (Biometric, Fingerprint,
+// FaceRecognition, IrisScan, VoiceRecognition, FIDOBiometric,
+// DeviceBiometrics, Other).
+type Inherence string
+
+// The factors payterm uses (sca/ implements exactly these two).
 const (
+	KnowledgePIN Knowledge = "PIN"
 	// PossessionOTPApp is a TOTP authenticator app (RFC 6238).
 	PossessionOTPApp Possession = "OTPApp"
-	// PossessionOTPDevice is a hardware TOTP token.
-	PossessionOTPDevice Possession = "OTPDevice"
+)
+
+var (
+	knowledgeTypes  = []string{"PIN", "Password", "SecurityQuestion", "SMSOTP", "EmailOTP", "OTPPush", "Other"}
+	possessionTypes = []string{"FIDO2SecurityKey", "Passkey", "OTPDevice", "OTPApp", "SMSOTP", "EmailOTP", "PushNotification", "WebauthnToken", "SecureEnclaveKey", "HardwareOTPKey", "TrustedDevice", "Other"}
+	inherenceTypes  = []string{"Biometric", "Fingerprint", "FaceRecognition", "IrisScan", "VoiceRecognition", "FIDOBiometric", "DeviceBiometrics", "Other"}
 )
 
 // SCAFacts are the facts of one SCA that wallet/ copies from sca.Evidence.
@@ -40,9 +51,11 @@ type SCAFacts struct {
 	// dynamic-linking payload (consent, amount, currency, creditor,
 	// idempotency key, challenge time).
 	AuthenticationValue string
-	// Knowledge and Possession are the factors used; "" means not used.
+	// The factors used, by category; "" means the category was not used.
+	// Multi-factor means two categories or more (PSD2 RTS Art. 4).
 	Knowledge  Knowledge
 	Possession Possession
+	Inherence  Inherence
 }
 
 // DeviceType is the schema's DeviceInformation.DeviceType.

@@ -3,6 +3,7 @@ package risk
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -20,7 +21,7 @@ func authentication(f SCAFacts, now time.Time) (*Authentication, error) {
 			return nil, invalid("SCA.ChallengeTime", "after Now")
 		}
 	case OutcomeNotPerformed:
-		if !f.ChallengeTime.IsZero() || f.Knowledge != "" || f.Possession != "" || f.AuthenticationValue != "" {
+		if !f.ChallengeTime.IsZero() || f.Knowledge != "" || f.Possession != "" || f.Inherence != "" || f.AuthenticationValue != "" {
 			return nil, invalid("SCA", "facts given for a challenge that was not performed")
 		}
 		a.ChallengeOutcome = string(f.Outcome)
@@ -28,15 +29,14 @@ func authentication(f SCAFacts, now time.Time) (*Authentication, error) {
 	default:
 		return nil, invalid("SCA.Outcome", "not Pass, Fail or NotPerformed")
 	}
-	switch f.Knowledge {
-	case "", KnowledgePIN, KnowledgePassword:
-	default:
-		return nil, invalid("SCA.Knowledge", "not a supported knowledge factor")
+	if f.Knowledge != "" && !slices.Contains(knowledgeTypes, string(f.Knowledge)) {
+		return nil, invalid("SCA.Knowledge", "not a KnowledgeFactor type")
 	}
-	switch f.Possession {
-	case "", PossessionOTPApp, PossessionOTPDevice:
-	default:
-		return nil, invalid("SCA.Possession", "not a supported possession factor")
+	if f.Possession != "" && !slices.Contains(possessionTypes, string(f.Possession)) {
+		return nil, invalid("SCA.Possession", "not a PossessionFactor type")
+	}
+	if f.Inherence != "" && !slices.Contains(inherenceTypes, string(f.Inherence)) {
+		return nil, invalid("SCA.Inherence", "not an InherenceFactor type")
 	}
 	if f.AuthenticationValue != "" && !isCompactJWS(f.AuthenticationValue) {
 		return nil, invalid("SCA.AuthenticationValue", "not a compact JWS")
@@ -44,12 +44,25 @@ func authentication(f SCAFacts, now time.Time) (*Authentication, error) {
 
 	a.KnowledgeFactor = factor(string(f.Knowledge))
 	a.PossessionFactor = factor(string(f.Possession))
+	if f.Inherence != "" {
+		// Stated only when used: see factor.
+		a.InherenceFactor = factor(string(f.Inherence))
+	}
 	a.ChallengeOutcome = string(f.Outcome)
 	// MFA means elements from at least two different categories (PSD2 RTS
-	// Art. 4); payterm has no inherence element, so that is knowledge +
-	// possession.
+	// Art. 4). SMSOTP and EmailOTP appear in both the knowledge and the
+	// possession enums; named in both, they are one element, not two.
+	categories := 0
+	for _, k := range []string{string(f.Knowledge), string(f.Possession), string(f.Inherence)} {
+		if k != "" {
+			categories++
+		}
+	}
+	if f.Knowledge != "" && string(f.Knowledge) == string(f.Possession) && f.Knowledge != "Other" {
+		categories--
+	}
 	a.AuthenticationFlow = flowOther
-	if f.Knowledge != "" && f.Possession != "" {
+	if categories >= 2 {
 		a.AuthenticationFlow = flowMFA
 	}
 	a.AuthenticationValue = f.AuthenticationValue
@@ -58,9 +71,10 @@ func authentication(f SCAFacts, now time.Time) (*Authentication, error) {
 }
 
 // factor states a category as used with its kind, or as not used: both
-// are known facts. (InherenceFactor is left out: the schema pairs IsUsed
-// with a Type, and "the wallet has no biometrics" is better said by
-// omission than by an IsUsed:false that a bank might read as "declined".)
+// are known facts for knowledge and possession, which every payterm SCA
+// offers. InherenceFactor is stated only when used: payterm has no
+// biometric element, and that is better said by omission than by an
+// IsUsed:false that a bank might read as "offered and declined".
 func factor(kind string) *Factor {
 	if kind == "" {
 		return &Factor{IsUsed: ptr(false)}

@@ -44,8 +44,11 @@ func TestPaymentRiskPassesOfficialSchema(t *testing.T) {
 	minimal := PaymentInput{Now: fixedNow, SCA: fixedSCA(), History: History{SessionAttempts: 1, Last24hAttempts: 1}}
 	mobile := fixedPayment()
 	mobile.Device.Type = DeviceMobile
+	threeFactors := fixedPayment()
+	threeFactors.SCA.Inherence = "Fingerprint"
 	for name, in := range map[string]PaymentInput{
 		"corporate": fixedPayment(), "retail": retail, "minimal": minimal, "mobile": mobile,
+		"three factors": threeFactors,
 	} {
 		r, err := ForPayment(in)
 		if err != nil {

@@ -30,6 +30,7 @@ type Authentication struct {
 	AuthenticationChannel string  `json:"AuthenticationChannel,omitempty"`
 	PossessionFactor      *Factor `json:"PossessionFactor,omitempty"`
 	KnowledgeFactor       *Factor `json:"KnowledgeFactor,omitempty"`
+	InherenceFactor       *Factor `json:"InherenceFactor,omitempty"`
 	ChallengeOutcome      string  `json:"ChallengeOutcome,omitempty"`
 	AuthenticationFlow    string  `json:"AuthenticationFlow,omitempty"`
 	AuthenticationValue   string  `json:"AuthenticationValue,omitempty"`
