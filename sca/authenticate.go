@@ -108,7 +108,7 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	}
 	a.log.Info("sca: authenticated", "device_binding_id", d.BindingID, "intent", in)
 	return &Evidence{
-		intent: in, ChallengeTime: challenge, Outcome: OutcomePass,
+		intent: in, challenge: challenge, ChallengeTime: challenge, Outcome: OutcomePass,
 		Factors:             []Factor{{Knowledge, FactorPIN}, {Possession, FactorOTPApp}},
 		AuthenticationValue: jws, DeviceBindingID: d.BindingID, DeviceBoundAt: d.BoundAt,
 	}, nil

@@ -343,6 +343,14 @@ func TestEvidenceAuthorisesOnlyItsIntentOnceWithinFiveMinutes(t *testing.T) {
 	if err := ev.Authorises(in, now.Add(-time.Second)); !errors.Is(err, ErrEvidenceExpired) {
 		t.Fatalf("clock before the challenge: %v", err)
 	}
+	if !ev.ExpiresAt().Equal(now.Add(EvidenceLifetime)) {
+		t.Fatalf("ExpiresAt %v", ev.ExpiresAt())
+	}
+	ev.ChallengeTime = now.Add(time.Hour) // editing the exported copy extends nothing
+	if err := ev.Authorises(in, now.Add(EvidenceLifetime+time.Second)); !errors.Is(err, ErrEvidenceExpired) {
+		t.Fatalf("edited ChallengeTime extended the evidence: %v", err)
+	}
+	ev.ChallengeTime = now
 	if err := ev.Consume(in, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

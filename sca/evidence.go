@@ -36,10 +36,14 @@ type Evidence struct {
 	DeviceBindingID     string // RFC 7638 thumbprint of the device key
 	DeviceBoundAt       time.Time
 
-	intent Intent
-	mu     sync.Mutex
-	used   bool
+	intent    Intent
+	challenge time.Time // the checks use this copy: editing the exported field grants nothing
+	mu        sync.Mutex
+	used      bool
 }
+
+// ExpiresAt is when the evidence stops authorising its payment.
+func (e *Evidence) ExpiresAt() time.Time { return e.challenge.Add(EvidenceLifetime) }
 
 // Errors of Authorises/Consume; none carries payment details.
 var (
@@ -67,7 +71,7 @@ func (e *Evidence) authorisesLocked(in Intent, now time.Time) error {
 	if in != e.intent {
 		return ErrEvidenceMismatch
 	}
-	if now.Before(e.ChallengeTime) || now.Sub(e.ChallengeTime) > EvidenceLifetime {
+	if now.Before(e.challenge) || now.Sub(e.challenge) > EvidenceLifetime {
 		return ErrEvidenceExpired
 	}
 	return nil
