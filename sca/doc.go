@@ -88,5 +88,9 @@
 // secret or the payee. Known limits: Go strings cannot be wiped, so PINs typed as strings stay
 // in memory until collected; one process per data dir (the wallet holds the lock); a crash
 // inside Recover after the device file is rewritten but before the new recovery code is shown
-// leaves the user with the new PIN but without the new recovery code (Reset then re-enrol).
+// leaves the user with the new PIN but without the new recovery code (Reset then re-enrol); if
+// the system clock is set back, codes are refused until it passes the last step accepted
+// (replay protection cannot tell a rewound clock from a replay). The dynamic-linking JWS
+// carries the payee in its (base64, unencrypted) payload: treat AuthenticationValue as PII —
+// it travels inside the encrypted Risk block.
 package sca
