@@ -18,16 +18,14 @@ func ibanFeedback(raw string) string {
 	if s == "" {
 		return ""
 	}
-	for i, r := range s {
-		switch {
-		case i < 2 && (r < 'A' || r > 'Z'):
-			return "starts with AE"
-		case i >= 2 && (r < '0' || r > '9'):
+	// The country code first: "GB29…" is a foreign IBAN, not a UAE one with a typo.
+	if p := s[:min(2, len(s))]; !strings.HasPrefix("AE", p) {
+		return "starts with AE"
+	}
+	for _, r := range s[min(2, len(s)):] {
+		if r < '0' || r > '9' {
 			return "digits only after AE"
 		}
-	}
-	if !strings.HasPrefix("AE", s[:min(2, len(s))]) {
-		return "starts with AE"
 	}
 	switch {
 	case len(s) > uaeIBANLength:

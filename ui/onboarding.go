@@ -433,7 +433,7 @@ func (s *onboardingScreen) View() string {
 		b.WriteString(st.Title.Render("Welcome to payterm") + "\n\n")
 		b.WriteString("You approve one consent at your bank once. After that, payterm itself checks it is you\n" +
 			"(your PIN and a code from your authenticator app) before each payment, instead of your bank.\n\n")
-		b.WriteString("Setup takes five steps: a PIN, an authenticator code, your payees, the consent, and your bank.\n\n")
+		b.WriteString("Next come a PIN, an authenticator code, your payees, the consent page, and your bank.\n\n")
 		b.WriteString("Press enter to start.")
 	case obPIN:
 		b.WriteString("Choose a PIN of at least 6 digits. You type it before every payment.\n\n")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/payterm/payterm/money"
@@ -130,6 +131,12 @@ func (s Secret) String() string { return "‹redacted›" }
 
 // GoString redacts for %#v.
 func (s Secret) GoString() string { return "ui.Secret{‹redacted›}" }
+
+// LogValue redacts for log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue("‹redacted›") }
+
+// MarshalText redacts, so a Secret inside a struct never reaches JSON or a support bundle.
+func (s Secret) MarshalText() ([]byte, error) { return []byte("‹redacted›"), nil }
 
 // Amounts are money.Amount (integer fils, no floating point); every amount in payterm is AED.
 const currency = "AED"

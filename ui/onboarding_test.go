@@ -1,0 +1,185 @@
+package ui_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
+)
+
+func startFirstRun(t *testing.T, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet) {
+	t.Helper()
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.FakeNotOnboarded(clock.Now)
+	app := uitest.Start(t, fw, append([]uitest.Option{uitest.WithClock(clock)}, opts...)...)
+	app.WaitFor("Welcome to payterm")
+	return app, fw
+}
+
+func TestOnboardingIntro(t *testing.T) {
+	app, _ := startFirstRun(t)
+	golden(t, app)
+}
+
+func TestOnboardingPINMismatch(t *testing.T) {
+	app, _ := startFirstRun(t)
+	app.Press("enter")
+	app.WaitFor("Choose a PIN")
+	app.Type("246810")
+	app.Press("enter")
+	app.Type("246811")
+	app.Press("enter")
+	app.WaitFor("The two PINs differ")
+	golden(t, app)
+}
+
+func toTOTP(t *testing.T, app *uitest.App) {
+	t.Helper()
+	app.Press("enter")
+	app.WaitFor("Choose a PIN")
+	app.Type("123456")
+	app.Press("enter")
+	app.Type("123456")
+	app.Press("enter")
+	app.WaitFor("Add payterm to your authenticator app")
+}
+
+func TestOnboardingTOTPEnrolment(t *testing.T) {
+	app, _ := startFirstRun(t)
+	toTOTP(t, app)
+	if k := uitest.TOTPKeyFromView(app.View()); k != "TESTTESTTESTTESTTESTTESTTESTTEST" {
+		t.Fatalf("TOTPKeyFromView = %q", k)
+	}
+	app.Type("000000")
+	app.Press("enter")
+	app.WaitFor("That code is not the one your app shows now")
+	golden(t, app)
+}
+
+func toPayees(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+	t.Helper()
+	toTOTP(t, app)
+	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Who will you pay?")
+}
+
+// TestOnboardingPayees types two payees, one with an Arabic name, validating the IBAN as typed.
+func TestOnboardingPayees(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toPayees(t, app, fw)
+	app.Press("tab")
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE07 0331 2345 6789 0123 456")
+	app.Press("enter")
+	app.WaitFor("1. Test Payee One")
+	app.Type("مثال تجريبي")
+	app.Press("tab")
+	app.Type("AE07 0331 2345 6789 0123 457") // one digit off
+	app.WaitFor("check digits do not match")
+	app.Press("backspace")
+	app.Type("6")
+	app.Press("tab", "right") // corporate
+	app.Press("enter")
+	app.WaitFor("2. مثال تجريبي")
+	app.Press("tab")
+	app.Type("XX12")
+	app.WaitFor("starts with AE")
+	golden(t, app)
+}
+
+func toConsentPage(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+	t.Helper()
+	toPayees(t, app, fw)
+	app.Press("left") // up to ten → one
+	app.WaitFor("one payee")
+	app.Press("tab")
+	app.Type("مثال تجريبي")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("1. مثال تجريبي")
+	app.Press("enter")
+	app.WaitFor("Your consent")
+}
+
+func TestOnboardingConsentPage(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toConsentPage(t, app, fw)
+	v := golden(t, app)
+	for _, want := range []string{"initiate payments", "approved by you, here", "No amounts or schedule are fixed", "Valid until"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("consent page lacks %q", want)
+		}
+	}
+}
+
+func TestOnboardingBankChoice(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.FakeNotOnboarded(clock.Now)
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithOptions(ui.Options{Clock: clock.Now, OpenURL: func(string) error { return nil }}))
+	app.WaitFor("Welcome to payterm")
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	golden(t, app)
+}
+
+// TestOnboardingLiveWait waits for the bank callback, then completes: first run to an active
+// consent and on to Home.
+func TestOnboardingLiveWait(t *testing.T) {
+	app, fw := startFirstRun(t)
+	fw.BankCallback = make(chan struct{})
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	app.Press("w")
+	app.WaitFor("Waiting for your bank")
+	close(fw.BankCallback)
+	app.WaitFor("You are set up.")
+	v := app.View()
+	if !strings.Contains(v, "Active") {
+		t.Errorf("result lacks the consent status:\n%s", v)
+	}
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+	golden(t, app)
+}
+
+func TestOnboardingWaitCancelledThenPaste(t *testing.T) {
+	app, fw := startFirstRun(t)
+	fw.BankCallback = make(chan struct{}) // never closed: the wait is cancelled
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	app.Press("w")
+	app.WaitFor("Waiting for your bank")
+	app.Press("esc")
+	app.WaitFor("Stopped waiting")
+	app.Press("v")
+	app.WaitFor("Callback URL")
+	app.Type("https://payterm.example/cb?state=x")
+	app.Press("enter")
+	app.WaitFor("has no authorisation code")
+	app.Press("enter")
+	app.Press("v")
+	app.Type("https://payterm.example/cb?code=fake-code&state=x&iss=https://bank.example")
+	app.Press("enter")
+	app.WaitFor("You are set up.")
+	golden(t, app)
+}
+
+func TestOnboardingAccessible(t *testing.T) {
+	app, fw := startFirstRun(t, uitest.WithAccessible())
+	toTOTP(t, app)
+	v := app.View()
+	if strings.Contains(v, "█") || strings.Contains(v, "▀") {
+		t.Errorf("accessible enrolment shows a QR code:\n%s", v)
+	}
+	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Who will you pay?")
+	golden(t, app)
+}

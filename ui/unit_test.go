@@ -1,0 +1,229 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := NewSecret("424242")
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	log.Info("pin", "pin", s)
+	js, err := json.Marshal(struct{ PIN Secret }{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s), buf.String(), string(js),
+		fmt.Sprintf("%+v", SCAInput{PIN: s, TOTP: s})} {
+		if strings.Contains(out, "424242") {
+			t.Errorf("secret leaked: %s", out)
+		}
+	}
+	if s.Reveal() != "424242" || s.Empty() || !NewSecret("").Empty() {
+		t.Error("Reveal/Empty broken")
+	}
+}
+
+func TestIBANFeedback(t *testing.T) {
+	cases := map[string]string{
+		"":                                  "",
+		"A":                                 "",
+		"ae07":                              "",
+		"AE07 0331 2345 6789 0123 456":      "",
+		"AE070331234567890123456":           "",
+		"AE070331234567890123457":           "check digits do not match",
+		"AE0703312345678901234567":          "a UAE IBAN has 23 characters",
+		"GB29NWBK60161331926819":            "starts with AE",
+		"X":                                 "starts with AE",
+		"AEX":                               "digits only after AE",
+		"AE07 0331 2345 6789 0123 45\u0660": "digits only after AE", // Arabic-Indic zero is not ASCII
+	}
+	for in, want := range cases {
+		if got := ibanFeedback(in); got != want {
+			t.Errorf("ibanFeedback(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := maskIBAN("AE07 0331 2345 6789 0123 456"); got != "AE07 •••• 3456" {
+		t.Errorf("maskIBAN = %q", got)
+	}
+	if got := maskIBAN("AE1"); got != "••••" {
+		t.Errorf("maskIBAN short = %q", got)
+	}
+	if got := groupIBAN("ae070331234567890123456"); got != "AE07 0331 2345 6789 0123 456" {
+		t.Errorf("groupIBAN = %q", got)
+	}
+}
+
+func FuzzIBANFeedback(f *testing.F) {
+	for _, s := range []string{"", "AE070331234567890123456", "AE07 0331", "ÅE", "AE\x00", "ae99999999999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fb := ibanFeedback(s)
+		n := normalIBAN(s)
+		if fb == "" && len(n) == uaeIBANLength && !ibanChecksumOK(n) {
+			t.Errorf("accepted a complete IBAN with bad check digits: %q", s)
+		}
+		_ = maskIBAN(s)
+		_ = groupIBAN(s)
+	})
+}
+
+func TestFieldRunes(t *testing.T) {
+	f := newField("Name")
+	f.limit = 5
+	f.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("مثال")})
+	f.Update(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+	f.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("€x")}) // over the limit: x dropped
+	if got := f.Value(); got != "مثال " {
+		t.Fatalf("value = %q", got)
+	}
+	f.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	f.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	if got := f.Value(); got != "مثا" {
+		t.Fatalf("after backspace = %q (must delete whole runes)", got)
+	}
+	f.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'\x1b', '\t', 0x7f}})
+	if got := f.Value(); got != "مثا" {
+		t.Fatalf("control runes accepted: %q", got)
+	}
+	f.masked = true
+	if v := f.View(Styles{}, false, 0); !strings.Contains(v, "•••") || strings.Contains(v, "مثا") {
+		t.Fatalf("masked view = %q", v)
+	}
+}
+
+func FuzzFieldInput(f *testing.F) {
+	f.Add("abc", true)
+	f.Add("١٢٣", false)
+	f.Add("\x00\x7f\u200f", true)
+	f.Fuzz(func(t *testing.T, s string, digits bool) {
+		fl := newField("x")
+		if digits {
+			fl.accept = digitsOnly
+		}
+		fl.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
+		if n := len([]rune(fl.Value())); n > 64 {
+			t.Fatalf("limit exceeded: %d", n)
+		}
+		for _, r := range fl.Value() {
+			if r < ' ' || r == 0x7f || (digits && !digitsOnly(r)) {
+				t.Fatalf("rejected rune %q kept", r)
+			}
+		}
+		_ = fl.View(Styles{}, true, 4)
+	})
+}
+
+func TestParseDay(t *testing.T) {
+	if d, err := parseDay(" 2030-01-15 "); err != nil || !d.Equal(time.Date(2030, 1, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("parseDay = %v, %v", d, err)
+	}
+	if d, err := parseDay(""); err != nil || !d.IsZero() {
+		t.Fatal("empty must be no bound")
+	}
+	for _, bad := range []string{"15/01/2030", "2030-13-01", "2030-02-30", "x"} {
+		if _, err := parseDay(bad); err == nil {
+			t.Errorf("parseDay(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseDay(f *testing.F) {
+	f.Add("2030-01-15")
+	f.Add("9999-99-99")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseDay(s)
+		if err == nil && !d.IsZero() && day(d) != strings.TrimSpace(s) {
+			t.Fatalf("parseDay(%q) = %s", s, day(d))
+		}
+	})
+}
+
+func TestExplain(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&SCAError{AttemptsLeft: 2}, "2 attempts left"},
+		{&SCAError{Locked: true}, "blocked"},
+		{fmt.Errorf("submit: %w", &Problem{What: "Over the limit.", Next: "Pay less."}), "Over the limit. Pay less."},
+		{context.Canceled, "Cancelled."},
+		{errors.New("dial tcp: refused"), "Something went wrong: dial tcp: refused"},
+	}
+	for _, c := range cases {
+		if got := explain(c.err); !strings.Contains(got, c.want) {
+			t.Errorf("explain(%v) = %q, want it to contain %q", c.err, got, c.want)
+		}
+	}
+	if explain(nil) != "" {
+		t.Error("explain(nil) must be empty")
+	}
+}
+
+func TestStatusLabels(t *testing.T) {
+	cases := map[ConsentStatus]string{ConsentAuthorized: "Active", ConsentAwaitingAuthorization: "Pending",
+		ConsentRevoked: "Cancelled", ConsentSuspended: "Suspended", ConsentExpired: "Expired", ConsentRejected: "Rejected"}
+	for s, want := range cases {
+		if got := statusLabel(Consent{Status: s}); got != want {
+			t.Errorf("statusLabel(%s) = %s, want %s", s, got, want)
+		}
+	}
+	if got := statusLabel(Consent{Status: ConsentAuthorized, Paused: true}); got != "Paused" {
+		t.Errorf("paused = %s", got)
+	}
+	if got := statusLabel(Consent{Status: ConsentRevoked, Paused: true}); got != "Cancelled" {
+		t.Errorf("a paused flag must not hide a terminal status: %s", got)
+	}
+}
+
+func TestBigTextKeepsEveryRune(t *testing.T) {
+	out := bigText("1,250.50 AED")
+	if lines := strings.Split(out, "\n"); len(lines) != 3 {
+		t.Fatalf("want 3 rows, got %d", len(lines))
+	}
+	if !strings.Contains(bigText("€"), "€") {
+		t.Error("a rune without a glyph must still appear")
+	}
+}
+
+func TestElapsedAndUntil(t *testing.T) {
+	if got := elapsed(1500 * time.Millisecond); got != "1.5s" {
+		t.Errorf("elapsed = %s", got)
+	}
+	if got := elapsed(65 * time.Second); got != "1m05s" {
+		t.Errorf("elapsed = %s", got)
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := until(now, now.Add(-time.Second)); got != "expired" {
+		t.Errorf("until = %s", got)
+	}
+	if got := until(now, now.AddDate(0, 0, 10)); got != "in 10 days" {
+		t.Errorf("until = %s", got)
+	}
+}
+
+func TestBarBounds(t *testing.T) {
+	st := Styles{accessible: true}
+	for _, c := range []struct {
+		used, limit int64
+		want        string
+	}{{0, 100, "[....]"}, {50, 100, "[##..]"}, {500, 100, "[####]"}, {10, 0, "[....]"}} {
+		if got := bar(st, c.used, c.limit, 4); got != c.want {
+			t.Errorf("bar(%d,%d) = %s, want %s", c.used, c.limit, got, c.want)
+		}
+	}
+	if bar(st, 1, 1, 0) != "" || bar(st, 1, 1, -3) != "" {
+		t.Error("non-positive width must render nothing")
+	}
+}
