@@ -1,0 +1,207 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/sandbox"
+	"github.com/payterm/payterm/sca"
+)
+
+func TestSandboxPaymentEndToEnd(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 2, "")
+	if c.Model != BeneficiaryList || len(e.payees) != 2 || len(c.Creditors) != 2 {
+		t.Fatalf("consent = model %s, %d payees", c.Model, len(e.payees))
+	}
+	var steps []string
+	p, err := e.pay(t, "1,250.5", func(ev Event) {
+		if ev.State == StepDone {
+			steps = append(steps, ev.Step.String())
+		}
+	})
+	if err != nil {
+		t.Fatalf("pay: %v\n%s", err, verdicts(b))
+	}
+	if p.Status != PaymentAcceptedCreditSettlementCompleted || p.BankPaymentID == "" || p.Amount.String() != "1250.50" {
+		t.Fatalf("payment = status %s bank id %q amount %s", p.Status, p.BankPaymentID, p.Amount)
+	}
+	want := "SCA Risk PII sealed Signed Saved Sent Bank has it Settled"
+	if got := strings.Join(steps, " "); !strings.HasPrefix(got, "SCA Risk PII sealed Signed Saved Sent Bank has it") || !strings.HasSuffix(got, "Settled") {
+		t.Errorf("steps = %q, want %q", got, want)
+	}
+	if st, err := b.bank.PaymentStatus(p.BankPaymentID); err != nil || st != string(p.Status) {
+		t.Errorf("bank says %q, %v; ledger says %s", st, err, p.Status)
+	}
+	tl, err := e.ledger.Timeline(ctx, p.ID)
+	if err != nil || len(tl) < 4 || tl[0].Status != PaymentPrepared || tl[len(tl)-1].Status != PaymentAcceptedCreditSettlementCompleted {
+		t.Errorf("timeline = %+v, %v", tl, err)
+	}
+	if n := e.bankPayments(t, c.ID); n != 1 {
+		t.Errorf("bank holds %d payments, want 1", n)
+	}
+	// Exactly the stored bytes were what the bank accepted under the key.
+	byKey, err := e.client.GetPaymentByIdempotencyKey(ctx, p.IdempotencyKey)
+	if err != nil || byKey.PaymentID != p.BankPaymentID {
+		t.Errorf("lookup by key = %+v, %v", byKey, err)
+	}
+}
+
+func TestSandboxOpenConsentNewPayee(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 0, "")
+	if c.Model != BeneficiaryOpen {
+		t.Fatalf("model = %s", c.Model)
+	}
+	p, err := e.pay(t, "10", nil)
+	if err != nil {
+		t.Fatalf("pay: %v\n%s", err, verdicts(b))
+	}
+	if p.Status.Outcome() != OutcomeSuccessful {
+		t.Errorf("status = %s", p.Status)
+	}
+	payees, _ := e.ledger.Payees(context.Background(), c.ID)
+	if len(payees) != 1 || payees[0].Name != "Open Payee" {
+		t.Errorf("saved payees = %d", len(payees))
+	}
+}
+
+func TestSandboxFixedConsentRefusesOtherPayees(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	e.onboard(t, 1, "")
+	d := e.draft("5")
+	d.PayeeID, d.NewPayee = 0, &PayeeInput{Name: "Someone Else", IBAN: ibanFor("033", "0000000000007777")}
+	var pr *Problem
+	if _, err := e.wallet.Prepare(context.Background(), d); !errors.As(err, &pr) || !strings.Contains(pr.What, "fixed") {
+		t.Errorf("new payee on a single-beneficiary consent: err = %v", err)
+	}
+}
+
+func TestSandboxWrongPINSendsNothing(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 1, "")
+	p, err := e.wallet.Prepare(context.Background(), e.draft("5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.wallet.Submit(context.Background(), p.ID, "111999", e.scaClock.nextCode(t, e.totp), nil)
+	if !errors.Is(err, sca.ErrAuthFailed) {
+		t.Fatalf("wrong PIN: err = %v", err)
+	}
+	if n := e.bankPayments(t, c.ID); n != 0 {
+		t.Errorf("bank holds %d payments after a failed SCA", n)
+	}
+	// The same prepared intent can be retried with the right PIN.
+	got, err := e.wallet.Submit(context.Background(), p.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil)
+	if err != nil || got.Status.Outcome() != OutcomeSuccessful {
+		t.Fatalf("retry: %v, %s", err, got.Status)
+	}
+	counters, err := e.ledger.RiskCounters(context.Background(), e.wallet.cfg.SessionID)
+	if err != nil || counters.SessionAttempts != 2 || counters.SessionFailedAttempts != 1 {
+		t.Errorf("risk counters = %+v, %v", counters, err)
+	}
+	if _, err := e.wallet.Submit(context.Background(), p.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil); !errors.Is(err, ErrPreparedUnknown) {
+		t.Errorf("second submit of one intent: err = %v", err)
+	}
+}
+
+func TestSandboxLimitRefusesBeforeSCAAndAtPersist(t *testing.T) {
+	b := newBankEnv(t)
+	lim := mustLimits(t, "", "100.00", "", 0, "")
+	e := newWalletEnv(t, b, lim)
+	c := e.onboard(t, 1, "")
+	if _, err := e.wallet.Prepare(context.Background(), e.draft("100.01")); limitOf(err) != "per_day" {
+		t.Fatalf("prepare over the limit: err = %v", err)
+	}
+	// Two intents both pass the pre-SCA check; only one fits at persist time.
+	p1, err := e.wallet.Prepare(context.Background(), e.draft("60"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := e.wallet.Prepare(context.Background(), e.draft("60"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.wallet.Submit(context.Background(), p1.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.wallet.Submit(context.Background(), p2.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil); limitOf(err) != "per_day" {
+		t.Fatalf("second payment at persist: err = %v", err)
+	}
+	if n := e.bankPayments(t, c.ID); n != 1 {
+		t.Errorf("bank holds %d payments, want 1", n)
+	}
+}
+
+func TestSandboxFaultsEndWithOnePayment(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault sandbox.Fault
+		// reconciled: the client's own retries could not settle it, so the wallet's status
+		// went through Unknown and a lookup by idempotency key.
+		reconciled bool
+	}{
+		{"drop after commit", sandbox.Fault{Kind: sandbox.FaultDropAfterCommit, Count: 1}, false},
+		{"500 on every retry", sandbox.Fault{Kind: sandbox.FaultServerError, Count: 3}, true},
+		{"429", sandbox.Fault{Kind: sandbox.FaultRateLimit, Count: 1, RetryAfter: 1}, false},
+		{"unverifiable response", sandbox.Fault{Kind: sandbox.FaultWrongKey, Count: 1}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBankEnv(t)
+			e := newWalletEnv(t, b, Limits{})
+			c := e.onboard(t, 1, "")
+			if err := b.bank.InjectFault(tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.pay(t, "7.25", nil)
+			if err != nil {
+				t.Fatalf("pay: %v\n%s", err, verdicts(b))
+			}
+			if p.Status.Outcome() != OutcomeSuccessful {
+				t.Errorf("status = %s", p.Status)
+			}
+			if n := e.bankPayments(t, c.ID); n != 1 {
+				t.Errorf("bank holds %d payments, want exactly 1", n)
+			}
+			tl, _ := e.ledger.Timeline(context.Background(), p.ID)
+			attempts, _ := e.ledger.Attempts(context.Background(), p.ID)
+			var lookups int
+			for _, a := range attempts {
+				if a.Kind == "lookup-key" {
+					lookups++
+				}
+			}
+			if went := hasStatus(tl, PaymentUnknown) && lookups > 0; went != tc.reconciled {
+				t.Errorf("reconciled = %v (timeline %v, %d lookups), want %v", went, tl, lookups, tc.reconciled)
+			}
+		})
+	}
+}
+
+func verdicts(b *bankEnv) string {
+	var sb strings.Builder
+	for _, v := range b.bank.RecentVerdicts(5) {
+		for _, c := range v.Checks {
+			if !c.Passed {
+				sb.WriteString(v.Method + " " + v.Path + ": " + c.Name + ": " + c.Detail + "\n")
+			}
+		}
+	}
+	return sb.String()
+}
+
+func hasStatus(tl []StatusChange, s PaymentStatus) bool {
+	for _, c := range tl {
+		if c.Status == s {
+			return true
+		}
+	}
+	return false
+}
