@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// drive runs cmd and every command it leads to synchronously, feeding results to m. Only for
+// models whose commands return promptly (the idle ticker is disabled).
+func drive(m tea.Model, cmd tea.Cmd) tea.Model {
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			var next tea.Cmd
+			m, next = m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+	return m
+}
+
+func press(m tea.Model, keys ...string) tea.Model {
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "pgdown":
+			msg = tea.KeyMsg{Type: tea.KeyPgDown}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		var cmd tea.Cmd
+		m, cmd = m.Update(msg)
+		m = drive(m, cmd)
+	}
+	return m
+}
+
+// newDriven builds the production root model on a fake with n payments, sized 100×40.
+func newDriven(n int) tea.Model {
+	fw := NewFakeWallet(func() time.Time { return FakeBase }, n)
+	m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
+	return drive(m, m.Init())
+}
+
+func homeModel(n int) tea.Model { return newDriven(n) }
+
+func payModel(n int) tea.Model {
+	m := press(newDriven(n), "p", "tab", "1", "2", "5", "0", "tab", "tab", "m", "w", "p", "enter")
+	return m
+}
+
+func historyModel(n int, pages int) tea.Model {
+	m := press(newDriven(n), "h")
+	for range pages {
+		m = press(m, "pgdown")
+	}
+	return m
+}
+
+func benchView(b *testing.B, m tea.Model) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+func BenchmarkHomeView(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("payments=%d", n), func(b *testing.B) { benchView(b, homeModel(n)) })
+	}
+}
+
+func BenchmarkPayView(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("payments=%d", n), func(b *testing.B) { benchView(b, payModel(n)) })
+	}
+}
+
+// BenchmarkHistoryView: payments=100 is the baseline; the frame at 100,000 payments, also deep
+// in the history, must cost the same (the table renders only visible rows from a bounded window).
+func BenchmarkHistoryView(b *testing.B) {
+	for _, c := range []struct{ n, pages int }{{100, 0}, {100_000, 0}, {100_000, 300}} {
+		b.Run(fmt.Sprintf("payments=%d/pagesdown=%d", c.n, c.pages), func(b *testing.B) { benchView(b, historyModel(c.n, c.pages)) })
+	}
+}
+
+// BenchmarkStartToFirstFrame measures New + the start-up load + the first View.
+func BenchmarkStartToFirstFrame(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		fw := NewFakeWallet(func() time.Time { return FakeBase }, n)
+		b.Run(fmt.Sprintf("payments=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true})
+				m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
+				m = drive(m, m.Init())
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// TestHistoryFrameIndependentOfN is the non-timing proof: the same screen at 1,000 and 100,000
+// payments (and deep in the latter) renders the same number of rows with the same allocations,
+// and the in-memory window stays bounded.
+func TestHistoryFrameIndependentOfN(t *testing.T) {
+	small := historyModel(1_000, 0)
+	large := historyModel(100_000, 0)
+	deep := historyModel(100_000, 300)
+	allocs := func(m tea.Model) float64 { return testing.AllocsPerRun(50, func() { _ = m.View() }) }
+	a, b, c := allocs(small), allocs(large), allocs(deep)
+	if b > a*1.1+2 || c > a*1.1+2 {
+		t.Fatalf("View allocations grow with N: 1k=%v 100k=%v 100k-deep=%v", a, b, c)
+	}
+	hs := deep.(*app).top().(*historyScreen)
+	if len(hs.rows) > historyWindow {
+		t.Fatalf("window holds %d rows, cap %d", len(hs.rows), historyWindow)
+	}
+	if hs.base+hs.cursor < 300*30 {
+		t.Fatalf("300 pages down only reached row %d", hs.base+hs.cursor)
+	}
+	if len(small.View()) == 0 || countLines(small.View()) != countLines(deep.View()) {
+		t.Fatal("frames differ in height")
+	}
+}
+
+func countLines(s string) int {
+	n := 1
+	for _, r := range s {
+		if r == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBenchModelsReachTheirScreens guards the benchmarks: each measures the screen it names.
+func TestBenchModelsReachTheirScreens(t *testing.T) {
+	for name, c := range map[string]struct {
+		m    tea.Model
+		want string
+	}{
+		"home":    {homeModel(10), "Recent payments"},
+		"pay":     {payModel(10), "You are about to pay"},
+		"history": {historyModel(1000, 3), "of 1000"},
+	} {
+		if v := c.m.View(); !contains(v, c.want) {
+			t.Errorf("%s model shows:\n%s", name, v)
+		}
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
