@@ -170,4 +170,3 @@ func TestBenchModelsReachTheirScreens(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
