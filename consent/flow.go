@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/payterm/payterm/lfi"
 )
 
 // Bank is what onboarding needs from the bank client. NewLFIBank adapts *lfi.Client; tests of
@@ -156,7 +159,38 @@ func Begin(ctx context.Context, cfg OnboardingConfig, req OnboardingRequest) (*O
 	return o, nil
 }
 
+// push seals the PII, signs the request object and posts it to /par. When the bank says the
+// PII was sealed to a key it no longer has (enc-key rotation while our JWKS copy was cached),
+// it forgets the cached keys and tries once more with a fresh seal; the rejected PAR staged
+// nothing, so the same ConsentId is used again.
 func (o *Onboarding) push(ctx context.Context, p ConsentParams, nonce string, now time.Time) error {
+	err := o.pushOnce(ctx, p, nonce, now)
+	if err == nil || !staleEncKey(err) {
+		return err
+	}
+	kf, ok := o.cfg.Bank.(KeyForgetter)
+	if !ok {
+		return err
+	}
+	kf.ForgetKeys()
+	return o.pushOnce(ctx, p, nonce, now)
+}
+
+// KeyForgetter is implemented by a Bank that caches the LFI's JWKS (LFIBank).
+type KeyForgetter interface{ ForgetKeys() }
+
+// staleEncKey reports whether a PAR failure says the PII JWE could not be opened: the UAE
+// error codes JWE.InvalidHeader / JWE.DecryptionError, which the hub passes in
+// error_description. This is a heuristic on server text; a miss only costs the retry.
+func staleEncKey(err error) bool {
+	var oe *lfi.OAuthError
+	if !errors.As(err, &oe) || oe.Code != "invalid_request" {
+		return false
+	}
+	return strings.Contains(oe.Description, "JWE.InvalidHeader") || strings.Contains(oe.Description, "JWE.DecryptionError")
+}
+
+func (o *Onboarding) pushOnce(ctx context.Context, p ConsentParams, nonce string, now time.Time) error {
 	sealed, err := o.cfg.Bank.SealPII(ctx, o.pii.JSON)
 	if err != nil {
 		return fmt.Errorf("seal consent PII: %w", err)

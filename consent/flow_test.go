@@ -3,9 +3,12 @@ package consent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/payterm/payterm/lfi"
 )
 
 // alteringBank passes calls to the real sandbox client and then changes the token answer, to
@@ -103,5 +106,22 @@ func TestFlowPasteBack(t *testing.T) {
 	}
 	if _, err := o.Complete(context.Background(), code); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestStaleEncKeyDetection(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&lfi.OAuthError{Code: "invalid_request", Description: "JWE.InvalidHeader: kid is not the bank's current encryption key"}, true},
+		{fmt.Errorf("push: %w", &lfi.OAuthError{Code: "invalid_request", Description: "JWE.DecryptionError: bad tag"}), true},
+		{&lfi.OAuthError{Code: "invalid_client", Description: "JWE.InvalidHeader"}, false},
+		{&lfi.OAuthError{Code: "invalid_request", Description: "ConsentId was already used"}, false},
+		{errors.New("JWE.InvalidHeader"), false},
+	} {
+		if got := staleEncKey(tc.err); got != tc.want {
+			t.Errorf("staleEncKey(%v) = %v", tc.err, got)
+		}
 	}
 }

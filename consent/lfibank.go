@@ -44,6 +44,9 @@ func (b *LFIBank) SealPII(ctx context.Context, pii []byte) (string, error) {
 // SignClaims signs with the client's PS256 signer.
 func (b *LFIBank) SignClaims(claims any) (string, error) { return b.c.Signer().SignClaims(claims) }
 
+// ForgetKeys drops the cached JWKS, so the next seal refetches it (after an enc-key rotation).
+func (b *LFIBank) ForgetKeys() { b.c.ForgetKeys() }
+
 // PushAuthorizationRequest posts the request object to /par.
 func (b *LFIBank) PushAuthorizationRequest(ctx context.Context, requestObject string) (string, time.Duration, error) {
 	r, err := b.c.PAR(ctx, requestObject)

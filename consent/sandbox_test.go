@@ -63,6 +63,13 @@ type countingBank struct {
 	exchanges atomic.Int32
 }
 
+// ForgetKeys forwards to the wrapped bank (the stale-enc-key retry needs it).
+func (c *countingBank) ForgetKeys() {
+	if kf, ok := c.Bank.(KeyForgetter); ok {
+		kf.ForgetKeys()
+	}
+}
+
 func (c *countingBank) ExchangeCode(ctx context.Context, code AuthCode, v CodeVerifier, redirectURI string) (TokenResult, error) {
 	c.exchanges.Add(1)
 	return c.Bank.ExchangeCode(ctx, code, v, redirectURI)
@@ -439,5 +446,35 @@ func TestSandboxLocalValidationBeforeNetwork(t *testing.T) {
 	wantFieldErr(t, err, "Initiation.Creditor[0].CreditorAccount.Identification", invalidIBAN)
 	if len(env.bank.RecentVerdicts(10)) != 0 {
 		t.Error("an invalid consent reached the bank")
+	}
+}
+
+func TestSandboxRenewalWithBaseConsentID(t *testing.T) {
+	env := newSandboxEnv(t, true)
+	first, err := Onboard(context.Background(), env.config(), env.request(t, SingleBeneficiary, 1), Presentation{Headless: env.web})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := env.request(t, SingleBeneficiary, 1)
+	req.Params.BaseConsentID = first.ConsentID
+	second, err := Onboard(context.Background(), env.config(), req, Presentation{Headless: env.web})
+	if err != nil {
+		t.Fatalf("renewal: %v", err)
+	}
+	if second.ConsentID == first.ConsentID {
+		t.Fatal("renewal reused the consent id")
+	}
+}
+
+func TestSandboxOnboardingAfterEncKeyRotation(t *testing.T) {
+	env := newSandboxEnv(t, true)
+	if _, err := Onboard(context.Background(), env.config(), env.request(t, OpenBeneficiary, 0), Presentation{Headless: env.web}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.bank.RotateEncKey(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Onboard(context.Background(), env.config(), env.request(t, OpenBeneficiary, 0), Presentation{Headless: env.web}); err != nil {
+		t.Fatalf("onboarding after the bank rotated its enc key: %v", err)
 	}
 }
