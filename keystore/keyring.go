@@ -204,7 +204,13 @@ func (s *keyringStore) Delete(name string) error {
 // probe writes, reads back and deletes a throwaway entry: a keyring that cannot do all three
 // is not usable for secrets.
 func (s *keyringStore) probe() error {
-	acct := s.ns + "/.probe"
+	// A fresh account per probe: two processes starting together must not delete each
+	// other's probe and conclude the keyring is broken.
+	tag := make([]byte, 6)
+	if _, err := io.ReadFull(s.rand, tag); err != nil {
+		return fmt.Errorf("keystore: probe: %w", err)
+	}
+	acct := s.ns + "/.probe-" + hex.EncodeToString(tag)
 	want := "payterm keyring probe"
 	if err := s.kr.Set(Service, acct, want); err != nil {
 		return fmt.Errorf("keystore: probe write: %w: %w", ErrUnavailable, err)

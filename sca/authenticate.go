@@ -54,6 +54,11 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	unlock, err := a.lockDataDir()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	d, err := a.loadDevice()
 	if err != nil {
 		return nil, err

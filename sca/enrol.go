@@ -99,6 +99,11 @@ func (a *Authenticator) ConfirmEnrolment(e *Enrolment, code OTP) (RecoveryCode, 
 		a.pending = nil
 		return "", errors.New("sca: the enrolment took too long; start again")
 	}
+	unlock, err := a.lockDataDir()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	if err := a.refuseIfEnrolled(); err != nil {
 		return "", err
 	}

@@ -43,6 +43,11 @@ func (a *Authenticator) Recover(code RecoveryCode, otp OTP, newPIN PIN) (Recover
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	unlock, err := a.lockDataDir()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	d, err := a.loadDevice()
 	if err != nil {
 		return "", err

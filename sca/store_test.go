@@ -99,3 +99,34 @@ func TestEvidenceConsumedByOnlyOneOfManyPayments(t *testing.T) {
 		t.Fatalf("%d payments consumed one evidence", ok.Load())
 	}
 }
+
+// Two wallet instances on one data dir (separate Authenticators, so separate in-process
+// mutexes) never lose a failed attempt: the data-dir lock serialises their read-modify-write
+// of the counters. (They share one keystore handle because go-keyring's mock is not safe for
+// concurrent use; real keyrings are.)
+func TestConcurrentInstancesCountEveryFailure(t *testing.T) {
+	e := newEnv(t)
+	store := e.store()
+	open := func() *Authenticator {
+		a, err := Open(Config{DataDir: e.dir, Store: store, Clock: e.clock.Now, PINKDF: cheapKDF, AllowWeakKDF: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	secret, _ := e.enrol(open())
+	code := e.code(secret, 0)
+	var wg sync.WaitGroup
+	for range 2 {
+		a := open()
+		wg.Go(func() {
+			for range 2 {
+				_, _ = a.Authenticate(testIntent(), otherPIN, code)
+			}
+		})
+	}
+	wg.Wait()
+	if st := open().Status(); st.RemainingAttempts != MaxFailures-4 {
+		t.Fatalf("%d attempts left after 4 failures from two instances", st.RemainingAttempts)
+	}
+}
