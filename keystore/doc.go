@@ -48,6 +48,8 @@
 // the wallet start over on an empty file. When the keyring works again, Open moves the file's
 // secrets into it and deletes the file.
 //
-// Known limits: one process per data dir (no cross-process lock here); Go cannot reliably
+// Known limits: the encrypted file is read once per Open and rewritten whole, so two
+// processes sharing it would overwrite each other's changes (the keyring has no such
+// problem: every Get reads it afresh); Go cannot reliably
 // wipe memory, so secrets are cleared from buffers on a best-effort basis only.
 package keystore

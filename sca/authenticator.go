@@ -51,7 +51,7 @@ type Config struct {
 }
 
 // Authenticator is the wallet's own SCA for one data dir. Safe for concurrent use within a
-// process; the caller keeps one process per data dir.
+// process; across processes the counters are guarded by an flock on the data dir (Unix).
 type Authenticator struct {
 	dir      string
 	store    keystore.Store

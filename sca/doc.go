@@ -86,7 +86,9 @@
 // PIN, OTP and RecoveryCode print as [REDACTED] with every fmt verb and in slog; Enrolment,
 // Evidence, Intent and LinkingClaims hide secrets and the payee (PII). Errors never contain a
 // secret or the payee. Known limits: Go strings cannot be wiped, so PINs typed as strings stay
-// in memory until collected; one process per data dir (the wallet holds the lock); a crash
+// in memory until collected; counter updates take an flock on <data dir>/sca/lock (Unix; none
+// on Windows), but the encrypted-file keystore caches its map per process, so run one wallet
+// process per data dir when the keyring is unavailable; a crash
 // inside Recover after the device file is rewritten but before the new recovery code is shown
 // leaves the user with the new PIN but without the new recovery code (Reset then re-enrol); if
 // the system clock is set back, codes are refused until it passes the last step accepted
