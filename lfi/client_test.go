@@ -15,6 +15,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -241,6 +242,11 @@ func TestCreatePaymentRetriesSameBytesAndKey(t *testing.T) {
 	}
 	if iids[0] == iids[1] || iids[1] == iids[2] {
 		t.Errorf("interaction ids reused across attempts: %v", iids)
+	}
+	for _, id := range iids {
+		if u, err := uuid.Parse(id); err != nil || u.Version() != 4 {
+			t.Errorf("x-fapi-interaction-id %q is not a UUIDv4", id)
+		}
 	}
 	if len(rec.sleeps) != 2 || rec.sleeps[0] >= rec.sleeps[1] {
 		t.Errorf("sleeps = %v, want 2 growing backoffs", rec.sleeps)
@@ -564,7 +570,7 @@ func TestNetworkErrorRetriedOnlyWhenIdempotent(t *testing.T) {
 	}
 	p := 0
 	b.route("PATCH", "/open-finance/payment/v2.1/payment-consents/c-1", func(w http.ResponseWriter, r *http.Request) { p++; drop(w, r) })
-	err = c.RevokeConsent(context.Background(), "c-1", RevokedByTPPInitiatedUser)
+	_, err = c.RevokeConsent(context.Background(), "c-1", RevokedByTPPInitiatedUser)
 	var te *TransportError
 	if !errors.As(err, &te) || !errors.Is(err, ErrOutcomeUnknown) || p != 1 {
 		t.Errorf("revoke: err %v after %d attempts; want one attempt, outcome unknown", err, p)
@@ -587,14 +593,14 @@ func TestRevokeConsentSendsSignedPatch(t *testing.T) {
 		_ = json.Unmarshal(v.Payload, &got)
 		w.WriteHeader(204)
 	})
-	if err := c.RevokeConsent(context.Background(), "c-1", RevokedByTPPInitiatedUser); err != nil {
+	if iid, err := c.RevokeConsent(context.Background(), "c-1", RevokedByTPPInitiatedUser); err != nil || iid == "" {
 		t.Fatal(err)
 	}
 	msg, _ := json.Marshal(got["message"])
 	if string(msg) != `{"Data":{"RevokedBy":"TPP.InitiatedByUser","Status":"Revoked"}}` || got["jti"] == nil {
 		t.Errorf("PATCH claims = %v", got)
 	}
-	if err := c.RevokeConsent(context.Background(), "c-1", "LFI"); err == nil {
+	if _, err := c.RevokeConsent(context.Background(), "c-1", "LFI"); err == nil {
 		t.Error("RevokedBy LFI accepted")
 	}
 }
@@ -669,5 +675,74 @@ func TestTokenCallsSendAssertionAndForm(t *testing.T) {
 	_ = json.Unmarshal(v2.Payload, &cl2)
 	if cl2.Jti == cl.Jti {
 		t.Error("jti reused across token calls")
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
+
+func TestRequestThatCannotBeBuiltIsNotAnUnknownOutcome(t *testing.T) {
+	b := newStubLFI(t)
+	c := newStubClient(t, b, &recorder{}, nil)
+	if _, err := c.Discovery(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.rand = failingReader{}
+	body, _ := c.SignPayment([]byte(`{"Data":{}}`))
+	_, err := c.CreatePayment(context.Background(), "tok", SignedPayment{IdempotencyKey: "k", Body: body, AuthDate: testNow, CustomerIP: "10.0.0.1"})
+	if err == nil || errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "entropy exhausted") {
+		t.Errorf("err = %v; want a plain error (nothing was sent)", err)
+	}
+}
+
+func TestJWKSCachedForMaxAge(t *testing.T) {
+	b := newStubLFI(t)
+	now := testNow
+	c := newStubClient(t, b, &recorder{}, func() time.Time { return now })
+	for range 3 {
+		if _, err := c.EncryptionKey(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b.jwksHits != 1 {
+		t.Errorf("JWKS fetched %d times within max-age, want 1", b.jwksHits)
+	}
+	now = now.Add(901 * time.Second)
+	if _, err := c.EncryptionKey(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b.jwksHits != 2 {
+		t.Errorf("JWKS fetched %d times after max-age, want 2", b.jwksHits)
+	}
+}
+
+func TestCreatePaymentValidatesInputBeforeSending(t *testing.T) {
+	b := newStubLFI(t)
+	c := newStubClient(t, b, &recorder{}, nil)
+	sent := 0
+	b.route("POST", "/open-finance/payment/v2.1/payments", func(w http.ResponseWriter, r *http.Request) { sent++ })
+	good := SignedPayment{IdempotencyKey: "k", Body: []byte("a.b.c"), AuthDate: testNow, CustomerIP: "10.0.0.1"}
+	for name, mut := range map[string]func(*SignedPayment){
+		"long key":      func(p *SignedPayment) { p.IdempotencyKey = strings.Repeat("k", 41) },
+		"key space":     func(p *SignedPayment) { p.IdempotencyKey = "a b" },
+		"JSON body":     func(p *SignedPayment) { p.Body = []byte(`{"Data":{}}`) },
+		"no auth date":  func(p *SignedPayment) { p.AuthDate = time.Time{} },
+		"bad IP":        func(p *SignedPayment) { p.CustomerIP = "localhost" },
+		"UA newline":    func(p *SignedPayment) { p.UserAgent = "a\r\nX-Evil: 1" },
+		"UA non-ASCII":  func(p *SignedPayment) { p.UserAgent = "agent\u00e9" },
+		"empty payload": func(p *SignedPayment) { p.Body = nil },
+	} {
+		p := good
+		mut(&p)
+		if _, err := c.CreatePayment(context.Background(), "tok", p); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := c.CreatePayment(context.Background(), "", good); err == nil {
+		t.Error("empty token accepted")
+	}
+	if sent != 0 {
+		t.Errorf("%d invalid payments reached the bank", sent)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -81,22 +82,13 @@ func decodeDiscovery(body []byte, wantIssuer string) (*Discovery, error) {
 			return nil, fmt.Errorf("document: %w", err)
 		}
 	}
-	if len(d.CodeChallengeMethodsSupported) > 0 && !contains(d.CodeChallengeMethodsSupported, "S256") {
+	if len(d.CodeChallengeMethodsSupported) > 0 && !slices.Contains(d.CodeChallengeMethodsSupported, "S256") {
 		return nil, errors.New("document: the server does not support PKCE S256")
 	}
-	if len(d.TokenEndpointAuthMethodsSupported) > 0 && !contains(d.TokenEndpointAuthMethodsSupported, "private_key_jwt") {
+	if len(d.TokenEndpointAuthMethodsSupported) > 0 && !slices.Contains(d.TokenEndpointAuthMethodsSupported, "private_key_jwt") {
 		return nil, errors.New("document: the server does not support private_key_jwt")
 	}
 	return &d, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // checkAuthorizationEndpoint requires https, except plain http on a loopback IP: the

@@ -52,6 +52,11 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		resp, wait, err := c.attempt(ctx, cl, attempt)
 		last := attempt == c.cfg.MaxAttempts
+		if be, ok := err.(buildError); ok { // nothing was sent: not a network outcome
+			resp.ex.Err = be.Error()
+			c.emit(resp.ex)
+			return fmt.Errorf("%s: %w", cl.op, be.err)
+		}
 		switch {
 		case err != nil: // no HTTP response
 			resp.ex.Err = err.Error()
@@ -109,14 +114,14 @@ func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.D
 	resp := &response{ex: ex}
 	iid, err := c.NewUUID()
 	if err != nil {
-		return resp, 0, err
+		return resp, 0, buildError{err}
 	}
 	resp.interactionID, ex.InteractionID = iid, iid
 
 	var ab attemptBody
 	if cl.body != nil {
 		if ab, err = cl.body(); err != nil {
-			return resp, 0, fmt.Errorf("build request: %w", err)
+			return resp, 0, buildError{err}
 		}
 	}
 	var rdr io.Reader
@@ -125,7 +130,7 @@ func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.D
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, rdr)
 	if err != nil {
-		return resp, 0, fmt.Errorf("build request: %w", err)
+		return resp, 0, buildError{err}
 	}
 	for k, v := range cl.header {
 		req.Header[k] = append([]string(nil), v...)
@@ -253,6 +258,11 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// buildError means the request could not be built, so nothing reached the network.
+type buildError struct{ err error }
+
+func (e buildError) Error() string { return "build request: " + e.err.Error() }
 
 // errEmptyBody is returned when a response that must carry a body has none.
 var errEmptyBody = errors.New("empty response body")

@@ -80,6 +80,7 @@ func (c *Client) fetchJWKS(ctx context.Context) (*keySet, time.Duration, error) 
 	err = c.do(ctx, call{op: "JWKS", method: http.MethodGet, url: d.JWKSURI,
 		header: http.Header{"Accept": {"application/json, application/jwk-set+json"}}, idempotent: true},
 		func(r *response) error {
+			r.ex.ResponseJSON = redactJSON(r.body)
 			if r.status != http.StatusOK {
 				return &BankError{Op: "JWKS", HTTPStatus: r.status, InteractionID: r.interactionID}
 			}

@@ -199,36 +199,43 @@ const (
 	RevokedByTPPInitiatedUser = "TPP.InitiatedByUser"
 )
 
-// RevokeConsent sends the signed PATCH setting the consent to Revoked. Not retried on 5xx
-// or network errors (a second PATCH on a revoked consent is an error); check with
-// GetConsent when the outcome is unknown.
-func (c *Client) RevokeConsent(ctx context.Context, consentID, revokedBy string) error {
+// RevokeConsent sends the signed PATCH setting the consent to Revoked and returns the
+// x-fapi-interaction-id of the successful call. Not retried on 5xx or network errors (a
+// second PATCH on a revoked consent is an error); check with GetConsent when the outcome
+// is unknown.
+func (c *Client) RevokeConsent(ctx context.Context, consentID, revokedBy string) (string, error) {
 	const op = "revoke consent"
 	if err := checkID("consent id", consentID, 128); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	if revokedBy != RevokedByTPP && revokedBy != RevokedByTPPInitiatedUser {
-		return fmt.Errorf("%s: RevokedBy must be %q or %q", op, RevokedByTPP, RevokedByTPPInitiatedUser)
+		return "", fmt.Errorf("%s: RevokedBy must be %q or %q", op, RevokedByTPP, RevokedByTPPInitiatedUser)
 	}
 	jti, err := c.NewUUID()
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	msg := fmt.Sprintf(`{"Data":{"Status":"Revoked","RevokedBy":%q}}`, revokedBy)
 	body, err := signMessage(c.cfg.Signer, c.cfg.ClientID, c.cfg.Issuer, c.clock(), jti, []byte(msg))
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	sent := decodeJOSEWithNested("consent patch", string(body))
-	return c.withClientToken(ctx, func(tok Secret) error {
-		h := bearer(tok)
-		h.Set("Accept", "application/jwt")
+	var iid string
+	err = c.withClientToken(ctx, func(tok Secret) error {
 		return c.resource(ctx, call{op: op, method: http.MethodPatch, url: c.resourceURL("payment-consents", consentID),
-			header: h, sideEffects: true,
+			header: bearer(tok), sideEffects: true,
 			body: func() (attemptBody, error) {
 				return attemptBody{bytes: body, contentType: "application/jwt", sent: sent}, nil
-			}}, http.StatusNoContent, nil)
+			}}, http.StatusNoContent, func(r *response, _ *Verified) error {
+			iid = r.interactionID
+			return nil
+		})
 	})
+	if err != nil {
+		return "", err
+	}
+	return iid, nil
 }
 
 func bearer(tok Secret) http.Header {
@@ -262,7 +269,7 @@ func (c *Client) resource(ctx context.Context, cl call, want int, ok func(*respo
 		}
 		if r.status == want {
 			if want == http.StatusNoContent {
-				return nil
+				return ok(r, nil)
 			}
 			v, err := c.verifyResponse(ctx, r.body, r.ex)
 			if err != nil {

@@ -236,7 +236,7 @@ func TestSandboxOnboardPayReadRevoke(t *testing.T) {
 		t.Errorf("rotated-out refresh token: err = %v, want invalid_grant", err)
 	}
 
-	if err := r.client.RevokeConsent(ctx, consentID, RevokedByTPPInitiatedUser); err != nil {
+	if _, err := r.client.RevokeConsent(ctx, consentID, RevokedByTPPInitiatedUser); err != nil {
 		r.explain(t)
 		t.Fatalf("revoke: %v", err)
 	}
