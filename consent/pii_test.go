@@ -2,6 +2,7 @@ package consent
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -163,4 +164,37 @@ func TestBuildCreditorOptionalFields(t *testing.T) {
 			t.Errorf("BIC of length %d rejected: %v", len(bic), err)
 		}
 	}
+}
+
+// FuzzBuildCreditor: untrusted payee input never panics, and what is accepted is canonical and
+// passes the builder's own rules again.
+func FuzzBuildCreditor(f *testing.F) {
+	f.Add(validIBAN, "Ivan", "", "Individual", "MEBLAEAD")
+	f.Add("ae07 0331 2345 6789 0123 456", "", "إيفان", "", "")
+	f.Add(invalidIBAN, " x ", "\x00", "Person", "MEBL")
+	f.Add("", strings.Repeat("n", 71), "", "Other", "MEBLAEADXXX")
+	f.Fuzz(func(t *testing.T, iban, en, ar, typ, bic string) {
+		in := CreditorInput{IBAN: iban, AccountName: Name{EN: en, AR: ar}, AccountType: CreditorAccountType(typ)}
+		if bic != "" {
+			in.Agent = &CreditorAgentInput{SchemeName: "BICFI", Identification: bic}
+		}
+		dc, err := BuildCreditor(in)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("not a FieldError: %v", err)
+			}
+			return
+		}
+		if dc.CreditorAccount.Name != in.AccountName {
+			t.Fatal("the name was rewritten; the bank compares it byte for byte")
+		}
+		again, err := BuildCreditor(CreditorInput{IBAN: dc.CreditorAccount.Identification.Canonical(), AccountName: dc.CreditorAccount.Name, AccountType: dc.CreditorAccount.Type})
+		if err != nil || again.CreditorAccount.Identification != dc.CreditorAccount.Identification {
+			t.Fatalf("accepted creditor does not rebuild: %v", err)
+		}
+		if _, err := json.Marshal(dc); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -227,7 +227,8 @@ func TestSandboxInactiveConsents(t *testing.T) {
 		{"expired by time", func(env *sandboxEnv, id string) error { env.clock.Advance(93 * 24 * time.Hour); return nil }},
 		{"revoked by LFI", func(env *sandboxEnv, id string) error { return env.bank.RevokeConsent(id) }},
 		{"revoked by TPP", func(env *sandboxEnv, id string) error {
-			return env.client.RevokeConsent(context.Background(), id, "TPP.InitiatedByUser")
+			_, err := env.client.RevokeConsent(context.Background(), id, "TPP.InitiatedByUser")
+			return err
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
