@@ -18,7 +18,8 @@ type Bank interface {
 	GetPayment(ctx context.Context, paymentID string) (*lfi.Payment, error)
 	GetPaymentByIdempotencyKey(ctx context.Context, key string) (*lfi.Payment, error)
 	GetConsent(ctx context.Context, consentID string) (*lfi.Consent, error)
-	RevokeConsent(ctx context.Context, consentID, revokedBy string) error
+	// RevokeConsent returns the x-fapi-interaction-id of the PATCH.
+	RevokeConsent(ctx context.Context, consentID, revokedBy string) (string, error)
 }
 
 // Tokens hands out the consent-bound user access token for a consent.

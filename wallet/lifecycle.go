@@ -216,7 +216,7 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 	if _, err := w.cfg.Ledger.Consent(ctx, consentID); err != nil {
 		return err
 	}
-	err := w.cfg.Bank.RevokeConsent(ctx, consentID, lfi.RevokedByTPPInitiatedUser)
+	_, err := w.cfg.Bank.RevokeConsent(ctx, consentID, lfi.RevokedByTPPInitiatedUser)
 	if err != nil {
 		if !errors.Is(err, lfi.ErrOutcomeUnknown) {
 			return fmt.Errorf("revoke consent: %w", err)
