@@ -161,6 +161,23 @@ func TestSandboxOnboardingEachModel(t *testing.T) {
 			}
 		})
 	}
+	// The strict bank found nothing to fault or warn about in any request we made.
+	verdicts := env.bank.RecentVerdicts(500)
+	if len(verdicts) == 0 {
+		t.Fatal("the sandbox recorded no verdicts")
+	}
+	checks := 0
+	for _, v := range verdicts {
+		checks += len(v.Checks)
+		for _, c := range v.Checks {
+			if !c.Passed || strings.HasPrefix(c.Name, "warning") {
+				t.Errorf("%s %s: rule %d %q: %s", v.Method, v.Path, c.Rule, c.Name, c.Detail)
+			}
+		}
+	}
+	if checks < 50 {
+		t.Errorf("only %d rule checks recorded for four onboardings", checks)
+	}
 }
 
 func TestSandboxOnboardingWithPermissionsAndDebtor(t *testing.T) {
