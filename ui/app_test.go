@@ -26,6 +26,7 @@ func TestHelpListsEveryKeyOfEveryScreen(t *testing.T) {
 		"inspector":  newInspector(c),
 		"onboarding": newOnboarding(c),
 		"bank":       newBankFlow(c, BankStep{URL: "https://bank.example/auth"}, "Renew consent"),
+		"recovery":   newRecovery(c),
 	}
 	for name, s := range screens {
 		m.stack = []Screen{s}

@@ -178,14 +178,28 @@ func (f *FakeWallet) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
 		Issuer: "payterm", Account: "test", Digits: 6, Period: 30 * time.Second}, nil
 }
 
-func (f *FakeWallet) ConfirmTOTP(ctx context.Context, code Secret) error {
+// FakeRecovery is the fake's recovery code: visibly not a real one.
+const FakeRecovery = "TEST-RCVR-CODE-0001"
+
+func (f *FakeWallet) ConfirmTOTP(ctx context.Context, code Secret) (Secret, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ConfirmTOTP")
 	if code.Reveal() != f.Code {
-		return &Problem{What: "That code is not the one your app shows now.", Next: "Check the app's clock and type the current code."}
+		return Secret{}, &Problem{What: "That code is not the one your app shows now.", Next: "Check the app's clock and type the current code."}
 	}
-	return nil
+	return NewSecret(FakeRecovery), nil
+}
+
+func (f *FakeWallet) Recover(ctx context.Context, recovery, code, newPIN Secret) (Secret, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Recover")
+	if recovery.Reveal() != FakeRecovery || code.Reveal() != f.Code {
+		return Secret{}, &Problem{What: "The recovery code or the authenticator code is not correct.", Next: "Check both and try again."}
+	}
+	f.PIN, f.locked, f.attemptsLeft = newPIN.Reveal(), false, 5
+	return NewSecret("TEST-RCVR-CODE-0002"), nil
 }
 
 func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error {

@@ -54,7 +54,7 @@ func (s *homeScreen) ShortHelp() []key.Binding {
 }
 
 func (s *homeScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{keyPay, keyHistory, keyConsents, keyLimits, keyInspector, keyRefresh}}
+	return [][]key.Binding{{keyPay, keyHistory, keyConsents, keyLimits, keyInspector, keyRefresh, keyUnblock}}
 }
 
 func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -84,6 +84,8 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, navigate(newLimitsScreen(s.c))
 		case key.Matches(msg, keyRefresh):
 			return s, s.refresh()
+		case key.Matches(msg, keyUnblock):
+			return s, navigate(newRecovery(s.c))
 		}
 	}
 	return s, nil

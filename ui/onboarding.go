@@ -45,8 +45,9 @@ type onboardingScreen struct {
 	pin1, pin2 *field
 	pinFocus   int
 
-	enrol *TOTPEnrolment
-	code  *field
+	enrol    *TOTPEnrolment
+	code     *field
+	recovery *Secret // shown once after the TOTP is confirmed, until the user presses enter
 
 	model        BeneficiaryModel
 	pName, pIBAN *field
@@ -63,8 +64,9 @@ type (
 	obDoneMsg struct {
 		req   int
 		step  obStep
-		enrol *TOTPEnrolment
-		terms *ConsentTerms
+		enrol    *TOTPEnrolment
+		recovery *Secret
+		terms    *ConsentTerms
 		bank  *BankStep
 		err   error
 	}
@@ -192,7 +194,7 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 	case obLoadEnrolment:
 		s.enrol = m.enrol
 	case obTOTP:
-		s.step = obPayees
+		s.recovery = m.recovery
 	case obPayees:
 		s.step = obConsent
 		return s.call(obLoadTerms, func(r *obDoneMsg) {
@@ -255,15 +257,26 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			if s.enrol == nil {
 				return nil
 			}
-			if len(s.code.value) < 6 {
+			if s.recovery == nil && len(s.code.value) < 6 {
 				s.err = "Type the 6-digit code your authenticator app shows."
+				return nil
+			}
+			if s.recovery != nil {
+				// The recovery code was shown; it is dropped from memory as the wizard moves on.
+				s.recovery = nil
+				s.step = obPayees
 				return nil
 			}
 			code := NewSecret(s.code.Value())
 			s.code.Reset()
-			return s.call(obTOTP, func(r *obDoneMsg) { r.err = w.ConfirmTOTP(ctx, code) })
+			return s.call(obTOTP, func(r *obDoneMsg) {
+				rc, err := w.ConfirmTOTP(ctx, code)
+				r.recovery, r.err = &rc, err
+			})
 		default:
-			s.code.Update(msg)
+			if s.recovery == nil {
+				s.code.Update(msg)
+			}
 		}
 	case obPayees:
 		return s.payeeKey(msg)
@@ -471,6 +484,14 @@ func (s *onboardingScreen) totpView() string {
 	var b strings.Builder
 	if s.enrol == nil {
 		return st.Muted.Render("Creating your authenticator key…")
+	}
+	if s.recovery != nil {
+		b.WriteString(st.Success.Render("Your authenticator app is set up.") + "\n\n")
+		b.WriteString("Write down this recovery code and keep it somewhere safe. It is shown only now.\n")
+		b.WriteString("You need it if payments are blocked after five wrong PINs or codes.\n\n")
+		b.WriteString("    " + st.Big.Render(s.recovery.Reveal()) + "\n\n")
+		b.WriteString("Press enter when you have written it down.")
+		return b.String()
 	}
 	e := s.enrol
 	b.WriteString("Add payterm to your authenticator app: scan the code, or type the key.\n\n")

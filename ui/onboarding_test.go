@@ -62,7 +62,18 @@ func toPayees(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
 	toTOTP(t, app)
 	app.Type(fw.Code)
 	app.Press("enter")
+	app.WaitFor("Write down this recovery code")
+	app.Press("enter")
 	app.WaitFor("Who will you pay?")
+}
+
+func TestOnboardingRecoveryCodeShownOnce(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toTOTP(t, app)
+	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Write down this recovery code")
+	golden(t, app)
 }
 
 // TestOnboardingPayees types two payees, one with an Arabic name, validating the IBAN as typed.
@@ -179,6 +190,8 @@ func TestOnboardingAccessible(t *testing.T) {
 		t.Errorf("accessible enrolment shows a QR code:\n%s", v)
 	}
 	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Write down this recovery code")
 	app.Press("enter")
 	app.WaitFor("Who will you pay?")
 	golden(t, app)

@@ -110,7 +110,47 @@ func TestPayLockoutAfterFiveFailures(t *testing.T) {
 			app.WaitFor(fmt.Sprintf("%d attempts left", 5-i))
 		}
 	}
-	app.WaitFor("Authentication is blocked")
+	app.WaitFor("Payments are blocked after too many failed attempts")
+	golden(t, app)
+}
+
+// TestUnblockWithRecoveryCode: after the block, the recovery code, a current code and a new PIN
+// unblock payments; the new PIN then pays.
+func TestUnblockWithRecoveryCode(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	toSCA(t, app)
+	for i := 1; i <= 5; i++ {
+		app.Type(fw.PIN)
+		app.Press("tab")
+		app.Type("000000")
+		app.Press("enter")
+		if i < 5 {
+			app.WaitFor(fmt.Sprintf("%d attempts left", 5-i))
+		}
+	}
+	app.WaitFor("Payments are blocked")
+	app.Press("esc", "esc", "esc")
+	app.WaitFor("Recent payments")
+	app.Press("u")
+	app.WaitFor("Unblock payments")
+	app.Type("TEST-WRONG")
+	app.Press("tab")
+	app.Type(fw.Code)
+	app.Press("tab")
+	app.Type("135791")
+	app.Press("tab")
+	app.Type("135791")
+	app.Press("enter")
+	app.WaitFor("not correct")
+	app.Type(ui.FakeRecovery)
+	app.Press("tab")
+	app.Type(fw.Code)
+	app.Press("tab")
+	app.Type("135791")
+	app.Press("tab")
+	app.Type("135791")
+	app.Press("enter")
+	app.WaitFor("Payments are unblocked")
 	golden(t, app)
 }
 

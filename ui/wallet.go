@@ -37,6 +37,9 @@ type SessionService interface {
 	Overview(ctx context.Context) (Overview, error)
 	// Unlock verifies the PIN after the idle lock. A wrong PIN returns *SCAError.
 	Unlock(ctx context.Context, pin Secret) error
+	// Recover lifts an SCA block (five failures) with the recovery code shown at enrolment, a
+	// current authenticator code and a new PIN; it returns the next recovery code (sca.Recover).
+	Recover(ctx context.Context, recoveryCode, totp, newPIN Secret) (Secret, error)
 }
 
 // OnboardingService is the first-run wizard, in the order the screens call it.
@@ -46,8 +49,9 @@ type OnboardingService interface {
 	// EnrolTOTP creates a fresh TOTP seed and returns what the user needs to add it to an
 	// authenticator app. It is not active until ConfirmTOTP succeeds.
 	EnrolTOTP(ctx context.Context) (TOTPEnrolment, error)
-	// ConfirmTOTP checks the first code from the authenticator app and activates the seed.
-	ConfirmTOTP(ctx context.Context, code Secret) error
+	// ConfirmTOTP checks the first code from the authenticator app, activates the seed and
+	// returns the one-time recovery code the user must write down (sca.ConfirmEnrolment).
+	ConfirmTOTP(ctx context.Context, code Secret) (Secret, error)
 	// SaveBeneficiaries records the beneficiary model, the payees and the optional debtor account.
 	SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error
 	// ConsentTerms is what the consent page must show before the user goes to the bank.
@@ -597,7 +601,7 @@ func explain(err error) string {
 		return ""
 	case errors.As(err, &sca):
 		if sca.Locked {
-			return "Authentication is blocked after too many failed attempts. Re-enrol from the bank step to unblock."
+			return "Payments are blocked after too many failed attempts. Press u on Home to unblock with your recovery code."
 		}
 		return fmt.Sprintf("PIN or code not accepted. %d attempts left before the wallet blocks payments.", sca.AttemptsLeft)
 	case errors.As(err, &pr):
