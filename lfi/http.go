@@ -72,7 +72,7 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 			resp.ex.Err = "rate limited, retrying"
 			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
-		case resp.status >= 500 && cl.idempotent && !last:
+		case resp.status >= 500 && cl.idempotent && !last && wait <= c.cfg.MaxRetryAfter:
 			resp.ex.Err = fmt.Sprintf("HTTP %d, retrying idempotent call", resp.status)
 			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
