@@ -237,3 +237,53 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 	}
 	return nil
 }
+
+// wireCreditor mirrors AEDomesticCreditor for reading back a stored creditor.
+type wireCreditor struct {
+	CreditorAgent *struct {
+		SchemeName     string `json:"SchemeName"`
+		Identification string `json:"Identification"`
+		Name           string `json:"Name"`
+	} `json:"CreditorAgent"`
+	Creditor *struct {
+		Name string `json:"Name"`
+	} `json:"Creditor"`
+	CreditorAccount struct {
+		Identification string        `json:"Identification"`
+		Name           consent.Name  `json:"Name"`
+		TradingName    *consent.Name `json:"TradingName"`
+		Type           string        `json:"Type"`
+	} `json:"CreditorAccount"`
+}
+
+// RenewalCreditors returns the beneficiary model and the creditors of a consent as inputs for
+// the renewal's consent PII, so the renewed consent names exactly the same payees.
+func (w *Wallet) RenewalCreditors(ctx context.Context, consentID string) (consent.BeneficiaryModel, []consent.CreditorInput, error) {
+	c, err := w.cfg.Ledger.Consent(ctx, consentID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("renew: %w", err)
+	}
+	model := map[BeneficiaryModel]consent.BeneficiaryModel{BeneficiaryOpen: consent.OpenBeneficiary,
+		BeneficiaryOne: consent.SingleBeneficiary, BeneficiaryList: consent.MultipleBeneficiaries}[c.Model]
+	if model == 0 {
+		return 0, nil, fmt.Errorf("renew: unknown beneficiary model %q", c.Model)
+	}
+	var out []consent.CreditorInput
+	for _, cr := range c.Creditors {
+		var wc wireCreditor
+		if err := json.Unmarshal(cr.Wire, &wc); err != nil {
+			return 0, nil, fmt.Errorf("renew: read stored creditor: %w", err)
+		}
+		in := consent.CreditorInput{IBAN: wc.CreditorAccount.Identification, AccountName: wc.CreditorAccount.Name,
+			TradingName: wc.CreditorAccount.TradingName, AccountType: consent.CreditorAccountType(wc.CreditorAccount.Type)}
+		if wc.Creditor != nil {
+			in.PartyName = wc.Creditor.Name
+		}
+		if wc.CreditorAgent != nil {
+			in.Agent = &consent.CreditorAgentInput{SchemeName: wc.CreditorAgent.SchemeName,
+				Identification: wc.CreditorAgent.Identification, Name: wc.CreditorAgent.Name}
+		}
+		out = append(out, in)
+	}
+	return model, out, nil
+}

@@ -292,6 +292,10 @@ func (e *walletEnv) onboard(t testing.TB, creditors int, baseFrom string) Consen
 		if params, err = e.wallet.RenewalParams(ctx, baseFrom, now.AddDate(0, 9, 0)); err != nil {
 			t.Fatal(err)
 		}
+		// A renewal names exactly the creditors of the consent it replaces.
+		if pii.Model, pii.Creditors, err = e.wallet.RenewalCreditors(ctx, baseFrom); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := consent.Onboard(ctx, consent.OnboardingConfig{Bank: consent.NewLFIBank(e.client), RedirectURI: "http://127.0.0.1/callback",
 		Store: e.store}, consent.OnboardingRequest{Params: params, PII: pii}, consent.Presentation{Headless: e.web})

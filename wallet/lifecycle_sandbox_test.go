@@ -1,0 +1,191 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/consent"
+)
+
+func problemWhat(err error) string {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p.What
+	}
+	return ""
+}
+
+func TestSandboxPauseIsLocalOnly(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 1, "")
+	if err := e.wallet.PauseConsent(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.wallet.Prepare(ctx, e.draft("5")); !strings.Contains(problemWhat(err), "paused") {
+		t.Fatalf("prepare on a paused consent: %v", err)
+	}
+	// The bank was not told: the consent is still Authorized there, and a sync keeps it
+	// Authorized and paused locally (never Suspended).
+	if st, err := b.bank.ConsentStatus(c.ID); err != nil || st != "Authorized" {
+		t.Errorf("bank status = %q, %v", st, err)
+	}
+	synced, err := e.wallet.SyncConsent(ctx, c.ID)
+	if err != nil || synced.Status != ConsentAuthorized || !synced.Paused {
+		t.Fatalf("after sync: status %s paused %v, %v", synced.Status, synced.Paused, err)
+	}
+	if err := e.wallet.ReactivateConsent(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := e.pay(t, "5", nil); err != nil || p.Status.Outcome() != OutcomeSuccessful {
+		t.Fatalf("pay after reactivation: %v %s", err, p.Status)
+	}
+}
+
+func TestSandboxSyncReflectsBankStatuses(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 1, "")
+
+	if err := b.bank.SuspendConsent(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.wallet.SyncConsents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.ledger.Consent(ctx, c.ID)
+	if got.Status != ConsentSuspended {
+		t.Fatalf("after suspension: %s", got.Status)
+	}
+	if _, err := e.wallet.Prepare(ctx, e.draft("5")); !strings.Contains(problemWhat(err), "suspended") {
+		t.Errorf("prepare on a suspended consent: %v", err)
+	}
+	if err := b.bank.RestoreConsent(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.wallet.SyncConsent(ctx, c.ID); err != nil || got.Status != ConsentAuthorized {
+		t.Fatalf("after restore: %s, %v", got.Status, err)
+	}
+	if err := b.bank.ExpireConsent(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.wallet.SyncConsent(ctx, c.ID); err != nil || got.Status != ConsentExpired {
+		t.Fatalf("after expiry: %s, %v", got.Status, err)
+	}
+	if _, err := e.wallet.Prepare(ctx, e.draft("5")); !strings.Contains(problemWhat(err), "expired") {
+		t.Errorf("prepare on an expired consent: %v", err)
+	}
+	if err := e.wallet.ReactivateConsent(ctx, c.ID); err == nil {
+		t.Error("an expired consent was reactivated")
+	}
+}
+
+func TestSandboxBankSideRevocationIsReflected(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 1, "")
+	if err := b.bank.RevokeConsent(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.wallet.SyncConsent(ctx, c.ID)
+	if err != nil || got.Status != ConsentRevoked || !strings.HasPrefix(got.RevokedBy, "LFI") {
+		t.Fatalf("after bank revocation: %s by %q, %v", got.Status, got.RevokedBy, err)
+	}
+}
+
+func TestSandboxRevokeByUser(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 1, "")
+	if err := e.wallet.RevokeConsent(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.bank.ConsentStatus(c.ID); err != nil || st != "Revoked" {
+		t.Errorf("bank status = %q, %v", st, err)
+	}
+	got, _ := e.ledger.Consent(ctx, c.ID)
+	if got.Status != ConsentRevoked || got.RevokedBy != "TPP.InitiatedByUser" {
+		t.Errorf("ledger = %s by %q", got.Status, got.RevokedBy)
+	}
+	if _, err := e.store.Load(ctx, c.ID); !errors.Is(err, consent.ErrNoRefreshToken) {
+		t.Errorf("refresh token still stored after revocation: %v", err)
+	}
+	if _, err := e.wallet.Prepare(ctx, e.draft("5")); !strings.Contains(problemWhat(err), "revoked") {
+		t.Errorf("prepare on a revoked consent: %v", err)
+	}
+	if err := e.wallet.ReactivateConsent(ctx, c.ID); err == nil {
+		t.Error("a revoked consent was reactivated")
+	}
+	if _, err := e.wallet.RenewalParams(ctx, c.ID, time.Now().AddDate(0, 6, 0)); err == nil {
+		t.Error("a revoked consent was renewed")
+	}
+}
+
+func TestSandboxRenewCarriesBaseConsentAndKeepsHistory(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, mustLimits(t, "", "1000.00", "", 0, ""))
+	ctx := context.Background()
+	first := e.onboard(t, 2, "")
+	if _, err := e.pay(t, "10", nil); err != nil {
+		t.Fatal(err)
+	}
+	second := e.onboard(t, 2, first.ID)
+	third := e.onboard(t, 2, second.ID)
+	if second.BaseConsentID != first.ID || second.RenewedFrom != first.ID {
+		t.Errorf("first renewal: base %q from %q; want both %q", second.BaseConsentID, second.RenewedFrom, first.ID)
+	}
+	if third.BaseConsentID != first.ID || third.RenewedFrom != second.ID {
+		t.Errorf("second renewal: base %q from %q; want the root %q, from %q", third.BaseConsentID, third.RenewedFrom, first.ID, second.ID)
+	}
+	// The bank links the renewal to the root too.
+	bc, err := e.client.GetConsent(ctx, third.ID)
+	if err != nil || bc.BaseConsentID != first.ID {
+		t.Errorf("bank BaseConsentId = %q, %v", bc.BaseConsentID, err)
+	}
+	payees, _ := e.ledger.Payees(ctx, third.ID)
+	if len(payees) != 2 {
+		t.Errorf("renewed consent has %d payees, want 2", len(payees))
+	}
+	// History of the old consent is kept and the limits still count it.
+	if _, err := e.pay(t, "5", nil); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.ledger.History(ctx, HistoryQuery{})
+	if err != nil || len(page.Rows) != 2 || page.Rows[1].ConsentID != first.ID || page.Rows[0].ConsentID != third.ID {
+		t.Errorf("history = %+v, %v", page.Rows, err)
+	}
+	h, err := e.ledger.Headroom(ctx, third.ID, e.wallet.cfg.Limits)
+	if err != nil || h.Day.String() != "985.00" {
+		t.Errorf("day headroom = %s, %v; want 985.00", h.Day, err)
+	}
+}
+
+func TestExpiresSoonAndUsable(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	c := Consent{Status: ConsentAuthorized, Expires: now.Add(31 * 24 * time.Hour)}
+	if ExpiresSoon(c, now) {
+		t.Error("31 days out flagged")
+	}
+	c.Expires = now.Add(30 * 24 * time.Hour)
+	if !ExpiresSoon(c, now) {
+		t.Error("30 days out not flagged")
+	}
+	if err := Usable(c, now); err != nil {
+		t.Errorf("usable consent: %v", err)
+	}
+	if err := Usable(c, c.Expires); !errors.Is(err, ErrConsentUnusable) {
+		t.Errorf("at expiry: %v", err)
+	}
+	for _, s := range []ConsentStatus{ConsentRevoked, ConsentExpired, ConsentRejected, ConsentConsumed, ConsentSuspended, ConsentAwaitingAuthorization, "Weird"} {
+		if err := Usable(Consent{Status: s}, now); !errors.Is(err, ErrConsentUnusable) {
+			t.Errorf("status %s usable", s)
+		}
+	}
+}
