@@ -62,13 +62,13 @@ type onboardingScreen struct {
 
 type (
 	obDoneMsg struct {
-		req   int
-		step  obStep
+		req      int
+		step     obStep
 		enrol    *TOTPEnrolment
 		recovery *Secret
 		terms    *ConsentTerms
-		bank  *BankStep
-		err   error
+		bank     *BankStep
+		err      error
 	}
 )
 
