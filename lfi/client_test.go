@@ -284,8 +284,8 @@ func TestPARAndAuthCodeNotRetriedOn5xx(t *testing.T) {
 	par, tok := 0, 0
 	b.route("POST", "/as/par", func(w http.ResponseWriter, r *http.Request) { par++; w.WriteHeader(502) })
 	b.route("POST", "/as/token", func(w http.ResponseWriter, r *http.Request) { tok++; w.WriteHeader(500) })
-	if _, err := c.PAR(context.Background(), "a.b.c"); err == nil || par != 1 {
-		t.Errorf("PAR: err %v after %d attempts, want an error after 1", err, par)
+	if _, err := c.PAR(context.Background(), "a.b.c"); !errors.Is(err, ErrOutcomeUnknown) || par != 1 {
+		t.Errorf("PAR: err %v after %d attempts, want outcome unknown after 1", err, par)
 	}
 	if _, err := c.TokenAuthorizationCode(context.Background(), "code", "https://cb", strings.Repeat("v", 43)); err == nil || tok != 1 {
 		t.Errorf("token: err %v after %d attempts, want 1", err, tok)
@@ -295,6 +295,18 @@ func TestPARAndAuthCodeNotRetriedOn5xx(t *testing.T) {
 	}
 	if _, err := c.TokenClientCredentials(context.Background()); err == nil || tok != 5 {
 		t.Errorf("client_credentials: %d attempts in total, want 5 (retried)", tok)
+	}
+}
+
+func TestGarbageTokenResponseIsUnverifiable(t *testing.T) {
+	b := newStubLFI(t)
+	c := newStubClient(t, b, &recorder{}, nil)
+	for _, body := range []string{`<html>`, `{"access_token":"a\nb","token_type":"Bearer"}`, `{"access_token":"a","token_type":"mac"}`,
+		`{"access_token":"a","token_type":"Bearer","expires_in":"600"}`} {
+		b.route("POST", "/as/token", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) })
+		if _, err := c.TokenAuthorizationCode(context.Background(), "code", "https://cb", "v"); !errors.Is(err, ErrUnverifiable) {
+			t.Errorf("%s: err = %v, want ErrUnverifiable", body, err)
+		}
 	}
 }
 

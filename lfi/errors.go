@@ -118,13 +118,16 @@ func (e *OAuthError) Error() string {
 	return b.String()
 }
 
-// Is maps the status onto the package sentinels.
+// Is maps the status onto the package sentinels. A 5xx leaves the outcome unknown (a PAR
+// may have created the consent, a code may have been consumed).
 func (e *OAuthError) Is(target error) bool {
 	switch target {
 	case ErrUnauthorized:
 		return e.HTTPStatus == 401
 	case ErrRateLimited:
 		return e.HTTPStatus == 429
+	case ErrOutcomeUnknown:
+		return e.HTTPStatus >= 500
 	}
 	return false
 }

@@ -66,7 +66,7 @@ func FuzzDecodeToken(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if tr.AccessToken.IsZero() || tr.ExpiresIn <= 0 || tr.TokenType != "Bearer" {
+		if !validToken(tr.AccessToken.Reveal()) || tr.ExpiresIn <= 0 || tr.TokenType != "Bearer" {
 			t.Fatalf("accepted an invalid token response")
 		}
 	})

@@ -76,7 +76,11 @@ func (c *Client) oauthCall(ctx context.Context, op, endpoint string, params url.
 		iid = r.interactionID
 		r.ex.ResponseJSON = redactJSON(r.body)
 		if ok(r.status) {
-			return decode(r.body)
+			if err := decode(r.body); err != nil {
+				// The server acted (a code may be consumed) but its answer is unusable.
+				return &UnverifiableError{Op: op, HTTPStatus: r.status, InteractionID: r.interactionID, Err: err}
+			}
+			return nil
 		}
 		return oauthError(op, r, c.clock())
 	})
@@ -238,8 +242,11 @@ func decodeToken(body []byte) (*TokenResponse, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("token response: %w", err)
 	}
-	if w.AccessToken == "" {
-		return nil, errors.New("token response: access_token missing")
+	if !validToken(w.AccessToken) {
+		return nil, errors.New("token response: access_token missing or not a printable token")
+	}
+	if w.RefreshToken != "" && !validToken(w.RefreshToken) {
+		return nil, errors.New("token response: refresh_token is not a printable token")
 	}
 	if !strings.EqualFold(w.TokenType, "Bearer") { // case-insensitive per FAPI conformance
 		return nil, errors.New("token response: token_type is not Bearer")
@@ -308,4 +315,18 @@ func (c *Client) dropClientToken(tok Secret) {
 	if c.ccTok.tok == tok {
 		c.ccTok.tok = ""
 	}
+}
+
+// validToken accepts 1–8192 visible ASCII characters (RFC 6749 VSCHAR without space), so a
+// token can never break the Authorization header it is later sent in.
+func validToken(s string) bool {
+	if s == "" || len(s) > 8192 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

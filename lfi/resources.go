@@ -55,8 +55,8 @@ func checkIdempotencyKey(k string) error {
 // the error matches ErrOutcomeUnknown and the caller must reconcile by idempotency key.
 func (c *Client) CreatePayment(ctx context.Context, userToken Secret, p SignedPayment) (*Payment, error) {
 	const op = "create payment"
-	if userToken.IsZero() {
-		return nil, fmt.Errorf("%s: empty access token", op)
+	if !validToken(userToken.Reveal()) {
+		return nil, fmt.Errorf("%s: access token is empty or not a printable token", op)
 	}
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
