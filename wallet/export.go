@@ -1,0 +1,256 @@
+package wallet
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/money"
+)
+
+// ExportOptions tune ExportHistory.
+type ExportOptions struct {
+	Filter HistoryFilter
+	// IncludePII adds the payee name, IBAN and the free-text reference. Off by default: an
+	// export is often handed to other tools.
+	IncludePII bool
+}
+
+// exportRow is one payment in `payterm history`. Field names are a stable interface for
+// scripts: add fields, never rename or remove them. No secret is ever included (no signed
+// request, no SCA proof, no idempotency key); PII fields are present only on request.
+type exportRow struct {
+	ID            int64   `json:"id"`
+	CreatedAt     string  `json:"created_at"`
+	UpdatedAt     string  `json:"updated_at"`
+	ConsentID     string  `json:"consent_id"`
+	BankPaymentID string  `json:"bank_payment_id"`
+	Amount        string  `json:"amount"`
+	Currency      string  `json:"currency"`
+	Purpose       string  `json:"purpose_code"`
+	Status        string  `json:"status"`
+	Outcome       string  `json:"outcome"`
+	RejectCode    string  `json:"reject_code"`
+	PayeeName     *string `json:"payee_name,omitempty"`
+	PayeeIBAN     *string `json:"payee_iban,omitempty"`
+	Reference     *string `json:"reference,omitempty"`
+}
+
+var csvHeader = []string{"id", "created_at", "updated_at", "consent_id", "bank_payment_id", "amount", "currency",
+	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference"}
+
+func toExportRow(r PaymentRow, pii bool) exportRow {
+	e := exportRow{ID: r.ID, CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
+		ConsentID: r.ConsentID, BankPaymentID: r.BankPaymentID, Amount: r.Amount.String(), Currency: r.Currency,
+		Purpose: r.Purpose, Status: string(r.Status), Outcome: string(r.Status.Outcome()), RejectCode: r.RejectCode}
+	if pii {
+		name, iban, ref := r.PayeeName, r.PayeeIBAN, r.Reference
+		e.PayeeName, e.PayeeIBAN, e.Reference = &name, &iban, &ref
+	}
+	return e
+}
+
+// ExportHistory writes the payments matching opts, newest first, as "csv" (a header line and
+// one row per payment; PII columns are empty unless requested) or "json" (an array of
+// objects; PII keys are absent unless requested). It pages through the ledger, so memory use
+// does not grow with the history.
+func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string, opts ExportOptions) error {
+	var write func(exportRow) error
+	var finish func() error
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(out)
+		if err := cw.Write(csvHeader); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		write = func(e exportRow) error {
+			deref := func(p *string) string {
+				if p == nil {
+					return ""
+				}
+				return *p
+			}
+			return cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt, e.UpdatedAt, csvSafe(e.ConsentID),
+				csvSafe(e.BankPaymentID), e.Amount, csvSafe(e.Currency), csvSafe(e.Purpose), csvSafe(e.Status), e.Outcome,
+				csvSafe(e.RejectCode), csvSafe(deref(e.PayeeName)), csvSafe(deref(e.PayeeIBAN)), csvSafe(deref(e.Reference))})
+		}
+		finish = func() error { cw.Flush(); return cw.Error() }
+	case "json":
+		if _, err := io.WriteString(out, "["); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		first := true
+		write = func(e exportRow) error {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			sep := ",\n"
+			if first {
+				sep, first = "\n", false
+			}
+			_, err = io.WriteString(out, sep+string(b))
+			return err
+		}
+		finish = func() error {
+			_, err := io.WriteString(out, "\n]\n")
+			return err
+		}
+	default:
+		return fmt.Errorf("export: unknown format %q (use csv or json)", format)
+	}
+	q := HistoryQuery{Filter: opts.Filter, Limit: maxPageSize}
+	for {
+		page, err := l.History(ctx, q)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		for _, r := range page.Rows {
+			if err := write(toExportRow(r, opts.IncludePII)); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+		}
+		if !page.More {
+			break
+		}
+		q.After = page.Rows[len(page.Rows)-1].ID
+	}
+	if err := finish(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// csvSafe defuses spreadsheet formulas in untrusted text (payee names come from users and
+// banks): a cell starting with = + - @ or a control character is prefixed with '.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// StatusReport is `payterm status --json`: consents, limits and usage. Stable field names;
+// no secrets; PII (creditor names, debtor account) only on request.
+type StatusReport struct {
+	SchemaVersion int             `json:"schema_version"`
+	GeneratedAt   string          `json:"generated_at"`
+	Consents      []ConsentReport `json:"consents"`
+	Limits        LimitsReport    `json:"limits"`
+	Used          UsageReport     `json:"used_today_and_month"`
+	OpenPayments  int             `json:"open_payments"`
+}
+
+// ConsentReport is one consent in the status report.
+type ConsentReport struct {
+	ID               string   `json:"id"`
+	Bank             string   `json:"bank"`
+	Status           string   `json:"status"`
+	Paused           bool     `json:"paused"`
+	Usable           bool     `json:"usable"`
+	UnusableReason   string   `json:"unusable_reason,omitempty"`
+	ExpiresAt        string   `json:"expires_at"`
+	ExpiresSoon      bool     `json:"expires_soon"`
+	BeneficiaryModel string   `json:"beneficiary_model"`
+	CreditorCount    int      `json:"creditor_count"`
+	BaseConsentID    string   `json:"base_consent_id,omitempty"`
+	RenewedFrom      string   `json:"renewed_from,omitempty"`
+	PaymentCount     int      `json:"payment_count"`
+	TotalPaid        string   `json:"total_paid"` // payments not failed
+	LastSyncedAt     string   `json:"last_synced_at,omitempty"`
+	Creditors        []string `json:"creditor_names,omitempty"` // PII, on request
+	DebtorAccount    string   `json:"debtor_account,omitempty"` // PII, on request
+}
+
+// LimitsReport is the limits in force ("" = no limit; a count of 0 = no limit).
+type LimitsReport struct {
+	PerPayment   string `json:"per_payment"`
+	PerDay       string `json:"per_day"`
+	PerMonth     string `json:"per_month"`
+	PerDayCount  int    `json:"per_day_count"`
+	ConsentTotal string `json:"consent_total"`
+}
+
+// UsageReport is what counts against the day and month limits now.
+type UsageReport struct {
+	Day      string `json:"day"`
+	DayCount int    `json:"day_count"`
+	Month    string `json:"month"`
+}
+
+// Status builds the status report. defaults are the configured limits.
+func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (StatusReport, error) {
+	now := l.now()
+	rep := StatusReport{SchemaVersion: 1, GeneratedAt: now.UTC().Format(time.RFC3339), Consents: []ConsentReport{}}
+	consents, err := l.Consents(ctx)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	for _, c := range consents {
+		total, n, err := l.ConsentTotal(ctx, c.ID)
+		if err != nil {
+			return StatusReport{}, err
+		}
+		cr := ConsentReport{ID: c.ID, Bank: c.Bank, Status: string(c.Status), Paused: c.Paused,
+			ExpiresAt: c.Expires.UTC().Format(time.RFC3339), ExpiresSoon: ExpiresSoon(c, now),
+			BeneficiaryModel: string(c.Model), CreditorCount: len(c.Creditors), BaseConsentID: c.BaseConsentID,
+			RenewedFrom: c.RenewedFrom, PaymentCount: n, TotalPaid: total.String()}
+		if !c.LastSynced.IsZero() {
+			cr.LastSyncedAt = c.LastSynced.UTC().Format(time.RFC3339)
+		}
+		if err := Usable(c, now); err != nil {
+			cr.UnusableReason = err.Error()
+		} else {
+			cr.Usable = true
+		}
+		if includePII {
+			for _, cred := range c.Creditors {
+				cr.Creditors = append(cr.Creditors, cred.Name)
+			}
+			cr.DebtorAccount = c.DebtorAccount
+		}
+		rep.Consents = append(rep.Consents, cr)
+	}
+	lim, err := l.Limits(ctx, defaults)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	amt := func(a money.Amount) string {
+		if a.IsZero() {
+			return ""
+		}
+		return a.String()
+	}
+	rep.Limits = LimitsReport{PerPayment: amt(lim.PerPayment), PerDay: amt(lim.PerDay), PerMonth: amt(lim.PerMonth),
+		PerDayCount: lim.PerDayCount, ConsentTotal: amt(lim.ConsentTotal)}
+	u, err := l.Usage(ctx, "")
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep.Used = UsageReport{Day: u.Day.String(), DayCount: u.DayCount, Month: u.Month.String()}
+	open, err := l.OpenPayments(ctx)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep.OpenPayments = len(open)
+	return rep, nil
+}
+
+// WriteStatusJSON writes the status report as indented JSON.
+func (l *Ledger) WriteStatusJSON(ctx context.Context, out io.Writer, defaults Limits, includePII bool) error {
+	rep, err := l.Status(ctx, defaults, includePII)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exportFixture records three payments with a formula-looking payee name.
+func exportFixture(t *testing.T) *Ledger {
+	t.Helper()
+	ctx := context.Background()
+	l, clock, _ := newTestLedger(t)
+	c := testConsent("c1")
+	c.DebtorAccount = "AE120260001234567890123"
+	if err := l.InsertConsent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for i, amount := range []string{"10.00", "2500.50", "0.99"} {
+		clock.Advance(time.Minute)
+		p := testPayment("c1", amount)
+		p.PayeeName, p.Reference = "=HYPERLINK(\"x\")", "rent march"
+		if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentRejected, RejectCode: "AANI.AM04", RejectMessage: "Insufficient funds"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return l
+}
+
+func TestExportCSVWithoutPII(t *testing.T) {
+	l := exportFixture(t)
+	var buf bytes.Buffer
+	if err := l.ExportHistory(context.Background(), &buf, "csv", ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
+		t.Fatalf("csv = %v", rows)
+	}
+	// Newest first; amounts as exact strings; PII columns empty.
+	if rows[1][5] != "0.99" || rows[2][5] != "2500.50" || rows[2][8] != "Rejected" || rows[2][9] != "failed" || rows[2][10] != "AANI.AM04" {
+		t.Errorf("rows = %v", rows[1:])
+	}
+	for _, r := range rows[1:] {
+		if r[11] != "" || r[12] != "" || r[13] != "" {
+			t.Errorf("PII in an export without PII: %v", r)
+		}
+	}
+	for _, secret := range []string{"AE070331234567890123456", "header.payload.signature", "key-", "HYPERLINK", "rent"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("export contains %q", secret)
+		}
+	}
+}
+
+func TestExportCSVWithPIIDefusesFormulas(t *testing.T) {
+	l := exportFixture(t)
+	var buf bytes.Buffer
+	if err := l.ExportHistory(context.Background(), &buf, "csv", ExportOptions{IncludePII: true}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[1][11] != `'=HYPERLINK("x")` || rows[1][12] != "AE070331234567890123456" || rows[1][13] != "rent march" {
+		t.Errorf("PII row = %v", rows[1])
+	}
+}
+
+func TestExportJSONAndFilter(t *testing.T) {
+	l := exportFixture(t)
+	var buf bytes.Buffer
+	if err := l.ExportHistory(context.Background(), &buf, "json", ExportOptions{Filter: HistoryFilter{Outcome: OutcomePending}}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil {
+		t.Fatalf("json: %v\n%s", err, buf.String())
+	}
+	if len(rows) != 2 || rows[0]["amount"] != "0.99" || rows[1]["amount"] != "10.00" || rows[0]["currency"] != "AED" {
+		t.Fatalf("rows = %v", rows)
+	}
+	for _, key := range []string{"payee_name", "payee_iban", "reference"} {
+		if _, ok := rows[0][key]; ok {
+			t.Errorf("key %s present without PII", key)
+		}
+	}
+	// An empty history is an empty array, not null.
+	empty, _, _ := newTestLedger(t)
+	buf.Reset()
+	if err := empty.ExportHistory(context.Background(), &buf, "json", ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil || len(rows) != 0 {
+		t.Errorf("empty export = %q, %v", buf.String(), err)
+	}
+	if err := l.ExportHistory(context.Background(), &buf, "xml", ExportOptions{}); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestExportPagesThroughLargeHistories(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newTestLedger(t)
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	const n = maxPageSize + 7
+	for range n {
+		if err := l.ReservePayment(ctx, testPayment("c1", "1.00"), Limits{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := l.ExportHistory(ctx, &buf, "csv", ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(buf.String(), "\n"); lines != n+1 {
+		t.Errorf("export has %d lines, want %d", lines, n+1)
+	}
+}
+
+func TestStatusJSON(t *testing.T) {
+	l := exportFixture(t)
+	var buf bytes.Buffer
+	lim := Limits{PerDayCount: 20}
+	if err := l.WriteStatusJSON(context.Background(), &buf, lim, false); err != nil {
+		t.Fatal(err)
+	}
+	var rep StatusReport
+	if err := json.Unmarshal(buf.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.SchemaVersion != 1 || len(rep.Consents) != 1 || rep.OpenPayments != 2 || rep.Limits.PerDayCount != 20 || rep.Limits.PerDay != "" {
+		t.Errorf("report = %+v", rep)
+	}
+	c := rep.Consents[0]
+	if c.PaymentCount != 2 || c.TotalPaid != "10.99" || !c.Usable || c.CreditorCount != 2 || c.Creditors != nil || c.DebtorAccount != "" {
+		t.Errorf("consent report = %+v", c)
+	}
+	if rep.Used.Day != "10.99" || rep.Used.DayCount != 2 {
+		t.Errorf("usage = %+v", rep.Used)
+	}
+	for _, pii := range []string{"AE07", "AE12", "Alice"} {
+		if strings.Contains(buf.String(), pii) {
+			t.Errorf("status without PII contains %q", pii)
+		}
+	}
+	buf.Reset()
+	if err := l.WriteStatusJSON(context.Background(), &buf, lim, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Alice") || !strings.Contains(buf.String(), "AE120260001234567890123") {
+		t.Errorf("status with PII lacks it: %s", buf.String())
+	}
+}
