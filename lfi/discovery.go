@@ -34,7 +34,11 @@ type Discovery struct {
 // cached for the server's Cache-Control max-age.
 func (c *Client) Discovery(ctx context.Context) (*Discovery, error) {
 	d, _, err := c.disc.get(ctx, c.clock(), false, c.fetchDiscovery)
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	cp := *d // callers get their own copy of the cached document
+	return &cp, nil
 }
 
 func (c *Client) fetchDiscovery(ctx context.Context) (*Discovery, time.Duration, error) {

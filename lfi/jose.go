@@ -134,6 +134,12 @@ type Verified struct {
 // VerifyCompact verifies a compact PS256 JWS with key, then its exp (required), nbf and iat
 // (if present) and iss (if opts.Issuer is set). Only then is the payload returned.
 func VerifyCompact(compact []byte, key *rsa.PublicKey, opts VerifyOptions) (*Verified, error) {
+	if opts.Now.IsZero() {
+		return nil, errors.New("verify: VerifyOptions.Now is required (exp cannot be checked without a clock)")
+	}
+	if key == nil {
+		return nil, errors.New("verify: nil key")
+	}
 	obj, kid, err := parseCompactJWS(compact)
 	if err != nil {
 		return nil, err

@@ -219,6 +219,9 @@ func TestVerifyCompact(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	if _, err := VerifyCompact([]byte(ok), &bankSig.PublicKey, VerifyOptions{}); err == nil {
+		t.Error("verified without a clock")
+	}
 	// Within leeway is accepted: the bank's clock may be a few seconds off.
 	skew := signWith(t, bankSig, "k1", map[string]any{"iss": "bank", "exp": testNow.Add(-10 * time.Second).Unix()})
 	if _, err := VerifyCompact([]byte(skew), &bankSig.PublicKey, opts); err != nil {
