@@ -251,6 +251,18 @@ func TestCreatePaymentRetriesSameBytesAndKey(t *testing.T) {
 	if len(rec.sleeps) != 2 || rec.sleeps[0] >= rec.sleeps[1] {
 		t.Errorf("sleeps = %v, want 2 growing backoffs", rec.sleeps)
 	}
+	var attempts []int
+	for _, e := range rec.exchanges {
+		if e.Op == "create payment" {
+			attempts = append(attempts, e.Attempt)
+			if e.InteractionID != iids[e.Attempt-1] {
+				t.Errorf("exchange %d shows interaction id %q, the request carried %q", e.Attempt, e.InteractionID, iids[e.Attempt-1])
+			}
+		}
+	}
+	if fmt.Sprint(attempts) != "[1 2 3]" {
+		t.Errorf("observer saw attempts %v, want [1 2 3]", attempts)
+	}
 	if p.InteractionID != iids[2] {
 		t.Errorf("payment interaction id %q, want the last attempt's %q", p.InteractionID, iids[2])
 	}
