@@ -253,10 +253,23 @@ func TestSandboxOnboardPayReadRevoke(t *testing.T) {
 		t.Errorf("refresh after revoke: %v", err)
 	}
 
-	// Every exchange went over mTLS to discovered endpoints and carried an interaction id.
+	// Every exchange went over mTLS to discovered endpoints and carried an interaction id,
+	// and every call the bank accepted passed all of its checks (no tolerated deviations).
 	for _, e := range r.rec.exchanges {
 		if !strings.HasPrefix(e.URL, "https://") || e.InteractionID == "" {
 			t.Errorf("exchange %s %s: no https or interaction id", e.Op, e.URL)
+		}
+		v, ok := r.bank.VerdictFor(e.InteractionID)
+		if !ok {
+			t.Errorf("the bank has no verdict for %s (interaction id not sent?)", e.Op)
+			continue
+		}
+		if e.Status < 400 && v.Failed() {
+			for _, ck := range v.Checks {
+				if !ck.Passed {
+					t.Errorf("%s: accepted but rule %d %q failed: %s", e.Op, ck.Rule, ck.Name, ck.Detail)
+				}
+			}
 		}
 	}
 }
