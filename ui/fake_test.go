@@ -58,8 +58,8 @@ func NewFakeWallet(now func() time.Time, n int) *FakeWallet {
 		Outcome: "settle", details: map[string]PaymentDetail{}, prepared: map[string]PreparedPayment{}}
 	f.payees = []Payee{
 		{ID: "payee-1", Name: "Test Payee One", IBAN: fakeIBAN, Type: PayeeRetail},
-		{ID: "payee-2", Name: "Example Trading LLC", IBAN: "AE460260001015678901234", Type: PayeeCorporate},
-		{ID: "payee-3", Name: "مثال تجريبي", IBAN: "AE330330000012345678901", Type: PayeeRetail},
+		{ID: "payee-2", Name: "Example Trading LLC", IBAN: "AE620260001015678901234", Type: PayeeCorporate},
+		{ID: "payee-3", Name: "مثال تجريبي", IBAN: "AE290330000012345678901", Type: PayeeRetail},
 	}
 	f.consents = []Consent{
 		{ID: "c0ffee00-0000-4000-8000-000000000001", Bank: "Sandbox Bank", Status: ConsentAuthorized,
