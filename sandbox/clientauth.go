@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"slices"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -39,49 +36,29 @@ func (b *Bank) authClientTLS(w http.ResponseWriter, r *http.Request) (*Client, c
 	return c, certInfo{cert: cert, thumbprint: certThumbprint(cert)}, true
 }
 
-// readForm enforces rule 2: x-www-form-urlencoded only, no duplicate parameter.
-func (b *Bank) readForm(w http.ResponseWriter, r *http.Request) (formValues, bool) {
-	ctx := r.Context()
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		check(ctx, 2, "content type is application/x-www-form-urlencoded", errors.New("wrong content type"))
-		writeOAuthError(w, "invalid_request", "content type must be application/x-www-form-urlencoded")
-		return nil, false
-	}
+// readBody reads a bounded /par or /token body.
+func (b *Bank) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, rules.MaxJOSELength+1))
 	if err != nil || len(raw) > rules.MaxJOSELength {
-		check(ctx, 2, "form body readable and bounded", errors.New("body too large or unreadable"))
+		check(r.Context(), 2, "form body readable and bounded", errors.New("body too large or unreadable"))
 		writeOAuthError(w, "invalid_request", "body too large or unreadable")
 		return nil, false
 	}
-	vals, err := url.ParseQuery(string(raw))
-	if err != nil {
-		check(ctx, 2, "form body well-formed", errors.New("malformed form encoding"))
-		writeOAuthError(w, "invalid_request", "malformed form body")
-		return nil, false
-	}
-	out := formValues{}
-	for k, v := range vals {
-		if len(v) != 1 {
-			err := fmt.Errorf("parameter %s appears %d times", k, len(v))
-			check(ctx, 2, "no duplicate form parameters", err)
-			writeOAuthError(w, "invalid_request", err.Error())
-			return nil, false
-		}
-		out[k] = v[0]
-	}
-	check(ctx, 2, "form encoding, no duplicates", nil)
-	return out, true
+	return raw, true
 }
 
-// onlyParams is rule 2's "no unknown parameters".
-func onlyParams(f formValues, allowed []string) error {
-	for k := range f {
-		if !slices.Contains(allowed, k) {
-			return fmt.Errorf("unknown parameter %s", k)
-		}
+// parseForm enforces rule 2 through rules.ParseForm: form encoding, no duplicate, unknown,
+// empty or missing parameter.
+func (b *Bank) parseForm(w http.ResponseWriter, r *http.Request, raw []byte, allowed, required []string) (formValues, bool) {
+	f, err := rules.ParseForm(r.Header.Get("Content-Type"), raw, allowed, required)
+	if err != nil {
+		v := rules.AsOAuth(err, rules.OAuthInvalidRequest)
+		check(r.Context(), 2, "form parameters", v)
+		writeOAuthError(w, v.Code, v.Message)
+		return nil, false
 	}
-	return nil
+	check(r.Context(), 2, "form encoding, known parameters, no duplicates", nil)
+	return formValues(f), true
 }
 
 // clientKeyLookup resolves a kid in the client's registered signing JWKS.

@@ -100,9 +100,7 @@ func (b *Bank) BalanceFils() int64 {
 
 // AdvanceClock moves the bank's clock forward (or back, with a negative d).
 func (b *Bank) AdvanceClock(d time.Duration) {
-	b.mu.Lock()
-	b.clockOffset += d
-	b.mu.Unlock()
+	b.clockOffset.Add(int64(d))
 }
 
 // Now is the bank's current time (injected clock + admin offset).

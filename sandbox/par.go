@@ -40,12 +40,12 @@ func (b *Bank) handlePAR(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, "invalid_request", "x-fapi-interaction-id must be an RFC 4122 UUID")
 		return
 	}
-	form, ok := b.readForm(w, r)
+	raw, ok := b.readBody(w, r)
 	if !ok {
 		return
 	}
-	if err := check(ctx, 2, "only request, client_assertion_type, client_assertion, client_id", onlyParams(form, []string{"request", "client_assertion_type", "client_assertion", "client_id"})); err != nil {
-		writeOAuthError(w, "invalid_request", err.Error())
+	form, ok := b.parseForm(w, r, raw, rules.PARParams, rules.PARRequired)
+	if !ok {
 		return
 	}
 	if !b.authenticateAssertion(w, r, form, client) {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,9 +25,9 @@ const ResourceBasePath = "/open-finance/payment/v2.1"
 type Bank struct {
 	cfg Config
 
-	mu          sync.Mutex // guards st, clockOffset, sig, enc
+	mu          sync.Mutex // guards st, sig, enc
 	st          *bankState
-	clockOffset time.Duration
+	clockOffset atomic.Int64 // admin clock offset (ns); atomic so now() never takes mu
 	sig, enc    *bankKey
 	wrongSig    *bankKey        // a key the JWKS never publishes, for the wrong-key fault
 	inflight    map[string]bool // idempotency keys being processed
@@ -82,14 +83,11 @@ func New(cfg Config) (*Bank, error) {
 
 // now is the bank's clock: the injected clock plus the admin offset.
 func (b *Bank) now() time.Time {
-	b.mu.Lock()
-	off := b.clockOffset
-	b.mu.Unlock()
-	return b.cfg.Clock().Add(off)
+	return b.cfg.Clock().Add(time.Duration(b.clockOffset.Load()))
 }
 
 // nowLocked is now() for callers that already hold b.mu.
-func (b *Bank) nowLocked() time.Time { return b.cfg.Clock().Add(b.clockOffset) }
+func (b *Bank) nowLocked() time.Time { return b.now() }
 
 // Start opens the four listeners and serves until Close.
 func (b *Bank) Start() error {

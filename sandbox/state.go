@@ -215,7 +215,7 @@ func (b *Bank) saveLocked() error {
 
 // pruneLocked drops records nobody can use any more, so the state file stays small.
 func (b *Bank) pruneLocked() {
-	now := b.now()
+	now := b.nowLocked()
 	for k, exp := range b.st.JTIs {
 		if now.After(exp.Add(b.cfg.Leeway)) {
 			delete(b.st.JTIs, k)

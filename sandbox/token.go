@@ -1,21 +1,19 @@
 package sandbox
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
+	"net/url"
 	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-)
 
-var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+	"github.com/payterm/payterm/sandbox/rules"
+)
 
 // tokenResponse is AEAuthorizationCodeGrantTokenResponseProperties.
 type tokenResponse struct {
@@ -43,30 +41,33 @@ func (b *Bank) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	form, ok := b.readForm(w, r)
+	raw, ok := b.readBody(w, r)
 	if !ok {
 		return
 	}
-	grant := form.Get("grant_type")
-	allowed := map[string][]string{
-		"authorization_code": {"grant_type", "code", "redirect_uri", "code_verifier", "client_assertion_type", "client_assertion", "client_id", "scope"},
-		"refresh_token":      {"grant_type", "refresh_token", "client_assertion_type", "client_assertion", "client_id", "scope"},
-		"client_credentials": {"grant_type", "scope", "client_assertion_type", "client_assertion", "client_id"},
+	// The grant type picks the parameter lists; a duplicate grant_type fails in ParseForm.
+	grant := ""
+	if q, err := url.ParseQuery(string(raw)); err == nil {
+		grant = q.Get("grant_type")
 	}
-	names, known := allowed[grant]
+	lists := map[string][2][]string{
+		"authorization_code": {rules.TokenCodeParams, rules.TokenCodeRequired},
+		"refresh_token":      {rules.TokenRefreshParams, rules.TokenRefreshRequire},
+		"client_credentials": {rules.TokenCCParams, rules.TokenCCRequired},
+	}
+	l, known := lists[grant]
 	if !known {
 		check(ctx, 2, "grant_type supported", fmt.Errorf("grant_type is not supported"))
 		writeOAuthError(w, "unsupported_grant_type", "grant_type must be authorization_code, refresh_token or client_credentials")
 		return
 	}
-	if err := check(ctx, 2, "only known form parameters", onlyParams(form, names)); err != nil {
-		writeOAuthError(w, "invalid_request", err.Error())
+	form, ok := b.parseForm(w, r, raw, l[0], l[1])
+	if !ok {
 		return
 	}
 	if !b.authenticateAssertion(w, r, form, client) {
 		return
 	}
-	_ = cert
 	switch grant {
 	case "authorization_code":
 		b.grantCode(w, r, form, client, cert)
@@ -128,17 +129,11 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 		writeOAuthError(w, "invalid_grant", "redirect_uri does not match the authorization request")
 		return
 	}
-	if !verifierPattern.MatchString(verifier) {
+	if err := rules.CheckPKCE(verifier, rec.CodeChallenge); err != nil {
 		_ = b.saveLocked()
-		check(ctx, 24, "code_verifier is 43–128 unreserved characters", fmt.Errorf("malformed code_verifier"))
-		writeOAuthError(w, "invalid_grant", "code_verifier must be 43–128 unreserved characters")
-		return
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(rec.CodeChallenge)) != 1 {
-		_ = b.saveLocked()
-		check(ctx, 24, "PKCE S256 verifier matches code_challenge", fmt.Errorf("PKCE mismatch"))
-		writeOAuthError(w, "invalid_grant", "code_verifier does not match code_challenge")
+		v := rules.AsOAuth(err, rules.OAuthInvalidGrant)
+		check(ctx, 24, "PKCE: S256(code_verifier) equals code_challenge", v)
+		writeOAuthError(w, v.Code, v.Message)
 		return
 	}
 	check(ctx, 24, "redirect_uri and PKCE match", nil)
