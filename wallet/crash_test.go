@@ -218,9 +218,10 @@ func TestCrashAtEveryStepEndsWithExactlyOnePayment(t *testing.T) {
 				t.Fatalf("the child left %d payments at the bank, want %d", n, tc.leftAtBank)
 			}
 
-			// A fresh start on the same data dir: Resume reconciles and finishes.
+			// A fresh start on the same data dir: Start syncs the consent, then Resume
+			// reconciles and finishes the payment.
 			restarted := e.newWallet(t, e.client, e.tokens, Limits{}, nil)
-			if err := restarted.Resume(context.Background(), nil); err != nil {
+			if err := restarted.Start(context.Background(), nil); err != nil {
 				t.Fatalf("resume: %v\n%s", err, verdicts(b))
 			}
 			assertLedgerMatchesBank(t, e, c.ID, tc.want, PaymentAcceptedCreditSettlementCompleted)

@@ -233,6 +233,18 @@ func (w *Wallet) emitter(progress func(Event)) func(Event) {
 // unknown, track once the bank has it. It returns with the payment not final only when the
 // bank cannot be reached or tracking ran out of time; Resume picks it up again.
 func (w *Wallet) deliver(ctx context.Context, p *Payment, emit func(Event)) error {
+	w.mu.Lock()
+	if w.inflight[p.ID] {
+		w.mu.Unlock()
+		return nil // another call is delivering it
+	}
+	w.inflight[p.ID] = true
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		delete(w.inflight, p.ID)
+		w.mu.Unlock()
+	}()
 	sends := 0
 	for {
 		switch {
@@ -446,6 +458,17 @@ func (w *Wallet) recordAttempt(ctx context.Context, id int64, kind string, res *
 	_ = w.cfg.Ledger.RecordAttempt(context.WithoutCancel(ctx), id, a)
 }
 
+// Start is what a wallet does when it starts: refresh every consent that can still change
+// (a bank that cannot be reached is not fatal: the stored status stands) and resume every
+// payment that is not final. It returns the errors of both, joined.
+func (w *Wallet) Start(ctx context.Context, progress func(Event)) error {
+	syncErr := w.SyncConsents(ctx)
+	if syncErr != nil {
+		syncErr = fmt.Errorf("sync consents: %w", syncErr)
+	}
+	return errors.Join(syncErr, w.Resume(ctx, progress))
+}
+
 // Resume drives every payment that is not final: after a crash, a timeout or a restart. Each
 // one is reconciled with the bank before anything is resent. progress may be nil.
 func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
@@ -457,6 +480,12 @@ func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
 	var errs []error
 	for i := range open {
 		p := &open[i]
+		w.mu.Lock()
+		busy := w.inflight[p.ID]
+		w.mu.Unlock()
+		if busy {
+			continue
+		}
 		if p.Status == PaymentPrepared {
 			// A record written before a crash may already have been sent: look first.
 			if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentUnknown, Note: "resumed after restart; reconciling"}); err != nil {

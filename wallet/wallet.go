@@ -48,6 +48,9 @@ type Wallet struct {
 
 	mu       sync.Mutex
 	prepared map[string]*Prepared
+	// inflight marks payments a call is delivering, so Resume never drives the same payment
+	// twice at once in this process.
+	inflight map[int64]bool
 }
 
 // New checks cfg and returns a Wallet. It makes no network call.
@@ -84,7 +87,7 @@ func New(cfg Config) (*Wallet, error) {
 		}
 		cfg.SessionID = id.String()
 	}
-	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}}, nil
+	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]bool{}}, nil
 }
 
 // Ledger exposes the ledger for read-only screens and export.
