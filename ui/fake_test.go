@@ -641,3 +641,10 @@ func FakeNotOnboarded(now func() time.Time) *FakeWallet {
 }
 
 var _ Wallet = (*FakeWallet)(nil)
+
+// EditConsent changes consent i in place (for states such as near expiry or suspended).
+func (f *FakeWallet) EditConsent(i int, edit func(c *Consent)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	edit(&f.consents[i])
+}

@@ -115,3 +115,32 @@ func TestIdleUnlock(t *testing.T) {
 	app.Press("enter")
 	app.WaitFor("Recent payments")
 }
+
+// TestHomeRenewalPrompt: within 30 days of expiry the card counts down and prompts renewal.
+func TestHomeRenewalPrompt(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Expires = ui.FakeBase.Add(12*24*time.Hour + time.Hour) })
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Renew soon")
+	v := golden(t, app)
+	if !strings.Contains(v, "in 12 days") {
+		t.Errorf("countdown missing:\n%s", v)
+	}
+}
+
+// TestConsentsSuspendedLabel: a consent the bank suspended reads Suspended, never Paused, and
+// Home then has no consent to pay with.
+func TestConsentsSuspendedLabel(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentSuspended })
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("No active consent")
+	app.Press("p")
+	app.WaitFor("No active consent: open consents")
+	app.Press("c")
+	app.WaitFor("payterm · Consents")
+	app.WaitFor("Suspended")
+	golden(t, app)
+}
