@@ -23,8 +23,16 @@ func TestSandboxPauseIsLocalOnly(t *testing.T) {
 	e := newWalletEnv(t, b, Limits{})
 	ctx := context.Background()
 	c := e.onboard(t, 1, "")
+	// A payment prepared before the pause cannot be submitted after it.
+	early, err := e.wallet.Prepare(ctx, e.draft("5"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := e.wallet.PauseConsent(ctx, c.ID); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := e.wallet.Submit(ctx, early.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil); !strings.Contains(problemWhat(err), "paused") {
+		t.Fatalf("submit after pause: %v", err)
 	}
 	if _, err := e.wallet.Prepare(ctx, e.draft("5")); !strings.Contains(problemWhat(err), "paused") {
 		t.Fatalf("prepare on a paused consent: %v", err)

@@ -222,3 +222,19 @@ func (l *Ledger) ReservePayment(ctx context.Context, p *Payment, defaults Limits
 		return insertPaymentTx(ctx, tx, p, toMS(now))
 	})
 }
+
+// Headroom reports the limits in force, what is used and what is left for a consent
+// ("" = no consent total), for the limits screen and the review step.
+func (w *Wallet) Headroom(ctx context.Context, consentID string) (Headroom, error) {
+	return w.cfg.Ledger.Headroom(ctx, consentID, w.cfg.Limits)
+}
+
+// Limits returns the limits in force: the user's edits, or the configured defaults.
+func (w *Wallet) Limits(ctx context.Context) (Limits, error) {
+	return w.cfg.Ledger.Limits(ctx, w.cfg.Limits)
+}
+
+// SetLimits persists edited limits; they apply from the next check on.
+func (w *Wallet) SetLimits(ctx context.Context, lim Limits) error {
+	return w.cfg.Ledger.SetLimits(ctx, lim)
+}

@@ -88,6 +88,14 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 		return Payment{}, &Problem{What: "This payment was already submitted or has expired.", Next: "Prepare it again.", Err: ErrPreparedUnknown}
 	}
 	intent := p.Intent()
+	// The consent may have been paused, revoked or may have expired since Prepare.
+	c, err := w.cfg.Ledger.Consent(ctx, p.ConsentID)
+	if err != nil {
+		return Payment{}, err
+	}
+	if err := Usable(c, w.cfg.Clock()); err != nil {
+		return Payment{}, err
+	}
 
 	emit(Event{Step: StepSCA, State: StepRunning})
 	ev, err := w.cfg.SCA.Authenticate(intent, pin, code)
