@@ -51,6 +51,8 @@ var build struct {
 	dir  string
 	path string
 	err  error
+	// dirsToRemove are other per-run build outputs, removed by TestMain.
+	dirsToRemove []string
 }
 
 // payterm builds the binary once per test run (go build from the module root) and returns its
@@ -77,11 +79,13 @@ func payterm(t testing.TB) string {
 	return build.path
 }
 
-// TestMain removes the built binary after the run.
+// TestMain removes the built binaries after the run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
+	for _, d := range append(build.dirsToRemove, build.dir) {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
