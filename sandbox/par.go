@@ -52,7 +52,10 @@ func (b *Bank) handlePAR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fail := func(err error) {
-		v := rules.AsOAuth(err, "invalid_request")
+		v := rules.AsViolation(err)
+		if v == nil || !strings.HasPrefix(v.Code, "invalid_") { // keep invalid_scope etc.
+			v = rules.AsOAuth(err, rules.OAuthInvalidRequest)
+		}
 		check(ctx, v.Rule, "PAR request", v)
 		writeOAuthError(w, v.Code, v.Message)
 	}

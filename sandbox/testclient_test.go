@@ -21,7 +21,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,13 +33,6 @@ const (
 	testIBAN2 = "AE460330000010123456789"
 	loopback  = "http://127.0.0.1/callback"
 )
-
-// keyPool hands out RSA keys generated once per test binary: key generation dominates test
-// time on a shared 2-core machine, and which key a test gets does not matter.
-var keyPool struct {
-	sync.Mutex
-	keys []*rsa.PrivateKey
-}
 
 func testKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
@@ -273,9 +265,10 @@ func consentOf(ro map[string]any) map[string]any {
 }
 
 type oauthResp struct {
-	Status int
-	Body   map[string]any
-	Header http.Header
+	Status        int
+	Body          map[string]any
+	Header        http.Header
+	InteractionID string
 }
 
 func (r oauthResp) err() string { s, _ := r.Body["error"].(string); return s }
@@ -299,7 +292,7 @@ func (c *tpp) doOAuth(req *http.Request) oauthResp {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := oauthResp{Status: resp.StatusCode, Header: resp.Header, Body: map[string]any{}}
+	out := oauthResp{Status: resp.StatusCode, Header: resp.Header, Body: map[string]any{}, InteractionID: req.Header.Get("x-fapi-interaction-id")}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out
 }
@@ -452,10 +445,11 @@ func paymentHeaders(key string) http.Header {
 }
 
 type rsResp struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	Claims map[string]any // verified JWT payload (nil when no body)
+	InteractionID string
+	Status        int
+	Header        http.Header
+	Raw           []byte
+	Claims        map[string]any // verified JWT payload (nil when no body)
 }
 
 func (r rsResp) message() map[string]any { m, _ := r.Claims["message"].(map[string]any); return m }
@@ -494,7 +488,7 @@ func (c *tpp) rs(method, path, token string, h http.Header, body string) rsResp 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := rsResp{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	out := rsResp{Status: resp.StatusCode, Header: resp.Header, Raw: raw, InteractionID: req.Header.Get("x-fapi-interaction-id")}
 	if resp.Header.Get("x-fapi-interaction-id") == "" {
 		c.t.Errorf("%s %s: no x-fapi-interaction-id echoed", method, path)
 	}
@@ -557,6 +551,21 @@ func newBank(t testing.TB, mod func(*Config)) *Bank {
 	}
 	t.Cleanup(func() { b.Close() })
 	return b
+}
+
+// failedRule returns the rule number of the first failed check in the bank's verdict for an
+// interaction (-1 when there is no verdict or nothing failed).
+func failedRule(b *Bank, interactionID string) int {
+	v, ok := b.VerdictFor(interactionID)
+	if !ok {
+		return -1
+	}
+	for _, c := range v.Checks {
+		if !c.Passed {
+			return c.Rule
+		}
+	}
+	return -1
 }
 
 var _ = fmt.Sprintf
