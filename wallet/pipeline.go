@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/payterm/payterm/lfi"
@@ -325,6 +326,11 @@ func (w *Wallet) send(ctx context.Context, p *Payment, emit func(Event)) error {
 			if uerr := w.setStatus(ctx, p, StatusUpdate{Status: PaymentRefused, Note: fmt.Sprintf("refused by the bank (HTTP %d)", be.HTTPStatus),
 				RejectCode: be.Code(), RejectMessage: "refused before a payment was created"}); uerr != nil {
 				return uerr
+			}
+			if strings.HasPrefix(be.Code(), "Consent.") {
+				// The bank's view of the consent changed (suspended, revoked, expired):
+				// refresh ours so the next Prepare gives the real reason. Best effort.
+				_, _ = w.SyncConsent(ctx, p.ConsentID)
 			}
 			w.emitFinal(p, emit)
 			return nil

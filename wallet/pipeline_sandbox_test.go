@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/sca"
 )
@@ -204,4 +205,98 @@ func hasStatus(tl []StatusChange, s PaymentStatus) bool {
 		}
 	}
 	return false
+}
+
+func TestSandboxInsufficientFundsIsRejectedAndReleased(t *testing.T) {
+	b := newBankEnv(t)
+	lim := mustLimits(t, "", "100.00", "", 0, "")
+	e := newWalletEnv(t, b, lim)
+	c := e.onboard(t, 1, "")
+	if err := b.bank.SetBalanceFils(300); err != nil {
+		t.Fatal(err)
+	}
+	var final Event
+	p, err := e.pay(t, "50.00", func(ev Event) {
+		if ev.Step == StepSettled {
+			final = ev
+		}
+	})
+	if err != nil {
+		t.Fatalf("pay: %v", err)
+	}
+	if p.Status != PaymentRejected || p.RejectCode == "" || final.State != StepFailed || final.Err == nil {
+		t.Fatalf("payment = %s (%q), final event %+v", p.Status, p.RejectCode, final)
+	}
+	if n := e.bankPayments(t, c.ID); n != 1 {
+		t.Errorf("bank holds %d payments", n)
+	}
+	h, err := e.wallet.Headroom(context.Background(), c.ID)
+	if err != nil || h.Day.String() != "100.00" {
+		t.Errorf("a rejected payment still counts: day headroom %s, %v", h.Day, err)
+	}
+}
+
+// flakyTokens hands out a token the bank does not know first, then the real one: the
+// wallet must refresh on 401 and resend the same request once.
+type flakyTokens struct {
+	*ConsentTokens
+	calls, invalidated int
+}
+
+func (f *flakyTokens) AccessToken(ctx context.Context, id string) (lfi.Secret, error) {
+	f.calls++
+	if f.calls == 1 {
+		return "not-a-token-the-bank-issued", nil
+	}
+	return f.ConsentTokens.AccessToken(ctx, id)
+}
+
+func (f *flakyTokens) Invalidate(id string) {
+	f.invalidated++
+	f.ConsentTokens.Invalidate(id)
+}
+
+func TestSandbox401RefreshesAndResendsOnce(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 1, "")
+	ft := &flakyTokens{ConsentTokens: e.tokens}
+	e.wallet = e.newWallet(t, e.client, ft, Limits{}, nil)
+	p, err := e.pay(t, "3.00", nil)
+	if err != nil {
+		t.Fatalf("pay: %v\n%s", err, verdicts(b))
+	}
+	if p.Status.Outcome() != OutcomeSuccessful || ft.invalidated != 1 || ft.calls != 2 {
+		t.Errorf("status %s, %d token calls, %d invalidations", p.Status, ft.calls, ft.invalidated)
+	}
+	if n := e.bankPayments(t, c.ID); n != 1 {
+		t.Errorf("bank holds %d payments", n)
+	}
+}
+
+func TestSandboxRefusalBeforeCreationIsFinal(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 1, "")
+	// The bank suspends the consent; the wallet has not synced yet, so it tries to pay.
+	if err := b.bank.SuspendConsent(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.pay(t, "3.00", nil)
+	if p.ID == 0 {
+		t.Fatalf("no payment recorded: %v", err)
+	}
+	if p.Status.Outcome() != OutcomeFailed {
+		t.Errorf("status = %s, want a failure", p.Status)
+	}
+	if n := e.bankPayments(t, c.ID); n != 0 {
+		t.Errorf("bank holds %d payments", n)
+	}
+	if open, _ := e.ledger.OpenPayments(context.Background()); len(open) != 0 {
+		t.Errorf("%d payments left open", len(open))
+	}
+	// The refusal made the wallet look at the consent again.
+	if got, _ := e.ledger.Consent(context.Background(), c.ID); got.Status != ConsentSuspended {
+		t.Errorf("consent after a Consent.* refusal = %s, want Suspended", got.Status)
+	}
 }
