@@ -117,7 +117,12 @@ func (a *Adapter) activeConsent(cs []wallet.Consent) *wallet.Consent {
 }
 
 func (a *Adapter) uiConsent(ctx context.Context, c wallet.Consent) (ui.Consent, error) {
-	total, count, err := a.led.ConsentTotal(ctx, c.ID)
+	return toUIConsent(ctx, a.led, c)
+}
+
+// toUIConsent maps a ledger consent with its total paid; the debtor account is masked here.
+func toUIConsent(ctx context.Context, led *wallet.Ledger, c wallet.Consent) (ui.Consent, error) {
+	total, count, err := led.ConsentTotal(ctx, c.ID)
 	if err != nil {
 		return ui.Consent{}, fmt.Errorf("consent total: %w", err)
 	}

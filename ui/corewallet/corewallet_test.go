@@ -326,3 +326,5 @@ func TestHistoryScreenOnRealLedger(t *testing.T) {
 		}
 	}
 }
+
+func mustAmount(t testing.TB, minor int64) money.Amount { return amt(t, minor) }
