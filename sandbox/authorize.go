@@ -50,7 +50,7 @@ func (s *authSessions) take(id string) (*authSession, bool) {
 // does not fix one. The IBANs are valid (mod-97) test numbers of bank code 033.
 var sandboxAccounts = []struct{ IBAN, Label string }{
 	{"AE070331234567890123456", "Current account"},
-	{"AE460330000010123456789", "Savings account"},
+	{"AE630330000010123456789", "Savings account"},
 }
 
 func (b *Bank) authorizeMux() http.Handler {

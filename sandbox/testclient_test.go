@@ -30,7 +30,7 @@ import (
 
 const (
 	testIBAN  = "AE070331234567890123456"
-	testIBAN2 = "AE460330000010123456789"
+	testIBAN2 = "AE630330000010123456789"
 	loopback  = "http://127.0.0.1/callback"
 )
 
