@@ -300,3 +300,37 @@ func assertLedgerMatchesBank(t *testing.T, e *walletEnv, consentID string, want 
 		t.Errorf("ledger has %d successful payments, want %d", successful, want)
 	}
 }
+
+// TestNoAbandonPastTheIdempotencyWindow: a payment whose outcome is unknown and whose first
+// send is older than the bank's 24-hour idempotency window is never abandoned on a lookup
+// miss (the bank may have it) and never resent.
+func TestNoAbandonPastTheIdempotencyWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 1, "")
+	runCrashChild(t, e, "sending", "42.00")
+	muchLater := func() time.Time { return time.Now().Add(25 * time.Hour) }
+	restarted := e.newWallet(t, e.client, e.tokens, Limits{}, muchLater)
+	err := restarted.Resume(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "idempotency window") {
+		t.Fatalf("resume: err = %v, want the window refusal", err)
+	}
+	open, _ := e.ledger.OpenPayments(context.Background())
+	if len(open) != 1 || open[0].Status != PaymentUnknown {
+		t.Fatalf("%d open payments (first %v), want one Unknown", len(open), statusesOf(open))
+	}
+	if n := e.bankPayments(t, c.ID); n != 0 {
+		t.Errorf("the wallet resent: bank holds %d payments", n)
+	}
+}
+
+func statusesOf(ps []Payment) []PaymentStatus {
+	var out []PaymentStatus
+	for _, p := range ps {
+		out = append(out, p.Status)
+	}
+	return out
+}

@@ -65,6 +65,10 @@ const maxSends = 3
 // long left, so it cannot expire in flight.
 const resendMargin = 30 * time.Second
 
+// lookupWindow is how long after the first send a lookup by idempotency key is authoritative:
+// the standard's 24-hour idempotency window, less a margin for clock differences.
+const lookupWindow = 23 * time.Hour
+
 // ErrPreparedUnknown: the prepared payment does not exist (already submitted, or the wallet
 // restarted); prepare it again.
 var ErrPreparedUnknown = errors.New("this payment was already submitted or has expired; prepare it again")
@@ -359,7 +363,17 @@ func (w *Wallet) reconcile(ctx context.Context, p *Payment, emit func(Event)) er
 	case err == nil:
 		return w.accept(ctx, p, res, "found by idempotency key", emit)
 	case errors.Is(err, lfi.ErrNotFound):
-		if w.cfg.Clock().Add(resendMargin).Before(p.RequestExp) {
+		now := w.cfg.Clock()
+		if !now.Before(p.Created.Add(lookupWindow)) {
+			// Past the bank's idempotency window a miss proves nothing: the payment may
+			// exist. Never abandon it (nor resend): leave it Unknown for a person to check.
+			if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentUnknown,
+				Note: "past the bank's idempotency window: cannot be verified automatically"}); err != nil {
+				return err
+			}
+			return fmt.Errorf("payment %d: the bank's idempotency window has passed; its outcome cannot be verified automatically, check with your bank", p.ID)
+		}
+		if now.Add(resendMargin).Before(p.RequestExp) {
 			return w.setStatus(ctx, p, StatusUpdate{Status: PaymentPrepared, Note: "the bank has no payment for the key; resending the same request"})
 		}
 		if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentAbandoned,
