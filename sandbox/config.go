@@ -62,6 +62,8 @@ type Config struct {
 	AdminAddr  string
 }
 
+func defaultRand() (io.Reader, error) { return rand.Reader, nil }
+
 func (c Config) withDefaults() (Config, error) {
 	if c.Clock == nil {
 		c.Clock = time.Now
