@@ -300,3 +300,31 @@ func TestSandboxRefusalBeforeCreationIsFinal(t *testing.T) {
 		t.Errorf("consent after a Consent.* refusal = %s, want Suspended", got.Status)
 	}
 }
+
+// TestRefusalsNeverEchoPII: what the user typed (names, IBANs, amounts with garbage) never
+// comes back in an error string, which may be shown or logged.
+func TestRefusalsNeverEchoPII(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, mustLimits(t, "100.00", "", "", 0, ""))
+	e.onboard(t, 0, "")
+	const marker = "Zq7Marker"
+	ctx := context.Background()
+	drafts := []Draft{
+		{ConsentID: e.consentID, Amount: "12" + marker, NewPayee: &PayeeInput{Name: "Ok Name", IBAN: ibanFor("033", "0000000000001111")}},
+		{ConsentID: e.consentID, Amount: "5", NewPayee: &PayeeInput{Name: marker, IBAN: "AE00" + marker}},
+		{ConsentID: e.consentID, Amount: "5", NewPayee: &PayeeInput{Name: " " + marker, IBAN: ibanFor("033", "0000000000001111")}},
+		{ConsentID: e.consentID, Amount: "500", NewPayee: &PayeeInput{Name: marker, IBAN: ibanFor("033", "0000000000001111")}},
+		{ConsentID: marker, Amount: "5"},
+		{ConsentID: e.consentID, Amount: "5", Purpose: marker, NewPayee: &PayeeInput{Name: marker, IBAN: ibanFor("033", "0000000000001111")}},
+	}
+	for i, d := range drafts {
+		_, err := e.wallet.Prepare(ctx, d)
+		if err == nil {
+			t.Errorf("draft %d accepted", i)
+			continue
+		}
+		if strings.Contains(err.Error(), marker) {
+			t.Errorf("draft %d: error echoes the input: %q", i, err)
+		}
+	}
+}

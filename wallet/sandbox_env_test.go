@@ -34,8 +34,8 @@ import (
 // token source of a crash-test child is a fixed real access token (see staticTokens).
 
 const (
-	testPIN   sca.PIN = "730461"
-	testClien         = "payterm-wallet-test"
+	testPIN      sca.PIN = "730461"
+	testClientID         = "payterm-wallet-test"
 )
 
 var cheapKDF = keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
@@ -122,7 +122,7 @@ func newBankEnv(t testing.TB) *bankEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := bank.Register(sandbox.ClientRegistration{ClientID: testClien, Name: "payterm wallet test", SigningJWKS: jwks,
+	reg, err := bank.Register(sandbox.ClientRegistration{ClientID: testClientID, Name: "payterm wallet test", SigningJWKS: jwks,
 		RedirectURIs: []string{"http://127.0.0.1/callback"}, Roles: []string{"BSIP"}, TransportPublicKey: &tlsKey.PublicKey})
 	if err != nil {
 		t.Fatal(err)
