@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,40 @@ func TestBrowserDriver(t *testing.T) {
 	}
 	if txt := b.Text(); !strings.Contains(txt, "You can close this window.") {
 		t.Fatalf("final page text %q", txt)
+	}
+}
+
+// TestSecretServiceHarness stores an item with secret-tool in the private keyring and finds it
+// again with its attributes, so the keyring journey's search is known to work.
+func TestSecretServiceHarness(t *testing.T) {
+	s := startSecretService(t)
+	store := exec.Command("secret-tool", "store", "--label=harness", "service", "payterm-e2e", "username", "ns/consent.rt.abc")
+	store.Env = s.Env
+	store.Stdin = strings.NewReader("ptks1:i:c3Vt:" + base64.StdEncoding.EncodeToString([]byte("rt-value-123")))
+	if out, err := store.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v %s", err, out)
+	}
+	second := exec.Command("secret-tool", "store", "--label=other", "service", "payterm-e2e", "username", "ns/other")
+	second.Env = s.Env
+	second.Stdin = strings.NewReader("other-secret")
+	if out, err := second.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v %s", err, out)
+	}
+	items := s.search(t, "service", "payterm-e2e")
+	if len(items) != 2 {
+		t.Fatalf("search found %+v", items)
+	}
+	if items[0].Attrs["username"] != "ns/consent.rt.abc" {
+		items[0], items[1] = items[1], items[0]
+	}
+	if items[0].Attrs["username"] != "ns/consent.rt.abc" || items[1].Secret != "other-secret" || items[1].Attrs["username"] != "ns/other" {
+		t.Fatalf("search found %+v", items)
+	}
+	v, ok := decodeInlineKeystoreValue(items[0].Secret)
+	if !ok || string(v) != "rt-value-123" {
+		t.Fatalf("decoded %q %v", v, ok)
+	}
+	if got := s.search(t, "service", "payterm-e2e-none"); len(got) != 0 {
+		t.Fatalf("search for nothing found %+v", got)
 	}
 }
