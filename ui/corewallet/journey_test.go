@@ -89,16 +89,6 @@ type journey struct {
 	recovery string
 }
 
-// inertInspector is the one service not built from the real packages yet (see the report).
-type inertInspector struct{}
-
-func (inertInspector) Inspect(context.Context) (ui.Inspection, error) {
-	return ui.Inspection{ShowPII: true}, nil
-}
-func (inertInspector) ExportSupportBundle(context.Context) (string, error) {
-	return "", &ui.Problem{What: "Support bundles are not available in this build."}
-}
-
 func newJourney(t *testing.T, limits wallet.Limits) *journey {
 	t.Helper()
 	if testing.Short() {
@@ -138,8 +128,20 @@ func newJourney(t *testing.T, limits wallet.Limits) *journey {
 	if err != nil {
 		t.Fatal(err)
 	}
+	insp := NewInspector(InspectorConfig{ShowPII: true, BundleDir: filepath.Join(t.TempDir(), "support"),
+		Verdicts: func(iid string) []ui.Verdict {
+			v, ok := bank.VerdictFor(iid)
+			if !ok {
+				return nil
+			}
+			var out []ui.Verdict
+			for _, c := range v.Checks {
+				out = append(out, ui.Verdict{Rule: c.Name, Passed: c.Passed, Detail: c.Detail})
+			}
+			return out
+		}})
 	client, err := lfi.New(lfi.Config{DiscoveryURL: bank.DiscoveryURL(), Issuer: bank.Issuer(), ResourceBaseURL: bank.ResourceBaseURL(),
-		ClientID: reg.ClientID, Signer: signer, HTTPClient: hc})
+		ClientID: reg.ClientID, Signer: signer, HTTPClient: hc, Observer: insp.Observe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +180,7 @@ func newJourney(t *testing.T, limits wallet.Limits) *journey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(w, limits, nil, Extras{Onboarding: ob, Inspector: inertInspector{}, Renew: ob.Renew, Recover: RecoverWith(auth),
+	a, err := New(w, limits, nil, Extras{Onboarding: ob, Inspector: insp, Renew: ob.Renew, Recover: RecoverWith(auth),
 		Unlock: func(context.Context, ui.Secret) error {
 			return &ui.Problem{What: "Unlocking needs a PIN-only check that sca does not offer yet."}
 		},
@@ -347,6 +349,22 @@ func TestJourneyOnboardPayRevoke(t *testing.T) {
 	if !strings.Contains(v, "Settled (AcceptedCreditSettlementCompleted)") || !strings.Contains(v, "Interaction id") {
 		t.Fatalf("receipt:\n%s", v)
 	}
+	app.Press("ctrl+t")
+	app.WaitFor("← now")
+	app.WaitFor("Sandbox bank verdicts")
+	v = app.View()
+	for _, secret := range []string{journeyPIN, j.totpKey} {
+		if strings.Contains(v, secret) {
+			t.Errorf("inspector shows a secret:\n%s", v)
+		}
+	}
+	if os.Getenv("PAYTERM_SHOW_FRAMES") != "" {
+		t.Logf("inspector frame:\n%s", v)
+	}
+	app.Press("x")
+	app.WaitFor("Support bundle written to")
+	app.Press("esc")
+	app.WaitFor("Payment Settled")
 	app.Press("enter")
 	app.WaitFor("Recent payments")
 	app.WaitFor("12.50 AED")
