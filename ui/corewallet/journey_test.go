@@ -419,3 +419,29 @@ func TestJourneyLockoutThenRecover(t *testing.T) {
 	app.WaitFor("Payments are unblocked")
 	_ = app.FinalView()
 }
+
+// TestJourneyBankRejectionDuringResize: a payment above the sandbox account's balance is
+// rejected by the bank and the receipt gives the reason in words; the terminal is resized
+// below the minimum and back while the payment is in flight.
+func TestJourneyBankRejectionDuringResize(t *testing.T) {
+	j := newJourney(t, wallet.Limits{})
+	app := j.app
+	j.onboard(t)
+	j.toSCA(t, 0, "30,000")
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	app.WaitFor("Authorise 30,000.00 AED")
+	j.authenticate(t, j.clock.nextCode(t, j.totpKey))
+	app.Resize(50, 12)
+	app.WaitFor("Terminal too small")
+	app.Resize(100, 40)
+	app.WaitFor("The bank rejected the payment")
+	v := app.View()
+	if !strings.Contains(v, "Reason") || !strings.Contains(v, "Failed (Rejected)") {
+		t.Fatalf("rejection receipt:\n%s", v)
+	}
+	if os.Getenv("PAYTERM_SHOW_FRAMES") != "" {
+		t.Logf("rejection frame:\n%s", v)
+	}
+	_ = app.FinalView()
+}
