@@ -1,0 +1,340 @@
+// Package app assembles the real wallet: it starts the embedded sandbox bank (or reads the Trust
+// Framework files of a remote one), opens the keystore, the SCA, the bank client, the token
+// manager, the ledger and the wallet core, and adapts them to the ui.Wallet interface the
+// terminal screens drive. main.go calls Open/RunWallet/ExportHistory/Status; nothing imports app.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/risk"
+	"github.com/payterm/payterm/sandbox"
+	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/wallet"
+)
+
+// Options tune Open beyond the config file. The zero value is production.
+type Options struct {
+	// Clock is the wallet's time (ledger, payments, consent flow); nil = time.Now.
+	Clock func() time.Time
+	// SCAClock is the authenticator's time (TOTP steps, challenge times); nil = Clock. Tests
+	// move it so every payment uses a fresh TOTP step without waiting 30 s.
+	SCAClock func() time.Time
+	// Rand feeds ids and salts; nil = crypto/rand.
+	Rand io.Reader
+	// KDF is the argon2id cost of the PIN and of a new encrypted secrets file; zero = the
+	// packages' production defaults. Below the OWASP minimum only with AllowWeakKDF (tests).
+	KDF          keystore.KDFParams
+	AllowWeakKDF bool
+	// MachineSecret replaces the machine binding of the encrypted secrets file (tests).
+	MachineSecret func() ([]byte, error)
+	// Sleep waits between payment status polls; nil = a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Device and App override what risk detects about this machine and build.
+	Device *risk.Device
+	App    *risk.App
+}
+
+// App is one running wallet on one data dir.
+type App struct {
+	cfg  config.Config
+	opts Options
+	dir  string
+	lock *dirLock
+
+	bank     *sandbox.Bank // nil in remote mode
+	id       identity
+	store    keystore.Store
+	auth     *sca.Authenticator
+	client   *lfi.Client
+	lfiBank  *consent.LFIBank
+	tokens   *wallet.ConsentTokens
+	ledger   *wallet.Ledger
+	wallet   *wallet.Wallet
+	limits   wallet.Limits
+	trace    *trace
+	unlock   *pinVerifier
+	guard    consent.CodeGuard
+	device   risk.Device
+	registed bool // a new TPP registration happened during Open
+
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+	bgMu     sync.Mutex
+	bgErr    error
+	bgDone   bool
+
+	ob onboardingState
+}
+
+// Open assembles the wallet for cfg. It takes the data dir lock, starts the embedded sandbox
+// when bank.mode is "sandbox", and then resumes unfinished payments and syncs consent statuses
+// in the background, so the first frame never waits on the bank.
+func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.SCAClock == nil {
+		opts.SCAClock = opts.Clock
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	dir := cfg.ResolvedDataDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("protect data dir: %w", err)
+	}
+	lock, err := lockDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	a = &App{cfg: cfg, opts: opts, dir: dir, lock: lock, trace: newTrace()}
+	defer func() {
+		if err != nil {
+			a.closeParts()
+		}
+	}()
+	if err := a.openBank(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openSecrets(); err != nil {
+		return nil, err
+	}
+	if err := a.openClient(); err != nil {
+		return nil, err
+	}
+	if err := a.openWallet(ctx); err != nil {
+		return nil, err
+	}
+	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
+	a.bg.Add(1)
+	go a.background()
+	return a, nil
+}
+
+// openBank starts the embedded sandbox and loads (or registers) the TPP identity, or loads the
+// remote bank's Trust Framework files.
+func (a *App) openBank(ctx context.Context) error {
+	cfg := a.cfg
+	if cfg.Bank.Mode == config.ModeRemote {
+		id, err := remoteIdentity(cfg.Bank.ClientID, cfg.Bank.SigningKID, cfg.Bank.SigningKeyFile,
+			cfg.Bank.TransportCertFile, cfg.Bank.TransportKeyFile)
+		if err != nil {
+			return fmt.Errorf("bank identity: %w", err)
+		}
+		a.id = id
+		return nil
+	}
+	bal, err := money.ParseWire(cfg.Sandbox.DebtorBalance)
+	if err != nil {
+		return fmt.Errorf("sandbox.debtor_balance: %w", err)
+	}
+	allow := cfg.Sandbox.AllowLoopbackRedirect
+	bank, err := sandbox.New(sandbox.Config{
+		DataDir: filepath.Join(a.dir, "sandbox"), AuthorizeTLS: cfg.Sandbox.AuthorizeTLS,
+		AutoApprove: cfg.Sandbox.AutoApprove, AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(),
+		SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
+		BankName: cfg.Bank.Name,
+	})
+	if err != nil {
+		return fmt.Errorf("embedded sandbox: %w", err)
+	}
+	if err := bank.Start(); err != nil {
+		return fmt.Errorf("start embedded sandbox: %w", err)
+	}
+	a.bank = bank
+	id, fresh, err := sandboxIdentity(ctx, filepath.Join(a.dir, "tpp"), sandboxRegistrar{bank}, cfg.Bank.RedirectURI, a.opts.Clock)
+	if err != nil {
+		return err
+	}
+	a.id, a.registed = id, fresh
+	return nil
+}
+
+// sandboxRegistrar adapts the bank to what the identity needs.
+type sandboxRegistrar struct{ b *sandbox.Bank }
+
+func (r sandboxRegistrar) RegistrationURL() string { return r.b.RegistrationURL() }
+func (r sandboxRegistrar) RootCAs() *x509.CertPool { return r.b.RootCAs() }
+func (r sandboxRegistrar) Known(clientID string) bool {
+	_, ok := r.b.Client(clientID)
+	return ok
+}
+
+func (a *App) openSecrets() error {
+	store, err := keystore.Open(keystore.Options{DataDir: a.dir, Mode: keystore.Mode(a.cfg.Security.SecretStore),
+		Rand: a.opts.Rand, FileKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF, MachineSecret: a.opts.MachineSecret})
+	if err != nil {
+		return fmt.Errorf("open secret store: %w", err)
+	}
+	a.store = store
+	auth, err := sca.Open(sca.Config{DataDir: a.dir, Store: store, Clock: a.opts.SCAClock, Rand: a.opts.Rand,
+		PINKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF})
+	if err != nil {
+		return fmt.Errorf("open SCA: %w", err)
+	}
+	a.auth = auth
+	kdf := a.opts.KDF
+	if kdf == (keystore.KDFParams{}) {
+		kdf = keystore.RFC9106Second
+	}
+	a.unlock = newPINVerifier(a.dir, store, kdf, a.opts.Rand)
+	return nil
+}
+
+func (a *App) openClient() error {
+	var roots *x509.CertPool
+	discovery, issuer, rs := a.cfg.Bank.DiscoveryURL, a.cfg.Bank.Issuer, a.cfg.Bank.ResourceBaseURL
+	if a.bank != nil {
+		roots, discovery, issuer, rs = a.bank.RootCAs(), a.bank.DiscoveryURL(), a.bank.Issuer(), a.bank.ResourceBaseURL()
+	} else if a.cfg.Bank.RootCAFile != "" {
+		pemBytes, err := os.ReadFile(a.cfg.Bank.RootCAFile)
+		if err != nil {
+			return fmt.Errorf("read bank.root_ca_file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pemBytes) {
+			return errors.New("bank.root_ca_file holds no PEM certificate")
+		}
+	}
+	hc, err := lfi.NewMTLSClient(a.id.TransportCert, a.id.TransportKey, roots)
+	if err != nil {
+		return fmt.Errorf("bank transport: %w", err)
+	}
+	signer, err := lfi.NewSigner(a.id.SigningKey, a.id.SigningKID)
+	if err != nil {
+		return fmt.Errorf("bank signing key: %w", err)
+	}
+	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResourceBaseURL: rs, ClientID: a.id.ClientID,
+		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Observer: a.trace.observe})
+	if err != nil {
+		return fmt.Errorf("bank client: %w", err)
+	}
+	a.client = c
+	a.lfiBank = consent.NewLFIBank(c)
+	return nil
+}
+
+func (a *App) openWallet(ctx context.Context) error {
+	ledger, err := wallet.OpenLedger(ctx, a.dir, wallet.LedgerOptions{Now: a.opts.Clock})
+	if err != nil {
+		return fmt.Errorf("open ledger: %w", err)
+	}
+	a.ledger = ledger
+	l := a.cfg.Limits
+	if a.limits, err = wallet.LimitsFromStrings(l.PerPayment, l.PerDay, l.PerMonth, l.PerDayCount, l.ConsentTotal); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	a.tokens = wallet.NewConsentTokens(tokenStore{a.store}, a.lfiBank.Refresh, a.opts.Clock)
+	a.device = risk.DetectDevice()
+	if a.opts.Device != nil {
+		a.device = *a.opts.Device
+	}
+	app := risk.AppFromBuild()
+	if a.opts.App != nil {
+		app = *a.opts.App
+	}
+	w, err := wallet.New(wallet.Config{Ledger: ledger, Bank: a.client, Tokens: a.tokens, SCA: a.auth,
+		BankName: a.cfg.Bank.Name, Limits: a.limits, Device: a.device, App: app,
+		CustomerIP: a.cfg.Bank.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,
+		Sleep: a.opts.Sleep})
+	if err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	a.wallet = w
+	return nil
+}
+
+func userAgent(app risk.App) string {
+	if app.Version != "" {
+		return "payterm/" + app.Version
+	}
+	return "payterm"
+}
+
+// background resumes every payment that is not final, then syncs the consents' statuses.
+// Failures are kept for Status and the next Overview; they never block the screens.
+func (a *App) background() {
+	defer a.bg.Done()
+	var errs []error
+	if err := a.wallet.Resume(a.bgCtx, nil); err != nil {
+		errs = append(errs, fmt.Errorf("resume payments: %w", err))
+	}
+	if err := a.wallet.SyncConsents(a.bgCtx); err != nil {
+		errs = append(errs, fmt.Errorf("sync consents: %w", err))
+	}
+	a.bgMu.Lock()
+	a.bgErr, a.bgDone = errors.Join(errs...), true
+	a.bgMu.Unlock()
+}
+
+// WaitStartup waits for the start-up work (resume, consent sync) and returns its error.
+func (a *App) WaitStartup(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { a.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	return a.bgErr
+}
+
+// Registered reports whether Open registered a new TPP identity at the sandbox (first run).
+func (a *App) Registered() bool { return a.registed }
+
+// ClientID is the TPP's client_id at the bank.
+func (a *App) ClientID() string { return a.id.ClientID }
+
+// Sandbox returns the embedded bank, or nil in remote mode (tests and the inspector use it).
+func (a *App) Sandbox() *sandbox.Bank { return a.bank }
+
+// DataDir is the resolved data directory.
+func (a *App) DataDir() string { return a.dir }
+
+// Close stops the background work and the bank listeners and releases the data dir.
+func (a *App) Close() error {
+	if a.bgCancel != nil {
+		a.bgCancel()
+	}
+	a.bg.Wait()
+	return a.closeParts()
+}
+
+func (a *App) closeParts() error {
+	a.ob.closeAll()
+	var errs []error
+	if a.ledger != nil {
+		errs = append(errs, a.ledger.Close())
+		a.ledger = nil
+	}
+	if a.bank != nil {
+		errs = append(errs, a.bank.Close())
+		a.bank = nil
+	}
+	a.lock.release()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+// uiError turns any error of the core into what the screens show: a *ui.SCAError for a failed
+// PIN/code, otherwise a *ui.Problem with one sentence and what to do next. doing names the
+// action ("Revoking the consent") for errors without a better sentence. The cause stays
+// reachable through errors.Is/As; none of the packages put secrets or PII in error strings.
+func uiError(doing string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		scaErr   *ui.SCAError
+		uiProb   *ui.Problem
+		wProb    *wallet.Problem
+		limit    *wallet.LimitError
+		auth     *sca.AuthError
+		rec      *sca.RecoveryError
+		field    *consent.FieldError
+		authz    *consent.AuthorizationError
+		bankErr  *lfi.BankError
+		oauthErr *lfi.OAuthError
+	)
+	p := func(what, next string) error { return &ui.Problem{What: what, Next: next, Err: err} }
+	switch {
+	case errors.As(err, &scaErr), errors.As(err, &uiProb):
+		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.As(err, &auth):
+		return &ui.SCAError{AttemptsLeft: auth.Remaining, Locked: auth.Remaining <= 0}
+	case errors.Is(err, sca.ErrBlocked), errors.Is(err, sca.ErrTampered):
+		return &ui.SCAError{Locked: true}
+	case errors.Is(err, sca.ErrInvalidInput):
+		return p("The PIN must be 6 to 12 digits and the code 6 digits.", "Type them again.")
+	case errors.Is(err, sca.ErrWeakPIN):
+		return p("That PIN is too easy to guess ("+strings.TrimPrefix(err.Error(), "sca: PIN refused: ")+").", "Choose another one: no runs like 123456, no repeats like 121212.")
+	case errors.Is(err, sca.ErrEnrolmentCode):
+		return p("That code does not match your authenticator app.", "Check the app's clock and type the code it shows now.")
+	case errors.Is(err, sca.ErrNotEnrolled):
+		return p("The wallet has no PIN and authenticator yet.", "Finish the set-up first.")
+	case errors.As(err, &rec):
+		if rec.Remaining <= 0 {
+			return p("Recovery is locked after too many wrong attempts.", "Only a reset is left: it unbinds this device, and you authorise a new consent at your bank.")
+		}
+		return p(fmt.Sprintf("The recovery code or the authenticator code is not correct (%d attempts left).", rec.Remaining), "Check both and try again.")
+	case errors.Is(err, sca.ErrRecoveryLocked):
+		return p("Recovery is locked after too many wrong attempts.", "Only a reset is left: it unbinds this device, and you authorise a new consent at your bank.")
+	case errors.Is(err, sca.ErrEvidenceExpired), errors.Is(err, sca.ErrEvidenceMismatch), errors.Is(err, sca.ErrEvidenceUsed):
+		return p("The authentication no longer covers this payment.", "Start the payment again.")
+	case errors.As(err, &limit) && limit.Limit == "per_day_count":
+		return p("You reached your daily number of payments.", "Pay tomorrow, or change the limit in Limits (l on Home).")
+	case errors.As(err, &limit):
+		return p(fmt.Sprintf("This payment is above your %s limit; at most %s AED is allowed now.", limitLabel(limit.Limit), limit.Allowed.Display()),
+			"Pay less, or change the limit in Limits (l on Home).")
+	case errors.As(err, &wProb):
+		return &ui.Problem{What: wProb.What, Next: wProb.Next, Err: err}
+	case errors.Is(err, wallet.ErrNotFound):
+		return p("That item is no longer in the wallet.", "Go back and refresh (r).")
+	case errors.As(err, &field):
+		return p("Something you typed is not valid: "+field.Field+" "+field.Reason+".", "Correct it and try again.")
+	case errors.Is(err, consent.ErrIBANEmpty), errors.Is(err, consent.ErrIBANCountry), errors.Is(err, consent.ErrIBANLength),
+		errors.Is(err, consent.ErrIBANChars), errors.Is(err, consent.ErrIBANChecksum):
+		return p("An IBAN is not valid: "+ibanReason(err)+".", "Check it against your bank statement.")
+	case errors.Is(err, consent.ErrAccessDenied):
+		return p("You declined the consent at the bank.", "Start again when you are ready to approve it.")
+	case errors.As(err, &authz):
+		return p("The bank did not authorise the consent ("+sanitize(authz.Code, 40)+").", "Start again; if it repeats, contact your bank.")
+	case errors.Is(err, consent.ErrCallbackTimeout):
+		return p("The bank did not send you back within 10 minutes.", "Start the bank step again.")
+	case errors.Is(err, consent.ErrOnboardingFinished):
+		return p("This bank request was already used or abandoned.", "Start the bank step again.")
+	case errors.Is(err, consent.ErrCallbackURL), errors.Is(err, consent.ErrStateMissing), errors.Is(err, consent.ErrStateMismatch),
+		errors.Is(err, consent.ErrIssuerMissing), errors.Is(err, consent.ErrIssuerMismatch), errors.Is(err, consent.ErrCodeMissing),
+		errors.Is(err, consent.ErrDuplicateParam), errors.Is(err, consent.ErrCodeReplayed):
+		return p("That address is not the bank's answer to this request.", "Paste the full address the browser shows after you approve, or start the bank step again.")
+	case errors.Is(err, consent.ErrConsentInactive):
+		return p("The bank no longer accepts this consent (revoked, suspended or expired).", "Open Consents (c) to see its status, then renew or set up a new one.")
+	case errors.Is(err, lfi.ErrUnauthorized):
+		return p("The bank refused the wallet's access for this consent.", "Open Consents (c) and refresh its status.")
+	case errors.Is(err, lfi.ErrRateLimited):
+		return p("The bank asks the wallet to slow down.", "Wait a minute and try again.")
+	case errors.Is(err, lfi.ErrOutcomeUnknown):
+		return p("The bank's answer did not arrive or could not be verified.", "Nothing is sent twice: the wallet checks with the bank before any retry. Try again in a moment.")
+	case errors.As(err, &bankErr):
+		return p(fmt.Sprintf("The bank refused the request (HTTP %d %s).", bankErr.HTTPStatus, sanitize(bankErr.Code(), 60)),
+			"Open the inspector (ctrl+t) for the details; quote interaction id "+bankErr.InteractionID+" to the bank.")
+	case errors.As(err, &oauthErr):
+		return p(fmt.Sprintf("The bank refused the request (%s).", sanitize(oauthErr.Code, 40)), "Open the inspector (ctrl+t) for the details.")
+	case errors.Is(err, keystore.ErrUnavailable):
+		return p("The secret store is not available (is the keyring locked?).", "Unlock your keyring, or set security.secret_store = \"file\".")
+	case errors.Is(err, keystore.ErrCorrupt):
+		return p("A stored secret failed its integrity check.", "Restore the data dir from a backup, or recover with your recovery code.")
+	}
+	return p(doing+" failed: "+err.Error()+".", "Try again, or open the inspector (ctrl+t).")
+}
+
+func limitLabel(l string) string {
+	switch l {
+	case "per_payment":
+		return "per-payment"
+	case "per_day":
+		return "daily"
+	case "per_month":
+		return "monthly"
+	case "per_day_count":
+		return "daily count"
+	case "consent_total":
+		return "consent total"
+	}
+	return strings.ReplaceAll(l, "_", " ")
+}
+
+func ibanReason(err error) string {
+	for _, e := range []error{consent.ErrIBANEmpty, consent.ErrIBANCountry, consent.ErrIBANLength, consent.ErrIBANChars, consent.ErrIBANChecksum} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "not a UAE IBAN"
+}

@@ -1,0 +1,291 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+// seqStep is one box of the delegated-SCA sequence and the lfi operation that carries it.
+type seqStep struct {
+	name string
+	op   string // "" = no HTTP message (happens in the browser or in payterm)
+}
+
+var sequence = []seqStep{
+	{"Discovery + JWKS", "JWKS"},
+	{"PAR", "PAR"},
+	{"Authorize at the bank", ""},
+	{"Callback + token", "token authorization_code"},
+	{"SCA in payterm (PIN + code + device key)", ""},
+	{"POST /payments", "create payment"},
+	{"GET /payments/{id} until final", "get payment"},
+}
+
+// Inspect builds the sequence diagram from the latest exchanges of the lfi client. Secrets are
+// already redacted by lfi; off the embedded sandbox the personal data is masked here too, so it
+// never reaches the screen even if a field were not marked.
+func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
+	a := w.a
+	in := ui.Inspection{ShowPII: a.bank != nil}
+	if c, err := a.activeConsent(ctx); err == nil && c != nil {
+		in.ConsentID = c.ID
+	}
+	all := a.trace.all()
+	found := make([]*lfi.Exchange, len(sequence))
+	for i, s := range sequence {
+		if s.op == "" {
+			continue
+		}
+		for j := len(all) - 1; j >= 0; j-- {
+			if all[j].Op == s.op || (s.op == "JWKS" && all[j].Op == "discovery") {
+				ex := all[j]
+				found[i] = &ex
+				break
+			}
+		}
+	}
+	// A step without its own message is done once a later step has happened.
+	lastSeen := -1
+	for i := range sequence {
+		if found[i] != nil {
+			lastSeen = i
+		}
+	}
+	current := false
+	for i, s := range sequence {
+		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
+		switch ex := found[i]; {
+		case ex != nil:
+			st.State = ui.SeqDone
+			if ex.Err != "" || ex.Status == 0 || ex.Status >= 400 {
+				st.State = ui.SeqFailed
+			}
+			shown := *ex
+			if !in.ShowPII {
+				shown = shown.WithoutPII()
+			}
+			st.Exchange = toUIExchange(shown)
+		case i < lastSeen:
+			st.State = ui.SeqDone
+		case !current && lastSeen >= 0:
+			st.State, current = ui.SeqCurrent, true
+		}
+		in.Steps = append(in.Steps, st)
+		if st.Exchange != nil && a.bank != nil {
+			if v, ok := a.bank.VerdictFor(st.Exchange.InteractionID); ok {
+				for _, c := range v.Checks {
+					rule := c.Name
+					if c.Rule > 0 {
+						rule = fmt.Sprintf("rule %d: %s", c.Rule, c.Name)
+					}
+					in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: s.name + " · " + rule, Passed: c.Passed, Detail: c.Detail})
+				}
+			}
+		}
+	}
+	return in, nil
+}
+
+func toUIExchange(ex lfi.Exchange) *ui.Exchange {
+	out := &ui.Exchange{Request: ex.Method + " " + pathOf(ex.URL) + " HTTP/1.1", InteractionID: ex.InteractionID}
+	if ex.Status > 0 {
+		out.Response = fmt.Sprintf("HTTP/1.1 %d %s", ex.Status, http.StatusText(ex.Status))
+	} else {
+		out.Response = "no response"
+	}
+	pii := map[string]bool{}
+	for _, h := range ex.PIIHeaders {
+		pii[http.CanonicalHeaderKey(h)] = true
+	}
+	for _, k := range sortedKeys(ex.RequestHeaders) {
+		ck := http.CanonicalHeaderKey(k)
+		out.Headers = append(out.Headers, ui.Field{Name: k, Value: strings.Join(ex.RequestHeaders[k], ", "),
+			Secret: ck == "Authorization", PII: pii[ck]})
+	}
+	for _, k := range sortedFormKeys(ex.Form) {
+		out.Headers = append(out.Headers, ui.Field{Name: "form " + k, Value: strings.Join(ex.Form[k], ", "),
+			Secret: secretForm[k]})
+	}
+	for _, part := range ex.Sent {
+		if part.Claims == nil {
+			out.JWEHeader = append(out.JWEHeader, flatten(part.Label+" ", part.Header, nil)...)
+			continue
+		}
+		if out.JWTHeader == nil {
+			out.JWTHeader = flatten("", part.Header, nil)
+			out.JWTClaims = flatten("", part.Claims, part.PIIPaths)
+		}
+	}
+	if v := ex.Verification; v != nil {
+		for _, c := range v.Verified {
+			out.Checks = append(out.Checks, ui.Check{Name: c, OK: true})
+		}
+		if !v.OK {
+			out.Checks = append(out.Checks, ui.Check{Name: "response signature", OK: false, Detail: sanitize(v.Error, 120)})
+		} else {
+			out.Checks = append(out.Checks, ui.Check{Name: "response signature", OK: true, Detail: v.Alg + " kid " + v.KeyID})
+		}
+	}
+	if ex.Err != "" {
+		out.Checks = append(out.Checks, ui.Check{Name: "outcome", OK: false, Detail: sanitize(ex.Err, 160)})
+	}
+	return out
+}
+
+var secretForm = map[string]bool{"client_assertion": true, "code": true, "code_verifier": true, "refresh_token": true,
+	"access_token": true, "client_secret": true, "request": false}
+
+func pathOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.EscapedPath()
+}
+
+func sortedKeys(h http.Header) []string {
+	ks := make([]string, 0, len(h))
+	for k := range h {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func sortedFormKeys(f url.Values) []string {
+	ks := make([]string, 0, len(f))
+	for k := range f {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// flatten lists a JSON object as dotted names; a value under one of piiPaths is marked PII.
+func flatten(prefix string, m map[string]any, piiPaths []string) []ui.Field {
+	var out []ui.Field
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		if obj, ok := v.(map[string]any); ok && len(obj) > 0 && !underAny(path, piiPaths) {
+			keys := make([]string, 0, len(obj))
+			for k := range obj {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(p, obj[k])
+			}
+			return
+		}
+		val := ""
+		switch t := v.(type) {
+		case string:
+			val = t
+		default:
+			raw, _ := json.Marshal(t)
+			val = string(raw)
+		}
+		out = append(out, ui.Field{Name: prefix + path, Value: val, PII: underAny(path, piiPaths)})
+	}
+	walk("", m)
+	return out
+}
+
+func underAny(path string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if path == p || strings.HasPrefix(path, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// supportBundle is what ExportSupportBundle writes: enough for the bank's support desk to find
+// the requests (interaction ids, the consent id), never a secret, and no personal data.
+type supportBundle struct {
+	Created        time.Time       `json:"created"`
+	BankMode       string          `json:"bank_mode"`
+	ClientID       string          `json:"client_id"`
+	ConsentID      string          `json:"consent_id,omitempty"`
+	InteractionIDs []string        `json:"interaction_ids"`
+	Payments       []bundlePayment `json:"payments"`
+	Trace          []lfi.Exchange  `json:"trace"`
+}
+
+type bundlePayment struct {
+	LedgerID       int64           `json:"ledger_id"`
+	BankPaymentID  string          `json:"payment_id,omitempty"`
+	Status         string          `json:"status"`
+	RejectCode     string          `json:"reject_code,omitempty"`
+	InteractionIDs []string        `json:"interaction_ids,omitempty"`
+	Attempts       []bundleAttempt `json:"attempts,omitempty"`
+}
+
+type bundleAttempt struct {
+	At            time.Time `json:"at"`
+	Kind          string    `json:"kind"`
+	InteractionID string    `json:"interaction_id,omitempty"`
+	HTTPStatus    int       `json:"http_status,omitempty"`
+	Outcome       string    `json:"outcome"`
+}
+
+func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
+	a := w.a
+	now := a.opts.Clock().UTC()
+	b := supportBundle{Created: now, BankMode: a.cfg.Bank.Mode, ClientID: a.id.ClientID, InteractionIDs: []string{}, Payments: []bundlePayment{}}
+	if c, err := a.activeConsent(ctx); err == nil && c != nil {
+		b.ConsentID = c.ID
+	}
+	seen := map[string]bool{}
+	addID := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			b.InteractionIDs = append(b.InteractionIDs, id)
+		}
+	}
+	for _, ex := range a.trace.all() {
+		masked := ex.WithoutPII()
+		masked.ResponseJSON = nil // token answers may carry consent data the bank chose; ids are enough
+		b.Trace = append(b.Trace, masked)
+		addID(ex.InteractionID)
+	}
+	page, err := a.ledger.History(ctx, wallet.HistoryQuery{Limit: 20})
+	if err != nil {
+		return "", uiError("Reading the history", err)
+	}
+	for _, r := range page.Rows {
+		bp := bundlePayment{LedgerID: r.ID, BankPaymentID: r.BankPaymentID, Status: string(r.Status), RejectCode: r.RejectCode}
+		atts, err := a.ledger.Attempts(ctx, r.ID)
+		if err != nil {
+			return "", uiError("Reading the payment log", err)
+		}
+		for _, at := range atts {
+			bp.Attempts = append(bp.Attempts, bundleAttempt{At: at.At, Kind: at.Kind, InteractionID: at.InteractionID, HTTPStatus: at.HTTPStatus, Outcome: at.Outcome})
+			if at.InteractionID != "" {
+				bp.InteractionIDs = append(bp.InteractionIDs, at.InteractionID)
+				addID(at.InteractionID)
+			}
+		}
+		b.Payments = append(b.Payments, bp)
+	}
+	path := filepath.Join(a.dir, "support", "support-"+now.Format("20060102T150405Z")+".json")
+	if err := writeJSONFile(path, b); err != nil {
+		return "", uiError("Writing the support bundle", err)
+	}
+	return path, nil
+}

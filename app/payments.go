@@ -1,0 +1,270 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.PreparedPayment, error) {
+	a := w.a
+	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose}
+	if d.PayeeID != "" {
+		id, err := strconv.ParseInt(d.PayeeID, 10, 64)
+		if err != nil || id <= 0 {
+			return ui.PreparedPayment{}, &ui.Problem{What: "That payee is not in the wallet.", Next: "Pick a payee from the list."}
+		}
+		draft.PayeeID = id
+	} else {
+		kind := "retail"
+		if d.NewPayee.Type == ui.PayeeCorporate {
+			kind = "corporate"
+		}
+		draft.NewPayee = &wallet.PayeeInput{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Kind: kind}
+	}
+	p, err := a.wallet.Prepare(ctx, draft)
+	if err != nil {
+		return ui.PreparedPayment{}, uiError("Checking the payment", err)
+	}
+	used := p.Headroom.Used
+	// The review screen shows the limits as if this payment were made.
+	var addErr error
+	add := func(x money.Amount) money.Amount {
+		s, err := x.Add(p.Amount)
+		addErr = errors.Join(addErr, err)
+		return s
+	}
+	used.Day, used.Month, used.Consent = add(used.Day), add(used.Month), add(used.Consent)
+	used.DayCount++
+	if addErr != nil {
+		return ui.PreparedPayment{}, uiError("Checking the payment", addErr)
+	}
+	return ui.PreparedPayment{ID: p.ID, ConsentID: p.ConsentID, Payee: toUIPayee(p.Payee), Amount: p.Amount,
+		Reference: p.Reference, Purpose: purposeOf(p.Purpose),
+		Headroom: ui.Headroom{Limits: ui.Limits(p.Headroom.Limits), Used: ui.Usage(used)}}, nil
+}
+
+// SubmitPayment runs wallet.Submit in the background and forwards its progress. Events go out
+// one behind, so the last one can be marked Final with the receipt once Submit has returned.
+func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SCAInput) (<-chan ui.PaymentEvent, error) {
+	a := w.a
+	if preparedID == "" {
+		return nil, &ui.Problem{What: "There is no payment to submit.", Next: "Prepare it again."}
+	}
+	ch := make(chan ui.PaymentEvent, 64)
+	go func() {
+		defer close(ch)
+		var held *ui.PaymentEvent
+		send := func(ev ui.PaymentEvent) {
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+			}
+		}
+		progress := func(e wallet.Event) {
+			ev := toUIEvent(e)
+			if held != nil {
+				send(*held)
+			}
+			held = &ev
+		}
+		pay, err := a.wallet.Submit(ctx, preparedID, sca.PIN(in.PIN.Reveal()), sca.OTP(in.TOTP.Reveal()), progress)
+		final := ui.PaymentEvent{Step: ui.StepSCA, State: ui.StepFailed, At: a.opts.Clock()}
+		if held != nil {
+			final = *held
+		}
+		final.Final = true
+		if err != nil && final.State != ui.StepFailed {
+			final.State = ui.StepFailed
+		}
+		if err != nil {
+			final.Err = uiError("Making the payment", err)
+		} else if final.Err != nil {
+			final.Err = uiError("Making the payment", final.Err)
+		}
+		if pay.ID != 0 {
+			r := a.receipt(context.WithoutCancel(ctx), pay.ID)
+			final.Receipt = &r
+			if err == nil && !pay.Status.Final() && final.State != ui.StepFailed {
+				final.Note = "the bank has not finished it yet; payterm keeps checking it at every start"
+			}
+		}
+		send(final)
+	}()
+	return ch, nil
+}
+
+func toUIEvent(e wallet.Event) ui.PaymentEvent {
+	ev := ui.PaymentEvent{Step: toUIStep(e.Step), State: ui.StepRunning, At: e.At, Note: e.Note, Err: e.Err}
+	switch e.State {
+	case wallet.StepDone:
+		ev.State = ui.StepDone
+	case wallet.StepFailed:
+		ev.State = ui.StepFailed
+		ev.Err = uiError("Making the payment", e.Err)
+	}
+	return ev
+}
+
+func toUIStep(s wallet.Step) ui.PaymentStep {
+	switch s {
+	case wallet.StepSCA:
+		return ui.StepSCA
+	case wallet.StepRisk:
+		return ui.StepRisk
+	case wallet.StepSealPII:
+		return ui.StepSealPII
+	case wallet.StepSign:
+		return ui.StepSign
+	case wallet.StepPersist:
+		return ui.StepPersist
+	case wallet.StepSend:
+		return ui.StepSend
+	case wallet.StepBankPending:
+		return ui.StepBankPending
+	default:
+		return ui.StepSettled
+	}
+}
+
+// receipt reads a payment back from the ledger for the receipt screen.
+func (a *App) receipt(ctx context.Context, id int64) ui.Receipt {
+	p, err := a.ledger.Payment(ctx, id)
+	if err != nil {
+		return ui.Receipt{Status: ui.PaymentUnknown, Reason: "the payment could not be read back from the ledger"}
+	}
+	r := ui.Receipt{PaymentID: p.BankPaymentID, Status: ui.PaymentStatus(p.Status), Amount: p.Amount, At: p.Updated,
+		Payee: ui.Payee{ID: strconv.FormatInt(p.PayeeID, 10), Name: p.PayeeName, IBAN: p.PayeeIBAN}}
+	r.InteractionID = a.lastInteraction(ctx, id)
+	r.ReasonCode = p.RejectCode
+	r.Reason = reasonText(p)
+	return r
+}
+
+// lastInteraction is the x-fapi-interaction-id of the latest exchange about a payment.
+func (a *App) lastInteraction(ctx context.Context, id int64) string {
+	atts, err := a.ledger.Attempts(ctx, id)
+	if err != nil {
+		return ""
+	}
+	for i := len(atts) - 1; i >= 0; i-- {
+		if atts[i].InteractionID != "" {
+			return atts[i].InteractionID
+		}
+	}
+	return ""
+}
+
+// reasonText words a payment's outcome. The bank's free-text message is not shown: it may echo
+// the payee's name or account.
+func reasonText(p wallet.Payment) string {
+	switch p.Status {
+	case wallet.PaymentRejected:
+		return "The bank rejected the payment" + codeSuffix(p.RejectCode) + ". No money left your account."
+	case wallet.PaymentRefused:
+		return "The bank refused the payment request" + codeSuffix(p.RejectCode) + ". Nothing was paid."
+	case wallet.PaymentAbandoned:
+		return "The bank never received the payment and its authorisation expired. Nothing was paid."
+	case wallet.PaymentUnknown, wallet.PaymentSending, wallet.PaymentPrepared:
+		return "The bank's answer is not known yet; payterm checks with the bank before any retry."
+	case wallet.PaymentPending:
+		return "The bank accepted the payment and is settling it."
+	case wallet.PaymentAcceptedWithoutPosting:
+		return "The bank accepted the payment; it is not yet posted."
+	case wallet.PaymentAcceptedSettlementCompleted:
+		return "Paid: the money left your account."
+	case wallet.PaymentAcceptedCreditSettlementCompleted:
+		return "Paid: the payee's bank has credited the money."
+	}
+	return ""
+}
+
+func codeSuffix(code string) string {
+	if code == "" {
+		return ""
+	}
+	return " (" + sanitize(code, 60) + ")"
+}
+
+func parseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDetail, error) {
+	a := w.a
+	id, ok := parseID(paymentID)
+	if !ok {
+		return ui.PaymentDetail{}, &ui.Problem{What: "That payment is not in the ledger.", Next: "Go back and refresh."}
+	}
+	p, err := a.ledger.Payment(ctx, id)
+	if err != nil {
+		return ui.PaymentDetail{}, uiError("Reading the payment", err)
+	}
+	tl, err := a.ledger.Timeline(ctx, id)
+	if err != nil {
+		return ui.PaymentDetail{}, uiError("Reading the payment", err)
+	}
+	pc := purposeOf(p.Purpose)
+	d := ui.PaymentDetail{
+		Row: ui.PaymentRow{ID: paymentID, PaymentID: p.BankPaymentID, At: p.Created, PayeeName: p.PayeeName, Amount: p.Amount,
+			Status: ui.PaymentStatus(p.Status), Reference: p.Reference},
+		InteractionID: a.lastInteraction(ctx, id), ConsentID: p.ConsentID,
+		Purpose: strings.TrimSpace(pc.Code + " " + pc.Description), Reason: reasonText(p),
+	}
+	for _, c := range tl {
+		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: ui.PaymentStatus(c.Status), Note: c.Note})
+	}
+	return d, nil
+}
+
+// History pages the ledger. The ledger's ids are positive, so Before = -1 asks for the rows
+// just after the very start: the oldest page. Counting matching rows is a scan, so Total is
+// computed for the first and the last page only (-1 while scrolling).
+func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPage, error) {
+	a := w.a
+	wq := wallet.HistoryQuery{Filter: wallet.HistoryFilter{PayeeName: q.Filter.PayeeName, Outcome: wallet.Outcome(q.Filter.Outcome),
+		From: q.Filter.From, To: q.Filter.To}, Limit: q.Limit}
+	count := false
+	switch {
+	case q.Oldest:
+		wq.Before, count = -1, true
+	case q.After != "":
+		id, ok := parseID(q.After)
+		if !ok {
+			return ui.HistoryPage{}, &ui.Problem{What: "The history position is not valid.", Next: "Press home to start from the newest payment."}
+		}
+		wq.After = id
+	case q.Before != "":
+		id, ok := parseID(q.Before)
+		if !ok {
+			return ui.HistoryPage{}, &ui.Problem{What: "The history position is not valid.", Next: "Press home to start from the newest payment."}
+		}
+		wq.Before = id
+	default:
+		count = true
+	}
+	page, err := a.ledger.History(ctx, wq)
+	if err != nil {
+		return ui.HistoryPage{}, uiError("Reading the history", err)
+	}
+	out := ui.HistoryPage{More: page.More, Total: -1}
+	for _, r := range page.Rows {
+		out.Rows = append(out.Rows, toUIRow(r))
+	}
+	if count {
+		n, err := a.ledger.CountPayments(ctx, wq.Filter)
+		if err != nil {
+			return ui.HistoryPage{}, uiError("Counting the history", err)
+		}
+		out.Total = n
+	}
+	return out, nil
+}
+

@@ -1,0 +1,262 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+// uiWallet adapts the App to the interface the screens declare. Every method turns core
+// errors into *ui.Problem or *ui.SCAError (uiError).
+type uiWallet struct{ a *App }
+
+var _ ui.Wallet = uiWallet{}
+
+// UIWallet is the App as the terminal UI sees it.
+func (a *App) UIWallet() ui.Wallet { return uiWallet{a} }
+
+func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
+	a := w.a
+	onboarded, err := a.onboarded(ctx)
+	if err != nil {
+		return ui.Overview{}, uiError("Reading the ledger", err)
+	}
+	ov := ui.Overview{Onboarded: onboarded, SecretStore: a.secretStoreLabel(), Sandbox: a.bank != nil}
+	active, err := a.activeConsent(ctx)
+	if err != nil {
+		return ui.Overview{}, uiError("Reading the consents", err)
+	}
+	consentID := ""
+	if active != nil {
+		c, err := a.toUIConsent(ctx, *active)
+		if err != nil {
+			return ui.Overview{}, uiError("Reading the consents", err)
+		}
+		ov.Active, consentID = &c, active.ID
+	}
+	if ov.Headroom, err = a.headroom(ctx, consentID); err != nil {
+		return ui.Overview{}, uiError("Reading the limits", err)
+	}
+	page, err := a.ledger.History(ctx, wallet.HistoryQuery{Limit: 5})
+	if err != nil {
+		return ui.Overview{}, uiError("Reading the history", err)
+	}
+	for _, r := range page.Rows {
+		ov.Recent = append(ov.Recent, toUIRow(r))
+	}
+	return ov, nil
+}
+
+// activeConsent is the newest consent that can pay now; failing that, the newest current one
+// (paused, suspended, awaiting authorisation), so Home can say why it cannot pay.
+func (a *App) activeConsent(ctx context.Context) (*wallet.Consent, error) {
+	cs, err := a.ledger.Consents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := a.opts.Clock()
+	for i := range cs {
+		if wallet.Usable(cs[i], now) == nil {
+			return &cs[i], nil
+		}
+	}
+	for i := range cs {
+		if (ui.Consent{Status: ui.ConsentStatus(cs[i].Status)}).Current() && now.Before(cs[i].Expires) {
+			return &cs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (a *App) secretStoreLabel() string {
+	if a.store.Kind() == keystore.KindEncryptedFile {
+		return "encrypted file (" + filepath.Join(a.dir, keystore.FileName) + ")"
+	}
+	return a.store.Kind().String()
+}
+
+func (a *App) headroom(ctx context.Context, consentID string) (ui.Headroom, error) {
+	h, err := a.ledger.Headroom(ctx, consentID, a.limits)
+	if err != nil {
+		return ui.Headroom{}, err
+	}
+	return ui.Headroom{Limits: ui.Limits(h.Limits), Used: ui.Usage(h.Used)}, nil
+}
+
+// Unlock checks the PIN for the idle lock (see unlock.go for why the app keeps a verifier).
+func (w uiWallet) Unlock(ctx context.Context, pin ui.Secret) error {
+	ok, left, err := w.a.unlock.check(pin.Reveal())
+	switch {
+	case errors.Is(err, errNoVerifier):
+		return &ui.Problem{What: "This wallet has no PIN check for the idle lock.", Next: "Quit (ctrl+c) and start payterm again."}
+	case err != nil:
+		return uiError("Checking the PIN", err)
+	case ok:
+		return nil
+	case left <= 0:
+		return &ui.Problem{What: "Too many wrong PINs for the idle lock.", Next: "Quit (ctrl+c) and start payterm again; payments still need your PIN and code."}
+	}
+	return &ui.SCAError{AttemptsLeft: left}
+}
+
+func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Secret) (ui.Secret, error) {
+	a := w.a
+	if err := sca.CheckPINPolicy(sca.PIN(newPIN.Reveal())); err != nil {
+		return ui.Secret{}, uiError("Setting the new PIN", err)
+	}
+	rc, err := a.auth.Recover(sca.RecoveryCode(strings.TrimSpace(recoveryCode.Reveal())), sca.OTP(totp.Reveal()), sca.PIN(newPIN.Reveal()))
+	if err != nil {
+		return ui.Secret{}, uiError("Recovering", err)
+	}
+	if err := a.unlock.set(newPIN.Reveal()); err != nil {
+		return ui.Secret{}, uiError("Saving the idle-lock check", err)
+	}
+	return ui.NewSecret(rc.Reveal()), nil
+}
+
+func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, error) {
+	total, count, err := a.ledger.ConsentTotal(ctx, c.ID)
+	if err != nil {
+		return ui.Consent{}, err
+	}
+	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: c.Bank, Status: ui.ConsentStatus(c.Status),
+		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
+		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, PurposeCode: c.PurposeCode}
+	payees, err := a.ledger.Payees(ctx, c.ID)
+	if err != nil {
+		return ui.Consent{}, err
+	}
+	if c.Model != wallet.BeneficiaryOpen {
+		for _, p := range payees {
+			out.Creditors = append(out.Creditors, toUIPayee(p))
+		}
+	}
+	return out, nil
+}
+
+// maskIBAN shows the country, check digits and last four: "AE07 •••• 1234".
+func maskIBAN(iban string) string {
+	if len(iban) < 8 {
+		return ""
+	}
+	return iban[:4] + " •••• " + iban[len(iban)-4:]
+}
+
+func toUIPayee(p wallet.Payee) ui.Payee {
+	return ui.Payee{ID: strconv.FormatInt(p.ID, 10), Name: p.Name, IBAN: p.IBAN, Type: payeeType(p.Kind)}
+}
+
+func toUIRow(r wallet.PaymentRow) ui.PaymentRow {
+	return ui.PaymentRow{ID: strconv.FormatInt(r.ID, 10), PaymentID: r.BankPaymentID, At: r.Created, PayeeName: r.PayeeName,
+		Amount: r.Amount, Status: ui.PaymentStatus(r.Status), Reference: r.Reference}
+}
+
+func (w uiWallet) Consents(ctx context.Context) ([]ui.Consent, error) {
+	cs, err := w.a.ledger.Consents(ctx)
+	if err != nil {
+		return nil, uiError("Reading the consents", err)
+	}
+	out := make([]ui.Consent, 0, len(cs))
+	for _, c := range cs {
+		uc, err := w.a.toUIConsent(ctx, c)
+		if err != nil {
+			return nil, uiError("Reading the consents", err)
+		}
+		out = append(out, uc)
+	}
+	return out, nil
+}
+
+func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.ConsentDetail, error) {
+	a := w.a
+	c, err := a.ledger.Consent(ctx, consentID)
+	if err != nil {
+		return ui.ConsentDetail{}, uiError("Reading the consent", err)
+	}
+	uc, err := a.toUIConsent(ctx, c)
+	if err != nil {
+		return ui.ConsentDetail{}, uiError("Reading the consent", err)
+	}
+	who := "any payee you add in payterm (no payees fixed at the bank)"
+	switch c.Model {
+	case wallet.BeneficiaryOne:
+		who = "one named payee"
+	case wallet.BeneficiaryList:
+		who = fmt.Sprintf("%d named payees", len(uc.Creditors))
+	}
+	p := purposeOf(c.PurposeCode)
+	d := ui.ConsentDetail{Consent: uc, Rules: []ui.Rule{
+		{Label: "Type", Value: "Flexi Pay (delegated SCA): you approve each payment in payterm"},
+		{Label: "Who you can pay", Value: who},
+		{Label: "Amounts", Value: "not fixed at the bank; your payterm limits apply"},
+		{Label: "Purpose", Value: strings.TrimSpace(p.Code + " " + p.Description)},
+		{Label: "Authorised", Value: c.Created.Format("2 Jan 2006")},
+		{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")},
+	}}
+	if c.BaseConsentID != "" {
+		d.Rules = append(d.Rules, ui.Rule{Label: "Renewal of", Value: c.BaseConsentID})
+	}
+	page, err := a.ledger.History(ctx, wallet.HistoryQuery{Filter: wallet.HistoryFilter{ConsentID: consentID}, Limit: 20})
+	if err != nil {
+		return ui.ConsentDetail{}, uiError("Reading the consent's payments", err)
+	}
+	for _, r := range page.Rows {
+		d.Payments = append(d.Payments, toUIRow(r))
+	}
+	return d, nil
+}
+
+func (w uiWallet) PauseConsent(ctx context.Context, consentID string) error {
+	return uiError("Pausing the consent", w.a.wallet.PauseConsent(ctx, consentID))
+}
+
+func (w uiWallet) ReactivateConsent(ctx context.Context, consentID string) error {
+	return uiError("Reactivating the consent", w.a.wallet.ReactivateConsent(ctx, consentID))
+}
+
+func (w uiWallet) RevokeConsent(ctx context.Context, consentID string) error {
+	return uiError("Revoking the consent", w.a.wallet.RevokeConsent(ctx, consentID))
+}
+
+func (w uiWallet) Limits(ctx context.Context) (ui.Headroom, error) {
+	active, err := w.a.activeConsent(ctx)
+	if err != nil {
+		return ui.Headroom{}, uiError("Reading the limits", err)
+	}
+	id := ""
+	if active != nil {
+		id = active.ID
+	}
+	h, err := w.a.headroom(ctx, id)
+	if err != nil {
+		return ui.Headroom{}, uiError("Reading the limits", err)
+	}
+	return h, nil
+}
+
+func (w uiWallet) SetLimits(ctx context.Context, l ui.Limits) error {
+	if l.PerDayCount < 0 {
+		return &ui.Problem{What: "The daily count cannot be negative.", Next: "Use 0 for no limit."}
+	}
+	return uiError("Saving the limits", w.a.ledger.SetLimits(ctx, wallet.Limits(l)))
+}
+
+func (w uiWallet) Payees(ctx context.Context, consentID string) ([]ui.Payee, error) {
+	ps, err := w.a.ledger.Payees(ctx, consentID)
+	if err != nil {
+		return nil, uiError("Reading the payees", err)
+	}
+	out := make([]ui.Payee, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, toUIPayee(p))
+	}
+	return out, nil
+}
