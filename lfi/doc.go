@@ -7,6 +7,11 @@
 // signature, kid, alg, iss or exp does not check out yields an error that matches
 // ErrUnverifiable (and ErrOutcomeUnknown), never a decoded value.
 //
+// An id_token from the token endpoint is checked by Client.VerifyIDToken (PS256 with a kid
+// from the bank's use=sig keys, iss, aud/azp, exp, iat, nonce, sub, and s_hash, c_hash,
+// at_hash when present); a failure is an *IDTokenError naming the check, matching
+// ErrIDTokenInvalid, and never quoting the token.
+//
 // Every HTTP call is reported to an optional Observer as an Exchange with secrets redacted,
 // so a protocol inspector can show each step.
 package lfi

@@ -2,6 +2,7 @@ package lfi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -223,4 +224,63 @@ func FuzzDecodeJOSEForDisplay(f *testing.F) {
 			_ = maskPaths(deepCopy(p.Claims).(map[string]any), p.PIIPaths)
 		}
 	})
+}
+
+func FuzzVerifyIDToken(f *testing.F) {
+	testKeys(f)
+	f.Add(goodIDToken(f, idtClaims()))
+	f.Add(goodIDToken(f, with(func(c map[string]any) { c["aud"] = []string{idtClient, "x"}; c["azp"] = idtClient })))
+	f.Add(unsignedIDToken(f, map[string]any{"alg": "none", "kid": idtGoodKid}, idtClaims()))
+	f.Add("eyJhbGciOiJQUzI1NiIsImtpZCI6ImJhbmstc2lnLTEifQ.e30.")
+	f.Add("a.b.c.d.e")
+	keys := idtKeys(f)
+	f.Fuzz(func(t *testing.T, compact string) {
+		tok, err := VerifyIDToken(compact, keys, idtOptions())
+		if err != nil {
+			var ie *IDTokenError
+			if errors.As(err, &ie) && (strings.Contains(err.Error(), idtNonce) || len(err.Error()) > 200) {
+				t.Fatalf("error echoes the token or is unbounded: %q", err)
+			}
+			return
+		}
+		checkAcceptedIDToken(t, tok)
+	})
+}
+
+// FuzzCheckIDTokenClaims fuzzes the claim checks behind the signature (a signed token cannot
+// be mutated by the fuzzer and still verify).
+func FuzzCheckIDTokenClaims(f *testing.F) {
+	f.Add(mustMarshal(f, idtClaims()))
+	f.Add(mustMarshal(f, with(func(c map[string]any) { c["aud"] = []any{idtClient, 1} })))
+	f.Add(mustMarshal(f, with(func(c map[string]any) { c["s_hash"] = LeftHalfHash(idtState); c["exp"] = "1e3" })))
+	f.Add([]byte(`{"iss":null,"nonce":{"a":1}}`))
+	f.Add([]byte(`{}{}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		tok, err := checkIDTokenClaims(payload, idtOptions())
+		if err != nil {
+			if !errors.Is(err, ErrIDTokenInvalid) {
+				t.Fatalf("claims error is not an IDTokenError: %v", err)
+			}
+			return
+		}
+		checkAcceptedIDToken(t, tok)
+		var m map[string]any
+		if json.Unmarshal(payload, &m) != nil || m["nonce"] != idtNonce {
+			t.Fatalf("accepted claims without our nonce: %s", payload)
+		}
+	})
+}
+
+func checkAcceptedIDToken(t *testing.T, tok *IDToken) {
+	t.Helper()
+	if tok.Issuer != idtIssuer || tok.Subject == "" || len(tok.Subject) > maxSubLen || !contains(tok.Audience, idtClient) {
+		t.Fatalf("accepted an id_token with a wrong iss, sub or aud: %+v", tok)
+	}
+	if distinct(tok.Audience) > 1 && tok.AuthorizedParty != idtClient {
+		t.Fatalf("accepted several audiences without our azp: %+v", tok)
+	}
+	if !testNow.Before(tok.Expiry.Add(clockLeeway)) || tok.IssuedAt.After(testNow.Add(clockLeeway)) ||
+		tok.IssuedAt.Before(testNow.Add(-maxIDTokenAge-clockLeeway)) {
+		t.Fatalf("accepted an id_token outside its time window: %+v", tok)
+	}
 }

@@ -121,7 +121,7 @@ func (c *Client) verificationKey(ctx context.Context, kid string) (*rsa.PublicKe
 		return k, false, nil
 	}
 	if fetched { // just fetched: a second fetch would return the same set
-		return nil, false, fmt.Errorf("kid %q is not a use=sig PS256 key in the LFI JWKS", safeToken(kid))
+		return nil, false, fmt.Errorf("kid %q is %w", safeToken(kid), errUnknownKid)
 	}
 	ks, _, err = c.jwks(ctx, true)
 	if err != nil {
@@ -130,5 +130,5 @@ func (c *Client) verificationKey(ctx context.Context, kid string) (*rsa.PublicKe
 	if k, ok := ks.sig[kid]; ok {
 		return k, true, nil
 	}
-	return nil, true, fmt.Errorf("kid %q is not a use=sig PS256 key in the LFI JWKS (refetched)", safeToken(kid))
+	return nil, true, fmt.Errorf("kid %q is %w (refetched)", safeToken(kid), errUnknownKid)
 }

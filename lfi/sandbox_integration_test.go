@@ -33,6 +33,7 @@ type sandboxRig struct {
 	client   *Client
 	rec      *recorder
 	clientID string
+	last     IDTokenExpectations // nonce, state and code of the last onboard
 }
 
 func newSandboxRig(t *testing.T) *sandboxRig {
@@ -90,12 +91,12 @@ func (r *sandboxRig) onboard(t *testing.T) (*TokenResponse, string) {
 	verifier := base64.RawURLEncoding.EncodeToString(randBytes(t, 48))
 	sum := sha256.Sum256([]byte(verifier))
 	now := time.Now()
-	state := uuid.NewString()
+	state, nonce := uuid.NewString(), uuid.NewString()
 	ro, err := c.Signer().SignClaims(map[string]any{
 		"iss": c.ClientID(), "aud": c.Issuer(), "client_id": c.ClientID(), "nbf": now.Add(-10 * time.Second).Unix(),
 		"exp": now.Add(5 * time.Minute).Unix(), "response_type": "code", "redirect_uri": itRedirect, "scope": "payments openid",
 		"code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]), "code_challenge_method": "S256",
-		"state": state, "nonce": uuid.NewString(),
+		"state": state, "nonce": nonce,
 		"authorization_details": []any{map[string]any{"type": "urn:openfinanceuae:service-initiation-consent:v2.1",
 			"consent": map[string]any{"ConsentId": consentID, "IsSingleAuthorization": true,
 				"ExpirationDateTime":              now.AddDate(0, 3, 0).UTC().Format(time.RFC3339),
@@ -131,6 +132,7 @@ func (r *sandboxRig) onboard(t *testing.T) (*TokenResponse, string) {
 		r.explain(t)
 		t.Fatalf("token: %v", err)
 	}
+	r.last = IDTokenExpectations{Nonce: nonce, State: state, Code: Secret(q.Get("code")), AccessToken: tr.AccessToken}
 	return tr, consentID
 }
 
@@ -358,5 +360,29 @@ func TestSandboxFaults(t *testing.T) {
 	byKey, err := r.client.GetPaymentByIdempotencyKey(ctx, sp.IdempotencyKey)
 	if err != nil || byKey.PaymentID != got.PaymentID {
 		t.Errorf("one payment per key: retry gave %s, lookup %v %v", got.PaymentID, byKey, err)
+	}
+}
+
+func TestSandboxIDTokenVerifies(t *testing.T) {
+	r := newSandboxRig(t)
+	ctx := context.Background()
+	tr, _ := r.onboard(t)
+	if tr.IDToken.IsZero() {
+		t.Fatal("the sandbox returned no id_token from the authorization_code grant")
+	}
+	tok, err := r.client.VerifyIDToken(ctx, tr.IDToken, r.last)
+	if err != nil {
+		t.Fatalf("the sandbox's own id_token was refused: %v", err)
+	}
+	if tok.Issuer != r.bank.Issuer() || !contains(tok.Audience, r.clientID) || tok.Subject == "" {
+		t.Fatalf("id_token claims: iss ok %v, aud ok %v, sub present %v", tok.Issuer == r.bank.Issuer(), contains(tok.Audience, r.clientID), tok.Subject != "")
+	}
+	// The same genuine token is refused for another authorization (a replay carries the old nonce).
+	other := r.last
+	other.Nonce = uuid.NewString()
+	if _, err := r.client.VerifyIDToken(ctx, tr.IDToken, other); err == nil {
+		t.Fatal("a genuine id_token with another authorization's nonce was accepted")
+	} else if ie := (*IDTokenError)(nil); !errors.As(err, &ie) || ie.Claim != "nonce" {
+		t.Fatalf("replayed id_token: %v", err)
 	}
 }
