@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/sandbox"
 )
 
 // The crash tests run one payment in a child process (this test binary re-executed) that
@@ -123,6 +124,8 @@ func killPoint(at string, ev Event) bool {
 		return ev.Step == StepSend && ev.State == StepRunning
 	case "pending":
 		return ev.Step == StepBankPending && ev.State == StepDone
+	case "unknown":
+		return ev.Step == StepSend && ev.Status == PaymentUnknown
 	}
 	return false
 }
@@ -333,4 +336,39 @@ func statusesOf(ps []Payment) []PaymentStatus {
 		out = append(out, p.Status)
 	}
 	return out
+}
+
+// TestCrashUnderBankFaults combines the sandbox's faults with a kill: the child dies right
+// after the wallet learned the outcome was unknown (500s, an unverifiable answer) or after
+// the bank accepted a request whose first answer was lost (drop after commit, 429).
+func TestCrashUnderBankFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	b := newBankEnv(t)
+	for _, tc := range []struct {
+		name   string
+		fault  sandbox.Fault
+		killAt string
+	}{
+		{"500 on every retry, killed once unknown", sandbox.Fault{Kind: sandbox.FaultServerError, Count: 3}, "unknown"},
+		{"unverifiable answer, killed once unknown", sandbox.Fault{Kind: sandbox.FaultWrongKey, Count: 1}, "unknown"},
+		{"drop after commit, killed when pending", sandbox.Fault{Kind: sandbox.FaultDropAfterCommit, Count: 1}, "pending"},
+		{"429, killed when pending", sandbox.Fault{Kind: sandbox.FaultRateLimit, Count: 1, RetryAfter: 1}, "pending"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newWalletEnv(t, b, Limits{})
+			c := e.onboard(t, 1, "")
+			if err := b.bank.InjectFault(tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			runCrashChild(t, e, tc.killAt, "13.37")
+			b.bank.ClearFaults()
+			restarted := e.newWallet(t, e.client, e.tokens, Limits{}, nil)
+			if err := restarted.Start(context.Background(), nil); err != nil {
+				t.Fatalf("start: %v\n%s", err, verdicts(b))
+			}
+			assertLedgerMatchesBank(t, e, c.ID, 1, PaymentAcceptedCreditSettlementCompleted)
+		})
+	}
 }
