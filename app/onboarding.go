@@ -485,4 +485,3 @@ func (w uiWallet) PurposeCodes(ctx context.Context) ([]ui.PurposeCode, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil
 }
-

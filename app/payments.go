@@ -267,4 +267,3 @@ func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPag
 	}
 	return out, nil
 }
-
