@@ -232,6 +232,13 @@ func TestRestartKeepsConsent(t *testing.T) {
 	c := newTPP(t, b1)
 	cons := c.authorizedConsent(consentPII(creditor(testIBAN, "Ivan England")))
 	ca := b1.CACertPEM()
+	key := uuid.NewString()
+	body := c.sign(c.paymentClaims(cons.id, "4.00", paymentPII(c, creditor(testIBAN, "Ivan England"))))
+	first := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(key), body)
+	if first.Status != 201 {
+		t.Fatalf("payment before restart: %d %s", first.Status, first.Raw)
+	}
+	balance := b1.BalanceFils()
 	if err := b1.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +263,14 @@ func TestRestartKeepsConsent(t *testing.T) {
 	r := c.postForm(c.disc.Token, c.tokenForm("refresh_token", "refresh_token", cons.refresh))
 	if r.Status != 200 {
 		t.Fatalf("refresh after restart: %d %v", r.Status, r.Body)
+	}
+	// The journalled payment and its idempotency record survived.
+	if b2.BalanceFils() != balance {
+		t.Fatalf("balance after restart %d, want %d", b2.BalanceFils(), balance)
+	}
+	replay := c.rs(http.MethodPost, "/payments", r.Body["access_token"].(string), paymentHeaders(key), body)
+	if replay.Status != 201 || !bytes.Equal(replay.Raw, first.Raw) {
+		t.Fatalf("idempotent replay after restart: %d", replay.Status)
 	}
 	p := c.pay(r.Body["access_token"].(string), uuid.NewString(), c.paymentClaims(cons.id, "1.00", paymentPII(c, creditor(testIBAN, "Ivan England"))))
 	if p.Status != 201 {

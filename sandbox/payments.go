@@ -230,7 +230,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, Body: resp, CreatedAt: now}
 	b.mu.Lock()
 	b.st.Idempotency[idemID] = rec
-	err = b.saveLocked()
+	err = b.journalPaymentLocked(p, idemID, rec)
 	b.mu.Unlock()
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")

@@ -25,13 +25,15 @@ const ResourceBasePath = "/open-finance/payment/v2.1"
 type Bank struct {
 	cfg Config
 
-	mu          sync.Mutex // guards st, sig, enc
-	st          *bankState
-	clockOffset atomic.Int64 // admin clock offset (ns); atomic so now() never takes mu
-	sig, enc    *bankKey
-	wrongSig    *bankKey        // a key the JWKS never publishes, for the wrong-key fault
-	inflight    map[string]bool // idempotency keys being processed
-	sessions    authSessions
+	mu           sync.Mutex // guards st, sig, enc
+	st           *bankState
+	clockOffset  atomic.Int64 // admin clock offset (ns); atomic so now() never takes mu
+	sig, enc     *bankKey
+	wrongSig     *bankKey        // a key the JWKS never publishes, for the wrong-key fault
+	inflight     map[string]bool // idempotency keys being processed
+	sessions     authSessions
+	journal      *os.File // open append-only payment journal (nil until the first payment)
+	journalBytes int64
 
 	ca        *sandboxCA
 	serverTLS tls.Certificate
@@ -165,6 +167,12 @@ func (b *Bank) Close() error {
 	}
 	b.servers = nil
 	b.started = false
+	b.mu.Lock()
+	if b.journal != nil {
+		errs = append(errs, b.journal.Close())
+		b.journal = nil
+	}
+	b.mu.Unlock()
 	return errors.Join(errs...)
 }
 

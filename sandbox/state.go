@@ -157,7 +157,7 @@ func loadState(dir string, balanceFils int64) (*bankState, error) {
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return st, nil
+		return st, replayJournal(dir, st)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read sandbox state: %w", err)
@@ -197,6 +197,9 @@ func loadState(dir string, balanceFils int64) (*bankState, error) {
 	if st.JTIs == nil {
 		st.JTIs = fresh.JTIs
 	}
+	if err := replayJournal(dir, st); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -210,7 +213,10 @@ func (b *Bank) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode sandbox state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(b.cfg.DataDir, stateFile), raw)
+	if err := writeFileAtomic(filepath.Join(b.cfg.DataDir, stateFile), raw); err != nil {
+		return err
+	}
+	return b.emptyJournalLocked()
 }
 
 // pruneLocked drops records nobody can use any more, so the state file stays small.
