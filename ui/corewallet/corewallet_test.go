@@ -326,5 +326,3 @@ func TestHistoryScreenOnRealLedger(t *testing.T) {
 		}
 	}
 }
-
-func mustAmount(t testing.TB, minor int64) money.Amount { return amt(t, minor) }
