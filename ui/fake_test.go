@@ -434,7 +434,7 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	delete(f.prepared, preparedID) // one SCA authorises exactly one intent
 	n := f.nextPay
 	outcome, hold := f.Outcome, f.Hold
-	receipt := &Receipt{PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+	receipt := &Receipt{ID: fmt.Sprintf("new%04d", n), PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
 		Amount: pp.Amount, Payee: pp.Payee, At: at(9)}
 	go func() {
 		defer close(ch)
@@ -474,6 +474,11 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 		case "pending":
 			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
 			receipt.Status = PaymentPending
+			f.mu.Lock()
+			// The bank settles it later: the next Payment() read sees the final status.
+			f.details[receipt.ID] = PaymentDetail{Row: PaymentRow{ID: receipt.ID, PaymentID: receipt.PaymentID, At: receipt.At,
+				PayeeName: receipt.Payee.Name, Amount: receipt.Amount, Status: PaymentAcceptedCreditSettlementCompleted}}
+			f.mu.Unlock()
 			emit(PaymentEvent{Step: StepBankPending, State: StepDone, At: at(i + 2), Note: "Pending", Final: true, Receipt: receipt})
 		default:
 			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
@@ -489,6 +494,9 @@ func (f *FakeWallet) Payment(ctx context.Context, id string) (PaymentDetail, err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("Payment")
+	if d, ok := f.details[id]; ok {
+		return d, nil
+	}
 	i, ok := f.index[id]
 	if !ok {
 		return PaymentDetail{}, &Problem{What: "That payment is not in the ledger."}

@@ -208,6 +208,12 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		s.payees, s.codes = msg.payees, msg.codes
+		// Start on the consent's own purpose code: the usual choice, one key less.
+		for i, c := range s.codes {
+			if c.Code == s.consent.PurposeCode {
+				s.purposeSel = i
+			}
+		}
 		return s, nil
 	case preparedMsg:
 		if msg.req != s.req {
@@ -358,8 +364,8 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, keyToHome):
 			return replace(newHome(s.c, nil))
-		case key.Matches(msg, keyRecheck) && s.receipt != nil && s.receipt.PaymentID != "":
-			req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.PaymentID
+		case key.Matches(msg, keyRecheck) && s.receipt != nil && s.receipt.ID != "":
+			req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.ID
 			return func() tea.Msg {
 				d, err := w.Payment(ctx, id)
 				return receiptRefreshMsg{req: req, d: d, err: err}

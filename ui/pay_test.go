@@ -248,3 +248,27 @@ func TestResizeDuringPayment(t *testing.T) {
 	app.WaitFor("Payment Settled")
 	golden(t, app)
 }
+
+// TestPayPendingThenRecheck: a payment the bank still has as Pending shows "keeps checking";
+// r reads it again and shows the final status.
+func TestPayPendingThenRecheck(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Outcome = "pending"
+	pay(t, app, fw)
+	app.WaitFor("the wallet keeps checking")
+	app.Press("r")
+	app.WaitFor("Settled (AcceptedCreditSettlementCompleted)")
+	golden(t, app)
+}
+
+// TestPayPurposePreselected: the form starts on the consent's purpose code.
+func TestPayPurposePreselected(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	app.Press("p")
+	app.WaitFor("Purpose")
+	app.Press("tab")
+	app.Type("20")
+	app.Press("enter")
+	app.WaitFor("Purpose    MWP Mobile Wallet Payments")
+}

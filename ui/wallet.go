@@ -420,6 +420,8 @@ const (
 
 // Receipt is what the receipt screen shows.
 type Receipt struct {
+	// ID is the ledger id (PaymentRow.ID), for Payment(); PaymentID is the bank's PaymentId.
+	ID            string
 	PaymentID     string
 	InteractionID string
 	Status        PaymentStatus

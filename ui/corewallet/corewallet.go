@@ -405,7 +405,7 @@ func (a *Adapter) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 }
 
 func (a *Adapter) receipt(ctx context.Context, p wallet.Payment) ui.Receipt {
-	r := ui.Receipt{PaymentID: p.BankPaymentID, Status: ui.PaymentStatus(p.Status), Reason: p.RejectMessage,
+	r := ui.Receipt{ID: strconv.FormatInt(p.ID, 10), PaymentID: p.BankPaymentID, Status: ui.PaymentStatus(p.Status), Reason: p.RejectMessage,
 		ReasonCode: p.RejectCode, Amount: p.Amount, At: p.Updated,
 		Payee: ui.Payee{ID: strconv.FormatInt(p.PayeeID, 10), Name: p.PayeeName, IBAN: p.PayeeIBAN}}
 	if atts, err := a.led.Attempts(ctx, p.ID); err == nil {

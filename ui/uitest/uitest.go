@@ -45,8 +45,8 @@ const (
 	DefaultHeight = 40
 )
 
-// DefaultTimeout bounds every wait.
-const DefaultTimeout = 5 * time.Second
+// DefaultTimeout bounds every wait; generous because CI machines are shared and -race is slow.
+const DefaultTimeout = 10 * time.Second
 
 // init pins the colour profile so golden files are plain text on every machine.
 func init() {
@@ -98,7 +98,7 @@ func WithOptions(o ui.Options) Option { return func(c *config) { c.opts = o } }
 // WithAccessible turns on the accessible mode.
 func WithAccessible() Option { return func(c *config) { c.opts.Accessible = true } }
 
-// WithTimeout changes how long waits last (default 5s).
+// WithTimeout changes how long waits last (default 10s).
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // App is a running payterm UI under test.
