@@ -23,6 +23,7 @@ var (
 	keyReactivate = key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "reactivate"))
 	keyRevoke     = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "cancel permission"))
 	keyRenew      = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew"))
+	keyPayWith    = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pay with this consent"))
 )
 
 // consentsScreen is the consent dashboard: Current / History tabs, a detail with Payment Rules and
@@ -127,6 +128,9 @@ func (s *consentsScreen) FullHelp() [][]key.Binding {
 // detailKeys lists back/refresh plus only the actions the selected consent allows.
 func (s *consentsScreen) detailKeys() []key.Binding {
 	out := []key.Binding{keyBack, keyRefresh}
+	if s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused {
+		out = append(out, keyPayWith)
+	}
 	for _, k := range []key.Binding{keyPause, keyReactivate, keyRevoke, keyRenew} {
 		if s.allowed(actionFor(k.Help().Key)) {
 			out = append(out, k)
@@ -250,6 +254,9 @@ func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			s.detailOn, s.detail = false, nil
 		case key.Matches(msg, keyRefresh):
 			return s.refresh()
+		case key.Matches(msg, keyPayWith) && s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused:
+			// Several consents (even at several banks) may exist: the user picks which one pays.
+			return navigate(newPay(s.c, s.detail.Consent))
 		case s.working:
 		default:
 			if a := actionFor(msg.String()); a != actNone && s.allowed(a) {

@@ -114,3 +114,11 @@ func TestConsentRenew(t *testing.T) {
 	app.WaitFor("Approve the consent at your bank")
 	golden(t, app)
 }
+
+// TestPayWithChosenConsent: the pay form opens for the consent picked on the dashboard.
+func TestPayWithChosenConsent(t *testing.T) {
+	app, _, _ := start(t, 5)
+	toConsentDetail(t, app)
+	app.Press("p")
+	app.WaitFor("Paying from Sandbox Bank (Flexi Pay).")
+}
