@@ -27,5 +27,9 @@
 //   - NewPKCE, NewRequestObjectClaims, SignRequestObject, AuthorizationURL.
 //   - ParseCallbackURL (paste-back), ListenLoopback (loopback receiver), CodeGuard (replays).
 //   - Begin / Onboarding.Authorize / Onboarding.Complete: the flow in steps (for a TUI).
+//     Complete validates the bank's id_token (lfi.Client.VerifyIDToken: signature, iss, aud,
+//     exp/iat, this request's nonce, s_hash/c_hash) before using anything in the token
+//     answer; a bad one is ErrIDTokenRejected and nothing is saved. No id_token is accepted
+//     (optional in UAE v2.1) and leaves Result.IDToken nil.
 //   - TokenManager with a TokenStore (keystore/ implements it).
 package consent

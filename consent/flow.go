@@ -30,6 +30,9 @@ type Bank interface {
 	PushAuthorizationRequest(ctx context.Context, requestObject string) (requestURI string, expiresIn time.Duration, err error)
 	// ExchangeCode calls /token with grant_type=authorization_code.
 	ExchangeCode(ctx context.Context, code AuthCode, verifier CodeVerifier, redirectURI string) (TokenResult, error)
+	// VerifyIDToken checks an id_token from the token endpoint against the bank's signing keys,
+	// the discovered issuer, our client_id, the clock and this authorization's values.
+	VerifyIDToken(ctx context.Context, idToken lfi.Secret, want lfi.IDTokenExpectations) (*lfi.IDToken, error)
 }
 
 // TokenResult is the token endpoint's answer to a code exchange.
@@ -37,6 +40,7 @@ type TokenResult struct {
 	Grant
 	Scope    string
 	Consents []ConsentState // authorization_details[i].consent.Data, in order
+	IDToken  lfi.Secret     // the raw id_token, empty when the bank sent none
 }
 
 // ConsentState is the bank's view of a consent as returned with the tokens.
@@ -52,6 +56,10 @@ var (
 	ErrConsentMismatch      = errors.New("the bank returned tokens for a different consent than the one we asked for")
 	ErrConsentNotAuthorized = errors.New("the consent is not Authorized at the bank")
 	ErrOnboardingFinished   = errors.New("this consent request was already completed or abandoned; start again")
+	// ErrIDTokenRejected: the bank's id_token failed validation. Nothing was saved; the tokens
+	// of that answer are dropped. When the token itself failed a check, the error also matches
+	// lfi.ErrIDTokenInvalid and holds an *lfi.IDTokenError naming the check.
+	ErrIDTokenRejected = errors.New("the bank's id_token failed validation; onboarding stopped and nothing was saved")
 )
 
 // OnboardingConfig wires an onboarding.
@@ -81,6 +89,7 @@ type Onboarding struct {
 	consentID   string
 	pkce        PKCE
 	state       string
+	nonce       string // the request object's nonce; the id_token must carry it
 	authURL     string
 	began       time.Time
 	pii         ConsentPII
@@ -141,7 +150,7 @@ func Begin(ctx context.Context, cfg OnboardingConfig, req OnboardingRequest) (*O
 		return nil, fmt.Errorf("begin consent: discover issuer: %w", err)
 	}
 	o := &Onboarding{cfg: cfg, clock: clock, issuer: issuer, redirectURI: cfg.RedirectURI,
-		consentID: req.Params.ConsentID, pkce: pkce, state: state, pii: pii, guard: cfg.Guard}
+		consentID: req.Params.ConsentID, pkce: pkce, state: state, nonce: nonce, pii: pii, guard: cfg.Guard}
 	if o.guard == nil {
 		o.guard = &CodeGuard{}
 	}
@@ -335,11 +344,19 @@ type Result struct {
 	Tokens             Grant // AccessToken plus the refresh token (already saved in Store)
 	Model              BeneficiaryModel
 	Creditors          []DomesticCreditor // as sent at consent time, for matching payments
+	// IDToken is the validated id_token, or nil when the bank returned none (the UAE standard
+	// makes it optional). Callers that keep an audit record should note which it was.
+	IDToken *lfi.IDToken
 }
 
-// Complete exchanges the code, checks the returned consent is ours and Authorized, and saves the
-// refresh token before returning. It refuses a code it has seen before and any call after a
-// rejected callback.
+// Complete exchanges the code, validates the id_token when the bank returns one, checks the
+// returned consent is ours and Authorized, and saves the refresh token before returning. It
+// refuses a code it has seen before and any call after a rejected callback.
+//
+// id_token: a bad one aborts with ErrIDTokenRejected before anything of the answer is used or
+// saved. None at all is accepted, because UAE v2.1 makes it optional (uae-spec.md §3.5); the
+// authorization then rests on the PKCE-bound code exchanged over mTLS and on the consent check,
+// and Result.IDToken is nil to record that none came.
 func (o *Onboarding) Complete(ctx context.Context, code AuthCode) (Result, error) {
 	o.mu.Lock()
 	if o.finished {
@@ -362,6 +379,10 @@ func (o *Onboarding) Complete(ctx context.Context, code AuthCode) (Result, error
 	if err != nil {
 		return Result{}, fmt.Errorf("exchange authorization code: %w", err)
 	}
+	idt, err := o.checkIDToken(ctx, tr, code)
+	if err != nil {
+		return Result{}, err
+	}
 	if len(tr.Consents) == 0 || tr.Consents[0].Type != AuthorizationDetailsType || tr.Consents[0].ConsentID != o.consentID {
 		return Result{}, ErrConsentMismatch
 	}
@@ -377,8 +398,22 @@ func (o *Onboarding) Complete(ctx context.Context, code AuthCode) (Result, error
 	}
 	return Result{
 		ConsentID: o.consentID, ExpirationDateTime: c.ExpirationDateTime, Scope: tr.Scope,
-		Tokens: tr.Grant, Model: o.pii.Model, Creditors: o.pii.Creditors,
+		Tokens: tr.Grant, Model: o.pii.Model, Creditors: o.pii.Creditors, IDToken: idt,
 	}, nil
+}
+
+// checkIDToken validates the id_token of a code exchange against this onboarding's nonce,
+// state and code and the access token it came with. It returns nil, nil when there is none.
+func (o *Onboarding) checkIDToken(ctx context.Context, tr TokenResult, code AuthCode) (*lfi.IDToken, error) {
+	if tr.IDToken.IsZero() {
+		return nil, nil
+	}
+	idt, err := o.cfg.Bank.VerifyIDToken(ctx, tr.IDToken, lfi.IDTokenExpectations{
+		Nonce: o.nonce, State: o.state, Code: lfi.Secret(code.Reveal()), AccessToken: tr.AccessToken})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrIDTokenRejected, err)
+	}
+	return idt, nil
 }
 
 // Onboard runs the whole flow: Begin, Authorize, Complete.

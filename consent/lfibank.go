@@ -62,7 +62,7 @@ func (b *LFIBank) ExchangeCode(ctx context.Context, code AuthCode, verifier Code
 	if err != nil {
 		return TokenResult{}, err
 	}
-	out := TokenResult{Grant: grantOf(tr), Scope: tr.Scope}
+	out := TokenResult{Grant: grantOf(tr), Scope: tr.Scope, IDToken: tr.IDToken}
 	for _, ad := range tr.AuthorizationDetails {
 		st := ConsentState{Type: ad.Type}
 		if ad.Consent != nil {
@@ -71,6 +71,11 @@ func (b *LFIBank) ExchangeCode(ctx context.Context, code AuthCode, verifier Code
 		out.Consents = append(out.Consents, st)
 	}
 	return out, nil
+}
+
+// VerifyIDToken checks an id_token with the bank's JWKS, discovered issuer and our client_id.
+func (b *LFIBank) VerifyIDToken(ctx context.Context, idToken lfi.Secret, want lfi.IDTokenExpectations) (*lfi.IDToken, error) {
+	return b.c.VerifyIDToken(ctx, idToken, want)
 }
 
 // Refresh is a RefreshFunc for TokenManager.

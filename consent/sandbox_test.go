@@ -159,6 +159,10 @@ func TestSandboxOnboardingEachModel(t *testing.T) {
 			if res.ExpirationDateTime.IsZero() {
 				t.Error("no expiry from the bank")
 			}
+			// The sandbox returns an id_token; Complete validated it before accepting the result.
+			if res.IDToken == nil || res.IDToken.Issuer != env.bank.Issuer() || res.IDToken.Subject == "" {
+				t.Errorf("id_token not validated into the result: %+v", res.IDToken)
+			}
 		})
 	}
 	// The strict bank found nothing to fault or warn about in any request we made.
