@@ -311,7 +311,7 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return back
 		}
 		return a.push(newInspector(a.c))
-	case !typing && key.Matches(msg, keyHelp):
+	case s == "f1" || (!typing && key.Matches(msg, keyHelp)):
 		a.showHelp = true
 		return nil
 	case !typing && key.Matches(msg, keyQuit):

@@ -155,3 +155,16 @@ func TestStaleResultsDropped(t *testing.T) {
 		t.Fatal("a stale page replaced the table")
 	}
 }
+
+// TestF1HelpWhileTyping: in a text field "?" is text, f1 still opens help.
+func TestF1HelpWhileTyping(t *testing.T) {
+	m := press(newDriven(5), "p")
+	m = press(m, "tab", "?")
+	if strings.Contains(m.View(), "Everywhere") {
+		t.Fatal("? in a text field must be text")
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyF1})
+	if !strings.Contains(m.View(), "Everywhere") {
+		t.Fatalf("f1 did not open help:\n%s", m.View())
+	}
+}

@@ -30,7 +30,7 @@ var (
 	keyExport   = key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export support bundle"))
 
 	// Global keys, handled by the router.
-	keyHelp      = key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help"))
+	keyHelp      = key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?/f1", "help (f1 also while typing)"))
 	keyInspector = key.NewBinding(key.WithKeys("ctrl+t", "i"), key.WithHelp("i/ctrl+t", "inspector (toggle)"))
 	keyQuit      = key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit"))
 	keyInterrupt = key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit (asks while a payment is in flight)"))
