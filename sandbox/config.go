@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/payterm/payterm/sandbox/rules"
@@ -125,3 +126,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// String redacts the admin token so a logged Config never carries it.
+func (c Config) String() string {
+	tok := ""
+	if c.AdminToken != "" {
+		tok = "[redacted]"
+	}
+	return fmt.Sprintf("sandbox.Config{DataDir:%q AutoApprove:%v AuthorizeTLS:%v AdminToken:%s}", c.DataDir, c.AutoApprove, c.AuthorizeTLS, tok)
+}
+
+// LogValue is String for slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }

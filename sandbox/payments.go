@@ -283,7 +283,7 @@ func sha256Hex(b []byte) string {
 // parseFils converts a validated ^\d{1,16}\.\d{2}$ amount to fils.
 func parseFils(s string) (int64, error) {
 	whole, frac, ok := strings.Cut(s, ".")
-	if !ok || len(frac) != 2 || len(whole) < 1 || len(whole) > 16 {
+	if !ok || len(frac) != 2 || len(whole) < 1 || len(whole) > 16 || !allDigits(whole) || !allDigits(frac) {
 		return 0, fmt.Errorf("amount must have the form 123.45")
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
@@ -295,6 +295,15 @@ func parseFils(s string) (int64, error) {
 		return 0, fmt.Errorf("amount: %w", err)
 	}
 	return w*100 + f, nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // paymentMessageLocked is the AEPaymentIdResponse message for p at now (rule 35).
