@@ -80,6 +80,9 @@ type App struct {
 	bgDone   bool
 
 	ob onboardingState
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open assembles the wallet for cfg. It takes the data dir lock, starts the embedded sandbox
@@ -315,7 +318,8 @@ func (a *App) Sandbox() *sandbox.Bank { return a.bank }
 // DataDir is the resolved data directory.
 func (a *App) DataDir() string { return a.dir }
 
-// Close stops the background work and the bank listeners and releases the data dir.
+// Close stops the background work and the bank listeners and releases the data dir. Calls the
+// UI still has in flight afterwards fail with an error (the ledger is closed); they never panic.
 func (a *App) Close() error {
 	if a.bgCancel != nil {
 		a.bgCancel()
@@ -325,16 +329,17 @@ func (a *App) Close() error {
 }
 
 func (a *App) closeParts() error {
-	a.ob.closeAll()
-	var errs []error
-	if a.ledger != nil {
-		errs = append(errs, a.ledger.Close())
-		a.ledger = nil
-	}
-	if a.bank != nil {
-		errs = append(errs, a.bank.Close())
-		a.bank = nil
-	}
-	a.lock.release()
-	return errors.Join(errs...)
+	a.closeOnce.Do(func() {
+		a.ob.closeAll()
+		var errs []error
+		if a.ledger != nil {
+			errs = append(errs, a.ledger.Close())
+		}
+		if a.bank != nil {
+			errs = append(errs, a.bank.Close())
+		}
+		a.lock.release()
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
 }

@@ -18,7 +18,8 @@ func TestUIJourneyOnRealWallet(t *testing.T) {
 	clock := newSCAClock()
 	cfg := testConfig(t)
 	a := openApp(t, cfg, clock)
-	defer a.Close()
+	// Registered before uitest.Start, so it runs after the UI has quit (cleanups run last-in first-out).
+	t.Cleanup(func() { _ = a.Close() })
 	app := uitest.Start(t, a.UIWallet(), uitest.WithTimeout(30*time.Second), uitest.WithSize(110, 45))
 
 	app.WaitFor("Welcome to payterm")
