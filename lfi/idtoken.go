@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -86,6 +87,21 @@ type IDToken struct {
 	Expiry          time.Time
 	AuthTime        time.Time // zero when absent
 }
+
+// String leaves out the subject, which may identify the user.
+func (t *IDToken) String() string {
+	if t == nil {
+		return "id_token{none}"
+	}
+	return fmt.Sprintf("id_token{iss=%s kid=%s iat=%s exp=%s sub=%s}", safeToken(t.Issuer), safeToken(t.KeyID),
+		t.IssuedAt.UTC().Format(time.RFC3339), t.Expiry.UTC().Format(time.RFC3339), redacted)
+}
+
+// GoString redacts like String (the %#v verb).
+func (t *IDToken) GoString() string { return t.String() }
+
+// LogValue redacts the subject for log/slog.
+func (t *IDToken) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // KeyLookup returns the LFI's use=sig PS256 key for kid. An error wrapping errUnknownKid (as
 // Client.verificationKey returns) means the kid is not the bank's; any other error is a

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -306,6 +307,20 @@ func TestVerifyIDTokenRequiresPolicy(t *testing.T) {
 	down := func(string) (*rsa.PublicKey, error) { return nil, errors.New("JWKS: connection refused") }
 	if _, err := VerifyIDToken(tok, down, idtOptions()); err == nil || errors.Is(err, ErrIDTokenInvalid) {
 		t.Errorf("JWKS down: err = %v", err)
+	}
+}
+
+func TestIDTokenPrintsWithoutSubject(t *testing.T) {
+	tok, err := VerifyIDToken(goodIDToken(t, idtClaims()), idtKeys(t), idtOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("onboarded", "id_token", tok)
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), logged.String()} {
+		if strings.Contains(s, idtSubject) || !strings.Contains(s, idtIssuer) {
+			t.Errorf("printed as %q", s)
+		}
 	}
 }
 
