@@ -118,10 +118,13 @@ func (s *onboardingScreen) Busy() bool { return false }
 
 func (s *onboardingScreen) ShortHelp() []key.Binding {
 	switch s.step {
-	case obPIN, obTOTP:
+	case obPIN:
 		return []key.Binding{keyNextFld, keySubmit, keyBack}
+	case obTOTP:
+		return []key.Binding{keySubmit}
 	case obPayees:
-		return []key.Binding{keyNextFld, keyModel, keyAddPayee, keyDropPayee, keyBack}
+		// No way back from here: the authenticator is enrolled and cannot be enrolled twice.
+		return []key.Binding{keyNextFld, keyModel, keyAddPayee, keyDropPayee}
 	case obBank:
 		if s.bank != nil {
 			return s.bank.ShortHelp()
@@ -320,9 +323,6 @@ func (s *onboardingScreen) payeeKey(msg tea.KeyMsg) tea.Cmd {
 	s.pFocus = min(s.pFocus, len(fs)-1)
 	cur := fs[s.pFocus]
 	switch msg.Type {
-	case tea.KeyEsc:
-		s.step = obTOTP
-		return nil
 	case tea.KeyTab, tea.KeyDown:
 		s.pFocus = (s.pFocus + 1) % len(fs)
 		return nil

@@ -262,6 +262,12 @@ func (ob *Onboarding) begin(ctx context.Context, params consent.ConsentParams, p
 		return ui.BankStep{}, &ui.Problem{What: "The bank did not accept the consent request.", Next: "Try again; if it persists, open the inspector (ctrl+t).", Err: err}
 	}
 	ob.mu.Lock()
+	// One bank step at a time: a new one (the user went back and forth) releases the old
+	// request's loopback receiver; its code could no longer be used anyway.
+	for id, p := range ob.pending {
+		p.o.Close()
+		delete(ob.pending, id)
+	}
 	ob.pending[o.ConsentID()] = &pendingConsent{o: o, purpose: params.PaymentPurposeCode, debtor: debtor, renewedFrom: renewedFrom}
 	ob.mu.Unlock()
 	return ui.BankStep{ConsentID: o.ConsentID(), URL: o.URL(), ExpiresAt: ob.cfg.Clock().Add(consent.CallbackTimeout)}, nil
