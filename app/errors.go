@@ -47,7 +47,7 @@ func uiError(doing string, err error) error {
 	case errors.Is(err, sca.ErrInvalidInput):
 		return p("The PIN must be 6 to 12 digits and the code 6 digits.", "Type them again.")
 	case errors.Is(err, sca.ErrWeakPIN):
-		return p("That PIN is too easy to guess ("+strings.TrimPrefix(err.Error(), "sca: PIN refused: ")+").", "Choose another one: no runs like 123456, no repeats like 121212.")
+		return p("That PIN is too easy to guess ("+strings.TrimPrefix(err.Error(), "sca: PIN refused: ")+").", "Choose another one: no run of consecutive digits and no repeated pattern.")
 	case errors.Is(err, sca.ErrEnrolmentCode):
 		return p("That code does not match your authenticator app.", "Check the app's clock and type the code it shows now.")
 	case errors.Is(err, sca.ErrNotEnrolled):

@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/ui"
+)
+
+// toBankStep runs the wizard up to a staged consent and returns the step and the TOTP secret.
+func toBankStep(t *testing.T, w ui.Wallet, clock *scaClock) (ui.BankStep, string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := w.SetPIN(ctx, ui.NewSecret(testPIN)); err != nil {
+		t.Fatal(err)
+	}
+	en, err := w.EnrolTOTP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ConfirmTOTP(ctx, ui.NewSecret(clock.nextCode(t, en.Secret.Reveal()))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Model: ui.BeneficiaryOpen}); err != nil {
+		t.Fatal(err)
+	}
+	step, err := w.BeginBankStep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return step, en.Secret.Reveal()
+}
+
+// callbackURL walks the authorize URL without delivering the callback (what the user would
+// copy from the browser's address bar).
+func callbackURL(t *testing.T, a *App, step ui.BankStep) string {
+	t.Helper()
+	a.ob.mu.Lock()
+	redirect := a.ob.step.ob.RedirectURI()
+	a.ob.mu.Unlock()
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: a.Sandbox().RootCAs()}}}
+	cb, err := consent.FollowToRedirect(context.Background(), hc, step.URL, redirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cb
+}
+
+// TestPasteBackAfterStoppedWait: the UI stops waiting (its ctx is cancelled), the user pastes the
+// callback URL instead; the consent completes once, and a later wait reports the same consent.
+func TestPasteBackAfterStoppedWait(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	step, _ := toBankStep(t, w, clock)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := w.AwaitBankCallback(ctx, step); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+	cb := callbackURL(t, a, step)
+	var prob *ui.Problem
+	if _, err := w.CompleteBankStep(context.Background(), ui.BankStep{ConsentID: "another"}, cb); !errors.As(err, &prob) {
+		t.Fatalf("a callback for another step: %v", err)
+	}
+	c, err := w.CompleteBankStep(context.Background(), step, cb)
+	if err != nil {
+		t.Fatalf("paste-back: %v", err)
+	}
+	if c.ID != step.ConsentID || c.Status != ui.ConsentAuthorized || c.Model != ui.BeneficiaryOpen {
+		t.Fatalf("consent: %+v", c)
+	}
+	again, err := w.AwaitBankCallback(context.Background(), step)
+	if err != nil || again.ID != c.ID {
+		t.Fatalf("wait after completion: %v %+v", err, again)
+	}
+}
+
+// TestBadPasteEndsTheStep: a pasted address that is not the bank's answer (wrong state) is
+// refused with a sentence, and the step is over (fail closed): the right code no longer works.
+func TestBadPasteEndsTheStep(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	step, _ := toBankStep(t, w, clock)
+	cb := callbackURL(t, a, step)
+	forged := strings.Replace(cb, "state=", "state=x", 1)
+	var prob *ui.Problem
+	if _, err := w.CompleteBankStep(context.Background(), step, forged); !errors.As(err, &prob) || !strings.Contains(prob.What, "not the bank's answer") {
+		t.Fatalf("forged callback: %v", err)
+	}
+	if strings.Contains(prob.Error(), "code=") || strings.Contains(prob.Error(), "state") {
+		t.Fatalf("the refusal repeats the URL: %q", prob.Error())
+	}
+	if _, err := w.CompleteBankStep(context.Background(), step, cb); err == nil {
+		t.Fatal("the step must be over after a forged callback")
+	}
+	if ov, _ := w.Overview(context.Background()); ov.Onboarded {
+		t.Fatal("no consent may be recorded")
+	}
+}
+
+// TestHalfOnboardedRestartsCleanly: the user enrolled, quit before the bank, and starts the
+// wizard again: SetPIN resets the unused enrolment and a new authenticator secret is issued.
+func TestHalfOnboardedRestartsCleanly(t *testing.T) {
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	a := openApp(t, cfg, clock)
+	w := a.UIWallet()
+	_, first := toBankStep(t, w, clock)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	c, js := onboard(t, b.UIWallet(), clock, twoPayees())
+	if js.totpSecret == first || c.Status != ui.ConsentAuthorized {
+		t.Fatalf("re-onboarding: same secret=%v, consent %+v", js.totpSecret == first, c)
+	}
+	var prob *ui.Problem
+	if err := b.UIWallet().SetPIN(context.Background(), ui.NewSecret("864209")); !errors.As(err, &prob) {
+		t.Fatalf("SetPIN on an onboarded wallet: %v", err)
+	}
+}
+
+// TestOnboardingRefusals: the wizard's checks answer with sentences and never echo the input.
+func TestOnboardingRefusals(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	ctx := context.Background()
+	var prob *ui.Problem
+	if err := w.SetPIN(ctx, ui.NewSecret("123456")); !errors.As(err, &prob) || strings.Contains(err.Error(), "123456") {
+		t.Fatalf("weak PIN: %v", err)
+	}
+	if _, err := w.EnrolTOTP(ctx); !errors.As(err, &prob) {
+		t.Fatalf("TOTP before PIN: %v", err)
+	}
+	if _, err := w.ConsentTerms(ctx); !errors.As(err, &prob) {
+		t.Fatalf("terms before payees: %v", err)
+	}
+	bad := "AE070331234567890123457"
+	for _, plan := range []ui.BeneficiaryPlan{
+		{Model: ui.BeneficiaryOne, Payees: []ui.PayeeDraft{{Name: "A", IBAN: bad}}},
+		{Model: ui.BeneficiaryOne},
+		{Model: ui.BeneficiaryList, Payees: twoPayees()[:1]},
+		{Model: ui.BeneficiaryOpen, Payees: twoPayees()[:1]},
+		{Model: ui.BeneficiaryOne, Payees: []ui.PayeeDraft{{Name: " padded", IBAN: twoPayees()[0].IBAN}}},
+		{Model: ui.BeneficiaryOpen, DebtorAccount: bad},
+		{Model: "everyone"},
+	} {
+		err := w.SaveBeneficiaries(ctx, plan)
+		if !errors.As(err, &prob) {
+			t.Errorf("plan %+v accepted: %v", plan.Model, err)
+			continue
+		}
+		if strings.Contains(err.Error(), bad) || strings.Contains(err.Error(), "padded") {
+			t.Errorf("refusal echoes the input: %q", err.Error())
+		}
+	}
+	if err := w.SetPIN(ctx, ui.NewSecret(testPIN)); err != nil {
+		t.Fatal(err)
+	}
+	en, err := w.EnrolTOTP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ConfirmTOTP(ctx, ui.NewSecret("000000")); !errors.As(err, &prob) || !strings.Contains(prob.What, "does not match") {
+		t.Fatalf("wrong first code: %v", err)
+	}
+	if _, err := w.ConfirmTOTP(ctx, ui.NewSecret(clock.nextCode(t, en.Secret.Reveal()))); err != nil {
+		t.Fatalf("the right code after a wrong one: %v", err)
+	}
+	if _, err := w.BeginBankStep(ctx); !errors.As(err, &prob) {
+		t.Fatalf("bank step without payees: %v", err)
+	}
+}
