@@ -11,7 +11,7 @@ import (
 
 func TestPayArabicPayee(t *testing.T) {
 	clock := uitest.NewClock(ui.FakeBase)
-	w := ui.NewFakeWallet(clock.Now, 3)                // or a corewallet.Adapter over the real core
+	w := ui.NewFakeWallet(clock.Now, 3)                // any ui.Wallet; realapp.Start gives the real one
 	app := uitest.Start(t, w, uitest.WithClock(clock)) // 100×40 unless uitest.WithSize
 
 	app.WaitFor("Recent payments") // polls the latest rendered frame

@@ -39,6 +39,8 @@ type FakeWallet struct {
 	Hold chan struct{}
 	// BankCallback, when non-nil, is what AwaitBankCallback waits for.
 	BankCallback chan struct{}
+	// AllStepsDone makes Inspect report every step done, none current.
+	AllStepsDone bool
 
 	nextPay  int
 	prepared map[string]PreparedPayment
@@ -618,6 +620,11 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 		{Name: "POST /payments", State: SeqCurrent, Exchange: pay},
 		{Name: "GET /payments/{id} until final", State: SeqPending},
 	}}
+	if f.AllStepsDone {
+		for i := range in.Steps {
+			in.Steps[i].State = SeqDone
+		}
+	}
 	if f.Sandbox {
 		in.Verdicts = []Verdict{{Rule: "IsDelegatedAuthentication is true", Passed: true}, {Rule: "Risk.DebtorIndicators.Authentication has two factor categories", Passed: true},
 			{Rule: "Creditor matches the consent", Passed: true}}

@@ -75,11 +75,7 @@ func (s *inspectorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		in := msg.in
 		s.in, s.err = &in, ""
 		// Start on the lit step: that is what the user came to see.
-		for i, st := range in.Steps {
-			if st.State == SeqCurrent || st.State == SeqFailed {
-				s.sel = i
-			}
-		}
+		s.sel = s.lit()
 		s.sel = max(0, min(s.sel, len(in.Steps)-1))
 	case bundleMsg:
 		if msg.req != s.req {
@@ -171,15 +167,37 @@ func (s *inspectorScreen) View() string {
 	return strings.Join(out, "\n")
 }
 
+// lit is the step to light: the current or failed one, else the latest done one (a core that
+// only reports finished steps still gets "where are we" answered).
+func (s *inspectorScreen) lit() int {
+	lit, lastDone := -1, 0
+	for i, st := range s.in.Steps {
+		switch st.State {
+		case SeqCurrent, SeqFailed:
+			lit = i
+		case SeqDone:
+			lastDone = i
+		}
+	}
+	if lit < 0 {
+		return lastDone
+	}
+	return lit
+}
+
 func (s *inspectorScreen) diagram() []string {
 	st := s.c.st
 	var lines []string
+	lit := s.lit()
 	for i, step := range s.in.Steps {
 		mark := "○"
 		label := step.Name
 		switch step.State {
 		case SeqDone:
 			mark = "●"
+			if i == lit {
+				label = st.Accent.Bold(true).Render(label + "  ← latest")
+			}
 		case SeqCurrent:
 			mark = "◉"
 			label = st.Accent.Bold(true).Render(label + "  ← now")
@@ -191,6 +209,8 @@ func (s *inspectorScreen) diagram() []string {
 			mark = map[SequenceState]string{SeqPending: "[ ]", SeqCurrent: "[>]", SeqDone: "[x]", SeqFailed: "[!]"}[step.State]
 			if step.State == SeqCurrent {
 				label = step.Name + " (current step)"
+			} else if step.State == SeqDone && i == lit {
+				label = step.Name + " (latest step)"
 			} else if step.State == SeqFailed {
 				label = step.Name + " (failed)"
 			}

@@ -103,3 +103,19 @@ func TestInspectorSandboxVerdicts(t *testing.T) {
 	app2.Press("i")                               // toggles back
 	app2.WaitFor("Recent payments")
 }
+
+// TestInspectorLightsLatestWhenNoCurrent: a core reporting only finished steps still gets the
+// latest one lit and selected.
+func TestInspectorLightsLatestWhenNoCurrent(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.AllStepsDone = true
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("← latest")
+	v := app.FinalView()
+	if !strings.Contains(v, "> ● GET /payments/{id} until final  ← latest") {
+		t.Errorf("latest step not lit and selected:\n%s", v)
+	}
+}

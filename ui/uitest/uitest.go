@@ -18,9 +18,8 @@
 //		app.RequireGolden(app.FinalView())
 //	}
 //
-// The wallet is whatever the test passes: a fake, or the real wallet on the embedded sandbox
-// once wallet/ provides a constructor for it (a StartSandbox helper then only builds that
-// wallet and calls Start).
+// The wallet is whatever the test passes: a fake, or the production composition on a fresh
+// embedded sandbox (package realapp, which builds it and calls Start).
 package uitest
 
 import (

@@ -1,11 +1,12 @@
-// Package realapp starts payterm's production UI on the real core — wallet, SQLite ledger,
-// sca authenticator, lfi client, consent flow — against a fresh embedded sandbox bank over
-// loopback mTLS, for journeys scripted with uitest. Nothing on the payment path is faked.
+// Package realapp starts payterm's production UI on the production composition (app.Open: the
+// wallet core, its SQLite ledger, the sca authenticator, the lfi client, the consent flow and the
+// keystore) against a fresh embedded sandbox bank over loopback mTLS, for journeys scripted with
+// uitest. Nothing on the payment path is faked; only the KDF is cheap and the SCA clock is
+// stepped so every code is a fresh TOTP step.
 //
 //	func TestPayOnSandbox(t *testing.T) {
 //		app := realapp.Start(t, realapp.Options{})
-//		app.Onboard(t, realapp.Payee{Name: "مثال تجريبي", IBAN: "AE070331234567890123456"},
-//			realapp.Payee{Name: "Test Payee Two", IBAN: "AE620260001015678901234"})
+//		app.Onboard(t, realapp.Payee{Name: "مثال تجريبي", IBAN: "AE070331234567890123456"})
 //		app.Press("p")
 //		… // type with app.Type (rune-safe), wait with app.WaitFor
 //		app.Type(app.NextCode(t)) // the TOTP code the user's authenticator app would show
@@ -19,33 +20,21 @@ package realapp
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/app"
+	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/keystore"
-	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/risk"
-	"github.com/payterm/payterm/sandbox"
-	"github.com/payterm/payterm/sca"
-	"github.com/payterm/payterm/ui"
-	"github.com/payterm/payterm/ui/corewallet"
 	"github.com/payterm/payterm/ui/uitest"
-	"github.com/payterm/payterm/wallet"
 )
 
 // PIN is the PIN Onboard chooses.
@@ -56,8 +45,10 @@ var cheapKDF = keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
 // Options configure the environment.
 type Options struct {
-	// Limits are the configured TPP-side limits (zero = no limit).
-	Limits wallet.Limits
+	// Configure edits the configuration (limits, sandbox behaviour) before the app opens; the
+	// starting point is config.Default() on a temporary data dir with the encrypted-file store
+	// and an auto-approving sandbox that settles in 100 ms.
+	Configure func(cfg *config.Config)
 	// Timeout bounds each wait (default 30 s: the sandbox settles in real time).
 	Timeout time.Duration
 	// UI adds uitest options (size, accessible mode).
@@ -67,9 +58,8 @@ type Options struct {
 // App is the running UI plus handles on the environment.
 type App struct {
 	*uitest.App
-	Bank    *sandbox.Bank
-	Wallet  *wallet.Wallet
-	Adapter *corewallet.Adapter
+	// Core is the production composition the UI drives (app.Open).
+	Core *app.App
 	// TOTPKey and Recovery are read off the screen by Onboard, as a user would.
 	TOTPKey  string
 	Recovery string
@@ -78,121 +68,59 @@ type App struct {
 	clock *scaClock
 }
 
-type memStore struct {
-	mu sync.Mutex
-	m  map[string]lfi.Secret
-}
-
-func (s *memStore) Save(_ context.Context, id string, tok lfi.Secret) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[id] = tok
-	return nil
-}
-
-func (s *memStore) Load(_ context.Context, id string) (lfi.Secret, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tok, ok := s.m[id]
-	if !ok {
-		return "", fmt.Errorf("load: %w", consent.ErrNoRefreshToken)
-	}
-	return tok, nil
-}
-
-func (s *memStore) Delete(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
-	return nil
-}
-
 // scaClock runs the authenticator's clock behind real time and steps it 30 s per code, so
 // each code is a fresh TOTP step (a code is accepted once) without waiting.
 type scaClock struct{ offset atomic.Int64 }
 
 func (c *scaClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
-// Start builds the environment and starts the UI on it (first run: onboarding shows).
+// Start opens the production composition on a fresh data dir and starts the UI on it (first
+// run: onboarding shows).
 func Start(t *testing.T, opts Options) *App {
 	t.Helper()
-	ctx := context.Background()
-	sigKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	must(t, err)
-	tlsKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	must(t, err)
-	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond,
-		SCAMaxAge: 10 * time.Minute})
-	must(t, err)
-	must(t, bank.Start())
-	t.Cleanup(func() { _ = bank.Close() })
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &sigKey.PublicKey, KeyID: "tpp-sig", Use: "sig", Algorithm: "PS256"}}})
-	must(t, err)
-	reg, err := bank.Register(sandbox.ClientRegistration{ClientID: "payterm-ui-test", Name: "payterm (UI test)", SigningJWKS: jwks,
-		RedirectURIs: []string{"http://127.0.0.1/callback"}, Roles: []string{"BSIP"}, TransportPublicKey: &tlsKey.PublicKey})
-	must(t, err)
-	hc, err := lfi.NewMTLSClient([]byte(reg.TransportCertPEM), tlsKey, bank.RootCAs())
-	must(t, err)
-	signer, err := lfi.NewSigner(sigKey, "tpp-sig")
-	must(t, err)
-	dir := filepath.Join(t.TempDir(), "data")
-	must(t, os.MkdirAll(dir, 0o700))
-	insp := corewallet.NewInspector(corewallet.InspectorConfig{ShowPII: true, BundleDir: filepath.Join(dir, "support"),
-		Verdicts: func(iid string) []ui.Verdict {
-			v, ok := bank.VerdictFor(iid)
-			if !ok {
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Security.SecretStore = config.StoreFile
+	cfg.Sandbox.AutoApprove = true
+	cfg.Sandbox.SettleAfter = config.Duration{Duration: 50 * time.Millisecond}
+	cfg.Sandbox.CreditAfter = config.Duration{Duration: 100 * time.Millisecond}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("realapp: config: %v", err)
+	}
+	clock := &scaClock{}
+	clock.offset.Store(int64(-4 * time.Minute))
+	core, err := app.Open(context.Background(), cfg, app.Options{SCAClock: clock.Now, KDF: cheapKDF, AllowWeakKDF: true,
+		MachineSecret: func() ([]byte, error) { return []byte("ui-test-machine"), nil },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			tm := time.NewTimer(d / 20)
+			defer tm.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tm.C:
 				return nil
 			}
-			out := make([]ui.Verdict, 0, len(v.Checks))
-			for _, c := range v.Checks {
-				out = append(out, ui.Verdict{Rule: c.Name, Passed: c.Passed, Detail: c.Detail})
-			}
-			return out
-		}})
-	client, err := lfi.New(lfi.Config{DiscoveryURL: bank.DiscoveryURL(), Issuer: bank.Issuer(), ResourceBaseURL: bank.ResourceBaseURL(),
-		ClientID: reg.ClientID, Signer: signer, HTTPClient: hc, Observer: insp.Observe})
-	must(t, err)
-	store, err := keystore.Open(keystore.Options{DataDir: dir, Mode: keystore.ModeFile, FileKDF: cheapKDF, AllowWeakKDF: true,
-		MachineSecret: func() ([]byte, error) { return []byte("ui-test-machine"), nil }})
-	must(t, err)
-	clock := &scaClock{}
-	clock.offset.Store(int64(-5 * time.Minute))
-	auth, err := sca.Open(sca.Config{DataDir: dir, Store: store, Clock: clock.Now, PINKDF: cheapKDF, AllowWeakKDF: true})
-	must(t, err)
-	led, err := wallet.OpenLedger(ctx, dir, wallet.LedgerOptions{})
-	must(t, err)
-	t.Cleanup(func() { led.Close() })
-	tokStore := &memStore{m: map[string]lfi.Secret{}}
-	lfiBank := consent.NewLFIBank(client)
-	tokens := wallet.NewConsentTokens(tokStore, lfiBank.Refresh, nil)
-	device, appInfo := risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, risk.App{Version: "ui-test"}
-	w, err := wallet.New(wallet.Config{Ledger: led, Bank: client, Tokens: tokens, SCA: auth, BankName: "payterm Sandbox Bank",
-		Limits: opts.Limits, Device: device, App: appInfo, CustomerIP: "203.0.113.7", UserAgent: "payterm-ui-test/1"})
-	must(t, err)
-	ob, err := corewallet.NewOnboarding(corewallet.OnboardingConfig{Wallet: w, SCA: auth, Bank: lfiBank, Store: tokStore,
-		RedirectURI: "http://127.0.0.1/callback", Tokens: tokens, BankName: "payterm Sandbox Bank", Device: device, App: appInfo})
-	must(t, err)
-	a, err := corewallet.New(w, opts.Limits, nil, corewallet.Extras{Onboarding: ob, Inspector: insp, Renew: ob.Renew,
-		Recover: corewallet.RecoverWith(auth),
-		Unlock: func(context.Context, ui.Secret) error {
-			return &ui.Problem{What: "Unlocking needs a PIN-only check that sca does not offer yet."}
 		},
-		SecretStore: "encrypted file", Sandbox: true})
-	must(t, err)
+		Device: &risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: &risk.App{Version: "ui-test"}})
+	if err != nil {
+		t.Fatalf("realapp: open: %v", err)
+	}
+	// Registered before uitest.Start, so it runs after the UI has quit (cleanups run last first).
+	t.Cleanup(func() { _ = core.Close() })
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if b := core.Sandbox(); b != nil {
+		tlsCfg.RootCAs = b.RootCAs()
+	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	web := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: bank.RootCAs(), MinVersion: tls.VersionTLS12}}}
 	uiOpts := append([]uitest.Option{uitest.WithTimeout(timeout)}, opts.UI...)
-	return &App{App: uitest.Start(t, a, uiOpts...), Bank: bank, Wallet: w, Adapter: a, web: web, clock: clock}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	return &App{App: uitest.Start(t, core.UIWallet(), uiOpts...), Core: core,
+		web: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}, clock: clock}
 }
 
 // NextCode returns the next TOTP code for the enrolled key (a fresh 30-second step each call).
