@@ -28,11 +28,16 @@ type authSessions struct {
 	m  map[string]*authSession
 }
 
-func (s *authSessions) put(a *authSession) {
+func (s *authSessions) put(a *authSession, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
 		s.m = map[string]*authSession{}
+	}
+	for id, old := range s.m { // pages nobody answered
+		if !now.Before(old.ExpiresAt) {
+			delete(s.m, id)
+		}
 	}
 	s.m[a.ID] = a
 }
@@ -178,7 +183,7 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		b.authorizeErrorPage(w, http.StatusInternalServerError, "The bank could not start a session.")
 		return
 	}
-	b.sessions.put(sess)
+	b.sessions.put(sess, now)
 	data := pageData{Bank: b.cfg.BankName, TPP: client.Name, Expiry: consCopy.ExpirationDateTime.UTC().Format("2 January 2006 15:04 MST"),
 		Session: sess.ID, CSRF: sess.CSRF}
 	for _, c := range pii.Creditors() {

@@ -242,6 +242,11 @@ func (b *Bank) pruneLocked() {
 			delete(b.st.Access, k)
 		}
 	}
+	for k, t := range b.st.Refresh {
+		if t.Revoked { // a revoked or rotated-out token answers invalid_grant whether kept or not
+			delete(b.st.Refresh, k)
+		}
+	}
 	for k, r := range b.st.Idempotency {
 		if now.Sub(r.CreatedAt) > 48*time.Hour {
 			delete(b.st.Idempotency, k)

@@ -265,3 +265,41 @@ func TestResourceTokenRules(t *testing.T) {
 		t.Fatalf("expired access token: %d", g.Status)
 	}
 }
+
+// TestAuthorizationWindowPasses: [SIM-CHOICE] a consent still awaiting authorization when its
+// AuthorizationExpirationDateTime passes is Rejected and cannot be approved.
+func TestAuthorizationWindowPasses(t *testing.T) {
+	b := newBank(t, func(cfg *Config) { cfg.PARLifetime = 10 * time.Minute })
+	c := newTPP(t, b)
+	ro := c.requestObject(uuid.NewString(), consentPII(), testVerifier)
+	consentOf(ro)["AuthorizationExpirationDateTime"] = b.Now().Add(2 * time.Minute).UTC().Format(time.RFC3339)
+	r := c.par(ro)
+	if r.Status != 200 {
+		t.Fatalf("PAR: %d %v", r.Status, r.Body)
+	}
+	b.AdvanceClock(3 * time.Minute)
+	if st := getStatus(t, c.authorizeURL(r.Body["request_uri"].(string))); st != http.StatusBadRequest {
+		t.Fatalf("authorize after the window: %d", st)
+	}
+	if st, _ := b.ConsentStatus(consentOf(ro)["ConsentId"].(string)); st != "Rejected" {
+		t.Fatalf("status: %s", st)
+	}
+}
+
+// TestAuthorizeTLS: the consent page can be served over HTTPS with the sandbox CA.
+func TestAuthorizeTLS(t *testing.T) {
+	b := newBank(t, func(cfg *Config) { cfg.AuthorizeTLS = true })
+	c := newTPP(t, b)
+	if !strings.HasPrefix(c.disc.Authorization, "https://") {
+		t.Fatalf("authorization_endpoint %s", c.disc.Authorization)
+	}
+	uri, _ := c.pushed(consentPII())
+	resp, err := c.mtlsClient(nil, nil).Get(c.authorizeURL(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("page over TLS: %d", resp.StatusCode)
+	}
+}
