@@ -306,7 +306,8 @@ func (a *App) WaitStartup(ctx context.Context) error {
 	return a.bgErr
 }
 
-// Registered reports whether Open registered a new TPP identity at the sandbox (first run).
+// Registered reports whether Open registered the TPP at the sandbox: a new identity on the
+// first run, or an update of the same client after bank.redirect_uri changed.
 func (a *App) Registered() bool { return a.registed }
 
 // ClientID is the TPP's client_id at the bank.

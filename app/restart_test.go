@@ -196,3 +196,24 @@ func TestHoldsFindsPlainSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectChangeUpdatesRegistration: a new bank.redirect_uri re-registers the same client
+// (over mTLS, as the sandbox requires), and the bank accepts the new redirect at PAR.
+func TestRedirectChangeUpdatesRegistration(t *testing.T) {
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	a := openApp(t, cfg, clock)
+	id := a.ClientID()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bank.RedirectURI = "http://127.0.0.1:0/other-callback"
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	if !b.Registered() || b.ClientID() != id {
+		t.Fatalf("redirect change: registered=%v client %q → %q", b.Registered(), id, b.ClientID())
+	}
+	if c, _ := onboard(t, b.UIWallet(), clock, nil); c.Status != ui.ConsentAuthorized {
+		t.Fatalf("consent with the new redirect: %+v", c)
+	}
+}

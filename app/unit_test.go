@@ -1,0 +1,146 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+func TestUIErrorMapping(t *testing.T) {
+	allowed, _ := money.FromMinor(12345)
+	cases := []struct {
+		err  error
+		want string // in What; "" = an *ui.SCAError
+		left int
+	}{
+		{&sca.AuthError{Remaining: 3}, "", 3},
+		{fmt.Errorf("authenticate: %w", sca.ErrBlocked), "", 0},
+		{&wallet.LimitError{Limit: "per_day", Allowed: allowed}, "daily limit; at most 123.45 AED", 0},
+		{&wallet.LimitError{Limit: "per_day_count"}, "daily number of payments", 0},
+		{&wallet.Problem{What: "You paused this consent.", Next: "Reactivate it to pay."}, "You paused this consent.", 0},
+		{fmt.Errorf("x: %w", consent.ErrAccessDenied), "declined", 0},
+		{fmt.Errorf("x: %w", consent.ErrStateMismatch), "not the bank's answer", 0},
+		{&lfi.BankError{Op: "create payment", HTTPStatus: 400, InteractionID: "iid-1"}, "HTTP 400", 0},
+		{&lfi.TransportError{Op: "create payment", SideEffects: true, Err: errors.New("reset")}, "did not arrive", 0},
+		{fmt.Errorf("open: %w", keystore.ErrUnavailable), "secret store is not available", 0},
+		{errors.New("disk full"), "Doing it failed: disk full.", 0},
+	}
+	for _, c := range cases {
+		got := uiError("Doing it", c.err)
+		var se *ui.SCAError
+		var pr *ui.Problem
+		switch {
+		case c.want == "":
+			if !errors.As(got, &se) || se.AttemptsLeft != c.left || (c.left == 0) != se.Locked {
+				t.Errorf("%v → %#v, want SCAError left %d", c.err, got, c.left)
+			}
+		case !errors.As(got, &pr) || !strings.Contains(pr.What, c.want) || pr.Next == "":
+			t.Errorf("%v → %v, want a Problem saying %q with a next step", c.err, got, c.want)
+		case !errors.Is(got, c.err) && !errors.As(c.err, new(*sca.AuthError)):
+			t.Errorf("%v: the cause is lost", c.err)
+		}
+	}
+	if uiError("x", nil) != nil {
+		t.Error("nil must stay nil")
+	}
+	if !errors.Is(uiError("x", context.Canceled), context.Canceled) {
+		t.Error("a cancellation must stay a cancellation")
+	}
+}
+
+func TestPINVerifier(t *testing.T) {
+	dir := t.TempDir()
+	store, err := keystore.Open(keystore.Options{DataDir: dir, Mode: keystore.ModeFile, FileKDF: cheapKDF, AllowWeakKDF: true,
+		MachineSecret: func() ([]byte, error) { return []byte("m"), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newPINVerifier(dir, store, cheapKDF, rand.Reader)
+	if _, _, err := v.check("730461"); !errors.Is(err, errNoVerifier) {
+		t.Fatalf("no verifier yet: %v", err)
+	}
+	if err := v.set("730461"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := v.check("730461"); !ok || err != nil {
+		t.Fatalf("right PIN: %v %v", ok, err)
+	}
+	for i := 1; i <= unlockTries; i++ {
+		ok, left, err := v.check("111111")
+		if ok || err != nil || left != unlockTries-i {
+			t.Fatalf("wrong PIN %d: ok=%v left=%d err=%v", i, ok, left, err)
+		}
+	}
+	if ok, left, _ := v.check("730461"); ok || left != 0 {
+		t.Fatal("after five failures even the right PIN must be refused in this process")
+	}
+	// The file alone is not enough: without the keystore key nothing verifies.
+	if err := store.Delete(unlockKeyName); err != nil {
+		t.Fatal(err)
+	}
+	v2 := newPINVerifier(dir, store, cheapKDF, rand.Reader)
+	if _, _, err := v2.check("730461"); !errors.Is(err, errNoVerifier) {
+		t.Fatalf("verifier without its key: %v", err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, unlockFile))
+	if strings.Contains(string(raw), "730461") {
+		t.Fatal("the verifier file holds the PIN")
+	}
+	if err := os.WriteFile(filepath.Join(dir, unlockFile), []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := v2.check("730461"); err == nil {
+		t.Fatal("a damaged verifier must fail closed")
+	}
+}
+
+func TestMaskAndSanitize(t *testing.T) {
+	if got := maskIBAN("AE070331234567890123456"); got != "AE07 •••• 3456" {
+		t.Errorf("maskIBAN = %q", got)
+	}
+	if maskIBAN("") != "" || maskIBAN("AE07") != "" {
+		t.Error("short input must mask to nothing")
+	}
+	if got := sanitize("bad\x1b[31m\nvalue that is long", 8); got != "bad[31mv" {
+		t.Errorf("sanitize = %q", got)
+	}
+	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "Rent": "Rent", "": ""} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q", in, got)
+		}
+	}
+	if refreshName("A B/C") == refreshName("A B/D") || !strings.HasPrefix(refreshName("x"), "consent.rt.") {
+		t.Error("refresh token names must differ per consent and be keystore-safe")
+	}
+}
+
+// TestIdentityFilesDamaged: a damaged identity record is an error naming the file, not a crash
+// or a silent re-registration.
+func TestIdentityFilesDamaged(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, identityFile), []byte(`{"client_id":"bad id!"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadIdentity(dir); err == nil || !strings.Contains(err.Error(), identityFile) {
+		t.Fatalf("damaged identity: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, identityFile), []byte(`{"client_id":"ok","signing_kid":"k"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadIdentity(dir); err == nil {
+		t.Fatal("a world-readable identity file must be refused")
+	}
+}
