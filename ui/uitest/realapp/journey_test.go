@@ -5,8 +5,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
 	"github.com/payterm/payterm/ui/uitest/realapp"
 )
 
@@ -199,5 +202,26 @@ func TestJourneyOpenConsentNewPayee(t *testing.T) {
 	app.Press("enter")
 	authenticate(app, app.NextCode(t))
 	app.WaitFor("Payment Settled")
+	_ = app.FinalView()
+}
+
+// TestJourneyIdleLock: five idle minutes lock the session; a wrong PIN is refused, the right one
+// continues where the user was.
+func TestJourneyIdleLock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sandbox journey: skipped in -short")
+	}
+	clock := uitest.NewClock(time.Now())
+	app := realapp.Start(t, realapp.Options{UI: []uitest.Option{uitest.WithClock(clock)}})
+	app.Onboard(t, twoPayees...)
+	clock.Advance(5*time.Minute + time.Second)
+	app.Send(ui.IdleCheckMsg{})
+	app.WaitFor("The session locked")
+	app.Type("111111")
+	app.Press("enter")
+	app.WaitFor("not accepted")
+	app.Type(realapp.PIN)
+	app.Press("enter")
+	app.WaitFor("Recent payments")
 	_ = app.FinalView()
 }
