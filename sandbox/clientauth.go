@@ -118,10 +118,16 @@ func (b *Bank) authenticateAssertion(w http.ResponseWriter, r *http.Request, for
 }
 
 // rulesOptions maps the bank's settings onto the rules package's [SIM-CHOICE] switches.
+// Config.Rules carries the rules engine's own switches; the bank's Leeway, BICs and loopback
+// setting apply where Config.Rules leaves them unset.
 func (b *Bank) rulesOptions() rules.Options {
-	o := rules.DefaultOptions()
-	o.Leeway = b.cfg.Leeway
-	o.BICs = b.cfg.BICs
+	o := b.cfg.Rules
+	if o.Leeway == 0 {
+		o.Leeway = b.cfg.Leeway
+	}
+	if o.BICs == nil {
+		o.BICs = b.cfg.BICs
+	}
 	o.AllowLoopbackRedirects = *b.cfg.AllowLoopbackRedirect
 	return o
 }

@@ -56,6 +56,10 @@ type Config struct {
 	SCAMaxAge time.Duration
 	// BICs maps a 3-digit UAE IBAN bank code to its BIC (8 chars), for CreditorAgent checks.
 	BICs map[string]string
+	// Rules are the rule engine's [SIM-CHOICE] switches (zero value = strict): tolerate or reject
+	// iat/jti in request objects, cty on the PII JWE, an empty Creditor array, open nested
+	// payment Risk, a string aud in signed bodies, and the token lifetimes it checks.
+	Rules rules.Options
 	// BankName is shown on the consent page.
 	BankName string
 	// AdminToken enables the admin HTTP API (standalone) when non-empty; AdminAddr is its address.

@@ -303,3 +303,14 @@ func TestAuthorizeTLS(t *testing.T) {
 		t.Fatalf("page over TLS: %d", resp.StatusCode)
 	}
 }
+
+// TestRuleOptionsReachTheRules: a stricter rules setting in Config.Rules is applied.
+func TestRuleOptionsReachTheRules(t *testing.T) {
+	b := newBank(t, func(cfg *Config) { cfg.Rules.RejectRequestObjectIATJTI = true })
+	c := newTPP(t, b)
+	ro := c.requestObject(uuid.NewString(), consentPII(), testVerifier)
+	ro["iat"] = b.Now().Unix()
+	if r := c.par(ro); r.Status != 400 || r.err() != "invalid_request" || failedRule(b, r.InteractionID) != 6 {
+		t.Fatalf("iat with RejectRequestObjectIATJTI: %d %v", r.Status, r.Body)
+	}
+}
