@@ -321,7 +321,9 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 	if ev.Final {
 		s.inFlight = false
 		s.receipt = ev.Receipt
-		if ev.State == StepFailed {
+		// A final receipt already says why (status and reason); the error is only news when
+		// there is no receipt or the outcome is still open.
+		if ev.State == StepFailed && (ev.Receipt == nil || !paymentFinal(ev.Receipt.Status)) {
 			s.failure = explain(ev.Err)
 		}
 		s.stage = payReceipt
@@ -748,7 +750,7 @@ func (s *payScreen) receiptView() string {
 	fmt.Fprintf(&b, "Status          %s (%s)\n", paymentLabel(r.Status), r.Status)
 	if r.Reason != "" {
 		reason := r.Reason
-		if r.ReasonCode != "" {
+		if r.ReasonCode != "" && !strings.Contains(reason, r.ReasonCode) {
 			reason += " [" + r.ReasonCode + "]"
 		}
 		fmt.Fprintf(&b, "Reason          %s\n", reason)
