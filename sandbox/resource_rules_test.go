@@ -282,3 +282,33 @@ func TestRSConsentEndpoints(t *testing.T) {
 		t.Fatalf("revoking twice: %d %s", r.Status, r.errorCode())
 	}
 }
+
+// TestRSWarningsAndLookup: a missing x-customer-user-agent is only a warning (rule 28); the
+// idempotency lookup needs its key and finds nothing for an unknown one.
+func TestRSWarningsAndLookup(t *testing.T) {
+	b := newBank(t, nil)
+	c := newTPP(t, b)
+	cons := c.authorizedConsent(consentPII())
+	h := paymentHeaders(uuid.NewString())
+	h.Del("x-customer-user-agent")
+	r := c.rs(http.MethodPost, "/payments", cons.access, h, c.sign(c.paymentClaims(cons.id, "1.00", paymentPII(c, creditor(testIBAN, "A")))))
+	if r.Status != 201 {
+		t.Fatalf("without user agent: %d %s", r.Status, r.errorCode())
+	}
+	warned := false
+	for _, ch := range mustVerdict(b, r.InteractionID).Checks {
+		warned = warned || (ch.Rule == 28 && strings.HasPrefix(ch.Name, "warning:"))
+	}
+	if !warned {
+		t.Fatal("no rule-28 warning recorded")
+	}
+	cc := c.clientCredentials()
+	if g := c.rs(http.MethodGet, "/payments", cc, nil, ""); g.Status != 400 || g.errorCode() != "Body.InvalidFormat" {
+		t.Fatalf("lookup without key: %d %s", g.Status, g.errorCode())
+	}
+	k := http.Header{}
+	k.Set("x-idempotency-key", "never-used")
+	if g := c.rs(http.MethodGet, "/payments", cc, k, ""); g.Status != 404 || len(g.Raw) != 0 {
+		t.Fatalf("lookup of an unknown key: %d", g.Status)
+	}
+}
