@@ -77,7 +77,7 @@ type App struct {
 	bg       sync.WaitGroup
 	bgMu     sync.Mutex
 	bgErr    error
-	bgDone   bool
+	started  chan struct{} // closed when the start-up work is done
 
 	ob onboardingState
 
@@ -127,10 +127,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.openClient(); err != nil {
 		return nil, err
 	}
+	if a.bank != nil {
+		if err := recordSandboxAddrs(ctx, a.dir, a.bank, a.client); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err
 	}
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
+	a.started = make(chan struct{})
 	a.bg.Add(1)
 	go a.background()
 	return a, nil
@@ -153,18 +159,9 @@ func (a *App) openBank(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sandbox.debtor_balance: %w", err)
 	}
-	allow := cfg.Sandbox.AllowLoopbackRedirect
-	bank, err := sandbox.New(sandbox.Config{
-		DataDir: filepath.Join(a.dir, "sandbox"), AuthorizeTLS: cfg.Sandbox.AuthorizeTLS,
-		AutoApprove: cfg.Sandbox.AutoApprove, AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(),
-		SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
-		BankName: cfg.Bank.Name,
-	})
+	bank, err := startSandbox(a.dir, cfg, bal.Minor())
 	if err != nil {
-		return fmt.Errorf("embedded sandbox: %w", err)
-	}
-	if err := bank.Start(); err != nil {
-		return fmt.Errorf("start embedded sandbox: %w", err)
+		return err
 	}
 	a.bank = bank
 	id, fresh, err := sandboxIdentity(ctx, filepath.Join(a.dir, "tpp"), sandboxRegistrar{bank}, cfg.Bank.RedirectURI, a.opts.Clock)
@@ -230,7 +227,7 @@ func (a *App) openClient() error {
 		return fmt.Errorf("bank signing key: %w", err)
 	}
 	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResourceBaseURL: rs, ClientID: a.id.ClientID,
-		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Observer: a.trace.observe})
+		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observe})
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)
 	}
@@ -276,8 +273,12 @@ func userAgent(app risk.App) string {
 	return "payterm"
 }
 
-// background resumes every payment that is not final, then syncs the consents' statuses.
-// Failures are kept for Status and the next Overview; they never block the screens.
+// syncEvery is how often a running wallet asks the bank for its consents' statuses, so a
+// suspension or revocation at the bank shows without a restart.
+const syncEvery = 15 * time.Minute
+
+// background resumes every payment that is not final and syncs the consents' statuses, then
+// keeps syncing every syncEvery. Failures are kept for WaitStartup; they never block a screen.
 func (a *App) background() {
 	defer a.bg.Done()
 	var errs []error
@@ -288,16 +289,26 @@ func (a *App) background() {
 		errs = append(errs, fmt.Errorf("sync consents: %w", err))
 	}
 	a.bgMu.Lock()
-	a.bgErr, a.bgDone = errors.Join(errs...), true
+	a.bgErr = errors.Join(errs...)
 	a.bgMu.Unlock()
+	close(a.started)
+	t := time.NewTicker(syncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.bgCtx.Done():
+			return
+		case <-t.C:
+			// A failed periodic sync is retried at the next tick; the consent keeps its last status.
+			_ = a.wallet.SyncConsents(a.bgCtx)
+		}
+	}
 }
 
 // WaitStartup waits for the start-up work (resume, consent sync) and returns its error.
 func (a *App) WaitStartup(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { a.bg.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-a.started:
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sandbox"
+	"github.com/payterm/payterm/ui"
+)
+
+// TestConsentDashboardActions: pause (local only), reactivate, limits edited and enforced,
+// the consent detail, and a renewal through the same bank step that carries the root id.
+func TestConsentDashboardActions(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	c, js := onboard(t, w, clock, twoPayees())
+	payees, _ := w.Payees(ctx, c.ID)
+
+	if err := w.PauseConsent(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.Sandbox().ConsentStatus(c.ID); st != "Authorized" {
+		t.Fatalf("pausing told the bank: %s", st)
+	}
+	var prob *ui.Problem
+	if _, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, PayeeID: payees[0].ID, Amount: "1"}); !errors.As(err, &prob) || !strings.Contains(prob.What, "paused") {
+		t.Fatalf("payment on a paused consent: %v", err)
+	}
+	if ov, _ := w.Overview(ctx); ov.Active == nil || !ov.Active.Paused {
+		t.Fatalf("Home must show the paused consent: %+v", ov.Active)
+	}
+	if err := w.ReactivateConsent(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	per, _ := money.ParseInput("20.00")
+	if err := w.SetLimits(ctx, ui.Limits{PerPayment: per, PerDayCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := w.Limits(ctx)
+	if err != nil || h.Limits.PerPayment.Wire() != "20.00" || h.Limits.PerDayCount != 3 || !h.Limits.PerDay.IsZero() {
+		t.Fatalf("limits after edit: %v %+v", err, h.Limits)
+	}
+	if _, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, PayeeID: payees[0].ID, Amount: "20.01"}); !errors.As(err, &prob) || !strings.Contains(prob.What, "20.00 AED") {
+		t.Fatalf("edited limit not enforced: %v", err)
+	}
+	if err := w.SetLimits(ctx, ui.Limits{PerDayCount: -1}); !errors.As(err, &prob) {
+		t.Fatalf("negative count accepted: %v", err)
+	}
+	if last := finalEvent(t, pay(t, w, c.ID, payees[0].ID, "20.00", clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
+		t.Fatalf("payment at the limit: %+v", last)
+	}
+
+	d, err := w.ConsentDetail(ctx, c.ID)
+	if err != nil || len(d.Rules) < 5 || len(d.Payments) != 1 || d.Consent.TotalPaid.Wire() != "20.00" || len(d.Consent.Creditors) != 2 {
+		t.Fatalf("consent detail: %v %+v", err, d)
+	}
+
+	step, err := w.RenewConsent(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("renew: %v", err)
+	}
+	browse(t, step.URL)
+	renewed, err := w.AwaitBankCallback(ctx, step)
+	if err != nil {
+		t.Fatalf("renewal callback: %v", err)
+	}
+	if renewed.ID == c.ID || renewed.BaseConsentID != c.ID || len(renewed.Creditors) != 2 {
+		t.Fatalf("renewed consent: %+v", renewed)
+	}
+	cs, err := w.Consents(ctx)
+	if err != nil || len(cs) != 2 || cs[0].ID != renewed.ID {
+		t.Fatalf("consents after renewal (newest first): %v %+v", err, cs)
+	}
+}
+
+// TestLockoutRecoverAndUnlock: five wrong codes block payments; the recovery code with a fresh
+// authenticator code and a new PIN lifts the block; the new PIN pays and unlocks the idle lock.
+func TestLockoutRecoverAndUnlock(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	c, js := onboard(t, w, clock, twoPayees()[:1])
+	payees, _ := w.Payees(ctx, c.ID)
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, PayeeID: payees[0].ID, Amount: "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scaErr *ui.SCAError
+	for i := 1; i <= 5; i++ {
+		last := finalEvent(t, submit(t, w, pp.ID, testPIN, "000000"))
+		if !errors.As(last.Err, &scaErr) || scaErr.Locked != (i == 5) {
+			t.Fatalf("failure %d: %+v", i, last)
+		}
+	}
+	if _, err := w.Recover(ctx, ui.NewSecret("AAAA-BBBB"), ui.NewSecret(clock.nextCode(t, js.totpSecret)), ui.NewSecret("864209")); err == nil {
+		t.Fatal("a wrong recovery code lifted the block")
+	}
+	next, err := w.Recover(ctx, ui.NewSecret(js.recovery), ui.NewSecret(clock.nextCode(t, js.totpSecret)), ui.NewSecret("864209"))
+	if err != nil || next.Empty() || next.Reveal() == js.recovery {
+		t.Fatalf("recover: %v", err)
+	}
+	if err := w.Unlock(ctx, ui.NewSecret("864209")); err != nil {
+		t.Fatalf("unlock with the new PIN: %v", err)
+	}
+	if err := w.Unlock(ctx, ui.NewSecret(testPIN)); !errors.As(err, &scaErr) {
+		t.Fatalf("the old PIN still unlocks: %v", err)
+	}
+	pp, err = w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, PayeeID: payees[0].ID, Amount: "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := finalEvent(t, submit(t, w, pp.ID, "864209", clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
+		t.Fatalf("payment with the new PIN: %+v", last)
+	}
+}
+
+// TestUnfinishedPaymentResumesOnStart: the bank fails every request with 500 after the payment
+// is persisted; the wallet ends with the outcome unknown, nothing paid twice. The next start
+// resumes it in the background (reconcile first) and it settles exactly once.
+func TestUnfinishedPaymentResumesOnStart(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	a := openApp(t, cfg, clock)
+	w := a.UIWallet()
+	c, js := onboard(t, w, clock, twoPayees()[:1])
+	payees, _ := w.Payees(ctx, c.ID)
+	if err := a.Sandbox().InjectFault(sandbox.Fault{Kind: sandbox.FaultServerError, Count: 1000, Target: "rs"}); err != nil {
+		t.Fatal(err)
+	}
+	last := finalEvent(t, pay(t, w, c.ID, payees[0].ID, "9.99", clock.nextCode(t, js.totpSecret)))
+	if last.State != ui.StepFailed || last.Receipt == nil || last.Receipt.Status == ui.PaymentRefused {
+		t.Fatalf("payment during the outage: %+v", last)
+	}
+	if err := a.Close(); err != nil { // the sandbox's faults are in memory: the next start has none
+		t.Fatal(err)
+	}
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	if err := b.WaitStartup(ctx); err != nil {
+		t.Fatalf("start-up: %v", err)
+	}
+	page, err := b.UIWallet().History(ctx, ui.HistoryQuery{})
+	if err != nil || len(page.Rows) != 1 || !strings.HasPrefix(string(page.Rows[0].Status), "Accepted") {
+		t.Fatalf("after resume: %v %+v", err, page.Rows)
+	}
+	bc, err := b.client.GetConsent(ctx, c.ID)
+	if err != nil || len(bc.PaymentURLs) != 1 {
+		t.Fatalf("the bank holds %d payments, want exactly 1 (%v)", len(bc.PaymentURLs), err)
+	}
+}

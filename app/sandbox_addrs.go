@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/sandbox"
+)
+
+// The embedded sandbox listens on loopback ports chosen at the first start and reused later:
+// its issuer URL (the aud of every signed request) contains the port, so a payment signed
+// before a restart and resent after it must meet the same issuer. When a port is taken the
+// bank starts on fresh ports; an unfinished payment signed for the old issuer is then refused
+// by the bank and ends as Refused (nothing is paid), which is the honest outcome.
+
+const sandboxAddrsFile = "sandbox-listen.json"
+
+type sandboxAddrs struct {
+	Issuer    string `json:"issuer"`
+	Authorize string `json:"authorize"`
+	AS        string `json:"as"`
+	Resource  string `json:"resource"`
+}
+
+func (s sandboxAddrs) valid() bool {
+	for _, a := range []string{s.Issuer, s.Authorize, s.AS, s.Resource} {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || net.ParseIP(host) == nil || !net.ParseIP(host).IsLoopback() || port == "" || port == "0" {
+			return false
+		}
+	}
+	return true
+}
+
+func startSandbox(dir string, cfg config.Config, balanceFils int64) (*sandbox.Bank, error) {
+	var prev sandboxAddrs
+	if raw, err := keystore.ReadPrivateFile(filepath.Join(dir, sandboxAddrsFile)); err == nil {
+		if json.Unmarshal(raw, &prev) != nil || !prev.valid() {
+			prev = sandboxAddrs{}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", sandboxAddrsFile, err)
+	}
+	try := func(addrs sandboxAddrs) (*sandbox.Bank, error) {
+		allow := cfg.Sandbox.AllowLoopbackRedirect
+		bank, err := sandbox.New(sandbox.Config{
+			DataDir: filepath.Join(dir, "sandbox"), AuthorizeTLS: cfg.Sandbox.AuthorizeTLS,
+			AutoApprove: cfg.Sandbox.AutoApprove, AllowLoopbackRedirect: &allow, BalanceFils: balanceFils,
+			SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
+			BankName:   cfg.Bank.Name,
+			IssuerAddr: addrs.Issuer, AuthorizeAddr: addrs.Authorize, ASAddr: addrs.AS, ResourceAddr: addrs.Resource,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("embedded sandbox: %w", err)
+		}
+		if err := bank.Start(); err != nil {
+			return nil, fmt.Errorf("start embedded sandbox: %w", err)
+		}
+		return bank, nil
+	}
+	if prev.valid() {
+		if bank, err := try(prev); err == nil {
+			return bank, nil
+		}
+	}
+	return try(sandboxAddrs{})
+}
+
+// recordSandboxAddrs keeps the ports the bank listens on for the next start. The AS and the
+// consent page are only known from discovery (the UAE hub serves them on their own hosts).
+func recordSandboxAddrs(ctx context.Context, dir string, bank *sandbox.Bank, c *lfi.Client) error {
+	d, err := c.Discovery(ctx)
+	if err != nil {
+		return fmt.Errorf("sandbox discovery: %w", err)
+	}
+	hostOf := func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return ""
+		}
+		return u.Host
+	}
+	now := sandboxAddrs{Issuer: hostOf(bank.Issuer()), Authorize: hostOf(d.AuthorizationEndpoint),
+		AS: hostOf(d.TokenEndpoint), Resource: hostOf(bank.ResourceBaseURL())}
+	if !now.valid() {
+		return fmt.Errorf("sandbox listens on unexpected addresses")
+	}
+	path := filepath.Join(dir, sandboxAddrsFile)
+	if raw, err := keystore.ReadPrivateFile(path); err == nil {
+		var prev sandboxAddrs
+		if json.Unmarshal(raw, &prev) == nil && prev == now {
+			return nil
+		}
+	}
+	return writeJSONFile(path, now)
+}
