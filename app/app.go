@@ -20,7 +20,6 @@ import (
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
-	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/sca"
@@ -155,11 +154,7 @@ func (a *App) openBank(ctx context.Context) error {
 		a.id = id
 		return nil
 	}
-	bal, err := money.ParseWire(cfg.Sandbox.DebtorBalance)
-	if err != nil {
-		return fmt.Errorf("sandbox.debtor_balance: %w", err)
-	}
-	bank, err := startSandbox(a.dir, cfg, bal.Minor())
+	bank, err := startSandbox(a.dir, cfg)
 	if err != nil {
 		return err
 	}

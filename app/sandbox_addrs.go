@@ -13,6 +13,7 @@ import (
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sandbox"
 )
 
@@ -41,7 +42,23 @@ func (s sandboxAddrs) valid() bool {
 	return true
 }
 
-func startSandbox(dir string, cfg config.Config, balanceFils int64) (*sandbox.Bank, error) {
+// SandboxConfig maps the [sandbox] and [bank] settings onto the embedded bank's config, with its
+// state in dir. `payterm sandbox` uses it too, so the standalone bank behaves like the embedded one.
+func SandboxConfig(cfg config.Config, dir string) (sandbox.Config, error) {
+	bal, err := money.ParseWire(cfg.Sandbox.DebtorBalance)
+	if err != nil {
+		return sandbox.Config{}, fmt.Errorf("sandbox.debtor_balance: %w", err)
+	}
+	allow := cfg.Sandbox.AllowLoopbackRedirect
+	return sandbox.Config{
+		DataDir: dir, AuthorizeTLS: cfg.Sandbox.AuthorizeTLS, AutoApprove: cfg.Sandbox.AutoApprove,
+		AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(),
+		SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
+		BankName: cfg.Bank.Name,
+	}, nil
+}
+
+func startSandbox(dir string, cfg config.Config) (*sandbox.Bank, error) {
 	var prev sandboxAddrs
 	if raw, err := keystore.ReadPrivateFile(filepath.Join(dir, sandboxAddrsFile)); err == nil {
 		if json.Unmarshal(raw, &prev) != nil || !prev.valid() {
@@ -51,14 +68,12 @@ func startSandbox(dir string, cfg config.Config, balanceFils int64) (*sandbox.Ba
 		return nil, fmt.Errorf("read %s: %w", sandboxAddrsFile, err)
 	}
 	try := func(addrs sandboxAddrs) (*sandbox.Bank, error) {
-		allow := cfg.Sandbox.AllowLoopbackRedirect
-		bank, err := sandbox.New(sandbox.Config{
-			DataDir: filepath.Join(dir, "sandbox"), AuthorizeTLS: cfg.Sandbox.AuthorizeTLS,
-			AutoApprove: cfg.Sandbox.AutoApprove, AllowLoopbackRedirect: &allow, BalanceFils: balanceFils,
-			SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
-			BankName:   cfg.Bank.Name,
-			IssuerAddr: addrs.Issuer, AuthorizeAddr: addrs.Authorize, ASAddr: addrs.AS, ResourceAddr: addrs.Resource,
-		})
+		bc, err := SandboxConfig(cfg, filepath.Join(dir, "sandbox"))
+		if err != nil {
+			return nil, err
+		}
+		bc.IssuerAddr, bc.AuthorizeAddr, bc.ASAddr, bc.ResourceAddr = addrs.Issuer, addrs.Authorize, addrs.AS, addrs.Resource
+		bank, err := sandbox.New(bc)
 		if err != nil {
 			return nil, fmt.Errorf("embedded sandbox: %w", err)
 		}

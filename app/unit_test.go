@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
@@ -142,5 +144,24 @@ func TestIdentityFilesDamaged(t *testing.T) {
 	}
 	if _, _, err := loadIdentity(dir); err == nil {
 		t.Fatal("a world-readable identity file must be refused")
+	}
+}
+
+func TestSandboxConfigMapsSettings(t *testing.T) {
+	cfg := config.Default()
+	cfg.Sandbox.DebtorBalance = "1234.56"
+	cfg.Sandbox.AutoApprove, cfg.Sandbox.AuthorizeTLS, cfg.Sandbox.AllowLoopbackRedirect = true, true, false
+	cfg.Sandbox.SettleAfter, cfg.Sandbox.CreditAfter = config.Duration{Duration: 3 * time.Second}, config.Duration{Duration: 7 * time.Second}
+	bc, err := SandboxConfig(cfg, "/tmp/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bc.DataDir != "/tmp/x" || bc.BalanceFils != 123456 || !bc.AutoApprove || !bc.AuthorizeTLS || bc.AllowLoopbackRedirect == nil ||
+		*bc.AllowLoopbackRedirect || bc.SettleAfter != 3*time.Second || bc.CreditAfter != 7*time.Second || bc.BankName != cfg.Bank.Name {
+		t.Fatalf("mapping: %+v", bc)
+	}
+	cfg.Sandbox.DebtorBalance = "12"
+	if _, err := SandboxConfig(cfg, ""); err == nil {
+		t.Fatal("a malformed balance must be refused")
 	}
 }
