@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"time"
 
@@ -60,6 +61,8 @@ type Config struct {
 	// iat/jti in request objects, cty on the PII JWE, an empty Creditor array, open nested
 	// payment Risk, a string aud in signed bodies, and the token lifetimes it checks.
 	Rules rules.Options
+	// ErrorLog receives net/http's server errors such as failed TLS handshakes (default: discarded).
+	ErrorLog *log.Logger
 	// BankName is shown on the consent page.
 	BankName string
 	// AdminToken enables the admin HTTP API (standalone) when non-empty; AdminAddr is its address.
@@ -121,6 +124,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SCAMaxAge == 0 {
 		c.SCAMaxAge = 5 * time.Minute
+	}
+	if c.ErrorLog == nil {
+		c.ErrorLog = log.New(io.Discard, "", 0)
 	}
 	if c.BankName == "" {
 		c.BankName = "payterm Sandbox Bank"

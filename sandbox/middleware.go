@@ -68,7 +68,7 @@ func (b *Bank) wrap(host, target string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("x-fapi-interaction-id")
 		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-			id = uuid.NewString() // never echo a malformed value back
+			id = b.newUUID() // never echo a malformed value back
 		}
 		w.Header().Set("x-fapi-interaction-id", id)
 		rec := &verdictRec{v: Verdict{InteractionID: id, Time: b.now(), Host: host, Method: r.Method, Path: r.URL.Path}}

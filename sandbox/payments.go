@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/payterm/payterm/sandbox/rules"
 )
 
@@ -202,7 +200,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	billing, _ := json.Marshal(billingOf(instr))
 	p := &paymentRecord{
-		PaymentID: uuid.NewString(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
+		PaymentID: b.newUUID(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
 		Amount: instr.Amount, Currency: instr.Currency, AmountFils: fils, PurposeCode: instr.PaymentPurposeCode,
 		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
 	}
@@ -216,7 +214,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Reject = reject
 	if reject == nil {
-		p.TransactionID = strings.ReplaceAll(uuid.NewString(), "-", "")[:32]
+		p.TransactionID = strings.ReplaceAll(b.newUUID(), "-", "")
 	}
 	b.st.Payments[p.PaymentID] = p
 	msg := b.paymentMessageLocked(p, now)

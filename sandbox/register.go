@@ -19,7 +19,6 @@ import (
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/google/uuid"
 )
 
 // ClientRegistration is what a TPP gives the Trust Framework stand-in. The same JSON shape is
@@ -95,7 +94,7 @@ func (b *Bank) Client(clientID string) (Client, bool) {
 func (b *Bank) validateRegistration(reg ClientRegistration) (*Client, *rsa.PublicKey, error) {
 	id := reg.ClientID
 	if id == "" {
-		id = uuid.NewString()
+		id = b.newUUID()
 	}
 	if !clientIDPattern.MatchString(id) {
 		return nil, nil, errors.New("register client: client_id must be 1–128 of [A-Za-z0-9._:-]")

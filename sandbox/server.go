@@ -142,7 +142,9 @@ func (b *Bank) Start() error {
 			ReadHeaderTimeout: 10 * time.Second,
 			// HTTP/1.1 only: the drop-connection fault needs Hijack, which HTTP/2 lacks.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-			ErrorLog:     nil,
+			// net/http's own errors (TLS handshake failures) would otherwise print on the
+			// terminal the wallet's UI owns.
+			ErrorLog: b.cfg.ErrorLog,
 		}
 		ln := lns[i]
 		if h.tls {

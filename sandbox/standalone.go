@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 )
@@ -42,6 +43,13 @@ func RunStandalone(ctx context.Context, opts StandaloneOptions) error {
 		}
 		cfg.AdminToken = tok
 	}
+	out := opts.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	if cfg.ErrorLog == nil { // a server operator wants to see refused handshakes
+		cfg.ErrorLog = log.New(out, "sandbox: ", log.LstdFlags)
+	}
 	if err := writeClientsReadme(cfg.DataDir); err != nil {
 		return err
 	}
@@ -53,10 +61,6 @@ func RunStandalone(ctx context.Context, opts StandaloneOptions) error {
 		return err
 	}
 	defer b.Close()
-	out := opts.Out
-	if out == nil {
-		out = os.Stdout
-	}
 	fmt.Fprintf(out, "payterm sandbox bank is running (UAE Open Finance v2.1, strict)\n"+
 		"  discovery:      %s\n"+
 		"  issuer:         %s\n"+

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
 
 	"github.com/payterm/payterm/sandbox/rules"
 )
@@ -25,6 +26,16 @@ type tokenResponse struct {
 	State                string `json:"state,omitempty"`
 	IDToken              string `json:"id_token,omitempty"`
 	AuthorizationDetails []any  `json:"authorization_details,omitempty"`
+}
+
+// newUUID is a random (v4) UUID from the injected randomness; it falls back to the system
+// source only if that reader fails.
+func (b *Bank) newUUID() string {
+	u, err := uuid.NewRandomFromReader(b.cfg.Rand)
+	if err != nil {
+		return uuid.NewString()
+	}
+	return u.String()
 }
 
 func (b *Bank) newSecret() (string, error) {
