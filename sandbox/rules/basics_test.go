@@ -162,6 +162,10 @@ func TestViolationHelpers(t *testing.T) {
 	if o.Code != OAuthInvalidRequest || o.Rule != 17 || o.Path != "header.alg" || !strings.HasPrefix(o.Message, CodeJWEInvalidHeader) {
 		t.Fatalf("AsOAuth = %+v", o)
 	}
+	scope := violation(9, OAuthInvalidScope, "scope", "must contain openid and payments")
+	if o := AsOAuth(scope, OAuthInvalidRequest); o.Code != OAuthInvalidScope || o.Message != scope.Message {
+		t.Fatalf("AsOAuth must keep an OAuth code: %+v", o)
+	}
 	if r := AsViolation(WithRule(v, 31)); r.Rule != 31 || v.Rule != 17 {
 		t.Fatalf("WithRule changed the original or failed: %+v %+v", r, v)
 	}
@@ -173,5 +177,14 @@ func TestViolationHelpers(t *testing.T) {
 	}
 	if !strings.Contains(v.Error(), "rule 17") || !strings.Contains(v.Error(), "header.alg") {
 		t.Fatalf("Error() = %q", v.Error())
+	}
+}
+
+func TestLongKeyPathIsBounded(t *testing.T) {
+	key := strings.Repeat("k", 5000)
+	_, err := PaymentRequest([]byte(`{"Data":{"`+key+`":1}}`), Options{})
+	v := AsViolation(err)
+	if v == nil || len(v.Path) > maxPathLength+len("…") || !strings.HasPrefix(v.Path, "Data.kkk") {
+		t.Fatalf("path not bounded: %d chars (%v)", len(v.Path), err)
 	}
 }

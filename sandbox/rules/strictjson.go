@@ -295,11 +295,19 @@ func (w *walker) any(path string, depth int) error {
 	return nil
 }
 
+// maxPathLength bounds a reported path: keys come from the client and the
+// error schema allows 500 characters.
+const maxPathLength = 200
+
 // decodeViolation turns a strict-decoding error into a Violation.
 func decodeViolation(err error, rule int, code string) *Violation {
 	var de *DecodeError
 	if errors.As(err, &de) {
-		return violation(rule, code, de.Path, "%s", de.Reason)
+		path := de.Path
+		if len(path) > maxPathLength {
+			path = strings.ToValidUTF8(path[:maxPathLength], "") + "…"
+		}
+		return violation(rule, code, path, "%s", de.Reason)
 	}
 	return violation(rule, code, "", "cannot decode JSON")
 }

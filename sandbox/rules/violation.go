@@ -57,9 +57,11 @@ func AsViolation(err error) *Violation {
 }
 
 // AsOAuth re-labels a violation for the PAR/token side: the OAuth code
-// replaces Code and the original payment-API code is kept in the message,
-// so a PII error found at PAR reads "invalid_request: JWE.InvalidHeader: …".
-// Errors that carry no Violation become an OAuth violation with rule 0.
+// replaces a payment-API Code, which is kept at the head of the message, so
+// a PII error found at PAR reads "invalid_request: JWE.InvalidHeader: …".
+// A violation that already carries an OAuth code (invalid_scope from rule
+// 9, invalid_client from rule 4) keeps it. Errors that carry no Violation
+// become an OAuth violation with rule 0.
 func AsOAuth(err error, oauthCode string) *Violation {
 	if err == nil {
 		return nil
@@ -69,11 +71,22 @@ func AsOAuth(err error, oauthCode string) *Violation {
 		return &Violation{Code: oauthCode, Message: "request rejected"}
 	}
 	out := *v
-	if v.Code != oauthCode {
+	if !IsOAuthCode(v.Code) {
 		out.Code = oauthCode
 		out.Message = v.Code + ": " + v.Message
 	}
 	return &out
+}
+
+// IsOAuthCode reports whether code is one of the OAuth error codes of the
+// authorization endpoints (RFC 6749 §5.2), as opposed to a payment-API code.
+func IsOAuthCode(code string) bool {
+	switch code {
+	case OAuthInvalidRequest, OAuthInvalidClient, OAuthInvalidGrant, OAuthInvalidScope,
+		"unauthorized_client", "unsupported_grant_type":
+		return true
+	}
+	return false
 }
 
 // WithRule returns a copy of the violation in err attributed to another
