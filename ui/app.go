@@ -193,23 +193,6 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.stack = nil
 		return a, a.push(newHome(a.c, &msg.ov))
-	case navigateMsg:
-		return a, a.push(msg.to)
-	case replaceMsg:
-		a.stack = nil
-		if _, ok := msg.to.(*homeScreen); ok {
-			a.onboarded = true
-		}
-		return a, a.push(msg.to)
-	case backMsg:
-		if len(a.stack) > 1 {
-			a.stack = a.stack[:len(a.stack)-1]
-			// The screen underneath may show stale data (a consent was revoked): let it refresh.
-			if r, ok := a.top().(interface{ refresh() tea.Cmd }); ok {
-				return a, r.refresh()
-			}
-		}
-		return a, nil
 	case statusMsg:
 		a.status, a.statusIsErr = msg.text, msg.isErr
 		return a, nil
@@ -238,7 +221,35 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmds = append(cmds, cmd)
 	}
-	return a, tea.Batch(cmds...)
+	return a, tea.Batch(append(cmds, a.applyNav())...)
+}
+
+// applyNav performs the navigation screens asked for during this Update, in order.
+func (a *app) applyNav() tea.Cmd {
+	ops := a.c.nav
+	a.c.nav = nil
+	var cmds []tea.Cmd
+	for _, op := range ops {
+		switch op.kind {
+		case navPush:
+			cmds = append(cmds, a.push(op.to))
+		case navReplace:
+			a.stack = nil
+			if _, ok := op.to.(*homeScreen); ok {
+				a.onboarded = true
+			}
+			cmds = append(cmds, a.push(op.to))
+		case navBack:
+			if len(a.stack) > 1 {
+				a.stack = a.stack[:len(a.stack)-1]
+				// The screen underneath may show stale data (a consent was revoked): refresh it.
+				if r, ok := a.top().(interface{ refresh() tea.Cmd }); ok {
+					cmds = append(cmds, r.refresh())
+				}
+			}
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 func (a *app) checkIdle() tea.Cmd {
@@ -308,7 +319,8 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case s == "ctrl+t" || (!typing && key.Matches(msg, keyInspector)):
 		if _, ok := top.(*inspectorScreen); ok {
-			return back
+			a.c.back()
+			return a.applyNav()
 		}
 		return a.push(newInspector(a.c))
 	case s == "f1" || (!typing && key.Matches(msg, keyHelp)):
@@ -327,7 +339,7 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if ns, ok := m.(Screen); ok {
 		a.stack[len(a.stack)-1] = ns
 	}
-	return cmd
+	return tea.Batch(cmd, a.applyNav())
 }
 
 func (a *app) lockKey(msg tea.KeyMsg) tea.Cmd {

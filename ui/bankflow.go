@@ -147,7 +147,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 			b.mode = bankPaste
 		case key.Matches(msg, keyCancel):
 			if !b.embedded {
-				return back
+				return b.c.back()
 			}
 		}
 	case bankWaiting:
@@ -187,7 +187,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case bankDone:
 		if !b.embedded && (msg.Type == tea.KeyEnter || msg.Type == tea.KeyEsc) {
-			return replace(newHome(b.c, nil))
+			return b.c.replace(newHome(b.c, nil))
 		}
 	}
 	return nil

@@ -215,7 +215,7 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, reportErr(msg.err)
 		}
 		if msg.act == actRenew {
-			return s, navigate(newBankFlow(s.c, msg.step, "Renew consent"))
+			return s, s.c.navigate(newBankFlow(s.c, msg.step, "Renew consent"))
 		}
 		return s, tea.Batch(s.refresh(), reportInfo(actionDone(msg.act)))
 	case tea.KeyMsg:
@@ -256,7 +256,7 @@ func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			return s.refresh()
 		case key.Matches(msg, keyPayWith) && s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused:
 			// Several consents (even at several banks) may exist: the user picks which one pays.
-			return navigate(newPay(s.c, s.detail.Consent))
+			return s.c.navigate(newPay(s.c, s.detail.Consent))
 		case s.working:
 		default:
 			if a := actionFor(msg.String()); a != actNone && s.allowed(a) {
@@ -268,7 +268,7 @@ func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	l := s.list()
 	switch {
 	case key.Matches(msg, keyBack):
-		return back
+		return s.c.back()
 	case key.Matches(msg, keyLeft), key.Matches(msg, keyRight):
 		s.tab = 1 - s.tab
 		s.cursor = 0

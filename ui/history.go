@@ -244,7 +244,7 @@ func (s *historyScreen) tableKey(msg tea.KeyMsg) tea.Cmd {
 	v := s.visible()
 	switch {
 	case key.Matches(msg, keyBack):
-		return back
+		return s.c.back()
 	case key.Matches(msg, keyUp):
 		s.cursor--
 	case key.Matches(msg, keyDown):

@@ -121,3 +121,14 @@ func TestHistoryDetail(t *testing.T) {
 		t.Errorf("rejected payment detail lacks its reason:\n%s", v)
 	}
 }
+
+// TestTypeAhead: keys typed faster than the screens load land on the screen the user will see
+// (navigation is applied inside the same update, not by a later message).
+func TestTypeAhead(t *testing.T) {
+	app, _, _ := start(t, 20)
+	app.WaitFor("Recent payments")
+	app.Press("h", "/")
+	app.WaitFor("Filter history")
+	app.Press("esc", "esc", "c", "l")
+	app.WaitFor("[History]")
+}

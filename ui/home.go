@@ -75,17 +75,17 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if s.ov == nil || s.ov.Active == nil {
 				return s, reportInfo("No active consent: open consents (c) to renew or authorise one.")
 			}
-			return s, navigate(newPay(s.c, *s.ov.Active))
+			return s, s.c.navigate(newPay(s.c, *s.ov.Active))
 		case key.Matches(msg, keyHistory):
-			return s, navigate(newHistory(s.c))
+			return s, s.c.navigate(newHistory(s.c))
 		case key.Matches(msg, keyConsents):
-			return s, navigate(newConsents(s.c))
+			return s, s.c.navigate(newConsents(s.c))
 		case key.Matches(msg, keyLimits):
-			return s, navigate(newLimitsScreen(s.c))
+			return s, s.c.navigate(newLimitsScreen(s.c))
 		case key.Matches(msg, keyRefresh):
 			return s, s.refresh()
 		case key.Matches(msg, keyUnblock):
-			return s, navigate(newRecovery(s.c))
+			return s, s.c.navigate(newRecovery(s.c))
 		}
 	}
 	return s, nil

@@ -93,7 +93,7 @@ func (s *inspectorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		switch {
 		case key.Matches(msg, keyBack):
-			return s, back
+			return s, s.c.back()
 		case key.Matches(msg, keyUp):
 			s.sel, s.scroll = max(0, s.sel-1), 0
 		case key.Matches(msg, keyDown):

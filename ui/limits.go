@@ -178,7 +178,7 @@ func (s *limitsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		switch {
 		case key.Matches(msg, keyBack):
-			return s, back
+			return s, s.c.back()
 		case key.Matches(msg, keyEdit):
 			s.startEdit()
 		case key.Matches(msg, keyRefresh):

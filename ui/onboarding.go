@@ -305,7 +305,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		return cmd
 	case obDone:
 		if msg.Type == tea.KeyEnter {
-			return replace(newHome(s.c, nil))
+			return s.c.replace(newHome(s.c, nil))
 		}
 	}
 	return nil

@@ -365,7 +365,7 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	case payReceipt:
 		switch {
 		case key.Matches(msg, keyToHome):
-			return replace(newHome(s.c, nil))
+			return s.c.replace(newHome(s.c, nil))
 		case key.Matches(msg, keyRecheck) && s.receipt != nil && s.receipt.ID != "":
 			req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.ID
 			return func() tea.Msg {
@@ -385,7 +385,7 @@ func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 	cur := items[s.focus]
 	switch {
 	case key.Matches(msg, keyBack):
-		return back
+		return s.c.back()
 	case msg.Type == tea.KeyEnter:
 		return s.prepare()
 	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:

@@ -87,7 +87,7 @@ func (s *recoveryScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	if s.next != nil {
 		if msg.Type == tea.KeyEnter || msg.Type == tea.KeyEsc {
 			s.next = nil
-			return replace(newHome(s.c, nil))
+			return s.c.replace(newHome(s.c, nil))
 		}
 		return nil
 	}
@@ -96,7 +96,7 @@ func (s *recoveryScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch msg.Type {
 	case tea.KeyEsc:
-		return back
+		return s.c.back()
 	case tea.KeyTab, tea.KeyDown:
 		s.focus = (s.focus + 1) % len(s.fields)
 	case tea.KeyShiftTab, tea.KeyUp:

@@ -33,7 +33,8 @@ type common struct {
 	ctx        context.Context
 	accessible bool
 	openURL    func(string) error
-	reqSeq     int // request ids, so stale async results can be recognised and dropped
+	reqSeq     int     // request ids, so stale async results can be recognised and dropped
+	nav        []navOp // navigation requested during the current Update
 }
 
 func (c *common) nextReq() int {
@@ -41,14 +42,42 @@ func (c *common) nextReq() int {
 	return c.reqSeq
 }
 
+// navOp is a navigation a screen asked for during an Update. The router applies it as soon as
+// that Update returns, inside the same message, so keys typed ahead (a script, a fast typist)
+// land on the screen the user will see, never on the one being left.
+type navOp struct {
+	kind navKind
+	to   Screen
+}
+
+type navKind int
+
+const (
+	navPush navKind = iota
+	navBack
+	navReplace
+)
+
+// navigate asks the router to push s.
+func (c *common) navigate(s Screen) tea.Cmd {
+	c.nav = append(c.nav, navOp{kind: navPush, to: s})
+	return nil
+}
+
+// back asks the router to pop the current screen.
+func (c *common) back() tea.Cmd {
+	c.nav = append(c.nav, navOp{kind: navBack})
+	return nil
+}
+
+// replace asks the router to swap the whole stack for s (after onboarding, after a receipt).
+func (c *common) replace(s Screen) tea.Cmd {
+	c.nav = append(c.nav, navOp{kind: navReplace, to: s})
+	return nil
+}
+
 // Messages shared by screens and the router.
 type (
-	// navigateMsg asks the router to push a screen.
-	navigateMsg struct{ to Screen }
-	// replaceMsg swaps the whole stack for one screen (after onboarding, after a receipt).
-	replaceMsg struct{ to Screen }
-	// backMsg pops the current screen.
-	backMsg struct{}
 	// statusMsg sets the footer line until the next key.
 	statusMsg struct {
 		text  string
@@ -66,9 +95,6 @@ type (
 	unlockMsg struct{ err error }
 )
 
-func navigate(s Screen) tea.Cmd { return func() tea.Msg { return navigateMsg{to: s} } }
-func back() tea.Msg             { return backMsg{} }
-func replace(s Screen) tea.Cmd  { return func() tea.Msg { return replaceMsg{to: s} } }
 func reportErr(err error) tea.Cmd {
 	return func() tea.Msg { return statusMsg{text: explain(err), isErr: true} }
 }
