@@ -39,6 +39,7 @@ func TestDecodeStrict(t *testing.T) {
 		{"trailing data", `{"Name":"a"} {}`, ""},
 		{"not an object", `[1]`, ""},
 		{"truncated", `{"Name":"a"`, ""},
+		{"invalid UTF-8", "{\"Name\":\"a\xff\"}", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

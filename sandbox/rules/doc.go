@@ -9,7 +9,8 @@
 // rule number, Code the payment-API code of §7.5 (or an OAuth error code on
 // the PAR/token side), Path the JSON path or header name. Messages never
 // contain PII or secrets. AsOAuth relabels a violation for PAR/token
-// responses; WithRule re-attributes a shared check.
+// responses (IsOAuthCode tells the two code families apart); WithRule
+// re-attributes a shared check; AsViolation extracts one from an error.
 //
 // Exported checks and the rule each implements:
 //

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // DecodeError is a strict-decoding failure at one JSON path.
@@ -31,7 +32,8 @@ const maxJSONDepth = 64
 // DecodeStrict decodes one JSON value into v (a pointer) and rejects what
 // encoding/json lets through: unknown fields, field names that differ only
 // in case, duplicate keys at any level, null values, values of the wrong
-// JSON type, and trailing data. root prefixes every reported path.
+// JSON type, invalid UTF-8, nesting deeper than 64 levels, and trailing
+// data. root prefixes every reported path.
 func DecodeStrict(data []byte, v any, root string) error {
 	return decodeStrict(data, v, root, nil)
 }
@@ -42,6 +44,11 @@ func decodeStrict(data []byte, v any, root string, open func(path string) bool) 
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("decode strict: target must be a non-nil pointer")
+	}
+	// encoding/json would silently turn invalid bytes into U+FFFD, so two
+	// different creditor names could decode equal.
+	if !utf8.Valid(data) {
+		return &DecodeError{Path: root, Reason: "JSON is not valid UTF-8"}
 	}
 	w := &walker{dec: json.NewDecoder(bytes.NewReader(data)), open: open}
 	w.dec.UseNumber()
