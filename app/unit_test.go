@@ -165,3 +165,18 @@ func TestSandboxConfigMapsSettings(t *testing.T) {
 		t.Fatal("a malformed balance must be refused")
 	}
 }
+
+func TestExportsNeedAWallet(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "never-run")
+	var out strings.Builder
+	if err := ExportHistory(context.Background(), cfg, &out, "csv", false); err == nil || !strings.Contains(err.Error(), "run payterm once first") {
+		t.Fatalf("history without a data dir: %v", err)
+	}
+	if err := Status(context.Background(), cfg, &out); err == nil {
+		t.Fatal("status without a data dir must fail")
+	}
+	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a read-only export created the data dir")
+	}
+}
