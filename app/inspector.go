@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
@@ -78,6 +80,9 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 			st.Exchange = toUIExchange(shown)
 		case i < lastSeen:
 			st.State = ui.SeqDone
+			if s.op == "" && strings.HasPrefix(s.name, "SCA") {
+				st.Exchange = a.scaExchange(ctx, in.ShowPII)
+			}
 		case !current && lastSeen >= 0:
 			st.State, current = ui.SeqCurrent, true
 		}
@@ -288,4 +293,60 @@ func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 		return "", uiError("Writing the support bundle", err)
 	}
 	return path, nil
+}
+
+// scaReceipt mirrors the JSON the wallet keeps of the SCA behind a payment (no secret in it;
+// the dynamic-linking JWS carries the payee, so it is PII).
+type scaReceipt struct {
+	ChallengeTime       time.Time `json:"challengeTime"`
+	Factors             []string  `json:"factors"`
+	DeviceBindingID     string    `json:"deviceBindingId"`
+	AuthenticationValue string    `json:"authenticationValue"`
+}
+
+// scaExchange shows the local SCA of the latest payment as the inspector's SCA step: the factors
+// checked, and the device key's dynamic-linking JWS, verified again here.
+func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
+	page, err := a.ledger.History(ctx, wallet.HistoryQuery{Limit: 1})
+	if err != nil || len(page.Rows) == 0 {
+		return nil
+	}
+	p, err := a.ledger.Payment(ctx, page.Rows[0].ID)
+	if err != nil || p.SCAReceipt == "" {
+		return nil
+	}
+	var r scaReceipt
+	if err := json.Unmarshal([]byte(p.SCAReceipt), &r); err != nil {
+		return nil
+	}
+	ex := &ui.Exchange{Request: "payterm: PIN + authenticator code, device key signs the payment", Response: "Pass at " + r.ChallengeTime.UTC().Format(time.RFC3339)}
+	for _, f := range r.Factors {
+		ex.Checks = append(ex.Checks, ui.Check{Name: "factor " + f, OK: true})
+	}
+	if parts := strings.Split(r.AuthenticationValue, "."); len(parts) == 3 {
+		if raw, err := base64.RawURLEncoding.DecodeString(parts[0]); err == nil {
+			var h map[string]any
+			if json.Unmarshal(raw, &h) == nil {
+				ex.JWTHeader = flatten("", h, nil)
+			}
+		}
+	}
+	claims, err := sca.VerifyAuthenticationValue(r.AuthenticationValue, r.DeviceBindingID)
+	if err != nil {
+		ex.Checks = append(ex.Checks, ui.Check{Name: "device-key signature (ES256)", OK: false, Detail: sanitize(err.Error(), 120)})
+		return ex
+	}
+	ex.Checks = append(ex.Checks, ui.Check{Name: "device-key signature (ES256)", OK: true, Detail: "binding id " + r.DeviceBindingID},
+		ui.Check{Name: "linked to this payment's amount and key", OK: claims.Amount == p.Amount.Wire() && claims.IdempotencyKey == p.IdempotencyKey})
+	pii := func(name, v string) ui.Field {
+		if !showPII {
+			v = "[PII]"
+		}
+		return ui.Field{Name: name, Value: v, PII: true}
+	}
+	ex.JWTClaims = []ui.Field{{Name: "consentId", Value: claims.ConsentID}, {Name: "amount", Value: claims.Amount},
+		{Name: "currency", Value: claims.Currency}, pii("creditorAccount", claims.CreditorAccount), pii("creditorName", claims.CreditorName),
+		{Name: "idempotencyKey", Value: claims.IdempotencyKey}, {Name: "challengeTime", Value: claims.ChallengeTime},
+		{Name: "sub", Value: claims.DeviceBindingID}, {Name: "amr", Value: strings.Join(claims.Methods, " ")}}
+	return ex
 }

@@ -132,6 +132,16 @@ func TestJourneyWithoutTerminal(t *testing.T) {
 		if s.Name == "POST /payments" && s.State == ui.SeqDone && s.Exchange != nil && len(s.Exchange.JWTClaims) > 0 {
 			payOK = true
 		}
+		if strings.HasPrefix(s.Name, "SCA") {
+			if s.Exchange == nil || len(s.Exchange.Checks) < 4 {
+				t.Fatalf("the SCA step does not show the factors and the device-key signature: %+v", s.Exchange)
+			}
+			for _, c := range s.Exchange.Checks {
+				if !c.OK {
+					t.Errorf("SCA check failed: %+v", c)
+				}
+			}
+		}
 	}
 	if !parOK || !payOK {
 		t.Fatalf("sequence lacks PAR or the payment: %+v", in.Steps)
