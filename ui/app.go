@@ -419,7 +419,9 @@ func (a *app) footer() string {
 		}
 		parts = append(parts, k.Help().Key+" "+k.Help().Desc)
 	}
-	parts = append(parts, "? help")
+	if a.top() != nil && !a.loading && a.loadErr == nil {
+		parts = append(parts, "? help")
+	}
 	line2 := truncate(strings.Join(parts, " · "), a.width)
 	return truncate(line1, a.width) + "\n" + st.Footer.Render(line2)
 }

@@ -41,6 +41,8 @@ type FakeWallet struct {
 	BankCallback chan struct{}
 	// AllStepsDone makes Inspect report every step done, none current.
 	AllStepsDone bool
+	// OverviewErr, when set, is returned by Overview (start-up failure).
+	OverviewErr error
 
 	nextPay  int
 	prepared map[string]PreparedPayment
@@ -107,6 +109,13 @@ func (f *FakeWallet) seed(n int) {
 	f.usage = Usage{Day: amt(250000), DayCount: 2, Month: amt(1250000), Consent: amt(min(total, 49000000))}
 }
 
+// SetOverviewErr sets or clears the start-up failure.
+func (f *FakeWallet) SetOverviewErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.OverviewErr = err
+}
+
 func (f *FakeWallet) call(name string) {
 	f.calls = append(f.calls, name)
 }
@@ -124,6 +133,9 @@ func (f *FakeWallet) Overview(ctx context.Context) (Overview, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("Overview")
+	if f.OverviewErr != nil {
+		return Overview{}, f.OverviewErr
+	}
 	ov := Overview{Onboarded: f.Onboarded, Headroom: f.headroom(), SecretStore: "OS keyring (Secret Service)", Sandbox: f.Sandbox}
 	for i := range f.consents {
 		if f.consents[i].Status == ConsentAuthorized && !f.consents[i].Paused {

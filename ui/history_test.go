@@ -132,3 +132,14 @@ func TestTypeAhead(t *testing.T) {
 	app.Press("esc", "esc", "c", "l")
 	app.WaitFor("[History]")
 }
+
+func TestHistoryNoMatch(t *testing.T) {
+	app, _, _ := start(t, 20)
+	app.WaitFor("Recent payments")
+	app.Press("h", "/")
+	app.WaitFor("Filter history")
+	app.Type("nobody by this name")
+	app.Press("enter")
+	app.WaitFor("No payments match.")
+	golden(t, app)
+}

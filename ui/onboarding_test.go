@@ -196,3 +196,14 @@ func TestOnboardingAccessible(t *testing.T) {
 	app.WaitFor("Who will you pay?")
 	golden(t, app)
 }
+
+func TestOnboardingWaitingFrame(t *testing.T) {
+	app, fw := startFirstRun(t)
+	fw.BankCallback = make(chan struct{}) // never answers: the frame shows the live wait
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	app.Press("w")
+	app.WaitFor("Waiting for your bank")
+	golden(t, app)
+}

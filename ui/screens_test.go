@@ -144,3 +144,24 @@ func TestConsentsSuspendedLabel(t *testing.T) {
 	app.WaitFor("Suspended")
 	golden(t, app)
 }
+
+// TestStartupFailureThenRetry: a wallet that cannot open says so with what to do; r retries.
+func TestStartupFailureThenRetry(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.SetOverviewErr(&ui.Problem{What: "The secure storage is locked.", Next: "Unlock your keyring and press r."})
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Could not open the wallet.")
+	golden(t, app)
+}
+
+func TestStartupRetrySucceeds(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.SetOverviewErr(&ui.Problem{What: "The secure storage is locked.", Next: "Unlock your keyring and press r."})
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Could not open the wallet.")
+	fw.SetOverviewErr(nil)
+	app.Press("r")
+	app.WaitFor("Recent payments")
+}
