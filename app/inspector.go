@@ -119,8 +119,13 @@ func toUIExchange(ex lfi.Exchange) *ui.Exchange {
 			Secret: ck == "Authorization", PII: pii[ck]})
 	}
 	for _, k := range sortedFormKeys(ex.Form) {
-		out.Headers = append(out.Headers, ui.Field{Name: "form " + k, Value: strings.Join(ex.Form[k], ", "),
-			Secret: secretForm[k]})
+		v := strings.Join(ex.Form[k], ", ")
+		if k == "request" {
+			// The signed request object is shown decoded (with its personal data marked) below;
+			// its raw base64 would carry the same data unmarked.
+			v = "(signed request object, decoded below)"
+		}
+		out.Headers = append(out.Headers, ui.Field{Name: "form " + k, Value: v, Secret: secretForm[k]})
 	}
 	for _, part := range ex.Sent {
 		if part.Claims == nil {
@@ -266,6 +271,10 @@ func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 	for _, ex := range a.trace.all() {
 		masked := ex.WithoutPII()
 		masked.ResponseJSON = nil // token answers may carry consent data the bank chose; ids are enough
+		if _, ok := masked.Form["request"]; ok {
+			// The raw request object would carry unmasked what Sent shows masked.
+			masked.Form = redactFormMember(masked.Form, "request")
+		}
 		b.Trace = append(b.Trace, masked)
 		addID(ex.InteractionID)
 	}
@@ -349,4 +358,13 @@ func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
 		{Name: "idempotencyKey", Value: claims.IdempotencyKey}, {Name: "challengeTime", Value: claims.ChallengeTime},
 		{Name: "sub", Value: claims.DeviceBindingID}, {Name: "amr", Value: strings.Join(claims.Methods, " ")}}
 	return ex
+}
+
+func redactFormMember(f url.Values, key string) url.Values {
+	out := url.Values{}
+	for k, v := range f {
+		out[k] = append([]string(nil), v...)
+	}
+	out.Set(key, "[decoded in sent]")
+	return out
 }

@@ -160,8 +160,8 @@ func TestJourneyWithoutTerminal(t *testing.T) {
 		t.Fatalf("support bundle %s: %v %v", bundle, err, fi)
 	}
 	raw, _ := os.ReadFile(bundle)
-	if !strings.Contains(string(raw), c.ID) || !strings.Contains(string(raw), r.InteractionID) {
-		t.Fatal("support bundle lacks the consent id or the payment's interaction id")
+	if !strings.Contains(string(raw), c.ID) || !strings.Contains(string(raw), r.InteractionID) || !strings.Contains(string(raw), "[decoded in sent]") {
+		t.Fatal("support bundle lacks the consent id or the payment's interaction id, or keeps the raw request object")
 	}
 	for _, p := range twoPayees() {
 		if strings.Contains(string(raw), p.IBAN) || strings.Contains(string(raw), p.Name) {
