@@ -126,7 +126,7 @@ func AuthorizationDetails(raw json.RawMessage, now time.Time, opts Options) (*Co
 
 	// Rule 15: AANI purpose code.
 	ck.rule = 15
-	checkPurpose(15, *c.PaymentPurposeCode, p+"PaymentPurposeCode", ck)
+	checkPurpose(ck, *c.PaymentPurposeCode, p+"PaymentPurposeCode")
 
 	// Rule 16: permissions, no CurrencyRequest, references.
 	ck.rule = 16

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"errors"
-	"maps"
 	"regexp"
 )
 
@@ -85,6 +84,3 @@ func checkBIC(bic, iban string, table map[string]string) error {
 	}
 	return nil
 }
-
-// cloneBICs is used by tests that tweak the table.
-func cloneBICs(m map[string]string) map[string]string { return maps.Clone(m) }

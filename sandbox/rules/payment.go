@@ -112,7 +112,7 @@ func PaymentRequest(message []byte, opts Options) (*PaymentInstruction, error) {
 
 	// Rule 15 (at every POST /payments).
 	ck.rule = 15
-	checkPurpose(15, *d.PaymentPurposeCode, "Data.PaymentPurposeCode", ck)
+	checkPurpose(ck, *d.PaymentPurposeCode, "Data.PaymentPurposeCode")
 
 	// Rule 31: the payment PII must be there (a compact JWE string).
 	ck.rule = 31

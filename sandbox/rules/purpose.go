@@ -38,7 +38,7 @@ func IsPurposeCode(code string) bool {
 // PurposeCodeCount is the number of AANI codes the bank knows.
 func PurposeCodeCount() int { return len(purposeCodes()) }
 
-func checkPurpose(rule int, code, path string, ck *checker) {
+func checkPurpose(ck *checker, code, path string) {
 	switch {
 	case code == "":
 		ck.fail(path, "PaymentPurposeCode is required")
