@@ -1,7 +1,3 @@
-// Package app assembles the real wallet: it starts the embedded sandbox bank (or reads the Trust
-// Framework files of a remote one), opens the keystore, the SCA, the bank client, the token
-// manager, the ledger and the wallet core, and adapts them to the ui.Wallet interface the
-// terminal screens drive. main.go calls Open/RunWallet/ExportHistory/Status; nothing imports app.
 package app
 
 import (

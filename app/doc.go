@@ -1,0 +1,34 @@
+// Package app assembles the real wallet: it starts the embedded sandbox bank (or reads the Trust
+// Framework files of a remote one), opens the keystore, the SCA, the bank client, the token
+// manager, the ledger and the wallet core, and adapts them to the ui.Wallet interface the
+// terminal screens drive. main.go calls RunWallet, ExportHistory, Status and SandboxConfig;
+// nothing else imports app.
+//
+// # Data dir (0700; files 0600; the JSON and PEM files are written temp → fsync → rename)
+//
+//	payterm.lock          flock held while a wallet runs; holds its pid for the refusal message
+//	ledger.db             the wallet's SQLite ledger (payees' names and IBANs live here)
+//	secrets.enc           the encrypted secret store, only when no OS keyring works
+//	sca/                  device key (wrapped), counters (MAC'd), lock — see package sca
+//	unlock.json           the idle lock's PIN verifier (useless without its keystore key)
+//	tpp/                  the TPP identity registered at the embedded sandbox: identity.json,
+//	                      signing-key.pem (kid = RFC 7638 thumbprint), transport key and cert
+//	sandbox/              the embedded bank's own state, CA and keys
+//	sandbox-listen.json   the bank's loopback ports, reused so its issuer URL stays the same
+//	support/              support bundles (interaction ids, consent id, redacted trace)
+//
+// # Start-up
+//
+// Open takes the lock, starts the bank, registers the TPP on the first run (POST /tf/register
+// with a CSR, over HTTPS to the sandbox CA) and wires everything; then, in the background, the
+// wallet resumes every payment that is not final and syncs the consents' statuses, and keeps
+// syncing every 15 minutes. The first frame never waits on the bank.
+//
+// # What the adapter adds
+//
+// The bank step of onboarding runs in its own goroutine once PAR is done, so the UI may stop
+// waiting, wait again or paste the callback without losing the single-use code. The idle lock
+// needs a PIN-only check that sca does not offer; unlock.go keeps a verifier built like sca's
+// key wrap. Errors reach the screens as *ui.Problem (one sentence, what to do next) or
+// *ui.SCAError; the inspector masks personal data whenever the bank is not the embedded sandbox.
+package app
