@@ -419,7 +419,7 @@ func (a *app) footer() string {
 		}
 		parts = append(parts, k.Help().Key+" "+k.Help().Desc)
 	}
-	if a.top() != nil && !a.loading && a.loadErr == nil {
+	if a.top() != nil && !a.loading && a.loadErr == nil && !a.locked && !a.showHelp {
 		parts = append(parts, "? help")
 	}
 	line2 := truncate(strings.Join(parts, " · "), a.width)
