@@ -83,6 +83,9 @@ func checkName(ck *checker, path string, n *LocalizedName, needOne bool) {
 }
 
 // checkAddresses checks an AEAddress array (nil = absent; present = 1+ items).
+// AddressLine items are 1–70 characters at both times: the bank-initiation
+// file says so, the authorization-endpoints file leaves them unbounded, and
+// the bank takes the stricter reading.
 func checkAddresses(ck *checker, path string, addrs []Address) {
 	if addrs == nil {
 		return

@@ -309,3 +309,32 @@ func TestAuthorizationDetailsRules10To16(t *testing.T) {
 		wantViolation(t, err, 10, OAuthInvalidRequest, "authorization_details")
 	})
 }
+
+func TestOptionsLeewayAndLifetimes(t *testing.T) {
+	if d := DefaultOptions(); d.Leeway != 30e9 || d.MaxClientAssertionLifetime != 300e9 || d.MaxRequestObjectLifetime != 600e9 || len(d.BICs) == 0 {
+		t.Fatalf("DefaultOptions = %+v", d)
+	}
+	m := requestObjectClaimsFixture(t)
+	m["nbf"], m["exp"] = unix(20e9), unix(300e9) // 20 s ahead: inside the default 30 s leeway
+	if _, err := RequestObject(mustJSON(t, m), testClient(), testIssuer, testNow, Options{}); err != nil {
+		t.Fatalf("default leeway not applied: %v", err)
+	}
+	_, err := RequestObject(mustJSON(t, m), testClient(), testIssuer, testNow, Options{Leeway: -1})
+	wantViolation(t, err, 7, OAuthInvalidRequest, "nbf")
+
+	a := clientAssertionFixture(t)
+	a["exp"] = unix(120e9)
+	_, err = ClientAssertion(mustJSON(t, a), testClientID, testIssuer, testNow, Options{MaxClientAssertionLifetime: 60e9})
+	wantViolation(t, err, 4, OAuthInvalidClient, "exp")
+	if _, err := ClientAssertion(mustJSON(t, a), testClientID, testIssuer, testNow, Options{}); err != nil {
+		t.Fatalf("default lifetime: %v", err)
+	}
+	// A configured BIC table replaces the default one.
+	p := obj(t, paymentPIIJSON)
+	set(t, p, "Initiation.CreditorAgent.Identification", "TESTAEAA")
+	if _, err := PaymentPII(mustJSON(t, p), testClientID, Options{BICs: map[string]string{"033": "TESTAEAA"}}); err != nil {
+		t.Fatalf("configured BIC table ignored: %v", err)
+	}
+	_, err = PaymentPII(mustJSON(t, p), testClientID, Options{})
+	wantViolation(t, err, 19, CodeResourceInvalidFormat, "Initiation.CreditorAgent.Identification")
+}
