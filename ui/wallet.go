@@ -11,10 +11,10 @@ import (
 )
 
 // This file declares everything the terminal UI needs from the application core, and nothing
-// more. The UI never imports wallet/ types in its screens: the core (or a thin adapter written
-// next to main.go / in this package once wallet/ is stable) satisfies Wallet. Every method may do
-// I/O; the UI only ever calls them from inside a tea.Cmd, so they may block, but they must honour
-// ctx cancellation (the UI cancels ctx when the program quits or the user backs out).
+// more. The UI imports no core package but money/: app/ (the production composition) adapts the
+// core to Wallet, and the screens' tests use a fake. Every method may do I/O; the UI only ever
+// calls them from inside a tea.Cmd, so they may block, but they must honour ctx cancellation
+// (the UI cancels ctx when the program quits or the user backs out).
 //
 // Secrets cross this boundary only as Secret (redacting String/LogValue) and PII (names, IBANs)
 // only in fields documented as such; the UI never logs either.
