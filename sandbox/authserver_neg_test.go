@@ -96,23 +96,23 @@ func TestPARRejects(t *testing.T) {
 		{"duplicate form parameter", nil, func(_ *tpp, f url.Values) { f.Add("request", f.Get("request")) }, 400, badReq, 2},
 		{"missing request", nil, func(_ *tpp, f url.Values) { f.Del("request") }, 400, badReq, 2},
 		// Rule 3: assertion type, alg, key.
-		{"wrong client_assertion_type", nil, func(_ *tpp, f url.Values) { f.Set("client_assertion_type", "urn:x") }, 401, badClient, 3},
+		{"wrong client_assertion_type", nil, func(_ *tpp, f url.Values) { f.Set("client_assertion_type", "urn:x") }, 400, badClient, 3},
 		{"assertion RS256", nil, func(c *tpp, f url.Values) {
 			f.Set("client_assertion", signWith(t, c.sig, c.sigKID, jose.RS256, c.assertionClaims()))
-		}, 401, badClient, 3},
+		}, 400, badClient, 3},
 		{"assertion signed by an unregistered key", nil, func(c *tpp, f url.Values) {
 			f.Set("client_assertion", signWith(t, other, c.sigKID, jose.PS256, c.assertionClaims()))
-		}, 401, badClient, 3},
+		}, 400, badClient, 3},
 		{"assertion unknown kid", nil, func(c *tpp, f url.Values) {
 			f.Set("client_assertion", signWith(t, c.sig, "nope", jose.PS256, c.assertionClaims()))
-		}, 401, badClient, 3},
+		}, 400, badClient, 3},
 		// Rule 4: assertion claims.
-		{"assertion sub differs", nil, assertionWith(func(m map[string]any) { m["sub"] = "someone" }), 401, badClient, 4},
-		{"assertion aud is the PAR URL", nil, assertionWith(func(m map[string]any) { m["aud"] = c.disc.PAR }), 401, badClient, 4},
-		{"assertion lives over 300s", nil, assertionWith(func(m map[string]any) { m["exp"] = now().Unix() + 301 }), 401, badClient, 4},
-		{"assertion expired", nil, assertionWith(func(m map[string]any) { m["exp"] = now().Unix() - 60; m["iat"] = now().Unix() - 120 }), 401, badClient, 4},
-		{"assertion without jti", nil, assertionWith(func(m map[string]any) { delete(m, "jti") }), 401, badClient, 4},
-		{"form client_id differs", nil, func(_ *tpp, f url.Values) { f.Set("client_id", "other") }, 401, badClient, 4},
+		{"assertion sub differs", nil, assertionWith(func(m map[string]any) { m["sub"] = "someone" }), 400, badClient, 4},
+		{"assertion aud is the PAR URL", nil, assertionWith(func(m map[string]any) { m["aud"] = c.disc.PAR }), 400, badClient, 4},
+		{"assertion lives over 300s", nil, assertionWith(func(m map[string]any) { m["exp"] = now().Unix() + 301 }), 400, badClient, 4},
+		{"assertion expired", nil, assertionWith(func(m map[string]any) { m["exp"] = now().Unix() - 60; m["iat"] = now().Unix() - 120 }), 400, badClient, 4},
+		{"assertion without jti", nil, assertionWith(func(m map[string]any) { delete(m, "jti") }), 400, badClient, 4},
+		{"form client_id differs", nil, func(_ *tpp, f url.Values) { f.Set("client_id", "other") }, 400, badClient, 4},
 		// Rule 5: the request object's JOSE.
 		{"request object RS256", nil, func(c *tpp, f url.Values) {
 			ro := c.requestObject(uuid.NewString(), consentPII(), testVerifier)
@@ -257,7 +257,7 @@ func TestPARAssertionReplay(t *testing.T) {
 	}
 	f.Set("request", c.sign(c.requestObject(uuid.NewString(), consentPII(), testVerifier)))
 	r := c.postForm(c.disc.PAR, f)
-	if r.Status != http.StatusUnauthorized || r.err() != badClient || failedRule(b, r.InteractionID) != 4 {
+	if r.Status != http.StatusBadRequest || r.err() != badClient || failedRule(b, r.InteractionID) != 4 {
 		t.Fatalf("replayed assertion: %d %v", r.Status, r.Body)
 	}
 }

@@ -29,7 +29,8 @@ type certInfo struct {
 func (b *Bank) authClientTLS(w http.ResponseWriter, r *http.Request) (*Client, certInfo, bool) {
 	c, cert, err := b.clientFromCert(r)
 	if check(r.Context(), 1, "mTLS client certificate maps to a registered client", err) != nil {
-		writeOAuthError(w, "invalid_client", err.Error())
+		// Rule 1: 401 (the TLS layer already refused certificates from other CAs).
+		writeJSON(w, http.StatusUnauthorized, oauthError{Error: "invalid_client", ErrorDescription: err.Error()})
 		return nil, certInfo{}, false
 	}
 	setVerdictClient(r.Context(), c.ClientID)

@@ -249,7 +249,7 @@ func (b *Bank) handleRegister(w http.ResponseWriter, r *http.Request) {
 		if _, exists := b.Client(reg.ClientID); exists {
 			c, _, err := b.clientFromCert(r)
 			if check(r.Context(), 1, "re-registration needs the client's certificate", err) != nil || c.ClientID != reg.ClientID {
-				writeOAuthError(w, "invalid_client", "replacing a registered client requires its transport certificate")
+				writeJSON(w, http.StatusUnauthorized, oauthError{Error: "invalid_client", ErrorDescription: "replacing a registered client requires its transport certificate"})
 				return
 			}
 		}

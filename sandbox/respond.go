@@ -36,13 +36,10 @@ func writeJSONNoCacheHeader(w http.ResponseWriter, v any) {
 	_, _ = w.Write(raw)
 }
 
-// writeOAuthError answers /par and /token failures (400, or 401 for invalid_client).
+// writeOAuthError answers /par and /token failures with 400 (uae-spec rules 2–25: the
+// OpenAPI lists 400 OAuthErrorResponse, also for invalid_client).
 func writeOAuthError(w http.ResponseWriter, code, desc string) {
-	status := http.StatusBadRequest
-	if code == "invalid_client" {
-		status = http.StatusUnauthorized
-	}
-	writeJSON(w, status, oauthError{Error: code, ErrorDescription: desc})
+	writeJSON(w, http.StatusBadRequest, oauthError{Error: code, ErrorDescription: desc})
 }
 
 // apiError is one entry of message.Errors.
