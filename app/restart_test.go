@@ -70,6 +70,11 @@ func TestRestartKeepsEverything(t *testing.T) {
 
 	secrets := []string{testPIN, js.totpSecret, js.recovery, strings.ReplaceAll(js.recovery, "-", ""), refresh.Reveal()}
 	secrets = append(secrets, js.codes...)
+	at, err := b.tokens.AccessToken(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, at.Reveal())
 	if rt, err := (tokenStore{b.store}).Load(ctx, c.ID); err == nil {
 		secrets = append(secrets, rt.Reveal())
 	}
