@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -310,5 +311,53 @@ func TestRSWarningsAndLookup(t *testing.T) {
 	k.Set("x-idempotency-key", "never-used")
 	if g := c.rs(http.MethodGet, "/payments", cc, k, ""); g.Status != 404 || len(g.Raw) != 0 {
 		t.Fatalf("lookup of an unknown key: %d", g.Status)
+	}
+}
+
+// TestRSConcurrentSameKey: concurrent duplicates of one payment create exactly one payment; each
+// caller gets the 201 or a retryable 409 while the first is in flight.
+func TestRSConcurrentSameKey(t *testing.T) {
+	b := newBank(t, nil)
+	c := newTPP(t, b)
+	cons := c.authorizedConsent(consentPII())
+	key := uuid.NewString()
+	body := c.sign(c.paymentClaims(cons.id, "1.00", paymentPII(c, creditor(testIBAN, "A"))))
+	type res struct {
+		status int
+		id     string
+	}
+	out := make(chan res, 8)
+	for range 8 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, b.ResourceBaseURL()+"/payments", strings.NewReader(body))
+			req.Header = paymentHeaders(key)
+			req.Header.Set("Authorization", "Bearer "+cons.access)
+			resp, err := c.http.Do(req)
+			if err != nil {
+				out <- res{status: -1}
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			id := ""
+			if resp.StatusCode == 201 {
+				id = resp.Header.Get("Location")
+			}
+			out <- res{status: resp.StatusCode, id: id}
+		}()
+	}
+	ids := map[string]bool{}
+	for range 8 {
+		r := <-out
+		switch r.status {
+		case 201:
+			ids[r.id] = true
+		case 409:
+		default:
+			t.Fatalf("concurrent duplicate got %d", r.status)
+		}
+	}
+	if len(ids) != 1 || countPayments(b, cons.id) != 1 {
+		t.Fatalf("%d distinct payments (%d stored), want 1", len(ids), countPayments(b, cons.id))
 	}
 }
