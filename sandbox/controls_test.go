@@ -143,6 +143,23 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("wrong-key fault signed with a published kid (%d)", resp.StatusCode)
 	}
 
+	// A slow response still completes (no timing asserted); an AS-targeted fault hits PAR only.
+	if err := b.InjectFault(Fault{Kind: FaultSlow, Count: 1, Delay: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if g := c.rs(http.MethodGet, "/payment-consents/"+cons.id, cons.access, nil, ""); g.Status != 200 {
+		t.Fatalf("slow response: %d", g.Status)
+	}
+	if err := b.InjectFault(Fault{Kind: FaultRateLimit, Count: 1, Target: "as"}); err != nil {
+		t.Fatal(err)
+	}
+	if g := c.rs(http.MethodGet, "/payment-consents/"+cons.id, cons.access, nil, ""); g.Status != 200 {
+		t.Fatalf("AS fault leaked to the resource server: %d", g.Status)
+	}
+	if r := c.par(c.requestObject(uuid.NewString(), consentPII(), testVerifier)); r.Status != 429 || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("AS rate limit: %d", r.Status)
+	}
+
 	if err := b.InjectFault(Fault{Kind: "nonsense", Count: 1}); err == nil {
 		t.Fatal("unknown fault kind accepted")
 	}
