@@ -126,7 +126,17 @@ func TestHistoryFrameIndependentOfN(t *testing.T) {
 	small := historyModel(1_000, 0)
 	large := historyModel(100_000, 0)
 	deep := historyModel(100_000, 300)
-	allocs := func(m tea.Model) float64 { return testing.AllocsPerRun(50, func() { _ = m.View() }) }
+	// AllocsPerRun counts every goroutine's allocations; background work (another test's
+	// program winding down) only ever adds, so the minimum of a few trials is the frame's cost.
+	allocs := func(m tea.Model) float64 {
+		best := -1.0
+		for range 5 {
+			if n := testing.AllocsPerRun(20, func() { _ = m.View() }); best < 0 || n < best {
+				best = n
+			}
+		}
+		return best
+	}
 	a, b, c := allocs(small), allocs(large), allocs(deep)
 	if b > a*1.1+2 || c > a*1.1+2 {
 		t.Fatalf("View allocations grow with N: 1k=%v 100k=%v 100k-deep=%v", a, b, c)

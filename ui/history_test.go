@@ -53,7 +53,7 @@ var positionRE = regexp.MustCompile(`(?m)^(\d+) of 100000$`)
 // pending, and returns it.
 func waitPosition(t *testing.T, app *uitest.App, prev int) int {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(uitest.DefaultTimeout)
 	for time.Now().Before(deadline) {
 		if m := positionRE.FindStringSubmatch(app.View()); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n != prev {

@@ -45,7 +45,7 @@ const (
 )
 
 // DefaultTimeout bounds every wait; generous because CI machines are shared and -race is slow.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = 20 * time.Second
 
 // init pins the colour profile so golden files are plain text on every machine.
 func init() {
@@ -97,7 +97,7 @@ func WithOptions(o ui.Options) Option { return func(c *config) { c.opts = o } }
 // WithAccessible turns on the accessible mode.
 func WithAccessible() Option { return func(c *config) { c.opts.Accessible = true } }
 
-// WithTimeout changes how long waits last (default 10s).
+// WithTimeout changes how long waits last (default 20s; a passing wait returns at once).
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // App is a running payterm UI under test.
