@@ -1,0 +1,190 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/wallet"
+)
+
+// The first frame needs Open and one Overview. These benchmarks put a small ledger (the
+// baseline, 100 payments) beside a large one (PAYTERM_BENCH_PAYMENTS, default 10,000: seeding
+// costs about 1.3 ms a payment, as every record is fsynced) and report the large/small ratio of
+// the same operation, measured interleaved in the same run. Payments are spread one hour apart,
+// as a real ledger's are, so the limit windows hold what a day or month holds.
+
+const benchSmall = 100
+
+type benchDirs struct {
+	small, large config.Config
+	n            int
+}
+
+var (
+	benchOnce sync.Once
+	benchEnv  benchDirs
+	benchErr  error
+	benchRoot string
+)
+
+// TestMain removes the benchmarks' data dirs, which outlive any one benchmark.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchRoot != "" {
+		_ = os.RemoveAll(benchRoot)
+	}
+	os.Exit(code)
+}
+
+func benchLarge() int {
+	if n, err := strconv.Atoi(os.Getenv("PAYTERM_BENCH_PAYMENTS")); err == nil && n > benchSmall {
+		return n
+	}
+	return 10_000
+}
+
+// benchData prepares both data dirs once per process: Open (identity, sandbox state), close,
+// then seed the ledger directly.
+func benchData(b *testing.B) benchDirs {
+	b.Helper()
+	benchOnce.Do(func() {
+		root, err := os.MkdirTemp("", "payterm-bench-")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchRoot = root
+		benchEnv.n = benchLarge()
+		mk := func(name string, n int) (config.Config, error) {
+			cfg := config.Default()
+			cfg.DataDir = filepath.Join(root, name)
+			cfg.Security.SecretStore = config.StoreFile
+			a, err := Open(context.Background(), cfg, testOptions(newSCAClock()))
+			if err != nil {
+				return cfg, err
+			}
+			if err := a.Close(); err != nil {
+				return cfg, err
+			}
+			return cfg, seedLedger(cfg.ResolvedDataDir(), n)
+		}
+		if benchEnv.small, benchErr = mk("small", benchSmall); benchErr != nil {
+			return
+		}
+		benchEnv.large, benchErr = mk("large", benchEnv.n)
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchEnv
+}
+
+func seedLedger(dir string, n int) error {
+	ctx := context.Background()
+	now := time.Now()
+	var at time.Time
+	l, err := wallet.OpenLedger(ctx, dir, wallet.LedgerOptions{Now: func() time.Time { return at }})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	at = now.Add(-time.Duration(n+1) * time.Hour)
+	if err := l.InsertConsent(ctx, wallet.Consent{ID: "bench-consent", Bank: "bench", Status: wallet.ConsentAuthorized,
+		Created: at, Expires: now.AddDate(1, 0, 0), Model: wallet.BeneficiaryOpen, PurposeCode: "TOF"}); err != nil {
+		return err
+	}
+	if err := l.MarkOnboarded(ctx); err != nil {
+		return err
+	}
+	amt, _ := money.ParseInput("12.34")
+	for i := range n {
+		at = now.Add(-time.Duration(n-i) * time.Hour)
+		p := &wallet.Payment{ConsentID: "bench-consent", PayeeName: "Bench Payee", PayeeIBAN: ibanFor("033", "0000000000000001"),
+			Amount: amt, Currency: "AED", Purpose: "TOF", IdempotencyKey: fmt.Sprintf("bench-%d", i), Request: []byte("bench"),
+			RequestExp: at.Add(5 * time.Minute), SCAReceipt: "{}"}
+		if err := l.ReservePayment(ctx, p, wallet.Limits{}); err != nil {
+			return err
+		}
+		if err := l.UpdatePaymentStatus(ctx, p.ID, wallet.StatusUpdate{Status: wallet.PaymentAcceptedCreditSettlementCompleted,
+			BankPaymentID: fmt.Sprintf("PAY-%d", i)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interleaved runs op on the small and the large setup in turns and reports the large one's
+// time per op and the median large/small ratio.
+func interleaved(b *testing.B, op func(b *testing.B, cfg config.Config) time.Duration) {
+	env := benchData(b)
+	ratios := make([]float64, 0, b.N)
+	var large time.Duration
+	b.ResetTimer()
+	for range b.N {
+		s := op(b, env.small)
+		l := op(b, env.large)
+		large += l
+		ratios = append(ratios, float64(l)/float64(s))
+	}
+	b.StopTimer()
+	sort.Float64s(ratios)
+	b.ReportMetric(float64(large.Nanoseconds())/float64(b.N), "ns/large-op")
+	b.ReportMetric(ratios[len(ratios)/2], "large/small")
+	b.ReportMetric(float64(env.n), "payments")
+}
+
+// BenchmarkOverview: Home's one call on an open wallet.
+func BenchmarkOverview(b *testing.B) {
+	apps := map[string]*App{}
+	defer func() {
+		for _, a := range apps {
+			_ = a.Close()
+		}
+	}()
+	interleaved(b, func(b *testing.B, cfg config.Config) time.Duration {
+		a, ok := apps[cfg.DataDir]
+		if !ok {
+			var err error
+			if a, err = Open(context.Background(), cfg, testOptions(newSCAClock())); err != nil {
+				b.Fatal(err)
+			}
+			apps[cfg.DataDir] = a
+		}
+		t0 := time.Now()
+		ov, err := a.UIWallet().Overview(context.Background())
+		d := time.Since(t0)
+		if err != nil || !ov.Onboarded || len(ov.Recent) != 5 {
+			b.Fatalf("overview: %v %+v", err, ov)
+		}
+		return d
+	})
+}
+
+// BenchmarkStartToFirstFrame: Open (bank, keystore, ledger) plus the Overview the first frame
+// shows; Close is outside the measurement.
+func BenchmarkStartToFirstFrame(b *testing.B) {
+	interleaved(b, func(b *testing.B, cfg config.Config) time.Duration {
+		t0 := time.Now()
+		a, err := Open(context.Background(), cfg, testOptions(newSCAClock()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.UIWallet().Overview(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(t0)
+		if err := a.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return d
+	})
+}
