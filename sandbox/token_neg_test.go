@@ -41,6 +41,17 @@ func TestAuthorizeRules(t *testing.T) {
 	b := newBank(t, nil)
 	c := newTPP(t, b)
 
+	t.Run("PAR creates the consent AwaitingAuthorization; the TPP may revoke it then", func(t *testing.T) {
+		_, ro := c.pushed(consentPII())
+		id := consentOf(ro)["ConsentId"].(string)
+		cc := c.clientCredentials()
+		if g := c.rs(http.MethodGet, "/payment-consents/"+id, cc, nil, ""); g.Status != 200 || g.data()["Status"] != "AwaitingAuthorization" {
+			t.Fatalf("consent after PAR: %d %v", g.Status, g.data())
+		}
+		if r := c.revoke(cc, id); r.Status != 204 {
+			t.Fatalf("revoke while awaiting: %d", r.Status)
+		}
+	})
 	t.Run("request_uri single use", func(t *testing.T) {
 		uri, _ := c.pushed(consentPII())
 		c.approve(uri, "approve", nil)
