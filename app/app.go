@@ -51,21 +51,21 @@ type App struct {
 	dir  string
 	lock *dirLock
 
-	bank     *sandbox.Bank // nil in remote mode
-	id       identity
-	store    keystore.Store
-	auth     *sca.Authenticator
-	client   *lfi.Client
-	lfiBank  *consent.LFIBank
-	tokens   *wallet.ConsentTokens
-	ledger   *wallet.Ledger
-	wallet   *wallet.Wallet
-	limits   wallet.Limits
-	trace    *trace
-	unlock   *pinVerifier
-	guard    consent.CodeGuard
-	device   risk.Device
-	registed bool // a new TPP registration happened during Open
+	bank       *sandbox.Bank // nil in remote mode
+	id         identity
+	store      keystore.Store
+	auth       *sca.Authenticator
+	client     *lfi.Client
+	lfiBank    *consent.LFIBank
+	tokens     *wallet.ConsentTokens
+	ledger     *wallet.Ledger
+	wallet     *wallet.Wallet
+	limits     wallet.Limits
+	trace      *trace
+	unlock     *pinVerifier
+	guard      consent.CodeGuard
+	device     risk.Device
+	registered bool // Open registered the TPP (first run, or a changed redirect URI)
 
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
@@ -159,7 +159,7 @@ func (a *App) openBank(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.id, a.registed = id, fresh
+	a.id, a.registered = id, fresh
 	return nil
 }
 
@@ -310,7 +310,7 @@ func (a *App) WaitStartup(ctx context.Context) error {
 
 // Registered reports whether Open registered the TPP at the sandbox: a new identity on the
 // first run, or an update of the same client after bank.redirect_uri changed.
-func (a *App) Registered() bool { return a.registed }
+func (a *App) Registered() bool { return a.registered }
 
 // ClientID is the TPP's client_id at the bank.
 func (a *App) ClientID() string { return a.id.ClientID }

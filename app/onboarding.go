@@ -47,7 +47,7 @@ type bankStep struct {
 	renewedFrom string
 	cancel      context.CancelFunc
 
-	once   sync.Once
+	mu     sync.Mutex // serialises the loopback waiter and a pasted callback
 	done   chan struct{}
 	result ui.Consent
 	err    error
@@ -58,13 +58,19 @@ func (s *bankStep) close() {
 	s.ob.Close()
 }
 
-// finish records the outcome once; a later outcome (the receiver closing after a paste) is
-// dropped.
-func (s *bankStep) finish(c ui.Consent, err error) {
-	s.once.Do(func() {
-		s.result, s.err = c, err
-		close(s.done)
-	})
+// settle runs f unless the step already has its outcome, and records what f returns. The
+// loopback waiter and a pasted callback both go through it, so exactly one of them exchanges
+// the code and the other sees that outcome.
+func (s *bankStep) settle(f func() (ui.Consent, error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.result, s.err = f()
+	close(s.done)
 }
 
 // consentTerm is how long a new consent runs: just under the standard's one-year maximum.
@@ -297,12 +303,12 @@ func (a *App) beginStep(ctx context.Context, params consent.ConsentParams, model
 	if ob.UsesLoopback() {
 		go func() {
 			code, err := ob.WaitCallback(wctx)
-			if err != nil {
-				st.finish(ui.Consent{}, err)
-				return
-			}
-			c, err := a.completeStep(wctx, st, code)
-			st.finish(c, err)
+			st.settle(func() (ui.Consent, error) {
+				if err != nil {
+					return ui.Consent{}, err
+				}
+				return a.completeStep(wctx, st, code)
+			})
 		}()
 	}
 	return info, nil
@@ -406,24 +412,19 @@ func (w uiWallet) CompleteBankStep(ctx context.Context, step ui.BankStep, callba
 	a := w.a
 	st, err := a.currentStep(step)
 	if err != nil {
+		// Finished already (the loopback callback won): report the recorded consent.
+		if c, lerr := a.ledger.Consent(ctx, step.ConsentID); lerr == nil {
+			return a.toUIConsent(ctx, c)
+		}
 		return ui.Consent{}, err
 	}
-	select {
-	case <-st.done: // the loopback receiver already finished it
-		if st.err != nil {
-			return ui.Consent{}, uiError("Finishing the consent", st.err)
+	st.settle(func() (ui.Consent, error) {
+		code, err := st.ob.ParseCallback(callbackURL)
+		if err != nil {
+			return ui.Consent{}, err
 		}
-		return st.result, nil
-	default:
-	}
-	code, err := st.ob.ParseCallback(callbackURL)
-	if err != nil {
-		st.finish(ui.Consent{}, err)
-		return ui.Consent{}, uiError("Reading the address", err)
-	}
-	c, err := a.completeStep(ctx, st, code)
-	st.finish(c, err)
-	<-st.done
+		return a.completeStep(ctx, st, code)
+	})
 	if st.err != nil {
 		return ui.Consent{}, uiError("Finishing the consent", st.err)
 	}
