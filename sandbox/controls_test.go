@@ -160,6 +160,28 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("AS rate limit: %d", r.Status)
 	}
 
+	// A wrong-key 201 is not what a replay returns: the stored answer verifies.
+	if err := b.InjectFault(Fault{Kind: FaultWrongKey, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	wkKey := uuid.NewString()
+	wkBody := c.sign(c.paymentClaims(cons.id, "1.00", pii()))
+	req, _ = http.NewRequest(http.MethodPost, b.ResourceBaseURL()+"/payments", strings.NewReader(wkBody))
+	req.Header = paymentHeaders(wkKey)
+	req.Header.Set("Authorization", "Bearer "+cons.access)
+	resp, err = c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if _, known := c.bankSig[jwsKID(t, string(raw))]; known || resp.StatusCode != 201 {
+		t.Fatalf("wrong-key 201 signed with a published kid (%d)", resp.StatusCode)
+	}
+	if again := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(wkKey), wkBody); again.Status != 201 {
+		t.Fatalf("replay after a wrong-key answer: %d", again.Status) // rs() verifies the signature
+	}
+
 	if err := b.InjectFault(Fault{Kind: "nonsense", Count: 1}); err == nil {
 		t.Fatal("unknown fault kind accepted")
 	}

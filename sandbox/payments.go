@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
@@ -219,7 +220,9 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	b.st.Payments[p.PaymentID] = p
 	msg := b.paymentMessageLocked(p, now)
 	b.mu.Unlock()
-	resp, err := b.signResponse(r, client.ClientID, msg)
+	// The stored response (what replays return) is always correctly signed; only this answer
+	// carries a wrong-key fault.
+	resp, err := b.signResponse(r.WithContext(context.WithValue(ctx, ctxWrongKey, false)), client.ClientID, msg)
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 		return
@@ -235,6 +238,15 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	check(ctx, 34, "signed 201 with Location and x-idempotency-key", nil)
+	if wrong, _ := ctx.Value(ctxWrongKey).(bool); wrong {
+		sent := *rec
+		if sent.Body, err = b.signResponse(r, client.ClientID, msg); err != nil {
+			b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
+			return
+		}
+		writeStored(w, &sent)
+		return
+	}
 	writeStored(w, rec)
 }
 
