@@ -111,4 +111,17 @@ func TestRemoteBank(t *testing.T) {
 	if !strings.Contains(string(raw), "[PII]") {
 		t.Error("remote inspection shows no masked field; the masking was not exercised")
 	}
+	path, err := w.ExportSupportBundle(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, needle := range []string{twoPayees()[0].IBAN, twoPayees()[0].Name, "payterm/test", js.totpSecret, testPIN} {
+		if holds(bundle, needle) {
+			t.Errorf("the support bundle carries %q", needle)
+		}
+	}
 }
