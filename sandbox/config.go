@@ -61,6 +61,9 @@ type Config struct {
 	// iat/jti in request objects, cty on the PII JWE, an empty Creditor array, open nested
 	// payment Risk, a string aud in signed bodies, and the token lifetimes it checks.
 	Rules rules.Options
+	// GuidePathAlias also serves the payment API under /open-finance/v2.1 (the guides' path;
+	// off = strict, only the OpenAPI's /open-finance/payment/v2.1).
+	GuidePathAlias bool
 	// ErrorLog receives net/http's server errors such as failed TLS handshakes (default: discarded).
 	ErrorLog *log.Logger
 	// BankName is shown on the consent page.

@@ -458,3 +458,30 @@ func TestSandboxAccountsAreValidIBANs(t *testing.T) {
 		t.Errorf("testIBAN2: %v", err)
 	}
 }
+
+// TestGuidePathAlias: the guides' base path answers 404 in strict mode and works with the alias.
+func TestGuidePathAlias(t *testing.T) {
+	for _, alias := range []bool{false, true} {
+		b := newBank(t, func(cfg *Config) { cfg.GuidePathAlias = alias })
+		c := newTPP(t, b)
+		cc := c.clientCredentials()
+		req, _ := http.NewRequest(http.MethodGet, strings.Replace(b.ResourceBaseURL(), ResourceBasePath, GuideBasePath, 1)+"/payments/unknown", nil)
+		req.Header.Set("Authorization", "Bearer "+cc)
+		req.Header.Set("x-fapi-interaction-id", uuid.NewString())
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// 404 either way for an unknown id; what differs is whether the route exists, which the
+		// verdict shows: with the alias the handler ran and checked the owner (rule 36).
+		v, _ := b.VerdictFor(req.Header.Get("x-fapi-interaction-id"))
+		ran := false
+		for _, ch := range v.Checks {
+			ran = ran || ch.Rule == 36
+		}
+		if resp.StatusCode != 404 || ran != alias {
+			t.Fatalf("alias=%v: status %d, handler ran %v", alias, resp.StatusCode, ran)
+		}
+	}
+}

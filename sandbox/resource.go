@@ -11,11 +11,17 @@ import (
 
 func (b *Bank) resourceMux() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+resourcePath("payments"), b.handleCreatePayment)
-	mux.HandleFunc("GET "+resourcePath("payments"), b.handleIdempotencyLookup)
-	mux.HandleFunc("GET "+resourcePath("payments/{PaymentId}"), b.handleGetPayment)
-	mux.HandleFunc("GET "+resourcePath("payment-consents/{ConsentId}"), b.handleGetConsent)
-	mux.HandleFunc("PATCH "+resourcePath("payment-consents/{ConsentId}"), b.handlePatchConsent)
+	bases := []string{ResourceBasePath}
+	if b.cfg.GuidePathAlias {
+		bases = append(bases, GuideBasePath)
+	}
+	for _, base := range bases {
+		mux.HandleFunc("POST "+base+"/payments", b.handleCreatePayment)
+		mux.HandleFunc("GET "+base+"/payments", b.handleIdempotencyLookup)
+		mux.HandleFunc("GET "+base+"/payments/{PaymentId}", b.handleGetPayment)
+		mux.HandleFunc("GET "+base+"/payment-consents/{ConsentId}", b.handleGetConsent)
+		mux.HandleFunc("PATCH "+base+"/payment-consents/{ConsentId}", b.handlePatchConsent)
+	}
 	return b.wrap("rs", "rs", mux)
 }
 

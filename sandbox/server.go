@@ -21,6 +21,10 @@ import (
 // ResourceBasePath is the canonical v2.1 payment API base (uae-spec §0.3).
 const ResourceBasePath = "/open-finance/payment/v2.1"
 
+// GuideBasePath is the base the DSCA guides' code uses (uae-spec §0.3 C1); served only with
+// Config.GuidePathAlias.
+const GuideBasePath = "/open-finance/v2.1"
+
 // Bank is one running sandbox bank.
 type Bank struct {
 	cfg Config
