@@ -226,6 +226,10 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // applyNav performs the navigation screens asked for during this Update, in order.
 func (a *app) applyNav() tea.Cmd {
+	if st := a.c.status; st != nil {
+		a.status, a.statusIsErr = st.text, st.isErr
+		a.c.status = nil
+	}
 	ops := a.c.nav
 	a.c.nav = nil
 	var cmds []tea.Cmd
@@ -328,7 +332,8 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case !typing && key.Matches(msg, keyQuit):
 		if a.busy() {
-			return reportInfo("A payment is in flight; wait for it to finish, or press ctrl+c to quit anyway.")
+			a.c.info("A payment is in flight; wait for it to finish, or press ctrl+c to quit anyway.")
+			return a.applyNav()
 		}
 		return a.quit()
 	}

@@ -158,7 +158,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keyCancel):
 			b.stopWaiting()
 			b.mode = bankChoose
-			return reportInfo("Stopped waiting. The bank page stays valid for a few minutes.")
+			return b.c.info("Stopped waiting. The bank page stays valid for a few minutes.")
 		}
 	case bankPaste:
 		switch msg.Type {

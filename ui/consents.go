@@ -212,12 +212,13 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		s.working = false
 		if msg.err != nil {
-			return s, reportErr(msg.err)
+			return s, s.c.fail(msg.err)
 		}
 		if msg.act == actRenew {
 			return s, s.c.navigate(newBankFlow(s.c, msg.step, "Renew consent"))
 		}
-		return s, tea.Batch(s.refresh(), reportInfo(actionDone(msg.act)))
+		s.c.info(actionDone(msg.act))
+		return s, s.refresh()
 	case tea.KeyMsg:
 		return s, s.onKey(msg)
 	}

@@ -65,7 +65,7 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.err != nil {
 			s.err = msg.err
-			return s, reportErr(msg.err)
+			return s, s.c.fail(msg.err)
 		}
 		s.err = nil
 		s.ov = &msg.ov
@@ -73,7 +73,7 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, keyPay):
 			if s.ov == nil || s.ov.Active == nil {
-				return s, reportInfo("No active consent: open consents (c) to renew or authorise one.")
+				return s, s.c.info("No active consent: open consents (c) to renew or authorise one.")
 			}
 			return s, s.c.navigate(newPay(s.c, *s.ov.Active))
 		case key.Matches(msg, keyHistory):

@@ -83,9 +83,9 @@ func (s *inspectorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		s.working = false
 		if msg.err != nil {
-			return s, reportErr(msg.err)
+			return s, s.c.fail(msg.err)
 		}
-		return s, reportInfo("Support bundle written to " + msg.path + " (ids and redacted messages only).")
+		return s, s.c.info("Support bundle written to " + msg.path + " (ids and redacted messages only).")
 	case tea.KeyMsg:
 		n := 0
 		if s.in != nil {

@@ -171,7 +171,8 @@ func (s *limitsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		s.editing = false
-		return s, tea.Batch(s.refresh(), reportInfo("Limits saved. They apply to the next payment."))
+		s.c.info("Limits saved. They apply to the next payment.")
+		return s, s.refresh()
 	case tea.KeyMsg:
 		if s.editing {
 			return s, s.editKey(msg)

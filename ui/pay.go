@@ -256,7 +256,7 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			return s, reportErr(msg.err)
+			return s, s.c.fail(msg.err)
 		}
 		if s.receipt != nil {
 			s.receipt.Status = msg.d.Row.Status

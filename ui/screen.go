@@ -33,8 +33,9 @@ type common struct {
 	ctx        context.Context
 	accessible bool
 	openURL    func(string) error
-	reqSeq     int     // request ids, so stale async results can be recognised and dropped
-	nav        []navOp // navigation requested during the current Update
+	reqSeq     int        // request ids, so stale async results can be recognised and dropped
+	nav        []navOp    // navigation requested during the current Update
+	status     *statusMsg // footer line set during the current Update
 }
 
 func (c *common) nextReq() int {
@@ -95,9 +96,15 @@ type (
 	unlockMsg struct{ err error }
 )
 
-func reportErr(err error) tea.Cmd {
-	return func() tea.Msg { return statusMsg{text: explain(err), isErr: true} }
+// info and fail set the footer line. Like navigation they are applied when the current Update
+// returns, so the line appears in the same frame as the change it describes and a key pressed
+// after that frame always clears it (a message could arrive after the key).
+func (c *common) info(text string) tea.Cmd {
+	c.status = &statusMsg{text: text}
+	return nil
 }
-func reportInfo(text string) tea.Cmd {
-	return func() tea.Msg { return statusMsg{text: text} }
+
+func (c *common) fail(err error) tea.Cmd {
+	c.status = &statusMsg{text: explain(err), isErr: true}
+	return nil
 }
