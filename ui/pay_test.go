@@ -209,7 +209,7 @@ func TestPayProgressInFlight(t *testing.T) {
 	app, fw, _ := start(t, 3)
 	fw.Hold = make(chan struct{})
 	pay(t, app, fw)
-	app.WaitFor("Saved")
+	app.WaitFor("⠋ Sent")
 	app.WaitFor("Elapsed 0.7s")
 	app.Press("q")
 	app.WaitFor("A payment is in flight; wait")
