@@ -69,11 +69,14 @@ func (b *Bank) handlePAR(w http.ResponseWriter, r *http.Request) {
 	for _, warn := range ro.Warnings {
 		check(ctx, 6, "warning: "+warn, nil)
 	}
-	for rule, name := range map[int]string{5: "request object is a PS256 JWS by the client", 6: "request object claims",
-		7: "request object time window", 8: "response_type, PKCE, max_age, redirect_uri", 9: "scope",
-		10: "authorization_details schema", 12: "DSCA control parameters", 13: "ExpirationDateTime window",
-		14: "AuthorizationExpirationDateTime", 15: "PaymentPurposeCode is AANI", 16: "Permissions"} {
-		check(ctx, rule, name, nil)
+	for _, ok := range []struct {
+		rule int
+		name string
+	}{{5, "request object is a PS256 JWS by the client"}, {6, "request object claims"}, {7, "request object time window"},
+		{8, "response_type, PKCE, max_age, redirect_uri"}, {9, "scope"}, {10, "authorization_details schema"},
+		{12, "DSCA control parameters"}, {13, "ExpirationDateTime window"}, {14, "AuthorizationExpirationDateTime"},
+		{15, "PaymentPurposeCode is AANI"}, {16, "Permissions"}} {
+		check(ctx, ok.rule, ok.name, nil)
 	}
 	cr := ro.Consent
 	scope := strings.Join(ro.Scopes, " ")
