@@ -46,6 +46,17 @@ func TestTmuxDriver(t *testing.T) {
 	}
 }
 
+// TestTmuxExitZero: tmux leaves a zero exit status blank; the driver reads it as 0.
+func TestTmuxExitZero(t *testing.T) {
+	tm := startTerm(t, []string{"PATH=/usr/bin:/bin"}, "sh", "-c", "echo bye; sleep 0.2; exit 0")
+	if code := tm.WaitExit(5 * time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	if !strings.Contains(tm.Screen(), "bye") {
+		t.Fatalf("the last screen is lost after exit: %q", tm.Screen())
+	}
+}
+
 // TestTmuxSIGKILL proves SIGKILL reaches the program itself (not a wrapper): a trap on TERM/HUP
 // would print, SIGKILL cannot be trapped, so the status is 137 and nothing is printed.
 func TestTmuxSIGKILL(t *testing.T) {

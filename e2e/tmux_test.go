@@ -159,7 +159,7 @@ func (tm *term) Exited() (bool, int) {
 			return true, n
 		}
 	}
-	return true, -1
+	return true, 0 // tmux 3.3 leaves #{pane_dead_status} empty for a zero status
 }
 
 // WaitExit waits for the program to exit and returns its status.

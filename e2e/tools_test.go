@@ -56,9 +56,13 @@ var build struct {
 }
 
 // payterm builds the binary once per test run (go build from the module root) and returns its
-// path. A build failure fails every journey: the product must build.
+// path. A build failure fails every journey: the product must build. PAYTERM_E2E_BIN names an
+// already built binary instead (CI may build once for several runs).
 func payterm(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("PAYTERM_E2E_BIN"); p != "" {
+		return p
+	}
 	build.once.Do(func() {
 		build.dir, build.err = os.MkdirTemp("", "payterm-e2e-bin-")
 		if build.err != nil {

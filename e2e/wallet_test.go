@@ -1,0 +1,338 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The wallet's user in every journey. The PIN passes the wallet's weak-PIN rules.
+const (
+	journeyPIN   = "482915"
+	payeeName    = "Noor Test"
+	payeeIBAN    = "AE07 0331 2345 6789 0123 456"
+	payeeIBANEnd = "3456"
+)
+
+// walletConfig is the part of config.toml a journey sets; everything else keeps its default
+// (the embedded sandbox bank).
+type walletConfig struct {
+	DebtorBalance string // sandbox.debtor_balance
+	SettleAfter   string // sandbox.settle_after
+	CreditAfter   string // sandbox.credit_after
+	PerDay        string // limits.per_day
+	SecretStore   string // security.secret_store: "file" unless a journey tests the keyring
+}
+
+// walletEnv is one user's machine: a HOME, a config file, a data dir, and a browser opener.
+type walletEnv struct {
+	t       testing.TB
+	bin     string
+	homeDir string
+	dataDir string
+	config  string
+	urlFile string // where the xdg-open shim writes the URLs payterm asks to open
+	env     []string
+
+	totpSecret string // read off the enrolment screen
+	lastStep   int64  // the last TOTP step the wallet accepted
+}
+
+// newWalletEnv builds the binary (once per run), writes the config and an xdg-open shim on
+// PATH: when the user presses o, payterm runs xdg-open URL and the shim records the URL for the
+// test's browser (a headless Chromium has no desktop to be opened on).
+func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv {
+	t.Helper()
+	w := &walletEnv{t: t, bin: payterm(t), homeDir: privateDir(t, "home")}
+	w.dataDir = filepath.Join(w.homeDir, "data")
+	w.config = filepath.Join(w.homeDir, "config.toml")
+	w.urlFile = filepath.Join(w.homeDir, "opened-urls")
+	if cfg.SecretStore == "" {
+		cfg.SecretStore = "file"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "data_dir = %q\n\n[sandbox]\n", w.dataDir)
+	for k, v := range map[string]string{"debtor_balance": cfg.DebtorBalance, "settle_after": cfg.SettleAfter, "credit_after": cfg.CreditAfter} {
+		if v != "" {
+			fmt.Fprintf(&b, "%s = %q\n", k, v)
+		}
+	}
+	b.WriteString("\n[limits]\n")
+	if cfg.PerDay != "" {
+		fmt.Fprintf(&b, "per_day = %q\n", cfg.PerDay)
+	}
+	fmt.Fprintf(&b, "\n[security]\nsecret_store = %q\n", cfg.SecretStore)
+	if err := os.WriteFile(w.config, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shimDir := filepath.Join(w.homeDir, "bin")
+	if err := os.MkdirAll(shimDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	shim := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$1\" >> '%s'\n", w.urlFile)
+	if err := os.WriteFile(filepath.Join(shimDir, "xdg-open"), []byte(shim), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.env = append([]string{
+		"HOME=" + w.homeDir,
+		"PATH=" + shimDir + ":/usr/local/bin:/usr/bin:/bin",
+		"LANG=C.UTF-8",
+		"TERM=tmux-256color",
+		"XDG_CONFIG_HOME=" + filepath.Join(w.homeDir, ".config"),
+		"XDG_DATA_HOME=" + filepath.Join(w.homeDir, ".local", "share"),
+	}, extraEnv...)
+	return w
+}
+
+// start runs `payterm --config ... --data-dir ...` in a fresh tmux at 100×30.
+func (w *walletEnv) start() *term {
+	w.t.Helper()
+	return startTerm(w.t, w.env, w.bin, "--config", w.config, "--data-dir", w.dataDir)
+}
+
+// cli runs a payterm subcommand (history, status) to completion and returns its stdout.
+func (w *walletEnv) cli(args ...string) string {
+	w.t.Helper()
+	cmd := exec.Command(w.bin, append(args, "--config", w.config, "--data-dir", w.dataDir)...)
+	cmd.Env = w.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		w.t.Fatalf("payterm %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
+
+// nextCode returns an oathtool code for a TOTP step the wallet has not accepted yet: the
+// current step, or the next one when the current was used (the wallet accepts one step of
+// skew), waiting for the clock when even that was used.
+func (w *walletEnv) nextCode() string {
+	w.t.Helper()
+	if w.totpSecret == "" {
+		w.t.Fatal("no TOTP secret: onboard first")
+	}
+	for {
+		now := time.Now()
+		cur := now.Unix() / 30
+		step := max(w.lastStep+1, cur)
+		if step <= cur+1 {
+			// Avoid a code about to leave the window while it is typed and checked.
+			if step == cur && 30-now.Unix()%30 < 4 {
+				step = cur + 1
+				if step <= w.lastStep {
+					time.Sleep(5 * time.Second)
+					continue
+				}
+			}
+			w.lastStep = step
+			return oathTOTP(w.t, w.totpSecret, time.Unix(step*30, 0))
+		}
+		time.Sleep(time.Until(time.Unix((step-1)*30, 0)) + 300*time.Millisecond)
+	}
+}
+
+// openedURL waits for the n-th URL payterm handed to xdg-open.
+func (w *walletEnv) openedURL(n int, timeout time.Duration) string {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		raw, _ := os.ReadFile(w.urlFile)
+		lines := strings.Fields(string(raw))
+		if len(lines) >= n {
+			return lines[n-1]
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("payterm did not open a URL within %s", timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var keyLine = regexp.MustCompile(`(?m)^\s*Key\s+([A-Z2-7 ]+)$`)
+
+// onboard walks the first-run wizard as a user: PIN twice, the TOTP key read off the screen and
+// a code from oathtool, the recovery code, one payee (single-beneficiary consent), the consent
+// page, then the bank's page in headless Chromium (Approve), back to the wallet's loopback
+// listener, until the consent is Active and Home shows.
+func (w *walletEnv) onboard(tm *term, b *browser) {
+	w.t.Helper()
+	tm.WaitFor("Welcome to payterm", 30*time.Second)
+	tm.Press("Enter")
+	tm.WaitFor("Choose a PIN", 10*time.Second)
+	tm.Type(journeyPIN)
+	tm.Press("Enter")
+	tm.Type(journeyPIN)
+	tm.Press("Enter")
+	s := tm.WaitFor("Add payterm to your authenticator app", 30*time.Second)
+	s = tm.WaitMatch(keyLine, 10*time.Second)
+	m := keyLine.FindStringSubmatch(s)
+	w.totpSecret = strings.ReplaceAll(m[1], " ", "")
+	if len(w.totpSecret) < 16 {
+		w.t.Fatalf("TOTP key on screen is too short (%d characters)", len(w.totpSecret))
+	}
+	tm.Type(w.nextCode())
+	tm.Press("Enter")
+	tm.WaitFor("Write down this recovery code", 30*time.Second)
+	tm.Press("Enter")
+	tm.WaitFor("Who will you pay?", 10*time.Second)
+	tm.Press("Left") // up to ten payees → one payee: a single-beneficiary consent
+	tm.WaitFor("one payee", 5*time.Second)
+	tm.Press("Tab")
+	tm.Type(payeeName)
+	tm.Press("Tab")
+	tm.Type(payeeIBAN)
+	tm.Press("Enter")
+	tm.WaitFor("1. "+payeeName, 10*time.Second)
+	tm.Press("Enter") // an empty form continues
+	s = tm.WaitFor("Your consent", 30*time.Second)
+	if !strings.Contains(s, "Who you can pay: "+payeeName) {
+		w.t.Fatalf("consent page does not name the one payee:\n%s", s)
+	}
+	tm.Press("Enter")
+	s = tm.WaitFor("Approve the consent at your bank", 30*time.Second)
+	tm.Press("o")
+	authorize := w.openedURL(1, 10*time.Second)
+	u, err := url.Parse(authorize)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Query().Get("request_uri") == "" {
+		w.t.Fatalf("payterm opened %s, not the sandbox's authorize URL", redactQuery(authorize))
+	}
+	if prefix := authorize[:min(len(authorize), 60)]; !strings.Contains(s, prefix) {
+		w.t.Fatalf("the screen does not show the address it opens (%s):\n%s", redactQuery(authorize), s)
+	}
+	tm.WaitFor("Waiting for your bank", 10*time.Second)
+	b.Navigate(authorize)
+	page := oneLine(b.Text())
+	for _, want := range []string{"payterm", "delegated strong customer authentication", payeeName + " – account ending " + payeeIBANEnd} {
+		if !strings.Contains(page, want) {
+			w.t.Fatalf("bank page lacks %q:\n%s", want, page)
+		}
+	}
+	b.Click(b.Find("#approve"))
+	b.WaitURL(func(u string) bool {
+		return strings.HasPrefix(u, "http://127.0.0.1") && strings.Contains(u, "/callback")
+	}, 20*time.Second)
+	s = tm.WaitFor("You are set up.", 30*time.Second)
+	if !strings.Contains(s, "Active") {
+		w.t.Fatalf("result does not show the consent Active:\n%s", s)
+	}
+	tm.Press("Enter")
+	tm.WaitFor("Recent payments", 30*time.Second)
+}
+
+// payForm opens the pay form (p on Home), types the amount for the one payee and continues; it
+// returns the screen at the first stop: the review, or a refusal (no form, or on the form).
+func (w *walletEnv) payForm(tm *term, amount string) string {
+	w.t.Helper()
+	tm.WaitFor("Recent payments", 30*time.Second)
+	tm.Press("p")
+	s := tm.WaitMatch(regexp.MustCompile(`Purpose|No active consent|blocked`), 10*time.Second)
+	if !strings.Contains(s, "Purpose") {
+		return s // refused before the form
+	}
+	tm.Press("Tab")
+	tm.Type(amount)
+	tm.Press("Enter")
+	return tm.WaitMatch(regexp.MustCompile(`You are about to pay|above your|not made|blocked|refused|no longer`), 30*time.Second)
+}
+
+// authenticate types the PIN and code on the SCA form.
+func (w *walletEnv) authenticate(tm *term, code string) {
+	w.t.Helper()
+	tm.Type(journeyPIN)
+	tm.Press("Tab")
+	tm.Type(code)
+	tm.Press("Enter")
+}
+
+// pay makes one payment to the one payee, up to its receipt, and returns the receipt screen.
+func (w *walletEnv) pay(tm *term, amount string) string {
+	w.t.Helper()
+	s := w.payForm(tm, amount)
+	if !strings.Contains(s, "You are about to pay") {
+		w.t.Fatalf("pay %s: no review screen:\n%s", amount, s)
+	}
+	tm.Press("Enter")
+	tm.WaitFor("Authorise", 10*time.Second)
+	w.authenticate(tm, w.nextCode())
+	return tm.WaitMatch(regexp.MustCompile(`Payment Settled|The bank rejected the payment|The payment was not made`), 60*time.Second)
+}
+
+// home returns from a receipt or form to Home.
+func (w *walletEnv) home(tm *term) {
+	w.t.Helper()
+	for range 4 {
+		if strings.Contains(tm.Screen(), "Recent payments") {
+			return
+		}
+		tm.Press("Escape")
+		time.Sleep(300 * time.Millisecond)
+	}
+	tm.WaitFor("Recent payments", 10*time.Second)
+}
+
+// quit leaves the wallet with q from Home and waits for a clean exit.
+func (w *walletEnv) quit(tm *term) {
+	w.t.Helper()
+	w.home(tm)
+	tm.Press("q")
+	if code := tm.WaitExit(20 * time.Second); code != 0 {
+		w.t.Fatalf("payterm exited with status %d; last screen:\n%s", code, tm.Screen())
+	}
+}
+
+// bankPayment is one payment as the bank recorded it.
+type bankPayment struct {
+	PaymentID string          `json:"payment_id"`
+	ConsentID string          `json:"consent_id"`
+	Amount    string          `json:"amount"`
+	Reject    json.RawMessage `json:"reject"`
+}
+
+// bankState is the embedded sandbox bank's own record, read from its files (written by the
+// bank, not the wallet): state.json is a snapshot, and journal.jsonl holds payments appended
+// since (the bank replays it over the snapshot at start, keyed by payment id; so does this).
+type bankState struct {
+	Consents map[string]struct {
+		Status string `json:"status"`
+	} `json:"consents"`
+	Payments map[string]bankPayment     `json:"payments"`
+	Refresh  map[string]json.RawMessage `json:"refresh_tokens"`
+}
+
+func (w *walletEnv) bank() bankState {
+	w.t.Helper()
+	dir := filepath.Join(w.dataDir, "sandbox")
+	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		w.t.Fatalf("read the sandbox bank's state: %v", err)
+	}
+	var st bankState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		w.t.Fatalf("decode the sandbox bank's state: %v", err)
+	}
+	if st.Payments == nil {
+		st.Payments = map[string]bankPayment{}
+	}
+	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
+	if err != nil && !os.IsNotExist(err) {
+		w.t.Fatalf("read the sandbox bank's journal: %v", err)
+	}
+	for _, line := range strings.Split(string(journal), "\n") {
+		var e struct {
+			Payment *bankPayment `json:"payment"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil || e.Payment == nil {
+			continue // blank, or a torn last line the bank also ignores
+		}
+		st.Payments[e.Payment.PaymentID] = *e.Payment
+	}
+	return st
+}
