@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/payterm/payterm/app"
+	"github.com/payterm/payterm/sandbox"
+)
+
+// runWallet is `payterm`: the terminal wallet, on the embedded sandbox unless configured otherwise.
+func runWallet(ctx context.Context, g globalFlags, _ io.Writer) error {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	return app.RunWallet(ctx, cfg)
+}
+
+// runHistory is `payterm history`: the ledger as CSV or JSON, without PII unless asked.
+func runHistory(ctx context.Context, g globalFlags, format string, withPII bool, stdout io.Writer) error {
+	if format != "csv" && format != "json" {
+		return usageError(fmt.Sprintf("--format must be csv or json, not %q", format))
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	return app.ExportHistory(ctx, cfg, stdout, format, withPII)
+}
+
+// runStatus is `payterm status --json`.
+func runStatus(ctx context.Context, g globalFlags, stdout io.Writer) error {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	return app.Status(ctx, cfg, stdout)
+}
+
+// sandboxFlags are `payterm sandbox`'s own: where each of the bank's hosts listens.
+type sandboxFlags struct {
+	bankDir                                   string
+	issuerAddr, authorizeAddr, asAddr, rsAddr string
+	adminAddr                                 string
+	autoApprove                               bool
+}
+
+func (o *sandboxFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.bankDir, "bank-dir", "", "the bank's state, CA and keys (default <data dir>/sandbox-standalone)")
+	fs.StringVar(&o.issuerAddr, "issuer-addr", "127.0.0.1:0", "listen address of the issuer host (discovery, JWKS, registration)")
+	fs.StringVar(&o.authorizeAddr, "authorize-addr", "127.0.0.1:0", "listen address of the consent page")
+	fs.StringVar(&o.asAddr, "as-addr", "127.0.0.1:0", "listen address of PAR and token (mTLS)")
+	fs.StringVar(&o.rsAddr, "resource-addr", "127.0.0.1:0", "listen address of the payment API (mTLS)")
+	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:0", "listen address of the admin API (loopback only)")
+	fs.BoolVar(&o.autoApprove, "auto-approve", false, "approve consents without showing the page (overrides sandbox.auto_approve)")
+}
+
+// runSandbox is `payterm sandbox`: the strict bank as a server for any TPP client.
+func runSandbox(ctx context.Context, g globalFlags, o sandboxFlags, stdout io.Writer) error {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	dir := o.bankDir
+	if dir == "" {
+		dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone")
+	}
+	bankCfg, err := app.SandboxConfig(cfg, dir)
+	if err != nil {
+		return err
+	}
+	bankCfg.IssuerAddr, bankCfg.AuthorizeAddr, bankCfg.ASAddr, bankCfg.ResourceAddr = o.issuerAddr, o.authorizeAddr, o.asAddr, o.rsAddr
+	bankCfg.AdminAddr = o.adminAddr
+	bankCfg.AutoApprove = bankCfg.AutoApprove || o.autoApprove
+	return sandbox.RunStandalone(ctx, sandbox.StandaloneOptions{Config: bankCfg, Out: stdout})
+}
+
+// versionString names the module version and VCS revision the binary was built from.
+func versionString() string {
+	v, rev, dirty := "(devel)", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		return fmt.Sprintf("payterm %s (%s%s)", v, rev, dirty)
+	}
+	return "payterm " + v
+}

@@ -1,0 +1,158 @@
+// Command payterm is a terminal wallet that pays with delegated SCA under UAE Open Finance v2.1.
+// main parses the command line, loads the config and wires the packages; it holds no logic.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/payterm/payterm/config"
+)
+
+const usage = `payterm — a delegated-SCA wallet for UAE Open Finance v2.1
+
+Usage:
+  payterm [flags]                      the wallet (on the embedded sandbox bank by default)
+  payterm sandbox [flags]              the strict sandbox bank as a standalone server
+  payterm history [--format csv|json]  export payment history
+  payterm status --json                consents, limits and recent payments for scripts
+  payterm version
+
+Flags:
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// globalFlags are accepted before or after the subcommand.
+type globalFlags struct {
+	configPath string
+	dataDir    string
+	accessible bool
+	noColor    bool
+}
+
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/payterm/config.toml)")
+	fs.StringVar(&g.dataDir, "data-dir", "", "data directory (overrides data_dir in the config)")
+	fs.BoolVar(&g.accessible, "accessible", false, "screen-reader friendly output: no box drawing, no spinners")
+	fs.BoolVar(&g.noColor, "no-color", false, "no colours (NO_COLOR does the same)")
+}
+
+// run is main without the process: it returns the exit code (0 ok, 1 failure, 2 usage).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var g globalFlags
+	fs := flag.NewFlagSet("payterm "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	g.register(fs)
+
+	var err error
+	switch cmd {
+	case "":
+		if err = parse(fs, args); err == nil {
+			err = runWallet(ctx, g, stdout)
+		}
+	case "sandbox":
+		var o sandboxFlags
+		o.register(fs)
+		if err = parse(fs, args); err == nil {
+			err = runSandbox(ctx, g, o, stdout)
+		}
+	case "history":
+		format := fs.String("format", "csv", "csv or json")
+		withPII := fs.Bool("with-pii", false, "include payee names and IBANs (left out by default)")
+		if err = parse(fs, args); err == nil {
+			err = runHistory(ctx, g, *format, *withPII, stdout)
+		}
+	case "status":
+		asJSON := fs.Bool("json", false, "print JSON (the only format for now)")
+		if err = parse(fs, args); err == nil {
+			if !*asJSON {
+				err = usageError("status needs --json")
+			} else {
+				err = runStatus(ctx, g, stdout)
+			}
+		}
+	case "version":
+		if err = parse(fs, args); err == nil {
+			fmt.Fprintln(stdout, versionString())
+		}
+	case "help":
+		fs.Usage()
+		return 0
+	default:
+		err = usageError(fmt.Sprintf("unknown command %q", cmd))
+	}
+	return exitCode(err, stderr)
+}
+
+type usageErr struct{ msg string }
+
+func (e usageErr) Error() string { return e.msg }
+
+func usageError(msg string) error { return usageErr{msg} }
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return flag.ErrHelp
+		}
+		return usageErr{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageErr{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageErr
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "payterm: %s\nRun 'payterm help' for usage.\n", ue.msg)
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	default:
+		fmt.Fprintf(stderr, "payterm: %v\n", err)
+		return 1
+	}
+}
+
+// loadConfig reads the config file and applies the command-line overrides.
+func loadConfig(g globalFlags) (config.Config, error) {
+	path, explicit := g.configPath, g.configPath != ""
+	if !explicit {
+		path = config.DefaultPath()
+	}
+	cfg, err := config.Load(path, explicit)
+	if err != nil {
+		return config.Config{}, err
+	}
+	if g.dataDir != "" {
+		cfg.DataDir = g.dataDir
+	}
+	cfg.UI.Accessible = cfg.UI.Accessible || g.accessible
+	cfg.UI.NoColor = cfg.UI.NoColor || g.noColor
+	if err := cfg.Validate(); err != nil {
+		return config.Config{}, err
+	}
+	return cfg, nil
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageErrorsExitTwoWithTheNextStep(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string][]string{
+		"unknown command":  {"pay-everyone"},
+		"unknown flag":     {"--colour"},
+		"stray argument":   {"version", "extra"},
+		"status w/o json":  {"status", "--data-dir", dir},
+		"bad history fmt":  {"history", "--format", "xml", "--data-dir", dir},
+		"flag missing arg": {"--config"},
+	}
+	for name, args := range cases {
+		code, _, stderr := runCLI(t, context.Background(), args...)
+		if code != 2 || !strings.Contains(stderr, "payterm help") {
+			t.Errorf("%s: want exit 2 pointing at 'payterm help', got %d %q", name, code, stderr)
+		}
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	code, out, _ := runCLI(t, context.Background(), "version")
+	if code != 0 || !strings.HasPrefix(out, "payterm ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	code, _, stderr := runCLI(t, context.Background(), "help")
+	if code != 0 || !strings.Contains(stderr, "payterm sandbox") || !strings.Contains(stderr, "-data-dir") {
+		t.Fatalf("help: %d %q", code, stderr)
+	}
+}
+
+func TestBadConfigNamesTheFile(t *testing.T) {
+	code, _, stderr := runCLI(t, context.Background(), "status", "--json", "--config", "/nonexistent/payterm.toml")
+	if code != 1 || !strings.Contains(stderr, "/nonexistent/payterm.toml") {
+		t.Fatalf("want exit 1 naming the config file, got %d %q", code, stderr)
+	}
+}
+
+func TestHistoryWithoutDataSaysRunFirst(t *testing.T) {
+	dir := t.TempDir() + "/never-used"
+	code, _, stderr := runCLI(t, context.Background(), "history", "--data-dir", dir)
+	if code != 1 || !strings.Contains(stderr, "run payterm once first") {
+		t.Fatalf("want a hint to run payterm first, got %d %q", code, stderr)
+	}
+}
+
+func TestSandboxCommandServesUntilCancelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a bank (RSA key generation)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"sandbox", "--data-dir", t.TempDir()}, &out, &errOut) }()
+	for !strings.Contains(out.String(), "discovery:") {
+		select {
+		case code := <-done:
+			t.Fatalf("sandbox exited early with %d: %s", code, errOut.String())
+		case <-ctx.Done():
+			t.Fatalf("no banner before the deadline: %q %q", out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(out.String(), "/.well-known/openid-configuration") {
+		t.Fatalf("banner lacks the discovery URL: %q", out.String())
+	}
+	cancel()
+	if code := <-done; code != 0 && code != 130 {
+		t.Fatalf("sandbox exit code %d: %s", code, errOut.String())
+	}
+}
