@@ -108,9 +108,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return nil, err
 	}
 	a = &App{cfg: cfg, opts: opts, dir: dir, lock: lock, trace: newTrace()}
+	// The returns below set a to nil on failure; keep the half-built App to undo it.
+	partial := a
 	defer func() {
 		if err != nil {
-			a.closeParts()
+			_ = partial.closeParts()
 		}
 	}()
 	if err := a.openBank(ctx); err != nil {

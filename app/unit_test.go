@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,4 +181,81 @@ func TestExportsNeedAWallet(t *testing.T) {
 	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("a read-only export created the data dir")
 	}
+}
+
+// TestExportFieldNamesAreStable pins the names scripts rely on; renaming one is a breaking change.
+func TestExportFieldNamesAreStable(t *testing.T) {
+	want := "id,payment_id,consent_id,created,updated,amount,currency,purpose,status,outcome,reject_code"
+	if got := strings.Join(historyFields, ","); got != want {
+		t.Errorf("history fields changed:\n got %s\nwant %s", got, want)
+	}
+	if got := strings.Join(historyPIIFields, ","); got != "payee_name,payee_iban,reference" {
+		t.Errorf("history PII fields changed: %s", got)
+	}
+	raw, err := json.Marshal(statusReport{Consents: []statusConsent{{}}, Recent: []statusPayment{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"data_dir"`, `"bank_mode"`, `"onboarded"`, `"consents"`, `"limits"`, `"recent_payments"`,
+		`"beneficiary_model"`, `"total_paid"`, `"payment_count"`, `"usable"`, `"per_payment"`, `"used_day"`, `"outcome"`} {
+		if !strings.Contains(string(raw), k) {
+			t.Errorf("status JSON lost %s", k)
+		}
+	}
+}
+
+// TestOpenFailsCleanly: a remote config whose key file is missing fails with the setting named,
+// and releases the data dir for the next attempt.
+func TestOpenFailsCleanly(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Security.SecretStore = config.StoreFile
+	cfg.Bank = config.Bank{Mode: config.ModeRemote, Name: "Remote", DiscoveryURL: "https://127.0.0.1:1/.well-known/openid-configuration",
+		Issuer: "https://127.0.0.1:1", ResourceBaseURL: "https://127.0.0.1:1/open-finance/payment/v2.1", ClientID: "c", SigningKID: "k",
+		SigningKeyFile: filepath.Join(t.TempDir(), "missing.pem"), TransportCertFile: "x", TransportKeyFile: "y",
+		RedirectURI: "http://127.0.0.1:0/callback", DefaultPurposeCode: "TOF"}
+	_, err := Open(context.Background(), cfg, testOptions(newSCAClock()))
+	if err == nil || !strings.Contains(err.Error(), "missing.pem") {
+		t.Fatalf("missing signing key: %v", err)
+	}
+	if _, err := Open(context.Background(), cfg, testOptions(newSCAClock())); err == nil || strings.Contains(err.Error(), "another payterm") {
+		t.Fatalf("the failed Open kept the data dir locked: %v", err)
+	}
+	cfg.Bank.Mode = "live"
+	if _, err := Open(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "bank.mode") {
+		t.Fatalf("invalid config: %v", err)
+	}
+}
+
+// TestOpenFailureStopsTheBank: when Open fails after the embedded bank started (here the ledger
+// cannot be opened), the bank's listeners are closed and the data dir is unlocked.
+func TestOpenFailureStopsTheBank(t *testing.T) {
+	cfg := testConfig(t)
+	dir := cfg.ResolvedDataDir()
+	if err := os.MkdirAll(filepath.Join(dir, wallet.LedgerFile), 0o700); err != nil { // a directory where the database goes
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), cfg, testOptions(newSCAClock())); err == nil {
+		t.Fatal("Open with an unusable ledger succeeded")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, sandboxAddrsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs sandboxAddrs
+	if err := json.Unmarshal(raw, &addrs); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", addrs.Issuer, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the bank still listens after the failed Open")
+	}
+	if err := os.Remove(filepath.Join(dir, wallet.LedgerFile)); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), cfg, testOptions(newSCAClock()))
+	if err != nil {
+		t.Fatalf("Open after fixing the data dir: %v", err)
+	}
+	_ = a.Close()
 }
