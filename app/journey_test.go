@@ -194,4 +194,19 @@ func TestJourneyWithoutTerminal(t *testing.T) {
 	if _, err := (tokenStore{a.store}).Load(ctx, c.ID); err == nil {
 		t.Fatal("the refresh token survived the revocation")
 	}
+
+	// The strict bank found nothing wrong with anything the wallet sent in this whole journey.
+	vs := a.Sandbox().RecentVerdicts(500)
+	if len(vs) < 10 {
+		t.Fatalf("only %d verdicts recorded", len(vs))
+	}
+	for _, v := range vs {
+		if v.Failed() {
+			for _, ch := range v.Checks {
+				if !ch.Passed {
+					t.Errorf("%s %s: rule %d %s failed: %s", v.Method, v.Path, ch.Rule, ch.Name, ch.Detail)
+				}
+			}
+		}
+	}
 }
