@@ -158,3 +158,44 @@ func TestUnfinishedPaymentResumesOnStart(t *testing.T) {
 		t.Fatalf("the bank holds %d payments, want exactly 1 (%v)", len(bc.PaymentURLs), err)
 	}
 }
+
+// TestNewConsentAfterRevocation: an onboarded wallet can authorise a further consent through the
+// same calls as the wizard (SaveBeneficiaries, ConsentTerms, BeginBankStep, the bank step), with
+// the existing PIN and authenticator: what a "new consent" action on the dashboard needs.
+func TestNewConsentAfterRevocation(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	old, js := onboard(t, w, clock, twoPayees()[:1])
+	if err := w.RevokeConsent(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Model: ui.BeneficiaryOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ConsentTerms(ctx); err != nil {
+		t.Fatal(err)
+	}
+	step, err := w.BeginBankStep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browse(t, step.URL)
+	c, err := w.AwaitBankCallback(ctx, step)
+	if err != nil || c.Model != ui.BeneficiaryOpen {
+		t.Fatalf("new consent: %v %+v", err, c)
+	}
+	ov, _ := w.Overview(ctx)
+	if ov.Active == nil || ov.Active.ID != c.ID {
+		t.Fatalf("the new consent is not active: %+v", ov.Active)
+	}
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, NewPayee: ui.PayeeDraft{Name: "New Payee", IBAN: ibanFor("033", "0000000000004242")}, Amount: "2.50"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := finalEvent(t, submit(t, w, pp.ID, testPIN, clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
+		t.Fatalf("payment to a new payee on the open consent: %+v", last)
+	}
+}
