@@ -65,6 +65,7 @@ type App struct {
 	unlock     *pinVerifier
 	guard      consent.CodeGuard
 	device     risk.Device
+	build      risk.App
 	registered bool // Open registered the TPP (first run, or a changed redirect URI)
 
 	bgCtx    context.Context
@@ -244,10 +245,11 @@ func (a *App) openWallet(ctx context.Context) error {
 	if a.opts.Device != nil {
 		a.device = *a.opts.Device
 	}
-	app := risk.AppFromBuild()
+	a.build = risk.AppFromBuild()
 	if a.opts.App != nil {
-		app = *a.opts.App
+		a.build = *a.opts.App
 	}
+	app := a.build
 	w, err := wallet.New(wallet.Config{Ledger: ledger, Bank: a.client, Tokens: a.tokens, SCA: a.auth,
 		BankName: a.cfg.Bank.Name, Limits: a.limits, Device: a.device, App: app,
 		CustomerIP: a.cfg.Bank.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,

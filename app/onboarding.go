@@ -269,7 +269,7 @@ func (w uiWallet) BeginBankStep(ctx context.Context) (ui.BankStep, error) {
 // beginStep runs consent.Begin with the consent-time Risk block and starts the callback waiter.
 func (a *App) beginStep(ctx context.Context, params consent.ConsentParams, model consent.BeneficiaryModel,
 	creditors []consent.CreditorInput, debtor string, single *ui.PayeeDraft, renewedFrom string) (ui.BankStep, error) {
-	riskJSON, err := a.consentRisk(ctx, single)
+	riskJSON, err := a.consentRisk(single)
 	if err != nil {
 		return ui.BankStep{}, err
 	}
@@ -323,16 +323,13 @@ func canonicalOrEmpty(s string) string {
 
 // consentRisk builds the consent-time Risk block from what the wallet knows: the device and its
 // key binding, the build, when the user enrolled and, for one payee, that payee's kind.
-func (a *App) consentRisk(ctx context.Context, single *ui.PayeeDraft) (json.RawMessage, error) {
+func (a *App) consentRisk(single *ui.PayeeDraft) (json.RawMessage, error) {
 	st := a.auth.Status()
 	dev := a.device
 	if st.Enrolled {
 		dev.BindingID, dev.BoundAt, dev.BindingStatus = st.DeviceBindingID, st.BoundAt, risk.BindingActive
 	}
-	in := risk.ConsentInput{Now: a.opts.Clock(), Device: dev, App: risk.AppFromBuild(), History: risk.History{OnboardedAt: st.BoundAt}}
-	if a.opts.App != nil {
-		in.App = *a.opts.App
-	}
+	in := risk.ConsentInput{Now: a.opts.Clock(), Device: dev, App: a.build, History: risk.History{OnboardedAt: st.BoundAt}}
 	if single != nil {
 		kind := risk.AccountRetail
 		if single.Type == ui.PayeeCorporate {
