@@ -3,8 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,60 +18,29 @@ import (
 
 // standaloneBank is a sandbox bank running as its own process.
 type standaloneBank struct {
-	Issuer          string `json:"issuer"`
-	DiscoveryURL    string `json:"discovery_url"`
-	ResourceBaseURL string `json:"resource_base_url"`
-	RegistrationURL string `json:"registration_url"`
-	AdminURL        string `json:"admin_url"`
-	CAFile          string `json:"ca_file"`
-	DataDir         string `json:"-"`
-	adminToken      string
+	Issuer, DiscoveryURL, ResourceBaseURL string
+	AdminURL, CAFile, DataDir             string
+	adminToken                            string
 }
 
-var sandboxd struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// sandboxdBinary builds e2e/internal/sandboxd, the test-only standalone bank (sandbox.New +
-// Start in its own process), once per run.
-func sandboxdBinary(t testing.TB) string {
-	t.Helper()
-	sandboxd.once.Do(func() {
-		dir, err := os.MkdirTemp("", "payterm-e2e-sandboxd-")
-		if err != nil {
-			sandboxd.err = err
-			return
-		}
-		build.dirsToRemove = append(build.dirsToRemove, dir)
-		sandboxd.path = filepath.Join(dir, "sandboxd")
-		cmd := exec.Command("go", "build", "-o", sandboxd.path, "./e2e/internal/sandboxd")
-		cmd.Dir = moduleRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			sandboxd.err = fmt.Errorf("go build sandboxd: %w\n%s", err, out)
-		}
-	})
-	if sandboxd.err != nil {
-		t.Fatal(sandboxd.err)
-	}
-	return sandboxd.path
-}
-
-// startStandaloneBank runs the bank as a separate process with a fresh data dir and the admin
-// API on, waits for its URLs line, and stops it (SIGTERM) when the test ends.
+// startStandaloneBank runs `payterm sandbox` (the real binary's standalone bank) as its own
+// process with a fresh bank dir, reads the URLs it prints, and stops it (SIGTERM) when the test
+// ends.
 func startStandaloneBank(t testing.TB, autoApprove bool) *standaloneBank {
 	t.Helper()
-	tok := make([]byte, 16)
-	if _, err := rand.Read(tok); err != nil {
+	bin := payterm(t)
+	home := privateDir(t, "bank-home")
+	b := &standaloneBank{DataDir: filepath.Join(home, "bank")}
+	cfgPath := filepath.Join(home, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir = %q\n", filepath.Join(home, "data"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := &standaloneBank{DataDir: privateDir(t, "bank"), adminToken: hex.EncodeToString(tok)}
-	args := []string{"--data-dir", b.DataDir, "--admin-token", b.adminToken}
+	args := []string{"sandbox", "--config", cfgPath, "--bank-dir", b.DataDir}
 	if autoApprove {
 		args = append(args, "--auto-approve")
 	}
-	cmd := exec.Command(sandboxdBinary(t), args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -82,14 +48,28 @@ func startStandaloneBank(t testing.TB, autoApprove bool) *standaloneBank {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start standalone sandbox: %v", err)
+		t.Fatalf("start payterm sandbox: %v", err)
 	}
 	exited := make(chan error, 1)
-	lines := make(chan string, 1)
+	banner := make(chan map[string]string, 1)
 	go func() {
+		// The banner is "  name:  value" lines; the admin API line comes last.
+		fields := map[string]string{}
 		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
+		sent := false
+		for sc.Scan() {
+			if sent {
+				continue
+			}
+			k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+			if !ok {
+				continue
+			}
+			fields[k] = strings.TrimSpace(v)
+			if k == "admin API" {
+				banner <- fields
+				sent = true
+			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 		exited <- cmd.Wait()
@@ -104,14 +84,26 @@ func startStandaloneBank(t testing.TB, autoApprove bool) *standaloneBank {
 		}
 	})
 	select {
-	case line := <-lines:
-		if err := json.Unmarshal([]byte(line), b); err != nil || b.DiscoveryURL == "" {
-			t.Fatalf("standalone sandbox printed %q, not its URLs: %v", line, err)
+	case f := <-banner:
+		b.DiscoveryURL, b.Issuer, b.ResourceBaseURL, b.CAFile = f["discovery"], f["issuer"], f["resource base"], f["CA certificate"]
+		// "http://127.0.0.1:PORT (Bearer token in FILE)"
+		admin := f["admin API"]
+		if i := strings.Index(admin, " (Bearer token in "); i > 0 {
+			b.AdminURL = admin[:i]
+			tokFile := strings.TrimSuffix(admin[i+len(" (Bearer token in "):], ")")
+			tok, err := os.ReadFile(tokFile)
+			if err != nil {
+				t.Fatalf("read the sandbox admin token: %v", err)
+			}
+			b.adminToken = strings.TrimSpace(string(tok))
+		}
+		if b.DiscoveryURL == "" || b.ResourceBaseURL == "" || b.CAFile == "" || b.AdminURL == "" || b.adminToken == "" {
+			t.Fatalf("payterm sandbox printed an incomplete banner: %v", f)
 		}
 	case err := <-exited:
-		t.Fatalf("standalone sandbox exited: %v\n%s", err, stderr.String())
+		t.Fatalf("payterm sandbox exited: %v\n%s", err, stderr.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("standalone sandbox did not start within 60s\n%s", stderr.String())
+		t.Fatalf("payterm sandbox did not start within 60s\n%s", stderr.String())
 	}
 	return b
 }

@@ -51,8 +51,6 @@ var build struct {
 	dir  string
 	path string
 	err  error
-	// dirsToRemove are other per-run build outputs, removed by TestMain.
-	dirsToRemove []string
 }
 
 // payterm builds the binary once per test run (go build from the module root) and returns its
@@ -83,13 +81,11 @@ func payterm(t testing.TB) string {
 	return build.path
 }
 
-// TestMain removes the built binaries after the run.
+// TestMain removes the built binary after the run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range append(build.dirsToRemove, build.dir) {
-		if d != "" {
-			os.RemoveAll(d)
-		}
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
 	}
 	os.Exit(code)
 }
