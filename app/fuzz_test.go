@@ -91,16 +91,3 @@ func FuzzCursor(f *testing.F) {
 		}
 	})
 }
-
-// FuzzCSVSafe: no exported cell starts with a character a spreadsheet runs as a formula.
-func FuzzCSVSafe(f *testing.F) {
-	for _, s := range []string{"=1+1", "@SUM", "-2", "+3", "\tx", "plain"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := csvSafe(s)
-		if out != "" && strings.ContainsRune("=+-@\t\r", rune(out[0])) {
-			t.Fatalf("csvSafe(%q) = %q", s, out)
-		}
-	})
-}

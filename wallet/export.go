@@ -21,10 +21,10 @@ type ExportOptions struct {
 	IncludePII bool
 }
 
-// exportRow is one payment in `payterm history`. Field names are a stable interface for
+// ExportRow is one payment in `payterm history` and in the status report's recent payments. Field names are a stable interface for
 // scripts: add fields, never rename or remove them. No secret is ever included (no signed
 // request, no SCA proof, no idempotency key); PII fields are present only on request.
-type exportRow struct {
+type ExportRow struct {
 	ID            int64   `json:"id"`
 	CreatedAt     string  `json:"created_at"`
 	UpdatedAt     string  `json:"updated_at"`
@@ -44,8 +44,8 @@ type exportRow struct {
 var csvHeader = []string{"id", "created_at", "updated_at", "consent_id", "bank_payment_id", "amount", "currency",
 	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference"}
 
-func toExportRow(r PaymentRow, pii bool) exportRow {
-	e := exportRow{ID: r.ID, CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
+func toExportRow(r PaymentRow, pii bool) ExportRow {
+	e := ExportRow{ID: r.ID, CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
 		ConsentID: r.ConsentID, BankPaymentID: r.BankPaymentID, Amount: r.Amount.String(), Currency: r.Currency,
 		Purpose: r.Purpose, Status: string(r.Status), Outcome: string(r.Status.Outcome()), RejectCode: r.RejectCode}
 	if pii {
@@ -60,7 +60,7 @@ func toExportRow(r PaymentRow, pii bool) exportRow {
 // objects; PII keys are absent unless requested). It pages through the ledger, so memory use
 // does not grow with the history.
 func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string, opts ExportOptions) error {
-	var write func(exportRow) error
+	var write func(ExportRow) error
 	var finish func() error
 	switch format {
 	case "csv":
@@ -68,7 +68,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 		if err := cw.Write(csvHeader); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		write = func(e exportRow) error {
+		write = func(e ExportRow) error {
 			deref := func(p *string) string {
 				if p == nil {
 					return ""
@@ -85,7 +85,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			return fmt.Errorf("export: %w", err)
 		}
 		first := true
-		write = func(e exportRow) error {
+		write = func(e ExportRow) error {
 			b, err := json.Marshal(e)
 			if err != nil {
 				return err
@@ -144,6 +144,10 @@ type StatusReport struct {
 	Limits        LimitsReport    `json:"limits"`
 	Used          UsageReport     `json:"used_today_and_month"`
 	OpenPayments  int             `json:"open_payments"`
+	// Onboarded is false until the first consent was authorised.
+	Onboarded bool `json:"onboarded"`
+	// RecentPayments are the newest payments (at most 10), PII only on request.
+	RecentPayments []ExportRow `json:"recent_payments"`
 }
 
 // ConsentReport is one consent in the status report.
@@ -182,6 +186,9 @@ type UsageReport struct {
 	DayCount int    `json:"day_count"`
 	Month    string `json:"month"`
 }
+
+// recentInStatus is how many of the newest payments the status report lists.
+const recentInStatus = 10
 
 // Status builds the status report. defaults are the configured limits.
 func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (StatusReport, error) {
@@ -238,6 +245,19 @@ func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (
 		return StatusReport{}, err
 	}
 	rep.OpenPayments = len(open)
+	at, err := l.OnboardedAt(ctx)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep.Onboarded = !at.IsZero()
+	page, err := l.History(ctx, HistoryQuery{Limit: recentInStatus})
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep.RecentPayments = make([]ExportRow, 0, len(page.Rows))
+	for _, r := range page.Rows {
+		rep.RecentPayments = append(rep.RecentPayments, toExportRow(r, includePII))
+	}
 	return rep, nil
 }
 

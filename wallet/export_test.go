@@ -167,3 +167,22 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("status with PII lacks it: %s", buf.String())
 	}
 }
+
+// TestExportFieldNamesAreStable pins the names scripts rely on; renaming one is a breaking change.
+func TestExportFieldNamesAreStable(t *testing.T) {
+	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference"
+	if got := strings.Join(csvHeader, ","); got != want {
+		t.Errorf("history columns changed:\n got %s\nwant %s", got, want)
+	}
+	raw, err := json.Marshal(StatusReport{Consents: []ConsentReport{{}}, RecentPayments: []ExportRow{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"schema_version"`, `"onboarded"`, `"consents"`, `"limits"`, `"recent_payments"`,
+		`"used_today_and_month"`, `"open_payments"`, `"beneficiary_model"`, `"total_paid"`, `"payment_count"`, `"usable"`,
+		`"per_payment"`, `"outcome"`, `"bank_payment_id"`} {
+		if !strings.Contains(string(raw), k) {
+			t.Errorf("status JSON lost %s", k)
+		}
+	}
+}
