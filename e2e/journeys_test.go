@@ -286,3 +286,69 @@ func (w *walletEnv) homeScreen(tm *term) string {
 	w.home(tm)
 	return tm.Screen()
 }
+
+// TestJourneyRemoteCrashDuringSend runs the wallet in remote mode — configured as for a real
+// bank, with Trust Framework-style files — against `payterm sandbox` in its own process. The bank
+// is slowed on purpose (admin fault: the next payment call waits 60 s), payterm is killed with
+// SIGKILL while its POST /payments hangs, the fault is cleared, and payterm restarts: it must
+// reconcile with the bank and leave exactly one payment there, settled in the wallet.
+func TestJourneyRemoteCrashDuringSend(t *testing.T) {
+	t.Parallel()
+	b := startBrowser(t)
+	bank := startStandaloneBank(t, false)
+	rc := registerRemoteClient(t, bank, privateDir(t, "tf"))
+	w := newWalletEnv(t, walletConfig{Bank: rc.bankTOML(bank)})
+	tm := w.start()
+	w.onboard(tm, b)
+
+	s := w.payForm(tm, "150")
+	if !strings.Contains(s, "You are about to pay") {
+		t.Fatalf("no review screen:\n%s", s)
+	}
+	tm.Press("Enter")
+	tm.WaitFor("Authorise", 10*time.Second)
+	bank.admin(t, "POST", "/admin/faults", map[string]any{"kind": "slow", "count": 50, "target": "rs", "delay": "60s"})
+	w.authenticate(tm, w.nextCode())
+	// Saved (the write-ahead record) is done and Sent is not: the POST is at the bank, waiting.
+	s = tm.WaitMatch(regexp.MustCompile(`(?m)^\s*✓ Saved`), 30*time.Second)
+	time.Sleep(time.Second)
+	if s = tm.Screen(); regexp.MustCompile(`(?m)^\s*✓ Sent`).MatchString(s) {
+		t.Fatalf("the payment was answered although the bank was slowed:\n%s", s)
+	}
+	tm.SIGKILL()
+	bank.admin(t, "DELETE", "/admin/faults", nil)
+	// The slowed request dies with its client, so the bank usually holds none now and the
+	// restarted wallet must find that out and resend; either way it must end with one.
+	atCrash := len(readBankState(t, bank.DataDir).Payments)
+	if atCrash > 1 {
+		t.Fatalf("the bank holds %d payments at the crash", atCrash)
+	}
+	t.Logf("payments at the bank right after the kill: %d", atCrash)
+
+	tm = w.start()
+	tm.WaitFor("Recent payments", 30*time.Second)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		tm.Press("h")
+		s = tm.WaitMatch(regexp.MustCompile(`150\.00 AED`), 10*time.Second)
+		if strings.Contains(s, "Settled") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the payment sent before the crash did not settle after the restart:\n%s", s)
+		}
+		tm.Press("Escape")
+		tm.WaitFor("Recent payments", 10*time.Second)
+		time.Sleep(2 * time.Second)
+	}
+	st := readBankState(t, bank.DataDir)
+	if len(st.Payments) != 1 {
+		t.Fatalf("the bank holds %d payments after the restart, want exactly 1", len(st.Payments))
+	}
+	for _, p := range st.Payments {
+		if p.Amount != "150.00" {
+			t.Fatalf("the bank's payment is %s AED, want 150.00", p.Amount)
+		}
+	}
+	w.quit(tm)
+}

@@ -29,6 +29,8 @@ type walletConfig struct {
 	CreditAfter   string // sandbox.credit_after
 	PerDay        string // limits.per_day
 	SecretStore   string // security.secret_store: "file" unless a journey tests the keyring
+	// Bank is the body of the [bank] section (TOML lines); empty = the embedded sandbox.
+	Bank string
 }
 
 // walletEnv is one user's machine: a HOME, a config file, a data dir, and a browser opener.
@@ -58,7 +60,11 @@ func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv
 		cfg.SecretStore = "file"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "data_dir = %q\n\n[sandbox]\n", w.dataDir)
+	fmt.Fprintf(&b, "data_dir = %q\n\n", w.dataDir)
+	if cfg.Bank != "" {
+		b.WriteString("[bank]\n" + cfg.Bank + "\n\n")
+	}
+	b.WriteString("[sandbox]\n")
 	for k, v := range map[string]string{"debtor_balance": cfg.DebtorBalance, "settle_after": cfg.SettleAfter, "credit_after": cfg.CreditAfter} {
 		if v != "" {
 			fmt.Fprintf(&b, "%s = %q\n", k, v)
@@ -309,21 +315,26 @@ type bankState struct {
 
 func (w *walletEnv) bank() bankState {
 	w.t.Helper()
-	dir := filepath.Join(w.dataDir, "sandbox")
+	return readBankState(w.t, filepath.Join(w.dataDir, "sandbox"))
+}
+
+// readBankState reads a sandbox bank's records from its data dir.
+func readBankState(t testing.TB, dir string) bankState {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
 	if err != nil {
-		w.t.Fatalf("read the sandbox bank's state: %v", err)
+		t.Fatalf("read the sandbox bank's state: %v", err)
 	}
 	var st bankState
 	if err := json.Unmarshal(raw, &st); err != nil {
-		w.t.Fatalf("decode the sandbox bank's state: %v", err)
+		t.Fatalf("decode the sandbox bank's state: %v", err)
 	}
 	if st.Payments == nil {
 		st.Payments = map[string]bankPayment{}
 	}
 	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
 	if err != nil && !os.IsNotExist(err) {
-		w.t.Fatalf("read the sandbox bank's journal: %v", err)
+		t.Fatalf("read the sandbox bank's journal: %v", err)
 	}
 	for _, line := range strings.Split(string(journal), "\n") {
 		var e struct {
