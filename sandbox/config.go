@@ -33,8 +33,11 @@ type Config struct {
 	AllowLoopbackRedirect *bool
 
 	// BalanceFils is the initial simulated debtor balance in fils (1 AED = 100 fils); used only
-	// by a fresh data dir. 0 means 25,000.00 AED.
+	// by a fresh data dir. 0 means 25,000.00 AED unless BalanceFilsSet is true.
 	BalanceFils int64
+	// BalanceFilsSet makes BalanceFils literal, so that 0 starts the bank with 0.00 AED. (A
+	// separate flag rather than a *int64 so existing callers that set BalanceFils compile.)
+	BalanceFilsSet bool
 	// SettleAfter: Pending → AcceptedSettlementCompleted (default 2s).
 	// CreditAfter: creation → AcceptedCreditSettlementCompleted (default 4s).
 	SettleAfter, CreditAfter time.Duration
@@ -47,6 +50,9 @@ type Config struct {
 	// RotateRefreshTokens issues a new refresh token on every refresh and invalidates the old one
 	// (default true; nil means true).
 	RotateRefreshTokens *bool
+	// OmitIDTokenHashes leaves s_hash, c_hash and at_hash out of the id_token (they are in by
+	// default; see idtoken.go for why). The id_token_bad_*_hash faults still add theirs.
+	OmitIDTokenHashes bool
 	// StrictIdempotencyMismatch answers a replayed key with a different body with 409 instead of
 	// replaying the stored response.
 	StrictIdempotencyMismatch bool
@@ -73,6 +79,9 @@ type Config struct {
 	AdminAddr  string
 }
 
+// DefaultBalanceFils is a fresh bank's debtor balance when Config sets none: 25,000.00 AED.
+const DefaultBalanceFils = 25_000_00
+
 func defaultRand() (io.Reader, error) { return rand.Reader, nil }
 
 func (c Config) withDefaults() (Config, error) {
@@ -95,8 +104,8 @@ func (c Config) withDefaults() (Config, error) {
 		t := true
 		c.RotateRefreshTokens = &t
 	}
-	if c.BalanceFils == 0 {
-		c.BalanceFils = 25_000_00
+	if c.BalanceFils == 0 && !c.BalanceFilsSet {
+		c.BalanceFils = DefaultBalanceFils
 	}
 	if c.BalanceFils < 0 {
 		return c, errors.New("sandbox balance must not be negative")

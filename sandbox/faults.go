@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -24,6 +25,43 @@ const (
 	FaultWrongKey FaultKind = "wrong_key"
 )
 
+// id_token faults (target "as"): the next Count authorization_code token responses carry an
+// id_token with exactly this one defect, signed by the bank unless the defect is the
+// signature itself, so a client can be tested against a bank-signed bad id_token. Other AS
+// requests (PAR, refresh, client_credentials) do not consume them.
+const (
+	// FaultIDTokenWrongIss: iss is the issuer with a trailing "/" (a near miss that a
+	// normalising or prefix-matching client accepts).
+	FaultIDTokenWrongIss FaultKind = "id_token_wrong_iss"
+	// FaultIDTokenWrongAud: aud is another client_id (the client's own with "-other" appended).
+	FaultIDTokenWrongAud FaultKind = "id_token_wrong_aud"
+	// FaultIDTokenWrongNonce: nonce is a fresh UUID, not the request object's.
+	FaultIDTokenWrongNonce FaultKind = "id_token_wrong_nonce"
+	// FaultIDTokenMissingNonce: no nonce claim.
+	FaultIDTokenMissingNonce FaultKind = "id_token_missing_nonce"
+	// FaultIDTokenExpired: exp is 6 minutes in the past (iat 7 minutes), beyond any sane leeway.
+	FaultIDTokenExpired FaultKind = "id_token_expired"
+	// FaultIDTokenWrongAlg: signed RS256 (with the bank's published key and kid) instead of PS256.
+	FaultIDTokenWrongAlg FaultKind = "id_token_wrong_alg"
+	// FaultIDTokenAlgNone: an unsecured JWT (alg "none", empty signature).
+	FaultIDTokenAlgNone FaultKind = "id_token_alg_none"
+	// FaultIDTokenUnknownKid: PS256 with a key and kid the JWKS does not publish.
+	FaultIDTokenUnknownKid FaultKind = "id_token_unknown_kid"
+	// FaultIDTokenBadSHash, FaultIDTokenBadCHash, FaultIDTokenBadAtHash: s_hash, c_hash or
+	// at_hash is the hash of another value than the state, the code or the access token.
+	FaultIDTokenBadSHash  FaultKind = "id_token_bad_s_hash"
+	FaultIDTokenBadCHash  FaultKind = "id_token_bad_c_hash"
+	FaultIDTokenBadAtHash FaultKind = "id_token_bad_at_hash"
+)
+
+// IDTokenFaults lists every id_token fault kind.
+var IDTokenFaults = []FaultKind{FaultIDTokenWrongIss, FaultIDTokenWrongAud, FaultIDTokenWrongNonce, FaultIDTokenMissingNonce,
+	FaultIDTokenExpired, FaultIDTokenWrongAlg, FaultIDTokenAlgNone, FaultIDTokenUnknownKid, FaultIDTokenBadSHash,
+	FaultIDTokenBadCHash, FaultIDTokenBadAtHash}
+
+// isIDToken reports whether k is applied when an id_token is minted rather than per request.
+func (k FaultKind) isIDToken() bool { return slices.Contains(IDTokenFaults, k) }
+
 // Fault applies to the next Count requests on the AS or the resource server.
 type Fault struct {
 	Kind       FaultKind     `json:"kind"`
@@ -37,7 +75,12 @@ func (f Fault) validate() error {
 	switch f.Kind {
 	case FaultDropAfterCommit, FaultServerError, FaultRateLimit, FaultSlow, FaultWrongKey:
 	default:
-		return fmt.Errorf("unknown fault kind %q", f.Kind)
+		if !f.Kind.isIDToken() {
+			return fmt.Errorf("unknown fault kind %q", f.Kind)
+		}
+		if f.Target != "" && f.Target != "as" {
+			return fmt.Errorf("fault %s applies to the AS's token responses: target must be as", f.Kind)
+		}
 	}
 	if f.Count < 1 || f.Count > 1000 {
 		return errors.New("fault count must be 1..1000")
@@ -59,17 +102,29 @@ type faultQueue struct {
 	queued []Fault
 }
 
-// take consumes one fault for a request on target ("as" or "rs"), if any is queued.
+// take consumes one per-request fault for a request on target ("as" or "rs"), if any is queued.
 func (q *faultQueue) take(target string) (Fault, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for i := range q.queued {
-		f := &q.queued[i]
+	return q.takeIf(func(f Fault) bool {
 		t := f.Target
 		if t == "" {
 			t = "rs"
 		}
-		if t != target {
+		return t == target && !f.Kind.isIDToken()
+	})
+}
+
+// takeIDToken consumes one id_token fault, if any is queued (called when an id_token is minted).
+func (q *faultQueue) takeIDToken() (Fault, bool) {
+	return q.takeIf(func(f Fault) bool { return f.Kind.isIDToken() })
+}
+
+// takeIf consumes one use of the first queued fault that match accepts.
+func (q *faultQueue) takeIf(match func(Fault) bool) (Fault, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i := range q.queued {
+		f := &q.queued[i]
+		if !match(*f) {
 			continue
 		}
 		out := *f
@@ -89,6 +144,9 @@ func (b *Bank) InjectFault(f Fault) error {
 	}
 	if f.Kind == FaultRateLimit && f.RetryAfter == 0 {
 		f.RetryAfter = 1
+	}
+	if f.Kind.isIDToken() {
+		f.Target = "as"
 	}
 	b.faults.mu.Lock()
 	b.faults.queued = append(b.faults.queued, f)

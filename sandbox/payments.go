@@ -230,7 +230,9 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	rec := &idemRecord{ConsentID: instr.ConsentID, BodyHash: bodyHash, PaymentID: p.PaymentID, Status: http.StatusCreated,
 		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, Body: resp, CreatedAt: now}
 	b.mu.Lock()
+	b.pruneIdempotencyLocked(now, false)
 	b.st.Idempotency[idemID] = rec
+	b.noteIdempotencyLocked(rec)
 	err = b.journalPaymentLocked(p, idemID, rec)
 	b.mu.Unlock()
 	if err != nil {

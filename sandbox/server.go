@@ -36,7 +36,8 @@ type Bank struct {
 	wrongSig     *bankKey        // a key the JWKS never publishes, for the wrong-key fault
 	inflight     map[string]bool // idempotency keys being processed
 	sessions     authSessions
-	journal      *os.File // open append-only payment journal (nil until the first payment)
+	journal      *os.File  // open append-only payment journal (nil until the first payment)
+	idemPruneAt  time.Time // when the oldest idempotency record leaves its 24 h window (zero: none known)
 	journalBytes int64
 
 	ca        *sandboxCA
@@ -78,6 +79,8 @@ func New(cfg Config) (*Bank, error) {
 	if b.st, err = loadState(cfg.DataDir, cfg.BalanceFils); err != nil {
 		return nil, err
 	}
+	// Records whose window passed while the bank was down (or that the journal replayed) go now.
+	b.pruneIdempotencyLocked(cfg.Clock(), true)
 	if err := b.loadClientFiles(); err != nil {
 		return nil, err
 	}

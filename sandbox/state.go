@@ -205,10 +205,10 @@ func loadState(dir string, balanceFils int64) (*bankState, error) {
 
 // saveLocked writes the state atomically. The caller holds b.mu.
 func (b *Bank) saveLocked() error {
+	b.pruneLocked() // an ephemeral bank prunes too: its maps are all it has
 	if b.cfg.DataDir == "" {
 		return nil
 	}
-	b.pruneLocked()
 	raw, err := json.Marshal(b.st)
 	if err != nil {
 		return fmt.Errorf("encode sandbox state: %w", err)
@@ -247,10 +247,35 @@ func (b *Bank) pruneLocked() {
 			delete(b.st.Refresh, k)
 		}
 	}
+	b.pruneIdempotencyLocked(now, true)
+}
+
+// pruneIdempotencyLocked drops idempotency records whose 24 h window (rule 33) has passed; the
+// payments they point at stay. Unless force is set it scans only when the oldest record is
+// due (b.idemPruneAt), so the payment path can call it on every payment at O(1) cost.
+// Caller holds b.mu.
+func (b *Bank) pruneIdempotencyLocked(now time.Time, force bool) {
+	if !force && (b.idemPruneAt.IsZero() || now.Before(b.idemPruneAt)) {
+		return
+	}
+	var next time.Time
 	for k, r := range b.st.Idempotency {
-		if now.Sub(r.CreatedAt) > 48*time.Hour {
+		due := r.CreatedAt.Add(idempotencyWindow)
+		if !now.Before(due) {
 			delete(b.st.Idempotency, k)
+			continue
 		}
+		if next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	b.idemPruneAt = next
+}
+
+// noteIdempotencyLocked schedules the prune of a newly stored record. Caller holds b.mu.
+func (b *Bank) noteIdempotencyLocked(rec *idemRecord) {
+	if due := rec.CreatedAt.Add(idempotencyWindow); b.idemPruneAt.IsZero() || due.Before(b.idemPruneAt) {
+		b.idemPruneAt = due
 	}
 }
 

@@ -80,6 +80,12 @@ func kidOf(t testing.TB, pub *rsa.PublicKey) string {
 // newTPP registers a client (Go API, with a CSR) and builds its mTLS HTTP client.
 func newTPP(t testing.TB, b *Bank) *tpp {
 	t.Helper()
+	return newTPPWithRoles(t, b)
+}
+
+// newTPPWithRoles registers a client with Trust Framework roles (none = the default BSIP).
+func newTPPWithRoles(t testing.TB, b *Bank, roles ...string) *tpp {
+	t.Helper()
 	c := &tpp{t: t, bank: b, name: "Test Wallet", sig: testKey(t), transKey: testKey(t), redirect: "http://127.0.0.1:53682/callback"}
 	c.sigKID = kidOf(t, &c.sig.PublicKey)
 	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "ignored"}}, c.transKey)
@@ -91,6 +97,7 @@ func newTPP(t testing.TB, b *Bank) *tpp {
 		SigningJWKS:  c.jwks(),
 		RedirectURIs: []string{loopback, "https://tpp.example/cb"},
 		CSRPEM:       string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER})),
+		Roles:        roles,
 	})
 	if err != nil {
 		t.Fatalf("register: %v", err)

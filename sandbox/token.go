@@ -2,15 +2,14 @@ package sandbox
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/payterm/payterm/sandbox/rules"
@@ -166,9 +165,18 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 		return
 	}
 	resp.State = rec.State
-	if idt, err := b.idTokenLocked(client.ClientID, cons.ConsentID, rec.Nonce, now); err == nil {
-		resp.IDToken = idt
+	in := idTokenInput{clientID: client.ClientID, subject: cons.ConsentID, nonce: rec.Nonce, state: rec.State,
+		code: code, accessToken: resp.AccessToken, now: now}
+	if f, ok := b.faults.takeIDToken(); ok {
+		check(ctx, 0, "injected fault: "+string(f.Kind), nil)
+		in.fault = f.Kind
 	}
+	idt, err := b.idTokenLocked(in)
+	if err != nil {
+		writeOAuthError(w, "server_error", "could not issue the id_token")
+		return
+	}
+	resp.IDToken = idt
 	if err := b.saveLocked(); err != nil {
 		writeOAuthError(w, "server_error", "could not persist tokens")
 		return
@@ -201,24 +209,6 @@ func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRec
 		resp.AuthorizationDetails = []any{map[string]any{"type": rarType, "consent": b.consentMessageLocked(cons, now)}}
 	}
 	return resp, nil
-}
-
-func (b *Bank) idTokenLocked(clientID, consentID, nonce string, now time.Time) (string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS256, Key: jose.JSONWebKey{Key: b.sig.priv, KeyID: b.sig.kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return "", err
-	}
-	claims := map[string]any{"iss": b.issuer, "sub": consentID, "aud": clientID, "iat": now.Unix(), "exp": now.Unix() + 600, "nonce": nonce}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
 }
 
 func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formValues, client *Client, cert certInfo) {
@@ -270,14 +260,19 @@ func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formVal
 
 func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, form formValues, client *Client, cert certInfo) {
 	ctx := r.Context()
-	if form.Get("scope") != "payments" {
-		check(ctx, 9, "client_credentials scope is payments", fmt.Errorf("scope must be exactly payments"))
-		writeOAuthError(w, "invalid_scope", "client_credentials scope must be payments")
+	// payments is the BSIP's TPP-level scope; a BDSP may also hold an accounts token (for the
+	// data-sharing consent endpoints). The payment API answers such a token with 403
+	// AccessToken.InvalidScope (rule 26), which is how a client meets that error here.
+	scope := form.Get("scope")
+	if scope != "payments" && (scope != "accounts" || !slices.Contains(client.Roles, "BDSP")) {
+		check(ctx, 9, "client_credentials scope is payments (or accounts for a BDSP)", fmt.Errorf("scope is not one the client may hold"))
+		writeOAuthError(w, "invalid_scope", "client_credentials scope must be payments (accounts needs the BDSP role)")
 		return
 	}
+	check(ctx, 9, "client_credentials scope", nil)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	resp, err := b.issueTokensLocked(client, cert, nil, "payments", "", false)
+	resp, err := b.issueTokensLocked(client, cert, nil, scope, "", false)
 	if err != nil {
 		writeOAuthError(w, "server_error", "could not issue tokens")
 		return
