@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -16,11 +19,18 @@ import (
 // authSession is one consent page shown to a user: the request_uri is consumed when the page
 // opens (rule 22), and the form post must carry the session's CSRF token, which also sits in a
 // SameSite=Strict cookie (double submit), so another site cannot approve on the user's behalf.
+//
+// A reload of the page in the same browser shows the same session again: the first GET sets
+// a cookie (named after the request_uri) holding the session's reload token, and a GET of a
+// used request_uri that presents it gets the page back instead of an error. Any other use of
+// a used request_uri (another browser, another client, after the decision) stays refused.
 type authSession struct {
-	ID        string
-	CSRF      string
-	PAR       parRecord
-	ExpiresAt time.Time
+	ID         string
+	CSRF       string
+	Reload     string // the value of the reload cookie
+	RequestURI string
+	PAR        parRecord
+	ExpiresAt  time.Time
 }
 
 type authSessions struct {
@@ -40,6 +50,25 @@ func (s *authSessions) put(a *authSession, now time.Time) {
 		}
 	}
 	s.m[a.ID] = a
+}
+
+// forReload returns the live, undecided session opened for requestURI whose reload token is
+// token, if there is one.
+func (s *authSessions) forReload(requestURI, token string, now time.Time) (*authSession, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.m {
+		if a.RequestURI == requestURI && now.Before(a.ExpiresAt) && subtle.ConstantTimeCompare([]byte(a.Reload), []byte(token)) == 1 {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// reloadCookieName is per request_uri, so pages of two consents in one browser do not collide.
+func reloadCookieName(requestURI string) string {
+	sum := sha256.Sum256([]byte(requestURI))
+	return "reload_" + hex.EncodeToString(sum[:8])
 }
 
 // take removes and returns a session (a decision is made once).
@@ -130,13 +159,21 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	now := b.nowLocked()
 	par, ok := b.st.PARs[reqURI]
 	var err error
+	var reload *authSession
 	switch {
 	case !ok:
 		err = errors.New("unknown request_uri")
 	case par.ClientID != clientID:
 		err = errors.New("client_id is not the client that pushed the request")
 	case par.Used:
-		err = errors.New("request_uri was already used")
+		// A reload by the browser session that opened the page gets the page again (the
+		// request_uri was consumed in time, the session has its own expiry).
+		if c, cerr := r.Cookie(reloadCookieName(reqURI)); cerr == nil {
+			reload, _ = b.sessions.forReload(reqURI, c.Value, now)
+		}
+		if reload == nil {
+			err = errors.New("request_uri was already used")
+		}
 	case !now.Before(par.ExpiresAt):
 		err = errors.New("request_uri expired")
 	case q.Get("response_type") != "code":
@@ -157,7 +194,9 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		consCopy = *cons
 	}
 	client := b.st.Clients[p.ClientID]
-	_ = b.saveLocked()
+	if reload == nil {
+		_ = b.saveLocked()
+	}
 	b.mu.Unlock()
 	setVerdictClient(ctx, clientID)
 	if cons == nil || client == nil || consCopy.Status != statusAwaiting {
@@ -165,8 +204,13 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		b.authorizeErrorPage(w, http.StatusBadRequest, "This consent can no longer be authorized.")
 		return
 	}
-	check(ctx, 22, "request_uri valid, unused, unexpired, same client", nil)
 	pii, _ := decodeStoredPII(consCopy.PII)
+	if reload != nil {
+		check(ctx, 22, "used request_uri reloaded by the browser session that opened it: same page", nil)
+		b.renderConsentPage(w, reload, client, &consCopy, pii)
+		return
+	}
+	check(ctx, 22, "request_uri valid, unused, unexpired, same client", nil)
 	if b.cfg.AutoApprove {
 		debtor := sandboxAccounts[0].IBAN
 		if d := fixedDebtor(pii); d != "" {
@@ -175,16 +219,26 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		b.decide(w, r, p, true, debtor)
 		return
 	}
-	sess := &authSession{PAR: p, ExpiresAt: now.Add(10 * time.Minute)}
+	sess := &authSession{PAR: p, RequestURI: reqURI, ExpiresAt: now.Add(10 * time.Minute)}
 	if sess.ID, err = b.newSecret(); err == nil {
-		sess.CSRF, err = b.newSecret()
+		if sess.CSRF, err = b.newSecret(); err == nil {
+			sess.Reload, err = b.newSecret()
+		}
 	}
 	if err != nil {
 		b.authorizeErrorPage(w, http.StatusInternalServerError, "The bank could not start a session.")
 		return
 	}
 	b.sessions.put(sess, now)
-	data := pageData{Bank: b.cfg.BankName, TPP: client.Name, Expiry: consCopy.ExpirationDateTime.UTC().Format("2 January 2006 15:04 MST"),
+	b.renderConsentPage(w, sess, client, &consCopy, pii)
+}
+
+// renderConsentPage shows sess's page and (re)sets its cookies: the CSRF double-submit cookie
+// (SameSite=Strict: only the bank's own form post carries it) and the reload cookie
+// (SameSite=Lax: a reload is a top-level GET, which Lax allows even when the page was opened
+// from another application; it lets nothing be decided, the post still needs the CSRF token).
+func (b *Bank) renderConsentPage(w http.ResponseWriter, sess *authSession, client *Client, cons *consentRecord, pii *rules.ConsentPIIData) {
+	data := pageData{Bank: b.cfg.BankName, TPP: client.Name, Expiry: cons.ExpirationDateTime.UTC().Format("2 January 2006 15:04 MST"),
 		Session: sess.ID, CSRF: sess.CSRF}
 	for _, c := range pii.Creditors() {
 		name := ""
@@ -206,6 +260,8 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: "csrf_" + sess.ID[:16], Value: sess.CSRF, Path: "/authorize", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: b.cfg.AuthorizeTLS, MaxAge: 600})
+	http.SetCookie(w, &http.Cookie{Name: reloadCookieName(sess.RequestURI), Value: sess.Reload, Path: "/authorize", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: b.cfg.AuthorizeTLS, MaxAge: 600})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'")

@@ -87,7 +87,7 @@ func freePort(t *testing.T) int {
 }
 
 // TestConsentPageInChromium renders the consent page in headless Chromium, checks what the user
-// is told, clicks Approve and receives the callback on a loopback redirect URI.
+// is told, reloads it, clicks Approve and receives the callback on a loopback redirect URI.
 func TestConsentPageInChromium(t *testing.T) {
 	chromium := requireTool(t, "chromium", "chromium-browser", "google-chrome")
 	driver := requireTool(t, "chromedriver")
@@ -149,6 +149,11 @@ func TestConsentPageInChromium(t *testing.T) {
 	}
 	if got := d.text("#expiry"); got == "" {
 		t.Fatal("no expiry shown")
+	}
+	// A reload shows the same page again (the request_uri is spent, the browser's session is not).
+	d.call("POST", "/session/"+d.session+"/refresh", map[string]any{})
+	if got := d.text("#tpp"); got != "Test Wallet" {
+		t.Fatalf("TPP name after a reload: %q", got)
 	}
 	d.call("POST", "/session/"+d.session+"/element/"+d.element("input[name=debtor][value='1']")+"/click", map[string]any{})
 	d.call("POST", "/session/"+d.session+"/element/"+d.element("#approve")+"/click", map[string]any{})
