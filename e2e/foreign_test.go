@@ -138,6 +138,7 @@ func checkForeignRun(t *testing.T, bank *standaloneBank, res foreignResult) {
 // over mTLS, PII signed and encrypted), is auto-approved, exchanges the code with PKCE, and
 // verifies the bank's signed consent response against the JWKS.
 func TestForeignClientAutoApprove(t *testing.T) {
+	nodeClient(t)
 	bank := startStandaloneBank(t, true)
 	res := runForeign(t, bank, "auto", nil)
 	checkForeignRun(t, bank, res)
@@ -147,6 +148,7 @@ func TestForeignClientAutoApprove(t *testing.T) {
 // headless Chromium: the page lists the foreign client and its payee, Approve is clicked, and the
 // browser lands on the client's own loopback listener.
 func TestForeignClientBrowserApprove(t *testing.T) {
+	nodeClient(t)
 	b := startBrowser(t)
 	bank := startStandaloneBank(t, false)
 	res := runForeign(t, bank, "browser", func(u string) {

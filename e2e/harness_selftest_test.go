@@ -48,12 +48,12 @@ func TestTmuxDriver(t *testing.T) {
 
 // TestTmuxExitZero: tmux leaves a zero exit status blank; the driver reads it as 0.
 func TestTmuxExitZero(t *testing.T) {
-	tm := startTerm(t, []string{"PATH=/usr/bin:/bin"}, "sh", "-c", "echo bye; sleep 0.2; exit 0")
+	tm := startTerm(t, []string{"PATH=/usr/bin:/bin"}, "sh", "-c", "sleep 0.3; echo bye; sleep 0.5; exit 0")
 	if code := tm.WaitExit(5 * time.Second); code != 0 {
 		t.Fatalf("exit status %d, want 0", code)
 	}
-	if !strings.Contains(tm.Screen(), "bye") {
-		t.Fatalf("the last screen is lost after exit: %q", tm.Screen())
+	if !strings.Contains(tm.Transcript(), "bye") {
+		t.Fatalf("the last screen is lost after exit: %q", tm.Transcript())
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 // authentication; five wrong codes that block payments; and after a restart, still blocked.
 func TestJourneyOnboardPayRefuseBlock(t *testing.T) {
 	t.Parallel()
+	needJourneyTools(t)
 	b := startBrowser(t)
 	// Balance 1,000: three payments of 100 leave 700, so 900 is rejected by the bank (AM04).
 	// Daily limit 1,500: after 300 paid, 1,300 is above it, refused by the wallet.
@@ -66,7 +67,7 @@ func TestJourneyOnboardPayRefuseBlock(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		w.authenticate(tm, wrongCode(w))
 		if i < 5 {
-			tm.WaitFor(fmt.Sprintf("%d attempts left", 5-i), 30*time.Second)
+			tm.WaitMatch(regexp.MustCompile(fmt.Sprintf(`\b%d attempts? left`, 5-i)), 30*time.Second)
 		}
 	}
 	tm.WaitFor("Payments are blocked", 30*time.Second)
@@ -114,6 +115,7 @@ func wrongCode(w *walletEnv) string {
 // once at the bank and settled in the wallet.
 func TestJourneyCrashMidPayment(t *testing.T) {
 	t.Parallel()
+	needJourneyTools(t)
 	b := startBrowser(t)
 	w := newWalletEnv(t, walletConfig{SettleAfter: "20s", CreditAfter: "25s"})
 	tm := w.start()
@@ -174,6 +176,7 @@ func TestJourneyCrashMidPayment(t *testing.T) {
 // the bank records the consent Revoked.
 func TestJourneyRevoke(t *testing.T) {
 	t.Parallel()
+	needJourneyTools(t)
 	b := startBrowser(t)
 	w := newWalletEnv(t, walletConfig{SettleAfter: "1s", CreditAfter: "2s"})
 	tm := w.start()
@@ -215,6 +218,7 @@ func TestJourneyRevoke(t *testing.T) {
 // refresh token in the keyring — a token the bank issued — and no file in the data dir holds it.
 func TestJourneyKeyring(t *testing.T) {
 	t.Parallel()
+	needJourneyTools(t)
 	ss := startSecretService(t)
 	b := startBrowser(t)
 	var dbusEnv []string
@@ -294,6 +298,7 @@ func (w *walletEnv) homeScreen(tm *term) string {
 // reconcile with the bank and leave exactly one payment there, settled in the wallet.
 func TestJourneyRemoteCrashDuringSend(t *testing.T) {
 	t.Parallel()
+	needJourneyTools(t)
 	b := startBrowser(t)
 	bank := startStandaloneBank(t, false)
 	rc := registerRemoteClient(t, bank, privateDir(t, "tf"))

@@ -86,6 +86,13 @@ func (tm *term) Screen() string {
 	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
 }
 
+// Transcript is the pane's scrollback and screen. After the program exits tmux scrolls its
+// last screen up to print "Pane is dead", so what it showed last is here, not in Screen.
+func (tm *term) Transcript() string {
+	tm.t.Helper()
+	return strings.TrimRight(tm.run("capture-pane", "-p", "-S", "-", "-t", tm.name), "\n")
+}
+
 // WaitFor polls the screen until it contains text, or fails the test with the last screen.
 func (tm *term) WaitFor(text string, timeout time.Duration) string {
 	tm.t.Helper()
@@ -147,19 +154,35 @@ func (tm *term) PID() int {
 // ended it, as a shell reports it).
 func (tm *term) Exited() (bool, int) {
 	tm.t.Helper()
+	dead, code, known := tm.deadStatus()
+	if dead && !known {
+		// tmux sees the pane's EOF before it reaps the child: the status arrives a moment later,
+		// and tmux 3.3 leaves a zero status blank for good.
+		for range 10 {
+			time.Sleep(50 * time.Millisecond)
+			if _, code, known = tm.deadStatus(); known {
+				break
+			}
+		}
+	}
+	return dead, code
+}
+
+func (tm *term) deadStatus() (dead bool, code int, known bool) {
+	tm.t.Helper()
 	f := strings.Fields(tm.paneInfo("#{pane_dead} s#{pane_dead_status} g#{pane_dead_signal}"))
 	if len(f) == 0 || f[0] != "1" {
-		return false, 0
+		return false, 0, false
 	}
 	for _, v := range f[1:] {
 		if n, err := strconv.Atoi(v[1:]); err == nil {
 			if v[0] == 'g' {
-				return true, 128 + n
+				return true, 128 + n, true
 			}
-			return true, n
+			return true, n, true
 		}
 	}
-	return true, 0 // tmux 3.3 leaves #{pane_dead_status} empty for a zero status
+	return true, 0, false
 }
 
 // WaitExit waits for the program to exit and returns its status.

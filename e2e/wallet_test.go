@@ -47,6 +47,14 @@ type walletEnv struct {
 	lastStep   int64  // the last TOTP step the wallet accepted
 }
 
+// needJourneyTools checks every external tool a journey drives before anything is built.
+func needJourneyTools(t testing.TB) {
+	t.Helper()
+	needTool(t, "tmux", "apt-get install tmux")
+	needTool(t, "oathtool", "apt-get install oathtool")
+	needTool(t, "chromedriver", "apt-get install chromium chromium-driver")
+}
+
 // newWalletEnv builds the binary (once per run), writes the config and an xdg-open shim on
 // PATH: when the user presses o, payterm runs xdg-open URL and the shim records the URL for the
 // test's browser (a headless Chromium has no desktop to be opened on).
