@@ -46,6 +46,15 @@ func TestJourneyOnboardPayRefuseBlock(t *testing.T) {
 	if !regexp.MustCompile(`(?i)insufficient funds`).MatchString(s) {
 		t.Errorf("the rejection gives its reason only as a code, not in words:\n%s", s)
 	}
+	rejected := 0
+	for _, p := range w.bank().Payments {
+		if strings.Contains(string(p.Reject), "AANI.AM04") {
+			rejected++
+		}
+	}
+	if rejected != 1 {
+		t.Fatalf("the bank recorded %d AM04 rejections, want 1", rejected)
+	}
 	w.home(tm)
 
 	s = w.payForm(tm, "1300")
@@ -211,6 +220,7 @@ func TestJourneyRevoke(t *testing.T) {
 	if n := len(w.bank().Payments); n != 0 {
 		t.Fatalf("the bank holds %d payments, want 0", n)
 	}
+	w.checkSeedNotInFiles()
 }
 
 // TestJourneyKeyring onboards and pays with secret_store = "keyring" on a real Secret Service
@@ -281,6 +291,19 @@ func TestJourneyKeyring(t *testing.T) {
 	}
 	if files == 0 {
 		t.Fatal("the data dir holds no files to check")
+	}
+	w.checkSeedNotInFiles()
+
+	// Scripting: the export leaves PII out unless asked.
+	csv := w.cli("history", "--format", "csv")
+	if !strings.Contains(csv, "75.00") {
+		t.Fatalf("history export lacks the payment:\n%s", csv)
+	}
+	if strings.Contains(csv, payeeName) || strings.Contains(csv, strings.ReplaceAll(payeeIBAN, " ", "")) {
+		t.Fatalf("history export without --with-pii holds the payee's name or IBAN:\n%s", csv)
+	}
+	if withPII := w.cli("history", "--format", "json", "--with-pii"); !strings.Contains(withPII, payeeName) {
+		t.Fatalf("history export --with-pii lacks the payee's name:\n%s", withPII)
 	}
 }
 

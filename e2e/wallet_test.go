@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -354,4 +357,34 @@ func readBankState(t testing.TB, dir string) bankState {
 		st.Payments[e.Payment.PaymentID] = *e.Payment
 	}
 	return st
+}
+
+// checkSeedNotInFiles fails if any file in the data dir holds the TOTP seed read off the
+// enrolment screen, in base32 or raw: it belongs in the secret store (keyring, or the
+// encrypted file), never in clear.
+func (w *walletEnv) checkSeedNotInFiles() {
+	w.t.Helper()
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(w.totpSecret, "="))
+	if err != nil || len(raw) < 10 {
+		w.t.Fatalf("the TOTP key on screen is not base32 of a usable seed (%d bytes)", len(raw))
+	}
+	forms := [][]byte{[]byte(w.totpSecret), []byte(strings.ToLower(w.totpSecret)), raw}
+	err = filepath.WalkDir(w.dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, f := range forms {
+			if bytes.Contains(data, f) {
+				w.t.Errorf("%s holds the TOTP seed in clear", strings.TrimPrefix(path, w.dataDir))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
 }
