@@ -165,6 +165,8 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("unknown request_uri")
 	case par.ClientID != clientID:
 		err = errors.New("client_id is not the client that pushed the request")
+	case q.Get("response_type") != "code":
+		err = errors.New("response_type must be code")
 	case par.Used:
 		// A reload by the browser session that opened the page gets the page again (the
 		// request_uri was consumed in time, the session has its own expiry).
@@ -176,8 +178,6 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 	case !now.Before(par.ExpiresAt):
 		err = errors.New("request_uri expired")
-	case q.Get("response_type") != "code":
-		err = errors.New("response_type must be code")
 	}
 	if err != nil {
 		b.mu.Unlock()

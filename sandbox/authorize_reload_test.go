@@ -64,6 +64,11 @@ func TestAuthorizeReload(t *testing.T) {
 		t.Fatalf("reload verdict names rule %d as failed", got)
 	}
 
+	// Only the same URL reloads: the user's browser with another response_type is refused.
+	if st, _, id := user.open(strings.Replace(page, "response_type=code", "response_type=token", 1)); st != http.StatusBadRequest || failedRule(b, id) != 22 {
+		t.Fatalf("reload with response_type token: %d", st)
+	}
+
 	// Another browser, with no cookie or with a reload cookie it made up, is refused.
 	stranger := newBrowserSession(t)
 	if st, _, id := stranger.open(page); st != http.StatusBadRequest || failedRule(b, id) != 22 {
