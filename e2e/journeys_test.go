@@ -190,6 +190,18 @@ func TestJourneyRevoke(t *testing.T) {
 	w := newWalletEnv(t, walletConfig{SettleAfter: "1s", CreditAfter: "2s"})
 	tm := w.start()
 	w.onboard(tm, b)
+	// The inspector shows the consent steps done and the PAR exchange with its secret redacted.
+	tm.Press("i")
+	tm.WaitFor("Inspector", 10*time.Second)
+	tm.Press("Up", "Up", "Up", "Up", "Up", "Up", "Up", "Down") // to the top (Discovery), then PAR
+	s := tm.WaitFor("POST /par", 10*time.Second)
+	for _, want := range []string{"● Discovery + JWKS", "● PAR", "● Callback + token", "200 OK", "client_assertion: ‹redacted›"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("inspector lacks %q:\n%s", want, s)
+		}
+	}
+	tm.Press("i")
+	tm.WaitFor("Recent payments", 10*time.Second)
 
 	tm.Press("c")
 	tm.WaitFor("Consents", 10*time.Second)
@@ -206,7 +218,7 @@ func TestJourneyRevoke(t *testing.T) {
 		}
 	}
 	w.home(tm)
-	s := w.payForm(tm, "50")
+	s = w.payForm(tm, "50")
 	if strings.Contains(s, "You are about to pay") {
 		tm.Press("Enter")
 		s = tm.WaitMatch(regexp.MustCompile(`Authorise|no longer|revoked|not made`), 10*time.Second)
