@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/payterm/payterm/config"
+)
+
+// needTools skips when a tool the demo runs is missing, or fails under PAYTERM_REQUIRE_E2E=1.
+func needTools(t *testing.T, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if _, err := exec.LookPath(name); err != nil {
+			reason := name + " not found on PATH (Debian: apt-get install " + name + ")"
+			if os.Getenv("PAYTERM_REQUIRE_E2E") == "1" {
+				t.Fatalf("PAYTERM_REQUIRE_E2E=1 but %s", reason)
+			}
+			t.Skip(reason)
+		}
+	}
+}
+
+// TestDemoFast plays the whole demo without pauses on the real binary in tmux: onboarding with
+// the bank's page approved (and once more with the sandbox's auto_approve), one payment to
+// settlement, the inspector walk, the revoke, and the refused payment. Every step waits for
+// the text it needs, so a change to the screens that breaks the talk fails here.
+func TestDemoFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo journey: skipped in -short")
+	}
+	needTools(t, "tmux", "go")
+	bin, err := buildPayterm(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		autoApprove bool
+		wantLine    string
+	}{
+		{"bank page", false, "The bank's page: delegated SCA, paying " + demoPayee},
+		{"auto approve", true, "The sandbox approved at once"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			var out bytes.Buffer
+			err := run(ctx, options{fast: true, detached: true, pace: 1, autoApprove: tc.autoApprove, bin: bin}, &out)
+			if err != nil {
+				t.Fatalf("demo failed: %v\nnarration:\n%s", err, out.String())
+			}
+			got := out.String()
+			for i, s := range steps {
+				if !strings.Contains(got, s.title) {
+					t.Errorf("step %d %q was not announced", i+1, s.title)
+				}
+			}
+			if !strings.Contains(got, tc.wantLine) || !strings.Contains(got, "Done in") {
+				t.Errorf("narration lacks %q or the end:\n%s", tc.wantLine, got)
+			}
+		})
+	}
+}
+
+// TestScriptFollowsTheSteps: SCRIPT.md has one "## n. title" section per step of the command,
+// in the same order, so the talk and the command cannot drift apart.
+func TestScriptFollowsTheSteps(t *testing.T) {
+	raw, err := os.ReadFile("SCRIPT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var headings []string
+	for _, m := range regexp.MustCompile(`(?m)^## \d+\. (.+)$`).FindAllStringSubmatch(string(raw), -1) {
+		headings = append(headings, strings.TrimSpace(m[1]))
+	}
+	if len(headings) != len(steps) {
+		t.Fatalf("SCRIPT.md has %d numbered sections, the demo %d steps: %q", len(headings), len(steps), headings)
+	}
+	for i, s := range steps {
+		if headings[i] != s.title {
+			t.Errorf("section %d is %q, the demo's step is %q", i+1, headings[i], s.title)
+		}
+	}
+}
+
+// TestDemoConfigIsValid: the config the demo writes is accepted by payterm's own loader
+// (unknown keys are rejected there, so a renamed setting fails here).
+func TestDemoConfigIsValid(t *testing.T) {
+	for _, o := range []options{{}, {fast: true, autoApprove: true}} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(p, []byte(demoConfig(filepath.Join(dir, "data"), o)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(p, true)
+		if err != nil {
+			t.Fatalf("payterm rejects the demo config: %v", err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("payterm rejects the demo config: %v", err)
+		}
+		if cfg.Sandbox.AutoApprove != o.autoApprove || cfg.Security.SecretStore != config.StoreFile {
+			t.Errorf("demo config read back as auto_approve=%v secret_store=%v", cfg.Sandbox.AutoApprove, cfg.Security.SecretStore)
+		}
+	}
+}
+
+func TestKeyFromScreen(t *testing.T) {
+	screen := "payterm · Set up · step 3 of 6\n\nKey      YGYW QFAQ SFUO 7RCI FYFJ C45T 2565 LYY5\nAccount  wallet (payterm)\n"
+	key, err := keyFromScreen(screen)
+	if err != nil || key != "YGYWQFAQSFUO7RCIFYFJC45T2565LYY5" {
+		t.Fatalf("keyFromScreen = %q, %v", key, err)
+	}
+	for _, bad := range []string{"", "Key", "Key      ABCD", "Key      abcd efgh ijkl mnop"} {
+		if k, err := keyFromScreen(bad); err == nil {
+			t.Errorf("keyFromScreen(%q) = %q, want an error", bad, k)
+		}
+	}
+}
+
+// TestNextCodeNeverRepeatsAStep: the wallet accepts a code once, so the demo's authenticator
+// must hand out codes of increasing steps, never more than one step ahead of the clock.
+func TestNextCodeNeverRepeatsAStep(t *testing.T) {
+	const key = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	now := time.Unix(1_800_000_000, 0) // 0 s into a step
+	a := &authenticator{key: key, now: func() time.Time { return now }}
+	cur := now.Unix() / 30
+	want := func(step int64) string {
+		c, err := totp.GenerateCodeCustom(key, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ctx := context.Background()
+	for i, step := range []int64{cur, cur + 1} {
+		code, err := a.nextCode(ctx)
+		if err != nil || code != want(step) {
+			t.Fatalf("code %d = %q, %v; want the code of step %d (%q)", i+1, code, err, step-cur, want(step))
+		}
+	}
+	// Both usable steps are spent: the next code needs the clock to move on.
+	ctx2, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if code, err := a.nextCode(ctx2); err == nil {
+		t.Fatalf("a third code %q within one step, want a wait", code)
+	}
+	now = now.Add(30 * time.Second)
+	if code, err := a.nextCode(ctx); err != nil || code != want(cur+2) {
+		t.Fatalf("after the clock moved: %q, %v; want step +2", code, err)
+	}
+	// Near the end of a step the next step's code is used instead (it must not expire in flight).
+	b := &authenticator{key: key, now: func() time.Time { return time.Unix((cur+10)*30+28, 0) }}
+	if code, err := b.nextCode(ctx); err != nil || code != want(cur+11) {
+		t.Fatalf("late in a step: %q, %v; want the next step's code", code, err)
+	}
+}
+
+const samplePage = `<!doctype html><html><body><h1>payterm Sandbox Bank</h1>
+<p><strong id="tpp">payterm</strong> asks for a long-lived payment consent.</p>
+<div class="box" id="dsca"><p>Each payment under this consent will be authenticated by
+<strong>payterm</strong> itself (delegated strong customer authentication).</p></div>
+<ul id="creditors"><li>Noor Test – account ending 3456</li></ul>
+<form method="post" action="/authorize/decision">
+<input type="hidden" name="session" value="s&amp;1">
+<input type="hidden" name="csrf" value="c2">
+<p><button id="approve" type="submit" name="decision" value="approve">Approve</button>
+<button id="deny" type="submit" name="decision" value="deny">Deny</button></p>
+</form></body></html>`
+
+func TestParseConsentPage(t *testing.T) {
+	f, err := parseConsentPage(samplePage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Action != "/authorize/decision" || f.Session != "s&1" || f.CSRF != "c2" || !f.Delegate ||
+		len(f.Payees) != 1 || f.Payees[0] != "Noor Test – account ending 3456" {
+		t.Fatalf("parsed %+v", f)
+	}
+	for name, page := range map[string]string{
+		"error page":   `<html><p id="error" role="alert">This consent can no longer be authorized.</p></html>`,
+		"no csrf":      strings.Replace(samplePage, `name="csrf"`, `name="other"`, 1),
+		"no approve":   strings.Replace(samplePage, `value="approve"`, `value="x"`, 1),
+		"empty":        "",
+		"form, no ids": `<form action="/x"><button name="decision" value="approve"></button></form>`,
+	} {
+		if _, err := parseConsentPage(page); err == nil {
+			t.Errorf("%s: parsed, want an error", name)
+		}
+	}
+}
+
+// FuzzParseConsentPage: the bank's page is untrusted; parsing never panics, and a page it
+// accepts always yields the fields the approval posts.
+func FuzzParseConsentPage(f *testing.F) {
+	f.Add(samplePage)
+	f.Add(`<form action=""><input name="session" value="a"><input name="csrf" value="b"><button name="decision" value="approve">`)
+	f.Add("<li></li><li>" + strings.Repeat("x", 300) + "</li>")
+	f.Fuzz(func(t *testing.T, page string) {
+		form, err := parseConsentPage(page)
+		if err == nil && (form.Session == "" || form.CSRF == "") {
+			t.Fatalf("accepted a page without session or CSRF: %+v", form)
+		}
+	})
+}
+
+func TestShellQuote(t *testing.T) {
+	out, err := exec.Command("sh", "-c", "printf %s "+shellQuote(`/tmp/it's "here"`)).Output()
+	if err != nil || string(out) != `/tmp/it's "here"` {
+		t.Fatalf("shellQuote round trip = %q, %v", out, err)
+	}
+}

@@ -1,0 +1,572 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// The demo user. The PIN passes the wallet's weak-PIN rules; the payee is visibly fake and the
+// IBAN is the standard's public example.
+const (
+	demoPIN       = "482915"
+	demoPayee     = "Noor Test"
+	demoIBAN      = "AE07 0331 2345 6789 0123 456"
+	demoAmount    = "125.50"
+	demoReference = "Rent March"
+)
+
+// Waits are generous: a shared CI machine running -race is slow, and a passing wait returns
+// as soon as its text shows.
+const (
+	waitShort = 30 * time.Second
+	waitLong  = 90 * time.Second
+)
+
+// player plays the journey on one running payterm.
+type player struct {
+	tm      *term
+	auth    *authenticator
+	out     io.Writer // narration (and screens with -show) in detached mode
+	fast    bool
+	pace    float64
+	show    bool
+	narrate bool   // the audience is attached: narration goes to the tmux status line too
+	browser bool   // the presenter approves in a real browser; the demo only waits
+	urlFile string // where the xdg-open shim records the addresses payterm opens
+	n       int
+}
+
+// step is one beat of the demo; its title is a heading of SCRIPT.md (a test checks).
+type step struct {
+	title string
+	cue   string // one line, shown to the audience on the status line
+	play  func(p *player, ctx context.Context) error
+}
+
+// steps is the journey, in order. SCRIPT.md says what to tell the audience at each one.
+var steps = []step{
+	{"Start on the embedded sandbox", "No config, no network: payterm starts its own strict sandbox bank.", (*player).start},
+	{"Choose a PIN", "Knowledge factor: a PIN that only unwraps the device key. No PIN hash is stored.", (*player).choosePIN},
+	{"Enrol the authenticator", "Possession factor: a TOTP key, active only after one valid code.", (*player).enrolTOTP},
+	{"Keep the recovery code", "Shown once, never stored: it re-wraps the device key if payments get blocked.", (*player).recoveryCode},
+	{"Name the payee", "The consent names one payee: the bank will refuse payments to anyone else.", (*player).namePayee},
+	{"Read the consent", "Delegated SCA: the bank will not ask again; payterm authenticates each payment.", (*player).readConsent},
+	{"Approve at the bank", "The only time the bank authenticates the user: PAR, the bank's page, the callback.", (*player).approveAtBank},
+	{"Pay with delegated SCA", "PIN + code + a device-key signature over amount and payee, then a signed payment.", (*player).pay},
+	{"Open the inspector", "Every step of the protocol, as sent and as verified. Secrets are redacted.", (*player).inspect},
+	{"Revoke the consent", "Cancelling in payterm revokes the consent at the bank itself.", (*player).revoke},
+	{"Payments are refused", "No active consent: the wallet refuses before anything leaves the machine.", (*player).refused},
+}
+
+// announce tells the audience (and the narrator) which step this is.
+func (p *player) announce(s step) error {
+	p.n++
+	fmt.Fprintf(p.out, "\n[%d/%d] %s\n      %s\n", p.n, len(steps), s.title, s.cue)
+	if p.narrate {
+		return p.tm.Narrate(fmt.Sprintf("%d/%d %s: %s", p.n, len(steps), s.title, s.cue))
+	}
+	return nil
+}
+
+// hold pauses so the audience can read the screen (seconds at pace 1; none in fast mode).
+func (p *player) hold(ctx context.Context, seconds float64) error {
+	if p.show {
+		if s, err := p.tm.Screen(); err == nil {
+			fmt.Fprintf(p.out, "%s\n%s\n", strings.Repeat("─", termWidth), s)
+		}
+	}
+	if p.fast {
+		return ctx.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return errStopped
+	case <-time.After(time.Duration(seconds * p.pace * float64(time.Second))):
+		return nil
+	}
+}
+
+// typ types text at a human pace (at once in fast mode), so the audience sees it arrive.
+func (p *player) typ(ctx context.Context, text string) error {
+	if p.fast {
+		return p.tm.Type(text)
+	}
+	for _, r := range text {
+		if err := p.tm.Type(string(r)); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errStopped
+		case <-time.After(time.Duration(70 * p.pace * float64(time.Millisecond))):
+		}
+	}
+	return nil
+}
+
+func (p *player) start(ctx context.Context) error {
+	if _, err := p.tm.WaitFor(ctx, "Welcome to payterm", waitLong); err != nil {
+		return err
+	}
+	return p.hold(ctx, 8)
+}
+
+func (p *player) choosePIN(ctx context.Context) error {
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Choose a PIN", waitShort); err != nil {
+		return err
+	}
+	for range 2 { // choose, then confirm
+		if err := p.typ(ctx, demoPIN); err != nil {
+			return err
+		}
+		if err := p.tm.Press("Enter"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *player) enrolTOTP(ctx context.Context) error {
+	s, err := p.tm.WaitMatch(ctx, keyLine, waitLong) // argon2id wraps the new device key first
+	if err != nil {
+		return err
+	}
+	if p.auth.key, err = keyFromScreen(s); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 6); err != nil {
+		return err
+	}
+	code, err := p.auth.nextCode(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.typ(ctx, code); err != nil {
+		return err
+	}
+	return p.tm.Press("Enter")
+}
+
+func (p *player) recoveryCode(ctx context.Context) error {
+	if _, err := p.tm.WaitFor(ctx, "Write down this recovery code", waitLong); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 5); err != nil {
+		return err
+	}
+	return p.tm.Press("Enter")
+}
+
+func (p *player) namePayee(ctx context.Context) error {
+	if _, err := p.tm.WaitFor(ctx, "Who will you pay?", waitShort); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Left"); err != nil { // up to ten payees → one payee
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "one payee", waitShort); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Tab"); err != nil {
+		return err
+	}
+	if err := p.typ(ctx, demoPayee); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Tab"); err != nil {
+		return err
+	}
+	if err := p.typ(ctx, demoIBAN); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "1. "+demoPayee, waitShort); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 4); err != nil {
+		return err
+	}
+	return p.tm.Press("Enter") // an empty form continues
+}
+
+func (p *player) readConsent(ctx context.Context) error {
+	s, err := p.tm.WaitFor(ctx, "Your consent", waitShort)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(s, "Who you can pay: "+demoPayee) {
+		return fmt.Errorf("the consent page does not name the payee; screen:\n%s", s)
+	}
+	if err := p.hold(ctx, 10); err != nil {
+		return err
+	}
+	return p.tm.Press("Enter")
+}
+
+func (p *player) approveAtBank(ctx context.Context) error {
+	if _, err := p.tm.WaitFor(ctx, "Approve the consent at your bank", waitLong); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 5); err != nil {
+		return err
+	}
+	if err := p.tm.Press("o"); err != nil {
+		return err
+	}
+	if p.browser {
+		fmt.Fprintln(p.out, "      Approve the consent in the browser window that opened.")
+	} else {
+		addr, err := p.openedURL(ctx)
+		if err != nil {
+			return err
+		}
+		form, err := approveAtBank(ctx, addr)
+		if err != nil {
+			return err
+		}
+		if form != nil {
+			if !form.Delegate || !slicesContainsPrefix(form.Payees, demoPayee) {
+				return fmt.Errorf("the bank's page does not describe a delegated-SCA consent to %s", demoPayee)
+			}
+			fmt.Fprintf(p.out, "      The bank's page: delegated SCA, paying %s. Approved.\n", strings.Join(form.Payees, ", "))
+		} else {
+			fmt.Fprintln(p.out, "      The sandbox approved at once (auto_approve).")
+		}
+	}
+	s, err := p.tm.WaitFor(ctx, "You are set up.", 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(s, "Active") {
+		return fmt.Errorf("the consent is not shown Active; screen:\n%s", s)
+	}
+	if err := p.hold(ctx, 6); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Recent payments", waitShort); err != nil {
+		return err
+	}
+	return p.hold(ctx, 6)
+}
+
+func slicesContainsPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// openedURL waits for the address payterm handed to xdg-open (the demo's shim records it).
+func (p *player) openedURL(ctx context.Context) (string, error) {
+	deadline := time.Now().Add(waitShort)
+	for {
+		raw, err := os.ReadFile(p.urlFile)
+		if err == nil {
+			if f := strings.Fields(string(raw)); len(f) > 0 {
+				if _, err := url.Parse(f[0]); err != nil {
+					return "", fmt.Errorf("payterm opened an address that does not parse: %w", err)
+				}
+				return f[0], nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("payterm did not open the bank's address within %s", waitShort)
+		}
+		select {
+		case <-ctx.Done():
+			return "", errStopped
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (p *player) pay(ctx context.Context) error {
+	if err := p.tm.Press("p"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Purpose", waitShort); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Tab"); err != nil {
+		return err
+	}
+	if err := p.typ(ctx, demoAmount); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Tab"); err != nil {
+		return err
+	}
+	if err := p.typ(ctx, demoReference); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "You are about to pay", waitShort); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 7); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Authorise", waitShort); err != nil {
+		return err
+	}
+	if err := p.typ(ctx, demoPIN); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Tab"); err != nil {
+		return err
+	}
+	code, err := p.auth.nextCode(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.typ(ctx, code); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 2); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	s, err := p.tm.WaitMatch(ctx, regexp.MustCompile(`Payment Settled|The bank rejected the payment|The payment was not made|not correct`), waitLong)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(s, "Payment Settled") {
+		return fmt.Errorf("the payment did not settle; screen:\n%s", s)
+	}
+	return p.hold(ctx, 8)
+}
+
+// selectStep moves the inspector's selection to the step whose title starts with name.
+func (p *player) selectStep(ctx context.Context, name, key string) (string, error) {
+	want := regexp.MustCompile(`(?m)^> ● ` + regexp.QuoteMeta(name))
+	for range 12 {
+		s, err := p.tm.Screen()
+		if err != nil {
+			return "", err
+		}
+		if want.MatchString(s) {
+			return s, nil
+		}
+		if err := p.tm.Press(key); err != nil {
+			return "", err
+		}
+		if err := sleep(ctx, 150*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
+	return p.tm.WaitMatch(ctx, want, time.Second)
+}
+
+// scrollTo pages the inspector's detail down until text shows.
+func (p *player) scrollTo(ctx context.Context, text string) error {
+	s, err := p.tm.Screen()
+	for range 40 {
+		if err != nil {
+			return err
+		}
+		if strings.Contains(s, text) {
+			return nil
+		}
+		if err := p.tm.Press("PageDown"); err != nil {
+			return err
+		}
+		// Wait for the page to move before looking again (at the end it no longer moves).
+		prev := s
+		for range 20 {
+			if err := sleep(ctx, 100*time.Millisecond); err != nil {
+				return err
+			}
+			if s, err = p.tm.Screen(); err != nil || s != prev {
+				break
+			}
+		}
+	}
+	_, err = p.tm.WaitFor(ctx, text, time.Second)
+	return err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return errStopped
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func (p *player) inspect(ctx context.Context) error {
+	if err := p.tm.Press("i"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "payterm · Inspector", waitShort); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "GET /payments/{id} until final", waitShort); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 5); err != nil {
+		return err
+	}
+	// The wallet's own SCA: factors, outcome, and the device-key JWS over the payment.
+	if _, err := p.selectStep(ctx, "SCA in payterm", "Up"); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 8); err != nil {
+		return err
+	}
+	if err := p.tm.Press("PageDown"); err != nil {
+		return err
+	}
+	s, err := p.tm.WaitFor(ctx, "amr:", waitShort)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(s, "amount: "+demoAmount) {
+		return fmt.Errorf("the dynamic-linking payload does not show the amount; screen:\n%s", s)
+	}
+	if err := p.hold(ctx, 10); err != nil {
+		return err
+	}
+	// The consent's PAR: the one time the bank was asked for anything long-lived.
+	if _, err := p.selectStep(ctx, "PAR", "Up"); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 7); err != nil {
+		return err
+	}
+	// The payment: signed request, sealed PII, verified 201.
+	if _, err := p.selectStep(ctx, "POST /payments", "Down"); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 6); err != nil {
+		return err
+	}
+	if err := p.scrollTo(ctx, "JWE header"); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 8); err != nil {
+		return err
+	}
+	if err := p.scrollTo(ctx, "Sandbox bank verdicts"); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 8); err != nil {
+		return err
+	}
+	if err := p.tm.Press("Escape"); err != nil { // back to the receipt
+		return err
+	}
+	return p.home(ctx)
+}
+
+// home presses esc until Home shows.
+func (p *player) home(ctx context.Context) error {
+	for range 5 {
+		s, err := p.tm.Screen()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(s, "payterm · Home") {
+			return nil
+		}
+		if err := p.tm.Press("Escape"); err != nil {
+			return err
+		}
+		if err := sleep(ctx, 300*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	_, err := p.tm.WaitFor(ctx, "payterm · Home", waitShort)
+	return err
+}
+
+func (p *player) revoke(ctx context.Context) error {
+	if err := p.tm.Press("c"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitMatch(ctx, regexp.MustCompile(`(?m)^> .*Active`), waitShort); err != nil { // the list, not Home
+		return err
+	}
+	if err := p.tm.Press("Enter"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Consent id", waitShort); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 5); err != nil {
+		return err
+	}
+	if err := p.tm.Press("X"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Cancel permission?", waitShort); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 5); err != nil {
+		return err
+	}
+	if err := p.tm.Press("y"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "Permission cancelled", waitLong); err != nil {
+		return err
+	}
+	return p.hold(ctx, 6)
+}
+
+func (p *player) refused(ctx context.Context) error {
+	if err := p.home(ctx); err != nil {
+		return err
+	}
+	if err := p.tm.Press("p"); err != nil {
+		return err
+	}
+	if _, err := p.tm.WaitFor(ctx, "No active consent: open consents", waitShort); err != nil {
+		return err
+	}
+	if err := p.hold(ctx, 8); err != nil {
+		return err
+	}
+	if err := p.tm.Press("q"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(waitShort)
+	for {
+		if dead, code := p.tm.Exited(); dead {
+			if code != 0 {
+				return fmt.Errorf("payterm exited with status %d", code)
+			}
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s, _ := p.tm.Screen()
+			return fmt.Errorf("payterm did not quit on q; screen:\n%s", s)
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
