@@ -114,7 +114,7 @@ func (p *player) start(ctx context.Context) error {
 	if _, err := p.tm.WaitFor(ctx, "Welcome to payterm", waitLong); err != nil {
 		return err
 	}
-	return p.hold(ctx, 8)
+	return p.hold(ctx, 6)
 }
 
 func (p *player) choosePIN(ctx context.Context) error {
@@ -208,7 +208,7 @@ func (p *player) readConsent(ctx context.Context) error {
 	if !strings.Contains(s, "Who you can pay: "+demoPayee) {
 		return fmt.Errorf("the consent page does not name the payee; screen:\n%s", s)
 	}
-	if err := p.hold(ctx, 10); err != nil {
+	if err := p.hold(ctx, 9); err != nil {
 		return err
 	}
 	return p.tm.Press("Enter")
@@ -447,7 +447,7 @@ func (p *player) inspect(ctx context.Context) error {
 	if !strings.Contains(s, "amount: "+demoAmount) {
 		return fmt.Errorf("the dynamic-linking payload does not show the amount; screen:\n%s", s)
 	}
-	if err := p.hold(ctx, 10); err != nil {
+	if err := p.hold(ctx, 9); err != nil {
 		return err
 	}
 	// The consent's PAR: the one time the bank was asked for anything long-lived.
