@@ -85,7 +85,7 @@ next_code() { # sets CODE: a TOTP code for a step payterm has not accepted yet (
 }
 
 if [ "$attach" = 1 ]; then
-  echo "demo: attach another terminal with:  tmux -S $sock attach -r"
+  echo "demo: attaching this terminal read-only; others can watch with: tmux -S $sock attach -r"
 fi
 
 drive() {
