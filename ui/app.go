@@ -18,8 +18,12 @@ import (
 const (
 	MinWidth  = 60
 	MinHeight = 18
-	// chrome is the header (title + blank) and the footer (status + help) around a screen.
-	chromeHeight = 4
+	// headerHeight is the title line and the blank line under it.
+	headerHeight = 2
+	// maxStatusLines and maxKeyLines bound the footer: a long status (a file path) or a long key
+	// list wraps onto extra lines instead of being cut at the terminal edge.
+	maxStatusLines = 3
+	maxKeyLines    = 2
 )
 
 // DefaultIdleTimeout locks the session after five minutes without a key (RTS Art. 4(3)(d)).
@@ -64,6 +68,8 @@ type app struct {
 
 	status      string
 	statusIsErr bool
+	// footerH is the footer's current height in lines (status + keys); screens get the rest.
+	footerH     int
 	showHelp    bool
 	confirmQuit bool
 
@@ -154,7 +160,27 @@ func (a *app) busy() bool {
 }
 
 func (a *app) contentSize() (int, int) {
-	return max(0, a.width), max(0, a.height-chromeHeight)
+	fh := a.footerH
+	if fh == 0 {
+		fh = 2
+	}
+	return max(0, a.width), max(0, a.height-headerHeight-fh)
+}
+
+// relayout gives the screens the height the footer leaves them. The footer grows when the status
+// line or the key list needs a second line, so it is measured after every update.
+func (a *app) relayout() {
+	status, keys := a.footerLines()
+	h := len(status) + len(keys)
+	a.c.termW, a.c.termH = a.width, a.height
+	if h == a.footerH {
+		return
+	}
+	a.footerH = h
+	w, ch := a.contentSize()
+	for _, s := range a.stack {
+		s.SetSize(w, ch)
+	}
 }
 
 func (a *app) push(s Screen) tea.Cmd {
@@ -169,9 +195,16 @@ func (a *app) quit() tea.Cmd {
 }
 
 func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := a.update(msg)
+	a.relayout()
+	return m, cmd
+}
+
+func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
+		a.c.termW, a.c.termH = a.width, a.height
 		w, h := a.contentSize()
 		for _, s := range a.stack {
 			s.SetSize(w, h)
@@ -375,6 +408,10 @@ func (a *app) View() string {
 		return fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
 			MinWidth, MinHeight, a.width, a.height)
 	}
+	if f, ok := a.top().(fullscreener); ok && f.Fullscreen() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
+		// Nothing around it (an address to copy): header and footer would get selected too.
+		return fitHeight(a.top().View(), a.height)
+	}
 	var body string
 	title := ""
 	switch {
@@ -397,12 +434,26 @@ func (a *app) View() string {
 	if title != "" {
 		header += st.Muted.Render(" · ") + st.Text.Render(title)
 	}
-	_, h := a.contentSize()
-	body = fitHeight(body, h)
+	w, h := a.contentSize()
+	body = fitHeight(wrapLines(body, w), h)
 	return header + "\n\n" + body + "\n" + a.footer()
 }
 
+// fullscreener is a screen that sometimes needs the whole terminal to itself.
+type fullscreener interface{ Fullscreen() bool }
+
 func (a *app) footer() string {
+	status, keys := a.footerLines()
+	st := a.c.st
+	for i := range keys {
+		keys[i] = st.Footer.Render(keys[i])
+	}
+	return strings.Join(append(status, keys...), "\n")
+}
+
+// footerLines is the status line (wrapped, at least one line, possibly empty) and the keys of
+// the current screen, wrapped between keys so none is cut in the middle.
+func (a *app) footerLines() (status, keys []string) {
 	st := a.c.st
 	var line1 string
 	switch {
@@ -413,12 +464,16 @@ func (a *app) footer() string {
 	case a.status != "":
 		line1 = st.Accent.Render(a.status)
 	}
-	var keys []key.Binding
-	if !a.locked && !a.showHelp && a.top() != nil {
-		keys = a.top().ShortHelp()
+	status = []string{line1}
+	if line1 != "" && a.width > 0 {
+		status = capLines(strings.Split(wrapLines(line1, a.width), "\n"), maxStatusLines, a.width)
 	}
-	parts := make([]string, 0, len(keys)+2)
-	for _, k := range keys {
+	var ks []key.Binding
+	if !a.locked && !a.showHelp && a.top() != nil {
+		ks = a.top().ShortHelp()
+	}
+	parts := make([]string, 0, len(ks)+1)
+	for _, k := range ks {
 		if !k.Enabled() {
 			continue
 		}
@@ -427,8 +482,37 @@ func (a *app) footer() string {
 	if a.top() != nil && !a.loading && a.loadErr == nil && !a.locked && !a.showHelp {
 		parts = append(parts, "? help")
 	}
-	line2 := truncate(strings.Join(parts, " · "), a.width)
-	return truncate(line1, a.width) + "\n" + st.Footer.Render(line2)
+	return status, capLines(joinWrapped(parts, " · ", a.width), maxKeyLines, a.width)
+}
+
+// joinWrapped joins items with sep into lines of at most w cells, breaking only between items
+// (an item wider than a line gets a line of its own and is cut later).
+func joinWrapped(items []string, sep string, w int) []string {
+	lines := []string{""}
+	for _, it := range items {
+		cur := lines[len(lines)-1]
+		switch {
+		case cur == "":
+			lines[len(lines)-1] = it
+		case w <= 0 || displayWidth(cur)+displayWidth(sep)+displayWidth(it) <= w:
+			lines[len(lines)-1] = cur + sep + it
+		default:
+			lines = append(lines, it)
+		}
+	}
+	return lines
+}
+
+// capLines keeps at most n lines, each cut to w cells; a dropped remainder shows as "…".
+func capLines(lines []string, n, w int) []string {
+	if len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = truncate(lines[n-1]+" …", w)
+	}
+	for i := range lines {
+		lines[i] = truncate(lines[i], w)
+	}
+	return lines
 }
 
 func (a *app) lockView() string {

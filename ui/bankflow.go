@@ -23,6 +23,8 @@ var (
 	keyWait    = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "I opened it myself: wait"))
 	keyPasteIn = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "paste the callback URL"))
 	keyCancel  = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	keyShowURL = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "show the address alone, to copy it"))
+	keyAnyBack = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
 )
 
 // bankFlow is the step at the bank, shared by onboarding and renewal: show the URL (+ QR), let
@@ -38,6 +40,8 @@ type bankFlow struct {
 	cancel context.CancelFunc
 	result *Consent
 	err    string
+	// alone shows nothing but the address, so it can be selected and copied in one piece.
+	alone bool
 	// embedded is true inside onboarding, which owns what happens after the result.
 	embedded bool
 }
@@ -65,16 +69,22 @@ func (b *bankFlow) Title() string    { return b.title }
 func (b *bankFlow) Typing() bool     { return b.mode == bankPaste }
 func (b *bankFlow) Busy() bool       { return false }
 
+// Fullscreen asks the router to draw the screen without header and footer (the address alone).
+func (b *bankFlow) Fullscreen() bool { return b.alone }
+
 func (b *bankFlow) ShortHelp() []key.Binding {
+	if b.alone {
+		return []key.Binding{keyAnyBack}
+	}
 	switch b.mode {
 	case bankChoose:
 		ks := []key.Binding{}
 		if b.c.openURL != nil {
 			ks = append(ks, keyOpen)
 		}
-		return append(ks, keyWait, keyPasteIn, keyCancel)
+		return append(ks, keyWait, keyPasteIn, keyShowURL, keyCancel)
 	case bankWaiting:
-		return []key.Binding{keyPasteIn, keyCancel}
+		return []key.Binding{keyPasteIn, keyShowURL, keyCancel}
 	case bankPaste:
 		return []key.Binding{keySubmit, keyCancel}
 	default:
@@ -134,6 +144,16 @@ func (b *bankFlow) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
+	if b.alone {
+		if key.Matches(msg, keyAnyBack) {
+			b.alone = false
+		}
+		return nil
+	}
+	if (b.mode == bankChoose || b.mode == bankWaiting) && key.Matches(msg, keyShowURL) {
+		b.alone = true
+		return nil
+	}
 	switch b.mode {
 	case bankChoose:
 		switch {
@@ -208,30 +228,65 @@ func (b *bankFlow) View() string {
 		s.WriteString(st.Error.Render("The bank step did not complete.") + "\n" + b.err + "\n\nPress enter to try again.")
 		return s.String()
 	}
-	s.WriteString("Approve the consent at your bank. Open this address in a browser:\n\n")
-	s.WriteString(b.step.URL + "\n")
-	if q := qrBlock(st, b.step.URL); q != "" && b.h >= 40 {
-		s.WriteString("\n" + q + "\n")
+	if b.alone {
+		return b.aloneView()
 	}
-	s.WriteString("\n")
+	s.WriteString("Approve the consent at your bank. Open this address in a browser:\n\n")
+	// Wrapped hard at the edge, nothing added: the lines joined are the address.
+	s.WriteString(strings.Join(hardWrap(b.step.URL, b.w), "\n") + "\n\n")
+	var after strings.Builder
 	switch b.mode {
 	case bankWaiting:
 		if st.accessible {
-			s.WriteString("Waiting for your bank. Press esc to stop waiting.\n")
+			after.WriteString("Waiting for your bank. Press esc to stop waiting.\n")
 		} else {
-			s.WriteString(st.Accent.Render("Waiting for your bank…") + st.Muted.Render(" (esc to stop, v to paste instead)") + "\n")
+			after.WriteString(st.Accent.Render("Waiting for your bank…") + st.Muted.Render(" (esc to stop, v to paste instead)") + "\n")
 		}
 	case bankPaste:
-		s.WriteString(b.paste.View(st, true, 13) + "\n")
-	default:
+		after.WriteString(b.paste.View(st, true, 13) + "\n")
+	}
+	if b.err != "" {
+		after.WriteString("\n" + st.Error.Render(b.err) + "\n")
+	}
+	// The choices depend on whether the QR code is drawn, so place it first.
+	choices := 3
+	if b.c.openURL != nil {
+		choices++
+	}
+	used := strings.Count(s.String(), "\n") + choices + strings.Count(after.String(), "\n")
+	if b.mode != bankChoose {
+		used -= choices
+	}
+	q := placeQR(st, b.step.URL, used, b.w, b.h, b.c.termW, b.c.termH)
+	switch {
+	case q.Shown():
+		s.WriteString(q.block + "\n\n")
+	case q.Missing():
+		s.WriteString(st.Muted.Render(q.hint()) + "\n\n")
+	}
+	if b.mode == bankChoose {
 		if b.c.openURL != nil {
 			s.WriteString("  o  open it in your browser and wait here\n")
 		}
-		s.WriteString("  w  wait here while you open it on any device (scan the code on a phone)\n")
+		if q.Shown() {
+			s.WriteString("  w  wait here while you open it on another device, or scan the QR code with a phone\n")
+		} else {
+			s.WriteString("  w  wait here while you open it yourself, on this or another device\n")
+		}
 		s.WriteString("  v  paste the address you land on after approving\n")
+		s.WriteString("  u  show the address alone, to copy it\n")
 	}
-	if b.err != "" {
-		s.WriteString("\n" + st.Error.Render(b.err) + "\n")
-	}
+	s.WriteString(after.String())
 	return s.String()
+}
+
+// aloneView is the address and nothing else, wrapped hard at the terminal edge, for selecting
+// and copying: the router draws it without header and footer.
+func (b *bankFlow) aloneView() string {
+	w := b.c.termW
+	if w <= 0 {
+		w = b.w
+	}
+	return strings.Join(hardWrap(b.step.URL, w), "\n") + "\n\n" +
+		b.c.st.Muted.Render("That is the whole address. Press esc to go back.")
 }

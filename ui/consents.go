@@ -376,9 +376,14 @@ func (s *consentsScreen) View() string {
 		b.WriteString(st.Muted.Render("No consents here.") + "\n")
 	}
 	now := s.c.now()
+	renew := false
+	for _, c := range l {
+		renew = renew || (c.Current() && renewSoon(now, c.Expires))
+	}
+	bankW, paidW := consentColumns(l, s.w, renew)
 	for i, c := range l {
-		line := fmt.Sprintf("%-18s %-10s %-9s expires %s  paid %s", truncate(c.Bank, 18), statusLabel(c), "Flexi Pay",
-			day(c.Expires), formatAmount(c.TotalPaid))
+		line := fit(c.Bank, bankW) + "  " + fmt.Sprintf("%-10s %-9s expires %s  paid %*s", statusLabel(c), "Flexi Pay",
+			day(c.Expires), paidW, formatAmount(c.TotalPaid))
 		if c.Current() && renewSoon(now, c.Expires) {
 			line += "  renew soon"
 		}
@@ -417,7 +422,7 @@ func (s *consentsScreen) detailView() string {
 	if c.DebtorMasked != "" {
 		fmt.Fprintf(&b, "From account    %s\n", c.DebtorMasked)
 	}
-	fmt.Fprintf(&b, "Paid to date    %s in %d payments\n", formatAmount(c.TotalPaid), c.PaymentCount)
+	fmt.Fprintf(&b, "Paid to date    %s in %s\n", formatAmount(c.TotalPaid), count(c.PaymentCount, "payment", "payments"))
 	b.WriteString("\n" + st.Title.Render("Payment Rules") + "\n")
 	for _, r := range d.Rules {
 		fmt.Fprintf(&b, "  %-22s %s\n", r.Label, r.Value)
@@ -437,4 +442,22 @@ func (s *consentsScreen) detailView() string {
 		b.WriteString("\n" + st.Muted.Render("Working…") + "\n")
 	}
 	return b.String()
+}
+
+// consentColumns sizes the list from the width it has: the amount column fits the widest
+// amount, and the bank name gets what the fixed columns leave (its full length when it fits).
+func consentColumns(l []Consent, width int, renew bool) (bankW, paidW int) {
+	longest := 0
+	for _, c := range l {
+		longest = max(longest, displayWidth(c.Bank))
+		paidW = max(paidW, displayWidth(formatAmount(c.TotalPaid)))
+	}
+	// "> " + bank + "  " + status 10 + " " + "Flexi Pay" + " expires 2006-01-02" + "  paid " +
+	// amount (+ "  renew soon" when a row says it)
+	fixed := 2 + 2 + 10 + 1 + 9 + 19 + 7 + paidW
+	if renew {
+		fixed += 12
+	}
+	// At least as wide as the old fixed column, so short names keep the table aligned as before.
+	return max(8, min(max(longest, 18), width-fixed)), paidW
 }

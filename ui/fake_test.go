@@ -243,7 +243,9 @@ func (f *FakeWallet) ConsentTerms(ctx context.Context) (ConsentTerms, error) {
 }
 
 var fakeStep = BankStep{ConsentID: "c0ffee00-0000-4000-8000-000000000002",
-	URL:           "https://bank.example/auth?client_id=payterm-test&request_uri=urn:example:bwc4JK-ESC0w8acc191e-Y1LTC2",
+	// As long as a real one (~200 characters): it does not fit on one line of a 100-column terminal.
+	URL: "https://bank.example/authorize?client_id=00000000-0000-4000-8000-00000000c11e&request_uri=" +
+		"urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Abwc4JK-ESC0w8acc191e-Y1LTC2TestTestTest&response_type=code&scope=openid",
 	InteractionID: "00000000-0000-4000-8000-0000000000aa"}
 
 func (f *FakeWallet) BeginBankStep(ctx context.Context) (BankStep, error) {
@@ -622,7 +624,10 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 	pay := &Exchange{Request: "POST /open-finance/payment/v2.1/payments HTTP/1.1", Response: "HTTP/1.1 201 Created",
 		InteractionID: "00000000-0000-4000-8000-0000000000bb",
 		Headers:       []Field{{Name: "x-idempotency-key", Value: "7d3c1c2e-0000-4000-8000-000000000001"}, {Name: "x-fapi-auth-date", Value: "Tue, 15 Jan 2030 09:29:58 GMT"}},
-		Checks:        []Check{{Name: "response signature", OK: true}, {Name: "Status is Pending", OK: true}}}
+		JWEHeader:     []Field{{Name: "PII alg", Value: "RSA-OAEP-256"}, {Name: "PII enc", Value: "A256GCM"}},
+		Sealed: []Field{{Name: "Initiation.Creditor.Name", Value: "Test Payee One", PII: true},
+			{Name: "Initiation.Creditor.CreditorAccount.Identification", Value: "AE620260001015678901234", PII: true}},
+		Checks: []Check{{Name: "response signature", OK: true}, {Name: "Status is Pending", OK: true}}}
 	in := Inspection{ShowPII: f.Sandbox, ConsentID: f.consents[0].ID, Steps: []SequenceStep{
 		{Name: "Discovery + JWKS", State: SeqDone},
 		{Name: "PAR", State: SeqDone, Exchange: par},
@@ -638,8 +643,10 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 		}
 	}
 	if f.Sandbox {
-		in.Verdicts = []Verdict{{Rule: "IsDelegatedAuthentication is true", Passed: true}, {Rule: "Risk.DebtorIndicators.Authentication has two factor categories", Passed: true},
-			{Rule: "Creditor matches the consent", Passed: true}}
+		// Named after their step, as the production core does.
+		in.Verdicts = []Verdict{{Rule: "PAR · rule 3: request object signed PS256", Passed: true},
+			{Rule: "POST /payments · IsDelegatedAuthentication is true", Passed: true}, {Rule: "POST /payments · Risk.DebtorIndicators.Authentication has two factor categories", Passed: true},
+			{Rule: "POST /payments · Creditor matches the consent", Passed: true}}
 	}
 	return in, nil
 }
@@ -649,6 +656,18 @@ func (f *FakeWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 	defer f.mu.Unlock()
 	f.call("ExportSupportBundle")
 	return "/tmp/payterm-support-test.json", nil
+}
+
+// FakeBankURL is the address the fake's bank step shows.
+var FakeBankURL = fakeStep.URL
+
+// SetBankName renames the bank of every consent (a long name tests column sizing).
+func (f *FakeWallet) SetBankName(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.consents {
+		f.consents[i].Bank = name
+	}
 }
 
 // Consent returns a copy of consent i (for assertions).

@@ -86,11 +86,11 @@ func until(now, t time.Time) string {
 	case d <= 0:
 		return "expired"
 	case d >= 48*time.Hour:
-		return fmt.Sprintf("in %d days", int(d.Hours()/24))
+		return "in " + count(int(d.Hours()/24), "day", "days")
 	case d >= 2*time.Hour:
-		return fmt.Sprintf("in %d hours", int(d.Hours()))
+		return "in " + count(int(d.Hours()), "hour", "hours")
 	default:
-		return fmt.Sprintf("in %d minutes", max(1, int(d.Minutes())))
+		return "in " + count(max(1, int(d.Minutes())), "minute", "minutes")
 	}
 }
 

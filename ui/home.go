@@ -111,7 +111,7 @@ func (s *homeScreen) View() string {
 			card = append(card, "From account  "+c.DebtorMasked)
 		}
 		card = append(card,
-			fmt.Sprintf("Paid to date  %s (%d payments)", formatAmount(c.TotalPaid), c.PaymentCount),
+			fmt.Sprintf("Paid to date  %s (%s)", formatAmount(c.TotalPaid), count(c.PaymentCount, "payment", "payments")),
 			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires)),
 		)
 		if renewSoon(now, c.Expires) {
@@ -180,15 +180,15 @@ func headroomLines(st Styles, h Headroom, width int) string {
 		fmt.Fprintf(&b, "  %-14s %s %s left of %s\n", r.name, bar(st, r.used.Minor(), r.limit.Minor(), barW),
 			left.Display(), formatAmount(r.limit))
 	}
-	count := "no limit on the number of payments"
+	todayN := "no limit on the number of payments"
 	if l.PerDayCount > 0 {
-		count = fmt.Sprintf("%d of %d payments today", h.Used.DayCount, l.PerDayCount)
+		todayN = fmt.Sprintf("%d of %s today", h.Used.DayCount, count(l.PerDayCount, "payment", "payments"))
 	}
 	per := "no per-payment limit"
 	if !l.PerPayment.IsZero() {
 		per = formatAmount(l.PerPayment) + " per payment at most"
 	}
-	fmt.Fprintf(&b, "  %-14s %s; %s\n", "Count", count, per)
+	fmt.Fprintf(&b, "  %-14s %s; %s\n", "Count", todayN, per)
 	return b.String()
 }
 

@@ -151,20 +151,72 @@ func (s *inspectorScreen) View() string {
 	if len(in.Steps) == 0 {
 		return st.Muted.Render("Nothing has been exchanged with the bank yet.")
 	}
+	if s.wide() {
+		return s.columnsView()
+	}
 	diagram := s.diagram()
-	detail := s.detailLines()
+	for i := range diagram {
+		diagram[i] = truncate(diagram[i], s.w)
+	}
+	detail := strings.Split(wrapHanging(strings.Join(s.detailLines(), "\n"), s.w, 2), "\n")
 	// Diagram on top, the selected step's message below, scrolled.
 	room := max(1, s.h-len(diagram)-1)
-	s.scroll = max(0, min(s.scroll, max(0, len(detail)-room)))
-	end := min(len(detail), s.scroll+room)
 	var out []string
 	out = append(out, diagram...)
 	out = append(out, "")
-	out = append(out, detail[s.scroll:end]...)
-	for i := range out {
-		out[i] = truncate(out[i], s.w)
+	out = append(out, s.window(detail, room)...)
+	return strings.Join(out, "\n")
+}
+
+// wideMin is the width from which the diagram and the message sit side by side.
+const wideMin = 100
+
+// wide: the diagram in a left column, the message in a scrollable right pane. Narrow terminals
+// and accessible mode (a screen reader reads line by line) keep the stacked layout.
+func (s *inspectorScreen) wide() bool { return s.w >= wideMin && !s.c.st.accessible }
+
+// columnsView lays the diagram (left) beside the selected step's message (right pane, the full
+// height, scrolled with pgup/pgdn).
+func (s *inspectorScreen) columnsView() string {
+	st := s.c.st
+	diagram := s.diagram()
+	leftW := 0
+	for _, l := range diagram {
+		leftW = max(leftW, displayWidth(l))
+	}
+	leftW = min(leftW, s.w/2)
+	sep := " " + st.Muted.Render("│") + " "
+	rightW := s.w - leftW - 3
+	detail := strings.Split(wrapHanging(strings.Join(s.detailLines(), "\n"), rightW, 2), "\n")
+	right := s.window(detail, max(1, s.h))
+	rows := max(len(diagram), len(right))
+	out := make([]string, rows)
+	for i := range rows {
+		l, r := "", ""
+		if i < len(diagram) {
+			l = diagram[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		out[i] = fit(l, leftW) + sep + r
 	}
 	return strings.Join(out, "\n")
+}
+
+// window is the part of the message lines that fits in room rows at the current scroll
+// position; the last row says when more lines follow.
+func (s *inspectorScreen) window(lines []string, room int) []string {
+	s.scroll = max(0, min(s.scroll, max(0, len(lines)-room)))
+	end := min(len(lines), s.scroll+room)
+	out := append([]string(nil), lines[s.scroll:end]...)
+	if s.scroll > 0 && len(out) > 1 {
+		out[0] = s.c.st.Muted.Render(fmt.Sprintf("↑ %s above (pgup)", count(s.scroll+1, "line", "lines")))
+	}
+	if end < len(lines) && len(out) > 1 {
+		out[len(out)-1] = s.c.st.Muted.Render(fmt.Sprintf("↓ %s more (pgdn)", count(len(lines)-end+1, "line", "lines")))
+	}
+	return out
 }
 
 // lit is the step to light: the current or failed one, else the latest done one (a core that
@@ -232,9 +284,17 @@ func (s *inspectorScreen) detailLines() []string {
 	step := s.in.Steps[s.sel]
 	var l []string
 	l = append(l, st.Title.Render(step.Name))
+	if why := stepProves(step.Name); why != "" {
+		l = append(l, st.Accent.Render(why), "")
+	}
 	ex := step.Exchange
 	if ex == nil {
-		l = append(l, st.Muted.Render("No HTTP message: this step happens inside payterm."))
+		switch step.State {
+		case SeqPending, SeqCurrent:
+			l = append(l, st.Muted.Render("Nothing recorded for this step yet (the trace covers this session)."))
+		default:
+			l = append(l, st.Muted.Render("No HTTP message from payterm: this step happens in the browser or inside payterm."))
+		}
 	} else {
 		l = append(l, ex.Request)
 		if ex.Response != "" {
@@ -256,6 +316,7 @@ func (s *inspectorScreen) detailLines() []string {
 		section("JWT header", ex.JWTHeader)
 		section("JWT claims", ex.JWTClaims)
 		section("JWE header (payload encrypted to the bank)", ex.JWEHeader)
+		section("Sealed in the JWE: the personal data only the bank can read", ex.Sealed)
 		if len(ex.Checks) > 0 {
 			l = append(l, "", st.Muted.Render("Verification"))
 			for _, c := range ex.Checks {
@@ -267,9 +328,9 @@ func (s *inspectorScreen) detailLines() []string {
 			}
 		}
 	}
-	if len(s.in.Verdicts) > 0 {
+	if vs := verdictsFor(s.in.Verdicts, step.Name); len(vs) > 0 {
 		l = append(l, "", st.Muted.Render("Sandbox bank verdicts"))
-		for _, v := range s.in.Verdicts {
+		for _, v := range vs {
 			line := "  " + st.mark(v.Passed) + " " + v.Rule
 			if v.Detail != "" {
 				line += ": " + v.Detail
@@ -281,4 +342,49 @@ func (s *inspectorScreen) detailLines() []string {
 		l = append(l, "", st.Muted.Render("PII is hidden: it is shown only on the embedded sandbox."))
 	}
 	return l
+}
+
+// stepProves is the one sentence a demo audience needs for each step of delegated SCA: what it
+// proves and to whom. The names are the core's (app's sequence); an unknown step gets none.
+func stepProves(name string) string {
+	n := strings.ToLower(name)
+	switch {
+	case strings.Contains(n, "discovery") || strings.Contains(n, "jwks"):
+		return "Proves who the bank is: its issuer, endpoints and signing keys come from its published discovery document."
+	case n == "par" || strings.Contains(n, "pushed authorization"):
+		return "Proves the consent request comes from payterm: signed with its key, personal data encrypted to the bank, sent over mTLS."
+	case strings.HasPrefix(n, "authorize"):
+		return "Proves the account holder agreed: the bank authenticates them once and they approve the consent at the bank."
+	case strings.Contains(n, "callback") || strings.Contains(n, "token"):
+		return "Proves the approval reached payterm alone: the code only works with payterm's key, its PKCE verifier and redirect."
+	case strings.HasPrefix(n, "sca"):
+		return "Proves the payer approved this very payment here: PIN + authenticator code, and the device key signs amount and payee."
+	case strings.HasPrefix(n, "post /payments"):
+		return "Proves to the bank the payment is authorised without its own SCA: signed by payterm, carrying payterm's SCA evidence."
+	case strings.HasPrefix(n, "get /payments"):
+		return "Proves the outcome: the bank's signed status, asked again until the payment is settled or rejected."
+	}
+	return ""
+}
+
+// verdictsFor keeps the bank's verdicts on the selected step when the core names the step in
+// them ("POST /payments · rule 12: ..."), without repeating that name; verdicts that name no
+// step are all shown.
+func verdictsFor(all []Verdict, step string) []Verdict {
+	prefix := step + " · "
+	var mine []Verdict
+	named := false
+	for _, v := range all {
+		if strings.Contains(v.Rule, " · ") {
+			named = true
+		}
+		if strings.HasPrefix(v.Rule, prefix) {
+			v.Rule = strings.TrimPrefix(v.Rule, prefix)
+			mine = append(mine, v)
+		}
+	}
+	if !named {
+		return all
+	}
+	return mine
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 type obStep int
@@ -116,6 +117,11 @@ func (s *onboardingScreen) Typing() bool {
 }
 func (s *onboardingScreen) Busy() bool { return false }
 
+// Fullscreen passes on the bank step's "address alone" view.
+func (s *onboardingScreen) Fullscreen() bool {
+	return s.step == obBank && s.bank != nil && s.bank.Fullscreen()
+}
+
 func (s *onboardingScreen) ShortHelp() []key.Binding {
 	switch s.step {
 	case obPIN:
@@ -129,8 +135,11 @@ func (s *onboardingScreen) ShortHelp() []key.Binding {
 		if s.bank != nil {
 			return s.bank.ShortHelp()
 		}
+	case obConsent:
+		return []key.Binding{keySubmit, keyBack}
 	}
-	return []key.Binding{keySubmit, keyBack}
+	// The first page and the result page have nothing to go back to.
+	return []key.Binding{keySubmit}
 }
 
 func (s *onboardingScreen) FullHelp() [][]key.Binding {
@@ -297,7 +306,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			})
 		}
 	case obBank:
-		if s.bank.mode == bankChoose && msg.Type == tea.KeyEsc {
+		if s.bank.mode == bankChoose && !s.bank.alone && msg.Type == tea.KeyEsc {
 			s.step = obConsent
 			return nil
 		}
@@ -453,7 +462,11 @@ func (s *onboardingScreen) View() string {
 		b.WriteString(s.pin1.View(st, s.pinFocus == 0, 6) + "\n")
 		b.WriteString(s.pin2.View(st, s.pinFocus == 1, 6) + "\n")
 	case obTOTP:
-		b.WriteString(s.totpView())
+		v, owns := s.totpView()
+		b.WriteString(v)
+		if owns {
+			return b.String()
+		}
 	case obPayees:
 		b.WriteString(s.payeesView())
 	case obConsent:
@@ -479,11 +492,13 @@ func (s *onboardingScreen) View() string {
 	return b.String()
 }
 
-func (s *onboardingScreen) totpView() string {
+// totpView is the enrolment step; ownsStatus is true when it already placed the busy and error
+// lines (beside the QR code).
+func (s *onboardingScreen) totpView() (view string, ownsStatus bool) {
 	st := s.c.st
 	var b strings.Builder
 	if s.enrol == nil {
-		return st.Muted.Render("Creating your authenticator key…")
+		return st.Muted.Render("Creating your authenticator key…"), false
 	}
 	if s.recovery != nil {
 		b.WriteString(st.Success.Render("Your authenticator app is set up.") + "\n\n")
@@ -491,19 +506,45 @@ func (s *onboardingScreen) totpView() string {
 		b.WriteString("You need it if payments are blocked after five wrong PINs or codes.\n\n")
 		b.WriteString("    " + st.Big.Render(s.recovery.Reveal()) + "\n\n")
 		b.WriteString("Press enter when you have written it down.")
-		return b.String()
+		return b.String(), false
 	}
 	e := s.enrol
-	b.WriteString("Add payterm to your authenticator app: scan the code, or type the key.\n\n")
-	if q := qrBlock(st, e.URI.Reveal()); q != "" && s.h >= 36 {
-		b.WriteString(q + "\n\n")
+	key := fmt.Sprintf("Key      %s", groupKey(e.Secret.Reveal())) // shown once, here, by design; never logged
+	var rest strings.Builder
+	fmt.Fprintf(&rest, "Account  %s (%s), %d digits every %ds\n\n", e.Account, e.Issuer, e.Digits, int(e.Period.Seconds()))
+	rest.WriteString(s.code.View(st, true, 10) + "\n")
+	rest.WriteString(st.Muted.Render("Type the code the app shows now, then enter."))
+	const scan = "Add payterm to your authenticator app: scan the QR code, or type the key."
+	// Besides the code: this text (2), the key and the rest (5) and two lines for an error.
+	q := placeQR(st, e.URI.Reveal(), 9, s.w, s.h, s.c.termW, s.c.termH)
+	restW := 0
+	for _, l := range strings.Split(rest.String(), "\n") {
+		restW = max(restW, displayWidth(l))
 	}
-	// The seed is shown once, here, by design; it never reaches logs.
-	fmt.Fprintf(&b, "Key      %s\n", groupKey(e.Secret.Reveal()))
-	fmt.Fprintf(&b, "Account  %s (%s), %d digits every %ds\n\n", e.Account, e.Issuer, e.Digits, int(e.Period.Seconds()))
-	b.WriteString(s.code.View(st, true, 10) + "\n")
-	b.WriteString(st.Muted.Render("Type the code the app shows now, then enter."))
-	return b.String()
+	switch {
+	case q.Shown():
+		b.WriteString(scan + "\n\n" + q.block + "\n\n")
+	case q.Missing() && 3+q.qh <= s.h && restW+3+q.qw <= s.w:
+		// Too short to stack, wide enough to stand the code beside the account and the field.
+		// The key keeps a line of its own (people and scripts read it off the screen), and the
+		// status goes in the left column, under the field, so nothing falls off the bottom.
+		if s.busy {
+			rest.WriteString("\n\n" + st.Muted.Render("Working…"))
+		}
+		if s.err != "" {
+			rest.WriteString("\n\n" + st.Error.Render(wrapLines(s.err, s.w-3-q.qw)))
+		}
+		b.WriteString(scan + "\n\n" + key + "\n")
+		b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, rest.String(), "   ", q.code))
+		return b.String(), true
+	case q.Missing():
+		b.WriteString("Add payterm to your authenticator app: type the key below into it.\n")
+		b.WriteString(st.Muted.Render(q.hint()) + "\n\n")
+	default:
+		b.WriteString("Add payterm to your authenticator app: type the key below into it.\n\n")
+	}
+	b.WriteString(key + "\n" + rest.String())
+	return b.String(), false
 }
 
 // groupKey splits a base32 key in groups of four for reading aloud and typing.

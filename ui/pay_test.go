@@ -107,7 +107,7 @@ func TestPayLockoutAfterFiveFailures(t *testing.T) {
 		app.Type("000000")
 		app.Press("enter")
 		if i < 5 {
-			app.WaitFor(fmt.Sprintf("%d attempts left", 5-i))
+			app.WaitFor(fmt.Sprintf("%d attempt", 5-i)) // "1 attempt left", "2 attempts left"
 		}
 	}
 	app.WaitFor("Payments are blocked after too many failed attempts")
@@ -125,7 +125,7 @@ func TestUnblockWithRecoveryCode(t *testing.T) {
 		app.Type("000000")
 		app.Press("enter")
 		if i < 5 {
-			app.WaitFor(fmt.Sprintf("%d attempts left", 5-i))
+			app.WaitFor(fmt.Sprintf("%d attempt", 5-i)) // "1 attempt left", "2 attempts left"
 		}
 	}
 	app.WaitFor("Payments are blocked")

@@ -33,9 +33,12 @@ type common struct {
 	ctx        context.Context
 	accessible bool
 	openURL    func(string) error
-	reqSeq     int        // request ids, so stale async results can be recognised and dropped
-	nav        []navOp    // navigation requested during the current Update
-	status     *statusMsg // footer line set during the current Update
+	// termW and termH are the whole terminal's size (screens get less): a screen that cannot
+	// show something says how large the terminal must be.
+	termW, termH int
+	reqSeq       int        // request ids, so stale async results can be recognised and dropped
+	nav          []navOp    // navigation requested during the current Update
+	status       *statusMsg // footer line set during the current Update
 }
 
 func (c *common) nextReq() int {

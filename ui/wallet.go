@@ -538,7 +538,11 @@ type Exchange struct {
 	JWTHeader     []Field
 	JWTClaims     []Field
 	JWEHeader     []Field
-	Checks        []Check
+	// Sealed is the plaintext of the personal data sent encrypted to the bank (the JWE payload
+	// of POST /payments: creditor name and account, ...). Its fields are PII: the inspector shows
+	// their values only on the embedded sandbox.
+	Sealed []Field
+	Checks []Check
 }
 
 // Field is one name/value with its sensitivity. Secret values are never shown; PII values are
@@ -574,7 +578,7 @@ func (e *SCAError) Error() string {
 	if e.Locked {
 		return "authentication blocked after too many failed attempts"
 	}
-	return fmt.Sprintf("authentication failed (%d attempts left)", e.AttemptsLeft)
+	return fmt.Sprintf("authentication failed (%s left)", count(e.AttemptsLeft, "attempt", "attempts"))
 }
 
 // Problem is a refusal the user can act on: what happened, and what to do next.
@@ -605,7 +609,7 @@ func explain(err error) string {
 		if sca.Locked {
 			return "Payments are blocked after too many failed attempts. Press u on Home to unblock with your recovery code."
 		}
-		return fmt.Sprintf("PIN or code not accepted. %d attempts left before the wallet blocks payments.", sca.AttemptsLeft)
+		return fmt.Sprintf("PIN or code not accepted. %s left before the wallet blocks payments.", count(sca.AttemptsLeft, "attempt", "attempts"))
 	case errors.As(err, &pr):
 		return pr.Error()
 	case errors.Is(err, context.Canceled):

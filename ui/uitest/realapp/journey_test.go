@@ -138,7 +138,7 @@ func TestJourneyLockoutThenRecover(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		authenticate(app, "000000")
 		if i < 5 {
-			app.WaitFor(fmt.Sprintf("%d attempts left", 5-i))
+			app.WaitFor(fmt.Sprintf("%d attempt", 5-i)) // "1 attempt left", "2 attempts left"
 		}
 	}
 	app.WaitFor("Payments are blocked")

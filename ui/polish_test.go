@@ -1,0 +1,280 @@
+package ui_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
+)
+
+// toBankStep runs the first-run wizard up to the bank step.
+func toBankStep(t *testing.T, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet) {
+	t.Helper()
+	app, fw := startFirstRun(t, opts...)
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	return app, fw
+}
+
+// urlFromFrame joins the lines of the frame from the one starting the address up to the next
+// blank line: what a user selecting the wrapped address gets, minus the line breaks.
+func urlFromFrame(v string) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.Split(v, "\n") {
+		switch {
+		case strings.HasPrefix(l, "https://"):
+			in = true
+		case in && strings.TrimSpace(l) == "":
+			return b.String()
+		}
+		if in {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// TestBankStepURLWrappedWhole: the authorization address is wrapped hard at the edge of a 100×30
+// terminal, never cut, with nothing added inside it; u shows it alone on screen.
+func TestBankStepURLWrappedWhole(t *testing.T) {
+	app, _ := toBankStep(t, uitest.WithSize(100, 30))
+	v := app.View()
+	if got := urlFromFrame(v); got != ui.FakeBankURL {
+		t.Fatalf("the wrapped address does not join back to the URL:\n got %q\nwant %q\n%s", got, ui.FakeBankURL, v)
+	}
+	app.Press("u")
+	app.WaitFor("That is the whole address")
+	v = app.FinalView()
+	lines := strings.Split(v, "\n")
+	if !strings.HasPrefix(lines[0], "https://") || strings.Contains(v, "payterm ·") || strings.Contains(v, "? help") {
+		t.Errorf("the address is not alone on screen:\n%s", v)
+	}
+	if got := urlFromFrame(v); got != ui.FakeBankURL {
+		t.Errorf("alone view: got %q", got)
+	}
+	app.RequireGolden(v)
+}
+
+func TestBankStepAddressAloneReturns(t *testing.T) {
+	app, _ := toBankStep(t, uitest.WithSize(80, 24))
+	app.Press("u")
+	app.WaitFor("That is the whole address")
+	app.Press("esc") // back to the choices, not to the consent page
+	app.WaitFor("paste the address you land on")
+	if v := app.View(); strings.Contains(v, "Your consent") {
+		t.Fatalf("esc in the address view left the bank step:\n%s", v)
+	}
+}
+
+// TestBankStepQRPromise: the w choice mentions scanning only when the QR code is drawn; when it
+// does not fit the screen says which size would show it, and that size does show it.
+func TestBankStepQRPromise(t *testing.T) {
+	app, _ := toBankStep(t, uitest.WithSize(100, 30))
+	v := app.View()
+	if strings.Contains(v, "scan") || strings.Contains(v, "▄") {
+		t.Errorf("100×30: the code does not fit, yet the screen mentions or draws it:\n%s", v)
+	}
+	const hint = "The QR code does not fit: enlarge the terminal to at least "
+	i := strings.Index(v, hint)
+	if i < 0 {
+		t.Fatalf("no size hint:\n%s", v)
+	}
+	var w, h int
+	if _, err := fmtSscanf(v[i+len(hint):], &w, &h); err != nil {
+		t.Fatalf("hint has no size: %v", err)
+	}
+	app.Resize(w, h)
+	app.WaitFor("scan the QR code with a phone")
+	if v := app.View(); !strings.Contains(v, "█") || strings.Contains(v, hint) {
+		t.Errorf("at the promised %d×%d the code is not drawn:\n%s", w, h, v)
+	}
+	app.Resize(w, h-1)
+	app.WaitFor(hint)
+}
+
+func TestBankStepAccessibleHasNoQR(t *testing.T) {
+	app, _ := toBankStep(t, uitest.WithAccessible(), uitest.WithSize(100, 80))
+	v := app.View()
+	for _, no := range []string{"QR", "scan", "█", "▄"} {
+		if strings.Contains(v, no) {
+			t.Errorf("accessible bank step shows %q:\n%s", no, v)
+		}
+	}
+}
+
+// TestTOTPQRBesideKeyAt100x30: too short to stack, the enrolment code stands beside the fields;
+// the key keeps a line of its own, and an error stays on screen.
+func TestTOTPQRBesideKeyAt100x30(t *testing.T) {
+	app, _ := startFirstRun(t, uitest.WithSize(100, 30))
+	toTOTP(t, app)
+	app.Type("000000")
+	app.Press("enter")
+	app.WaitFor("That code is not the one")
+	v := app.FinalView()
+	if !strings.Contains(v, "scan the QR code") || !strings.Contains(v, "█") {
+		t.Errorf("no QR code at 100×30:\n%s", v)
+	}
+	if k := uitest.TOTPKeyFromView(v); k != "TESTTESTTESTTESTTESTTESTTESTTEST" {
+		t.Errorf("key line shares its line: %q", k)
+	}
+	app.RequireGolden(v)
+}
+
+func TestTOTPQRHintAt80x24(t *testing.T) {
+	app, _ := startFirstRun(t, uitest.WithSize(80, 24))
+	toTOTP(t, app)
+	v := app.View()
+	if strings.Contains(v, "scan") || strings.Contains(v, "█") {
+		t.Errorf("80×24 promises a code it does not draw:\n%s", v)
+	}
+	if !strings.Contains(v, "enlarge the terminal to at least 80×") {
+		t.Errorf("no size hint:\n%s", v)
+	}
+}
+
+// TestInspectorColumnsAt100x30: diagram left, the step's message in the right pane, starting
+// with what the step proves; the sealed personal data is listed, hidden off the sandbox.
+func TestInspectorColumnsAt100x30(t *testing.T) {
+	app, _, _ := start(t, 5, uitest.WithSize(100, 30))
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("← now")
+	v := app.View()
+	lines := strings.Split(v, "\n")
+	if !strings.Contains(lines[2], "Discovery + JWKS") || !strings.Contains(lines[2], "│ POST /payments") {
+		t.Errorf("diagram and message are not side by side:\n%s", v)
+	}
+	if !strings.Contains(lines[3], "│ Proves to the bank") {
+		t.Errorf("the message does not start with what the step proves:\n%s", v)
+	}
+	app.Press("pgdown")
+	app.WaitFor("Sealed in the JWE")
+	v = app.FinalView()
+	if !strings.Contains(v, "Initiation.Creditor.Name: ‹PII hidden›") || strings.Contains(v, "Test Payee One") {
+		t.Errorf("sealed PII not hidden off the sandbox:\n%s", v)
+	}
+	app.RequireGolden(v)
+}
+
+func TestInspectorStackedWhenNarrow(t *testing.T) {
+	app, _, _ := start(t, 5, uitest.WithSize(80, 24))
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("← now")
+	v := app.View()
+	if strings.Contains(v, "│ POST") {
+		t.Errorf("80 columns should stack the diagram over the message:\n%s", v)
+	}
+	if !strings.Contains(v, "↓") || !strings.Contains(v, "more (pgdn)") {
+		t.Errorf("a cut message must say more follows:\n%s", v)
+	}
+}
+
+func TestInspectorSandboxShowsSealedPII(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 5)
+	fw.Sandbox = true
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(120, 60))
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("Initiation.Creditor.Name: Test Payee One")
+	v := app.View()
+	if !strings.Contains(v, "AE620260001015678901234") {
+		t.Errorf("sandbox: sealed account not shown:\n%s", v)
+	}
+	// Verdicts are the selected step's only, without the step name repeated.
+	if strings.Contains(v, "request object signed") || strings.Contains(v, "POST /payments · ") {
+		t.Errorf("verdicts of another step, or the step name repeated:\n%s", v)
+	}
+}
+
+// TestCountPhrases: one payment is "1 payment", on Home and in the consent detail.
+func TestCountPhrases(t *testing.T) {
+	app, _, _ := start(t, 1)
+	app.WaitFor("Recent payments")
+	if v := app.View(); !strings.Contains(v, "(1 payment)") {
+		t.Errorf("home:\n%s", v)
+	}
+	app.Press("c")
+	app.WaitFor("Current")
+	app.Press("enter")
+	app.WaitFor("Payment Rules")
+	if v := app.View(); !strings.Contains(v, " in 1 payment\n") {
+		t.Errorf("consent detail:\n%s", v)
+	}
+}
+
+// TestConsentsListLongBankName: the bank name is whole when the row has room for it.
+func TestConsentsListLongBankName(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		app, fw, _ := start(t, 5, uitest.WithSize(size[0], size[1]))
+		fw.SetBankName("payterm Sandbox Bank of the Emirates")
+		app.WaitFor("Recent payments")
+		app.Press("c")
+		app.WaitFor("payterm · Consents")
+		app.WaitFor("Active")
+		v := app.View()
+		want := "payterm Sandbox Bank of the Emirates  Active"
+		if size[0] == 80 {
+			want = "> payterm Sandbox Ban…  Active" // 80 columns leave the name 20 cells
+		}
+		if !strings.Contains(v, want) {
+			t.Errorf("%d×%d: want %q in\n%s", size[0], size[1], want, v)
+		}
+	}
+}
+
+// TestFooterWrapsBetweenKeys: a key list wider than the terminal continues on a second line,
+// never cut; onboarding step 4 at 100×30 was "… (or continue when the form …".
+func TestFooterWrapsBetweenKeys(t *testing.T) {
+	app, fw := startFirstRun(t, uitest.WithSize(100, 30))
+	toPayees(t, app, fw)
+	v := app.View()
+	lines := strings.Split(v, "\n")
+	if len(lines) != 30 {
+		t.Fatalf("frame has %d lines, want 30", len(lines))
+	}
+	foot := lines[28] + "\n" + lines[29]
+	for _, want := range []string{"enter add payee (or continue when the form is empty)", "ctrl+x remove last payee", "? help"} {
+		if !strings.Contains(foot, want) {
+			t.Errorf("footer lacks %q:\n%s", want, foot)
+		}
+	}
+	if strings.Contains(foot, "…") {
+		t.Errorf("footer cut:\n%s", foot)
+	}
+}
+
+// TestLongTextWrapsNotCut: a sentence longer than the terminal wraps instead of being cut.
+func TestLongTextWrapsNotCut(t *testing.T) {
+	app, fw, _ := start(t, 3, uitest.WithSize(80, 24))
+	_ = fw
+	app.WaitFor("Recent payments")
+	app.Press("u")
+	app.WaitFor("Unblock payments")
+	v := app.View()
+	for _, l := range strings.Split(v, "\n") {
+		if w := len([]rune(l)); w > 80 {
+			t.Errorf("line of %d runes at 80 columns: %q", w, l)
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "To unblock them, type the recovery code you wrote down at setup") {
+		t.Errorf("sentence lost:\n%s", v)
+	}
+}
+
+// TestNoDeadKeysInFooter: the first and last onboarding pages offer no "esc back" they ignore.
+func TestNoDeadKeysInFooter(t *testing.T) {
+	app, _ := startFirstRun(t)
+	if v := app.View(); strings.Contains(v, "esc back") {
+		t.Errorf("intro footer offers esc:\n%s", v)
+	}
+	app.Press("esc")
+	app.WaitFor("Press enter to start.")
+}
+
+func fmtSscanf(s string, w, h *int) (int, error) { return fmt.Sscanf(s, "%d×%d", w, h) }
