@@ -161,16 +161,11 @@ func (a *App) lastInteraction(ctx context.Context, id int64) string {
 	return ""
 }
 
-// reasonText words a payment's outcome. The bank's free-text message is not shown: it may echo
-// the payee's name or account.
+// reasonText words a payment's outcome for the receipt; failures in wallet's own words.
 func reasonText(p wallet.Payment) string {
 	switch p.Status {
-	case wallet.PaymentRejected:
-		return "The bank rejected the payment" + codeSuffix(p.RejectCode) + ". No money left your account."
-	case wallet.PaymentRefused:
-		return "The bank refused the payment request" + codeSuffix(p.RejectCode) + ". Nothing was paid."
-	case wallet.PaymentAbandoned:
-		return "The bank never received the payment and its authorisation expired. Nothing was paid."
+	case wallet.PaymentRejected, wallet.PaymentRefused, wallet.PaymentAbandoned:
+		return wallet.FailureText(p)
 	case wallet.PaymentUnknown, wallet.PaymentSending, wallet.PaymentPrepared:
 		return "The bank's answer is not known yet; payterm checks with the bank before any retry."
 	case wallet.PaymentPending:
@@ -183,13 +178,6 @@ func reasonText(p wallet.Payment) string {
 		return "Paid: the payee's bank has credited the money."
 	}
 	return ""
-}
-
-func codeSuffix(code string) string {
-	if code == "" {
-		return ""
-	}
-	return " (" + sanitize(code, 60) + ")"
 }
 
 func parseID(s string) (int64, bool) {

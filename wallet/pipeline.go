@@ -446,21 +446,9 @@ func (w *Wallet) emitFinal(p *Payment, emit func(Event)) {
 	e := Event{Step: StepSettled, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)}
 	if p.Status.Outcome() == OutcomeFailed {
 		e.State = StepFailed
-		e.Err = &Problem{What: failureText(p)}
+		e.Err = &Problem{What: FailureText(*p)}
 	}
 	emit(e)
-}
-
-func failureText(p *Payment) string {
-	switch p.Status {
-	case PaymentRejected:
-		return "The bank rejected the payment (" + p.RejectCode + ")."
-	case PaymentRefused:
-		return "The bank refused the payment request (" + p.RejectCode + ")."
-	case PaymentAbandoned:
-		return "The bank never received the payment, and its authorisation has expired. Nothing was paid."
-	}
-	return "The payment failed."
 }
 
 func (w *Wallet) recordAttempt(ctx context.Context, id int64, kind string, res *lfi.Payment, err error) {

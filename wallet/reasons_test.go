@@ -1,0 +1,37 @@
+package wallet
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRejectReasonText(t *testing.T) {
+	cases := []struct{ code, msg, want string }{
+		{"AANI.AM04", "Insufficient funds", "insufficient funds in your account"},
+		{"aani.am04", "", "insufficient funds in your account"},
+		{"LFI.AC04", "whatever", "the payee's account is closed"},
+		{"LFI.CreditorMismatch", "Creditor does not match the consent", "Creditor does not match the consent"},
+		{"", "line one\nline\ttwo\x1b[31m", "line one line two [31m"},
+		{"LFI.X1", "", ""},
+	}
+	for _, c := range cases {
+		if got := RejectReasonText(c.code, c.msg); got != c.want {
+			t.Errorf("RejectReasonText(%q, %q) = %q, want %q", c.code, c.msg, got, c.want)
+		}
+	}
+	long := strings.Repeat("x", 1000)
+	if got := RejectReasonText("", long); len(got) > maxBankMessage+len("…") {
+		t.Errorf("a long bank message is not cut: %d bytes", len(got))
+	}
+}
+
+func TestFailureTextSaysWhyAndWhetherMoneyMoved(t *testing.T) {
+	got := FailureText(Payment{Status: PaymentRejected, RejectCode: "AANI.AM04", RejectMessage: "Insufficient funds"})
+	want := "The bank rejected the payment (AANI.AM04): insufficient funds in your account. No money left your account."
+	if got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if got := FailureText(Payment{Status: PaymentRefused, RejectCode: "Consent.Invalid"}); got != "The bank refused the payment request (Consent.Invalid). Nothing was paid." {
+		t.Errorf("refused: %q", got)
+	}
+}
