@@ -52,7 +52,7 @@ func SandboxConfig(cfg config.Config, dir string) (sandbox.Config, error) {
 	allow := cfg.Sandbox.AllowLoopbackRedirect
 	return sandbox.Config{
 		DataDir: dir, AuthorizeTLS: cfg.Sandbox.AuthorizeTLS, AutoApprove: cfg.Sandbox.AutoApprove,
-		AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(),
+		AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(), BalanceFilsSet: true,
 		SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
 		BankName: cfg.Bank.Name,
 	}, nil

@@ -157,6 +157,10 @@ func TestSandboxConfigMapsSettings(t *testing.T) {
 		*bc.AllowLoopbackRedirect || bc.SettleAfter != 3*time.Second || bc.CreditAfter != 7*time.Second || bc.BankName != cfg.Bank.Name {
 		t.Fatalf("mapping: %+v", bc)
 	}
+	cfg.Sandbox.DebtorBalance = "0.00"
+	if bc, err := SandboxConfig(cfg, ""); err != nil || bc.BalanceFils != 0 || !bc.BalanceFilsSet {
+		t.Fatalf("a 0.00 balance must reach the bank as an empty account, not the default: %v %+v", err, bc)
+	}
 	cfg.Sandbox.DebtorBalance = "12"
 	if _, err := SandboxConfig(cfg, ""); err == nil {
 		t.Fatal("a malformed balance must be refused")

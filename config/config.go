@@ -230,7 +230,7 @@ func (c Config) Validate() error {
 	if p := c.Bank.DefaultPurposeCode; p != "" && !isUpper3(p) {
 		bad("bank.default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
 	}
-	if err := checkAmount(c.Sandbox.DebtorBalance, false); err != nil {
+	if err := checkAmount(c.Sandbox.DebtorBalance, false, true); err != nil {
 		bad("sandbox.debtor_balance", err.Error())
 	}
 	if c.Sandbox.SettleAfter.Duration < 0 || c.Sandbox.CreditAfter.Duration < c.Sandbox.SettleAfter.Duration {
@@ -240,7 +240,7 @@ func (c Config) Validate() error {
 		"limits.per_payment": c.Limits.PerPayment, "limits.per_day": c.Limits.PerDay,
 		"limits.per_month": c.Limits.PerMonth, "limits.consent_total": c.Limits.ConsentTotal,
 	} {
-		if err := checkAmount(v, true); err != nil {
+		if err := checkAmount(v, true, false); err != nil {
 			bad(key, err.Error())
 		}
 	}
@@ -301,8 +301,9 @@ func isUpper3(s string) bool {
 	return true
 }
 
-// checkAmount accepts "" (when optional) or a positive decimal with exactly two places.
-func checkAmount(s string, optional bool) error {
+// checkAmount accepts "" (when optional) or a decimal with exactly two places, more than zero
+// unless allowZero (an empty sandbox account is a useful test bank).
+func checkAmount(s string, optional, allowZero bool) error {
 	if s == "" {
 		if optional {
 			return nil
@@ -313,7 +314,7 @@ func checkAmount(s string, optional bool) error {
 	if !ok || len(frac) != 2 || len(whole) == 0 || len(whole) > 16 || !digits(whole) || !digits(frac) {
 		return errors.New("must be an amount in AED with exactly two decimals, like \"5000.00\"")
 	}
-	if strings.Trim(whole, "0") == "" && frac == "00" {
+	if !allowZero && strings.Trim(whole, "0") == "" && frac == "00" {
 		return errors.New("must be more than zero")
 	}
 	return nil

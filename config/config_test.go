@@ -86,6 +86,13 @@ func TestValidationNamesTheSetting(t *testing.T) {
 	}
 }
 
+func TestEmptySandboxAccountAllowed(t *testing.T) {
+	cfg := Default()
+	if err := Parse([]byte("[sandbox]\ndebtor_balance = \"0.00\"\n"), &cfg); err != nil {
+		t.Fatalf("a zero sandbox balance is a valid test bank: %v", err)
+	}
+}
+
 func TestRemoteConfigAccepted(t *testing.T) {
 	cfg := Default()
 	in := `[bank]
