@@ -69,7 +69,7 @@ func (p *player) announce(s step) error {
 	p.n++
 	fmt.Fprintf(p.out, "\n[%d/%d] %s\n      %s\n", p.n, len(steps), s.title, s.cue)
 	if p.narrate {
-		return p.tm.Narrate(fmt.Sprintf("%d/%d %s: %s", p.n, len(steps), s.title, s.cue))
+		return p.tm.Narrate(fmt.Sprintf("%d/%d  %s", p.n, len(steps), s.title), s.cue)
 	}
 	return nil
 }

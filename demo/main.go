@@ -118,11 +118,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	started := time.Now()
 	err = playAll(ctx, p)
 	if attached {
-		msg := fmt.Sprintf("Demo over in %s. Closing in a few seconds.", time.Since(started).Round(time.Second))
+		title, cue := fmt.Sprintf("Demo over in %s", time.Since(started).Round(time.Second)), "Closing in a few seconds."
 		if err != nil {
-			msg = "The demo stopped: " + firstLine(err.Error())
+			title, cue = "The demo stopped", firstLine(err.Error())
 		}
-		_ = tm.Narrate(msg)
+		_ = tm.Narrate(title, cue)
 		_ = p.hold(ctx, 5)
 		tm.Close()
 		<-viewer

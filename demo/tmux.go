@@ -85,20 +85,22 @@ func (tm *term) Screen() (string, error) {
 	return strings.TrimRight(strings.Join(lines, "\n"), "\n"), nil
 }
 
-// Narrate shows text on the status line of an attached client (the audience's view).
-func (tm *term) Narrate(text string) error {
-	// '#' starts a tmux format; double it so narration shows verbatim.
-	text = strings.ReplaceAll(text, "#", "##")
-	_, err := tm.run("set-option", "-t", tm.name, "status-left", " "+text)
+// Narrate shows a title and a cue on the two status lines of an attached client (the
+// audience's view).
+func (tm *term) Narrate(title, cue string) error {
+	// User options are shown with #{@…}: their values are not expanded again, so narration
+	// shows verbatim.
+	_, err := tm.run("set-option", "-t", tm.name, "@title", title, ";",
+		"set-option", "-t", tm.name, "@cue", cue)
 	return err
 }
 
-// ShowStatus turns the status line on (for the attached, narrated mode).
+// ShowStatus turns on two status lines (title, cue) for the attached, narrated mode.
 func (tm *term) ShowStatus() error {
-	_, err := tm.run("set-option", "-t", tm.name, "status", "on", ";",
-		"set-option", "-t", tm.name, "status-left-length", strconv.Itoa(termWidth), ";",
-		"set-option", "-t", tm.name, "status-right", "", ";",
-		"set-option", "-t", tm.name, "status-style", "bg=blue,fg=white,bold")
+	_, err := tm.run("set-option", "-t", tm.name, "status", "2", ";",
+		"set-option", "-t", tm.name, "status-style", "bg=blue,fg=white", ";",
+		"set-option", "-t", tm.name, "status-format[0]", "#[align=left,bold] #{@title}", ";",
+		"set-option", "-t", tm.name, "status-format[1]", "#[align=left] #{@cue}")
 	return err
 }
 
