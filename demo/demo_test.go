@@ -39,10 +39,15 @@ func TestDemoFast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("demo journey: skipped in -short")
 	}
-	needTools(t, "tmux", "go")
-	bin, err := buildPayterm(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	needTools(t, "tmux")
+	// CI may build the binary once for the e2e journeys and this test (as e2e/ does).
+	bin := os.Getenv("PAYTERM_E2E_BIN")
+	if bin == "" {
+		needTools(t, "go")
+		var err error
+		if bin, err = buildPayterm(context.Background(), t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tc := range []struct {
 		name        string
