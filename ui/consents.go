@@ -425,18 +425,27 @@ func (s *consentsScreen) detailView() string {
 	fmt.Fprintf(&b, "Paid to date    %s in %s\n", formatAmount(c.TotalPaid), count(c.PaymentCount, "payment", "payments"))
 	b.WriteString("\n" + st.Title.Render("Payment Rules") + "\n")
 	for _, r := range d.Rules {
-		fmt.Fprintf(&b, "  %-22s %s\n", r.Label, r.Value)
+		// A long value wraps under itself, not under the label.
+		b.WriteString(wrapHanging(fmt.Sprintf("  %-22s %s", r.Label, r.Value), s.w, 23) + "\n")
 	}
 	b.WriteString("\n" + st.Title.Render("Payment History") + "\n")
 	if len(d.Payments) == 0 {
 		b.WriteString(st.Muted.Render("  No payments with this consent.") + "\n")
 	}
-	for i, p := range d.Payments {
-		if i >= 5 {
-			fmt.Fprintf(&b, st.Muted.Render("  … %d more in History")+"\n", len(d.Payments)-5)
-			break
-		}
+	// Up to five, fewer when the screen is short; what is left over is counted, not cut.
+	used := strings.Count(b.String(), "\n")
+	if s.working {
+		used += 2
+	}
+	shown := min(len(d.Payments), 5)
+	if s.h > 0 && used+shown > s.h {
+		shown = max(0, s.h-used-1)
+	}
+	for _, p := range d.Payments[:shown] {
 		b.WriteString("  " + paymentLine(st, p, s.w-2) + "\n")
+	}
+	if more := len(d.Payments) - shown; more > 0 {
+		b.WriteString(st.Muted.Render("  … "+count(more, "more payment", "more payments")+" in History (h on Home)") + "\n")
 	}
 	if s.working {
 		b.WriteString("\n" + st.Muted.Render("Working…") + "\n")

@@ -315,13 +315,13 @@ func (f *FakeWallet) ConsentDetail(ctx context.Context, id string) (ConsentDetai
 		return ConsentDetail{}, err
 	}
 	d := ConsentDetail{Consent: *c, Rules: []Rule{
-		{"Type", "Flexi Pay (delegated SCA)"},
-		{"Who you can pay", fmt.Sprintf("%d named payees", len(c.Creditors))},
-		{"Amounts", "not fixed; payterm limits apply"},
+		{"Type", "Flexi Pay (delegated SCA): you approve each payment in payterm"}, // as long as the core's
+		{"Who you can pay", count(len(c.Creditors), "named payee", "named payees")},
+		{"Amounts", "not fixed at the bank; your payterm limits apply"},
 		{"Purpose", c.PurposeCode},
 	}}
 	if c.Status == ConsentAuthorized {
-		d.Payments = append([]PaymentRow(nil), f.rows[:min(3, len(f.rows))]...)
+		d.Payments = append([]PaymentRow(nil), f.rows[:min(6, len(f.rows))]...)
 	}
 	return d, nil
 }

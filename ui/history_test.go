@@ -93,6 +93,7 @@ func TestHistoryFiltered(t *testing.T) {
 	app.WaitFor("1 of 66")
 	app.Press("s") // successful only
 	app.WaitFor("status successful")
+	app.WaitFor("1 of 39") // the filtered page, not the frame before it loads
 	golden(t, app)
 }
 

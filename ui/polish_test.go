@@ -278,3 +278,19 @@ func TestNoDeadKeysInFooter(t *testing.T) {
 }
 
 func fmtSscanf(s string, w, h *int) (int, error) { return fmt.Sscanf(s, "%d×%d", w, h) }
+
+// TestConsentDetailFitsShortTerminal: at 80×24 the payment history shows what fits and counts
+// the rest, and a long rule value wraps under its value column.
+func TestConsentDetailFitsShortTerminal(t *testing.T) {
+	app, _, _ := start(t, 5, uitest.WithSize(80, 24))
+	toConsentDetail(t, app)
+	app.WaitFor("more payment")
+	v := app.FinalView()
+	if !strings.Contains(v, "in History (h on Home)") {
+		t.Errorf("hidden payments not counted:\n%s", v)
+	}
+	if !strings.Contains(v, "\n"+strings.Repeat(" ", 25)+"payterm\n") {
+		t.Errorf("a wrapped rule value must continue under its value column:\n%s", v)
+	}
+	app.RequireGolden(v)
+}
