@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -120,8 +121,19 @@ func (s *secretService) search(t testing.TB, attr, value string) []keyringItem {
 		}
 		t.Fatalf("secret-tool search: %v: %s", err, firstLine(stderr.String()))
 	}
+	items, err := parseSecretToolSearch(stdout.Bytes(), stderr.Bytes())
+	if err != nil {
+		t.Fatalf("secret-tool search: %v", err)
+	}
+	return items
+}
+
+// parseSecretToolSearch pairs secret-tool's stdout blocks ("[/path]", "label = …",
+// "secret = …") with its stderr attribute blocks ("attribute.k = v"; a repeated key starts the
+// next item's block).
+func parseSecretToolSearch(stdout, stderr []byte) ([]keyringItem, error) {
 	var items []keyringItem
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -133,8 +145,12 @@ func (s *secretService) search(t testing.TB, attr, value string) []keyringItem {
 			items[len(items)-1].Secret = v
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
 	var blocks []map[string]string
-	sc = bufio.NewScanner(&stderr)
+	sc = bufio.NewScanner(bytes.NewReader(stderr))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), " = ")
 		name, isAttr := strings.CutPrefix(k, "attribute.")
@@ -149,13 +165,16 @@ func (s *secretService) search(t testing.TB, attr, value string) []keyringItem {
 		}
 		blocks[len(blocks)-1][name] = v
 	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
 	if len(blocks) != len(items) {
-		t.Fatalf("secret-tool search: %d items but %d attribute blocks", len(items), len(blocks))
+		return nil, fmt.Errorf("%d items but %d attribute blocks", len(items), len(blocks))
 	}
 	for i := range items {
 		items[i].Attrs = blocks[i]
 	}
-	return items
+	return items, nil
 }
 
 // payterm keystore entries are "ptks1:i:<sum>:<base64 value>" for values that fit one entry.
@@ -168,6 +187,9 @@ func decodeInlineKeystoreValue(s string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	v, err := base64.StdEncoding.DecodeString(data)
+	if strings.ContainsAny(data, "\r\n") { // the decoder would skip them; an entry never has them
+		return nil, false
+	}
+	v, err := base64.StdEncoding.Strict().DecodeString(data)
 	return v, err == nil
 }
