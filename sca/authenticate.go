@@ -23,16 +23,23 @@ var (
 // was wrong. errors.Is matches ErrAuthFailed, and ErrBlocked once Remaining is zero.
 type AuthError struct {
 	Remaining int
+	// pinOnly marks a failed VerifyPIN: only one factor was asked for, so naming it tells
+	// nothing an attacker did not already know.
+	pinOnly bool
 }
 
 func (e *AuthError) Error() string {
+	what := "the PIN or the code is not correct"
+	if e.pinOnly {
+		what = "the PIN is not correct"
+	}
 	if e.Remaining == 0 {
-		return fmt.Sprintf("%v: the PIN or the code is not correct; payments are now blocked, use your recovery code", ErrAuthFailed)
+		return fmt.Sprintf("%v: %s; payments are now blocked, use your recovery code", ErrAuthFailed, what)
 	}
 	if e.Remaining == 1 {
-		return fmt.Sprintf("%v: the PIN or the code is not correct; 1 attempt left before payments are blocked", ErrAuthFailed)
+		return fmt.Sprintf("%v: %s; 1 attempt left before payments are blocked", ErrAuthFailed, what)
 	}
-	return fmt.Sprintf("%v: the PIN or the code is not correct; %d attempts left", ErrAuthFailed, e.Remaining)
+	return fmt.Sprintf("%v: %s; %d attempts left", ErrAuthFailed, what, e.Remaining)
 }
 
 // Is makes errors.Is(err, ErrAuthFailed) and, at zero remaining, errors.Is(err, ErrBlocked) true.
@@ -107,7 +114,7 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	if err != nil {
 		return nil, err
 	}
-	c.Failures, c.LastStep = 0, step
+	c.Failures, c.PINFailures, c.LastStep = 0, 0, step
 	if err := a.saveCounters(&c); err != nil {
 		return nil, err
 	}

@@ -24,8 +24,9 @@ const (
 	nameState      = "sca.state"
 )
 
-// MaxFailures is the number of consecutive failed authentications after which payments are
-// blocked (RTS Art. 4(3)(b): at most five).
+// MaxFailures is the number of failed authentications (Authenticate and VerifyPIN together,
+// see the package doc for what a success clears) after which payments are blocked (RTS Art.
+// 4(3)(b): at most five).
 const MaxFailures = 5
 
 // MaxRecoveryFailures bounds wrong recovery attempts; after that only Reset remains.

@@ -34,7 +34,8 @@
 // Authenticate(intent, pin, code) validates the intent, then:
 //   - refuses at once when payments are blocked or the counters fail their integrity check;
 //   - counts the attempt as failed and persists that before checking anything, so killing
-//     the process after the (slow) PIN check gains no free guess; success resets the count;
+//     the process after the (slow) PIN check gains no free guess; success resets the count
+//     (every failure, including wrong PINs at VerifyPIN);
 //   - checks both factors every time and returns one *AuthError (errors.Is ErrAuthFailed)
 //     that says "the PIN or the code is not correct" and how many attempts remain, never
 //     which factor failed (RTS Art. 4(3)(a));
@@ -42,19 +43,38 @@
 //     the last one accepted (persisted: pquerna/otp has no replay memory), so a code is
 //     accepted once, even within its window and across restarts (RTS Art. 4(1)).
 //
-// After MaxFailures (5) consecutive failures payments are blocked (RTS Art. 4(3)(b)); every
-// failure before that carries the remaining attempts so the UI can warn.
+// After MaxFailures (5) failures not cleared by a success — Authenticate and VerifyPIN count
+// together — payments are blocked (RTS Art. 4(3)(b)); every failure before that carries the
+// remaining attempts so the UI can warn.
 //
 // Evidence.Authorises(intent, now) fails for any change of amount, currency, payee (account
 // or name), consent or idempotency key (RTS Art. 5(1)(d)), when older than five minutes
 // (EvidenceLifetime), and after Consume, which marks it used atomically.
 //
+// # VerifyPIN: the knowledge factor alone (the wallet's idle lock)
+//
+// VerifyPIN(pin) checks the PIN the one way this package knows — unwrapping the device key —
+// and shares Authenticate's persisted, MAC'd failure counter: it refuses when blocked or
+// tampered, counts the attempt and persists that before checking, and a wrong PIN is the same
+// *AuthError with the attempts left. It yields no Evidence: one factor is not SCA.
+//
+// The reset rule. A failed Authenticate neither says nor records which factor was wrong, so a
+// correct PIN proves nothing about it: it may have been a wrong TOTP code from someone who
+// knows the PIN but lacks the phone. If a correct PIN reset the counter, that person could
+// alternate four code guesses with one VerifyPIN and never reach the block. So the counters
+// also record how many of the failures were wrong PINs at VerifyPIN (PINFailures, never more
+// than Failures), and a correct PIN at VerifyPIN clears exactly those; failures of
+// Authenticate stay until a full SCA succeeds (which clears all) or Recover runs. Clearing the
+// PIN-only failures gives nothing away: only someone who knows the PIN can do it, and to that
+// person wrong PINs were worthless guesses. Once blocked, even the right PIN is refused
+// unchecked.
+//
 // # Counters that survive restarts and resist editing
 //
-// Failures, the last accepted TOTP step and failed recoveries live in two copies: the keystore
-// entry sca.state and <data dir>/sca/state.json. Each copy is HMAC-SHA256'd with a random key
-// held only in the keystore and names the device binding id; each write bumps a sequence
-// number. Loading verifies both MACs and takes the newer copy, repairing the other. So:
+// Failures (and how many of them were PIN-only), the last accepted TOTP step and failed
+// recoveries live in two copies: the keystore entry sca.state and <data dir>/sca/state.json.
+// Each copy is HMAC-SHA256'd with a random key held only in the keystore and names the device
+// binding id; each write bumps a sequence number. Loading verifies both MACs and takes the newer copy, repairing the other. So:
 // editing either copy, deleting either, or pasting another enrolment's state is detected
 // (ErrTampered: payments blocked until Recover); rolling back one copy is harmless because the
 // other carries the higher sequence number. Not defended: an attacker who can write the OS

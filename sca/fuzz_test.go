@@ -72,13 +72,16 @@ func FuzzStoredState(f *testing.F) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	good, _ := sealCounters(key, counters{Seq: 3, Failures: 2, LastStep: 99, BindingID: "b"})
 	f.Add(good, []byte(`{"v":1}`))
+	withPIN, _ := sealCounters(key, counters{Seq: 4, Failures: 3, PINFailures: 2, LastStep: 99, BindingID: "b"})
+	f.Add(withPIN, []byte(`{}`))
 	f.Add([]byte(`{"state":{"failures":-1},"mac":""}`), []byte(`{"v":1,"kdf":{"t":1,"m":64,"p":1},"salt":"AAAAAAAAAAAAAAAAAAAAAA==","jwk":{"kty":"EC"}}`))
 	f.Fuzz(func(t *testing.T, state, device []byte) {
 		if c, err := openCounters(key, state, "b"); err == nil {
 			var sc sealedCounters
 			_ = json.Unmarshal(state, &sc)
 			mac, _ := macCounters(key, c)
-			if c.Failures < 0 || c.RecoveryFailures < 0 || c.BindingID != "b" || !bytes.Equal(mac, sc.MAC) {
+			if c.Failures < 0 || c.RecoveryFailures < 0 || c.PINFailures < 0 || c.PINFailures > c.Failures ||
+				c.BindingID != "b" || !bytes.Equal(mac, sc.MAC) {
 				t.Fatalf("accepted counters that are not ours: %+v", c)
 			}
 		}

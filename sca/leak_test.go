@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// TestSeededSecretsNeverReachFilesLogsOrErrors runs a whole life — enrolment, failures, a
-// block, recovery, payments — on the encrypted-file keystore (so everything lands in the
+// TestSeededSecretsNeverReachFilesLogsOrErrors runs a whole life — enrolment, failures, PIN-only
+// checks, a block, recovery, payments — on the encrypted-file keystore (so everything lands in the
 // data dir), then greps every file written, the captured slog output and every error string
 // for the PINs, the TOTP seed, every code typed, the recovery codes, a refresh token and the
 // payee.
@@ -48,10 +48,14 @@ func TestSeededSecretsNeverReachFilesLogsOrErrors(t *testing.T) {
 	ev, err := a.Authenticate(testIntent(), testPIN, code(0, secret))
 	keep(err)
 	logf := fmt.Sprintf("%v %+v %#v %s", ev, ev, ev, ev)
+	// The idle lock's PIN-only check: wrong, then right.
+	keep(e.open().VerifyPIN(otherPIN))
+	keep(a.VerifyPIN(testPIN))
 	for range MaxFailures + 1 {
 		_, err = e.open().Authenticate(testIntent(), otherPIN, code(1, secret))
 		keep(err)
 	}
+	keep(a.VerifyPIN(testPIN)) // blocked
 	const newPIN PIN = "864209"
 	_, err = a.Recover("WRONG", code(1, secret), newPIN)
 	keep(err)
@@ -60,6 +64,8 @@ func TestSeededSecretsNeverReachFilesLogsOrErrors(t *testing.T) {
 	e.clock.Add(time.Minute)
 	_, err = a.Authenticate(testIntent(), newPIN, code(0, secret))
 	keep(err)
+	keep(a.VerifyPIN(testPIN)) // the old PIN
+	keep(a.VerifyPIN(newPIN))
 	keep(ev.Consume(testIntent(), e.clock.Now()))
 	keep(ev.Consume(testIntent(), e.clock.Now()))
 	other := testIntent()
@@ -102,7 +108,7 @@ func TestSeededSecretsNeverReachFilesLogsOrErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files < 3 || len(errs) < 8 || !strings.Contains(e.logs.String(), "authentication failed") {
+	if files < 3 || len(errs) < 12 || !strings.Contains(e.logs.String(), "authentication failed") || !strings.Contains(e.logs.String(), "PIN check failed") {
 		t.Fatalf("the scenario did not run as intended: %d files, %d errors, logs:\n%s", files, len(errs), e.logs.String())
 	}
 	for hname, h := range haystacks {

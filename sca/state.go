@@ -15,12 +15,17 @@ import (
 // counters is the SCA state that must survive restarts and resist editing: failed attempts,
 // the last TOTP step accepted (replay memory), failed recovery attempts. Seq grows on every
 // write so the newer of the two copies wins.
+//
+// Failures counts every failure, of Authenticate and of VerifyPIN; PINFailures is the part of
+// it that came from VerifyPIN, the only part a correct PIN alone may clear. PINFailures is
+// last and omitempty so a state sealed before it existed marshals, and so MACs, the same.
 type counters struct {
 	Seq              uint64 `json:"seq"`
 	Failures         int    `json:"failures"`
 	LastStep         uint64 `json:"lastStep"`
 	RecoveryFailures int    `json:"recoveryFailures"`
 	BindingID        string `json:"bindingId"`
+	PINFailures      int    `json:"pinFailures,omitempty"`
 }
 
 type sealedCounters struct {
@@ -69,8 +74,11 @@ func openCounters(key, raw []byte, bindingID string) (counters, error) {
 	if s.State.BindingID != bindingID {
 		return counters{}, fmt.Errorf("%w (state of another enrolment)", ErrTampered)
 	}
-	if s.State.Failures < 0 || s.State.RecoveryFailures < 0 {
+	if s.State.Failures < 0 || s.State.RecoveryFailures < 0 || s.State.PINFailures < 0 {
 		return counters{}, fmt.Errorf("%w (negative counter)", ErrTampered)
+	}
+	if s.State.PINFailures > s.State.Failures {
+		return counters{}, fmt.Errorf("%w (PIN failures exceed all failures)", ErrTampered)
 	}
 	return s.State, nil
 }
