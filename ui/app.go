@@ -405,8 +405,8 @@ func (a *app) lockKey(msg tea.KeyMsg) tea.Cmd {
 func (a *app) View() string {
 	st := a.c.st
 	if a.width < MinWidth || a.height < MinHeight {
-		return fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
-			MinWidth, MinHeight, a.width, a.height)
+		return wrapLines(fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
+			MinWidth, MinHeight, a.width, a.height), a.width)
 	}
 	if f, ok := a.top().(fullscreener); ok && f.Fullscreen() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
 		// Nothing around it (an address to copy): header and footer would get selected too.

@@ -189,7 +189,8 @@ func headroomLines(st Styles, h Headroom, width int) string {
 		per = formatAmount(l.PerPayment) + " per payment at most"
 	}
 	fmt.Fprintf(&b, "  %-14s %s; %s\n", "Count", todayN, per)
-	return b.String()
+	// On a narrow terminal a row continues under its value, not under the names.
+	return wrapHanging(b.String(), width, 15)
 }
 
 // paymentLine is one compact payment: date, payee, amount, status.

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/ui/uitest"
 )
@@ -244,7 +242,7 @@ func TestResizeDuringPayment(t *testing.T) {
 	app.Resize(40, 10)
 	app.WaitFor("Terminal too small")
 	close(fw.Hold)
-	app.Send(tea.WindowSizeMsg{Width: 80, Height: 30})
+	app.Resize(80, 30)
 	app.WaitFor("Payment Settled")
 	golden(t, app)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/ui/uitest"
 )
@@ -294,3 +296,20 @@ func TestConsentDetailFitsShortTerminal(t *testing.T) {
 	}
 	app.RequireGolden(v)
 }
+
+// TestHeadroomWrapsUnderValues: at the minimum width a headroom row continues under its value.
+func TestHeadroomWrapsUnderValues(t *testing.T) {
+	app, _, _ := start(t, 3, uitest.WithSize(ui.MinWidth, 30))
+	app.WaitFor("Recent payments")
+	v := app.View()
+	for _, l := range strings.Split(v, "\n") {
+		if displayCells(l) > ui.MinWidth {
+			t.Errorf("line wider than %d: %q", ui.MinWidth, l)
+		}
+		if strings.TrimSpace(l) == "AED" && !strings.HasPrefix(l, strings.Repeat(" ", 17)) {
+			t.Errorf("a wrapped headroom row falls back under the names: %q\n%s", l, v)
+		}
+	}
+}
+
+func displayCells(s string) int { return lipgloss.Width(s) }

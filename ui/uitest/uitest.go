@@ -108,6 +108,8 @@ type App struct {
 	timeout time.Duration
 	final   string
 	done    bool
+	// width×height is the terminal the app runs in (Start's size, then the last Resize).
+	width, height int
 }
 
 // lastView keeps the latest frame; the harness writes it after every Update.
@@ -155,7 +157,7 @@ func Start(tb testing.TB, w ui.Wallet, opts ...Option) *App {
 	lv := &lastView{}
 	h := harness{inner: ui.New(w, cfg.opts), view: lv}
 	tm := teatest.NewTestModel(tb, h, teatest.WithInitialTermSize(cfg.width, cfg.height))
-	a := &App{tb: tb, tm: tm, view: lv, timeout: cfg.timeout}
+	a := &App{tb: tb, tm: tm, view: lv, timeout: cfg.timeout, width: cfg.width, height: cfg.height}
 	tb.Cleanup(func() {
 		if !a.done {
 			_ = tm.Quit()
@@ -206,7 +208,10 @@ func (a *App) Press(keys ...string) {
 func (a *App) Send(msg tea.Msg) { a.tm.Send(msg) }
 
 // Resize changes the terminal size.
-func (a *App) Resize(w, h int) { a.tm.Send(tea.WindowSizeMsg{Width: w, Height: h}) }
+func (a *App) Resize(w, h int) {
+	a.width, a.height = w, h
+	a.tm.Send(tea.WindowSizeMsg{Width: w, Height: h})
+}
 
 // View returns the latest frame.
 func (a *App) View() string { return a.view.get() }
@@ -270,9 +275,26 @@ func (a *App) WaitQuit() string {
 }
 
 // RequireGolden compares view with testdata/<TestName>.golden (go test -update rewrites it).
+// It also fails when the frame is larger than the terminal: a real terminal would cut what the
+// golden file shows, so the golden would not be honest.
 func (a *App) RequireGolden(view string) {
 	a.tb.Helper()
+	a.RequireFits(view)
 	teatest.RequireEqualOutput(a.tb, []byte(view))
+}
+
+// RequireFits fails when a line of view is wider than the terminal or the frame is taller.
+func (a *App) RequireFits(view string) {
+	a.tb.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) > a.height {
+		a.tb.Errorf("uitest: the frame has %d lines, the terminal %d", len(lines), a.height)
+	}
+	for i, l := range lines {
+		if w := lipgloss.Width(l); w > a.width {
+			a.tb.Errorf("uitest: line %d is %d cells, wider than the %d-column terminal (it would be cut): %q", i+1, w, a.width, l)
+		}
+	}
 }
 
 // TOTPKeyFromView reads the base32 key the enrolment step shows ("Key  ABCD EFGH …").
