@@ -136,7 +136,8 @@ func (s *homeScreen) View() string {
 	}
 	b.WriteString("\n" + st.Muted.Render("Secrets: "+ov.SecretStore))
 	if ov.Sandbox {
-		b.WriteString(st.Muted.Render(" · embedded sandbox bank"))
+		// A line of its own: the secret store's path can be long.
+		b.WriteString("\n" + st.Muted.Render("Bank: embedded sandbox bank"))
 	}
 	return b.String()
 }

@@ -177,6 +177,28 @@ func LineAfter(view, marker string) string {
 	return ""
 }
 
+// BlockAfter joins the lines after the line containing marker, from the first non-empty one
+// up to the next empty one, without the line breaks: a value the screen wrapped hard at its
+// edge (the bank step's address) read back whole.
+func BlockAfter(view, marker string) string {
+	lines := strings.Split(view, "\n")
+	for i, l := range lines {
+		if !strings.Contains(l, marker) {
+			continue
+		}
+		var b strings.Builder
+		for _, next := range lines[i+1:] {
+			s := strings.TrimSpace(next)
+			if s == "" && b.Len() > 0 {
+				break
+			}
+			b.WriteString(s)
+		}
+		return b.String()
+	}
+	return ""
+}
+
 // Payee is one payee typed during onboarding.
 type Payee struct {
 	Name      string
@@ -232,7 +254,7 @@ func (a *App) Onboard(t *testing.T, payees ...Payee) {
 	a.WaitFor("Your consent")
 	a.Press("enter")
 	a.WaitFor("Approve the consent at your bank")
-	authURL := LineAfter(a.View(), "Open this address in a browser")
+	authURL := BlockAfter(a.View(), "Open this address in a browser")
 	if u, err := url.Parse(authURL); err != nil || u.Scheme == "" {
 		t.Fatalf("realapp: no authorization URL on screen: %q", authURL)
 	}

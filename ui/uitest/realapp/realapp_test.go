@@ -29,3 +29,14 @@ func TestPayOnSandbox(t *testing.T) {
 	app.WaitFor("Payment Settled")
 	_ = app.FinalView()
 }
+
+// TestBlockAfter reads back an address the screen wrapped hard at its edge.
+func TestBlockAfter(t *testing.T) {
+	view := "Open this address in a browser:\n\nhttp://127.0.0.1:1/authorize?client_id=a&re\nquest_uri=urn%3Ab\n\n  w  wait"
+	if got := realapp.BlockAfter(view, "Open this address"); got != "http://127.0.0.1:1/authorize?client_id=a&request_uri=urn%3Ab" {
+		t.Errorf("BlockAfter = %q", got)
+	}
+	if got := realapp.BlockAfter(view, "absent"); got != "" {
+		t.Errorf("no marker: %q", got)
+	}
+}
