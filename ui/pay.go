@@ -181,7 +181,11 @@ func (s *payScreen) ShortHelp() []key.Binding {
 	case payProgress:
 		return []key.Binding{keyInspector}
 	default:
-		return []key.Binding{keyToHome, keyRecheck}
+		if s.receipt != nil && s.receipt.ID != "" {
+			return []key.Binding{keyToHome, keyRecheck}
+		}
+		// Nothing reached the bank: there is no status to check again.
+		return []key.Binding{keyToHome}
 	}
 }
 
