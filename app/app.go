@@ -62,7 +62,6 @@ type App struct {
 	wallet     *wallet.Wallet
 	limits     wallet.Limits
 	trace      *trace
-	unlock     *pinVerifier
 	guard      consent.CodeGuard
 	device     risk.Device
 	build      risk.App
@@ -189,11 +188,10 @@ func (a *App) openSecrets() error {
 		return fmt.Errorf("open SCA: %w", err)
 	}
 	a.auth = auth
-	kdf := a.opts.KDF
-	if kdf == (keystore.KDFParams{}) {
-		kdf = keystore.RFC9106Second
+	// The idle lock now uses sca.VerifyPIN; an older wallet's own verifier must not linger.
+	if err := removeLegacyUnlockVerifier(a.dir, store); err != nil {
+		return err
 	}
-	a.unlock = newPINVerifier(a.dir, store, kdf, a.opts.Rand)
 	return nil
 }
 

@@ -10,7 +10,6 @@
 //	ledger.db             the wallet's SQLite ledger (payees' names and IBANs live here)
 //	secrets.enc           the encrypted secret store, only when no OS keyring works
 //	sca/                  device key (wrapped), counters (MAC'd), lock — see package sca
-//	unlock.json           the idle lock's PIN verifier (useless without its keystore key)
 //	tpp/                  the TPP identity registered at the embedded sandbox: identity.json,
 //	                      signing-key.pem (kid = RFC 7638 thumbprint), transport key and cert
 //	sandbox/              the embedded bank's own state, CA and keys
@@ -28,7 +27,9 @@
 //
 // The bank step of onboarding runs in its own goroutine once PAR is done, so the UI may stop
 // waiting, wait again or paste the callback without losing the single-use code. The idle lock
-// needs a PIN-only check that sca does not offer; unlock.go keeps a verifier built like sca's
-// key wrap. Errors reach the screens as *ui.Problem (one sentence, what to do next) or
-// *ui.SCAError; the inspector masks personal data whenever the bank is not the embedded sandbox.
+// checks the PIN with sca.VerifyPIN, so a wrong PIN there counts against the same persisted
+// five-failure limit as a payment; Open deletes the unlock.json verifier (and its keystore key)
+// that older versions kept beside sca. Errors reach the screens as *ui.Problem (one sentence,
+// what to do next) or *ui.SCAError; the inspector masks personal data whenever the bank is not
+// the embedded sandbox.
 package app

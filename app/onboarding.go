@@ -129,9 +129,6 @@ func (w uiWallet) ConfirmTOTP(ctx context.Context, code ui.Secret) (ui.Secret, e
 	if err != nil {
 		return ui.Secret{}, uiError("Checking the code", err)
 	}
-	if err := a.unlock.set(a.ob.pin); err != nil {
-		return ui.Secret{}, uiError("Saving the idle-lock check", err)
-	}
 	a.ob.pin, a.ob.enrolment = "", nil
 	return ui.NewSecret(rc.Reveal()), nil
 }

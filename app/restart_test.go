@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
@@ -44,6 +46,14 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The idle lock: a wrong PIN and the right one, checked by sca (both stay out of every file).
+	const wrongPIN = "582913"
+	if err := w.Unlock(ctx, ui.NewSecret(wrongPIN)); !errors.As(err, new(*ui.SCAError)) {
+		t.Fatalf("unlock with a wrong PIN: %v", err)
+	}
+	if err := w.Unlock(ctx, ui.NewSecret(testPIN)); err != nil {
+		t.Fatalf("unlock with the right PIN: %v", err)
+	}
 	clientID := a.ClientID()
 	if err := a.Close(); err != nil {
 		t.Fatalf("close: %v", err)
@@ -69,7 +79,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Fatalf("payment after restart: %+v", second)
 	}
 
-	secrets := []string{testPIN, js.totpSecret, js.recovery, strings.ReplaceAll(js.recovery, "-", ""), refresh.Reveal()}
+	secrets := []string{testPIN, wrongPIN, js.totpSecret, js.recovery, strings.ReplaceAll(js.recovery, "-", ""), refresh.Reveal()}
 	secrets = append(secrets, js.codes...)
 	at, err := b.tokens.AccessToken(ctx, c.ID)
 	if err != nil {
@@ -80,6 +90,13 @@ func TestRestartKeepsEverything(t *testing.T) {
 		secrets = append(secrets, rt.Reveal())
 	}
 	assertNotInFiles(t, b.DataDir(), secrets, nil)
+	// No PIN check lives beside sca's any more: no verifier file, no key for one.
+	if _, err := os.Stat(filepath.Join(b.DataDir(), legacyUnlockFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the data dir holds an idle-lock verifier: %v", err)
+	}
+	if _, err := b.store.Get(legacyUnlockKeyName); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("the keystore holds an idle-lock key: %v", err)
+	}
 
 	// The CLI exports read the same ledger while the wallet runs.
 	var out bytes.Buffer

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -91,22 +90,6 @@ func (a *App) headroom(ctx context.Context, consentID string) (ui.Headroom, erro
 	return ui.Headroom{Limits: ui.Limits(h.Limits), Used: ui.Usage(h.Used)}, nil
 }
 
-// Unlock checks the PIN for the idle lock (see unlock.go for why the app keeps a verifier).
-func (w uiWallet) Unlock(ctx context.Context, pin ui.Secret) error {
-	ok, left, err := w.a.unlock.check(pin.Reveal())
-	switch {
-	case errors.Is(err, errNoVerifier):
-		return &ui.Problem{What: "This wallet has no PIN check for the idle lock.", Next: "Quit (ctrl+c) and start payterm again."}
-	case err != nil:
-		return uiError("Checking the PIN", err)
-	case ok:
-		return nil
-	case left <= 0:
-		return &ui.Problem{What: "Too many wrong PINs for the idle lock.", Next: "Quit (ctrl+c) and start payterm again; payments still need your PIN and code."}
-	}
-	return &ui.SCAError{AttemptsLeft: left}
-}
-
 func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Secret) (ui.Secret, error) {
 	a := w.a
 	if err := sca.CheckPINPolicy(sca.PIN(newPIN.Reveal())); err != nil {
@@ -115,9 +98,6 @@ func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Sec
 	rc, err := a.auth.Recover(sca.RecoveryCode(strings.TrimSpace(recoveryCode.Reveal())), sca.OTP(totp.Reveal()), sca.PIN(newPIN.Reveal()))
 	if err != nil {
 		return ui.Secret{}, uiError("Recovering", err)
-	}
-	if err := a.unlock.set(newPIN.Reveal()); err != nil {
-		return ui.Secret{}, uiError("Saving the idle-lock check", err)
 	}
 	return ui.NewSecret(rc.Reveal()), nil
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,52 +61,6 @@ func TestUIErrorMapping(t *testing.T) {
 	}
 	if !errors.Is(uiError("x", context.Canceled), context.Canceled) {
 		t.Error("a cancellation must stay a cancellation")
-	}
-}
-
-func TestPINVerifier(t *testing.T) {
-	dir := t.TempDir()
-	store, err := keystore.Open(keystore.Options{DataDir: dir, Mode: keystore.ModeFile, FileKDF: cheapKDF, AllowWeakKDF: true,
-		MachineSecret: func() ([]byte, error) { return []byte("m"), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := newPINVerifier(dir, store, cheapKDF, rand.Reader)
-	if _, _, err := v.check("730461"); !errors.Is(err, errNoVerifier) {
-		t.Fatalf("no verifier yet: %v", err)
-	}
-	if err := v.set("730461"); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _, err := v.check("730461"); !ok || err != nil {
-		t.Fatalf("right PIN: %v %v", ok, err)
-	}
-	for i := 1; i <= unlockTries; i++ {
-		ok, left, err := v.check("111111")
-		if ok || err != nil || left != unlockTries-i {
-			t.Fatalf("wrong PIN %d: ok=%v left=%d err=%v", i, ok, left, err)
-		}
-	}
-	if ok, left, _ := v.check("730461"); ok || left != 0 {
-		t.Fatal("after five failures even the right PIN must be refused in this process")
-	}
-	// The file alone is not enough: without the keystore key nothing verifies.
-	if err := store.Delete(unlockKeyName); err != nil {
-		t.Fatal(err)
-	}
-	v2 := newPINVerifier(dir, store, cheapKDF, rand.Reader)
-	if _, _, err := v2.check("730461"); !errors.Is(err, errNoVerifier) {
-		t.Fatalf("verifier without its key: %v", err)
-	}
-	raw, _ := os.ReadFile(filepath.Join(dir, unlockFile))
-	if strings.Contains(string(raw), "730461") {
-		t.Fatal("the verifier file holds the PIN")
-	}
-	if err := os.WriteFile(filepath.Join(dir, unlockFile), []byte("{garbage"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := v2.check("730461"); err == nil {
-		t.Fatal("a damaged verifier must fail closed")
 	}
 }
 

@@ -1,119 +1,66 @@
 package app
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/ui"
 )
 
-// The idle lock asks for the PIN alone, and sca has no PIN-only check (its PIN check is the
-// unwrapping of the device key inside Authenticate, which also needs a TOTP code). So the app
-// keeps its own verifier, built like sca's wrap: HMAC(key in the keystore, argon2id(PIN, salt)).
-// The file in the data dir is useless without the keystore entry, and the keystore entry is
-// useless without the file, so neither alone allows an offline guess at the PIN.
+// The idle lock asks for the PIN alone. sca.VerifyPIN checks it the way sca checks it for a
+// payment (by unwrapping the device key) and counts a wrong PIN in sca's persisted failure
+// counter, so someone at an idle-locked wallet gets the same five tries, across restarts, as at
+// the payment screen, and then payments are blocked until recovery.
 //
-// What it protects: the screen of a running wallet. Restarting payterm shows Home without a PIN,
-// and money never moves without the full SCA, so failures are counted per process only.
-
+// Earlier versions kept a verifier of their own here (unlock.json, keyed by the keystore entry
+// app.unlock-key) and counted wrong tries per process only: a second PIN check beside sca's.
+// Open deletes both leftovers.
 const (
-	unlockFile    = "unlock.json"
-	unlockKeyName = "app.unlock-key"
-	unlockTries   = 5
+	legacyUnlockFile    = "unlock.json"
+	legacyUnlockKeyName = "app.unlock-key"
 )
 
-type unlockRecord struct {
-	KDF  keystore.KDFParams `json:"kdf"`
-	Salt []byte             `json:"salt"`
-	MAC  []byte             `json:"mac"`
-}
-
-// ErrNoVerifier: the wallet was set up without the app's verifier (or it was removed).
-var errNoVerifier = errors.New("no PIN verifier for the idle lock")
-
-type pinVerifier struct {
-	path  string
-	store keystore.Store
-	kdf   keystore.KDFParams
-	rand  io.Reader
-
-	mu       sync.Mutex
-	failures int
-}
-
-func newPINVerifier(dataDir string, store keystore.Store, kdf keystore.KDFParams, rnd io.Reader) *pinVerifier {
-	return &pinVerifier{path: filepath.Join(dataDir, unlockFile), store: store, kdf: kdf, rand: rnd}
-}
-
-// set records a verifier for pin (after enrolment and after every PIN change).
-func (v *pinVerifier) set(pin string) error {
-	key := make([]byte, 32)
-	salt := make([]byte, 16)
-	if _, err := io.ReadFull(v.rand, key); err != nil {
-		return fmt.Errorf("unlock key: %w", err)
+// removeLegacyUnlockVerifier deletes the old idle-lock verifier and its key, if present.
+func removeLegacyUnlockVerifier(dataDir string, store keystore.Store) error {
+	if err := store.Delete(legacyUnlockKeyName); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		return fmt.Errorf("remove the old idle-lock key from the secret store: %w", err)
 	}
-	if _, err := io.ReadFull(v.rand, salt); err != nil {
-		return fmt.Errorf("unlock salt: %w", err)
+	if err := os.Remove(filepath.Join(dataDir, legacyUnlockFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the old idle-lock verifier: %w", err)
 	}
-	if err := v.store.Set(unlockKeyName, key); err != nil {
-		return fmt.Errorf("save unlock key: %w", err)
-	}
-	rec := unlockRecord{KDF: v.kdf, Salt: salt, MAC: pinMAC(key, v.kdf, pin, salt)}
-	if err := writeJSONFile(v.path, rec); err != nil {
-		return err
-	}
-	v.mu.Lock()
-	v.failures = 0
-	v.mu.Unlock()
 	return nil
 }
 
-// check compares pin with the verifier. It returns (attempts left, error); a wrong PIN is
-// (n, nil) with ok false.
-func (v *pinVerifier) check(pin string) (ok bool, left int, err error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.failures >= unlockTries {
-		return false, 0, nil
-	}
-	raw, err := keystore.ReadPrivateFile(v.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, 0, errNoVerifier
-	}
-	if err != nil {
-		return false, 0, fmt.Errorf("read PIN verifier: %w", err)
-	}
-	var rec unlockRecord
-	if err := json.Unmarshal(raw, &rec); err != nil || len(rec.Salt) < 16 || len(rec.MAC) != sha256.Size {
-		return false, 0, errors.New("the PIN verifier file is damaged")
-	}
-	if err := rec.KDF.Check(true); err != nil {
-		return false, 0, fmt.Errorf("PIN verifier: %w", err)
-	}
-	key, err := v.store.Get(unlockKeyName)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return false, 0, errNoVerifier
-	}
-	if err != nil {
-		return false, 0, fmt.Errorf("read unlock key: %w", err)
-	}
-	if hmac.Equal(pinMAC(key, rec.KDF, pin, rec.Salt), rec.MAC) {
-		v.failures = 0
-		return true, unlockTries, nil
-	}
-	v.failures++
-	return false, unlockTries - v.failures, nil
-}
+// unblockHint is the way out of a block when the idle lock is up: the lock screen cannot reach
+// Home, a restart opens on Home, and u there starts the recovery.
+const unblockHint = "Quit (q), start payterm again and press u on Home to unblock with your recovery code and your authenticator app."
 
-func pinMAC(key []byte, kdf keystore.KDFParams, pin string, salt []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(kdf.Derive([]byte(pin), salt))
-	return m.Sum(nil)
+// Unlock checks the PIN at the idle lock with sca.VerifyPIN: a wrong PIN is *ui.SCAError with
+// the attempts left; the wrong PIN that blocks payments, and any later try, is a *ui.Problem
+// naming the recovery path (the cause stays reachable: errors.Is(err, sca.ErrBlocked)).
+func (w uiWallet) Unlock(ctx context.Context, pin ui.Secret) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := w.a.auth.VerifyPIN(sca.PIN(pin.Reveal()))
+	var auth *sca.AuthError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &auth) && auth.Remaining > 0:
+		return &ui.SCAError{AttemptsLeft: auth.Remaining}
+	case errors.Is(err, sca.ErrTampered):
+		return &ui.Problem{What: "The wallet's authentication records failed their integrity check, so payments are blocked.", Next: unblockHint, Err: err}
+	case errors.Is(err, sca.ErrBlocked):
+		return &ui.Problem{What: "Payments are blocked after too many wrong PINs or codes.", Next: unblockHint, Err: err}
+	case errors.Is(err, sca.ErrInvalidInput):
+		return &ui.Problem{What: "The PIN is 6 to 12 digits.", Next: "Type it again.", Err: err}
+	}
+	return uiError("Checking the PIN", err)
 }
