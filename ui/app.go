@@ -23,7 +23,7 @@ const (
 	// maxStatusLines and maxKeyLines bound the footer: a long status (a file path) or a long key
 	// list wraps onto extra lines instead of being cut at the terminal edge.
 	maxStatusLines = 3
-	maxKeyLines    = 2
+	maxKeyLines    = 3
 )
 
 // DefaultIdleTimeout locks the session after five minutes without a key (RTS Art. 4(3)(d)).

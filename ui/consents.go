@@ -325,7 +325,7 @@ func confirmText(a consentAction, c Consent) (title, body string) {
 				"You can reactivate it at any time."
 	case actReactivate:
 		return "Reactivate this consent?",
-			"payterm will again be able to initiate payments from your " + c.Bank + " account with it,\n" +
+			"payterm will again be able to initiate payments from your " + c.Bank + " account with it, " +
 				"each one approved by you here with your PIN and code."
 	case actRevoke:
 		return "Cancel permission?",

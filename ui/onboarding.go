@@ -28,8 +28,8 @@ const (
 const obSteps = 6 // steps shown to the user (obDone is the result page)
 
 var (
-	keyModel     = key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "beneficiary model / payee type"))
-	keyAddPayee  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add payee (or continue when the form is empty)"))
+	keyModel     = key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "payees model / payee type"))
+	keyAddPayee  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add payee (continue if the form is empty)"))
 	keyDropPayee = key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "remove last payee"))
 )
 
@@ -453,7 +453,8 @@ func (s *onboardingScreen) View() string {
 	switch s.step {
 	case obIntro:
 		b.WriteString(st.Title.Render("Welcome to payterm") + "\n\n")
-		b.WriteString("You approve one consent at your bank once. After that, payterm itself checks it is you\n" +
+		// One line per paragraph: the router wraps it to the terminal's width.
+		b.WriteString("You approve one consent at your bank once. After that, payterm itself checks it is you " +
 			"(your PIN and a code from your authenticator app) before each payment, instead of your bank.\n\n")
 		b.WriteString("Next come a PIN, an authenticator code, your payees, the consent page, and your bank.\n\n")
 		b.WriteString("Press enter to start.")

@@ -241,7 +241,7 @@ func TestFooterWrapsBetweenKeys(t *testing.T) {
 		t.Fatalf("frame has %d lines, want 30", len(lines))
 	}
 	foot := lines[28] + "\n" + lines[29]
-	for _, want := range []string{"enter add payee (or continue when the form is empty)", "ctrl+x remove last payee", "? help"} {
+	for _, want := range []string{"enter add payee (continue if the form is empty)", "ctrl+x remove last payee", "? help"} {
 		if !strings.Contains(foot, want) {
 			t.Errorf("footer lacks %q:\n%s", want, foot)
 		}

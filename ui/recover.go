@@ -147,8 +147,8 @@ func (s *recoveryScreen) View() string {
 		b.WriteString("Press enter when you have written it down.")
 		return b.String()
 	}
-	b.WriteString("Payments are blocked after five wrong PINs or codes. To unblock them, type the recovery\n")
-	b.WriteString("code you wrote down at setup, the code your authenticator app shows now, and a new PIN.\n\n")
+	b.WriteString("Payments are blocked after five wrong PINs or codes. To unblock them, type the recovery " +
+		"code you wrote down at setup, the code your authenticator app shows now, and a new PIN.\n\n")
 	for i, f := range s.fields {
 		b.WriteString(f.View(st, i == s.focus, 14) + "\n")
 	}
