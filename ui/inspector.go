@@ -219,6 +219,12 @@ func (s *inspectorScreen) window(lines []string, room int) []string {
 	return out
 }
 
+// connectors draws "│" between the steps unless a stacked diagram would leave the message
+// fewer than ten rows (80×24): then the steps sit on consecutive lines.
+func (s *inspectorScreen) connectors() bool {
+	return s.wide() || s.h-(2*len(s.in.Steps)-1)-1 >= 10
+}
+
 // lit is the step to light: the current or failed one, else the latest done one (a core that
 // only reports finished steps still gets "where are we" answered).
 func (s *inspectorScreen) lit() int {
@@ -272,7 +278,7 @@ func (s *inspectorScreen) diagram() []string {
 			cursor = "> "
 		}
 		lines = append(lines, cursor+mark+" "+label)
-		if !st.accessible && i < len(s.in.Steps)-1 {
+		if !st.accessible && i < len(s.in.Steps)-1 && s.connectors() {
 			lines = append(lines, "  │")
 		}
 	}

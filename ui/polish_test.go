@@ -313,3 +313,20 @@ func TestHeadroomWrapsUnderValues(t *testing.T) {
 }
 
 func displayCells(s string) int { return lipgloss.Width(s) }
+
+// TestInspectorCompactAt80x24: stacked on a short terminal, the diagram drops its connectors so
+// the message keeps at least ten rows.
+func TestInspectorCompactAt80x24(t *testing.T) {
+	app, _, _ := start(t, 5, uitest.WithSize(80, 24))
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("← now")
+	v := app.FinalView()
+	if strings.Contains(v, "  │\n") {
+		t.Errorf("connectors drawn at 80×24:\n%s", v)
+	}
+	if !strings.Contains(v, "Proves to the bank") {
+		t.Errorf("the step's explanation is not on screen:\n%s", v)
+	}
+	app.RequireGolden(v)
+}
