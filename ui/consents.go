@@ -441,8 +441,9 @@ func (s *consentsScreen) detailView() string {
 	if s.h > 0 && used+shown > s.h {
 		shown = max(0, s.h-used-1)
 	}
+	statusW := statusWidth(d.Payments[:shown])
 	for _, p := range d.Payments[:shown] {
-		b.WriteString("  " + paymentLine(st, p, s.w-2) + "\n")
+		b.WriteString("  " + paymentLine(st, p, s.w-2, statusW) + "\n")
 	}
 	if more := len(d.Payments) - shown; more > 0 {
 		b.WriteString(st.Muted.Render("  … "+count(more, "more payment", "more payments")+" in History (h on Home)") + "\n")

@@ -128,11 +128,10 @@ func (s *homeScreen) View() string {
 	if len(ov.Recent) == 0 {
 		b.WriteString(st.Muted.Render("  No payments yet. Press p to pay.") + "\n")
 	}
-	for i, r := range ov.Recent {
-		if i >= 5 {
-			break
-		}
-		b.WriteString("  " + paymentLine(st, r, s.w-2) + "\n")
+	recent := ov.Recent[:min(5, len(ov.Recent))]
+	statusW := statusWidth(recent)
+	for _, r := range recent {
+		b.WriteString("  " + paymentLine(st, r, s.w-2, statusW) + "\n")
 	}
 	b.WriteString("\n" + st.Muted.Render("Secrets: "+ov.SecretStore))
 	if ov.Sandbox {
@@ -194,8 +193,17 @@ func headroomLines(st Styles, h Headroom, width int) string {
 	return wrapHanging(b.String(), width, 15)
 }
 
-// paymentLine is one compact payment: date, payee, amount, status.
-func paymentLine(st Styles, r PaymentRow, width int) string {
+// statusWidth is the widest status label among rows: the payee column gets the rest.
+func statusWidth(rows []PaymentRow) int {
+	w := 0
+	for _, r := range rows {
+		w = max(w, displayWidth(paymentLabel(r.Status)))
+	}
+	return w
+}
+
+// paymentLine is one compact payment: date, payee, amount, status (statusW cells at most).
+func paymentLine(st Styles, r PaymentRow, width, statusW int) string {
 	status := paymentLabel(r.Status)
 	styled := st.Muted.Render(status)
 	switch {
@@ -204,8 +212,8 @@ func paymentLine(st Styles, r PaymentRow, width int) string {
 	case r.Status == PaymentRejected:
 		styled = st.Error.Render(status)
 	}
-	// Fixed columns: date 16, amount 17, status up to 24; the name takes the rest (max 40).
-	nameW := max(8, min(40, width-16-2-1-17-2-24))
+	// Fixed columns: date 16, amount 17, the status; the name takes the rest (max 40).
+	nameW := max(8, min(40, width-16-2-1-17-2-statusW))
 	return stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " +
 		fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + styled
 }

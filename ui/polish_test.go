@@ -288,6 +288,9 @@ func TestConsentDetailFitsShortTerminal(t *testing.T) {
 	toConsentDetail(t, app)
 	app.WaitFor("more payment")
 	v := app.FinalView()
+	if !strings.Contains(v, "Example Trading LLC") {
+		t.Errorf("payee name cut although the row has room (the status column is as wide as its labels):\n%s", v)
+	}
 	if !strings.Contains(v, "in History (h on Home)") {
 		t.Errorf("hidden payments not counted:\n%s", v)
 	}
