@@ -19,12 +19,13 @@ const (
 )
 
 var (
-	keyOpen    = key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in browser"))
-	keyWait    = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "I opened it myself: wait"))
-	keyPasteIn = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "paste the callback URL"))
-	keyCancel  = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-	keyShowURL = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "show the address alone, to copy it"))
-	keyAnyBack = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
+	keyOpen      = key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in browser"))
+	keyWait      = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "I opened it myself: wait"))
+	keyPasteIn   = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "paste the callback URL"))
+	keyCancel    = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	keyShowURL   = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "show the address alone, to copy it"))
+	keyRetryBank = key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "try again"))
+	keyAnyBack   = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
 )
 
 // bankFlow is the step at the bank, shared by onboarding and renewal: show the URL (+ QR), let
@@ -87,6 +88,8 @@ func (b *bankFlow) ShortHelp() []key.Binding {
 		return []key.Binding{keyPasteIn, keyShowURL, keyCancel}
 	case bankPaste:
 		return []key.Binding{keySubmit, keyCancel}
+	case bankFailed:
+		return []key.Binding{keyRetryBank}
 	default:
 		return []key.Binding{keyToHome}
 	}

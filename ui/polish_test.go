@@ -333,3 +333,19 @@ func TestInspectorCompactAt80x24(t *testing.T) {
 	}
 	app.RequireGolden(v)
 }
+
+// TestBankStepFailureOffersRetry: after a failed bank step the footer says what enter does
+// (try again), not "done", and enter goes back to the choices.
+func TestBankStepFailureOffersRetry(t *testing.T) {
+	app, _ := toBankStep(t)
+	app.Press("v")
+	app.Type("https://example.invalid/callback?state=x")
+	app.Press("enter")
+	app.WaitFor("The bank step did not complete")
+	v := app.View()
+	if !strings.Contains(v, "enter/esc try again") || strings.Contains(v, "enter/esc done") {
+		t.Errorf("footer of a failed bank step:\n%s", v)
+	}
+	app.Press("enter")
+	app.WaitFor("paste the address you land on")
+}
