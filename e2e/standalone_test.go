@@ -39,8 +39,10 @@ func startStandaloneBank(t testing.TB, autoApprove bool) *standaloneBank {
 	if autoApprove {
 		args = append(args, "--auto-approve")
 	}
+	race := filepath.Join(home, "race-report")
+	t.Cleanup(func() { checkRaceReports(t, race) }) // runs after the stop registered below
 	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
+	cmd.Env = []string{"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "GORACE=log_path=" + race + " halt_on_error=0"}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -53,8 +53,8 @@ var build struct {
 	err  error
 }
 
-// payterm builds the binary once per test run (go build from the module root) and returns its
-// path. A build failure fails every journey: the product must build. PAYTERM_E2E_BIN names an
+// payterm builds the binary once per test run (go build from the module root; with -race when
+// the tests run with -race) and returns its path. A build failure fails every journey: the product must build. PAYTERM_E2E_BIN names an
 // already built binary instead (CI may build once for several runs).
 func payterm(t testing.TB) string {
 	t.Helper()
@@ -69,7 +69,11 @@ func payterm(t testing.TB) string {
 		build.path = filepath.Join(build.dir, "payterm")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", build.path, ".")
+		args := []string{"build", "-o", build.path}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 		cmd.Dir = moduleRoot(t)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go build payterm: %w\n%s", err, out)
@@ -114,3 +118,13 @@ func shortTempDir(t testing.TB) string {
 
 // oneLine squashes whitespace, for comparing text that the terminal may wrap.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// checkRaceReports fails the test for every report a -race build of payterm wrote under prefix
+// (GORACE=log_path=prefix writes prefix.<pid>).
+func checkRaceReports(t testing.TB, prefix string) {
+	reports, _ := filepath.Glob(prefix + ".*")
+	for _, r := range reports {
+		raw, _ := os.ReadFile(r)
+		t.Errorf("payterm reported a data race (%s):\n%s", filepath.Base(r), raw)
+	}
+}

@@ -98,6 +98,8 @@ func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv
 		t.Fatal(err)
 	}
 	w.env = append([]string{
+		// A -race build of payterm (see raceBuild) writes its reports here; checked at cleanup.
+		"GORACE=log_path=" + filepath.Join(w.homeDir, "race-report") + " halt_on_error=0",
 		"HOME=" + w.homeDir,
 		"PATH=" + shimDir + ":/usr/local/bin:/usr/bin:/bin",
 		"LANG=C.UTF-8",
@@ -105,6 +107,8 @@ func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv
 		"XDG_CONFIG_HOME=" + filepath.Join(w.homeDir, ".config"),
 		"XDG_DATA_HOME=" + filepath.Join(w.homeDir, ".local", "share"),
 	}, extraEnv...)
+	// Registered before any process starts, so it runs after they are all stopped.
+	t.Cleanup(func() { checkRaceReports(t, filepath.Join(w.homeDir, "race-report")) })
 	return w
 }
 
