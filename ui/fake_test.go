@@ -624,7 +624,11 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 	pay := &Exchange{Request: "POST /open-finance/payment/v2.1/payments HTTP/1.1", Response: "HTTP/1.1 201 Created",
 		InteractionID: "00000000-0000-4000-8000-0000000000bb",
 		Headers:       []Field{{Name: "x-idempotency-key", Value: "7d3c1c2e-0000-4000-8000-000000000001"}, {Name: "x-fapi-auth-date", Value: "Tue, 15 Jan 2030 09:29:58 GMT"}},
-		JWEHeader:     []Field{{Name: "PII alg", Value: "RSA-OAEP-256"}, {Name: "PII enc", Value: "A256GCM"}},
+		JWTClaims: []Field{{Name: "message.Data.Instruction.Amount.Amount", Value: "10.00"},
+			// A compact JWE as long as the real one: the inspector shows only its start.
+			{Name: "message.Data.PersonalIdentifiableInformation", Value: "eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0." +
+				strings.Repeat("c2VhbGVk", 60) + "." + strings.Repeat("aXY", 5) + "." + strings.Repeat("Y2lwaGVy", 90) + "." + "dGFnLXRhZy10YWc"}},
+		JWEHeader: []Field{{Name: "PII alg", Value: "RSA-OAEP-256"}, {Name: "PII enc", Value: "A256GCM"}},
 		Sealed: []Field{{Name: "Initiation.Creditor.Name", Value: "Test Payee One", PII: true},
 			{Name: "Initiation.Creditor.CreditorAccount.Identification", Value: "AE620260001015678901234", PII: true}},
 		Checks: []Check{{Name: "response signature", OK: true}, {Name: "Status is Pending", OK: true}}}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -136,7 +137,28 @@ func (s *inspectorScreen) value(f Field) string {
 	case f.PII && (s.in == nil || !s.in.ShowPII):
 		return "‹PII hidden›"
 	}
-	return f.Value
+	return abbreviate(f.Value)
+}
+
+// opaqueMax is the length from which a value without spaces (a JWE, a signature) is shown by its
+// start only: dozens of lines of ciphertext would bury the fields a reader came for.
+const opaqueMax = 160
+
+func abbreviate(v string) string {
+	if len(v) <= opaqueMax || strings.ContainsRune(v, ' ') {
+		return v
+	}
+	head := v[:48]
+	for !utf8.ValidString(head) { // never cut inside a rune
+		head = head[:len(head)-1]
+	}
+	kind := "value"
+	if n := strings.Count(v, "."); n == 4 {
+		kind = "JWE"
+	} else if n == 2 {
+		kind = "JWS"
+	}
+	return fmt.Sprintf("%s… (%s of %d characters)", head, kind, len(v))
 }
 
 func (s *inspectorScreen) View() string {

@@ -87,6 +87,7 @@ func TestInspectorSandboxVerdicts(t *testing.T) {
 	app.WaitFor("Recent payments")
 	app.Press("i")
 	app.WaitFor("(current step)")
+	app.Press("pgdown") // the verdicts close the step's message
 	app.WaitFor("Sandbox bank verdicts")
 	app.Press("x")
 	app.WaitFor("Support bundle written")

@@ -112,3 +112,22 @@ func hasWide(s string) bool {
 	}
 	return false
 }
+
+func TestAbbreviateOpaqueValues(t *testing.T) {
+	if got := abbreviate("PS256"); got != "PS256" {
+		t.Errorf("short value changed: %q", got)
+	}
+	prose := strings.Repeat("a sentence with spaces ", 10)
+	if got := abbreviate(prose); got != prose {
+		t.Error("text with spaces must stay whole")
+	}
+	jwe := "eyJhbGciOiJSU0EtT0FFUC0yNTYifQ." + strings.Repeat("k", 300) + ".aXY." + strings.Repeat("c", 300) + ".dGFn"
+	got := abbreviate(jwe)
+	if !strings.HasPrefix(got, jwe[:48]+"…") || !strings.Contains(got, "(JWE of 642 characters)") {
+		t.Errorf("abbreviate(JWE) = %q", got)
+	}
+	arabic := strings.Repeat("مثال", 60) // 2-byte runes: the cut must not split one
+	if got := abbreviate(arabic); !utf8.ValidString(got) {
+		t.Errorf("cut inside a rune: %q", got)
+	}
+}
