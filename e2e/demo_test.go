@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,8 @@ func TestDemoScript(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(moduleRoot(t), "e2e", "demo", "demo.sh"))
-	cmd.Env = append(os.Environ(), "DEMO_PACE=0", "DEMO_ATTACH=0", "PAYTERM="+bin, "TMPDIR="+t.TempDir())
+	cmd.Env = append(os.Environ(), "DEMO_PACE=0", "DEMO_ATTACH=0", "PAYTERM="+bin, "TMPDIR="+t.TempDir(),
+		fmt.Sprintf("DEMO_PATIENCE=%d", patience(time.Second)/time.Second))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo.sh: %v\n%s", err, out)

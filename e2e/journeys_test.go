@@ -151,7 +151,7 @@ func TestJourneyCrashMidPayment(t *testing.T) {
 	tm.WaitFor("Recent payments", 30*time.Second)
 	// The restarted wallet resumes tracking on its own; History (reopened to reload it) shows
 	// the payment settle.
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(patience(90 * time.Second))
 	for {
 		tm.Press("h")
 		s = tm.WaitMatch(regexp.MustCompile(`250\.00 AED`), 10*time.Second)
@@ -367,7 +367,7 @@ func TestJourneyRemoteCrashDuringSend(t *testing.T) {
 
 	tm = w.start()
 	tm.WaitFor("Recent payments", 30*time.Second)
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(patience(90 * time.Second))
 	for {
 		tm.Press("h")
 		s = tm.WaitMatch(regexp.MustCompile(`150\.00 AED`), 10*time.Second)

@@ -72,7 +72,7 @@ func startSecretService(t testing.TB) *secretService {
 	// Wait until this daemon owns org.freedesktop.secrets before any client call: a call made
 	// earlier would D-Bus-activate a second, locked keyring daemon that takes the name.
 	dbusSend := needTool(t, "dbus-send", "apt-get install dbus")
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(patience(15 * time.Second))
 	for {
 		q := exec.Command(dbusSend, "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
 			"org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets")

@@ -121,7 +121,7 @@ func (tm *term) WaitGone(text string, timeout time.Duration) string {
 
 func (tm *term) poll(done func(string) bool, timeout time.Duration) (string, bool) {
 	tm.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience(timeout))
 	for {
 		s := tm.Screen()
 		if done(s) {
@@ -188,7 +188,7 @@ func (tm *term) deadStatus() (dead bool, code int, known bool) {
 // WaitExit waits for the program to exit and returns its status.
 func (tm *term) WaitExit(timeout time.Duration) int {
 	tm.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience(timeout))
 	for {
 		if dead, code := tm.Exited(); dead {
 			return code

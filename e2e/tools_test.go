@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -127,4 +128,18 @@ func checkRaceReports(t testing.TB, prefix string) {
 		raw, _ := os.ReadFile(r)
 		t.Errorf("payterm reported a data race (%s):\n%s", filepath.Base(r), raw)
 	}
+}
+
+// patience stretches a wait for slow runs: ×3 when payterm is a -race build (several times
+// slower, and CI runs every package's tests at once on two cores), or PAYTERM_E2E_TIMEOUT_SCALE.
+// Only failing waits take longer.
+func patience(d time.Duration) time.Duration {
+	scale := 1
+	if raceBuild {
+		scale = 3
+	}
+	if v, err := strconv.Atoi(os.Getenv("PAYTERM_E2E_TIMEOUT_SCALE")); err == nil && v >= 1 && v <= 20 {
+		scale = v
+	}
+	return d * time.Duration(scale)
 }

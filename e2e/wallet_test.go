@@ -163,7 +163,7 @@ func (w *walletEnv) nextCode() string {
 // openedURL waits for the n-th URL payterm handed to xdg-open.
 func (w *walletEnv) openedURL(n int, timeout time.Duration) string {
 	w.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience(timeout))
 	for {
 		raw, _ := os.ReadFile(w.urlFile)
 		lines := strings.Fields(string(raw))
@@ -185,7 +185,7 @@ var keyLine = regexp.MustCompile(`(?m)^\s*Key\s+([A-Z2-7 ]+)$`)
 // listener, until the consent is Active and Home shows.
 func (w *walletEnv) onboard(tm *term, b *browser) {
 	w.t.Helper()
-	tm.WaitFor("Welcome to payterm", 30*time.Second)
+	tm.WaitFor("Welcome to payterm", 60*time.Second) // first start: the bank's CA and keys, the TPP's
 	tm.Press("Enter")
 	tm.WaitFor("Choose a PIN", 10*time.Second)
 	tm.Type(journeyPIN)

@@ -51,7 +51,7 @@ func startBrowser(t testing.TB) *browser {
 		<-done
 	})
 	b := &browser{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), http: &http.Client{Timeout: 60 * time.Second}}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patience(20 * time.Second))
 	for {
 		var st struct {
 			Ready bool `json:"ready"`
@@ -208,7 +208,7 @@ func (b *browser) FindErr(css string) (string, error) {
 // Find returns the element matching css, waiting up to 10 s for it to appear.
 func (b *browser) Find(css string) string {
 	b.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience(10 * time.Second))
 	for {
 		id, err := b.FindErr(css)
 		if err == nil {
@@ -239,7 +239,7 @@ func (b *browser) ElementText(element string) string {
 // WaitURL waits until the current URL satisfies ok.
 func (b *browser) WaitURL(ok func(string) bool, timeout time.Duration) string {
 	b.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience(timeout))
 	for {
 		u := b.URL()
 		if ok(u) {

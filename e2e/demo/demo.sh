@@ -65,8 +65,8 @@ say() { # narration in the status line, held for the pace
 keys() { tmux -S "$sock" send-keys -t demo "$@"; }
 type_() { tmux -S "$sock" send-keys -t demo -l "$1"; }
 screen() { tmux -S "$sock" capture-pane -p -t demo; }
-wait_for() { # wait_for TEXT [SECONDS]
-  local deadline=$(( $(date +%s) + ${2:-30} ))
+wait_for() { # wait_for TEXT [SECONDS] (times DEMO_PATIENCE, for slow machines)
+  local deadline=$(( $(date +%s) + ${2:-30} * ${DEMO_PATIENCE:-1} ))
   until screen | grep -qF -- "$1"; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "demo: waited for '$1'; the screen was:" >&2; screen >&2; exit 1
