@@ -226,3 +226,29 @@ func TestShellQuote(t *testing.T) {
 		t.Fatalf("shellQuote round trip = %q, %v", out, err)
 	}
 }
+
+// TestXdgOpenStandIn: the stand-in records the address payterm asks to open, verbatim, and the
+// pane runs payterm with a clean environment (the presenter's own config and keyring untouched).
+func TestXdgOpenStandIn(t *testing.T) {
+	home := t.TempDir()
+	argv, urlFile, err := prepareHome(home, "/bin/payterm", options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if argv[0] != "env" || argv[1] != "-i" || argv[len(argv)-5] != "/bin/payterm" {
+		t.Fatalf("pane command = %q", argv)
+	}
+	for _, kv := range argv {
+		if strings.HasPrefix(kv, "HOME=") && kv != "HOME="+home {
+			t.Errorf("payterm runs with %s, want the demo's own home", kv)
+		}
+	}
+	addr := "http://127.0.0.1:1234/authorize?client_id=a&request_uri=urn%3Ax&scope=openid"
+	if out, err := exec.Command(filepath.Join(home, "bin", "xdg-open"), addr).CombinedOutput(); err != nil {
+		t.Fatalf("xdg-open stand-in: %v %s", err, out)
+	}
+	raw, err := os.ReadFile(urlFile)
+	if err != nil || string(raw) != addr+"\n" {
+		t.Fatalf("recorded %q, %v; want the address", raw, err)
+	}
+}
