@@ -531,9 +531,11 @@ func (a *app) lockView() string {
 
 func (a *app) helpView() string {
 	st := a.c.st
-	var b strings.Builder
+	type row struct{ key, desc string }
+	var mine []row
+	title := ""
 	if top := a.top(); top != nil {
-		b.WriteString(st.Title.Render(top.Title()) + "\n")
+		title = top.Title()
 		seen := map[string]bool{}
 		for _, group := range top.FullHelp() {
 			for _, k := range group {
@@ -542,15 +544,45 @@ func (a *app) helpView() string {
 					continue
 				}
 				seen[h.Key] = true
-				fmt.Fprintf(&b, "  %-14s %s\n", h.Key, h.Desc)
+				mine = append(mine, row{h.Key, h.Desc})
 			}
 		}
 	}
-	b.WriteString("\n" + st.Title.Render("Everywhere") + "\n")
+	var global []row
 	for _, k := range globalKeys() {
-		fmt.Fprintf(&b, "  %-14s %s\n", k.Help().Key, k.Help().Desc)
+		global = append(global, row{k.Help().Key, k.Help().Desc})
 	}
+	list := func(rs []row) string {
+		var b strings.Builder
+		for _, r := range rs {
+			fmt.Fprintf(&b, "  %-14s %s\n", r.key, r.desc)
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	if title != "" {
+		b.WriteString(st.Title.Render(title) + "\n" + list(mine))
+	}
+	b.WriteString("\n" + st.Title.Render("Everywhere") + "\n" + list(global))
 	b.WriteString("\n" + st.Muted.Render("Press any key to close help."))
+	_, h := a.contentSize()
+	if full := b.String(); h <= 0 || strings.Count(wrapLines(full, a.width), "\n") < h {
+		return full
+	}
+	// Too tall for the terminal (60×18): the keys run on as "key desc · key desc" lines.
+	flow := func(rs []row) string {
+		parts := make([]string, len(rs))
+		for i, r := range rs {
+			parts[i] = r.key + " " + r.desc
+		}
+		return "  " + strings.Join(joinWrapped(parts, " · ", a.width-2), "\n  ") + "\n"
+	}
+	b.Reset()
+	if title != "" {
+		b.WriteString(st.Title.Render(title) + "\n" + flow(mine))
+	}
+	b.WriteString(st.Title.Render("Everywhere") + "\n" + flow(global))
+	b.WriteString(st.Muted.Render("Press any key to close help."))
 	return b.String()
 }
 

@@ -397,8 +397,18 @@ func (s *historyScreen) View() string {
 	st := s.c.st
 	var b strings.Builder
 	b.WriteString(st.Muted.Render("Filter: "+s.filterSummary()) + "\n")
-	nameW := max(8, min(40, s.w-2-16-2-1-17-2-24))
-	b.WriteString(st.Muted.Render("  "+fit("Date (UTC)", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%17s", "Amount")+"  Status") + "\n")
+	end := min(len(s.rows), s.offset+s.visible())
+	// On a narrow terminal the amount column is as wide as the widest amount shown; a row still
+	// wider than the terminal (60 columns) is cut at the edge, never wrapped: a row is one line.
+	amtW := 17 // any amount up to 999,999,999.99 AED
+	if s.w < 2+16+2+8+1+amtW+2+24 {
+		amtW = len("Amount")
+		for i := s.offset; i < end; i++ {
+			amtW = max(amtW, displayWidth(formatAmount(s.rows[i].Amount)))
+		}
+	}
+	nameW := max(8, min(40, s.w-2-16-2-1-amtW-2-24))
+	b.WriteString(st.Muted.Render(truncate("  "+fit("Date (UTC)", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%*s", amtW, "Amount")+"  Status", s.w)) + "\n")
 	if len(s.rows) == 0 {
 		switch {
 		case s.busy:
@@ -410,10 +420,9 @@ func (s *historyScreen) View() string {
 		}
 		return b.String()
 	}
-	end := min(len(s.rows), s.offset+s.visible())
 	for i := s.offset; i < end; i++ {
 		r := s.rows[i]
-		line := stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " + fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + paymentLabel(r.Status)
+		line := truncate(stamp(r.At)+"  "+fit(r.PayeeName, nameW)+" "+fmt.Sprintf("%*s", amtW, formatAmount(r.Amount))+"  "+paymentLabel(r.Status), s.w-2)
 		// A visible marker as well as reverse video: the selection survives NO_COLOR and
 		// screen readers.
 		if i == s.cursor {

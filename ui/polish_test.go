@@ -349,3 +349,28 @@ func TestBankStepFailureOffersRetry(t *testing.T) {
 	app.Press("enter")
 	app.WaitFor("paste the address you land on")
 }
+
+// TestHelpFitsMinimumTerminal: at 60×18 the help overlay still lists every key of the screen
+// and the way out, running the keys on when a list would not fit.
+func TestHelpFitsMinimumTerminal(t *testing.T) {
+	app, _, _ := start(t, 30, uitest.WithSize(ui.MinWidth, ui.MinHeight))
+	app.WaitFor("Limit headroom") // the recent payments are below the fold at 60×18
+	app.Press("h")
+	app.WaitFor("1 of 30") // the position line is not pushed off by wrapped rows
+	for _, l := range strings.Split(app.View(), "\n")[4:14] {
+		if !strings.HasPrefix(l, "  2030-") && !strings.HasPrefix(l, "> 2030-") {
+			t.Errorf("a history row at 60 columns is not one line: %q\n%s", l, app.View())
+		}
+	}
+	app.Press("?")
+	app.WaitFor("Press any key to close help.")
+	v := app.FinalView()
+	flat := strings.Join(strings.Fields(v), " ")
+	for _, want := range []string{"pgdn/ctrl+d page down", "G/end last", "s cycle status filter", "esc back",
+		"ctrl+c quit (asks while a payment is in flight)", "Press any key to close help."} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("help at %d×%d lacks %q:\n%s", ui.MinWidth, ui.MinHeight, want, v)
+		}
+	}
+	app.RequireGolden(v)
+}
