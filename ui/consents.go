@@ -380,9 +380,9 @@ func (s *consentsScreen) View() string {
 	for _, c := range l {
 		renew = renew || (c.Current() && renewSoon(now, c.Expires))
 	}
-	bankW, paidW := consentColumns(l, s.w, renew)
+	bankW, paidW, product := consentColumns(l, s.w, renew)
 	for i, c := range l {
-		line := fit(c.Bank, bankW) + "  " + fmt.Sprintf("%-10s %-9s expires %s  paid %*s", statusLabel(c), "Flexi Pay",
+		line := fit(c.Bank, bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
 			day(c.Expires), paidW, formatAmount(c.TotalPaid))
 		if c.Current() && renewSoon(now, c.Expires) {
 			line += "  renew soon"
@@ -456,18 +456,23 @@ func (s *consentsScreen) detailView() string {
 
 // consentColumns sizes the list from the width it has: the amount column fits the widest
 // amount, and the bank name gets what the fixed columns leave (its full length when it fits).
-func consentColumns(l []Consent, width int, renew bool) (bankW, paidW int) {
+// Below 70 columns the product column ("Flexi Pay", the same on every row) is left out.
+func consentColumns(l []Consent, width int, renew bool) (bankW, paidW int, product string) {
 	longest := 0
 	for _, c := range l {
 		longest = max(longest, displayWidth(c.Bank))
 		paidW = max(paidW, displayWidth(formatAmount(c.TotalPaid)))
 	}
-	// "> " + bank + "  " + status 10 + " " + "Flexi Pay" + " expires 2006-01-02" + "  paid " +
+	// "> " + bank + "  " + status 10 + " " + product + "expires 2006-01-02" + "  paid " +
 	// amount (+ "  renew soon" when a row says it)
-	fixed := 2 + 2 + 10 + 1 + 9 + 19 + 7 + paidW
+	product = "Flexi Pay "
+	if width < 70 {
+		product = ""
+	}
+	fixed := 2 + 2 + 10 + 1 + len(product) + 18 + 7 + paidW
 	if renew {
 		fixed += 12
 	}
 	// At least as wide as the old fixed column, so short names keep the table aligned as before.
-	return max(8, min(max(longest, 18), width-fixed)), paidW
+	return max(8, min(max(longest, 18), width-fixed)), paidW, product
 }

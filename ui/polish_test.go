@@ -212,17 +212,21 @@ func TestCountPhrases(t *testing.T) {
 
 // TestConsentsListLongBankName: the bank name is whole when the row has room for it.
 func TestConsentsListLongBankName(t *testing.T) {
-	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+	for _, size := range [][2]int{{100, 30}, {80, 24}, {60, 18}} {
 		app, fw, _ := start(t, 5, uitest.WithSize(size[0], size[1]))
 		fw.SetBankName("payterm Sandbox Bank of the Emirates")
-		app.WaitFor("Recent payments")
+		app.WaitFor("Limit headroom")
 		app.Press("c")
 		app.WaitFor("payterm · Consents")
 		app.WaitFor("Active")
 		v := app.View()
 		want := "payterm Sandbox Bank of the Emirates  Active"
-		if size[0] == 80 {
+		switch size[0] {
+		case 80:
 			want = "> payterm Sandbox Ban…  Active" // 80 columns leave the name 20 cells
+		case 60:
+			// The row stays one line: the product column goes, the name gets 10 cells.
+			want = "> payterm S…  Active     expires 2030-11-15  paid 215.05 AED\n"
 		}
 		if !strings.Contains(v, want) {
 			t.Errorf("%d×%d: want %q in\n%s", size[0], size[1], want, v)
