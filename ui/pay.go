@@ -569,6 +569,19 @@ func (s *payScreen) formView() string {
 	}
 	items := s.formItems()
 	lw := 13
+	// The purpose list shows up to five codes, fewer on a short terminal, so the error or the
+	// "checking" line under the form stays on screen.
+	below := 0
+	if s.formErr != "" {
+		below += 1 + strings.Count(wrapLines(s.formErr, s.w), "\n") + 1
+	}
+	if s.submitting {
+		below += 2
+	}
+	listRows := 5
+	if s.h > 0 {
+		listRows = max(1, min(5, s.h-2-len(items)-below))
+	}
 	var b strings.Builder
 	b.WriteString(st.Muted.Render("Paying from "+s.consent.Bank+" (Flexi Pay).") + "\n\n")
 	for i, it := range items {
@@ -599,8 +612,8 @@ func (s *payScreen) formView() string {
 			if len(m) == 0 {
 				b.WriteString("    " + st.Muted.Render("no purpose code matches") + "\n")
 			}
-			start := max(0, min(s.purposeSel-2, len(m)-5))
-			for j := start; j < len(m) && j < start+5; j++ {
+			start := max(0, min(s.purposeSel-listRows/2, len(m)-listRows))
+			for j := start; j < len(m) && j < start+listRows; j++ {
 				line := m[j].Code + "  " + m[j].Description
 				if j == s.purposeSel {
 					if st.accessible {

@@ -378,3 +378,22 @@ func TestHelpFitsMinimumTerminal(t *testing.T) {
 	}
 	app.RequireGolden(v)
 }
+
+// TestPayFormErrorVisibleAt60x18: on the smallest terminal the purpose list shrinks so the
+// refusal under the form is read whole.
+func TestPayFormErrorVisibleAt60x18(t *testing.T) {
+	app, _, _ := start(t, 3, uitest.WithSize(ui.MinWidth, ui.MinHeight))
+	app.WaitFor("Limit headroom")
+	app.Press("p")
+	app.WaitFor("Purpose")
+	app.Press("tab")
+	app.Type("6000")
+	app.Press("enter")
+	app.WaitFor("above your per-payment limit")
+	v := app.FinalView()
+	flat := strings.Join(strings.Fields(v), " ")
+	if !strings.Contains(flat, "Pay less, or raise the limit in Limits (l on Home).") {
+		t.Errorf("the refusal is cut:\n%s", v)
+	}
+	app.RequireGolden(v)
+}
