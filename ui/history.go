@@ -475,18 +475,20 @@ func (s *historyScreen) detailView() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s to %s\n\n", formatAmount(d.Row.Amount), d.Row.PayeeName)
-	fmt.Fprintf(&b, "Status          %s (%s)\n", paymentLabel(d.Row.Status), d.Row.Status)
+	var f strings.Builder
+	fmt.Fprintf(&f, "Status          %s (%s)\n", paymentLabel(d.Row.Status), d.Row.Status)
 	if d.Reason != "" {
-		fmt.Fprintf(&b, "Reason          %s\n", d.Reason)
+		fmt.Fprintf(&f, "Reason          %s\n", d.Reason)
 	}
 	if d.Row.Reference != "" {
-		fmt.Fprintf(&b, "Reference       %s\n", d.Row.Reference)
+		fmt.Fprintf(&f, "Reference       %s\n", d.Row.Reference)
 	}
 	if d.Purpose != "" {
-		fmt.Fprintf(&b, "Purpose         %s\n", d.Purpose)
+		fmt.Fprintf(&f, "Purpose         %s\n", d.Purpose)
 	}
-	fmt.Fprintf(&b, "PaymentId       %s\n", d.Row.PaymentID)
-	fmt.Fprintf(&b, "Interaction id  %s\n", d.InteractionID)
+	fmt.Fprintf(&f, "PaymentId       %s\n", d.Row.PaymentID)
+	fmt.Fprintf(&f, "Interaction id  %s\n", d.InteractionID)
+	b.WriteString(wrapUnder(f.String(), s.w, 16))
 	b.WriteString("\n" + st.Title.Render("Timeline") + "\n")
 	for i, ch := range d.Timeline {
 		conn := "│"

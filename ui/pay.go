@@ -668,14 +668,20 @@ func (s *payScreen) reviewView() string {
 		b.WriteString("to  " + st.Big.Underline(true).Render(p.Payee.Name) + "\n")
 	}
 	b.WriteString("\n")
-	b.WriteString(fmt.Sprintf("Account    %s (%s)\n", groupIBAN(p.Payee.IBAN), p.Payee.Type))
+	var f strings.Builder
+	f.WriteString(fmt.Sprintf("Account    %s (%s)\n", groupIBAN(p.Payee.IBAN), p.Payee.Type))
 	if p.Reference != "" {
-		b.WriteString("Reference  " + p.Reference + "\n")
+		f.WriteString("Reference  " + p.Reference + "\n")
 	}
-	b.WriteString("Purpose    " + p.Purpose.Code + " " + p.Purpose.Description + "\n")
-	b.WriteString("\n" + st.Muted.Render("After this payment:") + "\n")
-	b.WriteString(headroomLines(st, p.Headroom, s.w))
-	b.WriteString("\n" + "Press enter to authenticate, esc to change.")
+	f.WriteString("Purpose    " + p.Purpose.Code + " " + p.Purpose.Description + "\n")
+	b.WriteString(wrapUnder(f.String(), s.w, 11))
+	after := "\n" + st.Muted.Render("After this payment:") + "\n" + headroomLines(st, p.Headroom, s.w)
+	const next = "\nPress enter to authenticate, esc to change."
+	// On a short terminal the headroom is left out rather than the line saying what to do.
+	if s.h <= 0 || strings.Count(b.String()+after+next, "\n")+1 <= s.h {
+		b.WriteString(after)
+	}
+	b.WriteString(next)
 	return b.String()
 }
 
@@ -713,10 +719,14 @@ func (s *payScreen) progressView() string {
 	for i := range stepCount {
 		b.WriteString(stepLine(st, PaymentStep(i), s.events[i], now) + "\n")
 	}
-	if !s.started.IsZero() {
-		b.WriteString("\n" + st.Muted.Render("Elapsed "+elapsed(s.lastAt.Sub(s.started))) + "\n")
+	gap := "\n"
+	if s.h > 0 && s.h < 16 {
+		gap = "" // 60×18: no blank lines, so the warning below stays on screen
 	}
-	b.WriteString("\n" + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
+	if !s.started.IsZero() {
+		b.WriteString(gap + st.Muted.Render("Elapsed "+elapsed(s.lastAt.Sub(s.started))) + "\n")
+	}
+	b.WriteString(gap + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
 	return b.String()
 }
 
@@ -762,18 +772,19 @@ func (s *payScreen) receiptView() string {
 	default:
 		b.WriteString(st.Warning.Render("Payment "+paymentLabel(r.Status)+": the wallet keeps checking") + "\n\n")
 	}
-	fmt.Fprintf(&b, "Amount          %s\n", formatAmount(r.Amount))
-	fmt.Fprintf(&b, "To              %s\n", r.Payee.Name)
-	fmt.Fprintf(&b, "Status          %s (%s)\n", paymentLabel(r.Status), r.Status)
+	var f strings.Builder
+	fmt.Fprintf(&f, "Amount          %s\n", formatAmount(r.Amount))
+	fmt.Fprintf(&f, "To              %s\n", r.Payee.Name)
+	fmt.Fprintf(&f, "Status          %s (%s)\n", paymentLabel(r.Status), r.Status)
 	if r.Reason != "" {
 		reason := r.Reason
 		if r.ReasonCode != "" && !strings.Contains(reason, r.ReasonCode) {
 			reason += " [" + r.ReasonCode + "]"
 		}
-		fmt.Fprintf(&b, "Reason          %s\n", reason)
+		fmt.Fprintf(&f, "Reason          %s\n", reason)
 	}
-	fmt.Fprintf(&b, "When            %s UTC\n", stamp(r.At))
-	b.WriteString("\n")
+	fmt.Fprintf(&f, "When            %s UTC\n", stamp(r.At))
+	b.WriteString(wrapUnder(f.String(), s.w, 16) + "\n")
 	// Ids on lines of their own, undecorated, so a terminal selection copies exactly the id.
 	b.WriteString(st.Muted.Render("PaymentId") + "\n" + r.PaymentID + "\n")
 	b.WriteString(st.Muted.Render("Interaction id (quote it to the bank)") + "\n" + r.InteractionID + "\n")

@@ -397,3 +397,33 @@ func TestPayFormErrorVisibleAt60x18(t *testing.T) {
 	}
 	app.RequireGolden(v)
 }
+
+// TestPayFlowAt60x18: on the smallest terminal the review keeps the line saying what to do,
+// the progress keeps its warning, and the receipt's reason continues under its value.
+func TestPayFlowAt60x18(t *testing.T) {
+	app, fw, _ := start(t, 3, uitest.WithSize(ui.MinWidth, ui.MinHeight))
+	app.WaitFor("Limit headroom")
+	fillPayForm(app, "1,250.5")
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	app.WaitFor("Press enter to authenticate, esc to change.")
+	app.Press("enter")
+	app.WaitFor("Authorise 1,250.50 AED")
+	fw.Hold = make(chan struct{})
+	app.Type(fw.PIN)
+	app.Press("tab")
+	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Saved")
+	if v := strings.Join(strings.Fields(app.View()), " "); !strings.Contains(v, "A payment that was sent is never sent twice.") {
+		t.Errorf("progress warning cut:\n%s", app.View())
+	}
+	fw.Outcome = "reject" // a reason too long for 60 columns
+	close(fw.Hold)
+	app.WaitFor("The bank rejected the payment")
+	v := app.FinalView()
+	if !strings.Contains(v, "\n"+strings.Repeat(" ", 16)+"[AANI.AM04]") {
+		t.Errorf("the wrapped reason does not continue under its value:\n%s", v)
+	}
+	app.RequireGolden(v)
+}

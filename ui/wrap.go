@@ -99,3 +99,29 @@ func hardWrap(s string, w int) []string {
 	}
 	return strings.Split(ansi.Hardwrap(s, w, true), "\n")
 }
+
+// wrapUnder wraps each "Label     value" line of block wider than w so its continuation lines
+// start under the value (column col), not under the label.
+func wrapUnder(block string, w, col int) string {
+	if w <= 0 {
+		return block
+	}
+	if col >= w/2 {
+		col = 0
+	}
+	lines := strings.Split(block, "\n")
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if displayWidth(l) <= w {
+			out = append(out, l)
+			continue
+		}
+		for i, p := range wordWrap(l, w, w-col) {
+			if i > 0 {
+				p = strings.Repeat(" ", col) + p
+			}
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
+}
