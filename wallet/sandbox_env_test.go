@@ -108,8 +108,16 @@ type bankEnv struct {
 
 func newBankEnv(t testing.TB) *bankEnv {
 	t.Helper()
+	return newBankEnvIn(t, "")
+}
+
+// newBankEnvIn runs the sandbox with its keys and state in dataDir ("" = in memory). The
+// conformance tests read the bank's enc key from there (sandbox/README.md: enc-key.pem) to
+// decrypt the PII exactly as the bank receives it.
+func newBankEnvIn(t testing.TB, dataDir string) *bankEnv {
+	t.Helper()
 	sigKey, tlsKey := tppKeys(t)
-	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 100 * time.Millisecond,
+	bank, err := sandbox.New(sandbox.Config{DataDir: dataDir, AutoApprove: true, SettleAfter: 100 * time.Millisecond,
 		CreditAfter: 200 * time.Millisecond, SCAMaxAge: 10 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +275,15 @@ func (e *walletEnv) onboard(t testing.TB, creditors int, baseFrom string) Consen
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
-	rb, err := risk.ForConsent(risk.ConsentInput{Now: now, Device: risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: risk.App{Version: "test"}})
+	// The consent-time Risk as app.consentRisk builds it: the enrolled device key's binding,
+	// when the user enrolled and, for one payee, that payee's kind.
+	st := e.auth.Status()
+	device := risk.Device{Type: risk.DeviceDesktop, OS: "Linux", BindingID: st.DeviceBindingID, BoundAt: st.BoundAt, BindingStatus: risk.BindingActive}
+	in := risk.ConsentInput{Now: now, Device: device, App: risk.App{Version: "test"}, History: risk.History{OnboardedAt: st.BoundAt}}
+	if creditors == 1 {
+		in.Payee = &risk.Payee{Kind: risk.AccountRetail}
+	}
+	rb, err := risk.ForConsent(in)
 	if err != nil {
 		t.Fatal(err)
 	}
