@@ -26,6 +26,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	xterm "golang.org/x/term"
 )
 
 // options are the command line.
@@ -56,7 +58,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, o, os.Stdout)
 	stop()
 	if err != nil {
@@ -104,6 +106,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	defer cancel()
 	var viewer chan error
 	if attached {
+		if w, h, err := xterm.GetSize(int(os.Stdout.Fd())); err == nil && (w < termWidth || h < termHeight+2) {
+			fmt.Fprintf(out, "This terminal is %d×%d; the demo needs %d×%d to be seen whole. Starting in 5 s…\n", w, h, termWidth, termHeight+2)
+			if err := sleep(ctx, 5*time.Second); err != nil {
+				return errors.New("stopped before the start")
+			}
+		}
 		p.out, p.narrate = io.Discard, true
 		if err := tm.ShowStatus(); err != nil {
 			return err
