@@ -41,6 +41,8 @@ type FakeWallet struct {
 	BankCallback chan struct{}
 	// AllStepsDone makes Inspect report every step done, none current.
 	AllStepsDone bool
+	// CurrentStep, when > 0, makes Inspect report that step current (the ones before it done).
+	CurrentStep int
 	// OverviewErr, when set, is returned by Overview (start-up failure).
 	OverviewErr error
 
@@ -645,6 +647,12 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 		for i := range in.Steps {
 			in.Steps[i].State = SeqDone
 		}
+	}
+	if n := f.CurrentStep; n > 0 && n < len(in.Steps) {
+		for i := range in.Steps {
+			in.Steps[i].State = map[bool]SequenceState{true: SeqDone, false: SeqPending}[i < n]
+		}
+		in.Steps[n].State = SeqCurrent
 	}
 	if f.Sandbox {
 		// Named after their step, as the production core does.

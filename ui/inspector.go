@@ -206,7 +206,7 @@ func (s *inspectorScreen) columnsView() string {
 	for _, l := range diagram {
 		leftW = max(leftW, displayWidth(l))
 	}
-	leftW = min(leftW, s.w/2)
+	leftW = min(leftW, s.w*11/20) // room for "◉ SCA in payterm (…)  ← now" at 100 columns
 	sep := " " + st.Muted.Render("│") + " "
 	rightW := s.w - leftW - 3
 	detail := strings.Split(wrapHanging(strings.Join(s.detailLines(), "\n"), rightW, 2), "\n")

@@ -410,6 +410,7 @@ func TestPayFlowAt60x18(t *testing.T) {
 	app.Press("enter")
 	app.WaitFor("Authorise 1,250.50 AED")
 	fw.Hold = make(chan struct{})
+	fw.Outcome = "reject" // a reason too long for 60 columns
 	app.Type(fw.PIN)
 	app.Press("tab")
 	app.Type(fw.Code)
@@ -418,7 +419,6 @@ func TestPayFlowAt60x18(t *testing.T) {
 	if v := strings.Join(strings.Fields(app.View()), " "); !strings.Contains(v, "A payment that was sent is never sent twice.") {
 		t.Errorf("progress warning cut:\n%s", app.View())
 	}
-	fw.Outcome = "reject" // a reason too long for 60 columns
 	close(fw.Hold)
 	app.WaitFor("The bank rejected the payment")
 	v := app.FinalView()
@@ -426,4 +426,18 @@ func TestPayFlowAt60x18(t *testing.T) {
 		t.Errorf("the wrapped reason does not continue under its value:\n%s", v)
 	}
 	app.RequireGolden(v)
+}
+
+// TestInspectorLitLabelWhole: the longest step, lit, keeps its "← now" at 100 columns.
+func TestInspectorLitLabelWhole(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.CurrentStep = 4 // SCA in payterm (PIN + code + device key)
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(100, 30))
+	app.WaitFor("Recent payments")
+	app.Press("i")
+	app.WaitFor("← now")
+	if v := app.View(); !strings.Contains(v, "◉ SCA in payterm (PIN + code + device key)  ← now │") {
+		t.Errorf("lit label cut:\n%s", v)
+	}
 }
