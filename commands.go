@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime/debug"
+
+	"golang.org/x/term"
 
 	"github.com/payterm/payterm/app"
 	"github.com/payterm/payterm/sandbox"
@@ -40,6 +43,29 @@ func runStatus(ctx context.Context, g globalFlags, stdout io.Writer) error {
 		return err
 	}
 	return app.Status(ctx, cfg, stdout)
+}
+
+// runReset is `payterm reset`. Without --yes it needs a terminal on stdin to ask on: a script
+// or CI job with no stdin is refused before anything is opened.
+func runReset(ctx context.Context, g globalFlags, yes bool, stdin io.Reader, stdout io.Writer) error {
+	confirm := app.ResetConfirmation{Yes: yes}
+	if isTerminal(stdin) {
+		confirm.In = stdin
+	}
+	if !confirm.Yes && confirm.In == nil {
+		return usageError(app.ErrResetNeedsConfirmation.Error())
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	return app.Reset(ctx, cfg, app.Options{}, confirm, stdout)
+}
+
+// isTerminal reports whether r is a terminal (not a pipe, a file or /dev/null).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && f != nil && term.IsTerminal(int(f.Fd()))
 }
 
 // sandboxFlags are `payterm sandbox`'s own: where each of the bank's hosts listens.

@@ -22,6 +22,10 @@ Usage:
   payterm sandbox [flags]              the strict sandbox bank as a standalone server
   payterm history [--format csv|json]  export payment history
   payterm status --json                consents, limits and recent payments for scripts
+  payterm reset [--yes]                last resort when the PIN, authenticator or recovery code is
+                                       lost: revokes the consents at the bank, deletes their tokens,
+                                       the PIN, the authenticator and the device key; keeps history.
+                                       Asks you to type "reset" (--yes: don't ask, for scripts)
   payterm version
 
 Flags:
@@ -29,7 +33,7 @@ Flags:
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -50,7 +54,8 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 }
 
 // run is main without the process: it returns the exit code (0 ok, 1 failure, 2 usage).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// stdin is read only by `payterm reset`, for its confirmation, and only when it is a terminal.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -87,6 +92,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			} else {
 				err = runStatus(ctx, g, stdout)
 			}
+		}
+	case "reset":
+		yes := fs.Bool("yes", false, "reset without asking for confirmation (scripts)")
+		if err = parse(fs, args); err == nil {
+			err = runReset(ctx, g, *yes, stdin, stdout)
 		}
 	case "version":
 		if err = parse(fs, args); err == nil {

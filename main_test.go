@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +15,7 @@ import (
 func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(ctx, args, &out, &errOut)
+	code := run(ctx, args, nil, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -67,7 +71,7 @@ func TestSandboxCommandServesUntilCancelled(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"sandbox", "--data-dir", t.TempDir()}, &out, &errOut) }()
+	go func() { done <- run(ctx, []string{"sandbox", "--data-dir", t.TempDir()}, nil, &out, &errOut) }()
 	for !strings.Contains(out.String(), "discovery:") {
 		select {
 		case code := <-done:
@@ -83,5 +87,34 @@ func TestSandboxCommandServesUntilCancelled(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 && code != 130 {
 		t.Fatalf("sandbox exit code %d: %s", code, errOut.String())
+	}
+}
+
+// TestResetWithoutTerminalOrYesRefuses: CI runs with no stdin (or /dev/null, which is a
+// character device but not a terminal); without --yes, payterm reset refuses before it opens
+// or creates anything and says how to confirm.
+func TestResetWithoutTerminalOrYesRefuses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	for name, stdin := range map[string]io.Reader{"no stdin": nil, "pipe": strings.NewReader("reset\n"), "/dev/null": devNull} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"reset", "--data-dir", dir}, stdin, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "not a terminal") || !strings.Contains(errOut.String(), "--yes") {
+			t.Errorf("%s: want exit 2 naming --yes, got %d %q", name, code, errOut.String())
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: the refused reset created the data dir: %v", name, err)
+		}
+	}
+	code, out, stderr := runCLI(t, context.Background(), "reset", "--yes", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "Nothing to reset") {
+		t.Fatalf("reset --yes on a wallet never run: %d %q %q", code, out, stderr)
+	}
+	if code, _, stderr := runCLI(t, context.Background(), "help"); code != 0 || !strings.Contains(stderr, "payterm reset [--yes]") {
+		t.Fatalf("usage does not document reset: %q", stderr)
 	}
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// Device and App override what risk detects about this machine and build.
 	Device *risk.Device
 	App    *risk.App
+
+	// resetting is set by Reset: Open accepts a wallet whose last reset was interrupted and
+	// starts no background work, so no consent sync races the revocations.
+	resetting bool
 }
 
 // App is one running wallet on one data dir.
@@ -132,8 +136,19 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err
 	}
-	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.started = make(chan struct{})
+	if opts.resetting {
+		close(a.started)
+		return a, nil
+	}
+	rec, ok, err := a.loadResetRecord(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok && rec.pending() {
+		return nil, ErrResetUnfinished
+	}
+	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.bg.Add(1)
 	go a.background()
 	return a, nil

@@ -1,13 +1,14 @@
 // Package app assembles the real wallet: it starts the embedded sandbox bank (or reads the Trust
 // Framework files of a remote one), opens the keystore, the SCA, the bank client, the token
 // manager, the ledger and the wallet core, and adapts them to the ui.Wallet interface the
-// terminal screens drive. main.go calls RunWallet, ExportHistory, Status and SandboxConfig;
+// terminal screens drive. main.go calls RunWallet, ExportHistory, Status, Reset and SandboxConfig;
 // nothing else imports app.
 //
 // # Data dir (0700; files 0600; the JSON and PEM files are written temp → fsync → rename)
 //
 //	payterm.lock          flock held while a wallet runs; holds its pid for the refusal message
-//	ledger.db             the wallet's SQLite ledger (payees' names and IBANs live here)
+//	ledger.db             the wallet's SQLite ledger (payees' names and IBANs live here); its
+//	                      setting app.reset records the last reset (see # Reset)
 //	secrets.enc           the encrypted secret store, only when no OS keyring works
 //	sca/                  device key (wrapped), counters (MAC'd), lock — see package sca
 //	tpp/                  the TPP identity registered at the embedded sandbox: identity.json,
@@ -21,7 +22,22 @@
 // Open takes the lock, starts the bank, registers the TPP on the first run (POST /tf/register
 // with a CSR, over HTTPS to the sandbox CA) and wires everything; then, in the background, the
 // wallet resumes every payment that is not final and syncs the consents' statuses, and keeps
-// syncing every 15 minutes. The first frame never waits on the bank.
+// syncing every 15 minutes. The first frame never waits on the bank. Open refuses a data dir
+// whose last reset was interrupted (ErrResetUnfinished) until `payterm reset` finishes it.
+//
+// # Reset
+//
+// Reset (`payterm reset`) is the last resort when the PIN, the authenticator or the recovery
+// code is lost or recovery is locked. It takes the data dir lock, explains what it will do and
+// asks for the word "reset" (ResetConfirmation.Yes for --yes), then: records the start in the
+// ledger, settles payments in flight, revokes every non-terminal consent at the bank (PATCH
+// RevokedBy TPP.InitiatedByUser), deletes every consent's refresh token and runs sca.Reset,
+// and records the end. A consent the bank cannot be told about is recorded Revoked with
+// RevokedBy "payterm.reset:unconfirmed-by-bank" — terminal, so it never pays, syncs or
+// reactivates again — and the next reset asks the bank again. Every step is idempotent, so a
+// re-run after a crash completes the job. Payments, payees and limits stay. Afterwards the
+// wallet counts as onboarded only once a consent the reset did not know of is recorded, so
+// the next start runs the onboarding from the PIN step.
 //
 // # What the adapter adds
 //

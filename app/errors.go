@@ -14,6 +14,9 @@ import (
 	"github.com/payterm/payterm/wallet"
 )
 
+// resetHint is the way out when recovery is impossible: the reset command (app/reset.go).
+const resetHint = "Only a reset is left: quit and run payterm reset. It revokes your consents at the bank and unbinds this device; then you set up a new PIN and authorise a new consent at your bank."
+
 // uiError turns any error of the core into what the screens show: a *ui.SCAError for a failed
 // PIN/code, otherwise a *ui.Problem with one sentence and what to do next. doing names the
 // action ("Revoking the consent") for errors without a better sentence. The cause stays
@@ -54,11 +57,11 @@ func uiError(doing string, err error) error {
 		return p("The wallet has no PIN and authenticator yet.", "Finish the set-up first.")
 	case errors.As(err, &rec):
 		if rec.Remaining <= 0 {
-			return p("Recovery is locked after too many wrong attempts.", "Only a reset is left: it unbinds this device, and you authorise a new consent at your bank.")
+			return p("Recovery is locked after too many wrong attempts.", resetHint)
 		}
 		return p(fmt.Sprintf("The recovery code or the authenticator code is not correct (%d attempts left).", rec.Remaining), "Check both and try again.")
 	case errors.Is(err, sca.ErrRecoveryLocked):
-		return p("Recovery is locked after too many wrong attempts.", "Only a reset is left: it unbinds this device, and you authorise a new consent at your bank.")
+		return p("Recovery is locked after too many wrong attempts.", resetHint)
 	case errors.Is(err, sca.ErrEvidenceExpired), errors.Is(err, sca.ErrEvidenceMismatch), errors.Is(err, sca.ErrEvidenceUsed):
 		return p("The authentication no longer covers this payment.", "Start the payment again.")
 	case errors.As(err, &limit) && limit.Limit == "per_day_count":

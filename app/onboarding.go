@@ -425,15 +425,6 @@ func (w uiWallet) CompleteBankStep(ctx context.Context, step ui.BankStep, callba
 	return st.result, nil
 }
 
-// onboarded: the user finished the wizard once (a consent was recorded).
-func (a *App) onboarded(ctx context.Context) (bool, error) {
-	at, err := a.ledger.OnboardedAt(ctx)
-	if err != nil {
-		return false, err
-	}
-	return !at.IsZero(), nil
-}
-
 // RenewConsent stages a renewal with the same payees and purpose, carrying the root consent id.
 func (w uiWallet) RenewConsent(ctx context.Context, consentID string) (ui.BankStep, error) {
 	a := w.a
