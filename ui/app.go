@@ -69,7 +69,11 @@ type app struct {
 	status      string
 	statusIsErr bool
 	// footerH is the footer's current height in lines (status + keys); screens get the rest.
-	footerH     int
+	footerH int
+	// scroll is how far a screen taller than the terminal is scrolled (pgdn/pgup), for the
+	// screen scrollFor names; another screen or step starts at the top again.
+	scroll      int
+	scrollFor   string
 	showHelp    bool
 	confirmQuit bool
 
@@ -170,6 +174,11 @@ func (a *app) contentSize() (int, int) {
 // relayout gives the screens the height the footer leaves them. The footer grows when the status
 // line or the key list needs a second line, so it is measured after every update.
 func (a *app) relayout() {
+	if top := a.top(); top != nil {
+		if owner := fmt.Sprintf("%p %s", top, top.Title()); owner != a.scrollFor {
+			a.scroll, a.scrollFor = 0, owner
+		}
+	}
 	status, keys := a.footerLines()
 	h := len(status) + len(keys)
 	a.c.termW, a.c.termH = a.width, a.height
@@ -373,6 +382,18 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if top == nil {
 		return nil
 	}
+	// A screen taller than the terminal (the consent page at 60×18) scrolls with pgdn/pgup; the
+	// screens that page themselves (history, inspector) always fit, so they keep these keys.
+	if s == "pgdown" || s == "pgup" {
+		if _, h := a.contentSize(); a.bodyLines(top) > h {
+			step := max(1, h/2)
+			if s == "pgup" {
+				step = -step
+			}
+			a.scroll = max(0, min(a.scroll+step, a.bodyLines(top)-h))
+			return nil
+		}
+	}
 	m, cmd := top.Update(msg)
 	if ns, ok := m.(Screen); ok {
 		a.stack[len(a.stack)-1] = ns
@@ -435,7 +456,7 @@ func (a *app) View() string {
 		header += st.Muted.Render(" · ") + st.Text.Render(title)
 	}
 	w, h := a.contentSize()
-	body = fitHeight(wrapLines(body, w), h)
+	body = a.window(strings.Split(wrapLines(strings.TrimRight(body, "\n"), w), "\n"), h)
 	return header + "\n\n" + body + "\n" + a.footer()
 }
 
@@ -584,6 +605,30 @@ func (a *app) helpView() string {
 	b.WriteString(st.Title.Render("Everywhere") + "\n" + flow(global))
 	b.WriteString(st.Muted.Render("Press any key to close help."))
 	return b.String()
+}
+
+// bodyLines is how many lines the screen's view takes once wrapped to the terminal.
+func (a *app) bodyLines(s Screen) int {
+	w, _ := a.contentSize()
+	return strings.Count(wrapLines(strings.TrimRight(s.View(), "\n"), w), "\n") + 1
+}
+
+// window fits the body to h lines: as is when it fits, else the part at the scroll position
+// with a first/last line saying what is above or below and which key shows it.
+func (a *app) window(lines []string, h int) string {
+	if len(lines) <= h || h < 3 {
+		return fitHeight(strings.Join(lines, "\n"), h)
+	}
+	st := a.c.st
+	top := min(a.scroll, len(lines)-h)
+	out := append([]string(nil), lines[top:top+h]...)
+	if top > 0 {
+		out[0] = st.Muted.Render(fmt.Sprintf("↑ %s above: pgup", count(top+1, "line", "lines")))
+	}
+	if below := len(lines) - (top + h); below > 0 {
+		out[h-1] = st.Muted.Render(fmt.Sprintf("↓ %s more: pgdn, or enlarge the terminal", count(below+1, "line", "lines")))
+	}
+	return strings.Join(out, "\n")
 }
 
 // fitHeight pads or cuts s to exactly h lines so the footer stays at the bottom.

@@ -441,3 +441,25 @@ func TestInspectorLitLabelWhole(t *testing.T) {
 		t.Errorf("lit label cut:\n%s", v)
 	}
 }
+
+// TestTallScreenScrolls: a screen taller than the terminal (the consent page at 60×18) says
+// what is below and pgdn shows it; the next step starts at its top.
+func TestTallScreenScrolls(t *testing.T) {
+	app, fw := startFirstRun(t, uitest.WithSize(ui.MinWidth, ui.MinHeight))
+	toConsentPage(t, app, fw)
+	app.WaitFor("more: pgdn, or enlarge the terminal")
+	if strings.Contains(app.View(), "Press enter to continue") {
+		t.Fatalf("the page fits after all; the test needs a taller one:\n%s", app.View())
+	}
+	app.Press("pgdown")
+	app.WaitFor("above: pgup")
+	v := strings.Join(strings.Fields(app.View()), " ")
+	if !strings.Contains(v, "Press enter to continue to your bank, esc to change payees.") {
+		t.Errorf("the end of the page is not reachable:\n%s", app.View())
+	}
+	app.Press("pgup")
+	app.WaitFor("Your consent")
+	app.Press("pgdown", "enter") // the bank step starts at its top
+	app.WaitFor("Approve the consent at your bank")
+	app.RequireFits(app.View())
+}
