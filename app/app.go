@@ -142,11 +142,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return a, nil
 	}
 	rec, ok, err := a.loadResetRecord(ctx)
+	if errors.Is(err, errResetRecordDamaged) || (ok && rec.pending()) {
+		return nil, ErrResetUnfinished
+	}
 	if err != nil {
 		return nil, err
-	}
-	if ok && rec.pending() {
-		return nil, ErrResetUnfinished
 	}
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.bg.Add(1)

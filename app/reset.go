@@ -114,10 +114,12 @@ func (a *App) planReset(ctx context.Context) (resetPlan, error) {
 	}
 	p.enrolled = a.auth.Status().Enrolled
 	rec, ok, err := a.loadResetRecord(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, errResetRecordDamaged):
+		p.interrupted = &resetRecord{} // finished and rewritten like an interrupted reset
+	case err != nil:
 		return p, err
-	}
-	if ok && rec.pending() {
+	case ok && rec.pending():
 		p.interrupted = &rec
 	}
 	return p, nil
@@ -144,9 +146,8 @@ func (a *App) reset(ctx context.Context, confirm ResetConfirmation, out io.Write
 		}
 	}
 
-	now := a.opts.Clock()
-	rec := resetRecord{Started: now}
-	if plan.interrupted != nil {
+	rec := resetRecord{Started: a.opts.Clock()}
+	if plan.interrupted != nil && !plan.interrupted.Started.IsZero() {
 		rec.Started = plan.interrupted.Started
 	}
 	for _, c := range plan.all {
@@ -223,7 +224,10 @@ func (a *App) reset(ctx context.Context, confirm ResetConfirmation, out io.Write
 // explainReset says exactly what the reset will do on this wallet.
 func (a *App) explainReset(out io.Writer, p resetPlan) {
 	fmt.Fprintf(out, "payterm reset — the last resort when the PIN, the authenticator or the recovery code is lost.\n\n")
-	if p.interrupted != nil {
+	switch {
+	case p.interrupted != nil && p.interrupted.Started.IsZero():
+		fmt.Fprintf(out, "The record of an earlier reset is damaged; this run does the reset again in full.\n\n")
+	case p.interrupted != nil:
 		fmt.Fprintf(out, "A reset started on %s did not finish; this run finishes it.\n\n", p.interrupted.Started.Local().Format("2 Jan 2006 15:04"))
 	}
 	fmt.Fprintf(out, "On the wallet in %s this will:\n", a.dir)

@@ -31,19 +31,29 @@ func (r resetRecord) pending() bool { return !r.Started.IsZero() && r.Completed.
 // ErrResetUnfinished: a reset was interrupted; the wallet stays closed until it is finished.
 var ErrResetUnfinished = errors.New("a payterm reset was interrupted before it finished; run 'payterm reset' again to finish it (the wallet stays closed until then)")
 
+// errResetRecordDamaged: the ledger's reset record is not what saveResetRecord writes. Open
+// treats it as an unfinished reset; the reset itself finishes and rewrites it.
+var errResetRecordDamaged = errors.New("the ledger's reset record is damaged")
+
 // loadResetRecord reads the record; ok is false when no reset ever ran.
 func (a *App) loadResetRecord(ctx context.Context) (rec resetRecord, ok bool, err error) {
 	raw, ok, err := a.ledger.Setting(ctx, settingReset)
 	if err != nil || !ok {
 		return resetRecord{}, false, err
 	}
-	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-		return resetRecord{}, false, fmt.Errorf("read the reset record: %w", err)
-	}
-	if rec.Started.IsZero() {
-		return resetRecord{}, false, errors.New("read the reset record: it has no start time")
+	if rec, err = parseResetRecord(raw); err != nil {
+		return resetRecord{}, false, err
 	}
 	return rec, true, nil
+}
+
+// parseResetRecord reads what saveResetRecord wrote; anything else is errResetRecordDamaged.
+func parseResetRecord(raw string) (resetRecord, error) {
+	var rec resetRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil || rec.Started.IsZero() {
+		return resetRecord{}, errResetRecordDamaged
+	}
+	return rec, nil
 }
 
 func (a *App) saveResetRecord(ctx context.Context, rec resetRecord) error {

@@ -3,10 +3,12 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -333,4 +335,64 @@ func TestRecoveryLockedNamesTheResetCommand(t *testing.T) {
 			t.Errorf("%v → %+v, want a next step naming payterm reset", err, p)
 		}
 	}
+}
+
+// TestDamagedResetRecord: a reset record that does not parse closes the wallet like an
+// unfinished reset, and a reset repairs it instead of failing on it.
+func TestDamagedResetRecord(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	a := openApp(t, cfg, clock)
+	if err := a.ledger.SetSetting(ctx, settingReset, `{"started":`); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Open(ctx, cfg, testOptions(clock)); !errors.Is(err, ErrResetUnfinished) {
+		if b != nil {
+			b.Close()
+		}
+		t.Fatalf("Open with a damaged reset record: %v", err)
+	}
+	var out bytes.Buffer
+	if err := Reset(ctx, cfg, testOptions(clock), ResetConfirmation{Yes: true}, &out); err != nil || !strings.Contains(out.String(), "damaged") {
+		t.Fatalf("reset over a damaged record: %v\n%s", err, out.String())
+	}
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	if rec, ok, err := b.loadResetRecord(ctx); err != nil || !ok || rec.pending() {
+		t.Fatalf("record after the repairing reset: %v %v %+v", err, ok, rec)
+	}
+}
+
+// FuzzParseResetRecord: any ledger value parses to a record with a start time or to
+// errResetRecordDamaged, never a panic; what saveResetRecord writes reads back the same.
+func FuzzParseResetRecord(f *testing.F) {
+	f.Add(`{"started":"2026-11-22T03:00:00Z","consents":["c-1"]}`)
+	f.Add(`{"started":"2026-11-22T03:00:00Z","completed":"2026-11-22T03:01:00Z","consents":[]}`)
+	f.Add(`{"started":"0001-01-01T00:00:00Z"}`)
+	f.Add(`{"started":`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		rec, err := parseResetRecord(raw)
+		if err != nil {
+			if !errors.Is(err, errResetRecordDamaged) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		if rec.Started.IsZero() {
+			t.Fatal("accepted a record without a start time")
+		}
+		again, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := parseResetRecord(string(again))
+		if err != nil || !back.Started.Equal(rec.Started) || !back.Completed.Equal(rec.Completed) || !slices.Equal(back.Consents, rec.Consents) {
+			t.Fatalf("round trip: %v %+v → %+v", err, rec, back)
+		}
+	})
 }
