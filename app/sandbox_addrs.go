@@ -15,6 +15,7 @@ import (
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sandbox"
+	"github.com/payterm/payterm/sandbox/rules"
 )
 
 // The embedded sandbox listens on loopback ports chosen at the first start and reused later:
@@ -49,12 +50,22 @@ func SandboxConfig(cfg config.Config, dir string) (sandbox.Config, error) {
 	if err != nil {
 		return sandbox.Config{}, fmt.Errorf("sandbox.debtor_balance: %w", err)
 	}
-	allow := cfg.Sandbox.AllowLoopbackRedirect
+	sb := cfg.Sandbox
+	allow, rotate := sb.AllowLoopbackRedirect, sb.RotateRefreshTokens
 	return sandbox.Config{
-		DataDir: dir, AuthorizeTLS: cfg.Sandbox.AuthorizeTLS, AutoApprove: cfg.Sandbox.AutoApprove,
+		DataDir: dir, AuthorizeTLS: sb.AuthorizeTLS, AutoApprove: sb.AutoApprove,
 		AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(), BalanceFilsSet: true,
-		SettleAfter: cfg.Sandbox.SettleAfter.Duration, CreditAfter: cfg.Sandbox.CreditAfter.Duration,
+		SettleAfter: sb.SettleAfter.Duration, CreditAfter: sb.CreditAfter.Duration,
 		BankName: cfg.Bank.Name,
+		// The [SIM-CHOICE] readings.
+		Leeway: sb.ClockLeeway.Duration, SCAMaxAge: sb.SCAMaxAge.Duration, RotateRefreshTokens: &rotate,
+		StrictIdempotencyMismatch: sb.IdempotencyMismatchConflict, CreditorMismatchAsReject: sb.CreditorMismatchRejectsPayment,
+		GuidePathAlias: sb.GuidePathAlias,
+		Rules: rules.Options{
+			RejectRequestObjectIATJTI: sb.RejectRequestObjectIATJTI, RejectJWECtyJWT: sb.RejectPIICtyJWT,
+			AllowEmptyCreditorArray: sb.AllowEmptyCreditorArray, OpenNestedPaymentRisk: sb.OpenNestedPaymentRisk,
+			AcceptStringAud: sb.AcceptStringAud,
+		},
 	}, nil
 }
 

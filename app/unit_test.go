@@ -110,6 +110,12 @@ func TestSandboxConfigMapsSettings(t *testing.T) {
 		*bc.AllowLoopbackRedirect || bc.SettleAfter != 3*time.Second || bc.CreditAfter != 7*time.Second || bc.BankName != cfg.Bank.Name {
 		t.Fatalf("mapping: %+v", bc)
 	}
+	cfg.Sandbox.RotateRefreshTokens, cfg.Sandbox.IdempotencyMismatchConflict, cfg.Sandbox.AcceptStringAud = false, true, true
+	cfg.Sandbox.ClockLeeway, cfg.Sandbox.SCAMaxAge = config.Duration{Duration: 5 * time.Second}, config.Duration{Duration: time.Minute}
+	if bc, err := SandboxConfig(cfg, ""); err != nil || bc.RotateRefreshTokens == nil || *bc.RotateRefreshTokens ||
+		!bc.StrictIdempotencyMismatch || !bc.Rules.AcceptStringAud || bc.Rules.RejectJWECtyJWT || bc.Leeway != 5*time.Second || bc.SCAMaxAge != time.Minute {
+		t.Fatalf("the [SIM-CHOICE] settings do not reach the bank: %v %+v", err, bc)
+	}
 	cfg.Sandbox.DebtorBalance = "0.00"
 	if bc, err := SandboxConfig(cfg, ""); err != nil || bc.BalanceFils != 0 || !bc.BalanceFilsSet {
 		t.Fatalf("a 0.00 balance must reach the bank as an empty account, not the default: %v %+v", err, bc)

@@ -66,6 +66,20 @@ type Sandbox struct {
 	DebtorBalance         string   `toml:"debtor_balance"`
 	SettleAfter           Duration `toml:"settle_after"`
 	CreditAfter           Duration `toml:"credit_after"`
+
+	// The bank's readings where the standard is silent or ambiguous ([SIM-CHOICE] in
+	// uae-spec.md); the defaults are the strict readings.
+	ClockLeeway                    Duration `toml:"clock_leeway"`
+	SCAMaxAge                      Duration `toml:"sca_max_age"`
+	RotateRefreshTokens            bool     `toml:"rotate_refresh_tokens"`
+	IdempotencyMismatchConflict    bool     `toml:"idempotency_mismatch_conflict"`
+	CreditorMismatchRejectsPayment bool     `toml:"creditor_mismatch_rejects_payment"`
+	RejectRequestObjectIATJTI      bool     `toml:"reject_request_object_iat_jti"`
+	RejectPIICtyJWT                bool     `toml:"reject_pii_cty_jwt"`
+	AllowEmptyCreditorArray        bool     `toml:"allow_empty_creditor_array"`
+	OpenNestedPaymentRisk          bool     `toml:"open_nested_payment_risk"`
+	AcceptStringAud                bool     `toml:"accept_string_aud"`
+	GuidePathAlias                 bool     `toml:"guide_path_alias"`
 }
 
 // Limits are the TPP-side limits; the bank enforces none under delegated SCA. Amounts are
@@ -123,6 +137,9 @@ func Default() Config {
 			DebtorBalance:         "25000.00",
 			SettleAfter:           Duration{2 * time.Second},
 			CreditAfter:           Duration{4 * time.Second},
+			ClockLeeway:           Duration{30 * time.Second},
+			SCAMaxAge:             Duration{5 * time.Minute},
+			RotateRefreshTokens:   true,
 		},
 		Limits: Limits{
 			PerPayment:   "5000.00",
@@ -235,6 +252,12 @@ func (c Config) Validate() error {
 	}
 	if c.Sandbox.SettleAfter.Duration < 0 || c.Sandbox.CreditAfter.Duration < c.Sandbox.SettleAfter.Duration {
 		bad("sandbox.credit_after", "must be at least sandbox.settle_after, and neither negative")
+	}
+	if d := c.Sandbox.ClockLeeway.Duration; d < time.Second || d > 5*time.Minute {
+		bad("sandbox.clock_leeway", "must be between 1s and 5m")
+	}
+	if d := c.Sandbox.SCAMaxAge.Duration; d < 30*time.Second || d > 30*time.Minute {
+		bad("sandbox.sca_max_age", "must be between 30s and 30m")
 	}
 	for key, v := range map[string]string{
 		"limits.per_payment": c.Limits.PerPayment, "limits.per_day": c.Limits.PerDay,

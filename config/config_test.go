@@ -74,6 +74,8 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		"[security]\nidle_lock = \"soon\"\n":                        "idle_lock",
 		"[security]\nsecret_store = \"plaintext\"\n":                "security.secret_store",
 		"[sandbox]\nsettle_after = \"5s\"\ncredit_after = \"1s\"\n": "sandbox.credit_after",
+		"[sandbox]\nclock_leeway = \"0s\"\n":                        "sandbox.clock_leeway",
+		"[sandbox]\nsca_max_age = \"2h\"\n":                         "sandbox.sca_max_age",
 		"data_dir = \"relative/dir\"\n":                             "data_dir",
 		"[bank\n":                                                   "not valid TOML",
 	}
