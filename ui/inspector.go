@@ -180,7 +180,7 @@ func (s *inspectorScreen) View() string {
 	for i := range diagram {
 		diagram[i] = truncate(diagram[i], s.w)
 	}
-	detail := strings.Split(wrapHanging(strings.Join(s.detailLines(), "\n"), s.w, 2), "\n")
+	detail := strings.Split(wrapTokens(strings.Join(s.detailLines(), "\n"), s.w, 2), "\n")
 	// Diagram on top, the selected step's message below, scrolled.
 	room := max(1, s.h-len(diagram)-1)
 	var out []string
@@ -209,7 +209,7 @@ func (s *inspectorScreen) columnsView() string {
 	leftW = min(leftW, s.w*11/20) // room for "◉ SCA in payterm (…)  ← now" at 100 columns
 	sep := " " + st.Muted.Render("│") + " "
 	rightW := s.w - leftW - 3
-	detail := strings.Split(wrapHanging(strings.Join(s.detailLines(), "\n"), rightW, 2), "\n")
+	detail := strings.Split(wrapTokens(strings.Join(s.detailLines(), "\n"), rightW, 2), "\n")
 	right := s.window(detail, max(1, s.h))
 	rows := max(len(diagram), len(right))
 	out := make([]string, rows)
