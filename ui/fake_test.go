@@ -45,6 +45,7 @@ type FakeWallet struct {
 	CurrentStep int
 	// OverviewErr, when set, is returned by Overview (start-up failure).
 	OverviewErr error
+	hideBlock bool
 
 	nextPay  int
 	prepared map[string]PreparedPayment
@@ -111,6 +112,20 @@ func (f *FakeWallet) seed(n int) {
 	f.usage = Usage{Day: amt(250000), DayCount: 2, Month: amt(1250000), Consent: amt(min(total, 49000000))}
 }
 
+// Block blocks payments as five failed authentications would.
+func (f *FakeWallet) Block() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.locked, f.attemptsLeft = true, 0
+}
+
+// SetHideBlock makes Overview leave PaymentsBlocked false while blocked (a core that cannot tell).
+func (f *FakeWallet) SetHideBlock(hide bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hideBlock = hide
+}
+
 // SetOverviewErr sets or clears the start-up failure.
 func (f *FakeWallet) SetOverviewErr(err error) {
 	f.mu.Lock()
@@ -147,6 +162,7 @@ func (f *FakeWallet) Overview(ctx context.Context) (Overview, error) {
 		}
 	}
 	ov.Recent = append([]PaymentRow(nil), f.rows[:min(5, len(f.rows))]...)
+	ov.PaymentsBlocked = f.locked && !f.hideBlock
 	return ov, nil
 }
 

@@ -72,6 +72,9 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, keyPay):
+			if s.ov != nil && s.ov.PaymentsBlocked {
+				return s, s.c.info(blockedText)
+			}
 			if s.ov == nil || s.ov.Active == nil {
 				return s, s.c.info("No active consent: open consents (c) to renew or authorise one.")
 			}
@@ -103,6 +106,9 @@ func (s *homeScreen) View() string {
 	now := s.c.now()
 	var b strings.Builder
 
+	if ov.PaymentsBlocked {
+		b.WriteString(st.Error.Render(blockedText) + "\n\n")
+	}
 	if c := ov.Active; c != nil {
 		card := []string{
 			st.Title.Render(c.Bank) + "  " + s.consentBadge(*c) + "  " + st.Muted.Render("Flexi Pay"),
@@ -140,6 +146,9 @@ func (s *homeScreen) View() string {
 	}
 	return b.String()
 }
+
+// blockedText is Home's warning while payments are blocked: what happened and the way out.
+const blockedText = "Payments are blocked after too many wrong PINs or codes. Press u to unblock them with your recovery code."
 
 func (s *homeScreen) consentBadge(c Consent) string {
 	st := s.c.st

@@ -160,6 +160,10 @@ type Overview struct {
 	SecretStore string
 	// Sandbox is true when the wallet talks to the embedded sandbox bank.
 	Sandbox bool
+	// PaymentsBlocked is true when five failed PIN/code checks (or tampered counters) block
+	// payments until the recovery code lifts the block (sca.Status().Blocked). A core that
+	// leaves it false only loses the early warning: the block still shows at authentication.
+	PaymentsBlocked bool
 }
 
 // ConsentStatus is the API status (AEConsentStatusCodes). Paused is a separate local flag.
