@@ -45,7 +45,7 @@ type FakeWallet struct {
 	CurrentStep int
 	// OverviewErr, when set, is returned by Overview (start-up failure).
 	OverviewErr error
-	hideBlock bool
+	hideBlock   bool
 
 	nextPay  int
 	prepared map[string]PreparedPayment
