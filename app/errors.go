@@ -59,7 +59,7 @@ func uiError(doing string, err error) error {
 		if rec.Remaining <= 0 {
 			return p("Recovery is locked after too many wrong attempts.", resetHint)
 		}
-		return p(fmt.Sprintf("The recovery code or the authenticator code is not correct (%d attempts left).", rec.Remaining), "Check both and try again.")
+		return p(fmt.Sprintf("The recovery code or the authenticator code is not correct (%s left).", count(rec.Remaining, "attempt", "attempts")), "Check both and try again.")
 	case errors.Is(err, sca.ErrRecoveryLocked):
 		return p("Recovery is locked after too many wrong attempts.", resetHint)
 	case errors.Is(err, sca.ErrEvidenceExpired), errors.Is(err, sca.ErrEvidenceMismatch), errors.Is(err, sca.ErrEvidenceUsed):

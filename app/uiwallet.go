@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -170,7 +169,7 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 	case wallet.BeneficiaryOne:
 		who = "one named payee"
 	case wallet.BeneficiaryList:
-		who = fmt.Sprintf("%d named payees", len(uc.Creditors))
+		who = count(len(uc.Creditors), "named payee", "named payees")
 	}
 	p := purposeOf(c.PurposeCode)
 	d := ui.ConsentDetail{Consent: uc, Rules: []ui.Rule{

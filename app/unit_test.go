@@ -40,6 +40,8 @@ func TestUIErrorMapping(t *testing.T) {
 		{&lfi.TransportError{Op: "create payment", SideEffects: true, Err: errors.New("reset")}, "did not arrive", 0},
 		{fmt.Errorf("open: %w", keystore.ErrUnavailable), "secret store is not available", 0},
 		{errors.New("disk full"), "Doing it failed: disk full.", 0},
+		{&sca.RecoveryError{Remaining: 1}, "not correct (1 attempt left)", 0},
+		{&sca.RecoveryError{Remaining: 2}, "not correct (2 attempts left)", 0},
 	}
 	for _, c := range cases {
 		got := uiError("Doing it", c.err)
@@ -195,4 +197,12 @@ func TestOpenFailureStopsTheBank(t *testing.T) {
 		t.Fatalf("Open after fixing the data dir: %v", err)
 	}
 	_ = a.Close()
+}
+
+func TestCountAgreesInNumber(t *testing.T) {
+	for n, want := range map[int]string{0: "0 named payees", 1: "1 named payee", 2: "2 named payees", 10: "10 named payees"} {
+		if got := count(n, "named payee", "named payees"); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
