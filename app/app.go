@@ -66,6 +66,7 @@ type App struct {
 	wallet     *wallet.Wallet
 	limits     wallet.Limits
 	trace      *trace
+	flight     flight // what is running now, for the inspector's "now"
 	guard      consent.CodeGuard
 	device     risk.Device
 	build      risk.App

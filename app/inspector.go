@@ -24,6 +24,17 @@ type seqStep struct {
 	op   string // "" = no HTTP message (happens in the browser or in payterm)
 }
 
+// Indexes into sequence, for what is in flight.
+const (
+	seqDiscovery = iota
+	seqPAR
+	seqAuthorize
+	seqToken
+	seqSCA
+	seqPost
+	seqGet
+)
+
 var sequence = []seqStep{
 	{"Discovery + JWKS", "JWKS"},
 	{"PAR", "PAR"},
@@ -64,7 +75,8 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 			lastSeen = i
 		}
 	}
-	current := false
+	// Only a run in flight lights a step; a wallet at rest (e.g. just restarted) has none.
+	current := a.inFlight()
 	for i, s := range sequence {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
 		switch ex := found[i]; {
@@ -78,13 +90,14 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 				shown = shown.WithoutPII()
 			}
 			st.Exchange = toUIExchange(shown)
-		case i < lastSeen:
+		case i < lastSeen && i != current:
 			st.State = ui.SeqDone
-			if s.op == "" && strings.HasPrefix(s.name, "SCA") {
+			if i == seqSCA {
 				st.Exchange = a.scaExchange(ctx, in.ShowPII)
 			}
-		case !current && lastSeen >= 0:
-			st.State, current = ui.SeqCurrent, true
+		}
+		if i == current {
+			st.State = ui.SeqCurrent
 		}
 		in.Steps = append(in.Steps, st)
 		if st.Exchange != nil && a.bank != nil {
@@ -100,6 +113,26 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 		}
 	}
 	return in, nil
+}
+
+// inFlight is the sequence step running now, or -1: the newest payment run (submission or
+// background resume), else a bank step of onboarding or renewal waiting for the user.
+func (a *App) inFlight() int {
+	if cur := a.flight.current(); cur >= 0 {
+		return cur
+	}
+	a.ob.mu.Lock()
+	st := a.ob.step
+	a.ob.mu.Unlock()
+	if st == nil {
+		return -1
+	}
+	select {
+	case <-st.done:
+		return -1 // settled (recorded or failed): nothing waits on the bank
+	default:
+		return seqAuthorize
+	}
 }
 
 func toUIExchange(ex lfi.Exchange) *ui.Exchange {

@@ -58,8 +58,10 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 		return nil, &ui.Problem{What: "There is no payment to submit.", Next: "Prepare it again."}
 	}
 	ch := make(chan ui.PaymentEvent, 64)
+	run := a.flight.start(seqSCA)
 	go func() {
 		defer close(ch)
+		defer a.flight.end(run)
 		var held *ui.PaymentEvent
 		send := func(ev ui.PaymentEvent) {
 			select {
@@ -68,6 +70,7 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 			}
 		}
 		progress := func(e wallet.Event) {
+			a.flight.move(run, sequenceStepOf(e.Step))
 			ev := toUIEvent(e)
 			if held != nil {
 				send(*held)
@@ -110,6 +113,19 @@ func toUIEvent(e wallet.Event) ui.PaymentEvent {
 		ev.Err = uiError("Making the payment", e.Err)
 	}
 	return ev
+}
+
+// sequenceStepOf is the inspector's box for a pipeline step: the local SCA, then everything
+// that builds and sends the request, then the status polls.
+func sequenceStepOf(s wallet.Step) int {
+	switch s {
+	case wallet.StepSCA:
+		return seqSCA
+	case wallet.StepRisk, wallet.StepSealPII, wallet.StepSign, wallet.StepPersist, wallet.StepSend:
+		return seqPost
+	default:
+		return seqGet
+	}
 }
 
 func toUIStep(s wallet.Step) ui.PaymentStep {
