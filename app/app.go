@@ -66,7 +66,8 @@ type App struct {
 	wallet     *wallet.Wallet
 	limits     wallet.Limits
 	trace      *trace
-	flight     flight // what is running now, for the inspector's "now"
+	flight     flight     // what is running now, for the inspector's "now"
+	sealed     *sealedLog // the payment PII plaintexts sealed this run, for the inspector
 	guard      consent.CodeGuard
 	device     risk.Device
 	build      risk.App
@@ -264,7 +265,9 @@ func (a *App) openWallet(ctx context.Context) error {
 		a.build = *a.opts.App
 	}
 	app := a.build
-	w, err := wallet.New(wallet.Config{Ledger: ledger, Bank: a.client, Tokens: a.tokens, SCA: a.auth,
+	// The inspector shows what was sealed; masked when recorded unless the bank is the sandbox.
+	a.sealed = newSealedLog(a.bank != nil)
+	w, err := wallet.New(wallet.Config{Ledger: ledger, Bank: sealingBank{a.client, a.sealed}, Tokens: a.tokens, SCA: a.auth,
 		BankName: a.cfg.Bank.Name, Limits: a.limits, Device: a.device, App: app,
 		CustomerIP: a.cfg.Bank.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,
 		Sleep: a.opts.Sleep})

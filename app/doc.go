@@ -47,5 +47,9 @@
 // five-failure limit as a payment; Open deletes the unlock.json verifier (and its keystore key)
 // that older versions kept beside sca. Errors reach the screens as *ui.Problem (one sentence,
 // what to do next) or *ui.SCAError; the inspector masks personal data whenever the bank is not
-// the embedded sandbox.
+// the embedded sandbox. The inspector's POST /payments step lists what was sealed in the PII
+// JWE: the wallet seals through sealingBank, which keeps each plaintext (masked when recorded
+// off the sandbox; the last 32, in memory only) under the digest of the JWE it became, and the
+// inspector looks up the JWE the shown request carries. A step is lit as "now" only while
+// something runs: a payment being made or resumed, or a bank step waiting for the user.
 package app

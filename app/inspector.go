@@ -90,6 +90,9 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 				shown = shown.WithoutPII()
 			}
 			st.Exchange = toUIExchange(shown)
+			if i == seqPost {
+				st.Exchange.Sealed = a.sealed.sealedFor(*ex)
+			}
 		case i < lastSeen && i != current:
 			st.State = ui.SeqDone
 			if i == seqSCA {

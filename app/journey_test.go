@@ -147,6 +147,8 @@ func TestJourneyWithoutTerminal(t *testing.T) {
 	if !parOK || !payOK {
 		t.Fatalf("sequence lacks PAR or the payment: %+v", in.Steps)
 	}
+	// The wrong-PIN payment above sent nothing, so the latest POST is the 1,250.50 one.
+	assertSealedIsTheBanksPlaintext(t, a, in, twoPayees()[1])
 	for _, v := range in.Verdicts {
 		if !v.Passed {
 			t.Errorf("the strict sandbox failed a check on what the wallet sent: %+v", v)

@@ -111,6 +111,15 @@ func TestRemoteBank(t *testing.T) {
 	if !strings.Contains(string(raw), "[PII]") {
 		t.Error("remote inspection shows no masked field; the masking was not exercised")
 	}
+	sealed := sealedOf(t, in)
+	if len(sealed) < 3 {
+		t.Fatalf("remote inspection lists %d sealed fields; want the creditor and Risk fields, masked", len(sealed))
+	}
+	for _, f := range sealed {
+		if !f.PII || f.Value != "[PII]" {
+			t.Errorf("remote sealed field not masked: %s = %q", f.Name, f.Value)
+		}
+	}
 	path, err := w.ExportSupportBundle(context.Background())
 	if err != nil {
 		t.Fatal(err)
