@@ -31,13 +31,21 @@
 // code is lost or recovery is locked. It takes the data dir lock, explains what it will do and
 // asks for the word "reset" (ResetConfirmation.Yes for --yes), then: records the start in the
 // ledger, settles payments in flight, revokes every non-terminal consent at the bank (PATCH
-// RevokedBy TPP.InitiatedByUser), deletes every consent's refresh token and runs sca.Reset,
-// and records the end. A consent the bank cannot be told about is recorded Revoked with
+// RevokedBy TPP.InitiatedByUser), deletes every consent's refresh token, runs sca.Reset,
+// clears the ledger's onboarding time (`payterm status` then says "onboarded": false), and
+// records the end. A consent the bank cannot be told about is recorded Revoked with
 // RevokedBy "payterm.reset:unconfirmed-by-bank" — terminal, so it never pays, syncs or
 // reactivates again — and the next reset asks the bank again. Every step is idempotent, so a
 // re-run after a crash completes the job. Payments, payees and limits stay. Afterwards the
 // wallet counts as onboarded only once a consent the reset did not know of is recorded, so
 // the next start runs the onboarding from the PIN step.
+//
+// # Onboarding dates
+//
+// The Risk blocks' UserOnboardingDateTime, at consent time and at payment time alike, is the
+// SCA enrolment time (the device binding; sca's BoundAt, carried by each payment's evidence),
+// so a reset and a new enrolment re-date both. The ledger's own onboarding time (first consent
+// recorded) only says whether the wizard was finished.
 //
 // # What the adapter adds
 //

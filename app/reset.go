@@ -30,7 +30,8 @@ import (
 //     confirm, marked Revoked locally with RevokedBy revokedByReset so it never pays again;
 //     the next reset asks the bank again for those;
 //  4. every consent's refresh token is deleted;
-//  5. sca.Reset deletes the PIN-wrapped device key, the TOTP seed and the counters;
+//  5. sca.Reset deletes the PIN-wrapped device key, the TOTP seed and the counters, and the
+//     ledger forgets its onboarding time (the next consent records a new one);
 //  6. the ledger records that the reset completed.
 //
 // Each step is idempotent. Payments, payees and limits stay in the ledger.
@@ -203,6 +204,10 @@ func (a *App) reset(ctx context.Context, confirm ResetConfirmation, out io.Write
 		return fmt.Errorf("reset: %w", err)
 	}
 	fmt.Fprintln(out, "Deleted the PIN, the authenticator secret and the device key.")
+	// Onboarding starts over: status says "not onboarded" until a new consent is recorded.
+	if err := a.ledger.ClearOnboarded(ctx); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
 
 	rec.Completed = a.opts.Clock()
 	if err := a.saveResetRecord(ctx, rec); err != nil {

@@ -41,6 +41,10 @@ func TestResetRevokesUnbindsAndKeepsHistory(t *testing.T) {
 	if _, err := (tokenStore{a.store}).Load(ctx, c.ID); err != nil {
 		t.Fatalf("no refresh token before the reset: %v", err)
 	}
+	firstOnboarded, err := a.ledger.OnboardedAt(ctx)
+	if err != nil || firstOnboarded.IsZero() {
+		t.Fatalf("onboarding time before the reset: %v %v", firstOnboarded, err)
+	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +100,18 @@ func TestResetRevokesUnbindsAndKeepsHistory(t *testing.T) {
 	if err != nil || ov.Onboarded || ov.Active != nil || len(ov.Recent) != 1 {
 		t.Fatalf("Home after reset must lead to onboarding and keep the history: %v %+v", err, ov)
 	}
+	// payterm status agrees: not onboarded, no onboarding time left.
+	var status bytes.Buffer
+	if err := Status(ctx, cfg, &status); err != nil {
+		t.Fatal(err)
+	}
+	var rep wallet.StatusReport
+	if err := json.Unmarshal(status.Bytes(), &rep); err != nil || rep.Onboarded {
+		t.Fatalf("payterm status after reset: %v %s", err, status.String())
+	}
+	if at, err := b.ledger.OnboardedAt(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("the ledger keeps the old onboarding time after reset: %v %v", at, err)
+	}
 
 	c2, js2 := onboard(t, w, clock, payee)
 	if c2.ID == c.ID {
@@ -103,6 +119,9 @@ func TestResetRevokesUnbindsAndKeepsHistory(t *testing.T) {
 	}
 	if ov, err := w.Overview(ctx); err != nil || !ov.Onboarded || ov.Active == nil || ov.Active.ID != c2.ID {
 		t.Fatalf("after onboarding again: %v %+v", err, ov)
+	}
+	if at, err := b.ledger.OnboardedAt(ctx); err != nil || !at.After(firstOnboarded) {
+		t.Fatalf("onboarding again kept the old time: %v (first %v) %v", at, firstOnboarded, err)
 	}
 	payees, _ = w.Payees(ctx, c2.ID)
 	if last := finalEvent(t, pay(t, w, c2.ID, payees[0].ID, "3.00", clock.nextCode(t, js2.totpSecret))); last.State != ui.StepDone {

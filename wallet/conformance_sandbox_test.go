@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -345,6 +346,14 @@ func TestSandboxPaymentConformsToOfficialSchemas(t *testing.T) {
 				t.Error("consent Risk does not name the enrolled device key's binding")
 			}
 			checkCreditorCopied(t, cpObj, piiObj, tc.creditors)
+			// Both Risk blocks date the onboarding from the one documented source: the SCA
+			// enrolment (the device binding), not the ledger's first-consent time.
+			enrolled := e.auth.Status().BoundAt.UTC().Format(time.RFC3339)
+			for what, m := range map[string]map[string]any{"consent": cpObj, "payment": piiObj} {
+				if got := obj(t, m, "Risk", "DebtorIndicators", "AccountRiskIndicators")["UserOnboardingDateTime"]; got != enrolled {
+					t.Errorf("%s Risk UserOnboardingDateTime = %v, want the enrolment time %s", what, got, enrolled)
+				}
+			}
 
 			negativeControls(t, bankInit, authEP, stored.Request, claims, message, pii, consentPII)
 		})

@@ -19,8 +19,6 @@ type RiskCounters struct {
 	// did not provably fail, over the last 24 h and 365 days.
 	TransactionsLastDay  int
 	TransactionsLastYear int
-	// OnboardedAt is when the user finished onboarding (zero before).
-	OnboardedAt time.Time
 }
 
 // RecordSCAAttempt logs one SCA attempt for the Risk counters. sessionID identifies the
@@ -53,19 +51,29 @@ func (l *Ledger) RiskCounters(ctx context.Context, sessionID string) (RiskCounte
 	if _, c.TransactionsLastYear, err = windowSum(ctx, l.db, now.AddDate(-1, 0, 0)); err != nil {
 		return RiskCounters{}, err
 	}
-	if c.OnboardedAt, err = l.OnboardedAt(ctx); err != nil {
-		return RiskCounters{}, err
-	}
 	return c, nil
 }
 
 const settingOnboardedAt = "onboarded_at"
+
+// The ledger's onboarding time records when the wizard was first finished (a consent was
+// recorded): `payterm status` reports it as "onboarded", and ClearOnboarded undoes it for a
+// reset. The Risk blocks' UserOnboardingDateTime is not this time but the SCA enrolment.
 
 // MarkOnboarded records the onboarding time once; later calls keep the first time.
 func (l *Ledger) MarkOnboarded(ctx context.Context) error {
 	if _, err := l.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
 		settingOnboardedAt, l.now().UTC().Format(time.RFC3339Nano)); err != nil {
 		return fmt.Errorf("record onboarding: %w", err)
+	}
+	return nil
+}
+
+// ClearOnboarded forgets the onboarding time (`payterm reset`): the wallet counts as not
+// onboarded until the next consent is recorded, which marks a new time. Idempotent.
+func (l *Ledger) ClearOnboarded(ctx context.Context) error {
+	if _, err := l.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, settingOnboardedAt); err != nil {
+		return fmt.Errorf("clear onboarding: %w", err)
 	}
 	return nil
 }

@@ -324,14 +324,7 @@ func TestRiskCounters(t *testing.T) {
 	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.MarkOnboarded(ctx); err != nil {
-		t.Fatal(err)
-	}
-	onboarded := clock.Now()
 	clock.Advance(48 * time.Hour)
-	if err := l.MarkOnboarded(ctx); err != nil { // keeps the first time
-		t.Fatal(err)
-	}
 	for _, ok := range []bool{false, true} {
 		if err := l.RecordSCAAttempt(ctx, "old-session", ok); err != nil {
 			t.Fatal(err)
@@ -355,7 +348,6 @@ func TestRiskCounters(t *testing.T) {
 	}
 	want := RiskCounters{SessionAttempts: 3, SessionFailedAttempts: 2, Last24hAttempts: 3, Last24hFailedAttempts: 2,
 		TransactionsLastDay: 1, TransactionsLastYear: 2}
-	c.OnboardedAt, want.OnboardedAt = c.OnboardedAt.UTC(), onboarded.UTC()
 	if c != want {
 		t.Errorf("counters = %+v, want %+v", c, want)
 	}
@@ -454,5 +446,40 @@ func TestConsentTotalsMatchAFullScan(t *testing.T) {
 	}
 	if _, err := l.db.ExecContext(ctx, `UPDATE payments SET amount_minor = 1 WHERE id = 1`); err == nil {
 		t.Error("a payment's amount was changed in place")
+	}
+}
+
+// TestOnboardedMarkAndClear: the first consent marks the onboarding time once; a reset clears
+// it, and the next consent marks a new one.
+func TestOnboardedMarkAndClear(t *testing.T) {
+	l, clock, _ := newTestLedger(t)
+	ctx := context.Background()
+	if at, err := l.OnboardedAt(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("fresh ledger onboarded at %v, %v", at, err)
+	}
+	if err := l.MarkOnboarded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := clock.Now()
+	clock.Advance(48 * time.Hour)
+	if err := l.MarkOnboarded(ctx); err != nil { // keeps the first time
+		t.Fatal(err)
+	}
+	if at, err := l.OnboardedAt(ctx); err != nil || !at.Equal(first) {
+		t.Fatalf("onboarded at %v, want the first time %v (%v)", at, first, err)
+	}
+	for range 2 { // idempotent
+		if err := l.ClearOnboarded(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at, err := l.OnboardedAt(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("after clearing: onboarded at %v, %v", at, err)
+	}
+	if err := l.MarkOnboarded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := l.OnboardedAt(ctx); err != nil || !at.Equal(clock.Now()) {
+		t.Fatalf("after onboarding again: %v, want %v (%v)", at, clock.Now(), err)
 	}
 }

@@ -213,7 +213,9 @@ func (w *Wallet) paymentRisk(ctx context.Context, p *Prepared, ev *sca.Evidence)
 	if started.After(now) {
 		started = now
 	}
-	onboarded := counters.OnboardedAt
+	// UserOnboardingDateTime is the SCA enrolment (the device binding the evidence names), the
+	// same source as the consent-time Risk, so both blocks agree and a reset re-dates it.
+	onboarded := ev.DeviceBoundAt
 	if onboarded.After(now) {
 		onboarded = time.Time{}
 	}
