@@ -110,7 +110,7 @@ func (s *consentsScreen) ShortHelp() []key.Binding {
 	case s.detailOn:
 		return s.detailKeys()
 	default:
-		return []key.Binding{keyLeft, keyRight, keyUp, keyDown, keyEnter, keyBack}
+		return []key.Binding{keyLeft, keyRight, keyUp, keyDown, keyEnter, keyNewConsent, keyBack}
 	}
 }
 
@@ -121,7 +121,7 @@ func (s *consentsScreen) FullHelp() [][]key.Binding {
 	case s.detailOn:
 		return [][]key.Binding{s.detailKeys()}
 	default:
-		return [][]key.Binding{{keyLeft, keyRight, keyUp, keyDown, keyEnter, keyRefresh, keyBack}}
+		return [][]key.Binding{{keyLeft, keyRight, keyUp, keyDown, keyEnter, keyRefresh, keyNewConsent, keyBack}}
 	}
 }
 
@@ -130,6 +130,10 @@ func (s *consentsScreen) detailKeys() []key.Binding {
 	out := []key.Binding{keyBack, keyRefresh}
 	if s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused {
 		out = append(out, keyPayWith)
+	}
+	if s.detail != nil && !s.detail.Consent.Current() {
+		// Revoked, rejected, expired, consumed: renewal may not apply, a new consent always does.
+		out = append(out, keyNewConsent)
 	}
 	for _, k := range []key.Binding{keyPause, keyReactivate, keyRevoke, keyRenew} {
 		if s.allowed(actionFor(k.Help().Key)) {
@@ -255,6 +259,8 @@ func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			s.detailOn, s.detail = false, nil
 		case key.Matches(msg, keyRefresh):
 			return s.refresh()
+		case key.Matches(msg, keyNewConsent) && s.detail != nil && !s.detail.Consent.Current():
+			return s.c.navigate(newConsentFlow(s.c))
 		case key.Matches(msg, keyPayWith) && s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused:
 			// Several consents (even at several banks) may exist: the user picks which one pays.
 			return s.c.navigate(newPay(s.c, s.detail.Consent))
@@ -279,6 +285,8 @@ func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		s.cursor = max(0, min(len(l)-1, s.cursor+1))
 	case key.Matches(msg, keyRefresh):
 		return s.refresh()
+	case key.Matches(msg, keyNewConsent):
+		return s.c.navigate(newConsentFlow(s.c))
 	case key.Matches(msg, keyEnter):
 		if len(l) == 0 {
 			return nil

@@ -50,11 +50,14 @@ func (s *homeScreen) Typing() bool     { return false }
 func (s *homeScreen) Busy() bool       { return false }
 
 func (s *homeScreen) ShortHelp() []key.Binding {
+	if s.ov != nil && s.ov.Active == nil {
+		return []key.Binding{keyNewConsent, keyHistory, keyConsents, keyLimits, keyInspector}
+	}
 	return []key.Binding{keyPay, keyHistory, keyConsents, keyLimits, keyInspector}
 }
 
 func (s *homeScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{keyPay, keyHistory, keyConsents, keyLimits, keyInspector, keyRefresh, keyUnblock}}
+	return [][]key.Binding{{keyPay, keyHistory, keyConsents, keyNewConsent, keyLimits, keyInspector, keyRefresh, keyUnblock}}
 }
 
 func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -76,13 +79,15 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return s, s.c.info(blockedText)
 			}
 			if s.ov == nil || s.ov.Active == nil {
-				return s, s.c.info("No active consent: open consents (c) to renew or authorise one.")
+				return s, s.c.info("No active consent: press n to give a new consent at your bank.")
 			}
 			return s, s.c.navigate(newPay(s.c, *s.ov.Active))
 		case key.Matches(msg, keyHistory):
 			return s, s.c.navigate(newHistory(s.c))
 		case key.Matches(msg, keyConsents):
 			return s, s.c.navigate(newConsents(s.c))
+		case key.Matches(msg, keyNewConsent):
+			return s, s.c.navigate(newConsentFlow(s.c))
 		case key.Matches(msg, keyLimits):
 			return s, s.c.navigate(newLimitsScreen(s.c))
 		case key.Matches(msg, keyRefresh):
@@ -125,7 +130,7 @@ func (s *homeScreen) View() string {
 		}
 		b.WriteString(st.Card.Width(min(max(20, s.w-4), 70)).Render(strings.Join(card, "\n")))
 	} else {
-		b.WriteString(st.Warning.Render("No active consent.") + " Open consents (c) to renew or authorise one.")
+		b.WriteString(st.Warning.Render("No active consent.") + " Press n to give a new consent at your bank, or open consents (c) to renew one.")
 	}
 	b.WriteString("\n\n")
 	b.WriteString(st.Title.Render("Limit headroom") + "\n")

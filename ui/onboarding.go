@@ -59,6 +59,10 @@ type onboardingScreen struct {
 
 	terms *ConsentTerms
 	bank  *bankFlow
+
+	// again is a new consent on an enrolled wallet (after one was revoked, expired or
+	// rejected): the same payees → consent page → bank steps, without PIN and authenticator.
+	again bool
 }
 
 type (
@@ -93,6 +97,16 @@ func newOnboarding(c *common) *onboardingScreen {
 	return s
 }
 
+// newConsentFlow is the wizard's last three steps for a wallet that is already set up.
+func newConsentFlow(c *common) *onboardingScreen {
+	s := newOnboarding(c)
+	s.again, s.step = true, obPayees
+	return s
+}
+
+// newConsentSteps is how many steps the new-consent flow shows (payees, consent page, bank).
+const newConsentSteps = int(obBank-obPayees) + 1
+
 func (s *onboardingScreen) Init() tea.Cmd    { return nil }
 func (s *onboardingScreen) SetSize(w, h int) { s.w, s.h = w, h; s.bankSize() }
 func (s *onboardingScreen) bankSize() {
@@ -101,7 +115,12 @@ func (s *onboardingScreen) bankSize() {
 	}
 }
 func (s *onboardingScreen) Title() string {
-	if s.step == obDone {
+	switch {
+	case s.again && s.step == obDone:
+		return "New consent"
+	case s.again:
+		return fmt.Sprintf("New consent · step %d of %d", int(s.step-obPayees)+1, newConsentSteps)
+	case s.step == obDone:
 		return "Welcome"
 	}
 	return fmt.Sprintf("Set up · step %d of %d", int(s.step)+1, obSteps)
@@ -129,6 +148,9 @@ func (s *onboardingScreen) ShortHelp() []key.Binding {
 	case obTOTP:
 		return []key.Binding{keySubmit}
 	case obPayees:
+		if s.again {
+			return []key.Binding{keyNextFld, keyModel, keyAddPayee, keyDropPayee, keyBack}
+		}
 		// No way back from here: the authenticator is enrolled and cannot be enrolled twice.
 		return []key.Binding{keyNextFld, keyModel, keyAddPayee, keyDropPayee}
 	case obBank:
@@ -291,6 +313,9 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			}
 		}
 	case obPayees:
+		if s.again && msg.Type == tea.KeyEsc {
+			return s.c.back() // nothing staged yet: leaving loses only what was typed
+		}
 		return s.payeeKey(msg)
 	case obConsent:
 		switch msg.Type {
@@ -477,7 +502,11 @@ func (s *onboardingScreen) View() string {
 			b.WriteString(s.bank.View())
 		}
 	case obDone:
-		b.WriteString(st.Success.Render("You are set up.") + "\n\n")
+		if s.again {
+			b.WriteString(st.Success.Render("Your new consent is in place.") + "\n\n")
+		} else {
+			b.WriteString(st.Success.Render("You are set up.") + "\n\n")
+		}
 		if s.bank != nil && s.bank.result != nil {
 			r := s.bank.result
 			b.WriteString(r.Bank + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires) + "\n\n")
@@ -561,6 +590,9 @@ func groupKey(k string) string {
 func (s *onboardingScreen) payeesView() string {
 	st := s.c.st
 	var b strings.Builder
+	if s.again {
+		b.WriteString("A new consent at your bank; your PIN, authenticator, limits and history stay as they are.\n")
+	}
 	b.WriteString("Who will you pay? The consent names your payees, or leaves them open.\n\n")
 	for i, f := range s.payeeFields() {
 		focused := i == s.pFocus

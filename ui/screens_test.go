@@ -138,7 +138,7 @@ func TestConsentsSuspendedLabel(t *testing.T) {
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("No active consent")
 	app.Press("p")
-	app.WaitFor("No active consent: open consents")
+	app.WaitFor("No active consent: press n")
 	app.Press("c")
 	app.WaitFor("payterm · Consents")
 	app.WaitFor("Suspended")

@@ -228,6 +228,22 @@ func (a *App) Onboard(t *testing.T, payees ...Payee) {
 	a.WaitFor("Write down this recovery code")
 	a.Recovery = LineAfter(a.View(), "You need it if payments are blocked")
 	a.Press("enter")
+	a.consentSteps(t, "You are set up.", payees)
+}
+
+// NewConsent gives a new consent from Home (n) on a wallet already set up (after the last one
+// was revoked, expired or rejected): payees, the consent page and the bank, no PIN or TOTP.
+func (a *App) NewConsent(t *testing.T, payees ...Payee) {
+	t.Helper()
+	a.Press("n")
+	a.WaitFor("New consent · step 1 of 3")
+	a.consentSteps(t, "Your new consent is in place.", payees)
+}
+
+// consentSteps fills the payees step, accepts the consent page, approves at the sandbox bank
+// and waits for done, the result page's first line; it ends on Home.
+func (a *App) consentSteps(t *testing.T, done string, payees []Payee) {
+	t.Helper()
 	a.WaitFor("Who will you pay?")
 	switch len(payees) {
 	case 0:
@@ -262,7 +278,7 @@ func (a *App) Onboard(t *testing.T, payees ...Payee) {
 	a.WaitFor("Waiting for your bank")
 	walked := make(chan error, 1)
 	go func() { walked <- a.ApproveAtBank(authURL) }()
-	a.WaitFor("You are set up.")
+	a.WaitFor(done)
 	if err := <-walked; err != nil {
 		t.Fatal(err)
 	}

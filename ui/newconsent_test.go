@@ -1,0 +1,95 @@
+package ui_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestNewConsentAfterRevoke: once the only consent is revoked, Home offers n, which runs the
+// payees → consent page → bank steps (no PIN or authenticator again) and ends with a consent
+// that pays.
+func TestNewConsentAfterRevoke(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	app.Press("c")
+	app.WaitFor("payterm · Consents")
+	app.Press("enter")
+	app.WaitFor("Payment Rules")
+	app.Press("X")
+	app.WaitFor("Cancel permission?")
+	app.Press("y")
+	app.WaitFor("Permission cancelled")
+	app.WaitFor("n new consent") // the detail of a revoked consent offers it too
+	app.Press("esc", "esc")
+	app.WaitFor("No active consent. Press n to give a new consent")
+	app.Press("p")
+	app.WaitFor("No active consent: press n")
+
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	app.WaitFor("Who will you pay?")
+	app.Press("esc") // nothing staged: esc leaves
+	app.WaitFor("No active consent. Press n")
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	app.Press("tab") // from the model to the payee's name
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("Payees (1)")
+	app.Type("Example Trading LLC")
+	app.Press("tab")
+	app.Type("AE620260001015678901234")
+	app.Press("enter")
+	app.WaitFor("Payees (2)")
+	app.Press("enter")
+	app.WaitFor("New consent · step 2 of 3")
+	app.WaitFor("Your consent")
+	app.Press("enter")
+	app.WaitFor("New consent · step 3 of 3")
+	app.WaitFor("Approve the consent at your bank")
+	app.Press("v")
+	app.Type("https://wallet.example/callback?code=test-code&state=s")
+	app.Press("enter")
+	app.WaitFor("Your new consent is in place.")
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+	app.WaitFor("Flexi Pay")
+	app.WaitGone("No active consent")
+	app.Press("p")
+	app.WaitFor("Purpose")
+
+	calls := fw.Calls()
+	for _, never := range []string{"SetPIN", "EnrolTOTP", "ConfirmTOTP"} {
+		if slices.Contains(calls, never) {
+			t.Errorf("a new consent called %s: %v", never, calls)
+		}
+	}
+	want := []string{"SaveBeneficiaries(list,2)", "ConsentTerms", "BeginBankStep", "CompleteBankStep"}
+	i := 0
+	for _, c := range calls {
+		if i < len(want) && c == want[i] {
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Errorf("calls %v do not contain %v in order", calls, want)
+	}
+}
+
+// TestNewConsentFromConsentsList: the dashboard offers n on its list as well.
+func TestNewConsentFromConsentsList(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	app.Press("c")
+	app.WaitFor("n new consent")
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	if v := app.View(); strings.Contains(v, "Choose a PIN") || strings.Contains(v, "authenticator app") {
+		t.Errorf("the new-consent flow asks for a PIN:\n%s", v)
+	}
+	app.Press("esc")
+	app.WaitFor("payterm · Consents")
+}
