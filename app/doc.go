@@ -40,6 +40,14 @@
 // wallet counts as onboarded only once a consent the reset did not know of is recorded, so
 // the next start runs the onboarding from the PIN step.
 //
+// # Renewal
+//
+// A renewal (RenewConsent) goes through the same bank step as onboarding and is recorded with
+// BaseConsentId = the chain's root. Once it is recorded Authorized, wallet.RetireSuperseded
+// revokes the consent it replaces at the bank with RevokedBy "TPP" (it moves to History); if
+// that consent still has a payment in flight, or the bank cannot be reached, every later
+// consent sync retries. Payments always use the newest usable consent.
+//
 // # Onboarding dates
 //
 // The Risk blocks' UserOnboardingDateTime, at consent time and at payment time alike, is the

@@ -78,6 +78,21 @@ func TestConsentDashboardActions(t *testing.T) {
 	if err != nil || len(cs) != 2 || cs[0].ID != renewed.ID {
 		t.Fatalf("consents after renewal (newest first): %v %+v", err, cs)
 	}
+	// The replaced consent is revoked at the bank by the TPP and leaves the Current tab; the
+	// renewal is the one that pays.
+	if !cs[0].Current() || cs[0].Status != ui.ConsentAuthorized || cs[1].Current() || cs[1].Status != ui.ConsentRevoked {
+		t.Fatalf("after renewal: new %s (current %v), old %s (current %v)", cs[0].Status, cs[0].Current(), cs[1].Status, cs[1].Current())
+	}
+	if bc, err := a.client.GetConsent(ctx, c.ID); err != nil || bc.Status != "Revoked" || bc.RevokedBy != "TPP" {
+		t.Fatalf("the bank's view of the replaced consent: %v %+v", err, bc)
+	}
+	if ov, _ := w.Overview(ctx); ov.Active == nil || ov.Active.ID != renewed.ID {
+		t.Fatalf("Home's active consent after renewal: %+v", ov.Active)
+	}
+	newPayees, _ := w.Payees(ctx, renewed.ID)
+	if last := finalEvent(t, pay(t, w, renewed.ID, newPayees[0].ID, "1.00", clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
+		t.Fatalf("payment on the renewal: %+v", last)
+	}
 }
 
 // TestLockoutRecoverAndUnlock: five wrong codes block payments; the recovery code with a fresh

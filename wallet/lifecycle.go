@@ -103,6 +103,11 @@ func (w *Wallet) RecordConsent(ctx context.Context, res consent.Result, purpose,
 	if err := w.cfg.Ledger.MarkOnboarded(ctx); err != nil {
 		return Consent{}, err
 	}
+	if renewedFrom != "" {
+		// The renewal is authorised: retire the consent it replaces. Best effort — the new
+		// consent is recorded either way, and every consent sync retries what failed here.
+		_ = w.RetireSuperseded(ctx)
+	}
 	return w.cfg.Ledger.Consent(ctx, c.ID)
 }
 
@@ -173,8 +178,9 @@ func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, er
 	return w.cfg.Ledger.Consent(ctx, consentID)
 }
 
-// SyncConsents refreshes every consent that can still change (not in a terminal status).
-// It returns the first error but tries them all.
+// SyncConsents refreshes every consent that can still change (not in a terminal status),
+// then retires the consents authorised renewals replaced (RetireSuperseded). It returns the
+// first error but tries them all.
 func (w *Wallet) SyncConsents(ctx context.Context) error {
 	all, err := w.cfg.Ledger.Consents(ctx)
 	if err != nil {
@@ -188,6 +194,9 @@ func (w *Wallet) SyncConsents(ctx context.Context) error {
 		if _, err := w.SyncConsent(ctx, c.ID); err != nil && first == nil {
 			first = err
 		}
+	}
+	if err := w.RetireSuperseded(ctx); err != nil && first == nil {
+		first = err
 	}
 	return first
 }
@@ -213,10 +222,16 @@ func (w *Wallet) ReactivateConsent(ctx context.Context, consentID string) error 
 // TPP.InitiatedByUser), records it and forgets its tokens. When the PATCH's outcome is unknown
 // the bank is asked for the consent's status before anything is recorded.
 func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
+	return w.revoke(ctx, consentID, lfi.RevokedByTPPInitiatedUser)
+}
+
+// revoke is RevokeConsent with the RevokedBy to send: TPP.InitiatedByUser when the user asked,
+// TPP when the wallet retires a consent a renewal replaced.
+func (w *Wallet) revoke(ctx context.Context, consentID, revokedBy string) error {
 	if _, err := w.cfg.Ledger.Consent(ctx, consentID); err != nil {
 		return err
 	}
-	_, err := w.cfg.Bank.RevokeConsent(ctx, consentID, lfi.RevokedByTPPInitiatedUser)
+	_, err := w.cfg.Bank.RevokeConsent(ctx, consentID, revokedBy)
 	if err != nil {
 		if !errors.Is(err, lfi.ErrOutcomeUnknown) {
 			return fmt.Errorf("revoke consent: %w", err)
@@ -229,7 +244,7 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 			return fmt.Errorf("revoke consent: %w", err)
 		}
 	}
-	if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, lfi.RevokedByTPPInitiatedUser, w.cfg.Clock()); err != nil {
+	if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, revokedBy, w.cfg.Clock()); err != nil {
 		return err
 	}
 	if err := w.cfg.Tokens.Forget(ctx, consentID); err != nil {

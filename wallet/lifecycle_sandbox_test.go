@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/sandbox"
 )
 
 func problemWhat(err error) string {
@@ -145,7 +146,12 @@ func TestSandboxRenewCarriesBaseConsentAndKeepsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := e.onboard(t, 2, first.ID)
+	assertRetired(t, e, b, first.ID)
 	third := e.onboard(t, 2, second.ID)
+	assertRetired(t, e, b, second.ID)
+	if got, _ := e.ledger.Consent(ctx, third.ID); got.Status != ConsentAuthorized {
+		t.Fatalf("the newest renewal is %s, want Authorized", got.Status)
+	}
 	if second.BaseConsentID != first.ID || second.RenewedFrom != first.ID {
 		t.Errorf("first renewal: base %q from %q; want both %q", second.BaseConsentID, second.RenewedFrom, first.ID)
 	}
@@ -194,6 +200,91 @@ func TestExpiresSoonAndUsable(t *testing.T) {
 	for _, s := range []ConsentStatus{ConsentRevoked, ConsentExpired, ConsentRejected, ConsentConsumed, ConsentSuspended, ConsentAwaitingAuthorization, "Weird"} {
 		if err := Usable(Consent{Status: s}, now); !errors.Is(err, ErrConsentUnusable) {
 			t.Errorf("status %s usable", s)
+		}
+	}
+}
+
+// assertRetired: a consent a renewal replaced is Revoked with RevokedBy "TPP" at the bank and in
+// the ledger, and its refresh token is gone.
+func assertRetired(t *testing.T, e *walletEnv, b *bankEnv, id string) {
+	t.Helper()
+	if st, err := b.bank.ConsentStatus(id); err != nil || st != "Revoked" {
+		t.Fatalf("bank status of the replaced consent = %q, %v", st, err)
+	}
+	bc, err := e.client.GetConsent(context.Background(), id)
+	if err != nil || bc.RevokedBy != "TPP" {
+		t.Fatalf("bank RevokedBy of the replaced consent = %q, %v", bc.RevokedBy, err)
+	}
+	got, err := e.ledger.Consent(context.Background(), id)
+	if err != nil || got.Status != ConsentRevoked || got.RevokedBy != "TPP" {
+		t.Fatalf("ledger: replaced consent %s by %q, %v", got.Status, got.RevokedBy, err)
+	}
+	if _, err := e.store.Load(context.Background(), id); !errors.Is(err, consent.ErrNoRefreshToken) {
+		t.Fatalf("the replaced consent's refresh token is still stored: %v", err)
+	}
+}
+
+// TestSandboxRenewalRetiresOldConsentOnceTheBankAnswers: the bank's resource server is down
+// when the renewal is recorded, so the replaced consent stays Authorized; the next consent
+// sync, with the bank back, revokes it with RevokedBy "TPP".
+func TestSandboxRenewalRetiresOldConsentOnceTheBankAnswers(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	first := e.onboard(t, 1, "")
+	if err := b.bank.InjectFault(sandbox.Fault{Kind: sandbox.FaultServerError, Count: 1000, Target: "rs"}); err != nil {
+		t.Fatal(err)
+	}
+	second := e.onboard(t, 1, first.ID)
+	if got, _ := e.ledger.Consent(ctx, first.ID); got.Status != ConsentAuthorized {
+		t.Fatalf("with the bank down the replaced consent is %s in the ledger; the bank never heard of it", got.Status)
+	}
+	if st, _ := b.bank.ConsentStatus(first.ID); st != "Authorized" {
+		t.Fatalf("bank status %q", st)
+	}
+	if err := e.wallet.SyncConsents(ctx); err == nil {
+		t.Fatal("a sync with the bank down reported no error")
+	}
+	b.bank.ClearFaults()
+	if err := e.wallet.SyncConsents(ctx); err != nil {
+		t.Fatalf("sync with the bank back: %v", err)
+	}
+	assertRetired(t, e, b, first.ID)
+	if got, _ := e.ledger.Consent(ctx, second.ID); got.Status != ConsentAuthorized {
+		t.Fatalf("the renewal is %s", got.Status)
+	}
+	if p, err := e.pay(t, "5", nil); err != nil || p.ConsentID != second.ID || p.Status.Outcome() != OutcomeSuccessful {
+		t.Fatalf("payment on the renewal: %v %+v", err, p)
+	}
+}
+
+func TestSupersededConsents(t *testing.T) {
+	c := func(id, from string, st ConsentStatus) Consent { return Consent{ID: id, RenewedFrom: from, Status: st} }
+	ids := func(cs []Consent) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct {
+		name string
+		all  []Consent
+		open []Payment
+		want string
+	}{
+		{"no renewal", []Consent{c("a", "", ConsentAuthorized)}, nil, ""},
+		{"renewal authorised", []Consent{c("b", "a", ConsentAuthorized), c("a", "", ConsentAuthorized)}, nil, "a"},
+		{"renewal not authorised yet", []Consent{c("b", "a", ConsentAwaitingAuthorization), c("a", "", ConsentAuthorized)}, nil, ""},
+		{"renewal suspended keeps nothing alive twice", []Consent{c("b", "a", ConsentSuspended), c("a", "", ConsentAuthorized)}, nil, ""},
+		{"chain: every ancestor", []Consent{c("c", "b", ConsentAuthorized), c("b", "a", ConsentSuspended), c("a", "", ConsentAuthorized)}, nil, "b,a"},
+		{"already ended", []Consent{c("b", "a", ConsentAuthorized), c("a", "", ConsentExpired)}, nil, ""},
+		{"open payment waits", []Consent{c("b", "a", ConsentAuthorized), c("a", "", ConsentAuthorized)}, []Payment{{ConsentID: "a"}}, ""},
+		{"open payment elsewhere", []Consent{c("b", "a", ConsentAuthorized), c("a", "", ConsentAuthorized)}, []Payment{{ConsentID: "b"}}, "a"},
+		{"cycle in a corrupt ledger", []Consent{c("a", "b", ConsentAuthorized), c("b", "a", ConsentAuthorized)}, nil, "a,b"},
+	} {
+		if got := ids(supersededConsents(tc.all, tc.open)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
