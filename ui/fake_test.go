@@ -119,6 +119,25 @@ func (f *FakeWallet) Block() {
 	f.locked, f.attemptsLeft = true, 0
 }
 
+// AddPayment puts r at the top of the history (a payment made elsewhere or since the screen opened).
+func (f *FakeWallet) AddPayment(r PaymentRow) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rows = append([]PaymentRow{r}, f.rows...)
+	for i, row := range f.rows {
+		f.index[row.ID] = i
+	}
+}
+
+// SetPaymentStatus changes the status of payment id in the history (the bank settled it).
+func (f *FakeWallet) SetPaymentStatus(id string, st PaymentStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i, ok := f.index[id]; ok {
+		f.rows[i].Status = st
+	}
+}
+
 // SetHideBlock makes Overview leave PaymentsBlocked false while blocked (a core that cannot tell).
 func (f *FakeWallet) SetHideBlock(hide bool) {
 	f.mu.Lock()

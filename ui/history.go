@@ -66,6 +66,19 @@ const (
 	pageOldest
 )
 
+// historyRefreshMsg is a reload around the selected payment: the rows newer than it (newest
+// first) and the rows from it on, so the selection stays on the same payment.
+type historyRefreshMsg struct {
+	req       int
+	anchor    string // ID of the selected payment when the refresh started
+	screenRow int    // its line on screen
+	absolute  int    // its index among the filtered rows, before the refresh
+	newer     HistoryPage
+	rest      HistoryPage
+	total     int
+	err       error
+}
+
 type paymentDetailMsg struct {
 	req int
 	d   PaymentDetail
@@ -121,9 +134,9 @@ func (s *historyScreen) ShortHelp() []key.Binding {
 	case histFilter:
 		return []key.Binding{keyNextFld, keyStatusCycle, keySubmit, keyBack}
 	case histDetail:
-		return []key.Binding{keyBack}
+		return []key.Binding{keyBack, keyRefresh}
 	default:
-		return []key.Binding{keyUp, keyDown, keyEnter, keyFilter, keyBack}
+		return []key.Binding{keyUp, keyDown, keyEnter, keyFilter, keyRefresh, keyBack}
 	}
 }
 
@@ -134,9 +147,9 @@ func (s *historyScreen) FullHelp() [][]key.Binding {
 	case histFilter:
 		return [][]key.Binding{{keyNextFld, keyPrevFld, keyStatusCycle, keyClear, keySubmit, keyBack}}
 	case histDetail:
-		return [][]key.Binding{{keyBack, keyInspector}}
+		return [][]key.Binding{{keyBack, keyRefresh, keyInspector}}
 	default:
-		return [][]key.Binding{{keyUp, keyDown, keyPgUp, keyPgDown, keyTop, keyBottom, keyEnter, keyFilter, keyStatusF, keyBack}}
+		return [][]key.Binding{{keyUp, keyDown, keyPgUp, keyPgDown, keyTop, keyBottom, keyEnter, keyFilter, keyStatusF, keyRefresh, keyBack}}
 	}
 }
 
@@ -173,6 +186,18 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.err = ""
 		s.apply(msg.kind, msg.page)
 		return s, nil
+	case historyRefreshMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = explain(msg.err)
+			return s, nil
+		}
+		s.err = ""
+		s.applyRefresh(msg)
+		return s, nil
 	case paymentDetailMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -189,8 +214,11 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case histFilter:
 			return s, s.filterKey(msg)
 		case histDetail:
-			if key.Matches(msg, keyBack) {
+			switch {
+			case key.Matches(msg, keyBack):
 				s.mode, s.detail, s.detailErr = histTable, nil, ""
+			case key.Matches(msg, keyRefresh):
+				return s, s.refresh()
 			}
 			return s, nil
 		default:
@@ -266,6 +294,8 @@ func (s *historyScreen) tableKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keyFilter):
 		s.mode, s.fFocus, s.fErr = histFilter, 0, ""
 		return nil
+	case key.Matches(msg, keyRefresh):
+		return s.refresh()
 	case key.Matches(msg, keyStatusF):
 		s.filter.Outcome = nextOutcome(s.filter.Outcome)
 		s.fStatus = s.filter.Outcome
@@ -298,6 +328,82 @@ func (s *historyScreen) tableKey(msg tea.KeyMsg) tea.Cmd {
 		return s.fetch(pageBefore)
 	}
 	return nil
+}
+
+// refresh reloads the rows around the selected payment (r, and the router when the screen is
+// uncovered, e.g. back from the inspector), and the open detail: statuses change while the
+// bank settles and new payments arrive at the top. The selection stays on the same payment
+// when it is still listed, on the row that took its place otherwise.
+func (s *historyScreen) refresh() tea.Cmd {
+	if len(s.rows) == 0 {
+		return s.fetch(pageFresh)
+	}
+	s.cursor = max(0, min(s.cursor, len(s.rows)-1))
+	m := historyRefreshMsg{anchor: s.rows[s.cursor].ID, screenRow: s.cursor - s.offset, absolute: s.base + s.cursor}
+	s.busy = true
+	s.req = s.c.nextReq()
+	m.req = s.req
+	ctx, w, f := s.c.ctx, s.c.w, s.filter
+	load := func() tea.Msg {
+		r := m
+		if r.newer, r.err = w.History(ctx, HistoryQuery{Filter: f, Before: r.anchor, Limit: historyPage}); r.err != nil {
+			return r
+		}
+		r.total = r.newer.Total
+		if len(r.newer.Rows) == 0 {
+			// Nothing newer: the newest page starts at the selection (and counts the rows).
+			r.rest, r.err = w.History(ctx, HistoryQuery{Filter: f, Limit: historyPage})
+			r.total = r.rest.Total
+			return r
+		}
+		// From the row just newer than the selection on: the selection comes first if it is
+		// still listed. Keyset ids only grow, so no new payment falls in between.
+		r.rest, r.err = w.History(ctx, HistoryQuery{Filter: f, After: r.newer.Rows[len(r.newer.Rows)-1].ID, Limit: historyPage})
+		if r.err == nil && r.total < 0 {
+			var head HistoryPage
+			head, r.err = w.History(ctx, HistoryQuery{Filter: f, Limit: 1})
+			r.total = head.Total
+		}
+		return r
+	}
+	if s.mode != histDetail || s.detail == nil {
+		return load
+	}
+	req, id := s.req, s.detail.Row.ID
+	return tea.Batch(load, func() tea.Msg {
+		d, err := w.Payment(ctx, id)
+		return paymentDetailMsg{req: req, d: d, err: err}
+	})
+}
+
+func (s *historyScreen) applyRefresh(m historyRefreshMsg) {
+	n := len(m.newer.Rows)
+	rows := append(append([]PaymentRow(nil), m.newer.Rows...), m.rest.Rows...)
+	if len(rows) > historyWindow {
+		rows = rows[:historyWindow]
+		m.rest.More = true
+	}
+	s.rows = rows
+	s.more.after = m.rest.More
+	s.more.before = n > 0 && m.newer.More
+	s.base = 0
+	if s.more.before {
+		// Rows newer than these exist but were not counted: keep the old position as the best
+		// estimate of where the window starts.
+		s.base = max(0, m.absolute-n)
+	}
+	if m.total >= 0 {
+		s.total = m.total
+	}
+	s.cursor = min(n, len(rows)-1)
+	for i, r := range rows {
+		if r.ID == m.anchor {
+			s.cursor = i
+			break
+		}
+	}
+	s.offset = s.cursor - m.screenRow
+	s.clamp()
 }
 
 func (s *historyScreen) filterKey(msg tea.KeyMsg) tea.Cmd {
