@@ -37,7 +37,8 @@ type Options struct {
 	AllowWeakKDF bool
 	// MachineSecret replaces the machine binding of the encrypted secrets file (tests).
 	MachineSecret func() ([]byte, error)
-	// Sleep waits between payment status polls; nil = a real timer.
+	// Sleep waits between payment status polls and in the background loop (resuming open
+	// payments with back-off, syncing consents every 15 minutes); nil = a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Device and App override what risk detects about this machine and build.
 	Device *risk.Device
@@ -73,6 +74,7 @@ type App struct {
 	build      risk.App
 	registered bool // Open registered the TPP (first run, or a changed redirect URI)
 
+	keeper   *keeper // nil while resetting
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
@@ -150,6 +152,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err != nil {
 		return nil, err
 	}
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = realSleep
+	}
+	a.keeper = newKeeper(opts.Clock, sleep, a.resumeOpen, a.wallet.SyncConsents)
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.bg.Add(1)
 	go a.background()
@@ -285,36 +292,36 @@ func userAgent(app risk.App) string {
 	return "payterm"
 }
 
-// syncEvery is how often a running wallet asks the bank for its consents' statuses, so a
-// suspension or revocation at the bank shows without a restart.
-const syncEvery = 15 * time.Minute
-
-// background resumes every payment that is not final and syncs the consents' statuses, then
-// keeps syncing every syncEvery. Failures are kept for WaitStartup; they never block a screen.
+// background runs the keeper (keeper.go): the start-up resume and sync, then open payments
+// resumed with back-off and the consents synced every syncEvery. Failures are kept for
+// WaitStartup; they never block a screen.
 func (a *App) background() {
 	defer a.bg.Done()
-	var errs []error
-	if err := a.wallet.Resume(a.bgCtx, nil); err != nil {
-		errs = append(errs, fmt.Errorf("resume payments: %w", err))
+	a.keeper.run(a.bgCtx, func(err error) {
+		a.bgMu.Lock()
+		a.bgErr = err
+		a.bgMu.Unlock()
+		close(a.started)
+	})
+}
+
+// resumeOpen resumes every payment that is not final and returns how many still are. While it
+// works, the inspector lights the status polls.
+func (a *App) resumeOpen(ctx context.Context) (int, error) {
+	open, err := a.ledger.OpenPayments(ctx)
+	if err != nil {
+		return 1, err // unknown: try again after the back-off
 	}
-	if err := a.wallet.SyncConsents(a.bgCtx); err != nil {
-		errs = append(errs, fmt.Errorf("sync consents: %w", err))
+	if len(open) == 0 {
+		return 0, nil
 	}
-	a.bgMu.Lock()
-	a.bgErr = errors.Join(errs...)
-	a.bgMu.Unlock()
-	close(a.started)
-	t := time.NewTicker(syncEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-a.bgCtx.Done():
-			return
-		case <-t.C:
-			// A failed periodic sync is retried at the next tick; the consent keeps its last status.
-			_ = a.wallet.SyncConsents(a.bgCtx)
-		}
+	run := a.flight.start(seqGet)
+	defer a.flight.end(run)
+	rerr := a.wallet.Resume(ctx, nil)
+	if open, err = a.ledger.OpenPayments(ctx); err != nil {
+		return 1, errors.Join(rerr, err)
 	}
+	return len(open), rerr
 }
 
 // WaitStartup waits for the start-up work (resume, consent sync) and returns its error.

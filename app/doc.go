@@ -20,9 +20,12 @@
 // # Start-up
 //
 // Open takes the lock, starts the bank, registers the TPP on the first run (POST /tf/register
-// with a CSR, over HTTPS to the sandbox CA) and wires everything; then, in the background, the
-// wallet resumes every payment that is not final and syncs the consents' statuses, and keeps
-// syncing every 15 minutes. The first frame never waits on the bank. Open refuses a data dir
+// with a CSR, over HTTPS to the sandbox CA) and wires everything; then one background loop
+// (keeper.go) resumes every payment that is not final and syncs the consents' statuses; while
+// payments stay open it resumes them again with back-off (1, 2, 4 … up to 15 minutes; a
+// payment just left open by the pay screen starts it at once), and it syncs the consents every
+// 15 minutes. Its time and waits are Options.Clock and Options.Sleep; Close stops it. The
+// first frame never waits on the bank. Open refuses a data dir
 // whose last reset was interrupted (ErrResetUnfinished) until `payterm reset` finishes it.
 //
 // # Reset

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sandbox"
@@ -212,5 +213,48 @@ func TestNewConsentAfterRevocation(t *testing.T) {
 	}
 	if last := finalEvent(t, submit(t, w, pp.ID, testPIN, clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
 		t.Fatalf("payment to a new payee on the open consent: %+v", last)
+	}
+}
+
+// TestOpenPaymentSettlesWhileTheWalletRuns: the bank fails every request while a payment is
+// sent, so it ends with its outcome unknown; once the bank is back, the background loop
+// reconciles and settles it without a restart or a manual recheck, exactly once. (The test's
+// Sleep runs the loop's waits at 1/20 of their length; the guard below only stops a hang.)
+func TestOpenPaymentSettlesWhileTheWalletRuns(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	if err := a.WaitStartup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := a.UIWallet()
+	c, js := onboard(t, w, clock, twoPayees()[:1])
+	payees, _ := w.Payees(ctx, c.ID)
+	if err := a.Sandbox().InjectFault(sandbox.Fault{Kind: sandbox.FaultServerError, Count: 1000, Target: "rs"}); err != nil {
+		t.Fatal(err)
+	}
+	last := finalEvent(t, pay(t, w, c.ID, payees[0].ID, "6.50", clock.nextCode(t, js.totpSecret)))
+	if last.Receipt == nil || strings.HasPrefix(string(last.Receipt.Status), "Accepted") || last.Receipt.Status == ui.PaymentRefused {
+		t.Fatalf("payment during the outage: %+v", last)
+	}
+	a.Sandbox().ClearFaults()
+	guard := time.Now().Add(90 * time.Second)
+	for {
+		page, err := w.History(ctx, ui.HistoryQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Rows) == 1 && strings.HasPrefix(string(page.Rows[0].Status), "Accepted") {
+			break
+		}
+		if time.Now().After(guard) {
+			t.Fatalf("the background loop never settled the payment: %+v", page.Rows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	bc, err := a.client.GetConsent(ctx, c.ID)
+	if err != nil || len(bc.PaymentURLs) != 1 {
+		t.Fatalf("the bank holds %d payments, want exactly 1 (%v)", len(bc.PaymentURLs), err)
 	}
 }

@@ -95,7 +95,10 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 			r := a.receipt(context.WithoutCancel(ctx), pay.ID)
 			final.Receipt = &r
 			if err == nil && !pay.Status.Final() && final.State != ui.StepFailed {
-				final.Note = "the bank has not finished it yet; payterm keeps checking it at every start"
+				final.Note = "the bank has not finished it yet; payterm keeps checking it while it runs and at every start"
+			}
+			if !pay.Status.Final() {
+				a.keeper.poke() // the background loop resumes it, with back-off
 			}
 		}
 		send(final)
