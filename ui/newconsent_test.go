@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uitest"
 )
 
 // TestNewConsentAfterRevoke: once the only consent is revoked, Home offers n, which runs the
@@ -92,4 +95,37 @@ func TestNewConsentFromConsentsList(t *testing.T) {
 	}
 	app.Press("esc")
 	app.WaitFor("payterm · Consents")
+}
+
+// TestNewConsentAt60x18: on the smallest terminal each step of the new-consent flow fits, and
+// Home's "no active consent" sentence names n.
+func TestNewConsentAt60x18(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(60, 18))
+	app.WaitFor("No active consent.")
+	app.WaitFor("n new consent")
+	app.RequireFits(app.View())
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	app.RequireFits(app.View())
+	app.Press("enter") // two to ten payees needed: the refusal is one pgdn away
+	app.Press("pgdown")
+	app.WaitFor("Add between two and ten payees")
+	app.RequireFits(app.View())
+	app.Press("left") // up to ten → one
+	app.Press("tab")
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("Payees (1)")
+	app.Press("enter")
+	app.WaitFor("New consent · step 2 of 3")
+	app.RequireFits(app.View())
+	app.Press("enter")
+	app.WaitFor("New consent · step 3 of 3")
+	app.RequireFits(app.View())
+	golden(t, app)
 }

@@ -590,10 +590,16 @@ func groupKey(k string) string {
 func (s *onboardingScreen) payeesView() string {
 	st := s.c.st
 	var b strings.Builder
-	if s.again {
+	switch {
+	case s.again && s.h < 24:
+		// One line on a short terminal: the list and a refusal below it need the rows.
+		b.WriteString("Who will you pay? Pick the payees of the new consent.\n\n")
+	case s.again:
 		b.WriteString("A new consent at your bank; your PIN, authenticator, limits and history stay as they are.\n")
+		b.WriteString("Who will you pay? The consent names your payees, or leaves them open.\n\n")
+	default:
+		b.WriteString("Who will you pay? The consent names your payees, or leaves them open.\n\n")
 	}
-	b.WriteString("Who will you pay? The consent names your payees, or leaves them open.\n\n")
 	for i, f := range s.payeeFields() {
 		focused := i == s.pFocus
 		switch f {
