@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
@@ -41,6 +42,7 @@ func TestResetRevokesUnbindsAndKeepsHistory(t *testing.T) {
 	if _, err := (tokenStore{a.store}).Load(ctx, c.ID); err != nil {
 		t.Fatalf("no refresh token before the reset: %v", err)
 	}
+	firstEnrolled := a.auth.Status().BoundAt
 	firstOnboarded, err := a.ledger.OnboardedAt(ctx)
 	if err != nil || firstOnboarded.IsZero() {
 		t.Fatalf("onboarding time before the reset: %v %v", firstOnboarded, err)
@@ -126,6 +128,24 @@ func TestResetRevokesUnbindsAndKeepsHistory(t *testing.T) {
 	payees, _ = w.Payees(ctx, c2.ID)
 	if last := finalEvent(t, pay(t, w, c2.ID, payees[0].ID, "3.00", clock.nextCode(t, js2.totpSecret))); last.State != ui.StepDone {
 		t.Fatalf("payment on the new consent: %+v", last)
+	}
+	// The payment's Risk, as the bank decrypts it, dates the onboarding from the new enrolment.
+	enrolled := b.auth.Status().BoundAt
+	if enrolled.Equal(firstEnrolled) {
+		t.Fatal("the new enrolment has the old time; the check below would prove nothing")
+	}
+	const onboardedField = "Risk.DebtorIndicators.AccountRiskIndicators.UserOnboardingDateTime"
+	found := false
+	for _, f := range openPaymentPII(t, b) {
+		if f.Name == onboardedField {
+			found = true
+			if want := enrolled.UTC().Format(time.RFC3339); f.Value != want {
+				t.Errorf("payment Risk after reset: %s = %s, want the new enrolment %s", f.Name, f.Value, want)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the payment Risk has no %s", onboardedField)
 	}
 }
 
