@@ -169,12 +169,25 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	rec := &Payment{ConsentID: p.ConsentID, PayeeID: p.Payee.ID, PayeeName: p.Payee.Name, PayeeIBAN: p.Payee.IBAN,
 		Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose, Reference: p.Reference,
 		IdempotencyKey: p.IdempotencyKey, Request: body, RequestExp: exp, SCAReceipt: string(receipt)}
-	if err := w.cfg.Ledger.ReservePayment(ctx, rec, w.cfg.Limits); err != nil {
+	// From the commit of the record until this call claims it, a concurrent Resume (the
+	// background loop) must not take the fresh Prepared payment for a crashed one: submitting
+	// tells it to leave Prepared payments alone, and the claim is made under the same lock.
+	w.mu.Lock()
+	w.submitting++
+	w.mu.Unlock()
+	err = w.cfg.Ledger.ReservePayment(ctx, rec, w.cfg.Limits)
+	w.mu.Lock()
+	w.submitting--
+	if err == nil {
+		w.inflight[rec.ID] = true
+	}
+	w.mu.Unlock()
+	if err != nil {
 		return fail(StepPersist, err)
 	}
 	emit(Event{Step: StepPersist, State: StepDone, PaymentID: rec.ID, Status: rec.Status})
 
-	err = w.deliver(ctx, rec, emit)
+	err = w.deliverClaimed(ctx, rec, emit)
 	return *rec, err
 }
 
@@ -255,6 +268,12 @@ func (w *Wallet) deliver(ctx context.Context, p *Payment, emit func(Event)) erro
 	}
 	w.inflight[p.ID] = true
 	w.mu.Unlock()
+	return w.deliverClaimed(ctx, p, emit)
+}
+
+// deliverClaimed is deliver for a payment this call has already marked in flight; it releases
+// the mark when it returns.
+func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event)) error {
 	defer func() {
 		w.mu.Lock()
 		delete(w.inflight, p.ID)
@@ -499,7 +518,8 @@ func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
 	for i := range open {
 		p := &open[i]
 		w.mu.Lock()
-		busy := w.inflight[p.ID]
+		// A Prepared payment may be one a Submit has just recorded and not yet claimed.
+		busy := w.inflight[p.ID] || (p.Status == PaymentPrepared && w.submitting > 0)
 		w.mu.Unlock()
 		if busy {
 			continue

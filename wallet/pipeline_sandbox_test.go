@@ -328,3 +328,39 @@ func TestRefusalsNeverEchoPII(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxResumeLeavesAFreshSubmissionAlone: while a Submit is between recording its payment
+// and claiming it, a concurrent Resume (the running wallet's background loop) must not take the
+// fresh Prepared record for one a crash left behind; once no Submit is in that window, Resume
+// drives it as usual.
+func TestSandboxResumeLeavesAFreshSubmissionAlone(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 1, "")
+	p := testPayment(c.ID, "1.00")
+	if err := e.ledger.ReservePayment(ctx, p, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	e.wallet.mu.Lock()
+	e.wallet.submitting++
+	e.wallet.mu.Unlock()
+	if err := e.wallet.Resume(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.ledger.Payment(ctx, p.ID)
+	atts, _ := e.ledger.Attempts(ctx, p.ID)
+	if got.Status != PaymentPrepared || len(atts) != 0 {
+		t.Fatalf("Resume took a payment a Submit was about to claim: %s, %d bank calls", got.Status, len(atts))
+	}
+	e.wallet.mu.Lock()
+	e.wallet.submitting--
+	e.wallet.mu.Unlock()
+	// The fixture's request is no real JWS, so how far it gets does not matter: Resume must have
+	// asked the bank for it by its idempotency key.
+	_ = e.wallet.Resume(ctx, nil)
+	atts, _ = e.ledger.Attempts(ctx, p.ID)
+	if len(atts) == 0 || atts[0].Kind != "lookup-key" {
+		t.Fatalf("with no Submit in its window Resume did not reconcile the payment: %+v", atts)
+	}
+}

@@ -51,6 +51,8 @@ type Wallet struct {
 	// inflight marks payments a call is delivering, so Resume never drives the same payment
 	// twice at once in this process.
 	inflight map[int64]bool
+	// submitting counts Submit calls between recording a payment and claiming it in inflight.
+	submitting int
 }
 
 // New checks cfg and returns a Wallet. It makes no network call.
