@@ -144,7 +144,8 @@ type StatusReport struct {
 	Limits        LimitsReport    `json:"limits"`
 	Used          UsageReport     `json:"used_today_and_month"`
 	OpenPayments  int             `json:"open_payments"`
-	// Onboarded is false until the first consent was authorised.
+	// Onboarded is false until the first consent was authorised, and again after payterm reset
+	// until a new one is.
 	Onboarded bool `json:"onboarded"`
 	// RecentPayments are the newest payments (at most 10), PII only on request.
 	RecentPayments []ExportRow `json:"recent_payments"`
