@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zalando/go-keyring"
@@ -244,4 +245,23 @@ func FuzzOpenFileStore(f *testing.F) {
 			t.Fatalf("reopened store lost a value: %q %v", v, err)
 		}
 	})
+}
+
+// TestKDFBoundsFromDisk: parameters read back from a file are bounded near what payterm writes,
+// so an edited header cannot stall Open for minutes or allocate gigabytes.
+func TestKDFBoundsFromDisk(t *testing.T) {
+	for _, p := range []KDFParams{RFC9106Second, OWASPMinimum} {
+		if err := p.Check(false); err != nil {
+			t.Errorf("the parameters payterm writes must pass: %+v: %v", p, err)
+		}
+	}
+	for _, p := range []KDFParams{
+		{Time: 9, MemoryKiB: 64 * 1024, Threads: 4},
+		{Time: 3, MemoryKiB: 256*1024 + 1, Threads: 4},
+		{Time: 3, MemoryKiB: 64 * 1024, Threads: 17},
+	} {
+		if err := p.Check(true); err == nil || !strings.Contains(err.Error(), "exceed the accepted maximum") {
+			t.Errorf("%+v: want the maximum refused, got %v", p, err)
+		}
+	}
 }

@@ -22,8 +22,9 @@ var (
 	// cores: the default for secrets derived once per wallet start or once per payment.
 	RFC9106Second = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 	// maxKDF bounds parameters read back from disk so an edited file cannot make us allocate
-	// unbounded memory or spin for ever.
-	maxKDF = KDFParams{Time: 64, MemoryKiB: 4 * 1024 * 1024, Threads: 64}
+	// large memory or spin for minutes: about 4× the cost we write (RFC9106Second), a few seconds
+	// at worst. (At t=64, 4 GiB an edited header stalled Open for minutes; the fuzzer found it.)
+	maxKDF = KDFParams{Time: 8, MemoryKiB: 256 * 1024, Threads: 16}
 )
 
 // KeyLen is the derived key size (AES-256).
