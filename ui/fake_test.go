@@ -669,11 +669,16 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 		Sealed: []Field{{Name: "Initiation.Creditor.Name", Value: "Test Payee One", PII: true},
 			{Name: "Initiation.Creditor.CreditorAccount.Identification", Value: "AE620260001015678901234", PII: true}},
 		Checks: []Check{{Name: "response signature", OK: true}, {Name: "Status is Pending", OK: true}}}
+	// The token call's form values are longer than the inspector's pane at 100 columns.
+	token := &Exchange{Request: "POST /token HTTP/1.1", Response: "HTTP/1.1 200 OK", InteractionID: "00000000-0000-4000-8000-0000000000cc",
+		Headers: []Field{{Name: "form client_assertion_type", Value: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			{Name: "form redirect_uri", Value: "https://wallet.example/open-finance/callback/return?from=bank&step=token"}},
+		JWTHeader: []Field{{Name: "kid", Value: "X7bm8z1JUh0BoWS-Y_u0rimdmbZoUINvF4ByjHnXQ-I"}}}
 	in := Inspection{ShowPII: f.Sandbox, ConsentID: f.consents[0].ID, Steps: []SequenceStep{
 		{Name: "Discovery + JWKS", State: SeqDone},
 		{Name: "PAR", State: SeqDone, Exchange: par},
 		{Name: "Authorize at the bank", State: SeqDone},
-		{Name: "Callback + token", State: SeqDone},
+		{Name: "Callback + token", State: SeqDone, Exchange: token},
 		{Name: "SCA in payterm (PIN + code + device key)", State: SeqDone},
 		{Name: "POST /payments", State: SeqCurrent, Exchange: pay},
 		{Name: "GET /payments/{id} until final", State: SeqPending},
