@@ -28,6 +28,11 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 		return ui.Overview{}, uiError("Reading the ledger", err)
 	}
 	ov := ui.Overview{Onboarded: onboarded, SecretStore: a.secretStoreLabel(), Sandbox: a.bank != nil}
+	// Blocked (five failures, or tampered counters) is what the recovery code lifts; a keystore
+	// that cannot be read (Err) is not, so Home does not point at recovery for it.
+	if st := a.auth.Status(); st.Enrolled && st.Blocked && st.Err == nil {
+		ov.PaymentsBlocked = true
+	}
 	active, err := a.activeConsent(ctx)
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the consents", err)

@@ -102,6 +102,9 @@ func TestIdleLockCountsInSCA(t *testing.T) {
 	if err := w.Unlock(ctx, ui.NewSecret(testPIN)); !errors.As(err, &prob) || !errors.Is(err, sca.ErrBlocked) || errors.As(err, &se) {
 		t.Fatalf("blocked wallet, right PIN at the lock: %v", err)
 	}
+	if ov, err := w.Overview(ctx); err != nil || !ov.PaymentsBlocked {
+		t.Fatalf("Home must say payments are blocked: %v %+v", err, ov.PaymentsBlocked)
+	}
 	if last := finalEvent(t, submit(t, w, pp.ID, testPIN, clock.nextCode(t, js.totpSecret))); !errors.As(last.Err, &se) || !se.Locked {
 		t.Fatalf("blocked wallet, right PIN and code at payment: %+v", last)
 	}
@@ -115,6 +118,9 @@ func TestIdleLockCountsInSCA(t *testing.T) {
 	}
 	if err := w.Unlock(ctx, ui.NewSecret(newPIN)); err != nil {
 		t.Fatalf("unlock with the new PIN: %v", err)
+	}
+	if ov, err := w.Overview(ctx); err != nil || ov.PaymentsBlocked {
+		t.Fatalf("after recovery Home must not say blocked: %v %+v", err, ov.PaymentsBlocked)
 	}
 	unlockLeft(w, testPIN, sca.MaxFailures-1)
 }
