@@ -544,7 +544,7 @@ func (p *player) refused(ctx context.Context) error {
 	if err := p.tm.Press("p"); err != nil {
 		return err
 	}
-	if _, err := p.tm.WaitFor(ctx, "No active consent: open consents", waitShort); err != nil {
+	if _, err := p.tm.WaitFor(ctx, "No active consent: press n", waitShort); err != nil {
 		return err
 	}
 	if err := p.hold(ctx, 8); err != nil {
