@@ -170,33 +170,15 @@ func loadState(dir string, balanceFils int64) (*bankState, error) {
 	}
 	// Maps missing from an older or hand-edited file must not be nil.
 	fresh := newBankState(st.BalanceFils)
-	if st.Clients == nil {
-		st.Clients = fresh.Clients
-	}
-	if st.Consents == nil {
-		st.Consents = fresh.Consents
-	}
-	if st.PARs == nil {
-		st.PARs = fresh.PARs
-	}
-	if st.Codes == nil {
-		st.Codes = fresh.Codes
-	}
-	if st.Access == nil {
-		st.Access = fresh.Access
-	}
-	if st.Refresh == nil {
-		st.Refresh = fresh.Refresh
-	}
-	if st.Payments == nil {
-		st.Payments = fresh.Payments
-	}
-	if st.Idempotency == nil {
-		st.Idempotency = fresh.Idempotency
-	}
-	if st.JTIs == nil {
-		st.JTIs = fresh.JTIs
-	}
+	orFresh(&st.Clients, fresh.Clients)
+	orFresh(&st.Consents, fresh.Consents)
+	orFresh(&st.PARs, fresh.PARs)
+	orFresh(&st.Codes, fresh.Codes)
+	orFresh(&st.Access, fresh.Access)
+	orFresh(&st.Refresh, fresh.Refresh)
+	orFresh(&st.Payments, fresh.Payments)
+	orFresh(&st.Idempotency, fresh.Idempotency)
+	orFresh(&st.JTIs, fresh.JTIs)
 	if err := replayJournal(dir, st); err != nil {
 		return nil, err
 	}
@@ -283,4 +265,11 @@ func (b *Bank) noteIdempotencyLocked(rec *idemRecord) {
 func secretKey(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// orFresh replaces a nil map with the fresh state's empty one.
+func orFresh[M ~map[K]V, K comparable, V any](m *M, fresh M) {
+	if *m == nil {
+		*m = fresh
+	}
 }

@@ -190,8 +190,9 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 	return m
 }
 
-func (w *walker) object(t reflect.Type, path string, depth int) error {
-	fields := fieldsOf(t)
+// members walks the members of an object whose '{' was read, refusing a duplicate key, and
+// reads the closing '}'. each gets the key and its path.
+func (w *walker) members(path string, each func(key, kp string) error) error {
 	seen := map[string]bool{}
 	for w.dec.More() {
 		tok, err := w.token(path)
@@ -204,22 +205,7 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 			return &DecodeError{Path: kp, Reason: "duplicate key"}
 		}
 		seen[key] = true
-		ft, ok := fields[key]
-		if !ok {
-			for name := range fields {
-				if strings.EqualFold(name, key) {
-					return &DecodeError{Path: kp, Reason: fmt.Sprintf("unknown field (field names are case-sensitive: %s)", name)}
-				}
-			}
-			if w.open != nil && w.open(path) {
-				if err := w.any(kp, depth+1); err != nil {
-					return err
-				}
-				continue
-			}
-			return &DecodeError{Path: kp, Reason: "unknown field"}
-		}
-		if err := w.value(ft, kp, depth+1); err != nil {
+		if err := each(key, kp); err != nil {
 			return err
 		}
 	}
@@ -227,25 +213,27 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 	return err
 }
 
+func (w *walker) object(t reflect.Type, path string, depth int) error {
+	fields := fieldsOf(t)
+	return w.members(path, func(key, kp string) error {
+		ft, ok := fields[key]
+		if ok {
+			return w.value(ft, kp, depth+1)
+		}
+		for name := range fields {
+			if strings.EqualFold(name, key) {
+				return &DecodeError{Path: kp, Reason: fmt.Sprintf("unknown field (field names are case-sensitive: %s)", name)}
+			}
+		}
+		if w.open != nil && w.open(path) {
+			return w.any(kp, depth+1)
+		}
+		return &DecodeError{Path: kp, Reason: "unknown field"}
+	})
+}
+
 func (w *walker) mapObject(t reflect.Type, path string, depth int) error {
-	seen := map[string]bool{}
-	for w.dec.More() {
-		tok, err := w.token(path)
-		if err != nil {
-			return err
-		}
-		key, _ := tok.(string)
-		kp := join(path, key)
-		if seen[key] {
-			return &DecodeError{Path: kp, Reason: "duplicate key"}
-		}
-		seen[key] = true
-		if err := w.value(t.Elem(), kp, depth+1); err != nil {
-			return err
-		}
-	}
-	_, err := w.token(path)
-	return err
+	return w.members(path, func(_, kp string) error { return w.value(t.Elem(), kp, depth+1) })
 }
 
 func (w *walker) array(t reflect.Type, path string, depth int) error {
@@ -271,25 +259,10 @@ func (w *walker) any(path string, depth int) error {
 	case nil:
 		return &DecodeError{Path: path, Reason: "null is not allowed"}
 	case json.Delim:
-		switch tv {
-		case '{':
-			seen := map[string]bool{}
-			for w.dec.More() {
-				kt, err := w.token(path)
-				if err != nil {
-					return err
-				}
-				key, _ := kt.(string)
-				kp := join(path, key)
-				if seen[key] {
-					return &DecodeError{Path: kp, Reason: "duplicate key"}
-				}
-				seen[key] = true
-				if err := w.any(kp, depth+1); err != nil {
-					return err
-				}
-			}
-		case '[':
+		if tv == '{' {
+			return w.members(path, func(_, kp string) error { return w.any(kp, depth+1) })
+		}
+		if tv == '[' {
 			for i := 0; w.dec.More(); i++ {
 				if err := w.any(fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 					return err
