@@ -287,7 +287,10 @@ func TestRestartKeepsConsent(t *testing.T) {
 			t.Fatalf("%s: %v mode %v", f, err, st)
 		}
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil || len(raw) == 0 {
+		t.Fatalf("state.json unreadable or empty: %v", err)
+	}
 	if bytes.Contains(raw, []byte(cons.access)) || bytes.Contains(raw, []byte(cons.refresh)) {
 		t.Fatal("state.json holds a usable token")
 	}
@@ -411,12 +414,11 @@ func TestClientFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Restarting keeps the issued certificate (no new one for the same file).
-	b2 := newBank(t, func(cfg *Config) { cfg.DataDir = dir })
-	cert2, _ := os.ReadFile(filepath.Join(dir, "clients", "foreign.cert.pem"))
-	if !bytes.Equal(cert, cert2) {
-		t.Fatal("certificate re-issued on restart")
+	newBank(t, func(cfg *Config) { cfg.DataDir = dir })
+	cert2, err := os.ReadFile(filepath.Join(dir, "clients", "foreign.cert.pem"))
+	if err != nil || !bytes.Equal(cert, cert2) {
+		t.Fatalf("certificate re-issued on restart (%v)", err)
 	}
-	_ = b2
 }
 
 // TestVerdictFeed: every request yields a verdict keyed by interaction id, and subscribers see it.

@@ -14,7 +14,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -575,4 +574,3 @@ func failedRule(b *Bank, interactionID string) int {
 	return -1
 }
 
-var _ = fmt.Sprintf
