@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/payterm/payterm/internal/specs"
 )
 
 const testJWE = "eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoiayJ9.a2V5.aXY.Y2lwaGVy.dGFn"
@@ -109,16 +111,9 @@ func TestBuildAuthorizationDetailsNeedsJWE(t *testing.T) {
 
 // TestPurposeCodesMatchShared keeps our embedded copy identical to the shared list.
 func TestPurposeCodesMatchShared(t *testing.T) {
-	shared := filepath.Join("..", "..", "shared", "specs", "uae-v2.1", "aani-purpose-codes.json")
-	if dir := os.Getenv("PAYTERM_SPECS_DIR"); dir != "" {
-		shared = filepath.Join(dir, "aani-purpose-codes.json")
-	}
-	raw, err := os.ReadFile(shared)
+	raw, err := os.ReadFile(filepath.Join(specs.RequireDir(t), "aani-purpose-codes.json"))
 	if err != nil {
-		if os.Getenv("PAYTERM_REQUIRE_E2E") == "1" {
-			t.Fatalf("shared purpose codes: %v", err)
-		}
-		t.Skipf("shared purpose codes not present (%v); set PAYTERM_SPECS_DIR", err)
+		t.Fatalf("shared purpose codes: %v", err)
 	}
 	var doc struct {
 		Codes map[string]string `json:"codes"`

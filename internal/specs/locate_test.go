@@ -100,6 +100,14 @@ func (s *stopTB) Fatalf(format string, args ...any) {
 }
 
 func runRequire(file string) (tb *stopTB) {
+	return runStop(func(tb testing.TB) { Require(tb, file) })
+}
+
+func runRequireDir() (tb *stopTB) {
+	return runStop(func(tb testing.TB) { RequireDir(tb) })
+}
+
+func runStop(f func(testing.TB)) (tb *stopTB) {
 	tb = &stopTB{}
 	defer func() {
 		if r := recover(); r != nil {
@@ -108,7 +116,7 @@ func runRequire(file string) (tb *stopTB) {
 			}
 		}
 	}()
-	Require(tb, file)
+	f(tb)
 	return tb
 }
 
@@ -125,14 +133,27 @@ func TestRequireSkipsOrFails(t *testing.T) {
 	if tb := runRequire(BankInitiation); !tb.skipped || tb.failed || !strings.Contains(tb.msg, "skipped") {
 		t.Fatalf("absent specs without %s: want a skip, got %+v", EnvRequireE2E, tb)
 	}
+	if tb := runRequireDir(); !tb.skipped || tb.failed || !strings.Contains(tb.msg, "skipped") {
+		t.Fatalf("RequireDir, absent specs without %s: want a skip, got %+v", EnvRequireE2E, tb)
+	}
 	t.Setenv(EnvRequireE2E, "1")
 	if tb := runRequire(BankInitiation); tb.skipped || !tb.failed {
 		t.Fatalf("absent specs with %s=1: want a failure, got %+v", EnvRequireE2E, tb)
+	}
+	if tb := runRequireDir(); tb.skipped || !tb.failed {
+		t.Fatalf("RequireDir, absent specs with %s=1: want a failure, got %+v", EnvRequireE2E, tb)
 	}
 	t.Setenv(EnvRequireE2E, "")
 	t.Setenv(EnvDir, filepath.Join(base, "nope"))
 	if tb := runRequire(BankInitiation); tb.skipped || !tb.failed {
 		t.Fatalf("wrong %s: want a failure, got %+v", EnvDir, tb)
+	}
+	if tb := runRequireDir(); tb.skipped || !tb.failed {
+		t.Fatalf("RequireDir, wrong %s: want a failure, got %+v", EnvDir, tb)
+	}
+	t.Setenv(EnvDir, base)
+	if got := runRequireDir(); got.skipped || got.failed {
+		t.Fatalf("RequireDir with %s set to a directory: want it returned, got %+v", EnvDir, got)
 	}
 	if tb := runRequire(unusable); tb.skipped || !tb.failed || !strings.Contains(tb.msg, "official OpenAPI file") {
 		t.Fatalf("unusable file: want a failure, got %+v", tb)
