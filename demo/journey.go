@@ -110,29 +110,74 @@ func (p *player) typ(ctx context.Context, text string) error {
 	return nil
 }
 
-func (p *player) start(ctx context.Context) error {
-	if _, err := p.tm.WaitFor(ctx, "Welcome to payterm", waitLong); err != nil {
-		return err
-	}
-	return p.hold(ctx, 6)
+// act is one thing the player does at the keyboard or the screen; do plays a run of them.
+type act func(p *player, ctx context.Context) error
+
+// press sends one tmux key name or character.
+func press(key string) act {
+	return func(p *player, _ context.Context) error { return p.tm.Press(key) }
 }
 
-func (p *player) choosePIN(ctx context.Context) error {
-	if err := p.tm.Press("Enter"); err != nil {
+// typed types text at the player's pace.
+func typed(text string) act {
+	return func(p *player, ctx context.Context) error { return p.typ(ctx, text) }
+}
+
+// waitFor waits until text shows on the screen.
+func waitFor(text string, timeout time.Duration) act {
+	return func(p *player, ctx context.Context) error {
+		_, err := p.tm.WaitFor(ctx, text, timeout)
 		return err
 	}
-	if _, err := p.tm.WaitFor(ctx, "Choose a PIN", waitShort); err != nil {
+}
+
+// waitMatch waits until re matches the screen.
+func waitMatch(re *regexp.Regexp, timeout time.Duration) act {
+	return func(p *player, ctx context.Context) error {
+		_, err := p.tm.WaitMatch(ctx, re, timeout)
 		return err
 	}
-	for range 2 { // choose, then confirm
-		if err := p.typ(ctx, demoPIN); err != nil {
-			return err
-		}
-		if err := p.tm.Press("Enter"); err != nil {
+}
+
+// pause holds the screen for the audience (see hold).
+func pause(seconds float64) act {
+	return func(p *player, ctx context.Context) error { return p.hold(ctx, seconds) }
+}
+
+// selected moves the inspector's selection to a step (see selectStep).
+func selected(name, key string) act {
+	return func(p *player, ctx context.Context) error {
+		_, err := p.selectStep(ctx, name, key)
+		return err
+	}
+}
+
+// scrolledTo pages the inspector's detail until text shows (see scrollTo).
+func scrolledTo(text string) act {
+	return func(p *player, ctx context.Context) error { return p.scrollTo(ctx, text) }
+}
+
+// do plays acts in order and stops at the first error.
+func (p *player) do(ctx context.Context, acts ...act) error {
+	for _, a := range acts {
+		if err := a(p, ctx); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (p *player) start(ctx context.Context) error {
+	return p.do(ctx, waitFor("Welcome to payterm", waitLong), pause(6))
+}
+
+func (p *player) choosePIN(ctx context.Context) error {
+	return p.do(ctx,
+		press("Enter"),
+		waitFor("Choose a PIN", waitShort),
+		typed(demoPIN), press("Enter"), // choose
+		typed(demoPIN), press("Enter"), // confirm
+	)
 }
 
 func (p *player) enrolTOTP(ctx context.Context) error {
@@ -150,54 +195,25 @@ func (p *player) enrolTOTP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := p.typ(ctx, code); err != nil {
-		return err
-	}
-	return p.tm.Press("Enter")
+	return p.do(ctx, typed(code), press("Enter"))
 }
 
 func (p *player) recoveryCode(ctx context.Context) error {
-	if _, err := p.tm.WaitFor(ctx, "Write down this recovery code", waitLong); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 5); err != nil {
-		return err
-	}
-	return p.tm.Press("Enter")
+	return p.do(ctx, waitFor("Write down this recovery code", waitLong), pause(5), press("Enter"))
 }
 
 func (p *player) namePayee(ctx context.Context) error {
-	if _, err := p.tm.WaitFor(ctx, "Who will you pay?", waitShort); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Left"); err != nil { // up to ten payees → one payee
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "one payee", waitShort); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Tab"); err != nil {
-		return err
-	}
-	if err := p.typ(ctx, demoPayee); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Tab"); err != nil {
-		return err
-	}
-	if err := p.typ(ctx, demoIBAN); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Enter"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "1. "+demoPayee, waitShort); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 4); err != nil {
-		return err
-	}
-	return p.tm.Press("Enter") // an empty form continues
+	return p.do(ctx,
+		waitFor("Who will you pay?", waitShort),
+		press("Left"), // up to ten payees → one payee
+		waitFor("one payee", waitShort),
+		press("Tab"), typed(demoPayee),
+		press("Tab"), typed(demoIBAN),
+		press("Enter"),
+		waitFor("1. "+demoPayee, waitShort),
+		pause(4),
+		press("Enter"), // an empty form continues
+	)
 }
 
 func (p *player) readConsent(ctx context.Context) error {
@@ -208,20 +224,11 @@ func (p *player) readConsent(ctx context.Context) error {
 	if !strings.Contains(s, "Who you can pay: "+demoPayee) {
 		return fmt.Errorf("the consent page does not name the payee; screen:\n%s", s)
 	}
-	if err := p.hold(ctx, 9); err != nil {
-		return err
-	}
-	return p.tm.Press("Enter")
+	return p.do(ctx, pause(9), press("Enter"))
 }
 
 func (p *player) approveAtBank(ctx context.Context) error {
-	if _, err := p.tm.WaitFor(ctx, "Approve the consent at your bank", waitLong); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 5); err != nil {
-		return err
-	}
-	if err := p.tm.Press("o"); err != nil {
+	if err := p.do(ctx, waitFor("Approve the consent at your bank", waitLong), pause(5), press("o")); err != nil {
 		return err
 	}
 	if p.browser {
@@ -251,16 +258,7 @@ func (p *player) approveAtBank(ctx context.Context) error {
 	if !strings.Contains(s, "Active") {
 		return fmt.Errorf("the consent is not shown Active; screen:\n%s", s)
 	}
-	if err := p.hold(ctx, 6); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Enter"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "Recent payments", waitShort); err != nil {
-		return err
-	}
-	return p.hold(ctx, 6)
+	return p.do(ctx, pause(6), press("Enter"), waitFor("Recent payments", waitShort), pause(6))
 }
 
 func slicesContainsPrefix(list []string, prefix string) bool {
@@ -297,56 +295,26 @@ func (p *player) openedURL(ctx context.Context) (string, error) {
 }
 
 func (p *player) pay(ctx context.Context) error {
-	if err := p.tm.Press("p"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "Purpose", waitShort); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Tab"); err != nil {
-		return err
-	}
-	if err := p.typ(ctx, demoAmount); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Tab"); err != nil {
-		return err
-	}
-	if err := p.typ(ctx, demoReference); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Enter"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "You are about to pay", waitShort); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 7); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Enter"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "Authorise", waitShort); err != nil {
-		return err
-	}
-	if err := p.typ(ctx, demoPIN); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Tab"); err != nil {
+	err := p.do(ctx,
+		press("p"),
+		waitFor("Purpose", waitShort),
+		press("Tab"), typed(demoAmount),
+		press("Tab"), typed(demoReference),
+		press("Enter"),
+		waitFor("You are about to pay", waitShort),
+		pause(7),
+		press("Enter"),
+		waitFor("Authorise", waitShort),
+		typed(demoPIN), press("Tab"),
+	)
+	if err != nil {
 		return err
 	}
 	code, err := p.auth.nextCode(ctx)
 	if err != nil {
 		return err
 	}
-	if err := p.typ(ctx, code); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 2); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Enter"); err != nil {
+	if err := p.do(ctx, typed(code), pause(2), press("Enter")); err != nil {
 		return err
 	}
 	s, err := p.tm.WaitMatch(ctx, regexp.MustCompile(`Payment Settled|The bank rejected the payment|The payment was not made|not correct`), waitLong)
@@ -418,26 +386,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func (p *player) inspect(ctx context.Context) error {
-	if err := p.tm.Press("i"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "payterm · Inspector", waitShort); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "GET /payments/{id} until final", waitShort); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 5); err != nil {
-		return err
-	}
-	// The wallet's own SCA: factors, outcome, and the device-key JWS over the payment.
-	if _, err := p.selectStep(ctx, "SCA in payterm", "Up"); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 8); err != nil {
-		return err
-	}
-	if err := p.tm.Press("PageDown"); err != nil {
+	err := p.do(ctx,
+		press("i"),
+		waitFor("payterm · Inspector", waitShort),
+		waitFor("GET /payments/{id} until final", waitShort),
+		pause(5),
+		// The wallet's own SCA: factors, outcome, and the device-key JWS over the payment.
+		selected("SCA in payterm", "Up"),
+		pause(8),
+		press("PageDown"),
+	)
+	if err != nil {
 		return err
 	}
 	s, err := p.tm.WaitFor(ctx, "amr:", waitShort)
@@ -447,39 +406,21 @@ func (p *player) inspect(ctx context.Context) error {
 	if !strings.Contains(s, "amount: "+demoAmount) {
 		return fmt.Errorf("the dynamic-linking payload does not show the amount; screen:\n%s", s)
 	}
-	if err := p.hold(ctx, 9); err != nil {
-		return err
-	}
-	// The consent's PAR: the one time the bank was asked for anything long-lived.
-	if _, err := p.selectStep(ctx, "PAR", "Up"); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 7); err != nil {
-		return err
-	}
-	// The payment: signed request, sealed PII, verified 201.
-	if _, err := p.selectStep(ctx, "POST /payments", "Down"); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 6); err != nil {
-		return err
-	}
-	if err := p.scrollTo(ctx, "JWE header"); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 8); err != nil {
-		return err
-	}
-	if err := p.scrollTo(ctx, "Sandbox bank verdicts"); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 8); err != nil {
-		return err
-	}
-	if err := p.tm.Press("Escape"); err != nil { // back to the receipt
-		return err
-	}
-	return p.home(ctx)
+	return p.do(ctx,
+		pause(9),
+		// The consent's PAR: the one time the bank was asked for anything long-lived.
+		selected("PAR", "Up"),
+		pause(7),
+		// The payment: signed request, sealed PII, verified 201.
+		selected("POST /payments", "Down"),
+		pause(6),
+		scrolledTo("JWE header"),
+		pause(8),
+		scrolledTo("Sandbox bank verdicts"),
+		pause(8),
+		press("Escape"), // back to the receipt
+		(*player).home,
+	)
 }
 
 // home presses esc until Home shows.
@@ -504,53 +445,30 @@ func (p *player) home(ctx context.Context) error {
 }
 
 func (p *player) revoke(ctx context.Context) error {
-	if err := p.tm.Press("c"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitMatch(ctx, regexp.MustCompile(`(?m)^> .*Active`), waitShort); err != nil { // the list, not Home
-		return err
-	}
-	if err := p.tm.Press("Enter"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "Consent id", waitShort); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 5); err != nil {
-		return err
-	}
-	if err := p.tm.Press("X"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "Cancel permission?", waitShort); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 5); err != nil {
-		return err
-	}
-	if err := p.tm.Press("y"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "Permission cancelled", waitLong); err != nil {
-		return err
-	}
-	return p.hold(ctx, 6)
+	return p.do(ctx,
+		press("c"),
+		waitMatch(regexp.MustCompile(`(?m)^> .*Active`), waitShort), // the list, not Home
+		press("Enter"),
+		waitFor("Consent id", waitShort),
+		pause(5),
+		press("X"),
+		waitFor("Cancel permission?", waitShort),
+		pause(5),
+		press("y"),
+		waitFor("Permission cancelled", waitLong),
+		pause(6),
+	)
 }
 
 func (p *player) refused(ctx context.Context) error {
-	if err := p.home(ctx); err != nil {
-		return err
-	}
-	if err := p.tm.Press("p"); err != nil {
-		return err
-	}
-	if _, err := p.tm.WaitFor(ctx, "No active consent: press n", waitShort); err != nil {
-		return err
-	}
-	if err := p.hold(ctx, 8); err != nil {
-		return err
-	}
-	if err := p.tm.Press("q"); err != nil {
+	err := p.do(ctx,
+		(*player).home,
+		press("p"),
+		waitFor("No active consent: press n", waitShort),
+		pause(8),
+		press("q"),
+	)
+	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(waitShort)
