@@ -573,4 +573,3 @@ func failedRule(b *Bank, interactionID string) int {
 	}
 	return -1
 }
-
