@@ -16,8 +16,8 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 	a := w.a
 	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose}
 	if d.PayeeID != "" {
-		id, err := strconv.ParseInt(d.PayeeID, 10, 64)
-		if err != nil || id <= 0 {
+		id, ok := parseID(d.PayeeID)
+		if !ok {
 			return ui.PreparedPayment{}, &ui.Problem{What: "That payee is not in the wallet.", Next: "Pick a payee from the list."}
 		}
 		draft.PayeeID = id
