@@ -257,8 +257,7 @@ func TestFooterWrapsBetweenKeys(t *testing.T) {
 
 // TestLongTextWrapsNotCut: a sentence longer than the terminal wraps instead of being cut.
 func TestLongTextWrapsNotCut(t *testing.T) {
-	app, fw, _ := start(t, 3, uitest.WithSize(80, 24))
-	_ = fw
+	app, _, _ := start(t, 3, uitest.WithSize(80, 24))
 	app.WaitFor("Recent payments")
 	app.Press("u")
 	app.WaitFor("Unblock payments")
