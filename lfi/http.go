@@ -142,7 +142,7 @@ func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.D
 	resp.secrets = sentSecrets(req.Header, ab.form)
 	ex.RequestHeaders = redactHeaders(req.Header)
 	if ab.form != nil {
-		ex.Form = redactForm(ab.form)
+		ex.Form = redactForm(ab.form, secretFormKeys, redacted)
 	}
 	ex.Sent = ab.sent
 

@@ -79,6 +79,10 @@ func (e Exchange) WithoutPII() Exchange {
 	}
 	out.Sent = mask(e.Sent)
 	out.Received = mask(e.Received)
+	if _, ok := e.Form["request"]; ok {
+		// The raw request object (PAR) carries unmasked, in base64, what Sent shows decoded.
+		out.Form = redactForm(e.Form, []string{"request"}, "[PII]")
+	}
 	return out
 }
 
@@ -117,14 +121,15 @@ func redactHeaders(h http.Header) http.Header {
 	return out
 }
 
-func redactForm(f url.Values) url.Values {
+// redactForm returns a copy of f with each of keys present replaced by with.
+func redactForm(f url.Values, keys []string, with string) url.Values {
 	out := url.Values{}
 	for k, v := range f {
 		out[k] = append([]string(nil), v...)
 	}
-	for _, k := range secretFormKeys {
+	for _, k := range keys {
 		if _, ok := out[k]; ok {
-			out.Set(k, redacted)
+			out.Set(k, with)
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -156,5 +157,42 @@ func TestExchangeShowsVerificationAndMarksPII(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprintf("%+v", e), "Rent for Ivan") {
 		t.Error("the unmasked exchange should keep personal data for the sandbox view")
+	}
+}
+
+// TestWithoutPIIMasksTheRawRequestObject: the PAR form's request member is the signed
+// request object whose claims Sent shows decoded and marked; masking the decoded claims but
+// leaving the base64 would still show the personal data.
+func TestWithoutPIIMasksTheRawRequestObject(t *testing.T) {
+	b := newStubLFI(t)
+	rec := &recorder{}
+	c := newStubClient(t, b, rec, nil)
+	b.route("POST", "/as/par", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":90}`)
+	})
+	ro, err := c.cfg.Signer.SignClaims(map[string]any{"client_id": "client-1", "login_hint": "Ivan England"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PAR(context.Background(), ro); err != nil {
+		t.Fatal(err)
+	}
+	e := rec.exchanges[len(rec.exchanges)-1]
+	if e.Form.Get("request") != ro {
+		t.Fatalf("the unmasked exchange should keep the request object for the sandbox view, form = %v", e.Form)
+	}
+	hidden := e.WithoutPII()
+	if got := hidden.Form.Get("request"); got != "[PII]" {
+		t.Errorf("WithoutPII form request = %.40q, want [PII]", got)
+	}
+	if dump := fmt.Sprintf("%+v", hidden); strings.Contains(dump, ro) || strings.Contains(dump, "Ivan England") {
+		t.Error("WithoutPII still shows the request object or its login_hint")
+	}
+	if hidden.Form.Get("grant_type") != e.Form.Get("grant_type") || hidden.Form.Get("client_id") != "client-1" {
+		t.Errorf("WithoutPII changed other form members: %v", hidden.Form)
+	}
+	if e.Form.Get("request") != ro {
+		t.Error("WithoutPII modified the original exchange's form")
 	}
 }
