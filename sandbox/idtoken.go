@@ -79,14 +79,9 @@ func (b *Bank) idTokenLocked(in idTokenInput) (string, error) {
 		enc := base64.RawURLEncoding
 		return enc.EncodeToString(header) + "." + enc.EncodeToString(payload) + ".", nil
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key.priv, KeyID: key.kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
+	s, err := key.signJWT(alg, payload)
 	if err != nil {
-		return "", fmt.Errorf("id_token signer: %w", err)
+		return "", fmt.Errorf("id_token: %w", err)
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", fmt.Errorf("sign id_token: %w", err)
-	}
-	return jws.CompactSerialize()
+	return s, nil
 }

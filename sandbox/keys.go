@@ -26,6 +26,21 @@ type bankKey struct {
 // String redacts: the private key must never reach a log.
 func (k *bankKey) String() string { return "bankKey{kid:" + k.kid + ",use:" + k.use + "}" }
 
+// signJWT signs payload as a compact JWS with typ JWT and the key's kid (alg is PS256 except
+// for the id_token's wrong-alg fault).
+func (k *bankKey) signJWT(alg jose.SignatureAlgorithm, payload []byte) (string, error) {
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: k.kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", fmt.Errorf("signer: %w", err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	return jws.CompactSerialize()
+}
+
 func (k *bankKey) publicJWK() jose.JSONWebKey {
 	return jose.JSONWebKey{Key: &k.priv.PublicKey, KeyID: k.kid, Use: k.use, Algorithm: k.alg}
 }

@@ -72,18 +72,9 @@ func (b *Bank) signResponse(r *http.Request, clientID string, message any) ([]by
 	if err != nil {
 		return nil, fmt.Errorf("encode response claims: %w", err)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS256, Key: jose.JSONWebKey{Key: key.priv, KeyID: key.kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
+	s, err := key.signJWT(jose.PS256, payload)
 	if err != nil {
-		return nil, fmt.Errorf("response signer: %w", err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return nil, fmt.Errorf("sign response: %w", err)
-	}
-	s, err := jws.CompactSerialize()
-	if err != nil {
-		return nil, fmt.Errorf("serialize response: %w", err)
+		return nil, fmt.Errorf("response: %w", err)
 	}
 	return []byte(s), nil
 }
