@@ -81,7 +81,7 @@ func approveAtBank(ctx context.Context, authorizeURL string) (*consentForm, erro
 	if err != nil {
 		return nil, fmt.Errorf("open the bank's page: %w", err)
 	}
-	resp, err := client.Do(req)
+	resp, err := fetch(client, req)
 	if err != nil {
 		return nil, fmt.Errorf("open the bank's page: %w", err)
 	}
@@ -110,7 +110,7 @@ func approveAtBank(ctx context.Context, authorizeURL string) (*consentForm, erro
 		return nil, fmt.Errorf("approve at the bank: %w", err)
 	}
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err = client.Do(post) // follows the redirect to the wallet's loopback listener
+	resp, err = fetch(client, post) // follows the redirect to the wallet's loopback listener
 	if err != nil {
 		return nil, fmt.Errorf("approve at the bank: %w", err)
 	}
@@ -120,4 +120,16 @@ func approveAtBank(ctx context.Context, authorizeURL string) (*consentForm, erro
 		return nil, fmt.Errorf("approving at the bank ended at %s (HTTP %d), not at the wallet", resp.Request.URL.Path, resp.StatusCode)
 	}
 	return &form, nil
+}
+
+// fetch is client.Do with the address dropped from a failure: after a redirect the address is
+// the wallet's callback, whose query carries the authorization code, and the demo prints its
+// errors.
+func fetch(client *http.Client, req *http.Request) (*http.Response, error) {
+	resp, err := client.Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return nil, fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return resp, err
 }

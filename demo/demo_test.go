@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,5 +252,24 @@ func TestXdgOpenStandIn(t *testing.T) {
 	raw, err := os.ReadFile(urlFile)
 	if err != nil || string(raw) != addr+"\n" {
 		t.Fatalf("recorded %q, %v; want the address", raw, err)
+	}
+}
+
+// TestApproveAtBankKeepsTheCodeOutOfErrors: when the redirect to the wallet's callback fails,
+// the error (which the demo prints) does not carry the callback's authorization code.
+func TestApproveAtBankKeepsTheCodeOutOfErrors(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	callback := gone.URL + "/callback?code=AUTHCODE-SECRET&state=STATE-SECRET"
+	gone.Close() // the wallet's listener is no longer there
+	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, callback, http.StatusFound) // as with auto_approve
+	}))
+	defer bank.Close()
+	_, err := approveAtBank(context.Background(), bank.URL+"/authorize")
+	if err == nil {
+		t.Fatal("a redirect to a closed listener succeeded")
+	}
+	if strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("the error carries the callback's query: %v", err)
 	}
 }
