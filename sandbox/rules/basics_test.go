@@ -138,19 +138,9 @@ func TestPurposeCodes(t *testing.T) {
 
 // TestPurposeCodesMatchShared compares the embedded copy with the shared one.
 func TestPurposeCodesMatchShared(t *testing.T) {
-	dir, err := specs.Dir()
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "aani-purpose-codes.json"))
-	}
+	shared, err := os.ReadFile(filepath.Join(specs.RequireDir(t), "aani-purpose-codes.json"))
 	if err != nil {
-		if os.Getenv(specs.EnvRequireE2E) == "1" {
-			t.Fatalf("shared specs required: %v", err)
-		}
-		t.Skipf("shared specs absent, comparison skipped: %v", err)
-	}
-	shared, err := os.ReadFile(filepath.Join(dir, "aani-purpose-codes.json"))
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("shared purpose codes: %v", err)
 	}
 	if !bytes.Equal(shared, aaniPurposeJSON) {
 		t.Fatal("embedded aani-purpose-codes.json differs from the shared copy; copy it again")
