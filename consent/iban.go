@@ -100,6 +100,9 @@ func (i IBAN) String() string {
 	return "IBAN(redacted)"
 }
 
+// GoString redacts (%#v would otherwise print the canonical field).
+func (i IBAN) GoString() string { return i.String() }
+
 // LogValue redacts the IBAN in slog output.
 func (i IBAN) LogValue() slog.Value { return slog.StringValue(i.String()) }
 

@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,7 +94,8 @@ func TestIBANRedacts(t *testing.T) {
 	}
 	var logged strings.Builder
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "iban", iban)
-	for _, s := range []string{iban.String(), fmt.Sprint(iban), fmt.Sprintf("%v %+v", iban, iban), logged.String()} {
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "iban", iban)
+	for _, s := range []string{iban.String(), fmt.Sprint(iban), fmt.Sprintf("%v %+v %#v", iban, iban, iban), logged.String()} {
 		if strings.Contains(s, "0331234567") {
 			t.Errorf("IBAN leaked: %q", s)
 		}
@@ -101,6 +103,22 @@ func TestIBANRedacts(t *testing.T) {
 	b, err := iban.MarshalJSON()
 	if err != nil || string(b) != `"`+validIBAN+`"` {
 		t.Errorf("MarshalJSON = %s, %v", b, err)
+	}
+}
+
+func TestNameRedacts(t *testing.T) {
+	n := Name{EN: "Ivan England", AR: "إيفان"}
+	c := CreditorInput{AccountName: n}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "name", n)
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "name", n)
+	for _, s := range []string{fmt.Sprint(n), fmt.Sprintf("%v %+v %#v", n, n, n), fmt.Sprintf("%v %+v %#v", c, c, c), logged.String()} {
+		if strings.Contains(s, "Ivan") || strings.Contains(s, "إيفان") {
+			t.Errorf("name leaked: %q", s)
+		}
+	}
+	if b, err := json.Marshal(n); err != nil || string(b) != `{"en":"Ivan England","ar":"إيفان"}` {
+		t.Errorf("json = %s, %v (the PII payload needs the name)", b, err)
 	}
 }
 

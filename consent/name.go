@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"log/slog"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,6 +20,12 @@ type Name struct {
 
 // String redacts: names are PII.
 func (n Name) String() string { return "Name(redacted)" }
+
+// GoString redacts (%#v, also when the Name sits inside another struct).
+func (n Name) GoString() string { return n.String() }
+
+// LogValue redacts in slog output (a JSON handler would otherwise marshal the fields).
+func (n Name) LogValue() slog.Value { return slog.StringValue(n.String()) }
 
 // IsZero reports whether neither language is set.
 func (n Name) IsZero() bool { return n.EN == "" && n.AR == "" }
