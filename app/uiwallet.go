@@ -114,11 +114,11 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: c.Bank, Status: ui.ConsentStatus(c.Status),
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, PurposeCode: c.PurposeCode}
-	payees, err := a.ledger.Payees(ctx, c.ID)
-	if err != nil {
-		return ui.Consent{}, err
-	}
 	if c.Model != wallet.BeneficiaryOpen {
+		payees, err := a.ledger.Payees(ctx, c.ID)
+		if err != nil {
+			return ui.Consent{}, err
+		}
 		for _, p := range payees {
 			out.Creditors = append(out.Creditors, toUIPayee(p))
 		}
