@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -42,25 +41,13 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-// bufferedWriter holds a whole response so the drop-after-commit fault can discard it.
-type bufferedWriter struct {
-	h      http.Header
-	status int
-	body   bytes.Buffer
-}
+// discardWriter takes the handler's whole response so the drop-after-commit fault can run the
+// handler (the payment is created) while the client receives nothing.
+type discardWriter struct{ h http.Header }
 
-func (w *bufferedWriter) Header() http.Header { return w.h }
-func (w *bufferedWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-func (w *bufferedWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.body.Write(p)
-}
+func (w discardWriter) Header() http.Header       { return w.h }
+func (discardWriter) WriteHeader(int)             {}
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // wrap adds what every host does: echo x-fapi-interaction-id (rule 40), record a verdict, and,
 // on the AS and resource server (target "as"/"rs"), apply injected faults.
@@ -104,8 +91,7 @@ func (b *Bank) wrap(host, target string, h http.Handler) http.Handler {
 				case FaultWrongKey:
 					ctx = context.WithValue(ctx, ctxWrongKey, true)
 				case FaultDropAfterCommit:
-					bw := &bufferedWriter{h: http.Header{}}
-					h.ServeHTTP(bw, r.WithContext(ctx))
+					h.ServeHTTP(discardWriter{h: http.Header{}}, r.WithContext(ctx))
 					sw.status = -1 // the client never sees a status
 					dropConnection(w)
 					return
