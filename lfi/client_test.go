@@ -680,7 +680,9 @@ func TestTokenCallsSendAssertionAndForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cl assertionClaims
-	_ = json.Unmarshal(v.Payload, &cl)
+	if err := json.Unmarshal(v.Payload, &cl); err != nil {
+		t.Fatal(err)
+	}
 	if cl.Sub != "client-1" || cl.Aud != b.issuer || cl.Iat != testNow.Unix() || cl.Exp-cl.Iat != 300 || cl.Jti == "" {
 		t.Errorf("assertion claims = %+v", cl)
 	}
@@ -694,9 +696,14 @@ func TestTokenCallsSendAssertionAndForm(t *testing.T) {
 		t.Errorf("error string leaks: %q", err)
 	}
 	a2 := forms[1].Get("client_assertion")
-	v2, _ := VerifyCompact([]byte(a2), &tppKey.PublicKey, VerifyOptions{Now: testNow})
+	v2, err := VerifyCompact([]byte(a2), &tppKey.PublicKey, VerifyOptions{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var cl2 assertionClaims
-	_ = json.Unmarshal(v2.Payload, &cl2)
+	if err := json.Unmarshal(v2.Payload, &cl2); err != nil || cl2.Jti == "" {
+		t.Fatalf("second assertion claims = %+v, %v", cl2, err)
+	}
 	if cl2.Jti == cl.Jti {
 		t.Error("jti reused across token calls")
 	}
