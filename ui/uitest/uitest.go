@@ -23,6 +23,7 @@
 package uitest
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -219,13 +220,13 @@ func (a *App) View() string { return a.view.get() }
 // WaitFor waits until the current frame contains text.
 func (a *App) WaitFor(text string) {
 	a.tb.Helper()
-	a.waitUntil(func(v string) bool { return strings.Contains(v, text) }, "text "+strconvQuote(text))
+	a.waitUntil(func(v string) bool { return strings.Contains(v, text) }, "text "+strconv.Quote(text))
 }
 
 // WaitGone waits until the current frame no longer contains text.
 func (a *App) WaitGone(text string) {
 	a.tb.Helper()
-	a.waitUntil(func(v string) bool { return !strings.Contains(v, text) }, "text to disappear "+strconvQuote(text))
+	a.waitUntil(func(v string) bool { return !strings.Contains(v, text) }, "text to disappear "+strconv.Quote(text))
 }
 
 func (a *App) waitUntil(cond func(string) bool, what string) {
@@ -243,8 +244,6 @@ func (a *App) waitUntil(cond func(string) bool, what string) {
 	}
 }
 
-func strconvQuote(s string) string { return "\"" + s + "\"" }
-
 // FinalView quits the program and returns the model's last View(), deterministic for golden
 // files (unlike the raw output stream).
 func (a *App) FinalView() string {
@@ -253,13 +252,7 @@ func (a *App) FinalView() string {
 		return a.final
 	}
 	_ = a.tm.Quit()
-	m := a.tm.FinalModel(a.tb, teatest.WithFinalTimeout(a.timeout))
-	a.done = true
-	if m == nil {
-		a.tb.Fatal("uitest: no final model")
-	}
-	a.final = m.View()
-	return a.final
+	return a.WaitQuit()
 }
 
 // WaitQuit waits for the app to quit by itself (q, ctrl+c) and returns its last view.
