@@ -66,22 +66,8 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 		return nil, err
 	}
 	defer unlock()
-	d, err := a.loadDevice()
+	d, c, err := a.countAttempt(false)
 	if err != nil {
-		return nil, err
-	}
-	c, err := a.loadCounters(d.BindingID)
-	if err != nil {
-		if errors.Is(err, ErrTampered) {
-			a.log.Error("sca: state integrity check failed; payments blocked", "device_binding_id", d.BindingID, "reason", err.Error())
-		}
-		return nil, err
-	}
-	if c.Failures >= MaxFailures {
-		return nil, fmt.Errorf("%w; recover with your recovery code and the authenticator app", ErrBlocked)
-	}
-	c.Failures++
-	if err := a.saveCounters(&c); err != nil {
 		return nil, err
 	}
 
@@ -101,12 +87,7 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	priv, keyErr := d.unwrapWithPIN(pin, wrapSecret)
 	step, codeOK := matchStep(string(seed), code, now, c.LastStep)
 	if keyErr != nil || !codeOK {
-		rem := max(0, MaxFailures-c.Failures)
-		a.log.Warn("sca: authentication failed", "device_binding_id", d.BindingID, "remaining_attempts", rem)
-		if rem == 0 {
-			a.log.Error("sca: payments blocked after consecutive failures", "device_binding_id", d.BindingID, "failures", c.Failures)
-		}
-		return nil, &AuthError{Remaining: rem}
+		return nil, a.attemptFailed(d, c, false)
 	}
 
 	challenge := now.UTC().Truncate(time.Second)
@@ -124,6 +105,51 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 		Factors:             []Factor{{Knowledge, FactorPIN}, {Possession, FactorOTPApp}},
 		AuthenticationValue: jws, DeviceBindingID: d.BindingID, DeviceBoundAt: d.BoundAt,
 	}, nil
+}
+
+// countAttempt is how Authenticate and VerifyPIN both start: it loads the binding and its
+// counters, refuses when they fail their integrity check (logged) or payments are blocked,
+// then counts the attempt as failed (a pinOnly one also as a PIN failure) and persists that
+// before any factor is checked, so killing the process mid-check gains no free guess. Called
+// with a.mu and the data-dir lock held.
+func (a *Authenticator) countAttempt(pinOnly bool) (*deviceFile, counters, error) {
+	d, err := a.loadDevice()
+	if err != nil {
+		return nil, counters{}, err
+	}
+	c, err := a.loadCounters(d.BindingID)
+	if err != nil {
+		if errors.Is(err, ErrTampered) {
+			a.log.Error("sca: state integrity check failed; payments blocked", "device_binding_id", d.BindingID, "reason", err.Error())
+		}
+		return nil, counters{}, err
+	}
+	if c.Failures >= MaxFailures {
+		return nil, counters{}, fmt.Errorf("%w; recover with your recovery code and the authenticator app", ErrBlocked)
+	}
+	c.Failures++
+	if pinOnly {
+		c.PINFailures++
+	}
+	if err := a.saveCounters(&c); err != nil {
+		return nil, counters{}, err
+	}
+	return d, c, nil
+}
+
+// attemptFailed logs an attempt counted by countAttempt that failed its check and returns
+// the *AuthError with the attempts left.
+func (a *Authenticator) attemptFailed(d *deviceFile, c counters, pinOnly bool) error {
+	rem := max(0, MaxFailures-c.Failures)
+	msg := "sca: authentication failed"
+	if pinOnly {
+		msg = "sca: PIN check failed"
+	}
+	a.log.Warn(msg, "device_binding_id", d.BindingID, "remaining_attempts", rem)
+	if rem == 0 {
+		a.log.Error("sca: payments blocked after consecutive failures", "device_binding_id", d.BindingID, "failures", c.Failures)
+	}
+	return &AuthError{Remaining: rem, pinOnly: pinOnly}
 }
 
 func (a *Authenticator) secretMissing(what string, err error) error {

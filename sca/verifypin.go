@@ -1,10 +1,5 @@
 package sca
 
-import (
-	"errors"
-	"fmt"
-)
-
 // VerifyPIN proves the knowledge factor alone, for the wallet's idle lock: the PIN must unwrap
 // the device key, exactly as in Authenticate. It is not SCA and yields no Evidence; it exists
 // so that no second PIN check lives outside this package, and so that every wrong PIN typed
@@ -31,23 +26,8 @@ func (a *Authenticator) VerifyPIN(pin PIN) error {
 		return err
 	}
 	defer unlock()
-	d, err := a.loadDevice()
+	d, c, err := a.countAttempt(true)
 	if err != nil {
-		return err
-	}
-	c, err := a.loadCounters(d.BindingID)
-	if err != nil {
-		if errors.Is(err, ErrTampered) {
-			a.log.Error("sca: state integrity check failed; payments blocked", "device_binding_id", d.BindingID, "reason", err.Error())
-		}
-		return err
-	}
-	if c.Failures >= MaxFailures {
-		return fmt.Errorf("%w; recover with your recovery code and the authenticator app", ErrBlocked)
-	}
-	c.Failures++
-	c.PINFailures++
-	if err := a.saveCounters(&c); err != nil {
 		return err
 	}
 
@@ -57,12 +37,7 @@ func (a *Authenticator) VerifyPIN(pin PIN) error {
 	}
 	defer clear(wrapSecret)
 	if _, err := d.unwrapWithPIN(pin, wrapSecret); err != nil {
-		rem := max(0, MaxFailures-c.Failures)
-		a.log.Warn("sca: PIN check failed", "device_binding_id", d.BindingID, "remaining_attempts", rem)
-		if rem == 0 {
-			a.log.Error("sca: payments blocked after consecutive failures", "device_binding_id", d.BindingID, "failures", c.Failures)
-		}
-		return &AuthError{Remaining: rem, pinOnly: true}
+		return a.attemptFailed(d, c, true)
 	}
 
 	// Only the wrong PINs are forgiven; failures of full SCA attempts stay counted.
