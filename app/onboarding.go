@@ -73,7 +73,7 @@ func (s *bankStep) settle(f func() (ui.Consent, error)) {
 	close(s.done)
 }
 
-// consentTerm is how long a new consent runs: just under the standard's one-year maximum.
+// consentExpiry is when a new consent ends: just under the standard's one-year maximum.
 func consentExpiry(now time.Time) time.Time { return now.AddDate(1, 0, -1) }
 
 // SetPIN keeps the PIN for the TOTP enrolment. A wallet that was enrolled but never reached
@@ -378,15 +378,13 @@ func (a *App) currentStep(step ui.BankStep) (*bankStep, error) {
 
 func (w uiWallet) AwaitBankCallback(ctx context.Context, step ui.BankStep) (ui.Consent, error) {
 	a := w.a
-	a.ob.mu.Lock()
-	st := a.ob.step
-	a.ob.mu.Unlock()
-	if st == nil || st.info.ConsentID != step.ConsentID {
+	st, err := a.currentStep(step)
+	if err != nil {
 		// Finished already (the step is dropped once recorded): report the recorded consent.
-		if c, err := a.ledger.Consent(ctx, step.ConsentID); err == nil {
+		if c, lerr := a.ledger.Consent(ctx, step.ConsentID); lerr == nil {
 			return a.toUIConsent(ctx, c)
 		}
-		return ui.Consent{}, &ui.Problem{What: "This bank request is no longer open.", Next: "Start the bank step again."}
+		return ui.Consent{}, err
 	}
 	if !st.ob.UsesLoopback() {
 		return ui.Consent{}, &ui.Problem{What: "The bank sends you back to a web address, not to this terminal.", Next: "Paste the address your browser shows after approving (p)."}
