@@ -392,9 +392,9 @@ func (b *Bank) handleIdempotencyLookup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	key := r.Header.Get("x-idempotency-key")
-	if key == "" || len(key) > 40 || strings.ContainsAny(key, " \t\r\n") {
-		b.writeViolation(w, r, &rules.Violation{Rule: 28, Code: rules.CodeBodyInvalidFormat, Path: "x-idempotency-key", Message: "x-idempotency-key is required, at most 40 characters, without whitespace"})
+	key, err := rules.IdempotencyKey(r.Header)
+	if err != nil {
+		b.writeViolation(w, r, err)
 		return
 	}
 	b.mu.Lock()

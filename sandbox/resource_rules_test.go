@@ -307,6 +307,15 @@ func TestRSWarningsAndLookup(t *testing.T) {
 	if g := c.rs(http.MethodGet, "/payments", cc, nil, ""); g.Status != 400 || g.errorCode() != "Body.InvalidFormat" {
 		t.Fatalf("lookup without key: %d %s", g.Status, g.errorCode())
 	}
+	// The lookup applies rule 28's key check, as POST does: one header, no Unicode space.
+	for name, bad := range map[string]http.Header{
+		"no-break space": {"X-Idempotency-Key": {"a\u00a0b"}},
+		"two keys":       {"X-Idempotency-Key": {"k1", "k2"}},
+	} {
+		if g := c.rs(http.MethodGet, "/payments", cc, bad, ""); g.Status != 400 || g.errorCode() != "Body.InvalidFormat" {
+			t.Fatalf("lookup with %s: %d %s", name, g.Status, g.errorCode())
+		}
+	}
 	k := http.Header{}
 	k.Set("x-idempotency-key", "never-used")
 	if g := c.rs(http.MethodGet, "/payments", cc, k, ""); g.Status != 404 || len(g.Raw) != 0 {
