@@ -123,6 +123,17 @@ func typed(text string) act {
 	return func(p *player, ctx context.Context) error { return p.typ(ctx, text) }
 }
 
+// typedCode types the authenticator's next TOTP code.
+func typedCode() act {
+	return func(p *player, ctx context.Context) error {
+		code, err := p.auth.nextCode(ctx)
+		if err != nil {
+			return err
+		}
+		return p.typ(ctx, code)
+	}
+}
+
 // waitFor waits until text shows on the screen.
 func waitFor(text string, timeout time.Duration) act {
 	return func(p *player, ctx context.Context) error {
@@ -188,14 +199,7 @@ func (p *player) enrolTOTP(ctx context.Context) error {
 	if p.auth.key, err = keyFromScreen(s); err != nil {
 		return err
 	}
-	if err := p.hold(ctx, 6); err != nil {
-		return err
-	}
-	code, err := p.auth.nextCode(ctx)
-	if err != nil {
-		return err
-	}
-	return p.do(ctx, typed(code), press("Enter"))
+	return p.do(ctx, pause(6), typedCode(), press("Enter"))
 }
 
 func (p *player) recoveryCode(ctx context.Context) error {
@@ -306,15 +310,10 @@ func (p *player) pay(ctx context.Context) error {
 		press("Enter"),
 		waitFor("Authorise", waitShort),
 		typed(demoPIN), press("Tab"),
+		typedCode(), pause(2),
+		press("Enter"),
 	)
 	if err != nil {
-		return err
-	}
-	code, err := p.auth.nextCode(ctx)
-	if err != nil {
-		return err
-	}
-	if err := p.do(ctx, typed(code), pause(2), press("Enter")); err != nil {
 		return err
 	}
 	s, err := p.tm.WaitMatch(ctx, regexp.MustCompile(`Payment Settled|The bank rejected the payment|The payment was not made|not correct`), waitLong)
