@@ -159,11 +159,9 @@ func (b *Bank) handlePatchConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.refreshConsentLocked(c, now)
-	if c.Status != statusAwaiting && c.Status != statusAuthorized && c.Status != statusSuspended {
-		st := c.Status
+	if err := rules.CanRevoke(c.Status); err != nil {
 		b.mu.Unlock()
-		b.writeViolation(w, r, &rules.Violation{Rule: 37, Code: rules.CodeConsentBusinessRule, Path: "Data.Status",
-			Message: "a " + st + " consent cannot be revoked"})
+		b.writeViolation(w, r, err)
 		return
 	}
 	revokedBy := patch.RevokedBy

@@ -154,7 +154,7 @@ func TestPatchConsentRule37(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"Revoked", "Rejected", "Expired", "Consumed", ""} {
-		wantViolation(t, CanRevoke(s), 37, CodeConsentInvalid, "Data.Status")
+		wantViolation(t, CanRevoke(s), 37, CodeConsentBusinessRule, "Data.Status")
 	}
 	// The signed PATCH envelope reuses rule 27's claims, relabelled.
 	m := paymentClaimsFixture(t)

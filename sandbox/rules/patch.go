@@ -51,10 +51,12 @@ func PatchConsent(message []byte) (*ConsentPatch, error) {
 }
 
 // CanRevoke applies rule 37's state rule: revocation is allowed only from
-// AwaitingAuthorization, Authorized or Suspended. Code Consent.Invalid.
+// AwaitingAuthorization, Authorized or Suspended. Code
+// Consent.BusinessRuleViolation (the request is well formed; the consent's
+// state forbids it).
 func CanRevoke(status string) error {
 	if !slices.Contains([]string{"AwaitingAuthorization", "Authorized", "Suspended"}, status) {
-		return violation(37, CodeConsentInvalid, "Data.Status", "a consent in this state cannot be revoked")
+		return violation(37, CodeConsentBusinessRule, "Data.Status", "a %s consent cannot be revoked", status)
 	}
 	return nil
 }
