@@ -82,8 +82,6 @@ type Config struct {
 // DefaultBalanceFils is a fresh bank's debtor balance when Config sets none: 25,000.00 AED.
 const DefaultBalanceFils = 25_000_00
 
-func defaultRand() (io.Reader, error) { return rand.Reader, nil }
-
 func (c Config) withDefaults() (Config, error) {
 	if c.Clock == nil {
 		c.Clock = time.Now

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -86,10 +87,7 @@ func loadOrCreateAdminToken(cfg Config) (string, error) {
 	buf := make([]byte, 32)
 	r := cfg.Rand
 	if r == nil {
-		var err error
-		if r, err = defaultRand(); err != nil {
-			return "", err
-		}
+		r = rand.Reader
 	}
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return "", fmt.Errorf("sandbox: admin token: %w", err)
