@@ -340,15 +340,6 @@ func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 	return path, nil
 }
 
-// scaReceipt mirrors the JSON the wallet keeps of the SCA behind a payment (no secret in it;
-// the dynamic-linking JWS carries the payee, so it is PII).
-type scaReceipt struct {
-	ChallengeTime       time.Time `json:"challengeTime"`
-	Factors             []string  `json:"factors"`
-	DeviceBindingID     string    `json:"deviceBindingId"`
-	AuthenticationValue string    `json:"authenticationValue"`
-}
-
 // scaExchange shows the local SCA of the latest payment as the inspector's SCA step: the factors
 // checked, and the device key's dynamic-linking JWS, verified again here.
 func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
@@ -360,8 +351,8 @@ func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
 	if err != nil || p.SCAReceipt == "" {
 		return nil
 	}
-	var r scaReceipt
-	if err := json.Unmarshal([]byte(p.SCAReceipt), &r); err != nil {
+	r, err := p.Receipt()
+	if err != nil {
 		return nil
 	}
 	ex := &ui.Exchange{Request: "payterm: PIN + authenticator code, device key signs the payment", Response: "Pass at " + r.ChallengeTime.UTC().Format(time.RFC3339)}

@@ -73,13 +73,23 @@ const lookupWindow = 23 * time.Hour
 // restarted); prepare it again.
 var ErrPreparedUnknown = errors.New("this payment was already submitted or has expired; prepare it again")
 
-// scaReceipt is what the ledger keeps of the SCA that authorised a payment: no secret, enough
-// to resend the exact request with the same x-fapi-auth-date after a restart.
-type scaReceipt struct {
+// SCAReceipt is what the ledger keeps of the SCA that authorised a payment (Payment.SCAReceipt,
+// as JSON): no secret, enough to resend the exact request with the same x-fapi-auth-date after
+// a restart. The dynamic-linking JWS in AuthenticationValue names the payee, so it is PII.
+type SCAReceipt struct {
 	ChallengeTime       time.Time `json:"challengeTime"`
 	Factors             []string  `json:"factors"`
 	DeviceBindingID     string    `json:"deviceBindingId"`
 	AuthenticationValue string    `json:"authenticationValue"`
+}
+
+// Receipt decodes the payment's SCA receipt.
+func (p Payment) Receipt() (SCAReceipt, error) {
+	var r SCAReceipt
+	if err := json.Unmarshal([]byte(p.SCAReceipt), &r); err != nil {
+		return SCAReceipt{}, fmt.Errorf("payment %d: read SCA receipt: %w", p.ID, err)
+	}
+	return r, nil
 }
 
 // Submit performs SCA for exactly this prepared payment and, if it passes, runs the pipeline:
@@ -191,8 +201,8 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	return *rec, err
 }
 
-func receiptOf(ev *sca.Evidence) scaReceipt {
-	r := scaReceipt{ChallengeTime: ev.ChallengeTime, DeviceBindingID: ev.DeviceBindingID, AuthenticationValue: ev.AuthenticationValue}
+func receiptOf(ev *sca.Evidence) SCAReceipt {
+	r := SCAReceipt{ChallengeTime: ev.ChallengeTime, DeviceBindingID: ev.DeviceBindingID, AuthenticationValue: ev.AuthenticationValue}
 	for _, f := range ev.Factors {
 		r.Factors = append(r.Factors, string(f.Category)+":"+string(f.Type))
 	}
@@ -318,9 +328,9 @@ func (w *Wallet) setStatus(ctx context.Context, p *Payment, u StatusUpdate) erro
 // send posts the stored bytes with the stored key. Status Sending is durable before the POST,
 // so a crash from here on is reconciled, never blindly resent.
 func (w *Wallet) send(ctx context.Context, p *Payment, emit func(Event)) error {
-	var receipt scaReceipt
-	if err := json.Unmarshal([]byte(p.SCAReceipt), &receipt); err != nil {
-		return fmt.Errorf("payment %d: read SCA receipt: %w", p.ID, err)
+	receipt, err := p.Receipt()
+	if err != nil {
+		return err
 	}
 	for tries := 0; ; tries++ {
 		token, err := w.cfg.Tokens.AccessToken(ctx, p.ConsentID)
