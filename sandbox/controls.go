@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -19,11 +20,7 @@ func (b *Bank) setConsentStatus(id, to, revokedBy string, from ...string) error 
 	}
 	now := b.nowLocked()
 	b.refreshConsentLocked(c, now)
-	allowed := false
-	for _, f := range from {
-		allowed = allowed || c.Status == f
-	}
-	if !allowed {
+	if !slices.Contains(from, c.Status) {
 		return fmt.Errorf("consent is %s; cannot move it to %s", c.Status, to)
 	}
 	c.Status, c.StatusUpdateDateTime = to, now

@@ -287,11 +287,7 @@ func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, fo
 func scopeSubset(asked, granted string) bool {
 	g := strings.Fields(granted)
 	for _, s := range strings.Fields(asked) {
-		found := false
-		for _, x := range g {
-			found = found || x == s
-		}
-		if !found {
+		if !slices.Contains(g, s) {
 			return false
 		}
 	}
