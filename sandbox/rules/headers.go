@@ -31,17 +31,7 @@ var authDatePattern = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} 
 // Path = header name.
 func PaymentHeaders(h http.Header, now time.Time, opts Options) (warnings []string, err error) {
 	ck := newChecker(28, CodeBodyInvalidFormat)
-	key, ok := singleHeader(ck, h, HeaderIdempotencyKey)
-	if ok {
-		switch {
-		case key == "":
-			ck.fail(HeaderIdempotencyKey, "must not be empty")
-		case len(key) > MaxIdempotencyKeyLength:
-			ck.fail(HeaderIdempotencyKey, "must be at most %d characters", MaxIdempotencyKeyLength)
-		case strings.IndexFunc(key, isSpaceRune) >= 0:
-			ck.fail(HeaderIdempotencyKey, "must not contain whitespace")
-		}
-	}
+	checkIdempotencyKey(ck, h)
 	if id, ok := singleHeader(ck, h, HeaderInteractionID); ok && !uuidPattern.MatchString(id) {
 		ck.fail(HeaderInteractionID, "must be an RFC 4122 UUID")
 	}
@@ -69,11 +59,26 @@ func PaymentHeaders(h http.Header, now time.Time, opts Options) (warnings []stri
 // /payments lookup).
 func IdempotencyKey(h http.Header) (string, error) {
 	ck := newChecker(28, CodeBodyInvalidFormat)
-	key, ok := singleHeader(ck, h, HeaderIdempotencyKey)
-	if ok && (key == "" || len(key) > MaxIdempotencyKeyLength || strings.IndexFunc(key, isSpaceRune) >= 0) {
-		ck.fail(HeaderIdempotencyKey, "must be 1–%d characters without whitespace", MaxIdempotencyKeyLength)
-	}
+	key := checkIdempotencyKey(ck, h)
 	return key, ck.result()
+}
+
+// checkIdempotencyKey checks that the x-idempotency-key header appears once
+// and is 1–40 characters without whitespace, and returns it.
+func checkIdempotencyKey(ck *checker, h http.Header) string {
+	key, ok := singleHeader(ck, h, HeaderIdempotencyKey)
+	if !ok {
+		return key
+	}
+	switch {
+	case key == "":
+		ck.fail(HeaderIdempotencyKey, "must not be empty")
+	case len(key) > MaxIdempotencyKeyLength:
+		ck.fail(HeaderIdempotencyKey, "must be at most %d characters", MaxIdempotencyKeyLength)
+	case strings.IndexFunc(key, isSpaceRune) >= 0:
+		ck.fail(HeaderIdempotencyKey, "must not contain whitespace")
+	}
+	return key
 }
 
 func singleHeader(ck *checker, h http.Header, name string) (string, bool) {
