@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+
+	"github.com/payterm/payterm/internal/iban"
 )
 
 // UAE IBANs are "AE", 2 check digits, a 3-digit bank code and a 16-digit account number.
@@ -55,27 +57,10 @@ func ParseIBAN(input string) (IBAN, error) {
 	if len(s) != uaeIBANLength {
 		return IBAN{}, ErrIBANLength
 	}
-	if mod97(s) != 1 {
+	if !iban.ChecksumOK(s) {
 		return IBAN{}, ErrIBANChecksum
 	}
 	return IBAN{canonical: s}, nil
-}
-
-// mod97 computes the ISO 7064 MOD 97-10 remainder of the rearranged IBAN (first four characters
-// moved to the end, letters as 10..35) digit by digit, so no big integers are needed.
-func mod97(s string) int {
-	rearranged := s[4:] + s[:4]
-	rem := 0
-	for i := 0; i < len(rearranged); i++ {
-		c := rearranged[i]
-		if c >= 'A' && c <= 'Z' {
-			v := int(c-'A') + 10
-			rem = (rem*100 + v) % 97
-			continue
-		}
-		rem = (rem*10 + int(c-'0')) % 97
-	}
-	return rem
 }
 
 // Canonical returns the IBAN as the standard wants it on the wire. It is PII.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/payterm/payterm/internal/iban"
 )
 
 // Intent is one payment the user is asked to authenticate: exactly what is shown on the
@@ -57,23 +59,7 @@ func (in Intent) Validate() error {
 }
 
 // validIBAN checks the shape and the ISO 13616 mod-97 check digits.
-func validIBAN(s string) bool {
-	if !ibanRE.MatchString(s) {
-		return false
-	}
-	r := s[4:] + s[:4]
-	mod := 0
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if c >= 'A' && c <= 'Z' {
-			v := int(c-'A') + 10
-			mod = (mod*100 + v) % 97
-		} else {
-			mod = (mod*10 + int(c-'0')) % 97
-		}
-	}
-	return mod == 1
-}
+func validIBAN(s string) bool { return ibanRE.MatchString(s) && iban.ChecksumOK(s) }
 
 func validName(s string) bool {
 	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 140 || strings.TrimSpace(s) == "" {

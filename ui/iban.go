@@ -1,6 +1,10 @@
 package ui
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/payterm/payterm/internal/iban"
+)
 
 // uaeIBANLength is AE + 2 check digits + 3-digit bank code + 16-digit account.
 const uaeIBANLength = 23
@@ -32,31 +36,10 @@ func ibanFeedback(raw string) string {
 		return "a UAE IBAN has 23 characters"
 	case len(s) < uaeIBANLength:
 		return ""
-	case !ibanChecksumOK(s):
+	case !iban.ChecksumOK(s):
 		return "check digits do not match"
 	}
 	return ""
-}
-
-// ibanChecksumOK is the ISO 13616 mod-97 test on an upper-case alphanumeric IBAN.
-func ibanChecksumOK(s string) bool {
-	if len(s) < 5 {
-		return false
-	}
-	rearranged := s[4:] + s[:4]
-	rem := 0
-	for _, r := range rearranged {
-		switch {
-		case r >= '0' && r <= '9':
-			rem = (rem*10 + int(r-'0')) % 97
-		case r >= 'A' && r <= 'Z':
-			v := int(r-'A') + 10
-			rem = (rem*100 + v) % 97
-		default:
-			return false
-		}
-	}
-	return rem == 1
 }
 
 // maskIBAN shows only the country/check digits and the last four: "AE07 •••• 3456".

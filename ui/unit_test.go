@@ -12,6 +12,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/payterm/payterm/internal/iban"
 )
 
 func TestSecretNeverPrints(t *testing.T) {
@@ -71,7 +73,7 @@ func FuzzIBANFeedback(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		fb := ibanFeedback(s)
 		n := normalIBAN(s)
-		if fb == "" && len(n) == uaeIBANLength && !ibanChecksumOK(n) {
+		if fb == "" && len(n) == uaeIBANLength && !iban.ChecksumOK(n) {
 			t.Errorf("accepted a complete IBAN with bad check digits: %q", s)
 		}
 		_ = maskIBAN(s)
