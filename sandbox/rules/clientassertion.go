@@ -75,18 +75,8 @@ func ClientAssertion(claims []byte, clientID, issuer string, now time.Time, opts
 	if c.Jti == nil || *c.Jti == "" {
 		ck.fail("jti", "is required (a new value for every assertion)")
 	}
-	var exp, iat time.Time
-	var ok bool
-	if c.Exp == nil {
-		ck.fail("exp", "is required")
-	} else if exp, ok = numericDate(*c.Exp); !ok {
-		ck.fail("exp", "is not a valid NumericDate")
-	}
-	if c.Iat == nil {
-		ck.fail("iat", "is required")
-	} else if iat, ok = numericDate(*c.Iat); !ok {
-		ck.fail("iat", "is not a valid NumericDate")
-	}
+	exp := ck.requiredDate("exp", c.Exp)
+	iat := ck.requiredDate("iat", c.Iat)
 	if !ck.ok() {
 		return nil, ck.result()
 	}

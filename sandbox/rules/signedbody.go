@@ -67,18 +67,8 @@ func PaymentJWTClaims(payload []byte, clientID, issuer string, now time.Time, op
 	if c.Aud != nil && !audContains(c.Aud, issuer, opts.AcceptStringAud, true) {
 		ck.fail("aud", "must be an array containing the issuer identifier")
 	}
-	var exp, nbf time.Time
-	var ok bool
-	if c.Exp == nil {
-		ck.fail("exp", "is required")
-	} else if exp, ok = numericDate(*c.Exp); !ok {
-		ck.fail("exp", "is not a valid NumericDate")
-	}
-	if c.Nbf == nil {
-		ck.fail("nbf", "is required")
-	} else if nbf, ok = numericDate(*c.Nbf); !ok {
-		ck.fail("nbf", "is not a valid NumericDate")
-	}
+	exp := ck.requiredDate("exp", c.Exp)
+	nbf := ck.requiredDate("nbf", c.Nbf)
 	life := opts.signedBodyLifetime()
 	if ck.ok() {
 		switch {

@@ -15,6 +15,20 @@ func numericDate(f float64) (time.Time, bool) {
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
 }
 
+// requiredDate checks a required NumericDate claim and returns it (zero
+// when missing or invalid, with the violation recorded).
+func (c *checker) requiredDate(name string, v *float64) time.Time {
+	if v == nil {
+		c.fail(name, "is required")
+		return time.Time{}
+	}
+	t, ok := numericDate(*v)
+	if !ok {
+		c.fail(name, "is not a valid NumericDate")
+	}
+	return t
+}
+
 // audContains reports whether aud (a string or an array of strings) names
 // want; stringOK says whether a single string is acceptable.
 func audContains(aud any, want string, stringOK, arrayOK bool) bool {
