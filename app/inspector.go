@@ -305,12 +305,8 @@ func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 		}
 	}
 	for _, ex := range a.trace.all() {
-		masked := ex.WithoutPII()
+		masked := ex.WithoutPII() // masks the raw request object too (it carries what Sent masks)
 		masked.ResponseJSON = nil // token answers may carry consent data the bank chose; ids are enough
-		if _, ok := masked.Form["request"]; ok {
-			// The raw request object would carry unmasked what Sent shows masked.
-			masked.Form = redactFormMember(masked.Form, "request")
-		}
 		b.Trace = append(b.Trace, masked)
 		addID(ex.InteractionID)
 	}
@@ -385,13 +381,4 @@ func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
 		{Name: "idempotencyKey", Value: claims.IdempotencyKey}, {Name: "challengeTime", Value: claims.ChallengeTime},
 		{Name: "sub", Value: claims.DeviceBindingID}, {Name: "amr", Value: strings.Join(claims.Methods, " ")}}
 	return ex
-}
-
-func redactFormMember(f url.Values, key string) url.Values {
-	out := url.Values{}
-	for k, v := range f {
-		out[k] = append([]string(nil), v...)
-	}
-	out.Set(key, "[decoded in sent]")
-	return out
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -162,9 +163,25 @@ func TestJourneyWithoutTerminal(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("support bundle %s: %v %v", bundle, err, fi)
 	}
-	raw, _ := os.ReadFile(bundle)
-	if !strings.Contains(string(raw), c.ID) || !strings.Contains(string(raw), r.InteractionID) || !strings.Contains(string(raw), "[decoded in sent]") {
-		t.Fatal("support bundle lacks the consent id or the payment's interaction id, or keeps the raw request object")
+	raw, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb supportBundle
+	if err := json.Unmarshal(raw, &sb); err != nil {
+		t.Fatalf("support bundle is not JSON: %v", err)
+	}
+	requestObjects := 0
+	for _, ex := range sb.Trace {
+		if v, ok := ex.Form["request"]; ok {
+			requestObjects++
+			if len(v) != 1 || v[0] != "[PII]" {
+				t.Fatalf("support bundle keeps the raw request object of %s: %q", ex.Op, v)
+			}
+		}
+	}
+	if !strings.Contains(string(raw), c.ID) || !strings.Contains(string(raw), r.InteractionID) || requestObjects == 0 {
+		t.Fatal("support bundle lacks the consent id, the payment's interaction id or the PAR exchange")
 	}
 	for _, p := range twoPayees() {
 		if strings.Contains(string(raw), p.IBAN) || strings.Contains(string(raw), p.Name) {
