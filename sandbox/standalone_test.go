@@ -145,11 +145,19 @@ func TestStandalone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v Verdict
-	json.NewDecoder(vr.Body).Decode(&v)
+	rawVerdict, err := io.ReadAll(vr.Body)
 	vr.Body.Close()
+	var v Verdict
+	if err != nil || json.Unmarshal(rawVerdict, &v) != nil {
+		t.Fatalf("admin verdict unreadable: %v %q", err, rawVerdict)
+	}
 	if v.InteractionID != p.InteractionID || v.Status != 201 || len(v.Checks) < 10 || v.Failed() {
 		t.Fatalf("admin verdict: %+v", v)
+	}
+	for _, secret := range []string{testIBAN, "Ivan England", access} {
+		if strings.Contains(string(rawVerdict), secret) {
+			t.Fatalf("admin verdict carries %q", secret)
+		}
 	}
 	if st, m := admin("POST", "/admin/consents/"+consentID+"/revoke", "", true); st != 200 || m["status"] != "Revoked" {
 		t.Fatalf("revoke: %d %v", st, m)
@@ -159,5 +167,11 @@ func TestStandalone(t *testing.T) {
 	}
 	if st, _ := admin("POST", "/admin/rotate-enc-key", "", true); st != 200 {
 		t.Fatalf("rotate: %d", st)
+	}
+	// The banner and the server's error log go to Out: never the admin token, a user token or PII.
+	for _, secret := range []string{string(tok), access, testIBAN, "Ivan England"} {
+		if strings.Contains(out.String(), secret) {
+			t.Fatalf("standalone output carries %q:\n%s", secret, out.String())
+		}
 	}
 }
