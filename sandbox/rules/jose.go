@@ -55,10 +55,8 @@ func verifyJWS(compact string, keyFor KeyLookup, rule int) ([]byte, string, erro
 	if err != nil {
 		return nil, "", violation(rule, CodeJWSMalformed, "header", "protected header is not base64url JSON")
 	}
-	for name := range hdr {
-		if !jwsHeaderAllowed[name] {
-			return nil, "", violation(rule, CodeJWSInvalidHeader, "header."+name, "header member is not allowed")
-		}
+	if err := onlyAllowedMembers(hdr, jwsHeaderAllowed, rule, CodeJWSInvalidHeader); err != nil {
+		return nil, "", err
 	}
 	var alg, kid string
 	if json.Unmarshal(hdr["alg"], &alg) != nil || alg != string(jose.PS256) {
@@ -108,6 +106,16 @@ func checkSigningKey(key *jose.JSONWebKey) error {
 	return nil
 }
 
+// onlyAllowedMembers refuses a protected-header member outside allowed.
+func onlyAllowedMembers(hdr map[string]json.RawMessage, allowed map[string]bool, rule int, code string) error {
+	for name := range hdr {
+		if !allowed[name] {
+			return violation(rule, code, "header."+name, "header member is not allowed")
+		}
+	}
+	return nil
+}
+
 // decodeProtectedHeader strictly decodes the first segment (no padding, no
 // duplicate members, no trailing data).
 func decodeProtectedHeader(compact string) (map[string]json.RawMessage, error) {
@@ -140,10 +148,8 @@ func OpenPII(jwe string, encKeys map[string]*rsa.PrivateKey, clientKeyFor KeyLoo
 	if err != nil {
 		return nil, violation(rule, CodeJWEInvalidHeader, "header", "protected header is not base64url JSON")
 	}
-	for name := range hdr {
-		if !jweHeaderAllowed[name] {
-			return nil, violation(rule, CodeJWEInvalidHeader, "header."+name, "header member is not allowed")
-		}
+	if err := onlyAllowedMembers(hdr, jweHeaderAllowed, rule, CodeJWEInvalidHeader); err != nil {
+		return nil, err
 	}
 	var alg, enc, kid string
 	if json.Unmarshal(hdr["alg"], &alg) != nil || alg != string(jose.RSA_OAEP_256) {
