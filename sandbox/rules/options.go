@@ -47,14 +47,22 @@ type Options struct {
 	MaxSignedBodyLifetime time.Duration
 }
 
+// The defaults a zero Options field takes.
+const (
+	defaultLeeway                  = 30 * time.Second
+	defaultClientAssertionLifetime = 300 * time.Second
+	defaultRequestObjectLifetime   = 600 * time.Second
+	defaultSignedBodyLifetime      = 600 * time.Second
+)
+
 // DefaultOptions is the strict bank with every default spelled out.
 func DefaultOptions() Options {
 	return Options{
-		Leeway:                     30 * time.Second,
+		Leeway:                     defaultLeeway,
 		BICs:                       DefaultBICs(),
-		MaxClientAssertionLifetime: 300 * time.Second,
-		MaxRequestObjectLifetime:   600 * time.Second,
-		MaxSignedBodyLifetime:      600 * time.Second,
+		MaxClientAssertionLifetime: defaultClientAssertionLifetime,
+		MaxRequestObjectLifetime:   defaultRequestObjectLifetime,
+		MaxSignedBodyLifetime:      defaultSignedBodyLifetime,
 	}
 }
 
@@ -63,7 +71,7 @@ func (o Options) leeway() time.Duration {
 	case o.Leeway < 0:
 		return 0
 	case o.Leeway == 0:
-		return 30 * time.Second
+		return defaultLeeway
 	}
 	return o.Leeway
 }
@@ -83,13 +91,13 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func (o Options) clientAssertionLifetime() time.Duration {
-	return orDefault(o.MaxClientAssertionLifetime, 300*time.Second)
+	return orDefault(o.MaxClientAssertionLifetime, defaultClientAssertionLifetime)
 }
 
 func (o Options) requestObjectLifetime() time.Duration {
-	return orDefault(o.MaxRequestObjectLifetime, 600*time.Second)
+	return orDefault(o.MaxRequestObjectLifetime, defaultRequestObjectLifetime)
 }
 
 func (o Options) signedBodyLifetime() time.Duration {
-	return orDefault(o.MaxSignedBodyLifetime, 600*time.Second)
+	return orDefault(o.MaxSignedBodyLifetime, defaultSignedBodyLifetime)
 }
