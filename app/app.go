@@ -65,7 +65,6 @@ type App struct {
 	tokens     *wallet.ConsentTokens
 	ledger     *wallet.Ledger
 	wallet     *wallet.Wallet
-	limits     wallet.Limits
 	trace      *trace
 	flight     flight     // what is running now, for the inspector's "now"
 	sealed     *sealedLog // the payment PII plaintexts sealed this run, for the inspector
@@ -259,7 +258,8 @@ func (a *App) openWallet(ctx context.Context) error {
 	}
 	a.ledger = ledger
 	l := a.cfg.Limits
-	if a.limits, err = wallet.LimitsFromStrings(l.PerPayment, l.PerDay, l.PerMonth, l.PerDayCount, l.ConsentTotal); err != nil {
+	limits, err := wallet.LimitsFromStrings(l.PerPayment, l.PerDay, l.PerMonth, l.PerDayCount, l.ConsentTotal)
+	if err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
 	a.tokens = wallet.NewConsentTokens(tokenStore{a.store}, a.lfiBank.Refresh, a.opts.Clock)
@@ -275,7 +275,7 @@ func (a *App) openWallet(ctx context.Context) error {
 	// The inspector shows what was sealed; masked when recorded unless the bank is the sandbox.
 	a.sealed = newSealedLog(a.bank != nil)
 	w, err := wallet.New(wallet.Config{Ledger: ledger, Bank: sealingBank{a.client, a.sealed}, Tokens: a.tokens, SCA: a.auth,
-		BankName: a.cfg.Bank.Name, Limits: a.limits, Device: a.device, App: app,
+		BankName: a.cfg.Bank.Name, Limits: limits, Device: a.device, App: app,
 		CustomerIP: a.cfg.Bank.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,
 		Sleep: a.opts.Sleep})
 	if err != nil {

@@ -87,7 +87,7 @@ func (a *App) secretStoreLabel() string {
 }
 
 func (a *App) headroom(ctx context.Context, consentID string) (ui.Headroom, error) {
-	h, err := a.ledger.Headroom(ctx, consentID, a.limits)
+	h, err := a.wallet.Headroom(ctx, consentID)
 	if err != nil {
 		return ui.Headroom{}, err
 	}
@@ -230,7 +230,7 @@ func (w uiWallet) SetLimits(ctx context.Context, l ui.Limits) error {
 	if l.PerDayCount < 0 {
 		return &ui.Problem{What: "The daily count cannot be negative.", Next: "Use 0 for no limit."}
 	}
-	return uiError("Saving the limits", w.a.ledger.SetLimits(ctx, wallet.Limits(l)))
+	return uiError("Saving the limits", w.a.wallet.SetLimits(ctx, wallet.Limits(l)))
 }
 
 func (w uiWallet) Payees(ctx context.Context, consentID string) ([]ui.Payee, error) {

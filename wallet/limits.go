@@ -229,11 +229,6 @@ func (w *Wallet) Headroom(ctx context.Context, consentID string) (Headroom, erro
 	return w.cfg.Ledger.Headroom(ctx, consentID, w.cfg.Limits)
 }
 
-// Limits returns the limits in force: the user's edits, or the configured defaults.
-func (w *Wallet) Limits(ctx context.Context) (Limits, error) {
-	return w.cfg.Ledger.Limits(ctx, w.cfg.Limits)
-}
-
 // SetLimits persists edited limits; they apply from the next check on.
 func (w *Wallet) SetLimits(ctx context.Context, lim Limits) error {
 	return w.cfg.Ledger.SetLimits(ctx, lim)
