@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -106,9 +108,11 @@ func checkSigningKey(key *jose.JSONWebKey) error {
 	return nil
 }
 
-// onlyAllowedMembers refuses a protected-header member outside allowed.
+// onlyAllowedMembers refuses a protected-header member outside allowed,
+// naming the first in sorted order so the answer does not depend on map
+// iteration.
 func onlyAllowedMembers(hdr map[string]json.RawMessage, allowed map[string]bool, rule int, code string) error {
-	for name := range hdr {
+	for _, name := range slices.Sorted(maps.Keys(hdr)) {
 		if !allowed[name] {
 			return violation(rule, code, "header."+name, "header member is not allowed")
 		}
