@@ -16,7 +16,7 @@ import (
 )
 
 // runWallet is `payterm`: the terminal wallet, on the embedded sandbox unless configured otherwise.
-func runWallet(ctx context.Context, g globalFlags, _ io.Writer) error {
+func runWallet(ctx context.Context, g globalFlags) error {
 	cfg, err := loadConfig(g)
 	if err != nil {
 		return err

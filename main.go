@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "":
 		if err = parse(fs, args); err == nil {
-			err = runWallet(ctx, g, stdout)
+			err = runWallet(ctx, g)
 		}
 	case "sandbox":
 		var o sandboxFlags
