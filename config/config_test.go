@@ -1,11 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestExampleFileEqualsDefaults(t *testing.T) {
@@ -128,16 +131,32 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
+// FuzzParse: any file Parse accepts never panics and describes a config that writes back to
+// TOML and parses again to the same settings (Parse already ran Validate on it, so checking
+// Validate again could not fail).
 func FuzzParse(f *testing.F) {
-	seed, _ := os.ReadFile("../config.example.toml")
+	seed, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(seed)
 	f.Add([]byte("[limits]\nper_day = \"1.00\"\n"))
+	f.Add([]byte("[security]\nidle_lock = \"1m30.5s\"\n[bank]\nname = \"Bank \\u00e9 \\\"q\\\"\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := Default()
-		if err := Parse(data, &cfg); err == nil {
-			if verr := cfg.Validate(); verr != nil {
-				t.Fatalf("Parse accepted a config that Validate rejects: %v", verr)
-			}
+		if err := Parse(data, &cfg); err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+			t.Fatalf("an accepted config does not encode: %v", err)
+		}
+		var back Config
+		if err := Parse(buf.Bytes(), &back); err != nil {
+			t.Fatalf("an accepted config, written back, is refused: %v\n%s", err, buf.String())
+		}
+		if !reflect.DeepEqual(back, cfg) {
+			t.Fatalf("an accepted config changes when written back:\n got %+v\nwant %+v", back, cfg)
 		}
 	})
 }
