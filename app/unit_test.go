@@ -91,11 +91,16 @@ func TestIdentityFilesDamaged(t *testing.T) {
 	if _, _, err := loadIdentity(dir); err == nil || !strings.Contains(err.Error(), identityFile) {
 		t.Fatalf("damaged identity: %v", err)
 	}
+	// WriteFile keeps the mode of the existing file: chmod it, or the file stays private and
+	// the load fails only for the key files that are missing.
 	if err := os.WriteFile(filepath.Join(dir, identityFile), []byte(`{"client_id":"ok","signing_kid":"k"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := loadIdentity(dir); err == nil {
-		t.Fatal("a world-readable identity file must be refused")
+	if err := os.Chmod(filepath.Join(dir, identityFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadIdentity(dir); err == nil || !strings.Contains(err.Error(), "others can access") {
+		t.Fatalf("a world-readable identity file must be refused for its mode: %v", err)
 	}
 }
 
