@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 type ctxKey int
@@ -54,7 +52,7 @@ func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (b *Bank) wrap(host, target string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("x-fapi-interaction-id")
-		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		if !isUUID(id) {
 			id = b.newUUID() // never echo a malformed value back
 		}
 		w.Header().Set("x-fapi-interaction-id", id)

@@ -84,8 +84,9 @@ func (b *Bank) handlePAR(w http.ResponseWriter, r *http.Request) {
 	_, used := b.st.Consents[cr.ConsentID]
 	encKeys := map[string]*rsa.PrivateKey{b.enc.kid: b.enc.priv}
 	b.mu.Unlock()
+	consentIDUsed := &rules.Violation{Rule: 11, Code: "invalid_request", Path: "authorization_details[0].consent.ConsentId", Message: "ConsentId was already used"}
 	if used {
-		fail(&rules.Violation{Rule: 11, Code: "invalid_request", Path: "authorization_details[0].consent.ConsentId", Message: "ConsentId was already used"})
+		fail(consentIDUsed)
 		return
 	}
 	check(ctx, 11, "ConsentId unused", nil)
@@ -129,7 +130,7 @@ func (b *Bank) handlePAR(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	if _, dup := b.st.Consents[cr.ConsentID]; dup { // lost a race with a concurrent PAR
 		b.mu.Unlock()
-		fail(&rules.Violation{Rule: 11, Code: "invalid_request", Message: "ConsentId was already used"})
+		fail(consentIDUsed)
 		return
 	}
 	b.st.Consents[cr.ConsentID] = rec
