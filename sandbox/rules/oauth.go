@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"maps"
 	"mime"
 	"net/url"
 	"regexp"
@@ -41,7 +42,8 @@ func ParseForm(contentType string, body []byte, allowed, required []string) (map
 		return nil, violation(2, OAuthInvalidRequest, "", "body is not valid form encoding")
 	}
 	out := make(map[string]string, len(vals))
-	for name, v := range vals {
+	for _, name := range slices.Sorted(maps.Keys(vals)) { // sorted: the same body always gets the same answer
+		v := vals[name]
 		if !slices.Contains(allowed, name) {
 			return nil, violation(2, OAuthInvalidRequest, name, "unknown parameter")
 		}
