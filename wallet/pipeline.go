@@ -477,7 +477,7 @@ func (w *Wallet) emitFinal(p *Payment, emit func(Event)) {
 	e := Event{Step: StepSettled, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)}
 	if p.Status.Outcome() == OutcomeFailed {
 		e.State = StepFailed
-		e.Err = &Problem{What: FailureText(*p)}
+		e.Err = failureProblem(*p)
 	}
 	emit(e)
 }

@@ -53,10 +53,18 @@ func RejectReasonText(code, bankMessage string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// FailureText is the one sentence shown when a payment ends failed: what happened, why in
-// words when known, and whether money moved.
-func FailureText(p Payment) string {
-	why := RejectReasonText(p.RejectCode, p.RejectMessage)
+// FailureText is the one sentence the user's own receipt shows when a payment ends failed:
+// what happened, why in words when known (the bank's own message otherwise), and whether money
+// moved. Because the bank's message can name the payee, it is screen text, never an error value:
+// errors carry failureProblem's wording instead.
+func FailureText(p Payment) string { return failureText(p, p.RejectMessage) }
+
+// failureProblem is the error for a failed payment: FailureText without the bank's free text
+// (known reason codes still read in words), so nothing a bank wrote reaches an error string.
+func failureProblem(p Payment) *Problem { return &Problem{What: failureText(p, "")} }
+
+func failureText(p Payment, bankMessage string) string {
+	why := RejectReasonText(p.RejectCode, bankMessage)
 	if why != "" {
 		why = ": " + why
 	}

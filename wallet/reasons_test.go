@@ -35,3 +35,20 @@ func TestFailureTextSaysWhyAndWhetherMoneyMoved(t *testing.T) {
 		t.Errorf("refused: %q", got)
 	}
 }
+
+// TestFailureErrorHoldsNoBankText: the bank's free text (which can name the payee) is screen
+// text only; the error value keeps the fixed wording of known codes and drops the rest.
+func TestFailureErrorHoldsNoBankText(t *testing.T) {
+	const said = "Creditor Fatima Example does not match"
+	p := Payment{Status: PaymentRejected, RejectCode: "LFI.CreditorMismatch", RejectMessage: said}
+	if !strings.Contains(FailureText(p), said) {
+		t.Fatalf("the receipt should explain with the bank's words: %q", FailureText(p))
+	}
+	if err := failureProblem(p); strings.Contains(err.Error(), "Fatima") {
+		t.Fatalf("the error carries the bank's free text: %q", err)
+	}
+	known := failureProblem(Payment{Status: PaymentRejected, RejectCode: "AANI.AM04", RejectMessage: "Insufficient funds for Fatima"})
+	if !strings.Contains(known.Error(), "insufficient funds in your account") || strings.Contains(known.Error(), "Fatima") {
+		t.Fatalf("a known code keeps its wording and nothing else: %q", known)
+	}
+}
