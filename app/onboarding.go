@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sca"
@@ -131,6 +132,12 @@ func (w uiWallet) ConfirmTOTP(ctx context.Context, code ui.Secret) (ui.Secret, e
 	}
 	a.ob.pin, a.ob.enrolment = "", nil
 	return ui.NewSecret(rc.Reveal()), nil
+}
+
+// Banks lists the configured banks in config order.
+func (w uiWallet) Banks(ctx context.Context) ([]ui.BankOption, error) {
+	b := w.a.cfg.Bank
+	return []ui.BankOption{{ID: "sandbox", Name: b.Name, Sandbox: b.Mode == config.ModeSandbox}}, nil
 }
 
 // SaveBeneficiaries validates the plan now (every IBAN and name), so the consent page never

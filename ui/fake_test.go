@@ -253,6 +253,13 @@ func (f *FakeWallet) Recover(ctx context.Context, recovery, code, newPIN Secret)
 	return NewSecret("TEST-RCVR-CODE-0002"), nil
 }
 
+func (f *FakeWallet) Banks(ctx context.Context) ([]BankOption, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Banks")
+	return []BankOption{{ID: "sandbox", Name: "Sandbox Bank", Sandbox: true}}, nil
+}
+
 func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -52,7 +52,11 @@ type OnboardingService interface {
 	// ConfirmTOTP checks the first code from the authenticator app, activates the seed and
 	// returns the one-time recovery code the user must write down (sca.ConfirmEnrolment).
 	ConfirmTOTP(ctx context.Context, code Secret) (Secret, error)
-	// SaveBeneficiaries records the beneficiary model, the payees and the optional debtor account.
+	// Banks lists the banks a consent can be set up with ([bank] and [[banks]] in the config),
+	// in config order. With more than one the wizard asks which bank first.
+	Banks(ctx context.Context) ([]BankOption, error)
+	// SaveBeneficiaries records the bank, the beneficiary model, the payees and the optional
+	// debtor account.
 	SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error
 	// ConsentTerms is what the consent page must show before the user goes to the bank.
 	ConsentTerms(ctx context.Context) (ConsentTerms, error)
@@ -194,7 +198,8 @@ const (
 type Consent struct {
 	ID            string
 	BaseConsentID string
-	Bank          string
+	Bank          string // the bank's display name
+	BankID        string // BankOption.ID
 	Status        ConsentStatus
 	Paused        bool // local only
 	Created       time.Time
@@ -254,9 +259,18 @@ type PayeeDraft struct {
 
 // BeneficiaryPlan is what onboarding collects before the consent page.
 type BeneficiaryPlan struct {
+	// Bank is the BankOption.ID the consent is set up with; "" means the first bank.
+	Bank          string
 	Model         BeneficiaryModel
 	Payees        []PayeeDraft
 	DebtorAccount string // optional IBAN of the payer account
+}
+
+// BankOption is one bank the wallet can set up a consent with.
+type BankOption struct {
+	ID      string // stable id from the config; the ledger records it with each consent
+	Name    string // what the user sees
+	Sandbox bool   // the embedded sandbox bank, not a real one
 }
 
 // TOTPEnrolment is shown once, during onboarding.
