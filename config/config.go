@@ -32,8 +32,10 @@ const (
 // Config is the whole settings tree.
 type Config struct {
 	// DataDir holds the ledger, the sandbox's state and the encrypted fallback store.
-	DataDir  string   `toml:"data_dir"`
+	DataDir string `toml:"data_dir"`
+	// Bank is the first bank; Banks are more, each a [[banks]] table with the same keys.
 	Bank     Bank     `toml:"bank"`
+	Banks    []Bank   `toml:"banks"`
 	Sandbox  Sandbox  `toml:"sandbox"`
 	Limits   Limits   `toml:"limits"`
 	Security Security `toml:"security"`
@@ -42,6 +44,9 @@ type Config struct {
 
 // Bank says which LFI the wallet talks to and with which Trust Framework credentials.
 type Bank struct {
+	// ID names the bank in the ledger: every consent is recorded with its bank's id, so an id
+	// must never be reused for another bank. Empty in [bank] means "sandbox" on the embedded bank.
+	ID                 string `toml:"id"`
 	Mode               string `toml:"mode"`
 	Name               string `toml:"name"`
 	DiscoveryURL       string `toml:"discovery_url"`
@@ -204,6 +209,9 @@ func Parse(data []byte, cfg *Config) error {
 		}
 		return fmt.Errorf("unknown setting %s (see config.example.toml for every setting)", strings.Join(keys, ", "))
 	}
+	for i := range cfg.Banks {
+		cfg.Banks[i] = withBankDefaults(cfg.Banks[i])
+	}
 	return cfg.Validate()
 }
 
@@ -215,37 +223,20 @@ func (c Config) Validate() error {
 	if c.DataDir == "" || !filepath.IsAbs(expandHome(c.DataDir)) {
 		bad("data_dir", "must be an absolute path (or start with ~/)")
 	}
-	switch c.Bank.Mode {
-	case ModeSandbox:
-	case ModeRemote:
-		for key, v := range map[string]string{
-			"bank.discovery_url": c.Bank.DiscoveryURL, "bank.issuer": c.Bank.Issuer,
-			"bank.resource_base_url": c.Bank.ResourceBaseURL, "bank.client_id": c.Bank.ClientID,
-			"bank.signing_kid": c.Bank.SigningKID, "bank.signing_key_file": c.Bank.SigningKeyFile,
-			"bank.transport_cert_file": c.Bank.TransportCertFile, "bank.transport_key_file": c.Bank.TransportKeyFile,
-		} {
-			if strings.TrimSpace(v) == "" {
-				bad(key, "is required when bank.mode = \"remote\"")
-			}
+	ids, names := map[string]string{}, map[string]string{}
+	for i, b := range c.AllBanks() {
+		key := "bank"
+		if i > 0 {
+			key = fmt.Sprintf("banks[%d]", i-1)
 		}
-		for key, v := range map[string]string{"bank.discovery_url": c.Bank.DiscoveryURL, "bank.resource_base_url": c.Bank.ResourceBaseURL} {
-			if v != "" {
-				if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
-					bad(key, "must be an https:// URL")
-				}
-			}
+		errs = append(errs, b.validate(key, i == 0)...)
+		if prev, dup := ids[b.ID]; dup && b.ID != "" {
+			bad(key+".id", fmt.Sprintf("%q is already the id of %s", b.ID, prev))
 		}
-	default:
-		bad("bank.mode", fmt.Sprintf("must be %q or %q", ModeSandbox, ModeRemote))
-	}
-	if err := checkRedirect(c.Bank.RedirectURI); err != nil {
-		bad("bank.redirect_uri", err.Error())
-	}
-	if c.Bank.CustomerIPAddress != "" && net.ParseIP(c.Bank.CustomerIPAddress) == nil {
-		bad("bank.customer_ip_address", "must be an IPv4 or IPv6 address")
-	}
-	if p := c.Bank.DefaultPurposeCode; p != "" && !isUpper3(p) {
-		bad("bank.default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
+		if prev, dup := names[strings.ToLower(b.Name)]; dup {
+			bad(key+".name", fmt.Sprintf("%q is already the name of %s; two banks need names you can tell apart", b.Name, prev))
+		}
+		ids[b.ID], names[strings.ToLower(b.Name)] = key, key
 	}
 	if err := checkAmount(c.Sandbox.DebtorBalance, false, true); err != nil {
 		bad("sandbox.debtor_balance", err.Error())
@@ -279,6 +270,95 @@ func (c Config) Validate() error {
 		bad("security.idle_lock", "must be between 30s and 5m (the SCA rules allow at most 5 minutes idle)")
 	}
 	return errors.Join(errs...)
+}
+
+// AllBanks returns [bank] and then every [[banks]] entry, with [bank]'s empty id resolved.
+func (c Config) AllBanks() []Bank {
+	first := c.Bank
+	if first.ID == "" && first.Mode == ModeSandbox {
+		first.ID = DefaultSandboxID
+	}
+	return append([]Bank{first}, c.Banks...)
+}
+
+// DefaultSandboxID is the id of the embedded bank in [bank] when the file names none.
+const DefaultSandboxID = "sandbox"
+
+// withBankDefaults fills what a [[banks]] entry left out with [bank]'s defaults; its id and
+// name have none, since two banks must differ in both.
+func withBankDefaults(b Bank) Bank {
+	d := Default().Bank
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{
+		{&b.Mode, d.Mode}, {&b.RedirectURI, d.RedirectURI},
+		{&b.CustomerIPAddress, d.CustomerIPAddress}, {&b.DefaultPurposeCode, d.DefaultPurposeCode},
+	} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
+	return b
+}
+
+// validate checks one bank; key is how the file names it ("bank", "banks[0]").
+func (b Bank) validate(key string, first bool) []error {
+	var errs []error
+	bad := func(k, why string) { errs = append(errs, fmt.Errorf("%s.%s: %s", key, k, why)) }
+	switch {
+	case b.ID == "" && (!first || b.Mode == ModeRemote):
+		bad("id", "is required: a short name like \"mybank\" that the ledger records with each consent (never reuse one)")
+	case b.ID != "" && !validID(b.ID):
+		bad("id", "must be 1 to 32 lowercase letters, digits or dashes, starting with a letter or digit")
+	}
+	if strings.TrimSpace(b.Name) == "" {
+		bad("name", "is required: the bank's name as the wallet shows it")
+	}
+	switch b.Mode {
+	case ModeSandbox:
+	case ModeRemote:
+		for k, v := range map[string]string{
+			"discovery_url": b.DiscoveryURL, "issuer": b.Issuer, "resource_base_url": b.ResourceBaseURL,
+			"client_id": b.ClientID, "signing_kid": b.SigningKID, "signing_key_file": b.SigningKeyFile,
+			"transport_cert_file": b.TransportCertFile, "transport_key_file": b.TransportKeyFile,
+		} {
+			if strings.TrimSpace(v) == "" {
+				bad(k, fmt.Sprintf("is required when %s.mode = \"remote\"", key))
+			}
+		}
+		for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "resource_base_url": b.ResourceBaseURL} {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+					bad(k, "must be an https:// URL")
+				}
+			}
+		}
+	default:
+		bad("mode", fmt.Sprintf("must be %q or %q", ModeSandbox, ModeRemote))
+	}
+	if err := checkRedirect(b.RedirectURI); err != nil {
+		bad("redirect_uri", err.Error())
+	}
+	if b.CustomerIPAddress != "" && net.ParseIP(b.CustomerIPAddress) == nil {
+		bad("customer_ip_address", "must be an IPv4 or IPv6 address")
+	}
+	if p := b.DefaultPurposeCode; p != "" && !isUpper3(p) {
+		bad("default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
+	}
+	return errs
+}
+
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // ResolvedDataDir returns DataDir with a leading ~/ expanded.

@@ -45,6 +45,12 @@ func TestExampleDocumentsEverySetting(t *testing.T) {
 				walk(f.Type, key+".")
 				continue
 			}
+			if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+				if !strings.Contains(string(data), "[["+key+"]]") {
+					t.Errorf("array of tables [[%s]] missing from config.example.toml", key)
+				}
+				continue
+			}
 			if !strings.Contains(string(data), "\n"+key+" = ") {
 				t.Errorf("setting %s%s missing from config.example.toml", prefix, key)
 			}
@@ -63,24 +69,31 @@ func TestUnknownKeyRejected(t *testing.T) {
 
 func TestValidationNamesTheSetting(t *testing.T) {
 	cases := map[string]string{
-		"[bank]\nmode = \"live\"\n":                                 "bank.mode",
-		"[bank]\nmode = \"remote\"\n":                               "bank.client_id",
-		"[bank]\nredirect_uri = \"http://example.com/cb\"\n":        "bank.redirect_uri",
-		"[bank]\nredirect_uri = \"myapp://cb\"\n":                   "bank.redirect_uri",
-		"[bank]\ncustomer_ip_address = \"localhost\"\n":             "bank.customer_ip_address",
-		"[bank]\ndefault_purpose_code = \"tof\"\n":                  "bank.default_purpose_code",
-		"[limits]\nper_day = \"100\"\n":                             "limits.per_day",
-		"[limits]\nper_day = \"-1.00\"\n":                           "limits.per_day",
-		"[limits]\nper_payment = \"0.00\"\n":                        "limits.per_payment",
-		"[limits]\nper_day_count = -1\n":                            "limits.per_day_count",
-		"[security]\nidle_lock = \"10m\"\n":                         "security.idle_lock",
-		"[security]\nidle_lock = \"soon\"\n":                        "idle_lock",
-		"[security]\nsecret_store = \"plaintext\"\n":                "security.secret_store",
-		"[sandbox]\nsettle_after = \"5s\"\ncredit_after = \"1s\"\n": "sandbox.credit_after",
-		"[sandbox]\nclock_leeway = \"0s\"\n":                        "sandbox.clock_leeway",
-		"[sandbox]\nsca_max_age = \"2h\"\n":                         "sandbox.sca_max_age",
-		"data_dir = \"relative/dir\"\n":                             "data_dir",
-		"[bank\n":                                                   "not valid TOML",
+		"[bank]\nmode = \"live\"\n":                                  "bank.mode",
+		"[bank]\nmode = \"remote\"\n":                                "bank.client_id",
+		"[bank]\nredirect_uri = \"http://example.com/cb\"\n":         "bank.redirect_uri",
+		"[bank]\nredirect_uri = \"myapp://cb\"\n":                    "bank.redirect_uri",
+		"[bank]\ncustomer_ip_address = \"localhost\"\n":              "bank.customer_ip_address",
+		"[bank]\ndefault_purpose_code = \"tof\"\n":                   "bank.default_purpose_code",
+		"[limits]\nper_day = \"100\"\n":                              "limits.per_day",
+		"[limits]\nper_day = \"-1.00\"\n":                            "limits.per_day",
+		"[limits]\nper_payment = \"0.00\"\n":                         "limits.per_payment",
+		"[limits]\nper_day_count = -1\n":                             "limits.per_day_count",
+		"[security]\nidle_lock = \"10m\"\n":                          "security.idle_lock",
+		"[security]\nidle_lock = \"soon\"\n":                         "idle_lock",
+		"[security]\nsecret_store = \"plaintext\"\n":                 "security.secret_store",
+		"[sandbox]\nsettle_after = \"5s\"\ncredit_after = \"1s\"\n":  "sandbox.credit_after",
+		"[sandbox]\nclock_leeway = \"0s\"\n":                         "sandbox.clock_leeway",
+		"[sandbox]\nsca_max_age = \"2h\"\n":                          "sandbox.sca_max_age",
+		"data_dir = \"relative/dir\"\n":                              "data_dir",
+		"[bank\n":                                                    "not valid TOML",
+		"[bank]\nid = \"Main Bank\"\n":                               "bank.id",
+		"[[banks]]\nname = \"Second\"\n":                             "banks[0].id",
+		"[[banks]]\nid = \"two\"\n":                                  "banks[0].name",
+		"[[banks]]\nid = \"sandbox\"\nname = \"Second\"\n":           "banks[0].id",
+		"[[banks]]\nid = \"two\"\nname = \"PAYTERM sandbox bank\"\n": "banks[0].name",
+		"[[banks]]\nid = \"two\"\nname = \"B\"\nmode = \"remote\"\n": "banks[0].issuer",
+		"[[banks]]\nid = \"-x\"\nname = \"B\"\n":                     "banks[0].id",
 	}
 	for in, want := range cases {
 		cfg := Default()
@@ -101,6 +114,7 @@ func TestEmptySandboxAccountAllowed(t *testing.T) {
 func TestRemoteConfigAccepted(t *testing.T) {
 	cfg := Default()
 	in := `[bank]
+id = "lfi1"
 mode = "remote"
 discovery_url = "https://auth1.lfi.example/.well-known/openid-configuration"
 issuer = "https://auth1.lfi.example"
@@ -118,6 +132,36 @@ redirect_uri = "https://tpp.example/cb"
 	cfg.Bank.DiscoveryURL = "http://auth1.lfi.example/.well-known/openid-configuration"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bank.discovery_url") {
 		t.Fatalf("plain-http discovery must be refused, got %v", err)
+	}
+}
+
+// TestSeveralBanks: [[banks]] entries take [bank]'s defaults for what they leave out, and
+// AllBanks lists [bank] first with its empty id resolved.
+func TestSeveralBanks(t *testing.T) {
+	cfg := Default()
+	in := `[[banks]]
+id = "second"
+name = "Second Bank"
+
+[[banks]]
+id = "third-1"
+name = "Third Bank"
+default_purpose_code = "EDU"
+`
+	if err := Parse([]byte(in), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	all := cfg.AllBanks()
+	if len(all) != 3 || all[0].ID != DefaultSandboxID || all[1].ID != "second" || all[2].ID != "third-1" {
+		t.Fatalf("AllBanks = %+v", all)
+	}
+	def := Default().Bank
+	if all[1].Mode != ModeSandbox || all[1].RedirectURI != def.RedirectURI || all[1].CustomerIPAddress != def.CustomerIPAddress ||
+		all[1].DefaultPurposeCode != def.DefaultPurposeCode || all[2].DefaultPurposeCode != "EDU" {
+		t.Fatalf("defaults not filled: %+v", all[1:])
+	}
+	if cfg.Bank.ID != "" {
+		t.Fatal("AllBanks must not change the config it reads")
 	}
 }
 
@@ -141,6 +185,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Add([]byte("[limits]\nper_day = \"1.00\"\n"))
+	f.Add([]byte("[[banks]]\nid = \"b2\"\nname = \"Two\"\n[[banks]]\nid = \"b3\"\nname = \"Three\"\nmode = \"sandbox\"\n"))
 	f.Add([]byte("[security]\nidle_lock = \"1m30.5s\"\n[bank]\nname = \"Bank \\u00e9 \\\"q\\\"\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := Default()
