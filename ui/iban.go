@@ -42,13 +42,17 @@ func ibanFeedback(raw string) string {
 	return ""
 }
 
-// maskIBAN shows only the country/check digits and the last four: "AE07 •••• 3456".
-func maskIBAN(s string) string {
-	n := normalIBAN(s)
+// MaskIBAN is how payterm shows an account number on screen: the country code and check digits,
+// then the last four characters, "AE07 •••• 3456", with spaces dropped and letters upper-cased
+// first. Anything shorter than eight characters shows as "••••" alone, so a mistyped fragment
+// is never printed whole. It cuts between characters, never inside one, so any input gives
+// valid UTF-8.
+func MaskIBAN(iban string) string {
+	n := []rune(normalIBAN(iban))
 	if len(n) < 8 {
 		return "••••"
 	}
-	return n[:4] + " •••• " + n[len(n)-4:]
+	return string(n[:4]) + " •••• " + string(n[len(n)-4:])
 }
 
 // groupIBAN prints an IBAN in groups of four, the way banks print it.

@@ -621,7 +621,7 @@ func (s *onboardingScreen) payeesView() string {
 			b.WriteString(st.Muted.Render("  none yet: fill name and IBAN, press enter") + "\n")
 		}
 		for i, p := range s.payees {
-			fmt.Fprintf(&b, "  %d. %s  %s  %s\n", i+1, p.Name, maskIBAN(p.IBAN), p.Type)
+			fmt.Fprintf(&b, "  %d. %s  %s  %s\n", i+1, p.Name, MaskIBAN(p.IBAN), p.Type)
 		}
 		b.WriteString("\n" + st.Muted.Render("enter with an empty form continues"))
 	} else {
@@ -650,11 +650,11 @@ func (s *onboardingScreen) consentView() string {
 	case t.Model == BeneficiaryOpen || len(t.Payees) == 0:
 		b.WriteString("any payee you choose when you pay.\n")
 	case len(t.Payees) == 1:
-		b.WriteString(t.Payees[0].Name + " (" + maskIBAN(t.Payees[0].IBAN) + ")\n")
+		b.WriteString(t.Payees[0].Name + " (" + MaskIBAN(t.Payees[0].IBAN) + ")\n")
 	default:
 		b.WriteString("\n")
 		for _, p := range t.Payees {
-			fmt.Fprintf(&b, "  • %s (%s)\n", p.Name, maskIBAN(p.IBAN))
+			fmt.Fprintf(&b, "  • %s (%s)\n", p.Name, MaskIBAN(p.IBAN))
 		}
 	}
 	if t.Purpose.Code != "" {

@@ -591,7 +591,7 @@ func (s *payScreen) formView() string {
 			choice := "New payee…"
 			if !s.newPayee() {
 				p := s.payees[s.payeeIdx]
-				choice = p.Name + "  " + st.Muted.Render(maskIBAN(p.IBAN))
+				choice = p.Name + "  " + st.Muted.Render(MaskIBAN(p.IBAN))
 			} else if !s.openConsent() {
 				choice = st.Muted.Render("no payees on this consent")
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -55,11 +56,11 @@ func TestIBANFeedback(t *testing.T) {
 			t.Errorf("ibanFeedback(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := maskIBAN("AE07 0331 2345 6789 0123 456"); got != "AE07 •••• 3456" {
-		t.Errorf("maskIBAN = %q", got)
+	if got := MaskIBAN("AE07 0331 2345 6789 0123 456"); got != "AE07 •••• 3456" {
+		t.Errorf("MaskIBAN = %q", got)
 	}
-	if got := maskIBAN("AE1"); got != "••••" {
-		t.Errorf("maskIBAN short = %q", got)
+	if got := MaskIBAN("AE1"); got != "••••" {
+		t.Errorf("MaskIBAN short = %q", got)
 	}
 	if got := groupIBAN("ae070331234567890123456"); got != "AE07 0331 2345 6789 0123 456" {
 		t.Errorf("groupIBAN = %q", got)
@@ -76,9 +77,47 @@ func FuzzIBANFeedback(f *testing.F) {
 		if fb == "" && len(n) == uaeIBANLength && !iban.ChecksumOK(n) {
 			t.Errorf("accepted a complete IBAN with bad check digits: %q", s)
 		}
-		_ = maskIBAN(s)
+		checkMaskIBAN(t, s)
 		_ = groupIBAN(s)
 	})
+}
+
+// checkMaskIBAN holds MaskIBAN to what its doc comment promises, for any input: valid UTF-8,
+// at most eight characters of the input shown, and on ASCII (every IBAN) exactly the output of
+// the byte-slicing version the UI and app/ each kept before it was exported.
+func checkMaskIBAN(t *testing.T, s string) {
+	t.Helper()
+	got := MaskIBAN(s)
+	if !utf8.ValidString(got) {
+		t.Errorf("MaskIBAN(%q) = %q is not valid UTF-8", s, got)
+	}
+	if shown := utf8.RuneCountInString(strings.ReplaceAll(strings.ReplaceAll(got, "•", ""), " ", "")); shown > 8 {
+		t.Errorf("MaskIBAN(%q) = %q shows %d characters", s, got, shown)
+	}
+	n := normalIBAN(s)
+	ascii := true
+	for i := 0; i < len(n); i++ {
+		ascii = ascii && n[i] < utf8.RuneSelf
+	}
+	if !ascii {
+		return
+	}
+	want := "••••"
+	if len(n) >= 8 {
+		want = n[:4] + " •••• " + n[len(n)-4:]
+	}
+	if got != want {
+		t.Errorf("MaskIBAN(%q) = %q, want %q", s, got, want)
+	}
+}
+
+func TestMaskIBANKeepsCharactersWhole(t *testing.T) {
+	for _, s := range []string{"AE07 0331 2345 6789 0123 456", "", "AE070331", "AE07033", "ÅÅÅÅÅÅÅÅÅ", "AEXÅ1234Å", "ae07\u00a00331 2345"} {
+		checkMaskIBAN(t, s)
+	}
+	if got := MaskIBAN("AEXÅ1234Å"); got != "AEXÅ •••• 234Å" {
+		t.Errorf("MaskIBAN non-ASCII = %q", got)
+	}
 }
 
 func TestFieldRunes(t *testing.T) {
