@@ -30,6 +30,8 @@
 //     Complete validates the bank's id_token (lfi.Client.VerifyIDToken: signature, iss, aud,
 //     exp/iat, this request's nonce, s_hash/c_hash) before using anything in the token
 //     answer; a bad one is ErrIDTokenRejected and nothing is saved. No id_token is accepted
-//     (optional in UAE v2.1) and leaves Result.IDToken nil.
+//     (optional in UAE v2.1) and leaves Result.IDToken nil. Whenever Complete refuses a token
+//     answer it revokes the consent it staged (RevokedBy TPP) and returns a *RefusedError
+//     saying whether that worked (ErrRevokeFailed when not).
 //   - TokenManager with a TokenStore (keystore/ implements it).
 package consent

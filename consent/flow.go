@@ -33,6 +33,9 @@ type Bank interface {
 	// VerifyIDToken checks an id_token from the token endpoint against the bank's signing keys,
 	// the discovered issuer, our client_id, the clock and this authorization's values.
 	VerifyIDToken(ctx context.Context, idToken lfi.Secret, want lfi.IDTokenExpectations) (*lfi.IDToken, error)
+	// RevokeConsent sends the signed PATCH /payment-consents/{id} (Status Revoked) with a
+	// client_credentials token; revokedBy is lfi.RevokedByTPP or lfi.RevokedByTPPInitiatedUser.
+	RevokeConsent(ctx context.Context, consentID, revokedBy string) error
 }
 
 // TokenResult is the token endpoint's answer to a code exchange.
@@ -353,6 +356,12 @@ type Result struct {
 // returned consent is ours and Authorized, and saves the refresh token before returning. It
 // refuses a code it has seen before and any call after a rejected callback.
 //
+// A token answer it refuses (bad id_token, another consent, not Authorized, no tokens, the
+// refresh token could not be saved) is dropped, the consent staged by our PAR is revoked at the
+// bank (best effort, RevokedBy TPP) and the error is a *RefusedError: it matches the reason
+// (ErrIDTokenRejected, ErrConsentMismatch, …) and, if the revocation failed, ErrRevokeFailed.
+// Failures before the bank issued tokens revoke nothing; refuse explains why.
+//
 // id_token: a bad one aborts with ErrIDTokenRejected before anything of the answer is used or
 // saved. None at all is accepted, because UAE v2.1 makes it optional (uae-spec.md §3.5); the
 // authorization then rests on the PKCE-bound code exchanged over mTLS and on the consent check,
@@ -379,6 +388,16 @@ func (o *Onboarding) Complete(ctx context.Context, code AuthCode) (Result, error
 	if err != nil {
 		return Result{}, fmt.Errorf("exchange authorization code: %w", err)
 	}
+	res, err := o.accept(ctx, tr, code)
+	if err != nil {
+		return Result{}, o.refuse(ctx, err)
+	}
+	return res, nil
+}
+
+// accept checks a token answer and saves its refresh token. Any error means the answer is
+// refused: nothing of it is kept.
+func (o *Onboarding) accept(ctx context.Context, tr TokenResult, code AuthCode) (Result, error) {
 	idt, err := o.checkIDToken(ctx, tr, code)
 	if err != nil {
 		return Result{}, err

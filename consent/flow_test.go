@@ -26,33 +26,6 @@ func (a *alteringBank) ExchangeCode(ctx context.Context, code AuthCode, v CodeVe
 	return tr, err
 }
 
-func TestFlowChecksReturnedConsent(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		alter func(*TokenResult)
-		want  error
-	}{
-		{"other consent id", func(tr *TokenResult) { tr.Consents[0].ConsentID = "0b7e4ac6-5b1d-4b80-9c3c-1f0f6e2a9d11" }, ErrConsentMismatch},
-		{"no consent", func(tr *TokenResult) { tr.Consents = nil }, ErrConsentMismatch},
-		{"other type", func(tr *TokenResult) { tr.Consents[0].Type = "urn:openfinanceuae:account-access-consent:v2.1" }, ErrConsentMismatch},
-		{"awaiting authorization", func(tr *TokenResult) { tr.Consents[0].Status = "AwaitingAuthorization" }, ErrConsentNotAuthorized},
-		{"rejected", func(tr *TokenResult) { tr.Consents[0].Status = "Rejected" }, ErrConsentNotAuthorized},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := newSandboxEnv(t, true)
-			cfg := env.config()
-			cfg.Bank = &alteringBank{Bank: env.lb, alter: tc.alter}
-			_, err := Onboard(context.Background(), cfg, env.request(t, OpenBeneficiary, 0), Presentation{Headless: env.web})
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-			if len(env.store.saves) != 0 {
-				t.Fatal("tokens of a wrong consent were stored")
-			}
-		})
-	}
-}
-
 func TestFlowRefusesLateCallback(t *testing.T) {
 	env := newSandboxEnv(t, true)
 	cfg := env.config()
@@ -71,15 +44,6 @@ func TestFlowRefusesLateCallback(t *testing.T) {
 	}
 	if env.bank2.exchanges.Load() != 0 {
 		t.Fatal("a late callback reached /token")
-	}
-}
-
-func TestFlowStoreFailureFailsOnboarding(t *testing.T) {
-	env := newSandboxEnv(t, true)
-	env.store.setFail(true)
-	_, err := Onboard(context.Background(), env.config(), env.request(t, OpenBeneficiary, 0), Presentation{Headless: env.web})
-	if err == nil || !strings.Contains(err.Error(), "save refresh token") {
-		t.Fatalf("err = %v", err)
 	}
 }
 

@@ -87,8 +87,10 @@ func injectedFaults(bank *sandbox.Bank) []string {
 }
 
 // onboardStepwise runs Begin, Authorize and Complete, failing the test if either of the first
-// two fails: the id_token is only seen by Complete.
-func onboardStepwise(t *testing.T, env *sandboxEnv, cfg OnboardingConfig) (Result, error) {
+// two fails: the id_token is only seen by Complete. It also returns the ConsentId staged by PAR
+// and checks the sandbox holds it Authorized before Complete (the bank authorises on approval,
+// before the code), so a later Revoked can only come from Complete.
+func onboardStepwise(t *testing.T, env *sandboxEnv, cfg OnboardingConfig) (Result, string, error) {
 	t.Helper()
 	ctx := context.Background()
 	o, err := Begin(ctx, cfg, env.request(t, SingleBeneficiary, 1))
@@ -100,7 +102,49 @@ func onboardStepwise(t *testing.T, env *sandboxEnv, cfg OnboardingConfig) (Resul
 	if err != nil {
 		t.Fatalf("authorize: %v", err)
 	}
-	return o.Complete(ctx, code)
+	staged := o.ConsentID()
+	if st, err := env.bank.ConsentStatus(staged); err != nil || st != "Authorized" {
+		t.Fatalf("staged consent before Complete: %q, %v", st, err)
+	}
+	res, err := o.Complete(ctx, code)
+	return res, staged, err
+}
+
+// assertRevokedByTPP checks the sandbox holds the consent Revoked by the TPP without user
+// initiation (the wallet refused the bank's answer; the user did not ask for a revocation).
+func assertRevokedByTPP(t *testing.T, env *sandboxEnv, consentID string) {
+	t.Helper()
+	st, err := env.bank.ConsentStatus(consentID)
+	if err != nil || st != "Revoked" {
+		t.Fatalf("staged consent after the refusal: status %q, %v; want Revoked", st, err)
+	}
+	if by, err := env.bank.ConsentRevokedBy(consentID); err != nil || by != lfi.RevokedByTPP {
+		t.Fatalf("staged consent RevokedBy %q, %v; want %q", by, err, lfi.RevokedByTPP)
+	}
+}
+
+// wantRefused checks err is a RefusedError for the staged consent, revoked or not as expected,
+// and that its text says which.
+func wantRefused(t *testing.T, err error, staged string, revoked bool) *RefusedError {
+	t.Helper()
+	var re *RefusedError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a *RefusedError", err)
+	}
+	if re.ConsentID != staged {
+		t.Fatalf("RefusedError names consent %q, want the staged %q", re.ConsentID, staged)
+	}
+	if re.Revoked() != revoked || errors.Is(err, ErrRevokeFailed) == revoked {
+		t.Fatalf("revoked = %v (ErrRevokeFailed %v), want %v: %v", re.Revoked(), errors.Is(err, ErrRevokeFailed), revoked, err)
+	}
+	msg := err.Error()
+	if revoked && !strings.Contains(msg, "the consent was revoked at the bank") {
+		t.Fatalf("error does not say the consent was revoked: %q", msg)
+	}
+	if !revoked && (!strings.Contains(msg, "could not revoke") || !strings.Contains(msg, "check your bank")) {
+		t.Fatalf("error does not say the revocation failed and what to do: %q", msg)
+	}
+	return re
 }
 
 func TestSandboxIDTokenFaultsRejected(t *testing.T) {
@@ -145,10 +189,12 @@ func TestSandboxIDTokenFaultsRejected(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			res, err := onboardStepwise(t, env, cfg)
+			res, staged, err := onboardStepwise(t, env, cfg)
 			if err == nil {
 				t.Fatalf("onboarding accepted a bank-signed id_token with %s: %v", tc.kind, res.IDToken)
 			}
+			wantRefused(t, err, staged, true)
+			assertRevokedByTPP(t, env, staged)
 			if got := injectedFaults(env.bank); len(got) != applied+1 || got[len(got)-1] != string(tc.kind) {
 				t.Fatalf("the sandbox applied faults %v, want %s last", got[applied:], tc.kind)
 			}
@@ -174,9 +220,12 @@ func TestSandboxIDTokenFaultsRejected(t *testing.T) {
 			clean := &exchangeLog{Bank: env.lb}
 			store = newMemStore()
 			cfg.Bank, cfg.Store = clean, store
-			res, err = onboardStepwise(t, env, cfg)
+			res, staged, err = onboardStepwise(t, env, cfg)
 			if err != nil {
 				t.Fatalf("clean onboarding after %s: %v", tc.kind, err)
+			}
+			if st, err := env.bank.ConsentStatus(staged); err != nil || st != "Authorized" || res.ConsentID != staged {
+				t.Fatalf("clean onboarding: consent %s is %q (%v), result for %s", staged, st, err, res.ConsentID)
 			}
 			if got := injectedFaults(env.bank); len(got) != applied+1 {
 				t.Fatalf("the clean onboarding had faults applied: %v", got[applied:])

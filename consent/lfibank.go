@@ -78,6 +78,13 @@ func (b *LFIBank) VerifyIDToken(ctx context.Context, idToken lfi.Secret, want lf
 	return b.c.VerifyIDToken(ctx, idToken, want)
 }
 
+// RevokeConsent revokes a consent at the bank (signed PATCH with a client_credentials token).
+// lfi does not retry it: a 5xx or lost answer leaves the outcome unknown and is an error here.
+func (b *LFIBank) RevokeConsent(ctx context.Context, consentID, revokedBy string) error {
+	_, err := b.c.RevokeConsent(ctx, consentID, revokedBy)
+	return err
+}
+
 // Refresh is a RefreshFunc for TokenManager.
 func (b *LFIBank) Refresh(ctx context.Context, refreshToken lfi.Secret) (Grant, error) {
 	tr, err := b.c.TokenRefresh(ctx, refreshToken)

@@ -65,6 +65,18 @@ func (b *Bank) ConsentStatus(id string) (string, error) {
 	return c.Status, nil
 }
 
+// ConsentRevokedBy reports who revoked a consent (LFI, TPP, LFI.InitiatedByUser or
+// TPP.InitiatedByUser); "" when it was not revoked.
+func (b *Bank) ConsentRevokedBy(id string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.st.Consents[id]
+	if !ok {
+		return "", ErrNoConsent
+	}
+	return c.RevokedBy, nil
+}
+
 // PaymentStatus reports a payment's current status.
 func (b *Bank) PaymentStatus(id string) (string, error) {
 	b.mu.Lock()

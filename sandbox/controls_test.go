@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -485,5 +486,25 @@ func TestGuidePathAlias(t *testing.T) {
 		if resp.StatusCode != 404 || ran != alias {
 			t.Fatalf("alias=%v: status %d, handler ran %v", alias, resp.StatusCode, ran)
 		}
+	}
+}
+
+// TestConsentRevokedBy: the Go API reports who revoked a consent, "" while it is live, and
+// ErrNoConsent for an id the bank never staged.
+func TestConsentRevokedBy(t *testing.T) {
+	b := newBank(t, nil)
+	c := newTPP(t, b)
+	cons := c.authorizedConsent(consentPII(creditor(testIBAN, "Ivan England")))
+	if by, err := b.ConsentRevokedBy(cons.id); err != nil || by != "" {
+		t.Fatalf("live consent: RevokedBy %q, %v", by, err)
+	}
+	if err := b.RevokeConsent(cons.id); err != nil {
+		t.Fatal(err)
+	}
+	if by, err := b.ConsentRevokedBy(cons.id); err != nil || by != "LFI.InitiatedByUser" {
+		t.Fatalf("after the bank-side revoke: RevokedBy %q, %v", by, err)
+	}
+	if _, err := b.ConsentRevokedBy(uuid.NewString()); !errors.Is(err, ErrNoConsent) {
+		t.Fatalf("unknown consent: %v", err)
 	}
 }

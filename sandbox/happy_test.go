@@ -49,6 +49,9 @@ func TestHappyPath(t *testing.T) {
 	if st, _ := b.ConsentStatus(cons.id); st != "Revoked" {
 		t.Fatalf("status after revoke: %s", st)
 	}
+	if by, err := b.ConsentRevokedBy(cons.id); err != nil || by != "TPP.InitiatedByUser" {
+		t.Fatalf("RevokedBy after the TPP's PATCH: %q, %v", by, err)
+	}
 	rf := c.postForm(c.disc.Token, c.tokenForm("refresh_token", "refresh_token", cons.refresh))
 	if rf.Status != http.StatusBadRequest || rf.err() != "invalid_grant" {
 		t.Fatalf("refresh after revoke: %d %v", rf.Status, rf.Body)
