@@ -328,21 +328,21 @@ func confirmText(a consentAction, c Consent) (title, body string) {
 	switch a {
 	case actPause:
 		return "Pause this consent?",
-			"While it is paused, payterm will not initiate any payment from your " + c.Bank + " account with it.\n" +
+			"While it is paused, payterm will not initiate any payment from your " + consentBank(c) + " account with it.\n" +
 				"This is a pause in payterm only: your bank is not told and the consent stays valid.\n" +
 				"You can reactivate it at any time."
 	case actReactivate:
 		return "Reactivate this consent?",
-			"payterm will again be able to initiate payments from your " + c.Bank + " account with it, " +
+			"payterm will again be able to initiate payments from your " + consentBank(c) + " account with it, " +
 				"each one approved by you here with your PIN and code."
 	case actRevoke:
 		return "Cancel permission?",
-			"payterm will no longer be able to initiate payments from your " + c.Bank + " account.\n" +
+			"payterm will no longer be able to initiate payments from your " + consentBank(c) + " account.\n" +
 				"Your bank is told now. This cannot be undone: to pay again you will give a new consent at your bank.\n" +
 				"Payments already made are not affected."
 	case actRenew:
 		return "Renew this consent?",
-			"You will authorise a new consent at " + c.Bank + " with the same payees; your limits and history carry over.\n" +
+			"You will authorise a new consent at " + consentBank(c) + " with the same payees; your limits and history carry over.\n" +
 				"The current consent stays in use until the new one is authorised."
 	}
 	return "", ""
@@ -388,9 +388,10 @@ func (s *consentsScreen) View() string {
 	for _, c := range l {
 		renew = renew || (c.Current() && renewSoon(now, c.Expires))
 	}
-	bankW, paidW, product := consentColumns(l, s.w, renew)
+	banks := bankColumn(l, s.all)
+	bankW, paidW, product := consentColumns(l, banks, s.w, renew)
 	for i, c := range l {
-		line := fit(c.Bank, bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
+		line := fit(banks[i], bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
 			day(c.Expires), paidW, formatAmount(c.TotalPaid))
 		if c.Current() && renewSoon(now, c.Expires) {
 			line += "  renew soon"
@@ -420,7 +421,9 @@ func (s *consentsScreen) detailView() string {
 	c := d.Consent
 	now := s.c.now()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s · %s · Flexi Pay\n", c.Bank, statusLabel(c))
+	// The bank first: it is what tells two consents apart. A long name is cut, the rest stays.
+	rest := " · " + statusLabel(c) + " · Flexi Pay"
+	fmt.Fprintf(&b, "%s%s\n", truncate(consentBank(c), max(8, s.w-displayWidth(rest))), rest)
 	fmt.Fprintf(&b, "Consent id      %s\n", c.ID)
 	if c.BaseConsentID != "" {
 		fmt.Fprintf(&b, "Renews          %s\n", c.BaseConsentID)
@@ -465,10 +468,10 @@ func (s *consentsScreen) detailView() string {
 // consentColumns sizes the list from the width it has: the amount column fits the widest
 // amount, and the bank name gets what the fixed columns leave (its full length when it fits).
 // Below 70 columns the product column ("Flexi Pay", the same on every row) is left out.
-func consentColumns(l []Consent, width int, renew bool) (bankW, paidW int, product string) {
+func consentColumns(l []Consent, banks []string, width int, renew bool) (bankW, paidW int, product string) {
 	longest := 0
-	for _, c := range l {
-		longest = max(longest, displayWidth(c.Bank))
+	for i, c := range l {
+		longest = max(longest, displayWidth(banks[i]))
 		paidW = max(paidW, displayWidth(formatAmount(c.TotalPaid)))
 	}
 	// "> " + bank + "  " + status 10 + " " + product + "expires 2006-01-02" + "  paid " +
@@ -483,4 +486,21 @@ func consentColumns(l []Consent, width int, renew bool) (bankW, paidW int, produ
 	}
 	// At least as wide as the old fixed column, so short names keep the table aligned as before.
 	return max(8, min(max(longest, 18), width-fixed)), paidW, product
+}
+
+// bankColumn is the bank cell of each listed consent: its name, and its bank id in brackets
+// when another consent the wallet knows has the same name at a different bank (two configured
+// banks may share a display name; the rows must still tell them apart).
+func bankColumn(l, all []Consent) []string {
+	out := make([]string, len(l))
+	for i, c := range l {
+		out[i] = consentBank(c)
+		for _, o := range all {
+			if consentBank(o) == out[i] && o.BankID != c.BankID && plainName(c.BankID) != "" {
+				out[i] += " (" + plainName(c.BankID) + ")"
+				break
+			}
+		}
+	}
+	return out
 }

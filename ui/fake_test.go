@@ -47,10 +47,21 @@ type FakeWallet struct {
 	OverviewErr error
 	hideBlock   bool
 
+	// BankOptions is what Banks answers, in config order (one sandbox bank unless a test sets
+	// more before the app starts; SetBanks changes it later). banksErr, when set, is Banks'
+	// failure. bank is the BankOption.ID the last SaveBeneficiaries chose: ConsentTerms and the
+	// authorised consent name that bank.
+	BankOptions []BankOption
+	banksErr    error
+	bank        string
+
 	nextPay  int
 	prepared map[string]PreparedPayment
 	calls    []string
 }
+
+// FakeSandboxBank is the fake's one bank unless a test configures more.
+var FakeSandboxBank = BankOption{ID: "sandbox", Name: "Sandbox Bank", Sandbox: true}
 
 // FakeBase is the fake clock's start: a fixed instant far from any real date.
 var FakeBase = time.Date(2030, 1, 15, 9, 30, 0, 0, time.UTC)
@@ -68,11 +79,12 @@ func NewFakeWallet(now func() time.Time, n int) *FakeWallet {
 		{ID: "payee-2", Name: "Example Trading LLC", IBAN: "AE620260001015678901234", Type: PayeeCorporate},
 		{ID: "payee-3", Name: "مثال تجريبي", IBAN: "AE290330000012345678901", Type: PayeeRetail},
 	}
+	f.BankOptions = []BankOption{FakeSandboxBank}
 	f.consents = []Consent{
-		{ID: "c0ffee00-0000-4000-8000-000000000001", Bank: "Sandbox Bank", Status: ConsentAuthorized,
+		{ID: "c0ffee00-0000-4000-8000-000000000001", Bank: "Sandbox Bank", BankID: "sandbox", Status: ConsentAuthorized,
 			Created: FakeBase.AddDate(0, -2, 0), Expires: FakeBase.AddDate(0, 10, 0), Model: BeneficiaryList,
 			Creditors: f.payees, DebtorMasked: "AE07 •••• 3456", PurposeCode: "MWP"},
-		{ID: "c0ffee00-0000-4000-8000-000000000000", Bank: "Sandbox Bank", Status: ConsentRevoked,
+		{ID: "c0ffee00-0000-4000-8000-000000000000", Bank: "Sandbox Bank", BankID: "sandbox", Status: ConsentRevoked,
 			Created: FakeBase.AddDate(-1, 0, 0), Expires: FakeBase.AddDate(0, -1, 0), Model: BeneficiaryOne,
 			Creditors: f.payees[:1], PurposeCode: "MWP", TotalPaid: amt(50000), PaymentCount: 2},
 	}
@@ -257,13 +269,45 @@ func (f *FakeWallet) Banks(ctx context.Context) ([]BankOption, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("Banks")
-	return []BankOption{{ID: "sandbox", Name: "Sandbox Bank", Sandbox: true}}, nil
+	if f.banksErr != nil {
+		return nil, f.banksErr
+	}
+	return append([]BankOption(nil), f.BankOptions...), nil
+}
+
+// SetBanks replaces the configured banks.
+func (f *FakeWallet) SetBanks(banks ...BankOption) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.BankOptions = banks
+}
+
+// SetBanksErr sets or clears Banks' failure.
+func (f *FakeWallet) SetBanksErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.banksErr = err
+}
+
+// chosenBank is the bank the last plan named ("" = the first), or false when it is not one of
+// BankOptions.
+func (f *FakeWallet) chosenBank() (BankOption, bool) {
+	for _, b := range f.BankOptions {
+		if b.ID == f.bank || f.bank == "" {
+			return b, true
+		}
+	}
+	return BankOption{}, false
 }
 
 func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.call(fmt.Sprintf("SaveBeneficiaries(%s,%d)", plan.Model, len(plan.Payees)))
+	f.call(fmt.Sprintf("SaveBeneficiaries(%s,%d,bank=%s)", plan.Model, len(plan.Payees), plan.Bank))
+	f.bank = plan.Bank
+	if _, ok := f.chosenBank(); !ok {
+		return &Problem{What: "That bank is not in payterm's configuration.", Next: "Choose another bank."}
+	}
 	f.payees = nil
 	for i, p := range plan.Payees {
 		f.payees = append(f.payees, Payee{ID: fmt.Sprintf("payee-%d", i+1), Name: p.Name, IBAN: p.IBAN, Type: p.Type})
@@ -282,7 +326,8 @@ func (f *FakeWallet) ConsentTerms(ctx context.Context) (ConsentTerms, error) {
 	case 1:
 		model = BeneficiaryOne
 	}
-	return ConsentTerms{Bank: "Sandbox Bank", Model: model, Payees: append([]Payee(nil), f.payees...),
+	b, _ := f.chosenBank()
+	return ConsentTerms{Bank: b.Name, Model: model, Payees: append([]Payee(nil), f.payees...),
 		Expires: FakeBase.AddDate(1, 0, -1), Purpose: PurposeCode{Code: "MWP", Description: "Mobile Wallet Payments"}}, nil
 }
 
@@ -300,7 +345,8 @@ func (f *FakeWallet) BeginBankStep(ctx context.Context) (BankStep, error) {
 }
 
 func (f *FakeWallet) authorised(step BankStep) Consent {
-	c := Consent{ID: step.ConsentID, Bank: "Sandbox Bank", Status: ConsentAuthorized, Created: FakeBase,
+	b, _ := f.chosenBank()
+	c := Consent{ID: step.ConsentID, Bank: b.Name, BankID: b.ID, Status: ConsentAuthorized, Created: FakeBase,
 		Expires: FakeBase.AddDate(1, 0, -1), Model: BeneficiaryList, Creditors: f.payees}
 	f.Onboarded = true
 	f.consents = append([]Consent{c}, f.consents...)
@@ -398,6 +444,11 @@ func (f *FakeWallet) RenewConsent(ctx context.Context, id string) (BankStep, err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("RenewConsent")
+	c, err := f.find(id)
+	if err != nil {
+		return BankStep{}, err
+	}
+	f.bank = c.BankID // a renewal stays at the consent's bank
 	return fakeStep, nil
 }
 
@@ -746,6 +797,13 @@ func FakeNotOnboarded(now func() time.Time) *FakeWallet {
 }
 
 var _ Wallet = (*FakeWallet)(nil)
+
+// AddConsent puts c first in the consent list (the newest), e.g. a second consent at another bank.
+func (f *FakeWallet) AddConsent(c Consent) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.consents = append([]Consent{c}, f.consents...)
+}
 
 // EditConsent changes consent i in place (for states such as near expiry or suspended).
 func (f *FakeWallet) EditConsent(i int, edit func(c *Consent)) {

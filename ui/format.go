@@ -34,6 +34,18 @@ func statusLabel(c Consent) string {
 	}
 }
 
+// consentBank is the name of the consent's bank as the screens print it: control characters
+// dropped, its id when the core gave no name.
+func consentBank(c Consent) string {
+	if n := plainName(c.Bank); n != "" {
+		return n
+	}
+	if id := plainName(c.BankID); id != "" {
+		return id
+	}
+	return "your bank"
+}
+
 // paymentLabel maps AEPaymentStatus to plain words (Accepted* = Successful, Rejected = Failed).
 func paymentLabel(s PaymentStatus) string {
 	switch s {

@@ -115,8 +115,12 @@ func (s *homeScreen) View() string {
 		b.WriteString(st.Error.Render(blockedText) + "\n\n")
 	}
 	if c := ov.Active; c != nil {
+		cardW := min(max(20, s.w-4), 70)
+		// The card's first line names the bank that pays; a long name is cut to keep it one line
+		// (the card's padding takes two cells).
+		tail := "  " + statusLabel(*c) + "  Flexi Pay"
 		card := []string{
-			st.Title.Render(c.Bank) + "  " + s.consentBadge(*c) + "  " + st.Muted.Render("Flexi Pay"),
+			st.Title.Render(truncate(consentBank(*c), max(8, cardW-2-displayWidth(tail)))) + "  " + s.consentBadge(*c) + "  " + st.Muted.Render("Flexi Pay"),
 		}
 		if c.DebtorMasked != "" {
 			card = append(card, "From account  "+c.DebtorMasked)
@@ -128,7 +132,7 @@ func (s *homeScreen) View() string {
 		if renewSoon(now, c.Expires) {
 			card = append(card, st.Warning.Render("Renew soon: open consents (c), select it, press R."))
 		}
-		b.WriteString(st.Card.Width(min(max(20, s.w-4), 70)).Render(strings.Join(card, "\n")))
+		b.WriteString(st.Card.Width(cardW).Render(strings.Join(card, "\n")))
 	} else {
 		b.WriteString(st.Warning.Render("No active consent.") + " Press n to give a new consent at your bank, or open consents (c) to renew one.")
 	}

@@ -70,7 +70,7 @@ func TestNewConsentAfterRevoke(t *testing.T) {
 			t.Errorf("a new consent called %s: %v", never, calls)
 		}
 	}
-	want := []string{"SaveBeneficiaries(list,2)", "ConsentTerms", "BeginBankStep", "CompleteBankStep"}
+	want := []string{"SaveBeneficiaries(list,2,bank=sandbox)", "ConsentTerms", "BeginBankStep", "CompleteBankStep"}
 	i := 0
 	for _, c := range calls {
 		if i < len(want) && c == want[i] {

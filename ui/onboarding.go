@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -15,6 +16,7 @@ const (
 	obIntro obStep = iota
 	obPIN
 	obTOTP
+	obWhichBank // drawn only when the configuration names more than one bank
 	obPayees
 	obConsent
 	obBank
@@ -25,8 +27,6 @@ const (
 	obLoadTerms     obStep = 101
 )
 
-const obSteps = 6 // steps shown to the user (obDone is the result page)
-
 var (
 	keyModel     = key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "payees model / payee type"))
 	keyAddPayee  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add payee (continue if the form is empty)"))
@@ -34,7 +34,8 @@ var (
 )
 
 // onboardingScreen is the first-run wizard: what delegated SCA means, PIN, TOTP enrolment,
-// payees and beneficiary model, debtor account, the consent page, the bank step, the result.
+// which bank (when there is a choice), payees and beneficiary model, debtor account, the
+// consent page, the bank step, the result.
 type onboardingScreen struct {
 	c    *common
 	w, h int
@@ -59,6 +60,17 @@ type onboardingScreen struct {
 
 	terms *ConsentTerms
 	bank  *bankFlow
+
+	// banks is what Banks answered (nil until it has); banksErr is why it could not, shown on
+	// the "Which bank?" step with r to try again. pick is that list's cursor, bankID the chosen
+	// BankOption.ID that goes into the plan. queued holds keys typed while the list loads.
+	banks        []BankOption
+	banksReq     int
+	banksLoading bool
+	banksErr     string
+	pick         int
+	bankID       string
+	queued       []tea.KeyMsg
 
 	// again is a new consent on an enrolled wallet (after one was revoked, expired or
 	// rejected): the same payees → consent page → bank steps, without PIN and authenticator.
@@ -97,17 +109,16 @@ func newOnboarding(c *common) *onboardingScreen {
 	return s
 }
 
-// newConsentFlow is the wizard's last three steps for a wallet that is already set up.
+// newConsentFlow is the wizard's consent part for a wallet that is already set up: which bank
+// (when there is a choice), payees, the consent page, the bank step.
 func newConsentFlow(c *common) *onboardingScreen {
 	s := newOnboarding(c)
-	s.again, s.step = true, obPayees
+	s.again, s.step = true, obWhichBank
 	return s
 }
 
-// newConsentSteps is how many steps the new-consent flow shows (payees, consent page, bank).
-const newConsentSteps = int(obBank-obPayees) + 1
-
-func (s *onboardingScreen) Init() tea.Cmd    { return nil }
+// Init loads the bank list at once, so "Which bank?" (or skipping it) needs no wait later.
+func (s *onboardingScreen) Init() tea.Cmd    { return s.loadBanks() }
 func (s *onboardingScreen) SetSize(w, h int) { s.w, s.h = w, h; s.bankSize() }
 func (s *onboardingScreen) bankSize() {
 	if s.bank != nil {
@@ -115,20 +126,43 @@ func (s *onboardingScreen) bankSize() {
 	}
 }
 func (s *onboardingScreen) Title() string {
+	n, total := s.stepNumber()
 	switch {
 	case s.again && s.step == obDone:
 		return "New consent"
 	case s.again:
-		return fmt.Sprintf("New consent · step %d of %d", int(s.step-obPayees)+1, newConsentSteps)
+		return fmt.Sprintf("New consent · step %d of %d", n, total)
 	case s.step == obDone:
 		return "Welcome"
 	}
-	return fmt.Sprintf("Set up · step %d of %d", int(s.step)+1, obSteps)
+	return fmt.Sprintf("Set up · step %d of %d", n, total)
+}
+
+// stepNumber counts only the steps this run shows: "Which bank?" only with several banks (while
+// the list loads, the step carries the number of the payees step that usually follows).
+func (s *onboardingScreen) stepNumber() (n, total int) {
+	steps := []obStep{obIntro, obPIN, obTOTP, obWhichBank, obPayees, obConsent, obBank}
+	if s.again {
+		steps = steps[3:]
+	}
+	for _, st := range steps {
+		if st == obWhichBank && !s.multiBank() {
+			continue
+		}
+		total++
+		if st < s.step {
+			n++
+		}
+	}
+	return n + 1, total
 }
 func (s *onboardingScreen) Typing() bool {
 	switch s.step {
 	case obPIN, obTOTP, obPayees:
 		return true
+	case obWhichBank:
+		// While the list loads, keys are kept for the payees form that usually follows.
+		return s.whichBankLoading()
 	case obBank:
 		return s.bank != nil && s.bank.Typing()
 	}
@@ -147,8 +181,10 @@ func (s *onboardingScreen) ShortHelp() []key.Binding {
 		return []key.Binding{keyNextFld, keySubmit, keyBack}
 	case obTOTP:
 		return []key.Binding{keySubmit}
+	case obWhichBank:
+		return s.whichBankHelp()
 	case obPayees:
-		if s.again {
+		if s.again || s.multiBank() {
 			return []key.Binding{keyNextFld, keyModel, keyAddPayee, keyDropPayee, keyBack}
 		}
 		// No way back from here: the authenticator is enrolled and cannot be enrolled twice.
@@ -199,6 +235,8 @@ func (s *onboardingScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		return s, s.advance(msg)
+	case banksLoadedMsg:
+		return s, s.onBanks(msg)
 	case tea.KeyMsg:
 		if s.busy {
 			return s, nil
@@ -231,6 +269,7 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 		s.recovery = m.recovery
 	case obPayees:
 		s.step = obConsent
+		s.terms = nil // the terms of another bank or other payees must not show meanwhile
 		return s.call(obLoadTerms, func(r *obDoneMsg) {
 			t, err := w.ConsentTerms(ctx)
 			r.terms, r.err = &t, err
@@ -298,8 +337,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			if s.recovery != nil {
 				// The recovery code was shown; it is dropped from memory as the wizard moves on.
 				s.recovery = nil
-				s.step = obPayees
-				return nil
+				return s.enterWhichBank()
 			}
 			code := NewSecret(s.code.Value())
 			s.code.Reset()
@@ -312,9 +350,19 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 				s.code.Update(msg)
 			}
 		}
+	case obWhichBank:
+		return s.whichBankKey(msg)
 	case obPayees:
-		if s.again && msg.Type == tea.KeyEsc {
-			return s.c.back() // nothing staged yet: leaving loses only what was typed
+		if msg.Type == tea.KeyEsc {
+			switch {
+			case s.multiBank():
+				// Back to the bank list; the payees typed so far stay.
+				s.step, s.err = obWhichBank, ""
+				s.pick = max(0, slices.IndexFunc(s.banks, func(b BankOption) bool { return b.ID == s.bankID }))
+				return nil
+			case s.again:
+				return s.c.back() // nothing staged yet: leaving loses only what was typed
+			}
 		}
 		return s.payeeKey(msg)
 	case obConsent:
@@ -453,7 +501,7 @@ func (s *onboardingScreen) finishPayees() tea.Cmd {
 		s.err = "Your account is not a valid UAE IBAN; fix it or clear it (ctrl+u)."
 		return nil
 	}
-	plan := BeneficiaryPlan{Model: s.model, DebtorAccount: debtor}
+	plan := BeneficiaryPlan{Bank: s.bankID, Model: s.model, DebtorAccount: debtor}
 	if s.model != BeneficiaryOpen {
 		plan.Payees = append([]PayeeDraft(nil), s.payees...)
 	}
@@ -481,7 +529,11 @@ func (s *onboardingScreen) View() string {
 		// One line per paragraph: the router wraps it to the terminal's width.
 		b.WriteString("You approve one consent at your bank once. After that, payterm itself checks it is you " +
 			"(your PIN and a code from your authenticator app) before each payment, instead of your bank.\n\n")
-		b.WriteString("Next come a PIN, an authenticator code, your payees, the consent page, and your bank.\n\n")
+		if s.multiBank() {
+			b.WriteString("Next come a PIN, an authenticator code, which bank, your payees, the consent page, and your bank.\n\n")
+		} else {
+			b.WriteString("Next come a PIN, an authenticator code, your payees, the consent page, and your bank.\n\n")
+		}
 		b.WriteString("Press enter to start.")
 	case obPIN:
 		b.WriteString("Choose a PIN of at least 6 digits. You type it before every payment.\n\n")
@@ -493,6 +545,8 @@ func (s *onboardingScreen) View() string {
 		if owns {
 			return b.String()
 		}
+	case obWhichBank:
+		b.WriteString(s.whichBankView())
 	case obPayees:
 		b.WriteString(s.payeesView())
 	case obConsent:
@@ -509,7 +563,7 @@ func (s *onboardingScreen) View() string {
 		}
 		if s.bank != nil && s.bank.result != nil {
 			r := s.bank.result
-			b.WriteString(r.Bank + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires) + "\n\n")
+			b.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires) + "\n\n")
 		}
 		b.WriteString("Each payment now asks for your PIN and authenticator code here.\nPress enter to go to your wallet.")
 	}
@@ -590,6 +644,10 @@ func groupKey(k string) string {
 func (s *onboardingScreen) payeesView() string {
 	st := s.c.st
 	var b strings.Builder
+	if s.multiBank() {
+		const other = " (esc: choose another bank)"
+		b.WriteString(st.Muted.Render("At "+truncate(s.chosenBankName(), max(8, s.w-3-len(other)))+other) + "\n")
+	}
 	switch {
 	case s.again && s.h < 24:
 		// One line on a short terminal: the list and a refusal below it need the rows.
@@ -641,7 +699,7 @@ func (s *onboardingScreen) consentView() string {
 	}
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Your consent") + "\n\n")
-	fmt.Fprintf(&b, "You allow payterm to initiate payments from your account at %s.\n", t.Bank)
+	fmt.Fprintf(&b, "You allow payterm to initiate payments from your account at %s.\n", plainName(t.Bank))
 	b.WriteString("Each payment is approved by you, here, with your PIN and authenticator code:\n")
 	b.WriteString("payterm authenticates you on behalf of your bank.\n")
 	b.WriteString("No amounts or schedule are fixed in this consent; the limits you set in payterm apply.\n\n")

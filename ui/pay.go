@@ -583,7 +583,10 @@ func (s *payScreen) formView() string {
 		listRows = max(1, min(5, s.h-2-len(items)-below))
 	}
 	var b strings.Builder
-	b.WriteString(st.Muted.Render("Paying from "+s.consent.Bank+" (Flexi Pay).") + "\n\n")
+	// Which consent pays is chosen before this form (Home pays with the active one; Consents →
+	// detail → p with any other), so the form says which bank it is, on one line.
+	const paying, flexi = "Paying from ", " (Flexi Pay)."
+	b.WriteString(st.Muted.Render(paying+truncate(consentBank(s.consent), max(8, s.w-len(paying)-len(flexi)))+flexi) + "\n\n")
 	for i, it := range items {
 		focused := i == s.focus
 		switch it {
@@ -775,6 +778,8 @@ func (s *payScreen) receiptView() string {
 	var f strings.Builder
 	fmt.Fprintf(&f, "Amount          %s\n", formatAmount(r.Amount))
 	fmt.Fprintf(&f, "To              %s\n", r.Payee.Name)
+	// The bank the consent is at: with consents at several banks, the account that paid.
+	fmt.Fprintf(&f, "From            %s\n", truncate(consentBank(s.consent), max(8, s.w-16)))
 	fmt.Fprintf(&f, "Status          %s (%s)\n", paymentLabel(r.Status), r.Status)
 	if r.Reason != "" {
 		reason := r.Reason
