@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -110,6 +112,11 @@ func ListenLoopback(redirectURI, state, issuer string, opts ListenerOptions) (*R
 		Handler:           http.HandlerFunc(r.serve),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
+		// net/http logs TLS handshake failures and similar to the standard logger (stderr)
+		// when ErrorLog is nil. Stderr is the terminal the wallet draws on, and anything on the
+		// machine can connect to this port: those lines would garble the screen. They carry
+		// nothing the user can act on, so they are dropped.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
