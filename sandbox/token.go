@@ -159,7 +159,7 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 		writeOAuthError(w, "invalid_grant", "consent is not authorized")
 		return
 	}
-	resp, err := b.issueTokensLocked(client, cert, cons, rec.Scope, ck, true)
+	resp, err := b.issueTokensLocked(client, cert, cons, tokenScopes{access: rec.Scope, refresh: rec.Scope}, ck, true)
 	if err != nil {
 		writeOAuthError(w, "server_error", "could not issue tokens")
 		return
@@ -184,8 +184,13 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// tokenScopes are the scopes of the tokens one answer issues: they differ after a refresh that
+// asked for less than the grant.
+type tokenScopes struct{ access, refresh string }
+
 // issueTokensLocked mints an access token and (for a consent) a refresh token. Caller holds b.mu.
-func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRecord, scope, fromCode string, withRefresh bool) (tokenResponse, error) {
+func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRecord, scopes tokenScopes, fromCode string, withRefresh bool) (tokenResponse, error) {
+	scope := scopes.access
 	now := b.nowLocked()
 	at, err := b.newSecret()
 	if err != nil {
@@ -203,7 +208,7 @@ func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRec
 			if err != nil {
 				return tokenResponse{}, err
 			}
-			b.st.Refresh[secretKey(rt)] = &tokenRecord{ClientID: client.ClientID, ConsentID: cons.ConsentID, Scope: scope, CertThumbprint: cert.thumbprint, FromCode: fromCode}
+			b.st.Refresh[secretKey(rt)] = &tokenRecord{ClientID: client.ClientID, ConsentID: cons.ConsentID, Scope: scopes.refresh, CertThumbprint: cert.thumbprint, FromCode: fromCode}
 			resp.RefreshToken = rt
 		}
 		resp.AuthorizationDetails = []any{map[string]any{"type": rarType, "consent": b.consentMessageLocked(cons, now)}}
@@ -224,10 +229,17 @@ func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formVal
 		writeOAuthError(w, "invalid_grant", "refresh token is invalid")
 		return
 	}
-	if sc := form.Get("scope"); sc != "" && !scopeSubset(sc, rec.Scope) {
-		check(ctx, 25, "refresh scope within the original", fmt.Errorf("scope widened"))
-		writeOAuthError(w, "invalid_scope", "scope exceeds the original grant")
-		return
+	// RFC 6749 §6: the access token carries the scope asked for, which may be narrower than the
+	// grant but never broader; an omitted (or empty, §3.1) scope means the original one.
+	scope := rec.Scope
+	if sc := form.Get("scope"); sc != "" {
+		narrowed, ok := narrowScope(sc, rec.Scope)
+		if !ok {
+			check(ctx, 25, "refresh scope within the original", fmt.Errorf("scope widened or malformed"))
+			writeOAuthError(w, "invalid_scope", "scope exceeds the original grant")
+			return
+		}
+		scope = narrowed
 	}
 	cons, ok := b.st.Consents[rec.ConsentID]
 	if !ok {
@@ -243,7 +255,9 @@ func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formVal
 	}
 	check(ctx, 25, "refresh token valid, consent Authorized", nil)
 	rotate := *b.cfg.RotateRefreshTokens
-	resp, err := b.issueTokensLocked(client, cert, cons, rec.Scope, rec.FromCode, rotate)
+	// A rotated refresh token keeps the grant's scope (§6: identical to the one presented), so
+	// one narrowed refresh does not shrink the consent for later ones.
+	resp, err := b.issueTokensLocked(client, cert, cons, tokenScopes{access: scope, refresh: rec.Scope}, rec.FromCode, rotate)
 	if err != nil {
 		writeOAuthError(w, "server_error", "could not issue tokens")
 		return
@@ -272,7 +286,7 @@ func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, fo
 	check(ctx, 9, "client_credentials scope", nil)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	resp, err := b.issueTokensLocked(client, cert, nil, scope, "", false)
+	resp, err := b.issueTokensLocked(client, cert, nil, tokenScopes{access: scope}, "", false)
 	if err != nil {
 		writeOAuthError(w, "server_error", "could not issue tokens")
 		return
@@ -284,12 +298,19 @@ func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, fo
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func scopeSubset(asked, granted string) bool {
+// narrowScope checks a refresh request's scope against the grant and returns it normalised
+// (single spaces, each value once, in the order asked). It fails when a value is not in the
+// grant, or when the parameter holds no value at all (only spaces: not a scope, RFC 6749 §3.3).
+func narrowScope(asked, granted string) (string, bool) {
 	g := strings.Fields(granted)
+	var out []string
 	for _, s := range strings.Fields(asked) {
 		if !slices.Contains(g, s) {
-			return false
+			return "", false
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
-	return true
+	return strings.Join(out, " "), len(out) > 0
 }
