@@ -96,7 +96,7 @@ func runSandbox(ctx context.Context, g globalFlags, o sandboxFlags, stdout io.Wr
 	if dir == "" {
 		dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone")
 	}
-	bankCfg, err := app.SandboxConfig(cfg, dir)
+	bankCfg, err := app.SandboxConfig(cfg, cfg.Bank, dir)
 	if err != nil {
 		return err
 	}

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/keystore"
-	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/sca"
@@ -56,22 +54,18 @@ type App struct {
 	dir  string
 	lock *dirLock
 
-	bank       *sandbox.Bank // nil in remote mode
-	id         identity
-	store      keystore.Store
-	auth       *sca.Authenticator
-	client     *lfi.Client
-	lfiBank    *consent.LFIBank
-	tokens     *wallet.ConsentTokens
-	ledger     *wallet.Ledger
-	wallet     *wallet.Wallet
-	trace      *trace
-	flight     flight     // what is running now, for the inspector's "now"
-	sealed     *sealedLog // the payment PII plaintexts sealed this run, for the inspector
-	guard      consent.CodeGuard
-	device     risk.Device
-	build      risk.App
-	registered bool // Open registered the TPP (first run, or a changed redirect URI)
+	banks  []*bankConn // config order: [bank], then [[banks]]
+	store  keystore.Store
+	auth   *sca.Authenticator
+	tokens *wallet.ConsentTokens
+	ledger *wallet.Ledger
+	wallet *wallet.Wallet
+	trace  *trace
+	flight flight     // what is running now, for the inspector's "now"
+	sealed *sealedLog // the payment PII plaintexts sealed this run, for the inspector
+	guard  consent.CodeGuard
+	device risk.Device
+	build  risk.App
 
 	keeper   *keeper // nil while resetting
 	bgCtx    context.Context
@@ -87,8 +81,8 @@ type App struct {
 	closeErr  error
 }
 
-// Open assembles the wallet for cfg. It takes the data dir lock, starts the embedded sandbox
-// when bank.mode is "sandbox", and then resumes unfinished payments and syncs consent statuses
+// Open assembles the wallet for cfg. It takes the data dir lock, starts an embedded sandbox
+// for every bank whose mode is "sandbox", and then resumes unfinished payments and syncs consent statuses
 // in the background, so the first frame never waits on the bank.
 func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err error) {
 	if err := cfg.Validate(); err != nil {
@@ -122,19 +116,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			_ = partial.closeParts()
 		}
 	}()
-	if err := a.openBank(ctx); err != nil {
+	if err := a.openBanks(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.openSecrets(); err != nil {
 		return nil, err
-	}
-	if err := a.openClient(); err != nil {
-		return nil, err
-	}
-	if a.bank != nil {
-		if err := recordSandboxAddrs(ctx, a.dir, a.bank, a.client); err != nil {
-			return nil, err
-		}
 	}
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err
@@ -160,32 +146,6 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	a.bg.Add(1)
 	go a.background()
 	return a, nil
-}
-
-// openBank starts the embedded sandbox and loads (or registers) the TPP identity, or loads the
-// remote bank's Trust Framework files.
-func (a *App) openBank(ctx context.Context) error {
-	cfg := a.cfg
-	if cfg.Bank.Mode == config.ModeRemote {
-		id, err := remoteIdentity(cfg.Bank.ClientID, cfg.Bank.SigningKID, cfg.Bank.SigningKeyFile,
-			cfg.Bank.TransportCertFile, cfg.Bank.TransportKeyFile)
-		if err != nil {
-			return fmt.Errorf("bank identity: %w", err)
-		}
-		a.id = id
-		return nil
-	}
-	bank, err := startSandbox(a.dir, cfg)
-	if err != nil {
-		return err
-	}
-	a.bank = bank
-	id, fresh, err := sandboxIdentity(ctx, filepath.Join(a.dir, "tpp"), sandboxRegistrar{bank}, cfg.Bank.RedirectURI, a.opts.Clock)
-	if err != nil {
-		return err
-	}
-	a.id, a.registered = id, fresh
-	return nil
 }
 
 // sandboxRegistrar adapts the bank to what the identity needs.
@@ -218,39 +178,6 @@ func (a *App) openSecrets() error {
 	return nil
 }
 
-func (a *App) openClient() error {
-	var roots *x509.CertPool
-	discovery, issuer, rs := a.cfg.Bank.DiscoveryURL, a.cfg.Bank.Issuer, a.cfg.Bank.ResourceBaseURL
-	if a.bank != nil {
-		roots, discovery, issuer, rs = a.bank.RootCAs(), a.bank.DiscoveryURL(), a.bank.Issuer(), a.bank.ResourceBaseURL()
-	} else if a.cfg.Bank.RootCAFile != "" {
-		pemBytes, err := os.ReadFile(a.cfg.Bank.RootCAFile)
-		if err != nil {
-			return fmt.Errorf("read bank.root_ca_file: %w", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pemBytes) {
-			return errors.New("bank.root_ca_file holds no PEM certificate")
-		}
-	}
-	hc, err := lfi.NewMTLSClient(a.id.TransportCert, a.id.TransportKey, roots)
-	if err != nil {
-		return fmt.Errorf("bank transport: %w", err)
-	}
-	signer, err := lfi.NewSigner(a.id.SigningKey, a.id.SigningKID)
-	if err != nil {
-		return fmt.Errorf("bank signing key: %w", err)
-	}
-	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResourceBaseURL: rs, ClientID: a.id.ClientID,
-		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observe})
-	if err != nil {
-		return fmt.Errorf("bank client: %w", err)
-	}
-	a.client = c
-	a.lfiBank = consent.NewLFIBank(c)
-	return nil
-}
-
 func (a *App) openWallet(ctx context.Context) error {
 	ledger, err := wallet.OpenLedger(ctx, a.dir, wallet.LedgerOptions{Now: a.opts.Clock})
 	if err != nil {
@@ -262,7 +189,9 @@ func (a *App) openWallet(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	a.tokens = wallet.NewConsentTokens(tokenStore{a.store}, a.lfiBank.Refresh, a.opts.Clock)
+	if err := adoptLegacyBankNames(ctx, ledger, a.cfg.AllBanks()); err != nil {
+		return err
+	}
 	a.device = risk.DetectDevice()
 	if a.opts.Device != nil {
 		a.device = *a.opts.Device
@@ -272,11 +201,12 @@ func (a *App) openWallet(ctx context.Context) error {
 		a.build = *a.opts.App
 	}
 	app := a.build
-	// The inspector shows what was sealed; masked when recorded unless the bank is the sandbox.
-	a.sealed = newSealedLog(a.bank != nil)
-	w, err := wallet.New(wallet.Config{Ledger: ledger, Bank: sealingBank{a.client, a.sealed}, Tokens: a.tokens, SCA: a.auth,
-		BankName: a.cfg.Bank.Name, Limits: limits, Device: a.device, App: app,
-		CustomerIP: a.cfg.Bank.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,
+	// The inspector shows what was sealed; masked when recorded unless every bank is a sandbox.
+	a.sealed = newSealedLog(a.onlySandboxes())
+	banks, refresh := a.walletBanks()
+	a.tokens = wallet.NewConsentTokens(tokenStore{a.store}, wallet.RefreshByBank(ledger, refresh), a.opts.Clock)
+	w, err := wallet.New(wallet.Config{Ledger: ledger, Banks: banks, Tokens: a.tokens, SCA: a.auth,
+		Limits: limits, Device: a.device, App: app, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,
 		Sleep: a.opts.Sleep})
 	if err != nil {
 		return fmt.Errorf("wallet: %w", err)
@@ -336,15 +266,23 @@ func (a *App) WaitStartup(ctx context.Context) error {
 	return a.bgErr
 }
 
-// Registered reports whether Open registered the TPP at the sandbox: a new identity on the
-// first run, or an update of the same client after bank.redirect_uri changed.
-func (a *App) Registered() bool { return a.registered }
+// Registered reports whether Open registered the TPP at the first bank's sandbox: a new
+// identity on the first run, or an update of the same client after bank.redirect_uri changed.
+func (a *App) Registered() bool { return a.banks[0].registered }
 
-// ClientID is the TPP's client_id at the bank.
-func (a *App) ClientID() string { return a.id.ClientID }
+// ClientID is the TPP's client_id at the first bank.
+func (a *App) ClientID() string { return a.banks[0].id.ClientID }
 
-// Sandbox returns the embedded bank, or nil in remote mode (tests and the inspector use it).
-func (a *App) Sandbox() *sandbox.Bank { return a.bank }
+// Sandbox returns the first bank's embedded sandbox, or nil when it is remote (tests use it).
+func (a *App) Sandbox() *sandbox.Bank { return a.banks[0].sandbox }
+
+// SandboxOf returns the embedded sandbox of the bank with that id, or nil.
+func (a *App) SandboxOf(bankID string) *sandbox.Bank {
+	if bc, ok := a.bankByID(bankID); ok {
+		return bc.sandbox
+	}
+	return nil
+}
 
 // DataDir is the resolved data directory.
 func (a *App) DataDir() string { return a.dir }
@@ -366,8 +304,10 @@ func (a *App) closeParts() error {
 		if a.ledger != nil {
 			errs = append(errs, a.ledger.Close())
 		}
-		if a.bank != nil {
-			errs = append(errs, a.bank.Close())
+		for _, bc := range a.banks {
+			if bc.sandbox != nil {
+				errs = append(errs, bc.sandbox.Close())
+			}
 		}
 		a.lock.release()
 		a.closeErr = errors.Join(errs...)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/ui"
 )
 
@@ -36,7 +37,7 @@ func FuzzSaveBeneficiaries(f *testing.F) {
 	f.Add("مثال تجريبي", "ae07 0331 2345 6789 0123 456", "AE070331234567890123457")
 	f.Add(" padded ", "XX12", "AE07")
 	f.Add("", "", "\x00")
-	w := uiWallet{a: &App{}}
+	w := uiWallet{a: &App{banks: []*bankConn{{cfg: config.Bank{ID: config.DefaultSandboxID}}}}}
 	f.Fuzz(func(t *testing.T, name, iban, debtor string) {
 		plan := ui.BeneficiaryPlan{Model: ui.BeneficiaryOne, Payees: []ui.PayeeDraft{{Name: name, IBAN: iban, Type: ui.PayeeRetail}}, DebtorAccount: debtor}
 		err := w.SaveBeneficiaries(context.Background(), plan)

@@ -50,7 +50,7 @@ var sequence = []seqStep{
 // never reaches the screen even if a field were not marked.
 func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 	a := w.a
-	in := ui.Inspection{ShowPII: a.bank != nil}
+	in := ui.Inspection{ShowPII: a.onlySandboxes()}
 	if c, err := a.activeConsent(ctx); err == nil && c != nil {
 		in.ConsentID = c.ID
 	}
@@ -103,8 +103,11 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 			st.State = ui.SeqCurrent
 		}
 		in.Steps = append(in.Steps, st)
-		if st.Exchange != nil && a.bank != nil {
-			if v, ok := a.bank.VerdictFor(st.Exchange.InteractionID); ok {
+		if st.Exchange == nil {
+			continue
+		}
+		for _, sb := range a.sandboxes() {
+			if v, ok := sb.VerdictFor(st.Exchange.InteractionID); ok {
 				for _, c := range v.Checks {
 					rule := c.Name
 					if c.Rule > 0 {
@@ -265,8 +268,9 @@ func underAny(path string, prefixes []string) bool {
 // the requests (interaction ids, the consent id), never a secret, and no personal data.
 type supportBundle struct {
 	Created        time.Time       `json:"created"`
+	BankID         string          `json:"bank_id"` // the active consent's bank, else the first
 	BankMode       string          `json:"bank_mode"`
-	ClientID       string          `json:"client_id"`
+	ClientID       string          `json:"client_id"` // the TPP's client_id at that bank
 	ConsentID      string          `json:"consent_id,omitempty"`
 	InteractionIDs []string        `json:"interaction_ids"`
 	Payments       []bundlePayment `json:"payments"`
@@ -293,10 +297,15 @@ type bundleAttempt struct {
 func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 	a := w.a
 	now := a.opts.Clock().UTC()
-	b := supportBundle{Created: now, BankMode: a.cfg.Bank.Mode, ClientID: a.id.ClientID, InteractionIDs: []string{}, Payments: []bundlePayment{}}
+	bank := a.banks[0]
+	b := supportBundle{Created: now, InteractionIDs: []string{}, Payments: []bundlePayment{}}
 	if c, err := a.activeConsent(ctx); err == nil && c != nil {
 		b.ConsentID = c.ID
+		if bc, ok := a.bankByID(c.Bank); ok {
+			bank = bc
+		}
 	}
+	b.BankID, b.BankMode, b.ClientID = bank.cfg.ID, bank.cfg.Mode, bank.id.ClientID
 	seen := map[string]bool{}
 	addID := func(id string) {
 		if id != "" && !seen[id] {

@@ -84,7 +84,7 @@ func TestConsentDashboardActions(t *testing.T) {
 	if !cs[0].Current() || cs[0].Status != ui.ConsentAuthorized || cs[1].Current() || cs[1].Status != ui.ConsentRevoked {
 		t.Fatalf("after renewal: new %s (current %v), old %s (current %v)", cs[0].Status, cs[0].Current(), cs[1].Status, cs[1].Current())
 	}
-	if bc, err := a.client.GetConsent(ctx, c.ID); err != nil || bc.Status != "Revoked" || bc.RevokedBy != "TPP" {
+	if bc, err := a.banks[0].client.GetConsent(ctx, c.ID); err != nil || bc.Status != "Revoked" || bc.RevokedBy != "TPP" {
 		t.Fatalf("the bank's view of the replaced consent: %v %+v", err, bc)
 	}
 	if ov, _ := w.Overview(ctx); ov.Active == nil || ov.Active.ID != renewed.ID {
@@ -169,7 +169,7 @@ func TestUnfinishedPaymentResumesOnStart(t *testing.T) {
 	if err != nil || len(page.Rows) != 1 || !strings.HasPrefix(string(page.Rows[0].Status), "Accepted") {
 		t.Fatalf("after resume: %v %+v", err, page.Rows)
 	}
-	bc, err := b.client.GetConsent(ctx, c.ID)
+	bc, err := b.banks[0].client.GetConsent(ctx, c.ID)
 	if err != nil || len(bc.PaymentURLs) != 1 {
 		t.Fatalf("the bank holds %d payments, want exactly 1 (%v)", len(bc.PaymentURLs), err)
 	}
@@ -253,7 +253,7 @@ func TestOpenPaymentSettlesWhileTheWalletRuns(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	bc, err := a.client.GetConsent(ctx, c.ID)
+	bc, err := a.banks[0].client.GetConsent(ctx, c.ID)
 	if err != nil || len(bc.PaymentURLs) != 1 {
 		t.Fatalf("the bank holds %d payments, want exactly 1 (%v)", len(bc.PaymentURLs), err)
 	}

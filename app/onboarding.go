@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sca"
@@ -41,6 +40,7 @@ func (o *onboardingState) closeAll() {
 // callback and finishes the consent on its own, so the UI may stop and restart its wait, or
 // paste the callback instead, without losing the single-use authorization code.
 type bankStep struct {
+	bank        *bankConn
 	ob          *consent.Onboarding
 	info        ui.BankStep
 	purpose     string
@@ -136,8 +136,22 @@ func (w uiWallet) ConfirmTOTP(ctx context.Context, code ui.Secret) (ui.Secret, e
 
 // Banks lists the configured banks in config order.
 func (w uiWallet) Banks(ctx context.Context) ([]ui.BankOption, error) {
-	b := w.a.cfg.Bank
-	return []ui.BankOption{{ID: "sandbox", Name: b.Name, Sandbox: b.Mode == config.ModeSandbox}}, nil
+	out := make([]ui.BankOption, 0, len(w.a.banks))
+	for _, bc := range w.a.banks {
+		out = append(out, ui.BankOption{ID: bc.cfg.ID, Name: bc.cfg.Name, Sandbox: bc.sandbox != nil})
+	}
+	return out, nil
+}
+
+// planBank is the bank a beneficiary plan names; "" is the first bank.
+func (a *App) planBank(id string) (*bankConn, error) {
+	if id == "" {
+		return a.banks[0], nil
+	}
+	if bc, ok := a.bankByID(id); ok {
+		return bc, nil
+	}
+	return nil, &ui.Problem{What: "That bank is not in your config.", Next: "Pick one of the banks listed."}
 }
 
 // SaveBeneficiaries validates the plan now (every IBAN and name), so the consent page never
@@ -164,7 +178,12 @@ func (w uiWallet) SaveBeneficiaries(ctx context.Context, plan ui.BeneficiaryPlan
 			return &ui.Problem{What: "Your account's IBAN is not valid: " + ibanReason(err) + ".", Next: "Correct it, or leave it empty.", Err: err}
 		}
 	}
+	bc, err := w.a.planBank(plan.Bank)
+	if err != nil {
+		return err
+	}
 	cp := plan
+	cp.Bank = bc.cfg.ID
 	cp.Payees = append([]ui.PayeeDraft(nil), plan.Payees...)
 	w.a.ob.mu.Lock()
 	w.a.ob.plan = &cp
@@ -211,8 +230,12 @@ func (w uiWallet) ConsentTerms(ctx context.Context) (ui.ConsentTerms, error) {
 	if plan == nil {
 		return ui.ConsentTerms{}, &ui.Problem{What: "No payees chosen yet.", Next: "Go back one step."}
 	}
-	t := ui.ConsentTerms{Bank: a.cfg.Bank.Name, Model: plan.Model, Expires: consentExpiry(a.opts.Clock()),
-		Purpose: purposeOf(a.cfg.Bank.DefaultPurposeCode)}
+	bc, err := a.planBank(plan.Bank)
+	if err != nil {
+		return ui.ConsentTerms{}, err
+	}
+	t := ui.ConsentTerms{Bank: bc.cfg.Name, Model: plan.Model, Expires: consentExpiry(a.opts.Clock()),
+		Purpose: purposeOf(bc.cfg.DefaultPurposeCode)}
 	for i, p := range plan.Payees {
 		t.Payees = append(t.Payees, ui.Payee{ID: fmt.Sprintf("new-%d", i+1), Name: p.Name, IBAN: canonicalIBAN(p.IBAN), Type: p.Type})
 	}
@@ -246,6 +269,10 @@ func (w uiWallet) BeginBankStep(ctx context.Context) (ui.BankStep, error) {
 	if !a.auth.Status().Enrolled {
 		return ui.BankStep{}, &ui.Problem{What: "The PIN and authenticator are not set up yet.", Next: "Go back to the first steps."}
 	}
+	bc, err := a.planBank(plan.Bank)
+	if err != nil {
+		return ui.BankStep{}, err
+	}
 	model := consent.OpenBeneficiary
 	switch plan.Model {
 	case ui.BeneficiaryOne:
@@ -258,20 +285,21 @@ func (w uiWallet) BeginBankStep(ctx context.Context) (ui.BankStep, error) {
 		creditors = append(creditors, creditorInput(p))
 	}
 	params := consent.ConsentParams{ExpirationDateTime: consentExpiry(a.opts.Clock()), IsSingleAuthorization: true,
-		PaymentPurposeCode: a.cfg.Bank.DefaultPurposeCode}
+		PaymentPurposeCode: bc.cfg.DefaultPurposeCode}
 	var single *ui.PayeeDraft
 	if len(plan.Payees) == 1 {
 		single = &plan.Payees[0]
 	}
-	st, err := a.beginStep(ctx, params, model, creditors, plan.DebtorAccount, single, "")
+	st, err := a.beginStep(ctx, bc, params, model, creditors, plan.DebtorAccount, single, "")
 	if err != nil {
 		return ui.BankStep{}, uiError("Staging the consent at the bank", err)
 	}
 	return st, nil
 }
 
-// beginStep runs consent.Begin with the consent-time Risk block and starts the callback waiter.
-func (a *App) beginStep(ctx context.Context, params consent.ConsentParams, model consent.BeneficiaryModel,
+// beginStep runs consent.Begin at bank bc with the consent-time Risk block and starts the
+// callback waiter.
+func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.ConsentParams, model consent.BeneficiaryModel,
 	creditors []consent.CreditorInput, debtor string, single *ui.PayeeDraft, renewedFrom string) (ui.BankStep, error) {
 	riskJSON, err := a.consentRisk(single)
 	if err != nil {
@@ -281,7 +309,7 @@ func (a *App) beginStep(ctx context.Context, params consent.ConsentParams, model
 	if debtor != "" {
 		pii.Debtor = &consent.DebtorAccountInput{IBAN: debtor}
 	}
-	ob, err := consent.Begin(ctx, consent.OnboardingConfig{Bank: a.lfiBank, RedirectURI: a.cfg.Bank.RedirectURI,
+	ob, err := consent.Begin(ctx, consent.OnboardingConfig{Bank: bc.lfi, RedirectURI: bc.cfg.RedirectURI,
 		Store: tokenStore{a.store}, Rand: a.opts.Rand, Clock: a.opts.Clock, Guard: &a.guard},
 		consent.OnboardingRequest{Params: params, PII: pii})
 	if err != nil {
@@ -295,7 +323,7 @@ func (a *App) beginStep(ctx context.Context, params consent.ConsentParams, model
 		}
 	}
 	wctx, cancel := context.WithCancel(context.Background())
-	st := &bankStep{ob: ob, info: info, purpose: params.PaymentPurposeCode, debtor: canonicalOrEmpty(debtor),
+	st := &bankStep{bank: bc, ob: ob, info: info, purpose: params.PaymentPurposeCode, debtor: canonicalOrEmpty(debtor),
 		renewedFrom: renewedFrom, cancel: cancel, done: make(chan struct{})}
 	a.ob.mu.Lock()
 	old := a.ob.step
@@ -361,7 +389,7 @@ func (a *App) completeStep(ctx context.Context, st *bankStep, code consent.AuthC
 	if err := a.tokens.Adopt(res.ConsentID, res.Tokens); err != nil {
 		return ui.Consent{}, fmt.Errorf("keep the new tokens: %w", err)
 	}
-	c, err := a.wallet.RecordConsent(ctx, res, st.purpose, st.debtor, st.renewedFrom)
+	c, err := a.wallet.RecordConsent(ctx, st.bank.cfg.ID, res, st.purpose, st.debtor, st.renewedFrom)
 	if err != nil {
 		return ui.Consent{}, err
 	}
@@ -445,11 +473,17 @@ func (w uiWallet) RenewConsent(ctx context.Context, consentID string) (ui.BankSt
 	if err != nil {
 		return ui.BankStep{}, uiError("Preparing the renewal", err)
 	}
+	// A renewal is a new consent at the same bank: its BaseConsentId means nothing elsewhere.
+	bc, ok := a.bankByID(old.Bank)
+	if !ok {
+		return ui.BankStep{}, &ui.Problem{What: "This consent's bank is no longer in your config.",
+			Next: fmt.Sprintf("Add the bank with id %q back to renew it.", old.Bank)}
+	}
 	var single *ui.PayeeDraft
 	if model == consent.SingleBeneficiary && len(old.Creditors) == 1 {
 		single = &ui.PayeeDraft{Type: payeeType(old.Creditors[0].Kind)}
 	}
-	st, err := a.beginStep(ctx, params, model, creditors, old.DebtorAccount, single, consentID)
+	st, err := a.beginStep(ctx, bc, params, model, creditors, old.DebtorAccount, single, consentID)
 	if err != nil {
 		return ui.BankStep{}, uiError("Staging the renewal at the bank", err)
 	}

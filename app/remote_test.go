@@ -64,7 +64,7 @@ func TestRemoteBank(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig(t)
-	cfg.Bank = config.Bank{Mode: config.ModeRemote, Name: "Remote Test Bank", DiscoveryURL: bank.DiscoveryURL(), Issuer: bank.Issuer(),
+	cfg.Bank = config.Bank{ID: "remote-test", Mode: config.ModeRemote, Name: "Remote Test Bank", DiscoveryURL: bank.DiscoveryURL(), Issuer: bank.Issuer(),
 		ResourceBaseURL: bank.ResourceBaseURL(), ClientID: reg.ClientID, SigningKID: kid,
 		SigningKeyFile:    write("sig.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})),
 		TransportCertFile: write("tls.crt", []byte(reg.TransportCertPEM)),

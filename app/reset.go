@@ -239,13 +239,13 @@ func (a *App) explainReset(out io.Writer, p resetPlan) {
 	if len(p.revoke) == 0 {
 		fmt.Fprintf(out, "  1. revoke no consent at the bank: none can pay any more.\n")
 	} else {
-		fmt.Fprintf(out, "  1. revoke %d payment consent(s) at %s (Status Revoked, RevokedBy TPP.InitiatedByUser):\n", len(p.revoke), a.cfg.Bank.Name)
+		fmt.Fprintf(out, "  1. revoke %d payment consent(s) at the bank (Status Revoked, RevokedBy TPP.InitiatedByUser):\n", len(p.revoke))
 		for _, c := range p.revoke {
 			status := string(c.Status)
 			if c.RevokedBy == revokedByReset {
 				status = "marked unusable here by an earlier reset; asking the bank again"
 			}
-			fmt.Fprintf(out, "       %s (%s, expires %s)\n", c.ID, status, c.Expires.Local().Format("2 Jan 2006"))
+			fmt.Fprintf(out, "       %s at %s (%s, expires %s)\n", c.ID, a.bankName(c.Bank), status, c.Expires.Local().Format("2 Jan 2006"))
 		}
 		fmt.Fprintf(out, "     If the bank cannot be reached, a consent is marked unusable on this device instead\n     and you are told to revoke it at your bank as well.\n")
 	}
@@ -316,15 +316,18 @@ func (a *App) revokeForReset(ctx context.Context, c wallet.Consent) (revokeResul
 		return revokeResult{how: revokedAtBank}, nil
 	}
 	// The bank may refuse because it ended the consent already: ask before marking anything.
-	if bc, gerr := a.client.GetConsent(ctx, c.ID); gerr == nil && bc.ConsentID == c.ID && wallet.ConsentStatus(bc.Status).Terminal() {
-		at := bc.StatusUpdateDateTime
-		if at.IsZero() {
-			at = a.opts.Clock()
+	// A consent whose bank left the config cannot be asked, and is only marked below.
+	if bank, ok := a.bankByID(c.Bank); ok {
+		if bc, gerr := bank.client.GetConsent(ctx, c.ID); gerr == nil && bc.ConsentID == c.ID && wallet.ConsentStatus(bc.Status).Terminal() {
+			at := bc.StatusUpdateDateTime
+			if at.IsZero() {
+				at = a.opts.Clock()
+			}
+			if err := a.ledger.SetConsentStatus(ctx, c.ID, wallet.ConsentStatus(bc.Status), bc.RevokedBy, at); err != nil {
+				return revokeResult{}, err
+			}
+			return revokeResult{how: endedAtBank, status: string(bc.Status)}, nil
 		}
-		if err := a.ledger.SetConsentStatus(ctx, c.ID, wallet.ConsentStatus(bc.Status), bc.RevokedBy, at); err != nil {
-			return revokeResult{}, err
-		}
-		return revokeResult{how: endedAtBank, status: string(bc.Status)}, nil
 	}
 	if cerr := ctx.Err(); cerr != nil {
 		return revokeResult{}, cerr

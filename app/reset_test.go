@@ -80,7 +80,7 @@ func TestResetRevokesUnbindsAndKeepsHistory(t *testing.T) {
 	if st, err := b.Sandbox().ConsentStatus(c.ID); err != nil || st != "Revoked" {
 		t.Fatalf("consent at the bank after reset: %q %v", st, err)
 	}
-	bc, err := b.client.GetConsent(ctx, c.ID)
+	bc, err := b.banks[0].client.GetConsent(ctx, c.ID)
 	if err != nil || bc.RevokedBy != lfi.RevokedByTPPInitiatedUser {
 		t.Fatalf("bank's RevokedBy: %v %+v", err, bc)
 	}

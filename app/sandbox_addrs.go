@@ -43,9 +43,10 @@ func (s sandboxAddrs) valid() bool {
 	return true
 }
 
-// SandboxConfig maps the [sandbox] and [bank] settings onto the embedded bank's config, with its
-// state in dir. `payterm sandbox` uses it too, so the standalone bank behaves like the embedded one.
-func SandboxConfig(cfg config.Config, dir string) (sandbox.Config, error) {
+// SandboxConfig maps the [sandbox] settings and one bank's onto an embedded bank's config, with
+// its state in dir. `payterm sandbox` uses it too, so the standalone bank behaves like the
+// embedded one.
+func SandboxConfig(cfg config.Config, bank config.Bank, dir string) (sandbox.Config, error) {
 	bal, err := money.ParseWire(cfg.Sandbox.DebtorBalance)
 	if err != nil {
 		return sandbox.Config{}, fmt.Errorf("sandbox.debtor_balance: %w", err)
@@ -56,7 +57,7 @@ func SandboxConfig(cfg config.Config, dir string) (sandbox.Config, error) {
 		DataDir: dir, AuthorizeTLS: sb.AuthorizeTLS, AutoApprove: sb.AutoApprove,
 		AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(), BalanceFilsSet: true,
 		SettleAfter: sb.SettleAfter.Duration, CreditAfter: sb.CreditAfter.Duration,
-		BankName: cfg.Bank.Name,
+		BankName: bank.Name,
 		// The [SIM-CHOICE] readings.
 		Leeway: sb.ClockLeeway.Duration, SCAMaxAge: sb.SCAMaxAge.Duration, RotateRefreshTokens: &rotate,
 		StrictIdempotencyMismatch: sb.IdempotencyMismatchConflict, CreditorMismatchAsReject: sb.CreditorMismatchRejectsPayment,
@@ -69,7 +70,7 @@ func SandboxConfig(cfg config.Config, dir string) (sandbox.Config, error) {
 	}, nil
 }
 
-func startSandbox(dir string, cfg config.Config) (*sandbox.Bank, error) {
+func startSandbox(dir string, cfg config.Config, bank config.Bank) (*sandbox.Bank, error) {
 	var prev sandboxAddrs
 	if raw, err := keystore.ReadPrivateFile(filepath.Join(dir, sandboxAddrsFile)); err == nil {
 		if json.Unmarshal(raw, &prev) != nil || !prev.valid() {
@@ -79,7 +80,7 @@ func startSandbox(dir string, cfg config.Config) (*sandbox.Bank, error) {
 		return nil, fmt.Errorf("read %s: %w", sandboxAddrsFile, err)
 	}
 	try := func(addrs sandboxAddrs) (*sandbox.Bank, error) {
-		bc, err := SandboxConfig(cfg, filepath.Join(dir, "sandbox"))
+		bc, err := SandboxConfig(cfg, bank, filepath.Join(dir, "sandbox"))
 		if err != nil {
 			return nil, err
 		}

@@ -27,7 +27,7 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the ledger", err)
 	}
-	ov := ui.Overview{Onboarded: onboarded, SecretStore: a.secretStoreLabel(), Sandbox: a.bank != nil}
+	ov := ui.Overview{Onboarded: onboarded, SecretStore: a.secretStoreLabel(), Sandbox: a.onlySandboxes()}
 	// Blocked (five failures, or tampered counters) is what the recovery code lifts; a keystore
 	// that cannot be read (Err) is not, so Home does not point at recovery for it.
 	if st := a.auth.Status(); st.Enrolled && st.Blocked && st.Err == nil {
@@ -111,7 +111,7 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 	if err != nil {
 		return ui.Consent{}, err
 	}
-	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: c.Bank, Status: ui.ConsentStatus(c.Status),
+	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: a.bankName(c.Bank), BankID: c.Bank, Status: ui.ConsentStatus(c.Status),
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, PurposeCode: c.PurposeCode}
 	if c.Model != wallet.BeneficiaryOpen {

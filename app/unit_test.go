@@ -109,7 +109,7 @@ func TestSandboxConfigMapsSettings(t *testing.T) {
 	cfg.Sandbox.DebtorBalance = "1234.56"
 	cfg.Sandbox.AutoApprove, cfg.Sandbox.AuthorizeTLS, cfg.Sandbox.AllowLoopbackRedirect = true, true, false
 	cfg.Sandbox.SettleAfter, cfg.Sandbox.CreditAfter = config.Duration{Duration: 3 * time.Second}, config.Duration{Duration: 7 * time.Second}
-	bc, err := SandboxConfig(cfg, "/tmp/x")
+	bc, err := SandboxConfig(cfg, cfg.Bank, "/tmp/x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,16 +119,16 @@ func TestSandboxConfigMapsSettings(t *testing.T) {
 	}
 	cfg.Sandbox.RotateRefreshTokens, cfg.Sandbox.IdempotencyMismatchConflict, cfg.Sandbox.AcceptStringAud = false, true, true
 	cfg.Sandbox.ClockLeeway, cfg.Sandbox.SCAMaxAge = config.Duration{Duration: 5 * time.Second}, config.Duration{Duration: time.Minute}
-	if bc, err := SandboxConfig(cfg, ""); err != nil || bc.RotateRefreshTokens == nil || *bc.RotateRefreshTokens ||
+	if bc, err := SandboxConfig(cfg, cfg.Bank, ""); err != nil || bc.RotateRefreshTokens == nil || *bc.RotateRefreshTokens ||
 		!bc.StrictIdempotencyMismatch || !bc.Rules.AcceptStringAud || bc.Rules.RejectJWECtyJWT || bc.Leeway != 5*time.Second || bc.SCAMaxAge != time.Minute {
 		t.Fatalf("the [SIM-CHOICE] settings do not reach the bank: %v %+v", err, bc)
 	}
 	cfg.Sandbox.DebtorBalance = "0.00"
-	if bc, err := SandboxConfig(cfg, ""); err != nil || bc.BalanceFils != 0 || !bc.BalanceFilsSet {
+	if bc, err := SandboxConfig(cfg, cfg.Bank, ""); err != nil || bc.BalanceFils != 0 || !bc.BalanceFilsSet {
 		t.Fatalf("a 0.00 balance must reach the bank as an empty account, not the default: %v %+v", err, bc)
 	}
 	cfg.Sandbox.DebtorBalance = "12"
-	if _, err := SandboxConfig(cfg, ""); err == nil {
+	if _, err := SandboxConfig(cfg, cfg.Bank, ""); err == nil {
 		t.Fatal("a malformed balance must be refused")
 	}
 }
@@ -154,7 +154,7 @@ func TestOpenFailsCleanly(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Security.SecretStore = config.StoreFile
-	cfg.Bank = config.Bank{Mode: config.ModeRemote, Name: "Remote", DiscoveryURL: "https://127.0.0.1:1/.well-known/openid-configuration",
+	cfg.Bank = config.Bank{ID: "remote", Mode: config.ModeRemote, Name: "Remote", DiscoveryURL: "https://127.0.0.1:1/.well-known/openid-configuration",
 		Issuer: "https://127.0.0.1:1", ResourceBaseURL: "https://127.0.0.1:1/open-finance/payment/v2.1", ClientID: "c", SigningKID: "k",
 		SigningKeyFile: filepath.Join(t.TempDir(), "missing.pem"), TransportCertFile: "x", TransportKeyFile: "y",
 		RedirectURI: "http://127.0.0.1:0/callback", DefaultPurposeCode: "TOF"}

@@ -101,7 +101,8 @@ func registerRemoteClient(t testing.TB, bank *standaloneBank, dir string) remote
 // bankTOML is the [bank] section for remote mode against bank with client rc: every item
 // config.example.toml says the Trust Framework provides.
 func (rc remoteClient) bankTOML(bank *standaloneBank) string {
-	return fmt.Sprintf(`mode = "remote"
+	return fmt.Sprintf(`id = "standalone"
+mode = "remote"
 name = "Standalone Sandbox Bank"
 discovery_url = %q
 issuer = %q

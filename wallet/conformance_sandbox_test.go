@@ -234,7 +234,7 @@ func TestSandboxPaymentConformsToOfficialSchemas(t *testing.T) {
 			e := newWalletEnv(t, b, Limits{})
 			// Everything the wallet and the onboarding send goes through the recording transport.
 			e.client = b.client(t, wire.wrap)
-			e.tokens = NewConsentTokens(e.store, consent.NewLFIBank(e.client).Refresh, nil)
+			e.tokens = NewConsentTokens(e.store, oneBank(consent.NewLFIBank(e.client).Refresh), nil)
 			e.wallet = e.newWallet(t, e.client, e.tokens, Limits{}, nil)
 
 			c := e.onboard(t, tc.creditors, "")

@@ -186,6 +186,19 @@ func (l *Ledger) MarkConsentSynced(ctx context.Context, id string) error {
 	return l.updateConsent(ctx, `UPDATE consents SET last_synced_ms = ? WHERE id = ?`, toMS(l.now()), id)
 }
 
+// RenameBank records every consent of bank from under bank id to instead; it returns how many
+// moved. The app uses it once for consents an older payterm recorded under the bank's name.
+func (l *Ledger) RenameBank(ctx context.Context, from, to string) (int64, error) {
+	if from == "" || to == "" {
+		return 0, errors.New("rename bank: empty bank id")
+	}
+	res, err := l.db.ExecContext(ctx, `UPDATE consents SET bank = ? WHERE bank = ?`, to, from)
+	if err != nil {
+		return 0, fmt.Errorf("rename bank: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // SetConsentPaused sets the local Paused flag.
 func (l *Ledger) SetConsentPaused(ctx context.Context, id string, paused bool) error {
 	return l.updateConsent(ctx, `UPDATE consents SET paused = ? WHERE id = ?`, boolInt(paused), id)

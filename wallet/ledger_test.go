@@ -49,7 +49,7 @@ func newTestLedger(t testing.TB) (*Ledger, *testClock, string) {
 
 func testConsent(id string) Consent {
 	return Consent{
-		ID: id, Bank: "payterm Sandbox Bank", Status: ConsentAuthorized,
+		ID: id, Bank: testBankID, Status: ConsentAuthorized,
 		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Expires: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 		Model: BeneficiaryList, PurposeCode: "TOF",
 		Creditors: []Creditor{{Name: "Alice", IBAN: "AE070331234567890123456"}, {Name: "Bob", IBAN: "AE460090000000123456789"}},

@@ -49,11 +49,14 @@ func ExpiresSoon(c Consent, now time.Time) bool {
 	return !c.Expires.IsZero() && c.Expires.Sub(now) <= ExpiryWarning
 }
 
-// RecordConsent stores a consent the bank has just authorised (consent.Result from the
+// RecordConsent stores a consent bank bankID has just authorised (consent.Result from the
 // onboarding flow), with its creditors as payees. renewedFrom is the consent it replaces, or "".
-func (w *Wallet) RecordConsent(ctx context.Context, res consent.Result, purpose, debtorIBAN, renewedFrom string) (Consent, error) {
+func (w *Wallet) RecordConsent(ctx context.Context, bankID string, res consent.Result, purpose, debtorIBAN, renewedFrom string) (Consent, error) {
+	if _, ok := w.cfg.Banks[bankID]; !ok {
+		return Consent{}, fmt.Errorf("record consent: %w: %q", ErrBankNotConfigured, bankID)
+	}
 	c := Consent{
-		ID: res.ConsentID, Bank: w.cfg.BankName, Status: ConsentAuthorized, StatusUpdated: w.cfg.Clock(),
+		ID: res.ConsentID, Bank: bankID, Status: ConsentAuthorized, StatusUpdated: w.cfg.Clock(),
 		Created: w.cfg.Clock(), Expires: res.ExpirationDateTime, PurposeCode: purpose, DebtorAccount: debtorIBAN,
 		LastSynced: w.cfg.Clock(),
 	}
@@ -78,6 +81,9 @@ func (w *Wallet) RecordConsent(ctx context.Context, res consent.Result, purpose,
 		old, err := w.cfg.Ledger.Consent(ctx, renewedFrom)
 		if err != nil {
 			return Consent{}, fmt.Errorf("record renewal: %w", err)
+		}
+		if old.Bank != bankID {
+			return Consent{}, errors.New("record renewal: a renewal must be at the bank of the consent it renews")
 		}
 		c.BaseConsentID, c.RenewedFrom = old.Root(), old.ID
 		if c.PurposeCode == "" {
@@ -149,7 +155,11 @@ func (w *Wallet) RenewalParams(ctx context.Context, consentID string, expires ti
 
 // SyncConsent reads the consent's status from the bank and records it.
 func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, error) {
-	bc, err := w.cfg.Bank.GetConsent(ctx, consentID)
+	bank, err := w.bankOfConsent(ctx, consentID)
+	if err != nil {
+		return Consent{}, fmt.Errorf("sync consent: %w", err)
+	}
+	bc, err := bank.GetConsent(ctx, consentID)
 	if err != nil {
 		return Consent{}, fmt.Errorf("sync consent: %w", err)
 	}
@@ -178,9 +188,10 @@ func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, er
 	return w.cfg.Ledger.Consent(ctx, consentID)
 }
 
-// SyncConsents refreshes every consent that can still change (not in a terminal status),
-// then retires the consents authorised renewals replaced (RetireSuperseded). It returns the
-// first error but tries them all.
+// SyncConsents refreshes every consent that can still change (not in a terminal status) at a
+// configured bank, then retires the consents authorised renewals replaced (RetireSuperseded).
+// It returns the first error but tries them all; a consent whose bank left the config keeps
+// its last known status.
 func (w *Wallet) SyncConsents(ctx context.Context) error {
 	all, err := w.cfg.Ledger.Consents(ctx)
 	if err != nil {
@@ -188,7 +199,7 @@ func (w *Wallet) SyncConsents(ctx context.Context) error {
 	}
 	var first error
 	for _, c := range all {
-		if c.Status.Terminal() {
+		if _, configured := w.cfg.Banks[c.Bank]; c.Status.Terminal() || !configured {
 			continue
 		}
 		if _, err := w.SyncConsent(ctx, c.ID); err != nil && first == nil {
@@ -228,15 +239,16 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 // revoke is RevokeConsent with the RevokedBy to send: TPP.InitiatedByUser when the user asked,
 // TPP when the wallet retires a consent a renewal replaced.
 func (w *Wallet) revoke(ctx context.Context, consentID, revokedBy string) error {
-	if _, err := w.cfg.Ledger.Consent(ctx, consentID); err != nil {
+	bank, err := w.bankOfConsent(ctx, consentID)
+	if err != nil {
 		return err
 	}
-	_, err := w.cfg.Bank.RevokeConsent(ctx, consentID, revokedBy)
+	_, err = bank.RevokeConsent(ctx, consentID, revokedBy)
 	if err != nil {
 		if !errors.Is(err, lfi.ErrOutcomeUnknown) {
 			return fmt.Errorf("revoke consent: %w", err)
 		}
-		bc, gerr := w.cfg.Bank.GetConsent(ctx, consentID)
+		bc, gerr := bank.GetConsent(ctx, consentID)
 		if gerr != nil {
 			return fmt.Errorf("revoke consent: outcome unknown and status unreadable: %w", errors.Join(err, gerr))
 		}

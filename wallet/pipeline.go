@@ -111,6 +111,10 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	if err := Usable(c, w.cfg.Clock()); err != nil {
 		return Payment{}, err
 	}
+	bank, err := w.bankOf(c)
+	if err != nil {
+		return Payment{}, err
+	}
 
 	emit(Event{Step: StepSCA, State: StepRunning})
 	ev, err := w.cfg.SCA.Authenticate(intent, pin, code)
@@ -145,7 +149,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	if err != nil {
 		return fail(StepSealPII, err)
 	}
-	sealed, err := w.cfg.Bank.SealPII(ctx, pii)
+	sealed, err := bank.SealPII(ctx, pii)
 	if err != nil {
 		return fail(StepSealPII, fmt.Errorf("seal payment PII: %w", err))
 	}
@@ -156,7 +160,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	if err != nil {
 		return fail(StepSign, err)
 	}
-	body, err := w.cfg.Bank.SignPayment(msg)
+	body, err := bank.SignPayment(msg)
 	if err != nil {
 		return fail(StepSign, fmt.Errorf("sign payment: %w", err))
 	}
@@ -289,6 +293,10 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 		delete(w.inflight, p.ID)
 		w.mu.Unlock()
 	}()
+	bank, err := w.bankOfConsent(ctx, p.ConsentID)
+	if err != nil {
+		return fmt.Errorf("payment %d: %w", p.ID, err)
+	}
 	sends := 0
 	for {
 		switch {
@@ -296,17 +304,17 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			w.emitFinal(p, emit)
 			return nil
 		case p.BankPaymentID != "":
-			return w.track(ctx, p, emit)
+			return w.track(ctx, bank, p, emit)
 		case p.Status == PaymentPrepared:
 			if sends == maxSends {
 				return fmt.Errorf("payment %d: the bank's answer is still unknown after %d sends; it will be reconciled again", p.ID, sends)
 			}
 			sends++
-			if err := w.send(ctx, p, emit); err != nil {
+			if err := w.send(ctx, bank, p, emit); err != nil {
 				return err
 			}
 		default: // Sending or Unknown: the bank may have it
-			if err := w.reconcile(ctx, p, emit); err != nil {
+			if err := w.reconcile(ctx, bank, p, emit); err != nil {
 				return err
 			}
 		}
@@ -327,7 +335,7 @@ func (w *Wallet) setStatus(ctx context.Context, p *Payment, u StatusUpdate) erro
 
 // send posts the stored bytes with the stored key. Status Sending is durable before the POST,
 // so a crash from here on is reconciled, never blindly resent.
-func (w *Wallet) send(ctx context.Context, p *Payment, emit func(Event)) error {
+func (w *Wallet) send(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
 	receipt, err := p.Receipt()
 	if err != nil {
 		return err
@@ -341,7 +349,7 @@ func (w *Wallet) send(ctx context.Context, p *Payment, emit func(Event)) error {
 			return err
 		}
 		emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status})
-		res, err := w.cfg.Bank.CreatePayment(ctx, token, lfi.SignedPayment{IdempotencyKey: p.IdempotencyKey, Body: p.Request,
+		res, err := bank.CreatePayment(ctx, token, lfi.SignedPayment{IdempotencyKey: p.IdempotencyKey, Body: p.Request,
 			AuthDate: receipt.ChallengeTime, CustomerIP: w.cfg.CustomerIP, UserAgent: w.cfg.UserAgent})
 		w.recordAttempt(ctx, p.ID, "send", res, err)
 		if err == nil {
@@ -387,8 +395,8 @@ func (w *Wallet) send(ctx context.Context, p *Payment, emit func(Event)) error {
 // reconcile asks the bank for the payment created with the stored key. Found: adopt it. Not
 // found: resend the same bytes while they are valid, otherwise the payment is abandoned (the
 // bank provably has none; a new payment needs a new SCA).
-func (w *Wallet) reconcile(ctx context.Context, p *Payment, emit func(Event)) error {
-	res, err := w.cfg.Bank.GetPaymentByIdempotencyKey(ctx, p.IdempotencyKey)
+func (w *Wallet) reconcile(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
+	res, err := bank.GetPaymentByIdempotencyKey(ctx, p.IdempotencyKey)
 	w.recordAttempt(ctx, p.ID, "lookup-key", res, err)
 	switch {
 	case err == nil:
@@ -442,7 +450,7 @@ func (w *Wallet) accept(ctx context.Context, p *Payment, res *lfi.Payment, how s
 }
 
 // track polls the payment with back-off until it is final or TrackFor has passed.
-func (w *Wallet) track(ctx context.Context, p *Payment, emit func(Event)) error {
+func (w *Wallet) track(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
 	deadline := w.cfg.Clock().Add(w.cfg.TrackFor)
 	delay := 500 * time.Millisecond
 	for !p.Status.Final() {
@@ -453,7 +461,7 @@ func (w *Wallet) track(ctx context.Context, p *Payment, emit func(Event)) error 
 			return err
 		}
 		delay = min(delay*2, 10*time.Second)
-		res, err := w.cfg.Bank.GetPayment(ctx, p.BankPaymentID)
+		res, err := bank.GetPayment(ctx, p.BankPaymentID)
 		w.recordAttempt(ctx, p.ID, "get", res, err)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -75,6 +75,9 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	if err := Usable(c, now); err != nil {
 		return nil, err
 	}
+	if _, err := w.bankOf(c); err != nil {
+		return nil, err
+	}
 	amount, err := money.ParseInput(d.Amount)
 	if err != nil {
 		return nil, &Problem{What: "The amount is not valid: " + strings.TrimPrefix(err.Error(), money.ErrSyntax.Error()+": ") + ".",

@@ -36,7 +36,13 @@ import (
 const (
 	testPIN      sca.PIN = "730461"
 	testClientID         = "payterm-wallet-test"
+	testBankID           = "sandbox" // the bank id the single-bank environment records
 )
+
+// oneBank is the RefreshFor of a wallet with one bank.
+func oneBank(f consent.RefreshFunc) RefreshFor {
+	return func(context.Context, string) (consent.RefreshFunc, error) { return f, nil }
+}
 
 var cheapKDF = keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
@@ -252,14 +258,14 @@ func newWalletEnv(t testing.TB, b *bankEnv, limits Limits) *walletEnv {
 	}
 	t.Cleanup(func() { e.ledger.Close() })
 	e.store = &memTokenStore{tokens: map[string]lfi.Secret{}}
-	e.tokens = NewConsentTokens(e.store, consent.NewLFIBank(e.client).Refresh, nil)
+	e.tokens = NewConsentTokens(e.store, oneBank(consent.NewLFIBank(e.client).Refresh), nil)
 	e.wallet = e.newWallet(t, e.client, e.tokens, limits, nil)
 	return e
 }
 
 func (e *walletEnv) newWallet(t testing.TB, c *lfi.Client, tokens Tokens, limits Limits, clock func() time.Time) *Wallet {
 	t.Helper()
-	w, err := New(Config{Ledger: e.ledger, Bank: c, Tokens: tokens, SCA: e.auth, BankName: "payterm Sandbox Bank",
+	w, err := New(Config{Ledger: e.ledger, Banks: map[string]Bank{testBankID: c}, Tokens: tokens, SCA: e.auth,
 		Limits: limits, Device: risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: risk.App{Version: "test"},
 		CustomerIP: "203.0.113.7", UserAgent: "payterm-test/1", Clock: clock,
 		Sleep: func(ctx context.Context, d time.Duration) error { return sleepCtx(ctx, d/10) }})
@@ -272,6 +278,13 @@ func (e *walletEnv) newWallet(t testing.TB, c *lfi.Client, tokens Tokens, limits
 // onboard authorises a consent at the sandbox (headless auto-approve) with the given number
 // of creditors (0 = open beneficiary), and records it.
 func (e *walletEnv) onboard(t testing.TB, creditors int, baseFrom string) Consent {
+	t.Helper()
+	return e.onboardAt(t, testBankID, e.client, e.web, creditors, baseFrom)
+}
+
+// onboardAt is onboard at the bank the wallet knows as bankID, reached with client; web
+// follows its consent page.
+func (e *walletEnv) onboardAt(t testing.TB, bankID string, client *lfi.Client, web *http.Client, creditors int, baseFrom string) Consent {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
@@ -313,15 +326,15 @@ func (e *walletEnv) onboard(t testing.TB, creditors int, baseFrom string) Consen
 			t.Fatal(err)
 		}
 	}
-	res, err := consent.Onboard(ctx, consent.OnboardingConfig{Bank: consent.NewLFIBank(e.client), RedirectURI: "http://127.0.0.1/callback",
-		Store: e.store}, consent.OnboardingRequest{Params: params, PII: pii}, consent.Presentation{Headless: e.web})
+	res, err := consent.Onboard(ctx, consent.OnboardingConfig{Bank: consent.NewLFIBank(client), RedirectURI: "http://127.0.0.1/callback",
+		Store: e.store}, consent.OnboardingRequest{Params: params, PII: pii}, consent.Presentation{Headless: web})
 	if err != nil {
 		t.Fatalf("onboard: %v", err)
 	}
 	if err := e.tokens.Adopt(res.ConsentID, res.Tokens); err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.wallet.RecordConsent(ctx, res, "TOF", "", baseFrom)
+	c, err := e.wallet.RecordConsent(ctx, bankID, res, "TOF", "", baseFrom)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,27 +14,59 @@ import (
 // ConsentTokens implements Tokens with one consent.TokenManager per consent over a
 // consent.TokenStore (the keystore in production).
 type ConsentTokens struct {
-	store   consent.TokenStore
-	refresh consent.RefreshFunc
-	clock   func() time.Time
+	store      consent.TokenStore
+	refreshFor RefreshFor
+	clock      func() time.Time
 
 	mu       sync.Mutex
 	managers map[string]*consent.TokenManager
 }
 
-// NewConsentTokens wires the token managers. refresh is usually (*consent.LFIBank).Refresh.
-func NewConsentTokens(store consent.TokenStore, refresh consent.RefreshFunc, clock func() time.Time) *ConsentTokens {
+// RefreshFor finds the refresh grant of the bank a consent was given at, usually
+// (*consent.LFIBank).Refresh of that bank. Each consent's refresh token goes only to its bank.
+type RefreshFor func(ctx context.Context, consentID string) (consent.RefreshFunc, error)
+
+// RefreshByBank is the RefreshFor of a wallet with several banks: it reads the consent's bank
+// from the ledger and refreshes there, never at another bank.
+func RefreshByBank(l *Ledger, refresh map[string]consent.RefreshFunc) RefreshFor {
+	return func(ctx context.Context, consentID string) (consent.RefreshFunc, error) {
+		c, err := l.Consent(ctx, consentID)
+		if err != nil {
+			return nil, err
+		}
+		f, ok := refresh[c.Bank]
+		if !ok {
+			return nil, fmt.Errorf("%w: %q", ErrBankNotConfigured, c.Bank)
+		}
+		return f, nil
+	}
+}
+
+// NewConsentTokens wires the token managers.
+func NewConsentTokens(store consent.TokenStore, refreshFor RefreshFor, clock func() time.Time) *ConsentTokens {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &ConsentTokens{store: store, refresh: refresh, clock: clock, managers: map[string]*consent.TokenManager{}}
+	return &ConsentTokens{store: store, refreshFor: refreshFor, clock: clock, managers: map[string]*consent.TokenManager{}}
+}
+
+// refresh resolves the consent's bank when a refresh is due, not when the manager is made:
+// Adopt runs before the consent is in the ledger.
+func (t *ConsentTokens) refresh(consentID string) consent.RefreshFunc {
+	return func(ctx context.Context, refreshToken lfi.Secret) (consent.Grant, error) {
+		f, err := t.refreshFor(ctx, consentID)
+		if err != nil {
+			return consent.Grant{}, fmt.Errorf("refresh: %w", err)
+		}
+		return f(ctx, refreshToken)
+	}
 }
 
 // Adopt hands the grant of a just-finished onboarding to the consent's manager, so the first
 // payment does not need a refresh. Its refresh token must already be in the store.
 func (t *ConsentTokens) Adopt(consentID string, g consent.Grant) error {
 	m, err := consent.NewTokenManager(consent.TokenManagerConfig{ConsentID: consentID, Store: t.store,
-		Refresh: t.refresh, Clock: t.clock, Initial: &g})
+		Refresh: t.refresh(consentID), Clock: t.clock, Initial: &g})
 	if err != nil {
 		return fmt.Errorf("token manager: %w", err)
 	}
@@ -51,7 +83,7 @@ func (t *ConsentTokens) manager(consentID string) (*consent.TokenManager, error)
 		return m, nil
 	}
 	m, err := consent.NewTokenManager(consent.TokenManagerConfig{ConsentID: consentID, Store: t.store,
-		Refresh: t.refresh, Clock: t.clock})
+		Refresh: t.refresh(consentID), Clock: t.clock})
 	if err != nil {
 		return nil, fmt.Errorf("token manager: %w", err)
 	}

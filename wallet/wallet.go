@@ -14,20 +14,21 @@ import (
 	"github.com/payterm/payterm/risk"
 )
 
-// Config wires a Wallet. Ledger, Bank, Tokens and SCA are required.
+// Config wires a Wallet. Ledger, at least one bank, Tokens and SCA are required.
 type Config struct {
 	Ledger *Ledger
-	Bank   Bank
+	// Banks are the bank clients by bank id (the id recorded with each consent). Every call
+	// about a consent or one of its payments goes to the consent's own bank.
+	Banks  map[string]Bank
 	Tokens Tokens
 	SCA    Authenticator
-	// BankName labels consents recorded by this wallet.
-	BankName string
 	// Limits are the defaults from the config file; edits persisted in the ledger win.
 	Limits Limits
 	// Device and App feed the Risk block (risk.DetectDevice, risk.AppFromBuild).
 	Device risk.Device
 	App    risk.App
-	// CustomerIP is sent as x-fapi-customer-ip-address; UserAgent as x-customer-user-agent.
+	// CustomerIP is sent as x-fapi-customer-ip-address (a Bank may put its own setting in its
+	// place); UserAgent as x-customer-user-agent.
 	CustomerIP string
 	UserAgent  string
 	// SessionID identifies this run for the Risk session counters; a random one by default.
@@ -60,7 +61,7 @@ func New(cfg Config) (*Wallet, error) {
 	switch {
 	case cfg.Ledger == nil:
 		return nil, errors.New("wallet: a ledger is required")
-	case cfg.Bank == nil:
+	case len(cfg.Banks) == 0:
 		return nil, errors.New("wallet: a bank client is required")
 	case cfg.Tokens == nil:
 		return nil, errors.New("wallet: a token source is required")
@@ -79,8 +80,10 @@ func New(cfg Config) (*Wallet, error) {
 	if cfg.TrackFor <= 0 {
 		cfg.TrackFor = 2 * time.Minute
 	}
-	if cfg.BankName == "" {
-		cfg.BankName = "bank"
+	for id, b := range cfg.Banks {
+		if id == "" || b == nil {
+			return nil, errors.New("wallet: every bank needs an id and a client")
+		}
 	}
 	if cfg.SessionID == "" {
 		id, err := uuid.NewRandomFromReader(cfg.Rand)
@@ -90,6 +93,27 @@ func New(cfg Config) (*Wallet, error) {
 		cfg.SessionID = id.String()
 	}
 	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]bool{}}, nil
+}
+
+// ErrBankNotConfigured is returned for a consent whose bank is no longer configured.
+var ErrBankNotConfigured = errors.New("the consent's bank is not configured")
+
+// bankOf returns the client of the bank a consent was given at.
+func (w *Wallet) bankOf(c Consent) (Bank, error) {
+	if b, ok := w.cfg.Banks[c.Bank]; ok {
+		return b, nil
+	}
+	return nil, &Problem{What: fmt.Sprintf("This consent is at the bank with id %q, which is not in your config.", c.Bank),
+		Next: "Add that bank back to the config (same id) to pay, sync or revoke.", Err: ErrBankNotConfigured}
+}
+
+// bankOfConsent is bankOf for a consent id.
+func (w *Wallet) bankOfConsent(ctx context.Context, consentID string) (Bank, error) {
+	c, err := w.cfg.Ledger.Consent(ctx, consentID)
+	if err != nil {
+		return nil, err
+	}
+	return w.bankOf(c)
 }
 
 // Ledger exposes the ledger for read-only screens and export.

@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/sandbox"
+	"github.com/payterm/payterm/wallet"
+)
+
+// bankConn is one configured bank ([bank] or a [[banks]] entry): the client that talks to it
+// with the TPP identity it knows, and the embedded bank itself when it is a sandbox.
+type bankConn struct {
+	cfg        config.Bank // ID resolved (config.AllBanks)
+	dir        string      // its TPP identity and, for a sandbox, the bank's state
+	sandbox    *sandbox.Bank
+	id         identity
+	client     *lfi.Client
+	lfi        *consent.LFIBank
+	registered bool // Open registered the TPP at this sandbox (first run or a new redirect URI)
+}
+
+// bankDir keeps the first bank where a one-bank wallet always had it (<data>/sandbox,
+// <data>/tpp), so an existing wallet finds its bank and identity; every other bank gets its
+// own directory under <data>/banks/<id>.
+func bankDir(dataDir string, first bool, id string) string {
+	if first {
+		return dataDir
+	}
+	return filepath.Join(dataDir, "banks", id)
+}
+
+// openBanks starts or loads every configured bank, in config order.
+func (a *App) openBanks(ctx context.Context) error {
+	for i, b := range a.cfg.AllBanks() {
+		bc := &bankConn{cfg: b, dir: bankDir(a.dir, i == 0, b.ID)}
+		a.banks = append(a.banks, bc) // appended first, so a failure below still closes its sandbox
+		if err := os.MkdirAll(bc.dir, 0o700); err != nil {
+			return fmt.Errorf("bank %s: %w", b.ID, err)
+		}
+		if err := a.openBank(ctx, bc); err != nil {
+			return fmt.Errorf("bank %s: %w", b.ID, err)
+		}
+		if err := a.openClient(bc); err != nil {
+			return fmt.Errorf("bank %s: %w", b.ID, err)
+		}
+		if bc.sandbox != nil {
+			if err := recordSandboxAddrs(ctx, bc.dir, bc.sandbox, bc.client); err != nil {
+				return fmt.Errorf("bank %s: %w", b.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// openBank starts the embedded sandbox and loads (or registers) the TPP identity, or loads the
+// remote bank's Trust Framework files.
+func (a *App) openBank(ctx context.Context, bc *bankConn) error {
+	b := bc.cfg
+	if b.Mode == config.ModeRemote {
+		id, err := remoteIdentity(b.ClientID, b.SigningKID, b.SigningKeyFile, b.TransportCertFile, b.TransportKeyFile)
+		if err != nil {
+			return fmt.Errorf("bank identity: %w", err)
+		}
+		bc.id = id
+		return nil
+	}
+	sb, err := startSandbox(bc.dir, a.cfg, b)
+	if err != nil {
+		return err
+	}
+	bc.sandbox = sb
+	id, fresh, err := sandboxIdentity(ctx, filepath.Join(bc.dir, "tpp"), sandboxRegistrar{sb}, b.RedirectURI, a.opts.Clock)
+	if err != nil {
+		return err
+	}
+	bc.id, bc.registered = id, fresh
+	return nil
+}
+
+func (a *App) openClient(bc *bankConn) error {
+	var roots *x509.CertPool
+	b := bc.cfg
+	discovery, issuer, rs := b.DiscoveryURL, b.Issuer, b.ResourceBaseURL
+	if sb := bc.sandbox; sb != nil {
+		roots, discovery, issuer, rs = sb.RootCAs(), sb.DiscoveryURL(), sb.Issuer(), sb.ResourceBaseURL()
+	} else if b.RootCAFile != "" {
+		pemBytes, err := os.ReadFile(b.RootCAFile)
+		if err != nil {
+			return fmt.Errorf("read root_ca_file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pemBytes) {
+			return errors.New("root_ca_file holds no PEM certificate")
+		}
+	}
+	hc, err := lfi.NewMTLSClient(bc.id.TransportCert, bc.id.TransportKey, roots)
+	if err != nil {
+		return fmt.Errorf("bank transport: %w", err)
+	}
+	signer, err := lfi.NewSigner(bc.id.SigningKey, bc.id.SigningKID)
+	if err != nil {
+		return fmt.Errorf("bank signing key: %w", err)
+	}
+	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResourceBaseURL: rs, ClientID: bc.id.ClientID,
+		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observe})
+	if err != nil {
+		return fmt.Errorf("bank client: %w", err)
+	}
+	bc.client = c
+	bc.lfi = consent.NewLFIBank(c)
+	return nil
+}
+
+// walletBanks is what the wallet core calls per bank id: each client wrapped so the inspector
+// sees what it seals and the bank gets its own customer IP setting.
+func (a *App) walletBanks() (map[string]wallet.Bank, map[string]consent.RefreshFunc) {
+	banks, refresh := map[string]wallet.Bank{}, map[string]consent.RefreshFunc{}
+	for _, bc := range a.banks {
+		banks[bc.cfg.ID] = sealingBank{Client: bc.client, log: a.sealed, customerIP: bc.cfg.CustomerIPAddress}
+		refresh[bc.cfg.ID] = bc.lfi.Refresh
+	}
+	return banks, refresh
+}
+
+// bankByID returns the configured bank with that id.
+func (a *App) bankByID(id string) (*bankConn, bool) {
+	for _, bc := range a.banks {
+		if bc.cfg.ID == id {
+			return bc, true
+		}
+	}
+	return nil, false
+}
+
+// bankName is what the user sees for a bank id; a bank that left the config shows its id.
+func (a *App) bankName(id string) string {
+	if bc, ok := a.bankByID(id); ok {
+		return bc.cfg.Name
+	}
+	return id + " (not configured)"
+}
+
+// onlySandboxes reports whether every configured bank is an embedded sandbox: only then does
+// the inspector show personal data, since none of it is real.
+func (a *App) onlySandboxes() bool {
+	for _, bc := range a.banks {
+		if bc.sandbox == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// sandboxes lists the embedded banks.
+func (a *App) sandboxes() []*sandbox.Bank {
+	var out []*sandbox.Bank
+	for _, bc := range a.banks {
+		if bc.sandbox != nil {
+			out = append(out, bc.sandbox)
+		}
+	}
+	return out
+}
+
+// adoptLegacyBankNames moves consents a one-bank payterm recorded under [bank]'s name (before
+// banks had ids) to [bank]'s id, so they keep paying. A name that is also some bank's id is
+// left alone: those consents are that bank's.
+func adoptLegacyBankNames(ctx context.Context, l *wallet.Ledger, banks []config.Bank) error {
+	first := banks[0]
+	for _, b := range banks {
+		if b.ID == first.Name {
+			return nil
+		}
+	}
+	if _, err := l.RenameBank(ctx, first.Name, first.ID); err != nil {
+		return fmt.Errorf("adopt consents recorded under the bank's name: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+// twoBankConfig is testConfig with a second embedded bank, written as a user would.
+func twoBankConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg := testConfig(t)
+	extra := "[[banks]]\nid = \"second\"\nname = \"Second Sandbox Bank\"\ndefault_purpose_code = \"EDU\"\n"
+	if err := config.Parse([]byte(extra), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// newConsentAt authorises an open consent at bankID through the wizard's calls.
+func newConsentAt(t *testing.T, w ui.Wallet, bankID string) ui.Consent {
+	t.Helper()
+	ctx := context.Background()
+	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Bank: bankID, Model: ui.BeneficiaryOpen}); err != nil {
+		t.Fatal(err)
+	}
+	step, err := w.BeginBankStep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browse(t, step.URL)
+	c, err := w.AwaitBankCallback(ctx, step)
+	if err != nil {
+		t.Fatalf("consent at %s: %v", bankID, err)
+	}
+	return c
+}
+
+// payOpen pays amount from an open consent to a new payee and returns the final event.
+func payOpen(t *testing.T, w ui.Wallet, clock *scaClock, secret, consentID, amount string) ui.PaymentEvent {
+	t.Helper()
+	pp, err := w.PreparePayment(context.Background(), ui.PaymentDraft{ConsentID: consentID,
+		NewPayee: ui.PayeeDraft{Name: "Second Payee", IBAN: ibanFor("033", "0000000000007777")}, Amount: amount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return finalEvent(t, submit(t, w, pp.ID, testPIN, clock.nextCode(t, secret)))
+}
+
+// TestTwoBanks: a wallet with [bank] and one [[banks]] entry, each an embedded sandbox. The
+// wizard offers both; a consent is authorised at the chosen bank only; each payment goes to
+// its consent's bank; after a restart neither bank registers the TPP again and the second
+// bank's consent still pays (its refresh token goes back to that bank).
+func TestTwoBanks(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := twoBankConfig(t)
+	a := openApp(t, cfg, clock)
+	w := a.UIWallet()
+	banks, err := w.Banks(ctx)
+	if err != nil || len(banks) != 2 || banks[0].ID != config.DefaultSandboxID || banks[1].ID != "second" ||
+		banks[1].Name != "Second Sandbox Bank" || !banks[1].Sandbox {
+		t.Fatalf("Banks = %+v, %v", banks, err)
+	}
+	first, js := onboard(t, w, clock, twoPayees()[:1])
+	if first.BankID != config.DefaultSandboxID || first.Bank != cfg.Bank.Name {
+		t.Fatalf("the default bank's consent: bank %q (%q)", first.BankID, first.Bank)
+	}
+
+	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Bank: "second", Model: ui.BeneficiaryOpen}); err != nil {
+		t.Fatal(err)
+	}
+	terms, err := w.ConsentTerms(ctx)
+	if err != nil || terms.Bank != "Second Sandbox Bank" || terms.Purpose.Code != "EDU" {
+		t.Fatalf("terms at the second bank: %+v, %v", terms, err)
+	}
+	second := newConsentAt(t, w, "second")
+	if second.BankID != "second" || second.Bank != "Second Sandbox Bank" {
+		t.Fatalf("second consent: bank %q (%q)", second.BankID, second.Bank)
+	}
+	if st, err := a.SandboxOf("second").ConsentStatus(second.ID); err != nil || st != "Authorized" {
+		t.Fatalf("second bank's status = %q, %v", st, err)
+	}
+	if _, err := a.Sandbox().ConsentStatus(second.ID); err == nil {
+		t.Fatal("the first bank knows the second bank's consent")
+	}
+
+	last := payOpen(t, w, clock, js.totpSecret, second.ID, "3.00")
+	if last.State != ui.StepDone || last.Receipt == nil {
+		t.Fatalf("payment at the second bank: %+v", last)
+	}
+	if st, err := a.SandboxOf("second").PaymentStatus(last.Receipt.PaymentID); err != nil || st == "" {
+		t.Fatalf("the second bank has no payment: %q, %v", st, err)
+	}
+	if _, err := a.Sandbox().PaymentStatus(last.Receipt.PaymentID); err == nil {
+		t.Fatal("the first bank has the second bank's payment")
+	}
+	payees, err := w.Payees(ctx, first.ID)
+	if err != nil || len(payees) != 1 {
+		t.Fatalf("payees of the first consent: %+v, %v", payees, err)
+	}
+	if last := finalEvent(t, pay(t, w, first.ID, payees[0].ID, "4.00", clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
+		t.Fatalf("payment at the first bank: %+v", last)
+	}
+
+	var p *ui.Problem
+	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Bank: "nowhere", Model: ui.BeneficiaryOpen}); !errors.As(err, &p) {
+		t.Fatalf("an unknown bank id: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.ResolvedDataDir(), "banks", "second", "tpp")); err != nil {
+		t.Fatalf("the second bank's identity is not in its own directory: %v", err)
+	}
+
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	for _, bc := range b.banks {
+		if bc.registered {
+			t.Fatalf("bank %s registered the TPP again after a restart", bc.cfg.ID)
+		}
+	}
+	if err := b.WaitStartup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w = b.UIWallet()
+	all, err := w.Consents(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("consents after restart: %d, %v", len(all), err)
+	}
+	// The restart has no access token: this payment refreshes at the second bank first.
+	if last := payOpen(t, w, clock, js.totpSecret, second.ID, "5.00"); last.State != ui.StepDone {
+		t.Fatalf("payment at the second bank after a restart: %+v", last)
+	}
+}
+
+// TestLegacyBankNameAdopted: a one-bank payterm recorded consents under [bank]'s name; the
+// next start records them under [bank]'s id so they keep paying.
+func TestLegacyBankNameAdopted(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	a := openApp(t, cfg, clock)
+	c, _ := onboard(t, a.UIWallet(), clock, twoPayees()[:1])
+	if n, err := a.ledger.RenameBank(ctx, config.DefaultSandboxID, cfg.Bank.Name); err != nil || n != 1 {
+		t.Fatalf("making the consent look legacy: %d, %v", n, err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	got, err := b.ledger.Consent(ctx, c.ID)
+	if err != nil || got.Bank != config.DefaultSandboxID {
+		t.Fatalf("legacy consent bank = %q, %v", got.Bank, err)
+	}
+	if err := wallet.Usable(got, clock.Now()); err != nil {
+		t.Fatalf("the adopted consent cannot pay: %v", err)
+	}
+}
