@@ -1,5 +1,6 @@
-// Package app assembles the real wallet: it starts the embedded sandbox bank (or reads the Trust
-// Framework files of a remote one), opens the keystore, the SCA, the bank client, the token
+// Package app assembles the real wallet: for every configured bank ([bank], then [[banks]]) it
+// starts the embedded sandbox bank (or reads the Trust Framework files of a remote one) and
+// builds its client; it opens the keystore, the SCA, the token
 // manager, the ledger and the wallet core, and adapts them to the ui.Wallet interface the
 // terminal screens drive. main.go calls RunWallet, ExportHistory, Status, Reset and SandboxConfig;
 // nothing else imports app.
@@ -15,6 +16,8 @@
 //	                      signing-key.pem (kid = RFC 7638 thumbprint), transport key and cert
 //	sandbox/              the embedded bank's own state, CA and keys
 //	sandbox-listen.json   the bank's loopback ports, reused so its issuer URL stays the same
+//	banks/<id>/           the same tpp/, sandbox/ and sandbox-listen.json for each [[banks]]
+//	                      entry (the ones above belong to [bank], where a one-bank wallet had them)
 //	support/              support bundles (interaction ids, consent id, redacted trace)
 //
 // # Start-up

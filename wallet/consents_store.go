@@ -68,7 +68,7 @@ type Creditor struct {
 // Consent is one payment consent as the ledger records it.
 type Consent struct {
 	ID            string
-	Bank          string
+	Bank          string // the id of the bank it was given at (config [bank]/[[banks]] id)
 	Status        ConsentStatus
 	StatusUpdated time.Time
 	RevokedBy     string

@@ -52,7 +52,13 @@ type Prepared struct {
 
 	creditor     json.RawMessage // AEDomesticCreditor for the payment PII
 	prePopulated bool
+	preparedAt   time.Time
 }
+
+// PreparedTTL is how long a prepared payment waits for its SCA. Its limit check and payee
+// were read at Prepare; after this the user prepares it again, and an abandoned review
+// screen does not hold memory for the life of the process.
+const PreparedTTL = 15 * time.Minute
 
 // Intent is what the SCA authenticates for this payment.
 func (p *Prepared) Intent() sca.Intent {
@@ -118,11 +124,13 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 		started = now
 	}
 	p := &Prepared{ID: id, ConsentID: c.ID, Payee: payee, Amount: amount, Currency: Currency, Purpose: purpose,
-		Reference: d.Reference, IdempotencyKey: key, Headroom: h, Started: started, creditor: creditor, prePopulated: pre}
+		Reference: d.Reference, IdempotencyKey: key, Headroom: h, Started: started, creditor: creditor, prePopulated: pre,
+		preparedAt: now}
 	if err := p.Intent().Validate(); err != nil {
 		return nil, &Problem{What: "The payment details are not valid.", Next: "Check the payee.", Err: err}
 	}
 	w.mu.Lock()
+	w.dropExpiredLocked(now)
 	w.prepared[id] = p
 	w.mu.Unlock()
 	return p, nil
@@ -167,12 +175,22 @@ func (w *Wallet) resolvePayee(ctx context.Context, c Consent, d Draft) (Payee, j
 	return p, json.RawMessage(p.Wire), false, nil
 }
 
+// takePrepared removes and returns a prepared payment that has not expired.
 func (w *Wallet) takePrepared(id string) (*Prepared, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.dropExpiredLocked(w.cfg.Clock())
 	p, ok := w.prepared[id]
 	if ok {
 		delete(w.prepared, id)
 	}
 	return p, ok
+}
+
+func (w *Wallet) dropExpiredLocked(now time.Time) {
+	for id, p := range w.prepared {
+		if now.Sub(p.preparedAt) >= PreparedTTL {
+			delete(w.prepared, id)
+		}
+	}
 }
