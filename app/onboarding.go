@@ -8,12 +8,12 @@ import (
 	"sort"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
 )
 
 // onboardingState is what the first-run wizard has chosen so far. It lives in memory only: the
@@ -202,24 +202,12 @@ func problemText(err error) string {
 // creditorInput turns a typed payee into the consent's creditor. A name with Arabic letters
 // goes in the Arabic slot, as the standard's AEName separates the two.
 func creditorInput(p ui.PayeeDraft) consent.CreditorInput {
-	name := consent.Name{EN: p.Name}
-	if hasArabic(p.Name) {
-		name = consent.Name{AR: p.Name}
-	}
+	name := wallet.PayeeName(p.Name)
 	t := consent.CreditorIndividual
 	if p.Type == ui.PayeeCorporate {
 		t = consent.CreditorBusiness
 	}
 	return consent.CreditorInput{IBAN: p.IBAN, AccountName: name, AccountType: t}
-}
-
-func hasArabic(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Arabic, r) {
-			return true
-		}
-	}
-	return false
 }
 
 func (w uiWallet) ConsentTerms(ctx context.Context) (ui.ConsentTerms, error) {

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -69,6 +70,38 @@ func TestSandboxOpenConsentNewPayee(t *testing.T) {
 	payees, _ := e.ledger.Payees(context.Background(), c.ID)
 	if len(payees) != 1 || payees[0].Name != "Open Payee" {
 		t.Errorf("saved payees = %d", len(payees))
+	}
+}
+
+// TestSandboxOpenConsentArabicPayee: a payee name typed in Arabic at payment time goes in the
+// creditor's Arabic name slot, as on the consent page, and the bank accepts the payment.
+func TestSandboxOpenConsentArabicPayee(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 0, "")
+	ctx := context.Background()
+	const name = "مثال تجريبي"
+	pp, err := e.wallet.Prepare(ctx, Draft{ConsentID: c.ID, Amount: "7", NewPayee: &PayeeInput{Name: name, IBAN: ibanFor("033", "0000000000008888")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wire struct {
+		CreditorAccount struct {
+			Name struct {
+				EN *string `json:"en"`
+				AR string  `json:"ar"`
+			} `json:"Name"`
+		} `json:"CreditorAccount"`
+	}
+	if err := json.Unmarshal(pp.creditor, &wire); err != nil || wire.CreditorAccount.Name.AR != name || wire.CreditorAccount.Name.EN != nil {
+		t.Fatalf("creditor name = %+v, %v", wire.CreditorAccount.Name, err)
+	}
+	p, err := e.wallet.Submit(ctx, pp.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil)
+	if err != nil || p.Status.Outcome() != OutcomeSuccessful {
+		t.Fatalf("pay: %v %s\n%s", err, p.Status, verdicts(b))
+	}
+	if payees, _ := e.ledger.Payees(ctx, c.ID); len(payees) != 1 || payees[0].Name != name {
+		t.Fatalf("saved payee name wrong (%d payees)", len(payees))
 	}
 }
 

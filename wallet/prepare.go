@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/money"
@@ -160,7 +161,7 @@ func (w *Wallet) resolvePayee(ctx context.Context, c Consent, d Draft) (Payee, j
 	if d.NewPayee.Kind == "corporate" {
 		accountType, kind = consent.CreditorBusiness, "corporate"
 	}
-	dc, err := consent.BuildCreditor(consent.CreditorInput{IBAN: d.NewPayee.IBAN, AccountName: consent.Name{EN: d.NewPayee.Name}, AccountType: accountType})
+	dc, err := consent.BuildCreditor(consent.CreditorInput{IBAN: d.NewPayee.IBAN, AccountName: PayeeName(d.NewPayee.Name), AccountType: accountType})
 	if err != nil {
 		return Payee{}, nil, false, &Problem{What: "The payee is not valid: " + err.Error() + ".", Next: "Check the name and IBAN.", Err: err}
 	}
@@ -173,6 +174,18 @@ func (w *Wallet) resolvePayee(ctx context.Context, c Consent, d Draft) (Payee, j
 		return Payee{}, nil, false, err
 	}
 	return p, json.RawMessage(p.Wire), false, nil
+}
+
+// PayeeName puts a typed payee name in the slot of its script: a name with Arabic letters is
+// the Arabic name, any other the English one (AEName keeps the two apart). The consent page and
+// the pay form use it alike, so a payee typed either way is the same creditor.
+func PayeeName(typed string) consent.Name {
+	for _, r := range typed {
+		if unicode.Is(unicode.Arabic, r) {
+			return consent.Name{AR: typed}
+		}
+	}
+	return consent.Name{EN: typed}
 }
 
 // takePrepared removes and returns a prepared payment that has not expired.
