@@ -390,8 +390,9 @@ func (s *consentsScreen) View() string {
 	}
 	banks := bankColumn(l, s.all)
 	bankW, paidW, product := consentColumns(l, banks, s.w, renew)
+	cells := bankCells(banks, bankW)
 	for i, c := range l {
-		line := fit(banks[i], bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
+		line := padRight(cells[i], bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
 			day(c.Expires), paidW, formatAmount(c.TotalPaid))
 		if c.Current() && renewSoon(now, c.Expires) {
 			line += "  renew soon"
@@ -486,6 +487,40 @@ func consentColumns(l []Consent, banks []string, width int, renew bool) (bankW, 
 	}
 	// At least as wide as the old fixed column, so short names keep the table aligned as before.
 	return max(8, min(max(longest, 18), width-fixed)), paidW, product
+}
+
+// bankCells cuts each bank label to w cells with an ellipsis at the end. Labels that would then
+// look the same (names sharing a long beginning, "Example Bank of the Northern/Southern …") drop
+// the words they share instead: "…Northern…", so two banks stay apart on a narrow terminal.
+func bankCells(labels []string, w int) []string {
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = truncate(l, w)
+	}
+	for i := range labels {
+		shared := 0 // bytes of the longest beginning label i shares with a label it collides with
+		for j := range labels {
+			if i != j && labels[i] != labels[j] && truncate(labels[i], w) == truncate(labels[j], w) {
+				shared = max(shared, commonWords(labels[i], labels[j]))
+			}
+		}
+		if shared > 0 {
+			out[i] = truncate("…"+labels[i][shared:], w)
+		}
+	}
+	return out
+}
+
+// commonWords is the length in bytes of the whole words (each with its following space) a and b
+// begin with.
+func commonWords(a, b string) int {
+	n := 0
+	for i := 0; i < len(a) && i < len(b) && a[i] == b[i]; i++ {
+		if a[i] == ' ' {
+			n = i + 1
+		}
+	}
+	return n
 }
 
 // bankColumn is the bank cell of each listed consent: its name, and its bank id in brackets

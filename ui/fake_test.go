@@ -54,10 +54,20 @@ type FakeWallet struct {
 	BankOptions []BankOption
 	banksErr    error
 	bank        string
+	// BanksGate, when non-nil, makes Banks wait until it is closed (a slow bank list).
+	BanksGate chan struct{}
 
 	nextPay  int
 	prepared map[string]PreparedPayment
+	drafts   []PaymentDraft
 	calls    []string
+}
+
+// Drafts lists the payment drafts PreparePayment received, in order (which consent pays).
+func (f *FakeWallet) Drafts() []PaymentDraft {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]PaymentDraft(nil), f.drafts...)
 }
 
 // FakeSandboxBank is the fake's one bank unless a test configures more.
@@ -267,8 +277,18 @@ func (f *FakeWallet) Recover(ctx context.Context, recovery, code, newPIN Secret)
 
 func (f *FakeWallet) Banks(ctx context.Context) ([]BankOption, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.call("Banks")
+	gate := f.BanksGate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("list banks: %w", ctx.Err())
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.banksErr != nil {
 		return nil, f.banksErr
 	}
@@ -486,6 +506,7 @@ func (f *FakeWallet) PreparePayment(ctx context.Context, d PaymentDraft) (Prepar
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("PreparePayment")
+	f.drafts = append(f.drafts, d)
 	a, err := money.ParseInput(d.Amount)
 	if err != nil {
 		return PreparedPayment{}, &Problem{What: "The amount is not valid.", Next: "Type it like 250 or 1,250.50.", Err: err}

@@ -212,7 +212,7 @@ func (s *onboardingScreen) whichBankView() string {
 		b.WriteString(s.bankRow(i, numW) + "\n")
 	}
 	if rest := len(s.banks) - first - rows; rest > 0 {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("  ↓ %s more", count(rest, "bank", "banks"))) + "\n")
+		b.WriteString(st.Muted.Render("  ↓ "+count(rest, "more bank", "more banks")) + "\n")
 	}
 	b.WriteString(below)
 	return b.String()

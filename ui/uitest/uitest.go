@@ -81,6 +81,7 @@ type config struct {
 	width, height int
 	opts          ui.Options
 	timeout       time.Duration
+	everyFrame    bool
 }
 
 // Option configures Start.
@@ -98,6 +99,10 @@ func WithOptions(o ui.Options) Option { return func(c *config) { c.opts = o } }
 // WithAccessible turns on the accessible mode.
 func WithAccessible() Option { return func(c *config) { c.opts.Accessible = true } }
 
+// WithEveryFrame keeps every frame the app draws, for Frames: a test can then say a screen was
+// never shown, not only that it is gone now.
+func WithEveryFrame() Option { return func(c *config) { c.everyFrame = true } }
+
 // WithTimeout changes how long waits last (default 20s; a passing wait returns at once).
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
@@ -113,16 +118,33 @@ type App struct {
 	width, height int
 }
 
-// lastView keeps the latest frame; the harness writes it after every Update.
+// lastView keeps the latest frame; the harness writes it after every Update. With keep, it also
+// logs each frame that differs from the one before.
 type lastView struct {
-	mu sync.Mutex
-	s  string
+	mu   sync.Mutex
+	s    string
+	keep bool
+	log  []string
 }
 
 func (v *lastView) set(s string) {
 	v.mu.Lock()
+	if v.keep && (len(v.log) == 0 || v.log[len(v.log)-1] != s) {
+		v.log = append(v.log, s)
+	}
 	v.s = s
 	v.mu.Unlock()
+}
+
+// Frames returns every distinct frame drawn so far, oldest first (Start with WithEveryFrame).
+func (a *App) Frames() []string {
+	a.tb.Helper()
+	a.view.mu.Lock()
+	defer a.view.mu.Unlock()
+	if !a.view.keep {
+		a.tb.Fatal("uitest: Frames needs Start(…, uitest.WithEveryFrame())")
+	}
+	return append([]string(nil), a.view.log...)
 }
 
 func (v *lastView) get() string {
@@ -155,7 +177,7 @@ func Start(tb testing.TB, w ui.Wallet, opts ...Option) *App {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	lv := &lastView{}
+	lv := &lastView{keep: cfg.everyFrame}
 	h := harness{inner: ui.New(w, cfg.opts), view: lv}
 	tm := teatest.NewTestModel(tb, h, teatest.WithInitialTermSize(cfg.width, cfg.height))
 	a := &App{tb: tb, tm: tm, view: lv, timeout: cfg.timeout, width: cfg.width, height: cfg.height}
