@@ -77,10 +77,14 @@ func (s *onboardingScreen) onBanks(m banksLoadedMsg) tea.Cmd {
 		return nil
 	}
 	s.settleWhichBank()
-	// Keys typed while the list loaded go where they were meant for: the payees step with one
-	// bank, the list with several.
+	// Keys typed while the list loaded were meant for the payees form: with one bank they land
+	// there. With several they are dropped: an enter typed ahead must not choose a bank the
+	// user has not seen.
 	queued := s.queued
 	s.queued = nil
+	if s.step != obPayees {
+		return nil
+	}
 	var cmds []tea.Cmd
 	for _, k := range queued {
 		cmds = append(cmds, s.onKey(k))

@@ -267,6 +267,23 @@ func TestNewConsentKeysTypedWhileBanksLoad(t *testing.T) {
 	app.WaitFor("Quick Typist")
 }
 
+// TestKeysTypedWhileBanksLoadNeverChooseABank: with several banks, keys typed before the list
+// arrived are dropped; an enter among them does not choose a bank the user never saw.
+func TestKeysTypedWhileBanksLoadNeverChooseABank(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.SetBanks(ui.FakeSandboxBank, secondBank)
+	fw.BanksGate = make(chan struct{})
+	app.WaitFor("Recent payments")
+	app.Press("n")
+	app.WaitFor("Loading your banks…")
+	app.Press("j", "enter")
+	close(fw.BanksGate)
+	app.WaitFor("Which bank?")
+	app.WaitFor("> 1. Sandbox Bank")
+	app.Press("2", "enter")
+	app.WaitFor("At Second Example Bank")
+}
+
 // TestWhichBankErrorThenRetry: a failed bank list is a Problem with r to try again; the PIN and
 // authenticator are not asked again.
 func TestWhichBankErrorThenRetry(t *testing.T) {
