@@ -54,6 +54,9 @@ type OnboardingService interface {
 	ConfirmTOTP(ctx context.Context, code Secret) (Secret, error)
 	// Banks lists the banks a consent can be set up with ([bank] and [[banks]] in the config),
 	// in config order. With more than one the wizard asks which bank first.
+	// With exactly one nothing is asked and the plan names it. The wizard refuses an empty list
+	// and ids that do not tell the banks apart (each unique; only the first may be ""), and
+	// prints names without control characters. Renewal never calls it.
 	Banks(ctx context.Context) ([]BankOption, error)
 	// SaveBeneficiaries records the bank, the beneficiary model, the payees and the optional
 	// debtor account.
