@@ -73,7 +73,8 @@ type onboardingScreen struct {
 	queued       []tea.KeyMsg
 
 	// again is a new consent on an enrolled wallet (after one was revoked, expired or
-	// rejected): the same payees → consent page → bank steps, without PIN and authenticator.
+	// rejected): the same which bank → payees → consent page → bank steps, without PIN and
+	// authenticator.
 	again bool
 }
 
