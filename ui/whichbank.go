@@ -249,7 +249,14 @@ func (s *onboardingScreen) bankRow(i, numW int) string {
 	if s.w <= 0 {
 		nameW = 1 << 10
 	}
-	name := truncate(bankLabel(bk), max(4, nameW))
+	label := bankLabel(bk)
+	for j, o := range s.banks {
+		if j != i && bankLabel(o) == label {
+			label += " (" + plainName(bk.ID) + ")" // two banks with one name: the ids tell them apart
+			break
+		}
+	}
+	name := truncate(label, max(4, nameW))
 	if selected && !st.accessible {
 		return st.Selected.Render(prefix+num+name) + tag
 	}

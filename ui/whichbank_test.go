@@ -371,6 +371,24 @@ func TestWhichBankHelpAndAccessible(t *testing.T) {
 	}
 }
 
+// TestWhichBankAccessible: the list in accessible mode (no reverse video; cursor and tag in words).
+func TestWhichBankAccessible(t *testing.T) {
+	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, secondBank}, uitest.WithAccessible(), uitest.WithSize(80, 24))
+	toRecoveryDone(t, app, fw)
+	app.WaitFor("Which bank?")
+	app.Press("2")
+	app.WaitFor("> 2. Second Example Bank (selected)")
+	golden(t, app)
+}
+
+// TestWhichBankSameNames: two banks with one name are told apart by their ids.
+func TestWhichBankSameNames(t *testing.T) {
+	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, {ID: "other", Name: "Sandbox Bank"}})
+	toRecoveryDone(t, app, fw)
+	app.WaitFor("> 1. Sandbox Bank (sandbox)  sandbox")
+	app.WaitFor("  2. Sandbox Bank (other)\n")
+}
+
 // TestWhichBankNameControlCharacters: a bank name cannot send escape sequences to the terminal.
 func TestWhichBankNameControlCharacters(t *testing.T) {
 	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, {ID: "esc", Name: "Evil\x1b[2J Bank\r\n"}})
