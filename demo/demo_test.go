@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"github.com/payterm/payterm/config"
 )
 
@@ -120,57 +117,6 @@ func TestDemoConfigIsValid(t *testing.T) {
 		if cfg.Sandbox.AutoApprove != o.autoApprove || cfg.Security.SecretStore != config.StoreFile {
 			t.Errorf("demo config read back as auto_approve=%v secret_store=%v", cfg.Sandbox.AutoApprove, cfg.Security.SecretStore)
 		}
-	}
-}
-
-func TestKeyFromScreen(t *testing.T) {
-	screen := "payterm · Set up · step 3 of 6\n\nKey      YGYW QFAQ SFUO 7RCI FYFJ C45T 2565 LYY5\nAccount  wallet (payterm)\n"
-	key, err := keyFromScreen(screen)
-	if err != nil || key != "YGYWQFAQSFUO7RCIFYFJC45T2565LYY5" {
-		t.Fatalf("keyFromScreen = %q, %v", key, err)
-	}
-	for _, bad := range []string{"", "Key", "Key      ABCD", "Key      abcd efgh ijkl mnop"} {
-		if k, err := keyFromScreen(bad); err == nil {
-			t.Errorf("keyFromScreen(%q) = %q, want an error", bad, k)
-		}
-	}
-}
-
-// TestNextCodeNeverRepeatsAStep: the wallet accepts a code once, so the demo's authenticator
-// must hand out codes of increasing steps, never more than one step ahead of the clock.
-func TestNextCodeNeverRepeatsAStep(t *testing.T) {
-	const key = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-	now := time.Unix(1_800_000_000, 0) // 0 s into a step
-	a := &authenticator{key: key, now: func() time.Time { return now }}
-	cur := now.Unix() / 30
-	want := func(step int64) string {
-		c, err := totp.GenerateCodeCustom(key, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	ctx := context.Background()
-	for i, step := range []int64{cur, cur + 1} {
-		code, err := a.nextCode(ctx)
-		if err != nil || code != want(step) {
-			t.Fatalf("code %d = %q, %v; want the code of step %d (%q)", i+1, code, err, step-cur, want(step))
-		}
-	}
-	// Both usable steps are spent: the next code needs the clock to move on.
-	ctx2, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if code, err := a.nextCode(ctx2); err == nil {
-		t.Fatalf("a third code %q within one step, want a wait", code)
-	}
-	now = now.Add(30 * time.Second)
-	if code, err := a.nextCode(ctx); err != nil || code != want(cur+2) {
-		t.Fatalf("after the clock moved: %q, %v; want step +2", code, err)
-	}
-	// Near the end of a step the next step's code is used instead (it must not expire in flight).
-	b := &authenticator{key: key, now: func() time.Time { return time.Unix((cur+10)*30+28, 0) }}
-	if code, err := b.nextCode(ctx); err != nil || code != want(cur+11) {
-		t.Fatalf("late in a step: %q, %v; want the next step's code", code, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -9,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/payterm/payterm/internal/tmuxterm"
+	"github.com/payterm/payterm/internal/totpkey"
 )
 
 // The demo user. The PIN passes the wallet's weak-PIN rules; the payee is visibly fake and the
@@ -30,9 +34,9 @@ const (
 
 // player plays the journey on one running payterm.
 type player struct {
-	tm      *term
-	auth    *authenticator
-	out     io.Writer // narration (and screens with -show) in detached mode
+	tm      *tmuxterm.Term
+	auth    *totpkey.Source // the audience's authenticator app, from the enrolment step on
+	out     io.Writer       // narration (and screens with -show) in detached mode
 	fast    bool
 	pace    float64
 	show    bool
@@ -69,7 +73,7 @@ func (p *player) announce(s step) error {
 	p.n++
 	fmt.Fprintf(p.out, "\n[%d/%d] %s\n      %s\n", p.n, len(steps), s.title, s.cue)
 	if p.narrate {
-		return p.tm.Narrate(fmt.Sprintf("%d/%d  %s", p.n, len(steps), s.title), s.cue)
+		return narrate(p.tm, fmt.Sprintf("%d/%d  %s", p.n, len(steps), s.title), s.cue)
 	}
 	return nil
 }
@@ -78,7 +82,7 @@ func (p *player) announce(s step) error {
 func (p *player) hold(ctx context.Context, seconds float64) error {
 	if p.show {
 		if s, err := p.tm.Screen(); err == nil {
-			fmt.Fprintf(p.out, "%s\n%s\n", strings.Repeat("─", termWidth), s)
+			fmt.Fprintf(p.out, "%s\n%s\n", strings.Repeat("─", tmuxterm.Width), s)
 		}
 	}
 	if p.fast {
@@ -126,7 +130,10 @@ func typed(text string) act {
 // typedCode types the authenticator's next TOTP code.
 func typedCode() act {
 	return func(p *player, ctx context.Context) error {
-		code, err := p.auth.nextCode(ctx)
+		if p.auth == nil {
+			return errors.New("no authenticator: the enrolment step was not played")
+		}
+		code, err := p.auth.Next(ctx)
 		if err != nil {
 			return err
 		}
@@ -192,11 +199,15 @@ func (p *player) choosePIN(ctx context.Context) error {
 }
 
 func (p *player) enrolTOTP(ctx context.Context) error {
-	s, err := p.tm.WaitMatch(ctx, keyLine, waitLong) // argon2id wraps the new device key first
+	s, err := p.tm.WaitMatch(ctx, totpkey.KeyLine, waitLong) // argon2id wraps the new device key first
 	if err != nil {
 		return err
 	}
-	if p.auth.key, err = keyFromScreen(s); err != nil {
+	key, err := totpkey.FromScreen(s)
+	if err != nil {
+		return err
+	}
+	if p.auth, err = totpkey.NewSource(key, totpkey.Options{}); err != nil {
 		return err
 	}
 	return p.do(ctx, pause(6), typedCode(), press("Enter"))
@@ -470,20 +481,12 @@ func (p *player) refused(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(waitShort)
-	for {
-		if dead, code := p.tm.Exited(); dead {
-			if code != 0 {
-				return fmt.Errorf("payterm exited with status %d", code)
-			}
-			return nil
-		}
-		if time.Now().After(deadline) {
-			s, _ := p.tm.Screen()
-			return fmt.Errorf("payterm did not quit on q; screen:\n%s", s)
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return err
-		}
+	code, err := p.tm.WaitExit(ctx, waitShort)
+	if err != nil {
+		return fmt.Errorf("payterm did not quit on q: %w", err)
 	}
+	if code != 0 {
+		return fmt.Errorf("payterm exited with status %d", code)
+	}
+	return nil
 }

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	xterm "golang.org/x/term"
+
+	"github.com/payterm/payterm/internal/tmuxterm"
 )
 
 // options are the command line.
@@ -93,34 +95,34 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tm, err := startTerm(tmux, filepath.Join(home, "tmux.sock"), argv)
+	tm, err := tmuxterm.Start(ctx, tmuxterm.Options{Tmux: tmux, Socket: filepath.Join(home, "tmux.sock"), Session: "demo"}, argv...)
 	if err != nil {
 		return err
 	}
 	defer tm.Close()
 
 	attached := !o.detached && !o.fast && isTerminal(os.Stdout)
-	p := &player{tm: tm, auth: &authenticator{now: time.Now}, out: out, fast: o.fast, pace: o.pace,
+	p := &player{tm: tm, out: out, fast: o.fast, pace: o.pace,
 		show: o.show, browser: o.browser, urlFile: urlFile}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var viewer chan error
 	if attached {
-		if w, h, err := xterm.GetSize(int(os.Stdout.Fd())); err == nil && (w < termWidth || h < termHeight+2) {
-			fmt.Fprintf(out, "This terminal is %d×%d; the demo needs %d×%d to be seen whole. Starting in 5 s…\n", w, h, termWidth, termHeight+2)
+		if w, h, err := xterm.GetSize(int(os.Stdout.Fd())); err == nil && (w < tmuxterm.Width || h < tmuxterm.Height+2) {
+			fmt.Fprintf(out, "This terminal is %d×%d; the demo needs %d×%d to be seen whole. Starting in 5 s…\n", w, h, tmuxterm.Width, tmuxterm.Height+2)
 			if err := sleep(ctx, 5*time.Second); err != nil {
 				return errors.New("stopped before the start")
 			}
 		}
 		p.out, p.narrate = io.Discard, true
-		if err := tm.ShowStatus(); err != nil {
+		if err := showStatus(tm); err != nil {
 			return err
 		}
 		if viewer, err = attach(tm, cancel); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(out, "Watch it live: tmux -S %s attach -r -t %s\n", tm.socket, tm.name)
+		fmt.Fprintf(out, "Watch it live: tmux -S %s attach -r -t %s\n", tm.Socket(), tm.Session())
 	}
 
 	started := time.Now()
@@ -130,12 +132,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		if err != nil {
 			title, cue = "The demo stopped", firstLine(err.Error())
 		}
-		_ = tm.Narrate(title, cue)
+		_ = narrate(tm, title, cue)
 		_ = p.hold(ctx, 5)
 		tm.Close()
 		<-viewer
 	}
-	if errors.Is(err, errStopped) && ctx.Err() != nil {
+	if stopped(ctx, err) {
 		return errors.New("stopped before the end")
 	}
 	if err != nil {
@@ -156,28 +158,6 @@ func playAll(ctx context.Context, p *player) error {
 		}
 	}
 	return nil
-}
-
-// attach shows the session in this terminal (read-only: keys go nowhere, so a stray key cannot
-// derail the journey; ctrl-b d leaves it and stops the demo).
-func attach(tm *term, stop context.CancelFunc) (chan error, error) {
-	cmd := tm.cmd("attach-session", "-r", "-t", tm.name)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// Inside the presenter's own tmux, the nested client would refuse to start.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TMUX=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("attach to the demo's tmux session: %w", err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		done <- cmd.Wait()
-		stop()
-	}()
-	return done, nil
 }
 
 func isTerminal(f *os.File) bool {
