@@ -24,53 +24,6 @@ func TestOathtoolRFC6238Vector(t *testing.T) {
 	}
 }
 
-// TestTmuxDriver runs a shell in the driver: typed text arrives literally (including non-ASCII),
-// named keys work, the pane is 100×30, and the exit status is read after the program ends.
-func TestTmuxDriver(t *testing.T) {
-	tm := startTerm(t, []string{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"}, "sh", "-c",
-		`stty size; printf 'ready> '; read line; echo "got:$line"; printf 'again> '; read l2; exit 7`)
-	tm.WaitFor("ready>", 5*time.Second)
-	if s := tm.Screen(); !strings.Contains(s, "30 100") {
-		t.Fatalf("pane size: want 30 rows 100 cols; screen:\n%s", s)
-	}
-	tm.Type("héllo $HOME 'x'")
-	tm.Press("Enter")
-	tm.WaitFor("got:héllo $HOME 'x'", 5*time.Second)
-	tm.WaitFor("again>", 5*time.Second)
-	if dead, _ := tm.Exited(); dead {
-		t.Fatal("shell exited early")
-	}
-	tm.Press("Enter")
-	if code := tm.WaitExit(5 * time.Second); code != 7 {
-		t.Fatalf("exit status %d, want 7", code)
-	}
-}
-
-// TestTmuxExitZero: tmux leaves a zero exit status blank; the driver reads it as 0.
-func TestTmuxExitZero(t *testing.T) {
-	tm := startTerm(t, []string{"PATH=/usr/bin:/bin"}, "sh", "-c", "sleep 0.3; echo bye; sleep 0.5; exit 0")
-	if code := tm.WaitExit(5 * time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
-	if !strings.Contains(tm.Transcript(), "bye") {
-		t.Fatalf("the last screen is lost after exit: %q", tm.Transcript())
-	}
-}
-
-// TestTmuxSIGKILL proves SIGKILL reaches the program itself (not a wrapper): a trap on TERM/HUP
-// would print, SIGKILL cannot be trapped, so the status is 137 and nothing is printed.
-func TestTmuxSIGKILL(t *testing.T) {
-	tm := startTerm(t, []string{"PATH=/usr/bin:/bin"}, "sh", "-c", `trap 'echo trapped' TERM HUP INT; echo up; while :; do sleep 0.1; done`)
-	tm.WaitFor("up", 5*time.Second)
-	tm.SIGKILL()
-	if _, code := tm.Exited(); code != 137 {
-		t.Fatalf("exit status after SIGKILL: %d", code)
-	}
-	if strings.Contains(tm.Screen(), "trapped") {
-		t.Fatal("the program saw a catchable signal, not SIGKILL")
-	}
-}
-
 // TestBrowserDriver loads a page with a form in headless Chromium, clicks its button, follows
 // the 303 to another loopback server (as the bank's page redirects to the wallet's listener)
 // and reads the resulting URL and text.

@@ -105,18 +105,6 @@ func privateDir(t testing.TB, name string) string {
 	return d
 }
 
-// shortTempDir is a temp dir with a short path: unix socket paths (tmux) are limited to ~100
-// bytes and t.TempDir() names can be long.
-func shortTempDir(t testing.TB) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "pt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
 // oneLine squashes whitespace, for comparing text that the terminal may wrap.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

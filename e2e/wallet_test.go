@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/payterm/payterm/internal/totpkey"
 )
 
 // The wallet's user in every journey. The PIN passes the wallet's weak-PIN rules.
@@ -46,8 +48,8 @@ type walletEnv struct {
 	urlFile string // where the xdg-open shim writes the URLs payterm asks to open
 	env     []string
 
-	totpSecret string // read off the enrolment screen
-	lastStep   int64  // the last TOTP step the wallet accepted
+	totpSecret string          // read off the enrolment screen
+	codes      *totpkey.Source // the user's authenticator app, from onboarding on
 }
 
 // needJourneyTools checks every external tool a journey drives before anything is built.
@@ -137,27 +139,14 @@ func (w *walletEnv) cli(args ...string) string {
 // skew), waiting for the clock when even that was used.
 func (w *walletEnv) nextCode() string {
 	w.t.Helper()
-	if w.totpSecret == "" {
+	if w.codes == nil {
 		w.t.Fatal("no TOTP secret: onboard first")
 	}
-	for {
-		now := time.Now()
-		cur := now.Unix() / 30
-		step := max(w.lastStep+1, cur)
-		if step <= cur+1 {
-			// Avoid a code about to leave the window while it is typed and checked.
-			if step == cur && 30-now.Unix()%30 < 4 {
-				step = cur + 1
-				if step <= w.lastStep {
-					time.Sleep(5 * time.Second)
-					continue
-				}
-			}
-			w.lastStep = step
-			return oathTOTP(w.t, w.totpSecret, time.Unix(step*30, 0))
-		}
-		time.Sleep(time.Until(time.Unix((step-1)*30, 0)) + 300*time.Millisecond)
+	code, err := w.codes.Next(w.t.Context())
+	if err != nil {
+		w.t.Fatal(err)
 	}
+	return code
 }
 
 // openedURL waits for the n-th URL payterm handed to xdg-open.
@@ -177,8 +166,6 @@ func (w *walletEnv) openedURL(n int, timeout time.Duration) string {
 	}
 }
 
-var keyLine = regexp.MustCompile(`(?m)^\s*Key\s+([A-Z2-7 ]+)$`)
-
 // onboard walks the first-run wizard as a user: PIN twice, the TOTP key read off the screen and
 // a code from oathtool, the recovery code, one payee (single-beneficiary consent), the consent
 // page, then the bank's page in headless Chromium (Approve), back to the wallet's loopback
@@ -193,12 +180,12 @@ func (w *walletEnv) onboard(tm *term, b *browser) {
 	tm.Type(journeyPIN)
 	tm.Press("Enter")
 	s := tm.WaitFor("Add payterm to your authenticator app", 30*time.Second)
-	s = tm.WaitMatch(keyLine, 10*time.Second)
-	m := keyLine.FindStringSubmatch(s)
-	w.totpSecret = strings.ReplaceAll(m[1], " ", "")
-	if len(w.totpSecret) < 16 {
-		w.t.Fatalf("TOTP key on screen is too short (%d characters)", len(w.totpSecret))
+	s = tm.WaitMatch(totpkey.KeyLine, 10*time.Second)
+	key, err := totpkey.FromScreen(s)
+	if err != nil {
+		w.t.Fatal(err)
 	}
+	w.totpSecret, w.codes = key, oathCodes(w.t, key)
 	tm.Type(w.nextCode())
 	tm.Press("Enter")
 	tm.WaitFor("Write down this recovery code", 30*time.Second)
