@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/payterm/payterm/internal/ctxsleep"
 )
 
 // pollEvery is how often a wait reads the screen: fast enough that a passing wait returns soon
@@ -70,7 +72,7 @@ func (tm *Term) WaitMatch(ctx context.Context, re *regexp.Regexp, timeout time.D
 		if time.Now().After(deadline) {
 			return s, &WaitError{Want: want, Timeout: timeout, Screen: s}
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := ctxsleep.For(ctx, pollEvery); err != nil {
 			return s, &WaitError{Want: want, Timeout: timeout, Screen: s, Err: err}
 		}
 	}
@@ -92,7 +94,7 @@ func (tm *Term) WaitExit(ctx context.Context, timeout time.Duration) (int, error
 			s, _ := tm.Screen()
 			return 0, &WaitError{Want: want, Timeout: timeout, Screen: s}
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := ctxsleep.For(ctx, pollEvery); err != nil {
 			return 0, &WaitError{Want: want, Timeout: timeout, Err: err}
 		}
 	}
@@ -122,16 +124,4 @@ func (tm *Term) lastScreen(screen string) string {
 		lines = append(lines, dead)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

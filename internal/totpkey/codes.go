@@ -8,6 +8,8 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/payterm/payterm/internal/ctxsleep"
 )
 
 // TOTP parameters payterm enrols with (RFC 6238 defaults every authenticator app uses).
@@ -53,7 +55,7 @@ func NewSource(key string, o Options) (*Source, error) {
 		s.now = time.Now
 	}
 	if s.sleep == nil {
-		s.sleep = sleep
+		s.sleep = ctxsleep.For
 	}
 	if s.code == nil {
 		s.code = RFC6238
@@ -97,15 +99,4 @@ func (s *Source) LogValue() slog.Value { return slog.StringValue(s.String()) }
 // RFC6238 is the code payterm's wallet expects: SHA-1, 30-second steps, 6 digits.
 func RFC6238(key string, at time.Time) (string, error) {
 	return totp.GenerateCodeCustom(key, at, totp.ValidateOpts{Period: period, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,0 +1,24 @@
+// Package ctxsleep is the one sleep that ends early when its context does, for the polls and
+// waits of internal/tmuxterm and internal/totpkey. (app, lfi and wallet still carry copies of
+// their own: realSleep, sleepCtx.)
+package ctxsleep
+
+import (
+	"context"
+	"time"
+)
+
+// For waits d, or returns ctx's error as soon as ctx ends (at once when it already has).
+func For(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
