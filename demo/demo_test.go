@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/internal/tmuxterm"
 )
 
 // needTools skips when a tool the demo runs is missing, or fails under PAYTERM_REQUIRE_E2E=1.
@@ -217,5 +220,30 @@ func TestApproveAtBankKeepsTheCodeOutOfErrors(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("the error carries the callback's query: %v", err)
+	}
+}
+
+// TestStoppedOnlyWhenCancelled: a wait or pause cut short by the cancelled demo reads as
+// stopped (the demo says "stopped before the end"); the same errors with a live context, or
+// another failure, are real failures.
+func TestStoppedOnlyWhenCancelled(t *testing.T) {
+	live := context.Background()
+	ended, cancel := context.WithCancel(live)
+	cancel()
+	waitCut := fmt.Errorf("step %q: %w", "x", &tmuxterm.WaitError{Want: "text", Err: context.Canceled})
+	for _, tc := range []struct {
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{ended, errStopped, true},
+		{ended, waitCut, true},
+		{ended, errors.New("payterm exited with status 1"), false},
+		{live, waitCut, false},
+		{live, errStopped, false},
+	} {
+		if got := stopped(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("stopped(ctx err %v, %v) = %v, want %v", tc.ctx.Err(), tc.err, got, tc.want)
+		}
 	}
 }
