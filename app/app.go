@@ -35,6 +35,9 @@ type Options struct {
 	AllowWeakKDF bool
 	// MachineSecret replaces the machine binding of the encrypted secrets file (tests).
 	MachineSecret func() ([]byte, error)
+	// Passphrase asks for the encrypted secrets file's passphrase (keystore.Options.Passphrase);
+	// nil = none can be asked, so a file that needs one does not open. main asks on the terminal.
+	Passphrase func(choose bool) ([]byte, error)
 	// Sleep waits between payment status polls and in the background loop (resuming open
 	// payments with back-off, syncing consents every 15 minutes); nil = a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -160,6 +163,7 @@ func (r sandboxRegistrar) Known(clientID string) bool {
 
 func (a *App) openSecrets() error {
 	store, err := keystore.Open(keystore.Options{DataDir: a.dir, Mode: keystore.Mode(a.cfg.Security.SecretStore),
+		UsePassphrase: a.cfg.Security.FileStorePassphrase, Passphrase: a.opts.Passphrase,
 		Rand: a.opts.Rand, FileKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF, MachineSecret: a.opts.MachineSecret})
 	if err != nil {
 		return fmt.Errorf("open secret store: %w", err)

@@ -21,7 +21,10 @@ import (
 // The tests run the real App: embedded sandbox over loopback mTLS, the file keystore with a
 // cheap KDF, the real SCA, lfi client, consent flow, ledger and wallet. Nothing is faked.
 
-const testPIN = "730461"
+const (
+	testPIN        = "730461"
+	testPassphrase = "app test passphrase"
+)
 
 var cheapKDF = keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
@@ -68,6 +71,7 @@ func testOptions(clock *scaClock) Options {
 	return Options{
 		SCAClock: clock.Now, KDF: cheapKDF, AllowWeakKDF: true,
 		MachineSecret: func() ([]byte, error) { return []byte("app-test-machine"), nil },
+		Passphrase:    func(bool) ([]byte, error) { return []byte(testPassphrase), nil },
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			t := time.NewTimer(d / 20)
 			defer t.Stop()

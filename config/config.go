@@ -99,8 +99,9 @@ type Limits struct {
 
 // Security holds the wallet's own authentication settings.
 type Security struct {
-	SecretStore string   `toml:"secret_store"`
-	IdleLock    Duration `toml:"idle_lock"`
+	SecretStore         string   `toml:"secret_store"`
+	FileStorePassphrase bool     `toml:"file_store_passphrase"`
+	IdleLock            Duration `toml:"idle_lock"`
 }
 
 // UI holds presentation settings.
@@ -153,7 +154,7 @@ func Default() Config {
 			PerDayCount:  20,
 			ConsentTotal: "",
 		},
-		Security: Security{SecretStore: StoreAuto, IdleLock: Duration{5 * time.Minute}},
+		Security: Security{SecretStore: StoreAuto, FileStorePassphrase: true, IdleLock: Duration{5 * time.Minute}},
 	}
 }
 

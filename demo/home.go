@@ -54,7 +54,9 @@ func demoConfig(dataDir string, o options) string {
 	if o.fast {
 		settle, credit = "1s", "2s"
 	}
-	return fmt.Sprintf("data_dir = %s\n\n[sandbox]\nauto_approve = %t\nsettle_after = %q\ncredit_after = %q\n\n[security]\nsecret_store = \"file\"\n",
+	// No passphrase on that throwaway file: a prompt before the first frame would break the
+	// scripted run (the wallet asks for one when file_store_passphrase is on, the default).
+	return fmt.Sprintf("data_dir = %s\n\n[sandbox]\nauto_approve = %t\nsettle_after = %q\ncredit_after = %q\n\n[security]\nsecret_store = \"file\"\nfile_store_passphrase = false\n",
 		strconv.Quote(dataDir), o.autoApprove, settle, credit)
 }
 

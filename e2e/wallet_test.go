@@ -34,6 +34,8 @@ type walletConfig struct {
 	CreditAfter   string // sandbox.credit_after
 	PerDay        string // limits.per_day
 	SecretStore   string // security.secret_store: "file" unless a journey tests the keyring
+	// FilePassphrase turns on security.file_store_passphrase; the journey types it.
+	FilePassphrase string
 	// Bank is the body of the [bank] section (TOML lines); empty = the embedded sandbox.
 	Bank string
 }
@@ -87,7 +89,9 @@ func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv
 	if cfg.PerDay != "" {
 		fmt.Fprintf(&b, "per_day = %q\n", cfg.PerDay)
 	}
-	fmt.Fprintf(&b, "\n[security]\nsecret_store = %q\n", cfg.SecretStore)
+	// The journeys' throwaway file store needs no passphrase prompt before the wallet's first
+	// frame; TestJourneyFilePassphrase types one.
+	fmt.Fprintf(&b, "\n[security]\nsecret_store = %q\nfile_store_passphrase = %t\n", cfg.SecretStore, cfg.FilePassphrase != "")
 	if err := os.WriteFile(w.config, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}

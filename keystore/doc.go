@@ -31,16 +31,17 @@
 // argon2id(machine id ‖ user id ‖ optional passphrase, random salt), t=3, 64 MiB, p=4 by
 // default (RFC 9106's second recommendation; never below the OWASP minimum).
 //
-//   - Without a passphrase (Options.Passphrase nil) the key is bound to this machine's
-//     /etc/machine-id (or /var/lib/dbus/machine-id; the host name where neither exists) and
-//     the user id. A data dir copied to another machine — a backup, a synced folder, a
+//   - Without a passphrase (Options.UsePassphrase false when the file was made) the key is
+//     bound to this machine's /etc/machine-id (or /var/lib/dbus/machine-id; the host name
+//     where neither exists) and the user id. A data dir copied to another machine — a backup, a synced folder, a
 //     stolen disk image without /etc — does not open. But anything running as this user on
 //     this machine can read the machine id and derive the key: against local malware the
 //     file is no better than the keyring-less OS it runs on. The salt only stops
 //     precomputation; the machine id is not a secret in the cryptographic sense.
 //   - With a passphrase (the wallet asks for it at start) the file also needs something only
 //     the user knows, at the cost of one more prompt; offline guessing is slowed by argon2id
-//     and bounded by the passphrase's entropy.
+//     and bounded by the passphrase's entropy. UsePassphrase adds one to a file that has none
+//     (re-encrypted under a new salt, atomically); a file that has one always asks for it.
 //
 // The keyring is strictly better (the OS guards it with the login session), which is why the
 // file is a fallback, why the UI names the store in use, and why a data dir that has used the

@@ -71,12 +71,19 @@ func openFileStore(dataDir string, o *Options) (*fileStore, error) {
 		if _, err := io.ReadFull(o.Rand, salt); err != nil {
 			return nil, fmt.Errorf("keystore: file store salt: %w", err)
 		}
-		s.header = fileHeader{Version: fileVersion, KDF: o.fileKDF(), Salt: salt, Passphrase: o.Passphrase != nil}
+		s.header = fileHeader{Version: fileVersion, KDF: o.fileKDF(), Salt: salt, Passphrase: o.UsePassphrase}
 		if err := s.header.KDF.Check(o.AllowWeakKDF); err != nil {
 			return nil, fmt.Errorf("keystore: file store: %w", err)
 		}
-		if err := s.deriveKey(o); err != nil {
+		if err := s.deriveKey(o, true); err != nil {
 			return nil, err
+		}
+		if s.header.Passphrase {
+			// Written now, so the passphrase just chosen is the one asked for next time even
+			// if nothing is stored before the wallet stops.
+			if err := s.persist(s.entries); err != nil {
+				return nil, fmt.Errorf("keystore: create the secrets file: %w", err)
+			}
 		}
 		return s, nil
 	case err != nil:
@@ -95,11 +102,8 @@ func openFileStore(dataDir string, o *Options) (*fileStore, error) {
 	if err := env.Header.KDF.Check(o.AllowWeakKDF); err != nil {
 		return nil, fmt.Errorf("keystore: file store: %w: %w", ErrCorrupt, err)
 	}
-	if env.Header.Passphrase != (o.Passphrase != nil) {
-		return nil, fmt.Errorf("keystore: file store: it was created %s a passphrase; open it the same way", map[bool]string{true: "with", false: "without"}[env.Header.Passphrase])
-	}
 	s.header = env.Header
-	if err := s.deriveKey(o); err != nil {
+	if err := s.deriveKey(o, false); err != nil {
 		return nil, err
 	}
 	if len(env.Nonce) != s.aead.NonceSize() {
@@ -111,7 +115,10 @@ func openFileStore(dataDir string, o *Options) (*fileStore, error) {
 	}
 	plain, err := s.aead.Open(nil, env.Nonce, env.Sealed, aad)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: file store: %w: wrong key (other machine, user or passphrase) or edited file", ErrCorrupt)
+		if s.header.Passphrase {
+			return nil, fmt.Errorf("keystore: file store: %w: wrong passphrase (or the file was edited, or comes from another machine or user); start again to retry", ErrCorrupt)
+		}
+		return nil, fmt.Errorf("keystore: file store: %w: wrong key (other machine or user) or edited file", ErrCorrupt)
 	}
 	defer clear(plain)
 	if err := json.Unmarshal(plain, &s.entries); err != nil {
@@ -120,17 +127,55 @@ func openFileStore(dataDir string, o *Options) (*fileStore, error) {
 	if s.entries == nil {
 		s.entries = map[string][]byte{}
 	}
+	if o.UsePassphrase && !s.header.Passphrase {
+		if err := s.addPassphrase(o); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
-func (s *fileStore) deriveKey(o *Options) error {
+// ErrPassphraseNeeded: the file store needs a passphrase and Options.Passphrase cannot ask.
+var ErrPassphraseNeeded = errors.New("keystore: the encrypted secrets file needs a passphrase and there is no way to ask for it")
+
+// addPassphrase re-encrypts an opened file that has no passphrase under a new key that needs
+// one (new salt, header flag set). The rename in persist makes it all or nothing: a crash
+// leaves the old file, which the next start upgrades again.
+func (s *fileStore) addPassphrase(o *Options) error {
+	salt := make([]byte, saltBytes)
+	if _, err := io.ReadFull(o.Rand, salt); err != nil {
+		return fmt.Errorf("keystore: file store salt: %w", err)
+	}
+	old := s.header
+	s.header = fileHeader{Version: fileVersion, KDF: o.fileKDF(), Salt: salt, Passphrase: true}
+	if err := s.header.KDF.Check(o.AllowWeakKDF); err != nil {
+		s.header = old
+		return fmt.Errorf("keystore: file store: %w", err)
+	}
+	oldAEAD := s.aead
+	if err := s.deriveKey(o, true); err != nil {
+		s.header, s.aead = old, oldAEAD
+		return err
+	}
+	if err := s.persist(s.entries); err != nil {
+		s.header, s.aead = old, oldAEAD
+		return fmt.Errorf("keystore: add a passphrase to the secrets file: %w", err)
+	}
+	return nil
+}
+
+// deriveKey derives the AEAD key for s.header; choose says a passphrase would be a new one.
+func (s *fileStore) deriveKey(o *Options, choose bool) error {
 	machine, err := o.machineSecret()
 	if err != nil {
 		return fmt.Errorf("keystore: file store machine binding: %w", err)
 	}
 	var pass []byte
-	if o.Passphrase != nil {
-		if pass, err = o.Passphrase(); err != nil {
+	if s.header.Passphrase {
+		if o.Passphrase == nil {
+			return ErrPassphraseNeeded
+		}
+		if pass, err = o.Passphrase(choose); err != nil {
 			return fmt.Errorf("keystore: file store passphrase: %w", err)
 		}
 		if len(pass) == 0 {

@@ -80,7 +80,9 @@ func TestFileStoreCopiedToAnotherMachineDoesNotOpen(t *testing.T) {
 func TestFileStorePassphraseIsRequiredAndChecked(t *testing.T) {
 	dir := t.TempDir()
 	o := fileOptions(dir, "m")
-	o.Passphrase = func() ([]byte, error) { return []byte("correct horse"), nil }
+	var asked []bool
+	o.UsePassphrase = true
+	o.Passphrase = func(choose bool) ([]byte, error) { asked = append(asked, choose); return []byte("correct horse"), nil }
 	s, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
@@ -88,12 +90,77 @@ func TestFileStorePassphraseIsRequiredAndChecked(t *testing.T) {
 	if err := s.Set("k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	o.Passphrase = func() ([]byte, error) { return []byte("wrong horse"), nil }
+	if len(asked) != 1 || !asked[0] {
+		t.Fatalf("a new passphrase file asked %v, want one 'choose' prompt", asked)
+	}
+	o.Passphrase = func(bool) ([]byte, error) { return []byte("wrong horse"), nil }
 	if _, err := Open(o); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
-	if _, err := Open(fileOptions(dir, "m")); err == nil {
-		t.Fatal("opened a passphrase file without the passphrase")
+	if _, err := Open(fileOptions(dir, "m")); !errors.Is(err, ErrPassphraseNeeded) {
+		t.Fatalf("opened a passphrase file with no way to ask: %v", err)
+	}
+	// A file that has a passphrase keeps needing it, even when new files would not use one.
+	o.UsePassphrase = false
+	o.Passphrase = func(choose bool) ([]byte, error) {
+		if choose {
+			t.Error("opening an existing passphrase file asked to choose a new one")
+		}
+		return []byte("correct horse"), nil
+	}
+	if s, err = Open(o); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get("k"); err != nil || string(v) != "v" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+}
+
+// TestFileStoreGainsAPassphrase: UsePassphrase on a file made without one re-encrypts it once
+// under the passphrase; afterwards the machine binding alone no longer opens it, and the
+// secrets are all there.
+func TestFileStoreGainsAPassphrase(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(fileOptions(dir, "m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if err := s.Set(k, []byte("value-"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	o := fileOptions(dir, "m")
+	o.UsePassphrase = true
+	o.Passphrase = func(bool) ([]byte, error) { return nil, errors.New("no terminal") }
+	if _, err := Open(o); err == nil {
+		t.Fatal("the upgrade went on without a passphrase")
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, FileName)); string(after) != string(before) {
+		t.Fatal("a failed upgrade changed the file")
+	}
+	o.Passphrase = func(choose bool) ([]byte, error) {
+		if !choose {
+			t.Error("the upgrade did not ask to choose a passphrase")
+		}
+		return []byte("battery staple"), nil
+	}
+	if _, err := Open(o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fileOptions(dir, "m")); !errors.Is(err, ErrPassphraseNeeded) {
+		t.Fatalf("the machine binding alone still opens it: %v", err)
+	}
+	o.Passphrase = func(bool) ([]byte, error) { return []byte("battery staple"), nil }
+	s, err = Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if v, err := s.Get(k); err != nil || string(v) != "value-"+k {
+			t.Fatalf("after the upgrade %s = %q, %v", k, v, err)
+		}
 	}
 }
 

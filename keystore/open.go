@@ -36,9 +36,14 @@ type Options struct {
 	FileKDF KDFParams
 	// AllowWeakKDF lets tests use parameters below the OWASP minimum. Never set in production.
 	AllowWeakKDF bool
-	// Passphrase, when set, is mixed into the file store key (asked once per start). Without
-	// it the file is bound only to this machine and user; see the package doc.
-	Passphrase func() ([]byte, error)
+	// UsePassphrase makes a new encrypted file need a passphrase too, and adds one to an
+	// existing file that has none (re-encrypted once). Without it the file is bound only to
+	// this machine and user; see the package doc. A file that has a passphrase keeps it.
+	UsePassphrase bool
+	// Passphrase asks the user for it, only when the file store is used: choose is true when
+	// a new one is being set (the caller confirms it and applies its policy), false when an
+	// existing file is opened. nil means there is no way to ask.
+	Passphrase func(choose bool) ([]byte, error)
 	// MachineSecret returns the machine binding of the file store key; nil reads the OS
 	// machine id. Tests inject one to simulate "the data dir was copied to another machine".
 	MachineSecret func() ([]byte, error)
@@ -178,7 +183,10 @@ func migrateFileToKeyring(ks *keyringStore, o *Options) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	fs, err := openFileStore(o.DataDir, o)
+	// The file is about to be emptied into the keyring: never ask to add a passphrase to it.
+	read := *o
+	read.UsePassphrase = false
+	fs, err := openFileStore(o.DataDir, &read)
 	if err != nil {
 		return fmt.Errorf("keystore: move file secrets to the keyring: %w", err)
 	}

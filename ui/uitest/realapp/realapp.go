@@ -94,6 +94,7 @@ func Start(t *testing.T, opts Options) *App {
 	clock.offset.Store(int64(-4 * time.Minute))
 	core, err := app.Open(context.Background(), cfg, app.Options{SCAClock: clock.Now, KDF: cheapKDF, AllowWeakKDF: true,
 		MachineSecret: func() ([]byte, error) { return []byte("ui-test-machine"), nil },
+		Passphrase:    func(bool) ([]byte, error) { return []byte("ui test passphrase"), nil },
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			tm := time.NewTimer(d / 20)
 			defer tm.Stop()

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// MinPassphraseRunes is the shortest passphrase payterm accepts for its secrets file. The file
+// is guessed offline at argon2id's cost, so the passphrase's length is what protects it.
+const MinPassphraseRunes = 10
+
+// passphraseTries is how often a new passphrase may be mistyped (too short, or not repeated
+// the same) before the start is abandoned.
+const passphraseTries = 3
+
+// ErrNoTerminal: the secrets file needs its passphrase and there is no terminal to ask on.
+var ErrNoTerminal = errors.New("payterm keeps its secrets in an encrypted file here (no OS keyring), " +
+	"which needs its passphrase, but there is no terminal to ask on; run payterm in a terminal, " +
+	"or use the OS keyring (see SECURITY.md)")
+
+// TerminalPassphrase asks for the secrets file's passphrase on the controlling terminal without
+// echo. keystore calls it only when the encrypted file is the store in use.
+func TerminalPassphrase() func(choose bool) ([]byte, error) {
+	return func(choose bool) ([]byte, error) {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			if !term.IsTerminal(int(os.Stdin.Fd())) {
+				return nil, ErrNoTerminal
+			}
+			return askPassphrase(os.Stderr, func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) }, choose)
+		}
+		defer tty.Close()
+		return askPassphrase(tty, func() ([]byte, error) { return term.ReadPassword(int(tty.Fd())) }, choose)
+	}
+}
+
+// askPassphrase runs the dialogue: once to unlock; to choose, twice with the length rule and
+// up to passphraseTries attempts. read returns one line typed without echo.
+func askPassphrase(out io.Writer, read func() ([]byte, error), choose bool) ([]byte, error) {
+	if !choose {
+		fmt.Fprint(out, "Passphrase of payterm's secrets file: ")
+		p, err := read()
+		fmt.Fprintln(out)
+		if err != nil {
+			return nil, fmt.Errorf("read the passphrase: %w", err)
+		}
+		return p, nil
+	}
+	fmt.Fprintf(out, "No OS keyring is available, so payterm keeps its secrets in an encrypted file.\n"+
+		"Choose a passphrase for it (at least %d characters). You will type it at every start;\n"+
+		"if you lose it, delete secrets.enc and run `payterm reset`.\n", MinPassphraseRunes)
+	for range passphraseTries {
+		fmt.Fprint(out, "New passphrase: ")
+		p, err := read()
+		fmt.Fprintln(out)
+		if err != nil {
+			return nil, fmt.Errorf("read the passphrase: %w", err)
+		}
+		if n := utf8.RuneCount(p); n < MinPassphraseRunes {
+			clear(p)
+			fmt.Fprintf(out, "That is %d characters; use at least %d.\n", n, MinPassphraseRunes)
+			continue
+		}
+		fmt.Fprint(out, "Type it again: ")
+		again, err := read()
+		fmt.Fprintln(out)
+		if err != nil {
+			clear(p)
+			return nil, fmt.Errorf("read the passphrase: %w", err)
+		}
+		same := bytes.Equal(p, again)
+		clear(again)
+		if same {
+			return p, nil
+		}
+		clear(p)
+		fmt.Fprintln(out, "The two did not match.")
+	}
+	return nil, errors.New("no passphrase chosen; start payterm again to choose one")
+}
