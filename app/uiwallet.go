@@ -126,12 +126,12 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 	return out, nil
 }
 
-// maskIBAN shows the country, check digits and last four: "AE07 •••• 1234".
+// maskIBAN is ui.MaskIBAN for a stored account; no account stays "" (DebtorMasked's "none").
 func maskIBAN(iban string) string {
-	if len(iban) < 8 {
+	if iban == "" {
 		return ""
 	}
-	return iban[:4] + " •••• " + iban[len(iban)-4:]
+	return ui.MaskIBAN(iban)
 }
 
 func toUIPayee(p wallet.Payee) ui.Payee {

@@ -70,8 +70,8 @@ func TestMaskAndSanitize(t *testing.T) {
 	if got := maskIBAN("AE070331234567890123456"); got != "AE07 •••• 3456" {
 		t.Errorf("maskIBAN = %q", got)
 	}
-	if maskIBAN("") != "" || maskIBAN("AE07") != "" {
-		t.Error("short input must mask to nothing")
+	if maskIBAN("") != "" || maskIBAN("AE07") != "••••" {
+		t.Error("no account must stay empty, and a fragment must not show")
 	}
 	if got := sanitize("bad\x1b[31m\nvalue that is long", 8); got != "bad[31mv" {
 		t.Errorf("sanitize = %q", got)
