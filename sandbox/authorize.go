@@ -186,6 +186,7 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	par.Used = true
+	b.touchLocked(kindPAR, reqURI)
 	p := *par
 	cons := b.st.Consents[p.ConsentID]
 	var consCopy consentRecord
@@ -195,7 +196,7 @@ func (b *Bank) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	client := b.st.Clients[p.ClientID]
 	if reload == nil {
-		_ = b.saveLocked()
+		_ = b.commitLocked()
 	}
 	b.mu.Unlock()
 	setVerdictClient(ctx, clientID)
@@ -366,6 +367,7 @@ func (b *Bank) decide(w http.ResponseWriter, r *http.Request, p parRecord, appro
 			return
 		}
 		cons.Status, cons.StatusUpdateDateTime, cons.DebtorAccount = statusAuthorized, now, debtor
+		b.touchLocked(kindCode, secretKey(code))
 		b.st.Codes[secretKey(code)] = &codeRecord{ClientID: p.ClientID, ConsentID: p.ConsentID, RedirectURI: p.RedirectURI,
 			CodeChallenge: p.CodeChallenge, Scope: p.Scope, State: p.State, Nonce: p.Nonce, ExpiresAt: now.Add(b.cfg.CodeLifetime)}
 		q.Set("code", code)
@@ -374,9 +376,10 @@ func (b *Bank) decide(w http.ResponseWriter, r *http.Request, p parRecord, appro
 		q.Set("error", "access_denied")
 		q.Set("error_description", "The user denied the consent.")
 	}
+	b.touchLocked(kindConsent, cons.ConsentID)
 	q.Set("state", p.State)
 	q.Set("iss", b.issuer)
-	err := b.saveLocked()
+	err := b.commitLocked()
 	b.mu.Unlock()
 	if err != nil {
 		b.authorizeErrorPage(w, http.StatusInternalServerError, "The bank could not save the decision.")

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,5 +114,47 @@ func rsaFloor(b *testing.B) func() {
 		if _, err := rsa.SignPSS(rand.Reader, sig, crypto.SHA256, digest[:], pss); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkConsentRound is one onboarding as the bank sees it: PAR, the consent page approved,
+// the code exchanged at /token. Each iteration runs one round on an in-memory bank and one on
+// a bank with a data dir, interleaved so load from other processes weighs on both alike;
+// x-memory is the data dir's time over the memory bank's, i.e. what persisting state costs.
+// The prefilled case starts both banks with that many authorised consents, because every full
+// save rewrites the whole state.
+func BenchmarkConsentRound(b *testing.B) {
+	for _, prefill := range []int{0, 200} {
+		b.Run("prefill-"+strconv.Itoa(prefill), func(b *testing.B) {
+			mem := newBank(b, func(c *Config) { c.DataDir = "" })
+			disk := newBank(b, nil)
+			cm, cd := newTPP(b, mem), newTPP(b, disk)
+			pii := consentPII(creditor(testIBAN, "Ivan England"))
+			for range prefill {
+				cm.authorizedConsent(pii)
+				cd.authorizedConsent(pii)
+			}
+			var inMem, inDisk time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				cm.authorizedConsent(pii)
+				t1 := time.Now()
+				cd.authorizedConsent(pii)
+				inDisk += time.Since(t1)
+				inMem += t1.Sub(t0)
+			}
+			b.StopTimer()
+			b.ReportMetric(inMem.Seconds()*1000/float64(b.N), "ms/round-memory")
+			b.ReportMetric(inDisk.Seconds()*1000/float64(b.N), "ms/round-datadir")
+			b.ReportMetric(float64(inDisk)/float64(inMem), "x-memory")
+			var onDisk int64 // state.json plus the journal that continues it
+			for _, f := range []string{stateFile, journalFile} {
+				if st, err := os.Stat(filepath.Join(disk.cfg.DataDir, f)); err == nil {
+					onDisk += st.Size()
+				}
+			}
+			b.ReportMetric(float64(onDisk)/1024, "state-KiB")
+		})
 	}
 }

@@ -108,6 +108,7 @@ func (b *Bank) authenticateAssertion(w http.ResponseWriter, r *http.Request, for
 	_, seen := b.st.JTIs[key]
 	if !seen {
 		b.st.JTIs[key] = res.ExpiresAt
+		b.touchLocked(kindJTI, key) // journaled by the handler's commit
 	}
 	b.mu.Unlock()
 	if seen {

@@ -174,6 +174,8 @@ func (b *Bank) handlePatchConsent(w http.ResponseWriter, r *http.Request) {
 			t.Revoked = true
 		}
 	}
+	// A full save, not a journal line: a revocation is rare, and state.json then shows every
+	// consent's status to readers of the files (the e2e journeys check it there).
 	err = b.saveLocked()
 	b.mu.Unlock()
 	if err != nil {

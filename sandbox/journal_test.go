@@ -25,3 +25,29 @@ func TestJournalReplayIgnoresTornLine(t *testing.T) {
 		t.Fatal("torn line applied")
 	}
 }
+
+// TestRestartFoldsTornJournal: a bank restarted over a journal with a torn last line folds the
+// whole lines into state.json and starts an empty journal, so its first append cannot be glued
+// onto the torn bytes (which would make that acknowledged entry unreadable at the next load).
+func TestRestartFoldsTornJournal(t *testing.T) {
+	dir := t.TempDir()
+	line := `{"payment":{"payment_id":"p1","consent_id":"c1","billing":{}},"idem_id":"k","idem":{"payment_id":"p1","status":201},"balance_fils":42}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, journalFile), []byte(line+`{"payment":{"payment_id":"p2"`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if raw, err := os.ReadFile(filepath.Join(dir, journalFile)); err == nil && len(raw) != 0 {
+		t.Fatalf("journal after the restart: %q", raw)
+	}
+	st, err := loadState(dir, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Payments["p1"]; !ok || st.BalanceFils != 42 || st.JournalGen != 1 {
+		t.Fatalf("state.json after the fold: p1 %v, balance %d, generation %d", ok, st.BalanceFils, st.JournalGen)
+	}
+}

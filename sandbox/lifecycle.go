@@ -29,12 +29,14 @@ func (b *Bank) refreshConsentLocked(c *consentRecord, now time.Time) {
 	case statusAwaiting:
 		if c.AuthExpiration != nil && !now.Before(*c.AuthExpiration) {
 			c.Status, c.StatusUpdateDateTime = statusRejected, *c.AuthExpiration
+			b.touchLocked(kindConsent, c.ConsentID)
 			return
 		}
 		fallthrough
 	case statusAuthorized, statusSuspended:
 		if !now.Before(c.ExpirationDateTime) {
 			c.Status, c.StatusUpdateDateTime = statusExpired, c.ExpirationDateTime
+			b.touchLocked(kindConsent, c.ConsentID)
 		}
 	}
 }

@@ -136,7 +136,9 @@ func (b *Bank) handlePAR(w http.ResponseWriter, r *http.Request) {
 	b.st.Consents[cr.ConsentID] = rec
 	b.st.PARs[requestURI] = &parRecord{ClientID: client.ClientID, ConsentID: cr.ConsentID, RedirectURI: ro.RedirectURI, State: ro.State,
 		Nonce: ro.Nonce, CodeChallenge: ro.CodeChallenge, Scope: scope, ExpiresAt: now.Add(b.cfg.PARLifetime)}
-	err = b.saveLocked()
+	b.touchLocked(kindConsent, cr.ConsentID)
+	b.touchLocked(kindPAR, requestURI)
+	err = b.commitLocked()
 	b.mu.Unlock()
 	if err != nil {
 		writeOAuthError(w, "server_error", "could not persist the request")

@@ -36,9 +36,10 @@ type Bank struct {
 	wrongSig     *bankKey        // a key the JWKS never publishes, for the wrong-key fault
 	inflight     map[string]bool // idempotency keys being processed
 	sessions     authSessions
-	journal      *os.File  // open append-only payment journal (nil until the first payment)
+	journal      *os.File  // open append-only journal (nil until the first append)
 	idemPruneAt  time.Time // when the oldest idempotency record leaves its 24 h window (zero: none known)
 	journalBytes int64
+	dirty        dirtySet // records changed since the last save or journal line (delta.go)
 
 	ca        *sandboxCA
 	serverTLS tls.Certificate
@@ -81,6 +82,9 @@ func New(cfg Config) (*Bank, error) {
 	}
 	// Records whose window passed while the bank was down (or that the journal replayed) go now.
 	b.pruneIdempotencyLocked(cfg.Clock(), true)
+	if err := b.foldJournal(); err != nil {
+		return nil, err
+	}
 	if err := b.loadClientFiles(); err != nil {
 		return nil, err
 	}
@@ -177,6 +181,10 @@ func (b *Bank) Close() error {
 	b.servers = nil
 	b.started = false
 	b.mu.Lock()
+	if b.cfg.DataDir != "" && (b.journalBytes > 0 || !b.dirty.empty()) {
+		// Fold the journal into state.json on a clean stop, so the files read as one snapshot.
+		errs = append(errs, b.saveLocked())
+	}
 	if b.journal != nil {
 		errs = append(errs, b.journal.Close())
 		b.journal = nil

@@ -132,6 +132,11 @@ type bankState struct {
 	Idempotency map[string]*idemRecord    `json:"idempotency"`
 	JTIs        map[string]time.Time      `json:"jtis"`
 	BalanceFils int64                     `json:"balance_fils"`
+	// JournalGen numbers the journal that continues this snapshot: each full save increments
+	// it, and load replays only lines of the same generation. A crash after a full save but
+	// before the old journal was emptied would otherwise replay older versions of records
+	// (and an older balance) over the newer snapshot.
+	JournalGen int64 `json:"journal_gen,omitempty"`
 }
 
 func newBankState(balanceFils int64) *bankState {
@@ -191,13 +196,17 @@ func (b *Bank) saveLocked() error {
 	if b.cfg.DataDir == "" {
 		return nil
 	}
+	b.st.JournalGen++
 	raw, err := json.Marshal(b.st)
 	if err != nil {
+		b.st.JournalGen--
 		return fmt.Errorf("encode sandbox state: %w", err)
 	}
 	if err := writeFileAtomic(filepath.Join(b.cfg.DataDir, stateFile), raw); err != nil {
+		b.st.JournalGen-- // the snapshot on disk still continues with the current journal
 		return err
 	}
+	b.dirty = dirtySet{} // state.json now holds every change
 	return b.emptyJournalLocked()
 }
 

@@ -112,17 +112,19 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 		return
 	case rec.Used:
 		// Rule 23: reuse revokes everything issued from this code.
-		for _, t := range b.st.Access {
+		for k, t := range b.st.Access {
 			if t.FromCode == ck {
 				t.Revoked = true
+				b.touchLocked(kindAccess, k)
 			}
 		}
-		for _, t := range b.st.Refresh {
+		for k, t := range b.st.Refresh {
 			if t.FromCode == ck {
 				t.Revoked = true
+				b.touchLocked(kindRefresh, k)
 			}
 		}
-		_ = b.saveLocked()
+		_ = b.commitLocked()
 		check(ctx, 23, "authorization code single use", fmt.Errorf("code reused; tokens issued from it are revoked"))
 		writeOAuthError(w, "invalid_grant", "authorization code was already used")
 		return
@@ -133,14 +135,15 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 	}
 	check(ctx, 23, "authorization code valid, unused, bound to client", nil)
 	rec.Used = true
+	b.touchLocked(kindCode, ck)
 	if rec.RedirectURI != redirect {
-		_ = b.saveLocked()
+		_ = b.commitLocked()
 		check(ctx, 24, "redirect_uri equals the request object's", fmt.Errorf("redirect_uri differs"))
 		writeOAuthError(w, "invalid_grant", "redirect_uri does not match the authorization request")
 		return
 	}
 	if err := rules.CheckPKCE(verifier, rec.CodeChallenge); err != nil {
-		_ = b.saveLocked()
+		_ = b.commitLocked()
 		v := rules.AsOAuth(err, rules.OAuthInvalidGrant)
 		check(ctx, 24, "PKCE: S256(code_verifier) equals code_challenge", v)
 		writeOAuthError(w, v.Code, v.Message)
@@ -154,7 +157,7 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 	}
 	b.refreshConsentLocked(cons, now)
 	if cons.Status != statusAuthorized {
-		_ = b.saveLocked()
+		_ = b.commitLocked()
 		check(ctx, 24, "consent Authorized", fmt.Errorf("consent is %s", cons.Status))
 		writeOAuthError(w, "invalid_grant", "consent is not authorized")
 		return
@@ -177,7 +180,7 @@ func (b *Bank) grantCode(w http.ResponseWriter, r *http.Request, form formValues
 		return
 	}
 	resp.IDToken = idt
-	if err := b.saveLocked(); err != nil {
+	if err := b.commitLocked(); err != nil {
 		writeOAuthError(w, "server_error", "could not persist tokens")
 		return
 	}
@@ -201,6 +204,7 @@ func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRec
 		rec.ConsentID = cons.ConsentID
 	}
 	b.st.Access[secretKey(at)] = rec
+	b.touchLocked(kindAccess, secretKey(at))
 	resp := tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(b.cfg.AccessTokenLifetime / time.Second), Scope: scope}
 	if cons != nil {
 		if withRefresh {
@@ -209,6 +213,7 @@ func (b *Bank) issueTokensLocked(client *Client, cert certInfo, cons *consentRec
 				return tokenResponse{}, err
 			}
 			b.st.Refresh[secretKey(rt)] = &tokenRecord{ClientID: client.ClientID, ConsentID: cons.ConsentID, Scope: scopes.refresh, CertThumbprint: cert.thumbprint, FromCode: fromCode}
+			b.touchLocked(kindRefresh, secretKey(rt))
 			resp.RefreshToken = rt
 		}
 		resp.AuthorizationDetails = []any{map[string]any{"type": rarType, "consent": b.consentMessageLocked(cons, now)}}
@@ -248,7 +253,7 @@ func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formVal
 	}
 	b.refreshConsentLocked(cons, now)
 	if cons.Status != statusAuthorized {
-		_ = b.saveLocked()
+		_ = b.commitLocked()
 		check(ctx, 25, "consent Authorized and not expired", fmt.Errorf("consent is %s", cons.Status))
 		writeOAuthError(w, "invalid_grant", "consent is "+cons.Status)
 		return
@@ -264,8 +269,9 @@ func (b *Bank) grantRefresh(w http.ResponseWriter, r *http.Request, form formVal
 	}
 	if rotate {
 		rec.Revoked = true
+		b.touchLocked(kindRefresh, key)
 	}
-	if err := b.saveLocked(); err != nil {
+	if err := b.commitLocked(); err != nil {
 		writeOAuthError(w, "server_error", "could not persist tokens")
 		return
 	}
@@ -291,7 +297,7 @@ func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, fo
 		writeOAuthError(w, "server_error", "could not issue tokens")
 		return
 	}
-	if err := b.saveLocked(); err != nil {
+	if err := b.commitLocked(); err != nil {
 		writeOAuthError(w, "server_error", "could not persist tokens")
 		return
 	}
