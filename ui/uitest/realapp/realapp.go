@@ -21,6 +21,7 @@ package realapp
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -153,6 +154,11 @@ func (a *App) ApproveAtBank(authURL string) error {
 		if loc.Hostname() == "127.0.0.1" && loc.Path == "/callback" {
 			r, err := http.Get(loc.String())
 			if err != nil {
+				// Not the *url.Error itself: it quotes the URL, whose code must not reach a log.
+				var ue *url.Error
+				if errors.As(err, &ue) {
+					err = ue.Err
+				}
 				return fmt.Errorf("deliver callback: %w", err)
 			}
 			r.Body.Close()
@@ -212,6 +218,13 @@ type Payee struct {
 // single-payee model), the consent page, the bank step with a live wait, then Home.
 func (a *App) Onboard(t *testing.T, payees ...Payee) {
 	t.Helper()
+	a.OnboardAt(t, "", payees...)
+}
+
+// OnboardAt is Onboard on a wallet with several banks: it chooses the bank named bank on the
+// "Which bank?" step ("" = a wallet with one bank, which has no such step).
+func (a *App) OnboardAt(t *testing.T, bank string, payees ...Payee) {
+	t.Helper()
 	a.WaitFor("Welcome to payterm")
 	a.Press("enter")
 	a.WaitFor("Choose a PIN")
@@ -229,22 +242,47 @@ func (a *App) Onboard(t *testing.T, payees ...Payee) {
 	a.WaitFor("Write down this recovery code")
 	a.Recovery = LineAfter(a.View(), "You need it if payments are blocked")
 	a.Press("enter")
-	a.consentSteps(t, "You are set up.", payees)
+	a.consentSteps(t, "You are set up.", bank, payees)
 }
 
 // NewConsent gives a new consent from Home (n) on a wallet already set up (after the last one
 // was revoked, expired or rejected): payees, the consent page and the bank, no PIN or TOTP.
 func (a *App) NewConsent(t *testing.T, payees ...Payee) {
 	t.Helper()
+	a.NewConsentAt(t, "", payees...)
+}
+
+// NewConsentAt is NewConsent at the bank named bank, chosen on "Which bank?" ("" = one bank).
+func (a *App) NewConsentAt(t *testing.T, bank string, payees ...Payee) {
+	t.Helper()
 	a.Press("n")
-	a.WaitFor("New consent · step 1 of 3")
-	a.consentSteps(t, "Your new consent is in place.", payees)
+	a.WaitFor("New consent · step 1 of")
+	a.consentSteps(t, "Your new consent is in place.", bank, payees)
+}
+
+// chooseBank picks the row "N. bank" on the "Which bank?" step by its number.
+func (a *App) chooseBank(t *testing.T, bank string) {
+	t.Helper()
+	a.WaitFor("Which bank?")
+	a.WaitFor(bank)
+	for _, line := range strings.Split(a.View(), "\n") {
+		row := strings.TrimLeft(line, " >")
+		if num, name, ok := strings.Cut(row, ". "); ok && strings.HasPrefix(name, bank) && len(num) == 1 {
+			a.Type(num)
+			a.Press("enter")
+			return
+		}
+	}
+	t.Fatalf("realapp: no bank %q on the list:\n%s", bank, a.View())
 }
 
 // consentSteps fills the payees step, accepts the consent page, approves at the sandbox bank
 // and waits for done, the result page's first line; it ends on Home.
-func (a *App) consentSteps(t *testing.T, done string, payees []Payee) {
+func (a *App) consentSteps(t *testing.T, done, bank string, payees []Payee) {
 	t.Helper()
+	if bank != "" {
+		a.chooseBank(t, bank)
+	}
 	a.WaitFor("Who will you pay?")
 	switch len(payees) {
 	case 0:
