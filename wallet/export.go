@@ -39,13 +39,28 @@ type ExportRow struct {
 	PayeeName     *string `json:"payee_name,omitempty"`
 	PayeeIBAN     *string `json:"payee_iban,omitempty"`
 	Reference     *string `json:"reference,omitempty"`
+	// Bank is the id of the bank the payment went to (its consent's; config [bank]/[[banks]]).
+	Bank string `json:"bank"`
 }
 
 var csvHeader = []string{"id", "created_at", "updated_at", "consent_id", "bank_payment_id", "amount", "currency",
-	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference"}
+	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference", "bank"}
 
-func toExportRow(r PaymentRow, pii bool) ExportRow {
-	e := ExportRow{ID: r.ID, CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
+// consentBanks maps each consent id to its bank id, for the export rows (a handful of consents).
+func (l *Ledger) consentBanks(ctx context.Context) (map[string]string, error) {
+	cs, err := l.Consents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(cs))
+	for _, c := range cs {
+		m[c.ID] = c.Bank
+	}
+	return m, nil
+}
+
+func toExportRow(r PaymentRow, pii bool, banks map[string]string) ExportRow {
+	e := ExportRow{ID: r.ID, Bank: banks[r.ConsentID], CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
 		ConsentID: r.ConsentID, BankPaymentID: r.BankPaymentID, Amount: r.Amount.String(), Currency: r.Currency,
 		Purpose: r.Purpose, Status: string(r.Status), Outcome: string(r.Status.Outcome()), RejectCode: r.RejectCode}
 	if pii {
@@ -77,7 +92,8 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			}
 			return cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt, e.UpdatedAt, csvSafe(e.ConsentID),
 				csvSafe(e.BankPaymentID), e.Amount, csvSafe(e.Currency), csvSafe(e.Purpose), csvSafe(e.Status), e.Outcome,
-				csvSafe(e.RejectCode), csvSafe(deref(e.PayeeName)), csvSafe(deref(e.PayeeIBAN)), csvSafe(deref(e.Reference))})
+				csvSafe(e.RejectCode), csvSafe(deref(e.PayeeName)), csvSafe(deref(e.PayeeIBAN)), csvSafe(deref(e.Reference)),
+				csvSafe(e.Bank)})
 		}
 		finish = func() error { cw.Flush(); return cw.Error() }
 	case "json":
@@ -104,6 +120,10 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 	default:
 		return fmt.Errorf("export: unknown format %q (use csv or json)", format)
 	}
+	banks, err := l.consentBanks(ctx)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
 	q := HistoryQuery{Filter: opts.Filter, Limit: maxPageSize}
 	for {
 		page, err := l.History(ctx, q)
@@ -111,7 +131,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			return fmt.Errorf("export: %w", err)
 		}
 		for _, r := range page.Rows {
-			if err := write(toExportRow(r, opts.IncludePII)); err != nil {
+			if err := write(toExportRow(r, opts.IncludePII, banks)); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 		}
@@ -255,9 +275,13 @@ func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (
 	if err != nil {
 		return StatusReport{}, err
 	}
+	banks, err := l.consentBanks(ctx)
+	if err != nil {
+		return StatusReport{}, err
+	}
 	rep.RecentPayments = make([]ExportRow, 0, len(page.Rows))
 	for _, r := range page.Rows {
-		rep.RecentPayments = append(rep.RecentPayments, toExportRow(r, includePII))
+		rep.RecentPayments = append(rep.RecentPayments, toExportRow(r, includePII, banks))
 	}
 	return rep, nil
 }

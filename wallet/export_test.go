@@ -57,6 +57,9 @@ func TestExportCSVWithoutPII(t *testing.T) {
 		if r[11] != "" || r[12] != "" || r[13] != "" {
 			t.Errorf("PII in an export without PII: %v", r)
 		}
+		if r[14] != testBankID {
+			t.Errorf("bank column = %q, want the consent's bank %q", r[14], testBankID)
+		}
 	}
 	for _, secret := range []string{"AE070331234567890123456", "header.payload.signature", "key-", "HYPERLINK", "rent"} {
 		if strings.Contains(buf.String(), secret) {
@@ -170,7 +173,7 @@ func TestStatusJSON(t *testing.T) {
 
 // TestExportFieldNamesAreStable pins the names scripts rely on; renaming one is a breaking change.
 func TestExportFieldNamesAreStable(t *testing.T) {
-	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference"
+	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference,bank"
 	if got := strings.Join(csvHeader, ","); got != want {
 		t.Errorf("history columns changed:\n got %s\nwant %s", got, want)
 	}
@@ -180,7 +183,7 @@ func TestExportFieldNamesAreStable(t *testing.T) {
 	}
 	for _, k := range []string{`"schema_version"`, `"onboarded"`, `"consents"`, `"limits"`, `"recent_payments"`,
 		`"used_today_and_month"`, `"open_payments"`, `"beneficiary_model"`, `"total_paid"`, `"payment_count"`, `"usable"`,
-		`"per_payment"`, `"outcome"`, `"bank_payment_id"`} {
+		`"per_payment"`, `"outcome"`, `"bank_payment_id"`, `"bank"`} {
 		if !strings.Contains(string(raw), k) {
 			t.Errorf("status JSON lost %s", k)
 		}
