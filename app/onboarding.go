@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
@@ -379,7 +380,7 @@ func (a *App) completeStep(ctx context.Context, st *bankStep, code consent.AuthC
 	}
 	c, err := a.wallet.RecordConsent(ctx, st.bank.cfg.ID, res, st.purpose, st.debtor, st.renewedFrom)
 	if err != nil {
-		return ui.Consent{}, err
+		return ui.Consent{}, a.unrecordedConsent(ctx, st.bank, res.ConsentID, err)
 	}
 	a.ob.mu.Lock()
 	if a.ob.step == st {
@@ -387,6 +388,24 @@ func (a *App) completeStep(ctx context.Context, st *bankStep, code consent.AuthC
 	}
 	a.ob.mu.Unlock()
 	return a.toUIConsent(ctx, c)
+}
+
+// unrecordedConsent handles a consent the bank authorised but the ledger could not record
+// (recordErr): one the wallet does not show must not stay able to pay, so it is revoked at the
+// bank (RevokedBy TPP: the wallet's decision, not the user's) and its tokens are forgotten.
+// A consent that did reach the ledger is kept; the next sync corrects anything else.
+func (a *App) unrecordedConsent(ctx context.Context, bc *bankConn, consentID string, recordErr error) error {
+	if _, err := a.ledger.Consent(ctx, consentID); !errors.Is(err, wallet.ErrNotFound) {
+		return recordErr
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := bc.client.RevokeConsent(rctx, consentID, lfi.RevokedByTPP); err != nil {
+		return errors.Join(recordErr, fmt.Errorf("the bank authorised the consent but payterm could not record it, "+
+			"nor revoke it at the bank: check your bank and cancel it there: %w", err))
+	}
+	_ = a.tokens.Forget(rctx, consentID) // the consent is revoked: its tokens are worthless
+	return errors.Join(recordErr, errors.New("payterm could not record the consent, so it revoked it at the bank; set it up again"))
 }
 
 func (a *App) currentStep(step ui.BankStep) (*bankStep, error) {
