@@ -36,6 +36,7 @@ func uiError(doing string, err error) error {
 		authz    *consent.AuthorizationError
 		bankErr  *lfi.BankError
 		oauthErr *lfi.OAuthError
+		refused  *consent.RefusedError
 	)
 	p := func(what, next string) error { return &ui.Problem{What: what, Next: next, Err: err} }
 	switch {
@@ -71,6 +72,12 @@ func uiError(doing string, err error) error {
 			"Pay less, or change the limit in Limits (l on Home).")
 	case errors.As(err, &wProb):
 		return &ui.Problem{What: wProb.What, Next: wProb.Next, Err: err}
+	case errors.As(err, &refused) && refused.Revoked():
+		return p("The bank's answer failed payterm's checks, so the consent was not set up; payterm revoked it at the bank.",
+			"Start again; if it repeats, contact your bank (the inspector, ctrl+t, shows what failed).")
+	case errors.As(err, &refused):
+		return p("The bank's answer failed payterm's checks, so the consent was not set up, and payterm could not revoke it at the bank.",
+			"Cancel it in your bank's app or website, then start again.")
 	case errors.Is(err, wallet.ErrNotFound):
 		return p("That item is no longer in the wallet.", "Go back and refresh (r).")
 	case errors.As(err, &field):

@@ -42,6 +42,8 @@ func TestUIErrorMapping(t *testing.T) {
 		{errors.New("disk full"), "Doing it failed: disk full.", 0},
 		{&sca.RecoveryError{Remaining: 1}, "not correct (1 attempt left)", 0},
 		{&sca.RecoveryError{Remaining: 2}, "not correct (2 attempts left)", 0},
+		{&consent.RefusedError{ConsentID: "c", Reason: consent.ErrIDTokenRejected}, "payterm revoked it at the bank", 0},
+		{&consent.RefusedError{ConsentID: "c", Reason: consent.ErrIDTokenRejected, RevokeErr: errors.New("500")}, "could not revoke it", 0},
 	}
 	for _, c := range cases {
 		got := uiError("Doing it", c.err)
