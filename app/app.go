@@ -13,6 +13,7 @@ import (
 
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/ctxsleep"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
@@ -142,7 +143,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	}
 	sleep := opts.Sleep
 	if sleep == nil {
-		sleep = realSleep
+		sleep = ctxsleep.For
 	}
 	a.keeper = newKeeper(opts.Clock, sleep, a.resumeOpen, a.wallet.SyncConsents)
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())

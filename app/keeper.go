@@ -146,15 +146,3 @@ func (k *keeper) pause(ctx context.Context, d time.Duration) (woken, waited bool
 	defer mu.Unlock()
 	return woken, err == nil && !woken
 }
-
-// realSleep waits d on a timer unless ctx ends first.
-func realSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

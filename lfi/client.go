@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/payterm/payterm/internal/ctxsleep"
 )
 
 // Config wires one bank. Every endpoint except the resource base comes from discovery.
@@ -96,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 		c.rand = rand.Reader
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = ctxsleep.For
 	}
 	if c.cfg.MaxAttempts <= 0 {
 		c.cfg.MaxAttempts = 3
@@ -142,17 +144,6 @@ func httpsURL(name, raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%s must not carry credentials", name)
 	}
 	return u, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // resourceURL joins the configured base with path segments, each escaped.

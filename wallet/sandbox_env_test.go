@@ -22,6 +22,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/ctxsleep"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/risk"
@@ -268,7 +269,7 @@ func (e *walletEnv) newWallet(t testing.TB, c *lfi.Client, tokens Tokens, limits
 	w, err := New(Config{Ledger: e.ledger, Banks: map[string]Bank{testBankID: c}, Tokens: tokens, SCA: e.auth,
 		Limits: limits, Device: risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: risk.App{Version: "test"},
 		CustomerIP: "203.0.113.7", UserAgent: "payterm-test/1", Clock: clock,
-		Sleep: func(ctx context.Context, d time.Duration) error { return sleepCtx(ctx, d/10) }})
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctxsleep.For(ctx, d/10) }})
 	if err != nil {
 		t.Fatal(err)
 	}

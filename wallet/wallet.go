@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/payterm/payterm/internal/ctxsleep"
 	"github.com/payterm/payterm/risk"
 )
 
@@ -75,7 +76,7 @@ func New(cfg Config) (*Wallet, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = ctxsleep.For
 	}
 	if cfg.TrackFor <= 0 {
 		cfg.TrackFor = 2 * time.Minute
@@ -125,17 +126,6 @@ func (w *Wallet) newUUID() (string, error) {
 		return "", fmt.Errorf("generate id: %w", err)
 	}
 	return id.String(), nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Problem is a refusal the user can act on: what happened and what to do next. It never

@@ -1,6 +1,6 @@
-// Package ctxsleep is the one sleep that ends early when its context does, for the polls and
-// waits of internal/tmuxterm and internal/totpkey. (app, lfi and wallet still carry copies of
-// their own: realSleep, sleepCtx.)
+// Package ctxsleep is the one sleep that ends early when its context does: the waits of the
+// wallet's status polls and background loop, the bank client's retries, and the terminal
+// drivers of the tests and the demo.
 package ctxsleep
 
 import (
