@@ -186,14 +186,22 @@ func TestJourneyBankRejectionDuringResize(t *testing.T) {
 func TestJourneyOpenConsentNewPayee(t *testing.T) {
 	app := start(t, "")
 	app.Onboard(t)
+	payNewPayee(t, app, "مثال تجريبي", "AE620260001015678901234", "5")
+	_ = app.FinalView()
+}
+
+// payNewPayee pays amount with the consent on screen (p: Home's active one, or the consent
+// detail's) to a payee typed on the form (open consents), purpose TOF, to settlement.
+func payNewPayee(t *testing.T, app *realapp.App, name, iban, amount string) {
+	t.Helper()
 	app.Press("p")
 	app.WaitFor("New payee…")
 	app.Press("tab")
-	app.Type("مثال تجريبي")
+	app.Type(name)
 	app.Press("tab")
-	app.Type("AE620260001015678901234")
+	app.Type(iban)
 	app.Press("tab", "tab")
-	app.Type("5")
+	app.Type(amount)
 	app.Press("tab", "tab")
 	app.Type("tof")
 	app.WaitFor("TOF")
@@ -202,7 +210,6 @@ func TestJourneyOpenConsentNewPayee(t *testing.T) {
 	app.Press("enter")
 	authenticate(app, app.NextCode(t))
 	app.WaitFor("Payment Settled")
-	_ = app.FinalView()
 }
 
 // TestJourneyIdleLock: five idle minutes lock the session; a wrong PIN is refused, the right one

@@ -38,22 +38,7 @@ func TestJourneyTwoBanks(t *testing.T) {
 	if !strings.Contains(app.View(), "Second Sandbox Bank") {
 		t.Fatalf("the detail of the new consent does not name its bank:\n%s", app.View())
 	}
-	app.Press("p")
-	app.WaitFor("New payee…")
-	app.Press("tab")
-	app.Type("Second Bank Payee")
-	app.Press("tab")
-	app.Type("AE620260001015678901234")
-	app.Press("tab", "tab")
-	app.Type("9")
-	app.Press("tab", "tab")
-	app.Type("tof")
-	app.WaitFor("TOF")
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	authenticate(app, app.NextCode(t))
-	app.WaitFor("Payment Settled")
+	payNewPayee(t, app, "Second Bank Payee", "AE620260001015678901234", "9")
 	v = app.View()
 	if !strings.Contains(v, "Second Sandbox Bank") {
 		t.Errorf("the receipt does not name the bank it was paid from:\n%s", v)
