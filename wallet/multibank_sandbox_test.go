@@ -8,6 +8,7 @@ import (
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/risk"
+	"github.com/payterm/payterm/sandbox"
 )
 
 const secondBankID = "second"
@@ -161,4 +162,35 @@ func mustBankConsent(t *testing.T, c *lfi.Client, id string) *lfi.Consent {
 		t.Fatal(err)
 	}
 	return bc
+}
+
+// TestSandboxTwoBanksResumeAtTheRightBank: a payment at the second bank whose outcome is
+// unknown (that bank failing every request) is resumed later at that bank — reconciled, not
+// resent — while the first bank, failing too, is never asked about it.
+func TestSandboxTwoBanksResumeAtTheRightBank(t *testing.T) {
+	tb := newTwoBanks(t)
+	ctx := context.Background()
+	fail := sandbox.Fault{Kind: sandbox.FaultServerError, Count: 1000, Target: "rs"}
+	if err := tb.other.bank.InjectFault(fail); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := tb.payWith(t, tb.walletEnv.wallet, tb.second)
+	open, err := tb.ledger.OpenPayments(ctx)
+	if err != nil || len(open) != 1 || open[0].ConsentID != tb.second.ID {
+		t.Fatalf("open payments after the failures: %+v, %v (payment %+v)", open, err, p)
+	}
+	tb.other.bank.ClearFaults()
+	if err := tb.walletEnv.bankEnv.bank.InjectFault(fail); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.walletEnv.wallet.Resume(ctx, nil); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	got, err := tb.ledger.Payment(ctx, open[0].ID)
+	if err != nil || got.Status.Outcome() != OutcomeSuccessful {
+		t.Fatalf("after resume: %s, %v", got.Status, err)
+	}
+	if n := len(mustBankConsent(t, tb.otherClient, tb.second.ID).PaymentURLs); n != 1 {
+		t.Fatalf("the second bank holds %d payments, want exactly 1", n)
+	}
 }
