@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -139,7 +140,7 @@ func TestSessionOptions(t *testing.T) {
 // TestWaitEndsEarlyWhenTheProgramExits: a wait does not sit out its timeout on a dead pane; the
 // error says so and carries the status and the last screen.
 func TestWaitEndsEarlyWhenTheProgramExits(t *testing.T) {
-	tm := start(t, Options{Env: shellEnv}, "sh", "-c", "echo last words; exit 3")
+	tm := start(t, Options{Env: shellEnv}, "sh", "-c", "echo last words; sleep 0.5; exit 3") // the pause: tmux may drop output written just before the exit
 	_, err := tm.WaitFor(context.Background(), "never shown", time.Hour)
 	var we *WaitError
 	if !errors.As(err, &we) || !we.Exited || we.Status != 3 || !strings.Contains(we.Screen, "last words") {
@@ -203,5 +204,70 @@ func TestStartErrors(t *testing.T) {
 	}
 	if _, err := Start(context.Background(), Options{Tmux: filepath.Join(t.TempDir(), "no-tmux")}, "true"); err == nil {
 		t.Error("Start with a missing tmux binary succeeded")
+	}
+}
+
+// TestStatusOfAProgramThatOutlivesItsTerminal: tmux marks a pane dead when the terminal reaches
+// EOF, which can come before the program has exited and been reaped (here it closes its
+// terminal and runs on, ignoring the hang-up; a loaded machine delays the reaping likewise). The status is the
+// program's own, not a guess made while it was not known yet.
+func TestStatusOfAProgramThatOutlivesItsTerminal(t *testing.T) {
+	tm := start(t, Options{Env: shellEnv}, "sh", "-c", `trap '' HUP; echo closing; exec </dev/null >/dev/null 2>&1; sleep 1.5; exit 5`)
+	if code := must(tm.WaitExit(context.Background(), 10*time.Second))(t); code != 5 {
+		t.Fatalf("exit status %d, want 5", code)
+	}
+}
+
+// TestZombieStatus: the status tmux sometimes never reports is read off the unreaped program:
+// an exit status, 128+signal, and nothing for a process still running or gone.
+func TestZombieStatus(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc: the status of an unreaped program cannot be read here")
+	}
+	zombie := func(name string, arg ...string) (*exec.Cmd, int) {
+		t.Helper()
+		cmd := exec.Command(name, arg...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd, cmd.Process.Pid
+	}
+	untilZombie := func(pid int) {
+		t.Helper()
+		for range 400 { // os/exec reaps only in Wait, so the exited child stays a zombie
+			if raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil && strings.Contains(string(raw), ") Z ") {
+				return
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		t.Fatalf("pid %d never became a zombie", pid)
+	}
+
+	_, exited := zombie("sh", "-c", "exit 3")
+	untilZombie(exited)
+	if st, ok := zombieStatus(exited); !ok || st != 3 {
+		t.Errorf("exit 3: zombieStatus = %d, %v", st, ok)
+	}
+
+	running, pid := zombie("sleep", "30")
+	if st, ok := zombieStatus(pid); ok {
+		t.Errorf("a running process: zombieStatus = %d, true", st)
+	}
+	if err := running.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	untilZombie(pid)
+	if st, ok := zombieStatus(pid); !ok || st != 137 {
+		t.Errorf("SIGKILL: zombieStatus = %d, %v; want 137", st, ok)
+	}
+	_ = running.Wait()
+	if st, ok := zombieStatus(pid); ok {
+		t.Errorf("a reaped process: zombieStatus = %d, true", st)
+	}
+	for _, bad := range []int{0, 1, -5} {
+		if _, ok := zombieStatus(bad); ok {
+			t.Errorf("zombieStatus(%d) reported a status", bad)
+		}
 	}
 }
