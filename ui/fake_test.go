@@ -56,6 +56,10 @@ type FakeWallet struct {
 	bank        string
 	// BanksGate, when non-nil, makes Banks wait until it is closed (a slow bank list).
 	BanksGate chan struct{}
+	// consentsErr, when set, is Consents' failure (SetConsentsErr); ConsentsGate, when non-nil,
+	// makes Consents wait until it is closed (a slow list: keys typed after p arrive first).
+	consentsErr  error
+	ConsentsGate chan struct{}
 
 	nextPay  int
 	prepared map[string]PreparedPayment
@@ -402,9 +406,29 @@ func (f *FakeWallet) CompleteBankStep(ctx context.Context, step BankStep, callba
 
 func (f *FakeWallet) Consents(ctx context.Context) ([]Consent, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.call("Consents")
+	gate := f.ConsentsGate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("list consents: %w", ctx.Err())
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.consentsErr != nil {
+		return nil, f.consentsErr
+	}
 	return append([]Consent(nil), f.consents...), nil
+}
+
+// SetConsentsErr sets or clears Consents' failure.
+func (f *FakeWallet) SetConsentsErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.consentsErr = err
 }
 
 func (f *FakeWallet) find(id string) (*Consent, error) {

@@ -18,6 +18,14 @@ type homeScreen struct {
 	ov   *Overview
 	req  int
 	err  error
+
+	// choosing is true from p until Consents answers: which consent pays is not known yet.
+	// Keys typed meanwhile are kept in typedAhead (they were meant for the pay form) and
+	// replayed into it when one consent can pay; with several they are dropped, so an enter
+	// typed ahead never chooses a consent the user has not seen.
+	choosing   bool
+	choiceReq  int
+	typedAhead []tea.KeyMsg
 }
 
 type homeLoadedMsg struct {
@@ -46,7 +54,7 @@ func (s *homeScreen) refresh() tea.Cmd {
 
 func (s *homeScreen) SetSize(w, h int) { s.w, s.h = w, h }
 func (s *homeScreen) Title() string    { return "Home" }
-func (s *homeScreen) Typing() bool     { return false }
+func (s *homeScreen) Typing() bool     { return s.choosing } // q, i, ? are typed ahead too
 func (s *homeScreen) Busy() bool       { return false }
 
 func (s *homeScreen) ShortHelp() []key.Binding {
@@ -72,7 +80,12 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		s.err = nil
 		s.ov = &msg.ov
+	case payConsentsMsg:
+		return s, s.onPayConsents(msg)
 	case tea.KeyMsg:
+		if s.choosing {
+			return s, s.typeAhead(msg)
+		}
 		switch {
 		case key.Matches(msg, keyPay):
 			if s.ov != nil && s.ov.PaymentsBlocked {
@@ -81,7 +94,7 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if s.ov == nil || s.ov.Active == nil {
 				return s, s.c.info("No active consent: press n to give a new consent at your bank.")
 			}
-			return s, s.c.navigate(newPay(s.c, *s.ov.Active))
+			return s, s.choosePayer()
 		case key.Matches(msg, keyHistory):
 			return s, s.c.navigate(newHistory(s.c))
 		case key.Matches(msg, keyConsents):
@@ -97,6 +110,52 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return s, nil
+}
+
+// choosePayer asks the core for the consents: several may pay (even at several banks), and
+// with more than one the user picks which (payfrom.go).
+func (s *homeScreen) choosePayer() tea.Cmd {
+	s.choosing, s.typedAhead = true, nil
+	s.choiceReq = s.c.nextReq()
+	return loadPayConsents(s.c, s.choiceReq)
+}
+
+func (s *homeScreen) typeAhead(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, keyBack) {
+		// p then esc: the pay form would have opened and closed; nothing was prepared.
+		s.choosing, s.typedAhead = false, nil
+		return nil
+	}
+	if len(s.typedAhead) < maxQueuedKeys {
+		s.typedAhead = append(s.typedAhead, msg)
+	}
+	return nil
+}
+
+func (s *homeScreen) onPayConsents(msg payConsentsMsg) tea.Cmd {
+	if msg.req != s.choiceReq || !s.choosing {
+		return nil
+	}
+	typed := s.typedAhead
+	s.choosing, s.typedAhead = false, nil
+	var ov Overview
+	if s.ov != nil {
+		ov = *s.ov
+	}
+	if msg.err != nil {
+		return s.c.navigate(newPayFrom(s.c, ov, nil, msg.err))
+	}
+	choices := payChoices(msg.cs, ov.Active, s.c.now())
+	switch len(choices) {
+	case 0:
+		return s.c.info("No active consent: press n to give a new consent at your bank.")
+	case 1:
+		p := newPay(s.c, choices[0])
+		p.typedAhead = typed
+		return s.c.navigate(p)
+	default:
+		return s.c.navigate(newPayFrom(s.c, ov, msg.cs, nil))
+	}
 }
 
 func (s *homeScreen) View() string {

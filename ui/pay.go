@@ -50,6 +50,11 @@ type payScreen struct {
 	receipt               *Receipt
 	failure               string
 	announcements         []string
+	// typedAhead are keys typed before the form could take them: on Home after p, before
+	// payterm knew which consent pays, and here while the payees load (until then the form does
+	// not know its rows: a tab would reach a field that is not there). They go into the form, in
+	// order, once it is loaded.
+	typedAhead []tea.KeyMsg
 }
 
 type stepProgress struct {
@@ -209,6 +214,7 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.loading = false
 		if msg.err != nil {
 			s.formErr = explain(msg.err)
+			s.typedAhead = nil // typed for a form that could not load
 			return s, nil
 		}
 		s.payees, s.codes = msg.payees, msg.codes
@@ -218,7 +224,13 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				s.purposeSel = i
 			}
 		}
-		return s, nil
+		typed := s.typedAhead
+		s.typedAhead = nil
+		cmds := make([]tea.Cmd, 0, len(typed))
+		for _, k := range typed {
+			cmds = append(cmds, s.onKey(k))
+		}
+		return s, tea.Batch(cmds...)
 	case preparedMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -390,6 +402,11 @@ func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, keyBack):
 		return s.c.back()
+	case s.loading:
+		if len(s.typedAhead) < maxQueuedKeys {
+			s.typedAhead = append(s.typedAhead, msg)
+		}
+		return nil
 	case msg.Type == tea.KeyEnter:
 		return s.prepare()
 	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:
@@ -583,8 +600,9 @@ func (s *payScreen) formView() string {
 		listRows = max(1, min(5, s.h-2-len(items)-below))
 	}
 	var b strings.Builder
-	// Which consent pays is chosen before this form (Home pays with the active one; Consents →
-	// detail → p with any other), so the form says which bank it is, on one line.
+	// Which consent pays is chosen before this form (Home's p: the one that can pay, or the one
+	// picked on "Pay from which consent?"; Consents → detail → p: that one), so the form says
+	// which bank it is, on one line.
 	const paying, flexi = "Paying from ", " (Flexi Pay)."
 	b.WriteString(st.Muted.Render(paying+truncate(consentBank(s.consent), max(8, s.w-len(paying)-len(flexi)))+flexi) + "\n\n")
 	for i, it := range items {

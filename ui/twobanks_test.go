@@ -10,7 +10,7 @@ import (
 )
 
 // secondConsent is an active consent at secondBank, newer than the fake's sandbox consent, so it
-// is the one Home pays with.
+// is Home's active consent: the card shows it and it is the first row of Home's pay chooser.
 func secondConsent(bank ui.BankOption) ui.Consent {
 	return ui.Consent{ID: "c0ffee00-0000-4000-8000-000000000003", Bank: bank.Name, BankID: bank.ID,
 		Status: ui.ConsentAuthorized, Created: ui.FakeBase.AddDate(0, 0, -3), Expires: ui.FakeBase.AddDate(1, 0, -3),
@@ -51,12 +51,17 @@ func TestHomeTwoBanks(t *testing.T) {
 	golden(t, app)
 }
 
-// TestPayWithConsentAtOtherBank: Home pays with the active consent; any other is chosen on
-// Consents (select it, enter, p). The pay form and the receipt name the bank that pays.
+// TestPayWithConsentAtOtherBank: Home's p asks which consent pays, the active one first (enter
+// alone pays with it); any consent can also be chosen on Consents (select it, enter, p). The pay
+// form and the receipt name the bank that pays.
 func TestPayWithConsentAtOtherBank(t *testing.T) {
 	app, fw := startTwoBanks(t, secondBank, 80, 24)
 	app.Press("p")
+	app.WaitFor("Pay from which consent?")
+	app.Press("enter")
 	app.WaitFor("Paying from Second Example Bank (Flexi Pay).")
+	app.Press("esc")
+	app.WaitFor("> 1. Second Example Bank") // back on the chooser
 	app.Press("esc")
 	app.WaitFor("Limit headroom")
 	app.Press("c")
@@ -107,6 +112,8 @@ func TestPayWithConsentAtOtherBankPays(t *testing.T) {
 func TestReceiptNamesTheBank(t *testing.T) {
 	app, _ := startTwoBanks(t, secondBank, 100, 40)
 	app.Press("p")
+	app.WaitFor("Pay from which consent?")
+	app.Press("enter")
 	app.WaitFor("Purpose")
 	app.Press("tab")
 	app.Type("12.5")
@@ -122,7 +129,8 @@ func TestReceiptNamesTheBank(t *testing.T) {
 }
 
 // TestLongBankNameNeverOverflows: a bank name longer than any row is cut with an ellipsis on the
-// home card, the consent list and detail, the pay form and the receipt, at every size.
+// home card, the pay chooser, the consent list and detail, the pay form and the receipt, at
+// every size.
 func TestLongBankNameNeverOverflows(t *testing.T) {
 	for _, size := range [][2]int{{60, 18}, {80, 24}, {100, 40}} {
 		app, _ := startTwoBanks(t, longBank, size[0], size[1])
@@ -144,6 +152,10 @@ func TestLongBankNameNeverOverflows(t *testing.T) {
 		app.WaitFor("Example Islamic Bank")
 		check("home")
 		app.Press("p")
+		app.WaitFor("Pay from which consent?")
+		app.WaitFor("> 1. Example Is")
+		check("chooser")
+		app.Press("enter")
 		app.WaitFor("Paying from Example Islamic Bank")
 		check("pay form")
 		app.Press("tab")
