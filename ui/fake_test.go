@@ -60,6 +60,8 @@ type FakeWallet struct {
 	// makes Consents wait until it is closed (a slow list: keys typed after p arrive first).
 	consentsErr  error
 	ConsentsGate chan struct{}
+	// PayeesGate, when non-nil, makes Payees wait until it is closed (the pay form loading).
+	PayeesGate chan struct{}
 
 	nextPay  int
 	prepared map[string]PreparedPayment
@@ -513,8 +515,18 @@ func (f *FakeWallet) SetLimits(ctx context.Context, l Limits) error {
 
 func (f *FakeWallet) Payees(ctx context.Context, consentID string) ([]Payee, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.call("Payees")
+	gate := f.PayeesGate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("list payees: %w", ctx.Err())
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return append([]Payee(nil), f.payees...), nil
 }
 

@@ -332,3 +332,25 @@ func TestPayFromHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestPayFormKeepsKeysWhileLoading: keys typed while the pay form loads its payees wait for
+// its rows: the tab reaches the amount, not a "new payee" field the loaded form does not have.
+func TestPayFormKeepsKeysWhileLoading(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	gate := make(chan struct{})
+	fw.PayeesGate = gate
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Limit headroom")
+	app.Press("p")
+	app.WaitFor("payterm · Pay")
+	app.Press("tab")
+	app.Type("7")
+	close(gate)
+	app.WaitFor("Test Payee One")
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	if d := fw.Drafts(); len(d) != 1 || d[0].Amount != "7" || d[0].PayeeID != "payee-1" || d[0].NewPayee.Name != "" {
+		t.Errorf("drafts %+v, want 7 to the first payee", d)
+	}
+}

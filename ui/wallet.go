@@ -75,6 +75,8 @@ type OnboardingService interface {
 // ConsentService is the consent dashboard (UAE consent-management duties, uae-spec §8).
 type ConsentService interface {
 	// Consents lists every consent the wallet knows, newest first; the UI splits Current/History.
+	// Home's p calls it too: the consents that can pay now (Authorized, not Paused, not expired
+	// by the UI's clock) are offered on "Pay from which consent?" when there is more than one.
 	Consents(ctx context.Context) ([]Consent, error)
 	// ConsentDetail adds the payment rules and the payment history of one consent.
 	ConsentDetail(ctx context.Context, consentID string) (ConsentDetail, error)
@@ -158,7 +160,8 @@ func formatAmount(a money.Amount) string { return a.Display() + " " + currency }
 // Overview feeds Home.
 type Overview struct {
 	Onboarded bool
-	// Active is the consent that pays now; nil when none is usable.
+	// Active is the consent that pays now; nil when none is usable. When several can pay it is
+	// the first row of Home's "Pay from which consent?" (enter alone pays with it).
 	Active   *Consent
 	Headroom Headroom
 	Recent   []PaymentRow
@@ -332,6 +335,8 @@ type PurposeCode struct{ Code, Description string }
 
 // PaymentDraft is the pay form as typed; the core parses and validates everything.
 type PaymentDraft struct {
+	// ConsentID is the consent the pay form was opened for: the one chosen on Home's "Pay from
+	// which consent?" (or the only one that can pay), or the one selected on Consents.
 	ConsentID string
 	PayeeID   string     // a payee from the consent, or
 	NewPayee  PayeeDraft // a new payee for an open consent (PayeeID empty)
