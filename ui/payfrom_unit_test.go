@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 )
@@ -140,4 +141,44 @@ func FuzzPayFromRow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPayFromWithoutTotalLimit: with no consent total limit a row has no amount and the intro
+// does not explain one.
+func TestPayFromWithoutTotalLimit(t *testing.T) {
+	cs := []Consent{
+		{ID: "1", Bank: "First Bank", Status: ConsentAuthorized, Model: BeneficiaryOpen},
+		{ID: "2", Bank: "Second Bank", Status: ConsentAuthorized, Expires: FakeBase.AddDate(0, 1, 0), Model: BeneficiaryOpen},
+	}
+	s := plainChooser(80, false, cs)
+	s.headroom = Headroom{}
+	v := s.View()
+	for _, never := range []string{"left", "limit"} {
+		if strings.Contains(v, never) {
+			t.Errorf("mentions %q without a consent total limit:\n%s", never, v)
+		}
+	}
+	for _, want := range []string{"> 1. First Bank", "no expiry date", "  2. Second Bank", "expires 2030-02-15", "Any payee (open consent)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// TestPayFromEmptyAfterReload: a reload that finds nothing usable says so and what to do.
+func TestPayFromEmptyAfterReload(t *testing.T) {
+	cs := []Consent{
+		{ID: "1", Bank: "First Bank", Status: ConsentAuthorized},
+		{ID: "2", Bank: "Second Bank", Status: ConsentAuthorized},
+	}
+	s := plainChooser(80, false, cs)
+	s.c.nextReq() // the router's other requests
+	_ = s.refresh()
+	s.Update(payConsentsMsg{req: s.req, cs: []Consent{{ID: "1", Status: ConsentRevoked}}})
+	if v := s.View(); !strings.Contains(v, "No consent can pay now.") || !strings.Contains(v, "n to give a new consent") {
+		t.Errorf("empty list:\n%s", v)
+	}
+	if got := s.onKey(tea.KeyMsg{Type: tea.KeyEnter}); got != nil || len(s.c.nav) != 0 {
+		t.Errorf("enter on an empty list navigated: %v", s.c.nav)
+	}
 }
