@@ -309,14 +309,19 @@ type bankPayment struct {
 }
 
 // bankState is the embedded sandbox bank's own record, read from its files (written by the
-// bank, not the wallet): state.json is a snapshot, and journal.jsonl holds payments appended
-// since (the bank replays it over the snapshot at start, keyed by payment id; so does this).
+// bank, not the wallet): state.json is a snapshot, and journal.jsonl holds what changed since
+// — payments, and the consents and tokens the authorization flow changed — each line tagged
+// with the snapshot generation it continues. The bank replays the lines of its snapshot's
+// generation at start, keyed by id (a null record was deleted); so does this.
 type bankState struct {
-	Consents map[string]struct {
-		Status string `json:"status"`
-	} `json:"consents"`
-	Payments map[string]bankPayment     `json:"payments"`
-	Refresh  map[string]json.RawMessage `json:"refresh_tokens"`
+	Consents   map[string]*bankConsent     `json:"consents"`
+	Payments   map[string]bankPayment      `json:"payments"`
+	Refresh    map[string]*json.RawMessage `json:"refresh_tokens"`
+	JournalGen int64                       `json:"journal_gen"`
+}
+
+type bankConsent struct {
+	Status string `json:"status"`
 }
 
 func (w *walletEnv) bank() bankState {
@@ -338,6 +343,12 @@ func readBankState(t testing.TB, dir string) bankState {
 	if st.Payments == nil {
 		st.Payments = map[string]bankPayment{}
 	}
+	if st.Consents == nil {
+		st.Consents = map[string]*bankConsent{}
+	}
+	if st.Refresh == nil {
+		st.Refresh = map[string]*json.RawMessage{}
+	}
 	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatalf("read the sandbox bank's journal: %v", err)
@@ -345,13 +356,35 @@ func readBankState(t testing.TB, dir string) bankState {
 	for _, line := range strings.Split(string(journal), "\n") {
 		var e struct {
 			Payment *bankPayment `json:"payment"`
+			Delta   *struct {
+				Consents map[string]*bankConsent     `json:"consents"`
+				Refresh  map[string]*json.RawMessage `json:"refresh_tokens"`
+			} `json:"delta"`
+			Gen int64 `json:"gen"`
 		}
-		if json.Unmarshal([]byte(line), &e) != nil || e.Payment == nil {
-			continue // blank, or a torn last line the bank also ignores
+		if json.Unmarshal([]byte(line), &e) != nil || e.Gen != st.JournalGen {
+			continue // blank, a torn last line, or older than the snapshot: the bank skips them too
 		}
-		st.Payments[e.Payment.PaymentID] = *e.Payment
+		if e.Payment != nil {
+			st.Payments[e.Payment.PaymentID] = *e.Payment
+		}
+		if e.Delta != nil {
+			replay(st.Consents, e.Delta.Consents)
+			replay(st.Refresh, e.Delta.Refresh)
+		}
 	}
 	return st
+}
+
+// replay applies a journal delta: a key mapped to null was deleted.
+func replay[T any](dst, delta map[string]*T) {
+	for k, v := range delta {
+		if v == nil {
+			delete(dst, k)
+		} else {
+			dst[k] = v
+		}
+	}
 }
 
 // checkSeedNotInFiles fails if any file in the data dir holds the TOTP seed read off the
