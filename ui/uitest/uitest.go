@@ -33,9 +33,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
+	"github.com/payterm/payterm/internal/totpkey"
 	"github.com/payterm/payterm/ui"
 )
 
@@ -312,21 +311,19 @@ func (a *App) RequireFits(view string) {
 	}
 }
 
-// TOTPKeyFromView reads the base32 key the enrolment step shows ("Key  ABCD EFGH …").
+// TOTPKeyFromView reads the base32 key the enrolment step shows ("Key  ABCD EFGH …"), or "".
 func TOTPKeyFromView(view string) string {
-	for _, line := range strings.Split(view, "\n") {
-		t := strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(t, "Key "); ok {
-			return strings.ReplaceAll(strings.TrimSpace(rest), " ", "")
-		}
+	key, err := totpkey.FromScreen(view)
+	if err != nil {
+		return ""
 	}
-	return ""
+	return key
 }
 
 // TOTPCode computes the 6-digit RFC 6238 code for key at t (30 s period, SHA-1).
 func TOTPCode(tb testing.TB, key string, t time.Time) string {
 	tb.Helper()
-	code, err := totp.GenerateCodeCustom(key, t, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	code, err := totpkey.RFC6238(key, t)
 	if err != nil {
 		tb.Fatalf("uitest: totp code: %v", err)
 	}
