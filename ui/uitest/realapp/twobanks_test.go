@@ -11,7 +11,8 @@ import (
 // TestJourneyTwoBanks: a wallet configured with two embedded banks. Onboarding asks which bank
 // and gives the consent at the first; a new consent from Home at the second; Consents names
 // both banks; paying from the second bank's consent (chosen on Consents) settles at that bank
-// and not at the first.
+// and not at the first; Home's p then asks which consent pays, and the first bank's settles
+// at the first bank.
 func TestJourneyTwoBanks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sandbox journey: skipped in -short")
@@ -52,6 +53,42 @@ func TestJourneyTwoBanks(t *testing.T) {
 	}
 	if _, err := app.Core.Sandbox().PaymentStatus(strings.TrimSpace(id)); err == nil {
 		t.Error("the first bank has the second bank's payment")
+	}
+
+	// Home's p asks which consent pays when both can; the first bank's pays to its payee.
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+	app.Press("p")
+	app.WaitFor("Pay from which consent?")
+	v = app.View()
+	if !strings.Contains(v, "payterm Sandbox Bank") || !strings.Contains(v, "Second Sandbox Bank") {
+		t.Fatalf("the chooser does not offer both banks:\n%s", v)
+	}
+	for _, line := range strings.Split(v, "\n") {
+		row := strings.TrimLeft(line, " >")
+		if num, rest, ok := strings.Cut(row, ". "); ok && len(num) == 1 && strings.HasPrefix(rest, "payterm Sandbox Bank") {
+			app.Type(num)
+			break
+		}
+	}
+	app.Press("enter")
+	app.WaitFor("Purpose")
+	if !strings.Contains(app.View(), "payterm Sandbox Bank") {
+		t.Fatalf("the pay form does not name the chosen consent's bank:\n%s", app.View())
+	}
+	app.Press("tab")
+	app.Type("4")
+	app.Press("tab", "tab")
+	app.Type("tof")
+	app.WaitFor("TOF")
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	authenticate(app, app.NextCode(t))
+	app.WaitFor("Payment Settled")
+	first := strings.TrimSpace(realapp.LineAfter(app.View(), "PaymentId"))
+	if _, err := app.Core.Sandbox().PaymentStatus(first); err != nil {
+		t.Errorf("the first bank has no payment %q: %v", first, err)
 	}
 	_ = app.FinalView()
 }
