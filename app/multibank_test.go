@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
@@ -163,5 +165,36 @@ func TestLegacyBankNameAdopted(t *testing.T) {
 	}
 	if err := wallet.Usable(got, clock.Now()); err != nil {
 		t.Fatalf("the adopted consent cannot pay: %v", err)
+	}
+}
+
+// TestResetTwoBanks: payterm reset revokes the consents at each one's own bank and names the
+// bank of each in what it explains.
+func TestResetTwoBanks(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := twoBankConfig(t)
+	a := openApp(t, cfg, clock)
+	w := a.UIWallet()
+	first, _ := onboard(t, w, clock, twoPayees()[:1])
+	second := newConsentAt(t, w, "second")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := Reset(ctx, cfg, testOptions(clock), ResetConfirmation{Yes: true}, &out); err != nil {
+		t.Fatalf("reset: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"revoke 2 payment consent", first.ID + " at payterm Sandbox Bank", second.ID + " at Second Sandbox Bank"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("reset output lacks %q:\n%s", want, out.String())
+		}
+	}
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	for id, sb := range map[string]*sandbox.Bank{first.ID: b.Sandbox(), second.ID: b.SandboxOf("second")} {
+		if st, err := sb.ConsentStatus(id); err != nil || st != "Revoked" {
+			t.Errorf("consent %s at its bank after reset: %q, %v", id, st, err)
+		}
 	}
 }
