@@ -20,10 +20,10 @@ import (
 	"github.com/payterm/payterm/ui"
 )
 
-// TestRemoteBank: bank.mode = "remote" with the Trust Framework files named in [bank], against
-// a separately started sandbox standing in for a real LFI. Off the embedded sandbox the
-// inspector must not carry personal data.
-func TestRemoteBank(t *testing.T) {
+// remoteBank starts a separate sandbox standing in for a real LFI, registers a TPP there as the
+// Trust Framework would, and returns the bank and the config section naming its files.
+func remoteBank(t *testing.T, id, name string) (*sandbox.Bank, config.Bank) {
+	t.Helper()
 	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +31,7 @@ func TestRemoteBank(t *testing.T) {
 	if err := bank.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer bank.Close()
+	t.Cleanup(func() { _ = bank.Close() })
 
 	dir := t.TempDir()
 	sig, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -63,14 +63,22 @@ func TestRemoteBank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(t)
-	cfg.Bank = config.Bank{ID: "remote-test", Mode: config.ModeRemote, Name: "Remote Test Bank", DiscoveryURL: bank.DiscoveryURL(), Issuer: bank.Issuer(),
+	return bank, config.Bank{ID: id, Mode: config.ModeRemote, Name: name, DiscoveryURL: bank.DiscoveryURL(), Issuer: bank.Issuer(),
 		ResourceBaseURL: bank.ResourceBaseURL(), ClientID: reg.ClientID, SigningKID: kid,
 		SigningKeyFile:    write("sig.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})),
 		TransportCertFile: write("tls.crt", []byte(reg.TransportCertPEM)),
 		TransportKeyFile:  write("tls.key", pemKey(tlsKey)),
 		RootCAFile:        write("ca.pem", bank.CACertPEM()),
 		RedirectURI:       "http://127.0.0.1:0/callback", CustomerIPAddress: "127.0.0.1", DefaultPurposeCode: "TOF"}
+}
+
+// TestRemoteBank: bank.mode = "remote" with the Trust Framework files named in [bank], against
+// a separately started sandbox standing in for a real LFI. Off the embedded sandbox the
+// inspector must not carry personal data.
+func TestRemoteBank(t *testing.T) {
+	bank, remote := remoteBank(t, "remote-test", "Remote Test Bank")
+	cfg := testConfig(t)
+	cfg.Bank = remote
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,5 +140,48 @@ func TestRemoteBank(t *testing.T) {
 		if holds(bundle, needle) {
 			t.Errorf("the support bundle carries %q", needle)
 		}
+	}
+}
+
+// TestSandboxAndRemoteBank: [bank] is the embedded sandbox and a [[banks]] entry a remote bank.
+// Each consent pays at its own bank, and since one bank is real the inspector masks personal
+// data for all.
+func TestSandboxAndRemoteBank(t *testing.T) {
+	ctx := context.Background()
+	bank, remote := remoteBank(t, "lfi", "Remote Test Bank")
+	cfg := testConfig(t)
+	cfg.Banks = []config.Bank{remote}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	clock := newSCAClock()
+	a := openApp(t, cfg, clock)
+	defer a.Close()
+	w := a.UIWallet()
+	local, js := onboard(t, w, clock, twoPayees()[:1])
+	far := newConsentAt(t, w, "lfi")
+	if far.Bank != "Remote Test Bank" {
+		t.Fatalf("remote consent bank %q", far.Bank)
+	}
+	last := payOpen(t, w, clock, js.totpSecret, far.ID, "2.00")
+	if last.State != ui.StepDone || last.Receipt == nil {
+		t.Fatalf("remote payment: %+v", last)
+	}
+	if st, _ := bank.PaymentStatus(last.Receipt.PaymentID); !strings.HasPrefix(st, "Accepted") {
+		t.Fatalf("remote bank's payment status %q", st)
+	}
+	payees, _ := w.Payees(ctx, local.ID)
+	if last := finalEvent(t, pay(t, w, local.ID, payees[0].ID, "1.00", clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
+		t.Fatalf("sandbox payment: %+v", last)
+	} else if _, err := a.Sandbox().PaymentStatus(last.Receipt.PaymentID); err != nil {
+		t.Fatalf("the embedded bank has no payment: %v", err)
+	}
+	in, err := w.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(in)
+	if in.ShowPII || strings.Contains(string(raw), twoPayees()[0].IBAN) {
+		t.Fatal("with a real bank configured the inspector shows personal data")
 	}
 }
