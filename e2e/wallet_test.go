@@ -285,7 +285,14 @@ func (w *walletEnv) home(tm *term) {
 			return
 		}
 		tm.Press("Escape")
-		time.Sleep(300 * time.Millisecond)
+		// Give the Escape time to land before sending another: an Escape the program has not
+		// read yet, followed by the next key, arrives as one alt+key (a q would be lost).
+		for deadline := time.Now().Add(patience(3 * time.Second)); time.Now().Before(deadline); {
+			if strings.Contains(tm.Screen(), "Recent payments") {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	tm.WaitFor("Recent payments", 10*time.Second)
 }
@@ -295,6 +302,15 @@ func (w *walletEnv) quit(tm *term) {
 	w.t.Helper()
 	w.home(tm)
 	tm.Press("q")
+	// A q read together with a still-unread Escape is alt+q, which Home ignores: ask again.
+	for deadline := time.Now().Add(patience(5 * time.Second)); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if dead, _ := tm.Exited(); dead {
+			break
+		}
+	}
+	if dead, _ := tm.Exited(); !dead {
+		tm.Press("q")
+	}
 	if code := tm.WaitExit(20 * time.Second); code != 0 {
 		w.t.Fatalf("payterm exited with status %d; last screen:\n%s", code, tm.Screen())
 	}
