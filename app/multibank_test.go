@@ -198,3 +198,41 @@ func TestResetTwoBanks(t *testing.T) {
 		}
 	}
 }
+
+// TestBankLeftTheConfig: after a bank is removed from the config its consent stays listed,
+// named as not configured, cannot prepare a payment, and Home's active consent is one at a
+// configured bank even when the other is newer.
+func TestBankLeftTheConfig(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := twoBankConfig(t)
+	a := openApp(t, cfg, clock)
+	first, _ := onboard(t, a.UIWallet(), clock, twoPayees()[:1])
+	second := newConsentAt(t, a.UIWallet(), "second")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Banks = nil
+	b := openApp(t, cfg, clock)
+	defer b.Close()
+	w := b.UIWallet()
+	ov, err := w.Overview(ctx)
+	if err != nil || ov.Active == nil || ov.Active.ID != first.ID {
+		t.Fatalf("active consent with the second bank gone: %+v, %v", ov.Active, err)
+	}
+	all, err := w.Consents(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("consents: %d, %v", len(all), err)
+	}
+	for _, c := range all {
+		if c.ID == second.ID && c.Bank != "second (not configured)" {
+			t.Errorf("the second bank's consent is shown at %q", c.Bank)
+		}
+	}
+	_, err = w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: second.ID, Amount: "1",
+		NewPayee: ui.PayeeDraft{Name: "Any Payee", IBAN: ibanFor("033", "0000000000001111")}})
+	var p *ui.Problem
+	if !errors.As(err, &p) || !strings.Contains(p.What+p.Next, "config") {
+		t.Fatalf("paying at a bank that left the config: %v", err)
+	}
+}

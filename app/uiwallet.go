@@ -58,8 +58,9 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	return ov, nil
 }
 
-// activeConsent is the newest consent that can pay now; failing that, the newest current one
-// (paused, suspended, awaiting authorisation), so Home can say why it cannot pay.
+// activeConsent is the newest consent that can pay now at a configured bank; failing that, the
+// newest current one (paused, suspended, awaiting authorisation, or at a bank that left the
+// config), so Home can say why it cannot pay.
 func (a *App) activeConsent(ctx context.Context) (*wallet.Consent, error) {
 	cs, err := a.ledger.Consents(ctx)
 	if err != nil {
@@ -67,7 +68,7 @@ func (a *App) activeConsent(ctx context.Context) (*wallet.Consent, error) {
 	}
 	now := a.opts.Clock()
 	for i := range cs {
-		if wallet.Usable(cs[i], now) == nil {
+		if _, configured := a.bankByID(cs[i].Bank); configured && wallet.Usable(cs[i], now) == nil {
 			return &cs[i], nil
 		}
 	}
