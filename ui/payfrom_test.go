@@ -107,12 +107,7 @@ func TestPayFromSecondConsent(t *testing.T) {
 	if len(d) != 1 || d[0].ConsentID != sandbox.ID || sandbox.BankID != "sandbox" {
 		t.Fatalf("drafts %+v, want one naming consent %s", d, sandbox.ID)
 	}
-	app.Press("enter")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
-	app.WaitFor("Payment Settled")
+	authoriseAndSettle(app)
 	app.WaitFor("From            Sandbox Bank\n")
 }
 

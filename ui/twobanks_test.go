@@ -95,12 +95,7 @@ func TestPayWithConsentAtOtherBankPays(t *testing.T) {
 	app.Type("12.5")
 	app.Press("enter")
 	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
-	app.WaitFor("Payment Settled")
+	authoriseAndSettle(app)
 	app.WaitFor("From            Sandbox Bank\n")
 	sandbox := fw.Consent(1) // after the added one: the fake's own consent at the sandbox bank
 	if d := fw.Drafts(); len(d) != 1 || d[0].ConsentID != sandbox.ID || sandbox.BankID != "sandbox" {
@@ -119,12 +114,7 @@ func TestReceiptNamesTheBank(t *testing.T) {
 	app.Type("12.5")
 	app.Press("enter")
 	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
-	app.WaitFor("Payment Settled")
+	authoriseAndSettle(app)
 	app.WaitFor("From            Second Example Bank\n")
 }
 
@@ -226,4 +216,15 @@ func TestConsentsSameBankName(t *testing.T) {
 	if v := app.View(); strings.Contains(v, "(sandbox)") {
 		t.Errorf("a unique name got its id:\n%s", v)
 	}
+}
+
+// authoriseAndSettle confirms the review and authenticates with the fake's PIN and code, then
+// waits for the receipt of a settled payment.
+func authoriseAndSettle(app *uitest.App) {
+	app.Press("enter")
+	app.Type("123456")
+	app.Press("tab")
+	app.Type("654321")
+	app.Press("enter")
+	app.WaitFor("Payment Settled")
 }

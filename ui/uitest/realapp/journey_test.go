@@ -32,9 +32,15 @@ func start(t *testing.T, perPayment string) *realapp.App {
 	}})
 }
 
-// toSCA fills the pay form for payee index (0 or 1), reviews, and reaches the SCA screen.
+// toReview opens the pay form with Home's p and fills it (fillPayForm).
 func toReview(app *realapp.App, payee int, amount string) {
 	app.Press("p")
+	fillPayForm(app, payee, amount)
+}
+
+// fillPayForm fills the open pay form for saved payee index (0 or 1) and continues to the
+// review.
+func fillPayForm(app *realapp.App, payee int, amount string) {
 	app.WaitFor("Purpose")
 	for range payee {
 		app.Press("right")
@@ -206,6 +212,12 @@ func payNewPayee(t *testing.T, app *realapp.App, name, iban, amount string) {
 	app.Type("tof")
 	app.WaitFor("TOF")
 	app.Press("enter")
+	settle(t, app)
+}
+
+// settle confirms the review, authenticates with a fresh code and waits for settlement.
+func settle(t *testing.T, app *realapp.App) {
+	t.Helper()
 	app.WaitFor("You are about to pay")
 	app.Press("enter")
 	authenticate(app, app.NextCode(t))

@@ -76,16 +76,8 @@ func TestJourneyTwoBanks(t *testing.T) {
 	if !strings.Contains(app.View(), "payterm Sandbox Bank") {
 		t.Fatalf("the pay form does not name the chosen consent's bank:\n%s", app.View())
 	}
-	app.Press("tab")
-	app.Type("4")
-	app.Press("tab", "tab")
-	app.Type("tof")
-	app.WaitFor("TOF")
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	authenticate(app, app.NextCode(t))
-	app.WaitFor("Payment Settled")
+	fillPayForm(app, 0, "4")
+	settle(t, app)
 	first := strings.TrimSpace(realapp.LineAfter(app.View(), "PaymentId"))
 	if _, err := app.Core.Sandbox().PaymentStatus(first); err != nil {
 		t.Errorf("the first bank has no payment %q: %v", first, err)
