@@ -110,7 +110,7 @@ func (a *App) openClient(bc *bankConn) error {
 		return fmt.Errorf("bank signing key: %w", err)
 	}
 	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResourceBaseURL: rs, ClientID: bc.id.ClientID,
-		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observe})
+		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observer(b.ID)})
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)
 	}

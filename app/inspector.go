@@ -54,16 +54,17 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 	if c, err := a.activeConsent(ctx); err == nil && c != nil {
 		in.ConsentID = c.ID
 	}
-	all := a.trace.all()
+	all := a.trace.allTraced()
 	found := make([]*lfi.Exchange, len(sequence))
+	foundAt := make([]string, len(sequence)) // the bank each found exchange went to
 	for i, s := range sequence {
 		if s.op == "" {
 			continue
 		}
 		for j := len(all) - 1; j >= 0; j-- {
-			if all[j].Op == s.op || (s.op == "JWKS" && all[j].Op == "discovery") {
-				ex := all[j]
-				found[i] = &ex
+			if all[j].ex.Op == s.op || (s.op == "JWKS" && all[j].ex.Op == "discovery") {
+				ex := all[j].ex
+				found[i], foundAt[i] = &ex, all[j].bank
 				break
 			}
 		}
@@ -90,6 +91,9 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 				shown = shown.WithoutPII()
 			}
 			st.Exchange = toUIExchange(shown)
+			if len(a.banks) > 1 {
+				st.Exchange.Bank = a.bankName(foundAt[i])
+			}
 			if i == seqPost {
 				st.Exchange.Sealed = a.sealed.sealedFor(*ex)
 			}

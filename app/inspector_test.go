@@ -86,6 +86,11 @@ func TestInspectorLightsOnlyWhatRuns(t *testing.T) {
 	if got := currentStep(t, in); got != sequence[seqAuthorize].name {
 		t.Fatalf("while the bank has the user, the lit step is %q", got)
 	}
+	for _, st := range in.Steps {
+		if st.Exchange != nil && st.Exchange.Bank != "" {
+			t.Fatalf("with one bank the inspector names it on %s (%q)", st.Name, st.Exchange.Bank)
+		}
+	}
 	browse(t, step.URL)
 	c, err := w.AwaitBankCallback(ctx, step)
 	if err != nil {

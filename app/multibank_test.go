@@ -111,6 +111,22 @@ func TestTwoBanks(t *testing.T) {
 		t.Fatalf("payment at the first bank: %+v", last)
 	}
 
+	// The inspector names the bank of each message: the last PAR went to the second bank, the
+	// last payment to the first.
+	in, err := w.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]string{}
+	for _, st := range in.Steps {
+		if st.Exchange != nil {
+			at[st.Name] = st.Exchange.Bank
+		}
+	}
+	if at["PAR"] != "Second Sandbox Bank" || at["POST /payments"] != cfg.Bank.Name {
+		t.Fatalf("inspector banks: %v", at)
+	}
+
 	var p *ui.Problem
 	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Bank: "nowhere", Model: ui.BeneficiaryOpen}); !errors.As(err, &p) {
 		t.Fatalf("an unknown bank id: %v", err)

@@ -10,35 +10,54 @@ import (
 // payments with their status polls.
 const traceSize = 200
 
-// trace keeps the latest HTTP exchanges the lfi client reports (already free of secrets).
+// trace keeps the latest HTTP exchanges the bank clients report (already free of secrets),
+// each with the id of the bank it went to.
 type trace struct {
 	mu  sync.Mutex
-	buf []lfi.Exchange
+	buf []traced
 	pos int
 	n   int
 }
 
-func newTrace() *trace { return &trace{buf: make([]lfi.Exchange, traceSize)} }
+type traced struct {
+	bank string
+	ex   lfi.Exchange
+}
 
-// observe is the lfi.Observer: it is called synchronously by the client, so it only copies.
-func (t *trace) observe(ex lfi.Exchange) {
-	t.mu.Lock()
-	t.buf[t.pos] = ex
-	t.pos = (t.pos + 1) % len(t.buf)
-	if t.n < len(t.buf) {
-		t.n++
+func newTrace() *trace { return &trace{buf: make([]traced, traceSize)} }
+
+// observer is the lfi.Observer of bank's client: it is called synchronously by the client, so
+// it only copies.
+func (t *trace) observer(bank string) lfi.Observer {
+	return func(ex lfi.Exchange) {
+		t.mu.Lock()
+		t.buf[t.pos] = traced{bank: bank, ex: ex}
+		t.pos = (t.pos + 1) % len(t.buf)
+		if t.n < len(t.buf) {
+			t.n++
+		}
+		t.mu.Unlock()
 	}
-	t.mu.Unlock()
+}
+
+// allTraced returns the kept exchanges with their banks, oldest first.
+func (t *trace) allTraced() []traced {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]traced, 0, t.n)
+	start := (t.pos - t.n + len(t.buf)) % len(t.buf)
+	for i := range t.n {
+		out = append(out, t.buf[(start+i)%len(t.buf)])
+	}
+	return out
 }
 
 // all returns the kept exchanges, oldest first.
 func (t *trace) all() []lfi.Exchange {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make([]lfi.Exchange, 0, t.n)
-	start := (t.pos - t.n + len(t.buf)) % len(t.buf)
-	for i := range t.n {
-		out = append(out, t.buf[(start+i)%len(t.buf)])
+	tr := t.allTraced()
+	out := make([]lfi.Exchange, len(tr))
+	for i, x := range tr {
+		out[i] = x.ex
 	}
 	return out
 }

@@ -789,6 +789,11 @@ func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {
 		Headers: []Field{{Name: "form client_assertion_type", Value: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
 			{Name: "form redirect_uri", Value: "https://wallet.example/open-finance/callback/return?from=bank&step=token"}},
 		JWTHeader: []Field{{Name: "kid", Value: "X7bm8z1JUh0BoWS-Y_u0rimdmbZoUINvF4ByjHnXQ-I"}}}
+	if len(f.BankOptions) > 1 {
+		// With several banks the core names the bank of each message; the fake's are all at
+		// its first bank.
+		par.Bank, token.Bank, pay.Bank = f.BankOptions[0].Name, f.BankOptions[0].Name, f.BankOptions[0].Name
+	}
 	in := Inspection{ShowPII: f.Sandbox, ConsentID: f.consents[0].ID, Steps: []SequenceStep{
 		{Name: "Discovery + JWKS", State: SeqDone},
 		{Name: "PAR", State: SeqDone, Exchange: par},

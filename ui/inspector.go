@@ -324,6 +324,9 @@ func (s *inspectorScreen) detailLines() []string {
 			l = append(l, st.Muted.Render("No HTTP message from payterm: this step happens in the browser or inside payterm."))
 		}
 	} else {
+		if bank := plainName(ex.Bank); bank != "" {
+			l = append(l, st.Muted.Render("At "+bank))
+		}
 		l = append(l, ex.Request)
 		if ex.Response != "" {
 			l = append(l, ex.Response)

@@ -228,3 +228,21 @@ func authoriseAndSettle(app *uitest.App) {
 	app.Press("enter")
 	app.WaitFor("Payment Settled")
 }
+
+// TestInspectorNamesTheBank: with several banks the inspector says which bank each message went
+// to (control characters dropped from the name); with one it does not (TestInspectorRedacts).
+func TestInspectorNamesTheBank(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.BankOptions = []ui.BankOption{{ID: "sandbox", Name: "Sandbox\x1b[31m Bank", Sandbox: true}, secondBank}
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(100, 40))
+	app.WaitFor("Limit headroom")
+	app.Press("ctrl+t")
+	app.WaitFor("← now")
+	app.WaitFor("At Sandbox[31m Bank")
+	app.Press("k", "k", "k", "k") // up to PAR
+	app.WaitFor("POST /par")
+	if v := app.View(); !strings.Contains(v, "At Sandbox[31m Bank") || strings.Contains(v, "\x1b") {
+		t.Fatalf("the PAR message does not name its bank as plain text:\n%s", v)
+	}
+}

@@ -557,6 +557,8 @@ const (
 
 // Exchange is one HTTP request/response with decoded JOSE parts.
 type Exchange struct {
+	// Bank names the bank the message went to when the wallet has several ("" with one).
+	Bank          string
 	Request       string // "POST /par HTTP/1.1"
 	Response      string // "HTTP/1.1 201 Created"
 	InteractionID string
