@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/internal/ctxsleep"
+	"github.com/payterm/payterm/internal/totpkey"
 )
 
 // pollEvery is how often a wait reads the screen: fast enough that a passing wait returns soon
@@ -30,10 +31,40 @@ func (e *WaitError) Error() string {
 	case e.Err != nil:
 		return fmt.Sprintf("stopped waiting for %s: %v", e.Want, e.Err)
 	case e.Exited:
-		return fmt.Sprintf("the program exited (status %d) while waiting for %s; last screen:\n%s", e.Status, e.Want, e.Screen)
+		return fmt.Sprintf("the program exited (status %d) while waiting for %s; last screen:\n%s", e.Status, e.Want, redactScreen(e.Screen))
 	default:
-		return fmt.Sprintf("waited %s for %s; last screen:\n%s", e.Timeout, e.Want, e.Screen)
+		return fmt.Sprintf("waited %s for %s; last screen:\n%s", e.Timeout, e.Want, redactScreen(e.Screen))
 	}
+}
+
+// redactScreen hides what an authenticator enrolment shows before a screen goes into an error
+// (and so into a test log): the base32 key line, and the QR code that encodes the same key.
+// Screen itself keeps everything, for a caller that reads the key on purpose.
+func redactScreen(screen string) string {
+	lines := strings.Split(screen, "\n")
+	for i, l := range lines {
+		switch {
+		case totpkey.KeyLine.MatchString(l):
+			lines[i] = "Key  ‹redacted›"
+		case isQRLine(l):
+			lines[i] = "‹QR code redacted›"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// isQRLine: a row drawn mostly with the half and full blocks a terminal QR code is made of.
+func isQRLine(l string) bool {
+	blocks, other := 0, 0
+	for _, r := range l {
+		switch {
+		case r == '█' || r == '▀' || r == '▄':
+			blocks++
+		case r != ' ':
+			other++
+		}
+	}
+	return blocks >= 8 && blocks > 3*other
 }
 
 // Unwrap gives the context's error of a cancelled wait (errors.Is(err, context.Canceled)).
