@@ -65,5 +65,9 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, l.Close()) }()
-	return l.WriteStatusJSON(ctx, w, defaults, false)
+	var banks []string
+	for _, b := range cfg.AllBanks() {
+		banks = append(banks, b.ID)
+	}
+	return l.WriteStatusJSON(ctx, w, wallet.StatusOptions{Defaults: defaults, Banks: banks})
 }

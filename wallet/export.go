@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -211,8 +212,18 @@ type UsageReport struct {
 // recentInStatus is how many of the newest payments the status report lists.
 const recentInStatus = 10
 
-// Status builds the status report. defaults are the configured limits.
-func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (StatusReport, error) {
+// StatusOptions tune the status report.
+type StatusOptions struct {
+	Defaults   Limits // the configured limits (edits persisted in the ledger win)
+	IncludePII bool
+	// Banks are the ids of the configured banks; a consent at any other bank is reported
+	// unusable, since the wallet cannot reach it. nil skips the check.
+	Banks []string
+}
+
+// Status builds the status report.
+func (l *Ledger) Status(ctx context.Context, opts StatusOptions) (StatusReport, error) {
+	defaults, includePII := opts.Defaults, opts.IncludePII
 	now := l.now()
 	rep := StatusReport{SchemaVersion: 1, GeneratedAt: now.UTC().Format(time.RFC3339), Consents: []ConsentReport{}}
 	consents, err := l.Consents(ctx)
@@ -233,6 +244,8 @@ func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (
 		}
 		if err := Usable(c, now); err != nil {
 			cr.UnusableReason = err.Error()
+		} else if opts.Banks != nil && !slices.Contains(opts.Banks, c.Bank) {
+			cr.UnusableReason = fmt.Sprintf("Its bank (id %q) is not in the config.", c.Bank)
 		} else {
 			cr.Usable = true
 		}
@@ -287,8 +300,8 @@ func (l *Ledger) Status(ctx context.Context, defaults Limits, includePII bool) (
 }
 
 // WriteStatusJSON writes the status report as indented JSON.
-func (l *Ledger) WriteStatusJSON(ctx context.Context, out io.Writer, defaults Limits, includePII bool) error {
-	rep, err := l.Status(ctx, defaults, includePII)
+func (l *Ledger) WriteStatusJSON(ctx context.Context, out io.Writer, opts StatusOptions) error {
+	rep, err := l.Status(ctx, opts)
 	if err != nil {
 		return err
 	}

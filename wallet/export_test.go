@@ -140,7 +140,7 @@ func TestStatusJSON(t *testing.T) {
 	l := exportFixture(t)
 	var buf bytes.Buffer
 	lim := Limits{PerDayCount: 20}
-	if err := l.WriteStatusJSON(context.Background(), &buf, lim, false); err != nil {
+	if err := l.WriteStatusJSON(context.Background(), &buf, StatusOptions{Defaults: lim}); err != nil {
 		t.Fatal(err)
 	}
 	var rep StatusReport
@@ -157,13 +157,23 @@ func TestStatusJSON(t *testing.T) {
 	if rep.Used.Day != "10.99" || rep.Used.DayCount != 2 {
 		t.Errorf("usage = %+v", rep.Used)
 	}
+	// A consent at a bank that is not configured is reported unusable, with the reason.
+	for banks, usable := range map[string]bool{testBankID: true, "other": false} {
+		rep, err := l.Status(context.Background(), StatusOptions{Defaults: lim, Banks: []string{banks}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := rep.Consents[0]; c.Usable != usable || (!usable && !strings.Contains(c.UnusableReason, "not in the config")) {
+			t.Errorf("configured banks %q: usable %v, reason %q", banks, c.Usable, c.UnusableReason)
+		}
+	}
 	for _, pii := range []string{"AE07", "AE12", "Alice"} {
 		if strings.Contains(buf.String(), pii) {
 			t.Errorf("status without PII contains %q", pii)
 		}
 	}
 	buf.Reset()
-	if err := l.WriteStatusJSON(context.Background(), &buf, lim, true); err != nil {
+	if err := l.WriteStatusJSON(context.Background(), &buf, StatusOptions{Defaults: lim, IncludePII: true}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "Alice") || !strings.Contains(buf.String(), "AE120260001234567890123") {
