@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -150,16 +149,6 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	a.bg.Add(1)
 	go a.background()
 	return a, nil
-}
-
-// sandboxRegistrar adapts the bank to what the identity needs.
-type sandboxRegistrar struct{ b *sandbox.Bank }
-
-func (r sandboxRegistrar) RegistrationURL() string { return r.b.RegistrationURL() }
-func (r sandboxRegistrar) RootCAs() *x509.CertPool { return r.b.RootCAs() }
-func (r sandboxRegistrar) Known(clientID string) bool {
-	_, ok := r.b.Client(clientID)
-	return ok
 }
 
 func (a *App) openSecrets() error {

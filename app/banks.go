@@ -85,6 +85,16 @@ func (a *App) openBank(ctx context.Context, bc *bankConn) error {
 	return nil
 }
 
+// sandboxRegistrar adapts the bank to what the identity needs.
+type sandboxRegistrar struct{ b *sandbox.Bank }
+
+func (r sandboxRegistrar) RegistrationURL() string { return r.b.RegistrationURL() }
+func (r sandboxRegistrar) RootCAs() *x509.CertPool { return r.b.RootCAs() }
+func (r sandboxRegistrar) Known(clientID string) bool {
+	_, ok := r.b.Client(clientID)
+	return ok
+}
+
 func (a *App) openClient(bc *bankConn) error {
 	var roots *x509.CertPool
 	b := bc.cfg
