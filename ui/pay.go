@@ -691,6 +691,9 @@ func (s *payScreen) reviewView() string {
 	b.WriteString("\n")
 	var f strings.Builder
 	f.WriteString(fmt.Sprintf("Account    %s (%s)\n", groupIBAN(p.Payee.IBAN), p.Payee.Type))
+	// The bank the money leaves: with consents at several banks, what the user authorises must
+	// say which account pays.
+	f.WriteString("From       " + consentBank(s.consent) + "\n")
 	if p.Reference != "" {
 		f.WriteString("Reference  " + p.Reference + "\n")
 	}
