@@ -17,6 +17,7 @@ import (
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
 
@@ -155,7 +156,14 @@ func (a *App) openSecrets() error {
 	store, err := keystore.Open(keystore.Options{DataDir: a.dir, Mode: keystore.Mode(a.cfg.Security.SecretStore),
 		UsePassphrase: a.cfg.Security.FileStorePassphrase, Passphrase: a.opts.Passphrase,
 		Rand: a.opts.Rand, FileKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF, MachineSecret: a.opts.MachineSecret})
-	if err != nil {
+	switch {
+	case errors.Is(err, keystore.ErrWrongPassphrase):
+		return &ui.Problem{What: "The passphrase of payterm's secrets file is not right (or the file was edited, or copied from another machine).",
+			Next: "Start payterm again to retry.", Err: err}
+	case errors.Is(err, ErrNoTerminal):
+		return &ui.Problem{What: "payterm keeps its secrets in an encrypted file here, which needs its passphrase, but there is no terminal to ask on.",
+			Next: "Run payterm in a terminal, or use the OS keyring (see SECURITY.md).", Err: err}
+	case err != nil:
 		return fmt.Errorf("open secret store: %w", err)
 	}
 	a.store = store

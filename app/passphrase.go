@@ -20,9 +20,7 @@ const MinPassphraseRunes = 10
 const passphraseTries = 3
 
 // ErrNoTerminal: the secrets file needs its passphrase and there is no terminal to ask on.
-var ErrNoTerminal = errors.New("payterm keeps its secrets in an encrypted file here (no OS keyring), " +
-	"which needs its passphrase, but there is no terminal to ask on; run payterm in a terminal, " +
-	"or use the OS keyring (see SECURITY.md)")
+var ErrNoTerminal = errors.New("no terminal to ask for the secrets file's passphrase on")
 
 // TerminalPassphrase asks for the secrets file's passphrase on the controlling terminal without
 // echo. keystore calls it only when the encrypted file is the store in use.
@@ -52,7 +50,7 @@ func askPassphrase(out io.Writer, read func() ([]byte, error), choose bool) ([]b
 		}
 		return p, nil
 	}
-	fmt.Fprintf(out, "No OS keyring is available, so payterm keeps its secrets in an encrypted file.\n"+
+	fmt.Fprintf(out, "payterm keeps its secrets in an encrypted file on this machine (no OS keyring is in use).\n"+
 		"Choose a passphrase for it (at least %d characters). You will type it at every start;\n"+
 		"if you lose it, delete secrets.enc and run `payterm reset`.\n", MinPassphraseRunes)
 	for range passphraseTries {

@@ -116,7 +116,7 @@ func openFileStore(dataDir string, o *Options) (*fileStore, error) {
 	plain, err := s.aead.Open(nil, env.Nonce, env.Sealed, aad)
 	if err != nil {
 		if s.header.Passphrase {
-			return nil, fmt.Errorf("keystore: file store: %w: wrong passphrase (or the file was edited, or comes from another machine or user); start again to retry", ErrCorrupt)
+			return nil, fmt.Errorf("keystore: file store: %w (or the file was edited, or comes from another machine or user)", ErrWrongPassphrase)
 		}
 		return nil, fmt.Errorf("keystore: file store: %w: wrong key (other machine or user) or edited file", ErrCorrupt)
 	}
@@ -134,6 +134,10 @@ func openFileStore(dataDir string, o *Options) (*fileStore, error) {
 	}
 	return s, nil
 }
+
+// ErrWrongPassphrase: a file that needs a passphrase did not open with the one given. It is an
+// ErrCorrupt too: an edited file fails the same check.
+var ErrWrongPassphrase = fmt.Errorf("%w: wrong passphrase", ErrCorrupt)
 
 // ErrPassphraseNeeded: the file store needs a passphrase and Options.Passphrase cannot ask.
 var ErrPassphraseNeeded = errors.New("keystore: the encrypted secrets file needs a passphrase and there is no way to ask for it")
