@@ -45,6 +45,8 @@ type bankFlow struct {
 	alone bool
 	// embedded is true inside onboarding, which owns what happens after the result.
 	embedded bool
+	// bankName names the bank to approve at when the wallet has several ("" = "your bank").
+	bankName string
 }
 
 type bankResultMsg struct {
@@ -234,7 +236,11 @@ func (b *bankFlow) View() string {
 	if b.alone {
 		return b.aloneView()
 	}
-	s.WriteString("Approve the consent at your bank. Open this address in a browser:\n\n")
+	at := "your bank"
+	if n := plainName(b.bankName); n != "" {
+		at = n
+	}
+	s.WriteString("Approve the consent at " + at + ". Open this address in a browser:\n\n")
 	// Wrapped hard at the edge, nothing added: the lines joined are the address.
 	s.WriteString(strings.Join(hardWrap(b.step.URL, b.w), "\n") + "\n\n")
 	var after strings.Builder

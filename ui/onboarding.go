@@ -281,6 +281,9 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 		s.step = obBank
 		s.bank = newBankFlow(s.c, *m.bank, "")
 		s.bank.embedded = true
+		if s.multiBank() {
+			s.bank.bankName = s.chosenBankName()
+		}
 		s.bankSize()
 	}
 	return nil

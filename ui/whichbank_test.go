@@ -84,7 +84,7 @@ func TestOnboardingTwoBanksChoosesSecond(t *testing.T) {
 	app.WaitFor("from your account at Second Example Bank.")
 	app.Press("enter")
 	app.WaitFor("Set up · step 7 of 7")
-	app.WaitFor("Approve the consent at your bank")
+	app.WaitFor("Approve the consent at Second Example Bank. Open this address")
 	app.Press("v")
 	app.Type("https://wallet.example/callback?code=test-code&state=s")
 	app.Press("enter")

@@ -308,7 +308,7 @@ func (a *App) consentSteps(t *testing.T, done, bank string, payees []Payee) {
 	a.Press("enter")
 	a.WaitFor("Your consent")
 	a.Press("enter")
-	a.WaitFor("Approve the consent at your bank")
+	a.WaitFor("Approve the consent at ")
 	authURL := BlockAfter(a.View(), "Open this address in a browser")
 	if u, err := url.Parse(authURL); err != nil || u.Scheme == "" {
 		t.Fatalf("realapp: no authorization URL on screen: %q", authURL)
