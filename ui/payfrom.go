@@ -172,7 +172,6 @@ func (s *payFromScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	if key.Matches(msg, keyBack) {
 		return s.c.back()
 	}
-	n := len(s.choices)
 	switch {
 	case s.choices == nil:
 		if key.Matches(msg, keyRetryConsents) && !s.loading {
@@ -180,17 +179,10 @@ func (s *payFromScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, keyRefresh):
 		return s.refresh()
-	case n == 0:
-	case key.Matches(msg, keyUp):
-		s.pick = (s.pick + n - 1) % n
-	case key.Matches(msg, keyDown):
-		s.pick = (s.pick + 1) % n
-	case key.Matches(msg, keyJumpConsent):
-		if i := int(msg.String()[0] - '1'); i < n {
-			s.pick = i
-		}
-	case key.Matches(msg, keyChooseConsent):
+	case len(s.choices) > 0 && key.Matches(msg, keyChooseConsent):
 		return s.c.navigate(newPay(s.c, s.choices[s.pick]))
+	default:
+		s.pick, _ = movePick(msg, keyJumpConsent, s.pick, len(s.choices))
 	}
 	return nil
 }
@@ -217,14 +209,9 @@ func (s *payFromScreen) View() string {
 	// Two lines a consent. The list scrolls with the cursor when the screen is too short: the
 	// header (wrapped), the sentence below and a line each for "above"/"more" stay on screen.
 	used := strings.Count(wrapLines(b.String(), s.w), "\n") + strings.Count(wrapLines(below, s.w), "\n") + 1
-	rows := len(s.choices)
+	first, rows := 0, len(s.choices)
 	if s.h > 0 {
-		rows = max(1, min(rows, (s.h-used)/2))
-	}
-	first := 0
-	if rows < len(s.choices) {
-		rows = max(1, (s.h-used-2)/2)
-		first = max(0, min(s.pick-rows/2, len(s.choices)-rows))
+		first, rows = scrollWindow(len(s.choices), s.pick, s.h-used, 2)
 	}
 	if first > 0 {
 		b.WriteString(st.Muted.Render(fmt.Sprintf("  ↑ %s above", count(first, "consent", "consents"))) + "\n")

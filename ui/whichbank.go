@@ -144,16 +144,11 @@ func (s *onboardingScreen) whichBankKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	n := len(s.banks)
+	if pick, moved := movePick(msg, keyJumpBank, s.pick, len(s.banks)); moved {
+		s.pick = pick
+		return nil
+	}
 	switch {
-	case key.Matches(msg, keyUp):
-		s.pick = (s.pick + n - 1) % n
-	case key.Matches(msg, keyDown):
-		s.pick = (s.pick + 1) % n
-	case key.Matches(msg, keyJumpBank):
-		if i := int(msg.String()[0] - '1'); i < n {
-			s.pick = i
-		}
 	case key.Matches(msg, keyChooseBank):
 		s.bankID = s.banks[s.pick].ID
 		s.err = ""
@@ -199,14 +194,9 @@ func (s *onboardingScreen) whichBankView() string {
 	// The list scrolls with the cursor when the screen is too short for all of it: the header
 	// (wrapped), the sentence below and a line each for "above"/"more" stay on screen.
 	used := strings.Count(wrapLines(b.String(), s.w), "\n") + strings.Count(wrapLines(below, s.w), "\n") + 1
-	rows := len(s.banks)
+	first, rows := 0, len(s.banks)
 	if s.h > 0 {
-		rows = max(1, min(rows, s.h-used))
-	}
-	first := 0
-	if rows < len(s.banks) {
-		rows = max(1, rows-2)
-		first = max(0, min(s.pick-rows/2, len(s.banks)-rows))
+		first, rows = scrollWindow(len(s.banks), s.pick, s.h-used, 1)
 	}
 	if first > 0 {
 		b.WriteString(st.Muted.Render(fmt.Sprintf("  ↑ %s above", count(first, "bank", "banks"))) + "\n")
