@@ -155,7 +155,11 @@ func (w *Wallet) RenewalParams(ctx context.Context, consentID string, expires ti
 
 // SyncConsent reads the consent's status from the bank and records it.
 func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, error) {
-	bank, err := w.bankOfConsent(ctx, consentID)
+	cur, err := w.cfg.Ledger.Consent(ctx, consentID)
+	if err != nil {
+		return Consent{}, fmt.Errorf("sync consent: %w", err)
+	}
+	bank, err := w.bankOf(cur)
 	if err != nil {
 		return Consent{}, fmt.Errorf("sync consent: %w", err)
 	}
@@ -169,10 +173,6 @@ func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, er
 	status := ConsentStatus(bc.Status)
 	if !status.Known() {
 		return Consent{}, fmt.Errorf("sync consent: the bank reported an unknown status")
-	}
-	cur, err := w.cfg.Ledger.Consent(ctx, consentID)
-	if err != nil {
-		return Consent{}, fmt.Errorf("sync consent: %w", err)
 	}
 	if cur.Status != status || cur.RevokedBy != bc.RevokedBy {
 		at := bc.StatusUpdateDateTime
