@@ -1,6 +1,8 @@
-// Package iban holds the one IBAN check digit test the client side shares (consent's parser,
-// sca's intent validation, the UI's as-you-type feedback). The sandbox keeps its own on purpose:
-// it is the independent other side of the wire.
+// Package iban holds the IBAN rules the client side shares: the mod-97 check digit test
+// (consent's parser, sca's intent validation, the UI's as-you-type feedback), Parse with the
+// ISO 13616 registry's country lengths, and the Norwegian domestic account number (BBAN) check
+// SpareBank 1's domestic products need. The sandbox keeps its own on purpose: it is the
+// independent other side of the wire.
 package iban
 
 // ChecksumOK is the ISO 13616 / ISO 7064 MOD 97-10 test: the first four characters moved to the
