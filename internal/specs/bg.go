@@ -180,11 +180,25 @@ func (d *BGDoc) route(method, path string, h http.Header, body []byte) (*http.Re
 // ValidateRequest checks one request (method, path+query from /v1, headers, exact body)
 // against its operation: path parameters, required and typed headers, the body schema.
 func (d *BGDoc) ValidateRequest(method, path string, h http.Header, body []byte) error {
+	return d.validateRequest(method, path, h, body, false)
+}
+
+// ValidateRequestHeaders is ValidateRequest without the body. The authorisation operations
+// need it: their body schema is oneOf [{}, updatePsuAuthentication, …], and since {} matches
+// every object, any non-empty body matches two branches and fails the oneOf. Validate such a
+// body against its own component schema (Doc.Validate) instead.
+func (d *BGDoc) ValidateRequestHeaders(method, path string, h http.Header, body []byte) error {
+	return d.validateRequest(method, path, h, body, true)
+}
+
+func (d *BGDoc) validateRequest(method, path string, h http.Header, body []byte, noBody bool) error {
 	req, route, params, err := d.route(method, path, h, body)
 	if err != nil {
 		return err
 	}
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: d.filterOptions()}
+	opts := d.filterOptions()
+	opts.ExcludeRequestBody = noBody
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 		return fmt.Errorf("request does not conform to %s: %w", BerlinGroup, err)
 	}
