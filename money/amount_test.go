@@ -39,66 +39,125 @@ func TestParseWire(t *testing.T) {
 	}
 }
 
+// TestParseInput is the table of what a person may type: every kind of text has one defined
+// outcome, an exact amount or one refusal sentence (matched by the start of its problem).
 func TestParseInput(t *testing.T) {
-	good := map[string]string{
-		"10":                       "10.00",
-		"10.5":                     "10.50",
-		"10.05":                    "10.05",
-		"1,000.50":                 "1000.50",
-		"1,234,567":                "1234567.00",
-		"  25 ":                    "25.00",
-		"AED 25":                   "25.00",
-		"25aed":                    "25.00",
-		"0.01":                     "0.01",
-		"007":                      "7.00",
-		"0000000000000000001.00":   "1.00",
-		"9999999999999999.99":      "9999999999999999.99",
-		"9,999,999,999,999,999.99": "9999999999999999.99",
+	good := []struct{ in, want string }{
+		{"10", "10.00"},
+		{"10.5", "10.50"},
+		{"10.05", "10.05"},
+		{"0.01", "0.01"},
+		{"007", "7.00"},
+		{"0000000000000000001.00", "1.00"},
+		{"9999999999999999.99", "9999999999999999.99"},
+		// Thousands commas, in groups of 3: "1,500" is fifteen hundred, never 1.5.
+		{"1,000.50", "1000.50"},
+		{"1,500", "1500.00"},
+		{"1,234,567", "1234567.00"},
+		{"9,999,999,999,999,999.99", "9999999999999999.99"},
+		// Whitespace around the amount, and AED or د.إ before or after it.
+		{"  25 ", "25.00"},
+		{"\t25\n", "25.00"},
+		{"AED 25", "25.00"},
+		{"aed25", "25.00"},
+		{"25aed", "25.00"},
+		{"25 AED", "25.00"},
+		{"د.إ 125.50", "125.50"},
+		{"125.50 د.إ", "125.50"},
+		{"AED 9,999,999,999,999,999.99", "9999999999999999.99"},
+		// Arabic-Indic and Eastern Arabic-Indic digits read as the same digits, with the
+		// Arabic decimal and thousands separators or the ASCII ones.
+		{"١٠", "10.00"},
+		{"١٢٥٠٫٥", "1250.50"},
+		{"١٬٢٥٠٫٥٠", "1250.50"},
+		{"١,٢٥٠.٠٥", "1250.05"},
+		{"۱۲۵۰", "1250.00"},
+		{"۹٫۹۹", "9.99"},
+		{"AED ٣", "3.00"},
 	}
-	for in, want := range good {
-		a, err := ParseInput(in)
+	for _, c := range good {
+		a, err := ParseInput(c.in)
 		if err != nil {
-			t.Errorf("ParseInput(%q): %v", in, err)
+			t.Errorf("ParseInput(%q): %v", c.in, err)
 			continue
 		}
-		if a.String() != want {
-			t.Errorf("ParseInput(%q) = %s, want %s", in, a, want)
+		if a.String() != c.want {
+			t.Errorf("ParseInput(%q) = %s, want %s", c.in, a, c.want)
 		}
 	}
-	bad := map[string]string{
-		"":                  "enter an amount",
-		"   ":               "enter an amount",
-		"-5":                "negative",
-		"+5":                "without a sign",
-		"0":                 "more than 0.00",
-		"0.00":              "more than 0.00",
-		"10.555":            "at most 2 decimal",
-		"10.":               "missing after",
-		".5":                "missing before",
-		"1.2.3":             "more than one decimal point",
-		"1,00":              "groups of 3",
-		"1,0000":            "groups of 3",
-		",100":              "groups of 3",
-		"1000,":             "groups of 3",
-		"10000000000000000": "at most 16 digits",
-		"1e5":               "only digits",
-		"NaN":               "only digits",
-		"Inf":               "only digits",
-		"0x1F":              "only digits",
-		"١٠":                "only digits",
-		"10 000":            "only digits",
-		"10.5x":             "only digits after",
-		"AED":               "enter an amount",
+	bad := []struct{ in, problem string }{
+		{"", "No amount was typed"},
+		{"   ", "No amount was typed"},
+		{"AED", "No amount was typed"},
+		{strings.Repeat("1", 41), "The amount is too long"},
+		{strings.Repeat("0", 60) + "1.00", "The amount is too long"},
+		{"-5", "An amount cannot be negative"},
+		{"−5", "An amount cannot be negative"}, // U+2212 minus sign
+		{"5-", "An amount cannot be negative"},
+		{"AED -5", "An amount cannot be negative"},
+		{"+5", "An amount takes no plus sign"},
+		{"1e9", "An exponent"},
+		{"1E9", "An exponent"},
+		{"2.5e-3", "An exponent"},
+		{"USD 25", "payterm pays in AED only"},
+		{"25eur", "payterm pays in AED only"},
+		{"$25", "payterm pays in AED only"},
+		{"25€", "payterm pays in AED only"},
+		{"10 000", "The amount has a space inside it"},
+		{"1 000.50", "The amount has a space inside it"},
+		{"abc", "The amount has characters that are not digits"},
+		{"NaN", "The amount has characters that are not digits"},
+		{"Inf", "The amount has characters that are not digits"},
+		{"Infinity", "The amount has characters that are not digits"},
+		{"0x1F", "The amount has characters that are not digits"},
+		{"1_000", "The amount has characters that are not digits"},
+		{"10.5x", "The amount has characters that are not digits"},
+		{"5-3", "The amount has characters that are not digits"},
+		{"1\u200f0", "The amount has characters that are not digits"}, // right-to-left mark
+		{"1\u202e0", "The amount has characters that are not digits"}, // bidi override
+		{"\xff10", "The amount has characters that are not digits"},   // invalid UTF-8
+		{".", "The amount has characters that are not digits"},
+		{"１２", "payterm reads the digits 0-9"}, // fullwidth
+		{"१२", "payterm reads the digits 0-9"}, // Devanagari
+		{"1٠5", "The amount mixes different kinds of digits"},
+		{"١۲", "The amount mixes different kinds of digits"},
+		{"1.2.3", "The amount has more than one decimal point"},
+		{"1..00", "The amount has more than one decimal point"},
+		{"1.000,50", "A comma after the decimal point"},
+		{"10.", "Digits are missing after the decimal point"},
+		{".5", "Digits are missing before the decimal point"},
+		{"10.555", "An amount has at most 2 decimal places"},
+		{"0.001", "An amount has at most 2 decimal places"},
+		{"1,00", "Thousands commas"},
+		{"1,5", "Thousands commas"},
+		{"1,0000", "Thousands commas"},
+		{",100", "Thousands commas"},
+		{"1000,", "Thousands commas"},
+		{"1,,000", "Thousands commas"},
+		{"0", "The amount must be more than 0.00"},
+		{"0.00", "The amount must be more than 0.00"},
+		{"٠", "The amount must be more than 0.00"},
+		{"10000000000000000", "The amount is too large"},
 	}
-	for in, wantMsg := range bad {
-		_, err := ParseInput(in)
-		if err == nil {
-			t.Errorf("ParseInput(%q) accepted", in)
+	for _, c := range bad {
+		a, err := ParseInput(c.in)
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			t.Errorf("ParseInput(%q) = %v, %v; want an *InputError", c.in, a, err)
 			continue
 		}
-		if !strings.Contains(err.Error(), wantMsg) {
-			t.Errorf("ParseInput(%q) err = %q, want it to mention %q", in, err, wantMsg)
+		if !strings.HasPrefix(ie.Problem, c.problem) {
+			t.Errorf("ParseInput(%q) problem = %q, want %q", c.in, ie.Problem, c.problem)
 		}
+		if s := ie.Sentence(); !strings.HasSuffix(s, ".") || strings.Count(s, ";") != 1 || !strings.HasPrefix(ie.Hint, "type ") {
+			t.Errorf("ParseInput(%q) sentence %q is not one sentence saying what to type", c.in, s)
+		}
+		if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("ParseInput(%q) err = %v, want ErrSyntax or ErrOutOfRange", c.in, err)
+		}
+	}
+	if _, err := ParseInput("10000000000000000"); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("17 digits: err = %v, want ErrOutOfRange", err)
 	}
 }
 

@@ -1,8 +1,10 @@
 package money
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // FuzzParseWire checks ParseWire against the spec's regular expression as an oracle and
@@ -33,18 +35,27 @@ func FuzzParseWire(f *testing.F) {
 	})
 }
 
-// FuzzParseInput checks that ParseInput never panics, only accepts positive amounts within
-// range, and that what it accepts is stable under formatting both ways.
+// FuzzParseInput checks that ParseInput never panics and that it either refuses the text
+// with an *InputError or returns a positive amount in range whose canonical form re-parses to
+// the same value, and which is the number the digits typed spell: the typed digits (read by
+// an oracle written independently of the parser: Unicode's own digit values), in order, with
+// the point where it was typed. Never a different number, never a dropped or added digit.
 func FuzzParseInput(f *testing.F) {
 	for _, s := range []string{"10", "10.5", "1,000.50", "AED 25", "-5", "0", "10.555", "1,00",
-		"1e5", "NaN", "Infinity", "9,999,999,999,999,999.99", "99999999999999999", "٣", "1_000"} {
+		"1e5", "1e9", "NaN", "Infinity", "9,999,999,999,999,999.99", "99999999999999999", "٣", "1_000",
+		"١٬٢٥٠٫٥", "۱۲۵۰", "1٠5", "د.إ 7", "1.000,50", "$5", "USD 5", "１２", " 12 ", "12\u200f",
+		strings.Repeat("0", 39) + "1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := ParseInput(s)
 		if err != nil {
-			if a != Zero {
-				t.Fatalf("ParseInput(%q) returned %v with error %v", s, a, err)
+			var ie *InputError
+			if a != Zero || !errors.As(err, &ie) || ie.Problem == "" || ie.Hint == "" {
+				t.Fatalf("ParseInput(%q) = %v, %v; want Zero and an *InputError", s, a, err)
+			}
+			if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrOutOfRange) {
+				t.Fatalf("ParseInput(%q) err = %v is neither ErrSyntax nor ErrOutOfRange", s, err)
 			}
 			return
 		}
@@ -60,5 +71,46 @@ func FuzzParseInput(f *testing.F) {
 				t.Fatalf("ParseInput(%q) = %v, %v; want %v", form, back, err, a)
 			}
 		}
+		if w, err := ParseWire(a.String()); err != nil || w != a {
+			t.Fatalf("ParseWire(%q) = %v, %v; want %v", a.String(), w, err, a)
+		}
+		if want := typedNumber(s); a.String() != want {
+			t.Fatalf("ParseInput(%q) = %s, but the digits typed spell %s", s, a, want)
+		}
 	})
+}
+
+// typedNumber is the fuzz oracle: the digits of s (any script, by unicode.Digit value) and
+// its decimal point (ASCII or Arabic), everything else ignored, as a canonical amount string.
+// It knows nothing of the parser's rules; it only spells out what was typed.
+func typedNumber(s string) string {
+	s = strings.ReplaceAll(s, "د.إ", "") // the only accepted text with a point in it
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			b.WriteByte(byte('0' + digitValue(r)))
+		case r == '.' || r == '٫':
+			b.WriteByte('.')
+		}
+	}
+	intPart, frac, _ := strings.Cut(b.String(), ".")
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	return intPart + "." + frac
+}
+
+// digitValue is the value of a decimal digit rune: Unicode's Nd digits come in runs of whole
+// blocks of ten, each starting at its zero.
+func digitValue(r rune) int {
+	start := r
+	for unicode.IsDigit(start - 1) {
+		start--
+	}
+	return int(r-start) % 10
 }
