@@ -1,8 +1,10 @@
 package sca
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/payterm/payterm/keystore"
@@ -56,6 +58,37 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	ev, err := a.authenticate(pin, code, func(priv *ecdsa.PrivateKey, bindingID string, at time.Time) (string, error) {
+		return signLinking(priv, bindingID, in, at)
+	}, slog.Any("intent", in))
+	if err != nil {
+		return nil, err
+	}
+	ev.intent = in
+	return ev, nil
+}
+
+// AuthenticateChange performs the same SCA for a change of the wallet's settings (raising or
+// removing a limit): the same factors, the same persisted attempt counter and block as
+// payments, and a device-key signature over the change (ChangeType) in place of the payment's
+// linking payload. The evidence authorises this change only (AuthorisesChange, ConsumeChange).
+func (a *Authenticator) AuthenticateChange(c Change, pin PIN, code OTP) (*Evidence, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	ev, err := a.authenticate(pin, code, func(priv *ecdsa.PrivateKey, bindingID string, at time.Time) (string, error) {
+		return signChange(priv, bindingID, c, at)
+	}, slog.String("change", c.What))
+	if err != nil {
+		return nil, err
+	}
+	ev.change = &c
+	return ev, nil
+}
+
+// authenticate is the SCA both Authenticate and AuthenticateChange perform; sign makes the
+// device-key assertion over what is authorised.
+func (a *Authenticator) authenticate(pin PIN, code OTP, sign func(*ecdsa.PrivateKey, string, time.Time) (string, error), what slog.Attr) (*Evidence, error) {
 	if checkPINFormat(pin) != nil || !checkOTPFormat(code) {
 		return nil, ErrInvalidInput
 	}
@@ -91,7 +124,7 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	}
 
 	challenge := now.UTC().Truncate(time.Second)
-	jws, err := signLinking(priv, d.BindingID, in, challenge)
+	jws, err := sign(priv, d.BindingID, challenge)
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +132,9 @@ func (a *Authenticator) Authenticate(in Intent, pin PIN, code OTP) (*Evidence, e
 	if err := a.saveCounters(&c); err != nil {
 		return nil, err
 	}
-	a.log.Info("sca: authenticated", "device_binding_id", d.BindingID, "intent", in)
+	a.log.Info("sca: authenticated", "device_binding_id", d.BindingID, what)
 	return &Evidence{
-		intent: in, challenge: challenge, ChallengeTime: challenge, Outcome: OutcomePass,
+		challenge: challenge, ChallengeTime: challenge, Outcome: OutcomePass,
 		Factors:             []Factor{{Knowledge, FactorPIN}, {Possession, FactorOTPApp}},
 		AuthenticationValue: jws, DeviceBindingID: d.BindingID, DeviceBoundAt: d.BoundAt,
 	}, nil

@@ -1,7 +1,8 @@
 // Package sca is the wallet's own strong customer authentication under UAE delegated SCA:
 // the bank checks nothing per payment, so this is what stands between a stolen laptop and the
 // user's money. It produces Evidence of one SCA for one payment intent; risk/ turns that into
-// Risk.DebtorIndicators.Authentication and the wallet sends it with the payment.
+// Risk.DebtorIndicators.Authentication and the wallet sends it with the payment. The same SCA
+// guards the wallet's own safety net: raising or removing a limit (AuthenticateChange).
 //
 // # Factors
 //
@@ -50,6 +51,18 @@
 // Evidence.Authorises(intent, now) fails for any change of amount, currency, payee (account
 // or name), consent or idempotency key (RTS Art. 5(1)(d)), when older than five minutes
 // (EvidenceLifetime), and after Consume, which marks it used atomically.
+//
+// # AuthenticateChange: the same SCA for a change of settings
+//
+// AuthenticateChange(change, pin, code) is Authenticate for a Change {What, From, To} — the
+// setting and its canonical text before and after — instead of a payment intent: the same
+// factors, the same persisted counter (a wrong code for a change costs one of the same five
+// attempts, and a block stops both), the same one-use codes. The device key signs the change
+// as a JWS of its own typ, ChangeType ("payterm-sca-change+jwt"), so a change assertion never
+// verifies as a payment's (VerifyAuthenticationValue checks the typ) nor the reverse
+// (VerifyChangeValue). Evidence.ConsumeChange(change, now) fails for any other change,
+// including the same change from another starting state (a stale From), for a payment's
+// evidence, after five minutes and after first use; Consume fails for a change's evidence.
 //
 // # VerifyPIN: the knowledge factor alone (the wallet's idle lock)
 //

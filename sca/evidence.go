@@ -26,8 +26,9 @@ const OutcomePass Outcome = "Pass"
 // LinkingType is the JWS "typ" of the dynamic-linking assertion.
 const LinkingType = "payterm-sca+jwt"
 
-// Evidence is the proof of one successful SCA for one payment intent. risk/ reads its exported
-// fields; the wallet calls Consume right before sending the payment.
+// Evidence is the proof of one successful SCA for one payment intent (Authenticate) or for one
+// change of settings (AuthenticateChange). risk/ reads its exported fields; the wallet calls
+// Consume right before sending the payment, ConsumeChange right before saving the change.
 type Evidence struct {
 	ChallengeTime       time.Time // when the factors were checked (UTC, whole seconds)
 	Factors             []Factor  // {Knowledge PIN}, {Possession OTPApp}
@@ -37,6 +38,7 @@ type Evidence struct {
 	DeviceBoundAt       time.Time
 
 	intent    Intent
+	change    *Change   // set instead of intent when the evidence authorises a change of settings
 	challenge time.Time // the checks use this copy: editing the exported field grants nothing
 	mu        sync.Mutex
 	used      bool
@@ -49,7 +51,7 @@ func (e *Evidence) ExpiresAt() time.Time { return e.challenge.Add(EvidenceLifeti
 var (
 	ErrEvidenceMismatch = errors.New("sca: the payment differs from what was authenticated (amount, payee, consent or key); authenticate again")
 	ErrEvidenceExpired  = errors.New("sca: the authentication is older than 5 minutes; authenticate again")
-	ErrEvidenceUsed     = errors.New("sca: this authentication was already used for a payment; authenticate again")
+	ErrEvidenceUsed     = errors.New("sca: this authentication was already used; authenticate again")
 )
 
 // Intent returns the intent this evidence authorises.
@@ -68,7 +70,7 @@ func (e *Evidence) authorisesLocked(in Intent, now time.Time) error {
 	if e.used {
 		return ErrEvidenceUsed
 	}
-	if in != e.intent {
+	if e.change != nil || in != e.intent {
 		return ErrEvidenceMismatch
 	}
 	if now.Before(e.challenge) || now.Sub(e.challenge) > EvidenceLifetime {
@@ -95,13 +97,25 @@ func (e *Evidence) LogValue() slog.Value {
 		slog.Time("challenge_time", e.ChallengeTime),
 		slog.String("outcome", string(e.Outcome)),
 		slog.String("device_binding_id", e.DeviceBindingID),
-		slog.Any("intent", e.intent),
+		e.subject(),
 	)
+}
+
+// subject is what the evidence authorises, for the log.
+func (e *Evidence) subject() slog.Attr {
+	if e.change != nil {
+		return slog.String("change", e.change.What)
+	}
+	return slog.Any("intent", e.intent)
 }
 
 // String summarises the evidence without the payee or the JWS.
 func (e *Evidence) String() string {
-	return fmt.Sprintf("Evidence{%s at %s by %s for %s}", e.Outcome, e.ChallengeTime.Format(time.RFC3339), e.DeviceBindingID, e.intent)
+	var what fmt.Stringer = e.intent
+	if e.change != nil {
+		what = e.change
+	}
+	return fmt.Sprintf("Evidence{%s at %s by %s for %s}", e.Outcome, e.ChallengeTime.Format(time.RFC3339), e.DeviceBindingID, what)
 }
 
 // GoString and Format keep %#v and every other verb on String: the raw fields hold the payee.
@@ -141,19 +155,24 @@ func (c LinkingClaims) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.
 func (c LinkingClaims) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func signLinking(priv *ecdsa.PrivateKey, bindingID string, in Intent, at time.Time) (string, error) {
-	claims := LinkingClaims{
+	return signDevice(priv, LinkingType, LinkingClaims{
 		ConsentID: in.ConsentID, Amount: in.Amount, Currency: in.Currency,
 		CreditorAccount: in.CreditorIBAN, CreditorName: in.CreditorName, IdempotencyKey: in.IdempotencyKey,
 		ChallengeTime: at.UTC().Format(time.RFC3339), IssuedAt: at.Unix(), DeviceBindingID: bindingID,
 		Methods: []string{"pin", "otp", "swk"},
-	}
+	})
+}
+
+// signDevice signs claims with the device key as a compact ES256 JWS of type typ, with the
+// public key embedded.
+func signDevice(priv *ecdsa.PrivateKey, typ string, claims any) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("sca: encode linking payload: %w", err)
 	}
 	signer, err := jose.NewSigner(
 		jose.SigningKey{Algorithm: jose.ES256, Key: priv},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType(LinkingType))
+		(&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(typ)))
 	if err != nil {
 		return "", fmt.Errorf("sca: device key signer: %w", err)
 	}
@@ -168,6 +187,22 @@ func signLinking(priv *ecdsa.PrivateKey, bindingID string, in Intent, at time.Ti
 // embedded P-256 public key whose thumbprint is bindingID, a valid signature, and claims that
 // name bindingID. It returns the claims; comparing them with the payment is the caller's job.
 func VerifyAuthenticationValue(compact, bindingID string) (*LinkingClaims, error) {
+	payload, err := verifyDevice(compact, bindingID, LinkingType)
+	if err != nil {
+		return nil, err
+	}
+	var c LinkingClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, errors.New("sca: authentication value payload is not linking claims")
+	}
+	if c.DeviceBindingID != bindingID {
+		return nil, errors.New("sca: authentication value names another device")
+	}
+	return &c, nil
+}
+
+// verifyDevice checks a device-key JWS of type typ and returns its payload.
+func verifyDevice(compact, bindingID, typ string) ([]byte, error) {
 	obj, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return nil, fmt.Errorf("sca: parse authentication value: %w", err)
@@ -176,7 +211,7 @@ func VerifyAuthenticationValue(compact, bindingID string) (*LinkingClaims, error
 		return nil, errors.New("sca: authentication value must carry one signature")
 	}
 	h := obj.Signatures[0].Protected
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != LinkingType {
+	if t, _ := h.ExtraHeaders[jose.HeaderType].(string); t != typ {
 		return nil, errors.New("sca: authentication value has the wrong typ")
 	}
 	if h.JSONWebKey == nil {
@@ -194,12 +229,5 @@ func VerifyAuthenticationValue(compact, bindingID string) (*LinkingClaims, error
 	if err != nil {
 		return nil, fmt.Errorf("sca: authentication value signature: %w", err)
 	}
-	var c LinkingClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errors.New("sca: authentication value payload is not linking claims")
-	}
-	if c.DeviceBindingID != bindingID {
-		return nil, errors.New("sca: authentication value names another device")
-	}
-	return &c, nil
+	return payload, nil
 }
