@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/ui"
@@ -40,18 +42,49 @@ func TestConsentDashboardActions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	per, _ := money.ParseInput("20.00")
-	if err := w.SetLimits(ctx, ui.Limits{PerPayment: per, PerDayCount: 3}); err != nil {
+	// Lowering needs no SCA.
+	h, err := w.Limits(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := w.Limits(ctx)
-	if err != nil || h.Limits.PerPayment.Wire() != "20.00" || h.Limits.PerDayCount != 3 || !h.Limits.PerDay.IsZero() {
+	lowered := h.Limits
+	lowered.PerPayment, _ = money.ParseInput("20.00")
+	lowered.PerDayCount = 3
+	if err := w.SetLimits(ctx, lowered, ui.SCAInput{}); err != nil {
+		t.Fatal(err)
+	}
+	h, err = w.Limits(ctx)
+	if err != nil || h.Limits != lowered {
 		t.Fatalf("limits after edit: %v %+v", err, h.Limits)
+	}
+	// Removing the daily limit is raising: refused without the PIN and code, saved with them.
+	removed := lowered
+	removed.PerDay = money.Zero
+	if plan, err := w.PlanLimits(ctx, removed); err != nil || len(plan.Raised) != 1 || plan.Raised[0] != ui.LimitPerDay {
+		t.Fatalf("plan removal: %+v, %v", plan, err)
+	}
+	if err := w.SetLimits(ctx, removed, ui.SCAInput{}); !errors.As(err, &prob) || !strings.Contains(prob.What, "needs your PIN") {
+		t.Fatalf("removal without SCA: %v", err)
+	}
+	var scaErr *ui.SCAError
+	if err := w.SetLimits(ctx, removed, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(wrongCode(t, clock, js.totpSecret))}); !errors.As(err, &scaErr) || scaErr.AttemptsLeft != 4 {
+		t.Fatalf("removal with a wrong code: %v", err)
+	}
+	if err := w.SetLimits(ctx, removed, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))}); err != nil {
+		t.Fatalf("removal with SCA: %v", err)
+	}
+	if h, err = w.Limits(ctx); err != nil || h.Limits != removed {
+		t.Fatalf("limits after removal: %v %+v", err, h.Limits)
+	}
+	contradictory := removed
+	contradictory.PerMonth, _ = money.ParseInput("10.00")
+	if _, err := w.PlanLimits(ctx, contradictory); !errors.As(err, &prob) || !strings.Contains(prob.What, "above the monthly limit (10.00 AED)") {
+		t.Fatalf("contradictory limits: %v", err)
 	}
 	if _, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, PayeeID: payees[0].ID, Amount: "20.01"}); !errors.As(err, &prob) || !strings.Contains(prob.What, "20.00 AED") {
 		t.Fatalf("edited limit not enforced: %v", err)
 	}
-	if err := w.SetLimits(ctx, ui.Limits{PerDayCount: -1}); !errors.As(err, &prob) {
+	if err := w.SetLimits(ctx, ui.Limits{PerDayCount: -1}, ui.SCAInput{}); !errors.As(err, &prob) {
 		t.Fatalf("negative count accepted: %v", err)
 	}
 	if last := finalEvent(t, pay(t, w, c.ID, payees[0].ID, "20.00", clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
@@ -257,4 +290,26 @@ func TestOpenPaymentSettlesWhileTheWalletRuns(t *testing.T) {
 	if err != nil || len(bc.PaymentURLs) != 1 {
 		t.Fatalf("the bank holds %d payments, want exactly 1 (%v)", len(bc.PaymentURLs), err)
 	}
+}
+
+// wrongCode moves the clock one step on, as nextCode does, and returns a well-formed code
+// that none of the steps the authenticator accepts then (±1) gives.
+func wrongCode(t *testing.T, clock *scaClock, secret string) string {
+	t.Helper()
+	clock.offset.Add(int64(30 * time.Second))
+	near := map[string]bool{}
+	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
+		c, err := totp.GenerateCode(secret, clock.Now().Add(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		near[c] = true
+	}
+	for _, c := range []string{"000000", "000001", "000002", "000003"} {
+		if !near[c] {
+			return c
+		}
+	}
+	t.Fatal("no wrong code")
+	return ""
 }

@@ -227,11 +227,23 @@ func (w uiWallet) Limits(ctx context.Context) (ui.Headroom, error) {
 	return h, nil
 }
 
-func (w uiWallet) SetLimits(ctx context.Context, l ui.Limits) error {
-	if l.PerDayCount < 0 {
-		return &ui.Problem{What: "The daily count cannot be negative.", Next: "Use 0 for no limit."}
+func (w uiWallet) PlanLimits(ctx context.Context, l ui.Limits) (ui.LimitPlan, error) {
+	p, err := w.a.wallet.PlanLimits(ctx, wallet.Limits(l))
+	if err != nil {
+		return ui.LimitPlan{}, uiError("Checking the limits", err)
 	}
-	return uiError("Saving the limits", w.a.wallet.SetLimits(ctx, wallet.Limits(l)))
+	plan := ui.LimitPlan{From: ui.Limits(p.From), To: ui.Limits(p.To)}
+	for _, name := range p.Raised {
+		plan.Raised = append(plan.Raised, ui.LimitName(name))
+	}
+	return plan, nil
+}
+
+// SetLimits saves the edit; the wallet core asks for the SCA itself when the edit raises or
+// removes a limit, whatever the screen did.
+func (w uiWallet) SetLimits(ctx context.Context, l ui.Limits, in ui.SCAInput) error {
+	err := w.a.wallet.SetLimits(ctx, wallet.Limits(l), sca.PIN(in.PIN.Reveal()), sca.OTP(in.TOTP.Reveal()))
+	return uiError("Saving the limits", err)
 }
 
 func (w uiWallet) Payees(ctx context.Context, consentID string) ([]ui.Payee, error) {

@@ -87,7 +87,9 @@ func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv
 	}
 	b.WriteString("\n[limits]\n")
 	if cfg.PerDay != "" {
-		fmt.Fprintf(&b, "per_day = %q\n", cfg.PerDay)
+		// The per-payment limit may not be above the daily one (the default, 5000.00, would
+		// be above a smaller daily limit, and the wallet refuses contradictory limits).
+		fmt.Fprintf(&b, "per_day = %q\nper_payment = %q\n", cfg.PerDay, cfg.PerDay)
 	}
 	// The journeys' throwaway file store needs no passphrase prompt before the wallet's first
 	// frame; TestJourneyFilePassphrase types one.

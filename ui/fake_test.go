@@ -505,12 +505,76 @@ func (f *FakeWallet) Limits(ctx context.Context) (Headroom, error) {
 	return f.headroom(), nil
 }
 
-func (f *FakeWallet) SetLimits(ctx context.Context, l Limits) error {
+// PlanLimits follows the core's rules (wallet.Limits.Validate and wallet.Raised, with the
+// same sentences): see fakeCheckLimits and fakeRaised.
+func (f *FakeWallet) PlanLimits(ctx context.Context, l Limits) (LimitPlan, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("PlanLimits")
+	if err := fakeCheckLimits(l); err != nil {
+		return LimitPlan{}, err
+	}
+	return LimitPlan{From: f.limits, To: l, Raised: fakeRaised(f.limits, l)}, nil
+}
+
+// SetLimits saves lowered or added limits as they are; raising or removing one needs the PIN
+// and code, checked with the payments' attempts (scaCheck), as wallet.Wallet.SetLimits does.
+func (f *FakeWallet) SetLimits(ctx context.Context, l Limits, sca SCAInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("SetLimits")
+	if err := fakeCheckLimits(l); err != nil {
+		return err
+	}
+	if len(fakeRaised(f.limits, l)) > 0 {
+		if sca.PIN.Empty() || sca.TOTP.Empty() {
+			return &Problem{What: "Raising or removing a limit needs your PIN and the code from your authenticator app.",
+				Next: "Type them to confirm the change."}
+		}
+		if err := f.scaCheck(sca.PIN.Reveal(), sca.TOTP.Reveal()); err != nil {
+			return err
+		}
+	}
 	f.limits = l
 	return nil
+}
+
+// fakeCheckLimits is wallet.Limits.Validate: a count from 0 (none) to 10000; a per-payment
+// limit not above the daily, monthly or consent total limit; a daily limit not above the
+// monthly one. Limits that are off never contradict.
+func fakeCheckLimits(l Limits) error {
+	if l.PerDayCount < 0 || l.PerDayCount > 10000 {
+		return &Problem{What: "The daily number of payments must be from 1 to 10000.", Next: "Set a number in that range, or no limit."}
+	}
+	for _, p := range []struct {
+		high, low                       money.Amount
+		highName, lowName, lower, raise string
+	}{
+		{l.PerPayment, l.PerDay, "per-payment", "daily", "the per-payment limit", "the daily one"},
+		{l.PerPayment, l.PerMonth, "per-payment", "monthly", "the per-payment limit", "the monthly one"},
+		{l.PerDay, l.PerMonth, "daily", "monthly", "the daily limit", "the monthly one"},
+		{l.PerPayment, l.ConsentTotal, "per-payment", "consent total", "the per-payment limit", "the consent total"},
+	} {
+		if !p.high.IsZero() && !p.low.IsZero() && p.high.Cmp(p.low) > 0 {
+			return &Problem{What: fmt.Sprintf("The %s limit (%s AED) is above the %s limit (%s AED), so it could never be reached.",
+				p.highName, p.high.Display(), p.lowName, p.low.Display()), Next: "Lower " + p.lower + " or raise " + p.raise + "."}
+		}
+	}
+	return nil
+}
+
+// fakeRaised is wallet.Raised: the limits to raises or removes compared with from.
+func fakeRaised(from, to Limits) []LimitName {
+	f := []int64{from.PerPayment.Minor(), from.PerDay.Minor(), from.PerMonth.Minor(), int64(from.PerDayCount), from.ConsentTotal.Minor()}
+	t := []int64{to.PerPayment.Minor(), to.PerDay.Minor(), to.PerMonth.Minor(), int64(to.PerDayCount), to.ConsentTotal.Minor()}
+	names := []LimitName{LimitPerPayment, LimitPerDay, LimitPerMonth, LimitPerDayCount, LimitConsentTotal}
+	var out []LimitName
+	for i := range names {
+		if f[i] != 0 && (t[i] == 0 || t[i] > f[i]) {
+			out = append(out, names[i])
+		}
+	}
+	return out
 }
 
 func (f *FakeWallet) Payees(ctx context.Context, consentID string) ([]Payee, error) {
@@ -545,7 +609,7 @@ func (f *FakeWallet) PreparePayment(ctx context.Context, d PaymentDraft) (Prepar
 	f.drafts = append(f.drafts, d)
 	a, err := money.ParseInput(d.Amount)
 	if err != nil {
-		return PreparedPayment{}, &Problem{What: "The amount is not valid.", Next: "Type it like 250 or 1,250.50.", Err: err}
+		return PreparedPayment{}, &Problem{What: amountSentence(err), Err: err} // as wallet.Prepare words it
 	}
 	if !f.limits.PerPayment.IsZero() && a.Cmp(f.limits.PerPayment) > 0 {
 		return PreparedPayment{}, &Problem{What: "This is above your per-payment limit of " + formatAmount(f.limits.PerPayment) + ".",

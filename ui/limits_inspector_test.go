@@ -17,7 +17,7 @@ func TestLimitsView(t *testing.T) {
 }
 
 func TestLimitsEditInvalid(t *testing.T) {
-	app, _, _ := start(t, 5)
+	app, fw, _ := start(t, 5)
 	app.WaitFor("Recent payments")
 	app.Press("l")
 	app.WaitFor("Headroom")
@@ -26,10 +26,12 @@ func TestLimitsEditInvalid(t *testing.T) {
 	app.Press("ctrl+u")
 	app.Type("1.234")
 	app.Press("enter")
-	app.WaitFor("Fix the marked fields.")
+	app.WaitFor("Per payment: An amount has at most 2 decimal places")
 	golden(t, app)
+	assertNoLimitCalls(t, fw)
 }
 
+// TestLimitsEditSaved: lowering a limit needs no PIN: it is saved at once.
 func TestLimitsEditSaved(t *testing.T) {
 	app, fw, _ := start(t, 5)
 	app.WaitFor("Recent payments")
@@ -39,20 +41,17 @@ func TestLimitsEditSaved(t *testing.T) {
 	app.WaitFor("Limits · Edit")
 	app.Press("ctrl+u")
 	app.Type("750")
-	app.Press("tab", "tab", "tab", "ctrl+u") // clear the daily count: no limit
+	app.Press("tab", "tab", "tab", "ctrl+u") // lower the daily count too
+	app.Type("3")
 	app.Press("enter")
 	app.WaitFor("Limits saved")
 	app.WaitFor("750.00 AED")
 	v := golden(t, app)
-	if !strings.Contains(v, "Payments/day     no limit") {
-		t.Errorf("cleared count should read no limit:\n%s", v)
+	if !strings.Contains(v, "Payments/day     3") || strings.Contains(v, "PIN") {
+		t.Errorf("lowered limits should be saved without asking for the PIN:\n%s", v)
 	}
-	found := false
-	for _, c := range fw.Calls() {
-		found = found || c == "SetLimits"
-	}
-	if !found {
-		t.Fatal("SetLimits not called")
+	if calls := strings.Join(fw.Calls(), " "); !strings.Contains(calls, "PlanLimits SetLimits") {
+		t.Fatalf("calls = %s; want PlanLimits then SetLimits", calls)
 	}
 }
 

@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/payterm/payterm/money"
 )
 
 type payStage int
@@ -38,6 +41,7 @@ type payScreen struct {
 	purposeSel            int
 	focus                 int
 	formErr               string
+	typedAmount           string // the amount as typed for the prepared payment (ParseInput accepted it)
 	prepared              *PreparedPayment
 	pin, totp             *field
 	scaFocus              int
@@ -103,8 +107,10 @@ func newPay(c *common, consent Consent) *payScreen {
 	s.newIBAN.limit = 34
 	s.newIBAN.hint = "AE07 0331 2345 6789 0123 456"
 	s.amount = newField("Amount (AED)")
-	s.amount.limit = 20
-	s.amount.accept = func(r rune) bool { return digitsOnly(r) || r == '.' || r == ',' }
+	// Every character is kept as typed: money.ParseInput reads it exactly or refuses it with
+	// a sentence. The limit is above money.MaxInputRunes, so a paste cut at the limit is still
+	// refused as too long, never read as a shorter amount.
+	s.amount.limit = 2 * money.MaxInputRunes
 	s.ref = newField("Reference")
 	s.ref.limit = 35
 	s.purposeQ = newField("Purpose")
@@ -461,6 +467,35 @@ func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// focusOn moves the form's focus to the named row.
+func (s *payScreen) focusOn(item string) {
+	for i, it := range s.formItems() {
+		if it == item {
+			s.focus = i
+		}
+	}
+}
+
+// amountSentence is the one sentence for an amount money refused: what is wrong, what to type.
+func amountSentence(err error) string {
+	var ie *money.InputError
+	if errors.As(err, &ie) {
+		return ie.Sentence()
+	}
+	return "The amount is not valid; type it in digits, like 125.50."
+}
+
+// typedOtherDigits reports an amount typed with digits other than 0-9 (Arabic-Indic), which
+// the review restates as payterm read it.
+func typedOtherDigits(typed string) bool {
+	for _, r := range typed {
+		if r >= '٠' && r <= '٩' || r >= '۰' && r <= '۹' {
+			return true
+		}
+	}
+	return false
+}
+
 // matches filters purpose codes by code prefix or description substring.
 func (s *payScreen) matches() []PurposeCode {
 	q := strings.ToLower(strings.TrimSpace(s.purposeQ.Value()))
@@ -498,8 +533,10 @@ func (s *payScreen) prepare() tea.Cmd {
 	} else {
 		d.PayeeID = s.payees[s.payeeIdx].ID
 	}
-	if d.Amount == "" {
-		s.formErr = "Enter an amount."
+	if _, err := money.ParseInput(d.Amount); err != nil {
+		// Refused here, as typed, with the sentence the core would give: nothing is sent.
+		s.formErr = amountSentence(err)
+		s.focusOn("amount")
 		return nil
 	}
 	m := s.matches()
@@ -509,6 +546,7 @@ func (s *payScreen) prepare() tea.Cmd {
 	}
 	d.Purpose = m[min(s.purposeSel, len(m)-1)].Code
 	s.formErr = ""
+	s.typedAmount = d.Amount
 	s.submitting = true
 	s.req = s.c.nextReq()
 	req, ctx, w := s.req, s.c.ctx, s.c.w
@@ -681,11 +719,21 @@ func (s *payScreen) reviewView() string {
 	}
 	var b strings.Builder
 	b.WriteString("You are about to pay\n\n")
+	// Typed in Arabic-Indic digits, the amount is restated as read, next to what was typed.
+	// The typed text passed money.ParseInput: digits, separators and AED only.
+	readAs := ""
+	if typedOtherDigits(s.typedAmount) {
+		readAs = "You typed " + s.typedAmount + ", read as " + formatAmount(p.Amount) + ".\n"
+	}
 	if st.accessible {
-		b.WriteString("Amount: " + formatAmount(p.Amount) + "\n")
+		b.WriteString("Amount: " + formatAmount(p.Amount) + "\n" + readAs)
 		b.WriteString("To: " + p.Payee.Name + "\n")
 	} else {
-		b.WriteString(st.Big.Render(bigText(p.Amount.Display()+" "+currency)) + "\n\n")
+		b.WriteString(st.Big.Render(bigText(p.Amount.Display()+" "+currency)) + "\n")
+		if readAs != "" {
+			b.WriteString(st.Muted.Render(readAs))
+		}
+		b.WriteString("\n")
 		b.WriteString("to  " + st.Big.Underline(true).Render(p.Payee.Name) + "\n")
 	}
 	b.WriteString("\n")

@@ -240,7 +240,14 @@ func TestPayTypedAheadOneConsent(t *testing.T) {
 	app.Type("12q.5")
 	close(gate)
 	app.WaitFor("Purpose")
-	app.WaitFor("12.5")
+	app.WaitFor("12q.5") // the q is text in the amount field, kept as typed
+	app.Press("enter")
+	app.WaitFor("The amount has characters that are not digits")
+	if d := fw.Drafts(); len(d) != 0 {
+		t.Fatalf("an amount that is not one reached the core: %+v", d)
+	}
+	app.Press("ctrl+u")
+	app.Type("12.5")
 	app.Press("enter")
 	app.WaitFor("You are about to pay")
 	if d := fw.Drafts(); len(d) != 1 || d[0].Amount != "12.5" || d[0].ConsentID != fw.Consent(0).ID {

@@ -93,7 +93,15 @@ type ConsentService interface {
 // LimitService is the TPP-side limits (the bank enforces none under delegated SCA).
 type LimitService interface {
 	Limits(ctx context.Context) (Headroom, error)
-	SetLimits(ctx context.Context, l Limits) error
+	// PlanLimits checks an edit without saving it. Limits that contradict each other (a
+	// per-payment limit above the daily one, …) are a *Problem naming both and what to do; the
+	// plan lists the limits the edit raises or removes.
+	PlanLimits(ctx context.Context, l Limits) (LimitPlan, error)
+	// SetLimits saves an edit. Lowering or adding limits needs nothing (sca may be empty).
+	// Raising or removing any limit needs the PIN and the code, checked as a payment's SCA and
+	// counted in the same five attempts: a wrong one is a *SCAError and saves nothing; none at
+	// all is a *Problem. The core enforces this whatever the screen asked.
+	SetLimits(ctx context.Context, l Limits, sca SCAInput) error
 }
 
 // PaymentService is the pay flow: Prepare (nothing leaves the machine), then SCA + submit.
@@ -315,6 +323,28 @@ type Limits struct {
 	PerDayCount  int
 	ConsentTotal money.Amount
 }
+
+// LimitName names one limit in LimitPlan.Raised.
+type LimitName string
+
+// The limits, in the order the screens list them.
+const (
+	LimitPerPayment   LimitName = "per_payment"
+	LimitPerDay       LimitName = "per_day"
+	LimitPerMonth     LimitName = "per_month"
+	LimitPerDayCount  LimitName = "per_day_count"
+	LimitConsentTotal LimitName = "consent_total"
+)
+
+// LimitPlan is a checked edit of the limits: From are the limits in force, To the edit, and
+// Raised the limits it raises or removes (adding or lowering a limit is not raising).
+type LimitPlan struct {
+	From, To Limits
+	Raised   []LimitName
+}
+
+// NeedsSCA reports whether saving the edit needs the PIN and the code.
+func (p LimitPlan) NeedsSCA() bool { return len(p.Raised) > 0 }
 
 // Usage is what the current windows have used (same shape as wallet.Usage).
 type Usage struct {

@@ -31,9 +31,11 @@ type Tokens interface {
 	Forget(ctx context.Context, consentID string) error
 }
 
-// Authenticator performs the wallet's own SCA for one payment intent.
+// Authenticator performs the wallet's own SCA for one payment intent, or for one change of
+// the limits (raising or removing one), with one attempt counter for both.
 type Authenticator interface {
 	Authenticate(in sca.Intent, pin sca.PIN, code sca.OTP) (*sca.Evidence, error)
+	AuthenticateChange(c sca.Change, pin sca.PIN, code sca.OTP) (*sca.Evidence, error)
 }
 
 var (

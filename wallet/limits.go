@@ -5,18 +5,118 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sca"
 )
 
 // Limits are the TPP-side limits. Under delegated SCA the bank enforces none, so these are the
-// user's safety net. A zero amount or count means "no limit".
+// user's safety net. A zero amount or count means "no limit". The daily and monthly limits
+// count the payments of every consent; the consent total counts one consent's.
 type Limits struct {
 	PerPayment   money.Amount
 	PerDay       money.Amount
 	PerMonth     money.Amount
 	PerDayCount  int
 	ConsentTotal money.Amount
+}
+
+// MaxPerDayCount is the largest daily number of payments a limit may allow.
+const MaxPerDayCount = 10000
+
+var (
+	// ErrContradictoryLimits: one limit makes another one unreachable (a per-payment limit
+	// above the daily limit, …) or a count is out of range. The *Problem says which and why.
+	ErrContradictoryLimits = errors.New("the limits contradict each other")
+	// ErrLimitsNeedSCA: raising or removing a limit was asked without the PIN and the code.
+	ErrLimitsNeedSCA = errors.New("raising or removing a limit needs the PIN and the authenticator code")
+	// ErrLimitsChanged: the limits in force changed between the SCA and the save, so the SCA
+	// does not cover the change any more.
+	ErrLimitsChanged = errors.New("the limits changed while the change was being authenticated")
+)
+
+// Validate refuses limits that contradict each other, naming both and saying what to do. The
+// set: a negative daily count or one above MaxPerDayCount; a per-payment limit above the daily
+// limit, the monthly limit or the consent total (no payment could ever reach it); a daily limit
+// above the monthly one. Limits that are off never contradict. A daily or monthly limit above
+// the consent total does not either: those count the payments of every consent.
+func (l Limits) Validate() error {
+	contradiction := func(what, next string) error {
+		return &Problem{What: what, Next: next, Err: ErrContradictoryLimits}
+	}
+	if l.PerDayCount < 0 || l.PerDayCount > MaxPerDayCount {
+		return contradiction(fmt.Sprintf("The daily number of payments must be from 1 to %d.", MaxPerDayCount),
+			"Set a number in that range, or no limit.")
+	}
+	above := func(a, b money.Amount) bool { return !a.IsZero() && !b.IsZero() && a.Cmp(b) > 0 }
+	pairs := []struct {
+		high, low            money.Amount
+		highName, lowName    string
+		lowerWhat, raiseWhat string
+	}{
+		{l.PerPayment, l.PerDay, "per-payment", "daily", "the per-payment limit", "the daily one"},
+		{l.PerPayment, l.PerMonth, "per-payment", "monthly", "the per-payment limit", "the monthly one"},
+		{l.PerDay, l.PerMonth, "daily", "monthly", "the daily limit", "the monthly one"},
+		{l.PerPayment, l.ConsentTotal, "per-payment", "consent total", "the per-payment limit", "the consent total"},
+	}
+	for _, p := range pairs {
+		if above(p.high, p.low) {
+			return contradiction(fmt.Sprintf("The %s limit (%s AED) is above the %s limit (%s AED), so it could never be reached.",
+				p.highName, p.high.Display(), p.lowName, p.low.Display()),
+				fmt.Sprintf("Lower %s or raise %s.", p.lowerWhat, p.raiseWhat))
+		}
+	}
+	return nil
+}
+
+// limitNames are the limits in the order of the Limits fields, as LimitError and Raised name them.
+var limitNames = [...]string{"per_payment", "per_day", "per_month", "per_day_count", "consent_total"}
+
+// values returns each limit as a number (fils, or a count) in limitNames order; 0 is off.
+func (l Limits) values() [len(limitNames)]int64 {
+	return [...]int64{l.PerPayment.Minor(), l.PerDay.Minor(), l.PerMonth.Minor(), int64(l.PerDayCount), l.ConsentTotal.Minor()}
+}
+
+// Raised names the limits that to raises or removes compared with from, in limitNames order.
+// Adding a limit where there was none, or lowering one, is not raising.
+func Raised(from, to Limits) []string {
+	var out []string
+	f, t := from.values(), to.values()
+	for i := range limitNames {
+		if f[i] != 0 && (t[i] == 0 || t[i] > f[i]) {
+			out = append(out, limitNames[i])
+		}
+	}
+	return out
+}
+
+// canonical is the text the SCA of a change signs: every limit by name, "none" when off.
+func (l Limits) canonical() string {
+	var b strings.Builder
+	amounts := []money.Amount{l.PerPayment, l.PerDay, l.PerMonth, {}, l.ConsentTotal}
+	for i, name := range limitNames {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(name + "=")
+		switch {
+		case name == "per_day_count" && l.PerDayCount > 0:
+			b.WriteString(strconv.Itoa(l.PerDayCount))
+		case name != "per_day_count" && !amounts[i].IsZero():
+			b.WriteString(amounts[i].String())
+		default:
+			b.WriteString("none")
+		}
+	}
+	return b.String()
+}
+
+// limitsChange is what the SCA for raising or removing limits covers: from the limits in force
+// to the edit.
+func limitsChange(from, to Limits) sca.Change {
+	return sca.Change{What: "limits", From: from.canonical(), To: to.canonical()}
 }
 
 // LimitsFromStrings builds Limits from settings text (the config file's [limits]): amounts as
@@ -47,6 +147,9 @@ func LimitsFromStrings(perPayment, perDay, perMonth string, perDayCount int, con
 		return Limits{}, errors.New("limit per_day_count: must be 0 (no limit) or more")
 	}
 	l.PerDayCount = perDayCount
+	if err := l.Validate(); err != nil {
+		return Limits{}, err
+	}
 	return l, nil
 }
 
@@ -84,21 +187,52 @@ func readLimits(ctx context.Context, q queryer, defaults Limits) (Limits, error)
 	return out, nil
 }
 
-// SetLimits persists edited limits; they replace the defaults from then on.
-func (l *Ledger) SetLimits(ctx context.Context, lim Limits) error {
-	if lim.PerDayCount < 0 {
-		return errors.New("set limits: the per-day count must be 0 (no limit) or more")
+// SetLimits persists edited limits; they replace the defaults (the limits in force while
+// nothing was saved) from then on. It refuses limits that contradict each other (Validate)
+// and, when to raises or removes any limit in force (Raised), anything but evidence of an SCA
+// for exactly this change: ev must come from sca.AuthenticateChange over limitsChange(the
+// limits in force, to), and is consumed here. The limits in force are read in the same write
+// transaction, so an SCA given for a change from limits that have moved on since is refused
+// (ErrLimitsChanged). Lowering or adding limits needs no evidence (ev may be nil).
+func (l *Ledger) SetLimits(ctx context.Context, to, defaults Limits, ev *sca.Evidence) error {
+	if err := to.Validate(); err != nil {
+		return err
 	}
-	if _, err := l.db.ExecContext(ctx, `INSERT INTO limits (scope, per_payment, per_day, per_month, per_day_count,
+	return l.withTx(ctx, func(tx *sql.Tx) error {
+		from, err := readLimits(ctx, tx, defaults)
+		if err != nil {
+			return err
+		}
+		if len(Raised(from, to)) > 0 {
+			if ev == nil {
+				return needSCA()
+			}
+			change := limitsChange(from, to)
+			if err := ev.ConsumeChange(change, l.now()); err != nil {
+				if c, ok := ev.Change(); errors.Is(err, sca.ErrChangeMismatch) && ok && c.What == change.What && c.To == change.To {
+					return &Problem{What: "The limits changed while you were authenticating, so nothing was saved.",
+						Next: "Look at them again and repeat the change.", Err: ErrLimitsChanged}
+				}
+				return &Problem{What: "The authentication does not cover this change of the limits, so nothing was saved.",
+					Next: "Save again and type a new code.", Err: err}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO limits (scope, per_payment, per_day, per_month, per_day_count,
 		consent_total, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (scope) DO UPDATE SET per_payment = excluded.per_payment, per_day = excluded.per_day,
 		per_month = excluded.per_month, per_day_count = excluded.per_day_count,
 		consent_total = excluded.consent_total, updated_ms = excluded.updated_ms`,
-		limitsScope, lim.PerPayment.Minor(), lim.PerDay.Minor(), lim.PerMonth.Minor(), lim.PerDayCount,
-		lim.ConsentTotal.Minor(), toMS(l.now())); err != nil {
-		return fmt.Errorf("set limits: %w", err)
-	}
-	return nil
+			limitsScope, to.PerPayment.Minor(), to.PerDay.Minor(), to.PerMonth.Minor(), to.PerDayCount,
+			to.ConsentTotal.Minor(), toMS(l.now())); err != nil {
+			return fmt.Errorf("set limits: %w", err)
+		}
+		return nil
+	})
+}
+
+func needSCA() error {
+	return &Problem{What: "Raising or removing a limit needs your PIN and the code from your authenticator app.",
+		Next: "Type them to confirm the change.", Err: ErrLimitsNeedSCA}
 }
 
 // Headroom is what the limits still allow, for the UI.
@@ -229,7 +363,51 @@ func (w *Wallet) Headroom(ctx context.Context, consentID string) (Headroom, erro
 	return w.cfg.Ledger.Headroom(ctx, consentID, w.cfg.Limits)
 }
 
-// SetLimits persists edited limits; they apply from the next check on.
-func (w *Wallet) SetLimits(ctx context.Context, lim Limits) error {
-	return w.cfg.Ledger.SetLimits(ctx, lim)
+// LimitPlan is an edit of the limits, checked and compared with the limits in force.
+type LimitPlan struct {
+	From, To Limits
+	// Raised names the limits the edit raises or removes (Raised); any of them needs the SCA.
+	Raised []string
+}
+
+// NeedsSCA reports whether saving the edit needs the PIN and the code.
+func (p LimitPlan) NeedsSCA() bool { return len(p.Raised) > 0 }
+
+// PlanLimits checks an edit without saving it: contradictions are refused (Validate), and the
+// plan says which limits it raises or removes, so the UI asks for the SCA only then.
+func (w *Wallet) PlanLimits(ctx context.Context, to Limits) (LimitPlan, error) {
+	if err := to.Validate(); err != nil {
+		return LimitPlan{}, err
+	}
+	from, err := w.cfg.Ledger.Limits(ctx, w.cfg.Limits)
+	if err != nil {
+		return LimitPlan{}, err
+	}
+	return LimitPlan{From: from, To: to, Raised: Raised(from, to)}, nil
+}
+
+// SetLimits saves edited limits; they apply from the next check on. Lowering or adding limits
+// needs nothing (pin and code are ignored). Raising or removing any limit needs the wallet's
+// SCA, as a payment does: the same authenticator and the same five attempts (a wrong code
+// costs one), with the device key signing the change from the limits in force to the edit.
+// Without a PIN and a code it is refused before any attempt is counted (ErrLimitsNeedSCA).
+func (w *Wallet) SetLimits(ctx context.Context, to Limits, pin sca.PIN, code sca.OTP) error {
+	plan, err := w.PlanLimits(ctx, to)
+	if err != nil {
+		return err
+	}
+	if !plan.NeedsSCA() {
+		return w.cfg.Ledger.SetLimits(ctx, to, w.cfg.Limits, nil)
+	}
+	if pin == "" || code == "" {
+		return needSCA()
+	}
+	ev, err := w.cfg.SCA.AuthenticateChange(limitsChange(plan.From, to), pin, code)
+	if rerr := w.cfg.Ledger.RecordSCAAttempt(ctx, w.cfg.SessionID, err == nil); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("authenticate: %w", err)
+	}
+	return w.cfg.Ledger.SetLimits(ctx, to, w.cfg.Limits, ev)
 }

@@ -3,11 +3,16 @@ package wallet
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sca"
 )
 
 func mustLimits(t *testing.T, perPayment, perDay, perMonth string, count int, total string) Limits {
@@ -176,16 +181,217 @@ func TestEditedLimitsPersistAndReplaceDefaults(t *testing.T) {
 	if err != nil || got != defaults {
 		t.Fatalf("limits before any edit = %+v, %v; want the defaults", got, err)
 	}
-	edited := mustLimits(t, "200.00", "", "1000.00", 0, "3000.00")
-	if err := l.SetLimits(ctx, edited); err != nil {
+	// Lower every limit and add a consent total: no SCA needed.
+	edited := mustLimits(t, "200.00", "900.00", "1000.00", 5, "3000.00")
+	if err := l.SetLimits(ctx, edited, defaults, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = l.Limits(ctx, defaults); err != nil || got != edited {
 		t.Errorf("limits after edit = %+v, %v; want %+v", got, err, edited)
 	}
-	if err := l.SetLimits(ctx, Limits{PerDayCount: -1}); err == nil {
-		t.Error("a negative count was persisted")
+	if err := l.SetLimits(ctx, Limits{PerDayCount: -1}, defaults, nil); !errors.Is(err, ErrContradictoryLimits) {
+		t.Errorf("a negative count: %v", err)
 	}
+}
+
+// TestLimitsContradictionsAreRefused: each contradiction of the set Validate defines is refused
+// with a sentence naming both limits (with their amounts) and what to do; limits that are off,
+// equal limits and the cross-consent pairs are not contradictions.
+func TestLimitsContradictionsAreRefused(t *testing.T) {
+	bad := []struct {
+		l    Limits
+		want []string
+	}{
+		{mustLimitsNoCheck(t, "2000.00", "1000.00", "", 0, ""), []string{"per-payment limit (2,000.00 AED) is above the daily limit (1,000.00 AED)", "Lower the per-payment limit or raise the daily one."}},
+		{mustLimitsNoCheck(t, "2000.00", "", "1000.00", 0, ""), []string{"per-payment limit (2,000.00 AED) is above the monthly limit (1,000.00 AED)"}},
+		{mustLimitsNoCheck(t, "", "2000.00", "1000.00", 0, ""), []string{"daily limit (2,000.00 AED) is above the monthly limit (1,000.00 AED)", "Lower the daily limit or raise the monthly one."}},
+		{mustLimitsNoCheck(t, "2000.00", "", "", 0, "1000.00"), []string{"per-payment limit (2,000.00 AED) is above the consent total limit (1,000.00 AED)"}},
+		{Limits{PerDayCount: -1}, []string{"daily number of payments must be from 1 to 10000"}},
+		{Limits{PerDayCount: MaxPerDayCount + 1}, []string{"daily number of payments must be from 1 to 10000"}},
+	}
+	for _, c := range bad {
+		err := c.l.Validate()
+		var p *Problem
+		if !errors.As(err, &p) || !errors.Is(err, ErrContradictoryLimits) {
+			t.Errorf("Validate(%+v) = %v, want a *Problem with ErrContradictoryLimits", c.l, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(p.Error(), w) {
+				t.Errorf("Validate(%+v) = %q, want it to say %q", c.l, p.Error(), w)
+			}
+		}
+		if _, err := LimitsFromStrings(amountText(c.l.PerPayment), amountText(c.l.PerDay), amountText(c.l.PerMonth), c.l.PerDayCount, amountText(c.l.ConsentTotal)); c.l.PerDayCount >= 0 && !errors.Is(err, ErrContradictoryLimits) {
+			t.Errorf("config limits %+v accepted: %v", c.l, err)
+		}
+	}
+	for _, ok := range []Limits{
+		{},
+		mustLimitsNoCheck(t, "1000.00", "1000.00", "1000.00", 1, "1000.00"),
+		mustLimitsNoCheck(t, "5000.00", "", "", 0, ""),
+		mustLimitsNoCheck(t, "", "2000.00", "", MaxPerDayCount, "1000.00"), // daily vs one consent's total
+		mustLimitsNoCheck(t, "100.00", "", "50000.00", 0, "1000.00"),       // monthly vs one consent's total
+		mustLimitsNoCheck(t, "5000.00", "10000.00", "50000.00", 20, ""),    // the shipped defaults
+	} {
+		if err := ok.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", ok, err)
+		}
+	}
+}
+
+func mustLimitsNoCheck(t *testing.T, perPayment, perDay, perMonth string, count int, total string) Limits {
+	t.Helper()
+	l := Limits{PerDayCount: count}
+	for _, f := range []struct {
+		s   string
+		dst *money.Amount
+	}{{perPayment, &l.PerPayment}, {perDay, &l.PerDay}, {perMonth, &l.PerMonth}, {total, &l.ConsentTotal}} {
+		if f.s != "" {
+			*f.dst = amt(t, f.s)
+		}
+	}
+	return l
+}
+
+func amountText(a money.Amount) string {
+	if a.IsZero() {
+		return ""
+	}
+	return a.String()
+}
+
+func TestRaisedNamesRaisesAndRemovals(t *testing.T) {
+	from := mustLimits(t, "5000.00", "10000.00", "", 20, "")
+	cases := []struct {
+		to   Limits
+		want string
+	}{
+		{from, ""},
+		{mustLimits(t, "4000.00", "10000.00", "", 20, ""), ""},                // lowered
+		{mustLimits(t, "4000.00", "10000.00", "90000.00", 19, "9000.00"), ""}, // lowered and added
+		{mustLimits(t, "5000.01", "10000.00", "", 20, ""), "per_payment"},
+		{mustLimits(t, "5000.00", "", "", 20, ""), "per_day"},
+		{mustLimits(t, "5000.00", "10000.00", "", 0, ""), "per_day_count"},
+		{mustLimits(t, "5000.00", "10000.00", "", 21, ""), "per_day_count"},
+		{mustLimits(t, "", "", "", 0, ""), "per_payment per_day per_day_count"},
+		{mustLimits(t, "100.00", "20000.00", "", 1, ""), "per_day"}, // one raised, others lowered
+	}
+	for _, c := range cases {
+		if got := strings.Join(Raised(from, c.to), " "); got != c.want {
+			t.Errorf("Raised(%+v) = %q, want %q", c.to, got, c.want)
+		}
+	}
+	if got := from.canonical(); got != "per_payment=5000.00 per_day=10000.00 per_month=none per_day_count=20 consent_total=none" {
+		t.Errorf("canonical = %q", got)
+	}
+}
+
+// limitsSCA is an enrolled authenticator on the ledger's clock, and its TOTP secret.
+func limitsSCA(t *testing.T, dir string, clock *testClock) (*sca.Authenticator, string) {
+	t.Helper()
+	a := openSCA(t, filepath.Join(dir, "sca-test"), clock.Now)
+	en, err := a.BeginEnrolment(testPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ConfirmEnrolment(en, totpAt(t, en.Secret(), clock)); err != nil {
+		t.Fatal(err)
+	}
+	return a, en.Secret()
+}
+
+// totpAt moves the clock to the next TOTP step and returns its code.
+func totpAt(t *testing.T, secret string, clock *testClock) sca.OTP {
+	t.Helper()
+	clock.Advance(30 * time.Second)
+	code, err := totp.GenerateCode(secret, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sca.OTP(code)
+}
+
+// TestLedgerRaisesLimitsOnlyWithEvidenceOfThisChange is the core's own check, below any UI:
+// raising or removing a limit is refused without SCA evidence, with evidence of another change,
+// of the same change from limits that have moved on since, or of a payment; evidence of
+// exactly this change saves it, once.
+func TestLedgerRaisesLimitsOnlyWithEvidenceOfThisChange(t *testing.T) {
+	ctx := context.Background()
+	l, clock, dir := newTestLedger(t)
+	auth, secret := limitsSCA(t, dir, clock)
+	defaults := mustLimits(t, "5000.00", "10000.00", "50000.00", 20, "")
+	raised := mustLimits(t, "7500.00", "10000.00", "", 20, "")
+	unchanged := func(want Limits) {
+		t.Helper()
+		if got, err := l.Limits(ctx, defaults); err != nil || got != want {
+			t.Fatalf("limits = %+v, %v; want them unchanged %+v", got, err, want)
+		}
+	}
+
+	if err := l.SetLimits(ctx, raised, defaults, nil); !errors.Is(err, ErrLimitsNeedSCA) {
+		t.Fatalf("raise without evidence: %v", err)
+	}
+	unchanged(defaults)
+
+	other, err := auth.AuthenticateChange(limitsChange(defaults, mustLimits(t, "6000.00", "10000.00", "50000.00", 20, "")), testPIN, totpAt(t, secret, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetLimits(ctx, raised, defaults, other); !errors.Is(err, sca.ErrChangeMismatch) {
+		t.Fatalf("raise with evidence of another change: %v", err)
+	}
+	unchanged(defaults)
+
+	payment, err := auth.Authenticate(sca.Intent{ConsentID: "c1", Amount: "10.00", Currency: "AED", CreditorIBAN: "AE070331234567890123456",
+		CreditorName: "Payee", IdempotencyKey: "k-1"}, testPIN, totpAt(t, secret, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetLimits(ctx, raised, defaults, payment); !errors.Is(err, sca.ErrChangeMismatch) {
+		t.Fatalf("raise with a payment's evidence: %v", err)
+	}
+	unchanged(defaults)
+
+	// Evidence for defaults → raised, but the limits are lowered before it is used.
+	stale, err := auth.AuthenticateChange(limitsChange(defaults, raised), testPIN, totpAt(t, secret, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowered := mustLimits(t, "4000.00", "10000.00", "50000.00", 20, "")
+	if err := l.SetLimits(ctx, lowered, defaults, nil); err != nil {
+		t.Fatalf("lowering: %v", err)
+	}
+	if err := l.SetLimits(ctx, raised, defaults, stale); !errors.Is(err, ErrLimitsChanged) {
+		t.Fatalf("raise with evidence from limits that moved on: %v", err)
+	}
+	unchanged(lowered)
+
+	ev, err := auth.AuthenticateChange(limitsChange(lowered, raised), testPIN, totpAt(t, secret, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(sca.EvidenceLifetime + time.Second)
+	if err := l.SetLimits(ctx, raised, defaults, ev); !errors.Is(err, sca.ErrEvidenceExpired) {
+		t.Fatalf("raise with evidence older than five minutes: %v", err)
+	}
+	unchanged(lowered)
+
+	ev, err = auth.AuthenticateChange(limitsChange(lowered, raised), testPIN, totpAt(t, secret, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetLimits(ctx, raised, defaults, ev); err != nil {
+		t.Fatalf("raise with evidence of this change: %v", err)
+	}
+	unchanged(raised)
+	// The same evidence cannot raise again (back to the lowered limits and up once more).
+	if err := l.SetLimits(ctx, lowered, defaults, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetLimits(ctx, raised, defaults, ev); !errors.Is(err, sca.ErrEvidenceUsed) {
+		t.Fatalf("evidence used twice: %v", err)
+	}
+	unchanged(lowered)
 }
 
 // TestConcurrentPaymentsCannotBothSqueezeUnderTheDailyLimit races goroutines (each with its own

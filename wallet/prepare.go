@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode"
 
@@ -87,8 +86,7 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	}
 	amount, err := money.ParseInput(d.Amount)
 	if err != nil {
-		return nil, &Problem{What: "The amount is not valid: " + strings.TrimPrefix(err.Error(), money.ErrSyntax.Error()+": ") + ".",
-			Next: "Enter an amount such as 25 or 1,000.50.", Err: err}
+		return nil, amountProblem(err)
 	}
 	purpose := d.Purpose
 	if purpose == "" {
@@ -206,4 +204,14 @@ func (w *Wallet) dropExpiredLocked(now time.Time) {
 			delete(w.prepared, id)
 		}
 	}
+}
+
+// amountProblem is a typed amount money refused, as the one sentence the user sees: what is
+// wrong, then what to type (money.InputError never quotes the input).
+func amountProblem(err error) error {
+	var ie *money.InputError
+	if errors.As(err, &ie) {
+		return &Problem{What: ie.Sentence(), Err: err}
+	}
+	return &Problem{What: "The amount is not valid; type it in digits, like 125.50.", Err: err}
 }
