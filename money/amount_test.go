@@ -156,6 +156,11 @@ func TestParseInput(t *testing.T) {
 			t.Errorf("ParseInput(%q) err = %v, want ErrSyntax or ErrOutOfRange", c.in, err)
 		}
 	}
+	for _, zero := range []string{"0", "0.00", "AED 000", "٠٫٠"} {
+		if _, err := ParseInput(zero); !errors.Is(err, ErrZero) || !errors.Is(err, ErrSyntax) {
+			t.Errorf("ParseInput(%q) err = %v, want ErrZero", zero, err)
+		}
+	}
 	if _, err := ParseInput("10000000000000000"); !errors.Is(err, ErrOutOfRange) {
 		t.Errorf("17 digits: err = %v, want ErrOutOfRange", err)
 	}

@@ -91,6 +91,10 @@ var (
 	errTooLarge  = &InputError{Problem: "The amount is too large", Hint: "type at most 16 digits before the decimal point", kind: ErrOutOfRange}
 )
 
+// ErrZero is ParseInput's refusal of an amount of 0.00 (errors.Is matches it), for screens
+// that word it for their field: a limit of zero would refuse every payment.
+var ErrZero error = errZero
+
 func syntax(problem, hint string) *InputError {
 	return &InputError{Problem: problem, Hint: hint, kind: ErrSyntax}
 }

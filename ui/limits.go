@@ -210,7 +210,7 @@ func limitAmountProblem(v string, err error) string {
 	switch {
 	case v == "":
 		return "the field is empty; type an amount, or none for no limit."
-	case errors.As(err, &ie) && errors.Is(err, money.ErrSyntax) && strings.HasPrefix(ie.Problem, "The amount must be more than"):
+	case errors.Is(err, money.ErrZero):
 		return "a limit of 0.00 would refuse every payment; type an amount, or none for no limit."
 	case errors.As(err, &ie):
 		return ie.Problem + "; " + ie.Hint + ", or none for no limit."
