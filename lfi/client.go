@@ -31,7 +31,9 @@ type Config struct {
 	Signer *Signer
 	// HTTPClient is the mTLS client (NewMTLSClient). Required.
 	HTTPClient *http.Client
-	// ResponseIssuer, when set, must equal the iss claim of every signed resource response.
+	// ResponseIssuer is what the iss claim of every signed resource response must equal; ""
+	// means the Issuer (the discovered issuer). A bank that signs with another identifier (its
+	// resource server URL, its organisation id) is configured with it here.
 	ResponseIssuer string
 
 	// Clock defaults to time.Now.
@@ -45,7 +47,8 @@ type Config struct {
 	// MaxAttempts bounds tries per call for retryable failures (default 3).
 	MaxAttempts int
 	// MaxRetryAfter is the longest Retry-After we wait for inside a call (default 30 s);
-	// longer ones are returned to the caller as ErrRateLimited.
+	// longer ones are returned to the caller as ErrRateLimited. WithMaxWait overrides it per
+	// call. Every later call waits for the same Retry-After too (wait.go).
 	MaxRetryAfter time.Duration
 }
 
@@ -62,6 +65,7 @@ type Client struct {
 	disc  cached[*Discovery]
 	keys  cached[*keySet]
 	ccTok ccTokenCache
+	hold  holdOff // the bank's last Retry-After (wait.go)
 }
 
 // New checks cfg and returns a Client. It makes no network call.

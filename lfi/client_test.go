@@ -543,7 +543,7 @@ func TestGetPaymentByIdempotencyKey(t *testing.T) {
 			return
 		}
 		// The lookup schema is not wrapped in message; accept both.
-		_, _ = io.WriteString(w, signWith(t, bankSig, "bank-sig-1", map[string]any{"exp": testNow.Add(time.Minute).Unix(),
+		_, _ = io.WriteString(w, signWith(t, bankSig, "bank-sig-1", map[string]any{"iss": b.issuer, "exp": testNow.Add(time.Minute).Unix(),
 			"Data": map[string]any{}, "Links": map[string]any{"Self": "https://elsewhere.example/open-finance/payment/v2.1/payments/p-7"}}))
 	})
 	b.route("GET", "/open-finance/payment/v2.1/payments/p-7", func(w http.ResponseWriter, r *http.Request) {

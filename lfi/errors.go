@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinels matched with errors.Is.
@@ -24,12 +25,31 @@ var (
 	ErrNotFound = errors.New("not found at the bank (404)")
 )
 
-// ErrorItem is one entry of the bank's signed error body (message.Errors[]).
+// ErrorItem is one entry of the bank's signed error body (message.Errors[]); for an OAuth
+// error, Code is "error", Message "error_description" and URL "error_uri". Message, Path and
+// URL are the bank's own text: bounded (maxBankText) and scrubbed of anything we sent, but not
+// cleaned for a terminal — clean them (internal/safetext) where they are shown or exported.
 type ErrorItem struct {
 	Code    string `json:"Code"`
 	Message string `json:"Message"`
 	Path    string `json:"Path,omitempty"`
 	URL     string `json:"Url,omitempty"`
+}
+
+// maxBankText bounds each piece of the bank's free text we keep (the OpenAPI caps Message and
+// Path at 500 characters; a hostile bank must not fill memory or a support bundle).
+const maxBankText = 500
+
+// boundText cuts s to maxBankText bytes on a rune boundary, marking a cut with "…".
+func boundText(s string) string {
+	if len(s) <= maxBankText {
+		return s
+	}
+	cut := maxBankText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // BankError is a non-2xx answer from a resource endpoint, with the bank's verified error
@@ -40,7 +60,7 @@ type BankError struct {
 	HTTPStatus    int
 	Errors        []ErrorItem
 	InteractionID string
-	RetryAfter    time.Duration // set on 429 when the bank sent Retry-After
+	RetryAfter    time.Duration // set on 429 and 503 when the bank sent Retry-After
 	// outcomeUnknown marks a 5xx on a call with side effects after the last attempt.
 	outcomeUnknown bool
 }
@@ -74,6 +94,24 @@ func (e *BankError) Code() string {
 		return ""
 	}
 	return e.Errors[0].Code
+}
+
+// Detail is the bank's own words for the refusal: each item's Message, with its Path when
+// given, joined by "; ". It is the bank's free text (it may echo a payee's name): clean it
+// with internal/safetext before showing it, and never put it in an error string.
+func (e *BankError) Detail() string {
+	var parts []string
+	for _, it := range e.Errors {
+		m := strings.TrimSpace(it.Message)
+		if m == "" || m == it.Code {
+			continue
+		}
+		if it.Path != "" {
+			m += " (at " + it.Path + ")"
+		}
+		parts = append(parts, m)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Is maps the status onto the package sentinels.
@@ -117,6 +155,10 @@ func (e *OAuthError) Error() string {
 	}
 	return b.String()
 }
+
+// Detail is error_description, the server's free text (bounded, not cleaned): clean it with
+// internal/safetext before showing it.
+func (e *OAuthError) Detail() string { return strings.TrimSpace(e.Description) }
 
 // Is maps the status onto the package sentinels. A 5xx leaves the outcome unknown (a PAR
 // may have created the consent, a code may have been consumed).
@@ -194,4 +236,43 @@ func safeToken(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// WaitError: the call was not sent because the bank asked (Retry-After on an earlier 429 or
+// 503) to wait longer than this call may (Config.MaxRetryAfter, or WithMaxWait), or because the
+// wait was cancelled (Err is then the context's error). Nothing of this call reached the bank.
+// It matches ErrRateLimited, never ErrOutcomeUnknown.
+type WaitError struct {
+	Op         string
+	Until      time.Time     // when the bank's wait ends
+	RetryAfter time.Duration // what was left of it
+	Err        error         // the context's error when the wait was cancelled, else nil
+}
+
+func (e *WaitError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: not sent: waiting %s for the bank (Retry-After) was cancelled: %v", e.Op, e.RetryAfter.Round(time.Second), e.Err)
+	}
+	return fmt.Sprintf("%s: not sent: the bank asked to wait %s (Retry-After), longer than this call may wait", e.Op, e.RetryAfter.Round(time.Second))
+}
+
+func (e *WaitError) Unwrap() error { return e.Err }
+
+func (e *WaitError) Is(target error) bool { return target == ErrRateLimited }
+
+// RetryAfterOf is the wait the bank asked for in err (a 429 or 503 with Retry-After, or a call
+// held back by an earlier one), or 0.
+func RetryAfterOf(err error) time.Duration {
+	var be *BankError
+	var oe *OAuthError
+	var we *WaitError
+	switch {
+	case errors.As(err, &we):
+		return we.RetryAfter
+	case errors.As(err, &be):
+		return be.RetryAfter
+	case errors.As(err, &oe):
+		return oe.RetryAfter
+	}
+	return 0
 }

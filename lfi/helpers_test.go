@@ -137,9 +137,10 @@ func signWith(t testing.TB, key *rsa.PrivateKey, kid string, claims any) string 
 
 func (b *stubLFI) signed(message any) string {
 	b.mu.Lock()
-	key, kid, now := b.sigKey, b.sigKid, b.now
+	key, kid, now, iss := b.sigKey, b.sigKid, b.now, b.issuer
 	b.mu.Unlock()
-	return signWith(b.t, key, kid, map[string]any{"iss": "bank", "iat": now.Unix(), "nbf": now.Unix() - 10,
+	// As a bank signs: iss is its issuer, aud our client id (newStubClient's).
+	return signWith(b.t, key, kid, map[string]any{"iss": iss, "aud": []string{"client-1"}, "iat": now.Unix(), "nbf": now.Unix() - 10,
 		"exp": now.Add(5 * time.Minute).Unix(), "message": message})
 }
 

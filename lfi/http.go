@@ -42,14 +42,27 @@ type response struct {
 	body          []byte
 	interactionID string
 	ex            *Exchange
-	secrets       []string // credentials sent in this attempt, scrubbed from anything shown
+	secrets       []string  // credentials sent in this attempt, scrubbed from anything shown
+	holdUntil     time.Time // the end of the wait a 429/503 Retry-After asked for, or zero
 }
 
 // do runs cl with bounded retries and calls handle on the final response. Each attempt is
-// reported to the Observer after handle has run (so the Exchange shows verification).
+// reported to the Observer after handle has run (so the Exchange shows verification). Before
+// each attempt it sits out what is left of the bank's last Retry-After (wait.go).
 func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) error {
+	maxWait := c.maxWait(ctx)
+	var honoured time.Time // the Retry-After deadline this call has already sat out
 	var lastErr error
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+		h, err := c.awaitHoldOff(ctx, cl.op, maxWait, honoured)
+		if err != nil {
+			if lastErr != nil && !errors.Is(lastErr, ErrRateLimited) {
+				// An earlier attempt of this call may have reached the bank: that outcome stands.
+				return lastErr
+			}
+			return err
+		}
+		honoured = h
 		resp, wait, err := c.attempt(ctx, cl, attempt)
 		last := attempt == c.cfg.MaxAttempts
 		if be, ok := err.(buildError); ok { // nothing was sent: not a network outcome
@@ -57,6 +70,7 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 			c.emit(resp.ex)
 			return fmt.Errorf("%s: %w", cl.op, be.err)
 		}
+		rateLimited := false
 		switch {
 		case err != nil: // no HTTP response
 			resp.ex.Err = err.Error()
@@ -67,15 +81,19 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 				return te
 			}
 			lastErr = te
-		case resp.status == http.StatusTooManyRequests && !last && wait <= c.cfg.MaxRetryAfter:
+		case resp.status == http.StatusTooManyRequests && !last && wait <= maxWait:
 			// 429 means the bank did not process the request, so any call may be retried.
 			resp.ex.Err = "rate limited, retrying"
 			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
-		case resp.status >= 500 && cl.idempotent && !last && wait <= c.cfg.MaxRetryAfter:
+			rateLimited = true
+		case resp.status >= 500 && cl.idempotent && !last && wait <= maxWait:
 			resp.ex.Err = fmt.Sprintf("HTTP %d, retrying idempotent call", resp.status)
 			scrubExchange(resp.ex, resp.secrets)
 			c.emit(resp.ex)
+			// A 5xx may have had effects: if the wait below is cut short, that is the outcome.
+			lastErr = &BankError{Op: cl.op, HTTPStatus: resp.status, InteractionID: resp.interactionID,
+				RetryAfter: wait, outcomeUnknown: cl.sideEffects}
 		default:
 			herr := handle(resp)
 			if herr != nil {
@@ -85,14 +103,29 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 			c.emit(resp.ex)
 			return herr
 		}
-		if wait <= 0 {
+		until := resp.holdUntil
+		if wait > 0 && until.IsZero() {
+			until = c.clock().Add(wait)
+		}
+		if wait > 0 {
+			notifyWait(ctx, Wait{Op: cl.op, Status: resp.status, For: wait, Until: until})
+		} else {
 			wait = backoff(attempt)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
+			if rateLimited {
+				// The 429 said nothing was processed, and nothing was sent since.
+				return &WaitError{Op: cl.op, Until: until, RetryAfter: wait, Err: err}
+			}
 			if lastErr != nil {
 				return lastErr
 			}
 			return &TransportError{Op: cl.op, InteractionID: resp.interactionID, Attempts: attempt, SideEffects: cl.sideEffects, Err: err}
+		}
+		if !until.IsZero() {
+			// This call sat the bank's wait out: its next attempt goes now.
+			c.hold.done(until)
+			honoured = until
 		}
 	}
 	return lastErr // unreachable with MaxAttempts ≥ 1
@@ -162,7 +195,13 @@ func (c *Client) attempt(ctx context.Context, cl call, n int) (*response, time.D
 	resp.status, resp.header, resp.body = hr.StatusCode, hr.Header, body
 	ex.Status = hr.StatusCode
 	ex.ResponseHeaders = redactHeaders(hr.Header)
-	return resp, retryAfter(hr.Header, c.clock()), nil
+	wait := retryAfter(hr.Header, c.clock())
+	if wait > 0 && (hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode == http.StatusServiceUnavailable) {
+		// Every call waits for it, not only this one (wait.go).
+		resp.holdUntil = c.clock().Add(wait)
+		c.hold.extend(resp.holdUntil)
+	}
+	return resp, wait, nil
 }
 
 func (c *Client) emit(ex *Exchange) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,6 +121,10 @@ func requireJSONObject(b []byte) error {
 type VerifyOptions struct {
 	Now    time.Time
 	Issuer string // if set, iss must equal it
+	// Audience, if set, must be in aud when aud is present (a string or an array). The AEJwt
+	// schema makes aud optional, so its absence is accepted; a response addressed to anyone
+	// else is not ours.
+	Audience string
 }
 
 // Verified is a response whose signature and claims checked out.
@@ -182,6 +187,7 @@ func parseCompactJWS(compact []byte) (*jose.JSONWebSignature, string, error) {
 
 type responseClaims struct {
 	Iss     *string         `json:"iss"`
+	Aud     json.RawMessage `json:"aud"`
 	Exp     *json.Number    `json:"exp"`
 	Nbf     *json.Number    `json:"nbf"`
 	Iat     *json.Number    `json:"iat"`
@@ -226,6 +232,13 @@ func checkClaims(payload []byte, opts VerifyOptions) (*Verified, error) {
 	}
 	if opts.Issuer != "" && v.Issuer != opts.Issuer {
 		return nil, fmt.Errorf("claims: iss %q is not the expected issuer", safeToken(v.Issuer))
+	}
+	if opts.Audience != "" && len(cl.Aud) > 0 && !bytes.Equal(cl.Aud, []byte("null")) {
+		// The id_token's reader: a string or a non-empty array of strings (RFC 7519 §4.1.3).
+		aud, err := audience(cl.Aud)
+		if err != nil || !slices.Contains(aud, opts.Audience) {
+			return nil, errors.New("claims: aud does not name this client")
+		}
 	}
 	if len(cl.Message) > 0 && !bytes.Equal(cl.Message, []byte("null")) {
 		v.Message = cl.Message
@@ -277,14 +290,23 @@ func (c *Client) verifyBody(ctx context.Context, body []byte, vr *Verification) 
 		return nil, fmt.Errorf("signature does not verify with kid %q", safeToken(kid))
 	}
 	vr.Verified = append(vr.Verified, "signature")
-	v, err := checkClaims(payload, VerifyOptions{Now: c.clock(), Issuer: c.cfg.ResponseIssuer})
+	v, err := checkClaims(payload, VerifyOptions{Now: c.clock(), Issuer: c.responseIssuer(), Audience: c.cfg.ClientID})
 	if err != nil {
 		return nil, err
 	}
-	vr.Verified = append(vr.Verified, "exp")
-	if c.cfg.ResponseIssuer != "" {
-		vr.Verified = append(vr.Verified, "iss")
+	vr.Verified = append(vr.Verified, "exp", "iss")
+	if bytes.Contains(payload, []byte(`"aud"`)) {
+		vr.Verified = append(vr.Verified, "aud")
 	}
 	v.KeyID = kid
 	return v, nil
+}
+
+// responseIssuer is what a signed resource response's iss must be: the configured
+// ResponseIssuer, else the issuer discovery confirmed.
+func (c *Client) responseIssuer() string {
+	if c.cfg.ResponseIssuer != "" {
+		return c.cfg.ResponseIssuer
+	}
+	return c.cfg.Issuer
 }

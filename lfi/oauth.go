@@ -89,7 +89,7 @@ func (c *Client) oauthCall(ctx context.Context, op, endpoint string, params url.
 
 func oauthError(op string, r *response, now time.Time) error {
 	e := &OAuthError{Op: op, HTTPStatus: r.status, InteractionID: r.interactionID}
-	if r.status == http.StatusTooManyRequests {
+	if r.status == http.StatusTooManyRequests || r.status == http.StatusServiceUnavailable {
 		e.RetryAfter = retryAfter(r.header, now)
 	}
 	var body struct {
@@ -98,7 +98,12 @@ func oauthError(op string, r *response, now time.Time) error {
 		URI         string `json:"error_uri"`
 	}
 	if json.Unmarshal(r.body, &body) == nil {
-		e.Code, e.Description, e.URI = body.Error, scrub(body.Description, r.secrets), body.URI
+		e.Code = body.Error
+		e.Description = boundText(scrub(body.Description, r.secrets))
+		e.URI = boundText(scrub(body.URI, r.secrets))
+		if e.Code != "" {
+			r.ex.BankErrors = []ErrorItem{{Code: boundText(e.Code), Message: e.Description, URL: e.URI}}
+		}
 	}
 	return e
 }

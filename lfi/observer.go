@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -34,7 +35,11 @@ type Exchange struct {
 	Received        []JOSEPart     // decoded JOSE objects we received
 	Verification    *Verification  // result of verifying the response, when it was signed
 	Err             string         // the error this attempt ended with, if any
-	PIIHeaders      []string       // header names (canonical) whose values are personal data
+	// BankErrors are the bank's error codes with its own words (resource Errors[], or OAuth
+	// error/error_description/error_uri), bounded and free of what we sent, but NOT cleaned for
+	// a terminal: they are the bank's free text. Clean them with internal/safetext to show them.
+	BankErrors []ErrorItem
+	PIIHeaders []string // header names (canonical) whose values are personal data
 }
 
 // JOSEPart is one decoded JWS or JWE. For a JWE only the protected header is known.
@@ -79,12 +84,28 @@ func (e Exchange) WithoutPII() Exchange {
 	}
 	out.Sent = mask(e.Sent)
 	out.Received = mask(e.Received)
+	if e.BankErrors != nil {
+		// The bank's own words are not structured data; an account number in them is masked.
+		out.BankErrors = make([]ErrorItem, len(e.BankErrors))
+		for i, it := range e.BankErrors {
+			it.Message, it.Path, it.URL = MaskIBANs(it.Message), MaskIBANs(it.Path), MaskIBANs(it.URL)
+			out.BankErrors[i] = it
+		}
+	}
 	if _, ok := e.Form["request"]; ok {
 		// The raw request object (PAR) carries unmasked, in base64, what Sent shows decoded.
 		out.Form = redactForm(e.Form, []string{"request"}, "[PII]")
 	}
 	return out
 }
+
+// ibanLike matches what looks like an IBAN (two letters, two check digits, 11–30 more letters
+// or digits, optionally in groups separated by single spaces) inside free text.
+var ibanLike = regexp.MustCompile(`\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b`)
+
+// MaskIBANs replaces every IBAN-looking run in s (a bank's free text) with "[IBAN]". Names
+// cannot be recognised this way: text that may hold one stays off exports for remote banks.
+func MaskIBANs(s string) string { return ibanLike.ReplaceAllString(s, "[IBAN]") }
 
 // piiHeaders are request headers that carry the customer's personal data.
 var piiHeaders = []string{"X-Fapi-Customer-Ip-Address", "X-Customer-User-Agent"}

@@ -282,6 +282,9 @@ func (c *Client) resource(ctx context.Context, cl call, want int, ok func(*respo
 		}
 		be := &BankError{Op: cl.op, HTTPStatus: r.status, InteractionID: r.interactionID,
 			outcomeUnknown: cl.sideEffects && r.status >= 500}
+		if r.status == http.StatusServiceUnavailable {
+			be.RetryAfter = retryAfter(r.header, c.clock())
+		}
 		switch {
 		case r.status >= 200 && r.status < 300:
 			return unverifiable(fmt.Errorf("unexpected HTTP %d, want %d", r.status, want))
@@ -303,10 +306,12 @@ func (c *Client) resource(ctx context.Context, cl call, want int, ok func(*respo
 		}
 		for i, it := range be.Errors {
 			be.Errors[i].Message = scrub(it.Message, r.secrets)
+			be.Errors[i].URL = scrub(it.URL, r.secrets)
 			if it.Code == "JWE.InvalidHeader" || it.Code == "JWE.DecryptionError" {
 				c.ForgetKeys() // our enc kid is likely stale: refetch the JWKS on next seal
 			}
 		}
+		r.ex.BankErrors = append([]ErrorItem(nil), be.Errors...)
 		return be
 	})
 }

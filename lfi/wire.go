@@ -347,6 +347,7 @@ func decodeErrors(msg []byte) ([]ErrorItem, error) {
 		if it.Code == "" {
 			return nil, fmt.Errorf("error body: Errors[%d].Code missing", i)
 		}
+		w.Errors[i].Message, w.Errors[i].Path, w.Errors[i].URL = boundText(it.Message), boundText(it.Path), boundText(it.URL)
 	}
 	return w.Errors, nil
 }
