@@ -23,6 +23,15 @@ const (
 	FaultSlow FaultKind = "slow"
 	// FaultWrongKey signs the response with a key the JWKS does not publish.
 	FaultWrongKey FaultKind = "wrong_key"
+	// FaultWrongIss signs the resource response with the bank's key but iss = the issuer with
+	// a trailing "/" (a client must compare iss exactly).
+	FaultWrongIss FaultKind = "wrong_iss"
+	// FaultWrongAud signs the resource response with the bank's key but aud = another client
+	// (the caller's client_id with "-other" appended).
+	FaultWrongAud FaultKind = "wrong_aud"
+	// FaultUnavailable answers 503 with Retry-After and a signed GenericRecoverableError
+	// without processing (a client cannot know that: a gateway's 503 may follow a commit).
+	FaultUnavailable FaultKind = "unavailable"
 )
 
 // id_token faults (target "as"): the next Count authorization_code token responses carry an
@@ -68,12 +77,12 @@ type Fault struct {
 	Count      int           `json:"count"`
 	Target     string        `json:"target,omitempty"`      // "rs" (default) or "as"
 	Delay      time.Duration `json:"delay,omitempty"`       // FaultSlow
-	RetryAfter int           `json:"retry_after,omitempty"` // FaultRateLimit, seconds (default 1)
+	RetryAfter int           `json:"retry_after,omitempty"` // FaultRateLimit, FaultUnavailable: seconds (default 1)
 }
 
 func (f Fault) validate() error {
 	switch f.Kind {
-	case FaultDropAfterCommit, FaultServerError, FaultRateLimit, FaultSlow, FaultWrongKey:
+	case FaultDropAfterCommit, FaultServerError, FaultRateLimit, FaultSlow, FaultWrongKey, FaultWrongIss, FaultWrongAud, FaultUnavailable:
 	default:
 		if !f.Kind.isIDToken() {
 			return fmt.Errorf("unknown fault kind %q", f.Kind)
@@ -142,7 +151,7 @@ func (b *Bank) InjectFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return fmt.Errorf("inject fault: %w", err)
 	}
-	if f.Kind == FaultRateLimit && f.RetryAfter == 0 {
+	if (f.Kind == FaultRateLimit || f.Kind == FaultUnavailable) && f.RetryAfter == 0 {
 		f.RetryAfter = 1
 	}
 	if f.Kind.isIDToken() {

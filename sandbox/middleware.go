@@ -11,7 +11,9 @@ type ctxKey int
 
 const (
 	ctxInteractionID ctxKey = iota
-	ctxWrongKey
+	// ctxResponseFault holds the FaultKind (wrong_key, wrong_iss, wrong_aud) this request's
+	// signed answer must carry; "" or absent for a correct one.
+	ctxResponseFault
 )
 
 func interactionID(ctx context.Context) string {
@@ -86,8 +88,12 @@ func (b *Bank) wrap(host, target string, h http.Handler) http.Handler {
 						t.Stop()
 						return
 					}
-				case FaultWrongKey:
-					ctx = context.WithValue(ctx, ctxWrongKey, true)
+				case FaultWrongKey, FaultWrongIss, FaultWrongAud:
+					ctx = context.WithValue(ctx, ctxResponseFault, f.Kind)
+				case FaultUnavailable:
+					sw.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+					b.writeError(sw, r.WithContext(ctx), http.StatusServiceUnavailable, "GenericRecoverableError", "injected: service unavailable", "")
+					return
 				case FaultDropAfterCommit:
 					h.ServeHTTP(discardWriter{h: http.Header{}}, r.WithContext(ctx))
 					sw.status = -1 // the client never sees a status

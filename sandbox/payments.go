@@ -221,8 +221,8 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	msg := b.paymentMessageLocked(p, now)
 	b.mu.Unlock()
 	// The stored response (what replays return) is always correctly signed; only this answer
-	// carries a wrong-key fault.
-	resp, err := b.signResponse(r.WithContext(context.WithValue(ctx, ctxWrongKey, false)), client.ClientID, msg)
+	// carries a wrong-key, wrong-iss or wrong-aud fault.
+	resp, err := b.signResponse(r.WithContext(context.WithValue(ctx, ctxResponseFault, FaultKind(""))), client.ClientID, msg)
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 		return
@@ -240,7 +240,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	check(ctx, 34, "signed 201 with Location and x-idempotency-key", nil)
-	if wrong, _ := ctx.Value(ctxWrongKey).(bool); wrong {
+	if fault, _ := ctx.Value(ctxResponseFault).(FaultKind); fault != "" {
 		sent := *rec
 		if sent.Body, err = b.signResponse(r, client.ClientID, msg); err != nil {
 			b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")

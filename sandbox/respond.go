@@ -54,7 +54,8 @@ func (b *Bank) signResponse(r *http.Request, clientID string, message any) ([]by
 	b.mu.Lock()
 	key := b.sig
 	b.mu.Unlock()
-	if wrong, _ := r.Context().Value(ctxWrongKey).(bool); wrong {
+	fault, _ := r.Context().Value(ctxResponseFault).(FaultKind)
+	if fault == FaultWrongKey {
 		key = b.wrongSig
 	}
 	now := b.now()
@@ -67,6 +68,12 @@ func (b *Bank) signResponse(r *http.Request, clientID string, message any) ([]by
 	}
 	if clientID != "" {
 		claims["aud"] = []string{clientID}
+	}
+	switch fault {
+	case FaultWrongIss:
+		claims["iss"] = b.issuer + "/" // a near miss a prefix-matching client accepts
+	case FaultWrongAud:
+		claims["aud"] = []string{clientID + "-other"}
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
