@@ -7,7 +7,9 @@ type PaymentStatus string
 
 // Local states, before the bank's answer is known.
 const (
-	// PaymentPrepared: the signed request and its idempotency key are stored; not yet sent.
+	// PaymentPrepared: the signed request and its idempotency key are stored and the bank has
+	// no payment for them: never sent, or refused unprocessed (429, a refused token refresh).
+	// The UI shows it as queued; it is sent only while its SCA is at most 5 minutes old.
 	PaymentPrepared PaymentStatus = "Prepared"
 	// PaymentSending: a send has started; if the process dies here the outcome is unknown.
 	PaymentSending PaymentStatus = "Sending"
@@ -15,9 +17,11 @@ const (
 	PaymentUnknown PaymentStatus = "Unknown"
 	// PaymentRefused: the bank refused the request before creating a payment (a 4xx).
 	PaymentRefused PaymentStatus = "Refused"
-	// PaymentAbandoned: the bank provably has no payment and the signed request expired, so it
-	// cannot be resent without a new SCA.
+	// PaymentAbandoned: the bank provably has no payment and the signed request or its SCA
+	// expired, so it cannot be resent without a new SCA.
 	PaymentAbandoned PaymentStatus = "Abandoned"
+	// PaymentCancelled: the user cancelled it while it was queued (Prepared): never sent.
+	PaymentCancelled PaymentStatus = "Cancelled"
 )
 
 // The bank's statuses (AEPaymentStatus).
@@ -45,7 +49,7 @@ func (s PaymentStatus) Outcome() Outcome {
 	switch s {
 	case PaymentAcceptedSettlementCompleted, PaymentAcceptedWithoutPosting, PaymentAcceptedCreditSettlementCompleted:
 		return OutcomeSuccessful
-	case PaymentRejected, PaymentRefused, PaymentAbandoned:
+	case PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
 		return OutcomeFailed
 	default:
 		return OutcomePending
@@ -55,7 +59,7 @@ func (s PaymentStatus) Outcome() Outcome {
 // Final reports whether the status never changes again, so tracking stops.
 func (s PaymentStatus) Final() bool {
 	switch s {
-	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned:
+	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
 		return true
 	}
 	return false
@@ -78,7 +82,7 @@ func bankStatus(s string) (PaymentStatus, error) {
 		}
 	}
 	switch p := PaymentStatus(s); p {
-	case PaymentPrepared, PaymentSending, PaymentUnknown, PaymentRefused, PaymentAbandoned:
+	case PaymentPrepared, PaymentSending, PaymentUnknown, PaymentRefused, PaymentAbandoned, PaymentCancelled:
 		// A bank must not be able to put a payment into one of our local states.
 		return "", fmt.Errorf("payment status %q from the bank is not an API status", s)
 	default:

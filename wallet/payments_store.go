@@ -147,6 +147,34 @@ func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpda
 	})
 }
 
+// ReplaceRequest stores new exact request bytes (and their exp) for a payment the bank has
+// provably not got, under the same idempotency key, before they are sent: the write-ahead rule
+// holds for a resend too. Only a Prepared payment's request may change.
+func (l *Ledger) ReplaceRequest(ctx context.Context, id int64, request []byte, exp time.Time, note string) error {
+	if len(request) == 0 {
+		return errors.New("replace request: the signed request is empty")
+	}
+	return l.withTx(ctx, func(tx *sql.Tx) error {
+		var cur string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM payments WHERE id = ?`, id).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("replace request: %w", ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("replace request: %w", err)
+		}
+		if PaymentStatus(cur) != PaymentPrepared {
+			return fmt.Errorf("replace request: payment is %s; only a payment the bank has not got may change its request", cur)
+		}
+		nowMS := toMS(l.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET request_bytes = ?, request_exp_ms = ?, updated_ms = ? WHERE id = ?`,
+			request, toMS(exp), nowMS, id); err != nil {
+			return fmt.Errorf("replace request: %w", err)
+		}
+		return addEventTx(ctx, tx, id, nowMS, PaymentPrepared, note)
+	})
+}
+
 // RecordAttempt appends one HTTP exchange to a payment's log (interaction ids for support).
 func (l *Ledger) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 	if a.At.IsZero() {

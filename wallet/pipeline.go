@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sca"
 )
@@ -56,6 +54,10 @@ type Event struct {
 	Err       error
 	PaymentID int64         // ledger id, once persisted
 	Status    PaymentStatus // the payment's status after this event, once persisted
+	// Until is set while the wallet sits out a wait the bank asked for (Retry-After): when it
+	// ends, by the wallet's clock. Note then says "Bank asked to wait 59 s". Cancelling the
+	// context stops the wait; the payment stays tracked (queued if nothing was processed).
+	Until time.Time
 }
 
 // maxSends bounds POSTs of one payment per deliver call; later ones happen on Resume.
@@ -201,7 +203,25 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	}
 	emit(Event{Step: StepPersist, State: StepDone, PaymentID: rec.ID, Status: rec.Status})
 
-	err = w.deliverClaimed(ctx, rec, emit)
+	// Should the bank have rotated its encryption key meanwhile, this run (and only this one:
+	// the PII plaintext is never stored) can seal the same PII again and sign a new request.
+	reseal := func(ctx context.Context) ([]byte, time.Time, error) {
+		sealed, err := bank.SealPII(ctx, pii)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("seal payment PII: %w", err)
+		}
+		msg, err := paymentMessage(p, sealed)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		body, err := bank.SignPayment(msg)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("sign payment: %w", err)
+		}
+		exp, err := jwsExpiry(body)
+		return body, exp, err
+	}
+	err = w.deliverClaimed(ctx, rec, emit, deliverOpts{reseal: reseal})
 	return *rec, err
 }
 
@@ -268,290 +288,4 @@ func (w *Wallet) emitter(progress func(Event)) func(Event) {
 		}
 		progress(e)
 	}
-}
-
-// deliver drives a persisted payment to the bank and then to a final status: send when the
-// bank provably has nothing, reconcile first whenever the outcome of an earlier send is
-// unknown, track once the bank has it. It returns with the payment not final only when the
-// bank cannot be reached or tracking ran out of time; Resume picks it up again.
-func (w *Wallet) deliver(ctx context.Context, p *Payment, emit func(Event)) error {
-	w.mu.Lock()
-	if w.inflight[p.ID] {
-		w.mu.Unlock()
-		return nil // another call is delivering it
-	}
-	w.inflight[p.ID] = true
-	w.mu.Unlock()
-	return w.deliverClaimed(ctx, p, emit)
-}
-
-// deliverClaimed is deliver for a payment this call has already marked in flight; it releases
-// the mark when it returns.
-func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event)) error {
-	defer func() {
-		w.mu.Lock()
-		delete(w.inflight, p.ID)
-		w.mu.Unlock()
-	}()
-	bank, err := w.bankOfConsent(ctx, p.ConsentID)
-	if err != nil {
-		return fmt.Errorf("payment %d: %w", p.ID, err)
-	}
-	sends := 0
-	for {
-		switch {
-		case p.Status.Final():
-			w.emitFinal(p, emit)
-			return nil
-		case p.BankPaymentID != "":
-			return w.track(ctx, bank, p, emit)
-		case p.Status == PaymentPrepared:
-			if sends == maxSends {
-				return fmt.Errorf("payment %d: the bank's answer is still unknown after %d sends; it will be reconciled again", p.ID, sends)
-			}
-			sends++
-			if err := w.send(ctx, bank, p, emit); err != nil {
-				return err
-			}
-		default: // Sending or Unknown: the bank may have it
-			if err := w.reconcile(ctx, bank, p, emit); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-func (w *Wallet) setStatus(ctx context.Context, p *Payment, u StatusUpdate) error {
-	if err := w.cfg.Ledger.UpdatePaymentStatus(ctx, p.ID, u); err != nil {
-		return err
-	}
-	fresh, err := w.cfg.Ledger.Payment(ctx, p.ID)
-	if err != nil {
-		return err
-	}
-	*p = fresh
-	return nil
-}
-
-// send posts the stored bytes with the stored key. Status Sending is durable before the POST,
-// so a crash from here on is reconciled, never blindly resent.
-func (w *Wallet) send(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
-	receipt, err := p.Receipt()
-	if err != nil {
-		return err
-	}
-	for tries := 0; ; tries++ {
-		token, err := w.cfg.Tokens.AccessToken(ctx, p.ConsentID)
-		if err != nil {
-			return fmt.Errorf("payment %d: access token: %w", p.ID, err)
-		}
-		if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentSending, Note: "sending"}); err != nil {
-			return err
-		}
-		emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status})
-		res, err := bank.CreatePayment(ctx, token, lfi.SignedPayment{IdempotencyKey: p.IdempotencyKey, Body: p.Request,
-			AuthDate: receipt.ChallengeTime, CustomerIP: w.cfg.CustomerIP, UserAgent: w.cfg.UserAgent})
-		w.recordAttempt(ctx, p.ID, "send", res, err)
-		if err == nil {
-			emit(Event{Step: StepSend, State: StepDone, PaymentID: p.ID, Status: p.Status})
-			return w.accept(ctx, p, res, "created", emit)
-		}
-		var be *lfi.BankError
-		switch {
-		case errors.Is(err, lfi.ErrUnauthorized) && tries == 0:
-			// A 401 is answered before anything is processed: refresh and resend once.
-			w.cfg.Tokens.Invalidate(p.ConsentID)
-			continue
-		case errors.As(err, &be) && be.HTTPStatus >= 400 && be.HTTPStatus < 500 &&
-			be.HTTPStatus != 401 && be.HTTPStatus != 409 && be.HTTPStatus != 429:
-			// The bank refused the request before creating a payment.
-			emit(Event{Step: StepSend, State: StepFailed, PaymentID: p.ID, Err: err, Note: be.Code()})
-			if uerr := w.setStatus(ctx, p, StatusUpdate{Status: PaymentRefused, Note: fmt.Sprintf("refused by the bank (HTTP %d)", be.HTTPStatus),
-				RejectCode: be.Code(), RejectMessage: "refused before a payment was created"}); uerr != nil {
-				return uerr
-			}
-			if strings.HasPrefix(be.Code(), "Consent.") {
-				// The bank's view of the consent changed (suspended, revoked, expired):
-				// refresh ours so the next Prepare gives the real reason. Best effort.
-				_, _ = w.SyncConsent(ctx, p.ConsentID)
-			}
-			w.emitFinal(p, emit)
-			return nil
-		default:
-			// Timeout, 5xx, 409, 429, an unverifiable answer, a cancelled context: the bank may
-			// or may not have the payment.
-			if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: "outcome unknown; reconciling"}); uerr != nil {
-				return uerr
-			}
-			emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "outcome unknown; reconciling"})
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return nil
-		}
-	}
-}
-
-// reconcile asks the bank for the payment created with the stored key. Found: adopt it. Not
-// found: resend the same bytes while they are valid, otherwise the payment is abandoned (the
-// bank provably has none; a new payment needs a new SCA).
-func (w *Wallet) reconcile(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
-	res, err := bank.GetPaymentByIdempotencyKey(ctx, p.IdempotencyKey)
-	w.recordAttempt(ctx, p.ID, "lookup-key", res, err)
-	switch {
-	case err == nil:
-		return w.accept(ctx, p, res, "found by idempotency key", emit)
-	case errors.Is(err, lfi.ErrNotFound):
-		now := w.cfg.Clock()
-		if !now.Before(p.Created.Add(lookupWindow)) {
-			// Past the bank's idempotency window a miss proves nothing: the payment may
-			// exist. Never abandon it (nor resend): leave it Unknown for a person to check.
-			if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentUnknown,
-				Note: "past the bank's idempotency window: cannot be verified automatically"}); err != nil {
-				return err
-			}
-			return fmt.Errorf("payment %d: the bank's idempotency window has passed; its outcome cannot be verified automatically, check with your bank", p.ID)
-		}
-		if now.Add(resendMargin).Before(p.RequestExp) {
-			return w.setStatus(ctx, p, StatusUpdate{Status: PaymentPrepared, Note: "the bank has no payment for the key; resending the same request"})
-		}
-		if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentAbandoned,
-			Note: "the bank has no payment for the key and the signed request expired; authenticate again to pay"}); err != nil {
-			return err
-		}
-		w.emitFinal(p, emit)
-		return nil
-	default:
-		return fmt.Errorf("payment %d: reconcile with the bank: %w", p.ID, err)
-	}
-}
-
-// accept records the bank's payment after checking it is the one we sent.
-func (w *Wallet) accept(ctx context.Context, p *Payment, res *lfi.Payment, how string, emit func(Event)) error {
-	if res == nil || res.PaymentID == "" || len(res.PaymentID) > 40 {
-		return fmt.Errorf("payment %d: the bank's answer has no valid PaymentId", p.ID)
-	}
-	if res.ConsentID != p.ConsentID || res.Amount.Amount != p.Amount.String() || (res.Amount.Currency != "" && res.Amount.Currency != p.Currency) {
-		return fmt.Errorf("payment %d: the bank's payment does not match the one sent (consent or amount differ)", p.ID)
-	}
-	status, err := bankStatus(string(res.Status))
-	if err != nil {
-		return fmt.Errorf("payment %d: %w", p.ID, err)
-	}
-	u := StatusUpdate{Status: status, BankPaymentID: res.PaymentID, Note: how}
-	if len(res.RejectReasons) > 0 {
-		u.RejectCode, u.RejectMessage = res.RejectReasons[0].Code, res.RejectReasons[0].Message
-	}
-	if err := w.setStatus(ctx, p, u); err != nil {
-		return err
-	}
-	emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)})
-	return nil
-}
-
-// track polls the payment with back-off until it is final or TrackFor has passed.
-func (w *Wallet) track(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
-	deadline := w.cfg.Clock().Add(w.cfg.TrackFor)
-	delay := 500 * time.Millisecond
-	for !p.Status.Final() {
-		if !w.cfg.Clock().Before(deadline) {
-			return nil // still not final: Resume will continue
-		}
-		if err := w.cfg.Sleep(ctx, delay); err != nil {
-			return err
-		}
-		delay = min(delay*2, 10*time.Second)
-		res, err := bank.GetPayment(ctx, p.BankPaymentID)
-		w.recordAttempt(ctx, p.ID, "get", res, err)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			continue // transient; the next poll tries again
-		}
-		before := p.Status
-		if err := w.accept(ctx, p, res, "status poll", func(Event) {}); err != nil {
-			return err
-		}
-		if p.Status != before && !p.Status.Final() {
-			emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)})
-		}
-	}
-	w.emitFinal(p, emit)
-	return nil
-}
-
-func (w *Wallet) emitFinal(p *Payment, emit func(Event)) {
-	e := Event{Step: StepSettled, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)}
-	if p.Status.Outcome() == OutcomeFailed {
-		e.State = StepFailed
-		e.Err = failureProblem(*p)
-	}
-	emit(e)
-}
-
-func (w *Wallet) recordAttempt(ctx context.Context, id int64, kind string, res *lfi.Payment, err error) {
-	a := Attempt{Kind: kind, Outcome: "ok"}
-	if res != nil {
-		a.InteractionID = res.InteractionID
-	}
-	if err != nil {
-		a.Outcome = "error"
-		var be *lfi.BankError
-		var te *lfi.TransportError
-		var ue *lfi.UnverifiableError
-		switch {
-		case errors.As(err, &be):
-			a.InteractionID, a.HTTPStatus, a.Outcome = be.InteractionID, be.HTTPStatus, "error "+be.Code()
-		case errors.As(err, &te):
-			a.InteractionID, a.Outcome = te.InteractionID, "no response"
-		case errors.As(err, &ue):
-			a.InteractionID, a.HTTPStatus, a.Outcome = ue.InteractionID, ue.HTTPStatus, "unverifiable"
-		}
-	}
-	// The attempt log is for support; losing one line must not fail the payment.
-	_ = w.cfg.Ledger.RecordAttempt(context.WithoutCancel(ctx), id, a)
-}
-
-// Start is what a wallet does when it starts: refresh every consent that can still change
-// (a bank that cannot be reached is not fatal: the stored status stands) and resume every
-// payment that is not final. It returns the errors of both, joined.
-func (w *Wallet) Start(ctx context.Context, progress func(Event)) error {
-	syncErr := w.SyncConsents(ctx)
-	if syncErr != nil {
-		syncErr = fmt.Errorf("sync consents: %w", syncErr)
-	}
-	return errors.Join(syncErr, w.Resume(ctx, progress))
-}
-
-// Resume drives every payment that is not final: after a crash, a timeout or a restart. Each
-// one is reconciled with the bank before anything is resent. progress may be nil.
-func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
-	open, err := w.cfg.Ledger.OpenPayments(ctx)
-	if err != nil {
-		return err
-	}
-	emit := w.emitter(progress)
-	var errs []error
-	for i := range open {
-		p := &open[i]
-		w.mu.Lock()
-		// A Prepared payment may be one a Submit has just recorded and not yet claimed.
-		busy := w.inflight[p.ID] || (p.Status == PaymentPrepared && w.submitting > 0)
-		w.mu.Unlock()
-		if busy {
-			continue
-		}
-		if p.Status == PaymentPrepared {
-			// A record written before a crash may already have been sent: look first.
-			if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentUnknown, Note: "resumed after restart; reconciling"}); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-		}
-		if err := w.deliver(ctx, p, emit); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

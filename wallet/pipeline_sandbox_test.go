@@ -186,6 +186,9 @@ func TestSandboxFaultsEndWithOnePayment(t *testing.T) {
 		{"500 on every retry", sandbox.Fault{Kind: sandbox.FaultServerError, Count: 3}, true},
 		{"429", sandbox.Fault{Kind: sandbox.FaultRateLimit, Count: 1, RetryAfter: 1}, false},
 		{"unverifiable response", sandbox.Fault{Kind: sandbox.FaultWrongKey, Count: 1}, true},
+		// Signed with the bank's key, but not by the issuer, or not to us: not trusted either.
+		{"response with a wrong iss", sandbox.Fault{Kind: sandbox.FaultWrongIss, Count: 1}, true},
+		{"response to another client", sandbox.Fault{Kind: sandbox.FaultWrongAud, Count: 1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBankEnv(t)

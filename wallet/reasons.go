@@ -75,6 +75,8 @@ func failureText(p Payment, bankMessage string) string {
 		return "The bank refused the payment request" + codeIn(p.RejectCode) + why + ". Nothing was paid."
 	case PaymentAbandoned:
 		return "The bank never received the payment, and its authorisation has expired. Nothing was paid."
+	case PaymentCancelled:
+		return "You cancelled the payment before it was sent. Nothing was paid."
 	}
 	return "The payment failed."
 }

@@ -1,0 +1,565 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/sca"
+)
+
+// Delivery: from a persisted payment to a final status. Three rules bound every send:
+//   - exactly once: the exact bytes are on disk before they leave, a resend is the same bytes
+//     under the same key (or, after a key rotation, new bytes stored first under the same key),
+//     and an unknown outcome is reconciled by idempotency key before anything is resent;
+//   - never late: a payment is sent only while the SCA that authorised it is at most
+//     sca.EvidenceLifetime old and its signed request has resendMargin left; after that it is
+//     abandoned (the bank provably has none), whatever the bank or the consent does later;
+//   - the bank's waits: a Retry-After is sat out (shown through Event.Until, cancellable) and
+//     a 429 means nothing was processed: the payment stays queued (Prepared), not Unknown.
+
+// resealFunc seals the payment's PII again to the bank's current encryption key and signs a
+// new request: the same payment under the same idempotency key. Only a Submit run holds one
+// (the PII plaintext is never stored), so after a restart a key rotation ends in a refusal.
+type resealFunc func(ctx context.Context) (body []byte, exp time.Time, err error)
+
+// deliverOpts are what the caller knows beyond the ledger row.
+type deliverOpts struct {
+	reseal resealFunc
+	// lookFirst: a Prepared payment found by Resume is looked up by its key before it is sent
+	// (cheap insurance; a Prepared payment was never sent by this code).
+	lookFirst bool
+}
+
+// deliver drives a persisted payment to the bank and then to a final status: send when the
+// bank provably has nothing, reconcile first whenever the outcome of an earlier send is
+// unknown, track once the bank has it. It returns with the payment not final only when the
+// bank cannot be reached, asked to wait, or tracking ran out of time; Resume picks it up again.
+func (w *Wallet) deliver(ctx context.Context, p *Payment, emit func(Event), opts deliverOpts) error {
+	if !w.claim(p.ID) {
+		return nil // another call is delivering it
+	}
+	// What the caller read may be stale (a Submit may have finished it meanwhile): read again
+	// now that no one else can change it.
+	fresh, err := w.cfg.Ledger.Payment(ctx, p.ID)
+	if err != nil {
+		w.release(p.ID)
+		return err
+	}
+	*p = fresh
+	return w.deliverClaimed(ctx, p, emit, opts)
+}
+
+// claim marks a payment as being delivered (or cancelled) by this call; false when another
+// call has it. In one process no two calls ever talk to the bank about one payment at once.
+func (w *Wallet) claim(id int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight[id] {
+		return false
+	}
+	w.inflight[id] = true
+	return true
+}
+
+func (w *Wallet) release(id int64) {
+	w.mu.Lock()
+	delete(w.inflight, id)
+	w.mu.Unlock()
+}
+
+// deliverClaimed is deliver for a payment this call has already claimed; it releases the
+// claim when it returns.
+func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event), opts deliverOpts) error {
+	defer w.release(p.ID)
+	bank, err := w.bankOfConsent(ctx, p.ConsentID)
+	if err != nil {
+		return fmt.Errorf("payment %d: %w", p.ID, err)
+	}
+	sends := 0
+	for {
+		switch {
+		case p.Status.Final():
+			w.emitFinal(p, emit)
+			return nil
+		case p.BankPaymentID != "":
+			return w.track(ctx, bank, p, emit)
+		case p.Status == PaymentPrepared:
+			if opts.lookFirst {
+				opts.lookFirst = false
+				if err := w.lookUp(ctx, bank, p, emit); err != nil {
+					return err
+				}
+				continue
+			}
+			if sends == maxSends {
+				return fmt.Errorf("payment %d: the bank's answer is still unknown after %d sends; it will be reconciled again", p.ID, sends)
+			}
+			sent, err := w.send(ctx, bank, p, emit, &opts)
+			if err != nil {
+				return err
+			}
+			if sent {
+				sends++
+			}
+		default: // Sending or Unknown: the bank may have it
+			if err := w.reconcile(ctx, bank, p, emit); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (w *Wallet) setStatus(ctx context.Context, p *Payment, u StatusUpdate) error {
+	if err := w.cfg.Ledger.UpdatePaymentStatus(ctx, p.ID, u); err != nil {
+		return err
+	}
+	fresh, err := w.cfg.Ledger.Payment(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	*p = fresh
+	return nil
+}
+
+// scaDeadline is the last moment the payment may leave: its SCA's lifetime, and its signed
+// request's exp less resendMargin, whichever comes first.
+func scaDeadline(p *Payment, r SCAReceipt) time.Time {
+	d := r.ChallengeTime.Add(sca.EvidenceLifetime)
+	if reqEnd := p.RequestExp.Add(-resendMargin); reqEnd.Before(d) {
+		d = reqEnd
+	}
+	return d
+}
+
+// bankCtx is ctx for a call about p: the bank's Retry-After waits are reported as events
+// (Event.Until counts down) and sat out for up to maxWait.
+func (w *Wallet) bankCtx(ctx context.Context, p *Payment, step Step, emit func(Event), maxWait time.Duration) context.Context {
+	ctx = lfi.WithMaxWait(ctx, maxWait)
+	return lfi.WithWaitObserver(ctx, func(wt lfi.Wait) {
+		emit(Event{Step: step, State: StepRunning, PaymentID: p.ID, Status: p.Status, Until: wt.Until,
+			Note: "Bank asked to wait " + waitWords(wt.For)})
+	})
+}
+
+// waitWords says a wait the way the progress screen does: "59 s", "10 min", "2 min 5 s".
+func waitWords(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s%60 == 0:
+		return fmt.Sprintf("%d min", s/60)
+	default:
+		return fmt.Sprintf("%d min %d s", s/60, s%60)
+	}
+}
+
+// send posts the stored bytes with the stored key, once the payment may still leave. Status
+// Sending is durable before the POST, so a crash from here on is reconciled, never blindly
+// resent. sent reports whether a POST may have reached the bank.
+func (w *Wallet) send(ctx context.Context, bank Bank, p *Payment, emit func(Event), opts *deliverOpts) (sent bool, err error) {
+	receipt, err := p.Receipt()
+	if err != nil {
+		return false, err
+	}
+	for tries := 0; ; tries++ {
+		deadline := scaDeadline(p, receipt)
+		if !w.cfg.Clock().Before(deadline) {
+			return false, w.abandon(ctx, p, emit, "never sent: its authorisation (SCA) is over 5 minutes old")
+		}
+		// Sit out the bank's waits only while the payment may still leave.
+		bctx := w.bankCtx(ctx, p, StepSend, emit, deadline.Sub(w.cfg.Clock()))
+		token, err := w.cfg.Tokens.AccessToken(bctx, p.ConsentID)
+		if err != nil {
+			return false, w.notSent(ctx, p, receipt, emit, fmt.Errorf("payment %d: access token: %w", p.ID, err))
+		}
+		if !w.cfg.Clock().Before(deadline) { // the refresh may have waited
+			return false, w.abandon(ctx, p, emit, "never sent: its authorisation (SCA) is over 5 minutes old")
+		}
+		if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentSending, Note: "sending"}); err != nil {
+			return false, err
+		}
+		emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status})
+		res, err := bank.CreatePayment(bctx, token, lfi.SignedPayment{IdempotencyKey: p.IdempotencyKey, Body: p.Request,
+			AuthDate: receipt.ChallengeTime, CustomerIP: w.cfg.CustomerIP, UserAgent: w.cfg.UserAgent})
+		w.recordAttempt(ctx, p.ID, "send", res, err)
+		if err == nil {
+			emit(Event{Step: StepSend, State: StepDone, PaymentID: p.ID, Status: p.Status})
+			w.syncIfNotAuthorized(ctx, p.ConsentID)
+			return true, w.accept(ctx, p, res, "created", emit)
+		}
+		var be *lfi.BankError
+		switch {
+		case errors.Is(err, lfi.ErrUnauthorized) && tries == 0:
+			// A 401 is answered before anything is processed: refresh and resend once.
+			w.cfg.Tokens.Invalidate(p.ConsentID)
+			continue
+		case errors.Is(err, lfi.ErrRateLimited) && !errors.Is(err, lfi.ErrOutcomeUnknown):
+			// 429 (or held back by an earlier one): the bank processed nothing.
+			return false, w.notSent(ctx, p, receipt, emit, err)
+		case errors.As(err, &be) && be.HTTPStatus == 400 && be.Code() == "JWE.InvalidHeader" && opts.reseal != nil:
+			// The bank rotated its encryption key: nothing was created. Seal again to the new
+			// key, store the new bytes, resend once under the same key.
+			reseal := opts.reseal
+			opts.reseal = nil
+			if err := w.resealed(ctx, p, reseal, emit); err != nil {
+				return false, err
+			}
+			return false, nil
+		case errors.As(err, &be) && be.HTTPStatus >= 400 && be.HTTPStatus < 500 && be.HTTPStatus != 401 && be.HTTPStatus != 409:
+			// The bank refused the request before creating a payment. Its own words go on the
+			// user's receipt (they may name the payee: never into an error string).
+			msg := strings.TrimSpace(be.Detail())
+			if msg == "" {
+				msg = "refused before a payment was created"
+			}
+			emit(Event{Step: StepSend, State: StepFailed, PaymentID: p.ID, Err: err, Note: be.Code()})
+			if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentRefused, Note: fmt.Sprintf("refused by the bank (HTTP %d)", be.HTTPStatus),
+				RejectCode: be.Code(), RejectMessage: msg}); uerr != nil {
+				return true, uerr
+			}
+			if strings.HasPrefix(be.Code(), "Consent.") {
+				// The bank's view of the consent changed (suspended, revoked, expired):
+				// refresh ours now, so every screen shows it. Best effort.
+				_, _ = w.SyncConsent(context.WithoutCancel(ctx), p.ConsentID)
+			}
+			w.emitFinal(p, emit)
+			return true, nil
+		default:
+			// Timeout, 5xx, 409, an unverifiable answer, a cancelled context: the bank may or
+			// may not have the payment.
+			if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: "outcome unknown; reconciling"}); uerr != nil {
+				return true, uerr
+			}
+			emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "outcome unknown; reconciling"})
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
+			return true, nil
+		}
+	}
+}
+
+// resealed stores the payment's request sealed again to the bank's new key, before it is sent.
+func (w *Wallet) resealed(ctx context.Context, p *Payment, reseal resealFunc, emit func(Event)) error {
+	bg := context.WithoutCancel(ctx)
+	if err := w.setStatus(bg, p, StatusUpdate{Status: PaymentPrepared,
+		Note: "not processed: the bank no longer has the key the PII was sealed to (JWE.InvalidHeader)"}); err != nil {
+		return err
+	}
+	emit(Event{Step: StepSealPII, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "the bank changed its key; sealing again"})
+	body, exp, err := reseal(ctx)
+	if err != nil {
+		return fmt.Errorf("payment %d: seal again after the bank's key change: %w", p.ID, err)
+	}
+	if err := w.cfg.Ledger.ReplaceRequest(bg, p.ID, body, exp,
+		"sealed again to the bank's new key and signed again; same idempotency key"); err != nil {
+		return err
+	}
+	fresh, err := w.cfg.Ledger.Payment(bg, p.ID)
+	if err != nil {
+		return err
+	}
+	*p = fresh
+	emit(Event{Step: StepSealPII, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: "sealed again to the bank's new key"})
+	return nil
+}
+
+// notSent handles a send the bank provably did not process (a 429, a wait held back or
+// cancelled, a refused or failed token refresh): the payment is queued (Prepared) while its
+// SCA allows, and the returned error says what happens next in words the wallet keeps.
+func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, emit func(Event), cause error) error {
+	bg := context.WithoutCancel(ctx)
+	deadline := scaDeadline(p, receipt)
+	if errors.Is(cause, consent.ErrConsentInactive) {
+		// The bank refused the consent's refresh token: ask it how the consent stands now, so
+		// the ledger (and every screen) shows it at once.
+		c, serr := w.SyncConsent(bg, p.ConsentID)
+		if serr == nil && c.Status.Terminal() {
+			uerr := Usable(c, w.cfg.Clock())
+			if err := w.abandon(bg, p, emit, "never sent: the bank reports the consent "+string(c.Status)); err != nil {
+				return err
+			}
+			var pr *Problem
+			if errors.As(uerr, &pr) {
+				return &Problem{What: pr.What + " The payment was not sent, and never will be: nothing was paid.", Next: pr.Next, Err: cause}
+			}
+			return cause
+		}
+		why := "your bank did not accept this consent"
+		if serr == nil && c.Status != ConsentAuthorized {
+			why = "your bank reports this consent as " + string(c.Status)
+		}
+		return w.queued(p, why, cause)
+	}
+	if ra := lfi.RetryAfterOf(cause); ra > 0 && !w.cfg.Clock().Add(ra).Before(deadline) {
+		// The bank's wait ends after the payment may leave: it can never be sent.
+		if err := w.abandon(bg, p, emit, "never sent: the bank asked to wait "+waitWords(ra)+", longer than the authorisation lasts"); err != nil {
+			return err
+		}
+		return &Problem{What: "The bank asked to wait " + waitWords(ra) + ", longer than your approval of this payment lasts, so it was not sent: nothing was paid.",
+			Next: "Pay again later.", Err: cause}
+	}
+	note := "queued, not sent: " + sentenceOf(cause)
+	if err := w.setStatus(bg, p, StatusUpdate{Status: PaymentPrepared, Note: note}); err != nil {
+		return err
+	}
+	emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "queued, not sent"})
+	if errors.Is(cause, lfi.ErrRateLimited) {
+		return w.queued(p, "the bank asked payterm to wait", cause)
+	}
+	return w.queued(p, "the bank could not be reached", cause)
+}
+
+// queued is the error of a payment left queued: what the wallet will do with it, and when it
+// stops trying. The cause stays reachable for errors.Is.
+func (w *Wallet) queued(p *Payment, why string, cause error) error {
+	until := "within 5 minutes of your approval"
+	if r, err := p.Receipt(); err == nil {
+		until = "by " + scaDeadline(p, r).UTC().Format("15:04:05") + " UTC (5 minutes after your approval)"
+	}
+	return &Problem{What: fmt.Sprintf("The payment was not sent: %s. It is queued: payterm sends it only if the bank takes it %s, and drops it after that.", why, until),
+		Next: "To stop it now, cancel it (X on the receipt or in History). Do not pay it again while it is queued.", Err: errors.Join(ErrQueued, cause)}
+}
+
+// ErrQueued marks an error that left the payment queued (Prepared): not sent, still sendable
+// while its SCA lasts, cancellable with CancelPayment.
+var ErrQueued = errors.New("payment queued, not sent")
+
+// sentenceOf is a short, PII-free reason for a timeline note.
+func sentenceOf(err error) string {
+	switch {
+	case errors.Is(err, consent.ErrConsentInactive):
+		return "the bank refused the consent's refresh token"
+	case errors.Is(err, lfi.ErrRateLimited):
+		if ra := lfi.RetryAfterOf(err); ra > 0 {
+			return "the bank asked to wait " + waitWords(ra)
+		}
+		return "the bank asked to wait"
+	case errors.Is(err, context.Canceled):
+		return "stopped by the user"
+	}
+	return "no access token"
+}
+
+// abandon ends a payment the bank provably does not have and that may no longer be sent.
+func (w *Wallet) abandon(ctx context.Context, p *Payment, emit func(Event), note string) error {
+	if err := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentAbandoned, Note: note}); err != nil {
+		return err
+	}
+	w.emitFinal(p, emit)
+	return nil
+}
+
+// syncIfNotAuthorized refreshes the ledger's view of a consent that was not Authorized there
+// although the bank just took a payment on it (a suspension was lifted). Best effort.
+func (w *Wallet) syncIfNotAuthorized(ctx context.Context, consentID string) {
+	if c, err := w.cfg.Ledger.Consent(ctx, consentID); err == nil && c.Status != ConsentAuthorized && !c.Status.Terminal() {
+		_, _ = w.SyncConsent(context.WithoutCancel(ctx), consentID)
+	}
+}
+
+// lookUp asks the bank for a Prepared payment by its key without marking it Unknown: found,
+// it is adopted; not found, it stays queued for send.
+func (w *Wallet) lookUp(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
+	res, err := bank.GetPaymentByIdempotencyKey(ctx, p.IdempotencyKey)
+	w.recordAttempt(ctx, p.ID, "lookup-key", res, err)
+	switch {
+	case err == nil:
+		return w.accept(ctx, p, res, "found by idempotency key", emit)
+	case errors.Is(err, lfi.ErrNotFound):
+		return nil
+	default:
+		return fmt.Errorf("payment %d: check with the bank before sending: %w", p.ID, err)
+	}
+}
+
+// reconcile asks the bank for the payment created with the stored key. Found: adopt it. Not
+// found: queue it again for a resend of the same bytes (send decides whether it may still
+// leave, else abandons it: the bank provably has none; a new payment needs a new SCA).
+func (w *Wallet) reconcile(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
+	res, err := bank.GetPaymentByIdempotencyKey(w.bankCtx(ctx, p, StepSend, emit, w.cfg.TrackFor), p.IdempotencyKey)
+	w.recordAttempt(ctx, p.ID, "lookup-key", res, err)
+	switch {
+	case err == nil:
+		return w.accept(ctx, p, res, "found by idempotency key", emit)
+	case errors.Is(err, lfi.ErrNotFound):
+		now := w.cfg.Clock()
+		if !now.Before(p.Created.Add(lookupWindow)) {
+			// Past the bank's idempotency window a miss proves nothing: the payment may
+			// exist. Never abandon it (nor resend): leave it Unknown for a person to check.
+			if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentUnknown,
+				Note: "past the bank's idempotency window: cannot be verified automatically"}); err != nil {
+				return err
+			}
+			return fmt.Errorf("payment %d: the bank's idempotency window has passed; its outcome cannot be verified automatically, check with your bank", p.ID)
+		}
+		if r, rerr := p.Receipt(); rerr == nil && now.Before(scaDeadline(p, r)) {
+			return w.setStatus(ctx, p, StatusUpdate{Status: PaymentPrepared, Note: "the bank has no payment for the key; resending the same request"})
+		}
+		return w.abandon(ctx, p, emit, "the bank has no payment for the key and its authorisation expired; authenticate again to pay")
+	default:
+		return fmt.Errorf("payment %d: reconcile with the bank: %w", p.ID, err)
+	}
+}
+
+// accept records the bank's payment after checking it is the one we sent.
+func (w *Wallet) accept(ctx context.Context, p *Payment, res *lfi.Payment, how string, emit func(Event)) error {
+	if res == nil || res.PaymentID == "" || len(res.PaymentID) > 40 {
+		return fmt.Errorf("payment %d: the bank's answer has no valid PaymentId", p.ID)
+	}
+	if res.ConsentID != p.ConsentID || res.Amount.Amount != p.Amount.String() || (res.Amount.Currency != "" && res.Amount.Currency != p.Currency) {
+		return fmt.Errorf("payment %d: the bank's payment does not match the one sent (consent or amount differ)", p.ID)
+	}
+	status, err := bankStatus(string(res.Status))
+	if err != nil {
+		return fmt.Errorf("payment %d: %w", p.ID, err)
+	}
+	u := StatusUpdate{Status: status, BankPaymentID: res.PaymentID, Note: how}
+	if len(res.RejectReasons) > 0 {
+		u.RejectCode, u.RejectMessage = res.RejectReasons[0].Code, res.RejectReasons[0].Message
+	}
+	if err := w.setStatus(ctx, p, u); err != nil {
+		return err
+	}
+	emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)})
+	return nil
+}
+
+// track polls the payment with back-off until it is final or TrackFor has passed. A wait the
+// bank asks for is sat out (shown) while it ends before TrackFor does; a longer one leaves the
+// payment to Resume, and the client holds every call back until the wait is over.
+func (w *Wallet) track(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
+	deadline := w.cfg.Clock().Add(w.cfg.TrackFor)
+	delay := 500 * time.Millisecond
+	for !p.Status.Final() {
+		if !w.cfg.Clock().Before(deadline) {
+			return nil // still not final: Resume will continue
+		}
+		if err := w.cfg.Sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay = min(delay*2, 10*time.Second)
+		res, err := bank.GetPayment(w.bankCtx(ctx, p, StepBankPending, emit, deadline.Sub(w.cfg.Clock())), p.BankPaymentID)
+		w.recordAttempt(ctx, p.ID, "get", res, err)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, lfi.ErrRateLimited) {
+				return nil // the bank's wait outlasts this call: Resume continues after it
+			}
+			continue // transient; the next poll tries again
+		}
+		before := p.Status
+		if err := w.accept(ctx, p, res, "status poll", func(Event) {}); err != nil {
+			return err
+		}
+		if p.Status != before && !p.Status.Final() {
+			emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)})
+		}
+	}
+	w.emitFinal(p, emit)
+	return nil
+}
+
+func (w *Wallet) emitFinal(p *Payment, emit func(Event)) {
+	e := Event{Step: StepSettled, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)}
+	if p.Status.Outcome() == OutcomeFailed {
+		e.State = StepFailed
+		e.Err = failureProblem(*p)
+	}
+	emit(e)
+}
+
+func (w *Wallet) recordAttempt(ctx context.Context, id int64, kind string, res *lfi.Payment, err error) {
+	var held *lfi.WaitError
+	if errors.As(err, &held) {
+		return // held back by the bank's Retry-After: nothing was sent
+	}
+	a := Attempt{Kind: kind, Outcome: "ok"}
+	if res != nil {
+		a.InteractionID = res.InteractionID
+	}
+	if err != nil {
+		a.Outcome = "error"
+		var be *lfi.BankError
+		var te *lfi.TransportError
+		var ue *lfi.UnverifiableError
+		switch {
+		case errors.As(err, &be):
+			a.InteractionID, a.HTTPStatus, a.Outcome = be.InteractionID, be.HTTPStatus, "error "+be.Code()
+			if be.HTTPStatus == 429 {
+				a.Outcome = "rate limited, not processed"
+			}
+		case errors.As(err, &te):
+			a.InteractionID, a.Outcome = te.InteractionID, "no response"
+		case errors.As(err, &ue):
+			a.InteractionID, a.HTTPStatus, a.Outcome = ue.InteractionID, ue.HTTPStatus, "unverifiable"
+		}
+	}
+	// The attempt log is for support; losing one line must not fail the payment.
+	_ = w.cfg.Ledger.RecordAttempt(context.WithoutCancel(ctx), id, a)
+}
+
+// Start is what a wallet does when it starts: refresh every consent that can still change
+// (a bank that cannot be reached is not fatal: the stored status stands) and resume every
+// payment that is not final. It returns the errors of both, joined.
+func (w *Wallet) Start(ctx context.Context, progress func(Event)) error {
+	syncErr := w.SyncConsents(ctx)
+	if syncErr != nil {
+		syncErr = fmt.Errorf("sync consents: %w", syncErr)
+	}
+	return errors.Join(syncErr, w.Resume(ctx, progress))
+}
+
+// Resume drives every payment that is not final: after a crash, a timeout or a restart. Each
+// one is reconciled with the bank before anything is resent. progress may be nil.
+func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
+	open, err := w.cfg.Ledger.OpenPayments(ctx)
+	if err != nil {
+		return err
+	}
+	emit := w.emitter(progress)
+	var errs []error
+	for i := range open {
+		p := &open[i]
+		w.mu.Lock()
+		// A Prepared payment may be one a Submit has just recorded and not yet claimed.
+		busy := w.inflight[p.ID] || (p.Status == PaymentPrepared && w.submitting > 0)
+		w.mu.Unlock()
+		if busy {
+			continue
+		}
+		if err := w.deliver(ctx, p, emit, deliverOpts{lookFirst: true}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CancelPayment cancels a queued payment (Prepared: the bank has none and it was never sent
+// since). It refuses anything the bank may have, and a payment another call is sending now.
+func (w *Wallet) CancelPayment(ctx context.Context, id int64) (Payment, error) {
+	if !w.claim(id) {
+		return Payment{}, &Problem{What: "payterm is sending or checking this payment right now.", Next: "Wait for its result, then look again."}
+	}
+	defer w.release(id)
+	p, err := w.cfg.Ledger.Payment(ctx, id)
+	if err != nil {
+		return Payment{}, err
+	}
+	if p.Status != PaymentPrepared {
+		return p, &Problem{What: "Only a queued payment, which the bank has not got, can be cancelled; this one is " + string(p.Status) + ".",
+			Next: "Check its status in History."}
+	}
+	if err := w.setStatus(ctx, &p, StatusUpdate{Status: PaymentCancelled, Note: "cancelled by the user before it was sent"}); err != nil {
+		return Payment{}, err
+	}
+	return p, nil
+}
