@@ -96,6 +96,11 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 				RetryAfter: wait, outcomeUnknown: cl.sideEffects}
 		default:
 			herr := handle(resp)
+			var be *BankError
+			if lastErr != nil && errors.Is(lastErr, ErrOutcomeUnknown) && errors.As(herr, &be) && be.HTTPStatus == http.StatusTooManyRequests {
+				// This attempt processed nothing, but an earlier one may have.
+				be.outcomeUnknown = true
+			}
 			if herr != nil {
 				resp.ex.Err = herr.Error()
 			}
@@ -113,7 +118,7 @@ func (c *Client) do(ctx context.Context, cl call, handle func(*response) error) 
 			wait = backoff(attempt)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			if rateLimited {
+			if rateLimited && lastErr == nil {
 				// The 429 said nothing was processed, and nothing was sent since.
 				return &WaitError{Op: cl.op, Until: until, RetryAfter: wait, Err: err}
 			}

@@ -292,3 +292,24 @@ func TestWithoutPIIMasksAccountNumbersInTheBanksWords(t *testing.T) {
 		t.Error("WithoutPII changed the original")
 	}
 }
+
+// TestRateLimitAfterAMaybeProcessedAttemptStaysUnknown: a 503 (which a gateway may send after
+// the bank acted) and then 429s: the last answer processed nothing, but the first may have.
+func TestRateLimitAfterAMaybeProcessedAttemptStaysUnknown(t *testing.T) {
+	b := newStubLFI(t)
+	c := newStubClient(t, b, &recorder{}, nil)
+	n := 0
+	b.route("POST", paymentsPath, func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	_, err := c.CreatePayment(context.Background(), "tok", stubPayment(t, c))
+	if !errors.Is(err, ErrOutcomeUnknown) || n != 3 {
+		t.Fatalf("err = %v after %d sends, want an unknown outcome", err, n)
+	}
+}
