@@ -119,7 +119,11 @@ func (a *App) openClient(bc *bankConn) error {
 	if err != nil {
 		return fmt.Errorf("bank signing key: %w", err)
 	}
-	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResourceBaseURL: rs, ClientID: bc.id.ClientID,
+	responseIssuer := b.ResponseIssuer
+	if bc.sandbox != nil {
+		responseIssuer = "" // the embedded bank signs with its issuer
+	}
+	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResponseIssuer: responseIssuer, ResourceBaseURL: rs, ClientID: bc.id.ClientID,
 		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observer(b.ID)})
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)

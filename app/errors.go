@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/sca"
@@ -102,20 +104,41 @@ func uiError(doing string, err error) error {
 	case errors.Is(err, lfi.ErrUnauthorized):
 		return p("The bank refused the wallet's access for this consent.", "Open Consents (c) and refresh its status.")
 	case errors.Is(err, lfi.ErrRateLimited):
+		if ra := lfi.RetryAfterOf(err); ra > 0 {
+			return p("The bank asked payterm to wait "+waitWords(ra)+" before calling it again.", "Try again after that; payterm sends it nothing before.")
+		}
 		return p("The bank asks the wallet to slow down.", "Wait a minute and try again.")
 	case errors.Is(err, lfi.ErrOutcomeUnknown):
 		return p("The bank's answer did not arrive or could not be verified.", "Nothing is sent twice: the wallet checks with the bank before any retry. Try again in a moment.")
 	case errors.As(err, &bankErr):
-		return p(fmt.Sprintf("The bank refused the request (HTTP %d %s).", bankErr.HTTPStatus, sanitize(bankErr.Code(), 60)),
-			"Open the inspector (ctrl+t) for the details; quote interaction id "+bankErr.InteractionID+" to the bank.")
+		return &ui.Problem{What: fmt.Sprintf("The bank refused the request (HTTP %d %s).", bankErr.HTTPStatus, sanitize(bankErr.Code(), 60)),
+			Next:   "Open the inspector (ctrl+t) for the details; quote interaction id " + sanitize(bankErr.InteractionID, 40) + " to the bank.",
+			Detail: bankWords(bankErr.Detail()), Err: err}
 	case errors.As(err, &oauthErr):
-		return p(fmt.Sprintf("The bank refused the request (%s).", sanitize(oauthErr.Code, 40)), "Open the inspector (ctrl+t) for the details.")
+		return &ui.Problem{What: fmt.Sprintf("The bank refused the request (%s).", sanitize(oauthErr.Code, 40)), Next: "Open the inspector (ctrl+t) for the details.",
+			Detail: bankWords(oauthErr.Detail()), Err: err}
 	case errors.Is(err, keystore.ErrUnavailable):
 		return p("The secret store is not available (is the keyring locked?).", "Unlock your keyring, or set security.secret_store = \"file\".")
 	case errors.Is(err, keystore.ErrCorrupt):
 		return p("A stored secret failed its integrity check.", "Restore the data dir from a backup, or recover with your recovery code.")
 	}
 	return p(doing+" failed: "+err.Error()+".", "Try again, or open the inspector (ctrl+t).")
+}
+
+// bankWords is one line of the bank's own explanation for the error screen, cleaned and cut.
+func bankWords(s string) string { return safetext.Short(strings.TrimSpace(s), 160) }
+
+// waitWords says a Retry-After wait: "59 s", "10 min", "2 min 5 s".
+func waitWords(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s%60 == 0:
+		return fmt.Sprintf("%d min", s/60)
+	default:
+		return fmt.Sprintf("%d min %d s", s/60, s%60)
+	}
 }
 
 func limitLabel(l string) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
@@ -190,10 +191,26 @@ func toUIExchange(ex lfi.Exchange) *ui.Exchange {
 			out.Checks = append(out.Checks, ui.Check{Name: "response signature", OK: true, Detail: v.Alg + " kid " + v.KeyID})
 		}
 	}
+	for _, be := range ex.BankErrors {
+		out.Checks = append(out.Checks, ui.Check{Name: "bank says " + sanitize(be.Code, 60), OK: false, Detail: bankErrorWords(be, 300)})
+	}
 	if ex.Err != "" {
 		out.Checks = append(out.Checks, ui.Check{Name: "outcome", OK: false, Detail: sanitize(ex.Err, 160)})
 	}
 	return out
+}
+
+// bankErrorWords is one of the bank's error items in its own words (message, path, link),
+// cleaned for a terminal and cut to n runes.
+func bankErrorWords(be lfi.ErrorItem, n int) string {
+	parts := []string{strings.TrimSpace(be.Message)}
+	if be.Path != "" {
+		parts = append(parts, "at "+be.Path)
+	}
+	if be.URL != "" {
+		parts = append(parts, "see "+be.URL)
+	}
+	return safetext.Short(strings.Join(parts, " · "), n)
 }
 
 var secretForm = map[string]bool{"client_assertion": true, "code": true, "code_verifier": true, "refresh_token": true,
@@ -320,6 +337,12 @@ func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 	for _, ex := range a.trace.all() {
 		masked := ex.WithoutPII() // masks the raw request object too (it carries what Sent masks)
 		masked.ResponseJSON = nil // token answers may carry consent data the bank chose; ids are enough
+		// The bank's own words (error_description, Errors[].Message) are what its support desk
+		// needs: kept, account numbers masked (WithoutPII), cleaned for whoever opens the file.
+		for i, be := range masked.BankErrors {
+			masked.BankErrors[i] = lfi.ErrorItem{Code: safetext.Short(be.Code, 80), Message: safetext.Text(be.Message),
+				Path: safetext.Line(be.Path), URL: safetext.Line(be.URL)}
+		}
 		b.Trace = append(b.Trace, masked)
 		addID(ex.InteractionID)
 	}

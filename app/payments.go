@@ -64,6 +64,13 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 		defer a.flight.end(run)
 		var held *ui.PaymentEvent
 		send := func(ev ui.PaymentEvent) {
+			// The screen cancels ctx to stop a wait and still reads what follows (the final
+			// event with the receipt): into the buffer first, and block only while it is full.
+			select {
+			case ch <- ev:
+				return
+			default:
+			}
 			select {
 			case ch <- ev:
 			case <-ctx.Done():
@@ -107,7 +114,7 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 }
 
 func toUIEvent(e wallet.Event) ui.PaymentEvent {
-	ev := ui.PaymentEvent{Step: toUIStep(e.Step), State: ui.StepRunning, At: e.At, Note: e.Note, Err: e.Err}
+	ev := ui.PaymentEvent{Step: toUIStep(e.Step), State: ui.StepRunning, At: e.At, Note: e.Note, Err: e.Err, Until: e.Until}
 	switch e.State {
 	case wallet.StepDone:
 		ev.State = ui.StepDone
@@ -158,12 +165,33 @@ func (a *App) receipt(ctx context.Context, id int64) ui.Receipt {
 	if err != nil {
 		return ui.Receipt{Status: ui.PaymentUnknown, Reason: "the payment could not be read back from the ledger"}
 	}
-	r := ui.Receipt{PaymentID: p.BankPaymentID, Status: ui.PaymentStatus(p.Status), Amount: p.Amount, At: p.Updated,
+	r := ui.Receipt{ID: strconv.FormatInt(p.ID, 10), PaymentID: p.BankPaymentID, Status: ui.PaymentStatus(p.Status), Amount: p.Amount, At: p.Updated,
 		Payee: ui.Payee{ID: strconv.FormatInt(p.PayeeID, 10), Name: p.PayeeName, IBAN: p.PayeeIBAN}}
-	r.InteractionID = a.lastInteraction(ctx, id)
+	r.InteractionID = a.paymentInteraction(ctx, id)
 	r.ReasonCode = p.RejectCode
 	r.Reason = reasonText(p)
 	return r
+}
+
+// paymentInteraction is the x-fapi-interaction-id to quote to the bank about a payment: the
+// POST /payments that created it (the send the bank answered 201), else the latest send (its
+// answer was lost, or it was refused), else the latest exchange about it.
+func (a *App) paymentInteraction(ctx context.Context, id int64) string {
+	atts, err := a.ledger.Attempts(ctx, id)
+	if err != nil {
+		return ""
+	}
+	for i := len(atts) - 1; i >= 0; i-- {
+		if atts[i].Kind == "send" && atts[i].Outcome == "ok" && atts[i].InteractionID != "" {
+			return atts[i].InteractionID
+		}
+	}
+	for i := len(atts) - 1; i >= 0; i-- {
+		if atts[i].Kind == "send" && atts[i].InteractionID != "" {
+			return atts[i].InteractionID
+		}
+	}
+	return a.lastInteraction(ctx, id)
 }
 
 // lastInteraction is the x-fapi-interaction-id of the latest exchange about a payment.
@@ -183,9 +211,11 @@ func (a *App) lastInteraction(ctx context.Context, id int64) string {
 // reasonText words a payment's outcome for the receipt; failures in wallet's own words.
 func reasonText(p wallet.Payment) string {
 	switch p.Status {
-	case wallet.PaymentRejected, wallet.PaymentRefused, wallet.PaymentAbandoned:
+	case wallet.PaymentRejected, wallet.PaymentRefused, wallet.PaymentAbandoned, wallet.PaymentCancelled:
 		return wallet.FailureText(p)
-	case wallet.PaymentUnknown, wallet.PaymentSending, wallet.PaymentPrepared:
+	case wallet.PaymentPrepared:
+		return wallet.QueuedText(p)
+	case wallet.PaymentUnknown, wallet.PaymentSending:
 		return "The bank's answer is not known yet; payterm checks with the bank before any retry."
 	case wallet.PaymentPending:
 		return "The bank accepted the payment and is settling it."
@@ -222,7 +252,7 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 	d := ui.PaymentDetail{
 		Row: ui.PaymentRow{ID: paymentID, PaymentID: p.BankPaymentID, At: p.Created, PayeeName: p.PayeeName, Amount: p.Amount,
 			Status: ui.PaymentStatus(p.Status), Reference: p.Reference},
-		InteractionID: a.lastInteraction(ctx, id), ConsentID: p.ConsentID,
+		InteractionID: a.paymentInteraction(ctx, id), ConsentID: p.ConsentID,
 		Purpose: strings.TrimSpace(pc.Code + " " + pc.Description), Reason: reasonText(p),
 	}
 	for _, c := range tl {
@@ -273,4 +303,15 @@ func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPag
 		out.Total = n
 	}
 	return out, nil
+}
+
+func (w uiWallet) CancelPayment(ctx context.Context, paymentID string) (ui.PaymentDetail, error) {
+	id, ok := parseID(paymentID)
+	if !ok {
+		return ui.PaymentDetail{}, &ui.Problem{What: "That payment is not in the ledger.", Next: "Go back and refresh."}
+	}
+	if _, err := w.a.wallet.CancelPayment(ctx, id); err != nil {
+		return ui.PaymentDetail{}, uiError("Cancelling the payment", err)
+	}
+	return w.Payment(ctx, paymentID)
 }

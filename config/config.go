@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -51,6 +52,7 @@ type Bank struct {
 	Name               string `toml:"name"`
 	DiscoveryURL       string `toml:"discovery_url"`
 	Issuer             string `toml:"issuer"`
+	ResponseIssuer     string `toml:"response_issuer"`
 	ResourceBaseURL    string `toml:"resource_base_url"`
 	ClientID           string `toml:"client_id"`
 	SigningKID         string `toml:"signing_kid"`
@@ -343,6 +345,9 @@ func (b Bank) validate(key string, first bool) []error {
 	}
 	if b.CustomerIPAddress != "" && net.ParseIP(b.CustomerIPAddress) == nil {
 		bad("customer_ip_address", "must be an IPv4 or IPv6 address")
+	}
+	if r := b.ResponseIssuer; r != "" && (strings.TrimSpace(r) != r || strings.ContainsFunc(r, unicode.IsControl)) {
+		bad("response_issuer", "must be the exact iss the bank signs its API answers with (no spaces around it)")
 	}
 	if p := b.DefaultPurposeCode; p != "" && !isUpper3(p) {
 		bad("default_purpose_code", "must be a three-letter AANI purpose code such as TOF")

@@ -94,6 +94,7 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		"[[banks]]\nid = \"two\"\nname = \"PAYTERM sandbox bank\"\n": "banks[0].name",
 		"[[banks]]\nid = \"two\"\nname = \"B\"\nmode = \"remote\"\n": "banks[0].issuer",
 		"[[banks]]\nid = \"-x\"\nname = \"B\"\n":                     "banks[0].id",
+		"[bank]\nresponse_issuer = \" https://rs1.lfi.example\"\n":   "bank.response_issuer",
 	}
 	for in, want := range cases {
 		cfg := Default()

@@ -694,6 +694,23 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 			}
 		}
 		switch outcome {
+		case "wait":
+			// The bank answers 429 Retry-After 59: the core shows the wait and sits it out until
+			// the user stops it (the submission's context), then the payment stays queued.
+			if !emit(PaymentEvent{Step: StepSend, State: StepRunning, At: at(i), Note: "Bank asked to wait 59 s", Until: t0.Add(59 * time.Second)}) {
+				return
+			}
+			<-ctx.Done()
+			receipt.Status, receipt.PaymentID = PaymentPrepared, ""
+			receipt.Reason = "Not sent yet: the bank asked to wait. payterm sends it only while your approval lasts, then drops it."
+			f.mu.Lock()
+			f.details[receipt.ID] = PaymentDetail{Row: PaymentRow{ID: receipt.ID, At: receipt.At, PayeeName: receipt.Payee.Name,
+				Amount: receipt.Amount, Status: PaymentPrepared}, Reason: receipt.Reason}
+			f.mu.Unlock()
+			// The context is cancelled: the final event goes into the buffer directly.
+			ch <- PaymentEvent{Step: StepSend, State: StepFailed, At: at(i + 1), Final: true, Receipt: receipt,
+				Err: &Problem{What: "The payment was not sent: the bank asked payterm to wait. It is queued.", Next: "To stop it now, cancel it (X on the receipt)."}}
+			return
 		case "refuse":
 			emit(PaymentEvent{Step: StepSend, State: StepFailed, At: at(i + 1), Final: true,
 				Err: &Problem{What: "The bank refused the payment: the consent is not valid for this payee.", Next: "Check the payee, or renew the consent."}})
@@ -746,11 +763,24 @@ func (f *FakeWallet) Payment(ctx context.Context, id string) (PaymentDetail, err
 	return d, nil
 }
 
+func (f *FakeWallet) CancelPayment(ctx context.Context, id string) (PaymentDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("CancelPayment")
+	d, ok := f.details[id]
+	if !ok || d.Row.Status != PaymentPrepared {
+		return PaymentDetail{}, &Problem{What: "Only a queued payment, which the bank has not got, can be cancelled.", Next: "Check its status in History."}
+	}
+	d.Row.Status, d.Reason = PaymentCancelled, "You cancelled the payment before it was sent. Nothing was paid."
+	f.details[id] = d
+	return d, nil
+}
+
 func outcomeOf(s PaymentStatus) Outcome {
 	switch {
 	case paymentOK(s):
 		return OutcomeSuccessful
-	case s == PaymentRejected || s == PaymentRefused || s == PaymentAbandoned:
+	case s == PaymentRejected || s == PaymentRefused || s == PaymentAbandoned || s == PaymentCancelled:
 		return OutcomeFailed
 	default:
 		return OutcomePending
@@ -937,3 +967,6 @@ func (f *FakeWallet) EditConsent(i int, edit func(c *Consent)) {
 	defer f.mu.Unlock()
 	edit(&f.consents[i])
 }
+
+// ExplainForTest exposes explain (the words every screen shows for an error) to ui_test.
+func ExplainForTest(err error) string { return explain(err) }

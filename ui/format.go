@@ -60,16 +60,27 @@ func paymentLabel(s PaymentStatus) string {
 	case PaymentRejected:
 		return "Failed"
 	case PaymentPrepared:
-		return "Prepared"
+		return "Queued — not sent"
 	case PaymentSending:
 		return "Sending"
 	case PaymentRefused:
 		return "Refused by the bank"
 	case PaymentAbandoned:
 		return "Not sent (expired)"
+	case PaymentCancelled:
+		return "Cancelled (not sent)"
 	default:
 		return "Unknown"
 	}
+}
+
+// timelineLabel is paymentLabel for a past step: every payment starts Prepared (stored, not yet
+// sent), which the timeline says as such rather than as the queue it may be in now.
+func timelineLabel(s PaymentStatus) string {
+	if s == PaymentPrepared {
+		return "Prepared"
+	}
+	return paymentLabel(s)
 }
 
 func paymentOK(s PaymentStatus) bool {
@@ -84,7 +95,7 @@ func paymentOK(s PaymentStatus) bool {
 // paymentFinal reports whether the bank will not change the status any more.
 func paymentFinal(s PaymentStatus) bool {
 	switch s {
-	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned:
+	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
 		return true
 	default:
 		return false

@@ -602,7 +602,7 @@ func (s *historyScreen) detailView() string {
 		if st.accessible {
 			conn, dot = "", "-"
 		}
-		line := fmt.Sprintf("%s %s UTC  %s", dot, stamp(ch.At), paymentLabel(ch.Status))
+		line := fmt.Sprintf("%s %s UTC  %s", dot, stamp(ch.At), timelineLabel(ch.Status))
 		if ch.Note != "" {
 			line += "  " + st.Muted.Render(ch.Note)
 		}

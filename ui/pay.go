@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -54,6 +55,17 @@ type payScreen struct {
 	receipt               *Receipt
 	failure               string
 	announcements         []string
+	// cancelRun stops the submission's context: esc while the bank's wait is shown.
+	cancelRun context.CancelFunc
+	// wait is the bank's Retry-After the core is sitting out now (zero until when none).
+	wait struct {
+		until time.Time
+		note  string
+	}
+	stopped bool // esc stopped the wait; the final event follows
+	// Cancelling a queued payment from the receipt: confirm, then the call.
+	confirmCancel, cancelling bool
+	cancelErr                 string
 	// typedAhead are keys typed before the form could take them: on Home after p, before
 	// payterm knew which consent pays, and here while the payees load (until then the form does
 	// not know its rows: a tab would reach a field that is not there). They go into the form, in
@@ -93,6 +105,11 @@ type (
 	}
 	progressTickMsg   struct{ req int }
 	receiptRefreshMsg struct {
+		req int
+		d   PaymentDetail
+		err error
+	}
+	paymentCancelledMsg struct {
 		req int
 		d   PaymentDetail
 		err error
@@ -179,6 +196,10 @@ var (
 	keyClear   = key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "clear field"))
 	keyToHome  = key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "done"))
 	keyRecheck = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "check status again"))
+	// keyStopWait stops sitting out the bank's Retry-After; the payment stays tracked.
+	keyStopWait = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop waiting (the payment stays tracked)"))
+	// keyCancelPay cancels a queued payment (the bank has not got it), after y.
+	keyCancelPay = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "cancel this queued payment"))
 )
 
 func (s *payScreen) ShortHelp() []key.Binding {
@@ -190,8 +211,17 @@ func (s *payScreen) ShortHelp() []key.Binding {
 	case paySCA:
 		return []key.Binding{keyNextFld, keySubmit, keyBack}
 	case payProgress:
+		if s.waiting() {
+			return []key.Binding{keyStopWait, keyInspector}
+		}
 		return []key.Binding{keyInspector}
 	default:
+		if s.confirmCancel {
+			return []key.Binding{keyYes, keyNo}
+		}
+		if s.receipt != nil && s.receipt.ID != "" && s.receipt.Status == PaymentPrepared {
+			return []key.Binding{keyToHome, keyRecheck, keyCancelPay}
+		}
 		if s.receipt != nil && s.receipt.ID != "" {
 			return []key.Binding{keyToHome, keyRecheck}
 		}
@@ -280,17 +310,40 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return s, s.c.fail(msg.err)
 		}
-		if s.receipt != nil {
-			s.receipt.Status = msg.d.Row.Status
-			if msg.d.Reason != "" {
-				s.receipt.Reason = msg.d.Reason
-			}
+		s.applyDetail(msg.d)
+		return s, nil
+	case paymentCancelledMsg:
+		if msg.req != s.req {
+			return s, nil
 		}
+		s.cancelling = false
+		if msg.err != nil {
+			s.cancelErr = explain(msg.err)
+			return s, nil
+		}
+		s.applyDetail(msg.d)
+		s.failure = "" // the queue's warning no longer applies
 		return s, nil
 	case tea.KeyMsg:
 		return s, s.onKey(msg)
 	}
 	return s, nil
+}
+
+// applyDetail updates the receipt from a fresh read of the payment.
+func (s *payScreen) applyDetail(d PaymentDetail) {
+	if s.receipt == nil {
+		return
+	}
+	s.receipt.Status = d.Row.Status
+	if d.Reason != "" {
+		s.receipt.Reason = d.Reason
+	}
+}
+
+// waiting reports whether the bank's Retry-After is being sat out now (esc can stop it).
+func (s *payScreen) waiting() bool {
+	return s.inFlight && !s.wait.until.IsZero() && !s.stopped && s.cancelRun != nil
 }
 
 func waitPaymentEvent(req int, ch <-chan PaymentEvent) tea.Cmd {
@@ -315,6 +368,11 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 		return nil
 	}
 	ev := msg.ev
+	// A wait the bank asked for lasts until the next event: the core reports what follows it.
+	s.wait.until, s.wait.note = ev.Until, ""
+	if !ev.Until.IsZero() {
+		s.wait.note = ev.Note
+	}
 	if ev.Step >= 0 && ev.Step < stepCount {
 		p := &s.events[ev.Step]
 		if !p.seen {
@@ -342,6 +400,9 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 	}
 	if ev.Final {
 		s.inFlight = false
+		if s.cancelRun != nil {
+			s.cancelRun()
+		}
 		s.receipt = ev.Receipt
 		// A final receipt already says why (status and reason); the error is only news when
 		// there is no receipt or the outcome is still open.
@@ -384,8 +445,27 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case paySCA:
 		return s.scaKey(msg)
+	case payProgress:
+		if key.Matches(msg, keyStopWait) && s.waiting() {
+			s.stopped = true
+			s.cancelRun()
+		}
 	case payReceipt:
+		if s.confirmCancel {
+			s.confirmCancel = false
+			if key.Matches(msg, keyYes) && s.receipt != nil {
+				s.cancelling, s.cancelErr = true, ""
+				req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.ID
+				return func() tea.Msg {
+					d, err := w.CancelPayment(ctx, id)
+					return paymentCancelledMsg{req: req, d: d, err: err}
+				}
+			}
+			return nil
+		}
 		switch {
+		case key.Matches(msg, keyCancelPay) && s.receipt != nil && s.receipt.ID != "" && s.receipt.Status == PaymentPrepared && !s.cancelling:
+			s.confirmCancel, s.cancelErr = true, ""
 		case key.Matches(msg, keyToHome):
 			return s.c.replace(newHome(s.c, nil))
 		case key.Matches(msg, keyRecheck) && s.receipt != nil && s.receipt.ID != "":
@@ -583,8 +663,11 @@ func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 		s.submitting = true
 		s.inFlight = true
 		s.stage = payProgress
+		s.stopped = false
 		s.req = s.c.nextReq()
-		req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.prepared.ID
+		ctx, cancel := context.WithCancel(s.c.ctx)
+		s.cancelRun = cancel
+		req, w, id := s.req, s.c.w, s.prepared.ID
 		submit := func() tea.Msg {
 			ch, err := w.SubmitPayment(ctx, id, in)
 			return submitStartedMsg{req: req, ch: ch, err: err}
@@ -798,8 +881,29 @@ func (s *payScreen) progressView() string {
 	if !s.started.IsZero() {
 		b.WriteString(gap + st.Muted.Render("Elapsed "+elapsed(s.lastAt.Sub(s.started))) + "\n")
 	}
+	if line := s.waitLine(now); line != "" {
+		b.WriteString(gap + st.Warning.Render(line) + "\n")
+	}
 	b.WriteString(gap + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
 	return b.String()
+}
+
+// waitLine is the bank's wait with a live countdown: "Bank asked to wait 59 s · 42 s left ·
+// esc stops waiting". The countdown uses the injected clock, so a frozen clock shows a frozen
+// count.
+func (s *payScreen) waitLine(now time.Time) string {
+	if s.wait.until.IsZero() {
+		return ""
+	}
+	if s.stopped {
+		return s.wait.note + " · stopping; the payment stays tracked"
+	}
+	left := s.wait.until.Sub(now)
+	if left < 0 {
+		left = 0
+	}
+	secs := int((left + time.Second - 1) / time.Second)
+	return fmt.Sprintf("%s · %d s left · esc stops waiting (the payment stays tracked)", s.wait.note, secs)
 }
 
 // stepLine renders "✓ PII sealed   0.1s  note". The running step gets a frame of a spinner
@@ -841,6 +945,10 @@ func (s *payScreen) receiptView() string {
 		b.WriteString(st.Success.Render("Payment "+paymentLabel(r.Status)) + "\n\n")
 	case r.Status == PaymentRejected:
 		b.WriteString(st.Error.Render("The bank rejected the payment") + "\n\n")
+	case r.Status == PaymentPrepared:
+		b.WriteString(st.Warning.Render("Payment queued — not sent") + "\n\n")
+	case paymentFinal(r.Status):
+		b.WriteString(st.Error.Render("Payment "+paymentLabel(r.Status)) + "\n\n")
 	default:
 		b.WriteString(st.Warning.Render("Payment "+paymentLabel(r.Status)+": the wallet keeps checking") + "\n\n")
 	}
@@ -864,6 +972,14 @@ func (s *payScreen) receiptView() string {
 	b.WriteString(st.Muted.Render("Interaction id (quote it to the bank)") + "\n" + r.InteractionID + "\n")
 	if s.failure != "" {
 		b.WriteString("\n" + st.Error.Render(s.failure) + "\n")
+	}
+	switch {
+	case s.confirmCancel:
+		b.WriteString("\n" + st.Warning.Render("Cancel this payment? The bank has not got it; it will never be sent. y: cancel it · n: keep it queued") + "\n")
+	case s.cancelling:
+		b.WriteString("\n" + st.Muted.Render("Cancelling…") + "\n")
+	case s.cancelErr != "":
+		b.WriteString("\n" + st.Error.Render(s.cancelErr) + "\n")
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/ui/uitest"
@@ -269,4 +270,42 @@ func TestPayPurposePreselected(t *testing.T) {
 	app.Type("20")
 	app.Press("enter")
 	app.WaitFor("Purpose    MWP Mobile Wallet Payments")
+}
+
+// TestPayBankWaitCountsDownEscKeepsItQueuedXCancels: the bank asks to wait 59 s; the progress
+// screen says so with a countdown from the injected clock and offers esc, which stops waiting
+// without losing the payment: the receipt shows it queued (not sent), and X, y cancels it.
+func TestPayBankWaitCountsDownEscKeepsItQueuedXCancels(t *testing.T) {
+	app, fw, clock := start(t, 3)
+	fw.Outcome = "wait"
+	pay(t, app, fw)
+	app.WaitFor("Bank asked to wait 59 s · 59 s left · esc stops waiting (the payment stays tracked)")
+	clock.Advance(17 * time.Second)
+	app.WaitFor("Bank asked to wait 59 s · 42 s left")
+	app.WaitFor("esc stop waiting (the payment stays tracked)") // the key is in the help line
+	app.Press("esc")
+	app.WaitFor("Payment queued — not sent")
+	v := app.View()
+	for _, want := range []string{"Queued — not sent (Prepared)", "It is queued.", "X cancel this queued payment"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("queued receipt lacks %q:\n%s", want, v)
+		}
+	}
+	app.Press("X")
+	app.WaitFor("Cancel this payment? The bank has not got it")
+	app.Press("y")
+	app.WaitFor("Cancelled (not sent) (Cancelled)")
+	v = golden(t, app)
+	if strings.Contains(v, "X cancel") {
+		t.Errorf("a cancelled payment still offers cancel:\n%s", v)
+	}
+}
+
+// TestPayBankWordsUnderTheSentence: the bank's own explanation of a refusal shows as one line
+// under the sentence and what to do next.
+func TestPayBankWordsUnderTheSentence(t *testing.T) {
+	if got := ui.ExplainForTest(&ui.Problem{What: "The bank refused the request (invalid_request).", Next: "Open the inspector (ctrl+t) for the details.",
+		Detail: "request object exp is more than 10 minutes after nbf"}); got != "The bank refused the request (invalid_request). Open the inspector (ctrl+t) for the details.\nThe bank said: request object exp is more than 10 minutes after nbf" {
+		t.Errorf("explain = %q", got)
+	}
 }

@@ -120,6 +120,9 @@ type PaymentService interface {
 	SubmitPayment(ctx context.Context, preparedID string, sca SCAInput) (<-chan PaymentEvent, error)
 	// Payment reads one payment with its status timeline (history detail, receipt refresh).
 	Payment(ctx context.Context, paymentID string) (PaymentDetail, error)
+	// CancelPayment cancels a queued payment (PaymentPrepared: the bank has not got it) so it
+	// is never sent, and returns it as it is now. Anything else is refused with a *Problem.
+	CancelPayment(ctx context.Context, paymentID string) (PaymentDetail, error)
 }
 
 // HistoryService pages the ledger; the UI keeps only a window of rows in memory.
@@ -450,6 +453,10 @@ type PaymentEvent struct {
 	At    time.Time
 	// Note is a short plain-words detail ("AcceptedWithoutPosting", "retrying (503)").
 	Note string
+	// Until is set while the core sits out a wait the bank asked for (Retry-After; Note then
+	// says "Bank asked to wait 59 s"): when it ends. The screen counts down to it and offers esc,
+	// which cancels the submission's context: the payment stays tracked (queued if unsent).
+	Until time.Time
 	// Err is set when State is StepFailed (a *SCAError, a *Problem, or any error).
 	Err error
 	// Final marks the last event; Receipt is set when a payment resource exists.
@@ -462,7 +469,7 @@ type PaymentStatus string
 
 // Payment statuses (API values plus local ones).
 const (
-	PaymentPrepared                          PaymentStatus = "Prepared"
+	PaymentPrepared                          PaymentStatus = "Prepared" // queued: the bank has not got it
 	PaymentSending                           PaymentStatus = "Sending"
 	PaymentPending                           PaymentStatus = "Pending"
 	PaymentAcceptedSettlementCompleted       PaymentStatus = "AcceptedSettlementCompleted"
@@ -472,6 +479,7 @@ const (
 	PaymentUnknown                           PaymentStatus = "Unknown"
 	PaymentRefused                           PaymentStatus = "Refused"   // 4xx before a payment existed
 	PaymentAbandoned                         PaymentStatus = "Abandoned" // never reached the bank; expired
+	PaymentCancelled                         PaymentStatus = "Cancelled" // cancelled while queued; never sent
 )
 
 // Receipt is what the receipt screen shows.
@@ -643,7 +651,10 @@ func (e *SCAError) Error() string {
 type Problem struct {
 	What string
 	Next string
-	Err  error // optional cause, for errors.Is/As; never shown raw
+	// Detail is one line of the bank's own words about it (an error_description, an error
+	// Message), already cleaned by the core; shown under What and Next, "" when none.
+	Detail string
+	Err    error // optional cause, for errors.Is/As; never shown raw
 }
 
 func (p *Problem) Error() string {
@@ -669,6 +680,9 @@ func explain(err error) string {
 		}
 		return fmt.Sprintf("PIN or code not accepted. %s left before the wallet blocks payments.", count(sca.AttemptsLeft, "attempt", "attempts"))
 	case errors.As(err, &pr):
+		if pr.Detail != "" {
+			return pr.Error() + "\nThe bank said: " + pr.Detail
+		}
 		return pr.Error()
 	case errors.Is(err, context.Canceled):
 		return "Cancelled."

@@ -327,6 +327,17 @@ func (w *Wallet) queued(p *Payment, why string, cause error) error {
 		Next: "To stop it now, cancel it (X on the receipt or in History). Do not pay it again while it is queued.", Err: errors.Join(ErrQueued, cause)}
 }
 
+// QueuedText is what a queued (Prepared) payment's receipt says: not sent, until when it may
+// still go, how to stop it.
+func QueuedText(p Payment) string {
+	until := ""
+	if r, err := p.Receipt(); err == nil {
+		until = " (until " + scaDeadline(&p, r).UTC().Format("15:04:05") + " UTC)"
+	}
+	return "Not sent yet: the bank has not got it. payterm sends it only while your approval lasts" + until +
+		", then drops it. Cancel it with X; do not pay it again while it is queued."
+}
+
 // ErrQueued marks an error that left the payment queued (Prepared): not sent, still sendable
 // while its SCA lasts, cancellable with CancelPayment.
 var ErrQueued = errors.New("payment queued, not sent")
