@@ -44,6 +44,9 @@ func uiError(doing string, err error) error {
 	switch {
 	case errors.As(err, &scaErr), errors.As(err, &uiProb):
 		return err
+	case errors.Is(err, wallet.ErrQueued) && errors.As(err, &wProb):
+		// Also when the user stopped a wait: what happens to the queued payment comes first.
+		return &ui.Problem{What: wProb.What, Next: wProb.Next, Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.As(err, &auth):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sca"
@@ -76,13 +77,19 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 			case <-ctx.Done():
 			}
 		}
+		heldSent := false
 		progress := func(e wallet.Event) {
 			a.flight.move(run, sequenceStepOf(e.Step))
 			ev := toUIEvent(e)
-			if held != nil {
+			if held != nil && !heldSent {
 				send(*held)
 			}
-			held = &ev
+			held, heldSent = &ev, false
+			if !ev.Until.IsZero() {
+				// A wait the bank asked for is shown while it lasts, not after it.
+				send(ev)
+				heldSent = true
+			}
 		}
 		pay, err := a.wallet.Submit(ctx, preparedID, sca.PIN(in.PIN.Reveal()), sca.OTP(in.TOTP.Reveal()), progress)
 		final := ui.PaymentEvent{Step: ui.StepSCA, State: ui.StepFailed, At: a.opts.Clock()}
@@ -90,6 +97,7 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 			final = *held
 		}
 		final.Final = true
+		final.Until = time.Time{} // any wait is over
 		if err != nil && final.State != ui.StepFailed {
 			final.State = ui.StepFailed
 		}

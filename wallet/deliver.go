@@ -189,9 +189,11 @@ func (w *Wallet) send(ctx context.Context, bank Bank, p *Payment, emit func(Even
 			AuthDate: receipt.ChallengeTime, CustomerIP: w.cfg.CustomerIP, UserAgent: w.cfg.UserAgent})
 		w.recordAttempt(ctx, p.ID, "send", res, err)
 		if err == nil {
+			// The bank has it: record that even if the user stopped watching meanwhile.
+			bg := context.WithoutCancel(ctx)
 			emit(Event{Step: StepSend, State: StepDone, PaymentID: p.ID, Status: p.Status})
-			w.syncIfNotAuthorized(ctx, p.ConsentID)
-			return true, w.accept(ctx, p, res, "created", emit)
+			w.syncIfNotAuthorized(bg, p.ConsentID)
+			return true, w.accept(bg, p, res, "created", emit)
 		}
 		var be *lfi.BankError
 		switch {
