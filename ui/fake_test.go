@@ -773,6 +773,9 @@ func (f *FakeWallet) CancelPayment(ctx context.Context, id string) (PaymentDetai
 	}
 	d.Row.Status, d.Reason = PaymentCancelled, "You cancelled the payment before it was sent. Nothing was paid."
 	f.details[id] = d
+	if i, ok := f.index[id]; ok {
+		f.rows[i].Status = PaymentCancelled
+	}
 	return d, nil
 }
 
@@ -970,3 +973,13 @@ func (f *FakeWallet) EditConsent(i int, edit func(c *Consent)) {
 
 // ExplainForTest exposes explain (the words every screen shows for an error) to ui_test.
 func ExplainForTest(err error) string { return explain(err) }
+
+// QueueRow makes the i-th newest payment a queued one (PaymentPrepared: not sent, cancellable).
+func (f *FakeWallet) QueueRow(i int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := &f.rows[i]
+	r.Status, r.PaymentID = PaymentPrepared, ""
+	f.details[r.ID] = PaymentDetail{Row: *r, Reason: "Not sent yet: the bank has not got it.",
+		Timeline: []StatusChange{{At: r.At, Status: PaymentPrepared, Note: "queued, not sent: the bank asked to wait 59 s"}}}
+}

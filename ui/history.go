@@ -48,6 +48,9 @@ type historyScreen struct {
 
 	detail    *PaymentDetail
 	detailErr string
+	// X on a queued payment's detail asks first; the answer of the cancel call lands here.
+	confirmCancel bool
+	cancelErr     string
 }
 
 type historyPageMsg struct {
@@ -134,6 +137,12 @@ func (s *historyScreen) ShortHelp() []key.Binding {
 	case histFilter:
 		return []key.Binding{keyNextFld, keyStatusCycle, keySubmit, keyBack}
 	case histDetail:
+		if s.confirmCancel {
+			return []key.Binding{keyYes, keyNo}
+		}
+		if s.detail != nil && s.detail.Row.Status == PaymentPrepared {
+			return []key.Binding{keyBack, keyRefresh, keyCancelPay}
+		}
 		return []key.Binding{keyBack, keyRefresh}
 	default:
 		return []key.Binding{keyUp, keyDown, keyEnter, keyFilter, keyRefresh, keyBack}
@@ -147,7 +156,7 @@ func (s *historyScreen) FullHelp() [][]key.Binding {
 	case histFilter:
 		return [][]key.Binding{{keyNextFld, keyPrevFld, keyStatusCycle, keyClear, keySubmit, keyBack}}
 	case histDetail:
-		return [][]key.Binding{{keyBack, keyRefresh, keyInspector}}
+		return [][]key.Binding{append(s.ShortHelp(), keyInspector)}
 	default:
 		return [][]key.Binding{{keyUp, keyDown, keyPgUp, keyPgDown, keyTop, keyBottom, keyEnter, keyFilter, keyStatusF, keyRefresh, keyBack}}
 	}
@@ -198,6 +207,17 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.err = ""
 		s.applyRefresh(msg)
 		return s, nil
+	case paymentCancelledMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.cancelErr = explain(msg.err)
+			return s, nil
+		}
+		d := msg.d
+		s.detail, s.cancelErr = &d, ""
+		return s, s.refresh() // the row's status changed too
 	case paymentDetailMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -214,11 +234,24 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case histFilter:
 			return s, s.filterKey(msg)
 		case histDetail:
+			if s.confirmCancel {
+				s.confirmCancel = false
+				if key.Matches(msg, keyYes) && s.detail != nil {
+					req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.detail.Row.ID
+					return s, func() tea.Msg {
+						d, err := w.CancelPayment(ctx, id)
+						return paymentCancelledMsg{req: req, d: d, err: err}
+					}
+				}
+				return s, nil
+			}
 			switch {
 			case key.Matches(msg, keyBack):
-				s.mode, s.detail, s.detailErr = histTable, nil, ""
+				s.mode, s.detail, s.detailErr, s.cancelErr = histTable, nil, "", ""
 			case key.Matches(msg, keyRefresh):
 				return s, s.refresh()
+			case key.Matches(msg, keyCancelPay) && s.detail != nil && s.detail.Row.Status == PaymentPrepared:
+				s.confirmCancel, s.cancelErr = true, ""
 			}
 			return s, nil
 		default:
@@ -595,6 +628,12 @@ func (s *historyScreen) detailView() string {
 	fmt.Fprintf(&f, "PaymentId       %s\n", d.Row.PaymentID)
 	fmt.Fprintf(&f, "Interaction id  %s\n", d.InteractionID)
 	b.WriteString(wrapUnder(f.String(), s.w, 16))
+	switch {
+	case s.confirmCancel:
+		b.WriteString("\n" + st.Warning.Render("Cancel this payment? The bank has not got it; it will never be sent. y: cancel it · n: keep it queued") + "\n")
+	case s.cancelErr != "":
+		b.WriteString("\n" + st.Error.Render(s.cancelErr) + "\n")
+	}
 	b.WriteString("\n" + st.Title.Render("Timeline") + "\n")
 	for i, ch := range d.Timeline {
 		conn := "│"

@@ -144,3 +144,27 @@ func TestHistoryNoMatch(t *testing.T) {
 	app.WaitFor("No payments match.")
 	golden(t, app)
 }
+
+// TestHistoryCancelQueuedPayment: a queued payment's detail offers X; after y it is cancelled,
+// in the detail and in the list.
+func TestHistoryCancelQueuedPayment(t *testing.T) {
+	app, fw, _ := start(t, 5)
+	fw.QueueRow(0)
+	app.WaitFor("Recent payments")
+	app.Press("h")
+	app.WaitFor("1 of 5")
+	app.Press("enter")
+	app.WaitFor("X cancel this queued payment")
+	app.Press("X")
+	app.WaitFor("Cancel this payment? The bank has not got it")
+	app.Press("n")
+	app.WaitGone("Cancel this payment?")
+	app.Press("X", "y")
+	app.WaitFor("Status          Cancelled (not sent) (Cancelled)")
+	app.Press("esc")
+	app.WaitFor("Cancelled (not sent)")
+	v := golden(t, app)
+	if strings.Contains(v, "Queued — not sent") {
+		t.Errorf("the list still shows it queued:\n%s", v)
+	}
+}
