@@ -4,8 +4,15 @@
 // mapping of the bank's answers to typed errors.
 //
 // Nothing read from the bank is trusted before it is verified: a signed response whose
-// signature, kid, alg, iss or exp does not check out yields an error that matches
-// ErrUnverifiable (and ErrOutcomeUnknown), never a decoded value.
+// signature, kid, alg, iss (the issuer, or Config.ResponseIssuer), aud (when present: our
+// client id) or exp does not check out yields an error that matches ErrUnverifiable (and
+// ErrOutcomeUnknown), never a decoded value. The bank's own words (Errors[].Message,
+// error_description) are kept bounded on the typed errors and in each Exchange, uncleaned.
+//
+// A Retry-After on a 429 or 503 holds back every later call of the Client until it has passed
+// (wait.go): a call sits the rest out when it fits the call's limit (Config.MaxRetryAfter, or
+// WithMaxWait), telling WithWaitObserver first, and otherwise returns a *WaitError without
+// sending anything. A 429 is never an unknown outcome; a 503 on a call with effects is.
 //
 // An id_token from the token endpoint is checked by Client.VerifyIDToken (PS256 with a kid
 // from the bank's use=sig keys, iss, aud/azp, exp, iat, nonce, sub, and s_hash, c_hash,
