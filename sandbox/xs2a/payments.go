@@ -160,10 +160,7 @@ func checkAccount(ref *accountRef, prod Product, path string) (string, error) {
 // checkText checks rule 23: length in characters and no control characters.
 func checkText(s *string, path string, min, max int) error {
 	if s == nil {
-		if min > 0 {
-			return formatErr(path, path+" is required")
-		}
-		return nil
+		return nil // required fields were checked with the body (rule 20)
 	}
 	n := utf8.RuneCountInString(*s)
 	if !utf8.ValidString(*s) || n < min || n > max {
