@@ -291,6 +291,11 @@ func (b *Bank) preflight(c *call, signed bool) error {
 		c.check(RuleQWAC, "QWAC presented (mTLS)", errors.New("the certificate is not the current QWAC of a registered TPP"))
 		return fail(http.StatusUnauthorized, "CERTIFICATE_INVALID", "the client certificate is not the QWAC of a registered TPP; register (POST /tpp/register) and use the certificate it returns")
 	}
+	if now := b.now(); now.Before(qwac.NotBefore) || now.After(qwac.NotAfter) {
+		// The handshake checked validity on the machine's clock; the bank's clock may be ahead.
+		c.check(RuleQWAC, "QWAC presented (mTLS)", errors.New("the QWAC is expired on the bank's clock"))
+		return fail(http.StatusUnauthorized, "CERTIFICATE_EXPIRED", "your QWAC has expired; register again for a new one")
+	}
 	c.check(RuleQWAC, "QWAC presented (mTLS)", nil)
 	c.tpp, c.v.TPPID = tpp, tpp.ID
 

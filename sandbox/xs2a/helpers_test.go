@@ -422,3 +422,29 @@ func copyDir(t *testing.T, from, to string) {
 		}
 	}
 }
+
+func ioNopCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// expiredSeal issues c's TPP a second QSealC (same key) that expired yesterday, registered as
+// its signing certificate, and returns it as the header value.
+func expiredSeal(t *testing.T, b *testBank, c *tpp) string {
+	t.Helper()
+	serial, _ := randSerial(rand.Reader)
+	now := b.Now()
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: certOf(t, c.reg.QSealCPEM).Subject,
+		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, b.ca.cert, &c.sealKey.PublicKey, b.ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	b.mu.Lock()
+	b.st.Certs[serialHex(cert)] = &certRecord{TPPID: c.reg.TPPID, Kind: kindQSealC}
+	b.mu.Unlock()
+	return base64.StdEncoding.EncodeToString(der)
+}
