@@ -225,14 +225,18 @@ func (b *Bank) api(h apiHandler, signed bool) http.Handler {
 		if f, ok := b.faults.take(FaultRateLimit, FaultUnavailable, FaultDropAfterCommit); ok {
 			switch f.Kind {
 			case FaultRateLimit:
+				// BG 1.3.9 defines no PIS message code for 429 (ACCESS_EXCEEDED is AIS's), so the
+				// answer has no body; the verdict still names the code.
 				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
 				c.check(0, "fault: rate limit", errors.New("injected 429"))
-				c.reject(fail(http.StatusTooManyRequests, "ACCESS_EXCEEDED", "the access frequency limit was exceeded; retry after the Retry-After delay"))
+				c.v.Code = "ACCESS_EXCEEDED"
+				c.write(http.StatusTooManyRequests, nil)
 				return
 			case FaultUnavailable:
 				c.check(0, "fault: unavailable", errors.New("injected 503"))
 				w.Header().Set("Retry-After", "1")
-				c.reject(fail(http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "the bank is temporarily unavailable"))
+				c.v.Code = "SERVICE_UNAVAILABLE"
+				c.write(http.StatusServiceUnavailable, nil)
 				return
 			case FaultDropAfterCommit:
 				c.drop = true
