@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -448,3 +449,14 @@ func expiredSeal(t *testing.T, b *testBank, c *tpp) string {
 	b.mu.Unlock()
 	return base64.StdEncoding.EncodeToString(der)
 }
+
+func csrPEM(t *testing.T, key any) string {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "tpp"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+func tlsTrust(b *testBank) *tls.Config { return &tls.Config{RootCAs: b.RootCAs()} }
