@@ -27,6 +27,9 @@ type call struct {
 	v    Verdict
 	done bool
 	drop bool // FaultDropAfterCommit: close the connection instead of answering
+	// The answer waits here until the journal lines of the request are durable.
+	outStatus int
+	outBody   []byte
 }
 
 // check records a rule outcome and returns err unchanged.
@@ -132,15 +135,30 @@ func (c *call) write(status int, raw []byte) {
 	}
 	c.done = true
 	c.v.Status = status
+	c.outStatus, c.outBody = status, raw
+}
+
+// flush makes the request's journal lines durable, then sends the answer (or, with the
+// dropped-answer fault, nothing).
+func (c *call) flush() {
+	if err := c.b.syncJournal(); err != nil {
+		c.outStatus, c.outBody = http.StatusInternalServerError, []byte(`{"tppMessages":[{"category":"ERROR","code":"INTERNAL_SERVER_ERROR","text":"the bank could not save the request"}]}`)
+		c.w.Header().Set("Content-Type", "application/json")
+		c.v.Status = c.outStatus
+	}
 	if c.drop {
-		return // the wrapper closes the connection
+		hangUp(c.w)
+		return
 	}
-	if raw != nil {
-		c.w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+	if c.outStatus == 0 {
+		return
 	}
-	c.w.WriteHeader(status)
-	if raw != nil {
-		_, _ = c.w.Write(raw)
+	if c.outBody != nil {
+		c.w.Header().Set("Content-Length", strconv.Itoa(len(c.outBody)))
+	}
+	c.w.WriteHeader(c.outStatus)
+	if c.outBody != nil {
+		_, _ = c.w.Write(c.outBody)
 	}
 }
 
@@ -216,6 +234,7 @@ func (b *Bank) api(h apiHandler, signed bool) http.Handler {
 			w.Header().Set("X-Request-ID", b.newID())
 		}
 		defer func() { b.verdicts.publish(c.v) }()
+		defer c.flush()
 		body, err := io.ReadAll(io.LimitReader(r.Body, 256<<10+1))
 		if err != nil || len(body) > 256<<10 {
 			c.reject(fail(http.StatusBadRequest, "FORMAT_ERROR", "the body is unreadable or larger than 256 KiB"))
@@ -239,13 +258,12 @@ func (b *Bank) api(h apiHandler, signed bool) http.Handler {
 				c.write(http.StatusServiceUnavailable, nil)
 				return
 			case FaultDropAfterCommit:
-				c.drop = true
-				defer hangUp(w)
+				c.drop = true // flush hangs up once the payment is durable
 			}
 		}
 		if err := b.preflight(c, signed); err != nil {
 			b.mu.Lock()
-			cerr := b.commitLocked() // the request id is used even by a refused request
+			cerr := b.appendLocked() // the request id is used even by a refused request
 			b.mu.Unlock()
 			if cerr != nil {
 				err = cerr

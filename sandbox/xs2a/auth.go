@@ -218,12 +218,12 @@ func (b *Bank) startAuth(c *call, cancel bool) error {
 		}
 		if u.PsuData != nil {
 			if err := b.embeddedPassword(c, p, a, *u.PsuData.Password, body); err != nil {
-				_ = b.commitLocked()
+				_ = b.appendLocked()
 				return err
 			}
 		}
 	}
-	if err := b.commitLocked(); err != nil {
+	if err := b.appendLocked(); err != nil {
 		return err
 	}
 	body["scaStatus"] = b.prof.scaStatusWire(a.SCAStatus)
@@ -316,7 +316,7 @@ func (b *Bank) listAuths(c *call, cancel bool) error {
 	if cancel {
 		ids = append([]string{}, p.CancelAuths...)
 	}
-	err = b.commitLocked()
+	err = b.appendLocked()
 	b.mu.Unlock()
 	if err != nil {
 		return err
@@ -337,7 +337,7 @@ func (b *Bank) getAuth(c *call, cancel bool) error {
 	if err != nil {
 		return err
 	}
-	if err := b.commitLocked(); err != nil {
+	if err := b.appendLocked(); err != nil {
 		return err
 	}
 	body := map[string]any{"scaStatus": b.prof.scaStatusWire(a.SCAStatus), "_links": b.authLinks(p, a)}
@@ -393,7 +393,7 @@ func (b *Bank) updateAuth(c *call, cancel bool) error {
 			a.PSUID = h
 		}
 		if err := b.embeddedPassword(c, p, a, *u.PsuData.Password, body); err != nil {
-			_ = b.commitLocked()
+			_ = b.appendLocked()
 			return err
 		}
 		c.check(RuleAuthUpdate, "authorisation request fits its state", nil)
@@ -422,7 +422,7 @@ func (b *Bank) updateAuth(c *call, cancel bool) error {
 		c.check(RuleAuthUpdate, "authorisation request fits its state", nil)
 		if *u.ScaAuthenticationData != b.cfg.EmbeddedTAN {
 			err := b.wrongCredential(c, p, a, "TAN")
-			_ = b.commitLocked()
+			_ = b.appendLocked()
 			return err
 		}
 		c.check(RuleCredentials, "PSU credentials correct", nil)
@@ -442,7 +442,7 @@ func (b *Bank) updateAuth(c *call, cancel bool) error {
 			b.touchLocked(recAuth, a.ID)
 		}
 	}
-	if err := b.commitLocked(); err != nil {
+	if err := b.appendLocked(); err != nil {
 		return err
 	}
 	body["scaStatus"] = b.prof.scaStatusWire(a.SCAStatus)

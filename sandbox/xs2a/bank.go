@@ -157,6 +157,10 @@ type Bank struct {
 	ca        *bankCA
 	serverTLS tls.Certificate
 
+	// sealCache maps a TPP-Signature-Certificate value to its parsed, chain-checked certificate.
+	sealCache  sync.Map
+	sealCacheN atomic.Int64
+
 	verdicts *verdictFeed
 	faults   *faultQueue
 	pages    pageSessions

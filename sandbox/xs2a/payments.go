@@ -388,7 +388,7 @@ func (b *Bank) initiate(c *call) error {
 	if approach == Decoupled {
 		psuMessage = "Start the authorisation; then confirm the payment in your bank app."
 	}
-	if err := b.commitLocked(); err != nil {
+	if err := b.appendLocked(); err != nil {
 		return err
 	}
 	c.w.Header().Set("Location", b.absURL(b.paymentPath(p)))
@@ -470,7 +470,7 @@ func (b *Bank) getPayment(c *call) error {
 	var body map[string]any
 	_ = json.Unmarshal(p.Body, &body)
 	body["transactionStatus"] = p.Status
-	err = b.commitLocked()
+	err = b.appendLocked()
 	b.mu.Unlock()
 	if err != nil {
 		return err
@@ -495,7 +495,7 @@ func (b *Bank) getStatus(c *call) error {
 				"text": "the debtor account lacks funds; the payment waits for them, then is rejected"}}
 		}
 	}
-	err = b.commitLocked()
+	err = b.appendLocked()
 	b.mu.Unlock()
 	if err != nil {
 		return err
@@ -530,7 +530,7 @@ func (b *Bank) cancelPayment(c *call) error {
 			}
 		}
 		b.setStatusLocked(p, stCANC, now)
-		if err := b.commitLocked(); err != nil {
+		if err := b.appendLocked(); err != nil {
 			return err
 		}
 		c.noContent()
@@ -545,7 +545,7 @@ func (b *Bank) cancelPayment(c *call) error {
 	default:
 		links["startAuthorisation"] = b.link(b.paymentPath(p) + "/cancellation-authorisations")
 	}
-	if err := b.commitLocked(); err != nil {
+	if err := b.appendLocked(); err != nil {
 		return err
 	}
 	c.json(http.StatusAccepted, map[string]any{"transactionStatus": p.Status, "_links": links})

@@ -180,6 +180,14 @@ var errCertExpired = errors.New("the signing certificate is expired or not yet v
 // chains to the bank's CA, is valid now and is a signing certificate (rule 10).
 func (b *Bank) parseSealCert(v string) (*x509.Certificate, error) {
 	v = strings.TrimSpace(v)
+	now := b.now()
+	if cert, ok := b.sealCache.Load(v); ok { // chain and key usage checked when first seen
+		c := cert.(*x509.Certificate)
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			return nil, errCertExpired
+		}
+		return c, nil
+	}
 	if strings.HasPrefix(v, "-----BEGIN") {
 		return nil, errors.New("TPP-Signature-Certificate must be the base64 DER of the certificate, without PEM armour or newlines")
 	}
@@ -191,7 +199,6 @@ func (b *Bank) parseSealCert(v string) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, errors.New("TPP-Signature-Certificate is not a DER X.509 certificate")
 	}
-	now := b.now()
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: b.ca.pool(), CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
 			return nil, errCertExpired
@@ -201,6 +208,11 @@ func (b *Bank) parseSealCert(v string) (*x509.Certificate, error) {
 	if cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 || slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
 		return nil, errors.New("TPP-Signature-Certificate is not a signing certificate (QSealC); a transport certificate (QWAC) cannot sign")
 	}
+	if b.sealCacheN.Add(1) > 1024 { // bounded: start over rather than grow without end
+		b.sealCache.Clear()
+		b.sealCacheN.Store(0)
+	}
+	b.sealCache.Store(v, cert)
 	return cert, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -138,6 +140,12 @@ type journalFile struct {
 	f     *os.File
 	size  int64
 	dirty map[recKey]bool
+	// written counts every byte ever appended; synced how many of them are durable (an fsync
+	// or a full snapshot covered them). Answers wait until synced passes their own line, so
+	// concurrent requests share one fsync (group commit).
+	written int64
+	synced  atomic.Int64
+	syncMu  sync.Mutex
 }
 
 const (
@@ -337,9 +345,61 @@ func saveSnapshot(dir string, st *state) error {
 // touchLocked marks a record changed; commitLocked writes every marked record.
 func (b *Bank) touchLocked(kind, id string) { b.journal.dirty[recKey{kind, id}] = true }
 
-// commitLocked appends one fsync'd journal line with the changed records (before the answer
-// leaves), or folds everything into state.json when the journal has grown large.
+// commitLocked appends the changed records and makes them durable before returning (for the
+// pages, the token endpoint, registration and the Go/admin controls).
 func (b *Bank) commitLocked() error {
+	if err := b.appendLocked(); err != nil {
+		return err
+	}
+	j := b.journal
+	if j.f == nil || j.synced.Load() >= j.written {
+		return nil
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("sync xs2a journal: %w", err)
+	}
+	j.synced.Store(j.written)
+	return nil
+}
+
+// syncJournal makes every line appended so far durable, sharing one fsync between the
+// requests that wait together (the API answers call it before they are written).
+func (b *Bank) syncJournal() error {
+	j := b.journal
+	b.mu.Lock()
+	target := j.written
+	b.mu.Unlock()
+	if j.synced.Load() >= target {
+		return nil
+	}
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced.Load() >= target {
+		return nil // another request's fsync covered this line
+	}
+	b.mu.Lock()
+	f, upTo := j.f, j.written
+	b.mu.Unlock()
+	if f == nil {
+		return nil // a fold wrote everything into a durable snapshot
+	}
+	if err := f.Sync(); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return nil // folded meanwhile: the snapshot holds the line
+		}
+		return fmt.Errorf("sync xs2a journal: %w", err)
+	}
+	for {
+		cur := j.synced.Load()
+		if cur >= upTo || j.synced.CompareAndSwap(cur, upTo) {
+			return nil
+		}
+	}
+}
+
+// appendLocked writes one journal line with the changed records (not yet fsync'd: see
+// syncJournal), or folds everything into state.json when the journal has grown large.
+func (b *Bank) appendLocked() error {
 	j := b.journal
 	if len(j.dirty) == 0 {
 		return nil
@@ -374,10 +434,8 @@ func (b *Bank) commitLocked() error {
 	if _, err := j.f.Write(raw); err != nil {
 		return fmt.Errorf("append xs2a journal: %w", err)
 	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("sync xs2a journal: %w", err)
-	}
 	j.size += int64(len(raw))
+	j.written += int64(len(raw))
 	clear(j.dirty)
 	return nil
 }
@@ -397,6 +455,7 @@ func (b *Bank) foldLocked() error {
 		return err
 	}
 	j.size = 0
+	j.synced.Store(j.written) // the snapshot is durable and holds every line
 	clear(j.dirty)
 	return nil
 }

@@ -13,13 +13,13 @@ func TestCheckIBAN(t *testing.T) {
 		}
 	}
 	for bad, why := range map[string]string{
-		"DE89370400440532013001":     "check digits",
-		"DE8937040044053201300":      "has 22 characters",
-		"de89370400440532013000":     "two uppercase letters",
+		"DE89370400440532013001":      "check digits",
+		"DE8937040044053201300":       "has 22 characters",
+		"de89370400440532013000":      "two uppercase letters",
 		"DE89 3704 0044 0532 0130 00": "without spaces",
-		"XX89370400440532013000":     "not in the IBAN registry",
-		"GE00BG0000000000000000":     "check digits", // the BOG seed's sample IBAN is not valid
-		"NO93860111179":              "has 15 characters",
+		"XX89370400440532013000":      "not in the IBAN registry",
+		"GE00BG0000000000000000":      "check digits", // the BOG seed's sample IBAN is not valid
+		"NO93860111179":               "has 15 characters",
 	} {
 		err := CheckIBAN(bad)
 		if err == nil || !strings.Contains(err.Error(), why) {
