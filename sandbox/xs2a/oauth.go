@@ -89,10 +89,6 @@ func (b *Bank) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 		b.advanceLocked(p, now)
 		a = b.openAuthLocked(p, p.CancelPending)
 	}
-	if a != nil && a.SCAStatus == "received" {
-		a.SCAStatus = "started"
-		b.touchLocked(recAuth, a.ID)
-	}
 	err := b.commitLocked()
 	b.mu.Unlock()
 	switch {
@@ -122,6 +118,17 @@ func (b *Bank) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pageCheck(r, RuleOAuthAuthorize, "authorization request valid", nil)
+	b.mu.Lock()
+	if a.SCAStatus == "received" { // the PSU reached the bank: the SCA routine started
+		a.SCAStatus = "started"
+		b.touchLocked(recAuth, a.ID)
+	}
+	err = b.commitLocked()
+	b.mu.Unlock()
+	if err != nil {
+		b.pageError(w, http.StatusInternalServerError, "The bank could not save the request.")
+		return
+	}
 	req := &oauthRequest{TPPID: tpp.ID, AuthID: a.ID, RedirectURI: q.Get("redirect_uri"), State: q.Get("state"), Challenge: q.Get("code_challenge")}
 	if b.cfg.AutoApprove {
 		b.decideOAuth(w, r, req, true)

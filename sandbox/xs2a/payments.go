@@ -244,7 +244,8 @@ func (b *Bank) initiate(c *call) error {
 	redirectPref, err1 := parseBoolHeader(r, "TPP-Redirect-Preferred")
 	decoupledPref, err2 := parseBoolHeader(r, "TPP-Decoupled-Preferred")
 	noFundsPref, err3 := parseBoolHeader(r, "TPP-Rejection-NoFunds-Preferred")
-	if err := errors.Join(err1, err2, err3); err != nil {
+	explicitPref, err4 := parseBoolHeader(r, "TPP-Explicit-Authorisation-Preferred")
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		c.check(RuleQuery, "query parameters and preference headers well-formed", err)
 		return formatErr("", err.Error())
 	}
@@ -364,10 +365,7 @@ func (b *Bank) initiate(c *call) error {
 	b.st.Payments[p.ID] = p
 	b.touchLocked(recPayment, p.ID)
 	links := map[string]any{"self": b.link(b.paymentPath(p)), "status": b.link(b.paymentPath(p) + "/status")}
-	explicit := false
-	if v, err := parseBoolHeader(r, "TPP-Explicit-Authorisation-Preferred"); err == nil && v != nil && *v {
-		explicit = true
-	}
+	explicit := explicitPref != nil && *explicitPref
 	var psuMessage string
 	switch {
 	case approach == OAuth:
