@@ -77,7 +77,9 @@ func (d *webDriver) click(css string) {
 	d.call("POST", "/session/"+d.session+"/element/"+d.element(css)+"/click", map[string]any{})
 }
 
-func (d *webDriver) open(u string) { d.call("POST", "/session/"+d.session+"/url", map[string]string{"url": u}) }
+func (d *webDriver) open(u string) {
+	d.call("POST", "/session/"+d.session+"/url", map[string]string{"url": u})
+}
 
 func startChromium(t *testing.T) *webDriver {
 	chromium := requireTool(t, "chromium", "chromium-browser", "google-chrome")
