@@ -213,6 +213,11 @@ func (b *Bank) apiMux() http.Handler {
 		route("GET /{service}/{product}/{paymentId}/"+kind+"/{authId}", func(c *call) error { return b.getAuth(c, cancel) }, true)
 		route("PUT /{service}/{product}/{paymentId}/"+kind+"/{authId}", func(c *call) error { return b.updateAuth(c, cancel) }, true)
 	}
+	if b.prof.SessionGate {
+		// SpareBank 1's "establish PSU-ID for PISP-only operation" (not BG): the gate (rule 25)
+		// answers 401 + scaRedirect without a session; with one there is nothing to add.
+		route("GET /users", func(c *call) error { c.noContent(); return nil }, true)
+	}
 	mux.HandleFunc("POST /tpp/register", b.handleRegister)
 	if b.prof.offers(OAuth) {
 		mux.HandleFunc("GET /.well-known/oauth-authorization-server", b.oauthMetadata)

@@ -383,7 +383,15 @@ func TestRule25PSUSession(t *testing.T) {
 	if r.str("system") != "ERA-PSD2" || !strings.HasPrefix(r.link("scaRedirect"), sb.BrowserURL()+"/session/") {
 		t.Fatalf("ERA error with scaRedirect: %s", r.body)
 	}
+	users := sc.do("GET", "/v1/users", nil, opts{})
+	expectRule(t, sb, users, 401, "PSU_CREDENTIALS_INVALID", RulePSUSession)
+	if users.link("scaRedirect") == "" {
+		t.Fatalf("GET /v1/users without a session: %s", users.body)
+	}
 	sc.sb1Session(t)
+	if ok := sc.do("GET", "/v1/users", nil, opts{}); ok.status != 204 {
+		t.Fatalf("GET /v1/users with a session: %d %s", ok.status, ok.body)
+	}
 	other := newTPP(t, sb, 1)
 	other.psuID, other.session = sc.psuID, sc.session
 	expectRule(t, sb, other.do("POST", path, body, opts{}), 401, "PSU_CREDENTIALS_INVALID", RulePSUSession)
