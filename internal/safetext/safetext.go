@@ -16,6 +16,8 @@ package safetext
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -136,4 +138,85 @@ func cleanFor(s string, oneLine bool) bool {
 		}
 	}
 	return true
+}
+
+// Writer passes Text of everything written through it to the writer it wraps: a command's own
+// output (payterm reset, the exit message) cannot carry what a bank or a library wrote raw, whatever
+// path the text took to get there. A rune split across two writes (bufio flushes anywhere) is held
+// back until it is whole; Flush writes what is left.
+type Writer struct {
+	w       io.Writer
+	pending []byte // the start of a rune that the next write completes
+}
+
+// NewWriter wraps w. Wrapping a *Writer again returns it unchanged.
+func NewWriter(w io.Writer) *Writer {
+	if sw, ok := w.(*Writer); ok {
+		return sw
+	}
+	return &Writer{w: w}
+}
+
+// Write cleans p and writes it; it reports len(p) when the cleaned text was written.
+func (s *Writer) Write(p []byte) (int, error) {
+	buf := append(s.pending, p...)
+	cut := len(buf) - incompleteTail(buf)
+	s.pending = append([]byte(nil), buf[cut:]...)
+	if cut == 0 {
+		return len(p), nil
+	}
+	if _, err := io.WriteString(s.w, Text(string(buf[:cut]))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes a rune left incomplete by the last write (as U+FFFD: nothing will complete it).
+func (s *Writer) Flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	rest := s.pending
+	s.pending = nil
+	_, err := io.WriteString(s.w, Text(string(rest)))
+	return err
+}
+
+// incompleteTail is how many bytes at the end of b start a rune that is not complete yet: 0 when
+// b ends on a whole rune or on bytes that no continuation can make valid.
+func incompleteTail(b []byte) int {
+	for n := 1; n < utf8.UTFMax && n <= len(b); n++ {
+		c := b[len(b)-n]
+		if utf8.RuneStart(c) {
+			if c >= 0xC0 && !utf8.FullRune(b[len(b)-n:]) {
+				return n
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// JSON makes encoded JSON safe to print on a terminal without changing what it decodes to:
+// encoding/json escapes C0 controls but writes DEL, the C1 controls (U+009B is a one-byte CSI)
+// and the bidi controls raw, so each of those becomes a \uXXXX escape. They can only occur inside
+// JSON strings, where the escape stands for the same rune; an invalid UTF-8 byte becomes \ufffd.
+func JSON(b []byte) []byte {
+	if Clean(strings.NewReplacer("\n", "", "\t", "", "\r", "").Replace(string(b))) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = append(out, `\ufffd`...)
+		case r >= 0x7F && IsUnsafe(r):
+			out = fmt.Appendf(out, `\u%04x`, r)
+		default:
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }

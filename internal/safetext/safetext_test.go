@@ -1,6 +1,7 @@
 package safetext
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -96,6 +97,95 @@ func FuzzLine(f *testing.F) {
 		}
 		if (Check(s) == nil) != Clean(s) {
 			t.Fatalf("Check and Clean disagree on %q", s)
+		}
+	})
+}
+
+func TestWriter(t *testing.T) {
+	var out strings.Builder
+	w := NewWriter(&out)
+	if NewWriter(w) != w {
+		t.Error("wrapping a Writer again made a second one")
+	}
+	// "€" split over two writes, a C1 CSI split over two writes, an OSC 52 in one.
+	for _, p := range []string{"Consent c-1: \xe2\x82", "\xac 5\n\xc2", "\x9b2J x\x1b]52;c;QUU=\x07\r\n", "tail \xe2"} {
+		if n, err := w.Write([]byte(p)); n != len(p) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", p, n, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Consent c-1: € 5\n\uFFFD2J x\uFFFD]52;c;QUU=\uFFFD \ntail \uFFFD"; out.String() != want {
+		t.Errorf("written %q, want %q", out.String(), want)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	in := map[string]string{"name": "Noor \u202e00.125\u202c", "id": "p\u009b2J\x1b]2;T\x07", "ar": "نور\u200f", "del": "a\x7f"}
+	raw, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	safe := JSON(raw)
+	if !Clean(strings.NewReplacer("\n", "", "\t", "").Replace(string(safe))) {
+		t.Fatalf("JSON left an unsafe rune: %q", safe)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(safe, &back); err != nil {
+		t.Fatalf("JSON broke the document: %v\n%s", err, safe)
+	}
+	for k, v := range in {
+		if back[k] != v {
+			t.Errorf("%s decodes to %q, want %q", k, back[k], v)
+		}
+	}
+	plain := []byte(`{"a": "Noor"}`)
+	if got := JSON(plain); string(got) != string(plain) {
+		t.Errorf("clean JSON changed: %s", got)
+	}
+}
+
+// FuzzWriter: however the text is split between writes, what comes out is Text of all of it.
+func FuzzWriter(f *testing.F) {
+	f.Add("Consent \xe2\x82\xac\x1b]2;T\x07 \u009b\u202e", 9)
+	f.Add("\xf0\x9f\x98\x80\xf0\x9f", 5)
+	f.Fuzz(func(t *testing.T, s string, at int) {
+		if at < 0 {
+			at = -at
+		}
+		at %= len(s) + 1
+		var out strings.Builder
+		w := NewWriter(&out)
+		_, _ = w.Write([]byte(s[:at]))
+		_, _ = w.Write([]byte(s[at:]))
+		_ = w.Flush()
+		if out.String() != Text(s) {
+			t.Fatalf("split at %d: %q, want %q", at, out.String(), Text(s))
+		}
+	})
+}
+
+// FuzzJSON: any value encoded by encoding/json and passed through JSON is printable and decodes
+// to the same value.
+func FuzzJSON(f *testing.F) {
+	f.Add("Noor \u202e521\u202c", "\u009b2J\x1b]52;c;AA==\x07")
+	f.Add("\xff\xfe", "\x7f\u2066")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		raw, err := json.Marshal([]string{a, b})
+		if err != nil {
+			t.Skip()
+		}
+		safe := JSON(raw)
+		if !Clean(string(safe)) {
+			t.Fatalf("JSON(%q) = %q is not printable", raw, safe)
+		}
+		var want, got []string
+		if json.Unmarshal(raw, &want) != nil || json.Unmarshal(safe, &got) != nil {
+			t.Fatalf("JSON(%q) = %q does not decode", raw, safe)
+		}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Fatalf("JSON changed the value: %q, want %q", got, want)
 		}
 	})
 }
