@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 const usage = `payterm — a delegated-SCA wallet for UAE Open Finance v2.1
@@ -55,7 +56,17 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 
 // run is main without the process: it returns the exit code (0 ok, 1 failure, 2 usage).
 // stdin is read only by `payterm reset`, for its confirmation, and only when it is a terminal.
+//
+// stdout and stderr pass through safetext: whatever a command prints (ids and statuses from a
+// bank, an error quoting a server's certificate) reaches the terminal without control
+// characters or bidi overrides.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	out, errOut := safetext.NewWriter(stdout), safetext.NewWriter(stderr)
+	defer func() { _, _ = out.Flush(), errOut.Flush() }()
+	return runCommand(ctx, args, stdin, out, errOut)
+}
+
+func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -141,7 +152,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		return 130
 	default:
-		fmt.Fprintf(stderr, "payterm: %v\n", err)
+		fmt.Fprintf(stderr, "payterm: %s\n", safetext.Error(err))
 		return 1
 	}
 }

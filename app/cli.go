@@ -9,6 +9,7 @@ import (
 
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
@@ -43,7 +44,7 @@ func openLedgerOnly(ctx context.Context, cfg config.Config) (*wallet.Ledger, err
 // names). Payee names, IBANs and references are PII and only written withPII.
 func ExportHistory(ctx context.Context, cfg config.Config, w io.Writer, format string, withPII bool) (err error) {
 	if format != "csv" && format != "json" {
-		return fmt.Errorf("unknown format %q: use csv or json", sanitize(format, 20))
+		return fmt.Errorf("unknown format %q: use csv or json", safetext.Short(format, 20))
 	}
 	l, err := openLedgerOnly(ctx, cfg)
 	if err != nil {

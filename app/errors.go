@@ -19,6 +19,9 @@ import (
 // resetHint is the way out when recovery is impossible: the reset command (app/reset.go).
 const resetHint = "Only a reset is left: quit and run payterm reset. It revokes your consents at the bank and unbinds this device; then you set up a new PIN and authorise a new consent at your bank."
 
+// maxErrorText bounds how much of an error payterm did not word goes into a sentence.
+const maxErrorText = 300
+
 // uiError turns any error of the core into what the screens show: a *ui.SCAError for a failed
 // PIN/code, otherwise a *ui.Problem with one sentence and what to do next. doing names the
 // action ("Revoking the consent") for errors without a better sentence. The cause stays
@@ -92,8 +95,10 @@ func uiError(doing string, err error) error {
 		return p("An IBAN is not valid: "+ibanReason(err)+".", "Check it against your bank statement.")
 	case errors.Is(err, consent.ErrAccessDenied):
 		return p("You declined the consent at the bank.", "Start again when you are ready to approve it.")
+	case errors.As(err, &authz) && authz.Code == "":
+		return p("The bank did not authorise the consent.", "Start again; if it repeats, contact your bank.")
 	case errors.As(err, &authz):
-		return p("The bank did not authorise the consent ("+sanitize(authz.Code, 40)+").", "Start again; if it repeats, contact your bank.")
+		return p("The bank did not authorise the consent ("+safetext.Short(authz.Code, 40)+").", "Start again; if it repeats, contact your bank.")
 	case errors.Is(err, consent.ErrCallbackTimeout):
 		return p("The bank did not send you back within 10 minutes.", "Start the bank step again.")
 	case errors.Is(err, consent.ErrOnboardingFinished):
@@ -114,18 +119,20 @@ func uiError(doing string, err error) error {
 	case errors.Is(err, lfi.ErrOutcomeUnknown):
 		return p("The bank's answer did not arrive or could not be verified.", "Nothing is sent twice: the wallet checks with the bank before any retry. Try again in a moment.")
 	case errors.As(err, &bankErr):
-		return &ui.Problem{What: fmt.Sprintf("The bank refused the request (HTTP %d %s).", bankErr.HTTPStatus, sanitize(bankErr.Code(), 60)),
-			Next:   "Open the inspector (ctrl+t) for the details; quote interaction id " + sanitize(bankErr.InteractionID, 40) + " to the bank.",
+		return &ui.Problem{What: fmt.Sprintf("The bank refused the request (HTTP %d %s).", bankErr.HTTPStatus, safetext.Short(bankErr.Code(), 60)),
+			Next:   "Open the inspector (ctrl+t) for the details; quote interaction id " + safetext.Short(bankErr.InteractionID, 64) + " to the bank.",
 			Detail: bankWords(bankErr.Detail()), Err: err}
 	case errors.As(err, &oauthErr):
-		return &ui.Problem{What: fmt.Sprintf("The bank refused the request (%s).", sanitize(oauthErr.Code, 40)), Next: "Open the inspector (ctrl+t) for the details.",
+		return &ui.Problem{What: fmt.Sprintf("The bank refused the request (%s).", safetext.Short(oauthErr.Code, 40)), Next: "Open the inspector (ctrl+t) for the details.",
 			Detail: bankWords(oauthErr.Detail()), Err: err}
 	case errors.Is(err, keystore.ErrUnavailable):
 		return p("The secret store is not available (is the keyring locked?).", "Unlock your keyring, or set security.secret_store = \"file\".")
 	case errors.Is(err, keystore.ErrCorrupt):
 		return p("A stored secret failed its integrity check.", "Restore the data dir from a backup, or recover with your recovery code.")
 	}
-	return p(doing+" failed: "+err.Error()+".", "Try again, or open the inspector (ctrl+t).")
+	// Any other error is text payterm did not write (Go's TLS errors quote the server's
+	// certificate names verbatim): cleaned and cut before it becomes a sentence on screen.
+	return p(doing+" failed: "+safetext.Short(err.Error(), maxErrorText)+".", "Try again, or open the inspector (ctrl+t).")
 }
 
 // bankWords is one line of the bank's own explanation for the error screen, cleaned and cut.

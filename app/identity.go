@@ -23,6 +23,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/keystore"
 )
 
@@ -185,7 +186,7 @@ func registerClient(ctx context.Context, reg registrar, id *identity, redirectUR
 			Error string `json:"error"`
 		}
 		_ = json.Unmarshal(answer, &oe)
-		return fmt.Errorf("registration refused: HTTP %d %s", resp.StatusCode, sanitize(oe.Error, 40))
+		return fmt.Errorf("registration refused: HTTP %d %s", resp.StatusCode, safetext.Short(oe.Error, 40))
 	}
 	var out registrationAnswer
 	if err := json.Unmarshal(answer, &out); err != nil {
@@ -332,7 +333,7 @@ func readKeyFile(path string, ours bool) (*rsa.PrivateKey, error) {
 		}
 		return rk, nil
 	}
-	return nil, fmt.Errorf("key %s: unexpected PEM block %q", filepath.Base(path), sanitize(blk.Type, 30))
+	return nil, fmt.Errorf("key %s: unexpected PEM block %q", filepath.Base(path), safetext.Short(blk.Type, 30))
 }
 
 func pemKey(k *rsa.PrivateKey) []byte {
@@ -344,22 +345,9 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
-	if err := keystore.WriteFileAtomic(path, append(raw, '\n')); err != nil {
+	// A bundle or record may be printed with cat: DEL, C1 and bidi controls are \u-escaped.
+	if err := keystore.WriteFileAtomic(path, append(safetext.JSON(raw), '\n')); err != nil {
 		return fmt.Errorf("save %s: %w", filepath.Base(path), err)
 	}
 	return nil
-}
-
-// sanitize keeps untrusted text short and printable before it goes into an error.
-func sanitize(s string, n int) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if len(out) >= n {
-			break
-		}
-		if r >= 0x20 && r < 0x7f {
-			out = append(out, r)
-		}
-	}
-	return string(out)
 }

@@ -186,16 +186,16 @@ func toUIExchange(ex lfi.Exchange) *ui.Exchange {
 			out.Checks = append(out.Checks, ui.Check{Name: c, OK: true})
 		}
 		if !v.OK {
-			out.Checks = append(out.Checks, ui.Check{Name: "response signature", OK: false, Detail: sanitize(v.Error, 120)})
+			out.Checks = append(out.Checks, ui.Check{Name: "response signature", OK: false, Detail: safetext.Short(v.Error, 120)})
 		} else {
 			out.Checks = append(out.Checks, ui.Check{Name: "response signature", OK: true, Detail: v.Alg + " kid " + v.KeyID})
 		}
 	}
 	for _, be := range ex.BankErrors {
-		out.Checks = append(out.Checks, ui.Check{Name: "bank says " + sanitize(be.Code, 60), OK: false, Detail: bankErrorWords(be, 300)})
+		out.Checks = append(out.Checks, ui.Check{Name: "bank says " + safetext.Short(be.Code, 60), OK: false, Detail: bankErrorWords(be, 300)})
 	}
 	if ex.Err != "" {
-		out.Checks = append(out.Checks, ui.Check{Name: "outcome", OK: false, Detail: sanitize(ex.Err, 160)})
+		out.Checks = append(out.Checks, ui.Check{Name: "outcome", OK: false, Detail: safetext.Short(ex.Err, 160)})
 	}
 	return out
 }
@@ -401,7 +401,7 @@ func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
 	}
 	claims, err := sca.VerifyAuthenticationValue(r.AuthenticationValue, r.DeviceBindingID)
 	if err != nil {
-		ex.Checks = append(ex.Checks, ui.Check{Name: "device-key signature (ES256)", OK: false, Detail: sanitize(err.Error(), 120)})
+		ex.Checks = append(ex.Checks, ui.Check{Name: "device-key signature (ES256)", OK: false, Detail: safetext.Short(err.Error(), 120)})
 		return ex
 	}
 	ex.Checks = append(ex.Checks, ui.Check{Name: "device-key signature (ES256)", OK: true, Detail: "binding id " + r.DeviceBindingID},

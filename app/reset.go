@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
@@ -70,6 +71,11 @@ func Reset(ctx context.Context, cfg config.Config, opts Options, confirm ResetCo
 	if !confirm.Yes && confirm.In == nil {
 		return ErrResetNeedsConfirmation
 	}
+	// Everything the reset prints passes one cleaning writer: consent ids, the bank's statuses
+	// and why a bank could not be reached are not payterm's text (issue 11).
+	sw := safetext.NewWriter(out)
+	defer func() { err = errors.Join(err, sw.Flush()) }()
+	out = sw
 	dir := cfg.ResolvedDataDir()
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(out, "Nothing to reset: there is no payterm data in %s.\n", dir)

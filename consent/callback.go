@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
-	"unicode"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // AuthCode is the single-use authorization code. It redacts in every printed or logged form.
@@ -42,14 +44,21 @@ var (
 	ErrAuthorizationBad = errors.New("the bank returned an authorization error")
 )
 
-// AuthorizationError is an error=... callback from the bank. Code is the OAuth error code;
-// Description is the bank's text, sanitised and shortened (it is untrusted).
+// oauthErrorCode is RFC 6749 §4.1.2.1's error: 1*NQSCHAR (%x20-21 / %x23-5B / %x5D-7E).
+var oauthErrorCode = regexp.MustCompile(`^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$`)
+
+// AuthorizationError is an error=... callback from the bank. Code is the OAuth error code, ""
+// when the bank's was not one (RFC 6749 allows printable ASCII without " and \); Description is
+// the bank's text, cleaned of control characters and bidi overrides and shortened (untrusted).
 type AuthorizationError struct {
 	Code        string
 	Description string
 }
 
 func (e *AuthorizationError) Error() string {
+	if e.Code == "" {
+		return "authorization failed at the bank (its error code was malformed)"
+	}
 	if e.Description == "" {
 		return fmt.Sprintf("authorization failed at the bank: %s", e.Code)
 	}
@@ -122,31 +131,17 @@ func checkCallbackQuery(rawQuery string, chk CallbackCheck) (AuthCode, error) {
 		return "", ErrStateMismatch
 	}
 	if e, ok := q["error"]; ok {
-		return "", &AuthorizationError{Code: sanitize(e[0], 64), Description: sanitize(q.Get("error_description"), 200)}
+		ae := &AuthorizationError{Description: safetext.Short(q.Get("error_description"), 200)}
+		if oauthErrorCode.MatchString(e[0]) {
+			ae.Code = e[0] // anything else is not kept: it would only be shown
+		}
+		return "", ae
 	}
 	code := q.Get("code")
 	if code == "" {
 		return "", ErrCodeMissing
 	}
 	return AuthCode(code), nil
-}
-
-// sanitize keeps untrusted bank text printable and short, so it cannot forge terminal output.
-func sanitize(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
 }
 
 // safeParamName names a parameter in an error only if it is a short, plain identifier.

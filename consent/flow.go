@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/lfi"
 )
 
@@ -407,7 +408,7 @@ func (o *Onboarding) accept(ctx context.Context, tr TokenResult, code AuthCode) 
 	}
 	c := tr.Consents[0]
 	if c.Status != "Authorized" {
-		return Result{}, fmt.Errorf("%w (status %s)", ErrConsentNotAuthorized, sanitize(c.Status, 40))
+		return Result{}, fmt.Errorf("%w (status %s)", ErrConsentNotAuthorized, safetext.Short(string(c.Status), 40))
 	}
 	if tr.AccessToken.IsZero() || tr.RefreshToken.IsZero() {
 		return Result{}, errors.New("exchange authorization code: the bank issued no access or refresh token")

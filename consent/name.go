@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // maxNameLen is the schema's maxLength for AEName/AETradingName values (counted in characters).
@@ -41,7 +43,8 @@ func validateName(field string, n Name) error {
 	return validateText(field+".ar", n.AR, maxNameLen, true)
 }
 
-// validateText checks one free-text value: valid UTF-8, no control characters, no surrounding
+// validateText checks one free-text value: valid UTF-8, no control characters and no bidi
+// embeddings, overrides or isolates (safetext.IsBidiControl; the marks U+200E/U+200F stay), no surrounding
 // whitespace, at most maxLen characters. Empty is allowed only when optional.
 func validateText(field, s string, maxLen int, optional bool) error {
 	if s == "" {
@@ -62,6 +65,11 @@ func validateText(field, s string, maxLen int, optional bool) error {
 	for _, r := range s {
 		if unicode.IsControl(r) {
 			return fieldErr(field, "contains a control character")
+		}
+		if safetext.IsBidiControl(r) {
+			// U+202E and its kin reverse what follows on the line wherever the value is shown
+			// (the bank's page, a receipt, an export): "Noor 521.00" drawn as "Noor 00.125".
+			return fieldErr(field, "contains a right-to-left override or another bidi control character")
 		}
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // Sentinels matched with errors.Is.
@@ -184,7 +186,7 @@ type UnverifiableError struct {
 }
 
 func (e *UnverifiableError) Error() string {
-	s := fmt.Sprintf("%s: HTTP %d response not trusted, outcome unknown: %v", e.Op, e.HTTPStatus, e.Err)
+	s := fmt.Sprintf("%s: HTTP %d response not trusted, outcome unknown: %s", e.Op, e.HTTPStatus, safetext.Error(e.Err))
 	if e.InteractionID != "" {
 		s += " [x-fapi-interaction-id " + safeToken(e.InteractionID) + "]"
 	}
@@ -208,7 +210,9 @@ type TransportError struct {
 }
 
 func (e *TransportError) Error() string {
-	s := fmt.Sprintf("%s: network error after %d attempt(s): %v", e.Op, e.Attempts, e.Err)
+	// Go's TLS errors quote the server's certificate names as they are: cleaned here as well as
+	// wherever an error is shown.
+	s := fmt.Sprintf("%s: network error after %d attempt(s): %s", e.Op, e.Attempts, safetext.Error(e.Err))
 	if e.InteractionID != "" {
 		s += " [x-fapi-interaction-id " + safeToken(e.InteractionID) + "]"
 	}
@@ -219,24 +223,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 func (e *TransportError) Is(target error) bool { return target == ErrOutcomeUnknown && e.SideEffects }
 
-// safeToken keeps bank-supplied identifiers printable and short, so a hostile server cannot
-// inject control characters or megabytes into our error strings.
-func safeToken(s string) string {
-	const max = 80
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() >= max {
-			b.WriteString("…")
-			break
-		}
-		if r < 0x20 || r == 0x7f || r > 0x7e {
-			b.WriteRune('?')
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// safeToken is how a bank-supplied value (a code, a path, a kid, an issuer) goes into one of
+// our error strings: without control characters or bidi overrides, and short, so a hostile server
+// cannot forge terminal output or put megabytes into an error.
+func safeToken(s string) string { return safetext.Short(s, 80) }
 
 // WaitError: the call was not sent because the bank asked (Retry-After on an earlier 429 or
 // 503) to wait longer than this call may (Config.MaxRetryAfter, or WithMaxWait), or because the

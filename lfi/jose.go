@@ -182,6 +182,9 @@ func parseCompactJWS(compact []byte) (*jose.JSONWebSignature, string, error) {
 	if kid == "" {
 		return nil, "", errors.New("JWS header has no kid")
 	}
+	if err := checkKID(kid); err != nil {
+		return nil, "", fmt.Errorf("JWS header: %w", err)
+	}
 	return obj, kid, nil
 }
 

@@ -52,6 +52,9 @@ func parseJWKS(body []byte) (*keySet, error) {
 		if !ok || k.KeyID == "" || pub.N.BitLen() < minRSABits {
 			continue
 		}
+		if err := checkKID(k.KeyID); err != nil {
+			return nil, fmt.Errorf("JWKS: %w", err) // the inspector prints kids; a bank's are ASCII
+		}
 		switch {
 		case k.Use == "sig" && (k.Algorithm == "" || k.Algorithm == string(jose.PS256)):
 			if _, dup := ks.sig[k.KeyID]; dup {

@@ -105,6 +105,9 @@ func oauthError(op string, r *response, now time.Time) error {
 			r.ex.BankErrors = []ErrorItem{{Code: boundText(e.Code), Message: e.Description, URL: e.URI}}
 		}
 	}
+	if !oauthCodeRe.MatchString(e.Code) {
+		e.Code = "" // not an RFC 6749 error code: the status alone is kept, nothing of it shown
+	}
 	return e
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-	"unicode/utf8"
 )
 
 // PaymentStatus is AEPaymentStatus. Unknown values are kept as they are (the docs use
@@ -115,7 +114,7 @@ var (
 	amountRe    = regexp.MustCompile(`^\d{1,16}\.\d{2}$`)
 	currencyRe  = regexp.MustCompile(`^[A-Z]{3}$`)
 	purposeRe   = regexp.MustCompile(`^[A-Z]{3}$`)
-	errorCodeRe = regexp.MustCompile(`^[A-Za-z]+\.[A-Za-z0-9]+$`)
+	errorCodeRe = regexp.MustCompile(`^[A-Za-z]{1,64}\.[A-Za-z0-9]{1,64}$`) // AERejectReason.Code, bounded
 )
 
 // decodeObject decodes a JSON object (unknown members tolerated) with no trailing data.
@@ -136,18 +135,6 @@ func parseDateTime(name, v string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s is not an RFC 3339 date-time with offset", name)
 	}
 	return t, nil
-}
-
-func checkID(name, v string, maxLen int) error {
-	if v == "" || len(v) > maxLen || !utf8.ValidString(v) {
-		return fmt.Errorf("%s missing or longer than %d", name, maxLen)
-	}
-	for _, r := range v {
-		if r <= 0x20 || r == 0x7f || r == '/' || r == '?' || r == '#' {
-			return fmt.Errorf("%s contains a forbidden character", name)
-		}
-	}
-	return nil
 }
 
 func checkAmount(a Amount) error {
@@ -201,8 +188,14 @@ func decodePayment(msg []byte) (*Payment, error) {
 	if err := checkID("payment: Data.ConsentId", d.ConsentID, 128); err != nil {
 		return nil, err
 	}
-	if d.Status == "" || len(d.Status) > 64 {
-		return nil, errors.New("payment: Data.Status missing")
+	if err := checkEnum("payment: Data.Status", d.Status, statusRe); err != nil {
+		return nil, err
+	}
+	if err := checkToken("payment: Data.PaymentTransactionId", d.PaymentTransactionID, 128); err != nil {
+		return nil, err
+	}
+	if err := checkBankText("payment: Data.DebtorReference", d.DebtorReference, 35); err != nil {
+		return nil, err
 	}
 	var err error
 	if p.StatusUpdateDateTime, err = parseDateTime("payment: Data.StatusUpdateDateTime", d.StatusUpdateDateTime); err != nil {
@@ -224,6 +217,9 @@ func decodePayment(msg []byte) (*Payment, error) {
 	if d.OpenFinanceBilling == nil || d.OpenFinanceBilling.Type == "" {
 		return nil, errors.New("payment: Data.OpenFinanceBilling.Type missing")
 	}
+	if err := checkEnum("payment: Data.OpenFinanceBilling.Type", d.OpenFinanceBilling.Type, enumTokenRe); err != nil {
+		return nil, err
+	}
 	p.BillingType = d.OpenFinanceBilling.Type
 	if p.Status == PaymentRejected && len(d.RejectReasonCode) == 0 {
 		return nil, errors.New("payment: Rejected without RejectReasonCode")
@@ -235,6 +231,9 @@ func decodePayment(msg []byte) (*Payment, error) {
 	}
 	if w.Links == nil || w.Links.Self == "" || w.Links.Related == "" {
 		return nil, errors.New("payment: Links.Self and Links.Related are required")
+	}
+	if err := errors.Join(checkLink("payment: Links.Self", w.Links.Self), checkLink("payment: Links.Related", w.Links.Related)); err != nil {
+		return nil, err
 	}
 	p.Self, p.ConsentURL = w.Links.Self, w.Links.Related
 	return p, nil
@@ -282,8 +281,21 @@ func decodeConsent(msg []byte) (*Consent, error) {
 	if err := checkID("consent: Data.ConsentId", d.ConsentID, 128); err != nil {
 		return nil, err
 	}
-	if d.Status == "" || len(d.Status) > 64 {
-		return nil, errors.New("consent: Data.Status missing")
+	if err := checkEnum("consent: Data.Status", d.Status, statusRe); err != nil {
+		return nil, err
+	}
+	if err := checkOptionalID("consent: Data.BaseConsentId", d.BaseConsentID, 128); err != nil {
+		return nil, err
+	}
+	if d.RevokedBy != "" {
+		if err := checkEnum("consent: Data.RevokedBy", d.RevokedBy, enumTokenRe); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range d.Permissions {
+		if err := checkEnum(fmt.Sprintf("consent: Data.Permissions[%d]", i), p, enumTokenRe); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if c.ExpirationDateTime, err = parseDateTime("consent: Data.ExpirationDateTime", d.ExpirationDateTime); err != nil {
@@ -325,6 +337,14 @@ func decodeConsent(msg []byte) (*Consent, error) {
 	if w.Links == nil || w.Links.Self == "" {
 		return nil, errors.New("consent: Links.Self is required")
 	}
+	if err := checkLink("consent: Links.Self", w.Links.Self); err != nil {
+		return nil, err
+	}
+	for i, l := range w.Links.Related {
+		if err := checkLink(fmt.Sprintf("consent: Links.Related[%d]", i), l); err != nil {
+			return nil, err
+		}
+	}
 	c.Self, c.PaymentURLs = w.Links.Self, w.Links.Related
 	return c, nil
 }
@@ -344,8 +364,8 @@ func decodeErrors(msg []byte) ([]ErrorItem, error) {
 		w.Errors = w.Errors[:100]
 	}
 	for i, it := range w.Errors {
-		if it.Code == "" {
-			return nil, fmt.Errorf("error body: Errors[%d].Code missing", i)
+		if err := checkErrorItem(i, it); err != nil {
+			return nil, err
 		}
 		w.Errors[i].Message, w.Errors[i].Path, w.Errors[i].URL = boundText(it.Message), boundText(it.Path), boundText(it.URL)
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/payterm/payterm/internal/iban"
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // Intent is one payment the user is asked to authenticate: exactly what is shown on the
@@ -51,7 +52,7 @@ func (in Intent) Validate() error {
 	case !validIBAN(in.CreditorIBAN):
 		return bad("creditor IBAN", "is not a valid IBAN (capitals, no spaces, check digits)")
 	case !validName(in.CreditorName):
-		return bad("creditor name", "must be 1-140 printable characters")
+		return bad("creditor name", "must be 1-140 printable characters, without bidi overrides")
 	case !idemRE.MatchString(in.IdempotencyKey):
 		return bad("idempotency key", "must be 1-40 printable characters without spaces")
 	}
@@ -66,8 +67,8 @@ func validName(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
+		if unicode.IsControl(r) || safetext.IsBidiControl(r) {
+			return false // a bidi override would make the name read differently from what is signed
 		}
 	}
 	return true

@@ -10,7 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
 )
 
@@ -91,10 +94,10 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 				}
 				return *p
 			}
-			return cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt, e.UpdatedAt, csvSafe(e.ConsentID),
-				csvSafe(e.BankPaymentID), e.Amount, csvSafe(e.Currency), csvSafe(e.Purpose), csvSafe(e.Status), e.Outcome,
-				csvSafe(e.RejectCode), csvSafe(deref(e.PayeeName)), csvSafe(deref(e.PayeeIBAN)), csvSafe(deref(e.Reference)),
-				csvSafe(e.Bank)})
+			return cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt, e.UpdatedAt, csvCell(e.ConsentID),
+				csvCell(e.BankPaymentID), e.Amount, csvCell(e.Currency), csvCell(e.Purpose), csvCell(e.Status), e.Outcome,
+				csvCell(e.RejectCode), csvCell(deref(e.PayeeName)), csvCell(deref(e.PayeeIBAN)), csvCell(deref(e.Reference)),
+				csvCell(e.Bank)})
 		}
 		finish = func() error { cw.Flush(); return cw.Error() }
 	case "json":
@@ -107,6 +110,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			if err != nil {
 				return err
 			}
+			b = safetext.JSON(b) // the bytes a terminal would misread are \u-escaped, the values unchanged
 			sep := ",\n"
 			if first {
 				sep, first = "\n", false
@@ -147,10 +151,17 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 	return nil
 }
 
-// csvSafe defuses spreadsheet formulas in untrusted text (payee names come from users and
-// banks): a cell starting with = + - @ or a control character is prefixed with '.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+// csvCell makes one cell of text payterm did not write (ids and codes from a bank, names and
+// references a user typed, perhaps years ago in an older payterm) safe for a terminal and a
+// spreadsheet. First every control character and bidi override becomes U+FFFD (safetext.Line: a
+// CSV file is printed with cat as often as it is opened), then a cell whose first visible
+// character starts a formula (= + - @, | for DDE, and their full-width forms, which some
+// spreadsheets also accept) gets a ' in front. Leading spaces are looked through, since
+// spreadsheets that trim a cell would otherwise still run " =cmd".
+func csvCell(s string) string {
+	s = safetext.Line(s)
+	r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, unicode.IsSpace))
+	if strings.ContainsRune("=+-@|\uFF1D\uFF0B\uFF0D\uFF20", r) {
 		return "'" + s
 	}
 	return s
@@ -305,9 +316,11 @@ func (l *Ledger) WriteStatusJSON(ctx context.Context, out io.Writer, opts Status
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	raw, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write status: %w", err)
+	}
+	if _, err := out.Write(append(safetext.JSON(raw), '\n')); err != nil {
 		return fmt.Errorf("write status: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sca"
 )
@@ -101,6 +102,10 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	}
 	if len(d.Reference) > 35 {
 		return nil, &Problem{What: "The reference is longer than 35 characters.", Next: "Shorten it."}
+	}
+	if safetext.Check(d.Reference) != nil {
+		return nil, &Problem{What: "The reference contains a control character or a right-to-left override (shown as \uFFFD).",
+			Next: "Delete that character and type the reference again."}
 	}
 	payee, creditor, pre, err := w.resolvePayee(ctx, c, d)
 	if err != nil {

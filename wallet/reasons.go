@@ -2,7 +2,8 @@ package wallet
 
 import (
 	"strings"
-	"unicode"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // rejectReasons words the ISO 20022 external status reason codes that AANI and LFIs use in
@@ -26,7 +27,7 @@ var rejectReasons = map[string]string{
 	"NARR": "a reason given in the bank's message",
 }
 
-// maxBankMessage bounds how much of a bank's free text is shown.
+// maxBankMessage bounds how much of a bank's free text is shown (in characters).
 const maxBankMessage = 160
 
 // RejectReasonText says in words why the bank rejected or refused a payment: the known reason
@@ -39,18 +40,7 @@ func RejectReasonText(code, bankMessage string) string {
 			return words
 		}
 	}
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(bankMessage) {
-		if b.Len() >= maxBankMessage {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			r = ' '
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(safetext.Short(strings.TrimSpace(bankMessage), maxBankMessage))
 }
 
 // FailureText is the one sentence the user's own receipt shows when a payment ends failed:
@@ -85,5 +75,5 @@ func codeIn(code string) string {
 	if code == "" {
 		return ""
 	}
-	return " (" + code + ")"
+	return " (" + safetext.Short(code, 64) + ")" // checked at decode; a ledger may predate the check
 }

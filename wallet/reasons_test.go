@@ -11,7 +11,7 @@ func TestRejectReasonText(t *testing.T) {
 		{"aani.am04", "", "insufficient funds in your account"},
 		{"LFI.AC04", "whatever", "the payee's account is closed"},
 		{"LFI.CreditorMismatch", "Creditor does not match the consent", "Creditor does not match the consent"},
-		{"", "line one\nline\ttwo\x1b[31m", "line one line two [31m"},
+		{"", "line one\nline\ttwo\x1b[31m", "line one line two\uFFFD[31m"},
 		{"LFI.X1", "", ""},
 	}
 	for _, c := range cases {
