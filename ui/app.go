@@ -86,6 +86,7 @@ type app struct {
 
 // New builds the production root model. main.go passes the real wallet; tests pass a fake.
 func New(w Wallet, opts Options) tea.Model {
+	w = withCleanText(w) // every string from the core is cleaned before a screen holds it
 	now := opts.Clock
 	if now == nil {
 		now = time.Now

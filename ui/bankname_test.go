@@ -37,10 +37,11 @@ func TestPlainName(t *testing.T) {
 	for in, want := range map[string]string{
 		"Sandbox Bank":           "Sandbox Bank",
 		"  Sandbox Bank\n":       "Sandbox Bank",
-		"Evil\x1b[2J Bank":       "Evil[2J Bank",
-		"Tab\tBank\u0085":        "TabBank",
+		"Evil\x1b[2J Bank":       "Evil\uFFFD[2J Bank", // a tampered name looks tampered
+		"Tab\tBank\u0085":        "Tab Bank\uFFFD",
 		"بنك تجريبي":             "بنك تجريبي",
-		"\x00\x07":               "",
+		"\x00\x07":               "\uFFFD\uFFFD",
+		"Noor \u202e00.125":      "Noor \uFFFD00.125",
 		"Bank\u200f of the Test": "Bank\u200f of the Test", // a bidi mark is a format character, not a control
 	} {
 		if got := plainName(in); got != want {
@@ -53,7 +54,7 @@ func TestPlainName(t *testing.T) {
 	if got := consentBank(Consent{}); got != "your bank" {
 		t.Errorf("consentBank of nothing = %q", got)
 	}
-	if got := bankLabel(BankOption{ID: "second", Name: " \x1b "}); got != "second" {
+	if got := bankLabel(BankOption{ID: "second", Name: " \t "}); got != "second" {
 		t.Errorf("bankLabel with a blank name = %q, want its id", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // field is a single-line text input. It is deliberately simpler than bubbles/textinput: no
@@ -79,7 +81,9 @@ func (f *field) View(st Styles, focused bool, labelWidth int) string {
 	case f.masked:
 		val = strings.Repeat("•", len(f.value))
 	default:
-		val = string(f.value)
+		// What was typed or pasted is kept as it is (the owner refuses it with a sentence), but
+		// drawn cleaned: a pasted U+202E or C1 control shows as U+FFFD, it does not act.
+		val = safetext.Line(string(f.value))
 	}
 	if len(f.value) == 0 && f.hint != "" && !focused {
 		val = st.Muted.Render(f.hint)
@@ -106,3 +110,20 @@ func (f *field) View(st Styles, focused bool, labelWidth int) string {
 }
 
 func digitsOnly(r rune) bool { return r >= '0' && r <= '9' }
+
+// typedTextProblem is the sentence for a name or reference the user typed that holds a control
+// character or a bidi control (a pasted U+202E reverses what follows it: "Noor 521.00" would
+// read "Noor 00.125" on every screen and export); "" when it is fine. what names the field as
+// a sentence starts ("The payee name"). The field keeps what was typed; it draws the character
+// as U+FFFD, so the user can see where it is.
+func typedTextProblem(what, s string) string {
+	if safetext.Check(s) == nil {
+		return ""
+	}
+	for _, r := range s {
+		if safetext.IsBidiControl(r) {
+			return what + " contains a right-to-left override or another direction control (shown as \uFFFD), which changes how it reads: delete it (ctrl+u clears the field) and type it again."
+		}
+	}
+	return what + " contains a control character (shown as \uFFFD): delete it (ctrl+u clears the field) and type it again."
+}

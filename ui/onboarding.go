@@ -470,6 +470,8 @@ func (s *onboardingScreen) addPayee() tea.Cmd {
 	switch {
 	case name == "":
 		s.err = "Give the payee a name."
+	case typedTextProblem("The payee name", name) != "":
+		s.err = typedTextProblem("The payee name", name)
 	case len(iban) != uaeIBANLength || ibanFeedback(iban) != "":
 		s.err = "That IBAN is not a valid UAE IBAN (AE + 21 digits)."
 	case len(s.payees) >= 10:

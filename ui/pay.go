@@ -609,6 +609,10 @@ func (s *payScreen) prepare() tea.Cmd {
 			s.formErr = "Enter a valid UAE IBAN for the new payee."
 			return nil
 		}
+		if p := typedTextProblem("The payee name", s.newName.Value()); p != "" {
+			s.formErr = p
+			return nil
+		}
 		d.NewPayee = PayeeDraft{Name: strings.TrimSpace(s.newName.Value()), IBAN: normalIBAN(s.newIBAN.Value()), Type: s.newType}
 	} else {
 		d.PayeeID = s.payees[s.payeeIdx].ID
@@ -617,6 +621,10 @@ func (s *payScreen) prepare() tea.Cmd {
 		// Refused here, as typed, with the sentence the core would give: nothing is sent.
 		s.formErr = amountSentence(err)
 		s.focusOn("amount")
+		return nil
+	}
+	if p := typedTextProblem("The reference", d.Reference); p != "" {
+		s.formErr = p
 		return nil
 	}
 	m := s.matches()

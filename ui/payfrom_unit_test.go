@@ -80,7 +80,7 @@ func TestPaysLabel(t *testing.T) {
 	}{
 		{Consent{Model: BeneficiaryOpen}, "Any payee (open consent)"},
 		{Consent{Model: BeneficiaryOne, Creditors: []Payee{{Name: "Test Payee One"}}}, "Pays Test Payee One"},
-		{Consent{Model: BeneficiaryList, Creditors: []Payee{{Name: "A\x1b[2J"}, {Name: "  "}, {Name: "B\n"}}}, "Pays A[2J, B"},
+		{Consent{Model: BeneficiaryList, Creditors: []Payee{{Name: "A\x1b[2J"}, {Name: "  "}, {Name: "B\n"}}}, "Pays A\uFFFD[2J, B"},
 		{Consent{Model: BeneficiaryList}, "Pays the payees named in the consent"},
 	} {
 		if got := paysLabel(tc.c); got != tc.want {

@@ -239,10 +239,10 @@ func TestInspectorNamesTheBank(t *testing.T) {
 	app.WaitFor("Limit headroom")
 	app.Press("ctrl+t")
 	app.WaitFor("← now")
-	app.WaitFor("At Sandbox[31m Bank")
+	app.WaitFor("At Sandbox\uFFFD[31m Bank")
 	app.Press("k", "k", "k", "k") // up to PAR
 	app.WaitFor("POST /par")
-	if v := app.View(); !strings.Contains(v, "At Sandbox[31m Bank") || strings.Contains(v, "\x1b") {
+	if v := app.View(); !strings.Contains(v, "At Sandbox\uFFFD[31m Bank") || strings.Contains(v, "\x1b") {
 		t.Fatalf("the PAR message does not name its bank as plain text:\n%s", v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
 )
 
@@ -657,15 +658,20 @@ type Problem struct {
 	Err    error // optional cause, for errors.Is/As; never shown raw
 }
 
+// Error is What and Next as one line, cleaned (safetext.Line): a Problem is worded by the core,
+// but its sentence may quote text from outside, so it is safe to draw whoever built it.
 func (p *Problem) Error() string {
 	if p.Next == "" {
-		return p.What
+		return safetext.Line(p.What)
 	}
-	return p.What + " " + p.Next
+	return safetext.Line(p.What + " " + p.Next)
 }
 
 // Unwrap exposes the cause.
 func (p *Problem) Unwrap() error { return p.Err }
+
+// maxErrorText bounds how much of an error payterm did not word is shown.
+const maxErrorText = 300
 
 // explain turns any error into one sentence plus what to do next.
 func explain(err error) string {
@@ -689,6 +695,8 @@ func explain(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "The operation timed out. Try again; nothing was sent twice."
 	default:
-		return "Something went wrong: " + err.Error() + ". Try again, or open the inspector (ctrl+t)."
+		// Text of an error payterm did not word: cleaned and cut (Go's TLS errors quote the
+		// server's certificate names verbatim, escape sequences and all).
+		return "Something went wrong: " + safetext.Short(err.Error(), maxErrorText) + ". Try again, or open the inspector (ctrl+t)."
 	}
 }

@@ -3,10 +3,11 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // The "Which bank?" step: the first step of the consent part of onboarding and of the
@@ -261,15 +262,11 @@ func bankLabel(b BankOption) string {
 	return plainName(b.ID)
 }
 
-// plainName drops control characters from a name that came from the configuration or the core,
-// so it can neither move the cursor nor break a row; spaces at either end go too.
+// plainName is a name from the configuration or the core as one row shows it: cleaned
+// (safetext.Line: a control character or bidi override shows as U+FFFD, it can neither move the
+// cursor, break the row nor reverse it), and without spaces at either end.
 func plainName(s string) string {
-	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s))
+	return strings.TrimSpace(safetext.Line(s))
 }
 
 // chosenBankName is the name of the bank the plan names ("" before one is chosen).

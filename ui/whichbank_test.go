@@ -395,7 +395,7 @@ func TestWhichBankNameControlCharacters(t *testing.T) {
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Which bank?")
 	v := app.View()
-	if !strings.Contains(v, "2. Evil[2J Bank\n") || strings.Contains(v, "\x1b[2J") {
+	if !strings.Contains(v, "2. Evil\uFFFD[2J Bank\n") || strings.Contains(v, "\x1b[2J") {
 		t.Errorf("control characters reached the screen:\n%q", v)
 	}
 }
