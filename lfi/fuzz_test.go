@@ -7,10 +7,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // Every decoder of bank input is fuzzed: none may panic, and what they accept must satisfy
-// the invariants callers rely on.
+// the invariants callers rely on. One of them (issue 11): nothing displayable that a decoder
+// keeps — ids, codes, statuses, kids, links — holds a control character, a bidi control or
+// invalid UTF-8 (safetext.Clean), and the error strings of a refused or failed answer are clean
+// too. Free text (Errors[].Message, RejectReasonCode[].Message) is kept as the bank sent it and
+// cleaned where it is shown; BankError.Error leaves it out.
+
+// requireDisplayable fails when any of vals is not clean text.
+func requireDisplayable(t *testing.T, what string, vals ...string) {
+	t.Helper()
+	for _, v := range vals {
+		if !safetext.Clean(v) {
+			t.Fatalf("%s: %q is not displayable", what, v)
+		}
+	}
+}
 
 func mustMarshal(f *testing.F, v any) []byte {
 	b, err := json.Marshal(v)
@@ -28,10 +44,20 @@ func FuzzDecodePayment(f *testing.F) {
 	f.Add(mustMarshal(f, rej))
 	f.Add([]byte(`{"Data":{"PaymentId":"x"}}`))
 	f.Add([]byte(`{}{}`))
+	f.Add(mustMarshal(f, paymentMessage("p-1\u009b2J\u202e")))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		p, err := decodePayment(msg)
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
+		}
+		requireDisplayable(t, "payment", p.PaymentID, p.ConsentID, string(p.Status), p.PaymentTransactionID, p.DebtorReference,
+			p.BillingType, p.Self, p.ConsentURL, p.PaymentPurposeCode, p.Amount.Amount, p.Amount.Currency)
+		for _, r := range p.RejectReasons {
+			requireDisplayable(t, "reject code", r.Code)
+		}
+		if checkID("id", p.PaymentID, 40) != nil {
+			t.Fatalf("accepted PaymentId %q", p.PaymentID)
 		}
 		if p.PaymentID == "" || len(p.PaymentID) > 40 || p.Status == "" || !amountRe.MatchString(p.Amount.Amount) || p.Self == "" {
 			t.Fatalf("accepted an invalid payment: %+v", p)
@@ -46,11 +72,15 @@ func FuzzDecodeConsent(f *testing.F) {
 	f.Add(mustMarshal(f, consentMessage("c-1")))
 	f.Add([]byte(`{"Data":{"ConsentId":"c","Status":"Authorized"},"Links":{"Self":"x"}}`))
 	f.Add([]byte(`{"Data":{"ControlParameters":{"ConsentSchedule":null}}}`))
+	f.Add(mustMarshal(f, consentMessage("c-1\u009d0;T\u009c")))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		c, err := decodeConsent(msg)
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
+		requireDisplayable(t, "consent", c.ConsentID, c.BaseConsentID, string(c.Status), c.RevokedBy, c.Self, c.PaymentPurposeCode)
+		requireDisplayable(t, "consent lists", append(append([]string(nil), c.Permissions...), c.PaymentURLs...)...)
 		if c.ConsentID == "" || c.Status == "" || c.ExpirationDateTime.IsZero() || c.Self == "" {
 			t.Fatalf("accepted an invalid consent: %+v", c)
 		}
@@ -120,11 +150,13 @@ func FuzzParseJWKS(f *testing.F) {
 			if kid == "" || k.N.BitLen() < minRSABits {
 				t.Fatal("accepted a weak or kid-less signing key")
 			}
+			requireDisplayable(t, "signing kid", kid)
 		}
 		for _, k := range ks.enc {
 			if k.KeyID == "" || k.Key.N.BitLen() < minRSABits {
 				t.Fatal("accepted a weak or kid-less encryption key")
 			}
+			requireDisplayable(t, "encryption kid", k.KeyID)
 		}
 	})
 }
@@ -132,18 +164,28 @@ func FuzzParseJWKS(f *testing.F) {
 func FuzzDecodeErrors(f *testing.F) {
 	f.Add([]byte(`{"Errors":[{"Code":"JWS.InvalidSignature","Message":"m","Path":"p"}]}`))
 	f.Add([]byte(`{"Errors":[]}`))
+	f.Add([]byte(`{"Errors":[{"Code":"bank.example\u001b]52;c;QUUw\u0007","Message":"m\u009b","Path":"\u202e"}]}`))
+	f.Add([]byte(`{"Errors":[{"Code":"GenericError","Message":"\u001b[2J","Url":"https://x/\u009b"}]}`))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		items, err := decodeErrors(msg)
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
 		if len(items) == 0 || len(items) > 100 || items[0].Code == "" {
 			t.Fatal("accepted an invalid error body")
 		}
-		be := &BankError{Op: "x", HTTPStatus: 400, Errors: items}
+		for _, it := range items {
+			requireDisplayable(t, "error item", it.Code, it.Path, it.URL)
+			if !bankErrorCodeRe.MatchString(it.Code) {
+				t.Fatalf("accepted code %q", it.Code)
+			}
+		}
+		be := &BankError{Op: "x", HTTPStatus: 400, Errors: items, InteractionID: "iid"}
 		if len(be.Error()) > 100*200 {
 			t.Fatal("error string unbounded")
 		}
+		requireDisplayable(t, "BankError", be.Error(), be.Code())
 	})
 }
 
@@ -156,8 +198,10 @@ func FuzzVerifyCompact(f *testing.F) {
 	f.Fuzz(func(t *testing.T, jws string) {
 		v, err := VerifyCompact([]byte(jws), &bankSig.PublicKey, VerifyOptions{Now: testNow})
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
+		requireDisplayable(t, "kid", v.KeyID)
 		if v.KeyID == "" || v.Expiry.IsZero() || !testNow.Before(v.Expiry.Add(clockLeeway)) {
 			t.Fatalf("accepted without kid or a live exp: %+v", v)
 		}
