@@ -163,15 +163,17 @@ func TestOAuthErrorCodeOutsideRFC6749IsDropped(t *testing.T) {
 	}
 }
 
-// TestHostileIdentifierIsUnverifiable: a signed payment whose PaymentId carries a C1 CSI is not
-// a payment: the call fails as unverifiable (the outcome is reconciled, never shown).
+// TestHostileIdentifierIsUnverifiable: a signed payment whose ConsentId carries a C1 CSI is not a
+// payment: the call fails as unverifiable (the outcome is reconciled, never shown).
 func TestHostileIdentifierIsUnverifiable(t *testing.T) {
 	b := newStubLFI(t)
 	c := newStubClient(t, b, &recorder{}, nil)
 	calls := 0
 	b.tokenRoute("cc", &calls)
 	b.route("GET", "/open-finance/payment/v2.1/payments/p-1", func(w http.ResponseWriter, r *http.Request) {
-		b.writeJWT(w, 200, paymentMessage("p-1\u009b2J"))
+		m := paymentMessage("p-1")
+		m["Data"].(map[string]any)["ConsentId"] = "c-1\u009b2J"
+		b.writeJWT(w, 200, m)
 	})
 	p, err := c.GetPayment(context.Background(), "p-1")
 	if !errors.Is(err, ErrUnverifiable) || p != nil {
