@@ -1,0 +1,128 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/internal/hostilebank"
+)
+
+// Terminal and spreadsheet injection in exports (issue 11). The ledger may hold text that
+// payterm did not write and an older payterm did not check: a bank's PaymentId with a C1 CSI, a
+// reject code with OSC 2, payee names with a right-to-left override or a formula behind a tab, a
+// space or a full-width equals sign. `payterm history` prints them to a terminal or hands them to
+// a spreadsheet.
+
+var hostileNames = map[string]string{ // typed → the CSV cell
+	"\t=cmd|' /C calc'!A0":         "' =cmd|' /C calc'!A0",
+	" @SUM(1+1)*cmd|' /C calc'!A0": "' @SUM(1+1)*cmd|' /C calc'!A0",
+	"\uFF1D1+1":                    "'\uFF1D1+1",
+	"-2+3":                         "'-2+3",
+	"+1":                           "'+1",
+	"|calc":                        "'|calc",
+	"Noor \u202e00.125\u202c AED":  "Noor \uFFFD00.125\uFFFD AED",
+	"\x1b]52;c;QUUw\x07=1":         "\uFFFD]52;c;QUUw\uFFFD=1",
+	"Name\r\n=1":                   "Name  =1",
+	"O'Brien-Smith":                "O'Brien-Smith",
+}
+
+func hostileFixture(t *testing.T) *Ledger {
+	t.Helper()
+	ctx := context.Background()
+	l, clock, _ := newTestLedger(t)
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for name := range hostileNames {
+		clock.Advance(time.Minute)
+		p := testPayment("c1", "10.00")
+		p.PayeeName, p.Reference = name, name
+		if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+		i++
+		bankID := "PAY-" + strings.Repeat("x", i) + "\u009b2J\u202e"
+		if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentRejected, BankPaymentID: bankID,
+			RejectCode: "AANI.AM04\x1b]2;T\x07", RejectMessage: "no\x1b[2J"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+func TestExportCSVHostileText(t *testing.T) {
+	l := hostileFixture(t)
+	var buf bytes.Buffer
+	if err := l.ExportHistory(context.Background(), &buf, "csv", ExportOptions{IncludePII: true}); err != nil {
+		t.Fatal(err)
+	}
+	if bad := hostilebank.Injected(buf.String()); bad != "" {
+		t.Fatalf("the CSV carries %s:\n%q", bad, buf.String())
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(hostileNames)+1 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	want := map[string]bool{}
+	for _, cell := range hostileNames {
+		want[cell] = true
+	}
+	for _, r := range rows[1:] {
+		if !want[r[11]] || r[13] != r[11] {
+			t.Errorf("payee name cell %q / reference %q is not one of the expected cells %q", r[11], r[13], hostileNames)
+		}
+		if !strings.HasPrefix(r[4], "PAY-x") || !strings.HasSuffix(r[4], "\uFFFD2J\uFFFD") || r[10] != "AANI.AM04\uFFFD]2;T\uFFFD" {
+			t.Errorf("bank id %q, code %q", r[4], r[10])
+		}
+	}
+}
+
+func TestExportJSONHostileText(t *testing.T) {
+	l := hostileFixture(t)
+	var buf bytes.Buffer
+	if err := l.ExportHistory(context.Background(), &buf, "json", ExportOptions{IncludePII: true}); err != nil {
+		t.Fatal(err)
+	}
+	if bad := hostilebank.Injected(buf.String()); bad != "" {
+		t.Fatalf("the JSON export carries %s:\n%s", bad, buf.String())
+	}
+	var rows []ExportRow
+	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		// JSON escapes, it does not replace: a script reads exactly what the ledger holds.
+		if _, ok := hostileNames[*r.PayeeName]; !ok || r.RejectCode != "AANI.AM04\x1b]2;T\x07" || !strings.HasSuffix(r.BankPaymentID, "\u009b2J\u202e") {
+			t.Errorf("row changed by the export: %q %q %q", *r.PayeeName, r.RejectCode, r.BankPaymentID)
+		}
+	}
+	buf.Reset()
+	if err := l.WriteStatusJSON(context.Background(), &buf, StatusOptions{IncludePII: true}); err != nil {
+		t.Fatal(err)
+	}
+	if bad := hostilebank.Injected(buf.String()); bad != "" {
+		t.Fatalf("payterm status --json carries %s:\n%s", bad, buf.String())
+	}
+	var rep StatusReport
+	if err := json.Unmarshal(buf.Bytes(), &rep); err != nil || len(rep.RecentPayments) == 0 || rep.RecentPayments[0].RejectCode != "AANI.AM04\x1b]2;T\x07" {
+		t.Fatalf("status report: %v %+v", err, rep.RecentPayments)
+	}
+}
+
+// TestFailureTextHostileCode: the receipt's sentence quotes the code and the bank's message
+// cleaned, whatever an older ledger holds.
+func TestFailureTextHostileCode(t *testing.T) {
+	got := FailureText(Payment{Status: PaymentRejected, RejectCode: "LFI.X\x1b]2;T\x07\u009b", RejectMessage: "Refused \u202e00.125 \x1b[2J"})
+	if bad := hostilebank.Injected(got); bad != "" || !strings.Contains(got, "LFI.X") || !strings.Contains(got, "Refused") {
+		t.Fatalf("FailureText = %q (%s)", got, bad)
+	}
+}
