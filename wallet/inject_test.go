@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,40 @@ func TestFailureTextHostileCode(t *testing.T) {
 	got := FailureText(Payment{Status: PaymentRejected, RejectCode: "LFI.X\x1b]2;T\x07\u009b", RejectMessage: "Refused \u202e00.125 \x1b[2J"})
 	if bad := hostilebank.Injected(got); bad != "" || !strings.Contains(got, "LFI.X") || !strings.Contains(got, "Refused") {
 		t.Fatalf("FailureText = %q (%s)", got, bad)
+	}
+}
+
+// TestPrepareRefusesBidiAndControls: the core refuses a payee name with a bidi control and a
+// reference with a C1 control, whoever calls it (the UI refuses them first, with its own
+// sentence), so neither is stored, signed or sent; the refusal does not echo the value.
+func TestPrepareRefusesBidiAndControls(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	e.onboard(t, 0, "")
+	ctx := context.Background()
+	iban := ibanFor("033", "0000000000001111")
+	for name, d := range map[string]Draft{
+		"name with U+202E":      {ConsentID: e.consentID, Amount: "5", NewPayee: &PayeeInput{Name: "Noor \u202e00.125", IBAN: iban}},
+		"name with U+2067":      {ConsentID: e.consentID, Amount: "5", NewPayee: &PayeeInput{Name: "\u2067نور", IBAN: iban}},
+		"name with U+009B":      {ConsentID: e.consentID, Amount: "5", NewPayee: &PayeeInput{Name: "Noor\u009b2J", IBAN: iban}},
+		"reference with U+009D": {ConsentID: e.consentID, Amount: "5", Reference: "Inv\u009d0;T", NewPayee: &PayeeInput{Name: "Noor Test", IBAN: iban}},
+		"reference with U+202E": {ConsentID: e.consentID, Amount: "5", Reference: "Inv \u202e1", NewPayee: &PayeeInput{Name: "Noor Test", IBAN: iban}},
+	} {
+		_, err := e.wallet.Prepare(ctx, d)
+		var pr *Problem
+		if !errors.As(err, &pr) || pr.Next == "" {
+			t.Errorf("%s: err = %v, want a Problem saying what to do", name, err)
+			continue
+		}
+		if bad := hostilebank.Injected(err.Error()); bad != "" {
+			t.Errorf("%s: the refusal carries %s: %q", name, bad, err)
+		}
+	}
+	if payees, _ := e.ledger.Payees(ctx, e.consentID); len(payees) != 0 {
+		t.Errorf("%d refused payees were stored", len(payees))
+	}
+	if _, err := e.wallet.Prepare(ctx, Draft{ConsentID: e.consentID, Amount: "5", Reference: "فاتورة \u200f٧",
+		NewPayee: &PayeeInput{Name: "Bank\u200f of the Test", IBAN: iban}}); err != nil {
+		t.Errorf("a name and reference with a bidi mark (not an override) were refused: %v", err)
 	}
 }
