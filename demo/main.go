@@ -29,6 +29,7 @@ import (
 
 	xterm "golang.org/x/term"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/internal/tmuxterm"
 )
 
@@ -64,7 +65,7 @@ func main() {
 	err := run(ctx, o, os.Stdout)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		fmt.Fprintf(os.Stderr, "demo: %s\n", safetext.Error(err)) // errors may quote the bank
 		os.Exit(1)
 	}
 }
