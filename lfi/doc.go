@@ -14,6 +14,17 @@
 // WithMaxWait), telling WithWaitObserver first, and otherwise returns a *WaitError without
 // sending anything. A 429 is never an unknown outcome; a 503 on a call with effects is.
 //
+// Identifiers and codes are checked where they are decoded (idents.go), because they are
+// stored, printed on receipts, exported and sent back: ids (PaymentId, ConsentId, …) are
+// printable ASCII without / ? #, error codes are the standard's (GenericError,
+// GenericRecoverableError or Namespace.Code), statuses and other enum members are letters,
+// digits and . _ -, links are printable ASCII, a JWK or JWS kid is printable ASCII. A signed
+// answer that breaks one is unverifiable like any other malformed answer, so no control
+// character, C1 control or bidi override reaches the wallet by way of an id. An OAuth error
+// code outside RFC 6749's character set is dropped. Free text (Errors[].Message, reject
+// messages, error_description) is kept and cleaned where it is shown (internal/safetext); the
+// Error strings of this package carry no raw bank text.
+//
 // An id_token from the token endpoint is checked by Client.VerifyIDToken (PS256 with a kid
 // from the bank's use=sig keys, iss, aud/azp, exp, iat, nonce, sub, and s_hash, c_hash,
 // at_hash when present); a failure is an *IDTokenError naming the check, matching
