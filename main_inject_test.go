@@ -30,3 +30,18 @@ func TestExitMessageIsClean(t *testing.T) {
 		}
 	}
 }
+
+// TestResetOutputIsClean: payterm reset prints the data dir it works on; a path is not payterm's
+// text either (here one holding OSC 2 and a C1 CSI). stdout and stderr carry no control.
+func TestResetOutputIsClean(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data\x1b]2;T\x07\u009b2J")
+	code, stdout, stderr := runCLI(t, context.Background(), "reset", "--yes", "--data-dir", dir)
+	if code != 0 || !strings.Contains(stdout, "Nothing to reset") {
+		t.Fatalf("reset --yes: %d %q %q", code, stdout, stderr)
+	}
+	for name, s := range map[string]string{"stdout": stdout, "stderr": stderr} {
+		if bad := hostilebank.Injected(s); bad != "" {
+			t.Errorf("%s carries %s: %q", name, bad, s)
+		}
+	}
+}
