@@ -114,7 +114,14 @@ func (c cleanWallet) Limits(ctx context.Context) (Headroom, error) {
 	return cleaned(v), err
 }
 
-func (c cleanWallet) SetLimits(ctx context.Context, l Limits) error { return c.w.SetLimits(ctx, l) }
+func (c cleanWallet) PlanLimits(ctx context.Context, l Limits) (LimitPlan, error) {
+	v, err := c.w.PlanLimits(ctx, l)
+	return cleaned(v), err
+}
+
+func (c cleanWallet) SetLimits(ctx context.Context, l Limits, sca SCAInput) error {
+	return c.w.SetLimits(ctx, l, sca)
+}
 
 func (c cleanWallet) Payees(ctx context.Context, consentID string) ([]Payee, error) {
 	v, err := c.w.Payees(ctx, consentID)

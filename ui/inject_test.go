@@ -138,8 +138,12 @@ func (h hostileWallet) Limits(ctx context.Context) (ui.Headroom, error) {
 	v, err := h.w.Limits(ctx)
 	return bad(h, v, err)
 }
-func (h hostileWallet) SetLimits(ctx context.Context, l ui.Limits) error {
-	return h.err(h.w.SetLimits(ctx, l))
+func (h hostileWallet) PlanLimits(ctx context.Context, l ui.Limits) (ui.LimitPlan, error) {
+	v, err := h.w.PlanLimits(ctx, l)
+	return bad(h, v, err)
+}
+func (h hostileWallet) SetLimits(ctx context.Context, l ui.Limits, sca ui.SCAInput) error {
+	return h.err(h.w.SetLimits(ctx, l, sca))
 }
 func (h hostileWallet) Payees(ctx context.Context, id string) ([]ui.Payee, error) {
 	v, err := h.w.Payees(ctx, in(id))
