@@ -163,6 +163,11 @@ func (c cleanWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	return out, err
 }
 
+func (c cleanWallet) CancelPayment(ctx context.Context, paymentID string) (PaymentDetail, error) {
+	v, err := c.w.CancelPayment(ctx, paymentID)
+	return cleaned(v), err
+}
+
 func (c cleanWallet) Payment(ctx context.Context, paymentID string) (PaymentDetail, error) {
 	v, err := c.w.Payment(ctx, paymentID)
 	return cleaned(v), err

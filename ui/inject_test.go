@@ -61,7 +61,7 @@ func (h hostileWallet) err(err error) error {
 	case err == nil, errors.As(err, &sca), errors.Is(err, context.Canceled):
 		return err
 	case errors.As(err, &pr):
-		return &ui.Problem{What: pr.What + poison, Next: pr.Next + poison, Err: err}
+		return &ui.Problem{What: pr.What + poison, Next: pr.Next + poison, Detail: pr.Detail + poison, Err: err}
 	}
 	return fmt.Errorf("%w %s", err, poison)
 }
@@ -172,6 +172,10 @@ func (h hostileWallet) SubmitPayment(ctx context.Context, id string, sca ui.SCAI
 		}
 	}()
 	return out, h.err(err)
+}
+func (h hostileWallet) CancelPayment(ctx context.Context, id string) (ui.PaymentDetail, error) {
+	v, err := h.w.CancelPayment(ctx, in(id))
+	return bad(h, v, err)
 }
 func (h hostileWallet) Payment(ctx context.Context, id string) (ui.PaymentDetail, error) {
 	v, err := h.w.Payment(ctx, in(id))

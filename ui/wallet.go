@@ -653,7 +653,7 @@ type Problem struct {
 	What string
 	Next string
 	// Detail is one line of the bank's own words about it (an error_description, an error
-	// Message), already cleaned by the core; shown under What and Next, "" when none.
+	// Message), cleaned by the core and again when shown; shown under What and Next, "" when none.
 	Detail string
 	Err    error // optional cause, for errors.Is/As; never shown raw
 }
@@ -687,7 +687,7 @@ func explain(err error) string {
 		return fmt.Sprintf("PIN or code not accepted. %s left before the wallet blocks payments.", count(sca.AttemptsLeft, "attempt", "attempts"))
 	case errors.As(err, &pr):
 		if pr.Detail != "" {
-			return pr.Error() + "\nThe bank said: " + pr.Detail
+			return pr.Error() + "\nThe bank said: " + safetext.Line(pr.Detail)
 		}
 		return pr.Error()
 	case errors.Is(err, context.Canceled):
