@@ -155,10 +155,16 @@ func TestOAuthErrorCodeOutsideRFC6749IsDropped(t *testing.T) {
 		`{"error":"say \"hi\""}`:                       "",
 		`{"error":"` + strings.Repeat("x", 200) + `"}`: "",
 	} {
-		err := oauthError("token", &response{status: 400, body: []byte(body)}, testNow)
+		ex := &Exchange{}
+		err := oauthError("token", &response{status: 400, body: []byte(body), header: http.Header{}, ex: ex}, testNow)
 		var oe *OAuthError
 		if !errors.As(err, &oe) || oe.Code != want || !safetext.Clean(err.Error()) {
 			t.Errorf("%s: Code %q (want %q), Error %q", body, oe.Code, want, err)
+		}
+		for _, it := range ex.BankErrors { // what the inspector and the support bundle show
+			if it.Code != want {
+				t.Errorf("%s: the exchange records code %q", body, it.Code)
+			}
 		}
 	}
 }

@@ -98,15 +98,14 @@ func oauthError(op string, r *response, now time.Time) error {
 		URI         string `json:"error_uri"`
 	}
 	if json.Unmarshal(r.body, &body) == nil {
-		e.Code = body.Error
+		if oauthCodeRe.MatchString(body.Error) {
+			e.Code = body.Error // anything else is not an RFC 6749 error code: not kept, never shown
+		}
 		e.Description = boundText(scrub(body.Description, r.secrets))
 		e.URI = boundText(scrub(body.URI, r.secrets))
 		if e.Code != "" {
 			r.ex.BankErrors = []ErrorItem{{Code: boundText(e.Code), Message: e.Description, URL: e.URI}}
 		}
-	}
-	if !oauthCodeRe.MatchString(e.Code) {
-		e.Code = "" // not an RFC 6749 error code: the status alone is kept, nothing of it shown
 	}
 	return e
 }

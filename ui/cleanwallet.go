@@ -138,9 +138,10 @@ func (c cleanWallet) PreparePayment(ctx context.Context, d PaymentDraft) (Prepar
 	return cleaned(v), err
 }
 
-// SubmitPayment forwards the core's events, each cleaned, on a channel of the same capacity; it
-// closes it when the core closes its own. When ctx ends it stops forwarding but keeps draining
-// the core's channel, so the core never blocks on a send nobody reads.
+// SubmitPayment forwards the core's events, each cleaned, on a channel of the same capacity, and
+// closes it when the core closes its own. Every event is forwarded, also after ctx ends: the pay
+// screen cancels ctx when the user stops waiting for the bank and still reads the final event
+// (the payment queued, not sent), as the core's contract promises.
 func (c cleanWallet) SubmitPayment(ctx context.Context, preparedID string, sca SCAInput) (<-chan PaymentEvent, error) {
 	in, err := c.w.SubmitPayment(ctx, preparedID, sca)
 	if in == nil {
@@ -150,14 +151,7 @@ func (c cleanWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	go func() {
 		defer close(out)
 		for ev := range in {
-			select {
-			case out <- cleaned(ev):
-			case <-ctx.Done():
-				// Drain until the core closes its channel.
-				for range in {
-				}
-				return
-			}
+			out <- cleaned(ev)
 		}
 	}()
 	return out, err
