@@ -59,7 +59,7 @@ func runReset(ctx context.Context, g globalFlags, yes bool, stdin io.Reader, std
 	if err != nil {
 		return err
 	}
-	return app.Reset(ctx, cfg, app.Options{Passphrase: app.TerminalPassphrase()}, confirm, stdout)
+	return app.Reset(ctx, cfg, app.Options{Passphrase: app.TerminalPassphrase(), TokenPIN: app.TerminalTokenPIN()}, confirm, stdout)
 }
 
 // isTerminal reports whether r is a terminal (not a pipe, a file or /dev/null).

@@ -13,6 +13,7 @@ import (
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/internal/ctxsleep"
+	"github.com/payterm/payterm/internal/pkcs11key"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
@@ -39,6 +40,9 @@ type Options struct {
 	// Passphrase asks for the encrypted secrets file's passphrase (keystore.Options.Passphrase);
 	// nil = none can be asked, so a file that needs one does not open. main asks on the terminal.
 	Passphrase func(choose bool) ([]byte, error)
+	// TokenPIN asks for the PKCS#11 token's user PIN when [pkcs11] pin_source = "prompt";
+	// token names the token. nil = none can be asked. main asks on the terminal.
+	TokenPIN func(token string) ([]byte, error)
 	// Sleep waits between payment status polls and in the background loop (resuming open
 	// payments with back-off, syncing consents every 15 minutes); nil = a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -58,7 +62,8 @@ type App struct {
 	dir  string
 	lock *dirLock
 
-	banks  []*bankConn // config order: [bank], then [[banks]]
+	banks  []*bankConn      // config order: [bank], then [[banks]]
+	token  *pkcs11key.Token // the [pkcs11] token holding the TPP keys, or nil for PEM files
 	store  keystore.Store
 	auth   *sca.Authenticator
 	tokens *wallet.ConsentTokens
@@ -310,6 +315,10 @@ func (a *App) closeParts() error {
 			if bc.sandbox != nil {
 				errs = append(errs, bc.sandbox.Close())
 			}
+		}
+		// Last: the bank clients above hold signers of the token.
+		if a.token != nil {
+			errs = append(errs, a.token.Close())
 		}
 		a.lock.release()
 		a.closeErr = errors.Join(errs...)

@@ -37,8 +37,16 @@ func bankDir(dataDir string, first bool, id string) string {
 	return filepath.Join(dataDir, "banks", id)
 }
 
-// openBanks starts or loads every configured bank, in config order.
+// openBanks starts or loads every configured bank, in config order. With [pkcs11] it first
+// logs in to the token that holds every bank's TPP keys.
 func (a *App) openBanks(ctx context.Context) error {
+	if a.cfg.PKCS11.Enabled() {
+		tok, err := openToken(a.cfg.PKCS11, a.opts.TokenPIN)
+		if err != nil {
+			return err
+		}
+		a.token = tok
+	}
 	for i, b := range a.cfg.AllBanks() {
 		bc := &bankConn{cfg: b, dir: bankDir(a.dir, i == 0, b.ID)}
 		a.banks = append(a.banks, bc) // appended first, so a failure below still closes its sandbox
@@ -64,8 +72,12 @@ func (a *App) openBanks(ctx context.Context) error {
 // remote bank's Trust Framework files.
 func (a *App) openBank(ctx context.Context, bc *bankConn) error {
 	b := bc.cfg
+	keys, err := a.keysFor(b)
+	if err != nil {
+		return err
+	}
 	if b.Mode == config.ModeRemote {
-		id, err := remoteIdentity(b.ClientID, b.SigningKID, b.SigningKeyFile, b.TransportCertFile, b.TransportKeyFile)
+		id, err := remoteIdentity(b, keys)
 		if err != nil {
 			return fmt.Errorf("bank identity: %w", err)
 		}
@@ -77,12 +89,20 @@ func (a *App) openBank(ctx context.Context, bc *bankConn) error {
 		return err
 	}
 	bc.sandbox = sb
-	id, fresh, err := sandboxIdentity(ctx, filepath.Join(bc.dir, "tpp"), sandboxRegistrar{sb}, b.RedirectURI, a.opts.Clock)
+	id, fresh, err := sandboxIdentity(ctx, filepath.Join(bc.dir, "tpp"), sandboxRegistrar{sb}, b.RedirectURI, a.opts.Clock, keys)
 	if err != nil {
 		return err
 	}
 	bc.id, bc.registered = id, fresh
 	return nil
+}
+
+// keysFor says where the bank's TPP private keys live: the token, or PEM files.
+func (a *App) keysFor(b config.Bank) (tppKeys, error) {
+	if a.token == nil {
+		return fileKeys{}, nil
+	}
+	return tokenKeysFor(a.token, a.cfg.PKCS11, b)
 }
 
 // sandboxRegistrar adapts the bank to what the identity needs.

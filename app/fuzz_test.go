@@ -23,7 +23,7 @@ func FuzzLoadIdentity(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, identityFile), raw, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		id, _, err := loadIdentity(dir)
+		id, _, err := loadIdentity(dir, fileKeys{})
 		if err == nil {
 			t.Fatalf("an identity without key files loaded: %q", id.ClientID)
 		}

@@ -23,17 +23,19 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/keystore"
 )
 
 // identity is the TPP's Trust Framework identity: a client_id, a PS256 signing key with its kid,
-// and the mTLS transport key and certificate.
+// and the mTLS transport key and certificate. The keys are RSA crypto.Signers: in memory when
+// they come from PEM files, handles into the token with [pkcs11] (tppkeys.go).
 type identity struct {
 	ClientID      string
 	SigningKID    string
-	SigningKey    *rsa.PrivateKey
-	TransportKey  *rsa.PrivateKey
+	SigningKey    crypto.Signer
+	TransportKey  crypto.Signer
 	TransportCert []byte // PEM chain, leaf first
 }
 
@@ -43,6 +45,9 @@ type identityRecord struct {
 	SigningKID   string    `json:"signing_kid"`
 	RedirectURIs []string  `json:"redirect_uris"`
 	RegisteredAt time.Time `json:"registered_at"`
+	// KeyStore is where the private keys are: "" for the PEM files beside this record,
+	// "pkcs11" for a token (nothing secret is then in this folder).
+	KeyStore string `json:"key_store,omitempty"`
 }
 
 const (
@@ -64,8 +69,8 @@ type registrar interface {
 // the sandbox's HTTPS registration endpoint (the Trust Framework stand-in), as a real TPP would
 // enrol in the directory. A kept identity is reused as long as the bank still knows its client;
 // a changed redirect URI re-registers the same client over mTLS.
-func sandboxIdentity(ctx context.Context, dir string, reg registrar, redirectURI string, now func() time.Time) (identity, bool, error) {
-	if id, rec, err := loadIdentity(dir); err == nil && reg.Known(rec.ClientID) {
+func sandboxIdentity(ctx context.Context, dir string, reg registrar, redirectURI string, now func() time.Time, keys tppKeys) (identity, bool, error) {
+	if id, rec, err := loadIdentity(dir, keys); err == nil && reg.Known(rec.ClientID) {
 		if slices.Equal(rec.RedirectURIs, []string{redirectURI}) {
 			return id, false, nil
 		}
@@ -80,31 +85,28 @@ func sandboxIdentity(ctx context.Context, dir string, reg registrar, redirectURI
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return identity{}, false, fmt.Errorf("load TPP identity: %w", err)
 	}
-	id, err := newIdentity()
+	id, err := newIdentity(keys)
 	if err != nil {
 		return identity{}, false, err
 	}
 	if err := registerClient(ctx, reg, &id, redirectURI, true); err != nil {
 		return identity{}, false, fmt.Errorf("register TPP at the sandbox: %w", err)
 	}
-	rec := identityRecord{ClientID: id.ClientID, SigningKID: id.SigningKID, RedirectURIs: []string{redirectURI}, RegisteredAt: now().UTC()}
-	if err := saveIdentity(dir, id, rec); err != nil {
+	rec := identityRecord{ClientID: id.ClientID, SigningKID: id.SigningKID, RedirectURIs: []string{redirectURI}, RegisteredAt: now().UTC(), KeyStore: keys.kind()}
+	if err := saveIdentity(dir, id, rec, keys); err != nil {
 		return identity{}, false, err
 	}
 	return id, true, nil
 }
 
-// newIdentity draws fresh keys from crypto/rand: key generation is never test-deterministic.
-func newIdentity() (identity, error) {
-	sig, err := rsa.GenerateKey(rand.Reader, 2048)
+// newIdentity gets the keys of a new identity from keys: fresh ones from crypto/rand (key
+// generation is never test-deterministic), or the token's, generated there when missing.
+func newIdentity(keys tppKeys) (identity, error) {
+	sig, tlsKey, err := keys.forNew()
 	if err != nil {
-		return identity{}, fmt.Errorf("generate signing key: %w", err)
+		return identity{}, err
 	}
-	tlsKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return identity{}, fmt.Errorf("generate transport key: %w", err)
-	}
-	kid, err := thumbprintKID(&sig.PublicKey)
+	kid, err := thumbprintKID(sig.Public())
 	if err != nil {
 		return identity{}, err
 	}
@@ -113,7 +115,7 @@ func newIdentity() (identity, error) {
 
 // thumbprintKID is the RFC 7638 SHA-256 JWK thumbprint, base64url: the kid the sandbox (and
 // the UAE directory) derive for a key, so it never needs inventing.
-func thumbprintKID(pub *rsa.PublicKey) (string, error) {
+func thumbprintKID(pub crypto.PublicKey) (string, error) {
 	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
 	if err != nil {
 		return "", fmt.Errorf("signing key thumbprint: %w", err)
@@ -141,7 +143,7 @@ type registrationAnswer struct {
 // gets a certificate back; an update presents the existing certificate (mTLS), as the sandbox
 // requires for replacing a client.
 func registerClient(ctx context.Context, reg registrar, id *identity, redirectURI string, fresh bool) error {
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &id.SigningKey.PublicKey, KeyID: id.SigningKID, Use: "sig", Algorithm: "PS256"}}})
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: id.SigningKey.Public(), KeyID: id.SigningKID, Use: "sig", Algorithm: "PS256"}}})
 	if err != nil {
 		return fmt.Errorf("encode signing JWKS: %w", err)
 	}
@@ -155,9 +157,9 @@ func registerClient(ctx context.Context, reg registrar, id *identity, redirectUR
 		body.CSRPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))
 	} else {
 		body.ClientID = id.ClientID
-		cert, err := tls.X509KeyPair(id.TransportCert, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(id.TransportKey)}))
+		cert, err := tlsCertificate(id.TransportCert, id.TransportKey)
 		if err != nil {
-			return fmt.Errorf("load transport certificate: %w", err)
+			return err
 		}
 		tlsCfg.Certificates = []tls.Certificate{cert}
 	}
@@ -196,7 +198,7 @@ func registerClient(ctx context.Context, reg registrar, id *identity, redirectUR
 		return errors.New("registration answer has no usable client_id")
 	}
 	if fresh {
-		if err := checkIssuedCert([]byte(out.TransportCertPEM), id.TransportKey, reg.RootCAs()); err != nil {
+		if err := checkIssuedCert([]byte(out.TransportCertPEM), id.TransportKey.Public(), reg.RootCAs()); err != nil {
 			return err
 		}
 		id.TransportCert = []byte(out.TransportCertPEM)
@@ -207,7 +209,7 @@ func registerClient(ctx context.Context, reg registrar, id *identity, redirectUR
 
 // checkIssuedCert makes sure the certificate we were handed is for our transport key and
 // chains to the bank's CA before we keep it.
-func checkIssuedCert(certPEM []byte, key *rsa.PrivateKey, roots *x509.CertPool) error {
+func checkIssuedCert(certPEM []byte, key crypto.PublicKey, roots *x509.CertPool) error {
 	blk, _ := pem.Decode(certPEM)
 	if blk == nil || blk.Type != "CERTIFICATE" {
 		return errors.New("registration answer has no PEM transport certificate")
@@ -217,7 +219,7 @@ func checkIssuedCert(certPEM []byte, key *rsa.PrivateKey, roots *x509.CertPool) 
 		return fmt.Errorf("parse transport certificate: %w", err)
 	}
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok || !pub.Equal(&key.PublicKey) {
+	if !ok || !pub.Equal(key) {
 		return errors.New("the issued transport certificate is not for our transport key")
 	}
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
@@ -238,64 +240,90 @@ func clientIDOK(s string) bool {
 	return true
 }
 
-func saveIdentity(dir string, id identity, rec identityRecord) error {
+// tlsCertificate pairs the PEM chain (leaf first) with its private key, which may be a
+// token's: tls.X509KeyPair would need the key as PEM.
+func tlsCertificate(chainPEM []byte, key crypto.Signer) (tls.Certificate, error) {
+	var cert tls.Certificate
+	for rest := chainPEM; ; {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			break
+		}
+		if blk.Type == "CERTIFICATE" {
+			cert.Certificate = append(cert.Certificate, blk.Bytes)
+		}
+	}
+	if len(cert.Certificate) == 0 {
+		return tls.Certificate{}, errors.New("the transport certificate file holds no PEM certificate")
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("parse transport certificate: %w", err)
+	}
+	if pub, ok := leaf.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(key.Public()) {
+		return tls.Certificate{}, errors.New("the transport certificate is not for the transport key")
+	}
+	cert.PrivateKey, cert.Leaf = key, leaf
+	return cert, nil
+}
+
+func saveIdentity(dir string, id identity, rec identityRecord, keys tppKeys) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{
-		{signingKeyFile, pemKey(id.SigningKey)},
-		{transportKeyFile, pemKey(id.TransportKey)},
-		{transportCertFile, id.TransportCert},
+	if err := keys.save(dir, id); err != nil {
+		return fmt.Errorf("save TPP identity: %w", err)
 	}
-	for _, f := range files {
-		if err := keystore.WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
-			return fmt.Errorf("save TPP identity: %w", err)
-		}
+	if err := keystore.WriteFileAtomic(filepath.Join(dir, transportCertFile), id.TransportCert); err != nil {
+		return fmt.Errorf("save TPP identity: %w", err)
 	}
 	// The record goes last: its presence means the key files beside it are complete.
 	return writeJSONFile(filepath.Join(dir, identityFile), rec)
 }
 
-func loadIdentity(dir string) (identity, identityRecord, error) {
+func loadIdentity(dir string, keys tppKeys) (identity, identityRecord, error) {
 	raw, err := keystore.ReadPrivateFile(filepath.Join(dir, identityFile))
 	if err != nil {
 		return identity{}, identityRecord{}, err
 	}
 	var rec identityRecord
-	if err := json.Unmarshal(raw, &rec); err != nil || !clientIDOK(rec.ClientID) || rec.SigningKID == "" {
+	if err := json.Unmarshal(raw, &rec); err != nil || !clientIDOK(rec.ClientID) || rec.SigningKID == "" ||
+		(rec.KeyStore != "" && rec.KeyStore != keyStorePKCS11) {
 		return identity{}, identityRecord{}, fmt.Errorf("%s is damaged; move the tpp folder away to register again", identityFile)
 	}
-	id := identity{ClientID: rec.ClientID, SigningKID: rec.SigningKID}
-	if id.SigningKey, err = readKeyFile(filepath.Join(dir, signingKeyFile), true); err != nil {
-		return identity{}, identityRecord{}, err
+	if rec.KeyStore != keys.kind() {
+		return identity{}, identityRecord{}, keyStoreMismatch(dir, rec.KeyStore)
 	}
-	if id.TransportKey, err = readKeyFile(filepath.Join(dir, transportKeyFile), true); err != nil {
+	id := identity{ClientID: rec.ClientID, SigningKID: rec.SigningKID}
+	if id.SigningKey, id.TransportKey, err = keys.load(dir); err != nil {
 		return identity{}, identityRecord{}, err
 	}
 	if id.TransportCert, err = keystore.ReadPrivateFile(filepath.Join(dir, transportCertFile)); err != nil {
 		return identity{}, identityRecord{}, fmt.Errorf("read transport certificate: %w", err)
 	}
+	// A token may hold another key under the same label (re-initialised, replaced): the keys
+	// must be the ones this client registered.
+	if kid, err := thumbprintKID(id.SigningKey.Public()); err != nil || kid != rec.SigningKID {
+		return identity{}, identityRecord{}, fmt.Errorf("the signing key found (%s) is not the one this TPP registered; move %s away to register a new identity", keys.describe("signing"), dir)
+	}
+	if _, err := tlsCertificate(id.TransportCert, id.TransportKey); err != nil {
+		return identity{}, identityRecord{}, fmt.Errorf("the transport key found (%s) is not the one this TPP registered (%v); move %s away to register a new identity", keys.describe("transport"), err, dir)
+	}
 	return id, rec, nil
 }
 
-// remoteIdentity loads the Trust Framework files named in [bank].
-func remoteIdentity(clientID, kid, signingKeyPath, certPath, keyPath string) (identity, error) {
-	sig, err := readKeyFile(signingKeyPath, false)
+// remoteIdentity loads the Trust Framework identity named in [bank]: the keys from their PEM
+// files or the token, the certificate from its file.
+func remoteIdentity(b config.Bank, keys tppKeys) (identity, error) {
+	sig, tlsKey, err := keys.remote(b)
 	if err != nil {
 		return identity{}, err
 	}
-	tlsKey, err := readKeyFile(keyPath, false)
-	if err != nil {
-		return identity{}, err
-	}
-	cert, err := os.ReadFile(certPath)
+	cert, err := os.ReadFile(b.TransportCertFile)
 	if err != nil {
 		return identity{}, fmt.Errorf("read bank.transport_cert_file: %w", err)
 	}
-	return identity{ClientID: clientID, SigningKID: kid, SigningKey: sig, TransportKey: tlsKey, TransportCert: cert}, nil
+	return identity{ClientID: b.ClientID, SigningKID: b.SigningKID, SigningKey: sig, TransportKey: tlsKey, TransportCert: cert}, nil
 }
 
 // readKeyFile reads an RSA private key (PKCS#1 or PKCS#8 PEM). Our own files must be private

@@ -26,16 +26,47 @@ var ErrNoTerminal = errors.New("no terminal to ask for the secrets file's passph
 // echo. keystore calls it only when the encrypted file is the store in use.
 func TerminalPassphrase() func(choose bool) ([]byte, error) {
 	return func(choose bool) ([]byte, error) {
-		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-		if err != nil {
-			if !term.IsTerminal(int(os.Stdin.Fd())) {
-				return nil, ErrNoTerminal
-			}
-			return askPassphrase(os.Stderr, func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) }, choose)
-		}
-		defer tty.Close()
-		return askPassphrase(tty, func() ([]byte, error) { return term.ReadPassword(int(tty.Fd())) }, choose)
+		return onTerminal(func(out io.Writer, read func() ([]byte, error)) ([]byte, error) {
+			return askPassphrase(out, read, choose)
+		})
 	}
+}
+
+// TerminalTokenPIN asks for a PKCS#11 token's user PIN on the controlling terminal without
+// echo, once: a wrong PIN ends the start (tokens lock after a few), it is never retried.
+func TerminalTokenPIN() func(token string) ([]byte, error) {
+	return func(token string) ([]byte, error) {
+		return onTerminal(func(out io.Writer, read func() ([]byte, error)) ([]byte, error) {
+			return askTokenPIN(out, read, token)
+		})
+	}
+}
+
+func askTokenPIN(out io.Writer, read func() ([]byte, error), token string) ([]byte, error) {
+	fmt.Fprintf(out, "User PIN of %s: ", token)
+	p, err := read()
+	fmt.Fprintln(out)
+	if err != nil {
+		return nil, fmt.Errorf("read the token PIN: %w", err)
+	}
+	if len(p) == 0 {
+		return nil, errors.New("no token PIN typed; start payterm again to type it")
+	}
+	return p, nil
+}
+
+// onTerminal runs a dialogue on the controlling terminal (/dev/tty), else on stdin/stderr when
+// stdin is a terminal, else fails with ErrNoTerminal.
+func onTerminal(dialogue func(out io.Writer, read func() ([]byte, error)) ([]byte, error)) ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		if !term.IsTerminal(int(os.Stdin.Fd())) {
+			return nil, ErrNoTerminal
+		}
+		return dialogue(os.Stderr, func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) })
+	}
+	defer tty.Close()
+	return dialogue(tty, func() ([]byte, error) { return term.ReadPassword(int(tty.Fd())) })
 }
 
 // askPassphrase runs the dialogue: once to unlock; to choose, twice with the length rule and

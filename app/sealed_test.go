@@ -57,7 +57,7 @@ func openPaymentPII(t *testing.T, a *App) []ui.Field {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := jws.Verify(&a.banks[0].id.SigningKey.PublicKey)
+	payload, err := jws.Verify(a.banks[0].id.SigningKey.Public())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestIdentityFilesDamaged(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, identityFile), []byte(`{"client_id":"bad id!"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := loadIdentity(dir); err == nil || !strings.Contains(err.Error(), identityFile) {
+	if _, _, err := loadIdentity(dir, fileKeys{}); err == nil || !strings.Contains(err.Error(), identityFile) {
 		t.Fatalf("damaged identity: %v", err)
 	}
 	// WriteFile keeps the mode of the existing file: chmod it, or the file stays private and
@@ -98,7 +98,7 @@ func TestIdentityFilesDamaged(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, identityFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := loadIdentity(dir); err == nil || !strings.Contains(err.Error(), "others can access") {
+	if _, _, err := loadIdentity(dir, fileKeys{}); err == nil || !strings.Contains(err.Error(), "others can access") {
 		t.Fatalf("a world-readable identity file must be refused for its mode: %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"unicode"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/payterm/payterm/internal/pkcs11key"
 )
 
 // Backend modes.
@@ -40,6 +42,7 @@ type Config struct {
 	Sandbox  Sandbox  `toml:"sandbox"`
 	Limits   Limits   `toml:"limits"`
 	Security Security `toml:"security"`
+	PKCS11   PKCS11   `toml:"pkcs11"`
 	UI       UI       `toml:"ui"`
 }
 
@@ -60,6 +63,12 @@ type Bank struct {
 	TransportCertFile  string `toml:"transport_cert_file"`
 	TransportKeyFile   string `toml:"transport_key_file"`
 	RootCAFile         string `toml:"root_ca_file"`
+	// With [pkcs11] the private keys are in the token, found by label and/or CKA_ID (hex);
+	// both empty means the label DefaultKeyLabel gives.
+	PKCS11SigningKeyLabel   string `toml:"pkcs11_signing_key_label"`
+	PKCS11SigningKeyID      string `toml:"pkcs11_signing_key_id"`
+	PKCS11TransportKeyLabel string `toml:"pkcs11_transport_key_label"`
+	PKCS11TransportKeyID    string `toml:"pkcs11_transport_key_id"`
 	RedirectURI        string `toml:"redirect_uri"`
 	CustomerIPAddress  string `toml:"customer_ip_address"`
 	DefaultPurposeCode string `toml:"default_purpose_code"`
@@ -105,6 +114,31 @@ type Security struct {
 	FileStorePassphrase bool     `toml:"file_store_passphrase"`
 	IdleLock            Duration `toml:"idle_lock"`
 }
+
+// PKCS11 puts the TPP's private keys (signing and mTLS transport) in a PKCS#11 token instead of
+// PEM files. An empty Module means files (the default).
+type PKCS11 struct {
+	Module      string `toml:"module"`
+	TokenLabel  string `toml:"token_label"`
+	TokenSerial string `toml:"token_serial"`
+	// PINSource is "prompt" (typed at start), "env:NAME" or "file:/path"; never the PIN.
+	PINSource string `toml:"pin_source"`
+}
+
+// Enabled reports whether the keys live in a token.
+func (p PKCS11) Enabled() bool { return p.Module != "" }
+
+// ResolvedPINSource is PINSource with a file path's leading ~/ expanded.
+func (p PKCS11) ResolvedPINSource() string {
+	if rest, ok := strings.CutPrefix(p.PINSource, "file:"); ok {
+		return "file:" + expandHome(rest)
+	}
+	return p.PINSource
+}
+
+// DefaultKeyLabel is the label of a bank's key in the token when the config names none:
+// "payterm-<bank id>-signing" or "payterm-<bank id>-transport".
+func DefaultKeyLabel(bankID, use string) string { return "payterm-" + bankID + "-" + use }
 
 // UI holds presentation settings.
 type UI struct {
@@ -157,6 +191,7 @@ func Default() Config {
 			ConsentTotal: "",
 		},
 		Security: Security{SecretStore: StoreAuto, FileStorePassphrase: true, IdleLock: Duration{5 * time.Minute}},
+		PKCS11:   PKCS11{PINSource: "prompt"},
 	}
 }
 
@@ -232,7 +267,7 @@ func (c Config) Validate() error {
 		if i > 0 {
 			key = fmt.Sprintf("banks[%d]", i-1)
 		}
-		errs = append(errs, b.validate(key, i == 0)...)
+		errs = append(errs, b.validate(key, i == 0, c.PKCS11.Enabled())...)
 		if prev, dup := ids[b.ID]; dup && b.ID != "" {
 			bad(key+".id", fmt.Sprintf("%q is already the id of %s", b.ID, prev))
 		}
@@ -272,6 +307,7 @@ func (c Config) Validate() error {
 	if d := c.Security.IdleLock.Duration; d < 30*time.Second || d > 5*time.Minute {
 		bad("security.idle_lock", "must be between 30s and 5m (the SCA rules allow at most 5 minutes idle)")
 	}
+	errs = append(errs, c.PKCS11.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -305,8 +341,34 @@ func withBankDefaults(b Bank) Bank {
 	return b
 }
 
-// validate checks one bank; key is how the file names it ("bank", "banks[0]").
-func (b Bank) validate(key string, first bool) []error {
+// validate checks [pkcs11]. Its settings only mean something with a module.
+func (p PKCS11) validate() []error {
+	var errs []error
+	bad := func(k, why string) { errs = append(errs, fmt.Errorf("pkcs11.%s: %s", k, why)) }
+	if _, err := pkcs11key.ParsePINSource(p.PINSource); err != nil {
+		bad("pin_source", err.Error())
+	}
+	if !p.Enabled() {
+		if p.TokenLabel != "" || p.TokenSerial != "" {
+			bad("module", "is required when a token is named: the path of the token's PKCS#11 library, e.g. \"/usr/lib/softhsm/libsofthsm2.so\"")
+		}
+		return errs
+	}
+	if !filepath.IsAbs(expandHome(p.Module)) {
+		bad("module", "must be the absolute path of the PKCS#11 library, e.g. \"/usr/lib/softhsm/libsofthsm2.so\"")
+	}
+	if (p.TokenLabel == "") == (p.TokenSerial == "") {
+		bad("token_label", "give exactly one of pkcs11.token_label and pkcs11.token_serial to pick the token")
+	}
+	return errs
+}
+
+// ResolvedModule is Module with a leading ~/ expanded.
+func (p PKCS11) ResolvedModule() string { return expandHome(p.Module) }
+
+// validate checks one bank; key is how the file names it ("bank", "banks[0]"); inToken says
+// whether [pkcs11] holds the private keys.
+func (b Bank) validate(key string, first, inToken bool) []error {
 	var errs []error
 	bad := func(k, why string) { errs = append(errs, fmt.Errorf("%s.%s: %s", key, k, why)) }
 	switch {
@@ -321,11 +383,14 @@ func (b Bank) validate(key string, first bool) []error {
 	switch b.Mode {
 	case ModeSandbox:
 	case ModeRemote:
-		for k, v := range map[string]string{
+		required := map[string]string{
 			"discovery_url": b.DiscoveryURL, "issuer": b.Issuer, "resource_base_url": b.ResourceBaseURL,
-			"client_id": b.ClientID, "signing_kid": b.SigningKID, "signing_key_file": b.SigningKeyFile,
-			"transport_cert_file": b.TransportCertFile, "transport_key_file": b.TransportKeyFile,
-		} {
+			"client_id": b.ClientID, "signing_kid": b.SigningKID, "transport_cert_file": b.TransportCertFile,
+		}
+		if !inToken {
+			required["signing_key_file"], required["transport_key_file"] = b.SigningKeyFile, b.TransportKeyFile
+		}
+		for k, v := range required {
 			if strings.TrimSpace(v) == "" {
 				bad(k, fmt.Sprintf("is required when %s.mode = \"remote\"", key))
 			}
@@ -339,6 +404,29 @@ func (b Bank) validate(key string, first bool) []error {
 		}
 	default:
 		bad("mode", fmt.Sprintf("must be %q or %q", ModeSandbox, ModeRemote))
+	}
+	if inToken {
+		for k, v := range map[string]string{"signing_key_file": b.SigningKeyFile, "transport_key_file": b.TransportKeyFile} {
+			if v != "" {
+				bad(k, "must be empty when [pkcs11] holds the private keys (name them with pkcs11_*_key_label or pkcs11_*_key_id)")
+			}
+		}
+	}
+	for k, v := range map[string]string{
+		"pkcs11_signing_key_label": b.PKCS11SigningKeyLabel, "pkcs11_signing_key_id": b.PKCS11SigningKeyID,
+		"pkcs11_transport_key_label": b.PKCS11TransportKeyLabel, "pkcs11_transport_key_id": b.PKCS11TransportKeyID,
+	} {
+		switch {
+		case v == "":
+		case !inToken:
+			bad(k, "needs [pkcs11] module: without a token the keys are PEM files")
+		case strings.HasSuffix(k, "_id"):
+			if _, err := pkcs11key.ParseID(v); err != nil {
+				bad(k, err.Error())
+			}
+		case len(v) > 128 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			bad(k, "must be at most 128 characters without control characters")
+		}
 	}
 	if err := checkRedirect(b.RedirectURI); err != nil {
 		bad("redirect_uri", err.Error())

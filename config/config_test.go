@@ -69,32 +69,43 @@ func TestUnknownKeyRejected(t *testing.T) {
 
 func TestValidationNamesTheSetting(t *testing.T) {
 	cases := map[string]string{
-		"[bank]\nmode = \"live\"\n":                                  "bank.mode",
-		"[bank]\nmode = \"remote\"\n":                                "bank.client_id",
-		"[bank]\nredirect_uri = \"http://example.com/cb\"\n":         "bank.redirect_uri",
-		"[bank]\nredirect_uri = \"myapp://cb\"\n":                    "bank.redirect_uri",
-		"[bank]\ncustomer_ip_address = \"localhost\"\n":              "bank.customer_ip_address",
-		"[bank]\ndefault_purpose_code = \"tof\"\n":                   "bank.default_purpose_code",
-		"[limits]\nper_day = \"100\"\n":                              "limits.per_day",
-		"[limits]\nper_day = \"-1.00\"\n":                            "limits.per_day",
-		"[limits]\nper_payment = \"0.00\"\n":                         "limits.per_payment",
-		"[limits]\nper_day_count = -1\n":                             "limits.per_day_count",
-		"[security]\nidle_lock = \"10m\"\n":                          "security.idle_lock",
-		"[security]\nidle_lock = \"soon\"\n":                         "idle_lock",
-		"[security]\nsecret_store = \"plaintext\"\n":                 "security.secret_store",
-		"[sandbox]\nsettle_after = \"5s\"\ncredit_after = \"1s\"\n":  "sandbox.credit_after",
-		"[sandbox]\nclock_leeway = \"0s\"\n":                         "sandbox.clock_leeway",
-		"[sandbox]\nsca_max_age = \"2h\"\n":                          "sandbox.sca_max_age",
-		"data_dir = \"relative/dir\"\n":                              "data_dir",
-		"[bank\n":                                                    "not valid TOML",
-		"[bank]\nid = \"Main Bank\"\n":                               "bank.id",
-		"[[banks]]\nname = \"Second\"\n":                             "banks[0].id",
-		"[[banks]]\nid = \"two\"\n":                                  "banks[0].name",
-		"[[banks]]\nid = \"sandbox\"\nname = \"Second\"\n":           "banks[0].id",
-		"[[banks]]\nid = \"two\"\nname = \"PAYTERM sandbox bank\"\n": "banks[0].name",
-		"[[banks]]\nid = \"two\"\nname = \"B\"\nmode = \"remote\"\n": "banks[0].issuer",
-		"[[banks]]\nid = \"-x\"\nname = \"B\"\n":                     "banks[0].id",
-		"[bank]\nresponse_issuer = \" https://rs1.lfi.example\"\n":   "bank.response_issuer",
+		"[bank]\nmode = \"live\"\n":                                                                     "bank.mode",
+		"[bank]\nmode = \"remote\"\n":                                                                   "bank.client_id",
+		"[bank]\nredirect_uri = \"http://example.com/cb\"\n":                                            "bank.redirect_uri",
+		"[bank]\nredirect_uri = \"myapp://cb\"\n":                                                       "bank.redirect_uri",
+		"[bank]\ncustomer_ip_address = \"localhost\"\n":                                                 "bank.customer_ip_address",
+		"[bank]\ndefault_purpose_code = \"tof\"\n":                                                      "bank.default_purpose_code",
+		"[limits]\nper_day = \"100\"\n":                                                                 "limits.per_day",
+		"[limits]\nper_day = \"-1.00\"\n":                                                               "limits.per_day",
+		"[limits]\nper_payment = \"0.00\"\n":                                                            "limits.per_payment",
+		"[limits]\nper_day_count = -1\n":                                                                "limits.per_day_count",
+		"[security]\nidle_lock = \"10m\"\n":                                                             "security.idle_lock",
+		"[security]\nidle_lock = \"soon\"\n":                                                            "idle_lock",
+		"[security]\nsecret_store = \"plaintext\"\n":                                                    "security.secret_store",
+		"[sandbox]\nsettle_after = \"5s\"\ncredit_after = \"1s\"\n":                                     "sandbox.credit_after",
+		"[sandbox]\nclock_leeway = \"0s\"\n":                                                            "sandbox.clock_leeway",
+		"[sandbox]\nsca_max_age = \"2h\"\n":                                                             "sandbox.sca_max_age",
+		"data_dir = \"relative/dir\"\n":                                                                 "data_dir",
+		"[bank\n":                                                                                       "not valid TOML",
+		"[bank]\nid = \"Main Bank\"\n":                                                                  "bank.id",
+		"[[banks]]\nname = \"Second\"\n":                                                                "banks[0].id",
+		"[[banks]]\nid = \"two\"\n":                                                                     "banks[0].name",
+		"[[banks]]\nid = \"sandbox\"\nname = \"Second\"\n":                                              "banks[0].id",
+		"[[banks]]\nid = \"two\"\nname = \"PAYTERM sandbox bank\"\n":                                    "banks[0].name",
+		"[[banks]]\nid = \"two\"\nname = \"B\"\nmode = \"remote\"\n":                                    "banks[0].issuer",
+		"[[banks]]\nid = \"-x\"\nname = \"B\"\n":                                                        "banks[0].id",
+		"[bank]\nresponse_issuer = \" https://rs1.lfi.example\"\n":                                      "bank.response_issuer",
+		"[pkcs11]\npin_source = \"123456\"\n":                                                           "pkcs11.pin_source",
+		"[pkcs11]\npin_source = \"env:\"\n":                                                             "pkcs11.pin_source",
+		"[pkcs11]\npin_source = \"file:pin.txt\"\n":                                                     "pkcs11.pin_source",
+		"[pkcs11]\ntoken_label = \"t\"\n":                                                               "pkcs11.module",
+		"[pkcs11]\nmodule = \"libsofthsm2.so\"\ntoken_label = \"t\"\n":                                  "pkcs11.module",
+		"[pkcs11]\nmodule = \"/m.so\"\n":                                                                "pkcs11.token_label",
+		"[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\ntoken_serial = \"1\"\n":                     "pkcs11.token_label",
+		"[bank]\npkcs11_signing_key_label = \"k\"\n":                                                    "bank.pkcs11_signing_key_label",
+		"[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\n[bank]\npkcs11_transport_key_id = \"zz\"\n": "bank.pkcs11_transport_key_id",
+		"[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\n[bank]\nsigning_key_file = \"/k.pem\"\n":    "bank.signing_key_file",
+		"[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\n[[banks]]\nid = \"b\"\nname = \"B\"\ntransport_key_file = \"/k.pem\"\n": "banks[0].transport_key_file",
 	}
 	for in, want := range cases {
 		cfg := Default()
@@ -163,6 +174,50 @@ default_purpose_code = "EDU"
 	}
 	if cfg.Bank.ID != "" {
 		t.Fatal("AllBanks must not change the config it reads")
+	}
+}
+
+// TestRemoteBankWithKeysInToken: with [pkcs11] a remote bank needs no key files (the keys are
+// in the token) but still its certificate; the PIN is never a config value.
+func TestRemoteBankWithKeysInToken(t *testing.T) {
+	in := `[pkcs11]
+module = "/usr/lib/softhsm/libsofthsm2.so"
+token_label = "payterm"
+pin_source = "env:PAYTERM_PKCS11_PIN"
+
+[bank]
+id = "lfi1"
+mode = "remote"
+discovery_url = "https://auth1.lfi.example/.well-known/openid-configuration"
+issuer = "https://auth1.lfi.example"
+resource_base_url = "https://rs1.lfi.example/open-finance/payment/v2.1"
+client_id = "c1"
+signing_kid = "k1"
+transport_cert_file = "/keys/t.pem"
+pkcs11_signing_key_label = "tf-signing"
+pkcs11_transport_key_id = "a1:b2"
+redirect_uri = "https://tpp.example/cb"
+`
+	cfg := Default()
+	if err := Parse([]byte(in), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.PKCS11.Enabled() || cfg.Bank.PKCS11SigningKeyLabel != "tf-signing" || cfg.Bank.PKCS11TransportKeyID != "a1:b2" {
+		t.Fatalf("parsed %+v %+v", cfg.PKCS11, cfg.Bank)
+	}
+	cfg.Bank.TransportCertFile = ""
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bank.transport_cert_file") {
+		t.Fatalf("the transport certificate stays required: %v", err)
+	}
+	noToken := Default()
+	err := Parse([]byte(strings.Replace(in, "module = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken_label = \"payterm\"\n", "", 1)), &noToken)
+	if err == nil || !strings.Contains(err.Error(), "bank.signing_key_file") || !strings.Contains(err.Error(), "bank.pkcs11_signing_key_label") {
+		t.Fatalf("without a token the key files are required and the token settings refused: %v", err)
+	}
+	home := Default()
+	home.PKCS11.PINSource = "file:~/hsm.pin"
+	if got := home.PKCS11.ResolvedPINSource(); !strings.HasPrefix(got, "file:/") || !strings.HasSuffix(got, "/hsm.pin") {
+		t.Fatalf("~/ not expanded: %q", got)
 	}
 }
 
