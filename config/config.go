@@ -50,28 +50,28 @@ type Config struct {
 type Bank struct {
 	// ID names the bank in the ledger: every consent is recorded with its bank's id, so an id
 	// must never be reused for another bank. Empty in [bank] means "sandbox" on the embedded bank.
-	ID                 string `toml:"id"`
-	Mode               string `toml:"mode"`
-	Name               string `toml:"name"`
-	DiscoveryURL       string `toml:"discovery_url"`
-	Issuer             string `toml:"issuer"`
-	ResponseIssuer     string `toml:"response_issuer"`
-	ResourceBaseURL    string `toml:"resource_base_url"`
-	ClientID           string `toml:"client_id"`
-	SigningKID         string `toml:"signing_kid"`
-	SigningKeyFile     string `toml:"signing_key_file"`
-	TransportCertFile  string `toml:"transport_cert_file"`
-	TransportKeyFile   string `toml:"transport_key_file"`
-	RootCAFile         string `toml:"root_ca_file"`
+	ID                string `toml:"id"`
+	Mode              string `toml:"mode"`
+	Name              string `toml:"name"`
+	DiscoveryURL      string `toml:"discovery_url"`
+	Issuer            string `toml:"issuer"`
+	ResponseIssuer    string `toml:"response_issuer"`
+	ResourceBaseURL   string `toml:"resource_base_url"`
+	ClientID          string `toml:"client_id"`
+	SigningKID        string `toml:"signing_kid"`
+	SigningKeyFile    string `toml:"signing_key_file"`
+	TransportCertFile string `toml:"transport_cert_file"`
+	TransportKeyFile  string `toml:"transport_key_file"`
+	RootCAFile        string `toml:"root_ca_file"`
 	// With [pkcs11] the private keys are in the token, found by label and/or CKA_ID (hex);
 	// both empty means the label DefaultKeyLabel gives.
 	PKCS11SigningKeyLabel   string `toml:"pkcs11_signing_key_label"`
 	PKCS11SigningKeyID      string `toml:"pkcs11_signing_key_id"`
 	PKCS11TransportKeyLabel string `toml:"pkcs11_transport_key_label"`
 	PKCS11TransportKeyID    string `toml:"pkcs11_transport_key_id"`
-	RedirectURI        string `toml:"redirect_uri"`
-	CustomerIPAddress  string `toml:"customer_ip_address"`
-	DefaultPurposeCode string `toml:"default_purpose_code"`
+	RedirectURI             string `toml:"redirect_uri"`
+	CustomerIPAddress       string `toml:"customer_ip_address"`
+	DefaultPurposeCode      string `toml:"default_purpose_code"`
 }
 
 // Sandbox tunes the embedded bank.
