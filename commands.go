@@ -62,6 +62,32 @@ func runReset(ctx context.Context, g globalFlags, yes bool, stdin io.Reader, std
 	return app.Reset(ctx, cfg, app.Options{Passphrase: app.TerminalPassphrase(), TokenPIN: app.TerminalTokenPIN()}, confirm, stdout)
 }
 
+// csrFlags are `payterm csr`'s own: the bank and the Trust Framework subject.
+type csrFlags struct {
+	bank, org, orgID, cn, country string
+}
+
+func (o *csrFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.bank, "bank", "", "id of the bank whose keys the requests are for (required)")
+	fs.StringVar(&o.org, "org", "", "O: your organisation's legal name")
+	fs.StringVar(&o.orgID, "org-id", "", "OU: your Trust Framework organisation id")
+	fs.StringVar(&o.cn, "cn", "", "CN (default: the bank's client_id)")
+	fs.StringVar(&o.country, "country", "AE", "C")
+}
+
+// runCSR is `payterm csr`: certificate requests for the bank's keys in the [pkcs11] token.
+func runCSR(ctx context.Context, g globalFlags, o csrFlags, stdout io.Writer) error {
+	if o.bank == "" {
+		return usageError("csr needs --bank ID")
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return err
+	}
+	return app.TokenCSR(ctx, cfg, app.Options{TokenPIN: app.TerminalTokenPIN()}, o.bank,
+		app.CSRSubject{Country: o.country, Org: o.org, OrgID: o.orgID, CommonName: o.cn}, stdout)
+}
+
 // isTerminal reports whether r is a terminal (not a pipe, a file or /dev/null).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)

@@ -27,6 +27,10 @@ Usage:
                                        lost: revokes the consents at the bank, deletes their tokens,
                                        the PIN, the authenticator and the device key; keeps history.
                                        Asks you to type "reset" (--yes: don't ask, for scripts)
+  payterm csr --bank ID [--org NAME --org-id ID --cn CLIENT_ID]
+                                       with [pkcs11]: creates the bank's transport and signing
+                                       keys in the token (or finds them) and prints a certificate
+                                       request for each, for the Trust Framework
   payterm version
 
 Flags:
@@ -108,6 +112,12 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		yes := fs.Bool("yes", false, "reset without asking for confirmation (scripts)")
 		if err = parse(fs, args); err == nil {
 			err = runReset(ctx, g, *yes, stdin, stdout)
+		}
+	case "csr":
+		var o csrFlags
+		o.register(fs)
+		if err = parse(fs, args); err == nil {
+			err = runCSR(ctx, g, o, stdout)
 		}
 	case "version":
 		if err = parse(fs, args); err == nil {
