@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -183,7 +184,10 @@ func TestJourneyKeysInToken(t *testing.T) {
 	// client with the same token keys pays again.
 	t.Setenv("PAYTERM_TEST_TOKEN_PIN", tok.PIN)
 	cfg.PKCS11.PINSource = "env:PAYTERM_TEST_TOKEN_PIN"
-	opts.TokenPIN = func(string) ([]byte, error) { t.Error("asked for the PIN with pin_source env"); return nil, ErrNoTerminal }
+	opts.TokenPIN = func(string) ([]byte, error) {
+		t.Error("asked for the PIN with pin_source env")
+		return nil, ErrNoTerminal
+	}
 	a, err = Open(ctx, cfg, opts)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
@@ -418,5 +422,121 @@ func TestPrivateKeyScan(t *testing.T) {
 		[]byte(base64.StdEncoding.EncodeToString(spki)))
 	if got := keysInBytes("public", public); len(got) != 0 {
 		t.Errorf("public material reported as private keys: %+v", got)
+	}
+}
+
+// TestTokenProblems: each way the token set-up can be wrong stops Open with one sentence that
+// names what to check, and never the PIN.
+func TestTokenProblems(t *testing.T) {
+	tok := softhsm.Require(t, tokenLabel)
+	notLib := filepath.Join(t.TempDir(), "libvendor.so")
+	if err := os.WriteFile(notLib, []byte("not a shared object"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pinFile, []byte(tok.PIN+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		edit func(*config.Config)
+		pin  string // typed at the prompt; "" = no terminal
+		what string
+		next string
+	}{
+		{"wrong PIN", nil, "9999-wrong", `The PKCS#11 token "payterm-journey" did not accept the PIN.`, "type the token's user PIN"},
+		{"missing token", func(c *config.Config) { c.PKCS11.TokenLabel = "no-such-token" }, tok.PIN,
+			`No slot of the PKCS#11 module ` + tok.Module + ` holds the PKCS#11 token "no-such-token".`, "--list-slots"},
+		{"module missing", func(c *config.Config) { c.PKCS11.Module = "/nonexistent/libpkcs11.so" }, tok.PIN,
+			"The PKCS#11 module /nonexistent/libpkcs11.so does not exist.", "pkcs11.module"},
+		{"module not a library", func(c *config.Config) { c.PKCS11.Module = notLib }, tok.PIN,
+			"The file " + notLib + " is not a PKCS#11 module payterm can load.", "pkcs11.module"},
+		{"no terminal for the prompt", nil, "", `The PIN of the PKCS#11 token "payterm-journey" is asked at start (pkcs11.pin_source = "prompt"), but there is no terminal to ask on.`, "env:VARIABLE"},
+		{"PIN file others can read", func(c *config.Config) { c.PKCS11.PINSource = "file:" + pinFile }, "",
+			"The token PIN file " + pinFile + " has mode 644; make it readable by you alone (chmod 600).", "pkcs11.pin_source"},
+		{"PIN variable unset", func(c *config.Config) { c.PKCS11.PINSource = "env:PAYTERM_TEST_NO_SUCH_PIN" }, "",
+			"The token PIN's environment variable PAYTERM_TEST_NO_SUCH_PIN is empty or not set.", "pkcs11.pin_source"},
+		{"missing key of a remote bank", func(c *config.Config) {
+			c.Bank = config.Bank{ID: "lfi", Mode: config.ModeRemote, Name: "Remote", DiscoveryURL: "https://127.0.0.1:1/d", Issuer: "https://127.0.0.1:1",
+				ResourceBaseURL: "https://127.0.0.1:1/rs", ClientID: "c1", SigningKID: "k1", TransportCertFile: notLib,
+				PKCS11SigningKeyLabel: "tf-signing", RedirectURI: "http://127.0.0.1:0/callback"}
+		}, tok.PIN, `The signing key of bank lfi (label "tf-signing") is not in the PKCS#11 token "payterm-journey".`, "payterm csr --bank lfi"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := tokenConfig(t, tok)
+			if c.edit != nil {
+				c.edit(&cfg)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			opts := testOptions(newSCAClock())
+			opts.TokenPIN = nil
+			if c.pin != "" {
+				var asked []string
+				opts.TokenPIN = typedPIN(c.pin, &asked)
+			}
+			a, err := Open(context.Background(), cfg, opts)
+			if err == nil {
+				_ = a.Close()
+				t.Fatal("Open succeeded")
+			}
+			var prob *ui.Problem
+			if !errors.As(err, &prob) || prob.What != c.what || !strings.Contains(prob.Next, c.next) {
+				t.Fatalf("got %v\nwant What %q and a Next naming %q", err, c.what, c.next)
+			}
+			if strings.Contains(err.Error(), tok.PIN) || strings.Contains(err.Error(), "9999-wrong") {
+				t.Fatalf("the error carries the PIN: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(cfg.ResolvedDataDir(), "tpp")); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("a failed start left a TPP identity behind: %v", err)
+			}
+		})
+	}
+}
+
+// TestKeyStoreChange: an identity registered with keys in files is not silently replaced when
+// [pkcs11] is added (its consents belong to that client), nor the other way round, and a key
+// gone from the token is named.
+func TestKeyStoreChange(t *testing.T) {
+	tok := softhsm.Require(t, tokenLabel)
+	fileCfg := testConfig(t)
+	a := openApp(t, fileCfg, newSCAClock())
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tokCfg := fileCfg
+	tokCfg.PKCS11 = config.PKCS11{Module: tok.Module, TokenLabel: tok.Label, PINSource: "prompt"}
+	var asked []string
+	opts := testOptions(newSCAClock())
+	opts.TokenPIN = typedPIN(tok.PIN, &asked)
+	_, err := Open(context.Background(), tokCfg, opts)
+	var prob *ui.Problem
+	if !errors.As(err, &prob) || !strings.Contains(prob.What, "keeps its private keys in PEM files, but the config puts the keys in a PKCS#11 token") {
+		t.Fatalf("files → token: %v", err)
+	}
+
+	// A wallet made with the token, then started without [pkcs11].
+	tokCfg = tokenConfig(t, tok)
+	a, err = Open(context.Background(), tokCfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	plain := tokCfg
+	plain.PKCS11 = config.Default().PKCS11
+	_, err = Open(context.Background(), plain, testOptions(newSCAClock()))
+	if !errors.As(err, &prob) || !strings.Contains(prob.What, "keeps its private keys in a PKCS#11 token, but the config has no [pkcs11] module") {
+		t.Fatalf("token → files: %v", err)
+	}
+	// The config now names another key than the one registered: named, with the way out.
+	tokCfg.Bank.PKCS11SigningKeyLabel = "renamed"
+	_, err = Open(context.Background(), tokCfg, opts)
+	if !errors.As(err, &prob) || prob.What != `The signing key of bank sandbox (label "renamed") is not in the PKCS#11 token "payterm-journey".` ||
+		!strings.Contains(prob.Next, "move "+filepath.Join(tokCfg.ResolvedDataDir(), "tpp")+" away") {
+		t.Fatalf("missing key of a registered identity: %v", err)
 	}
 }
