@@ -64,7 +64,7 @@ func runReset(ctx context.Context, g globalFlags, yes bool, stdin io.Reader, std
 
 // csrFlags are `payterm csr`'s own: the bank and the Trust Framework subject.
 type csrFlags struct {
-	bank, org, orgID, cn, country string
+	bank, org, orgID, cn, country, out string
 }
 
 func (o *csrFlags) register(fs *flag.FlagSet) {
@@ -73,6 +73,7 @@ func (o *csrFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.orgID, "org-id", "", "OU: your Trust Framework organisation id")
 	fs.StringVar(&o.cn, "cn", "", "CN (default: the bank's client_id)")
 	fs.StringVar(&o.country, "country", "AE", "C")
+	fs.StringVar(&o.out, "out", "", "write <bank>-transport.csr and <bank>-signing.csr into this directory (default: print both)")
 }
 
 // runCSR is `payterm csr`: certificate requests for the bank's keys in the [pkcs11] token.
@@ -84,8 +85,22 @@ func runCSR(ctx context.Context, g globalFlags, o csrFlags, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	return app.TokenCSR(ctx, cfg, app.Options{TokenPIN: app.TerminalTokenPIN()}, o.bank,
-		app.CSRSubject{Country: o.country, Org: o.org, OrgID: o.orgID, CommonName: o.cn}, stdout)
+	csrs, err := app.TokenCSR(ctx, cfg, app.Options{TokenPIN: app.TerminalTokenPIN()}, o.bank,
+		app.CSRSubject{Country: o.country, Org: o.org, OrgID: o.orgID, CommonName: o.cn})
+	if err != nil {
+		return err
+	}
+	if o.out == "" {
+		return csrs.WriteTo(o.bank, stdout)
+	}
+	for use, data := range map[string][]byte{"transport": csrs.Transport, "signing": csrs.Signing} {
+		p := filepath.Join(o.out, o.bank+"-"+use+".csr")
+		if err := os.WriteFile(p, data, 0o644); err != nil { // a request is public
+			return fmt.Errorf("write the %s request: %w", use, err)
+		}
+		fmt.Fprintf(stdout, "%s certificate request: %s\n", use, p)
+	}
+	return nil
 }
 
 // isTerminal reports whether r is a terminal (not a pipe, a file or /dev/null).

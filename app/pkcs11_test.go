@@ -75,9 +75,13 @@ func remoteBankForToken(t *testing.T, cfg config.Config, pin, id, name string) (
 	csrCfg.Banks = []config.Bank{pending}
 	var out bytes.Buffer
 	var asked []string
-	if err := TokenCSR(context.Background(), csrCfg, Options{TokenPIN: typedPIN(pin, &asked)}, id,
-		CSRSubject{Org: "payterm test TPP", OrgID: "org-1", CommonName: "payterm-test"}, &out); err != nil {
+	csrOut, err := TokenCSR(context.Background(), csrCfg, Options{TokenPIN: typedPIN(pin, &asked)}, id,
+		CSRSubject{Org: "payterm test TPP", OrgID: "org-1", CommonName: "payterm-test"})
+	if err != nil {
 		t.Fatalf("payterm csr: %v", err)
+	}
+	if err := csrOut.WriteTo(id, &out); err != nil {
+		t.Fatal(err)
 	}
 	if strings.Contains(out.String(), "PRIVATE KEY") {
 		t.Fatal("payterm csr printed a private key")
