@@ -93,12 +93,15 @@ func runCSR(ctx context.Context, g globalFlags, o csrFlags, stdout io.Writer) er
 	if o.out == "" {
 		return csrs.WriteTo(o.bank, stdout)
 	}
-	for use, data := range map[string][]byte{"transport": csrs.Transport, "signing": csrs.Signing} {
-		p := filepath.Join(o.out, o.bank+"-"+use+".csr")
-		if err := os.WriteFile(p, data, 0o644); err != nil { // a request is public
-			return fmt.Errorf("write the %s request: %w", use, err)
+	for _, f := range []struct {
+		use  string
+		data []byte
+	}{{"transport", csrs.Transport}, {"signing", csrs.Signing}} {
+		p := filepath.Join(o.out, o.bank+"-"+f.use+".csr")
+		if err := os.WriteFile(p, f.data, 0o644); err != nil { // a request is public
+			return fmt.Errorf("write the %s request: %w", f.use, err)
 		}
-		fmt.Fprintf(stdout, "%s certificate request: %s\n", use, p)
+		fmt.Fprintf(stdout, "%s certificate request: %s\n", f.use, p)
 	}
 	return nil
 }

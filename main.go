@@ -27,10 +27,11 @@ Usage:
                                        lost: revokes the consents at the bank, deletes their tokens,
                                        the PIN, the authenticator and the device key; keeps history.
                                        Asks you to type "reset" (--yes: don't ask, for scripts)
-  payterm csr --bank ID [--org NAME --org-id ID --cn CLIENT_ID]
+  payterm csr --bank ID [--org NAME --org-id ID --cn CLIENT_ID --out DIR]
                                        with [pkcs11]: creates the bank's transport and signing
-                                       keys in the token (or finds them) and prints a certificate
-                                       request for each, for the Trust Framework
+                                       keys in the token (or finds them) and prints (or writes
+                                       into DIR) a certificate request for each, for the Trust
+                                       Framework
   payterm version
 
 Flags:
