@@ -185,9 +185,11 @@ func TestJourneyKeysInToken(t *testing.T) {
 	}
 
 	// Restart, unattended: the PIN comes from the environment; nothing is asked and the same
-	// client with the same token keys pays again.
+	// client with the same token keys pays again. A new redirect URI updates the registration
+	// over mTLS with the token's transport key.
 	t.Setenv("PAYTERM_TEST_TOKEN_PIN", tok.PIN)
 	cfg.PKCS11.PINSource = "env:PAYTERM_TEST_TOKEN_PIN"
+	cfg.Bank.RedirectURI = "http://127.0.0.1:0/callback2"
 	opts.TokenPIN = func(string) ([]byte, error) {
 		t.Error("asked for the PIN with pin_source env")
 		return nil, ErrNoTerminal
@@ -197,8 +199,11 @@ func TestJourneyKeysInToken(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer a.Close()
-	if a.Registered() || a.ClientID() != clientID || !sandboxSigning.Equal(a.banks[0].id.SigningKey.Public()) {
-		t.Fatal("the restart did not reuse the registered identity and its token keys")
+	if !a.Registered() || a.ClientID() != clientID || !sandboxSigning.Equal(a.banks[0].id.SigningKey.Public()) {
+		t.Fatal("the restart did not update the registered identity with its token keys")
+	}
+	if cl, ok := a.Sandbox().Client(clientID); !ok || !slices.Contains(cl.RedirectURIs, "http://127.0.0.1:0/callback2") {
+		t.Fatalf("the bank's client after the update: %+v", cl)
 	}
 	w = a.UIWallet()
 	if ev := finalEvent(t, pay(t, w, c.ID, payees[0].ID, "1.00", clock.nextCode(t, js.totpSecret))); ev.State != ui.StepDone {
