@@ -2,8 +2,8 @@
 // starts the embedded sandbox bank (or reads the Trust Framework files of a remote one) and
 // builds its client; it opens the keystore, the SCA, the token
 // manager, the ledger and the wallet core, and adapts them to the ui.Wallet interface the
-// terminal screens drive. main.go calls RunWallet, ExportHistory, Status, Reset and SandboxConfig;
-// nothing else imports app.
+// terminal screens drive. main.go calls RunWallet, ExportHistory, Status, Reset, TokenCSR and
+// SandboxConfig; nothing else imports app.
 //
 // # Data dir (0700; files 0600; the JSON and PEM files are written temp → fsync → rename)
 //
@@ -13,7 +13,8 @@
 //	secrets.enc           the encrypted secret store, only when no OS keyring works
 //	sca/                  device key (wrapped), counters (MAC'd), lock — see package sca
 //	tpp/                  the TPP identity registered at the embedded sandbox: identity.json,
-//	                      signing-key.pem (kid = RFC 7638 thumbprint), transport key and cert
+//	                      signing-key.pem (kid = RFC 7638 thumbprint), transport key and cert;
+//	                      with [pkcs11] only identity.json (key_store "pkcs11") and the cert
 //	sandbox/              the embedded bank's own state, CA and keys
 //	sandbox-listen.json   the bank's loopback ports, reused so its issuer URL stays the same
 //	banks/<id>/           the same tpp/, sandbox/ and sandbox-listen.json for each [[banks]]
@@ -45,6 +46,17 @@
 // re-run after a crash completes the job. Payments, payees and limits stay. Afterwards the
 // wallet counts as onboarded only once a consent the reset did not know of is recorded, so
 // the next start runs the onboarding from the PIN step.
+//
+// # Keys in a PKCS#11 token
+//
+// With [pkcs11] Open first logs in to the token (the PIN from Options.TokenPIN for "prompt",
+// else from the environment variable or file pin_source names), and every bank's signing and
+// transport keys are crypto.Signers from internal/pkcs11key (tppkeys.go): generated in the
+// token for a new sandbox identity, found by label/id otherwise, never written to a file. The
+// CSR, the registration update over mTLS, every PS256 JWS and every handshake sign inside the
+// token. identity.json records where the keys are, so a change between files and token keeps
+// the registered client and says how to move instead of registering silently anew. TokenCSR
+// (`payterm csr`) makes the requests a remote bank's Trust Framework enrolment needs.
 //
 // # Renewal
 //
