@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/payterm/payterm/config"
@@ -127,14 +128,28 @@ func remoteBankForToken(t *testing.T, cfg config.Config, pin, id, name string) (
 // signing and transport keys in the token, registers at the embedded sandbox with a CSR signed
 // there, onboards and pays (PS256 and mTLS through the token); a remote bank enrolled with
 // `payterm csr` pays too; after a restart (PIN from an environment variable) the same
-// identity is used. No private key of the TPP is ever in a file under the data dir.
+// identity is used. No private key of the TPP is ever in a file under the data dir, the
+// config file's folder or beside the remote bank's certificate.
 func TestJourneyKeysInToken(t *testing.T) {
 	ctx := context.Background()
 	tok := softhsm.Require(t, tokenLabel)
 	cfg := tokenConfig(t, tok)
 	remote, rb := remoteBankForToken(t, cfg, tok.PIN, "lfi", "Remote Token Bank")
 	cfg.Banks = []config.Bank{rb}
-	if err := cfg.Validate(); err != nil {
+	// The settings go through a config file, as a user's would; its folder is scanned below.
+	confDir := filepath.Join(t.TempDir(), "config", "payterm")
+	if err := os.MkdirAll(confDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(confDir, "config.toml"), buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join(confDir, "config.toml"), true)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -233,6 +248,7 @@ func TestJourneyKeysInToken(t *testing.T) {
 	}
 	found := privateKeysIn(t, cfg.ResolvedDataDir())
 	found = append(found, privateKeysIn(t, filepath.Dir(rb.TransportCertFile))...)
+	found = append(found, privateKeysIn(t, confDir)...)
 	bankKeys := 0
 	for _, k := range found {
 		for _, p := range tppPubs {
