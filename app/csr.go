@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/payterm/payterm/internal/safetext"
 	"io"
 
 	"github.com/payterm/payterm/config"
@@ -56,7 +57,7 @@ func TokenCSR(ctx context.Context, cfg config.Config, opts Options, bankID strin
 		}
 	}
 	if !found {
-		return CSRs{}, fmt.Errorf("no bank with id %q in the config", sanitize(bankID, 40))
+		return CSRs{}, fmt.Errorf("no bank with id %q in the config", safetext.Short(bankID, 40))
 	}
 	if subj.CommonName == "" {
 		subj.CommonName = bank.ClientID

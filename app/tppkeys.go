@@ -11,6 +11,7 @@ import (
 
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/internal/pkcs11key"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/ui"
 )
@@ -204,9 +205,9 @@ func keyStoreMismatch(dir, recorded string) error {
 // tokenName is how [pkcs11] names its token in sentences.
 func tokenName(p config.PKCS11) string {
 	if p.TokenSerial != "" {
-		return fmt.Sprintf("the PKCS#11 token with serial %q", sanitize(p.TokenSerial, 64))
+		return fmt.Sprintf("the PKCS#11 token with serial %q", safetext.Short(p.TokenSerial, 64))
 	}
-	return fmt.Sprintf("the PKCS#11 token %q", sanitize(p.TokenLabel, 64))
+	return fmt.Sprintf("the PKCS#11 token %q", safetext.Short(p.TokenLabel, 64))
 }
 
 // ErrNoTerminalForPIN: pin_source = "prompt" and there is no terminal to ask on.
@@ -245,7 +246,7 @@ func openToken(p config.PKCS11, ask func(token string) ([]byte, error)) (*pkcs11
 	if err == nil {
 		return tok, nil
 	}
-	module := sanitize(p.ResolvedModule(), 200)
+	module := safetext.Short(p.ResolvedModule(), 200)
 	prob := func(what, next string) error { return &ui.Problem{What: what, Next: next, Err: err} }
 	pinHint := "Start payterm again and type the token's user PIN (not the security officer's)."
 	if src.Kind != "prompt" {
