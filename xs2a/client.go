@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,7 +119,15 @@ func checkRedirectURI(v string) error {
 	return nil
 }
 
-func isLoopback(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+// isLoopback reports a host name that can only mean this machine: localhost, 127.0.0.0/8
+// and ::1 (u.Hostname(), so IPv6 without brackets).
+func isLoopback(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
 
 func (c *Client) newRequestID() (string, error) {
 	c.randMu.Lock()

@@ -16,7 +16,7 @@
 // The client makes up two URLs only: the initiation endpoint and SpareBank 1's session
 // endpoint. Everything after follows the bank's _links, resolved against BaseURL and refused
 // when they leave the bank's API host (scaRedirect and scaOAuth, which the PSU's browser
-// opens, may be on any https host).
+// opens, may be on any https host, or on a loopback host over http).
 //
 // Everything read from the bank is checked before it is returned: statuses against the BG
 // values (scaStatus in any spelling, camelCase or UPPER_SNAKE; unknown values are errors),

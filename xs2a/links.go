@@ -24,7 +24,9 @@ func (l Links) Get(name string) (Link, bool) {
 }
 
 // browserLinks are shown to the PSU (or fetched as OAuth metadata), not called with our
-// certificate, and commonly live on another host of the bank: any https URL is allowed.
+// certificate, and commonly live on another host of the bank: any https URL is allowed, and
+// plain http only on a loopback host (a bank's page on the PSU's own machine, as the embedded
+// sandbox serves it; a real bank's page is always https).
 var browserLinks = map[string]bool{"scaRedirect": true, "scaOAuth": true}
 
 // LinkError: a link the client refuses to follow (another host, not https, malformed).
@@ -41,7 +43,7 @@ const maxHrefLen = 2048
 
 // decodeLinks reads a _links object: each member {"href": "...", ...}. API links are
 // resolved against base (relative hrefs are common: "/psd2/v1/payments/…") and must stay on
-// base's scheme, host and port; browser links must be absolute https. An href with user
+// base's scheme, host and port; browser links must be https (or http on a loopback host). An href with user
 // info, a fragment, a control or non-ASCII character, or over 2 KiB is refused.
 func decodeLinks(raw json.RawMessage, base *url.URL) (Links, error) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -104,8 +106,8 @@ func resolveHref(name, href string, base *url.URL) (string, error) {
 		if !u.IsAbs() {
 			u = base.ResolveReference(u)
 		}
-		if u.Scheme != "https" || u.Host == "" {
-			return "", &LinkError{Name: name, Reason: "not an https URL"}
+		if u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			return "", &LinkError{Name: name, Reason: "not an https URL (http only on a loopback host)"}
 		}
 		return u.String(), nil
 	}

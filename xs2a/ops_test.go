@@ -513,6 +513,11 @@ func TestLinks(t *testing.T) {
 		`{"self":{"href":"https://api.bank.example/psd2/v1/payments/p1"}}`:                   "https://api.bank.example/psd2/v1/payments/p1",
 		`{"scaRedirect":{"href":"https://login.other.example/a?b=c"}}`:                       "https://login.other.example/a?b=c",
 		`{"scaOAuth":{"href":"https://idp.example/.well-known/oauth-authorization-server"}}`: "https://idp.example/.well-known/oauth-authorization-server",
+		// A bank page on the PSU's own machine (the embedded sandbox) may be plain http.
+		`{"scaRedirect":{"href":"http://127.0.0.1:8080/sca/a1?t=x"}}`: "http://127.0.0.1:8080/sca/a1?t=x",
+		`{"scaRedirect":{"href":"http://127.9.8.7/sca"}}`:            "http://127.9.8.7/sca",
+		`{"scaRedirect":{"href":"http://[::1]:9/sca"}}`:              "http://[::1]:9/sca",
+		`{"scaOAuth":{"href":"http://localhost:9/meta"}}`:            "http://localhost:9/meta",
 	}
 	for in, want := range good {
 		l, err := decodeLinks([]byte(in), base)
@@ -536,6 +541,11 @@ func TestLinks(t *testing.T) {
 		`{"self":{"href":"/x y"}}`,
 		`{"self":{}}`,
 		`{"scaRedirect":{"href":"http://login.example/"}}`,
+		`{"scaRedirect":{"href":"http://127.0.0.1.evil.example/sca"}}`,
+		`{"scaRedirect":{"href":"http://localhost.evil.example/sca"}}`,
+		`{"scaRedirect":{"href":"http://10.0.0.1/sca"}}`,
+		`{"scaOAuth":{"href":"http://idp.example/.well-known/oauth-authorization-server"}}`,
+		`{"self":{"href":"http://127.0.0.1/psd2/v1/payments/p1"}}`,
 		`{"scaRedirect":{"href":"javascript:alert(1)"}}`,
 		`{"bad name":{"href":"/x"}}`,
 		`[]`,
@@ -568,6 +578,68 @@ func TestNewRefuses(t *testing.T) {
 		mod(&cfg)
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestKeyIDCasePerProfile: Bank of Georgia signs with the serial in upper-case hex (the BG
+// OpenAPI example SN=9FA1, which BOG's bank requires); the generic profile keeps adorsys's
+// lower case.
+func TestKeyIDCasePerProfile(t *testing.T) {
+	for _, tc := range []struct {
+		p    Profile
+		want string
+	}{{Generic(), "SN=1a2b3c,"}, {SpareBank1(), "SN=1a2b3c,"}, {BankOfGeorgia(), "SN=1A2B3C,"}} {
+		cl, f, _ := newTestClient(t, tc.p, nil)
+		if !strings.HasPrefix(cl.KeyID(), tc.want) {
+			t.Errorf("%s: keyId %q, want the prefix %s", tc.p.Name, cl.KeyID(), tc.want)
+		}
+		if tc.p.Name != "bog" {
+			continue
+		}
+		// The fake bank verifies the signature and compares the keyId it was given.
+		p := Payment{Product: "domestic", Amount: Amount{Minor: 12350, Currency: "GEL"}, Debtor: Account{IBAN: "GE29NB0000000101904917"}, Creditor: Account{IBAN: "GE60NB0000000123456789"}, CreditorName: "Merchant123"}
+		f.on("POST", prefix+"/v1/payments/domestic", answer{status: 201, header: map[string]string{"ASPSP-SCA-Approach": "REDIRECT"}, body: `{"transactionStatus":"RCVD","paymentId":"p1","_links":{"scaOAuth":{"href":"https://idp.example/.well-known/oauth-authorization-server"}}}`})
+		req := mustBuild(t)(cl.BuildInitiate(p, Call{PSU: psu}))
+		if !strings.Contains(req.Header.Get("Signature"), `keyId="SN=1A2B3C,CA=CN=payterm%20TPP,O=payterm,C=NO"`) {
+			t.Errorf("bog Signature %q", req.Header.Get("Signature"))
+		}
+		if _, err := cl.Send(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAccountKindPerProduct: SpareBank 1 takes Norwegian kontonummer (BBAN) for its two
+// domestic products only; cross-border and SEPA name both accounts, the debtor's too, by IBAN.
+func TestAccountKindPerProduct(t *testing.T) {
+	cl, _, _ := newTestClient(t, SpareBank1(), nil)
+	call := Call{PSU: PSU{IPAddress: "10.0.0.1", Session: &Session{PSUID: "psu-42", TPPSessionID: "sess-secret-123"}}}
+	bban, iban := Account{BBAN: "86011117947"}, Account{IBAN: "NO9386011117947"}
+	for _, tc := range []struct {
+		product, currency string
+		debtor, creditor  Account
+		ok                bool
+		wantDebtor        string
+	}{
+		{"norwegian-domestic-credit-transfers", "NOK", bban, Account{BBAN: "12345678903"}, true, `"debtorAccount":{"bban":"86011117947"}`},
+		{"instant-norwegian-domestic-credit-transfers-straks", "NOK", bban, Account{BBAN: "12345678903"}, true, `"debtorAccount":{"bban":"86011117947"}`},
+		{"norwegian-domestic-credit-transfers", "NOK", iban, Account{BBAN: "12345678903"}, false, ""},
+		{"cross-border-credit-transfers", "EUR", iban, Account{IBAN: "DE02100100109307118603"}, true, `"debtorAccount":{"iban":"NO9386011117947"}`},
+		{"cross-border-credit-transfers", "EUR", bban, Account{IBAN: "DE02100100109307118603"}, false, ""},
+		{"sepa-credit-transfers", "EUR", iban, Account{IBAN: "DE02100100109307118603"}, true, `"debtorAccount":{"iban":"NO9386011117947"}`},
+		{"sepa-credit-transfers", "EUR", bban, Account{IBAN: "DE02100100109307118603"}, false, ""},
+	} {
+		p := Payment{Product: tc.product, Amount: Amount{Minor: 5000, Currency: tc.currency}, Debtor: tc.debtor, Creditor: tc.creditor, CreditorName: "Kari Nordmann"}
+		req, err := cl.BuildInitiate(p, call)
+		var ie *InputError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s with debtor %+v: %v", tc.product, tc.debtor, err)
+		case !tc.ok && (!errors.As(err, &ie) || ie.Field != "debtor account"):
+			t.Errorf("%s with debtor %+v: %v, want a debtor account input error", tc.product, tc.debtor, err)
+		case tc.ok && !strings.Contains(string(req.Body), tc.wantDebtor):
+			t.Errorf("%s: body %s", tc.product, req.Body)
 		}
 	}
 }

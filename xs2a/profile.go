@@ -108,7 +108,9 @@ func SpareBank1() Profile {
 		Products: []Product{
 			{Name: "norwegian-domestic-credit-transfers", Service: "payments", Creditor: AccountBBANNorway, Debtor: AccountBBANNorway, Currencies: []string{"NOK"}},
 			{Name: "instant-norwegian-domestic-credit-transfers-straks", Service: "payments", Creditor: AccountBBANNorway, Debtor: AccountBBANNorway, Currencies: []string{"NOK"}, Instant: true},
-			{Name: "cross-border-credit-transfers", Service: "payments", Creditor: AccountIBAN, Debtor: AccountBBANNorway},
+			// Only the two domestic products take kontonummer; cross-border and SEPA name both
+			// accounts by IBAN (the debtor's Norwegian one too).
+			{Name: "cross-border-credit-transfers", Service: "payments", Creditor: AccountIBAN, Debtor: AccountIBAN},
 			{Name: "sepa-credit-transfers", Service: "payments", Creditor: AccountIBAN, Debtor: AccountIBAN, Currencies: []string{"EUR"}},
 		},
 		Approaches:              []Approach{Redirect},
@@ -122,8 +124,9 @@ func SpareBank1() Profile {
 
 // BankOfGeorgia is seed 003's variant: products domestic (GEL between Georgian IBANs) and
 // foreign (any IBAN; the currency list is not published, so any the client can format), the
-// OAuth SCA approach only, the BG signing profile, NextGen errors (the seed also spells the
-// list "tppMessage", which the decoder accepts).
+// OAuth SCA approach only, the BG signing profile with the keyId serial in upper-case hex as
+// the OpenAPI example writes it (SN=9FA1), NextGen errors (the seed also spells the list
+// "tppMessage", which the decoder accepts).
 func BankOfGeorgia() Profile {
 	return Profile{
 		Name:        "bog",
@@ -134,7 +137,7 @@ func BankOfGeorgia() Profile {
 		},
 		Approaches: []Approach{OAuth},
 		Signing:    httpsig.BerlinGroup(),
-		KeyID:      httpsig.KeyIDStyle{DN: httpsig.DNPercent20},
+		KeyID:      httpsig.KeyIDStyle{UpperHex: true, DN: httpsig.DNPercent20},
 		Errors:     ShapeNextGen,
 	}
 }
