@@ -515,9 +515,9 @@ func TestLinks(t *testing.T) {
 		`{"scaOAuth":{"href":"https://idp.example/.well-known/oauth-authorization-server"}}`: "https://idp.example/.well-known/oauth-authorization-server",
 		// A bank page on the PSU's own machine (the embedded sandbox) may be plain http.
 		`{"scaRedirect":{"href":"http://127.0.0.1:8080/sca/a1?t=x"}}`: "http://127.0.0.1:8080/sca/a1?t=x",
-		`{"scaRedirect":{"href":"http://127.9.8.7/sca"}}`:            "http://127.9.8.7/sca",
-		`{"scaRedirect":{"href":"http://[::1]:9/sca"}}`:              "http://[::1]:9/sca",
-		`{"scaOAuth":{"href":"http://localhost:9/meta"}}`:            "http://localhost:9/meta",
+		`{"scaRedirect":{"href":"http://127.9.8.7/sca"}}`:             "http://127.9.8.7/sca",
+		`{"scaRedirect":{"href":"http://[::1]:9/sca"}}`:               "http://[::1]:9/sca",
+		`{"scaOAuth":{"href":"http://localhost:9/meta"}}`:             "http://localhost:9/meta",
 	}
 	for in, want := range good {
 		l, err := decodeLinks([]byte(in), base)
