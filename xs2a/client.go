@@ -39,6 +39,9 @@ type Config struct {
 	// banking password (the Embedded approach). Off by default: a PISP handling bank
 	// credentials takes on PSD2 Art. 66(3) duties.
 	AllowEmbedded bool
+	// OAuthClientID is the client_id the bank registered for this TPP, sent in the OAuth SCA
+	// approach's authorization and token requests (the QWAC authenticates it: RFC 8705).
+	OAuthClientID string
 
 	Clock    func() time.Time // default time.Now
 	Rand     io.Reader        // X-Request-IDs; default crypto/rand
@@ -90,6 +93,11 @@ func New(cfg Config) (*Client, error) {
 			if err := checkRedirectURI(u.v); err != nil {
 				return nil, fmt.Errorf("xs2a config: %s %w", u.name, err)
 			}
+		}
+	}
+	if cfg.OAuthClientID != "" {
+		if err := headerValue(cfg.OAuthClientID); err != nil || len(cfg.OAuthClientID) > 256 {
+			return nil, errors.New("xs2a config: OAuthClientID must be printable ASCII, at most 256 characters")
 		}
 	}
 	c := &Client{cfg: cfg, base: base, signer: signer, certB64: base64.StdEncoding.EncodeToString(cfg.Certificate.Raw), clock: cfg.Clock, rand: cfg.Rand}

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -230,4 +231,51 @@ func TestExchangeWithoutPII(t *testing.T) {
 	if !strings.Contains(fmtAny(ex), "Merchant123") || !strings.Contains(ex.Protection.SigningString, "psu-id: PSU-1234") {
 		t.Error("the unmasked exchange lost data")
 	}
+}
+
+func FuzzDecodeOAuth(f *testing.F) {
+	f.Add([]byte(`{"issuer":"https://api.bank.example","authorization_endpoint":"http://127.0.0.1:1/oauth/authorize","token_endpoint":"https://api.bank.example/oauth/token","response_types_supported":["code"]}`))
+	f.Add([]byte(`{"access_token":"at","token_type":"Bearer","expires_in":300,"scope":"PIS:p1 \u001b[31m","refresh_token":"r\u202e"}`))
+	f.Add([]byte(`{"error":"invalid_grant","error_description":"x\u0085y"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if m, err := decodeOAuthMetadata(b, "https://api.bank.example"+wellKnownOAuth); err == nil {
+			checkClean(t, "metadata", m.Issuer, m.AuthorizationEndpoint, m.TokenEndpoint)
+			if _, err := browserURL(m.AuthorizationEndpoint); err != nil || !strings.HasPrefix(m.TokenEndpoint, "https://") || m.Issuer != "https://api.bank.example" {
+				t.Fatalf("metadata %+v", m)
+			}
+		}
+		if tok, err := decodeToken(b, "PIS:p1"); err == nil {
+			checkClean(t, "token", tok.AccessToken.Reveal(), tok.Scope, tok.RefreshToken.Reveal(), tok.TokenType)
+			if !bearerOK(tok.AccessToken.Reveal()) {
+				t.Fatalf("access token %q", tok.AccessToken.Reveal())
+			}
+		}
+		e := &OAuthError{Op: OpOAuthToken, HTTPStatus: 400}
+		decodeOAuthError(e, b)
+		checkClean(t, "oauth error", e.Code, e.Description, e.Error())
+	})
+}
+
+func FuzzParseOAuthCallback(f *testing.F) {
+	f.Add("code=c1&state=s1")
+	f.Add("error=access_denied&error_description=%1b%5b31m&state=s1")
+	f.Add("code=c%0a1&state=s1&iss=https%3A%2F%2Fa")
+	f.Fuzz(func(t *testing.T, q string) {
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			return
+		}
+		code, err := ParseOAuthCallback(v, &OAuthAuthorization{State: "s1", Issuer: "https://a", Verifier: "v"})
+		if err != nil {
+			checkClean(t, "callback error", err.Error())
+			var d *OAuthDeniedError
+			if errors.As(err, &d) {
+				checkClean(t, "denied", d.Code, d.Description)
+			}
+			return
+		}
+		if v.Get("state") != "s1" || !bearerOK(code.Reveal()) {
+			t.Fatalf("accepted %q with state %q", code.Reveal(), v.Get("state"))
+		}
+	})
 }

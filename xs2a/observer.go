@@ -51,7 +51,7 @@ var piiHeaders = []string{"Psu-Id", "Psu-Ip-Address", "Psu-Ip-Port", "Psu-User-A
 var piiKeys = []string{"debtorAccount", "creditorAccount", "creditorName", "creditorAddress", "debtorName", "remittanceInformationUnstructured", "ultimateCreditor", "ultimateDebtor", "psuId"}
 
 // secretKeys are JSON members never shown.
-var secretKeys = map[string]bool{"password": true, "scaAuthenticationData": true, "confirmationCode": true, "access_token": true, "refresh_token": true, "encryptedPassword": true}
+var secretKeys = map[string]bool{"password": true, "scaAuthenticationData": true, "confirmationCode": true, "access_token": true, "refresh_token": true, "id_token": true, "encryptedPassword": true}
 
 // WithoutPII returns a copy with every marked personal value replaced by "[PII]", in the
 // headers, the bodies and the signing string.

@@ -64,6 +64,9 @@ type Profile struct {
 	// RefuseLogicalDuplicates: initiation carries ?allowLogicalDuplicate=false, so the bank
 	// refuses a second identical payment and a resend of a lost create cannot pay twice.
 	RefuseLogicalDuplicates bool
+	// OAuthScope is the scope of the OAuth SCA approach's authorization request, {paymentId}
+	// replaced by the payment's id ("" when the profile has no OAuth).
+	OAuthScope string
 }
 
 // Product returns the named product of the profile.
@@ -94,6 +97,7 @@ func Generic() Profile {
 		Signing:    httpsig.BerlinGroup(),
 		KeyID:      httpsig.KeyIDStyle{DN: httpsig.DNPercent20},
 		Errors:     ShapeNextGen,
+		OAuthScope: "PIS:{paymentId}",
 	}
 }
 
@@ -139,6 +143,9 @@ func BankOfGeorgia() Profile {
 		Signing:    httpsig.BerlinGroup(),
 		KeyID:      httpsig.KeyIDStyle{UpperHex: true, DN: httpsig.DNPercent20},
 		Errors:     ShapeNextGen,
+		// The seed does not say how the scope binds the payment; PIS:<paymentId> is the BG
+		// implementation guide's form and what the embedded bank requires.
+		OAuthScope: "PIS:{paymentId}",
 	}
 }
 

@@ -21,6 +21,10 @@ const (
 	OpListAuthorisations   Op = "list authorisations"
 	OpEstablishSession     Op = "establish PSU session"
 	OpStartCancellationSCA Op = "start cancellation authorisation"
+	// The OAuth SCA approach's calls to the bank's authorization server (not XS2A, not
+	// signed): its RFC 8414 metadata and the token endpoint (mTLS).
+	OpOAuthMetadata Op = "fetch OAuth metadata"
+	OpOAuthToken    Op = "exchange OAuth code"
 )
 
 // Reconcile says what the core may do when a side-effecting request's outcome is unknown.
@@ -58,7 +62,9 @@ type Request struct {
 	SideEffects bool
 	Reconcile   Reconcile
 	Sensitive   bool
-	Signature   httpsig.Result // what was signed, for the inspector
+	Signature   httpsig.Result // what was signed, for the inspector; zero for the OAuth calls
+
+	expectScope string // OpOAuthToken: the scope the token must cover
 }
 
 // secretHeaders never leave the client in a redacted copy.

@@ -28,6 +28,8 @@ type Reply struct {
 	Cancellation     *Cancellation  // OpCancel
 	AuthorisationIDs []string       // OpListAuthorisations
 	SessionRedirect  *Link          // OpEstablishSession: where the PSU logs in
+	OAuthMetadata    *OAuthMetadata // OpOAuthMetadata
+	Token            *Token         // OpOAuthToken
 }
 
 // Send puts exactly r's method, URL, headers and body on the wire, once, and decodes the
@@ -46,6 +48,12 @@ func (c *Client) Send(ctx context.Context, r *Request) (*Reply, error) {
 			Algorithm: r.Signature.Algorithm, Headers: append([]string(nil), r.Signature.Headers...),
 			SigningString: redactSigningString(r.Signature.SigningString), Digest: r.Signature.Digest,
 		},
+	}
+	switch r.Op {
+	case OpOAuthMetadata:
+		ex.Protection = Protection{Scheme: "none (public metadata, TLS)"}
+	case OpOAuthToken:
+		ex.Protection = Protection{Scheme: "mTLS client certificate (RFC 8705 tls_client_auth)"}
 	}
 	secrets := sentSecrets(r)
 	if r.Sensitive {
@@ -69,12 +77,21 @@ func (c *Client) checkSendable(r *Request) error {
 	if r == nil {
 		return errors.New("xs2a send: nil request")
 	}
+	if r.Sensitive && bytes.Equal(r.Body, []byte(redacted)) {
+		return fmt.Errorf("xs2a %s: a redacted request cannot be sent; ask the customer again", r.Op)
+	}
+	if r.Op == OpOAuthMetadata || r.Op == OpOAuthToken {
+		// The authorization server may be another host of the bank's: the URL came from the
+		// scaOAuth link and the metadata, checked when they were read.
+		u, err := browserURL(r.URL)
+		if err != nil || r.Op == OpOAuthToken && u.Scheme != "https" {
+			return fmt.Errorf("xs2a %s: the URL is not the bank's authorization server (https); build the request again", r.Op)
+		}
+		return nil
+	}
 	u, err := url.Parse(r.URL)
 	if err != nil || !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
 		return fmt.Errorf("xs2a %s: the request is not for this bank's API host", r.Op)
-	}
-	if r.Sensitive && bytes.Equal(r.Body, []byte(redacted)) {
-		return fmt.Errorf("xs2a %s: a redacted request cannot be sent; ask the customer again", r.Op)
 	}
 	for _, k := range secretHeaders {
 		if strings.Contains(r.Header.Get(k), redacted) {
@@ -95,7 +112,11 @@ func sentSecrets(r *Request) []string {
 	if v := r.Header.Get("TPP-Session-ID"); v != "" {
 		out = append(out, v)
 	}
-	if r.Sensitive {
+	if r.Sensitive && r.Op == OpOAuthToken {
+		if f, err := url.ParseQuery(string(r.Body)); err == nil {
+			out = append(out, f.Get("code"), f.Get("code_verifier"))
+		}
+	} else if r.Sensitive {
 		var m map[string]any
 		if decodeOne(r.Body, &m) == nil {
 			var walk func(v any)
@@ -161,6 +182,14 @@ func (c *Client) roundTrip(ctx context.Context, r *Request, ex *Exchange, secret
 }
 
 func (c *Client) nonSuccess(r *Request, hr *http.Response, b []byte) (*Reply, int, error) {
+	if r.Op == OpOAuthMetadata || r.Op == OpOAuthToken {
+		e := &OAuthError{Op: r.Op, HTTPStatus: hr.StatusCode, outcomeUnknown: r.SideEffects && (hr.StatusCode >= 500 || hr.StatusCode == 408)}
+		decodeOAuthError(e, b)
+		if hr.StatusCode == 429 || hr.StatusCode == 503 {
+			e.RetryAfter = retryAfter(hr.Header.Get("Retry-After"), c.clock())
+		}
+		return nil, hr.StatusCode, e
+	}
 	e := &BankError{Op: r.Op, HTTPStatus: hr.StatusCode, Shape: c.cfg.Profile.Errors}
 	decodeError(e, hr.Header.Get("Content-Type"), b, c.base)
 	if hr.StatusCode == 429 || hr.StatusCode == 503 {
@@ -181,6 +210,7 @@ var expected = map[Op][]int{
 	OpInitiate: {201}, OpStartAuthorisation: {201}, OpStartCancellationSCA: {201},
 	OpUpdatePSUData: {200}, OpSCAStatus: {200}, OpTransactionStatus: {200}, OpGetPayment: {200},
 	OpListAuthorisations: {200}, OpCancel: {202, 204}, OpEstablishSession: {200},
+	OpOAuthMetadata: {200}, OpOAuthToken: {200},
 }
 
 func (c *Client) decodeSuccess(r *Request, hr *http.Response, b []byte) (*Reply, error) {
@@ -219,6 +249,10 @@ func (c *Client) decodeSuccess(r *Request, hr *http.Response, b []byte) (*Reply,
 		reply.Cancellation, err = decodeCancellation(b, c.base)
 	case OpListAuthorisations:
 		reply.AuthorisationIDs, err = decodeAuthorisationList(b)
+	case OpOAuthMetadata:
+		reply.OAuthMetadata, err = decodeOAuthMetadata(b, r.URL)
+	case OpOAuthToken:
+		reply.Token, err = decodeToken(b, r.expectScope)
 	case OpEstablishSession:
 		var body scaBody
 		if err = decodeOne(b, &body); err == nil {
