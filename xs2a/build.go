@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/payterm/payterm/internal/iban"
@@ -250,6 +251,30 @@ func (c *Client) BuildInitiate(p Payment, call Call) (*Request, error) {
 		reconcile = ReconcileResendRefused
 	}
 	return c.build(OpInitiate, http.MethodPost, &u, body, call, buildFlags{redirect: true, sideEffects: true, reconcile: reconcile})
+}
+
+// BuildResend builds a create whose answer was lost again, on a bank that refuses logical
+// duplicates (Reconcile resend-refused-if-duplicate): the stored URL (with
+// allowLogicalDuplicate=false) and body bytes, under a new X-Request-ID, Date and signature.
+// The stored request itself cannot go again: a bank refuses a used X-Request-ID, and its Date
+// goes stale in seconds. The bank then either creates the payment (the first never arrived)
+// or refuses it as a duplicate (it did: ask the customer to check their bank).
+func (c *Client) BuildResend(stored *Request, call Call) (*Request, error) {
+	if stored == nil || stored.Op != OpInitiate || stored.Reconcile != ReconcileResendRefused || !c.cfg.Profile.RefuseLogicalDuplicates {
+		return nil, inputErr("resend", "only a create on a bank that refuses logical duplicates may be sent again: ask the customer to check their bank")
+	}
+	u, err := url.Parse(stored.URL)
+	if err != nil || !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) || u.RawQuery != "allowLogicalDuplicate=false" {
+		return nil, inputErr("resend", "the stored request is not this bank's create with allowLogicalDuplicate=false: ask the customer to check their bank")
+	}
+	var body map[string]json.RawMessage
+	if stored.Sensitive || decodeOne(stored.Body, &body) != nil {
+		return nil, inputErr("resend", "the stored body is not a payment: ask the customer to check their bank")
+	}
+	if call.PSU.IPAddress == "" {
+		return nil, inputErr("PSU-IP-Address", "the payer's IP address is required to initiate a payment: pass the address the request comes from")
+	}
+	return c.build(OpInitiate, http.MethodPost, u, append([]byte(nil), stored.Body...), call, buildFlags{redirect: true, sideEffects: true, reconcile: ReconcileResendRefused})
 }
 
 // marshalCompact writes single-line JSON without HTML escaping (adorsys rebuilds the body

@@ -332,11 +332,17 @@ func (c *Client) BuildTokenRequest(a *OAuthAuthorization, code Secret) (*Request
 	form.Set("redirect_uri", a.RedirectURI)
 	form.Set("client_id", a.ClientID)
 	form.Set("code_verifier", a.Verifier.Reveal())
+	// X-Request-ID is not OAuth's, but lets the bank's log and the inspector name the swap.
+	rid, err := c.newRequestID()
+	if err != nil {
+		return nil, err
+	}
 	h := http.Header{}
+	h.Set("X-Request-ID", rid)
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	h.Set("Accept", "application/json")
 	return &Request{
-		Op: OpOAuthToken, Method: http.MethodPost, URL: u.String(), Header: h, Body: []byte(form.Encode()),
+		Op: OpOAuthToken, Method: http.MethodPost, URL: u.String(), Header: h, Body: []byte(form.Encode()), RequestID: rid,
 		SideEffects: true, Reconcile: ReconcileReadState, Sensitive: true, expectScope: a.Scope,
 	}, nil
 }

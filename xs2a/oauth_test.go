@@ -165,7 +165,7 @@ func TestOAuthCodeFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !req.Sensitive || !req.SideEffects || req.Reconcile != ReconcileReadState || req.Method != "POST" {
+	if !req.Sensitive || !req.SideEffects || req.Reconcile != ReconcileReadState || req.Method != "POST" || !uuidRE.MatchString(req.RequestID) || req.Header.Get("X-Request-ID") != req.RequestID {
 		t.Errorf("token request %+v", req.Redacted())
 	}
 	rep, err = cl.Send(ctx, req)

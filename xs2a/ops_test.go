@@ -156,6 +156,24 @@ func TestInitiateSpareBank1(t *testing.T) {
 	if got := f.last(); got.uri != prefix+"/v1/payments/norwegian-domestic-credit-transfers?allowLogicalDuplicate=false" {
 		t.Errorf("uri %s", got.uri)
 	}
+	// A lost answer: the same create again, under a new X-Request-ID, Date and signature.
+	again, err := cl.BuildResend(req, Call{PSU: PSU{IPAddress: "10.0.0.1", Session: sess}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.URL != req.URL || string(again.Body) != string(req.Body) || again.RequestID == req.RequestID || again.Header.Get("Signature") == req.Header.Get("Signature") || again.Reconcile != ReconcileResendRefused {
+		t.Errorf("resend %+v", again.Redacted())
+	}
+	if _, err := cl.Send(ctx, again); err != nil { // the fake bank verifies the new signature
+		t.Fatal(err)
+	}
+	if _, err := cl.BuildResend(req, Call{PSU: PSU{Session: sess}}); err == nil {
+		t.Error("a resend without PSU-IP-Address was built")
+	}
+	bg, _, _ := newTestClient(t, Generic(), nil)
+	if _, err := bg.BuildResend(mustBuild(t)(bg.BuildInitiate(sepaPayment(), Call{PSU: psu})), Call{PSU: psu}); err == nil {
+		t.Error("a BG create (ask-user) was built for resending")
+	}
 	// The redacted copy hides the session id and cannot be sent.
 	red := req.Redacted()
 	if strings.Contains(red.Header.Get("TPP-Session-ID"), "secret") {

@@ -37,8 +37,9 @@ const (
 	// user to check their bank, and read the status through links already held, if any.
 	ReconcileAskUser Reconcile = "ask-user"
 	// ReconcileResendRefused: the create carries allowLogicalDuplicate=false (SpareBank 1):
-	// re-sending the stored bytes either creates the payment (the first never arrived) or is
-	// refused as a duplicate (it did: then ask the user). It never pays twice.
+	// the same create again (BuildResend: the stored URL and body under a new X-Request-ID
+	// and Date) either creates the payment (the first never arrived) or is refused as a
+	// duplicate (it did: then ask the user). It never pays twice.
 	ReconcileResendRefused Reconcile = "resend-refused-if-duplicate"
 	// ReconcileReadState: an authorisation step (PUT) or a cancellation. Do not re-send: read
 	// the scaStatus or transactionStatus link and continue from what it says.
