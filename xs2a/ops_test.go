@@ -483,13 +483,14 @@ func TestErrors(t *testing.T) {
 func TestSpareBank1ErrorsAndSession(t *testing.T) {
 	cl, f, _ := newTestClient(t, SpareBank1(), nil)
 	// No session: GET /v1/users answers 401 with the login redirect.
-	f.on("GET", prefix+"/v1/users", answer{status: 401, body: `{"_links":{"scaRedirect":{"href":"https://openbanking.sbm.no/tap?route_secesb_id=1&flow=psd2&state=ca477daf","verbs":["GET"]}}}`, notBG: true})
+	// The link as seed 002's example writes it, spaces in the query included.
+	f.on("GET", prefix+"/v1/users", answer{status: 401, body: `{"_links":{"scaRedirect":{"href":"https://openbanking.sbm.no/tap?route_secesb_id=1&flow=psd2&state=ca477daf-d824-4f0b-b405-6c8fc385dc0b&locale=no-NB, no; q=1.0","verbs":["GET"]}}}`, notBG: true})
 	req, err := cl.BuildEstablishSession(Call{PSU: PSU{IPAddress: "10.0.0.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep, err := cl.Send(ctx, req)
-	if err != nil || rep.SessionRedirect == nil || !strings.HasPrefix(rep.SessionRedirect.Href, "https://openbanking.sbm.no/tap?") {
+	if err != nil || rep.SessionRedirect == nil || rep.SessionRedirect.Href != "https://openbanking.sbm.no/tap?route_secesb_id=1&flow=psd2&state=ca477daf-d824-4f0b-b405-6c8fc385dc0b&locale=no-NB,%20no;%20q=1.0" {
 		t.Fatalf("session: %v %+v", err, rep)
 	}
 	// The redirect back.
@@ -557,6 +558,7 @@ func TestLinks(t *testing.T) {
 		`{"self":{"href":"v1/payments/p1"}}`,
 		`{"self":{"href":"/x#frag"}}`,
 		`{"self":{"href":"/x y"}}`,
+		`{"scaRedirect":{"href":"https://login.example/a\tb"}}`,
 		`{"self":{}}`,
 		`{"scaRedirect":{"href":"http://login.example/"}}`,
 		`{"scaRedirect":{"href":"http://127.0.0.1.evil.example/sca"}}`,
