@@ -296,7 +296,7 @@ func ParseOAuthCallback(q url.Values, a *OAuthAuthorization) (Secret, error) {
 	if st := q.Get("state"); st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(a.State.Reveal())) != 1 {
 		return "", ErrOAuthState
 	}
-	if iss := q.Get("iss"); iss != "" && iss != a.Issuer || iss == "" && a.RequireIss {
+	if iss := q.Get("iss"); (iss != "" && iss != a.Issuer) || (iss == "" && a.RequireIss) {
 		return "", errors.New("the bank's redirect names another authorization server (iss): start the authorisation again")
 	}
 	if e := q.Get("error"); e != "" {

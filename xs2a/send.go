@@ -172,7 +172,11 @@ func (c *Client) roundTrip(ctx context.Context, r *Request, ex *Exchange, secret
 	}
 	ex.ResponseBody = decodeForDisplay(b, secrets)
 	if hr.StatusCode < 200 || hr.StatusCode > 299 {
-		return c.nonSuccess(r, hr, b)
+		reply, status, err := c.nonSuccess(r, hr, b)
+		if oe, ok := err.(*OAuthError); ok { // a server may quote the code it refused
+			oe.Description = scrubString(oe.Description, secrets)
+		}
+		return reply, status, err
 	}
 	reply, err := c.decodeSuccess(r, hr, b)
 	if err != nil {

@@ -119,7 +119,8 @@ func TestInteropBGDecoupled(t *testing.T) {
 // method, the TAN; then a second payment where the fifth wrong TAN fails the authorisation
 // and the payment is rejected.
 func TestInteropBGEmbedded(t *testing.T) {
-	e := start(t, bank.ProfileBG(), xs2a.Generic())
+	const password = "interop-pw-7731"
+	e := start(t, bank.ProfileBG(), xs2a.Generic(), func(c *bank.Config) { c.EmbeddedPassword = password })
 	no := false
 	call := e.call()
 	call.PSU.ID = "PSU-1234"
@@ -130,7 +131,7 @@ func TestInteropBGEmbedded(t *testing.T) {
 		if in.Approach != xs2a.Embedded {
 			t.Fatalf("initiation %+v", in)
 		}
-		a := e.send(e.cl.BuildStartAuthorisation(link(t, in.Links, "startAuthorisationWithPsuAuthentication"), xs2a.StartAuth{Password: "12345"}, call)).Authorisation
+		a := e.send(e.cl.BuildStartAuthorisation(link(t, in.Links, "startAuthorisationWithPsuAuthentication"), xs2a.StartAuth{Password: password}, call)).Authorisation
 		if a.SCAStatus != xs2a.SCAPSUAuthenticated || len(a.Methods) != 2 || a.Methods[0].ID != "SMS_OTP" {
 			t.Fatalf("password %+v", a)
 		}
@@ -174,11 +175,19 @@ func TestInteropBGEmbedded(t *testing.T) {
 	}
 	e.verdictsPass(expected)
 	e.expectValidated(20)
-	// No password or TAN reached the inspector.
+	// No password or TAN reached the inspector: the two passwords, two right TANs and five
+	// wrong ones went as redacted bodies, and the password appears nowhere.
+	redactedBodies := 0
 	for _, x := range e.exs {
-		if s := strings.Join([]string{x.Err, x.URL, asText(x.RequestBody), asText(x.ResponseBody), x.Protection.SigningString}, " "); strings.Contains(s, "12345") {
-			t.Errorf("%s: a credential reached the inspector: %s", x.Op, s)
+		if x.RequestBody == "[REDACTED]" {
+			redactedBodies++
 		}
+		if s := strings.Join([]string{x.Err, x.URL, asText(x.RequestBody), asText(x.ResponseBody), x.Protection.SigningString}, " "); strings.Contains(s, password) {
+			t.Errorf("%s: the password reached the inspector: %s", x.Op, s)
+		}
+	}
+	if redactedBodies != 2+1+5 {
+		t.Errorf("%d redacted request bodies, want 8 (2 passwords, 1 TAN, 5 wrong TANs)", redactedBodies)
 	}
 }
 
@@ -324,7 +333,6 @@ func TestInteropBOGOAuth(t *testing.T) {
 					t.Errorf("%s: the access token reached the inspector", x.Op)
 				}
 			}
-			e.verdictsPass(map[string]int{again.RequestID: bank.RuleOAuthToken})
 
 			// Denied at the bank.
 			in2 := e.send(e.cl.BuildInitiate(gel, e.call())).Initiation
@@ -340,6 +348,7 @@ func TestInteropBOGOAuth(t *testing.T) {
 			if s := statuses(e.settle(link(t, in2.Links, "status"), e.call())...); s != "[RJCT]" {
 				t.Fatalf("denied payment %s", s)
 			}
+			e.verdictsPass(map[string]int{again.RequestID: bank.RuleOAuthToken})
 			e.expectValidated(8, "/.well-known/oauth-authorization-server", "/oauth/token")
 		})
 	}
