@@ -33,7 +33,8 @@ func oauthFlow(t *testing.T, b *testBank, c *tpp, paymentID string, approve bool
 	if !approve {
 		return 0, nil, back
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {back.Query().Get("code")}, "redirect_uri": {testRedirect}, "code_verifier": {verifier}}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {back.Query().Get("code")}, "redirect_uri": {testRedirect},
+		"code_verifier": {verifier}, "client_id": {c.reg.TPPID}}
 	resp, err = c.client.Post(md["token_endpoint"].(string), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,8 @@ func TestJourneyBOGOAuth(t *testing.T) {
 	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "PIS:"+id {
 		t.Fatalf("token: %d %v", status, tok)
 	}
-	if g := c.do("GET", c.pathOf(r.link("scaStatus")), nil, opts{}); g.str("scaStatus") != "finalised" {
+	bearer := opts{hdr: map[string]string{"Authorization": "Bearer " + tok["access_token"].(string)}}
+	if g := c.do("GET", c.pathOf(r.link("scaStatus")), nil, bearer); g.str("scaStatus") != "finalised" {
 		t.Fatalf("sca: %s", g.body)
 	}
 	b.clock.Add(5 * time.Second)

@@ -57,6 +57,9 @@ func (b *Bank) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 
 var pkceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
+// tokenLifetime is how long an access token from /oauth/token is good for (its expires_in).
+const tokenLifetime = 5 * time.Minute
+
 // oauthAuthorize is GET /oauth/authorize on the browser host (rule 34).
 func (b *Bank) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -221,7 +224,13 @@ func (b *Bank) oauthToken(w http.ResponseWriter, r *http.Request) {
 		oerr(http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code")
 		return
 	}
-	if id := f.Get("client_id"); id != "" && id != tppID {
+	// RFC 8705 §2: with tls_client_auth the client_id is sent, and it must be the TPP whose
+	// certificate authenticated the connection.
+	switch id := f.Get("client_id"); {
+	case id == "":
+		oerr(http.StatusBadRequest, "invalid_request", "client_id is required (tls_client_auth, RFC 8705 §2)")
+		return
+	case id != tppID:
 		oerr(http.StatusUnauthorized, "invalid_client", "client_id is not the TPP of the certificate")
 		return
 	}
@@ -264,10 +273,13 @@ func (b *Bank) oauthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.finaliseLocked(p, a, now)
+	tok := b.newSecret()
+	b.st.Tokens[secretKey(tok)] = &accessToken{TPPID: tppID, PaymentID: p.ID, ExpiresAt: now.Add(tokenLifetime)}
+	b.touchLocked(recToken, secretKey(tok))
 	if err := b.commitLocked(); err != nil {
 		oerr(http.StatusInternalServerError, "server_error", "the bank could not save the grant")
 		return
 	}
 	v.Checks = append(v.Checks, Check{Rule: RuleOAuthToken, Name: "token request valid", Passed: true})
-	answer(http.StatusOK, map[string]any{"access_token": b.newSecret(), "token_type": "Bearer", "expires_in": 300, "scope": "PIS:" + p.ID})
+	answer(http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(tokenLifetime / time.Second), "scope": "PIS:" + p.ID})
 }

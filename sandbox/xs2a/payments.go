@@ -453,6 +453,9 @@ func (b *Bank) paymentForLocked(c *call) (*payment, error) {
 		return nil, fail(http.StatusNotFound, "RESOURCE_UNKNOWN", "the payment was initiated under /v1/"+p.Service+"/"+p.Product+"; address it there")
 	}
 	c.check(RuleResourceOwner, "the payment exists and is this TPP's", nil)
+	if err := b.checkBearerLocked(c, p); err != nil {
+		return nil, err
+	}
 	b.advanceLocked(p, b.now())
 	return p, nil
 }
@@ -674,4 +677,30 @@ func (b *Bank) Balance(currency string) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.st.Balances[currency]
+}
+
+// checkBearerLocked is rule 37: the BG file makes Authorization optional on payment calls ("only
+// if an OAuth2 based SCA was performed"), so a call without one passes; a Bearer token that is
+// sent must be one this bank issued to this TPP for this payment, and not expired.
+func (b *Bank) checkBearerLocked(c *call, p *payment) error {
+	const name = "a Bearer token sent is this bank's, for this TPP and payment, unexpired"
+	h := c.r.Header.Values("Authorization")
+	if len(h) == 0 {
+		return nil
+	}
+	tok, ok := strings.CutPrefix(h[0], "Bearer ")
+	t := b.st.Tokens[secretKey(tok)]
+	switch {
+	case len(h) > 1 || !ok || tok == "":
+		c.check(RuleBearerToken, name, errors.New("Authorization is not one Bearer token"))
+		return fail(http.StatusUnauthorized, "TOKEN_INVALID", "Authorization must be one Bearer token from this bank's /oauth/token")
+	case t == nil || t.TPPID != c.tpp.ID || t.PaymentID != p.ID:
+		c.check(RuleBearerToken, name, errors.New("unknown token, or issued for another TPP or payment"))
+		return fail(http.StatusUnauthorized, "TOKEN_INVALID", "the Bearer token was not issued for this payment")
+	case !b.now().Before(t.ExpiresAt):
+		c.check(RuleBearerToken, name, errors.New("expired"))
+		return fail(http.StatusUnauthorized, "TOKEN_EXPIRED", "the Bearer token expired; a new SCA gives a new one")
+	}
+	c.check(RuleBearerToken, name, nil)
+	return nil
 }

@@ -544,11 +544,25 @@ func TestRule35OAuthTokenRequest(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if st := post(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}, "code_verifier": {strings.Repeat("w", 50)}}); st != 400 {
+	// RFC 8705 §2: with tls_client_auth the client_id is sent. Refused before the code is read,
+	// so the code stays usable.
+	if st := post(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}, "code_verifier": {verifier}}); st != 400 {
+		t.Fatalf("no client_id: %d", st)
+	}
+	if v := b.RecentVerdicts(1)[0]; v.FailedRule() != RuleOAuthToken || v.Code != "invalid_request" {
+		t.Fatalf("no client_id verdict %+v", v)
+	}
+	if st := post(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}, "code_verifier": {verifier},
+		"client_id": {"someone-else"}}); st != 401 {
+		t.Fatalf("another client_id: %d", st)
+	}
+	if st := post(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}, "code_verifier": {strings.Repeat("w", 50)},
+		"client_id": {c.reg.TPPID}}); st != 400 {
 		t.Fatalf("wrong verifier: %d", st)
 	}
 	// The failed attempt used the code up.
-	if st := post(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}, "code_verifier": {verifier}}); st != 400 {
+	if st := post(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}, "code_verifier": {verifier},
+		"client_id": {c.reg.TPPID}}); st != 400 {
 		t.Fatalf("used code: %d", st)
 	}
 	v := b.RecentVerdicts(1)[0]
@@ -558,6 +572,33 @@ func TestRule35OAuthTokenRequest(t *testing.T) {
 	if s, _ := b.AuthorisationStatus(r.link("scaStatus")[strings.LastIndex(r.link("scaStatus"), "/")+1:]); s == "finalised" {
 		t.Fatal("a refused token request finalised the authorisation")
 	}
+}
+
+func TestRule37BearerToken(t *testing.T) {
+	b := newTestBank(t, ProfileBOG())
+	c := newTPP(t, b, 0)
+	r := c.initiate(opts{})
+	id := r.str("paymentId")
+	status, tok, _ := oauthFlow(t, b, c, id, true)
+	if status != 200 {
+		t.Fatalf("token: %d", status)
+	}
+	good := "Bearer " + tok["access_token"].(string)
+	path := c.pathOf(r.link("status"))
+	with := func(auth string) opts { return opts{hdr: map[string]string{"Authorization": auth}} }
+	if g := c.do("GET", path, nil, opts{}); g.status != 200 {
+		t.Fatalf("no token (optional in the BG file): %d %s", g.status, g.body)
+	}
+	if g := c.do("GET", path, nil, with(good)); g.status != 200 {
+		t.Fatalf("the payment's token: %d %s", g.status, g.body)
+	}
+	expectRule(t, b, c.do("GET", path, nil, with("Bearer not-a-token")), 401, "TOKEN_INVALID", RuleBearerToken)
+	expectRule(t, b, c.do("GET", path, nil, with("Basic "+tok["access_token"].(string))), 401, "TOKEN_INVALID", RuleBearerToken)
+	// The token of one payment is not good for another.
+	r2 := c.initiate(opts{})
+	expectRule(t, b, c.do("GET", c.pathOf(r2.link("status")), nil, with(good)), 401, "TOKEN_INVALID", RuleBearerToken)
+	b.clock.Add(tokenLifetime)
+	expectRule(t, b, c.do("GET", path, nil, with(good)), 401, "TOKEN_EXPIRED", RuleBearerToken)
 }
 
 func TestRule36QueryAndPreferenceHeaders(t *testing.T) {

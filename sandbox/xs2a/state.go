@@ -101,6 +101,14 @@ type oauthCode struct {
 	ExpiresAt     time.Time `json:"expires_at"`
 }
 
+// accessToken is a token issued by POST /oauth/token (kept by its SHA-256): for one payment
+// of one TPP, until it expires.
+type accessToken struct {
+	TPPID     string    `json:"tpp_id"`
+	PaymentID string    `json:"payment_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
 type state struct {
 	Gen        int64                     `json:"journal_gen"`
 	TPPs       map[string]*TPP           `json:"tpps"`
@@ -109,13 +117,14 @@ type state struct {
 	Auths      map[string]*authorisation `json:"auths"`
 	Sessions   map[string]*psuSession    `json:"sessions"`
 	Codes      map[string]*oauthCode     `json:"codes"`
+	Tokens     map[string]*accessToken   `json:"tokens"`
 	RequestIDs map[string]time.Time      `json:"request_ids"`
 	Balances   map[string]int64          `json:"balances"`
 }
 
 func newState(balances map[string]int64) *state {
 	return &state{TPPs: map[string]*TPP{}, Certs: map[string]*certRecord{}, Payments: map[string]*payment{},
-		Auths: map[string]*authorisation{}, Sessions: map[string]*psuSession{}, Codes: map[string]*oauthCode{},
+		Auths: map[string]*authorisation{}, Sessions: map[string]*psuSession{}, Codes: map[string]*oauthCode{}, Tokens: map[string]*accessToken{},
 		RequestIDs: map[string]time.Time{}, Balances: balances}
 }
 
@@ -127,6 +136,7 @@ const (
 	recAuth    = "auth"
 	recSession = "session"
 	recCode    = "code"
+	recToken   = "token"
 	recReqID   = "reqid"
 	recBalance = "balance"
 )
@@ -235,6 +245,9 @@ func (st *state) fillNil() {
 	if st.Codes == nil {
 		st.Codes = fresh.Codes
 	}
+	if st.Tokens == nil {
+		st.Tokens = fresh.Tokens
+	}
 	if st.RequestIDs == nil {
 		st.RequestIDs = fresh.RequestIDs
 	}
@@ -243,11 +256,17 @@ func (st *state) fillNil() {
 	}
 }
 
-// pruneRequestIDs drops X-Request-IDs whose window has passed (their expiry is stored).
+// pruneRequestIDs drops X-Request-IDs whose window has passed (their expiry is stored), and
+// access tokens that expired: neither can change an answer any more.
 func (st *state) pruneRequestIDs(now time.Time) {
 	for k, exp := range st.RequestIDs {
 		if !now.Before(exp) {
 			delete(st.RequestIDs, k)
+		}
+	}
+	for k, t := range st.Tokens {
+		if !now.Before(t.ExpiresAt) {
+			delete(st.Tokens, k)
 		}
 	}
 }
@@ -279,6 +298,8 @@ func (st *state) apply(r journalRec) error {
 		return applyRec(st.Sessions, r)
 	case recCode:
 		return applyRec(st.Codes, r)
+	case recToken:
+		return applyRec(st.Tokens, r)
 	case recReqID:
 		if string(r.Val) == "null" {
 			delete(st.RequestIDs, r.ID)
@@ -317,6 +338,8 @@ func (st *state) record(k recKey) any {
 		v, ok = st.Sessions[k.id]
 	case recCode:
 		v, ok = st.Codes[k.id]
+	case recToken:
+		v, ok = st.Tokens[k.id]
 	case recReqID:
 		v, ok = st.RequestIDs[k.id]
 	case recBalance:

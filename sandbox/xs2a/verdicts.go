@@ -43,6 +43,7 @@ const (
 	RuleOAuthAuthorize     = 34
 	RuleOAuthToken         = 35
 	RuleQuery              = 36
+	RuleBearerToken        = 37
 )
 
 // Check is one rule the bank evaluated for a request.
