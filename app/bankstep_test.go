@@ -185,3 +185,65 @@ func TestOnboardingRefusals(t *testing.T) {
 		t.Fatalf("bank step without payees: %v", err)
 	}
 }
+
+// TestDebtorAccountNamesItsHolder: the optional account to pay from goes to the bank with its
+// holder's name (uae-spec §11 rule 18: the strict sandbox refuses a DebtorAccount without one),
+// so PAR succeeds, the consent pays from that account, and a renewal names it again. Half an
+// account (IBAN without name, or name without IBAN) is refused before anything is sent.
+func TestDebtorAccountNamesItsHolder(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	if err := w.SetPIN(ctx, ui.NewSecret(testPIN)); err != nil {
+		t.Fatal(err)
+	}
+	en, err := w.EnrolTOTP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := en.Secret.Reveal()
+	if _, err := w.ConfirmTOTP(ctx, ui.NewSecret(clock.nextCode(t, secret))); err != nil {
+		t.Fatal(err)
+	}
+	const debtor, holder = "AE070331234567890123456", "Test Holder"
+	var prob *ui.Problem
+	for _, plan := range []ui.BeneficiaryPlan{
+		{Model: ui.BeneficiaryOpen, DebtorAccount: debtor},
+		{Model: ui.BeneficiaryOpen, DebtorName: holder},
+		{Model: ui.BeneficiaryOpen, DebtorAccount: debtor, DebtorName: " " + holder},
+	} {
+		err := w.SaveBeneficiaries(ctx, plan)
+		if !errors.As(err, &prob) {
+			t.Fatalf("half or bad debtor account accepted: %v", err)
+		}
+		if strings.Contains(err.Error(), debtor) || strings.Contains(err.Error(), holder) {
+			t.Errorf("the refusal echoes PII: %q", err.Error())
+		}
+	}
+	if err := w.SaveBeneficiaries(ctx, ui.BeneficiaryPlan{Model: ui.BeneficiaryOpen, DebtorAccount: debtor, DebtorName: holder}); err != nil {
+		t.Fatal(err)
+	}
+	step, err := w.BeginBankStep(ctx)
+	if err != nil {
+		t.Fatalf("PAR with a named debtor account: %v", err)
+	}
+	browse(t, step.URL)
+	c, err := w.AwaitBankCallback(ctx, step)
+	if err != nil || c.DebtorMasked != ui.MaskIBAN(debtor) {
+		t.Fatalf("consent: %v %+v", err, c)
+	}
+	if rec, err := a.ledger.Consent(ctx, c.ID); err != nil || rec.DebtorAccount != debtor || rec.DebtorName != holder {
+		t.Fatalf("the ledger does not keep the account and its holder: %v", err)
+	}
+	renewal, err := w.RenewConsent(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("renewing a consent with a named debtor account: %v", err)
+	}
+	browse(t, renewal.URL)
+	r, err := w.AwaitBankCallback(ctx, renewal)
+	if err != nil || r.DebtorMasked != ui.MaskIBAN(debtor) {
+		t.Fatalf("renewal: %v %+v", err, r)
+	}
+}

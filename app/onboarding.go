@@ -45,7 +45,7 @@ type bankStep struct {
 	ob          *consent.Onboarding
 	info        ui.BankStep
 	purpose     string
-	debtor      string
+	debtor      wallet.Debtor
 	renewedFrom string
 	cancel      context.CancelFunc
 
@@ -174,10 +174,8 @@ func (w uiWallet) SaveBeneficiaries(ctx context.Context, plan ui.BeneficiaryPlan
 			return &ui.Problem{What: fmt.Sprintf("Payee %d is not valid: %s.", i+1, problemText(err)), Next: "Correct it and try again.", Err: err}
 		}
 	}
-	if plan.DebtorAccount != "" {
-		if _, err := consent.ParseIBAN(plan.DebtorAccount); err != nil {
-			return &ui.Problem{What: "Your account's IBAN is not valid: " + ibanReason(err) + ".", Next: "Correct it, or leave it empty.", Err: err}
-		}
+	if err := checkDebtor(plan.DebtorAccount, plan.DebtorName); err != nil {
+		return err
 	}
 	bc, err := w.a.planBank(plan.Bank)
 	if err != nil {
@@ -189,6 +187,27 @@ func (w uiWallet) SaveBeneficiaries(ctx context.Context, plan ui.BeneficiaryPlan
 	w.a.ob.mu.Lock()
 	w.a.ob.plan = &cp
 	w.a.ob.mu.Unlock()
+	return nil
+}
+
+// checkDebtor refuses half a debtor account: the bank refuses an IBAN without its holder's
+// name (uae-spec §11 rule 18), so both are given or neither.
+func checkDebtor(iban, name string) error {
+	switch {
+	case iban == "" && name == "":
+		return nil
+	case iban == "":
+		return &ui.Problem{What: "An account name was given without the account's IBAN.", Next: "Add the IBAN, or clear the name to choose the account at your bank."}
+	case name == "":
+		return &ui.Problem{What: "Your bank needs the account holder's name with the account's IBAN.", Next: "Add the name as your bank knows it, or clear the IBAN to choose the account at your bank."}
+	}
+	if _, err := consent.ParseIBAN(iban); err != nil {
+		return &ui.Problem{What: "Your account's IBAN is not valid: " + ibanReason(err) + ".", Next: "Correct it, or leave it empty.", Err: err}
+	}
+	n := wallet.PayeeName(name)
+	if err := consent.ValidateDebtor(consent.DebtorAccountInput{IBAN: iban, Name: &n}); err != nil {
+		return &ui.Problem{What: "The account holder's name is not valid: " + problemText(err) + ".", Next: "Correct it, or clear both account fields.", Err: err}
+	}
 	return nil
 }
 
@@ -279,7 +298,7 @@ func (w uiWallet) BeginBankStep(ctx context.Context) (ui.BankStep, error) {
 	if len(plan.Payees) == 1 {
 		single = &plan.Payees[0]
 	}
-	st, err := a.beginStep(ctx, bc, params, model, creditors, plan.DebtorAccount, single, "")
+	st, err := a.beginStep(ctx, bc, params, model, creditors, wallet.Debtor{IBAN: plan.DebtorAccount, Name: plan.DebtorName}, single, "")
 	if err != nil {
 		return ui.BankStep{}, uiError("Staging the consent at the bank", err)
 	}
@@ -289,14 +308,16 @@ func (w uiWallet) BeginBankStep(ctx context.Context) (ui.BankStep, error) {
 // beginStep runs consent.Begin at bank bc with the consent-time Risk block and starts the
 // callback waiter.
 func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.ConsentParams, model consent.BeneficiaryModel,
-	creditors []consent.CreditorInput, debtor string, single *ui.PayeeDraft, renewedFrom string) (ui.BankStep, error) {
+	creditors []consent.CreditorInput, debtor wallet.Debtor, single *ui.PayeeDraft, renewedFrom string) (ui.BankStep, error) {
 	riskJSON, err := a.consentRisk(single)
 	if err != nil {
 		return ui.BankStep{}, err
 	}
 	pii := consent.ConsentPIIInput{Model: model, Creditors: creditors, Risk: riskJSON}
-	if debtor != "" {
-		pii.Debtor = &consent.DebtorAccountInput{IBAN: debtor}
+	if debtor.IBAN != "" {
+		name := wallet.PayeeName(debtor.Name)
+		pii.Debtor = &consent.DebtorAccountInput{IBAN: debtor.IBAN, Name: &name}
+		debtor.IBAN = canonicalIBAN(debtor.IBAN)
 	}
 	ob, err := consent.Begin(ctx, consent.OnboardingConfig{Bank: bc.lfi, RedirectURI: bc.cfg.RedirectURI,
 		Store: tokenStore{a.store}, Rand: a.opts.Rand, Clock: a.opts.Clock, Guard: &a.guard},
@@ -312,7 +333,7 @@ func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.Consen
 		}
 	}
 	wctx, cancel := context.WithCancel(context.Background())
-	st := &bankStep{bank: bc, ob: ob, info: info, purpose: params.PaymentPurposeCode, debtor: canonicalOrEmpty(debtor),
+	st := &bankStep{bank: bc, ob: ob, info: info, purpose: params.PaymentPurposeCode, debtor: debtor,
 		renewedFrom: renewedFrom, cancel: cancel, done: make(chan struct{})}
 	a.ob.mu.Lock()
 	old := a.ob.step
@@ -333,13 +354,6 @@ func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.Consen
 		}()
 	}
 	return info, nil
-}
-
-func canonicalOrEmpty(s string) string {
-	if s == "" {
-		return ""
-	}
-	return canonicalIBAN(s)
 }
 
 // consentRisk builds the consent-time Risk block from what the wallet knows: the device and its
@@ -490,7 +504,13 @@ func (w uiWallet) RenewConsent(ctx context.Context, consentID string) (ui.BankSt
 	if model == consent.SingleBeneficiary && len(old.Creditors) == 1 {
 		single = &ui.PayeeDraft{Type: payeeType(old.Creditors[0].Kind)}
 	}
-	st, err := a.beginStep(ctx, bc, params, model, creditors, old.DebtorAccount, single, consentID)
+	// A consent recorded before the holder's name was kept cannot name its account again (the
+	// bank would refuse the IBAN alone): the renewal leaves the choice to the bank's page.
+	debtor := wallet.Debtor{IBAN: old.DebtorAccount, Name: old.DebtorName}
+	if debtor.Name == "" {
+		debtor = wallet.Debtor{}
+	}
+	st, err := a.beginStep(ctx, bc, params, model, creditors, debtor, single, consentID)
 	if err != nil {
 		return ui.BankStep{}, uiError("Staging the renewal at the bank", err)
 	}

@@ -82,7 +82,7 @@ func TestConformanceBuilders(t *testing.T) {
 		"single":           {Model: SingleBeneficiary, Creditors: []CreditorInput{testCreditor(t, 1)}, Risk: testRisk},
 		"single full":      {Model: SingleBeneficiary, Creditors: []CreditorInput{full}, Risk: testRisk},
 		"multiple":         {Model: MultipleBeneficiaries, Creditors: []CreditorInput{testCreditor(t, 1), testCreditor(t, 2)}, Risk: testRisk},
-		"multiple+debtor":  {Model: MultipleBeneficiaries, Creditors: []CreditorInput{full, testCreditor(t, 3)}, Debtor: &DebtorAccountInput{IBAN: validIBAN}, Risk: testRisk},
+		"multiple+debtor":  {Model: MultipleBeneficiaries, Creditors: []CreditorInput{full, testCreditor(t, 3)}, Debtor: &DebtorAccountInput{IBAN: validIBAN, Name: &Name{AR: "إيفان"}}, Risk: testRisk},
 		"other agent type": {Model: SingleBeneficiary, Creditors: []CreditorInput{{IBAN: validIBAN, AccountName: Name{AR: "إيفان"}, Agent: &CreditorAgentInput{SchemeName: "Other", Identification: "033"}}}, Risk: testRisk},
 	}
 	for name, in := range models {

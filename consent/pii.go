@@ -75,6 +75,8 @@ type CreditorInput struct {
 }
 
 // DebtorAccountInput pre-selects the account to pay from. Optional; absent, the user picks it at the LFI.
+// Name is the account holder's name and is required with the IBAN: the schema marks it optional,
+// but the LFI refuses a DebtorAccount without one (uae-spec.md §11 rule 18).
 type DebtorAccountInput struct {
 	IBAN string
 	Name *Name
@@ -218,17 +220,26 @@ func checkCreditorCount(m BeneficiaryModel, n int) error {
 	return nil
 }
 
+// ValidateDebtor checks a debtor account the way BuildConsentPII will (IBAN and the holder's
+// name), so a wallet can refuse it while the user is still on the form.
+func ValidateDebtor(in DebtorAccountInput) error {
+	_, err := buildDebtor(in)
+	return err
+}
+
 func buildDebtor(in DebtorAccountInput) (*debtorAccount, error) {
 	iban, err := ParseIBAN(in.IBAN)
 	if err != nil {
 		return nil, &FieldError{Field: "Identification", Reason: err.Error()}
 	}
-	if in.Name != nil {
-		if err := validateName("Name", *in.Name); err != nil {
-			return nil, err
-		}
+	if in.Name == nil {
+		return nil, fieldErr("Name", "is required with the account: the bank refuses a DebtorAccount without its holder's name")
 	}
-	return &debtorAccount{SchemeName: "IBAN", Identification: iban, Name: in.Name}, nil
+	if err := validateName("Name", *in.Name); err != nil {
+		return nil, err
+	}
+	name := *in.Name
+	return &debtorAccount{SchemeName: "IBAN", Identification: iban, Name: &name}, nil
 }
 
 // BuildCreditor validates one creditor and returns its canonical wire form. The wallet uses it

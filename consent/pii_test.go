@@ -16,7 +16,7 @@ func TestBuildConsentPIIModels(t *testing.T) {
 		wantCount int
 	}{
 		{"open", ConsentPIIInput{Model: OpenBeneficiary, Risk: testRisk}, 0},
-		{"open with debtor", ConsentPIIInput{Model: OpenBeneficiary, Debtor: &DebtorAccountInput{IBAN: debtorIBAN}, Risk: testRisk}, 0},
+		{"open with debtor", ConsentPIIInput{Model: OpenBeneficiary, Debtor: &DebtorAccountInput{IBAN: debtorIBAN, Name: &Name{EN: "Test Holder"}}, Risk: testRisk}, 0},
 		{"single", ConsentPIIInput{Model: SingleBeneficiary, Creditors: []CreditorInput{testCreditor(t, 1)}, Risk: testRisk}, 1},
 		{"multiple 2", ConsentPIIInput{Model: MultipleBeneficiaries, Creditors: []CreditorInput{testCreditor(t, 1), testCreditor(t, 2)}, Risk: testRisk}, 2},
 	}
@@ -122,6 +122,8 @@ func TestBuildConsentPIIRejects(t *testing.T) {
 		{"bad agent scheme", ConsentPIIInput{Model: SingleBeneficiary, Creditors: c(func(c *CreditorInput) { c.Agent = &CreditorAgentInput{SchemeName: "SWIFT", Identification: "MEBLAEAD"} }), Risk: testRisk}, "Initiation.Creditor[0].CreditorAgent.SchemeName"},
 		{"bad CoP", ConsentPIIInput{Model: SingleBeneficiary, Creditors: c(func(c *CreditorInput) { c.ConfirmationOfPayee = "not-a-jws" }), Risk: testRisk}, "Initiation.Creditor[0].ConfirmationOfPayeeResponse"},
 		{"bad debtor IBAN", ConsentPIIInput{Model: OpenBeneficiary, Debtor: &DebtorAccountInput{IBAN: "AE00"}, Risk: testRisk}, "Initiation.DebtorAccount.Identification"},
+		// Rule 18: the LFI refuses a DebtorAccount without its holder's name.
+		{"no debtor name", ConsentPIIInput{Model: OpenBeneficiary, Debtor: &DebtorAccountInput{IBAN: validIBAN}, Risk: testRisk}, "Initiation.DebtorAccount.Name"},
 		{"empty debtor name", ConsentPIIInput{Model: OpenBeneficiary, Debtor: &DebtorAccountInput{IBAN: validIBAN, Name: &Name{}}, Risk: testRisk}, "Initiation.DebtorAccount.Name"},
 		{"no risk", ConsentPIIInput{Model: OpenBeneficiary}, "Risk"},
 		{"risk not json", ConsentPIIInput{Model: OpenBeneficiary, Risk: json.RawMessage(`{"a":`)}, "Risk"},

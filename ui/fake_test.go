@@ -63,10 +63,19 @@ type FakeWallet struct {
 	// PayeesGate, when non-nil, makes Payees wait until it is closed (the pay form loading).
 	PayeesGate chan struct{}
 
+	debtor   string // the plan's debtor account (PII), which the authorised consent shows masked
+	plan     BeneficiaryPlan
 	nextPay  int
 	prepared map[string]PreparedPayment
 	drafts   []PaymentDraft
 	calls    []string
+}
+
+// LastPlan is the beneficiary plan SaveBeneficiaries received last.
+func (f *FakeWallet) LastPlan() BeneficiaryPlan {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.plan
 }
 
 // Drafts lists the payment drafts PreparePayment received, in order (which consent pays).
@@ -330,10 +339,16 @@ func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan BeneficiaryPlan
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call(fmt.Sprintf("SaveBeneficiaries(%s,%d,bank=%s)", plan.Model, len(plan.Payees), plan.Bank))
+	f.plan = plan
 	f.bank = plan.Bank
 	if _, ok := f.chosenBank(); !ok {
 		return &Problem{What: "That bank is not in payterm's configuration.", Next: "Choose another bank."}
 	}
+	// As the core: the bank refuses an account without its holder's name (rule 18).
+	if (plan.DebtorAccount == "") != (plan.DebtorName == "") {
+		return &Problem{What: "Your bank needs the account holder's name with the account's IBAN.", Next: "Give both, or neither."}
+	}
+	f.debtor = plan.DebtorAccount
 	f.payees = nil
 	for i, p := range plan.Payees {
 		f.payees = append(f.payees, Payee{ID: fmt.Sprintf("payee-%d", i+1), Name: p.Name, IBAN: p.IBAN, Type: p.Type})
@@ -374,6 +389,9 @@ func (f *FakeWallet) authorised(step BankStep) Consent {
 	b, _ := f.chosenBank()
 	c := Consent{ID: step.ConsentID, Bank: b.Name, BankID: b.ID, Status: ConsentAuthorized, Created: FakeBase,
 		Expires: FakeBase.AddDate(1, 0, -1), Model: BeneficiaryList, Creditors: f.payees}
+	if f.debtor != "" {
+		c.DebtorMasked = MaskIBAN(f.debtor)
+	}
 	f.Onboarded = true
 	f.consents = append([]Consent{c}, f.consents...)
 	return c

@@ -54,8 +54,10 @@ type onboardingScreen struct {
 	model        BeneficiaryModel
 	pName, pIBAN *field
 	pType        PayeeType
-	debtor       *field
-	pFocus       int
+	// debtor and debtorName are the optional account to pay from and its holder's name: the bank
+	// refuses the account without the name, so both are given or neither.
+	debtor, debtorName *field
+	pFocus             int
 	payees       []PayeeDraft
 
 	terms *ConsentTerms
@@ -107,6 +109,9 @@ func newOnboarding(c *common) *onboardingScreen {
 	s.debtor = newField("Your account")
 	s.debtor.limit = 34
 	s.debtor.hint = "optional IBAN to pay from"
+	s.debtorName = newField("Account name")
+	s.debtorName.limit = 70
+	s.debtorName.hint = "the holder's name, as your bank knows it"
 	return s
 }
 
@@ -397,11 +402,17 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// payeeFields lists the fields in tab order. The account holder's name is asked once an account
+// is typed (or a name is, so it is never hidden with text in it): the two go together.
 func (s *onboardingScreen) payeeFields() []string {
+	fs := []string{"model", "name", "iban", "type", "debtor"}
 	if s.model == BeneficiaryOpen {
-		return []string{"model", "debtor"}
+		fs = []string{"model", "debtor"}
 	}
-	return []string{"model", "name", "iban", "type", "debtor"}
+	if s.debtor.Value() != "" || s.debtorName.Value() != "" {
+		fs = append(fs, "debtorName")
+	}
+	return fs
 }
 
 func (s *onboardingScreen) payeeKey(msg tea.KeyMsg) tea.Cmd {
@@ -460,6 +471,8 @@ func (s *onboardingScreen) payeeKey(msg tea.KeyMsg) tea.Cmd {
 		if s.debtor.Update(msg) {
 			s.debtor.problem = ibanFeedback(s.debtor.Value())
 		}
+	case "debtorName":
+		s.debtorName.Update(msg)
 	}
 	return nil
 }
@@ -503,11 +516,19 @@ func (s *onboardingScreen) finishPayees() tea.Cmd {
 		}
 	}
 	debtor := normalIBAN(s.debtor.Value())
-	if debtor != "" && (len(debtor) != uaeIBANLength || ibanFeedback(debtor) != "") {
+	holder := strings.TrimSpace(s.debtorName.Value())
+	switch {
+	case debtor != "" && (len(debtor) != uaeIBANLength || ibanFeedback(debtor) != ""):
 		s.err = "Your account is not a valid UAE IBAN; fix it or clear it (ctrl+u)."
 		return nil
+	case debtor != "" && holder == "":
+		s.err = "Your bank needs the account holder's name with the IBAN: fill in Account name, or clear Your account."
+		return nil
+	case debtor == "" && holder != "":
+		s.err = "An account name needs the account's IBAN: fill in Your account, or clear Account name (ctrl+u)."
+		return nil
 	}
-	plan := BeneficiaryPlan{Bank: s.bankID, Model: s.model, DebtorAccount: debtor}
+	plan := BeneficiaryPlan{Bank: s.bankID, Model: s.model, DebtorAccount: debtor, DebtorName: holder}
 	if s.model != BeneficiaryOpen {
 		plan.Payees = append([]PayeeDraft(nil), s.payees...)
 	}
@@ -677,6 +698,8 @@ func (s *onboardingScreen) payeesView() string {
 			b.WriteString(choiceLine(st, "Payee type", string(s.pType), focused, 12) + "\n")
 		case "debtor":
 			b.WriteString(s.debtor.View(st, focused, 12) + "\n")
+		case "debtorName":
+			b.WriteString(s.debtorName.View(st, focused, 12) + "\n")
 		}
 	}
 	if s.model != BeneficiaryOpen {

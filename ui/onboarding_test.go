@@ -207,3 +207,27 @@ func TestOnboardingWaitingFrame(t *testing.T) {
 	app.WaitFor("Waiting for your bank")
 	golden(t, app)
 }
+
+// TestOnboardingDebtorNeedsHolder: the optional account to pay from is asked with its holder's
+// name, since the bank refuses the account alone (uae-spec §11 rule 18). The IBAN alone is
+// refused on the form with what to do, nothing typed is lost, and both together reach the core.
+func TestOnboardingDebtorNeedsHolder(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toPayees(t, app, fw)
+	app.Press("left", "left") // up to ten → one → open
+	app.WaitFor("open: choose any payee")
+	app.Press("tab")
+	app.Type("AE07 0331 2345 6789 0123 456")
+	app.Press("enter")
+	app.WaitFor("Your bank needs the account holder's name with the IBAN")
+	if v := app.View(); !strings.Contains(v, "AE07 0331 2345 6789 0123 456") || !strings.Contains(v, "Account name") {
+		t.Fatalf("the typed account is lost or the name is not asked:\n%s", v)
+	}
+	app.Press("tab")
+	app.Type("Test Holder")
+	app.Press("enter")
+	app.WaitFor("Your consent")
+	if p := fw.LastPlan(); p.DebtorAccount != "AE070331234567890123456" || p.DebtorName != "Test Holder" {
+		t.Fatalf("plan = %q / %q; want the account with its holder", p.DebtorAccount, p.DebtorName)
+	}
+}

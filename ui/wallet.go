@@ -281,7 +281,10 @@ type BeneficiaryPlan struct {
 	Bank          string
 	Model         BeneficiaryModel
 	Payees        []PayeeDraft
-	DebtorAccount string // optional IBAN of the payer account
+	DebtorAccount string // optional IBAN of the payer account (PII)
+	// DebtorName is that account's holder's name (PII): given with DebtorAccount or not at all,
+	// since the bank refuses the account without it.
+	DebtorName string
 }
 
 // BankOption is one bank the wallet can set up a consent with.

@@ -78,6 +78,7 @@ type Consent struct {
 	Model         BeneficiaryModel
 	Creditors     []Creditor
 	DebtorAccount string // optional IBAN (PII)
+	DebtorName    string // its holder's name as typed (PII); "" only without DebtorAccount, or from before it was kept
 	PurposeCode   string
 	// BaseConsentID is the root of the renewal chain ("" for a first consent); RenewedFrom is
 	// the consent this one replaced.
@@ -112,11 +113,11 @@ func (l *Ledger) InsertConsent(ctx context.Context, c Consent) error {
 	return l.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO consents (id, bank, status, status_updated_ms,
 		revoked_by, paused, created_ms, expires_ms, beneficiary_model, creditors_json, debtor_account,
-		purpose_code, base_consent_id, renewed_from, last_synced_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		debtor_name, purpose_code, base_consent_id, renewed_from, last_synced_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Bank, string(c.Status), toMS(c.StatusUpdated), c.RevokedBy, boolInt(c.Paused),
 			toMS(c.Created), toMS(c.Expires), string(c.Model), string(creditors), c.DebtorAccount,
-			c.PurposeCode, c.BaseConsentID, c.RenewedFrom, toMS(c.LastSynced))
+			c.DebtorName, c.PurposeCode, c.BaseConsentID, c.RenewedFrom, toMS(c.LastSynced))
 		if err != nil {
 			return fmt.Errorf("insert consent: %w", err)
 		}
@@ -138,8 +139,8 @@ func kindOr(k string) string {
 }
 
 const consentColumns = `id, bank, status, status_updated_ms, revoked_by, paused, created_ms,
-	expires_ms, beneficiary_model, creditors_json, debtor_account, purpose_code, base_consent_id,
-	renewed_from, last_synced_ms`
+	expires_ms, beneficiary_model, creditors_json, debtor_account, debtor_name, purpose_code,
+	base_consent_id, renewed_from, last_synced_ms`
 
 // Consent reads one consent.
 func (l *Ledger) Consent(ctx context.Context, id string) (Consent, error) {
@@ -227,7 +228,7 @@ func scanConsent(r rowScanner) (Consent, error) {
 		paused                             int
 	)
 	err := r.Scan(&c.ID, &c.Bank, &status, &statusMS, &c.RevokedBy, &paused, &createdMS, &expMS,
-		&model, &creditors, &c.DebtorAccount, &c.PurposeCode, &c.BaseConsentID, &c.RenewedFrom, &syncMS)
+		&model, &creditors, &c.DebtorAccount, &c.DebtorName, &c.PurposeCode, &c.BaseConsentID, &c.RenewedFrom, &syncMS)
 	if err != nil {
 		return Consent{}, fmt.Errorf("read consent: %w", err)
 	}

@@ -179,6 +179,7 @@ func TestConsentRoundTripAndLocalPause(t *testing.T) {
 	ctx := context.Background()
 	c := testConsent("c1")
 	c.DebtorAccount = "AE120260001234567890123"
+	c.DebtorName = "Test Holder"
 	if err := l.InsertConsent(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestConsentRoundTripAndLocalPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != ConsentAuthorized || len(got.Creditors) != 2 || got.Creditors[1].Name != "Bob" ||
-		got.DebtorAccount != c.DebtorAccount || !got.Expires.Equal(c.Expires) || got.Model != BeneficiaryList {
+		got.DebtorAccount != c.DebtorAccount || got.DebtorName != c.DebtorName || !got.Expires.Equal(c.Expires) || got.Model != BeneficiaryList {
 		t.Errorf("round trip = %+v", got)
 	}
 	if err := l.SetConsentPaused(ctx, "c1", true); err != nil {

@@ -49,15 +49,19 @@ func ExpiresSoon(c Consent, now time.Time) bool {
 	return !c.Expires.IsZero() && c.Expires.Sub(now) <= ExpiryWarning
 }
 
+// Debtor is the payer account a consent fixes (PII): its IBAN and its holder's name as typed.
+// The zero value means none: the user chose the account at the bank.
+type Debtor struct{ IBAN, Name string }
+
 // RecordConsent stores a consent bank bankID has just authorised (consent.Result from the
 // onboarding flow), with its creditors as payees. renewedFrom is the consent it replaces, or "".
-func (w *Wallet) RecordConsent(ctx context.Context, bankID string, res consent.Result, purpose, debtorIBAN, renewedFrom string) (Consent, error) {
+func (w *Wallet) RecordConsent(ctx context.Context, bankID string, res consent.Result, purpose string, debtor Debtor, renewedFrom string) (Consent, error) {
 	if _, ok := w.cfg.Banks[bankID]; !ok {
 		return Consent{}, fmt.Errorf("record consent: %w: %q", ErrBankNotConfigured, bankID)
 	}
 	c := Consent{
 		ID: res.ConsentID, Bank: bankID, Status: ConsentAuthorized, StatusUpdated: w.cfg.Clock(),
-		Created: w.cfg.Clock(), Expires: res.ExpirationDateTime, PurposeCode: purpose, DebtorAccount: debtorIBAN,
+		Created: w.cfg.Clock(), Expires: res.ExpirationDateTime, PurposeCode: purpose, DebtorAccount: debtor.IBAN, DebtorName: debtor.Name,
 		LastSynced: w.cfg.Clock(),
 	}
 	switch res.Model {

@@ -152,6 +152,11 @@ END;
 	`
 ALTER TABLE payees ADD COLUMN wire_json TEXT NOT NULL DEFAULT '';
 `,
+	// 4: the debtor account's holder name, sent with its IBAN (the bank refuses a DebtorAccount
+	// without one, uae-spec §11 rule 18) and needed again when the consent is renewed.
+	`
+ALTER TABLE consents ADD COLUMN debtor_name TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

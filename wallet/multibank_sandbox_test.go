@@ -144,10 +144,10 @@ func TestRecordConsentBankChecks(t *testing.T) {
 	tb := newTwoBanks(t)
 	ctx := context.Background()
 	res := consent.Result{ConsentID: "c0ffee00-0000-4000-8000-0000000000aa", Model: consent.OpenBeneficiary}
-	if _, err := tb.walletEnv.wallet.RecordConsent(ctx, "nowhere", res, "TOF", "", ""); !errors.Is(err, ErrBankNotConfigured) {
+	if _, err := tb.walletEnv.wallet.RecordConsent(ctx, "nowhere", res, "TOF", Debtor{}, ""); !errors.Is(err, ErrBankNotConfigured) {
 		t.Fatalf("record at an unknown bank: %v", err)
 	}
-	if _, err := tb.walletEnv.wallet.RecordConsent(ctx, secondBankID, res, "TOF", "", tb.first.ID); err == nil {
+	if _, err := tb.walletEnv.wallet.RecordConsent(ctx, secondBankID, res, "TOF", Debtor{}, tb.first.ID); err == nil {
 		t.Fatal("a renewal at another bank was recorded")
 	}
 	if _, err := tb.ledger.Consent(ctx, res.ConsentID); !errors.Is(err, ErrNotFound) {

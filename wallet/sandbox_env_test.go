@@ -335,7 +335,7 @@ func (e *walletEnv) onboardAt(t testing.TB, bankID string, client *lfi.Client, w
 	if err := e.tokens.Adopt(res.ConsentID, res.Tokens); err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.wallet.RecordConsent(ctx, bankID, res, "TOF", "", baseFrom)
+	c, err := e.wallet.RecordConsent(ctx, bankID, res, "TOF", Debtor{}, baseFrom)
 	if err != nil {
 		t.Fatal(err)
 	}
