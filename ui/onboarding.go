@@ -58,7 +58,7 @@ type onboardingScreen struct {
 	// refuses the account without the name, so both are given or neither.
 	debtor, debtorName *field
 	pFocus             int
-	payees       []PayeeDraft
+	payees             []PayeeDraft
 
 	terms *ConsentTerms
 	bank  *bankFlow

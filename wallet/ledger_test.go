@@ -371,9 +371,9 @@ func TestMigrationBackfillsFromVersion1(t *testing.T) {
 	if err := old.migrateTo(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	c := testConsent("c1")
-	c.Creditors = nil // version 1 has no payees.wire_json yet
-	if err := old.InsertConsent(ctx, c); err != nil {
+	// Version 1's own columns (no payees.wire_json, no consents.debtor_name yet).
+	if _, err := db.ExecContext(ctx, `INSERT INTO consents (id, bank, status, created_ms, expires_ms, beneficiary_model,
+		debtor_account) VALUES ('c1', 'sandbox', 'Authorized', 1, 4102444800000, 'open', 'AE070331234567890123456')`); err != nil {
 		t.Fatal(err)
 	}
 	for i, amount := range []int64{1000, 250, 99} {
@@ -398,6 +398,11 @@ func TestMigrationBackfillsFromVersion1(t *testing.T) {
 	total, n, err := l.ConsentTotal(ctx, "c1")
 	if err != nil || total.String() != "10.99" || n != 2 {
 		t.Errorf("backfilled total = %s over %d, %v; want 10.99 over 2", total, n, err)
+	}
+	// Migration 4: an older consent's account has no holder's name (a renewal then leaves the
+	// account to the bank's page).
+	if c, err := l.Consent(ctx, "c1"); err != nil || c.DebtorAccount == "" || c.DebtorName != "" {
+		t.Errorf("migrated consent: %v, account %v, name %q", err, c.DebtorAccount != "", c.DebtorName)
 	}
 }
 
