@@ -71,6 +71,7 @@ type App struct {
 	wallet *wallet.Wallet
 	trace  *trace
 	flight flight     // what is running now, for the inspector's "now"
+	feed   feed       // what the ledger records, for the screens (feed.go)
 	sealed *sealedLog // the payment PII plaintexts sealed this run, for the inspector
 	guard  consent.CodeGuard
 	device risk.Device
@@ -186,7 +187,7 @@ func (a *App) openSecrets() error {
 }
 
 func (a *App) openWallet(ctx context.Context) error {
-	ledger, err := wallet.OpenLedger(ctx, a.dir, wallet.LedgerOptions{Now: a.opts.Clock})
+	ledger, err := wallet.OpenLedger(ctx, a.dir, wallet.LedgerOptions{Now: a.opts.Clock, OnChange: a.feed.publish})
 	if err != nil {
 		return fmt.Errorf("open ledger: %w", err)
 	}

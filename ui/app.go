@@ -50,6 +50,9 @@ type Options struct {
 	Context context.Context
 	// disableIdleTicker stops the self-rearming idle timer (tests drive IdleCheckMsg by hand).
 	disableIdleTicker bool
+	// disableChangeFeed leaves the change feed unread (tests that run every Cmd to completion
+	// in a loop, where the feed's blocking read would never return).
+	disableChangeFeed bool
 }
 
 // app is the root model: a router over a stack of screens plus the global overlays (help,
@@ -59,6 +62,7 @@ type app struct {
 	cancel context.CancelFunc
 	idle   time.Duration
 	ticker bool
+	feed   bool // read Wallet.Changes
 
 	width, height int
 	stack         []Screen
@@ -121,18 +125,52 @@ func New(w Wallet, opts Options) tea.Model {
 	pin.accept = digitsOnly
 	pin.limit = 12
 	return &app{
-		c: c, cancel: cancel, idle: idle, ticker: !opts.disableIdleTicker,
+		c: c, cancel: cancel, idle: idle, ticker: !opts.disableIdleTicker, feed: !opts.disableChangeFeed,
 		loading: true, lastKey: now(), lockPIN: pin,
 	}
 }
 
 func (a *app) Init() tea.Cmd {
-	cmds := []tea.Cmd{loadOverview(a.c)}
+	cmds := []tea.Cmd{firstLoad(a.c, a.feed)}
 	if a.ticker {
 		cmds = append(cmds, idleTick())
 	}
 	return tea.Batch(cmds...)
 }
+
+// firstLoad subscribes to the core's change feed (Wallet.Changes) and then reads the overview:
+// in that order, so nothing recorded in between (the start-up reconciliation runs meanwhile)
+// is missed. waitChange then reads the feed one change per message, re-armed by the router.
+func firstLoad(c *common, feed bool) tea.Cmd {
+	ctx, w := c.ctx, c.w
+	return func() tea.Msg {
+		var ch <-chan Change
+		if feed {
+			ch = w.Changes(ctx)
+		}
+		ov, err := w.Overview(ctx)
+		return overviewMsg{ov: ov, err: err, feed: ch}
+	}
+}
+
+func waitChange(ch <-chan Change) tea.Cmd {
+	return func() tea.Msg {
+		c, ok := <-ch
+		return changeMsg{c: c, ch: ch, closed: !ok}
+	}
+}
+
+type (
+	// changeMsg is one change read from the feed (closed: the feed ended with the program).
+	changeMsg struct {
+		c      Change
+		ch     <-chan Change
+		closed bool
+	}
+	// changedMsg tells the screen on top that the core recorded c: it reloads what c touches
+	// (screens underneath reload when they are uncovered, see applyNav).
+	changedMsg struct{ Change }
+)
 
 func idleTick() tea.Cmd {
 	return tea.Tick(idleCheckEvery, func(time.Time) tea.Msg { return idleTickMsg{} })
@@ -224,21 +262,29 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.handleKey(msg)
 	case overviewMsg:
 		a.loading = false
-		if msg.err != nil {
-			a.loadErr = msg.err
-			return a, nil
+		var feed tea.Cmd
+		if msg.feed != nil {
+			feed = waitChange(msg.feed)
 		}
-		a.loadErr = nil
-		a.onboarded = msg.ov.Onboarded
-		if !msg.ov.Onboarded {
-			a.stack = nil
-			return a, a.push(newOnboarding(a.c))
-		}
-		a.stack = nil
-		return a, a.push(newHome(a.c, &msg.ov))
+		m, cmd := a.overview(msg)
+		return m, tea.Batch(feed, cmd)
 	case statusMsg:
 		a.status, a.statusIsErr = msg.text, msg.isErr
 		return a, nil
+	case changeMsg:
+		if msg.closed {
+			return a, nil
+		}
+		next := waitChange(msg.ch)
+		top := a.top()
+		if top == nil {
+			return a, next
+		}
+		m, cmd := top.Update(changedMsg{msg.c})
+		if ns, ok := m.(Screen); ok {
+			a.stack[len(a.stack)-1] = ns
+		}
+		return a, tea.Batch(next, cmd, a.applyNav())
 	case idleTickMsg:
 		return a, tea.Batch(a.checkIdle(), idleTick())
 	case IdleCheckMsg:
@@ -265,6 +311,21 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, cmd)
 	}
 	return a, tea.Batch(append(cmds, a.applyNav())...)
+}
+
+// overview applies the wallet's overview: the first screen (onboarding or Home), or the error.
+func (a *app) overview(msg overviewMsg) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		a.loadErr = msg.err
+		return a, nil
+	}
+	a.loadErr = nil
+	a.onboarded = msg.ov.Onboarded
+	a.stack = nil
+	if !msg.ov.Onboarded {
+		return a, a.push(newOnboarding(a.c))
+	}
+	return a, a.push(newHome(a.c, &msg.ov))
 }
 
 // applyNav performs the navigation screens asked for during this Update, in order.

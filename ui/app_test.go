@@ -77,13 +77,13 @@ func TestNoColorOption(t *testing.T) {
 	defer lipgloss.SetColorProfile(prev)
 
 	fw := NewFakeWallet(func() time.Time { return FakeBase }, 5)
-	colour := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true})
+	colour := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true, disableChangeFeed: true})
 	colour, _ = colour.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 	colour = drive(colour, colour.Init())
 	if !strings.Contains(colour.View(), "\x1b[") {
 		t.Fatal("control: the colour profile should produce escape sequences")
 	}
-	plain := New(fw, Options{Clock: func() time.Time { return FakeBase }, NoColor: true, disableIdleTicker: true})
+	plain := New(fw, Options{Clock: func() time.Time { return FakeBase }, NoColor: true, disableIdleTicker: true, disableChangeFeed: true})
 	plain, _ = plain.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 	plain = drive(plain, plain.Init())
 	if v := plain.View(); strings.Contains(v, "\x1b[") {

@@ -55,7 +55,7 @@ func press(m tea.Model, keys ...string) tea.Model {
 // newDriven builds the production root model on a fake with n payments, sized 100×40.
 func newDriven(n int) tea.Model {
 	fw := NewFakeWallet(func() time.Time { return FakeBase }, n)
-	m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true})
+	m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true, disableChangeFeed: true})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 	return drive(m, m.Init())
 }
@@ -110,7 +110,7 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 		b.Run(fmt.Sprintf("payments=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true})
+				m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true, disableChangeFeed: true})
 				m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 				m = drive(m, m.Init())
 				_ = m.View()

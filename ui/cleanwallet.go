@@ -278,3 +278,21 @@ func cleanValue(v reflect.Value) (reflect.Value, bool) {
 	}
 	return v, false // numbers, bools, interfaces (errors are cleaned where they are shown), funcs, channels
 }
+
+// Changes forwards the core's change feed. A change carries only an id, which the screens compare
+// with ids they got through this wrapper: it is cleaned the same way, so the two still match.
+func (c cleanWallet) Changes(ctx context.Context) <-chan Change {
+	in := c.w.Changes(ctx)
+	out := make(chan Change)
+	go func() {
+		defer close(out)
+		for ch := range in { // the core closes it when ctx ends
+			select {
+			case out <- cleaned(ch):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}

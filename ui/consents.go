@@ -41,6 +41,9 @@ type consentsScreen struct {
 	detailOn bool
 	confirm  consentAction
 	working  bool
+	// stale: the core recorded a change while a load or an action was in flight; reload once
+	// it lands (a reload now would drop its answer).
+	stale bool
 }
 
 type (
@@ -200,6 +203,7 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		s.err, s.all = "", msg.cs
 		s.cursor = max(0, min(s.cursor, len(s.list())-1))
+		return s, s.reloadIfStale()
 	case consentDetailMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -210,13 +214,22 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		d := msg.d
 		s.detail = &d
+		return s, s.reloadIfStale()
+	case changedMsg:
+		// A consent's status (a sync, a pause) or a payment (the totals) changed.
+		if s.loading || s.working || (s.detailOn && s.detail == nil) {
+			s.stale = true
+			return s, nil
+		}
+		return s, s.refresh()
 	case consentActionMsg:
 		if msg.req != s.req {
 			return s, nil
 		}
 		s.working = false
 		if msg.err != nil {
-			return s, s.c.fail(msg.err)
+			s.c.fail(msg.err)
+			return s, s.reloadIfStale()
 		}
 		if msg.act == actRenew {
 			return s, s.c.navigate(newBankFlow(s.c, msg.step, "Renew consent"))
@@ -227,6 +240,15 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return s, s.onKey(msg)
 	}
 	return s, nil
+}
+
+// reloadIfStale reloads once after a load that a change arrived during.
+func (s *consentsScreen) reloadIfStale() tea.Cmd {
+	if !s.stale || s.loading || s.working || (s.detailOn && s.detail == nil) {
+		return nil
+	}
+	s.stale = false
+	return s.refresh()
 }
 
 func actionDone(a consentAction) string {

@@ -33,7 +33,8 @@ type FakeWallet struct {
 	attemptsLeft int
 	locked       bool
 
-	// Outcome of the next payment: "settle", "reject", "refuse" (4xx), "pending".
+	// Outcome of the next payment: "settle", "reject", "pending", "refused" (the bank answered
+	// 4xx: the core has the payment as Refused, with a receipt), "refuse" (no receipt).
 	Outcome string
 	// Hold, when non-nil, pauses a payment after "Saved" until it is closed (payment in flight).
 	Hold chan struct{}
@@ -66,9 +67,13 @@ type FakeWallet struct {
 	debtor   string // the plan's debtor account (PII), which the authorised consent shows masked
 	plan     BeneficiaryPlan
 	nextPay  int
+	receipt  string // the ledger id of the last payment submitted
 	prepared map[string]PreparedPayment
-	drafts   []PaymentDraft
-	calls    []string
+	// subs are the change feeds (Changes): like the core, every change the fake records is
+	// published, whoever made it.
+	subs   []chan Change
+	drafts []PaymentDraft
+	calls  []string
 }
 
 // LastPlan is the beneficiary plan SaveBeneficiaries received last.
@@ -164,14 +169,60 @@ func (f *FakeWallet) AddPayment(r PaymentRow) {
 	for i, row := range f.rows {
 		f.index[row.ID] = i
 	}
+	f.publish(Change{Kind: PaymentChanged, ID: r.ID})
 }
 
-// SetPaymentStatus changes the status of payment id in the history (the bank settled it).
+// SetPaymentStatus records a new status for payment id (the background resume settled it),
+// and publishes the change as the core does.
 func (f *FakeWallet) SetPaymentStatus(id string, st PaymentStatus) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if i, ok := f.index[id]; ok {
 		f.rows[i].Status = st
+	}
+	if d, ok := f.details[id]; ok {
+		d.Row.Status = st
+		f.details[id] = d
+	}
+	f.publish(Change{Kind: PaymentChanged, ID: id})
+}
+
+// LastReceiptID is the ledger id of the last payment submitted.
+func (f *FakeWallet) LastReceiptID() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.receipt
+}
+
+// Changes is the fake's change feed: a buffered channel per subscriber, closed when ctx ends.
+func (f *FakeWallet) Changes(ctx context.Context) <-chan Change {
+	ch := make(chan Change, 256)
+	f.mu.Lock()
+	f.subs = append(f.subs, ch)
+	f.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for i, s := range f.subs {
+			if s == ch {
+				f.subs = append(f.subs[:i], f.subs[i+1:]...)
+				break
+			}
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+// publish sends c to every feed; the caller holds f.mu. A full feed gets nothing more (a test
+// that records hundreds of changes unread has a bug of its own).
+func (f *FakeWallet) publish(c Change) {
+	for _, s := range f.subs {
+		select {
+		case s <- c:
+		default:
+		}
 	}
 }
 
@@ -394,6 +445,7 @@ func (f *FakeWallet) authorised(step BankStep) Consent {
 	}
 	f.Onboarded = true
 	f.consents = append([]Consent{c}, f.consents...)
+	f.publish(Change{Kind: ConsentChanged, ID: c.ID})
 	return c
 }
 
@@ -489,6 +541,7 @@ func (f *FakeWallet) setStatus(name, id string, fn func(c *Consent)) error {
 		return err
 	}
 	fn(c)
+	f.publish(Change{Kind: ConsentChanged, ID: id})
 	return nil
 }
 
@@ -684,7 +737,8 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	delete(f.prepared, preparedID) // one SCA authorises exactly one intent
 	n := f.nextPay
 	outcome, hold := f.Outcome, f.Hold
-	receipt := &Receipt{ID: fmt.Sprintf("new%04d", n), PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+	f.receipt = fmt.Sprintf("new%04d", n)
+	receipt := &Receipt{ID: f.receipt, PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
 		Amount: pp.Amount, Payee: pp.Payee, At: at(9)}
 	go func() {
 		defer close(ch)
@@ -733,6 +787,11 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 			emit(PaymentEvent{Step: StepSend, State: StepFailed, At: at(i + 1), Final: true,
 				Err: &Problem{What: "The bank refused the payment: the consent is not valid for this payee.", Next: "Check the payee, or renew the consent."}})
 			return
+		case "refused":
+			receipt.Status, receipt.Reason, receipt.ReasonCode = PaymentRefused,
+				"The bank refused the payment request (Consent.Invalid). Nothing was paid.", "Consent.Invalid"
+			emit(PaymentEvent{Step: StepSend, State: StepFailed, At: at(i + 1), Final: true, Receipt: receipt,
+				Err: &Problem{What: "The bank refused the payment request (Consent.Invalid). Nothing was paid."}})
 		case "reject":
 			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
 			emit(PaymentEvent{Step: StepBankPending, State: StepDone, At: at(i + 2), Note: "Pending"})
@@ -742,9 +801,9 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 			emit(PaymentEvent{Step: StepSend, State: StepDone, At: at(i + 1)})
 			receipt.Status = PaymentPending
 			f.mu.Lock()
-			// The bank settles it later: the next Payment() read sees the final status.
+			// Pending in the ledger until a test records the bank's answer (SetPaymentStatus).
 			f.details[receipt.ID] = PaymentDetail{Row: PaymentRow{ID: receipt.ID, PaymentID: receipt.PaymentID, At: receipt.At,
-				PayeeName: receipt.Payee.Name, Amount: receipt.Amount, Status: PaymentAcceptedCreditSettlementCompleted}}
+				PayeeName: receipt.Payee.Name, Amount: receipt.Amount, Status: PaymentPending}}
 			f.mu.Unlock()
 			emit(PaymentEvent{Step: StepBankPending, State: StepDone, At: at(i + 2), Note: "Pending", Final: true, Receipt: receipt})
 		default:
@@ -794,6 +853,7 @@ func (f *FakeWallet) CancelPayment(ctx context.Context, id string) (PaymentDetai
 	if i, ok := f.index[id]; ok {
 		f.rows[i].Status = PaymentCancelled
 	}
+	f.publish(Change{Kind: PaymentChanged, ID: id})
 	return d, nil
 }
 
@@ -980,6 +1040,7 @@ func (f *FakeWallet) AddConsent(c Consent) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.consents = append([]Consent{c}, f.consents...)
+	f.publish(Change{Kind: ConsentChanged, ID: c.ID})
 }
 
 // EditConsent changes consent i in place (for states such as near expiry or suspended).
@@ -987,6 +1048,7 @@ func (f *FakeWallet) EditConsent(i int, edit func(c *Consent)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	edit(&f.consents[i])
+	f.publish(Change{Kind: ConsentChanged, ID: f.consents[i].ID})
 }
 
 // ExplainForTest exposes explain (the words every screen shows for an error) to ui_test.

@@ -51,6 +51,10 @@ type historyScreen struct {
 	// X on a queued payment's detail asks first; the answer of the cancel call lands here.
 	confirmCancel bool
 	cancelErr     string
+	cancelling    bool // the cancel call is in flight: its answer lands on s.req
+	// stale: the core recorded a payment change while a load was in flight; reload once it lands
+	// (a reload now would drop that load's answer).
+	stale bool
 }
 
 type historyPageMsg struct {
@@ -194,7 +198,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		s.err = ""
 		s.apply(msg.kind, msg.page)
-		return s, nil
+		return s, s.reloadIfStale()
 	case historyRefreshMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -206,14 +210,15 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		s.err = ""
 		s.applyRefresh(msg)
-		return s, nil
+		return s, s.reloadIfStale()
 	case paymentCancelledMsg:
 		if msg.req != s.req {
 			return s, nil
 		}
+		s.cancelling = false
 		if msg.err != nil {
 			s.cancelErr = explain(msg.err)
-			return s, nil
+			return s, s.reloadIfStale()
 		}
 		d := msg.d
 		s.detail, s.cancelErr = &d, ""
@@ -228,7 +233,18 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		d := msg.d
 		s.detail = &d
-		return s, nil
+		return s, s.reloadIfStale()
+	case changedMsg:
+		if !msg.Touches(PaymentChanged, "") {
+			return s, nil
+		}
+		// A payment's status changed or a new one was recorded: the rows and the open detail are
+		// read again around the selection, once nothing else is loading.
+		if s.busy || s.cancelling || (s.mode == histDetail && s.detail == nil && s.detailErr == "") {
+			s.stale = true
+			return s, nil
+		}
+		return s, s.refresh()
 	case tea.KeyMsg:
 		switch s.mode {
 		case histFilter:
@@ -237,6 +253,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if s.confirmCancel {
 				s.confirmCancel = false
 				if key.Matches(msg, keyYes) && s.detail != nil {
+					s.cancelling = true
 					req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.detail.Row.ID
 					return s, func() tea.Msg {
 						d, err := w.CancelPayment(ctx, id)
@@ -407,6 +424,15 @@ func (s *historyScreen) refresh() tea.Cmd {
 		d, err := w.Payment(ctx, id)
 		return paymentDetailMsg{req: req, d: d, err: err}
 	})
+}
+
+// reloadIfStale reloads once after a load that a change arrived during.
+func (s *historyScreen) reloadIfStale() tea.Cmd {
+	if !s.stale || s.busy || s.cancelling {
+		return nil
+	}
+	s.stale = false
+	return s.refresh()
 }
 
 func (s *historyScreen) applyRefresh(m historyRefreshMsg) {

@@ -82,6 +82,9 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.ov = &msg.ov
 	case payConsentsMsg:
 		return s, s.onPayConsents(msg)
+	case changedMsg:
+		// Home shows consents and payments: any change may alter it.
+		return s, s.refresh()
 	case tea.KeyMsg:
 		if s.choosing {
 			return s, s.typeAhead(msg)

@@ -189,6 +189,21 @@ func (h hostileWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 	v, err := h.w.Inspect(ctx)
 	return bad(h, v, err)
 }
+func (h hostileWallet) Changes(ctx context.Context) <-chan ui.Change {
+	in := h.w.Changes(ctx)
+	out := make(chan ui.Change)
+	go func() {
+		defer close(out)
+		for c := range in {
+			select {
+			case out <- mapStrings(c, h.out):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
 func (h hostileWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 	v, err := h.w.ExportSupportBundle(ctx)
 	return bad(h, v, err)

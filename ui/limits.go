@@ -301,6 +301,11 @@ func (s *limitsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.stage, s.plan = limitsShow, nil
 		s.c.info("Limits saved. They apply to the next payment.")
 		return s, s.refresh()
+	case changedMsg:
+		// A payment changes what is used; limits being edited or authorised stay as they are.
+		if s.stage == limitsShow && !s.saving {
+			return s, s.refresh()
+		}
 	case tea.KeyMsg:
 		switch s.stage {
 		case limitsEdit:

@@ -324,6 +324,12 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.applyDetail(msg.d)
 		s.failure = "" // the queue's warning no longer applies
 		return s, nil
+	case changedMsg:
+		// The core recorded a new status for this receipt's payment (the background resume):
+		// read it again, so the receipt never shows a status the ledger has left.
+		if s.stage == payReceipt && s.receipt != nil && s.receipt.ID != "" && msg.Touches(PaymentChanged, s.receipt.ID) {
+			return s, s.recheck()
+		}
 	case tea.KeyMsg:
 		return s, s.onKey(msg)
 	}
@@ -335,15 +341,30 @@ func (s *payScreen) applyDetail(d PaymentDetail) {
 	if s.receipt == nil {
 		return
 	}
+	if d.Row.Status != s.receipt.Status {
+		s.failure = "" // how the attempt ended is news no more: the status moved on
+	}
 	s.receipt.Status = d.Row.Status
 	if d.Reason != "" {
 		s.receipt.Reason = d.Reason
+	}
+	if d.Row.PaymentID != "" { // learnt by reconciliation after an unknown outcome
+		s.receipt.PaymentID = d.Row.PaymentID
 	}
 }
 
 // waiting reports whether the bank's Retry-After is being sat out now (esc can stop it).
 func (s *payScreen) waiting() bool {
 	return s.inFlight && !s.wait.until.IsZero() && !s.stopped && s.cancelRun != nil
+}
+
+// recheck reads the receipt's payment again.
+func (s *payScreen) recheck() tea.Cmd {
+	req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.ID
+	return func() tea.Msg {
+		d, err := w.Payment(ctx, id)
+		return receiptRefreshMsg{req: req, d: d, err: err}
+	}
 }
 
 func waitPaymentEvent(req int, ch <-chan PaymentEvent) tea.Cmd {
@@ -469,11 +490,7 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keyToHome):
 			return s.c.replace(newHome(s.c, nil))
 		case key.Matches(msg, keyRecheck) && s.receipt != nil && s.receipt.ID != "":
-			req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.ID
-			return func() tea.Msg {
-				d, err := w.Payment(ctx, id)
-				return receiptRefreshMsg{req: req, d: d, err: err}
-			}
+			return s.recheck()
 		}
 	}
 	return nil

@@ -249,15 +249,30 @@ func TestResizeDuringPayment(t *testing.T) {
 }
 
 // TestPayPendingThenRecheck: a payment the bank still has as Pending shows "keeps checking";
-// r reads it again and shows the final status.
+// when the core records the final status (the background resume) the open receipt shows it
+// without a key, and r reads it again.
 func TestPayPendingThenRecheck(t *testing.T) {
 	app, fw, _ := start(t, 3)
 	fw.Outcome = "pending"
 	pay(t, app, fw)
 	app.WaitFor("the wallet keeps checking")
+	fw.SetPaymentStatus(fw.LastReceiptID(), ui.PaymentAcceptedCreditSettlementCompleted)
+	app.WaitFor("Settled (AcceptedCreditSettlementCompleted)")
 	app.Press("r")
 	app.WaitFor("Settled (AcceptedCreditSettlementCompleted)")
 	golden(t, app)
+}
+
+// TestPayRefusedIsFinal: a payment the bank refused (4xx) is final: its receipt never says that
+// the wallet keeps checking.
+func TestPayRefusedIsFinal(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Outcome = "refused"
+	pay(t, app, fw)
+	app.WaitFor("Payment Refused by the bank")
+	if v := app.View(); strings.Contains(v, "keeps checking") {
+		t.Fatalf("a refused payment says it is being checked:\n%s", v)
+	}
 }
 
 // TestPayPurposePreselected: the form starts on the consent's purpose code.

@@ -91,6 +91,8 @@ type (
 	overviewMsg struct {
 		ov  Overview
 		err error
+		// feed is the change feed, subscribed just before this read (the first load only).
+		feed <-chan Change
 	}
 	// IdleCheckMsg makes the router compare the clock with the last key press. The program sends
 	// it every few seconds; tests send it after advancing their fake clock.

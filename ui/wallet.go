@@ -29,6 +29,44 @@ type Wallet interface {
 	PaymentService
 	HistoryService
 	InspectorService
+	ChangeService
+}
+
+// ChangeService tells the screens when the core recorded something they may be showing.
+type ChangeService interface {
+	// Changes delivers, from now until ctx ends (then the channel is closed), each payment and
+	// consent the core records or changes, whoever caused it: a payment being sent, the
+	// background resume and start-up reconciliation, a consent sync, the user's own actions.
+	// The core never waits for the reader: what piles up is merged (repeats dropped, and past a
+	// bound one EverythingChanged). The UI reads it in a tea.Cmd and every open screen reloads
+	// what the change touches, so nothing on screen goes stale without the user pressing r.
+	Changes(ctx context.Context) <-chan Change
+}
+
+// ChangeKind says what a Change is about.
+type ChangeKind int
+
+// The kinds of change.
+const (
+	// PaymentChanged: a payment (Change.ID is PaymentRow.ID) was recorded or its status changed.
+	PaymentChanged ChangeKind = iota + 1
+	// ConsentChanged: a consent (Change.ID is Consent.ID) was recorded, or its status or pause
+	// changed.
+	ConsentChanged
+	// EverythingChanged: more changed than was itemised; reload whatever is shown.
+	EverythingChanged
+)
+
+// Change is one thing the core recorded. It carries no content: screens read it again.
+type Change struct {
+	Kind ChangeKind
+	ID   string
+}
+
+// Touches reports whether the change may alter the record of that kind with that id ("" = any
+// record of that kind).
+func (c Change) Touches(kind ChangeKind, id string) bool {
+	return c.Kind == EverythingChanged || (c.Kind == kind && (id == "" || c.ID == id))
 }
 
 // SessionService answers "what state is the wallet in" and unlocks an idle session.

@@ -110,7 +110,7 @@ func (l *Ledger) InsertConsent(ctx context.Context, c Consent) error {
 	if c.Created.IsZero() {
 		c.Created = l.now()
 	}
-	return l.withTx(ctx, func(tx *sql.Tx) error {
+	err = l.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO consents (id, bank, status, status_updated_ms,
 		revoked_by, paused, created_ms, expires_ms, beneficiary_model, creditors_json, debtor_account,
 		debtor_name, purpose_code, base_consent_id, renewed_from, last_synced_ms)
@@ -129,6 +129,10 @@ func (l *Ledger) InsertConsent(ctx context.Context, c Consent) error {
 		}
 		return nil
 	})
+	if err == nil {
+		l.changed(ConsentChanged, c.ID)
+	}
+	return err
 }
 
 func kindOr(k string) string {
@@ -178,8 +182,12 @@ func (l *Ledger) SetConsentStatus(ctx context.Context, id string, s ConsentStatu
 	if !s.Known() {
 		return fmt.Errorf("set consent status: unknown status %q", s)
 	}
-	return l.updateConsent(ctx, `UPDATE consents SET status = ?, revoked_by = ?, status_updated_ms = ?,
+	err := l.updateConsent(ctx, `UPDATE consents SET status = ?, revoked_by = ?, status_updated_ms = ?,
 		last_synced_ms = ? WHERE id = ?`, string(s), revokedBy, toMS(at), toMS(l.now()), id)
+	if err == nil {
+		l.changed(ConsentChanged, id)
+	}
+	return err
 }
 
 // MarkConsentSynced records that the bank was asked and the status did not change.
@@ -202,7 +210,11 @@ func (l *Ledger) RenameBank(ctx context.Context, from, to string) (int64, error)
 
 // SetConsentPaused sets the local Paused flag.
 func (l *Ledger) SetConsentPaused(ctx context.Context, id string, paused bool) error {
-	return l.updateConsent(ctx, `UPDATE consents SET paused = ? WHERE id = ?`, boolInt(paused), id)
+	err := l.updateConsent(ctx, `UPDATE consents SET paused = ? WHERE id = ?`, boolInt(paused), id)
+	if err == nil {
+		l.changed(ConsentChanged, id)
+	}
+	return err
 }
 
 func (l *Ledger) updateConsent(ctx context.Context, query string, args ...any) error {

@@ -24,9 +24,10 @@ const busyTimeout = 5 * time.Second
 
 // Ledger is the wallet's SQLite database. It is safe for concurrent use.
 type Ledger struct {
-	db  *sql.DB
-	now func() time.Time
-	loc *time.Location
+	db       *sql.DB
+	now      func() time.Time
+	loc      *time.Location
+	onChange func(Change)
 }
 
 // LedgerOptions tune Open. The zero value uses the real clock.
@@ -35,6 +36,9 @@ type LedgerOptions struct {
 	Now func() time.Time
 	// Location sets where a calendar day and month begin for the limits (default time.Local).
 	Location *time.Location
+	// OnChange, when set, is called after each committed write of a payment or a consent
+	// (changes.go). It runs on the writer's goroutine, so it must return at once.
+	OnChange func(Change)
 }
 
 // OpenLedger opens (creating if needed) the ledger in dataDir and migrates it to the current
@@ -58,7 +62,7 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{db: db, now: opts.Now, loc: opts.Location}
+	l := &Ledger{db: db, now: opts.Now, loc: opts.Location, onChange: opts.OnChange}
 	if l.now == nil {
 		l.now = time.Now
 	}

@@ -340,7 +340,7 @@ func (l *Ledger) CheckLimits(ctx context.Context, consentID string, amount money
 // sees the first one's reservation and is refused. On success p.ID, p.Status and p.Created are
 // set; the record is durable (synchronous=FULL) before this returns.
 func (l *Ledger) ReservePayment(ctx context.Context, p *Payment, defaults Limits) error {
-	return l.withTx(ctx, func(tx *sql.Tx) error {
+	err := l.withTx(ctx, func(tx *sql.Tx) error {
 		lim, err := readLimits(ctx, tx, defaults)
 		if err != nil {
 			return err
@@ -355,6 +355,10 @@ func (l *Ledger) ReservePayment(ctx context.Context, p *Payment, defaults Limits
 		}
 		return insertPaymentTx(ctx, tx, p, toMS(now))
 	})
+	if err == nil {
+		l.paymentChanged(p.ID)
+	}
+	return err
 }
 
 // Headroom reports the limits in force, what is used and what is left for a consent

@@ -104,7 +104,8 @@ type StatusUpdate struct {
 // timeline. A final payment never changes again; repeating the current status with nothing new
 // records nothing, so polling does not flood the timeline.
 func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpdate) error {
-	return l.withTx(ctx, func(tx *sql.Tx) error {
+	wrote := false
+	err := l.withTx(ctx, func(tx *sql.Tx) error {
 		var cur, bankID string
 		var final int
 		err := tx.QueryRowContext(ctx, `SELECT status, final, COALESCE(bank_payment_id, '') FROM payments WHERE id = ?`, id).
@@ -143,8 +144,13 @@ func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpda
 			bankArg, u.RejectCode, u.RejectCode, u.RejectMessage, u.RejectMessage, nowMS, id); err != nil {
 			return fmt.Errorf("update payment: %w", err)
 		}
+		wrote = true
 		return addEventTx(ctx, tx, id, nowMS, u.Status, u.Note)
 	})
+	if err == nil && wrote {
+		l.paymentChanged(id)
+	}
+	return err
 }
 
 // ReplaceRequest stores new exact request bytes (and their exp) for a payment the bank has

@@ -54,6 +54,28 @@ type Options struct {
 	Timeout time.Duration
 	// UI adds uitest options (size, accessible mode).
 	UI []uitest.Option
+	// Sleep is the core's wait (status polls, the background loop's resume back-off and its
+	// consent sync every 15 minutes); nil runs each wait at 1/20 of its length.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// scaledSleep waits d/div of real time, or until ctx ends.
+func scaledSleep(div time.Duration) func(ctx context.Context, d time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		tm := time.NewTimer(d / div)
+		defer tm.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tm.C:
+			return nil
+		}
+	}
+}
+
+// ScaledSleep is an Options.Sleep that waits d/div of real time (1/20 is the default).
+func ScaledSleep(div int) func(ctx context.Context, d time.Duration) error {
+	return scaledSleep(time.Duration(max(1, div)))
 }
 
 // App is the running UI plus handles on the environment.
@@ -93,20 +115,15 @@ func Start(t *testing.T, opts Options) *App {
 	}
 	clock := &scaClock{}
 	clock.offset.Store(int64(-4 * time.Minute))
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = scaledSleep(20)
+	}
 	core, err := app.Open(context.Background(), cfg, app.Options{SCAClock: clock.Now, KDF: cheapKDF, AllowWeakKDF: true,
 		MachineSecret: func() ([]byte, error) { return []byte("ui-test-machine"), nil },
 		Passphrase:    func(bool) ([]byte, error) { return []byte("ui test passphrase"), nil },
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			tm := time.NewTimer(d / 20)
-			defer tm.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-tm.C:
-				return nil
-			}
-		},
-		Device: &risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: &risk.App{Version: "ui-test"}})
+		Sleep:         sleep,
+		Device:        &risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: &risk.App{Version: "ui-test"}})
 	if err != nil {
 		t.Fatalf("realapp: open: %v", err)
 	}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+// TestFeedNeverBlocksTheCore: with a reader that does not read, publishing returns at once;
+// repeats are merged, and past the bound the reader gets one EverythingChanged instead of the
+// pile. Ending the context closes the channel.
+func TestFeedNeverBlocksTheCore(t *testing.T) {
+	var f feed
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := f.subscribe(ctx)
+	f.publish(wallet.Change{Kind: wallet.PaymentChanged, ID: "1"})
+	if c := <-ch; c != (ui.Change{Kind: ui.PaymentChanged, ID: "1"}) {
+		t.Fatalf("first change: %+v", c)
+	}
+	// Nobody reads now: these must not block (the test would hang), and must merge.
+	for range 3 {
+		f.publish(wallet.Change{Kind: wallet.ConsentChanged, ID: "c"})
+	}
+	f.publish(wallet.Change{Kind: wallet.PaymentChanged, ID: "2"})
+	var got []ui.Change
+	for len(got) < 2 {
+		got = append(got, <-ch)
+	}
+	if got[0] != (ui.Change{Kind: ui.ConsentChanged, ID: "c"}) || got[1] != (ui.Change{Kind: ui.PaymentChanged, ID: "2"}) {
+		t.Fatalf("merged changes: %+v", got)
+	}
+	for i := range 10 * maxPending {
+		f.publish(wallet.Change{Kind: wallet.PaymentChanged, ID: fmt.Sprint(i)})
+	}
+	// The reader may have taken the first few before the pile passed the bound; after that,
+	// one EverythingChanged stands for the rest.
+	for n := 0; ; n++ {
+		c := <-ch
+		if c.Kind == ui.EverythingChanged {
+			break
+		}
+		if n > maxPending {
+			t.Fatalf("the reader got more than %d itemised changes", maxPending)
+		}
+	}
+	cancel()
+	select {
+	case _, ok := <-ch:
+		if ok {
+			t.Fatal("a change after the context ended")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the channel stayed open after the context ended")
+	}
+	f.publish(wallet.Change{Kind: wallet.PaymentChanged, ID: "late"}) // no subscriber left: nothing to do
+}
