@@ -325,7 +325,8 @@ func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.Consen
 	if err != nil {
 		return ui.BankStep{}, err
 	}
-	info := ui.BankStep{ConsentID: ob.ConsentID(), URL: ob.URL()}
+	info := ui.BankStep{ConsentID: ob.ConsentID(), URL: ob.URL(), PasteBack: !ob.UsesLoopback(),
+		CallbackHere: consent.IsLoopbackRedirect(bc.cfg.RedirectURI)}
 	if par, ok := a.trace.last("PAR"); ok {
 		info.InteractionID = par.InteractionID
 		if v, ok := par.ResponseJSON["expires_in"].(float64); ok && v > 0 && v < 24*3600 {

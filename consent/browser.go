@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/mdp/qrterminal/v3"
 	"rsc.io/qr"
@@ -18,9 +19,24 @@ import (
 // Opener shows url to the user in a browser. Injected so tests and headless runs never spawn one.
 type Opener func(ctx context.Context, url string) error
 
-// SystemOpener opens url with xdg-open (Linux, BSD) or open (macOS). It returns once the helper
-// has started; the helper's own exit status is not waited for (xdg-open may block on some desktops).
+// openerGrace is how long SystemOpener waits for the helper to say whether it found a browser.
+// Most helpers start the browser and exit at once; one still running after this is taken to be
+// showing the page (some run the browser in the foreground).
+const openerGrace = 5 * time.Second
+
+// ErrNoBrowser: the helper ran and found no browser to open the address with (xdg-open says "no
+// method available" on a machine without a desktop).
+var ErrNoBrowser = errors.New("no browser could be opened")
+
+// SystemOpener opens url with xdg-open (Linux, BSD) or open (macOS). It returns nil once the
+// helper has exited successfully or is still running after a short grace period, and an error
+// (ErrNoBrowser when the helper ran and failed) when no browser can show the page, so the caller
+// never waits on a page nobody sees.
 func SystemOpener(ctx context.Context, rawURL string) error {
+	return systemOpener(ctx, rawURL, time.After(openerGrace))
+}
+
+func systemOpener(ctx context.Context, rawURL string, grace <-chan time.Time) error {
 	name := "xdg-open"
 	switch runtime.GOOS {
 	case "darwin":
@@ -32,13 +48,29 @@ func SystemOpener(ctx context.Context, rawURL string) error {
 	if err != nil {
 		return fmt.Errorf("open browser: %s not found; open the printed URL yourself", name)
 	}
-	// The URL is a single argument, never passed through a shell.
+	// The URL is a single argument, never passed through a shell. The helper's own output
+	// (xdg-open prints its complaints) must not reach the terminal the wallet draws on.
 	cmd := exec.CommandContext(ctx, path, rawURL)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("open browser: %w", err)
 	}
-	go func() { _ = cmd.Wait() }() // reap the helper
-	return nil
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // reaps the helper whenever it ends
+	select {
+	case err := <-exited:
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return fmt.Errorf("open browser: %s exited with status %d: %w", name, ee.ExitCode(), ErrNoBrowser)
+			}
+			return fmt.Errorf("open browser: %w", err)
+		}
+		return nil
+	case <-grace:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("open browser: %w", ctx.Err())
+	}
 }
 
 // WriteQR draws url as a terminal QR code (half blocks) so a phone can open it.

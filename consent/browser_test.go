@@ -59,6 +59,41 @@ func TestSystemOpenerRunsHelperWithURLAsOneArgument(t *testing.T) {
 	}
 }
 
+// TestSystemOpenerReportsNoBrowser: xdg-open that finds no browser (it exits 3, "no method
+// available", on a machine without a desktop) is an error, so the wallet does not wait for a
+// page nobody sees; a helper still running after the grace period counts as showing it.
+func TestSystemOpenerReportsNoBrowser(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("xdg-open stand-in is a shell script")
+	}
+	dir := t.TempDir()
+	write := func(script string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+":/usr/bin:/bin")
+	write("#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n")
+	never := make(chan time.Time)
+	err := systemOpener(context.Background(), "https://bank.example/a", never)
+	if !errors.Is(err, ErrNoBrowser) || !strings.Contains(err.Error(), "status 3") {
+		t.Fatalf("a helper that found no browser: %v", err)
+	}
+	write("#!/bin/sh\nexit 0\n")
+	if err := systemOpener(context.Background(), "https://bank.example/a", never); err != nil {
+		t.Fatalf("a helper that opened the page: %v", err)
+	}
+	write("#!/bin/sh\nexec sleep 30\n") // a browser in the foreground
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends the stand-in
+	gone := make(chan time.Time)
+	close(gone)
+	if err := systemOpener(ctx, "https://bank.example/a", gone); err != nil {
+		t.Fatalf("a helper still running after the grace period: %v", err)
+	}
+}
+
 func TestFollowToRedirect(t *testing.T) {
 	const redirect = "https://wallet.example/cb"
 	mux := http.NewServeMux()

@@ -44,12 +44,17 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// OpenURL opens the bank page in a browser; nil hides the "open browser" choice.
 	OpenURL func(url string) error
+	// Hyperlinks: the terminal shows OSC 8 hyperlinks (Run sets it from the environment with
+	// Hyperlinks(os.Getenv) unless it is already true): the bank's address is then a link.
+	Hyperlinks bool
 	// IdleTimeout overrides DefaultIdleTimeout (must be > 0 to take effect).
 	IdleTimeout time.Duration
 	// Context bounds every wallet call; nil = context.Background(). Quitting cancels it.
 	Context context.Context
 	// disableIdleTicker stops the self-rearming idle timer (tests drive IdleCheckMsg by hand).
 	disableIdleTicker bool
+	// altScreen: the program runs on the alternate screen (Run).
+	altScreen bool
 	// disableChangeFeed leaves the change feed unread (tests that run every Cmd to completion
 	// in a loop, where the feed's blocking read would never return).
 	disableChangeFeed bool
@@ -119,6 +124,8 @@ func New(w Wallet, opts Options) tea.Model {
 		ctx:        ctx,
 		accessible: opts.Accessible,
 		openURL:    opts.OpenURL,
+		hyperlinks: opts.Hyperlinks,
+		altScreen:  opts.altScreen,
 	}
 	pin := newField("PIN")
 	pin.masked = true
@@ -491,9 +498,10 @@ func (a *app) View() string {
 		return wrapLines(fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
 			MinWidth, MinHeight, a.width, a.height), a.width)
 	}
-	if f, ok := a.top().(fullscreener); ok && f.Fullscreen() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
-		// Nothing around it (an address to copy): header and footer would get selected too.
-		return fitHeight(a.top().View(), a.height)
+	if f, ok := a.top().(inliner); ok && f.Inline() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
+		// The screen printed something on the normal screen (the bank's address, whole) and
+		// stands under it: a few lines, no header or footer, nothing padded.
+		return wrapLines(a.top().View(), a.width)
 	}
 	var body string
 	title := ""
@@ -522,8 +530,9 @@ func (a *app) View() string {
 	return header + "\n\n" + body + "\n" + a.footer()
 }
 
-// fullscreener is a screen that sometimes needs the whole terminal to itself.
-type fullscreener interface{ Fullscreen() bool }
+// inliner is a screen that sometimes leaves the alternate screen: it printed a line the
+// renderer must not cut (the bank's address) and its view is a few lines under it.
+type inliner interface{ Inline() bool }
 
 func (a *app) footer() string {
 	status, keys := a.footerLines()

@@ -25,7 +25,7 @@ func TestHelpListsEveryKeyOfEveryScreen(t *testing.T) {
 		"limits":     newLimitsScreen(c),
 		"inspector":  newInspector(c),
 		"onboarding": newOnboarding(c),
-		"bank":       newBankFlow(c, BankStep{URL: "https://bank.example/auth"}, "Renew consent"),
+		"bank":       newBankFlow(c, BankStep{URL: "https://bank.example/auth"}, "Renew consent", c.w.BeginBankStep),
 		"recovery":   newRecovery(c),
 	}
 	for name, s := range screens {

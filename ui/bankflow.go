@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -14,6 +15,7 @@ const (
 	bankChoose bankMode = iota
 	bankWaiting
 	bankPaste
+	bankStaging // a fresh consent request (PAR) is being made
 	bankDone
 	bankFailed
 )
@@ -21,28 +23,42 @@ const (
 var (
 	keyOpen      = key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in browser"))
 	keyWait      = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "I opened it myself: wait"))
-	keyPasteIn   = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "paste the callback URL"))
+	keyPasteIn   = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "paste the address you land on"))
 	keyCancel    = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-	keyShowURL   = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "show the address alone, to copy it"))
-	keyRetryBank = key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "try again"))
-	keyAnyBack   = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
+	keyShowURL   = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "the address alone, to copy"))
+	keyFreshURL  = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new address"))
+	keyRetryBank = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "try again with a new address"))
+	keyBankBack  = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	keyCopy      = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy to the clipboard"))
+	keyAloneBack = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
 )
 
-// bankFlow is the step at the bank, shared by onboarding and renewal: show the URL (+ QR), let
-// the user open a browser, wait live for the callback (cancellable), or paste the callback back.
+// bankFlow is the step at the bank, shared by onboarding and renewal: show the URL (+ QR where
+// another device can use it), let the user open a browser, wait live for the callback
+// (cancellable), or paste the callback back. An address is used once by the bank: every retry,
+// and n, stages a fresh consent request (stage) rather than showing a spent address again.
 type bankFlow struct {
-	c      *common
-	w, h   int
-	title  string
-	step   BankStep
+	c     *common
+	w, h  int
+	title string
+	step  BankStep
+	// stage makes a fresh consent request at the bank (BeginBankStep, or RenewConsent for a
+	// renewal) for a new address.
+	stage  func(ctx context.Context) (BankStep, error)
 	mode   bankMode
 	paste  *field
 	req    int
 	cancel context.CancelFunc
 	result *Consent
 	err    string
-	// alone shows nothing but the address, so it can be selected and copied in one piece.
-	alone bool
+	// alone: the address was printed on the terminal's normal screen as one line (u), and the
+	// view is a few lines under it (Inline).
+	alone  bool
+	copied bool // c sent the address to the clipboard while alone
+	// noBrowser: o could not open a browser here; the choices say what else works.
+	noBrowser bool
+	// queued holds keys typed while a new address is on its way; they apply to it.
+	queued []tea.KeyMsg
 	// embedded is true inside onboarding, which owns what happens after the result.
 	embedded bool
 	// bankName names the bank to approve at when the wallet has several ("" = "your bank").
@@ -60,41 +76,62 @@ type openedMsg struct {
 	err error
 }
 
-func newBankFlow(c *common, step BankStep, title string) *bankFlow {
+// stagedMsg is a fresh consent request's new address.
+type stagedMsg struct {
+	req  int
+	step BankStep
+	err  error
+}
+
+func newBankFlow(c *common, step BankStep, title string, stage func(ctx context.Context) (BankStep, error)) *bankFlow {
 	p := newField("Callback URL")
 	p.limit = 4096
-	return &bankFlow{c: c, step: step, title: title, paste: p}
+	return &bankFlow{c: c, step: step, title: title, paste: p, stage: stage}
 }
 
 func (b *bankFlow) Init() tea.Cmd    { return nil }
 func (b *bankFlow) SetSize(w, h int) { b.w, b.h = w, h }
 func (b *bankFlow) Title() string    { return b.title }
-func (b *bankFlow) Typing() bool     { return b.mode == bankPaste }
-func (b *bankFlow) Busy() bool       { return false }
 
-// Fullscreen asks the router to draw the screen without header and footer (the address alone).
-func (b *bankFlow) Fullscreen() bool { return b.alone }
+// Typing: the paste field takes every key; while the address stands alone the single-letter
+// global keys (q, i, ?) would draw a whole screen under it, so they wait too.
+func (b *bankFlow) Typing() bool { return b.mode == bankPaste || b.mode == bankStaging || b.alone }
+func (b *bankFlow) Busy() bool   { return false }
 
-func (b *bankFlow) ShortHelp() []key.Binding {
-	if b.alone {
-		return []key.Binding{keyAnyBack}
-	}
-	switch b.mode {
+// Inline asks the router to draw only this screen's view, without header and footer, on the
+// normal screen under the address printed there (u).
+func (b *bankFlow) Inline() bool { return b.alone }
+
+// keysFor lists the keys of mode; ShortHelp and the QR's room (the tallest footer) use it.
+func (b *bankFlow) keysFor(mode bankMode) []key.Binding {
+	switch mode {
 	case bankChoose:
-		ks := []key.Binding{}
+		var ks []key.Binding
 		if b.c.openURL != nil {
 			ks = append(ks, keyOpen)
 		}
-		return append(ks, keyWait, keyPasteIn, keyShowURL, keyCancel)
+		if !b.step.PasteBack {
+			ks = append(ks, keyWait)
+		}
+		return append(ks, keyPasteIn, keyShowURL, keyFreshURL, keyCancel)
 	case bankWaiting:
-		return []key.Binding{keyPasteIn, keyShowURL, keyCancel}
+		return []key.Binding{keyPasteIn, keyShowURL, keyFreshURL, keyCancel}
 	case bankPaste:
 		return []key.Binding{keySubmit, keyCancel}
+	case bankStaging:
+		return nil
 	case bankFailed:
-		return []key.Binding{keyRetryBank}
+		return []key.Binding{keyRetryBank, keyBankBack}
 	default:
-		return []key.Binding{keyToHome}
+		return []key.Binding{keySubmit}
 	}
+}
+
+func (b *bankFlow) ShortHelp() []key.Binding {
+	if b.alone {
+		return []key.Binding{keyCopy, keyAloneBack}
+	}
+	return b.keysFor(b.mode)
 }
 
 func (b *bankFlow) FullHelp() [][]key.Binding { return [][]key.Binding{b.ShortHelp()} }
@@ -122,51 +159,121 @@ func (b *bankFlow) stopWaiting() {
 	b.req = b.c.nextReq() // a late result of the cancelled wait is now stale
 }
 
+// restage asks the bank for a fresh consent request: the address shown so far is spent (used,
+// declined, expired, or opened by something else) and is never offered again.
+func (b *bankFlow) restage() tea.Cmd {
+	b.stopWaiting()
+	b.mode, b.err, b.noBrowser = bankStaging, "", false
+	req, ctx, stage := b.req, b.c.ctx, b.stage
+	return func() tea.Msg {
+		st, err := stage(ctx)
+		return stagedMsg{req: req, step: st, err: err}
+	}
+}
+
 func (b *bankFlow) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case openedMsg:
-		if msg.req == b.req && msg.err != nil {
-			b.err = "Could not open a browser. Open the address above yourself, then come back."
+		if msg.req == b.req && msg.err != nil && b.mode == bankWaiting {
+			// Nothing will reach the bank's page from here: stop promising it.
+			b.stopWaiting()
+			b.mode, b.noBrowser = bankChoose, true
 		}
+	case stagedMsg:
+		if msg.req != b.req {
+			return b, nil
+		}
+		typed := b.queued
+		b.queued = nil
+		if msg.err != nil {
+			b.mode, b.err = bankFailed, explain(msg.err)
+			return b, nil // keys typed for an address that did not come are dropped
+		}
+		b.step, b.mode, b.err = msg.step, bankChoose, ""
+		cmds := []tea.Cmd{b.c.info("A new address from your bank is ready.")}
+		for _, k := range typed {
+			cmds = append(cmds, b.onKey(k))
+		}
+		return b, tea.Batch(cmds...)
 	case bankResultMsg:
 		if msg.req != b.req {
 			return b, nil
 		}
 		b.stopWaiting()
+		leave := b.leaveAlone()
 		if msg.err != nil {
 			b.mode = bankFailed
 			b.err = explain(msg.err)
-			return b, nil
+			return b, leave
 		}
 		c := msg.c
 		b.result = &c
 		b.mode = bankDone
 		b.err = ""
+		return b, leave
 	case tea.KeyMsg:
 		return b, b.onKey(msg)
 	}
 	return b, nil
 }
 
+// showAlone prints the address as one line on the terminal's normal screen, where the terminal
+// wraps it and a selection copies it whole. Bubble Tea's renderer cuts every line of a view at
+// the terminal's width, so the address cannot stand unbroken inside the view: it leaves the
+// alternate screen and prints the line above its (now small) view.
+func (b *bankFlow) showAlone() tea.Cmd {
+	b.alone, b.copied = true, false
+	line := addressLine(b.step.URL, b.c.hyperlinks)
+	print := tea.Println("The address of your bank's page, on one line:\n" + line)
+	if !b.c.altScreen {
+		return print
+	}
+	return tea.Sequence(tea.ExitAltScreen, print)
+}
+
+// leaveAlone ends the address-alone view and goes back to the alternate screen.
+func (b *bankFlow) leaveAlone() tea.Cmd {
+	if !b.alone {
+		return nil
+	}
+	b.alone = false
+	if !b.c.altScreen {
+		return nil
+	}
+	return tea.EnterAltScreen
+}
+
 func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 	if b.alone {
-		if key.Matches(msg, keyAnyBack) {
-			b.alone = false
+		switch {
+		case key.Matches(msg, keyCopy):
+			// Only ever on this key: the terminal's clipboard is the user's.
+			b.copied = true
+			return tea.Println(copySequence(b.step.URL) + "Sent the address to your terminal's clipboard.")
+		case key.Matches(msg, keyAloneBack):
+			return b.leaveAlone()
 		}
 		return nil
 	}
 	if (b.mode == bankChoose || b.mode == bankWaiting) && key.Matches(msg, keyShowURL) {
-		b.alone = true
-		return nil
+		return b.showAlone()
+	}
+	if (b.mode == bankChoose || b.mode == bankWaiting) && key.Matches(msg, keyFreshURL) {
+		return b.restage()
 	}
 	switch b.mode {
+	case bankStaging:
+		if len(b.queued) < maxQueuedKeys {
+			b.queued = append(b.queued, msg)
+		}
 	case bankChoose:
 		switch {
 		case key.Matches(msg, keyOpen) && b.c.openURL != nil:
+			b.noBrowser = false
 			cmd := b.await()
 			open, url, req := b.c.openURL, b.step.URL, b.req
 			return tea.Batch(cmd, func() tea.Msg { return openedMsg{req: req, err: open(url)} })
-		case key.Matches(msg, keyWait):
+		case key.Matches(msg, keyWait) && !b.step.PasteBack:
 			return b.await()
 		case key.Matches(msg, keyPasteIn):
 			b.mode = bankPaste
@@ -183,7 +290,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keyCancel):
 			b.stopWaiting()
 			b.mode = bankChoose
-			return b.c.info("Stopped waiting. The bank page stays valid for a few minutes.")
+			return b.c.info("Stopped waiting. w waits again; if the bank's page says the address was used or has expired, n gets a new one.")
 		}
 	case bankPaste:
 		switch msg.Type {
@@ -207,8 +314,11 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 			b.paste.Update(msg)
 		}
 	case bankFailed:
-		if msg.Type == tea.KeyEnter || msg.Type == tea.KeyEsc {
-			b.mode, b.err = bankChoose, ""
+		switch {
+		case key.Matches(msg, keyRetryBank):
+			return b.restage()
+		case key.Matches(msg, keyBankBack) && !b.embedded:
+			return b.c.back()
 		}
 	case bankDone:
 		if !b.embedded && (msg.Type == tea.KeyEnter || msg.Type == tea.KeyEsc) {
@@ -221,6 +331,9 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 func (b *bankFlow) View() string {
 	st := b.c.st
 	var s strings.Builder
+	if b.alone {
+		return b.aloneView()
+	}
 	switch b.mode {
 	case bankDone:
 		if r := b.result; r != nil {
@@ -230,72 +343,170 @@ func (b *bankFlow) View() string {
 		s.WriteString("\nPress enter to continue.")
 		return s.String()
 	case bankFailed:
-		s.WriteString(st.Error.Render("The bank step did not complete.") + "\n" + b.err + "\n\nPress enter to try again.")
+		s.WriteString(st.Error.Render("The bank step did not complete.") + "\n" + b.err + "\n\n")
+		s.WriteString("Press enter to try again: payterm asks your bank for a new address, since the bank accepts each one once.")
 		return s.String()
+	case bankStaging:
+		return st.Muted.Render("Asking your bank for a new address…")
 	}
-	if b.alone {
-		return b.aloneView()
+	top := b.topLines(b.w)
+	lower := b.lowerLines(b.mode)
+	q := b.placeQR()
+	s.WriteString(strings.Join(top, "\n") + "\n\n")
+	switch {
+	case q.Shown():
+		// The caption stands right above the choices: a blank line more would cost the row
+		// that lets the code show at 100×46 with a bank's usual address.
+		s.WriteString(q.block + "\n" + st.Muted.Render(b.qrCaption()) + "\n")
+	case q.note != "":
+		s.WriteString(st.Muted.Render(q.note) + "\n\n")
 	}
+	s.WriteString(strings.Join(lower, "\n"))
+	return s.String()
+}
+
+// topLines is everything above the QR code: what to do, the address wrapped hard at the edge
+// (the lines joined are the address, nothing added), and when it stops working.
+func (b *bankFlow) topLines(w int) []string {
+	st := b.c.st
 	at := "your bank"
 	if n := plainName(b.bankName); n != "" {
 		at = n
 	}
-	s.WriteString("Approve the consent at " + at + ". Open this address in a browser:\n\n")
-	// Wrapped hard at the edge, nothing added: the lines joined are the address.
-	s.WriteString(strings.Join(hardWrap(b.step.URL, b.w), "\n") + "\n\n")
-	var after strings.Builder
-	switch b.mode {
+	lines := []string{"Approve the consent at " + at + ". Open this address in a browser:"}
+	if e := b.step.ExpiresAt; !e.IsZero() {
+		if b.c.now().Before(e) {
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("The bank accepts it once, until %s UTC; n gets a new one.", e.UTC().Format("15:04:05"))))
+		} else {
+			lines = append(lines, st.Warning.Render("This address has expired: press n for a new one."))
+		}
+	}
+	lines = append(lines, "")
+	return append(lines, hardWrap(b.step.URL, w)...)
+}
+
+// lowerLines is everything under the QR code in mode: the choices, the wait, the paste field,
+// and an error.
+func (b *bankFlow) lowerLines(mode bankMode) []string {
+	st := b.c.st
+	var l []string
+	if b.step.PasteBack && mode != bankPaste {
+		l = append(l, "After approving, your browser goes to a page payterm does not receive here: copy the address it shows and paste it (v).", "")
+	}
+	switch mode {
+	case bankChoose:
+		if b.noBrowser {
+			l = append(l, st.Warning.Render("No browser could be opened on this computer. Open the address on any browser yourself:"))
+		}
+		if b.c.openURL != nil && !b.noBrowser {
+			l = append(l, "  o  open it in your browser and wait here")
+		}
+		if !b.step.PasteBack {
+			l = append(l, "  w  wait here while you open it yourself")
+		}
+		l = append(l,
+			"  v  paste the address you land on after approving",
+			"  u  show the address alone, to select or copy it (c there copies it)",
+			"  n  get a new address (the bank's page says this one was used or has expired)")
+		if b.c.openURL != nil && b.noBrowser {
+			l = append(l, "  o  try the browser again")
+		}
 	case bankWaiting:
 		if st.accessible {
-			after.WriteString("Waiting for your bank. Press esc to stop waiting.\n")
+			l = append(l, "Waiting for your bank. Press esc to stop waiting.")
 		} else {
-			after.WriteString(st.Accent.Render("Waiting for your bank…") + st.Muted.Render(" (esc to stop, v to paste instead)") + "\n")
+			l = append(l, st.Accent.Render("Waiting for your bank…")+st.Muted.Render(" (esc to stop, v to paste instead, n for a new address)"))
 		}
 	case bankPaste:
-		after.WriteString(b.paste.View(st, true, 13) + "\n")
+		l = append(l, b.paste.View(st, true, 13))
 	}
 	if b.err != "" {
-		after.WriteString("\n" + st.Error.Render(b.err) + "\n")
+		l = append(l, "", st.Error.Render(b.err))
 	}
-	// The choices depend on whether the QR code is drawn, so place it first.
-	choices := 3
-	if b.c.openURL != nil {
-		choices++
+	return l
+}
+
+// aloneView is what stands under the address printed on the normal screen (u).
+func (b *bankFlow) aloneView() string {
+	st := b.c.st
+	var s strings.Builder
+	s.WriteString(st.Muted.Render("That is the whole address, above: select it to copy it"))
+	if b.c.hyperlinks {
+		s.WriteString(st.Muted.Render(", or click it to open it"))
 	}
-	used := strings.Count(s.String(), "\n") + choices + strings.Count(after.String(), "\n")
-	if b.mode != bankChoose {
-		used -= choices
+	s.WriteString(st.Muted.Render(".") + "\n")
+	if b.copied {
+		s.WriteString(st.Muted.Render("If your terminal does not let programs set the clipboard, nothing was copied: select it instead.") + "\n")
 	}
-	q := placeQR(st, b.step.URL, used, b.w, b.h, b.c.termW, b.c.termH)
-	switch {
-	case q.Shown():
-		s.WriteString(q.block + "\n\n")
-	case q.Missing():
-		s.WriteString(st.Muted.Render(q.hint()) + "\n\n")
-	}
-	if b.mode == bankChoose {
-		if b.c.openURL != nil {
-			s.WriteString("  o  open it in your browser and wait here\n")
-		}
-		if q.Shown() {
-			s.WriteString("  w  wait here while you open it on another device, or scan the QR code with a phone\n")
-		} else {
-			s.WriteString("  w  wait here while you open it yourself, on this or another device\n")
-		}
-		s.WriteString("  v  paste the address you land on after approving\n")
-		s.WriteString("  u  show the address alone, to copy it\n")
-	}
-	s.WriteString(after.String())
+	s.WriteString(st.Key.Render("c") + " copy it to the clipboard · " + st.Key.Render("esc") + " back")
 	return s.String()
 }
 
-// aloneView is the address and nothing else, wrapped hard at the terminal edge, for selecting
-// and copying: the router draws it without header and footer.
-func (b *bankFlow) aloneView() string {
-	w := b.c.termW
-	if w <= 0 {
-		w = b.w
+// placeQR decides about the QR code. It is offered only when a device other than this computer
+// can open the address (qrElsewhere), and drawn only when the terminal holds the screen with it
+// in every mode of the step: the room is measured for the tallest footer and the tallest lower
+// part of choose and wait, so it neither flickers in and out as the step changes mode nor
+// asks for a size that would not show it.
+func (b *bankFlow) placeQR() qrFit {
+	st := b.c.st
+	if st.accessible || b.step.URL == "" {
+		return qrFit{}
 	}
-	return strings.Join(hardWrap(b.step.URL, w), "\n") + "\n\n" +
-		b.c.st.Muted.Render("That is the whole address. Press esc to go back.")
+	if ok, why := qrElsewhere(b.step.URL); !ok {
+		return qrFit{note: why}
+	}
+	block := qrBlock(st, b.step.URL)
+	if block == "" {
+		return qrFit{}
+	}
+	lines := strings.Split(block, "\n")
+	qw, qh := displayWidth(lines[0]), len(lines)
+	tw, th := b.c.termW, b.c.termH
+	need := b.rowsWithQR(qh, tw)
+	if qw <= tw && need <= th {
+		return qrFit{block: block, code: block, qw: qw, qh: qh}
+	}
+	needW := max(tw, qw)
+	if needW > tw {
+		need = b.rowsWithQR(qh, needW)
+	}
+	return qrFit{code: block, qw: qw, qh: qh, needW: needW, needH: need,
+		note: fmt.Sprintf("The QR code (for another device) needs a terminal of at least %d×%d; this one is %d×%d.", needW, need, tw, th)}
+}
+
+// qrCaption is the sentence under the QR code: what it is for and, when the bank sends the
+// browser back to this computer, what a phone cannot do.
+func (b *bankFlow) qrCaption() string {
+	if b.step.CallbackHere {
+		// The bank sends the phone's browser back to this computer, which it cannot reach.
+		return "On a phone: scan the QR code, approve, then paste here (v) the address the phone shows."
+	}
+	return "On a phone: scan the QR code to open the address there."
+}
+
+// rowsWithQR is the terminal height the step needs at width tw with a QR code of qh rows: the
+// header, the footer and the body, each the tallest of the choose and wait modes.
+func (b *bankFlow) rowsWithQR(qh, tw int) int {
+	footer := 1 // the status line
+	lower := 0
+	for _, m := range []bankMode{bankChoose, bankWaiting} {
+		parts := []string{}
+		for _, k := range b.keysFor(m) {
+			parts = append(parts, k.Help().Key+" "+k.Help().Desc)
+		}
+		parts = append(parts, "? help")
+		footer = max(footer, 1+min(maxKeyLines, len(joinWrapped(parts, " · ", tw))))
+		lower = max(lower, wrappedRows(b.lowerLines(m), tw))
+	}
+	body := wrappedRows(b.topLines(tw), tw) + 1 + qh + wrappedRows([]string{b.qrCaption()}, tw) + lower
+	return headerHeight + body + footer
+}
+
+// wrappedRows counts the rows lines take once the router wraps them to width w.
+func wrappedRows(lines []string, w int) int {
+	n := 0
+	for _, l := range lines {
+		n += strings.Count(wrapLines(l, w), "\n") + 1
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -232,7 +233,11 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, s.reloadIfStale()
 		}
 		if msg.act == actRenew {
-			return s, s.c.navigate(newBankFlow(s.c, msg.step, "Renew consent"))
+			// A retry renews again: the bank accepts each address once.
+			w, id := s.c.w, msg.id
+			return s, s.c.navigate(newBankFlow(s.c, msg.step, "Renew consent", func(ctx context.Context) (BankStep, error) {
+				return w.RenewConsent(ctx, id)
+			}))
 		}
 		s.c.info(actionDone(msg.act))
 		return s, s.refresh()

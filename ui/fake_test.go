@@ -64,6 +64,9 @@ type FakeWallet struct {
 	// PayeesGate, when non-nil, makes Payees wait until it is closed (the pay form loading).
 	PayeesGate chan struct{}
 
+	steps    int    // consent requests staged (BeginBankStep, RenewConsent)
+	bankURL  string // SetBankURL
+	deny     bool   // the user denies at the bank (SetDeny)
 	debtor   string // the plan's debtor account (PII), which the authorised consent shows masked
 	plan     BeneficiaryPlan
 	nextPay  int
@@ -427,13 +430,48 @@ var fakeStep = BankStep{ConsentID: "c0ffee00-0000-4000-8000-000000000002",
 	// As long as a real one (~200 characters): it does not fit on one line of a 100-column terminal.
 	URL: "https://bank.example/authorize?client_id=00000000-0000-4000-8000-00000000c11e&request_uri=" +
 		"urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Abwc4JK-ESC0w8acc191e-Y1LTC2TestTestTest&response_type=code&scope=openid",
-	InteractionID: "00000000-0000-4000-8000-0000000000aa"}
+	InteractionID: "00000000-0000-4000-8000-0000000000aa",
+	// As the core: the PAR's expires_in (the sandbox's 90 s); the bank sends the browser back
+	// to a loopback callback.
+	ExpiresAt: FakeBase.Add(90 * time.Second), CallbackHere: true}
 
 func (f *FakeWallet) BeginBankStep(ctx context.Context) (BankStep, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("BeginBankStep")
-	return fakeStep, nil
+	return f.nextStep(), nil
+}
+
+// nextStep stages a consent request: as at the bank, each has its own consent and its own
+// single-use address (the first is fakeStep, so golden files keep its address).
+func (f *FakeWallet) nextStep() BankStep {
+	f.steps++
+	st := fakeStep
+	if f.bankURL != "" {
+		st.URL = f.bankURL
+	}
+	if f.steps > 1 {
+		n := fmt.Sprintf("%04d", f.steps)
+		st.ConsentID = st.ConsentID[:len(st.ConsentID)-4] + n
+		st.URL = strings.Replace(st.URL, "TestTestTest", "TestTest"+n, 1)
+	}
+	st.ExpiresAt = f.Now().Add(90 * time.Second)
+	return st
+}
+
+// SetBankURL sets the address of the bank's page in the consent requests staged from now on
+// (the embedded sandbox's is on this computer).
+func (f *FakeWallet) SetBankURL(u string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bankURL = u
+}
+
+// SetDeny makes the bank answer every authorisation with the user's refusal (Deny).
+func (f *FakeWallet) SetDeny(deny bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deny = deny
 }
 
 func (f *FakeWallet) authorised(step BankStep) Consent {
@@ -463,6 +501,9 @@ func (f *FakeWallet) AwaitBankCallback(ctx context.Context, step BankStep) (Cons
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.deny {
+		return Consent{}, &Problem{What: "You declined the consent at the bank.", Next: "Start again when you are ready to approve it."}
+	}
 	return f.authorised(step), nil
 }
 
@@ -566,7 +607,7 @@ func (f *FakeWallet) RenewConsent(ctx context.Context, id string) (BankStep, err
 		return BankStep{}, err
 	}
 	f.bank = c.BankID // a renewal stays at the consent's bank
-	return fakeStep, nil
+	return f.nextStep(), nil
 }
 
 func (f *FakeWallet) Limits(ctx context.Context) (Headroom, error) {

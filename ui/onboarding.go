@@ -176,9 +176,9 @@ func (s *onboardingScreen) Typing() bool {
 }
 func (s *onboardingScreen) Busy() bool { return false }
 
-// Fullscreen passes on the bank step's "address alone" view.
-func (s *onboardingScreen) Fullscreen() bool {
-	return s.step == obBank && s.bank != nil && s.bank.Fullscreen()
+// Inline passes on the bank step's "address alone" view.
+func (s *onboardingScreen) Inline() bool {
+	return s.step == obBank && s.bank != nil && s.bank.Inline()
 }
 
 func (s *onboardingScreen) ShortHelp() []key.Binding {
@@ -284,7 +284,7 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 		s.terms = m.terms
 	case obConsent:
 		s.step = obBank
-		s.bank = newBankFlow(s.c, *m.bank, "")
+		s.bank = newBankFlow(s.c, *m.bank, "", w.BeginBankStep)
 		s.bank.embedded = true
 		if s.multiBank() {
 			s.bank.bankName = s.chosenBankName()
@@ -388,7 +388,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			})
 		}
 	case obBank:
-		if s.bank.mode == bankChoose && !s.bank.alone && msg.Type == tea.KeyEsc {
+		if (s.bank.mode == bankChoose || s.bank.mode == bankFailed) && !s.bank.alone && msg.Type == tea.KeyEsc {
 			s.step = obConsent
 			return nil
 		}

@@ -1,6 +1,8 @@
 package ui_test
 
 import (
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,7 +43,9 @@ func urlFromFrame(v string) string {
 }
 
 // TestBankStepURLWrappedWhole: the authorization address is wrapped hard at the edge of a 100×30
-// terminal, never cut, with nothing added inside it; u shows it alone on screen.
+// terminal, never cut, with nothing added inside it. u prints it on one line above a small view
+// (the renderer cuts view lines at the edge, printed lines it does not): the terminal wraps it,
+// so a selection copies it whole, and nothing else shares its line.
 func TestBankStepURLWrappedWhole(t *testing.T) {
 	app, _ := toBankStep(t, uitest.WithSize(100, 30))
 	v := app.View()
@@ -49,22 +53,31 @@ func TestBankStepURLWrappedWhole(t *testing.T) {
 		t.Fatalf("the wrapped address does not join back to the URL:\n got %q\nwant %q\n%s", got, ui.FakeBankURL, v)
 	}
 	app.Press("u")
-	app.WaitFor("That is the whole address")
-	v = app.FinalView()
-	lines := strings.Split(v, "\n")
-	if !strings.HasPrefix(lines[0], "https://") || strings.Contains(v, "payterm ·") || strings.Contains(v, "? help") {
-		t.Errorf("the address is not alone on screen:\n%s", v)
+	app.WaitFor("That is the whole address, above")
+	out := app.WaitForOutput(ui.FakeBankURL)
+	if !strings.Contains(out, "\r\n"+ui.FakeBankURL+"\r\n") {
+		t.Errorf("the address is not printed alone on one line: %q", out[max(0, strings.Index(out, "https://")-40):])
 	}
-	if got := urlFromFrame(v); got != ui.FakeBankURL {
-		t.Errorf("alone view: got %q", got)
+	if strings.Contains(out, "\x1b]52;") {
+		t.Error("the address went to the clipboard without c")
+	}
+	v = app.FinalView()
+	if strings.Contains(v, "payterm ·") || strings.Contains(v, "? help") || strings.Count(v, "\n") > 3 {
+		t.Errorf("the view under the printed address is not small:\n%s", v)
 	}
 	app.RequireGolden(v)
 }
 
+// TestBankStepAddressCopy: c under the printed address sends it to the terminal's clipboard
+// (OSC 52) — only then — and esc goes back to the choices, not to the consent page.
 func TestBankStepAddressAloneReturns(t *testing.T) {
 	app, _ := toBankStep(t, uitest.WithSize(80, 24))
 	app.Press("u")
-	app.WaitFor("That is the whole address")
+	app.WaitFor("That is the whole address, above")
+	app.Press("c")
+	app.WaitFor("If your terminal does not let programs set the clipboard")
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(ui.FakeBankURL)) + "\x07"
+	app.WaitForOutput(want)
 	app.Press("esc") // back to the choices, not to the consent page
 	app.WaitFor("paste the address you land on")
 	if v := app.View(); strings.Contains(v, "Your consent") {
@@ -72,30 +85,82 @@ func TestBankStepAddressAloneReturns(t *testing.T) {
 	}
 }
 
-// TestBankStepQRPromise: the w choice mentions scanning only when the QR code is drawn; when it
-// does not fit the screen says which size would show it, and that size does show it.
+// TestBankStepQRPromise: the QR code is mentioned only when drawn; when it does not fit, the
+// screen says which size would show it. At that size it shows in every mode of the step
+// (choices, waiting, choices again), and one row less shows the same size in every mode: the
+// promise does not change as the step changes mode.
 func TestBankStepQRPromise(t *testing.T) {
-	app, _ := toBankStep(t, uitest.WithSize(100, 30))
+	app, fw := toBankStep(t, uitest.WithSize(100, 30))
+	fw.BankCallback = make(chan struct{}) // the bank does not answer: the step stays waiting
+	defer close(fw.BankCallback)
 	v := app.View()
 	if strings.Contains(v, "scan") || strings.Contains(v, "▄") {
 		t.Errorf("100×30: the code does not fit, yet the screen mentions or draws it:\n%s", v)
 	}
-	const hint = "The QR code does not fit: enlarge the terminal to at least "
-	i := strings.Index(v, hint)
-	if i < 0 {
-		t.Fatalf("no size hint:\n%s", v)
+	const hint = "The QR code (for another device) needs a terminal of at least "
+	size := func(v string) (int, int) {
+		t.Helper()
+		i := strings.Index(v, hint)
+		if i < 0 {
+			t.Fatalf("no size hint:\n%s", v)
+		}
+		var w, h int
+		if _, err := fmtSscanf(v[i+len(hint):], &w, &h); err != nil {
+			t.Fatalf("hint has no size: %v", err)
+		}
+		return w, h
 	}
-	var w, h int
-	if _, err := fmtSscanf(v[i+len(hint):], &w, &h); err != nil {
-		t.Fatalf("hint has no size: %v", err)
+	w, h := size(v)
+	shown := func(what string) {
+		t.Helper()
+		if v := app.View(); !strings.Contains(v, "scan the QR code") || !strings.Contains(v, "█") || strings.Contains(v, hint) {
+			t.Errorf("at the promised %d×%d, %s, the code is not drawn:\n%s", w, h, what, v)
+		}
+		app.RequireFits(app.View())
 	}
 	app.Resize(w, h)
-	app.WaitFor("scan the QR code with a phone")
-	if v := app.View(); !strings.Contains(v, "█") || strings.Contains(v, hint) {
-		t.Errorf("at the promised %d×%d the code is not drawn:\n%s", w, h, v)
+	app.WaitFor("scan the QR code")
+	shown("choosing")
+	if got, want := ui.QRTextOnScreen(t, app.View()), urlFromFrame(app.View()); got != want {
+		t.Fatalf("the QR code on screen reads %q, the address shown is %q", got, want)
 	}
+	app.Press("w")
+	app.WaitFor("Waiting for your bank")
+	shown("waiting")
+	app.Press("esc")
+	app.WaitFor("Stopped waiting")
+	shown("choosing again")
+
 	app.Resize(w, h-1)
 	app.WaitFor(hint)
+	if w2, h2 := size(app.View()); w2 != w || h2 != h {
+		t.Errorf("choosing, one row short: the hint asks %d×%d, before %d×%d", w2, h2, w, h)
+	}
+	app.Press("w")
+	app.WaitFor("Waiting for your bank")
+	if w2, h2 := size(app.View()); w2 != w || h2 != h {
+		t.Errorf("waiting, one row short: the hint asks %d×%d, before %d×%d", w2, h2, w, h)
+	}
+}
+
+// TestBankStepNoQRForThisComputer: an address on this computer (the embedded sandbox's page) has
+// no QR code at any size, and the screen says why, and what a phone would need.
+func TestBankStepNoQRForThisComputer(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.FakeNotOnboarded(clock.Now)
+	fw.SetBankURL("http://127.0.0.1:41999/authorize?client_id=00000000-0000-4000-8000-00000000c11e&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Alocal")
+	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(120, 80))
+	app.WaitFor("Welcome to payterm")
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	v := app.View()
+	if strings.Contains(v, "█") || strings.Contains(v, "scan") || strings.Contains(v, "needs a terminal") {
+		t.Fatalf("a code for an address no phone can open:\n%s", v)
+	}
+	if !strings.Contains(v, "No QR code: the bank's page is on this computer (127.0.0.1), which a phone cannot open.") {
+		t.Fatalf("no reason given:\n%s", v)
+	}
 }
 
 func TestBankStepAccessibleHasNoQR(t *testing.T) {
@@ -339,18 +404,76 @@ func TestInspectorCompactAt80x24(t *testing.T) {
 
 // TestBankStepFailureOffersRetry: after a failed bank step the footer says what enter does
 // (try again), not "done", and enter goes back to the choices.
+// TestBankStepFailureOffersRetry: a failed bank step offers to try again, and trying again
+// stages a new consent request: the bank accepts an address once, so the spent one is never
+// shown again.
 func TestBankStepFailureOffersRetry(t *testing.T) {
-	app, _ := toBankStep(t)
+	app, fw := toBankStep(t)
 	app.Press("v")
 	app.Type("https://example.invalid/callback?state=x")
 	app.Press("enter")
 	app.WaitFor("The bank step did not complete")
 	v := app.View()
-	if !strings.Contains(v, "enter/esc try again") || strings.Contains(v, "enter/esc done") {
+	if !strings.Contains(v, "enter try again with a new address") || strings.Contains(v, "enter/esc done") {
 		t.Errorf("footer of a failed bank step:\n%s", v)
 	}
 	app.Press("enter")
 	app.WaitFor("paste the address you land on")
+	if n := callCount(fw.Calls(), "BeginBankStep"); n != 2 {
+		t.Fatalf("the retry staged %d consent requests in all, want a second one", n)
+	}
+	if got := urlFromFrame(app.View()); got == ui.FakeBankURL || !strings.HasPrefix(got, "https://") {
+		t.Fatalf("the retry shows the spent address again: %q", got)
+	}
+}
+
+// TestBankStepRetryAfterDeny: the user declined at the bank; enter gets a new address from a
+// fresh consent request, and approving at it completes the step.
+func TestBankStepRetryAfterDeny(t *testing.T) {
+	app, fw := toBankStep(t)
+	fw.SetDeny(true)
+	app.Press("w")
+	app.WaitFor("You declined the consent at the bank")
+	fw.SetDeny(false)
+	app.Press("enter")
+	app.WaitFor("A new address from your bank is ready.")
+	if got := urlFromFrame(app.View()); got == ui.FakeBankURL {
+		t.Fatalf("after a refusal the screen offers the spent address again:\n%s", app.View())
+	}
+	app.Press("w")
+	app.WaitFor("You are set up.")
+}
+
+// TestBankStepNewAddress: n stages a fresh consent request from the choices or while waiting
+// (the bank's page said the address was used: a chat preview opened it first).
+func TestBankStepNewAddress(t *testing.T) {
+	app, fw := toBankStep(t)
+	first := urlFromFrame(app.View())
+	fw.BankCallback = make(chan struct{}) // the bank never answers the first address
+	app.Press("w")
+	app.WaitFor("Waiting for your bank")
+	app.Press("n")
+	app.WaitFor("A new address from your bank is ready.")
+	second := urlFromFrame(app.View())
+	if second == first || callCount(fw.Calls(), "BeginBankStep") != 2 {
+		t.Fatalf("n did not stage a new request: %q → %q", first, second)
+	}
+	if v := app.View(); strings.Contains(v, "Waiting for your bank") {
+		t.Fatalf("still waiting on the spent address:\n%s", v)
+	}
+	close(fw.BankCallback)
+	app.Press("w")
+	app.WaitFor("You are set up.")
+}
+
+func callCount(calls []string, name string) int {
+	n := 0
+	for _, c := range calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
 }
 
 // TestHelpFitsMinimumTerminal: at 60×18 the help overlay still lists every key of the screen
@@ -461,4 +584,30 @@ func TestTallScreenScrolls(t *testing.T) {
 	app.Press("pgdown", "enter") // the bank step starts at its top
 	app.WaitFor("Approve the consent at your bank")
 	app.RequireFits(app.View())
+}
+
+// TestBankStepNoBrowser: o on a machine where no browser can be opened (xdg-open: "no method
+// available") does not wait for a page nobody sees: it says so and offers w, u and v.
+func TestBankStepNoBrowser(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.FakeNotOnboarded(clock.Now)
+	noBrowser := func(string) error {
+		return errors.New("open browser: xdg-open exited with status 3: no browser could be opened")
+	}
+	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{OpenURL: noBrowser}), uitest.WithClock(clock))
+	app.WaitFor("Welcome to payterm")
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("o  open it in your browser and wait here")
+	app.Press("o")
+	app.WaitFor("No browser could be opened on this computer")
+	v := app.View()
+	for _, want := range []string{"w  wait here while you open it yourself", "u  show the address alone", "v  paste the address you land on"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("after a failed o the screen does not offer %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "Waiting for your bank") {
+		t.Fatalf("still waiting for a page no browser shows:\n%s", v)
+	}
 }

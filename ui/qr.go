@@ -42,6 +42,9 @@ type qrFit struct {
 	// needW×needH is the terminal size that would show it; zero when there is no code at all
 	// (accessible mode, or text a QR cannot carry).
 	needW, needH int
+	// note says why no code is drawn, when the screen should say it (the bank step: an address
+	// no other device can open, or the size that would show it); "" otherwise.
+	note string
 }
 
 // Shown reports whether the code is on screen.

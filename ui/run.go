@@ -30,6 +30,10 @@ func Run(ctx context.Context, w Wallet, opts Options) error {
 		opts.Renderer = r
 	}
 	opts.Context = ctx
+	opts.altScreen = true
+	if !opts.Hyperlinks {
+		opts.Hyperlinks = Hyperlinks(os.Getenv)
+	}
 	p := tea.NewProgram(New(w, opts), tea.WithAltScreen(), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil {
 		if ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {

@@ -33,6 +33,9 @@ type common struct {
 	ctx        context.Context
 	accessible bool
 	openURL    func(string) error
+	// hyperlinks: the terminal shows OSC 8 links (Options.Hyperlinks); altScreen: the program
+	// runs on the alternate screen (Run), which the bank step leaves to print its address.
+	hyperlinks, altScreen bool
 	// termW and termH are the whole terminal's size (screens get less): a screen that cannot
 	// show something says how large the terminal must be.
 	termW, termH int

@@ -356,7 +356,16 @@ type BankStep struct {
 	ConsentID     string
 	URL           string // the authorize URL (only client_id and request_uri)
 	InteractionID string
-	ExpiresAt     time.Time
+	// ExpiresAt is when the bank stops accepting URL (the PAR's expires_in); zero when unknown.
+	// The bank accepts it once: a retry needs a new BankStep.
+	ExpiresAt time.Time
+	// PasteBack is true when nothing on this computer receives the bank's answer (an https
+	// redirect_uri with no certificate configured for it, or one on another host): the user
+	// pastes the address the browser lands on (CompleteBankStep); there is nothing to wait for.
+	PasteBack bool
+	// CallbackHere is true when the bank sends the browser back to this computer (a loopback
+	// redirect_uri), which a browser on another device cannot reach.
+	CallbackHere bool
 }
 
 // Limits are the TPP-side limits (same shape as wallet.Limits). A zero amount or count means

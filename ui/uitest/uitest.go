@@ -115,6 +115,7 @@ type App struct {
 	done    bool
 	// width×height is the terminal the app runs in (Start's size, then the last Resize).
 	width, height int
+	out           []byte // the output stream read so far (WaitForOutput)
 }
 
 // lastView keeps the latest frame; the harness writes it after every Update. With keep, it also
@@ -233,6 +234,31 @@ func (a *App) Send(msg tea.Msg) { a.tm.Send(msg) }
 func (a *App) Resize(w, h int) {
 	a.width, a.height = w, h
 	a.tm.Send(tea.WindowSizeMsg{Width: w, Height: h})
+}
+
+// WaitForOutput waits until the raw byte stream the program wrote (escape sequences included)
+// contains text, and returns the stream so far: what a terminal gets outside the frames, such as
+// a line printed above the view (tea.Println) that the renderer never cuts at the edge.
+func (a *App) WaitForOutput(text string) string {
+	a.tb.Helper()
+	deadline := time.Now().Add(a.timeout)
+	buf := make([]byte, 4096)
+	for {
+		for {
+			n, err := a.tm.Output().Read(buf)
+			a.out = append(a.out, buf[:n]...)
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		if strings.Contains(string(a.out), text) {
+			return string(a.out)
+		}
+		if time.Now().After(deadline) {
+			a.tb.Fatalf("uitest: waited %s for %q in the output stream", a.timeout, text)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // View returns the latest frame.

@@ -23,9 +23,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -186,6 +190,83 @@ func (a *App) ApproveAtBank(authURL string) error {
 	return fmt.Errorf("bank walk: too many redirects")
 }
 
+// DecideAtBank plays the user at the bank's page when the sandbox does not auto-approve
+// (Options.Configure sets cfg.Sandbox.AutoApprove = false): it opens authURL in a fresh browser
+// (its own cookies), presses Approve or Deny, and delivers the redirect to payterm's loopback
+// receiver. It returns the page's error text when the bank shows one instead of the consent.
+func (a *App) DecideAtBank(authURL string, approve bool) error {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return err
+	}
+	c := *a.web
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page, err := c.Get(authURL)
+	if err != nil {
+		return fmt.Errorf("bank page: %w", err)
+	}
+	body, err := io.ReadAll(io.LimitReader(page.Body, 1<<20))
+	page.Body.Close()
+	if err != nil {
+		return fmt.Errorf("bank page: %w", err)
+	}
+	if m := pageError.FindSubmatch(body); m != nil {
+		return fmt.Errorf("the bank's page says: %s", html.UnescapeString(string(m[1])))
+	}
+	form := url.Values{"decision": {"deny"}}
+	if approve {
+		form.Set("decision", "approve")
+	}
+	for _, name := range []string{"session", "csrf"} {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindSubmatch(body)
+		if m == nil {
+			return fmt.Errorf("bank page: no %s field", name)
+		}
+		form.Set(name, html.UnescapeString(string(m[1])))
+	}
+	action := page.Request.URL.ResolveReference(&url.URL{Path: "/authorize/decision"})
+	resp, err := c.PostForm(action.String(), form)
+	if err != nil {
+		return fmt.Errorf("bank decision: %w", err)
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil {
+		return fmt.Errorf("bank decision: HTTP %d without a redirect", resp.StatusCode)
+	}
+	return a.deliver(loc.String())
+}
+
+// PreviewAtBank opens authURL the way a chat app's link preview does: one GET, no decision, no
+// cookies kept. The bank counts the address as used.
+func (a *App) PreviewAtBank(authURL string) error {
+	resp, err := a.web.Get(authURL)
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// pageError is the sandbox page's error paragraph.
+var pageError = regexp.MustCompile(`<p id="error"[^>]*>([^<]*)</p>`)
+
+// deliver sends the bank's redirect to payterm's loopback callback, as the browser would.
+func (a *App) deliver(callback string) error {
+	r, err := http.Get(callback)
+	if err != nil {
+		// Not the *url.Error itself: it quotes the URL, whose code must not reach a log.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("deliver callback: %w", err)
+	}
+	r.Body.Close()
+	return nil
+}
+
 // LineAfter returns the first non-empty line after the line containing marker.
 func LineAfter(view, marker string) string {
 	lines := strings.Split(view, "\n")
@@ -219,6 +300,26 @@ func BlockAfter(view, marker string) string {
 			b.WriteString(s)
 		}
 		return b.String()
+	}
+	return ""
+}
+
+// AddressOnScreen reads back the bank's address the bank step wrapped hard at the edge: the
+// lines from the first one starting with http:// or https:// up to the next empty one, joined.
+func AddressOnScreen(view string) string {
+	lines := strings.Split(view, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+			var b strings.Builder
+			for _, next := range lines[i:] {
+				s := strings.TrimSpace(next)
+				if s == "" {
+					break
+				}
+				b.WriteString(s)
+			}
+			return b.String()
+		}
 	}
 	return ""
 }
@@ -293,9 +394,62 @@ func (a *App) chooseBank(t *testing.T, bank string) {
 	t.Fatalf("realapp: no bank %q on the list:\n%s", bank, a.View())
 }
 
+// OnboardToBank walks the first-run wizard like Onboard but stops on the bank step, with its
+// address on screen (AddressOnScreen), for journeys that play the bank's page themselves.
+func (a *App) OnboardToBank(t *testing.T, payees ...Payee) {
+	t.Helper()
+	a.ToPayees(t)
+	a.payeesAndTerms(t, "", payees)
+}
+
+// ToPayees walks the first-run wizard up to the payees step ("Who will you pay?"): PIN, the
+// TOTP key read off the screen and a code, the recovery code.
+func (a *App) ToPayees(t *testing.T) {
+	t.Helper()
+	a.WaitFor("Welcome to payterm")
+	a.Press("enter")
+	a.WaitFor("Choose a PIN")
+	a.Type(PIN)
+	a.Press("enter")
+	a.Type(PIN)
+	a.Press("enter")
+	a.WaitFor("Add payterm to your authenticator app")
+	a.TOTPKey = uitest.TOTPKeyFromView(a.View())
+	if len(a.TOTPKey) < 16 {
+		t.Fatalf("realapp: no TOTP key on screen:\n%s", a.View())
+	}
+	a.Type(a.NextCode(t))
+	a.Press("enter")
+	a.WaitFor("Write down this recovery code")
+	a.Recovery = LineAfter(a.View(), "You need it if payments are blocked")
+	a.Press("enter")
+	a.WaitFor("Who will you pay?")
+}
+
 // consentSteps fills the payees step, accepts the consent page, approves at the sandbox bank
 // and waits for done, the result page's first line; it ends on Home.
 func (a *App) consentSteps(t *testing.T, done, bank string, payees []Payee) {
+	t.Helper()
+	a.payeesAndTerms(t, bank, payees)
+	authURL := AddressOnScreen(a.View())
+	if u, err := url.Parse(authURL); err != nil || u.Scheme == "" {
+		t.Fatalf("realapp: no authorization URL on screen: %q", authURL)
+	}
+	a.Press("w")
+	a.WaitFor("Waiting for your bank")
+	walked := make(chan error, 1)
+	go func() { walked <- a.ApproveAtBank(authURL) }()
+	a.WaitFor(done)
+	if err := <-walked; err != nil {
+		t.Fatal(err)
+	}
+	a.Press("enter")
+	a.WaitFor("Recent payments")
+}
+
+// payeesAndTerms fills the payees step (after "Which bank?" when bank is named) and accepts the
+// consent page; it ends on the bank step.
+func (a *App) payeesAndTerms(t *testing.T, bank string, payees []Payee) {
 	t.Helper()
 	if bank != "" {
 		a.chooseBank(t, bank)
@@ -326,18 +480,4 @@ func (a *App) consentSteps(t *testing.T, done, bank string, payees []Payee) {
 	a.WaitFor("Your consent")
 	a.Press("enter")
 	a.WaitFor("Approve the consent at ")
-	authURL := BlockAfter(a.View(), "Open this address in a browser")
-	if u, err := url.Parse(authURL); err != nil || u.Scheme == "" {
-		t.Fatalf("realapp: no authorization URL on screen: %q", authURL)
-	}
-	a.Press("w")
-	a.WaitFor("Waiting for your bank")
-	walked := make(chan error, 1)
-	go func() { walked <- a.ApproveAtBank(authURL) }()
-	a.WaitFor(done)
-	if err := <-walked; err != nil {
-		t.Fatal(err)
-	}
-	a.Press("enter")
-	a.WaitFor("Recent payments")
 }

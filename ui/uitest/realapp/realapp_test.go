@@ -36,6 +36,9 @@ func TestBlockAfter(t *testing.T) {
 	if got := realapp.BlockAfter(view, "Open this address"); got != "http://127.0.0.1:1/authorize?client_id=a&request_uri=urn%3Ab" {
 		t.Errorf("BlockAfter = %q", got)
 	}
+	if got := realapp.AddressOnScreen(view); got != "http://127.0.0.1:1/authorize?client_id=a&request_uri=urn%3Ab" {
+		t.Errorf("AddressOnScreen = %q", got)
+	}
 	if got := realapp.BlockAfter(view, "absent"); got != "" {
 		t.Errorf("no marker: %q", got)
 	}
