@@ -611,3 +611,18 @@ func TestBankStepNoBrowser(t *testing.T) {
 		t.Fatalf("still waiting for a page no browser shows:\n%s", v)
 	}
 }
+
+// TestBankStepAddressLink: where the terminal shows OSC 8 links, the printed address is a link to
+// itself (the text, as selected, is still exactly the address).
+func TestBankStepAddressLink(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.FakeNotOnboarded(clock.Now)
+	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{Hyperlinks: true}), uitest.WithClock(clock))
+	app.WaitFor("Welcome to payterm")
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	app.Press("u")
+	app.WaitFor("or click it to open it")
+	app.WaitForOutput("\x1b]8;;" + ui.FakeBankURL + "\x1b\\" + ui.FakeBankURL + "\x1b]8;;\x1b\\")
+}
