@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type bankConn struct {
 	client     *lfi.Client
 	lfi        *consent.LFIBank
 	registered bool // Open registered the TPP at this sandbox (first run or a new redirect URI)
+	// redirectTLS serves an https loopback redirect_uri ([bank] redirect_tls_*); nil = none,
+	// and such a URI is pasted back.
+	redirectTLS *tls.Config
 }
 
 // bankDir keeps the first bank where a one-bank wallet always had it (<data>/sandbox,
@@ -58,6 +62,14 @@ func (a *App) openBanks(ctx context.Context) error {
 		}
 		if err := a.openClient(bc); err != nil {
 			return fmt.Errorf("bank %s: %w", b.ID, err)
+		}
+		if b.RedirectTLSCertFile != "" {
+			// Read now, so a bad file stops the start with its name, not the bank step later.
+			cert, err := tls.LoadX509KeyPair(b.RedirectTLSCertFile, b.RedirectTLSKeyFile)
+			if err != nil {
+				return fmt.Errorf("bank %s: redirect_tls_cert_file/redirect_tls_key_file: %w", b.ID, err)
+			}
+			bc.redirectTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
 		if bc.sandbox != nil {
 			if err := recordSandboxAddrs(ctx, bc.dir, bc.sandbox, bc.client); err != nil {

@@ -2,9 +2,20 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +257,119 @@ func TestDebtorAccountNamesItsHolder(t *testing.T) {
 	if err != nil || r.DebtorMasked != ui.MaskIBAN(debtor) {
 		t.Fatalf("renewal: %v %+v", err, r)
 	}
+}
+
+// writeLoopbackCert writes a self-signed certificate for 127.0.0.1 and its key as PEM files (what
+// mkcert gives a user) and returns their paths and a pool that trusts it (the user's browser).
+func writeLoopbackCert(t *testing.T) (certFile, keyFile string, trust *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust = x509.NewCertPool()
+	trust.AddCert(leaf)
+	return certFile, keyFile, trust
+}
+
+// freeLoopbackPort is a port nothing listens on now.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestHTTPSLoopbackRedirect: an https loopback redirect_uri never fails the bank step (issue
+// 11). Without a certificate the step is paste-back: the consent is staged, nothing waits, and
+// the address the browser lands on completes it. With redirect_tls_cert_file/key_file the
+// wallet serves that address itself and the browser's redirect completes it.
+func TestHTTPSLoopbackRedirect(t *testing.T) {
+	ctx := context.Background()
+	t.Run("paste-back without a certificate", func(t *testing.T) {
+		clock := newSCAClock()
+		cfg := testConfig(t)
+		cfg.Bank.RedirectURI = fmt.Sprintf("https://127.0.0.1:%d/callback", freeLoopbackPort(t))
+		a := openApp(t, cfg, clock)
+		defer a.Close()
+		w := a.UIWallet()
+		step, _ := toBankStep(t, w, clock)
+		if !step.PasteBack || !step.CallbackHere {
+			t.Fatalf("bank step %+v: want paste-back, back to this computer", step)
+		}
+		var prob *ui.Problem
+		if _, err := w.AwaitBankCallback(ctx, step); !errors.As(err, &prob) || !strings.Contains(prob.Next, "(v)") {
+			t.Fatalf("waiting on a paste-back step: %v", err)
+		}
+		c, err := w.CompleteBankStep(ctx, step, callbackURL(t, a, step))
+		if err != nil || c.Status != ui.ConsentAuthorized {
+			t.Fatalf("paste-back: %v %+v", err, c)
+		}
+	})
+	t.Run("received with a certificate", func(t *testing.T) {
+		clock := newSCAClock()
+		cfg := testConfig(t)
+		certFile, keyFile, trust := writeLoopbackCert(t)
+		cfg.Bank.RedirectURI = fmt.Sprintf("https://127.0.0.1:%d/callback", freeLoopbackPort(t))
+		cfg.Bank.RedirectTLSCertFile, cfg.Bank.RedirectTLSKeyFile = certFile, keyFile
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a := openApp(t, cfg, clock)
+		defer a.Close()
+		w := a.UIWallet()
+		step, _ := toBankStep(t, w, clock)
+		if step.PasteBack {
+			t.Fatalf("bank step %+v: with a certificate the wallet receives the callback", step)
+		}
+		cb := callbackURL(t, a, step)
+		if !strings.HasPrefix(cb, cfg.Bank.RedirectURI+"?") {
+			t.Fatalf("the bank redirected elsewhere than the registered URI")
+		}
+		browser := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: trust, MinVersion: tls.VersionTLS12}}}
+		resp, err := browser.Get(cb)
+		if err != nil {
+			t.Fatalf("the browser cannot reach the https callback: %v", err)
+		}
+		resp.Body.Close()
+		c, err := w.AwaitBankCallback(ctx, step)
+		if err != nil || c.Status != ui.ConsentAuthorized {
+			t.Fatalf("callback: %v %+v", err, c)
+		}
+	})
+	t.Run("a bad certificate file stops the start", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.Bank.RedirectURI = "https://127.0.0.1:8443/callback"
+		cfg.Bank.RedirectTLSCertFile = filepath.Join(t.TempDir(), "missing.pem")
+		cfg.Bank.RedirectTLSKeyFile = cfg.Bank.RedirectTLSCertFile
+		if _, err := Open(ctx, cfg, testOptions(newSCAClock())); err == nil || !strings.Contains(err.Error(), "redirect_tls_cert_file") {
+			t.Fatalf("Open with a missing certificate file: %v", err)
+		}
+	})
 }

@@ -320,7 +320,8 @@ func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.Consen
 		debtor.IBAN = canonicalIBAN(debtor.IBAN)
 	}
 	ob, err := consent.Begin(ctx, consent.OnboardingConfig{Bank: bc.lfi, RedirectURI: bc.cfg.RedirectURI,
-		Store: tokenStore{a.store}, Rand: a.opts.Rand, Clock: a.opts.Clock, Guard: &a.guard},
+		Store: tokenStore{a.store}, Rand: a.opts.Rand, Clock: a.opts.Clock, Guard: &a.guard,
+		Listener: consent.ListenerOptions{TLS: bc.redirectTLS}},
 		consent.OnboardingRequest{Params: params, PII: pii})
 	if err != nil {
 		return ui.BankStep{}, err
@@ -444,7 +445,8 @@ func (w uiWallet) AwaitBankCallback(ctx context.Context, step ui.BankStep) (ui.C
 		return ui.Consent{}, err
 	}
 	if !st.ob.UsesLoopback() {
-		return ui.Consent{}, &ui.Problem{What: "The bank sends you back to a web address, not to this terminal.", Next: "Paste the address your browser shows after approving (p)."}
+		return ui.Consent{}, &ui.Problem{What: "payterm does not receive your bank's answer here: your browser lands on the redirect address.",
+			Next: "Paste the address your browser shows after approving (v)."}
 	}
 	select {
 	case <-st.done:

@@ -70,8 +70,12 @@ type Bank struct {
 	PKCS11TransportKeyLabel string `toml:"pkcs11_transport_key_label"`
 	PKCS11TransportKeyID    string `toml:"pkcs11_transport_key_id"`
 	RedirectURI             string `toml:"redirect_uri"`
-	CustomerIPAddress       string `toml:"customer_ip_address"`
-	DefaultPurposeCode      string `toml:"default_purpose_code"`
+	// RedirectTLSCertFile and RedirectTLSKeyFile (PEM, both or neither) serve an https loopback
+	// redirect_uri on this machine; without them such a URI is pasted back.
+	RedirectTLSCertFile string `toml:"redirect_tls_cert_file"`
+	RedirectTLSKeyFile  string `toml:"redirect_tls_key_file"`
+	CustomerIPAddress   string `toml:"customer_ip_address"`
+	DefaultPurposeCode  string `toml:"default_purpose_code"`
 }
 
 // Sandbox tunes the embedded bank.
@@ -431,6 +435,14 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 	if err := checkRedirect(b.RedirectURI); err != nil {
 		bad("redirect_uri", err.Error())
 	}
+	switch cert, key := b.RedirectTLSCertFile != "", b.RedirectTLSKeyFile != ""; {
+	case cert != key:
+		bad("redirect_tls_cert_file", "and redirect_tls_key_file go together: give both, or neither to paste the callback back")
+	case cert:
+		if err := checkTLSRedirect(b.RedirectURI); err != nil {
+			bad("redirect_tls_cert_file", err.Error())
+		}
+	}
 	if b.CustomerIPAddress != "" && net.ParseIP(b.CustomerIPAddress) == nil {
 		bad("customer_ip_address", "must be an IPv4 or IPv6 address")
 	}
@@ -484,6 +496,23 @@ func checkRedirect(raw string) error {
 		return nil
 	}
 	return errors.New("must use https, or http on 127.0.0.1")
+}
+
+// checkTLSRedirect accepts the redirect URIs a certificate can serve here: https on a loopback
+// host with a fixed port (the bank matches an https redirect URI exactly).
+func checkTLSRedirect(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" {
+		return errors.New("serves only an https redirect_uri; an http one on 127.0.0.1 needs no certificate")
+	}
+	h := u.Hostname()
+	if ip := net.ParseIP(h); !strings.EqualFold(h, "localhost") && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("serves only a redirect_uri on this machine (127.0.0.1, [::1] or localhost)")
+	}
+	if p := u.Port(); p == "" || p == "0" {
+		return errors.New("needs a fixed port in redirect_uri, such as https://127.0.0.1:8443/callback: the bank matches it exactly")
+	}
+	return nil
 }
 
 func isUpper3(s string) bool {

@@ -73,7 +73,9 @@ type OnboardingConfig struct {
 	Store       TokenStore // receives the refresh token before Complete returns
 	Rand        io.Reader  // default crypto/rand
 	Clock       func() time.Time
-	Listener    ListenerOptions
+	// Listener serves a loopback redirect URI; an https one is received only with Listener.TLS
+	// (ReceivesLoopback), and is otherwise pasted back.
+	Listener ListenerOptions
 	// Guard remembers codes across onboardings; nil means a fresh one per onboarding.
 	Guard *CodeGuard
 }
@@ -158,7 +160,7 @@ func Begin(ctx context.Context, cfg OnboardingConfig, req OnboardingRequest) (*O
 	if o.guard == nil {
 		o.guard = &CodeGuard{}
 	}
-	if IsLoopbackRedirect(cfg.RedirectURI) {
+	if ReceivesLoopback(cfg.RedirectURI, cfg.Listener.TLS != nil) {
 		r, err := ListenLoopback(cfg.RedirectURI, state, issuer, cfg.Listener)
 		if err != nil {
 			return nil, fmt.Errorf("begin consent: %w", err)

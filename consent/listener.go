@@ -51,8 +51,8 @@ type receiverResult struct {
 	err  error
 }
 
-// IsLoopbackRedirect reports whether redirectURI points at this machine, so the callback can be
-// received by a local listener instead of pasted back by the user.
+// IsLoopbackRedirect reports whether redirectURI points at this machine (the bank sends the
+// browser back here, where a browser on another device cannot follow).
 func IsLoopbackRedirect(redirectURI string) bool {
 	u, err := url.Parse(redirectURI)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
@@ -61,10 +61,23 @@ func IsLoopbackRedirect(redirectURI string) bool {
 	return isLoopbackHost(u.Hostname())
 }
 
+// ReceivesLoopback reports whether a local receiver can take the callback for redirectURI: an
+// http loopback URI always can; an https one only with a certificate for it (withTLS), since a
+// browser refuses an https page without one. Otherwise the user pastes the address the browser
+// lands on.
+func ReceivesLoopback(redirectURI string, withTLS bool) bool {
+	if !IsLoopbackRedirect(redirectURI) {
+		return false
+	}
+	u, err := url.Parse(redirectURI)
+	return err == nil && (u.Scheme == "http" || withTLS)
+}
+
 // ListenLoopback binds 127.0.0.1 on the redirect URI's port (a random one when the URI has none
 // or 0, as RFC 8252 §7.3 allows) and serves exactly one callback on its path. RedirectURI
-// returns the URI with the real port, to put in the request object. The receiver stops after one
-// callback, after the timeout, or on Close.
+// returns the URI with the real port, to put in the request object. An https URI is served with
+// opts.TLS and keeps its host and port as written: a bank matches https redirect URIs exactly.
+// The receiver stops after one callback, after the timeout, or on Close.
 func ListenLoopback(redirectURI, state, issuer string, opts ListenerOptions) (*Receiver, error) {
 	if !IsLoopbackRedirect(redirectURI) {
 		return nil, errors.New("loopback receiver: redirect_uri is not a loopback http(s) URL")
@@ -80,7 +93,14 @@ func ListenLoopback(redirectURI, state, issuer string, opts ListenerOptions) (*R
 	if port == "" {
 		port = "0"
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if u.Scheme == "https" && port == "0" {
+		return nil, errors.New("loopback receiver: an https redirect_uri needs a fixed port (the bank matches it exactly)")
+	}
+	bind := "127.0.0.1"
+	if ip := net.ParseIP(u.Hostname()); u.Scheme == "https" && ip != nil && ip.To4() == nil {
+		bind = "::1" // an https URI keeps its host: serve where the browser will connect
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(bind, port))
 	if err != nil {
 		return nil, fmt.Errorf("loopback receiver: listen: %w", err)
 	}
@@ -88,7 +108,9 @@ func ListenLoopback(redirectURI, state, issuer string, opts ListenerOptions) (*R
 		ln = tls.NewListener(ln, opts.TLS)
 	}
 	effective := *u
-	effective.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	if u.Scheme == "http" {
+		effective.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
 	if u.Path == "" {
 		effective.Path = "/"
 	}

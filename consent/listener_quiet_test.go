@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -20,7 +21,8 @@ import (
 	"time"
 )
 
-// loopbackCert is a self-signed certificate for 127.0.0.1, for an https loopback receiver.
+// loopbackCert is a self-signed certificate for 127.0.0.1 and localhost, for an https loopback
+// receiver (what mkcert gives a user), with a pool that trusts it (the user's browser).
 func loopbackCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -29,8 +31,8 @@ func loopbackCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -107,7 +109,7 @@ func captureStderr(t *testing.T) func() string {
 // draws on the terminal, and any process on the machine can reach this port.
 func TestReceiverNeverWritesToTerminal(t *testing.T) {
 	cert, pool := loopbackCert(t)
-	secure, err := ListenLoopback("https://127.0.0.1/callback", cbState, cbIssuer, ListenerOptions{
+	secure, err := ListenLoopback(fmt.Sprintf("https://127.0.0.1:%d/callback", freePort(t)), cbState, cbIssuer, ListenerOptions{
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	})
 	if err != nil {

@@ -77,6 +77,12 @@ func (c *countingBank) ExchangeCode(ctx context.Context, code AuthCode, v CodeVe
 
 func newSandboxEnv(t *testing.T, autoApprove bool) *sandboxEnv {
 	t.Helper()
+	return newSandboxEnvWith(t, autoApprove)
+}
+
+// newSandboxEnvWith is newSandboxEnv with more redirect URIs registered.
+func newSandboxEnvWith(t *testing.T, autoApprove bool, redirects ...string) *sandboxEnv {
+	t.Helper()
 	sigKey, tlsKey := tppKeys(t)
 	clock := &fakeClock{now: time.Now().Truncate(time.Second)}
 	bank, err := sandbox.New(sandbox.Config{Clock: clock.Now, AutoApprove: autoApprove, AuthorizeTLS: true})
@@ -94,7 +100,7 @@ func newSandboxEnv(t *testing.T, autoApprove bool) *sandboxEnv {
 	}
 	reg, err := bank.Register(sandbox.ClientRegistration{
 		ClientID: "payterm-test", Name: "payterm test", SigningJWKS: jwks,
-		RedirectURIs: []string{"http://127.0.0.1/callback", "https://wallet.example/cb"}, Roles: []string{"BSIP", "BDSP"},
+		RedirectURIs: append([]string{"http://127.0.0.1/callback", "https://wallet.example/cb"}, redirects...), Roles: []string{"BSIP", "BDSP"},
 		TransportPublicKey: &tlsKey.PublicKey,
 	})
 	if err != nil {

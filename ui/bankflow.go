@@ -174,10 +174,14 @@ func (b *bankFlow) restage() tea.Cmd {
 func (b *bankFlow) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case openedMsg:
-		if msg.req == b.req && msg.err != nil && b.mode == bankWaiting {
-			// Nothing will reach the bank's page from here: stop promising it.
+		if msg.req != b.req || msg.err == nil {
+			return b, nil
+		}
+		// Nothing will reach the bank's page from here: stop promising it.
+		b.noBrowser = true
+		if b.mode == bankWaiting {
 			b.stopWaiting()
-			b.mode, b.noBrowser = bankChoose, true
+			b.mode = bankChoose
 		}
 	case stagedMsg:
 		if msg.req != b.req {
@@ -270,7 +274,14 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, keyOpen) && b.c.openURL != nil:
 			b.noBrowser = false
-			cmd := b.await()
+			var cmd tea.Cmd
+			if b.step.PasteBack {
+				// Nothing to wait for: the address the browser lands on is pasted here.
+				b.mode = bankPaste
+				b.req = b.c.nextReq()
+			} else {
+				cmd = b.await()
+			}
 			open, url, req := b.c.openURL, b.step.URL, b.req
 			return tea.Batch(cmd, func() tea.Msg { return openedMsg{req: req, err: open(url)} })
 		case key.Matches(msg, keyWait) && !b.step.PasteBack:
@@ -393,11 +404,11 @@ func (b *bankFlow) lowerLines(mode bankMode) []string {
 	if b.step.PasteBack && mode != bankPaste {
 		l = append(l, "After approving, your browser goes to a page payterm does not receive here: copy the address it shows and paste it (v).", "")
 	}
+	if b.noBrowser && mode != bankWaiting {
+		l = append(l, st.Warning.Render("No browser could be opened on this computer. Open the address on any browser yourself:"))
+	}
 	switch mode {
 	case bankChoose:
-		if b.noBrowser {
-			l = append(l, st.Warning.Render("No browser could be opened on this computer. Open the address on any browser yourself:"))
-		}
 		if b.c.openURL != nil && !b.noBrowser {
 			l = append(l, "  o  open it in your browser and wait here")
 		}

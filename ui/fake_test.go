@@ -64,14 +64,15 @@ type FakeWallet struct {
 	// PayeesGate, when non-nil, makes Payees wait until it is closed (the pay form loading).
 	PayeesGate chan struct{}
 
-	steps    int    // consent requests staged (BeginBankStep, RenewConsent)
-	bankURL  string // SetBankURL
-	deny     bool   // the user denies at the bank (SetDeny)
-	debtor   string // the plan's debtor account (PII), which the authorised consent shows masked
-	plan     BeneficiaryPlan
-	nextPay  int
-	receipt  string // the ledger id of the last payment submitted
-	prepared map[string]PreparedPayment
+	steps     int    // consent requests staged (BeginBankStep, RenewConsent)
+	bankURL   string // SetBankURL
+	pasteBack bool   // SetPasteBack
+	deny      bool   // the user denies at the bank (SetDeny)
+	debtor    string // the plan's debtor account (PII), which the authorised consent shows masked
+	plan      BeneficiaryPlan
+	nextPay   int
+	receipt   string // the ledger id of the last payment submitted
+	prepared  map[string]PreparedPayment
 	// subs are the change feeds (Changes): like the core, every change the fake records is
 	// published, whoever made it.
 	subs   []chan Change
@@ -456,6 +457,7 @@ func (f *FakeWallet) nextStep() BankStep {
 		st.URL = strings.Replace(st.URL, "TestTestTest", "TestTest"+n, 1)
 	}
 	st.ExpiresAt = f.Now().Add(90 * time.Second)
+	st.PasteBack = f.pasteBack
 	return st
 }
 
@@ -465,6 +467,14 @@ func (f *FakeWallet) SetBankURL(u string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.bankURL = u
+}
+
+// SetPasteBack makes the consent requests staged from now on paste-back ones (an https
+// redirect_uri with no certificate for it): nothing waits for the bank's answer.
+func (f *FakeWallet) SetPasteBack(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pasteBack = on
 }
 
 // SetDeny makes the bank answer every authorisation with the user's refusal (Deny).
@@ -491,6 +501,12 @@ func (f *FakeWallet) AwaitBankCallback(ctx context.Context, step BankStep) (Cons
 	f.mu.Lock()
 	f.call("AwaitBankCallback")
 	ch := f.BankCallback
+	if step.PasteBack {
+		f.mu.Unlock()
+		// As the core: nothing on this computer receives the answer.
+		return Consent{}, &Problem{What: "payterm does not receive your bank's answer here: your browser lands on the redirect address.",
+			Next: "Paste the address your browser shows after approving (v)."}
+	}
 	f.mu.Unlock()
 	if ch != nil {
 		select {

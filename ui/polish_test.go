@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
@@ -591,6 +592,7 @@ func TestTallScreenScrolls(t *testing.T) {
 func TestBankStepNoBrowser(t *testing.T) {
 	clock := uitest.NewClock(ui.FakeBase)
 	fw := ui.FakeNotOnboarded(clock.Now)
+	fw.BankCallback = make(chan struct{}) // no page was seen: the bank never answers
 	noBrowser := func(string) error {
 		return errors.New("open browser: xdg-open exited with status 3: no browser could be opened")
 	}
@@ -625,4 +627,32 @@ func TestBankStepAddressLink(t *testing.T) {
 	app.Press("u")
 	app.WaitFor("or click it to open it")
 	app.WaitForOutput("\x1b]8;;" + ui.FakeBankURL + "\x1b\\" + ui.FakeBankURL + "\x1b]8;;\x1b\\")
+}
+
+// TestBankStepPasteBack: when nothing on this computer receives the bank's answer (an https
+// redirect_uri without a certificate), the step says to paste the address the browser lands on,
+// offers no wait, and o opens the browser and the paste field together.
+func TestBankStepPasteBack(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.FakeNotOnboarded(clock.Now)
+	fw.SetPasteBack(true)
+	var opened atomic.Int32
+	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{OpenURL: func(string) error { opened.Add(1); return nil }}), uitest.WithClock(clock))
+	app.WaitFor("Welcome to payterm")
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("your browser goes to a page payterm does not receive here")
+	v := app.View()
+	if strings.Contains(v, "w  wait") || strings.Contains(v, "w I opened it myself") {
+		t.Fatalf("a paste-back step offers to wait:\n%s", v)
+	}
+	app.Press("w") // not a key here
+	app.Press("o")
+	app.WaitFor("Callback URL")
+	app.Type("https://127.0.0.1:8443/callback?code=fake-code&state=x&iss=https://bank.example")
+	app.Press("enter")
+	app.WaitFor("You are set up.")
+	if callCount(fw.Calls(), "AwaitBankCallback") != 0 || opened.Load() != 1 {
+		t.Fatalf("calls %v, opened %d", fw.Calls(), opened.Load())
+	}
 }

@@ -1,6 +1,8 @@
 package realapp_test
 
 import (
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +132,33 @@ func TestJourneyDebtorAccountWithHolder(t *testing.T) {
 	app.WaitFor("You are set up.")
 	app.Press("enter")
 	app.WaitFor("From account  AE07 •••• 3456")
+}
+
+// TestJourneyHTTPSLoopbackPasteBack: an https loopback redirect_uri without a certificate
+// (issue 11: the bank step failed with "needs a TLS certificate") is a paste-back step: the
+// screen says so, and pasting the address the browser lands on sets the wallet up.
+func TestJourneyHTTPSLoopbackPasteBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sandbox journey: skipped in -short")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	app := realapp.Start(t, realapp.Options{Configure: func(cfg *config.Config) {
+		cfg.Bank.RedirectURI = fmt.Sprintf("https://127.0.0.1:%d/callback", port)
+	}})
+	app.OnboardToBank(t, twoPayees...)
+	app.WaitFor("your browser goes to a page payterm does not receive here")
+	cb, err := app.CallbackFromBank(realapp.AddressOnScreen(app.View()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Press("v")
+	app.WaitFor("Callback URL")
+	app.Type(cb)
+	app.Press("enter")
+	app.WaitFor("You are set up.")
 }

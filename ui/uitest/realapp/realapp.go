@@ -190,6 +190,31 @@ func (a *App) ApproveAtBank(authURL string) error {
 	return fmt.Errorf("bank walk: too many redirects")
 }
 
+// CallbackFromBank walks the auto-approving sandbox's redirects from authURL like ApproveAtBank
+// but does not deliver the last one: it returns the address the browser lands on, for a
+// paste-back step (nothing on this computer receives it).
+func (a *App) CallbackFromBank(authURL string) (string, error) {
+	c := *a.web
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	next := authURL
+	for range 10 {
+		resp, err := c.Get(next)
+		if err != nil {
+			return "", fmt.Errorf("bank walk: %w", err)
+		}
+		resp.Body.Close()
+		loc, err := resp.Location()
+		if err != nil {
+			return "", fmt.Errorf("bank walk: HTTP %d without a redirect", resp.StatusCode)
+		}
+		if loc.Path == "/callback" && (loc.Hostname() == "127.0.0.1" || loc.Hostname() == "localhost") {
+			return loc.String(), nil
+		}
+		next = loc.String()
+	}
+	return "", fmt.Errorf("bank walk: too many redirects")
+}
+
 // DecideAtBank plays the user at the bank's page when the sandbox does not auto-approve
 // (Options.Configure sets cfg.Sandbox.AutoApprove = false): it opens authURL in a fresh browser
 // (its own cookies), presses Approve or Deny, and delivers the redirect to payterm's loopback
