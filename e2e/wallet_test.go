@@ -178,6 +178,48 @@ func (w *walletEnv) openedURL(n int, timeout time.Duration) string {
 // listener, until the consent is Active and Home shows.
 func (w *walletEnv) onboard(tm *term, b *browser) {
 	w.t.Helper()
+	s := w.toBankStep(tm)
+	tm.Press("o")
+	authorize := w.openedURL(1, 10*time.Second)
+	u, err := url.Parse(authorize)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Query().Get("request_uri") == "" {
+		w.t.Fatalf("payterm opened %s, not the sandbox's authorize URL", redactQuery(authorize))
+	}
+	if prefix := authorize[:min(len(authorize), 60)]; !strings.Contains(s, prefix) {
+		w.t.Fatalf("the screen does not show the address it opens (%s):\n%s", redactQuery(authorize), s)
+	}
+	tm.WaitFor("Waiting for your bank", 10*time.Second)
+	w.approve(tm, b, authorize)
+}
+
+// approve plays the user at the bank's page in Chromium (Approve) for the authorize address,
+// back to the wallet's loopback listener, until the consent is Active and Home shows.
+func (w *walletEnv) approve(tm *term, b *browser, authorize string) {
+	w.t.Helper()
+	b.Navigate(authorize)
+	page := oneLine(b.Text())
+	for _, want := range []string{"payterm", "delegated strong customer authentication", payeeName + " – account ending " + payeeIBANEnd} {
+		if !strings.Contains(page, want) {
+			w.t.Fatalf("bank page lacks %q:\n%s", want, page)
+		}
+	}
+	b.Click(b.Find("#approve"))
+	b.WaitURL(func(u string) bool {
+		return strings.HasPrefix(u, "http://127.0.0.1") && strings.Contains(u, "/callback")
+	}, 20*time.Second)
+	s := tm.WaitFor("You are set up.", 30*time.Second)
+	if !strings.Contains(s, "Active") {
+		w.t.Fatalf("result does not show the consent Active:\n%s", s)
+	}
+	tm.Press("Enter")
+	tm.WaitFor("Recent payments", 30*time.Second)
+}
+
+// toBankStep walks the wizard up to the bank step: PIN twice, the TOTP key read off the screen
+// and a code from oathtool, the recovery code, one payee (single-beneficiary consent), the
+// consent page. It returns the bank step's screen.
+func (w *walletEnv) toBankStep(tm *term) string {
+	w.t.Helper()
 	tm.WaitFor("Welcome to payterm", 60*time.Second) // first start: the bank's CA and keys, the TPP's
 	tm.Press("Enter")
 	tm.WaitFor("Choose a PIN", 10*time.Second)
@@ -211,34 +253,7 @@ func (w *walletEnv) onboard(tm *term, b *browser) {
 		w.t.Fatalf("consent page does not name the one payee:\n%s", s)
 	}
 	tm.Press("Enter")
-	s = tm.WaitFor("Approve the consent at your bank", 30*time.Second)
-	tm.Press("o")
-	authorize := w.openedURL(1, 10*time.Second)
-	u, err := url.Parse(authorize)
-	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Query().Get("request_uri") == "" {
-		w.t.Fatalf("payterm opened %s, not the sandbox's authorize URL", redactQuery(authorize))
-	}
-	if prefix := authorize[:min(len(authorize), 60)]; !strings.Contains(s, prefix) {
-		w.t.Fatalf("the screen does not show the address it opens (%s):\n%s", redactQuery(authorize), s)
-	}
-	tm.WaitFor("Waiting for your bank", 10*time.Second)
-	b.Navigate(authorize)
-	page := oneLine(b.Text())
-	for _, want := range []string{"payterm", "delegated strong customer authentication", payeeName + " – account ending " + payeeIBANEnd} {
-		if !strings.Contains(page, want) {
-			w.t.Fatalf("bank page lacks %q:\n%s", want, page)
-		}
-	}
-	b.Click(b.Find("#approve"))
-	b.WaitURL(func(u string) bool {
-		return strings.HasPrefix(u, "http://127.0.0.1") && strings.Contains(u, "/callback")
-	}, 20*time.Second)
-	s = tm.WaitFor("You are set up.", 30*time.Second)
-	if !strings.Contains(s, "Active") {
-		w.t.Fatalf("result does not show the consent Active:\n%s", s)
-	}
-	tm.Press("Enter")
-	tm.WaitFor("Recent payments", 30*time.Second)
+	return tm.WaitFor("Approve the consent at your bank", 30*time.Second)
 }
 
 // payForm opens the pay form (p on Home), types the amount for the one payee and continues; it
