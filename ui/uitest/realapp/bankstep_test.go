@@ -83,6 +83,7 @@ func TestJourneyRenewalRetryStagesAFreshRequest(t *testing.T) {
 	app.WaitFor("Recent payments")
 	app.Press("c")
 	app.WaitFor("[Current]")
+	app.WaitFor("Active") // the list has loaded: enter opens its first row
 	app.Press("enter")
 	app.WaitFor("Payment Rules")
 	app.Press("R")
