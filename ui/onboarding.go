@@ -527,6 +527,9 @@ func (s *onboardingScreen) finishPayees() tea.Cmd {
 	case debtor == "" && holder != "":
 		s.err = "An account name needs the account's IBAN: fill in Your account, or clear Account name (ctrl+u)."
 		return nil
+	case typedTextProblem("The account name", holder) != "":
+		s.err = typedTextProblem("The account name", holder)
+		return nil
 	}
 	plan := BeneficiaryPlan{Bank: s.bankID, Model: s.model, DebtorAccount: debtor, DebtorName: holder}
 	if s.model != BeneficiaryOpen {

@@ -231,3 +231,22 @@ func TestOnboardingDebtorNeedsHolder(t *testing.T) {
 		t.Fatalf("plan = %q / %q; want the account with its holder", p.DebtorAccount, p.DebtorName)
 	}
 }
+
+// TestOnboardingDebtorHolderRefusesControls: the account holder's name is checked like a payee
+// name: a direction control is refused with a sentence, the field keeps what was typed, and
+// nothing reaches the core.
+func TestOnboardingDebtorHolderRefusesControls(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toPayees(t, app, fw)
+	app.Press("left", "left") // open
+	app.WaitFor("open: choose any payee")
+	app.Press("tab")
+	app.Type("AE07 0331 2345 6789 0123 456")
+	app.Press("tab")
+	app.Type("Test \u202eHolder")
+	app.Press("enter")
+	app.WaitFor("The account name contains a right-to-left override")
+	if p := fw.LastPlan(); p.DebtorAccount != "" || p.DebtorName != "" {
+		t.Fatalf("a holder name with a direction control reached the core: %+v", p.Model)
+	}
+}
