@@ -163,6 +163,8 @@ func TestHistoryCancelQueuedPayment(t *testing.T) {
 	app.WaitFor("Status          Cancelled (not sent) (Cancelled)")
 	app.Press("esc")
 	app.WaitFor("Cancelled (not sent)")
+	// The cancel is a change the core publishes too: the list reloads once more; let it land.
+	app.WaitGone("loading more…")
 	v := golden(t, app)
 	if strings.Contains(v, "Queued — not sent") {
 		t.Errorf("the list still shows it queued:\n%s", v)
