@@ -59,17 +59,44 @@ func (w *Wallet) deliver(ctx context.Context, p *Payment, emit func(Event), opts
 func (w *Wallet) claim(id int64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.inflight[id] {
+	if _, busy := w.inflight[id]; busy {
 		return false
 	}
-	w.inflight[id] = true
+	w.inflight[id] = make(chan struct{})
 	return true
 }
 
 func (w *Wallet) release(id int64) {
 	w.mu.Lock()
-	delete(w.inflight, id)
+	if done, ok := w.inflight[id]; ok {
+		close(done)
+		delete(w.inflight, id)
+	}
 	w.mu.Unlock()
+}
+
+// claimWithin is claim, waiting up to d for a call that has the payment to let it go: a user
+// who stops watching a wait and cancels at once finds the delivery still returning.
+func (w *Wallet) claimWithin(ctx context.Context, id int64, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		done, busy := w.inflight[id]
+		if !busy {
+			w.inflight[id] = make(chan struct{})
+			w.mu.Unlock()
+			return true
+		}
+		w.mu.Unlock()
+		select {
+		case <-done:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // deliverClaimed is deliver for a payment this call has already claimed; it releases the
@@ -544,7 +571,8 @@ func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
 		p := &open[i]
 		w.mu.Lock()
 		// A Prepared payment may be one a Submit has just recorded and not yet claimed.
-		busy := w.inflight[p.ID] || (p.Status == PaymentPrepared && w.submitting > 0)
+		_, delivering := w.inflight[p.ID]
+		busy := delivering || (p.Status == PaymentPrepared && w.submitting > 0)
 		w.mu.Unlock()
 		if busy {
 			continue
@@ -556,10 +584,14 @@ func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
 	return errors.Join(errs...)
 }
 
+// cancelClaimWait is how long CancelPayment waits for a delivery that is letting the payment
+// go (a wait the user just stopped watching) before it says the payment is busy.
+const cancelClaimWait = 3 * time.Second
+
 // CancelPayment cancels a queued payment (Prepared: the bank has none and it was never sent
 // since). It refuses anything the bank may have, and a payment another call is sending now.
 func (w *Wallet) CancelPayment(ctx context.Context, id int64) (Payment, error) {
-	if !w.claim(id) {
+	if !w.claimWithin(ctx, id, cancelClaimWait) {
 		return Payment{}, &Problem{What: "payterm is sending or checking this payment right now.", Next: "Wait for its result, then look again."}
 	}
 	defer w.release(id)

@@ -195,7 +195,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	w.mu.Lock()
 	w.submitting--
 	if err == nil {
-		w.inflight[rec.ID] = true
+		w.inflight[rec.ID] = make(chan struct{})
 	}
 	w.mu.Unlock()
 	if err != nil {

@@ -222,6 +222,60 @@ func TestSandboxCancelledWaitLeavesThePaymentQueued(t *testing.T) {
 	}
 }
 
+// TestCancelWaitsForADeliveryLettingGo: a cancel pressed while the delivery that just stopped
+// waiting still holds the payment waits for it to let go (it used to answer "payterm is
+// sending or checking this payment right now", flaky in the journey that presses X at once);
+// a delivery that keeps the payment past the wait still gets that answer.
+func TestCancelWaitsForADeliveryLettingGo(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	e.onboard(t, 1, "")
+	e.freshSCA()
+	if err := b.bank.InjectFault(sandbox.Fault{Kind: sandbox.FaultRateLimit, Count: 1, RetryAfter: 59}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sl := &sleepLog{cancel: func(d time.Duration) bool {
+		if d == 59*time.Second {
+			cancel()
+			return true
+		}
+		return false
+	}}
+	e.rewire(t, nil, sl.sleep, nil)
+	pp, err := e.wallet.Prepare(ctx, e.draft("60.00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.wallet.Submit(ctx, pp.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil)
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("err = %v, want the payment queued", err)
+	}
+	// Another call holds it and lets go a moment later.
+	if !e.wallet.claim(p.ID) {
+		t.Fatal("the payment is still claimed after Submit returned")
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		e.wallet.release(p.ID)
+	}()
+	got, err := e.wallet.CancelPayment(context.Background(), p.ID)
+	if err != nil || got.Status != PaymentCancelled {
+		t.Fatalf("cancel while the delivery lets go: %v, status %s", err, got.Status)
+	}
+	// One that does not let go: the cancel gives up with the sentence, nothing changed.
+	if !e.wallet.claim(p.ID) {
+		t.Fatal("claim")
+	}
+	defer e.wallet.release(p.ID)
+	short, stop := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer stop()
+	var pr *Problem
+	if _, err := e.wallet.CancelPayment(short, p.ID); !errors.As(err, &pr) || !strings.Contains(pr.What, "right now") {
+		t.Fatalf("cancel of a held payment: %v", err)
+	}
+}
+
 // TestSandboxPollHonoursRetryAfter: a 429 with Retry-After 59 on a status poll is sat out (and
 // shown), not answered with polls at +1, 2, 4, 8 s.
 func TestSandboxPollHonoursRetryAfter(t *testing.T) {

@@ -52,7 +52,7 @@ type Wallet struct {
 	prepared map[string]*Prepared
 	// inflight marks payments a call is delivering, so Resume never drives the same payment
 	// twice at once in this process.
-	inflight map[int64]bool
+	inflight map[int64]chan struct{} // closed when the call releases the payment
 	// submitting counts Submit calls between recording a payment and claiming it in inflight.
 	submitting int
 }
@@ -93,7 +93,7 @@ func New(cfg Config) (*Wallet, error) {
 		}
 		cfg.SessionID = id.String()
 	}
-	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]bool{}}, nil
+	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]chan struct{}{}}, nil
 }
 
 // ErrBankNotConfigured is returned for a consent whose bank is no longer configured.
