@@ -15,6 +15,7 @@ import (
 	"github.com/payterm/payterm/internal/ctxsleep"
 	"github.com/payterm/payterm/internal/pkcs11key"
 	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/provider/uae"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/sca"
@@ -66,7 +67,7 @@ type App struct {
 	token  *pkcs11key.Token // the [pkcs11] token holding the TPP keys, or nil for PEM files
 	store  keystore.Store
 	auth   *sca.Authenticator
-	tokens *wallet.ConsentTokens
+	tokens *uae.ConsentTokens
 	ledger *wallet.Ledger
 	wallet *wallet.Wallet
 	trace  *trace
@@ -211,11 +212,17 @@ func (a *App) openWallet(ctx context.Context) error {
 	app := a.build
 	// The inspector shows what was sealed; masked when recorded unless every bank is a sandbox.
 	a.sealed = newSealedLog(a.onlySandboxes())
-	banks, refresh := a.walletBanks()
-	a.tokens = wallet.NewConsentTokens(tokenStore{a.store}, wallet.RefreshByBank(ledger, refresh), a.opts.Clock)
-	w, err := wallet.New(wallet.Config{Ledger: ledger, Banks: banks, Tokens: a.tokens, SCA: a.auth,
-		Limits: limits, Device: a.device, App: app, UserAgent: userAgent(app), Clock: a.opts.Clock, Rand: a.opts.Rand,
-		Sleep: a.opts.Sleep})
+	bankOf := func(ctx context.Context, consentID string) (string, error) {
+		c, err := ledger.Consent(ctx, consentID)
+		return c.Bank, err
+	}
+	a.tokens = uae.NewConsentTokens(tokenStore{a.store}, uae.RefreshByBank(bankOf, a.refreshByBank()), a.opts.Clock)
+	banks, err := a.walletBanks(a.tokens, app)
+	if err != nil {
+		return err
+	}
+	w, err := wallet.New(wallet.Config{Ledger: ledger, Banks: banks, SCA: a.auth,
+		Limits: limits, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep})
 	if err != nil {
 		return fmt.Errorf("wallet: %w", err)
 	}

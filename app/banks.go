@@ -12,6 +12,9 @@ import (
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/provider"
+	"github.com/payterm/payterm/provider/uae"
+	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/wallet"
 )
@@ -165,15 +168,28 @@ func (a *App) openClient(bc *bankConn) error {
 	return nil
 }
 
-// walletBanks is what the wallet core calls per bank id: each client wrapped so the inspector
-// sees what it seals and the bank gets its own customer IP setting.
-func (a *App) walletBanks() (map[string]wallet.Bank, map[string]consent.RefreshFunc) {
-	banks, refresh := map[string]wallet.Bank{}, map[string]consent.RefreshFunc{}
+// walletBanks is what the wallet core calls per bank id: each bank behind its provider, its
+// client wrapped so the inspector sees what it seals, with the bank's own customer IP setting.
+func (a *App) walletBanks(tokens uae.Tokens, app risk.App) (map[string]provider.Bank, error) {
+	banks := map[string]provider.Bank{}
 	for _, bc := range a.banks {
-		banks[bc.cfg.ID] = sealingBank{Client: bc.client, log: a.sealed, customerIP: bc.cfg.CustomerIPAddress}
+		b, err := uae.New(uae.Config{Name: bc.cfg.Name, Client: sealingBank{Client: bc.client, log: a.sealed}, Tokens: tokens,
+			Device: a.device, App: app, CustomerIP: bc.cfg.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock})
+		if err != nil {
+			return nil, fmt.Errorf("bank %s: %w", bc.cfg.ID, err)
+		}
+		banks[bc.cfg.ID] = b
+	}
+	return banks, nil
+}
+
+// refreshByBank is each bank's refresh grant, by bank id.
+func (a *App) refreshByBank() map[string]consent.RefreshFunc {
+	refresh := map[string]consent.RefreshFunc{}
+	for _, bc := range a.banks {
 		refresh[bc.cfg.ID] = bc.lfi.Refresh
 	}
-	return banks, refresh
+	return refresh
 }
 
 // bankByID returns the configured bank with that id.

@@ -112,16 +112,7 @@ func findString(v any, key string) string {
 // sealingBank is a bank client the wallet pays with, recording each PII plaintext it seals.
 type sealingBank struct {
 	*lfi.Client
-	log        *sealedLog
-	customerIP string // this bank's customer_ip_address setting
-}
-
-// CreatePayment sends the payment with this bank's x-fapi-customer-ip-address setting.
-func (b sealingBank) CreatePayment(ctx context.Context, token lfi.Secret, p lfi.SignedPayment) (*lfi.Payment, error) {
-	if b.customerIP != "" {
-		p.CustomerIP = b.customerIP
-	}
-	return b.Client.CreatePayment(ctx, token, p)
+	log *sealedLog
 }
 
 // SealPII seals piiJSON with the client and records it under the JWE it became.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/payterm/payterm/provider/uae"
 	"io"
 	"net/http"
 	"net/url"
@@ -234,7 +235,7 @@ func TestSandboxPaymentConformsToOfficialSchemas(t *testing.T) {
 			e := newWalletEnv(t, b, Limits{})
 			// Everything the wallet and the onboarding send goes through the recording transport.
 			e.client = b.client(t, wire.wrap)
-			e.tokens = NewConsentTokens(e.store, oneBank(consent.NewLFIBank(e.client).Refresh), nil)
+			e.tokens = uae.NewConsentTokens(e.store, uae.OneBank(consent.NewLFIBank(e.client).Refresh), nil)
 			e.wallet = e.newWallet(t, e.client, e.tokens, Limits{}, nil)
 
 			c := e.onboard(t, tc.creditors, "")

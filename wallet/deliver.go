@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/payterm/payterm/consent"
-	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/provider"
 	"github.com/payterm/payterm/sca"
 )
 
@@ -22,14 +20,8 @@ import (
 //   - the bank's waits: a Retry-After is sat out (shown through Event.Until, cancellable) and
 //     a 429 means nothing was processed: the payment stays queued (Prepared), not Unknown.
 
-// resealFunc seals the payment's PII again to the bank's current encryption key and signs a
-// new request: the same payment under the same idempotency key. Only a Submit run holds one
-// (the PII plaintext is never stored), so after a restart a key rotation ends in a refusal.
-type resealFunc func(ctx context.Context) (body []byte, exp time.Time, err error)
-
 // deliverOpts are what the caller knows beyond the ledger row.
 type deliverOpts struct {
-	reseal resealFunc
 	// lookFirst: a Prepared payment found by Resume is looked up by its key before it is sent
 	// (cheap insurance; a Prepared payment was never sent by this code).
 	lookFirst bool
@@ -126,7 +118,7 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			if sends == maxSends {
 				return fmt.Errorf("payment %d: the bank's answer is still unknown after %d sends; it will be reconciled again", p.ID, sends)
 			}
-			sent, err := w.send(ctx, bank, p, emit, &opts)
+			sent, err := w.send(ctx, bank, p, emit)
 			if err != nil {
 				return err
 			}
@@ -166,11 +158,17 @@ func scaDeadline(p *Payment, r SCAReceipt) time.Time {
 // bankCtx is ctx for a call about p: the bank's Retry-After waits are reported as events
 // (Event.Until counts down) and sat out for up to maxWait.
 func (w *Wallet) bankCtx(ctx context.Context, p *Payment, step Step, emit func(Event), maxWait time.Duration) context.Context {
-	ctx = lfi.WithMaxWait(ctx, maxWait)
-	return lfi.WithWaitObserver(ctx, func(wt lfi.Wait) {
+	return provider.WithWaits(ctx, max(maxWait, 0), func(wt provider.Wait) {
 		emit(Event{Step: step, State: StepRunning, PaymentID: p.ID, Status: p.Status, Until: wt.Until,
 			Note: "Bank asked to wait " + waitWords(wt.For)})
 	})
+}
+
+// asProvided is the stored payment as its provider sees it.
+func asProvided(p *Payment, r SCAReceipt) provider.Payment {
+	return provider.Payment{GrantID: p.ConsentID, Amount: provider.Money{Amount: p.Amount, Currency: p.Currency},
+		Request: provider.Request{Bytes: p.Request, Key: p.IdempotencyKey, SendBy: p.RequestExp}, AuthTime: r.ChallengeTime,
+		State: provider.State{BankRef: p.BankPaymentID, BankStatus: string(p.Status)}}
 }
 
 // waitWords says a wait the way the progress screen does: "59 s", "10 min", "2 min 5 s".
@@ -189,105 +187,86 @@ func waitWords(d time.Duration) string {
 // send posts the stored bytes with the stored key, once the payment may still leave. Status
 // Sending is durable before the POST, so a crash from here on is reconciled, never blindly
 // resent. sent reports whether a POST may have reached the bank.
-func (w *Wallet) send(ctx context.Context, bank Bank, p *Payment, emit func(Event), opts *deliverOpts) (sent bool, err error) {
+func (w *Wallet) send(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) (sent bool, err error) {
 	receipt, err := p.Receipt()
 	if err != nil {
 		return false, err
 	}
-	for tries := 0; ; tries++ {
-		deadline := scaDeadline(p, receipt)
-		if !w.cfg.Clock().Before(deadline) {
-			return false, w.abandon(ctx, p, emit, "never sent: its authorisation (SCA) is over 5 minutes old")
+	deadline := scaDeadline(p, receipt)
+	if !w.cfg.Clock().Before(deadline) {
+		return false, w.abandon(ctx, p, emit, "never sent: its authorisation (SCA) is over 5 minutes old")
+	}
+	// Sit out the bank's waits only while the payment may still leave.
+	bctx := w.bankCtx(ctx, p, StepSend, emit, deadline.Sub(w.cfg.Clock()))
+	if err := bank.Ready(bctx, asProvided(p, receipt)); err != nil {
+		return false, w.notSent(ctx, p, receipt, emit, fmt.Errorf("payment %d: %w", p.ID, err))
+	}
+	if !w.cfg.Clock().Before(deadline) { // getting ready may have waited
+		return false, w.abandon(ctx, p, emit, "never sent: its authorisation (SCA) is over 5 minutes old")
+	}
+	if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentSending, Note: "sending"}); err != nil {
+		return false, err
+	}
+	emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status})
+	st, err := bank.Send(bctx, asProvided(p, receipt))
+	w.recordAttempt(ctx, p.ID, "send", st.InteractionID, err)
+	if err == nil {
+		// The bank has it: record that even if the user stopped watching meanwhile.
+		bg := context.WithoutCancel(ctx)
+		emit(Event{Step: StepSend, State: StepDone, PaymentID: p.ID, Status: p.Status})
+		w.syncIfNotAuthorized(bg, p.ConsentID)
+		return true, w.accept(bg, p, st, "created", emit)
+	}
+	var (
+		rb *provider.Rebuild
+		rf *provider.Refused
+	)
+	switch {
+	case errors.Is(err, provider.ErrNotProcessed):
+		return false, w.notSent(ctx, p, receipt, emit, err)
+	case errors.As(err, &rb):
+		// Nothing was created, but the request must be built again (the bank rotated its
+		// encryption key): store the new bytes, then send them under the same key.
+		return false, w.rebuilt(ctx, p, rb, emit)
+	case errors.As(err, &rf):
+		// The bank refused the request before creating a payment. Its own words go on the
+		// user's receipt (they may name the payee: never into an error string).
+		msg := rf.Detail
+		if msg == "" {
+			msg = "refused before a payment was created"
 		}
-		// Sit out the bank's waits only while the payment may still leave.
-		bctx := w.bankCtx(ctx, p, StepSend, emit, deadline.Sub(w.cfg.Clock()))
-		token, err := w.cfg.Tokens.AccessToken(bctx, p.ConsentID)
-		if err != nil {
-			return false, w.notSent(ctx, p, receipt, emit, fmt.Errorf("payment %d: access token: %w", p.ID, err))
+		emit(Event{Step: StepSend, State: StepFailed, PaymentID: p.ID, Err: err, Note: rf.Code})
+		if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentRefused, Note: fmt.Sprintf("refused by the bank (HTTP %d)", rf.HTTPStatus),
+			RejectCode: rf.Code, RejectMessage: msg}); uerr != nil {
+			return true, uerr
 		}
-		if !w.cfg.Clock().Before(deadline) { // the refresh may have waited
-			return false, w.abandon(ctx, p, emit, "never sent: its authorisation (SCA) is over 5 minutes old")
+		if rf.GrantChanged {
+			// The bank's view of the consent changed (suspended, revoked, expired): refresh
+			// ours now, so every screen shows it. Best effort.
+			_, _ = w.SyncConsent(context.WithoutCancel(ctx), p.ConsentID)
 		}
-		if err := w.setStatus(ctx, p, StatusUpdate{Status: PaymentSending, Note: "sending"}); err != nil {
-			return false, err
+		w.emitFinal(p, emit)
+		return true, nil
+	default:
+		// The bank may or may not have the payment.
+		if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: "outcome unknown; reconciling"}); uerr != nil {
+			return true, uerr
 		}
-		emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status})
-		res, err := bank.CreatePayment(bctx, token, lfi.SignedPayment{IdempotencyKey: p.IdempotencyKey, Body: p.Request,
-			AuthDate: receipt.ChallengeTime, CustomerIP: w.cfg.CustomerIP, UserAgent: w.cfg.UserAgent})
-		w.recordAttempt(ctx, p.ID, "send", res, err)
-		if err == nil {
-			// The bank has it: record that even if the user stopped watching meanwhile.
-			bg := context.WithoutCancel(ctx)
-			emit(Event{Step: StepSend, State: StepDone, PaymentID: p.ID, Status: p.Status})
-			w.syncIfNotAuthorized(bg, p.ConsentID)
-			return true, w.accept(bg, p, res, "created", emit)
+		emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "outcome unknown; reconciling"})
+		if ctx.Err() != nil {
+			return true, ctx.Err()
 		}
-		var be *lfi.BankError
-		switch {
-		case errors.Is(err, lfi.ErrUnauthorized) && tries == 0:
-			// A 401 is answered before anything is processed: refresh and resend once.
-			w.cfg.Tokens.Invalidate(p.ConsentID)
-			continue
-		case errors.Is(err, lfi.ErrRateLimited) && !errors.Is(err, lfi.ErrOutcomeUnknown):
-			// 429 (or held back by an earlier one): the bank processed nothing.
-			return false, w.notSent(ctx, p, receipt, emit, err)
-		case errors.As(err, &be) && be.HTTPStatus == 400 && be.Code() == "JWE.InvalidHeader" && opts.reseal != nil:
-			// The bank rotated its encryption key: nothing was created. Seal again to the new
-			// key, store the new bytes, resend once under the same key.
-			reseal := opts.reseal
-			opts.reseal = nil
-			if err := w.resealed(ctx, p, reseal, emit); err != nil {
-				return false, err
-			}
-			return false, nil
-		case errors.As(err, &be) && be.HTTPStatus >= 400 && be.HTTPStatus < 500 && be.HTTPStatus != 401 && be.HTTPStatus != 409:
-			// The bank refused the request before creating a payment. Its own words go on the
-			// user's receipt (they may name the payee: never into an error string).
-			msg := strings.TrimSpace(be.Detail())
-			if msg == "" {
-				msg = "refused before a payment was created"
-			}
-			emit(Event{Step: StepSend, State: StepFailed, PaymentID: p.ID, Err: err, Note: be.Code()})
-			if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentRefused, Note: fmt.Sprintf("refused by the bank (HTTP %d)", be.HTTPStatus),
-				RejectCode: be.Code(), RejectMessage: msg}); uerr != nil {
-				return true, uerr
-			}
-			if strings.HasPrefix(be.Code(), "Consent.") {
-				// The bank's view of the consent changed (suspended, revoked, expired):
-				// refresh ours now, so every screen shows it. Best effort.
-				_, _ = w.SyncConsent(context.WithoutCancel(ctx), p.ConsentID)
-			}
-			w.emitFinal(p, emit)
-			return true, nil
-		default:
-			// Timeout, 5xx, 409, an unverifiable answer, a cancelled context: the bank may or
-			// may not have the payment.
-			if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: "outcome unknown; reconciling"}); uerr != nil {
-				return true, uerr
-			}
-			emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "outcome unknown; reconciling"})
-			if ctx.Err() != nil {
-				return true, ctx.Err()
-			}
-			return true, nil
-		}
+		return true, nil
 	}
 }
 
-// resealed stores the payment's request sealed again to the bank's new key, before it is sent.
-func (w *Wallet) resealed(ctx context.Context, p *Payment, reseal resealFunc, emit func(Event)) error {
+// rebuilt stores the request the provider built again, before it is sent.
+func (w *Wallet) rebuilt(ctx context.Context, p *Payment, rb *provider.Rebuild, emit func(Event)) error {
 	bg := context.WithoutCancel(ctx)
-	if err := w.setStatus(bg, p, StatusUpdate{Status: PaymentPrepared,
-		Note: "not processed: the bank no longer has the key the PII was sealed to (JWE.InvalidHeader)"}); err != nil {
+	if err := w.setStatus(bg, p, StatusUpdate{Status: PaymentPrepared, Note: "not processed: " + rb.Reason}); err != nil {
 		return err
 	}
-	emit(Event{Step: StepSealPII, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "the bank changed its key; sealing again"})
-	body, exp, err := reseal(ctx)
-	if err != nil {
-		return fmt.Errorf("payment %d: seal again after the bank's key change: %w", p.ID, err)
-	}
-	if err := w.cfg.Ledger.ReplaceRequest(bg, p.ID, body, exp,
-		"sealed again to the bank's new key and signed again; same idempotency key"); err != nil {
+	if err := w.cfg.Ledger.ReplaceRequest(bg, p.ID, rb.Request.Bytes, rb.Request.SendBy, rb.Done+"; same idempotency key"); err != nil {
 		return err
 	}
 	fresh, err := w.cfg.Ledger.Payment(bg, p.ID)
@@ -295,7 +274,7 @@ func (w *Wallet) resealed(ctx context.Context, p *Payment, reseal resealFunc, em
 		return err
 	}
 	*p = fresh
-	emit(Event{Step: StepSealPII, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: "sealed again to the bank's new key"})
+	emit(Event{Step: StepSealPII, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: rb.Done})
 	return nil
 }
 
@@ -305,7 +284,7 @@ func (w *Wallet) resealed(ctx context.Context, p *Payment, reseal resealFunc, em
 func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, emit func(Event), cause error) error {
 	bg := context.WithoutCancel(ctx)
 	deadline := scaDeadline(p, receipt)
-	if errors.Is(cause, consent.ErrConsentInactive) {
+	if errors.Is(cause, provider.ErrGrantInactive) {
 		// The bank refused the consent's refresh token: ask it how the consent stands now, so
 		// the ledger (and every screen) shows it at once.
 		c, serr := w.SyncConsent(bg, p.ConsentID)
@@ -326,7 +305,7 @@ func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, em
 		}
 		return w.queued(p, why, cause)
 	}
-	if ra := lfi.RetryAfterOf(cause); ra > 0 && !w.cfg.Clock().Add(ra).Before(deadline) {
+	if ra := provider.RetryAfter(cause); ra > 0 && !w.cfg.Clock().Add(ra).Before(deadline) {
 		// The bank's wait ends after the payment may leave: it can never be sent.
 		if err := w.abandon(bg, p, emit, "never sent: the bank asked to wait "+waitWords(ra)+", longer than the authorisation lasts"); err != nil {
 			return err
@@ -339,7 +318,7 @@ func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, em
 		return err
 	}
 	emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "queued, not sent"})
-	if errors.Is(cause, lfi.ErrRateLimited) {
+	if errors.Is(cause, provider.ErrBankBusy) {
 		return w.queued(p, "the bank asked payterm to wait", cause)
 	}
 	return w.queued(p, "the bank could not be reached", cause)
@@ -374,10 +353,10 @@ var ErrQueued = errors.New("payment queued, not sent")
 // sentenceOf is a short, PII-free reason for a timeline note.
 func sentenceOf(err error) string {
 	switch {
-	case errors.Is(err, consent.ErrConsentInactive):
+	case errors.Is(err, provider.ErrGrantInactive):
 		return "the bank refused the consent's refresh token"
-	case errors.Is(err, lfi.ErrRateLimited):
-		if ra := lfi.RetryAfterOf(err); ra > 0 {
+	case errors.Is(err, provider.ErrBankBusy):
+		if ra := provider.RetryAfter(err); ra > 0 {
 			return "the bank asked to wait " + waitWords(ra)
 		}
 		return "the bank asked to wait"
@@ -406,13 +385,12 @@ func (w *Wallet) syncIfNotAuthorized(ctx context.Context, consentID string) {
 
 // lookUp asks the bank for a Prepared payment by its key without marking it Unknown: found,
 // it is adopted; not found, it stays queued for send.
-func (w *Wallet) lookUp(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
-	res, err := bank.GetPaymentByIdempotencyKey(ctx, p.IdempotencyKey)
-	w.recordAttempt(ctx, p.ID, "lookup-key", res, err)
+func (w *Wallet) lookUp(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) error {
+	st, err := w.lookup(ctx, bank, p)
 	switch {
 	case err == nil:
-		return w.accept(ctx, p, res, "found by idempotency key", emit)
-	case errors.Is(err, lfi.ErrNotFound):
+		return w.accept(ctx, p, st, "found by idempotency key", emit)
+	case errors.Is(err, provider.ErrNotFound):
 		return nil
 	default:
 		return fmt.Errorf("payment %d: check with the bank before sending: %w", p.ID, err)
@@ -422,13 +400,12 @@ func (w *Wallet) lookUp(ctx context.Context, bank Bank, p *Payment, emit func(Ev
 // reconcile asks the bank for the payment created with the stored key. Found: adopt it. Not
 // found: queue it again for a resend of the same bytes (send decides whether it may still
 // leave, else abandons it: the bank provably has none; a new payment needs a new SCA).
-func (w *Wallet) reconcile(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
-	res, err := bank.GetPaymentByIdempotencyKey(w.bankCtx(ctx, p, StepSend, emit, w.cfg.TrackFor), p.IdempotencyKey)
-	w.recordAttempt(ctx, p.ID, "lookup-key", res, err)
+func (w *Wallet) reconcile(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) error {
+	st, err := w.lookup(w.bankCtx(ctx, p, StepSend, emit, w.cfg.TrackFor), bank, p)
 	switch {
 	case err == nil:
-		return w.accept(ctx, p, res, "found by idempotency key", emit)
-	case errors.Is(err, lfi.ErrNotFound):
+		return w.accept(ctx, p, st, "found by idempotency key", emit)
+	case errors.Is(err, provider.ErrNotFound):
 		now := w.cfg.Clock()
 		if !now.Before(p.Created.Add(lookupWindow)) {
 			// Past the bank's idempotency window a miss proves nothing: the payment may
@@ -448,22 +425,24 @@ func (w *Wallet) reconcile(ctx context.Context, bank Bank, p *Payment, emit func
 	}
 }
 
-// accept records the bank's payment after checking it is the one we sent.
-func (w *Wallet) accept(ctx context.Context, p *Payment, res *lfi.Payment, how string, emit func(Event)) error {
-	if res == nil || res.PaymentID == "" || len(res.PaymentID) > 40 {
-		return fmt.Errorf("payment %d: the bank's answer has no valid PaymentId", p.ID)
+// lookup asks the provider for the payment the stored request created, logging the attempt.
+func (w *Wallet) lookup(ctx context.Context, bank provider.Bank, p *Payment) (provider.State, error) {
+	receipt, _ := p.Receipt() // a lookup goes by the stored key; the SCA time is not needed
+	st, err := bank.Lookup(ctx, asProvided(p, receipt))
+	w.recordAttempt(ctx, p.ID, "lookup-key", st.InteractionID, err)
+	return st, err
+}
+
+// accept records the bank's state of the payment (the provider checked it is the one we sent).
+func (w *Wallet) accept(ctx context.Context, p *Payment, st provider.State, how string, emit func(Event)) error {
+	if st.BankRef == "" {
+		return fmt.Errorf("payment %d: the bank's answer has no payment id", p.ID)
 	}
-	if res.ConsentID != p.ConsentID || res.Amount.Amount != p.Amount.String() || (res.Amount.Currency != "" && res.Amount.Currency != p.Currency) {
-		return fmt.Errorf("payment %d: the bank's payment does not match the one sent (consent or amount differ)", p.ID)
-	}
-	status, err := bankStatus(string(res.Status))
+	status, err := bankStatus(st.BankStatus)
 	if err != nil {
 		return fmt.Errorf("payment %d: %w", p.ID, err)
 	}
-	u := StatusUpdate{Status: status, BankPaymentID: res.PaymentID, Note: how}
-	if len(res.RejectReasons) > 0 {
-		u.RejectCode, u.RejectMessage = res.RejectReasons[0].Code, res.RejectReasons[0].Message
-	}
+	u := StatusUpdate{Status: status, BankPaymentID: st.BankRef, Note: how, RejectCode: st.RejectCode, RejectMessage: st.RejectMessage}
 	if err := w.setStatus(ctx, p, u); err != nil {
 		return err
 	}
@@ -474,7 +453,7 @@ func (w *Wallet) accept(ctx context.Context, p *Payment, res *lfi.Payment, how s
 // track polls the payment with back-off until it is final or TrackFor has passed. A wait the
 // bank asks for is sat out (shown) while it ends before TrackFor does; a longer one leaves the
 // payment to Resume, and the client holds every call back until the wait is over.
-func (w *Wallet) track(ctx context.Context, bank Bank, p *Payment, emit func(Event)) error {
+func (w *Wallet) track(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) error {
 	deadline := w.cfg.Clock().Add(w.cfg.TrackFor)
 	delay := 500 * time.Millisecond
 	for !p.Status.Final() {
@@ -485,19 +464,19 @@ func (w *Wallet) track(ctx context.Context, bank Bank, p *Payment, emit func(Eve
 			return err
 		}
 		delay = min(delay*2, 10*time.Second)
-		res, err := bank.GetPayment(w.bankCtx(ctx, p, StepBankPending, emit, deadline.Sub(w.cfg.Clock())), p.BankPaymentID)
-		w.recordAttempt(ctx, p.ID, "get", res, err)
+		st, err := bank.Status(w.bankCtx(ctx, p, StepBankPending, emit, deadline.Sub(w.cfg.Clock())), asProvided(p, SCAReceipt{}))
+		w.recordAttempt(ctx, p.ID, "get", st.InteractionID, err)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, lfi.ErrRateLimited) {
+			if errors.Is(err, provider.ErrBankBusy) {
 				return nil // the bank's wait outlasts this call: Resume continues after it
 			}
 			continue // transient; the next poll tries again
 		}
 		before := p.Status
-		if err := w.accept(ctx, p, res, "status poll", func(Event) {}); err != nil {
+		if err := w.accept(ctx, p, st, "status poll", func(Event) {}); err != nil {
 			return err
 		}
 		if p.Status != before && !p.Status.Final() {
@@ -517,30 +496,16 @@ func (w *Wallet) emitFinal(p *Payment, emit func(Event)) {
 	emit(e)
 }
 
-func (w *Wallet) recordAttempt(ctx context.Context, id int64, kind string, res *lfi.Payment, err error) {
-	var held *lfi.WaitError
-	if errors.As(err, &held) {
-		return // held back by the bank's Retry-After: nothing was sent
-	}
-	a := Attempt{Kind: kind, Outcome: "ok"}
-	if res != nil {
-		a.InteractionID = res.InteractionID
-	}
+func (w *Wallet) recordAttempt(ctx context.Context, id int64, kind, interactionID string, err error) {
+	a := Attempt{Kind: kind, Outcome: "ok", InteractionID: interactionID}
 	if err != nil {
-		a.Outcome = "error"
-		var be *lfi.BankError
-		var te *lfi.TransportError
-		var ue *lfi.UnverifiableError
-		switch {
-		case errors.As(err, &be):
-			a.InteractionID, a.HTTPStatus, a.Outcome = be.InteractionID, be.HTTPStatus, "error "+be.Code()
-			if be.HTTPStatus == 429 {
-				a.Outcome = "rate limited, not processed"
-			}
-		case errors.As(err, &te):
-			a.InteractionID, a.Outcome = te.InteractionID, "no response"
-		case errors.As(err, &ue):
-			a.InteractionID, a.HTTPStatus, a.Outcome = ue.InteractionID, ue.HTTPStatus, "unverifiable"
+		pa := provider.AttemptOf(err)
+		if pa.NotSent {
+			return // held back by the bank's Retry-After: nothing was sent
+		}
+		a.InteractionID, a.HTTPStatus, a.Outcome = pa.InteractionID, pa.HTTPStatus, pa.Outcome
+		if a.Outcome == "" {
+			a.Outcome = "error"
 		}
 	}
 	// The attempt log is for support; losing one line must not fail the payment.

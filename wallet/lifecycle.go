@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/consent"
-	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/provider"
 )
 
 // ExpiryWarning is how long before its expiry a consent is flagged for renewal.
@@ -167,11 +167,11 @@ func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, er
 	if err != nil {
 		return Consent{}, fmt.Errorf("sync consent: %w", err)
 	}
-	bc, err := bank.GetConsent(ctx, consentID)
+	bc, err := bank.SyncGrant(ctx, consentID)
 	if err != nil {
 		return Consent{}, fmt.Errorf("sync consent: %w", err)
 	}
-	if bc.ConsentID != consentID {
+	if bc.ID != consentID {
 		return Consent{}, errors.New("sync consent: the bank answered for a different consent")
 	}
 	status := ConsentStatus(bc.Status)
@@ -179,7 +179,7 @@ func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, er
 		return Consent{}, fmt.Errorf("sync consent: the bank reported an unknown status")
 	}
 	if cur.Status != status || cur.RevokedBy != bc.RevokedBy {
-		at := bc.StatusUpdateDateTime
+		at := bc.UpdatedAt
 		if at.IsZero() {
 			at = w.cfg.Clock()
 		}
@@ -237,36 +237,25 @@ func (w *Wallet) ReactivateConsent(ctx context.Context, consentID string) error 
 // TPP.InitiatedByUser), records it and forgets its tokens. When the PATCH's outcome is unknown
 // the bank is asked for the consent's status before anything is recorded.
 func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
-	return w.revoke(ctx, consentID, lfi.RevokedByTPPInitiatedUser)
+	return w.revoke(ctx, consentID, provider.RevokedByUser)
 }
 
-// revoke is RevokeConsent with the RevokedBy to send: TPP.InitiatedByUser when the user asked,
-// TPP when the wallet retires a consent a renewal replaced.
-func (w *Wallet) revoke(ctx context.Context, consentID, revokedBy string) error {
+// revoke is RevokeConsent saying who ends it: the user, or the wallet when it retires a
+// consent a renewal replaced.
+func (w *Wallet) revoke(ctx context.Context, consentID string, by provider.RevokedBy) error {
 	bank, err := w.bankOfConsent(ctx, consentID)
 	if err != nil {
 		return err
 	}
-	_, err = bank.RevokeConsent(ctx, consentID, revokedBy)
-	if err != nil {
-		if !errors.Is(err, lfi.ErrOutcomeUnknown) {
-			return fmt.Errorf("revoke consent: %w", err)
-		}
-		bc, gerr := bank.GetConsent(ctx, consentID)
-		if gerr != nil {
-			return fmt.Errorf("revoke consent: outcome unknown and status unreadable: %w", errors.Join(err, gerr))
-		}
-		if bc.Status != lfi.ConsentRevoked {
-			return fmt.Errorf("revoke consent: %w", err)
-		}
+	revokedBy, err := bank.RevokeGrant(ctx, consentID, by)
+	if revokedBy == "" {
+		return fmt.Errorf("revoke consent: %w", err)
 	}
-	if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, revokedBy, w.cfg.Clock()); err != nil {
-		return err
+	// Revoked at the bank (err may still say that forgetting its tokens failed).
+	if serr := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, revokedBy, w.cfg.Clock()); serr != nil {
+		return serr
 	}
-	if err := w.cfg.Tokens.Forget(ctx, consentID); err != nil {
-		return fmt.Errorf("revoked, but %w", err)
-	}
-	return nil
+	return err
 }
 
 // wireCreditor mirrors AEDomesticCreditor for reading back a stored creditor.

@@ -3,11 +3,12 @@ package wallet
 import (
 	"context"
 	"errors"
+	"github.com/payterm/payterm/provider"
+	"github.com/payterm/payterm/provider/uae"
 	"testing"
 
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/lfi"
-	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
 )
 
@@ -27,19 +28,24 @@ func newTwoBanks(t *testing.T) *twoBanks {
 	e := newWalletEnv(t, newBankEnv(t), Limits{})
 	tb := &twoBanks{walletEnv: e, other: newBankEnv(t)}
 	tb.otherClient = tb.other.client(t, nil)
-	e.tokens = NewConsentTokens(e.store, RefreshByBank(e.ledger, map[string]consent.RefreshFunc{
+	e.tokens = uae.NewConsentTokens(e.store, uae.RefreshByBank(func(ctx context.Context, id string) (string, error) {
+		c, err := e.ledger.Consent(ctx, id)
+		return c.Bank, err
+	}, map[string]consent.RefreshFunc{
 		testBankID: consent.NewLFIBank(e.client).Refresh, secondBankID: consent.NewLFIBank(tb.otherClient).Refresh}), nil)
-	e.wallet = tb.wallet(t, map[string]Bank{testBankID: e.client, secondBankID: tb.otherClient})
+	e.wallet = tb.wallet(t, map[string]uae.Client{testBankID: e.client, secondBankID: tb.otherClient})
 	tb.first = e.onboardAt(t, testBankID, e.client, e.web, 1, "")
 	tb.second = e.onboardAt(t, secondBankID, tb.otherClient, tb.other.web, 1, "")
 	return tb
 }
 
-func (tb *twoBanks) wallet(t *testing.T, banks map[string]Bank) *Wallet {
+func (tb *twoBanks) wallet(t *testing.T, clients map[string]uae.Client) *Wallet {
 	t.Helper()
-	w, err := New(Config{Ledger: tb.ledger, Banks: banks, Tokens: tb.tokens, SCA: tb.auth,
-		Device: risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: risk.App{Version: "test"},
-		CustomerIP: "203.0.113.7", UserAgent: "payterm-test/1"})
+	banks := map[string]provider.Bank{}
+	for id, c := range clients {
+		banks[id] = uaeBank(t, c, tb.tokens, nil)
+	}
+	w, err := New(Config{Ledger: tb.ledger, Banks: banks, SCA: tb.auth})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +113,7 @@ func TestSandboxTwoBanksEachPaymentGoesToItsConsentsBank(t *testing.T) {
 func TestSandboxConsentAtAnUnconfiguredBank(t *testing.T) {
 	tb := newTwoBanks(t)
 	ctx := context.Background()
-	w := tb.wallet(t, map[string]Bank{testBankID: tb.client})
+	w := tb.wallet(t, map[string]uae.Client{testBankID: tb.client})
 	_, err := tb.payWith(t, w, tb.second)
 	var pr *Problem
 	if !errors.Is(err, ErrBankNotConfigured) || !errors.As(err, &pr) || pr.Next == "" {

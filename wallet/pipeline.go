@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/payterm/payterm/risk"
+	"github.com/payterm/payterm/provider"
 	"github.com/payterm/payterm/sca"
 )
 
@@ -139,38 +139,22 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 		return Payment{}, err
 	}
 
-	emit(Event{Step: StepRisk, State: StepRunning})
-	riskBlock, err := w.paymentRisk(ctx, p, ev)
+	counters, err := w.cfg.Ledger.RiskCounters(ctx, w.cfg.SessionID)
 	if err != nil {
 		return fail(StepRisk, err)
 	}
-	emit(Event{Step: StepRisk, State: StepDone})
-
-	emit(Event{Step: StepSealPII, State: StepRunning})
-	pii, err := paymentPII(p.creditor, riskBlock)
-	if err != nil {
-		return fail(StepSealPII, err)
+	started := p.Started
+	if now := w.cfg.Clock(); started.After(now) {
+		started = now
 	}
-	sealed, err := bank.SealPII(ctx, pii)
+	facts := provider.Facts{SessionAttempts: counters.SessionAttempts, SessionFailedAttempts: counters.SessionFailedAttempts,
+		Last24hAttempts: counters.Last24hAttempts, Last24hFailedAttempts: counters.Last24hFailedAttempts,
+		TransactionsLastDay: counters.TransactionsLastDay, TransactionsLastYear: counters.TransactionsLastYear,
+		Started: started, PayeePrePopulated: p.prePopulated}
+	req, err := bank.Build(provider.WithProgress(ctx, stepReporter(emit)), p.providerIntent(), evidenceOf(ev), facts)
 	if err != nil {
-		return fail(StepSealPII, fmt.Errorf("seal payment PII: %w", err))
+		return Payment{}, err // the provider reported the failed step
 	}
-	emit(Event{Step: StepSealPII, State: StepDone})
-
-	emit(Event{Step: StepSign, State: StepRunning})
-	msg, err := paymentMessage(p, sealed)
-	if err != nil {
-		return fail(StepSign, err)
-	}
-	body, err := bank.SignPayment(msg)
-	if err != nil {
-		return fail(StepSign, fmt.Errorf("sign payment: %w", err))
-	}
-	exp, err := jwsExpiry(body)
-	if err != nil {
-		return fail(StepSign, err)
-	}
-	emit(Event{Step: StepSign, State: StepDone})
 
 	emit(Event{Step: StepPersist, State: StepRunning})
 	// The evidence is consumed before the record exists: one SCA, one payment, even if two
@@ -184,7 +168,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	}
 	rec := &Payment{ConsentID: p.ConsentID, PayeeID: p.Payee.ID, PayeeName: p.Payee.Name, PayeeIBAN: p.Payee.IBAN,
 		Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose, Reference: p.Reference,
-		IdempotencyKey: p.IdempotencyKey, Request: body, RequestExp: exp, SCAReceipt: string(receipt)}
+		IdempotencyKey: p.IdempotencyKey, Request: req.Bytes, RequestExp: req.SendBy, SCAReceipt: string(receipt)}
 	// From the commit of the record until this call claims it, a concurrent Resume (the
 	// background loop) must not take the fresh Prepared payment for a crashed one: submitting
 	// tells it to leave Prepared payments alone, and the claim is made under the same lock.
@@ -203,26 +187,33 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	}
 	emit(Event{Step: StepPersist, State: StepDone, PaymentID: rec.ID, Status: rec.Status})
 
-	// Should the bank have rotated its encryption key meanwhile, this run (and only this one:
-	// the PII plaintext is never stored) can seal the same PII again and sign a new request.
-	reseal := func(ctx context.Context) ([]byte, time.Time, error) {
-		sealed, err := bank.SealPII(ctx, pii)
-		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("seal payment PII: %w", err)
-		}
-		msg, err := paymentMessage(p, sealed)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		body, err := bank.SignPayment(msg)
-		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("sign payment: %w", err)
-		}
-		exp, err := jwsExpiry(body)
-		return body, exp, err
-	}
-	err = w.deliverClaimed(ctx, rec, emit, deliverOpts{reseal: reseal})
+	err = w.deliverClaimed(ctx, rec, emit, deliverOpts{})
 	return *rec, err
+}
+
+// stepReporter turns the steps a provider reports while it builds a request into progress
+// events. The UAE steps keep their own rows; any other step shows as signing.
+func stepReporter(emit func(Event)) func(string, provider.StepState, error) {
+	return func(name string, st provider.StepState, err error) {
+		step := StepSign
+		switch name {
+		case "Risk":
+			step = StepRisk
+		case "PII sealed":
+			step = StepSealPII
+		}
+		emit(Event{Step: step, State: StepState(st), Err: err})
+	}
+}
+
+// evidenceOf is the wallet's SCA as the providers see it.
+func evidenceOf(ev *sca.Evidence) provider.Evidence {
+	out := provider.Evidence{ChallengeTime: ev.ChallengeTime, Outcome: string(ev.Outcome), AuthenticationValue: ev.AuthenticationValue,
+		DeviceBindingID: ev.DeviceBindingID, DeviceBoundAt: ev.DeviceBoundAt}
+	for _, f := range ev.Factors {
+		out.Factors = append(out.Factors, provider.Factor{Category: string(f.Category), Type: string(f.Type)})
+	}
+	return out
 }
 
 func receiptOf(ev *sca.Evidence) SCAReceipt {
@@ -231,51 +222,6 @@ func receiptOf(ev *sca.Evidence) SCAReceipt {
 		r.Factors = append(r.Factors, string(f.Category)+":"+string(f.Type))
 	}
 	return r
-}
-
-// paymentRisk builds the payment-time Risk block from the evidence, the device, the ledger's
-// counters and the payee.
-func (w *Wallet) paymentRisk(ctx context.Context, p *Prepared, ev *sca.Evidence) (risk.Risk, error) {
-	counters, err := w.cfg.Ledger.RiskCounters(ctx, w.cfg.SessionID)
-	if err != nil {
-		return risk.Risk{}, err
-	}
-	facts := risk.SCAFacts{ChallengeTime: ev.ChallengeTime, Outcome: risk.Outcome(ev.Outcome), AuthenticationValue: ev.AuthenticationValue}
-	for _, f := range ev.Factors {
-		switch f.Category {
-		case sca.Knowledge:
-			facts.Knowledge = risk.Knowledge(f.Type)
-		case sca.Possession:
-			facts.Possession = risk.Possession(f.Type)
-		}
-	}
-	device := w.cfg.Device
-	device.BindingID, device.BoundAt, device.BindingStatus = ev.DeviceBindingID, ev.DeviceBoundAt, risk.BindingActive
-	kind := risk.AccountRetail
-	if p.Payee.Kind == "corporate" {
-		kind = risk.AccountCorporate
-	}
-	now := w.cfg.Clock()
-	started := p.Started
-	if started.After(now) {
-		started = now
-	}
-	// UserOnboardingDateTime is the SCA enrolment (the device binding the evidence names), the
-	// same source as the consent-time Risk, so both blocks agree and a reset re-dates it.
-	onboarded := ev.DeviceBoundAt
-	if onboarded.After(now) {
-		onboarded = time.Time{}
-	}
-	r, err := risk.ForPayment(risk.PaymentInput{Now: now, Started: started, SCA: facts, Device: device, App: w.cfg.App,
-		History: risk.History{OnboardedAt: onboarded,
-			SessionAttempts: counters.SessionAttempts, SessionFailedAttempts: counters.SessionFailedAttempts,
-			Last24hAttempts: counters.Last24hAttempts, Last24hFailedAttempts: counters.Last24hFailedAttempts,
-			TransactionsLastDay: counters.TransactionsLastDay, TransactionsLastYear: counters.TransactionsLastYear},
-		Payee: risk.Payee{Kind: kind, PrePopulated: p.prePopulated}})
-	if err != nil {
-		return risk.Risk{}, fmt.Errorf("build Risk block: %w", err)
-	}
-	return r, nil
 }
 
 func (w *Wallet) emitter(progress func(Event)) func(Event) {

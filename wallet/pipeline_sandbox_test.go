@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/payterm/payterm/provider/uae"
 	"strings"
 	"testing"
 
@@ -272,16 +273,16 @@ func TestSandboxInsufficientFundsIsRejectedAndReleased(t *testing.T) {
 	}
 }
 
-// flakyTokens hands out a token the bank does not know first, then the real one: the
-// wallet must refresh on 401 and resend the same request once.
+// flakyTokens holds a cached token the bank no longer knows until the wallet invalidates it,
+// then hands out the real one: the wallet must refresh on 401 and resend the same request once.
 type flakyTokens struct {
-	*ConsentTokens
+	*uae.ConsentTokens
 	calls, invalidated int
 }
 
 func (f *flakyTokens) AccessToken(ctx context.Context, id string) (lfi.Secret, error) {
 	f.calls++
-	if f.calls == 1 {
+	if f.invalidated == 0 {
 		return "not-a-token-the-bank-issued", nil
 	}
 	return f.ConsentTokens.AccessToken(ctx, id)
@@ -302,7 +303,8 @@ func TestSandbox401RefreshesAndResendsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pay: %v\n%s", err, verdicts(b))
 	}
-	if p.Status.Outcome() != OutcomeSuccessful || ft.invalidated != 1 || ft.calls != 2 {
+	// Calls: getting ready to send, the POST answered 401, the POST after the refresh.
+	if p.Status.Outcome() != OutcomeSuccessful || ft.invalidated != 1 || ft.calls != 3 {
 		t.Errorf("status %s, %d token calls, %d invalidations", p.Status, ft.calls, ft.invalidated)
 	}
 	if n := e.bankPayments(t, c.ID); n != 1 {

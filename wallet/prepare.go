@@ -11,6 +11,7 @@ import (
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/provider"
 	"github.com/payterm/payterm/sca"
 )
 
@@ -60,6 +61,13 @@ type Prepared struct {
 // were read at Prepare; after this the user prepares it again, and an abandoned review
 // screen does not hold memory for the life of the process.
 const PreparedTTL = 15 * time.Minute
+
+// providerIntent is the payment as its bank's provider builds it.
+func (p *Prepared) providerIntent() provider.Intent {
+	return provider.Intent{GrantID: p.ConsentID, Amount: provider.Money{Amount: p.Amount, Currency: p.Currency},
+		Creditor:  provider.Party{Name: p.Payee.Name, Account: p.Payee.IBAN, Scheme: provider.SchemeIBAN, Kind: p.Payee.Kind, Wire: p.creditor},
+		Reference: p.Reference, Purpose: p.Purpose, IdempotencyKey: p.IdempotencyKey}
+}
 
 // Intent is what the SCA authenticates for this payment.
 func (p *Prepared) Intent() sca.Intent {

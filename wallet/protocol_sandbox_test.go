@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/payterm/payterm/provider/uae"
 	"io"
 	"net/http"
 	"strings"
@@ -71,7 +72,7 @@ func (e *walletEnv) rewire(t *testing.T, wrap func(http.RoundTripper) http.Round
 		t.Fatal(err)
 	}
 	e.client = c
-	e.tokens = NewConsentTokens(e.store, oneBank(consent.NewLFIBank(c).Refresh), nil)
+	e.tokens = uae.NewConsentTokens(e.store, uae.OneBank(consent.NewLFIBank(c).Refresh), nil)
 	e.wallet = e.newWallet(t, c, e.tokens, Limits{}, clock)
 }
 
@@ -502,7 +503,7 @@ func TestSandboxKeyRotationResealsOnce(t *testing.T) {
 	}
 	posts = nil
 	p2, err := e.pay(t, "1.00", func(ev Event) {
-		if ev.Step == StepSealPII && ev.Note == "sealed again to the bank's new key" {
+		if ev.Step == StepSealPII && ev.Note == "sealed again to the bank's new key and signed again" {
 			if _, err := b.bank.RotateEncKey(); err != nil { // rotates again before the resend
 				t.Error(err)
 			}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/provider"
 )
 
 // A renewal is a new consent carrying the chain's root as BaseConsentId (uae-spec §8: after
@@ -62,7 +62,7 @@ func (w *Wallet) RetireSuperseded(ctx context.Context) error {
 	}
 	var first error
 	for _, c := range supersededConsents(all, open) {
-		if err := w.revoke(ctx, c.ID, lfi.RevokedByTPP); err != nil && first == nil {
+		if err := w.revoke(ctx, c.ID, provider.RevokedByWallet); err != nil && first == nil {
 			first = fmt.Errorf("retire replaced consent: %w", err)
 		}
 	}

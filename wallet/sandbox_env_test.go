@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/payterm/payterm/provider"
+	"github.com/payterm/payterm/provider/uae"
 	"math/big"
 	"net/http"
 	"os"
@@ -39,11 +41,6 @@ const (
 	testClientID         = "payterm-wallet-test"
 	testBankID           = "sandbox" // the bank id the single-bank environment records
 )
-
-// oneBank is the RefreshFor of a wallet with one bank.
-func oneBank(f consent.RefreshFunc) RefreshFor {
-	return func(context.Context, string) (consent.RefreshFunc, error) { return f, nil }
-}
 
 var cheapKDF = keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
@@ -231,7 +228,7 @@ type walletEnv struct {
 	auth      *sca.Authenticator
 	ledger    *Ledger
 	store     *memTokenStore
-	tokens    *ConsentTokens
+	tokens    *uae.ConsentTokens
 	wallet    *Wallet
 	consentID string
 	payees    []Payee
@@ -259,16 +256,26 @@ func newWalletEnv(t testing.TB, b *bankEnv, limits Limits) *walletEnv {
 	}
 	t.Cleanup(func() { e.ledger.Close() })
 	e.store = &memTokenStore{tokens: map[string]lfi.Secret{}}
-	e.tokens = NewConsentTokens(e.store, oneBank(consent.NewLFIBank(e.client).Refresh), nil)
+	e.tokens = uae.NewConsentTokens(e.store, uae.OneBank(consent.NewLFIBank(e.client).Refresh), nil)
 	e.wallet = e.newWallet(t, e.client, e.tokens, limits, nil)
 	return e
 }
 
-func (e *walletEnv) newWallet(t testing.TB, c *lfi.Client, tokens Tokens, limits Limits, clock func() time.Time) *Wallet {
+// uaeBank is the provider of a UAE bank reached with c, as app builds it.
+func uaeBank(t testing.TB, c uae.Client, tokens uae.Tokens, clock func() time.Time) provider.Bank {
 	t.Helper()
-	w, err := New(Config{Ledger: e.ledger, Banks: map[string]Bank{testBankID: c}, Tokens: tokens, SCA: e.auth,
-		Limits: limits, Device: risk.Device{Type: risk.DeviceDesktop, OS: "Linux"}, App: risk.App{Version: "test"},
-		CustomerIP: "203.0.113.7", UserAgent: "payterm-test/1", Clock: clock,
+	b, err := uae.New(uae.Config{Name: "Sandbox Bank", Client: c, Tokens: tokens, Device: risk.Device{Type: risk.DeviceDesktop, OS: "Linux"},
+		App: risk.App{Version: "test"}, CustomerIP: "203.0.113.7", UserAgent: "payterm-test/1", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (e *walletEnv) newWallet(t testing.TB, c uae.Client, tokens uae.Tokens, limits Limits, clock func() time.Time) *Wallet {
+	t.Helper()
+	w, err := New(Config{Ledger: e.ledger, Banks: map[string]provider.Bank{testBankID: uaeBank(t, c, tokens, clock)}, SCA: e.auth,
+		Limits: limits, Clock: clock,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctxsleep.For(ctx, d/10) }})
 	if err != nil {
 		t.Fatal(err)

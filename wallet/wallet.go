@@ -12,27 +12,21 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/payterm/payterm/internal/ctxsleep"
-	"github.com/payterm/payterm/risk"
+	"github.com/payterm/payterm/provider"
 )
 
-// Config wires a Wallet. Ledger, at least one bank, Tokens and SCA are required.
+// Config wires a Wallet. Ledger, at least one bank and SCA are required.
 type Config struct {
 	Ledger *Ledger
-	// Banks are the bank clients by bank id (the id recorded with each consent). Every call
-	// about a consent or one of its payments goes to the consent's own bank.
-	Banks  map[string]Bank
-	Tokens Tokens
-	SCA    Authenticator
+	// Banks are the configured banks by id (the id recorded with each consent), each behind
+	// its standard's provider. Every call about a consent or one of its payments goes to the
+	// consent's own bank.
+	Banks map[string]provider.Bank
+	SCA   Authenticator
 	// Limits are the defaults from the config file; edits persisted in the ledger win.
 	Limits Limits
-	// Device and App feed the Risk block (risk.DetectDevice, risk.AppFromBuild).
-	Device risk.Device
-	App    risk.App
-	// CustomerIP is sent as x-fapi-customer-ip-address (a Bank may put its own setting in its
-	// place); UserAgent as x-customer-user-agent.
-	CustomerIP string
-	UserAgent  string
-	// SessionID identifies this run for the Risk session counters; a random one by default.
+	// SessionID identifies this run for the session counters (provider.Facts); a random one
+	// by default.
 	SessionID string
 
 	Clock func() time.Time
@@ -64,8 +58,6 @@ func New(cfg Config) (*Wallet, error) {
 		return nil, errors.New("wallet: a ledger is required")
 	case len(cfg.Banks) == 0:
 		return nil, errors.New("wallet: a bank client is required")
-	case cfg.Tokens == nil:
-		return nil, errors.New("wallet: a token source is required")
 	case cfg.SCA == nil:
 		return nil, errors.New("wallet: an authenticator is required")
 	}
@@ -100,7 +92,7 @@ func New(cfg Config) (*Wallet, error) {
 var ErrBankNotConfigured = errors.New("the consent's bank is not configured")
 
 // bankOf returns the client of the bank a consent was given at.
-func (w *Wallet) bankOf(c Consent) (Bank, error) {
+func (w *Wallet) bankOf(c Consent) (provider.Bank, error) {
 	if b, ok := w.cfg.Banks[c.Bank]; ok {
 		return b, nil
 	}
@@ -109,7 +101,7 @@ func (w *Wallet) bankOf(c Consent) (Bank, error) {
 }
 
 // bankOfConsent is bankOf for a consent id.
-func (w *Wallet) bankOfConsent(ctx context.Context, consentID string) (Bank, error) {
+func (w *Wallet) bankOfConsent(ctx context.Context, consentID string) (provider.Bank, error) {
 	c, err := w.cfg.Ledger.Consent(ctx, consentID)
 	if err != nil {
 		return nil, err

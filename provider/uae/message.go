@@ -1,4 +1,4 @@
-package wallet
+package uae
 
 import (
 	"encoding/base64"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/payterm/payterm/provider"
 )
 
 // paymentPII is the payment-time PII (AEDomesticPaymentPIIProperties): the flat creditor,
@@ -23,7 +25,7 @@ func paymentPII(creditor json.RawMessage, riskBlock any) ([]byte, error) {
 }
 
 // paymentMessage is the `message` of POST /payments (AEPaymentRequest).
-func paymentMessage(p *Prepared, sealedPII string) ([]byte, error) {
+func paymentMessage(in provider.Intent, sealedPII string) ([]byte, error) {
 	type amount struct {
 		Amount   string `json:"Amount"`
 		Currency string `json:"Currency"`
@@ -38,9 +40,9 @@ func paymentMessage(p *Prepared, sealedPII string) ([]byte, error) {
 		DebtorReference    string            `json:"DebtorReference,omitempty"`
 		OpenFinanceBilling map[string]string `json:"OpenFinanceBilling"`
 	}
-	d := data{ConsentID: p.ConsentID, PII: sealedPII, PaymentPurposeCode: p.Purpose, DebtorReference: p.Reference,
+	d := data{ConsentID: in.GrantID, PII: sealedPII, PaymentPurposeCode: in.Purpose, DebtorReference: in.Reference,
 		OpenFinanceBilling: map[string]string{"Type": "PushP2P"}}
-	d.Instruction.Amount = amount{Amount: p.Amount.String(), Currency: p.Currency}
+	d.Instruction.Amount = amount{Amount: in.Amount.Amount.String(), Currency: in.Amount.Currency}
 	b, err := json.Marshal(struct {
 		Data data `json:"Data"`
 	}{d})

@@ -1,4 +1,4 @@
-package wallet
+package uae
 
 import (
 	"context"
@@ -26,20 +26,25 @@ type ConsentTokens struct {
 // (*consent.LFIBank).Refresh of that bank. Each consent's refresh token goes only to its bank.
 type RefreshFor func(ctx context.Context, consentID string) (consent.RefreshFunc, error)
 
-// RefreshByBank is the RefreshFor of a wallet with several banks: it reads the consent's bank
-// from the ledger and refreshes there, never at another bank.
-func RefreshByBank(l *Ledger, refresh map[string]consent.RefreshFunc) RefreshFor {
+// RefreshByBank is the RefreshFor of a wallet with several banks: bankOf reads the consent's
+// bank (from the ledger) and the refresh goes there, never to another bank.
+func RefreshByBank(bankOf func(ctx context.Context, consentID string) (string, error), refresh map[string]consent.RefreshFunc) RefreshFor {
 	return func(ctx context.Context, consentID string) (consent.RefreshFunc, error) {
-		c, err := l.Consent(ctx, consentID)
+		bank, err := bankOf(ctx, consentID)
 		if err != nil {
 			return nil, err
 		}
-		f, ok := refresh[c.Bank]
+		f, ok := refresh[bank]
 		if !ok {
-			return nil, fmt.Errorf("%w: %q", ErrBankNotConfigured, c.Bank)
+			return nil, fmt.Errorf("the consent's bank %q is not configured", bank)
 		}
 		return f, nil
 	}
+}
+
+// OneBank is the RefreshFor of a single bank.
+func OneBank(f consent.RefreshFunc) RefreshFor {
+	return func(context.Context, string) (consent.RefreshFunc, error) { return f, nil }
 }
 
 // NewConsentTokens wires the token managers.
