@@ -114,7 +114,7 @@ func seedLedger(dir string, n int) error {
 		if err := l.ReservePayment(ctx, p, wallet.Limits{}); err != nil {
 			return err
 		}
-		if err := l.UpdatePaymentStatus(ctx, p.ID, wallet.StatusUpdate{Status: wallet.PaymentAcceptedCreditSettlementCompleted,
+		if err := l.UpdatePaymentStatus(ctx, p.ID, wallet.StatusUpdate{Status: wallet.PaymentSettled, BankStatus: "AcceptedCreditSettlementCompleted",
 			BankPaymentID: fmt.Sprintf("PAY-%d", i)}); err != nil {
 			return err
 		}

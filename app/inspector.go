@@ -351,7 +351,7 @@ func (w uiWallet) ExportSupportBundle(ctx context.Context) (string, error) {
 		return "", uiError("Reading the history", err)
 	}
 	for _, r := range page.Rows {
-		bp := bundlePayment{LedgerID: r.ID, BankPaymentID: r.BankPaymentID, Status: string(r.Status), RejectCode: r.RejectCode}
+		bp := bundlePayment{LedgerID: r.ID, BankPaymentID: r.BankPaymentID, Status: string(uiStatus(r.Status, r.BankStatus)), RejectCode: r.RejectCode}
 		atts, err := a.ledger.Attempts(ctx, r.ID)
 		if err != nil {
 			return "", uiError("Reading the payment log", err)

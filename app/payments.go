@@ -109,10 +109,10 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 		if pay.ID != 0 {
 			r := a.receipt(context.WithoutCancel(ctx), pay.ID)
 			final.Receipt = &r
-			if err == nil && !pay.Status.Final() && final.State != ui.StepFailed {
+			if err == nil && !pay.Final && final.State != ui.StepFailed {
 				final.Note = "the bank has not finished it yet; payterm keeps checking it while it runs and at every start"
 			}
-			if !pay.Status.Final() {
+			if !pay.Final {
 				a.keeper.poke() // the background loop resumes it, with back-off
 			}
 		}
@@ -173,7 +173,7 @@ func (a *App) receipt(ctx context.Context, id int64) ui.Receipt {
 	if err != nil {
 		return ui.Receipt{Status: ui.PaymentUnknown, Reason: "the payment could not be read back from the ledger"}
 	}
-	r := ui.Receipt{ID: strconv.FormatInt(p.ID, 10), PaymentID: p.BankPaymentID, Status: ui.PaymentStatus(p.Status), Amount: p.Amount, At: p.Updated,
+	r := ui.Receipt{ID: strconv.FormatInt(p.ID, 10), PaymentID: p.BankPaymentID, Status: uiStatus(p.Status, p.BankStatus), Amount: p.Amount, At: p.Updated,
 		Payee: ui.Payee{ID: strconv.FormatInt(p.PayeeID, 10), Name: p.PayeeName, IBAN: p.PayeeIBAN}}
 	r.InteractionID = a.paymentInteraction(ctx, id)
 	r.ReasonCode = p.RejectCode
@@ -225,16 +225,30 @@ func reasonText(p wallet.Payment) string {
 		return wallet.QueuedText(p)
 	case wallet.PaymentUnknown, wallet.PaymentSending:
 		return "The bank's answer is not known yet; payterm checks with the bank before any retry."
-	case wallet.PaymentPending:
+	case wallet.PaymentAwaitingBankSCA:
+		return "Waiting for you to approve the payment at your bank."
+	case wallet.PaymentAuthorised:
+		return "Approved at your bank; the bank has not executed it yet."
+	case wallet.PaymentProcessing:
 		return "The bank accepted the payment and is settling it."
-	case wallet.PaymentAcceptedWithoutPosting:
-		return "The bank accepted the payment; it is not yet posted."
-	case wallet.PaymentAcceptedSettlementCompleted:
+	case wallet.PaymentExecuted:
+		if p.BankStatus == "AcceptedWithoutPosting" {
+			return "The bank accepted the payment; it is not yet posted."
+		}
 		return "Paid: the money left your account."
-	case wallet.PaymentAcceptedCreditSettlementCompleted:
+	case wallet.PaymentSettled:
 		return "Paid: the payee's bank has credited the money."
 	}
 	return ""
+}
+
+// uiStatus is what the screens show for a status: the bank's own word once the bank has the
+// payment (AcceptedCreditSettlementCompleted, ACSC), else the wallet's state.
+func uiStatus(s wallet.PaymentStatus, bank string) ui.PaymentStatus {
+	if bank != "" {
+		return ui.PaymentStatus(bank)
+	}
+	return ui.PaymentStatus(s)
 }
 
 func parseID(s string) (int64, bool) {
@@ -259,12 +273,12 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 	pc := purposeOf(p.Purpose)
 	d := ui.PaymentDetail{
 		Row: ui.PaymentRow{ID: paymentID, PaymentID: p.BankPaymentID, At: p.Created, PayeeName: p.PayeeName, Amount: p.Amount,
-			Status: ui.PaymentStatus(p.Status), Reference: p.Reference},
+			Status: uiStatus(p.Status, p.BankStatus), Reference: p.Reference},
 		InteractionID: a.paymentInteraction(ctx, id), ConsentID: p.ConsentID,
 		Purpose: strings.TrimSpace(pc.Code + " " + pc.Description), Reason: reasonText(p),
 	}
 	for _, c := range tl {
-		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: ui.PaymentStatus(c.Status), Note: c.Note})
+		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: uiStatus(c.Status, c.BankStatus), Note: c.Note})
 	}
 	return d, nil
 }

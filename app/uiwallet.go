@@ -141,7 +141,7 @@ func toUIPayee(p wallet.Payee) ui.Payee {
 
 func toUIRow(r wallet.PaymentRow) ui.PaymentRow {
 	return ui.PaymentRow{ID: strconv.FormatInt(r.ID, 10), PaymentID: r.BankPaymentID, At: r.Created, PayeeName: r.PayeeName,
-		Amount: r.Amount, Status: ui.PaymentStatus(r.Status), Reference: r.Reference}
+		Amount: r.Amount, Status: uiStatus(r.Status, r.BankStatus), Reference: r.Reference}
 }
 
 func (w uiWallet) Consents(ctx context.Context) ([]ui.Consent, error) {

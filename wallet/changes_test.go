@@ -78,7 +78,7 @@ func TestLedgerReportsEachChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("the same status again")
-	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentAcceptedCreditSettlementCompleted, BankPaymentID: "b1"}); err != nil {
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentSettled, BankPaymentID: "b1"}); err != nil {
 		t.Fatal(err)
 	}
 	want("a final status", Change{PaymentChanged, id})

@@ -102,7 +102,7 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 	sends := 0
 	for {
 		switch {
-		case p.Status.Final():
+		case p.Final:
 			w.emitFinal(p, emit)
 			return nil
 		case p.BankPaymentID != "":
@@ -168,7 +168,8 @@ func (w *Wallet) bankCtx(ctx context.Context, p *Payment, step Step, emit func(E
 func asProvided(p *Payment, r SCAReceipt) provider.Payment {
 	return provider.Payment{GrantID: p.ConsentID, Amount: provider.Money{Amount: p.Amount, Currency: p.Currency},
 		Request: provider.Request{Bytes: p.Request, Key: p.IdempotencyKey, SendBy: p.RequestExp}, AuthTime: r.ChallengeTime,
-		State: provider.State{BankRef: p.BankPaymentID, BankStatus: string(p.Status)}}
+		State: provider.State{BankRef: p.BankPaymentID, Status: provider.Status(p.Status), BankStatus: p.BankStatus, Final: p.Final,
+			Blob: p.ProviderState}}
 }
 
 // waitWords says a wait the way the progress screen does: "59 s", "10 min", "2 min 5 s".
@@ -438,15 +439,16 @@ func (w *Wallet) accept(ctx context.Context, p *Payment, st provider.State, how 
 	if st.BankRef == "" {
 		return fmt.Errorf("payment %d: the bank's answer has no payment id", p.ID)
 	}
-	status, err := bankStatus(st.BankStatus)
+	status, err := bankState(st)
 	if err != nil {
 		return fmt.Errorf("payment %d: %w", p.ID, err)
 	}
-	u := StatusUpdate{Status: status, BankPaymentID: st.BankRef, Note: how, RejectCode: st.RejectCode, RejectMessage: st.RejectMessage}
+	u := StatusUpdate{Status: status, BankStatus: st.BankStatus, Final: st.Final, ProviderState: st.Blob,
+		BankPaymentID: st.BankRef, Note: how, RejectCode: st.RejectCode, RejectMessage: st.RejectMessage}
 	if err := w.setStatus(ctx, p, u); err != nil {
 		return err
 	}
-	emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)})
+	emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: statusWord(*p)})
 	return nil
 }
 
@@ -456,7 +458,7 @@ func (w *Wallet) accept(ctx context.Context, p *Payment, st provider.State, how 
 func (w *Wallet) track(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) error {
 	deadline := w.cfg.Clock().Add(w.cfg.TrackFor)
 	delay := 500 * time.Millisecond
-	for !p.Status.Final() {
+	for !p.Final {
 		if !w.cfg.Clock().Before(deadline) {
 			return nil // still not final: Resume will continue
 		}
@@ -475,20 +477,29 @@ func (w *Wallet) track(ctx context.Context, bank provider.Bank, p *Payment, emit
 			}
 			continue // transient; the next poll tries again
 		}
-		before := p.Status
+		before, beforeBank := p.Status, p.BankStatus
 		if err := w.accept(ctx, p, st, "status poll", func(Event) {}); err != nil {
 			return err
 		}
-		if p.Status != before && !p.Status.Final() {
-			emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)})
+		if (p.Status != before || p.BankStatus != beforeBank) && !p.Final {
+			emit(Event{Step: StepBankPending, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: p.BankStatus})
 		}
 	}
 	w.emitFinal(p, emit)
 	return nil
 }
 
+// statusWord is the bank's own word for the payment's status, or the ledger's when the bank
+// has not given one.
+func statusWord(p Payment) string {
+	if p.BankStatus != "" {
+		return p.BankStatus
+	}
+	return string(p.Status)
+}
+
 func (w *Wallet) emitFinal(p *Payment, emit func(Event)) {
-	e := Event{Step: StepSettled, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: string(p.Status)}
+	e := Event{Step: StepSettled, State: StepDone, PaymentID: p.ID, Status: p.Status, Note: statusWord(*p)}
 	if p.Status.Outcome() == OutcomeFailed {
 		e.State = StepFailed
 		e.Err = failureProblem(*p)

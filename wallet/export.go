@@ -45,10 +45,14 @@ type ExportRow struct {
 	Reference     *string `json:"reference,omitempty"`
 	// Bank is the id of the bank the payment went to (its consent's; config [bank]/[[banks]]).
 	Bank string `json:"bank"`
+	// NormalisedStatus is the status every standard maps to (Processing, Executed, Settled,
+	// …); Status stays what it always was: the bank's own word once the bank has the payment,
+	// else the wallet's local state.
+	NormalisedStatus string `json:"normalised_status"`
 }
 
 var csvHeader = []string{"id", "created_at", "updated_at", "consent_id", "bank_payment_id", "amount", "currency",
-	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference", "bank"}
+	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference", "bank", "normalised_status"}
 
 // consentBanks maps each consent id to its bank id, for the export rows (a handful of consents).
 func (l *Ledger) consentBanks(ctx context.Context) (map[string]string, error) {
@@ -66,7 +70,11 @@ func (l *Ledger) consentBanks(ctx context.Context) (map[string]string, error) {
 func toExportRow(r PaymentRow, pii bool, banks map[string]string) ExportRow {
 	e := ExportRow{ID: r.ID, Bank: banks[r.ConsentID], CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
 		ConsentID: r.ConsentID, BankPaymentID: r.BankPaymentID, Amount: r.Amount.String(), Currency: r.Currency,
-		Purpose: r.Purpose, Status: string(r.Status), Outcome: string(r.Status.Outcome()), RejectCode: r.RejectCode}
+		Purpose: r.Purpose, Status: string(r.Status), Outcome: string(r.Status.Outcome()), RejectCode: r.RejectCode,
+		NormalisedStatus: string(r.Status)}
+	if r.BankStatus != "" {
+		e.Status = r.BankStatus
+	}
 	if pii {
 		name, iban, ref := r.PayeeName, r.PayeeIBAN, r.Reference
 		e.PayeeName, e.PayeeIBAN, e.Reference = &name, &iban, &ref
@@ -97,7 +105,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			return cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt, e.UpdatedAt, csvCell(e.ConsentID),
 				csvCell(e.BankPaymentID), e.Amount, csvCell(e.Currency), csvCell(e.Purpose), csvCell(e.Status), e.Outcome,
 				csvCell(e.RejectCode), csvCell(deref(e.PayeeName)), csvCell(deref(e.PayeeIBAN)), csvCell(deref(e.Reference)),
-				csvCell(e.Bank)})
+				csvCell(e.Bank), csvCell(e.NormalisedStatus)})
 		}
 		finish = func() error { cw.Flush(); return cw.Error() }
 	case "json":

@@ -183,7 +183,7 @@ func TestStatusJSON(t *testing.T) {
 
 // TestExportFieldNamesAreStable pins the names scripts rely on; renaming one is a breaking change.
 func TestExportFieldNamesAreStable(t *testing.T) {
-	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference,bank"
+	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference,bank,normalised_status"
 	if got := strings.Join(csvHeader, ","); got != want {
 		t.Errorf("history columns changed:\n got %s\nwant %s", got, want)
 	}
@@ -193,7 +193,7 @@ func TestExportFieldNamesAreStable(t *testing.T) {
 	}
 	for _, k := range []string{`"schema_version"`, `"onboarded"`, `"consents"`, `"limits"`, `"recent_payments"`,
 		`"used_today_and_month"`, `"open_payments"`, `"beneficiary_model"`, `"total_paid"`, `"payment_count"`, `"usable"`,
-		`"per_payment"`, `"outcome"`, `"bank_payment_id"`, `"bank"`} {
+		`"per_payment"`, `"outcome"`, `"bank_payment_id"`, `"bank"`, `"normalised_status"`} {
 		if !strings.Contains(string(raw), k) {
 			t.Errorf("status JSON lost %s", k)
 		}

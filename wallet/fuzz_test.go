@@ -3,30 +3,35 @@ package wallet
 import (
 	"strings"
 	"testing"
+
+	"github.com/payterm/payterm/provider"
 )
 
-// FuzzBankStatus: a status string from the bank never panics, is kept only when it is a
-// plain word, and can never name one of the wallet's local states.
-func FuzzBankStatus(f *testing.F) {
-	for _, s := range []string{"Pending", "AcceptedSettlementCompleted", "Rejected", "Prepared", "Abandoned", "", "Pend ing", "É", strings.Repeat("A", 70)} {
-		f.Add(s)
+// FuzzBankState: a state a provider reports never panics, is kept only when its status is a
+// normalised bank status and the bank's word a plain token, and can never name one of the
+// wallet's local states.
+func FuzzBankState(f *testing.F) {
+	for _, s := range []string{"Processing", "Settled", "Rejected", "Prepared", "Abandoned", "", "Pend ing", "É"} {
+		f.Add(s, "AcceptedSettlementCompleted")
+		f.Add(s, strings.Repeat("A", 70))
+		f.Add(s, "ACSC")
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		st, err := bankStatus(s)
+	f.Fuzz(func(t *testing.T, status, word string) {
+		st, err := bankState(provider.State{Status: provider.Status(status), BankStatus: word})
 		if err != nil {
 			return
 		}
-		if string(st) != s || len(s) == 0 || len(s) > 64 {
-			t.Fatalf("bankStatus(%q) = %q", s, st)
+		if string(st) != status || len(word) == 0 || len(word) > 64 {
+			t.Fatalf("bankState(%q, %q) = %q", status, word, st)
 		}
-		for _, r := range s {
-			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') {
-				t.Fatalf("bankStatus(%q) kept a non-letter", s)
+		for _, r := range word {
+			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+				t.Fatalf("bankState kept the bank's word %q", word)
 			}
 		}
 		switch st {
 		case PaymentPrepared, PaymentSending, PaymentUnknown, PaymentRefused, PaymentAbandoned:
-			t.Fatalf("the bank set a local state %q", s)
+			t.Fatalf("the bank set a local state %q", status)
 		}
 	})
 }

@@ -22,6 +22,7 @@ type PaymentRow struct {
 	Purpose       string
 	Reference     string
 	Status        PaymentStatus
+	BankStatus    string // the bank's own word for Status
 	RejectCode    string
 	RejectMessage string
 	Created       time.Time
@@ -80,7 +81,7 @@ func (l *Ledger) History(ctx context.Context, q HistoryQuery) (HistoryPage, erro
 		order = "ASC"
 	}
 	query := `SELECT id, COALESCE(bank_payment_id, ''), consent_id, COALESCE(payee_id, 0), payee_name, payee_iban,
-		amount_minor, currency, purpose_code, reference, status, reject_code, reject_message, created_ms, updated_ms
+		amount_minor, currency, purpose_code, reference, status, bank_status, reject_code, reject_message, created_ms, updated_ms
 		FROM payments`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -97,7 +98,7 @@ func (l *Ledger) History(ctx context.Context, q HistoryQuery) (HistoryPage, erro
 		var r PaymentRow
 		var minor, cMS, uMS int64
 		if err := rows.Scan(&r.ID, &r.BankPaymentID, &r.ConsentID, &r.PayeeID, &r.PayeeName, &r.PayeeIBAN, &minor,
-			&r.Currency, &r.Purpose, &r.Reference, &r.Status, &r.RejectCode, &r.RejectMessage, &cMS, &uMS); err != nil {
+			&r.Currency, &r.Purpose, &r.Reference, &r.Status, &r.BankStatus, &r.RejectCode, &r.RejectMessage, &cMS, &uMS); err != nil {
 			return HistoryPage{}, fmt.Errorf("history: %w", err)
 		}
 		if r.Amount, err = money.FromMinor(minor); err != nil {

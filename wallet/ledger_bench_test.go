@@ -44,7 +44,7 @@ func seedLedger(b *testing.B, n int) (*Ledger, *testClock, int64) {
 	request := make([]byte, 3000) // the size of a real signed request with its JWE
 	for i := range n {
 		at := toMS(start.Add(time.Duration(i) * benchSpacing))
-		status := PaymentAcceptedCreditSettlementCompleted
+		status := PaymentSettled
 		if i%10 == 0 {
 			status = PaymentRejected
 		}
@@ -77,7 +77,7 @@ func BenchmarkLedger(b *testing.B) {
 					if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
 						b.Fatal(err)
 					}
-					if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: p.IdempotencyKey}); err != nil {
+					if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentProcessing, BankPaymentID: p.IdempotencyKey}); err != nil {
 						b.Fatal(err)
 					}
 				}

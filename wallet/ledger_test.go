@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payterm/payterm/provider"
+
 	"github.com/payterm/payterm/money"
 )
 
@@ -228,10 +230,10 @@ func TestPaymentStatusTimeline(t *testing.T) {
 	}
 	steps := []StatusUpdate{
 		{Status: PaymentSending, Note: "attempt 1"},
-		{Status: PaymentPending, BankPaymentID: "pay-1"},
-		{Status: PaymentPending}, // a poll with no change records nothing
-		{Status: PaymentAcceptedSettlementCompleted},
-		{Status: PaymentAcceptedCreditSettlementCompleted},
+		{Status: PaymentProcessing, BankStatus: "Pending", BankPaymentID: "pay-1"},
+		{Status: PaymentProcessing, BankStatus: "Pending"}, // a poll with no change records nothing
+		{Status: PaymentExecuted, BankStatus: "AcceptedSettlementCompleted"},
+		{Status: PaymentSettled, BankStatus: "AcceptedCreditSettlementCompleted"},
 	}
 	for _, u := range steps {
 		clock.Advance(time.Second)
@@ -243,13 +245,17 @@ func TestPaymentStatusTimeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	var got, words []string
 	for _, c := range tl {
 		got = append(got, string(c.Status))
+		words = append(words, c.BankStatus)
 	}
-	want := "Prepared Sending Pending AcceptedSettlementCompleted AcceptedCreditSettlementCompleted"
+	want := "Prepared Sending Processing Executed Settled"
 	if strings.Join(got, " ") != want {
 		t.Errorf("timeline = %v, want %s", got, want)
+	}
+	if w := ",,Pending,AcceptedSettlementCompleted,AcceptedCreditSettlementCompleted"; strings.Join(words, ",") != w {
+		t.Errorf("the bank's words on the timeline = %q, want %q", words, w)
 	}
 	if !tl[len(tl)-1].At.After(tl[0].At) {
 		t.Error("timeline timestamps do not advance")
@@ -298,23 +304,26 @@ func TestBankCannotChangePaymentID(t *testing.T) {
 	if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: "a"}); err != nil {
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentProcessing, BankPaymentID: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: "b"}); err == nil {
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentProcessing, BankPaymentID: "b"}); err == nil {
 		t.Error("the PaymentId of a payment changed")
 	}
 }
 
-func TestBankStatusValidation(t *testing.T) {
-	for _, s := range []string{"Pending", "AcceptedSettlementInProcess"} {
-		if _, err := bankStatus(s); err != nil {
-			t.Errorf("bankStatus(%q): %v", s, err)
+func TestBankStateValidation(t *testing.T) {
+	for _, st := range []provider.State{{Status: provider.StatusProcessing, BankStatus: "Pending"},
+		{Status: provider.StatusProcessing, BankStatus: "AcceptedSettlementInProcess"}, {Status: provider.StatusExecuted, BankStatus: "ACSC"}} {
+		if _, err := bankState(st); err != nil {
+			t.Errorf("bankState(%+v): %v", st, err)
 		}
 	}
-	for _, s := range []string{"", "Prepared", "Abandoned", "Pend ing", strings.Repeat("A", 65), "Pending\n"} {
-		if _, err := bankStatus(s); err == nil {
-			t.Errorf("bankStatus(%q) accepted", s)
+	for _, st := range []provider.State{{Status: provider.StatusProcessing}, {Status: "Prepared", BankStatus: "Prepared"},
+		{Status: "Abandoned", BankStatus: "X"}, {Status: provider.StatusProcessing, BankStatus: "Pend ing"},
+		{Status: provider.StatusProcessing, BankStatus: strings.Repeat("A", 65)}, {Status: provider.StatusProcessing, BankStatus: "Pending\n"}} {
+		if _, err := bankState(st); err == nil {
+			t.Errorf("bankState(%+v) accepted", st)
 		}
 	}
 }
@@ -406,6 +415,95 @@ func TestMigrationBackfillsFromVersion1(t *testing.T) {
 	}
 }
 
+// TestMigrationNormalisesStatuses builds a version-4 ledger with UAE payments in every status
+// and their timelines, then opens it with this build: migration 5 moves each AE status to
+// bank_status, puts the normalised status in its place (events too), keeps the local states,
+// finality, outcomes and totals, and marks the consent a UAE consent.
+func TestMigrationNormalisesStatuses(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := &Ledger{now: time.Now, loc: time.UTC}
+	db, err := openDB(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.db = db
+	if err := old.migrateTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO consents (id, bank, status, created_ms, expires_ms, beneficiary_model)
+		VALUES ('c1', 'sandbox', 'Authorized', 1, 4102444800000, 'open')`); err != nil {
+		t.Fatal(err)
+	}
+	rows := []struct {
+		status, outcome string
+		reserves, final int
+		want            PaymentStatus
+		wantFinal       bool
+	}{
+		{"Pending", "pending", 1, 0, PaymentProcessing, false},
+		{"AcceptedSettlementCompleted", "successful", 1, 0, PaymentExecuted, false},
+		{"AcceptedWithoutPosting", "successful", 1, 0, PaymentExecuted, false},
+		{"AcceptedCreditSettlementCompleted", "successful", 1, 1, PaymentSettled, true},
+		{"Rejected", "failed", 0, 1, PaymentRejected, true},
+		{"AcceptedSettlementInProcess", "pending", 1, 0, PaymentProcessing, false}, // a value the docs name
+		{"Prepared", "pending", 1, 0, PaymentPrepared, false},
+		{"Unknown", "pending", 1, 0, PaymentUnknown, false},
+		{"Abandoned", "failed", 0, 1, PaymentAbandoned, true},
+		{"Cancelled", "failed", 0, 1, PaymentCancelled, true},
+	}
+	for i, r := range rows {
+		res, err := db.ExecContext(ctx, `INSERT INTO payments (consent_id, payee_name, payee_iban, amount_minor, currency,
+			purpose_code, idempotency_key, request_bytes, request_exp_ms, status, outcome, reserves, final, created_ms, updated_ms)
+			VALUES ('c1', 'A', 'B', 100, 'AED', 'TOF', ?, x'00', 0, ?, ?, ?, ?, 1, 1)`,
+			fmt.Sprint("k", i), r.status, r.outcome, r.reserves, r.final)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		if _, err := db.ExecContext(ctx, `INSERT INTO payment_events (payment_id, at_ms, status, note) VALUES (?, 1, 'Sending', 'sending'), (?, 2, ?, 'poll')`,
+			id, id, r.status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l, err := OpenLedger(ctx, dir, LedgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i, r := range rows {
+		p, err := l.Payment(ctx, int64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBank := r.status
+		if r.want == PaymentStatus(r.status) && r.want != PaymentRejected {
+			wantBank = "" // a local state has no bank word
+		}
+		if p.Status != r.want || p.BankStatus != wantBank || p.Final != r.wantFinal || p.Status.Outcome() != Outcome(r.outcome) {
+			t.Errorf("%s became %s (%q), final %v, outcome %s", r.status, p.Status, p.BankStatus, p.Final, p.Status.Outcome())
+		}
+		tl, err := l.Timeline(ctx, p.ID)
+		if err != nil || len(tl) != 2 || tl[0].Status != PaymentSending || tl[0].BankStatus != "" ||
+			tl[1].Status != r.want || tl[1].BankStatus != wantBank {
+			t.Errorf("%s: timeline %+v, %v", r.status, tl, err)
+		}
+	}
+	total, n, err := l.ConsentTotal(ctx, "c1")
+	if err != nil || total.String() != "7.00" || n != 7 {
+		t.Errorf("total = %s over %d, %v; want 7.00 over 7 (the migration must not touch what reserves)", total, n, err)
+	}
+	var kind string
+	if err := l.db.QueryRowContext(ctx, `SELECT kind FROM consents WHERE id = 'c1'`).Scan(&kind); err != nil || kind != "consent" {
+		t.Errorf("consent kind = %q, %v", kind, err)
+	}
+}
+
 // TestConsentTotalsMatchAFullScan checks the trigger-maintained totals against a SUM over the
 // payments after inserts, rejections and settlements across two consents.
 func TestConsentTotalsMatchAFullScan(t *testing.T) {
@@ -429,7 +527,7 @@ func TestConsentTotalsMatchAFullScan(t *testing.T) {
 				t.Fatal(err)
 			}
 		case 2:
-			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentAcceptedCreditSettlementCompleted}); err != nil {
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentSettled}); err != nil {
 				t.Fatal(err)
 			}
 		case 3:

@@ -155,7 +155,7 @@ func TestFailedPaymentsReleaseTheirReservation(t *testing.T) {
 		t.Fatal("the reservation did not count")
 	}
 	// Pending at the bank still counts: it may still be executed.
-	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentPending, BankPaymentID: "p1"}); err != nil {
+	if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentProcessing, BankPaymentID: "p1"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.CheckLimits(ctx, "c1", amt(t, "1.00"), lim); err == nil {

@@ -157,6 +157,33 @@ ALTER TABLE payees ADD COLUMN wire_json TEXT NOT NULL DEFAULT '';
 	`
 ALTER TABLE consents ADD COLUMN debtor_name TEXT NOT NULL DEFAULT '';
 `,
+	// 5: several standards. A payment's status is the normalised one every bank maps to, and
+	// the bank's own word is kept beside it (bank_status), on the payment and on each event of
+	// its timeline; provider_state is the provider's memory of the payment (links, ids). A
+	// grant is a UAE consent or a local link to an account at a bank without grants (kind).
+	// UAE rows written before keep their meaning: the AE status moves to bank_status.
+	`
+ALTER TABLE payments ADD COLUMN bank_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN provider_state BLOB;
+ALTER TABLE payment_events ADD COLUMN bank_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
+UPDATE payments SET bank_status = status,
+	status = CASE status
+		WHEN 'AcceptedSettlementCompleted' THEN 'Executed'
+		WHEN 'AcceptedWithoutPosting' THEN 'Executed'
+		WHEN 'AcceptedCreditSettlementCompleted' THEN 'Settled'
+		WHEN 'Rejected' THEN 'Rejected'
+		ELSE 'Processing' END
+	WHERE status NOT IN ('Prepared', 'Sending', 'Unknown', 'Refused', 'Abandoned', 'Cancelled');
+UPDATE payment_events SET bank_status = status,
+	status = CASE status
+		WHEN 'AcceptedSettlementCompleted' THEN 'Executed'
+		WHEN 'AcceptedWithoutPosting' THEN 'Executed'
+		WHEN 'AcceptedCreditSettlementCompleted' THEN 'Settled'
+		WHEN 'Rejected' THEN 'Rejected'
+		ELSE 'Processing' END
+	WHERE status NOT IN ('Prepared', 'Sending', 'Unknown', 'Refused', 'Abandoned', 'Cancelled');
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -86,8 +86,8 @@ func TestSandboxTwoBanksEachPaymentGoesToItsConsentsBank(t *testing.T) {
 		if c.Bank == secondBankID {
 			here, elsewhere = tb.other, tb.walletEnv.bankEnv
 		}
-		if st, err := here.bank.PaymentStatus(p.BankPaymentID); err != nil || st != string(p.Status) {
-			t.Errorf("%s: its bank says %q, %v; the ledger says %s", c.Bank, st, err, p.Status)
+		if st, err := here.bank.PaymentStatus(p.BankPaymentID); err != nil || st != p.BankStatus {
+			t.Errorf("%s: its bank says %q, %v; the ledger says %s", c.Bank, st, err, p.BankStatus)
 		}
 		if _, err := elsewhere.bank.PaymentStatus(p.BankPaymentID); err == nil {
 			t.Errorf("%s: the other bank has the payment too", c.Bank)

@@ -1,8 +1,14 @@
 package wallet
 
-import "fmt"
+import (
+	"fmt"
 
-// PaymentStatus is a payment's AEPaymentStatus once the bank has it, or a local state before.
+	"github.com/payterm/payterm/provider"
+)
+
+// PaymentStatus is a payment's status in the ledger: a local state before the bank has it, then
+// the normalised status every standard maps to (provider.Status). The bank's own word is kept
+// beside it (Payment.BankStatus): AcceptedCreditSettlementCompleted, ACSC, …
 type PaymentStatus string
 
 // Local states, before the bank's answer is known.
@@ -20,21 +26,23 @@ const (
 	// PaymentAbandoned: the bank provably has no payment and the signed request or its SCA
 	// expired, so it cannot be resent without a new SCA.
 	PaymentAbandoned PaymentStatus = "Abandoned"
-	// PaymentCancelled: the user cancelled it while it was queued (Prepared): never sent.
+	// PaymentCancelled: cancelled before it was executed — by the user while it was queued
+	// (never sent), or at the bank (CANC).
 	PaymentCancelled PaymentStatus = "Cancelled"
 )
 
-// The bank's statuses (AEPaymentStatus).
+// The normalised statuses of a payment the bank has (provider.Status).
 const (
-	PaymentPending                           PaymentStatus = "Pending"
-	PaymentAcceptedSettlementCompleted       PaymentStatus = "AcceptedSettlementCompleted"
-	PaymentAcceptedWithoutPosting            PaymentStatus = "AcceptedWithoutPosting"
-	PaymentAcceptedCreditSettlementCompleted PaymentStatus = "AcceptedCreditSettlementCompleted"
-	PaymentRejected                          PaymentStatus = "Rejected"
+	PaymentAwaitingBankSCA PaymentStatus = PaymentStatus(provider.StatusAwaitingBankSCA)
+	PaymentAuthorised      PaymentStatus = PaymentStatus(provider.StatusAuthorised)
+	PaymentProcessing      PaymentStatus = PaymentStatus(provider.StatusProcessing)
+	PaymentExecuted        PaymentStatus = PaymentStatus(provider.StatusExecuted)
+	PaymentSettled         PaymentStatus = PaymentStatus(provider.StatusSettled)
+	PaymentRejected        PaymentStatus = PaymentStatus(provider.StatusRejected)
 )
 
-// Outcome is the UX grouping of statuses: the three Accepted* mean Successful, Rejected (and
-// the local refusals) mean Failed, everything else is still Pending.
+// Outcome is the UX grouping of statuses: Executed and Settled mean Successful, Rejected and
+// the local refusals mean Failed, everything else is still Pending.
 type Outcome string
 
 // Outcomes.
@@ -47,7 +55,7 @@ const (
 // Outcome groups the status for history filters.
 func (s PaymentStatus) Outcome() Outcome {
 	switch s {
-	case PaymentAcceptedSettlementCompleted, PaymentAcceptedWithoutPosting, PaymentAcceptedCreditSettlementCompleted:
+	case PaymentExecuted, PaymentSettled:
 		return OutcomeSuccessful
 	case PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
 		return OutcomeFailed
@@ -56,10 +64,12 @@ func (s PaymentStatus) Outcome() Outcome {
 	}
 }
 
-// Final reports whether the status never changes again, so tracking stops.
+// Final reports whether the status never changes again whatever the bank: Settled, and every
+// failure. Executed is final only at a bank that says so (a Berlin Group bank stops at ACSC; a
+// UAE bank goes on to AcceptedCreditSettlementCompleted): Payment.Final is the ledger's answer.
 func (s PaymentStatus) Final() bool {
 	switch s {
-	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
+	case PaymentSettled, PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
 		return true
 	}
 	return false
@@ -69,23 +79,21 @@ func (s PaymentStatus) Final() bool {
 // bank might still execute counts; only a payment that provably moved no money is released.
 func (s PaymentStatus) Reserves() bool { return s.Outcome() != OutcomeFailed }
 
-// bankStatus validates a status string the bank sent. Unknown but well-formed values are kept
-// (the docs mention statuses the OpenAPI lacks) and treated as pending.
-func bankStatus(s string) (PaymentStatus, error) {
-	if s == "" || len(s) > 64 {
+// bankState checks a state a provider reported and returns the ledger status it means.
+func bankState(st provider.State) (PaymentStatus, error) {
+	switch s := PaymentStatus(st.Status); s {
+	case PaymentAwaitingBankSCA, PaymentAuthorised, PaymentProcessing, PaymentExecuted, PaymentSettled, PaymentRejected, PaymentCancelled:
+	default:
+		return "", fmt.Errorf("payment status %q from the provider is not a bank status", st.Status)
+	}
+	if st.BankStatus == "" || len(st.BankStatus) > 64 {
 		return "", fmt.Errorf("payment status from the bank is empty or too long")
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+	for i := 0; i < len(st.BankStatus); i++ {
+		c := st.BankStatus[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
 			return "", fmt.Errorf("payment status from the bank has an invalid character")
 		}
 	}
-	switch p := PaymentStatus(s); p {
-	case PaymentPrepared, PaymentSending, PaymentUnknown, PaymentRefused, PaymentAbandoned, PaymentCancelled:
-		// A bank must not be able to put a payment into one of our local states.
-		return "", fmt.Errorf("payment status %q from the bank is not an API status", s)
-	default:
-		return p, nil
-	}
+	return PaymentStatus(st.Status), nil
 }

@@ -28,8 +28,15 @@ type Payment struct {
 	Request        []byte
 	RequestExp     time.Time
 	// SCAReceipt is the evidence of the SCA that authorised this payment (JSON, no secrets).
-	SCAReceipt    string
-	Status        PaymentStatus
+	SCAReceipt string
+	Status     PaymentStatus
+	// BankStatus is the bank's own word for Status (AcceptedCreditSettlementCompleted, ACSC);
+	// empty before the bank has the payment.
+	BankStatus string
+	// Final: the payment never changes again (the bank said so, or it failed).
+	Final bool
+	// ProviderState is the provider's memory of the payment (provider.State.Blob).
+	ProviderState []byte
 	BankPaymentID string
 	RejectCode    string
 	RejectMessage string
@@ -39,9 +46,10 @@ type Payment struct {
 
 // StatusChange is one transition on a payment's timeline.
 type StatusChange struct {
-	At     time.Time
-	Status PaymentStatus
-	Note   string
+	At         time.Time
+	Status     PaymentStatus
+	BankStatus string // the bank's word, when the change came from the bank
+	Note       string
 }
 
 // Attempt is one HTTP exchange about a payment (a send, a reconcile, a status poll).
@@ -80,12 +88,12 @@ func insertPaymentTx(ctx context.Context, tx *sql.Tx, p *Payment, nowMS int64) e
 		return fmt.Errorf("record payment: %w", err)
 	}
 	p.Created, p.Updated = fromMS(nowMS), fromMS(nowMS)
-	return addEventTx(ctx, tx, p.ID, nowMS, p.Status, "signed request stored")
+	return addEventTx(ctx, tx, p.ID, nowMS, p.Status, "", "signed request stored")
 }
 
-func addEventTx(ctx context.Context, tx *sql.Tx, id, atMS int64, s PaymentStatus, note string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, at_ms, status, note) VALUES (?, ?, ?, ?)`,
-		id, atMS, string(s), note); err != nil {
+func addEventTx(ctx context.Context, tx *sql.Tx, id, atMS int64, s PaymentStatus, bankStatus, note string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, at_ms, status, bank_status, note) VALUES (?, ?, ?, ?, ?)`,
+		id, atMS, string(s), bankStatus, note); err != nil {
 		return fmt.Errorf("record payment event: %w", err)
 	}
 	return nil
@@ -93,7 +101,13 @@ func addEventTx(ctx context.Context, tx *sql.Tx, id, atMS int64, s PaymentStatus
 
 // StatusUpdate is what changed about a payment.
 type StatusUpdate struct {
-	Status        PaymentStatus
+	Status PaymentStatus
+	// BankStatus is the bank's word for Status; Final that the bank's status never changes
+	// again (a status that is final by itself needs no flag); ProviderState replaces the
+	// provider's memory of the payment when not nil. All three only with a bank status.
+	BankStatus    string
+	Final         bool
+	ProviderState []byte
 	Note          string
 	BankPaymentID string // set once, when the bank's PaymentId becomes known
 	RejectCode    string
@@ -106,10 +120,10 @@ type StatusUpdate struct {
 func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpdate) error {
 	wrote := false
 	err := l.withTx(ctx, func(tx *sql.Tx) error {
-		var cur, bankID string
+		var cur, curBank, bankID string
 		var final int
-		err := tx.QueryRowContext(ctx, `SELECT status, final, COALESCE(bank_payment_id, '') FROM payments WHERE id = ?`, id).
-			Scan(&cur, &final, &bankID)
+		err := tx.QueryRowContext(ctx, `SELECT status, bank_status, final, COALESCE(bank_payment_id, '') FROM payments WHERE id = ?`, id).
+			Scan(&cur, &curBank, &final, &bankID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update payment: %w", ErrNotFound)
 		}
@@ -117,7 +131,7 @@ func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpda
 			return fmt.Errorf("update payment: %w", err)
 		}
 		if final == 1 {
-			if PaymentStatus(cur) == u.Status {
+			if PaymentStatus(cur) == u.Status && (u.BankStatus == "" || u.BankStatus == curBank) {
 				return nil
 			}
 			return fmt.Errorf("update payment: status %s is final, cannot become %s", cur, u.Status)
@@ -129,7 +143,7 @@ func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpda
 		if newBankID == "" {
 			newBankID = u.BankPaymentID
 		}
-		if PaymentStatus(cur) == u.Status && newBankID == bankID && u.RejectCode == "" {
+		if PaymentStatus(cur) == u.Status && u.BankStatus == curBank && newBankID == bankID && u.RejectCode == "" && u.ProviderState == nil {
 			return nil
 		}
 		nowMS := toMS(l.now())
@@ -137,15 +151,19 @@ func (l *Ledger) UpdatePaymentStatus(ctx context.Context, id int64, u StatusUpda
 		if newBankID != "" {
 			bankArg = newBankID
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?, outcome = ?, reserves = ?, final = ?,
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?, bank_status = ?, outcome = ?, reserves = ?, final = ?,
 			bank_payment_id = ?, reject_code = CASE WHEN ? = '' THEN reject_code ELSE ? END,
-			reject_message = CASE WHEN ? = '' THEN reject_message ELSE ? END, updated_ms = ? WHERE id = ?`,
-			string(u.Status), string(u.Status.Outcome()), boolInt(u.Status.Reserves()), boolInt(u.Status.Final()),
-			bankArg, u.RejectCode, u.RejectCode, u.RejectMessage, u.RejectMessage, nowMS, id); err != nil {
+			reject_message = CASE WHEN ? = '' THEN reject_message ELSE ? END,
+			provider_state = CASE WHEN ? IS NULL THEN provider_state ELSE ? END, updated_ms = ? WHERE id = ?`,
+			string(u.Status), u.BankStatus, string(u.Status.Outcome()), boolInt(u.Status.Reserves()), boolInt(u.Final || u.Status.Final()),
+			bankArg, u.RejectCode, u.RejectCode, u.RejectMessage, u.RejectMessage, u.ProviderState, u.ProviderState, nowMS, id); err != nil {
 			return fmt.Errorf("update payment: %w", err)
 		}
 		wrote = true
-		return addEventTx(ctx, tx, id, nowMS, u.Status, u.Note)
+		if PaymentStatus(cur) == u.Status && u.BankStatus == curBank && newBankID == bankID && u.RejectCode == "" {
+			return nil // only the provider's memory changed: not a step of the timeline
+		}
+		return addEventTx(ctx, tx, id, nowMS, u.Status, u.BankStatus, u.Note)
 	})
 	if err == nil && wrote {
 		l.paymentChanged(id)
@@ -177,7 +195,7 @@ func (l *Ledger) ReplaceRequest(ctx context.Context, id int64, request []byte, e
 			request, toMS(exp), nowMS, id); err != nil {
 			return fmt.Errorf("replace request: %w", err)
 		}
-		return addEventTx(ctx, tx, id, nowMS, PaymentPrepared, note)
+		return addEventTx(ctx, tx, id, nowMS, PaymentPrepared, "", note)
 	})
 }
 
@@ -195,7 +213,7 @@ func (l *Ledger) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 
 const paymentColumns = `id, consent_id, COALESCE(payee_id, 0), payee_name, payee_iban, amount_minor,
 	currency, purpose_code, reference, idempotency_key, request_bytes, request_exp_ms, sca_receipt, status,
-	COALESCE(bank_payment_id, ''), reject_code, reject_message, created_ms, updated_ms`
+	bank_status, final, provider_state, COALESCE(bank_payment_id, ''), reject_code, reject_message, created_ms, updated_ms`
 
 // Payment reads one payment by its ledger id.
 func (l *Ledger) Payment(ctx context.Context, id int64) (Payment, error) {
@@ -239,7 +257,7 @@ func (l *Ledger) OpenPayments(ctx context.Context) ([]Payment, error) {
 
 // Timeline returns a payment's status transitions, oldest first.
 func (l *Ledger) Timeline(ctx context.Context, id int64) ([]StatusChange, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT at_ms, status, note FROM payment_events WHERE payment_id = ? ORDER BY id`, id)
+	rows, err := l.db.QueryContext(ctx, `SELECT at_ms, status, bank_status, note FROM payment_events WHERE payment_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read timeline: %w", err)
 	}
@@ -248,7 +266,7 @@ func (l *Ledger) Timeline(ctx context.Context, id int64) ([]StatusChange, error)
 	for rows.Next() {
 		var at int64
 		var c StatusChange
-		if err := rows.Scan(&at, &c.Status, &c.Note); err != nil {
+		if err := rows.Scan(&at, &c.Status, &c.BankStatus, &c.Note); err != nil {
 			return nil, fmt.Errorf("read timeline: %w", err)
 		}
 		c.At = fromMS(at)
@@ -282,10 +300,11 @@ func scanPayment(r rowScanner) (Payment, error) {
 		p                      Payment
 		minor, expMS, cMS, uMS int64
 		status                 string
+		final                  int
 	)
 	err := r.Scan(&p.ID, &p.ConsentID, &p.PayeeID, &p.PayeeName, &p.PayeeIBAN, &minor, &p.Currency,
 		&p.Purpose, &p.Reference, &p.IdempotencyKey, &p.Request, &expMS, &p.SCAReceipt, &status,
-		&p.BankPaymentID, &p.RejectCode, &p.RejectMessage, &cMS, &uMS)
+		&p.BankStatus, &final, &p.ProviderState, &p.BankPaymentID, &p.RejectCode, &p.RejectMessage, &cMS, &uMS)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Payment{}, err
@@ -295,7 +314,7 @@ func scanPayment(r rowScanner) (Payment, error) {
 	if p.Amount, err = money.FromMinor(minor); err != nil {
 		return Payment{}, fmt.Errorf("read payment %d: %w", p.ID, err)
 	}
-	p.Status = PaymentStatus(status)
+	p.Status, p.Final = PaymentStatus(status), final == 1
 	p.RequestExp, p.Created, p.Updated = fromMS(expMS), fromMS(cMS), fromMS(uMS)
 	return p, nil
 }

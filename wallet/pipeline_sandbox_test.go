@@ -30,18 +30,18 @@ func TestSandboxPaymentEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pay: %v\n%s", err, verdicts(b))
 	}
-	if p.Status != PaymentAcceptedCreditSettlementCompleted || p.BankPaymentID == "" || p.Amount.String() != "1250.50" {
+	if p.Status != PaymentSettled || p.BankPaymentID == "" || p.Amount.String() != "1250.50" {
 		t.Fatalf("payment = status %s bank id %q amount %s", p.Status, p.BankPaymentID, p.Amount)
 	}
 	want := "SCA Risk PII sealed Signed Saved Sent Bank has it Settled"
 	if got := strings.Join(steps, " "); !strings.HasPrefix(got, "SCA Risk PII sealed Signed Saved Sent Bank has it") || !strings.HasSuffix(got, "Settled") {
 		t.Errorf("steps = %q, want %q", got, want)
 	}
-	if st, err := b.bank.PaymentStatus(p.BankPaymentID); err != nil || st != string(p.Status) {
-		t.Errorf("bank says %q, %v; ledger says %s", st, err, p.Status)
+	if st, err := b.bank.PaymentStatus(p.BankPaymentID); err != nil || st != p.BankStatus || p.Status != PaymentSettled || !p.Final {
+		t.Errorf("bank says %q, %v; ledger says %s (%s), final %v", st, err, p.BankStatus, p.Status, p.Final)
 	}
 	tl, err := e.ledger.Timeline(ctx, p.ID)
-	if err != nil || len(tl) < 4 || tl[0].Status != PaymentPrepared || tl[len(tl)-1].Status != PaymentAcceptedCreditSettlementCompleted {
+	if err != nil || len(tl) < 4 || tl[0].Status != PaymentPrepared || tl[len(tl)-1].Status != PaymentSettled {
 		t.Errorf("timeline = %+v, %v", tl, err)
 	}
 	if n := e.bankPayments(t, c.ID); n != 1 {
