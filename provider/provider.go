@@ -430,3 +430,81 @@ func ReportStep(ctx context.Context, step string, s StepState, err error) {
 		f(step, s, err)
 	}
 }
+
+// Bank SCA per payment: at a bank that authenticates the payer for every payment, a created
+// payment waits (StatusAwaitingBankSCA) until the payer approves it. The core asks the
+// provider's Approver what the payer must do, shows it, and passes the payer's answer back.
+
+// ActionKind is what the payer must do for the bank to approve a payment.
+type ActionKind string
+
+const (
+	// ActionRedirect: open URL in a browser (here or on a phone); the bank's page
+	// authenticates the payer. Completion by polling, or by the address the browser lands on
+	// when NeedsCallback.
+	ActionRedirect ActionKind = "redirect"
+	// ActionDecoupled: approve in the bank's own app; nothing is typed here; polled.
+	ActionDecoupled ActionKind = "decoupled"
+	// ActionPassword: the payer's password at the bank, typed into the wallet (embedded SCA).
+	ActionPassword ActionKind = "password"
+	// ActionChooseMethod: pick how the bank sends the one-time code (Methods).
+	ActionChooseMethod ActionKind = "choose-method"
+	// ActionOTP: the one-time code (TAN) the bank sent (Challenge says where).
+	ActionOTP ActionKind = "otp"
+)
+
+// Method is one way the bank can authenticate the payer (an SMS code, an app, …).
+type Method struct {
+	ID    string
+	Label string // the bank's words, cleaned
+}
+
+// Action is what the payer must do now. Every text in it comes from the bank, cleaned by the
+// provider's decoder.
+type Action struct {
+	Kind          ActionKind
+	URL           string
+	NeedsCallback bool
+	Message       string // the bank's message to the payer (psuMessage)
+	Methods       []Method
+	Challenge     string
+	AttemptsLeft  int           // 0: the bank does not say
+	PollAfter     time.Duration // ask again after this with no answer (0: only when the payer answers)
+	Deadline      time.Time     // the bank gives up after this (zero: it does not say)
+}
+
+// Input is the payer's answer to an Action. Password and OTP are secrets: the core neither
+// stores nor logs them, and passes them to Approve only.
+type Input struct {
+	Password    string
+	MethodID    string
+	OTP         string
+	CallbackURL string // the address the browser landed on after the bank's page
+}
+
+// Empty reports an Input carrying no answer (a poll).
+func (in Input) Empty() bool { return in == Input{} }
+
+// String redacts: an Input never reaches a log or an error.
+func (in Input) String() string { return "provider.Input{‹redacted›}" }
+
+// GoString redacts for %#v.
+func (in Input) GoString() string { return in.String() }
+
+// Approver is implemented by the providers of banks with per-payment SCA.
+type Approver interface {
+	// Approve drives the bank's approval of a created payment. A zero Input starts the
+	// approval or checks how it stands; otherwise it passes the payer's answer on. It returns
+	// the payment's state (with the provider's memory in Blob) and, while the bank still waits
+	// for the payer, what the payer must do. A wrong answer the bank lets the payer retry is
+	// an Action again (with AttemptsLeft), not an error.
+	Approve(ctx context.Context, p Payment, in Input) (State, *Action, error)
+}
+
+// Canceller is implemented by the providers of banks that let a payment be cancelled before it
+// is executed.
+type Canceller interface {
+	// Cancel asks the bank to cancel the payment; the returned state says whether it did
+	// (StatusCancelled) or what still runs.
+	Cancel(ctx context.Context, p Payment) (State, *Action, error)
+}
