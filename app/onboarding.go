@@ -11,6 +11,7 @@ import (
 
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/provider/uae"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
@@ -204,7 +205,7 @@ func checkDebtor(iban, name string) error {
 	if _, err := consent.ParseIBAN(iban); err != nil {
 		return &ui.Problem{What: "Your account's IBAN is not valid: " + ibanReason(err) + ".", Next: "Correct it, or leave it empty.", Err: err}
 	}
-	n := wallet.PayeeName(name)
+	n := uae.PayeeName(name)
 	if err := consent.ValidateDebtor(consent.DebtorAccountInput{IBAN: iban, Name: &n}); err != nil {
 		return &ui.Problem{What: "The account holder's name is not valid: " + problemText(err) + ".", Next: "Correct it, or clear both account fields.", Err: err}
 	}
@@ -222,7 +223,7 @@ func problemText(err error) string {
 // creditorInput turns a typed payee into the consent's creditor. A name with Arabic letters
 // goes in the Arabic slot, as the standard's AEName separates the two.
 func creditorInput(p ui.PayeeDraft) consent.CreditorInput {
-	name := wallet.PayeeName(p.Name)
+	name := uae.PayeeName(p.Name)
 	t := consent.CreditorIndividual
 	if p.Type == ui.PayeeCorporate {
 		t = consent.CreditorBusiness
@@ -315,7 +316,7 @@ func (a *App) beginStep(ctx context.Context, bc *bankConn, params consent.Consen
 	}
 	pii := consent.ConsentPIIInput{Model: model, Creditors: creditors, Risk: riskJSON}
 	if debtor.IBAN != "" {
-		name := wallet.PayeeName(debtor.Name)
+		name := uae.PayeeName(debtor.Name)
 		pii.Debtor = &consent.DebtorAccountInput{IBAN: debtor.IBAN, Name: &name}
 		debtor.IBAN = canonicalIBAN(debtor.IBAN)
 	}

@@ -48,7 +48,7 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 	}
 	return ui.PreparedPayment{ID: p.ID, ConsentID: p.ConsentID, Payee: toUIPayee(p.Payee), Amount: p.Amount,
 		Reference: p.Reference, Purpose: purposeOf(p.Purpose),
-		Headroom: ui.Headroom{Limits: ui.Limits(p.Headroom.Limits), Used: ui.Usage(used)}}, nil
+		Headroom: ui.Headroom{Limits: ui.Limits(p.Headroom.Limits), Used: uiUsage(used)}}, nil
 }
 
 // SubmitPayment runs wallet.Submit in the background and forwards its progress. Events go out

@@ -92,7 +92,7 @@ func (a *App) headroom(ctx context.Context, consentID string) (ui.Headroom, erro
 	if err != nil {
 		return ui.Headroom{}, err
 	}
-	return ui.Headroom{Limits: ui.Limits(h.Limits), Used: ui.Usage(h.Used)}, nil
+	return ui.Headroom{Limits: ui.Limits(h.Limits), Used: uiUsage(h.Used)}, nil
 }
 
 func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Secret) (ui.Secret, error) {
@@ -256,4 +256,9 @@ func (w uiWallet) Payees(ctx context.Context, consentID string) ([]ui.Payee, err
 		out = append(out, toUIPayee(p))
 	}
 	return out, nil
+}
+
+// uiUsage is what the screens show of the limits' usage (in the consent's currency).
+func uiUsage(u wallet.Usage) ui.Usage {
+	return ui.Usage{Day: u.Day, DayCount: u.DayCount, Month: u.Month, Consent: u.Consent}
 }

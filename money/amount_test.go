@@ -268,3 +268,26 @@ func mustWire(t *testing.T, s string) Amount {
 }
 
 var wireRE = regexp.MustCompile(`^\d{1,16}\.\d{2}$`)
+
+// TestParseInputIn: the bank's own currency code may be typed around the amount; AED's words
+// are no longer accepted for a EUR amount, and any other code is refused.
+func TestParseInputIn(t *testing.T) {
+	for _, tc := range []struct {
+		in, cur, want string
+	}{
+		{"EUR 12.50", "EUR", "12.50"},
+		{"12.5 eur", "EUR", "12.50"},
+		{"1,000 NOK", "NOK", "1000.00"},
+		{"AED 5", "AED", "5.00"},
+		{"5 د.إ", "AED", "5.00"},
+	} {
+		if a, err := ParseInputIn(tc.in, tc.cur); err != nil || a.String() != tc.want {
+			t.Errorf("ParseInputIn(%q, %s) = %v, %v; want %s", tc.in, tc.cur, a, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, cur string }{{"AED 5", "EUR"}, {"5 د.إ", "EUR"}, {"USD 5", "EUR"}, {"12.50 NOK", "EUR"}} {
+		if a, err := ParseInputIn(tc.in, tc.cur); err == nil {
+			t.Errorf("ParseInputIn(%q, %s) = %v, want a refusal", tc.in, tc.cur, a)
+		}
+	}
+}

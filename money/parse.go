@@ -117,13 +117,20 @@ func syntax(problem, hint string) *InputError {
 // digits on one side, more than 2 decimals (never rounded: the user approves the exact
 // amount), badly grouped commas, more than 16 integer digits (ErrOutOfRange) and zero.
 func ParseInput(s string) (Amount, error) {
+	return ParseInputIn(s, "AED")
+}
+
+// ParseInputIn is ParseInput for an amount in currency (ISO 4217): its code (any case) may be
+// typed before or after the amount ("EUR 12.50", "12.50 eur"; for AED also "د.إ"); any other
+// code is refused. Every currency payterm pays in has two decimals.
+func ParseInputIn(s, currency string) (Amount, error) {
 	if utf8.RuneCountInString(s) > MaxInputRunes {
 		return Amount{}, errTooLong
 	}
 	if !utf8.ValidString(s) {
 		return Amount{}, errNotDigits
 	}
-	s = trimCurrency(strings.TrimSpace(s))
+	s = trimCurrency(strings.TrimSpace(s), currency)
 	if s == "" {
 		return Amount{}, errEmpty
 	}
@@ -137,9 +144,17 @@ func ParseInput(s string) (Amount, error) {
 	return parsePlain(plain)
 }
 
-// trimCurrency drops one "AED" (any case) or "د.إ" before or after the amount.
-func trimCurrency(s string) string {
-	for _, code := range []string{"AED", "د.إ"} {
+// trimCurrency drops one currency code (any case; for AED also "د.إ") before or after the
+// amount.
+func trimCurrency(s, currency string) string {
+	codes := []string{currency}
+	if strings.EqualFold(currency, "AED") {
+		codes = append(codes, "د.إ")
+	}
+	for _, code := range codes {
+		if code == "" {
+			continue
+		}
 		if len(s) >= len(code) && strings.EqualFold(s[:len(code)], code) {
 			return strings.TrimSpace(s[len(code):])
 		}

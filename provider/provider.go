@@ -508,3 +508,10 @@ type Canceller interface {
 	// (StatusCancelled) or what still runs.
 	Cancel(ctx context.Context, p Payment) (State, *Action, error)
 }
+
+// PayeeChecker is implemented by providers that check a payee typed at payment time against
+// their standard and give its stored form (Party.Wire); the core checks the others itself (a
+// plain name and an account of the product's scheme).
+type PayeeChecker interface {
+	CheckPayee(p Party, product string) (Party, error)
+}

@@ -20,7 +20,7 @@ type Intent struct {
 	ConsentID      string
 	Amount         string // canonical decimal with two places, e.g. "10.00"
 	Currency       string // ISO 4217, e.g. "AED"
-	CreditorIBAN   string // PII
+	CreditorIBAN   string // PII: an IBAN, or a Norwegian domestic account number (11 digits)
 	CreditorName   string // PII
 	IdempotencyKey string // the x-idempotency-key the payment will carry
 }
@@ -49,8 +49,8 @@ func (in Intent) Validate() error {
 		return bad("amount", "must be greater than zero")
 	case !currencyRE.MatchString(in.Currency):
 		return bad("currency", "must be three capital letters")
-	case !validIBAN(in.CreditorIBAN):
-		return bad("creditor IBAN", "is not a valid IBAN (capitals, no spaces, check digits)")
+	case !validIBAN(in.CreditorIBAN) && !validNorwegianBBAN(in.CreditorIBAN):
+		return bad("creditor IBAN", "is not a valid IBAN (capitals, no spaces, check digits) nor a Norwegian account number")
 	case !validName(in.CreditorName):
 		return bad("creditor name", "must be 1-140 printable characters, without bidi overrides")
 	case !idemRE.MatchString(in.IdempotencyKey):
@@ -61,6 +61,13 @@ func (in Intent) Validate() error {
 
 // validIBAN checks the shape and the ISO 13616 mod-97 check digits.
 func validIBAN(s string) bool { return ibanRE.MatchString(s) && iban.ChecksumOK(s) }
+
+// validNorwegianBBAN: a Norwegian domestic account number (11 digits, MOD-11), which the
+// Norwegian domestic products pay to instead of an IBAN.
+func validNorwegianBBAN(s string) bool {
+	got, err := iban.ParseNorwegianBBAN(s)
+	return err == nil && got == s
+}
 
 func validName(s string) bool {
 	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 140 || strings.TrimSpace(s) == "" {

@@ -81,6 +81,8 @@ func TestIntentValidation(t *testing.T) {
 		"currency lower":       func(i *Intent) { i.Currency = "aed" },
 		"iban check digits":    func(i *Intent) { i.CreditorIBAN = "AE080331234567890123456" },
 		"iban spaces":          func(i *Intent) { i.CreditorIBAN = "AE07 0331 2345 6789 0123 456" },
+		"bban check digit":     func(i *Intent) { i.CreditorIBAN = "86011117948" },
+		"bban spaced":          func(i *Intent) { i.CreditorIBAN = "8601 11 17947" },
 		"name empty":           func(i *Intent) { i.CreditorName = " " },
 		"name control":         func(i *Intent) { i.CreditorName = "Bob\x1b[2J" },
 		"name too long":        func(i *Intent) { i.CreditorName = strings.Repeat("a", 141) },
@@ -102,6 +104,10 @@ func TestIntentValidation(t *testing.T) {
 	}
 	if err := (Intent{ConsentID: "c", Amount: "0.01", Currency: "AED", CreditorIBAN: "GB82WEST12345698765432", CreditorName: "Ø", IdempotencyKey: "k"}).Validate(); err != nil {
 		t.Fatalf("minimal valid intent refused: %v", err)
+	}
+	// A Norwegian domestic payment names the payee's account number, not an IBAN.
+	if err := (Intent{ConsentID: "c", Amount: "1.00", Currency: "NOK", CreditorIBAN: "86011117947", CreditorName: "Kari", IdempotencyKey: "k"}).Validate(); err != nil {
+		t.Fatalf("Norwegian account number refused: %v", err)
 	}
 }
 

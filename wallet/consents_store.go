@@ -85,7 +85,22 @@ type Consent struct {
 	BaseConsentID string
 	RenewedFrom   string
 	LastSynced    time.Time
+	// Kind is what the grant is at its bank: a consent authorised there (UAE), or a link the
+	// wallet keeps to the payer's account at a bank that has no grants (Berlin Group: the bank
+	// approves each payment). A link has no expiry and nothing to sync.
+	Kind GrantKind
+	// Currency is what the grant pays in (ISO 4217): AED for a UAE consent.
+	Currency string
 }
+
+// GrantKind is provider.GrantKind as the ledger stores it.
+type GrantKind string
+
+// Grant kinds.
+const (
+	GrantConsent GrantKind = "consent"
+	GrantLink    GrantKind = "link"
+)
 
 // Root returns the id of the first consent of this consent's renewal chain.
 func (c Consent) Root() string {
@@ -93,6 +108,20 @@ func (c Consent) Root() string {
 		return c.BaseConsentID
 	}
 	return c.ID
+}
+
+func currencyOr(c string) string {
+	if c == "" {
+		return "AED"
+	}
+	return c
+}
+
+func kindOfGrant(k GrantKind) GrantKind {
+	if k == "" {
+		return GrantConsent
+	}
+	return k
 }
 
 // InsertConsent records a new consent.
@@ -113,11 +142,11 @@ func (l *Ledger) InsertConsent(ctx context.Context, c Consent) error {
 	err = l.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO consents (id, bank, status, status_updated_ms,
 		revoked_by, paused, created_ms, expires_ms, beneficiary_model, creditors_json, debtor_account,
-		debtor_name, purpose_code, base_consent_id, renewed_from, last_synced_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		debtor_name, purpose_code, base_consent_id, renewed_from, last_synced_ms, kind, currency)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Bank, string(c.Status), toMS(c.StatusUpdated), c.RevokedBy, boolInt(c.Paused),
 			toMS(c.Created), toMS(c.Expires), string(c.Model), string(creditors), c.DebtorAccount,
-			c.DebtorName, c.PurposeCode, c.BaseConsentID, c.RenewedFrom, toMS(c.LastSynced))
+			c.DebtorName, c.PurposeCode, c.BaseConsentID, c.RenewedFrom, toMS(c.LastSynced), string(kindOfGrant(c.Kind)), currencyOr(c.Currency))
 		if err != nil {
 			return fmt.Errorf("insert consent: %w", err)
 		}
@@ -144,7 +173,7 @@ func kindOr(k string) string {
 
 const consentColumns = `id, bank, status, status_updated_ms, revoked_by, paused, created_ms,
 	expires_ms, beneficiary_model, creditors_json, debtor_account, debtor_name, purpose_code,
-	base_consent_id, renewed_from, last_synced_ms`
+	base_consent_id, renewed_from, last_synced_ms, kind, currency`
 
 // Consent reads one consent.
 func (l *Ledger) Consent(ctx context.Context, id string) (Consent, error) {
@@ -235,16 +264,16 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanConsent(r rowScanner) (Consent, error) {
 	var (
 		c                                  Consent
-		status, model, creditors           string
+		status, model, creditors, kind     string
 		statusMS, createdMS, expMS, syncMS int64
 		paused                             int
 	)
 	err := r.Scan(&c.ID, &c.Bank, &status, &statusMS, &c.RevokedBy, &paused, &createdMS, &expMS,
-		&model, &creditors, &c.DebtorAccount, &c.DebtorName, &c.PurposeCode, &c.BaseConsentID, &c.RenewedFrom, &syncMS)
+		&model, &creditors, &c.DebtorAccount, &c.DebtorName, &c.PurposeCode, &c.BaseConsentID, &c.RenewedFrom, &syncMS, &kind, &c.Currency)
 	if err != nil {
 		return Consent{}, fmt.Errorf("read consent: %w", err)
 	}
-	c.Status, c.Model, c.Paused = ConsentStatus(status), BeneficiaryModel(model), paused == 1
+	c.Status, c.Model, c.Paused, c.Kind = ConsentStatus(status), BeneficiaryModel(model), paused == 1, GrantKind(kind)
 	c.StatusUpdated, c.Created, c.Expires, c.LastSynced = fromMS(statusMS), fromMS(createdMS), fromMS(expMS), fromMS(syncMS)
 	if err := json.Unmarshal([]byte(creditors), &c.Creditors); err != nil {
 		return Consent{}, fmt.Errorf("read consent creditors: %w", err)

@@ -45,10 +45,10 @@ func (l *Ledger) RiskCounters(ctx context.Context, sessionID string) (RiskCounte
 		return RiskCounters{}, fmt.Errorf("read 24 h attempts: %w", err)
 	}
 	var err error
-	if _, c.TransactionsLastDay, err = windowSum(ctx, l.db, now.Add(-24*time.Hour)); err != nil {
+	if _, c.TransactionsLastDay, err = windowSum(ctx, l.db, now.Add(-24*time.Hour), ""); err != nil {
 		return RiskCounters{}, err
 	}
-	if _, c.TransactionsLastYear, err = windowSum(ctx, l.db, now.AddDate(-1, 0, 0)); err != nil {
+	if _, c.TransactionsLastYear, err = windowSum(ctx, l.db, now.AddDate(-1, 0, 0), ""); err != nil {
 		return RiskCounters{}, err
 	}
 	return c, nil

@@ -22,6 +22,9 @@ import (
 
 // deliverOpts are what the caller knows beyond the ledger row.
 type deliverOpts struct {
+	// interactive: someone watches this delivery (Submit) and can answer the bank's approval
+	// step; without it (Resume in the background) the approval is only checked, never waited for.
+	interactive bool
 	// lookFirst: a Prepared payment found by Resume is looked up by its key before it is sent
 	// (cheap insurance; a Prepared payment was never sent by this code).
 	lookFirst bool
@@ -105,6 +108,13 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 		case p.Final:
 			w.emitFinal(p, emit)
 			return nil
+		case p.Status == PaymentAwaitingBankSCA:
+			if err := w.approve(ctx, bank, p, emit, opts.interactive); err != nil {
+				return err
+			}
+			if p.Status == PaymentAwaitingBankSCA {
+				return nil // not approved yet: checked again later
+			}
 		case p.BankPaymentID != "":
 			return w.track(ctx, bank, p, emit)
 		case p.Status == PaymentPrepared:
@@ -250,7 +260,11 @@ func (w *Wallet) send(ctx context.Context, bank provider.Bank, p *Payment, emit 
 		return true, nil
 	default:
 		// The bank may or may not have the payment.
-		if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: "outcome unknown; reconciling"}); uerr != nil {
+		note := "outcome unknown; reconciling"
+		if bank.Caps().Dedup == provider.DedupNone {
+			note = "outcome unknown: the bank offers no way to look a payment up; never sent again by payterm"
+		}
+		if uerr := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: note}); uerr != nil {
 			return true, uerr
 		}
 		emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "outcome unknown; reconciling"})
@@ -384,6 +398,119 @@ func (w *Wallet) syncIfNotAuthorized(ctx context.Context, consentID string) {
 	}
 }
 
+// approvalFor bounds how long one delivery waits for the payer to approve a payment at the
+// bank; the bank itself rejects one left unapproved (the wallet then records that).
+const approvalFor = 15 * time.Minute
+
+// defaultPoll is how often the approval is checked when the provider does not say.
+const defaultPoll = 2 * time.Second
+
+// approve drives the bank's own approval of a created payment: it asks the provider what the
+// payer must do, shows it (Event.Action), and passes the payer's answers (ContinuePayment) on,
+// until the bank has approved or refused it. Without a watcher it checks once.
+func (w *Wallet) approve(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event), interactive bool) error {
+	ap, ok := bank.(provider.Approver)
+	if !ok {
+		return fmt.Errorf("payment %d waits for the bank's approval, but its bank's provider cannot ask for it", p.ID)
+	}
+	inbox := make(chan provider.Input, 1)
+	if interactive {
+		w.mu.Lock()
+		w.answers[p.ID] = inbox
+		w.mu.Unlock()
+		defer func() {
+			w.mu.Lock()
+			delete(w.answers, p.ID)
+			w.mu.Unlock()
+		}()
+	}
+	deadline := w.cfg.Clock().Add(approvalFor)
+	var in provider.Input
+	for p.Status == PaymentAwaitingBankSCA {
+		bctx := w.bankCtx(ctx, p, StepApprove, emit, deadline.Sub(w.cfg.Clock()))
+		st, act, err := ap.Approve(bctx, asProvided(p, SCAReceipt{}), in)
+		in = provider.Input{} // an answer is passed on once, then forgotten
+		kind := "approve"
+		if err != nil || st.InteractionID != "" {
+			w.recordAttempt(ctx, p.ID, kind, st.InteractionID, err)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			emit(Event{Step: StepApprove, State: StepFailed, PaymentID: p.ID, Status: p.Status, Err: err})
+			return fmt.Errorf("payment %d: the bank's approval: %w", p.ID, err)
+		}
+		if st.BankRef == "" {
+			st.BankRef = p.BankPaymentID
+		}
+		if err := w.accept(context.WithoutCancel(ctx), p, st, "bank approval", func(Event) {}); err != nil {
+			return err
+		}
+		if p.Status != PaymentAwaitingBankSCA {
+			break
+		}
+		if !interactive {
+			return nil
+		}
+		wait := defaultPoll
+		if act != nil {
+			emit(Event{Step: StepApprove, State: StepRunning, PaymentID: p.ID, Status: p.Status, Action: act})
+			wait = act.PollAfter
+		}
+		if !w.cfg.Clock().Before(deadline) {
+			return nil // left to the bank's own timeout; Resume checks it later
+		}
+		if err := w.awaitAnswer(ctx, inbox, wait, &in); err != nil {
+			return err
+		}
+	}
+	state := StepDone
+	if p.Status.Outcome() == OutcomeFailed {
+		state = StepFailed
+	}
+	emit(Event{Step: StepApprove, State: state, PaymentID: p.ID, Status: p.Status, Note: statusWord(*p)})
+	return nil
+}
+
+// awaitAnswer waits for the payer's answer (into *in) or, when wait > 0, that long at most.
+func (w *Wallet) awaitAnswer(ctx context.Context, inbox <-chan provider.Input, wait time.Duration, in *provider.Input) error {
+	var slept chan error
+	if wait > 0 {
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		slept = make(chan error, 1)
+		go func() { slept <- w.cfg.Sleep(sctx, wait) }() // the injected sleep: tests make it instant
+	}
+	select {
+	case *in = <-inbox:
+	case <-slept:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// ContinuePayment passes the payer's answer to the bank's approval step of a payment a
+// delivery is waiting on (Event.Action). The answer is kept nowhere but on its way to the bank.
+func (w *Wallet) ContinuePayment(ctx context.Context, id int64, in provider.Input) error {
+	w.mu.Lock()
+	inbox, ok := w.answers[id]
+	w.mu.Unlock()
+	if !ok {
+		return &Problem{What: "payterm is not waiting for your bank's approval of this payment now.",
+			Next: "Open the payment in History to see where it is."}
+	}
+	select {
+	case inbox <- in:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return &Problem{What: "Your previous answer is still on its way to the bank.", Next: "Wait a moment, then answer again if the bank asks."}
+	}
+}
+
 // lookUp asks the bank for a Prepared payment by its key without marking it Unknown: found,
 // it is adopted; not found, it stays queued for send.
 func (w *Wallet) lookUp(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) error {
@@ -402,8 +529,13 @@ func (w *Wallet) lookUp(ctx context.Context, bank provider.Bank, p *Payment, emi
 // found: queue it again for a resend of the same bytes (send decides whether it may still
 // leave, else abandons it: the bank provably has none; a new payment needs a new SCA).
 func (w *Wallet) reconcile(ctx context.Context, bank provider.Bank, p *Payment, emit func(Event)) error {
+	if bank.Caps().Dedup == provider.DedupNone {
+		return w.unverifiable(ctx, p, "the bank offers no way to look a payment up; it may or may not have it")
+	}
 	st, err := w.lookup(w.bankCtx(ctx, p, StepSend, emit, w.cfg.TrackFor), bank, p)
 	switch {
+	case errors.Is(err, provider.ErrCannotReconcile):
+		return w.unverifiable(ctx, p, "the bank could not tell whether it has the payment")
 	case err == nil:
 		return w.accept(ctx, p, st, "found by idempotency key", emit)
 	case errors.Is(err, provider.ErrNotFound):
@@ -432,6 +564,19 @@ func (w *Wallet) lookup(ctx context.Context, bank provider.Bank, p *Payment) (pr
 	st, err := bank.Lookup(ctx, asProvided(p, receipt))
 	w.recordAttempt(ctx, p.ID, "lookup-key", st.InteractionID, err)
 	return st, err
+}
+
+// unverifiable leaves a payment whose outcome the wallet cannot learn from the bank Unknown,
+// never resent, and says what the payer must do.
+func (w *Wallet) unverifiable(ctx context.Context, p *Payment, why string) error {
+	if p.Status != PaymentUnknown {
+		note := "outcome unknown: " + why + "; never sent again by payterm"
+		if err := w.setStatus(context.WithoutCancel(ctx), p, StatusUpdate{Status: PaymentUnknown, Note: note}); err != nil {
+			return err
+		}
+	}
+	return &Problem{What: "The bank's answer to this payment was lost, and " + why + ". payterm will not send it again.",
+		Next: "Check your bank's app or statement for it before you pay again.", Err: provider.ErrCannotReconcile}
 }
 
 // accept records the bank's state of the payment (the provider checked it is the one we sent).

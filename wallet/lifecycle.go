@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/provider"
 )
 
@@ -157,11 +160,61 @@ func (w *Wallet) RenewalParams(ctx context.Context, consentID string, expires ti
 		IsSingleAuthorization: true, PaymentPurposeCode: old.PurposeCode}, nil
 }
 
-// SyncConsent reads the consent's status from the bank and records it.
+// RecordLink records a link to the payer's account at a bank without grants (the bank
+// approves each payment): the account (an IBAN, or a Norwegian account number where the bank
+// pays from one), its holder's name and its currency. Nothing is sent to the bank.
+func (w *Wallet) RecordLink(ctx context.Context, bankID, account, holder, currency string) (Consent, error) {
+	bank, ok := w.cfg.Banks[bankID]
+	if !ok {
+		return Consent{}, &Problem{What: fmt.Sprintf("There is no bank with id %q in your config.", bankID), Next: "Pick a bank from the list.", Err: ErrBankNotConfigured}
+	}
+	caps := bank.Caps()
+	if caps.Grant != provider.GrantLink {
+		return Consent{}, &Problem{What: "At this bank you pay with a consent you authorise there.", Next: "Set up a consent instead."}
+	}
+	schemes, currencies := map[provider.AccountScheme]bool{}, map[string]bool{}
+	for _, p := range caps.Products {
+		schemes[p.Debtor] = true
+		for _, c := range p.Currencies {
+			currencies[c] = true
+		}
+	}
+	if !currencies[currency] {
+		return Consent{}, &Problem{What: "This bank pays from no account in " + safetext.Short(currency, 8) + ".", Next: "Pick the currency of your account."}
+	}
+	holder = strings.TrimSpace(holder)
+	if holder == "" || utf8.RuneCountInString(holder) > 70 || safetext.Check(holder) != nil {
+		return Consent{}, &Problem{What: "The account holder's name must be 1 to 70 characters, without control or direction characters.", Next: "Type it as your bank shows it."}
+	}
+	var acct string
+	var err error
+	if acct, err = accountFits(provider.SchemeIBAN, account); err != nil && schemes[provider.SchemeNorwayBBAN] {
+		acct, err = accountFits(provider.SchemeNorwayBBAN, account)
+	}
+	if err != nil {
+		return Consent{}, &Problem{What: "Your account number is not valid: " + err.Error() + ".", Next: "Check it against your bank's app or statement."}
+	}
+	id, err := w.newUUID()
+	if err != nil {
+		return Consent{}, err
+	}
+	c := Consent{ID: "link-" + id, Bank: bankID, Kind: GrantLink, Status: ConsentAuthorized, StatusUpdated: w.cfg.Clock(),
+		Model: BeneficiaryOpen, DebtorAccount: acct, DebtorName: holder, Currency: currency}
+	if err := w.cfg.Ledger.InsertConsent(ctx, c); err != nil {
+		return Consent{}, err
+	}
+	return w.cfg.Ledger.Consent(ctx, c.ID)
+}
+
+// SyncConsent reads the consent's status from the bank and records it. A link has nothing at
+// the bank to read.
 func (w *Wallet) SyncConsent(ctx context.Context, consentID string) (Consent, error) {
 	cur, err := w.cfg.Ledger.Consent(ctx, consentID)
 	if err != nil {
 		return Consent{}, fmt.Errorf("sync consent: %w", err)
+	}
+	if cur.Kind == GrantLink {
+		return cur, nil
 	}
 	bank, err := w.bankOf(cur)
 	if err != nil {
@@ -203,7 +256,7 @@ func (w *Wallet) SyncConsents(ctx context.Context) error {
 	}
 	var first error
 	for _, c := range all {
-		if _, configured := w.cfg.Banks[c.Bank]; c.Status.Terminal() || !configured {
+		if _, configured := w.cfg.Banks[c.Bank]; c.Status.Terminal() || !configured || c.Kind == GrantLink {
 			continue
 		}
 		if _, err := w.SyncConsent(ctx, c.ID); err != nil && first == nil {
@@ -243,6 +296,10 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 // revoke is RevokeConsent saying who ends it: the user, or the wallet when it retires a
 // consent a renewal replaced.
 func (w *Wallet) revoke(ctx context.Context, consentID string, by provider.RevokedBy) error {
+	if c, err := w.cfg.Ledger.Consent(ctx, consentID); err == nil && c.Kind == GrantLink {
+		// Nothing at the bank: the link is ended here (its history stays).
+		return w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, string(by), w.cfg.Clock())
+	}
 	bank, err := w.bankOfConsent(ctx, consentID)
 	if err != nil {
 		return err

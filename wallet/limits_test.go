@@ -437,7 +437,7 @@ func TestConcurrentPaymentsCannotBothSqueezeUnderTheDailyLimit(t *testing.T) {
 	if ok != 3 || refused != racers-3 {
 		t.Errorf("%d reserved and %d refused; want exactly 3 reserved (90.00 of 100.00)", ok, refused)
 	}
-	sum, n, err := l.WindowSum(ctx, dayStart(time.Date(2026, 3, 15, 10, 0, 0, 0, dubai), dubai))
+	sum, n, err := l.WindowSum(ctx, dayStart(time.Date(2026, 3, 15, 10, 0, 0, 0, dubai), dubai), "AED")
 	if err != nil || sum.String() != "90.00" || n != 3 {
 		t.Errorf("day sum = %s over %d, %v; want 90.00 over 3", sum, n, err)
 	}

@@ -184,6 +184,12 @@ UPDATE payment_events SET bank_status = status,
 		ELSE 'Processing' END
 	WHERE status NOT IN ('Prepared', 'Sending', 'Unknown', 'Refused', 'Abandoned', 'Cancelled');
 `,
+	// 6: a grant's currency (a UAE consent pays AED; a link to an account at a European bank
+	// pays in that account's currency), and the day and month windows summed per currency.
+	`
+ALTER TABLE consents ADD COLUMN currency TEXT NOT NULL DEFAULT 'AED';
+CREATE INDEX payments_by_currency_created ON payments (currency, created_ms, amount_minor, reserves);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -24,9 +24,12 @@ const (
 	StepSend
 	StepBankPending
 	StepSettled
+	// StepApprove: the payer approves the payment at their bank (per-payment bank SCA), after
+	// Sent and before the bank's statuses.
+	StepApprove
 )
 
-var stepNames = [...]string{"SCA", "Risk", "PII sealed", "Signed", "Saved", "Sent", "Bank has it", "Settled"}
+var stepNames = [...]string{"SCA", "Risk", "PII sealed", "Signed", "Saved", "Sent", "Bank has it", "Settled", "Approve at your bank"}
 
 func (s Step) String() string {
 	if s >= 0 && int(s) < len(stepNames) {
@@ -58,6 +61,9 @@ type Event struct {
 	// ends, by the wallet's clock. Note then says "Bank asked to wait 59 s". Cancelling the
 	// context stops the wait; the payment stays tracked (queued if nothing was processed).
 	Until time.Time
+	// Action is set while the bank waits for the payer to approve the payment (StepApprove):
+	// what to do. The answer goes back through ContinuePayment.
+	Action *provider.Action
 }
 
 // maxSends bounds POSTs of one payment per deliver call; later ones happen on Resume.
@@ -187,7 +193,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	}
 	emit(Event{Step: StepPersist, State: StepDone, PaymentID: rec.ID, Status: rec.Status})
 
-	err = w.deliverClaimed(ctx, rec, emit, deliverOpts{})
+	err = w.deliverClaimed(ctx, rec, emit, deliverOpts{interactive: true})
 	return *rec, err
 }
 

@@ -5,18 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"github.com/payterm/payterm/consent"
+	"github.com/payterm/payterm/internal/iban"
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/provider"
 	"github.com/payterm/payterm/sca"
 )
-
-// Currency is the only currency of domestic payments.
-const Currency = "AED"
 
 // PayeeInput is a new payee typed in the pay form (open consents only). Name and IBAN are PII.
 type PayeeInput struct {
@@ -32,7 +32,10 @@ type Draft struct {
 	NewPayee  *PayeeInput // a new payee (open consents only)
 	Amount    string      // as typed: "1250", "1,250.5"
 	Reference string      // optional DebtorReference, 1–35
-	Purpose   string      // AANI code; "" = the consent's
+	Purpose   string      // AANI code; "" = the consent's (only at a bank whose standard has one)
+	// Product is the kind of payment at banks that offer several ("sepa-credit-transfers");
+	// "" = the bank's first. It must allow the consent's currency.
+	Product string
 	// Started is when the user opened the pay form (Risk TotalDuration); zero = now.
 	Started time.Time
 }
@@ -46,13 +49,15 @@ type Prepared struct {
 	Currency  string
 	Purpose   string
 	Reference string
+	Product   string
 	// IdempotencyKey is minted here, once per intent; the SCA signs it, so a retry can never
 	// use another one.
 	IdempotencyKey string
 	Headroom       Headroom
 	Started        time.Time
 
-	creditor     json.RawMessage // AEDomesticCreditor for the payment PII
+	creditor     json.RawMessage // the payee's stored wire form (the UAE creditor of the consent)
+	debtor       *provider.Party // the payer's account, for banks whose payments name it
 	prePopulated bool
 	preparedAt   time.Time
 }
@@ -64,9 +69,9 @@ const PreparedTTL = 15 * time.Minute
 
 // providerIntent is the payment as its bank's provider builds it.
 func (p *Prepared) providerIntent() provider.Intent {
-	return provider.Intent{GrantID: p.ConsentID, Amount: provider.Money{Amount: p.Amount, Currency: p.Currency},
-		Creditor:  provider.Party{Name: p.Payee.Name, Account: p.Payee.IBAN, Scheme: provider.SchemeIBAN, Kind: p.Payee.Kind, Wire: p.creditor},
-		Reference: p.Reference, Purpose: p.Purpose, IdempotencyKey: p.IdempotencyKey}
+	return provider.Intent{GrantID: p.ConsentID, Product: p.Product, Amount: provider.Money{Amount: p.Amount, Currency: p.Currency},
+		Creditor: provider.Party{Name: p.Payee.Name, Account: p.Payee.IBAN, Kind: p.Payee.Kind, Wire: p.creditor},
+		Debtor:   p.debtor, Reference: p.Reference, Purpose: p.Purpose, IdempotencyKey: p.IdempotencyKey}
 }
 
 // Intent is what the SCA authenticates for this payment.
@@ -90,32 +95,50 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	if err := Usable(c, now); err != nil {
 		return nil, err
 	}
-	if _, err := w.bankOf(c); err != nil {
+	bank, err := w.bankOf(c)
+	if err != nil {
 		return nil, err
 	}
-	amount, err := money.ParseInput(d.Amount)
+	caps := bank.Caps()
+	product, ok := caps.Product(d.Product)
+	if !ok {
+		return nil, &Problem{What: "This bank does not offer that kind of payment.", Next: "Pick one from the list."}
+	}
+	currency := currencyOr(c.Currency)
+	if !slices.Contains(product.Currencies, currency) {
+		return nil, &Problem{What: "This kind of payment is not made in " + currency + ", the currency of your account.",
+			Next: "Pick another kind of payment."}
+	}
+	amount, err := money.ParseInputIn(d.Amount, currency)
 	if err != nil {
 		return nil, amountProblem(err)
 	}
-	purpose := d.Purpose
-	if purpose == "" {
-		purpose = c.PurposeCode
+	purpose := ""
+	if caps.Fields.Purpose {
+		if purpose = d.Purpose; purpose == "" {
+			purpose = c.PurposeCode
+		}
+		codes, err := consent.PurposeCodes()
+		if err != nil {
+			return nil, fmt.Errorf("prepare: purpose codes: %w", err)
+		}
+		if _, ok := codes[purpose]; !ok {
+			return nil, &Problem{What: "That purpose code is not an AANI purpose code.", Next: "Pick one from the list."}
+		}
+	} else if d.Purpose != "" {
+		return nil, &Problem{What: "Payments at this bank have no purpose code.", Next: "Leave the purpose empty."}
 	}
-	codes, err := consent.PurposeCodes()
-	if err != nil {
-		return nil, fmt.Errorf("prepare: purpose codes: %w", err)
-	}
-	if _, ok := codes[purpose]; !ok {
-		return nil, &Problem{What: "That purpose code is not an AANI purpose code.", Next: "Pick one from the list."}
-	}
-	if len(d.Reference) > 35 {
-		return nil, &Problem{What: "The reference is longer than 35 characters.", Next: "Shorten it."}
+	if max := caps.Fields.ReferenceMax; utf8.RuneCountInString(d.Reference) > max {
+		if max == 0 {
+			return nil, &Problem{What: "Payments at this bank carry no reference.", Next: "Leave it empty."}
+		}
+		return nil, &Problem{What: fmt.Sprintf("The %s is longer than %d characters.", strings.ToLower(caps.Fields.ReferenceName), max), Next: "Shorten it."}
 	}
 	if safetext.Check(d.Reference) != nil {
 		return nil, &Problem{What: "The reference contains a control character or a right-to-left override (shown as \uFFFD).",
 			Next: "Delete that character and type the reference again."}
 	}
-	payee, creditor, pre, err := w.resolvePayee(ctx, c, d)
+	payee, creditor, pre, err := w.resolvePayee(ctx, bank, product, c, d)
 	if err != nil {
 		return nil, err
 	}
@@ -135,9 +158,12 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	if started.IsZero() {
 		started = now
 	}
-	p := &Prepared{ID: id, ConsentID: c.ID, Payee: payee, Amount: amount, Currency: Currency, Purpose: purpose,
-		Reference: d.Reference, IdempotencyKey: key, Headroom: h, Started: started, creditor: creditor, prePopulated: pre,
-		preparedAt: now}
+	p := &Prepared{ID: id, ConsentID: c.ID, Payee: payee, Amount: amount, Currency: currency, Purpose: purpose,
+		Reference: d.Reference, Product: product.ID, IdempotencyKey: key, Headroom: h, Started: started, creditor: creditor,
+		prePopulated: pre, preparedAt: now}
+	if c.DebtorAccount != "" {
+		p.debtor = &provider.Party{Name: c.DebtorName, Account: c.DebtorAccount}
+	}
 	if err := p.Intent().Validate(); err != nil {
 		return nil, &Problem{What: "The payment details are not valid.", Next: "Check the payee.", Err: err}
 	}
@@ -148,16 +174,22 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	return p, nil
 }
 
-// resolvePayee finds the creditor the payment names and its exact wire form. A saved payee of
+// resolvePayee finds the creditor the payment names and its stored wire form. A saved payee of
 // a single or list consent carries the wire JSON from the consent, so it matches byte for byte.
-func (w *Wallet) resolvePayee(ctx context.Context, c Consent, d Draft) (Payee, json.RawMessage, bool, error) {
+// A new payee is checked by the bank's provider (which gives its own stored form) or, for a
+// provider that does not check, against the product's account scheme.
+func (w *Wallet) resolvePayee(ctx context.Context, bank provider.Bank, product provider.Product, c Consent, d Draft) (Payee, json.RawMessage, bool, error) {
 	if d.PayeeID != 0 {
 		p, err := w.cfg.Ledger.Payee(ctx, d.PayeeID)
 		if err != nil || p.ConsentID != c.ID {
 			return Payee{}, nil, false, &Problem{What: "That payee does not belong to this consent.", Next: "Pick a payee from the list."}
 		}
-		if len(p.Wire) == 0 {
+		if len(p.Wire) == 0 && c.Kind != GrantLink {
 			return Payee{}, nil, false, &Problem{What: "That payee has no stored account details.", Next: "Add it again."}
+		}
+		if _, err := accountFits(product.Creditor, p.IBAN); err != nil && c.Kind == GrantLink {
+			return Payee{}, nil, false, &Problem{What: "That payee's account does not fit this kind of payment: " + err.Error() + ".",
+				Next: "Pick another kind of payment, or another payee."}
 		}
 		return p, json.RawMessage(p.Wire), true, nil
 	}
@@ -167,36 +199,61 @@ func (w *Wallet) resolvePayee(ctx context.Context, c Consent, d Draft) (Payee, j
 	if c.Model != BeneficiaryOpen {
 		return Payee{}, nil, false, &Problem{What: "This consent only pays the payees fixed at your bank.", Next: "Pick one of them, or set up a consent without fixed payees."}
 	}
-	accountType := consent.CreditorIndividual
 	kind := "retail"
 	if d.NewPayee.Kind == "corporate" {
-		accountType, kind = consent.CreditorBusiness, "corporate"
+		kind = "corporate"
 	}
-	dc, err := consent.BuildCreditor(consent.CreditorInput{IBAN: d.NewPayee.IBAN, AccountName: PayeeName(d.NewPayee.Name), AccountType: accountType})
+	party := provider.Party{Name: d.NewPayee.Name, Account: d.NewPayee.IBAN, Scheme: product.Creditor, Kind: kind}
+	var err error
+	if pc, ok := bank.(provider.PayeeChecker); ok {
+		party, err = pc.CheckPayee(party, product.ID)
+	} else {
+		party, err = checkParty(party)
+	}
 	if err != nil {
-		return Payee{}, nil, false, &Problem{What: "The payee is not valid: " + err.Error() + ".", Next: "Check the name and IBAN.", Err: err}
+		return Payee{}, nil, false, &Problem{What: "The payee is not valid: " + err.Error() + ".", Next: "Check the name and the account.", Err: err}
 	}
-	cr, err := creditorFromWire(dc)
-	if err != nil {
-		return Payee{}, nil, false, err
-	}
-	p, err := w.cfg.Ledger.AddPayee(ctx, Payee{ConsentID: c.ID, Name: cr.Name, IBAN: cr.IBAN, Kind: kind, Wire: cr.Wire})
+	p, err := w.cfg.Ledger.AddPayee(ctx, Payee{ConsentID: c.ID, Name: party.Name, IBAN: party.Account, Kind: party.Kind, Wire: party.Wire})
 	if err != nil {
 		return Payee{}, nil, false, err
 	}
 	return p, json.RawMessage(p.Wire), false, nil
 }
 
-// PayeeName puts a typed payee name in the slot of its script: a name with Arabic letters is
-// the Arabic name, any other the English one (AEName keeps the two apart). The consent page and
-// the pay form use it alike, so a payee typed either way is the same creditor.
-func PayeeName(typed string) consent.Name {
-	for _, r := range typed {
-		if unicode.Is(unicode.Arabic, r) {
-			return consent.Name{AR: typed}
-		}
+// checkParty is the check of a typed payee for a provider that has none of its own: a plain
+// name (no control or direction characters, at most 70 characters) and an account in the
+// product's scheme. It returns the party with its name trimmed and its account without the
+// spaces it was typed with; nothing else is rewritten.
+func checkParty(p provider.Party) (provider.Party, error) {
+	p.Name = strings.TrimSpace(p.Name)
+	switch {
+	case p.Name == "":
+		return p, errors.New("the name is empty")
+	case utf8.RuneCountInString(p.Name) > 70:
+		return p, errors.New("the name is longer than 70 characters")
+	case safetext.Check(p.Name) != nil:
+		return p, errors.New("the name contains a control character or a right-to-left override (shown as \uFFFD)")
 	}
-	return consent.Name{EN: typed}
+	account, err := accountFits(p.Scheme, p.Account)
+	p.Account = account
+	return p, err
+}
+
+// accountFits checks an account number against a scheme, without quoting it, and returns it
+// without spaces.
+func accountFits(scheme provider.AccountScheme, account string) (string, error) {
+	if scheme == provider.SchemeNorwayBBAN {
+		b, err := iban.ParseNorwegianBBAN(account)
+		if err != nil {
+			return account, errors.New("it is not a Norwegian account number (11 digits)")
+		}
+		return b, nil
+	}
+	i, err := iban.Parse(account)
+	if err != nil {
+		return account, errors.New("the IBAN is not valid")
+	}
+	return string(i), nil
 }
 
 // takePrepared removes and returns a prepared payment that has not expired.

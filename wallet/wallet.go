@@ -47,6 +47,9 @@ type Wallet struct {
 	// inflight marks payments a call is delivering, so Resume never drives the same payment
 	// twice at once in this process.
 	inflight map[int64]chan struct{} // closed when the call releases the payment
+	// answers are the inboxes of the deliveries waiting for the payer's answer to the bank's
+	// approval step, by payment (ContinuePayment).
+	answers map[int64]chan provider.Input
 	// submitting counts Submit calls between recording a payment and claiming it in inflight.
 	submitting int
 }
@@ -85,7 +88,7 @@ func New(cfg Config) (*Wallet, error) {
 		}
 		cfg.SessionID = id.String()
 	}
-	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]chan struct{}{}}, nil
+	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]chan struct{}{}, answers: map[int64]chan provider.Input{}}, nil
 }
 
 // ErrBankNotConfigured is returned for a consent whose bank is no longer configured.

@@ -14,6 +14,9 @@ import (
 // (see PaymentStatus.Reserves), in the calendar day and month of the ledger's time zone, and
 // over the life of one consent.
 type Usage struct {
+	// Currency is the currency of Day, Month and Consent: each currency is limited on its
+	// own, and no sum adds two. DayCount counts the day's payments in every currency.
+	Currency string
 	Day      money.Amount
 	DayCount int
 	Month    money.Amount
@@ -40,15 +43,22 @@ type queryer interface {
 // WindowSum returns the reserved value and count of payments created at or after since.
 // The covering index payments_by_created makes it proportional to the rows in the window,
 // not to the size of the ledger.
-func (l *Ledger) WindowSum(ctx context.Context, since time.Time) (money.Amount, int, error) {
-	return windowSum(ctx, l.db, since)
+func (l *Ledger) WindowSum(ctx context.Context, since time.Time, currency string) (money.Amount, int, error) {
+	return windowSum(ctx, l.db, since, currency)
 }
 
-func windowSum(ctx context.Context, q queryer, since time.Time) (money.Amount, int, error) {
+// windowSum sums the reserving payments in one currency since a time (no sum ever adds two
+// currencies); currency "" counts payments of every currency, and its sum is meaningless.
+func windowSum(ctx context.Context, q queryer, since time.Time, currency string) (money.Amount, int, error) {
 	var sum int64
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
-		WHERE created_ms >= ? AND reserves = 1`, toMS(since)).Scan(&sum, &n); err != nil {
+	query, args := `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
+		WHERE created_ms >= ? AND reserves = 1`, []any{toMS(since)}
+	if currency != "" {
+		query, args = `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
+		WHERE currency = ? AND created_ms >= ? AND reserves = 1`, []any{currency, toMS(since)}
+	}
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&sum, &n); err != nil {
 		return money.Zero, 0, fmt.Errorf("sum payments since %s: %w", since.Format(time.RFC3339), err)
 	}
 	a, err := money.FromMinor(sum)
@@ -87,13 +97,25 @@ func (l *Ledger) Usage(ctx context.Context, consentID string) (Usage, error) {
 	return usage(ctx, l.db, consentID, l.now(), l.loc)
 }
 
+// usage is in the consent's currency (AED for "": the wallet-wide view); the limits apply in
+// each currency on its own.
 func usage(ctx context.Context, q queryer, consentID string, now time.Time, loc *time.Location) (Usage, error) {
 	var u Usage
 	var err error
-	if u.Day, u.DayCount, err = windowSum(ctx, q, dayStart(now, loc)); err != nil {
+	u.Currency = "AED"
+	if consentID != "" {
+		if err := q.QueryRowContext(ctx, `SELECT currency FROM consents WHERE id = ?`, consentID).Scan(&u.Currency); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return Usage{}, fmt.Errorf("read consent currency: %w", err)
+		}
+	}
+	if u.Day, _, err = windowSum(ctx, q, dayStart(now, loc), u.Currency); err != nil {
 		return Usage{}, err
 	}
-	if u.Month, _, err = windowSum(ctx, q, monthStart(now, loc)); err != nil {
+	if _, u.DayCount, err = windowSum(ctx, q, dayStart(now, loc), ""); err != nil {
+		return Usage{}, err
+	}
+	if u.Month, _, err = windowSum(ctx, q, monthStart(now, loc), u.Currency); err != nil {
 		return Usage{}, err
 	}
 	if consentID != "" {
