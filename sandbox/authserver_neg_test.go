@@ -323,7 +323,7 @@ func TestMTLSRequired(t *testing.T) {
 
 	// A sandbox-CA certificate whose CN is not a registered client.
 	k := testKey(t)
-	certPEM, err := b.ca.issueClientCert("not-registered", "Nobody", &k.PublicKey)
+	certPEM, _, err := b.ca.issueClientCert("not-registered", "Nobody", &k.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}

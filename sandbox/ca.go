@@ -118,15 +118,77 @@ func (ca *sandboxCA) pool() *x509.CertPool {
 	return p
 }
 
-// serverCert issues a fresh TLS server certificate for 127.0.0.1, ::1 and localhost.
-func (ca *sandboxCA) serverCert() (tls.Certificate, error) {
+const (
+	serverCertFile = "server-cert.pem"
+	serverKeyFile  = "server-key.pem"
+)
+
+// loadOrCreateServerCert reuses the server certificate kept in dir while it chains to this CA
+// and stays valid for at least 30 more days; otherwise it issues one and keeps it (the key
+// 0600). Generating its RSA key on every start was most of a start's CPU.
+func (ca *sandboxCA) loadOrCreateServerCert(dir string) (tls.Certificate, error) {
+	if dir != "" {
+		certPEM, errC := os.ReadFile(filepath.Join(dir, serverCertFile))
+		keyPEM, errK := os.ReadFile(filepath.Join(dir, serverKeyFile))
+		switch {
+		case errC == nil && errK == nil:
+			if c, ok := ca.usableServerCert(certPEM, keyPEM); ok {
+				return c, nil
+			}
+		case errC != nil && !errors.Is(errC, os.ErrNotExist):
+			return tls.Certificate{}, fmt.Errorf("read server certificate: %w", errC)
+		case errK != nil && !errors.Is(errK, os.ErrNotExist):
+			return tls.Certificate{}, fmt.Errorf("read server key: %w", errK)
+		}
+	}
+	key, der, err := ca.serverCert()
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if dir != "" {
+		if err := writeKeyPEM(filepath.Join(dir, serverKeyFile), key); err != nil {
+			return tls.Certificate{}, err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, serverCertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
+			return tls.Certificate{}, err
+		}
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// usableServerCert accepts a kept certificate for its key that this CA signed for the
+// loopback names and that is valid now and for 30 more days.
+func (ca *sandboxCA) usableServerCert(certPEM, keyPEM []byte) (tls.Certificate, bool) {
+	blk, _ := pem.Decode(certPEM)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return tls.Certificate{}, false
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return tls.Certificate{}, false
+	}
+	key, err := parseRSAKeyPEM(keyPEM)
+	if err != nil || !key.PublicKey.Equal(cert.PublicKey) {
+		return tls.Certificate{}, false
+	}
+	now := ca.now()
+	_, err = cert.Verify(x509.VerifyOptions{Roots: ca.pool(), DNSName: "localhost", CurrentTime: now.AddDate(0, 0, 30),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	if err != nil || now.Before(cert.NotBefore) || len(cert.IPAddresses) != 2 {
+		return tls.Certificate{}, false
+	}
+	return tls.Certificate{Certificate: [][]byte{blk.Bytes}, PrivateKey: key, Leaf: cert}, true
+}
+
+// serverCert issues a TLS server certificate for 127.0.0.1, ::1 and localhost.
+func (ca *sandboxCA) serverCert() (*rsa.PrivateKey, []byte, error) {
 	key, err := rsa.GenerateKey(ca.rand, 2048)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate server key: %w", err)
+		return nil, nil, fmt.Errorf("generate server key: %w", err)
 	}
 	serial, err := randSerial(ca.rand)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, nil, err
 	}
 	t := ca.now()
 	tmpl := &x509.Certificate{
@@ -141,20 +203,21 @@ func (ca *sandboxCA) serverCert() (tls.Certificate, error) {
 	}
 	der, err := x509.CreateCertificate(ca.rand, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("create server cert: %w", err)
+		return nil, nil, fmt.Errorf("create server cert: %w", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	return key, der, nil
 }
 
 // issueClientCert signs a transport certificate for clientID over pub, subject
-// C=AE, O=<name>, OU=sandbox, CN=<client_id> as the UAE Trust Framework does.
-func (ca *sandboxCA) issueClientCert(clientID, orgName string, pub *rsa.PublicKey) (certPEM []byte, err error) {
+// C=AE, O=<name>, OU=sandbox, CN=<client_id> as the UAE Trust Framework does, and returns it
+// with its x5t#S256.
+func (ca *sandboxCA) issueClientCert(clientID, orgName string, pub *rsa.PublicKey) (certPEM []byte, thumbprint string, err error) {
 	if pub.N.BitLen() < 2048 {
-		return nil, fmt.Errorf("transport key is %d bits; at least 2048 required", pub.N.BitLen())
+		return nil, "", fmt.Errorf("transport key is %d bits; at least 2048 required", pub.N.BitLen())
 	}
 	serial, err := randSerial(ca.rand)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	t := ca.now()
 	tmpl := &x509.Certificate{
@@ -167,9 +230,27 @@ func (ca *sandboxCA) issueClientCert(clientID, orgName string, pub *rsa.PublicKe
 	}
 	der, err := x509.CreateCertificate(ca.rand, tmpl, ca.cert, pub, ca.key)
 	if err != nil {
-		return nil, fmt.Errorf("create client cert: %w", err)
+		return nil, "", fmt.Errorf("create client cert: %w", err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+	sum := sha256.Sum256(der)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// issuedTo parses a client certificate this CA issued to clientID (nil otherwise).
+func (ca *sandboxCA) issuedTo(certPEM []byte, clientID string) *x509.Certificate {
+	blk, _ := pem.Decode(certPEM)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return nil
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil || cert.Subject.CommonName != clientID {
+		return nil
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.pool(), CurrentTime: cert.NotBefore.Add(time.Minute),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return nil
+	}
+	return cert
 }
 
 // certThumbprint is the RFC 8705 x5t#S256 value a sender-constrained token is bound to.

@@ -77,6 +77,15 @@ type Config struct {
 	// AdminToken enables the admin HTTP API (standalone) when non-empty; AdminAddr is its address.
 	AdminToken string
 	AdminAddr  string
+
+	// ReadTimeout bounds reading one whole request, body included (default 30s; the headers
+	// get at most 10s); WriteTimeout bounds writing its answer (default 60s). The slow fault
+	// extends both for its own request by its delay. IdleTimeout closes a keep-alive
+	// connection that waits that long for its next request (default 120s).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConns caps the open connections of each host (default 256): a connection past the
+	// cap waits until another one closes.
+	MaxConns int
 }
 
 // DefaultBalanceFils is a fresh bank's debtor balance when Config sets none: 25,000.00 AED.
@@ -143,6 +152,23 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.BICs == nil {
 		c.BICs = rules.DefaultBICs()
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&c.ReadTimeout, 30 * time.Second}, {&c.WriteTimeout, 60 * time.Second}, {&c.IdleTimeout, 120 * time.Second}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < 0 {
+			return c, errors.New("sandbox read, write and idle timeouts must not be negative")
+		}
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 256
+	}
+	if c.MaxConns < 0 {
+		return c, errors.New("sandbox max_conns must not be negative")
 	}
 	return c, nil
 }

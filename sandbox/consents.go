@@ -66,20 +66,18 @@ func (b *Bank) consentMessageLocked(c *consentRecord, now time.Time) map[string]
 	if m.SponsoredTPP != nil {
 		data["SponsoredTPPInformation"] = m.SponsoredTPP
 	}
-	var count int
-	var total int64
-	related := []string{}
-	for _, p := range b.sortedPaymentsLocked(c.ConsentID) {
-		related = append(related, b.paymentURL(p.PaymentID))
-		if st, _ := b.paymentStatusAt(p, now); st != payRejected {
-			count++
-			total += p.AmountFils
-		}
+	// Bounded (rule 36 read with the OpenAPI): the standard has no paging for Related and
+	// Links allows no other member, so the bank lists the consent's latest maxRelatedPayments
+	// payments, oldest first; PaymentConsumption still counts them all. Listing every one
+	// broke clients that cap a body at 1 MiB at about 8,000 payments.
+	related := make([]string, 0, len(c.RecentPayments))
+	for _, id := range c.RecentPayments {
+		related = append(related, b.paymentURL(id))
 	}
 	if c.Status != statusAwaiting && c.Status != statusRejected {
 		data["PaymentConsumption"] = map[string]any{
-			"CumulativeNumberOfPayments": count,
-			"CumulativeValueOfPayments":  map[string]string{"Amount": formatFils(total), "Currency": "AED"},
+			"CumulativeNumberOfPayments": c.PaymentCount,
+			"CumulativeValueOfPayments":  map[string]string{"Amount": formatFils(c.PaymentFils), "Currency": "AED"},
 		}
 	}
 	msg := map[string]any{"Data": data, "Links": map[string]any{"Self": b.consentURL(c.ConsentID), "Related": related}, "Meta": map[string]any{}}
@@ -169,14 +167,14 @@ func (b *Bank) handlePatchConsent(w http.ResponseWriter, r *http.Request) {
 		revokedBy = "TPP"
 	}
 	c.Status, c.RevokedBy, c.StatusUpdateDateTime = statusRevoked, revokedBy, now
-	for _, t := range b.st.Refresh {
-		if t.ConsentID == id {
+	b.touchLocked(kindConsent, id)
+	for k, t := range b.st.Refresh {
+		if t.ConsentID == id && !t.Revoked {
 			t.Revoked = true
+			b.touchLocked(kindRefresh, k)
 		}
 	}
-	// A full save, not a journal line: a revocation is rare, and state.json then shows every
-	// consent's status to readers of the files (the e2e journeys check it there).
-	err = b.saveLocked()
+	err = b.commitLocked()
 	b.mu.Unlock()
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the revocation", "")

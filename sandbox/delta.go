@@ -4,13 +4,12 @@ import (
 	"time"
 )
 
-// The authorization flow (PAR, consent page, /token) changes a few records per request.
-// Rewriting state.json for each cost O(state) per request (2.6–2.9× an in-memory bank per
-// onboarding at 200 consents, BenchmarkConsentRound), so those requests mark the records they
-// change and commitLocked appends just those records to the journal (one fsync'd line), as
-// the payment path does. Acknowledged changes survive a crash exactly as before. A full save
-// (registration, admin controls, consent PATCH, journal compaction, load, Close) rewrites
-// state.json and empties the journal.
+// Every change outside the payment path (PAR, consent page, /token, registration, a consent
+// PATCH, the admin controls) changes a few records. Rewriting state.json for each cost
+// O(state) per request (2.6–2.9× an in-memory bank per onboarding at 200 consents,
+// BenchmarkConsentRound), so those requests mark the records they change and commitLocked
+// appends just those records to the journal (one line, on disk before the answer), as the
+// payment path does. Only a compaction (journal.go) rewrites state.json.
 
 // recordKind names one keyed map of bankState that the flow changes.
 type recordKind int
@@ -22,6 +21,7 @@ const (
 	kindAccess
 	kindRefresh
 	kindJTI
+	kindClient
 	numRecordKinds
 )
 
@@ -46,6 +46,7 @@ type stateDelta struct {
 	Access   map[string]*tokenRecord   `json:"access_tokens,omitempty"`
 	Refresh  map[string]*tokenRecord   `json:"refresh_tokens,omitempty"`
 	JTIs     map[string]*time.Time     `json:"jtis,omitempty"`
+	Clients  map[string]*Client        `json:"clients,omitempty"`
 }
 
 // touchLocked marks a record changed, so the next commit journals it. Every change to a record
@@ -84,6 +85,8 @@ func (b *Bank) deltaLocked() *stateDelta {
 					exp = &t
 				}
 				d.JTIs = put(d.JTIs, key, exp)
+			case kindClient:
+				d.Clients = put(d.Clients, key, b.st.Clients[key])
 			}
 		}
 	}
@@ -102,30 +105,21 @@ func put[T any](m map[string]*T, key string, v *T) map[string]*T {
 	return m
 }
 
-// commitLocked makes the marked changes durable with one journal line (or a full save when
-// the journal has grown past journalCompactBytes). The caller answers the client only after
-// it returns nil, as with a full save. Caller holds b.mu.
+// commitLocked makes the marked changes (and a changed balance) durable with one journal line
+// and prunes now and then. The caller answers the client only after it returns nil. It waits
+// for the disk holding b.mu; the payment path, which must not, uses appendLocked and waits
+// after unlocking. Caller holds b.mu.
 func (b *Bank) commitLocked() error {
-	if b.cfg.DataDir == "" {
-		b.pruneLocked()
+	b.maybePruneLocked()
+	if b.jw == nil || (b.dirty.empty() && !b.balanceDirty) {
+		b.dirty, b.balanceDirty = dirtySet{}, false
 		return nil
 	}
-	d := b.deltaLocked()
-	if d == nil {
-		b.pruneLocked()
-		return nil
-	}
-	if err := b.appendJournalLocked(journalEntry{Delta: d, BalanceFils: b.st.BalanceFils}); err != nil {
+	seq, err := b.appendLocked(journalEntry{BalanceFils: b.st.BalanceFils})
+	if err != nil {
 		return err
 	}
-	// Pruning after the write: what it drops is expired or revoked, and harmless if a replay
-	// brings it back (the next prune drops it again).
-	b.dirty = dirtySet{}
-	b.pruneLocked()
-	if b.journalBytes > journalCompactBytes {
-		return b.saveLocked()
-	}
-	return nil
+	return b.jw.wait(seq)
 }
 
 // apply replays a delta over a loaded state.
@@ -135,6 +129,7 @@ func (d *stateDelta) apply(st *bankState) {
 	applyRecords(st.Codes, d.Codes)
 	applyRecords(st.Access, d.Access)
 	applyRecords(st.Refresh, d.Refresh)
+	applyRecords(st.Clients, d.Clients)
 	for k, v := range d.JTIs {
 		if v == nil {
 			delete(st.JTIs, k)

@@ -59,7 +59,10 @@ func (b *Bank) idTokenLocked(in idTokenInput) (string, error) {
 	case FaultIDTokenWrongAlg:
 		alg = jose.RS256
 	case FaultIDTokenUnknownKid:
-		key = b.wrongSig
+		var err error
+		if key, err = b.wrongKey(); err != nil {
+			return "", err
+		}
 	case FaultIDTokenBadSHash:
 		claims["s_hash"] = oidcHash(in.state + "#tampered")
 	case FaultIDTokenBadCHash:

@@ -47,7 +47,9 @@ func TestRestartFoldsTornJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := st.Payments["p1"]; !ok || st.BalanceFils != 42 || st.JournalGen != 1 {
-		t.Fatalf("state.json after the fold: p1 %v, balance %d, generation %d", ok, st.BalanceFils, st.JournalGen)
+	p, err := b.arch.payment("p1")
+	if err != nil || p == nil || st.BalanceFils != 42 || st.JournalGen != 1 || len(st.Payments) != 0 {
+		t.Fatalf("after the fold: p1 archived %v (%v), balance %d, generation %d, %d payments in state.json",
+			p != nil, err, st.BalanceFils, st.JournalGen, len(st.Payments))
 	}
 }

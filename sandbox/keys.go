@@ -122,3 +122,20 @@ func parseRSAKeyPEM(raw []byte) (*rsa.PrivateKey, error) {
 	}
 	return rk, nil
 }
+
+const wrongSigKeyFile = "wrong-sig-key.pem"
+
+// wrongKey is the signing key the JWKS never publishes (the wrong-key and unknown-kid faults).
+// It is made on first use and kept with the other keys, so no start pays for it.
+func (b *Bank) wrongKey() (*bankKey, error) {
+	b.wrongSigMu.Lock()
+	defer b.wrongSigMu.Unlock()
+	if b.wrongSig == nil {
+		k, err := loadOrCreateKey(b.cfg.DataDir, wrongSigKeyFile, b.cfg.Rand, "sig", "PS256")
+		if err != nil {
+			return nil, fmt.Errorf("wrong-key fault: %w", err)
+		}
+		b.wrongSig = k
+	}
+	return b.wrongSig, nil
+}

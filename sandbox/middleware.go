@@ -34,6 +34,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines, flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -81,6 +84,11 @@ func (b *Bank) wrap(host, target string, h http.Handler) http.Handler {
 					sw.WriteHeader(http.StatusTooManyRequests)
 					return
 				case FaultSlow:
+					// The delay must not run into the server's read and write timeouts: the
+					// body is read and the answer written after it.
+					rc := http.NewResponseController(w)
+					_ = rc.SetReadDeadline(time.Now().Add(f.Delay + b.cfg.ReadTimeout))
+					_ = rc.SetWriteDeadline(time.Now().Add(f.Delay + b.cfg.WriteTimeout))
 					t := time.NewTimer(f.Delay)
 					select {
 					case <-t.C:

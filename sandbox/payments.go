@@ -11,7 +11,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +89,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	check(ctx, 15, "PaymentPurposeCode is AANI", nil)
 
 	// Rule 33: idempotency. A key in flight is held so a concurrent duplicate cannot create a
-	// second payment.
+	// second payment; while it is held, the archive can be asked without the lock.
 	bodyHash := sha256Hex(body)
 	idemID := client.ClientID + "\x00" + idemKey
 	b.mu.Lock()
@@ -106,30 +105,29 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		delete(b.inflight, idemID)
 		b.mu.Unlock()
 	}()
-	prev, seen := b.st.Idempotency[idemID]
-	if seen && now.Sub(prev.CreatedAt) >= idempotencyWindow {
+	if prev, ok := b.st.Idempotency[idemID]; ok && now.Sub(prev.CreatedAt) >= idempotencyWindow {
 		delete(b.st.Idempotency, idemID)
-		seen = false
-	}
-	var prevCopy idemRecord
-	if seen {
-		prevCopy = *prev
 	}
 	b.mu.Unlock()
-	if seen {
+	prev, err := b.lookupIdem(idemID, now)
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not read the idempotency records", "")
+		return
+	}
+	if prev != nil {
 		switch {
-		case prevCopy.ConsentID != instr.ConsentID:
+		case prev.ConsentID != instr.ConsentID:
 			b.writeViolation(w, r, &rules.Violation{Rule: 33, Code: rules.CodeConsentBusinessRule, Path: "x-idempotency-key",
 				Message: "the idempotency key was used with another consent"})
-		case prevCopy.BodyHash != bodyHash && b.cfg.StrictIdempotencyMismatch:
+		case prev.BodyHash != bodyHash && b.cfg.StrictIdempotencyMismatch:
 			check(ctx, 33, "idempotent replay has the same body", errors.New("body differs from the first request"))
 			b.writeError(w, r, http.StatusConflict, "GenericError", "the idempotency key was used with a different body", "x-idempotency-key")
 		default:
-			if prevCopy.BodyHash != bodyHash {
+			if prev.BodyHash != bodyHash {
 				check(ctx, 33, "warning: idempotent replay with a different body; the first response is replayed", nil)
 			}
 			check(ctx, 33, "idempotent replay: stored response, no new payment", nil)
-			writeStored(w, &prevCopy)
+			b.writeReplay(w, r, idemID, prev)
 		}
 		return
 	}
@@ -205,67 +203,164 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		Amount: instr.Amount, Currency: instr.Currency, AmountFils: fils, PurposeCode: instr.PaymentPurposeCode,
 		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
 	}
+	rec := &idemRecord{ConsentID: instr.ConsentID, BodyHash: bodyHash, PaymentID: p.PaymentID, Status: http.StatusCreated,
+		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, CreatedAt: now}
+	// The payment, its balance change and its idempotency key make one journal line, encoded
+	// before anything changes (so a refused append changes nothing).
 	b.mu.Lock()
+	balance := b.st.BalanceFils
 	if reject == nil {
-		if fils > b.st.BalanceFils {
+		if fils > balance {
 			reject = &rejectReason{Code: "AANI.AM04", Message: "Insufficient funds in the debtor account."}
 		} else {
-			b.st.BalanceFils -= fils
+			balance -= fils
 		}
 	}
 	p.Reject = reject
 	if reject == nil {
 		p.TransactionID = strings.ReplaceAll(b.newUUID(), "-", "")
 	}
-	b.st.Payments[p.PaymentID] = p
-	msg := b.paymentMessageLocked(p, now)
+	p.Seq = b.st.NextSeq
+	_, err = b.appendLocked(journalEntry{Payment: p, IdemID: idemID, Idem: rec, BalanceFils: balance})
+	if err == nil {
+		b.st.BalanceFils = balance
+		b.st.addPayment(p)
+		// The key is known from now on (a compaction archives it with the payment); its
+		// body follows once signed. The key stays in flight until this handler returns.
+		b.pruneIdempotencyLocked(now, false)
+		b.st.Idempotency[idemID] = rec
+		b.noteIdempotencyLocked(rec)
+	}
 	b.mu.Unlock()
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
+		return
+	}
 	// The stored response (what replays return) is always correctly signed; only this answer
-	// carries a wrong-key, wrong-iss or wrong-aud fault.
-	resp, err := b.signResponse(r.WithContext(context.WithValue(ctx, ctxResponseFault, FaultKind(""))), client.ClientID, msg)
+	// carries a wrong-key, wrong-iss or wrong-aud fault. Its claims depend only on the
+	// payment, so a replay after a crash that lost the second line can sign them again
+	// (writeReplay).
+	msg := b.paymentMessage(p, now)
+	resp, err := b.signResponseAt(r.WithContext(context.WithValue(ctx, ctxResponseFault, FaultKind(""))), client.ClientID, msg, now)
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 		return
 	}
-	rec := &idemRecord{ConsentID: instr.ConsentID, BodyHash: bodyHash, PaymentID: p.PaymentID, Status: http.StatusCreated,
-		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, Body: resp, CreatedAt: now}
+	full := *rec
+	full.Body = resp
 	b.mu.Lock()
-	b.pruneIdempotencyLocked(now, false)
-	b.st.Idempotency[idemID] = rec
-	b.noteIdempotencyLocked(rec)
-	err = b.journalPaymentLocked(p, idemID, rec)
+	b.st.Idempotency[idemID] = &full
+	seq, err := b.appendLocked(journalEntry{IdemID: idemID, Idem: &full, BalanceFils: b.st.BalanceFils})
 	b.mu.Unlock()
+	if err == nil && b.jw != nil {
+		err = b.jw.wait(seq) // both lines, one fsync shared with concurrent payments
+	}
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
 		return
 	}
 	check(ctx, 34, "signed 201 with Location and x-idempotency-key", nil)
 	if fault, _ := ctx.Value(ctxResponseFault).(FaultKind); fault != "" {
-		sent := *rec
-		if sent.Body, err = b.signResponse(r, client.ClientID, msg); err != nil {
+		sent := full
+		if sent.Body, err = b.signResponseAt(r, client.ClientID, msg, now); err != nil {
 			b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 			return
 		}
 		writeStored(w, &sent)
 		return
 	}
+	writeStored(w, &full)
+}
+
+// lookupIdem finds an idempotency record still in its 24 h window: the current journal's in
+// memory, an older one in the archive. It returns a copy.
+func (b *Bank) lookupIdem(id string, now time.Time) (*idemRecord, error) {
+	b.mu.Lock()
+	rec, ok := b.st.Idempotency[id]
+	var cp idemRecord
+	if ok {
+		cp = *rec
+	}
+	arch := b.arch
+	b.mu.Unlock()
+	switch {
+	case ok && now.Sub(cp.CreatedAt) < idempotencyWindow:
+		return &cp, nil
+	case ok || arch == nil:
+		return nil, nil
+	}
+	return arch.idem(id, now.Add(-idempotencyWindow))
+}
+
+// lookupPayment finds a payment: the current journal's in memory, an older one in the
+// archive. It returns a copy (nil when unknown).
+func (b *Bank) lookupPayment(id string) (*paymentRecord, error) {
+	b.mu.Lock()
+	p, ok := b.st.Payments[id]
+	var cp paymentRecord
+	if ok {
+		cp = *p
+	}
+	arch := b.arch
+	b.mu.Unlock()
+	if ok {
+		return &cp, nil
+	}
+	if arch == nil {
+		return nil, nil
+	}
+	return arch.payment(id)
+}
+
+// writeReplay answers with a stored response. A record without its body (a crash after the
+// payment's line and before its response's, so the 201 was never sent) gets the payment's
+// creation-time answer signed again: the same claims, a new signature, stored from then on.
+func (b *Bank) writeReplay(w http.ResponseWriter, r *http.Request, id string, rec *idemRecord) {
+	if rec.Body == nil {
+		p, err := b.lookupPayment(rec.PaymentID)
+		if err != nil || p == nil {
+			b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not read the stored payment", "")
+			return
+		}
+		body, err := b.signResponseAt(r.WithContext(context.WithValue(r.Context(), ctxResponseFault, FaultKind(""))), p.ClientID,
+			b.paymentMessage(p, p.CreatedAt), p.CreatedAt)
+		if err != nil {
+			b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
+			return
+		}
+		full := *rec
+		full.Body = body
+		b.mu.Lock()
+		b.st.Idempotency[id] = &full
+		seq, err := b.appendLocked(journalEntry{IdemID: id, Idem: &full, BalanceFils: b.st.BalanceFils})
+		b.mu.Unlock()
+		if err == nil && b.jw != nil {
+			err = b.jw.wait(seq)
+		}
+		if err != nil {
+			b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
+			return
+		}
+		rec = &full
+	}
 	writeStored(w, rec)
 }
 
 // replayIfSameBody answers a byte-identical retry from the idempotency store.
 func (b *Bank) replayIfSameBody(w http.ResponseWriter, r *http.Request, clientID, key string, body []byte, now time.Time) bool {
+	id := clientID + "\x00" + key
 	b.mu.Lock()
-	prev, ok := b.st.Idempotency[clientID+"\x00"+key]
-	var cp idemRecord
-	if ok {
-		cp = *prev
-	}
+	busy := b.inflight[id]
 	b.mu.Unlock()
-	if !ok || now.Sub(cp.CreatedAt) >= idempotencyWindow || cp.BodyHash != sha256Hex(body) {
+	if busy {
+		return false
+	}
+	rec, err := b.lookupIdem(id, now)
+	if err != nil || rec == nil || rec.BodyHash != sha256Hex(body) {
 		return false
 	}
 	check(r.Context(), 33, "idempotent replay of an identical body: stored response", nil)
-	writeStored(w, &cp)
+	b.writeReplay(w, r, id, rec)
 	return true
 }
 
@@ -318,8 +413,8 @@ func allDigits(s string) bool {
 	return true
 }
 
-// paymentMessageLocked is the AEPaymentIdResponse message for p at now (rule 35).
-func (b *Bank) paymentMessageLocked(p *paymentRecord, now time.Time) map[string]any {
+// paymentMessage is the AEPaymentIdResponse message for p at now (rule 35).
+func (b *Bank) paymentMessage(p *paymentRecord, now time.Time) map[string]any {
 	status, updated := b.paymentStatusAt(p, now)
 	data := map[string]any{
 		"PaymentId":            p.PaymentID,
@@ -346,23 +441,6 @@ func (b *Bank) paymentMessageLocked(p *paymentRecord, now time.Time) map[string]
 	return map[string]any{"Data": data, "Links": map[string]string{"Self": b.paymentURL(p.PaymentID), "Related": b.consentURL(p.ConsentID)}, "Meta": map[string]any{}}
 }
 
-// sortedPaymentsLocked lists a consent's payments by creation time.
-func (b *Bank) sortedPaymentsLocked(consentID string) []*paymentRecord {
-	var out []*paymentRecord
-	for _, p := range b.st.Payments {
-		if p.ConsentID == consentID {
-			out = append(out, p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].PaymentID < out[j].PaymentID
-		}
-		return out[i].CreatedAt.Before(out[j].CreatedAt)
-	})
-	return out
-}
-
 // handleGetPayment is GET /payments/{PaymentId} (rule 36: owner only, else 404).
 func (b *Bank) handleGetPayment(w http.ResponseWriter, r *http.Request) {
 	r, auth, ok := b.authResource(w, r)
@@ -370,20 +448,18 @@ func (b *Bank) handleGetPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("PaymentId")
-	b.mu.Lock()
-	p, found := b.st.Payments[id]
-	var msg map[string]any
-	if found && p.ClientID == auth.client.ClientID && (auth.token.ConsentID == "" || auth.token.ConsentID == p.ConsentID) {
-		msg = b.paymentMessageLocked(p, b.nowLocked())
+	p, err := b.lookupPayment(id)
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not read the payment", "")
+		return
 	}
-	b.mu.Unlock()
-	if msg == nil {
+	if p == nil || p.ClientID != auth.client.ClientID || (auth.token.ConsentID != "" && auth.token.ConsentID != p.ConsentID) {
 		check(r.Context(), 36, "payment belongs to the client", errors.New("not found for this client"))
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
 	check(r.Context(), 36, "payment belongs to the client", nil)
-	b.writeSigned(w, r, http.StatusOK, auth.client.ClientID, msg)
+	b.writeSigned(w, r, http.StatusOK, auth.client.ClientID, b.paymentMessage(p, b.now()))
 }
 
 // handleIdempotencyLookup is GET /payments with x-idempotency-key (§7.2).
@@ -397,14 +473,15 @@ func (b *Bank) handleIdempotencyLookup(w http.ResponseWriter, r *http.Request) {
 		b.writeViolation(w, r, err)
 		return
 	}
-	b.mu.Lock()
-	now := b.nowLocked()
-	rec, found := b.st.Idempotency[auth.client.ClientID+"\x00"+key]
+	rec, err := b.lookupIdem(auth.client.ClientID+"\x00"+key, b.now())
+	if err != nil {
+		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not read the idempotency records", "")
+		return
+	}
 	var self string
-	if found && now.Sub(rec.CreatedAt) < idempotencyWindow && (auth.token.ConsentID == "" || auth.token.ConsentID == rec.ConsentID) {
+	if rec != nil && (auth.token.ConsentID == "" || auth.token.ConsentID == rec.ConsentID) {
 		self = b.paymentURL(rec.PaymentID)
 	}
-	b.mu.Unlock()
 	if self == "" {
 		check(r.Context(), 33, "idempotency key known for this client", errors.New("no payment for this key"))
 		w.WriteHeader(http.StatusNotFound)

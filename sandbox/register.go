@@ -52,29 +52,63 @@ type Registration struct {
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// Register adds or replaces a client (the Go API of the Trust Framework stand-in).
+// errNotOwner refuses a registration that would replace another registrant's client.
+var errNotOwner = errors.New("replacing a registered client requires its current transport certificate")
+
+// Register adds or replaces a client (the Go API of the Trust Framework stand-in; the caller
+// is trusted). A registration with a CSR or key issues a new transport certificate and binds
+// the client to it, which revokes the one it had.
 func (b *Bank) Register(reg ClientRegistration) (Registration, error) {
+	return b.register(reg, nil, false)
+}
+
+// register validates reg, then in one critical section checks who may write the record,
+// issues the certificate and commits: of two registrations of one new client_id exactly one
+// wins. Over HTTPS (authenticate) replacing an existing client needs that client's bound
+// certificate (presented); a new client needs none.
+func (b *Bank) register(reg ClientRegistration, presented *x509.Certificate, authenticate bool) (Registration, error) {
 	c, pub, err := b.validateRegistration(reg)
 	if err != nil {
 		return Registration{}, err
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, exists := b.st.Clients[c.ClientID]
+	if exists && authenticate {
+		if presented == nil || presented.Subject.CommonName != c.ClientID ||
+			(old.TransportCertThumbprint != "" && old.TransportCertThumbprint != certThumbprint(presented)) {
+			return Registration{}, errNotOwner
+		}
+	}
+	if pub == nil && !exists {
+		return Registration{}, errors.New("register client: a new client needs a transport CSR")
+	}
 	out := Registration{ClientID: c.ClientID, CACertPEM: string(b.ca.certPEM)}
-	if pub != nil {
-		cert, err := b.ca.issueClientCert(c.ClientID, c.Name, pub)
+	switch {
+	case pub != nil:
+		certPEM, tp, err := b.ca.issueClientCert(c.ClientID, c.Name, pub)
 		if err != nil {
 			return Registration{}, fmt.Errorf("register client: %w", err)
 		}
-		out.TransportCertPEM = string(cert)
+		out.TransportCertPEM, c.TransportCertThumbprint = string(certPEM), tp
+	case old.TransportCertThumbprint == "" && presented != nil:
+		c.TransportCertThumbprint = certThumbprint(presented) // binds a record from before binding
+	default:
+		c.TransportCertThumbprint = old.TransportCertThumbprint
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if old, ok := b.st.Clients[c.ClientID]; ok {
+	if exists {
 		c.CreatedAt = old.CreatedAt
 	} else {
 		c.CreatedAt = b.nowLocked()
 	}
 	b.st.Clients[c.ClientID] = c
-	if err := b.saveLocked(); err != nil {
+	b.touchLocked(kindClient, c.ClientID)
+	if err := b.commitLocked(); err != nil {
+		if exists {
+			b.st.Clients[c.ClientID] = old
+		} else {
+			delete(b.st.Clients, c.ClientID)
+		}
 		return Registration{}, fmt.Errorf("register client: %w", err)
 	}
 	return out, nil
@@ -131,12 +165,6 @@ func (b *Bank) validateRegistration(reg ClientRegistration) (*Client, *rsa.Publi
 		if pub, err = parseCSR(reg.CSRPEM); err != nil {
 			return nil, nil, fmt.Errorf("register client: %w", err)
 		}
-	}
-	b.mu.Lock()
-	_, exists := b.st.Clients[id]
-	b.mu.Unlock()
-	if pub == nil && !exists {
-		return nil, nil, errors.New("register client: a new client needs a transport CSR")
 	}
 	return &Client{
 		ClientID:     id,
@@ -227,7 +255,9 @@ func isLoopbackIPHost(h string) bool {
 }
 
 // handleRegister is POST /tf/register: JSON in, JSON out. No client certificate is needed for
-// a new client; replacing an existing one needs that client's certificate.
+// a new client; replacing an existing one needs that client's bound certificate, checked in
+// the same critical section as the write (so two registrations of one new client_id cannot
+// both succeed: the second finds the client and no certificate of it).
 func (b *Bank) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		writeOAuthError(w, "invalid_request", "content type must be application/json")
@@ -245,16 +275,16 @@ func (b *Bank) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, "invalid_request", "registration body is not the expected JSON")
 		return
 	}
-	if reg.ClientID != "" {
-		if _, exists := b.Client(reg.ClientID); exists {
-			c, _, err := b.clientFromCert(r)
-			if check(r.Context(), 1, "re-registration needs the client's certificate", err) != nil || c.ClientID != reg.ClientID {
-				writeJSON(w, http.StatusUnauthorized, oauthError{Error: "invalid_client", ErrorDescription: "replacing a registered client requires its transport certificate"})
-				return
-			}
-		}
+	var presented *x509.Certificate
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		presented = r.TLS.PeerCertificates[0] // VerifyClientCertIfGiven checked its chain
 	}
-	out, err := b.Register(reg)
+	out, err := b.register(reg, presented, true)
+	if errors.Is(err, errNotOwner) {
+		check(r.Context(), 1, "re-registration presents the client's bound certificate", err)
+		writeJSON(w, http.StatusUnauthorized, oauthError{Error: "invalid_client", ErrorDescription: err.Error()})
+		return
+	}
 	if err != nil {
 		writeOAuthError(w, "invalid_request", err.Error())
 		return
@@ -296,12 +326,15 @@ func (b *Bank) loadClientFiles() error {
 			return fmt.Errorf("client file %s: client_id is required", e.Name())
 		}
 		certPath := strings.TrimSuffix(path, ".json") + ".cert.pem"
-		if _, err := os.Stat(certPath); err == nil {
+		var issued *x509.Certificate
+		if certPEM, err := os.ReadFile(certPath); err == nil {
 			if _, known := b.Client(reg.ClientID); known {
 				reg.CSRPEM = "" // already issued; keep the existing certificate
+				// A record from before certificates were bound is bound to the file's.
+				issued = b.ca.issuedTo(certPEM, reg.ClientID)
 			}
 		}
-		out, err := b.Register(reg)
+		out, err := b.register(reg, issued, false)
 		if err != nil {
 			return fmt.Errorf("client file %s: %w", e.Name(), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -51,14 +52,22 @@ type apiError struct {
 
 // signResponse builds the PS256 JWT every resource response carries (rule 34).
 func (b *Bank) signResponse(r *http.Request, clientID string, message any) ([]byte, error) {
+	return b.signResponseAt(r, clientID, message, b.now())
+}
+
+// signResponseAt signs with iat = now (a payment's 201 uses its creation time, so the answer
+// can be signed again with the same claims, payments.go).
+func (b *Bank) signResponseAt(r *http.Request, clientID string, message any, now time.Time) ([]byte, error) {
 	b.mu.Lock()
 	key := b.sig
 	b.mu.Unlock()
 	fault, _ := r.Context().Value(ctxResponseFault).(FaultKind)
 	if fault == FaultWrongKey {
-		key = b.wrongSig
+		var err error
+		if key, err = b.wrongKey(); err != nil {
+			return nil, err
+		}
 	}
-	now := b.now()
 	claims := map[string]any{
 		"iss":     b.issuer,
 		"iat":     now.Unix(),

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,37 +30,59 @@ const GuideBasePath = "/open-finance/v2.1"
 type Bank struct {
 	cfg Config
 
-	mu           sync.Mutex // guards st, sig, enc
+	mu           sync.Mutex // guards st, sig, enc, and the fields below up to hooks
 	st           *bankState
 	clockOffset  atomic.Int64 // admin clock offset (ns); atomic so now() never takes mu
 	sig, enc     *bankKey
-	wrongSig     *bankKey        // a key the JWKS never publishes, for the wrong-key fault
 	inflight     map[string]bool // idempotency keys being processed
 	sessions     authSessions
-	journal      *os.File  // open append-only journal (nil until the first append)
 	idemPruneAt  time.Time // when the oldest idempotency record leaves its 24 h window (zero: none known)
-	journalBytes int64
-	dirty        dirtySet // records changed since the last save or journal line (delta.go)
+	pruneAt      time.Time // next time commitLocked prunes (state.go)
+	dirty        dirtySet  // records changed since the last journal line (delta.go)
+	balanceDirty bool      // the balance changed outside the payment path since the last line
+
+	// With a data dir (journal.go): the journal writer, the archive of older payments, the
+	// compaction in progress and a failure that stops every later change.
+	jw           *journalWriter
+	arch         *archive
+	compaction   *compaction
+	compactBytes int64
+	compactions  int
+	storeErr     error
+
+	wrongSigMu sync.Mutex
+	wrongSig   *bankKey // a key the JWKS never publishes (faults); made on first use (keys.go)
 
 	ca        *sandboxCA
 	serverTLS tls.Certificate
 
 	verdicts *verdictFeed
 	faults   *faultQueue
+	hooks    testHooks
 
 	started                       bool
 	servers                       []*http.Server
+	listeners                     []*limitListener
 	issuer, authURL, asURL, rsURL string
 	adminURL                      string
 }
 
-// New loads (or creates, for a fresh data dir) the bank. It opens no port until Start.
+// testHooks let tests hold the bank at a chosen point; all nil in production.
+type testHooks struct {
+	compacting    func() // a compaction, before it archives
+	acceptBlocked func() // a listener waits for a free connection slot
+}
+
+// New loads (or creates, for a fresh data dir) the bank. It opens no port until Start. Its
+// cost does not grow with the number of payments: it reads the keys, the snapshot and at
+// most two journals, and opens the archive.
 func New(cfg Config) (*Bank, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("sandbox config: %w", err)
 	}
-	b := &Bank{cfg: cfg, verdicts: newVerdictFeed(500), faults: &faultQueue{}, inflight: map[string]bool{}}
+	b := &Bank{cfg: cfg, verdicts: newVerdictFeed(500), faults: &faultQueue{}, inflight: map[string]bool{},
+		compactBytes: journalCompactBytes}
 	if cfg.DataDir != "" {
 		if err := mkdirPrivate(cfg.DataDir); err != nil {
 			return nil, err
@@ -74,21 +97,33 @@ func New(cfg Config) (*Bank, error) {
 	if b.enc, err = loadOrCreateKey(cfg.DataDir, "enc-key.pem", cfg.Rand, "enc", "RSA-OAEP-256"); err != nil {
 		return nil, err
 	}
-	if b.wrongSig, err = newBankKey(cfg.Rand, "sig", "PS256"); err != nil {
+	if b.serverTLS, err = b.ca.loadOrCreateServerCert(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if b.st, err = loadState(cfg.DataDir, cfg.BalanceFils); err != nil {
+	var fold bool
+	if b.st, fold, err = readState(cfg.DataDir, cfg.BalanceFils); err != nil {
 		return nil, err
 	}
 	// Records whose window passed while the bank was down (or that the journal replayed) go now.
 	b.pruneIdempotencyLocked(cfg.Clock(), true)
-	if err := b.foldJournal(); err != nil {
-		return nil, err
+	if cfg.DataDir != "" {
+		if b.arch, err = openArchive(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		// A journal left by the last run is folded into a snapshot (and its payments
+		// archived) before this run appends: appending after a torn last line would glue
+		// the next entry onto it and make both unreadable. Its size is bounded by the
+		// compaction threshold, not by the number of payments.
+		if fold {
+			if err := b.compactNow(); err != nil {
+				b.arch.close()
+				return nil, fmt.Errorf("fold the journal into %s: %w", stateFile, err)
+			}
+		}
+		b.jw = newJournalWriter(filepath.Join(cfg.DataDir, journalFile))
 	}
 	if err := b.loadClientFiles(); err != nil {
-		return nil, err
-	}
-	if b.serverTLS, err = b.ca.serverCert(); err != nil {
+		b.closeStore()
 		return nil, err
 	}
 	return b, nil
@@ -131,15 +166,16 @@ func (b *Bank) Start() error {
 		}
 		hosts = append(hosts, host{b.cfg.AdminAddr, false, b.adminMux(), &b.adminURL})
 	}
-	var lns []net.Listener
+	var lns []*limitListener
 	for _, h := range hosts {
-		ln, err := net.Listen("tcp", h.addr)
+		raw, err := net.Listen("tcp", h.addr)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
 			}
 			return fmt.Errorf("sandbox listen on %s: %w", h.addr, err)
 		}
+		ln := newLimitListener(raw, b.cfg.MaxConns, b.hooks.acceptBlocked)
 		lns = append(lns, ln)
 		scheme := "http"
 		if h.tls {
@@ -149,26 +185,34 @@ func (b *Bank) Start() error {
 	}
 	for i, h := range hosts {
 		srv := &http.Server{
-			Handler:           h.handler,
-			ReadHeaderTimeout: 10 * time.Second,
+			Handler: h.handler,
+			// A client that stalls its headers or body, or keeps an idle connection open,
+			// holds one of MaxConns slots only this long. The slow fault extends the
+			// deadlines of its own request (middleware.go).
+			ReadHeaderTimeout: min(10*time.Second, b.cfg.ReadTimeout),
+			ReadTimeout:       b.cfg.ReadTimeout,
+			WriteTimeout:      b.cfg.WriteTimeout,
+			IdleTimeout:       b.cfg.IdleTimeout,
 			// HTTP/1.1 only: the drop-connection fault needs Hijack, which HTTP/2 lacks.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 			// net/http's own errors (TLS handshake failures) would otherwise print on the
 			// terminal the wallet's UI owns.
 			ErrorLog: b.cfg.ErrorLog,
 		}
-		ln := lns[i]
+		var ln net.Listener = lns[i]
 		if h.tls {
 			ln = tls.NewListener(ln, tlsCfg)
 		}
 		b.servers = append(b.servers, srv)
 		go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
 	}
+	b.listeners = lns
 	b.started = true
 	return nil
 }
 
-// Close stops every listener.
+// Close stops every listener and, with a data dir, compacts the journal (so state.json and
+// the archive alone hold the bank: what one journal holds, not every payment).
 func (b *Bank) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -178,18 +222,39 @@ func (b *Bank) Close() error {
 			errs = append(errs, s.Close())
 		}
 	}
-	b.servers = nil
+	b.servers, b.listeners = nil, nil
 	b.started = false
-	b.mu.Lock()
-	if b.cfg.DataDir != "" && (b.journalBytes > 0 || !b.dirty.empty()) {
-		// Fold the journal into state.json on a clean stop, so the files read as one snapshot.
-		errs = append(errs, b.saveLocked())
+	if b.jw != nil {
+		if b.jw.bytes() > 0 {
+			errs = append(errs, b.compactNow())
+		}
 	}
-	if b.journal != nil {
-		errs = append(errs, b.journal.Close())
-		b.journal = nil
+	errs = append(errs, b.closeStore())
+	return errors.Join(errs...)
+}
+
+// closeStore closes the journal and the archive (after a running compaction ends).
+func (b *Bank) closeStore() error {
+	b.mu.Lock()
+	for b.compaction != nil {
+		done := b.compaction.done
+		b.mu.Unlock()
+		<-done
+		b.mu.Lock()
+	}
+	jw, arch := b.jw, b.arch
+	b.jw, b.arch = nil, nil
+	if b.storeErr == nil {
+		b.storeErr = errors.New("the bank is closed")
 	}
 	b.mu.Unlock()
+	var errs []error
+	if jw != nil {
+		errs = append(errs, jw.close())
+	}
+	if arch != nil {
+		errs = append(errs, arch.close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -214,7 +279,10 @@ func (b *Bank) CACertPEM() []byte { return append([]byte(nil), b.ca.certPEM...) 
 // RootCAs is a pool holding the sandbox CA.
 func (b *Bank) RootCAs() *x509.CertPool { return b.ca.pool() }
 
-// clientFromCert maps the verified client certificate of r to a registered client (rule 1).
+// clientFromCert maps the verified client certificate of r to a registered client (rule 1):
+// the CN names the client, and the certificate must be the one bound to it (its x5t#S256),
+// so a certificate replaced by a re-registration, or issued by the CA to someone else with
+// the same CN, is refused.
 func (b *Bank) clientFromCert(r *http.Request) (*Client, *x509.Certificate, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil, nil, errors.New("no client certificate presented")
@@ -222,11 +290,27 @@ func (b *Bank) clientFromCert(r *http.Request) (*Client, *x509.Certificate, erro
 	// VerifyClientCertIfGiven already checked the chain to the sandbox CA.
 	cert := r.TLS.PeerCertificates[0]
 	cn := cert.Subject.CommonName
+	tp := certThumbprint(cert)
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	c, ok := b.st.Clients[cn]
-	b.mu.Unlock()
 	if !ok {
 		return nil, nil, errors.New("client certificate CN is not a registered client_id")
+	}
+	if c.TransportCertThumbprint == "" {
+		// A client registered before certificates were bound: its first certificate binds.
+		bound := *c
+		bound.TransportCertThumbprint = tp
+		b.st.Clients[cn] = &bound
+		b.touchLocked(kindClient, cn)
+		if err := b.commitLocked(); err != nil {
+			b.st.Clients[cn] = c
+			return nil, nil, fmt.Errorf("bind the client certificate: %w", err)
+		}
+		c = &bound
+	}
+	if c.TransportCertThumbprint != tp {
+		return nil, nil, errors.New("client certificate is not the one registered for this client_id (revoked by a re-registration, or issued to another registrant)")
 	}
 	return c, cert, nil
 }

@@ -1,0 +1,200 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// journalWriter appends journal lines with group commit. A handler appends its line while it
+// holds the bank lock (so lines keep the order of the changes they record), releases the lock
+// and then waits until the line is on disk. The first waiter becomes the leader: it writes
+// every line appended so far and fsyncs once, outside any bank lock; the waiters that arrived
+// meanwhile are answered by that fsync or by the next leader's. Concurrent payments thus share
+// one fsync, and no request waits on the disk while holding the bank lock.
+//
+// After a write or fsync error the writer refuses everything (a failed fsync may have dropped
+// dirty pages; retrying it could report success for lost data): the bank answers 500 until it
+// is restarted and replays what is on disk.
+type journalWriter struct {
+	path string
+
+	mu       sync.Mutex
+	cond     sync.Cond
+	f        *os.File // the current generation's file; nil until its first write
+	buf      []byte   // lines appended but not yet written
+	appended uint64   // number of lines appended so far
+	durable  uint64   // lines known to be on disk
+	leader   bool     // a goroutine is writing and syncing
+	err      error    // sticky
+	old      *os.File // the previous generation's file after rotate, fsynced by the next leader
+	size     int64    // bytes of the current generation (written and buffered)
+
+	syncs atomic.Int64 // fsync rounds, for tests and benchmarks
+	// beforeSync, when set (tests), runs in the leader just before it writes and fsyncs.
+	beforeSync func()
+}
+
+func newJournalWriter(path string) *journalWriter {
+	j := &journalWriter{path: path}
+	j.cond.L = &j.mu
+	return j
+}
+
+// append queues one line (without its newline) and returns its sequence number for wait.
+// It does no I/O. Callers hold the bank lock.
+func (j *journalWriter) append(line []byte) (uint64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return 0, j.err
+	}
+	j.buf = append(append(j.buf, line...), '\n')
+	j.size += int64(len(line) + 1)
+	j.appended++
+	return j.appended, nil
+}
+
+// bytes is the size of the current generation, for the compaction trigger.
+func (j *journalWriter) bytes() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.size
+}
+
+// wait returns once line seq is on disk (or the journal failed).
+func (j *journalWriter) wait(seq uint64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.durable < seq && j.err == nil {
+		if j.leader {
+			j.cond.Wait()
+			continue
+		}
+		j.leader = true
+		buf, target, f, old := j.buf, j.appended, j.f, j.old
+		j.buf, j.old = nil, nil
+		j.mu.Unlock()
+		f, err := j.flush(f, old, buf)
+		j.mu.Lock()
+		j.leader = false
+		j.f = f
+		if err != nil {
+			j.err = err
+		} else {
+			j.durable = target
+		}
+		j.cond.Broadcast()
+	}
+	return j.err
+}
+
+// flush writes buf to f (opening the file on the first write) and fsyncs it, after fsyncing
+// and closing the previous generation's file. It runs without any lock.
+func (j *journalWriter) flush(f, old *os.File, buf []byte) (*os.File, error) {
+	if j.beforeSync != nil {
+		j.beforeSync()
+	}
+	if old != nil {
+		if err := old.Sync(); err != nil {
+			old.Close()
+			return f, fmt.Errorf("sync previous journal: %w", err)
+		}
+		if err := old.Close(); err != nil {
+			return f, fmt.Errorf("close previous journal: %w", err)
+		}
+	}
+	if len(buf) == 0 {
+		return f, nil
+	}
+	if f == nil {
+		var err error
+		if f, err = openJournalFile(j.path); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := f.Write(buf); err != nil {
+		return f, fmt.Errorf("write journal: %w", err)
+	}
+	j.syncs.Add(1)
+	if err := f.Sync(); err != nil {
+		return f, fmt.Errorf("sync journal: %w", err)
+	}
+	return f, nil
+}
+
+func openJournalFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	return f, nil
+}
+
+// rotate ends the current generation: its lines (the buffered ones written now) stay in a
+// file renamed to prevPath, fsynced by the next leader; later lines go to a new file at the
+// journal's path. It returns the sequence number of the last line of the ended generation.
+// Callers hold the bank lock; rotate waits for a running leader (one fsync at most).
+func (j *journalWriter) rotate(prevPath string) (uint64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.leader {
+		j.cond.Wait()
+	}
+	if j.err != nil {
+		return 0, j.err
+	}
+	if len(j.buf) > 0 {
+		if j.f == nil {
+			f, err := openJournalFile(j.path)
+			if err != nil {
+				j.err = err
+				return 0, err
+			}
+			j.f = f
+		}
+		if _, err := j.f.Write(j.buf); err != nil {
+			j.err = fmt.Errorf("write journal: %w", err)
+			return 0, j.err
+		}
+		j.buf = nil
+	}
+	if j.f != nil {
+		if err := os.Rename(j.path, prevPath); err != nil {
+			j.err = fmt.Errorf("rotate journal: %w", err)
+			return 0, j.err
+		}
+		if j.old != nil { // two rotations without a leader in between: sync the older one now
+			if err := j.old.Sync(); err != nil {
+				j.err = fmt.Errorf("sync previous journal: %w", err)
+				return 0, j.err
+			}
+			j.old.Close()
+		}
+		j.old, j.f = j.f, nil
+	}
+	j.size = 0
+	return j.appended, nil
+}
+
+// close makes everything appended durable and closes the files.
+func (j *journalWriter) close() error {
+	j.mu.Lock()
+	target := j.appended
+	j.mu.Unlock()
+	err := j.wait(target)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, f := range []*os.File{j.f, j.old} {
+		if f != nil {
+			err = errors.Join(err, f.Close())
+		}
+	}
+	j.f, j.old = nil, nil
+	if j.err == nil {
+		j.err = errors.New("journal closed")
+	}
+	return err
+}
