@@ -87,12 +87,12 @@ type compaction struct {
 	// movedP and movedI are the live records to drop from memory once archived (by
 	// identity: a record replaced meanwhile stays). An idempotency record still waiting for
 	// its response body is archived but stays in memory.
-	movedP      map[string]*paymentRecord
-	movedI      map[string]*idemRecord
-	lastSeq     uint64    // the closed generation's last line
-	forget      time.Time // idempotency records created at or before this leave the archive
-	atStart     bool      // folding the journals found at load: remove journal.jsonl too
-	done        chan struct{}
+	movedP  map[string]*paymentRecord
+	movedI  map[string]*idemRecord
+	lastSeq uint64    // the closed generation's last line
+	forget  time.Time // idempotency records created at or before this leave the archive
+	atStart bool      // folding the journals found at load: remove journal.jsonl too
+	done    chan struct{}
 }
 
 // startCompactionLocked closes the current journal generation and copies what the snapshot
