@@ -214,3 +214,60 @@ func BenchmarkConsentRound(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStartup is New plus Close of a bank whose data dir holds 1,000 payments and of one
+// holding 100,000 (PAYTERM_BENCH_PAYMENTS), interleaved; large/small is the median of the
+// per-iteration ratios. Start-up reads the snapshot and the keys and opens the archive, so the
+// ratio stays near 1 however many payments the archive holds. Seeding the large bank takes a
+// few seconds before the timer.
+//
+//	go test -run '^$' -bench Startup -benchtime=20x ./sandbox/
+func BenchmarkStartup(b *testing.B) {
+	large := 100_000
+	if n, err := strconv.Atoi(os.Getenv("PAYTERM_BENCH_PAYMENTS")); err == nil && n > 1000 {
+		large = n
+	}
+	seed := func(n int) string {
+		bank := newBank(b, func(c *Config) { c.BalanceFils = 1 << 50 })
+		c := newTPP(b, bank)
+		cons := c.authorizedConsent(consentPII(creditor(testIBAN, "Ivan England")))
+		if err := bank.SeedPayments(cons.id, n, 1_00); err != nil {
+			b.Fatal(err)
+		}
+		if err := bank.Close(); err != nil {
+			b.Fatal(err)
+		}
+		// Flush what seeding wrote, so its writeback does not weigh on the first starts.
+		if f, err := os.Open(filepath.Join(bank.cfg.DataDir, archiveFile)); err == nil {
+			_ = f.Sync()
+			f.Close()
+		}
+		return bank.cfg.DataDir
+	}
+	small, big := seed(1000), seed(large)
+	start := func(dir string) time.Duration {
+		t0 := time.Now()
+		bank, err := New(Config{DataDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := bank.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	start(small) // the first open of a package-level SQLite pays its own warm-up
+	ratios := make([]float64, 0, b.N)
+	var inLarge time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := start(small)
+		l := start(big)
+		inLarge += l
+		ratios = append(ratios, float64(l)/float64(s))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(inLarge.Microseconds())/float64(b.N)/1000, "ms/start-large")
+	b.ReportMetric(median(ratios), "large/small")
+	b.ReportMetric(float64(large), "payments")
+}

@@ -108,6 +108,30 @@ func TestSandboxBankSideRevocationIsReflected(t *testing.T) {
 	}
 }
 
+// TestSandboxSyncLongUsedConsent: a consent with more than 10,000 payments at the bank still
+// syncs. The bank used to list every payment in the consent's Links.Related, a body past the
+// client's 1 MiB cap at about 8,000 payments, so SyncConsent failed at every start and every
+// 15 minutes; it now lists the latest ones (sandbox/README.md).
+func TestSandboxSyncLongUsedConsent(t *testing.T) {
+	b := newBankEnvIn(t, t.TempDir())
+	e := newWalletEnv(t, b, Limits{})
+	ctx := context.Background()
+	c := e.onboard(t, 1, "")
+	if p, err := e.pay(t, "5", nil); err != nil || p.Status.Outcome() != OutcomeSuccessful {
+		t.Fatalf("pay: %v %s", err, p.Status)
+	}
+	if err := b.bank.SeedPayments(c.ID, 10_500, 1_00); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.wallet.SyncConsent(ctx, c.ID)
+	if err != nil || got.Status != ConsentAuthorized {
+		t.Fatalf("sync of a consent with 10,501 payments: %s, %v", got.Status, err)
+	}
+	if err := e.wallet.SyncConsents(ctx); err != nil {
+		t.Fatalf("sync all: %v", err)
+	}
+}
+
 func TestSandboxRevokeByUser(t *testing.T) {
 	b := newBankEnv(t)
 	e := newWalletEnv(t, b, Limits{})
