@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // reads the sandbox bank's payment archive
 
 	"github.com/payterm/payterm/internal/totpkey"
 )
@@ -342,10 +345,12 @@ type bankPayment struct {
 }
 
 // bankState is the embedded sandbox bank's own record, read from its files (written by the
-// bank, not the wallet): state.json is a snapshot, and journal.jsonl holds what changed since
-// — payments, and the consents and tokens the authorization flow changed — each line tagged
-// with the snapshot generation it continues. The bank replays the lines of its snapshot's
-// generation at start, keyed by id (a null record was deleted); so does this.
+// bank, not the wallet): state.json is a snapshot without payments; journal.prev.jsonl (left
+// by a compaction a crash interrupted) and journal.jsonl hold what changed since — payments,
+// and the consents and tokens the authorization flow changed — each line tagged with the
+// generation it continues; payments.db (SQLite) holds the payments of closed generations. The
+// bank replays the lines of its snapshot's generation and later ones at start, keyed by id (a
+// null record was deleted); so does this.
 type bankState struct {
 	Consents   map[string]*bankConsent     `json:"consents"`
 	Payments   map[string]bankPayment      `json:"payments"`
@@ -365,13 +370,16 @@ func (w *walletEnv) bank() bankState {
 // readBankState reads a sandbox bank's records from its data dir.
 func readBankState(t testing.TB, dir string) bankState {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
-	if err != nil {
-		t.Fatalf("read the sandbox bank's state: %v", err)
-	}
 	var st bankState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatalf("decode the sandbox bank's state: %v", err)
+	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	switch {
+	case os.IsNotExist(err): // no compaction yet: everything is in the journal
+	case err != nil:
+		t.Fatalf("read the sandbox bank's state: %v", err)
+	default:
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatalf("decode the sandbox bank's state: %v", err)
+		}
 	}
 	if st.Payments == nil {
 		st.Payments = map[string]bankPayment{}
@@ -382,31 +390,68 @@ func readBankState(t testing.TB, dir string) bankState {
 	if st.Refresh == nil {
 		st.Refresh = map[string]*json.RawMessage{}
 	}
-	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatalf("read the sandbox bank's journal: %v", err)
-	}
-	for _, line := range strings.Split(string(journal), "\n") {
-		var e struct {
-			Payment *bankPayment `json:"payment"`
-			Delta   *struct {
-				Consents map[string]*bankConsent     `json:"consents"`
-				Refresh  map[string]*json.RawMessage `json:"refresh_tokens"`
-			} `json:"delta"`
-			Gen int64 `json:"gen"`
+	readArchivedPayments(t, filepath.Join(dir, "payments.db"), st.Payments)
+	for _, name := range []string{"journal.prev.jsonl", "journal.jsonl"} {
+		journal, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatalf("read the sandbox bank's journal: %v", err)
 		}
-		if json.Unmarshal([]byte(line), &e) != nil || e.Gen != st.JournalGen {
-			continue // blank, a torn last line, or older than the snapshot: the bank skips them too
-		}
-		if e.Payment != nil {
-			st.Payments[e.Payment.PaymentID] = *e.Payment
-		}
-		if e.Delta != nil {
-			replay(st.Consents, e.Delta.Consents)
-			replay(st.Refresh, e.Delta.Refresh)
+		for _, line := range strings.Split(string(journal), "\n") {
+			var e struct {
+				Payment  *bankPayment  `json:"payment"`
+				Payments []bankPayment `json:"payments"`
+				Delta    *struct {
+					Consents map[string]*bankConsent     `json:"consents"`
+					Refresh  map[string]*json.RawMessage `json:"refresh_tokens"`
+				} `json:"delta"`
+				Gen int64 `json:"gen"`
+			}
+			if json.Unmarshal([]byte(line), &e) != nil || e.Gen < st.JournalGen {
+				continue // blank, a torn last line, or older than the snapshot: the bank skips them too
+			}
+			if e.Delta != nil {
+				replay(st.Consents, e.Delta.Consents)
+				replay(st.Refresh, e.Delta.Refresh)
+			}
+			if e.Payment != nil {
+				st.Payments[e.Payment.PaymentID] = *e.Payment
+			}
+			for _, p := range e.Payments {
+				st.Payments[p.PaymentID] = p
+			}
 		}
 	}
 	return st
+}
+
+// readArchivedPayments adds the payments of the bank's archive (read-only; the bank may be
+// running, WAL lets a reader in).
+func readArchivedPayments(t testing.TB, path string, into map[string]bankPayment) {
+	t.Helper()
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatalf("open the sandbox bank's payment archive: %v", err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT record FROM payments`)
+	if err != nil {
+		t.Fatalf("read the sandbox bank's payment archive: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw []byte
+		var p bankPayment
+		if err := rows.Scan(&raw); err != nil || json.Unmarshal(raw, &p) != nil {
+			t.Fatalf("read the sandbox bank's payment archive: a row is unreadable (%v)", err)
+		}
+		into[p.PaymentID] = p
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read the sandbox bank's payment archive: %v", err)
+	}
 }
 
 // replay applies a journal delta: a key mapped to null was deleted.
