@@ -22,7 +22,8 @@ import (
 const archiveFile = "payments.db"
 
 type archive struct {
-	db *sql.DB
+	db                  *sql.DB
+	getPayment, getIdem *sql.Stmt // prepared once: a lookup is on the payment path
 }
 
 // openArchive opens (or creates, 0600) the archive of a data dir. WAL lets lookups read while
@@ -57,7 +58,15 @@ func openArchive(dir string) (*archive, error) {
 		db.Close()
 		return nil, fmt.Errorf("open payment archive: %w", err)
 	}
-	return &archive{db: db}, nil
+	a := &archive{db: db}
+	if a.getPayment, err = db.Prepare(`SELECT record FROM payments WHERE payment_id = ?`); err == nil {
+		a.getIdem, err = db.Prepare(`SELECT record FROM idempotency WHERE id = ? AND created_at > ?`)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open payment archive: %w", err)
+	}
+	return a, nil
 }
 
 // put stores a closed generation's payments and idempotency records in one transaction and
@@ -115,7 +124,7 @@ func (a *archive) put(payments []paymentRecord, idem map[string]idemRecord, forg
 // payment looks a payment up by id; nil when the archive does not hold it.
 func (a *archive) payment(id string) (*paymentRecord, error) {
 	var raw []byte
-	err := a.db.QueryRow(`SELECT record FROM payments WHERE payment_id = ?`, id).Scan(&raw)
+	err := a.getPayment.QueryRow(id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -133,7 +142,7 @@ func (a *archive) payment(id string) (*paymentRecord, error) {
 // holds none created after notBefore.
 func (a *archive) idem(id string, notBefore time.Time) (*idemRecord, error) {
 	var raw []byte
-	err := a.db.QueryRow(`SELECT record FROM idempotency WHERE id = ? AND created_at > ?`, id, notBefore.UnixNano()).Scan(&raw)
+	err := a.getIdem.QueryRow(id, notBefore.UnixNano()).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -148,6 +157,8 @@ func (a *archive) idem(id string, notBefore time.Time) (*idemRecord, error) {
 }
 
 func (a *archive) close() error {
+	a.getPayment.Close()
+	a.getIdem.Close()
 	if err := a.db.Close(); err != nil {
 		return fmt.Errorf("close payment archive: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -62,14 +63,22 @@ func (b *Bank) parseForm(w http.ResponseWriter, r *http.Request, raw []byte, all
 	return formValues(f), true
 }
 
+// parsedJWKS caches registered signing JWKS by their JSON (a registration with other keys is
+// another entry), so a payment does not parse its client's keys twice.
+var parsedJWKS sync.Map // string → *jose.JSONWebKeySet
+
 // clientKeyLookup resolves a kid in the client's registered signing JWKS.
 func clientKeyLookup(c *Client) rules.KeyLookup {
 	return func(kid string) (*jose.JSONWebKey, error) {
-		var set jose.JSONWebKeySet
-		if err := json.Unmarshal(c.SigningJWKS, &set); err != nil {
-			return nil, fmt.Errorf("client JWKS: %w", err)
+		set, ok := parsedJWKS.Load(string(c.SigningJWKS))
+		if !ok {
+			var s jose.JSONWebKeySet
+			if err := json.Unmarshal(c.SigningJWKS, &s); err != nil {
+				return nil, fmt.Errorf("client JWKS: %w", err)
+			}
+			set, _ = parsedJWKS.LoadOrStore(string(c.SigningJWKS), &s)
 		}
-		keys := set.Key(kid)
+		keys := set.(*jose.JSONWebKeySet).Key(kid)
 		if len(keys) == 0 {
 			return nil, errors.New("unknown kid")
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // journalWriter appends journal lines with group commit. A handler appends its line while it
@@ -31,6 +32,8 @@ type journalWriter struct {
 	err      error    // sticky
 	old      *os.File // the previous generation's file after rotate, fsynced by the next leader
 	size     int64    // bytes of the current generation (written and buffered)
+
+	flushPending bool // a flushSoon timer is set
 
 	syncs atomic.Int64 // fsync rounds, for tests and benchmarks
 	// beforeSync, when set (tests), runs in the leader just before it writes and fsyncs.
@@ -89,6 +92,28 @@ func (j *journalWriter) wait(seq uint64) error {
 		j.cond.Broadcast()
 	}
 	return j.err
+}
+
+// flushDelay bounds how long a line nobody waits for (a payment's stored response) stays off
+// the disk when no later line's fsync takes it along.
+const flushDelay = 10 * time.Millisecond
+
+// flushSoon makes line seq durable within flushDelay without anyone waiting for it.
+func (j *journalWriter) flushSoon(seq uint64) {
+	j.mu.Lock()
+	if j.durable >= seq || j.flushPending || j.err != nil {
+		j.mu.Unlock()
+		return
+	}
+	j.flushPending = true
+	j.mu.Unlock()
+	time.AfterFunc(flushDelay, func() {
+		j.mu.Lock()
+		j.flushPending = false
+		target := j.appended
+		j.mu.Unlock()
+		_ = j.wait(target) // an error is sticky: the next waiter reports it
+	})
 }
 
 // flush writes buf to f (opening the file on the first write) and fsyncs it, after fsyncing

@@ -221,7 +221,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		p.TransactionID = strings.ReplaceAll(b.newUUID(), "-", "")
 	}
 	p.Seq = b.st.NextSeq
-	_, err = b.appendLocked(journalEntry{Payment: p, IdemID: idemID, Idem: rec, BalanceFils: balance})
+	seq, err := b.appendLocked(journalEntry{Payment: p, IdemID: idemID, Idem: rec, BalanceFils: balance})
 	if err == nil {
 		b.st.BalanceFils = balance
 		b.st.addPayment(p)
@@ -236,10 +236,15 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
 		return
 	}
+	// The payment's line goes to disk while the answer is signed: the 201 waits for that
+	// fsync (often shared with concurrent payments), not for one after the signature.
+	if b.jw != nil {
+		go b.jw.wait(seq) //nolint:errcheck // the handler waits for the same line below
+	}
 	// The stored response (what replays return) is always correctly signed; only this answer
 	// carries a wrong-key, wrong-iss or wrong-aud fault. Its claims depend only on the
-	// payment, so a replay after a crash that lost the second line can sign them again
-	// (writeReplay).
+	// payment (iat is its creation time), so should a crash lose the line that stores it, a
+	// replay signs the same claims again (writeReplay).
 	msg := b.paymentMessage(p, now)
 	resp, err := b.signResponseAt(r.WithContext(context.WithValue(ctx, ctxResponseFault, FaultKind(""))), client.ClientID, msg, now)
 	if err != nil {
@@ -250,10 +255,13 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	full.Body = resp
 	b.mu.Lock()
 	b.st.Idempotency[idemID] = &full
-	seq, err := b.appendLocked(journalEntry{IdemID: idemID, Idem: &full, BalanceFils: b.st.BalanceFils})
+	bodySeq, err := b.appendLocked(journalEntry{IdemID: idemID, Idem: &full, BalanceFils: b.st.BalanceFils})
 	b.mu.Unlock()
 	if err == nil && b.jw != nil {
-		err = b.jw.wait(seq) // both lines, one fsync shared with concurrent payments
+		// Acknowledged once the payment and its key are on disk; the stored response follows
+		// with the next fsync (within flushDelay).
+		err = b.jw.wait(seq)
+		b.jw.flushSoon(bodySeq)
 	}
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")

@@ -1,10 +1,13 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -333,4 +336,84 @@ type failingReader struct{ t *testing.T }
 func (f failingReader) Read([]byte) (int, error) {
 	f.t.Error("the start read randomness (generated a key)")
 	return 0, os.ErrInvalid
+}
+
+// TestReplayAfterCrashLostStoredResponse: a 201 is sent once the payment's line (payment,
+// balance, idempotency key) is on disk; the stored response follows in the next fsync. After a
+// crash that lost it, a retry with the key creates no payment and gets the same claims (same
+// PaymentId, same iat) under a new signature, which is stored from then on.
+func TestReplayAfterCrashLostStoredResponse(t *testing.T) {
+	fixed := time.Now().Truncate(time.Second)
+	dir := t.TempDir()
+	b := newBank(t, func(c *Config) { c.DataDir = dir; c.Clock = func() time.Time { return fixed } })
+	c := newTPP(t, b)
+	cons := c.authorizedConsent(consentPII(creditor(testIBAN, "Ivan England")))
+	key := uuid.NewString()
+	body := c.sign(c.paymentClaims(cons.id, "4.00", paymentPII(c, creditor(testIBAN, "Ivan England"))))
+	first := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(key), body)
+	if first.Status != http.StatusCreated {
+		t.Fatalf("payment: %d %s", first.Status, first.errorCode())
+	}
+	c.clientCredentials() // a later commit: every line so far is on disk
+	crashed := crashCopy(t, dir)
+	// Drop the stored response's line, as a crash before its fsync would.
+	raw, err := os.ReadFile(filepath.Join(crashed, journalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []byte
+	dropped := 0
+	for _, line := range bytes.SplitAfter(raw, []byte("\n")) {
+		var e journalEntry
+		if json.Unmarshal(line, &e) == nil && e.Payment == nil && e.Idem != nil && e.Idem.Body != nil {
+			dropped++
+			continue
+		}
+		kept = append(kept, line...)
+	}
+	if dropped != 1 {
+		t.Fatalf("%d stored-response lines in the journal, want 1", dropped)
+	}
+	if err := os.WriteFile(filepath.Join(crashed, journalFile), kept, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs := []string{hostOf(b.Issuer()), hostOf(c.disc.Authorization), hostOf(c.disc.Token), hostOf(b.ResourceBaseURL())}
+	b.Close()
+	b2 := newBank(t, func(cfg *Config) {
+		cfg.DataDir, cfg.Clock = crashed, func() time.Time { return fixed }
+		cfg.IssuerAddr, cfg.AuthorizeAddr, cfg.ASAddr, cfg.ResourceAddr = addrs[0], addrs[1], addrs[2], addrs[3]
+	})
+	c.bank = b2
+	c.discover()
+	again := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(key), body)
+	if again.Status != http.StatusCreated || again.data()["PaymentId"] != first.data()["PaymentId"] {
+		t.Fatalf("retry after the crash: %d, same payment %v", again.Status, again.data()["PaymentId"] == first.data()["PaymentId"])
+	}
+	if jwsPayload(t, string(again.Raw)) != jwsPayload(t, string(first.Raw)) {
+		t.Fatal("the re-signed answer's claims differ from the first answer's")
+	}
+	if n := countPayments(b2, cons.id); n != 1 {
+		t.Fatalf("%d payments after the retry, want 1", n)
+	}
+	third := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(key), body)
+	if string(third.Raw) != string(again.Raw) {
+		t.Fatal("the re-signed answer was not stored: the next replay differs")
+	}
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return u.Host
+}
+
+func jwsPayload(t *testing.T, compact string) string {
+	t.Helper()
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %d parts", len(parts))
+	}
+	return parts[1]
 }

@@ -66,7 +66,7 @@ func RunStandalone(ctx context.Context, opts StandaloneOptions) error {
 		"  discovery:      %s\n"+
 		"  issuer:         %s\n"+
 		"  resource base:  %s\n"+
-		"  register:       POST %s (JSON, no client certificate), or a file in %s\n"+
+		"  register:       POST %s (JSON; a new client needs no certificate), or a file in %s\n"+
 		"  CA certificate: %s\n"+
 		"  admin API:      %s (Bearer token in %s)\n",
 		b.DiscoveryURL(), b.Issuer(), b.ResourceBaseURL(), b.RegistrationURL(),
@@ -117,6 +117,9 @@ Either POST this JSON to the bank's /tf/register (HTTPS, no client certificate),
 The bank signs the CSR with its CA: over HTTPS the certificate is in the response
 (transport_cert_pem); for a file it is written beside it as <name>.cert.pem. Present that
 certificate (mTLS) on every PAR, token and resource call, and trust ../ca.pem for the bank's TLS.
+The client is bound to that one certificate: to change a registration over HTTPS, present it;
+a new csr_pem then issues a new certificate and revokes the old one (delete <name>.cert.pem to
+get a new one for a file registration).
 Loopback http redirect URIs may use any port at request time (RFC 8252 §7.3).
 `
 
