@@ -120,13 +120,24 @@ func (b *Bank) startCompactionLocked() *compaction {
 	}
 	c.idem = make(map[string]idemRecord, len(b.st.Idempotency))
 	c.movedI = make(map[string]*idemRecord, len(b.st.Idempotency))
+	c.forget = b.nowLocked().Add(-idempotencyWindow)
+	for id, t := range b.archivedIdem {
+		if !t.After(c.forget) {
+			delete(b.archivedIdem, id)
+		}
+	}
 	for id, r := range b.st.Idempotency {
 		c.idem[id] = *r
 		if r.Body != nil {
 			c.movedI[id] = r
 		}
+		// Known before the archive holds it: a lookup meanwhile finds it in memory.
+		b.archivedIdem[id] = r.CreatedAt
+		if r.CreatedAt.After(b.st.ArchivedIdemNewest) {
+			b.st.ArchivedIdemNewest = r.CreatedAt
+		}
 	}
-	c.forget = b.nowLocked().Add(-idempotencyWindow)
+	c.snapshot.ArchivedIdemNewest = b.st.ArchivedIdemNewest
 	b.compaction = c
 	return c
 }

@@ -290,11 +290,13 @@ func (b *Bank) lookupIdem(id string, now time.Time) (*idemRecord, error) {
 		cp = *rec
 	}
 	arch := b.arch
+	_, archived := b.archivedIdem[id]
+	earlierRuns := now.Before(b.preStartIdemNewest.Add(idempotencyWindow))
 	b.mu.Unlock()
 	switch {
 	case ok && now.Sub(cp.CreatedAt) < idempotencyWindow:
 		return &cp, nil
-	case ok || arch == nil:
+	case ok || arch == nil || !archived && !earlierRuns:
 		return nil, nil
 	}
 	return arch.idem(id, now.Add(-idempotencyWindow))

@@ -417,3 +417,47 @@ func jwsPayload(t *testing.T, compact string) string {
 	}
 	return parts[1]
 }
+
+// TestIdempotencyAcrossRestart: a key used before a restart (its record now only in the
+// archive of an earlier run) replays the stored response byte for byte after it, and the
+// lookup by key finds the payment.
+func TestIdempotencyAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	b := newBank(t, func(c *Config) { c.DataDir = dir })
+	c := newTPP(t, b)
+	cons := c.authorizedConsent(consentPII(creditor(testIBAN, "Ivan England")))
+	key := uuid.NewString()
+	body := c.sign(c.paymentClaims(cons.id, "4.00", paymentPII(c, creditor(testIBAN, "Ivan England"))))
+	first := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(key), body)
+	if first.Status != http.StatusCreated {
+		t.Fatalf("payment: %d %s", first.Status, first.errorCode())
+	}
+	addrs := []string{hostOf(b.Issuer()), hostOf(c.disc.Authorization), hostOf(c.disc.Token), hostOf(b.ResourceBaseURL())}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := newBank(t, func(cfg *Config) {
+		cfg.DataDir = dir
+		cfg.IssuerAddr, cfg.AuthorizeAddr, cfg.ASAddr, cfg.ResourceAddr = addrs[0], addrs[1], addrs[2], addrs[3]
+	})
+	b2.mu.Lock()
+	inMemory := len(b2.st.Idempotency)
+	b2.mu.Unlock()
+	if inMemory != 0 {
+		t.Fatalf("%d idempotency records in memory after a clean restart, want them archived", inMemory)
+	}
+	c.bank = b2
+	c.discover()
+	again := c.rs(http.MethodPost, "/payments", cons.access, paymentHeaders(key), body)
+	if again.Status != http.StatusCreated || string(again.Raw) != string(first.Raw) {
+		t.Fatalf("replay after a restart: %d, same bytes %v", again.Status, string(again.Raw) == string(first.Raw))
+	}
+	h := http.Header{}
+	h.Set("x-idempotency-key", key)
+	if g := c.rs(http.MethodGet, "/payments", c.clientCredentials(), h, ""); g.Status != http.StatusOK {
+		t.Fatalf("lookup by key after a restart: %d", g.Status)
+	}
+	if n := countPayments(b2, cons.id); n != 1 {
+		t.Fatalf("%d payments, want 1", n)
+	}
+}

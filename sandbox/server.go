@@ -49,6 +49,11 @@ type Bank struct {
 	compactBytes int64
 	compactions  int
 	storeErr     error
+	// archivedIdem holds the creation time of each idempotency record this run archived,
+	// within its window; with st.ArchivedIdemNewest it spares a new key (every payment) an
+	// archive lookup that cannot find anything.
+	archivedIdem       map[string]time.Time
+	preStartIdemNewest time.Time // st.ArchivedIdemNewest as loaded
 
 	wrongSigMu sync.Mutex
 	wrongSig   *bankKey // a key the JWKS never publishes (faults); made on first use (keys.go)
@@ -82,7 +87,7 @@ func New(cfg Config) (*Bank, error) {
 		return nil, fmt.Errorf("sandbox config: %w", err)
 	}
 	b := &Bank{cfg: cfg, verdicts: newVerdictFeed(500), faults: &faultQueue{}, inflight: map[string]bool{},
-		compactBytes: journalCompactBytes}
+		compactBytes: journalCompactBytes, archivedIdem: map[string]time.Time{}}
 	if cfg.DataDir != "" {
 		if err := mkdirPrivate(cfg.DataDir); err != nil {
 			return nil, err
@@ -104,6 +109,7 @@ func New(cfg Config) (*Bank, error) {
 	if b.st, fold, err = readState(cfg.DataDir, cfg.BalanceFils); err != nil {
 		return nil, err
 	}
+	b.preStartIdemNewest = b.st.ArchivedIdemNewest
 	// Records whose window passed while the bank was down (or that the journal replayed) go now.
 	b.pruneIdempotencyLocked(cfg.Clock(), true)
 	if cfg.DataDir != "" {

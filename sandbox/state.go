@@ -163,6 +163,10 @@ type bankState struct {
 	// old journal was removed would otherwise replay older versions of records (and an older
 	// balance) over the newer snapshot.
 	JournalGen int64 `json:"journal_gen,omitempty"`
+	// ArchivedIdemNewest is the creation time of the newest idempotency record in the archive
+	// when the snapshot was taken: once 24 h have passed since, a new key is not looked up in
+	// the archive records of earlier runs.
+	ArchivedIdemNewest time.Time `json:"archived_idem_newest,omitzero"`
 }
 
 func newBankState(balanceFils int64) *bankState {
