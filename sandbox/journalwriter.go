@@ -35,7 +35,8 @@ type journalWriter struct {
 
 	flushPending bool // a flushSoon timer is set
 
-	syncs atomic.Int64 // fsync rounds, for tests and benchmarks
+	syncs     atomic.Int64 // fsync rounds, for tests and benchmarks
+	syncNanos atomic.Int64 // time spent in them
 	// beforeSync, when set (tests), runs in the leader just before it writes and fsyncs.
 	beforeSync func()
 }
@@ -144,7 +145,10 @@ func (j *journalWriter) flush(f, old *os.File, buf []byte) (*os.File, error) {
 		return f, fmt.Errorf("write journal: %w", err)
 	}
 	j.syncs.Add(1)
-	if err := f.Sync(); err != nil {
+	t0 := time.Now()
+	err := f.Sync()
+	j.syncNanos.Add(int64(time.Since(t0)))
+	if err != nil {
 		return f, fmt.Errorf("sync journal: %w", err)
 	}
 	return f, nil
