@@ -188,6 +188,10 @@ func (b *Bank) finishCompaction(c *compaction) error {
 	if err := writeFileAtomic(filepath.Join(b.cfg.DataDir, stateFile), raw); err != nil {
 		return err
 	}
+	// The new snapshot's name is on disk before the journal it replaces goes.
+	if err := syncDir(b.cfg.DataDir); err != nil {
+		return fmt.Errorf("sync %s: %w", b.cfg.DataDir, err)
+	}
 	names := []string{journalPrevFile}
 	if c.atStart {
 		names = append(names, journalFile)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,12 @@ import (
 // meanwhile are answered by that fsync or by the next leader's. Concurrent payments thus share
 // one fsync, and no request waits on the disk while holding the bank lock.
 //
+// The file is zero-filled ahead of the lines, 1 MiB at a time, with an fsync of its new size
+// (and, for a new file, of the directory): a line then overwrites blocks that exist, and
+// fdatasync makes it durable without a journal commit of the file system's metadata, which on
+// this project's disk cut an fsync from about 1 ms to about 0.3. Load stops at the zeros (an
+// unreadable last "line", as a torn one is).
+//
 // After a write or fsync error the writer refuses everything (a failed fsync may have dropped
 // dirty pages; retrying it could report success for lost data): the bank answers 500 until it
 // is restarted and replays what is on disk.
@@ -25,6 +32,8 @@ type journalWriter struct {
 	mu       sync.Mutex
 	cond     sync.Cond
 	f        *os.File // the current generation's file; nil until its first write
+	off      int64    // where the next write goes in f
+	alloc    int64    // f's zero-filled size
 	buf      []byte   // lines appended but not yet written
 	appended uint64   // number of lines appended so far
 	durable  uint64   // lines known to be on disk
@@ -78,13 +87,13 @@ func (j *journalWriter) wait(seq uint64) error {
 			continue
 		}
 		j.leader = true
-		buf, target, f, old := j.buf, j.appended, j.f, j.old
+		buf, target, out, old := j.buf, j.appended, journalFileState{f: j.f, off: j.off, alloc: j.alloc}, j.old
 		j.buf, j.old = nil, nil
 		j.mu.Unlock()
-		f, err := j.flush(f, old, buf)
+		out, err := j.flush(out, old, buf)
 		j.mu.Lock()
 		j.leader = false
-		j.f = f
+		j.f, j.off, j.alloc = out.f, out.off, out.alloc
 		if err != nil {
 			j.err = err
 		} else {
@@ -117,49 +126,72 @@ func (j *journalWriter) flushSoon(seq uint64) {
 	})
 }
 
-// flush writes buf to f (opening the file on the first write) and fsyncs it, after fsyncing
-// and closing the previous generation's file. It runs without any lock.
-func (j *journalWriter) flush(f, old *os.File, buf []byte) (*os.File, error) {
+// journalFileState is the current file as a leader sees it.
+type journalFileState struct {
+	f          *os.File
+	off, alloc int64
+}
+
+// journalChunk is how much the file is zero-filled ahead at a time.
+const journalChunk = 1 << 20
+
+var zeroChunk = make([]byte, journalChunk)
+
+// flush writes buf at the end of the current file (creating and zero-filling it as needed)
+// and makes it durable, after fsyncing and closing the previous generation's file. It runs
+// without any lock.
+func (j *journalWriter) flush(cur journalFileState, old *os.File, buf []byte) (journalFileState, error) {
 	if j.beforeSync != nil {
 		j.beforeSync()
 	}
 	if old != nil {
 		if err := old.Sync(); err != nil {
 			old.Close()
-			return f, fmt.Errorf("sync previous journal: %w", err)
+			return cur, fmt.Errorf("sync previous journal: %w", err)
 		}
 		if err := old.Close(); err != nil {
-			return f, fmt.Errorf("close previous journal: %w", err)
+			return cur, fmt.Errorf("close previous journal: %w", err)
 		}
 	}
 	if len(buf) == 0 {
-		return f, nil
+		return cur, nil
 	}
-	if f == nil {
-		var err error
-		if f, err = openJournalFile(j.path); err != nil {
-			return nil, err
+	created := false
+	if cur.f == nil {
+		f, err := os.OpenFile(j.path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+		if err != nil {
+			return cur, fmt.Errorf("open journal: %w", err)
 		}
+		cur, created = journalFileState{f: f}, true
 	}
-	if _, err := f.Write(buf); err != nil {
-		return f, fmt.Errorf("write journal: %w", err)
+	grown := false
+	for cur.off+int64(len(buf)) > cur.alloc {
+		if _, err := cur.f.WriteAt(zeroChunk, cur.alloc); err != nil {
+			return cur, fmt.Errorf("extend journal: %w", err)
+		}
+		cur.alloc += journalChunk
+		grown = true
 	}
+	if _, err := cur.f.WriteAt(buf, cur.off); err != nil {
+		return cur, fmt.Errorf("write journal: %w", err)
+	}
+	cur.off += int64(len(buf))
 	j.syncs.Add(1)
 	t0 := time.Now()
-	err := f.Sync()
+	var err error
+	if grown {
+		err = cur.f.Sync() // the new size too
+	} else {
+		err = datasync(cur.f)
+	}
+	if err == nil && created {
+		err = syncDir(filepath.Dir(j.path))
+	}
 	j.syncNanos.Add(int64(time.Since(t0)))
 	if err != nil {
-		return f, fmt.Errorf("sync journal: %w", err)
+		return cur, fmt.Errorf("sync journal: %w", err)
 	}
-	return f, nil
-}
-
-func openJournalFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	return f, nil
+	return cur, nil
 }
 
 // rotate ends the current generation: its lines (the buffered ones written now) stay in a
@@ -177,17 +209,19 @@ func (j *journalWriter) rotate(prevPath string) (uint64, error) {
 	}
 	if len(j.buf) > 0 {
 		if j.f == nil {
-			f, err := openJournalFile(j.path)
+			f, err := os.OpenFile(j.path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
 			if err != nil {
-				j.err = err
-				return 0, err
+				j.err = fmt.Errorf("open journal: %w", err)
+				return 0, j.err
 			}
-			j.f = f
+			j.f, j.off, j.alloc = f, 0, 0
 		}
-		if _, err := j.f.Write(j.buf); err != nil {
+		// Past the zero-filled part the file just grows; the next leader fsyncs it whole.
+		if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
 			j.err = fmt.Errorf("write journal: %w", err)
 			return 0, j.err
 		}
+		j.off += int64(len(j.buf))
 		j.buf = nil
 	}
 	if j.f != nil {
@@ -202,7 +236,7 @@ func (j *journalWriter) rotate(prevPath string) (uint64, error) {
 			}
 			j.old.Close()
 		}
-		j.old, j.f = j.f, nil
+		j.old, j.f, j.off, j.alloc = j.f, nil, 0, 0
 	}
 	j.size = 0
 	return j.appended, nil
