@@ -92,7 +92,7 @@ func (a *App) headroom(ctx context.Context, consentID string) (ui.Headroom, erro
 	if err != nil {
 		return ui.Headroom{}, err
 	}
-	return ui.Headroom{Limits: ui.Limits(h.Limits), Used: uiUsage(h.Used)}, nil
+	return ui.Headroom{Limits: ui.Limits(h.Limits), Used: uiUsage(h.Used), Currency: h.Used.Currency}, nil
 }
 
 func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Secret) (ui.Secret, error) {
@@ -114,7 +114,8 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 	}
 	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: a.bankName(c.Bank), BankID: c.Bank, Status: ui.ConsentStatus(c.Status),
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
-		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, PurposeCode: c.PurposeCode}
+		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, PurposeCode: c.PurposeCode,
+		Terms: ui.UAETerms()} // every bank is a UAE one until the provider seam lands
 	if c.Model != wallet.BeneficiaryOpen {
 		payees, err := a.ledger.Payees(ctx, c.ID)
 		if err != nil {
@@ -141,7 +142,14 @@ func toUIPayee(p wallet.Payee) ui.Payee {
 
 func toUIRow(r wallet.PaymentRow) ui.PaymentRow {
 	return ui.PaymentRow{ID: strconv.FormatInt(r.ID, 10), PaymentID: r.BankPaymentID, At: r.Created, PayeeName: r.PayeeName,
-		Amount: r.Amount, Status: uiStatus(r.Status, r.BankStatus), Reference: r.Reference}
+		Amount: r.Amount, Currency: r.Currency, Status: uiStatus(r.Status, r.BankStatus), Reference: r.Reference}
+}
+
+// ContinuePayment answers the bank's approval step of a payment; a UAE bank has none (the PIN
+// and code are the payment's approval, delegated SCA), so there is never a question to answer.
+func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
+	return &ui.Problem{What: "This bank asks nothing during a payment: your PIN and code were its approval.",
+		Next: "Check the payment in History."}
 }
 
 func (w uiWallet) Consents(ctx context.Context) ([]ui.Consent, error) {

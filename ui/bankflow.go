@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -31,12 +32,16 @@ var (
 	keyBankBack  = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
 	keyCopy      = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy to the clipboard"))
 	keyAloneBack = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
+	// keyStopWatch leaves a payment's bank approval: the payment stays at the bank, tracked.
+	keyStopWatch = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop watching (the payment waits at your bank)"))
 )
 
-// bankFlow is the step at the bank, shared by onboarding and renewal: show the URL (+ QR where
-// another device can use it), let the user open a browser, wait live for the callback
-// (cancellable), or paste the callback back. An address is used once by the bank: every retry,
-// and n, stages a fresh consent request (stage) rather than showing a spent address again.
+// bankFlow is the step at the bank, shared by onboarding, renewal and a payment's approval at
+// its bank: show the URL (+ QR where another device can use it), let the user open a browser,
+// wait live for the callback (cancellable), or paste the callback back. An address is used once
+// by the bank: every retry of a consent, and n, stages a fresh consent request (stage) rather
+// than showing a spent address again. For a payment (payment set) the pay screen owns the
+// outcome: see bankPayment.
 type bankFlow struct {
 	c     *common
 	w, h  int
@@ -63,7 +68,37 @@ type bankFlow struct {
 	embedded bool
 	// bankName names the bank to approve at when the wallet has several ("" = "your bank").
 	bankName string
+	// payment is set when the step approves one payment rather than a consent.
+	payment *bankPayment
+	// extraRows are the rows the host draws above this step (the payment's progress), counted
+	// when deciding whether the QR code fits.
+	extraRows int
 }
+
+// bankPayment makes a bank step approve one payment (PaymentEvent.Action of kind
+// ActionRedirect): the core follows the bank itself — it polls, or its loopback listener takes
+// the callback — so waiting starts no call of its own and only says so, live; an address pasted
+// goes to ContinuePayment; there is no new address to ask for (n), and esc is the pay screen's
+// (stop watching).
+type bankPayment struct {
+	send   func(callback string) tea.Cmd // ContinuePayment with the address pasted (v)
+	polled bool                          // the core learns the outcome by polling: nothing to paste
+	since  time.Time                     // when the bank began waiting, for the live elapsed time
+}
+
+// newPaymentBankFlow is the bank step of a payment's approval at bankName.
+func newPaymentBankFlow(c *common, a BankAction, bankName string, since time.Time, send func(string) tea.Cmd) *bankFlow {
+	step := BankStep{URL: a.URL, ExpiresAt: a.ExpiresAt, PasteBack: a.NeedsCallback && !a.CallbackHere,
+		CallbackHere: a.NeedsCallback && a.CallbackHere}
+	b := newBankFlow(c, step, "", nil)
+	b.embedded, b.bankName = true, bankName
+	b.payment = &bankPayment{send: send, polled: !a.NeedsCallback, since: since}
+	return b
+}
+
+// pastes reports whether v (paste the address landed on) is offered: not for a payment the
+// core follows by polling.
+func (b *bankFlow) pastes() bool { return b.payment == nil || !b.payment.polled }
 
 type bankResultMsg struct {
 	req int
@@ -104,6 +139,15 @@ func (b *bankFlow) Inline() bool { return b.alone }
 
 // keysFor lists the keys of mode; ShortHelp and the QR's room (the tallest footer) use it.
 func (b *bankFlow) keysFor(mode bankMode) []key.Binding {
+	// A payment's approval has no new address to ask for, and esc stops watching it.
+	tail := []key.Binding{keyShowURL, keyFreshURL, keyCancel}
+	if b.payment != nil {
+		tail = []key.Binding{keyShowURL, keyStopWatch}
+	}
+	var paste []key.Binding
+	if b.pastes() {
+		paste = []key.Binding{keyPasteIn}
+	}
 	switch mode {
 	case bankChoose:
 		var ks []key.Binding
@@ -113,9 +157,9 @@ func (b *bankFlow) keysFor(mode bankMode) []key.Binding {
 		if !b.step.PasteBack {
 			ks = append(ks, keyWait)
 		}
-		return append(ks, keyPasteIn, keyShowURL, keyFreshURL, keyCancel)
+		return append(append(ks, paste...), tail...)
 	case bankWaiting:
-		return []key.Binding{keyPasteIn, keyShowURL, keyFreshURL, keyCancel}
+		return append(paste, tail...)
 	case bankPaste:
 		return []key.Binding{keySubmit, keyCancel}
 	case bankStaging:
@@ -137,6 +181,12 @@ func (b *bankFlow) ShortHelp() []key.Binding {
 func (b *bankFlow) FullHelp() [][]key.Binding { return [][]key.Binding{b.ShortHelp()} }
 
 func (b *bankFlow) await() tea.Cmd {
+	if b.payment != nil {
+		// The core is following the bank already: waiting is only saying so, live.
+		b.mode = bankWaiting
+		b.req = b.c.nextReq()
+		return nil
+	}
 	if b.cancel != nil {
 		b.cancel()
 	}
@@ -262,7 +312,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 	if (b.mode == bankChoose || b.mode == bankWaiting) && key.Matches(msg, keyShowURL) {
 		return b.showAlone()
 	}
-	if (b.mode == bankChoose || b.mode == bankWaiting) && key.Matches(msg, keyFreshURL) {
+	if (b.mode == bankChoose || b.mode == bankWaiting) && key.Matches(msg, keyFreshURL) && b.stage != nil {
 		return b.restage()
 	}
 	switch b.mode {
@@ -286,7 +336,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 			return tea.Batch(cmd, func() tea.Msg { return openedMsg{req: req, err: open(url)} })
 		case key.Matches(msg, keyWait) && !b.step.PasteBack:
 			return b.await()
-		case key.Matches(msg, keyPasteIn):
+		case key.Matches(msg, keyPasteIn) && b.pastes():
 			b.mode = bankPaste
 		case key.Matches(msg, keyCancel):
 			if !b.embedded {
@@ -295,7 +345,7 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case bankWaiting:
 		switch {
-		case key.Matches(msg, keyPasteIn):
+		case key.Matches(msg, keyPasteIn) && b.pastes():
 			b.stopWaiting()
 			b.mode = bankPaste
 		case key.Matches(msg, keyCancel):
@@ -313,9 +363,13 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 				b.err = "Paste the address your browser shows after approving at the bank."
 				return nil
 			}
-			b.paste.Reset()
+			b.paste.Wipe()
 			b.mode = bankWaiting
 			b.req = b.c.nextReq()
+			if b.payment != nil {
+				b.err = ""
+				return b.payment.send(u)
+			}
 			req, ctx, w, step := b.req, b.c.ctx, b.c.w, b.step
 			return func() tea.Msg {
 				c, err := w.CompleteBankStep(ctx, step, u)
@@ -384,6 +438,17 @@ func (b *bankFlow) topLines(w int) []string {
 	if n := plainName(b.bankName); n != "" {
 		at = n
 	}
+	if b.payment != nil {
+		lines := []string{"Approve the payment at " + at + ". Open this address in a browser:"}
+		if e := b.step.ExpiresAt; !e.IsZero() {
+			if b.c.now().Before(e) {
+				lines = append(lines, st.Muted.Render(fmt.Sprintf("The bank accepts it until %s UTC.", e.UTC().Format("15:04:05"))))
+			} else {
+				lines = append(lines, st.Warning.Render("This address has expired: the bank rejects a payment nobody approved. esc stops watching."))
+			}
+		}
+		return append(append(lines, ""), hardWrap(b.step.URL, w)...)
+	}
 	lines := []string{"Approve the consent at " + at + ". Open this address in a browser:"}
 	if e := b.step.ExpiresAt; !e.IsZero() {
 		if b.c.now().Before(e) {
@@ -415,17 +480,23 @@ func (b *bankFlow) lowerLines(mode bankMode) []string {
 		if !b.step.PasteBack {
 			l = append(l, "  w  wait here while you open it yourself")
 		}
-		l = append(l,
-			"  v  paste the address you land on after approving",
-			"  u  show the address alone, to select or copy it (c there copies it)",
-			"  n  get a new address (the bank's page says this one was used or has expired)")
+		if b.pastes() {
+			l = append(l, "  v  paste the address you land on after approving")
+		}
+		l = append(l, "  u  show the address alone, to select or copy it (c there copies it)")
+		if b.stage != nil {
+			l = append(l, "  n  get a new address (the bank's page says this one was used or has expired)")
+		}
 		if b.c.openURL != nil && b.noBrowser {
 			l = append(l, "  o  try the browser again")
 		}
 	case bankWaiting:
-		if st.accessible {
+		switch {
+		case b.payment != nil:
+			l = append(l, b.paymentWaitLine())
+		case st.accessible:
 			l = append(l, "Waiting for your bank. Press esc to stop waiting.")
-		} else {
+		default:
 			l = append(l, st.Accent.Render("Waiting for your bank…")+st.Muted.Render(" (esc to stop, v to paste instead, n for a new address)"))
 		}
 	case bankPaste:
@@ -435,6 +506,27 @@ func (b *bankFlow) lowerLines(mode bankMode) []string {
 		l = append(l, "", st.Error.Render(b.err))
 	}
 	return l
+}
+
+// paymentWaitLine is the wait for a payment's approval: a spinner and the time since the bank
+// began waiting, both from the injected clock (the pay screen redraws every 100 ms), so the
+// screen never looks hung while the core polls the bank.
+func (b *bankFlow) paymentWaitLine() string {
+	st := b.c.st
+	at := "your bank"
+	if n := plainName(b.bankName); n != "" {
+		at = n
+	}
+	if st.accessible {
+		return "Waiting for your approval at " + at + ". Press esc to stop watching; the payment waits at your bank."
+	}
+	now := b.c.now()
+	line := spinnerFrame(st, now) + " " + st.Accent.Render("Waiting for your approval at "+at) + " · " + elapsed(now.Sub(b.payment.since))
+	hint := " (esc stops watching; the payment waits at your bank)"
+	if b.pastes() {
+		hint = " (v to paste the address instead; esc stops watching)"
+	}
+	return line + st.Muted.Render(hint)
 }
 
 // aloneView is what stands under the address printed on the normal screen (u).
@@ -488,6 +580,9 @@ func (b *bankFlow) placeQR() qrFit {
 // qrCaption is the sentence under the QR code: what it is for and, when the bank sends the
 // browser back to this computer, what a phone cannot do.
 func (b *bankFlow) qrCaption() string {
+	if b.payment != nil && b.payment.polled {
+		return "On a phone: scan the QR code and approve there; payterm sees your bank's answer."
+	}
 	if b.step.CallbackHere {
 		// The bank sends the phone's browser back to this computer, which it cannot reach.
 		return "On a phone: scan the QR code, approve, then paste here (v) the address the phone shows."
@@ -510,7 +605,7 @@ func (b *bankFlow) rowsWithQR(qh, tw int) int {
 		lower = max(lower, wrappedRows(b.lowerLines(m), tw))
 	}
 	body := wrappedRows(b.topLines(tw), tw) + 1 + qh + wrappedRows([]string{b.qrCaption()}, tw) + lower
-	return headerHeight + body + footer
+	return headerHeight + b.extraRows + body + footer
 }
 
 // wrappedRows counts the rows lines take once the router wraps them to width w.

@@ -162,6 +162,12 @@ func (c cleanWallet) CancelPayment(ctx context.Context, paymentID string) (Payme
 	return cleaned(v), err
 }
 
+// ContinuePayment hands the payer's answer to the core as it is: it is input, not output (the
+// method id was cleaned when the action carrying it came through here).
+func (c cleanWallet) ContinuePayment(ctx context.Context, paymentID string, in BankInput) error {
+	return c.w.ContinuePayment(ctx, paymentID, in)
+}
+
 func (c cleanWallet) Payment(ctx context.Context, paymentID string) (PaymentDetail, error) {
 	v, err := c.w.Payment(ctx, paymentID)
 	return cleaned(v), err

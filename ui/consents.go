@@ -420,7 +420,7 @@ func (s *consentsScreen) View() string {
 	cells := bankCells(banks, bankW)
 	for i, c := range l {
 		line := padRight(cells[i], bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
-			day(c.Expires), paidW, formatAmount(c.TotalPaid))
+			day(c.Expires), paidW, paidText(c))
 		if c.Current() && renewSoon(now, c.Expires) {
 			line += "  renew soon"
 		}
@@ -450,7 +450,7 @@ func (s *consentsScreen) detailView() string {
 	now := s.c.now()
 	var b strings.Builder
 	// The bank first: it is what tells two consents apart. A long name is cut, the rest stays.
-	rest := " · " + statusLabel(c) + " · Flexi Pay"
+	rest := " · " + statusLabel(c) + " · " + consentProduct(c)
 	fmt.Fprintf(&b, "%s%s\n", truncate(consentBank(c), max(8, s.w-displayWidth(rest))), rest)
 	fmt.Fprintf(&b, "Consent id      %s\n", c.ID)
 	if c.BaseConsentID != "" {
@@ -461,7 +461,7 @@ func (s *consentsScreen) detailView() string {
 	if c.DebtorMasked != "" {
 		fmt.Fprintf(&b, "From account    %s\n", c.DebtorMasked)
 	}
-	fmt.Fprintf(&b, "Paid to date    %s in %s\n", formatAmount(c.TotalPaid), count(c.PaymentCount, "payment", "payments"))
+	fmt.Fprintf(&b, "Paid to date    %s in %s\n", paidText(c), count(c.PaymentCount, "payment", "payments"))
 	b.WriteString("\n" + st.Title.Render("Payment Rules") + "\n")
 	for _, r := range d.Rules {
 		// A long value wraps under itself, not under the label.
@@ -500,7 +500,7 @@ func consentColumns(l []Consent, banks []string, width int, renew bool) (bankW, 
 	longest := 0
 	for i, c := range l {
 		longest = max(longest, displayWidth(banks[i]))
-		paidW = max(paidW, displayWidth(formatAmount(c.TotalPaid)))
+		paidW = max(paidW, displayWidth(paidText(c)))
 	}
 	// "> " + bank + "  " + status 10 + " " + product + "expires 2006-01-02" + "  paid " +
 	// amount (+ "  renew soon" when a row says it)

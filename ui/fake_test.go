@@ -38,6 +38,10 @@ type FakeWallet struct {
 	Outcome string
 	// Hold, when non-nil, pauses a payment after "Saved" until it is closed (payment in flight).
 	Hold chan struct{}
+	// DoneOnly makes the UAE pipeline report each step only once it is done, never as running,
+	// as app's adapter does (it sends events one behind): the screen must still show where the
+	// payment is, and that time passes.
+	DoneOnly bool
 	// BankCallback, when non-nil, is what AwaitBankCallback waits for.
 	BankCallback chan struct{}
 	// AllStepsDone makes Inspect report every step done, none current.
@@ -78,6 +82,10 @@ type FakeWallet struct {
 	subs   []chan Change
 	drafts []PaymentDraft
 	calls  []string
+
+	// bg is the fake's Berlin Group bank (fake_bg_test.go): its consent, payees, limits and the
+	// script of its approval step.
+	bg fakeBG
 }
 
 // LastPlan is the beneficiary plan SaveBeneficiaries received last.
@@ -274,6 +282,7 @@ func (f *FakeWallet) Overview(ctx context.Context) (Overview, error) {
 	}
 	ov.Recent = append([]PaymentRow(nil), f.rows[:min(5, len(f.rows))]...)
 	ov.PaymentsBlocked = f.locked && !f.hideBlock
+	f.bgOverview(&ov)
 	return ov, nil
 }
 
@@ -719,6 +728,9 @@ func (f *FakeWallet) Payees(ctx context.Context, consentID string) ([]Payee, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.isBG(consentID) {
+		return append([]Payee(nil), f.bg.payees...), nil
+	}
 	return append([]Payee(nil), f.payees...), nil
 }
 
@@ -735,6 +747,9 @@ func (f *FakeWallet) PreparePayment(ctx context.Context, d PaymentDraft) (Prepar
 	defer f.mu.Unlock()
 	f.call("PreparePayment")
 	f.drafts = append(f.drafts, d)
+	if f.isBG(d.ConsentID) {
+		return f.prepareBG(d)
+	}
 	a, err := money.ParseInput(d.Amount)
 	if err != nil {
 		return PreparedPayment{}, &Problem{What: amountSentence(err), Err: err} // as wallet.Prepare words it
@@ -793,14 +808,21 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	}
 	delete(f.prepared, preparedID) // one SCA authorises exactly one intent
 	n := f.nextPay
-	outcome, hold := f.Outcome, f.Hold
+	outcome, hold, doneOnly := f.Outcome, f.Hold, f.DoneOnly
 	f.receipt = fmt.Sprintf("new%04d", n)
 	receipt := &Receipt{ID: f.receipt, PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
-		Amount: pp.Amount, Payee: pp.Payee, At: at(9)}
+		Amount: pp.Amount, Currency: pp.Currency, Payee: pp.Payee, At: at(9)}
+	if f.isBG(pp.ConsentID) {
+		go f.runBG(ctx, ch, pp, receipt, t0)
+		return ch, nil
+	}
 	go func() {
 		defer close(ch)
 		i := 0
 		emit := func(ev PaymentEvent) bool {
+			if doneOnly && ev.State == StepRunning && ev.Until.IsZero() {
+				return true // like the production adapter, which reports a step once it is over
+			}
 			select {
 			case ch <- ev:
 				return true

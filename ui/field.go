@@ -30,6 +30,13 @@ func (f *field) SetValue(s string) { f.value = []rune(s) }
 
 func (f *field) Reset() { f.value = f.value[:0]; f.problem = "" }
 
+// Wipe clears the field and zeroes what it held, for secrets (PINs, codes, a bank's password):
+// the runes do not linger in the backing array until it happens to be reused.
+func (f *field) Wipe() {
+	clear(f.value[:cap(f.value)])
+	f.Reset()
+}
+
 // Update applies one key; it reports whether the value changed.
 func (f *field) Update(msg tea.KeyMsg) bool {
 	limit := f.limit

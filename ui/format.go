@@ -69,33 +69,92 @@ func paymentLabel(s PaymentStatus) string {
 		return "Not sent (expired)"
 	case PaymentCancelled:
 		return "Cancelled (not sent)"
+	case PaymentAwaitingBankSCA:
+		return "Awaiting bank approval"
+	case PaymentAuthorised:
+		return "Authorised"
+	case PaymentProcessing:
+		return "Processing"
+	case PaymentExecuted:
+		return "Executed"
+	case PaymentSettled:
+		return "Settled"
 	default:
 		return "Unknown"
 	}
 }
 
-// timelineLabel is paymentLabel for a past step: every payment starts Prepared (stored, not yet
-// sent), which the timeline says as such rather than as the queue it may be in now.
-func timelineLabel(s PaymentStatus) string {
-	if s == PaymentPrepared {
-		return "Prepared"
+// shownStatus is the status the screens word for a payment: Status, except for a UAE payment
+// that comes with a normalised status and its AE code in BankStatus, which is worded by that
+// code, so the UAE screens read as they always have ("Paid (debited)", not "Executed").
+func shownStatus(st PaymentStatus, bank string) PaymentStatus {
+	switch b := PaymentStatus(bank); b {
+	case PaymentPending, PaymentAcceptedSettlementCompleted, PaymentAcceptedCreditSettlementCompleted,
+		PaymentAcceptedWithoutPosting, PaymentRejected:
+		return b
+	}
+	return st
+}
+
+// paymentWords is a payment's status in words, from its status and the bank's code.
+func paymentWords(st PaymentStatus, bank string) string {
+	s := shownStatus(st, bank)
+	if s == PaymentCancelled && bank != "" {
+		return "Cancelled" // at the bank (BG CANC): it was sent, so not "not sent"
 	}
 	return paymentLabel(s)
 }
 
+// statusWithCode is the status in words and the code it came as: "Executed (ACSC)", "Settled
+// (AcceptedCreditSettlementCompleted)"; the bank's code when there is one.
+func statusWithCode(st PaymentStatus, bank string) string {
+	code := bank
+	if code == "" {
+		code = string(st)
+	}
+	return paymentWords(st, bank) + " (" + code + ")"
+}
+
+// timelineWords is a timeline step's status: every payment starts Prepared (stored, not yet
+// sent), which the timeline says as such rather than as the queue it may be in now; a bank's
+// own code follows the words when they are not already it ("Executed (ACSC)").
+func timelineWords(s PaymentStatus, bank string) string {
+	if s == PaymentPrepared {
+		return "Prepared"
+	}
+	w := paymentWords(s, bank)
+	if bank != "" && PaymentStatus(bank) != shownStatus(s, bank) {
+		w += " (" + bank + ")"
+	}
+	return w
+}
+
+// consentProduct is what a consent is, next to its status: the UAE's product name ("Flexi Pay",
+// delegated SCA), or the standard of a bank that approves each payment itself.
+func consentProduct(c Consent) string {
+	if t := c.Terms.resolved(); t.WalletSCA != SCADelegated {
+		return t.Standard
+	}
+	return "Flexi Pay"
+}
+
 func paymentOK(s PaymentStatus) bool {
 	switch s {
-	case PaymentAcceptedCreditSettlementCompleted, PaymentAcceptedSettlementCompleted, PaymentAcceptedWithoutPosting:
+	case PaymentAcceptedCreditSettlementCompleted, PaymentAcceptedSettlementCompleted, PaymentAcceptedWithoutPosting,
+		PaymentExecuted, PaymentSettled:
 		return true
 	default:
 		return false
 	}
 }
 
-// paymentFinal reports whether the bank will not change the status any more.
+// paymentFinal reports whether the bank will not change the status any more. A UAE payment
+// debited (AcceptedSettlementCompleted) is still followed to its credit; a Berlin Group one
+// executed (ACSC) is final, since those banks often say no more.
 func paymentFinal(s PaymentStatus) bool {
 	switch s {
-	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled:
+	case PaymentAcceptedCreditSettlementCompleted, PaymentRejected, PaymentRefused, PaymentAbandoned, PaymentCancelled,
+		PaymentExecuted, PaymentSettled:
 		return true
 	default:
 		return false

@@ -569,7 +569,7 @@ func (s *historyScreen) View() string {
 	if s.w < 2+16+2+8+1+amtW+2+24 {
 		amtW = len("Amount")
 		for i := s.offset; i < end; i++ {
-			amtW = max(amtW, displayWidth(formatAmount(s.rows[i].Amount)))
+			amtW = max(amtW, displayWidth(formatMoney(s.rows[i].Amount, s.rows[i].Currency)))
 		}
 	}
 	nameW := max(8, min(40, s.w-2-16-2-1-amtW-2-24))
@@ -587,7 +587,7 @@ func (s *historyScreen) View() string {
 	}
 	for i := s.offset; i < end; i++ {
 		r := s.rows[i]
-		line := truncate(stamp(r.At)+"  "+fit(r.PayeeName, nameW)+" "+fmt.Sprintf("%*s", amtW, formatAmount(r.Amount))+"  "+paymentLabel(r.Status), s.w-2)
+		line := truncate(stamp(r.At)+"  "+fit(r.PayeeName, nameW)+" "+fmt.Sprintf("%*s", amtW, formatMoney(r.Amount, r.Currency))+"  "+paymentWords(r.Status, r.BankStatus), s.w-2)
 		// A visible marker as well as reverse video: the selection survives NO_COLOR and
 		// screen readers.
 		if i == s.cursor {
@@ -639,9 +639,9 @@ func (s *historyScreen) detailView() string {
 		return st.Muted.Render("Loading…")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s to %s\n\n", formatAmount(d.Row.Amount), d.Row.PayeeName)
+	fmt.Fprintf(&b, "%s to %s\n\n", formatMoney(d.Row.Amount, d.Row.Currency), d.Row.PayeeName)
 	var f strings.Builder
-	fmt.Fprintf(&f, "Status          %s (%s)\n", paymentLabel(d.Row.Status), d.Row.Status)
+	fmt.Fprintf(&f, "Status          %s\n", statusWithCode(d.Row.Status, d.Row.BankStatus))
 	if d.Reason != "" {
 		fmt.Fprintf(&f, "Reason          %s\n", d.Reason)
 	}
@@ -667,7 +667,7 @@ func (s *historyScreen) detailView() string {
 		if st.accessible {
 			conn, dot = "", "-"
 		}
-		line := fmt.Sprintf("%s %s UTC  %s", dot, stamp(ch.At), timelineLabel(ch.Status))
+		line := fmt.Sprintf("%s %s UTC  %s", dot, stamp(ch.At), timelineWords(ch.Status, ch.BankStatus))
 		if ch.Note != "" {
 			line += "  " + st.Muted.Render(ch.Note)
 		}

@@ -180,15 +180,15 @@ func (s *homeScreen) View() string {
 		cardW := min(max(20, s.w-4), 70)
 		// The card's first line names the bank that pays; a long name is cut to keep it one line
 		// (the card's padding takes two cells).
-		tail := "  " + statusLabel(*c) + "  Flexi Pay"
+		tail := "  " + statusLabel(*c) + "  " + consentProduct(*c)
 		card := []string{
-			st.Title.Render(truncate(consentBank(*c), max(8, cardW-2-displayWidth(tail)))) + "  " + s.consentBadge(*c) + "  " + st.Muted.Render("Flexi Pay"),
+			st.Title.Render(truncate(consentBank(*c), max(8, cardW-2-displayWidth(tail)))) + "  " + s.consentBadge(*c) + "  " + st.Muted.Render(consentProduct(*c)),
 		}
 		if c.DebtorMasked != "" {
 			card = append(card, "From account  "+c.DebtorMasked)
 		}
 		card = append(card,
-			fmt.Sprintf("Paid to date  %s (%s)", formatAmount(c.TotalPaid), count(c.PaymentCount, "payment", "payments")),
+			fmt.Sprintf("Paid to date  %s (%s)", paidText(*c), count(c.PaymentCount, "payment", "payments")),
 			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires)),
 		)
 		if renewSoon(now, c.Expires) {
@@ -199,8 +199,17 @@ func (s *homeScreen) View() string {
 		b.WriteString(st.Warning.Render("No active consent.") + " Press n to give a new consent at your bank, or open consents (c) to renew one.")
 	}
 	b.WriteString("\n\n")
-	b.WriteString(st.Title.Render("Limit headroom") + "\n")
+	// Limits are per currency: one block each, titled with its currency when there are several.
+	title := "Limit headroom"
+	if len(ov.OtherHeadroom) > 0 {
+		title += " (" + currencyCode(ov.Headroom.Currency) + ")"
+	}
+	b.WriteString(st.Title.Render(title) + "\n")
 	b.WriteString(headroomLines(st, ov.Headroom, s.w))
+	for _, h := range ov.OtherHeadroom {
+		b.WriteString(st.Title.Render("Limit headroom ("+currencyCode(h.Currency)+")") + "\n")
+		b.WriteString(headroomLines(st, h, s.w))
+	}
 	b.WriteString("\n" + st.Title.Render("Recent payments") + "\n")
 	if len(ov.Recent) == 0 {
 		b.WriteString(st.Muted.Render("  No payments yet. Press p to pay.") + "\n")
@@ -253,12 +262,12 @@ func headroomLines(st Styles, h Headroom, width int) string {
 	var b strings.Builder
 	for _, r := range rows {
 		if r.limit.IsZero() {
-			fmt.Fprintf(&b, "  %-14s no limit (%s used)\n", r.name, formatAmount(r.used))
+			fmt.Fprintf(&b, "  %-14s no limit (%s used)\n", r.name, formatMoney(r.used, h.Currency))
 			continue
 		}
 		left := r.limit.SubFloor(r.used)
 		fmt.Fprintf(&b, "  %-14s %s %s left of %s\n", r.name, bar(st, r.used.Minor(), r.limit.Minor(), barW),
-			left.Display(), formatAmount(r.limit))
+			left.Display(), formatMoney(r.limit, h.Currency))
 	}
 	todayN := "no limit on the number of payments"
 	if l.PerDayCount > 0 {
@@ -266,7 +275,7 @@ func headroomLines(st Styles, h Headroom, width int) string {
 	}
 	per := "no per-payment limit"
 	if !l.PerPayment.IsZero() {
-		per = formatAmount(l.PerPayment) + " per payment at most"
+		per = formatMoney(l.PerPayment, h.Currency) + " per payment at most"
 	}
 	fmt.Fprintf(&b, "  %-14s %s; %s\n", "Count", todayN, per)
 	// On a narrow terminal a row continues under its value, not under the names.
@@ -277,23 +286,23 @@ func headroomLines(st Styles, h Headroom, width int) string {
 func statusWidth(rows []PaymentRow) int {
 	w := 0
 	for _, r := range rows {
-		w = max(w, displayWidth(paymentLabel(r.Status)))
+		w = max(w, displayWidth(paymentWords(r.Status, r.BankStatus)))
 	}
 	return w
 }
 
 // paymentLine is one compact payment: date, payee, amount, status (statusW cells at most).
 func paymentLine(st Styles, r PaymentRow, width, statusW int) string {
-	status := paymentLabel(r.Status)
+	status := paymentWords(r.Status, r.BankStatus)
 	styled := st.Muted.Render(status)
-	switch {
-	case paymentOK(r.Status):
+	switch shown := shownStatus(r.Status, r.BankStatus); {
+	case paymentOK(shown):
 		styled = st.Success.Render(status)
-	case r.Status == PaymentRejected:
+	case shown == PaymentRejected:
 		styled = st.Error.Render(status)
 	}
 	// Fixed columns: date 16, amount 17, the status; the name takes the rest (max 40).
 	nameW := max(8, min(40, width-16-2-1-17-2-statusW))
 	return stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " +
-		fmt.Sprintf("%17s", formatAmount(r.Amount)) + "  " + styled
+		fmt.Sprintf("%17s", formatMoney(r.Amount, r.Currency)) + "  " + styled
 }

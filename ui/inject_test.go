@@ -177,6 +177,9 @@ func (h hostileWallet) CancelPayment(ctx context.Context, id string) (ui.Payment
 	v, err := h.w.CancelPayment(ctx, in(id))
 	return bad(h, v, err)
 }
+func (h hostileWallet) ContinuePayment(ctx context.Context, id string, bi ui.BankInput) error {
+	return h.err(h.w.ContinuePayment(ctx, in(id), in(bi)))
+}
 func (h hostileWallet) Payment(ctx context.Context, id string) (ui.PaymentDetail, error) {
 	v, err := h.w.Payment(ctx, in(id))
 	return bad(h, v, err)

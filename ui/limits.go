@@ -401,13 +401,14 @@ func (s *limitsScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// limitValue is one limit for people: an amount in AED or a count, or "no limit".
-func limitValue(l Limits, name LimitName) string {
+// limitValue is one limit for people: an amount in the limits' currency or a count, or "no
+// limit".
+func limitValue(l Limits, name LimitName, cur string) string {
 	show := func(a money.Amount) string {
 		if a.IsZero() {
 			return "no limit"
 		}
-		return formatAmount(a)
+		return formatMoney(a, cur)
 	}
 	switch name {
 	case LimitPerPayment:
@@ -434,7 +435,7 @@ func (s *limitsScreen) View() string {
 		for i, f := range s.fields {
 			b.WriteString(f.View(st, i == s.focus, 14) + "\n")
 		}
-		b.WriteString("\n" + st.Muted.Render("Amounts in AED. Type none for no limit. Raising or removing a limit asks for your PIN and code."))
+		b.WriteString("\n" + st.Muted.Render("Amounts in "+s.currency()+". Type none for no limit. Raising or removing a limit asks for your PIN and code."))
 		if s.saving {
 			b.WriteString("\n\n" + st.Muted.Render("Checking the limits…"))
 		}
@@ -452,7 +453,7 @@ func (s *limitsScreen) View() string {
 		return b.String() + st.Muted.Render("Loading…")
 	}
 	for _, r := range limitRows {
-		fmt.Fprintf(&b, "  %-16s %s\n", r.label, limitValue(s.hr.Limits, r.name))
+		fmt.Fprintf(&b, "  %-16s %s\n", r.label, limitValue(s.hr.Limits, r.name, s.hr.Currency))
 	}
 	b.WriteString("\n" + st.Title.Render("Headroom") + "\n")
 	b.WriteString(headroomLines(st, *s.hr, s.w))
@@ -460,6 +461,14 @@ func (s *limitsScreen) View() string {
 		b.WriteString("\n" + st.Error.Render(s.err))
 	}
 	return b.String()
+}
+
+// currency is the ISO 4217 code of the limits shown.
+func (s *limitsScreen) currency() string {
+	if s.hr == nil {
+		return currency
+	}
+	return currencyCode(s.hr.Currency)
 }
 
 // scaView lists what changes, marks what is raised or removed, and asks for the PIN and code.
@@ -476,7 +485,7 @@ func (s *limitsScreen) scaView() string {
 	}
 	b.WriteString("Confirm the new limits\n\n")
 	for _, r := range limitRows {
-		from, to := limitValue(p.From, r.name), limitValue(p.To, r.name)
+		from, to := limitValue(p.From, r.name, s.currency()), limitValue(p.To, r.name, s.currency())
 		if from == to {
 			continue
 		}

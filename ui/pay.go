@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,11 +22,17 @@ const (
 	payReceipt
 )
 
-// payScreen is the whole pay flow: form → review (large type) → SCA → live progress → receipt.
+// payScreen is the whole pay flow: form → review (large type) → SCA → live progress (with the
+// bank's own approval step when the bank asks for one) → receipt. What differs between
+// standards (currency, products, account scheme, purpose code, reference, what the wallet's
+// check means, the progress rows, the bank's questions) comes from the consent's PayTerms and
+// the prepared payment; UAE delegated SCA draws exactly what it always drew.
 type payScreen struct {
 	c       *common
 	w, h    int
 	consent Consent
+	terms   PayTerms // consent.Terms, resolved (the UAE's when the core gave none)
+	product int      // index into terms.Products
 	stage   payStage
 	req     int
 	loading bool
@@ -48,15 +53,20 @@ type payScreen struct {
 	scaFocus              int
 	scaErr                string
 	submitting            bool
-	events                [stepCount]stepProgress
-	started               time.Time
+	steps                 []string       // the progress rows (PreparedPayment.Steps, or the UAE pipeline)
+	events                []stepProgress // one per row
+	started               time.Time      // when the payment was submitted (or its first event, if earlier)
 	lastAt                time.Time
 	inFlight              bool
 	receipt               *Receipt
 	failure               string
 	announcements         []string
-	// cancelRun stops the submission's context: esc while the bank's wait is shown.
+	// cancelRun stops the submission's context: esc while the bank's wait is shown, or while the
+	// bank waits for the payer's approval. runCtx is that context (answers to the bank use it).
 	cancelRun context.CancelFunc
+	runCtx    context.Context
+	// approval is the bank's own approval step while it lasts (PaymentEvent.Action).
+	approval approval
 	// wait is the bank's Retry-After the core is sitting out now (zero until when none).
 	wait struct {
 		until time.Time
@@ -117,19 +127,23 @@ type (
 )
 
 func newPay(c *common, consent Consent) *payScreen {
-	s := &payScreen{c: c, consent: consent, newType: PayeeRetail}
+	s := &payScreen{c: c, consent: consent, terms: consent.Terms.resolved(), newType: PayeeRetail}
+	if !s.terms.PayeeType {
+		s.newType = ""
+	}
 	s.newName = newField("Payee name")
 	s.newName.limit = 70
 	s.newIBAN = newField("IBAN")
 	s.newIBAN.limit = 34
-	s.newIBAN.hint = "AE07 0331 2345 6789 0123 456"
 	s.amount = newField("Amount (AED)")
 	// Every character is kept as typed: money.ParseInput reads it exactly or refuses it with
 	// a sentence. The limit is above money.MaxInputRunes, so a paste cut at the limit is still
 	// refused as too long, never read as a shorter amount.
 	s.amount.limit = 2 * money.MaxInputRunes
-	s.ref = newField("Reference")
-	s.ref.limit = 35
+	s.ref = newField(s.terms.Reference.Label)
+	s.ref.limit = s.terms.Reference.Max
+	s.applyProduct()
+	s.approval = newApproval()
 	s.purposeQ = newField("Purpose")
 	s.purposeQ.limit = 40
 	s.purposeQ.hint = "type to search"
@@ -140,14 +154,32 @@ func newPay(c *common, consent Consent) *payScreen {
 	return s
 }
 
+// applyProduct fits the form to the product chosen: the amount's currency, and the payee
+// account's label, example and feedback.
+func (s *payScreen) applyProduct() {
+	p := s.terms.Products[s.product]
+	s.amount.label = "Amount (" + currencyCode(p.Currency) + ")"
+	sch := p.scheme()
+	s.newIBAN.label, s.newIBAN.hint = accountLabel(sch), accountHint(sch)
+	if s.newIBAN.Value() != "" {
+		s.newIBAN.problem = accountFeedback(sch, s.newIBAN.Value())
+	}
+}
+
+// chosen is the product the form pays as.
+func (s *payScreen) chosen() Product { return s.terms.Products[s.product] }
+
 func (s *payScreen) Init() tea.Cmd {
 	s.req = s.c.nextReq()
 	s.loading = true
-	req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.consent.ID
+	req, ctx, w, id, purpose := s.req, s.c.ctx, s.c.w, s.consent.ID, s.terms.Purpose
 	return func() tea.Msg {
 		payees, err := w.Payees(ctx, id)
 		if err != nil {
 			return payLoadedMsg{req: req, err: fmt.Errorf("load payees: %w", err)}
+		}
+		if !purpose {
+			return payLoadedMsg{req: req, payees: payees}
 		}
 		codes, err := w.PurposeCodes(ctx)
 		if err != nil {
@@ -157,7 +189,12 @@ func (s *payScreen) Init() tea.Cmd {
 	}
 }
 
-func (s *payScreen) SetSize(w, h int) { s.w, s.h = w, h }
+func (s *payScreen) SetSize(w, h int) {
+	s.w, s.h = w, h
+	if s.approval.flow != nil {
+		s.approval.flow.SetSize(w, h)
+	}
+}
 
 func (s *payScreen) Title() string {
 	switch s.stage {
@@ -166,6 +203,9 @@ func (s *payScreen) Title() string {
 	case paySCA:
 		return "Pay · Authenticate"
 	case payProgress:
+		if s.approval.action != nil {
+			return "Pay · Approve at your bank"
+		}
 		return "Pay · Sending"
 	case payReceipt:
 		return "Pay · Receipt"
@@ -174,21 +214,63 @@ func (s *payScreen) Title() string {
 	}
 }
 
-func (s *payScreen) Typing() bool { return s.stage == payForm || s.stage == paySCA }
-func (s *payScreen) Busy() bool   { return s.inFlight }
+func (s *payScreen) Typing() bool {
+	return s.stage == payForm || s.stage == paySCA || (s.stage == payProgress && s.approvalTyping())
+}
+func (s *payScreen) Busy() bool { return s.inFlight }
+
+// Inline: the bank's address stands alone on the normal screen (u on the approval step).
+func (s *payScreen) Inline() bool {
+	return s.stage == payProgress && s.approval.flow != nil && s.approval.action != nil && s.approval.flow.Inline()
+}
 
 func (s *payScreen) openConsent() bool { return s.consent.Model == BeneficiaryOpen }
 
 // newPayee reports whether the form asks for a new payee instead of a consent payee.
 func (s *payScreen) newPayee() bool { return s.payeeIdx >= len(s.payees) }
 
-// formItems lists the focusable form rows in order.
+// formItems lists the focusable form rows in order: the product first when the bank offers
+// several (it decides the currency and how the account is written), the payee type and the
+// purpose code only where the standard has them.
 func (s *payScreen) formItems() []string {
-	items := []string{"payee"}
-	if s.newPayee() {
-		items = append(items, "name", "iban", "type")
+	var items []string
+	if len(s.terms.Products) > 1 {
+		items = append(items, "product")
 	}
-	return append(items, "amount", "ref", "purpose")
+	items = append(items, "payee")
+	if s.newPayee() {
+		items = append(items, "name", "iban")
+		if s.terms.PayeeType {
+			items = append(items, "type")
+		}
+	}
+	items = append(items, "amount", "ref")
+	if s.terms.Purpose {
+		items = append(items, "purpose")
+	}
+	return items
+}
+
+// cycleKey is ←/→ with what it chooses on this form.
+func (s *payScreen) cycleKey() key.Binding {
+	if s.terms.delegated() {
+		return keyCycle
+	}
+	what := []string{"payee"}
+	if len(s.terms.Products) > 1 {
+		what = append([]string{"product"}, what...)
+	}
+	if s.terms.PayeeType {
+		what = append(what, "type")
+	}
+	if s.terms.Purpose {
+		what = append(what, "purpose")
+	}
+	desc := "choose " + what[0]
+	if n := len(what); n > 1 {
+		desc = "choose " + strings.Join(what[:n-1], ", ") + " or " + what[n-1]
+	}
+	return key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", desc))
 }
 
 var (
@@ -205,12 +287,15 @@ var (
 func (s *payScreen) ShortHelp() []key.Binding {
 	switch s.stage {
 	case payForm:
-		return []key.Binding{keyNextFld, keyCycle, keySubmit, keyBack}
+		return []key.Binding{keyNextFld, s.cycleKey(), keySubmit, keyBack}
 	case payReview:
 		return []key.Binding{keySubmit, keyBack}
 	case paySCA:
 		return []key.Binding{keyNextFld, keySubmit, keyBack}
 	case payProgress:
+		if ks := s.approvalKeys(); ks != nil {
+			return ks
+		}
 		if s.waiting() {
 			return []key.Binding{keyStopWait, keyInspector}
 		}
@@ -233,7 +318,7 @@ func (s *payScreen) ShortHelp() []key.Binding {
 func (s *payScreen) FullHelp() [][]key.Binding {
 	switch s.stage {
 	case payForm:
-		return [][]key.Binding{{keyNextFld, keyPrevFld, keyCycle, keyClear, keySubmit, keyBack, keyInspector}}
+		return [][]key.Binding{{keyNextFld, keyPrevFld, s.cycleKey(), keyClear, keySubmit, keyBack, keyInspector}}
 	case paySCA:
 		return [][]key.Binding{{keyNextFld, keyPrevFld, keyClear, keySubmit, keyBack, keyInspector}}
 	default:
@@ -303,6 +388,17 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		return s, progressTick(s.req)
+	case continuedMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		return s, s.onContinued(msg)
+	case openedMsg:
+		// The browser the approval step's o asked for could not be opened.
+		if f := s.approval.flow; f != nil && s.approval.action != nil {
+			_, cmd := f.Update(msg)
+			return s, cmd
+		}
 	case receiptRefreshMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -344,7 +440,7 @@ func (s *payScreen) applyDetail(d PaymentDetail) {
 	if d.Row.Status != s.receipt.Status {
 		s.failure = "" // how the attempt ended is news no more: the status moved on
 	}
-	s.receipt.Status = d.Row.Status
+	s.receipt.Status, s.receipt.BankStatus = d.Row.Status, d.Row.BankStatus
 	if d.Reason != "" {
 		s.receipt.Reason = d.Reason
 	}
@@ -394,7 +490,7 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 	if !ev.Until.IsZero() {
 		s.wait.note = ev.Note
 	}
-	if ev.Step >= 0 && ev.Step < stepCount {
+	if ev.Step >= 0 && int(ev.Step) < len(s.events) {
 		p := &s.events[ev.Step]
 		if !p.seen {
 			p.seen, p.start = true, ev.At
@@ -403,20 +499,21 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 		if ev.State != StepRunning {
 			p.finish = ev.At
 		}
-		if s.started.IsZero() {
+		if s.started.IsZero() || ev.At.Before(s.started) {
 			s.started = ev.At
 		}
 		s.lastAt = ev.At
 		s.announce(ev)
 	}
-	if ev.State == StepFailed && ev.Step == StepSCA {
-		// Nothing was sent: back to the SCA form with the generic message.
+	// The bank's approval step lasts until an event without it: the core moved on.
+	cmd := s.onAction(ev)
+	if ev.State == StepFailed && ev.Step == 0 {
+		// The wallet's own check failed (row 0 in every standard): nothing was sent; back to
+		// the SCA form with the generic message.
 		s.inFlight = false
 		s.stage = paySCA
 		s.scaErr = explain(ev.Err)
-		s.events = [stepCount]stepProgress{}
-		s.announcements = nil
-		s.started = time.Time{}
+		s.resetProgress()
 		return nil
 	}
 	if ev.Final {
@@ -433,7 +530,15 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 		s.stage = payReceipt
 		return nil
 	}
-	return waitPaymentEvent(msg.req, msg.ch)
+	return tea.Batch(cmd, waitPaymentEvent(msg.req, msg.ch))
+}
+
+// resetProgress forgets the rows' progress (the wallet's check failed: the next attempt starts
+// afresh).
+func (s *payScreen) resetProgress() {
+	s.events = make([]stepProgress, len(s.steps))
+	s.announcements = nil
+	s.started, s.lastAt = time.Time{}, time.Time{}
 }
 
 func (s *payScreen) announce(ev PaymentEvent) {
@@ -444,7 +549,7 @@ func (s *payScreen) announce(ev PaymentEvent) {
 	case StepFailed:
 		word = "failed"
 	}
-	line := fmt.Sprintf("Step %d of %d: %s %s.", int(ev.Step)+1, int(stepCount), ev.Step, word)
+	line := fmt.Sprintf("Step %d of %d: %s %s.", int(ev.Step)+1, len(s.steps), s.steps[ev.Step], word)
 	if ev.Note != "" {
 		line += " " + ev.Note + "."
 	}
@@ -467,6 +572,9 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	case paySCA:
 		return s.scaKey(msg)
 	case payProgress:
+		if s.approval.action != nil || s.approval.answering {
+			return s.approvalKey(msg)
+		}
 		if key.Matches(msg, keyStopWait) && s.waiting() {
 			s.stopped = true
 			s.cancelRun()
@@ -524,6 +632,10 @@ func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 			d = -1
 		}
 		switch cur {
+		case "product":
+			n := len(s.terms.Products)
+			s.product = (s.product + d + n) % n
+			s.applyProduct()
 		case "payee":
 			n := len(s.payees)
 			if s.openConsent() {
@@ -550,7 +662,7 @@ func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 		s.newName.Update(msg)
 	case "iban":
 		if s.newIBAN.Update(msg) {
-			s.newIBAN.problem = ibanFeedback(s.newIBAN.Value())
+			s.newIBAN.problem = accountFeedback(s.chosen().scheme(), s.newIBAN.Value())
 		}
 	case "amount":
 		s.amount.Update(msg)
@@ -573,14 +685,9 @@ func (s *payScreen) focusOn(item string) {
 	}
 }
 
-// amountSentence is the one sentence for an amount money refused: what is wrong, what to type.
-func amountSentence(err error) string {
-	var ie *money.InputError
-	if errors.As(err, &ie) {
-		return ie.Sentence()
-	}
-	return "The amount is not valid; type it in digits, like 125.50."
-}
+// amountSentence is the one sentence for an AED amount money refused: what is wrong, what to
+// type (amountSentenceIn for any currency).
+func amountSentence(err error) string { return amountSentenceIn(err, currency) }
 
 // typedOtherDigits reports an amount typed with digits other than 0-9 (Arabic-Indic), which
 // the review restates as payterm read it.
@@ -612,44 +719,50 @@ func (s *payScreen) prepare() tea.Cmd {
 	if s.loading || s.submitting {
 		return nil
 	}
+	prod := s.chosen()
 	d := PaymentDraft{
 		ConsentID: s.consent.ID,
 		Amount:    strings.TrimSpace(s.amount.Value()),
 		Reference: strings.TrimSpace(s.ref.Value()),
+		Product:   prod.ID,
 	}
 	if s.newPayee() {
 		if !s.openConsent() {
 			s.formErr = "Choose a payee (←/→)."
 			return nil
 		}
-		if p := ibanFeedback(s.newIBAN.Value()); p != "" || s.newIBAN.Value() == "" {
-			s.formErr = "Enter a valid UAE IBAN for the new payee."
+		sch := prod.scheme()
+		if p := accountFeedback(sch, s.newIBAN.Value()); p != "" || s.newIBAN.Value() == "" ||
+			(sch != AccountUAEIBAN && !accountValid(sch, s.newIBAN.Value())) {
+			s.formErr = accountProblem(sch)
 			return nil
 		}
 		if p := typedTextProblem("The payee name", s.newName.Value()); p != "" {
 			s.formErr = p
 			return nil
 		}
-		d.NewPayee = PayeeDraft{Name: strings.TrimSpace(s.newName.Value()), IBAN: normalIBAN(s.newIBAN.Value()), Type: s.newType}
+		d.NewPayee = PayeeDraft{Name: strings.TrimSpace(s.newName.Value()), IBAN: normalAccount(sch, s.newIBAN.Value()), Type: s.newType}
 	} else {
 		d.PayeeID = s.payees[s.payeeIdx].ID
 	}
-	if _, err := money.ParseInput(d.Amount); err != nil {
+	if _, err := parseAmountIn(d.Amount, prod.Currency); err != nil {
 		// Refused here, as typed, with the sentence the core would give: nothing is sent.
-		s.formErr = amountSentence(err)
+		s.formErr = amountSentenceIn(err, prod.Currency)
 		s.focusOn("amount")
 		return nil
 	}
-	if p := typedTextProblem("The reference", d.Reference); p != "" {
+	if p := typedTextProblem("The "+strings.ToLower(s.terms.Reference.Label), d.Reference); p != "" {
 		s.formErr = p
 		return nil
 	}
-	m := s.matches()
-	if len(m) == 0 {
-		s.formErr = "Choose a purpose code (type to search, ←/→ to pick)."
-		return nil
+	if s.terms.Purpose {
+		m := s.matches()
+		if len(m) == 0 {
+			s.formErr = "Choose a purpose code (type to search, ←/→ to pick)."
+			return nil
+		}
+		d.Purpose = m[min(s.purposeSel, len(m)-1)].Code
 	}
-	d.Purpose = m[min(s.purposeSel, len(m)-1)].Code
 	s.formErr = ""
 	s.typedAmount = d.Amount
 	s.submitting = true
@@ -664,8 +777,8 @@ func (s *payScreen) prepare() tea.Cmd {
 func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, keyBack):
-		s.pin.Reset()
-		s.totp.Reset()
+		s.pin.Wipe()
+		s.totp.Wipe()
 		s.stage = payReview
 		return nil
 	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown || msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
@@ -681,8 +794,8 @@ func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		in := SCAInput{PIN: NewSecret(s.pin.Value()), TOTP: NewSecret(s.totp.Value())}
-		s.pin.Reset()
-		s.totp.Reset()
+		s.pin.Wipe()
+		s.totp.Wipe()
 		s.scaFocus = 0
 		s.scaErr = ""
 		s.submitting = true
@@ -690,8 +803,15 @@ func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 		s.stage = payProgress
 		s.stopped = false
 		s.req = s.c.nextReq()
+		s.steps = s.prepared.Steps
+		if len(s.steps) == 0 {
+			s.steps = uaeSteps()
+		}
+		s.resetProgress()
+		s.started = s.c.now()
+		s.approval = newApproval()
 		ctx, cancel := context.WithCancel(s.c.ctx)
-		s.cancelRun = cancel
+		s.cancelRun, s.runCtx = cancel, ctx
 		req, w, id := s.req, s.c.w, s.prepared.ID
 		submit := func() tea.Msg {
 			ch, err := w.SubmitPayment(ctx, id, in)
@@ -728,6 +848,9 @@ func (s *payScreen) View() string {
 func (s *payScreen) formView() string {
 	st := s.c.st
 	if s.loading {
+		if !s.terms.Purpose {
+			return st.Muted.Render("Loading payees…")
+		}
 		return st.Muted.Render("Loading payees and purpose codes…")
 	}
 	items := s.formItems()
@@ -748,12 +871,18 @@ func (s *payScreen) formView() string {
 	var b strings.Builder
 	// Which consent pays is chosen before this form (Home's p: the one that can pay, or the one
 	// picked on "Pay from which consent?"; Consents → detail → p: that one), so the form says
-	// which bank it is, on one line.
-	const paying, flexi = "Paying from ", " (Flexi Pay)."
-	b.WriteString(st.Muted.Render(paying+truncate(consentBank(s.consent), max(8, s.w-len(paying)-len(flexi)))+flexi) + "\n\n")
+	// which bank it is, on one line, and under which standard when it is not the UAE's.
+	paying, flexi := "Paying from ", " (Flexi Pay)."
+	if !s.terms.delegated() {
+		flexi = " (" + s.terms.Standard + ")."
+	}
+	b.WriteString(st.Muted.Render(paying+truncate(consentBank(s.consent), max(8, s.w-len(paying)-displayWidth(flexi)))+flexi) + "\n\n")
 	for i, it := range items {
 		focused := i == s.focus
 		switch it {
+		case "product":
+			p := s.chosen()
+			b.WriteString(choiceLine(st, "Product", p.Label+"  "+st.Muted.Render(currencyCode(p.Currency)), focused, lw) + "\n")
 		case "payee":
 			choice := "New payee…"
 			if !s.newPayee() {
@@ -819,25 +948,45 @@ func choiceLine(st Styles, label, value string, focused bool, lw int) string {
 	return prefix + st.Muted.Render(padRight(label, lw)) + " " + value + arrows
 }
 
+// productOf is the product a prepared payment is made as (the form's choice when the core did
+// not say).
+func (s *payScreen) productOf(p *PreparedPayment) Product {
+	for _, x := range s.terms.Products {
+		if p.Product != "" && x.ID == p.Product {
+			return x
+		}
+	}
+	return s.chosen()
+}
+
+// walletOnlyNote is the review's honest sentence where the wallet's check is not the bank's:
+// the PIN and code protect this wallet, and the bank asks the payer itself.
+func (s *payScreen) walletOnlyNote() string {
+	bank := consentBank(s.consent)
+	return "Your PIN and code confirm this payment to payterm only: they protect this wallet and do not replace " +
+		bank + "'s own check. " + bank + " then asks you to approve the payment itself."
+}
+
 func (s *payScreen) reviewView() string {
 	st := s.c.st
 	p := s.prepared
 	if p == nil {
 		return ""
 	}
+	cur := currencyCode(p.Currency)
 	var b strings.Builder
 	b.WriteString("You are about to pay\n\n")
 	// Typed in Arabic-Indic digits, the amount is restated as read, next to what was typed.
-	// The typed text passed money.ParseInput: digits, separators and AED only.
+	// The typed text passed parseAmountIn: digits, separators and the currency only.
 	readAs := ""
 	if typedOtherDigits(s.typedAmount) {
-		readAs = "You typed " + s.typedAmount + ", read as " + formatAmount(p.Amount) + ".\n"
+		readAs = "You typed " + s.typedAmount + ", read as " + formatMoney(p.Amount, cur) + ".\n"
 	}
 	if st.accessible {
-		b.WriteString("Amount: " + formatAmount(p.Amount) + "\n" + readAs)
+		b.WriteString("Amount: " + formatMoney(p.Amount, cur) + "\n" + readAs)
 		b.WriteString("To: " + p.Payee.Name + "\n")
 	} else {
-		b.WriteString(st.Big.Render(bigText(p.Amount.Display()+" "+currency)) + "\n")
+		b.WriteString(st.Big.Render(bigText(p.Amount.Display()+" "+cur)) + "\n")
 		if readAs != "" {
 			b.WriteString(st.Muted.Render(readAs))
 		}
@@ -845,20 +994,55 @@ func (s *payScreen) reviewView() string {
 		b.WriteString("to  " + st.Big.Underline(true).Render(p.Payee.Name) + "\n")
 	}
 	b.WriteString("\n")
-	var f strings.Builder
-	f.WriteString(fmt.Sprintf("Account    %s (%s)\n", groupIBAN(p.Payee.IBAN), p.Payee.Type))
+	prod := s.productOf(p)
+	type row struct{ label, value string }
+	account := groupAccount(prod.scheme(), p.Payee.IBAN)
+	if p.Payee.Type != "" {
+		account += " (" + string(p.Payee.Type) + ")"
+	}
 	// The bank the money leaves: with consents at several banks, what the user authorises must
 	// say which account pays.
-	f.WriteString("From       " + consentBank(s.consent) + "\n")
-	if p.Reference != "" {
-		f.WriteString("Reference  " + p.Reference + "\n")
+	rows := []row{{"Account", account}, {"From", consentBank(s.consent)}}
+	if len(s.terms.Products) > 1 {
+		rows = append(rows, row{"Product", prod.Label})
 	}
-	f.WriteString("Purpose    " + p.Purpose.Code + " " + p.Purpose.Description + "\n")
-	b.WriteString(wrapUnder(f.String(), s.w, 11))
+	if p.Reference != "" {
+		rows = append(rows, row{s.terms.Reference.Label, p.Reference})
+	}
+	if s.terms.Purpose {
+		rows = append(rows, row{"Purpose", p.Purpose.Code + " " + p.Purpose.Description})
+	}
+	walletOnly := !s.terms.delegated()
+	if walletOnly {
+		rows = append(rows, row{"Standard", s.terms.Standard})
+		if s.terms.Signing != "" {
+			rows = append(rows, row{"Signed with", s.terms.Signing})
+		}
+	}
+	lw := 9
+	for _, r := range rows {
+		lw = max(lw, displayWidth(r.label))
+	}
+	var f strings.Builder
+	for _, r := range rows {
+		f.WriteString(padRight(r.label, lw+2) + r.value + "\n")
+	}
+	b.WriteString(wrapUnder(f.String(), s.w, lw+2))
+	note := ""
+	next := "\nPress enter to authenticate, esc to change."
+	if walletOnly {
+		note = "\n" + st.Warning.Render(s.walletOnlyNote()) + "\n"
+		next = "\nPress enter to confirm with your PIN and code, esc to change."
+	}
+	b.WriteString(note)
 	after := "\n" + st.Muted.Render("After this payment:") + "\n" + headroomLines(st, p.Headroom, s.w)
-	const next = "\nPress enter to authenticate, esc to change."
-	// On a short terminal the headroom is left out rather than the line saying what to do.
-	if s.h <= 0 || strings.Count(b.String()+after+next, "\n")+1 <= s.h {
+	// On a short terminal the headroom is left out rather than the line saying what to do (or,
+	// at a bank that asks the payer itself, the sentence saying so, which wraps).
+	all := b.String() + after + next
+	if walletOnly {
+		all = wrapLines(all, s.w)
+	}
+	if s.h <= 0 || strings.Count(all, "\n")+1 <= s.h {
 		b.WriteString(after)
 	}
 	b.WriteString(next)
@@ -868,10 +1052,21 @@ func (s *payScreen) reviewView() string {
 func (s *payScreen) scaView() string {
 	st := s.c.st
 	var b strings.Builder
+	delegated := s.terms.delegated()
 	if p := s.prepared; p != nil {
-		b.WriteString(fmt.Sprintf("Authorise %s to %s\n\n", formatAmount(p.Amount), p.Payee.Name))
+		verb := "Authorise"
+		if !delegated {
+			verb = "Confirm"
+		}
+		b.WriteString(fmt.Sprintf("%s %s to %s\n\n", verb, formatMoney(p.Amount, p.Currency), p.Payee.Name))
 	}
-	b.WriteString("Your PIN and the 6-digit code from your authenticator app approve this one payment.\n\n")
+	if delegated {
+		b.WriteString("Your PIN and the 6-digit code from your authenticator app approve this one payment.\n\n")
+	} else {
+		bank := consentBank(s.consent)
+		b.WriteString("Your PIN and the 6-digit code from your authenticator app confirm this payment to payterm; they do not replace " +
+			bank + "'s check. " + bank + " asks you to approve it next.\n\n")
+	}
 	b.WriteString(s.pin.View(st, s.scaFocus == 0, 5) + "\n")
 	b.WriteString(s.totp.View(st, s.scaFocus == 1, 5) + "\n")
 	if s.scaErr != "" {
@@ -880,12 +1075,45 @@ func (s *payScreen) scaView() string {
 	return b.String()
 }
 
+// uaeSteps are the UAE pipeline's rows (PaymentStep's names), for a prepared payment without
+// Steps.
+func uaeSteps() []string {
+	out := make([]string, stepCount)
+	for i := range stepCount {
+		out[i] = PaymentStep(i).String()
+	}
+	return out
+}
+
+// currentStep is the row the payment is at: the one running, or, while the core is between two
+// reports (it may report a step only once it is done), the first row after the last one seen.
+// -1 when no row is ahead.
+func (s *payScreen) currentStep() int {
+	last := -1
+	for i, p := range s.events {
+		if p.seen && p.state == StepRunning {
+			return i
+		}
+		if p.seen {
+			last = i
+		}
+	}
+	if !s.inFlight || s.stopped || last+1 >= len(s.events) {
+		return -1
+	}
+	if last >= 0 && s.events[last].state == StepFailed {
+		return -1
+	}
+	return last + 1
+}
+
 func (s *payScreen) progressView() string {
 	st := s.c.st
 	var b strings.Builder
 	if p := s.prepared; p != nil {
-		b.WriteString(fmt.Sprintf("Paying %s to %s\n\n", formatAmount(p.Amount), p.Payee.Name))
+		b.WriteString(fmt.Sprintf("Paying %s to %s\n\n", formatMoney(p.Amount, p.Currency), p.Payee.Name))
 	}
+	redirect := s.approval.action != nil && s.approval.action.Kind == ActionRedirect && s.approval.flow != nil
 	if st.accessible {
 		for _, a := range s.announcements {
 			b.WriteString(a + "\n")
@@ -893,23 +1121,41 @@ func (s *payScreen) progressView() string {
 		if len(s.announcements) == 0 {
 			b.WriteString("Starting.\n")
 		}
+		if s.approval.action != nil || s.approval.answering {
+			b.WriteString("\n" + s.approvalView() + "\n")
+		}
 		return b.String()
 	}
 	now := s.c.now()
-	for i := range stepCount {
-		b.WriteString(stepLine(st, PaymentStep(i), s.events[i], now) + "\n")
+	cur := s.currentStep()
+	for i := range s.events {
+		b.WriteString(stepLine(st, s.steps[i], s.events[i], i == cur, now) + "\n")
 	}
 	gap := "\n"
 	if s.h > 0 && s.h < 16 {
 		gap = "" // 60×18: no blank lines, so the warning below stays on screen
 	}
-	if !s.started.IsZero() {
-		b.WriteString(gap + st.Muted.Render("Elapsed "+elapsed(s.lastAt.Sub(s.started))) + "\n")
+	if s.approval.action != nil || s.approval.answering {
+		if s.approval.flow != nil {
+			s.approval.flow.extraRows = strings.Count(b.String(), "\n") + 1
+		}
+		b.WriteString("\n" + s.approvalView() + "\n")
+	}
+	if !s.started.IsZero() && !redirect {
+		// Live: the time since the payment was submitted, from the injected clock, never less
+		// than what the core reported last.
+		end := now
+		if s.lastAt.After(end) {
+			end = s.lastAt
+		}
+		b.WriteString(gap + st.Muted.Render("Elapsed "+elapsed(end.Sub(s.started))) + "\n")
 	}
 	if line := s.waitLine(now); line != "" {
 		b.WriteString(gap + st.Warning.Render(line) + "\n")
 	}
-	b.WriteString(gap + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
+	if !redirect {
+		b.WriteString(gap + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
+	}
 	return b.String()
 }
 
@@ -931,24 +1177,31 @@ func (s *payScreen) waitLine(now time.Time) string {
 	return fmt.Sprintf("%s · %d s left · esc stops waiting (the payment stays tracked)", s.wait.note, secs)
 }
 
-// stepLine renders "✓ PII sealed   0.1s  note". The running step gets a frame of a spinner
-// derived from the injected clock, so a frozen clock renders a frozen frame.
-func stepLine(st Styles, step PaymentStep, p stepProgress, now time.Time) string {
+// spinnerFrames animate whatever the wallet is waiting on.
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// spinnerFrame is the frame for now, from the injected clock (a frozen clock renders a frozen
+// frame, so golden files are stable).
+func spinnerFrame(st Styles, now time.Time) string {
+	return st.Accent.Render(spinnerFrames[(now.UnixMilli()/100)%int64(len(spinnerFrames))])
+}
+
+// stepLine renders "✓ PII sealed   0.1s  note". The current step (running, or next while the
+// core is between reports) gets a frame of the spinner.
+func stepLine(st Styles, name string, p stepProgress, current bool, now time.Time) string {
 	mark := st.Muted.Render("·")
 	dur := ""
 	switch {
-	case !p.seen:
-	case p.state == StepDone:
+	case p.seen && p.state == StepDone:
 		mark = st.Success.Render("✓")
 		dur = elapsed(p.finish.Sub(p.start))
-	case p.state == StepFailed:
+	case p.seen && p.state == StepFailed:
 		mark = st.Error.Render("✗")
 		dur = elapsed(p.finish.Sub(p.start))
-	default:
-		frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-		mark = st.Accent.Render(frames[(now.UnixMilli()/100)%int64(len(frames))])
+	case current:
+		mark = spinnerFrame(st, now)
 	}
-	line := fmt.Sprintf("%s %-18s %6s", mark, step.String(), dur)
+	line := fmt.Sprintf("%s %-18s %6s", mark, name, dur)
 	if p.note != "" {
 		line += "  " + st.Muted.Render(p.note)
 	}
@@ -959,30 +1212,36 @@ func (s *payScreen) receiptView() string {
 	st := s.c.st
 	var b strings.Builder
 	r := s.receipt
-	switch {
-	case r == nil:
+	if r == nil {
 		b.WriteString(st.Error.Render("The payment was not made.") + "\n")
 		if s.failure != "" {
 			b.WriteString(s.failure + "\n")
 		}
 		return b.String()
-	case paymentOK(r.Status):
-		b.WriteString(st.Success.Render("Payment "+paymentLabel(r.Status)) + "\n\n")
-	case r.Status == PaymentRejected:
+	}
+	shown := shownStatus(r.Status, r.BankStatus)
+	words := paymentWords(r.Status, r.BankStatus)
+	switch {
+	case paymentOK(shown):
+		b.WriteString(st.Success.Render("Payment "+words) + "\n\n")
+	case shown == PaymentRejected && !s.terms.delegated():
+		// The bank refused it, or the payer declined its approval: nothing left the account.
+		b.WriteString(st.Error.Render("Rejected at your bank, nothing was paid") + "\n\n")
+	case shown == PaymentRejected:
 		b.WriteString(st.Error.Render("The bank rejected the payment") + "\n\n")
-	case r.Status == PaymentPrepared:
+	case shown == PaymentPrepared:
 		b.WriteString(st.Warning.Render("Payment queued — not sent") + "\n\n")
-	case paymentFinal(r.Status):
-		b.WriteString(st.Error.Render("Payment "+paymentLabel(r.Status)) + "\n\n")
+	case paymentFinal(shown):
+		b.WriteString(st.Error.Render("Payment "+words) + "\n\n")
 	default:
-		b.WriteString(st.Warning.Render("Payment "+paymentLabel(r.Status)+": the wallet keeps checking") + "\n\n")
+		b.WriteString(st.Warning.Render("Payment "+words+": the wallet keeps checking") + "\n\n")
 	}
 	var f strings.Builder
-	fmt.Fprintf(&f, "Amount          %s\n", formatAmount(r.Amount))
+	fmt.Fprintf(&f, "Amount          %s\n", formatMoney(r.Amount, r.Currency))
 	fmt.Fprintf(&f, "To              %s\n", r.Payee.Name)
 	// The bank the consent is at: with consents at several banks, the account that paid.
 	fmt.Fprintf(&f, "From            %s\n", truncate(consentBank(s.consent), max(8, s.w-16)))
-	fmt.Fprintf(&f, "Status          %s (%s)\n", paymentLabel(r.Status), r.Status)
+	fmt.Fprintf(&f, "Status          %s\n", statusWithCode(r.Status, r.BankStatus))
 	if r.Reason != "" {
 		reason := r.Reason
 		if r.ReasonCode != "" && !strings.Contains(reason, r.ReasonCode) {

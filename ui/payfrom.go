@@ -70,6 +70,7 @@ type payFromScreen struct {
 	w, h     int
 	active   *Consent // Home's active consent: the first row
 	headroom Headroom // Home's limits and wallet-wide usage, for each row's "left"
+	other    []Headroom // the limits in other currencies (Overview.OtherHeadroom)
 	all      []Consent
 	choices  []Consent
 	pick     int
@@ -79,7 +80,7 @@ type payFromScreen struct {
 }
 
 func newPayFrom(c *common, ov Overview, cs []Consent, err error) *payFromScreen {
-	s := &payFromScreen{c: c, active: ov.Active, headroom: ov.Headroom}
+	s := &payFromScreen{c: c, active: ov.Active, headroom: ov.Headroom, other: ov.OtherHeadroom}
 	if err != nil {
 		s.err = explain(err)
 		return s
@@ -257,8 +258,9 @@ func (s *payFromScreen) row(i, numW int, bank string) string {
 	line1 := lead + padRight(truncate(bank, bankW), bankW) + expires + mark
 
 	left := ""
-	if s.totalLimited() {
-		left = "  " + formatAmount(consentLeft(s.headroom.Limits, c.TotalPaid)) + " left"
+	// What a consent total limit leaves is only ever worked out in the consent's own currency.
+	if h, ok := s.headroomIn(c.Terms.resolved().Currency); ok && !h.Limits.ConsentTotal.IsZero() {
+		left = "  " + formatMoney(consentLeft(h.Limits, c.TotalPaid), h.Currency) + " left"
 	}
 	whatW := max(4, width-len(indent)-displayWidth(left))
 	line2 := indent + padRight(truncate(paysLabel(c), whatW), whatW) + left
@@ -266,6 +268,16 @@ func (s *payFromScreen) row(i, numW int, bank string) string {
 		return st.Selected.Render(line1) + "\n" + st.Selected.Render(line2)
 	}
 	return line1 + "\n" + line2
+}
+
+// headroomIn is the limits in currency cur, if the wallet has limits in it.
+func (s *payFromScreen) headroomIn(cur string) (Headroom, bool) {
+	for _, h := range append([]Headroom{s.headroom}, s.other...) {
+		if sameCurrency(h.Currency, cur) {
+			return h, true
+		}
+	}
+	return Headroom{}, false
 }
 
 // consentLeft is what the consent total limit still allows a consent that has paid paid (the

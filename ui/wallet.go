@@ -162,6 +162,16 @@ type PaymentService interface {
 	// CancelPayment cancels a queued payment (PaymentPrepared: the bank has not got it) so it
 	// is never sent, and returns it as it is now. Anything else is refused with a *Problem.
 	CancelPayment(ctx context.Context, paymentID string) (PaymentDetail, error)
+	// ContinuePayment feeds the payer's answer to the bank's approval step of a payment in
+	// flight (PaymentEvent.Action: the bank's password, the SCA method chosen, a one-time code,
+	// the address the browser landed on) back to the core. paymentID is the id SubmitPayment was
+	// given (PreparedPayment.ID). It returns once the core has taken the answer; what the bank
+	// made of it arrives on SubmitPayment's channel as the next event (the next question, the same
+	// one again with Err set and fewer attempts left, or the step done or failed). An answer the
+	// core cannot take (no approval waiting for that payment, an answer of another kind, a bank
+	// whose payments need none — UAE delegated SCA) is a *Problem. Secrets in it are used once,
+	// never stored or logged, and the UI wipes its copy of what was typed once it has sent it.
+	ContinuePayment(ctx context.Context, paymentID string, in BankInput) error
 }
 
 // HistoryService pages the ledger; the UI keeps only a window of rows in memory.
@@ -201,11 +211,15 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue("‹redacted›"
 // MarshalText redacts, so a Secret inside a struct never reaches JSON or a support bundle.
 func (s Secret) MarshalText() ([]byte, error) { return []byte("‹redacted›"), nil }
 
-// Amounts are money.Amount (integer fils, no floating point); every amount in payterm is AED.
+// Amounts are money.Amount (integer minor units, no floating point) and travel with the ISO
+// 4217 code of their currency in a sibling Currency field. An empty Currency is AED: every
+// amount was AED before banks under other standards (UAE Open Finance cores may leave it empty),
+// so a core that serves any other currency must fill it on every value it returns.
 const currency = "AED"
 
-// formatAmount renders 1234567 fils as "12,345.67 AED".
-func formatAmount(a money.Amount) string { return a.Display() + " " + currency }
+// formatAmount renders 1234567 fils as "12,345.67 AED": for amounts known to be AED (the UAE
+// paths, the limits' own sentences). Anything that may be in another currency uses formatMoney.
+func formatAmount(a money.Amount) string { return formatMoney(a, currency) }
 
 // Overview feeds Home.
 type Overview struct {
@@ -224,6 +238,10 @@ type Overview struct {
 	// payments until the recovery code lifts the block (sca.Status().Blocked). A core that
 	// leaves it false only loses the early warning: the block still shows at authentication.
 	PaymentsBlocked bool
+	// OtherHeadroom is the headroom of the limits in each other currency the wallet pays in
+	// (Headroom is the active consent's currency), one per currency, in the order Home lists
+	// them; nil with one currency. No two currencies are ever added up.
+	OtherHeadroom []Headroom
 }
 
 // ConsentStatus is the API status (AEConsentStatusCodes). Paused is a separate local flag.
@@ -264,9 +282,18 @@ type Consent struct {
 	Creditors     []Payee
 	// DebtorMasked is the payer account already masked by the core ("AE07 •••• 1234"), or "".
 	DebtorMasked string
+	// TotalPaid is what the consent paid in its own currency (Terms.Currency); PaymentCount
+	// counts its payments in every currency; OtherPaid is what it paid in each other currency
+	// (a SpareBank 1 link paying NOK at home and EUR over SEPA), one entry per currency, never
+	// added to TotalPaid.
 	TotalPaid    money.Amount
 	PaymentCount int
+	OtherPaid    []Money
 	PurposeCode  string
+	// Terms are what the pay screens need to know about paying under this consent's bank: its
+	// standard, currency, products, fields and what the wallet's own check means. The zero
+	// value is the UAE's (UAETerms).
+	Terms PayTerms
 }
 
 // Current reports whether the consent belongs on the Current tab.
@@ -330,6 +357,9 @@ type BankOption struct {
 	ID      string // stable id from the config; the ledger records it with each consent
 	Name    string // what the user sees
 	Sandbox bool   // the embedded sandbox bank, not a real one
+	// Terms are the bank's standard, currency and products (the zero value is the UAE's).
+	// "Which bank?" names the standard and currency of each bank when the banks differ in them.
+	Terms PayTerms
 }
 
 // TOTPEnrolment is shown once, during onboarding.
@@ -412,6 +442,9 @@ type Usage struct {
 type Headroom struct {
 	Limits Limits
 	Used   Usage
+	// Currency is the ISO 4217 code of every amount in Limits and Used ("" = AED): limits and
+	// windows are per currency, and no sum adds two.
+	Currency string
 }
 
 // PurposeCode is an AANI purpose code.
@@ -426,19 +459,32 @@ type PaymentDraft struct {
 	NewPayee  PayeeDraft // a new payee for an open consent (PayeeID empty)
 	Amount    string     // as typed: "1250", "1,250.5"
 	Reference string
-	Purpose   string
+	Purpose   string // "" when the consent's standard has no purpose code (PayTerms.Purpose)
+	// Product is the Product.ID chosen on the form; "" when the bank offers one product.
+	Product string
 }
 
 // PreparedPayment is a validated intent, ready for SCA.
 type PreparedPayment struct {
+	// ID is what SubmitPayment and ContinuePayment take (the real core's ledger id).
 	ID        string
 	ConsentID string
 	Payee     Payee
 	Amount    money.Amount
+	// Currency is Amount's ISO 4217 code ("" = AED).
+	Currency  string
 	Reference string
 	Purpose   PurposeCode
+	// Product is the Product.ID the payment is made as ("" with one product).
+	Product string
 	// Headroom is the limits and usage as if this payment were made, for the review screen.
 	Headroom Headroom
+	// Steps are the progress screen's rows for this payment, in order, as the bank's standard
+	// runs it; PaymentEvent.Step indexes them. Nil is the UAE pipeline (PaymentStep's names:
+	// SCA, Risk, PII sealed, Signed, Saved, Sent, Bank says Pending, Settled). Berlin Group, for
+	// example: Wallet check, Signed, Saved, Sent, Approve at your bank, Bank says, Executed. Row
+	// 0 is always the wallet's own PIN + code check: a failure there sent nothing.
+	Steps []string
 }
 
 // SCAInput is what the user types on the SCA screen.
@@ -447,10 +493,11 @@ type SCAInput struct {
 	TOTP Secret
 }
 
-// PaymentStep is one step of the pipeline the progress screen lists.
+// PaymentStep is one row of the progress screen: an index into PreparedPayment.Steps, or, when
+// the prepared payment has none, one of the UAE pipeline's steps below.
 type PaymentStep int
 
-// The pipeline steps in order (design.md "Data flow of one payment").
+// The UAE pipeline steps in order (design.md "Data flow of one payment").
 const (
 	StepSCA PaymentStep = iota
 	StepRisk
@@ -502,13 +549,19 @@ type PaymentEvent struct {
 	Step  PaymentStep
 	State StepState
 	At    time.Time
-	// Note is a short plain-words detail ("AcceptedWithoutPosting", "retrying (503)").
+	// Note is a short plain-words detail ("AcceptedWithoutPosting", "retrying (503)", "ACTC").
 	Note string
+	// Action is set while the bank waits for the payer (State StepRunning): approve at the
+	// bank's page, in its app, or answer its questions here (BankAction). It stands until the
+	// next event; an event without Action means the core moved on. The same question asked again
+	// (a wrong one-time code) comes with Err set to what went wrong and State still StepRunning.
+	Action *BankAction
 	// Until is set while the core sits out a wait the bank asked for (Retry-After; Note then
 	// says "Bank asked to wait 59 s"): when it ends. The screen counts down to it and offers esc,
 	// which cancels the submission's context: the payment stays tracked (queued if unsent).
 	Until time.Time
-	// Err is set when State is StepFailed (a *SCAError, a *Problem, or any error).
+	// Err is set when State is StepFailed (a *SCAError, a *Problem, or any error), or, with an
+	// Action, when the bank refused the last answer.
 	Err error
 	// Final marks the last event; Receipt is set when a payment resource exists.
 	Final   bool
@@ -530,7 +583,19 @@ const (
 	PaymentUnknown                           PaymentStatus = "Unknown"
 	PaymentRefused                           PaymentStatus = "Refused"   // 4xx before a payment existed
 	PaymentAbandoned                         PaymentStatus = "Abandoned" // never reached the bank; expired
-	PaymentCancelled                         PaymentStatus = "Cancelled" // cancelled while queued; never sent
+	PaymentCancelled                         PaymentStatus = "Cancelled" // cancelled (queued, or at the bank: BG CANC)
+)
+
+// The normalised statuses of banks under other standards (psd2-providers.md §7.4); the bank's
+// own code goes in BankStatus ("ACSC"). Rejected, Cancelled and the local statuses above are
+// shared. A UAE payment may carry either its AE status or these with the AE code in BankStatus:
+// the screens word both the same way.
+const (
+	PaymentAwaitingBankSCA PaymentStatus = "AwaitingBankSCA" // the bank waits for the payer's approval (RCVD, PATC)
+	PaymentAuthorised      PaymentStatus = "Authorised"      // approved, not yet executed (ACTC, ACCP, ACFC, ACWC)
+	PaymentProcessing      PaymentStatus = "Processing"      // being executed (PDNG, ACSP; UAE Pending)
+	PaymentExecuted        PaymentStatus = "Executed"        // debited (ACSC, ACWP): final for Berlin Group banks
+	PaymentSettled         PaymentStatus = "Settled"         // credited to the payee (ACCC)
 )
 
 // Receipt is what the receipt screen shows.
@@ -540,10 +605,14 @@ type Receipt struct {
 	PaymentID     string
 	InteractionID string
 	Status        PaymentStatus
+	// BankStatus is the bank's own status code ("ACSC", "RJCT"), shown after the status in
+	// words: "Executed (ACSC)"; "" when the bank has none (a local status) or Status is it.
+	BankStatus string
 	// Reason is the bank's reason in plain words (RejectReasonCode mapped by the core).
 	Reason     string
 	ReasonCode string
 	Amount     money.Amount
+	Currency   string // Amount's ISO 4217 code ("" = AED)
 	Payee      Payee
 	At         time.Time
 }
@@ -555,8 +624,11 @@ type PaymentRow struct {
 	At        time.Time
 	PayeeName string
 	Amount    money.Amount
+	Currency  string // Amount's ISO 4217 code ("" = AED)
 	Status    PaymentStatus
-	Reference string
+	// BankStatus is the bank's own code, as on Receipt.
+	BankStatus string
+	Reference  string
 }
 
 // PaymentDetail is a payment with its status timeline.
@@ -573,11 +645,14 @@ type PaymentDetail struct {
 type StatusChange struct {
 	At     time.Time
 	Status PaymentStatus
-	Note   string
+	// BankStatus is the bank's own code for it, as on Receipt.
+	BankStatus string
+	Note       string
 }
 
 // Outcome groups statuses as users see them (same values as wallet.Outcome): the three
-// Accepted* are "successful", Rejected and local refusals "failed", the rest "pending".
+// Accepted*, Executed and Settled are "successful", Rejected, Cancelled and local refusals
+// "failed", the rest "pending".
 type Outcome string
 
 // Outcomes; "" means any.
@@ -619,9 +694,13 @@ type HistoryPage struct {
 // Inspection is the protocol trace for the inspector.
 type Inspection struct {
 	// ShowPII is true only on the embedded sandbox: the UI masks PII fields otherwise.
-	ShowPII  bool
-	Steps    []SequenceStep
-	Verdicts []Verdict
+	ShowPII bool
+	// Standard and Signing name, in words, the standard of the bank the trace is at and how its
+	// requests are signed ("Berlin Group NextGenPSD2", "HTTP signature (draft-cavage
+	// rsa-sha256)"); both "" for a UAE trace (whose steps say it).
+	Standard, Signing string
+	Steps             []SequenceStep
+	Verdicts          []Verdict
 	// ConsentID and InteractionIDs go into the support bundle.
 	ConsentID string
 }

@@ -1,0 +1,472 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The fake's Berlin Group bank: a bank where the payer approves every payment at the bank
+// itself (its page, its app, or its questions answered in payterm), in EUR — or, with
+// FakeSB1Bank, SpareBank 1's NOK at home by Norwegian account number and EUR over SEPA. It is
+// test scaffolding like the rest of FakeWallet: deterministic, obviously fake names, public
+// example IBANs, and a script (FakeApproval) saying how the bank asks and what the payer does.
+
+// FakeBGBank is the fake Berlin Group bank (generic profile: EUR, SEPA products, IBANs).
+var FakeBGBank = BankOption{ID: "berlin", Name: "Berlin Test Bank", Terms: FakeBGTerms()}
+
+// FakeSB1Bank is the fake SpareBank 1 profile: NOK by Norwegian account number, EUR by IBAN.
+var FakeSB1Bank = BankOption{ID: "sb1", Name: "SpareBank 1 Test", Terms: FakeSB1Terms()}
+
+// FakeBGTerms are the Berlin Group bank's terms as a core would fill them.
+func FakeBGTerms() PayTerms {
+	return PayTerms{
+		Standard: "Berlin Group NextGenPSD2",
+		Currency: "EUR",
+		Products: []Product{
+			{ID: "sepa-credit-transfers", Label: "SEPA transfer", Currency: "EUR", Account: AccountIBAN},
+			{ID: "instant-sepa-credit-transfers", Label: "Instant SEPA transfer", Currency: "EUR", Account: AccountIBAN},
+			{ID: "cross-border-credit-transfers", Label: "Cross-border", Currency: "EUR", Account: AccountIBAN},
+		},
+		Reference: ReferenceField{Label: "Payee message", Max: 140},
+		WalletSCA: SCAWalletOnly,
+		Signing:   "HTTP signature (draft-cavage rsa-sha256)",
+	}
+}
+
+// FakeSB1Terms are SpareBank 1's: domestic NOK to an 11-digit account number, or SEPA in EUR.
+func FakeSB1Terms() PayTerms {
+	t := FakeBGTerms()
+	t.Currency = "NOK"
+	t.Products = []Product{
+		{ID: "norwegian-domestic-credit-transfers", Label: "Domestic transfer", Currency: "NOK", Account: AccountNorwegianBBAN},
+		{ID: "sepa-credit-transfers", Label: "SEPA transfer", Currency: "EUR", Account: AccountIBAN},
+	}
+	return t
+}
+
+// bgSteps are the progress rows of a Berlin Group payment.
+var bgSteps = []string{"Wallet check", "Signed", "Saved", "Sent", "Approve at your bank", "Bank says", "Executed"}
+
+// The rows of bgSteps the fake reports on.
+const (
+	bgStepSent = 3
+	bgApprove  = 4
+	bgBankSays = 5
+	bgExecuted = 6
+)
+
+// FakeApproval scripts how the fake bank has the payer approve the next payments.
+type FakeApproval struct {
+	// Kind is how the bank asks: ActionRedirect (its page), ActionDecoupled (its app) or
+	// ActionPassword (embedded: the password, then the method when there are several, then the
+	// one-time code).
+	Kind BankActionKind
+	// Decide is the payer's decision at the bank's page or app, as the core's poll learns it: a
+	// test sends true (approved) or false (declined). Nil: no decision ever comes.
+	Decide chan bool
+	// NeedsCallback and CallbackHere: the redirect's outcome is in the address the browser lands
+	// on (pasted back: it must hold "code="), received on this computer or not.
+	NeedsCallback, CallbackHere bool
+	// Confirm: after the page, the bank asks for the confirmation code it showed (TAN).
+	Confirm bool
+	// Message is the bank's psuMessage.
+	Message string
+	// Methods are the embedded approach's SCA methods (several: the payer chooses).
+	Methods []SCAMethod
+	// Password and TAN are the right answers; Attempts the codes the bank takes (default 3).
+	Password, TAN string
+	Attempts      int
+	MaskTAN       bool
+	// AnswerGate, when non-nil, holds the bank's reaction to each answer until it is closed (an
+	// answer on its way: keys typed meanwhile are queued).
+	AnswerGate chan struct{}
+}
+
+// fakeBG is the fake Berlin Group bank's state inside FakeWallet.
+type fakeBG struct {
+	bank      BankOption
+	consentID string
+	payees    []Payee
+	headroom  Headroom
+	approval  FakeApproval
+	pending   *fakePending // the question the bank waits on
+	inputs    []BankInput  // every answer ContinuePayment took
+}
+
+// fakePending is one question of the bank, for one payment.
+type fakePending struct {
+	id   string
+	kind BankActionKind
+	in   chan BankInput
+}
+
+const fakeBGConsentID = "b0000000-0000-4000-8000-000000000001"
+
+// NewFakeBGWallet is NewFakeWallet with a consent at the fake Berlin Group bank first: Home's
+// active consent, what p pays from.
+func NewFakeBGWallet(now func() time.Time, n int) *FakeWallet {
+	f := NewFakeWallet(now, n)
+	f.AddBGConsent(FakeBGBank)
+	return f
+}
+
+// AddBGConsent puts an active consent at bank (FakeBGBank or FakeSB1Bank) first, with its
+// payees, its limits (in its currency) and three payments of its own at the top of the history.
+func (f *FakeWallet) AddBGConsent(bank BankOption) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := bank.Terms.resolved()
+	f.bg.bank, f.bg.consentID = bank, fakeBGConsentID
+	f.bg.payees = []Payee{
+		// The ISO 13616 example German IBAN and the Berlin Group specification's creditor.
+		{ID: "bg-payee-1", Name: "Test Payee GmbH", IBAN: "DE89370400440532013000"},
+		{ID: "bg-payee-2", Name: "Example Merchant", IBAN: "DE02100100109307118603"},
+	}
+	if t.Currency == "NOK" {
+		f.bg.payees = append([]Payee{{ID: "bg-payee-0", Name: "Test Mottaker AS", IBAN: "12345678903"}}, f.bg.payees...)
+	}
+	f.bg.headroom = Headroom{Currency: t.Currency,
+		Limits: Limits{PerPayment: amt(200000), PerDay: amt(500000), PerMonth: amt(2000000), PerDayCount: 10},
+		Used:   Usage{Day: amt(4200), DayCount: 1, Month: amt(4200), Consent: amt(4200)}}
+	f.bg.approval = FakeApproval{Kind: ActionRedirect, Password: "test-bank-password", TAN: "246810"}
+	c := Consent{ID: fakeBGConsentID, Bank: bank.Name, BankID: bank.ID, Status: ConsentAuthorized,
+		Created: FakeBase.AddDate(0, -1, 0), Expires: FakeBase.AddDate(0, 11, 0), Model: BeneficiaryList,
+		Creditors: f.bg.payees, DebtorMasked: "DE40 •••• 8608", TotalPaid: amt(4200), PaymentCount: 2, Terms: bank.Terms}
+	if t.Currency == "NOK" {
+		c.DebtorMasked, c.TotalPaid, c.PaymentCount = "1234 •••• 8903", amt(125000), 3
+		c.OtherPaid = []Money{{Amount: amt(1250), Currency: "EUR"}}
+	}
+	f.consents = append([]Consent{c}, f.consents...)
+	rows := []PaymentRow{
+		{ID: "bg0000003", PaymentID: "bg-pay-3", At: FakeBase.Add(-10 * time.Minute), PayeeName: "Test Payee GmbH", Amount: amt(4200),
+			Currency: t.Currency, Status: PaymentExecuted, BankStatus: "ACSC", Reference: "Order 3"},
+		{ID: "bg0000002", PaymentID: "bg-pay-2", At: FakeBase.Add(-20 * time.Minute), PayeeName: "Example Merchant", Amount: amt(999),
+			Currency: t.Currency, Status: PaymentRejected, BankStatus: "RJCT", Reference: "Order 2"},
+		{ID: "bg0000001", PaymentID: "bg-pay-1", At: FakeBase.Add(-30 * time.Minute), PayeeName: "Example Merchant", Amount: amt(1500),
+			Currency: t.Currency, Status: PaymentAwaitingBankSCA, BankStatus: "RCVD", Reference: "Order 1"},
+	}
+	f.rows = append(rows, f.rows...)
+	for i, r := range f.rows {
+		f.index[r.ID] = i
+	}
+	for _, r := range rows {
+		f.details[r.ID] = PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-0000000b9" + r.ID[len(r.ID)-3:], ConsentID: fakeBGConsentID,
+			Timeline: []StatusChange{{At: r.At, Status: PaymentPrepared}, {At: r.At.Add(time.Second), Status: PaymentAwaitingBankSCA, BankStatus: "RCVD"},
+				{At: r.At.Add(40 * time.Second), Status: r.Status, BankStatus: r.BankStatus}}}
+	}
+}
+
+// SetApproval scripts the bank's approval of the payments submitted from now on.
+func (f *FakeWallet) SetApproval(a FakeApproval) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bg.approval = a
+}
+
+// BankInputs lists the answers ContinuePayment took, in order.
+func (f *FakeWallet) BankInputs() []BankInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]BankInput(nil), f.bg.inputs...)
+}
+
+// isBG reports a consent at the fake Berlin Group bank; the caller holds f.mu.
+func (f *FakeWallet) isBG(consentID string) bool {
+	return f.bg.consentID != "" && consentID == f.bg.consentID
+}
+
+// bgOverview gives Home the limits per currency: the active consent's first; the caller holds f.mu.
+func (f *FakeWallet) bgOverview(ov *Overview) {
+	if f.bg.consentID == "" {
+		return
+	}
+	if ov.Active != nil && f.isBG(ov.Active.ID) {
+		ov.Headroom, ov.OtherHeadroom = f.bg.headroom, []Headroom{ov.Headroom}
+		return
+	}
+	ov.OtherHeadroom = []Headroom{f.bg.headroom}
+}
+
+// prepareBG is PreparePayment at the Berlin Group bank; the caller holds f.mu.
+func (f *FakeWallet) prepareBG(d PaymentDraft) (PreparedPayment, error) {
+	c, err := f.find(d.ConsentID)
+	if err != nil {
+		return PreparedPayment{}, err
+	}
+	t := c.Terms.resolved()
+	prod, found := t.Products[0], d.Product == ""
+	for _, p := range t.Products {
+		if p.ID == d.Product {
+			prod, found = p, true
+		}
+	}
+	if !found {
+		return PreparedPayment{}, &Problem{What: "The bank does not offer that product.", Next: "Choose another one (←/→)."}
+	}
+	a, err := parseAmountIn(d.Amount, prod.Currency)
+	if err != nil {
+		return PreparedPayment{}, &Problem{What: amountSentenceIn(err, prod.Currency), Err: err}
+	}
+	hr := Headroom{Currency: prod.Currency}
+	if sameCurrency(prod.Currency, f.bg.headroom.Currency) {
+		hr = f.bg.headroom
+		if l := hr.Limits.PerPayment; !l.IsZero() && a.Cmp(l) > 0 {
+			return PreparedPayment{}, &Problem{What: "This is above your per-payment limit of " + formatMoney(l, hr.Currency) + ".",
+				Next: "Pay less, or raise the limit in Limits (l on Home)."}
+		}
+		hr.Used.Day, _ = hr.Used.Day.Add(a)
+		hr.Used.Month, _ = hr.Used.Month.Add(a)
+		hr.Used.Consent, _ = hr.Used.Consent.Add(a)
+		hr.Used.DayCount++
+	}
+	var p Payee
+	for _, q := range f.bg.payees {
+		if q.ID == d.PayeeID {
+			p = q
+		}
+	}
+	if p.ID == "" {
+		p = Payee{ID: "payee-new", Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN}
+	}
+	if !accountValid(prod.scheme(), p.IBAN) {
+		return PreparedPayment{}, &Problem{What: "That payee's account cannot receive a " + prod.Label + ".", Next: "Choose another product or payee."}
+	}
+	f.nextPay++
+	id := fmt.Sprintf("prep-%d", f.nextPay)
+	pp := PreparedPayment{ID: id, ConsentID: d.ConsentID, Payee: p, Amount: a, Currency: prod.Currency, Reference: d.Reference,
+		Product: prod.ID, Headroom: hr, Steps: append([]string(nil), bgSteps...)}
+	f.prepared[id] = pp
+	return pp, nil
+}
+
+// ContinuePayment takes the payer's answer to the question the bank waits on, as the core does:
+// only for that payment and of that kind; what the bank makes of it comes as the next event.
+func (f *FakeWallet) ContinuePayment(ctx context.Context, paymentID string, in BankInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("ContinuePayment(" + string(in.Kind) + ")")
+	p := f.bg.pending
+	switch {
+	case p == nil || p.id != paymentID:
+		return &Problem{What: "No approval is waiting for this payment.", Next: "Check its status in History."}
+	case p.kind != in.Kind:
+		return &Problem{What: "The bank did not ask for that.", Next: "Answer the question on the screen."}
+	}
+	f.bg.inputs = append(f.bg.inputs, in)
+	f.bg.pending = nil // one answer per question
+	p.in <- in         // buffered: the bank takes it when it is ready
+	return nil
+}
+
+// fakeBGURL is the address of the bank's approval page for a payment.
+func fakeBGURL(id string) string {
+	return "https://bank.example/psd2/authorise?payment=" + id + "&authorisation=00000000-0000-4000-8000-0000000000bb"
+}
+
+// runBG is a Berlin Group payment after the wallet's check: signed, saved, sent, approved at the
+// bank (as FakeApproval scripts it), then executed, rejected, or left waiting at the bank.
+func (f *FakeWallet) runBG(ctx context.Context, ch chan PaymentEvent, pp PreparedPayment, r *Receipt, t0 time.Time) {
+	defer close(ch)
+	f.mu.Lock()
+	ap, bank := f.bg.approval, f.bg.bank.Name
+	f.mu.Unlock()
+	n := 0
+	at := func() time.Time { n++; return t0.Add(time.Duration(n) * stepGap) }
+	emit := func(ev PaymentEvent) bool {
+		select {
+		case ch <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for step := range PaymentStep(bgStepSent + 1) {
+		note := ""
+		if step == bgStepSent {
+			note = "RCVD"
+		}
+		if !emit(PaymentEvent{Step: step, State: StepRunning, At: at()}) || !emit(PaymentEvent{Step: step, State: StepDone, At: at(), Note: note}) {
+			f.bgFinal(ch, pp, r, "stopped", bank, at())
+			return
+		}
+	}
+	outcome := f.bgApprove(ctx, emit, ap, pp, bank, at)
+	f.bgFinal(ch, pp, r, outcome, bank, at())
+}
+
+// bgApprove plays the bank's approval step: "approved", "declined", "blocked" (too many wrong
+// codes) or "stopped" (the payer stopped watching: the submission's context ended).
+func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool, ap FakeApproval, pp PreparedPayment, bank string, at func() time.Time) string {
+	ask := func(kind BankActionKind) *fakePending {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		p := &fakePending{id: pp.ID, kind: kind, in: make(chan BankInput, 1)}
+		f.bg.pending = p
+		return p
+	}
+	defer func() {
+		f.mu.Lock()
+		f.bg.pending = nil
+		f.mu.Unlock()
+	}()
+	// answer waits for the payer's answer to p, then for the gate (the bank reacting).
+	answer := func(p *fakePending) (BankInput, bool) {
+		select {
+		case in := <-p.in:
+			if ap.AnswerGate != nil {
+				select {
+				case <-ap.AnswerGate:
+				case <-ctx.Done():
+					return BankInput{}, false
+				}
+			}
+			return in, true
+		case <-ctx.Done():
+			return BankInput{}, false
+		}
+	}
+	question := func(a BankAction, err error) bool {
+		return emit(PaymentEvent{Step: bgApprove, State: StepRunning, At: at(), Action: &a, Err: err})
+	}
+	var err error
+	switch ap.Kind {
+	case ActionRedirect, ActionDecoupled:
+		a := BankAction{Kind: ap.Kind, Message: ap.Message}
+		if ap.Kind == ActionRedirect {
+			a.URL, a.ExpiresAt = fakeBGURL(pp.ID), FakeBase.Add(5*time.Minute)
+			a.NeedsCallback, a.CallbackHere = ap.NeedsCallback, ap.CallbackHere
+		}
+		for {
+			in := make(chan BankInput) // a polled approval takes no answer
+			if a.NeedsCallback {
+				in = ask(ActionRedirect).in
+			}
+			if !question(a, err) {
+				return "stopped"
+			}
+			select {
+			case ok := <-ap.Decide:
+				if !ok {
+					return "declined"
+				}
+			case got := <-in:
+				if !strings.Contains(got.Secret.Reveal(), "code=") {
+					err = &Problem{What: "That address does not carry " + bank + "'s answer.", Next: "Paste the whole address your browser shows after approving."}
+					continue
+				}
+			case <-ctx.Done():
+				return "stopped"
+			}
+			break
+		}
+		if !ap.Confirm {
+			return "approved"
+		}
+		err = nil
+		for {
+			p := ask(ActionConfirmation)
+			if !question(BankAction{Kind: ActionConfirmation, Challenge: &Challenge{Text: "Type the confirmation code shown on the page."}}, err) {
+				return "stopped"
+			}
+			got, ok := answer(p)
+			if !ok {
+				return "stopped"
+			}
+			if s := got.Secret.Reveal(); s == ap.TAN || strings.Contains(s, "confirmationCode="+ap.TAN) {
+				return "approved"
+			}
+			err = &Problem{What: bank + " did not accept that confirmation code.", Next: "Type the code its page showed."}
+		}
+	}
+	// Embedded: the password, the method, the one-time code.
+	for {
+		p := ask(ActionPassword)
+		if !question(BankAction{Kind: ActionPassword, Message: ap.Message}, err) {
+			return "stopped"
+		}
+		got, ok := answer(p)
+		if !ok {
+			return "stopped"
+		}
+		if got.Secret.Reveal() == ap.Password {
+			break
+		}
+		err = &Problem{What: bank + " did not accept the password.", Next: "Type your online banking password again."}
+	}
+	method := SCAMethod{Label: "SMS"}
+	if len(ap.Methods) > 0 {
+		method = ap.Methods[0]
+	}
+	for err = nil; len(ap.Methods) > 1; {
+		p := ask(ActionMethod)
+		if !question(BankAction{Kind: ActionMethod, Methods: ap.Methods}, err) {
+			return "stopped"
+		}
+		got, ok := answer(p)
+		if !ok {
+			return "stopped"
+		}
+		found := false
+		for _, m := range ap.Methods {
+			if m.ID == got.MethodID {
+				method, found = m, true
+			}
+		}
+		if found {
+			break
+		}
+		err = &Problem{What: bank + " does not offer that method.", Next: "Choose one from its list."}
+	}
+	left := ap.Attempts
+	if left <= 0 {
+		left = 3
+	}
+	for err = nil; ; {
+		p := ask(ActionOTP)
+		ch := &Challenge{Text: "Enter the TAN we sent you by " + method.Label + ".", Masked: ap.MaskTAN, Digits: true, MaxLength: 6, AttemptsLeft: left}
+		if !question(BankAction{Kind: ActionOTP, Challenge: ch}, err) {
+			return "stopped"
+		}
+		got, ok := answer(p)
+		if !ok {
+			return "stopped"
+		}
+		if got.Secret.Reveal() == ap.TAN {
+			return "approved"
+		}
+		if left--; left == 0 {
+			return "blocked"
+		}
+		err = &Problem{What: bank + " did not accept that code.", Next: "Type the code from its latest message."}
+	}
+}
+
+// bgFinal reports how a Berlin Group payment ended and records it for Payment.
+func (f *FakeWallet) bgFinal(ch chan PaymentEvent, pp PreparedPayment, r *Receipt, outcome, bank string, at time.Time) {
+	last := PaymentEvent{Step: bgApprove, State: StepFailed, At: at, Final: true, Receipt: r}
+	switch outcome {
+	case "approved":
+		ch <- PaymentEvent{Step: bgApprove, State: StepDone, At: at, Note: "finalised"}
+		ch <- PaymentEvent{Step: bgBankSays, State: StepDone, At: at, Note: "ACTC"}
+		r.Status, r.BankStatus = PaymentExecuted, "ACSC"
+		last = PaymentEvent{Step: bgExecuted, State: StepDone, At: at, Note: "ACSC", Final: true, Receipt: r}
+	case "declined":
+		r.Status, r.BankStatus, r.Reason = PaymentRejected, "RJCT", "You declined the payment at "+bank+"."
+		last.Note = "declined"
+	case "blocked":
+		r.Status, r.BankStatus, r.Reason = PaymentRejected, "RJCT", bank+" stopped the approval after too many wrong codes."
+		last.Note = "too many wrong codes"
+	default:
+		r.Status, r.BankStatus = PaymentAwaitingBankSCA, "RCVD"
+		r.Reason = "Waiting for your approval at " + bank + "; it lapses if you do not approve it."
+		last.Err = &Problem{What: "You stopped watching: the payment waits for your approval at " + bank + ".",
+			Next: "Approve it there, or let it lapse; payterm keeps checking it (History shows it)."}
+	}
+	f.mu.Lock()
+	f.details[r.ID] = PaymentDetail{Row: PaymentRow{ID: r.ID, PaymentID: r.PaymentID, At: r.At, PayeeName: r.Payee.Name, Amount: r.Amount,
+		Currency: r.Currency, Status: r.Status, BankStatus: r.BankStatus, Reference: pp.Reference}, ConsentID: pp.ConsentID, Reason: r.Reason}
+	f.mu.Unlock()
+	ch <- last // the channel has room: the submission's context may be over
+}
