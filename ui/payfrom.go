@@ -68,8 +68,8 @@ func payChoices(cs []Consent, active *Consent, now time.Time) []Consent {
 type payFromScreen struct {
 	c        *common
 	w, h     int
-	active   *Consent // Home's active consent: the first row
-	headroom Headroom // Home's limits and wallet-wide usage, for each row's "left"
+	active   *Consent   // Home's active consent: the first row
+	headroom Headroom   // Home's limits and wallet-wide usage, for each row's "left"
 	other    []Headroom // the limits in other currencies (Overview.OtherHeadroom)
 	all      []Consent
 	choices  []Consent
