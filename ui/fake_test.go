@@ -38,10 +38,6 @@ type FakeWallet struct {
 	Outcome string
 	// Hold, when non-nil, pauses a payment after "Saved" until it is closed (payment in flight).
 	Hold chan struct{}
-	// DoneOnly makes the UAE pipeline report each step only once it is done, never as running,
-	// as app's adapter does (it sends events one behind): the screen must still show where the
-	// payment is, and that time passes.
-	DoneOnly bool
 	// BankCallback, when non-nil, is what AwaitBankCallback waits for.
 	BankCallback chan struct{}
 	// AllStepsDone makes Inspect report every step done, none current.
@@ -808,7 +804,7 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	}
 	delete(f.prepared, preparedID) // one SCA authorises exactly one intent
 	n := f.nextPay
-	outcome, hold, doneOnly := f.Outcome, f.Hold, f.DoneOnly
+	outcome, hold := f.Outcome, f.Hold
 	f.receipt = fmt.Sprintf("new%04d", n)
 	receipt := &Receipt{ID: f.receipt, PaymentID: fmt.Sprintf("PAY-NEW-%04d", n), InteractionID: fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
 		Amount: pp.Amount, Currency: pp.Currency, Payee: pp.Payee, At: at(9)}
@@ -820,9 +816,6 @@ func (f *FakeWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 		defer close(ch)
 		i := 0
 		emit := func(ev PaymentEvent) bool {
-			if doneOnly && ev.State == StepRunning && ev.Until.IsZero() {
-				return true // like the production adapter, which reports a step once it is over
-			}
 			select {
 			case ch <- ev:
 				return true

@@ -553,6 +553,9 @@ func (s *payScreen) announce(ev PaymentEvent) {
 	if ev.Note != "" {
 		line += " " + ev.Note + "."
 	}
+	if n := len(s.announcements); n > 0 && s.announcements[n-1] == line {
+		return // the bank asking again (its next question) is not news for this row
+	}
 	s.announcements = append(s.announcements, line)
 }
 
@@ -1128,18 +1131,35 @@ func (s *payScreen) progressView() string {
 	}
 	now := s.c.now()
 	cur := s.currentStep()
-	for i := range s.events {
-		b.WriteString(stepLine(st, s.steps[i], s.events[i], i == cur, now) + "\n")
-	}
 	gap := "\n"
 	if s.h > 0 && s.h < 16 {
 		gap = "" // 60×18: no blank lines, so the warning below stays on screen
 	}
-	if s.approval.action != nil || s.approval.answering {
+	approving := s.approval.action != nil || s.approval.answering
+	var rows strings.Builder
+	for i := range s.events {
+		rows.WriteString(stepLine(st, s.steps[i], s.events[i], i == cur, now) + "\n")
+	}
+	if !approving {
+		b.WriteString(rows.String())
+	} else {
+		// The bank's step is what the payer acts on: the rows give way to one line when they
+		// would push it off the screen, and always for the bank's page (its address and QR code
+		// need the room).
+		av := s.approvalView()
+		tall := strings.Count(wrapLines(b.String()+rows.String()+"\n"+av, s.w), "\n") + 1 + 4
+		if redirect || (s.h > 0 && tall > s.h) {
+			b.WriteString(s.stepSummary(cur, now) + "\n")
+		} else {
+			b.WriteString(rows.String())
+		}
 		if s.approval.flow != nil {
 			s.approval.flow.extraRows = strings.Count(b.String(), "\n") + 1
 		}
-		b.WriteString("\n" + s.approvalView() + "\n")
+		b.WriteString(gap + av + "\n")
+		if s.h > 0 && strings.Count(wrapLines(b.String(), s.w), "\n")+4 > s.h {
+			return b.String() // no room for the time and the reminder: the bank's step comes first
+		}
 	}
 	if !s.started.IsZero() && !redirect {
 		// Live: the time since the payment was submitted, from the injected clock, never less
@@ -1157,6 +1177,26 @@ func (s *payScreen) progressView() string {
 		b.WriteString(gap + st.Muted.Render("Do not close the wallet; ctrl+c asks first. A payment that was sent is never sent twice.") + "\n")
 	}
 	return b.String()
+}
+
+// stepSummary is the progress rows on one line: "⠋ Step 5 of 7: Approve at your bank · 4
+// steps done".
+func (s *payScreen) stepSummary(cur int, now time.Time) string {
+	st := s.c.st
+	done := 0
+	for _, p := range s.events {
+		if p.seen && p.state == StepDone {
+			done++
+		}
+	}
+	if cur < 0 {
+		return st.Muted.Render(count(done, "step", "steps") + " of " + fmt.Sprint(len(s.steps)) + " done")
+	}
+	mark := spinnerFrame(st, now) + " "
+	if st.accessible {
+		mark = ""
+	}
+	return mark + fmt.Sprintf("Step %d of %d: %s", cur+1, len(s.steps), s.steps[cur]) + st.Muted.Render(" · "+count(done, "step", "steps")+" done")
 }
 
 // waitLine is the bank's wait with a live countdown: "Bank asked to wait 59 s · 42 s left ·
