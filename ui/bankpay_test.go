@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -727,4 +728,47 @@ func TestNoInjectionBankApproval(t *testing.T) {
 		_ = app.FinalView()
 		requireNoInjection(t, app.Frames(), 5)
 	})
+}
+
+// TestWhichBankNamesStandards: when the configured banks differ in standard or currency, each
+// row of "Which bank?" says which (at 60 columns, the currency alone when the name needs the
+// room); banks that are alike show nothing more (the goldens of two UAE banks are unchanged).
+func TestWhichBankNamesStandards(t *testing.T) {
+	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, ui.FakeBGBank, ui.FakeSB1Bank})
+	toRecoveryDone(t, app, fw)
+	app.WaitFor("Which bank?")
+	v := golden(t, app)
+	for _, want := range []string{"Sandbox Bank  UAE Open Finance, AED", "Berlin Test Bank  Berlin Group NextGenPSD2, EUR", "SpareBank 1 Test  Berlin Group NextGenPSD2, NOK"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("which bank lacks %q:\n%s", want, v)
+		}
+	}
+	narrow, fw2 := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, {ID: "long", Name: longBank.Name, Terms: ui.FakeBGTerms()}}, uitest.WithSize(60, 18))
+	toRecoveryDone(t, narrow, fw2)
+	narrow.WaitFor("Which bank?")
+	if v := narrow.View(); !strings.Contains(v, "  EUR") || strings.Contains(v, "NextGenPSD2") {
+		t.Errorf("at 60 columns a long name keeps its room and the row says the currency:\n%s", v)
+	}
+	narrow.RequireFits(narrow.View())
+}
+
+// bgTrace is the fake's trace as a Berlin Group core would describe it.
+type bgTrace struct{ *ui.FakeWallet }
+
+func (w bgTrace) Inspect(ctx context.Context) (ui.Inspection, error) {
+	in, err := w.FakeWallet.Inspect(ctx)
+	in.Standard, in.Signing = "Berlin Group NextGenPSD2", "HTTP signature (draft-cavage rsa-sha256)"
+	return in, err
+}
+
+// TestInspectorNamesStandardAndSigning: a trace at a bank under another standard says which
+// standard and how its requests are signed; a UAE trace is drawn as before.
+func TestInspectorNamesStandardAndSigning(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	app := uitest.Start(t, bgTrace{ui.NewFakeBGWallet(clock.Now, 3)}, uitest.WithClock(clock))
+	app.WaitFor("Limit headroom")
+	app.Press("ctrl+t")
+	app.WaitFor("payterm · Inspector")
+	app.WaitFor("Berlin Group NextGenPSD2 · requests signed with")
+	app.WaitFor("signature (draft-cavage rsa-sha256)")
 }

@@ -312,6 +312,15 @@ func (s *inspectorScreen) detailLines() []string {
 	step := s.in.Steps[s.sel]
 	var l []string
 	l = append(l, st.Title.Render(step.Name))
+	// Outside the UAE the trace names its standard and how its requests are signed ("which
+	// scheme signed what"); a UAE trace says it in its steps.
+	if std, sig := plainName(s.in.Standard), plainName(s.in.Signing); std != "" || sig != "" {
+		line := std
+		if sig != "" {
+			line = strings.TrimPrefix(line+" · requests signed with "+sig, " · ")
+		}
+		l = append(l, st.Muted.Render(line))
+	}
 	if why := stepProves(step.Name); why != "" {
 		l = append(l, st.Accent.Render(why), "")
 	}

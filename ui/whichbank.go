@@ -236,6 +236,15 @@ func (s *onboardingScreen) bankRow(i, numW int) string {
 	if selected && st.accessible {
 		mark = " (selected)"
 	}
+	// Banks under different standards or in different currencies say which, so the choice is an
+	// informed one ("Berlin Group NextGenPSD2, EUR"); with the banks alike nothing is added.
+	if terms := banksTermsTag(s.banks, i); terms != "" {
+		if s.w > 0 && s.w-displayWidth(prefix+num)-tagW-len(mark)-displayWidth(terms) < 28 {
+			terms = "  " + currencyCode(bk.Terms.resolved().Currency) // a narrow terminal: the currency alone
+		}
+		tagW += displayWidth(terms)
+		tag = st.Muted.Render(terms) + tag
+	}
 	nameW := s.w - displayWidth(prefix+num) - tagW - len(mark)
 	if s.w <= 0 {
 		nameW = 1 << 10
@@ -252,6 +261,22 @@ func (s *onboardingScreen) bankRow(i, numW int) string {
 		return st.Selected.Render(prefix+num+name) + tag
 	}
 	return prefix + num + name + tag + mark
+}
+
+// banksTermsTag is "  <standard>, <currency>" for bank i when the banks differ in standard or
+// currency, else "".
+func banksTermsTag(banks []BankOption, i int) string {
+	key := func(b BankOption) string {
+		t := b.Terms.resolved()
+		return t.Standard + "\x00" + currencyCode(t.Currency)
+	}
+	for _, b := range banks {
+		if key(b) != key(banks[0]) {
+			t := banks[i].Terms.resolved()
+			return "  " + plainName(t.Standard) + ", " + currencyCode(t.Currency)
+		}
+	}
+	return ""
 }
 
 // bankLabel is the bank's name as the screens print it (its id when the name is empty).
