@@ -403,7 +403,7 @@ func (b *bankFlow) View() string {
 	case bankDone:
 		if r := b.result; r != nil {
 			s.WriteString(st.Success.Render("Your bank authorised the consent.") + "\n\n")
-			s.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires) + "\n")
+			s.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · " + consentProduct(*r) + " · expires " + day(r.Expires) + "\n")
 		}
 		s.WriteString("\nPress enter to continue.")
 		return s.String()

@@ -772,3 +772,28 @@ func TestInspectorNamesStandardAndSigning(t *testing.T) {
 	app.WaitFor("Berlin Group NextGenPSD2 · requests signed with")
 	app.WaitFor("signature (draft-cavage rsa-sha256)")
 }
+
+// TestBGConsentsPerCurrency: the consents list and a consent's detail show what each consent
+// paid in its own currencies, side by side (a SpareBank 1 link: NOK at home, EUR over SEPA),
+// and never "Flexi Pay" for a bank that approves each payment itself.
+func TestBGConsentsPerCurrency(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.AddBGConsent(ui.FakeSB1Bank)
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Limit headroom")
+	app.Press("c")
+	app.WaitFor("payterm · Consents")
+	app.WaitFor("1,250.00 NOK · 12.50 EUR")
+	if v := app.View(); strings.Contains(v, "Flexi Pay") {
+		t.Errorf("the list calls a Berlin Group link Flexi Pay:\n%s", v)
+	}
+	app.Press("enter")
+	app.WaitFor("Payment Rules")
+	v := golden(t, app)
+	for _, want := range []string{"SpareBank 1 Test · Active · Berlin Group NextGenPSD2", "Paid to date    1,250.00 NOK · 12.50 EUR in 3 payments"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+}

@@ -495,17 +495,21 @@ func (s *consentsScreen) detailView() string {
 
 // consentColumns sizes the list from the width it has: the amount column fits the widest
 // amount, and the bank name gets what the fixed columns leave (its full length when it fits).
-// Below 70 columns the product column ("Flexi Pay", the same on every row) is left out.
+// Below 70 columns the product column ("Flexi Pay", the same on every row) is left out, and so
+// it is when a consent in the list is at a bank under another standard (no Flexi Pay there: the
+// detail names its standard).
 func consentColumns(l []Consent, banks []string, width int, renew bool) (bankW, paidW int, product string) {
 	longest := 0
+	flexi := true
 	for i, c := range l {
 		longest = max(longest, displayWidth(banks[i]))
 		paidW = max(paidW, displayWidth(paidText(c)))
+		flexi = flexi && c.Terms.delegated()
 	}
 	// "> " + bank + "  " + status 10 + " " + product + "expires 2006-01-02" + "  paid " +
 	// amount (+ "  renew soon" when a row says it)
 	product = "Flexi Pay "
-	if width < 70 {
+	if width < 70 || !flexi {
 		product = ""
 	}
 	fixed := 2 + 2 + 10 + 1 + len(product) + 18 + 7 + paidW

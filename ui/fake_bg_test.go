@@ -158,6 +158,21 @@ func (f *FakeWallet) AddBGConsent(bank BankOption) {
 	}
 }
 
+// bgDetail is the Berlin Group consent's rules and its own payments; the caller holds f.mu.
+func (f *FakeWallet) bgDetail(c Consent) ConsentDetail {
+	d := ConsentDetail{Consent: c, Rules: []Rule{
+		{"Type", "Each payment approved at " + c.Bank + " (" + c.Terms.Standard + ")"},
+		{"Who you can pay", count(len(c.Creditors), "named payee", "named payees")},
+		{"Amounts", "your bank's own limits, and your payterm limits"},
+	}}
+	for _, r := range f.rows {
+		if strings.HasPrefix(r.ID, "bg") {
+			d.Payments = append(d.Payments, r)
+		}
+	}
+	return d
+}
+
 // SetApproval scripts the bank's approval of the payments submitted from now on.
 func (f *FakeWallet) SetApproval(a FakeApproval) {
 	f.mu.Lock()

@@ -582,6 +582,9 @@ func (f *FakeWallet) ConsentDetail(ctx context.Context, id string) (ConsentDetai
 	if err != nil {
 		return ConsentDetail{}, err
 	}
+	if f.isBG(id) {
+		return f.bgDetail(*c), nil
+	}
 	d := ConsentDetail{Consent: *c, Rules: []Rule{
 		{"Type", "Flexi Pay (delegated SCA): you approve each payment in payterm"}, // as long as the core's
 		{"Who you can pay", count(len(c.Creditors), "named payee", "named payees")},
