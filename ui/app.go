@@ -381,6 +381,21 @@ func (a *app) checkIdle() tea.Cmd {
 }
 
 func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
+	// Bubble Tea reports letters that arrive in one read (a fast typist, a script's
+	// `tmux send-keys j j`, a key held down) as one KeyRunes of several runes, whose String()
+	// "jj" matches no binding: every screen would drop the burst. Each rune is applied as its
+	// own key, in order, each to the screen the one before left on top (a burst "hj" opens
+	// History and then moves in it). A bracketed paste stays one message: it is text for a field.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		cmds := make([]tea.Cmd, 0, len(msg.Runes))
+		for _, r := range msg.Runes {
+			one := msg
+			one.Runes = []rune{r}
+			cmds = append(cmds, a.handleKey(one))
+			a.relayout()
+		}
+		return tea.Batch(cmds...)
+	}
 	a.lastKey = a.c.now()
 	// The footer line lives until the next key.
 	a.status, a.statusIsErr = "", false

@@ -201,6 +201,28 @@ func (a *App) Type(s string) {
 	}
 }
 
+// Burst sends text as a terminal delivers keys typed faster than the program reads them (a
+// script's `tmux send-keys j j`, a key held down): the letters between spaces and control keys
+// arrive as one key message of several runes. The wallet applies each rune as its own key.
+func (a *App) Burst(s string) {
+	var run []rune
+	flush := func() {
+		if len(run) > 0 {
+			a.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: run})
+			run = nil
+		}
+	}
+	for _, r := range s {
+		if r == ' ' {
+			flush()
+			a.tm.Send(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+			continue
+		}
+		run = append(run, r)
+	}
+	flush()
+}
+
 // keyTypes maps key names as Bubble Tea prints them to key types.
 var keyTypes = map[string]tea.KeyType{
 	"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
