@@ -625,7 +625,7 @@ func capLines(lines []string, n, w int) []string {
 func (a *app) lockView() string {
 	st := a.c.st
 	lines := []string{
-		st.Warning.Render("The session locked after 5 minutes without activity."),
+		st.Warning.Render("The session locked after " + idleWords(a.idle) + " without activity."),
 		"Type your PIN and press enter to continue.",
 		"",
 		a.lockPIN.View(st, true, 4),
@@ -691,6 +691,24 @@ func (a *app) helpView() string {
 	b.WriteString(st.Title.Render("Everywhere") + "\n" + flow(global))
 	b.WriteString(st.Muted.Render("Press any key to close help."))
 	return b.String()
+}
+
+// idleWords says the idle lock's timeout as people say it: "5 minutes", "90 seconds",
+// "1 minute 30 seconds" (config allows 30 s to 5 min, in any unit Go parses).
+func idleWords(d time.Duration) string {
+	d = d.Round(time.Second)
+	m, s := int(d/time.Minute), int((d%time.Minute)/time.Second)
+	switch {
+	case m == 0:
+		return count(s, "second", "seconds")
+	case s == 0:
+		return count(m, "minute", "minutes")
+	case m == 1:
+		// 90 s reads better as seconds than as "1 minute 30 seconds".
+		return count(int(d/time.Second), "second", "seconds")
+	default:
+		return count(m, "minute", "minutes") + " " + count(s, "second", "seconds")
+	}
 }
 
 // bodyLines is how many lines the screen's view takes once wrapped to the terminal.
