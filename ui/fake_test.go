@@ -269,11 +269,16 @@ func (f *FakeWallet) Overview(ctx context.Context) (Overview, error) {
 		return Overview{}, f.OverviewErr
 	}
 	ov := Overview{Onboarded: f.Onboarded, Headroom: f.headroom(), SecretStore: "OS keyring (Secret Service)", Sandbox: f.Sandbox}
-	for i := range f.consents {
-		if f.consents[i].Status == ConsentAuthorized && !f.consents[i].Paused {
+	// As the core (app.activeConsent): the newest consent that can pay now; failing that, the
+	// newest one still in place (paused, suspended, awaiting authorisation), so Home can say
+	// why it cannot pay.
+	now := f.Now()
+	for _, usable := range []bool{true, false} {
+		for i := range f.consents {
 			c := f.consents[i]
-			ov.Active = &c
-			break
+			if ov.Active == nil && c.Current() && now.Before(c.Expires) && (!usable || canPayNow(c, now)) {
+				ov.Active = &c
+			}
 		}
 	}
 	ov.Recent = append([]PaymentRow(nil), f.rows[:min(5, len(f.rows))]...)

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -64,8 +65,17 @@ func (s *homeScreen) ShortHelp() []key.Binding {
 	return []key.Binding{keyPay, keyHistory, keyConsents, keyLimits, keyInspector}
 }
 
+// keyAnotherConsent is n while a consent is in place: it adds a consent (another bank, other
+// payees), it does not replace or revive the current one, so help does not call it "new
+// consent" then (a paused consent is reactivated on Consents, A).
+var keyAnotherConsent = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "another consent (the current one stays)"))
+
 func (s *homeScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{keyPay, keyHistory, keyConsents, keyNewConsent, keyLimits, keyInspector, keyRefresh, keyUnblock}}
+	n := keyNewConsent
+	if s.ov == nil || s.ov.Active != nil {
+		n = keyAnotherConsent
+	}
+	return [][]key.Binding{{keyPay, keyHistory, keyConsents, n, keyLimits, keyInspector, keyRefresh, keyUnblock}}
 }
 
 func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -95,7 +105,7 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return s, s.c.info(blockedText)
 			}
 			if s.ov == nil || s.ov.Active == nil {
-				return s, s.c.info("No active consent: press n to give a new consent at your bank.")
+				return s, s.c.info(noConsentText)
 			}
 			return s, s.choosePayer()
 		case key.Matches(msg, keyHistory):
@@ -151,7 +161,7 @@ func (s *homeScreen) onPayConsents(msg payConsentsMsg) tea.Cmd {
 	choices := payChoices(msg.cs, ov.Active, s.c.now())
 	switch len(choices) {
 	case 0:
-		return s.c.info("No active consent: press n to give a new consent at your bank.")
+		return s.c.info(whyCannotPay(msg.cs, s.c.now()))
 	case 1:
 		p := newPay(s.c, choices[0])
 		p.typedAhead = typed
@@ -191,7 +201,10 @@ func (s *homeScreen) View() string {
 			fmt.Sprintf("Paid to date  %s (%s)", paidText(*c), count(c.PaymentCount, "payment", "payments")),
 			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires)),
 		)
-		if renewSoon(now, c.Expires) {
+		switch {
+		case c.Paused && c.Current():
+			card = append(card, st.Warning.Render("Paused: open consents (c), select it, press A to pay again."))
+		case renewSoon(now, c.Expires):
 			card = append(card, st.Warning.Render("Renew soon: open consents (c), select it, press R."))
 		}
 		b.WriteString(st.Card.Width(cardW).Render(strings.Join(card, "\n")))
@@ -225,6 +238,32 @@ func (s *homeScreen) View() string {
 		b.WriteString("\n" + st.Muted.Render("Bank: embedded sandbox bank"))
 	}
 	return b.String()
+}
+
+// noConsentText is p's answer when the wallet has no consent in place at all.
+const noConsentText = "No active consent: press n to give a new consent at your bank."
+
+// whyCannotPay is p's answer when no consent can pay now: what stands in the way of the newest
+// consent still in place (paused here, suspended or not yet approved at the bank, expired) and
+// the key that gets past it; with none in place, a new consent.
+func whyCannotPay(cs []Consent, now time.Time) string {
+	for _, c := range cs {
+		if !c.Current() {
+			continue
+		}
+		bank := consentBank(c)
+		switch {
+		case c.Paused:
+			return "Your consent at " + bank + " is paused: open consents (c), select it and press A to reactivate it."
+		case c.Status == ConsentSuspended:
+			return "Your bank suspended your consent at " + bank + "; payterm cannot pay with it until the bank restores it. Ask your bank, or press n for a new consent."
+		case c.Status == ConsentAwaitingAuthorization:
+			return "Your consent at " + bank + " is not approved at the bank yet. Approve it there, or press n to start again."
+		case !c.Expires.IsZero() && !now.Before(c.Expires):
+			return "Your consent at " + bank + " has expired. Renew it: open consents (c), select it, press R."
+		}
+	}
+	return noConsentText
 }
 
 // blockedText is Home's warning while payments are blocked: what happened and the way out.

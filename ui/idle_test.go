@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -32,4 +33,59 @@ func TestIdleLockSaysItsTimeout(t *testing.T) {
 			app.FinalView()
 		})
 	}
+}
+
+// TestPausedConsentSaysHowToReactivate: with the only consent paused, Home's card says it is
+// paused and how to reactivate it, p says the same instead of "No active consent: press n",
+// and help does not offer n as a "new consent" while a consent is in place.
+func TestPausedConsentSaysHowToReactivate(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Paused = true })
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("Paused: open consents (c), select it, press A to pay again.")
+	app.Press("p")
+	app.WaitFor("Your consent at Sandbox Bank is paused: open consents (c), select it and press A")
+	if v := app.View(); strings.Contains(v, "No active consent") {
+		t.Fatalf("p on a paused consent says there is none:\n%s", v)
+	}
+	app.Press("?")
+	app.WaitFor("Everywhere")
+	v := app.View()
+	if strings.Contains(v, "new consent") || !strings.Contains(v, "another consent (the current one stays)") {
+		t.Fatalf("help offers a new consent while one is in place:\n%s", v)
+	}
+	// Reactivated (A on Consents), p opens the pay form.
+	app.Press("esc")
+	app.Press("c")
+	app.WaitFor("Paused")
+	app.Press("enter")
+	app.WaitFor("A reactivate")
+	app.Press("A")
+	app.WaitFor("Reactivate this consent?")
+	app.Press("y")
+	app.WaitFor("Reactivated.")
+	app.Press("esc", "esc")
+	app.WaitFor("Recent payments")
+	app.WaitGone("Paused: open consents")
+	app.Press("p")
+	app.WaitFor("Purpose")
+	app.FinalView()
+}
+
+// TestHelpWithoutConsentOffersNewConsent: with no consent in place, help offers n as a new one.
+func TestHelpWithoutConsentOffersNewConsent(t *testing.T) {
+	clock := uitest.NewClock(ui.FakeBase)
+	fw := ui.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("No active consent.")
+	app.Press("p")
+	app.WaitFor("No active consent: press n")
+	app.Press("?")
+	app.WaitFor("Everywhere")
+	if v := app.View(); !strings.Contains(v, "n              new consent") {
+		t.Fatalf("help lacks n new consent:\n%s", v)
+	}
+	app.FinalView()
 }

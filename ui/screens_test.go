@@ -130,15 +130,15 @@ func TestHomeRenewalPrompt(t *testing.T) {
 }
 
 // TestConsentsSuspendedLabel: a consent the bank suspended reads Suspended, never Paused, and
-// Home then has no consent to pay with.
+// Home's p says the bank suspended it (as the core, Home still shows it: it is in place).
 func TestConsentsSuspendedLabel(t *testing.T) {
 	clock := uitest.NewClock(ui.FakeBase)
 	fw := ui.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentSuspended })
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
-	app.WaitFor("No active consent")
+	app.WaitFor("Suspended")
 	app.Press("p")
-	app.WaitFor("No active consent: press n")
+	app.WaitFor("Your bank suspended your consent at Sandbox Bank")
 	app.Press("c")
 	app.WaitFor("payterm · Consents")
 	app.WaitFor("Suspended")
