@@ -285,7 +285,7 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 
 // History pages the ledger. The ledger's ids are positive, so Before = -1 asks for the rows
 // just after the very start: the oldest page. Counting matching rows is a scan, so Total is
-// computed for the first and the last page only (-1 while scrolling).
+// computed for the first and the last page only (-1 while scrolling), with the sums per currency.
 func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPage, error) {
 	a := w.a
 	wq := wallet.HistoryQuery{Filter: wallet.HistoryFilter{PayeeName: q.Filter.PayeeName, Outcome: wallet.Outcome(q.Filter.Outcome),
@@ -318,11 +318,15 @@ func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPag
 		out.Rows = append(out.Rows, toUIRow(r))
 	}
 	if count {
-		n, err := a.ledger.CountPayments(ctx, wq.Filter)
+		totals, err := a.ledger.HistoryTotals(ctx, wq.Filter)
 		if err != nil {
 			return ui.HistoryPage{}, uiError("Counting the history", err)
 		}
-		out.Total = n
+		out.Total = 0
+		for _, t := range totals {
+			out.Total += t.Count
+			out.Totals = append(out.Totals, ui.CurrencyTotal{Currency: t.Currency, Count: t.Count, Sum: t.Sum, Paid: t.Paid})
+		}
 	}
 	return out, nil
 }

@@ -108,7 +108,9 @@ func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Sec
 }
 
 func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, error) {
-	total, count, err := a.ledger.ConsentTotal(ctx, c.ID)
+	// Paid to date: what the bank accepted, not what the consent total limit reserves (a queued
+	// payment the bank never got is not paid).
+	total, count, err := a.ledger.ConsentPaid(ctx, c.ID)
 	if err != nil {
 		return ui.Consent{}, err
 	}

@@ -36,6 +36,9 @@ const idleCheckEvery = 5 * time.Second
 type Options struct {
 	// Clock is injected so tests are deterministic; nil = time.Now.
 	Clock func() time.Time
+	// Location is the time zone every time on screen is shown in; nil = time.Local (TZ). Tests
+	// inject it like the clock (uitest runs in UTC unless uitest.WithLocation).
+	Location *time.Location
 	// Accessible: no box drawing, no spinners, state changes announced as plain sentences.
 	Accessible bool
 	// NoColor forces the ASCII colour profile (NO_COLOR is honoured by Run).
@@ -113,6 +116,10 @@ func New(w Wallet, opts Options) tea.Model {
 			r.SetColorProfile(termenv.Ascii)
 		}
 	}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.Local
+	}
 	idle := opts.IdleTimeout
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
@@ -121,6 +128,7 @@ func New(w Wallet, opts Options) tea.Model {
 		w:          w,
 		st:         newStyles(r, DefaultTheme(), opts.Accessible),
 		now:        now,
+		loc:        loc,
 		ctx:        ctx,
 		accessible: opts.Accessible,
 		openURL:    opts.OpenURL,

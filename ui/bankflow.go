@@ -403,7 +403,7 @@ func (b *bankFlow) View() string {
 	case bankDone:
 		if r := b.result; r != nil {
 			s.WriteString(st.Success.Render("Your bank authorised the consent.") + "\n\n")
-			s.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · " + consentProduct(*r) + " · expires " + day(r.Expires) + "\n")
+			s.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · " + consentProduct(*r) + " · expires " + day(r.Expires, b.c.loc) + "\n")
 		}
 		s.WriteString("\nPress enter to continue.")
 		return s.String()
@@ -452,7 +452,7 @@ func (b *bankFlow) topLines(w int) []string {
 	lines := []string{"Approve the consent at " + at + ". Open this address in a browser:"}
 	if e := b.step.ExpiresAt; !e.IsZero() {
 		if b.c.now().Before(e) {
-			lines = append(lines, st.Muted.Render(fmt.Sprintf("The bank accepts it once, until %s UTC; n gets a new one.", e.UTC().Format("15:04:05"))))
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("The bank accepts it once, until %s; n gets a new one.", e.In(b.c.loc).Format("15:04:05"))))
 		} else {
 			lines = append(lines, st.Warning.Render("This address has expired: press n for a new one."))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -419,8 +420,8 @@ func (s *consentsScreen) View() string {
 	bankW, paidW, product := consentColumns(l, banks, s.w, renew)
 	cells := bankCells(banks, bankW)
 	for i, c := range l {
-		line := padRight(cells[i], bankW) + "  " + fmt.Sprintf("%-10s %sexpires %s  paid %*s", statusLabel(c), product,
-			day(c.Expires), paidW, paidText(c))
+		line := padRight(cells[i], bankW) + "  " + fmt.Sprintf("%-10s %s%-18s  paid %*s", statusLabel(c), product,
+			endCell(c, s.c.loc), paidW, paidText(c))
 		if c.Current() && renewSoon(now, c.Expires) {
 			line += "  renew soon"
 		}
@@ -456,8 +457,8 @@ func (s *consentsScreen) detailView() string {
 	if c.BaseConsentID != "" {
 		fmt.Fprintf(&b, "Renews          %s\n", c.BaseConsentID)
 	}
-	fmt.Fprintf(&b, "Created         %s\n", day(c.Created))
-	fmt.Fprintf(&b, "Expires         %s (%s)\n", day(c.Expires), until(now, c.Expires))
+	fmt.Fprintf(&b, "Created         %s\n", day(c.Created, s.c.loc))
+	fmt.Fprintf(&b, "%s\n", endLine(c, now, s.c.loc))
 	if c.DebtorMasked != "" {
 		fmt.Fprintf(&b, "From account    %s\n", c.DebtorMasked)
 	}
@@ -482,7 +483,7 @@ func (s *consentsScreen) detailView() string {
 	}
 	statusW := statusWidth(d.Payments[:shown])
 	for _, p := range d.Payments[:shown] {
-		b.WriteString("  " + paymentLine(st, p, s.w-2, statusW) + "\n")
+		b.WriteString("  " + paymentLine(st, p, s.w-2, statusW, s.c.loc) + "\n")
 	}
 	if more := len(d.Payments) - shown; more > 0 {
 		b.WriteString(st.Muted.Render("  … "+count(more, "more payment", "more payments")+" in History (h on Home)") + "\n")
@@ -491,6 +492,33 @@ func (s *consentsScreen) detailView() string {
 		b.WriteString("\n" + st.Muted.Render("Working…") + "\n")
 	}
 	return b.String()
+}
+
+// endLine is the detail's line on when the consent ends: a consent in place expires (with the
+// countdown); an expired one expired then; a cancelled, rejected or used-up one has ended, and
+// the date it would have run to is said as past intent, never as a countdown.
+func endLine(c Consent, now time.Time, loc *time.Location) string {
+	switch {
+	case c.Current():
+		return fmt.Sprintf("Expires         %s (%s)", day(c.Expires, loc), until(now, c.Expires))
+	case c.Status == ConsentExpired:
+		return "Expired         " + day(c.Expires, loc)
+	default:
+		return fmt.Sprintf("Ended           %s (it was to run until %s)", strings.ToLower(statusLabel(c)), day(c.Expires, loc))
+	}
+}
+
+// endCell is endLine in the list's column (18 cells): "expires 2030-11-15", "expired 2029-12-15",
+// or "ended" for a consent cancelled, rejected or used up (the status column says which).
+func endCell(c Consent, loc *time.Location) string {
+	switch {
+	case c.Current():
+		return "expires " + day(c.Expires, loc)
+	case c.Status == ConsentExpired:
+		return "expired " + day(c.Expires, loc)
+	default:
+		return "ended"
+	}
 }
 
 // consentColumns sizes the list from the width it has: the amount column fits the widest

@@ -104,6 +104,9 @@ var FakeSandboxBank = BankOption{ID: "sandbox", Name: "Sandbox Bank", Sandbox: t
 // FakeBase is the fake clock's start: a fixed instant far from any real date.
 var FakeBase = time.Date(2030, 1, 15, 9, 30, 0, 0, time.UTC)
 
+// fakeConsentID is the consent the seeded payments (and AddPayment's) were made with.
+const fakeConsentID = "c0ffee00-0000-4000-8000-000000000001"
+
 // fakeIBAN is the public example UAE IBAN from the standard's documentation (not a real account).
 const fakeIBAN = "AE070331234567890123456"
 
@@ -119,12 +122,12 @@ func NewFakeWallet(now func() time.Time, n int) *FakeWallet {
 	}
 	f.BankOptions = []BankOption{FakeSandboxBank}
 	f.consents = []Consent{
-		{ID: "c0ffee00-0000-4000-8000-000000000001", Bank: "Sandbox Bank", BankID: "sandbox", Status: ConsentAuthorized,
+		{ID: fakeConsentID, Bank: "Sandbox Bank", BankID: "sandbox", Status: ConsentAuthorized,
 			Created: FakeBase.AddDate(0, -2, 0), Expires: FakeBase.AddDate(0, 10, 0), Model: BeneficiaryList,
 			Creditors: f.payees, DebtorMasked: "AE07 •••• 3456", PurposeCode: "MWP"},
 		{ID: "c0ffee00-0000-4000-8000-000000000000", Bank: "Sandbox Bank", BankID: "sandbox", Status: ConsentRevoked,
 			Created: FakeBase.AddDate(-1, 0, 0), Expires: FakeBase.AddDate(0, -1, 0), Model: BeneficiaryOne,
-			Creditors: f.payees[:1], PurposeCode: "MWP", TotalPaid: amt(50000), PaymentCount: 2},
+			Creditors: f.payees[:1], PurposeCode: "MWP"},
 	}
 	f.limits = Limits{PerPayment: amt(500000), PerDay: amt(1000000), PerMonth: amt(5000000), PerDayCount: 10, ConsentTotal: amt(50000000)}
 	f.seed(n)
@@ -145,7 +148,6 @@ func (f *FakeWallet) seed(n int) {
 		PaymentPending, PaymentRejected, PaymentAcceptedWithoutPosting}
 	f.rows = make([]PaymentRow, n)
 	f.index = make(map[string]int, n)
-	var total int64
 	for i := range n {
 		id := fmt.Sprintf("p%07d", n-i)
 		r := PaymentRow{ID: id, PaymentID: fmt.Sprintf("PAY-%07d", n-i), At: FakeBase.Add(-time.Duration(i+1) * time.Hour),
@@ -153,13 +155,35 @@ func (f *FakeWallet) seed(n int) {
 			Status: statuses[i%len(statuses)], Reference: fmt.Sprintf("Invoice %d", n-i)}
 		f.rows[i] = r
 		f.index[id] = i
+	}
+	total, _ := f.paidBy(fakeConsentID)
+	f.usage = Usage{Day: amt(250000), DayCount: 2, Month: amt(1250000), Consent: amt(min(total.Minor(), 49000000))}
+}
+
+// paidBy is what a consent has paid, as the core counts it (wallet.Ledger.ConsentPaid): the
+// payments made with it that the bank accepted; queued, pending and failed ones are not paid.
+// The fake's payments are all made with fakeConsentID.
+func (f *FakeWallet) paidBy(consentID string) (money.Amount, int) {
+	sum, n := money.Zero, 0
+	if consentID != fakeConsentID {
+		return sum, n
+	}
+	for _, r := range f.rows {
 		if paymentOK(r.Status) {
-			total += r.Amount.Minor()
+			sum, _ = sum.Add(r.Amount)
+			n++
 		}
 	}
-	f.consents[0].TotalPaid = amt(total)
-	f.consents[0].PaymentCount = n
-	f.usage = Usage{Day: amt(250000), DayCount: 2, Month: amt(1250000), Consent: amt(min(total, 49000000))}
+	return sum, n
+}
+
+// withPaid is c with what it has paid, read from the payments as the core does. A consent a
+// test added with figures of its own and no payments here keeps them.
+func (f *FakeWallet) withPaid(c Consent) Consent {
+	if c.ID == fakeConsentID {
+		c.TotalPaid, c.PaymentCount = f.paidBy(c.ID)
+	}
+	return c
 }
 
 // Block blocks payments as five failed authentications would.
@@ -275,7 +299,7 @@ func (f *FakeWallet) Overview(ctx context.Context) (Overview, error) {
 	now := f.Now()
 	for _, usable := range []bool{true, false} {
 		for i := range f.consents {
-			c := f.consents[i]
+			c := f.withPaid(f.consents[i])
 			if ov.Active == nil && c.Current() && now.Before(c.Expires) && (!usable || canPayNow(c, now)) {
 				ov.Active = &c
 			}
@@ -560,7 +584,11 @@ func (f *FakeWallet) Consents(ctx context.Context) ([]Consent, error) {
 	if f.consentsErr != nil {
 		return nil, f.consentsErr
 	}
-	return append([]Consent(nil), f.consents...), nil
+	out := make([]Consent, len(f.consents))
+	for i, c := range f.consents {
+		out[i] = f.withPaid(c)
+	}
+	return out, nil
 }
 
 // SetConsentsErr sets or clears Consents' failure.
@@ -588,16 +616,18 @@ func (f *FakeWallet) ConsentDetail(ctx context.Context, id string) (ConsentDetai
 		return ConsentDetail{}, err
 	}
 	if f.isBG(id) {
-		return f.bgDetail(*c), nil
+		return f.bgDetail(f.withPaid(*c)), nil
 	}
-	d := ConsentDetail{Consent: *c, Rules: []Rule{
+	d := ConsentDetail{Consent: f.withPaid(*c), Rules: []Rule{
 		{"Type", "Flexi Pay (delegated SCA): you approve each payment in payterm"}, // as long as the core's
 		{"Who you can pay", count(len(c.Creditors), "named payee", "named payees")},
 		{"Amounts", "not fixed at the bank; your payterm limits apply"},
 		{"Purpose", c.PurposeCode},
 	}}
-	if c.Status == ConsentAuthorized {
-		d.Payments = append([]PaymentRow(nil), f.rows[:min(6, len(f.rows))]...)
+	// As the core: the consent's payments, newest first, up to 20, whatever its status now (a
+	// revoked consent's payments were still made).
+	if c.ID == fakeConsentID {
+		d.Payments = append([]PaymentRow(nil), f.rows[:min(20, len(f.rows))]...)
 	}
 	return d, nil
 }
@@ -908,7 +938,7 @@ func (f *FakeWallet) Payment(ctx context.Context, id string) (PaymentDetail, err
 		return PaymentDetail{}, &Problem{What: "That payment is not in the ledger."}
 	}
 	r := f.rows[i]
-	d := PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", i+1), ConsentID: f.consents[0].ID, Purpose: "MWP Mobile Wallet Payments"}
+	d := PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", i+1), ConsentID: fakeConsentID, Purpose: "MWP Mobile Wallet Payments"}
 	d.Timeline = []StatusChange{{At: r.At, Status: PaymentPrepared}, {At: r.At.Add(time.Second), Status: PaymentSending},
 		{At: r.At.Add(2 * time.Second), Status: PaymentPending, Note: "201 Created, signature verified"}}
 	if r.Status != PaymentPending {
@@ -991,6 +1021,10 @@ func (f *FakeWallet) History(ctx context.Context, q HistoryQuery) (HistoryPage, 
 	}
 	var page HistoryPage
 	page.Total = len(rows)
+	if q.Oldest || (q.After == "" && q.Before == "") {
+		// As the core: the sums for the first and the last page (a scan of the matching rows).
+		page.Totals = fakeTotals(rows)
+	}
 	switch {
 	case q.Oldest:
 		start := max(0, len(rows)-limit)
@@ -1014,6 +1048,21 @@ func (f *FakeWallet) History(ctx context.Context, q HistoryQuery) (HistoryPage, 
 		page.More = end < len(rows)
 	}
 	return page, nil
+}
+
+// fakeTotals adds up rows as the ledger does (every row is AED here): nil when there are none.
+func fakeTotals(rows []PaymentRow) []CurrencyTotal {
+	if len(rows) == 0 {
+		return nil
+	}
+	t := CurrencyTotal{Currency: currency, Count: len(rows)}
+	for _, r := range rows {
+		t.Sum, _ = t.Sum.Add(r.Amount)
+		if paymentOK(r.Status) {
+			t.Paid, _ = t.Paid.Add(r.Amount)
+		}
+	}
+	return []CurrencyTotal{t}
 }
 
 func (f *FakeWallet) Inspect(ctx context.Context) (Inspection, error) {

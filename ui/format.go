@@ -181,9 +181,24 @@ func renewSoon(now, expires time.Time) bool {
 	return expires.Sub(now) <= 30*24*time.Hour
 }
 
-func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+// day, stamp and zoned show an instant in the user's time zone (Options.Location, the local one
+// by default; uitest runs in UTC): every time on screen is local, and where one stands alone
+// (a receipt, a timeline) zoned names the zone, "2030-01-15 13:30 +04".
+func day(t time.Time, loc *time.Location) string { return inZone(t, loc).Format("2006-01-02") }
 
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+func stamp(t time.Time, loc *time.Location) string { return inZone(t, loc).Format("2006-01-02 15:04") }
+
+func zoned(t time.Time, loc *time.Location) string {
+	return inZone(t, loc).Format("2006-01-02 15:04 MST")
+}
+
+// inZone is t in loc; a screen built without one (nil) shows the local zone, as Options does.
+func inZone(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.Local
+	}
+	return t.In(loc)
+}
 
 // elapsed renders a step duration: "0.4s", "12s", "1m05s".
 func elapsed(d time.Duration) string {

@@ -34,6 +34,8 @@ type historyScreen struct {
 	rows   []PaymentRow
 	base   int // absolute index of rows[0] among the filtered rows
 	total  int
+	// totals add up the filtered rows per currency (HistoryPage.Totals), nil until counted.
+	totals []CurrencyTotal
 	cursor int // index into rows
 	offset int // index into rows of the first visible line
 	more   struct{ after, before bool }
@@ -83,6 +85,7 @@ type historyRefreshMsg struct {
 	newer     HistoryPage
 	rest      HistoryPage
 	total     int
+	totals    []CurrencyTotal
 	err       error
 }
 
@@ -166,8 +169,15 @@ func (s *historyScreen) FullHelp() [][]key.Binding {
 	}
 }
 
-// visible is how many table rows fit (title line, column header, position line).
-func (s *historyScreen) visible() int { return max(1, s.h-3) }
+// visible is how many table rows fit (title line, column header, position line: more than one
+// when the totals make it wrap on a narrow terminal).
+func (s *historyScreen) visible() int {
+	pos := 1
+	if s.w > 0 {
+		pos = strings.Count(wrapLines(s.positionLine(), s.w), "\n") + 1
+	}
+	return max(1, s.h-2-pos)
+}
 
 func (s *historyScreen) clamp() {
 	if len(s.rows) == 0 {
@@ -280,7 +290,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (s *historyScreen) apply(kind pageKind, p HistoryPage) {
 	if p.Total >= 0 {
-		s.total = p.Total
+		s.total, s.totals = p.Total, p.Totals
 	}
 	switch kind {
 	case pageFresh:
@@ -399,11 +409,11 @@ func (s *historyScreen) refresh() tea.Cmd {
 		if r.newer, r.err = w.History(ctx, HistoryQuery{Filter: f, Before: r.anchor, Limit: historyPage}); r.err != nil {
 			return r
 		}
-		r.total = r.newer.Total
+		r.total, r.totals = r.newer.Total, r.newer.Totals
 		if len(r.newer.Rows) == 0 {
 			// Nothing newer: the newest page starts at the selection (and counts the rows).
 			r.rest, r.err = w.History(ctx, HistoryQuery{Filter: f, Limit: historyPage})
-			r.total = r.rest.Total
+			r.total, r.totals = r.rest.Total, r.rest.Totals
 			return r
 		}
 		// From the row just newer than the selection on: the selection comes first if it is
@@ -412,7 +422,7 @@ func (s *historyScreen) refresh() tea.Cmd {
 		if r.err == nil && r.total < 0 {
 			var head HistoryPage
 			head, r.err = w.History(ctx, HistoryQuery{Filter: f, Limit: 1})
-			r.total = head.Total
+			r.total, r.totals = head.Total, head.Totals
 		}
 		return r
 	}
@@ -452,7 +462,7 @@ func (s *historyScreen) applyRefresh(m historyRefreshMsg) {
 		s.base = max(0, m.absolute-n)
 	}
 	if m.total >= 0 {
-		s.total = m.total
+		s.total, s.totals = m.total, m.totals
 	}
 	s.cursor = min(n, len(rows)-1)
 	for i, r := range rows {
@@ -480,23 +490,23 @@ func (s *historyScreen) filterKey(msg tea.KeyMsg) tea.Cmd {
 	case msg.Type == tea.KeyEnter:
 		f := HistoryFilter{PayeeName: strings.TrimSpace(s.fPayee.Value()), Outcome: s.fStatus}
 		var err error
-		if f.From, err = parseDay(s.fFrom.Value()); err != nil {
+		if f.From, err = parseDay(s.fFrom.Value(), s.c.loc); err != nil {
 			s.fErr = "From: " + err.Error()
 			return nil
 		}
-		if f.To, err = parseDay(s.fTo.Value()); err != nil {
+		if f.To, err = parseDay(s.fTo.Value(), s.c.loc); err != nil {
 			s.fErr = "To: " + err.Error()
 			return nil
 		}
 		if !f.To.IsZero() {
-			f.To = f.To.Add(24 * time.Hour) // inclusive day → exclusive bound
+			f.To = f.To.AddDate(0, 0, 1) // inclusive day → exclusive bound (the next local midnight)
 		}
 		if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 			s.fErr = "From must be on or before To."
 			return nil
 		}
 		s.filter, s.fErr, s.mode = f, "", histTable
-		s.total = -1
+		s.total, s.totals = -1, nil
 		return s.fetch(pageFresh)
 	default:
 		fields[s.fFocus].Update(msg)
@@ -504,13 +514,13 @@ func (s *historyScreen) filterKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// parseDay accepts "" (no bound) or YYYY-MM-DD in UTC.
-func parseDay(s string) (time.Time, error) {
+// parseDay accepts "" (no bound) or YYYY-MM-DD: the start of that day in the user's zone.
+func parseDay(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse("2006-01-02", s)
+	t, err := time.ParseInLocation("2006-01-02", s, loc)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("use YYYY-MM-DD")
 	}
@@ -544,10 +554,10 @@ func (s *historyScreen) filterSummary() string {
 		parts = append(parts, "payee \""+s.filter.PayeeName+"\"")
 	}
 	if !s.filter.From.IsZero() {
-		parts = append(parts, "from "+day(s.filter.From))
+		parts = append(parts, "from "+day(s.filter.From, s.c.loc))
 	}
 	if !s.filter.To.IsZero() {
-		parts = append(parts, "to "+day(s.filter.To.Add(-24*time.Hour)))
+		parts = append(parts, "to "+day(s.filter.To.Add(-time.Nanosecond), s.c.loc))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -573,7 +583,7 @@ func (s *historyScreen) View() string {
 		}
 	}
 	nameW := max(8, min(40, s.w-2-16-2-1-amtW-2-24))
-	b.WriteString(st.Muted.Render(truncate("  "+fit("Date (UTC)", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%*s", amtW, "Amount")+"  Status", s.w)) + "\n")
+	b.WriteString(st.Muted.Render(truncate("  "+fit("Date", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%*s", amtW, "Amount")+"  Status", s.w)) + "\n")
 	if len(s.rows) == 0 {
 		switch {
 		case s.busy:
@@ -587,7 +597,7 @@ func (s *historyScreen) View() string {
 	}
 	for i := s.offset; i < end; i++ {
 		r := s.rows[i]
-		line := truncate(stamp(r.At)+"  "+fit(r.PayeeName, nameW)+" "+fmt.Sprintf("%*s", amtW, formatMoney(r.Amount, r.Currency))+"  "+paymentWords(r.Status, r.BankStatus), s.w-2)
+		line := truncate(stamp(r.At, s.c.loc)+"  "+fit(r.PayeeName, nameW)+" "+fmt.Sprintf("%*s", amtW, formatMoney(r.Amount, r.Currency))+"  "+paymentWords(r.Status, r.BankStatus), s.w-2)
 		// A visible marker as well as reverse video: the selection survives NO_COLOR and
 		// screen readers.
 		if i == s.cursor {
@@ -600,9 +610,19 @@ func (s *historyScreen) View() string {
 		}
 		b.WriteString(line + "\n")
 	}
+	b.WriteString(st.Muted.Render(s.positionLine()))
+	return b.String()
+}
+
+// positionLine is the line under the table: which row of how many, what the filtered rows add
+// up to ("sum 4,321.00 AED (2,100.00 AED paid)", per currency), and whether more is loading.
+func (s *historyScreen) positionLine() string {
 	pos := fmt.Sprintf("%d", s.base+s.cursor+1)
 	if s.total >= 0 {
 		pos += fmt.Sprintf(" of %d", s.total)
+	}
+	if t := totalsText(s.totals); t != "" {
+		pos += " · sum " + t
 	}
 	if s.busy {
 		pos += " · loading more…"
@@ -610,8 +630,26 @@ func (s *historyScreen) View() string {
 	if s.err != "" {
 		pos += " · " + s.err
 	}
-	b.WriteString(st.Muted.Render(pos))
-	return b.String()
+	return pos
+}
+
+// totalsText says what the rows add up to, one sum per currency, and the part the bank
+// accepted: "4,321.00 AED (2,100.00 AED paid)", "10.00 AED (all paid)", "5.25 AED (none paid)".
+func totalsText(ts []CurrencyTotal) string {
+	parts := make([]string, 0, len(ts))
+	for _, t := range ts {
+		sum := t.Sum.Display() + " " + t.Currency
+		switch {
+		case t.Paid.Cmp(t.Sum) == 0:
+			sum += " (all paid)"
+		case t.Paid.IsZero():
+			sum += " (none paid)"
+		default:
+			sum += " (" + t.Paid.Display() + " " + t.Currency + " paid)"
+		}
+		parts = append(parts, sum)
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (s *historyScreen) filterView() string {
@@ -667,7 +705,7 @@ func (s *historyScreen) detailView() string {
 		if st.accessible {
 			conn, dot = "", "-"
 		}
-		line := fmt.Sprintf("%s %s UTC  %s", dot, stamp(ch.At), timelineWords(ch.Status, ch.BankStatus))
+		line := fmt.Sprintf("%s %s  %s", dot, zoned(ch.At, s.c.loc), timelineWords(ch.Status, ch.BankStatus))
 		if ch.Note != "" {
 			line += "  " + st.Muted.Render(ch.Note)
 		}

@@ -47,7 +47,8 @@ func TestHistoryDeepScroll(t *testing.T) {
 	}
 }
 
-var positionRE = regexp.MustCompile(`(?m)^(\d+) of 100000$`)
+// positionRE is the position line with no page load pending (the sums follow the count).
+var positionRE = regexp.MustCompile(`(?m)^(\d+) of 100000(?: · sum [0-9,.]+ AED \([^)]*\))?$`)
 
 // waitPosition waits until the position line shows a row other than prev, with no page load
 // pending, and returns it.

@@ -199,7 +199,7 @@ func (s *homeScreen) View() string {
 		}
 		card = append(card,
 			fmt.Sprintf("Paid to date  %s (%s)", paidText(*c), count(c.PaymentCount, "payment", "payments")),
-			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires)),
+			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires, s.c.loc)),
 		)
 		switch {
 		case c.Paused && c.Current():
@@ -230,7 +230,7 @@ func (s *homeScreen) View() string {
 	recent := ov.Recent[:min(5, len(ov.Recent))]
 	statusW := statusWidth(recent)
 	for _, r := range recent {
-		b.WriteString("  " + paymentLine(st, r, s.w-2, statusW) + "\n")
+		b.WriteString("  " + paymentLine(st, r, s.w-2, statusW, s.c.loc) + "\n")
 	}
 	b.WriteString("\n" + st.Muted.Render("Secrets: "+ov.SecretStore))
 	if ov.Sandbox {
@@ -331,7 +331,7 @@ func statusWidth(rows []PaymentRow) int {
 }
 
 // paymentLine is one compact payment: date, payee, amount, status (statusW cells at most).
-func paymentLine(st Styles, r PaymentRow, width, statusW int) string {
+func paymentLine(st Styles, r PaymentRow, width, statusW int, loc *time.Location) string {
 	status := paymentWords(r.Status, r.BankStatus)
 	styled := st.Muted.Render(status)
 	switch shown := shownStatus(r.Status, r.BankStatus); {
@@ -342,6 +342,6 @@ func paymentLine(st Styles, r PaymentRow, width, statusW int) string {
 	}
 	// Fixed columns: date 16, amount 17, the status; the name takes the rest (max 40).
 	nameW := max(8, min(40, width-16-2-1-17-2-statusW))
-	return stamp(r.At) + "  " + fit(r.PayeeName, nameW) + " " +
+	return stamp(r.At, loc) + "  " + fit(r.PayeeName, nameW) + " " +
 		fmt.Sprintf("%17s", formatMoney(r.Amount, r.Currency)) + "  " + styled
 }

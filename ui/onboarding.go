@@ -593,7 +593,7 @@ func (s *onboardingScreen) View() string {
 		}
 		if s.bank != nil && s.bank.result != nil {
 			r := s.bank.result
-			b.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires) + "\n\n")
+			b.WriteString(consentBank(*r) + " · " + statusLabel(*r) + " · Flexi Pay · expires " + day(r.Expires, s.c.loc) + "\n\n")
 		}
 		b.WriteString("Each payment now asks for your PIN and authenticator code here.\nPress enter to go to your wallet.")
 	}
@@ -750,7 +750,7 @@ func (s *onboardingScreen) consentView() string {
 	if t.Purpose.Code != "" {
 		fmt.Fprintf(&b, "Purpose: %s %s\n", t.Purpose.Code, t.Purpose.Description)
 	}
-	fmt.Fprintf(&b, "Valid until: %s (%s). You can cancel it at any time in payterm.\n\n", day(t.Expires), until(s.c.now(), t.Expires))
+	fmt.Fprintf(&b, "Valid until: %s (%s). You can cancel it at any time in payterm.\n\n", day(t.Expires, s.c.loc), until(s.c.now(), t.Expires))
 	b.WriteString("Press enter to continue to your bank, esc to change payees.")
 	return b.String()
 }

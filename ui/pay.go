@@ -1248,7 +1248,24 @@ func stepLine(st Styles, name string, p stepProgress, current bool, now time.Tim
 	return line
 }
 
+// receiptView is the receipt; on a terminal too short for it (60×18) the blank lines go first,
+// so the ids stay on screen without scrolling.
 func (s *payScreen) receiptView() string {
+	v := s.receiptBody()
+	if s.h <= 0 || s.w <= 0 || strings.Count(wrapLines(strings.TrimRight(v, "\n"), s.w), "\n")+1 <= s.h {
+		return v
+	}
+	lines := strings.Split(v, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if l != "" {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+func (s *payScreen) receiptBody() string {
 	st := s.c.st
 	var b strings.Builder
 	r := s.receipt
@@ -1279,6 +1296,10 @@ func (s *payScreen) receiptView() string {
 	var f strings.Builder
 	fmt.Fprintf(&f, "Amount          %s\n", formatMoney(r.Amount, r.Currency))
 	fmt.Fprintf(&f, "To              %s\n", r.Payee.Name)
+	// The reference the payee sees on their statement: what the user quotes if asked.
+	if p := s.prepared; p != nil && p.Reference != "" {
+		fmt.Fprintf(&f, "Reference       %s\n", p.Reference)
+	}
 	// The bank the consent is at: with consents at several banks, the account that paid.
 	fmt.Fprintf(&f, "From            %s\n", truncate(consentBank(s.consent), max(8, s.w-16)))
 	fmt.Fprintf(&f, "Status          %s\n", statusWithCode(r.Status, r.BankStatus))
@@ -1289,7 +1310,7 @@ func (s *payScreen) receiptView() string {
 		}
 		fmt.Fprintf(&f, "Reason          %s\n", reason)
 	}
-	fmt.Fprintf(&f, "When            %s UTC\n", stamp(r.At))
+	fmt.Fprintf(&f, "When            %s\n", zoned(r.At, s.c.loc))
 	b.WriteString(wrapUnder(f.String(), s.w, 16) + "\n")
 	// Ids on lines of their own, undecorated, so a terminal selection copies exactly the id.
 	b.WriteString(st.Muted.Render("PaymentId") + "\n" + r.PaymentID + "\n")

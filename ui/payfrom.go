@@ -253,7 +253,7 @@ func (s *payFromScreen) row(i, numW int, bank string) string {
 	if selected && st.accessible {
 		mark = " (selected)"
 	}
-	expires := "  " + expiryLabel(c.Expires)
+	expires := "  " + expiryLabel(c.Expires, s.c.loc)
 	bankW := max(4, width-displayWidth(lead)-displayWidth(expires)-len(mark))
 	line1 := lead + padRight(truncate(bank, bankW), bankW) + expires + mark
 
@@ -285,11 +285,11 @@ func (s *payFromScreen) headroomIn(cur string) (Headroom, bool) {
 func consentLeft(l Limits, paid money.Amount) money.Amount { return l.ConsentTotal.SubFloor(paid) }
 
 // expiryLabel is "expires 2031-01-12", or "no expiry date" when the consent has none.
-func expiryLabel(t time.Time) string {
+func expiryLabel(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return "no expiry date"
 	}
-	return "expires " + day(t)
+	return "expires " + day(t, loc)
 }
 
 // paysLabel says whom the consent lets you pay: anyone (open), or its payees by name. Names come

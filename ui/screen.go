@@ -30,6 +30,7 @@ type common struct {
 	w          Wallet
 	st         Styles
 	now        func() time.Time
+	loc        *time.Location // the zone times are shown in (Options.Location)
 	ctx        context.Context
 	accessible bool
 	openURL    func(string) error

@@ -167,14 +167,19 @@ func FuzzFieldInput(f *testing.F) {
 }
 
 func TestParseDay(t *testing.T) {
-	if d, err := parseDay(" 2030-01-15 "); err != nil || !d.Equal(time.Date(2030, 1, 15, 0, 0, 0, 0, time.UTC)) {
+	if d, err := parseDay(" 2030-01-15 ", time.UTC); err != nil || !d.Equal(time.Date(2030, 1, 15, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("parseDay = %v, %v", d, err)
 	}
-	if d, err := parseDay(""); err != nil || !d.IsZero() {
+	// A day is the user's: in Dubai (UTC+4) 2030-01-15 starts at 20:00 UTC the day before.
+	dubai := time.FixedZone("+04", 4*3600)
+	if d, err := parseDay("2030-01-15", dubai); err != nil || !d.Equal(time.Date(2030, 1, 14, 20, 0, 0, 0, time.UTC)) {
+		t.Fatalf("parseDay in Dubai = %v, %v", d, err)
+	}
+	if d, err := parseDay("", time.UTC); err != nil || !d.IsZero() {
 		t.Fatal("empty must be no bound")
 	}
 	for _, bad := range []string{"15/01/2030", "2030-13-01", "2030-02-30", "x"} {
-		if _, err := parseDay(bad); err == nil {
+		if _, err := parseDay(bad, time.UTC); err == nil {
 			t.Errorf("parseDay(%q) accepted", bad)
 		}
 	}
@@ -183,10 +188,13 @@ func TestParseDay(t *testing.T) {
 func FuzzParseDay(f *testing.F) {
 	f.Add("2030-01-15")
 	f.Add("9999-99-99")
+	dubai := time.FixedZone("+04", 4*3600)
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseDay(s)
-		if err == nil && !d.IsZero() && day(d) != strings.TrimSpace(s) {
-			t.Fatalf("parseDay(%q) = %s", s, day(d))
+		for _, loc := range []*time.Location{time.UTC, dubai} {
+			d, err := parseDay(s, loc)
+			if err == nil && !d.IsZero() && day(d, loc) != strings.TrimSpace(s) {
+				t.Fatalf("parseDay(%q) = %s", s, day(d, loc))
+			}
 		}
 	})
 }
@@ -266,5 +274,25 @@ func TestBarBounds(t *testing.T) {
 	}
 	if bar(st, 1, 1, 0) != "" || bar(st, 1, 1, -3) != "" {
 		t.Error("non-positive width must render nothing")
+	}
+}
+
+// TestTimesDefaultToTheLocalZone: a program started without Options.Location (payterm itself)
+// shows times in time.Local, the zone TZ names.
+func TestTimesDefaultToTheLocalZone(t *testing.T) {
+	m := New(nil, Options{disableIdleTicker: true, disableChangeFeed: true}).(*app)
+	if m.c.loc != time.Local {
+		t.Fatalf("default location = %v, want time.Local", m.c.loc)
+	}
+	dubai := time.FixedZone("+04", 4*3600)
+	if m := New(nil, Options{Location: dubai}).(*app); m.c.loc != dubai {
+		t.Fatalf("Options.Location ignored: %v", m.c.loc)
+	}
+	at := time.Date(2030, 1, 15, 22, 17, 0, 0, time.UTC)
+	if got := stamp(at, dubai); got != "2030-01-16 02:17" {
+		t.Fatalf("stamp in Dubai = %q", got)
+	}
+	if got := zoned(at, time.UTC); got != "2030-01-15 22:17 UTC" {
+		t.Fatalf("zoned in UTC = %q", got)
 	}
 }

@@ -282,9 +282,10 @@ type Consent struct {
 	Creditors     []Payee
 	// DebtorMasked is the payer account already masked by the core ("AE07 •••• 1234"), or "".
 	DebtorMasked string
-	// TotalPaid is what the consent paid in its own currency (Terms.Currency); PaymentCount
-	// counts its payments in every currency; OtherPaid is what it paid in each other currency
-	// (a SpareBank 1 link paying NOK at home and EUR over SEPA), one entry per currency, never
+	// TotalPaid is what the consent has paid in its own currency (Terms.Currency): the payments
+	// the bank accepted (queued, pending and failed payments are not paid). PaymentCount counts
+	// those payments in every currency; OtherPaid is what it paid in each other currency (a
+	// SpareBank 1 link paying NOK at home and EUR over SEPA), one entry per currency, never
 	// added to TotalPaid.
 	TotalPaid    money.Amount
 	PaymentCount int
@@ -689,6 +690,17 @@ type HistoryPage struct {
 	More bool
 	// Total counts rows matching the filter, or -1 when the core cannot count cheaply.
 	Total int
+	// Totals add up the rows matching the filter, one per currency (never two currencies in
+	// one sum), when Total is counted; nil otherwise.
+	Totals []CurrencyTotal
+}
+
+// CurrencyTotal is what the payments matching a history filter add up to in one currency.
+type CurrencyTotal struct {
+	Currency string
+	Count    int
+	Sum      money.Amount // every matching payment, whatever its status
+	Paid     money.Amount // the part the bank accepted (the successful outcome)
 }
 
 // Inspection is the protocol trace for the inspector.

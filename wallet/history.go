@@ -150,6 +150,53 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// CurrencyTotal is what the payments matching a filter add up to in one currency: how many,
+// their sum, and the part of it the bank accepted (outcome successful). Sums never add two
+// currencies.
+type CurrencyTotal struct {
+	Currency string
+	Count    int
+	Sum      money.Amount
+	Paid     money.Amount
+}
+
+// HistoryTotals adds up the payments matching a filter, one total per currency (sorted by
+// currency code): a full scan of the matching rows, like CountPayments.
+func (l *Ledger) HistoryTotals(ctx context.Context, f HistoryFilter) ([]CurrencyTotal, error) {
+	where, args := historyWhere(f)
+	query := "SELECT currency, COUNT(*), COALESCE(SUM(amount_minor), 0), " +
+		"COALESCE(SUM(CASE WHEN outcome = ? THEN amount_minor ELSE 0 END), 0) FROM payments"
+	args = append([]any{string(OutcomeSuccessful)}, args...)
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " GROUP BY currency ORDER BY currency"
+	rows, err := l.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("history totals: %w", err)
+	}
+	defer rows.Close()
+	var out []CurrencyTotal
+	for rows.Next() {
+		var t CurrencyTotal
+		var sum, paid int64
+		if err := rows.Scan(&t.Currency, &t.Count, &sum, &paid); err != nil {
+			return nil, fmt.Errorf("history totals: %w", err)
+		}
+		if t.Sum, err = money.FromMinor(sum); err != nil {
+			return nil, fmt.Errorf("history totals: %s: %w", t.Currency, err)
+		}
+		if t.Paid, err = money.FromMinor(paid); err != nil {
+			return nil, fmt.Errorf("history totals: %s: %w", t.Currency, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history totals: %w", err)
+	}
+	return out, nil
+}
+
 // CountPayments counts the payments matching a filter (a full scan of the matching rows: for
 // a "N payments" label, not for every page).
 func (l *Ledger) CountPayments(ctx context.Context, f HistoryFilter) (int, error) {

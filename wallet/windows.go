@@ -92,6 +92,24 @@ func consentTotal(ctx context.Context, q queryer, consentID string) (money.Amoun
 	return a, n, nil
 }
 
+// ConsentPaid is what a consent has paid: the sum and number of its payments the bank accepted
+// (outcome successful). ConsentTotal is what the consent total limit counts (every payment not
+// failed, a queued one included); "paid to date" is only what was paid.
+func (l *Ledger) ConsentPaid(ctx context.Context, consentID string) (money.Amount, int, error) {
+	var sum int64
+	var n int
+	err := l.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
+		WHERE consent_id = ? AND outcome = ?`, consentID, string(OutcomeSuccessful)).Scan(&sum, &n)
+	if err != nil {
+		return money.Zero, 0, fmt.Errorf("read consent paid: %w", err)
+	}
+	a, err := money.FromMinor(sum)
+	if err != nil {
+		return money.Zero, 0, fmt.Errorf("read consent paid: %w", err)
+	}
+	return a, n, nil
+}
+
 // Usage returns the figures the limits are checked against, as of now.
 func (l *Ledger) Usage(ctx context.Context, consentID string) (Usage, error) {
 	return usage(ctx, l.db, consentID, l.now(), l.loc)

@@ -92,6 +92,10 @@ func WithSize(w, h int) Option { return func(c *config) { c.width, c.height = w,
 // WithClock injects a fake clock.
 func WithClock(clock *Clock) Option { return func(c *config) { c.opts.Clock = clock.Now } }
 
+// WithLocation sets the time zone the screens show times in. Journeys run in UTC unless they
+// say otherwise, so golden files do not depend on the machine's TZ.
+func WithLocation(loc *time.Location) Option { return func(c *config) { c.opts.Location = loc } }
+
 // WithOptions sets the ui.Options (a clock given with WithClock wins if set after).
 func WithOptions(o ui.Options) Option { return func(c *config) { c.opts = o } }
 
@@ -176,6 +180,9 @@ func Start(tb testing.TB, w ui.Wallet, opts ...Option) *App {
 	cfg := config{width: DefaultWidth, height: DefaultHeight, timeout: DefaultTimeout}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.opts.Location == nil {
+		cfg.opts.Location = time.UTC
 	}
 	lv := &lastView{keep: cfg.everyFrame}
 	h := harness{inner: ui.New(w, cfg.opts), view: lv}
