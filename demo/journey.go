@@ -220,7 +220,7 @@ func (p *player) recoveryCode(ctx context.Context) error {
 func (p *player) namePayee(ctx context.Context) error {
 	return p.do(ctx,
 		waitFor("Who will you pay?", waitShort),
-		press("Left"), // up to ten payees → one payee
+		press("Left"), // two to ten payees → one payee
 		waitFor("one payee", waitShort),
 		press("Tab"), typed(demoPayee),
 		press("Tab"), typed(demoIBAN),

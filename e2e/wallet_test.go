@@ -242,7 +242,7 @@ func (w *walletEnv) toBankStep(tm *term) string {
 	tm.WaitFor("Write down this recovery code", 30*time.Second)
 	tm.Press("Enter")
 	tm.WaitFor("Who will you pay?", 10*time.Second)
-	tm.Press("Left") // up to ten payees → one payee: a single-beneficiary consent
+	tm.Press("Left") // two to ten payees → one payee: a single-beneficiary consent
 	tm.WaitFor("one payee", 5*time.Second)
 	tm.Press("Tab")
 	tm.Type(payeeName)

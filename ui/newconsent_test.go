@@ -112,9 +112,9 @@ func TestNewConsentAt60x18(t *testing.T) {
 	app.RequireFits(app.View())
 	app.Press("enter") // two to ten payees needed: the refusal is one pgdn away
 	app.Press("pgdown")
-	app.WaitFor("Add between two and ten payees")
+	app.WaitFor("Add your payees: a name and an IBAN")
 	app.RequireFits(app.View())
-	app.Press("left") // up to ten → one
+	app.Press("left") // two to ten → one
 	app.Press("tab")
 	app.Type("Test Payee One")
 	app.Press("tab")

@@ -490,7 +490,7 @@ func (s *onboardingScreen) addPayee() tea.Cmd {
 	case len(s.payees) >= 10:
 		s.err = "A consent can name at most ten payees."
 	case s.model == BeneficiaryOne && len(s.payees) >= 1:
-		s.err = "This model has exactly one payee; remove it (ctrl+x) or choose \"up to ten\"."
+		s.err = "This model has exactly one payee; remove it (ctrl+x) or choose \"two to ten payees\" (→)."
 	default:
 		s.payees = append(s.payees, PayeeDraft{Name: name, IBAN: iban, Type: s.pType})
 		s.pName.Reset()
@@ -510,8 +510,16 @@ func (s *onboardingScreen) finishPayees() tea.Cmd {
 			return nil
 		}
 	case BeneficiaryList:
-		if n < 2 || n > 10 {
-			s.err = "Add between two and ten payees (or choose another model)."
+		switch {
+		case n == 0:
+			s.err = "Add your payees: a name and an IBAN, then enter, for each of two to ten.\n" +
+				"For a single payee choose \"one payee\" (←); to pick the payee when you pay, \"open\"."
+			return nil
+		case n == 1:
+			s.err = "Add one more payee: a list names two to ten. For this payee alone choose \"one payee\" (←)."
+			return nil
+		case n > 10:
+			s.err = "A consent can name at most ten payees: remove one (ctrl+x)."
 			return nil
 		}
 	}
@@ -546,7 +554,7 @@ func modelLabel(m BeneficiaryModel) string {
 	case BeneficiaryOne:
 		return "one payee"
 	default:
-		return "up to ten payees"
+		return "two to ten payees"
 	}
 }
 

@@ -104,7 +104,7 @@ func TestOnboardingPayees(t *testing.T) {
 func toConsentPage(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
 	t.Helper()
 	toPayees(t, app, fw)
-	app.Press("left") // up to ten → one
+	app.Press("left") // two to ten → one
 	app.WaitFor("one payee")
 	app.Press("tab")
 	app.Type("مثال تجريبي")
@@ -214,7 +214,7 @@ func TestOnboardingWaitingFrame(t *testing.T) {
 func TestOnboardingDebtorNeedsHolder(t *testing.T) {
 	app, fw := startFirstRun(t)
 	toPayees(t, app, fw)
-	app.Press("left", "left") // up to ten → one → open
+	app.Press("left", "left") // two to ten → one → open
 	app.WaitFor("open: choose any payee")
 	app.Press("tab")
 	app.Type("AE07 0331 2345 6789 0123 456")

@@ -60,3 +60,26 @@ func TestHistoryShowsTotals(t *testing.T) {
 	app.WaitFor("1 of 1 · sum 121.03 AED (none paid)")
 	app.FinalView()
 }
+
+// TestPayeesStepSaysTwoToTen: the list model reads "two to ten payees" (it refuses fewer than
+// two), and enter with none says what to do: add payees, or choose one payee or open.
+func TestPayeesStepSaysTwoToTen(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toPayees(t, app, fw)
+	app.WaitFor("Payees       two to ten payees")
+	if v := app.View(); strings.Contains(v, "up to ten") {
+		t.Fatalf("the list model still reads 'up to ten':\n%s", v)
+	}
+	app.Press("enter")
+	app.WaitFor("Add your payees: a name and an IBAN, then enter, for each of two to ten.")
+	app.WaitFor(`For a single payee choose "one payee" (←); to pick the payee when you pay, "open".`)
+	app.Press("tab")
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("1. Test Payee One")
+	app.Press("enter")
+	app.WaitFor(`Add one more payee: a list names two to ten. For this payee alone choose "one payee" (←).`)
+	app.FinalView()
+}

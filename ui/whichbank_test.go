@@ -74,7 +74,7 @@ func TestOnboardingTwoBanksChoosesSecond(t *testing.T) {
 	app.WaitFor("Who will you pay?")
 	app.WaitFor("Set up · step 5 of 7")
 	app.WaitFor("At Second Example Bank (esc: choose another bank)")
-	app.Press("left") // up to ten → one
+	app.Press("left") // two to ten → one
 	app.WaitFor("one payee")
 	addPayee(app, "Test Payee One", "AE070331234567890123456", true)
 	app.WaitFor("1. Test Payee One")

@@ -112,7 +112,7 @@ func TestJourneyRenewalRetryStagesAFreshRequest(t *testing.T) {
 func TestJourneyDebtorAccountWithHolder(t *testing.T) {
 	app := start(t, "")
 	app.ToPayees(t)
-	app.Press("left", "left") // up to ten → one → open
+	app.Press("left", "left") // two to ten → one → open
 	app.WaitFor("open: choose any payee")
 	app.Press("tab")
 	app.Type("AE07 0331 2345 6789 0123 456")

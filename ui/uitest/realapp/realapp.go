@@ -482,7 +482,7 @@ func (a *App) payeesAndTerms(t *testing.T, bank string, payees []Payee) {
 	a.WaitFor("Who will you pay?")
 	switch len(payees) {
 	case 0:
-		a.Press("left", "left") // up to ten → one → open
+		a.Press("left", "left") // two to ten → one → open
 		a.WaitFor("open: choose any payee")
 	case 1:
 		a.Press("left")
