@@ -649,12 +649,13 @@ func (s *onboardingScreen) totpView() (view string, ownsStatus bool) {
 	case q.Missing() && 3+q.qh <= s.h && restW+3+q.qw <= s.w:
 		// Too short to stack, wide enough to stand the code beside the account and the field.
 		// The key keeps a line of its own (people and scripts read it off the screen), and the
-		// status goes in the left column, under the field, so nothing falls off the bottom.
+		// status goes in the left column, under the field, so nothing falls off the bottom. It
+		// wraps to the column's width, so the code never moves when an error comes or goes.
 		if s.busy {
 			rest.WriteString("\n\n" + st.Muted.Render("Working…"))
 		}
 		if s.err != "" {
-			rest.WriteString("\n\n" + st.Error.Render(wrapLines(s.err, s.w-3-q.qw)))
+			rest.WriteString("\n\n" + st.Error.Render(wrapLines(s.err, restW)))
 		}
 		b.WriteString(scan + "\n\n" + key + "\n")
 		b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, rest.String(), "   ", q.code))

@@ -3,6 +3,10 @@ package ui_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/payterm/payterm/ui/uitest"
 )
 
 // TestReceiptShowsReference: the receipt carries the reference the payee sees.
@@ -82,4 +86,32 @@ func TestPayeesStepSaysTwoToTen(t *testing.T) {
 	app.Press("enter")
 	app.WaitFor(`Add one more payee: a list names two to ten. For this payee alone choose "one payee" (←).`)
 	app.FinalView()
+}
+
+// TestTOTPQRStaysPutOnError: beside the fields (100×30), the enrolment code keeps its column
+// when the wrong-code error appears under the field.
+func TestTOTPQRStaysPutOnError(t *testing.T) {
+	app, _ := startFirstRun(t, uitest.WithSize(100, 30))
+	toTOTP(t, app)
+	before := qrColumn(t, app.View())
+	app.Type("000000")
+	app.Press("enter")
+	app.WaitFor("That code is not the one")
+	if after := qrColumn(t, app.View()); after != before {
+		t.Fatalf("the QR code moved from column %d to %d when the error appeared:\n%s", before, after, app.View())
+	}
+	app.FinalView()
+}
+
+// qrColumn is the display column where the QR code's first row starts (the row of ▄ that tops
+// its quiet zone).
+func qrColumn(t *testing.T, v string) int {
+	t.Helper()
+	for _, l := range strings.Split(v, "\n") {
+		if i := strings.Index(l, "▄▄▄▄▄▄▄▄"); i >= 0 {
+			return lipgloss.Width(l[:i])
+		}
+	}
+	t.Fatalf("no QR code on screen:\n%s", v)
+	return 0
 }
