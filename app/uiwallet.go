@@ -8,6 +8,7 @@ import (
 
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/sca"
+	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
@@ -110,13 +111,23 @@ func (w uiWallet) Recover(ctx context.Context, recoveryCode, totp, newPIN ui.Sec
 func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, error) {
 	// Paid to date: what the bank accepted, not what the consent total limit reserves (a queued
 	// payment the bank never got is not paid).
-	total, count, err := a.ledger.ConsentPaid(ctx, c.ID)
+	paid, err := a.ledger.ConsentPaid(ctx, c.ID)
 	if err != nil {
 		return ui.Consent{}, err
 	}
+	total, count := money.Zero, 0
+	var other []ui.Money
+	for _, t := range paid {
+		count += t.Count
+		if t.Currency == c.Currency {
+			total = t.Paid
+		} else {
+			other = append(other, ui.Money{Amount: t.Paid, Currency: t.Currency})
+		}
+	}
 	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: a.bankName(c.Bank), BankID: c.Bank, Status: ui.ConsentStatus(c.Status),
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
-		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, PurposeCode: c.PurposeCode,
+		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, OtherPaid: other, PurposeCode: c.PurposeCode,
 		Terms: ui.UAETerms()} // every bank is a UAE one until the provider seam lands
 	if c.Model != wallet.BeneficiaryOpen {
 		payees, err := a.ledger.Payees(ctx, c.ID)

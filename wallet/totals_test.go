@@ -14,9 +14,12 @@ func TestConsentPaidCountsOnlyAcceptedPayments(t *testing.T) {
 	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
 		t.Fatal(err)
 	}
-	add := func(amount string, st PaymentStatus) {
+	add := func(amount string, st PaymentStatus, currency ...string) {
 		t.Helper()
 		p := testPayment("c1", amount)
+		if len(currency) > 0 {
+			p.Currency = currency[0]
+		}
 		if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
 			t.Fatal(err)
 		}
@@ -26,21 +29,24 @@ func TestConsentPaidCountsOnlyAcceptedPayments(t *testing.T) {
 			}
 		}
 	}
-	add("10.00", PaymentAcceptedCreditSettlementCompleted)
-	add("2.50", PaymentAcceptedWithoutPosting)
+	add("10.00", PaymentSettled)
+	add("2.50", PaymentExecuted)
 	add("100.00", PaymentPrepared) // queued: the bank never got it
-	add("7.00", PaymentPending)
+	add("7.00", PaymentProcessing)
 	add("40.00", PaymentRejected)
-	paid, n, err := l.ConsentPaid(ctx, "c1")
-	if err != nil || paid.String() != "12.50" || n != 2 {
-		t.Fatalf("ConsentPaid = %s in %d, %v; want 12.50 in 2", paid, n, err)
+	add("3.00", PaymentSettled, "EUR") // never added to the AED
+	paid, err := l.ConsentPaid(ctx, "c1")
+	if err != nil || len(paid) != 2 ||
+		paid[0] != (CurrencyTotal{Currency: "AED", Count: 2, Sum: paid[0].Paid, Paid: paid[0].Paid}) || paid[0].Paid.String() != "12.50" ||
+		paid[1].Currency != "EUR" || paid[1].Count != 1 || paid[1].Paid.String() != "3.00" {
+		t.Fatalf("ConsentPaid = %+v, %v; want AED 12.50 in 2 and EUR 3.00 in 1", paid, err)
 	}
 	reserved, rn, err := l.ConsentTotal(ctx, "c1")
-	if err != nil || reserved.String() != "119.50" || rn != 4 {
-		t.Fatalf("ConsentTotal = %s in %d, %v; want 119.50 in 4 (the limit counts every payment not failed)", reserved, rn, err)
+	if err != nil || reserved.String() != "122.50" || rn != 5 {
+		t.Fatalf("ConsentTotal = %s in %d, %v; want 122.50 in 5 (the limit counts every payment not failed)", reserved, rn, err)
 	}
-	if paid, n, err := l.ConsentPaid(ctx, "none"); err != nil || !paid.IsZero() || n != 0 {
-		t.Fatalf("ConsentPaid of a consent without payments = %s in %d, %v", paid, n, err)
+	if paid, err := l.ConsentPaid(ctx, "none"); err != nil || len(paid) != 0 {
+		t.Fatalf("ConsentPaid of a consent without payments = %+v, %v", paid, err)
 	}
 }
 
@@ -68,10 +74,10 @@ func TestHistoryTotalsFollowTheFilter(t *testing.T) {
 			}
 		}
 	}
-	add("c1", "10.00", "AED", PaymentAcceptedCreditSettlementCompleted)
+	add("c1", "10.00", "AED", PaymentSettled)
 	add("c1", "5.25", "AED", PaymentRejected)
-	add("c2", "1.00", "AED", PaymentPending)
-	add("c2", "3.00", "EUR", PaymentAcceptedCreditSettlementCompleted)
+	add("c2", "1.00", "AED", PaymentProcessing)
+	add("c2", "3.00", "EUR", PaymentSettled)
 
 	all, err := l.HistoryTotals(ctx, HistoryFilter{})
 	if err != nil {

@@ -92,22 +92,35 @@ func consentTotal(ctx context.Context, q queryer, consentID string) (money.Amoun
 	return a, n, nil
 }
 
-// ConsentPaid is what a consent has paid: the sum and number of its payments the bank accepted
-// (outcome successful). ConsentTotal is what the consent total limit counts (every payment not
-// failed, a queued one included); "paid to date" is only what was paid.
-func (l *Ledger) ConsentPaid(ctx context.Context, consentID string) (money.Amount, int, error) {
-	var sum int64
-	var n int
-	err := l.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_minor), 0), COUNT(*) FROM payments
-		WHERE consent_id = ? AND outcome = ?`, consentID, string(OutcomeSuccessful)).Scan(&sum, &n)
+// ConsentPaid is what a consent has paid, one total per currency (sorted by code): the number
+// and sum of its payments the bank accepted (outcome successful), so Sum and Paid are the same.
+// ConsentTotal is what the consent total limit counts (every payment not failed, a queued one
+// included); "paid to date" is only what was paid, and never adds two currencies (a SpareBank 1
+// link pays NOK at home and EUR over SEPA).
+func (l *Ledger) ConsentPaid(ctx context.Context, consentID string) ([]CurrencyTotal, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT currency, COUNT(*), COALESCE(SUM(amount_minor), 0) FROM payments
+		WHERE consent_id = ? AND outcome = ? GROUP BY currency ORDER BY currency`, consentID, string(OutcomeSuccessful))
 	if err != nil {
-		return money.Zero, 0, fmt.Errorf("read consent paid: %w", err)
+		return nil, fmt.Errorf("read consent paid: %w", err)
 	}
-	a, err := money.FromMinor(sum)
-	if err != nil {
-		return money.Zero, 0, fmt.Errorf("read consent paid: %w", err)
+	defer rows.Close()
+	var out []CurrencyTotal
+	for rows.Next() {
+		var t CurrencyTotal
+		var sum int64
+		if err := rows.Scan(&t.Currency, &t.Count, &sum); err != nil {
+			return nil, fmt.Errorf("read consent paid: %w", err)
+		}
+		if t.Sum, err = money.FromMinor(sum); err != nil {
+			return nil, fmt.Errorf("read consent paid: %s: %w", t.Currency, err)
+		}
+		t.Paid = t.Sum
+		out = append(out, t)
 	}
-	return a, n, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read consent paid: %w", err)
+	}
+	return out, nil
 }
 
 // Usage returns the figures the limits are checked against, as of now.
