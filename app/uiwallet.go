@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/payterm/payterm/keystore"
-	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
