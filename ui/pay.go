@@ -703,8 +703,7 @@ func typedOtherDigits(typed string) bool {
 	return false
 }
 
-// matches filters purpose codes by code prefix, or words of their description or of the plain
-// words the form shows (purposeMatches).
+// matches filters purpose codes by code prefix or description substring.
 func (s *payScreen) matches() []PurposeCode {
 	q := strings.ToLower(strings.TrimSpace(s.purposeQ.Value()))
 	if q == "" {
@@ -712,7 +711,7 @@ func (s *payScreen) matches() []PurposeCode {
 	}
 	var out []PurposeCode
 	for _, c := range s.codes {
-		if purposeMatches(c, q) {
+		if strings.HasPrefix(strings.ToLower(c.Code), q) || strings.Contains(strings.ToLower(c.Description), q) {
 			out = append(out, c)
 		}
 	}
@@ -869,35 +868,18 @@ func (s *payScreen) formView() string {
 		below += 2
 	}
 	listRows := 5
-	// The note under the purpose field (each payment gives its own purpose) takes a line when
-	// the list keeps three rows.
-	note := s.h <= 0 || s.h-2-len(items)-below-1 >= 3
 	if s.h > 0 {
 		listRows = max(1, min(5, s.h-2-len(items)-below))
-		if note {
-			listRows = max(1, min(5, s.h-3-len(items)-below))
-		}
 	}
 	var b strings.Builder
 	// Which consent pays is chosen before this form (Home's p: the one that can pay, or the one
 	// picked on "Pay from which consent?"; Consents → detail → p: that one), so the form says
-<<<<<<< Updated upstream
 	// which bank it is, on one line, and under which standard when it is not the UAE's.
 	paying, flexi := "Paying from ", " (Flexi Pay)."
 	if !s.terms.delegated() {
 		flexi = " (" + s.terms.Standard + ")."
 	}
 	b.WriteString(st.Muted.Render(paying+truncate(consentBank(s.consent), max(8, s.w-len(paying)-displayWidth(flexi)))+flexi) + "\n\n")
-=======
-	// which bank it is, on one line.
-	// Where it fits, the line also says what Flexi Pay means.
-	const paying, flexi = "Paying from ", " (Flexi Pay)."
-	head := paying + truncate(consentBank(s.consent), max(8, s.w-len(paying)-len(flexi))) + flexi
-	if long := paying + consentBank(s.consent) + " (" + flexiPayWords + ")."; s.w <= 0 || displayWidth(long) <= s.w {
-		head = long
-	}
-	b.WriteString(st.Muted.Render(head) + "\n\n")
->>>>>>> Stashed changes
 	for i, it := range items {
 		focused := i == s.focus
 		switch it {
@@ -925,16 +907,13 @@ func (s *payScreen) formView() string {
 			b.WriteString(s.ref.View(st, focused, lw) + "\n")
 		case "purpose":
 			b.WriteString(s.purposeQ.View(st, focused, lw) + "\n")
-			if note {
-				b.WriteString("    " + st.Muted.Render(truncate(purposeNote(s.consent.PurposeCode), max(10, s.w-4))) + "\n")
-			}
 			m := s.matches()
 			if len(m) == 0 {
 				b.WriteString("    " + st.Muted.Render("no purpose code matches") + "\n")
 			}
 			start := max(0, min(s.purposeSel-listRows/2, len(m)-listRows))
 			for j := start; j < len(m) && j < start+listRows; j++ {
-				line := m[j].Code + "  " + purposeLabel(m[j])
+				line := m[j].Code + "  " + m[j].Description
 				if j == s.purposeSel {
 					if st.accessible {
 						line = "* " + line + " (selected)"
@@ -1030,7 +1009,6 @@ func (s *payScreen) reviewView() string {
 	if len(s.terms.Products) > 1 {
 		rows = append(rows, row{"Product", prod.Label})
 	}
-<<<<<<< Updated upstream
 	if p.Reference != "" {
 		rows = append(rows, row{s.terms.Reference.Label, p.Reference})
 	}
@@ -1060,10 +1038,6 @@ func (s *payScreen) reviewView() string {
 		next = "\nPress enter to confirm with your PIN and code, esc to change."
 	}
 	b.WriteString(note)
-=======
-	f.WriteString("Purpose    " + p.Purpose.Code + " " + purposeLabel(p.Purpose) + "\n")
-	b.WriteString(wrapUnder(f.String(), s.w, 11))
->>>>>>> Stashed changes
 	after := "\n" + st.Muted.Render("After this payment:") + "\n" + headroomLines(st, p.Headroom, s.w)
 	// On a short terminal the headroom is left out rather than the line saying what to do (or,
 	// at a bank that asks the payer itself, the sentence saying so, which wraps).
