@@ -277,6 +277,37 @@ func (c *Client) BuildResend(stored *Request, call Call) (*Request, error) {
 	return c.build(OpInitiate, http.MethodPost, u, append([]byte(nil), stored.Body...), call, buildFlags{redirect: true, sideEffects: true, reconcile: ReconcileResendRefused})
 }
 
+// BuildRetry builds a create the bank provably did not process again, on any profile: the
+// stored URL and body bytes under a new X-Request-ID, Date and signature. Use it only when
+// nothing was processed — the stored request never left (its Date went stale first) or the
+// bank answered 429 — because a bank spends an X-Request-ID even on a refusal and checks
+// Date within seconds. Never after a lost answer: that is BuildResend's (a bank that refuses
+// logical duplicates) or the customer's.
+func (c *Client) BuildRetry(stored *Request, call Call) (*Request, error) {
+	if stored == nil || stored.Op != OpInitiate || stored.Sensitive {
+		return nil, inputErr("retry", "only a payment initiation can be built again: build the payment anew")
+	}
+	u, err := url.Parse(stored.URL)
+	if err != nil || !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) || u.User != nil || u.Fragment != "" {
+		return nil, inputErr("retry", "the stored request is not for this bank's API host: build the payment anew")
+	}
+	if c.cfg.Profile.RefuseLogicalDuplicates != (u.RawQuery == "allowLogicalDuplicate=false") || !c.cfg.Profile.RefuseLogicalDuplicates && u.RawQuery != "" {
+		return nil, inputErr("retry", "the stored request's query is not this profile's create: build the payment anew")
+	}
+	var body map[string]json.RawMessage
+	if decodeOne(stored.Body, &body) != nil {
+		return nil, inputErr("retry", "the stored body is not a payment: build the payment anew")
+	}
+	if call.PSU.IPAddress == "" {
+		return nil, inputErr("PSU-IP-Address", "the payer's IP address is required to initiate a payment: pass the address the request comes from")
+	}
+	reconcile := ReconcileAskUser
+	if c.cfg.Profile.RefuseLogicalDuplicates {
+		reconcile = ReconcileResendRefused
+	}
+	return c.build(OpInitiate, http.MethodPost, u, append([]byte(nil), stored.Body...), call, buildFlags{redirect: true, sideEffects: true, reconcile: reconcile})
+}
+
 // marshalCompact writes single-line JSON without HTML escaping (adorsys rebuilds the body
 // from lines; BG text fields may hold & < >).
 func marshalCompact(v any) ([]byte, error) {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 var ctx = context.Background()
@@ -660,6 +661,56 @@ func TestAccountKindPerProduct(t *testing.T) {
 			t.Errorf("%s with debtor %+v: %v, want a debtor account input error", tc.product, tc.debtor, err)
 		case tc.ok && !strings.Contains(string(req.Body), tc.wantDebtor):
 			t.Errorf("%s: body %s", tc.product, req.Body)
+		}
+	}
+}
+
+// TestBuildRetry: a create the bank did not process (never sent, or answered 429) goes again
+// as the same URL and body under a new X-Request-ID, Date and signature, on every profile;
+// anything but a stored create is refused.
+func TestBuildRetry(t *testing.T) {
+	now := testClock()
+	cl, f, _ := newTestClient(t, Generic(), func(c *Config) { c.Clock = func() time.Time { return now } })
+	req := mustBuild(t)(cl.BuildInitiate(sepaPayment(), Call{PSU: psu}))
+	now = now.Add(time.Minute) // the stored Date is stale now
+	again, err := cl.BuildRetry(req, Call{PSU: psu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.URL != req.URL || string(again.Body) != string(req.Body) || again.RequestID == req.RequestID || again.Header.Get("Date") == req.Header.Get("Date") ||
+		again.Header.Get("Signature") == req.Header.Get("Signature") || again.Reconcile != ReconcileAskUser || again.Op != OpInitiate {
+		t.Errorf("retry %+v", again.Redacted())
+	}
+	f.on("POST", prefix+"/v1/payments/sepa-credit-transfers", answer{status: 201, header: map[string]string{"ASPSP-SCA-Approach": "REDIRECT", "Location": f.srv.URL + payPath}, body: initiated})
+	if _, err := cl.Send(ctx, again); err != nil { // the fake bank verifies the new signature and digest
+		t.Fatal(err)
+	}
+	// SpareBank 1 keeps allowLogicalDuplicate=false and its reconcile hint.
+	sb1, _, _ := newTestClient(t, SpareBank1(), nil)
+	sess := Call{PSU: PSU{IPAddress: "10.0.0.1", Session: &Session{PSUID: "psu-42", TPPSessionID: "sess-secret-123"}}}
+	p := Payment{Product: "norwegian-domestic-credit-transfers", Amount: Amount{Minor: 100_00, Currency: "NOK"},
+		Debtor: Account{BBAN: "86011117947"}, Creditor: Account{BBAN: "12345678903"}, CreditorName: "Kiosk AS"}
+	first := mustBuild(t)(sb1.BuildInitiate(p, sess))
+	if r, err := sb1.BuildRetry(first, sess); err != nil || r.URL != first.URL || r.Reconcile != ReconcileResendRefused {
+		t.Errorf("sb1 retry: %v", err)
+	}
+	// Refused: not a create, another bank's create, a query the profile does not send, no IP.
+	auth := mustBuild(t)(cl.BuildStartAuthorisation(Link{Name: "startAuthorisation", Href: f.srv.URL + payPath + "/authorisations"}, StartAuth{}, Call{PSU: psu}))
+	other := *req
+	other.URL = "https://evil.example/psd2/v1/payments/sepa-credit-transfers"
+	query := *req
+	query.URL += "?allowLogicalDuplicate=true"
+	for name, c := range map[string]struct {
+		cl   *Client
+		r    *Request
+		call Call
+	}{
+		"authorisation": {cl, auth, Call{PSU: psu}}, "other host": {cl, &other, Call{PSU: psu}}, "query": {cl, &query, Call{PSU: psu}},
+		"sb1 create at bg": {cl, first, Call{PSU: psu}}, "no ip": {cl, req, Call{}}, "nil": {cl, nil, Call{PSU: psu}},
+	} {
+		var ie *InputError
+		if _, err := c.cl.BuildRetry(c.r, c.call); !errors.As(err, &ie) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
