@@ -1,0 +1,169 @@
+package xs2aprov
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/provider"
+	"github.com/payterm/payterm/xs2a"
+)
+
+// SpareBank 1 answers nothing about payments without a PSU session: the payer logs in at the
+// bank (BankID) once, and its redirect back carries psu-id and tpp-session-id, which go on every
+// later call as PSU-ID and TPP-Session-ID. That session is the bank's grant for the wallet's
+// link: BeginSession and FinishSession open it, the core keeps it (Session.Keystore) and hands
+// it back after a restart (UseSession).
+//
+// The tpp-session-id is a bearer credential — whoever holds it with the psu-id acts in the
+// payer's session — and the psu-id is the payer's national identity number at SpareBank 1:
+// both belong in the keystore, never in the ledger, a log or an error. The stored request
+// leaves the session id out (it is not signed); Send adds the live one.
+
+// Session is an open SpareBank 1 PSU session. Its printed forms are redacted.
+type Session struct {
+	PSUID  string      // personal data (the payer's id at the bank)
+	ID     xs2a.Secret // tpp-session-id
+	Opened time.Time
+}
+
+func (s Session) String() string   { return "xs2aprov.Session{‹redacted›}" }
+func (s Session) GoString() string { return s.String() }
+
+type sessionJSON struct {
+	PSUID  string    `json:"psuId"`
+	ID     string    `json:"tppSessionId"`
+	Opened time.Time `json:"opened"`
+}
+
+// Keystore is the session as the keystore keeps it (the only form that holds the id).
+func (s Session) Keystore() []byte {
+	b, _ := json.Marshal(sessionJSON{PSUID: s.PSUID, ID: s.ID.Reveal(), Opened: s.Opened})
+	return b
+}
+
+// ParseSession reads what Keystore wrote.
+func ParseSession(b []byte) (Session, error) {
+	var j sessionJSON
+	if err := json.Unmarshal(b, &j); err != nil || !idOK(j.PSUID) || !idOK(j.ID) || len(j.PSUID) > 128 {
+		return Session{}, errors.New("the stored SpareBank 1 session is unreadable: log in at the bank again")
+	}
+	return Session{PSUID: j.PSUID, ID: xs2a.Secret(j.ID), Opened: j.Opened}, nil
+}
+
+// sessionStart is a login waiting for its redirect.
+type sessionStart struct {
+	state   string
+	started time.Time
+}
+
+// sessionTTL is how long a login link waits for the payer.
+const sessionTTL = 10 * time.Minute
+
+// BeginSession asks SpareBank 1 where the payer logs in (GET /v1/users without a session:
+// 401 with scaRedirect) and returns that page as an Action the core shows. The redirect back
+// carries a state of ours (memory only), which FinishSession checks.
+func (b *Bank) BeginSession(ctx context.Context) (provider.Action, error) {
+	if !b.prof.PSUSession {
+		return provider.Action{}, fmt.Errorf("%s needs no login before a payment", b.cfg.Name)
+	}
+	var raw [24]byte
+	if _, err := io.ReadFull(b.cfg.Rand, raw[:]); err != nil {
+		return provider.Action{}, fmt.Errorf("session state: %w", err)
+	}
+	state := base64.RawURLEncoding.EncodeToString(raw[:])
+	back, err := url.Parse(b.cfg.Client.RedirectURI)
+	if err != nil || b.cfg.Client.RedirectURI == "" {
+		return provider.Action{}, errors.New("SpareBank 1's login needs a redirect URI: set one for this bank")
+	}
+	q := back.Query()
+	q.Set("state", state)
+	back.RawQuery = q.Encode()
+	call := xs2a.Call{PSU: xs2a.PSU{IPAddress: b.cfg.PSUIPAddress, UserAgent: b.cfg.PSUUserAgent}, RedirectURI: back.String()}
+	if err := b.holdOff(ctx); err != nil {
+		return provider.Action{}, err
+	}
+	req, err := b.cl.BuildEstablishSession(call)
+	if err != nil {
+		return provider.Action{}, inputError("the login cannot be started", err)
+	}
+	rep, err := b.cl.Send(ctx, req)
+	if err != nil {
+		if errors.Is(err, xs2a.ErrRateLimited) {
+			return provider.Action{}, b.busy(req, err)
+		}
+		return provider.Action{}, wrap(req, err, "SpareBank 1 did not say where to log in")
+	}
+	if rep.SessionRedirect == nil || !hrefOK("scaRedirect", rep.SessionRedirect.Href) {
+		return provider.Action{}, wrap(req, errors.New("no login link"), "SpareBank 1 did not say where to log in")
+	}
+	b.mu.Lock()
+	b.pending = &sessionStart{state: state, started: b.cfg.Clock()}
+	b.mu.Unlock()
+	return provider.Action{Kind: provider.ActionRedirect, URL: rep.SessionRedirect.Href, NeedsCallback: true,
+		Message: "Log in at SpareBank 1 to let payterm start payments from your account."}, nil
+}
+
+// FinishSession reads the address the payer's browser landed on after the login: the state
+// must be the one BeginSession made (once, within 10 minutes), then psu-id and tpp-session-id
+// open the session. The core keeps the returned Session in the keystore.
+func (b *Bank) FinishSession(_ context.Context, callbackURL string) (Session, error) {
+	u, err := url.Parse(strings.TrimSpace(callbackURL))
+	if err != nil || !b.ourRedirect(u) {
+		return Session{}, errors.New("that is not the address payterm asked SpareBank 1 to send your browser back to: paste the address your browser shows after the login")
+	}
+	q := u.Query()
+	b.mu.Lock()
+	pend := b.pending
+	b.mu.Unlock()
+	if pend == nil || b.cfg.Clock().Sub(pend.started) > sessionTTL {
+		return Session{}, errors.New("no login is waiting (payterm restarted, or it is over 10 minutes old): log in again")
+	}
+	if len(q["state"]) != 1 || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(pend.state)) != 1 {
+		return Session{}, errors.New("this address belongs to another login: log in again from payterm")
+	}
+	b.mu.Lock()
+	if b.pending == pend {
+		b.pending = nil
+	}
+	b.mu.Unlock()
+	xs, err := xs2a.ParseSessionCallback(q)
+	if err != nil {
+		var denied *xs2a.SessionDeniedError
+		if errors.As(err, &denied) {
+			return Session{}, errors.New("SpareBank 1 did not open a session (the login was cancelled or failed): log in again")
+		}
+		return Session{}, err
+	}
+	s := Session{PSUID: xs.PSUID, ID: xs.TPPSessionID, Opened: b.cfg.Clock()}
+	b.UseSession(s)
+	return s, nil
+}
+
+// UseSession puts a session the core kept back into use (after a restart).
+func (b *Bank) UseSession(s Session) {
+	b.mu.Lock()
+	b.session = &xs2a.Session{PSUID: s.PSUID, TPPSessionID: s.ID}
+	b.mu.Unlock()
+}
+
+// EndSession forgets the session (the bank ended it, or the payer unlinked the bank).
+func (b *Bank) EndSession() {
+	b.mu.Lock()
+	b.session = nil
+	b.mu.Unlock()
+}
+
+// HasSession reports whether this run holds a session.
+func (b *Bank) HasSession() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.session != nil
+}
