@@ -28,7 +28,8 @@ type env struct {
 	drop *dropper
 
 	mu   sync.Mutex
-	seen []string // every Blob, stored request, error string, action, step report and exchange
+	seen []string // every Blob, error string, action, state and step report: no secret, no PII
+	wire []string // every stored request and inspector exchange: no secret (PII marked, as IBANs)
 }
 
 // dropper makes the next n requests to a path suffix fail before they leave (a create that
@@ -66,7 +67,7 @@ func start(t *testing.T, prof bank.Profile, client xs2a.Profile, cfg func(*Confi
 		if err != nil {
 			t.Errorf("exchange not JSON: %v", err)
 		}
-		e.record(string(raw))
+		e.recordWire(string(raw))
 	}
 	c := Config{Name: prof.BankName, Client: cc, PSUIPAddress: "192.168.8.78", PSUUserAgent: "payterm-test/1",
 		Sleep: func(ctx context.Context, d time.Duration) error { x.Clock.Add(d); return ctx.Err() }}
@@ -87,6 +88,12 @@ func (e *env) record(s ...string) {
 	e.mu.Unlock()
 }
 
+func (e *env) recordWire(s ...string) {
+	e.mu.Lock()
+	e.wire = append(e.wire, s...)
+	e.mu.Unlock()
+}
+
 func (e *env) recordOut(st provider.State, act *provider.Action, err error) {
 	e.record(string(st.Blob), fmt.Sprintf("%+v", st))
 	if act != nil {
@@ -97,20 +104,32 @@ func (e *env) recordOut(st provider.State, act *provider.Action, err error) {
 	}
 }
 
-// noSecrets fails when any secret appears in anything the provider handed out or the inspector
-// saw.
+// noSecrets fails when any secret appears in anything the provider handed out, stored or the
+// inspector saw.
 func (e *env) noSecrets(secrets ...string) {
+	e.t.Helper()
+	e.lookFor(append(append([]string(nil), e.seen...), e.wire...), secrets)
+}
+
+// noPII fails when personal data (the payer's PSU-ID) appears in a Blob, an error, an Action or
+// a state: the inspector and the stored request may hold it (marked, like the IBANs).
+func (e *env) noPII(pii ...string) {
+	e.t.Helper()
+	e.lookFor(e.seen, pii)
+}
+
+func (e *env) lookFor(in, secrets []string) {
 	e.t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.seen) == 0 {
+	if len(e.seen) == 0 || len(e.wire) == 0 {
 		e.t.Fatal("nothing was recorded")
 	}
 	for _, s := range secrets {
 		if len(s) < 4 {
 			e.t.Fatalf("secret %q too short to look for", s)
 		}
-		for _, v := range e.seen {
+		for _, v := range in {
 			if strings.Contains(v, s) {
 				e.t.Errorf("a secret reached the provider's output: …%s…", around(v, s))
 			}
@@ -156,7 +175,7 @@ func (e *env) build(in provider.Intent) provider.Request {
 	if strings.Join(steps, " ") != "Signed:0 Signed:1" {
 		e.t.Fatalf("steps %v", steps)
 	}
-	e.record(string(req.Bytes))
+	e.recordWire(string(req.Bytes))
 	return req
 }
 
@@ -268,4 +287,26 @@ func clean(t *testing.T, what string, ss ...string) {
 			t.Errorf("%s holds an unsafe rune: %q", what, s)
 		}
 	}
+}
+
+// sessionIDs are the TPP-Session-IDs the provider holds (secrets to look for).
+func (e *env) sessionIDs() []string {
+	e.b.mu.Lock()
+	defer e.b.mu.Unlock()
+	if e.b.session == nil {
+		return nil
+	}
+	return []string{e.b.session.TPPSessionID.Reveal()}
+}
+
+// sessionProbes are the GET /v1/users of BeginSession, which the bank answers 401 with the
+// login link (rule 25 fails on purpose).
+func (e *env) sessionProbes() map[string]int {
+	out := map[string]int{}
+	for _, v := range e.Bank.RecentVerdicts(0) {
+		if v.Method == http.MethodGet && v.Path == "/v1/users" {
+			out[v.RequestID] = bank.RulePSUSession
+		}
+	}
+	return out
 }
