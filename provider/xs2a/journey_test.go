@@ -48,6 +48,9 @@ func TestBGDecoupled(t *testing.T) {
 	e := start(t, bank.ProfileBG(), xs2a.Generic(), func(c *Config) { c.Approach = xs2a.Decoupled; c.PSUID = "PSU-1234" },
 		func(c *bank.Config) { c.DecoupledManual = true })
 	p := e.pay(sepa(50_00))
+	if strings.Contains(string(p.Request.Bytes), "PSU-1234") {
+		t.Fatal("the stored request holds the PSU-ID")
+	}
 	act := e.mustApprove(&p, provider.Input{})
 	if act == nil || act.Kind != provider.ActionDecoupled || act.Message == "" || act.PollAfter == 0 || act.URL != "" {
 		t.Fatalf("action %+v", act)
@@ -176,6 +179,10 @@ func TestSB1Redirect(t *testing.T) {
 	if p.State.Status != provider.StatusAwaitingBankSCA {
 		t.Fatalf("created %+v", p.State)
 	}
+	// The ledger's copy holds neither the session id nor the payer's national identity number.
+	if strings.Contains(string(p.Request.Bytes), sb1PSU) || strings.Contains(string(p.Request.Bytes), e.sessionIDs()[0]) {
+		t.Fatal("the stored request holds the PSU-ID or the TPP-Session-ID")
+	}
 	act := e.mustApprove(&p, provider.Input{})
 	if act == nil || act.Kind != provider.ActionRedirect || act.URL == "" {
 		t.Fatalf("action %+v", act)
@@ -193,4 +200,38 @@ func TestSB1Redirect(t *testing.T) {
 	e.verdictsPass(e.sessionProbes())
 	e.noSecrets(e.sessionIDs()...)
 	e.noPII(sb1PSU)
+}
+
+// TestSB1SessionChanged: a stored create built in one payer's session is not sent in another's
+// (its signed PSU-ID, left out of the ledger, no longer verifies): Send returns a Rebuild for
+// the live session, which the bank takes. A session the bank ended is ErrGrantInactive and
+// ErrNotProcessed, and the provider forgets it.
+func TestSB1SessionChanged(t *testing.T) {
+	e := start(t, bank.ProfileSB1(), xs2a.SpareBank1(), nil)
+	e.sb1Session()
+	req := e.build(nok(12_00))
+	act, err := e.b.BeginSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := e.Decide(act.URL, true, url.Values{"psu": {"02029012345"}})
+	if _, err := e.b.FinishSession(ctx, back.String()); err != nil {
+		t.Fatal(err)
+	}
+	n := len(e.Bank.RecentVerdicts(0))
+	_, err = e.b.Send(ctx, payment(req))
+	var rb *provider.Rebuild
+	if !errors.As(err, &rb) || len(e.Bank.RecentVerdicts(0)) != n {
+		t.Fatalf("send in another session: %v", err)
+	}
+	if p := e.send(payment(rb.Request)); p.State.BankRef == "" {
+		t.Fatal("not created")
+	}
+	e.verdictsPass(e.sessionProbes())
+
+	e.b.UseSession(Session{PSUID: "02029012345", ID: "ended-session-id-0000"})
+	_, err = e.b.Send(ctx, payment(e.build(nok(13_00))))
+	if !errors.Is(err, provider.ErrGrantInactive) || !errors.Is(err, provider.ErrNotProcessed) || e.b.HasSession() {
+		t.Fatalf("send in an ended session: %v (session kept: %v)", err, e.b.HasSession())
+	}
 }

@@ -16,18 +16,22 @@ import (
 // X-Request-ID a 429 may have spent, is returned as a *provider.Rebuild — the same body under a
 // new X-Request-ID and Date, built but not sent: the core stores it first.
 func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, error) {
-	req, resend, err := decodeStored(p.Request.Bytes)
+	req, resend, psuWithheld, err := decodeStoredPSU(p.Request.Bytes)
 	if err != nil {
 		return provider.State{}, err
 	}
 	call := b.call("")
+	psuID := call.PSU.ID
 	if b.prof.PSUSession {
 		if call.PSU.Session == nil {
 			return provider.State{}, b.errNoSession()
 		}
-		if req.Header.Get("PSU-ID") != call.PSU.Session.PSUID {
-			return provider.State{}, b.rebuild(req, resend, call, "the PSU session changed since it was built (SpareBank 1 checks PSU-ID with TPP-Session-ID)", nil)
-		}
+		psuID = call.PSU.Session.PSUID
+	}
+	if psuWithheld && !restorePSU(req, psuID, b.cfg.Client.Certificate.PublicKey) || !psuWithheld && psuID != "" {
+		return provider.State{}, b.rebuild(req, resend, call, "the payer's PSU-ID changed since it was built (a new session or setting)", nil)
+	}
+	if b.prof.PSUSession {
 		req.Header.Set("TPP-Session-ID", call.PSU.Session.TPPSessionID.Reveal())
 	}
 	if err := b.holdOff(ctx); err != nil {

@@ -25,7 +25,7 @@ import (
 // The tpp-session-id is a bearer credential — whoever holds it with the psu-id acts in the
 // payer's session — and the psu-id is the payer's national identity number at SpareBank 1:
 // both belong in the keystore, never in the ledger, a log or an error. The stored request
-// leaves the session id out (it is not signed); Send adds the live one.
+// leaves both out; Send adds the live session's (the signature over psu-id is checked first).
 
 // Session is an open SpareBank 1 PSU session. Its printed forms are redacted.
 type Session struct {

@@ -17,10 +17,16 @@ import (
 
 // stored is the serialisation of the initiation request the core keeps (provider.Request.Bytes):
 // the exact method, URL, headers and body bytes xs2a built and signed, so Send puts the same
-// bytes on the wire. One header is left out: SpareBank 1's TPP-Session-ID, a bearer credential
-// that belongs in the keystore, not the ledger. It is not signed (the signature covers date,
-// digest, x-request-id, psu-id, psu-corporate-id, tpp-redirect-uri), so Send adds the live
-// session's id back without changing a signed byte.
+// bytes on the wire. Two headers are left out:
+//   - SpareBank 1's TPP-Session-ID, a bearer credential that belongs in the keystore, not the
+//     ledger. It is not signed (the signature covers date, digest, x-request-id, psu-id,
+//     psu-corporate-id, tpp-redirect-uri), so Send adds the live session's id back without
+//     changing a signed byte.
+//   - PSU-ID: at SpareBank 1 the payer's national identity number, elsewhere their login id at
+//     the bank — personal data the ledger does not need (it is in the session, or the
+//     configuration). It is signed, so Send puts the current one back and checks the stored
+//     signature still verifies over it (the same payer); otherwise the request is built again.
+//     Its line in the stored signing string (the inspector's copy) is blanked the same way.
 type stored struct {
 	V         int                 `json:"v"`
 	Op        xs2a.Op             `json:"op"`
@@ -32,9 +38,14 @@ type stored struct {
 	Reconcile xs2a.Reconcile      `json:"reconcile"`
 	// Resend: a BuildResend after a lost answer (SpareBank 1): a refusal of it means the bank
 	// already has the payment, not that it refused it.
-	Resend    bool           `json:"resend,omitempty"`
-	Signature httpsig.Result `json:"signature"`
+	Resend bool `json:"resend,omitempty"`
+	// PSUWithheld: the request carried a PSU-ID, left out here (Send puts it back).
+	PSUWithheld bool           `json:"psuWithheld,omitempty"`
+	Signature   httpsig.Result `json:"signature"`
 }
+
+// psuLine is the stored signing string's psu-id line, its value left out.
+const psuLine = "psu-id: \u2039withheld\u203a"
 
 const (
 	storedVersion = 1
@@ -49,15 +60,52 @@ func encodeStored(r *xs2a.Request, resend bool) ([]byte, error) {
 	for _, k := range withheld {
 		h.Del(k)
 	}
+	sig := r.Signature
+	psu := h.Get("PSU-ID") != ""
+	if psu {
+		h.Del("PSU-ID")
+		sig.Headers = append([]string(nil), sig.Headers...)
+		lines := strings.Split(sig.SigningString, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "psu-id: ") {
+				lines[i] = psuLine
+			}
+		}
+		sig.SigningString = strings.Join(lines, "\n")
+	}
 	return json.Marshal(stored{V: storedVersion, Op: r.Op, Method: r.Method, URL: r.URL, Header: h, Body: r.Body,
-		RequestID: r.RequestID, Reconcile: r.Reconcile, Resend: resend, Signature: r.Signature})
+		RequestID: r.RequestID, Reconcile: r.Reconcile, Resend: resend, PSUWithheld: psu, Signature: sig})
+}
+
+// restorePSU puts the payer's current PSU-ID back on a decoded request whose stored form left
+// it out, and reports whether the stored signature verifies over it (the same payer).
+func restorePSU(r *xs2a.Request, psuID string, pub any) bool {
+	if psuID == "" {
+		return false
+	}
+	r.Header.Set("PSU-ID", psuID)
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return false
+	}
+	if _, err := httpsig.Verify(r.Method, u.RequestURI(), r.Header, r.Body, pub); err != nil {
+		return false
+	}
+	r.Signature.SigningString = strings.ReplaceAll(r.Signature.SigningString, psuLine, "psu-id: "+psuID)
+	return true
 }
 
 // decodeStored reads what encodeStored wrote, refusing anything else: the core hands the bytes
 // back, but they come from disk.
 func decodeStored(b []byte) (*xs2a.Request, bool, error) {
-	bad := func(why string) (*xs2a.Request, bool, error) {
-		return nil, false, fmt.Errorf("the stored request is unreadable (%s): pay again after checking your bank", why)
+	r, resend, _, err := decodeStoredPSU(b)
+	return r, resend, err
+}
+
+// decodeStoredPSU is decodeStored, also reporting whether the PSU-ID was left out.
+func decodeStoredPSU(b []byte) (*xs2a.Request, bool, bool, error) {
+	bad := func(why string) (*xs2a.Request, bool, bool, error) {
+		return nil, false, false, fmt.Errorf("the stored request is unreadable (%s): pay again after checking your bank", why)
 	}
 	if len(b) == 0 || len(b) > maxStored {
 		return bad("empty or too large")
@@ -93,6 +141,9 @@ func decodeStored(b []byte) (*xs2a.Request, bool, error) {
 			return bad("it holds a credential")
 		}
 	}
+	if s.PSUWithheld && h.Get("PSU-ID") != "" {
+		return bad("it holds the payer's PSU-ID")
+	}
 	if h.Get("X-Request-ID") != s.RequestID || s.RequestID == "" || h.Get("Date") == "" || h.Get("Signature") == "" {
 		return bad("X-Request-ID, Date or Signature missing")
 	}
@@ -100,7 +151,7 @@ func decodeStored(b []byte) (*xs2a.Request, bool, error) {
 		return bad("the Date is malformed")
 	}
 	return &xs2a.Request{Op: s.Op, Method: s.Method, URL: s.URL, Header: h, Body: s.Body, RequestID: s.RequestID,
-		SideEffects: true, Reconcile: s.Reconcile, Signature: s.Signature}, s.Resend, nil
+		SideEffects: true, Reconcile: s.Reconcile, Signature: s.Signature}, s.Resend, s.PSUWithheld, nil
 }
 
 // dateOf is the request's Date header.
