@@ -91,6 +91,9 @@ const (
 	sendMargin = 5 * time.Second
 	// pollAfter is how soon a screen asks again while the payer approves elsewhere.
 	pollAfter = 2 * time.Second
+	// storedLife is how long a stored create may still be sent (rebuilt when its Date is
+	// stale): far beyond the wallet's five-minute SCA, which ends it first.
+	storedLife = time.Hour
 	// maxTries bounds the sends of one call that the bank's 429 held back.
 	maxTries = 3
 )
@@ -206,8 +209,8 @@ func (b *Bank) Build(ctx context.Context, in provider.Intent, _ provider.Evidenc
 	return out, nil
 }
 
-// request is the core's form of a built create: the stored bytes, the X-Request-ID, and when
-// the bank's Date check would refuse it.
+// request is the core's form of a built create: the stored bytes, the X-Request-ID, and how
+// long it may be sent (sendBy).
 func (b *Bank) request(req *xs2a.Request, resend bool) (provider.Request, error) {
 	raw, err := encodeStored(req, resend)
 	if err != nil {
@@ -216,8 +219,13 @@ func (b *Bank) request(req *xs2a.Request, resend bool) (provider.Request, error)
 	return provider.Request{Bytes: raw, Key: req.RequestID, SendBy: b.sendBy(req)}, nil
 }
 
+// sendBy is how long the stored create stays sendable. Its Date goes stale for the bank within
+// DateSkew, but Send never puts a stale Date on the wire: it returns a Rebuild (the same
+// payment under a new Date and X-Request-ID) instead, so the bytes' own limit is not the
+// Date's. The core reads SendBy as a hard deadline (it abandons the payment resendMargin
+// before it), so it is set past any wallet SCA deadline: the core's own SCA lifetime decides.
 func (b *Bank) sendBy(req *xs2a.Request) time.Time {
-	return dateOf(req).Add(b.cfg.DateSkew - sendMargin)
+	return dateOf(req).Add(storedLife)
 }
 
 // payment checks the intent against the product and makes the xs2a payment. Every refusal is
