@@ -233,4 +233,3 @@ func TestWalletPaysAtBGEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
