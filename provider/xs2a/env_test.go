@@ -38,10 +38,19 @@ type dropper struct {
 	base http.RoundTripper
 	mu   sync.Mutex
 	n    int
+	sent int // every request that went through, dropped or not
+}
+
+// requests is how many requests the provider has sent so far.
+func (d *dropper) requests() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sent
 }
 
 func (d *dropper) RoundTrip(r *http.Request) (*http.Response, error) {
 	d.mu.Lock()
+	d.sent++
 	drop := d.n > 0 && r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/payments/")
 	if drop {
 		d.n--

@@ -36,11 +36,11 @@ func TestBGLostAnswer(t *testing.T) {
 	if a := provider.AttemptOf(err); a.InteractionID != p.Request.Key || a.Outcome != "no response" || a.NotSent {
 		t.Fatalf("attempt %+v", a)
 	}
-	n := len(e.Bank.RecentVerdicts(0))
+	n := e.drop.requests()
 	if _, err := e.b.Lookup(ctx, p); !errors.Is(err, provider.ErrCannotReconcile) || errors.Is(err, provider.ErrNotFound) {
 		t.Fatalf("lookup: %v", err)
 	}
-	if len(e.Bank.RecentVerdicts(0)) != n || e.Bank.PaymentCount() != before+1 {
+	if e.drop.requests() != n || e.Bank.PaymentCount() != before+1 {
 		t.Fatalf("lookup sent something, or the bank holds %d new payments", e.Bank.PaymentCount()-before)
 	}
 	e.verdictsPass(nil)
@@ -104,13 +104,13 @@ func TestSB1LostAnswer(t *testing.T) {
 // lookupRebuild is Lookup's Rebuild at SpareBank 1: the same body and URL, a new X-Request-ID.
 func (e *env) lookupRebuild(p provider.Payment) provider.Payment {
 	e.t.Helper()
-	n := len(e.Bank.RecentVerdicts(0))
+	n := e.drop.requests()
 	_, err := e.b.Lookup(ctx, p)
 	var rb *provider.Rebuild
 	if !errors.As(err, &rb) || !errors.Is(err, provider.ErrCannotReconcile) || errors.Is(err, provider.ErrNotProcessed) {
 		e.t.Fatalf("lookup: %v", err)
 	}
-	if len(e.Bank.RecentVerdicts(0)) != n {
+	if e.drop.requests() != n {
 		e.t.Fatal("lookup sent something")
 	}
 	old, _, _ := decodeStored(p.Request.Bytes)
@@ -141,14 +141,14 @@ func Test429(t *testing.T) {
 			t.Fatalf("attempt %+v", a)
 		}
 		// Before the wait is over nothing leaves.
-		n := len(e.Bank.RecentVerdicts(0))
-		if _, err := e.b.Send(ctx, p); !errors.Is(err, provider.ErrNotProcessed) || !provider.AttemptOf(err).NotSent || len(e.Bank.RecentVerdicts(0)) != n {
+		n := e.drop.requests()
+		if _, err := e.b.Send(ctx, p); !errors.Is(err, provider.ErrNotProcessed) || !provider.AttemptOf(err).NotSent || e.drop.requests() != n {
 			t.Fatalf("send during the wait: %v", err)
 		}
 		e.Clock.Add(3 * time.Second)
 		_, err = e.b.Send(ctx, p)
 		var rb *provider.Rebuild
-		if !errors.As(err, &rb) || errors.Is(err, provider.ErrNotProcessed) || len(e.Bank.RecentVerdicts(0)) != n {
+		if !errors.As(err, &rb) || errors.Is(err, provider.ErrNotProcessed) || e.drop.requests() != n {
 			t.Fatalf("the spent bytes: %v", err)
 		}
 		p = e.send(payment(rb.Request))
@@ -192,7 +192,7 @@ func TestStaleDate(t *testing.T) {
 	e.Clock.Add(26 * time.Second)
 	_, err := e.b.Send(ctx, p)
 	var rb *provider.Rebuild
-	if !errors.As(err, &rb) || len(e.Bank.RecentVerdicts(0)) != 0 {
+	if !errors.As(err, &rb) || e.drop.requests() != 0 {
 		t.Fatalf("stale: %v", err)
 	}
 	if p = e.send(payment(rb.Request)); p.State.BankRef == "" {
