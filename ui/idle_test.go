@@ -58,6 +58,10 @@ func TestPausedConsentSaysHowToReactivate(t *testing.T) {
 	// Reactivated (A on Consents), p opens the pay form.
 	app.Press("esc")
 	app.Press("c")
+	// Home's card also says "Paused": wait for the consents list itself (enter on a list still
+	// loading is dropped).
+	app.WaitFor("payterm · Consents")
+	app.WaitGone("Loading…")
 	app.WaitFor("Paused")
 	app.Press("enter")
 	app.WaitFor("A reactivate")
