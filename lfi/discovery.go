@@ -86,6 +86,18 @@ func decodeDiscovery(body []byte, wantIssuer string) (*Discovery, error) {
 			return nil, fmt.Errorf("document: %w", err)
 		}
 	}
+	// The endpoints are the addresses the inspector shows for each call: links, so printable
+	// ASCII (a C1 control or a bidi override in one would reach the screen as an address).
+	for _, ep := range []struct{ name, v string }{
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"pushed_authorization_request_endpoint", d.PushedAuthorizationRequestEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+	} {
+		if err := checkLink(ep.name, ep.v); err != nil {
+			return nil, fmt.Errorf("document: %w", err)
+		}
+	}
 	if len(d.CodeChallengeMethodsSupported) > 0 && !slices.Contains(d.CodeChallengeMethodsSupported, "S256") {
 		return nil, errors.New("document: the server does not support PKCE S256")
 	}

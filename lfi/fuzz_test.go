@@ -92,10 +92,18 @@ func FuzzDecodeToken(f *testing.F) {
 	f.Add([]byte(`{"access_token":"a","token_type":"bearer"}`))
 	f.Add(append([]byte(`{"access_token":"a","token_type":"Bearer","authorization_details":[{"type":"t","consent":`), append(mustMarshal(f, consentMessage("c")), []byte(`}]}`)...)...))
 	f.Add([]byte(`{"access_token":"a","token_type":"Bearer","expires_in":-1}`))
+	f.Add(append([]byte(`{"access_token":"a","token_type":"Bearer","authorization_details":[{"type":"t","consent":`), append(mustMarshal(f, consentMessage("c\u009b1")), []byte(`}]}`)...)...))
+	f.Add([]byte(`{"access_token":"a\u001b]52;c;QUUw\u0007","token_type":"Bear\u202eer"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tr, err := decodeToken(body)
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
+		}
+		for _, ad := range tr.AuthorizationDetails {
+			if c := ad.Consent; c != nil {
+				requireDisplayable(t, "token's consent", c.ConsentID, c.BaseConsentID, string(c.Status), c.RevokedBy, c.Self, c.PaymentPurposeCode)
+			}
 		}
 		if !validToken(tr.AccessToken.Reveal()) || tr.ExpiresIn <= 0 || tr.TokenType != "Bearer" {
 			t.Fatalf("accepted an invalid token response")
@@ -107,9 +115,11 @@ func FuzzDecodePAR(f *testing.F) {
 	f.Add([]byte(`{"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":90}`))
 	f.Add([]byte(`{"request_uri":"","expires_in":90}`))
 	f.Add([]byte(`{"request_uri":"u","expires_in":1e9}`))
+	f.Add([]byte(`{"request_uri":"u\u009d0;T\u009c","expires_in":"\u001b[2J"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := decodePAR(body)
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
 		if r.RequestURI == "" || r.ExpiresIn <= 0 || r.ExpiresIn > 3600 {
@@ -121,11 +131,16 @@ func FuzzDecodePAR(f *testing.F) {
 func FuzzDecodeDiscovery(f *testing.F) {
 	f.Add([]byte(`{"issuer":"https://i","authorization_endpoint":"https://a/auth","pushed_authorization_request_endpoint":"https://as/par","token_endpoint":"https://as/token","jwks_uri":"https://k/jwks"}`))
 	f.Add([]byte(`{"issuer":"https://i","token_endpoint":"javascript:alert(1)"}`))
+	f.Add([]byte(`{"issuer":"https://i\u001b]2;T\u0007","token_endpoint":"https://as/\u202etoken"}`))
+	f.Add([]byte(`{"issuer":"https://i","authorization_endpoint":"https://a/auth","pushed_authorization_request_endpoint":"https://as/par","token_endpoint":"https://as/\u009b2Jtoken","jwks_uri":"https://k/jwks"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, err := decodeDiscovery(body, "https://i")
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
+		// The inspector shows the address of every call, and the endpoints are those addresses.
+		requireDisplayable(t, "discovery", d.Issuer, d.AuthorizationEndpoint, d.PushedAuthorizationRequestEndpoint, d.TokenEndpoint, d.JWKSURI)
 		if d.Issuer != "https://i" || !strings.HasPrefix(d.TokenEndpoint, "https://") || !strings.HasPrefix(d.JWKSURI, "https://") ||
 			!strings.HasPrefix(d.PushedAuthorizationRequestEndpoint, "https://") {
 			t.Fatalf("accepted an invalid discovery document: %+v", d)
@@ -212,11 +227,14 @@ func FuzzCheckClaims(f *testing.F) {
 	f.Add([]byte(`{"exp":1795341700,"iss":"b","message":{"a":1}}`))
 	f.Add([]byte(`{"exp":1e300}`))
 	f.Add([]byte(`{"exp":1795341700.5,"nbf":"x"}`))
+	f.Add([]byte(`{"exp":1795341700,"iss":"b\u001b]52;c;QUUw\u0007","aud":["\u202e"]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		v, err := checkClaims(payload, VerifyOptions{Now: testNow, Issuer: "b"})
+		v, err := checkClaims(payload, VerifyOptions{Now: testNow, Issuer: "b", Audience: "client-1"})
 		if err != nil {
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
+		requireDisplayable(t, "verified iss", v.Issuer) // the inspector's verification line
 		if v.Issuer != "b" || !testNow.Before(v.Expiry.Add(clockLeeway)) {
 			t.Fatalf("accepted claims: %+v", v)
 		}
@@ -285,6 +303,7 @@ func FuzzVerifyIDToken(f *testing.F) {
 			if errors.As(err, &ie) && (strings.Contains(err.Error(), idtNonce) || len(err.Error()) > 200) {
 				t.Fatalf("error echoes the token or is unbounded: %q", err)
 			}
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
 		checkAcceptedIDToken(t, tok)
@@ -299,12 +318,14 @@ func FuzzCheckIDTokenClaims(f *testing.F) {
 	f.Add(mustMarshal(f, with(func(c map[string]any) { c["s_hash"] = LeftHalfHash(idtState); c["exp"] = "1e3" })))
 	f.Add([]byte(`{"iss":null,"nonce":{"a":1}}`))
 	f.Add([]byte(`{}{}`))
+	f.Add(mustMarshal(f, with(func(c map[string]any) { c["iss"] = "https://x\u001b]2;T\u0007"; c["sub"] = "\u202e" })))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		tok, err := checkIDTokenClaims(payload, idtOptions())
 		if err != nil {
 			if !errors.Is(err, ErrIDTokenInvalid) {
 				t.Fatalf("claims error is not an IDTokenError: %v", err)
 			}
+			requireDisplayable(t, "error", err.Error())
 			return
 		}
 		checkAcceptedIDToken(t, tok)
