@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/ui"
 )
 
@@ -31,12 +32,14 @@ func FuzzLoadIdentity(f *testing.F) {
 }
 
 // FuzzSaveBeneficiaries: any typed payee either passes the consent builder's checks or is
-// refused with a sentence that repeats neither the name nor the IBAN.
+// refused with a displayable sentence (no control or bidi character) that repeats neither the
+// name nor the IBAN.
 func FuzzSaveBeneficiaries(f *testing.F) {
 	f.Add("Test Payee One", "AE070331234567890123456", "")
 	f.Add("مثال تجريبي", "ae07 0331 2345 6789 0123 456", "AE070331234567890123457")
 	f.Add(" padded ", "XX12", "AE07")
 	f.Add("", "", "\x00")
+	f.Add("Noor \u202e00.125", "AE07\x1b]52;c;QUUw\x07", "\u009b2J")
 	w := uiWallet{a: &App{banks: []*bankConn{{cfg: config.Bank{ID: config.DefaultSandboxID}}}}}
 	f.Fuzz(func(t *testing.T, name, iban, debtor string) {
 		plan := ui.BeneficiaryPlan{Model: ui.BeneficiaryOne, Payees: []ui.PayeeDraft{{Name: name, IBAN: iban, Type: ui.PayeeRetail}}, DebtorAccount: debtor}
@@ -45,6 +48,9 @@ func FuzzSaveBeneficiaries(f *testing.F) {
 			return
 		}
 		msg := err.Error()
+		if !safetext.Clean(msg) {
+			t.Fatalf("refusal %q is not displayable", msg)
+		}
 		for _, v := range []string{name, iban, debtor} {
 			if len(strings.TrimSpace(v)) >= 6 && strings.Contains(msg, v) {
 				t.Fatalf("refusal %q repeats the input %q", msg, v)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 const (
@@ -127,11 +129,18 @@ func FuzzParseCallbackURL(f *testing.F) {
 	f.Add(cbRedirect + "?;;&&==")
 	f.Add("https://wallet.example:99999/cb?code=1")
 	f.Add("\x00")
+	f.Add(cbURL("error", "access_denied\x1b]52;c;QUUw\x07", "error_description", "no\u202e \u009b2J\x1b]2;T\x07", "state", cbState, "iss", cbIssuer))
+	f.Add(cbURL("error", "server_error", "error_description", "\xff\u2066x", "state", cbState, "iss", cbIssuer))
 	f.Fuzz(func(t *testing.T, raw string) {
 		code, err := ParseCallbackURL(raw, cbCheck)
 		if err != nil {
 			if code != "" {
 				t.Fatal("code returned with an error")
+			}
+			// The refusal is shown on the bank step: the bank's error and error_description
+			// reach it only as displayable text.
+			if !safetext.Clean(err.Error()) {
+				t.Fatalf("refusal %q is not displayable", err)
 			}
 			return
 		}
