@@ -369,6 +369,35 @@ func TestSandboxRefusedRefreshSyncsAndQueues(t *testing.T) {
 	}
 }
 
+// TestSandboxConsentInvalidOnPostSyncsAtOnce: the bank suspended the consent while the wallet
+// still holds a live access token, so the POST itself is refused (signed Consent.Invalid, rule
+// 29). The payment is refused with nothing paid, and the ledger shows the consent Suspended at
+// once (issue 11: "invalid_grant or Consent.Invalid syncs the consent at once"), not after the
+// next periodic sync.
+func TestSandboxConsentInvalidOnPostSyncsAtOnce(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	c := e.onboard(t, 1, "")
+	e.freshSCA()
+	if err := b.bank.SuspendConsent(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.pay(t, "3.00", nil)
+	got, err := e.ledger.Payment(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != PaymentRefused || got.RejectCode != "Consent.Invalid" {
+		t.Fatalf("payment = %s (%q), want refused with the bank's Consent.Invalid\n%s", got.Status, got.RejectCode, verdicts(b))
+	}
+	if cons, _ := e.ledger.Consent(context.Background(), c.ID); cons.Status != ConsentSuspended {
+		t.Errorf("ledger consent = %s right after Consent.Invalid, want Suspended", cons.Status)
+	}
+	if n := bankHolds(t, e, c.ID); n != 0 {
+		t.Errorf("bank holds %d payments, want none", n)
+	}
+}
+
 // TestSandboxRestoredConsentAfterFiveMinutesSendsNothing: the same, but the bank restores the
 // consent after the SCA's 5 minutes: the wallet (its clock injected) never sends it.
 func TestSandboxRestoredConsentAfterFiveMinutesSendsNothing(t *testing.T) {
