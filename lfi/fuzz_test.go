@@ -55,6 +55,9 @@ func FuzzDecodePayment(f *testing.F) {
 			p.BillingType, p.Self, p.ConsentURL, p.PaymentPurposeCode, p.Amount.Amount, p.Amount.Currency)
 		for _, r := range p.RejectReasons {
 			requireDisplayable(t, "reject code", r.Code)
+			if len(r.Message) > maxBankText+len("…") {
+				t.Fatalf("reject message kept unbounded (%d bytes)", len(r.Message))
+			}
 		}
 		if checkID("id", p.PaymentID, 40) != nil {
 			t.Fatalf("accepted PaymentId %q", p.PaymentID)

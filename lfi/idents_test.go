@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/payterm/payterm/internal/safetext"
 )
@@ -187,5 +188,26 @@ func TestHostileIdentifierIsUnverifiable(t *testing.T) {
 	}
 	if !safetext.Clean(err.Error()) {
 		t.Errorf("the error quotes the id raw: %q", err)
+	}
+}
+
+// TestRejectMessageIsKeptBounded: a rejected payment's RejectReasonCode[].Message is the bank's
+// free text; like Errors[].Message and error_description it is kept to maxBankText bytes (cut
+// at a rune boundary), as SECURITY.md says, not stored in the ledger at whatever length the
+// bank sent. A short message is kept exactly.
+func TestRejectMessageIsKeptBounded(t *testing.T) {
+	long := strings.Repeat("تم الرفض ", 200) // far past 500 bytes, multi-byte runes
+	rej := mutate(mutate2(paymentMessage("p-1"), "Data.Status", "Rejected"), "Data.RejectReasonCode",
+		[]any{map[string]any{"Code": "AANI.AM04", "Message": long}, map[string]any{"Code": "AANI.AM05", "Message": "short"}})
+	p, err := decodePayment(rej)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.RejectReasons[0].Message
+	if len(m) > maxBankText+len("…") || !strings.HasSuffix(m, "…") || !utf8.ValidString(m) || !strings.HasPrefix(long, strings.TrimSuffix(m, "…")) {
+		t.Errorf("long reject message kept as %d bytes: %q", len(m), m)
+	}
+	if p.RejectReasons[1].Message != "short" {
+		t.Errorf("short reject message = %q", p.RejectReasons[1].Message)
 	}
 }

@@ -228,6 +228,8 @@ func decodePayment(msg []byte) (*Payment, error) {
 		if !errorCodeRe.MatchString(rr.Code) {
 			return nil, fmt.Errorf("payment: RejectReasonCode[%d].Code is malformed", i)
 		}
+		// The bank's reason is free text, kept bounded like its other words (errors.go).
+		p.RejectReasons[i].Message = boundText(rr.Message)
 	}
 	if w.Links == nil || w.Links.Self == "" || w.Links.Related == "" {
 		return nil, errors.New("payment: Links.Self and Links.Related are required")

@@ -172,7 +172,8 @@ type State struct {
 	// Final: the status never changes again at this bank (ACSC is final at Berlin Group banks,
 	// ACCC at UAE ones); tracking stops.
 	Final bool
-	// RejectCode and RejectMessage are the bank's reason (cleaned by the provider's decoder).
+	// RejectCode and RejectMessage are the bank's reason: the code is checked by the provider's
+	// decoder; the message is the bank's free text, cleaned (internal/safetext) where it is shown.
 	RejectCode, RejectMessage string
 	// InteractionID identifies the exchange that produced this state, to quote to the bank.
 	InteractionID string
