@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // FuzzParseWire checks ParseWire against the spec's regular expression as an oracle and
@@ -44,7 +46,7 @@ func FuzzParseInput(f *testing.F) {
 	for _, s := range []string{"10", "10.5", "1,000.50", "AED 25", "-5", "0", "10.555", "1,00",
 		"1e5", "1e9", "NaN", "Infinity", "9,999,999,999,999,999.99", "99999999999999999", "٣", "1_000",
 		"١٬٢٥٠٫٥", "۱۲۵۰", "1٠5", "د.إ 7", "1.000,50", "$5", "USD 5", "１２", " 12 ", "12\u200f",
-		strings.Repeat("0", 39) + "1"} {
+		strings.Repeat("0", 39) + "1", "1\x1b]52;c;QUUw\x07", "12\u202e5", "\u009b5", "5\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -53,6 +55,10 @@ func FuzzParseInput(f *testing.F) {
 			var ie *InputError
 			if a != Zero || !errors.As(err, &ie) || ie.Problem == "" || ie.Hint == "" {
 				t.Fatalf("ParseInput(%q) = %v, %v; want Zero and an *InputError", s, a, err)
+			}
+			// The sentence is drawn under the field (issue 11): displayable, whatever was typed.
+			if !safetext.Clean(err.Error()) {
+				t.Fatalf("ParseInput(%q) refusal %q is not displayable", s, err)
 			}
 			if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrOutOfRange) {
 				t.Fatalf("ParseInput(%q) err = %v is neither ErrSyntax nor ErrOutOfRange", s, err)
