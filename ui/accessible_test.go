@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -22,8 +22,8 @@ func assertPlain(t *testing.T, where, v string) {
 // TestAccessibleModeEveryScreen walks every screen in accessible mode and checks no frame
 // uses box drawing, block graphics, spinners or glyph-only status marks.
 func TestAccessibleModeEveryScreen(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 30)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 30)
 	fw.Sandbox = true
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithAccessible())
 	step := func(where, waitFor string, keys ...string) {
@@ -56,7 +56,7 @@ func TestAccessibleModeEveryScreen(t *testing.T) {
 	step("receipt", "Payment Settled", "enter")
 	_ = app.FinalView()
 
-	first := ui.FakeNotOnboarded(clock.Now)
+	first := uifake.FakeNotOnboarded(clock.Now)
 	ob := uitest.Start(t, first, uitest.WithClock(clock), uitest.WithAccessible())
 	ob.WaitFor("Welcome to payterm")
 	assertPlain(t, "intro", ob.View())

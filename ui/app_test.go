@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,11 @@ import (
 func TestHelpListsEveryKeyOfEveryScreen(t *testing.T) {
 	m := newDriven(30).(*app)
 	c := m.c
-	consent := *NewFakeWallet(c.now, 0).consents[0:1][0].ptr()
+	cs, err := newFakeWallet(c.now, 0).Consents(context.Background())
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("the fake has no consent: %v", err)
+	}
+	consent := cs[0]
 	screens := map[string]Screen{
 		"home":       newHome(c, nil),
 		"pay":        newPay(c, consent),
@@ -68,22 +73,20 @@ func isGlobal(b key.Binding) bool {
 	return false
 }
 
-func (c Consent) ptr() *Consent { return &c }
-
 // TestNoColorOption: Options.NoColor renders plain text even when the terminal supports colour.
 func TestNoColorOption(t *testing.T) {
 	prev := lipgloss.ColorProfile()
 	lipgloss.SetColorProfile(termenv.TrueColor)
 	defer lipgloss.SetColorProfile(prev)
 
-	fw := NewFakeWallet(func() time.Time { return FakeBase }, 5)
-	colour := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true, disableChangeFeed: true})
+	fw := newFakeWallet(func() time.Time { return fakeBase }, 5)
+	colour := New(fw, Options{Clock: func() time.Time { return fakeBase }, disableIdleTicker: true, disableChangeFeed: true})
 	colour, _ = colour.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 	colour = drive(colour, colour.Init())
 	if !strings.Contains(colour.View(), "\x1b[") {
 		t.Fatal("control: the colour profile should produce escape sequences")
 	}
-	plain := New(fw, Options{Clock: func() time.Time { return FakeBase }, NoColor: true, disableIdleTicker: true, disableChangeFeed: true})
+	plain := New(fw, Options{Clock: func() time.Time { return fakeBase }, NoColor: true, disableIdleTicker: true, disableChangeFeed: true})
 	plain, _ = plain.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 	plain = drive(plain, plain.Init())
 	if v := plain.View(); strings.Contains(v, "\x1b[") {

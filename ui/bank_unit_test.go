@@ -194,9 +194,9 @@ func TestPayTermsResolved(t *testing.T) {
 // only against limits in the consent's own currency: an AED limit never has EUR taken from it.
 func TestPayFromLeftOnlyInItsCurrency(t *testing.T) {
 	m := newDriven(3).(*app)
-	eur := Consent{ID: "eur", Bank: "Berlin Test Bank", Status: ConsentAuthorized, Expires: FakeBase.AddDate(1, 0, 0),
-		TotalPaid: amt(4200), Terms: FakeBGTerms()}
-	aed := Consent{ID: "aed", Bank: "Sandbox Bank", Status: ConsentAuthorized, Expires: FakeBase.AddDate(1, 0, 0), TotalPaid: amt(5000)}
+	eur := Consent{ID: "eur", Bank: "Berlin Test Bank", Status: ConsentAuthorized, Expires: fakeBase.AddDate(1, 0, 0),
+		TotalPaid: amt(4200), Terms: fakeBGTerms}
+	aed := Consent{ID: "aed", Bank: "Sandbox Bank", Status: ConsentAuthorized, Expires: fakeBase.AddDate(1, 0, 0), TotalPaid: amt(5000)}
 	ov := Overview{Active: &eur, Headroom: Headroom{Limits: Limits{ConsentTotal: amt(100000)}, Currency: "AED"}}
 	s := newPayFrom(m.c, ov, []Consent{eur, aed}, nil)
 	s.SetSize(100, 30)

@@ -11,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -20,10 +21,10 @@ import (
 // bgSecrets are the fake bank's password and one-time code: no frame may show them.
 var bgSecrets = []string{"test-bank-password", "246810", "135790"}
 
-func startBG(t *testing.T, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet, *uitest.Clock) {
+func startBG(t *testing.T, opts ...uitest.Option) (*uitest.App, *uifake.FakeWallet, *uitest.Clock) {
 	t.Helper()
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeBGWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeBGWallet(clock.Now, 3)
 	app := uitest.Start(t, fw, append([]uitest.Option{uitest.WithClock(clock)}, opts...)...)
 	return app, fw, clock
 }
@@ -62,7 +63,7 @@ func fillBGForm(t *testing.T, app *uitest.App) {
 
 // toBGApproval fills the form, reviews, confirms with the PIN and code, and waits for the bank's
 // approval step (whatever its kind) to show.
-func toBGApproval(t *testing.T, app *uitest.App, fw *ui.FakeWallet, marker string) {
+func toBGApproval(t *testing.T, app *uitest.App, fw *uifake.FakeWallet, marker string) {
 	t.Helper()
 	fillBGForm(t, app)
 	app.Press("enter")
@@ -149,7 +150,7 @@ func TestBGSCAScreenHonest(t *testing.T) {
 func TestBGRedirectApproveByWaiting(t *testing.T) {
 	app, fw, clock := startBG(t)
 	decide := make(chan bool, 1)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect, Decide: decide})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect, Decide: decide})
 	toBGApproval(t, app, fw, "Approve the payment at Berlin Test Bank")
 	v := app.View()
 	for _, want := range []string{"⠋ Step 5 of 7: Approve at your bank · 4 steps done", "https://bank.example/psd2/authorise?payment=prep-1",
@@ -186,7 +187,7 @@ func TestBGRedirectApproveByWaiting(t *testing.T) {
 func TestBGRedirectReceipt(t *testing.T) {
 	app, fw, _ := startBG(t)
 	decide := make(chan bool, 1)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect, Decide: decide})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect, Decide: decide})
 	toBGApproval(t, app, fw, "Approve the payment at Berlin Test Bank")
 	decide <- true
 	app.WaitFor("Payment Executed")
@@ -197,9 +198,9 @@ func TestBGRedirectReceipt(t *testing.T) {
 // nothing here receives it, o opens the paste field (no w); an address without the answer is
 // refused with the bank step's sentence and the step stays; the right one completes the payment.
 func TestBGRedirectPasteBack(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeBGWallet(clock.Now, 3)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect, NeedsCallback: true})
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeBGWallet(clock.Now, 3)
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect, NeedsCallback: true})
 	opened := make(chan string, 1)
 	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{Clock: clock.Now, OpenURL: func(u string) error { opened <- u; return nil }}))
 	toBGApproval(t, app, fw, "Approve the payment at Berlin Test Bank")
@@ -229,7 +230,7 @@ func TestBGRedirectPasteBack(t *testing.T) {
 func TestBGDecoupled(t *testing.T) {
 	app, fw, clock := startBG(t)
 	decide := make(chan bool, 1)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionDecoupled, Decide: decide, Message: "Please use your BankApp to confirm the payment."})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionDecoupled, Decide: decide, Message: "Please use your BankApp to confirm the payment."})
 	toBGApproval(t, app, fw, "Approve the payment in Berlin Test Bank's app.")
 	clock.Advance(42 * time.Second)
 	app.WaitFor("Waiting for your approval · 40s")
@@ -247,7 +248,7 @@ func TestBGDecoupled(t *testing.T) {
 func TestBGDeclinedAtTheBank(t *testing.T) {
 	app, fw, _ := startBG(t)
 	decide := make(chan bool, 1)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionDecoupled, Decide: decide})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionDecoupled, Decide: decide})
 	toBGApproval(t, app, fw, "Approve the payment in Berlin Test Bank's app.")
 	decide <- false
 	app.WaitFor("Rejected at your bank, nothing was paid")
@@ -263,7 +264,7 @@ func TestBGDeclinedAtTheBank(t *testing.T) {
 // context ends, the payment waits at the bank, and the receipt says the wallet keeps checking.
 func TestBGEscDuringApproval(t *testing.T) {
 	app, fw, _ := startBG(t)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionDecoupled})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionDecoupled})
 	toBGApproval(t, app, fw, "Approve the payment in Berlin Test Bank's app.")
 	if v := app.View(); !strings.Contains(v, "esc stop watching (the payment waits at your bank)") {
 		t.Fatalf("the footer does not say what esc does:\n%s", v)
@@ -287,7 +288,7 @@ var embeddedMethods = []ui.SCAMethod{{ID: "sms", Label: "SMS to +49 ••••
 // completes the payment. No frame ever shows the password or a code.
 func TestBGEmbedded(t *testing.T) {
 	app, fw, _ := startBG(t, uitest.WithEveryFrame())
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods, MaskTAN: true})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods, MaskTAN: true})
 	toBGApproval(t, app, fw, "Berlin Test Bank asks for your online banking password")
 	app.Type("test-bank-password")
 	app.WaitFor("Password ••••••••••••••••••▏")
@@ -340,7 +341,7 @@ func TestBGEmbedded(t *testing.T) {
 func TestBGEmbeddedMethodAndWrongCode(t *testing.T) {
 	t.Run("method", func(t *testing.T) {
 		app, fw, _ := startBG(t)
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
 		toBGApproval(t, app, fw, "online banking password")
 		app.Type("test-bank-password")
 		app.Press("enter")
@@ -351,7 +352,7 @@ func TestBGEmbeddedMethodAndWrongCode(t *testing.T) {
 	})
 	t.Run("wrong code", func(t *testing.T) {
 		app, fw, _ := startBG(t)
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"})
 		toBGApproval(t, app, fw, "online banking password")
 		app.Type("test-bank-password")
 		app.Press("enter")
@@ -369,7 +370,7 @@ func TestBGEmbeddedMethodAndWrongCode(t *testing.T) {
 // refusal; three wrong codes end it: rejected at the bank, nothing paid.
 func TestBGEmbeddedWrongPasswordThenBlocked(t *testing.T) {
 	app, fw, _ := startBG(t)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"})
 	toBGApproval(t, app, fw, "online banking password")
 	app.Press("enter") // nothing typed: a sentence, nothing sent
 	app.WaitFor("Type the password of your online banking at Berlin Test Bank, then press enter.")
@@ -394,7 +395,7 @@ func TestBGEmbeddedWrongPasswordThenBlocked(t *testing.T) {
 // typed.
 func TestBGEscDuringEmbedded(t *testing.T) {
 	app, fw, _ := startBG(t, uitest.WithEveryFrame())
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"})
 	toBGApproval(t, app, fw, "online banking password")
 	app.Type("test-bank")
 	app.Press("esc")
@@ -409,7 +410,7 @@ func TestBGEscDuringEmbedded(t *testing.T) {
 func TestBGConfirmationCode(t *testing.T) {
 	app, fw, _ := startBG(t)
 	decide := make(chan bool, 1)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect, Decide: decide, Confirm: true, TAN: "246810"})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect, Decide: decide, Confirm: true, TAN: "246810"})
 	toBGApproval(t, app, fw, "Approve the payment at Berlin Test Bank")
 	decide <- true
 	app.WaitFor("Type the confirmation code Berlin Test Bank showed you after approving")
@@ -427,7 +428,7 @@ func TestBGConfirmationCode(t *testing.T) {
 func TestBGKeyBursts(t *testing.T) {
 	app, fw, _ := startBG(t, uitest.WithEveryFrame())
 	gate := make(chan struct{})
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods, AnswerGate: gate})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods, AnswerGate: gate})
 	toBGApproval(t, app, fw, "online banking password")
 	app.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("test-bank-password")})
 	app.Press("enter")
@@ -458,7 +459,7 @@ func TestBGKeyBursts(t *testing.T) {
 func TestBGKeysAheadOfAChoiceDropped(t *testing.T) {
 	app, fw, _ := startBG(t)
 	gate := make(chan struct{})
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods, AnswerGate: gate})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods, AnswerGate: gate})
 	toBGApproval(t, app, fw, "online banking password")
 	app.Type("test-bank-password")
 	app.Press("enter")
@@ -477,7 +478,7 @@ func TestBGKeysAheadOfAChoiceDropped(t *testing.T) {
 func TestBGAccessible(t *testing.T) {
 	t.Run("decoupled", func(t *testing.T) {
 		app, fw, _ := startBG(t, uitest.WithAccessible())
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionDecoupled, Message: "Please use your BankApp to confirm the payment."})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionDecoupled, Message: "Please use your BankApp to confirm the payment."})
 		toBGApproval(t, app, fw, "Waiting for your approval. Press esc to stop watching")
 		v := golden(t, app)
 		if !strings.Contains(v, "Step 5 of 7: Approve at your bank started.") || strings.ContainsAny(v, "⠋⠙⠹") {
@@ -486,7 +487,7 @@ func TestBGAccessible(t *testing.T) {
 	})
 	t.Run("method", func(t *testing.T) {
 		app, fw, _ := startBG(t, uitest.WithAccessible())
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
 		toBGApproval(t, app, fw, "online banking password")
 		app.Type("test-bank-password")
 		app.Press("enter")
@@ -495,7 +496,7 @@ func TestBGAccessible(t *testing.T) {
 	})
 	t.Run("redirect", func(t *testing.T) {
 		app, fw, _ := startBG(t, uitest.WithAccessible())
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect})
 		toBGApproval(t, app, fw, "Approve the payment at Berlin Test Bank")
 		app.Press("w")
 		app.WaitFor("Waiting for your approval at Berlin Test Bank. Press esc to stop watching")
@@ -511,12 +512,12 @@ func TestBGAccessible(t *testing.T) {
 func TestBGNarrow(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		a      ui.FakeApproval
+		a      uifake.FakeApproval
 		marker string
 	}{
-		{"redirect", ui.FakeApproval{Kind: ui.ActionRedirect}, "Approve the payment at Berlin Test Bank"},
-		{"decoupled", ui.FakeApproval{Kind: ui.ActionDecoupled, Message: "Please use your BankApp to confirm the payment."}, "Waiting for your approval"},
-		{"password", ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"}, "online banking password"},
+		{"redirect", uifake.FakeApproval{Kind: ui.ActionRedirect}, "Approve the payment at Berlin Test Bank"},
+		{"decoupled", uifake.FakeApproval{Kind: ui.ActionDecoupled, Message: "Please use your BankApp to confirm the payment."}, "Waiting for your approval"},
+		{"password", uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810"}, "online banking password"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			app, fw, _ := startBG(t, uitest.WithSize(60, 18))
@@ -531,7 +532,7 @@ func TestBGNarrow(t *testing.T) {
 // (a phone can approve the payment), its caption saying the wallet sees the bank's answer.
 func TestBGRedirectQRCode(t *testing.T) {
 	app, fw, _ := startBG(t, uitest.WithSize(120, 60))
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect})
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect})
 	toBGApproval(t, app, fw, "On a phone: scan the QR code and approve there; payterm sees your bank's answer.")
 	v := app.View()
 	if got := ui.QRTextOnScreen(t, v); !strings.Contains(got, "payment=prep-1") {
@@ -577,9 +578,9 @@ func TestBGAmountInAnotherCurrency(t *testing.T) {
 // ("Account no.", 11 digits, MOD-11 checked as typed), in NOK; its SEPA product takes an IBAN in
 // EUR, and the feedback follows the product chosen.
 func TestSB1NorwegianAccount(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
-	fw.AddBGConsent(ui.FakeSB1Bank)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.AddBGConsent(uifake.FakeSB1Bank)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Model, c.Creditors = ui.BeneficiaryOpen, nil })
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Recent payments")
@@ -649,15 +650,15 @@ func TestBGNoColor(t *testing.T) {
 	t.Cleanup(func() { lipgloss.SetColorProfile(prev) }) // after the programs below have stopped
 
 	// Control: the same terminal in colour draws escape sequences.
-	clock := uitest.NewClock(ui.FakeBase)
-	colour := uitest.Start(t, ui.NewFakeBGWallet(clock.Now, 3), uitest.WithOptions(ui.Options{Clock: clock.Now}))
+	clock := uitest.NewClock(uifake.FakeBase)
+	colour := uitest.Start(t, uifake.NewFakeBGWallet(clock.Now, 3), uitest.WithOptions(ui.Options{Clock: clock.Now}))
 	colour.WaitFor("Limit headroom")
 	if !strings.Contains(colour.FinalView(), "\x1b[") {
 		t.Fatal("control: a colour terminal should get escape sequences")
 	}
 
-	fw := ui.NewFakeBGWallet(clock.Now, 3)
-	fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
+	fw := uifake.NewFakeBGWallet(clock.Now, 3)
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
 	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{Clock: clock.Now, NoColor: true}), uitest.WithEveryFrame())
 	toBGApproval(t, app, fw, "online banking password")
 	app.Type("test-bank-password")
@@ -682,9 +683,9 @@ func TestBGNoColor(t *testing.T) {
 // of a redirect and of an embedded approval is plain text, and the answers still reach the bank.
 func TestNoInjectionBankApproval(t *testing.T) {
 	t.Run("embedded", func(t *testing.T) {
-		clock := uitest.NewClock(ui.FakeBase)
-		fw := ui.NewFakeBGWallet(clock.Now, 3)
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods,
+		clock := uitest.NewClock(uifake.FakeBase)
+		fw := uifake.NewFakeBGWallet(clock.Now, 3)
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods,
 			Message: "Log in to approve", MaskTAN: true})
 		app := uitest.Start(t, hostileWallet{w: fw}, uitest.WithClock(clock), uitest.WithEveryFrame())
 		toBGApproval(t, app, fw, "Password ▏")
@@ -707,10 +708,10 @@ func TestNoInjectionBankApproval(t *testing.T) {
 		requireNoBankSecrets(t, app.Frames()...)
 	})
 	t.Run("redirect and decoupled", func(t *testing.T) {
-		clock := uitest.NewClock(ui.FakeBase)
-		fw := ui.NewFakeBGWallet(clock.Now, 3)
+		clock := uitest.NewClock(uifake.FakeBase)
+		fw := uifake.NewFakeBGWallet(clock.Now, 3)
 		decide := make(chan bool, 1)
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionRedirect, NeedsCallback: true, CallbackHere: true, Decide: decide})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect, NeedsCallback: true, CallbackHere: true, Decide: decide})
 		app := uitest.Start(t, hostileWallet{w: fw}, uitest.WithClock(clock), uitest.WithEveryFrame(), uitest.WithSize(120, 60))
 		toBGApproval(t, app, fw, "Approve the payment at")
 		app.Press("v")
@@ -721,7 +722,7 @@ func TestNoInjectionBankApproval(t *testing.T) {
 		app.WaitFor("Rejected at your bank, nothing was paid")
 		app.Press("enter")
 		app.WaitFor("Limit headroom")
-		fw.SetApproval(ui.FakeApproval{Kind: ui.ActionDecoupled, Message: "Please use your BankApp"})
+		fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionDecoupled, Message: "Please use your BankApp"})
 		toBGApproval(t, app, fw, "Waiting for your approval")
 		app.Press("esc")
 		app.WaitFor("the wallet keeps checking")
@@ -734,7 +735,7 @@ func TestNoInjectionBankApproval(t *testing.T) {
 // row of "Which bank?" says which (at 60 columns, the currency alone when the name needs the
 // room); banks that are alike show nothing more (the goldens of two UAE banks are unchanged).
 func TestWhichBankNamesStandards(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, ui.FakeBGBank, ui.FakeSB1Bank})
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, uifake.FakeBGBank, uifake.FakeSB1Bank})
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Which bank?")
 	v := golden(t, app)
@@ -743,7 +744,7 @@ func TestWhichBankNamesStandards(t *testing.T) {
 			t.Errorf("which bank lacks %q:\n%s", want, v)
 		}
 	}
-	narrow, fw2 := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, {ID: "long", Name: longBank.Name, Terms: ui.FakeBGTerms()}}, uitest.WithSize(60, 18))
+	narrow, fw2 := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, {ID: "long", Name: longBank.Name, Terms: uifake.FakeBGTerms()}}, uitest.WithSize(60, 18))
 	toRecoveryDone(t, narrow, fw2)
 	narrow.WaitFor("Which bank?")
 	if v := narrow.View(); !strings.Contains(v, "  EUR") || strings.Contains(v, "NextGenPSD2") {
@@ -753,7 +754,7 @@ func TestWhichBankNamesStandards(t *testing.T) {
 }
 
 // bgTrace is the fake's trace as a Berlin Group core would describe it.
-type bgTrace struct{ *ui.FakeWallet }
+type bgTrace struct{ *uifake.FakeWallet }
 
 func (w bgTrace) Inspect(ctx context.Context) (ui.Inspection, error) {
 	in, err := w.FakeWallet.Inspect(ctx)
@@ -764,8 +765,8 @@ func (w bgTrace) Inspect(ctx context.Context) (ui.Inspection, error) {
 // TestInspectorNamesStandardAndSigning: a trace at a bank under another standard says which
 // standard and how its requests are signed; a UAE trace is drawn as before.
 func TestInspectorNamesStandardAndSigning(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	app := uitest.Start(t, bgTrace{ui.NewFakeBGWallet(clock.Now, 3)}, uitest.WithClock(clock))
+	clock := uitest.NewClock(uifake.FakeBase)
+	app := uitest.Start(t, bgTrace{uifake.NewFakeBGWallet(clock.Now, 3)}, uitest.WithClock(clock))
 	app.WaitFor("Limit headroom")
 	app.Press("ctrl+t")
 	app.WaitFor("payterm · Inspector")
@@ -777,9 +778,9 @@ func TestInspectorNamesStandardAndSigning(t *testing.T) {
 // paid in its own currencies, side by side (a SpareBank 1 link: NOK at home, EUR over SEPA),
 // and never "Flexi Pay" for a bank that approves each payment itself.
 func TestBGConsentsPerCurrency(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
-	fw.AddBGConsent(ui.FakeSB1Bank)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.AddBGConsent(uifake.FakeSB1Bank)
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Limit headroom")
 	app.Press("c")

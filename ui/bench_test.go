@@ -54,8 +54,8 @@ func press(m tea.Model, keys ...string) tea.Model {
 
 // newDriven builds the production root model on a fake with n payments, sized 100×40.
 func newDriven(n int) tea.Model {
-	fw := NewFakeWallet(func() time.Time { return FakeBase }, n)
-	m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true, disableChangeFeed: true})
+	fw := newFakeWallet(func() time.Time { return fakeBase }, n)
+	m := New(fw, Options{Clock: func() time.Time { return fakeBase }, disableIdleTicker: true, disableChangeFeed: true})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 	return drive(m, m.Init())
 }
@@ -106,11 +106,11 @@ func BenchmarkHistoryView(b *testing.B) {
 // BenchmarkStartToFirstFrame measures New + the start-up load + the first View.
 func BenchmarkStartToFirstFrame(b *testing.B) {
 	for _, n := range []int{100, 100_000} {
-		fw := NewFakeWallet(func() time.Time { return FakeBase }, n)
+		fw := newFakeWallet(func() time.Time { return fakeBase }, n)
 		b.Run(fmt.Sprintf("payments=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				m := New(fw, Options{Clock: func() time.Time { return FakeBase }, disableIdleTicker: true, disableChangeFeed: true})
+				m := New(fw, Options{Clock: func() time.Time { return fakeBase }, disableIdleTicker: true, disableChangeFeed: true})
 				m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 40})
 				m = drive(m, m.Init())
 				_ = m.View()

@@ -14,7 +14,7 @@ import (
 // are, unexported fields included.
 func TestCleanedCopiesAndKeepsCleanValues(t *testing.T) {
 	rows := []PaymentRow{{ID: "1", PayeeName: "Noor \u202e00.125", Amount: amt(1250), Status: PaymentStatus("Pend\u009bing")}, {ID: "2", PayeeName: "Clean"}}
-	active := &Consent{ID: "c\x1b]2;T\x07", Creditors: []Payee{{Name: "A\u0085"}}, Expires: FakeBase}
+	active := &Consent{ID: "c\x1b]2;T\x07", Creditors: []Payee{{Name: "A\u0085"}}, Expires: fakeBase}
 	in := Overview{Active: active, Recent: rows, SecretStore: "keyring"}
 	out := cleaned(in)
 	if rows[0].PayeeName != "Noor \u202e00.125" || active.ID != "c\x1b]2;T\x07" || active.Creditors[0].Name != "A\u0085" {
@@ -24,7 +24,7 @@ func TestCleanedCopiesAndKeepsCleanValues(t *testing.T) {
 		out.Active.Creditors[0].Name != "A\uFFFD" {
 		t.Fatalf("not cleaned: %+v %+v", out.Recent[0], *out.Active)
 	}
-	if out.Recent[0].Amount != amt(1250) || !out.Active.Expires.Equal(FakeBase) || out.Recent[1].PayeeName != "Clean" || out.SecretStore != "keyring" {
+	if out.Recent[0].Amount != amt(1250) || !out.Active.Expires.Equal(fakeBase) || out.Recent[1].PayeeName != "Clean" || out.SecretStore != "keyring" {
 		t.Fatalf("clean values changed: %+v", out)
 	}
 	same := Overview{Recent: []PaymentRow{{ID: "1", PayeeName: "Clean"}}}
@@ -44,7 +44,7 @@ func TestCleanedCopiesAndKeepsCleanValues(t *testing.T) {
 func benchHistoryPage(n int) HistoryPage {
 	p := HistoryPage{Total: n}
 	for i := range n {
-		p.Rows = append(p.Rows, PaymentRow{ID: fmt.Sprint(i), PaymentID: fmt.Sprintf("PAY-%07d", i), At: FakeBase.Add(-time.Duration(i) * time.Minute),
+		p.Rows = append(p.Rows, PaymentRow{ID: fmt.Sprint(i), PaymentID: fmt.Sprintf("PAY-%07d", i), At: fakeBase.Add(-time.Duration(i) * time.Minute),
 			PayeeName: "Test Payee " + strings.Repeat("x", i%20), Amount: amt(int64(100 + i)), Status: PaymentAcceptedCreditSettlementCompleted, Reference: "Invoice"})
 	}
 	return p

@@ -5,13 +5,13 @@ package ui_test
 import (
 	"testing"
 
-	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
 func TestPayArabicPayee(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	w := ui.NewFakeWallet(clock.Now, 3)                // any ui.Wallet; realapp.Start gives the real one
+	clock := uitest.NewClock(uifake.FakeBase)
+	w := uifake.NewFakeWallet(clock.Now, 3)            // any ui.Wallet; realapp.Start gives the real one
 	app := uitest.Start(t, w, uitest.WithClock(clock)) // 100×40 unless uitest.WithSize
 
 	app.WaitFor("Recent payments") // polls the latest rendered frame

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -20,7 +21,7 @@ func selectedLine(v string) string {
 }
 
 func newRow(id string) ui.PaymentRow {
-	return ui.PaymentRow{ID: id, PaymentID: "PAY-NEW", At: ui.FakeBase.Add(-time.Minute), PayeeName: "Example Trading LLC",
+	return ui.PaymentRow{ID: id, PaymentID: "PAY-NEW", At: uifake.FakeBase.Add(-time.Minute), PayeeName: "Example Trading LLC",
 		Status: ui.PaymentPending, Reference: "new"}
 }
 
@@ -82,8 +83,8 @@ func TestHistoryRefreshSelectionGone(t *testing.T) {
 
 // TestHistoryRefreshOnReturn: coming back to History (here from the inspector) reloads it.
 func TestHistoryRefreshOnReturn(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 30)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 30)
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Recent payments")
 	app.Press("h")

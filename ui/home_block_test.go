@@ -4,15 +4,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
 // TestHomeShowsPaymentBlock: after a restart with payments blocked (five failures), Home says so
 // and names the way out (u) before the user tries to pay; after recovery the warning is gone.
 func TestHomeShowsPaymentBlock(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.Block() // as found on disk at start-up
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Payments are blocked after too many wrong PINs or codes. Press u")
@@ -25,7 +25,7 @@ func TestHomeShowsPaymentBlock(t *testing.T) {
 	app.WaitFor("Press u to unblock") // p does not open a form that cannot be authenticated
 	app.Press("u")
 	app.WaitFor("Unblock payments")
-	app.Type(ui.FakeRecovery)
+	app.Type(uifake.FakeRecovery)
 	app.Press("tab")
 	app.Type(fw.Code)
 	app.Press("tab")

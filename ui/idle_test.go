@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -23,8 +24,8 @@ func TestIdleLockSaysItsTimeout(t *testing.T) {
 		{150 * time.Second, "locked after 2 minutes 30 seconds without activity"},
 	} {
 		t.Run(c.idle.String(), func(t *testing.T) {
-			clock := uitest.NewClock(ui.FakeBase)
-			fw := ui.NewFakeWallet(clock.Now, 3)
+			clock := uitest.NewClock(uifake.FakeBase)
+			fw := uifake.NewFakeWallet(clock.Now, 3)
 			app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{IdleTimeout: c.idle}), uitest.WithClock(clock))
 			app.WaitFor("Recent payments")
 			clock.Advance(c.idle)
@@ -39,8 +40,8 @@ func TestIdleLockSaysItsTimeout(t *testing.T) {
 // paused and how to reactivate it, p says the same instead of "No active consent: press n",
 // and help does not offer n as a "new consent" while a consent is in place.
 func TestPausedConsentSaysHowToReactivate(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Paused = true })
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Paused: open consents (c), select it, press A to pay again.")
@@ -79,8 +80,8 @@ func TestPausedConsentSaysHowToReactivate(t *testing.T) {
 
 // TestHelpWithoutConsentOffersNewConsent: with no consent in place, help offers n as a new one.
 func TestHelpWithoutConsentOffersNewConsent(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("No active consent.")

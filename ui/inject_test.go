@@ -11,6 +11,7 @@ import (
 
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -292,9 +293,9 @@ func requireNoInjection(t *testing.T, frames []string, minShown int) {
 // TestNoInjectionFirstRun: onboarding with two banks (their names and ids poisoned), the
 // enrolment, the consent page, the bank step's address and the authorised consent.
 func TestNoInjectionFirstRun(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
-	fw.SetBanks(ui.FakeSandboxBank, ui.BankOption{ID: "second", Name: "Second Test Bank"})
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
+	fw.SetBanks(uifake.FakeSandboxBank, ui.BankOption{ID: "second", Name: "Second Test Bank"})
 	app := uitest.Start(t, hostileWallet{w: fw}, uitest.WithClock(clock), uitest.WithEveryFrame(),
 		uitest.WithOptions(ui.Options{Clock: clock.Now, OpenURL: func(string) error { return errors.New("no browser" + poison) }}))
 	app.WaitFor("Welcome to payterm")
@@ -341,8 +342,8 @@ func TestNoInjectionFirstRun(t *testing.T) {
 // step with the support bundle's path, and errors of every kind (a Problem, a plain error, a
 // failed payment).
 func TestNoInjectionJourney(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 12)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 12)
 	fw.Sandbox = true // the inspector shows personal data and the bank's verdicts
 	fw.Outcome = "reject"
 	app := uitest.Start(t, hostileWallet{w: fw}, uitest.WithClock(clock), uitest.WithEveryFrame())
@@ -417,8 +418,8 @@ func TestNoInjectionJourney(t *testing.T) {
 // poisoned, the screens that list them (Home, history and a detail, consents and a detail, the
 // inspector) still draw nothing but text.
 func TestNoInjectionUnknownValues(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 6)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 6)
 	app := uitest.Start(t, hostileWallet{w: fw, enums: true}, uitest.WithClock(clock), uitest.WithEveryFrame())
 	app.WaitFor("payterm")
 	app.WaitFor(poisonShown)
@@ -447,8 +448,8 @@ func TestNoInjectionUnknownValues(t *testing.T) {
 // U+FFFD; once it is gone the payment goes on. A reference with a C1 control is refused the same
 // way.
 func TestPayRefusesBidiName(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Model, c.Creditors = ui.BeneficiaryOpen, nil })
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithEveryFrame())
 	app.WaitFor("Recent payments")
@@ -538,8 +539,8 @@ func (w reversingWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.His
 // terminal would then draw the rest of the row — the amount — reversed. The override never
 // reaches the frame: the amount reads in order on every row.
 func TestOverrideCutAt60Columns(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 4)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 4)
 	app := uitest.Start(t, reversingWallet{fw}, uitest.WithClock(clock), uitest.WithSize(60, 18), uitest.WithEveryFrame())
 	app.WaitFor("Limit headroom")
 	app.Press("pgdown")

@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
 // openLimitsEdit opens Limits › Edit with the fake's limits (5,000 per payment, 10,000 a day,
 // 50,000 a month, 10 payments a day, 500,000 per consent).
-func openLimitsEdit(t *testing.T) (*uitest.App, *ui.FakeWallet) {
+func openLimitsEdit(t *testing.T) (*uitest.App, *uifake.FakeWallet) {
 	t.Helper()
 	app, fw, _ := start(t, 5)
 	app.WaitFor("Recent payments")
@@ -34,7 +35,7 @@ func waitSentence(t *testing.T, app *uitest.App, sentence string) string {
 }
 
 // assertNoLimitCalls fails when the screen asked the core to check or save limits.
-func assertNoLimitCalls(t *testing.T, fw *ui.FakeWallet) {
+func assertNoLimitCalls(t *testing.T, fw *uifake.FakeWallet) {
 	t.Helper()
 	for _, c := range fw.Calls() {
 		if c == "SetLimits" || c == "PlanLimits" {
@@ -44,7 +45,7 @@ func assertNoLimitCalls(t *testing.T, fw *ui.FakeWallet) {
 }
 
 // limitsInForce reads the fake's limits through the screen's own service.
-func limitsInForce(t *testing.T, fw *ui.FakeWallet) ui.Limits {
+func limitsInForce(t *testing.T, fw *uifake.FakeWallet) ui.Limits {
 	t.Helper()
 	h, err := fw.Limits(t.Context())
 	if err != nil {

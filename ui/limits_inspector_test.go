@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -79,8 +79,8 @@ func TestInspectorRedacts(t *testing.T) {
 }
 
 func TestInspectorSandboxVerdicts(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 5)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 5)
 	fw.Sandbox = true
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithAccessible())
 	app.WaitFor("Recent payments")
@@ -107,8 +107,8 @@ func TestInspectorSandboxVerdicts(t *testing.T) {
 // TestInspectorLightsLatestWhenNoCurrent: a core reporting only finished steps still gets the
 // latest one lit and selected.
 func TestInspectorLightsLatestWhenNoCurrent(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.AllStepsDone = true
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Recent payments")

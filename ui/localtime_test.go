@@ -6,7 +6,7 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Dubai on a machine without zoneinfo
 
-	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -18,8 +18,8 @@ func TestTimesAreLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := uitest.NewClock(ui.FakeBase) // 09:30 UTC = 13:30 in Dubai
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase) // 09:30 UTC = 13:30 in Dubai
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithLocation(dubai))
 	app.WaitFor("Recent payments")
 	// The newest payment was made at 08:30 UTC.
@@ -53,8 +53,8 @@ func TestTimesAreLocal(t *testing.T) {
 
 // TestBankStepDeadlineIsLocal: the bank step's "accepts it once, until" is local time.
 func TestBankStepDeadlineIsLocal(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithLocation(time.FixedZone("+04", 4*3600)))
 	toConsentDetail(t, app)
 	app.Press("R")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -100,8 +101,8 @@ func TestNewConsentFromConsentsList(t *testing.T) {
 // TestNewConsentAt60x18: on the smallest terminal each step of the new-consent flow fits, and
 // Home's "no active consent" sentence names n.
 func TestNewConsentAt60x18(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(60, 18))
 	app.WaitFor("No active consent.")

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
-func startFirstRun(t *testing.T, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet) {
+func startFirstRun(t *testing.T, opts ...uitest.Option) (*uitest.App, *uifake.FakeWallet) {
 	t.Helper()
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	app := uitest.Start(t, fw, append([]uitest.Option{uitest.WithClock(clock)}, opts...)...)
 	app.WaitFor("Welcome to payterm")
 	return app, fw
@@ -57,7 +58,7 @@ func TestOnboardingTOTPEnrolment(t *testing.T) {
 	golden(t, app)
 }
 
-func toPayees(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+func toPayees(t *testing.T, app *uitest.App, fw *uifake.FakeWallet) {
 	t.Helper()
 	toTOTP(t, app)
 	app.Type(fw.Code)
@@ -101,7 +102,7 @@ func TestOnboardingPayees(t *testing.T) {
 	golden(t, app)
 }
 
-func toConsentPage(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+func toConsentPage(t *testing.T, app *uitest.App, fw *uifake.FakeWallet) {
 	t.Helper()
 	toPayees(t, app, fw)
 	app.Press("left") // two to ten → one
@@ -128,8 +129,8 @@ func TestOnboardingConsentPage(t *testing.T) {
 }
 
 func TestOnboardingBankChoice(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithOptions(ui.Options{Clock: clock.Now, OpenURL: func(string) error { return nil }}))
 	app.WaitFor("Welcome to payterm")
 	toConsentPage(t, app, fw)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -141,7 +142,7 @@ func TestUnblockWithRecoveryCode(t *testing.T) {
 	app.Type("135791")
 	app.Press("enter")
 	app.WaitFor("not correct")
-	app.Type(ui.FakeRecovery)
+	app.Type(uifake.FakeRecovery)
 	app.Press("tab")
 	app.Type(fw.Code)
 	app.Press("tab")
@@ -153,7 +154,7 @@ func TestUnblockWithRecoveryCode(t *testing.T) {
 	golden(t, app)
 }
 
-func pay(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+func pay(t *testing.T, app *uitest.App, fw *uifake.FakeWallet) {
 	t.Helper()
 	toSCA(t, app)
 	app.Type(fw.PIN)

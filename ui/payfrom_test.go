@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -16,7 +17,7 @@ const chooserTitle = "Pay from which consent?"
 // extraConsent is an authorised consent at bank, created days before the fake's base time.
 func extraConsent(n int, bank string, days int) ui.Consent {
 	return ui.Consent{ID: fmt.Sprintf("c0ffee00-0000-4000-8000-%012d", 100+n), Bank: bank, BankID: fmt.Sprintf("bank-%d", n),
-		Status: ui.ConsentAuthorized, Created: ui.FakeBase.AddDate(0, 0, -days), Expires: ui.FakeBase.AddDate(0, 6, -days),
+		Status: ui.ConsentAuthorized, Created: uifake.FakeBase.AddDate(0, 0, -days), Expires: uifake.FakeBase.AddDate(0, 6, -days),
 		Model: ui.BeneficiaryOpen, PurposeCode: "MWP"}
 }
 
@@ -65,8 +66,8 @@ func TestPayFromChooserAt60x18(t *testing.T) {
 
 // TestPayFromChooserAccessible: no box drawing or highlight; the selected row says so in words.
 func TestPayFromChooserAccessible(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.AddConsent(secondConsent(secondBank))
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithAccessible())
 	app.WaitFor("Limit headroom")
@@ -115,8 +116,8 @@ func TestPayFromSecondConsent(t *testing.T) {
 // or cancelled) p opens the pay form as it always did: the chooser is never drawn, not even for
 // a frame.
 func TestPayOneConsentNeverShowsChooser(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	paused := extraConsent(1, "Paused Example Bank", 5)
 	paused.Paused = true
 	expired := extraConsent(2, "Expired Example Bank", 400)
@@ -141,14 +142,14 @@ func TestPayOneConsentNeverShowsChooser(t *testing.T) {
 // TestPayFromSkipsUnusable: paused, suspended, expired and cancelled consents are not offered,
 // and neither is one the UI's clock says has expired although the core still calls it authorised.
 func TestPayFromSkipsUnusable(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	paused := extraConsent(1, "Paused Example Bank", 5)
 	paused.Paused = true
 	expired := extraConsent(2, "Expired Example Bank", 400)
 	expired.Status = ui.ConsentExpired
 	lapsing := extraConsent(3, "Lapsing Example Bank", 30)
-	lapsing.Expires = ui.FakeBase.Add(time.Hour)
+	lapsing.Expires = uifake.FakeBase.Add(time.Hour)
 	suspended := extraConsent(4, "Suspended Example Bank", 9)
 	suspended.Status = ui.ConsentSuspended
 	for _, c := range []ui.Consent{paused, expired, lapsing, suspended, secondConsent(secondBank)} {
@@ -230,8 +231,8 @@ func TestPayFromLoadErrorRetryOneConsent(t *testing.T) {
 // TestPayTypedAheadOneConsent: keys typed after p while the consents load land in the pay form
 // (with one consent there is nothing to choose), q among them neither quits nor is lost.
 func TestPayTypedAheadOneConsent(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	gate := make(chan struct{})
 	fw.ConsentsGate = gate
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
@@ -258,8 +259,8 @@ func TestPayTypedAheadOneConsent(t *testing.T) {
 // TestPayTypedAheadSeveralDropped: with several consents the keys typed before the chooser
 // appeared are dropped: an enter typed ahead must not choose a consent the user never saw.
 func TestPayTypedAheadSeveralDropped(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.AddConsent(secondConsent(secondBank))
 	gate := make(chan struct{})
 	fw.ConsentsGate = gate
@@ -279,8 +280,8 @@ func TestPayTypedAheadSeveralDropped(t *testing.T) {
 
 // TestPayFromEscWhileLoading: p then esc before the list arrives leaves Home as it was.
 func TestPayFromEscWhileLoading(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.AddConsent(secondConsent(secondBank))
 	gate := make(chan struct{})
 	fw.ConsentsGate = gate
@@ -300,8 +301,8 @@ func TestPayFromEscWhileLoading(t *testing.T) {
 // TestPayFromScrollsAt60x18: more consents than the smallest screen holds: the list scrolls
 // with the cursor and says what is above and below; every frame fits.
 func TestPayFromScrollsAt60x18(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	for i := range 5 {
 		fw.AddConsent(extraConsent(i, fmt.Sprintf("Example Bank %c", 'A'+i), 10-i))
 	}
@@ -338,8 +339,8 @@ func TestPayFromHelp(t *testing.T) {
 // TestPayFormKeepsKeysWhileLoading: keys typed while the pay form loads its payees wait for
 // its rows: the tab reaches the amount, not a "new payee" field the loaded form does not have.
 func TestPayFormKeepsKeysWhileLoading(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	gate := make(chan struct{})
 	fw.PayeesGate = gate
 	app := uitest.Start(t, fw, uitest.WithClock(clock))

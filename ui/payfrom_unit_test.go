@@ -14,7 +14,7 @@ import (
 )
 
 func TestCanPayNow(t *testing.T) {
-	now := FakeBase
+	now := fakeBase
 	ok := Consent{Status: ConsentAuthorized, Expires: now.Add(time.Minute)}
 	for name, tc := range map[string]struct {
 		edit func(c *Consent)
@@ -40,7 +40,7 @@ func TestCanPayNow(t *testing.T) {
 }
 
 func TestPayChoicesOrder(t *testing.T) {
-	now := FakeBase
+	now := fakeBase
 	mk := func(id string) Consent {
 		return Consent{ID: id, Status: ConsentAuthorized, Expires: now.AddDate(0, 1, 0)}
 	}
@@ -103,7 +103,7 @@ func TestConsentLeft(t *testing.T) {
 func plainChooser(w int, accessible bool, cs []Consent) *payFromScreen {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
-	c := &common{st: newStyles(r, DefaultTheme(), accessible), now: func() time.Time { return FakeBase }, accessible: accessible}
+	c := &common{st: newStyles(r, DefaultTheme(), accessible), now: func() time.Time { return fakeBase }, accessible: accessible}
 	s := newPayFrom(c, Overview{Headroom: Headroom{Limits: Limits{ConsentTotal: amt(50000000)}}}, cs, nil)
 	s.SetSize(w, 0)
 	return s
@@ -118,7 +118,7 @@ func FuzzPayFromRow(f *testing.F) {
 	f.Add("Sandbox Bank", "a\tb", "\x00", 200, true)
 	f.Fuzz(func(t *testing.T, bank, p1, p2 string, w int, accessible bool) {
 		w = 60 + (w%200+200)%200
-		one := Consent{ID: "1", Bank: bank, Status: ConsentAuthorized, Expires: FakeBase.AddDate(1, 0, 0), Model: BeneficiaryList,
+		one := Consent{ID: "1", Bank: bank, Status: ConsentAuthorized, Expires: fakeBase.AddDate(1, 0, 0), Model: BeneficiaryList,
 			Creditors: []Payee{{Name: p1}, {Name: p2}}}
 		two := Consent{ID: "2", Bank: p2, BankID: bank, Status: ConsentAuthorized, Model: BeneficiaryOne, Creditors: []Payee{{Name: p1}}}
 		s := plainChooser(w, accessible, []Consent{one, two})
@@ -148,7 +148,7 @@ func FuzzPayFromRow(f *testing.F) {
 func TestPayFromWithoutTotalLimit(t *testing.T) {
 	cs := []Consent{
 		{ID: "1", Bank: "First Bank", Status: ConsentAuthorized, Model: BeneficiaryOpen},
-		{ID: "2", Bank: "Second Bank", Status: ConsentAuthorized, Expires: FakeBase.AddDate(0, 1, 0), Model: BeneficiaryOpen},
+		{ID: "2", Bank: "Second Bank", Status: ConsentAuthorized, Expires: fakeBase.AddDate(0, 1, 0), Model: BeneficiaryOpen},
 	}
 	s := plainChooser(80, false, cs)
 	s.headroom = Headroom{}

@@ -11,11 +11,12 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
 // toBankStep runs the first-run wizard up to the bank step.
-func toBankStep(t *testing.T, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet) {
+func toBankStep(t *testing.T, opts ...uitest.Option) (*uitest.App, *uifake.FakeWallet) {
 	t.Helper()
 	app, fw := startFirstRun(t, opts...)
 	toConsentPage(t, app, fw)
@@ -50,13 +51,13 @@ func urlFromFrame(v string) string {
 func TestBankStepURLWrappedWhole(t *testing.T) {
 	app, _ := toBankStep(t, uitest.WithSize(100, 30))
 	v := app.View()
-	if got := urlFromFrame(v); got != ui.FakeBankURL {
-		t.Fatalf("the wrapped address does not join back to the URL:\n got %q\nwant %q\n%s", got, ui.FakeBankURL, v)
+	if got := urlFromFrame(v); got != uifake.FakeBankURL {
+		t.Fatalf("the wrapped address does not join back to the URL:\n got %q\nwant %q\n%s", got, uifake.FakeBankURL, v)
 	}
 	app.Press("u")
 	app.WaitFor("That is the whole address, above")
-	out := app.WaitForOutput(ui.FakeBankURL)
-	if !strings.Contains(out, "\r\n"+ui.FakeBankURL+"\r\n") {
+	out := app.WaitForOutput(uifake.FakeBankURL)
+	if !strings.Contains(out, "\r\n"+uifake.FakeBankURL+"\r\n") {
 		t.Errorf("the address is not printed alone on one line: %q", out[max(0, strings.Index(out, "https://")-40):])
 	}
 	if strings.Contains(out, "\x1b]52;") {
@@ -77,7 +78,7 @@ func TestBankStepAddressAloneReturns(t *testing.T) {
 	app.WaitFor("That is the whole address, above")
 	app.Press("c")
 	app.WaitFor("If your terminal does not let programs set the clipboard")
-	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(ui.FakeBankURL)) + "\x07"
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(uifake.FakeBankURL)) + "\x07"
 	app.WaitForOutput(want)
 	app.Press("esc") // back to the choices, not to the consent page
 	app.WaitFor("paste the address you land on")
@@ -147,8 +148,8 @@ func TestBankStepQRPromise(t *testing.T) {
 // TestBankStepNoQRForThisComputer: an address on this computer (the embedded sandbox's page) has
 // no QR code at any size, and the screen says why, and what a phone would need.
 func TestBankStepNoQRForThisComputer(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	fw.SetBankURL("http://127.0.0.1:41999/authorize?client_id=00000000-0000-4000-8000-00000000c11e&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Alocal")
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(120, 80))
 	app.WaitFor("Welcome to payterm")
@@ -243,8 +244,8 @@ func TestInspectorStackedWhenNarrow(t *testing.T) {
 }
 
 func TestInspectorSandboxShowsSealedPII(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 5)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 5)
 	fw.Sandbox = true
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(120, 60))
 	app.WaitFor("Recent payments")
@@ -423,7 +424,7 @@ func TestBankStepFailureOffersRetry(t *testing.T) {
 	if n := callCount(fw.Calls(), "BeginBankStep"); n != 2 {
 		t.Fatalf("the retry staged %d consent requests in all, want a second one", n)
 	}
-	if got := urlFromFrame(app.View()); got == ui.FakeBankURL || !strings.HasPrefix(got, "https://") {
+	if got := urlFromFrame(app.View()); got == uifake.FakeBankURL || !strings.HasPrefix(got, "https://") {
 		t.Fatalf("the retry shows the spent address again: %q", got)
 	}
 }
@@ -438,7 +439,7 @@ func TestBankStepRetryAfterDeny(t *testing.T) {
 	fw.SetDeny(false)
 	app.Press("enter")
 	app.WaitFor("A new address from your bank is ready.")
-	if got := urlFromFrame(app.View()); got == ui.FakeBankURL {
+	if got := urlFromFrame(app.View()); got == uifake.FakeBankURL {
 		t.Fatalf("after a refusal the screen offers the spent address again:\n%s", app.View())
 	}
 	app.Press("w")
@@ -553,8 +554,8 @@ func TestPayFlowAt60x18(t *testing.T) {
 
 // TestInspectorLitLabelWhole: the longest step, lit, keeps its "← now" at 100 columns.
 func TestInspectorLitLabelWhole(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.CurrentStep = 4 // SCA in payterm (PIN + code + device key)
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(100, 30))
 	app.WaitFor("Recent payments")
@@ -590,8 +591,8 @@ func TestTallScreenScrolls(t *testing.T) {
 // TestBankStepNoBrowser: o on a machine where no browser can be opened (xdg-open: "no method
 // available") does not wait for a page nobody sees: it says so and offers w, u and v.
 func TestBankStepNoBrowser(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	fw.BankCallback = make(chan struct{}) // no page was seen: the bank never answers
 	noBrowser := func(string) error {
 		return errors.New("open browser: xdg-open exited with status 3: no browser could be opened")
@@ -617,8 +618,8 @@ func TestBankStepNoBrowser(t *testing.T) {
 // TestBankStepAddressLink: where the terminal shows OSC 8 links, the printed address is a link to
 // itself (the text, as selected, is still exactly the address).
 func TestBankStepAddressLink(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{Hyperlinks: true}), uitest.WithClock(clock))
 	app.WaitFor("Welcome to payterm")
 	toConsentPage(t, app, fw)
@@ -626,15 +627,15 @@ func TestBankStepAddressLink(t *testing.T) {
 	app.WaitFor("Approve the consent at your bank")
 	app.Press("u")
 	app.WaitFor("or click it to open it")
-	app.WaitForOutput("\x1b]8;;" + ui.FakeBankURL + "\x1b\\" + ui.FakeBankURL + "\x1b]8;;\x1b\\")
+	app.WaitForOutput("\x1b]8;;" + uifake.FakeBankURL + "\x1b\\" + uifake.FakeBankURL + "\x1b]8;;\x1b\\")
 }
 
 // TestBankStepPasteBack: when nothing on this computer receives the bank's answer (an https
 // redirect_uri without a certificate), the step says to paste the address the browser lands on,
 // offers no wait, and o opens the browser and the paste field together.
 func TestBankStepPasteBack(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	fw.SetPasteBack(true)
 	var opened atomic.Int32
 	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{OpenURL: func(string) error { opened.Add(1); return nil }}), uitest.WithClock(clock))

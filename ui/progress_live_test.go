@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -38,8 +39,8 @@ func (q quietWallet) SubmitPayment(ctx context.Context, id string, sca ui.SCAInp
 // spinner, and the elapsed time follows the clock: 3.1 s later the spinner has moved on a frame
 // and the screen says 3.1 s.
 func TestPayProgressLiveWhileQuiet(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.Hold = make(chan struct{})
 	app := uitest.Start(t, quietWallet{fw}, uitest.WithClock(clock))
 	pay(t, app, fw)

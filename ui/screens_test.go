@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
 // start runs the production root model on a fake wallet with a frozen clock at 100×40.
-func start(t *testing.T, n int, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet, *uitest.Clock) {
+func start(t *testing.T, n int, opts ...uitest.Option) (*uitest.App, *uifake.FakeWallet, *uitest.Clock) {
 	t.Helper()
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, n)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, n)
 	app := uitest.Start(t, fw, append([]uitest.Option{uitest.WithClock(clock)}, opts...)...)
 	return app, fw, clock
 }
@@ -118,9 +119,9 @@ func TestIdleUnlock(t *testing.T) {
 
 // TestHomeRenewalPrompt: within 30 days of expiry the card counts down and prompts renewal.
 func TestHomeRenewalPrompt(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
-	fw.EditConsent(0, func(c *ui.Consent) { c.Expires = ui.FakeBase.Add(12*24*time.Hour + time.Hour) })
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Expires = uifake.FakeBase.Add(12*24*time.Hour + time.Hour) })
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Renew soon")
 	v := golden(t, app)
@@ -132,8 +133,8 @@ func TestHomeRenewalPrompt(t *testing.T) {
 // TestConsentsSuspendedLabel: a consent the bank suspended reads Suspended, never Paused, and
 // Home's p says the bank suspended it (as the core, Home still shows it: it is in place).
 func TestConsentsSuspendedLabel(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentSuspended })
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Suspended")
@@ -147,8 +148,8 @@ func TestConsentsSuspendedLabel(t *testing.T) {
 
 // TestStartupFailureThenRetry: a wallet that cannot open says so with what to do; r retries.
 func TestStartupFailureThenRetry(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.SetOverviewErr(&ui.Problem{What: "The secure storage is locked.", Next: "Unlock your keyring and press r."})
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Could not open the wallet.")
@@ -156,8 +157,8 @@ func TestStartupFailureThenRetry(t *testing.T) {
 }
 
 func TestStartupRetrySucceeds(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.SetOverviewErr(&ui.Problem{What: "The secure storage is locked.", Next: "Unlock your keyring and press r."})
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Could not open the wallet.")

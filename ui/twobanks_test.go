@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -13,17 +14,17 @@ import (
 // is Home's active consent: the card shows it and it is the first row of Home's pay chooser.
 func secondConsent(bank ui.BankOption) ui.Consent {
 	return ui.Consent{ID: "c0ffee00-0000-4000-8000-000000000003", Bank: bank.Name, BankID: bank.ID,
-		Status: ui.ConsentAuthorized, Created: ui.FakeBase.AddDate(0, 0, -3), Expires: ui.FakeBase.AddDate(1, 0, -3),
+		Status: ui.ConsentAuthorized, Created: uifake.FakeBase.AddDate(0, 0, -3), Expires: uifake.FakeBase.AddDate(1, 0, -3),
 		Model: ui.BeneficiaryOne, Creditors: []ui.Payee{{ID: "payee-1", Name: "Test Payee One", IBAN: "AE070331234567890123456", Type: ui.PayeeRetail}},
 		PurposeCode: "MWP"}
 }
 
 // startTwoBanks is the fake wallet with a second active consent at bank, at w×h.
-func startTwoBanks(t *testing.T, bank ui.BankOption, w, h int) (*uitest.App, *ui.FakeWallet) {
+func startTwoBanks(t *testing.T, bank ui.BankOption, w, h int) (*uitest.App, *uifake.FakeWallet) {
 	t.Helper()
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
-	fw.BankOptions = []ui.BankOption{ui.FakeSandboxBank, bank}
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.BankOptions = []ui.BankOption{uifake.FakeSandboxBank, bank}
 	fw.AddConsent(secondConsent(bank))
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(w, h))
 	app.WaitFor("Limit headroom")
@@ -174,8 +175,8 @@ func TestLongBankNameNeverOverflows(t *testing.T) {
 // TestConsentsSharedPrefixAt60x18: two long names that differ only at the end stay apart on
 // the narrowest list (cut in the middle), and each row stays one line.
 func TestConsentsSharedPrefixAt60x18(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) {
 		c.Bank, c.BankID = "Example Islamic Bank of the Southern Emirates", "south"
 	})
@@ -201,8 +202,8 @@ func TestConsentsSharedPrefixAt60x18(t *testing.T) {
 // TestConsentsSameBankName: two banks with one display name are told apart by their ids.
 func TestConsentsSameBankName(t *testing.T) {
 	north := ui.BankOption{ID: "north", Name: "Example Bank"}
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Bank, c.BankID = "Example Bank", "south" })
 	fw.AddConsent(secondConsent(north))
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
@@ -232,8 +233,8 @@ func authoriseAndSettle(app *uitest.App) {
 // TestInspectorNamesTheBank: with several banks the inspector says which bank each message went
 // to (control characters dropped from the name); with one it does not (TestInspectorRedacts).
 func TestInspectorNamesTheBank(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.BankOptions = []ui.BankOption{{ID: "sandbox", Name: "Sandbox\x1b[31m Bank", Sandbox: true}, secondBank}
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(100, 40))
 	app.WaitFor("Limit headroom")

@@ -95,6 +95,10 @@ func UAETerms() PayTerms {
 // resolved is t as the screens use it: the UAE's terms for the zero value; otherwise t with
 // what is missing read safely (a missing WalletSCA is wallet-only: never claim more than known;
 // a missing product is one product in Currency, by IBAN; a missing reference is 35 characters).
+// Resolved is t as the screens read it: the zero PayTerms is UAETerms(), a WalletSCA other
+// than delegated is wallet-only, and a missing product or currency is filled in.
+func (t PayTerms) Resolved() PayTerms { return t.resolved() }
+
 func (t PayTerms) resolved() PayTerms {
 	if t.Standard == "" && t.Currency == "" && len(t.Products) == 0 && t.WalletSCA == "" {
 		return UAETerms()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -16,10 +17,10 @@ var secondBank = ui.BankOption{ID: "second", Name: "Second Example Bank"}
 var longBank = ui.BankOption{ID: "long", Name: "Example Islamic Bank of the Northern Emirates, Retail Banking Test Branch"}
 
 // startFirstRunBanks starts a first-run wallet that offers banks.
-func startFirstRunBanks(t *testing.T, banks []ui.BankOption, opts ...uitest.Option) (*uitest.App, *ui.FakeWallet) {
+func startFirstRunBanks(t *testing.T, banks []ui.BankOption, opts ...uitest.Option) (*uitest.App, *uifake.FakeWallet) {
 	t.Helper()
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
 	fw.BankOptions = banks
 	app := uitest.Start(t, fw, append([]uitest.Option{uitest.WithClock(clock)}, opts...)...)
 	app.WaitFor("Welcome to payterm")
@@ -27,7 +28,7 @@ func startFirstRunBanks(t *testing.T, banks []ui.BankOption, opts ...uitest.Opti
 }
 
 // toRecoveryDone runs onboarding up to and past the recovery code page.
-func toRecoveryDone(t *testing.T, app *uitest.App, fw *ui.FakeWallet) {
+func toRecoveryDone(t *testing.T, app *uitest.App, fw *uifake.FakeWallet) {
 	t.Helper()
 	toTOTP(t, app)
 	app.Type(fw.Code)
@@ -53,7 +54,7 @@ func callIndex(calls []string, want string) int { return slices.Index(calls, wan
 // TestOnboardingTwoBanksChoosesSecond: with two banks the consent part starts with "Which bank?";
 // choosing the second one puts its id in the plan, and the consent page and the result name it.
 func TestOnboardingTwoBanksChoosesSecond(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, secondBank})
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, secondBank})
 	app.WaitFor("Set up · step 1 of 7")
 	app.WaitFor("which bank, your payees")
 	toRecoveryDone(t, app, fw)
@@ -103,7 +104,7 @@ func TestOnboardingTwoBanksChoosesSecond(t *testing.T) {
 // TestOnboardingOneBankNoPicker: with one bank no frame ever shows the bank list, the step
 // numbers stay "of 6", and the plan names that bank.
 func TestOnboardingOneBankNoPicker(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank}, uitest.WithEveryFrame())
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank}, uitest.WithEveryFrame())
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Who will you pay?")
 	app.WaitFor("Set up · step 4 of 6")
@@ -136,7 +137,7 @@ func TestOnboardingOneBankNoPicker(t *testing.T) {
 
 // TestWhichBankAt80x24: the list at 80×24, cursor on the second bank.
 func TestWhichBankAt80x24(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, secondBank}, uitest.WithSize(80, 24))
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, secondBank}, uitest.WithSize(80, 24))
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Which bank?")
 	app.Press("down")
@@ -147,9 +148,9 @@ func TestWhichBankAt80x24(t *testing.T) {
 // TestWhichBankAt60x18: on the smallest terminal a long name is cut with an ellipsis and the
 // sandbox tag stays.
 func TestWhichBankAt60x18(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
-	fw.BankOptions = []ui.BankOption{longBank, ui.FakeSandboxBank, secondBank}
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.BankOptions = []ui.BankOption{longBank, uifake.FakeSandboxBank, secondBank}
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(60, 18))
 	app.WaitFor("Limit headroom")
 	app.Press("n")
@@ -172,8 +173,8 @@ func TestWhichBankManyBanksScroll(t *testing.T) {
 	for i := range 14 {
 		banks = append(banks, ui.BankOption{ID: string(rune('a' + i)), Name: "Example Bank " + string(rune('A'+i))})
 	}
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.BankOptions = banks
 	app := uitest.Start(t, fw, uitest.WithClock(clock), uitest.WithSize(60, 18))
 	app.WaitFor("Limit headroom")
@@ -202,7 +203,7 @@ func TestWhichBankManyBanksScroll(t *testing.T) {
 // list then tells the two banks apart.
 func TestNewConsentTwoBanks(t *testing.T) {
 	app, fw, _ := start(t, 3)
-	fw.SetBanks(ui.FakeSandboxBank, secondBank)
+	fw.SetBanks(uifake.FakeSandboxBank, secondBank)
 	app.WaitFor("Recent payments")
 	app.Press("c")
 	app.WaitFor("payterm · Consents")
@@ -271,7 +272,7 @@ func TestNewConsentKeysTypedWhileBanksLoad(t *testing.T) {
 // arrived are dropped; an enter among them does not choose a bank the user never saw.
 func TestKeysTypedWhileBanksLoadNeverChooseABank(t *testing.T) {
 	app, fw, _ := start(t, 3)
-	fw.SetBanks(ui.FakeSandboxBank, secondBank)
+	fw.SetBanks(uifake.FakeSandboxBank, secondBank)
 	fw.BanksGate = make(chan struct{})
 	app.WaitFor("Recent payments")
 	app.Press("n")
@@ -287,9 +288,9 @@ func TestKeysTypedWhileBanksLoadNeverChooseABank(t *testing.T) {
 // TestWhichBankErrorThenRetry: a failed bank list is a Problem with r to try again; the PIN and
 // authenticator are not asked again.
 func TestWhichBankErrorThenRetry(t *testing.T) {
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.FakeNotOnboarded(clock.Now)
-	fw.BankOptions = []ui.BankOption{ui.FakeSandboxBank, secondBank}
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.FakeNotOnboarded(clock.Now)
+	fw.BankOptions = []ui.BankOption{uifake.FakeSandboxBank, secondBank}
 	fw.SetBanksErr(&ui.Problem{What: "The bank list could not be read.", Next: "Check the configuration file."})
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("Welcome to payterm")
@@ -333,8 +334,8 @@ func TestNewConsentBanksErrorEscLeaves(t *testing.T) {
 func TestWhichBankRefusesBadLists(t *testing.T) {
 	for name, banks := range map[string][]ui.BankOption{
 		"none":      {},
-		"duplicate": {ui.FakeSandboxBank, {ID: "sandbox", Name: "Another Bank"}},
-		"empty id":  {ui.FakeSandboxBank, {ID: "", Name: "Another Bank"}},
+		"duplicate": {uifake.FakeSandboxBank, {ID: "sandbox", Name: "Another Bank"}},
+		"empty id":  {uifake.FakeSandboxBank, {ID: "", Name: "Another Bank"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			app, fw, _ := start(t, 3)
@@ -352,7 +353,7 @@ func TestWhichBankRefusesBadLists(t *testing.T) {
 // TestWhichBankHelpAndAccessible: ? lists the step's keys; the accessible mode marks the cursor
 // and the sandbox tag in words.
 func TestWhichBankHelpAndAccessible(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, secondBank}, uitest.WithAccessible())
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, secondBank}, uitest.WithAccessible())
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Which bank?")
 	v := app.View()
@@ -373,7 +374,7 @@ func TestWhichBankHelpAndAccessible(t *testing.T) {
 
 // TestWhichBankAccessible: the list in accessible mode (no reverse video; cursor and tag in words).
 func TestWhichBankAccessible(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, secondBank}, uitest.WithAccessible(), uitest.WithSize(80, 24))
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, secondBank}, uitest.WithAccessible(), uitest.WithSize(80, 24))
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Which bank?")
 	app.Press("2")
@@ -383,7 +384,7 @@ func TestWhichBankAccessible(t *testing.T) {
 
 // TestWhichBankSameNames: two banks with one name are told apart by their ids.
 func TestWhichBankSameNames(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, {ID: "other", Name: "Sandbox Bank"}})
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, {ID: "other", Name: "Sandbox Bank"}})
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("> 1. Sandbox Bank (sandbox)  sandbox")
 	app.WaitFor("  2. Sandbox Bank (other)\n")
@@ -391,7 +392,7 @@ func TestWhichBankSameNames(t *testing.T) {
 
 // TestWhichBankNameControlCharacters: a bank name cannot send escape sequences to the terminal.
 func TestWhichBankNameControlCharacters(t *testing.T) {
-	app, fw := startFirstRunBanks(t, []ui.BankOption{ui.FakeSandboxBank, {ID: "esc", Name: "Evil\x1b[2J Bank\r\n"}})
+	app, fw := startFirstRunBanks(t, []ui.BankOption{uifake.FakeSandboxBank, {ID: "esc", Name: "Evil\x1b[2J Bank\r\n"}})
 	toRecoveryDone(t, app, fw)
 	app.WaitFor("Which bank?")
 	v := app.View()
@@ -404,7 +405,7 @@ func TestWhichBankNameControlCharacters(t *testing.T) {
 // bank's step; the bank list is never asked for.
 func TestRenewNeverAsksWhichBank(t *testing.T) {
 	app, fw, _ := start(t, 3)
-	fw.SetBanks(ui.FakeSandboxBank, secondBank)
+	fw.SetBanks(uifake.FakeSandboxBank, secondBank)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Bank, c.BankID = secondBank.Name, secondBank.ID })
 	app.WaitFor("Recent payments")
 	app.Press("c")

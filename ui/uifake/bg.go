@@ -1,10 +1,12 @@
-package ui
+package uifake
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/payterm/payterm/ui"
 )
 
 // The fake's Berlin Group bank: a bank where the payer approves every payment at the bank
@@ -14,34 +16,34 @@ import (
 // example IBANs, and a script (FakeApproval) saying how the bank asks and what the payer does.
 
 // FakeBGBank is the fake Berlin Group bank (generic profile: EUR, SEPA products, IBANs).
-var FakeBGBank = BankOption{ID: "berlin", Name: "Berlin Test Bank", Terms: FakeBGTerms()}
+var FakeBGBank = ui.BankOption{ID: "berlin", Name: "Berlin Test Bank", Terms: FakeBGTerms()}
 
 // FakeSB1Bank is the fake SpareBank 1 profile: NOK by Norwegian account number, EUR by IBAN.
-var FakeSB1Bank = BankOption{ID: "sb1", Name: "SpareBank 1 Test", Terms: FakeSB1Terms()}
+var FakeSB1Bank = ui.BankOption{ID: "sb1", Name: "SpareBank 1 Test", Terms: FakeSB1Terms()}
 
 // FakeBGTerms are the Berlin Group bank's terms as a core would fill them.
-func FakeBGTerms() PayTerms {
-	return PayTerms{
+func FakeBGTerms() ui.PayTerms {
+	return ui.PayTerms{
 		Standard: "Berlin Group NextGenPSD2",
 		Currency: "EUR",
-		Products: []Product{
-			{ID: "sepa-credit-transfers", Label: "SEPA transfer", Currency: "EUR", Account: AccountIBAN},
-			{ID: "instant-sepa-credit-transfers", Label: "Instant SEPA transfer", Currency: "EUR", Account: AccountIBAN},
-			{ID: "cross-border-credit-transfers", Label: "Cross-border", Currency: "EUR", Account: AccountIBAN},
+		Products: []ui.Product{
+			{ID: "sepa-credit-transfers", Label: "SEPA transfer", Currency: "EUR", Account: ui.AccountIBAN},
+			{ID: "instant-sepa-credit-transfers", Label: "Instant SEPA transfer", Currency: "EUR", Account: ui.AccountIBAN},
+			{ID: "cross-border-credit-transfers", Label: "Cross-border", Currency: "EUR", Account: ui.AccountIBAN},
 		},
-		Reference: ReferenceField{Label: "Payee message", Max: 140},
-		WalletSCA: SCAWalletOnly,
+		Reference: ui.ReferenceField{Label: "Payee message", Max: 140},
+		WalletSCA: ui.SCAWalletOnly,
 		Signing:   "HTTP signature (draft-cavage rsa-sha256)",
 	}
 }
 
 // FakeSB1Terms are SpareBank 1's: domestic NOK to an 11-digit account number, or SEPA in EUR.
-func FakeSB1Terms() PayTerms {
+func FakeSB1Terms() ui.PayTerms {
 	t := FakeBGTerms()
 	t.Currency = "NOK"
-	t.Products = []Product{
-		{ID: "norwegian-domestic-credit-transfers", Label: "Domestic transfer", Currency: "NOK", Account: AccountNorwegianBBAN},
-		{ID: "sepa-credit-transfers", Label: "SEPA transfer", Currency: "EUR", Account: AccountIBAN},
+	t.Products = []ui.Product{
+		{ID: "norwegian-domestic-credit-transfers", Label: "Domestic transfer", Currency: "NOK", Account: ui.AccountNorwegianBBAN},
+		{ID: "sepa-credit-transfers", Label: "SEPA transfer", Currency: "EUR", Account: ui.AccountIBAN},
 	}
 	return t
 }
@@ -62,7 +64,7 @@ type FakeApproval struct {
 	// Kind is how the bank asks: ActionRedirect (its page), ActionDecoupled (its app) or
 	// ActionPassword (embedded: the password, then the method when there are several, then the
 	// one-time code).
-	Kind BankActionKind
+	Kind ui.BankActionKind
 	// Decide is the payer's decision at the bank's page or app, as the core's poll learns it: a
 	// test sends true (approved) or false (declined). Nil: no decision ever comes.
 	Decide chan bool
@@ -74,7 +76,7 @@ type FakeApproval struct {
 	// Message is the bank's psuMessage.
 	Message string
 	// Methods are the embedded approach's SCA methods (several: the payer chooses).
-	Methods []SCAMethod
+	Methods []ui.SCAMethod
 	// Password and TAN are the right answers; Attempts the codes the bank takes (default 3).
 	Password, TAN string
 	Attempts      int
@@ -86,20 +88,20 @@ type FakeApproval struct {
 
 // fakeBG is the fake Berlin Group bank's state inside FakeWallet.
 type fakeBG struct {
-	bank      BankOption
+	bank      ui.BankOption
 	consentID string
-	payees    []Payee
-	headroom  Headroom
+	payees    []ui.Payee
+	headroom  ui.Headroom
 	approval  FakeApproval
-	pending   *fakePending // the question the bank waits on
-	inputs    []BankInput  // every answer ContinuePayment took
+	pending   *fakePending   // the question the bank waits on
+	inputs    []ui.BankInput // every answer ContinuePayment took
 }
 
 // fakePending is one question of the bank, for one payment.
 type fakePending struct {
 	id   string
-	kind BankActionKind
-	in   chan BankInput
+	kind ui.BankActionKind
+	in   chan ui.BankInput
 }
 
 const fakeBGConsentID = "b0000000-0000-4000-8000-000000000001"
@@ -114,56 +116,56 @@ func NewFakeBGWallet(now func() time.Time, n int) *FakeWallet {
 
 // AddBGConsent puts an active consent at bank (FakeBGBank or FakeSB1Bank) first, with its
 // payees, its limits (in its currency) and three payments of its own at the top of the history.
-func (f *FakeWallet) AddBGConsent(bank BankOption) {
+func (f *FakeWallet) AddBGConsent(bank ui.BankOption) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t := bank.Terms.resolved()
+	t := bank.Terms.Resolved()
 	f.bg.bank, f.bg.consentID = bank, fakeBGConsentID
-	f.bg.payees = []Payee{
+	f.bg.payees = []ui.Payee{
 		// The ISO 13616 example German IBAN and the Berlin Group specification's creditor.
 		{ID: "bg-payee-1", Name: "Test Payee GmbH", IBAN: "DE89370400440532013000"},
 		{ID: "bg-payee-2", Name: "Example Merchant", IBAN: "DE02100100109307118603"},
 	}
 	if t.Currency == "NOK" {
-		f.bg.payees = append([]Payee{{ID: "bg-payee-0", Name: "Test Mottaker AS", IBAN: "12345678903"}}, f.bg.payees...)
+		f.bg.payees = append([]ui.Payee{{ID: "bg-payee-0", Name: "Test Mottaker AS", IBAN: "12345678903"}}, f.bg.payees...)
 	}
-	f.bg.headroom = Headroom{Currency: t.Currency,
-		Limits: Limits{PerPayment: amt(200000), PerDay: amt(500000), PerMonth: amt(2000000), PerDayCount: 10},
-		Used:   Usage{Day: amt(4200), DayCount: 1, Month: amt(4200), Consent: amt(4200)}}
-	f.bg.approval = FakeApproval{Kind: ActionRedirect, Password: "test-bank-password", TAN: "246810"}
-	c := Consent{ID: fakeBGConsentID, Bank: bank.Name, BankID: bank.ID, Status: ConsentAuthorized,
-		Created: FakeBase.AddDate(0, -1, 0), Expires: FakeBase.AddDate(0, 11, 0), Model: BeneficiaryList,
+	f.bg.headroom = ui.Headroom{Currency: t.Currency,
+		Limits: ui.Limits{PerPayment: amt(200000), PerDay: amt(500000), PerMonth: amt(2000000), PerDayCount: 10},
+		Used:   ui.Usage{Day: amt(4200), DayCount: 1, Month: amt(4200), Consent: amt(4200)}}
+	f.bg.approval = FakeApproval{Kind: ui.ActionRedirect, Password: "test-bank-password", TAN: "246810"}
+	c := ui.Consent{ID: fakeBGConsentID, Bank: bank.Name, BankID: bank.ID, Status: ui.ConsentAuthorized,
+		Created: FakeBase.AddDate(0, -1, 0), Expires: FakeBase.AddDate(0, 11, 0), Model: ui.BeneficiaryList,
 		Creditors: f.bg.payees, DebtorMasked: "DE40 •••• 8608", TotalPaid: amt(4200), PaymentCount: 2, Terms: bank.Terms}
 	if t.Currency == "NOK" {
 		c.DebtorMasked, c.TotalPaid, c.PaymentCount = "1234 •••• 8903", amt(125000), 3
-		c.OtherPaid = []Money{{Amount: amt(1250), Currency: "EUR"}}
+		c.OtherPaid = []ui.Money{{Amount: amt(1250), Currency: "EUR"}}
 	}
-	f.consents = append([]Consent{c}, f.consents...)
-	rows := []PaymentRow{
+	f.consents = append([]ui.Consent{c}, f.consents...)
+	rows := []ui.PaymentRow{
 		{ID: "bg0000003", PaymentID: "bg-pay-3", At: FakeBase.Add(-10 * time.Minute), PayeeName: "Test Payee GmbH", Amount: amt(4200),
-			Currency: t.Currency, Status: PaymentExecuted, BankStatus: "ACSC", Reference: "Order 3"},
+			Currency: t.Currency, Status: ui.PaymentExecuted, BankStatus: "ACSC", Reference: "Order 3"},
 		{ID: "bg0000002", PaymentID: "bg-pay-2", At: FakeBase.Add(-20 * time.Minute), PayeeName: "Example Merchant", Amount: amt(999),
-			Currency: t.Currency, Status: PaymentRejected, BankStatus: "RJCT", Reference: "Order 2"},
+			Currency: t.Currency, Status: ui.PaymentRejected, BankStatus: "RJCT", Reference: "Order 2"},
 		{ID: "bg0000001", PaymentID: "bg-pay-1", At: FakeBase.Add(-30 * time.Minute), PayeeName: "Example Merchant", Amount: amt(1500),
-			Currency: t.Currency, Status: PaymentAwaitingBankSCA, BankStatus: "RCVD", Reference: "Order 1"},
+			Currency: t.Currency, Status: ui.PaymentAwaitingBankSCA, BankStatus: "RCVD", Reference: "Order 1"},
 	}
 	f.rows = append(rows, f.rows...)
 	for i, r := range f.rows {
 		f.index[r.ID] = i
 	}
 	for _, r := range rows {
-		f.details[r.ID] = PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-0000000b9" + r.ID[len(r.ID)-3:], ConsentID: fakeBGConsentID,
-			Timeline: []StatusChange{{At: r.At, Status: PaymentPrepared}, {At: r.At.Add(time.Second), Status: PaymentAwaitingBankSCA, BankStatus: "RCVD"},
+		f.details[r.ID] = ui.PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-0000000b9" + r.ID[len(r.ID)-3:], ConsentID: fakeBGConsentID,
+			Timeline: []ui.StatusChange{{At: r.At, Status: ui.PaymentPrepared}, {At: r.At.Add(time.Second), Status: ui.PaymentAwaitingBankSCA, BankStatus: "RCVD"},
 				{At: r.At.Add(40 * time.Second), Status: r.Status, BankStatus: r.BankStatus}}}
 	}
 }
 
 // bgDetail is the Berlin Group consent's rules and its own payments; the caller holds f.mu.
-func (f *FakeWallet) bgDetail(c Consent) ConsentDetail {
-	d := ConsentDetail{Consent: c, Rules: []Rule{
-		{"Type", "Each payment approved at " + c.Bank + " (" + c.Terms.Standard + ")"},
-		{"Who you can pay", count(len(c.Creditors), "named payee", "named payees")},
-		{"Amounts", "your bank's own limits, and your payterm limits"},
+func (f *FakeWallet) bgDetail(c ui.Consent) ui.ConsentDetail {
+	d := ui.ConsentDetail{Consent: c, Rules: []ui.Rule{
+		{Label: "Type", Value: "Each payment approved at " + c.Bank + " (" + c.Terms.Standard + ")"},
+		{Label: "Who you can pay", Value: plural(len(c.Creditors), "named payee", "named payees")},
+		{Label: "Amounts", Value: "your bank's own limits, and your payterm limits"},
 	}}
 	for _, r := range f.rows {
 		if strings.HasPrefix(r.ID, "bg") {
@@ -181,10 +183,10 @@ func (f *FakeWallet) SetApproval(a FakeApproval) {
 }
 
 // BankInputs lists the answers ContinuePayment took, in order.
-func (f *FakeWallet) BankInputs() []BankInput {
+func (f *FakeWallet) BankInputs() []ui.BankInput {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]BankInput(nil), f.bg.inputs...)
+	return append([]ui.BankInput(nil), f.bg.inputs...)
 }
 
 // isBG reports a consent at the fake Berlin Group bank; the caller holds f.mu.
@@ -193,24 +195,24 @@ func (f *FakeWallet) isBG(consentID string) bool {
 }
 
 // bgOverview gives Home the limits per currency: the active consent's first; the caller holds f.mu.
-func (f *FakeWallet) bgOverview(ov *Overview) {
+func (f *FakeWallet) bgOverview(ov *ui.Overview) {
 	if f.bg.consentID == "" {
 		return
 	}
 	if ov.Active != nil && f.isBG(ov.Active.ID) {
-		ov.Headroom, ov.OtherHeadroom = f.bg.headroom, []Headroom{ov.Headroom}
+		ov.Headroom, ov.OtherHeadroom = f.bg.headroom, []ui.Headroom{ov.Headroom}
 		return
 	}
-	ov.OtherHeadroom = []Headroom{f.bg.headroom}
+	ov.OtherHeadroom = []ui.Headroom{f.bg.headroom}
 }
 
 // prepareBG is PreparePayment at the Berlin Group bank; the caller holds f.mu.
-func (f *FakeWallet) prepareBG(d PaymentDraft) (PreparedPayment, error) {
+func (f *FakeWallet) prepareBG(d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	c, err := f.find(d.ConsentID)
 	if err != nil {
-		return PreparedPayment{}, err
+		return ui.PreparedPayment{}, err
 	}
-	t := c.Terms.resolved()
+	t := c.Terms.Resolved()
 	prod, found := t.Products[0], d.Product == ""
 	for _, p := range t.Products {
 		if p.ID == d.Product {
@@ -218,17 +220,17 @@ func (f *FakeWallet) prepareBG(d PaymentDraft) (PreparedPayment, error) {
 		}
 	}
 	if !found {
-		return PreparedPayment{}, &Problem{What: "The bank does not offer that product.", Next: "Choose another one (←/→)."}
+		return ui.PreparedPayment{}, &ui.Problem{What: "The bank does not offer that product.", Next: "Choose another one (←/→)."}
 	}
-	a, err := parseAmountIn(d.Amount, prod.Currency)
+	a, err := ui.ParseAmountIn(d.Amount, prod.Currency)
 	if err != nil {
-		return PreparedPayment{}, &Problem{What: amountSentenceIn(err, prod.Currency), Err: err}
+		return ui.PreparedPayment{}, &ui.Problem{What: ui.AmountSentence(err, prod.Currency), Err: err}
 	}
-	hr := Headroom{Currency: prod.Currency}
-	if sameCurrency(prod.Currency, f.bg.headroom.Currency) {
+	hr := ui.Headroom{Currency: prod.Currency}
+	if ui.SameCurrency(prod.Currency, f.bg.headroom.Currency) {
 		hr = f.bg.headroom
 		if l := hr.Limits.PerPayment; !l.IsZero() && a.Cmp(l) > 0 {
-			return PreparedPayment{}, &Problem{What: "This is above your per-payment limit of " + formatMoney(l, hr.Currency) + ".",
+			return ui.PreparedPayment{}, &ui.Problem{What: "This is above your per-payment limit of " + ui.FormatMoney(l, hr.Currency) + ".",
 				Next: "Pay less, or raise the limit in Limits (l on Home)."}
 		}
 		hr.Used.Day, _ = hr.Used.Day.Add(a)
@@ -236,21 +238,21 @@ func (f *FakeWallet) prepareBG(d PaymentDraft) (PreparedPayment, error) {
 		hr.Used.Consent, _ = hr.Used.Consent.Add(a)
 		hr.Used.DayCount++
 	}
-	var p Payee
+	var p ui.Payee
 	for _, q := range f.bg.payees {
 		if q.ID == d.PayeeID {
 			p = q
 		}
 	}
 	if p.ID == "" {
-		p = Payee{ID: "payee-new", Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN}
+		p = ui.Payee{ID: "payee-new", Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN}
 	}
-	if !accountValid(prod.scheme(), p.IBAN) {
-		return PreparedPayment{}, &Problem{What: "That payee's account cannot receive a " + prod.Label + ".", Next: "Choose another product or payee."}
+	if !ui.AccountValid(prod, p.IBAN) {
+		return ui.PreparedPayment{}, &ui.Problem{What: "That payee's account cannot receive a " + prod.Label + ".", Next: "Choose another product or payee."}
 	}
 	f.nextPay++
 	id := fmt.Sprintf("prep-%d", f.nextPay)
-	pp := PreparedPayment{ID: id, ConsentID: d.ConsentID, Payee: p, Amount: a, Currency: prod.Currency, Reference: d.Reference,
+	pp := ui.PreparedPayment{ID: id, ConsentID: d.ConsentID, Payee: p, Amount: a, Currency: prod.Currency, Reference: d.Reference,
 		Product: prod.ID, Headroom: hr, Steps: append([]string(nil), bgSteps...)}
 	f.prepared[id] = pp
 	return pp, nil
@@ -258,16 +260,16 @@ func (f *FakeWallet) prepareBG(d PaymentDraft) (PreparedPayment, error) {
 
 // ContinuePayment takes the payer's answer to the question the bank waits on, as the core does:
 // only for that payment and of that kind; what the bank makes of it comes as the next event.
-func (f *FakeWallet) ContinuePayment(ctx context.Context, paymentID string, in BankInput) error {
+func (f *FakeWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ContinuePayment(" + string(in.Kind) + ")")
 	p := f.bg.pending
 	switch {
 	case p == nil || p.id != paymentID:
-		return &Problem{What: "No approval is waiting for this payment.", Next: "Check its status in History."}
+		return &ui.Problem{What: "No approval is waiting for this payment.", Next: "Check its status in History."}
 	case p.kind != in.Kind:
-		return &Problem{What: "The bank did not ask for that.", Next: "Answer the question on the screen."}
+		return &ui.Problem{What: "The bank did not ask for that.", Next: "Answer the question on the screen."}
 	}
 	f.bg.inputs = append(f.bg.inputs, in)
 	f.bg.pending = nil // one answer per question
@@ -282,14 +284,14 @@ func fakeBGURL(id string) string {
 
 // runBG is a Berlin Group payment after the wallet's check: signed, saved, sent, approved at the
 // bank (as FakeApproval scripts it), then executed, rejected, or left waiting at the bank.
-func (f *FakeWallet) runBG(ctx context.Context, ch chan PaymentEvent, pp PreparedPayment, r *Receipt, t0 time.Time) {
+func (f *FakeWallet) runBG(ctx context.Context, ch chan ui.PaymentEvent, pp ui.PreparedPayment, r *ui.Receipt, t0 time.Time) {
 	defer close(ch)
 	f.mu.Lock()
 	ap, bank := f.bg.approval, f.bg.bank.Name
 	f.mu.Unlock()
 	n := 0
 	at := func() time.Time { n++; return t0.Add(time.Duration(n) * stepGap) }
-	emit := func(ev PaymentEvent) bool {
+	emit := func(ev ui.PaymentEvent) bool {
 		select {
 		case ch <- ev:
 			return true
@@ -297,12 +299,12 @@ func (f *FakeWallet) runBG(ctx context.Context, ch chan PaymentEvent, pp Prepare
 			return false
 		}
 	}
-	for step := range PaymentStep(bgStepSent + 1) {
+	for step := range ui.PaymentStep(bgStepSent + 1) {
 		note := ""
 		if step == bgStepSent {
 			note = "RCVD"
 		}
-		if !emit(PaymentEvent{Step: step, State: StepRunning, At: at()}) || !emit(PaymentEvent{Step: step, State: StepDone, At: at(), Note: note}) {
+		if !emit(ui.PaymentEvent{Step: step, State: ui.StepRunning, At: at()}) || !emit(ui.PaymentEvent{Step: step, State: ui.StepDone, At: at(), Note: note}) {
 			f.bgFinal(ch, pp, r, "stopped", bank, at())
 			return
 		}
@@ -313,11 +315,11 @@ func (f *FakeWallet) runBG(ctx context.Context, ch chan PaymentEvent, pp Prepare
 
 // bgApprove plays the bank's approval step: "approved", "declined", "blocked" (too many wrong
 // codes) or "stopped" (the payer stopped watching: the submission's context ended).
-func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool, ap FakeApproval, pp PreparedPayment, bank string, at func() time.Time) string {
-	ask := func(kind BankActionKind) *fakePending {
+func (f *FakeWallet) bgApprove(ctx context.Context, emit func(ui.PaymentEvent) bool, ap FakeApproval, pp ui.PreparedPayment, bank string, at func() time.Time) string {
+	ask := func(kind ui.BankActionKind) *fakePending {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		p := &fakePending{id: pp.ID, kind: kind, in: make(chan BankInput, 1)}
+		p := &fakePending{id: pp.ID, kind: kind, in: make(chan ui.BankInput, 1)}
 		f.bg.pending = p
 		return p
 	}
@@ -327,36 +329,36 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 		f.mu.Unlock()
 	}()
 	// answer waits for the payer's answer to p, then for the gate (the bank reacting).
-	answer := func(p *fakePending) (BankInput, bool) {
+	answer := func(p *fakePending) (ui.BankInput, bool) {
 		select {
 		case in := <-p.in:
 			if ap.AnswerGate != nil {
 				select {
 				case <-ap.AnswerGate:
 				case <-ctx.Done():
-					return BankInput{}, false
+					return ui.BankInput{}, false
 				}
 			}
 			return in, true
 		case <-ctx.Done():
-			return BankInput{}, false
+			return ui.BankInput{}, false
 		}
 	}
-	question := func(a BankAction, err error) bool {
-		return emit(PaymentEvent{Step: bgApprove, State: StepRunning, At: at(), Action: &a, Err: err})
+	question := func(a ui.BankAction, err error) bool {
+		return emit(ui.PaymentEvent{Step: bgApprove, State: ui.StepRunning, At: at(), Action: &a, Err: err})
 	}
 	var err error
 	switch ap.Kind {
-	case ActionRedirect, ActionDecoupled:
-		a := BankAction{Kind: ap.Kind, Message: ap.Message}
-		if ap.Kind == ActionRedirect {
+	case ui.ActionRedirect, ui.ActionDecoupled:
+		a := ui.BankAction{Kind: ap.Kind, Message: ap.Message}
+		if ap.Kind == ui.ActionRedirect {
 			a.URL, a.ExpiresAt = fakeBGURL(pp.ID), FakeBase.Add(5*time.Minute)
 			a.NeedsCallback, a.CallbackHere = ap.NeedsCallback, ap.CallbackHere
 		}
 		for {
-			in := make(chan BankInput) // a polled approval takes no answer
+			in := make(chan ui.BankInput) // a polled approval takes no answer
 			if a.NeedsCallback {
-				in = ask(ActionRedirect).in
+				in = ask(ui.ActionRedirect).in
 			}
 			if !question(a, err) {
 				return "stopped"
@@ -368,7 +370,7 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 				}
 			case got := <-in:
 				if !strings.Contains(got.Secret.Reveal(), "code=") {
-					err = &Problem{What: "That address does not carry " + bank + "'s answer.", Next: "Paste the whole address your browser shows after approving."}
+					err = &ui.Problem{What: "That address does not carry " + bank + "'s answer.", Next: "Paste the whole address your browser shows after approving."}
 					continue
 				}
 			case <-ctx.Done():
@@ -381,8 +383,8 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 		}
 		err = nil
 		for {
-			p := ask(ActionConfirmation)
-			if !question(BankAction{Kind: ActionConfirmation, Challenge: &Challenge{Text: "Type the confirmation code shown on the page."}}, err) {
+			p := ask(ui.ActionConfirmation)
+			if !question(ui.BankAction{Kind: ui.ActionConfirmation, Challenge: &ui.Challenge{Text: "Type the confirmation code shown on the page."}}, err) {
 				return "stopped"
 			}
 			got, ok := answer(p)
@@ -392,13 +394,13 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 			if s := got.Secret.Reveal(); s == ap.TAN || strings.Contains(s, "confirmationCode="+ap.TAN) {
 				return "approved"
 			}
-			err = &Problem{What: bank + " did not accept that confirmation code.", Next: "Type the code its page showed."}
+			err = &ui.Problem{What: bank + " did not accept that confirmation code.", Next: "Type the code its page showed."}
 		}
 	}
 	// Embedded: the password, the method, the one-time code.
 	for {
-		p := ask(ActionPassword)
-		if !question(BankAction{Kind: ActionPassword, Message: ap.Message}, err) {
+		p := ask(ui.ActionPassword)
+		if !question(ui.BankAction{Kind: ui.ActionPassword, Message: ap.Message}, err) {
 			return "stopped"
 		}
 		got, ok := answer(p)
@@ -408,15 +410,15 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 		if got.Secret.Reveal() == ap.Password {
 			break
 		}
-		err = &Problem{What: bank + " did not accept the password.", Next: "Type your online banking password again."}
+		err = &ui.Problem{What: bank + " did not accept the password.", Next: "Type your online banking password again."}
 	}
-	method := SCAMethod{Label: "SMS"}
+	method := ui.SCAMethod{Label: "SMS"}
 	if len(ap.Methods) > 0 {
 		method = ap.Methods[0]
 	}
 	for err = nil; len(ap.Methods) > 1; {
-		p := ask(ActionMethod)
-		if !question(BankAction{Kind: ActionMethod, Methods: ap.Methods}, err) {
+		p := ask(ui.ActionMethod)
+		if !question(ui.BankAction{Kind: ui.ActionMethod, Methods: ap.Methods}, err) {
 			return "stopped"
 		}
 		got, ok := answer(p)
@@ -432,16 +434,16 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 		if found {
 			break
 		}
-		err = &Problem{What: bank + " does not offer that method.", Next: "Choose one from its list."}
+		err = &ui.Problem{What: bank + " does not offer that method.", Next: "Choose one from its list."}
 	}
 	left := ap.Attempts
 	if left <= 0 {
 		left = 3
 	}
 	for err = nil; ; {
-		p := ask(ActionOTP)
-		ch := &Challenge{Text: "Enter the TAN we sent you by " + method.Label + ".", Masked: ap.MaskTAN, Digits: true, MaxLength: 6, AttemptsLeft: left}
-		if !question(BankAction{Kind: ActionOTP, Challenge: ch}, err) {
+		p := ask(ui.ActionOTP)
+		ch := &ui.Challenge{Text: "Enter the TAN we sent you by " + method.Label + ".", Masked: ap.MaskTAN, Digits: true, MaxLength: 6, AttemptsLeft: left}
+		if !question(ui.BankAction{Kind: ui.ActionOTP, Challenge: ch}, err) {
 			return "stopped"
 		}
 		got, ok := answer(p)
@@ -454,33 +456,33 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(PaymentEvent) bool
 		if left--; left == 0 {
 			return "blocked"
 		}
-		err = &Problem{What: bank + " did not accept that code.", Next: "Type the code from its latest message."}
+		err = &ui.Problem{What: bank + " did not accept that code.", Next: "Type the code from its latest message."}
 	}
 }
 
 // bgFinal reports how a Berlin Group payment ended and records it for Payment.
-func (f *FakeWallet) bgFinal(ch chan PaymentEvent, pp PreparedPayment, r *Receipt, outcome, bank string, at time.Time) {
-	last := PaymentEvent{Step: bgApprove, State: StepFailed, At: at, Final: true, Receipt: r}
+func (f *FakeWallet) bgFinal(ch chan ui.PaymentEvent, pp ui.PreparedPayment, r *ui.Receipt, outcome, bank string, at time.Time) {
+	last := ui.PaymentEvent{Step: bgApprove, State: ui.StepFailed, At: at, Final: true, Receipt: r}
 	switch outcome {
 	case "approved":
-		ch <- PaymentEvent{Step: bgApprove, State: StepDone, At: at, Note: "finalised"}
-		ch <- PaymentEvent{Step: bgBankSays, State: StepDone, At: at, Note: "ACTC"}
-		r.Status, r.BankStatus = PaymentExecuted, "ACSC"
-		last = PaymentEvent{Step: bgExecuted, State: StepDone, At: at, Note: "ACSC", Final: true, Receipt: r}
+		ch <- ui.PaymentEvent{Step: bgApprove, State: ui.StepDone, At: at, Note: "finalised"}
+		ch <- ui.PaymentEvent{Step: bgBankSays, State: ui.StepDone, At: at, Note: "ACTC"}
+		r.Status, r.BankStatus = ui.PaymentExecuted, "ACSC"
+		last = ui.PaymentEvent{Step: bgExecuted, State: ui.StepDone, At: at, Note: "ACSC", Final: true, Receipt: r}
 	case "declined":
-		r.Status, r.BankStatus, r.Reason = PaymentRejected, "RJCT", "You declined the payment at "+bank+"."
+		r.Status, r.BankStatus, r.Reason = ui.PaymentRejected, "RJCT", "You declined the payment at "+bank+"."
 		last.Note = "declined"
 	case "blocked":
-		r.Status, r.BankStatus, r.Reason = PaymentRejected, "RJCT", bank+" stopped the approval after too many wrong codes."
+		r.Status, r.BankStatus, r.Reason = ui.PaymentRejected, "RJCT", bank+" stopped the approval after too many wrong codes."
 		last.Note = "too many wrong codes"
 	default:
-		r.Status, r.BankStatus = PaymentAwaitingBankSCA, "RCVD"
+		r.Status, r.BankStatus = ui.PaymentAwaitingBankSCA, "RCVD"
 		r.Reason = "Waiting for your approval at " + bank + "; it lapses if you do not approve it."
-		last.Err = &Problem{What: "You stopped watching: the payment waits for your approval at " + bank + ".",
+		last.Err = &ui.Problem{What: "You stopped watching: the payment waits for your approval at " + bank + ".",
 			Next: "Approve it there, or let it lapse; payterm keeps checking it (History shows it)."}
 	}
 	f.mu.Lock()
-	f.details[r.ID] = PaymentDetail{Row: PaymentRow{ID: r.ID, PaymentID: r.PaymentID, At: r.At, PayeeName: r.Payee.Name, Amount: r.Amount,
+	f.details[r.ID] = ui.PaymentDetail{Row: ui.PaymentRow{ID: r.ID, PaymentID: r.PaymentID, At: r.At, PayeeName: r.Payee.Name, Amount: r.Amount,
 		Currency: r.Currency, Status: r.Status, BankStatus: r.BankStatus, Reference: pp.Reference}, ConsentID: pp.ConsentID, Reason: r.Reason}
 	f.mu.Unlock()
 	ch <- last // the channel has room: the submission's context may be over
