@@ -129,6 +129,8 @@ type lastView struct {
 	s    string
 	keep bool
 	log  []string
+	// n counts the messages handled; syncs is n when the last syncMsg was handled.
+	n, syncs int
 }
 
 func (v *lastView) set(s string) {
@@ -137,6 +139,7 @@ func (v *lastView) set(s string) {
 		v.log = append(v.log, s)
 	}
 	v.s = s
+	v.n++
 	v.mu.Unlock()
 }
 
@@ -166,6 +169,13 @@ type harness struct {
 func (h harness) Init() tea.Cmd { return h.inner.Init() }
 
 func (h harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, ok := msg.(syncMsg); ok { // the helpers' marker, never the app's
+		h.view.mu.Lock()
+		h.view.n++
+		h.view.syncs = h.view.n
+		h.view.mu.Unlock()
+		return h, nil
+	}
 	m, cmd := h.inner.Update(msg)
 	h.inner = m
 	h.view.set(m.View())

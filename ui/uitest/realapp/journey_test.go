@@ -188,12 +188,13 @@ func TestJourneyBankRejectionDuringResize(t *testing.T) {
 }
 
 // TestJourneyOpenConsentNewPayee: an open consent (no payees at the bank) pays a payee typed
-// at payment time.
+// at payment time; the receipt is a golden file with its ids and time masked (uitest.MaskGolden).
 func TestJourneyOpenConsentNewPayee(t *testing.T) {
 	app := start(t, "")
 	app.Onboard(t)
 	payNewPayee(t, app, "مثال تجريبي", "AE620260001015678901234", "5")
-	_ = app.FinalView()
+	// The receipt's ids and time change on every run: masked, the golden file holds the rest.
+	app.RequireGolden(uitest.MaskGolden(app.FinalView()))
 }
 
 // payNewPayee pays amount with the consent on screen (p: Home's active one, or the consent
@@ -220,8 +221,8 @@ func settle(t *testing.T, app *realapp.App) {
 	t.Helper()
 	app.WaitFor("You are about to pay")
 	app.Press("enter")
-	authenticate(app, app.NextCode(t))
-	app.WaitFor("Payment Settled")
+	app.AuthenticateWithNextCode(t)
+	app.WaitForPayment("Settled")
 }
 
 // TestJourneyIdleLock: five idle minutes lock the session; a wrong PIN is refused, the right one

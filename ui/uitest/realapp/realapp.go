@@ -156,6 +156,13 @@ func (a *App) NextCode(t *testing.T) string {
 	return uitest.TOTPCode(t, a.TOTPKey, a.clock.Now())
 }
 
+// AuthenticateWithNextCode answers a payment's authentication screen with the enrolled PIN and
+// the next TOTP code (NextCode), as a user reading their authenticator would.
+func (a *App) AuthenticateWithNextCode(t *testing.T) {
+	t.Helper()
+	a.Authenticate(PIN, a.NextCode(t))
+}
+
 // ApproveAtBank plays the user's browser: it walks the sandbox's auto-approve redirects from
 // authURL to the loopback callback and delivers it to payterm's receiver.
 func (a *App) ApproveAtBank(authURL string) error {
