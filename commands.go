@@ -59,7 +59,7 @@ func runReset(ctx context.Context, g globalFlags, yes bool, stdin io.Reader, std
 	if err != nil {
 		return err
 	}
-	return app.Reset(ctx, cfg, app.Options{Passphrase: app.TerminalPassphrase(), TokenPIN: app.TerminalTokenPIN()}, confirm, stdout)
+	return app.Reset(ctx, cfg, app.Options{Passphrase: app.TerminalPassphrase(), PassphraseRefused: app.TerminalPassphraseRefused(), TokenPIN: app.TerminalTokenPIN()}, confirm, stdout)
 }
 
 // csrFlags are `payterm csr`'s own: the bank and the Trust Framework subject.

@@ -41,6 +41,10 @@ type Options struct {
 	// Passphrase asks for the encrypted secrets file's passphrase (keystore.Options.Passphrase);
 	// nil = none can be asked, so a file that needs one does not open. main asks on the terminal.
 	Passphrase func(choose bool) ([]byte, error)
+	// PassphraseRefused, when set, is told that the passphrase typed did not open the secrets
+	// file and how many tries are left before the start is abandoned (Passphrase is then asked
+	// again: passphraseTries in all). main says it on the terminal.
+	PassphraseRefused func(triesLeft int)
 	// TokenPIN asks for the PKCS#11 token's user PIN when [pkcs11] pin_source = "prompt";
 	// token names the token. nil = none can be asked. main asks on the terminal.
 	TokenPIN func(token string) ([]byte, error)
@@ -160,12 +164,23 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 }
 
 func (a *App) openSecrets() error {
-	store, err := keystore.Open(keystore.Options{DataDir: a.dir, Mode: keystore.Mode(a.cfg.Security.SecretStore),
-		UsePassphrase: a.cfg.Security.FileStorePassphrase, Passphrase: a.opts.Passphrase,
-		Rand: a.opts.Rand, FileKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF, MachineSecret: a.opts.MachineSecret})
+	// A mistyped passphrase is asked again, passphraseTries times in all, each refusal said.
+	var store keystore.Store
+	var err error
+	for try := 1; ; try++ {
+		store, err = keystore.Open(keystore.Options{DataDir: a.dir, Mode: keystore.Mode(a.cfg.Security.SecretStore),
+			UsePassphrase: a.cfg.Security.FileStorePassphrase, Passphrase: a.opts.Passphrase,
+			Rand: a.opts.Rand, FileKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF, MachineSecret: a.opts.MachineSecret})
+		if !errors.Is(err, keystore.ErrWrongPassphrase) || try >= passphraseTries {
+			break
+		}
+		if a.opts.PassphraseRefused != nil {
+			a.opts.PassphraseRefused(passphraseTries - try)
+		}
+	}
 	switch {
 	case errors.Is(err, keystore.ErrWrongPassphrase):
-		return &ui.Problem{What: "The passphrase of payterm's secrets file is not right (or the file was edited, or copied from another machine).",
+		return &ui.Problem{What: fmt.Sprintf("The passphrase of payterm's secrets file was not right %d times (or the file was edited, or copied from another machine).", passphraseTries),
 			Next: "Start payterm again to retry.", Err: err}
 	case errors.Is(err, ErrNoTerminal):
 		return &ui.Problem{What: "payterm keeps its secrets in an encrypted file here, which needs its passphrase, but there is no terminal to ask on.",

@@ -16,7 +16,7 @@ import (
 
 // RunWallet is `payterm`: open the wallet, run the terminal UI until the user quits, close.
 func RunWallet(ctx context.Context, cfg config.Config) (err error) {
-	a, err := Open(ctx, cfg, Options{Passphrase: TerminalPassphrase(), TokenPIN: TerminalTokenPIN()})
+	a, err := Open(ctx, cfg, Options{Passphrase: TerminalPassphrase(), PassphraseRefused: TerminalPassphraseRefused(), TokenPIN: TerminalTokenPIN()})
 	if err != nil {
 		return err
 	}

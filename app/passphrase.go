@@ -16,7 +16,7 @@ import (
 const MinPassphraseRunes = 10
 
 // passphraseTries is how often a new passphrase may be mistyped (too short, or not repeated
-// the same) before the start is abandoned.
+// the same), or a wrong one typed to open the secrets file, before the start is abandoned.
 const passphraseTries = 3
 
 // ErrNoTerminal: the secrets file needs its passphrase and there is no terminal to ask on.
@@ -30,6 +30,25 @@ func TerminalPassphrase() func(choose bool) ([]byte, error) {
 			return askPassphrase(out, read, choose)
 		})
 	}
+}
+
+// TerminalPassphraseRefused says on the controlling terminal that the passphrase did not open
+// the secrets file and how many tries are left (Options.PassphraseRefused).
+func TerminalPassphraseRefused() func(triesLeft int) {
+	return func(triesLeft int) {
+		_, _ = onTerminal(func(out io.Writer, _ func() ([]byte, error)) ([]byte, error) {
+			fmt.Fprintln(out, passphraseRefused(triesLeft))
+			return nil, nil
+		})
+	}
+}
+
+// passphraseRefused is the sentence for a wrong passphrase with triesLeft tries left.
+func passphraseRefused(triesLeft int) string {
+	if triesLeft == 1 {
+		return "That passphrase does not open payterm's secrets file. 1 try left."
+	}
+	return fmt.Sprintf("That passphrase does not open payterm's secrets file. %d tries left.", triesLeft)
 }
 
 // TerminalTokenPIN asks for a PKCS#11 token's user PIN on the controlling terminal without

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/ui"
 )
 
 // typed plays the keyboard: each read returns the next line.
@@ -79,5 +80,57 @@ func TestSecretsFileNeedsThePassphrase(t *testing.T) {
 	defer b.Close()
 	if ov, err := b.UIWallet().Overview(t.Context()); err != nil || ov.Active == nil {
 		t.Fatalf("with the passphrase: %+v, %v", ov, err)
+	}
+}
+
+// TestWrongPassphraseIsAskedAgain: a mistyped passphrase does not end the start: it is asked
+// again, each refusal said with the tries left, and the right one opens the wallet; three wrong
+// ones end it.
+func TestWrongPassphraseIsAskedAgain(t *testing.T) {
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	a := openApp(t, cfg, clock)
+	onboard(t, a.UIWallet(), clock, twoPayees()[:1])
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	right := []byte(testPassphrase)
+
+	opts := testOptions(clock)
+	typed := [][]byte{[]byte("a typo passphrase"), []byte("another typo!"), right}
+	asked := 0
+	opts.Passphrase = func(bool) ([]byte, error) {
+		p := append([]byte(nil), typed[asked]...)
+		asked++
+		return p, nil
+	}
+	var refused []int
+	opts.PassphraseRefused = func(left int) { refused = append(refused, left) }
+	b, err := Open(t.Context(), cfg, opts)
+	if err != nil {
+		t.Fatalf("the right passphrase at the third try: %v", err)
+	}
+	if ov, err := b.UIWallet().Overview(t.Context()); err != nil || ov.Active == nil {
+		t.Fatalf("opened at the third try: %+v, %v", ov, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if asked != 3 || len(refused) != 2 || refused[0] != 2 || refused[1] != 1 {
+		t.Fatalf("asked %d times, refusals said %v; want 3 and [2 1]", asked, refused)
+	}
+
+	asked, refused = 0, nil
+	typed = [][]byte{[]byte("wrong one 1"), []byte("wrong one 2"), []byte("wrong one 3"), right}
+	_, err = Open(t.Context(), cfg, opts)
+	var p *ui.Problem
+	if !errors.Is(err, keystore.ErrWrongPassphrase) || !errors.As(err, &p) || !strings.Contains(p.What, "not right 3 times") {
+		t.Fatalf("three wrong passphrases: %v", err)
+	}
+	if asked != 3 || len(refused) != 2 {
+		t.Fatalf("three wrong passphrases: asked %d times, refusals %v; want 3 asks, 2 refusals said", asked, refused)
+	}
+	if got := passphraseRefused(1); got != "That passphrase does not open payterm's secrets file. 1 try left." {
+		t.Fatalf("passphraseRefused(1) = %q", got)
 	}
 }
