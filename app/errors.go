@@ -52,6 +52,10 @@ func uiError(doing string, err error) error {
 		return &ui.Problem{What: wProb.What, Next: wProb.Next, Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case errors.Is(err, sca.ErrCodeUsed):
+		// Before the counted failure: this one costs no attempt and says only what the user
+		// typed a moment ago (the PIN was not read).
+		return p("That code was already used; wait for the next one.", "Your authenticator app shows a new code every 30 seconds. No attempt was counted.")
 	case errors.As(err, &auth):
 		return &ui.SCAError{AttemptsLeft: auth.Remaining, Locked: auth.Remaining <= 0}
 	case errors.Is(err, sca.ErrBlocked), errors.Is(err, sca.ErrTampered):

@@ -19,7 +19,20 @@ var (
 	// ErrInvalidInput: the PIN or code is not even the right shape (not counted as an attempt;
 	// the shape of either factor is public knowledge).
 	ErrInvalidInput = errors.New("sca: the PIN must be 6-12 digits and the code 6 digits")
+	// ErrCodeUsed: the code is the one last accepted, typed again within its window. The PIN
+	// is not checked and no attempt is counted (nothing was guessed); the concrete error is
+	// *CodeUsedError, which errors.Is also matches to ErrAuthFailed (it is refused).
+	ErrCodeUsed = errors.New("sca: this code was already used; wait for the next one")
 )
+
+// CodeUsedError is the refusal of a code already accepted (ErrCodeUsed). It says only what the
+// user already knows (they typed that code a moment ago), never anything about the PIN.
+type CodeUsedError struct{}
+
+func (*CodeUsedError) Error() string { return ErrCodeUsed.Error() }
+
+// Is makes errors.Is(err, ErrCodeUsed) and errors.Is(err, ErrAuthFailed) true.
+func (*CodeUsedError) Is(target error) bool { return target == ErrCodeUsed || target == ErrAuthFailed }
 
 // AuthError is a failed authentication. It says how many attempts remain, never which factor
 // was wrong. errors.Is matches ErrAuthFailed, and ErrBlocked once Remaining is zero.
@@ -99,6 +112,10 @@ func (a *Authenticator) authenticate(pin PIN, code OTP, sign func(*ecdsa.Private
 		return nil, err
 	}
 	defer unlock()
+	if a.codeJustUsed(code) {
+		a.log.Info("sca: the code last accepted was typed again; refused, not counted", what)
+		return nil, &CodeUsedError{}
+	}
 	d, c, err := a.countAttempt(false)
 	if err != nil {
 		return nil, err
@@ -138,6 +155,32 @@ func (a *Authenticator) authenticate(pin PIN, code OTP, sign func(*ecdsa.Private
 		Factors:             []Factor{{Knowledge, FactorPIN}, {Possession, FactorOTPApp}},
 		AuthenticationValue: jws, DeviceBindingID: d.BindingID, DeviceBoundAt: d.BoundAt,
 	}, nil
+}
+
+// codeJustUsed reports whether code is the code of the step last accepted, still within the
+// window (a second payment authenticated before the authenticator app shows a new code). It
+// reads no PIN. Any doubt (no device, unreadable state, blocked) is false: the counted path
+// then refuses as it always did.
+func (a *Authenticator) codeJustUsed(code OTP) bool {
+	d, err := a.loadDevice()
+	if err != nil {
+		return false
+	}
+	c, err := a.loadCounters(d.BindingID)
+	if err != nil || c.Failures >= MaxFailures || c.LastStep == 0 {
+		return false
+	}
+	seed, err := a.store.Get(nameTOTPSeed)
+	if err != nil {
+		return false
+	}
+	defer clear(seed)
+	now := a.clock()
+	if _, fresh := matchStep(string(seed), code, now, c.LastStep); fresh {
+		return false // also a code of an unused step: accept it on the counted path
+	}
+	step, ok := matchStep(string(seed), code, now, c.LastStep-1)
+	return ok && step == c.LastStep
 }
 
 // countAttempt is how Authenticate and VerifyPIN both start: it loads the binding and its

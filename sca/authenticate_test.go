@@ -414,3 +414,44 @@ func TestDeviceKeyNeedsPINAndKeystoreSecret(t *testing.T) {
 func b64(s string) string {
 	return strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(base64Std(s)), "=")
 }
+
+// TestCodeTypedAgainSaysSoAndCostsNothing: the code just accepted, typed again within its
+// window, is refused with ErrCodeUsed (still ErrAuthFailed) and costs no attempt, with the
+// right PIN or a wrong one (the PIN is not read: nothing about it is said); the next code
+// passes; an older code than the one used is a counted failure as before.
+func TestCodeTypedAgainSaysSoAndCostsNothing(t *testing.T) {
+	e := newEnv(t)
+	a := e.open()
+	secret, _ := e.enrol(a)
+	code := e.code(secret, 0)
+	if _, err := a.Authenticate(testIntent(), testPIN, code); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(5 * time.Second)
+	in := testIntent()
+	in.IdempotencyKey = "second-payment"
+	for _, pin := range []PIN{testPIN, "918273"} {
+		_, err := a.Authenticate(in, pin, code)
+		var used *CodeUsedError
+		if !errors.Is(err, ErrCodeUsed) || !errors.Is(err, ErrAuthFailed) || !errors.As(err, &used) {
+			t.Fatalf("code typed again (PIN %s): %v", pin, err)
+		}
+		if !strings.Contains(err.Error(), "already used; wait for the next one") {
+			t.Fatalf("the refusal does not say why: %q", err)
+		}
+	}
+	if got := a.Status().RemainingAttempts; got != MaxFailures {
+		t.Fatalf("a code typed again cost attempts: %d left", got)
+	}
+	if _, err := a.Authenticate(in, testPIN, e.code(secret, 1)); err != nil {
+		t.Fatalf("the next code: %v", err)
+	}
+	e.clock.Add(30 * time.Second)
+	_, err := a.Authenticate(in, testPIN, e.code(secret, -1)) // older than the one used, not it
+	if errors.Is(err, ErrCodeUsed) || !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("an older code: %v", err)
+	}
+	if got := a.Status().RemainingAttempts; got != MaxFailures-1 {
+		t.Fatalf("an older code is a counted failure: %d left", got)
+	}
+}

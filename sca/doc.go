@@ -42,7 +42,10 @@
 //     which factor failed (RTS Art. 4(3)(a));
 //   - accepts a TOTP code from at most one step either side and only from a step later than
 //     the last one accepted (persisted: pquerna/otp has no replay memory), so a code is
-//     accepted once, even within its window and across restarts (RTS Art. 4(1)).
+//     accepted once, even within its window and across restarts (RTS Art. 4(1)); the code
+//     last accepted, typed again within its window, is refused as ErrCodeUsed ("wait for the
+//     next one") before the PIN is read and without counting an attempt: the user already
+//     knows that code, and nothing about the PIN is checked, so nothing is revealed or guessed.
 //
 // After MaxFailures (5) failures not cleared by a success — Authenticate and VerifyPIN count
 // together — payments are blocked (RTS Art. 4(3)(b)); every failure before that carries the

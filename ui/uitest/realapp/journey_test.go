@@ -245,3 +245,44 @@ func TestJourneyIdleLock(t *testing.T) {
 	app.WaitFor("Recent payments")
 	_ = app.FinalView()
 }
+
+// TestJourneyCodeTypedAgain: a second payment authenticated with the code the first one used,
+// inside its 30 s window, is refused with why ("already used; wait for the next one") and no
+// attempt counted (a wrong code after it leaves 4 of 5); the next code pays.
+func TestJourneyCodeTypedAgain(t *testing.T) {
+	app := start(t, "")
+	app.Onboard(t, realapp.Payee{Name: "Test Payee One", IBAN: "AE070331234567890123456"})
+	code := app.NextCode(t)
+	payForm(app, "3")
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	app.Authenticate(realapp.PIN, code)
+	app.WaitForPayment("Settled")
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+
+	payForm(app, "4")
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	app.Authenticate(realapp.PIN, code)
+	app.WaitFor("That code was already used; wait for the next one.")
+	if v := app.View(); strings.Contains(v, "attempts left") || !strings.Contains(v, "No attempt was counted") {
+		t.Fatalf("the refusal of a code typed again:\n%s", v)
+	}
+	// Not counted: a wrong code after it is the first failure.
+	app.Authenticate(realapp.PIN, "000000")
+	app.WaitFor("PIN or code not accepted. 4 attempts left")
+	app.AuthenticateWithNextCode(t)
+	app.WaitForPayment("Settled")
+}
+
+// payForm opens the pay form and fills it with the kit's helpers (one saved payee), to review.
+func payForm(app *realapp.App, amount string) {
+	app.Press("p")
+	app.PickPayee("Test Payee One")
+	app.TypeAmount(amount)
+	app.FocusField("Purpose")
+	app.Type("mwp")
+	app.WaitFor("MWP  Mobile Wallet Payments")
+	app.Press("enter")
+}
