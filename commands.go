@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"golang.org/x/term"
 
@@ -25,15 +26,20 @@ func runWallet(ctx context.Context, g globalFlags) error {
 }
 
 // runHistory is `payterm history`: the ledger as CSV or JSON, without PII unless asked.
-func runHistory(ctx context.Context, g globalFlags, format string, withPII bool, stdout io.Writer) error {
+// The filter flags are checked before anything is opened; a bad one is a usage error.
+func runHistory(ctx context.Context, g globalFlags, format string, withPII bool, hf app.HistoryFlags, stdout io.Writer) error {
 	if format != "csv" && format != "json" {
 		return usageError(fmt.Sprintf("--format must be csv or json, not %q", format))
+	}
+	filter, err := app.ParseHistoryFlags(hf, time.Local)
+	if err != nil {
+		return usageError(err.Error())
 	}
 	cfg, err := loadConfig(g)
 	if err != nil {
 		return err
 	}
-	return app.ExportHistory(ctx, cfg, stdout, format, withPII)
+	return app.ExportHistoryFiltered(ctx, cfg, stdout, format, withPII, filter)
 }
 
 // runStatus is `payterm status --json`.

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/payterm/payterm/app"
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/internal/safetext"
 )
@@ -21,7 +22,10 @@ const usage = `payterm — a delegated-SCA wallet for UAE Open Finance v2.1
 Usage:
   payterm [flags]                      the wallet (on the embedded sandbox bank by default)
   payterm sandbox [flags]              the strict sandbox bank as a standalone server
-  payterm history [--format csv|json]  export payment history
+  payterm history [--format csv|json]  export payment history; filters: --from DAY --to DAY
+                                       (local days, --to included; or RFC 3339 times),
+                                       --status successful|pending|failed, --payee NAME-PART,
+                                       --consent ID
   payterm status --json                consents, limits and recent payments for scripts
   payterm reset [--yes]                last resort when the PIN, authenticator or recovery code is
                                        lost: revokes the consents at the bank, deletes their tokens,
@@ -97,8 +101,14 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	case "history":
 		format := fs.String("format", "csv", "csv or json")
 		withPII := fs.Bool("with-pii", false, "include payee names and IBANs (left out by default)")
+		var hf app.HistoryFlags
+		fs.StringVar(&hf.From, "from", "", "only payments from this day (2026-03-01, local) or time (RFC 3339)")
+		fs.StringVar(&hf.To, "to", "", "only payments up to this day, included (2026-03-31, local), or before this time (RFC 3339)")
+		fs.StringVar(&hf.Status, "status", "", "only successful, pending or failed payments")
+		fs.StringVar(&hf.Payee, "payee", "", "only payments to payees whose name contains this (any case)")
+		fs.StringVar(&hf.Consent, "consent", "", "only payments made with this consent id")
 		if err = parse(fs, args); err == nil {
-			err = runHistory(ctx, g, *format, *withPII, stdout)
+			err = runHistory(ctx, g, *format, *withPII, hf, stdout)
 		}
 	case "status":
 		asJSON := fs.Bool("json", false, "print JSON (the only format for now)")

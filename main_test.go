@@ -118,3 +118,28 @@ func TestResetWithoutTerminalOrYesRefuses(t *testing.T) {
 		t.Fatalf("usage does not document reset: %q", stderr)
 	}
 }
+
+// TestHistoryFilterFlagsAreChecked: a bad filter value is a usage error (exit 2) that names the
+// flag and what to type, before anything is opened.
+func TestHistoryFilterFlagsAreChecked(t *testing.T) {
+	dir := t.TempDir() + "/never-used"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--status", "settled"}, "use successful, pending or failed"},
+		{[]string{"--from", "yesterday"}, `--from "yesterday" is not a date`},
+		{[]string{"--from", "2026-03-02", "--to", "2026-03-01"}, "is not before --to"},
+		{[]string{"--consent", "a b"}, "is not a consent id"},
+	} {
+		code, _, stderr := runCLI(t, context.Background(), append([]string{"history", "--data-dir", dir}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: want exit 2 saying %q, got %d %q", tc.args, tc.want, code, stderr)
+		}
+	}
+	// Good flags reach the ledger (here: none yet).
+	code, _, stderr := runCLI(t, context.Background(), "history", "--data-dir", dir, "--status", "failed", "--from", "2026-03-01")
+	if code != 1 || !strings.Contains(stderr, "run payterm once first") {
+		t.Fatalf("good flags: %d %q", code, stderr)
+	}
+}

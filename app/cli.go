@@ -9,7 +9,6 @@ import (
 
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/consent"
-	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
 )
@@ -43,15 +42,7 @@ func openLedgerOnly(ctx context.Context, cfg config.Config) (*wallet.Ledger, err
 // ExportHistory writes every payment, newest first, as CSV or JSON (wallet.ExportRow field
 // names). Payee names, IBANs and references are PII and only written withPII.
 func ExportHistory(ctx context.Context, cfg config.Config, w io.Writer, format string, withPII bool) (err error) {
-	if format != "csv" && format != "json" {
-		return fmt.Errorf("unknown format %q: use csv or json", safetext.Short(format, 20))
-	}
-	l, err := openLedgerOnly(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, l.Close()) }()
-	return l.ExportHistory(ctx, w, format, wallet.ExportOptions{IncludePII: withPII})
+	return ExportHistoryFiltered(ctx, cfg, w, format, withPII, wallet.HistoryFilter{})
 }
 
 // Status writes the consents, limits in force, usage and recent payments as JSON for scripts
