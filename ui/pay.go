@@ -867,6 +867,18 @@ func (s *payScreen) formView() string {
 	if s.submitting {
 		below += 2
 	}
+	// On the purpose field, what a purpose is (and Flexi Pay) in a payer's words, when the
+	// terminal has room for it and three codes of the list.
+	note := ""
+	if s.focusedItem() == "purpose" && s.formErr == "" && !s.submitting {
+		note = wrapLines(s.purposeNote(), max(20, s.w-4))
+		if s.h > 0 && s.h-2-len(items)-below-(strings.Count(note, "\n")+2) < 3 {
+			note = ""
+		}
+	}
+	if note != "" {
+		below += strings.Count(note, "\n") + 2
+	}
 	listRows := 5
 	if s.h > 0 {
 		listRows = max(1, min(5, s.h-2-len(items)-below))
@@ -927,6 +939,12 @@ func (s *payScreen) formView() string {
 			}
 		}
 	}
+	if note != "" {
+		b.WriteString("\n")
+		for _, l := range strings.Split(note, "\n") {
+			b.WriteString("  " + st.Muted.Render(l) + "\n")
+		}
+	}
 	if s.formErr != "" {
 		b.WriteString("\n" + st.Error.Render(s.formErr) + "\n")
 	}
@@ -934,6 +952,29 @@ func (s *payScreen) formView() string {
 		b.WriteString("\n" + st.Muted.Render("Checking the payment against the consent and limits…") + "\n")
 	}
 	return b.String()
+}
+
+// focusedItem is the form item with the focus ("" when none).
+func (s *payScreen) focusedItem() string {
+	if items := s.formItems(); s.focus >= 0 && s.focus < len(items) {
+		return items[s.focus]
+	}
+	return ""
+}
+
+// purposeNote says what the purpose code is, and what Flexi Pay means, in a payer's words: the
+// purpose is chosen per payment (the consent's is only where the list starts), and with Flexi
+// Pay the PIN and code typed here are the bank's approval.
+func (s *payScreen) purposeNote() string {
+	note := "The purpose tells your bank what this payment is for (rent, salary, a transfer to a person…): you choose it for each payment"
+	if c := s.consent.PurposeCode; c != "" {
+		note += "; the list starts at your consent's, " + c
+	}
+	note += "."
+	if s.terms.delegated() {
+		note += " Flexi Pay: you approve each payment here with your PIN and code, within your limits; your bank does not ask again."
+	}
+	return note
 }
 
 func choiceLine(st Styles, label, value string, focused bool, lw int) string {
