@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,5 +142,36 @@ func TestHistoryFilterFlagsAreChecked(t *testing.T) {
 	code, _, stderr := runCLI(t, context.Background(), "history", "--data-dir", dir, "--status", "failed", "--from", "2026-03-01")
 	if code != 1 || !strings.Contains(stderr, "run payterm once first") {
 		t.Fatalf("good flags: %d %q", code, stderr)
+	}
+}
+
+// TestNoColorFlagReachesTheConfig: --no-color (before or after the subcommand's other flags)
+// sets the configuration's no_color, which the UI honours (app.uiOptions, ui.Run).
+func TestNoColorFlagReachesTheConfig(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "payterm.toml")
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--config", conf}, false},
+		{[]string{"--no-color", "--config", conf}, true},
+		{[]string{"--config", conf, "--no-color"}, true},
+	} {
+		var g globalFlags
+		fs := flag.NewFlagSet("payterm", flag.ContinueOnError)
+		g.register(fs)
+		if err := parse(fs, tc.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := loadConfig(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.UI.NoColor != tc.want {
+			t.Errorf("%v: no_color = %v, want %v", tc.args, cfg.UI.NoColor, tc.want)
+		}
 	}
 }

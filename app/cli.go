@@ -20,9 +20,15 @@ func RunWallet(ctx context.Context, cfg config.Config) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, a.Close()) }()
-	return ui.Run(ctx, a.UIWallet(), ui.Options{Accessible: cfg.UI.Accessible, NoColor: cfg.UI.NoColor,
+	return ui.Run(ctx, a.UIWallet(), uiOptions(ctx, cfg))
+}
+
+// uiOptions is what the terminal UI takes from the configuration (with main's --accessible and
+// --no-color already applied to it).
+func uiOptions(ctx context.Context, cfg config.Config) ui.Options {
+	return ui.Options{Accessible: cfg.UI.Accessible, NoColor: cfg.UI.NoColor,
 		IdleTimeout: cfg.Security.IdleLock.Duration,
-		OpenURL:     func(u string) error { return consent.SystemOpener(ctx, u) }})
+		OpenURL:     func(u string) error { return consent.SystemOpener(ctx, u) }}
 }
 
 // openLedgerOnly opens the ledger of an existing data dir for reading. It takes no data dir

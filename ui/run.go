@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -14,27 +15,46 @@ import (
 // Run starts the terminal wallet on the alternate screen and returns when the user quits or ctx
 // is cancelled. NO_COLOR (any value) forces the ASCII profile. main.go calls this.
 func Run(ctx context.Context, w Wallet, opts Options) error {
+	return run(ctx, w, opts, os.LookupEnv, nil, nil, nil)
+}
+
+// run is Run with the environment and, when not nil, the terminal's input and output and its
+// size given (tests: a writer that is no terminal has no size). With NoColor (or NO_COLOR in the environment) the renderer draws in the ASCII profile
+// whoever made it.
+func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (string, bool), in io.Reader, out io.Writer, size *tea.WindowSizeMsg) error {
 	if w == nil {
 		return errors.New("run ui: no wallet")
 	}
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+	if _, ok := lookupEnv("NO_COLOR"); ok {
 		opts.NoColor = true
 	}
+	var progOpts []tea.ProgramOption
+	if in != nil {
+		progOpts = append(progOpts, tea.WithInput(in))
+	}
+	if out != nil {
+		progOpts = append(progOpts, tea.WithOutput(out))
+	} else {
+		out = os.Stdout
+	}
 	if opts.Renderer == nil {
-		r := lipgloss.NewRenderer(os.Stdout)
-		if opts.NoColor {
-			r.SetColorProfile(termenv.Ascii)
-		}
+		r := lipgloss.NewRenderer(out)
 		// Ask the terminal for its background now, before Bubble Tea owns stdin (lipgloss #73).
 		r.SetHasDarkBackground(r.HasDarkBackground())
 		opts.Renderer = r
 	}
+	if opts.NoColor {
+		opts.Renderer.SetColorProfile(termenv.Ascii)
+	}
 	opts.Context = ctx
 	opts.altScreen = true
 	if !opts.Hyperlinks {
-		opts.Hyperlinks = Hyperlinks(os.Getenv)
+		opts.Hyperlinks = Hyperlinks(func(k string) string { v, _ := lookupEnv(k); return v })
 	}
-	p := tea.NewProgram(New(w, opts), tea.WithAltScreen(), tea.WithContext(ctx))
+	p := tea.NewProgram(New(w, opts), append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, progOpts...)...)
+	if size != nil {
+		go p.Send(*size) // returns when the program reads it or ends
+	}
 	if _, err := p.Run(); err != nil {
 		if ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 			return fmt.Errorf("run ui: %w", ctx.Err())
