@@ -3,6 +3,7 @@ package ui_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/ui/uifake"
@@ -81,8 +82,12 @@ func TestLimitsEmptyFieldIsNotRemoval(t *testing.T) {
 	app.Press("tab", "tab", "ctrl+u", "enter")
 	app.WaitFor("Per month: the field is empty; type an amount, or none for no limit.")
 	app.Press("tab", "ctrl+u", "enter") // the count too: the first bad field speaks, both are marked
-	app.WaitFor("Per month: the field is empty")
-	if v := app.View(); strings.Count(v, "not a") != 2 {
+	// The sentence is already on screen from the first enter: wait for the second one's marks.
+	deadline := time.Now().Add(uitest.DefaultTimeout)
+	for strings.Count(app.View(), "not a") != 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := app.View(); strings.Count(v, "not a") != 2 || !strings.Contains(v, "Per month: the field is empty") {
 		t.Errorf("want both empty fields marked:\n%s", v)
 	}
 	assertNoLimitCalls(t, fw)
