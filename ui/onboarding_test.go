@@ -251,3 +251,29 @@ func TestOnboardingDebtorHolderRefusesControls(t *testing.T) {
 		t.Fatalf("a holder name with a direction control reached the core: %+v", p.Model)
 	}
 }
+
+// TestEnrolmentQRDecodesToTheURI: the QR code the enrolment screen draws decodes (gozxing) to
+// exactly the otpauth URI the core gave, with the key the screen shows; and it stays the same
+// code when the wrong-code error appears.
+func TestEnrolmentQRDecodesToTheURI(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toTOTP(t, app)
+	enr, err := fw.EnrolTOTP(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := enr.URI.Reveal()
+	got := ui.QRTextOnScreen(t, app.View())
+	if got != want {
+		t.Fatalf("the enrolment QR reads %q, want %q", got, want)
+	}
+	if key := uitest.TOTPKeyFromView(app.View()); !strings.Contains(got, "secret="+key+"&") {
+		t.Fatalf("the QR's URI %q does not hold the key shown, %q", got, key)
+	}
+	app.Type("000000")
+	app.Press("enter")
+	app.WaitFor("That code is not the one your app shows now")
+	if again := ui.QRTextOnScreen(t, app.View()); again != want {
+		t.Fatalf("after the error the QR reads %q", again)
+	}
+}
