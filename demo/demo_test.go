@@ -247,3 +247,43 @@ func TestStoppedOnlyWhenCancelled(t *testing.T) {
 		}
 	}
 }
+
+// TestCtrlCStopsTheAttachedDemo: the presenter's terminal, attached read-only to the demo's
+// session, leaves it on ctrl+c (which stops the demo: attach's stop). The presenter's terminal
+// is played by a second tmux whose pane runs the attach; ctrl+c is pressed there.
+func TestCtrlCStopsTheAttachedDemo(t *testing.T) {
+	needTools(t, "tmux")
+	ctx := t.Context()
+	demo, err := tmuxterm.Start(ctx, tmuxterm.Options{Socket: filepath.Join(t.TempDir(), "d.sock"), Session: "demo"},
+		"sh", "-c", "echo the demo screen; sleep 120")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	if _, err := demo.WaitFor(ctx, "the demo screen", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	attach, err := attachCommand(demo) // the very client attach starts
+	if err != nil {
+		t.Fatal(err)
+	}
+	presenter, err := tmuxterm.Start(ctx, tmuxterm.Options{Socket: filepath.Join(t.TempDir(), "p.sock"), Session: "presenter"},
+		append([]string{"env", "-u", "TMUX"}, attach.Args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer presenter.Close()
+	if _, err := presenter.WaitFor(ctx, "the demo screen", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := presenter.Press("C-c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := presenter.WaitExit(ctx, 10*time.Second); err != nil {
+		s, _ := presenter.Screen()
+		t.Fatalf("ctrl+c did not leave the demo's session: %v\n%s", err, s)
+	}
+	if dead, _, err := demo.Exited(); err != nil || dead {
+		t.Fatalf("the demo's own session should be left running for the demo to close: dead=%v %v", dead, err)
+	}
+}

@@ -3,7 +3,7 @@
 // bank's page), one payment, a walk through the protocol inspector, and revoking the consent.
 // demo/SCRIPT.md says what to tell the audience at each step.
 //
-//	go run ./demo                 # plays in this terminal (a tmux session at 100×30, narrated)
+//	go run ./demo                 # plays in this terminal (at least 100×32: the wallet's 100×30 and two narration lines); ctrl+c or q stops it
 //	go run ./demo -detached -show # narration and screens on stdout; watch with the printed attach command
 //	go run ./demo -fast           # no pauses (what the test runs)
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/payterm/payterm/internal/tmuxterm"
@@ -40,10 +41,30 @@ func showStatus(tm *tmuxterm.Term) error {
 	return err
 }
 
+// bindStopKeys makes ctrl+c (and q) in the presenter's terminal leave the session, which stops
+// the demo. A read-only client sends no key to the wallet, and the terminal is in raw mode, so
+// without this ctrl+c reached nobody: tmux runs only detach-client bindings for such a client.
+func bindStopKeys(tm *tmuxterm.Term) error {
+	_, err := tm.Run(context.Background(), "bind-key", "-n", "C-c", "detach-client", ";",
+		"bind-key", "-n", "q", "detach-client")
+	return err
+}
+
+// attachCommand is the presenter's read-only client of the session, with the stop keys bound.
+func attachCommand(tm *tmuxterm.Term) (*exec.Cmd, error) {
+	if err := bindStopKeys(tm); err != nil {
+		return nil, fmt.Errorf("bind the demo's stop keys: %w", err)
+	}
+	return tm.Command(context.Background(), "attach-session", "-r", "-t", tm.Session()), nil
+}
+
 // attach shows the session in this terminal (read-only: keys go nowhere, so a stray key cannot
-// derail the journey; ctrl-b d leaves it and stops the demo).
+// derail the journey; ctrl+c, q or ctrl-b d leaves it and stops the demo).
 func attach(tm *tmuxterm.Term, stop context.CancelFunc) (chan error, error) {
-	cmd := tm.Command(context.Background(), "attach-session", "-r", "-t", tm.Session())
+	cmd, err := attachCommand(tm)
+	if err != nil {
+		return nil, err
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// Inside the presenter's own tmux, the nested client would refuse to start.
 	for _, kv := range os.Environ() {
