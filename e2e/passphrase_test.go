@@ -11,9 +11,10 @@ import (
 
 // TestJourneyFilePassphrase runs the real binary with the encrypted-file secret store and
 // file_store_passphrase on, in a real terminal: the first start asks to choose a passphrase
-// (refusing a short one) before the first frame; the next start asks for it, a wrong one
-// stops payterm with the reason, the right one opens the wallet. Nothing typed is echoed, and
-// the file on disk records that it needs a passphrase.
+// (refusing a short one) before the first frame; the next start asks for it, a wrong one is
+// asked again with the tries left, the third wrong one stops payterm with the reason, and the
+// right one opens the wallet. Nothing typed is echoed, and the file on disk records that it
+// needs a passphrase.
 func TestJourneyFilePassphrase(t *testing.T) {
 	t.Parallel()
 	needTool(t, "tmux", "apt-get install tmux")
@@ -51,6 +52,12 @@ func TestJourneyFilePassphrase(t *testing.T) {
 	tm = w.start()
 	tm.WaitFor("Passphrase of payterm's secrets file:", 30*time.Second)
 	tm.Type("not the passphrase at all")
+	tm.Press("Enter")
+	tm.WaitFor("2 tries left", 30*time.Second)
+	tm.Type("still not the passphrase")
+	tm.Press("Enter")
+	tm.WaitFor("1 try left", 30*time.Second)
+	tm.Type("wrong for the third time")
 	tm.Press("Enter")
 	if code := tm.WaitExit(60 * time.Second); code == 0 {
 		t.Fatalf("a wrong passphrase opened the wallet:\n%s", tm.Screen())
