@@ -31,6 +31,10 @@ type Config struct {
 	Signer *Signer
 	// HTTPClient is the mTLS client (NewMTLSClient). Required.
 	HTTPClient *http.Client
+	// CoPBaseURL is the Confirmation of Payee API base at the API Hub, e.g.
+	// https://rs1.bank/open-finance/confirmation-of-payee/v2.1; "" means the standard path on
+	// the host of ResourceBaseURL.
+	CoPBaseURL string
 	// ResponseIssuer is what the iss claim of every signed resource response must equal; ""
 	// means the Issuer (the discovered issuer). A bank that signs with another identifier (its
 	// resource server URL, its organisation id) is configured with it here.
@@ -62,10 +66,13 @@ type Client struct {
 	sleep   func(ctx context.Context, d time.Duration) error
 	observe Observer
 
-	disc  cached[*Discovery]
-	keys  cached[*keySet]
-	ccTok ccTokenCache
-	hold  holdOff // the bank's last Retry-After (wait.go)
+	disc   cached[*Discovery]
+	keys   cached[*keySet]
+	ccTok  ccTokenCache
+	copTok ccTokenCache // scope confirmation-of-payee (cop.go)
+	copMu  sync.Mutex
+	copLFI map[string]*Client // CoP target LFIs by discovery URL (cop.go)
+	hold   holdOff            // the bank's last Retry-After (wait.go)
 }
 
 // New checks cfg and returns a Client. It makes no network call.
@@ -94,6 +101,15 @@ func New(cfg Config) (*Client, error) {
 	}
 	base.Path = strings.TrimRight(base.Path, "/")
 	base.RawPath = ""
+	if cfg.CoPBaseURL != "" {
+		cop, err := httpsURL("CoPBaseURL", cfg.CoPBaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("lfi config: %w", err)
+		}
+		if cop.RawQuery != "" || cop.Fragment != "" {
+			return nil, errors.New("lfi config: CoPBaseURL must not have a query or fragment")
+		}
+	}
 	c := &Client{cfg: cfg, base: base, clock: cfg.Clock, rand: cfg.Rand, sleep: cfg.Sleep, observe: cfg.Observer}
 	if c.clock == nil {
 		c.clock = time.Now

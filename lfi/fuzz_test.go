@@ -352,3 +352,42 @@ func checkAcceptedIDToken(t *testing.T, tok *IDToken) {
 		t.Fatalf("accepted an id_token outside its time window: %+v", tok)
 	}
 }
+
+func FuzzDecodeCoPConfirmation(f *testing.F) {
+	f.Add([]byte(`{"Data":{"NameMatchIndicator":"ConfirmationOfPayee.Partial","MaskedName":"Fat**a"},"Links":{"Self":"https://x"},"Meta":{}}`))
+	f.Add([]byte(`{"Data":{"NameMatchIndicator":"ConfirmationOfPayee.Yes"},"Links":{"Self":"https://x"}}`))
+	f.Add([]byte(`{"Data":{"NameMatchIndicator":"ConfirmationOfPayee.No","MaskedName":"\u202e\u001b[2J"},"Links":{"Self":"s"}}`))
+	f.Add([]byte(`{"Data":{"NameMatchIndicator":"ConfirmationOfPayee.Partial","MaskedName":""},"Links":{"Self":"s"}}{}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		m, masked, err := decodeCoPConfirmation(msg)
+		if err != nil {
+			requireDisplayable(t, "error", err.Error())
+			return
+		}
+		requireDisplayable(t, "confirmation", string(m), masked)
+		if m != CoPMatchYes && m != CoPMatchPartial && m != CoPMatchNo {
+			t.Fatalf("accepted indicator %q", m)
+		}
+		if len([]rune(masked)) > 140 || (masked != "" && strings.TrimSpace(masked) == "") {
+			t.Fatalf("accepted MaskedName %q", masked)
+		}
+	})
+}
+
+func FuzzDecodeCoPDiscovery(f *testing.F) {
+	f.Add([]byte(`{"Data":{"DiscoveryEndpointUrl":"https://lfi/.well-known/openid-configuration","ResourceServerUrl":"https://rs/cop"},"Links":{"Self":"https://hub/d"},"Meta":{}}`))
+	f.Add([]byte(`{"Data":{"DiscoveryEndpointUrl":"http://lfi","ResourceServerUrl":"https://rs/\u001b"},"Links":{"Self":"x"}}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		src, err := decodeCoPDiscovery(msg)
+		if err != nil {
+			requireDisplayable(t, "error", err.Error())
+			return
+		}
+		requireDisplayable(t, "discovery", src.DiscoveryEndpointURL, src.ResourceServerURL)
+		for _, u := range []string{src.DiscoveryEndpointURL, src.ResourceServerURL} {
+			if !strings.HasPrefix(u, "https://") || len(u) > 500 || checkLink("u", u) != nil {
+				t.Fatalf("accepted URL %q", u)
+			}
+		}
+	})
+}

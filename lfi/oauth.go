@@ -298,29 +298,37 @@ type ccTokenCache struct {
 	expires time.Time
 }
 
-// clientToken returns a cached or new client_credentials access token.
+// clientToken returns a cached or new client_credentials access token (scope payments).
 func (c *Client) clientToken(ctx context.Context) (Secret, error) {
-	c.ccTok.mu.Lock()
-	defer c.ccTok.mu.Unlock()
+	return c.scopedClientToken(ctx, &c.ccTok, "payments")
+}
+
+// scopedClientToken returns the token cached in cache, or a new client_credentials token with
+// scope (each scope has its own cache: a payments token is not a confirmation-of-payee one).
+func (c *Client) scopedClientToken(ctx context.Context, cache *ccTokenCache, scope string) (Secret, error) {
+	cache.mu.Lock()
+	defer cache.mu.Unlock()
 	now := c.clock()
-	if !c.ccTok.tok.IsZero() && now.Before(c.ccTok.expires) {
-		return c.ccTok.tok, nil
+	if !cache.tok.IsZero() && now.Before(cache.expires) {
+		return cache.tok, nil
 	}
-	tr, err := c.TokenClientCredentials(ctx)
+	tr, err := c.token(ctx, "token client_credentials", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, true)
 	if err != nil {
 		return "", err
 	}
-	c.ccTok.tok = tr.AccessToken
-	c.ccTok.expires = now.Add(time.Duration(tr.ExpiresIn)*time.Second - tokenSafetyMargin)
+	cache.tok = tr.AccessToken
+	cache.expires = now.Add(time.Duration(tr.ExpiresIn)*time.Second - tokenSafetyMargin)
 	return tr.AccessToken, nil
 }
 
 // dropClientToken forgets the cached token after the bank refused it (401).
 func (c *Client) dropClientToken(tok Secret) {
-	c.ccTok.mu.Lock()
-	defer c.ccTok.mu.Unlock()
-	if c.ccTok.tok == tok {
-		c.ccTok.tok = ""
+	for _, cache := range []*ccTokenCache{&c.ccTok, &c.copTok} {
+		cache.mu.Lock()
+		if cache.tok == tok {
+			cache.tok = ""
+		}
+		cache.mu.Unlock()
 	}
 }
 

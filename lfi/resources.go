@@ -263,7 +263,12 @@ func (c *Client) withClientToken(ctx context.Context, fn func(Secret) error) err
 // 204) and handed to ok; anything else becomes a typed error. Signed error bodies are
 // verified before their codes are read.
 func (c *Client) resource(ctx context.Context, cl call, want int, ok func(*response, *Verified) error) error {
-	return c.do(ctx, cl, func(r *response) error {
+	return c.do(ctx, cl, c.resourceHandler(ctx, cl, want, ok))
+}
+
+// resourceHandler is resource's handling of the final response.
+func (c *Client) resourceHandler(ctx context.Context, cl call, want int, ok func(*response, *Verified) error) func(*response) error {
+	return func(r *response) error {
 		unverifiable := func(err error) error {
 			return &UnverifiableError{Op: cl.op, HTTPStatus: r.status, InteractionID: r.interactionID, Err: err}
 		}
@@ -313,5 +318,5 @@ func (c *Client) resource(ctx context.Context, cl call, want int, ok func(*respo
 		}
 		r.ex.BankErrors = append([]ErrorItem(nil), be.Errors...)
 		return be
-	})
+	}
 }
