@@ -328,6 +328,50 @@ type Facts struct {
 	// from a saved list rather than being typed.
 	Started           time.Time
 	PayeePrePopulated bool
+	// PayeeCheck is the payer's accepted Confirmation of Payee answer for this payee, when one
+	// was made (zero otherwise): its Evidence goes with the payment (UAE
+	// ConfirmationOfPayeeResponse) and a Match says the creditor was confirmed.
+	PayeeCheck PayeeCheck
+}
+
+// PayeeAnswer is a bank's answer to "does this name hold this account" (Confirmation of Payee).
+type PayeeAnswer string
+
+// The answers a payee check can give.
+const (
+	PayeeMatch       PayeeAnswer = "match"       // the name is the account holder's
+	PayeeCloseMatch  PayeeAnswer = "close"       // close: BankName is the holder's name as the bank has it
+	PayeeNoMatch     PayeeAnswer = "nomatch"     // the name is not the account holder's
+	PayeeNotFound    PayeeAnswer = "notfound"    // no such account
+	PayeeOptedOut    PayeeAnswer = "optedout"    // the holder opted out of Confirmation of Payee
+	PayeeUnavailable PayeeAnswer = "unavailable" // the service could not answer now
+)
+
+// Known reports whether a is one of the answers above.
+func (a PayeeAnswer) Known() bool {
+	switch a {
+	case PayeeMatch, PayeeCloseMatch, PayeeNoMatch, PayeeNotFound, PayeeOptedOut, PayeeUnavailable:
+		return true
+	}
+	return false
+}
+
+// PayeeCheck is one answer of a payee check. BankName and Evidence are PII.
+type PayeeCheck struct {
+	Answer PayeeAnswer
+	// BankName is the holder's (possibly masked) name as the bank returned it, checked free of
+	// control and bidi characters by the provider; "" when the bank gave none.
+	BankName string
+	// Evidence is the bank's signed answer exactly as received (UAE: the CoP JWS), "" when
+	// there is none (not found, unavailable, opted out).
+	Evidence string
+}
+
+// PayeeConfirmer is a bank whose standard confirms a payee's name against the account before
+// money goes to a new creditor (UAE Confirmation of Payee). A failure to reach the service is
+// an answer (PayeeUnavailable) with the cause as the error.
+type PayeeConfirmer interface {
+	CheckPayeeName(ctx context.Context, p Party) (PayeeCheck, error)
 }
 
 // Party is a payee or a payer account. Name and Account are PII.

@@ -190,6 +190,24 @@ UPDATE payment_events SET bank_status = status,
 ALTER TABLE consents ADD COLUMN currency TEXT NOT NULL DEFAULT 'AED';
 CREATE INDEX payments_by_currency_created ON payments (currency, created_ms, amount_minor, reserves);
 `,
+	// 7: Confirmation of Payee answers, one per payee (bank, IBAN and the name as the payer gave
+	// it), so a payee confirmed earlier is not asked again: the bank's answer, the holder's name
+	// as the bank gave it, the bank's signed answer (sent with every payment to the payee) and
+	// whether the payer accepted it (a match is accepted as it comes; a close or no match only
+	// by the payer's choice).
+	`
+CREATE TABLE payee_checks (
+	bank        TEXT NOT NULL,
+	iban        TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	answer      TEXT NOT NULL CHECK (answer IN ('match', 'close', 'nomatch', 'notfound', 'optedout')),
+	bank_name   TEXT NOT NULL DEFAULT '',
+	evidence    TEXT NOT NULL DEFAULT '',
+	accepted    INTEGER NOT NULL DEFAULT 0 CHECK (accepted IN (0, 1)),
+	checked_ms  INTEGER NOT NULL,
+	PRIMARY KEY (bank, iban, name)
+);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

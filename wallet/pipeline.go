@@ -157,6 +157,12 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 		Last24hAttempts: counters.Last24hAttempts, Last24hFailedAttempts: counters.Last24hFailedAttempts,
 		TransactionsLastDay: counters.TransactionsLastDay, TransactionsLastYear: counters.TransactionsLastYear,
 		Started: started, PayeePrePopulated: p.prePopulated}
+	// The payer's accepted Confirmation of Payee answer goes with the payment.
+	if chk, ok, err := w.acceptedPayeeCheck(ctx, c, p.Payee); err != nil {
+		return fail(StepRisk, err)
+	} else if ok {
+		facts.PayeeCheck = provider.PayeeCheck{Answer: chk.Answer, BankName: chk.BankName, Evidence: chk.Evidence}
+	}
 	req, err := bank.Build(provider.WithProgress(ctx, stepReporter(emit)), p.providerIntent(), evidenceOf(ev), facts)
 	if err != nil {
 		return Payment{}, err // the provider reported the failed step

@@ -131,7 +131,13 @@ func (b *Bank) Build(ctx context.Context, in provider.Intent, ev provider.Eviden
 	provider.ReportStep(ctx, StepRisk, provider.StepDone, nil)
 
 	provider.ReportStep(ctx, StepSealed, provider.StepRunning, nil)
-	pii, err := paymentPII(in.Creditor.Wire, rb)
+	creditor, err := withCoP(in.Creditor.Wire, f.PayeeCheck.Evidence)
+	if err != nil {
+		err = fmt.Errorf("uae: %w", err)
+		provider.ReportStep(ctx, StepSealed, provider.StepFailed, err)
+		return provider.Request{}, err
+	}
+	pii, err := paymentPII(creditor, rb)
 	if err != nil {
 		provider.ReportStep(ctx, StepSealed, provider.StepFailed, err)
 		return provider.Request{}, err
@@ -218,7 +224,8 @@ func (b *Bank) paymentRisk(in provider.Intent, ev provider.Evidence, f provider.
 			SessionAttempts: f.SessionAttempts, SessionFailedAttempts: f.SessionFailedAttempts,
 			Last24hAttempts: f.Last24hAttempts, Last24hFailedAttempts: f.Last24hFailedAttempts,
 			TransactionsLastDay: f.TransactionsLastDay, TransactionsLastYear: f.TransactionsLastYear},
-		Payee: risk.Payee{Kind: kind, PrePopulated: f.PayeePrePopulated}})
+		Payee: risk.Payee{Kind: kind, PrePopulated: f.PayeePrePopulated,
+			ConfirmedByCoP: f.PayeeCheck.Answer == provider.PayeeMatch && f.PayeeCheck.Evidence != ""}})
 	if err != nil {
 		return risk.Risk{}, fmt.Errorf("build Risk block: %w", err)
 	}
