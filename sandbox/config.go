@@ -26,6 +26,13 @@ type Config struct {
 	IssuerAddr, AuthorizeAddr, ASAddr, ResourceAddr string
 	// AuthorizeTLS serves the consent page over HTTPS (sandbox CA) instead of plain loopback http.
 	AuthorizeTLS bool
+	// AccountHolders is the Confirmation of Payee directory (cop.go): who holds which account.
+	// nil means DefaultAccountHolders; an account not in it is not found (404).
+	AccountHolders []AccountHolder
+	// AllowUnconfirmedCreditors lets a payment to a creditor the consent does not name go
+	// without a Confirmation of Payee answer (rule 41 off for that case; a CoP answer that is
+	// sent is still checked). Off: strict, as the standard requires CoP for new creditors.
+	AllowUnconfirmedCreditors bool
 	// AutoApprove redirects from the authorize endpoint without showing a page.
 	AutoApprove bool
 	// AllowLoopbackRedirect accepts http://127.0.0.1:{any port}/path redirect URIs (RFC 8252 §7.3).

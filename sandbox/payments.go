@@ -192,6 +192,11 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	} else {
 		check(ctx, 32, "creditor matches the consent", nil)
 	}
+	if err := b.checkPaymentCoP(client.ClientID, len(consentPII.Creditors()) > 0, pii); err != nil {
+		b.writeViolation(w, r, err)
+		return
+	}
+	check(ctx, 41, "Confirmation of Payee answer (when required or sent) is this bank's, for this client and creditor", nil)
 	fils, err := parseFils(instr.Amount)
 	if err != nil {
 		b.writeViolation(w, r, &rules.Violation{Rule: 30, Code: rules.CodeBodyInvalidFormat, Path: "Data.Instruction.Amount.Amount", Message: err.Error()})

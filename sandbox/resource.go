@@ -22,6 +22,8 @@ func (b *Bank) resourceMux() http.Handler {
 		mux.HandleFunc("GET "+base+"/payment-consents/{ConsentId}", b.handleGetConsent)
 		mux.HandleFunc("PATCH "+base+"/payment-consents/{ConsentId}", b.handlePatchConsent)
 	}
+	mux.HandleFunc("POST "+CoPBasePath+"/discovery", b.handleCoPDiscovery)
+	mux.HandleFunc("POST "+CoPBasePath+"/confirmation", b.handleCoPConfirmation)
 	return b.wrap("rs", "rs", mux)
 }
 
@@ -34,6 +36,12 @@ type rsAuth struct {
 // authResource enforces rules 1 and 26. Failures: 401 without body (certificate, token),
 // 403 AccessToken.InvalidScope (scope).
 func (b *Bank) authResource(w http.ResponseWriter, r *http.Request) (*http.Request, rsAuth, bool) {
+	return b.authResourceScope(w, r, "payments")
+}
+
+// authResourceScope is authResource for an API whose tokens carry scope (payments, or
+// confirmation-of-payee for the CoP API).
+func (b *Bank) authResourceScope(w http.ResponseWriter, r *http.Request, scope string) (*http.Request, rsAuth, bool) {
 	ctx := r.Context()
 	client, cert, err := b.clientFromCert(r)
 	if check(ctx, 1, "mTLS client certificate maps to a registered client", err) != nil {
@@ -75,9 +83,9 @@ func (b *Bank) authResource(w http.ResponseWriter, r *http.Request) (*http.Reque
 		w.WriteHeader(http.StatusUnauthorized)
 		return r, rsAuth{}, false
 	}
-	if !strings.Contains(" "+t.Scope+" ", " payments ") {
-		check(ctx, 26, "token scope includes payments", errors.New("scope lacks payments"))
-		b.writeError(w, r, http.StatusForbidden, "AccessToken.InvalidScope", "the access token's scope does not include payments", "")
+	if !strings.Contains(" "+t.Scope+" ", " "+scope+" ") {
+		check(ctx, 26, "token scope includes "+scope, errors.New("scope lacks "+scope))
+		b.writeError(w, r, http.StatusForbidden, "AccessToken.InvalidScope", "the access token's scope does not include "+scope, "")
 		return r, rsAuth{}, false
 	}
 	return r, rsAuth{client: client, token: t}, true

@@ -55,6 +55,9 @@ type Bank struct {
 	archivedIdem       map[string]time.Time
 	preStartIdemNewest time.Time // st.ArchivedIdemNewest as loaded
 
+	copOnce sync.Once
+	copSt   *copState // Confirmation of Payee directory and answers (cop.go)
+
 	wrongSigMu sync.Mutex
 	wrongSig   *bankKey // a key the JWKS never publishes (faults); made on first use (keys.go)
 

@@ -284,9 +284,9 @@ func (b *Bank) grantClientCredentials(w http.ResponseWriter, r *http.Request, fo
 	// data-sharing consent endpoints). The payment API answers such a token with 403
 	// AccessToken.InvalidScope (rule 26), which is how a client meets that error here.
 	scope := form.Get("scope")
-	if scope != "payments" && (scope != "accounts" || !slices.Contains(client.Roles, "BDSP")) {
-		check(ctx, 9, "client_credentials scope is payments (or accounts for a BDSP)", fmt.Errorf("scope is not one the client may hold"))
-		writeOAuthError(w, "invalid_scope", "client_credentials scope must be payments (accounts needs the BDSP role)")
+	if scope != "payments" && scope != "confirmation-of-payee" && (scope != "accounts" || !slices.Contains(client.Roles, "BDSP")) {
+		check(ctx, 9, "client_credentials scope is payments or confirmation-of-payee (or accounts for a BDSP)", fmt.Errorf("scope is not one the client may hold"))
+		writeOAuthError(w, "invalid_scope", "client_credentials scope must be payments or confirmation-of-payee (accounts needs the BDSP role)")
 		return
 	}
 	check(ctx, 9, "client_credentials scope", nil)
