@@ -158,7 +158,7 @@ func (a *App) openClient(bc *bankConn) error {
 	if bc.sandbox != nil {
 		responseIssuer = "" // the embedded bank signs with its issuer
 	}
-	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResponseIssuer: responseIssuer, ResourceBaseURL: rs, ClientID: bc.id.ClientID,
+	c, err := lfi.New(lfi.Config{DiscoveryURL: discovery, Issuer: issuer, ResponseIssuer: responseIssuer, ResourceBaseURL: rs, CoPBaseURL: b.CoPBaseURL, ClientID: bc.id.ClientID,
 		Signer: signer, HTTPClient: hc, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep, Observer: a.trace.observer(b.ID)})
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)

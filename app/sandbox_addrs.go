@@ -61,7 +61,8 @@ func SandboxConfig(cfg config.Config, bank config.Bank, dir string) (sandbox.Con
 		// The [SIM-CHOICE] readings.
 		Leeway: sb.ClockLeeway.Duration, SCAMaxAge: sb.SCAMaxAge.Duration, RotateRefreshTokens: &rotate,
 		StrictIdempotencyMismatch: sb.IdempotencyMismatchConflict, CreditorMismatchAsReject: sb.CreditorMismatchRejectsPayment,
-		GuidePathAlias: sb.GuidePathAlias,
+		AllowUnconfirmedCreditors: !sb.RequirePayeeConfirmation,
+		GuidePathAlias:            sb.GuidePathAlias,
 		Rules: rules.Options{
 			RejectRequestObjectIATJTI: sb.RejectRequestObjectIATJTI, RejectJWECtyJWT: sb.RejectPIICtyJWT,
 			AllowEmptyCreditorArray: sb.AllowEmptyCreditorArray, OpenNestedPaymentRisk: sb.OpenNestedPaymentRisk,

@@ -50,13 +50,16 @@ type Config struct {
 type Bank struct {
 	// ID names the bank in the ledger: every consent is recorded with its bank's id, so an id
 	// must never be reused for another bank. Empty in [bank] means "sandbox" on the embedded bank.
-	ID                string `toml:"id"`
-	Mode              string `toml:"mode"`
-	Name              string `toml:"name"`
-	DiscoveryURL      string `toml:"discovery_url"`
-	Issuer            string `toml:"issuer"`
-	ResponseIssuer    string `toml:"response_issuer"`
-	ResourceBaseURL   string `toml:"resource_base_url"`
+	ID              string `toml:"id"`
+	Mode            string `toml:"mode"`
+	Name            string `toml:"name"`
+	DiscoveryURL    string `toml:"discovery_url"`
+	Issuer          string `toml:"issuer"`
+	ResponseIssuer  string `toml:"response_issuer"`
+	ResourceBaseURL string `toml:"resource_base_url"`
+	// CoPBaseURL is the Confirmation of Payee API base at the API Hub; "" = the standard path
+	// (/open-finance/confirmation-of-payee/v2.1) on resource_base_url's host.
+	CoPBaseURL        string `toml:"cop_base_url"`
 	ClientID          string `toml:"client_id"`
 	SigningKID        string `toml:"signing_kid"`
 	SigningKeyFile    string `toml:"signing_key_file"`
@@ -94,12 +97,16 @@ type Sandbox struct {
 	RotateRefreshTokens            bool     `toml:"rotate_refresh_tokens"`
 	IdempotencyMismatchConflict    bool     `toml:"idempotency_mismatch_conflict"`
 	CreditorMismatchRejectsPayment bool     `toml:"creditor_mismatch_rejects_payment"`
-	RejectRequestObjectIATJTI      bool     `toml:"reject_request_object_iat_jti"`
-	RejectPIICtyJWT                bool     `toml:"reject_pii_cty_jwt"`
-	AllowEmptyCreditorArray        bool     `toml:"allow_empty_creditor_array"`
-	OpenNestedPaymentRisk          bool     `toml:"open_nested_payment_risk"`
-	AcceptStringAud                bool     `toml:"accept_string_aud"`
-	GuidePathAlias                 bool     `toml:"guide_path_alias"`
+	// RequirePayeeConfirmation makes the embedded bank refuse a payment to an open consent's
+	// payee without a Confirmation of Payee answer (rule 41). Off until the pay form checks
+	// payees; a CoP answer that is sent is checked either way.
+	RequirePayeeConfirmation  bool `toml:"require_payee_confirmation"`
+	RejectRequestObjectIATJTI bool `toml:"reject_request_object_iat_jti"`
+	RejectPIICtyJWT           bool `toml:"reject_pii_cty_jwt"`
+	AllowEmptyCreditorArray   bool `toml:"allow_empty_creditor_array"`
+	OpenNestedPaymentRisk     bool `toml:"open_nested_payment_risk"`
+	AcceptStringAud           bool `toml:"accept_string_aud"`
+	GuidePathAlias            bool `toml:"guide_path_alias"`
 }
 
 // Limits are the TPP-side limits; the bank enforces none under delegated SCA. Amounts are
@@ -399,10 +406,10 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 				bad(k, fmt.Sprintf("is required when %s.mode = \"remote\"", key))
 			}
 		}
-		for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "resource_base_url": b.ResourceBaseURL} {
+		for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "resource_base_url": b.ResourceBaseURL, "cop_base_url": b.CoPBaseURL} {
 			if v != "" {
-				if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
-					bad(k, "must be an https:// URL")
+				if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+					bad(k, "must be an https:// URL without credentials, query or fragment")
 				}
 			}
 		}

@@ -120,9 +120,18 @@ func newBankEnv(t testing.TB) *bankEnv {
 // decrypt the PII exactly as the bank receives it.
 func newBankEnvIn(t testing.TB, dataDir string) *bankEnv {
 	t.Helper()
+	return newBankEnvWith(t, sandbox.Config{DataDir: dataDir, AutoApprove: true, SettleAfter: 100 * time.Millisecond,
+		CreditAfter: 200 * time.Millisecond, SCAMaxAge: 10 * time.Minute,
+		// The tests written before Confirmation of Payee pay open consents' payees without it;
+		// TestSandboxPayeeCheckThenPay runs rule 41 strictly.
+		AllowUnconfirmedCreditors: true})
+}
+
+// newBankEnvWith runs the sandbox with cfg.
+func newBankEnvWith(t testing.TB, cfg sandbox.Config) *bankEnv {
+	t.Helper()
 	sigKey, tlsKey := tppKeys(t)
-	bank, err := sandbox.New(sandbox.Config{DataDir: dataDir, AutoApprove: true, SettleAfter: 100 * time.Millisecond,
-		CreditAfter: 200 * time.Millisecond, SCAMaxAge: 10 * time.Minute})
+	bank, err := sandbox.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
