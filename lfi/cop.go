@@ -196,11 +196,8 @@ func (c *Client) ConfirmationOfPayee(ctx context.Context, iban string, name CoPN
 // copCall posts a signed CoP request (aud: this client's issuer) with a CoP-scoped token. A
 // 200 is verified and handed to ok; a 204 to optedOut when given (else it is unverifiable).
 func (c *Client) copCall(ctx context.Context, op, endpoint string, msg []byte, ok func(*response, *Verified) error, optedOut func(*response)) error {
-	jti, err := c.NewUUID()
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	body, err := signMessage(c.cfg.Signer, c.cfg.ClientID, c.cfg.Issuer, c.clock(), jti, msg)
+	// No jti: the CoP request envelopes are closed ({iss, exp, nbf, aud, iat, message}).
+	body, err := signMessage(c.cfg.Signer, c.cfg.ClientID, c.cfg.Issuer, c.clock(), "", msg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

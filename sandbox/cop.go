@@ -103,6 +103,12 @@ func (b *Bank) copRequest(w http.ResponseWriter, r *http.Request) (*http.Request
 		b.writeViolation(w, r, rules.WithRule(err, 41))
 		return r, nil, nil, false
 	}
+	if signed.JTI != "" {
+		// NameConfirmationRequestBodySigned and its sibling are closed: iss, exp, nbf, aud, iat, message.
+		b.writeViolation(w, r, &rules.Violation{Rule: 41, Code: rules.CodeJWSInvalidClaim, Path: "jti",
+			Message: "the CoP request envelope has no jti (additionalProperties: false)"})
+		return r, nil, nil, false
+	}
 	check(ctx, 41, "CoP request signed by the client (PS256, iss, exp, nbf, aud)", nil)
 	return r, auth.client, signed.Message, true
 }

@@ -107,6 +107,21 @@ func TestCoPRefusesBadRequests(t *testing.T) {
 			t.Errorf("%s: %d %s rule %d", name, r.Status, r.errorCode(), failedRule(b, r.InteractionID))
 		}
 	}
+	// The envelope is closed: a jti is refused.
+	now0 := b.Now().Unix()
+	withJTI := c.sign(map[string]any{"iss": c.id, "aud": []string{c.disc.Issuer}, "iat": now0, "nbf": now0 - 10, "exp": now0 + 300, "jti": uuid.NewString(),
+		"message": confirmMsg("AE460090000000123456789", map[string]any{"FullName": "A"})})
+	jreq, _ := http.NewRequest(http.MethodPost, b.CoPBaseURL()+"/confirmation", strings.NewReader(withJTI))
+	jreq.Header.Set("Content-Type", "application/jwt")
+	jreq.Header.Set("Authorization", "Bearer "+tok)
+	if jresp, err := c.http.Do(jreq); err != nil {
+		t.Fatal(err)
+	} else {
+		jresp.Body.Close()
+		if jresp.StatusCode != http.StatusBadRequest {
+			t.Errorf("jti in the envelope: %d", jresp.StatusCode)
+		}
+	}
 	// A payments token is not a CoP token.
 	if r := c.copCall("discovery", c.clientCredentials(), map[string]any{"Data": map[string]any{"SchemeName": "IBAN", "Identification": "AE460090000000123456789"}}); r.Status != http.StatusForbidden {
 		t.Errorf("payments token: %d", r.Status)
