@@ -20,6 +20,7 @@ const (
 	paySCA
 	payProgress
 	payReceipt
+	payCheck // the bank's answer to a payee check, waiting for the payer's choice (paycheck.go)
 )
 
 // payScreen is the whole pay flow: form → review (large type) → SCA → live progress (with the
@@ -37,9 +38,16 @@ type payScreen struct {
 	req     int
 	loading bool
 
-	payees   []Payee
-	payeeIdx int // index into payees; len(payees) = "new payee" (open consent only)
-	codes    []PurposeCode
+	payees []Payee
+
+	// Confirmation of Payee (paycheck.go): the answer shown, for which payee, and the payee the
+	// payer cleared for this form.
+	check      *PayeeCheck
+	checkDraft PayeeDraft
+	checkErr   string
+	cleared    string
+	payeeIdx   int // index into payees; len(payees) = "new payee" (open consent only)
+	codes      []PurposeCode
 
 	newName, newIBAN      *field
 	newType               PayeeType
@@ -209,6 +217,8 @@ func (s *payScreen) Title() string {
 		return "Pay · Sending"
 	case payReceipt:
 		return "Pay · Receipt"
+	case payCheck:
+		return "Pay · Check payee"
 	default:
 		return "Pay"
 	}
@@ -286,6 +296,8 @@ var (
 
 func (s *payScreen) ShortHelp() []key.Binding {
 	switch s.stage {
+	case payCheck:
+		return s.checkHelp()
 	case payForm:
 		return []key.Binding{keyNextFld, s.cycleKey(), keySubmit, keyBack}
 	case payReview:
@@ -352,6 +364,10 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, s.onKey(k))
 		}
 		return s, tea.Batch(cmds...)
+	case payeeCheckedMsg:
+		return s, s.onChecked(msg)
+	case payeeAcceptedMsg:
+		return s, s.onAccepted(msg)
 	case preparedMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -561,6 +577,8 @@ func (s *payScreen) announce(ev PaymentEvent) {
 
 func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 	switch s.stage {
+	case payCheck:
+		return s.checkKey(msg)
 	case payForm:
 		return s.formKey(msg)
 	case payReview:
@@ -766,6 +784,9 @@ func (s *payScreen) prepare() tea.Cmd {
 		}
 		d.Purpose = m[min(s.purposeSel, len(m)-1)].Code
 	}
+	if pc, ok := s.needsCheck(d); ok {
+		return s.startCheck(pc, d)
+	}
 	s.formErr = ""
 	s.typedAmount = d.Amount
 	s.submitting = true
@@ -835,6 +856,8 @@ func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 
 func (s *payScreen) View() string {
 	switch s.stage {
+	case payCheck:
+		return s.checkView()
 	case payReview:
 		return s.reviewView()
 	case paySCA:
