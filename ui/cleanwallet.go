@@ -302,3 +302,22 @@ func (c cleanWallet) Changes(ctx context.Context) <-chan Change {
 	}()
 	return out
 }
+
+// CheckPayee cleans the bank's answer (the holder's name is the bank's text); a wallet without
+// the service answers PayeeCheckNone.
+func (c cleanWallet) CheckPayee(ctx context.Context, consentID string, p PayeeDraft) (PayeeCheck, error) {
+	pc, ok := c.w.(PayeeCheckService)
+	if !ok {
+		return PayeeCheck{Answer: PayeeCheckNone}, nil
+	}
+	v, err := pc.CheckPayee(ctx, consentID, p)
+	return cleaned(v), err
+}
+
+func (c cleanWallet) AcceptPayee(ctx context.Context, consentID string, p PayeeDraft, noMatchConfirmed bool) error {
+	pc, ok := c.w.(PayeeCheckService)
+	if !ok {
+		return &Problem{What: "This bank does not check payees.", Next: "Pay the payee as typed."}
+	}
+	return pc.AcceptPayee(ctx, consentID, p, noMatchConfirmed)
+}

@@ -41,6 +41,10 @@ type FakeWallet struct {
 	// Outcome of the next payment: "settle", "reject", "pending", "refused" (the bank answered
 	// 4xx: the core has the payment as Refused, with a receipt), "refuse" (no receipt).
 	Outcome string
+	// PayeeChecks, when set, makes the fake check new payees with a "bank" (Confirmation of
+	// Payee): the answer for each typed name; a name not in it answers PayeeCheckNone.
+	PayeeChecks map[string]PayeeCheck
+	accepted    []string // "name" or "name (no match confirmed)", in order
 	// Hold, when non-nil, pauses a payment after "Saved" until it is closed (payment in flight).
 	Hold chan struct{}
 	// BankCallback, when non-nil, is what AwaitBankCallback waits for.
@@ -1202,4 +1206,48 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// CheckPayee answers from PayeeChecks, as the core would (an accepted answer comes back accepted).
+func (f *FakeWallet) CheckPayee(ctx context.Context, consentID string, p PayeeDraft) (PayeeCheck, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("CheckPayee")
+	c, ok := f.PayeeChecks[p.Name]
+	if !ok {
+		return PayeeCheck{Answer: PayeeCheckNone}, nil
+	}
+	for _, a := range f.accepted {
+		if a == p.Name || a == p.Name+" (no match confirmed)" {
+			c.Accepted = true
+		}
+	}
+	return c, nil
+}
+
+// AcceptPayee refuses what the core refuses (a no match without the confirmation, an unknown
+// account) and records the rest.
+func (f *FakeWallet) AcceptPayee(ctx context.Context, consentID string, p PayeeDraft, noMatchConfirmed bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("AcceptPayee")
+	c := f.PayeeChecks[p.Name]
+	switch {
+	case c.Answer == PayeeCheckNotFound:
+		return &Problem{What: "The bank has no account with this IBAN, so it cannot be paid.", Next: "Check the IBAN with the payee."}
+	case c.Answer == PayeeCheckNoMatch && !noMatchConfirmed:
+		return &Problem{What: "The name does not match the account holder's.", Next: "Confirm explicitly, or change the payee."}
+	case c.Answer == PayeeCheckNoMatch:
+		f.accepted = append(f.accepted, p.Name+" (no match confirmed)")
+	default:
+		f.accepted = append(f.accepted, p.Name)
+	}
+	return nil
+}
+
+// AcceptedPayees lists the payees the payer accepted on the bank's answer.
+func (f *FakeWallet) AcceptedPayees() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.accepted...)
 }
