@@ -247,6 +247,29 @@ func TestNewConsentAfterRevocation(t *testing.T) {
 	if last := finalEvent(t, submit(t, w, pp.ID, testPIN, clock.nextCode(t, js.totpSecret))); last.State != ui.StepDone {
 		t.Fatalf("payment to a new payee on the open consent: %+v", last)
 	}
+	// The composition checks payees with the embedded bank's Confirmation of Payee (its
+	// default directory): a match, a close match with the bank's name, an unknown account.
+	pc, ok := w.(ui.PayeeCheckService)
+	if !ok {
+		t.Fatal("the app's wallet does not check payees")
+	}
+	for _, tc := range []struct {
+		name, iban string
+		want       ui.PayeeCheckAnswer
+		bankName   string
+	}{
+		{"Fatima Al Mansoori", "AE46 0090 0000 0012 3456 789", ui.PayeeCheckMatch, ""},
+		{"Fatima Al Mansouri", "AE460090000000123456789", ui.PayeeCheckClose, "Fatima Al Mansoori"},
+		{"Anyone", ibanFor("033", "0000000000004242"), ui.PayeeCheckNotFound, ""},
+	} {
+		got, err := pc.CheckPayee(ctx, c.ID, ui.PayeeDraft{Name: tc.name, IBAN: tc.iban})
+		if err != nil || got.Answer != tc.want || got.BankName != tc.bankName {
+			t.Errorf("check %s: %+v %v, want %s", tc.name, got, err, tc.want)
+		}
+	}
+	if err := pc.AcceptPayee(ctx, c.ID, ui.PayeeDraft{Name: "Anyone", IBAN: ibanFor("033", "0000000000004242")}, true); err == nil {
+		t.Error("an account the bank does not know was accepted")
+	}
 }
 
 // TestOpenPaymentSettlesWhileTheWalletRuns: the bank fails every request while a payment is

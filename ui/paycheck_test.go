@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/ui/uitest"
@@ -146,9 +147,16 @@ func TestPayeeCheckOptedOutAndUnavailable(t *testing.T) {
 	payNew(app2, "Down")
 	app2.WaitFor("Payee check unavailable")
 	app2.Press("enter")
+	if n := strings.Count(strings.Join(fw2.Calls(), " "), "CheckPayee"); n != 1 {
+		t.Fatalf("enter checked again (%d checks)", n)
+	}
 	app2.Press("r")
+	checks := func() int { return strings.Count(strings.Join(fw2.Calls(), " "), "CheckPayee") }
+	for deadline := time.Now().Add(10 * time.Second); checks() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	app2.WaitFor("Payee check unavailable")
-	if n := strings.Count(strings.Join(fw2.Calls(), " "), "CheckPayee"); n < 2 || len(fw2.Drafts()) != 0 {
+	if n := checks(); n < 2 || len(fw2.Drafts()) != 0 {
 		t.Errorf("r did not check again (%d checks) or the payment went on", n)
 	}
 }
