@@ -59,7 +59,8 @@ func typedPIN(pin string, asked *[]string) func(string) ([]byte, error) {
 // from the CSR and records the signing key from the other CSR. Only the certificate is a file.
 func remoteBankForToken(t *testing.T, cfg config.Config, pin, id, name string) (*sandbox.Bank, config.Bank) {
 	t.Helper()
-	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond})
+	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond,
+		AllowUnconfirmedCreditors: true}) // pays open-consent payees without CoP (written before it)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,8 @@ import (
 // Trust Framework would, and returns the bank and the config section naming its files.
 func remoteBank(t *testing.T, id, name string) (*sandbox.Bank, config.Bank) {
 	t.Helper()
-	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond})
+	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond,
+		AllowUnconfirmedCreditors: true}) // pays open-consent payees without CoP (written before it)
 	if err != nil {
 		t.Fatal(err)
 	}
