@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/ui/uifake"
 	"github.com/payterm/payterm/ui/uitest"
 )
 
@@ -15,10 +16,10 @@ import (
 
 const copIBAN = "AE460090000000123456789"
 
-func startCoP(t *testing.T, checks map[string]ui.PayeeCheck) (*uitest.App, *ui.FakeWallet) {
+func startCoP(t *testing.T, checks map[string]ui.PayeeCheck) (*uitest.App, *uifake.FakeWallet) {
 	t.Helper()
-	clock := uitest.NewClock(ui.FakeBase)
-	fw := ui.NewFakeWallet(clock.Now, 3)
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Model, c.Creditors = ui.BeneficiaryOpen, nil })
 	fw.PayeeChecks = checks
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
@@ -43,7 +44,7 @@ func payNew(app *uitest.App, name string) {
 	app.Press("enter")
 }
 
-func lastDraftName(t *testing.T, fw *ui.FakeWallet) string {
+func lastDraftName(t *testing.T, fw *uifake.FakeWallet) string {
 	t.Helper()
 	d := fw.Drafts()
 	if len(d) == 0 {

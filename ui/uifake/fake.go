@@ -43,7 +43,7 @@ type FakeWallet struct {
 	Outcome string
 	// PayeeChecks, when set, makes the fake check new payees with a "bank" (Confirmation of
 	// Payee): the answer for each typed name; a name not in it answers PayeeCheckNone.
-	PayeeChecks map[string]PayeeCheck
+	PayeeChecks map[string]ui.PayeeCheck
 	accepted    []string // "name" or "name (no match confirmed)", in order
 	// Hold, when non-nil, pauses a payment after "Saved" until it is closed (payment in flight).
 	Hold chan struct{}
@@ -1209,13 +1209,13 @@ func plural(n int, one, many string) string {
 }
 
 // CheckPayee answers from PayeeChecks, as the core would (an accepted answer comes back accepted).
-func (f *FakeWallet) CheckPayee(ctx context.Context, consentID string, p PayeeDraft) (PayeeCheck, error) {
+func (f *FakeWallet) CheckPayee(ctx context.Context, consentID string, p ui.PayeeDraft) (ui.PayeeCheck, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("CheckPayee")
 	c, ok := f.PayeeChecks[p.Name]
 	if !ok {
-		return PayeeCheck{Answer: PayeeCheckNone}, nil
+		return ui.PayeeCheck{Answer: ui.PayeeCheckNone}, nil
 	}
 	for _, a := range f.accepted {
 		if a == p.Name || a == p.Name+" (no match confirmed)" {
@@ -1227,17 +1227,17 @@ func (f *FakeWallet) CheckPayee(ctx context.Context, consentID string, p PayeeDr
 
 // AcceptPayee refuses what the core refuses (a no match without the confirmation, an unknown
 // account) and records the rest.
-func (f *FakeWallet) AcceptPayee(ctx context.Context, consentID string, p PayeeDraft, noMatchConfirmed bool) error {
+func (f *FakeWallet) AcceptPayee(ctx context.Context, consentID string, p ui.PayeeDraft, noMatchConfirmed bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("AcceptPayee")
 	c := f.PayeeChecks[p.Name]
 	switch {
-	case c.Answer == PayeeCheckNotFound:
-		return &Problem{What: "The bank has no account with this IBAN, so it cannot be paid.", Next: "Check the IBAN with the payee."}
-	case c.Answer == PayeeCheckNoMatch && !noMatchConfirmed:
-		return &Problem{What: "The name does not match the account holder's.", Next: "Confirm explicitly, or change the payee."}
-	case c.Answer == PayeeCheckNoMatch:
+	case c.Answer == ui.PayeeCheckNotFound:
+		return &ui.Problem{What: "The bank has no account with this IBAN, so it cannot be paid.", Next: "Check the IBAN with the payee."}
+	case c.Answer == ui.PayeeCheckNoMatch && !noMatchConfirmed:
+		return &ui.Problem{What: "The name does not match the account holder's.", Next: "Confirm explicitly, or change the payee."}
+	case c.Answer == ui.PayeeCheckNoMatch:
 		f.accepted = append(f.accepted, p.Name+" (no match confirmed)")
 	default:
 		f.accepted = append(f.accepted, p.Name)
