@@ -136,12 +136,16 @@ func FuzzIntentValidate(f *testing.F) {
 	i := testIntent()
 	f.Add(i.ConsentID, i.Amount, i.Currency, i.CreditorIBAN, i.CreditorName, i.IdempotencyKey)
 	f.Add("c", "0.00", "AED", "AE07", "", "")
+	f.Add("c", "1.00", "NOK", "86011117947", "Kari", "k") // a Norwegian account number (CI's fuzzer found this kind)
+	f.Add("c", "1.00", "NOK", "86011117948", "Kari", "k") // its check digit wrong
 	f.Add("c", "99999999999999999.99", "US", "ZZ99ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", "\xff", "k k")
 	f.Fuzz(func(t *testing.T, consent, amount, cur, iban, name, key string) {
 		in := Intent{consent, amount, cur, iban, name, key}
 		err := in.Validate()
 		if err == nil {
-			if !amountRE.MatchString(amount) || !validIBAN(iban) || len(key) > 40 || strings.ContainsAny(key, " \t\n") {
+			// The creditor is an IBAN or a Norwegian account number (11 digits, MOD-11 checked).
+			creditorOK := validIBAN(iban) || (len(iban) == 11 && strings.Trim(iban, "0123456789") == "" && validNorwegianBBAN(iban))
+			if !amountRE.MatchString(amount) || !creditorOK || len(key) > 40 || strings.ContainsAny(key, " \t\n") {
 				t.Fatalf("accepted malformed intent %v", in)
 			}
 			return
