@@ -13,16 +13,32 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/payterm/payterm/internal/iban"
 	"github.com/payterm/payterm/internal/pkcs11key"
+	"github.com/payterm/payterm/internal/safetext"
 )
 
 // Backend modes.
 const (
 	ModeSandbox = "sandbox" // the embedded strict bank, started in-process (the default)
 	ModeRemote  = "remote"  // a real LFI reached through the Trust Framework details in [bank]
+)
+
+// Payment standards a bank speaks (Bank.Provider).
+const (
+	ProviderUAE         = "uae"          // UAE Open Finance v2.1, delegated SCA (the default)
+	ProviderBerlinGroup = "berlin-group" // Berlin Group NextGenPSD2: the bank approves each payment
+)
+
+// Berlin Group profiles (Bank.Profile): the generic framework, SpareBank 1, Bank of Georgia.
+const (
+	ProfileBG  = "bg"
+	ProfileSB1 = "sb1"
+	ProfileBOG = "bog"
 )
 
 // Secret store choices.
@@ -50,9 +66,21 @@ type Config struct {
 type Bank struct {
 	// ID names the bank in the ledger: every consent is recorded with its bank's id, so an id
 	// must never be reused for another bank. Empty in [bank] means "sandbox" on the embedded bank.
-	ID              string `toml:"id"`
-	Mode            string `toml:"mode"`
-	Name            string `toml:"name"`
+	ID   string `toml:"id"`
+	Mode string `toml:"mode"`
+	Name string `toml:"name"`
+	// Provider is the payment standard the bank speaks: "uae" (the default) or "berlin-group".
+	Provider string `toml:"provider"`
+	// The Berlin Group settings (provider = "berlin-group"): the bank's profile, the payer's
+	// account there (an IBAN; PII), its holder's name and currency, the payer's login id at the
+	// bank (PSU-ID; needed by the decoupled and embedded approaches) and the approach to ask
+	// for ("" lets the bank choose; "redirect", "decoupled" or "embedded").
+	Profile         string `toml:"profile"`
+	Account         string `toml:"account"`
+	AccountHolder   string `toml:"account_holder"`
+	Currency        string `toml:"currency"`
+	PSUID           string `toml:"psu_id"`
+	SCAApproach     string `toml:"sca_approach"`
 	DiscoveryURL    string `toml:"discovery_url"`
 	Issuer          string `toml:"issuer"`
 	ResponseIssuer  string `toml:"response_issuer"`
@@ -180,6 +208,7 @@ func Default() Config {
 		DataDir: DefaultDataDir(),
 		Bank: Bank{
 			Mode:               ModeSandbox,
+			Provider:           ProviderUAE,
 			Name:               "payterm Sandbox Bank",
 			RedirectURI:        "http://127.0.0.1:0/callback",
 			CustomerIPAddress:  "127.0.0.1",
@@ -279,6 +308,9 @@ func (c Config) Validate() error {
 			key = fmt.Sprintf("banks[%d]", i-1)
 		}
 		errs = append(errs, b.validate(key, i == 0, c.PKCS11.Enabled())...)
+		if i == 0 && b.Provider == ProviderBerlinGroup {
+			bad("bank.provider", "[bank] is the UAE bank payterm sets up first; add a Berlin Group bank as a [[banks]] entry (see config.example.toml)")
+		}
 		if prev, dup := ids[b.ID]; dup && b.ID != "" {
 			bad(key+".id", fmt.Sprintf("%q is already the id of %s", b.ID, prev))
 		}
@@ -342,7 +374,7 @@ func withBankDefaults(b Bank) Bank {
 		v   *string
 		def string
 	}{
-		{&b.Mode, d.Mode}, {&b.RedirectURI, d.RedirectURI},
+		{&b.Mode, d.Mode}, {&b.RedirectURI, d.RedirectURI}, {&b.Provider, d.Provider},
 		{&b.CustomerIPAddress, d.CustomerIPAddress}, {&b.DefaultPurposeCode, d.DefaultPurposeCode},
 	} {
 		if *f.v == "" {
@@ -390,6 +422,20 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 	}
 	if strings.TrimSpace(b.Name) == "" {
 		bad("name", "is required: the bank's name as the wallet shows it")
+	}
+	switch b.Provider {
+	case ProviderUAE, "":
+		for k, v := range map[string]string{"profile": b.Profile, "account": b.Account, "account_holder": b.AccountHolder,
+			"currency": b.Currency, "psu_id": b.PSUID, "sca_approach": b.SCAApproach} {
+			if v != "" {
+				bad(k, "is a Berlin Group setting: it needs provider = \"berlin-group\"")
+			}
+		}
+	case ProviderBerlinGroup:
+		b.validateBerlinGroup(bad)
+		return errs
+	default:
+		bad("provider", fmt.Sprintf("must be %q or %q", ProviderUAE, ProviderBerlinGroup))
 	}
 	switch b.Mode {
 	case ModeSandbox:
@@ -460,6 +506,65 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 		bad("default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
 	}
 	return errs
+}
+
+// validateBerlinGroup checks a Berlin Group bank: today the embedded strict bank, with the
+// payer's account the wallet pays from (a link: Berlin Group has no consent to set up for
+// payments; the bank approves each one).
+func (b Bank) validateBerlinGroup(bad func(k, why string)) {
+	switch b.Mode {
+	case ModeSandbox:
+	case ModeRemote:
+		bad("mode", "\"remote\" is not supported yet for a Berlin Group bank: only the embedded sandbox (mode = \"sandbox\")")
+	default:
+		bad("mode", fmt.Sprintf("must be %q", ModeSandbox))
+	}
+	switch b.Profile {
+	case ProfileBG, ProfileBOG, "":
+		if b.Profile == "" {
+			bad("profile", fmt.Sprintf("is required for a Berlin Group bank: %q (the generic framework) or %q (Bank of Georgia)", ProfileBG, ProfileBOG))
+		}
+	case ProfileSB1:
+		bad("profile", "\"sb1\" is not supported yet: SpareBank 1's PSU login session has no screen in payterm")
+	default:
+		bad("profile", fmt.Sprintf("must be %q or %q", ProfileBG, ProfileBOG))
+	}
+	if _, err := iban.Parse(b.Account); err != nil {
+		bad("account", "must be the IBAN of your account at this bank: "+err.Error())
+	}
+	if h := strings.TrimSpace(b.AccountHolder); h == "" || utf8.RuneCountInString(h) > 70 || safetext.Check(h) != nil {
+		bad("account_holder", "is required: the account holder's name as the bank shows it, 1 to 70 characters without control or direction characters")
+	}
+	if err := checkRedirect(b.RedirectURI); err != nil {
+		bad("redirect_uri", err.Error())
+	}
+	if !isUpper3(b.Currency) {
+		bad("currency", "must be the ISO 4217 code of the account's currency, such as \"EUR\"")
+	}
+	switch b.SCAApproach {
+	case "", "redirect":
+	case "decoupled", "embedded":
+		if strings.TrimSpace(b.PSUID) == "" {
+			bad("psu_id", fmt.Sprintf("is required with sca_approach = %q: your login id at the bank", b.SCAApproach))
+		}
+	default:
+		bad("sca_approach", "must be \"redirect\", \"decoupled\", \"embedded\" or empty (the bank chooses)")
+	}
+	if p := b.PSUID; p != "" && (len(p) > 64 || safetext.Check(p) != nil || strings.TrimSpace(p) != p) {
+		bad("psu_id", "must be at most 64 characters, without spaces around it or control characters")
+	}
+	for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "issuer": b.Issuer, "response_issuer": b.ResponseIssuer,
+		"resource_base_url": b.ResourceBaseURL, "client_id": b.ClientID, "signing_kid": b.SigningKID, "default_purpose_code": b.DefaultPurposeCode,
+		"redirect_tls_cert_file": b.RedirectTLSCertFile} {
+		if v != "" && !(k == "default_purpose_code" && v == Default().Bank.DefaultPurposeCode) {
+			bad(k, "is a UAE setting: a Berlin Group bank does not use it")
+		}
+	}
+	if b.CustomerIPAddress != "" {
+		if ip := net.ParseIP(b.CustomerIPAddress); ip == nil || ip.To4() == nil {
+			bad("customer_ip_address", "must be an IPv4 address (sent as PSU-IP-Address)")
+		}
+	}
 }
 
 func validID(s string) bool {

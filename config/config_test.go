@@ -265,3 +265,47 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestBerlinGroupBank: a [[banks]] entry with provider = "berlin-group" is the embedded XS2A
+// bank with the payer's account; every setting it needs is checked with the key named, UAE-only
+// settings are refused on it, and Berlin Group settings are refused on a UAE bank.
+func TestBerlinGroupBank(t *testing.T) {
+	const good = "[[banks]]\nid = \"berlin\"\nname = \"Berlin Test Bank\"\nprovider = \"berlin-group\"\nprofile = \"bg\"\n" +
+		"account = \"DE40 1001 0010 3307 1186 08\"\naccount_holder = \"Erika Mustermann\"\ncurrency = \"EUR\"\n"
+	cfg := Default()
+	if err := Parse([]byte(good), &cfg); err != nil {
+		t.Fatalf("the documented Berlin Group bank: %v", err)
+	}
+	if b := cfg.AllBanks()[1]; b.Provider != ProviderBerlinGroup || b.Mode != ModeSandbox || b.Profile != ProfileBG {
+		t.Fatalf("parsed %+v", b)
+	}
+	if cfg.AllBanks()[0].Provider != ProviderUAE {
+		t.Fatalf("[bank] defaults to %q", cfg.AllBanks()[0].Provider)
+	}
+	cases := map[string]string{
+		good + "mode = \"remote\"\n":                                           "banks[0].mode: \"remote\" is not supported yet",
+		strings.Replace(good, "\"bg\"", "\"sb1\"", 1):                          "banks[0].profile: \"sb1\" is not supported yet",
+		strings.Replace(good, "\"bg\"", "\"xx\"", 1):                           "banks[0].profile",
+		strings.Replace(good, "profile = \"bg\"\n", "", 1):                     "banks[0].profile: is required",
+		strings.Replace(good, "3307 1186 08", "3307 1186 09", 1):               "banks[0].account",
+		strings.Replace(good, "Erika Mustermann", "", 1):                       "banks[0].account_holder",
+		strings.Replace(good, "Erika Mustermann", "Erika \u202eMustermann", 1): "banks[0].account_holder",
+		strings.Replace(good, "\"EUR\"", "\"eur\"", 1):                         "banks[0].currency",
+		good + "sca_approach = \"embedded\"\n":                                 "banks[0].psu_id: is required",
+		good + "sca_approach = \"push\"\n":                                     "banks[0].sca_approach",
+		good + "psu_id = \"a\\u001b[2J\"\n":                                    "banks[0].psu_id",
+		good + "discovery_url = \"https://x.example\"\n":                       "banks[0].discovery_url: is a UAE setting",
+		good + "customer_ip_address = \"::1\"\n":                               "banks[0].customer_ip_address",
+		good + "redirect_uri = \"http://evil.example/cb\"\n":                   "banks[0].redirect_uri",
+		strings.Replace(good, "berlin-group", "psd2", 1):                       "banks[0].provider",
+		"[bank]\nprovider = \"berlin-group\"\n":                                "bank.provider: [bank] is the UAE bank",
+		"[bank]\naccount = \"DE40 1001 0010 3307 1186 08\"\n":                  "bank.account: is a Berlin Group setting",
+	}
+	for in, want := range cases {
+		cfg := Default()
+		err := Parse([]byte(in), &cfg)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want error mentioning %q, got %v", in, want, err)
+		}
+	}
+}
