@@ -76,6 +76,7 @@ type App struct {
 	wallet *wallet.Wallet
 	trace  *trace
 	flight flight     // what is running now, for the inspector's "now"
+	paying paying     // the pay screens' payments in flight (standards.go)
 	feed   feed       // what the ledger records, for the screens (feed.go)
 	sealed *sealedLog // the payment PII plaintexts sealed this run, for the inspector
 	guard  consent.CodeGuard
@@ -150,6 +151,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return nil, ErrResetUnfinished
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := a.linkBerlinGroup(ctx); err != nil {
 		return nil, err
 	}
 	sleep := opts.Sleep
@@ -337,6 +341,9 @@ func (a *App) closeParts() error {
 		for _, bc := range a.banks {
 			if bc.sandbox != nil {
 				errs = append(errs, bc.sandbox.Close())
+			}
+			if bc.bg != nil {
+				errs = append(errs, bc.bg.bank.Close())
 			}
 		}
 		// Last: the bank clients above hold signers of the token.

@@ -32,6 +32,8 @@ type bankConn struct {
 	// redirectTLS serves an https loopback redirect_uri ([bank] redirect_tls_*); nil = none,
 	// and such a URI is pasted back.
 	redirectTLS *tls.Config
+	// bg is set for a Berlin Group bank (berlingroup.go); the UAE fields above are then unset.
+	bg *bgConn
 }
 
 // bankDir keeps the first bank where a one-bank wallet always had it (<data>/sandbox,
@@ -59,6 +61,12 @@ func (a *App) openBanks(ctx context.Context) error {
 		a.banks = append(a.banks, bc) // appended first, so a failure below still closes its sandbox
 		if err := os.MkdirAll(bc.dir, 0o700); err != nil {
 			return fmt.Errorf("bank %s: %w", b.ID, err)
+		}
+		if b.Provider == config.ProviderBerlinGroup {
+			if err := a.openBerlinGroup(bc); err != nil {
+				return fmt.Errorf("bank %s: %w", b.ID, err)
+			}
+			continue
 		}
 		if err := a.openBank(ctx, bc); err != nil {
 			return fmt.Errorf("bank %s: %w", b.ID, err)
@@ -173,6 +181,10 @@ func (a *App) openClient(bc *bankConn) error {
 func (a *App) walletBanks(tokens uae.Tokens, app risk.App) (map[string]provider.Bank, error) {
 	banks := map[string]provider.Bank{}
 	for _, bc := range a.banks {
+		if bc.bg != nil {
+			banks[bc.cfg.ID] = bc.bg.prov
+			continue
+		}
 		b, err := uae.New(uae.Config{Name: bc.cfg.Name, Client: sealingBank{Client: bc.client, log: a.sealed}, Tokens: tokens,
 			Device: a.device, App: app, CustomerIP: bc.cfg.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock})
 		if err != nil {
@@ -187,7 +199,9 @@ func (a *App) walletBanks(tokens uae.Tokens, app risk.App) (map[string]provider.
 func (a *App) refreshByBank() map[string]consent.RefreshFunc {
 	refresh := map[string]consent.RefreshFunc{}
 	for _, bc := range a.banks {
-		refresh[bc.cfg.ID] = bc.lfi.Refresh
+		if bc.lfi != nil {
+			refresh[bc.cfg.ID] = bc.lfi.Refresh
+		}
 	}
 	return refresh
 }
@@ -214,7 +228,7 @@ func (a *App) bankName(id string) string {
 // the inspector show personal data, since none of it is real.
 func (a *App) onlySandboxes() bool {
 	for _, bc := range a.banks {
-		if bc.sandbox == nil {
+		if bc.sandbox == nil && bc.bg == nil {
 			return false
 		}
 	}

@@ -136,10 +136,14 @@ func (w uiWallet) ConfirmTOTP(ctx context.Context, code ui.Secret) (ui.Secret, e
 	return ui.NewSecret(rc.Reveal()), nil
 }
 
-// Banks lists the configured banks in config order.
+// Banks lists the configured banks a consent can be set up with, in config order: a Berlin
+// Group bank has no consent to set up (its link comes from the config).
 func (w uiWallet) Banks(ctx context.Context) ([]ui.BankOption, error) {
 	out := make([]ui.BankOption, 0, len(w.a.banks))
 	for _, bc := range w.a.banks {
+		if bc.bg != nil {
+			continue
+		}
 		out = append(out, ui.BankOption{ID: bc.cfg.ID, Name: bc.cfg.Name, Sandbox: bc.sandbox != nil})
 	}
 	return out, nil
@@ -150,7 +154,7 @@ func (a *App) planBank(id string) (*bankConn, error) {
 	if id == "" {
 		return a.banks[0], nil
 	}
-	if bc, ok := a.bankByID(id); ok {
+	if bc, ok := a.bankByID(id); ok && bc.bg == nil {
 		return bc, nil
 	}
 	return nil, &ui.Problem{What: "That bank is not in your config.", Next: "Pick one of the banks listed."}

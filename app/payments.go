@@ -15,7 +15,7 @@ import (
 
 func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	a := w.a
-	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose}
+	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose, Product: d.Product}
 	if d.PayeeID != "" {
 		id, ok := parseID(d.PayeeID)
 		if !ok {
@@ -46,9 +46,21 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 	if addErr != nil {
 		return ui.PreparedPayment{}, uiError("Checking the payment", addErr)
 	}
-	return ui.PreparedPayment{ID: p.ID, ConsentID: p.ConsentID, Payee: toUIPayee(p.Payee), Amount: p.Amount,
+	out := ui.PreparedPayment{ID: p.ID, ConsentID: p.ConsentID, Payee: toUIPayee(p.Payee), Amount: p.Amount,
 		Reference: p.Reference, Purpose: purposeOf(p.Purpose),
-		Headroom: ui.Headroom{Limits: ui.Limits(p.Headroom.Limits), Used: uiUsage(used)}}, nil
+		Headroom: ui.Headroom{Limits: ui.Limits(p.Headroom.Limits), Used: uiUsage(used)}}
+	if c, err := a.ledger.Consent(ctx, p.ConsentID); err == nil {
+		a.paying.prepared(p.ID, c.Bank, a.opts.Clock())
+		if steps := a.stepsOf(c.Bank); steps != nil {
+			// Another standard: its currency, product and progress rows (a UAE payment keeps
+			// the zero values the screens have always drawn).
+			out.Currency, out.Product, out.Steps = p.Currency, p.Product, steps
+			out.Headroom.Currency = p.Currency
+			out.Purpose = ui.PurposeCode{}
+			out.Payee.Type = ""
+		}
+	}
+	return out, nil
 }
 
 // SubmitPayment runs wallet.Submit in the background and forwards its progress. Events go out
@@ -58,11 +70,13 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 	if preparedID == "" {
 		return nil, &ui.Problem{What: "There is no payment to submit.", Next: "Prepare it again."}
 	}
+	steps := a.stepsOf(a.paying.bank(preparedID))
 	ch := make(chan ui.PaymentEvent, 64)
 	run := a.flight.start(seqSCA)
 	go func() {
 		defer close(ch)
 		defer a.flight.end(run)
+		defer a.paying.forget(preparedID)
 		var held *ui.PaymentEvent
 		send := func(ev ui.PaymentEvent) {
 			// The screen cancels ctx to stop a wait and still reads what follows (the final
@@ -80,13 +94,18 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 		heldSent := false
 		progress := func(e wallet.Event) {
 			a.flight.move(run, sequenceStepOf(e.Step))
+			if e.PaymentID != 0 {
+				a.paying.set(preparedID, e.PaymentID)
+			}
 			ev := toUIEvent(e)
+			ev.Step = rowOf(steps, e.Step)
 			if held != nil && !heldSent {
 				send(*held)
 			}
 			held, heldSent = &ev, false
-			if !ev.Until.IsZero() {
-				// A wait the bank asked for is shown while it lasts, not after it.
+			if !ev.Until.IsZero() || ev.Action != nil {
+				// A question from the bank, or a wait it asked for, is shown while it stands,
+				// not when the next event comes.
 				send(ev)
 				heldSent = true
 			}
@@ -122,7 +141,8 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 }
 
 func toUIEvent(e wallet.Event) ui.PaymentEvent {
-	ev := ui.PaymentEvent{Step: toUIStep(e.Step), State: ui.StepRunning, At: e.At, Note: e.Note, Err: e.Err, Until: e.Until}
+	ev := ui.PaymentEvent{Step: toUIStep(e.Step), State: ui.StepRunning, At: e.At, Note: e.Note, Err: e.Err, Until: e.Until,
+		Action: toUIAction(e.Action)}
 	switch e.State {
 	case wallet.StepDone:
 		ev.State = ui.StepDone
@@ -173,8 +193,9 @@ func (a *App) receipt(ctx context.Context, id int64) ui.Receipt {
 	if err != nil {
 		return ui.Receipt{Status: ui.PaymentUnknown, Reason: "the payment could not be read back from the ledger"}
 	}
-	r := ui.Receipt{ID: strconv.FormatInt(p.ID, 10), PaymentID: p.BankPaymentID, Status: uiStatus(p.Status, p.BankStatus), Amount: p.Amount, At: p.Updated,
-		Payee: ui.Payee{ID: strconv.FormatInt(p.PayeeID, 10), Name: p.PayeeName, IBAN: p.PayeeIBAN}}
+	st, bank := uiStatuses(p.Status, p.BankStatus)
+	r := ui.Receipt{ID: strconv.FormatInt(p.ID, 10), PaymentID: p.BankPaymentID, Status: st, BankStatus: bank, Amount: p.Amount, At: p.Updated,
+		Currency: p.Currency, Payee: ui.Payee{ID: strconv.FormatInt(p.PayeeID, 10), Name: p.PayeeName, IBAN: p.PayeeIBAN}}
 	r.InteractionID = a.paymentInteraction(ctx, id)
 	r.ReasonCode = p.RejectCode
 	r.Reason = reasonText(p)
@@ -251,6 +272,28 @@ func uiStatus(s wallet.PaymentStatus, bank string) ui.PaymentStatus {
 	return ui.PaymentStatus(s)
 }
 
+// uiStatuses is uiStatus for every standard: an ISO 20022 code from a Berlin Group bank
+// ("ACSC") is shown as the normalised status with the code beside it ("Executed (ACSC)"); a
+// UAE status keeps its own word.
+func uiStatuses(s wallet.PaymentStatus, bank string) (ui.PaymentStatus, string) {
+	if isISOStatus(bank) {
+		return ui.PaymentStatus(s), bank
+	}
+	return uiStatus(s, bank), ""
+}
+
+func isISOStatus(s string) bool {
+	if len(s) != 4 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
 func parseID(s string) (int64, bool) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	return id, err == nil && id > 0
@@ -271,14 +314,16 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 		return ui.PaymentDetail{}, uiError("Reading the payment", err)
 	}
 	pc := purposeOf(p.Purpose)
+	st, bank := uiStatuses(p.Status, p.BankStatus)
 	d := ui.PaymentDetail{
 		Row: ui.PaymentRow{ID: paymentID, PaymentID: p.BankPaymentID, At: p.Created, PayeeName: p.PayeeName, Amount: p.Amount,
-			Status: uiStatus(p.Status, p.BankStatus), Reference: p.Reference},
+			Currency: p.Currency, Status: st, BankStatus: bank, Reference: p.Reference},
 		InteractionID: a.paymentInteraction(ctx, id), ConsentID: p.ConsentID,
 		Purpose: strings.TrimSpace(pc.Code + " " + pc.Description), Reason: reasonText(p),
 	}
 	for _, c := range tl {
-		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: uiStatus(c.Status, c.BankStatus), Note: c.Note})
+		st, bank := uiStatuses(c.Status, c.BankStatus)
+		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: st, BankStatus: bank, Note: c.Note})
 	}
 	return d, nil
 }

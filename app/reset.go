@@ -323,7 +323,7 @@ func (a *App) revokeForReset(ctx context.Context, c wallet.Consent) (revokeResul
 	}
 	// The bank may refuse because it ended the consent already: ask before marking anything.
 	// A consent whose bank left the config cannot be asked, and is only marked below.
-	if bank, ok := a.bankByID(c.Bank); ok {
+	if bank, ok := a.bankByID(c.Bank); ok && bank.client != nil {
 		if bc, gerr := bank.client.GetConsent(ctx, c.ID); gerr == nil && bc.ConsentID == c.ID && wallet.ConsentStatus(bc.Status).Terminal() {
 			at := bc.StatusUpdateDateTime
 			if at.IsZero() {

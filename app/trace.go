@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/payterm/payterm/lfi"
+	"github.com/payterm/payterm/xs2a"
 )
 
 // traceSize bounds the exchanges kept for the inspector: enough for an onboarding and a few
@@ -19,9 +20,11 @@ type trace struct {
 	n   int
 }
 
+// traced is one exchange: a UAE one (ex), or a Berlin Group one (bg, not nil).
 type traced struct {
 	bank string
 	ex   lfi.Exchange
+	bg   *xs2a.Exchange
 }
 
 func newTrace() *trace { return &trace{buf: make([]traced, traceSize)} }
@@ -29,15 +32,23 @@ func newTrace() *trace { return &trace{buf: make([]traced, traceSize)} }
 // observer is the lfi.Observer of bank's client: it is called synchronously by the client, so
 // it only copies.
 func (t *trace) observer(bank string) lfi.Observer {
-	return func(ex lfi.Exchange) {
-		t.mu.Lock()
-		t.buf[t.pos] = traced{bank: bank, ex: ex}
-		t.pos = (t.pos + 1) % len(t.buf)
-		if t.n < len(t.buf) {
-			t.n++
-		}
-		t.mu.Unlock()
+	return func(ex lfi.Exchange) { t.add(traced{bank: bank, ex: ex}) }
+}
+
+// xs2aObserver is the xs2a.Observer of a Berlin Group bank's client (secrets already redacted
+// by xs2a).
+func (t *trace) xs2aObserver(bank string) xs2a.Observer {
+	return func(ex xs2a.Exchange) { t.add(traced{bank: bank, bg: &ex}) }
+}
+
+func (t *trace) add(x traced) {
+	t.mu.Lock()
+	t.buf[t.pos] = x
+	t.pos = (t.pos + 1) % len(t.buf)
+	if t.n < len(t.buf) {
+		t.n++
 	}
+	t.mu.Unlock()
 }
 
 // allTraced returns the kept exchanges with their banks, oldest first.
@@ -52,12 +63,14 @@ func (t *trace) allTraced() []traced {
 	return out
 }
 
-// all returns the kept exchanges, oldest first.
+// all returns the kept UAE exchanges, oldest first.
 func (t *trace) all() []lfi.Exchange {
 	tr := t.allTraced()
-	out := make([]lfi.Exchange, len(tr))
-	for i, x := range tr {
-		out[i] = x.ex
+	out := make([]lfi.Exchange, 0, len(tr))
+	for _, x := range tr {
+		if x.bg == nil {
+			out = append(out, x.ex)
+		}
 	}
 	return out
 }

@@ -128,7 +128,7 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: a.bankName(c.Bank), BankID: c.Bank, Status: ui.ConsentStatus(c.Status),
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, OtherPaid: other, PurposeCode: c.PurposeCode,
-		Terms: ui.UAETerms()} // every bank is a UAE one until the provider seam lands
+		Terms: a.termsOf(c.Bank, c.Currency)}
 	if c.Model != wallet.BeneficiaryOpen {
 		payees, err := a.ledger.Payees(ctx, c.ID)
 		if err != nil {
@@ -154,15 +154,9 @@ func toUIPayee(p wallet.Payee) ui.Payee {
 }
 
 func toUIRow(r wallet.PaymentRow) ui.PaymentRow {
+	st, bank := uiStatuses(r.Status, r.BankStatus)
 	return ui.PaymentRow{ID: strconv.FormatInt(r.ID, 10), PaymentID: r.BankPaymentID, At: r.Created, PayeeName: r.PayeeName,
-		Amount: r.Amount, Currency: r.Currency, Status: uiStatus(r.Status, r.BankStatus), Reference: r.Reference}
-}
-
-// ContinuePayment answers the bank's approval step of a payment; a UAE bank has none (the PIN
-// and code are the payment's approval, delegated SCA), so there is never a question to answer.
-func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
-	return &ui.Problem{What: "This bank asks nothing during a payment: your PIN and code were its approval.",
-		Next: "Check the payment in History."}
+		Amount: r.Amount, Currency: r.Currency, Status: st, BankStatus: bank, Reference: r.Reference}
 }
 
 func (w uiWallet) Consents(ctx context.Context) ([]ui.Consent, error) {

@@ -1,0 +1,217 @@
+package app
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/internal/iban"
+	"github.com/payterm/payterm/keystore"
+	xs2aprov "github.com/payterm/payterm/provider/xs2a"
+	xs2abank "github.com/payterm/payterm/sandbox/xs2a"
+	"github.com/payterm/payterm/wallet"
+	"github.com/payterm/payterm/xs2a"
+)
+
+// A Berlin Group bank ([[banks]] provider = "berlin-group") is, today, the embedded strict
+// XS2A bank (sandbox/xs2a) with the configured profile, reached through provider/xs2a. The
+// wallet registers its TPP there once (a QWAC and a QSealC issued by the bank's CA for keys
+// kept in <bank dir>/xs2a-tpp), and pays from a link to the configured account: Berlin Group
+// has no consent to set up for payments, the bank approves each one.
+
+// bgConn is a Berlin Group bank's side of a bankConn.
+type bgConn struct {
+	bank  *xs2abank.Bank // the embedded bank
+	prov  *xs2aprov.Bank // the provider the wallet pays through
+	tppID string
+}
+
+const (
+	bgBankDir   = "xs2a-bank"
+	bgTPPDir    = "xs2a-tpp"
+	bgTPPRecord = "registration.json"
+	bgQWACKey   = "qwac-key.pem"
+	bgQSealKey  = "qsealc-key.pem"
+)
+
+// bgBankCredentials, when set, are the embedded bank's simulated PSU password and TAN for
+// embedded SCA (tests type them; otherwise the bank's defaults apply).
+var bgBankCredentials [2]string
+
+// bgRecord is <bank dir>/xs2a-tpp/registration.json: the TPP's id at the bank (payments there
+// belong to it, so it is kept across starts). The certificates are issued again at every start
+// for the same keys; nothing secret is in the record.
+type bgRecord struct {
+	TPPID        string    `json:"tpp_id"`
+	RegisteredAt time.Time `json:"registered_at"`
+}
+
+// openBerlinGroup starts the bank's embedded XS2A bank, registers the TPP there (its id kept,
+// its certificates issued for the kept keys) and builds the provider.
+func (a *App) openBerlinGroup(bc *bankConn) error {
+	b := bc.cfg
+	if b.Mode != config.ModeSandbox {
+		return errors.New("a Berlin Group bank can only be the embedded sandbox today")
+	}
+	prof, err := xs2abank.ProfileByName(b.Profile)
+	if err != nil {
+		return err
+	}
+	cprof, err := xs2a.ProfileByName(b.Profile)
+	if err != nil {
+		return err
+	}
+	s := a.cfg.Sandbox
+	bank, err := xs2abank.New(xs2abank.Config{Profile: &prof, DataDir: filepath.Join(bc.dir, bgBankDir), Clock: a.opts.Clock,
+		AutoApprove: s.AutoApprove, SettleAfter: s.SettleAfter.Duration, CreditAfter: s.CreditAfter.Duration - s.SettleAfter.Duration,
+		EmbeddedPassword: bgBankCredentials[0], EmbeddedTAN: bgBankCredentials[1]})
+	if err != nil {
+		return fmt.Errorf("embedded Berlin Group bank: %w", err)
+	}
+	if err := bank.Start(); err != nil {
+		return fmt.Errorf("embedded Berlin Group bank: %w", err)
+	}
+	bc.bg = &bgConn{bank: bank}
+	tdir := filepath.Join(bc.dir, bgTPPDir)
+	qwacKey, err := a.bgKey(filepath.Join(tdir, bgQWACKey))
+	if err != nil {
+		return err
+	}
+	sealKey, err := a.bgKey(filepath.Join(tdir, bgQSealKey))
+	if err != nil {
+		return err
+	}
+	var rec bgRecord
+	if raw, err := os.ReadFile(filepath.Join(tdir, bgTPPRecord)); err == nil {
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("read %s: %w", bgTPPRecord, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	reg, err := bank.Register(xs2abank.TPPRegistration{ID: rec.TPPID, Name: tppClientName, RedirectURIs: []string{b.RedirectURI},
+		TransportKey: &qwacKey.PublicKey, SigningKey: &sealKey.PublicKey})
+	if err != nil {
+		return err
+	}
+	if rec.TPPID != reg.TPPID {
+		rec = bgRecord{TPPID: reg.TPPID, RegisteredAt: a.opts.Clock().UTC()}
+		if err := writeJSONFile(filepath.Join(tdir, bgTPPRecord), rec); err != nil {
+			return err
+		}
+	}
+	bc.bg.tppID = reg.TPPID
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM([]byte(reg.CACertPEM)) {
+		return errors.New("the Berlin Group bank's CA certificate is not PEM")
+	}
+	hc, err := xs2a.NewMTLSClient([]byte(reg.QWACPEM), qwacKey, roots)
+	if err != nil {
+		return err
+	}
+	blk, _ := pem.Decode([]byte(reg.QSealCPEM))
+	if blk == nil {
+		return errors.New("the Berlin Group bank issued no QSealC")
+	}
+	seal, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return fmt.Errorf("the Berlin Group bank's QSealC: %w", err)
+	}
+	prov, err := xs2aprov.New(xs2aprov.Config{Name: b.Name,
+		Client: xs2a.Config{Profile: cprof, BaseURL: bank.BaseURL(), HTTPClient: hc, Certificate: seal, Key: sealKey,
+			RedirectURI: b.RedirectURI, AllowEmbedded: true, OAuthClientID: reg.TPPID, Clock: a.opts.Clock, Rand: a.opts.Rand,
+			Observer: a.trace.xs2aObserver(b.ID)},
+		PSUIPAddress: b.CustomerIPAddress, PSUID: b.PSUID, Approach: approachOf(b.SCAApproach),
+		Clock: a.opts.Clock, Sleep: a.opts.Sleep, Rand: a.opts.Rand})
+	if err != nil {
+		return err
+	}
+	bc.bg.prov = prov
+	return nil
+}
+
+// bgKey loads one of the TPP's RSA keys for the embedded Berlin Group bank, making it on first
+// use (0600, like the UAE sandbox's keys).
+func (a *App) bgKey(path string) (*rsa.PrivateKey, error) {
+	k, err := readKeyFile(path, true)
+	if err == nil {
+		return k, nil
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+		return nil, err
+	}
+	k, err = rsa.GenerateKey(a.opts.Rand, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("make the TPP key %s: %w", filepath.Base(path), err)
+	}
+	if err := keystore.WriteFileAtomic(path, pemKey(k)); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func approachOf(s string) xs2a.Approach {
+	switch s {
+	case "redirect":
+		return xs2a.Redirect
+	case "decoupled":
+		return xs2a.Decoupled
+	case "embedded":
+		return xs2a.Embedded
+	}
+	return ""
+}
+
+// linkBerlinGroup makes sure every Berlin Group bank has one link, to the account in the
+// config: a link to another account or currency (the config changed) is ended first, so
+// payments never leave from an account the user no longer names.
+func (a *App) linkBerlinGroup(ctx context.Context) error {
+	cs, err := a.ledger.Consents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, bc := range a.banks {
+		if bc.bg == nil {
+			continue
+		}
+		want, err := iban.Parse(bc.cfg.Account)
+		if err != nil {
+			return fmt.Errorf("bank %s: account: %w", bc.cfg.ID, err)
+		}
+		have := false
+		for _, c := range cs {
+			if c.Bank != bc.cfg.ID || c.Kind != wallet.GrantLink || c.Status != wallet.ConsentAuthorized {
+				continue
+			}
+			if !have && sameAccount(c.DebtorAccount, string(want)) && c.Currency == bc.cfg.Currency &&
+				c.DebtorName == strings.TrimSpace(bc.cfg.AccountHolder) {
+				have = true
+				continue
+			}
+			if err := a.wallet.RevokeConsent(ctx, c.ID); err != nil {
+				return fmt.Errorf("bank %s: end the link to the account the config no longer names: %w", bc.cfg.ID, err)
+			}
+		}
+		if !have {
+			if _, err := a.wallet.RecordLink(ctx, bc.cfg.ID, bc.cfg.Account, bc.cfg.AccountHolder, bc.cfg.Currency); err != nil {
+				return fmt.Errorf("bank %s: link the account: %w", bc.cfg.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// sameAccount compares two IBANs as written (spaces and case aside).
+func sameAccount(x, y string) bool {
+	norm := func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, " ", "")) }
+	return norm(x) == norm(y)
+}

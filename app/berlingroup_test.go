@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/ui"
+)
+
+// bgConfig is testConfig with the documented Berlin Group bank (the embedded XS2A bank, bg
+// profile) added as a user would, with extra settings appended.
+func bgConfig(t *testing.T, extra string) config.Config {
+	t.Helper()
+	cfg := testConfig(t)
+	in := "[[banks]]\nid = \"berlin\"\nname = \"Berlin Test Bank\"\nprovider = \"berlin-group\"\nprofile = \"bg\"\n" +
+		"account = \"DE40 1001 0010 3307 1186 08\"\naccount_holder = \"Erika Mustermann\"\ncurrency = \"EUR\"\n" + extra
+	if err := config.Parse([]byte(in), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// bgLink is the wallet's link to the Berlin Group bank's account, as the screens list it.
+func bgLink(t *testing.T, w ui.Wallet) ui.Consent {
+	t.Helper()
+	cs, err := w.Consents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ui.Consent
+	for _, c := range cs {
+		if c.BankID == "berlin" && c.Status == ui.ConsentAuthorized {
+			out = append(out, c)
+		}
+	}
+	if len(out) != 1 {
+		t.Fatalf("want one link at the Berlin Group bank, have %+v", out)
+	}
+	return out[0]
+}
+
+// payAtBG prepares a SEPA payment from the link and submits it, answering each of the bank's
+// questions with answer (nil = leave it: the bank approves elsewhere). It returns every event.
+func payAtBG(t *testing.T, w ui.Wallet, clock *scaClock, secret string, answer func(ui.BankAction, int) ui.BankInput) (ui.PreparedPayment, []ui.PaymentEvent) {
+	t.Helper()
+	ctx := context.Background()
+	link := bgLink(t, w)
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: link.ID, Amount: "12.50", Reference: "Invoice 42",
+		NewPayee: ui.PayeeDraft{Name: "Max Muster", IBAN: "DE02 1001 0010 9307 1186 03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, secret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []ui.PaymentEvent
+	asked := 0
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return pp, evs
+			}
+			evs = append(evs, ev)
+			if ev.Action != nil && answer != nil {
+				asked++
+				if err := w.ContinuePayment(ctx, pp.ID, answer(*ev.Action, asked)); err != nil {
+					t.Fatalf("ContinuePayment: %v", err)
+				}
+			}
+		case <-timeout:
+			t.Fatalf("the payment did not finish; events so far: %+v", evs)
+		}
+	}
+}
+
+// TestBerlinGroupEmbeddedPayment: a wallet with the UAE sandbox and a Berlin Group bank from
+// the config. Open links the configured account (the screens list it with Berlin Group terms:
+// EUR, SEPA products, wallet-only SCA, HTTP signatures); a payment from it runs the wallet's
+// check, then the bank's own embedded SCA answered through ContinuePayment (password, method,
+// one wrong one-time code asked again with fewer attempts, the right one) to Settled (ACCC).
+// No password or TAN reaches the data dir. A restart keeps the one link.
+func TestBerlinGroupEmbeddedPayment(t *testing.T) {
+	const password, tan = "bg-pw-77123", "551234"
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := bgConfig(t, "psu_id = \"PSU-1234\"\nsca_approach = \"embedded\"\n")
+	bgBankCredentials = [2]string{password, tan}
+	t.Cleanup(func() { bgBankCredentials = [2]string{} })
+	a := openApp(t, cfg, clock)
+	a.Close()
+	bgDir := filepath.Join(cfg.ResolvedDataDir(), "banks", "berlin")
+	if fi, err := os.Stat(filepath.Join(bgDir, bgTPPDir, bgQSealKey)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the TPP's key: %v %v", fi, err)
+	}
+	a = openApp(t, cfg, clock)
+	defer a.Close()
+	w := a.UIWallet()
+	banks, err := w.Banks(ctx)
+	if err != nil || len(banks) != 1 {
+		t.Fatalf("a consent can be set up at the UAE bank only: %+v %v", banks, err)
+	}
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	link := bgLink(t, w)
+	if link.Terms.Standard != "Berlin Group NextGenPSD2" || link.Terms.Currency != "EUR" || link.Terms.WalletSCA != ui.SCAWalletOnly ||
+		len(link.Terms.Products) == 0 || link.Terms.Products[0].ID != "sepa-credit-transfers" || link.Terms.Purpose ||
+		!strings.Contains(link.Terms.Signing, "HTTP signature") || link.DebtorMasked == "" {
+		t.Fatalf("the link's terms: %+v", link)
+	}
+	var kinds []ui.BankActionKind
+	pp, evs := payAtBG(t, w, clock, js.totpSecret, func(act ui.BankAction, n int) ui.BankInput {
+		kinds = append(kinds, act.Kind)
+		switch act.Kind {
+		case ui.ActionPassword:
+			return ui.BankInput{Kind: act.Kind, Secret: ui.NewSecret(password)}
+		case ui.ActionMethod:
+			return ui.BankInput{Kind: act.Kind, MethodID: act.Methods[0].ID}
+		case ui.ActionOTP:
+			if strings.Count(strings.Join(kindsOf(kinds), " "), "otp") == 1 {
+				return ui.BankInput{Kind: act.Kind, Secret: ui.NewSecret("000000")}
+			}
+			if act.Challenge == nil || act.Challenge.AttemptsLeft != 4 {
+				t.Errorf("the code asked again after a wrong one: %+v", act.Challenge)
+			}
+			return ui.BankInput{Kind: act.Kind, Secret: ui.NewSecret(tan)}
+		}
+		t.Fatalf("unexpected question %s", act.Kind)
+		return ui.BankInput{}
+	})
+	if pp.Currency != "EUR" || pp.Product != "sepa-credit-transfers" || len(pp.Steps) == 0 || pp.Steps[0] != "Wallet check" {
+		t.Fatalf("prepared %+v", pp)
+	}
+	if got := strings.Join(kindsOf(kinds), " "); got != "password method otp otp" {
+		t.Fatalf("the bank asked %s", got)
+	}
+	last := evs[len(evs)-1]
+	// The sandbox credits the payee at once, so the wallet follows the payment to ACCC.
+	if !last.Final || last.Receipt == nil || last.Receipt.Status != ui.PaymentSettled || last.Receipt.BankStatus != "ACCC" ||
+		last.Receipt.Currency != "EUR" || last.Receipt.PaymentID == "" {
+		t.Fatalf("final event %+v receipt %+v", last, last.Receipt)
+	}
+	for _, ev := range evs {
+		if int(ev.Step) >= len(pp.Steps) {
+			t.Fatalf("event on row %d of %d", ev.Step, len(pp.Steps))
+		}
+	}
+	if err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionOTP, Secret: ui.NewSecret(tan)}); err == nil {
+		t.Fatal("an answer after the payment ended was taken")
+	}
+	// History shows the bank's code beside the normalised status.
+	page, err := w.History(ctx, ui.HistoryQuery{Limit: 10})
+	if err != nil || len(page.Rows) == 0 || page.Rows[0].BankStatus != "ACCC" || page.Rows[0].Currency != "EUR" {
+		t.Fatalf("history %+v %v", page, err)
+	}
+	a.Close()
+	assertNotInDir(t, cfg.ResolvedDataDir(), password, tan)
+	a = openApp(t, cfg, clock)
+	defer a.Close()
+	if l := bgLink(t, a.UIWallet()); l.ID != link.ID {
+		t.Fatalf("a restart made another link: %s, was %s", l.ID, link.ID)
+	}
+}
+
+func kindsOf(ks []ui.BankActionKind) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// assertNotInDir fails when any file under dir holds one of the secrets.
+func assertNotInDir(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(raw), s) {
+				t.Errorf("%s holds a secret the payer typed", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

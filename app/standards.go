@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/payterm/payterm/provider"
+	xs2aprov "github.com/payterm/payterm/provider/xs2a"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/wallet"
+)
+
+// What the screens need to know about a bank's standard (ui.PayTerms, progress rows, the
+// bank's questions and statuses), read from its provider's Caps. A UAE bank keeps the zero
+// values the screens have always drawn.
+
+// capsOf is the provider caps of a Berlin Group bank, false for a UAE bank (or one that left
+// the config).
+func (a *App) capsOf(bankID string) (provider.Caps, bool) {
+	bc, ok := a.bankByID(bankID)
+	if !ok || bc.bg == nil {
+		return provider.Caps{}, false
+	}
+	return bc.bg.prov.Caps(), true
+}
+
+// termsOf is what paying under a consent (or link) means at its bank, in its currency.
+func (a *App) termsOf(bankID, currency string) ui.PayTerms {
+	caps, ok := a.capsOf(bankID)
+	if !ok {
+		return ui.UAETerms()
+	}
+	t := ui.PayTerms{Standard: "Berlin Group NextGenPSD2", Currency: currency, Purpose: caps.Fields.Purpose,
+		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax},
+		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing}
+	if caps.Profile == "bog" {
+		t.Standard += " (Bank of Georgia)"
+	}
+	for _, p := range caps.Products {
+		if !slices.Contains(p.Currencies, currency) {
+			continue
+		}
+		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
+	}
+	return t
+}
+
+// accountScheme is how the pay form asks for a product's payee account.
+func accountScheme(p provider.Product) ui.AccountScheme {
+	if p.Creditor == provider.SchemeNorwayBBAN {
+		return ui.AccountNorwegianBBAN
+	}
+	if len(p.IBANCountries) == 1 {
+		return ui.AccountScheme("IBAN:" + p.IBANCountries[0])
+	}
+	return ui.AccountIBAN
+}
+
+// stepsOf is the progress screen's rows for a payment at the bank; nil is the UAE pipeline.
+func (a *App) stepsOf(bankID string) []string {
+	caps, ok := a.capsOf(bankID)
+	if !ok {
+		return nil
+	}
+	return caps.Steps
+}
+
+// bgRow is the row of a Berlin Group payment's progress (xs2aprov's Steps) each wallet step
+// lights. Risk and sealing do not happen there.
+var bgRow = map[wallet.Step]string{
+	wallet.StepSCA: xs2aprov.StepWallet, wallet.StepSign: xs2aprov.StepSigned, wallet.StepPersist: xs2aprov.StepSaved,
+	wallet.StepSend: xs2aprov.StepSent, wallet.StepApprove: xs2aprov.StepApprove, wallet.StepBankPending: xs2aprov.StepBankSays,
+	wallet.StepSettled: xs2aprov.StepExecuted, wallet.StepRisk: xs2aprov.StepSigned, wallet.StepSealPII: xs2aprov.StepSigned,
+}
+
+// rowOf is the progress row of a wallet step: its index in steps, or the UAE pipeline's step
+// when steps is nil.
+func rowOf(steps []string, s wallet.Step) ui.PaymentStep {
+	if steps == nil {
+		return toUIStep(s)
+	}
+	if i := slices.Index(steps, bgRow[s]); i >= 0 {
+		return ui.PaymentStep(i)
+	}
+	return 0
+}
+
+// toUIAction is the bank's question as the screens ask it.
+func toUIAction(act *provider.Action) *ui.BankAction {
+	if act == nil {
+		return nil
+	}
+	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback}
+	switch act.Kind {
+	case provider.ActionRedirect:
+		out.Kind = ui.ActionRedirect
+	case provider.ActionDecoupled:
+		out.Kind = ui.ActionDecoupled
+	case provider.ActionPassword:
+		out.Kind = ui.ActionPassword
+		out.Challenge = &ui.Challenge{Masked: true, MaxLength: 64, AttemptsLeft: act.AttemptsLeft}
+	case provider.ActionChooseMethod:
+		out.Kind = ui.ActionMethod
+		for _, m := range act.Methods {
+			out.Methods = append(out.Methods, ui.SCAMethod{ID: m.ID, Label: m.Label})
+		}
+	case provider.ActionOTP:
+		out.Kind = ui.ActionOTP
+		out.Challenge = &ui.Challenge{Text: act.Challenge, Masked: true, MaxLength: 64, AttemptsLeft: act.AttemptsLeft}
+	default:
+		out.Kind = ui.BankActionKind(act.Kind)
+	}
+	return out
+}
+
+// ContinuePayment passes the payer's answer to the bank's approval step of a payment in
+// flight. A UAE bank asks nothing during a payment: the PIN and code were its approval.
+func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
+	a := w.a
+	id, ok := a.paying.ledgerID(paymentID)
+	if !ok {
+		return &ui.Problem{What: "No payment is waiting for your bank's approval here.",
+			Next: "Check the payment in History: if your bank still asks, approve it there."}
+	}
+	var pin provider.Input
+	switch in.Kind {
+	case ui.ActionPassword:
+		pin.Password = in.Secret.Reveal()
+	case ui.ActionOTP, ui.ActionConfirmation:
+		pin.OTP = in.Secret.Reveal()
+	case ui.ActionMethod:
+		pin.MethodID = in.MethodID
+	case ui.ActionRedirect:
+		pin.CallbackURL = in.Secret.Reveal()
+	default:
+		return &ui.Problem{What: "That answer is not one your bank asked for.", Next: "Answer the question on screen."}
+	}
+	return uiError("Answering your bank", a.wallet.ContinuePayment(ctx, id, pin))
+}
+
+// paying maps the pay screens' ids (PreparedPayment.ID) to what the core knows: the bank the
+// payment goes to (its progress rows) from Prepare, and its ledger id once saved (where the
+// bank's questions are answered). An entry ends with its submission, or after the wallet's own
+// PreparedTTL when nobody submitted it.
+type paying struct {
+	mu sync.Mutex
+	m  map[string]payingEntry
+}
+
+type payingEntry struct {
+	bank     string
+	ledgerID int64
+	at       time.Time
+}
+
+func (p *paying) prepared(id, bank string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]payingEntry{}
+	}
+	for k, e := range p.m {
+		if e.ledgerID == 0 && now.Sub(e.at) > wallet.PreparedTTL {
+			delete(p.m, k)
+		}
+	}
+	p.m[id] = payingEntry{bank: bank, at: now}
+}
+
+func (p *paying) bank(id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[id].bank
+}
+
+func (p *paying) set(id string, ledgerID int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.m[id]; ok {
+		e.ledgerID = ledgerID
+		p.m[id] = e
+	}
+}
+
+func (p *paying) ledgerID(id string) (int64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.m[id]
+	return e.ledgerID, ok && e.ledgerID != 0
+}
+
+func (p *paying) forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.m, id)
+}
