@@ -554,7 +554,7 @@ func (b Bank) validateBerlinGroup(bad func(k, why string)) {
 		bad("psu_id", "must be at most 64 characters, without spaces around it or control characters")
 	}
 	for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "issuer": b.Issuer, "response_issuer": b.ResponseIssuer,
-		"resource_base_url": b.ResourceBaseURL, "client_id": b.ClientID, "signing_kid": b.SigningKID, "default_purpose_code": b.DefaultPurposeCode,
+		"resource_base_url": b.ResourceBaseURL, "cop_base_url": b.CoPBaseURL, "client_id": b.ClientID, "signing_kid": b.SigningKID, "default_purpose_code": b.DefaultPurposeCode,
 		"redirect_tls_cert_file": b.RedirectTLSCertFile} {
 		if v != "" && !(k == "default_purpose_code" && v == Default().Bank.DefaultPurposeCode) {
 			bad(k, "is a UAE setting: a Berlin Group bank does not use it")
