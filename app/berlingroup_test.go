@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -160,6 +161,7 @@ func TestBerlinGroupEmbeddedPayment(t *testing.T) {
 	if err != nil || len(page.Rows) == 0 || page.Rows[0].BankStatus != "ACCC" || page.Rows[0].Currency != "EUR" {
 		t.Fatalf("history %+v %v", page, err)
 	}
+	checkBGInspection(t, w, password, tan)
 	a.Close()
 	assertNotInDir(t, cfg.ResolvedDataDir(), password, tan)
 	a = openApp(t, cfg, clock)
@@ -197,5 +199,69 @@ func assertNotInDir(t *testing.T, dir string, secrets ...string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkBGInspection: after a Berlin Group payment the inspector shows that bank's sequence:
+// every step done, the initiation with its X-Request-ID, HTTP signature (keyId, the signed
+// headers, the Digest, the signing string) and body, the embedded bank's verdicts on it (the
+// signature verified, and the string it rebuilt is the one payterm signed), and nothing the
+// payer typed for the bank.
+func checkBGInspection(t *testing.T, w ui.Wallet, secrets ...string) {
+	t.Helper()
+	in, err := w.Inspect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Standard != "Berlin Group NextGenPSD2" || !strings.Contains(in.Signing, "HTTP signature") || len(in.Steps) != len(bgSequence) {
+		t.Fatalf("inspection %q %q %d steps", in.Standard, in.Signing, len(in.Steps))
+	}
+	for _, st := range in.Steps {
+		if st.State != ui.SeqDone {
+			t.Errorf("step %q is %v after the payment", st.Name, st.State)
+		}
+	}
+	if in.Steps[0].Exchange == nil || len(in.Steps[0].Exchange.JWTClaims) == 0 {
+		t.Errorf("the wallet check does not show the device key's signed claims: %+v", in.Steps[0].Exchange)
+	}
+	ini := in.Steps[1].Exchange
+	if ini == nil || ini.IDName != "X-Request-ID" || ini.InteractionID == "" || !strings.HasPrefix(ini.Request, "POST ") ||
+		!strings.Contains(ini.Response, "201") {
+		t.Fatalf("initiation exchange %+v", ini)
+	}
+	sig := map[string]string{}
+	var signed []string
+	for _, f := range ini.Signature {
+		if f.Name == "signed" {
+			signed = append(signed, f.Value)
+			continue
+		}
+		sig[f.Name] = f.Value
+	}
+	if sig["keyId"] == "" || sig["algorithm"] == "" || !strings.Contains(sig["headers"], "digest") || !strings.HasPrefix(sig["Digest"], "SHA-256=") ||
+		len(signed) == 0 || !strings.HasPrefix(strings.Join(signed, "\n"), strings.Fields(sig["headers"])[0]+": ") {
+		t.Fatalf("the signature shown: %+v", ini.Signature)
+	}
+	body := map[string]ui.Field{}
+	for _, f := range ini.Body {
+		body[f.Name] = f
+	}
+	if body["instructedAmount.amount"].Value != "12.50" || !body["creditorName"].PII {
+		t.Fatalf("the initiation body: %+v", ini.Body)
+	}
+	verdicts := map[string]bool{}
+	for _, v := range in.Verdicts {
+		if strings.HasPrefix(v.Rule, in.Steps[1].Name+" · ") {
+			verdicts[strings.TrimPrefix(v.Rule, in.Steps[1].Name+" · ")] = v.Passed
+		}
+	}
+	if !verdicts["rule 17: signature verifies"] || !verdicts["the bank rebuilt the string payterm signed"] {
+		t.Fatalf("the bank's verdicts on the initiation: %v", verdicts)
+	}
+	all := fmt.Sprintf("%+v", in)
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("the inspection holds a secret the payer typed")
+		}
 	}
 }

@@ -56,6 +56,9 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 		in.ConsentID = c.ID
 	}
 	all := a.trace.allTraced()
+	if bank, ok := latestBG(all); ok {
+		return a.inspectBG(ctx, in, bank, all), nil
+	}
 	found := make([]*lfi.Exchange, len(sequence))
 	foundAt := make([]string, len(sequence)) // the bank each found exchange went to
 	for i, s := range sequence {

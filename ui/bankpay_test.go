@@ -762,6 +762,55 @@ func (w bgTrace) Inspect(ctx context.Context) (ui.Inspection, error) {
 	return in, err
 }
 
+// bgSequence is the fake's trace as the core draws a Berlin Group payment: the initiation is
+// the step in flight, with its X-Request-ID, HTTP signature and body.
+type bgSequence struct {
+	*uifake.FakeWallet
+	showPII bool
+}
+
+func (w bgSequence) Inspect(ctx context.Context) (ui.Inspection, error) {
+	ini := &ui.Exchange{Request: "POST /v1/payments/sepa-credit-transfers HTTP/1.1", Response: "HTTP/1.1 201 Created",
+		InteractionID: "99391c7e-ad88-49ec-a2ad-99ddcb1f7721", IDName: "X-Request-ID",
+		Headers: []ui.Field{{Name: "Psu-Ip-Address", Value: "192.0.2.10", PII: true}},
+		Signature: []ui.Field{{Name: "keyId", Value: "SN=1,CA=CN=payterm sandbox CA"}, {Name: "headers", Value: "digest x-request-id"},
+			{Name: "signed", Value: "digest: SHA-256=abc="}, {Name: "signed", Value: "x-request-id: 99391c7e-ad88-49ec-a2ad-99ddcb1f7721"}},
+		Body: []ui.Field{{Name: "instructedAmount.amount", Value: "12.50"}, {Name: "creditorName", Value: "Max Muster", PII: true}}}
+	return ui.Inspection{ShowPII: w.showPII, Standard: "Berlin Group NextGenPSD2", Signing: "HTTP signature (draft-cavage rsa-sha256)",
+		Steps: []ui.SequenceStep{{Name: "Wallet check (PIN + code + device key)", State: ui.SeqDone},
+			{Name: "Initiate: POST /payments/{product}", State: ui.SeqCurrent, Exchange: ini},
+			{Name: "GET …/status until final", State: ui.SeqPending}},
+		Verdicts: []ui.Verdict{{Rule: "Initiate: POST /payments/{product} · rule 17: signature verifies", Passed: true}}}, nil
+}
+
+// TestInspectorDrawsABerlinGroupExchange: a Berlin Group step shows what proves it, its
+// X-Request-ID (not x-fapi-interaction-id), the HTTP signature with the signing string line
+// by line, the body with the payee hidden off the sandbox, and the bank's verdict.
+func TestInspectorDrawsABerlinGroupExchange(t *testing.T) {
+	for _, showPII := range []bool{false, true} {
+		clock := uitest.NewClock(uifake.FakeBase)
+		app := uitest.Start(t, bgSequence{uifake.NewFakeBGWallet(clock.Now, 3), showPII}, uitest.WithClock(clock), uitest.WithSize(120, 60))
+		app.WaitFor("Limit headroom")
+		app.Press("ctrl+t")
+		app.WaitFor("payterm · Inspector")
+		app.WaitFor("X-Request-ID: 99391c7e-ad88-49ec-a2ad-99ddcb1f7721")
+		v := app.View()
+		for _, want := range []string{"Proves the request is payterm's and unaltered", "HTTP signature (the bank verifies it with the QSealC sent)",
+			"keyId: SN=1,CA=CN=payterm sandbox CA", "signed: digest: SHA-256=abc=", "signed: x-request-id: 99391c7e",
+			"Request body", "instructedAmount.amount: 12.50", "rule 17: signature verifies"} {
+			if !strings.Contains(v, want) {
+				t.Errorf("showPII=%v: the Berlin Group step lacks %q:\n%s", showPII, want, v)
+			}
+		}
+		if strings.Contains(v, "x-fapi-interaction-id") || strings.Contains(v, "Response body") {
+			t.Errorf("a UAE header name, or an empty section, on a Berlin Group step:\n%s", v)
+		}
+		if hidden := !strings.Contains(v, "Max Muster") && !strings.Contains(v, "192.0.2.10"); hidden == showPII {
+			t.Errorf("showPII=%v: the payee and the payer's address are hidden=%v:\n%s", showPII, hidden, v)
+		}
+	}
+}
+
 // TestInspectorNamesStandardAndSigning: a trace at a bank under another standard says which
 // standard and how its requests are signed; a UAE trace is drawn as before.
 func TestInspectorNamesStandardAndSigning(t *testing.T) {

@@ -341,7 +341,11 @@ func (s *inspectorScreen) detailLines() []string {
 			l = append(l, ex.Response)
 		}
 		if ex.InteractionID != "" {
-			l = append(l, "x-fapi-interaction-id: "+ex.InteractionID)
+			idName := ex.IDName
+			if idName == "" {
+				idName = "x-fapi-interaction-id"
+			}
+			l = append(l, idName+": "+ex.InteractionID)
 		}
 		section := func(title string, fs []Field) {
 			if len(fs) == 0 {
@@ -357,6 +361,9 @@ func (s *inspectorScreen) detailLines() []string {
 		section("JWT claims", ex.JWTClaims)
 		section("JWE header (payload encrypted to the bank)", ex.JWEHeader)
 		section("Sealed in the JWE: the personal data only the bank can read", ex.Sealed)
+		section("HTTP signature (the bank verifies it with the QSealC sent)", ex.Signature)
+		section("Request body", ex.Body)
+		section("Response body", ex.ResponseBody)
 		if len(ex.Checks) > 0 {
 			l = append(l, "", st.Muted.Render("Verification"))
 			for _, c := range ex.Checks {
@@ -401,6 +408,14 @@ func stepProves(name string) string {
 		return "Proves the payer approved this very payment here: PIN + authenticator code, and the device key signs amount and payee."
 	case strings.HasPrefix(n, "post /payments"):
 		return "Proves to the bank the payment is authorised without its own SCA: signed by payterm, carrying payterm's SCA evidence."
+	case strings.HasPrefix(n, "wallet check"):
+		return "Proves the payer approved this payment in payterm first: PIN + authenticator code, the device key signs amount and payee."
+	case strings.HasPrefix(n, "initiate"):
+		return "Proves the request is payterm's and unaltered: an HTTP signature with its QSealC over the headers and the body's Digest, over mTLS."
+	case strings.HasPrefix(n, "start the bank's"), strings.HasPrefix(n, "bank sca"):
+		return "The bank authenticates the payer itself (PSD2): in its browser page, its app, or with the password and one-time code payterm passes on."
+	case strings.HasPrefix(n, "get …/status"):
+		return "Proves the outcome: the bank's ISO 20022 transaction status, asked again until the payment is final."
 	case strings.HasPrefix(n, "get /payments"):
 		return "Proves the outcome: the bank's signed status, asked again until the payment is settled or rejected."
 	}

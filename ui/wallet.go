@@ -742,10 +742,18 @@ type Exchange struct {
 	Request       string // "POST /par HTTP/1.1"
 	Response      string // "HTTP/1.1 201 Created"
 	InteractionID string
-	Headers       []Field
-	JWTHeader     []Field
-	JWTClaims     []Field
-	JWEHeader     []Field
+	// IDName is the header InteractionID came in ("" = x-fapi-interaction-id; Berlin Group's
+	// is X-Request-ID).
+	IDName    string
+	Headers   []Field
+	JWTHeader []Field
+	JWTClaims []Field
+	JWEHeader []Field
+	// Signature is an HTTP signature's parts (Berlin Group): scheme, keyId, algorithm, the
+	// signed headers, the Digest, and the signing string line by line.
+	Signature []Field
+	// Body and ResponseBody are the JSON bodies flattened (standards that send them in clear).
+	Body, ResponseBody []Field
 	// Sealed is the plaintext of the personal data sent encrypted to the bank (the JWE payload
 	// of POST /payments: creditor name and account, ...). Its fields are PII: the inspector shows
 	// their values only on the embedded sandbox.

@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/payterm/payterm/internal/safetext"
+	"github.com/payterm/payterm/ui"
+	"github.com/payterm/payterm/xs2a"
+)
+
+// The inspector's Berlin Group sequence: what a payment at a Berlin Group bank looks like on
+// the wire. The wallet's own check comes first (the same PIN + code + device key as in the
+// UAE); the bank then runs its own SCA on the payment, by redirect, decoupled or embedded
+// (PSU data updated in steps), and the wallet follows the transaction status.
+var bgSequence = []seqStep{
+	{"Wallet check (PIN + code + device key)", ""},
+	{"Initiate: POST /payments/{product}", string(xs2a.OpInitiate)},
+	{"Start the bank's authorisation", string(xs2a.OpStartAuthorisation)},
+	{"Bank SCA: PUT PSU data (embedded)", string(xs2a.OpUpdatePSUData)},
+	{"Bank SCA status", string(xs2a.OpSCAStatus)},
+	{"GET …/status until final", string(xs2a.OpTransactionStatus)},
+}
+
+// bgFlight maps the wallet's run steps (the UAE sequence's indexes) onto bgSequence.
+func bgFlight(cur int) int {
+	switch cur {
+	case seqSCA:
+		return 0
+	case seqPost:
+		return 1
+	case seqGet:
+		return len(bgSequence) - 1
+	}
+	return -1
+}
+
+// latestBG is the bank of the newest exchange when that went to a Berlin Group bank: the
+// inspector then shows that bank's sequence, since it is the protocol the user just ran.
+func latestBG(all []traced) (string, bool) {
+	if len(all) == 0 || all[len(all)-1].bg == nil {
+		return "", false
+	}
+	return all[len(all)-1].bank, true
+}
+
+// inspectBG builds the Berlin Group sequence of bankID from the kept exchanges: for each step
+// the newest exchange of its operation, the request's HTTP signature and body, the answer, and
+// what the embedded bank checked (its verdict for that X-Request-ID).
+func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, all []traced) ui.Inspection {
+	if caps, ok := a.capsOf(bankID); ok {
+		terms := a.termsOf(bankID, "")
+		in.Standard, in.Signing = terms.Standard, caps.Signing
+	}
+	found := make([]*xs2a.Exchange, len(bgSequence))
+	lastSeen := -1
+	for i, s := range bgSequence {
+		if s.op == "" {
+			continue
+		}
+		for j := len(all) - 1; j >= 0; j-- {
+			if x := all[j]; x.bank == bankID && x.bg != nil && string(x.bg.Op) == s.op {
+				found[i] = x.bg
+				lastSeen = i
+				break
+			}
+		}
+	}
+	current := bgFlight(a.flight.current())
+	bc, _ := a.bankByID(bankID)
+	for i, s := range bgSequence {
+		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
+		switch ex := found[i]; {
+		case ex != nil:
+			st.State = ui.SeqDone
+			if ex.Err != "" || ex.Status == 0 || ex.Status >= 400 {
+				st.State = ui.SeqFailed
+			}
+			shown := *ex
+			if !in.ShowPII {
+				shown = shown.WithoutPII()
+			}
+			st.Exchange = toUIExchangeBG(shown)
+			if len(a.banks) > 1 {
+				st.Exchange.Bank = a.bankName(bankID)
+			}
+		case i < lastSeen && i != current:
+			st.State = ui.SeqDone
+			if i == 0 {
+				st.Exchange = a.scaExchange(ctx, in.ShowPII)
+			}
+		}
+		if i == current {
+			st.State = ui.SeqCurrent
+		}
+		in.Steps = append(in.Steps, st)
+		if st.Exchange == nil || bc == nil || bc.bg == nil || found[i] == nil {
+			continue
+		}
+		v, ok := bc.bg.bank.VerdictFor(found[i].RequestID)
+		if !ok {
+			continue
+		}
+		for _, c := range v.Checks {
+			in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: c.Detail})
+		}
+		if r := v.Signature; r != nil && found[i].Protection.SigningString != "" {
+			// The bank rebuilt the signing string from what it received; the same SHA-256 as
+			// the string payterm signed shows both sides covered the same headers and values.
+			sum := sha256.Sum256([]byte(found[i].Protection.SigningString))
+			same := hex.EncodeToString(sum[:]) == r.SigningStringSHA256
+			in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: s.name + " · the bank rebuilt the string payterm signed", Passed: same,
+				Detail: "SHA-256 " + safetext.Short(r.SigningStringSHA256, 16) + "…"})
+		}
+	}
+	return in
+}
+
+// toUIExchangeBG is one Berlin Group exchange for the inspector: headers (secrets marked,
+// personal data marked), the HTTP signature's parts and signing string, the request and
+// response bodies flattened, and the outcome.
+func toUIExchangeBG(ex xs2a.Exchange) *ui.Exchange {
+	out := &ui.Exchange{Request: ex.Method + " " + pathOf(ex.URL) + " HTTP/1.1", InteractionID: ex.RequestID, IDName: "X-Request-ID"}
+	if ex.Status > 0 {
+		out.Response = fmt.Sprintf("HTTP/1.1 %d %s", ex.Status, http.StatusText(ex.Status))
+	} else {
+		out.Response = "no response"
+	}
+	pii := map[string]bool{}
+	for _, h := range ex.PIIHeaders {
+		pii[http.CanonicalHeaderKey(h)] = true
+	}
+	for _, k := range sortedKeys(ex.RequestHeaders) {
+		ck := http.CanonicalHeaderKey(k)
+		out.Headers = append(out.Headers, ui.Field{Name: k, Value: strings.Join(ex.RequestHeaders[k], ", "),
+			Secret: ck == "Authorization" || ck == "Tpp-Session-Id", PII: pii[ck]})
+	}
+	if p := ex.Protection; p.Scheme != "" {
+		out.Signature = []ui.Field{{Name: "scheme", Value: p.Scheme}, {Name: "keyId", Value: p.KeyID},
+			{Name: "algorithm", Value: p.Algorithm}, {Name: "headers", Value: strings.Join(p.Headers, " ")}}
+		if p.Digest != "" {
+			out.Signature = append(out.Signature, ui.Field{Name: "Digest", Value: p.Digest})
+		}
+		for _, line := range strings.Split(p.SigningString, "\n") {
+			if line != "" {
+				out.Signature = append(out.Signature, ui.Field{Name: "signed", Value: line})
+			}
+		}
+	}
+	if m, ok := ex.RequestBody.(map[string]any); ok {
+		out.Body = flatten("", m, keyPaths(m, ex.PIIKeys))
+	}
+	if m, ok := ex.ResponseBody.(map[string]any); ok {
+		out.ResponseBody = flatten("", m, keyPaths(m, ex.PIIKeys))
+	}
+	if ex.Err != "" {
+		out.Checks = append(out.Checks, ui.Check{Name: "outcome", OK: false, Detail: safetext.Short(ex.Err, 160)})
+	}
+	return out
+}
+
+// keyPaths lists the dotted paths in m (objects only, as flatten walks them) whose last
+// member is one of keys: xs2a marks personal data by member name at any depth.
+func keyPaths(m map[string]any, keys []string) []string {
+	var out []string
+	var walk func(path string, obj map[string]any)
+	walk = func(path string, obj map[string]any) {
+		for k, v := range obj {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if slices.Contains(keys, k) {
+				out = append(out, p)
+				continue
+			}
+			if sub, ok := v.(map[string]any); ok {
+				walk(p, sub)
+			}
+		}
+	}
+	walk("", m)
+	return out
+}
