@@ -137,8 +137,11 @@ func toUIExchangeBG(ex xs2a.Exchange) *ui.Exchange {
 	}
 	for _, k := range sortedKeys(ex.RequestHeaders) {
 		ck := http.CanonicalHeaderKey(k)
-		out.Headers = append(out.Headers, ui.Field{Name: k, Value: strings.Join(ex.RequestHeaders[k], ", "),
-			Secret: ck == "Authorization" || ck == "Tpp-Session-Id", PII: pii[ck]})
+		v := strings.Join(ex.RequestHeaders[k], ", ")
+		if ck == "Signature" && ex.Protection.Scheme != "" {
+			v = "(the HTTP signature: its parts are below)"
+		}
+		out.Headers = append(out.Headers, ui.Field{Name: k, Value: v, Secret: ck == "Authorization" || ck == "Tpp-Session-Id", PII: pii[ck]})
 	}
 	if p := ex.Protection; p.Scheme != "" {
 		out.Signature = []ui.Field{{Name: "scheme", Value: p.Scheme}, {Name: "keyId", Value: p.KeyID},
