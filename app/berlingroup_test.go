@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,8 +49,9 @@ func bgLink(t *testing.T, w ui.Wallet) ui.Consent {
 }
 
 // payAtBG prepares a SEPA payment from the link and submits it, answering each of the bank's
-// questions with answer (nil = leave it: the bank approves elsewhere). It returns every event.
-func payAtBG(t *testing.T, w ui.Wallet, clock *scaClock, secret string, answer func(ui.BankAction, int) ui.BankInput) (ui.PreparedPayment, []ui.PaymentEvent) {
+// questions with answer (nil = leave it: the bank approves elsewhere) and telling shown of each
+// question as the screen would show it. It returns every event.
+func payAtBG(t *testing.T, w ui.Wallet, clock *scaClock, secret string, answer func(ui.BankAction, int) ui.BankInput, shown ...func(ui.BankAction)) (ui.PreparedPayment, []ui.PaymentEvent) {
 	t.Helper()
 	ctx := context.Background()
 	link := bgLink(t, w)
@@ -71,6 +74,11 @@ func payAtBG(t *testing.T, w ui.Wallet, clock *scaClock, secret string, answer f
 				return pp, evs
 			}
 			evs = append(evs, ev)
+			if ev.Action != nil {
+				for _, f := range shown {
+					f(*ev.Action)
+				}
+			}
 			if ev.Action != nil && answer != nil {
 				asked++
 				if err := w.ContinuePayment(ctx, pp.ID, answer(*ev.Action, asked)); err != nil {
@@ -263,5 +271,53 @@ func checkBGInspection(t *testing.T, w ui.Wallet, secrets ...string) {
 		if strings.Contains(all, s) {
 			t.Errorf("the inspection holds a secret the payer typed")
 		}
+	}
+}
+
+// TestBerlinGroupRedirectAndDecoupled: the bank's other approaches through the same wallet.
+// Redirect: the wallet shows the bank's page (on the bank's browser host); the payer's
+// browser opening it approves (the sandbox auto-approves), the bank sends the browser back to
+// the redirect URI, and the wallet learns the outcome by asking the bank. Decoupled: the
+// wallet says to approve in the bank's app and waits; the bank's app approves after a moment.
+// Neither asks the payer anything in payterm.
+func TestBerlinGroupRedirectAndDecoupled(t *testing.T) {
+	for _, approach := range []ui.BankActionKind{ui.ActionRedirect, ui.ActionDecoupled} {
+		t.Run(string(approach), func(t *testing.T) {
+			clock := newSCAClock()
+			cfg := bgConfig(t, "psu_id = \"PSU-1234\"\nsca_approach = \""+string(approach)+"\"\n")
+			a := openApp(t, cfg, clock)
+			defer a.Close()
+			w := a.UIWallet()
+			_, js := onboard(t, w, clock, twoPayees()[:1])
+			bank := a.banks[1].bg.bank
+			browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: bank.RootCAs()}},
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			var asked []ui.BankActionKind
+			_, evs := payAtBG(t, w, clock, js.totpSecret, nil, func(act ui.BankAction) {
+				asked = append(asked, act.Kind)
+				if act.Kind != ui.ActionRedirect {
+					return
+				}
+				if !strings.HasPrefix(act.URL, bank.BrowserURL()) {
+					t.Errorf("the bank's page %q is not on its browser host %s", act.URL, bank.BrowserURL())
+				}
+				resp, err := browser.Get(act.URL)
+				if err != nil {
+					t.Errorf("the payer's browser: %v", err)
+					return
+				}
+				resp.Body.Close()
+				if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "http://127.0.0.1") {
+					t.Errorf("the bank's page answered %d, back to %q", resp.StatusCode, loc)
+				}
+			})
+			if len(asked) == 0 || asked[0] != approach {
+				t.Fatalf("the bank asked %v, want %s first", asked, approach)
+			}
+			last := evs[len(evs)-1]
+			if !last.Final || last.Receipt == nil || last.Receipt.Status != ui.PaymentSettled || last.Receipt.BankStatus != "ACCC" {
+				t.Fatalf("final event %+v", last)
+			}
+		})
 	}
 }
