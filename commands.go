@@ -14,6 +14,7 @@ import (
 
 	"github.com/payterm/payterm/app"
 	"github.com/payterm/payterm/sandbox"
+	xs2abank "github.com/payterm/payterm/sandbox/xs2a"
 )
 
 // runWallet is `payterm`: the terminal wallet, on the embedded sandbox unless configured otherwise.
@@ -124,6 +125,9 @@ type sandboxFlags struct {
 	issuerAddr, authorizeAddr, asAddr, rsAddr string
 	adminAddr                                 string
 	autoApprove                               bool
+	// standard is "uae" (the default) or "berlin-group"; profile is the Berlin Group bank's
+	// reading (bg, sb1, bog).
+	standard, profile string
 }
 
 func (o *sandboxFlags) register(fs *flag.FlagSet) {
@@ -134,6 +138,30 @@ func (o *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.rsAddr, "resource-addr", "127.0.0.1:0", "listen address of the payment API (mTLS)")
 	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:0", "listen address of the admin API (loopback only)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "approve consents without showing the page (overrides sandbox.auto_approve)")
+	fs.StringVar(&o.standard, "standard", "uae", "the bank's payment standard: uae or berlin-group")
+	fs.StringVar(&o.profile, "profile", "bg", "(berlin-group) the bank's reading of the standard: bg, sb1 or bog")
+}
+
+// check refuses flags that do not fit the standard, before anything starts.
+func (o *sandboxFlags) check(set map[string]bool) error {
+	switch o.standard {
+	case "uae":
+		if set["profile"] {
+			return usageError("--profile is for --standard berlin-group")
+		}
+	case "berlin-group":
+		for _, f := range []string{"issuer-addr", "authorize-addr", "as-addr"} {
+			if set[f] {
+				return usageError("--" + f + " is for --standard uae (a Berlin Group bank listens on --resource-addr and its SCA pages on --authorize-addr)")
+			}
+		}
+		if _, err := xs2abank.ProfileByName(o.profile); err != nil {
+			return usageError("--profile must be bg, sb1 or bog")
+		}
+	default:
+		return usageError("--standard must be uae or berlin-group")
+	}
+	return nil
 }
 
 // runSandbox is `payterm sandbox`: the strict bank as a server for any TPP client.
@@ -145,6 +173,19 @@ func runSandbox(ctx context.Context, g globalFlags, o sandboxFlags, stdout io.Wr
 	dir := o.bankDir
 	if dir == "" {
 		dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone")
+		if o.standard == "berlin-group" {
+			dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone-"+o.profile)
+		}
+	}
+	if o.standard == "berlin-group" {
+		prof, err := xs2abank.ProfileByName(o.profile)
+		if err != nil {
+			return err
+		}
+		s := cfg.Sandbox
+		return xs2abank.RunStandalone(ctx, xs2abank.StandaloneOptions{Out: stdout, Config: xs2abank.Config{Profile: &prof, DataDir: dir,
+			APIAddr: o.rsAddr, BrowserAddr: o.authorizeAddr, AdminAddr: o.adminAddr, AutoApprove: s.AutoApprove || o.autoApprove,
+			SettleAfter: s.SettleAfter.Duration, CreditAfter: s.CreditAfter.Duration - s.SettleAfter.Duration}})
 	}
 	bankCfg, err := app.SandboxConfig(cfg, cfg.Bank, dir)
 	if err != nil {

@@ -22,6 +22,7 @@ const usage = `payterm — a delegated-SCA wallet for UAE Open Finance v2.1
 Usage:
   payterm [flags]                      the wallet (on the embedded sandbox bank by default)
   payterm sandbox [flags]              the strict sandbox bank as a standalone server
+                                       (--standard berlin-group --profile bg|sb1|bog: a Berlin Group bank)
   payterm history [--format csv|json]  export payment history; filters: --from DAY --to DAY
                                        (local days, --to included; or RFC 3339 times),
                                        --status successful|pending|failed, --payee NAME-PART,
@@ -96,7 +97,11 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		var o sandboxFlags
 		o.register(fs)
 		if err = parse(fs, args); err == nil {
-			err = runSandbox(ctx, g, o, stdout)
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if err = o.check(set); err == nil {
+				err = runSandbox(ctx, g, o, stdout)
+			}
 		}
 	case "history":
 		format := fs.String("format", "csv", "csv or json")

@@ -91,6 +91,54 @@ func TestSandboxCommandServesUntilCancelled(t *testing.T) {
 	}
 }
 
+// TestSandboxCommandServesABerlinGroupBank: `payterm sandbox --standard berlin-group` runs the
+// strict XS2A bank with the profile asked for and prints where it listens (the API, the
+// registration endpoint, the CA file other clients trust); flags of the other standard, an
+// unknown standard or profile are refused before anything starts.
+func TestSandboxCommandServesABerlinGroupBank(t *testing.T) {
+	for _, args := range [][]string{{"--standard", "iso"}, {"--profile", "sb1"}, {"--standard", "berlin-group", "--profile", "op"},
+		{"--standard", "berlin-group", "--issuer-addr", "127.0.0.1:0"}} {
+		dir := filepath.Join(t.TempDir(), "data")
+		code, _, stderr := runCLI(t, context.Background(), append([]string{"sandbox", "--data-dir", dir}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "--") {
+			t.Errorf("%v: want a usage error naming the flag, got %d %q", args, code, stderr)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v: a refused command made the data dir", args)
+		}
+	}
+	if testing.Short() {
+		t.Skip("starts a bank (RSA key generation)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errOut syncBuffer
+	dir := t.TempDir()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"sandbox", "--data-dir", dir, "--standard", "berlin-group", "--profile", "sb1"}, nil, &out, &errOut)
+	}()
+	for !strings.Contains(out.String(), "admin API:") {
+		select {
+		case code := <-done:
+			t.Fatalf("sandbox exited early with %d: %s", code, errOut.String())
+		case <-ctx.Done():
+			t.Fatalf("no banner before the deadline: %q %q", out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	banner := out.String()
+	for _, want := range []string{"Berlin Group NextGenPSD2", "profile sb1", "/tpp/register", filepath.Join(dir, "sandbox-standalone-sb1")} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 && code != 130 {
+		t.Fatalf("sandbox exit code %d: %s", code, errOut.String())
+	}
+}
+
 // TestResetWithoutTerminalOrYesRefuses: CI runs with no stdin (or /dev/null, which is a
 // character device but not a terminal); without --yes, payterm reset refuses before it opens
 // or creates anything and says how to confirm.
