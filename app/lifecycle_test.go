@@ -240,7 +240,9 @@ func TestNewConsentAfterRevocation(t *testing.T) {
 	if ov.Active == nil || ov.Active.ID != c.ID {
 		t.Fatalf("the new consent is not active: %+v", ov.Active)
 	}
-	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, NewPayee: ui.PayeeDraft{Name: "New Payee", IBAN: ibanFor("033", "0000000000004242")}, Amount: "2.50"})
+	newPayee := ui.PayeeDraft{Name: "New Payee", IBAN: ibanFor("033", "0000000000004242")}
+	confirmPayee(t, w, a.Sandbox(), c.ID, newPayee)
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: c.ID, NewPayee: newPayee, Amount: "2.50"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,14 +262,14 @@ func TestNewConsentAfterRevocation(t *testing.T) {
 	}{
 		{"Fatima Al Mansoori", "AE46 0090 0000 0012 3456 789", ui.PayeeCheckMatch, ""},
 		{"Fatima Al Mansouri", "AE460090000000123456789", ui.PayeeCheckClose, "Fatima Al Mansoori"},
-		{"Anyone", ibanFor("033", "0000000000004242"), ui.PayeeCheckNotFound, ""},
+		{"Anyone", ibanFor("033", "0000000000005353"), ui.PayeeCheckNotFound, ""},
 	} {
 		got, err := pc.CheckPayee(ctx, c.ID, ui.PayeeDraft{Name: tc.name, IBAN: tc.iban})
 		if err != nil || got.Answer != tc.want || got.BankName != tc.bankName {
 			t.Errorf("check %s: %+v %v, want %s", tc.name, got, err, tc.want)
 		}
 	}
-	if err := pc.AcceptPayee(ctx, c.ID, ui.PayeeDraft{Name: "Anyone", IBAN: ibanFor("033", "0000000000004242")}, true); err == nil {
+	if err := pc.AcceptPayee(ctx, c.ID, ui.PayeeDraft{Name: "Anyone", IBAN: ibanFor("033", "0000000000005353")}, true); err == nil {
 		t.Error("an account the bank does not know was accepted")
 	}
 }

@@ -59,8 +59,7 @@ func typedPIN(pin string, asked *[]string) func(string) ([]byte, error) {
 // from the CSR and records the signing key from the other CSR. Only the certificate is a file.
 func remoteBankForToken(t *testing.T, cfg config.Config, pin, id, name string) (*sandbox.Bank, config.Bank) {
 	t.Helper()
-	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond,
-		AllowUnconfirmedCreditors: true}) // pays open-consent payees without CoP (written before it)
+	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +190,7 @@ func TestJourneyKeysInToken(t *testing.T) {
 		t.Fatalf("the bank's payment status %q, %v", st, err)
 	}
 	far := newConsentAt(t, w, "lfi")
-	if ev := payOpen(t, w, clock, js.totpSecret, far.ID, "2.00"); ev.State != ui.StepDone || ev.Receipt == nil {
+	if ev := payOpen(t, w, remote, clock, js.totpSecret, far.ID, "2.00"); ev.State != ui.StepDone || ev.Receipt == nil {
 		t.Fatalf("remote payment with token keys: %+v", ev)
 	} else if st, _ := remote.PaymentStatus(ev.Receipt.PaymentID); !strings.HasPrefix(st, "Accepted") {
 		t.Fatalf("remote bank's payment status %q", st)

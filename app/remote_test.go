@@ -24,8 +24,7 @@ import (
 // Trust Framework would, and returns the bank and the config section naming its files.
 func remoteBank(t *testing.T, id, name string) (*sandbox.Bank, config.Bank) {
 	t.Helper()
-	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond,
-		AllowUnconfirmedCreditors: true}) // pays open-consent payees without CoP (written before it)
+	bank, err := sandbox.New(sandbox.Config{AutoApprove: true, SettleAfter: 50 * time.Millisecond, CreditAfter: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func TestSandboxAndRemoteBank(t *testing.T) {
 	if far.Bank != "Remote Test Bank" {
 		t.Fatalf("remote consent bank %q", far.Bank)
 	}
-	last := payOpen(t, w, clock, js.totpSecret, far.ID, "2.00")
+	last := payOpen(t, w, bank, clock, js.totpSecret, far.ID, "2.00")
 	if last.State != ui.StepDone || last.Receipt == nil {
 		t.Fatalf("remote payment: %+v", last)
 	}

@@ -126,8 +126,8 @@ type Sandbox struct {
 	IdempotencyMismatchConflict    bool     `toml:"idempotency_mismatch_conflict"`
 	CreditorMismatchRejectsPayment bool     `toml:"creditor_mismatch_rejects_payment"`
 	// RequirePayeeConfirmation makes the embedded bank refuse a payment to an open consent's
-	// payee without a Confirmation of Payee answer (rule 41). Off until the pay form checks
-	// payees; a CoP answer that is sent is checked either way.
+	// payee without a Confirmation of Payee answer (rule 41), as the standard requires (the
+	// default); false lets such payments through. A CoP answer that is sent is checked either way.
 	RequirePayeeConfirmation  bool `toml:"require_payee_confirmation"`
 	RejectRequestObjectIATJTI bool `toml:"reject_request_object_iat_jti"`
 	RejectPIICtyJWT           bool `toml:"reject_pii_cty_jwt"`
@@ -215,13 +215,14 @@ func Default() Config {
 			DefaultPurposeCode: "TOF",
 		},
 		Sandbox: Sandbox{
-			AllowLoopbackRedirect: true,
-			DebtorBalance:         "25000.00",
-			SettleAfter:           Duration{2 * time.Second},
-			CreditAfter:           Duration{4 * time.Second},
-			ClockLeeway:           Duration{30 * time.Second},
-			SCAMaxAge:             Duration{5 * time.Minute},
-			RotateRefreshTokens:   true,
+			AllowLoopbackRedirect:    true,
+			DebtorBalance:            "25000.00",
+			SettleAfter:              Duration{2 * time.Second},
+			CreditAfter:              Duration{4 * time.Second},
+			ClockLeeway:              Duration{30 * time.Second},
+			SCAMaxAge:                Duration{5 * time.Minute},
+			RotateRefreshTokens:      true,
+			RequirePayeeConfirmation: true,
 		},
 		Limits: Limits{
 			PerPayment:   "5000.00",

@@ -3,9 +3,12 @@ package sandbox
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/payterm/payterm/sandbox/rules"
@@ -33,37 +36,70 @@ func DefaultAccountHolders() []AccountHolder {
 	}
 }
 
-// copState is the CoP directory and the answers the bank signed, so a payment that carries one
-// can be checked against what was asked (rule 41). Answers are remembered for the life of the
-// process ([SIM-CHOICE]: not journaled; after a restart an older answer is refused and the TPP
-// checks the payee again), at most maxCoPIssued of them.
+// copState is the CoP directory and the answers the bank gave, so a payment can be checked
+// against what was asked (rule 41): the signed answers (by the SHA-256 of the JWS) and the
+// accounts whose holder opted out, per client. With a data dir they are kept in
+// cop-answers.json ([SIM-CHOICE]: a real bank's hub keeps them; a wallet does not ask again
+// for a payee it checked before a restart), at most maxCoPIssued of them.
 type copState struct {
-	mu      sync.Mutex
-	holders map[string]AccountHolder
-	issued  map[string]copIssued // sha256 of the JWS → what it answered
-	order   []string
+	mu        sync.Mutex
+	holders   map[string]AccountHolder
+	path      string               // "" = not kept
+	Issued    map[string]copIssued `json:"issued"` // sha256 of the JWS → what it answered
+	Order     []string             `json:"order"`
+	OptedOut  map[string]bool      `json:"opted_out"` // client id + " " + IBAN → the holder opted out when asked
+	loadError error
 }
 
 type copIssued struct {
-	ClientID string
-	IBAN     string
-	Match    string
+	ClientID string `json:"client_id"`
+	IBAN     string `json:"iban"`
+	Match    string `json:"match"`
 }
 
-const maxCoPIssued = 100_000
+const (
+	maxCoPIssued = 100_000
+	copFile      = "cop-answers.json"
+)
 
 func (b *Bank) cop() *copState {
 	b.copOnce.Do(func() {
-		b.copSt = &copState{holders: map[string]AccountHolder{}, issued: map[string]copIssued{}}
+		c := &copState{holders: map[string]AccountHolder{}, Issued: map[string]copIssued{}, OptedOut: map[string]bool{}}
 		list := b.cfg.AccountHolders
 		if list == nil {
 			list = DefaultAccountHolders()
 		}
 		for _, h := range list {
-			b.copSt.holders[h.IBAN] = h
+			c.holders[h.IBAN] = h
 		}
+		if b.cfg.DataDir != "" {
+			c.path = filepath.Join(b.cfg.DataDir, copFile)
+			if raw, err := os.ReadFile(c.path); err == nil {
+				if err := json.Unmarshal(raw, c); err != nil {
+					c.loadError = fmt.Errorf("%s: %w", copFile, err)
+				}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				c.loadError = err
+			}
+			if c.Issued == nil || c.OptedOut == nil || len(c.Order) != len(c.Issued) {
+				c.Issued, c.Order, c.OptedOut = map[string]copIssued{}, nil, map[string]bool{}
+			}
+		}
+		b.copSt = c
 	})
 	return b.copSt
+}
+
+// saveLocked keeps the answers on disk (c.mu held).
+func (c *copState) saveLocked() error {
+	if c.path == "" {
+		return nil
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(c.path, raw)
 }
 
 // AddAccountHolder adds (or replaces) an entry of the CoP directory.
@@ -158,6 +194,14 @@ func (b *Bank) handleCoPConfirmation(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	case h.OptedOut:
+		c.mu.Lock()
+		c.OptedOut[client.ClientID+" "+req.IBAN] = true
+		err := c.saveLocked()
+		c.mu.Unlock()
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 		check(ctx, 41, "CoP: holder opted out (204)", nil)
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -180,15 +224,20 @@ func (b *Bank) handleCoPConfirmation(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	key := copKey(string(body))
-	if _, dup := c.issued[key]; !dup {
-		c.order = append(c.order, key)
+	if _, dup := c.Issued[key]; !dup {
+		c.Order = append(c.Order, key)
 	}
-	c.issued[key] = copIssued{ClientID: client.ClientID, IBAN: req.IBAN, Match: match}
-	for len(c.order) > maxCoPIssued {
-		delete(c.issued, c.order[0])
-		c.order = c.order[1:]
+	c.Issued[key] = copIssued{ClientID: client.ClientID, IBAN: req.IBAN, Match: match}
+	for len(c.Order) > maxCoPIssued {
+		delete(c.Issued, c.Order[0])
+		c.Order = c.Order[1:]
 	}
+	err = c.saveLocked()
 	c.mu.Unlock()
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
 	check(ctx, 41, "CoP answer "+match, nil)
 	w.Header().Set("Content-Type", "application/jwt")
 	w.Header().Set("Cache-Control", "no-store")
@@ -226,14 +275,21 @@ func (b *Bank) checkPaymentCoP(clientID string, consentNamesCreditors bool, pii 
 			return &rules.Violation{Rule: 41, Code: rules.CodeConsentBusinessRule, Path: "Risk.CreditorIndicators.IsCreditorConfirmed",
 				Message: "IsCreditorConfirmed is true but the payment carries no Confirmation of Payee answer"}
 		case !consentNamesCreditors && !b.cfg.AllowUnconfirmedCreditors:
-			return &rules.Violation{Rule: 41, Code: rules.CodeConsentBusinessRule, Path: path,
-				Message: "a creditor the consent does not name needs Confirmation of Payee: send the /confirmation answer as ConfirmationOfPayeeResponse"}
+			// A holder who opted out has no answer to carry: the client asking was the check.
+			c := b.cop()
+			c.mu.Lock()
+			asked := c.OptedOut[clientID+" "+iban]
+			c.mu.Unlock()
+			if !asked {
+				return &rules.Violation{Rule: 41, Code: rules.CodeConsentBusinessRule, Path: path,
+					Message: "a creditor the consent does not name needs Confirmation of Payee: send the /confirmation answer as ConfirmationOfPayeeResponse"}
+			}
 		}
 		return nil
 	}
 	c := b.cop()
 	c.mu.Lock()
-	got, ok := c.issued[copKey(*jws)]
+	got, ok := c.Issued[copKey(*jws)]
 	c.mu.Unlock()
 	switch {
 	case !ok:

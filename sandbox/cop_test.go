@@ -3,6 +3,8 @@ package sandbox
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -228,3 +230,59 @@ func TestRule41OffForUnconfirmedCreditorsWhenAllowed(t *testing.T) {
 }
 
 func strictCoP(cfg *Config) { cfg.AllowUnconfirmedCreditors = false }
+
+// TestRule41OptedOutHolderAndRestart: a payment to an account whose holder opted out carries
+// no answer (there is none): the bank takes it once this client asked and got 204, not before
+// and not because another client asked. The answers outlive a restart on the same data dir
+// (the wallet does not ask again for a payee it checked), and a corrupt answers file stops
+// the bank from starting instead of forgetting them.
+func TestRule41OptedOutHolderAndRestart(t *testing.T) {
+	b := newBank(t, strictCoP)
+	dir := b.cfg.DataDir
+	c := newTPP(t, b)
+	cons := c.authorizedConsent(consentPII())
+	const optedOut = "AE620260001015678901234"
+	pay := func(key string, cr map[string]any) rsResp {
+		return c.pay(cons.access, key, c.paymentClaims(cons.id, "10.00", paymentPII(c, cr)))
+	}
+	if r := pay("k-before", creditor(optedOut, "Omar Haddad")); r.Status != http.StatusBadRequest || failedRule(b, r.InteractionID) != 41 {
+		t.Fatalf("an opted-out holder nobody asked about: %d rule %d", r.Status, failedRule(b, r.InteractionID))
+	}
+	other := newTPP(t, b)
+	if r := other.copCall("confirmation", other.copToken(), confirmMsg(optedOut, map[string]any{"FullName": "Omar Haddad"})); r.Status != http.StatusNoContent {
+		t.Fatalf("opted out: %d", r.Status)
+	}
+	if r := pay("k-other-asked", creditor(optedOut, "Omar Haddad")); r.Status != http.StatusBadRequest || failedRule(b, r.InteractionID) != 41 {
+		t.Fatalf("another client's question counted: %d", r.Status)
+	}
+	tok := c.copToken()
+	if r := c.copCall("confirmation", tok, confirmMsg(optedOut, map[string]any{"FullName": "Omar Haddad"})); r.Status != http.StatusNoContent {
+		t.Fatalf("opted out: %d", r.Status)
+	}
+	if r := pay("k-asked", creditor(optedOut, "Omar Haddad")); r.Status != http.StatusCreated {
+		t.Fatalf("an opted-out holder this client asked about: %d %v", r.Status, r.Claims)
+	}
+	yes := string(c.copCall("confirmation", tok, confirmMsg("AE460090000000123456789", map[string]any{"FullName": "Fatima Al Mansoori"})).Raw)
+	b.Close()
+
+	b2 := newBank(t, func(cfg *Config) { strictCoP(cfg); cfg.DataDir = dir })
+	c.bank = b2
+	c.http = c.mtlsClient(c.certPEM, c.transKey)
+	c.discover()
+	cons = c.authorizedConsent(consentPII())
+	cr := creditor("AE460090000000123456789", "Fatima Al Mansoori")
+	cr["ConfirmationOfPayeeResponse"] = yes
+	if r := pay("k-after-restart", cr); r.Status != http.StatusCreated {
+		t.Fatalf("an answer given before the restart: %d %v", r.Status, r.Claims)
+	}
+	if r := pay("k-opted-out-after-restart", creditor(optedOut, "Omar Haddad")); r.Status != http.StatusCreated {
+		t.Fatalf("an opted-out answer given before the restart: %d %v", r.Status, r.Claims)
+	}
+	b2.Close()
+	if err := os.WriteFile(filepath.Join(dir, copFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{DataDir: dir}); err == nil || !strings.Contains(err.Error(), copFile) {
+		t.Fatalf("a corrupt answers file: %v", err)
+	}
+}

@@ -135,6 +135,10 @@ func New(cfg Config) (*Bank, error) {
 		b.closeStore()
 		return nil, err
 	}
+	if err := b.cop().loadError; err != nil {
+		b.closeStore()
+		return nil, fmt.Errorf("the Confirmation of Payee answers: %w", err)
+	}
 	return b, nil
 }
 

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -22,14 +23,15 @@ func TestSandboxPayeeCheckThenPay(t *testing.T) {
 	payTo := func(name, iban string) (Payment, error) {
 		pp, err := e.wallet.Prepare(ctx, Draft{ConsentID: c.ID, Amount: "3", NewPayee: &PayeeInput{Name: name, IBAN: iban}})
 		if err != nil {
-			t.Fatal(err)
+			return Payment{}, err
 		}
 		return e.wallet.Submit(ctx, pp.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil)
 	}
 
-	// Never checked: the bank refuses the new creditor.
-	if p, err := payTo("Fatima Al Mansoori", "AE460090000000123456789"); err == nil && p.Status.Outcome() == OutcomeSuccessful {
-		t.Fatalf("an unchecked payee was paid: %s", p.Status)
+	// Never checked: the wallet refuses it before anything is sent (the strict bank would too:
+	// sandbox.TestRule41PaymentToUnconfirmedCreditor).
+	if _, err := payTo("Fatima Al Mansoori", "AE460090000000123456789"); !errors.Is(err, ErrPayeeNotChecked) {
+		t.Fatalf("an unchecked payee: %v", err)
 	}
 
 	// A match: accepted as it comes, paid, and not asked again.
@@ -60,6 +62,14 @@ func TestSandboxPayeeCheckThenPay(t *testing.T) {
 	}
 	if chk, err := e.wallet.CheckPayee(ctx, c.ID, PayeeInput{Name: "Omar Haddad", IBAN: "AE620260001015678901234"}); err != nil || chk.Answer != provider.PayeeOptedOut {
 		t.Errorf("opted out: %+v %v", chk, err)
+	}
+	// The payer continues knowingly: paid without an answer to carry (the bank knows this
+	// client asked).
+	if err := e.wallet.AcceptPayee(ctx, c.ID, PayeeInput{Name: "Omar Haddad", IBAN: "AE620260001015678901234"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := payTo("Omar Haddad", "AE620260001015678901234"); err != nil || p.Status.Outcome() == OutcomeFailed {
+		t.Fatalf("an opted-out holder the payer accepted: %v %s\n%s", err, p.Status, verdicts(b))
 	}
 	b.bank.InjectFault(sandbox.Fault{Kind: sandbox.FaultServerError, Count: 10})
 	chk, err = e.wallet.CheckPayee(ctx, c.ID, PayeeInput{Name: "John Smith", IBAN: "AE460090000000123456789"})

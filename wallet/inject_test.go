@@ -157,6 +157,7 @@ func TestPrepareRefusesBidiAndControls(t *testing.T) {
 	if payees, _ := e.ledger.Payees(ctx, e.consentID); len(payees) != 0 {
 		t.Errorf("%d refused payees were stored", len(payees))
 	}
+	e.confirmPayee(t, e.consentID, "Bank\u200f of the Test", iban)
 	if _, err := e.wallet.Prepare(ctx, Draft{ConsentID: e.consentID, Amount: "5", Reference: "فاتورة \u200f٧",
 		NewPayee: &PayeeInput{Name: "Bank\u200f of the Test", IBAN: iban}}); err != nil {
 		t.Errorf("a name and reference with a bidi mark (not an override) were refused: %v", err)

@@ -174,6 +174,31 @@ func (w *Wallet) AcceptPayee(ctx context.Context, consentID string, in PayeeInpu
 	return w.cfg.Ledger.AcceptPayeeCheck(ctx, c.Bank, party.Account, party.Name)
 }
 
+// ErrPayeeNotChecked: a payee the consent does not name is paid only on an answer of the
+// bank's Confirmation of Payee that the payer accepted (the standard makes CoP mandatory for
+// such creditors, and a strict bank refuses the payment without it).
+var ErrPayeeNotChecked = errors.New("the payee was not checked with the bank")
+
+// requirePayeeCheck refuses a payee of an open consent at a bank with Confirmation of Payee
+// until the payer accepted the bank's answer for it (CheckPayee, AcceptPayee).
+func (w *Wallet) requirePayeeCheck(ctx context.Context, bank provider.Bank, c Consent, iban, name string) error {
+	if c.Model != BeneficiaryOpen {
+		return nil // the consent names its payees: the bank agreed to them with the consent
+	}
+	if _, ok := bank.(provider.PayeeConfirmer); !ok {
+		return nil
+	}
+	_, ok, err := w.acceptedPayeeCheck(ctx, c, Payee{IBAN: iban, Name: name})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &Problem{What: "This payee's name has not been checked with the bank.", Next: "Check the payee first (the pay form does it before the review).",
+			Err: ErrPayeeNotChecked}
+	}
+	return nil
+}
+
 // acceptedPayeeCheck is the accepted answer for a payee of consent c, if any.
 func (w *Wallet) acceptedPayeeCheck(ctx context.Context, c Consent, p Payee) (PayeeCheck, bool, error) {
 	chk, err := w.cfg.Ledger.PayeeCheckFor(ctx, c.Bank, p.IBAN, p.Name)

@@ -82,6 +82,7 @@ func TestSandboxOpenConsentArabicPayee(t *testing.T) {
 	c := e.onboard(t, 0, "")
 	ctx := context.Background()
 	const name = "مثال تجريبي"
+	e.confirmPayee(t, c.ID, name, ibanFor("033", "0000000000008888"))
 	pp, err := e.wallet.Prepare(ctx, Draft{ConsentID: c.ID, Amount: "7", NewPayee: &PayeeInput{Name: name, IBAN: ibanFor("033", "0000000000008888")}})
 	if err != nil {
 		t.Fatal(err)

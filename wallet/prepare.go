@@ -191,6 +191,12 @@ func (w *Wallet) resolvePayee(ctx context.Context, bank provider.Bank, product p
 			return Payee{}, nil, false, &Problem{What: "That payee's account does not fit this kind of payment: " + err.Error() + ".",
 				Next: "Pick another kind of payment, or another payee."}
 		}
+		if err := w.requirePayeeCheck(ctx, bank, c, p.IBAN, p.Name); errors.Is(err, ErrPayeeNotChecked) {
+			return Payee{}, nil, false, &Problem{What: "This payee was saved before payterm checked payees' names with the bank.",
+				Next: "Type it as a new payee: payterm checks it with the bank first.", Err: err}
+		} else if err != nil {
+			return Payee{}, nil, false, err
+		}
 		return p, json.RawMessage(p.Wire), true, nil
 	}
 	if d.NewPayee == nil {
@@ -212,6 +218,9 @@ func (w *Wallet) resolvePayee(ctx context.Context, bank provider.Bank, product p
 	}
 	if err != nil {
 		return Payee{}, nil, false, &Problem{What: "The payee is not valid: " + err.Error() + ".", Next: "Check the name and the account.", Err: err}
+	}
+	if err := w.requirePayeeCheck(ctx, bank, c, party.Account, party.Name); err != nil {
+		return Payee{}, nil, false, err
 	}
 	p, err := w.cfg.Ledger.AddPayee(ctx, Payee{ConsentID: c.ID, Name: party.Name, IBAN: party.Account, Kind: party.Kind, Wire: party.Wire})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,10 +122,7 @@ func newBankEnv(t testing.TB) *bankEnv {
 func newBankEnvIn(t testing.TB, dataDir string) *bankEnv {
 	t.Helper()
 	return newBankEnvWith(t, sandbox.Config{DataDir: dataDir, AutoApprove: true, SettleAfter: 100 * time.Millisecond,
-		CreditAfter: 200 * time.Millisecond, SCAMaxAge: 10 * time.Minute,
-		// The tests written before Confirmation of Payee pay open consents' payees without it;
-		// TestSandboxPayeeCheckThenPay runs rule 41 strictly.
-		AllowUnconfirmedCreditors: true})
+		CreditAfter: 200 * time.Millisecond, SCAMaxAge: 10 * time.Minute})
 }
 
 // newBankEnvWith runs the sandbox with cfg.
@@ -365,11 +363,29 @@ func (e *walletEnv) onboardAt(t testing.TB, bankID string, client *lfi.Client, w
 // pay prepares and submits one payment to the first payee (or a new payee on an open consent).
 func (e *walletEnv) pay(t testing.TB, amount string, progress func(Event)) (Payment, error) {
 	t.Helper()
-	p, err := e.wallet.Prepare(context.Background(), e.draft(amount))
+	d := e.draft(amount)
+	if d.NewPayee != nil {
+		e.confirmPayee(t, d.ConsentID, d.NewPayee.Name, d.NewPayee.IBAN)
+	}
+	p, err := e.wallet.Prepare(context.Background(), d)
 	if err != nil {
 		return Payment{}, err
 	}
 	return e.wallet.Submit(context.Background(), p.ID, testPIN, e.scaClock.nextCode(t, e.totp), progress)
+}
+
+// confirmPayee makes the bank's Confirmation of Payee directory hold name at iban and checks
+// the payee through the wallet (a match is accepted as it comes), as the pay form does before
+// an open consent pays someone new.
+func (e *walletEnv) confirmPayee(t testing.TB, consentID, name, iban string) {
+	t.Helper()
+	if err := e.bank.AddAccountHolder(sandbox.AccountHolder{IBAN: strings.ReplaceAll(iban, " ", ""), Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	chk, err := e.wallet.CheckPayee(context.Background(), consentID, PayeeInput{Name: name, IBAN: iban})
+	if err != nil || !chk.Accepted {
+		t.Fatalf("check payee %q: %+v %v", name, chk, err)
+	}
 }
 
 func (e *walletEnv) draft(amount string) Draft {
