@@ -247,7 +247,8 @@ func reasonText(p wallet.Payment) string {
 	case wallet.PaymentUnknown, wallet.PaymentSending:
 		return "The bank's answer is not known yet; payterm checks with the bank before any retry."
 	case wallet.PaymentAwaitingBankSCA:
-		return "Waiting for you to approve the payment at your bank."
+		// Not "approve it now": after a restart the bank's questions asked in payterm are gone.
+		return "Waiting for your bank's approval; the bank rejects the payment if it is not approved in time."
 	case wallet.PaymentAuthorised:
 		return "Approved at your bank; the bank has not executed it yet."
 	case wallet.PaymentProcessing:

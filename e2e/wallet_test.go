@@ -41,6 +41,8 @@ type walletConfig struct {
 	FilePassphrase string
 	// Bank is the body of the [bank] section (TOML lines); empty = the embedded sandbox.
 	Bank string
+	// Extra is appended to the config file (for example a [[banks]] table).
+	Extra string
 }
 
 // walletEnv is one user's machine: a HOME, a config file, a data dir, and a browser opener.
@@ -97,6 +99,7 @@ func newWalletEnv(t testing.TB, cfg walletConfig, extraEnv ...string) *walletEnv
 	// The journeys' throwaway file store needs no passphrase prompt before the wallet's first
 	// frame; TestJourneyFilePassphrase types one.
 	fmt.Fprintf(&b, "\n[security]\nsecret_store = %q\nfile_store_passphrase = %t\n", cfg.SecretStore, cfg.FilePassphrase != "")
+	b.WriteString(cfg.Extra)
 	if err := os.WriteFile(w.config, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
