@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,13 +72,10 @@ func (a *App) openBerlinGroup(bc *bankConn) error {
 		return err
 	}
 	s := a.cfg.Sandbox
-	bank, err := xs2abank.New(xs2abank.Config{Profile: &prof, DataDir: filepath.Join(bc.dir, bgBankDir), Clock: a.opts.Clock,
+	bank, err := startBGBank(xs2abank.Config{Profile: &prof, DataDir: filepath.Join(bc.dir, bgBankDir), Clock: a.opts.Clock,
 		AutoApprove: s.AutoApprove, SettleAfter: s.SettleAfter.Duration, CreditAfter: s.CreditAfter.Duration - s.SettleAfter.Duration,
 		EmbeddedPassword: bgBankCredentials[0], EmbeddedTAN: bgBankCredentials[1]})
 	if err != nil {
-		return fmt.Errorf("embedded Berlin Group bank: %w", err)
-	}
-	if err := bank.Start(); err != nil {
 		return fmt.Errorf("embedded Berlin Group bank: %w", err)
 	}
 	bc.bg = &bgConn{bank: bank}
@@ -137,6 +135,67 @@ func (a *App) openBerlinGroup(bc *bankConn) error {
 	}
 	bc.bg.prov = prov
 	return nil
+}
+
+// bgAddrs is <bank dir>/xs2a-bank/addresses.json: where the embedded bank listened. A bank's
+// hosts do not change, and the wallet follows a payment only through the links the bank gave
+// (it never builds a URL), so the bank listens there again after a restart; otherwise every
+// payment from before the restart could no longer be followed or cancelled.
+type bgAddrs struct {
+	API     string `json:"api"`
+	Browser string `json:"browser"`
+}
+
+const bgAddrsFile = "addresses.json"
+
+// startBGBank starts the embedded Berlin Group bank on the addresses it had, or on fresh ones
+// the first time (or when another program took them: the links of earlier payments then no
+// longer lead to it, and those payments end when the bank's SCA times out), and records them.
+func startBGBank(cfg xs2abank.Config) (*xs2abank.Bank, error) {
+	path := filepath.Join(cfg.DataDir, bgAddrsFile)
+	var had bgAddrs
+	if raw, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(raw, &had); err != nil {
+			return nil, fmt.Errorf("%s: %w", bgAddrsFile, err)
+		}
+	}
+	start := func(addrs bgAddrs) (*xs2abank.Bank, error) {
+		c := cfg
+		c.APIAddr, c.BrowserAddr = addrs.API, addrs.Browser
+		bank, err := xs2abank.New(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := bank.Start(); err != nil {
+			_ = bank.Close()
+			return nil, err
+		}
+		return bank, nil
+	}
+	bank, err := start(had)
+	if err != nil && had != (bgAddrs{}) {
+		bank, err = start(bgAddrs{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := bgAddrs{API: hostPort(bank.APIURL()), Browser: hostPort(bank.BrowserURL())}
+	if now != had {
+		if err := writeJSONFile(path, now); err != nil {
+			_ = bank.Close()
+			return nil, err
+		}
+	}
+	return bank, nil
+}
+
+// hostPort is the host:port of an absolute URL ("" when it has none).
+func hostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // bgKey loads one of the TPP's RSA keys for the embedded Berlin Group bank, making it on first

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -319,5 +321,93 @@ func TestBerlinGroupRedirectAndDecoupled(t *testing.T) {
 				t.Fatalf("final event %+v", last)
 			}
 		})
+	}
+}
+
+// TestBerlinGroupCancelAwaitingApproval: the payer stops watching while the bank asks for its
+// password (the payment waits at the bank, RCVD), restarts payterm (the embedded bank listens
+// where it did, so its links still lead to it), then cancels it from History: the wallet asks
+// the bank (DELETE), which cancels it; the payment is Cancelled (CANC) in the wallet and at the
+// bank, and it cannot be cancelled again.
+func TestBerlinGroupCancelAwaitingApproval(t *testing.T) {
+	clock := newSCAClock()
+	cfg := bgConfig(t, "psu_id = \"PSU-1234\"\nsca_approach = \"embedded\"\n")
+	a := openApp(t, cfg, clock)
+	defer a.Close()
+	w := a.UIWallet()
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	link := bgLink(t, w)
+	ctx, stop := context.WithCancel(context.Background())
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: link.ID, Amount: "12.50",
+		NewPayee: ui.PayeeDraft{Name: "Max Muster", IBAN: "DE02 1001 0010 9307 1186 03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paymentID string
+	for ev := range ch {
+		if ev.Action != nil && ev.Action.Kind == ui.ActionPassword {
+			stop() // esc: stop watching, the payment waits at the bank
+		}
+		if ev.Receipt != nil {
+			paymentID = ev.Receipt.ID
+		}
+	}
+	stop()
+	// A restart in between: the bank is where it was, so the links it gave still lead to it.
+	api := a.banks[1].bg.bank.APIURL()
+	a.Close()
+	a = openApp(t, cfg, clock)
+	defer a.Close()
+	if got := a.banks[1].bg.bank.APIURL(); got != api {
+		t.Fatalf("the embedded bank moved from %s to %s", api, got)
+	}
+	w = a.UIWallet()
+	page, err := w.History(context.Background(), ui.HistoryQuery{Limit: 1})
+	if err != nil || len(page.Rows) != 1 || page.Rows[0].Status != ui.PaymentAwaitingBankSCA {
+		t.Fatalf("after stopping: %+v %v", page, err)
+	}
+	row := page.Rows[0]
+	if paymentID != "" && paymentID != row.ID {
+		t.Fatalf("receipt %s, history %s", paymentID, row.ID)
+	}
+	d, err := w.CancelPayment(context.Background(), row.ID)
+	if err != nil || d.Row.Status != ui.PaymentCancelled || d.Row.BankStatus != "CANC" {
+		t.Fatalf("cancel: %+v %v", d.Row, err)
+	}
+	if st, ok := a.banks[1].bg.bank.PaymentStatus(row.PaymentID); !ok || st != "CANC" {
+		t.Fatalf("the bank's status %q %v", st, ok)
+	}
+	if _, err := w.CancelPayment(context.Background(), row.ID); err == nil {
+		t.Fatal("a cancelled payment was cancelled again")
+	}
+}
+
+// TestBerlinGroupBankAddressTaken: when another program holds the address the embedded bank had,
+// it starts on a fresh one (and records it) instead of failing.
+func TestBerlinGroupBankAddressTaken(t *testing.T) {
+	clock := newSCAClock()
+	cfg := bgConfig(t, "")
+	a := openApp(t, cfg, clock)
+	api := hostPort(a.banks[1].bg.bank.APIURL())
+	a.Close()
+	ln, err := net.Listen("tcp", api)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	defer ln.Close()
+	a = openApp(t, cfg, clock)
+	defer a.Close()
+	now := hostPort(a.banks[1].bg.bank.APIURL())
+	if now == api || now == "" {
+		t.Fatalf("the bank is on %q, had %q (taken)", now, api)
+	}
+	var rec bgAddrs
+	raw, err := os.ReadFile(filepath.Join(cfg.ResolvedDataDir(), "banks", "berlin", bgBankDir, bgAddrsFile))
+	if err != nil || json.Unmarshal(raw, &rec) != nil || rec.API != now {
+		t.Fatalf("recorded %+v (%v), want %s", rec, err, now)
 	}
 }

@@ -127,8 +127,9 @@ func TestJourneyBerlinGroupRedirectInChromium(t *testing.T) {
 // TestJourneyBerlinGroupKilledDuringBankSCA: payterm is killed with SIGKILL while the bank asks
 // for its password (the payment is created there, its authorisation started). After the restart
 // the payment is on Home and in History as awaiting the bank's approval, with the bank's status
-// (RCVD), and the bank holds exactly one payment: nothing was sent again.
-func TestJourneyBerlinGroupKilledDuringBankSCA(t *testing.T) {
+// (RCVD), and the bank holds exactly one payment: nothing was sent again. The payer then
+// cancels it from History (X, y): payterm asks the bank, and the payment shows Cancelled (CANC).
+func TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled(t *testing.T) {
 	t.Parallel()
 	needJourneyTools(t)
 	b := startBrowser(t)
@@ -159,5 +160,10 @@ func TestJourneyBerlinGroupKilledDuringBankSCA(t *testing.T) {
 	if err := json.Unmarshal(raw, &st); err != nil || len(st.Payments) != 1 {
 		t.Fatalf("the bank holds %d payments after the kill and restart, want exactly 1 (%v)", len(st.Payments), err)
 	}
+	// The payer cancels it: payterm asks the bank, which has not approved it.
+	tm.Press("X")
+	tm.WaitFor("Ask the bank to cancel this payment?", 10*time.Second)
+	tm.Press("y")
+	tm.WaitFor("Cancelled (CANC)", 30*time.Second)
 	w.quit(tm)
 }

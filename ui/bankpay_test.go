@@ -642,6 +642,53 @@ func TestBGHomeAndHistory(t *testing.T) {
 	})
 }
 
+// TestBGCancelAwaitingApproval: a payment still awaiting the bank's approval can be cancelled
+// from its History detail: X says it asks the bank, y asks it, and the detail shows the bank's
+// answer (Cancelled, CANC); n keeps it.
+func TestBGCancelAwaitingApproval(t *testing.T) {
+	app, fw, _ := startBG(t)
+	app.WaitFor("Recent payments")
+	app.Press("h")
+	app.WaitFor("payterm · History")
+	app.WaitFor("Awaiting bank approval")
+	// Move the cursor (the row marked "> ") down to the payment awaiting approval.
+	lines := strings.Split(app.View(), "\n")
+	cur, target := -1, -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "> ") && cur < 0 {
+			cur = i
+		}
+		if strings.Contains(l, "Awaiting bank approval") && target < 0 {
+			target = i
+		}
+	}
+	if cur < 0 || target < cur {
+		t.Fatalf("no cursor above the awaiting payment:\n%s", app.View())
+	}
+	for range target - cur {
+		app.Press("down")
+	}
+	app.WaitFor("> " + lines[target][2:])
+	app.Press("enter")
+	app.WaitFor("Awaiting bank approval (RCVD)")
+	app.WaitFor("X ask the bank to cancel this payment")
+	app.Press("X")
+	app.WaitFor("Ask the bank to cancel this payment? It has not approved it yet.")
+	app.Press("n")
+	app.WaitGone("Ask the bank to cancel")
+	app.Press("X")
+	app.WaitFor("Ask the bank to cancel this payment?")
+	app.Press("y")
+	app.WaitFor("Cancelled (CANC)")
+	app.WaitFor("Cancelled at your bank at your request")
+	if v := app.View(); strings.Contains(v, "X ask the bank") {
+		t.Errorf("a cancelled payment still offers X:\n%s", v)
+	}
+	if n := strings.Count(strings.Join(fw.Calls(), " "), "CancelPayment"); n != 1 {
+		t.Errorf("CancelPayment called %d times, want once (n asked nothing)", n)
+	}
+}
+
 // TestBGNoColor: with NO_COLOR (Options.NoColor) on a terminal that has colour, the bank's
 // approval steps draw no escape sequence and the chosen method is still marked in text.
 func TestBGNoColor(t *testing.T) {

@@ -147,8 +147,8 @@ func (s *historyScreen) ShortHelp() []key.Binding {
 		if s.confirmCancel {
 			return []key.Binding{keyYes, keyNo}
 		}
-		if s.detail != nil && s.detail.Row.Status == PaymentPrepared {
-			return []key.Binding{keyBack, keyRefresh, keyCancelPay}
+		if s.detail != nil && canCancel(s.detail.Row.Status) {
+			return []key.Binding{keyBack, keyRefresh, cancelKey(s.detail.Row.Status)}
 		}
 		return []key.Binding{keyBack, keyRefresh}
 	default:
@@ -277,7 +277,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				s.mode, s.detail, s.detailErr, s.cancelErr = histTable, nil, "", ""
 			case key.Matches(msg, keyRefresh):
 				return s, s.refresh()
-			case key.Matches(msg, keyCancelPay) && s.detail != nil && s.detail.Row.Status == PaymentPrepared:
+			case key.Matches(msg, keyCancelPay) && s.detail != nil && canCancel(s.detail.Row.Status):
 				s.confirmCancel, s.cancelErr = true, ""
 			}
 			return s, nil
@@ -694,7 +694,7 @@ func (s *historyScreen) detailView() string {
 	b.WriteString(wrapUnder(f.String(), s.w, 16))
 	switch {
 	case s.confirmCancel:
-		b.WriteString("\n" + st.Warning.Render("Cancel this payment? The bank has not got it; it will never be sent. y: cancel it · n: keep it queued") + "\n")
+		b.WriteString("\n" + st.Warning.Render(cancelQuestion(d.Row.Status)) + "\n")
 	case s.cancelErr != "":
 		b.WriteString("\n" + st.Error.Render(s.cancelErr) + "\n")
 	}

@@ -292,6 +292,8 @@ var (
 	keyStopWait = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop waiting (the payment stays tracked)"))
 	// keyCancelPay cancels a queued payment (the bank has not got it), after y.
 	keyCancelPay = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "cancel this queued payment"))
+	// keyCancelAtBank asks the bank to cancel a payment awaiting its approval, after y.
+	keyCancelAtBank = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "ask the bank to cancel this payment"))
 )
 
 func (s *payScreen) ShortHelp() []key.Binding {
@@ -316,8 +318,8 @@ func (s *payScreen) ShortHelp() []key.Binding {
 		if s.confirmCancel {
 			return []key.Binding{keyYes, keyNo}
 		}
-		if s.receipt != nil && s.receipt.ID != "" && s.receipt.Status == PaymentPrepared {
-			return []key.Binding{keyToHome, keyRecheck, keyCancelPay}
+		if s.receipt != nil && s.receipt.ID != "" && canCancel(s.receipt.Status) {
+			return []key.Binding{keyToHome, keyRecheck, cancelKey(s.receipt.Status)}
 		}
 		if s.receipt != nil && s.receipt.ID != "" {
 			return []key.Binding{keyToHome, keyRecheck}
@@ -614,7 +616,7 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		switch {
-		case key.Matches(msg, keyCancelPay) && s.receipt != nil && s.receipt.ID != "" && s.receipt.Status == PaymentPrepared && !s.cancelling:
+		case key.Matches(msg, keyCancelPay) && s.receipt != nil && s.receipt.ID != "" && canCancel(s.receipt.Status) && !s.cancelling:
 			s.confirmCancel, s.cancelErr = true, ""
 		case key.Matches(msg, keyToHome):
 			return s.c.replace(newHome(s.c, nil))
@@ -1384,11 +1386,31 @@ func (s *payScreen) receiptBody() string {
 	}
 	switch {
 	case s.confirmCancel:
-		b.WriteString("\n" + st.Warning.Render("Cancel this payment? The bank has not got it; it will never be sent. y: cancel it · n: keep it queued") + "\n")
+		b.WriteString("\n" + st.Warning.Render(cancelQuestion(s.receipt.Status)) + "\n")
 	case s.cancelling:
 		b.WriteString("\n" + st.Muted.Render("Cancelling…") + "\n")
 	case s.cancelErr != "":
 		b.WriteString("\n" + st.Error.Render(s.cancelErr) + "\n")
 	}
 	return b.String()
+}
+
+// canCancel reports whether X applies to a payment in status st: a queued one (the bank has
+// none; it is never sent), or one awaiting the bank's approval (the bank is asked to cancel it).
+func canCancel(st PaymentStatus) bool { return st == PaymentPrepared || st == PaymentAwaitingBankSCA }
+
+// cancelKey is X with the help that fits st.
+func cancelKey(st PaymentStatus) key.Binding {
+	if st == PaymentAwaitingBankSCA {
+		return keyCancelAtBank
+	}
+	return keyCancelPay
+}
+
+// cancelQuestion is what X asks before it cancels a payment in status st.
+func cancelQuestion(st PaymentStatus) string {
+	if st == PaymentAwaitingBankSCA {
+		return "Ask the bank to cancel this payment? It has not approved it yet. y: ask it to cancel · n: keep it"
+	}
+	return "Cancel this payment? The bank has not got it; it will never be sent. y: cancel it · n: keep it queued"
 }

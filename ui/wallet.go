@@ -160,7 +160,9 @@ type PaymentService interface {
 	// Payment reads one payment with its status timeline (history detail, receipt refresh).
 	Payment(ctx context.Context, paymentID string) (PaymentDetail, error)
 	// CancelPayment cancels a queued payment (PaymentPrepared: the bank has not got it) so it
-	// is never sent, and returns it as it is now. Anything else is refused with a *Problem.
+	// is never sent, or asks the bank to cancel one awaiting its approval
+	// (PaymentAwaitingBankSCA), and returns it as it is now. Anything else, and a bank that
+	// would not cancel, is a *Problem.
 	CancelPayment(ctx context.Context, paymentID string) (PaymentDetail, error)
 	// ContinuePayment feeds the payer's answer to the bank's approval step of a payment in
 	// flight (PaymentEvent.Action: the bank's password, the SCA method chosen, a one-time code,

@@ -965,13 +965,19 @@ func (f *FakeWallet) CancelPayment(ctx context.Context, id string) (ui.PaymentDe
 	defer f.mu.Unlock()
 	f.call("CancelPayment")
 	d, ok := f.details[id]
-	if !ok || d.Row.Status != ui.PaymentPrepared {
-		return ui.PaymentDetail{}, &ui.Problem{What: "Only a queued payment, which the bank has not got, can be cancelled.", Next: "Check its status in History."}
+	switch {
+	case ok && d.Row.Status == ui.PaymentPrepared:
+		d.Row.Status, d.Reason = ui.PaymentCancelled, "You cancelled the payment before it was sent. Nothing was paid."
+	case ok && d.Row.Status == ui.PaymentAwaitingBankSCA:
+		// The bank is asked, as the core asks it (DELETE): it cancels what it has not approved.
+		d.Row.Status, d.Row.BankStatus, d.Reason = ui.PaymentCancelled, "CANC", "Cancelled at your bank at your request. Nothing was paid."
+		d.Timeline = append(d.Timeline, ui.StatusChange{At: f.Now(), Status: ui.PaymentCancelled, BankStatus: "CANC", Note: "cancellation asked by the user"})
+	default:
+		return ui.PaymentDetail{}, &ui.Problem{What: "Only a queued payment, or one still awaiting your bank's approval, can be cancelled.", Next: "Check its status in History."}
 	}
-	d.Row.Status, d.Reason = ui.PaymentCancelled, "You cancelled the payment before it was sent. Nothing was paid."
 	f.details[id] = d
 	if i, ok := f.index[id]; ok {
-		f.rows[i].Status = ui.PaymentCancelled
+		f.rows[i].Status, f.rows[i].BankStatus = d.Row.Status, d.Row.BankStatus
 	}
 	f.publish(ui.Change{Kind: ui.PaymentChanged, ID: id})
 	return d, nil
