@@ -86,10 +86,7 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
 		switch ex := found[i]; {
 		case ex != nil:
-			st.State = ui.SeqDone
-			if ex.Err != "" || ex.Status == 0 || ex.Status >= 400 {
-				st.State = ui.SeqFailed
-			}
+			st.State = exchangeState(ex.Status, ex.Err)
 			shown := *ex
 			if !in.ShowPII {
 				shown = shown.WithoutPII()
@@ -147,6 +144,15 @@ func (a *App) inFlight() int {
 	default:
 		return seqAuthorize
 	}
+}
+
+// exchangeState is the box of a step whose message was sent: failed when no answer came, the
+// answer was an error, or the client refused it.
+func exchangeState(status int, errText string) ui.SequenceState {
+	if errText != "" || status == 0 || status >= 400 {
+		return ui.SeqFailed
+	}
+	return ui.SeqDone
 }
 
 func toUIExchange(ex lfi.Exchange) *ui.Exchange {

@@ -77,10 +77,7 @@ func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, al
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
 		switch ex := found[i]; {
 		case ex != nil:
-			st.State = ui.SeqDone
-			if ex.Err != "" || ex.Status == 0 || ex.Status >= 400 {
-				st.State = ui.SeqFailed
-			}
+			st.State = exchangeState(ex.Status, ex.Err)
 			shown := *ex
 			if !in.ShowPII {
 				shown = shown.WithoutPII()

@@ -23,6 +23,19 @@ func bgBankTOML(approach string) string {
 		"psu_id = \"PSU-1234\"\nsca_approach = \"" + approach + "\"\n"
 }
 
+// startBGJourney sets a wallet up with the Berlin Group bank asking for approach (the UAE
+// consent approved in Chromium) and pays amount at it, up to the bank's own approval.
+func startBGJourney(t *testing.T, approach, amount string) (*walletEnv, *term, *browser) {
+	t.Helper()
+	needJourneyTools(t)
+	b := startBrowser(t)
+	w := newWalletEnv(t, walletConfig{Extra: bgBankTOML(approach)})
+	tm := w.start()
+	w.onboard(tm, b)
+	w.payAtBG(tm, amount)
+	return w, tm, b
+}
+
 // payAtBG picks the Berlin Group link on "Pay from which consent?", types a new payee, an
 // amount and a message, and continues to the review; then confirms with the PIN and a code.
 func (w *walletEnv) payAtBG(tm *term, amount string) {
@@ -61,12 +74,7 @@ func (w *walletEnv) payAtBG(tm *term, amount string) {
 // echoed (app.TestBerlinGroupEmbeddedPayment checks the data dir with distinctive ones).
 func TestJourneyBerlinGroupEmbedded(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: bgBankTOML("embedded")})
-	tm := w.start()
-	w.onboard(tm, b)
-	w.payAtBG(tm, "12.50")
+	w, tm, _ := startBGJourney(t, "embedded", "12.50")
 	tm.WaitFor("asks for your online banking password", 60*time.Second)
 	tm.Type(bgPassword)
 	tm.WaitFor("Password •••••", 10*time.Second)
@@ -100,12 +108,7 @@ func TestJourneyBerlinGroupEmbedded(t *testing.T) {
 // bank, shows the payment settled.
 func TestJourneyBerlinGroupRedirectInChromium(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: bgBankTOML("redirect")})
-	tm := w.start()
-	w.onboard(tm, b)
-	w.payAtBG(tm, "30.00")
+	w, tm, b := startBGJourney(t, "redirect", "30.00")
 	s := tm.WaitFor("Approve the payment at Berlin Test Bank", 60*time.Second)
 	tm.Press("o")
 	page := w.openedURL(2, 10*time.Second)
@@ -131,12 +134,7 @@ func TestJourneyBerlinGroupRedirectInChromium(t *testing.T) {
 // cancels it from History (X, y): payterm asks the bank, and the payment shows Cancelled (CANC).
 func TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: bgBankTOML("embedded")})
-	tm := w.start()
-	w.onboard(tm, b)
-	w.payAtBG(tm, "12.50")
+	w, tm, _ := startBGJourney(t, "embedded", "12.50")
 	tm.WaitFor("asks for your online banking password", 60*time.Second)
 	tm.SIGKILL()
 
