@@ -742,7 +742,10 @@ func (w *Wallet) cancelAtBank(ctx context.Context, p Payment) (Payment, error) {
 		return p, &Problem{What: "The bank asks you to approve the cancellation on its page: " + act.URL,
 			Next: "Approve it there; the payment then shows Cancelled here."}
 	}
-	return p, &Problem{What: "The bank has not cancelled the payment; it is " + string(p.Status) + ".", Next: "Check its status in History."}
+	if p.Status == PaymentAwaitingBankSCA {
+		return p, &Problem{What: "The bank has not cancelled the payment yet: it still awaits approval there.", Next: "Check its status in History in a moment."}
+	}
+	return p, &Problem{What: "The bank did not cancel the payment: it went ahead (" + string(p.Status) + ").", Next: "Check its status in History."}
 }
 
 // cancelClaimWait is how long CancelPayment waits for a delivery that is letting the payment
