@@ -411,3 +411,75 @@ func TestBerlinGroupBankAddressTaken(t *testing.T) {
 		t.Fatalf("recorded %+v (%v), want %s", rec, err, now)
 	}
 }
+
+// TestBerlinGroupBankOfGeorgiaOAuth: the bog profile (GEL at home, the OAuth SCA approach). The
+// wallet shows the bank's authorisation page; the payer's browser approves it and lands on the
+// redirect URI with the code, which nothing serves for a Berlin Group bank, so the payer pastes
+// the address back; the wallet exchanges the code and the payment ends executed in GEL.
+func TestBerlinGroupBankOfGeorgiaOAuth(t *testing.T) {
+	clock := newSCAClock()
+	cfg := testConfig(t)
+	in := "[[banks]]\nid = \"bog\"\nname = \"Georgia Test Bank\"\nprovider = \"berlin-group\"\nprofile = \"bog\"\n" +
+		"account = \"GE60NB0000000123456789\"\naccount_holder = \"Nino Beridze\"\ncurrency = \"GEL\"\n"
+	if err := config.Parse([]byte(in), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a := openApp(t, cfg, clock)
+	defer a.Close()
+	w := a.UIWallet()
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	bank := a.banks[1].bg.bank
+	browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: bank.RootCAs()}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cs, err := w.Consents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link ui.Consent
+	for _, c := range cs {
+		if c.BankID == "bog" {
+			link = c
+		}
+	}
+	if link.ID == "" || link.Terms.Currency != "GEL" {
+		t.Fatalf("no GEL link at the bog bank: %+v", cs)
+	}
+	ctx := context.Background()
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: link.ID, Amount: "25.00",
+		NewPayee: ui.PayeeDraft{Name: "Giorgi Kapanadze", IBAN: "GE47TB0000000987654321"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last ui.PaymentEvent
+	for ev := range ch {
+		last = ev
+		if ev.Action == nil {
+			continue
+		}
+		if ev.Action.Kind != ui.ActionRedirect || !ev.Action.NeedsCallback {
+			t.Fatalf("the bank asked %+v, want its OAuth page", ev.Action)
+		}
+		resp, err := browser.Get(ev.Action.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		back := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound || !strings.Contains(back, "code=") {
+			t.Fatalf("the bank's page answered %d, back to %q", resp.StatusCode, back)
+		}
+		if err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !last.Final || last.Receipt == nil || last.Receipt.Currency != "GEL" || !ui.PaymentPaid(last.Receipt.Status) {
+		t.Fatalf("final event %+v receipt %+v", last, last.Receipt)
+	}
+}
