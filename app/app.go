@@ -18,6 +18,7 @@ import (
 	"github.com/payterm/payterm/provider/uae"
 	"github.com/payterm/payterm/risk"
 	"github.com/payterm/payterm/sandbox"
+	xs2abank "github.com/payterm/payterm/sandbox/xs2a"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
@@ -314,6 +315,14 @@ func (a *App) Sandbox() *sandbox.Bank { return a.banks[0].sandbox }
 func (a *App) SandboxOf(bankID string) *sandbox.Bank {
 	if bc, ok := a.bankByID(bankID); ok {
 		return bc.sandbox
+	}
+	return nil
+}
+
+// XS2ABankOf is the embedded Berlin Group bank of the bank with that id (nil when it has none).
+func (a *App) XS2ABankOf(bankID string) *xs2abank.Bank {
+	if bc, ok := a.bankByID(bankID); ok && bc.bg != nil {
+		return bc.bg.bank
 	}
 	return nil
 }

@@ -384,6 +384,9 @@ func TestBerlinGroupCancelAwaitingApproval(t *testing.T) {
 	if _, err := w.CancelPayment(context.Background(), row.ID); err == nil {
 		t.Fatal("a cancelled payment was cancelled again")
 	}
+	if _, _, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), row.ID); err == nil {
+		t.Fatal("a cancelled payment was offered to the bank for approval again")
+	}
 }
 
 // TestBerlinGroupBankAddressTaken: when another program holds the address the embedded bank had,

@@ -107,7 +107,15 @@ func (f *feed) subscribe(ctx context.Context) <-chan ui.Change {
 			case <-ctx.Done():
 				return
 			}
+			// A change published after ctx ended is never delivered: select picks at random
+			// when the wake and Done are both ready.
+			if ctx.Err() != nil {
+				return
+			}
 			for _, c := range s.take() {
+				if ctx.Err() != nil {
+					return
+				}
 				select {
 				case out <- c:
 				case <-ctx.Done():

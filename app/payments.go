@@ -63,20 +63,57 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 	return out, nil
 }
 
-// SubmitPayment runs wallet.Submit in the background and forwards its progress. Events go out
-// one behind, so the last one can be marked Final with the receipt once Submit has returned.
+// SubmitPayment runs wallet.Submit in the background and forwards its progress.
 func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SCAInput) (<-chan ui.PaymentEvent, error) {
 	a := w.a
 	if preparedID == "" {
 		return nil, &ui.Problem{What: "There is no payment to submit.", Next: "Prepare it again."}
 	}
-	steps := a.stepsOf(a.paying.bank(preparedID))
+	return a.stream(ctx, preparedID, seqSCA, "Making the payment", func(progress func(wallet.Event)) (wallet.Payment, error) {
+		return a.wallet.Submit(ctx, preparedID, sca.PIN(in.PIN.Reveal()), sca.OTP(in.TOTP.Reveal()), progress)
+	}), nil
+}
+
+// ApproveAgain asks the bank again for its approval of a payment awaiting it (ui.ApprovalResumer):
+// the pay screen's id for it is its ledger id, which ContinuePayment then takes.
+func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.PreparedPayment, <-chan ui.PaymentEvent, error) {
+	a := w.a
+	id, ok := parseID(paymentID)
+	if !ok {
+		return ui.PreparedPayment{}, nil, &ui.Problem{What: "That payment is not in the ledger.", Next: "Go back and refresh."}
+	}
+	p, err := a.ledger.Payment(ctx, id)
+	if err != nil {
+		return ui.PreparedPayment{}, nil, uiError("Reading the payment", err)
+	}
+	c, err := a.ledger.Consent(ctx, p.ConsentID)
+	if err != nil {
+		return ui.PreparedPayment{}, nil, uiError("Reading the payment", err)
+	}
+	if p.Status != wallet.PaymentAwaitingBankSCA || p.Final {
+		return ui.PreparedPayment{}, nil, &ui.Problem{What: "This payment is not awaiting your bank's approval.", Next: "Check its status in History."}
+	}
+	a.paying.prepared(paymentID, c.Bank, a.opts.Clock())
+	a.paying.set(paymentID, id)
+	pp := ui.PreparedPayment{ID: paymentID, ConsentID: p.ConsentID, Payee: ui.Payee{Name: p.PayeeName, IBAN: p.PayeeIBAN},
+		Amount: p.Amount, Currency: p.Currency, Reference: p.Reference, Steps: a.stepsOf(c.Bank)}
+	return pp, a.stream(ctx, paymentID, seqGet, "Approving the payment", func(progress func(wallet.Event)) (wallet.Payment, error) {
+		return a.wallet.ApproveAgain(ctx, id, progress)
+	}), nil
+}
+
+// stream runs a payment's delivery (run) in the background and forwards its progress as the
+// pay screen's events, under key (the pay screen's id: its answers to the bank's questions
+// come back with it). Events go out one behind, so the last one can be marked Final with the
+// receipt once run has returned.
+func (a *App) stream(ctx context.Context, key string, from int, doing string, run func(progress func(wallet.Event)) (wallet.Payment, error)) <-chan ui.PaymentEvent {
+	steps := a.stepsOf(a.paying.bank(key))
 	ch := make(chan ui.PaymentEvent, 64)
-	run := a.flight.start(seqSCA)
+	flight := a.flight.start(from)
 	go func() {
 		defer close(ch)
-		defer a.flight.end(run)
-		defer a.paying.forget(preparedID)
+		defer a.flight.end(flight)
+		defer a.paying.forget(key)
 		var held *ui.PaymentEvent
 		send := func(ev ui.PaymentEvent) {
 			// The screen cancels ctx to stop a wait and still reads what follows (the final
@@ -93,9 +130,9 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 		}
 		heldSent := false
 		progress := func(e wallet.Event) {
-			a.flight.move(run, sequenceStepOf(e.Step))
+			a.flight.move(flight, sequenceStepOf(e.Step))
 			if e.PaymentID != 0 {
-				a.paying.set(preparedID, e.PaymentID)
+				a.paying.set(key, e.PaymentID)
 			}
 			ev := toUIEvent(e)
 			ev.Step = rowOf(steps, e.Step)
@@ -110,7 +147,7 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 				heldSent = true
 			}
 		}
-		pay, err := a.wallet.Submit(ctx, preparedID, sca.PIN(in.PIN.Reveal()), sca.OTP(in.TOTP.Reveal()), progress)
+		pay, err := run(progress)
 		final := ui.PaymentEvent{Step: ui.StepSCA, State: ui.StepFailed, At: a.opts.Clock()}
 		if held != nil {
 			final = *held
@@ -121,9 +158,9 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 			final.State = ui.StepFailed
 		}
 		if err != nil {
-			final.Err = uiError("Making the payment", err)
+			final.Err = uiError(doing, err)
 		} else if final.Err != nil {
-			final.Err = uiError("Making the payment", final.Err)
+			final.Err = uiError(doing, final.Err)
 		}
 		if pay.ID != 0 {
 			r := a.receipt(context.WithoutCancel(ctx), pay.ID)
@@ -137,7 +174,7 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 		}
 		send(final)
 	}()
-	return ch, nil
+	return ch
 }
 
 func toUIEvent(e wallet.Event) ui.PaymentEvent {

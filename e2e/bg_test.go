@@ -148,15 +148,8 @@ func TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled(t *testing.T) {
 		t.Errorf("the detail does not say what happens next:\n%s", s)
 	}
 	// The restarted bank folded its journal into state.json.
-	raw, err := os.ReadFile(filepath.Join(w.dataDir, "banks", "berlin", "xs2a-bank", "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct {
-		Payments map[string]json.RawMessage `json:"payments"`
-	}
-	if err := json.Unmarshal(raw, &st); err != nil || len(st.Payments) != 1 {
-		t.Fatalf("the bank holds %d payments after the kill and restart, want exactly 1 (%v)", len(st.Payments), err)
+	if n := w.bgBankPayments(); n != 1 {
+		t.Fatalf("the bank holds %d payments after the kill and restart, want exactly 1", n)
 	}
 	// The payer cancels it: payterm asks the bank, which has not approved it.
 	tm.Press("X")
@@ -164,4 +157,56 @@ func TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled(t *testing.T) {
 	tm.Press("y")
 	tm.WaitFor("Cancelled (CANC)", 30*time.Second)
 	w.quit(tm)
+}
+
+// TestJourneyBerlinGroupKilledDuringBankSCAThenApproved: payterm is killed while the bank asks
+// for its password; after the restart the payer opens the payment in History and presses a:
+// the bank's questions come again (the password, the method, the code), are answered, and the
+// payment ends at the bank's final status. The bank holds exactly one payment.
+func TestJourneyBerlinGroupKilledDuringBankSCAThenApproved(t *testing.T) {
+	t.Parallel()
+	w, tm, _ := startBGJourney(t, "embedded", "12.50")
+	tm.WaitFor("asks for your online banking password", 60*time.Second)
+	tm.SIGKILL()
+
+	tm = w.start()
+	tm.WaitMatch(regexp.MustCompile(`Max Muster\s+12\.50 EUR\s+Awaiting bank approval`), 30*time.Second)
+	tm.Press("h")
+	tm.WaitFor("payterm · History", 10*time.Second)
+	tm.Press("Enter")
+	tm.WaitFor("a approve at your bank now", 10*time.Second)
+	tm.Press("a")
+	tm.WaitFor("asks for your online banking password", 30*time.Second)
+	tm.Type(bgPassword)
+	tm.Press("Enter")
+	tm.WaitFor("asks how you want to approve this payment", 30*time.Second)
+	tm.Press("Enter")
+	tm.WaitFor("5 attempts left", 30*time.Second)
+	tm.Type(bgTAN)
+	tm.Press("Enter")
+	s := tm.WaitMatch(regexp.MustCompile(`Executed \(ACSC\)|Settled \(ACCC\)`), 60*time.Second)
+	if !strings.Contains(s, "12.50 EUR") {
+		t.Fatalf("the receipt:\n%s", s)
+	}
+	w.quit(tm) // the bank folds its journal into state.json as it closes
+	if n := w.bgBankPayments(); n != 1 {
+		t.Fatalf("the bank holds %d payments, want exactly 1", n)
+	}
+}
+
+// bgBankPayments counts the payments in the embedded Berlin Group bank's state.json (as of
+// its last start or close).
+func (w *walletEnv) bgBankPayments() int {
+	w.t.Helper()
+	raw, err := os.ReadFile(filepath.Join(w.dataDir, "banks", "berlin", "xs2a-bank", "state.json"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var st struct {
+		Payments map[string]json.RawMessage `json:"payments"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		w.t.Fatal(err)
+	}
+	return len(st.Payments)
 }

@@ -647,6 +647,52 @@ func TestBGHomeAndHistory(t *testing.T) {
 // answer (Cancelled, CANC); n keeps it.
 func TestBGCancelAwaitingApproval(t *testing.T) {
 	app, fw, _ := startBG(t)
+	openAwaitingBGPayment(t, app)
+	app.WaitFor("X ask the bank to cancel this payment")
+	app.Press("X")
+	app.WaitFor("Ask the bank to cancel this payment? It has not approved it yet.")
+	app.Press("n")
+	app.WaitGone("Ask the bank to cancel")
+	app.Press("X")
+	app.WaitFor("Ask the bank to cancel this payment?")
+	app.Press("y")
+	app.WaitFor("Cancelled (CANC)")
+	app.WaitFor("Cancelled at your bank at your request")
+	if v := app.View(); strings.Contains(v, "X ask the bank") || strings.Contains(v, "a approve at your bank") {
+		t.Errorf("a cancelled payment still offers X or a:\n%s", v)
+	}
+	if n := strings.Count(strings.Join(fw.Calls(), " "), "CancelPayment"); n != 1 {
+		t.Errorf("CancelPayment called %d times, want once (n asked nothing)", n)
+	}
+}
+
+// TestBGApproveAgain: a payment awaiting the bank's approval (the payer stopped watching, or
+// payterm restarted) is approved from its History detail: a asks the bank again, its
+// questions come on the pay screen as during the payment, and the receipt follows.
+func TestBGApproveAgain(t *testing.T) {
+	app, fw, _ := startBG(t)
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionPassword, Password: "test-bank-password", TAN: "246810", Methods: embeddedMethods})
+	openAwaitingBGPayment(t, app)
+	app.WaitFor("a approve at your bank now")
+	app.Press("a")
+	app.WaitFor("Berlin Test Bank asks for your online banking password")
+	app.WaitFor("Paying 15.00 EUR to Example Merchant")
+	app.Type("test-bank-password")
+	app.Press("enter")
+	app.WaitFor("asks how you want to approve this payment")
+	app.Press("enter")
+	app.WaitFor("attempts left")
+	app.Type("246810")
+	app.Press("enter")
+	app.WaitFor("Payment Executed")
+	app.Press("esc")
+	app.WaitFor("Executed (ACSC)")
+}
+
+// openAwaitingBGPayment opens, from Home, the History detail of the fake's payment awaiting
+// the Berlin Group bank's approval.
+func openAwaitingBGPayment(t *testing.T, app *uitest.App) {
+	t.Helper()
 	app.WaitFor("Recent payments")
 	app.Press("h")
 	app.WaitFor("payterm · History")
@@ -671,22 +717,6 @@ func TestBGCancelAwaitingApproval(t *testing.T) {
 	app.WaitFor("> " + lines[target][2:])
 	app.Press("enter")
 	app.WaitFor("Awaiting bank approval (RCVD)")
-	app.WaitFor("X ask the bank to cancel this payment")
-	app.Press("X")
-	app.WaitFor("Ask the bank to cancel this payment? It has not approved it yet.")
-	app.Press("n")
-	app.WaitGone("Ask the bank to cancel")
-	app.Press("X")
-	app.WaitFor("Ask the bank to cancel this payment?")
-	app.Press("y")
-	app.WaitFor("Cancelled (CANC)")
-	app.WaitFor("Cancelled at your bank at your request")
-	if v := app.View(); strings.Contains(v, "X ask the bank") {
-		t.Errorf("a cancelled payment still offers X:\n%s", v)
-	}
-	if n := strings.Count(strings.Join(fw.Calls(), " "), "CancelPayment"); n != 1 {
-		t.Errorf("CancelPayment called %d times, want once (n asked nothing)", n)
-	}
 }
 
 // TestBGNoColor: with NO_COLOR (Options.NoColor) on a terminal that has colour, the bank's

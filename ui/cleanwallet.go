@@ -157,6 +157,27 @@ func (c cleanWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	return out, err
 }
 
+// ApproveAgain cleans what the core says, as SubmitPayment does; a wallet that cannot ask
+// again says so.
+func (c cleanWallet) ApproveAgain(ctx context.Context, paymentID string) (PreparedPayment, <-chan PaymentEvent, error) {
+	ar, ok := c.w.(ApprovalResumer)
+	if !ok {
+		return PreparedPayment{}, nil, &Problem{What: "This wallet cannot ask the bank again for its approval.", Next: "Approve the payment in your online banking, or cancel it with X."}
+	}
+	pp, in, err := ar.ApproveAgain(ctx, paymentID)
+	if in == nil {
+		return cleaned(pp), nil, err
+	}
+	out := make(chan PaymentEvent, cap(in))
+	go func() {
+		defer close(out)
+		for ev := range in {
+			out <- cleaned(ev)
+		}
+	}()
+	return cleaned(pp), out, err
+}
+
 func (c cleanWallet) CancelPayment(ctx context.Context, paymentID string) (PaymentDetail, error) {
 	v, err := c.w.CancelPayment(ctx, paymentID)
 	return cleaned(v), err

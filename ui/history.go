@@ -147,6 +147,9 @@ func (s *historyScreen) ShortHelp() []key.Binding {
 		if s.confirmCancel {
 			return []key.Binding{keyYes, keyNo}
 		}
+		if s.detail != nil && s.detail.Row.Status == PaymentAwaitingBankSCA {
+			return []key.Binding{keyBack, keyRefresh, keyApproveAgain, cancelKey(s.detail.Row.Status)}
+		}
 		if s.detail != nil && canCancel(s.detail.Row.Status) {
 			return []key.Binding{keyBack, keyRefresh, cancelKey(s.detail.Row.Status)}
 		}
@@ -221,6 +224,15 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.err = ""
 		s.applyRefresh(msg)
 		return s, s.reloadIfStale()
+	case approvalConsentMsg:
+		if msg.req != s.req {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.cancelErr = explain(msg.err)
+			return s, nil
+		}
+		return s, s.c.navigate(newPayAgain(s.c, msg.consent, msg.d))
 	case paymentCancelledMsg:
 		if msg.req != s.req {
 			return s, nil
@@ -277,6 +289,8 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				s.mode, s.detail, s.detailErr, s.cancelErr = histTable, nil, "", ""
 			case key.Matches(msg, keyRefresh):
 				return s, s.refresh()
+			case key.Matches(msg, keyApproveAgain) && s.detail != nil && s.detail.Row.Status == PaymentAwaitingBankSCA:
+				return s, s.approveAgain(*s.detail)
 			case key.Matches(msg, keyCancelPay) && s.detail != nil && canCancel(s.detail.Row.Status):
 				s.confirmCancel, s.cancelErr = true, ""
 			}
@@ -715,4 +729,34 @@ func (s *historyScreen) detailView() string {
 		}
 	}
 	return b.String()
+}
+
+// keyApproveAgain asks the bank again for its approval of a payment awaiting it.
+var keyApproveAgain = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve at your bank now"))
+
+// approvalConsentMsg carries the consent (or link) of a payment whose approval is asked again.
+type approvalConsentMsg struct {
+	req     int
+	d       PaymentDetail
+	consent Consent
+	err     error
+}
+
+// approveAgain finds the payment's consent (its bank and terms), then opens the pay screen on
+// the bank's approval of that payment.
+func (s *historyScreen) approveAgain(d PaymentDetail) tea.Cmd {
+	s.req = s.c.nextReq()
+	req, ctx, w := s.req, s.c.ctx, s.c.w
+	return func() tea.Msg {
+		cs, err := w.Consents(ctx)
+		if err != nil {
+			return approvalConsentMsg{req: req, err: err}
+		}
+		for _, c := range cs {
+			if c.ID == d.ConsentID {
+				return approvalConsentMsg{req: req, d: d, consent: c}
+			}
+		}
+		return approvalConsentMsg{req: req, err: &Problem{What: "This payment's consent is no longer in the wallet.", Next: "Approve it in your online banking, or cancel it with X."}}
+	}
 }

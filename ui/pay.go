@@ -84,6 +84,9 @@ type payScreen struct {
 	// Cancelling a queued payment from the receipt: confirm, then the call.
 	confirmCancel, cancelling bool
 	cancelErr                 string
+	// again is the payment whose bank approval this screen asks for again (ApproveAgain), ""
+	// for a new payment.
+	again string
 	// typedAhead are keys typed before the form could take them: on Home after p, before
 	// payterm knew which consent pays, and here while the payees load (until then the form does
 	// not know its rows: a tab would reach a field that is not there). They go into the form, in
@@ -114,6 +117,8 @@ type (
 		req int
 		ch  <-chan PaymentEvent
 		err error
+		// again is the payment as ApproveAgain describes it (nil after SubmitPayment).
+		again *PreparedPayment
 	}
 	paymentEventMsg struct {
 		req    int
@@ -177,7 +182,43 @@ func (s *payScreen) applyProduct() {
 // chosen is the product the form pays as.
 func (s *payScreen) chosen() Product { return s.terms.Products[s.product] }
 
+// newPayAgain is the pay screen for asking the bank again for its approval of a payment that
+// awaits it (History: a), straight on its progress: the bank's questions, then the receipt.
+func newPayAgain(c *common, consent Consent, d PaymentDetail) *payScreen {
+	s := newPay(c, consent)
+	s.again = d.Row.ID
+	s.prepared = &PreparedPayment{ID: d.Row.ID, ConsentID: consent.ID, Payee: Payee{Name: d.Row.PayeeName},
+		Amount: d.Row.Amount, Currency: d.Row.Currency, Reference: d.Row.Reference}
+	s.stage, s.inFlight, s.submitting = payProgress, true, true
+	return s
+}
+
+// startAgain asks the core to resume the bank's approval (Init of a newPayAgain screen).
+func (s *payScreen) startAgain() tea.Cmd {
+	s.req = s.c.nextReq()
+	s.started = s.c.now()
+	s.approval = newApproval()
+	ctx, cancel := context.WithCancel(s.c.ctx)
+	s.cancelRun, s.runCtx = cancel, ctx
+	req, w, id := s.req, s.c.w, s.again
+	start := func() tea.Msg {
+		ar, ok := w.(ApprovalResumer)
+		if !ok {
+			return submitStartedMsg{req: req, err: &Problem{What: "This wallet cannot ask the bank again for its approval.", Next: "Approve the payment in your online banking, or cancel it with X."}}
+		}
+		pp, ch, err := ar.ApproveAgain(ctx, id)
+		return submitStartedMsg{req: req, ch: ch, err: err, again: &pp}
+	}
+	if s.c.accessible {
+		return start
+	}
+	return tea.Batch(start, progressTick(req))
+}
+
 func (s *payScreen) Init() tea.Cmd {
+	if s.again != "" {
+		return s.startAgain()
+	}
 	s.req = s.c.nextReq()
 	s.loading = true
 	req, ctx, w, id, purpose := s.req, s.c.ctx, s.c.w, s.consent.ID, s.terms.Purpose
@@ -389,11 +430,26 @@ func (s *payScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		s.submitting = false
+		if msg.err != nil && s.again != "" {
+			// Nothing was asked: back to the payment's detail with the reason.
+			s.inFlight = false
+			return s, tea.Batch(s.c.back(), func() tea.Msg { return statusMsg{text: explain(msg.err), isErr: true} })
+		}
 		if msg.err != nil {
 			s.inFlight = false
 			s.stage = paySCA
 			s.scaErr = explain(msg.err)
 			return s, nil
+		}
+		if msg.again != nil {
+			s.prepared = msg.again
+			s.steps = msg.again.Steps
+			if len(s.steps) == 0 {
+				s.steps = uaeSteps()
+			}
+			started := s.started
+			s.resetProgress()
+			s.started = started
 		}
 		return s, waitPaymentEvent(msg.req, msg.ch)
 	case paymentEventMsg:

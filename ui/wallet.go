@@ -763,6 +763,16 @@ type Exchange struct {
 	Checks []Check
 }
 
+// ApprovalResumer is implemented by a wallet that can ask a bank again for its approval of a
+// payment awaiting it (PaymentAwaitingBankSCA): the bank's questions asked in payterm end with
+// the run that asked them (esc, or a restart).
+type ApprovalResumer interface {
+	// ApproveAgain asks the bank again. The PreparedPayment describes the payment (its ID is
+	// what ContinuePayment takes; Steps are the progress rows); events arrive as after
+	// SubmitPayment, the last one Final with the receipt.
+	ApproveAgain(ctx context.Context, paymentID string) (PreparedPayment, <-chan PaymentEvent, error)
+}
+
 // Field is one name/value with its sensitivity. Secret values are never shown; PII values are
 // shown only when Inspection.ShowPII.
 type Field struct {

@@ -705,6 +705,29 @@ func (w *Wallet) Resume(ctx context.Context, progress func(Event)) error {
 	return errors.Join(errs...)
 }
 
+// ApproveAgain resumes the bank's approval of a payment that still awaits it — the payer
+// stopped watching, or a restart lost the bank's questions asked in payterm: the bank's next
+// question comes as an Event again (answered through ContinuePayment), and once approved the
+// payment is followed to its end as after Submit. Nothing is sent again: the bank has the
+// payment. A payment in any other state is a *Problem.
+func (w *Wallet) ApproveAgain(ctx context.Context, id int64, progress func(Event)) (Payment, error) {
+	if !w.claimWithin(ctx, id, cancelClaimWait) {
+		return Payment{}, &Problem{What: "payterm is checking this payment with the bank right now.", Next: "Wait a moment, then try again."}
+	}
+	p, err := w.cfg.Ledger.Payment(ctx, id)
+	if err != nil {
+		w.release(id)
+		return Payment{}, err
+	}
+	if p.Status != PaymentAwaitingBankSCA || p.Final {
+		w.release(id)
+		return p, &Problem{What: "Only a payment awaiting your bank's approval can be approved; this one is " + string(p.Status) + ".",
+			Next: "Check its status in History."}
+	}
+	err = w.deliverClaimed(ctx, &p, w.emitter(progress), deliverOpts{interactive: true})
+	return p, err
+}
+
 // cancelAtBank asks the bank to cancel a payment it holds but has not approved (the caller
 // holds the claim). The bank's answer is recorded as any status is: Cancelled when it took.
 func (w *Wallet) cancelAtBank(ctx context.Context, p Payment) (Payment, error) {

@@ -487,3 +487,46 @@ func (f *FakeWallet) bgFinal(ch chan ui.PaymentEvent, pp ui.PreparedPayment, r *
 	f.mu.Unlock()
 	ch <- last // the channel has room: the submission's context may be over
 }
+
+// ApproveAgain asks the fake bank again for its approval of a payment awaiting it, as the core
+// does (ui.ApprovalResumer): the approval scripted by SetApproval runs again, then the payment
+// ends as it says; the payment's detail follows.
+func (f *FakeWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.PreparedPayment, <-chan ui.PaymentEvent, error) {
+	f.mu.Lock()
+	f.call("ApproveAgain")
+	d, ok := f.details[paymentID]
+	if !ok || d.Row.Status != ui.PaymentAwaitingBankSCA {
+		f.mu.Unlock()
+		return ui.PreparedPayment{}, nil, &ui.Problem{What: "This payment is not awaiting your bank's approval.", Next: "Check its status in History."}
+	}
+	ap, bank := f.bg.approval, f.bg.bank.Name
+	f.mu.Unlock()
+	pp := ui.PreparedPayment{ID: paymentID, ConsentID: d.ConsentID, Payee: ui.Payee{Name: d.Row.PayeeName}, Amount: d.Row.Amount,
+		Currency: d.Row.Currency, Reference: d.Row.Reference, Steps: append([]string(nil), bgSteps...)}
+	r := &ui.Receipt{ID: d.Row.ID, PaymentID: d.Row.PaymentID, InteractionID: d.InteractionID, Amount: d.Row.Amount,
+		Currency: d.Row.Currency, Payee: pp.Payee, At: d.Row.At}
+	ch := make(chan ui.PaymentEvent, 16)
+	t0 := f.Now()
+	go func() {
+		defer close(ch)
+		n := 0
+		at := func() time.Time { n++; return t0.Add(time.Duration(n) * stepGap) }
+		emit := func(ev ui.PaymentEvent) bool {
+			select {
+			case ch <- ev:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		outcome := f.bgApprove(ctx, emit, ap, pp, bank, at)
+		f.bgFinal(ch, pp, r, outcome, bank, at())
+		f.mu.Lock()
+		if i, ok := f.index[paymentID]; ok {
+			f.rows[i].Status, f.rows[i].BankStatus = r.Status, r.BankStatus
+		}
+		f.publish(ui.Change{Kind: ui.PaymentChanged, ID: paymentID})
+		f.mu.Unlock()
+	}()
+	return pp, ch, nil
+}

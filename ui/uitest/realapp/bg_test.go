@@ -17,29 +17,8 @@ import (
 // the Berlin Group sequence with the initiation's HTTP signature. No frame shows the password
 // or a code typed for the bank.
 func TestJourneyBerlinGroupEmbedded(t *testing.T) {
-	app := realapp.Start(t, realapp.Options{UI: []uitest.Option{uitest.WithEveryFrame()}, Configure: func(cfg *config.Config) {
-		in := "[[banks]]\nid = \"berlin\"\nname = \"Berlin Test Bank\"\nprovider = \"berlin-group\"\nprofile = \"bg\"\n" +
-			"account = \"DE40 1001 0010 3307 1186 08\"\naccount_holder = \"Erika Mustermann\"\ncurrency = \"EUR\"\n" +
-			"psu_id = \"PSU-1234\"\nsca_approach = \"embedded\"\n"
-		if err := config.Parse([]byte(in), cfg); err != nil {
-			t.Fatal(err)
-		}
-	}})
-	app.Onboard(t, twoPayees...)
-	app.Press("p")
-	app.WaitFor("Pay from which consent?")
-	app.Type("2")
-	app.Press("enter")
-	app.WaitFor("Paying from Berlin Test Bank")
-	app.Press("tab", "tab") // product → payee → payee name
-	app.Type("Max Muster")
-	app.Press("tab")
-	app.Type("DE02 1001 0010 9307 1186 03")
-	app.Press("tab")
-	app.Type("12.50")
-	app.Press("tab")
-	app.Type("Invoice 42")
-	app.Press("enter")
+	app := startBG(t)
+	fillBGForm(app)
 	app.WaitFor("You are about to pay")
 	requireAll(t, app.View(), "Berlin Group NextGenPSD2", "HTTP signature", "Berlin Test Bank then asks you to approve the payment itself")
 	app.Press("enter")
@@ -83,5 +62,77 @@ func requireAll(t *testing.T, view string, wants ...string) {
 		if !strings.Contains(view, w) {
 			t.Errorf("the screen lacks %q:\n%s", w, view)
 		}
+	}
+}
+
+// startBG is the real wallet with a Berlin Group bank from the config (the embedded XS2A bank,
+// embedded SCA), onboarded at the UAE sandbox.
+func startBG(t *testing.T) *realapp.App {
+	t.Helper()
+	app := realapp.Start(t, realapp.Options{UI: []uitest.Option{uitest.WithEveryFrame()}, Configure: func(cfg *config.Config) {
+		in := "[[banks]]\nid = \"berlin\"\nname = \"Berlin Test Bank\"\nprovider = \"berlin-group\"\nprofile = \"bg\"\n" +
+			"account = \"DE40 1001 0010 3307 1186 08\"\naccount_holder = \"Erika Mustermann\"\ncurrency = \"EUR\"\n" +
+			"psu_id = \"PSU-1234\"\nsca_approach = \"embedded\"\n"
+		if err := config.Parse([]byte(in), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	app.Onboard(t, twoPayees...)
+	return app
+}
+
+// fillBGForm picks the Berlin Group link and pays Max Muster 12.50 EUR with a message, up to
+// the review.
+func fillBGForm(app *realapp.App) {
+	app.Press("p")
+	app.WaitFor("Pay from which consent?")
+	app.Type("2")
+	app.Press("enter")
+	app.WaitFor("Paying from Berlin Test Bank")
+	app.Press("tab", "tab") // product → payee → payee name
+	app.Type("Max Muster")
+	app.Press("tab")
+	app.Type("DE02 1001 0010 9307 1186 03")
+	app.Press("tab")
+	app.Type("12.50")
+	app.Press("tab")
+	app.Type("Invoice 42")
+	app.Press("enter")
+}
+
+// TestJourneyBerlinGroupApproveAgain: the payer stops watching (esc) while the bank asks for
+// its password; the payment waits at the bank. From its History detail, a asks the bank again:
+// the same questions come back on the pay screen, are answered, and the payment is paid.
+// Nothing is sent twice: the bank holds one payment.
+func TestJourneyBerlinGroupApproveAgain(t *testing.T) {
+	app := startBG(t)
+	fillBGForm(app)
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	app.AuthenticateWithNextCode(t)
+	app.WaitFor("Berlin Test Bank asks for your online banking password")
+	app.Press("esc")
+	app.WaitFor("Payment Awaiting bank approval")
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+	app.Press("h")
+	app.WaitFor("payterm · History")
+	app.WaitFor("Awaiting bank approval")
+	app.Press("enter")
+	app.WaitFor("Awaiting bank approval (RCVD)")
+	app.WaitFor("a approve at your bank now")
+	app.Press("a")
+	app.WaitFor("Berlin Test Bank asks for your online banking password")
+	app.Type("12345")
+	app.Press("enter")
+	app.WaitFor("asks how you want to approve this payment")
+	app.Press("enter")
+	app.WaitFor("5 attempts left")
+	app.Type("123456")
+	app.Press("enter")
+	app.WaitForPayment("Settled")
+	requireAll(t, app.View(), "12.50 EUR", "Max Muster", "Settled (ACCC)")
+	if n := app.Core.XS2ABankOf("berlin").PaymentCount(); n != 1 {
+		t.Fatalf("the bank holds %d payments, want 1", n)
 	}
 }
