@@ -127,22 +127,30 @@ func TestJourneyBerlinGroupRedirectInChromium(t *testing.T) {
 	w.quit(tm)
 }
 
-// TestJourneyBerlinGroupKilledDuringBankSCA: payterm is killed with SIGKILL while the bank asks
+// killDuringBankSCAAndReopen pays 12.50 EUR at the embedded Berlin Group bank, kills payterm
+// with SIGKILL while the bank asks for its password, starts it again, sees the payment on Home
+// as awaiting the bank's approval and opens its History detail.
+func killDuringBankSCAAndReopen(t *testing.T) (*walletEnv, *term) {
+	t.Helper()
+	w, tm, _ := startBGJourney(t, "embedded", "12.50")
+	tm.WaitFor("asks for your online banking password", 60*time.Second)
+	tm.SIGKILL()
+	tm = w.start()
+	tm.WaitMatch(regexp.MustCompile(`Max Muster\s+12\.50 EUR\s+Awaiting bank approval`), 30*time.Second)
+	tm.Press("h")
+	tm.WaitFor("payterm · History", 10*time.Second)
+	tm.Press("Enter")
+	return w, tm
+}
+
+// TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled: payterm is killed with SIGKILL while the bank asks
 // for its password (the payment is created there, its authorisation started). After the restart
 // the payment is on Home and in History as awaiting the bank's approval, with the bank's status
 // (RCVD), and the bank holds exactly one payment: nothing was sent again. The payer then
 // cancels it from History (X, y): payterm asks the bank, and the payment shows Cancelled (CANC).
 func TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled(t *testing.T) {
 	t.Parallel()
-	w, tm, _ := startBGJourney(t, "embedded", "12.50")
-	tm.WaitFor("asks for your online banking password", 60*time.Second)
-	tm.SIGKILL()
-
-	tm = w.start()
-	tm.WaitMatch(regexp.MustCompile(`Max Muster\s+12\.50 EUR\s+Awaiting bank approval`), 30*time.Second)
-	tm.Press("h")
-	tm.WaitFor("payterm · History", 10*time.Second)
-	tm.Press("Enter")
+	w, tm := killDuringBankSCAAndReopen(t)
 	s := tm.WaitFor("Awaiting bank approval (RCVD)", 10*time.Second)
 	if !strings.Contains(oneLine(s), "rejects the payment if it is not approved in time") {
 		t.Errorf("the detail does not say what happens next:\n%s", s)
@@ -165,15 +173,7 @@ func TestJourneyBerlinGroupKilledDuringBankSCAThenCancelled(t *testing.T) {
 // payment ends at the bank's final status. The bank holds exactly one payment.
 func TestJourneyBerlinGroupKilledDuringBankSCAThenApproved(t *testing.T) {
 	t.Parallel()
-	w, tm, _ := startBGJourney(t, "embedded", "12.50")
-	tm.WaitFor("asks for your online banking password", 60*time.Second)
-	tm.SIGKILL()
-
-	tm = w.start()
-	tm.WaitMatch(regexp.MustCompile(`Max Muster\s+12\.50 EUR\s+Awaiting bank approval`), 30*time.Second)
-	tm.Press("h")
-	tm.WaitFor("payterm · History", 10*time.Second)
-	tm.Press("Enter")
+	w, tm := killDuringBankSCAAndReopen(t)
 	tm.WaitFor("a approve at your bank now", 10*time.Second)
 	tm.Press("a")
 	tm.WaitFor("asks for your online banking password", 30*time.Second)

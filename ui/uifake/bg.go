@@ -289,16 +289,7 @@ func (f *FakeWallet) runBG(ctx context.Context, ch chan ui.PaymentEvent, pp ui.P
 	f.mu.Lock()
 	ap, bank := f.bg.approval, f.bg.bank.Name
 	f.mu.Unlock()
-	n := 0
-	at := func() time.Time { n++; return t0.Add(time.Duration(n) * stepGap) }
-	emit := func(ev ui.PaymentEvent) bool {
-		select {
-		case ch <- ev:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	emit, at := fakeEmitter(ctx, ch, t0)
 	for step := range ui.PaymentStep(bgStepSent + 1) {
 		note := ""
 		if step == bgStepSent {
@@ -509,16 +500,7 @@ func (f *FakeWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Pre
 	t0 := f.Now()
 	go func() {
 		defer close(ch)
-		n := 0
-		at := func() time.Time { n++; return t0.Add(time.Duration(n) * stepGap) }
-		emit := func(ev ui.PaymentEvent) bool {
-			select {
-			case ch <- ev:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
+		emit, at := fakeEmitter(ctx, ch, t0)
 		outcome := f.bgApprove(ctx, emit, ap, pp, bank, at)
 		f.bgFinal(ch, pp, r, outcome, bank, at())
 		f.mu.Lock()
@@ -529,4 +511,20 @@ func (f *FakeWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Pre
 		f.mu.Unlock()
 	}()
 	return pp, ch, nil
+}
+
+// fakeEmitter sends a run's events on ch until ctx ends (emit says whether it was sent), and
+// times them stepGap apart from t0 (at).
+func fakeEmitter(ctx context.Context, ch chan ui.PaymentEvent, t0 time.Time) (emit func(ui.PaymentEvent) bool, at func() time.Time) {
+	n := 0
+	at = func() time.Time { n++; return t0.Add(time.Duration(n) * stepGap) }
+	emit = func(ev ui.PaymentEvent) bool {
+		select {
+		case ch <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return emit, at
 }
