@@ -43,7 +43,10 @@ Flags:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGTERM (kill, a service manager) and SIGHUP (the terminal went away) end payterm at once,
+	// as ctrl+c on a screen with nothing in flight does: a payment in flight loses nothing (it
+	// is saved before it is sent and resumed at the next start).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

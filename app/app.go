@@ -348,6 +348,9 @@ func (a *App) closeParts() error {
 			errs = append(errs, a.ledger.Close())
 		}
 		for _, bc := range a.banks {
+			if bc.hc != nil {
+				bc.hc.CloseIdleConnections()
+			}
 			if bc.sandbox != nil {
 				errs = append(errs, bc.sandbox.Close())
 			}

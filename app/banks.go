@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -34,6 +35,10 @@ type bankConn struct {
 	redirectTLS *tls.Config
 	// bg is set for a Berlin Group bank (berlingroup.go); the UAE fields above are then unset.
 	bg *bgConn
+	// hc is the bank client's mTLS HTTP client: Close drops its idle connections before it
+	// stops an embedded bank, whose graceful shutdown would otherwise wait on a connection the
+	// client dialled but never used.
+	hc *http.Client
 }
 
 // bankDir keeps the first bank where a one-bank wallet always had it (<data>/sandbox,
@@ -171,7 +176,7 @@ func (a *App) openClient(bc *bankConn) error {
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)
 	}
-	bc.client = c
+	bc.client, bc.hc = c, hc
 	bc.lfi = consent.NewLFIBank(c)
 	return nil
 }

@@ -116,6 +116,7 @@ func (a *App) openBerlinGroup(bc *bankConn) error {
 	if err != nil {
 		return err
 	}
+	bc.hc = hc
 	blk, _ := pem.Decode([]byte(reg.QSealCPEM))
 	if blk == nil {
 		return errors.New("the Berlin Group bank issued no QSealC")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -119,11 +120,21 @@ func wrongCode(w *walletEnv) string {
 	return ""
 }
 
-// TestJourneyCrashMidPayment kills payterm with SIGKILL while a payment is in flight (the
-// sandbox holds it Pending for 20 s), restarts it, and checks the payment is resolved exactly
-// once at the bank and settled in the wallet.
+// TestJourneyCrashMidPayment stops payterm while a payment is in flight (the sandbox holds it
+// Pending for 20 s) — by SIGKILL (a crash: nothing runs), or by SIGTERM or SIGHUP (kill, a
+// service manager, a closed terminal: payterm ends at once, exit 130) — restarts it, and checks
+// the payment is resolved exactly once at the bank and settled in the wallet.
 func TestJourneyCrashMidPayment(t *testing.T) {
 	t.Parallel()
+	for _, stop := range []string{"SIGKILL", "SIGTERM", "SIGHUP"} {
+		t.Run(stop, func(t *testing.T) {
+			t.Parallel()
+			crashMidPayment(t, stop)
+		})
+	}
+}
+
+func crashMidPayment(t *testing.T, stop string) {
 	needJourneyTools(t)
 	b := startBrowser(t)
 	w := newWalletEnv(t, walletConfig{SettleAfter: "20s", CreditAfter: "25s"})
@@ -142,9 +153,20 @@ func TestJourneyCrashMidPayment(t *testing.T) {
 	if regexp.MustCompile(`(?m)^\s*✓ Settled`).MatchString(s) {
 		t.Fatalf("the payment settled before the kill; the sandbox was not slow enough:\n%s", s)
 	}
-	tm.SIGKILL()
+	switch stop {
+	case "SIGKILL":
+		tm.SIGKILL()
+	default:
+		sig := map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGHUP": syscall.SIGHUP}[stop]
+		at := time.Now()
+		tm.Signal(sig)
+		if code := tm.WaitExit(3 * time.Second); code != 130 {
+			t.Fatalf("payterm exited with %d after %s, want 130", code, stop)
+		}
+		t.Logf("%s ended payterm in %s", stop, time.Since(at).Round(time.Millisecond))
+	}
 	if n := len(w.bank().Payments); n != 1 {
-		t.Fatalf("the bank holds %d payments at the crash, want 1", n)
+		t.Fatalf("the bank holds %d payments at the stop, want 1", n)
 	}
 
 	tm = w.start()
@@ -391,4 +413,24 @@ func TestJourneyRemoteCrashDuringSend(t *testing.T) {
 		}
 	}
 	w.quit(tm)
+}
+
+// TestJourneySignalsEndPaytermAtOnce: SIGTERM and SIGHUP end payterm on its first screen with
+// exit status 130, every time (Bubble Tea's own signal handler could block and leave payterm
+// running for 15 s or more after SIGTERM: bubbletea#1806). The bound is a hang detector, not
+// a benchmark; each run's time is logged.
+func TestJourneySignalsEndPaytermAtOnce(t *testing.T) {
+	t.Parallel()
+	needJourneyTools(t)
+	w := newWalletEnv(t, walletConfig{})
+	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGHUP} {
+		tm := w.start()
+		tm.WaitFor("Welcome to payterm", 60*time.Second)
+		at := time.Now()
+		tm.Signal(sig)
+		if code := tm.WaitExit(3 * time.Second); code != 130 {
+			t.Fatalf("run %d: payterm exited with %d after %v, want 130", i, code, sig)
+		}
+		t.Logf("run %d: %v ended payterm in %s", i, sig, time.Since(at).Round(time.Millisecond))
+	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"regexp"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,6 +100,14 @@ func (tm *term) WaitExit(timeout time.Duration) int {
 	code, err := tm.tm.WaitExit(tm.t.Context(), patience(timeout))
 	tm.check(err)
 	return code
+}
+
+// Signal sends sig to the program.
+func (tm *term) Signal(sig syscall.Signal) {
+	tm.t.Helper()
+	pid, err := tm.tm.PID()
+	tm.check(err)
+	tm.check(syscall.Kill(pid, sig))
 }
 
 // SIGKILL kills the program outright (no deferred cleanup runs) and waits until tmux sees it dead.

@@ -51,7 +51,10 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 	if !opts.Hyperlinks {
 		opts.Hyperlinks = Hyperlinks(func(k string) string { v, _ := lookupEnv(k); return v })
 	}
-	p := tea.NewProgram(New(w, opts), append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, progOpts...)...)
+	// Signals are main's (they cancel ctx, which ends the program): Bubble Tea v1.3.10's own
+	// handler sends a QuitMsg that nothing may read once ctx has ended the event loop, and Run
+	// then waits for that handler, so SIGTERM could hang payterm (bubbletea#1806).
+	p := tea.NewProgram(New(w, opts), append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler()}, progOpts...)...)
 	if size != nil {
 		go p.Send(*size) // returns when the program reads it or ends
 	}

@@ -286,15 +286,25 @@ func (b *Bank) Start() error {
 	return nil
 }
 
+// pageGrace bounds how long Close waits for the page host's connections.
+const pageGrace = 250 * time.Millisecond
+
 // Close stops the listeners and folds the journal into state.json.
 func (b *Bank) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
 	var errs []error
-	for _, s := range b.servers {
+	for i, s := range b.servers {
+		// Requests in progress get 2 s; the page host (index 1) a quarter second: a browser
+		// keeps connections open, and opens spare ones, that no request will use, and a graceful
+		// shutdown waits for those (a new one up to 5 s) — payterm would hang on its way out.
+		grace := 2 * time.Second
+		if i == 1 {
+			grace = pageGrace
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		if err := s.Shutdown(ctx); err != nil {
 			errs = append(errs, s.Close())
 		}
+		cancel()
 	}
 	b.servers, b.started = nil, false
 	b.mu.Lock()
