@@ -157,12 +157,15 @@ func (c cleanWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	return out, err
 }
 
+// errNoApproveAgain: the wallet behind the screens cannot ask a bank again for its approval.
+var errNoApproveAgain = &Problem{What: "This wallet cannot ask the bank again for its approval.", Next: "Approve the payment in your online banking, or cancel it with X."}
+
 // ApproveAgain cleans what the core says, as SubmitPayment does; a wallet that cannot ask
 // again says so.
 func (c cleanWallet) ApproveAgain(ctx context.Context, paymentID string) (PreparedPayment, <-chan PaymentEvent, error) {
 	ar, ok := c.w.(ApprovalResumer)
 	if !ok {
-		return PreparedPayment{}, nil, &Problem{What: "This wallet cannot ask the bank again for its approval.", Next: "Approve the payment in your online banking, or cancel it with X."}
+		return PreparedPayment{}, nil, errNoApproveAgain
 	}
 	pp, in, err := ar.ApproveAgain(ctx, paymentID)
 	if in == nil {

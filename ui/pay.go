@@ -204,7 +204,7 @@ func (s *payScreen) startAgain() tea.Cmd {
 	start := func() tea.Msg {
 		ar, ok := w.(ApprovalResumer)
 		if !ok {
-			return submitStartedMsg{req: req, err: &Problem{What: "This wallet cannot ask the bank again for its approval.", Next: "Approve the payment in your online banking, or cancel it with X."}}
+			return submitStartedMsg{req: req, err: errNoApproveAgain}
 		}
 		pp, ch, err := ar.ApproveAgain(ctx, id)
 		return submitStartedMsg{req: req, ch: ch, err: err, again: &pp}
