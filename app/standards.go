@@ -140,10 +140,11 @@ func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.B
 	return uiError("Answering your bank", a.wallet.ContinuePayment(ctx, id, pin))
 }
 
-// paying maps the pay screens' ids (PreparedPayment.ID) to what the core knows: the bank the
-// payment goes to (its progress rows) from Prepare, and its ledger id once saved (where the
-// bank's questions are answered). An entry ends with its submission, or after the wallet's own
-// PreparedTTL when nobody submitted it.
+// paying maps the pay screens' ids (PreparedPayment.ID: a prepared payment's id, or the ledger
+// id of a payment whose approval is asked again) to what the core knows: the bank the payment
+// goes to (its progress rows), and its ledger id once saved (where the bank's questions are
+// answered). An entry ends with its run, or after the wallet's own PreparedTTL when nobody
+// submitted it.
 type paying struct {
 	mu sync.Mutex
 	m  map[string]payingEntry
