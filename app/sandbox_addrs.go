@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/payterm/payterm/internal/iban"
 	"net"
 	"net/url"
 	"os"
@@ -53,8 +54,17 @@ func SandboxConfig(cfg config.Config, bank config.Bank, dir string) (sandbox.Con
 	}
 	sb := cfg.Sandbox
 	allow, rotate := sb.AllowLoopbackRedirect, sb.RotateRefreshTokens
+	var holders []sandbox.AccountHolder
+	if len(sb.AccountHolders) > 0 {
+		holders = sandbox.DefaultAccountHolders()
+		for _, h := range sb.AccountHolders {
+			ib, _ := iban.Parse(h.IBAN) // checked by config.Validate
+			holders = append(holders, sandbox.AccountHolder{IBAN: string(ib), Name: h.Name, Business: h.Business, OptedOut: h.OptedOut})
+		}
+	}
 	return sandbox.Config{
-		DataDir: dir, AuthorizeTLS: sb.AuthorizeTLS, AutoApprove: sb.AutoApprove,
+		AccountHolders: holders,
+		DataDir:        dir, AuthorizeTLS: sb.AuthorizeTLS, AutoApprove: sb.AutoApprove,
 		AllowLoopbackRedirect: &allow, BalanceFils: bal.Minor(), BalanceFilsSet: true,
 		SettleAfter: sb.SettleAfter.Duration, CreditAfter: sb.CreditAfter.Duration,
 		BankName: bank.Name,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
@@ -208,5 +209,31 @@ func TestCountAgreesInNumber(t *testing.T) {
 		if got := count(n, "named payee", "named payees"); got != want {
 			t.Errorf("count(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestSandboxAccountHoldersFromConfig: [[sandbox.account_holders]] reach the embedded bank's
+// Confirmation of Payee directory beside its samples, and a payee there is confirmed through
+// the wallet.
+func TestSandboxAccountHoldersFromConfig(t *testing.T) {
+	cfg := testConfig(t)
+	if err := config.Parse([]byte("[[sandbox.account_holders]]\niban = \"AE07 0331 2345 6789 0123 456\"\nname = \"Noor Test\"\n"), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	bc, err := SandboxConfig(cfg, cfg.Bank, "/tmp/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(bc.AccountHolders); n != len(sandbox.DefaultAccountHolders())+1 || bc.AccountHolders[n-1].IBAN != "AE070331234567890123456" {
+		t.Fatalf("directory: %+v", bc.AccountHolders)
+	}
+	clock := newSCAClock()
+	a := openApp(t, cfg, clock)
+	defer a.Close()
+	w := a.UIWallet()
+	c, _ := onboard(t, w, clock, nil)
+	chk, err := w.(ui.PayeeCheckService).CheckPayee(context.Background(), c.ID, ui.PayeeDraft{Name: "Noor Test", IBAN: "AE07 0331 2345 6789 0123 456"})
+	if err != nil || chk.Answer != ui.PayeeCheckMatch || !chk.Accepted {
+		t.Fatalf("check: %+v %v", chk, err)
 	}
 }

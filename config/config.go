@@ -135,6 +135,19 @@ type Sandbox struct {
 	OpenNestedPaymentRisk     bool `toml:"open_nested_payment_risk"`
 	AcceptStringAud           bool `toml:"accept_string_aud"`
 	GuidePathAlias            bool `toml:"guide_path_alias"`
+	// AccountHolders add to the embedded bank's Confirmation of Payee directory (who holds which
+	// account) beside its sample holders; an account in neither is "not found" and cannot be
+	// paid from an open consent.
+	AccountHolders []AccountHolder `toml:"account_holders"`
+}
+
+// AccountHolder is one [[sandbox.account_holders]] entry: a UAE IBAN, its holder's name as the
+// bank holds it, whether the holder is a business, and whether they opted out of name checks.
+type AccountHolder struct {
+	IBAN     string `toml:"iban"`
+	Name     string `toml:"name"`
+	Business bool   `toml:"business"`
+	OptedOut bool   `toml:"opted_out"`
 }
 
 // Limits are the TPP-side limits; the bank enforces none under delegated SCA. Amounts are
@@ -331,6 +344,15 @@ func (c Config) Validate() error {
 	}
 	if d := c.Sandbox.SCAMaxAge.Duration; d < 30*time.Second || d > 30*time.Minute {
 		bad("sandbox.sca_max_age", "must be between 30s and 30m")
+	}
+	for i, h := range c.Sandbox.AccountHolders {
+		key := fmt.Sprintf("sandbox.account_holders[%d]", i)
+		if ib, err := iban.Parse(h.IBAN); err != nil || !strings.HasPrefix(string(ib), "AE") {
+			bad(key+".iban", "must be a valid UAE IBAN (AE…, the check digits right)")
+		}
+		if n := strings.TrimSpace(h.Name); n == "" || n != h.Name || utf8.RuneCountInString(n) > 140 || safetext.Check(n) != nil {
+			bad(key+".name", "must be 1–140 characters, without spaces around it or control characters")
+		}
 	}
 	for key, v := range map[string]string{
 		"limits.per_payment": c.Limits.PerPayment, "limits.per_day": c.Limits.PerDay,

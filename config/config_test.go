@@ -46,8 +46,8 @@ func TestExampleDocumentsEverySetting(t *testing.T) {
 				continue
 			}
 			if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
-				if !strings.Contains(string(data), "[["+key+"]]") {
-					t.Errorf("array of tables [[%s]] missing from config.example.toml", key)
+				if !strings.Contains(string(data), "[["+prefix+key+"]]") {
+					t.Errorf("array of tables [[%s%s]] missing from config.example.toml", prefix, key)
 				}
 				continue
 			}
@@ -57,6 +57,36 @@ func TestExampleDocumentsEverySetting(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeOf(Config{}), "")
+}
+
+// TestSandboxAccountHolders: [[sandbox.account_holders]] entries are checked, each refusal
+// naming the entry and the key.
+func TestSandboxAccountHolders(t *testing.T) {
+	ok := "[[sandbox.account_holders]]\niban = \"AE07 0331 2345 6789 0123 456\"\nname = \"Noor Test\"\n"
+	cfg := Default()
+	cfg.DataDir = "/tmp/payterm-test"
+	if err := Parse([]byte(ok), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil || len(cfg.Sandbox.AccountHolders) != 1 || cfg.Sandbox.AccountHolders[0].Name != "Noor Test" {
+		t.Fatalf("%+v %v", cfg.Sandbox.AccountHolders, err)
+	}
+	for in, want := range map[string]string{
+		"[[sandbox.account_holders]]\niban = \"AE07 0331 2345 6789 0123 457\"\nname = \"Noor\"\n": "sandbox.account_holders[0].iban",
+		"[[sandbox.account_holders]]\niban = \"DE89370400440532013000\"\nname = \"Noor\"\n":       "sandbox.account_holders[0].iban",
+		"[[sandbox.account_holders]]\niban = \"AE070331234567890123456\"\nname = \"\"\n":          "sandbox.account_holders[0].name",
+		"[[sandbox.account_holders]]\niban = \"AE070331234567890123456\"\nname = \"N\\u202eoor\"\n": "sandbox.account_holders[0].name",
+	} {
+		cfg := Default()
+		cfg.DataDir = "/tmp/payterm-test"
+		err := Parse([]byte(in), &cfg)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming %s", in, err, want)
+		}
+	}
 }
 
 func TestUnknownKeyRejected(t *testing.T) {
