@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/config"
-	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/consent"
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/lfi"
 	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/sandbox"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"

@@ -72,9 +72,9 @@ func TestSandboxAccountHolders(t *testing.T) {
 		t.Fatalf("%+v %v", cfg.Sandbox.AccountHolders, err)
 	}
 	for in, want := range map[string]string{
-		"[[sandbox.account_holders]]\niban = \"AE07 0331 2345 6789 0123 457\"\nname = \"Noor\"\n": "sandbox.account_holders[0].iban",
-		"[[sandbox.account_holders]]\niban = \"DE89370400440532013000\"\nname = \"Noor\"\n":       "sandbox.account_holders[0].iban",
-		"[[sandbox.account_holders]]\niban = \"AE070331234567890123456\"\nname = \"\"\n":          "sandbox.account_holders[0].name",
+		"[[sandbox.account_holders]]\niban = \"AE07 0331 2345 6789 0123 457\"\nname = \"Noor\"\n":   "sandbox.account_holders[0].iban",
+		"[[sandbox.account_holders]]\niban = \"DE89370400440532013000\"\nname = \"Noor\"\n":         "sandbox.account_holders[0].iban",
+		"[[sandbox.account_holders]]\niban = \"AE070331234567890123456\"\nname = \"\"\n":            "sandbox.account_holders[0].name",
 		"[[sandbox.account_holders]]\niban = \"AE070331234567890123456\"\nname = \"N\\u202eoor\"\n": "sandbox.account_holders[0].name",
 	} {
 		cfg := Default()
