@@ -51,17 +51,29 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 	if !opts.Hyperlinks {
 		opts.Hyperlinks = Hyperlinks(func(k string) string { v, _ := lookupEnv(k); return v })
 	}
-	// Signals are main's (they cancel ctx, which ends the program): Bubble Tea v1.3.10's own
-	// handler sends a QuitMsg that nothing may read once ctx has ended the event loop, and Run
-	// then waits for that handler, so SIGTERM could hang payterm (bubbletea#1806).
-	p := tea.NewProgram(New(w, opts), append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler()}, progOpts...)...)
+	// Signals are main's: they cancel ctx, and the program is then told to quit, so Bubble Tea
+	// shuts down as after a key (it stops its input reader before closing it). Its own signal
+	// handler is off: it sends a QuitMsg that nothing may read once the event loop has ended,
+	// and Run waits for that handler, so SIGTERM could hang payterm (bubbletea#1806). ctx is not
+	// the program's context either: a killed program closes its input reader while that still
+	// reads (a data race in Bubble Tea v1.3.10's kill path, found by the e2e signal journeys).
+	p := tea.NewProgram(New(w, opts), append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}, progOpts...)...)
 	if size != nil {
 		go p.Send(*size) // returns when the program reads it or ends
 	}
-	if _, err := p.Run(); err != nil {
-		if ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
-			return fmt.Errorf("run ui: %w", ctx.Err())
+	ran := make(chan struct{})
+	defer close(ran)
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Quit() // returns once the program takes it, or at once if it has ended
+		case <-ran:
 		}
+	}()
+	if _, err := p.Run(); err != nil {
+		return fmt.Errorf("run ui: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("run ui: %w", err)
 	}
 	return nil
