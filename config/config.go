@@ -13,13 +13,10 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/payterm/payterm/internal/iban"
 	"github.com/payterm/payterm/internal/pkcs11key"
-	"github.com/payterm/payterm/internal/safetext"
 )
 
 // Backend modes.
@@ -32,13 +29,6 @@ const (
 const (
 	ProviderUAE         = "uae"          // UAE Open Finance v2.1, delegated SCA (the default)
 	ProviderBerlinGroup = "berlin-group" // Berlin Group NextGenPSD2: the bank approves each payment
-)
-
-// Berlin Group profiles (Bank.Profile): the generic framework, SpareBank 1, Bank of Georgia.
-const (
-	ProfileBG  = "bg"
-	ProfileSB1 = "sb1"
-	ProfileBOG = "bog"
 )
 
 // Secret store choices.
@@ -139,15 +129,6 @@ type Sandbox struct {
 	// account) beside its sample holders; an account in neither is "not found" and cannot be
 	// paid from an open consent.
 	AccountHolders []AccountHolder `toml:"account_holders"`
-}
-
-// AccountHolder is one [[sandbox.account_holders]] entry: a UAE IBAN, its holder's name as the
-// bank holds it, whether the holder is a business, and whether they opted out of name checks.
-type AccountHolder struct {
-	IBAN     string `toml:"iban"`
-	Name     string `toml:"name"`
-	Business bool   `toml:"business"`
-	OptedOut bool   `toml:"opted_out"`
 }
 
 // Limits are the TPP-side limits; the bank enforces none under delegated SCA. Amounts are
@@ -346,13 +327,7 @@ func (c Config) Validate() error {
 		bad("sandbox.sca_max_age", "must be between 30s and 30m")
 	}
 	for i, h := range c.Sandbox.AccountHolders {
-		key := fmt.Sprintf("sandbox.account_holders[%d]", i)
-		if ib, err := iban.Parse(h.IBAN); err != nil || !strings.HasPrefix(string(ib), "AE") {
-			bad(key+".iban", "must be a valid UAE IBAN (AE…, the check digits right)")
-		}
-		if n := strings.TrimSpace(h.Name); n == "" || n != h.Name || utf8.RuneCountInString(n) > 140 || safetext.Check(n) != nil {
-			bad(key+".name", "must be 1–140 characters, without spaces around it or control characters")
-		}
+		h.validate(fmt.Sprintf("sandbox.account_holders[%d]", i), bad)
 	}
 	for key, v := range map[string]string{
 		"limits.per_payment": c.Limits.PerPayment, "limits.per_day": c.Limits.PerDay,
@@ -529,65 +504,6 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 		bad("default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
 	}
 	return errs
-}
-
-// validateBerlinGroup checks a Berlin Group bank: today the embedded strict bank, with the
-// payer's account the wallet pays from (a link: Berlin Group has no consent to set up for
-// payments; the bank approves each one).
-func (b Bank) validateBerlinGroup(bad func(k, why string)) {
-	switch b.Mode {
-	case ModeSandbox:
-	case ModeRemote:
-		bad("mode", "\"remote\" is not supported yet for a Berlin Group bank: only the embedded sandbox (mode = \"sandbox\")")
-	default:
-		bad("mode", fmt.Sprintf("must be %q", ModeSandbox))
-	}
-	switch b.Profile {
-	case ProfileBG, ProfileBOG, "":
-		if b.Profile == "" {
-			bad("profile", fmt.Sprintf("is required for a Berlin Group bank: %q (the generic framework) or %q (Bank of Georgia)", ProfileBG, ProfileBOG))
-		}
-	case ProfileSB1:
-		bad("profile", "\"sb1\" is not supported yet: SpareBank 1's PSU login session has no screen in payterm")
-	default:
-		bad("profile", fmt.Sprintf("must be %q or %q", ProfileBG, ProfileBOG))
-	}
-	if _, err := iban.Parse(b.Account); err != nil {
-		bad("account", "must be the IBAN of your account at this bank: "+err.Error())
-	}
-	if h := strings.TrimSpace(b.AccountHolder); h == "" || utf8.RuneCountInString(h) > 70 || safetext.Check(h) != nil {
-		bad("account_holder", "is required: the account holder's name as the bank shows it, 1 to 70 characters without control or direction characters")
-	}
-	if err := checkRedirect(b.RedirectURI); err != nil {
-		bad("redirect_uri", err.Error())
-	}
-	if !isUpper3(b.Currency) {
-		bad("currency", "must be the ISO 4217 code of the account's currency, such as \"EUR\"")
-	}
-	switch b.SCAApproach {
-	case "", "redirect":
-	case "decoupled", "embedded":
-		if strings.TrimSpace(b.PSUID) == "" {
-			bad("psu_id", fmt.Sprintf("is required with sca_approach = %q: your login id at the bank", b.SCAApproach))
-		}
-	default:
-		bad("sca_approach", "must be \"redirect\", \"decoupled\", \"embedded\" or empty (the bank chooses)")
-	}
-	if p := b.PSUID; p != "" && (len(p) > 64 || safetext.Check(p) != nil || strings.TrimSpace(p) != p) {
-		bad("psu_id", "must be at most 64 characters, without spaces around it or control characters")
-	}
-	for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "issuer": b.Issuer, "response_issuer": b.ResponseIssuer,
-		"resource_base_url": b.ResourceBaseURL, "cop_base_url": b.CoPBaseURL, "client_id": b.ClientID, "signing_kid": b.SigningKID, "default_purpose_code": b.DefaultPurposeCode,
-		"redirect_tls_cert_file": b.RedirectTLSCertFile} {
-		if v != "" && !(k == "default_purpose_code" && v == Default().Bank.DefaultPurposeCode) {
-			bad(k, "is a UAE setting: a Berlin Group bank does not use it")
-		}
-	}
-	if b.CustomerIPAddress != "" {
-		if ip := net.ParseIP(b.CustomerIPAddress); ip == nil || ip.To4() == nil {
-			bad("customer_ip_address", "must be an IPv4 address (sent as PSU-IP-Address)")
-		}
-	}
 }
 
 func validID(s string) bool {
