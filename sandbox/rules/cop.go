@@ -42,27 +42,21 @@ type CoPRequest struct {
 // CoPDiscoveryRequest checks a /discovery `message`: {Data:{SchemeName: IBAN, Identification}}
 // and nothing else; the IBAN must be a valid UAE IBAN.
 func CoPDiscoveryRequest(msg []byte) (*CoPRequest, error) {
-	var w struct {
-		Data *CoPAccount `json:"Data"`
+	d, err := copData[CoPAccount](msg)
+	if err != nil {
+		return nil, err
 	}
-	if err := DecodeStrict(msg, &w, "message"); err != nil {
-		return nil, decodeViolation(err, 41, CodeBodyInvalidFormat)
-	}
-	if w.Data == nil {
-		return nil, violation(41, CodeBodyInvalidFormat, "message.Data", "Data is required")
-	}
-	iban, err := copAccount(w.Data.SchemeName, w.Data.Identification)
+	iban, err := copAccount(d.SchemeName, d.Identification)
 	if err != nil {
 		return nil, err
 	}
 	return &CoPRequest{IBAN: iban}, nil
 }
 
-// CoPConfirmationRequest checks a /confirmation `message`: {Data:{SchemeName, Identification,
-// Name}} where Name is exactly one of {FullName, GivenName?, LastName?} or {BusinessName}.
-func CoPConfirmationRequest(msg []byte) (*CoPRequest, error) {
+// copData decodes a CoP request's `message` strictly and returns its required Data.
+func copData[T any](msg []byte) (*T, error) {
 	var w struct {
-		Data *CoPConfirmationData `json:"Data"`
+		Data *T `json:"Data"`
 	}
 	if err := DecodeStrict(msg, &w, "message"); err != nil {
 		return nil, decodeViolation(err, 41, CodeBodyInvalidFormat)
@@ -70,11 +64,21 @@ func CoPConfirmationRequest(msg []byte) (*CoPRequest, error) {
 	if w.Data == nil {
 		return nil, violation(41, CodeBodyInvalidFormat, "message.Data", "Data is required")
 	}
-	iban, err := copAccount(w.Data.SchemeName, w.Data.Identification)
+	return w.Data, nil
+}
+
+// CoPConfirmationRequest checks a /confirmation `message`: {Data:{SchemeName, Identification,
+// Name}} where Name is exactly one of {FullName, GivenName?, LastName?} or {BusinessName}.
+func CoPConfirmationRequest(msg []byte) (*CoPRequest, error) {
+	d, err := copData[CoPConfirmationData](msg)
 	if err != nil {
 		return nil, err
 	}
-	n := w.Data.Name
+	iban, err := copAccount(d.SchemeName, d.Identification)
+	if err != nil {
+		return nil, err
+	}
+	n := d.Name
 	if n == nil {
 		return nil, violation(41, CodeBodyInvalidFormat, "message.Data.Name", "Name is required")
 	}
