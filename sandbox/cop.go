@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/payterm/payterm/sandbox/rules"
@@ -38,33 +39,42 @@ func DefaultAccountHolders() []AccountHolder {
 
 // copState is the CoP directory and the answers the bank gave, so a payment can be checked
 // against what was asked (rule 41): the signed answers (by the SHA-256 of the JWS) and the
-// accounts whose holder opted out, per client. With a data dir they are kept in
-// cop-answers.json ([SIM-CHOICE]: a real bank's hub keeps them; a wallet does not ask again
-// for a payee it checked before a restart), at most maxCoPIssued of them.
+// accounts whose holder opted out, per client. With a data dir each answer is appended to
+// cop-answers.jsonl as it is given ([SIM-CHOICE]: a real bank's hub keeps them; a wallet does
+// not ask again for a payee it checked before a restart), at most maxCoPIssued of them.
 type copState struct {
 	mu        sync.Mutex
 	holders   map[string]AccountHolder
 	path      string               // "" = not kept
-	Issued    map[string]copIssued `json:"issued"` // sha256 of the JWS → what it answered
-	Order     []string             `json:"order"`
-	OptedOut  map[string]bool      `json:"opted_out"` // client id + " " + IBAN → the holder opted out when asked
+	issued    map[string]copIssued // sha256 of the JWS → what it answered
+	order     []string
+	optedOut  map[string]bool // client id + " " + IBAN → the holder opted out when asked
+	lines     int             // records in the file, for its compaction
 	loadError error
 }
 
 type copIssued struct {
-	ClientID string `json:"client_id"`
-	IBAN     string `json:"iban"`
-	Match    string `json:"match"`
+	ClientID string `json:"client_id,omitempty"`
+	IBAN     string `json:"iban,omitempty"`
+	Match    string `json:"match,omitempty"`
+}
+
+// copRecord is one line of cop-answers.jsonl: an answer given (Key set) or an opted-out
+// holder asked about (OptedOut set).
+type copRecord struct {
+	Key string `json:"key,omitempty"`
+	copIssued
+	OptedOut string `json:"opted_out,omitempty"`
 }
 
 const (
 	maxCoPIssued = 100_000
-	copFile      = "cop-answers.json"
+	copFile      = "cop-answers.jsonl"
 )
 
 func (b *Bank) cop() *copState {
 	b.copOnce.Do(func() {
-		c := &copState{holders: map[string]AccountHolder{}, Issued: map[string]copIssued{}, OptedOut: map[string]bool{}}
+		c := &copState{holders: map[string]AccountHolder{}, issued: map[string]copIssued{}, optedOut: map[string]bool{}}
 		list := b.cfg.AccountHolders
 		if list == nil {
 			list = DefaultAccountHolders()
@@ -74,15 +84,8 @@ func (b *Bank) cop() *copState {
 		}
 		if b.cfg.DataDir != "" {
 			c.path = filepath.Join(b.cfg.DataDir, copFile)
-			if raw, err := os.ReadFile(c.path); err == nil {
-				if err := json.Unmarshal(raw, c); err != nil {
-					c.loadError = fmt.Errorf("%s: %w", copFile, err)
-				}
-			} else if !errors.Is(err, os.ErrNotExist) {
-				c.loadError = err
-			}
-			if c.Issued == nil || c.OptedOut == nil || len(c.Order) != len(c.Issued) {
-				c.Issued, c.Order, c.OptedOut = map[string]copIssued{}, nil, map[string]bool{}
+			if err := c.load(); err != nil {
+				c.loadError = fmt.Errorf("%s: %w", copFile, err)
 			}
 		}
 		b.copSt = c
@@ -90,16 +93,96 @@ func (b *Bank) cop() *copState {
 	return b.copSt
 }
 
-// saveLocked keeps the answers on disk (c.mu held).
-func (c *copState) saveLocked() error {
-	if c.path == "" {
+// load replays the file. A last line without its newline is a write a crash cut short: it is
+// dropped and the file rewritten without it; any other line that does not parse is an error.
+func (c *copState) load() error {
+	raw, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(c.path, raw)
+	lines := strings.Split(string(raw), "\n")
+	torn := lines[len(lines)-1] != ""
+	for n, line := range lines[:len(lines)-1] {
+		var r copRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil || (r.Key == "") == (r.OptedOut == "") {
+			return fmt.Errorf("line %d is not an answer", n+1)
+		}
+		c.apply(r)
+	}
+	c.lines = len(lines) - 1
+	if torn {
+		return c.compactLocked()
+	}
+	return nil
+}
+
+// apply puts one record in memory (c.mu held, or during load).
+func (c *copState) apply(r copRecord) {
+	if r.OptedOut != "" {
+		c.optedOut[r.OptedOut] = true
+		return
+	}
+	if _, dup := c.issued[r.Key]; !dup {
+		c.order = append(c.order, r.Key)
+	}
+	c.issued[r.Key] = r.copIssued
+	for len(c.order) > maxCoPIssued {
+		delete(c.issued, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+// recordLocked applies r and appends it to the file, durably, before the answer goes out (c.mu
+// held). The file is rewritten from memory once it holds twice what memory keeps.
+func (c *copState) recordLocked(r copRecord) error {
+	c.apply(r)
+	if c.path == "" {
+		return nil
+	}
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(c.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(line, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	c.lines++
+	if c.lines > 2*(len(c.order)+len(c.optedOut))+1000 {
+		return c.compactLocked()
+	}
+	return nil
+}
+
+// compactLocked rewrites the file with what memory holds (atomically).
+func (c *copState) compactLocked() error {
+	var b strings.Builder
+	for k := range c.optedOut {
+		line, _ := json.Marshal(copRecord{OptedOut: k})
+		b.Write(append(line, '\n'))
+	}
+	for _, k := range c.order {
+		line, _ := json.Marshal(copRecord{Key: k, copIssued: c.issued[k]})
+		b.Write(append(line, '\n'))
+	}
+	if err := writeFileAtomic(c.path, []byte(b.String())); err != nil {
+		return err
+	}
+	c.lines = len(c.optedOut) + len(c.order)
+	return nil
 }
 
 // AddAccountHolder adds (or replaces) an entry of the CoP directory.
@@ -195,8 +278,7 @@ func (b *Bank) handleCoPConfirmation(w http.ResponseWriter, r *http.Request) {
 		return
 	case h.OptedOut:
 		c.mu.Lock()
-		c.OptedOut[client.ClientID+" "+req.IBAN] = true
-		err := c.saveLocked()
+		err := c.recordLocked(copRecord{OptedOut: client.ClientID + " " + req.IBAN})
 		c.mu.Unlock()
 		if err != nil {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -223,16 +305,7 @@ func (b *Bank) handleCoPConfirmation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.Lock()
-	key := copKey(string(body))
-	if _, dup := c.Issued[key]; !dup {
-		c.Order = append(c.Order, key)
-	}
-	c.Issued[key] = copIssued{ClientID: client.ClientID, IBAN: req.IBAN, Match: match}
-	for len(c.Order) > maxCoPIssued {
-		delete(c.Issued, c.Order[0])
-		c.Order = c.Order[1:]
-	}
-	err = c.saveLocked()
+	err = c.recordLocked(copRecord{Key: copKey(string(body)), copIssued: copIssued{ClientID: client.ClientID, IBAN: req.IBAN, Match: match}})
 	c.mu.Unlock()
 	if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -278,7 +351,7 @@ func (b *Bank) checkPaymentCoP(clientID string, consentNamesCreditors bool, pii 
 			// A holder who opted out has no answer to carry: the client asking was the check.
 			c := b.cop()
 			c.mu.Lock()
-			asked := c.OptedOut[clientID+" "+iban]
+			asked := c.optedOut[clientID+" "+iban]
 			c.mu.Unlock()
 			if !asked {
 				return &rules.Violation{Rule: 41, Code: rules.CodeConsentBusinessRule, Path: path,
@@ -289,7 +362,7 @@ func (b *Bank) checkPaymentCoP(clientID string, consentNamesCreditors bool, pii 
 	}
 	c := b.cop()
 	c.mu.Lock()
-	got, ok := c.Issued[copKey(*jws)]
+	got, ok := c.issued[copKey(*jws)]
 	c.mu.Unlock()
 	switch {
 	case !ok:

@@ -234,8 +234,8 @@ func strictCoP(cfg *Config) { cfg.AllowUnconfirmedCreditors = false }
 // TestRule41OptedOutHolderAndRestart: a payment to an account whose holder opted out carries
 // no answer (there is none): the bank takes it once this client asked and got 204, not before
 // and not because another client asked. The answers outlive a restart on the same data dir
-// (the wallet does not ask again for a payee it checked), and a corrupt answers file stops
-// the bank from starting instead of forgetting them.
+// (the wallet does not ask again for a payee it checked), a line cut short by a crash is
+// dropped, and a corrupt answers file stops the bank from starting instead of forgetting them.
 func TestRule41OptedOutHolderAndRestart(t *testing.T) {
 	b := newBank(t, strictCoP)
 	dir := b.cfg.DataDir
@@ -264,6 +264,15 @@ func TestRule41OptedOutHolderAndRestart(t *testing.T) {
 	}
 	yes := string(c.copCall("confirmation", tok, confirmMsg("AE460090000000123456789", map[string]any{"FullName": "Fatima Al Mansoori"})).Raw)
 	b.Close()
+	// A crash cut the last line short: it is dropped, the answers before it are kept.
+	f, err := os.OpenFile(filepath.Join(dir, copFile), os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"key":"0123`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 
 	b2 := newBank(t, func(cfg *Config) { strictCoP(cfg); cfg.DataDir = dir })
 	c.bank = b2
@@ -279,7 +288,7 @@ func TestRule41OptedOutHolderAndRestart(t *testing.T) {
 		t.Fatalf("an opted-out answer given before the restart: %d %v", r.Status, r.Claims)
 	}
 	b2.Close()
-	if err := os.WriteFile(filepath.Join(dir, copFile), []byte("{not json"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, copFile), []byte("{not json\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := New(Config{DataDir: dir}); err == nil || !strings.Contains(err.Error(), copFile) {
