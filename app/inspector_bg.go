@@ -54,8 +54,7 @@ func latestBG(all []traced) (string, bool) {
 // what the embedded bank checked (its verdict for that X-Request-ID).
 func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, all []traced) ui.Inspection {
 	if caps, ok := a.capsOf(bankID); ok {
-		terms := a.termsOf(bankID, "")
-		in.Standard, in.Signing = terms.Standard, caps.Signing
+		in.Standard, in.Signing = standardName(caps), caps.Signing
 	}
 	found := make([]*xs2a.Exchange, len(bgSequence))
 	lastSeen := -1

@@ -32,12 +32,9 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 	if !ok {
 		return ui.UAETerms()
 	}
-	t := ui.PayTerms{Standard: "Berlin Group NextGenPSD2", Currency: currency, Purpose: caps.Fields.Purpose,
+	t := ui.PayTerms{Standard: standardName(caps), Currency: currency, Purpose: caps.Fields.Purpose,
 		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax},
 		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing}
-	if caps.Profile == "bog" {
-		t.Standard += " (Bank of Georgia)"
-	}
 	for _, p := range caps.Products {
 		if !slices.Contains(p.Currencies, currency) {
 			continue
@@ -45,6 +42,14 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
 	}
 	return t
+}
+
+// standardName is a Berlin Group bank's standard in words, with the bank's reading of it.
+func standardName(caps provider.Caps) string {
+	if caps.Profile == "bog" {
+		return "Berlin Group NextGenPSD2 (Bank of Georgia)"
+	}
+	return "Berlin Group NextGenPSD2"
 }
 
 // accountScheme is how the pay form asks for a product's payee account.
