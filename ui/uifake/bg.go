@@ -475,6 +475,10 @@ func (f *FakeWallet) bgFinal(ch chan ui.PaymentEvent, pp ui.PreparedPayment, r *
 	f.mu.Lock()
 	f.details[r.ID] = ui.PaymentDetail{Row: ui.PaymentRow{ID: r.ID, PaymentID: r.PaymentID, At: r.At, PayeeName: r.Payee.Name, Amount: r.Amount,
 		Currency: r.Currency, Status: r.Status, BankStatus: r.BankStatus, Reference: pp.Reference}, ConsentID: pp.ConsentID, Reason: r.Reason}
+	if i, ok := f.index[r.ID]; ok { // History's row follows, as the core's does
+		f.rows[i].Status, f.rows[i].BankStatus = r.Status, r.BankStatus
+		f.publish(ui.Change{Kind: ui.PaymentChanged, ID: r.ID})
+	}
 	f.mu.Unlock()
 	ch <- last // the channel has room: the submission's context may be over
 }
@@ -503,12 +507,6 @@ func (f *FakeWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Pre
 		emit, at := fakeEmitter(ctx, ch, t0)
 		outcome := f.bgApprove(ctx, emit, ap, pp, bank, at)
 		f.bgFinal(ch, pp, r, outcome, bank, at())
-		f.mu.Lock()
-		if i, ok := f.index[paymentID]; ok {
-			f.rows[i].Status, f.rows[i].BankStatus = r.Status, r.BankStatus
-		}
-		f.publish(ui.Change{Kind: ui.PaymentChanged, ID: paymentID})
-		f.mu.Unlock()
 	}()
 	return pp, ch, nil
 }
