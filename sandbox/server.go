@@ -70,6 +70,7 @@ type Bank struct {
 
 	started                       bool
 	servers                       []*http.Server
+	pageSrv                       *http.Server // the consent page's host, among servers
 	listeners                     []*limitListener
 	issuer, authURL, asURL, rsURL string
 	adminURL                      string
@@ -217,6 +218,9 @@ func (b *Bank) Start() error {
 			ln = tls.NewListener(ln, tlsCfg)
 		}
 		b.servers = append(b.servers, srv)
+		if h.url == &b.authURL {
+			b.pageSrv = srv
+		}
 		go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
 	}
 	b.listeners = lns
@@ -231,12 +235,12 @@ const pageGrace = 250 * time.Millisecond
 // the archive alone hold the bank: what one journal holds, not every payment).
 func (b *Bank) Close() error {
 	var errs []error
-	for i, s := range b.servers {
-		// Requests in progress get 2 s; the page host (index 1) a quarter second: a browser
+	for _, s := range b.servers {
+		// Requests in progress get 2 s; the page host a quarter second: a browser
 		// keeps connections open, and opens spare ones, that no request will use, and a graceful
 		// shutdown waits for those (a new one up to 5 s) — payterm would hang on its way out.
 		grace := 2 * time.Second
-		if i == 1 {
+		if s == b.pageSrv {
 			grace = pageGrace
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), grace)

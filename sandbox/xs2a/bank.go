@@ -167,6 +167,7 @@ type Bank struct {
 
 	started                    bool
 	servers                    []*http.Server
+	pageSrv                    *http.Server // the SCA pages' host, among servers
 	apiURL, browserURL, admURL string
 }
 
@@ -280,6 +281,9 @@ func (b *Bank) Start() error {
 			ln = tls.NewListener(ln, tlsCfg)
 		}
 		b.servers = append(b.servers, srv)
+		if h.url == &b.browserURL {
+			b.pageSrv = srv
+		}
 		go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
 	}
 	b.started = true
@@ -292,12 +296,12 @@ const pageGrace = 250 * time.Millisecond
 // Close stops the listeners and folds the journal into state.json.
 func (b *Bank) Close() error {
 	var errs []error
-	for i, s := range b.servers {
-		// Requests in progress get 2 s; the page host (index 1) a quarter second: a browser
+	for _, s := range b.servers {
+		// Requests in progress get 2 s; the page host a quarter second: a browser
 		// keeps connections open, and opens spare ones, that no request will use, and a graceful
 		// shutdown waits for those (a new one up to 5 s) — payterm would hang on its way out.
 		grace := 2 * time.Second
-		if i == 1 {
+		if s == b.pageSrv {
 			grace = pageGrace
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), grace)
