@@ -91,6 +91,20 @@ func newFake(t *testing.T) *fake {
 	return f
 }
 
+// n reads a counter under the lock (the handler runs on the server's goroutines).
+func (f *fake) n(p *int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *p
+}
+
+// seen is the last request and its body.
+func (f *fake) seen() (*http.Request, []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last, f.lastBody
+}
+
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -147,14 +161,14 @@ func TestBuildSignsTheSessionAsSentAndTheSignatureVerifies(t *testing.T) {
 	if _, err := b.Send(context.Background(), provider.Payment{Amount: intent().Amount, Request: req}); err != nil {
 		t.Fatal(err)
 	}
-	r := f.last
-	if r.URL.RequestURI() != wantTarget || string(f.lastBody) != wantBody {
+	r, lastBody := f.seen()
+	if r.URL.RequestURI() != wantTarget || string(lastBody) != wantBody {
 		t.Fatalf("sent %s with another body or target", r.URL.RequestURI())
 	}
 	if r.Header.Get("Date") != "Sun, 22 Nov 2026 10:00:00 GMT" || r.Header.Get("Authorization") != "Bearer tok-1" {
 		t.Fatalf("headers %v", r.Header)
 	}
-	p, err := httpsig.Verify("POST", r.URL.RequestURI(), r.Header, f.lastBody, &key(t).PublicKey)
+	p, err := httpsig.Verify("POST", r.URL.RequestURI(), r.Header, lastBody, &key(t).PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,22 +218,22 @@ func TestTokenIsReusedUntilItExpires(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if f.tokens != 1 {
-		t.Fatalf("%d token calls, want 1", f.tokens)
+	if f.n(&f.tokens) != 1 {
+		t.Fatalf("%d token calls, want 1", f.n(&f.tokens))
 	}
-	r := f.last
+	r, lastBody := f.seen()
 	if got := r.Header.Get("Authorization"); got != "Basic "+base64.StdEncoding.EncodeToString([]byte("app-123:s3cret")) {
 		t.Fatalf("Authorization %q", got)
 	}
-	if string(f.lastBody) != "app_id=app-123&grant_type=client_credentials&scope=PIS" {
-		t.Fatalf("form %q", f.lastBody)
+	if string(lastBody) != "app_id=app-123&grant_type=client_credentials&scope=PIS" {
+		t.Fatalf("form %q", lastBody)
 	}
 	clk.Add(59 * time.Minute) // within the renewal margin of the 1 h token
 	if err := b.Ready(context.Background(), provider.Payment{}); err != nil {
 		t.Fatal(err)
 	}
-	if f.tokens != 2 {
-		t.Fatalf("%d token calls after 59 min, want 2", f.tokens)
+	if f.n(&f.tokens) != 2 {
+		t.Fatalf("%d token calls after 59 min, want 2", f.n(&f.tokens))
 	}
 }
 
@@ -249,8 +263,8 @@ func TestALostConnectAnswerIsUnknownAndNeverSentAgain(t *testing.T) {
 		t.Fatalf("attempt %+v", a)
 	}
 	_, err = b.Send(context.Background(), p)
-	if !errors.Is(err, provider.ErrCannotReconcile) || f.connects != 1 {
-		t.Fatalf("second send: %v after %d connects", err, f.connects)
+	if !errors.Is(err, provider.ErrCannotReconcile) || f.n(&f.connects) != 1 {
+		t.Fatalf("second send: %v after %d connects", err, f.n(&f.connects))
 	}
 	if _, err := b.Lookup(context.Background(), p); !errors.Is(err, provider.ErrCannotReconcile) {
 		t.Fatalf("lookup: %v", err)
@@ -315,8 +329,8 @@ func TestAStaleDateIsSignedAgainNotSent(t *testing.T) {
 	clk.Add(26 * time.Second) // 30 s skew minus the 5 s margin has run out
 	_, err := b.Send(context.Background(), p)
 	var rb *provider.Rebuild
-	if !errors.As(err, &rb) || f.connects != 0 {
-		t.Fatalf("stale: %v, %d connects", err, f.connects)
+	if !errors.As(err, &rb) || f.n(&f.connects) != 0 {
+		t.Fatalf("stale: %v, %d connects", err, f.n(&f.connects))
 	}
 	old, _ := decodeStored(p.Request.Bytes)
 	again, _ := decodeStored(rb.Request.Bytes)
@@ -350,7 +364,7 @@ func TestStatusReadsAndChecksTheSession(t *testing.T) {
 	if err != nil || st.Status != provider.StatusExecuted || !st.Final || st.BankStatus != "payment_created" {
 		t.Fatalf("%+v %v", st, err)
 	}
-	if r := f.last; r.Header.Get("Digest") != "" || !strings.Contains(r.Header.Get("Signature"), `headers="(request-target) date x-request-id"`) {
+	if r, _ := f.seen(); r.Header.Get("Digest") != "" || !strings.Contains(r.Header.Get("Signature"), `headers="(request-target) date x-request-id"`) {
 		t.Fatalf("GET headers %v", r.Header)
 	}
 	for name, body := range map[string]string{
@@ -377,7 +391,7 @@ func TestApproveShowsThePageAndChecksTheCallback(t *testing.T) {
 		t.Fatalf("%+v %+v %v", st, act, err)
 	}
 	m, _ := decodeMemo(p.State.Blob)
-	reads := f.statuses
+	reads := f.n(&f.statuses)
 	for name, cb := range map[string]string{
 		"other host":    "https://evil.example/fintecture/back?state=" + m.State + "&session_id=sess-1&status=payment_created",
 		"other state":   "https://wallet.example/fintecture/back?state=x" + m.State + "&session_id=sess-1&status=payment_created",
@@ -388,7 +402,7 @@ func TestApproveShowsThePageAndChecksTheCallback(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if f.statuses != reads {
+	if f.n(&f.statuses) != reads {
 		t.Fatal("a refused callback led to a status read")
 	}
 	// The callback says created; the hub says the payer has not chosen a bank: the hub wins.
