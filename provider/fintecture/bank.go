@@ -239,7 +239,11 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 			return provider.State{}, sentErr(id, status, "Fintecture's answer to the session request is unreadable: a session may exist that you never opened", derr, provider.ErrOutcomeUnknown)
 		}
 		m := &memo{V: storedVersion, SessionID: s.ID, URL: s.URL, State: st.State}
-		return provider.State{BankRef: s.ID, Status: provider.StatusAwaitingBankSCA, InteractionID: id, Blob: m.encode()}, nil
+		// The connect answer carries no status: a new session is "prepared, waiting for the
+		// bank to be chosen" (§4.4 provider_required) until the first status read says more.
+		created, _ := stateOf("provider_required", s.ID)
+		created.InteractionID, created.Blob = id, m.encode()
+		return created, nil
 	}
 	ae := DecodeAPIError(status, body)
 	ae.RetryAfter = retryAfter(hdr)

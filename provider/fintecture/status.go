@@ -19,9 +19,9 @@ type sessionStatus struct {
 // listed: a session payterm opened never reaches them, and one that does is refused.
 var statuses = map[string]sessionStatus{
 	"payment_created":      {provider.StatusExecuted, true, ""},
-	"payment_cancelled":    {provider.StatusCancelled, true, "The payment was cancelled."},
-	"payment_unsuccessful": {provider.StatusRejected, true, "The payer or the bank rejected the payment."},
-	"payment_expired":      {provider.StatusCancelled, true, "The payment session expired before the payer finished it."},
+	"payment_cancelled":    {provider.StatusCancelled, true, "the payment was cancelled"},
+	"payment_unsuccessful": {provider.StatusRejected, true, "the payer or the bank rejected the payment"},
+	"payment_expired":      {provider.StatusCancelled, true, "the payment session expired before the payer finished it"},
 	"payment_pending":      {provider.StatusProcessing, false, ""},
 	"payment_error":        {provider.StatusProcessing, false, ""},
 	"payment_unknown":      {provider.StatusProcessing, false, ""},
