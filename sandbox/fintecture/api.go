@@ -157,7 +157,8 @@ func (h *Hub) checkSigned(w http.ResponseWriter, r *http.Request, v *Verdict, bo
 		return fail(RuleRequestID, http.StatusBadRequest, "invalid_request_id", "X-Request-ID must be one lowercase UUID v4")
 	}
 	v.pass(RuleRequestID)
-	ss, err := fsig.SigningString(p.Headers, r.Method, r.URL.RequestURI(), r.Header)
+	// The request target exactly as it arrived on the request line (not re-encoded).
+	ss, err := fsig.SigningString(p.Headers, r.Method, r.RequestURI, r.Header)
 	if err != nil {
 		return fail(RuleSignature, http.StatusUnauthorized, "invalid_signature", err.Error())
 	}

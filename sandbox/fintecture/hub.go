@@ -157,10 +157,15 @@ func (h *Hub) URL() string { return h.url }
 // SetURL names the base address when the handler is served by someone else (httptest).
 func (h *Hub) SetURL(u string) { h.url = strings.TrimSuffix(u, "/") }
 
+// randomHex is n random bytes in hex. A failing source (never crypto/rand) aborts the request
+// being served rather than hand out a guessable id.
 func (h *Hub) randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := io.ReadFull(h.cfg.Rand, b); err != nil {
-		panic("fintecture hub: randomness failed: " + err.Error())
+		if h.cfg.ErrorLog != nil {
+			h.cfg.ErrorLog.Printf("randomness failed: %v", err)
+		}
+		panic(http.ErrAbortHandler)
 	}
 	return hex.EncodeToString(b)
 }
