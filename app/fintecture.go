@@ -94,7 +94,7 @@ func (a *App) openFintecture(bc *bankConn) error {
 	}
 	prov, err := ftprov.New(ftprov.Config{Name: b.Name, APIBase: hub.URL(), AppID: app.AppID, AppSecret: app.AppSecret, Key: key,
 		RedirectURI: b.RedirectURI, Payer: ftprov.Payer{Name: b.AccountHolder, Email: b.PayerEmail, IP: b.CustomerIPAddress},
-		Currencies: []string{b.Currency}, HTTP: &http.Client{Timeout: 30 * time.Second}, Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep})
+		Currencies: []string{b.Currency}, HTTP: &http.Client{Timeout: 30 * time.Second}, Observer: a.trace.ftObserver(b.ID), Clock: a.opts.Clock, Rand: a.opts.Rand, Sleep: a.opts.Sleep})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -143,6 +144,9 @@ func TestFintecturePayments(t *testing.T) {
 					t.Fatalf("the hub refused a %s request: rule %d %s", v.Endpoint, f.Rule, f.Name)
 				}
 			}
+			if outcome == "pay" {
+				checkFTInspection(t, w, a)
+			}
 			dir := filepath.Join(cfg.ResolvedDataDir(), "banks", "fin")
 			if fi, err := os.Stat(filepath.Join(dir, ftAppDir, ftAppKey)); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Fatalf("the application key: %v %v", fi, err)
@@ -161,6 +165,78 @@ func TestFintectureConfigIsChecked(t *testing.T) {
 		for _, k := range []string{"payer_email", "currency", "profile"} {
 			if !strings.Contains(err.Error(), k) {
 				t.Errorf("the error does not name %s: %v", k, err)
+			}
+		}
+	}
+}
+
+// checkFTInspection: after a Fintecture payment the inspector shows that bank's sequence —
+// every step done; the session request with its X-Request-ID, HTTP signature ((request-target)
+// with the query, date, digest, x-request-id) and body with the payee marked personal; the
+// hub's verdicts (the signature verified; the string it rebuilt is payterm's) — and neither the
+// application secret nor the access token.
+func checkFTInspection(t *testing.T, w ui.Wallet, a *App) {
+	t.Helper()
+	in, err := w.Inspect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Standard != "Fintecture payment session (PSD2 PISP)" || !strings.Contains(in.Signing, "(request-target)") || len(in.Steps) != len(ftSequence) {
+		t.Fatalf("inspection %q %q %d steps", in.Standard, in.Signing, len(in.Steps))
+	}
+	for _, st := range in.Steps {
+		if st.State != ui.SeqDone {
+			t.Errorf("step %q is %v after the payment", st.Name, st.State)
+		}
+	}
+	ses := in.Steps[2].Exchange
+	if ses == nil || ses.IDName != "X-Request-ID" || ses.InteractionID == "" || ses.Request != "POST /pis/v2/connect HTTP/1.1" || !strings.Contains(ses.Response, "200") {
+		t.Fatalf("session exchange %+v", ses)
+	}
+	sig := map[string]string{}
+	var signed []string
+	for _, f := range ses.Signature {
+		if f.Name == "signed" {
+			signed = append(signed, f.Value)
+			continue
+		}
+		sig[f.Name] = f.Value
+	}
+	if sig["headers"] != "(request-target) date digest x-request-id" || !strings.HasPrefix(sig["Digest"], "SHA-256=") ||
+		len(signed) != 4 || !strings.HasPrefix(signed[0], "(request-target): post /pis/v2/connect?") || !strings.Contains(signed[0], "state=") {
+		t.Fatalf("the signature shown: %+v", ses.Signature)
+	}
+	body := map[string]ui.Field{}
+	for _, f := range ses.Body {
+		body[f.Name] = f
+	}
+	if body["data.attributes.amount"].Value != "12.50" || !body["data.attributes.beneficiary.iban"].PII || !body["meta.psu_email"].PII {
+		t.Fatalf("the session body: %+v", ses.Body)
+	}
+	verdicts := map[string]bool{}
+	for _, v := range in.Verdicts {
+		if strings.HasPrefix(v.Rule, in.Steps[2].Name+" · ") {
+			verdicts[strings.TrimPrefix(v.Rule, in.Steps[2].Name+" · ")] = v.Passed
+		}
+	}
+	if !verdicts["rule 12: signature-verifies"] || !verdicts["the hub rebuilt the string payterm signed"] {
+		t.Fatalf("the hub's verdicts on the session: %v", verdicts)
+	}
+	all := fmt.Sprintf("%+v", in)
+	app, err := ftAppRecordFor(filepath.Join(a.DataDir(), "banks", "fin", ftAppDir, ftAppRecord))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(all, app.AppSecret) {
+		t.Fatal("the inspection holds the application secret")
+	}
+	for _, st := range in.Steps[1:] {
+		if st.Exchange == nil {
+			continue
+		}
+		for _, h := range st.Exchange.Headers {
+			if h.Name == "Authorization" && (!h.Secret || (h.Value != "Bearer [secret]" && h.Value != "Basic [secret]")) {
+				t.Fatalf("%s: the Authorization header shown is %+v", st.Name, h)
 			}
 		}
 	}

@@ -63,6 +63,8 @@ type Config struct {
 	DateSkew time.Duration
 	// HTTP is the client used for every call (default: a client with a 30 s timeout).
 	HTTP *http.Client
+	// Observer (optional) sees every exchange, secrets removed (the inspector).
+	Observer Observer
 	// Clock, Rand (X-Request-ID, state) and Sleep (the hub's waits) are injected for tests.
 	Clock func() time.Time
 	Rand  io.Reader
@@ -209,19 +211,23 @@ func (b *Bank) accessToken(ctx context.Context) (string, error) {
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.cfg.AppID+":"+b.cfg.AppSecret)))
 	resp, err := b.cfg.HTTP.Do(req)
 	if err != nil {
+		b.observeToken(0, nil, transportErr(err))
 		return "", &callError{msg: "Fintecture's token endpoint did not answer", err: transportErr(err), is: []error{provider.ErrNotProcessed}}
 	}
 	defer resp.Body.Close()
 	body, err := readBounded(resp.Body)
 	if err != nil {
+		b.observeToken(resp.StatusCode, nil, err)
 		return "", &callError{msg: "Fintecture's token answer could not be read", err: err, is: []error{provider.ErrNotProcessed}}
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := DecodeAPIError(resp.StatusCode, body)
 		ae.RetryAfter = retryAfter(resp.Header)
+		b.observeToken(resp.StatusCode, body, ae)
 		return "", &callError{msg: "Fintecture refused the application's credentials", err: ae, is: []error{provider.ErrNotProcessed}}
 	}
 	tok, err := DecodeToken(body)
+	b.observeToken(resp.StatusCode, body, err)
 	if err != nil {
 		return "", &callError{msg: "Fintecture's token answer is unreadable", err: err, is: []error{provider.ErrNotProcessed}}
 	}
@@ -266,7 +272,19 @@ func (b *Bank) sign(method, target string, body []byte) (*signed, error) {
 }
 
 // exchange sends s with the bearer token and returns the status, headers and bounded body.
-func (b *Bank) exchange(ctx context.Context, s *signed, token string) (int, http.Header, []byte, error) {
+// The observer (the inspector) sees it, without the token.
+func (b *Bank) exchange(ctx context.Context, s *signed, token string) (status int, hdr http.Header, body []byte, err error) {
+	defer func() {
+		op := OpStatus
+		if s.Method == http.MethodPost {
+			op = OpConnect
+		}
+		b.observeSigned(op, s, status, body, err)
+	}()
+	return b.send(ctx, s, token)
+}
+
+func (b *Bank) send(ctx context.Context, s *signed, token string) (int, http.Header, []byte, error) {
 	var body io.Reader
 	if s.Body != nil {
 		body = strings.NewReader(string(s.Body))

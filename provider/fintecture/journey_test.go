@@ -3,11 +3,13 @@ package fintecture
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -265,5 +267,43 @@ func TestJourneyHubRestartKeepsTheSession(t *testing.T) {
 	st, _, err := j.bank.Approve(context.Background(), p, provider.Input{})
 	if err != nil || st.Status != provider.StatusExecuted {
 		t.Fatalf("after restart: %+v %v", st, err)
+	}
+}
+
+// TestJourneyObserverSeesNoSecret: the inspector's feed holds each exchange — the token call,
+// the session and the status read — with the signing string the hub rebuilt from what it
+// received, and neither the application secret nor the access token; WithoutPII masks the
+// payer and the payee.
+func TestJourneyObserverSeesNoSecret(t *testing.T) {
+	j := newJourney(t)
+	var seen []Exchange
+	j.bank.cfg.Observer = func(ex Exchange) { seen = append(seen, ex) }
+	p := j.created()
+	if _, _, err := j.bank.Approve(context.Background(), p, provider.Input{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 3 || seen[0].Op != OpToken || seen[1].Op != OpConnect || seen[2].Op != OpStatus {
+		t.Fatalf("exchanges %+v", seen)
+	}
+	for _, ex := range seen[1:] {
+		v := j.hub.Verdicts(ex.RequestID)
+		if len(v) != 1 || v[0].SigningString != ex.SigningString || ex.SigningString == "" {
+			t.Fatalf("%s: the hub verified %q, the client signed %q", ex.Op, v[0].SigningString, ex.SigningString)
+		}
+	}
+	all := fmt.Sprintf("%+v", seen)
+	j.bank.mu.Lock()
+	tok := j.bank.token
+	j.bank.mu.Unlock()
+	for _, secret := range []string{"journey-secret", tok} {
+		if secret == "" || strings.Contains(all, secret) {
+			t.Fatalf("a secret reached the observer (%d chars)", len(secret))
+		}
+	}
+	masked := fmt.Sprintf("%+v", seen[1].WithoutPII())
+	for _, pii := range []string{"Jane Doe", "jane@example.org", "Café Zoë", "FR7630006000011234567890189", "Order 42/7"} {
+		if !strings.Contains(all, pii) || strings.Contains(masked, pii) {
+			t.Fatalf("%q: not in the exchange, or not masked", pii)
+		}
 	}
 }
