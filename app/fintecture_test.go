@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/config"
+	fthub "github.com/payterm/payterm/sandbox/fintecture"
 	"github.com/payterm/payterm/ui"
 )
 
@@ -239,5 +241,170 @@ func checkFTInspection(t *testing.T, w ui.Wallet, a *App) {
 				t.Fatalf("%s: the Authorization header shown is %+v", st.Name, h)
 			}
 		}
+	}
+}
+
+// ftLink is the wallet's link to the Fintecture bank.
+func ftLink(t *testing.T, w ui.Wallet) ui.Consent {
+	t.Helper()
+	cs, err := w.Consents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.BankID == "fin" && c.Status == ui.ConsentAuthorized {
+			return c
+		}
+	}
+	t.Fatalf("no Fintecture link in %+v", cs)
+	return ui.Consent{}
+}
+
+// ftSessions counts the sessions the hub holds on disk (its state survives it).
+func ftSessions(t *testing.T, a *App) int {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(a.DataDir(), "banks", "fin", ftHubDir, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Sessions map[string]json.RawMessage `json:"sessions"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	return len(st.Sessions)
+}
+
+// drain submits pp and reads its events to the end, calling each for every event.
+func drain(t *testing.T, ch <-chan ui.PaymentEvent, each func(ui.PaymentEvent)) ui.PaymentEvent {
+	t.Helper()
+	var last ui.PaymentEvent
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return last
+			}
+			last = ev
+			if each != nil {
+				each(ev)
+			}
+		case <-timeout:
+			t.Fatalf("the payment did not finish; last event %+v", last)
+		}
+	}
+}
+
+// TestFintectureLostAnswerIsNeverSentAgain: the hub opens the session and the answer is lost.
+// The payment is Unknown, the wallet says it will not send it again, and it does not — not in
+// this run, and not after a restart: the hub holds exactly one session for it.
+func TestFintectureLostAnswerIsNeverSentAgain(t *testing.T) {
+	ctx := context.Background()
+	clock := newSCAClock()
+	cfg := ftConfig(t)
+	a := openApp(t, cfg, clock)
+	defer func() { a.Close() }()
+	w := a.UIWallet()
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	if err := a.banks[1].ft.hub.InjectFault(fthub.Fault{Kind: fthub.FaultDropAnswer, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: ftLink(t, w).ID, Amount: "12.50", Reference: "Invoice 42",
+		NewPayee: ui.PayeeDraft{Name: "Boulangerie Paul", IBAN: "FR14 2004 1010 0505 0001 3M02 606"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := drain(t, ch, nil)
+	if !last.Final || last.Err == nil || !strings.Contains(last.Err.Error(), "will not send it again") {
+		t.Fatalf("final event %+v", last)
+	}
+	page, err := w.History(ctx, ui.HistoryQuery{Limit: 1})
+	if err != nil || len(page.Rows) != 1 || page.Rows[0].Status != ui.PaymentUnknown {
+		t.Fatalf("history %+v %v", page, err)
+	}
+	if n := ftSessions(t, a); n != 1 {
+		t.Fatalf("the hub holds %d sessions, want 1", n)
+	}
+	a.Close()
+	a = openApp(t, cfg, clock)
+	w = a.UIWallet()
+	time.Sleep(2 * time.Second) // the background resume runs at start
+	page, err = w.History(ctx, ui.HistoryQuery{Limit: 1})
+	if err != nil || len(page.Rows) != 1 || page.Rows[0].Status != ui.PaymentUnknown {
+		t.Fatalf("history after restart %+v %v", page, err)
+	}
+	if n := ftSessions(t, a); n != 1 {
+		t.Fatalf("after a restart the hub holds %d sessions, want 1", n)
+	}
+}
+
+// TestFintecturePaymentWaitingSurvivesARestart: the payer stops watching while the Connect page
+// waits, payterm restarts (the hub listens where it did, so the page still opens), the payer
+// pays on the page, and asking again (ApproveAgain) shows the payment executed.
+func TestFintecturePaymentWaitingSurvivesARestart(t *testing.T) {
+	clock := newSCAClock()
+	cfg := ftConfig(t)
+	a := openApp(t, cfg, clock)
+	defer func() { a.Close() }()
+	w := a.UIWallet()
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	ctx, stop := context.WithCancel(context.Background())
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: ftLink(t, w).ID, Amount: "12.50", Reference: "Invoice 42",
+		NewPayee: ui.PayeeDraft{Name: "Boulangerie Paul", IBAN: "FR14 2004 1010 0505 0001 3M02 606"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page string
+	drain(t, ch, func(ev ui.PaymentEvent) {
+		if ev.Action != nil && ev.Action.Kind == ui.ActionRedirect {
+			page = ev.Action.URL
+			stop() // esc: stop watching; the session waits on the hub
+		}
+	})
+	stop()
+	if page == "" {
+		t.Fatal("the Connect page was never shown")
+	}
+	a.Close()
+	a = openApp(t, cfg, clock)
+	w = a.UIWallet()
+	if back := ftBrowse(t, page, "pay"); back == "" {
+		t.Fatal("the page, after the restart, did not send the browser back")
+	}
+	hist, err := w.History(context.Background(), ui.HistoryQuery{Limit: 1})
+	if err != nil || len(hist.Rows) != 1 {
+		t.Fatalf("history %+v %v", hist, err)
+	}
+	row := hist.Rows[0]
+	// The background resume may have polled the hub already; otherwise the payer asks again.
+	if row.Status != ui.PaymentAwaitingBankSCA && row.Status != ui.PaymentExecuted {
+		t.Fatalf("after the restart the payment is %s", row.Status)
+	}
+	t.Logf("after the restart: %s", row.Status)
+	if row.Status == ui.PaymentExecuted && row.BankStatus != "payment_created" {
+		t.Fatalf("executed with %q", row.BankStatus)
+	}
+	if row.Status == ui.PaymentAwaitingBankSCA {
+		_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), row.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := drain(t, ch, nil)
+		if !last.Final || last.Receipt == nil || last.Receipt.BankStatus != "payment_created" {
+			t.Fatalf("asked again: %+v", last)
+		}
+	}
+	if n := ftSessions(t, a); n != 1 {
+		t.Fatalf("the hub holds %d sessions, want 1", n)
 	}
 }
