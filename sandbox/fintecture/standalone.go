@@ -74,12 +74,11 @@ func LoadOrCreateApp(dir string) (App, *rsa.PrivateKey, error) {
 	if err != nil {
 		return App{}, nil, err
 	}
-	rnd := func(n int) string {
-		b := make([]byte, n)
-		rand.Read(b)
-		return hex.EncodeToString(b)
+	buf := make([]byte, 64)
+	if _, err := io.ReadFull(rand.Reader, buf); err != nil {
+		return App{}, nil, err
 	}
-	a := App{AppID: rnd(16), AppSecret: rnd(24), KeyFile: keyPath, AdminToken: rnd(24)}
+	a := App{AppID: hex.EncodeToString(buf[:16]), AppSecret: hex.EncodeToString(buf[16:40]), KeyFile: keyPath, AdminToken: hex.EncodeToString(buf[40:])}
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return App{}, nil, err
 	}
