@@ -72,6 +72,9 @@ func (e *exchange) answer(status int, obj any) {
 	drop := e.b.dropNext > 0 && strings.HasPrefix(e.r.URL.Path, "/payments-psd2/")
 	if drop {
 		e.b.dropNext--
+	} else if e.b.dropSubmit > 0 && e.r.Method == http.MethodPut {
+		drop = true
+		e.b.dropSubmit--
 	}
 	e.b.mu.Unlock()
 	if drop {

@@ -71,8 +71,8 @@ type Bank struct {
 	tokens   map[string]*token // access tokens (memory: a restart logs clients out)
 	st       *state
 	verdicts []Verdict
-	// faults: answers dropped after processing (the next N API calls).
-	dropNext int
+	// faults: answers dropped after processing (the next N API calls; the next N submissions).
+	dropNext, dropSubmit int
 }
 
 // token is one access token the bank issued.
@@ -236,6 +236,14 @@ func (b *Bank) randomID() string {
 	x[8] = x[8]&0x3f | 0x80
 	h := hex.EncodeToString(x)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// DropNextSubmitAnswers makes the bank process the next n PUTs of a submission and close the
+// connection without an answer.
+func (b *Bank) DropNextSubmitAnswers(n int) {
+	b.mu.Lock()
+	b.dropSubmit = n
+	b.mu.Unlock()
 }
 
 // DropNextAnswers makes the bank process the next n API requests and close the connection
