@@ -218,7 +218,8 @@ func view(p *Payment) paymentView {
 
 func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 	e := b.begin(w, r, "POST /sepa-payments")
-	if e.api("client") == nil {
+	tok := e.api("client", "user")
+	if tok == nil {
 		return
 	}
 	key := r.Header.Get("x-idempotency-key")
@@ -308,6 +309,14 @@ func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.v.pass(RuleTexts)
+	if tok.Kind == "user" {
+		// The exemption flow: one payment per authorization, none added to a bundle.
+		if req.AuthorizationID != nil || (req.Count != nil && *req.Count != 1) {
+			e.refuse(http.StatusBadRequest, RuleExemptCreate, "InvalidValue", "an exemption payment takes no authorizationId and no count")
+			return
+		}
+		e.v.pass(RuleExemptCreate)
+	}
 	sum := sha256.Sum256(raw)
 	bodyHash := hex.EncodeToString(sum[:])
 	now := b.cfg.Clock()
@@ -337,6 +346,9 @@ func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 			}
 		} else {
 			a = &Authorization{ID: b.randomID(), Status: "Unauthorized", Created: now}
+			if tok.Kind == "user" {
+				a.Exemption, a.Payer = true, tok.Payer
+			}
 		}
 		p := &Payment{ID: b.randomID(), AuthID: a.ID, Status: "Unauthorized", AmountEUR: *req.AmountEUR, PayeeIBAN: *req.Payee.IBAN,
 			PayeeName: *req.Payee.Name, Count: 1, Key: key, BodyHash: bodyHash, Created: now, Modified: now}

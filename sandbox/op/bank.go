@@ -79,6 +79,7 @@ type Bank struct {
 type token struct {
 	Kind   string // "client" or "user"
 	AuthID string // user tokens: the authorization they act for
+	Payer  string // user tokens: whose
 	Exp    time.Time
 }
 

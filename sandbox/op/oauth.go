@@ -93,11 +93,16 @@ func (b *Bank) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 			cd.Used = true // one try: a replayed code is dead
 		}
 		var rt string
-		var authID, nonce string
+		var authID, nonce, payer string
 		if ok {
 			authID, nonce = cd.AuthID, cd.Nonce
+			if a := b.st.Authorizations[authID]; a != nil {
+				payer = a.Payer
+			}
 			rt = b.randomID() + b.randomID()
-			b.st.Refresh[hashToken(rt)] = &refresh{AuthID: cd.AuthID, SCAAt: now, Exp: now.Add(b.cfg.RefreshLife)}
+			b.st.Refresh[hashToken(rt)] = &refresh{AuthID: cd.AuthID, Payer: payer, SCAAt: now, Exp: now.Add(b.cfg.RefreshLife)}
+			// An SCA: the payer's exemption counters start again.
+			b.st.Exempt[payer] = &exemptions{Since: now}
 		}
 		b.st.save()
 		b.mu.Unlock()
@@ -106,7 +111,7 @@ func (b *Bank) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.v.pass(RuleCode)
-		at := b.issue(&token{Kind: "user", AuthID: authID, Exp: now.Add(b.cfg.TokenLife)})
+		at := b.issue(&token{Kind: "user", AuthID: authID, Payer: payer, Exp: now.Add(b.cfg.TokenLife)})
 		idt, err := b.signer.JWT(map[string]any{"iss": b.issuer(), "sub": authID, "authorizationId": authID, "aud": b.cfg.ClientID,
 			"acr": "urn:openbanking:psd2:sca", "nonce": nonce, "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
 			"at_hash": ojws.HalfHash(at), "rt_hash": ojws.HalfHash(rt)})
@@ -125,9 +130,9 @@ func (b *Bank) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		ref := b.st.Refresh[hashToken(rt)]
 		ok := ref != nil && now.Before(ref.Exp)
-		var authID string
+		var authID, payer string
 		if ok {
-			authID = ref.AuthID
+			authID, payer = ref.AuthID, ref.Payer
 		}
 		b.mu.Unlock()
 		if !ok {
@@ -135,11 +140,18 @@ func (b *Bank) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.v.pass(RuleRefresh)
-		at := b.issue(&token{Kind: "user", AuthID: authID, Exp: now.Add(b.cfg.TokenLife)})
+		at := b.issue(&token{Kind: "user", AuthID: authID, Payer: payer, Exp: now.Add(b.cfg.TokenLife)})
 		e.oauthOK(map[string]any{"token_type": "bearer", "access_token": at, "refresh_token": rt, "scope": "payments",
 			"expires_in": int(b.cfg.TokenLife / time.Second)})
+	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+		if one("assertion") == "" || one("response_type") != "token" || one("scope") != "payments" {
+			e.oauthError(http.StatusBadRequest, RuleGrant, "invalid_request", "assertion, response_type=token and scope=payments are required")
+			return
+		}
+		e.v.pass(RuleGrant)
+		b.exemptionGrant(e, one("assertion"), now)
 	default:
-		e.oauthError(http.StatusBadRequest, RuleGrant, "unsupported_grant_type", "grant_type must be client_credentials, authorization_code or refresh_token")
+		e.oauthError(http.StatusBadRequest, RuleGrant, "unsupported_grant_type", "grant_type must be client_credentials, authorization_code, refresh_token or jwt-bearer")
 	}
 }
 
@@ -266,6 +278,8 @@ func (e *exchange) checkRequest(q url.Values) (*requestClaims, *Authorization, b
 	b.mu.Lock()
 	a := b.st.Authorizations[ui.Value]
 	open := a != nil && (a.Status == "Unauthorized" || a.Status == "Authorizing")
+	// An exemption payment may still be approved on the page: the fallback to the default
+	// flow when the exemption is refused.
 	b.mu.Unlock()
 	if !open {
 		return fail("authorizationId names no bundle waiting for approval")
@@ -339,6 +353,11 @@ func (b *Bank) authorizeAnswer(w http.ResponseWriter, r *http.Request) {
 			p.Status = "Rejected"
 		}
 		p.Modified = now
+	}
+	if user := r.PostForm.Get("user"); printable(user, 64) {
+		a.Payer = user
+	} else {
+		a.Payer = "sandbox-user"
 	}
 	if approved == 0 {
 		a.Status = "Rejected"

@@ -15,6 +15,21 @@ type Authorization struct {
 	Status     string    `json:"status"` // Unauthorized, Authorizing, Authorized, Rejected, Revoked, PartiallyRevoked
 	PaymentIDs []string  `json:"payment_ids"`
 	Created    time.Time `json:"created"`
+	// Payer is who approved it (the page's user), or who created it in the exemption flow.
+	Payer string `json:"payer,omitempty"`
+	// Exemption: created with the payer's refreshed token, to be authorised by the
+	// exemption engine (jwt-bearer), never by the page.
+	Exemption bool `json:"exemption,omitempty"`
+}
+
+// exemptions counts one payer's exemption payments since the last SCA. Other counts the
+// ones made "through other channels" (injected), which the wallet cannot see.
+type exemptions struct {
+	Count      int       `json:"count"`
+	SumCents   int64     `json:"sum_cents"`
+	OtherCount int       `json:"other_count"`
+	OtherCents int64     `json:"other_cents"`
+	Since      time.Time `json:"since"`
 }
 
 // Payment is one SEPA payment as the bank holds it (the payer's and payee's data: the bank's
@@ -65,6 +80,7 @@ type code struct {
 // refresh is a refresh token (stored by its SHA-256) and the SCA it came from.
 type refresh struct {
 	AuthID string    `json:"authorization_id"`
+	Payer  string    `json:"payer"`
 	SCAAt  time.Time `json:"sca_at"`
 	Exp    time.Time `json:"exp"`
 }
@@ -87,6 +103,7 @@ type state struct {
 	Codes          map[string]*code          `json:"codes"`
 	Refresh        map[string]*refresh       `json:"refresh_tokens"`
 	Pages          map[string]*pending       `json:"pages"`
+	Exempt         map[string]*exemptions    `json:"exemptions"`
 }
 
 const stateFile = "state.json"
@@ -122,6 +139,9 @@ func loadState(dir string) (*state, error) {
 	}
 	if st.Refresh == nil {
 		st.Refresh = map[string]*refresh{}
+	}
+	if st.Exempt == nil {
+		st.Exempt = map[string]*exemptions{}
 	}
 	if st.Pages == nil {
 		st.Pages = map[string]*pending{}

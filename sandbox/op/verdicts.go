@@ -31,6 +31,9 @@ const (
 	RuleSubmitBody     = 24 // submit: no body; submissionId 1..64 printable
 	RuleScenario       = 25 // x-sandbox-scenario one the sandbox knows
 	RuleExists         = 26 // the payment, authorization or submission exists
+	RuleExemptCreate   = 27 // exemption create (payer's token): no authorizationId, count 1
+	RuleAssertion      = 28 // jwt-bearer: the exemption JWT (response_type token, scope payments, acr ca, one exemption payment)
+	RuleExemptLimits   = 29 // < 30 EUR, < 5 payments and < 100 EUR since the last SCA (other channels count)
 )
 
 var ruleNames = map[int]string{
@@ -40,6 +43,7 @@ var ruleNames = map[int]string{
 	RuleRequestQuery: "request-object-query", RuleRequestSig: "request-object-signature", RuleRequestClaims: "request-object-claims",
 	RuleCode: "authorization-code", RuleRefresh: "refresh-token", RuleSubmitToken: "submit-token", RuleAuthorized: "payment-authorized",
 	RuleSubmitCount: "submission-count", RuleSubmitBody: "submission-form", RuleScenario: "sandbox-scenario", RuleExists: "exists",
+	RuleExemptCreate: "exemption-create", RuleAssertion: "exemption-assertion", RuleExemptLimits: "exemption-limits",
 }
 
 // Check is one rule evaluated for one request.
