@@ -76,6 +76,8 @@ type memo struct {
 	Nonce           string    `json:"nonce,omitempty"`
 	SubmissionID    string    `json:"submission_id,omitempty"`
 	SubmittedAt     time.Time `json:"submitted_at,omitzero"`
+	// Exempt: created in the exemption flow (the payer's refreshed token).
+	Exempt bool `json:"exempt,omitempty"`
 }
 
 var errMemo = errors.New("payterm's record of this OP payment is unreadable")

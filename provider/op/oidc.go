@@ -59,6 +59,15 @@ func (b *Bank) requestObject(authID, state, nonce string) RequestObject {
 	return ro
 }
 
+// exemptionObject is the exemption JWT (§1.7): response_type token, scope payments, no
+// redirect_uri, acr CA, the new payment's authorizationId.
+func (b *Bank) exemptionObject(authID, state, nonce string) RequestObject {
+	ro := b.requestObject(authID, state, nonce)
+	ro.ResponseType, ro.Scope, ro.RedirectURI = "token", "payments", ""
+	ro.Claims.IDToken.ACR = essential{Values: []string{ACRCA}, Essential: true}
+	return ro
+}
+
 // authorizeURL signs the request object and puts it on the authorize address with the query
 // values it carries (request, response_type, client_id, scope; OP requires they equal the
 // JWT's).

@@ -18,7 +18,16 @@ func (b *Bank) createPayment(ctx context.Context, st *stored) (Payment, answer, 
 	if err != nil {
 		return Payment{}, answer{}, err
 	}
+	return b.createWith(ctx, st, token, nil)
+}
+
+// createWith posts the stored request under token; payer is the payer's own token (the
+// exemption flow: no client token to renew on a 401) with its extra headers.
+func (b *Bank) createWith(ctx context.Context, st *stored, token string, payer http.Header) (Payment, answer, error) {
 	h := http.Header{}
+	for k, v := range payer {
+		h[k] = v
+	}
 	h.Set("x-idempotency-key", st.Key)
 	h.Set("x-jws-signature", st.JWS)
 	for try := 1; ; try++ {
@@ -38,11 +47,13 @@ func (b *Bank) createPayment(ctx context.Context, st *stored) (Payment, answer, 
 				return Payment{}, a, sentErr(a.id, a.status, "OP holds a different amount for this payment than was sent: do not trust it", nil, provider.ErrOutcomeUnknown)
 			}
 			return p, a, nil
-		case a.status == http.StatusUnauthorized && try < 2:
+		case a.status == http.StatusUnauthorized && try < 2 && payer == nil:
 			b.dropToken()
-			if token, err = b.clientToken(ctx); err != nil {
+			t, err := b.clientToken(ctx)
+			if err != nil {
 				return Payment{}, a, err
 			}
+			token = t
 			continue
 		}
 		ae := DecodeAPIError(a.status, a.body)
