@@ -86,7 +86,7 @@ func verifyByHand(t *testing.T, sig string, body []byte, pub crypto.PublicKey) m
 	return hdr
 }
 
-func TestDetachedSignatureVerifiesWithoutGoJose(t *testing.T) {
+func TestDetachedSignatureVerifiesByHandAndWithGoJose(t *testing.T) {
 	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
 	for _, c := range []struct {
 		key crypto.Signer
@@ -104,6 +104,23 @@ func TestDetachedSignatureVerifiesWithoutGoJose(t *testing.T) {
 		hdr := verifyByHand(t, sig, body, c.key.Public())
 		if hdr["alg"] != c.alg || hdr["kid"] != "qseal-1" || len(hdr) != 2 {
 			t.Fatalf("protected header %v", hdr)
+		}
+		// go-jose (which the client does not sign with) agrees.
+		obj, err := jose.ParseDetached(sig, body, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(c.alg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := obj.DetachedVerify(body, c.key.Public()); err != nil {
+			t.Fatal(err)
+		}
+		// Many signatures: r and s with leading zero bytes are padded, not shortened.
+		for i := range 64 {
+			b := append(body, byte(i))
+			s, err := k.detached(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifyByHand(t, s, b, c.key.Public())
 		}
 		// One byte more in the body and it no longer verifies.
 		if err := verifyDetached(sig, append(body, ' '), &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: c.key.Public(), KeyID: "qseal-1"}}}); err == nil {
