@@ -174,3 +174,19 @@ func TestParseCallback(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecodeAuthorization(f *testing.F) {
+	for _, s := range []string{`{"authorizationId":"a-1","status":"Revoked","paymentIds":["p1","p2"]}`, `{"authorizationId":"a","status":"Gone"}`,
+		`{"authorizationId":"a","status":"Authorized","paymentIds":["p 1"]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := DecodeAuthorization(b)
+		if err != nil {
+			return
+		}
+		if _, ok := authStatuses[a.Status]; !ok || !printableID(a.ID, maxIDLen) || len(a.PaymentIDs) > MaxBundle*10 {
+			t.Fatalf("accepted %+v", a)
+		}
+	})
+}

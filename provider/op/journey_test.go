@@ -350,3 +350,41 @@ func TestJourneyAnswerNotSignedByOPIsNotRead(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestJourneyRevokeBundleRevokesEveryPayment(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	bu, err := j.client.CreateBundle(ctx, []provider.Intent{jintent("3.00"), jintent("4.00"), jintent("5.00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, err := j.client.BundleOf(ctx, bu.AuthorizationID)
+	if err != nil || len(au.PaymentIDs) != 3 || au.Status != "Unauthorized" {
+		t.Fatalf("%+v %v", au, err)
+	}
+	if w := RevokeWarning(len(au.PaymentIDs)); w != "Revoking this authorization at OP revokes every payment in it: all 3 of them, not only this one." {
+		t.Fatal(w)
+	}
+	if au, err = j.client.RevokeBundle(ctx, bu.AuthorizationID); err != nil || au.Status != "Revoked" {
+		t.Fatalf("%+v %v", au, err)
+	}
+	if err := j.client.PollBundle(ctx, bu); err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range bu.Items {
+		if it.State.Status != provider.StatusCancelled || !it.State.Final || it.State.BankStatus != "Revoked" {
+			t.Fatalf("payment %d: %+v", i, it.State)
+		}
+	}
+	j.allPassed()
+}
+
+func TestJourneyCancelOnePayment(t *testing.T) {
+	j := newJourney(t, "")
+	p := j.created("6.00")
+	st, act, err := j.client.Cancel(context.Background(), p)
+	if err != nil || act != nil || st.Status != provider.StatusCancelled || !st.Final {
+		t.Fatalf("%+v %v", st, err)
+	}
+	j.allPassed()
+}
