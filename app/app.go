@@ -360,6 +360,9 @@ func (a *App) closeParts() error {
 			if bc.ft != nil {
 				errs = append(errs, bc.ft.hub.Close())
 			}
+			if bc.op != nil {
+				errs = append(errs, bc.op.Close())
+			}
 		}
 		// Last: the bank clients above hold signers of the token.
 		if a.token != nil {

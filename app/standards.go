@@ -25,6 +25,8 @@ func (a *App) capsOf(bankID string) (provider.Caps, bool) {
 		return bc.bg.prov.Caps(), true
 	case ok && bc.ft != nil:
 		return bc.ft.prov.Caps(), true
+	case ok && bc.op != nil:
+		return bc.op.prov.Caps(), true
 	}
 	return provider.Caps{}, false
 }
@@ -51,6 +53,9 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 func standardName(caps provider.Caps) string {
 	if caps.Kind == provider.Fintecture {
 		return "Fintecture payment session (PSD2 PISP)"
+	}
+	if caps.Kind == provider.OP {
+		return "OP PSD2 Payment Initiation v1"
 	}
 	if caps.Profile == "bog" {
 		return "Berlin Group NextGenPSD2 (Bank of Georgia)"
