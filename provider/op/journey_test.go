@@ -47,7 +47,7 @@ func (c *tclock) Add(d time.Duration) {
 }
 
 type journey struct {
-	t       *testing.T
+	t       testing.TB
 	clk     *tclock
 	bank    *opbank.Bank
 	srv     *httptest.Server
@@ -75,7 +75,7 @@ func cert(t testing.TB, server bool) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: leaf}
 }
 
-func newJourney(t *testing.T, scenario string) *journey {
+func newJourney(t testing.TB, scenario string) *journey {
 	j := &journey{t: t, clk: &tclock{t: time.Now().UTC().Truncate(time.Second)}, cert: cert(t, false), sigKey: ecKey(t)}
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: j.sigKey.Public(), KeyID: "tpp-qseal", Algorithm: "ES256", Use: "sig"}}})
 	b, err := opbank.New(opbank.Config{DataDir: t.TempDir(), ClientID: "tpp-journey", ClientSecret: "journey-secret", APIKey: "journey-key",
