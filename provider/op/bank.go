@@ -290,7 +290,7 @@ func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Inpu
 		return waiting, nil, err
 	}
 	if in.CallbackURL == "" {
-		return waiting, act, nil
+		return b.approvePoll(ctx, m, waiting, act)
 	}
 	cb, err := ParseCallback(in.CallbackURL, b.cfg.RedirectURI)
 	if err != nil {
@@ -315,6 +315,26 @@ func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Inpu
 	}
 	s, err := b.submitOne(ctx, m, u)
 	return s, nil, err
+}
+
+// approvePoll is a poll while the payer may be on OP's page: a payment OP already holds as
+// approved whose payer token is held (the callback was taken, its submission not made) is
+// submitted now; one OP ended (rejected, revoked) ends here; otherwise the page again.
+func (b *Bank) approvePoll(ctx context.Context, m *memo, waiting provider.State, act *provider.Action) (provider.State, *provider.Action, error) {
+	pay, a, err := b.getPayment(ctx, m.PaymentID)
+	if err != nil {
+		return waiting, act, nil // the page stays the answer; the next poll reads again
+	}
+	if u := b.user(m.AuthorizationID); pay.Status == "Authorized" && u != nil {
+		s, err := b.submitOne(ctx, m, u)
+		return s, nil, err
+	}
+	s := stateOf(authStatuses, pay.Status, pay.PaymentID)
+	s.InteractionID, s.Blob = a.id, m.encode()
+	if s.Final {
+		return s, nil, nil
+	}
+	return s, act, nil
 }
 
 // action is the authorize page for m's bundle.

@@ -388,3 +388,27 @@ func TestJourneyCancelOnePayment(t *testing.T) {
 	}
 	j.allPassed()
 }
+
+// The answer to the payment read after the code exchange is lost: the code is spent, but the
+// payer's token is held, so the next poll submits the approved payment (once).
+func TestJourneyPollResumesAfterALostAnswer(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	p := j.created("9.00")
+	st, act, _ := j.client.Approve(ctx, p, provider.Input{})
+	p.State = st
+	back := j.browse(act, "approve", nil)
+	j.bank.DropNextAnswers(2) // the read and the transport's replay of it
+	st, _, err := j.client.Approve(ctx, p, provider.Input{CallbackURL: back})
+	if !errors.Is(err, provider.ErrOutcomeUnknown) {
+		t.Fatalf("%+v %v", st, err)
+	}
+	st, act, err = j.client.Approve(ctx, p, provider.Input{})
+	if err != nil || act != nil || st.BankStatus != "Accepted" {
+		t.Fatalf("%+v %+v %v", st, act, err)
+	}
+	p.State = st
+	if st, err = j.client.Status(ctx, p); err != nil || st.Status != provider.StatusExecuted || j.bank.PaymentDebits(st.BankRef) != 1 {
+		t.Fatalf("%+v %v", st, err)
+	}
+}
