@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -231,7 +232,7 @@ func (b *Bank) submissionState(ctx context.Context, m *memo) (provider.State, er
 		return provider.State{}, err
 	}
 	if sub.Status == "Pending" && b.cfg.Clock().Before(PendingDeadline(m.SubmittedAt)) {
-		if u := b.user(m.AuthorizationID); u != nil {
+		if u := b.liveUser(ctx, m.AuthorizationID); u != nil {
 			if again, a2, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario); err == nil {
 				sub, a = again, a2
 			}
@@ -251,6 +252,35 @@ func (b *Bank) user(authID string) *userToken {
 	u := b.users[authID]
 	if u == nil || !b.cfg.Clock().Before(u.exp) {
 		return nil
+	}
+	return u
+}
+
+// liveUser is the payer's token for authID, renewed with its refresh token (within 45 days of
+// the SCA) when it has run out; nil when none can be had.
+func (b *Bank) liveUser(ctx context.Context, authID string) *userToken {
+	if u := b.user(authID); u != nil {
+		return u
+	}
+	b.mu.Lock()
+	u := b.users[authID]
+	var rt string
+	if u != nil && u.refresh != "" && b.cfg.Clock().Before(u.refreshExp) {
+		rt = u.refresh
+	}
+	b.mu.Unlock()
+	if rt == "" {
+		return nil
+	}
+	t, err := b.tokenCall(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {"payments"}})
+	if err != nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u.access, u.exp = t.AccessToken, b.cfg.Clock().Add(time.Duration(t.ExpiresIn)*time.Second)
+	if t.RefreshToken != "" {
+		u.refresh = t.RefreshToken
 	}
 	return u
 }
@@ -325,7 +355,7 @@ func (b *Bank) approvePoll(ctx context.Context, m *memo, waiting provider.State,
 	if err != nil {
 		return waiting, act, nil // the page stays the answer; the next poll reads again
 	}
-	if u := b.user(m.AuthorizationID); pay.Status == "Authorized" && u != nil {
+	if u := b.liveUser(ctx, m.AuthorizationID); pay.Status == "Authorized" && u != nil {
 		s, err := b.submitOne(ctx, m, u)
 		return s, nil, err
 	}

@@ -412,3 +412,42 @@ func TestJourneyPollResumesAfterALostAnswer(t *testing.T) {
 		t.Fatalf("%+v %v", st, err)
 	}
 }
+
+// A Pending submission (OP's payment system down) is submitted again under the same
+// submissionId while it is still the same day in Helsinki — the payer's token renewed with the
+// refresh token — and not after midnight there, when OP says Error.
+func TestJourneyPendingResubmittedUntilHelsinkiMidnight(t *testing.T) {
+	for _, c := range []struct {
+		wait time.Duration
+		want string
+	}{{11*time.Hour + 50*time.Minute, "Accepted"}, {12*time.Hour + 10*time.Minute, "Error"}} {
+		j := newJourney(t, "PaymentSystemUnavailable")
+		j.clk.t = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC) // 12:00 in Helsinki
+		ctx := context.Background()
+		p := j.created("7.00")
+		st, act, _ := j.client.Approve(ctx, p, provider.Input{})
+		p.State = st
+		st, _, err := j.client.Approve(ctx, p, provider.Input{CallbackURL: j.browse(act, "approve", nil)})
+		if err != nil || st.BankStatus != "Pending" || st.Final {
+			t.Fatalf("%+v %v", st, err)
+		}
+		p.State = st
+		j.client.cfg.SandboxScenario = "" // the payment system is back
+		j.clk.Add(c.wait)
+		st, err = j.client.Status(ctx, p)
+		if err != nil || st.BankStatus != c.want {
+			t.Fatalf("after %s: %+v %v", c.wait, st, err)
+		}
+		debits := 0
+		if c.want == "Accepted" {
+			p.State = st
+			if st, err = j.client.Status(ctx, p); err != nil || st.Status != provider.StatusExecuted {
+				t.Fatalf("%+v %v", st, err)
+			}
+			debits = 1
+		}
+		if j.bank.PaymentDebits(st.BankRef) != debits {
+			t.Fatalf("debited %d", j.bank.PaymentDebits(st.BankRef))
+		}
+	}
+}
