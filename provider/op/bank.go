@@ -185,6 +185,21 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	if err != nil {
 		return provider.State{}, err
 	}
+	if b.cfg.TryExemption && p.Amount.Currency == "EUR" && p.Amount.Amount.Cmp(exemptMax) < 0 {
+		if _, held := b.latestRefresh(); held != nil {
+			s, err := b.SendExempt(ctx, p, b.cfg.Clock())
+			switch {
+			case err == nil:
+				return s, nil
+			case errors.Is(err, ErrExemptionRefused) && s.Blob != nil:
+				// The payment exists at OP: the default flow approves this same one.
+				return s, nil
+			case !errors.Is(err, ErrExemptionRefused):
+				return s, err
+			}
+			// Refused before anything was created: the default flow creates it.
+		}
+	}
 	pay, a, err := b.createPayment(ctx, st)
 	if err != nil {
 		return provider.State{}, err

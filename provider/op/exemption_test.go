@@ -3,6 +3,7 @@ package op
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,90 @@ func TestJourneyExemptionWithoutAnApprovalCreatesNothing(t *testing.T) {
 	// The default flow takes the same request.
 	if _, err := j.client.Send(context.Background(), p); err != nil || j.bank.Payments() != 1 {
 		t.Fatal(err)
+	}
+}
+
+// With TryExemption the seam's Send tries the exemption first: a small payment after a bank
+// approval is paid with no page; one OP refuses comes back waiting for approval and the
+// default flow pays that same payment, once.
+func TestJourneySendTriesTheExemption(t *testing.T) {
+	j := newJourney(t, "")
+	j.client.cfg.TryExemption = true
+	ctx := context.Background()
+	first := j.created("8.00") // no approval held yet: the default flow
+	if first.State.Status != provider.StatusAwaitingBankSCA || mustMemo(t, first.State).Exempt {
+		t.Fatalf("%+v", first.State)
+	}
+	st, act, _ := j.client.Approve(ctx, first, provider.Input{})
+	first.State = st
+	if _, _, err := j.client.Approve(ctx, first, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	small := j.created("12.00")
+	if small.State.BankStatus != "Accepted" || !mustMemo(t, small.State).Exempt {
+		t.Fatalf("exempt: %+v", small.State)
+	}
+	big := j.created("35.00") // not tried: 35.00 is not below 30.00
+	if big.State.Status != provider.StatusAwaitingBankSCA || mustMemo(t, big.State).Exempt {
+		t.Fatalf("big: %+v", big.State)
+	}
+	j.bank.AddOtherChannelExemptions("sandbox-user", 4, 100) // OP's count is now full
+	refused := j.created("5.00")
+	if refused.State.Status != provider.StatusAwaitingBankSCA || !mustMemo(t, refused.State).Exempt {
+		t.Fatalf("refused: %+v", refused.State)
+	}
+	st, act, err := j.client.Approve(ctx, refused, provider.Input{})
+	if err != nil || act == nil {
+		t.Fatalf("%v %+v", err, act)
+	}
+	refused.State = st
+	if st, _, err = j.client.Approve(ctx, refused, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil || st.BankStatus != "Accepted" {
+		t.Fatalf("%+v %v", st, err)
+	}
+	refused.State = st
+	if st, err = j.client.Status(ctx, refused); err != nil || st.Status != provider.StatusExecuted || j.bank.PaymentDebits(st.BankRef) != 1 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if j.bank.Payments() != 4 {
+		t.Fatalf("payments %d", j.bank.Payments())
+	}
+}
+
+// The wallet dies after the exemption flow created the payment and before OP answered the
+// jwt-bearer grant (so nothing of it was stored but the request): a new client (the restarted
+// wallet, its tokens gone) looks the payment up under the same idempotency key, and the
+// default flow pays that same payment, once.
+func TestJourneyKilledInsideTheExemptionPaysOnce(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	j.sca()
+	p := j.built("6.00")
+	st, _ := decodeStored(p.Request.Bytes)
+	_, u := j.client.latestRefresh()
+	tok, err := j.client.tokenCall(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {u.refresh}, "scope": {"payments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := j.client.createWith(ctx, st, tok.AccessToken, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Killed here. The restarted wallet: a new client, the same stored request.
+	restarted, err := New(j.client.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := restarted.Lookup(ctx, p)
+	if err != nil || found.Status != provider.StatusAwaitingBankSCA || j.bank.Payments() != 2 {
+		t.Fatalf("%+v %v (payments %d)", found, err, j.bank.Payments())
+	}
+	p.State = found
+	s, act, _ := restarted.Approve(ctx, p, provider.Input{})
+	p.State = s
+	if s, _, err = restarted.Approve(ctx, p, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	p.State = s
+	if s, err = restarted.Status(ctx, p); err != nil || s.Status != provider.StatusExecuted || j.bank.PaymentDebits(s.BankRef) != 1 || j.bank.Payments() != 2 {
+		t.Fatalf("%+v %v", s, err)
 	}
 }
