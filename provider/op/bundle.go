@@ -26,19 +26,42 @@ type BundleItem struct {
 // MaxBundle bounds a bundle (OP states no limit; the wallet's screens show ten at most).
 const MaxBundle = 10
 
-// CreateBundle creates intents as one bundle. Each intent carries its own idempotency key. On
-// an error the bundle holds the payments created so far (they can be revoked together).
+// CreateBundle creates intents as one bundle, each to be submitted once. Each intent carries its
+// own idempotency key. On an error the bundle holds the payments created so far (they can be
+// revoked together).
 func (b *Bank) CreateBundle(ctx context.Context, intents []provider.Intent) (*Bundle, error) {
-	if len(intents) == 0 || len(intents) > MaxBundle {
+	reqs := make([]BundleRequest, len(intents))
+	for i, in := range intents {
+		reqs[i] = BundleRequest{Intent: in, Count: 1}
+	}
+	return b.CreateBundleWith(ctx, reqs)
+}
+
+// BundleRequest is one payment of a bundle and how many identical submissions (same payee,
+// same amount) the one approval allows: OP's count, 1 to 99.
+type BundleRequest struct {
+	Intent provider.Intent
+	Count  int
+}
+
+// CreateBundleWith is CreateBundle with a count per payment.
+func (b *Bank) CreateBundleWith(ctx context.Context, reqs []BundleRequest) (*Bundle, error) {
+	if len(reqs) == 0 || len(reqs) > MaxBundle {
 		return nil, fmt.Errorf("a bundle holds 1 to %d payments", MaxBundle)
 	}
 	bu := &Bundle{}
-	for i, in := range intents {
-		body, err := b.paymentBody(in, bu.AuthorizationID)
+	for i, r := range reqs {
+		if r.Count < 1 || r.Count > 99 {
+			return bu, fmt.Errorf("payment %d of the bundle: count must be 1 to 99", i+1)
+		}
+		body, err := b.paymentBody(r.Intent, bu.AuthorizationID)
 		if err != nil {
 			return bu, fmt.Errorf("payment %d of the bundle: %w", i+1, err)
 		}
-		req, err := b.sign(in.IdempotencyKey, body)
+		if r.Count > 1 {
+			body.Count = r.Count
+		}
+		req, err := b.sign(r.Intent.IdempotencyKey, body)
 		if err != nil {
 			return bu, err
 		}
@@ -51,6 +74,9 @@ func (b *Bank) CreateBundle(ctx context.Context, intents []provider.Intent) (*Bu
 		if err != nil {
 			return bu, fmt.Errorf("payment %d of the bundle: %w", i+1, err)
 		}
+		if pay.Count != r.Count {
+			return bu, fmt.Errorf("payment %d of the bundle: OP holds another count for it", i+1)
+		}
 		if i == 0 {
 			bu.AuthorizationID = pay.AuthorizationID
 		} else if pay.AuthorizationID != bu.AuthorizationID {
@@ -59,6 +85,35 @@ func (b *Bank) CreateBundle(ctx context.Context, intents []provider.Intent) (*Bu
 		bu.Items = append(bu.Items, BundleItem{Request: req, State: b.created(pay, a.id)})
 	}
 	return bu, nil
+}
+
+// SubmitAgain makes the n-th submission (n ≥ 2, up to the payment's count) of a payment whose
+// approval allows repeated identical submissions, under the payer's token from that approval.
+// The submissionId is derived from the paymentId and n, so a lost answer is sent again as the
+// same submission.
+func (b *Bank) SubmitAgain(ctx context.Context, p provider.Payment, n int) (provider.State, error) {
+	m, err := decodeMemo(p.State.Blob)
+	if err != nil {
+		return provider.State{}, err
+	}
+	if n < 2 || n > 99 {
+		return p.State, errors.New("a repeated submission is the 2nd to the 99th")
+	}
+	u := b.liveUser(ctx, m.AuthorizationID)
+	if u == nil {
+		return p.State, errors.New("no approval from OP is held for this payment any more: approve it again")
+	}
+	m.SubmissionID, m.SubmittedAt = SubmissionID(m.PaymentID, n), b.cfg.Clock()
+	sub, a, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+	if errors.Is(err, provider.ErrOutcomeUnknown) {
+		sub, a, err = b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+	}
+	if err != nil {
+		return p.State, err
+	}
+	s := stateOf(submissionStatuses, sub.Status, m.PaymentID)
+	s.InteractionID, s.Blob = a.id, m.encode()
+	return s, nil
 }
 
 // BundleAction is OP's authorize page for the whole bundle: one approval for every payment in it.

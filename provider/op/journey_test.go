@@ -451,3 +451,37 @@ func TestJourneyPendingResubmittedUntilHelsinkiMidnight(t *testing.T) {
 		}
 	}
 }
+
+// A payment whose approval allows two identical submissions (count 2): one approval, two
+// submissions, two debits; a third is refused by OP.
+func TestJourneyCountTwoSubmittedTwiceUnderOneApproval(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	bu, err := j.client.CreateBundleWith(ctx, []BundleRequest{{Intent: jintent("2.00"), Count: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, _ := j.client.BundleAction(bu)
+	if err := j.client.CompleteBundle(ctx, bu, j.browse(act, "approve", nil)); err != nil {
+		t.Fatal(err)
+	}
+	p := provider.Payment{State: bu.Items[0].State}
+	second, err := j.client.SubmitAgain(ctx, p, 2)
+	if err != nil || second.BankStatus != "Accepted" || mustMemo(t, second).SubmissionID == mustMemo(t, p.State).SubmissionID {
+		t.Fatalf("%+v %v", second, err)
+	}
+	for _, s := range []provider.State{bu.Items[0].State, second} {
+		if st, err := j.client.Status(ctx, provider.Payment{State: s}); err != nil || st.Status != provider.StatusExecuted {
+			t.Fatalf("%+v %v", st, err)
+		}
+	}
+	if d := j.bank.PaymentDebits(second.BankRef); d != 2 {
+		t.Fatalf("debited %d", d)
+	}
+	if _, err := j.client.SubmitAgain(ctx, p, 3); err == nil {
+		t.Fatal("a third submission of a count-2 payment was taken")
+	}
+	if d := j.bank.PaymentDebits(second.BankRef); d != 2 {
+		t.Fatalf("debited %d", d)
+	}
+}
