@@ -208,6 +208,41 @@ CREATE TABLE payee_checks (
 	PRIMARY KEY (bank, iban, name)
 );
 `,
+	// 8: what each consent has paid, per currency, kept as it changes, so Home's "Paid to date"
+	// reads one row instead of summing every payment of the consent (105–150 ms at 100,000
+	// payments, on every first frame). Triggers keep it exact in the payment write's own
+	// transaction, as consent_totals (2) does; a payment's outcome may change either way.
+	`
+CREATE TABLE consent_paid (
+	consent_id  TEXT NOT NULL REFERENCES consents (id),
+	currency    TEXT NOT NULL,
+	paid_minor  INTEGER NOT NULL DEFAULT 0,
+	paid_count  INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (consent_id, currency)
+);
+INSERT INTO consent_paid (consent_id, currency, paid_minor, paid_count)
+	SELECT consent_id, currency, SUM(amount_minor), COUNT(*) FROM payments WHERE outcome = 'successful'
+	GROUP BY consent_id, currency;
+CREATE TRIGGER payments_paid_insert AFTER INSERT ON payments WHEN NEW.outcome = 'successful'
+BEGIN
+	INSERT OR IGNORE INTO consent_paid (consent_id, currency) VALUES (NEW.consent_id, NEW.currency);
+	UPDATE consent_paid SET paid_minor = paid_minor + NEW.amount_minor, paid_count = paid_count + 1
+		WHERE consent_id = NEW.consent_id AND currency = NEW.currency;
+END;
+CREATE TRIGGER payments_paid_left AFTER UPDATE OF outcome, currency ON payments
+	WHEN OLD.outcome = 'successful' AND (NEW.outcome <> 'successful' OR NEW.currency <> OLD.currency)
+BEGIN
+	UPDATE consent_paid SET paid_minor = paid_minor - OLD.amount_minor, paid_count = paid_count - 1
+		WHERE consent_id = OLD.consent_id AND currency = OLD.currency;
+END;
+CREATE TRIGGER payments_paid_joined AFTER UPDATE OF outcome, currency ON payments
+	WHEN NEW.outcome = 'successful' AND (OLD.outcome <> 'successful' OR NEW.currency <> OLD.currency)
+BEGIN
+	INSERT OR IGNORE INTO consent_paid (consent_id, currency) VALUES (NEW.consent_id, NEW.currency);
+	UPDATE consent_paid SET paid_minor = paid_minor + NEW.amount_minor, paid_count = paid_count + 1
+		WHERE consent_id = NEW.consent_id AND currency = NEW.currency;
+END;
+`,
 }
 
 // SchemaVersion is the schema version this build writes.
