@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// The start-up work that Home does not need — opening the secret store in the background
+// (secrets.go), resuming payments and syncing the consents with the bank (the keeper) — is
+// held until Home's first frame is out, so it does not compete with the frame for the CPU: on
+// two cores the store's argon2id alone (four threads) slowed the frame by about 50 ms.
+//
+// "Out" is frameGrace after the first Overview (the screen draws within a renderer tick of
+// reading it), or startWorkAtLatest after Open when no screen asks (a script, a test); anything
+// that needs the work now (a secret, WaitStartup) releases it at once.
+const (
+	frameGrace        = 50 * time.Millisecond
+	startWorkAtLatest = time.Second
+)
+
+type startWork struct {
+	once  sync.Once
+	ch    chan struct{}
+	timer *time.Timer
+	mu    sync.Mutex
+	frame bool // the first Overview was served
+}
+
+func (s *startWork) init() {
+	s.ch = make(chan struct{})
+	s.mu.Lock()
+	s.timer = time.AfterFunc(startWorkAtLatest, s.release)
+	s.mu.Unlock()
+}
+
+// release lets the held work start (idempotent).
+func (s *startWork) release() { s.once.Do(func() { close(s.ch) }) }
+
+// afterFrame is called when an Overview was served: the work starts frameGrace later.
+func (s *startWork) afterFrame() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.frame || s.timer == nil {
+		return
+	}
+	s.frame = true
+	s.timer.Reset(frameGrace)
+}
+
+// stop releases the work at once (Close: what waits must not wait for a timer) and stops the
+// timer.
+func (s *startWork) stop() {
+	s.mu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	s.release()
+}
+
+// wait blocks until the work may start; false when ctx ended first.
+func (s *startWork) wait(ctx context.Context) bool {
+	select {
+	case <-s.ch:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
