@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"runtime/debug"
 
 	"github.com/payterm/payterm/config"
 	"github.com/payterm/payterm/keystore"
@@ -44,9 +43,6 @@ func (a *App) openSecretsLater() error {
 		a.startWork.wait(context.Background()) // released at the latest by Close (stop)
 		ls.s, ls.err = a.openStore()
 		close(ls.done)
-		// argon2id's 64 MiB are garbage now: give them back to the OS instead of keeping them
-		// resident for the whole session.
-		debug.FreeOSMemory()
 		// Home showed "opening" for the store and no SCA status: it reloads now.
 		a.feed.publishAll()
 	}()

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -36,16 +38,33 @@ type Marks struct {
 // HomeMarks are Home's.
 var HomeMarks = Marks{First: "payterm · Home", Loaded: "Recent payments"}
 
+// Start says what to run and what to wait for.
+type Start struct {
+	Argv []string // the program and its arguments
+	Env  []string // its whole environment
+	// Marks are what to wait for; Timeout bounds the wait for Marks.Loaded.
+	Marks   Marks
+	Timeout time.Duration
+	// Idle, when not zero, leaves the program on its loaded screen that long and then reads its
+	// resident memory (Result.IdleRSSKiB): what it keeps once its start-up work is done.
+	Idle time.Duration
+}
+
 // Result is one start.
 type Result struct {
 	First  time.Duration // from exec to the first frame showing Marks.First
 	Loaded time.Duration // from exec to Marks.Loaded on the screen
+	// IdleRSSKiB is the program's resident memory after Start.Idle on the loaded screen (0
+	// without Idle).
+	IdleRSSKiB int
 }
 
-// Run starts argv in a new pseudo-terminal with env as its whole environment, waits until the
-// screen shows marks.Loaded (at most timeout), then ends the program with SIGTERM and waits for
-// it to exit. The times are measured from just before the program is started.
-func Run(ctx context.Context, argv, env []string, marks Marks, timeout time.Duration) (Result, error) {
+// Run starts the program in a new pseudo-terminal, waits until the screen shows
+// Marks.Loaded (at most Timeout) and, with Idle, that long more; then it ends the program with
+// SIGTERM and waits for it to exit. The times are measured from just before the program is
+// started.
+func Run(ctx context.Context, st Start) (Result, error) {
+	argv, env, marks, timeout := st.Argv, st.Env, st.Marks, st.Timeout
 	if len(argv) == 0 {
 		return Result{}, errors.New("firstframe: no program")
 	}
@@ -82,6 +101,15 @@ func Run(ctx context.Context, argv, env []string, marks Marks, timeout time.Dura
 		s.mu.Lock()
 		res = Result{First: s.firstAt, Loaded: s.loadedAt}
 		s.mu.Unlock()
+		if st.Idle > 0 {
+			select {
+			case <-time.After(st.Idle):
+				res.IdleRSSKiB, waitErr = residentKiB(cmd.Process.Pid)
+			case err := <-exited:
+				exited <- err
+				waitErr = fmt.Errorf("firstframe: the program exited (%v) while idle", err)
+			}
+		}
 	case err := <-exited:
 		exited <- err
 		waitErr = fmt.Errorf("firstframe: the program exited (%v) before showing %q; it printed:\n%s", err, marks.Loaded, s.text())
@@ -104,6 +132,23 @@ func Run(ctx context.Context, argv, env []string, marks Marks, timeout time.Dura
 	master.Close()
 	<-readDone
 	return res, waitErr
+}
+
+// residentKiB reads a running process's resident set size (VmRSS) from /proc.
+func residentKiB(pid int) (int, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("firstframe: resident memory: %w", err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				return strconv.Atoi(f[0])
+			}
+		}
+	}
+	return 0, errors.New("firstframe: no VmRSS in /proc status")
 }
 
 // screen reads the program's output, answers its terminal queries and notes when the marks

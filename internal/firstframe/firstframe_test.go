@@ -70,12 +70,15 @@ func child(t *testing.T, part string) ([]string, []string) {
 func TestRunTimesBothFrames(t *testing.T) {
 	argv, env := child(t, "home")
 	t0 := time.Now()
-	r, err := Run(context.Background(), argv, env, HomeMarks, 30*time.Second)
+	r, err := Run(context.Background(), Start{Argv: argv, Env: env, Marks: HomeMarks, Timeout: 30 * time.Second, Idle: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.First <= 0 || r.Loaded < r.First || r.Loaded > time.Since(t0) {
 		t.Fatalf("times out of order: %+v", r)
+	}
+	if r.IdleRSSKiB < 100 || r.IdleRSSKiB > 1<<20 {
+		t.Fatalf("resident memory %d KiB", r.IdleRSSKiB)
 	}
 	if time.Since(t0) > 20*time.Second {
 		t.Fatal("Run waited for the program to end by itself instead of ending it")
@@ -87,7 +90,7 @@ func TestRunTimesBothFrames(t *testing.T) {
 func TestRunReportsAnEarlyExit(t *testing.T) {
 	argv, env := child(t, "exit")
 	t0 := time.Now()
-	_, err := Run(context.Background(), argv, env, HomeMarks, time.Minute)
+	_, err := Run(context.Background(), Start{Argv: argv, Env: env, Marks: HomeMarks, Timeout: time.Minute})
 	if err == nil || !strings.Contains(err.Error(), "cannot start") {
 		t.Fatalf("err = %v", err)
 	}
@@ -98,7 +101,7 @@ func TestRunReportsAnEarlyExit(t *testing.T) {
 
 func TestRunTimesOut(t *testing.T) {
 	argv, env := child(t, "silent")
-	if _, err := Run(context.Background(), argv, env, HomeMarks, 300*time.Millisecond); err == nil || !strings.Contains(err.Error(), "not shown after") {
+	if _, err := Run(context.Background(), Start{Argv: argv, Env: env, Marks: HomeMarks, Timeout: 300 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "not shown after") {
 		t.Fatalf("err = %v", err)
 	}
 }
