@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 
 	"github.com/payterm/payterm/config"
@@ -40,7 +39,11 @@ func (a *App) openSecretsLater() error {
 	a.secretsOpening.Add(1)
 	go func() {
 		defer a.secretsOpening.Done()
-		a.startWork.wait(context.Background()) // released at the latest by Close (stop)
+		if !a.startWork.wanted() { // released by Close before anyone wanted a secret
+			ls.err = errors.New("open secret store: payterm is closing")
+			close(ls.done)
+			return
+		}
 		ls.s, ls.err = a.openStore()
 		close(ls.done)
 		// Home showed "opening" for the store and no SCA status: it reloads now.

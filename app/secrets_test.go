@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +174,7 @@ func TestCloseWaitsForTheSecretStore(t *testing.T) {
 		m.release()
 		t.Fatal(err)
 	}
+	a.store.(*laterStore).needed() // a secret is wanted (what Get does first): the open starts
 	closed := make(chan error, 1)
 	go func() { closed <- a.Close() }()
 	select {
@@ -232,5 +234,34 @@ func TestSecretStoreOpensAfterTheFirstFrame(t *testing.T) {
 				t.Fatal("the store's open never started")
 			}
 		})
+	}
+}
+
+// TestCloseBeforeTheFrameSkipsTheSecretStore: closed before Home was drawn and before any secret
+// was wanted (a signal at start), payterm neither derives the key nor waits for it.
+func TestCloseBeforeTheFrameSkipsTheSecretStore(t *testing.T) {
+	var derived atomic.Bool
+	opts := testOptions(newSCAClock())
+	opts.MachineSecret = func() ([]byte, error) {
+		derived.Store(true)
+		return []byte("app-test-machine"), nil
+	}
+	t0 := time.Now()
+	a, err := Open(context.Background(), noPassphraseConfig(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := a.store.(*laterStore)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(t0) >= startWorkAtLatest/2 {
+		t.Skip("Open and Close took so long that the held work may have been released by its timer")
+	}
+	if derived.Load() {
+		t.Error("the store's key was derived although nothing wanted it before Close")
+	}
+	if _, err := ls.Get("anything"); err == nil || !strings.Contains(err.Error(), "closing") {
+		t.Fatalf("a secret after Close: %v", err)
 	}
 }

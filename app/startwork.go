@@ -20,11 +20,12 @@ const (
 )
 
 type startWork struct {
-	once  sync.Once
-	ch    chan struct{}
-	timer *time.Timer
-	mu    sync.Mutex
-	frame bool // the first Overview was served
+	once    sync.Once
+	ch      chan struct{}
+	timer   *time.Timer
+	mu      sync.Mutex
+	frame   bool // the first Overview was served
+	closing bool // released by stop: the app is closing
 }
 
 func (s *startWork) init() {
@@ -35,7 +36,11 @@ func (s *startWork) init() {
 }
 
 // release lets the held work start (idempotent).
-func (s *startWork) release() { s.once.Do(func() { close(s.ch) }) }
+func (s *startWork) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.once.Do(func() { close(s.ch) })
+}
 
 // afterFrame is called when an Overview was served: the work starts frameGrace later.
 func (s *startWork) afterFrame() {
@@ -49,14 +54,29 @@ func (s *startWork) afterFrame() {
 }
 
 // stop releases the work at once (Close: what waits must not wait for a timer) and stops the
-// timer.
+// timer; work that nothing released before is then not wanted (wanted).
 func (s *startWork) stop() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	s.mu.Unlock()
-	s.release()
+	select {
+	case <-s.ch: // released before: what it started is still wanted
+	default:
+		s.closing = true
+	}
+	s.once.Do(func() { close(s.ch) })
+}
+
+// wanted blocks until the work may start and reports whether it is still wanted: false when
+// the app closed before anything released it (a signal right after the first frame need not
+// wait for a key derivation nobody asked for).
+func (s *startWork) wanted() bool {
+	<-s.ch
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closing
 }
 
 // wait blocks until the work may start; false when ctx ended first.
