@@ -290,7 +290,7 @@ func userAgent(app risk.App) string {
 // WaitStartup; they never block a screen.
 func (a *App) background() {
 	defer a.bg.Done()
-	if !a.startWork.wait(a.bgCtx) {
+	if !a.startWork.wanted() { // closed before the first frame: no start-up work
 		close(a.started)
 		return
 	}

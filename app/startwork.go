@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"sync"
 	"time"
 )
@@ -77,14 +76,4 @@ func (s *startWork) wanted() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return !s.closing
-}
-
-// wait blocks until the work may start; false when ctx ended first.
-func (s *startWork) wait(ctx context.Context) bool {
-	select {
-	case <-s.ch:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
