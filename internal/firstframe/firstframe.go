@@ -112,6 +112,11 @@ func Run(ctx context.Context, st Start) (Result, error) {
 		}
 	case err := <-exited:
 		exited <- err
+		// What it printed last may still be in the pty: the reader ends (EIO) once it is read.
+		select {
+		case <-readDone:
+		case <-time.After(5 * time.Second):
+		}
 		waitErr = fmt.Errorf("firstframe: the program exited (%v) before showing %q; it printed:\n%s", err, marks.Loaded, s.text())
 	case <-timer.C:
 		waitErr = fmt.Errorf("firstframe: %q not shown after %s; the screen so far:\n%s", marks.Loaded, timeout, s.text())
