@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,11 @@ import (
 func TestMain(m *testing.M) {
 	switch os.Getenv("FIRSTFRAME_CHILD") {
 	case "":
-		os.Exit(m.Run())
+		code := m.Run()
+		if built != "" { // the benchmark's payterm binary
+			_ = os.RemoveAll(filepath.Dir(built))
+		}
+		os.Exit(code)
 	case "home":
 		childHome()
 	case "exit":
