@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/payterm/payterm/money"
 )
@@ -132,7 +133,15 @@ func historyWhere(f HistoryFilter) ([]string, []any) {
 		where, args = append(where, "payee_id = ?"), append(args, f.PayeeID)
 	}
 	if f.PayeeName != "" {
-		where, args = append(where, `payee_name LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(f.PayeeName)+"%")
+		// The names that match, then their payments (payments_by_payee_name); the LIKE on
+		// the distinct names decides exactly as it decided on each payment before (nameMatch).
+		like := "%" + escapeLike(f.PayeeName) + "%"
+		if m, ok := nameMatch(f.PayeeName); ok {
+			where, args = append(where, `payee_name IN (SELECT name FROM payee_names WHERE id IN
+				(SELECT rowid FROM payee_names_fts WHERE payee_names_fts MATCH ?) AND name LIKE ? ESCAPE '\')`), append(args, m, like)
+		} else {
+			where, args = append(where, `payee_name IN (SELECT name FROM payee_names WHERE name LIKE ? ESCAPE '\')`), append(args, like)
+		}
 	}
 	if f.Outcome != "" {
 		where, args = append(where, "outcome = ?"), append(args, string(f.Outcome))
@@ -144,6 +153,26 @@ func historyWhere(f HistoryFilter) ([]string, []any) {
 		where, args = append(where, "created_ms < ?"), append(args, toMS(f.To))
 	}
 	return where, args
+}
+
+// nameMatch turns a payee-name search into an FTS5 query for the trigram index of payee
+// names (payee_names_fts), or reports that the index cannot answer it.
+//
+// The index only narrows: its case folding is Unicode's, a superset of the ASCII folding of
+// LIKE, so every name LIKE matches is among the names it returns, and the LIKE that always
+// follows keeps the semantics users had before the index (substring, case-insensitive for
+// ASCII only, wildcards literal). The query is one FTS5 string with every double quote
+// doubled, so nothing typed is read as FTS syntax (AND, OR, NOT, NEAR, *, ^, column filters).
+//
+// Fallback: a trigram index has nothing to match for a query of fewer than three characters,
+// and a NUL or invalid UTF-8 would be read differently by the FTS5 tokenizer than by LIKE; such
+// queries go to the LIKE alone over the distinct names (payee_names), which is a scan of
+// names, not of payments: thousands of rows at most, however long the history.
+func nameMatch(q string) (string, bool) {
+	if !utf8.ValidString(q) || strings.IndexByte(q, 0) >= 0 || utf8.RuneCountInString(q) < 3 {
+		return "", false
+	}
+	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`, true
 }
 
 func escapeLike(s string) string {

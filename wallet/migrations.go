@@ -208,6 +208,51 @@ CREATE TABLE payee_checks (
 	PRIMARY KEY (bank, iban, name)
 );
 `,
+	// 8: the wallet at scale (issue 17).
+	//
+	// The signed request (~3 KB with its JWE) moves to a table of its own, so the rows every
+	// history page, count and search reads stay a few hundred bytes instead of spilling each
+	// onto a page of its own. The bytes are copied as they are (a BLOB copy, never re-encoded):
+	// the write-ahead record of a payment in flight stays the exact bytes that were signed.
+	// DROP COLUMN rewrites each payments row in this same transaction; the freed pages go to
+	// the free list and are reused by later writes.
+	//
+	// A name search reads the distinct payee names, not the payments: payee_names holds each
+	// name once (a wallet pays the same payees again and again: thousands of names for 100,000
+	// payments), payee_names_fts is a trigram index of them (FTS5 with external content: only
+	// the index is stored), and payments_by_payee_name finds a name's payments, carrying the
+	// columns the history totals add up so a count never reads the rows. A trigger files each
+	// new name in the same transaction as its payment; names are never removed (a name without
+	// payments matches no row).
+	`
+CREATE TABLE payment_requests (
+	payment_id     INTEGER PRIMARY KEY REFERENCES payments (id),
+	request_bytes  BLOB NOT NULL
+);
+INSERT INTO payment_requests (payment_id, request_bytes) SELECT id, request_bytes FROM payments;
+ALTER TABLE payments DROP COLUMN request_bytes;
+CREATE TABLE payee_names (
+	id    INTEGER PRIMARY KEY,
+	name  TEXT NOT NULL UNIQUE
+);
+INSERT INTO payee_names (name) SELECT DISTINCT payee_name FROM payments ORDER BY payee_name;
+CREATE VIRTUAL TABLE payee_names_fts USING fts5 (name, content='payee_names', content_rowid='id',
+	tokenize='trigram case_sensitive 0 remove_diacritics 0');
+INSERT INTO payee_names_fts (payee_names_fts) VALUES ('rebuild');
+CREATE INDEX payments_by_payee_name ON payments (payee_name, currency, outcome, amount_minor, created_ms);
+CREATE TRIGGER payee_names_index AFTER INSERT ON payee_names
+BEGIN
+	INSERT INTO payee_names_fts (rowid, name) VALUES (NEW.id, NEW.name);
+END;
+CREATE TRIGGER payments_name_insert AFTER INSERT ON payments
+BEGIN
+	INSERT OR IGNORE INTO payee_names (name) VALUES (NEW.payee_name);
+END;
+CREATE TRIGGER payments_name_update AFTER UPDATE OF payee_name ON payments
+BEGIN
+	INSERT OR IGNORE INTO payee_names (name) VALUES (NEW.payee_name);
+END;
+`,
 }
 
 // SchemaVersion is the schema version this build writes.
