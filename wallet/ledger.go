@@ -24,7 +24,14 @@ const busyTimeout = 5 * time.Second
 
 // Ledger is the wallet's SQLite database. It is safe for concurrent use.
 type Ledger struct {
-	db       *sql.DB
+	db *sql.DB
+	// logDB is a second pool on the same file whose commits are not fsynced
+	// (synchronous=NORMAL), for the rows that are a log and no part of a guarantee: the HTTP
+	// attempts kept for support and the SCA attempts counted for the bank's risk data. In WAL
+	// mode such a commit survives a crash of the process (it is in the WAL file); only a power
+	// loss before the next synchronous commit — which fsyncs the WAL, these frames with it —
+	// can drop it. Payments, their statuses, consents and limits never go through it.
+	logDB    *sql.DB
 	now      func() time.Time
 	loc      *time.Location
 	onChange func(Change)
@@ -62,7 +69,12 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{db: db, now: opts.Now, loc: opts.Location, onChange: opts.OnChange}
+	logDB, err := sql.Open("sqlite", logDSN(filepath.Join(dataDir, LedgerFile)))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{db: db, logDB: logDB, now: opts.Now, loc: opts.Location, onChange: opts.OnChange}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -71,6 +83,7 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 	}
 	if err := l.migrate(ctx); err != nil {
 		db.Close()
+		logDB.Close()
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	return l, nil
@@ -108,8 +121,28 @@ func ledgerDSN(path string) string {
 		"&_txlock=immediate"
 }
 
+// logDSN is ledgerDSN with synchronous=NORMAL: the pool for log rows (Ledger.logDB).
+func logDSN(path string) string {
+	return strings.Replace(ledgerDSN(path), "synchronous(FULL)", "synchronous(NORMAL)", 1)
+}
+
+// logPool is where log rows are written: logDB, or the main pool for a Ledger built without
+// one (tests that build old schemas by hand).
+func (l *Ledger) logPool() *sql.DB {
+	if l.logDB != nil {
+		return l.logDB
+	}
+	return l.db
+}
+
 // Close closes the database.
 func (l *Ledger) Close() error {
+	if l.logDB != nil {
+		if err := l.logDB.Close(); err != nil {
+			_ = l.db.Close()
+			return fmt.Errorf("close ledger: %w", err)
+		}
+	}
 	if err := l.db.Close(); err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}

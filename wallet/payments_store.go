@@ -217,7 +217,9 @@ func (l *Ledger) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 	if a.At.IsZero() {
 		a.At = l.now()
 	}
-	if _, err := l.db.ExecContext(ctx, `INSERT INTO payment_attempts (payment_id, at_ms, kind, interaction_id, http_status, outcome)
+	// A log row for support (logDB): it rides on the next synchronous commit, which for a
+	// send is the bank's answer recorded right after it.
+	if _, err := l.logPool().ExecContext(ctx, `INSERT INTO payment_attempts (payment_id, at_ms, kind, interaction_id, http_status, outcome)
 		VALUES (?, ?, ?, ?, ?, ?)`, id, toMS(a.At), a.Kind, a.InteractionID, a.HTTPStatus, a.Outcome); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
