@@ -221,9 +221,12 @@ CREATE TABLE payee_checks (
 	// name once (a wallet pays the same payees again and again: thousands of names for 100,000
 	// payments), payee_names_fts is a trigram index of them (FTS5 with external content: only
 	// the index is stored), and payments_by_payee_name finds a name's payments, carrying the
-	// columns the history totals add up so a count never reads the rows. A trigger files each
-	// new name in the same transaction as its payment; names are never removed (a name without
-	// payments matches no row).
+	// columns the history totals add up so a count never reads the rows. payee_name_totals
+	// keeps, per name, currency and outcome, how many payments and their sum, so the totals of
+	// a search by name (and outcome) add up a few rows per matching name instead of reading
+	// every matching payment. Triggers keep both exact in the same transaction as each write
+	// of a payment (insert, a change of outcome, and of name, currency or amount should one
+	// ever change); names are never removed (a name without payments matches no row).
 	`
 CREATE TABLE payment_requests (
 	payment_id     INTEGER PRIMARY KEY REFERENCES payments (id),
@@ -244,13 +247,42 @@ CREATE TRIGGER payee_names_index AFTER INSERT ON payee_names
 BEGIN
 	INSERT INTO payee_names_fts (rowid, name) VALUES (NEW.id, NEW.name);
 END;
+CREATE TABLE payee_name_totals (
+	name_id    INTEGER NOT NULL REFERENCES payee_names (id),
+	currency   TEXT NOT NULL,
+	outcome    TEXT NOT NULL,
+	n          INTEGER NOT NULL,
+	sum_minor  INTEGER NOT NULL,
+	PRIMARY KEY (name_id, currency, outcome)
+) WITHOUT ROWID;
+INSERT INTO payee_name_totals (name_id, currency, outcome, n, sum_minor)
+	SELECT payee_names.id, payments.currency, payments.outcome, COUNT(*), SUM(payments.amount_minor)
+	FROM payments JOIN payee_names ON payee_names.name = payments.payee_name
+	GROUP BY payee_names.id, payments.currency, payments.outcome;
 CREATE TRIGGER payments_name_insert AFTER INSERT ON payments
 BEGIN
 	INSERT OR IGNORE INTO payee_names (name) VALUES (NEW.payee_name);
+	INSERT INTO payee_name_totals (name_id, currency, outcome, n, sum_minor)
+		SELECT id, NEW.currency, NEW.outcome, 1, NEW.amount_minor FROM payee_names WHERE name = NEW.payee_name
+		ON CONFLICT (name_id, currency, outcome) DO UPDATE SET n = n + 1, sum_minor = sum_minor + excluded.sum_minor;
 END;
-CREATE TRIGGER payments_name_update AFTER UPDATE OF payee_name ON payments
+CREATE TRIGGER payments_name_update AFTER UPDATE OF payee_name, currency, outcome, amount_minor ON payments
+	WHEN OLD.payee_name IS NOT NEW.payee_name OR OLD.currency IS NOT NEW.currency
+		OR OLD.outcome IS NOT NEW.outcome OR OLD.amount_minor IS NOT NEW.amount_minor
 BEGIN
 	INSERT OR IGNORE INTO payee_names (name) VALUES (NEW.payee_name);
+	UPDATE payee_name_totals SET n = n - 1, sum_minor = sum_minor - OLD.amount_minor
+		WHERE name_id = (SELECT id FROM payee_names WHERE name = OLD.payee_name)
+		AND currency = OLD.currency AND outcome = OLD.outcome;
+	INSERT INTO payee_name_totals (name_id, currency, outcome, n, sum_minor)
+		SELECT id, NEW.currency, NEW.outcome, 1, NEW.amount_minor FROM payee_names WHERE name = NEW.payee_name
+		ON CONFLICT (name_id, currency, outcome) DO UPDATE SET n = n + 1, sum_minor = sum_minor + excluded.sum_minor;
+END;
+CREATE TRIGGER payments_name_delete AFTER DELETE ON payments
+BEGIN
+	UPDATE payee_name_totals SET n = n - 1, sum_minor = sum_minor - OLD.amount_minor
+		WHERE name_id = (SELECT id FROM payee_names WHERE name = OLD.payee_name)
+		AND currency = OLD.currency AND outcome = OLD.outcome;
 END;
 `,
 }

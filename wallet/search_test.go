@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/payterm/payterm/money"
 )
 
 // searchNames are payee names a search must find as LIKE found them before the index: LIKE
@@ -307,4 +309,84 @@ func FuzzHistoryPayeeName(f *testing.F) {
 			t.Fatalf("search %q = %v, LIKE scan = %v", query, got, want)
 		}
 	})
+}
+
+// TestNameTotalsMatchAFullScan: the per-name totals (payee_name_totals) that HistoryTotals and
+// CountPayments add up for a search by name and outcome stay equal to a scan of the payments
+// through inserts in two currencies and changes of outcome (rejections, settlements), for every
+// name and outcome filter.
+func TestNameTotalsMatchAFullScan(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newTestLedger(t)
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"Alpha Traders", "alpha", "Beta GmbH", "ab"}
+	for i := range 40 {
+		p := testPayment("c1", fmt.Sprintf("%d.%02d", i+1, i))
+		p.PayeeName = names[i%len(names)]
+		if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 3 { // another currency, as a European account pays
+			if _, err := l.db.ExecContext(ctx, `UPDATE payments SET currency = 'EUR' WHERE id = ?`, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		switch i % 3 {
+		case 0:
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentRejected}); err != nil {
+				t.Fatal(err)
+			}
+		case 1:
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentProcessing, BankStatus: "ACSP"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: PaymentSettled, BankStatus: "ACCC"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	scan := func(f HistoryFilter) []CurrencyTotal {
+		q := `SELECT currency, COUNT(*), SUM(amount_minor), SUM(CASE WHEN outcome = 'successful' THEN amount_minor ELSE 0 END)
+			FROM payments WHERE payee_name LIKE ? ESCAPE '\' AND (? = '' OR outcome = ?) GROUP BY currency ORDER BY currency`
+		rows, err := l.db.QueryContext(ctx, q, "%"+escapeLike(f.PayeeName)+"%", string(f.Outcome), string(f.Outcome))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []CurrencyTotal
+		for rows.Next() {
+			var c CurrencyTotal
+			var sum, paid int64
+			if err := rows.Scan(&c.Currency, &c.Count, &sum, &paid); err != nil {
+				t.Fatal(err)
+			}
+			c.Sum, _ = money.FromMinor(sum)
+			c.Paid, _ = money.FromMinor(paid)
+			out = append(out, c)
+		}
+		return out
+	}
+	for _, name := range []string{"", "alpha", "ALPHA", "a", "ab", "Beta", "gmbh", "zzz"} {
+		for _, o := range []Outcome{"", OutcomePending, OutcomeSuccessful, OutcomeFailed} {
+			f := HistoryFilter{PayeeName: name, Outcome: o}
+			got, err := l.HistoryTotals(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := scan(f)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("totals %q %q = %v, scan = %v", name, o, got, want)
+			}
+			n, err := l.CountPayments(ctx, f)
+			count := 0
+			for _, c := range want {
+				count += c.Count
+			}
+			if err != nil || n != count {
+				t.Errorf("count %q %q = %d, %v; scan = %d", name, o, n, err, count)
+			}
+		}
+	}
 }
