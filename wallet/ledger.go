@@ -115,6 +115,16 @@ func openDB(dataDir string) (*sql.DB, error) {
 // exactly-once guarantee rests on the write-ahead record being durable before the first send),
 // foreign keys, a busy timeout, and BEGIN IMMEDIATE so a transaction takes the write lock at its
 // start: the limit check and the reservation then cannot interleave with another writer's.
+//
+// A payment that the bank accepts at once commits synchronously three times, each needed:
+//   - ReservePayment, the write-ahead record: the exact signed bytes, durable before the first
+//     byte leaves, and the limits reserved atomically with them;
+//   - Sending, before the POST: from then on a restart reconciles by idempotency key and never
+//     abandons the payment as one the bank provably lacks;
+//   - the bank's answer (its PaymentId and status): what the receipt and the limits show.
+//
+// The attempt logs written between them (SCA attempt, HTTP attempt) go through logDB and ride
+// on the next of these commits' fsync.
 func ledgerDSN(path string) string {
 	return path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
