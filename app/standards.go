@@ -125,7 +125,8 @@ func toUIAction(act *provider.Action) *ui.BankAction {
 func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
 	a := w.a
 	id, ok := a.paying.ledgerID(paymentID)
-	if !ok {
+	login := !ok && a.wallet.WaitingForLogin(paymentID) // the bank's login before the payment is saved
+	if !ok && !login {
 		return &ui.Problem{What: "No payment is waiting for your bank's approval here.",
 			Next: "Check the payment in History: if your bank still asks, approve it there."}
 	}
@@ -141,6 +142,9 @@ func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.B
 		pin.CallbackURL = in.Secret.Reveal()
 	default:
 		return &ui.Problem{What: "That answer is not one your bank asked for.", Next: "Answer the question on screen."}
+	}
+	if login {
+		return uiError("Answering your bank", a.wallet.ContinueLogin(ctx, paymentID, pin))
 	}
 	return uiError("Answering your bank", a.wallet.ContinuePayment(ctx, id, pin))
 }

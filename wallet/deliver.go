@@ -102,7 +102,7 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 	if err != nil {
 		return fmt.Errorf("payment %d: %w", p.ID, err)
 	}
-	sends := 0
+	sends, logins := 0, 0
 	for {
 		switch {
 		case p.Final:
@@ -128,8 +128,19 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			if sends == maxSends {
 				return fmt.Errorf("payment %d: the bank's answer is still unknown after %d sends; it will be reconciled again", p.ID, sends)
 			}
+			if lg, ok := loginOf(bank); ok && opts.interactive && logins < maxLogins {
+				// The bank ended the payer's session (or none was kept): log in, then send.
+				logins++
+				if err := w.loginForPayment(ctx, lg, p, emit); err != nil {
+					return err
+				}
+				continue
+			}
 			sent, err := w.send(ctx, bank, p, emit)
 			if err != nil {
+				if errors.Is(err, ErrLoginNeeded) && opts.interactive && logins < maxLogins && p.Status == PaymentPrepared {
+					continue // the next turn logs in; nothing was processed
+				}
 				return err
 			}
 			if sent {
@@ -299,6 +310,17 @@ func (w *Wallet) rebuilt(ctx context.Context, p *Payment, rb *provider.Rebuild, 
 func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, emit func(Event), cause error) error {
 	bg := context.WithoutCancel(ctx)
 	deadline := scaDeadline(p, receipt)
+	if bank, err := w.bankOfConsent(bg, p.ConsentID); err == nil && errors.Is(cause, provider.ErrGrantInactive) {
+		if _, ok := loginOf(bank); ok {
+			// The bank ended the payer's session (it processed nothing): queued until the
+			// payer logs in again, within the SCA's lifetime.
+			if err := w.setStatus(bg, p, StatusUpdate{Status: PaymentPrepared, Note: "queued, not sent: the bank's login session ended"}); err != nil {
+				return err
+			}
+			emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "queued, not sent: log in at your bank"})
+			return w.queued(p, "your bank needs you to log in again (its session ended)", errors.Join(ErrLoginNeeded, cause))
+		}
+	}
 	if errors.Is(cause, provider.ErrGrantInactive) {
 		// The bank refused the consent's refresh token: ask it how the consent stands now, so
 		// the ledger (and every screen) shows it at once.

@@ -263,3 +263,23 @@ func FuzzParseNorwegianBBAN(f *testing.F) {
 		t.Fatalf("no check digits make NO%s valid", got)
 	})
 }
+
+// TestNorwegianIBAN: the registry's NO example comes back from its BBAN, every valid BBAN
+// round-trips through its IBAN, and an invalid account number is refused, not converted.
+func TestNorwegianIBAN(t *testing.T) {
+	got, err := NorwegianIBAN("8601 1117 947")
+	if err != nil || got != "NO9386011117947" {
+		t.Fatalf("NorwegianIBAN(8601 1117 947) = %q, %v; want NO9386011117947", got, err)
+	}
+	for _, bban := range []string{"12345678903", "86011117947", "00000000000"} {
+		i, err := NorwegianIBAN(bban)
+		if err != nil || i.BBAN() != bban || i.Country() != "NO" {
+			t.Errorf("NorwegianIBAN(%s) = %q, %v", bban, i, err)
+		}
+	}
+	for _, bad := range []string{"86011117948", "8601.11.17947", "", "NO9386011117947"} {
+		if i, err := NorwegianIBAN(bad); err == nil || !errors.Is(err, ErrNorwegianAccount) {
+			t.Errorf("NorwegianIBAN(%q) = %q, %v; want ErrNorwegianAccount", bad, i, err)
+		}
+	}
+}
