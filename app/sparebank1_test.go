@@ -251,6 +251,7 @@ func TestSpareBank1LoginPayRestart(t *testing.T) {
 		t.Fatal("no session in the keystore after the login")
 	}
 	assertSessionNowhere(t, a, sid, psuID)
+	checkSB1Signature(t, w)
 
 	again := payAtSB1(t, a, w, clock, js.totpSecret, "10.00", "")
 	paidInNOK(t, again)
@@ -327,4 +328,44 @@ func TestSpareBank1SessionEndedLogsInAgain(t *testing.T) {
 		t.Fatalf("the bank does not have the payment %q: %q", run.last.Receipt.PaymentID, st)
 	}
 	assertSessionNowhere(t, a, newSID, oldSID)
+}
+
+// checkSB1Signature: the initiation the inspector shows is signed with SpareBank 1's header
+// list — date, digest, x-request-id, then psu-id (the session's payer, blanked in the signing
+// string shown) and tpp-redirect-uri, as seed 002 asks — and the bank's verifier accepted it.
+func checkSB1Signature(t *testing.T, w ui.Wallet) {
+	t.Helper()
+	in, err := w.Inspect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Steps) < 2 || in.Steps[1].Exchange == nil {
+		t.Fatalf("inspection without the initiation: %+v", in.Steps)
+	}
+	ini := in.Steps[1].Exchange
+	sig := map[string]string{}
+	var signed []string
+	for _, f := range ini.Signature {
+		if f.Name == "signed" {
+			signed = append(signed, f.Value)
+			continue
+		}
+		sig[f.Name] = f.Value
+	}
+	if sig["headers"] != "date digest x-request-id psu-id tpp-redirect-uri" || sig["algorithm"] != "rsa-sha256" ||
+		!strings.HasPrefix(sig["keyId"], "SN=") || !strings.Contains(sig["keyId"], ",CA=") {
+		t.Fatalf("SpareBank 1's initiation signature: %+v", ini.Signature)
+	}
+	if !strings.Contains(strings.Join(signed, "\n"), "psu-id: ") {
+		t.Fatalf("the signing string shown has no psu-id line: %q", signed)
+	}
+	verdicts := map[string]bool{}
+	for _, v := range in.Verdicts {
+		if strings.HasPrefix(v.Rule, in.Steps[1].Name+" · ") {
+			verdicts[strings.TrimPrefix(v.Rule, in.Steps[1].Name+" · ")] = v.Passed
+		}
+	}
+	if !verdicts["rule 17: signature verifies"] {
+		t.Fatalf("the bank's verdicts on the initiation: %v", verdicts)
+	}
 }
