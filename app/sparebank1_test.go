@@ -216,7 +216,7 @@ func assertSessionNowhere(t *testing.T, a *App, secrets ...string) {
 // opens the session; the domestic NOK payment is then signed with the session's PSU-ID, approved
 // on the bank's page and followed to its end. The session is kept in the keystore — not in the
 // data dir, the ledger or the inspector — and used again: a second payment, and one after a
-// restart, ask for no login.
+// restart, ask for no login. Ending the link deletes it.
 func TestSpareBank1LoginPayRestart(t *testing.T) {
 	clock := newSCAClock()
 	cfg := sb1Config(t)
@@ -275,6 +275,13 @@ func TestSpareBank1LoginPayRestart(t *testing.T) {
 		t.Fatal("the kept session changed without a login")
 	}
 	assertSessionNowhere(t, a, sid, psuID)
+	// Ending the link logs out: the keystore no longer holds the session.
+	if err := w.RevokeConsent(context.Background(), sb1Link(t, w).ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, s := keptSession(t, a); p != "" || s != "" || !a.banks[1].bg.prov.LoginNeeded() {
+		t.Fatal("the session is still kept after the link ended")
+	}
 }
 
 // TestSpareBank1SessionEndedLogsInAgain: the bank ends the session (the payer logged out there)

@@ -94,6 +94,14 @@ func (b *loginBank) Send(ctx context.Context, p provider.Payment) (provider.Stat
 	return b.scriptedBank.Send(ctx, p)
 }
 
+// RevokeGrant forgets the session (logs out): there is nothing else at the bank.
+func (b *loginBank) RevokeGrant(_ context.Context, _ string, by provider.RevokedBy) (string, error) {
+	b.lmu.Lock()
+	defer b.lmu.Unlock()
+	b.session = false
+	return string(by), nil
+}
+
 // Lookup: the fake knows whether a request ever reached it; one that did it cannot find.
 func (b *loginBank) Lookup(_ context.Context, p provider.Payment) (provider.State, error) {
 	b.lmu.Lock()
@@ -192,7 +200,7 @@ func prepareEUR(t *testing.T, e *walletEnv, link Consent) *Prepared {
 // the wallet's SCA and before the payment is built or saved (no payment id on the event); a
 // wrong address is shown again with its error on the same page, a login the bank refused begins
 // a new one, the right address opens the session; then the payment is built with it, sent once,
-// approved and executed. A second payment asks for no login.
+// approved and executed. A second payment asks for no login; ending the link logs out.
 func TestLoginBeforeBuild(t *testing.T) {
 	e, lb, link := loginEnv(t)
 	ctx := context.Background()
@@ -221,6 +229,10 @@ func TestLoginBeforeBuild(t *testing.T) {
 	}
 	if len(b.shown) != 0 || lb.begun != 2 {
 		t.Fatalf("the second payment asked a login again: %v", b.shown)
+	}
+	// Ending the link logs out at the bank: the provider forgets the session.
+	if err := e.wallet.RevokeConsent(ctx, link.ID); err != nil || !lb.LoginNeeded() {
+		t.Fatalf("end the link: %v (still logged in: %v)", err, !lb.LoginNeeded())
 	}
 }
 
