@@ -97,7 +97,7 @@ func toUIAction(act *provider.Action) *ui.BankAction {
 	if act == nil {
 		return nil
 	}
-	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback}
+	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback, Login: act.Login}
 	switch act.Kind {
 	case provider.ActionRedirect:
 		out.Kind = ui.ActionRedirect

@@ -516,6 +516,9 @@ type Action struct {
 	AttemptsLeft  int           // 0: the bank does not say
 	PollAfter     time.Duration // ask again after this with no answer (0: only when the payer answers)
 	Deadline      time.Time     // the bank gives up after this (zero: it does not say)
+	// Login: the bank's login (provider.Login), asked before the payment is sent; nothing of
+	// the payment has reached the bank. Set by the core.
+	Login bool
 }
 
 // Input is the payer's answer to an Action. Password and OTP are secrets: the core neither

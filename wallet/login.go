@@ -63,6 +63,7 @@ func (w *Wallet) login(ctx context.Context, lg provider.Login, inbox <-chan prov
 			return failed(fmt.Errorf("%d answers did not open a session", answers))
 		}
 		a := act
+		a.Login = true
 		emit(event(Event{Step: StepApprove, State: StepRunning, Action: &a, Err: lastErr, Note: "log in at your bank"}))
 		var in provider.Input
 		// A login is answered or stopped by the payer (esc ends ctx); the bank ends the
