@@ -118,6 +118,9 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 		case p.BankPaymentID != "":
 			return w.track(ctx, bank, p, emit)
 		case p.Status == PaymentPrepared:
+			if _, ok := loginOf(bank); ok && !opts.interactive {
+				return w.dropForLogin(ctx, p, emit)
+			}
 			if opts.lookFirst {
 				opts.lookFirst = false
 				if err := w.lookUp(ctx, bank, p, emit); err != nil {
@@ -318,7 +321,10 @@ func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, em
 				return err
 			}
 			emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "queued, not sent: log in at your bank"})
-			return w.queued(p, "your bank needs you to log in again (its session ended)", errors.Join(ErrLoginNeeded, cause))
+			// A watched delivery asks for the login next; otherwise the payment is dropped
+			// (dropForLogin): only a watched payment can ask for one.
+			return &Problem{What: "The payment was not sent: your login at the bank ended, and the bank processed nothing.",
+				Next: "Pay again: payterm asks for the login first.", Err: errors.Join(ErrLoginNeeded, ErrQueued, cause)}
 		}
 	}
 	if errors.Is(cause, provider.ErrGrantInactive) {

@@ -15,8 +15,8 @@ import (
 // bank ended the session while the payment waited to be sent (it provably processed nothing,
 // so the payment is sent after the new login, once). The login is shown as a bank step
 // (Event.Action on StepApprove) and answered like one: ContinueLogin before the payment is
-// saved, ContinuePayment after. A delivery nobody watches never waits for a login: it leaves the
-// payment queued, saying so.
+// saved, ContinuePayment after. A delivery nobody watches never waits for a login: it drops the
+// payment (never sent, nothing paid), since only a watched payment can ask for one.
 
 // ErrLoginNeeded marks an error that left a payment unsent because the bank wants the payer to
 // log in first (and nobody was there to, or the login failed).
@@ -83,6 +83,18 @@ func (w *Wallet) login(ctx context.Context, lg provider.Login, inbox <-chan prov
 			}
 		}
 	}
+}
+
+// dropForLogin ends a saved payment that waits for a login nobody is there to give (the payer
+// stopped watching, or the login failed): Prepared means the bank provably has none, and only a
+// payment the payer watches can ask for the login, so it would never leave. It is abandoned —
+// never sent, nothing paid — and the payer pays again, logging in first.
+func (w *Wallet) dropForLogin(ctx context.Context, p *Payment, emit func(Event)) error {
+	if err := w.abandon(ctx, p, emit, "never sent: the bank needs you to log in first, and nobody was there to"); err != nil {
+		return err
+	}
+	return &Problem{What: "A payment was not sent, and never will be: your bank needs you to log in first. Nothing was paid.",
+		Next: "Pay again: payterm asks for the login first.", Err: ErrLoginNeeded}
 }
 
 // loginBeforeBuild is Submit's login, before the payment exists in the ledger: its answers

@@ -256,9 +256,9 @@ func TestLoginRefusedSavesNothing(t *testing.T) {
 // TestSessionEndedBeforeSend: the bank ends the session and refuses the send (nothing
 // processed). Watched, the wallet asks for a login in the same delivery and sends once more;
 // the payment is executed with one send that reached the bank. Unwatched (the payer stopped
-// watching at the login), the payment stays queued — Prepared, not Sending — and a background
-// resume does not wait for a login: it says the bank needs one (ErrLoginNeeded) and sends
-// nothing.
+// watching at the login), the payment is left Prepared, not Sending (the bank processed
+// nothing), and a background resume does not wait for a login: it drops the payment (Abandoned,
+// never sent) and says the bank needs one (ErrLoginNeeded).
 func TestSessionEndedBeforeSend(t *testing.T) {
 	t.Run("watched", func(t *testing.T) {
 		e, lb, link := loginEnv(t)
@@ -293,12 +293,17 @@ func TestSessionEndedBeforeSend(t *testing.T) {
 			t.Fatalf("the payment is %s with %d sends, want Prepared and none", got.Status, lb.sends)
 		}
 		err = e.wallet.Resume(context.Background(), nil)
-		if !errors.Is(err, ErrLoginNeeded) || !errors.Is(err, ErrQueued) {
+		if !errors.Is(err, ErrLoginNeeded) {
 			t.Fatalf("Resume: %v", err)
 		}
 		got, _ = e.ledger.Payment(context.Background(), p.ID)
-		if got.Status != PaymentPrepared || lb.sends != 0 || lb.begun != 1 {
-			t.Fatalf("after resume the payment is %s, %d sends, %d logins begun", got.Status, lb.sends, lb.begun)
+		if got.Status != PaymentAbandoned || !got.Final || lb.sends != 0 || lb.begun != 1 || len(lb.attempted) != 0 {
+			t.Fatalf("after resume the payment is %s (final %v), %d sends, %d logins begun", got.Status, got.Final, lb.sends, lb.begun)
+		}
+		// Dropped for good: a login later does not revive it.
+		lb.session = true
+		if err := e.wallet.Resume(context.Background(), nil); err != nil || lb.sends != 0 {
+			t.Fatalf("a second resume: %v, %d sends", err, lb.sends)
 		}
 	})
 }
