@@ -2,6 +2,7 @@ package iban
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -282,4 +283,38 @@ func TestNorwegianIBAN(t *testing.T) {
 			t.Errorf("NorwegianIBAN(%q) = %q, %v; want ErrNorwegianAccount", bad, i, err)
 		}
 	}
+}
+
+// FuzzNorwegianIBAN: NorwegianIBAN takes exactly what ParseNorwegianBBAN takes, and what it
+// returns is a valid NO IBAN holding that account number, found by brute force over every
+// check-digit pair (an oracle that shares nothing with the MOD 97-10 arithmetic it checks).
+func FuzzNorwegianIBAN(f *testing.F) {
+	for _, s := range []string{"86011117947", "8601 1117 947", "12345678903", "86011117948", "NO9386011117947", "", "0000000000 0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := NorwegianIBAN(s)
+		bban, berr := ParseNorwegianBBAN(s)
+		if (err == nil) != (berr == nil) {
+			t.Fatalf("NorwegianIBAN(%q) err %v, ParseNorwegianBBAN err %v", s, err, berr)
+		}
+		if err != nil {
+			return
+		}
+		if got.Country() != "NO" || got.BBAN() != bban {
+			t.Fatalf("NorwegianIBAN(%q) = %q", s, got)
+		}
+		valid := 0
+		for cd := 2; cd <= 98; cd++ { // ISO 7064 MOD 97-10 check digits are 02..98 (99 ≡ 02)
+			if ChecksumOK(fmt.Sprintf("NO%02d%s", cd, bban)) {
+				valid++
+				if want := fmt.Sprintf("NO%02d%s", cd, bban); want != string(got) {
+					t.Fatalf("NorwegianIBAN(%q) = %q, the valid one is %q", s, got, want)
+				}
+			}
+		}
+		if valid != 1 {
+			t.Fatalf("%d check-digit pairs make NO…%s valid", valid, bban)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package xs2aprov
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -173,4 +174,40 @@ func storedBody(t *testing.T, req provider.Request) string {
 		t.Fatal(err)
 	}
 	return string(r.Body)
+}
+
+// FuzzParseSession: what the keystore hands back at start (RestoreSession) is read strictly:
+// anything ParseSession accepts has header-safe ids (printable ASCII, no space: they go out as
+// PSU-ID and TPP-Session-ID) and is written back byte-equivalently by Keystore; it never panics,
+// and its printed forms never show the ids.
+func FuzzParseSession(f *testing.F) {
+	f.Add([]byte(`{"psuId":"01017012345","tppSessionId":"abc123","opened":"2026-12-06T10:00:00Z"}`))
+	f.Add([]byte(`{"psuId":"x"}`))
+	f.Add([]byte(`{"psuId":"a b","tppSessionId":"c"}`))
+	f.Add([]byte(`{"psuId":"a","tppSessionId":"c\r\nX-Evil: 1"}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := ParseSession(raw)
+		if err != nil {
+			if !strings.Contains(err.Error(), "log in at the bank again") {
+				t.Fatalf("refusal without a next step: %v", err)
+			}
+			return
+		}
+		for _, v := range []string{s.PSUID, s.ID.Reveal()} {
+			if v == "" || strings.ContainsAny(v, " \r\n") || !printable(v, 512) {
+				t.Fatalf("accepted an id that is not header-safe: %q", v)
+			}
+		}
+		again, err := ParseSession(s.Keystore())
+		if err != nil || again.PSUID != s.PSUID || again.ID != s.ID || !again.Opened.Equal(s.Opened) {
+			t.Fatalf("Keystore does not round-trip: %v", err)
+		}
+		for _, shown := range []string{s.String(), s.GoString(), fmt.Sprintf("%v %+v %#v", s, s, s)} {
+			// Short ids ("2") occur in any text by chance; real ones are long.
+			if len(s.ID.Reveal()) >= 8 && strings.Contains(shown, s.ID.Reveal()) || len(s.PSUID) >= 8 && strings.Contains(shown, s.PSUID) {
+				t.Fatalf("the printed session shows an id: %s", shown)
+			}
+		}
+	})
 }
