@@ -288,11 +288,13 @@ func TestSpareBank1LoginPayRestart(t *testing.T) {
 // while the wallet still holds it. The next payment is built and sent with it, the bank answers
 // 401 (nothing processed): the wallet drops the kept session, asks for a login in the same run,
 // and sends the payment once more under a new X-Request-ID — once: the bank has one payment,
-// paid. The new session replaces the old one in the keystore.
+// paid. The new session replaces the old one in the keystore. The same after a restart with a
+// session the bank ended meanwhile.
 func TestSpareBank1SessionEndedLogsInAgain(t *testing.T) {
 	clock := newSCAClock()
-	a := openApp(t, sb1Config(t), clock)
-	defer a.Close()
+	cfg := sb1Config(t)
+	a := openApp(t, cfg, clock)
+	defer func() { a.Close() }()
 	w := a.UIWallet()
 	_, js := onboard(t, w, clock, twoPayees()[:1])
 	first := payAtSB1(t, a, w, clock, js.totpSecret, "250.00", "")
@@ -335,6 +337,26 @@ func TestSpareBank1SessionEndedLogsInAgain(t *testing.T) {
 		t.Fatalf("the bank does not have the payment %q: %q", run.last.Receipt.PaymentID, st)
 	}
 	assertSessionNowhere(t, a, newSID, oldSID)
+
+	// The bank ends the session while payterm is closed: the kept one is restored at start,
+	// refused at the first payment, and the login asked again — once, the payment paid.
+	if n, err := a.banks[1].bg.bank.EndSessions(); n != 1 || err != nil {
+		t.Fatalf("the bank ended %d sessions: %v", n, err)
+	}
+	a.Close()
+	a = openApp(t, cfg, clock)
+	w = a.UIWallet()
+	if a.banks[1].bg.prov.LoginNeeded() {
+		t.Fatal("the kept session was not restored")
+	}
+	later := payAtSB1(t, a, w, clock, js.totpSecret, "42.00", "")
+	paidInNOK(t, later)
+	if _, sid := keptSession(t, a); later.logins != 1 || sid == "" || sid == newSID {
+		t.Fatalf("after a restart with an ended session: %d logins, a new session kept: %v", later.logins, sid != "" && sid != newSID)
+	}
+	if n := a.banks[1].bg.bank.PaymentCount(); n != 3 {
+		t.Fatalf("the bank holds %d payments, want 3 (each sent once)", n)
+	}
 }
 
 // checkSB1Signature: the initiation the inspector shows is signed with SpareBank 1's header
