@@ -359,19 +359,35 @@ func TestSpareBank1SessionEndedLogsInAgain(t *testing.T) {
 	}
 }
 
-// checkSB1Signature: the initiation the inspector shows is signed with SpareBank 1's header
-// list — date, digest, x-request-id, then psu-id (the session's payer, blanked in the signing
-// string shown) and tpp-redirect-uri, as seed 002 asks — and the bank's verifier accepted it.
+// checkSB1Signature: the inspector shows SpareBank 1's sequence with its login step, and the
+// initiation signed with its header list — date, digest, x-request-id, then psu-id (the
+// session's payer, blanked in the signing string shown) and tpp-redirect-uri, as seed 002 asks —
+// which the bank's verifier accepted, in the session the login opened.
 func checkSB1Signature(t *testing.T, w ui.Wallet) {
 	t.Helper()
 	in, err := w.Inspect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in.Steps) < 2 || in.Steps[1].Exchange == nil {
-		t.Fatalf("inspection without the initiation: %+v", in.Steps)
+	names := make([]string, len(in.Steps))
+	for i, st := range in.Steps {
+		names[i] = st.Name
 	}
-	ini := in.Steps[1].Exchange
+	// SpareBank 1's sequence: the wallet's check, the bank's login (its 401 with the login page
+	// is the answer asked for: done), then the initiation and the rest as at any BG bank.
+	if len(in.Steps) != len(bgSequence)+1 || in.Steps[1].Name != sb1Login.name || in.Steps[2].Name != bgSequence[1].name {
+		t.Fatalf("SpareBank 1's inspector sequence: %q", names)
+	}
+	if lg := in.Steps[1]; lg.State != ui.SeqDone || lg.Exchange == nil || !strings.HasPrefix(lg.Exchange.Request, "GET /v1/users ") ||
+		!strings.Contains(lg.Exchange.Response, "401") {
+		t.Fatalf("the login step: %v %+v", lg.State, lg.Exchange)
+	}
+	for i, st := range in.Steps {
+		if st.State != ui.SeqDone {
+			t.Errorf("step %q is %v after the payment", names[i], st.State)
+		}
+	}
+	ini := in.Steps[2].Exchange
 	sig := map[string]string{}
 	var signed []string
 	for _, f := range ini.Signature {
@@ -390,11 +406,11 @@ func checkSB1Signature(t *testing.T, w ui.Wallet) {
 	}
 	verdicts := map[string]bool{}
 	for _, v := range in.Verdicts {
-		if strings.HasPrefix(v.Rule, in.Steps[1].Name+" · ") {
-			verdicts[strings.TrimPrefix(v.Rule, in.Steps[1].Name+" · ")] = v.Passed
+		if strings.HasPrefix(v.Rule, in.Steps[2].Name+" · ") {
+			verdicts[strings.TrimPrefix(v.Rule, in.Steps[2].Name+" · ")] = v.Passed
 		}
 	}
-	if !verdicts["rule 17: signature verifies"] {
+	if !verdicts["rule 17: signature verifies"] || !verdicts["rule 25: PSU session established"] {
 		t.Fatalf("the bank's verdicts on the initiation: %v", verdicts)
 	}
 }
