@@ -52,8 +52,8 @@ func sb1Browser(a *App) *http.Client {
 // payAtSB1 pays amount NOK to a Norwegian account number by the domestic product, doing what
 // each bank step asks: the login page (the bank's BankID stand-in, auto-approved) opened and
 // the address it sends the browser back to pasted — after pasting wrongFirst once, when set —,
-// the payment's own approval page opened.
-func payAtSB1(t *testing.T, a *App, w ui.Wallet, clock *scaClock, secret, amount, wrongFirst string) sb1Run {
+// the payment's own approval page opened (onApproval, when given, runs before the first).
+func payAtSB1(t *testing.T, a *App, w ui.Wallet, clock *scaClock, secret, amount, wrongFirst string, onApproval ...func()) sb1Run {
 	t.Helper()
 	ctx := context.Background()
 	link := sb1Link(t, w)
@@ -101,6 +101,10 @@ func payAtSB1(t *testing.T, a *App, w ui.Wallet, clock *scaClock, secret, amount
 					t.Fatalf("ContinuePayment (wrong address): %v", err)
 				}
 				continue
+			}
+			if !login && len(onApproval) > 0 {
+				onApproval[0]() // once: at the first approval page
+				onApproval = nil
 			}
 			resp, err := browser.Get(act.URL)
 			if err != nil {
@@ -412,5 +416,35 @@ func checkSB1Signature(t *testing.T, w ui.Wallet) {
 	}
 	if !verdicts["rule 17: signature verifies"] || !verdicts["rule 25: PSU session established"] {
 		t.Fatalf("the bank's verdicts on the initiation: %v", verdicts)
+	}
+}
+
+// TestSpareBank1SessionEndedDuringApproval: the bank ends the session after it created the
+// payment, while the payer approves it on the bank's page: the wallet's next question to the
+// bank is refused (401), it asks for the login in the same run, then asks the bank again and
+// follows the payment to its end. The payment was sent once: the bank holds one.
+func TestSpareBank1SessionEndedDuringApproval(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, sb1Config(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	bank := a.banks[1].bg.bank
+	run := payAtSB1(t, a, w, clock, js.totpSecret, "75.00", "", func() {
+		if n, err := bank.EndSessions(); n != 1 || err != nil {
+			t.Errorf("the bank ended %d sessions: %v", n, err)
+		}
+	})
+	paidInNOK(t, run)
+	if run.logins != 2 {
+		t.Fatalf("%d logins, want 2 (before the payment, and after the bank ended the session)", run.logins)
+	}
+	if n := bank.PaymentCount(); n != 1 {
+		t.Fatalf("the bank holds %d payments, want 1", n)
+	}
+	for _, ev := range run.evs {
+		if ev.State == ui.StepFailed && !ev.Final {
+			t.Errorf("a step failed on the way: %+v", ev)
+		}
 	}
 }

@@ -103,6 +103,16 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 		return fmt.Errorf("payment %d: %w", p.ID, err)
 	}
 	sends, logins := 0, 0
+	// relogin: the bank ended the payer's session (provider.Login) while a watched delivery
+	// asked it about a payment it has: log in, then ask again. Nothing is sent again.
+	relogin := func(err error) (bool, error) {
+		lg, ok := loginOf(bank)
+		if !ok || !opts.interactive || logins == maxLogins || !errors.Is(err, provider.ErrGrantInactive) {
+			return false, nil
+		}
+		logins++
+		return true, w.loginForPayment(ctx, lg, p, emit)
+	}
 	for {
 		switch {
 		case p.Final:
@@ -110,13 +120,26 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			return nil
 		case p.Status == PaymentAwaitingBankSCA:
 			if err := w.approve(ctx, bank, p, emit, opts.interactive); err != nil {
+				if again, lerr := relogin(err); again {
+					if lerr != nil {
+						return lerr
+					}
+					continue
+				}
 				return err
 			}
 			if p.Status == PaymentAwaitingBankSCA {
 				return nil // not approved yet: checked again later
 			}
 		case p.BankPaymentID != "":
-			return w.track(ctx, bank, p, emit)
+			err := w.track(ctx, bank, p, emit)
+			if again, lerr := relogin(err); again {
+				if lerr != nil {
+					return lerr
+				}
+				continue
+			}
+			return err
 		case p.Status == PaymentPrepared:
 			if _, ok := loginOf(bank); ok && !opts.interactive {
 				return w.dropForLogin(ctx, p, emit)
@@ -466,6 +489,11 @@ func (w *Wallet) approve(ctx context.Context, bank provider.Bank, p *Payment, em
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if _, ok := loginOf(bank); ok && interactive && errors.Is(err, provider.ErrGrantInactive) {
+				// The bank ended the payer's login: the delivery asks for a new one, then
+				// asks again (deliverClaimed); the step has not failed.
+				return fmt.Errorf("payment %d: the bank's approval: %w", p.ID, err)
+			}
 			emit(Event{Step: StepApprove, State: StepFailed, PaymentID: p.ID, Status: p.Status, Err: err})
 			return fmt.Errorf("payment %d: the bank's approval: %w", p.ID, err)
 		}
@@ -647,6 +675,9 @@ func (w *Wallet) track(ctx context.Context, bank provider.Bank, p *Payment, emit
 			}
 			if errors.Is(err, provider.ErrBankBusy) {
 				return nil // the bank's wait outlasts this call: Resume continues after it
+			}
+			if _, ok := loginOf(bank); ok && errors.Is(err, provider.ErrGrantInactive) {
+				return err // the bank ended the payer's login: no poll works until the next one
 			}
 			continue // transient; the next poll tries again
 		}

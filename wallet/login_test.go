@@ -22,8 +22,11 @@ type loginBank struct {
 	begun     int
 	builtWith []bool // whether a session was held at each Build
 	endOnSend int
-	beginErr  error
-	attempted map[string]bool // request keys a send reached the bank with (processed)
+	// endOnApprove, endOnStatus: the bank ends the session at the next such calls (refused,
+	// nothing processed), as SpareBank 1 answers 401 to a call without a live session.
+	endOnApprove, endOnStatus int
+	beginErr                  error
+	attempted                 map[string]bool // request keys a send reached the bank with (processed)
 }
 
 const (
@@ -92,6 +95,34 @@ func (b *loginBank) Send(ctx context.Context, p provider.Payment) (provider.Stat
 	b.attempted[p.Request.Key] = true
 	b.lmu.Unlock()
 	return b.scriptedBank.Send(ctx, p)
+}
+
+// ended is the refusal of a call without a live session; end first ends it when *n > 0.
+func (b *loginBank) ended(n *int) error {
+	b.lmu.Lock()
+	defer b.lmu.Unlock()
+	if *n > 0 {
+		*n--
+		b.session = false
+	}
+	if !b.session {
+		return errors.Join(errors.New("the bank ended the session"), provider.ErrGrantInactive, provider.ErrNotProcessed)
+	}
+	return nil
+}
+
+func (b *loginBank) Approve(ctx context.Context, p provider.Payment, in provider.Input) (provider.State, *provider.Action, error) {
+	if err := b.ended(&b.endOnApprove); err != nil {
+		return provider.State{}, nil, err
+	}
+	return b.scriptedBank.Approve(ctx, p, in)
+}
+
+func (b *loginBank) Status(ctx context.Context, p provider.Payment) (provider.State, error) {
+	if err := b.ended(&b.endOnStatus); err != nil {
+		return provider.State{}, err
+	}
+	return b.scriptedBank.Status(ctx, p)
 }
 
 // RevokeGrant forgets the session (logs out): there is nothing else at the bank.
@@ -316,4 +347,48 @@ func countKind(atts []Attempt, kind string) int {
 		}
 	}
 	return n
+}
+
+// TestSessionEndedWhileTheBankHasThePayment: the bank ends the session after it created the
+// payment — while asking for its approval, or while payterm follows its status. A watched
+// delivery asks for the login and asks the bank again; nothing is sent twice, the payment is
+// executed. Unwatched, the payment stays where it is (not final, checked again later).
+func TestSessionEndedWhileTheBankHasThePayment(t *testing.T) {
+	for _, at := range []string{"approve", "status"} {
+		t.Run(at, func(t *testing.T) {
+			e, lb, link := loginEnv(t)
+			lb.session = true
+			if at == "approve" {
+				lb.endOnApprove = 1
+			} else {
+				lb.endOnStatus = 1
+			}
+			pp := prepareEUR(t, e, link)
+			a := &answerer{t: t, w: e.wallet, prepID: pp.ID, answers: []string{goodLogin}}
+			p, err := e.wallet.Submit(context.Background(), pp.ID, testPIN, e.scaClock.nextCode(t, e.totp), a.progress)
+			if err != nil || p.Status != PaymentExecuted || !p.Final {
+				t.Fatalf("payment %s final %v: %v", p.Status, p.Final, err)
+			}
+			if len(a.shown) != 1 || !strings.HasSuffix(a.shown[0], "saved=true") || lb.sends != 1 {
+				t.Fatalf("logins %v, sends %d", a.shown, lb.sends)
+			}
+		})
+	}
+	t.Run("unwatched", func(t *testing.T) {
+		e, lb, link := loginEnv(t)
+		lb.session, lb.endOnStatus = true, 1
+		pp := prepareEUR(t, e, link)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		a := &answerer{t: t, w: e.wallet, prepID: pp.ID, cancel: cancel}
+		p, err := e.wallet.Submit(ctx, pp.ID, testPIN, e.scaClock.nextCode(t, e.totp), a.progress)
+		if !errors.Is(err, context.Canceled) || p.ID == 0 {
+			t.Fatalf("Submit stopped at the login: %+v %v", p, err)
+		}
+		err = e.wallet.Resume(context.Background(), nil)
+		got, _ := e.ledger.Payment(context.Background(), p.ID)
+		if !errors.Is(err, provider.ErrGrantInactive) || got.Final || got.BankPaymentID == "" || lb.sends != 1 {
+			t.Fatalf("after resume: %v; %s final %v, %d sends", err, got.Status, got.Final, lb.sends)
+		}
+	})
 }
