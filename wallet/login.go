@@ -29,6 +29,12 @@ const maxLogins = 2
 // maxLoginAnswers bounds the answers one login takes (mistyped addresses, refused logins).
 const maxLoginAnswers = 5
 
+// isLogin reports a bank that wants the payer logged in (whether or not a session is held).
+func isLogin(bank provider.Bank) bool {
+	_, ok := bank.(provider.Login)
+	return ok
+}
+
 // loginOf is the bank's Login when it needs one now.
 func loginOf(bank provider.Bank) (provider.Login, bool) {
 	lg, ok := bank.(provider.Login)

@@ -125,6 +125,14 @@ func (b *loginBank) Status(ctx context.Context, p provider.Payment) (provider.St
 	return b.scriptedBank.Status(ctx, p)
 }
 
+// Cancel cancels a payment the bank has while a session is live.
+func (b *loginBank) Cancel(_ context.Context, p provider.Payment) (provider.State, *provider.Action, error) {
+	if b.LoginNeeded() {
+		return provider.State{}, nil, errors.Join(errors.New("the bank ended the session"), provider.ErrGrantInactive, provider.ErrNotProcessed)
+	}
+	return provider.State{BankRef: p.State.BankRef, Status: provider.StatusCancelled, BankStatus: "CANC", Final: true}, nil, nil
+}
+
 // RevokeGrant forgets the session (logs out): there is nothing else at the bank.
 func (b *loginBank) RevokeGrant(_ context.Context, _ string, by provider.RevokedBy) (string, error) {
 	b.lmu.Lock()
@@ -391,4 +399,62 @@ func TestSessionEndedWhileTheBankHasThePayment(t *testing.T) {
 			t.Fatalf("after resume: %v; %s final %v, %d sends", err, got.Status, got.Final, lb.sends)
 		}
 	})
+}
+
+// TestCancelNeedsLogin: a payment awaiting the bank's approval cannot be cancelled once the bank
+// ended the login: CancelPayment says so and how to log in (ErrLoginNeeded), nothing changes;
+// asking the bank again for the approval (ApproveAgain) asks for the login first; then the
+// cancellation goes through.
+func TestCancelNeedsLogin(t *testing.T) {
+	e, lb, link := loginEnv(t)
+	lb.session = true
+	ctx := context.Background()
+	pp := prepareEUR(t, e, link)
+	stopAt := func(cancel func()) func(Event) {
+		return func(ev Event) {
+			if ev.Action != nil && ev.Action.Kind == provider.ActionPassword {
+				cancel() // the payer stops watching at the bank's question
+			}
+		}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	p, err := e.wallet.Submit(sctx, pp.ID, testPIN, e.scaClock.nextCode(t, e.totp), stopAt(cancel))
+	cancel()
+	if !errors.Is(err, context.Canceled) || p.Status != PaymentAwaitingBankSCA {
+		t.Fatalf("Submit: %s %v", p.Status, err)
+	}
+	lb.lmu.Lock()
+	lb.session = false // the bank ended the login meanwhile
+	lb.lmu.Unlock()
+	_, err = e.wallet.CancelPayment(ctx, p.ID)
+	var pr *Problem
+	if !errors.Is(err, ErrLoginNeeded) || !errors.As(err, &pr) || !strings.Contains(pr.Next, "Press a") {
+		t.Fatalf("cancel without a login: %v", err)
+	}
+	if got, _ := e.ledger.Payment(ctx, p.ID); got.Status != PaymentAwaitingBankSCA {
+		t.Fatalf("the payment became %s", got.Status)
+	}
+	actx, acancel := context.WithCancel(ctx)
+	defer acancel()
+	logins := 0
+	progress := func(ev Event) {
+		switch {
+		case ev.Action != nil && ev.Action.Login:
+			logins++
+			go func() {
+				if err := e.wallet.ContinuePayment(ctx, ev.PaymentID, provider.Input{CallbackURL: goodLogin}); err != nil {
+					t.Error(err)
+				}
+			}()
+		case ev.Action != nil && ev.Action.Kind == provider.ActionPassword:
+			acancel()
+		}
+	}
+	if _, err := e.wallet.ApproveAgain(actx, p.ID, progress); !errors.Is(err, context.Canceled) || logins != 1 {
+		t.Fatalf("approve again: %v, %d logins", err, logins)
+	}
+	got, err := e.wallet.CancelPayment(ctx, p.ID)
+	if err != nil || got.Status != PaymentCancelled || lb.sends != 1 {
+		t.Fatalf("cancel after the login: %s %v (%d sends)", got.Status, err, lb.sends)
+	}
 }
