@@ -360,6 +360,9 @@ func (a *App) closeParts() error {
 			if bc.bg != nil {
 				errs = append(errs, bc.bg.bank.Close())
 			}
+			if bc.ft != nil {
+				errs = append(errs, bc.ft.hub.Close())
+			}
 		}
 		// Last: the bank clients above hold signers of the token.
 		if a.token != nil {

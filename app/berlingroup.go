@@ -237,7 +237,7 @@ func approachOf(s string) xs2a.Approach {
 	return ""
 }
 
-// linkBerlinGroup makes sure every Berlin Group bank has one link, to the account in the
+// linkBerlinGroup makes sure every Berlin Group and Fintecture bank has one link, to the account in the
 // config: a link to another account or currency (the config changed) is ended first, so
 // payments never leave from an account the user no longer names.
 func (a *App) linkBerlinGroup(ctx context.Context) error {
@@ -246,7 +246,7 @@ func (a *App) linkBerlinGroup(ctx context.Context) error {
 		return err
 	}
 	for _, bc := range a.banks {
-		if bc.bg == nil {
+		if bc.bg == nil && bc.ft == nil {
 			continue
 		}
 		want, err := linkedAccount(bc.cfg)

@@ -16,14 +16,17 @@ import (
 // bank's questions and statuses), read from its provider's Caps. A UAE bank keeps the zero
 // values the screens have always drawn.
 
-// capsOf is the provider caps of a Berlin Group bank, false for a UAE bank (or one that left
+// capsOf is the provider caps of a Berlin Group or Fintecture bank, false for a UAE bank (or one that left
 // the config).
 func (a *App) capsOf(bankID string) (provider.Caps, bool) {
 	bc, ok := a.bankByID(bankID)
-	if !ok || bc.bg == nil {
-		return provider.Caps{}, false
+	switch {
+	case ok && bc.bg != nil:
+		return bc.bg.prov.Caps(), true
+	case ok && bc.ft != nil:
+		return bc.ft.prov.Caps(), true
 	}
-	return bc.bg.prov.Caps(), true
+	return provider.Caps{}, false
 }
 
 // termsOf is what paying under a consent (or link) means at its bank, in its currency.
@@ -46,6 +49,9 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 
 // standardName is a Berlin Group bank's standard in words, with the bank's reading of it.
 func standardName(caps provider.Caps) string {
+	if caps.Kind == provider.Fintecture {
+		return "Fintecture payment session (PSD2 PISP)"
+	}
 	if caps.Profile == "bog" {
 		return "Berlin Group NextGenPSD2 (Bank of Georgia)"
 	}

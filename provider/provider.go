@@ -30,6 +30,7 @@ type Kind string
 const (
 	UAE         Kind = "uae"          // UAE Open Finance v2.1, delegated SCA
 	BerlinGroup Kind = "berlin-group" // Berlin Group NextGenPSD2 (profiles bg, sb1, bog)
+	Fintecture  Kind = "fintecture"   // Fintecture payment sessions (a licensed PISP hub; seed 004)
 )
 
 // WalletSCA is what the wallet's own PIN + TOTP + device-key check means at a bank.

@@ -108,9 +108,21 @@ func ledgerDSN(path string) string {
 		"&_txlock=immediate"
 }
 
-// Close closes the database.
+// closeWait bounds how long Close waits for a query still in flight to let go of its connection.
+const closeWait = 5 * time.Second
+
+// Close closes the database. database/sql's Close does not wait for a connection an in-flight
+// query holds (a screen's read still running when payterm quits): that connection closes when the
+// query ends, and only then does SQLite fold the WAL into ledger.db and remove the -wal and -shm
+// files — after Close returned, racing whoever removes, copies or reopens the data dir next. So
+// Close waits, bounded, until the last connection has closed. database/sql offers no
+// notification of it; its pool count is polled.
 func (l *Ledger) Close() error {
-	if err := l.db.Close(); err != nil {
+	err := l.db.Close()
+	for deadline := time.Now().Add(closeWait); l.db.Stats().OpenConnections > 0 && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}
 	return nil
