@@ -145,15 +145,31 @@ func (l *Ledger) logPool() *sql.DB {
 	return l.db
 }
 
-// Close closes the database.
+// closeWait bounds how long Close waits for a query still in flight to let go of its connection.
+const closeWait = 5 * time.Second
+
+// Close closes both pools. database/sql's Close does not wait for a connection an in-flight
+// query holds (a screen's read still running when payterm quits): that connection closes when the
+// query ends, and only then does SQLite fold the WAL into ledger.db and remove the -wal and -shm
+// files — after Close returned, racing whoever removes, copies or reopens the data dir next. So
+// Close waits, bounded, until the last connection of each pool has closed. database/sql offers
+// no notification of it; the pool counts are polled.
 func (l *Ledger) Close() error {
+	pools := []*sql.DB{l.db}
 	if l.logDB != nil {
-		if err := l.logDB.Close(); err != nil {
-			_ = l.db.Close()
-			return fmt.Errorf("close ledger: %w", err)
+		pools = append(pools, l.logDB)
+	}
+	var errs []error
+	for _, db := range pools {
+		errs = append(errs, db.Close())
+	}
+	deadline := time.Now().Add(closeWait)
+	for _, db := range pools {
+		for db.Stats().OpenConnections > 0 && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
 		}
 	}
-	if err := l.db.Close(); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}
 	return nil

@@ -639,3 +639,38 @@ func TestLogRowsSkipTheFsyncOnly(t *testing.T) {
 	defer l2.Close()
 	check(l2)
 }
+
+// TestCloseWaitsForAQueryInFlight: a read still holding its connection when the ledger closes
+// (a screen's query as payterm quits) used to close that connection after Close returned, and
+// SQLite then rewrote ledger.db and removed the -wal file under whoever used the data dir next
+// (a test's TempDir cleanup failed with "directory not empty"). Close now returns after it.
+func TestCloseWaitsForAQueryInFlight(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	l, err := OpenLedger(context.Background(), dir, LedgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal := filepath.Join(dir, LedgerFile+"-wal")
+	if _, err := os.Stat(wal); err != nil {
+		t.Fatalf("precondition: the opened ledger has a WAL file: %v", err)
+	}
+	rows, err := l.db.QueryContext(context.Background(), "SELECT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	walAfterClose := make(chan bool)
+	go func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+		_, err := os.Stat(wal)
+		walAfterClose <- err == nil
+	}()
+	time.Sleep(20 * time.Millisecond) // lets Close start first; the assertion does not depend on it
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if <-walAfterClose {
+		t.Fatal("Close returned while a query held a connection: the WAL was still there to be folded in later")
+	}
+}

@@ -172,6 +172,17 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	} else if ok {
 		facts.PayeeCheck = provider.PayeeCheck{Answer: chk.Answer, BankName: chk.BankName, Evidence: chk.Evidence}
 	}
+	// A bank that wants the payer logged in gets the login now: the request names the
+	// session's payer. The wallet's SCA keeps running meanwhile (it lasts 5 minutes).
+	if lg, ok := loginOf(bank); ok {
+		if err := w.loginBeforeBuild(ctx, lg, p.ID, emit); err != nil {
+			return Payment{}, err
+		}
+		if now := w.cfg.Clock(); now.After(ev.ExpiresAt()) {
+			return fail(StepPersist, &Problem{What: "You are logged in at your bank now, but your approval of this payment (PIN and code) is over 5 minutes old, so it was not sent.",
+				Next: "Pay again: the login is kept.", Err: sca.ErrEvidenceExpired})
+		}
+	}
 	req, err := bank.Build(provider.WithProgress(ctx, stepReporter(emit)), p.providerIntent(), evidenceOf(ev), facts)
 	if err != nil {
 		return Payment{}, err // the provider reported the failed step
