@@ -14,6 +14,7 @@ import (
 
 	"github.com/payterm/payterm/app"
 	"github.com/payterm/payterm/sandbox"
+	fthub "github.com/payterm/payterm/sandbox/fintecture"
 	xs2abank "github.com/payterm/payterm/sandbox/xs2a"
 )
 
@@ -125,8 +126,8 @@ type sandboxFlags struct {
 	issuerAddr, authorizeAddr, asAddr, rsAddr string
 	adminAddr                                 string
 	autoApprove                               bool
-	// standard is "uae" (the default) or "berlin-group"; profile is the Berlin Group bank's
-	// reading (bg, sb1, bog).
+	// standard is "uae" (the default), "berlin-group" or "fintecture"; profile is the Berlin
+	// Group bank's reading (bg, sb1, bog).
 	standard, profile string
 }
 
@@ -138,7 +139,7 @@ func (o *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.rsAddr, "resource-addr", "127.0.0.1:0", "listen address of the payment API (mTLS)")
 	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:0", "listen address of the admin API (loopback only)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "approve consents without showing the page (overrides sandbox.auto_approve)")
-	fs.StringVar(&o.standard, "standard", "uae", "the bank's payment standard: uae or berlin-group")
+	fs.StringVar(&o.standard, "standard", "uae", "the bank's payment standard: uae, berlin-group or fintecture")
 	fs.StringVar(&o.profile, "profile", "bg", "(berlin-group) the bank's reading of the standard: bg, sb1 or bog")
 }
 
@@ -158,8 +159,14 @@ func (o *sandboxFlags) check(set map[string]bool) error {
 		if _, err := xs2abank.ProfileByName(o.profile); err != nil {
 			return usageError("--profile must be bg, sb1 or bog")
 		}
+	case "fintecture":
+		for _, f := range []string{"issuer-addr", "authorize-addr", "as-addr", "admin-addr", "profile", "auto-approve"} {
+			if set[f] {
+				return usageError("--" + f + " is not for --standard fintecture (the hub serves its API, OAuth and Connect page on --resource-addr)")
+			}
+		}
 	default:
-		return usageError("--standard must be uae or berlin-group")
+		return usageError("--standard must be uae, berlin-group or fintecture")
 	}
 	return nil
 }
@@ -176,6 +183,12 @@ func runSandbox(ctx context.Context, g globalFlags, o sandboxFlags, stdout io.Wr
 		if o.standard == "berlin-group" {
 			dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone-"+o.profile)
 		}
+		if o.standard == "fintecture" {
+			dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone-fintecture")
+		}
+	}
+	if o.standard == "fintecture" {
+		return fthub.RunStandalone(ctx, fthub.StandaloneOptions{DataDir: dir, Addr: o.rsAddr, Out: stdout})
 	}
 	if o.standard == "berlin-group" {
 		prof, err := xs2abank.ProfileByName(o.profile)

@@ -22,7 +22,8 @@ const usage = `payterm — a delegated-SCA wallet for UAE Open Finance v2.1
 Usage:
   payterm [flags]                      the wallet (on the embedded sandbox bank by default)
   payterm sandbox [flags]              the strict sandbox bank as a standalone server
-                                       (--standard berlin-group --profile bg|sb1|bog: a Berlin Group bank)
+                                       (--standard berlin-group --profile bg|sb1|bog: a Berlin Group bank;
+                                        --standard fintecture: a Fintecture hub)
   payterm history [--format csv|json]  export payment history; filters: --from DAY --to DAY
                                        (local days, --to included; or RFC 3339 times),
                                        --status successful|pending|failed, --payee NAME-PART,

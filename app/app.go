@@ -144,6 +144,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.openSecrets(); err != nil {
 		return nil, err
 	}
+	if err := a.restoreSessions(); err != nil {
+		return nil, err
+	}
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err
 	}
@@ -394,6 +397,9 @@ func (a *App) closeParts() error {
 			}
 			if bc.bg != nil {
 				errs = append(errs, bc.bg.bank.Close())
+			}
+			if bc.ft != nil {
+				errs = append(errs, bc.ft.hub.Close())
 			}
 		}
 		// Last: the bank clients above hold signers of the token.

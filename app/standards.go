@@ -16,14 +16,17 @@ import (
 // bank's questions and statuses), read from its provider's Caps. A UAE bank keeps the zero
 // values the screens have always drawn.
 
-// capsOf is the provider caps of a Berlin Group bank, false for a UAE bank (or one that left
+// capsOf is the provider caps of a Berlin Group or Fintecture bank, false for a UAE bank (or one that left
 // the config).
 func (a *App) capsOf(bankID string) (provider.Caps, bool) {
 	bc, ok := a.bankByID(bankID)
-	if !ok || bc.bg == nil {
-		return provider.Caps{}, false
+	switch {
+	case ok && bc.bg != nil:
+		return bc.bg.prov.Caps(), true
+	case ok && bc.ft != nil:
+		return bc.ft.prov.Caps(), true
 	}
-	return bc.bg.prov.Caps(), true
+	return provider.Caps{}, false
 }
 
 // termsOf is what paying under a consent (or link) means at its bank, in its currency.
@@ -46,6 +49,9 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 
 // standardName is a Berlin Group bank's standard in words, with the bank's reading of it.
 func standardName(caps provider.Caps) string {
+	if caps.Kind == provider.Fintecture {
+		return "Fintecture payment session (PSD2 PISP)"
+	}
 	if caps.Profile == "bog" {
 		return "Berlin Group NextGenPSD2 (Bank of Georgia)"
 	}
@@ -97,7 +103,7 @@ func toUIAction(act *provider.Action) *ui.BankAction {
 	if act == nil {
 		return nil
 	}
-	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback}
+	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback, Login: act.Login}
 	switch act.Kind {
 	case provider.ActionRedirect:
 		out.Kind = ui.ActionRedirect
@@ -125,7 +131,8 @@ func toUIAction(act *provider.Action) *ui.BankAction {
 func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
 	a := w.a
 	id, ok := a.paying.ledgerID(paymentID)
-	if !ok {
+	login := !ok && a.wallet.WaitingForLogin(paymentID) // the bank's login before the payment is saved
+	if !ok && !login {
 		return &ui.Problem{What: "No payment is waiting for your bank's approval here.",
 			Next: "Check the payment in History: if your bank still asks, approve it there."}
 	}
@@ -141,6 +148,9 @@ func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.B
 		pin.CallbackURL = in.Secret.Reveal()
 	default:
 		return &ui.Problem{What: "That answer is not one your bank asked for.", Next: "Answer the question on screen."}
+	}
+	if login {
+		return uiError("Answering your bank", a.wallet.ContinueLogin(ctx, paymentID, pin))
 	}
 	return uiError("Answering your bank", a.wallet.ContinuePayment(ctx, id, pin))
 }

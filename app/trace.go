@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/payterm/payterm/lfi"
+	ftprov "github.com/payterm/payterm/provider/fintecture"
 	"github.com/payterm/payterm/xs2a"
 )
 
@@ -20,11 +21,13 @@ type trace struct {
 	n   int
 }
 
-// traced is one exchange: a UAE one (ex), or a Berlin Group one (bg, not nil).
+// traced is one exchange: a UAE one (ex), a Berlin Group one (bg, not nil) or a Fintecture
+// one (ft, not nil).
 type traced struct {
 	bank string
 	ex   lfi.Exchange
 	bg   *xs2a.Exchange
+	ft   *ftprov.Exchange
 }
 
 func newTrace() *trace { return &trace{buf: make([]traced, traceSize)} }
@@ -39,6 +42,11 @@ func (t *trace) observer(bank string) lfi.Observer {
 // by xs2a).
 func (t *trace) xs2aObserver(bank string) xs2a.Observer {
 	return func(ex xs2a.Exchange) { t.add(traced{bank: bank, bg: &ex}) }
+}
+
+// ftObserver is the Observer of a Fintecture bank's client (secrets already removed by it).
+func (t *trace) ftObserver(bank string) ftprov.Observer {
+	return func(ex ftprov.Exchange) { t.add(traced{bank: bank, ft: &ex}) }
 }
 
 func (t *trace) add(x traced) {
@@ -68,7 +76,7 @@ func (t *trace) all() []lfi.Exchange {
 	tr := t.allTraced()
 	out := make([]lfi.Exchange, 0, len(tr))
 	for _, x := range tr {
-		if x.bg == nil {
+		if x.bg == nil && x.ft == nil {
 			out = append(out, x.ex)
 		}
 	}

@@ -29,6 +29,7 @@ const (
 const (
 	ProviderUAE         = "uae"          // UAE Open Finance v2.1, delegated SCA (the default)
 	ProviderBerlinGroup = "berlin-group" // Berlin Group NextGenPSD2: the bank approves each payment
+	ProviderFintecture  = "fintecture"   // Fintecture payment sessions: the payer pays on Fintecture's Connect page
 )
 
 // Secret store choices.
@@ -59,18 +60,22 @@ type Bank struct {
 	ID   string `toml:"id"`
 	Mode string `toml:"mode"`
 	Name string `toml:"name"`
-	// Provider is the payment standard the bank speaks: "uae" (the default) or "berlin-group".
+	// Provider is the payment standard the bank speaks: "uae" (the default), "berlin-group" or
+	// "fintecture".
 	Provider string `toml:"provider"`
 	// The Berlin Group settings (provider = "berlin-group"): the bank's profile, the payer's
 	// account there (an IBAN; PII), its holder's name and currency, the payer's login id at the
 	// bank (PSU-ID; needed by the decoupled and embedded approaches) and the approach to ask
 	// for ("" lets the bank choose; "redirect", "decoupled" or "embedded").
-	Profile         string `toml:"profile"`
-	Account         string `toml:"account"`
-	AccountHolder   string `toml:"account_holder"`
-	Currency        string `toml:"currency"`
-	PSUID           string `toml:"psu_id"`
-	SCAApproach     string `toml:"sca_approach"`
+	Profile       string `toml:"profile"`
+	Account       string `toml:"account"`
+	AccountHolder string `toml:"account_holder"`
+	Currency      string `toml:"currency"`
+	PSUID         string `toml:"psu_id"`
+	SCAApproach   string `toml:"sca_approach"`
+	// PayerEmail (provider = "fintecture") is the payer's e-mail address, sent as psu_email in
+	// each payment session with account_holder as psu_name (Fintecture requires both). PII.
+	PayerEmail      string `toml:"payer_email"`
 	DiscoveryURL    string `toml:"discovery_url"`
 	Issuer          string `toml:"issuer"`
 	ResponseIssuer  string `toml:"response_issuer"`
@@ -303,8 +308,8 @@ func (c Config) Validate() error {
 			key = fmt.Sprintf("banks[%d]", i-1)
 		}
 		errs = append(errs, b.validate(key, i == 0, c.PKCS11.Enabled())...)
-		if i == 0 && b.Provider == ProviderBerlinGroup {
-			bad("bank.provider", "[bank] is the UAE bank payterm sets up first; add a Berlin Group bank as a [[banks]] entry (see config.example.toml)")
+		if i == 0 && (b.Provider == ProviderBerlinGroup || b.Provider == ProviderFintecture) {
+			bad("bank.provider", "[bank] is the UAE bank payterm sets up first; add a Berlin Group or Fintecture bank as a [[banks]] entry (see config.example.toml)")
 		}
 		if prev, dup := ids[b.ID]; dup && b.ID != "" {
 			bad(key+".id", fmt.Sprintf("%q is already the id of %s", b.ID, prev))
@@ -429,11 +434,20 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 				bad(k, "is a Berlin Group setting: it needs provider = \"berlin-group\"")
 			}
 		}
+		if b.PayerEmail != "" {
+			bad("payer_email", "is a Fintecture setting: it needs provider = \"fintecture\"")
+		}
 	case ProviderBerlinGroup:
 		b.validateBerlinGroup(bad)
+		if b.PayerEmail != "" {
+			bad("payer_email", "is a Fintecture setting: it needs provider = \"fintecture\"")
+		}
+		return errs
+	case ProviderFintecture:
+		b.validateFintecture(bad)
 		return errs
 	default:
-		bad("provider", fmt.Sprintf("must be %q or %q", ProviderUAE, ProviderBerlinGroup))
+		bad("provider", fmt.Sprintf("must be %q, %q or %q", ProviderUAE, ProviderBerlinGroup, ProviderFintecture))
 	}
 	switch b.Mode {
 	case ModeSandbox:

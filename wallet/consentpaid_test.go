@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// paidByScan is what ConsentPaid answered before migration 8: the sum of every accepted payment
+// paidByScan is what ConsentPaid answered before migration 9: the sum of every accepted payment
 // of the consent, per currency, as "currency:count:minor" lines in currency order.
 func paidByScan(t *testing.T, l *Ledger, consentID string) string {
 	t.Helper()
@@ -48,7 +48,7 @@ func paidKept(t *testing.T, l *Ledger, consentID string) string {
 	return out
 }
 
-// TestConsentPaidKeptMatchesAFullScan: the totals the triggers keep (migration 8) equal a sum
+// TestConsentPaidKeptMatchesAFullScan: the totals the triggers keep (migration 9) equal a sum
 // over every payment after each write, for two consents and two currencies, through status
 // changes that enter "successful", leave it (a settled payment the bank later rejects) and
 // never touch it.
@@ -93,7 +93,7 @@ func TestConsentPaidKeptMatchesAFullScan(t *testing.T) {
 	}
 }
 
-// TestMigrationFillsConsentPaid: a version-7 ledger with accepted, pending and failed payments
+// TestMigrationFillsConsentPaid: a version-8 ledger with accepted, pending and failed payments
 // in two currencies opens with this build with its paid totals filled from what it holds.
 func TestMigrationFillsConsentPaid(t *testing.T) {
 	ctx := context.Background()
@@ -107,7 +107,7 @@ func TestMigrationFillsConsentPaid(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.db = db
-	if err := old.migrateTo(ctx, 7); err != nil {
+	if err := old.migrateTo(ctx, 8); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.InsertConsent(ctx, testConsent("c1")); err != nil {

@@ -98,7 +98,7 @@ func consentTotal(ctx context.Context, q queryer, consentID string) (money.Amoun
 // included); "paid to date" is only what was paid, and never adds two currencies (a SpareBank 1
 // link pays NOK at home and EUR over SEPA).
 func (l *Ledger) ConsentPaid(ctx context.Context, consentID string) ([]CurrencyTotal, error) {
-	// consent_paid is kept by triggers (migration 8): one row per currency, not a sum of every
+	// consent_paid is kept by triggers (migration 9): one row per currency, not a sum of every
 	// payment. A currency whose payments all left "successful" keeps a row of zero: skipped.
 	rows, err := l.db.QueryContext(ctx, `SELECT currency, paid_count, paid_minor FROM consent_paid
 		WHERE consent_id = ? AND paid_count > 0 ORDER BY currency`, consentID)
