@@ -74,6 +74,14 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 	}), nil
 }
 
+var _ ui.PINPrestretcher = uiWallet{}
+
+// PrestretchPIN (ui.PINPrestretcher): the pay screen's PIN, handed over when focus moves to
+// the code field, starts the SCA's argon2id early; SubmitPayment still checks and counts it.
+func (w uiWallet) PrestretchPIN(pin ui.Secret) {
+	w.a.wallet.PrestretchPIN(sca.PIN(pin.Reveal()))
+}
+
 // ApproveAgain asks the bank again for its approval of a payment awaiting it (ui.ApprovalResumer):
 // the pay screen's id for it is its ledger id, which ContinuePayment then takes.
 func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.PreparedPayment, <-chan ui.PaymentEvent, error) {
