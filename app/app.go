@@ -50,6 +50,9 @@ type Options struct {
 	// TokenPIN asks for the PKCS#11 token's user PIN when [pkcs11] pin_source = "prompt";
 	// token names the token. nil = none can be asked. main asks on the terminal.
 	TokenPIN func(token string) ([]byte, error)
+	// LedgerUpgrade is told when an existing ledger is migrated to this build's schema, before
+	// and after (wallet.LedgerOptions.OnUpgrade); nil = nobody is told. main says it on stderr.
+	LedgerUpgrade func(wallet.LedgerUpgrade)
 	// Sleep waits between payment status polls and in the background loop (resuming open
 	// payments with back-off, syncing consents every 15 minutes); nil = a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -239,7 +242,8 @@ func (a *App) openSCA(store keystore.Store) error {
 }
 
 func (a *App) openWallet(ctx context.Context) error {
-	ledger, err := wallet.OpenLedger(ctx, a.dir, wallet.LedgerOptions{Now: a.opts.Clock, OnChange: a.feed.publish})
+	ledger, err := wallet.OpenLedger(ctx, a.dir, wallet.LedgerOptions{Now: a.opts.Clock, OnChange: a.feed.publish,
+		OnUpgrade: a.opts.LedgerUpgrade})
 	if err != nil {
 		return fmt.Errorf("open ledger: %w", err)
 	}

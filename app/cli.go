@@ -15,7 +15,8 @@ import (
 
 // RunWallet is `payterm`: open the wallet, run the terminal UI until the user quits, close.
 func RunWallet(ctx context.Context, cfg config.Config) (err error) {
-	a, err := Open(ctx, cfg, Options{Passphrase: TerminalPassphrase(), PassphraseRefused: TerminalPassphraseRefused(), TokenPIN: TerminalTokenPIN()})
+	a, err := Open(ctx, cfg, Options{Passphrase: TerminalPassphrase(), PassphraseRefused: TerminalPassphraseRefused(), TokenPIN: TerminalTokenPIN(),
+		LedgerUpgrade: LedgerUpgradeNotice(os.Stderr)})
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,8 @@ func openLedgerOnly(ctx context.Context, cfg config.Config) (*wallet.Ledger, err
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("no payterm data in %s (run payterm once first): %w", dir, err)
 	}
-	l, err := wallet.OpenLedger(ctx, dir, wallet.LedgerOptions{})
+	// stderr, so the notice never mixes into the CSV or JSON on stdout.
+	l, err := wallet.OpenLedger(ctx, dir, wallet.LedgerOptions{OnUpgrade: LedgerUpgradeNotice(os.Stderr)})
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
