@@ -147,8 +147,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.openSecrets(); err != nil {
 		return nil, err
 	}
-	if err := a.restoreSessions(); err != nil {
-		return nil, err
+	if _, later := a.store.(*laterStore); !later {
+		if err := a.restoreSessions(); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err

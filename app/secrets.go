@@ -46,6 +46,11 @@ func (a *App) openSecretsLater() error {
 		}
 		ls.s, ls.err = a.openStore()
 		close(ls.done)
+		if ls.err == nil {
+			// SpareBank 1's kept login session, now that it can be read. A failure here is
+			// not lost: the provider reads it again before its first use of a session.
+			_ = a.restoreSessions()
+		}
 		// Home showed "opening" for the store and no SCA status: it reloads now.
 		a.feed.publishAll()
 	}()

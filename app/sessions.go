@@ -51,25 +51,35 @@ func (k sessionKeeper) Forget() error {
 	return nil
 }
 
-// restoreSessions puts the kept sessions back into their banks' providers once the keystore is
-// open. An unreadable entry is deleted: the bank then asks for a login, which replaces it.
+// Load (xs2aprov.SessionLoader) is the kept session, nil when none is kept. With a store that
+// opens in the background it waits for the open (and starts it if it is still held back).
+func (k sessionKeeper) Load() ([]byte, error) {
+	if k.a.store == nil {
+		return nil, errors.New("the secret store is not open")
+	}
+	kept, err := k.a.store.Get(k.name)
+	switch {
+	case errors.Is(err, keystore.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read the bank's login session from the secret store: %w", err)
+	}
+	return kept, nil
+}
+
+// restoreSessions puts the kept sessions back into their banks' providers. Open calls it only
+// when the store opened in the foreground; a store that opens in the background calls it once
+// open (secrets.go), so a SpareBank 1 bank in the config does not make the start wait for the
+// key derivation. Either way a provider reads its kept session itself before any use of one
+// (xs2aprov.Bank.LoadKeptSession), so a payment, a sync or a login that comes first loses
+// nothing. An unreadable entry is deleted: the bank then asks for a login, which replaces it.
 func (a *App) restoreSessions() error {
 	for _, bc := range a.banks {
 		if bc.bg == nil || bc.bg.prov == nil || !bc.bg.sessions {
 			continue
 		}
-		name := sessionName(bc.cfg.ID)
-		kept, err := a.store.Get(name)
-		switch {
-		case errors.Is(err, keystore.ErrNotFound):
-			continue
-		case err != nil:
-			return fmt.Errorf("bank %s: read its login session from the secret store: %w", bc.cfg.ID, err)
-		}
-		if err := bc.bg.prov.RestoreSession(kept); err != nil {
-			if derr := a.store.Delete(name); derr != nil && !errors.Is(derr, keystore.ErrNotFound) {
-				return fmt.Errorf("bank %s: drop its unreadable login session: %w", bc.cfg.ID, derr)
-			}
+		if err := bc.bg.prov.LoadKeptSession(); err != nil {
+			return fmt.Errorf("bank %s: %w", bc.cfg.ID, err)
 		}
 	}
 	return nil

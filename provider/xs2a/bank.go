@@ -64,12 +64,26 @@ type SessionKeeper interface {
 	Forget() error
 }
 
+// SessionLoader is a SessionKeeper that also hands back the session it kept (nil when it keeps
+// none). With one, the Bank reads the kept session itself before its first use of a session,
+// so the core need not read its keystore at start: a keystore that opens in the background is
+// waited for only when a payment, a sync or a login first needs the session (LoadKeptSession).
+type SessionLoader interface {
+	SessionKeeper
+	Load() ([]byte, error)
+}
+
 // Bank is one Berlin Group bank: provider.Bank, provider.Approver and provider.Canceller.
 type Bank struct {
 	cfg  Config
 	cl   *xs2a.Client
 	prof xs2a.Profile
 	caps provider.Caps
+
+	// loadMu serialises reading the kept session (keptLoaded: done, or replaced by a login).
+	// It is taken before mu, never inside it: Load may wait for the keystore to open.
+	loadMu     sync.Mutex
+	keptLoaded bool
 
 	mu sync.Mutex
 	// busyUntil is the latest wait a bank's Retry-After asked for: no call leaves before it.
@@ -159,6 +173,7 @@ func (b *Bank) Caps() provider.Caps { return b.caps }
 // call is the per-call context: the payer's headers, the session (SpareBank 1) and the
 // payment's OAuth token while this run holds one.
 func (b *Bank) call(paymentID string) xs2a.Call {
+	_ = b.LoadKeptSession() // a keystore that cannot be read leaves the bank logged out
 	c := xs2a.Call{PSU: xs2a.PSU{IPAddress: b.cfg.PSUIPAddress, UserAgent: b.cfg.PSUUserAgent}}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -148,8 +148,12 @@ func (b *Bank) FinishSession(_ context.Context, callbackURL string) (Session, er
 	return s, nil
 }
 
-// UseSession puts a session the core kept back into use (after a restart).
+// UseSession puts a session into use: one a login just opened, or one the core kept (after a
+// restart). It replaces the kept one, which is then not read any more.
 func (b *Bank) UseSession(s Session) {
+	b.loadMu.Lock()
+	b.keptLoaded = true
+	b.loadMu.Unlock()
 	b.mu.Lock()
 	b.session = &xs2a.Session{PSUID: s.PSUID, TPPSessionID: s.ID}
 	b.mu.Unlock()
@@ -159,6 +163,7 @@ func (b *Bank) UseSession(s Session) {
 // in the keeper. Forgetting there is best effort: a session kept after all is refused by the
 // bank at its first use after a restart (401), which asks for a login again.
 func (b *Bank) EndSession() {
+	_ = b.LoadKeptSession() // a kept session not read yet is ended too
 	b.mu.Lock()
 	had := b.session != nil
 	b.session = nil
@@ -176,6 +181,42 @@ func (b *Bank) RestoreSession(kept []byte) error {
 		return err
 	}
 	b.UseSession(s)
+	return nil
+}
+
+// LoadKeptSession reads the session the keeper kept (Config.Sessions, when it is a
+// SessionLoader) and puts it into use, once: the core calls it when its keystore has opened,
+// and every use of the session calls it first, so a session kept before a restart is never
+// taken for a missing one. An unreadable kept session is forgotten (the bank then needs a
+// login, which replaces it). A keystore that cannot be read is reported and tried again at the
+// next use; meanwhile the bank has no session. A session a login opened meanwhile is kept.
+func (b *Bank) LoadKeptSession() error {
+	l, ok := b.cfg.Sessions.(SessionLoader)
+	if !ok || !b.prof.PSUSession {
+		return nil
+	}
+	b.loadMu.Lock()
+	defer b.loadMu.Unlock()
+	if b.keptLoaded {
+		return nil
+	}
+	kept, err := l.Load()
+	if err != nil {
+		return err
+	}
+	b.keptLoaded = true
+	if kept == nil {
+		return nil
+	}
+	s, err := ParseSession(kept)
+	if err != nil {
+		return l.Forget()
+	}
+	b.mu.Lock()
+	if b.session == nil {
+		b.session = &xs2a.Session{PSUID: s.PSUID, TPPSessionID: s.ID}
+	}
+	b.mu.Unlock()
 	return nil
 }
 
@@ -215,6 +256,7 @@ func (b *Bank) FinishLogin(ctx context.Context, in provider.Input) error {
 
 // HasSession reports whether this run holds a session.
 func (b *Bank) HasSession() bool {
+	_ = b.LoadKeptSession() // a keystore that cannot be read leaves the bank logged out
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.session != nil
