@@ -204,6 +204,9 @@ func (a *App) reset(ctx context.Context, confirm ResetConfirmation, out io.Write
 			return fmt.Errorf("reset: consent %s: %w", c.ID, err)
 		}
 	}
+	if err := a.forgetOPTokens(); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
 	fmt.Fprintf(out, "Deleted the refresh tokens of %d consent(s).\n", len(plan.all))
 
 	if err := a.auth.Reset(); err != nil {

@@ -582,6 +582,13 @@ type Login interface {
 	FinishLogin(ctx context.Context, in Input) error
 }
 
+// PayerTokens is a bank that keeps the payer's own tokens from a bank approval (OP: access and
+// refresh tokens, kept across restarts): ending the link makes the core call RevokeGrant, which
+// forgets them, as for a Login.
+type PayerTokens interface {
+	HoldsPayerTokens() bool
+}
+
 // ErrLoginOver: the login FinishLogin was given an answer for is over (the bank refused it, it
 // ran out of time, or it was used): BeginLogin again. Any other FinishLogin error leaves the
 // login waiting for a better answer (a mistyped address).

@@ -74,6 +74,9 @@ type Config struct {
 	// SandboxScenario is sent as x-sandbox-scenario on every submission (OP's sandbox and
 	// the embedded bank only; "" elsewhere).
 	SandboxScenario string
+	// Tokens keeps the payer's tokens across restarts (the core's secret store): a payment
+	// approved at OP can then still be submitted after a restart. Nil keeps them in memory only.
+	Tokens TokenKeeper
 	// Clock and Rand are injected for tests.
 	Clock func() time.Time
 	Rand  io.Reader
@@ -87,9 +90,11 @@ type Bank struct {
 	mu       sync.Mutex
 	token    string
 	tokenExp time.Time
-	// users are the payer's tokens per authorizationId (memory only: secrets never go to
-	// the core's Blob).
+	// users are the payer's tokens per authorizationId (never in the core's Blob; kept by
+	// Config.Tokens when set).
 	users map[string]*userToken
+	// keepMu orders keepTokens' snapshots.
+	keepMu sync.Mutex
 }
 
 // userToken is what the code exchange (or a refresh) gave for one authorization.

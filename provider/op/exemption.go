@@ -117,6 +117,7 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 		b.mu.Lock()
 		held.refresh = t.RefreshToken
 		b.mu.Unlock()
+		_ = b.keepTokens() // OP may rotate it: the old one is worthless now
 	}
 	h := http.Header{}
 	h.Set("x-fapi-customer-last-logged-time", lastLogged.UTC().Format("Mon, 02 Jan 2006 15:04:05 UTC"))
@@ -156,5 +157,6 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	b.mu.Lock()
 	b.users[m.AuthorizationID] = u
 	b.mu.Unlock()
+	_ = b.keepTokens()
 	return b.submitOne(ctx, m, u)
 }

@@ -177,6 +177,10 @@ func (b *Bank) exchange(ctx context.Context, code, authID, nonce string) (*userT
 	b.mu.Lock()
 	b.users[authID] = u
 	b.mu.Unlock()
+	// Kept before the submission: a restart from here on still submits (OP's page will not
+	// open again for an approved bundle). A keeper that fails does not stop the submission the
+	// payer approved; only a restart before it ends would then need a new approval.
+	_ = b.keepTokens()
 	return u, nil
 }
 
