@@ -62,6 +62,9 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 	if bank, ok := latestFT(all); ok {
 		return a.inspectFT(ctx, in, bank, all), nil
 	}
+	if bank, ok := latestOP(all); ok {
+		return a.inspectOP(ctx, in, bank, all), nil
+	}
 	found := make([]*lfi.Exchange, len(sequence))
 	foundAt := make([]string, len(sequence)) // the bank each found exchange went to
 	for i, s := range sequence {
