@@ -143,6 +143,9 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, OtherPaid: other, PurposeCode: c.PurposeCode,
 		Terms: a.termsOf(c.Bank, c.Currency)}
+	if exp, ok := a.opLinkExpiry(c); ok && c.Status == wallet.ConsentAuthorized {
+		out.Expires = exp
+	}
 	if c.Model != wallet.BeneficiaryOpen {
 		payees, err := a.ledger.Payees(ctx, c.ID)
 		if err != nil {

@@ -166,3 +166,14 @@ func (b *Bank) renewUser(ctx context.Context, authID string) *userToken {
 	_ = b.keepTokens() // the renewed token is in use now; a keeper failure only costs a refresh later
 	return u
 }
+
+// ApprovalExpiry is when the refresh token of the latest bank approval still held ends (45 days
+// after that SCA; zero when none is held): the grant dashboard shows it and warns ahead, since
+// past it the exemption flow and a late re-submission need a new approval at OP.
+func (b *Bank) ApprovalExpiry() time.Time {
+	authID, u := b.latestRefresh()
+	if u == nil {
+		return time.Time{}
+	}
+	return b.RefreshExpiry(authID)
+}
