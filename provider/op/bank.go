@@ -268,7 +268,8 @@ func (b *Bank) user(authID string) *userToken {
 	if u == nil || !b.cfg.Clock().Before(u.exp) {
 		return nil
 	}
-	return u
+	cp := *u // a copy: a concurrent renewal rewrites the held one
+	return &cp
 }
 
 // liveUser is the payer's token for authID, renewed with its refresh token (within 45 days of

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/provider"
 )
 
@@ -93,4 +94,24 @@ func TestObserverSeesEveryExchangeWithoutSecrets(t *testing.T) {
 			t.Errorf("an exchange holds a secret (%d bytes long)", len(s))
 		}
 	}
+}
+
+// FuzzJWSHeader: the answer's x-jws-signature comes from outside; what the inspector shows of
+// its protected header is one clean line, bounded, whatever the header holds.
+func FuzzJWSHeader(f *testing.F) {
+	f.Add("eyJhbGciOiJFUzI1NiIsImtpZCI6Im9wLTEifQ..c2ln")
+	f.Add("eyJhbGciOiJcdTAwMWJbMkoifQ..x") // alg holding an escape sequence
+	f.Add("")
+	f.Add("....")
+	f.Fuzz(func(t *testing.T, sig string) {
+		h, alg, kid := jwsHeader(sig)
+		for _, s := range []string{h, alg, kid} {
+			if !safetext.Clean(s) || strings.ContainsAny(s, "\n\r") {
+				t.Fatalf("%q gave an unclean %q", sig, s)
+			}
+		}
+		if len([]rune(h)) > 400 || len([]rune(alg)) > 40 || len([]rune(kid)) > 200 {
+			t.Fatalf("%q gave an unbounded part", sig)
+		}
+	})
 }

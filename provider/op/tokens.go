@@ -162,9 +162,10 @@ func (b *Bank) renewUser(ctx context.Context, authID string) *userToken {
 	if t.RefreshToken != "" {
 		u.refresh = t.RefreshToken
 	}
+	cp := *u
 	b.mu.Unlock()
 	_ = b.keepTokens() // the renewed token is in use now; a keeper failure only costs a refresh later
-	return u
+	return &cp
 }
 
 // ApprovalExpiry is when the refresh token of the latest bank approval still held ends (45 days
