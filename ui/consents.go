@@ -499,6 +499,8 @@ func (s *consentsScreen) detailView() string {
 // the date it would have run to is said as past intent, never as a countdown.
 func endLine(c Consent, now time.Time, loc *time.Location) string {
 	switch {
+	case c.Current() && c.Expires.IsZero():
+		return "Expires         no end date"
 	case c.Current():
 		return fmt.Sprintf("Expires         %s (%s)", day(c.Expires, loc), until(now, c.Expires))
 	case c.Status == ConsentExpired:
@@ -512,6 +514,8 @@ func endLine(c Consent, now time.Time, loc *time.Location) string {
 // or "ended" for a consent cancelled, rejected or used up (the status column says which).
 func endCell(c Consent, loc *time.Location) string {
 	switch {
+	case c.Current() && c.Expires.IsZero():
+		return "no end date"
 	case c.Current():
 		return "expires " + day(c.Expires, loc)
 	case c.Status == ConsentExpired:
