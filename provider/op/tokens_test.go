@@ -176,3 +176,41 @@ func FuzzParseKeptTokens(f *testing.F) {
 		}
 	})
 }
+
+// TestJourneyExemptionAfterARestart: the bank approval's refresh token, kept and restored,
+// lets a restarted wallet pay below 30 EUR through OP's exemption flow without a browser;
+// without it the exemption is refused before anything is created.
+func TestJourneyExemptionAfterARestart(t *testing.T) {
+	j := newJourney(t, "")
+	keeper := &memKeeper{}
+	j.client.cfg.Tokens = keeper
+	ctx := context.Background()
+	j.sca()
+	memoryOnly := j.client.cfg
+	memoryOnly.Tokens = nil
+	forgetful, err := New(memoryOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forgetful.SendExempt(ctx, j.built("5.00"), j.clk.Now()); !errors.Is(err, ErrExemptionRefused) {
+		t.Fatalf("a restart without the kept tokens: %v", err)
+	}
+	restarted, err := New(j.client.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.RestoreTokens(keeper.kept); err != nil {
+		t.Fatal(err)
+	}
+	p := j.built("12.00")
+	st, err := restarted.SendExempt(ctx, p, j.clk.Now().Add(-time.Hour))
+	if err != nil || st.BankStatus != "Accepted" || !mustMemo(t, st).Exempt {
+		t.Fatalf("%+v %v", st, err)
+	}
+	p.State = st
+	if st, err = restarted.Status(ctx, p); err != nil || st.Status != provider.StatusExecuted || j.bank.PaymentDebits(st.BankRef) != 1 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	j.allPassed()
+}
+
