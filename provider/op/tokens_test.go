@@ -213,4 +213,3 @@ func TestJourneyExemptionAfterARestart(t *testing.T) {
 	}
 	j.allPassed()
 }
-
