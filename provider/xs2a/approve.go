@@ -262,6 +262,11 @@ func (f *approval) after(a *xs2a.Authorisation) (provider.State, *provider.Actio
 			f.m.Reason = "Your bank's approval of the payment failed or was declined."
 		}
 		st, err := f.b.status(f.ctx, f.m)
+		if err == nil && st.Final {
+			// The bank has decided the payment already (a cancellation ends its authorisation
+			// as failed: the payment is CANC, not rejected): its own status stands.
+			return st, nil, nil
+		}
 		if err != nil {
 			st = f.waiting()
 		}

@@ -31,6 +31,11 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	if psuWithheld && !restorePSU(req, psuID, b.cfg.Client.Certificate.PublicKey) || !psuWithheld && psuID != "" {
 		return provider.State{}, b.rebuild(req, resend, call, "the payer's PSU-ID changed since it was built (a new session or setting)", nil)
 	}
+	if !b.cl.SignedByUs(req) {
+		// Nothing has left (Send only ever gets a create that never did): the same body, signed
+		// under the certificate the bank knows now.
+		return provider.State{}, b.rebuild(req, resend, call, "the TPP's signing certificate changed since it was built", nil)
+	}
 	if b.prof.PSUSession {
 		req.Header.Set("TPP-Session-ID", call.PSU.Session.TPPSessionID.Reveal())
 	}
