@@ -47,9 +47,14 @@ type bgKillPlan struct {
 func bgKillConfig(t *testing.T, profile, dataDir string) config.Config {
 	t.Helper()
 	var cfg config.Config
-	if profile == "sb1" {
+	switch profile {
+	case "sb1":
 		cfg = sb1Config(t)
-	} else {
+	case "bg-embedded": // the bank's password and one-time code typed into the wallet
+		cfg = bgConfig(t, "psu_id = \"PSU-1234\"\nsca_approach = \"embedded\"\n")
+		bgBankCredentials = [2]string{bgKillPassword, bgKillTAN}
+		t.Cleanup(func() { bgBankCredentials = [2]string{} })
+	default:
 		cfg = bgConfig(t, "psu_id = \"PSU-1234\"\nsca_approach = \"decoupled\"\n")
 	}
 	if dataDir != "" {
@@ -59,6 +64,24 @@ func bgKillConfig(t *testing.T, profile, dataDir string) config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// The embedded bank's password and one-time code for the "bg-embedded" profile.
+const bgKillPassword, bgKillTAN = "bg-kill-pw-3141", "271828"
+
+// embeddedAnswer is the payer's answer to one of the embedded bank's questions.
+func embeddedAnswer(act *provider.Action) (provider.Input, bool) {
+	switch act.Kind {
+	case provider.ActionPassword:
+		return provider.Input{Password: bgKillPassword}, true
+	case provider.ActionChooseMethod:
+		if len(act.Methods) > 0 {
+			return provider.Input{MethodID: act.Methods[0].ID}, true
+		}
+	case provider.ActionOTP:
+		return provider.Input{OTP: bgKillTAN}, true
+	}
+	return provider.Input{}, false
 }
 
 // bgKillDraft is the payment every kill test makes: a SEPA transfer at bg, a domestic krone
@@ -106,6 +129,8 @@ func (k bgKillTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		bgDie() // the initiation POST
 	case k.at == "authorising" && r.Method == http.MethodPost && authz:
 		bgDie() // the start of the authorisation sub-resource
+	case k.at == "authupdate" && r.Method == http.MethodPut && authz:
+		bgDie() // an update of the authorisation (the payer's password at the embedded bank)
 	case k.at == "polling" && r.Method == http.MethodGet && strings.HasSuffix(path, "/status") && !authz:
 		bgDie() // a status poll of the payment
 	case k.at == "cancelling" && r.Method == http.MethodDelete:
@@ -146,6 +171,13 @@ func TestBGKillChild(t *testing.T) {
 	_, err = a.wallet.Submit(ctx, pp.ID, sca.PIN(testPIN), sca.OTP(clock.nextCode(t, plan.TOTP)), func(ev wallet.Event) {
 		if bgKillEvent(plan.KillAt, ev) {
 			bgDie()
+		}
+		if ev.Action != nil {
+			if in, ok := embeddedAnswer(ev.Action); ok {
+				if err := a.wallet.ContinuePayment(ctx, ev.PaymentID, in); err != nil {
+					t.Errorf("answer the bank: %v", err)
+				}
+			}
 		}
 		if ev.Action != nil && ev.Action.Kind == provider.ActionDecoupled {
 			if plan.KillAt == "cancelling" {
@@ -290,6 +322,19 @@ func approveAgain(t *testing.T, a *App, id int64) *ui.Receipt {
 			case act == nil:
 			case act.Kind == ui.ActionDecoupled:
 				bank.AdvanceClock(10 * time.Second)
+			case act.Kind == ui.ActionPassword || act.Kind == ui.ActionOTP || act.Kind == ui.ActionMethod:
+				in := ui.BankInput{Kind: act.Kind}
+				switch act.Kind {
+				case ui.ActionPassword:
+					in.Secret = ui.NewSecret(bgKillPassword)
+				case ui.ActionOTP:
+					in.Secret = ui.NewSecret(bgKillTAN)
+				default:
+					in.MethodID = act.Methods[0].ID
+				}
+				if err := w.ContinuePayment(ctx, pp.ID, in); err != nil {
+					t.Fatalf("ContinuePayment: %v", err)
+				}
 			case act.Kind == ui.ActionRedirect:
 				resp, err := sb1Browser(a).Get(act.URL)
 				if err != nil {
@@ -404,9 +449,9 @@ func TestBGKillMayHaveLeft(t *testing.T) {
 // the start of the authorisation (an authorisation the wallet never recorded): the payment waits
 // for the payer's approval; a on it approves it (a new authorisation) and it is paid once.
 func TestBGKillAfterTheAnswer(t *testing.T) {
-	for _, killAt := range []string{"answered", "authorising"} {
-		t.Run(killAt, func(t *testing.T) {
-			e := runBGKill(t, "bg", killAt)
+	for _, tc := range []struct{ profile, killAt string }{{"bg", "answered"}, {"bg", "authorising"}, {"bg-embedded", "authorising"}} {
+		t.Run(tc.profile+"/"+tc.killAt, func(t *testing.T) {
+			e := runBGKill(t, tc.profile, tc.killAt)
 			a := e.reopen(t)
 			p := killedPayment(t, a)
 			e.atBank(t, a, 1)
@@ -450,5 +495,48 @@ func TestBGKillWhileCancelling(t *testing.T) {
 	}
 	if _, _, err := a.UIWallet().(ui.ApprovalResumer).ApproveAgain(context.Background(), itoa(p.ID)); err == nil {
 		t.Fatal("a cancelled payment was offered for approval again")
+	}
+}
+
+// TestBGKillAfterThePassword: at the embedded bank, killed after the bank took the payer's
+// password and before the wallet read its answer — the only one that lists the ways to send the
+// one-time code. Asked again, the bank says it waits for a method but not which: payterm says
+// so (approve in online banking, or cancel) instead of offering an empty choice, the payment
+// still waits at the bank, and cancelling it there works: nothing is paid.
+func TestBGKillAfterThePassword(t *testing.T) {
+	e := runBGKill(t, "bg-embedded", "authupdate")
+	a := e.reopen(t)
+	p := killedPayment(t, a)
+	e.atBank(t, a, 1)
+	if p.Status != wallet.PaymentAwaitingBankSCA {
+		t.Fatalf("the payment is %s, want awaiting the bank's approval", p.Status)
+	}
+	w := a.UIWallet()
+	_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), itoa(p.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said []string
+	for ev := range ch {
+		if ev.Action != nil {
+			t.Fatalf("the bank's step was offered as %+v", ev.Action)
+		}
+		if ev.Err != nil {
+			said = append(said, ev.Err.Error())
+		}
+	}
+	if !strings.Contains(strings.Join(said, " | "), "approve the payment in your online banking, or cancel it") {
+		t.Fatalf("approve again said %q", said)
+	}
+	if p := killedPayment(t, a); p.Status != wallet.PaymentAwaitingBankSCA {
+		t.Fatalf("after the failed approval the payment is %s", p.Status)
+	}
+	d, err := w.CancelPayment(context.Background(), itoa(p.ID))
+	if err != nil || d.Row.Status != ui.PaymentCancelled || d.Row.BankStatus != "CANC" {
+		t.Fatalf("cancel: %+v %v", d.Row, err)
+	}
+	e.atBank(t, a, 1)
+	if st, _ := a.banks[1].bg.bank.PaymentStatus(p.BankPaymentID); st != "CANC" {
+		t.Fatalf("the bank says %q, want CANC", st)
 	}
 }

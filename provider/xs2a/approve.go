@@ -307,6 +307,11 @@ func (f *approval) next(a *xs2a.Authorisation) (provider.State, *provider.Action
 		return f.identify()
 	case has(am.Links, "authoriseTransaction"):
 		return f.waiting(), &provider.Action{Kind: provider.ActionOTP, Challenge: am.Challenge, AttemptsLeft: left, Message: msg}, nil
+	case has(am.Links, "selectAuthenticationMethod") && len(am.Methods) == 0:
+		// The bank lists the methods only in its answer to the password, and that answer was
+		// lost (or payterm stopped before storing it): nothing can be picked, and the bank
+		// takes no new password in this authorisation. The payment still waits at the bank.
+		return f.waiting(), nil, errors.New("the bank's list of ways to send your one-time code was lost on its way to payterm, and the bank does not give it again: approve the payment in your online banking, or cancel it")
 	case has(am.Links, "selectAuthenticationMethod"):
 		ms := make([]provider.Method, len(am.Methods))
 		for i, mm := range am.Methods {

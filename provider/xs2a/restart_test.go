@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,28 @@ func TestApproveAfterCancellation(t *testing.T) {
 	act, err := e.approve(&p, provider.Input{})
 	if err != nil || act != nil || p.State.Status != provider.StatusCancelled || p.State.BankStatus != "CANC" || !p.State.Final {
 		t.Fatalf("approve after the cancellation: %s (%s, final %v) %+v %v", p.State.Status, p.State.BankStatus, p.State.Final, act, err)
+	}
+}
+
+// TestMethodsLostWithThePasswordAnswer: the bank lists the ways to send the one-time code only
+// in its answer to the password. With that answer lost (the memo from before it), asking again
+// finds the bank waiting for a method it did not name here: an error that says what the payer
+// can do, never a choice with nothing to choose; the payment still waits at the bank.
+func TestMethodsLostWithThePasswordAnswer(t *testing.T) {
+	e := start(t, bank.ProfileBG(), xs2a.Generic(), func(c *Config) { c.Approach = xs2a.Embedded; c.PSUID = "PSU-1234" })
+	p := e.pay(sepa(30_00))
+	if act := e.mustApprove(&p, provider.Input{}); act == nil || act.Kind != provider.ActionPassword {
+		t.Fatalf("first action %+v", act)
+	}
+	before := p // the memo as stored before the password went
+	if act := e.mustApprove(&p, provider.Input{Password: "12345"}); act == nil || act.Kind != provider.ActionChooseMethod || len(act.Methods) == 0 {
+		t.Fatalf("after the password %+v", act)
+	}
+	act, err := e.approve(&before, provider.Input{})
+	if act != nil || err == nil || !strings.Contains(err.Error(), "approve the payment in your online banking, or cancel it") {
+		t.Fatalf("asked again with the answer lost: %+v %v", act, err)
+	}
+	if before.State.Status != provider.StatusAwaitingBankSCA {
+		t.Fatalf("the payment is %s", before.State.Status)
 	}
 }
