@@ -419,9 +419,10 @@ func TestBGKillAfterWriteAheadPastTheSCA(t *testing.T) {
 
 // TestBGKillMayHaveLeft: killed once Sending was committed (before the POST left), and once the
 // bank had answered the POST (before the wallet read it). Either way the wallet cannot know
-// whether the bank has the payment, and Berlin Group offers no lookup (SpareBank 1's resend
-// would be a second payment's worth of risk on a stale session): the payment is Unknown, the
-// payer is told to check at the bank, and it is never sent again, however often it resumes.
+// whether the bank has the payment, and Berlin Group offers no lookup (SpareBank 1 would refuse
+// a logical duplicate, but the core does not send again on the strength of that either): the
+// payment is Unknown, the payer is told to check at the bank, and it is never sent again,
+// however often it resumes.
 func TestBGKillMayHaveLeft(t *testing.T) {
 	for _, tc := range []struct {
 		profile, killAt string
