@@ -172,6 +172,21 @@ func TestBGKillChild(t *testing.T) {
 		if bgKillEvent(plan.KillAt, ev) {
 			bgDie()
 		}
+		if act := ev.Action; act != nil && act.Kind == provider.ActionRedirect && plan.KillAt != "cancelling" {
+			// The payer's browser on the bank's page (auto-approved); the address it lands on
+			// is pasted back where the bank wants it.
+			resp, gerr := sb1Browser(a).Get(act.URL)
+			if gerr != nil {
+				t.Errorf("the bank's page: %v", gerr)
+				return
+			}
+			resp.Body.Close()
+			if act.NeedsCallback {
+				if err := a.wallet.ContinuePayment(ctx, ev.PaymentID, provider.Input{CallbackURL: resp.Header.Get("Location")}); err != nil {
+					t.Errorf("answer the bank: %v", err)
+				}
+			}
+		}
 		if ev.Action != nil {
 			if in, ok := embeddedAnswer(ev.Action); ok {
 				if err := a.wallet.ContinuePayment(ctx, ev.PaymentID, in); err != nil {
@@ -446,11 +461,11 @@ func TestBGKillMayHaveLeft(t *testing.T) {
 	}
 }
 
-// TestBGKillAfterTheAnswer: killed after the bank's 201 was stored, and after the bank answered
+// TestBGKillAfterTheAnswer: killed after the bank's 201 was stored (bg, SpareBank 1), and after the bank answered
 // the start of the authorisation (an authorisation the wallet never recorded): the payment waits
 // for the payer's approval; a on it approves it (a new authorisation) and it is paid once.
 func TestBGKillAfterTheAnswer(t *testing.T) {
-	for _, tc := range []struct{ profile, killAt string }{{"bg", "answered"}, {"bg", "authorising"}, {"bg-embedded", "authorising"}} {
+	for _, tc := range []struct{ profile, killAt string }{{"bg", "answered"}, {"sb1", "answered"}, {"bg", "authorising"}, {"bg-embedded", "authorising"}} {
 		t.Run(tc.profile+"/"+tc.killAt, func(t *testing.T) {
 			e := runBGKill(t, tc.profile, tc.killAt)
 			a := e.reopen(t)
@@ -465,18 +480,22 @@ func TestBGKillAfterTheAnswer(t *testing.T) {
 	}
 }
 
-// TestBGKillWhilePolling: killed while polling the status of an approved payment: the restart
-// follows it to its end by itself, paid once.
+// TestBGKillWhilePolling: killed while polling the status of an approved payment (bg decoupled;
+// SpareBank 1 approved on its page): the restart follows it to its end by itself, paid once.
 func TestBGKillWhilePolling(t *testing.T) {
-	e := runBGKill(t, "bg", "polling")
-	a := e.reopen(t)
-	p := killedPayment(t, a)
-	if !p.Final || p.Status.Outcome() != wallet.OutcomeSuccessful {
-		t.Fatalf("after the restart the payment is %s (final %v), want paid", p.Status, p.Final)
-	}
-	e.atBank(t, a, 1)
-	if st, ok := a.banks[1].bg.bank.PaymentStatus(p.BankPaymentID); !ok || st != p.BankStatus {
-		t.Fatalf("the bank says %q, the wallet %s", st, p.BankStatus)
+	for _, profile := range []string{"bg", "sb1"} {
+		t.Run(profile, func(t *testing.T) {
+			e := runBGKill(t, profile, "polling")
+			a := e.reopen(t)
+			p := killedPayment(t, a)
+			if !p.Final || p.Status.Outcome() != wallet.OutcomeSuccessful {
+				t.Fatalf("after the restart the payment is %s (final %v), want paid", p.Status, p.Final)
+			}
+			e.atBank(t, a, 1)
+			if st, ok := a.banks[1].bg.bank.PaymentStatus(p.BankPaymentID); !ok || st != p.BankStatus {
+				t.Fatalf("the bank says %q, the wallet %s", st, p.BankStatus)
+			}
+		})
 	}
 }
 
