@@ -36,8 +36,8 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		return ui.UAETerms()
 	}
 	t := ui.PayTerms{Standard: standardName(caps), Currency: currency, Purpose: caps.Fields.Purpose,
-		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax},
-		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing}
+		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax, Required: caps.Fields.ReferenceRequired},
+		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme}
 	for _, p := range caps.Products {
 		if !slices.Contains(p.Currencies, currency) {
 			continue
@@ -45,6 +45,38 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
 	}
 	return t
+}
+
+// approvalOf is who approves a payment at the bank, in a few words, from the Caps' approval
+// model (the wallet's check delegated, or the bank's own SCA per payment or per grant).
+func approvalOf(caps provider.Caps) string {
+	switch {
+	case caps.WalletSCA == provider.WalletSCAIsTheSCA:
+		return "in payterm (PIN + code)"
+	case caps.BankSCA == provider.BankSCAOnGrant:
+		return "at the bank, once per consent"
+	default:
+		return "at the bank, each payment"
+	}
+}
+
+// bankTerms is a configured bank's terms in its own currency (the UAE's for a UAE bank).
+func (a *App) bankTerms(bankID string) ui.PayTerms {
+	caps, ok := a.capsOf(bankID)
+	if !ok {
+		return ui.UAETerms()
+	}
+	return a.termsOf(bankID, caps.Currency())
+}
+
+// banksSideBySide are every configured bank with its terms, in config order: the banks side by
+// side on Home and in the inspector.
+func (a *App) banksSideBySide() []ui.BankOption {
+	out := make([]ui.BankOption, 0, len(a.banks))
+	for _, bc := range a.banks {
+		out = append(out, ui.BankOption{ID: bc.cfg.ID, Name: bc.cfg.Name, Sandbox: bc.sandbox != nil, Terms: a.bankTerms(bc.cfg.ID)})
+	}
+	return out
 }
 
 // standardName is a Berlin Group bank's standard in words, with the bank's reading of it.

@@ -53,10 +53,37 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the history", err)
 	}
-	for _, r := range page.Rows {
-		ov.Recent = append(ov.Recent, toUIRow(r))
+	banks, err := a.consentBankIDs(ctx)
+	if err != nil {
+		return ui.Overview{}, uiError("Reading the consents", err)
 	}
+	for _, r := range page.Rows {
+		ov.Recent = append(ov.Recent, a.withBank(toUIRow(r), banks[r.ConsentID]))
+	}
+	ov.Banks = a.banksSideBySide()
 	return ov, nil
+}
+
+// consentBankIDs maps each consent (link) id to its bank's id: a payment row names its bank.
+func (a *App) consentBankIDs(ctx context.Context) (map[string]string, error) {
+	cs, err := a.ledger.Consents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(cs))
+	for _, c := range cs {
+		m[c.ID] = c.Bank
+	}
+	return m, nil
+}
+
+// withBank names the bank of a payment row (its display name; the id for a bank that left the
+// config).
+func (a *App) withBank(r ui.PaymentRow, bankID string) ui.PaymentRow {
+	if bankID != "" {
+		r.Bank = a.bankName(bankID)
+	}
+	return r
 }
 
 // activeConsent is the newest consent that can pay now at a configured bank; failing that, the
@@ -209,7 +236,7 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 		return ui.ConsentDetail{}, uiError("Reading the consent's payments", err)
 	}
 	for _, r := range page.Rows {
-		d.Payments = append(d.Payments, toUIRow(r))
+		d.Payments = append(d.Payments, a.withBank(toUIRow(r), c.Bank))
 	}
 	return d, nil
 }
