@@ -187,3 +187,15 @@ func TestFintectureMessageRequired(t *testing.T) {
 		t.Fatalf("drafts %+v", d)
 	}
 }
+
+// TestThreeBanksHomeShort: at 80×24 Home scrolls; the table is below the fold, reached with
+// pgdn, and every line of it fits the width.
+func TestThreeBanksHomeShort(t *testing.T) {
+	app, _ := startThreeBanks(t, 80, 24)
+	app.WaitFor("lines more: pgdn")
+	app.Press("pgdown")
+	app.WaitFor("Your banks")
+	app.Press("pgdown")
+	app.WaitFor("Fintecture payment session")
+	requireSideBySide(t, golden(t, app))
+}
