@@ -318,3 +318,21 @@ func TestParseConnectPage(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseConnectPage: whatever the page holds, the parser never panics, and a token it
+// returns is one the page's form carries (hex, 16 to 128 characters), so nothing else of the
+// page is ever posted back.
+func FuzzParseConnectPage(f *testing.F) {
+	f.Add(`<input type="hidden" name="page" value="0123456789abcdef0123456789abcdef"><button name="outcome" value="pay">125.50 EUR`, "125.50 EUR")
+	f.Add(`<input name="page" value="zz"><button name="outcome" value="pay">`, "1.00 EUR")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, page, amount string) {
+		tok, err := parseConnectPage(page, amount)
+		if err != nil {
+			return
+		}
+		if len(tok) < 16 || len(tok) > 128 || strings.Trim(tok, "0123456789abcdef") != "" || !strings.Contains(page, tok) {
+			t.Fatalf("token %q from the page", tok)
+		}
+	})
+}
