@@ -60,6 +60,22 @@ func approvalOf(caps provider.Caps) string {
 	}
 }
 
+// linkRules are the "Payment Rules" of a link at a bank whose standard is not the UAE's.
+func linkRules(caps provider.Caps, t ui.PayTerms, who string, c wallet.Consent) []ui.Rule {
+	rules := []ui.Rule{
+		{Label: "Type", Value: "A link to your account (" + t.Standard + "): no consent at the bank"},
+		{Label: "Approval", Value: approvalOf(caps) + "; your PIN + code only guard this wallet"},
+		{Label: "Who you can pay", Value: who},
+		{Label: "Amounts", Value: "in " + t.Currency + "; your bank's own limits, and your payterm limits"},
+		{Label: "Signed with", Value: caps.Signing},
+		{Label: "Linked", Value: c.Created.Format("2 Jan 2006")},
+	}
+	if !c.Expires.IsZero() {
+		rules = append(rules, ui.Rule{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")})
+	}
+	return rules
+}
+
 // bankTerms is a configured bank's terms in its own currency (the UAE's for a UAE bank).
 func (a *App) bankTerms(bankID string) ui.PayTerms {
 	caps, ok := a.capsOf(bankID)

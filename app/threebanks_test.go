@@ -111,6 +111,28 @@ func TestThreeStandardsSideBySide(t *testing.T) {
 		t.Errorf("the Berlin Group link asks for a required reference: %+v", l.Terms)
 	}
 
+	// Each link's rules say what it is under its own standard; the UAE consent stays Flexi Pay.
+	for _, c := range []ui.Consent{uae, bgLink(t, w), ftLink(t, w)} {
+		d, err := w.ConsentDetail(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]string{}
+		for _, r := range d.Rules {
+			rules[r.Label] = r.Value
+		}
+		if c.BankID == config.DefaultSandboxID {
+			if !strings.Contains(rules["Type"], "delegated SCA") || rules["Purpose"] == "" {
+				t.Errorf("the UAE consent's rules: %+v", d.Rules)
+			}
+			continue
+		}
+		if strings.Contains(rules["Type"], "delegated") || rules["Purpose"] != "" || rules["Approval"] != "at the bank, each payment; your PIN + code only guard this wallet" ||
+			!strings.Contains(rules["Signed with"], "HTTP signature") || !strings.Contains(rules["Amounts"], "EUR") || !strings.Contains(rules["Type"], c.Terms.Standard) {
+			t.Errorf("the rules of the link at %s: %+v", c.BankID, d.Rules)
+		}
+	}
+
 	if last := finalEvent(t, pay(t, w, uae.ID, uae.Creditors[0].ID, "10.00", clock.nextCode(t, js.totpSecret))); last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
 		t.Fatalf("the UAE payment: %+v", last)
 	}

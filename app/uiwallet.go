@@ -228,6 +228,11 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 		{Label: "Authorised", Value: c.Created.Format("2 Jan 2006")},
 		{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")},
 	}}
+	if caps, ok := a.capsOf(c.Bank); ok {
+		// A link under another standard: no grant at the bank, which approves each payment
+		// itself; its rules say so, from the provider's Caps, never the UAE consent's.
+		d.Rules = linkRules(caps, uc.Terms, who, c)
+	}
 	if c.BaseConsentID != "" {
 		d.Rules = append(d.Rules, ui.Rule{Label: "Renewal of", Value: c.BaseConsentID})
 	}
