@@ -34,6 +34,8 @@ type bgConn struct {
 	bank  *xs2abank.Bank // the embedded bank
 	prov  *xs2aprov.Bank // the provider the wallet pays through
 	tppID string
+	// sessions: the bank wants a PSU session (SpareBank 1), kept in the keystore (sessions.go).
+	sessions bool
 }
 
 const (
@@ -125,12 +127,16 @@ func (a *App) openBerlinGroup(bc *bankConn) error {
 	if err != nil {
 		return fmt.Errorf("the Berlin Group bank's QSealC: %w", err)
 	}
+	var keeper xs2aprov.SessionKeeper
+	if cprof.PSUSession {
+		keeper, bc.bg.sessions = sessionKeeper{a: a, name: sessionName(b.ID)}, true
+	}
 	prov, err := xs2aprov.New(xs2aprov.Config{Name: b.Name,
 		Client: xs2a.Config{Profile: cprof, BaseURL: bank.BaseURL(), HTTPClient: hc, Certificate: seal, Key: sealKey,
 			RedirectURI: b.RedirectURI, AllowEmbedded: true, OAuthClientID: reg.TPPID, Clock: a.opts.Clock, Rand: a.opts.Rand,
 			Observer: a.trace.xs2aObserver(b.ID)},
 		PSUIPAddress: b.CustomerIPAddress, PSUID: b.PSUID, Approach: approachOf(b.SCAApproach),
-		Clock: a.opts.Clock, Sleep: a.opts.Sleep, Rand: a.opts.Rand})
+		Clock: a.opts.Clock, Sleep: a.opts.Sleep, Rand: a.opts.Rand, Sessions: keeper})
 	if err != nil {
 		return err
 	}
@@ -240,10 +246,10 @@ func (a *App) linkBerlinGroup(ctx context.Context) error {
 		return err
 	}
 	for _, bc := range a.banks {
-		if bc.bg == nil && bc.ft == nil {
+		if bc.bg == nil && bc.ft == nil && bc.op == nil {
 			continue
 		}
-		want, err := iban.Parse(bc.cfg.Account)
+		want, err := linkedAccount(bc.cfg)
 		if err != nil {
 			return fmt.Errorf("bank %s: account: %w", bc.cfg.ID, err)
 		}
@@ -252,7 +258,7 @@ func (a *App) linkBerlinGroup(ctx context.Context) error {
 			if c.Bank != bc.cfg.ID || c.Kind != wallet.GrantLink || c.Status != wallet.ConsentAuthorized {
 				continue
 			}
-			if !have && sameAccount(c.DebtorAccount, string(want)) && c.Currency == bc.cfg.Currency &&
+			if !have && sameAccount(c.DebtorAccount, want) && c.Currency == bc.cfg.Currency &&
 				c.DebtorName == strings.TrimSpace(bc.cfg.AccountHolder) {
 				have = true
 				continue
@@ -268,6 +274,19 @@ func (a *App) linkBerlinGroup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// linkedAccount is the configured account as the link records it: an IBAN, or at SpareBank 1
+// also a Norwegian account number (kontonummer), both without spaces.
+func linkedAccount(b config.Bank) (string, error) {
+	i, err := iban.Parse(b.Account)
+	if err == nil {
+		return string(i), nil
+	}
+	if b.Profile == config.ProfileSB1 {
+		return iban.ParseNorwegianBBAN(b.Account)
+	}
+	return "", err
 }
 
 // sameAccount compares two IBANs as written (spaces and case aside).

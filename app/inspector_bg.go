@@ -27,15 +27,28 @@ var bgSequence = []seqStep{
 	{"GET …/status until final", string(xs2a.OpTransactionStatus)},
 }
 
-// bgFlight maps the wallet's run steps (the UAE sequence's indexes) onto bgSequence.
-func bgFlight(cur int) int {
+// sb1Login is SpareBank 1's login (its PSU session), between the wallet's check and the
+// initiation: payterm asks where the payer logs in and the bank answers 401 with its login page
+// (that refusal is the answer: the step is done). The login itself happens in the browser.
+var sb1Login = seqStep{"SpareBank 1 login: GET /v1/users → 401 + its login page", string(xs2a.OpEstablishSession)}
+
+// bgSequenceFor is the sequence of a bank of profile: SpareBank 1's adds its login.
+func bgSequenceFor(profile string) []seqStep {
+	if profile != "sb1" {
+		return bgSequence
+	}
+	return append([]seqStep{bgSequence[0], sb1Login}, bgSequence[1:]...)
+}
+
+// bgFlight maps the wallet's run steps (the UAE sequence's indexes) onto seq.
+func bgFlight(seq []seqStep, cur int) int {
 	switch cur {
 	case seqSCA:
 		return 0
 	case seqPost:
-		return 1
+		return slices.IndexFunc(seq, func(s seqStep) bool { return s.op == string(xs2a.OpInitiate) })
 	case seqGet:
-		return len(bgSequence) - 1
+		return len(seq) - 1
 	}
 	return -1
 }
@@ -53,12 +66,14 @@ func latestBG(all []traced) (string, bool) {
 // the newest exchange of its operation, the request's HTTP signature and body, the answer, and
 // what the embedded bank checked (its verdict for that X-Request-ID).
 func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, all []traced) ui.Inspection {
+	seq := bgSequence
 	if caps, ok := a.capsOf(bankID); ok {
 		in.Standard, in.Signing = standardName(caps), caps.Signing
+		seq = bgSequenceFor(caps.Profile)
 	}
-	found := make([]*xs2a.Exchange, len(bgSequence))
+	found := make([]*xs2a.Exchange, len(seq))
 	lastSeen := -1
-	for i, s := range bgSequence {
+	for i, s := range seq {
 		if s.op == "" {
 			continue
 		}
@@ -70,13 +85,16 @@ func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, al
 			}
 		}
 	}
-	current := bgFlight(a.flight.current())
+	current := bgFlight(seq, a.flight.current())
 	bc, _ := a.bankByID(bankID)
-	for i, s := range bgSequence {
+	for i, s := range seq {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
 		switch ex := found[i]; {
 		case ex != nil:
 			st.State = exchangeState(ex.Status, ex.Err)
+			if s == sb1Login && ex.Status == http.StatusUnauthorized && ex.Err == "" {
+				st.State = ui.SeqDone // the 401 carries the login page: what was asked for
+			}
 			shown := *ex
 			if !in.ShowPII {
 				shown = shown.WithoutPII()

@@ -74,6 +74,14 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 	}), nil
 }
 
+var _ ui.PINPrestretcher = uiWallet{}
+
+// PrestretchPIN (ui.PINPrestretcher): the pay screen's PIN, handed over when focus moves to
+// the code field, starts the SCA's argon2id early; SubmitPayment still checks and counts it.
+func (w uiWallet) PrestretchPIN(pin ui.Secret) {
+	w.a.wallet.PrestretchPIN(sca.PIN(pin.Reveal()))
+}
+
 // ApproveAgain asks the bank again for its approval of a payment awaiting it (ui.ApprovalResumer):
 // the pay screen's id for it is its ledger id, which ContinuePayment then takes.
 func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.PreparedPayment, <-chan ui.PaymentEvent, error) {
@@ -311,14 +319,20 @@ func uiStatus(s wallet.PaymentStatus, bank string) ui.PaymentStatus {
 }
 
 // uiStatuses is uiStatus for every standard: an ISO 20022 code from a Berlin Group bank
-// ("ACSC") or a Fintecture session status ("payment_created") is shown as the normalised
-// status with the bank's word beside it ("Executed (ACSC)"); a UAE status keeps its own word.
+// ("ACSC"), a Fintecture session status ("payment_created") or an OP word no UAE payment has
+// ("Submitted") is shown as the normalised status with the bank's word beside it
+// ("Executed (ACSC)"); a UAE status keeps its own word.
 func uiStatuses(s wallet.PaymentStatus, bank string) (ui.PaymentStatus, string) {
-	if isISOStatus(bank) || isSnakeStatus(bank) {
+	if isISOStatus(bank) || isSnakeStatus(bank) || opOnlyStatus[bank] {
 		return ui.PaymentStatus(s), bank
 	}
 	return uiStatus(s, bank), ""
 }
+
+// opOnlyStatus are OP's payment and submission words (provider/op) that no UAE payment status
+// shares; OP's Pending and Rejected read the same either way.
+var opOnlyStatus = map[string]bool{"Unauthorized": true, "Authorizing": true, "Authorized": true, "Completed": true,
+	"Revoked": true, "PartiallyRevoked": true, "Accepted": true, "Error": true, "Submitted": true, "Credited": true}
 
 // isSnakeStatus: a lower-case snake_case word (Fintecture's session statuses, psd2-providers.md
 // §4.4); no UAE status is written so.

@@ -25,6 +25,8 @@ func (a *App) capsOf(bankID string) (provider.Caps, bool) {
 		return bc.bg.prov.Caps(), true
 	case ok && bc.ft != nil:
 		return bc.ft.prov.Caps(), true
+	case ok && bc.op != nil:
+		return bc.op.prov.Caps(), true
 	}
 	return provider.Caps{}, false
 }
@@ -100,6 +102,9 @@ func standardName(caps provider.Caps) string {
 	if caps.Kind == provider.Fintecture {
 		return "Fintecture payment session (PSD2 PISP)"
 	}
+	if caps.Kind == provider.OP {
+		return "OP PSD2 Payment Initiation v1"
+	}
 	if caps.Profile == "bog" {
 		return "Berlin Group NextGenPSD2 (Bank of Georgia)"
 	}
@@ -151,7 +156,7 @@ func toUIAction(act *provider.Action) *ui.BankAction {
 	if act == nil {
 		return nil
 	}
-	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback}
+	out := &ui.BankAction{Message: act.Message, URL: act.URL, ExpiresAt: act.Deadline, NeedsCallback: act.NeedsCallback, Login: act.Login}
 	switch act.Kind {
 	case provider.ActionRedirect:
 		out.Kind = ui.ActionRedirect
@@ -179,7 +184,8 @@ func toUIAction(act *provider.Action) *ui.BankAction {
 func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.BankInput) error {
 	a := w.a
 	id, ok := a.paying.ledgerID(paymentID)
-	if !ok {
+	login := !ok && a.wallet.WaitingForLogin(paymentID) // the bank's login before the payment is saved
+	if !ok && !login {
 		return &ui.Problem{What: "No payment is waiting for your bank's approval here.",
 			Next: "Check the payment in History: if your bank still asks, approve it there."}
 	}
@@ -195,6 +201,9 @@ func (w uiWallet) ContinuePayment(ctx context.Context, paymentID string, in ui.B
 		pin.CallbackURL = in.Secret.Reveal()
 	default:
 		return &ui.Problem{What: "That answer is not one your bank asked for.", Next: "Answer the question on screen."}
+	}
+	if login {
+		return uiError("Answering your bank", a.wallet.ContinueLogin(ctx, paymentID, pin))
 	}
 	return uiError("Answering your bank", a.wallet.ContinuePayment(ctx, id, pin))
 }

@@ -28,11 +28,21 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the ledger", err)
 	}
-	ov := ui.Overview{Onboarded: onboarded, SecretStore: a.secretStoreLabel(), Sandbox: a.onlySandboxes()}
-	// Blocked (five failures, or tampered counters) is what the recovery code lifts; a keystore
-	// that cannot be read (Err) is not, so Home does not point at recovery for it.
-	if st := a.auth.Status(); st.Enrolled && st.Blocked && st.Err == nil {
-		ov.PaymentsBlocked = true
+	ov := ui.Overview{Onboarded: onboarded, Sandbox: a.onlySandboxes()}
+	// The store may still be opening (secrets.go): Home is drawn without waiting for it, says
+	// so, and reloads when it is open; the SCA's status needs the store.
+	switch open, err := a.secretsOpen(); {
+	case err != nil:
+		return ui.Overview{}, secretsProblem(err)
+	case !open:
+		ov.SecretStore = secretsOpening
+	default:
+		ov.SecretStore = a.secretStoreLabel()
+		// Blocked (five failures, or tampered counters) is what the recovery code lifts; a
+		// keystore that cannot be read (Err) is not, so Home does not point at recovery for it.
+		if st := a.auth.Status(); st.Enrolled && st.Blocked && st.Err == nil {
+			ov.PaymentsBlocked = true
+		}
 	}
 	active, err := a.activeConsent(ctx)
 	if err != nil {
@@ -61,6 +71,7 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 		ov.Recent = append(ov.Recent, a.withBank(toUIRow(r), banks[r.ConsentID]))
 	}
 	ov.Banks = a.banksSideBySide()
+	a.startWork.afterFrame()
 	return ov, nil
 }
 
@@ -107,6 +118,9 @@ func (a *App) activeConsent(ctx context.Context) (*wallet.Consent, error) {
 	}
 	return nil, nil
 }
+
+// secretsOpening is Home's "Secrets:" while the store opens in the background.
+const secretsOpening = "opening…"
 
 func (a *App) secretStoreLabel() string {
 	if a.store.Kind() == keystore.KindEncryptedFile {

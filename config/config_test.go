@@ -314,7 +314,7 @@ func TestBerlinGroupBank(t *testing.T) {
 	}
 	cases := map[string]string{
 		good + "mode = \"remote\"\n":                                           "banks[0].mode: \"remote\" is not supported yet",
-		strings.Replace(good, "\"bg\"", "\"sb1\"", 1):                          "banks[0].profile: \"sb1\" is not supported yet",
+		strings.Replace(good, "\"bg\"", "\"sb1\"", 1):                          "banks[0].account: must be your Norwegian account at SpareBank 1",
 		strings.Replace(good, "\"bg\"", "\"xx\"", 1):                           "banks[0].profile",
 		strings.Replace(good, "profile = \"bg\"\n", "", 1):                     "banks[0].profile: is required",
 		strings.Replace(good, "3307 1186 08", "3307 1186 09", 1):               "banks[0].account",
@@ -330,6 +330,45 @@ func TestBerlinGroupBank(t *testing.T) {
 		strings.Replace(good, "berlin-group", "psd2", 1):                       "banks[0].provider",
 		"[bank]\nprovider = \"berlin-group\"\n":                                "bank.provider: [bank] is the UAE bank",
 		"[bank]\naccount = \"DE40 1001 0010 3307 1186 08\"\n":                  "bank.account: is a Berlin Group setting",
+	}
+	for in, want := range cases {
+		cfg := Default()
+		err := Parse([]byte(in), &cfg)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want error mentioning %q, got %v", in, want, err)
+		}
+	}
+}
+
+// TestSpareBank1Bank: profile = "sb1" is SpareBank 1 on the embedded XS2A bank: the account is
+// the payer's Norwegian account number (mod-11 checked) or its NO IBAN, in one of the currencies
+// its products pay from; its BankID page is the only approach, and psu_id is refused (the
+// bank's login gives it). Every refusal names the key.
+func TestSpareBank1Bank(t *testing.T) {
+	const good = "[[banks]]\nid = \"sb1\"\nname = \"SpareBank 1\"\nprovider = \"berlin-group\"\nprofile = \"sb1\"\n" +
+		"account = \"8601 1117 947\"\naccount_holder = \"Kari Nordmann\"\ncurrency = \"NOK\"\n"
+	for _, in := range []string{good, strings.Replace(good, "8601 1117 947", "NO93 8601 1117 947", 1),
+		strings.Replace(good, "\"NOK\"", "\"EUR\"", 1), good + "sca_approach = \"redirect\"\n"} {
+		cfg := Default()
+		if err := Parse([]byte(in), &cfg); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if b := cfg.AllBanks()[1]; b.Profile != ProfileSB1 || b.Provider != ProviderBerlinGroup || b.Account != "8601 1117 947" && b.Account != "NO93 8601 1117 947" {
+			t.Fatalf("parsed %+v", b)
+		}
+	}
+	cases := map[string]string{
+		strings.Replace(good, "8601 1117 947", "8601 1117 948", 1):               "banks[0].account: must be your account number at SpareBank 1",
+		strings.Replace(good, "8601 1117 947", "8601.11.17947", 1):               "banks[0].account",
+		strings.Replace(good, "8601 1117 947", "DE40 1001 0010 3307 1186 08", 1): "banks[0].account: must be your Norwegian account",
+		strings.Replace(good, "8601 1117 947", "NO93 8601 1117 948", 1):          "banks[0].account",
+		strings.Replace(good, "\"NOK\"", "\"GEL\"", 1):                           "banks[0].currency: must be the currency of your SpareBank 1 account",
+		strings.Replace(good, "\"NOK\"", "\"nok\"", 1):                           "banks[0].currency",
+		good + "sca_approach = \"decoupled\"\n":                                  "banks[0].sca_approach: must be \"redirect\" or empty at SpareBank 1",
+		good + "sca_approach = \"embedded\"\n":                                   "banks[0].sca_approach",
+		good + "psu_id = \"01017012345\"\n":                                      "banks[0].psu_id: is not set for SpareBank 1",
+		good + "redirect_uri = \"http://evil.example/cb\"\n":                     "banks[0].redirect_uri",
+		good + "client_id = \"x\"\n":                                             "banks[0].client_id: is a UAE setting",
 	}
 	for in, want := range cases {
 		cfg := Default()

@@ -31,6 +31,7 @@ const (
 	UAE         Kind = "uae"          // UAE Open Finance v2.1, delegated SCA
 	BerlinGroup Kind = "berlin-group" // Berlin Group NextGenPSD2 (profiles bg, sb1, bog)
 	Fintecture  Kind = "fintecture"   // Fintecture payment sessions (a licensed PISP hub; seed 004)
+	OP          Kind = "op"           // OP Financial Group PSD2 PIS v1 (bundles, detached JWS; seed 000)
 )
 
 // WalletSCA is what the wallet's own PIN + TOTP + device-key check means at a bank.
@@ -522,6 +523,9 @@ type Action struct {
 	AttemptsLeft  int           // 0: the bank does not say
 	PollAfter     time.Duration // ask again after this with no answer (0: only when the payer answers)
 	Deadline      time.Time     // the bank gives up after this (zero: it does not say)
+	// Login: the bank's login (provider.Login), asked before the payment is sent; nothing of
+	// the payment has reached the bank. Set by the core.
+	Login bool
 }
 
 // Input is the payer's answer to an Action. Password and OTP are secrets: the core neither
@@ -566,3 +570,24 @@ type Canceller interface {
 type PayeeChecker interface {
 	CheckPayee(p Party, product string) (Party, error)
 }
+
+// Login is implemented by the providers of banks that want the payer logged in at the bank (a
+// session of the bank's own, such as SpareBank 1's PSU session) before a payment can be built
+// or sent. The core asks for the login where a payment needs it — after the wallet's own SCA,
+// before the payment is built, and again when the bank ends the session while a payment waits —
+// shows the Action as any bank step, and passes the payer's answer to FinishLogin. The provider
+// keeps the session (in the keystore the core gave it); the core never sees it.
+type Login interface {
+	// LoginNeeded reports that no session is held: the next payment needs a login first.
+	LoginNeeded() bool
+	// BeginLogin asks the bank where the payer logs in. Nothing about a payment is sent.
+	BeginLogin(ctx context.Context) (Action, error)
+	// FinishLogin opens the session from the payer's answer (Input.CallbackURL: the address
+	// the browser landed on) and keeps it. An error leaves no session; the login may begin again.
+	FinishLogin(ctx context.Context, in Input) error
+}
+
+// ErrLoginOver: the login FinishLogin was given an answer for is over (the bank refused it, it
+// ran out of time, or it was used): BeginLogin again. Any other FinishLogin error leaves the
+// login waiting for a better answer (a mistyped address).
+var ErrLoginOver = errors.New("this login at the bank is over: begin a new one")

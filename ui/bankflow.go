@@ -34,6 +34,8 @@ var (
 	keyAloneBack = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
 	// keyStopWatch leaves a payment's bank approval: the payment stays at the bank, tracked.
 	keyStopWatch = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop watching (the payment waits at your bank)"))
+	// keyStopLogin leaves the bank's login before the payment was sent (the same key).
+	keyStopLogin = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop (the payment is not sent)"))
 )
 
 // bankFlow is the step at the bank, shared by onboarding, renewal and a payment's approval at
@@ -84,6 +86,7 @@ type bankPayment struct {
 	send   func(callback string) tea.Cmd // ContinuePayment with the address pasted (v)
 	polled bool                          // the core learns the outcome by polling: nothing to paste
 	since  time.Time                     // when the bank began waiting, for the live elapsed time
+	login  bool                          // the bank's login before the payment is sent (BankAction.Login)
 }
 
 // newPaymentBankFlow is the bank step of a payment's approval at bankName.
@@ -92,7 +95,7 @@ func newPaymentBankFlow(c *common, a BankAction, bankName string, since time.Tim
 		CallbackHere: a.NeedsCallback && a.CallbackHere}
 	b := newBankFlow(c, step, "", nil)
 	b.embedded, b.bankName = true, bankName
-	b.payment = &bankPayment{send: send, polled: !a.NeedsCallback, since: since}
+	b.payment = &bankPayment{send: send, polled: !a.NeedsCallback, since: since, login: a.Login}
 	return b
 }
 
@@ -143,6 +146,9 @@ func (b *bankFlow) keysFor(mode bankMode) []key.Binding {
 	tail := []key.Binding{keyShowURL, keyFreshURL, keyCancel}
 	if b.payment != nil {
 		tail = []key.Binding{keyShowURL, keyStopWatch}
+		if b.payment.login {
+			tail = []key.Binding{keyShowURL, keyStopLogin}
+		}
 	}
 	var paste []key.Binding
 	if b.pastes() {
@@ -440,6 +446,9 @@ func (b *bankFlow) topLines(w int) []string {
 	}
 	if b.payment != nil {
 		lines := []string{"Approve the payment at " + at + ". Open this address in a browser:"}
+		if b.payment.login {
+			lines = []string{"Log in at " + at + " first: your bank has not got the payment yet. Open this address in a browser:"}
+		}
 		if e := b.step.ExpiresAt; !e.IsZero() {
 			if b.c.now().Before(e) {
 				lines = append(lines, st.Muted.Render(fmt.Sprintf("The bank accepts it until %s UTC.", e.UTC().Format("15:04:05"))))
@@ -466,8 +475,12 @@ func (b *bankFlow) topLines(w int) []string {
 func (b *bankFlow) lowerLines(mode bankMode) []string {
 	st := b.c.st
 	var l []string
+	done := "approving"
+	if b.payment != nil && b.payment.login {
+		done = "logging in"
+	}
 	if b.step.PasteBack && mode != bankPaste {
-		l = append(l, "After approving, your browser goes to a page payterm does not receive here: copy the address it shows and paste it (v).", "")
+		l = append(l, "After "+done+", your browser goes to a page payterm does not receive here: copy the address it shows and paste it (v).", "")
 	}
 	if b.noBrowser && mode != bankWaiting {
 		l = append(l, st.Warning.Render("No browser could be opened on this computer. Open the address on any browser yourself:"))
@@ -481,7 +494,7 @@ func (b *bankFlow) lowerLines(mode bankMode) []string {
 			l = append(l, "  w  wait here while you open it yourself")
 		}
 		if b.pastes() {
-			l = append(l, "  v  paste the address you land on after approving")
+			l = append(l, "  v  paste the address you land on after "+done)
 		}
 		l = append(l, "  u  show the address alone, to select or copy it (c there copies it)")
 		if b.stage != nil {
@@ -516,6 +529,14 @@ func (b *bankFlow) paymentWaitLine() string {
 	at := "your bank"
 	if n := plainName(b.bankName); n != "" {
 		at = n
+	}
+	if b.payment.login {
+		if st.accessible {
+			return "Waiting for your login at " + at + ". Press esc to stop; the payment is not sent."
+		}
+		now := b.c.now()
+		return spinnerFrame(st, now) + " " + st.Accent.Render("Waiting for your login at "+at) + " · " + elapsed(now.Sub(b.payment.since)) +
+			st.Muted.Render(" (v to paste the address instead; esc stops, nothing is sent)")
 	}
 	if st.accessible {
 		return "Waiting for your approval at " + at + ". Press esc to stop watching; the payment waits at your bank."

@@ -225,6 +225,33 @@ func TestBGRedirectPasteBack(t *testing.T) {
 	}
 }
 
+// TestBGLoginPage: the bank's login before the payment is sent (SpareBank 1's session) is the
+// same bank step with its own words: log in first, the bank has not got the payment, paste the
+// address after logging in, and esc stops without sending anything — never "approve the payment"
+// or "the payment waits at your bank".
+func TestBGLoginPage(t *testing.T) {
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeBGWallet(clock.Now, 3)
+	fw.SetApproval(uifake.FakeApproval{Kind: ui.ActionRedirect, NeedsCallback: true, Login: true})
+	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{Clock: clock.Now}))
+	toBGApproval(t, app, fw, "Log in at Berlin Test Bank first: your bank has not got the payment yet.")
+	for _, want := range []string{"After logging in, your browser goes to a page payterm does not receive", "v  paste the address you land on after logging in",
+		"esc stop (the payment is not sent)"} {
+		app.WaitFor(want)
+	}
+	v := app.View()
+	for _, not := range []string{"Approve the payment at", "the payment waits at your bank", "after approving"} {
+		if strings.Contains(v, not) {
+			t.Errorf("the login step says %q:\n%s", not, v)
+		}
+	}
+	app.Press("v")
+	app.WaitFor("Callback URL")
+	app.Type("https://wallet.example/cb?state=s&code=test-code")
+	app.Press("enter")
+	app.WaitFor("Payment Executed")
+}
+
 // TestBGDecoupled: "Approve the payment in your bank's app", the bank's own words quoted, and a
 // live elapsed time while the core polls; the bank's answer brings the receipt.
 func TestBGDecoupled(t *testing.T) {

@@ -776,6 +776,14 @@ type Exchange struct {
 	Checks []Check
 }
 
+// PINPrestretcher is implemented by a wallet whose PIN check is deliberately slow (argon2id):
+// the pay screen hands it the PIN as soon as focus moves on to the code field, so that cost is
+// spent while the code is typed instead of after enter. It checks nothing and returns at once;
+// the PIN is still checked, and counted, only by SubmitPayment.
+type PINPrestretcher interface {
+	PrestretchPIN(pin Secret)
+}
+
 // ApprovalResumer is implemented by a wallet that can ask a bank again for its approval of a
 // payment awaiting it (PaymentAwaitingBankSCA): the bank's questions asked in payterm end with
 // the run that asked them (esc, or a restart).

@@ -182,6 +182,10 @@ type BankAction struct {
 	NeedsCallback bool
 	CallbackHere  bool
 
+	// Login: the page is the bank's login (SpareBank 1's session), asked before the payment is
+	// sent: nothing of it has reached the bank, and stopping sends nothing.
+	Login bool
+
 	// ActionMethod: the methods to choose from, in the bank's order.
 	Methods []SCAMethod
 	// ActionOTP (and ActionConfirmation): what the code looks like.

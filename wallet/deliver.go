@@ -102,7 +102,17 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 	if err != nil {
 		return fmt.Errorf("payment %d: %w", p.ID, err)
 	}
-	sends := 0
+	sends, logins := 0, 0
+	// relogin: the bank ended the payer's session (provider.Login) while a watched delivery
+	// asked it about a payment it has: log in, then ask again. Nothing is sent again.
+	relogin := func(err error) (bool, error) {
+		lg, ok := loginOf(bank)
+		if !ok || !opts.interactive || logins == maxLogins || !errors.Is(err, provider.ErrGrantInactive) {
+			return false, nil
+		}
+		logins++
+		return true, w.loginForPayment(ctx, lg, p, emit)
+	}
 	for {
 		switch {
 		case p.Final:
@@ -110,14 +120,30 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			return nil
 		case p.Status == PaymentAwaitingBankSCA:
 			if err := w.approve(ctx, bank, p, emit, opts.interactive); err != nil {
+				if again, lerr := relogin(err); again {
+					if lerr != nil {
+						return lerr
+					}
+					continue
+				}
 				return err
 			}
 			if p.Status == PaymentAwaitingBankSCA {
 				return nil // not approved yet: checked again later
 			}
 		case p.BankPaymentID != "":
-			return w.track(ctx, bank, p, emit)
+			err := w.track(ctx, bank, p, emit)
+			if again, lerr := relogin(err); again {
+				if lerr != nil {
+					return lerr
+				}
+				continue
+			}
+			return err
 		case p.Status == PaymentPrepared:
+			if _, ok := loginOf(bank); ok && !opts.interactive {
+				return w.dropForLogin(ctx, p, emit)
+			}
 			if opts.lookFirst {
 				opts.lookFirst = false
 				if err := w.lookUp(ctx, bank, p, emit); err != nil {
@@ -128,8 +154,19 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			if sends == maxSends {
 				return fmt.Errorf("payment %d: the bank's answer is still unknown after %d sends; it will be reconciled again", p.ID, sends)
 			}
+			if lg, ok := loginOf(bank); ok && opts.interactive && logins < maxLogins {
+				// The bank ended the payer's session (or none was kept): log in, then send.
+				logins++
+				if err := w.loginForPayment(ctx, lg, p, emit); err != nil {
+					return err
+				}
+				continue
+			}
 			sent, err := w.send(ctx, bank, p, emit)
 			if err != nil {
+				if errors.Is(err, ErrLoginNeeded) && opts.interactive && logins < maxLogins && p.Status == PaymentPrepared {
+					continue // the next turn logs in; nothing was processed
+				}
 				return err
 			}
 			if sent {
@@ -299,6 +336,20 @@ func (w *Wallet) rebuilt(ctx context.Context, p *Payment, rb *provider.Rebuild, 
 func (w *Wallet) notSent(ctx context.Context, p *Payment, receipt SCAReceipt, emit func(Event), cause error) error {
 	bg := context.WithoutCancel(ctx)
 	deadline := scaDeadline(p, receipt)
+	if bank, err := w.bankOfConsent(bg, p.ConsentID); err == nil && errors.Is(cause, provider.ErrGrantInactive) {
+		if _, ok := loginOf(bank); ok {
+			// The bank ended the payer's session (it processed nothing): queued until the
+			// payer logs in again, within the SCA's lifetime.
+			if err := w.setStatus(bg, p, StatusUpdate{Status: PaymentPrepared, Note: "queued, not sent: the bank's login session ended"}); err != nil {
+				return err
+			}
+			emit(Event{Step: StepSend, State: StepRunning, PaymentID: p.ID, Status: p.Status, Note: "queued, not sent: log in at your bank"})
+			// A watched delivery asks for the login next; otherwise the payment is dropped
+			// (dropForLogin): only a watched payment can ask for one.
+			return &Problem{What: "The payment was not sent: your login at the bank ended, and the bank processed nothing.",
+				Next: "Pay again: payterm asks for the login first.", Err: errors.Join(ErrLoginNeeded, ErrQueued, cause)}
+		}
+	}
 	if errors.Is(cause, provider.ErrGrantInactive) {
 		// The bank refused the consent's refresh token: ask it how the consent stands now, so
 		// the ledger (and every screen) shows it at once.
@@ -437,6 +488,11 @@ func (w *Wallet) approve(ctx context.Context, bank provider.Bank, p *Payment, em
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if _, ok := loginOf(bank); ok && interactive && errors.Is(err, provider.ErrGrantInactive) {
+				// The bank ended the payer's login: the delivery asks for a new one, then
+				// asks again (deliverClaimed); the step has not failed.
+				return fmt.Errorf("payment %d: the bank's approval: %w", p.ID, err)
 			}
 			emit(Event{Step: StepApprove, State: StepFailed, PaymentID: p.ID, Status: p.Status, Err: err})
 			return fmt.Errorf("payment %d: the bank's approval: %w", p.ID, err)
@@ -619,6 +675,9 @@ func (w *Wallet) track(ctx context.Context, bank provider.Bank, p *Payment, emit
 			}
 			if errors.Is(err, provider.ErrBankBusy) {
 				return nil // the bank's wait outlasts this call: Resume continues after it
+			}
+			if _, ok := loginOf(bank); ok && errors.Is(err, provider.ErrGrantInactive) {
+				return err // the bank ended the payer's login: no poll works until the next one
 			}
 			continue // transient; the next poll tries again
 		}

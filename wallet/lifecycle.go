@@ -297,8 +297,19 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 // consent a renewal replaced.
 func (w *Wallet) revoke(ctx context.Context, consentID string, by provider.RevokedBy) error {
 	if c, err := w.cfg.Ledger.Consent(ctx, consentID); err == nil && c.Kind == GrantLink {
-		// Nothing at the bank: the link is ended here (its history stays).
-		return w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, string(by), w.cfg.Clock())
+		// Nothing at the bank: the link is ended here (its history stays). A bank the payer
+		// logged in at (provider.Login) forgets that login too: ending the link logs out.
+		if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, string(by), w.cfg.Clock()); err != nil {
+			return err
+		}
+		if bank, err := w.bankOf(c); err == nil {
+			if _, ok := bank.(provider.Login); ok {
+				if _, err := bank.RevokeGrant(ctx, consentID, by); err != nil {
+					return fmt.Errorf("the link is ended, but payterm could not forget your login at the bank: %w", err)
+				}
+			}
+		}
+		return nil
 	}
 	bank, err := w.bankOfConsent(ctx, consentID)
 	if err != nil {

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/payterm/payterm/provider"
@@ -61,6 +62,11 @@ func (w *Wallet) cancelAtBank(ctx context.Context, p Payment) (Payment, error) {
 		}
 	}
 	switch {
+	case err != nil && errors.Is(err, provider.ErrGrantInactive) && isLogin(bank):
+		// The bank ended the payer's login: asking it again for the approval asks for a new
+		// login first (deliverClaimed), after which the cancellation goes through.
+		return p, &Problem{What: "Your bank needs you to log in before it takes the cancellation: your login there has ended.",
+			Next: "Press a on the payment: it asks for the login first; then stop watching (esc) and cancel it (X).", Err: errors.Join(ErrLoginNeeded, err)}
 	case err != nil:
 		return p, &Problem{What: "The bank did not cancel the payment (" + err.Error() + ").", Next: "Check its status in History.", Err: err}
 	case p.Status == PaymentCancelled:

@@ -100,6 +100,15 @@ func (p Payment) Receipt() (SCAReceipt, error) {
 	return r, nil
 }
 
+// PrestretchPIN lets the SCA start the PIN's deliberately slow key stretching while the code
+// is still being typed (sca.Authenticator.Prestretch); it checks nothing and returns at once.
+// An Authenticator without it is left alone: Submit then stretches the PIN itself.
+func (w *Wallet) PrestretchPIN(pin sca.PIN) {
+	if p, ok := w.cfg.SCA.(interface{ Prestretch(sca.PIN) }); ok {
+		p.Prestretch(pin)
+	}
+}
+
 // Submit performs SCA for exactly this prepared payment and, if it passes, runs the pipeline:
 // Risk → seal PII → sign → persist (limits re-checked atomically) → send → verify → track.
 // progress (may be nil) receives every step transition. The returned payment is as far as it
@@ -162,6 +171,17 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 		return fail(StepRisk, err)
 	} else if ok {
 		facts.PayeeCheck = provider.PayeeCheck{Answer: chk.Answer, BankName: chk.BankName, Evidence: chk.Evidence}
+	}
+	// A bank that wants the payer logged in gets the login now: the request names the
+	// session's payer. The wallet's SCA keeps running meanwhile (it lasts 5 minutes).
+	if lg, ok := loginOf(bank); ok {
+		if err := w.loginBeforeBuild(ctx, lg, p.ID, emit); err != nil {
+			return Payment{}, err
+		}
+		if now := w.cfg.Clock(); now.After(ev.ExpiresAt()) {
+			return fail(StepPersist, &Problem{What: "You are logged in at your bank now, but your approval of this payment (PIN and code) is over 5 minutes old, so it was not sent.",
+				Next: "Pay again: the login is kept.", Err: sca.ErrEvidenceExpired})
+		}
 	}
 	req, err := bank.Build(provider.WithProgress(ctx, stepReporter(emit)), p.providerIntent(), evidenceOf(ev), facts)
 	if err != nil {

@@ -50,6 +50,9 @@ type Wallet struct {
 	// answers are the inboxes of the deliveries waiting for the payer's answer to the bank's
 	// approval step, by payment (ContinuePayment).
 	answers map[int64]chan provider.Input
+	// logins are the inboxes of the Submits waiting for the payer's login at the bank before
+	// the payment is built (no ledger id yet), by prepared id.
+	logins map[string]chan provider.Input
 	// submitting counts Submit calls between recording a payment and claiming it in inflight.
 	submitting int
 }
@@ -88,7 +91,8 @@ func New(cfg Config) (*Wallet, error) {
 		}
 		cfg.SessionID = id.String()
 	}
-	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]chan struct{}{}, answers: map[int64]chan provider.Input{}}, nil
+	return &Wallet{cfg: cfg, prepared: map[string]*Prepared{}, inflight: map[int64]chan struct{}{}, answers: map[int64]chan provider.Input{},
+		logins: map[string]chan provider.Input{}}, nil
 }
 
 // ErrBankNotConfigured is returned for a consent whose bank is no longer configured.

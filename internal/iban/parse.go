@@ -178,3 +178,18 @@ func ParseNorwegianBBAN(s string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// NorwegianIBAN is the IBAN of a Norwegian domestic account number (NOkk + the 11 digits, the
+// check digits kk computed by ISO 7064 MOD 97-10), for products that name the same account by
+// IBAN. The account number is checked first (ParseNorwegianBBAN).
+func NorwegianIBAN(bban string) (IBAN, error) {
+	b, err := ParseNorwegianBBAN(bban)
+	if err != nil {
+		return "", err
+	}
+	rem := 0
+	for _, c := range b + "2324" + "00" { // the BBAN, then N=23 O=24 and 00 moved to the end
+		rem = (rem*10 + int(c-'0')) % 97
+	}
+	return Parse(fmt.Sprintf("NO%02d%s", 98-rem, b))
+}

@@ -2,6 +2,7 @@ package iban
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -261,5 +262,59 @@ func FuzzParseNorwegianBBAN(f *testing.F) {
 			}
 		}
 		t.Fatalf("no check digits make NO%s valid", got)
+	})
+}
+
+// TestNorwegianIBAN: the registry's NO example comes back from its BBAN, every valid BBAN
+// round-trips through its IBAN, and an invalid account number is refused, not converted.
+func TestNorwegianIBAN(t *testing.T) {
+	got, err := NorwegianIBAN("8601 1117 947")
+	if err != nil || got != "NO9386011117947" {
+		t.Fatalf("NorwegianIBAN(8601 1117 947) = %q, %v; want NO9386011117947", got, err)
+	}
+	for _, bban := range []string{"12345678903", "86011117947", "00000000000"} {
+		i, err := NorwegianIBAN(bban)
+		if err != nil || i.BBAN() != bban || i.Country() != "NO" {
+			t.Errorf("NorwegianIBAN(%s) = %q, %v", bban, i, err)
+		}
+	}
+	for _, bad := range []string{"86011117948", "8601.11.17947", "", "NO9386011117947"} {
+		if i, err := NorwegianIBAN(bad); err == nil || !errors.Is(err, ErrNorwegianAccount) {
+			t.Errorf("NorwegianIBAN(%q) = %q, %v; want ErrNorwegianAccount", bad, i, err)
+		}
+	}
+}
+
+// FuzzNorwegianIBAN: NorwegianIBAN takes exactly what ParseNorwegianBBAN takes, and what it
+// returns is a valid NO IBAN holding that account number, found by brute force over every
+// check-digit pair (an oracle that shares nothing with the MOD 97-10 arithmetic it checks).
+func FuzzNorwegianIBAN(f *testing.F) {
+	for _, s := range []string{"86011117947", "8601 1117 947", "12345678903", "86011117948", "NO9386011117947", "", "0000000000 0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := NorwegianIBAN(s)
+		bban, berr := ParseNorwegianBBAN(s)
+		if (err == nil) != (berr == nil) {
+			t.Fatalf("NorwegianIBAN(%q) err %v, ParseNorwegianBBAN err %v", s, err, berr)
+		}
+		if err != nil {
+			return
+		}
+		if got.Country() != "NO" || got.BBAN() != bban {
+			t.Fatalf("NorwegianIBAN(%q) = %q", s, got)
+		}
+		valid := 0
+		for cd := 2; cd <= 98; cd++ { // ISO 7064 MOD 97-10 check digits are 02..98 (99 ≡ 02)
+			if ChecksumOK(fmt.Sprintf("NO%02d%s", cd, bban)) {
+				valid++
+				if want := fmt.Sprintf("NO%02d%s", cd, bban); want != string(got) {
+					t.Fatalf("NorwegianIBAN(%q) = %q, the valid one is %q", s, got, want)
+				}
+			}
+		}
+		if valid != 1 {
+			t.Fatalf("%d check-digit pairs make NO…%s valid", valid, bban)
+		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/payterm/payterm/internal/ctxsleep"
+	"github.com/payterm/payterm/internal/iban"
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/provider"
 	"github.com/payterm/payterm/xs2a"
@@ -50,6 +51,17 @@ type Config struct {
 	Clock func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 	Rand  io.Reader
+	// Sessions keeps SpareBank 1's PSU session across restarts (the core's keystore): Keep
+	// when a login opens one, Forget when the bank or the payer ends it. Nil keeps it in
+	// memory only.
+	Sessions SessionKeeper
+}
+
+// SessionKeeper is where the core keeps a PSU session (Session.Keystore's bytes): a secret
+// store, never a plain file or the ledger.
+type SessionKeeper interface {
+	Keep(session []byte) error
+	Forget() error
 }
 
 // Bank is one Berlin Group bank: provider.Bank, provider.Approver and provider.Canceller.
@@ -82,6 +94,7 @@ var (
 	_ provider.Bank      = (*Bank)(nil)
 	_ provider.Approver  = (*Bank)(nil)
 	_ provider.Canceller = (*Bank)(nil)
+	_ provider.Login     = (*Bank)(nil)
 )
 
 const (
@@ -251,7 +264,7 @@ func (b *Bank) payment(in provider.Intent) (xs2a.Payment, error) {
 	if in.Debtor == nil || in.Debtor.Account == "" {
 		return xs2a.Payment{}, errors.New("the account to pay from is missing: link your account at this bank first")
 	}
-	debtor, err := account("the account to pay from", *in.Debtor, prod.Debtor, nil)
+	debtor, err := account("the account to pay from", norwegianForm(*in.Debtor, prod.Debtor), prod.Debtor, nil)
 	if err != nil {
 		return xs2a.Payment{}, err
 	}
@@ -283,6 +296,27 @@ func account(what string, p provider.Party, want provider.AccountScheme, countri
 		return xs2a.Account{}, fmt.Errorf("%s is not an IBAN of a country this product pays to: pick another product", what)
 	}
 	return xs2a.Account{IBAN: p.Account}, nil
+}
+
+// norwegianForm writes a Norwegian payer account the way the product names it: the linked
+// account may be configured as kontonummer or as its IBAN (NOkk + the same 11 digits), and
+// SpareBank 1's domestic products take the first, its SEPA and cross-border ones the second.
+// Anything else is left as it is (and refused by account or the client if it does not fit).
+func norwegianForm(p provider.Party, want provider.AccountScheme) provider.Party {
+	if p.Scheme != "" {
+		return p
+	}
+	switch want {
+	case provider.SchemeNorwayBBAN:
+		if i, err := iban.Parse(p.Account); err == nil && i.Country() == "NO" {
+			p.Account = i.BBAN()
+		}
+	case provider.SchemeIBAN:
+		if i, err := iban.NorwegianIBAN(p.Account); err == nil {
+			p.Account = string(i)
+		}
+	}
+	return p
 }
 
 func schemeWords(s provider.AccountScheme) string {

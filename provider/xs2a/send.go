@@ -67,6 +67,11 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 		return provider.State{}, b.rebuild(req, resend, call, "the bank asked to wait (HTTP 429) and processed nothing",
 			&callError{msg: "the bank asked to wait", err: err, attempt: attemptOf(req, err)})
 	case errors.Is(err, xs2a.ErrSessionRequired):
+		// Nothing was processed, but the bank saw this X-Request-ID: after the new login the
+		// payment goes again under a new one (rebuilt, stored first).
+		b.mu.Lock()
+		b.spent[req.RequestID] = true
+		b.mu.Unlock()
 		b.EndSession()
 		return provider.State{}, wrap(req, err, "SpareBank 1 ended the PSU session before the payment was processed: log in at the bank again, then pay", provider.ErrGrantInactive, provider.ErrNotProcessed)
 	case resend && errors.As(err, &be) && be.HTTPStatus >= 400 && be.HTTPStatus < 500:

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/provider"
 	"github.com/payterm/payterm/xs2a"
 )
@@ -154,11 +155,62 @@ func (b *Bank) UseSession(s Session) {
 	b.mu.Unlock()
 }
 
-// EndSession forgets the session (the bank ended it, or the payer unlinked the bank).
+// EndSession forgets the session (the bank ended it, or the payer unlinked the bank), here and
+// in the keeper. Forgetting there is best effort: a session kept after all is refused by the
+// bank at its first use after a restart (401), which asks for a login again.
 func (b *Bank) EndSession() {
 	b.mu.Lock()
+	had := b.session != nil
 	b.session = nil
 	b.mu.Unlock()
+	if had && b.cfg.Sessions != nil {
+		_ = b.cfg.Sessions.Forget()
+	}
+}
+
+// RestoreSession puts back a session the keeper kept (Session.Keystore's bytes) after a
+// restart. An unreadable one is an error; the bank then needs a login.
+func (b *Bank) RestoreSession(kept []byte) error {
+	s, err := ParseSession(kept)
+	if err != nil {
+		return err
+	}
+	b.UseSession(s)
+	return nil
+}
+
+// LoginNeeded (provider.Login): SpareBank 1 without a PSU session.
+func (b *Bank) LoginNeeded() bool { return b.prof.PSUSession && !b.HasSession() }
+
+// BeginLogin (provider.Login) is BeginSession.
+func (b *Bank) BeginLogin(ctx context.Context) (provider.Action, error) { return b.BeginSession(ctx) }
+
+// FinishLogin (provider.Login) is FinishSession with the address the browser landed on, then
+// the session goes to the keeper. A session that cannot be kept is not used either: the payer
+// would otherwise be logged out by the next restart without being told.
+func (b *Bank) FinishLogin(ctx context.Context, in provider.Input) error {
+	if in.CallbackURL == "" {
+		return errors.New("paste the address your browser shows after the login at SpareBank 1")
+	}
+	s, err := b.FinishSession(ctx, in.CallbackURL)
+	if err != nil {
+		b.mu.Lock()
+		over := b.pending == nil || b.cfg.Clock().Sub(b.pending.started) > sessionTTL
+		b.mu.Unlock()
+		if over { // refused, used or out of time: only a new login helps
+			return &callError{msg: err.Error(), is: []error{provider.ErrLoginOver}, attempt: provider.Attempt{NotSent: true}}
+		}
+		return err
+	}
+	if b.cfg.Sessions != nil {
+		if err := b.cfg.Sessions.Keep(s.Keystore()); err != nil {
+			b.mu.Lock()
+			b.session = nil
+			b.mu.Unlock()
+			return fmt.Errorf("SpareBank 1 opened a session, but payterm could not keep it in its secret store: %s", safetext.Error(err))
+		}
+	}
+	return nil
 }
 
 // HasSession reports whether this run holds a session.

@@ -106,6 +106,14 @@ func (b *Bank) adminMux() http.Handler {
 			out(w, 200, map[string]string{"scaStatus": st})
 		}
 	})
+	mux.HandleFunc("DELETE /admin/sessions", func(w http.ResponseWriter, r *http.Request) {
+		n, err := b.EndSessions()
+		if err != nil {
+			bad(w, 500, errors.New("the bank could not save the ended sessions"))
+			return
+		}
+		out(w, 200, map[string]int{"ended": n})
+	})
 	mux.HandleFunc("GET /admin/payments/{id}", func(w http.ResponseWriter, r *http.Request) {
 		st, ok := b.PaymentStatus(r.PathValue("id"))
 		if !ok {

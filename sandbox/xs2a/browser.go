@@ -391,3 +391,21 @@ func (b *Bank) decideSession(w http.ResponseWriter, r *http.Request, state strin
 	pageCheck(r, RulePSUSession, "session decided", nil)
 	redirectWith(w, r, s.RedirectURI, q)
 }
+
+// EndSessions ends every open SpareBank 1 PSU session (the payer logged out at the bank, or
+// the bank ended the sessions): their next call is answered 401 with a new login link. It
+// returns how many it ended.
+func (b *Bank) EndSessions() (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for id, s := range b.st.Sessions {
+		if s.Pending {
+			continue
+		}
+		delete(b.st.Sessions, id)
+		b.touchLocked(recSession, id)
+		n++
+	}
+	return n, b.commitLocked()
+}

@@ -94,6 +94,9 @@ func TestAdminAPI(t *testing.T) {
 	if st, m := call("GET", "/admin/verdicts?request_id="+r.reqID, "", "secret-admin-token"); st != 200 || m["request_id"] != r.reqID {
 		t.Fatalf("verdict: %d %v", st, m)
 	}
+	if st, m := call("DELETE", "/admin/sessions", "", "secret-admin-token"); st != 200 || m["ended"] != float64(0) {
+		t.Fatalf("end sessions of a bg bank (none): %d %v", st, m)
+	}
 	if st, _ := call("POST", "/admin/clock", `{"advance":"soon"}`, "secret-admin-token"); st != 400 {
 		t.Fatalf("bad clock: %d", st)
 	}

@@ -397,6 +397,15 @@ func TestRule25PSUSession(t *testing.T) {
 	expectRule(t, sb, other.do("POST", path, body, opts{}), 401, "PSU_CREDENTIALS_INVALID", RulePSUSession)
 	sb.clock.Add(time.Hour)
 	expectRule(t, sb, sc.do("POST", path, body, opts{}), 401, "PSU_CREDENTIALS_INVALID", RulePSUSession)
+	// A session the bank ended (EndSessions: the payer logged out) is refused the same way.
+	sc.sb1Session(t)
+	if ok := sc.do("GET", "/v1/users", nil, opts{}); ok.status != 204 {
+		t.Fatalf("GET /v1/users with a new session: %d %s", ok.status, ok.body)
+	}
+	if n, err := sb.EndSessions(); n != 1 || err != nil {
+		t.Fatalf("EndSessions ended %d: %v", n, err)
+	}
+	expectRule(t, sb, sc.do("POST", path, body, opts{}), 401, "PSU_CREDENTIALS_INVALID", RulePSUSession)
 }
 
 func TestRule26LogicalDuplicate(t *testing.T) {

@@ -73,6 +73,9 @@ type FakeApproval struct {
 	// NeedsCallback and CallbackHere: the redirect's outcome is in the address the browser lands
 	// on (pasted back: it must hold "code="), received on this computer or not.
 	NeedsCallback, CallbackHere bool
+	// Login: the page is the bank's login before the payment is sent (BankAction.Login, as
+	// SpareBank 1's session login); it is asked and answered like the redirect page.
+	Login bool
 	// Confirm: after the page, the bank asks for the confirmation code it showed (TAN).
 	Confirm bool
 	// Message is the bank's psuMessage.
@@ -346,7 +349,7 @@ func (f *FakeWallet) bgApprove(ctx context.Context, emit func(ui.PaymentEvent) b
 		a := ui.BankAction{Kind: ap.Kind, Message: ap.Message}
 		if ap.Kind == ui.ActionRedirect {
 			a.URL, a.ExpiresAt = fakeBGURL(pp.ID), FakeBase.Add(5*time.Minute)
-			a.NeedsCallback, a.CallbackHere = ap.NeedsCallback, ap.CallbackHere
+			a.NeedsCallback, a.CallbackHere, a.Login = ap.NeedsCallback, ap.CallbackHere, ap.Login
 		}
 		for {
 			in := make(chan ui.BankInput) // a polled approval takes no answer

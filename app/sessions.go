@@ -1,0 +1,76 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/payterm/payterm/keystore"
+)
+
+// SpareBank 1's PSU session (provider/xs2a: psu-id and tpp-session-id, a bearer credential and
+// the payer's identity number) is kept like a consent's refresh token: in the keystore (OS
+// keyring, or the encrypted secrets file), one entry per bank, never in a plain file, the
+// ledger or a log. The seed gives the session no lifetime, so it is kept until the bank refuses
+// it (401: the wallet asks for a login again and the entry is deleted) or the payer unlinks
+// the bank.
+
+// sessionKeeper is xs2aprov.SessionKeeper over the app's keystore. The keystore opens after the
+// banks (its passphrase is asked later), so it is read when used: a login can only finish
+// once the app is open.
+type sessionKeeper struct {
+	a    *App
+	name string
+}
+
+// sessionName is a bank's keystore entry: a digest of its id (keystore names are restricted
+// to [a-z0-9._-]; a bank id is the user's).
+func sessionName(bankID string) string {
+	sum := sha256.Sum256([]byte(bankID))
+	return "xs2a.session." + hex.EncodeToString(sum[:16])
+}
+
+func (k sessionKeeper) Keep(session []byte) error {
+	if k.a.store == nil {
+		return errors.New("the secret store is not open")
+	}
+	if err := k.a.store.Set(k.name, session); err != nil {
+		return fmt.Errorf("keep the bank session: %w", err)
+	}
+	return nil
+}
+
+func (k sessionKeeper) Forget() error {
+	if k.a.store == nil {
+		return errors.New("the secret store is not open")
+	}
+	if err := k.a.store.Delete(k.name); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		return fmt.Errorf("forget the bank session: %w", err)
+	}
+	return nil
+}
+
+// restoreSessions puts the kept sessions back into their banks' providers once the keystore is
+// open. An unreadable entry is deleted: the bank then asks for a login, which replaces it.
+func (a *App) restoreSessions() error {
+	for _, bc := range a.banks {
+		if bc.bg == nil || bc.bg.prov == nil || !bc.bg.sessions {
+			continue
+		}
+		name := sessionName(bc.cfg.ID)
+		kept, err := a.store.Get(name)
+		switch {
+		case errors.Is(err, keystore.ErrNotFound):
+			continue
+		case err != nil:
+			return fmt.Errorf("bank %s: read its login session from the secret store: %w", bc.cfg.ID, err)
+		}
+		if err := bc.bg.prov.RestoreSession(kept); err != nil {
+			if derr := a.store.Delete(name); derr != nil && !errors.Is(derr, keystore.ErrNotFound) {
+				return fmt.Errorf("bank %s: drop its unreadable login session: %w", bc.cfg.ID, derr)
+			}
+		}
+	}
+	return nil
+}
