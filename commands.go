@@ -15,6 +15,7 @@ import (
 	"github.com/payterm/payterm/app"
 	"github.com/payterm/payterm/sandbox"
 	fthub "github.com/payterm/payterm/sandbox/fintecture"
+	opbank "github.com/payterm/payterm/sandbox/op"
 	xs2abank "github.com/payterm/payterm/sandbox/xs2a"
 )
 
@@ -126,7 +127,7 @@ type sandboxFlags struct {
 	issuerAddr, authorizeAddr, asAddr, rsAddr string
 	adminAddr                                 string
 	autoApprove                               bool
-	// standard is "uae" (the default), "berlin-group" or "fintecture"; profile is the Berlin
+	// standard is "uae" (the default), "berlin-group", "fintecture" or "op"; profile is the Berlin
 	// Group bank's reading (bg, sb1, bog).
 	standard, profile string
 }
@@ -139,7 +140,7 @@ func (o *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.rsAddr, "resource-addr", "127.0.0.1:0", "listen address of the payment API (mTLS)")
 	fs.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:0", "listen address of the admin API (loopback only)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "approve consents without showing the page (overrides sandbox.auto_approve)")
-	fs.StringVar(&o.standard, "standard", "uae", "the bank's payment standard: uae, berlin-group or fintecture")
+	fs.StringVar(&o.standard, "standard", "uae", "the bank's payment standard: uae, berlin-group, fintecture or op")
 	fs.StringVar(&o.profile, "profile", "bg", "(berlin-group) the bank's reading of the standard: bg, sb1 or bog")
 }
 
@@ -165,8 +166,14 @@ func (o *sandboxFlags) check(set map[string]bool) error {
 				return usageError("--" + f + " is not for --standard fintecture (the hub serves its API, OAuth and Connect page on --resource-addr)")
 			}
 		}
+	case "op":
+		for _, f := range []string{"issuer-addr", "as-addr", "admin-addr", "profile", "auto-approve"} {
+			if set[f] {
+				return usageError("--" + f + " is not for --standard op (the bank serves its mTLS API on --resource-addr and its authorize page on --authorize-addr)")
+			}
+		}
 	default:
-		return usageError("--standard must be uae, berlin-group or fintecture")
+		return usageError("--standard must be uae, berlin-group, fintecture or op")
 	}
 	return nil
 }
@@ -186,6 +193,12 @@ func runSandbox(ctx context.Context, g globalFlags, o sandboxFlags, stdout io.Wr
 		if o.standard == "fintecture" {
 			dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone-fintecture")
 		}
+		if o.standard == "op" {
+			dir = filepath.Join(cfg.ResolvedDataDir(), "sandbox-standalone-op")
+		}
+	}
+	if o.standard == "op" {
+		return opbank.RunStandalone(ctx, opbank.StandaloneOptions{DataDir: dir, APIAddr: o.rsAddr, PagesAddr: o.authorizeAddr, Out: stdout})
 	}
 	if o.standard == "fintecture" {
 		return fthub.RunStandalone(ctx, fthub.StandaloneOptions{DataDir: dir, Addr: o.rsAddr, Out: stdout})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -70,7 +71,7 @@ type App struct {
 
 	banks  []*bankConn      // config order: [bank], then [[banks]]
 	token  *pkcs11key.Token // the [pkcs11] token holding the TPP keys, or nil for PEM files
-	store  keystore.Store
+	store  keystore.Store   // a *laterStore while it opens in the background (secrets.go)
 	auth   *sca.Authenticator
 	tokens *uae.ConsentTokens
 	ledger *wallet.Ledger
@@ -83,6 +84,9 @@ type App struct {
 	guard  consent.CodeGuard
 	device risk.Device
 	build  risk.App
+
+	secretsOpening sync.WaitGroup // the background open of the store, when there is one
+	startWork      startWork      // held until Home's first frame is out (startwork.go)
 
 	keeper   *keeper // nil while resetting
 	bgCtx    context.Context
@@ -126,6 +130,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return nil, err
 	}
 	a = &App{cfg: cfg, opts: opts, dir: dir, lock: lock, trace: newTrace()}
+	a.startWork.init()
 	// The returns below set a to nil on failure; keep the half-built App to undo it.
 	partial := a
 	defer func() {
@@ -171,7 +176,22 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	return a, nil
 }
 
+// openSecrets opens the secret store and the SCA on it. When the open cannot ask the user
+// anything (secretsCanWait), only the SCA is made now and the store opens in the background
+// (secrets.go): its argon2id (~0.1–0.25 s) then no longer delays the first frame.
 func (a *App) openSecrets() error {
+	if a.secretsCanWait() {
+		return a.openSecretsLater()
+	}
+	store, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	return a.openSCA(store)
+}
+
+// openStore opens the secret store, asking for the passphrase when the file needs one.
+func (a *App) openStore() (keystore.Store, error) {
 	// A mistyped passphrase is asked again, passphraseTries times in all, each refusal said.
 	var store keystore.Store
 	var err error
@@ -188,14 +208,26 @@ func (a *App) openSecrets() error {
 	}
 	switch {
 	case errors.Is(err, keystore.ErrWrongPassphrase):
-		return &ui.Problem{What: fmt.Sprintf("The passphrase of payterm's secrets file was not right %d times (or the file was edited, or copied from another machine).", passphraseTries),
+		return nil, &ui.Problem{What: fmt.Sprintf("The passphrase of payterm's secrets file was not right %d times (or the file was edited, or copied from another machine).", passphraseTries),
 			Next: "Start payterm again to retry.", Err: err}
 	case errors.Is(err, ErrNoTerminal):
-		return &ui.Problem{What: "payterm keeps its secrets in an encrypted file here, which needs its passphrase, but there is no terminal to ask on.",
+		return nil, &ui.Problem{What: "payterm keeps its secrets in an encrypted file here, which needs its passphrase, but there is no terminal to ask on.",
 			Next: "Run payterm in a terminal, or use the OS keyring (see SECURITY.md).", Err: err}
 	case err != nil:
-		return fmt.Errorf("open secret store: %w", err)
+		return nil, fmt.Errorf("open secret store: %w", err)
 	}
+	// argon2id's 64 MiB are garbage now: give them back to the OS instead of keeping them
+	// resident for the whole session (RSS at idle was ~90 MB).
+	debug.FreeOSMemory()
+	// The idle lock now uses sca.VerifyPIN; an older wallet's own verifier must not linger.
+	if err := removeLegacyUnlockVerifier(a.dir, store); err != nil {
+		return nil, err
+	}
+	return store, nil
+}
+
+// openSCA makes the authenticator on store (it reads nothing until used).
+func (a *App) openSCA(store keystore.Store) error {
 	a.store = store
 	auth, err := sca.Open(sca.Config{DataDir: a.dir, Store: store, Clock: a.opts.SCAClock, Rand: a.opts.Rand,
 		PINKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF})
@@ -203,10 +235,6 @@ func (a *App) openSecrets() error {
 		return fmt.Errorf("open SCA: %w", err)
 	}
 	a.auth = auth
-	// The idle lock now uses sca.VerifyPIN; an older wallet's own verifier must not linger.
-	if err := removeLegacyUnlockVerifier(a.dir, store); err != nil {
-		return err
-	}
 	return nil
 }
 
@@ -265,6 +293,10 @@ func userAgent(app risk.App) string {
 // WaitStartup; they never block a screen.
 func (a *App) background() {
 	defer a.bg.Done()
+	if !a.startWork.wanted() { // closed before the first frame: no start-up work
+		close(a.started)
+		return
+	}
 	a.keeper.run(a.bgCtx, func(err error) {
 		a.bgMu.Lock()
 		a.bgErr = err
@@ -294,6 +326,7 @@ func (a *App) resumeOpen(ctx context.Context) (int, error) {
 
 // WaitStartup waits for the start-up work (resume, consent sync) and returns its error.
 func (a *App) WaitStartup(ctx context.Context) error {
+	a.startWork.release() // someone waits for it: no reason to hold it for a frame
 	select {
 	case <-a.started:
 	case <-ctx.Done():
@@ -336,6 +369,7 @@ func (a *App) DataDir() string { return a.dir }
 // Close stops the background work and the bank listeners and releases the data dir. Calls the
 // UI still has in flight afterwards fail with an error (the ledger is closed); they never panic.
 func (a *App) Close() error {
+	a.startWork.stop()
 	if a.bgCancel != nil {
 		a.bgCancel()
 	}
@@ -345,6 +379,10 @@ func (a *App) Close() error {
 
 func (a *App) closeParts() error {
 	a.closeOnce.Do(func() {
+		// A store still opening may write (a new file, the old verifier's removal): it ends
+		// before the data dir is released. Held back for the first frame, it starts now.
+		a.startWork.stop()
+		a.secretsOpening.Wait()
 		a.ob.closeAll()
 		var errs []error
 		if a.ledger != nil {
@@ -362,6 +400,9 @@ func (a *App) closeParts() error {
 			}
 			if bc.ft != nil {
 				errs = append(errs, bc.ft.hub.Close())
+			}
+			if bc.op != nil {
+				errs = append(errs, bc.op.Close())
 			}
 		}
 		// Last: the bank clients above hold signers of the token.

@@ -37,6 +37,8 @@ type bankConn struct {
 	bg *bgConn
 	// ft is set for a Fintecture bank (fintecture.go); the UAE fields are then unset.
 	ft *ftConn
+	// op is set for an OP bank (op.go); the UAE fields are then unset.
+	op *opConn
 	// hc is the bank client's mTLS HTTP client: Close drops its idle connections before it
 	// stops an embedded bank, whose graceful shutdown would otherwise wait on a connection the
 	// client dialled but never used.
@@ -77,6 +79,12 @@ func (a *App) openBanks(ctx context.Context) error {
 		}
 		if b.Provider == config.ProviderFintecture {
 			if err := a.openFintecture(bc); err != nil {
+				return fmt.Errorf("bank %s: %w", b.ID, err)
+			}
+			continue
+		}
+		if b.Provider == config.ProviderOP {
+			if err := a.openOP(bc); err != nil {
 				return fmt.Errorf("bank %s: %w", b.ID, err)
 			}
 			continue
@@ -202,6 +210,10 @@ func (a *App) walletBanks(tokens uae.Tokens, app risk.App) (map[string]provider.
 			banks[bc.cfg.ID] = bc.ft.prov
 			continue
 		}
+		if bc.op != nil {
+			banks[bc.cfg.ID] = bc.op.prov
+			continue
+		}
 		b, err := uae.New(uae.Config{Name: bc.cfg.Name, Client: sealingBank{Client: bc.client, log: a.sealed}, Tokens: tokens,
 			Device: a.device, App: app, CustomerIP: bc.cfg.CustomerIPAddress, UserAgent: userAgent(app), Clock: a.opts.Clock})
 		if err != nil {
@@ -245,7 +257,7 @@ func (a *App) bankName(id string) string {
 // the inspector show personal data, since none of it is real.
 func (a *App) onlySandboxes() bool {
 	for _, bc := range a.banks {
-		if bc.sandbox == nil && bc.bg == nil && bc.ft == nil {
+		if bc.sandbox == nil && bc.bg == nil && bc.ft == nil && bc.op == nil {
 			return false
 		}
 	}

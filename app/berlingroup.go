@@ -293,7 +293,7 @@ func (a *App) linkBerlinGroup(ctx context.Context) error {
 		return err
 	}
 	for _, bc := range a.banks {
-		if bc.bg == nil && bc.ft == nil {
+		if bc.bg == nil && bc.ft == nil && bc.op == nil {
 			continue
 		}
 		want, err := linkedAccount(bc.cfg)

@@ -38,6 +38,14 @@ func (f *feed) publish(c wallet.Change) {
 	default:
 		uc.Kind = ui.EverythingChanged // a kind this build does not know: reload everything
 	}
+	f.publishUI(uc)
+}
+
+// publishAll tells every screen to reload everything (something not in the ledger changed:
+// the secret store finished opening).
+func (f *feed) publishAll() { f.publishUI(ui.Change{Kind: ui.EverythingChanged}) }
+
+func (f *feed) publishUI(uc ui.Change) {
 	f.mu.Lock()
 	subs := make([]*subscription, 0, len(f.subs))
 	for s := range f.subs {

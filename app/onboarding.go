@@ -141,7 +141,7 @@ func (w uiWallet) ConfirmTOTP(ctx context.Context, code ui.Secret) (ui.Secret, e
 func (w uiWallet) Banks(ctx context.Context) ([]ui.BankOption, error) {
 	out := make([]ui.BankOption, 0, len(w.a.banks))
 	for _, bc := range w.a.banks {
-		if bc.bg != nil || bc.ft != nil {
+		if bc.bg != nil || bc.ft != nil || bc.op != nil {
 			continue
 		}
 		out = append(out, ui.BankOption{ID: bc.cfg.ID, Name: bc.cfg.Name, Sandbox: bc.sandbox != nil})
@@ -154,7 +154,7 @@ func (a *App) planBank(id string) (*bankConn, error) {
 	if id == "" {
 		return a.banks[0], nil
 	}
-	if bc, ok := a.bankByID(id); ok && bc.bg == nil && bc.ft == nil {
+	if bc, ok := a.bankByID(id); ok && bc.bg == nil && bc.ft == nil && bc.op == nil {
 		return bc, nil
 	}
 	return nil, &ui.Problem{What: "That bank is not in your config.", Next: "Pick one of the banks listed."}

@@ -74,6 +74,14 @@ func (w uiWallet) SubmitPayment(ctx context.Context, preparedID string, in ui.SC
 	}), nil
 }
 
+var _ ui.PINPrestretcher = uiWallet{}
+
+// PrestretchPIN (ui.PINPrestretcher): the pay screen's PIN, handed over when focus moves to
+// the code field, starts the SCA's argon2id early; SubmitPayment still checks and counts it.
+func (w uiWallet) PrestretchPIN(pin ui.Secret) {
+	w.a.wallet.PrestretchPIN(sca.PIN(pin.Reveal()))
+}
+
 // ApproveAgain asks the bank again for its approval of a payment awaiting it (ui.ApprovalResumer):
 // the pay screen's id for it is its ledger id, which ContinuePayment then takes.
 func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.PreparedPayment, <-chan ui.PaymentEvent, error) {
@@ -311,14 +319,20 @@ func uiStatus(s wallet.PaymentStatus, bank string) ui.PaymentStatus {
 }
 
 // uiStatuses is uiStatus for every standard: an ISO 20022 code from a Berlin Group bank
-// ("ACSC") or a Fintecture session status ("payment_created") is shown as the normalised
-// status with the bank's word beside it ("Executed (ACSC)"); a UAE status keeps its own word.
+// ("ACSC"), a Fintecture session status ("payment_created") or an OP word no UAE payment has
+// ("Submitted") is shown as the normalised status with the bank's word beside it
+// ("Executed (ACSC)"); a UAE status keeps its own word.
 func uiStatuses(s wallet.PaymentStatus, bank string) (ui.PaymentStatus, string) {
-	if isISOStatus(bank) || isSnakeStatus(bank) {
+	if isISOStatus(bank) || isSnakeStatus(bank) || opOnlyStatus[bank] {
 		return ui.PaymentStatus(s), bank
 	}
 	return uiStatus(s, bank), ""
 }
+
+// opOnlyStatus are OP's payment and submission words (provider/op) that no UAE payment status
+// shares; OP's Pending and Rejected read the same either way.
+var opOnlyStatus = map[string]bool{"Unauthorized": true, "Authorizing": true, "Authorized": true, "Completed": true,
+	"Revoked": true, "PartiallyRevoked": true, "Accepted": true, "Error": true, "Submitted": true, "Credited": true}
 
 // isSnakeStatus: a lower-case snake_case word (Fintecture's session statuses, psd2-providers.md
 // §4.4); no UAE status is written so.
@@ -373,6 +387,13 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 		InteractionID: a.paymentInteraction(ctx, id), ConsentID: p.ConsentID,
 		Purpose: strings.TrimSpace(pc.Code + " " + pc.Description), Reason: reasonText(p),
 	}
+	// Its bank and that bank's standard: who approved it and how it was signed.
+	c, err := a.ledger.Consent(ctx, p.ConsentID)
+	if err != nil {
+		return ui.PaymentDetail{}, uiError("Reading the payment's consent", err)
+	}
+	d.Row = a.withBank(d.Row, c.Bank)
+	d.Terms = a.termsOf(c.Bank, c.Currency)
 	for _, c := range tl {
 		st, bank := uiStatuses(c.Status, c.BankStatus)
 		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: st, BankStatus: bank, Note: c.Note})
@@ -411,8 +432,12 @@ func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPag
 		return ui.HistoryPage{}, uiError("Reading the history", err)
 	}
 	out := ui.HistoryPage{More: page.More, Total: -1}
+	banks, err := a.consentBankIDs(ctx)
+	if err != nil {
+		return ui.HistoryPage{}, uiError("Reading the history", err)
+	}
 	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, toUIRow(r))
+		out.Rows = append(out.Rows, a.withBank(toUIRow(r), banks[r.ConsentID]))
 	}
 	if count {
 		totals, err := a.ledger.HistoryTotals(ctx, wq.Filter)

@@ -28,11 +28,21 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the ledger", err)
 	}
-	ov := ui.Overview{Onboarded: onboarded, SecretStore: a.secretStoreLabel(), Sandbox: a.onlySandboxes()}
-	// Blocked (five failures, or tampered counters) is what the recovery code lifts; a keystore
-	// that cannot be read (Err) is not, so Home does not point at recovery for it.
-	if st := a.auth.Status(); st.Enrolled && st.Blocked && st.Err == nil {
-		ov.PaymentsBlocked = true
+	ov := ui.Overview{Onboarded: onboarded, Sandbox: a.onlySandboxes()}
+	// The store may still be opening (secrets.go): Home is drawn without waiting for it, says
+	// so, and reloads when it is open; the SCA's status needs the store.
+	switch open, err := a.secretsOpen(); {
+	case err != nil:
+		return ui.Overview{}, secretsProblem(err)
+	case !open:
+		ov.SecretStore = secretsOpening
+	default:
+		ov.SecretStore = a.secretStoreLabel()
+		// Blocked (five failures, or tampered counters) is what the recovery code lifts; a
+		// keystore that cannot be read (Err) is not, so Home does not point at recovery for it.
+		if st := a.auth.Status(); st.Enrolled && st.Blocked && st.Err == nil {
+			ov.PaymentsBlocked = true
+		}
 	}
 	active, err := a.activeConsent(ctx)
 	if err != nil {
@@ -53,10 +63,38 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the history", err)
 	}
-	for _, r := range page.Rows {
-		ov.Recent = append(ov.Recent, toUIRow(r))
+	banks, err := a.consentBankIDs(ctx)
+	if err != nil {
+		return ui.Overview{}, uiError("Reading the consents", err)
 	}
+	for _, r := range page.Rows {
+		ov.Recent = append(ov.Recent, a.withBank(toUIRow(r), banks[r.ConsentID]))
+	}
+	ov.Banks = a.banksSideBySide()
+	a.startWork.afterFrame()
 	return ov, nil
+}
+
+// consentBankIDs maps each consent (link) id to its bank's id: a payment row names its bank.
+func (a *App) consentBankIDs(ctx context.Context) (map[string]string, error) {
+	cs, err := a.ledger.Consents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(cs))
+	for _, c := range cs {
+		m[c.ID] = c.Bank
+	}
+	return m, nil
+}
+
+// withBank names the bank of a payment row (its display name; the id for a bank that left the
+// config).
+func (a *App) withBank(r ui.PaymentRow, bankID string) ui.PaymentRow {
+	if bankID != "" {
+		r.Bank = a.bankName(bankID)
+	}
+	return r
 }
 
 // activeConsent is the newest consent that can pay now at a configured bank; failing that, the
@@ -80,6 +118,9 @@ func (a *App) activeConsent(ctx context.Context) (*wallet.Consent, error) {
 	}
 	return nil, nil
 }
+
+// secretsOpening is Home's "Secrets:" while the store opens in the background.
+const secretsOpening = "opening…"
 
 func (a *App) secretStoreLabel() string {
 	if a.store.Kind() == keystore.KindEncryptedFile {
@@ -201,6 +242,11 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 		{Label: "Authorised", Value: c.Created.Format("2 Jan 2006")},
 		{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")},
 	}}
+	if caps, ok := a.capsOf(c.Bank); ok {
+		// A link under another standard: no grant at the bank, which approves each payment
+		// itself; its rules say so, from the provider's Caps, never the UAE consent's.
+		d.Rules = linkRules(caps, uc.Terms, who, c)
+	}
 	if c.BaseConsentID != "" {
 		d.Rules = append(d.Rules, ui.Rule{Label: "Renewal of", Value: c.BaseConsentID})
 	}
@@ -209,7 +255,7 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 		return ui.ConsentDetail{}, uiError("Reading the consent's payments", err)
 	}
 	for _, r := range page.Rows {
-		d.Payments = append(d.Payments, toUIRow(r))
+		d.Payments = append(d.Payments, a.withBank(toUIRow(r), c.Bank))
 	}
 	return d, nil
 }

@@ -30,6 +30,7 @@ const (
 	ProviderUAE         = "uae"          // UAE Open Finance v2.1, delegated SCA (the default)
 	ProviderBerlinGroup = "berlin-group" // Berlin Group NextGenPSD2: the bank approves each payment
 	ProviderFintecture  = "fintecture"   // Fintecture payment sessions: the payer pays on Fintecture's Connect page
+	ProviderOP          = "op"           // OP PSD2 PIS v1: the payer approves each payment (or bundle) on OP's page
 )
 
 // Secret store choices.
@@ -308,7 +309,7 @@ func (c Config) Validate() error {
 			key = fmt.Sprintf("banks[%d]", i-1)
 		}
 		errs = append(errs, b.validate(key, i == 0, c.PKCS11.Enabled())...)
-		if i == 0 && (b.Provider == ProviderBerlinGroup || b.Provider == ProviderFintecture) {
+		if i == 0 && (b.Provider == ProviderBerlinGroup || b.Provider == ProviderFintecture || b.Provider == ProviderOP) {
 			bad("bank.provider", "[bank] is the UAE bank payterm sets up first; add a Berlin Group or Fintecture bank as a [[banks]] entry (see config.example.toml)")
 		}
 		if prev, dup := ids[b.ID]; dup && b.ID != "" {
@@ -446,8 +447,11 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 	case ProviderFintecture:
 		b.validateFintecture(bad)
 		return errs
+	case ProviderOP:
+		b.validateOP(bad)
+		return errs
 	default:
-		bad("provider", fmt.Sprintf("must be %q, %q or %q", ProviderUAE, ProviderBerlinGroup, ProviderFintecture))
+		bad("provider", fmt.Sprintf("must be %q, %q, %q or %q", ProviderUAE, ProviderBerlinGroup, ProviderFintecture, ProviderOP))
 	}
 	switch b.Mode {
 	case ModeSandbox:

@@ -133,8 +133,14 @@ func (a *Authenticator) authenticate(pin PIN, code OTP, sign func(*ecdsa.Private
 	}
 	defer clear(seed)
 
-	// Both factors are always checked, whatever the first one says.
-	priv, keyErr := d.unwrapWithPIN(pin, wrapSecret)
+	// Both factors are always checked, whatever the first one says. The attempt is counted
+	// above, so a PIN stretched ahead of time (Prestretch) is checked on the same terms.
+	stretched := a.takeStretched(pin, d)
+	if stretched == nil {
+		stretched = d.KDF.Derive([]byte(pin), d.Salt)
+	}
+	priv, keyErr := d.unwrapStretched(stretched, wrapSecret)
+	clear(stretched)
 	step, codeOK := matchStep(string(seed), code, now, c.LastStep)
 	if keyErr != nil || !codeOK {
 		return nil, a.attemptFailed(d, c, false)

@@ -67,6 +67,11 @@ type Authenticator struct {
 	mu       sync.Mutex
 	pending  *Enrolment
 	enrolTTL time.Duration
+	// smu guards pre, the PIN stretched ahead of Authenticate (Prestretch); stretchSem lets
+	// one prestretch derive at a time.
+	smu        sync.Mutex
+	pre        *stretch
+	stretchSem chan struct{}
 }
 
 // Open checks the configuration and returns an Authenticator; it does not touch secrets.
@@ -83,7 +88,7 @@ func Open(c Config) (*Authenticator, error) {
 	a := &Authenticator{
 		dir: filepath.Join(c.DataDir, "sca"), store: c.Store, clock: c.Clock, rand: c.Rand,
 		kdf: c.PINKDF, weak: c.AllowWeakKDF, factors: c.Factors, issuer: c.Issuer,
-		account: c.AccountName, log: c.Logger, enrolTTL: 10 * time.Minute,
+		account: c.AccountName, log: c.Logger, enrolTTL: 10 * time.Minute, stretchSem: make(chan struct{}, 1),
 	}
 	if a.clock == nil {
 		a.clock = time.Now

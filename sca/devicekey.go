@@ -94,7 +94,14 @@ func (d *deviceFile) aad(purpose string) ([]byte, error) {
 func pinKEK(kdf keystore.KDFParams, pin PIN, salt, wrapSecret []byte) ([]byte, error) {
 	stretched := kdf.Derive([]byte(pin), salt)
 	defer clear(stretched)
-	return hkdf.Key(sha256.New, append(stretched, wrapSecret...), salt, pinKEKInfo, 32)
+	return pinKEKFrom(stretched, salt, wrapSecret)
+}
+
+// pinKEKFrom is pinKEK from argon2id's output, computed here or ahead of time (Prestretch).
+func pinKEKFrom(stretched, salt, wrapSecret []byte) ([]byte, error) {
+	in := append(append(make([]byte, 0, len(stretched)+len(wrapSecret)), stretched...), wrapSecret...)
+	defer clear(in)
+	return hkdf.Key(sha256.New, in, salt, pinKEKInfo, 32)
 }
 
 func recoveryKEK(code, salt, wrapSecret []byte) ([]byte, error) {
@@ -174,7 +181,14 @@ func (d *deviceFile) wrap(rand io.Reader, priv *ecdsa.PrivateKey, pin PIN, recov
 // unwrapWithPIN returns the device key, or errUnwrap for a wrong PIN (or a wrong wrap secret
 // or an edited file: indistinguishable by design).
 func (d *deviceFile) unwrapWithPIN(pin PIN, wrapSecret []byte) (*ecdsa.PrivateKey, error) {
-	kek, err := pinKEK(d.KDF, pin, d.Salt, wrapSecret)
+	stretched := d.KDF.Derive([]byte(pin), d.Salt)
+	defer clear(stretched)
+	return d.unwrapStretched(stretched, wrapSecret)
+}
+
+// unwrapStretched is unwrapWithPIN from argon2id(PIN) under d's salt and costs.
+func (d *deviceFile) unwrapStretched(stretched, wrapSecret []byte) (*ecdsa.PrivateKey, error) {
+	kek, err := pinKEKFrom(stretched, d.Salt, wrapSecret)
 	if err != nil {
 		return nil, err
 	}

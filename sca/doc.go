@@ -23,7 +23,12 @@
 // offline from it; the keyring alone lacks the ciphertext and the PIN. Verifying the PIN *is*
 // unwrapping the key — no PIN hash is stored anywhere. argon2id costs are injectable; Open
 // refuses anything below the OWASP minimum (t=2, 19 MiB) unless AllowWeakKDF (tests), and the
-// default is RFC 9106's t=3, 64 MiB, p=4 (~0.4 s on two cores, once per payment).
+// default is RFC 9106's t=3, 64 MiB, p=4 (~0.1-0.4 s on two cores, once per payment; several
+// times that while another process keeps the CPUs busy). Prestretch(pin) runs that argon2id
+// in the background as soon as the PIN is typed (the pay screen calls it when focus moves to
+// the code field), so the cost overlaps with typing the code; the next Authenticate with the
+// same PIN uses the result once. It checks nothing: the attempt is still counted and
+// persisted before the unwrap that is the check.
 //
 // On success the device key signs, as a compact ES256 JWS (typ "payterm-sca+jwt", public key
 // embedded), the dynamic-linking payload: consent id, amount, currency, creditor account and

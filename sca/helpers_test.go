@@ -63,8 +63,22 @@ func newEnv(t testing.TB) *env {
 	return &env{t: t, dir: t.TempDir(), clock: newClock(), logs: &syncBuffer{}}
 }
 
-// store opens the data dir's encrypted-file keystore afresh, as a new process would.
+// asKeyring makes the encrypted-file store stand for an OS keyring, a store outside the data
+// dir: the counters then live in two copies (keystore and sca/state.json), the protocol most
+// tests here exercise. fileStore is the store as production uses it without a keyring.
+type asKeyring struct{ keystore.Store }
+
+func (asKeyring) Kind() keystore.Kind { return keystore.KindKeyring }
+
+// store opens the data dir's keystore afresh, as a new process would, standing for an OS
+// keyring (asKeyring).
 func (e *env) store() keystore.Store {
+	e.t.Helper()
+	return asKeyring{e.fileStore()}
+}
+
+// fileStore opens the data dir's encrypted-file keystore afresh, as a new process would.
+func (e *env) fileStore() keystore.Store {
 	e.t.Helper()
 	s, err := keystore.Open(keystore.Options{
 		DataDir: e.dir, Mode: keystore.ModeFile, FileKDF: cheapKDF, AllowWeakKDF: true,

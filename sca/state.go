@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/payterm/payterm/keystore"
 )
@@ -88,6 +89,9 @@ func openCounters(key, raw []byte, bindingID string) (counters, error) {
 // missing or failing its MAC is tampering: rolling back one copy alone is detected because
 // the other one carries a higher Seq; rolling back both needs write access to the keyring and
 // the data dir at once (documented limit). The older copy is repaired.
+//
+// With the encrypted-file keystore in the same data dir (singleCopy), the keystore copy is the
+// only one read: see singleCopy for why the witness adds nothing there.
 func (a *Authenticator) loadCounters(bindingID string) (counters, error) {
 	key, err := a.store.Get(nameMACKey)
 	if errors.Is(err, keystore.ErrNotFound) {
@@ -103,6 +107,9 @@ func (a *Authenticator) loadCounters(bindingID string) (counters, error) {
 	}
 	if err != nil {
 		return counters{}, fmt.Errorf("sca: read state: %w", err)
+	}
+	if a.singleCopy() {
+		return openCounters(key, fromStore, bindingID)
 	}
 	fromFile, err := keystore.ReadPrivateFile(a.statePath())
 	if errors.Is(err, fs.ErrNotExist) {
@@ -133,7 +140,19 @@ func (a *Authenticator) loadCounters(bindingID string) (counters, error) {
 }
 
 // saveCounters bumps Seq and writes both copies: keystore first, then the data dir, so a
-// crash between the two leaves the keystore copy ahead, which loadCounters accepts.
+// crash between the two leaves the keystore copy ahead, which loadCounters accepts. With
+// singleCopy it writes the keystore copy only.
+//
+// Authenticate and VerifyPIN save twice, and each save is an atomic rewrite (temp file, fsync,
+// rename, fsync of the directory) of every copy written; none of them can go:
+//   - the save before the check makes the failure count durable before the PIN is tried, so
+//     neither killing the process nor cutting the power during the check buys a free guess;
+//   - the save after a success resets the count and records the TOTP step just used, the replay
+//     memory: without it a power cut could let the same code be accepted again;
+//   - with the keystore in the OS keyring, the data-dir copy is what makes rolling back one of
+//     the two stores alone detectable (the other carries a higher Seq); with the keystore in
+//     the data dir's encrypted file that second copy adds nothing (singleCopy), so it is
+//     skipped: two rewrites per Authenticate instead of four.
 func (a *Authenticator) saveCounters(c *counters) error {
 	key, err := a.store.Get(nameMACKey)
 	if err != nil {
@@ -141,7 +160,31 @@ func (a *Authenticator) saveCounters(c *counters) error {
 	}
 	defer clear(key)
 	c.Seq++
+	if a.singleCopy() {
+		raw, err := sealCounters(key, *c)
+		if err != nil {
+			return err
+		}
+		if err := a.store.Set(nameState, raw); err != nil {
+			return fmt.Errorf("sca: save state: %w", err)
+		}
+		return nil
+	}
 	return a.writeCounters(key, *c)
+}
+
+// singleCopy reports that the keystore is the encrypted file inside this data dir, beside the
+// witness copy (sca/state.json). The witness exists to make a rollback of one store alone
+// detectable; here both copies are files of the same directory, so anyone who can roll one
+// back can roll back both, and the MAC'd, encrypted keystore copy alone carries the same
+// guarantees. The witness is still written at enrolment and recovery (writeCounters), so a
+// later move of the secrets to the OS keyring finds it, older, and repairs it (loadCounters).
+func (a *Authenticator) singleCopy() bool {
+	if a.store.Kind() != keystore.KindEncryptedFile {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(filepath.Dir(a.dir), keystore.FileName))
+	return err == nil
 }
 
 func (a *Authenticator) writeCounters(key []byte, c counters) error {

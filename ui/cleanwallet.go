@@ -157,6 +157,14 @@ func (c cleanWallet) SubmitPayment(ctx context.Context, preparedID string, sca S
 	return out, err
 }
 
+// PrestretchPIN passes the PIN on to a wallet that can stretch it early (PINPrestretcher); no
+// text comes back to clean. Without one it does nothing: SubmitPayment checks the PIN anyway.
+func (c cleanWallet) PrestretchPIN(pin Secret) {
+	if ps, ok := c.w.(PINPrestretcher); ok {
+		ps.PrestretchPIN(pin)
+	}
+}
+
 // errNoApproveAgain: the wallet behind the screens cannot ask a bank again for its approval.
 var errNoApproveAgain = &Problem{What: "This wallet cannot ask the bank again for its approval.", Next: "Approve the payment in your online banking, or cancel it with X."}
 

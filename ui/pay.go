@@ -155,6 +155,9 @@ func newPay(c *common, consent Consent) *payScreen {
 	s.amount.limit = 2 * money.MaxInputRunes
 	s.ref = newField(s.terms.Reference.Label)
 	s.ref.limit = s.terms.Reference.Max
+	if s.terms.Reference.Required {
+		s.ref.hint = "required"
+	}
 	s.applyProduct()
 	s.approval = newApproval()
 	s.purposeQ = newField("Purpose")
@@ -801,6 +804,12 @@ func (s *payScreen) prepare() tea.Cmd {
 		s.formErr = p
 		return nil
 	}
+	if s.terms.Reference.Required && d.Reference == "" {
+		// Asked for here, before anything is prepared: the bank would refuse the payment.
+		s.formErr = "Type a " + strings.ToLower(s.terms.Reference.Label) + ": " + consentBank(s.consent) + " does not take a payment without one."
+		s.focusOn("ref")
+		return nil
+	}
 	if s.terms.Purpose {
 		m := s.matches()
 		if len(m) == 0 {
@@ -823,6 +832,20 @@ func (s *payScreen) prepare() tea.Cmd {
 	}
 }
 
+// prestretch hands the PIN typed so far to a wallet that can start its slow PIN check while
+// the code is typed (PINPrestretcher), off the UI's goroutine.
+func (s *payScreen) prestretch() tea.Cmd {
+	ps, ok := s.c.w.(PINPrestretcher)
+	if !ok || s.pin.Value() == "" {
+		return nil
+	}
+	pin := NewSecret(s.pin.Value())
+	return func() tea.Msg {
+		ps.PrestretchPIN(pin)
+		return nil
+	}
+}
+
 func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, keyBack):
@@ -832,11 +855,14 @@ func (s *payScreen) scaKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown || msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
 		s.scaFocus = 1 - s.scaFocus
+		if s.scaFocus == 1 {
+			return s.prestretch()
+		}
 		return nil
 	case msg.Type == tea.KeyEnter:
 		if s.scaFocus == 0 && s.totp.Value() == "" {
 			s.scaFocus = 1
-			return nil
+			return s.prestretch()
 		}
 		if s.pin.Value() == "" || s.totp.Value() == "" || s.submitting || s.prepared == nil {
 			s.scaErr = "Type your PIN and the code from your authenticator app."

@@ -24,7 +24,9 @@ type RiskCounters struct {
 // RecordSCAAttempt logs one SCA attempt for the Risk counters. sessionID identifies the
 // wallet session (a new one per start/unlock).
 func (l *Ledger) RecordSCAAttempt(ctx context.Context, sessionID string, ok bool) error {
-	if _, err := l.db.ExecContext(ctx, `INSERT INTO sca_attempts (at_ms, session_id, ok) VALUES (?, ?, ?)`,
+	// A log row (logDB): the sca package's own counters, fsynced before every check, are what
+	// blocks guessing; these only feed the risk data sent with the next payments.
+	if _, err := l.logPool().ExecContext(ctx, `INSERT INTO sca_attempts (at_ms, session_id, ok) VALUES (?, ?, ?)`,
 		toMS(l.now()), sessionID, boolInt(ok)); err != nil {
 		return fmt.Errorf("record SCA attempt: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/payterm/payterm/money"
 )
@@ -69,7 +70,17 @@ func (l *Ledger) History(ctx context.Context, q HistoryQuery) (HistoryPage, erro
 	if q.After != 0 && q.Before != 0 {
 		return HistoryPage{}, fmt.Errorf("history: give After or Before, not both")
 	}
-	where, args := historyWhere(q.Filter)
+	scan := false
+	if q.Filter.PayeeName != "" {
+		matched, total, err := l.nameShare(ctx, q.Filter)
+		if err != nil {
+			return HistoryPage{}, fmt.Errorf("history: %w", err)
+		}
+		// Walking newest first reads about limit*total/matched rows to fill a page; gathering
+		// the matches reads (and sorts) all of them. Take the cheaper.
+		scan = matched > 0 && matched*matched > int64(limit+1)*total
+	}
+	where, args := historyWhereScan(q.Filter, scan)
 	order := "DESC"
 	if q.After != 0 {
 		where = append(where, "id < ?")
@@ -123,6 +134,13 @@ func (l *Ledger) History(ctx context.Context, q HistoryQuery) (HistoryPage, erro
 }
 
 func historyWhere(f HistoryFilter) ([]string, []any) {
+	return historyWhereScan(f, false)
+}
+
+// historyWhereScan is historyWhere; scan (for a name that matches a large part of the ledger)
+// keeps the name test off payments_by_payee_name, so a page walks the ledger newest first and
+// stops at its last row instead of gathering and sorting every match.
+func historyWhereScan(f HistoryFilter, scan bool) ([]string, []any) {
 	var where []string
 	var args []any
 	if f.ConsentID != "" {
@@ -132,7 +150,13 @@ func historyWhere(f HistoryFilter) ([]string, []any) {
 		where, args = append(where, "payee_id = ?"), append(args, f.PayeeID)
 	}
 	if f.PayeeName != "" {
-		where, args = append(where, `payee_name LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(f.PayeeName)+"%")
+		// The names that match, then their payments (payments_by_payee_name).
+		cond, cargs := nameCond(f.PayeeName)
+		col := "payee_name"
+		if scan {
+			col = "+payee_name" // a unary plus: the same value, but no index on it is used
+		}
+		where, args = append(where, col+" IN (SELECT name FROM payee_names WHERE "+cond+")"), append(args, cargs...)
 	}
 	if f.Outcome != "" {
 		where, args = append(where, "outcome = ?"), append(args, string(f.Outcome))
@@ -146,8 +170,84 @@ func historyWhere(f HistoryFilter) ([]string, []any) {
 	return where, args
 }
 
+// nameMatch turns a payee-name search into an FTS5 query for the trigram index of payee
+// names (payee_names_fts), or reports that the index cannot answer it.
+//
+// The index only narrows: its case folding is Unicode's, a superset of the ASCII folding of
+// LIKE, so every name LIKE matches is among the names it returns, and the LIKE that always
+// follows keeps the semantics users had before the index (substring, case-insensitive for
+// ASCII only, wildcards literal). The query is one FTS5 string with every double quote
+// doubled, so nothing typed is read as FTS syntax (AND, OR, NOT, NEAR, *, ^, column filters).
+//
+// Fallback: a trigram index has nothing to match for a query of fewer than three characters,
+// and a NUL or invalid UTF-8 would be read differently by the FTS5 tokenizer than by LIKE; such
+// queries go to the LIKE alone over the distinct names (payee_names), which is a scan of
+// names, not of payments: thousands of rows at most, however long the history.
+// nameCond is the condition on payee_names that picks the names a search matches: the trigram
+// index narrows when it can (nameMatch), and the LIKE decides exactly as it decided on each
+// payment before.
+func nameCond(q string) (string, []any) {
+	like := "%" + escapeLike(q) + "%"
+	if m, ok := nameMatch(q); ok {
+		return `id IN (SELECT rowid FROM payee_names_fts WHERE payee_names_fts MATCH ?) AND name LIKE ? ESCAPE '\'`, []any{m, like}
+	}
+	return `name LIKE ? ESCAPE '\'`, []any{like}
+}
+
+func nameMatch(q string) (string, bool) {
+	if !utf8.ValidString(q) || strings.IndexByte(q, 0) >= 0 || utf8.RuneCountInString(q) < 3 {
+		return "", false
+	}
+	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`, true
+}
+
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// totalsQuery is the query of HistoryTotals (currency, count, sum, paid; one row per currency
+// with at least one payment), unordered. A filter by payee name and outcome only — the History
+// screen's search, and no filter at all — adds up payee_name_totals, a few rows per name
+// however many payments they have; any other filter reads the matching payments.
+func totalsQuery(f HistoryFilter) (string, []any) {
+	args := []any{string(OutcomeSuccessful)}
+	if f.ConsentID == "" && f.PayeeID == 0 && f.From.IsZero() && f.To.IsZero() {
+		query := "SELECT currency, SUM(n) AS n, SUM(sum_minor), SUM(CASE WHEN outcome = ? THEN sum_minor ELSE 0 END) FROM payee_name_totals"
+		var where []string
+		if f.PayeeName != "" {
+			cond, cargs := nameCond(f.PayeeName)
+			where, args = append(where, "name_id IN (SELECT id FROM payee_names WHERE "+cond+")"), append(args, cargs...)
+		}
+		if f.Outcome != "" {
+			where, args = append(where, "outcome = ?"), append(args, string(f.Outcome))
+		}
+		if len(where) > 0 {
+			query += " WHERE " + strings.Join(where, " AND ")
+		}
+		return query + " GROUP BY currency HAVING SUM(n) > 0", args
+	}
+	where, wargs := historyWhere(f)
+	query := "SELECT currency, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0), " +
+		"COALESCE(SUM(CASE WHEN outcome = ? THEN amount_minor ELSE 0 END), 0) FROM payments"
+	args = append(args, wargs...)
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	return query + " GROUP BY currency", args
+}
+
+// nameShare is how many payments a name search (with its outcome) matches and how many the
+// ledger holds, from payee_name_totals: what History needs to choose how to read a page.
+func (l *Ledger) nameShare(ctx context.Context, f HistoryFilter) (matched, total int64, err error) {
+	cond, args := nameCond(f.PayeeName)
+	query := `SELECT COALESCE(SUM(CASE WHEN name_id IN (SELECT id FROM payee_names WHERE ` + cond + `)`
+	if f.Outcome != "" {
+		query += " AND outcome = ?"
+		args = append(args, string(f.Outcome))
+	}
+	query += " THEN n ELSE 0 END), 0), COALESCE(SUM(n), 0) FROM payee_name_totals"
+	err = l.db.QueryRowContext(ctx, query, args...).Scan(&matched, &total)
+	return matched, total, err
 }
 
 // CurrencyTotal is what the payments matching a filter add up to in one currency: how many,
@@ -161,16 +261,10 @@ type CurrencyTotal struct {
 }
 
 // HistoryTotals adds up the payments matching a filter, one total per currency (sorted by
-// currency code): a full scan of the matching rows, like CountPayments.
+// currency code); see totalsQuery for what it reads.
 func (l *Ledger) HistoryTotals(ctx context.Context, f HistoryFilter) ([]CurrencyTotal, error) {
-	where, args := historyWhere(f)
-	query := "SELECT currency, COUNT(*), COALESCE(SUM(amount_minor), 0), " +
-		"COALESCE(SUM(CASE WHEN outcome = ? THEN amount_minor ELSE 0 END), 0) FROM payments"
-	args = append([]any{string(OutcomeSuccessful)}, args...)
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " GROUP BY currency ORDER BY currency"
+	query, args := totalsQuery(f)
+	query += " ORDER BY currency"
 	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("history totals: %w", err)
@@ -197,14 +291,11 @@ func (l *Ledger) HistoryTotals(ctx context.Context, f HistoryFilter) ([]Currency
 	return out, nil
 }
 
-// CountPayments counts the payments matching a filter (a full scan of the matching rows: for
-// a "N payments" label, not for every page).
+// CountPayments counts the payments matching a filter (as HistoryTotals reads them: for a
+// "N payments" label, not for every page).
 func (l *Ledger) CountPayments(ctx context.Context, f HistoryFilter) (int, error) {
-	where, args := historyWhere(f)
-	query := "SELECT COUNT(*) FROM payments"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
+	q, args := totalsQuery(f)
+	query := "SELECT COALESCE(SUM(n), 0) FROM (" + q + ")"
 	var n int
 	if err := l.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count payments: %w", err)

@@ -24,7 +24,14 @@ const busyTimeout = 5 * time.Second
 
 // Ledger is the wallet's SQLite database. It is safe for concurrent use.
 type Ledger struct {
-	db       *sql.DB
+	db *sql.DB
+	// logDB is a second pool on the same file whose commits are not fsynced
+	// (synchronous=NORMAL), for the rows that are a log and no part of a guarantee: the HTTP
+	// attempts kept for support and the SCA attempts counted for the bank's risk data. In WAL
+	// mode such a commit survives a crash of the process (it is in the WAL file); only a power
+	// loss before the next synchronous commit — which fsyncs the WAL, these frames with it —
+	// can drop it. Payments, their statuses, consents and limits never go through it.
+	logDB    *sql.DB
 	now      func() time.Time
 	loc      *time.Location
 	onChange func(Change)
@@ -62,7 +69,12 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{db: db, now: opts.Now, loc: opts.Location, onChange: opts.OnChange}
+	logDB, err := sql.Open("sqlite", logDSN(filepath.Join(dataDir, LedgerFile)))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{db: db, logDB: logDB, now: opts.Now, loc: opts.Location, onChange: opts.OnChange}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -71,6 +83,7 @@ func OpenLedger(ctx context.Context, dataDir string, opts LedgerOptions) (*Ledge
 	}
 	if err := l.migrate(ctx); err != nil {
 		db.Close()
+		logDB.Close()
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	return l, nil
@@ -102,27 +115,61 @@ func openDB(dataDir string) (*sql.DB, error) {
 // exactly-once guarantee rests on the write-ahead record being durable before the first send),
 // foreign keys, a busy timeout, and BEGIN IMMEDIATE so a transaction takes the write lock at its
 // start: the limit check and the reservation then cannot interleave with another writer's.
+//
+// A payment that the bank accepts at once commits synchronously three times, each needed:
+//   - ReservePayment, the write-ahead record: the exact signed bytes, durable before the first
+//     byte leaves, and the limits reserved atomically with them;
+//   - Sending, before the POST: from then on a restart reconciles by idempotency key and never
+//     abandons the payment as one the bank provably lacks;
+//   - the bank's answer (its PaymentId and status): what the receipt and the limits show.
+//
+// The attempt logs written between them (SCA attempt, HTTP attempt) go through logDB and ride
+// on the next of these commits' fsync.
 func ledgerDSN(path string) string {
 	return path + "?_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
 		"&_txlock=immediate"
 }
 
+// logDSN is ledgerDSN with synchronous=NORMAL: the pool for log rows (Ledger.logDB).
+func logDSN(path string) string {
+	return strings.Replace(ledgerDSN(path), "synchronous(FULL)", "synchronous(NORMAL)", 1)
+}
+
+// logPool is where log rows are written: logDB, or the main pool for a Ledger built without
+// one (tests that build old schemas by hand).
+func (l *Ledger) logPool() *sql.DB {
+	if l.logDB != nil {
+		return l.logDB
+	}
+	return l.db
+}
+
 // closeWait bounds how long Close waits for a query still in flight to let go of its connection.
 const closeWait = 5 * time.Second
 
-// Close closes the database. database/sql's Close does not wait for a connection an in-flight
+// Close closes both pools. database/sql's Close does not wait for a connection an in-flight
 // query holds (a screen's read still running when payterm quits): that connection closes when the
 // query ends, and only then does SQLite fold the WAL into ledger.db and remove the -wal and -shm
 // files — after Close returned, racing whoever removes, copies or reopens the data dir next. So
-// Close waits, bounded, until the last connection has closed. database/sql offers no
-// notification of it; its pool count is polled.
+// Close waits, bounded, until the last connection of each pool has closed. database/sql offers
+// no notification of it; the pool counts are polled.
 func (l *Ledger) Close() error {
-	err := l.db.Close()
-	for deadline := time.Now().Add(closeWait); l.db.Stats().OpenConnections > 0 && time.Now().Before(deadline); {
-		time.Sleep(2 * time.Millisecond)
+	pools := []*sql.DB{l.db}
+	if l.logDB != nil {
+		pools = append(pools, l.logDB)
 	}
-	if err != nil {
+	var errs []error
+	for _, db := range pools {
+		errs = append(errs, db.Close())
+	}
+	deadline := time.Now().Add(closeWait)
+	for _, db := range pools {
+		for db.Stats().OpenConnections > 0 && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}
 	return nil

@@ -588,6 +588,58 @@ func TestOnboardedMarkAndClear(t *testing.T) {
 	}
 }
 
+// TestLogRowsSkipTheFsyncOnly: the attempt logs go through the pool whose commits are not
+// fsynced (synchronous NORMAL) while every other write keeps FULL; the rows are committed all
+// the same (another pool reads them at once, a reopen still has them).
+func TestLogRowsSkipTheFsyncOnly(t *testing.T) {
+	ctx := context.Background()
+	l, _, dir := newTestLedger(t)
+	var full, normal int
+	if err := l.db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&full); err != nil || full != 2 {
+		t.Errorf("main pool synchronous = %d, %v; want 2 (FULL)", full, err)
+	}
+	if err := l.logDB.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&normal); err != nil || normal != 1 {
+		t.Errorf("log pool synchronous = %d, %v; want 1 (NORMAL)", normal, err)
+	}
+	var fk int
+	if err := l.logDB.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("log pool foreign_keys = %d, %v; want 1", fk, err)
+	}
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	p := testPayment("c1", "1.00")
+	if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordAttempt(ctx, p.ID, Attempt{Kind: "send", InteractionID: "i-1", HTTPStatus: 201, Outcome: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordSCAAttempt(ctx, "s1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordAttempt(ctx, 999999, Attempt{Kind: "send"}); err == nil {
+		t.Error("an attempt for no payment was accepted (foreign keys off on the log pool?)")
+	}
+	check := func(l *Ledger) {
+		t.Helper()
+		if as, err := l.Attempts(ctx, p.ID); err != nil || len(as) != 1 || as[0].InteractionID != "i-1" {
+			t.Errorf("attempts = %+v, %v", as, err)
+		}
+		if c, err := l.RiskCounters(ctx, "s1"); err != nil || c.SessionAttempts != 1 {
+			t.Errorf("risk counters = %+v, %v", c, err)
+		}
+	}
+	check(l)
+	l.Close()
+	l2, err := OpenLedger(ctx, dir, LedgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	check(l2)
+}
+
 // TestCloseWaitsForAQueryInFlight: a read still holding its connection when the ledger closes
 // (a screen's query as payterm quits) used to close that connection after Close returned, and
 // SQLite then rewrote ledger.db and removed the -wal file under whoever used the data dir next

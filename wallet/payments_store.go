@@ -75,17 +75,23 @@ func insertPaymentTx(ctx context.Context, tx *sql.Tx, p *Payment, nowMS int64) e
 		payee = p.PayeeID
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO payments (consent_id, payee_id, payee_name, payee_iban,
-		amount_minor, currency, purpose_code, reference, idempotency_key, request_bytes, request_exp_ms,
+		amount_minor, currency, purpose_code, reference, idempotency_key, request_exp_ms,
 		sca_receipt, status, outcome, reserves, final, created_ms, updated_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ConsentID, payee, p.PayeeName, p.PayeeIBAN, p.Amount.Minor(), p.Currency, p.Purpose, p.Reference,
-		p.IdempotencyKey, p.Request, toMS(p.RequestExp), p.SCAReceipt, string(p.Status),
+		p.IdempotencyKey, toMS(p.RequestExp), p.SCAReceipt, string(p.Status),
 		string(p.Status.Outcome()), boolInt(p.Status.Reserves()), boolInt(p.Status.Final()), nowMS, nowMS)
 	if err != nil {
 		return fmt.Errorf("record payment: %w", err)
 	}
 	if p.ID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("record payment: %w", err)
+	}
+	// The signed bytes go in the same transaction as the row: the write-ahead record is both or
+	// neither. They live apart so history pages never read them (migration 8).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payment_requests (payment_id, request_bytes) VALUES (?, ?)`,
+		p.ID, p.Request); err != nil {
+		return fmt.Errorf("record payment request: %w", err)
 	}
 	p.Created, p.Updated = fromMS(nowMS), fromMS(nowMS)
 	return addEventTx(ctx, tx, p.ID, nowMS, p.Status, "", "signed request stored")
@@ -191,9 +197,16 @@ func (l *Ledger) ReplaceRequest(ctx context.Context, id int64, request []byte, e
 			return fmt.Errorf("replace request: payment is %s; only a payment the bank has not got may change its request", cur)
 		}
 		nowMS := toMS(l.now())
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET request_bytes = ?, request_exp_ms = ?, updated_ms = ? WHERE id = ?`,
-			request, toMS(exp), nowMS, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET request_exp_ms = ?, updated_ms = ? WHERE id = ?`,
+			toMS(exp), nowMS, id); err != nil {
 			return fmt.Errorf("replace request: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE payment_requests SET request_bytes = ? WHERE payment_id = ?`, request, id)
+		if err != nil {
+			return fmt.Errorf("replace request: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("replace request: payment %d has no stored request (%d rows, %v)", id, n, err)
 		}
 		return addEventTx(ctx, tx, id, nowMS, PaymentPrepared, "", note)
 	})
@@ -204,16 +217,23 @@ func (l *Ledger) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 	if a.At.IsZero() {
 		a.At = l.now()
 	}
-	if _, err := l.db.ExecContext(ctx, `INSERT INTO payment_attempts (payment_id, at_ms, kind, interaction_id, http_status, outcome)
+	// A log row for support (logDB): it rides on the next synchronous commit, which for a
+	// send is the bank's answer recorded right after it.
+	if _, err := l.logPool().ExecContext(ctx, `INSERT INTO payment_attempts (payment_id, at_ms, kind, interaction_id, http_status, outcome)
 		VALUES (?, ?, ?, ?, ?, ?)`, id, toMS(a.At), a.Kind, a.InteractionID, a.HTTPStatus, a.Outcome); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
 	return nil
 }
 
-const paymentColumns = `id, consent_id, COALESCE(payee_id, 0), payee_name, payee_iban, amount_minor,
+// paymentFrom reads a whole payment: its row and its signed request (payment_requests, apart
+// so that history pages, which never need the bytes, do not read them). A LEFT JOIN, so a
+// payment whose request went missing is an error (scanPayment) rather than a row silently
+// left out of OpenPayments.
+const paymentFrom = `SELECT id, consent_id, COALESCE(payee_id, 0), payee_name, payee_iban, amount_minor,
 	currency, purpose_code, reference, idempotency_key, request_bytes, request_exp_ms, sca_receipt, status,
-	bank_status, final, provider_state, COALESCE(bank_payment_id, ''), reject_code, reject_message, created_ms, updated_ms`
+	bank_status, final, provider_state, COALESCE(bank_payment_id, ''), reject_code, reject_message, created_ms, updated_ms
+	FROM payments LEFT JOIN payment_requests ON payment_requests.payment_id = payments.id`
 
 // Payment reads one payment by its ledger id.
 func (l *Ledger) Payment(ctx context.Context, id int64) (Payment, error) {
@@ -226,7 +246,7 @@ func (l *Ledger) PaymentByKey(ctx context.Context, key string) (Payment, error) 
 }
 
 func (l *Ledger) paymentWhere(ctx context.Context, where string, arg any) (Payment, error) {
-	row := l.db.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, arg)
+	row := l.db.QueryRowContext(ctx, paymentFrom+` WHERE `+where, arg)
 	p, err := scanPayment(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Payment{}, fmt.Errorf("payment: %w", ErrNotFound)
@@ -236,7 +256,7 @@ func (l *Ledger) paymentWhere(ctx context.Context, where string, arg any) (Payme
 
 // OpenPayments lists every payment that is not final, oldest first: what start-up resumes.
 func (l *Ledger) OpenPayments(ctx context.Context) ([]Payment, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE final = 0 ORDER BY id`)
+	rows, err := l.db.QueryContext(ctx, paymentFrom+` WHERE final = 0 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list open payments: %w", err)
 	}
@@ -313,6 +333,9 @@ func scanPayment(r rowScanner) (Payment, error) {
 	}
 	if p.Amount, err = money.FromMinor(minor); err != nil {
 		return Payment{}, fmt.Errorf("read payment %d: %w", p.ID, err)
+	}
+	if len(p.Request) == 0 {
+		return Payment{}, fmt.Errorf("read payment %d: its signed request is missing from the ledger", p.ID)
 	}
 	p.Status, p.Final = PaymentStatus(status), final == 1
 	p.RequestExp, p.Created, p.Updated = fromMS(expMS), fromMS(cMS), fromMS(uMS)

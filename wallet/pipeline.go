@@ -100,6 +100,15 @@ func (p Payment) Receipt() (SCAReceipt, error) {
 	return r, nil
 }
 
+// PrestretchPIN lets the SCA start the PIN's deliberately slow key stretching while the code
+// is still being typed (sca.Authenticator.Prestretch); it checks nothing and returns at once.
+// An Authenticator without it is left alone: Submit then stretches the PIN itself.
+func (w *Wallet) PrestretchPIN(pin sca.PIN) {
+	if p, ok := w.cfg.SCA.(interface{ Prestretch(sca.PIN) }); ok {
+		p.Prestretch(pin)
+	}
+}
+
 // Submit performs SCA for exactly this prepared payment and, if it passes, runs the pipeline:
 // Risk → seal PII → sign → persist (limits re-checked atomically) → send → verify → track.
 // progress (may be nil) receives every step transition. The returned payment is as far as it

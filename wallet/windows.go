@@ -98,8 +98,10 @@ func consentTotal(ctx context.Context, q queryer, consentID string) (money.Amoun
 // included); "paid to date" is only what was paid, and never adds two currencies (a SpareBank 1
 // link pays NOK at home and EUR over SEPA).
 func (l *Ledger) ConsentPaid(ctx context.Context, consentID string) ([]CurrencyTotal, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT currency, COUNT(*), COALESCE(SUM(amount_minor), 0) FROM payments
-		WHERE consent_id = ? AND outcome = ? GROUP BY currency ORDER BY currency`, consentID, string(OutcomeSuccessful))
+	// consent_paid is kept by triggers (migration 9): one row per currency, not a sum of every
+	// payment. A currency whose payments all left "successful" keeps a row of zero: skipped.
+	rows, err := l.db.QueryContext(ctx, `SELECT currency, paid_count, paid_minor FROM consent_paid
+		WHERE consent_id = ? AND paid_count > 0 ORDER BY currency`, consentID)
 	if err != nil {
 		return nil, fmt.Errorf("read consent paid: %w", err)
 	}

@@ -44,7 +44,8 @@ func (b *Bank) Caps() provider.Caps {
 		Grant: provider.GrantLink, Dedup: provider.DedupNone,
 		Products: []provider.Product{{ID: ProductID, Label: "Immediate transfer (Fintecture)",
 			Currencies: slices.Clone(b.cfg.Currencies), Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN}},
-		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
+		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee", ReferenceRequired: true},
+		Scheme:  "HTTP signature rsa-sha256 (app key)",
 		Signing: "HTTP signature (draft-cavage, rsa-sha256) over (request-target) with the query, Date, Digest and X-Request-ID, keyId = app_id; Bearer application token",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepSent, StepApprove, StepBankSays, StepExecuted},
 	}

@@ -186,7 +186,7 @@ func New(cfg Config) (*Bank, error) {
 	if b.ca, err = loadOrCreateCA(cfg.DataDir, cfg.Rand, cfg.Clock, b.prof); err != nil {
 		return nil, err
 	}
-	if b.serverTLS, err = b.ca.serverCert(); err != nil {
+	if b.serverTLS, err = b.ca.loadOrCreateServerCert(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if b.st, b.journal, err = loadState(cfg.DataDir, b.defaultBalances(), cfg.Clock()); err != nil {

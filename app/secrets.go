@@ -1,0 +1,136 @@
+package app
+
+import (
+	"errors"
+
+	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/ui"
+)
+
+// Opening the secret store costs one argon2id with the encrypted file (t=3, 64 MiB, p=4: 0.1 s
+// to 0.25 s on two cores), the largest part of a start. Home needs none of it: its figures come
+// from the ledger. So when the open cannot ask the user anything, Open leaves it to a goroutine
+// that starts once the first frame is out (startwork.go: run beside the frame, its four threads
+// slowed the frame by ~50 ms on two cores); whatever needs a secret (paying, the consent's
+// tokens, the SCA's status) starts it at once and waits for it, and Home is told to reload once
+// it is open.
+
+// secretsCanWait says whether the store can open in the background: only when opening cannot
+// prompt (no passphrase is set up or asked for, a file that has one would ask) and the wallet is
+// not being reset (Reset wants every failure before it starts).
+func (a *App) secretsCanWait() bool {
+	if a.opts.resetting {
+		return false
+	}
+	if a.cfg.Security.FileStorePassphrase && a.cfg.Security.SecretStore != config.StoreKeyring {
+		return false // the encrypted file (maybe a fallback) would be given a passphrase, asked now
+	}
+	has, err := keystore.FileHasPassphrase(a.dir)
+	return err == nil && !has // a damaged file is reported by the open in the foreground
+}
+
+// openSecretsLater starts the background open and makes the SCA on a laterStore.
+func (a *App) openSecretsLater() error {
+	ls := &laterStore{done: make(chan struct{}), needed: a.startWork.release}
+	if err := a.openSCA(ls); err != nil {
+		return err
+	}
+	a.secretsOpening.Add(1)
+	go func() {
+		defer a.secretsOpening.Done()
+		if !a.startWork.wanted() { // released by Close before anyone wanted a secret
+			ls.err = errors.New("open secret store: payterm is closing")
+			close(ls.done)
+			return
+		}
+		ls.s, ls.err = a.openStore()
+		close(ls.done)
+		// Home showed "opening" for the store and no SCA status: it reloads now.
+		a.feed.publishAll()
+	}()
+	return nil
+}
+
+// secretsOpen reports whether the store has finished opening, and its error if it failed; a
+// store opened in the foreground is always open.
+func (a *App) secretsOpen() (bool, error) {
+	ls, ok := a.store.(*laterStore)
+	if !ok {
+		return true, nil
+	}
+	select {
+	case <-ls.done:
+		return true, ls.err
+	default:
+		return false, nil
+	}
+}
+
+// secretsProblem is what Home says when the store failed to open in the background: what the
+// foreground open would have stopped the start with.
+func secretsProblem(err error) error {
+	var p *ui.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	if errors.Is(err, keystore.ErrCorrupt) {
+		return &ui.Problem{What: "payterm's secrets file does not open here: it was edited, or the data dir comes from another machine or user.",
+			Next: "Quit (q) and restore the data dir from a backup made on this machine; see SECURITY.md.", Err: err}
+	}
+	return &ui.Problem{What: "payterm could not open its secret store.", Next: "Quit (q) and start payterm again; see SECURITY.md if it persists.", Err: err}
+}
+
+// laterStore is the secret store while it opens in the background: each call waits for the
+// open and then goes to the store, or fails with the open's error.
+type laterStore struct {
+	needed func() // a secret is wanted now: start the open if it is still held back
+	done   chan struct{}
+	s      keystore.Store // set before done is closed
+	err    error
+}
+
+func (l *laterStore) wait() (keystore.Store, error) {
+	l.needed()
+	<-l.done
+	if l.err != nil {
+		return nil, l.err
+	}
+	if l.s == nil {
+		return nil, errors.New("open secret store: no store")
+	}
+	return l.s, nil
+}
+
+func (l *laterStore) Get(name string) ([]byte, error) {
+	s, err := l.wait()
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(name)
+}
+
+func (l *laterStore) Set(name string, v []byte) error {
+	s, err := l.wait()
+	if err != nil {
+		return err
+	}
+	return s.Set(name, v)
+}
+
+func (l *laterStore) Delete(name string) error {
+	s, err := l.wait()
+	if err != nil {
+		return err
+	}
+	return s.Delete(name)
+}
+
+// Kind is the store's once open; 0 (an unknown store) when the open failed.
+func (l *laterStore) Kind() keystore.Kind {
+	s, err := l.wait()
+	if err != nil {
+		return 0
+	}
+	return s.Kind()
+}

@@ -1,0 +1,160 @@
+package op
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/provider"
+)
+
+// OP's exemption conditions (seed 000, §1.7): all strict.
+var (
+	exemptMax   = mustEuro("30.00")
+	exemptCumul = mustEuro("100.00")
+)
+
+const exemptCount = 5
+
+func mustEuro(s string) money.Amount {
+	a, err := ParseEuro(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// Prediction is the wallet's guess, from its own ledger, whether OP will waive its approval
+// for a payment. Only OP decides: payments through other channels count too, so the
+// prediction can be wrong, and Words says so.
+type Prediction struct {
+	Likely bool
+	// Count and Sum are the exemption payments since the last bank approval, this one
+	// included.
+	Count int
+	Sum   money.Amount
+	Words string
+}
+
+// PredictExemption predicts for amount (EUR) given the wallet's exemption payments at OP
+// since the payer's last bank approval (lastSCA; zero when none) at now.
+func PredictExemption(amount provider.Money, since []money.Amount, lastSCA, now time.Time) Prediction {
+	if lastSCA.IsZero() || !now.Before(lastSCA.Add(RefreshLife)) {
+		return Prediction{Words: "OP will ask you to approve: there is no bank approval from the last 45 days to re-use"}
+	}
+	if amount.Currency != "EUR" {
+		return Prediction{Words: "OP will ask you to approve: only SEPA payments in euros can skip it"}
+	}
+	sum := amount.Amount
+	for _, a := range since {
+		s, err := sum.Add(a)
+		if err != nil {
+			return Prediction{Words: "OP will ask you to approve"}
+		}
+		sum = s
+	}
+	p := Prediction{Count: len(since) + 1, Sum: sum}
+	switch {
+	case amount.Amount.Cmp(exemptMax) >= 0:
+		p.Words = fmt.Sprintf("OP will ask you to approve: %s EUR is not below 30.00 EUR", amount.Amount.Display())
+	case len(since) >= exemptCount:
+		p.Words = fmt.Sprintf("OP will ask you to approve: %d payments without approval since your last bank approval", len(since))
+	case sum.Cmp(exemptCumul) >= 0:
+		p.Words = fmt.Sprintf("OP will ask you to approve: %s of 100.00 EUR since your last bank approval", sum.Display())
+	default:
+		p.Likely = true
+		p.Words = fmt.Sprintf("OP may not ask: %d of %d, %s of 100.00 EUR since your last bank approval (OP decides; payments made elsewhere count too)",
+			p.Count, exemptCount, sum.Display())
+	}
+	return p
+}
+
+// ErrExemptionRefused: OP did not waive its approval (or no approval is held to re-use). The
+// payment must go through the default flow: when the error comes with a State carrying a
+// memo, the payment exists at OP (Approve it, the same payment); otherwise nothing was
+// created (Send the same request).
+var ErrExemptionRefused = errors.New("OP did not let this payment skip its approval")
+
+// latestRefresh is the refresh token of the most recent SCA still within 45 days.
+func (b *Bank) latestRefresh() (authID string, u *userToken) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.cfg.Clock()
+	for id, t := range b.users {
+		if t.refresh == "" || !now.Before(t.refreshExp) {
+			continue
+		}
+		if u == nil || t.refreshExp.After(u.refreshExp) {
+			authID, u = id, t
+		}
+	}
+	return authID, u
+}
+
+// SendExempt runs OP's exemption flow for the stored payment p: refresh the payer's token from
+// an earlier SCA, create the payment with it (no authorizationId, the detached JWS, the FAPI
+// customer headers, lastLogged the payer's last login), sign the exemption JWT, trade it with
+// the jwt-bearer grant, and submit. No browser. Any refusal is ErrExemptionRefused (see there
+// for the fallback); a lost answer is provider.ErrOutcomeUnknown as in Send.
+func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged time.Time) (provider.State, error) {
+	st, err := decodeStored(p.Request.Bytes)
+	if err != nil {
+		return provider.State{}, err
+	}
+	_, held := b.latestRefresh()
+	if held == nil {
+		return provider.State{}, notSent("no bank approval from the last 45 days is held to re-use", nil, ErrExemptionRefused, provider.ErrNotProcessed)
+	}
+	t, err := b.tokenCall(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {held.refresh}, "scope": {"payments"}})
+	if err != nil {
+		return provider.State{}, &callError{msg: "OP did not renew the payer's token", err: err, is: []error{ErrExemptionRefused, provider.ErrNotProcessed}}
+	}
+	if t.RefreshToken != "" {
+		b.mu.Lock()
+		held.refresh = t.RefreshToken
+		b.mu.Unlock()
+	}
+	h := http.Header{}
+	h.Set("x-fapi-customer-last-logged-time", lastLogged.UTC().Format("Mon, 02 Jan 2006 15:04:05 UTC"))
+	if b.cfg.CustomerIP == "" || b.cfg.UserAgent == "" {
+		// OP asks for them in the exemption flow; the wallet sends what it has.
+		h.Set("x-customer-user-agent", "payterm")
+	}
+	pay, a, err := b.createWith(ctx, st, t.AccessToken, h)
+	var refused *provider.Refused
+	if errors.As(err, &refused) {
+		return provider.State{}, &callError{msg: "OP refused the payment in the exemption flow; nothing was created", err: err, is: []error{ErrExemptionRefused}}
+	}
+	if err != nil {
+		return provider.State{}, err
+	}
+	created := b.created(pay, a.id)
+	m, _ := decodeMemo(created.Blob)
+	m.Exempt = true
+	created.Blob = m.encode()
+	if m.State, err = b.newState(); err != nil {
+		return created, err
+	}
+	if m.Nonce, err = b.uuid(); err != nil {
+		return created, err
+	}
+	created.Blob = m.encode()
+	jwt, err := b.key.compactJWT(b.exemptionObject(m.AuthorizationID, m.State, m.Nonce))
+	if err != nil {
+		return created, err
+	}
+	grant, err := b.tokenCall(ctx, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt},
+		"response_type": {"token"}, "scope": {"payments"}})
+	if err != nil {
+		return created, &callError{msg: "OP did not waive its approval (exemption not allowed): approve the payment at OP", err: err, is: []error{ErrExemptionRefused}}
+	}
+	u := &userToken{access: grant.AccessToken, exp: b.cfg.Clock().Add(time.Duration(grant.ExpiresIn) * time.Second)}
+	b.mu.Lock()
+	b.users[m.AuthorizationID] = u
+	b.mu.Unlock()
+	return b.submitOne(ctx, m, u)
+}

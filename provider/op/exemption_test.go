@@ -1,0 +1,219 @@
+package op
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/provider"
+	opbank "github.com/payterm/payterm/sandbox/op"
+)
+
+func eur(s string) money.Amount { a, _ := money.ParseWire(s); return a }
+
+func TestPredictExemption(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	sca := now.Add(-24 * time.Hour)
+	m := func(s string) provider.Money { return provider.Money{Amount: eur(s), Currency: "EUR"} }
+	p := PredictExemption(m("25.00"), []money.Amount{eur("20.00")}, sca, now)
+	if !p.Likely || p.Count != 2 || p.Sum.Wire() != "45.00" || !strings.HasPrefix(p.Words, "OP may not ask: 2 of 5, 45.00 of 100.00 EUR since your last bank approval") {
+		t.Fatalf("%+v", p)
+	}
+	for name, c := range map[string]struct {
+		amt   provider.Money
+		since []money.Amount
+		sca   time.Time
+	}{
+		"30.00":      {m("30.00"), nil, sca},
+		"count":      {m("1.00"), []money.Amount{eur("1.00"), eur("1.00"), eur("1.00"), eur("1.00"), eur("1.00")}, sca},
+		"cumulative": {m("10.00"), []money.Amount{eur("29.00"), eur("29.00"), eur("29.00"), eur("3.00")}, sca},
+		"no SCA":     {m("1.00"), nil, time.Time{}},
+		"46 days":    {m("1.00"), nil, now.Add(-46 * 24 * time.Hour)},
+		"currency":   {provider.Money{Amount: eur("1.00"), Currency: "SEK"}, nil, sca},
+	} {
+		if p := PredictExemption(c.amt, c.since, c.sca, now); p.Likely || !strings.HasPrefix(p.Words, "OP will ask you to approve") {
+			t.Fatalf("%s: %+v", name, p)
+		}
+	}
+}
+
+// sca runs one default-flow payment to its end: the bank approval the exemption re-uses.
+func (j *journey) sca() {
+	j.t.Helper()
+	ctx := context.Background()
+	p := j.created("8.00")
+	st, act, _ := j.client.Approve(ctx, p, provider.Input{})
+	p.State = st
+	if _, _, err := j.client.Approve(ctx, p, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil {
+		j.t.Fatal(err)
+	}
+}
+
+func (j *journey) built(amount string) provider.Payment {
+	j.t.Helper()
+	in := jintent(amount)
+	req, err := j.client.Build(context.Background(), in, provider.Evidence{}, provider.Facts{})
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	return provider.Payment{Amount: in.Amount, Request: req}
+}
+
+func TestJourneyExemptionWithoutBrowser(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	j.sca()
+	p := j.built("12.00")
+	st, err := j.client.SendExempt(ctx, p, j.clk.Now().Add(-time.Hour))
+	if err != nil || st.BankStatus != "Accepted" || !mustMemo(t, st).Exempt {
+		t.Fatalf("%+v %v", st, err)
+	}
+	p.State = st
+	if st, err = j.client.Status(ctx, p); err != nil || st.Status != provider.StatusExecuted {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if j.bank.PaymentDebits(st.BankRef) != 1 {
+		t.Fatal("not debited once")
+	}
+	j.allPassed()
+}
+
+// OP refuses the exemption (payments made elsewhere used the allowance, which the wallet's
+// prediction cannot see): the same payment completes through the default flow, paid once.
+func TestJourneyExemptionRefusedFallsBackPaidOnce(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	j.sca()
+	j.bank.AddOtherChannelExemptions("sandbox-user", 1, 9000)
+	if pr := PredictExemption(provider.Money{Amount: eur("15.00"), Currency: "EUR"}, nil, j.clk.Now().Add(-time.Minute), j.clk.Now()); !pr.Likely {
+		t.Fatalf("the wallet cannot see other channels: %+v", pr)
+	}
+	p := j.built("15.00")
+	st, err := j.client.SendExempt(ctx, p, j.clk.Now())
+	if !errors.Is(err, ErrExemptionRefused) || st.Blob == nil {
+		t.Fatalf("%+v %v", st, err)
+	}
+	vs := j.bank.Verdicts()
+	if f := vs[len(vs)-1].Failed(); f == nil || f.Rule != opbank.RuleExemptLimits {
+		t.Fatalf("refused by %+v", f)
+	}
+	p.State = st
+	st, act, err := j.client.Approve(ctx, p, provider.Input{})
+	if err != nil || act == nil {
+		t.Fatalf("%v %+v", err, act)
+	}
+	p.State = st
+	st, _, err = j.client.Approve(ctx, p, provider.Input{CallbackURL: j.browse(act, "approve", nil)})
+	if err != nil || st.BankStatus != "Accepted" {
+		t.Fatalf("%+v %v", st, err)
+	}
+	p.State = st
+	if st, err = j.client.Status(ctx, p); err != nil || st.Status != provider.StatusExecuted {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if j.bank.PaymentDebits(st.BankRef) != 1 || j.bank.Payments() != 2 {
+		t.Fatalf("debits %d, payments %d (the SCA's and this one)", j.bank.PaymentDebits(st.BankRef), j.bank.Payments())
+	}
+}
+
+func TestJourneyExemptionWithoutAnApprovalCreatesNothing(t *testing.T) {
+	j := newJourney(t, "")
+	p := j.built("5.00")
+	st, err := j.client.SendExempt(context.Background(), p, j.clk.Now())
+	if !errors.Is(err, ErrExemptionRefused) || st.Blob != nil || j.bank.Payments() != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	// The default flow takes the same request.
+	if _, err := j.client.Send(context.Background(), p); err != nil || j.bank.Payments() != 1 {
+		t.Fatal(err)
+	}
+}
+
+// With TryExemption the seam's Send tries the exemption first: a small payment after a bank
+// approval is paid with no page; one OP refuses comes back waiting for approval and the
+// default flow pays that same payment, once.
+func TestJourneySendTriesTheExemption(t *testing.T) {
+	j := newJourney(t, "")
+	j.client.cfg.TryExemption = true
+	ctx := context.Background()
+	first := j.created("8.00") // no approval held yet: the default flow
+	if first.State.Status != provider.StatusAwaitingBankSCA || mustMemo(t, first.State).Exempt {
+		t.Fatalf("%+v", first.State)
+	}
+	st, act, _ := j.client.Approve(ctx, first, provider.Input{})
+	first.State = st
+	if _, _, err := j.client.Approve(ctx, first, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	small := j.created("12.00")
+	if small.State.BankStatus != "Accepted" || !mustMemo(t, small.State).Exempt {
+		t.Fatalf("exempt: %+v", small.State)
+	}
+	big := j.created("35.00") // not tried: 35.00 is not below 30.00
+	if big.State.Status != provider.StatusAwaitingBankSCA || mustMemo(t, big.State).Exempt {
+		t.Fatalf("big: %+v", big.State)
+	}
+	j.bank.AddOtherChannelExemptions("sandbox-user", 4, 100) // OP's count is now full
+	refused := j.created("5.00")
+	if refused.State.Status != provider.StatusAwaitingBankSCA || !mustMemo(t, refused.State).Exempt {
+		t.Fatalf("refused: %+v", refused.State)
+	}
+	st, act, err := j.client.Approve(ctx, refused, provider.Input{})
+	if err != nil || act == nil {
+		t.Fatalf("%v %+v", err, act)
+	}
+	refused.State = st
+	if st, _, err = j.client.Approve(ctx, refused, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil || st.BankStatus != "Accepted" {
+		t.Fatalf("%+v %v", st, err)
+	}
+	refused.State = st
+	if st, err = j.client.Status(ctx, refused); err != nil || st.Status != provider.StatusExecuted || j.bank.PaymentDebits(st.BankRef) != 1 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if j.bank.Payments() != 4 {
+		t.Fatalf("payments %d", j.bank.Payments())
+	}
+}
+
+// The wallet dies after the exemption flow created the payment and before OP answered the
+// jwt-bearer grant (so nothing of it was stored but the request): a new client (the restarted
+// wallet, its tokens gone) looks the payment up under the same idempotency key, and the
+// default flow pays that same payment, once.
+func TestJourneyKilledInsideTheExemptionPaysOnce(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	j.sca()
+	p := j.built("6.00")
+	st, _ := decodeStored(p.Request.Bytes)
+	_, u := j.client.latestRefresh()
+	tok, err := j.client.tokenCall(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {u.refresh}, "scope": {"payments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := j.client.createWith(ctx, st, tok.AccessToken, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Killed here. The restarted wallet: a new client, the same stored request.
+	restarted, err := New(j.client.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := restarted.Lookup(ctx, p)
+	if err != nil || found.Status != provider.StatusAwaitingBankSCA || j.bank.Payments() != 2 {
+		t.Fatalf("%+v %v (payments %d)", found, err, j.bank.Payments())
+	}
+	p.State = found
+	s, act, _ := restarted.Approve(ctx, p, provider.Input{})
+	p.State = s
+	if s, _, err = restarted.Approve(ctx, p, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	p.State = s
+	if s, err = restarted.Status(ctx, p); err != nil || s.Status != provider.StatusExecuted || j.bank.PaymentDebits(s.BankRef) != 1 || j.bank.Payments() != 2 {
+		t.Fatalf("%+v %v", s, err)
+	}
+}
