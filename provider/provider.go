@@ -105,6 +105,8 @@ type Fields struct {
 	Purpose       bool // an AANI purpose code (UAE)
 	ReferenceMax  int  // the payer's reference, at most this many characters (0: none)
 	ReferenceName string
+	// ReferenceRequired: the bank refuses a payment without one (Fintecture's communication).
+	ReferenceRequired bool
 }
 
 // Caps describe one configured bank; static.
@@ -121,6 +123,9 @@ type Caps struct {
 	// Signing says in words how requests are protected, for the inspector and the review
 	// screen ("JWS (PS256) with the PII in a JWE", "HTTP signature (draft-cavage, rsa-sha256)").
 	Signing string
+	// Scheme is Signing in a few words, for the banks side by side ("JWS PS256 + JWE", "HTTP
+	// signature rsa-sha256"); "" lets the screens cut Signing.
+	Scheme string
 	// Steps are the progress rows of one payment, in order, after the wallet's own check.
 	Steps []string
 }

@@ -435,6 +435,11 @@ func (s *consentsScreen) View() string {
 		}
 		b.WriteString(line + "\n")
 	}
+	// The banks of every consent and link the wallet knows, side by side, when their standards
+	// differ: what each pays in, who approves and how it is signed.
+	if v := standardsView(st, consentBanks(s.all), s.w); v != "" {
+		b.WriteString("\n" + v)
+	}
 	return b.String()
 }
 

@@ -43,6 +43,7 @@ func (b *Bank) Caps() provider.Caps {
 			Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN}},
 		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
 		Signing: "detached JWS (" + string(b.key.alg) + ") over the body in x-jws-signature, x-idempotency-key, mTLS; answers' x-jws-signature verified",
+		Scheme:  "detached JWS " + string(b.key.alg) + " (x-jws-signature)",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepCreated, StepApprove, StepSubmitted, StepExecuted},
 	}
 }

@@ -244,8 +244,8 @@ func (b *Bank) tokenCall(ctx context.Context, form url.Values) (t Token, err err
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := DecodeAPIError(resp.StatusCode, body)
-		return Token{}, &callError{msg: "OP refused the token request (" + form.Get("grant_type") + ")", err: ae, is: []error{provider.ErrNotProcessed},
-			attempt: attemptOf("", resp.StatusCode, ae)}
+		return Token{}, &callError{Msg: "OP refused the token request (" + form.Get("grant_type") + ")", Err: ae, Means: []error{provider.ErrNotProcessed},
+			Log: attemptOf("", resp.StatusCode, ae)}
 	}
 	t, err = DecodeToken(body)
 	if err != nil {

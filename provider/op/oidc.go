@@ -171,7 +171,7 @@ func (b *Bank) exchange(ctx context.Context, code, authID, nonce string) (*userT
 	now := b.cfg.Clock()
 	if err := CheckIDToken(t.IDToken, b.cfg.IDTokenKeys, IDTokenWant{Issuer: b.cfg.Issuer, ClientID: b.cfg.ClientID, Nonce: nonce,
 		AuthorizationID: authID, ACR: ACRSCA, AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Now: now}); err != nil {
-		return nil, &callError{msg: "OP's answer to the code exchange cannot be trusted; nothing is submitted", err: err}
+		return nil, &callError{Msg: "OP's answer to the code exchange cannot be trusted; nothing is submitted", Err: err}
 	}
 	u := &userToken{access: t.AccessToken, refresh: t.RefreshToken, exp: now.Add(time.Duration(t.ExpiresIn) * time.Second), refreshExp: now.Add(RefreshLife)}
 	b.mu.Lock()
