@@ -80,8 +80,9 @@ func TestOPLinkShowsTheApprovalExpiry(t *testing.T) {
 		app.Press("c")
 		app.WaitFor("expires " + exp.UTC().Format("2006-01-02"))
 		var row string
+		// The link's row (its expiry is on it), not the "Your banks" table under the list.
 		for _, l := range strings.Split(app.View(), "\n") {
-			if strings.Contains(l, "OP Test Bank") {
+			if strings.Contains(l, "OP Test Bank") && strings.Contains(l, "expires") {
 				row = l
 			}
 		}
