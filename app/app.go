@@ -152,6 +152,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			return nil, err
 		}
 	}
+	if err := a.restoreOPTokens(); err != nil {
+		return nil, err
+	}
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err
 	}

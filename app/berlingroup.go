@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -51,11 +52,13 @@ const (
 var bgBankCredentials [2]string
 
 // bgRecord is <bank dir>/xs2a-tpp/registration.json: the TPP's id at the bank (payments there
-// belong to it, so it is kept across starts). The certificates are issued again at every start
-// for the same keys; nothing secret is in the record.
+// belong to it, so it is kept across starts) and where its keys are. The certificates are
+// issued again at every start for the same keys; nothing secret is in the record.
 type bgRecord struct {
 	TPPID        string    `json:"tpp_id"`
 	RegisteredAt time.Time `json:"registered_at"`
+	// KeyStore is "pkcs11" when the keys are in the [pkcs11] token, "" for PEM files.
+	KeyStore string `json:"key_store,omitempty"`
 }
 
 // openBerlinGroup starts the bank's embedded XS2A bank, registers the TPP there (its id kept,
@@ -82,14 +85,6 @@ func (a *App) openBerlinGroup(bc *bankConn) error {
 	}
 	bc.bg = &bgConn{bank: bank}
 	tdir := filepath.Join(bc.dir, bgTPPDir)
-	qwacKey, err := a.bgKey(filepath.Join(tdir, bgQWACKey))
-	if err != nil {
-		return err
-	}
-	sealKey, err := a.bgKey(filepath.Join(tdir, bgQSealKey))
-	if err != nil {
-		return err
-	}
 	var rec bgRecord
 	if raw, err := os.ReadFile(filepath.Join(tdir, bgTPPRecord)); err == nil {
 		if err := json.Unmarshal(raw, &rec); err != nil {
@@ -98,15 +93,36 @@ func (a *App) openBerlinGroup(bc *bankConn) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	reg, err := bank.Register(xs2abank.TPPRegistration{ID: rec.TPPID, Name: tppClientName, RedirectURIs: []string{b.RedirectURI},
-		TransportKey: &qwacKey.PublicKey, SigningKey: &sealKey.PublicKey})
+	qwacKey, sealKey, keyStore, err := a.bgKeys(b, tdir, rec)
 	if err != nil {
 		return err
 	}
-	if rec.TPPID != reg.TPPID {
-		rec = bgRecord{TPPID: reg.TPPID, RegisteredAt: a.opts.Clock().UTC()}
+	qwacPub, ok1 := qwacKey.Public().(*rsa.PublicKey)
+	sealPub, ok2 := sealKey.Public().(*rsa.PublicKey)
+	if !ok1 || !ok2 {
+		return errors.New("the TPP's keys for the Berlin Group bank must be RSA keys")
+	}
+	reg, err := bank.Register(xs2abank.TPPRegistration{ID: rec.TPPID, Name: tppClientName, RedirectURIs: []string{b.RedirectURI},
+		TransportKey: qwacPub, SigningKey: sealPub})
+	if err != nil {
+		return err
+	}
+	if rec.TPPID != reg.TPPID || rec.KeyStore != keyStore {
+		if rec.TPPID != reg.TPPID {
+			rec = bgRecord{TPPID: reg.TPPID, RegisteredAt: a.opts.Clock().UTC()}
+		}
+		rec.KeyStore = keyStore
 		if err := writeJSONFile(filepath.Join(tdir, bgTPPRecord), rec); err != nil {
 			return err
+		}
+	}
+	if keyStore == keyStorePKCS11 {
+		// The bank knows the token's keys now (the certificates of the old ones stopped
+		// working): key files from before the token are no longer anyone's, so none stays.
+		for _, name := range []string{bgQWACKey, bgQSealKey} {
+			if err := os.Remove(filepath.Join(tdir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove the TPP key file the token replaced: %w", err)
+			}
 		}
 	}
 	bc.bg.tppID = reg.TPPID
@@ -203,6 +219,37 @@ func hostPort(raw string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// bgKeys returns the TPP's transport (QWAC) and signing (QSealC) keys for the Berlin Group
+// bank and where they are: in the [pkcs11] token when there is one (found, or generated there,
+// by the bank's pkcs11_*_key_label/_id or the default labels, as for a UAE bank), else PEM files
+// in tdir. Keys that were in the token never move back to files: without [pkcs11] such a
+// record is refused, as a UAE identity's is.
+func (a *App) bgKeys(b config.Bank, tdir string, rec bgRecord) (qwac, seal crypto.Signer, keyStore string, err error) {
+	if a.token == nil {
+		if rec.KeyStore == keyStorePKCS11 {
+			return nil, nil, "", keyStoreMismatch(tdir, keyStorePKCS11)
+		}
+		q, err := a.bgKey(filepath.Join(tdir, bgQWACKey))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		s, err := a.bgKey(filepath.Join(tdir, bgQSealKey))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return q, s, "", nil
+	}
+	keys, err := tokenKeysFor(a.token, a.cfg.PKCS11, b)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	seal, qwac, err = keys.forNew()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return qwac, seal, keyStorePKCS11, nil
 }
 
 // bgKey loads one of the TPP's RSA keys for the embedded Berlin Group bank, making it on first

@@ -69,5 +69,33 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) (err error) {
 	for _, b := range cfg.AllBanks() {
 		banks = append(banks, b.ID)
 	}
-	return l.WriteStatusJSON(ctx, w, wallet.StatusOptions{Defaults: defaults, Banks: banks})
+	return l.WriteStatusJSON(ctx, w, wallet.StatusOptions{Defaults: defaults, Banks: banks, BankReports: bankReports(cfg)})
+}
+
+// bankReports are the configured banks as the status report lists them: read from the config
+// alone (status and history open no bank), so a provider added later reports its own
+// provider and currency without code here.
+func bankReports(cfg config.Config) []wallet.BankReport {
+	var out []wallet.BankReport
+	for _, b := range cfg.AllBanks() {
+		r := wallet.BankReport{ID: b.ID, Provider: b.Provider, Profile: b.Profile, Currency: b.Currency}
+		if r.Provider == "" {
+			r.Provider = config.ProviderUAE
+		}
+		if r.Provider == config.ProviderUAE {
+			// A UAE bank pays in dirhams; its config has no currency (and a profile means nothing there).
+			r.Currency, r.Profile = "AED", ""
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// providersOf maps each configured bank's id to its provider, for the history's rows.
+func providersOf(cfg config.Config) map[string]string {
+	m := map[string]string{}
+	for _, r := range bankReports(cfg) {
+		m[r.ID] = r.Provider
+	}
+	return m
 }

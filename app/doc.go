@@ -39,7 +39,8 @@
 // Reset (`payterm reset`) is the last resort when the PIN, the authenticator or the recovery
 // code is lost or recovery is locked. It takes the data dir lock, explains what it will do and
 // asks for the word "reset" (ResetConfirmation.Yes for --yes), then: records the start in the
-// ledger, settles payments in flight, revokes every non-terminal consent at the bank (PATCH
+// ledger, settles payments in flight, deletes every bank login session (SpareBank 1: those of
+// the configured banks and of every bank a link names), revokes every non-terminal consent at the bank (PATCH
 // RevokedBy TPP.InitiatedByUser), deletes every consent's refresh token, runs sca.Reset,
 // clears the ledger's onboarding time (`payterm status` then says "onboarded": false), and
 // records the end. A consent the bank cannot be told about is recorded Revoked with

@@ -109,5 +109,5 @@ func ExportHistoryFiltered(ctx context.Context, cfg config.Config, w io.Writer, 
 		return err
 	}
 	defer func() { err = errors.Join(err, l.Close()) }()
-	return l.ExportHistory(ctx, w, format, wallet.ExportOptions{IncludePII: withPII, Filter: filter})
+	return l.ExportHistory(ctx, w, format, wallet.ExportOptions{IncludePII: withPII, Filter: filter, Providers: providersOf(cfg)})
 }

@@ -51,7 +51,8 @@ var sequence = []seqStep{
 // never reaches the screen even if a field were not marked.
 func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 	a := w.a
-	in := ui.Inspection{ShowPII: a.onlySandboxes()}
+	// The banks side by side go with every trace, whichever bank it is at.
+	in := ui.Inspection{ShowPII: a.onlySandboxes(), Banks: a.banksSideBySide()}
 	if c, err := a.activeConsent(ctx); err == nil && c != nil {
 		in.ConsentID = c.ID
 	}
@@ -61,6 +62,9 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 	}
 	if bank, ok := latestFT(all); ok {
 		return a.inspectFT(ctx, in, bank, all), nil
+	}
+	if bank, ok := latestOP(all); ok {
+		return a.inspectOP(ctx, in, bank, all), nil
 	}
 	found := make([]*lfi.Exchange, len(sequence))
 	foundAt := make([]string, len(sequence)) // the bank each found exchange went to

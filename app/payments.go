@@ -387,6 +387,13 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 		InteractionID: a.paymentInteraction(ctx, id), ConsentID: p.ConsentID,
 		Purpose: strings.TrimSpace(pc.Code + " " + pc.Description), Reason: reasonText(p),
 	}
+	// Its bank and that bank's standard: who approved it and how it was signed.
+	c, err := a.ledger.Consent(ctx, p.ConsentID)
+	if err != nil {
+		return ui.PaymentDetail{}, uiError("Reading the payment's consent", err)
+	}
+	d.Row = a.withBank(d.Row, c.Bank)
+	d.Terms = a.termsOf(c.Bank, c.Currency)
 	for _, c := range tl {
 		st, bank := uiStatuses(c.Status, c.BankStatus)
 		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: st, BankStatus: bank, Note: c.Note})
@@ -425,8 +432,12 @@ func (w uiWallet) History(ctx context.Context, q ui.HistoryQuery) (ui.HistoryPag
 		return ui.HistoryPage{}, uiError("Reading the history", err)
 	}
 	out := ui.HistoryPage{More: page.More, Total: -1}
+	banks, err := a.consentBankIDs(ctx)
+	if err != nil {
+		return ui.HistoryPage{}, uiError("Reading the history", err)
+	}
 	for _, r := range page.Rows {
-		out.Rows = append(out.Rows, toUIRow(r))
+		out.Rows = append(out.Rows, a.withBank(toUIRow(r), banks[r.ConsentID]))
 	}
 	if count {
 		totals, err := a.ledger.HistoryTotals(ctx, wq.Filter)

@@ -27,13 +27,15 @@ import (
 //  1. the ledger records that a reset started, and which consents it found (from here on,
 //     Open refuses to run the wallet until a reset completes);
 //  2. payments still in flight are settled, as every start does, while their tokens exist;
-//  3. every consent that is not terminal is revoked at the bank — or, when the bank cannot
+//  3. every bank login session (SpareBank 1) is deleted from the secret store, whatever state
+//     its link is in (forgetSessions);
+//  4. every consent that is not terminal is revoked at the bank — or, when the bank cannot
 //     confirm, marked Revoked locally with RevokedBy revokedByReset so it never pays again;
 //     the next reset asks the bank again for those;
-//  4. every consent's refresh token is deleted;
-//  5. sca.Reset deletes the PIN-wrapped device key, the TOTP seed and the counters, and the
+//  5. every consent's refresh token is deleted;
+//  6. sca.Reset deletes the PIN-wrapped device key, the TOTP seed and the counters, and the
 //     ledger forgets its onboarding time (the next consent records a new one);
-//  6. the ledger records that the reset completed.
+//  7. the ledger records that the reset completed.
 //
 // Each step is idempotent. Payments, payees and limits stay in the ledger.
 
@@ -180,6 +182,15 @@ func (a *App) reset(ctx context.Context, confirm ResetConfirmation, out io.Write
 		stillOpen = len(open)
 	}
 
+	// A bank login session (SpareBank 1's PSU session) is a bearer secret of the payer's: it
+	// goes once the payments in flight no longer need it, whatever state its link is in —
+	// ending a link deletes it, but a link ended before a crash, or a bank since dropped from
+	// the config, may have left one behind.
+	sessions, err := a.forgetSessions(plan.all)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+
 	var revoked, ended, marked int
 	for _, c := range plan.revoke {
 		res, err := a.revokeForReset(ctx, c)
@@ -204,7 +215,13 @@ func (a *App) reset(ctx context.Context, confirm ResetConfirmation, out io.Write
 			return fmt.Errorf("reset: consent %s: %w", c.ID, err)
 		}
 	}
+	if err := a.forgetOPTokens(); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
 	fmt.Fprintf(out, "Deleted the refresh tokens of %d consent(s).\n", len(plan.all))
+	if sessions > 0 {
+		fmt.Fprintf(out, "Deleted %d bank login session(s) (you log in at the bank again at the next payment there).\n", sessions)
+	}
 
 	if err := a.auth.Reset(); err != nil {
 		return fmt.Errorf("reset: %w", err)
@@ -258,7 +275,7 @@ func (a *App) explainReset(out io.Writer, p resetPlan) {
 	if p.openPays > 0 {
 		fmt.Fprintf(out, "     First, the %d payment(s) still in progress are settled with the bank.\n", p.openPays)
 	}
-	fmt.Fprintf(out, "  2. delete the consents' refresh tokens from the secret store: %s.\n", a.secretStoreLabel())
+	fmt.Fprintf(out, "  2. delete the consents' refresh tokens and any bank login session (SpareBank 1) from the\n     secret store: %s.\n", a.secretStoreLabel())
 	if p.enrolled {
 		fmt.Fprintf(out, "  3. delete the PIN, the authenticator secret and the device key: this device is unbound,\n     and the recovery code stops working.\n")
 	} else {

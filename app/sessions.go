@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/wallet"
 )
 
 // SpareBank 1's PSU session (provider/xs2a: psu-id and tpp-session-id, a bearer credential and
@@ -83,4 +84,39 @@ func (a *App) restoreSessions() error {
 		}
 	}
 	return nil
+}
+
+// forgetSessions deletes every bank login session the secret store may keep for this wallet:
+// those of the configured banks that log in (also ended in their providers), and those of the
+// banks links in the ledger name — a bank since dropped from the config, or a link whose end
+// was recorded before a crash stopped the session's deletion. `payterm reset` calls it, so no
+// bearer session outlives a reset. It returns how many it deleted; a missing one is no error.
+func (a *App) forgetSessions(links []wallet.Consent) (int, error) {
+	names := map[string]bool{}
+	for _, bc := range a.banks {
+		if bc.bg != nil && bc.bg.sessions {
+			names[sessionName(bc.cfg.ID)] = true
+		}
+	}
+	for _, c := range links {
+		if c.Kind == wallet.GrantLink {
+			names[sessionName(c.Bank)] = true
+		}
+	}
+	deleted := 0
+	for name := range names {
+		switch err := a.store.Delete(name); {
+		case err == nil:
+			deleted++
+		case !errors.Is(err, keystore.ErrNotFound):
+			return deleted, fmt.Errorf("forget a bank login session: %w", err)
+		}
+	}
+	// The providers forget theirs too (after the count: ending one deletes its entry as well).
+	for _, bc := range a.banks {
+		if bc.bg != nil && bc.bg.sessions && bc.bg.prov != nil {
+			bc.bg.prov.EndSession()
+		}
+	}
+	return deleted, nil
 }

@@ -38,8 +38,8 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		return ui.UAETerms()
 	}
 	t := ui.PayTerms{Standard: standardName(caps), Currency: currency, Purpose: caps.Fields.Purpose,
-		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax},
-		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing}
+		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax, Required: caps.Fields.ReferenceRequired},
+		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme}
 	for _, p := range caps.Products {
 		if !slices.Contains(p.Currencies, currency) {
 			continue
@@ -47,6 +47,54 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
 	}
 	return t
+}
+
+// approvalOf is who approves a payment at the bank, in a few words, from the Caps' approval
+// model (the wallet's check delegated, or the bank's own SCA per payment or per grant).
+func approvalOf(caps provider.Caps) string {
+	switch {
+	case caps.WalletSCA == provider.WalletSCAIsTheSCA:
+		return "in payterm (PIN + code)"
+	case caps.BankSCA == provider.BankSCAOnGrant:
+		return "at the bank, once per consent"
+	default:
+		return "at the bank, each payment"
+	}
+}
+
+// linkRules are the "Payment Rules" of a link at a bank whose standard is not the UAE's.
+func linkRules(caps provider.Caps, t ui.PayTerms, who string, c wallet.Consent) []ui.Rule {
+	rules := []ui.Rule{
+		{Label: "Type", Value: "A link to your account (" + t.Standard + "): no consent at the bank"},
+		{Label: "Approval", Value: approvalOf(caps) + "; your PIN + code only guard this wallet"},
+		{Label: "Who you can pay", Value: who},
+		{Label: "Amounts", Value: "in " + t.Currency + "; your bank's own limits, and your payterm limits"},
+		{Label: "Signed with", Value: caps.Signing},
+		{Label: "Linked", Value: c.Created.Format("2 Jan 2006")},
+	}
+	if !c.Expires.IsZero() {
+		rules = append(rules, ui.Rule{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")})
+	}
+	return rules
+}
+
+// bankTerms is a configured bank's terms in its own currency (the UAE's for a UAE bank).
+func (a *App) bankTerms(bankID string) ui.PayTerms {
+	caps, ok := a.capsOf(bankID)
+	if !ok {
+		return ui.UAETerms()
+	}
+	return a.termsOf(bankID, caps.Currency())
+}
+
+// banksSideBySide are every configured bank with its terms, in config order: the banks side by
+// side on Home and in the inspector.
+func (a *App) banksSideBySide() []ui.BankOption {
+	out := make([]ui.BankOption, 0, len(a.banks))
+	for _, bc := range a.banks {
+		out = append(out, ui.BankOption{ID: bc.cfg.ID, Name: bc.cfg.Name, Sandbox: bc.sandbox != nil, Terms: a.bankTerms(bc.cfg.ID)})
+	}
+	return out
 }
 
 // standardName is a Berlin Group bank's standard in words, with the bank's reading of it.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/payterm/payterm/lfi"
 	ftprov "github.com/payterm/payterm/provider/fintecture"
+	opprov "github.com/payterm/payterm/provider/op"
 	"github.com/payterm/payterm/xs2a"
 )
 
@@ -21,13 +22,14 @@ type trace struct {
 	n   int
 }
 
-// traced is one exchange: a UAE one (ex), a Berlin Group one (bg, not nil) or a Fintecture
-// one (ft, not nil).
+// traced is one exchange: a UAE one (ex), a Berlin Group one (bg, not nil), a Fintecture
+// one (ft, not nil) or an OP one (op, not nil).
 type traced struct {
 	bank string
 	ex   lfi.Exchange
 	bg   *xs2a.Exchange
 	ft   *ftprov.Exchange
+	op   *opprov.Exchange
 }
 
 func newTrace() *trace { return &trace{buf: make([]traced, traceSize)} }
@@ -47,6 +49,11 @@ func (t *trace) xs2aObserver(bank string) xs2a.Observer {
 // ftObserver is the Observer of a Fintecture bank's client (secrets already removed by it).
 func (t *trace) ftObserver(bank string) ftprov.Observer {
 	return func(ex ftprov.Exchange) { t.add(traced{bank: bank, ft: &ex}) }
+}
+
+// opObserver is the Observer of an OP bank's client (secrets already removed by it).
+func (t *trace) opObserver(bank string) opprov.Observer {
+	return func(ex opprov.Exchange) { t.add(traced{bank: bank, op: &ex}) }
 }
 
 func (t *trace) add(x traced) {
@@ -76,7 +83,7 @@ func (t *trace) all() []lfi.Exchange {
 	tr := t.allTraced()
 	out := make([]lfi.Exchange, 0, len(tr))
 	for _, x := range tr {
-		if x.bg == nil && x.ft == nil {
+		if x.bg == nil && x.ft == nil && x.op == nil {
 			out = append(out, x.ex)
 		}
 	}

@@ -63,11 +63,38 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	if err != nil {
 		return ui.Overview{}, uiError("Reading the history", err)
 	}
-	for _, r := range page.Rows {
-		ov.Recent = append(ov.Recent, toUIRow(r))
+	banks, err := a.consentBankIDs(ctx)
+	if err != nil {
+		return ui.Overview{}, uiError("Reading the consents", err)
 	}
+	for _, r := range page.Rows {
+		ov.Recent = append(ov.Recent, a.withBank(toUIRow(r), banks[r.ConsentID]))
+	}
+	ov.Banks = a.banksSideBySide()
 	a.startWork.afterFrame()
 	return ov, nil
+}
+
+// consentBankIDs maps each consent (link) id to its bank's id: a payment row names its bank.
+func (a *App) consentBankIDs(ctx context.Context) (map[string]string, error) {
+	cs, err := a.ledger.Consents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(cs))
+	for _, c := range cs {
+		m[c.ID] = c.Bank
+	}
+	return m, nil
+}
+
+// withBank names the bank of a payment row (its display name; the id for a bank that left the
+// config).
+func (a *App) withBank(r ui.PaymentRow, bankID string) ui.PaymentRow {
+	if bankID != "" {
+		r.Bank = a.bankName(bankID)
+	}
+	return r
 }
 
 // activeConsent is the newest consent that can pay now at a configured bank; failing that, the
@@ -143,6 +170,9 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, OtherPaid: other, PurposeCode: c.PurposeCode,
 		Terms: a.termsOf(c.Bank, c.Currency)}
+	if exp, ok := a.opLinkExpiry(c); ok && c.Status == wallet.ConsentAuthorized {
+		out.Expires = exp
+	}
 	if c.Model != wallet.BeneficiaryOpen {
 		payees, err := a.ledger.Payees(ctx, c.ID)
 		if err != nil {
@@ -215,6 +245,11 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 		{Label: "Authorised", Value: c.Created.Format("2 Jan 2006")},
 		{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")},
 	}}
+	if caps, ok := a.capsOf(c.Bank); ok {
+		// A link under another standard: no grant at the bank, which approves each payment
+		// itself; its rules say so, from the provider's Caps, never the UAE consent's.
+		d.Rules = linkRules(caps, uc.Terms, who, c)
+	}
 	if c.BaseConsentID != "" {
 		d.Rules = append(d.Rules, ui.Rule{Label: "Renewal of", Value: c.BaseConsentID})
 	}
@@ -223,7 +258,7 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 		return ui.ConsentDetail{}, uiError("Reading the consent's payments", err)
 	}
 	for _, r := range page.Rows {
-		d.Payments = append(d.Payments, toUIRow(r))
+		d.Payments = append(d.Payments, a.withBank(toUIRow(r), c.Bank))
 	}
 	return d, nil
 }

@@ -54,21 +54,25 @@ func TestDemoFast(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		autoApprove bool
+		standards   bool
 		wantLine    string
 	}{
-		{"bank page", false, "The bank's page: delegated SCA, paying " + demoPayee},
-		{"auto approve", true, "The sandbox approved at once"},
+		{"bank page", false, false, "The bank's page: delegated SCA, paying " + demoPayee},
+		{"auto approve", true, false, "The sandbox approved at once"},
+		// The same payment under UAE Open Finance and through the Fintecture hub (-standards).
+		{"two standards", false, true, "The Connect page: paid at the bank"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			var out bytes.Buffer
-			err := run(ctx, options{fast: true, detached: true, pace: 1, autoApprove: tc.autoApprove, bin: bin}, &out)
+			o := options{fast: true, detached: true, pace: 1, autoApprove: tc.autoApprove, standards: tc.standards, bin: bin}
+			err := run(ctx, o, &out)
 			if err != nil {
 				t.Fatalf("demo failed: %v\nnarration:\n%s", err, out.String())
 			}
 			got := out.String()
-			for i, s := range steps {
+			for i, s := range journey(o) {
 				if !strings.Contains(got, s.title) {
 					t.Errorf("step %d %q was not announced", i+1, s.title)
 				}
@@ -80,23 +84,26 @@ func TestDemoFast(t *testing.T) {
 	}
 }
 
-// TestScriptFollowsTheSteps: SCRIPT.md has one "## n. title" section per step of the command,
-// in the same order, so the talk and the command cannot drift apart.
+// TestScriptFollowsTheSteps: SCRIPT.md (and SCRIPT-STANDARDS.md for -standards) has one "## n.
+// title" section per step of the command, in the same order, so the talk and the command
+// cannot drift apart.
 func TestScriptFollowsTheSteps(t *testing.T) {
-	raw, err := os.ReadFile("SCRIPT.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var headings []string
-	for _, m := range regexp.MustCompile(`(?m)^## \d+\. (.+)$`).FindAllStringSubmatch(string(raw), -1) {
-		headings = append(headings, strings.TrimSpace(m[1]))
-	}
-	if len(headings) != len(steps) {
-		t.Fatalf("SCRIPT.md has %d numbered sections, the demo %d steps: %q", len(headings), len(steps), headings)
-	}
-	for i, s := range steps {
-		if headings[i] != s.title {
-			t.Errorf("section %d is %q, the demo's step is %q", i+1, headings[i], s.title)
+	for file, steps := range map[string][]step{"SCRIPT.md": journey(options{}), "SCRIPT-STANDARDS.md": journey(options{standards: true})} {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var headings []string
+		for _, m := range regexp.MustCompile(`(?m)^## \d+\. (.+)$`).FindAllStringSubmatch(string(raw), -1) {
+			headings = append(headings, strings.TrimSpace(m[1]))
+		}
+		if len(headings) != len(steps) {
+			t.Fatalf("%s has %d numbered sections, the demo %d steps: %q", file, len(headings), len(steps), headings)
+		}
+		for i, s := range steps {
+			if headings[i] != s.title {
+				t.Errorf("%s: section %d is %q, the demo's step is %q", file, i+1, headings[i], s.title)
+			}
 		}
 	}
 }
@@ -104,7 +111,7 @@ func TestScriptFollowsTheSteps(t *testing.T) {
 // TestDemoConfigIsValid: the config the demo writes is accepted by payterm's own loader
 // (unknown keys are rejected there, so a renamed setting fails here).
 func TestDemoConfigIsValid(t *testing.T) {
-	for _, o := range []options{{}, {fast: true, autoApprove: true}} {
+	for _, o := range []options{{}, {fast: true, autoApprove: true}, {standards: true}} {
 		dir := t.TempDir()
 		p := filepath.Join(dir, "config.toml")
 		if err := os.WriteFile(p, []byte(demoConfig(filepath.Join(dir, "data"), o)), 0o600); err != nil {
@@ -119,6 +126,9 @@ func TestDemoConfigIsValid(t *testing.T) {
 		}
 		if cfg.Sandbox.AutoApprove != o.autoApprove || cfg.Security.SecretStore != config.StoreFile {
 			t.Errorf("demo config read back as auto_approve=%v secret_store=%v", cfg.Sandbox.AutoApprove, cfg.Security.SecretStore)
+		}
+		if banks := cfg.AllBanks(); (len(banks) == 2) != o.standards || (o.standards && banks[1].Provider != config.ProviderFintecture) {
+			t.Errorf("standards=%v: banks %+v", o.standards, banks)
 		}
 	}
 }
@@ -286,4 +296,43 @@ func TestCtrlCStopsTheAttachedDemo(t *testing.T) {
 	if dead, _, err := demo.Exited(); err != nil || dead {
 		t.Fatalf("the demo's own session should be left running for the demo to close: dead=%v %v", dead, err)
 	}
+}
+
+// TestParseConnectPage: the demo takes the page token only from the Connect page's own form,
+// and refuses a page that offers no payment or does not show the amount.
+func TestParseConnectPage(t *testing.T) {
+	const page = `<form method="post"><p>125.50 EUR to Noor Test</p>
+<input type="hidden" name="page" value="0123456789abcdef0123456789abcdef">
+<button type="submit" name="outcome" value="pay" id="pay">Pay at my bank</button></form>`
+	if tok, err := parseConnectPage(page, "125.50 EUR"); err != nil || tok != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("token %q, %v", tok, err)
+	}
+	for name, bad := range map[string]string{
+		"no form":   "<p>125.50 EUR</p>",
+		"no pay":    strings.Replace(page, `value="pay"`, `value="deny"`, 1),
+		"no amount": strings.Replace(page, "125.50 EUR", "999.00 EUR", 1),
+		"bad token": strings.Replace(page, "0123456789abcdef0123456789abcdef", "<script>", 1),
+	} {
+		if _, err := parseConnectPage(bad, "125.50 EUR"); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// FuzzParseConnectPage: whatever the page holds, the parser never panics, and a token it
+// returns is one the page's form carries (hex, 16 to 128 characters), so nothing else of the
+// page is ever posted back.
+func FuzzParseConnectPage(f *testing.F) {
+	f.Add(`<input type="hidden" name="page" value="0123456789abcdef0123456789abcdef"><button name="outcome" value="pay">125.50 EUR`, "125.50 EUR")
+	f.Add(`<input name="page" value="zz"><button name="outcome" value="pay">`, "1.00 EUR")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, page, amount string) {
+		tok, err := parseConnectPage(page, amount)
+		if err != nil {
+			return
+		}
+		if len(tok) < 16 || len(tok) > 128 || strings.Trim(tok, "0123456789abcdef") != "" || !strings.Contains(page, tok) {
+			t.Fatalf("token %q from the page", tok)
+		}
+	})
 }

@@ -56,9 +56,19 @@ func demoConfig(dataDir string, o options) string {
 	}
 	// No passphrase on that throwaway file: a prompt before the first frame would break the
 	// scripted run (the wallet asks for one when file_store_passphrase is on, the default).
-	return fmt.Sprintf("data_dir = %s\n\n[sandbox]\nauto_approve = %t\nsettle_after = %q\ncredit_after = %q\n\n[security]\nsecret_store = \"file\"\nfile_store_passphrase = false\n",
+	cfg := fmt.Sprintf("data_dir = %s\n\n[sandbox]\nauto_approve = %t\nsettle_after = %q\ncredit_after = %q\n\n[security]\nsecret_store = \"file\"\nfile_store_passphrase = false\n",
 		strconv.Quote(dataDir), o.autoApprove, settle, credit)
+	if o.standards {
+		cfg += ftBankTOML
+	}
+	return cfg
 }
+
+// ftBankTOML is the two-standards mode's second bank: payterm's embedded strict Fintecture hub
+// (README "A Fintecture bank"), paying in EUR from a public example French account.
+const ftBankTOML = "\n[[banks]]\nid = \"fin\"\nname = \"Fintecture Test Hub\"\nprovider = \"fintecture\"\n" +
+	"account = \"FR76 3000 6000 0112 3456 7890 189\"\naccount_holder = \"Camille Martin\"\ncurrency = \"EUR\"\n" +
+	"payer_email = \"camille@example.org\"\n"
 
 // prepareHome writes the demo's config and, unless the presenter's browser is used, an
 // xdg-open stand-in that records the address payterm asks to open. It returns the command the

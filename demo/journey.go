@@ -43,6 +43,7 @@ type player struct {
 	narrate bool   // the audience is attached: narration goes to the tmux status line too
 	browser bool   // the presenter approves in a real browser; the demo only waits
 	urlFile string // where the xdg-open shim records the addresses payterm opens
+	steps   []step // the journey played (journey)
 	n       int
 }
 
@@ -71,9 +72,9 @@ var steps = []step{
 // announce tells the audience (and the narrator) which step this is.
 func (p *player) announce(s step) error {
 	p.n++
-	fmt.Fprintf(p.out, "\n[%d/%d] %s\n      %s\n", p.n, len(steps), s.title, s.cue)
+	fmt.Fprintf(p.out, "\n[%d/%d] %s\n      %s\n", p.n, len(p.steps), s.title, s.cue)
 	if p.narrate {
-		return narrate(p.tm, fmt.Sprintf("%d/%d  %s", p.n, len(steps), s.title), s.cue)
+		return narrate(p.tm, fmt.Sprintf("%d/%d  %s", p.n, len(p.steps), s.title), s.cue)
 	}
 	return nil
 }
@@ -286,16 +287,19 @@ func slicesContainsPrefix(list []string, prefix string) bool {
 }
 
 // openedURL waits for the address payterm handed to xdg-open (the demo's shim records it).
-func (p *player) openedURL(ctx context.Context) (string, error) {
+func (p *player) openedURL(ctx context.Context) (string, error) { return p.nthOpenedURL(ctx, 1) }
+
+// nthOpenedURL waits for the n-th address payterm handed to xdg-open (1 = the first).
+func (p *player) nthOpenedURL(ctx context.Context, n int) (string, error) {
 	deadline := time.Now().Add(waitShort)
 	for {
 		raw, err := os.ReadFile(p.urlFile)
 		if err == nil {
-			if f := strings.Fields(string(raw)); len(f) > 0 {
-				if _, err := url.Parse(f[0]); err != nil {
+			if f := strings.Fields(string(raw)); len(f) >= n {
+				if _, err := url.Parse(f[n-1]); err != nil {
 					return "", fmt.Errorf("payterm opened an address that does not parse: %w", err)
 				}
-				return f[0], nil
+				return f[n-1], nil
 			}
 		}
 		if time.Now().After(deadline) {

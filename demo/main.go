@@ -6,6 +6,7 @@
 //	go run ./demo                 # plays in this terminal (at least 100×32: the wallet's 100×30 and two narration lines); ctrl+c or q stops it
 //	go run ./demo -detached -show # narration and screens on stdout; watch with the printed attach command
 //	go run ./demo -fast           # no pauses (what the test runs)
+//	go run ./demo -standards      # the same payment under two standards: UAE Open Finance, then Fintecture (SCRIPT-STANDARDS.md)
 //
 // It builds payterm, runs it in a private tmux server with a throwaway home and data dir, and
 // types into it with send-keys like a user. TOTP codes are computed from the key shown on the
@@ -43,6 +44,7 @@ type options struct {
 	browser     bool    // open the bank's page in the presenter's browser and wait for Approve
 	bin         string  // a built payterm; "" = go build the module this command lives in
 	keep        bool    // keep the throwaway home (config, data dir) afterwards
+	standards   bool    // the two-standards journey: a Fintecture hub beside the UAE bank
 }
 
 func main() {
@@ -55,6 +57,7 @@ func main() {
 	flag.BoolVar(&o.browser, "browser", false, "open the bank's page in your browser; you press Approve")
 	flag.StringVar(&o.bin, "bin", "", "payterm binary to run (default: go build this module)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the demo's config and data dir")
+	flag.BoolVar(&o.standards, "standards", false, "the same payment under two standards: UAE Open Finance, then a Fintecture hub (SCRIPT-STANDARDS.md)")
 	flag.Parse()
 	if flag.NArg() > 0 || o.pace <= 0 || (o.browser && o.autoApprove) {
 		fmt.Fprintln(os.Stderr, "demo: unexpected arguments (-pace must be > 0; -browser and -auto-approve exclude each other)")
@@ -104,7 +107,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	attached := !o.detached && !o.fast && isTerminal(os.Stdout)
 	p := &player{tm: tm, out: out, fast: o.fast, pace: o.pace,
-		show: o.show, browser: o.browser, urlFile: urlFile}
+		show: o.show, browser: o.browser, urlFile: urlFile, steps: journey(o)}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var viewer chan error
@@ -148,9 +151,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	return nil
 }
 
-// playAll runs every step in order.
+// playAll runs every step of the player's journey in order.
 func playAll(ctx context.Context, p *player) error {
-	for _, s := range steps {
+	for _, s := range p.steps {
 		if err := p.announce(s); err != nil {
 			return err
 		}

@@ -105,6 +105,8 @@ type Fields struct {
 	Purpose       bool // an AANI purpose code (UAE)
 	ReferenceMax  int  // the payer's reference, at most this many characters (0: none)
 	ReferenceName string
+	// ReferenceRequired: the bank refuses a payment without one (Fintecture's communication).
+	ReferenceRequired bool
 }
 
 // Caps describe one configured bank; static.
@@ -121,6 +123,9 @@ type Caps struct {
 	// Signing says in words how requests are protected, for the inspector and the review
 	// screen ("JWS (PS256) with the PII in a JWE", "HTTP signature (draft-cavage, rsa-sha256)").
 	Signing string
+	// Scheme is Signing in a few words, for the banks side by side ("JWS PS256 + JWE", "HTTP
+	// signature rsa-sha256"); "" lets the screens cut Signing.
+	Scheme string
 	// Steps are the progress rows of one payment, in order, after the wallet's own check.
 	Steps []string
 }
@@ -580,6 +585,13 @@ type Login interface {
 	// FinishLogin opens the session from the payer's answer (Input.CallbackURL: the address
 	// the browser landed on) and keeps it. An error leaves no session; the login may begin again.
 	FinishLogin(ctx context.Context, in Input) error
+}
+
+// PayerTokens is a bank that keeps the payer's own tokens from a bank approval (OP: access and
+// refresh tokens, kept across restarts): ending the link makes the core call RevokeGrant, which
+// forgets them, as for a Login.
+type PayerTokens interface {
+	HoldsPayerTokens() bool
 }
 
 // ErrLoginOver: the login FinishLogin was given an answer for is over (the bank refused it, it

@@ -435,6 +435,11 @@ func (s *consentsScreen) View() string {
 		}
 		b.WriteString(line + "\n")
 	}
+	// The banks of every consent and link the wallet knows, side by side, when their standards
+	// differ: what each pays in, who approves and how it is signed.
+	if v := standardsView(st, consentBanks(s.all), s.w); v != "" {
+		b.WriteString("\n" + v)
+	}
 	return b.String()
 }
 
@@ -499,6 +504,8 @@ func (s *consentsScreen) detailView() string {
 // the date it would have run to is said as past intent, never as a countdown.
 func endLine(c Consent, now time.Time, loc *time.Location) string {
 	switch {
+	case c.Current() && c.Expires.IsZero():
+		return "Expires         no end date"
 	case c.Current():
 		return fmt.Sprintf("Expires         %s (%s)", day(c.Expires, loc), until(now, c.Expires))
 	case c.Status == ConsentExpired:
@@ -512,6 +519,8 @@ func endLine(c Consent, now time.Time, loc *time.Location) string {
 // or "ended" for a consent cancelled, rejected or used up (the status column says which).
 func endCell(c Consent, loc *time.Location) string {
 	switch {
+	case c.Current() && c.Expires.IsZero():
+		return "no end date"
 	case c.Current():
 		return "expires " + day(c.Expires, loc)
 	case c.Status == ConsentExpired:

@@ -176,9 +176,10 @@ func until(now, t time.Time) string {
 	}
 }
 
-// renewSoon is the 30-day renewal window of the consent lifecycle.
+// renewSoon is the 30-day renewal window of the consent lifecycle. A grant without an end (a
+// link before any bank approval that ends) has none.
 func renewSoon(now, expires time.Time) bool {
-	return expires.Sub(now) <= 30*24*time.Hour
+	return !expires.IsZero() && expires.Sub(now) <= 30*24*time.Hour
 }
 
 // day, stamp and zoned show an instant in the user's time zone (Options.Location, the local one

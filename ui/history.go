@@ -589,15 +589,23 @@ func (s *historyScreen) View() string {
 	end := min(len(s.rows), s.offset+s.visible())
 	// On a narrow terminal the amount column is as wide as the widest amount shown; a row still
 	// wider than the terminal (60 columns) is cut at the edge, never wrapped: a row is one line.
+	// With payments at several banks, a bank column after the payee (the payee gives way).
+	bankW := s.bankWidth()
 	amtW := 17 // any amount up to 999,999,999.99 AED
-	if s.w < 2+16+2+8+1+amtW+2+24 {
+	if s.w < 2+16+2+8+1+amtW+2+24+bankW+min(bankW, 1)+12 {
 		amtW = len("Amount")
 		for i := s.offset; i < end; i++ {
 			amtW = max(amtW, displayWidth(formatMoney(s.rows[i].Amount, s.rows[i].Currency)))
 		}
 	}
-	nameW := max(8, min(40, s.w-2-16-2-1-amtW-2-24))
-	b.WriteString(st.Muted.Render(truncate("  "+fit("Date", 16)+"  "+fit("Payee", nameW)+" "+fmt.Sprintf("%*s", amtW, "Amount")+"  Status", s.w)) + "\n")
+	bankCol := func(name string) string {
+		if bankW == 0 {
+			return ""
+		}
+		return " " + fit(plainName(name), bankW)
+	}
+	nameW := max(8, min(40, s.w-2-16-2-1-amtW-2-24-bankW-min(bankW, 1)))
+	b.WriteString(st.Muted.Render(truncate("  "+fit("Date", 16)+"  "+fit("Payee", nameW)+bankCol("Bank")+" "+fmt.Sprintf("%*s", amtW, "Amount")+"  Status", s.w)) + "\n")
 	if len(s.rows) == 0 {
 		switch {
 		case s.busy:
@@ -611,7 +619,7 @@ func (s *historyScreen) View() string {
 	}
 	for i := s.offset; i < end; i++ {
 		r := s.rows[i]
-		line := truncate(stamp(r.At, s.c.loc)+"  "+fit(r.PayeeName, nameW)+" "+fmt.Sprintf("%*s", amtW, formatMoney(r.Amount, r.Currency))+"  "+paymentWords(r.Status, r.BankStatus), s.w-2)
+		line := truncate(stamp(r.At, s.c.loc)+"  "+fit(r.PayeeName, nameW)+bankCol(r.Bank)+" "+fmt.Sprintf("%*s", amtW, formatMoney(r.Amount, r.Currency))+"  "+paymentWords(r.Status, r.BankStatus), s.w-2)
 		// A visible marker as well as reverse video: the selection survives NO_COLOR and
 		// screen readers.
 		if i == s.cursor {
@@ -626,6 +634,27 @@ func (s *historyScreen) View() string {
 	}
 	b.WriteString(st.Muted.Render(s.positionLine()))
 	return b.String()
+}
+
+// bankWidth is the bank column's width: 0 (no column) unless the rows held name more than one
+// bank; then the longest name, at most 20 cells.
+func (s *historyScreen) bankWidth() int {
+	first, several, w := "", false, 0
+	for _, r := range s.rows {
+		name := plainName(r.Bank)
+		if name == "" {
+			continue
+		}
+		if first == "" {
+			first = name
+		}
+		several = several || name != first
+		w = max(w, displayWidth(name))
+	}
+	if !several {
+		return 0
+	}
+	return max(4, min(20, w))
 }
 
 // positionLine is the line under the table: which row of how many, what the filtered rows add
@@ -702,6 +731,14 @@ func (s *historyScreen) detailView() string {
 	}
 	if d.Purpose != "" {
 		fmt.Fprintf(&f, "Purpose         %s\n", d.Purpose)
+	}
+	if bank := plainName(d.Row.Bank); bank != "" {
+		// Which bank, under which standard: who approved the payment and how it was signed.
+		t := d.Terms.resolved()
+		fmt.Fprintf(&f, "Bank            %s\n", bank)
+		fmt.Fprintf(&f, "Standard        %s, in %s\n", plainName(t.Standard), currencyCode(t.Currency))
+		fmt.Fprintf(&f, "Approval        %s\n", approvalWords(t))
+		fmt.Fprintf(&f, "Signed with     %s\n", schemeWords(t))
 	}
 	fmt.Fprintf(&f, "PaymentId       %s\n", d.Row.PaymentID)
 	fmt.Fprintf(&f, "Interaction id  %s\n", d.InteractionID)

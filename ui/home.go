@@ -232,6 +232,10 @@ func (s *homeScreen) View() string {
 	for _, r := range recent {
 		b.WriteString("  " + paymentLine(st, r, s.w-2, statusW, s.c.loc) + "\n")
 	}
+	// Banks under different standards, side by side (nothing with one standard).
+	if v := standardsView(st, ov.Banks, s.w); v != "" {
+		b.WriteString("\n" + v)
+	}
 	b.WriteString("\n" + st.Muted.Render("Secrets: "+ov.SecretStore))
 	if ov.Sandbox {
 		// A line of its own: the secret store's path can be long.

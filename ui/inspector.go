@@ -22,6 +22,7 @@ type inspectorScreen struct {
 	req     int
 	err     string
 	working bool
+	paneW   int // the message pane's width in the current layout (the banks table fits it)
 }
 
 type (
@@ -180,6 +181,7 @@ func (s *inspectorScreen) View() string {
 	for i := range diagram {
 		diagram[i] = truncate(diagram[i], s.w)
 	}
+	s.paneW = s.w
 	detail := strings.Split(wrapTokens(strings.Join(s.detailLines(), "\n"), s.w, 2), "\n")
 	// Diagram on top, the selected step's message below, scrolled.
 	room := max(1, s.h-len(diagram)-1)
@@ -209,6 +211,7 @@ func (s *inspectorScreen) columnsView() string {
 	leftW = min(leftW, s.w*11/20) // room for "◉ SCA in payterm (…)  ← now" at 100 columns
 	sep := " " + st.Muted.Render("│") + " "
 	rightW := s.w - leftW - 3
+	s.paneW = rightW
 	detail := strings.Split(wrapTokens(strings.Join(s.detailLines(), "\n"), rightW, 2), "\n")
 	right := s.window(detail, max(1, s.h))
 	rows := max(len(diagram), len(right))
@@ -387,6 +390,11 @@ func (s *inspectorScreen) detailLines() []string {
 	}
 	if !s.in.ShowPII {
 		l = append(l, "", st.Muted.Render("PII is hidden: it is shown only on the embedded sandbox."))
+	}
+	// The wallet's banks side by side when their standards differ: which scheme signs where.
+	if v := standardsView(st, s.in.Banks, max(20, s.paneW)); v != "" {
+		l = append(l, "")
+		l = append(l, strings.Split(strings.TrimSuffix(v, "\n"), "\n")...)
 	}
 	return l
 }

@@ -155,6 +155,9 @@ func newPay(c *common, consent Consent) *payScreen {
 	s.amount.limit = 2 * money.MaxInputRunes
 	s.ref = newField(s.terms.Reference.Label)
 	s.ref.limit = s.terms.Reference.Max
+	if s.terms.Reference.Required {
+		s.ref.hint = "required"
+	}
 	s.applyProduct()
 	s.approval = newApproval()
 	s.purposeQ = newField("Purpose")
@@ -799,6 +802,12 @@ func (s *payScreen) prepare() tea.Cmd {
 	}
 	if p := typedTextProblem("The "+strings.ToLower(s.terms.Reference.Label), d.Reference); p != "" {
 		s.formErr = p
+		return nil
+	}
+	if s.terms.Reference.Required && d.Reference == "" {
+		// Asked for here, before anything is prepared: the bank would refuse the payment.
+		s.formErr = "Type a " + strings.ToLower(s.terms.Reference.Label) + ": " + consentBank(s.consent) + " does not take a payment without one."
+		s.focusOn("ref")
 		return nil
 	}
 	if s.terms.Purpose {

@@ -209,7 +209,18 @@ func (s *payFromScreen) View() string {
 	const below = "\nPress enter to pay from the selected consent; ↑/↓ or a number move to another."
 	// Two lines a consent. The list scrolls with the cursor when the screen is too short: the
 	// header (wrapped), the sentence below and a line each for "above"/"more" stay on screen.
+	// The consents' banks side by side when their standards differ: what each pays in, who
+	// approves and how it is signed, before the payer picks one. It gives way to the list on a
+	// short screen.
+	table := ""
+	if t := standardsView(st, consentBanks(s.choices), s.w); t != "" {
+		table = "\n" + t
+	}
 	used := strings.Count(wrapLines(b.String(), s.w), "\n") + strings.Count(wrapLines(below, s.w), "\n") + 1
+	if s.h > 0 && s.h-used-strings.Count(table, "\n") < 2*len(s.choices) {
+		table = ""
+	}
+	used += strings.Count(table, "\n")
 	first, rows := 0, len(s.choices)
 	if s.h > 0 {
 		first, rows = scrollWindow(len(s.choices), s.pick, s.h-used, 2)
@@ -225,6 +236,7 @@ func (s *payFromScreen) View() string {
 	if rest := len(s.choices) - first - rows; rest > 0 {
 		b.WriteString(st.Muted.Render("  ↓ "+count(rest, "more consent", "more consents")) + "\n")
 	}
+	b.WriteString(table)
 	b.WriteString(below)
 	return b.String()
 }

@@ -244,6 +244,10 @@ type Overview struct {
 	// (Headroom is the active consent's currency), one per currency, in the order Home lists
 	// them; nil with one currency. No two currencies are ever added up.
 	OtherHeadroom []Headroom
+	// Banks are every bank the wallet pays at, in config order, each with its terms (standard,
+	// currency, approval, signature scheme). When they speak more than one standard Home lists
+	// them side by side; nil or one standard draws nothing.
+	Banks []BankOption
 }
 
 // ConsentStatus is the API status (AEConsentStatusCodes). Paused is a separate local flag.
@@ -632,6 +636,9 @@ type PaymentRow struct {
 	// BankStatus is the bank's own code, as on Receipt.
 	BankStatus string
 	Reference  string
+	// Bank is the display name of the bank the payment went to; "" when the core does not say
+	// (History then shows no bank column).
+	Bank string
 }
 
 // PaymentDetail is a payment with its status timeline.
@@ -642,6 +649,9 @@ type PaymentDetail struct {
 	Purpose       string
 	Reason        string
 	Timeline      []StatusChange
+	// Terms are the standard of the payment's bank (Row.Bank): the detail names it, who
+	// approved and how the request was signed. Zero with Row.Bank "": nothing is shown.
+	Terms PayTerms
 }
 
 // StatusChange is one transition on the timeline.
@@ -713,8 +723,11 @@ type Inspection struct {
 	// requests are signed ("Berlin Group NextGenPSD2", "HTTP signature (draft-cavage
 	// rsa-sha256)"); both "" for a UAE trace (whose steps say it).
 	Standard, Signing string
-	Steps             []SequenceStep
-	Verdicts          []Verdict
+	// Banks are the wallet's banks with their terms, listed side by side under the message
+	// when they speak more than one standard (as on Home).
+	Banks    []BankOption
+	Steps    []SequenceStep
+	Verdicts []Verdict
 	// ConsentID and InteractionIDs go into the support bundle.
 	ConsentID string
 }

@@ -51,6 +51,9 @@ type Product struct {
 type ReferenceField struct {
 	Label string // the form's name for it ("Reference", "Payee message"); at most 13 characters fit the form's column
 	Max   int    // the most characters the bank takes (UAE DebtorReference 35; BG remittanceInformationUnstructured 140)
+	// Required: the bank refuses a payment without it (Fintecture's communication); the form
+	// marks the field and asks for it before anything is prepared.
+	Required bool
 }
 
 // PayTerms are the facts of a bank's standard the screens need to pay under a consent there.
@@ -75,6 +78,11 @@ type PayTerms struct {
 	// Signing says in words how requests to the bank are signed, for the review screen and the
 	// inspector: "JWS (PS256), PII in a JWE", "HTTP signature (draft-cavage rsa-sha256)".
 	Signing string
+	// Approval says in a few words who approves a payment ("in payterm (PIN + code)", "at the
+	// bank, each payment"), and Scheme how requests are signed ("JWS PS256 + JWE", "HTTP
+	// signature rsa-sha256"): the columns of the banks side by side (Home, Consents, the
+	// inspector). Empty: read from WalletSCA and Signing.
+	Approval, Scheme string
 }
 
 // UAETerms are the terms of a UAE Open Finance bank (delegated SCA): the zero PayTerms stands
@@ -89,6 +97,8 @@ func UAETerms() PayTerms {
 		Reference: ReferenceField{Label: "Reference", Max: 35},
 		WalletSCA: SCADelegated,
 		Signing:   "JWS (PS256), PII in a JWE",
+		Approval:  "in payterm (PIN + code)",
+		Scheme:    "JWS PS256 + JWE",
 	}
 }
 

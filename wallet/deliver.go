@@ -26,7 +26,10 @@ type deliverOpts struct {
 	// step; without it (Resume in the background) the approval is only checked, never waited for.
 	interactive bool
 	// lookFirst: a Prepared payment found by Resume is looked up by its key before it is sent
-	// (cheap insurance; a Prepared payment was never sent by this code).
+	// (cheap insurance; a Prepared payment was never sent by this code). Only where the bank
+	// offers a lookup (provider.DedupKeyAndLookup): elsewhere a lookup can only fail, and the
+	// write-ahead status alone proves it — Sending is durable before the first byte leaves, so
+	// a Prepared payment never left and goes on under the rules for an unwatched send.
 	lookFirst bool
 }
 
@@ -144,7 +147,7 @@ func (w *Wallet) deliverClaimed(ctx context.Context, p *Payment, emit func(Event
 			if _, ok := loginOf(bank); ok && !opts.interactive {
 				return w.dropForLogin(ctx, p, emit)
 			}
-			if opts.lookFirst {
+			if opts.lookFirst && bank.Caps().Dedup == provider.DedupKeyAndLookup {
 				opts.lookFirst = false
 				if err := w.lookUp(ctx, bank, p, emit); err != nil {
 					return err

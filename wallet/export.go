@@ -23,6 +23,10 @@ type ExportOptions struct {
 	// IncludePII adds the payee name, IBAN and the free-text reference. Off by default: an
 	// export is often handed to other tools.
 	IncludePII bool
+	// Providers maps a bank id to the payment standard it speaks (config provider: "uae",
+	// "berlin-group", "fintecture", …), for each row's provider; a bank missing from it (one
+	// that left the config) gets "".
+	Providers map[string]string
 }
 
 // ExportRow is one payment in `payterm history` and in the status report's recent payments. Field names are a stable interface for
@@ -49,10 +53,14 @@ type ExportRow struct {
 	// …); Status stays what it always was: the bank's own word once the bank has the payment,
 	// else the wallet's local state.
 	NormalisedStatus string `json:"normalised_status"`
+	// Provider is the payment standard of Bank as configured ("uae", "berlin-group",
+	// "fintecture", …); "" when the bank is no longer in the config.
+	Provider string `json:"provider"`
 }
 
 var csvHeader = []string{"id", "created_at", "updated_at", "consent_id", "bank_payment_id", "amount", "currency",
-	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference", "bank", "normalised_status"}
+	"purpose_code", "status", "outcome", "reject_code", "payee_name", "payee_iban", "reference", "bank", "normalised_status",
+	"provider"}
 
 // consentBanks maps each consent id to its bank id, for the export rows (a handful of consents).
 func (l *Ledger) consentBanks(ctx context.Context) (map[string]string, error) {
@@ -67,8 +75,9 @@ func (l *Ledger) consentBanks(ctx context.Context) (map[string]string, error) {
 	return m, nil
 }
 
-func toExportRow(r PaymentRow, pii bool, banks map[string]string) ExportRow {
-	e := ExportRow{ID: r.ID, Bank: banks[r.ConsentID], CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
+func toExportRow(r PaymentRow, pii bool, banks, providers map[string]string) ExportRow {
+	bank := banks[r.ConsentID]
+	e := ExportRow{ID: r.ID, Bank: bank, Provider: providers[bank], CreatedAt: r.Created.UTC().Format(time.RFC3339), UpdatedAt: r.Updated.UTC().Format(time.RFC3339),
 		ConsentID: r.ConsentID, BankPaymentID: r.BankPaymentID, Amount: r.Amount.String(), Currency: r.Currency,
 		Purpose: r.Purpose, Status: string(r.Status), Outcome: string(r.Status.Outcome()), RejectCode: r.RejectCode,
 		NormalisedStatus: string(r.Status)}
@@ -105,7 +114,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			return cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt, e.UpdatedAt, csvCell(e.ConsentID),
 				csvCell(e.BankPaymentID), e.Amount, csvCell(e.Currency), csvCell(e.Purpose), csvCell(e.Status), e.Outcome,
 				csvCell(e.RejectCode), csvCell(deref(e.PayeeName)), csvCell(deref(e.PayeeIBAN)), csvCell(deref(e.Reference)),
-				csvCell(e.Bank), csvCell(e.NormalisedStatus)})
+				csvCell(e.Bank), csvCell(e.NormalisedStatus), csvCell(e.Provider)})
 		}
 		finish = func() error { cw.Flush(); return cw.Error() }
 	case "json":
@@ -144,7 +153,7 @@ func (l *Ledger) ExportHistory(ctx context.Context, out io.Writer, format string
 			return fmt.Errorf("export: %w", err)
 		}
 		for _, r := range page.Rows {
-			if err := write(toExportRow(r, opts.IncludePII, banks)); err != nil {
+			if err := write(toExportRow(r, opts.IncludePII, banks, opts.Providers)); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 		}
@@ -189,27 +198,41 @@ type StatusReport struct {
 	Onboarded bool `json:"onboarded"`
 	// RecentPayments are the newest payments (at most 10), PII only on request.
 	RecentPayments []ExportRow `json:"recent_payments"`
+	// Banks are the configured banks side by side: the standard each speaks and its currency.
+	Banks []BankReport `json:"banks"`
+}
+
+// BankReport is one configured bank in the status report. No PII (no account, no holder).
+type BankReport struct {
+	ID       string `json:"id"`
+	Provider string `json:"provider"`          // "uae", "berlin-group", "fintecture", …
+	Profile  string `json:"profile,omitempty"` // the standard's profile ("sb1", "bog"), "" when none
+	Currency string `json:"currency"`          // ISO 4217: what the bank's payments are in
 }
 
 // ConsentReport is one consent in the status report.
 type ConsentReport struct {
-	ID               string   `json:"id"`
-	Bank             string   `json:"bank"`
-	Status           string   `json:"status"`
-	Paused           bool     `json:"paused"`
-	Usable           bool     `json:"usable"`
-	UnusableReason   string   `json:"unusable_reason,omitempty"`
-	ExpiresAt        string   `json:"expires_at"`
-	ExpiresSoon      bool     `json:"expires_soon"`
-	BeneficiaryModel string   `json:"beneficiary_model"`
-	CreditorCount    int      `json:"creditor_count"`
-	BaseConsentID    string   `json:"base_consent_id,omitempty"`
-	RenewedFrom      string   `json:"renewed_from,omitempty"`
-	PaymentCount     int      `json:"payment_count"`
-	TotalPaid        string   `json:"total_paid"` // payments not failed
-	LastSyncedAt     string   `json:"last_synced_at,omitempty"`
-	Creditors        []string `json:"creditor_names,omitempty"` // PII, on request
-	DebtorAccount    string   `json:"debtor_account,omitempty"` // PII, on request
+	ID               string `json:"id"`
+	Bank             string `json:"bank"`
+	Status           string `json:"status"`
+	Paused           bool   `json:"paused"`
+	Usable           bool   `json:"usable"`
+	UnusableReason   string `json:"unusable_reason,omitempty"`
+	ExpiresAt        string `json:"expires_at"`
+	ExpiresSoon      bool   `json:"expires_soon"`
+	BeneficiaryModel string `json:"beneficiary_model"`
+	CreditorCount    int    `json:"creditor_count"`
+	BaseConsentID    string `json:"base_consent_id,omitempty"`
+	RenewedFrom      string `json:"renewed_from,omitempty"`
+	PaymentCount     int    `json:"payment_count"`
+	// Provider is the standard of Bank as configured ("" when the bank left the config);
+	// Currency is what the consent (or link) pays in, the currency of TotalPaid.
+	Provider      string   `json:"provider"`
+	Currency      string   `json:"currency"`
+	TotalPaid     string   `json:"total_paid"` // payments not failed
+	LastSyncedAt  string   `json:"last_synced_at,omitempty"`
+	Creditors     []string `json:"creditor_names,omitempty"` // PII, on request
+	DebtorAccount string   `json:"debtor_account,omitempty"` // PII, on request
 }
 
 // LimitsReport is the limits in force ("" = no limit; a count of 0 = no limit).
@@ -238,13 +261,21 @@ type StatusOptions struct {
 	// Banks are the ids of the configured banks; a consent at any other bank is reported
 	// unusable, since the wallet cannot reach it. nil skips the check.
 	Banks []string
+	// BankReports describe the configured banks (the report's banks; each consent's and
+	// payment's provider comes from them).
+	BankReports []BankReport
 }
 
 // Status builds the status report.
 func (l *Ledger) Status(ctx context.Context, opts StatusOptions) (StatusReport, error) {
 	defaults, includePII := opts.Defaults, opts.IncludePII
 	now := l.now()
-	rep := StatusReport{SchemaVersion: 1, GeneratedAt: now.UTC().Format(time.RFC3339), Consents: []ConsentReport{}}
+	rep := StatusReport{SchemaVersion: 1, GeneratedAt: now.UTC().Format(time.RFC3339), Consents: []ConsentReport{},
+		Banks: append([]BankReport{}, opts.BankReports...)}
+	providers := make(map[string]string, len(opts.BankReports))
+	for _, b := range opts.BankReports {
+		providers[b.ID] = b.Provider
+	}
 	consents, err := l.Consents(ctx)
 	if err != nil {
 		return StatusReport{}, err
@@ -257,7 +288,8 @@ func (l *Ledger) Status(ctx context.Context, opts StatusOptions) (StatusReport, 
 		cr := ConsentReport{ID: c.ID, Bank: c.Bank, Status: string(c.Status), Paused: c.Paused,
 			ExpiresAt: c.Expires.UTC().Format(time.RFC3339), ExpiresSoon: ExpiresSoon(c, now),
 			BeneficiaryModel: string(c.Model), CreditorCount: len(c.Creditors), BaseConsentID: c.BaseConsentID,
-			RenewedFrom: c.RenewedFrom, PaymentCount: n, TotalPaid: total.String()}
+			RenewedFrom: c.RenewedFrom, PaymentCount: n, TotalPaid: total.String(),
+			Provider: providers[c.Bank], Currency: currencyOr(c.Currency)}
 		if !c.LastSynced.IsZero() {
 			cr.LastSyncedAt = c.LastSynced.UTC().Format(time.RFC3339)
 		}
@@ -313,7 +345,7 @@ func (l *Ledger) Status(ctx context.Context, opts StatusOptions) (StatusReport, 
 	}
 	rep.RecentPayments = make([]ExportRow, 0, len(page.Rows))
 	for _, r := range page.Rows {
-		rep.RecentPayments = append(rep.RecentPayments, toExportRow(r, includePII, banks))
+		rep.RecentPayments = append(rep.RecentPayments, toExportRow(r, includePII, banks, providers))
 	}
 	return rep, nil
 }

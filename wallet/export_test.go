@@ -183,7 +183,7 @@ func TestStatusJSON(t *testing.T) {
 
 // TestExportFieldNamesAreStable pins the names scripts rely on; renaming one is a breaking change.
 func TestExportFieldNamesAreStable(t *testing.T) {
-	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference,bank,normalised_status"
+	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference,bank,normalised_status,provider"
 	if got := strings.Join(csvHeader, ","); got != want {
 		t.Errorf("history columns changed:\n got %s\nwant %s", got, want)
 	}
@@ -193,9 +193,59 @@ func TestExportFieldNamesAreStable(t *testing.T) {
 	}
 	for _, k := range []string{`"schema_version"`, `"onboarded"`, `"consents"`, `"limits"`, `"recent_payments"`,
 		`"used_today_and_month"`, `"open_payments"`, `"beneficiary_model"`, `"total_paid"`, `"payment_count"`, `"usable"`,
-		`"per_payment"`, `"outcome"`, `"bank_payment_id"`, `"bank"`, `"normalised_status"`} {
+		`"per_payment"`, `"outcome"`, `"bank_payment_id"`, `"bank"`, `"normalised_status"`,
+		`"provider"`, `"currency"`, `"banks"`} {
 		if !strings.Contains(string(raw), k) {
 			t.Errorf("status JSON lost %s", k)
 		}
+	}
+}
+
+// TestProviderInStatusAndExport: the status report lists the configured banks with their
+// provider and currency, and names the provider of each consent and payment from them; the
+// history export carries it as a last column (CSV) and a "provider" key (JSON). A bank that
+// left the config has provider "".
+func TestProviderInStatusAndExport(t *testing.T) {
+	l := exportFixture(t)
+	ctx := context.Background()
+	banks := []BankReport{{ID: testBankID, Provider: "uae", Currency: "AED"}, {ID: "fin", Provider: "fintecture", Currency: "EUR"}}
+	rep, err := l.Status(ctx, StatusOptions{BankReports: banks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Banks) != 2 || rep.Banks[1] != banks[1] {
+		t.Errorf("banks = %+v", rep.Banks)
+	}
+	if c := rep.Consents[0]; c.Provider != "uae" || c.Currency != "AED" {
+		t.Errorf("consent provider %q currency %q", c.Provider, c.Currency)
+	}
+	for _, p := range rep.RecentPayments {
+		if p.Provider != "uae" || p.Currency != "AED" {
+			t.Errorf("payment %d: provider %q currency %q", p.ID, p.Provider, p.Currency)
+		}
+	}
+	if rep, err := l.Status(ctx, StatusOptions{}); err != nil || rep.Banks == nil || rep.Consents[0].Provider != "" {
+		t.Errorf("without banks: %+v %v", rep, err)
+	}
+	var buf bytes.Buffer
+	if err := l.ExportHistory(ctx, &buf, "csv", ExportOptions{Providers: map[string]string{testBankID: "uae"}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("%v %d rows", err, len(rows))
+	}
+	for _, r := range rows[1:] {
+		if r[len(r)-1] != "uae" || r[6] != "AED" {
+			t.Errorf("row %v: provider/currency", r)
+		}
+	}
+	buf.Reset()
+	if err := l.ExportHistory(ctx, &buf, "json", ExportOptions{Providers: map[string]string{"other": "fintecture"}}); err != nil {
+		t.Fatal(err)
+	}
+	var js []ExportRow
+	if err := json.Unmarshal(buf.Bytes(), &js); err != nil || len(js) != 3 || js[0].Provider != "" || !strings.Contains(buf.String(), `"provider": ""`) && !strings.Contains(buf.String(), `"provider":""`) {
+		t.Errorf("a bank not configured: %v %s", err, buf.String())
 	}
 }

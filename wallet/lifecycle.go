@@ -298,12 +298,13 @@ func (w *Wallet) RevokeConsent(ctx context.Context, consentID string) error {
 func (w *Wallet) revoke(ctx context.Context, consentID string, by provider.RevokedBy) error {
 	if c, err := w.cfg.Ledger.Consent(ctx, consentID); err == nil && c.Kind == GrantLink {
 		// Nothing at the bank: the link is ended here (its history stays). A bank the payer
-		// logged in at (provider.Login) forgets that login too: ending the link logs out.
+		// logged in at (provider.Login) forgets that login too: ending the link logs out; one
+		// holding the payer's tokens (provider.PayerTokens) forgets them.
 		if err := w.cfg.Ledger.SetConsentStatus(ctx, consentID, ConsentRevoked, string(by), w.cfg.Clock()); err != nil {
 			return err
 		}
 		if bank, err := w.bankOf(c); err == nil {
-			if _, ok := bank.(provider.Login); ok {
+			if _, ok := bank.(provider.Login); ok || holdsPayerTokens(bank) {
 				if _, err := bank.RevokeGrant(ctx, consentID, by); err != nil {
 					return fmt.Errorf("the link is ended, but payterm could not forget your login at the bank: %w", err)
 				}
@@ -374,4 +375,9 @@ func (w *Wallet) RenewalCreditors(ctx context.Context, consentID string) (consen
 		out = append(out, in)
 	}
 	return model, out, nil
+}
+
+func holdsPayerTokens(b provider.Bank) bool {
+	t, ok := b.(provider.PayerTokens)
+	return ok && t.HoldsPayerTokens()
 }

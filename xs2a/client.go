@@ -116,6 +116,14 @@ func (c *Client) Profile() Profile { return c.cfg.Profile }
 // KeyID returns the keyId the client signs with.
 func (c *Client) KeyID() string { return c.signer.KeyID }
 
+// SignedByUs reports whether r carries this client's TPP-Signature-Certificate. A request
+// stored under an earlier certificate (the QSealC was renewed, or issued again, between the
+// write-ahead record and the send) would be refused as CERTIFICATE_INVALID: it must be built
+// again under the current one before it leaves.
+func (c *Client) SignedByUs(r *Request) bool {
+	return r != nil && r.Header.Get("TPP-Signature-Certificate") == c.certB64
+}
+
 func checkRedirectURI(v string) error {
 	if err := headerValue(v); err != nil {
 		return err

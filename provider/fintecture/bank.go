@@ -44,7 +44,8 @@ func (b *Bank) Caps() provider.Caps {
 		Grant: provider.GrantLink, Dedup: provider.DedupNone,
 		Products: []provider.Product{{ID: ProductID, Label: "Immediate transfer (Fintecture)",
 			Currencies: slices.Clone(b.cfg.Currencies), Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN}},
-		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
+		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee", ReferenceRequired: true},
+		Scheme:  "HTTP signature rsa-sha256 (app key)",
 		Signing: "HTTP signature (draft-cavage, rsa-sha256) over (request-target) with the query, Date, Digest and X-Request-ID, keyId = app_id; Bearer application token",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepSent, StepApprove, StepBankSays, StepExecuted},
 	}
@@ -257,7 +258,7 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 		// Both say the hub did not take the request (RFC 9110 §15.6.4: "currently unable to
 		// handle the request"); a 500, 502 or 504 says nothing of the kind.
 		ce := sentErr(id, status, "Fintecture asked to wait; nothing was created", ae, provider.ErrBankBusy, provider.ErrNotProcessed)
-		ce.retryAfter = b.busy(ae.RetryAfter)
+		ce.Wait = b.busy(ae.RetryAfter)
 		return provider.State{}, ce
 	case status >= 400 && status < 500:
 		return provider.State{}, &provider.Refused{HTTPStatus: status, Code: ae.Code, Detail: ae.Detail, InteractionID: id,
@@ -295,7 +296,7 @@ func (b *Bank) holdOff(ctx context.Context) error {
 		return nil
 	}
 	held := notSent("held back: Fintecture asked to wait", nil, provider.ErrBankBusy, provider.ErrNotProcessed)
-	held.retryAfter = left
+	held.Wait = left
 	maxWait, observe, ok := provider.Waits(ctx)
 	if !ok || left > maxWait {
 		return held
@@ -304,8 +305,8 @@ func (b *Bank) holdOff(ctx context.Context) error {
 		observe(provider.Wait{For: left, Until: b.cfg.Clock().Add(left)})
 	}
 	if err := b.cfg.Sleep(ctx, left); err != nil {
-		held.err = err
-		held.is = append(held.is, err)
+		held.Err = err
+		held.Means = append(held.Means, err)
 		return held
 	}
 	return nil
@@ -369,7 +370,7 @@ func (b *Bank) status(ctx context.Context, p provider.Payment, m *memo) (provide
 			continue
 		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 			ce := sentErr(s.RequestID, status, "Fintecture asked to wait", ae, provider.ErrBankBusy, provider.ErrNotProcessed)
-			ce.retryAfter = b.busy(ae.RetryAfter)
+			ce.Wait = b.busy(ae.RetryAfter)
 			if try < 3 && b.holdOff(ctx) == nil {
 				continue
 			}

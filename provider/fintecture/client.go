@@ -212,24 +212,24 @@ func (b *Bank) accessToken(ctx context.Context) (string, error) {
 	resp, err := b.cfg.HTTP.Do(req)
 	if err != nil {
 		b.observeToken(0, nil, transportErr(err))
-		return "", &callError{msg: "Fintecture's token endpoint did not answer", err: transportErr(err), is: []error{provider.ErrNotProcessed}}
+		return "", &callError{Msg: "Fintecture's token endpoint did not answer", Err: transportErr(err), Means: []error{provider.ErrNotProcessed}}
 	}
 	defer resp.Body.Close()
 	body, err := readBounded(resp.Body)
 	if err != nil {
 		b.observeToken(resp.StatusCode, nil, err)
-		return "", &callError{msg: "Fintecture's token answer could not be read", err: err, is: []error{provider.ErrNotProcessed}}
+		return "", &callError{Msg: "Fintecture's token answer could not be read", Err: err, Means: []error{provider.ErrNotProcessed}}
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := DecodeAPIError(resp.StatusCode, body)
 		ae.RetryAfter = retryAfter(resp.Header)
 		b.observeToken(resp.StatusCode, body, ae)
-		return "", &callError{msg: "Fintecture refused the application's credentials", err: ae, is: []error{provider.ErrNotProcessed}}
+		return "", &callError{Msg: "Fintecture refused the application's credentials", Err: ae, Means: []error{provider.ErrNotProcessed}}
 	}
 	tok, err := DecodeToken(body)
 	b.observeToken(resp.StatusCode, body, err)
 	if err != nil {
-		return "", &callError{msg: "Fintecture's token answer is unreadable", err: err, is: []error{provider.ErrNotProcessed}}
+		return "", &callError{Msg: "Fintecture's token answer is unreadable", Err: err, Means: []error{provider.ErrNotProcessed}}
 	}
 	b.mu.Lock()
 	b.token, b.tokenExp = tok.AccessToken, b.cfg.Clock().Add(time.Duration(tok.ExpiresIn)*time.Second)

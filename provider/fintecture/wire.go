@@ -1,8 +1,6 @@
 package fintecture
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
+	"github.com/payterm/payterm/provider/wire"
 )
 
 // Size limits of what the hub may send: far above any real answer, low enough that a hostile
@@ -53,70 +52,19 @@ type beneficiary struct {
 	IBAN string `json:"iban"`
 }
 
-// encodeJSON serialises v once, as UTF-8 with nothing escaped that need not be (the digest
-// is over exactly these bytes; §4.3 asks for unescaped Unicode and slashes).
-func encodeJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+// The strict-decoding pieces are provider/wire's (the same for every European provider).
+var (
+	encodeJSON  = wire.EncodeJSON
+	decodeErr   = wire.DecodeErr
+	strictJSON  = wire.StrictJSON
+	printableID = wire.PrintableID
+)
 
-// DecodeError is an answer from the hub the wallet refuses to read. It names the field, never
-// the value (which may be anything the peer chose).
-type DecodeError struct {
-	What   string
-	Reason string
-}
-
-func (e *DecodeError) Error() string { return "unreadable " + e.What + ": " + e.Reason }
-
-func decodeErr(what, format string, a ...any) error {
-	return &DecodeError{What: what, Reason: fmt.Sprintf(format, a...)}
-}
+// DecodeError is an answer the wallet refuses to read (wire.DecodeError).
+type DecodeError = wire.DecodeError
 
 // readBounded reads at most maxBody bytes; a longer body is an error, not truncated.
-func readBounded(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxBody {
-		return nil, fmt.Errorf("answer longer than %d bytes", maxBody)
-	}
-	return b, nil
-}
-
-// strictJSON decodes b into v: one JSON value, nothing after it. Unknown fields are allowed
-// (the hub adds fields over time); the fields read are checked by the caller.
-func strictJSON(what string, b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return decodeErr(what, "not the JSON expected")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return decodeErr(what, "data after the JSON value")
-	}
-	return nil
-}
-
-// printableID reports s as 1..max printable ASCII characters without spaces or quotes: the
-// form of every id payterm stores, shows and puts in a URL path.
-func printableID(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '/' || c == '?' || c == '#' || c == '%' {
-			return false
-		}
-	}
-	return true
-}
+func readBounded(r io.Reader) ([]byte, error) { return wire.ReadBounded(r, maxBody) }
 
 // Token is the answer of POST /oauth/accesstoken.
 type Token struct {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"net/http"
 	"time"
 	"unicode/utf8"
 
@@ -43,6 +43,7 @@ func (b *Bank) Caps() provider.Caps {
 			Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN}},
 		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
 		Signing: "detached JWS (" + string(b.key.alg) + ") over the body in x-jws-signature, x-idempotency-key, mTLS; answers' x-jws-signature verified",
+		Scheme:  "detached JWS " + string(b.key.alg) + " (x-jws-signature)",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepCreated, StepApprove, StepSubmitted, StepExecuted},
 	}
 }
@@ -248,7 +249,7 @@ func (b *Bank) submissionState(ctx context.Context, m *memo) (provider.State, er
 	}
 	if sub.Status == "Pending" && b.cfg.Clock().Before(PendingDeadline(m.SubmittedAt)) {
 		if u := b.liveUser(ctx, m.AuthorizationID); u != nil {
-			if again, a2, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario); err == nil {
+			if again, a2, err := b.submitAs(ctx, u, m); err == nil {
 				sub, a = again, a2
 			}
 		}
@@ -268,7 +269,8 @@ func (b *Bank) user(authID string) *userToken {
 	if u == nil || !b.cfg.Clock().Before(u.exp) {
 		return nil
 	}
-	return u
+	cp := *u // a copy: a concurrent renewal rewrites the held one
+	return &cp
 }
 
 // liveUser is the payer's token for authID, renewed with its refresh token (within 45 days of
@@ -277,27 +279,20 @@ func (b *Bank) liveUser(ctx context.Context, authID string) *userToken {
 	if u := b.user(authID); u != nil {
 		return u
 	}
-	b.mu.Lock()
-	u := b.users[authID]
-	var rt string
-	if u != nil && u.refresh != "" && b.cfg.Clock().Before(u.refreshExp) {
-		rt = u.refresh
+	return b.renewUser(ctx, authID)
+}
+
+// submitAs submits under the payer's token u; a token OP no longer takes (401: one kept across a
+// restart of the wallet, or of OP's side) is renewed once with the refresh token and the same
+// submissionId sent again, which OP never makes into a second payment.
+func (b *Bank) submitAs(ctx context.Context, u *userToken, m *memo) (Submission, answer, error) {
+	sub, a, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+	if err != nil && a.status == http.StatusUnauthorized {
+		if fresh := b.renewUser(ctx, m.AuthorizationID); fresh != nil {
+			sub, a, err = b.submit(ctx, fresh.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+		}
 	}
-	b.mu.Unlock()
-	if rt == "" {
-		return nil
-	}
-	t, err := b.tokenCall(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {"payments"}})
-	if err != nil {
-		return nil
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	u.access, u.exp = t.AccessToken, b.cfg.Clock().Add(time.Duration(t.ExpiresIn)*time.Second)
-	if t.RefreshToken != "" {
-		u.refresh = t.RefreshToken
-	}
-	return u
+	return sub, a, err
 }
 
 // Approve drives OP's approval of one payment (a bundle of one): the authorize page as a
@@ -408,7 +403,7 @@ func (b *Bank) submitOne(ctx context.Context, m *memo, u *userToken) (provider.S
 		return s, nil
 	}
 	m.SubmissionID, m.SubmittedAt = SubmissionID(m.PaymentID, 1), b.cfg.Clock()
-	sub, a, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+	sub, a, err := b.submitAs(ctx, u, m)
 	if errors.Is(err, provider.ErrOutcomeUnknown) {
 		// The same submissionId again: OP returns the first result and debits once.
 		sub, a, err = b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
@@ -428,7 +423,8 @@ func (b *Bank) SyncGrant(_ context.Context, grantID string) (provider.GrantState
 	return provider.GrantState{ID: grantID, Status: "Authorized", UpdatedAt: b.cfg.Clock()}, nil
 }
 
-// RevokeGrant forgets every token held (client and payer).
+// RevokeGrant forgets every token held (client and payer), here and in the keeper: a refresh
+// token left in the secret store would come back at the next start and could pay for 45 days.
 func (b *Bank) RevokeGrant(_ context.Context, _ string, by provider.RevokedBy) (string, error) {
 	if by != provider.RevokedByUser && by != provider.RevokedByWallet {
 		return "", fmt.Errorf("end the link: unknown revoker %q", by)
@@ -436,5 +432,10 @@ func (b *Bank) RevokeGrant(_ context.Context, _ string, by provider.RevokedBy) (
 	b.mu.Lock()
 	b.token, b.users = "", map[string]*userToken{}
 	b.mu.Unlock()
+	if b.cfg.Tokens != nil {
+		if err := b.cfg.Tokens.Forget(); err != nil {
+			return string(by), fmt.Errorf("forget the payer's OP tokens: %w", err)
+		}
+	}
 	return string(by), nil
 }

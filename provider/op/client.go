@@ -74,6 +74,11 @@ type Config struct {
 	// SandboxScenario is sent as x-sandbox-scenario on every submission (OP's sandbox and
 	// the embedded bank only; "" elsewhere).
 	SandboxScenario string
+	// Observer (optional) sees every exchange, secrets removed (the inspector).
+	Observer Observer
+	// Tokens keeps the payer's tokens across restarts (the core's secret store): a payment
+	// approved at OP can then still be submitted after a restart. Nil keeps them in memory only.
+	Tokens TokenKeeper
 	// Clock and Rand are injected for tests.
 	Clock func() time.Time
 	Rand  io.Reader
@@ -87,9 +92,11 @@ type Bank struct {
 	mu       sync.Mutex
 	token    string
 	tokenExp time.Time
-	// users are the payer's tokens per authorizationId (memory only: secrets never go to
-	// the core's Blob).
+	// users are the payer's tokens per authorizationId (never in the core's Blob; kept by
+	// Config.Tokens when set).
 	users map[string]*userToken
+	// keepMu orders keepTokens' snapshots.
+	keepMu sync.Mutex
 }
 
 // userToken is what the code exchange (or a refresh) gave for one authorization.
@@ -207,30 +214,40 @@ func (b *Bank) uuid() (string, error) {
 }
 
 // tokenCall posts one grant to /oauth/token with the client's credentials (mTLS).
-func (b *Bank) tokenCall(ctx context.Context, form url.Values) (Token, error) {
+// Its x-fapi-interaction-id lets the inspector pair it with what the bank saw.
+func (b *Bank) tokenCall(ctx context.Context, form url.Values) (t Token, err error) {
 	form.Set("client_id", b.cfg.ClientID)
 	form.Set("client_secret", b.cfg.ClientSecret)
+	id, err := b.uuid()
+	if err != nil {
+		return Token{}, notSent("make an x-fapi-interaction-id", err, provider.ErrNotProcessed)
+	}
+	status := 0
+	var body []byte
+	defer func() { b.observeToken(form, id, status, body, err) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.api("/oauth/token"), strings.NewReader(form.Encode()))
 	if err != nil {
 		return Token{}, notSent("token request", err, provider.ErrNotProcessed)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-fapi-interaction-id", id)
 	resp, err := b.cfg.HTTP.Do(req)
 	if err != nil {
 		return Token{}, notSent("OP's token endpoint did not answer", &TransportError{err}, provider.ErrNotProcessed)
 	}
 	defer resp.Body.Close()
-	body, err := readBounded(resp.Body)
+	status = resp.StatusCode
+	body, err = readBounded(resp.Body)
 	if err != nil {
 		return Token{}, notSent("OP's token answer could not be read", &TransportError{err}, provider.ErrNotProcessed)
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := DecodeAPIError(resp.StatusCode, body)
-		return Token{}, &callError{msg: "OP refused the token request (" + form.Get("grant_type") + ")", err: ae, is: []error{provider.ErrNotProcessed},
-			attempt: attemptOf("", resp.StatusCode, ae)}
+		return Token{}, &callError{Msg: "OP refused the token request (" + form.Get("grant_type") + ")", Err: ae, Means: []error{provider.ErrNotProcessed},
+			Log: attemptOf("", resp.StatusCode, ae)}
 	}
-	t, err := DecodeToken(body)
+	t, err = DecodeToken(body)
 	if err != nil {
 		return Token{}, notSent("OP's token answer is unreadable", err, provider.ErrNotProcessed)
 	}
@@ -274,7 +291,15 @@ type answer struct {
 // call sends one API request with the FAPI headers and verifies the answer's x-jws-signature
 // before anything reads it. extra holds the call's own headers (x-idempotency-key,
 // x-jws-signature, x-sandbox-scenario).
-func (b *Bank) call(ctx context.Context, method, path, token string, body []byte, extra http.Header) (answer, error) {
+func (b *Bank) call(ctx context.Context, method, path, token string, body []byte, extra http.Header) (a answer, err error) {
+	var sent http.Header
+	checked := false
+	var verr error
+	defer func() {
+		if sent != nil {
+			b.observeCall(method, path, sent, body, a, err, checked, verr)
+		}
+	}()
 	id, err := b.uuid()
 	if err != nil {
 		return answer{}, notSent("make an x-fapi-interaction-id", err, provider.ErrNotProcessed)
@@ -307,6 +332,7 @@ func (b *Bank) call(ctx context.Context, method, path, token string, body []byte
 	if b.cfg.UserAgent != "" {
 		req.Header.Set("x-customer-user-agent", b.cfg.UserAgent)
 	}
+	sent = req.Header.Clone()
 	resp, err := b.cfg.HTTP.Do(req)
 	if err != nil {
 		return answer{id: id}, &TransportError{err}
@@ -316,14 +342,15 @@ func (b *Bank) call(ctx context.Context, method, path, token string, body []byte
 	if err != nil {
 		return answer{status: resp.StatusCode, id: id}, &TransportError{err}
 	}
-	a := answer{status: resp.StatusCode, hdr: resp.Header, body: raw, id: id}
+	a = answer{status: resp.StatusCode, hdr: resp.Header, body: raw, id: id}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusUnauthorized {
 		// A gateway's refusal (throttling, an outage, a token refused) is not signed by
 		// the payments service; it is read only for its status.
 		return a, nil
 	}
-	if err := verifyDetached(resp.Header.Get("x-jws-signature"), raw, b.cfg.PaymentKeys); err != nil {
-		return a, err
+	checked = true
+	if verr = verifyDetached(resp.Header.Get("x-jws-signature"), raw, b.cfg.PaymentKeys); verr != nil {
+		return a, verr
 	}
 	return a, nil
 }

@@ -111,12 +111,13 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	}
 	t, err := b.tokenCall(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {held.refresh}, "scope": {"payments"}})
 	if err != nil {
-		return provider.State{}, &callError{msg: "OP did not renew the payer's token", err: err, is: []error{ErrExemptionRefused, provider.ErrNotProcessed}}
+		return provider.State{}, &callError{Msg: "OP did not renew the payer's token", Err: err, Means: []error{ErrExemptionRefused, provider.ErrNotProcessed}}
 	}
 	if t.RefreshToken != "" {
 		b.mu.Lock()
 		held.refresh = t.RefreshToken
 		b.mu.Unlock()
+		_ = b.keepTokens() // OP may rotate it: the old one is worthless now
 	}
 	h := http.Header{}
 	h.Set("x-fapi-customer-last-logged-time", lastLogged.UTC().Format("Mon, 02 Jan 2006 15:04:05 UTC"))
@@ -127,7 +128,7 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	pay, a, err := b.createWith(ctx, st, t.AccessToken, h)
 	var refused *provider.Refused
 	if errors.As(err, &refused) {
-		return provider.State{}, &callError{msg: "OP refused the payment in the exemption flow; nothing was created", err: err, is: []error{ErrExemptionRefused}}
+		return provider.State{}, &callError{Msg: "OP refused the payment in the exemption flow; nothing was created", Err: err, Means: []error{ErrExemptionRefused}}
 	}
 	if err != nil {
 		return provider.State{}, err
@@ -150,11 +151,12 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	grant, err := b.tokenCall(ctx, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt},
 		"response_type": {"token"}, "scope": {"payments"}})
 	if err != nil {
-		return created, &callError{msg: "OP did not waive its approval (exemption not allowed): approve the payment at OP", err: err, is: []error{ErrExemptionRefused}}
+		return created, &callError{Msg: "OP did not waive its approval (exemption not allowed): approve the payment at OP", Err: err, Means: []error{ErrExemptionRefused}}
 	}
 	u := &userToken{access: grant.AccessToken, exp: b.cfg.Clock().Add(time.Duration(grant.ExpiresIn) * time.Second)}
 	b.mu.Lock()
 	b.users[m.AuthorizationID] = u
 	b.mu.Unlock()
+	_ = b.keepTokens()
 	return b.submitOne(ctx, m, u)
 }

@@ -171,12 +171,16 @@ func (b *Bank) exchange(ctx context.Context, code, authID, nonce string) (*userT
 	now := b.cfg.Clock()
 	if err := CheckIDToken(t.IDToken, b.cfg.IDTokenKeys, IDTokenWant{Issuer: b.cfg.Issuer, ClientID: b.cfg.ClientID, Nonce: nonce,
 		AuthorizationID: authID, ACR: ACRSCA, AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Now: now}); err != nil {
-		return nil, &callError{msg: "OP's answer to the code exchange cannot be trusted; nothing is submitted", err: err}
+		return nil, &callError{Msg: "OP's answer to the code exchange cannot be trusted; nothing is submitted", Err: err}
 	}
 	u := &userToken{access: t.AccessToken, refresh: t.RefreshToken, exp: now.Add(time.Duration(t.ExpiresIn) * time.Second), refreshExp: now.Add(RefreshLife)}
 	b.mu.Lock()
 	b.users[authID] = u
 	b.mu.Unlock()
+	// Kept before the submission: a restart from here on still submits (OP's page will not
+	// open again for an approved bundle). A keeper that fails does not stop the submission the
+	// payer approved; only a restart before it ends would then need a new approval.
+	_ = b.keepTokens()
 	return u, nil
 }
 

@@ -63,7 +63,7 @@ func (b *Bank) createWith(ctx context.Context, st *stored, token string, payer h
 			return Payment{}, a, sentErr(a.id, a.status, "OP refused the client token; nothing was created", ae, provider.ErrNotProcessed)
 		case a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable:
 			ce := sentErr(a.id, a.status, "OP asked to wait; nothing was created", ae, provider.ErrBankBusy, provider.ErrNotProcessed)
-			ce.retryAfter = secondsDur(ae.RetryAfter)
+			ce.Wait = secondsDur(ae.RetryAfter)
 			return Payment{}, a, ce
 		case ae.Type == "DuplicatePayment":
 			// The key is OP's already, for a payment that moved on (or other contents).
@@ -145,7 +145,7 @@ func (b *Bank) readSubmission(a answer, err error, submissionID, what string) (S
 			return Submission{}, a, sentErr(a.id, a.status, "OP has no such submission", ae, provider.ErrNotFound)
 		case a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable:
 			ce := sentErr(a.id, a.status, "OP asked to wait", ae, provider.ErrBankBusy, provider.ErrNotProcessed)
-			ce.retryAfter = secondsDur(ae.RetryAfter)
+			ce.Wait = secondsDur(ae.RetryAfter)
 			return Submission{}, a, ce
 		case a.status >= 500:
 			return Submission{}, a, sentErr(a.id, a.status, "OP failed on the "+what, ae, provider.ErrOutcomeUnknown)

@@ -94,6 +94,7 @@ func (b *Bank) RevokeBundle(ctx context.Context, authID string) (Authorization, 
 		b.mu.Lock()
 		delete(b.users, authID)
 		b.mu.Unlock()
+		_ = b.keepTokens()
 	}
 	return au, err
 }

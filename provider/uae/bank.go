@@ -111,6 +111,7 @@ func (b *Bank) Caps() provider.Caps {
 			Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN, IBANCountries: []string{"AE"}}},
 		Fields:  provider.Fields{Purpose: true, ReferenceMax: 35, ReferenceName: "Reference"},
 		Signing: "JWS (PS256), PII in a JWE (RSA-OAEP-256, A256GCM), mTLS",
+		Scheme:  "JWS PS256 + JWE",
 		Steps:   []string{"SCA", StepRisk, StepSealed, StepSigned, "Saved", "Sent", "Bank has it", "Settled"},
 	}
 }

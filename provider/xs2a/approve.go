@@ -262,6 +262,11 @@ func (f *approval) after(a *xs2a.Authorisation) (provider.State, *provider.Actio
 			f.m.Reason = "Your bank's approval of the payment failed or was declined."
 		}
 		st, err := f.b.status(f.ctx, f.m)
+		if err == nil && st.Final {
+			// The bank has decided the payment already (a cancellation ends its authorisation
+			// as failed: the payment is CANC, not rejected): its own status stands.
+			return st, nil, nil
+		}
 		if err != nil {
 			st = f.waiting()
 		}
@@ -302,6 +307,11 @@ func (f *approval) next(a *xs2a.Authorisation) (provider.State, *provider.Action
 		return f.identify()
 	case has(am.Links, "authoriseTransaction"):
 		return f.waiting(), &provider.Action{Kind: provider.ActionOTP, Challenge: am.Challenge, AttemptsLeft: left, Message: msg}, nil
+	case has(am.Links, "selectAuthenticationMethod") && len(am.Methods) == 0:
+		// The bank lists the methods only in its answer to the password, and that answer was
+		// lost (or payterm stopped before storing it): nothing can be picked, and the bank
+		// takes no new password in this authorisation. The payment still waits at the bank.
+		return f.waiting(), nil, errors.New("the bank's list of ways to send your one-time code was lost on its way to payterm, and the bank does not give it again: approve the payment in your online banking, or cancel it")
 	case has(am.Links, "selectAuthenticationMethod"):
 		ms := make([]provider.Method, len(am.Methods))
 		for i, mm := range am.Methods {

@@ -3,58 +3,24 @@ package xs2aprov
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/provider"
+	"github.com/payterm/payterm/provider/callerr"
 	"github.com/payterm/payterm/xs2a"
 )
 
-// callError carries an xs2a error to the core: a sentence of ours, the sentinels it means, the
-// attempt to log and the bank's wait. The core never sees an xs2a type; errors.As still finds
-// it for this package's tests. Nothing in Error() is a secret or personal data: xs2a's errors
-// name codes, paths and statuses only, and our sentences name no account, name or credential.
-type callError struct {
-	msg        string
-	err        error
-	is         []error
-	attempt    provider.Attempt
-	retryAfter time.Duration
-}
-
-func (e *callError) Error() string {
-	switch {
-	case e.msg == "":
-		return safetext.Error(e.err)
-	case e.err == nil:
-		return e.msg
-	}
-	return e.msg + ": " + safetext.Error(e.err)
-}
-
-func (e *callError) Unwrap() error { return e.err }
-
-func (e *callError) Is(target error) bool {
-	for _, s := range e.is {
-		if s == target {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *callError) Attempt() provider.Attempt { return e.attempt }
-func (e *callError) RetryAfter() time.Duration { return e.retryAfter }
+// callError carries a failure to the core (callerr: a sentence of ours, the sentinels it means,
+// the attempt to log, the bank's wait); this package's attemptOf fills its log line.
+type callError = callerr.Error
 
 // wrap wraps an error of sending req with what it means.
 func wrap(req *xs2a.Request, err error, msg string, sentinels ...error) *callError {
-	return &callError{msg: msg, err: err, is: sentinels, attempt: attemptOf(req, err)}
+	return &callError{Msg: msg, Err: err, Means: sentinels, Log: attemptOf(req, err)}
 }
 
 // notSent is an error of a call that never left (held back by the bank's wait, refused here).
-func notSent(msg string, err error, sentinels ...error) *callError {
-	return &callError{msg: msg, err: err, is: sentinels, attempt: provider.Attempt{NotSent: true}}
-}
+var notSent = callerr.NotSent
 
 // attemptOf is the attempt log's line for one exchange: the X-Request-ID sent, the HTTP
 // status and the outcome in words.

@@ -96,6 +96,7 @@ func caps(name string, p xs2a.Profile) provider.Caps {
 		Grant: provider.GrantLink, Dedup: dedup, Products: products(p),
 		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
 		Signing: signingWords(p),
+		Scheme:  "HTTP signature rsa-sha256 (QSealC)",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepSent, StepApprove, StepBankSays, StepExecuted},
 	}
 }

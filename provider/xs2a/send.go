@@ -31,6 +31,11 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	if psuWithheld && !restorePSU(req, psuID, b.cfg.Client.Certificate.PublicKey) || !psuWithheld && psuID != "" {
 		return provider.State{}, b.rebuild(req, resend, call, "the payer's PSU-ID changed since it was built (a new session or setting)", nil)
 	}
+	if !b.cl.SignedByUs(req) {
+		// Nothing has left (Send only ever gets a create that never did): the same body, signed
+		// under the certificate the bank knows now.
+		return provider.State{}, b.rebuild(req, resend, call, "the TPP's signing certificate changed since it was built", nil)
+	}
 	if b.prof.PSUSession {
 		req.Header.Set("TPP-Session-ID", call.PSU.Session.TPPSessionID.Reveal())
 	}
@@ -65,7 +70,7 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 		// The attempt (the 429) is logged; nothing in it says "not processed" to the core,
 		// which would then keep the old bytes.
 		return provider.State{}, b.rebuild(req, resend, call, "the bank asked to wait (HTTP 429) and processed nothing",
-			&callError{msg: "the bank asked to wait", err: err, attempt: attemptOf(req, err)})
+			&callError{Msg: "the bank asked to wait", Err: err, Log: attemptOf(req, err)})
 	case errors.Is(err, xs2a.ErrSessionRequired):
 		// Nothing was processed, but the bank saw this X-Request-ID: after the new login the
 		// payment goes again under a new one (rebuilt, stored first).
@@ -325,7 +330,7 @@ func (b *Bank) busy(req *xs2a.Request, err error) *callError {
 	}
 	b.mu.Unlock()
 	ce := wrap(req, err, "the bank asked to wait", provider.ErrBankBusy, provider.ErrNotProcessed)
-	ce.retryAfter = ra
+	ce.Wait = ra
 	return ce
 }
 
@@ -340,25 +345,25 @@ func (b *Bank) holdOff(ctx context.Context) error {
 		return nil
 	}
 	held := notSent("held back: the bank asked to wait", nil, provider.ErrBankBusy, provider.ErrNotProcessed)
-	held.retryAfter = left
+	held.Wait = left
 	return b.sitOut(ctx, held)
 }
 
-// sitOut waits out w.retryAfter when the core allows that long (reporting it first), and
+// sitOut waits out w.Wait when the core allows that long (reporting it first), and
 // returns nil; otherwise, or when ctx ends first, it returns w (with ctx's error).
 func (b *Bank) sitOut(ctx context.Context, w *callError) error {
 	maxWait, observe, ok := provider.Waits(ctx)
-	if !ok || w.retryAfter > maxWait {
+	if !ok || w.Wait > maxWait {
 		return w
 	}
-	until := b.cfg.Clock().Add(w.retryAfter)
+	until := b.cfg.Clock().Add(w.Wait)
 	if observe != nil {
-		observe(provider.Wait{For: w.retryAfter, Until: until})
+		observe(provider.Wait{For: w.Wait, Until: until})
 	}
-	if err := b.cfg.Sleep(ctx, w.retryAfter); err != nil {
+	if err := b.cfg.Sleep(ctx, w.Wait); err != nil {
 		out := *w
-		out.err = errors.Join(w.err, err)
-		out.is = append(append([]error(nil), w.is...), err)
+		out.Err = errors.Join(w.Err, err)
+		out.Means = append(append([]error(nil), w.Means...), err)
 		return &out
 	}
 	b.mu.Lock()

@@ -239,7 +239,7 @@ func (b *Bank) FinishLogin(ctx context.Context, in provider.Input) error {
 		over := b.pending == nil || b.cfg.Clock().Sub(b.pending.started) > sessionTTL
 		b.mu.Unlock()
 		if over { // refused, used or out of time: only a new login helps
-			return &callError{msg: err.Error(), is: []error{provider.ErrLoginOver}, attempt: provider.Attempt{NotSent: true}}
+			return &callError{Msg: err.Error(), Means: []error{provider.ErrLoginOver}, Log: provider.Attempt{NotSent: true}}
 		}
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/payterm/payterm/internal/atomicfile"
 )
 
 // Authorization is one bundle: the payments under one authorizationId and where its SCA is.
@@ -149,8 +151,8 @@ func loadState(dir string) (*state, error) {
 	return st, nil
 }
 
-// save writes the state atomically (temp file, fsync, rename, fsync of the dir). The caller
-// holds the bank's lock.
+// save writes the state atomically (atomicfile: temp file, fsync, rename, fsync of the dir).
+// The caller holds the bank's lock.
 func (s *state) save() error {
 	if s.dir == "" {
 		return nil
@@ -159,33 +161,5 @@ func (s *state) save() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.dir, "."+stateFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(s.dir, stateFile)); err != nil {
-		return err
-	}
-	if d, err := os.Open(s.dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(s.dir, stateFile), raw)
 }

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/payterm/payterm/internal/atomicfile"
 )
 
 // bankCA stands in for the QTSP that issues eIDAS certificates: it signs the bank's TLS
@@ -310,32 +312,5 @@ func mkdirPrivate(dir string) error {
 	return nil
 }
 
-// writeFileAtomic writes data with mode 0600: temp file, fsync, rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("create temp for %s: %w", filepath.Base(path), err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+// writeFileAtomic writes data with mode 0600 so a crash leaves the old or the new content.
+func writeFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }

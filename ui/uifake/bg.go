@@ -34,6 +34,8 @@ func FakeBGTerms() ui.PayTerms {
 		Reference: ui.ReferenceField{Label: "Payee message", Max: 140},
 		WalletSCA: ui.SCAWalletOnly,
 		Signing:   "HTTP signature (draft-cavage rsa-sha256)",
+		Approval:  "at the bank, each payment",
+		Scheme:    "HTTP signature rsa-sha256 (QSealC)",
 	}
 }
 

@@ -7,6 +7,7 @@ package uifake
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -91,6 +92,9 @@ type FakeWallet struct {
 	// bg is the fake's Berlin Group bank (fake_bg_test.go): its consent, payees, limits and the
 	// script of its approval step.
 	bg fakeBG
+	// walletBanks are Overview's and Inspect's banks side by side (NewFakeThreeBankWallet);
+	// nil as a core with one standard may leave them.
+	walletBanks []ui.BankOption
 }
 
 // LastPlan is the beneficiary plan SaveBeneficiaries received last.
@@ -317,6 +321,7 @@ func (f *FakeWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	ov.Recent = append([]ui.PaymentRow(nil), f.rows[:min(5, len(f.rows))]...)
 	ov.PaymentsBlocked = f.locked && !f.hideBlock
 	f.bgOverview(&ov)
+	ov.Banks = append([]ui.BankOption(nil), f.walletBanks...)
 	return ov, nil
 }
 
@@ -628,6 +633,9 @@ func (f *FakeWallet) ConsentDetail(ctx context.Context, id string) (ui.ConsentDe
 	if f.isBG(id) {
 		return f.bgDetail(f.withPaid(*c)), nil
 	}
+	if id == fakeFTLinkID {
+		return f.ftDetail(*c), nil
+	}
 	d := ui.ConsentDetail{Consent: f.withPaid(*c), Rules: []ui.Rule{
 		{Label: "Type", Value: "Flexi Pay (delegated SCA): you approve each payment in payterm"}, // as long as the core's
 		{Label: "Who you can pay", Value: plural(len(c.Creditors), "named payee", "named payees")},
@@ -774,6 +782,9 @@ func (f *FakeWallet) Payees(ctx context.Context, consentID string) ([]ui.Payee, 
 	defer f.mu.Unlock()
 	if f.isBG(consentID) {
 		return append([]ui.Payee(nil), f.bg.payees...), nil
+	}
+	if consentID == fakeFTLinkID {
+		return nil, nil // an open link: the payee is typed
 	}
 	return append([]ui.Payee(nil), f.payees...), nil
 }
@@ -949,6 +960,9 @@ func (f *FakeWallet) Payment(ctx context.Context, id string) (ui.PaymentDetail, 
 	}
 	r := f.rows[i]
 	d := ui.PaymentDetail{Row: r, InteractionID: "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", i+1), ConsentID: fakeConsentID, Purpose: "MWP Mobile Wallet Payments"}
+	if r.Bank != "" {
+		d.Terms = ui.UAETerms()
+	}
 	d.Timeline = []ui.StatusChange{{At: r.At, Status: ui.PaymentPrepared}, {At: r.At.Add(time.Second), Status: ui.PaymentSending},
 		{At: r.At.Add(2 * time.Second), Status: ui.PaymentPending, Note: "201 Created, signature verified"}}
 	if r.Status != ui.PaymentPending {
@@ -1071,14 +1085,27 @@ func fakeTotals(rows []ui.PaymentRow) []ui.CurrencyTotal {
 	if len(rows) == 0 {
 		return nil
 	}
-	t := ui.CurrencyTotal{Currency: "AED", Count: len(rows)}
+	// One total per currency, in the order first met, as the core sums them (never two
+	// currencies in one sum).
+	var out []ui.CurrencyTotal
 	for _, r := range rows {
+		cur := r.Currency
+		if cur == "" {
+			cur = "AED"
+		}
+		i := slices.IndexFunc(out, func(t ui.CurrencyTotal) bool { return t.Currency == cur })
+		if i < 0 {
+			out = append(out, ui.CurrencyTotal{Currency: cur})
+			i = len(out) - 1
+		}
+		t := &out[i]
+		t.Count++
 		t.Sum, _ = t.Sum.Add(r.Amount)
 		if ui.PaymentPaid(r.Status) {
 			t.Paid, _ = t.Paid.Add(r.Amount)
 		}
 	}
-	return []ui.CurrencyTotal{t}
+	return out
 }
 
 func (f *FakeWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
@@ -1114,7 +1141,7 @@ func (f *FakeWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 		// its first bank.
 		par.Bank, token.Bank, pay.Bank = f.BankOptions[0].Name, f.BankOptions[0].Name, f.BankOptions[0].Name
 	}
-	in := ui.Inspection{ShowPII: f.Sandbox, ConsentID: f.consents[0].ID, Steps: []ui.SequenceStep{
+	in := ui.Inspection{ShowPII: f.Sandbox, ConsentID: f.consents[0].ID, Banks: append([]ui.BankOption(nil), f.walletBanks...), Steps: []ui.SequenceStep{
 		{Name: "Discovery + JWKS", State: ui.SeqDone},
 		{Name: "PAR", State: ui.SeqDone, Exchange: par},
 		{Name: "Authorize at the bank", State: ui.SeqDone},
