@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -63,6 +64,9 @@ type Options struct {
 	// resetting is set by Reset: Open accepts a wallet whose last reset was interrupted and
 	// starts no background work, so no consent sync races the revocations.
 	resetting bool
+	// startWorkAtLatest replaces the const of that name when set (tests that must close before
+	// the timer could release the held start-up work, however slow a -race run is).
+	startWorkAtLatest time.Duration
 }
 
 // App is one running wallet on one data dir.
@@ -133,7 +137,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return nil, err
 	}
 	a = &App{cfg: cfg, opts: opts, dir: dir, lock: lock, trace: newTrace()}
-	a.startWork.init()
+	a.startWork.init(cmp.Or(opts.startWorkAtLatest, startWorkAtLatest))
 	// The returns below set a to nil on failure; keep the half-built App to undo it.
 	partial := a
 	defer func() {

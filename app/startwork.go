@@ -27,10 +27,10 @@ type startWork struct {
 	closing bool // released by stop: the app is closing
 }
 
-func (s *startWork) init() {
+func (s *startWork) init(atLatest time.Duration) {
 	s.ch = make(chan struct{})
 	s.mu.Lock()
-	s.timer = time.AfterFunc(startWorkAtLatest, s.release)
+	s.timer = time.AfterFunc(atLatest, s.release)
 	s.mu.Unlock()
 }
 

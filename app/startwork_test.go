@@ -17,7 +17,7 @@ func TestStartWork(t *testing.T) {
 		}
 	}
 	var s startWork
-	s.init()
+	s.init(time.Hour) // only afterFrame, release or stop let it go here
 	if released(&s) {
 		t.Fatal("released at init")
 	}
@@ -33,7 +33,7 @@ func TestStartWork(t *testing.T) {
 	}
 
 	var c startWork
-	c.init()
+	c.init(time.Hour) // only afterFrame, release or stop let it go here
 	c.stop()
 	if c.wanted() {
 		t.Fatal("work only Close released is wanted")
@@ -44,7 +44,7 @@ func TestStartWork(t *testing.T) {
 	}
 
 	var n startWork
-	n.init()
+	n.init(time.Hour) // only afterFrame, release or stop let it go here
 	n.release()
 	n.afterFrame() // an overview after the release re-arms nothing harmful
 	n.stop()
