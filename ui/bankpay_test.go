@@ -712,8 +712,9 @@ func TestBGApproveAgain(t *testing.T) {
 	app.Type("246810")
 	app.Press("enter")
 	app.WaitFor("Payment Executed")
+	app.WaitFor("Status          Executed (ACSC)") // the receipt: the bank's own code beside ours
 	app.Press("esc")
-	app.WaitFor("Executed (ACSC)")
+	app.WaitFor("Recent payments") // done: Home
 }
 
 // openAwaitingBGPayment opens, from Home, the History detail of the fake's payment awaiting

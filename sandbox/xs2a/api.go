@@ -27,6 +27,8 @@ type call struct {
 	v    Verdict
 	done bool
 	drop bool // FaultDropAfterCommit: close the connection instead of answering
+	// published: the verdict is recorded (before a hang-up, or when the handler returns)
+	published bool
 	// The answer waits here until the journal lines of the request are durable.
 	outStatus int
 	outBody   []byte
@@ -140,6 +142,14 @@ func (c *call) write(status int, raw []byte) {
 
 // flush makes the request's journal lines durable, then sends the answer (or, with the
 // dropped-answer fault, nothing).
+// publish records the call's verdict, once.
+func (c *call) publish() {
+	if !c.published {
+		c.published = true
+		c.b.verdicts.publish(c.v)
+	}
+}
+
 func (c *call) flush() {
 	if err := c.b.syncJournal(); err != nil {
 		c.outStatus, c.outBody = http.StatusInternalServerError, []byte(`{"tppMessages":[{"category":"ERROR","code":"INTERNAL_SERVER_ERROR","text":"the bank could not save the request"}]}`)
@@ -147,6 +157,9 @@ func (c *call) flush() {
 		c.v.Status = c.outStatus
 	}
 	if c.drop {
+		// The verdict first: the client sees the hang-up at once, and whoever then reads the
+		// verdicts (a test, the inspector) must find this request's.
+		c.publish()
 		hangUp(c.w)
 		return
 	}
@@ -238,7 +251,7 @@ func (b *Bank) api(h apiHandler, signed bool) http.Handler {
 		} else {
 			w.Header().Set("X-Request-ID", b.newID())
 		}
-		defer func() { b.verdicts.publish(c.v) }()
+		defer c.publish()
 		defer c.flush()
 		body, err := io.ReadAll(io.LimitReader(r.Body, 256<<10+1))
 		if err != nil || len(body) > 256<<10 {
