@@ -195,6 +195,31 @@ func (b *browser) Text() string {
 	return b.ElementText(b.Find("body"))
 }
 
+// WaitText waits until the page's visible text contains want, and returns it. After a click
+// that submits a form the old page's body goes stale while the next one loads: a stale or
+// missing body is read again, not a failure.
+func (b *browser) WaitText(want string, timeout time.Duration) string {
+	b.t.Helper()
+	deadline := time.Now().Add(patience(timeout))
+	last := ""
+	for {
+		if body, err := b.FindErr("body"); err == nil {
+			var s string
+			if err := b.call(http.MethodGet, "/session/"+b.session+"/element/"+body+"/text", nil, &s); err == nil {
+				if last = s; strings.Contains(s, want) {
+					return s
+				}
+			} else if we := (*webdriverError)(nil); !errors.As(err, &we) || we.Code != "stale element reference" {
+				b.t.Fatalf("read the page: %v", err)
+			}
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the page never said %q; it says:\n%s", want, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // w3cElement is the W3C element reference key.
 const w3cElement = "element-6066-11e4-a52e-4f735466cecf"
 
