@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/payterm/payterm/sandbox/fintecture/fsig"
+	"github.com/payterm/payterm/sandbox/internal/hangup"
 )
 
 // apiError answers in Fintecture's error form ({code, log_id, errors:[…]}, the Ruby SDK's
@@ -287,7 +288,7 @@ func (h *Hub) connect(w http.ResponseWriter, r *http.Request) {
 	if drop {
 		v.Status = 0
 		h.record(*v)
-		dropConnection(w)
+		hangup.Drop(w)
 		return
 	}
 	h.writeJSON(w, v, map[string]any{"meta": map[string]string{"session_id": s.ID, "url": h.url + "/connect/" + s.ID}})
@@ -412,7 +413,7 @@ func (h *Hub) payment(w http.ResponseWriter, r *http.Request) {
 	v.pass(RuleSession)
 	if drop {
 		h.record(*v)
-		dropConnection(w)
+		hangup.Drop(w)
 		return
 	}
 	h.writeJSON(w, v, map[string]any{

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 )
@@ -153,20 +152,6 @@ func (h *Hub) takeFault() (Fault, bool) {
 		h.faults = h.faults[1:]
 	}
 	return f, true
-}
-
-// dropConnection closes the client's connection without an answer.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if c, _, err := hj.Hijack(); err == nil {
-			if tc, ok := c.(*net.TCPConn); ok {
-				tc.SetLinger(0)
-			}
-			c.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
 }
 
 func (h *Hub) admin(w http.ResponseWriter, r *http.Request) bool {

@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/payterm/payterm/sandbox/internal/hangup"
 	"github.com/payterm/payterm/sandbox/op/ojws"
 )
 
@@ -78,7 +78,7 @@ func (e *exchange) answer(status int, obj any) {
 	}
 	e.b.mu.Unlock()
 	if drop {
-		dropConnection(e.w)
+		hangup.Drop(e.w)
 		return
 	}
 	e.w.Header().Set("Content-Type", "application/json")
@@ -88,19 +88,6 @@ func (e *exchange) answer(status int, obj any) {
 	}
 	e.w.WriteHeader(status)
 	e.w.Write(raw)
-}
-
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if c, _, err := hj.Hijack(); err == nil {
-			if tc, ok := c.(*net.TCPConn); ok {
-				tc.SetLinger(0)
-			}
-			c.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
 }
 
 // mtls checks the pinned client certificate.
