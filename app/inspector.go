@@ -434,3 +434,37 @@ func (a *App) scaExchange(ctx context.Context, showPII bool) *ui.Exchange {
 		{Name: "sub", Value: claims.DeviceBindingID}, {Name: "amr", Value: strings.Join(claims.Methods, " ")}}
 	return ex
 }
+
+// newestPerStep finds, for each step of seq that has an operation, the newest traced exchange
+// of that operation at bankID (exOf returns a traced exchange of one standard and its
+// operation, or nil), and the last step that has one (-1 with none).
+func newestPerStep[E any](all []traced, bankID string, seq []seqStep, exOf func(traced) (*E, string)) ([]*E, int) {
+	found := make([]*E, len(seq))
+	lastSeen := -1
+	for i, s := range seq {
+		if s.op == "" {
+			continue
+		}
+		for j := len(all) - 1; j >= 0; j-- {
+			if ex, op := exOf(all[j]); ex != nil && all[j].bank == bankID && op == s.op {
+				found[i], lastSeen = ex, i
+				break
+			}
+		}
+	}
+	return found, lastSeen
+}
+
+// threeStepFlight maps the wallet's run steps onto a sequence whose step 0 is the wallet's
+// check, step 2 the payment's POST and the last step the status reads (Fintecture, OP).
+func threeStepFlight(cur, steps int) int {
+	switch cur {
+	case seqSCA:
+		return 0
+	case seqPost:
+		return 2
+	case seqGet:
+		return steps - 1
+	}
+	return -1
+}

@@ -71,20 +71,12 @@ func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, al
 		in.Standard, in.Signing = standardName(caps), caps.Signing
 		seq = bgSequenceFor(caps.Profile)
 	}
-	found := make([]*xs2a.Exchange, len(seq))
-	lastSeen := -1
-	for i, s := range seq {
-		if s.op == "" {
-			continue
+	found, lastSeen := newestPerStep(all, bankID, seq, func(x traced) (*xs2a.Exchange, string) {
+		if x.bg == nil {
+			return nil, ""
 		}
-		for j := len(all) - 1; j >= 0; j-- {
-			if x := all[j]; x.bank == bankID && x.bg != nil && string(x.bg.Op) == s.op {
-				found[i] = x.bg
-				lastSeen = i
-				break
-			}
-		}
-	}
+		return x.bg, string(x.bg.Op)
+	})
 	current := bgFlight(seq, a.flight.current())
 	bc, _ := a.bankByID(bankID)
 	for i, s := range seq {

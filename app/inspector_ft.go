@@ -22,19 +22,6 @@ var ftSequence = []seqStep{
 	{"GET /pis/v2/payments/{id} until final", string(ftprov.OpStatus)},
 }
 
-// ftFlight maps the wallet's run steps onto ftSequence.
-func ftFlight(cur int) int {
-	switch cur {
-	case seqSCA:
-		return 0
-	case seqPost:
-		return 2
-	case seqGet:
-		return len(ftSequence) - 1
-	}
-	return -1
-}
-
 // latestFT is the bank of the newest exchange when that went to a Fintecture bank.
 func latestFT(all []traced) (string, bool) {
 	if len(all) == 0 || all[len(all)-1].ft == nil {
@@ -51,21 +38,13 @@ func (a *App) inspectFT(ctx context.Context, in ui.Inspection, bankID string, al
 	if caps, ok := a.capsOf(bankID); ok {
 		in.Standard, in.Signing = standardName(caps), caps.Signing
 	}
-	found := make([]*ftprov.Exchange, len(ftSequence))
-	lastSeen := -1
-	for i, s := range ftSequence {
-		if s.op == "" {
-			continue
+	found, lastSeen := newestPerStep(all, bankID, ftSequence, func(x traced) (*ftprov.Exchange, string) {
+		if x.ft == nil {
+			return nil, ""
 		}
-		for j := len(all) - 1; j >= 0; j-- {
-			if x := all[j]; x.bank == bankID && x.ft != nil && string(x.ft.Op) == s.op {
-				found[i] = x.ft
-				lastSeen = max(lastSeen, i)
-				break
-			}
-		}
-	}
-	current := ftFlight(a.flight.current())
+		return x.ft, string(x.ft.Op)
+	})
+	current := threeStepFlight(a.flight.current(), len(ftSequence))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range ftSequence {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}

@@ -25,19 +25,6 @@ var opSequence = []seqStep{
 	{"GET …/submissions/{id} until final", string(opprov.OpSubmission)},
 }
 
-// opFlight maps the wallet's run steps onto opSequence.
-func opFlight(cur int) int {
-	switch cur {
-	case seqSCA:
-		return 0
-	case seqPost:
-		return 2
-	case seqGet:
-		return len(opSequence) - 1
-	}
-	return -1
-}
-
 // latestOP is the bank of the newest exchange when that went to an OP bank.
 func latestOP(all []traced) (string, bool) {
 	if len(all) == 0 || all[len(all)-1].op == nil {
@@ -54,21 +41,13 @@ func (a *App) inspectOP(ctx context.Context, in ui.Inspection, bankID string, al
 	if caps, ok := a.capsOf(bankID); ok {
 		in.Standard, in.Signing = standardName(caps), caps.Signing
 	}
-	found := make([]*opprov.Exchange, len(opSequence))
-	lastSeen := -1
-	for i, s := range opSequence {
-		if s.op == "" {
-			continue
+	found, lastSeen := newestPerStep(all, bankID, opSequence, func(x traced) (*opprov.Exchange, string) {
+		if x.op == nil {
+			return nil, ""
 		}
-		for j := len(all) - 1; j >= 0; j-- {
-			if x := all[j]; x.bank == bankID && x.op != nil && string(x.op.Op) == s.op {
-				found[i] = x.op
-				lastSeen = max(lastSeen, i)
-				break
-			}
-		}
-	}
-	current := opFlight(a.flight.current())
+		return x.op, string(x.op.Op)
+	})
+	current := threeStepFlight(a.flight.current(), len(opSequence))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range opSequence {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
