@@ -1,12 +1,12 @@
 package fintecture
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/payterm/payterm/internal/httpsig"
 	"github.com/payterm/payterm/internal/safetext"
+	"github.com/payterm/payterm/provider/wire"
 )
 
 // Op names an exchange with the hub, for the inspector.
@@ -49,46 +49,9 @@ var piiKeys = []string{"psu_name", "psu_email", "psu_ip", "name", "iban", "commu
 // WithoutPII masks the personal data of the bodies.
 func (e Exchange) WithoutPII() Exchange {
 	out := e
-	out.RequestBody = mask(e.RequestBody, e.PIIKeys)
-	out.ResponseBody = mask(e.ResponseBody, e.PIIKeys)
+	out.RequestBody = wire.MaskPII(e.RequestBody, e.PIIKeys)
+	out.ResponseBody = wire.MaskPII(e.ResponseBody, e.PIIKeys)
 	return out
-}
-
-func mask(v any, keys []string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, val := range x {
-			hide := false
-			for _, p := range keys {
-				hide = hide || k == p
-			}
-			if hide {
-				m[k] = "[PII]"
-			} else {
-				m[k] = mask(val, keys)
-			}
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = mask(x[i], keys)
-		}
-		return out
-	}
-	return v
-}
-
-func decodeBody(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return nil
-	}
-	return v
 }
 
 // observeSigned reports one signed exchange with the hub.
@@ -106,7 +69,7 @@ func (b *Bank) observeSigned(op Op, s *signed, status int, resp []byte, err erro
 	}
 	h.Set("Signature", s.Signature)
 	ex := Exchange{Op: op, Method: s.Method, Target: s.Target, RequestID: s.RequestID, RequestHeaders: h,
-		RequestBody: decodeBody(s.Body), Status: status, ResponseBody: decodeBody(resp), KeyID: b.cfg.AppID,
+		RequestBody: wire.DecodeBody(s.Body), Status: status, ResponseBody: wire.DecodeBody(resp), KeyID: b.cfg.AppID,
 		Algorithm: httpsig.Algorithm, Digest: s.Digest, PIIKeys: piiKeys}
 	names := []string{httpsig.RequestTarget, "date", "x-request-id"}
 	if s.Digest != "" {
@@ -132,7 +95,7 @@ func (b *Bank) observeToken(status int, resp []byte, err error) {
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	ex := Exchange{Op: OpToken, Method: http.MethodPost, Target: "/oauth/accesstoken", RequestHeaders: h,
 		RequestBody: map[string]any{"grant_type": "client_credentials", "app_id": b.cfg.AppID, "scope": "PIS"}, Status: status}
-	if m, ok := decodeBody(resp).(map[string]any); ok {
+	if m, ok := wire.DecodeBody(resp).(map[string]any); ok {
 		delete(m, "access_token")
 		delete(m, "refresh_token")
 		ex.ResponseBody = m

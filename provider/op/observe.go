@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/payterm/payterm/internal/safetext"
+	"github.com/payterm/payterm/provider/wire"
 )
 
 // Op names an exchange with OP, for the inspector.
@@ -59,50 +60,13 @@ var piiKeys = []string{"iban", "name", "message", "x-fapi-customer-ip-address"}
 // WithoutPII masks the personal data of the bodies and headers.
 func (e Exchange) WithoutPII() Exchange {
 	out := e
-	out.RequestBody = mask(e.RequestBody, e.PIIKeys)
-	out.ResponseBody = mask(e.ResponseBody, e.PIIKeys)
+	out.RequestBody = wire.MaskPII(e.RequestBody, e.PIIKeys)
+	out.ResponseBody = wire.MaskPII(e.ResponseBody, e.PIIKeys)
 	if v := e.RequestHeaders.Get("x-fapi-customer-ip-address"); v != "" {
 		out.RequestHeaders = e.RequestHeaders.Clone()
 		out.RequestHeaders.Set("x-fapi-customer-ip-address", "[PII]")
 	}
 	return out
-}
-
-func mask(v any, keys []string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, val := range x {
-			hide := false
-			for _, p := range keys {
-				hide = hide || k == p
-			}
-			if hide {
-				m[k] = "[PII]"
-			} else {
-				m[k] = mask(val, keys)
-			}
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = mask(x[i], keys)
-		}
-		return out
-	}
-	return v
-}
-
-func decodeJSON(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return nil
-	}
-	return v
 }
 
 // jwsHeader is the protected header of a compact or detached JWS, cleaned for the screen.
@@ -151,9 +115,9 @@ func (b *Bank) observeCall(method, path string, sent http.Header, body []byte, a
 	h.Set("Authorization", "Bearer [secret]")
 	h.Set("x-api-key", "[secret]")
 	ex := Exchange{Op: opOf(method, path), Method: method, Target: path, InteractionID: a.id, RequestHeaders: h,
-		RequestBody: decodeJSON(body), Status: a.status, PIIKeys: piiKeys}
+		RequestBody: wire.DecodeBody(body), Status: a.status, PIIKeys: piiKeys}
 	if a.body != nil {
-		ex.ResponseBody = decodeJSON(a.body)
+		ex.ResponseBody = wire.DecodeBody(a.body)
 	}
 	if s := sent.Get("x-jws-signature"); s != "" {
 		ex.JWS = s
@@ -200,7 +164,7 @@ func (b *Bank) observeToken(form url.Values, id string, status int, resp []byte,
 	}
 	ex := Exchange{Op: tokenOps[form.Get("grant_type")], Method: http.MethodPost, Target: "/oauth/token", InteractionID: id,
 		RequestHeaders: h, RequestBody: req, Status: status}
-	if m, ok := decodeJSON(resp).(map[string]any); ok {
+	if m, ok := wire.DecodeBody(resp).(map[string]any); ok {
 		for _, k := range []string{"access_token", "refresh_token", "id_token"} {
 			if _, has := m[k]; has {
 				m[k] = "[secret]"

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // EncodeJSON serialises v once, as UTF-8 with nothing escaped that need not be: the digest or
@@ -77,4 +78,41 @@ func PrintableID(s string, max int) bool {
 		}
 	}
 	return true
+}
+
+// DecodeBody is a body as the inspector shows it: its JSON value, or nil when it is empty or
+// not JSON.
+func DecodeBody(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// MaskPII returns a copy of a decoded body with the value of every member named in keys, at
+// any depth, replaced by "[PII]" (the inspector without personal data).
+func MaskPII(v any, keys []string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			if slices.Contains(keys, k) {
+				m[k] = "[PII]"
+			} else {
+				m[k] = MaskPII(val, keys)
+			}
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = MaskPII(x[i], keys)
+		}
+		return out
+	}
+	return v
 }

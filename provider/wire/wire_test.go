@@ -63,3 +63,14 @@ func FuzzPrintableID(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskPIIAtAnyDepth(t *testing.T) {
+	v := DecodeBody([]byte(`{"name":"Kari","data":[{"iban":"NO93","amount":"1.00"}],"id":"x"}`))
+	got, err := EncodeJSON(MaskPII(v, []string{"name", "iban"}))
+	if err != nil || string(got) != `{"data":[{"amount":"1.00","iban":"[PII]"}],"id":"x","name":"[PII]"}` {
+		t.Fatalf("%s, %v", got, err)
+	}
+	if DecodeBody(nil) != nil || DecodeBody([]byte("not json")) != nil {
+		t.Fatal("an empty or non-JSON body decoded to a value")
+	}
+}
