@@ -155,9 +155,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		if err := a.restoreSessions(); err != nil {
 			return nil, err
 		}
-	}
-	if err := a.restoreOPTokens(); err != nil {
-		return nil, err
+		if err := a.restoreOPTokens(a.store); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.openWallet(ctx); err != nil {
 		return nil, err

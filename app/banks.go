@@ -211,7 +211,7 @@ func (a *App) walletBanks(tokens uae.Tokens, app risk.App) (map[string]provider.
 			continue
 		}
 		if bc.op != nil {
-			banks[bc.cfg.ID] = bc.op.prov
+			banks[bc.cfg.ID] = opBank{Bank: bc.op.prov, back: a.opTokensBack} // optokens.go
 			continue
 		}
 		b, err := uae.New(uae.Config{Name: bc.cfg.Name, Client: sealingBank{Client: bc.client, log: a.sealed}, Tokens: tokens,

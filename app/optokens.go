@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/payterm/payterm/keystore"
+	"github.com/payterm/payterm/provider"
+	opprov "github.com/payterm/payterm/provider/op"
 )
 
 // An OP payer's tokens (access and refresh per bank approval, provider/op) are kept like
@@ -49,15 +52,18 @@ func (k opTokenKeeper) Forget() error {
 	return nil
 }
 
-// restoreOPTokens puts the kept tokens back into their OP banks once the keystore is open. An
-// unreadable entry is deleted: the payer then approves at OP again.
-func (a *App) restoreOPTokens() error {
+// restoreOPTokens puts the kept tokens back into their OP banks from store, once it is open:
+// in Open when the store opened in the foreground, else in the background open (secrets.go)
+// before anything else can use the store, so no Keep or Forget of the provider can overwrite
+// the kept entry before it was read. An unreadable entry is deleted: the payer then approves
+// at OP again.
+func (a *App) restoreOPTokens(store keystore.Store) error {
 	for _, bc := range a.banks {
 		if bc.op == nil || bc.op.prov == nil {
 			continue
 		}
 		name := opTokensName(bc.cfg.ID)
-		kept, err := a.store.Get(name)
+		kept, err := store.Get(name)
 		switch {
 		case errors.Is(err, keystore.ErrNotFound):
 			continue
@@ -65,12 +71,103 @@ func (a *App) restoreOPTokens() error {
 			return fmt.Errorf("bank %s: read the payer's OP tokens from the secret store: %w", bc.cfg.ID, err)
 		}
 		if err := bc.op.prov.RestoreTokens(kept); err != nil {
-			if derr := a.store.Delete(name); derr != nil && !errors.Is(derr, keystore.ErrNotFound) {
+			if derr := store.Delete(name); derr != nil && !errors.Is(derr, keystore.ErrNotFound) {
 				return fmt.Errorf("bank %s: drop its unreadable OP tokens: %w", bc.cfg.ID, derr)
 			}
 		}
 	}
 	return nil
+}
+
+// opTokensBack waits until the payer's kept OP tokens are back in their providers: at once
+// when the store opened in the foreground (Open restored them), else until the background open
+// (which restores them before it lets anything use the store) is done, starting it if it is
+// still held back for the first frame. Its error is the open's or the restore's.
+func (a *App) opTokensBack(ctx context.Context) error {
+	ls, ok := a.store.(*laterStore)
+	if !ok {
+		return nil
+	}
+	ls.needed()
+	select {
+	case <-ls.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return errors.Join(ls.err, ls.opErr)
+}
+
+// opBank is an OP bank as the wallet core calls it: every call that may use or change the
+// payer's tokens first waits for them to be restored (opTokensBack), so a payment approved
+// before a restart is never submitted, renewed or sent back to OP's page as if no token were
+// kept, and the kept entry is never rewritten without them. Nothing has left the machine when
+// the wait fails (ErrNotProcessed). Build makes no call with a token and does not wait.
+type opBank struct {
+	*opprov.Bank
+	back func(context.Context) error
+}
+
+func (b opBank) wait(ctx context.Context) error {
+	if err := b.back(ctx); err != nil {
+		return fmt.Errorf("%w: the payer's OP tokens could not be read back: %w", provider.ErrNotProcessed, err)
+	}
+	return nil
+}
+
+func (b opBank) Ready(ctx context.Context, p provider.Payment) error {
+	if err := b.wait(ctx); err != nil {
+		return err
+	}
+	return b.Bank.Ready(ctx, p)
+}
+
+func (b opBank) Send(ctx context.Context, p provider.Payment) (provider.State, error) {
+	if err := b.wait(ctx); err != nil {
+		return provider.State{}, err
+	}
+	return b.Bank.Send(ctx, p)
+}
+
+func (b opBank) Lookup(ctx context.Context, p provider.Payment) (provider.State, error) {
+	if err := b.wait(ctx); err != nil {
+		return provider.State{}, err
+	}
+	return b.Bank.Lookup(ctx, p)
+}
+
+func (b opBank) Status(ctx context.Context, p provider.Payment) (provider.State, error) {
+	if err := b.wait(ctx); err != nil {
+		return provider.State{}, err
+	}
+	return b.Bank.Status(ctx, p)
+}
+
+func (b opBank) Approve(ctx context.Context, p provider.Payment, in provider.Input) (provider.State, *provider.Action, error) {
+	if err := b.wait(ctx); err != nil {
+		return p.State, nil, err
+	}
+	return b.Bank.Approve(ctx, p, in)
+}
+
+func (b opBank) Cancel(ctx context.Context, p provider.Payment) (provider.State, *provider.Action, error) {
+	if err := b.wait(ctx); err != nil {
+		return p.State, nil, err
+	}
+	return b.Bank.Cancel(ctx, p)
+}
+
+func (b opBank) SyncGrant(ctx context.Context, grantID string) (provider.GrantState, error) {
+	if err := b.wait(ctx); err != nil {
+		return provider.GrantState{}, err
+	}
+	return b.Bank.SyncGrant(ctx, grantID)
+}
+
+func (b opBank) RevokeGrant(ctx context.Context, grantID string, by provider.RevokedBy) (string, error) {
+	if err := b.wait(ctx); err != nil {
+		return "", err
+	}
+	return b.Bank.RevokeGrant(ctx, grantID, by)
 }
 
 // forgetOPTokens deletes every OP bank's kept tokens (payterm reset). Ending the links does so

@@ -13,8 +13,9 @@ import (
 // from the ledger. So when the open cannot ask the user anything, Open leaves it to a goroutine
 // that starts once the first frame is out (startwork.go: run beside the frame, its four threads
 // slowed the frame by ~50 ms on two cores); whatever needs a secret (paying, the consent's
-// tokens, the SCA's status) starts it at once and waits for it, and Home is told to reload once
-// it is open.
+// tokens, the SCA's status, a call to an OP bank, which needs the payer's kept tokens back
+// first: optokens.go) starts it at once and waits for it, and Home is told to reload once it is
+// open.
 
 // secretsCanWait says whether the store can open in the background: only when opening cannot
 // prompt (no passphrase is set up or asked for, a file that has one would ask) and the wallet is
@@ -45,6 +46,12 @@ func (a *App) openSecretsLater() error {
 			return
 		}
 		ls.s, ls.err = a.openStore()
+		if ls.err == nil {
+			// The payer's kept OP tokens, before anything can use the store: a Keep of the
+			// provider's (fewer) tokens cannot replace the entry before it was read, and the
+			// OP banks' calls, which wait for done (opTokensBack), find them.
+			ls.opErr = a.restoreOPTokens(ls.s)
+		}
 		close(ls.done)
 		if ls.err == nil {
 			// SpareBank 1's kept login session, now that it can be read. A failure here is
@@ -93,6 +100,7 @@ type laterStore struct {
 	done   chan struct{}
 	s      keystore.Store // set before done is closed
 	err    error
+	opErr  error // restoring the payer's OP tokens failed (set before done is closed)
 }
 
 func (l *laterStore) wait() (keystore.Store, error) {
