@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/wallet"
 )
@@ -240,4 +241,69 @@ func BenchmarkOpenVsKeygen(b *testing.B) {
 	sort.Float64s(ratios)
 	b.ReportMetric(float64(inOpen.Microseconds())/float64(b.N)/1000, "ms/open")
 	b.ReportMetric(ratios[len(ratios)/2], "x-keygen")
+}
+
+// BenchmarkOpenWithPassphrase: with a passphrase on the secrets file (the default), Home's first
+// frame waits for Open, which opens the store in the foreground (the passphrase is checked, with
+// its tries, before any secret is used or Home is drawn). Each iteration runs Open plus Home's
+// Overview of a wallet holding 1,000 payments, production argon2id, and then the store's open
+// alone on the same file (keystore.Open: the KDF and the decryption); x-store is the median of
+// the per-iteration ratios. It says how much of the wait is not the store's: the most that
+// drawing Home or opening the ledger beside the KDF could take off (README, Performance).
+//
+//	go test -run '^$' -bench OpenWithPassphrase -benchtime=15x ./app/
+func BenchmarkOpenWithPassphrase(b *testing.B) {
+	cfg := config.Default()
+	cfg.DataDir = b.TempDir()
+	cfg.Security.SecretStore = config.StoreFile
+	cfg.Security.FileStorePassphrase = true
+	opts := testOptions(newSCAClock())
+	opts.KDF, opts.AllowWeakKDF = keystore.KDFParams{}, false // the production argon2id
+	open := func() time.Duration {
+		t0 := time.Now()
+		a, err := Open(context.Background(), cfg, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.UIWallet().Overview(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(t0)
+		if err := a.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	open() // makes the identity, the bank's keys and the secrets file
+	if err := seedLedger(cfg.ResolvedDataDir(), 1000); err != nil {
+		b.Fatal(err)
+	}
+	storeAlone := func() time.Duration {
+		t0 := time.Now()
+		s, err := keystore.Open(keystore.Options{DataDir: cfg.ResolvedDataDir(), Mode: keystore.ModeFile, UsePassphrase: true,
+			Passphrase: opts.Passphrase, MachineSecret: opts.MachineSecret})
+		d := time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Kind() != keystore.KindEncryptedFile {
+			b.Fatalf("store kind %v, want the encrypted file", s.Kind())
+		}
+		return d
+	}
+	ratios := make([]float64, 0, b.N)
+	var inOpen, inStore time.Duration
+	b.ResetTimer()
+	for range b.N {
+		o := open()
+		s := storeAlone()
+		inOpen += o
+		inStore += s
+		ratios = append(ratios, float64(o)/float64(s))
+	}
+	b.StopTimer()
+	sort.Float64s(ratios)
+	b.ReportMetric(float64(inOpen.Microseconds())/float64(b.N)/1000, "ms/open-and-overview")
+	b.ReportMetric(float64(inStore.Microseconds())/float64(b.N)/1000, "ms/store-open")
+	b.ReportMetric(ratios[len(ratios)/2], "x-store")
 }
