@@ -31,11 +31,16 @@ type Ledger struct {
 	// mode such a commit survives a crash of the process (it is in the WAL file); only a power
 	// loss before the next synchronous commit — which fsyncs the WAL, these frames with it —
 	// can drop it. Payments, their statuses, consents and limits never go through it.
-	logDB     *sql.DB
-	now       func() time.Time
-	loc       *time.Location
-	onChange  func(Change)
-	onUpgrade func(LedgerUpgrade) // LedgerOptions.OnUpgrade
+	logDB *sql.DB
+	// upgradedIn is the journal mode the last upgrade of an existing ledger ran in (tests and
+	// BenchmarkUpgradeFromV7; migrations.go's upgradeJournal).
+	upgradedIn string
+	// keepWALForUpgrade (benchmarks) upgrades in WAL mode, as before upgradeJournal.
+	keepWALForUpgrade bool
+	now               func() time.Time
+	loc               *time.Location
+	onChange          func(Change)
+	onUpgrade         func(LedgerUpgrade) // LedgerOptions.OnUpgrade
 }
 
 // LedgerOptions tune Open. The zero value uses the real clock.

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -118,24 +119,55 @@ func schema7Search(b *testing.B, l *Ledger, name string, want int) {
 // BenchmarkUpgradeFromV7 is the first start after an upgrade from schema 7 on a ledger of
 // 100,000 payments with 3,000-byte signed requests: the migrations OpenLedger runs (8 moves every
 // request to payment_requests and drops the column, builds the name index and totals; 9 the
-// paid totals), reported as upgrade-s. Each iteration seeds a fresh ledger outside the timer.
+// paid totals), reported as upgrade-s. Each iteration seeds two fresh ledgers outside the timer
+// (checkpointed, as the older payterm leaves its ledger when it closes) and upgrades one as
+// OpenLedger does (in rollback-journal mode, migrations.go's upgradeJournal) and the other in
+// WAL mode as before, in alternating order; x-wal is the median of the per-iteration ratios.
 //
-//	go test -run '^$' -bench UpgradeFromV7 -benchtime=1x ./wallet
+//	go test -run '^$' -bench UpgradeFromV7 -benchtime=2x -timeout 30m ./wallet
 func BenchmarkUpgradeFromV7(b *testing.B) {
 	ctx := context.Background()
-	var took time.Duration
-	for range b.N {
+	upgrade := func(inWAL bool) time.Duration {
 		b.StopTimer()
+		defer b.StartTimer()
 		l, _, _ := seedLedgerV7(b, 100_000)
+		if _, err := l.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			b.Fatal(err)
+		}
+		l.keepWALForUpgrade = inWAL
 		b.StartTimer()
 		t0 := time.Now()
 		if err := l.migrate(ctx); err != nil {
 			b.Fatal(err)
 		}
-		took += time.Since(t0)
+		took := time.Since(t0)
 		b.StopTimer()
+		want := "delete"
+		if inWAL {
+			want = "" // upgradeJournal not called
+		}
+		var mode string
+		if err := l.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" || l.upgradedIn != want {
+			b.Fatalf("upgraded in %q (want %q), then in %q mode (%v), want wal", l.upgradedIn, want, mode, err)
+		}
 		l.Close()
-		b.StartTimer()
+		return took
 	}
+	var took, tookWAL time.Duration
+	ratios := make([]float64, 0, b.N)
+	for i := range b.N {
+		var d, w time.Duration
+		if i%2 == 0 {
+			d, w = upgrade(false), upgrade(true)
+		} else {
+			w, d = upgrade(true), upgrade(false)
+		}
+		took += d
+		tookWAL += w
+		ratios = append(ratios, float64(d)/float64(w))
+	}
+	slices.Sort(ratios)
 	b.ReportMetric(took.Seconds()/float64(b.N), "upgrade-s")
+	b.ReportMetric(tookWAL.Seconds()/float64(b.N), "upgrade-wal-s")
+	b.ReportMetric(ratios[len(ratios)/2], "x-wal")
 }

@@ -90,6 +90,7 @@ func TestUpgradeFromV7IsAnnouncedAndKeepsEveryRow(t *testing.T) {
 		}
 		t.Fatalf("%d payments before the upgrade, %d after", len(before), len(after))
 	}
+	assertUpgradedInRollbackJournal(t, l, dir, "delete")
 	l.Close()
 
 	// Current already: nothing to tell.
