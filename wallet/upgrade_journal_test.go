@@ -1,11 +1,16 @@
 package wallet
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +62,7 @@ func v7LedgerDir(t *testing.T, n int) string {
 		if _, err := db.ExecContext(ctx, `INSERT INTO payments (consent_id, payee_name, payee_iban, amount_minor, currency,
 			purpose_code, idempotency_key, request_bytes, request_exp_ms, status, outcome, reserves, final, created_ms, updated_ms)
 			VALUES ('c1', 'Payee', 'AE070331234567890123456', 100, 'AED', 'TOF', ?, ?, 0, 'Settled', 'successful', 1, 1, ?, ?)`,
-			"key-"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String(), make([]byte, 3000), 1000+i, 1000+i); err != nil {
+			fmt.Sprint("key-", i), bytes.Repeat([]byte{byte(i), byte(i >> 8), 0, 0xff}, 750), 1000+i, 1000+i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,4 +140,79 @@ func TestFailedUpgradeLeavesV7InWAL(t *testing.T) {
 	}
 	defer l.Close()
 	assertUpgradedInRollbackJournal(t, l, dir, "delete")
+}
+
+const upgradeCrashEnv = "PAYTERM_WALLET_UPGRADE_CRASH_CHILD"
+
+// TestUpgradeKilledMidwayKeepsEveryRow: payterm killed (SIGKILL) during the upgrade, while the
+// rollback journal holds part of migration 8, loses nothing: the next open rolls the journal
+// back and upgrades again, and every payment is there with its exact request bytes. The child
+// (this test binary re-executed) kills itself once the journal has grown past a point; at
+// least one kill must land mid-upgrade, or the test proves nothing and fails.
+func TestUpgradeKilledMidwayKeepsEveryRow(t *testing.T) {
+	if spec := os.Getenv(upgradeCrashEnv); spec != "" {
+		dir, at, _ := strings.Cut(spec, "|")
+		limit, _ := strconv.ParseInt(at, 10, 64)
+		journal := filepath.Join(dir, LedgerFile+"-journal")
+		go func() {
+			for {
+				if st, err := os.Stat(journal); err == nil && st.Size() >= limit {
+					die()
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+		}()
+		l, err := OpenLedger(context.Background(), dir, LedgerOptions{})
+		if err != nil {
+			os.Exit(3)
+		}
+		l.Close()
+		os.Exit(0)
+	}
+	ctx := context.Background()
+	const n = 3000
+	const cols = `p.id, p.idempotency_key, p.amount_minor, p.created_ms, p.status`
+	midway := 0
+	for _, at := range []int64{1, 1 << 20, 4 << 20} {
+		dir := v7LedgerDir(t, n)
+		db, err := openDB(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := dumpRows(t, &Ledger{db: db}, `SELECT `+cols+`, hex(p.request_bytes) FROM payments p ORDER BY p.id`)
+		db.Close()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestUpgradeKilledMidwayKeepsEveryRow$")
+		cmd.Env = append(os.Environ(), upgradeCrashEnv+"="+dir+"|"+strconv.FormatInt(at, 10))
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		switch {
+		case errors.As(err, &exit) && exit.Sys().(interface{ Signaled() bool }).Signaled():
+			st, serr := os.Stat(filepath.Join(dir, LedgerFile+"-journal"))
+			if serr != nil || st.Size() == 0 {
+				t.Fatalf("killed at %d journal bytes, but no journal is left (%v)", at, serr)
+			}
+			midway++
+		case err != nil:
+			t.Fatalf("the upgrading child failed: %v\n%s", err, out)
+		}
+		l, err := OpenLedger(ctx, dir, LedgerOptions{})
+		if err != nil {
+			t.Fatalf("open after a kill at %d journal bytes: %v", at, err)
+		}
+		after := dumpRows(t, l, `SELECT `+cols+`, hex(r.request_bytes) FROM payments p JOIN payment_requests r ON r.payment_id = p.id ORDER BY p.id`)
+		if len(before) != n || !slices.Equal(before, after) {
+			l.Close()
+			t.Fatalf("after a kill at %d journal bytes: %d payments before, %d after, or rows changed", at, len(before), len(after))
+		}
+		var check string
+		if err := l.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+			l.Close()
+			t.Fatalf("integrity after a kill at %d journal bytes: %q %v", at, check, err)
+		}
+		l.Close()
+	}
+	if midway == 0 {
+		t.Fatal("no kill landed during the upgrade: the test proved nothing")
+	}
+	t.Logf("%d of 3 kills landed mid-upgrade", midway)
 }
