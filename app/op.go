@@ -117,7 +117,7 @@ func (a *App) openOP(bc *bankConn) error {
 	roots.AddCert(serverCert.Leaf)
 	prov, err := opprov.New(opprov.Config{Name: b.Name, APIBase: apiURL, AuthorizeURL: pagesURL + "/oauth/authorize", ClientID: app.ClientID,
 		ClientSecret: app.ClientSecret, APIKey: app.APIKey, Key: key, KeyID: kid, RedirectURI: b.RedirectURI, PaymentKeys: &keys, IDTokenKeys: &keys,
-		ClientCert: &clientCert, RootCAs: roots, CustomerIP: b.CustomerIPAddress, UserAgent: "payterm", Clock: a.opts.Clock, Rand: a.opts.Rand,
+		ClientCert: &clientCert, RootCAs: roots, CustomerIP: b.CustomerIPAddress, UserAgent: "payterm", TryExemption: b.ExemptionOn(), Clock: a.opts.Clock, Rand: a.opts.Rand,
 		Tokens: opTokenKeeper{a: a, name: opTokensName(b.ID)}, Observer: a.trace.opObserver(b.ID)})
 	if err != nil {
 		return err

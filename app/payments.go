@@ -143,7 +143,7 @@ func (a *App) stream(ctx context.Context, key string, from int, doing string, ru
 				a.paying.set(key, e.PaymentID)
 			}
 			ev := toUIEvent(e)
-			ev.Step = rowOf(steps, e.Step)
+			ev.Step = rowOf(steps, e.Step, e.Status)
 			if held != nil && !heldSent {
 				send(*held)
 			}

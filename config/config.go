@@ -103,7 +103,21 @@ type Bank struct {
 	RedirectTLSKeyFile  string `toml:"redirect_tls_key_file"`
 	CustomerIPAddress   string `toml:"customer_ip_address"`
 	DefaultPurposeCode  string `toml:"default_purpose_code"`
+	// Exemption (provider = "op"): "on" (the default when empty) lets a small payment try OP's
+	// exemption flow before OP's page; "off" shows OP's page for every payment (ExemptionOn).
+	Exemption string `toml:"exemption"`
 }
+
+// ExemptionOn reports whether an OP bank tries OP's exemption flow (exemption "on" or empty):
+// a SEPA payment below 30 EUR within 45 days of an approval at OP asks OP to waive its
+// approval, and shows OP's page only if OP refuses.
+func (b Bank) ExemptionOn() bool { return b.Exemption != ExemptionOff }
+
+// The values of exemption.
+const (
+	ExemptionOn  = "on"
+	ExemptionOff = "off"
+)
 
 // Sandbox tunes the embedded bank.
 type Sandbox struct {
@@ -426,6 +440,12 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 	}
 	if strings.TrimSpace(b.Name) == "" {
 		bad("name", "is required: the bank's name as the wallet shows it")
+	}
+	switch {
+	case b.Exemption != "" && b.Provider != ProviderOP:
+		bad("exemption", "is an OP setting: it needs provider = \"op\"")
+	case b.Exemption != "" && b.Exemption != ExemptionOn && b.Exemption != ExemptionOff:
+		bad("exemption", "must be \"on\" (OP's exemption flow for small payments, the default) or \"off\" (OP's page for every payment)")
 	}
 	switch b.Provider {
 	case ProviderUAE, "":

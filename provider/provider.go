@@ -187,6 +187,9 @@ type State struct {
 	// Blob is the provider's own memory of the payment (links, authorisation ids), stored by
 	// the core with the payment and handed back on every later call. Never secrets.
 	Blob []byte
+	// ApprovalWaived: the bank took the payment without asking the payer to approve it (an
+	// SCA exemption: OP's exemption flow), so the approval step says it was not asked.
+	ApprovalWaived bool
 }
 
 // Request is the fully built request that creates a payment: what the core stores before it

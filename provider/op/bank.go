@@ -80,6 +80,8 @@ type memo struct {
 	SubmittedAt     time.Time `json:"submitted_at,omitzero"`
 	// Exempt: created in the exemption flow (the payer's refreshed token).
 	Exempt bool `json:"exempt,omitempty"`
+	// ExemptRefused: OP did not waive its approval; the default flow (OP's page) approves it.
+	ExemptRefused bool `json:"exempt_refused,omitempty"`
 }
 
 var errMemo = errors.New("payterm's record of this OP payment is unreadable")
@@ -188,14 +190,10 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	}
 	if b.cfg.TryExemption && p.Amount.Currency == "EUR" && p.Amount.Amount.Cmp(exemptMax) < 0 {
 		if _, held := b.latestRefresh(); held != nil {
-			s, err := b.SendExempt(ctx, p, b.cfg.Clock())
-			switch {
-			case err == nil:
-				return s, nil
-			case errors.Is(err, ErrExemptionRefused) && s.Blob != nil:
-				// The payment exists at OP: the default flow approves this same one.
-				return s, nil
-			case !errors.Is(err, ErrExemptionRefused):
+			// Created with the payer's token; Approve asks OP to waive its approval, once the
+			// core has stored this payment's memo.
+			s, err := b.CreateExempt(ctx, p, b.cfg.Clock())
+			if !errors.Is(err, ErrExemptionRefused) {
 				return s, err
 			}
 			// Refused before anything was created: the default flow creates it.
@@ -215,12 +213,43 @@ func (b *Bank) created(pay Payment, interactionID string) provider.State {
 	return s
 }
 
-// Lookup sends the stored request again under the same x-idempotency-key: OP creates a
-// payment once per key, so this returns the payment the first send created (while it is
-// still Unauthorized) or creates the one that never arrived. A key whose payment moved on
-// answers DuplicatePayment: nothing is created, and the payer checks at OP.
+// Lookup finds the payment p.Request created. With its memo (the create answered, a later
+// answer of the flow was lost: the submission of an exemption payment) the payment is read by
+// its id and its submission under the derived submissionId, never created again. Without one
+// the stored request is sent again under the same x-idempotency-key: OP creates a payment once
+// per key, so this returns the payment the first send created (while it is still
+// Unauthorized) or creates the one that never arrived. A key whose payment moved on answers
+// DuplicatePayment: nothing is created, and the payer checks at OP.
 func (b *Bank) Lookup(ctx context.Context, p provider.Payment) (provider.State, error) {
+	if m, err := decodeMemo(p.State.Blob); err == nil {
+		return b.resolve(ctx, m)
+	}
 	return b.Send(ctx, p)
+}
+
+// resolve reads a payment whose memo is known: a submitted one (Completed) under its derived
+// submissionId; an Authorized one whose submission may have been sent is submitted again under
+// that same id with the payer's token (OP answers with the first submission, or makes the one
+// that never arrived); any other as OP holds it.
+func (b *Bank) resolve(ctx context.Context, m *memo) (provider.State, error) {
+	pay, a, err := b.getPayment(ctx, m.PaymentID)
+	if err != nil {
+		return provider.State{}, err
+	}
+	switch {
+	case pay.Status == "Completed":
+		if m.SubmissionID == "" {
+			m.SubmissionID, m.SubmittedAt = SubmissionID(m.PaymentID, 1), b.cfg.Clock()
+		}
+		return b.submissionState(ctx, m)
+	case pay.Status == "Authorized" && (m.SubmissionID != "" || m.Exempt):
+		if u := b.liveUser(ctx, m.AuthorizationID); u != nil {
+			return b.submitOne(ctx, m, u)
+		}
+	}
+	s := stateOf(authStatuses, pay.Status, pay.PaymentID)
+	s.InteractionID, s.Blob = a.id, m.encode()
+	return s, nil
 }
 
 // Status reads where the payment is: its submission once submitted (re-submitting a Pending
@@ -315,6 +344,13 @@ func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Inpu
 	if m.SubmissionID != "" {
 		s, err := b.submissionState(ctx, m)
 		return s, nil, err
+	}
+	if m.Exempt && !m.ExemptRefused && in.CallbackURL == "" {
+		s, ok, err := b.tryExempt(ctx, m, waiting)
+		if ok {
+			return s, nil, err
+		}
+		// OP refused: its page, as for any payment.
 	}
 	if m.State == "" {
 		if m.State, err = b.newState(); err != nil {

@@ -97,9 +97,11 @@ func TestJourneyExemptionRefusedFallsBackPaidOnce(t *testing.T) {
 	if !errors.Is(err, ErrExemptionRefused) || st.Blob == nil {
 		t.Fatalf("%+v %v", st, err)
 	}
-	vs := j.bank.Verdicts()
-	if f := vs[len(vs)-1].Failed(); f == nil || f.Rule != opbank.RuleExemptLimits {
+	if f := lastFailure(j.bank.Verdicts()); f == nil || f.Rule != opbank.RuleExemptLimits {
 		t.Fatalf("refused by %+v", f)
+	}
+	if m := mustMemo(t, st); !m.Exempt || !m.ExemptRefused {
+		t.Fatalf("memo %+v", m)
 	}
 	p.State = st
 	st, act, err := j.client.Approve(ctx, p, provider.Input{})
@@ -149,9 +151,13 @@ func TestJourneySendTriesTheExemption(t *testing.T) {
 	if _, _, err := j.client.Approve(ctx, first, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil {
 		t.Fatal(err)
 	}
+	// Send creates it with the payer's token; Approve asks OP to waive its approval: no page.
 	small := j.created("12.00")
-	if small.State.BankStatus != "Accepted" || !mustMemo(t, small.State).Exempt {
+	if small.State.Status != provider.StatusAwaitingBankSCA || !mustMemo(t, small.State).Exempt {
 		t.Fatalf("exempt: %+v", small.State)
+	}
+	if st, act, err := j.client.Approve(ctx, small, provider.Input{}); err != nil || act != nil || st.BankStatus != "Accepted" || !st.ApprovalWaived {
+		t.Fatalf("exempt: %+v %+v %v", st, act, err)
 	}
 	big := j.created("35.00") // not tried: 35.00 is not below 30.00
 	if big.State.Status != provider.StatusAwaitingBankSCA || mustMemo(t, big.State).Exempt {
@@ -163,8 +169,11 @@ func TestJourneySendTriesTheExemption(t *testing.T) {
 		t.Fatalf("refused: %+v", refused.State)
 	}
 	st, act, err := j.client.Approve(ctx, refused, provider.Input{})
-	if err != nil || act == nil {
-		t.Fatalf("%v %+v", err, act)
+	if err != nil || act == nil || st.ApprovalWaived || !mustMemo(t, st).ExemptRefused {
+		t.Fatalf("%v %+v %+v", err, act, st)
+	}
+	if f := lastFailure(j.bank.Verdicts()); f == nil || f.Rule != opbank.RuleExemptLimits {
+		t.Fatalf("refused by %+v", f)
 	}
 	refused.State = st
 	if st, _, err = j.client.Approve(ctx, refused, provider.Input{CallbackURL: j.browse(act, "approve", nil)}); err != nil || st.BankStatus != "Accepted" {
@@ -216,4 +225,72 @@ func TestJourneyKilledInsideTheExemptionPaysOnce(t *testing.T) {
 	if s, err = restarted.Status(ctx, p); err != nil || s.Status != provider.StatusExecuted || j.bank.PaymentDebits(s.BankRef) != 1 || j.bank.Payments() != 2 {
 		t.Fatalf("%+v %v", s, err)
 	}
+}
+
+// lastFailure is the rule the bank's latest refused request broke (nil when none was refused).
+func lastFailure(vs []opbank.Verdict) *opbank.Check {
+	for i := len(vs) - 1; i >= 0; i-- {
+		if f := vs[i].Failed(); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// The submission of an exemption payment is made but both of its answers are lost (SendExempt
+// sends the same submissionId twice): the outcome is unknown, and Lookup with the memo the
+// create left resolves it — the payment read by its id and the submission under the derived
+// submissionId, never created again (the idempotency key's payment has moved on: a resend
+// would meet DuplicatePayment). Paid once.
+func TestJourneyLostExemptSubmissionResolvedByLookup(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	j.sca()
+	p := j.built("9.00")
+	j.bank.DropNextSubmitAnswers(2)
+	st, err := j.client.SendExempt(ctx, p, j.clk.Now())
+	if !errors.Is(err, provider.ErrOutcomeUnknown) || mustMemo(t, st).SubmissionID == "" {
+		t.Fatalf("%+v %v", st, err)
+	}
+	p.State = st
+	found, err := j.client.Lookup(ctx, p)
+	if err != nil || !submitted(found) || j.bank.PaymentDebits(found.BankRef) != 1 || j.bank.Payments() != 2 {
+		t.Fatalf("%+v %v (payments %d)", found, err, j.bank.Payments())
+	}
+	// Without the memo the same request meets DuplicatePayment: the reason Lookup reads by id.
+	p.State = provider.State{}
+	if _, err := j.client.Lookup(ctx, p); err == nil {
+		t.Fatal("a resend under the moved-on key was taken")
+	}
+	if j.bank.Payments() != 2 {
+		t.Fatalf("payments %d", j.bank.Payments())
+	}
+}
+
+// In the wallet's flow (TryExemption) the submission after OP waived its approval loses both
+// answers inside Approve; the core keeps the memo Send left (no submissionId, no state). The
+// next Approve (a resume) finds OP's grant already used — the payment moved on — reads it at
+// OP and takes its submission under the derived id: paid once, no page shown.
+func TestJourneyExemptSubmissionLostInApproveResolvedNextTime(t *testing.T) {
+	j := newJourney(t, "")
+	j.client.cfg.TryExemption = true
+	ctx := context.Background()
+	j.sca()
+	p := j.created("9.00")
+	if !mustMemo(t, p.State).Exempt {
+		t.Fatalf("%+v", p.State)
+	}
+	j.bank.DropNextSubmitAnswers(2)
+	if _, act, err := j.client.Approve(ctx, p, provider.Input{}); !errors.Is(err, provider.ErrOutcomeUnknown) || act != nil {
+		t.Fatalf("%+v %v", act, err)
+	}
+	st, act, err := j.client.Approve(ctx, p, provider.Input{})
+	if err != nil || act != nil || !submitted(st) || !st.ApprovalWaived || j.bank.PaymentDebits(st.BankRef) != 1 || j.bank.Payments() != 2 {
+		t.Fatalf("%+v %+v %v (payments %d)", st, act, err, j.bank.Payments())
+	}
+}
+
+// submitted: OP holds the submission (Accepted, or Submitted by now on the bank's clock).
+func submitted(s provider.State) bool {
+	return s.BankStatus == "Accepted" || s.BankStatus == "Submitted"
 }
