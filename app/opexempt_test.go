@@ -99,6 +99,9 @@ func TestOPExemptionPaysWithoutTheBrowser(t *testing.T) {
 	if first.actions != 1 {
 		t.Fatalf("the first payment showed OP's page %d times, want once", first.actions)
 	}
+	if want := "OP will ask you to approve: there is no bank approval from the last 45 days to re-use"; first.pp.BankApproval != want {
+		t.Fatalf("the first review said %q, want %q", first.pp.BankApproval, want)
+	}
 	if ev, _ := first.row(t, opprov.StepApprove); ev.State != ui.StepDone || strings.Contains(ev.Note, "not asked") {
 		t.Fatalf("the first payment's approval row: %+v", ev)
 	}
@@ -106,6 +109,26 @@ func TestOPExemptionPaysWithoutTheBrowser(t *testing.T) {
 	second := payAtOPFor(t, a, w, clock, js.totpSecret, "9.00")
 	if second.actions != 0 {
 		t.Fatalf("the exemption payment showed OP's page %d times", second.actions)
+	}
+	if want := "OP may not ask: 1 of 5, 9.00 of 100.00 EUR since your last bank approval"; !strings.HasPrefix(second.pp.BankApproval, want) {
+		t.Fatalf("the second review said %q, want %q…", second.pp.BankApproval, want)
+	}
+	// The count moves with the exemption payment the ledger now holds.
+	third, err := w.PreparePayment(context.Background(), ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: "7.00", Reference: "Kahvi",
+		NewPayee: ui.PayeeDraft{Name: "Kahvila Oy", IBAN: "FI21 1234 5600 0007 85"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "OP may not ask: 2 of 5, 16.00 of 100.00 EUR since your last bank approval"; !strings.HasPrefix(third.BankApproval, want) {
+		t.Fatalf("the third review said %q, want %q…", third.BankApproval, want)
+	}
+	big, err := w.PreparePayment(context.Background(), ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: "30.00", Reference: "Kahvi",
+		NewPayee: ui.PayeeDraft{Name: "Kahvila Oy", IBAN: "FI21 1234 5600 0007 85"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(big.BankApproval, "OP will ask you to approve: 30.00 EUR is not below 30.00 EUR") {
+		t.Fatalf("the review of 30.00 said %q", big.BankApproval)
 	}
 	r := second.last.Receipt
 	if bank.Payments() != 2 || bank.PaymentDebits(r.PaymentID) != 1 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
@@ -55,6 +56,7 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 			// Another standard: its currency, product and progress rows (a UAE payment keeps
 			// the zero values the screens have always drawn).
 			out.Currency, out.Product, out.Steps = p.Currency, p.Product, steps
+			out.BankApproval = safetext.Short(p.BankApproval, 240) // the provider's words, one line
 			out.Headroom.Currency = p.Currency
 			out.Purpose = ui.PurposeCode{}
 			out.Payee.Type = ""

@@ -597,6 +597,25 @@ type PayerTokens interface {
 	HoldsPayerTokens() bool
 }
 
+// ApprovalForecaster is a bank that may take a payment without asking the payer to approve
+// it, by rules only the bank applies (an SCA exemption: OP's exemption flow). The core calls it
+// while preparing a payment, with what its ledger knows of the earlier payments at that bank,
+// and shows the words on the review screen. It is a guess: the bank decides, and the words
+// say so. "" says nothing (the bank will ask as usual, or the flow is off).
+type ApprovalForecaster interface {
+	ForecastApproval(amount Money, earlier []Earlier, now time.Time) string
+}
+
+// Earlier is one earlier payment at the bank as the core's ledger knows it.
+type Earlier struct {
+	Amount  Money
+	Created time.Time
+	// Status is the ledger's status: a provider.Status once the bank has the payment, the
+	// core's own word before ("Prepared", "Sending", "Unknown", "Refused", …).
+	Status Status
+	Blob   []byte // the provider's State.Blob, as stored
+}
+
 // ErrLoginOver: the login FinishLogin was given an answer for is over (the bank refused it, it
 // ran out of time, or it was used): BeginLogin again. Any other FinishLogin error leaves the
 // login waiting for a better answer (a mistyped address).

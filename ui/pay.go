@@ -1137,6 +1137,10 @@ func (s *payScreen) reviewView() string {
 			rows = append(rows, row{"Signed with", s.terms.Signing})
 		}
 	}
+	if p.BankApproval != "" {
+		// The bank's own rules may spare the payer its approval; the wallet only guesses.
+		rows = append(rows, row{"Bank approval", p.BankApproval})
+	}
 	lw := 9
 	for _, r := range rows {
 		lw = max(lw, displayWidth(r.label))
@@ -1149,7 +1153,11 @@ func (s *payScreen) reviewView() string {
 	note := ""
 	next := "\nPress enter to authenticate, esc to change."
 	if walletOnly {
-		note = "\n" + st.Warning.Render(s.walletOnlyNote()) + "\n"
+		words := s.walletOnlyNote()
+		if p.BankApproval != "" {
+			words = strings.TrimSuffix(words, ".") + ", unless it waives that (Bank approval above)."
+		}
+		note = "\n" + st.Warning.Render(words) + "\n"
 		next = "\nPress enter to confirm with your PIN and code, esc to change."
 	}
 	b.WriteString(note)

@@ -492,6 +492,10 @@ type PreparedPayment struct {
 	// example: Wallet check, Signed, Saved, Sent, Approve at your bank, Bank says, Executed. Row
 	// 0 is always the wallet's own PIN + code check: a failure there sent nothing.
 	Steps []string
+	// BankApproval is the bank's forecast of its own approval of this payment, in plain words
+	// ("OP may not ask: 2 of 5, 45.00 of 100.00 EUR since your last bank approval (OP decides;
+	// …)"): the review screen shows it as a row. "" shows nothing.
+	BankApproval string
 }
 
 // SCAInput is what the user types on the SCA screen.

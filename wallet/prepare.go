@@ -55,6 +55,9 @@ type Prepared struct {
 	IdempotencyKey string
 	Headroom       Headroom
 	Started        time.Time
+	// BankApproval is the bank's forecast of its own approval of this payment, in its words
+	// (provider.ApprovalForecaster: OP's exemption); "" when it has none.
+	BankApproval string
 
 	creditor     json.RawMessage // the payee's stored wire form (the UAE creditor of the consent)
 	debtor       *provider.Party // the payer's account, for banks whose payments name it
@@ -164,6 +167,7 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	if c.DebtorAccount != "" {
 		p.debtor = &provider.Party{Name: c.DebtorName, Account: c.DebtorAccount}
 	}
+	p.BankApproval = w.approvalForecast(ctx, bank, c.ID, amount, currency, now)
 	if err := p.Intent().Validate(); err != nil {
 		return nil, &Problem{What: "The payment details are not valid.", Next: "Check the payee.", Err: err}
 	}

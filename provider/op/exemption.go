@@ -226,3 +226,42 @@ func (b *Bank) tryExempt(ctx context.Context, m *memo, waiting provider.State) (
 	s.InteractionID, s.Blob = a.id, m.encode()
 	return s, true, nil
 }
+
+var _ provider.ApprovalForecaster = (*Bank)(nil)
+
+// ForecastApproval (provider.ApprovalForecaster) is PredictExemption's words for a payment the
+// wallet is about to make, when Send would try the exemption (TryExemption, EUR, below 30.00,
+// a bank approval from the last 45 days held): the exemption payments OP waived since the
+// latest approval whose tokens are held (RefreshExpiry - 45 days) are counted from the
+// ledger's earlier payments (their memo says Exempt, and OP did not refuse them). "" when the
+// exemption is off or not tried for this payment: OP asks as for every payment.
+func (b *Bank) ForecastApproval(amount provider.Money, earlier []provider.Earlier, now time.Time) string {
+	if !b.cfg.TryExemption || amount.Currency != "EUR" {
+		return ""
+	}
+	_, held := b.latestRefresh()
+	if held == nil {
+		return PredictExemption(amount, nil, time.Time{}, now).Words
+	}
+	lastSCA := held.refreshExp.Add(-RefreshLife)
+	var since []money.Amount
+	for _, e := range earlier {
+		if e.Amount.Currency != "EUR" || e.Created.Before(lastSCA) || !waivedStatus(e.Status) {
+			continue
+		}
+		if m, err := decodeMemo(e.Blob); err == nil && m.Exempt && !m.ExemptRefused {
+			since = append(since, e.Amount.Amount)
+		}
+	}
+	return PredictExemption(amount, since, lastSCA, now).Words
+}
+
+// waivedStatus: a payment in this status went on without OP's page (or is going on); one OP
+// rejected or that was cancelled moved no money and counts for nothing.
+func waivedStatus(s provider.Status) bool {
+	switch s {
+	case provider.StatusAuthorised, provider.StatusProcessing, provider.StatusExecuted, provider.StatusSettled:
+		return true
+	}
+	return false
+}

@@ -294,3 +294,44 @@ func TestJourneyExemptSubmissionLostInApproveResolvedNextTime(t *testing.T) {
 func submitted(s provider.State) bool {
 	return s.BankStatus == "Accepted" || s.BankStatus == "Submitted"
 }
+
+// ForecastApproval counts, from the ledger's earlier payments, only the exemption payments OP
+// waived since the latest approval whose tokens are held: not one OP refused (approved on its
+// page), not one rejected, not one from before that approval, not a default-flow payment.
+func TestForecastApprovalCountsWaivedPaymentsSinceTheApproval(t *testing.T) {
+	j := newJourney(t, "")
+	now := j.clk.Now()
+	amt := provider.Money{Amount: eur("5.00"), Currency: "EUR"}
+	if got := j.client.ForecastApproval(amt, nil, now); got != "" {
+		t.Fatalf("exemption off: %q", got)
+	}
+	j.client.cfg.TryExemption = true
+	if got := j.client.ForecastApproval(amt, nil, now); !strings.HasPrefix(got, "OP will ask you to approve: there is no bank approval") {
+		t.Fatalf("no approval held: %q", got)
+	}
+	j.sca()
+	now = j.clk.Now()
+	memo := func(exempt, refused bool) []byte {
+		return (&memo{V: storedVersion, PaymentID: "p", AuthorizationID: "a", Exempt: exempt, ExemptRefused: refused}).encode()
+	}
+	e := func(a string, at time.Time, st provider.Status, blob []byte) provider.Earlier {
+		return provider.Earlier{Amount: provider.Money{Amount: eur(a), Currency: "EUR"}, Created: at, Status: st, Blob: blob}
+	}
+	earlier := []provider.Earlier{
+		e("20.00", now, provider.StatusExecuted, memo(true, false)),                   // waived: counts
+		e("3.00", now, provider.StatusProcessing, memo(true, false)),                  // waived: counts
+		e("9.00", now, provider.StatusExecuted, memo(true, true)),                     // OP refused: its page
+		e("9.00", now, provider.StatusRejected, memo(true, false)),                    // moved no money
+		e("9.00", now, provider.StatusExecuted, memo(false, false)),                   // the default flow
+		e("9.00", now.Add(-48*time.Hour), provider.StatusExecuted, memo(true, false)), // before the approval
+		e("9.00", now, provider.Status("Unknown"), memo(true, false)),                 // not known to be paid
+		e("9.00", now, provider.StatusExecuted, []byte("not a memo")),
+	}
+	got := j.client.ForecastApproval(amt, earlier, now)
+	if !strings.HasPrefix(got, "OP may not ask: 3 of 5, 28.00 of 100.00 EUR since your last bank approval") {
+		t.Fatalf("forecast %q", got)
+	}
+	if got := j.client.ForecastApproval(provider.Money{Amount: eur("5.00"), Currency: "SEK"}, earlier, now); got != "" {
+		t.Fatalf("a SEK payment: %q", got)
+	}
+}
