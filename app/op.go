@@ -40,6 +40,8 @@ type opConn struct {
 	bank       *opbank.Bank
 	api, pages *http.Server
 	prov       *opprov.Bank
+	// hc is the client's mTLS HTTP client (the kill tests wrap its transport).
+	hc *http.Client
 }
 
 const (
@@ -115,7 +117,9 @@ func (a *App) openOP(bc *bankConn) error {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(serverCert.Leaf)
-	prov, err := opprov.New(opprov.Config{Name: b.Name, APIBase: apiURL, AuthorizeURL: pagesURL + "/oauth/authorize", ClientID: app.ClientID,
+	conn.hc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		Certificates: []tls.Certificate{clientCert}, RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	prov, err := opprov.New(opprov.Config{HTTP: conn.hc, Name: b.Name, APIBase: apiURL, AuthorizeURL: pagesURL + "/oauth/authorize", ClientID: app.ClientID,
 		ClientSecret: app.ClientSecret, APIKey: app.APIKey, Key: key, KeyID: kid, RedirectURI: b.RedirectURI, PaymentKeys: &keys, IDTokenKeys: &keys,
 		ClientCert: &clientCert, RootCAs: roots, CustomerIP: b.CustomerIPAddress, UserAgent: "payterm", TryExemption: b.ExemptionOn(), Clock: a.opts.Clock, Rand: a.opts.Rand,
 		Tokens: opTokenKeeper{a: a, name: opTokensName(b.ID)}, Observer: a.trace.opObserver(b.ID)})
@@ -128,6 +132,9 @@ func (a *App) openOP(bc *bankConn) error {
 
 // Close stops both listeners.
 func (c *opConn) Close() error {
+	if c.hc != nil {
+		c.hc.CloseIdleConnections()
+	}
 	return errors.Join(c.api.Close(), c.pages.Close())
 }
 

@@ -119,6 +119,9 @@ func (e *exchange) api(kinds ...string) *token {
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
 	e.b.mu.Lock()
 	t := e.b.tokens[tok]
+	if t == nil && ok && tok != "" {
+		t = e.b.st.UserTokens[hashToken(tok)] // issued before a restart
+	}
 	e.b.mu.Unlock()
 	if !ok || t == nil || !e.b.cfg.Clock().Before(t.Exp) {
 		e.refuse(http.StatusUnauthorized, RuleBearer, "SECURITY", "no live access token")

@@ -68,7 +68,7 @@ type Bank struct {
 	url        string
 
 	mu       sync.Mutex
-	tokens   map[string]*token // access tokens (memory: a restart logs clients out)
+	tokens   map[string]*token // access tokens (client tokens live in memory only: a restart logs the client out; the payer's are also in st.UserTokens)
 	st       *state
 	verdicts []Verdict
 	// faults: answers dropped after processing (the next N API calls; the next N submissions).

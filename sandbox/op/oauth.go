@@ -159,6 +159,16 @@ func (b *Bank) issue(t *token) string {
 	tok := b.randomID()
 	b.mu.Lock()
 	b.tokens[tok] = t
+	if t.Kind == "user" {
+		now := b.cfg.Clock()
+		for h, u := range b.st.UserTokens {
+			if !now.Before(u.Exp) {
+				delete(b.st.UserTokens, h)
+			}
+		}
+		b.st.UserTokens[hashToken(tok)] = t
+		b.st.save()
+	}
 	b.mu.Unlock()
 	return tok
 }

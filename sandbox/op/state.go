@@ -106,6 +106,10 @@ type state struct {
 	Refresh        map[string]*refresh       `json:"refresh_tokens"`
 	Pages          map[string]*pending       `json:"pages"`
 	Exempt         map[string]*exemptions    `json:"exemptions"`
+	// UserTokens are the payer's access tokens by their digest: OP keeps them over its own
+	// restarts (the exemption grant's token has no refresh token; a bank that forgot it would
+	// strand a payment it had approved). Client tokens stay in memory.
+	UserTokens map[string]*token `json:"user_tokens"`
 }
 
 const stateFile = "state.json"
@@ -147,6 +151,9 @@ func loadState(dir string) (*state, error) {
 	}
 	if st.Pages == nil {
 		st.Pages = map[string]*pending{}
+	}
+	if st.UserTokens == nil {
+		st.UserTokens = map[string]*token{}
 	}
 	return st, nil
 }
