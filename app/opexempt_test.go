@@ -150,6 +150,32 @@ func TestOPExemptionPaysWithoutTheBrowser(t *testing.T) {
 	if slices.Contains(ops, opprov.OpCode) {
 		t.Fatalf("the exemption payment exchanged a code: %v", ops)
 	}
+	// The inspector shows the exemption's sequence, every step done, and the bank's verdict
+	// that its limits allowed it — not the first payment's page and code exchange.
+	in, err := w.Inspect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Steps) != len(opExemptSequence) {
+		t.Fatalf("the inspector shows %d steps, want the exemption's %d", len(in.Steps), len(opExemptSequence))
+	}
+	for i, st := range in.Steps {
+		if st.Name != opExemptSequence[i].name || st.State != ui.SeqDone {
+			t.Fatalf("step %d: %q %v", i, st.Name, st.State)
+		}
+	}
+	if ex := in.Steps[3].Exchange; ex == nil || ex.Request != "POST /oauth/token HTTP/1.1" || !strings.Contains(ex.Response, "200") {
+		t.Fatalf("the exemption exchange: %+v", ex)
+	}
+	limits := false
+	for _, v := range in.Verdicts {
+		if strings.HasPrefix(v.Rule, opExemptSequence[3].name) && strings.Contains(v.Rule, "exempt") && v.Passed {
+			limits = true
+		}
+	}
+	if !limits {
+		t.Fatalf("no verdict of the exemption engine: %+v", in.Verdicts)
+	}
 	for _, v := range bank.Verdicts() {
 		if f := v.Failed(); f != nil {
 			t.Fatalf("the bank refused a %s request: rule %d %s", v.Endpoint, f.Rule, f.Name)
@@ -195,6 +221,10 @@ func TestOPExemptionRefusedCompletesOnOPsPage(t *testing.T) {
 	}
 	if ops := opOps(a); !slices.Contains(ops, opprov.OpExemption) || ops[len(ops)-1] == opprov.OpExemption {
 		t.Fatalf("the trace: %v", ops)
+	}
+	// The fallback's code exchange is newer than the refused grant: the default sequence.
+	if in, err := w.Inspect(context.Background()); err != nil || len(in.Steps) != len(opSequence) || in.Steps[4].State != ui.SeqDone {
+		t.Fatalf("the inspector after the fallback: %+v %v", in.Steps, err)
 	}
 }
 
