@@ -3,6 +3,8 @@ package op
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -334,4 +336,46 @@ func TestForecastApprovalCountsWaivedPaymentsSinceTheApproval(t *testing.T) {
 	if got := j.client.ForecastApproval(provider.Money{Amount: eur("5.00"), Currency: "SEK"}, earlier, now); got != "" {
 		t.Fatalf("a SEK payment: %q", got)
 	}
+}
+
+// The one window not closed: OP made the exemption grant but its answer (the only copy of the
+// token that can submit the payment) was lost. OP holds the payment Authorized; the grant
+// cannot be made again and the payer's other tokens act for another authorization. Approve
+// says so, shows no page (OP's would not open for an approved payment), and submits nothing.
+func TestJourneyLostExemptionGrantSaysSoAndSubmitsNothing(t *testing.T) {
+	j := newJourney(t, "")
+	j.client.cfg.TryExemption = true
+	ctx := context.Background()
+	j.sca()
+	p := j.created("9.00")
+	hc := j.client.cfg.HTTP
+	hc.Transport = loseGrantAnswer{next: hc.Transport} // the jwt-bearer grant is made, its answer lost
+	for i := 0; i < 2; i++ {
+		st, act, err := j.client.Approve(ctx, p, provider.Input{})
+		if err == nil || act != nil || !strings.Contains(err.Error(), "check it at OP before you pay again") || st.ApprovalWaived {
+			t.Fatalf("try %d: %+v %+v %v", i, st, act, err)
+		}
+	}
+	if n := j.bank.PaymentDebits(p.State.BankRef); n != 0 || j.bank.Payments() != 2 {
+		t.Fatalf("debits %d, payments %d", n, j.bank.Payments())
+	}
+}
+
+// loseGrantAnswer lets the jwt-bearer grant reach the bank and loses its answer.
+type loseGrantAnswer struct{ next http.RoundTripper }
+
+func (l loseGrantAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	grant := false
+	if r.GetBody != nil {
+		if b, err := r.GetBody(); err == nil {
+			raw, _ := io.ReadAll(b)
+			grant = strings.Contains(string(raw), "jwt-bearer")
+		}
+	}
+	res, err := l.next.RoundTrip(r)
+	if err == nil && grant {
+		res.Body.Close()
+		return nil, errors.New("connection reset (the answer was lost)")
+	}
+	return res, err
 }
