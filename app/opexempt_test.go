@@ -138,8 +138,10 @@ func TestOPExemptionPaysWithoutTheBrowser(t *testing.T) {
 	if !seen || ev.State != ui.StepDone || !strings.Contains(ev.Note, "not asked: exemption") {
 		t.Fatalf("the approval row of the exemption payment: %+v", ev)
 	}
-	if ev, _ := second.row(t, opprov.StepCreated); ev.State != ui.StepDone {
-		t.Fatalf("the created row: %+v", ev)
+	for _, name := range []string{opprov.StepCreated, opprov.StepSubmitted, opprov.StepExecuted} {
+		if ev, _ := second.row(t, name); ev.State != ui.StepDone {
+			t.Fatalf("the %q row: %+v", name, ev)
+		}
 	}
 	ops := opOps(a)[before:]
 	for _, want := range []opprov.Op{opprov.OpRefresh, opprov.OpCreate, opprov.OpExemption, opprov.OpSubmit} {
@@ -206,6 +208,9 @@ func TestOPExemptionRefusedCompletesOnOPsPage(t *testing.T) {
 	}
 	if ev, _ := second.row(t, opprov.StepApprove); ev.State != ui.StepDone || strings.Contains(ev.Note, "not asked") {
 		t.Fatalf("the approval row: %+v", ev)
+	}
+	if ev, _ := second.row(t, opprov.StepSubmitted); ev.State != ui.StepDone {
+		t.Fatalf("the submitted row: %+v", ev)
 	}
 	refused := false
 	for _, v := range bank.Verdicts() {

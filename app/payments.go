@@ -139,13 +139,7 @@ func (a *App) stream(ctx context.Context, key string, from int, doing string, ru
 			}
 		}
 		heldSent := false
-		progress := func(e wallet.Event) {
-			a.flight.move(flight, sequenceStepOf(e.Step))
-			if e.PaymentID != 0 {
-				a.paying.set(key, e.PaymentID)
-			}
-			ev := toUIEvent(e)
-			ev.Step = rowOf(steps, e.Step, e.Status)
+		push := func(ev ui.PaymentEvent) {
 			if held != nil && !heldSent {
 				send(*held)
 			}
@@ -155,6 +149,20 @@ func (a *App) stream(ctx context.Context, key string, from int, doing string, ru
 				// not when the next event comes.
 				send(ev)
 				heldSent = true
+			}
+		}
+		progress := func(e wallet.Event) {
+			a.flight.move(flight, sequenceStepOf(e.Step))
+			if e.PaymentID != 0 {
+				a.paying.set(key, e.PaymentID)
+			}
+			ev := toUIEvent(e)
+			ev.Step = rowOf(steps, e.Step, e.Status)
+			push(ev)
+			if row, ok := submittedRow(steps, e); ok {
+				sub := ev
+				sub.Step, sub.Note = row, ""
+				push(sub)
 			}
 		}
 		pay, err := run(progress)

@@ -174,6 +174,21 @@ func rowOf(steps []string, s wallet.Step, status wallet.PaymentStatus) ui.Paymen
 	return 0
 }
 
+// submittedRow is OP's "Submitted" row when e ends the approval with the payment submitted:
+// at OP the approval (or its waiver) ends in the submission, which no later event reports.
+func submittedRow(steps []string, e wallet.Event) (ui.PaymentStep, bool) {
+	if e.Step != wallet.StepApprove || e.State != wallet.StepDone {
+		return 0, false
+	}
+	switch e.Status {
+	case wallet.PaymentProcessing, wallet.PaymentExecuted, wallet.PaymentSettled:
+	default:
+		return 0, false
+	}
+	i := slices.Index(steps, opprov.StepSubmitted)
+	return ui.PaymentStep(i), i >= 0
+}
+
 // toUIAction is the bank's question as the screens ask it.
 func toUIAction(act *provider.Action) *ui.BankAction {
 	if act == nil {
