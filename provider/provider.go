@@ -128,6 +128,9 @@ type Caps struct {
 	Scheme string
 	// Steps are the progress rows of one payment, in order, after the wallet's own check.
 	Steps []string
+	// Bundle is how many payments one bank approval may cover (the provider is a Bundler);
+	// 0 when each payment is approved on its own.
+	Bundle int
 }
 
 // Currency is the currency of the bank's first product: the one the wallet shows where a bank
@@ -562,6 +565,21 @@ type Canceller interface {
 	// Cancel asks the bank to cancel the payment; the returned state says whether it did
 	// (StatusCancelled) or what still runs.
 	Cancel(ctx context.Context, p Payment) (State, *Action, error)
+}
+
+// Bundler is implemented by the providers of banks that approve several payments with one bank
+// SCA (Caps.Bundle says how many). Each payment of a bundle is still an ordinary payment to the
+// core: built, stored before it leaves, sent, tracked. Only its building and its approval differ.
+type Bundler interface {
+	// BuildBundled is Build for a payment of a bundle: first is the state of the bundle's first
+	// payment, as its Send returned it (nil when this one is the first). Nothing leaves.
+	BuildBundled(ctx context.Context, in Intent, ev Evidence, f Facts, first *State) (Request, error)
+	// ApproveBundle is Approver.Approve for every created payment of one bundle at once: a
+	// zero Input starts the one approval or checks how it stands; the payer's answer completes
+	// it (each approved payment goes on, those left out end as the bank says). It returns one
+	// state per payment, in order, and while the bank still waits for the payer, what to do.
+	// An error with an Action lets the payer answer again (a mistyped address).
+	ApproveBundle(ctx context.Context, ps []Payment, in Input) ([]State, *Action, error)
 }
 
 // PayeeChecker is implemented by providers that check a payee typed at payment time against

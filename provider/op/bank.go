@@ -45,6 +45,7 @@ func (b *Bank) Caps() provider.Caps {
 		Signing: "detached JWS (" + string(b.key.alg) + ") over the body in x-jws-signature, x-idempotency-key, mTLS; answers' x-jws-signature verified",
 		Scheme:  "detached JWS " + string(b.key.alg) + " (x-jws-signature)",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepCreated, StepApprove, StepSubmitted, StepExecuted},
+		Bundle:  MaxBundle,
 	}
 }
 
@@ -56,6 +57,9 @@ type stored struct {
 	Body   []byte `json:"body"`
 	JWS    string `json:"jws"`
 	Amount string `json:"amount"`
+	// Bundled: a payment of a bundle (BuildBundled); it is approved with the bundle, never
+	// sent through the exemption flow.
+	Bundled bool `json:"bundled,omitempty"`
 }
 
 const storedVersion = 1
@@ -186,7 +190,7 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	if err != nil {
 		return provider.State{}, err
 	}
-	if b.cfg.TryExemption && p.Amount.Currency == "EUR" && p.Amount.Amount.Cmp(exemptMax) < 0 {
+	if b.cfg.TryExemption && !st.Bundled && p.Amount.Currency == "EUR" && p.Amount.Amount.Cmp(exemptMax) < 0 {
 		if _, held := b.latestRefresh(); held != nil {
 			s, err := b.SendExempt(ctx, p, b.cfg.Clock())
 			switch {
