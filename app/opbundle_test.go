@@ -411,3 +411,55 @@ func TestOPBundleRestartAfterApproval(t *testing.T) {
 		t.Fatalf("OP holds %d payments, want 3", n)
 	}
 }
+
+// TestOPBundleRevokedBeforeApproval: the payer stops at OP's page and revokes the bundle: the
+// warning says every payment goes, all three end Cancelled at OP and in the ledger, nothing is
+// debited, and OP's page no longer approves them.
+func TestOPBundleRevokedBeforeApproval(t *testing.T) {
+	e := newBundleEnv(t)
+	defer e.a.Close()
+	w := e.a.wallet
+	bank := e.a.banks[1].op.bank
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	b, err := w.PrepareBundle(ctx, bundleDrafts(e.link.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page string
+	ps, _ := w.SubmitBundle(ctx, b, sca.PIN(testPIN), sca.OTP(e.clock.nextCode(t, e.js.totpSecret)), func(ev wallet.Event) {
+		if ev.Action != nil {
+			page = ev.Action.URL
+			stop() // the payer stops watching at OP's page
+		}
+	})
+	if len(ps) != 3 || page == "" {
+		t.Fatalf("%d payments, page %q", len(ps), page)
+	}
+	warn, err := w.BundleRevokeWarning(context.Background(), e.link.ID, 3)
+	if err != nil || !strings.Contains(warn, "every payment") || !strings.Contains(warn, "3") {
+		t.Fatalf("the warning before revoking: %q %v", warn, err)
+	}
+	var done []wallet.Payment
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		done, err = w.RevokeBundle(context.Background(), b.ID)
+		if err == nil || time.Now().After(end) {
+			break
+		}
+	}
+	if err != nil || len(done) != 3 {
+		t.Fatalf("revoke: %d payments, %v", len(done), err)
+	}
+	for i, p := range done {
+		if p.Status != wallet.PaymentCancelled || !p.Final || bank.PaymentDebits(p.BankPaymentID) != 0 {
+			t.Fatalf("payment %d after the revocation: %s final=%v", i+1, p.Status, p.Final)
+		}
+	}
+	if _, err := w.RevokeBundle(context.Background(), b.ID); err == nil {
+		t.Fatal("a bundle whose payments all ended was revoked again")
+	}
+	if n := submissionsAt(bank); n != 0 {
+		t.Fatalf("%d submissions reached OP", n)
+	}
+	checkVerdicts(t, bank)
+}

@@ -580,6 +580,11 @@ type Bundler interface {
 	// state per payment, in order, and while the bank still waits for the payer, what to do.
 	// An error with an Action lets the payer answer again (a mistyped address).
 	ApproveBundle(ctx context.Context, ps []Payment, in Input) ([]State, *Action, error)
+	// RevokeBundlePayments withdraws the whole bundle at the bank: every payment of it not
+	// yet submitted ends. It returns each payment's state afterwards, in order.
+	RevokeBundlePayments(ctx context.Context, ps []Payment) ([]State, error)
+	// RevokeWarning is what the screen says before it asks to revoke a bundle of n payments.
+	RevokeWarning(n int) string
 }
 
 // PayeeChecker is implemented by providers that check a payee typed at payment time against

@@ -498,3 +498,83 @@ func (w *Wallet) ResumeBundle(ctx context.Context, bundleID string, progress fun
 	err = w.finishBundle(ctx, bank, bu, recs, emit, true)
 	return ps, err
 }
+
+// BundleRevokeWarning is what the screen says before it asks to revoke a bundle of n payments
+// at the consent's bank (the bank's own words: revoking one revokes them all).
+func (w *Wallet) BundleRevokeWarning(ctx context.Context, consentID string, n int) (string, error) {
+	bank, err := w.bankOfConsent(ctx, consentID)
+	if err != nil {
+		return "", err
+	}
+	bu, ok := bank.(provider.Bundler)
+	if !ok {
+		return "", &Problem{What: "This bank takes no bundles.", Next: "Go back."}
+	}
+	return bu.RevokeWarning(n), nil
+}
+
+// RevokeBundle withdraws a bundle at its bank while its payments await the approval: every
+// payment of it not yet submitted ends (Cancelled), and each new state is recorded. A delivery
+// watching the bundle is waited for briefly; the caller stops watching first.
+func (w *Wallet) RevokeBundle(ctx context.Context, bundleID string) ([]Payment, error) {
+	ps, err := w.cfg.Ledger.PaymentsOfBundle(ctx, bundleID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, &Problem{What: "That bundle is not in the ledger.", Next: "Check History."}
+	}
+	bank, err := w.bankOfConsent(ctx, ps[0].ConsentID)
+	if err != nil {
+		return nil, err
+	}
+	bu, ok := bank.(provider.Bundler)
+	if !ok {
+		return nil, &Problem{What: "This bank takes no bundles.", Next: "Cancel each payment from History."}
+	}
+	var open []*Payment
+	defer func() {
+		for _, p := range open {
+			w.release(p.ID)
+		}
+	}()
+	for i := range ps {
+		if ps[i].Final || ps[i].BankPaymentID == "" {
+			continue
+		}
+		if !w.claimWithin(ctx, ps[i].ID, cancelClaimWait) {
+			return ps, &Problem{What: "payterm is checking a payment of this bundle with the bank right now.", Next: "Wait a moment, then try again."}
+		}
+		fresh, err := w.cfg.Ledger.Payment(ctx, ps[i].ID)
+		if err != nil {
+			w.release(ps[i].ID)
+			return ps, err
+		}
+		ps[i] = fresh
+		open = append(open, &ps[i])
+	}
+	if len(open) == 0 {
+		return ps, &Problem{What: "Every payment of this bundle has ended: there is nothing to revoke.", Next: "Check History."}
+	}
+	provided := make([]provider.Payment, len(open))
+	for i, p := range open {
+		provided[i] = asProvided(p, SCAReceipt{})
+	}
+	states, err := bu.RevokeBundlePayments(ctx, provided)
+	for i, st := range states {
+		if i >= len(open) || st.Status == "" {
+			continue
+		}
+		if st.BankRef == "" {
+			st.BankRef = open[i].BankPaymentID
+		}
+		w.recordAttempt(ctx, open[i].ID, "revoke-bundle", st.InteractionID, nil)
+		if aerr := w.accept(context.WithoutCancel(ctx), open[i], st, "bundle revoked by the user", func(Event) {}); aerr != nil {
+			return ps, aerr
+		}
+	}
+	if err != nil {
+		return ps, fmt.Errorf("revoke the bundle at the bank: %w", err)
+	}
+	return ps, nil
+}

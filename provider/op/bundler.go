@@ -148,3 +148,41 @@ func (b *Bank) ApproveBundle(ctx context.Context, ps []provider.Payment, in prov
 	}
 	return states(), awaiting(), nil
 }
+
+// RevokeWarning is what the screen says before it asks to revoke a bundle of n payments.
+func (b *Bank) RevokeWarning(n int) string { return RevokeWarning(n) }
+
+// RevokeBundlePayments revokes the bundle at OP (RevokeBundle: DELETE /authorizations/{id})
+// and reads every payment back: those not yet submitted end revoked, a submitted one goes on.
+func (b *Bank) RevokeBundlePayments(ctx context.Context, ps []provider.Payment) ([]provider.State, error) {
+	if len(ps) == 0 {
+		return nil, errors.New("a bundle holds at least one payment")
+	}
+	auth := ""
+	for i, p := range ps {
+		m, err := decodeMemo(p.State.Blob)
+		if err != nil {
+			return nil, fmt.Errorf("payment %d of the bundle: %w", i+1, err)
+		}
+		if i > 0 && m.AuthorizationID != auth {
+			return nil, fmt.Errorf("payment %d of the bundle is under another authorization at OP", i+1)
+		}
+		auth = m.AuthorizationID
+	}
+	if _, err := b.RevokeBundle(ctx, auth); err != nil {
+		return nil, err
+	}
+	out := make([]provider.State, len(ps))
+	var first error
+	for i, p := range ps {
+		s, err := b.Status(ctx, p)
+		if err != nil {
+			s = p.State
+			if first == nil {
+				first = fmt.Errorf("payment %d of the bundle: %w", i+1, err)
+			}
+		}
+		out[i] = s
+	}
+	return out, first
+}
