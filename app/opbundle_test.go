@@ -463,3 +463,63 @@ func TestOPBundleRevokedBeforeApproval(t *testing.T) {
 	}
 	checkVerdicts(t, bank)
 }
+
+// TestOPBundleThroughTheScreensContract: the bundle as the screens pay it (ui.BundleService):
+// prepared with its total and the bank's revoke warning, one wallet check, the one approval
+// answered through ContinuePayment under the bundle's id, every payment's status live and
+// final.
+func TestOPBundleThroughTheScreensContract(t *testing.T) {
+	e := newBundleEnv(t)
+	defer e.a.Close()
+	ctx := context.Background()
+	w := e.a.UIWallet()
+	bs := w.(ui.BundleService)
+	if e.link.Terms.Bundle != 10 {
+		t.Fatalf("the OP link's terms say bundles of %d", e.link.Terms.Bundle)
+	}
+	var drafts []ui.PaymentDraft
+	for _, d := range bundleDrafts(e.link.ID) {
+		drafts = append(drafts, ui.PaymentDraft{Amount: d.Amount, Reference: d.Reference, NewPayee: ui.PayeeDraft{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN}})
+	}
+	pb, err := bs.PrepareBundle(ctx, e.link.ID, drafts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pb.Items) != 3 || pb.Total.String() != "59.75" || pb.Currency != "EUR" || !strings.Contains(pb.RevokeWarning, "every payment") {
+		t.Fatalf("prepared %+v", pb)
+	}
+	bad := append([]ui.PaymentDraft(nil), drafts...)
+	bad[1].NewPayee.IBAN = "FI00 1234"
+	if _, err := bs.PrepareBundle(ctx, e.link.ID, bad); err == nil || !strings.Contains(err.Error(), "Payment 2 of the bundle") {
+		t.Fatalf("a bad IBAN in payment 2: %v", err)
+	}
+	ch, err := bs.SubmitBundle(ctx, pb.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(e.clock.nextCode(t, e.js.totpSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last ui.BundleEvent
+	approvals := 0
+	for ev := range ch {
+		if ev.Action != nil {
+			approvals++
+			if approvals == 1 {
+				back := opBrowse(t, ev.Action.URL, "approve")
+				if err := w.ContinuePayment(ctx, pb.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
+					t.Errorf("ContinuePayment: %v", err)
+				}
+			}
+		}
+		last = ev
+	}
+	if approvals != 1 || !last.Final || last.Err != nil || len(last.Items) != 3 {
+		t.Fatalf("approvals %d, last %+v", approvals, last)
+	}
+	for i, it := range last.Items {
+		if !ui.PaymentPaid(it.Status) || it.BankStatus != "Submitted" || it.PaymentID == "" {
+			t.Fatalf("payment %d: %+v", i+1, it)
+		}
+	}
+	if _, err := bs.SubmitBundle(ctx, pb.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(e.clock.nextCode(t, e.js.totpSecret))}); err == nil {
+		t.Fatal("the same bundle was submitted twice")
+	}
+}

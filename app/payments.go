@@ -15,19 +15,9 @@ import (
 
 func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	a := w.a
-	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose, Product: d.Product}
-	if d.PayeeID != "" {
-		id, ok := parseID(d.PayeeID)
-		if !ok {
-			return ui.PreparedPayment{}, &ui.Problem{What: "That payee is not in the wallet.", Next: "Pick a payee from the list."}
-		}
-		draft.PayeeID = id
-	} else {
-		kind := "retail"
-		if d.NewPayee.Type == ui.PayeeCorporate {
-			kind = "corporate"
-		}
-		draft.NewPayee = &wallet.PayeeInput{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Kind: kind}
+	draft, err := walletDraft(d)
+	if err != nil {
+		return ui.PreparedPayment{}, err
 	}
 	p, err := a.wallet.Prepare(ctx, draft)
 	if err != nil {

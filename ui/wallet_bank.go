@@ -83,6 +83,9 @@ type PayTerms struct {
 	// signature rsa-sha256"): the columns of the banks side by side (Home, Consents, the
 	// inspector). Empty: read from WalletSCA and Signing.
 	Approval, Scheme string
+	// Bundle is how many payments one approval at the bank may cover (a "bundle": the core is
+	// a BundleService); 0 when the bank approves each payment on its own.
+	Bundle int
 }
 
 // UAETerms are the terms of a UAE Open Finance bank (delegated SCA): the zero PayTerms stands
