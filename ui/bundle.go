@@ -264,9 +264,14 @@ func (s *bundleScreen) onEvent(msg bundleEventMsg) tea.Cmd {
 	case ev.Action != nil && ev.Action.Kind == ActionRedirect:
 		s.answering = false
 		s.pageSays = ev.Action.Message
-		if s.flow == nil || s.flow.step.URL != ev.Action.URL {
+		switch {
+		case s.flow == nil:
 			s.flow = newPaymentBankFlow(s.c, *ev.Action, consentBank(s.consent), s.c.now(), s.sendCallback)
 			s.sizeFlow()
+		case s.flow.mode == bankChoose && !s.flow.alone:
+			// The bank's page asked again (each poll signs a fresh request object for the same
+			// approval): the newest address, and whatever the payer is doing stays as it is.
+			s.flow.step.URL = ev.Action.URL
 		}
 		if ev.Note != "" {
 			s.flow.err, s.flow.mode = ev.Note, bankChoose
@@ -691,15 +696,35 @@ func (s *bundleScreen) runView() string {
 		head = "Stopping: the payments wait at " + bank + "; payterm keeps checking them."
 	}
 	b.WriteString(head + "\n\n")
-	b.WriteString(s.itemLines(true))
+	list := s.itemLines(true)
+	var page string
+	if s.flow != nil && !s.stopped && !s.answering {
+		page = s.flow.View()
+		says := ""
+		if s.pageSays != "" {
+			says = st.Muted.Render(bankSays(bank, s.pageSays)) + "\n\n"
+		}
+		// The bank's step needs the room (its address, the paste field): on a short terminal
+		// the list gives way to one line, then the bank's message goes, as the pay screen's
+		// rows do.
+		tooTall := func(list, says string) bool {
+			return s.h > 0 && wrappedRows(strings.Split(head+"\n\n"+list+"\n"+says+page, "\n"), max(s.w, 1)) > s.h
+		}
+		if tooTall(list, says) {
+			list = fmt.Sprintf("%s, %s: each waits for your approval at %s.\n", count(len(s.prepared.Items), "payment", "payments"),
+				formatMoney(s.prepared.Total, s.prepared.Currency), bank)
+			if tooTall(list, says) {
+				says = ""
+			}
+		}
+		page = says + page
+	}
+	b.WriteString(list)
 	switch {
 	case s.answering:
 		b.WriteString("\n" + st.Accent.Render("Sending your answer to "+bank+"…") + "\n")
-	case s.flow != nil && !s.stopped:
-		if s.pageSays != "" {
-			b.WriteString("\n" + st.Muted.Render(bankSays(bank, s.pageSays)) + "\n")
-		}
-		b.WriteString("\n" + s.flow.View() + "\n")
+	case page != "":
+		b.WriteString("\n" + page + "\n")
 	case s.final && s.awaiting() > 0:
 		b.WriteString("\n" + st.Muted.Render(fmt.Sprintf("%s for your approval at %s; payterm keeps checking. x revokes the bundle.",
 			count(s.awaiting(), "payment still waits", "payments still wait"), bank)) + "\n")
