@@ -93,8 +93,13 @@ func (w *Wallet) PrepareBundle(ctx context.Context, drafts []Draft) (*PreparedBu
 			return nil, &Problem{What: "The bundle's total is too large.", Next: "Split it in two bundles.", Err: err}
 		}
 	}
-	// Each payment fits on its own; together they must fit too.
-	if _, err := w.cfg.Ledger.CheckLimits(ctx, consentID, b.Total, w.cfg.Limits); err != nil {
+	// Each payment fits on its own (Prepare checked it, per payment too); together they must
+	// fit the day's count and the windows' amounts. ReservePayment checks each again, atomically.
+	h, err := w.cfg.Ledger.Headroom(ctx, consentID, w.cfg.Limits)
+	if err == nil {
+		err = bundleFits(h, len(b.Items), b.Total)
+	}
+	if err != nil {
 		drop()
 		return nil, err
 	}
@@ -103,6 +108,22 @@ func (w *Wallet) PrepareBundle(ctx context.Context, drafts []Draft) (*PreparedBu
 		return nil, err
 	}
 	return b, nil
+}
+
+// bundleFits checks n payments of total together against what the limits leave (the per-payment
+// limit is each payment's own, checked by Prepare).
+func bundleFits(h Headroom, n int, total money.Amount) error {
+	switch {
+	case h.Count >= 0 && h.Count < n:
+		return &LimitError{Limit: "per_day_count"}
+	case total.Cmp(h.Day) > 0:
+		return &LimitError{Limit: "per_day", Allowed: h.Day}
+	case total.Cmp(h.Month) > 0:
+		return &LimitError{Limit: "per_month", Allowed: h.Month}
+	case total.Cmp(h.Consent) > 0:
+		return &LimitError{Limit: "consent_total", Allowed: h.Consent}
+	}
+	return nil
 }
 
 // itemProblem is a refusal of one payment of a bundle, saying which.

@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/payterm/payterm/sca"
@@ -48,5 +49,26 @@ func TestBundleDigestBindsEveryPayment(t *testing.T) {
 	}
 	if BundleDigestOf("b2", "c1", items()) == base || BundleDigestOf("b1", "c2", items()) == base {
 		t.Error("the digest does not bind the bundle or the consent")
+	}
+}
+
+// TestBundleFitsTheLimitsTogether: a bundle is refused when its payments together pass the
+// day's count or a window's amount, never for its total passing the per-payment limit (each
+// payment is checked on its own).
+func TestBundleFitsTheLimitsTogether(t *testing.T) {
+	lim := Limits{PerPayment: amt(t, "50.00"), PerDay: amt(t, "100.00"), PerMonth: amt(t, "1000.00"), PerDayCount: 5}
+	h := headroom(lim, Usage{Day: amt(t, "20.00"), DayCount: 2, Month: amt(t, "20.00")})
+	if err := bundleFits(h, 3, amt(t, "80.00")); err != nil {
+		t.Fatalf("three payments of 80.00 in all, each under 50.00, 80.00 left today and 3 payments: %v", err)
+	}
+	var le *LimitError
+	if err := bundleFits(h, 4, amt(t, "40.00")); !errors.As(err, &le) || le.Limit != "per_day_count" {
+		t.Fatalf("four payments with three left today: %v", err)
+	}
+	if err := bundleFits(h, 3, amt(t, "80.01")); !errors.As(err, &le) || le.Limit != "per_day" {
+		t.Fatalf("80.01 with 80.00 left today: %v", err)
+	}
+	if err := bundleFits(headroom(Limits{}, Usage{}), 10, amt(t, "99999.00")); err != nil {
+		t.Fatalf("no limits: %v", err)
 	}
 }
