@@ -523,3 +523,67 @@ func TestOPBundleThroughTheScreensContract(t *testing.T) {
 		t.Fatal("the same bundle was submitted twice")
 	}
 }
+
+// TestOPBundleStoppedWhileCreating: the wallet stops right after the second payment of three was
+// created at OP. After a restart every payment the ledger holds for the bundle is approved once
+// on OP's page and debited once; none is created twice, and OP holds no payment the ledger does
+// not.
+func TestOPBundleStoppedWhileCreating(t *testing.T) {
+	e := newBundleEnv(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	b, err := e.a.wallet.PrepareBundle(ctx, bundleDrafts(e.link.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := 0
+	ps, err := e.a.wallet.SubmitBundle(ctx, b, sca.PIN(testPIN), sca.OTP(e.clock.nextCode(t, e.js.totpSecret)), func(ev wallet.Event) {
+		if ev.Step == wallet.StepSend && ev.State == wallet.StepDone {
+			if created++; created == 2 {
+				stop() // killed between the second payment and the third
+			}
+		}
+		if ev.Action != nil {
+			t.Error("the approval was asked although the wallet was stopped while creating")
+		}
+	})
+	if err == nil || len(ps) < 2 {
+		t.Fatalf("stopped while creating: %d payments, %v", len(ps), err)
+	}
+	e.a.Close()
+
+	a := openApp(t, e.cfg, e.clock)
+	defer a.Close()
+	bank := a.banks[1].op.bank
+	var again actions
+	browse := func(u string) string { return opBrowse(t, u, "approve") }
+	var done []wallet.Payment
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		done, err = a.wallet.ResumeBundle(context.Background(), b.ID, again.progress(t, a.wallet, browse))
+		finished := err == nil
+		for _, p := range done {
+			finished = finished && p.Final
+		}
+		if finished || time.Now().After(end) {
+			break
+		}
+	}
+	if err != nil || len(done) < 2 {
+		t.Fatalf("after the restart: %d payments, %v", len(done), err)
+	}
+	t.Logf("the bundle holds %d payments after the restart", len(done))
+	keys := map[string]bool{}
+	for i, p := range done {
+		if p.Status != wallet.PaymentExecuted || bank.PaymentDebits(p.BankPaymentID) != 1 || keys[p.IdempotencyKey] {
+			t.Fatalf("payment %d after the restart: %s, debited %d", i+1, p.Status, bank.PaymentDebits(p.BankPaymentID))
+		}
+		keys[p.IdempotencyKey] = true
+	}
+	if n := bank.Payments(); n != len(done) {
+		t.Fatalf("OP holds %d payments, the ledger's bundle %d", n, len(done))
+	}
+	if len(again.seen) != 1 {
+		t.Fatalf("the approval was asked %d times after the restart, want once", len(again.seen))
+	}
+	checkVerdicts(t, bank)
+}

@@ -620,6 +620,9 @@ func (s *bundleScreen) itemLines(withStatus bool) string {
 		line := fmt.Sprintf("%2d. %s%s %s  %*s", i+1, name, strings.Repeat(" ", max(0, 24-displayWidth(name))), MaskIBAN(p.Payee.IBAN), aw, formatMoney(p.Amount, p.Currency))
 		if withStatus {
 			status := "waiting"
+			if s.final {
+				status = "not made: nothing of it reached the bank; pay it again"
+			}
 			if i < len(s.items) && s.items[i].Status != "" {
 				it := s.items[i]
 				status = string(it.Status)
