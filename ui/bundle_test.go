@@ -189,3 +189,40 @@ func TestBundleReview(t *testing.T) {
 	app.WaitFor("You are about to pay")
 	golden(t, app)
 }
+
+// TestBundleWrongCodeAsksAgain: a wrong code sends nothing and comes back to the PIN and code
+// with the attempts left; the right one then pays the same bundle.
+func TestBundleWrongCodeAsksAgain(t *testing.T) {
+	app, fw := startOP(t)
+	app.Press("b")
+	app.WaitFor("Add a payment")
+	addBundlePayments(t, app)
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+	app.Press("enter")
+	app.WaitFor("Confirm the bundle")
+	app.Type("123456")
+	app.Press("tab")
+	app.Type("000000")
+	app.Press("enter")
+	app.WaitFor("attempts left")
+	if v := app.View(); !strings.Contains(v, "Confirm the bundle") || strings.Contains(v, "000000") {
+		t.Fatalf("after a wrong code:\n%s", v)
+	}
+	app.Type("123456")
+	app.Press("tab")
+	app.Type("654321")
+	app.Press("enter")
+	app.WaitFor("paste the address you land on")
+	app.Press("v")
+	app.WaitFor("Callback URL")
+	app.Type("https://127.0.0.1:8443/op/back?error=access_denied&state=s")
+	app.Press("enter")
+	app.WaitFor("Every payment of the bundle has ended")
+	if n := strings.Count(app.View(), "You rejected the payment at OP"); n != 3 {
+		t.Fatalf("%d payments rejected at OP, want 3:\n%s", n, app.View())
+	}
+	if items := fw.BundleItems("b0000001-0000-4000-8000-000000000000"); len(items) != 3 || items[0].Status != ui.PaymentRejected {
+		t.Fatalf("the fake bank's bundle: %+v", items)
+	}
+}
