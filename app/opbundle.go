@@ -193,3 +193,26 @@ func (w uiWallet) RevokeBundle(ctx context.Context, bundleID string) ([]ui.Bundl
 	}
 	return out, uiError("Revoking the bundle", err)
 }
+
+// approveAgain asks the bank again for its approval of p (ApproveAgain). A payment of a bundle
+// is approved with its whole bundle (wallet.ResumeBundle): the bank's one page covers them all,
+// and every payment approved there is submitted now, not at the next background resume. The
+// screen follows p: the other payments' events are not forwarded.
+func (a *App) approveAgain(ctx context.Context, p wallet.Payment, progress func(wallet.Event)) (wallet.Payment, error) {
+	r, err := p.Receipt()
+	if err != nil || r.Bundle == "" {
+		return a.wallet.ApproveAgain(ctx, p.ID, progress)
+	}
+	ps, err := a.wallet.ResumeBundle(ctx, r.Bundle, func(e wallet.Event) {
+		if e.PaymentID == p.ID || e.Action != nil {
+			e.PaymentID = p.ID // the bank's question is answered under this payment's id
+			progress(e)
+		}
+	})
+	for _, q := range ps {
+		if q.ID == p.ID {
+			return q, err
+		}
+	}
+	return p, err
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -584,6 +585,66 @@ func TestOPBundleStoppedWhileCreating(t *testing.T) {
 	}
 	if len(again.seen) != 1 {
 		t.Fatalf("the approval was asked %d times after the restart, want once", len(again.seen))
+	}
+	checkVerdicts(t, bank)
+}
+
+// TestOPBundleApprovedAgainFromHistoryAfterARestart: the wallet stops at OP's page; after a
+// restart the payer asks again for the approval of one payment of the bundle (History's
+// ApproveAgain, the screens' path): OP's one page covers the bundle, and once approved every
+// payment of it is submitted at once, each debited once.
+func TestOPBundleApprovedAgainFromHistoryAfterARestart(t *testing.T) {
+	e := newBundleEnv(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	b, err := e.a.wallet.PrepareBundle(ctx, bundleDrafts(e.link.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := e.a.wallet.SubmitBundle(ctx, b, sca.PIN(testPIN), sca.OTP(e.clock.nextCode(t, e.js.totpSecret)), func(ev wallet.Event) {
+		if ev.Action != nil {
+			stop()
+		}
+	})
+	if len(ps) != 3 {
+		t.Fatalf("%d payments before the restart", len(ps))
+	}
+	e.a.Close()
+
+	a := openApp(t, e.cfg, e.clock)
+	defer a.Close()
+	bank := a.banks[1].op.bank
+	w := a.UIWallet()
+	id := strconv.FormatInt(ps[1].ID, 10)
+	var ch <-chan ui.PaymentEvent
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, ch, err = w.(ui.ApprovalResumer).ApproveAgain(context.Background(), id)
+		if err == nil || time.Now().After(end) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	last := drain(t, ch, func(ev ui.PaymentEvent) {
+		if ev.Action == nil || pages > 0 {
+			return
+		}
+		pages++
+		back := opBrowse(t, ev.Action.URL, "approve")
+		if err := w.ContinuePayment(context.Background(), id, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
+			t.Errorf("ContinuePayment: %v", err)
+		}
+	})
+	if pages != 1 || last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
+		t.Fatalf("%d pages, final %+v", pages, last)
+	}
+	for i, p := range ps {
+		q, err := a.ledger.Payment(context.Background(), p.ID)
+		if err != nil || q.Status != wallet.PaymentExecuted || bank.PaymentDebits(q.BankPaymentID) != 1 {
+			t.Fatalf("payment %d right after the approval: %s, debited %d, %v", i+1, q.Status, bank.PaymentDebits(q.BankPaymentID), err)
+		}
 	}
 	checkVerdicts(t, bank)
 }

@@ -96,7 +96,7 @@ func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Prepar
 	pp := ui.PreparedPayment{ID: paymentID, ConsentID: p.ConsentID, Payee: ui.Payee{Name: p.PayeeName, IBAN: p.PayeeIBAN},
 		Amount: p.Amount, Currency: p.Currency, Reference: p.Reference, Steps: a.stepsOf(c.Bank)}
 	return pp, a.stream(ctx, paymentID, seqGet, "Approving the payment", func(progress func(wallet.Event)) (wallet.Payment, error) {
-		return a.wallet.ApproveAgain(ctx, id, progress)
+		return a.approveAgain(ctx, p, progress)
 	}), nil
 }
 
