@@ -105,6 +105,9 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	if err != nil {
 		return provider.State{}, err
 	}
+	if st.Foreign {
+		return provider.State{}, notSent("OP's exemption is for SEPA payments only: a foreign payment is approved on OP's page", nil, ErrExemptionRefused, provider.ErrNotProcessed)
+	}
 	_, held := b.latestRefresh()
 	if held == nil {
 		return provider.State{}, notSent("no bank approval from the last 45 days is held to re-use", nil, ErrExemptionRefused, provider.ErrNotProcessed)
@@ -133,7 +136,7 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	if err != nil {
 		return provider.State{}, err
 	}
-	created := b.created(pay, a.id)
+	created := b.created(pay, a.id, false)
 	m, _ := decodeMemo(created.Blob)
 	m.Exempt = true
 	created.Blob = m.encode()

@@ -215,6 +215,11 @@ func (b *Bank) Handler() http.Handler {
 	mux.HandleFunc("DELETE /payments-psd2/v1/authorizations/{id}", b.deleteAuthorization)
 	mux.HandleFunc("PUT /payments-psd2/v1/sepa-payments/{id}/submissions/{sid}", b.putSubmission)
 	mux.HandleFunc("GET /payments-psd2/v1/sepa-payments/{id}/submissions/{sid}", b.getSubmission)
+	mux.HandleFunc("POST /payments-psd2/v1/foreign-payments", b.createForeignPayment)
+	mux.HandleFunc("GET /payments-psd2/v1/foreign-payments/{id}", b.getPayment)
+	mux.HandleFunc("DELETE /payments-psd2/v1/foreign-payments/{id}", b.deletePayment)
+	mux.HandleFunc("PUT /payments-psd2/v1/foreign-payments/{id}/submissions/{sid}", b.putSubmission)
+	mux.HandleFunc("GET /payments-psd2/v1/foreign-payments/{id}/submissions/{sid}", b.getSubmission)
 	return mux
 }
 
