@@ -214,7 +214,7 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 		return provider.State{}, err
 	}
 	// The exemption flow is SEPA only: a foreign payment always goes through OP's page.
-	if b.cfg.TryExemption && !st.Foreign && p.Amount.Currency == "EUR" && p.Amount.Amount.Cmp(exemptMax) < 0 {
+	if b.cfg.TryExemption && !st.Foreign && p.Amount.Currency == "EUR" && (p.Amount.Amount.Cmp(exemptMax) < 0 || b.ownTransferStored(st)) {
 		if _, held := b.latestRefresh(); held != nil {
 			s, err := b.SendExempt(ctx, p, b.cfg.Clock())
 			switch {

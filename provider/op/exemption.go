@@ -33,6 +33,9 @@ func mustEuro(s string) money.Amount {
 // prediction can be wrong, and Words says so.
 type Prediction struct {
 	Likely bool
+	// OwnAccount: the payment is a transfer between the payer's own accounts (OP's second
+	// category, without amount or count limits).
+	OwnAccount bool
 	// Count and Sum are the exemption payments since the last bank approval, this one
 	// included.
 	Count int

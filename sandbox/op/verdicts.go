@@ -40,6 +40,7 @@ const (
 	RuleForeignBank    = 33 // foreign: a BIC, a clearing system id (not with a BIC) or the bank's address
 	RuleForeignAddress = 34 // foreign: payee country ISO 3166, lines 1..35 not blank; EU/EEA needs IBAN and BIC
 	RuleForeignTexts   = 35 // foreign: payee.name 1..70, message 1..140, SHA|OUR, NORM|HIGH, count 1
+	RuleExemptPayer    = 36 // exemption: a payer.iban named is one of the payer's own accounts
 )
 
 var ruleNames = map[int]string{
@@ -52,6 +53,7 @@ var ruleNames = map[int]string{
 	RuleExemptCreate: "exemption-create", RuleAssertion: "exemption-assertion", RuleExemptLimits: "exemption-limits",
 	RuleBundleMix: "bundle-no-foreign", RuleForeignAmount: "foreign-amount", RuleForeignAccount: "foreign-account",
 	RuleForeignBank: "CreditorBicOrAddress", RuleForeignAddress: "foreign-address", RuleForeignTexts: "foreign-texts",
+	RuleExemptPayer: "exemption-payer-account",
 }
 
 // Check is one rule evaluated for one request.
