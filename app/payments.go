@@ -23,11 +23,8 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 		}
 		draft.PayeeID = id
 	} else {
-		kind := "retail"
-		if d.NewPayee.Type == ui.PayeeCorporate {
-			kind = "corporate"
-		}
-		draft.NewPayee = &wallet.PayeeInput{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Kind: kind}
+		in := payeeInput(d.NewPayee)
+		draft.NewPayee = &in
 	}
 	p, err := a.wallet.Prepare(ctx, draft)
 	if err != nil {

@@ -364,3 +364,17 @@ func (b *Bank) pathPayment(r *http.Request) *Payment {
 	}
 	return p
 }
+
+// ForeignPayments counts the foreign payments the bank holds (the tests' proof of which product
+// a payment went through).
+func (b *Bank) ForeignPayments() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, p := range b.st.Payments {
+		if p.Foreign != nil {
+			n++
+		}
+	}
+	return n
+}
