@@ -18,7 +18,7 @@ import (
 var opSequence = []seqStep{
 	{"Wallet check (PIN + code + device key)", ""},
 	{"Token: POST /oauth/token (client_credentials, mTLS)", string(opprov.OpToken)},
-	{"Payment: POST /sepa-payments (detached JWS)", string(opprov.OpCreate)},
+	{"Payment: POST /sepa-payments or /foreign-payments (detached JWS)", string(opprov.OpCreate)},
 	{"The payer on OP's page", ""},
 	{"Code exchange: POST /oauth/token (ID token checked)", string(opprov.OpCode)},
 	{"Submission: PUT …/submissions/{id}", string(opprov.OpSubmit)},
