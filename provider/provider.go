@@ -98,6 +98,9 @@ type Product struct {
 	Debtor     AccountScheme
 	// IBANCountries restricts IBANs (UAE: "AE"; SEPA: the SEPA countries); nil = any.
 	IBANCountries []string
+	// PayeeBank: a new payee is typed with its bank (BIC), address and country (Party.BIC,
+	// Address, Country), and a message to the payee is required (OP's foreign payments).
+	PayeeBank bool
 }
 
 // Fields are the optional parts of a payment the pay form offers for this bank.

@@ -42,7 +42,7 @@ func (b *Bank) Caps() provider.Caps {
 		Products: []provider.Product{{ID: ProductID, Label: "SEPA transfer (OP)", Currencies: []string{"EUR"},
 			Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN},
 			{ID: ForeignProductID, Label: "Foreign payment (OP)", Currencies: append([]string(nil), ForeignCurrencies...),
-				Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN}},
+				Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN, PayeeBank: true}},
 		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
 		Signing: "detached JWS (" + string(b.key.alg) + ") over the body in x-jws-signature, x-idempotency-key, mTLS; answers' x-jws-signature verified",
 		Scheme:  "detached JWS " + string(b.key.alg) + " (x-jws-signature)",
