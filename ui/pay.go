@@ -52,6 +52,8 @@ type payScreen struct {
 	newName, newIBAN *field
 	// The payee's bank and address, for a product that asks for them (Product.PayeeBank).
 	newBIC, newAddr1, newAddr2, newCountry *field
+	// payeeBankShown is the new payee's bank and address as prepared, for the review.
+	payeeBankShown PayeeDraft
 	newType                                PayeeType
 	amount, ref, purposeQ                  *field
 	purposeSel                             int
@@ -818,8 +820,10 @@ func (s *payScreen) prepare() tea.Cmd {
 				return nil
 			}
 		}
+		s.payeeBankShown = d.NewPayee
 	} else {
 		d.PayeeID = s.payees[s.payeeIdx].ID
+		s.payeeBankShown = PayeeDraft{}
 	}
 	if _, err := parseAmountIn(d.Amount, prod.Currency); err != nil {
 		// Refused here, as typed, with the sentence the core would give: nothing is sent.
@@ -1158,6 +1162,10 @@ func (s *payScreen) reviewView() string {
 	rows := []row{{"Account", account}, {"From", consentBank(s.consent)}}
 	if len(s.terms.Products) > 1 {
 		rows = append(rows, row{"Product", prod.Label})
+	}
+	if pb := s.payeeBankShown; prod.PayeeBank && pb.BIC != "" {
+		// What the bank is told of the payee abroad, as typed on this form.
+		rows = append(rows, row{"Payee's bank", pb.BIC}, row{"Address", strings.Join(append(append([]string(nil), pb.Address...), pb.Country), ", ")})
 	}
 	if p.Reference != "" {
 		rows = append(rows, row{s.terms.Reference.Label, p.Reference})

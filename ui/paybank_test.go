@@ -58,6 +58,12 @@ func TestPayFormAsksForThePayeesBank(t *testing.T) {
 	app.WaitFor("Country       GB")
 	app.Press("enter")
 	app.WaitFor("You are about to pay")
+	v := app.View()
+	for _, want := range []string{"Product        Foreign payment (OP)", "Payee's bank   NWBKGB2L", "Address        1 High Street, GB"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the review lacks %q:\n%s", want, v)
+		}
+	}
 	d := fw.Drafts()
 	if len(d) != 1 || d[0].Product != "foreign-payments" {
 		t.Fatalf("drafts %+v", d)
