@@ -53,26 +53,26 @@ type payScreen struct {
 	// The payee's bank and address, for a product that asks for them (Product.PayeeBank).
 	newBIC, newAddr1, newAddr2, newCountry *field
 	// payeeBankShown is the new payee's bank and address as prepared, for the review.
-	payeeBankShown PayeeDraft
-	newType                                PayeeType
-	amount, ref, purposeQ                  *field
-	purposeSel                             int
-	focus                                  int
-	formErr                                string
-	typedAmount                            string // the amount as typed for the prepared payment (ParseInput accepted it)
-	prepared                               *PreparedPayment
-	pin, totp                              *field
-	scaFocus                               int
-	scaErr                                 string
-	submitting                             bool
-	steps                                  []string       // the progress rows (PreparedPayment.Steps, or the UAE pipeline)
-	events                                 []stepProgress // one per row
-	started                                time.Time      // when the payment was submitted (or its first event, if earlier)
-	lastAt                                 time.Time
-	inFlight                               bool
-	receipt                                *Receipt
-	failure                                string
-	announcements                          []string
+	payeeBankShown        PayeeDraft
+	newType               PayeeType
+	amount, ref, purposeQ *field
+	purposeSel            int
+	focus                 int
+	formErr               string
+	typedAmount           string // the amount as typed for the prepared payment (ParseInput accepted it)
+	prepared              *PreparedPayment
+	pin, totp             *field
+	scaFocus              int
+	scaErr                string
+	submitting            bool
+	steps                 []string       // the progress rows (PreparedPayment.Steps, or the UAE pipeline)
+	events                []stepProgress // one per row
+	started               time.Time      // when the payment was submitted (or its first event, if earlier)
+	lastAt                time.Time
+	inFlight              bool
+	receipt               *Receipt
+	failure               string
+	announcements         []string
 	// cancelRun stops the submission's context: esc while the bank's wait is shown, or while the
 	// bank waits for the payer's approval. runCtx is that context (answers to the bank use it).
 	cancelRun context.CancelFunc
