@@ -32,7 +32,8 @@ func TestJourneyOPApproveInChromium(t *testing.T) {
 	tm.Type("2")
 	tm.Press("Enter")
 	tm.WaitFor("Paying from OP Test Bank", 10*time.Second)
-	tm.Press("Tab") // payee → payee name (one product: no product row)
+	tm.WaitFor("SEPA transfer (OP)", 10*time.Second)
+	tm.Press("Tab", "Tab") // product (the SEPA transfer, first of two) → payee → payee name
 	tm.Type("Kahvila Oy")
 	tm.Press("Tab")
 	tm.Type("FI21 1234 5600 0007 85")

@@ -67,9 +67,9 @@ type ForeignAddress struct {
 	Country      string `json:"country"`
 }
 
-// foreignPayee is payterm's stored form of a checked foreign payee (provider.Party.Wire): what
-// the pay form cannot carry in a Party's name and account.
-type foreignPayee struct {
+// ForeignPayeeRecord is payterm's stored form of a checked foreign payee (provider.Party.Wire):
+// what a Party's name and account do not carry.
+type ForeignPayeeRecord struct {
 	V       int      `json:"v"`
 	BIC     string   `json:"bic"`
 	Address []string `json:"address,omitempty"`
@@ -79,22 +79,22 @@ type foreignPayee struct {
 // DecodeForeignPayee reads a stored foreign payee strictly (the core hands the Wire back from
 // its ledger, which a damaged or edited database could change): version 1, a BIC, at most two
 // address lines of 1..35 plain characters, an ISO 3166 alpha-2 country.
-func DecodeForeignPayee(b []byte) (foreignPayee, error) {
-	var f foreignPayee
+func DecodeForeignPayee(b []byte) (ForeignPayeeRecord, error) {
+	var f ForeignPayeeRecord
 	if err := strictJSON("foreign payee", b, &f); err != nil {
-		return foreignPayee{}, err
+		return ForeignPayeeRecord{}, err
 	}
 	if f.V != storedVersion {
-		return foreignPayee{}, decodeErr("foreign payee", "unknown version")
+		return ForeignPayeeRecord{}, decodeErr("foreign payee", "unknown version")
 	}
 	if !ValidBIC(f.BIC) {
-		return foreignPayee{}, decodeErr("foreign payee", "bic is not a BIC")
+		return ForeignPayeeRecord{}, decodeErr("foreign payee", "bic is not a BIC")
 	}
 	if err := checkAddress(f.Address); err != nil {
-		return foreignPayee{}, decodeErr("foreign payee", "%s", err.Error())
+		return ForeignPayeeRecord{}, decodeErr("foreign payee", "%s", err.Error())
 	}
 	if !countryCode(f.Country) {
-		return foreignPayee{}, decodeErr("foreign payee", "country is not two capital letters")
+		return ForeignPayeeRecord{}, decodeErr("foreign payee", "country is not two capital letters")
 	}
 	return f, nil
 }
@@ -166,7 +166,7 @@ func (b *Bank) CheckPayee(p provider.Party, product string) (provider.Party, err
 	if !countryCode(p.Country) {
 		return p, errors.New("a foreign payment needs the payee's country: type its two-letter code (ISO 3166, such as US)")
 	}
-	p.Wire, _ = json.Marshal(foreignPayee{V: storedVersion, BIC: p.BIC, Address: p.Address, Country: p.Country})
+	p.Wire, _ = json.Marshal(ForeignPayeeRecord{V: storedVersion, BIC: p.BIC, Address: p.Address, Country: p.Country})
 	return p, nil
 }
 
@@ -187,7 +187,7 @@ func (b *Bank) foreignBody(in provider.Intent) (ForeignPaymentRequest, error) {
 	if in.Creditor.Scheme != "" && in.Creditor.Scheme != provider.SchemeIBAN {
 		return ForeignPaymentRequest{}, errors.New("payterm pays foreign payments at OP to an IBAN: type the payee's IBAN")
 	}
-	var fp foreignPayee
+	var fp ForeignPayeeRecord
 	if len(in.Creditor.Wire) > 0 {
 		var err error
 		if fp, err = DecodeForeignPayee(in.Creditor.Wire); err != nil {
