@@ -25,14 +25,6 @@ var opSequence = []seqStep{
 	{"GET …/submissions/{id} until final", string(opprov.OpSubmission)},
 }
 
-// latestOP is the bank of the newest exchange when that went to an OP bank.
-func latestOP(all []traced) (string, bool) {
-	if len(all) == 0 || all[len(all)-1].op == nil {
-		return "", false
-	}
-	return all[len(all)-1].bank, true
-}
-
 // inspectOP builds the OP sequence of bankID: for each step the newest exchange of its
 // operation, with the detached JWS (its protected header, alg and kid), the answer's own
 // signature and whether it verified, the bodies, and what the embedded bank checked (its
@@ -47,7 +39,7 @@ func (a *App) inspectOP(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.op, string(x.op.Op)
 	})
-	current := threeStepFlight(a.flight.current(), len(opSequence))
+	current := threeStepFlight(a.flight.currentAt(bankID), len(opSequence))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range opSequence {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
