@@ -18,19 +18,11 @@ import (
 var opSequence = []seqStep{
 	{"Wallet check (PIN + code + device key)", ""},
 	{"Token: POST /oauth/token (client_credentials, mTLS)", string(opprov.OpToken)},
-	{"Payment: POST /sepa-payments (detached JWS)", string(opprov.OpCreate)},
+	{"Payment: POST /sepa-payments or /foreign-payments (detached JWS)", string(opprov.OpCreate)},
 	{"The payer on OP's page", ""},
 	{"Code exchange: POST /oauth/token (ID token checked)", string(opprov.OpCode)},
 	{"Submission: PUT …/submissions/{id}", string(opprov.OpSubmit)},
 	{"GET …/submissions/{id} until final", string(opprov.OpSubmission)},
-}
-
-// latestOP is the bank of the newest exchange when that went to an OP bank.
-func latestOP(all []traced) (string, bool) {
-	if len(all) == 0 || all[len(all)-1].op == nil {
-		return "", false
-	}
-	return all[len(all)-1].bank, true
 }
 
 // inspectOP builds the OP sequence of bankID: for each step the newest exchange of its
@@ -47,7 +39,7 @@ func (a *App) inspectOP(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.op, string(x.op.Op)
 	})
-	current := threeStepFlight(a.flight.current(), len(opSequence))
+	current := threeStepFlight(a.flight.currentAt(bankID), len(opSequence))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range opSequence {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}

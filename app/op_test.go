@@ -82,7 +82,8 @@ func TestOPPayments(t *testing.T) {
 				}
 			}
 			if link.ID == "" || link.Terms.Standard != "OP PSD2 Payment Initiation v1" || link.Terms.Currency != "EUR" ||
-				link.Terms.WalletSCA != ui.SCAWalletOnly || len(link.Terms.Products) != 1 || !strings.Contains(link.Terms.Signing, "detached JWS") {
+				link.Terms.WalletSCA != ui.SCAWalletOnly || len(link.Terms.Products) != 2 || link.Terms.Products[0].ID != "sepa-payments" ||
+				link.Terms.Products[1].ID != "foreign-payments" || !strings.Contains(link.Terms.Signing, "detached JWS") {
 				t.Fatalf("the OP link: %+v", link)
 			}
 			pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: link.ID, Amount: "12.50", Reference: "Invoice 42",

@@ -55,11 +55,8 @@ func walletDraft(d ui.PaymentDraft) (wallet.Draft, error) {
 		draft.PayeeID = id
 		return draft, nil
 	}
-	kind := "retail"
-	if d.NewPayee.Type == ui.PayeeCorporate {
-		kind = "corporate"
-	}
-	draft.NewPayee = &wallet.PayeeInput{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Kind: kind}
+	in := payeeInput(d.NewPayee)
+	draft.NewPayee = &in
 	return draft, nil
 }
 

@@ -107,7 +107,7 @@ func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Prepar
 func (a *App) stream(ctx context.Context, key string, from int, doing string, run func(progress func(wallet.Event)) (wallet.Payment, error)) <-chan ui.PaymentEvent {
 	steps := a.stepsOf(a.paying.bank(key))
 	ch := make(chan ui.PaymentEvent, 64)
-	flight := a.flight.start(from)
+	flight := a.flight.startAt(from, a.paying.bank(key))
 	go func() {
 		defer close(ch)
 		defer a.flight.end(flight)

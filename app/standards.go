@@ -45,7 +45,7 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		if !slices.Contains(p.Currencies, currency) {
 			continue
 		}
-		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
+		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p), PayeeBank: p.PayeeBank})
 	}
 	return t
 }

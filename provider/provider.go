@@ -98,6 +98,9 @@ type Product struct {
 	Debtor     AccountScheme
 	// IBANCountries restricts IBANs (UAE: "AE"; SEPA: the SEPA countries); nil = any.
 	IBANCountries []string
+	// PayeeBank: a new payee is typed with its bank (BIC), address and country (Party.BIC,
+	// Address, Country), and a message to the payee is required (OP's foreign payments).
+	PayeeBank bool
 }
 
 // Fields are the optional parts of a payment the pay form offers for this bank.
@@ -393,6 +396,12 @@ type Party struct {
 	// Wire is the provider's own stored form of the party (the UAE creditor exactly as it went
 	// on the wire with the consent), handed back unchanged.
 	Wire []byte
+	// BIC, Address (postal lines) and Country (ISO 3166 alpha-2): the payee's bank and address as
+	// typed, for products that need them (OP's foreign payments); the provider's PayeeChecker
+	// keeps them in Wire. Empty elsewhere.
+	BIC     string
+	Address []string
+	Country string
 }
 
 // Intent is one payment to build.

@@ -45,6 +45,9 @@ type Product struct {
 	Label    string        // what the user sees ("SEPA transfer", "Instant SEPA transfer")
 	Currency string        // ISO 4217 code of its amounts ("EUR", "NOK")
 	Account  AccountScheme // how the payee's account is written ("" = a UAE IBAN)
+	// PayeeBank: a new payee is typed with its bank's BIC, its address and country, and the
+	// payment needs a message to the payee (OP's foreign payments).
+	PayeeBank bool
 }
 
 // ReferenceField is the free-text field a payment carries to the payee.

@@ -18,6 +18,9 @@ var _ provider.Bundler = (*Bank)(nil)
 // BuildBundled checks the intent and signs its request; a payment after the first carries the
 // first's authorizationId in its signed body, so OP puts it in the same bundle. Nothing leaves.
 func (b *Bank) BuildBundled(ctx context.Context, in provider.Intent, _ provider.Evidence, _ provider.Facts, first *provider.State) (provider.Request, error) {
+	if in.Product == ForeignProductID {
+		return provider.Request{}, ErrBundleMix
+	}
 	authID := ""
 	if first != nil {
 		m, err := decodeMemo(first.Blob)

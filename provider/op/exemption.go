@@ -33,6 +33,9 @@ func mustEuro(s string) money.Amount {
 // prediction can be wrong, and Words says so.
 type Prediction struct {
 	Likely bool
+	// OwnAccount: the payment is a transfer between the payer's own accounts (OP's second
+	// category, without amount or count limits).
+	OwnAccount bool
 	// Count and Sum are the exemption payments since the last bank approval, this one
 	// included.
 	Count int
@@ -105,6 +108,9 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	if err != nil {
 		return provider.State{}, err
 	}
+	if st.Foreign {
+		return provider.State{}, notSent("OP's exemption is for SEPA payments only: a foreign payment is approved on OP's page", nil, ErrExemptionRefused, provider.ErrNotProcessed)
+	}
 	_, held := b.latestRefresh()
 	if held == nil {
 		return provider.State{}, notSent("no bank approval from the last 45 days is held to re-use", nil, ErrExemptionRefused, provider.ErrNotProcessed)
@@ -133,7 +139,7 @@ func (b *Bank) SendExempt(ctx context.Context, p provider.Payment, lastLogged ti
 	if err != nil {
 		return provider.State{}, err
 	}
-	created := b.created(pay, a.id)
+	created := b.created(pay, a.id, false)
 	m, _ := decodeMemo(created.Blob)
 	m.Exempt = true
 	created.Blob = m.encode()
