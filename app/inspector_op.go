@@ -18,7 +18,7 @@ import (
 var opSequence = []seqStep{
 	{"Wallet check (PIN + code + device key)", ""},
 	{"Token: POST /oauth/token (client_credentials, mTLS)", string(opprov.OpToken)},
-	{"Payment: POST /sepa-payments (detached JWS)", string(opprov.OpCreate)},
+	{"Payment: POST /sepa-payments or /foreign-payments (detached JWS)", string(opprov.OpCreate)},
 	{"The payer on OP's page", ""},
 	{"Code exchange: POST /oauth/token (ID token checked)", string(opprov.OpCode)},
 	{"Submission: PUT …/submissions/{id}", string(opprov.OpSubmit)},
@@ -54,14 +54,6 @@ func opSequenceOf(all []traced, bankID string) []seqStep {
 	return opSequence
 }
 
-// latestOP is the bank of the newest exchange when that went to an OP bank.
-func latestOP(all []traced) (string, bool) {
-	if len(all) == 0 || all[len(all)-1].op == nil {
-		return "", false
-	}
-	return all[len(all)-1].bank, true
-}
-
 // inspectOP builds the OP sequence of bankID: for each step the newest exchange of its
 // operation, with the detached JWS (its protected header, alg and kid), the answer's own
 // signature and whether it verified, the bodies, and what the embedded bank checked (its
@@ -77,7 +69,7 @@ func (a *App) inspectOP(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.op, string(x.op.Op)
 	})
-	current := threeStepFlight(a.flight.current(), len(seq))
+	current := threeStepFlight(a.flight.currentAt(bankID), len(seq))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range seq {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}

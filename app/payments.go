@@ -16,19 +16,9 @@ import (
 
 func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	a := w.a
-	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose, Product: d.Product}
-	if d.PayeeID != "" {
-		id, ok := parseID(d.PayeeID)
-		if !ok {
-			return ui.PreparedPayment{}, &ui.Problem{What: "That payee is not in the wallet.", Next: "Pick a payee from the list."}
-		}
-		draft.PayeeID = id
-	} else {
-		kind := "retail"
-		if d.NewPayee.Type == ui.PayeeCorporate {
-			kind = "corporate"
-		}
-		draft.NewPayee = &wallet.PayeeInput{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Kind: kind}
+	draft, err := walletDraft(d)
+	if err != nil {
+		return ui.PreparedPayment{}, err
 	}
 	p, err := a.wallet.Prepare(ctx, draft)
 	if err != nil {
@@ -108,7 +98,7 @@ func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Prepar
 	pp := ui.PreparedPayment{ID: paymentID, ConsentID: p.ConsentID, Payee: ui.Payee{Name: p.PayeeName, IBAN: p.PayeeIBAN},
 		Amount: p.Amount, Currency: p.Currency, Reference: p.Reference, Steps: a.stepsOf(c.Bank)}
 	return pp, a.stream(ctx, paymentID, seqGet, "Approving the payment", func(progress func(wallet.Event)) (wallet.Payment, error) {
-		return a.wallet.ApproveAgain(ctx, id, progress)
+		return a.approveAgain(ctx, p, progress)
 	}), nil
 }
 
@@ -119,7 +109,7 @@ func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Prepar
 func (a *App) stream(ctx context.Context, key string, from int, doing string, run func(progress func(wallet.Event)) (wallet.Payment, error)) <-chan ui.PaymentEvent {
 	steps := a.stepsOf(a.paying.bank(key))
 	ch := make(chan ui.PaymentEvent, 64)
-	flight := a.flight.start(from)
+	flight := a.flight.startAt(from, a.paying.bank(key))
 	go func() {
 		defer close(ch)
 		defer a.flight.end(flight)

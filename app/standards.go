@@ -41,12 +41,13 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 	}
 	t := ui.PayTerms{Standard: standardName(caps), Currency: currency, Purpose: caps.Fields.Purpose,
 		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax, Required: caps.Fields.ReferenceRequired},
-		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme}
+		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme,
+		Bundle: caps.Bundle}
 	for _, p := range caps.Products {
 		if !slices.Contains(p.Currencies, currency) {
 			continue
 		}
-		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
+		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p), PayeeBank: p.PayeeBank})
 	}
 	return t
 }

@@ -345,6 +345,11 @@ type PayeeDraft struct {
 	Name string
 	IBAN string
 	Type PayeeType
+	// BIC, Address (at most two lines) and Country (ISO 3166 alpha-2): the payee's bank and
+	// address, for payments that need them (OP's foreign payments); empty elsewhere. PII.
+	BIC     string
+	Address []string
+	Country string
 }
 
 // BeneficiaryPlan is what onboarding collects before the consent page.

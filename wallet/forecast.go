@@ -14,10 +14,10 @@ import (
 const forecastWindow = 46 * 24 * time.Hour
 
 // approvalForecast asks a bank whose provider forecasts its approval (provider.ApprovalForecaster)
-// what it may do with a payment of amount, given the ledger's payments under the grant in the
+// what it may do with the payment in, given the ledger's payments under the grant in the
 // window. The words are the provider's; "" when it has none, or when the ledger cannot be read
 // (a forecast is never worth stopping a payment for).
-func (w *Wallet) approvalForecast(ctx context.Context, bank provider.Bank, consentID string, amount money.Amount, currency string, now time.Time) string {
+func (w *Wallet) approvalForecast(ctx context.Context, bank provider.Bank, consentID string, in provider.Intent, now time.Time) string {
 	f, ok := bank.(provider.ApprovalForecaster)
 	if !ok {
 		return ""
@@ -31,7 +31,7 @@ func (w *Wallet) approvalForecast(ctx context.Context, bank provider.Bank, conse
 		earlier = append(earlier, provider.Earlier{Amount: provider.Money{Amount: p.Amount, Currency: p.Currency}, Created: p.Created,
 			Status: provider.Status(p.Status), Blob: p.ProviderState})
 	}
-	return f.ForecastApproval(provider.Money{Amount: amount, Currency: currency}, earlier, now)
+	return f.ForecastApproval(in, earlier, now)
 }
 
 // PaymentsSince lists the payments under a consent (or link) created at or after since, oldest

@@ -18,11 +18,11 @@ type waivingBank struct {
 	earlier [][]provider.Earlier // what each forecast was given
 }
 
-func (b *waivingBank) ForecastApproval(amount provider.Money, earlier []provider.Earlier, now time.Time) string {
+func (b *waivingBank) ForecastApproval(in provider.Intent, earlier []provider.Earlier, now time.Time) string {
 	b.fmu.Lock()
 	defer b.fmu.Unlock()
 	b.earlier = append(b.earlier, earlier)
-	return "the bank may not ask for " + amount.String()
+	return "the bank may not ask for " + in.Amount.String()
 }
 
 func (b *waivingBank) Approve(_ context.Context, p provider.Payment, _ provider.Input) (provider.State, *provider.Action, error) {

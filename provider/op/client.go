@@ -73,6 +73,10 @@ type Config struct {
 	// page; when OP refuses, the same payment goes on through the default flow (OP's page).
 	// OP alone decides.
 	TryExemption bool
+	// OwnAccounts are the payer's own accounts at OP (IBANs: the link's account and any others
+	// the payer listed). With TryExemption, a SEPA transfer between two of them tries the
+	// exemption whatever its amount (OP's own-account category; OP decides).
+	OwnAccounts []string
 	// SandboxScenario is sent as x-sandbox-scenario on every submission (OP's sandbox and
 	// the embedded bank only; "" elsewhere).
 	SandboxScenario string

@@ -33,6 +33,9 @@ func mustEuro(s string) money.Amount {
 // prediction can be wrong, and Words says so.
 type Prediction struct {
 	Likely bool
+	// OwnAccount: the payment is a transfer between the payer's own accounts (OP's second
+	// category, without amount or count limits).
+	OwnAccount bool
 	// Count and Sum are the exemption payments since the last bank approval, this one
 	// included.
 	Count int
@@ -128,6 +131,9 @@ func (b *Bank) CreateExempt(ctx context.Context, p provider.Payment, lastLogged 
 	if err != nil {
 		return provider.State{}, err
 	}
+	if st.Foreign {
+		return provider.State{}, notSent("OP's exemption is for SEPA payments only: a foreign payment is approved on OP's page", nil, ErrExemptionRefused, provider.ErrNotProcessed)
+	}
 	_, held := b.latestRefresh()
 	if held == nil {
 		return provider.State{}, notSent("no bank approval from the last 45 days is held to re-use", nil, ErrExemptionRefused, provider.ErrNotProcessed)
@@ -156,7 +162,7 @@ func (b *Bank) CreateExempt(ctx context.Context, p provider.Payment, lastLogged 
 	if err != nil {
 		return provider.State{}, err
 	}
-	created := b.created(pay, a.id)
+	created := b.created(pay, a.id, false)
 	m, _ := decodeMemo(created.Blob)
 	m.Exempt = true
 	created.Blob = m.encode()
@@ -200,7 +206,7 @@ func (b *Bank) tryExempt(ctx context.Context, m *memo, waiting provider.State) (
 		return waived(b.submitOne(ctx, m, u))
 	}
 	// Refused, or its answer lost: OP's view of the payment decides.
-	pay, a, err := b.getPayment(ctx, m.PaymentID)
+	pay, a, err := b.getPayment(ctx, m.PaymentID, m.Foreign)
 	if err != nil {
 		return waiting, true, errors.Join(gerr, err)
 	}
@@ -229,14 +235,16 @@ func (b *Bank) tryExempt(ctx context.Context, m *memo, waiting provider.State) (
 
 var _ provider.ApprovalForecaster = (*Bank)(nil)
 
-// ForecastApproval (provider.ApprovalForecaster) is PredictExemption's words for a payment the
-// wallet is about to make, when Send would try the exemption (TryExemption, EUR, below 30.00,
-// a bank approval from the last 45 days held): the exemption payments OP waived since the
-// latest approval whose tokens are held (RefreshExpiry - 45 days) are counted from the
-// ledger's earlier payments (their memo says Exempt, and OP did not refuse them). "" when the
-// exemption is off or not tried for this payment: OP asks as for every payment.
-func (b *Bank) ForecastApproval(amount provider.Money, earlier []provider.Earlier, now time.Time) string {
-	if !b.cfg.TryExemption || amount.Currency != "EUR" {
+// ForecastApproval (provider.ApprovalForecaster) is PredictExemptionTo's words for a payment
+// the wallet is about to make, when Send would try the exemption (TryExemption, a SEPA payment
+// in EUR, a bank approval from the last 45 days held): the exemption payments OP waived since
+// the latest approval whose tokens are held (RefreshExpiry - 45 days) are counted from the
+// ledger's earlier payments (their memo says Exempt, and OP did not refuse them), and a
+// transfer between two of Config.OwnAccounts is predicted as one. "" when the exemption is off
+// or never tried for this payment (a foreign payment): OP asks as for every payment.
+func (b *Bank) ForecastApproval(in provider.Intent, earlier []provider.Earlier, now time.Time) string {
+	amount := in.Amount
+	if !b.cfg.TryExemption || amount.Currency != "EUR" || in.Product == ForeignProductID {
 		return ""
 	}
 	_, held := b.latestRefresh()
@@ -253,7 +261,11 @@ func (b *Bank) ForecastApproval(amount provider.Money, earlier []provider.Earlie
 			since = append(since, e.Amount.Amount)
 		}
 	}
-	return PredictExemption(amount, since, lastSCA, now).Words
+	payer := ""
+	if in.Debtor != nil {
+		payer = in.Debtor.Account
+	}
+	return PredictExemptionTo(amount, payer, in.Creditor.Account, b.cfg.OwnAccounts, since, lastSCA, now).Words
 }
 
 // waivedStatus: a payment in this status went on without OP's page (or is going on); one OP

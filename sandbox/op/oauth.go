@@ -304,7 +304,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="page" value="{{.Page}}">
 <label>User <input name="user" value="sandbox-user"></label>
-<ul>{{range .Payments}}<li><label><input type="checkbox" name="approve" value="{{.ID}}" checked> {{.AmountEUR}} EUR to {{.PayeeName}} ({{.PayeeIBAN}})</label></li>{{end}}</ul>
+<ul>{{range .Payments}}<li><label><input type="checkbox" name="approve" value="{{.ID}}" checked> {{.Shown}} to {{.PayeeName}} ({{.PayeeIBAN}})</label></li>{{end}}</ul>
 <button name="outcome" value="approve">Approve selected</button>
 <button name="outcome" value="reject">Reject all</button>
 </form></body></html>`))

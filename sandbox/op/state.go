@@ -54,6 +54,17 @@ type Payment struct {
 	// Debited counts the times money left the payer's account for this payment: the
 	// journeys' proof that nothing is paid twice.
 	Debited int `json:"debited"`
+	// Foreign: a foreign payment's amount, currency, payee bank and address (nil: SEPA, in
+	// AmountEUR).
+	Foreign *ForeignDetails `json:"foreign,omitempty"`
+}
+
+// Shown is the amount with its currency, for the authorize page.
+func (p Payment) Shown() string {
+	if p.Foreign != nil {
+		return p.Foreign.Amount + " " + p.Foreign.Currency
+	}
+	return p.AmountEUR + " EUR"
 }
 
 // Submission is one submission of a payment.

@@ -279,6 +279,9 @@ func (f *FakeWallet) ContinuePayment(ctx context.Context, paymentID string, in u
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ContinuePayment(" + string(in.Kind) + ")")
+	if f.answerBundle(paymentID, in) {
+		return nil
+	}
 	p := f.bg.pending
 	switch {
 	case p == nil || p.id != paymentID:
