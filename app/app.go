@@ -76,21 +76,22 @@ type App struct {
 	dir  string
 	lock *dirLock
 
-	banks  []*bankConn      // config order: [bank], then [[banks]]
-	token  *pkcs11key.Token // the [pkcs11] token holding the TPP keys, or nil for PEM files
-	store  keystore.Store   // a *laterStore while it opens in the background (secrets.go)
-	auth   *sca.Authenticator
-	tokens *uae.ConsentTokens
-	ledger *wallet.Ledger
-	wallet *wallet.Wallet
-	trace  *trace
-	flight flight     // what is running now, for the inspector's "now"
-	paying paying     // the pay screens' payments in flight (standards.go)
-	feed   feed       // what the ledger records, for the screens (feed.go)
-	sealed *sealedLog // the payment PII plaintexts sealed this run, for the inspector
-	guard  consent.CodeGuard
-	device risk.Device
-	build  risk.App
+	banks   []*bankConn      // config order: [bank], then [[banks]]
+	token   *pkcs11key.Token // the [pkcs11] token holding the TPP keys, or nil for PEM files
+	store   keystore.Store   // a *laterStore while it opens in the background (secrets.go)
+	auth    *sca.Authenticator
+	tokens  *uae.ConsentTokens
+	ledger  *wallet.Ledger
+	wallet  *wallet.Wallet
+	trace   *trace
+	flight  flight          // what is running now, for the inspector's "now"
+	paying  paying          // the pay screens' payments in flight (standards.go)
+	bundles preparedBundles // bundles prepared and not yet paid (opbundle.go)
+	feed    feed            // what the ledger records, for the screens (feed.go)
+	sealed  *sealedLog      // the payment PII plaintexts sealed this run, for the inspector
+	guard   consent.CodeGuard
+	device  risk.Device
+	build   risk.App
 
 	secretsOpening sync.WaitGroup // the background open of the store, when there is one
 	startWork      startWork      // held until Home's first frame is out (startwork.go)

@@ -116,7 +116,7 @@ type journeySecrets struct {
 // onboard drives the onboarding part of ui.Wallet: PIN, TOTP (code computed from the shown
 // secret), payees, consent terms, the bank step (a "browser" follows the authorize URL, the
 // auto-approving sandbox redirects it to the wallet's loopback receiver) and the result.
-func onboard(t *testing.T, w ui.Wallet, clock *scaClock, payees []ui.PayeeDraft) (ui.Consent, journeySecrets) {
+func onboard(t testing.TB, w ui.Wallet, clock *scaClock, payees []ui.PayeeDraft) (ui.Consent, journeySecrets) {
 	t.Helper()
 	ctx := context.Background()
 	var js journeySecrets

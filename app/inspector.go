@@ -57,13 +57,13 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 		in.ConsentID = c.ID
 	}
 	all := a.trace.allTraced()
-	if bank, ok := latestBG(all); ok {
+	bank, newest := a.inspectedBank(all)
+	switch {
+	case newest.bg != nil:
 		return a.inspectBG(ctx, in, bank, all), nil
-	}
-	if bank, ok := latestFT(all); ok {
+	case newest.ft != nil:
 		return a.inspectFT(ctx, in, bank, all), nil
-	}
-	if bank, ok := latestOP(all); ok {
+	case newest.op != nil:
 		return a.inspectOP(ctx, in, bank, all), nil
 	}
 	found := make([]*lfi.Exchange, len(sequence))
@@ -131,6 +131,24 @@ func (w uiWallet) Inspect(ctx context.Context) (ui.Inspection, error) {
 		}
 	}
 	return in, nil
+}
+
+// inspectedBank is the bank whose sequence the inspector draws, and its newest kept exchange
+// (which says the bank's standard): the bank of the payment running now or run last, else the
+// bank of the newest exchange. A consent sync at another bank in the background (every 15
+// minutes) thus never displaces the payment the user is watching.
+func (a *App) inspectedBank(all []traced) (string, traced) {
+	if bank := a.flight.watched(); bank != "" {
+		for i := len(all) - 1; i >= 0; i-- {
+			if all[i].bank == bank {
+				return bank, all[i]
+			}
+		}
+	}
+	if len(all) == 0 {
+		return "", traced{}
+	}
+	return all[len(all)-1].bank, all[len(all)-1]
 }
 
 // inFlight is the sequence step running now, or -1: the newest payment run (submission or

@@ -53,15 +53,6 @@ func bgFlight(seq []seqStep, cur int) int {
 	return -1
 }
 
-// latestBG is the bank of the newest exchange when that went to a Berlin Group bank: the
-// inspector then shows that bank's sequence, since it is the protocol the user just ran.
-func latestBG(all []traced) (string, bool) {
-	if len(all) == 0 || all[len(all)-1].bg == nil {
-		return "", false
-	}
-	return all[len(all)-1].bank, true
-}
-
 // inspectBG builds the Berlin Group sequence of bankID from the kept exchanges: for each step
 // the newest exchange of its operation, the request's HTTP signature and body, the answer, and
 // what the embedded bank checked (its verdict for that X-Request-ID).
@@ -77,7 +68,7 @@ func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.bg, string(x.bg.Op)
 	})
-	current := bgFlight(seq, a.flight.current())
+	current := bgFlight(seq, a.flight.currentAt(bankID))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range seq {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}

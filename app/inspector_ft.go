@@ -22,14 +22,6 @@ var ftSequence = []seqStep{
 	{"GET /pis/v2/payments/{id} until final", string(ftprov.OpStatus)},
 }
 
-// latestFT is the bank of the newest exchange when that went to a Fintecture bank.
-func latestFT(all []traced) (string, bool) {
-	if len(all) == 0 || all[len(all)-1].ft == nil {
-		return "", false
-	}
-	return all[len(all)-1].bank, true
-}
-
 // inspectFT builds the Fintecture sequence of bankID: for each step the newest exchange of its
 // operation, with the HTTP signature's parts, the bodies, the answer, and what the embedded hub
 // checked (its verdict for that X-Request-ID), including whether the signing string it rebuilt
@@ -44,7 +36,7 @@ func (a *App) inspectFT(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.ft, string(x.ft.Op)
 	})
-	current := threeStepFlight(a.flight.current(), len(ftSequence))
+	current := threeStepFlight(a.flight.currentAt(bankID), len(ftSequence))
 	bc, _ := a.bankByID(bankID)
 	for i, s := range ftSequence {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}

@@ -18,19 +18,40 @@ import (
 var opSequence = []seqStep{
 	{"Wallet check (PIN + code + device key)", ""},
 	{"Token: POST /oauth/token (client_credentials, mTLS)", string(opprov.OpToken)},
-	{"Payment: POST /sepa-payments (detached JWS)", string(opprov.OpCreate)},
+	{"Payment: POST /sepa-payments or /foreign-payments (detached JWS)", string(opprov.OpCreate)},
 	{"The payer on OP's page", ""},
 	{"Code exchange: POST /oauth/token (ID token checked)", string(opprov.OpCode)},
 	{"Submission: PUT …/submissions/{id}", string(opprov.OpSubmit)},
 	{"GET …/submissions/{id} until final", string(opprov.OpSubmission)},
 }
 
-// latestOP is the bank of the newest exchange when that went to an OP bank.
-func latestOP(all []traced) (string, bool) {
-	if len(all) == 0 || all[len(all)-1].op == nil {
-		return "", false
+// The inspector's OP sequence when OP's exemption flow ran last: the payer's token refreshed
+// from the last approval at OP, the payment created with it, the exemption JWT traded with the
+// jwt-bearer grant (OP waives its page, or refuses: then OP's page follows and the default
+// sequence is shown once its code is exchanged), the submission and its reads.
+var opExemptSequence = []seqStep{
+	{"Wallet check (PIN + code + device key)", ""},
+	{"Refresh: POST /oauth/token (refresh_token of your last approval at OP)", string(opprov.OpRefresh)},
+	{"Payment: POST /sepa-payments (the payer's token, detached JWS)", string(opprov.OpCreate)},
+	{"Exemption: POST /oauth/token (jwt-bearer, acr psd2:ca; no page)", string(opprov.OpExemption)},
+	{"Submission: PUT …/submissions/{id}", string(opprov.OpSubmit)},
+	{"GET …/submissions/{id} until final", string(opprov.OpSubmission)},
+}
+
+// opSequenceOf is the sequence the newest OP payment at bankID ran: the exemption's when its
+// jwt-bearer grant is newer than any code exchange, else the default flow's.
+func opSequenceOf(all []traced, bankID string) []seqStep {
+	for j := len(all) - 1; j >= 0; j-- {
+		if x := all[j]; x.bank == bankID && x.op != nil {
+			switch x.op.Op {
+			case opprov.OpExemption:
+				return opExemptSequence
+			case opprov.OpCode:
+				return opSequence
+			}
+		}
 	}
-	return all[len(all)-1].bank, true
+	return opSequence
 }
 
 // inspectOP builds the OP sequence of bankID: for each step the newest exchange of its
@@ -41,15 +62,16 @@ func (a *App) inspectOP(ctx context.Context, in ui.Inspection, bankID string, al
 	if caps, ok := a.capsOf(bankID); ok {
 		in.Standard, in.Signing = standardName(caps), caps.Signing
 	}
-	found, lastSeen := newestPerStep(all, bankID, opSequence, func(x traced) (*opprov.Exchange, string) {
+	seq := opSequenceOf(all, bankID)
+	found, lastSeen := newestPerStep(all, bankID, seq, func(x traced) (*opprov.Exchange, string) {
 		if x.op == nil {
 			return nil, ""
 		}
 		return x.op, string(x.op.Op)
 	})
-	current := threeStepFlight(a.flight.current(), len(opSequence))
+	current := threeStepFlight(a.flight.currentAt(bankID), len(seq))
 	bc, _ := a.bankByID(bankID)
-	for i, s := range opSequence {
+	for i, s := range seq {
 		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
 		switch ex := found[i]; {
 		case ex != nil:

@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/payterm/payterm/config"
+	"github.com/payterm/payterm/internal/iban"
 	opprov "github.com/payterm/payterm/provider/op"
 	opbank "github.com/payterm/payterm/sandbox/op"
 )
@@ -40,6 +42,8 @@ type opConn struct {
 	bank       *opbank.Bank
 	api, pages *http.Server
 	prov       *opprov.Bank
+	// hc is the client's mTLS HTTP client (the kill tests wrap its transport).
+	hc *http.Client
 }
 
 const (
@@ -94,7 +98,8 @@ func (a *App) openOP(bc *bankConn) error {
 		return fmt.Errorf("embedded OP bank: %w", err)
 	}
 	apiURL, pagesURL := "https://"+apiLn.Addr().String(), "http://"+pagesLn.Addr().String()
-	bank, err := opbank.New(opbank.Config{DataDir: filepath.Join(bc.dir, opBankDir), ClientID: app.ClientID, ClientSecret: app.ClientSecret,
+	own := opOwnAccounts(b)
+	bank, err := opbank.New(opbank.Config{PayerAccounts: map[string][]string{opSandboxPayer: own}, DataDir: filepath.Join(bc.dir, opBankDir), ClientID: app.ClientID, ClientSecret: app.ClientSecret,
 		APIKey: app.APIKey, ClientJWKS: jwks, ClientCert: clientCert.Leaf, RedirectURIs: []string{b.RedirectURI},
 		Issuer: pagesURL, Audience: apiURL, Clock: a.opts.Clock})
 	if err != nil {
@@ -115,9 +120,11 @@ func (a *App) openOP(bc *bankConn) error {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(serverCert.Leaf)
-	prov, err := opprov.New(opprov.Config{Name: b.Name, APIBase: apiURL, AuthorizeURL: pagesURL + "/oauth/authorize", ClientID: app.ClientID,
+	conn.hc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		Certificates: []tls.Certificate{clientCert}, RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	prov, err := opprov.New(opprov.Config{HTTP: conn.hc, Name: b.Name, APIBase: apiURL, AuthorizeURL: pagesURL + "/oauth/authorize", ClientID: app.ClientID,
 		ClientSecret: app.ClientSecret, APIKey: app.APIKey, Key: key, KeyID: kid, RedirectURI: b.RedirectURI, PaymentKeys: &keys, IDTokenKeys: &keys,
-		ClientCert: &clientCert, RootCAs: roots, CustomerIP: b.CustomerIPAddress, UserAgent: "payterm", Clock: a.opts.Clock, Rand: a.opts.Rand,
+		ClientCert: &clientCert, RootCAs: roots, CustomerIP: b.CustomerIPAddress, UserAgent: "payterm", TryExemption: b.ExemptionOn(), OwnAccounts: own, Clock: a.opts.Clock, Rand: a.opts.Rand,
 		Tokens: opTokenKeeper{a: a, name: opTokensName(b.ID)}, Observer: a.trace.opObserver(b.ID)})
 	if err != nil {
 		return err
@@ -126,8 +133,27 @@ func (a *App) openOP(bc *bankConn) error {
 	return nil
 }
 
+// opSandboxPayer is who approves on the embedded bank's page (its default user).
+const opSandboxPayer = "sandbox-user"
+
+// opOwnAccounts are the payer's own accounts at OP: the link's account and own_accounts (in
+// IBAN's electronic form; config has checked each). The client predicts and tries OP's
+// own-account exemption from them, and the embedded bank holds them as its payer's.
+func opOwnAccounts(b config.Bank) []string {
+	var own []string
+	for _, a := range append([]string{b.Account}, b.OwnAccounts...) {
+		if i, err := iban.Parse(a); err == nil && !slices.Contains(own, string(i)) {
+			own = append(own, string(i))
+		}
+	}
+	return own
+}
+
 // Close stops both listeners.
 func (c *opConn) Close() error {
+	if c.hc != nil {
+		c.hc.CloseIdleConnections()
+	}
 	return errors.Join(c.api.Close(), c.pages.Close())
 }
 

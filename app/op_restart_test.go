@@ -160,7 +160,7 @@ func TestOPApprovedPaymentSubmittedAfterARestart(t *testing.T) {
 }
 
 // opLink is the wallet's link to the OP bank "op".
-func opLink(t *testing.T, w ui.Wallet) ui.Consent {
+func opLink(t testing.TB, w ui.Wallet) ui.Consent {
 	t.Helper()
 	cs, err := w.Consents(context.Background())
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // opConfig is testConfig with an OP bank (the embedded bank) added as a user would.
-func opConfig(t *testing.T) config.Config {
+func opConfig(t testing.TB) config.Config {
 	t.Helper()
 	cfg := testConfig(t)
 	in := "[[banks]]\nid = \"op\"\nname = \"OP Test Bank\"\nprovider = \"op\"\nredirect_uri = \"https://127.0.0.1:8443/op/back\"\n" +
@@ -32,7 +32,7 @@ var opApproveBox = regexp.MustCompile(`name="approve" value="([^"]+)"`)
 
 // opBrowse plays the payer's browser on OP's page: it opens it, approves every payment shown
 // (or rejects), and returns the address OP sends the browser to.
-func opBrowse(t *testing.T, pageURL, outcome string) string {
+func opBrowse(t testing.TB, pageURL, outcome string) string {
 	t.Helper()
 	resp, err := http.Get(pageURL)
 	if err != nil {
@@ -82,7 +82,8 @@ func TestOPPayments(t *testing.T) {
 				}
 			}
 			if link.ID == "" || link.Terms.Standard != "OP PSD2 Payment Initiation v1" || link.Terms.Currency != "EUR" ||
-				link.Terms.WalletSCA != ui.SCAWalletOnly || len(link.Terms.Products) != 1 || !strings.Contains(link.Terms.Signing, "detached JWS") {
+				link.Terms.WalletSCA != ui.SCAWalletOnly || len(link.Terms.Products) != 2 || link.Terms.Products[0].ID != "sepa-payments" ||
+				link.Terms.Products[1].ID != "foreign-payments" || !strings.Contains(link.Terms.Signing, "detached JWS") {
 				t.Fatalf("the OP link: %+v", link)
 			}
 			pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: link.ID, Amount: "12.50", Reference: "Invoice 42",

@@ -15,7 +15,7 @@ func payeeInput(p ui.PayeeDraft) wallet.PayeeInput {
 	if p.Type == ui.PayeeCorporate {
 		kind = "corporate"
 	}
-	return wallet.PayeeInput{Name: p.Name, IBAN: p.IBAN, Kind: kind}
+	return wallet.PayeeInput{Name: p.Name, IBAN: p.IBAN, Kind: kind, BIC: p.BIC, Address: p.Address, Country: p.Country}
 }
 
 // CheckPayee asks the consent's bank whether the name holds the account (Confirmation of

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payterm/payterm/internal/safetext"
 	"github.com/payterm/payterm/money"
 	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
@@ -15,19 +16,9 @@ import (
 
 func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	a := w.a
-	draft := wallet.Draft{ConsentID: d.ConsentID, Amount: d.Amount, Reference: d.Reference, Purpose: d.Purpose, Product: d.Product}
-	if d.PayeeID != "" {
-		id, ok := parseID(d.PayeeID)
-		if !ok {
-			return ui.PreparedPayment{}, &ui.Problem{What: "That payee is not in the wallet.", Next: "Pick a payee from the list."}
-		}
-		draft.PayeeID = id
-	} else {
-		kind := "retail"
-		if d.NewPayee.Type == ui.PayeeCorporate {
-			kind = "corporate"
-		}
-		draft.NewPayee = &wallet.PayeeInput{Name: d.NewPayee.Name, IBAN: d.NewPayee.IBAN, Kind: kind}
+	draft, err := walletDraft(d)
+	if err != nil {
+		return ui.PreparedPayment{}, err
 	}
 	p, err := a.wallet.Prepare(ctx, draft)
 	if err != nil {
@@ -55,6 +46,7 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 			// Another standard: its currency, product and progress rows (a UAE payment keeps
 			// the zero values the screens have always drawn).
 			out.Currency, out.Product, out.Steps = p.Currency, p.Product, steps
+			out.BankApproval = safetext.Short(p.BankApproval, 240) // the provider's words, one line
 			out.Headroom.Currency = p.Currency
 			out.Purpose = ui.PurposeCode{}
 			out.Payee.Type = ""
@@ -106,7 +98,7 @@ func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Prepar
 	pp := ui.PreparedPayment{ID: paymentID, ConsentID: p.ConsentID, Payee: ui.Payee{Name: p.PayeeName, IBAN: p.PayeeIBAN},
 		Amount: p.Amount, Currency: p.Currency, Reference: p.Reference, Steps: a.stepsOf(c.Bank)}
 	return pp, a.stream(ctx, paymentID, seqGet, "Approving the payment", func(progress func(wallet.Event)) (wallet.Payment, error) {
-		return a.wallet.ApproveAgain(ctx, id, progress)
+		return a.approveAgain(ctx, p, progress)
 	}), nil
 }
 
@@ -117,7 +109,7 @@ func (w uiWallet) ApproveAgain(ctx context.Context, paymentID string) (ui.Prepar
 func (a *App) stream(ctx context.Context, key string, from int, doing string, run func(progress func(wallet.Event)) (wallet.Payment, error)) <-chan ui.PaymentEvent {
 	steps := a.stepsOf(a.paying.bank(key))
 	ch := make(chan ui.PaymentEvent, 64)
-	flight := a.flight.start(from)
+	flight := a.flight.startAt(from, a.paying.bank(key))
 	go func() {
 		defer close(ch)
 		defer a.flight.end(flight)
@@ -137,13 +129,7 @@ func (a *App) stream(ctx context.Context, key string, from int, doing string, ru
 			}
 		}
 		heldSent := false
-		progress := func(e wallet.Event) {
-			a.flight.move(flight, sequenceStepOf(e.Step))
-			if e.PaymentID != 0 {
-				a.paying.set(key, e.PaymentID)
-			}
-			ev := toUIEvent(e)
-			ev.Step = rowOf(steps, e.Step)
+		push := func(ev ui.PaymentEvent) {
 			if held != nil && !heldSent {
 				send(*held)
 			}
@@ -153,6 +139,20 @@ func (a *App) stream(ctx context.Context, key string, from int, doing string, ru
 				// not when the next event comes.
 				send(ev)
 				heldSent = true
+			}
+		}
+		progress := func(e wallet.Event) {
+			a.flight.move(flight, sequenceStepOf(e.Step))
+			if e.PaymentID != 0 {
+				a.paying.set(key, e.PaymentID)
+			}
+			ev := toUIEvent(e)
+			ev.Step = rowOf(steps, e.Step, e.Status)
+			push(ev)
+			if row, ok := submittedRow(steps, e); ok {
+				sub := ev
+				sub.Step, sub.Note = row, ""
+				push(sub)
 			}
 		}
 		pay, err := run(progress)

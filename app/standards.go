@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/payterm/payterm/provider"
+	ftprov "github.com/payterm/payterm/provider/fintecture"
+	opprov "github.com/payterm/payterm/provider/op"
 	xs2aprov "github.com/payterm/payterm/provider/xs2a"
 	"github.com/payterm/payterm/ui"
 	"github.com/payterm/payterm/wallet"
@@ -39,12 +41,13 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 	}
 	t := ui.PayTerms{Standard: standardName(caps), Currency: currency, Purpose: caps.Fields.Purpose,
 		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax, Required: caps.Fields.ReferenceRequired},
-		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme}
+		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme,
+		Bundle: caps.Bundle}
 	for _, p := range caps.Products {
 		if !slices.Contains(p.Currencies, currency) {
 			continue
 		}
-		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p)})
+		t.Products = append(t.Products, ui.Product{ID: p.ID, Label: p.Label, Currency: currency, Account: accountScheme(p), PayeeBank: p.PayeeBank})
 	}
 	return t
 }
@@ -139,16 +142,52 @@ var bgRow = map[wallet.Step]string{
 	wallet.StepSettled: xs2aprov.StepExecuted, wallet.StepRisk: xs2aprov.StepSigned, wallet.StepSealPII: xs2aprov.StepSigned,
 }
 
-// rowOf is the progress row of a wallet step: its index in steps, or the UAE pipeline's step
-// when steps is nil.
-func rowOf(steps []string, s wallet.Step) ui.PaymentStep {
+// opRow and ftRow are the same for OP's and Fintecture's rows (opprov's and ftprov's Steps).
+var (
+	opRow = map[wallet.Step]string{
+		wallet.StepSCA: opprov.StepWallet, wallet.StepSign: opprov.StepSigned, wallet.StepPersist: opprov.StepSaved,
+		wallet.StepSend: opprov.StepCreated, wallet.StepApprove: opprov.StepApprove, wallet.StepBankPending: opprov.StepSubmitted,
+		wallet.StepSettled: opprov.StepExecuted, wallet.StepRisk: opprov.StepSigned, wallet.StepSealPII: opprov.StepSigned,
+	}
+	ftRow = map[wallet.Step]string{
+		wallet.StepSCA: ftprov.StepWallet, wallet.StepSign: ftprov.StepSigned, wallet.StepPersist: ftprov.StepSaved,
+		wallet.StepSend: ftprov.StepSent, wallet.StepApprove: ftprov.StepApprove, wallet.StepBankPending: ftprov.StepBankSays,
+		wallet.StepSettled: ftprov.StepExecuted, wallet.StepRisk: ftprov.StepSigned, wallet.StepSealPII: ftprov.StepSigned,
+	}
+)
+
+// rowOf is the progress row of a wallet event: its step's index in steps, or the UAE
+// pipeline's step when steps is nil. At OP the bank's first word on a payment that still waits
+// for the payer's approval belongs to "Created at OP", not to "Submitted": nothing is
+// submitted before the approval (or OP's waiver of it).
+func rowOf(steps []string, s wallet.Step, status wallet.PaymentStatus) ui.PaymentStep {
 	if steps == nil {
 		return toUIStep(s)
 	}
-	if i := slices.Index(steps, bgRow[s]); i >= 0 {
-		return ui.PaymentStep(i)
+	if s == wallet.StepBankPending && status == wallet.PaymentAwaitingBankSCA && slices.Contains(steps, opprov.StepCreated) {
+		s = wallet.StepSend
+	}
+	for _, rows := range []map[wallet.Step]string{bgRow, opRow, ftRow} {
+		if i := slices.Index(steps, rows[s]); i >= 0 {
+			return ui.PaymentStep(i)
+		}
 	}
 	return 0
+}
+
+// submittedRow is OP's "Submitted" row when e ends the approval with the payment submitted:
+// at OP the approval (or its waiver) ends in the submission, which no later event reports.
+func submittedRow(steps []string, e wallet.Event) (ui.PaymentStep, bool) {
+	if e.Step != wallet.StepApprove || e.State != wallet.StepDone {
+		return 0, false
+	}
+	switch e.Status {
+	case wallet.PaymentProcessing, wallet.PaymentExecuted, wallet.PaymentSettled:
+	default:
+		return 0, false
+	}
+	i := slices.Index(steps, opprov.StepSubmitted)
+	return ui.PaymentStep(i), i >= 0
 }
 
 // toUIAction is the bank's question as the screens ask it.

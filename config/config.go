@@ -102,8 +102,26 @@ type Bank struct {
 	RedirectTLSCertFile string `toml:"redirect_tls_cert_file"`
 	RedirectTLSKeyFile  string `toml:"redirect_tls_key_file"`
 	CustomerIPAddress   string `toml:"customer_ip_address"`
-	DefaultPurposeCode  string `toml:"default_purpose_code"`
+	// OwnAccounts (provider = "op") are your other accounts at OP (IBANs; PII): a transfer
+	// between two of your own accounts (this one among them) may skip OP's approval in its
+	// exemption flow, whatever the amount. OP decides.
+	OwnAccounts        []string `toml:"own_accounts"`
+	DefaultPurposeCode string   `toml:"default_purpose_code"`
+	// Exemption (provider = "op"): "on" (the default when empty) lets a small payment try OP's
+	// exemption flow before OP's page; "off" shows OP's page for every payment (ExemptionOn).
+	Exemption string `toml:"exemption"`
 }
+
+// ExemptionOn reports whether an OP bank tries OP's exemption flow (exemption "on" or empty):
+// a SEPA payment below 30 EUR within 45 days of an approval at OP asks OP to waive its
+// approval, and shows OP's page only if OP refuses.
+func (b Bank) ExemptionOn() bool { return b.Exemption != ExemptionOff }
+
+// The values of exemption.
+const (
+	ExemptionOn  = "on"
+	ExemptionOff = "off"
+)
 
 // Sandbox tunes the embedded bank.
 type Sandbox struct {
@@ -212,6 +230,7 @@ func Default() Config {
 			Name:               "payterm Sandbox Bank",
 			RedirectURI:        "http://127.0.0.1:0/callback",
 			CustomerIPAddress:  "127.0.0.1",
+			OwnAccounts:        []string{},
 			DefaultPurposeCode: "TOF",
 		},
 		Sandbox: Sandbox{
@@ -426,6 +445,15 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 	}
 	if strings.TrimSpace(b.Name) == "" {
 		bad("name", "is required: the bank's name as the wallet shows it")
+	}
+	if len(b.OwnAccounts) > 0 && b.Provider != ProviderOP {
+		bad("own_accounts", "is an OP setting: it needs provider = \"op\"")
+	}
+	switch {
+	case b.Exemption != "" && b.Provider != ProviderOP:
+		bad("exemption", "is an OP setting: it needs provider = \"op\"")
+	case b.Exemption != "" && b.Exemption != ExemptionOn && b.Exemption != ExemptionOff:
+		bad("exemption", "must be \"on\" (OP's exemption flow for small payments, the default) or \"off\" (OP's page for every payment)")
 	}
 	switch b.Provider {
 	case ProviderUAE, "":

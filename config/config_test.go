@@ -378,3 +378,27 @@ func TestSpareBank1Bank(t *testing.T) {
 		}
 	}
 }
+
+// TestOPExemptionSetting: exemption is "on" (the default when empty) or "off", at an OP bank
+// only.
+func TestOPExemptionSetting(t *testing.T) {
+	op := "[[banks]]\nid = \"op\"\nname = \"OP\"\nprovider = \"op\"\nredirect_uri = \"https://127.0.0.1:8443/op/back\"\n" +
+		"account = \"FI49 5000 9420 0287 30\"\naccount_holder = \"Matti\"\ncurrency = \"EUR\"\n"
+	for in, on := range map[string]bool{"": true, "exemption = \"on\"\n": true, "exemption = \"off\"\n": false} {
+		cfg := Default()
+		cfg.DataDir = "/tmp/payterm-test"
+		if err := Parse([]byte(op+in), &cfg); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if got := cfg.Banks[len(cfg.Banks)-1].ExemptionOn(); got != on {
+			t.Fatalf("%q: ExemptionOn %v", in, got)
+		}
+	}
+	for _, in := range []string{op + "exemption = \"true\"\n", "[bank]\nexemption = \"on\"\n"} {
+		cfg := Default()
+		cfg.DataDir = "/tmp/payterm-test"
+		if err := Parse([]byte(in), &cfg); err == nil || !strings.Contains(err.Error(), "exemption") {
+			t.Fatalf("%q: %v", in, err)
+		}
+	}
+}

@@ -28,6 +28,15 @@ func (b Bank) validateOP(bad func(k, why string)) {
 	if h := strings.TrimSpace(b.AccountHolder); h == "" || utf8.RuneCountInString(h) > 140 || safetext.Check(h) != nil {
 		bad("account_holder", "is required: your name as OP shows it, 1 to 140 characters without control or direction characters")
 	}
+	if len(b.OwnAccounts) > 20 {
+		bad("own_accounts", "lists at most 20 accounts")
+	}
+	for _, a := range b.OwnAccounts {
+		if i, err := iban.Parse(a); err != nil || i.Country() != "FI" {
+			bad("own_accounts", "must list the IBANs of your own accounts at OP (Finnish, starting with FI)")
+			break
+		}
+	}
 	if b.Currency != "EUR" {
 		bad("currency", "must be \"EUR\": OP's PSD2 payments are SEPA credit transfers in euros")
 	}

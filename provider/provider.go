@@ -98,6 +98,9 @@ type Product struct {
 	Debtor     AccountScheme
 	// IBANCountries restricts IBANs (UAE: "AE"; SEPA: the SEPA countries); nil = any.
 	IBANCountries []string
+	// PayeeBank: a new payee is typed with its bank (BIC), address and country (Party.BIC,
+	// Address, Country), and a message to the payee is required (OP's foreign payments).
+	PayeeBank bool
 }
 
 // Fields are the optional parts of a payment the pay form offers for this bank.
@@ -128,6 +131,9 @@ type Caps struct {
 	Scheme string
 	// Steps are the progress rows of one payment, in order, after the wallet's own check.
 	Steps []string
+	// Bundle is how many payments one bank approval may cover (the provider is a Bundler);
+	// 0 when each payment is approved on its own.
+	Bundle int
 }
 
 // Currency is the currency of the bank's first product: the one the wallet shows where a bank
@@ -187,6 +193,9 @@ type State struct {
 	// Blob is the provider's own memory of the payment (links, authorisation ids), stored by
 	// the core with the payment and handed back on every later call. Never secrets.
 	Blob []byte
+	// ApprovalWaived: the bank took the payment without asking the payer to approve it (an
+	// SCA exemption: OP's exemption flow), so the approval step says it was not asked.
+	ApprovalWaived bool
 }
 
 // Request is the fully built request that creates a payment: what the core stores before it
@@ -390,6 +399,12 @@ type Party struct {
 	// Wire is the provider's own stored form of the party (the UAE creditor exactly as it went
 	// on the wire with the consent), handed back unchanged.
 	Wire []byte
+	// BIC, Address (postal lines) and Country (ISO 3166 alpha-2): the payee's bank and address as
+	// typed, for products that need them (OP's foreign payments); the provider's PayeeChecker
+	// keeps them in Wire. Empty elsewhere.
+	BIC     string
+	Address []string
+	Country string
 }
 
 // Intent is one payment to build.
@@ -564,6 +579,26 @@ type Canceller interface {
 	Cancel(ctx context.Context, p Payment) (State, *Action, error)
 }
 
+// Bundler is implemented by the providers of banks that approve several payments with one bank
+// SCA (Caps.Bundle says how many). Each payment of a bundle is still an ordinary payment to the
+// core: built, stored before it leaves, sent, tracked. Only its building and its approval differ.
+type Bundler interface {
+	// BuildBundled is Build for a payment of a bundle: first is the state of the bundle's first
+	// payment, as its Send returned it (nil when this one is the first). Nothing leaves.
+	BuildBundled(ctx context.Context, in Intent, ev Evidence, f Facts, first *State) (Request, error)
+	// ApproveBundle is Approver.Approve for every created payment of one bundle at once: a
+	// zero Input starts the one approval or checks how it stands; the payer's answer completes
+	// it (each approved payment goes on, those left out end as the bank says). It returns one
+	// state per payment, in order, and while the bank still waits for the payer, what to do.
+	// An error with an Action lets the payer answer again (a mistyped address).
+	ApproveBundle(ctx context.Context, ps []Payment, in Input) ([]State, *Action, error)
+	// RevokeBundlePayments withdraws the whole bundle at the bank: every payment of it not
+	// yet submitted ends. It returns each payment's state afterwards, in order.
+	RevokeBundlePayments(ctx context.Context, ps []Payment) ([]State, error)
+	// RevokeWarning is what the screen says before it asks to revoke a bundle of n payments.
+	RevokeWarning(n int) string
+}
+
 // PayeeChecker is implemented by providers that check a payee typed at payment time against
 // their standard and give its stored form (Party.Wire); the core checks the others itself (a
 // plain name and an account of the product's scheme).
@@ -592,6 +627,25 @@ type Login interface {
 // forgets them, as for a Login.
 type PayerTokens interface {
 	HoldsPayerTokens() bool
+}
+
+// ApprovalForecaster is a bank that may take a payment without asking the payer to approve
+// it, by rules only the bank applies (an SCA exemption: OP's exemption flow). The core calls it
+// while preparing a payment (the intent as it will be built), with what its ledger knows of the
+// earlier payments at that bank, and shows the words on the review screen. It is a guess: the bank decides, and the words
+// say so. "" says nothing (the bank will ask as usual, or the flow is off).
+type ApprovalForecaster interface {
+	ForecastApproval(in Intent, earlier []Earlier, now time.Time) string
+}
+
+// Earlier is one earlier payment at the bank as the core's ledger knows it.
+type Earlier struct {
+	Amount  Money
+	Created time.Time
+	// Status is the ledger's status: a provider.Status once the bank has the payment, the
+	// core's own word before ("Prepared", "Sending", "Unknown", "Refused", …).
+	Status Status
+	Blob   []byte // the provider's State.Blob, as stored
 }
 
 // ErrLoginOver: the login FinishLogin was given an answer for is over (the bank refused it, it

@@ -12,10 +12,11 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/payterm/payterm/sandbox/internal/servercert"
 )
 
 // sandboxCA is the Trust Framework stand-in's certificate authority. It signs the bank's
@@ -118,94 +119,10 @@ func (ca *sandboxCA) pool() *x509.CertPool {
 	return p
 }
 
-const (
-	serverCertFile = "server-cert.pem"
-	serverKeyFile  = "server-key.pem"
-)
-
-// loadOrCreateServerCert reuses the server certificate kept in dir while it chains to this CA
-// and stays valid for at least 30 more days; otherwise it issues one and keeps it (the key
-// 0600). Generating its RSA key on every start was most of a start's CPU.
+// loadOrCreateServerCert is the bank's TLS certificate for the loopback names, kept in dir.
 func (ca *sandboxCA) loadOrCreateServerCert(dir string) (tls.Certificate, error) {
-	if dir != "" {
-		certPEM, errC := os.ReadFile(filepath.Join(dir, serverCertFile))
-		keyPEM, errK := os.ReadFile(filepath.Join(dir, serverKeyFile))
-		switch {
-		case errC == nil && errK == nil:
-			if c, ok := ca.usableServerCert(certPEM, keyPEM); ok {
-				return c, nil
-			}
-		case errC != nil && !errors.Is(errC, os.ErrNotExist):
-			return tls.Certificate{}, fmt.Errorf("read server certificate: %w", errC)
-		case errK != nil && !errors.Is(errK, os.ErrNotExist):
-			return tls.Certificate{}, fmt.Errorf("read server key: %w", errK)
-		}
-	}
-	key, der, err := ca.serverCert()
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	if dir != "" {
-		if err := writeKeyPEM(filepath.Join(dir, serverKeyFile), key); err != nil {
-			return tls.Certificate{}, err
-		}
-		if err := writeFileAtomic(filepath.Join(dir, serverCertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
-			return tls.Certificate{}, err
-		}
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
-}
-
-// usableServerCert accepts a kept certificate for its key that this CA signed for the
-// loopback names and that is valid now and for 30 more days.
-func (ca *sandboxCA) usableServerCert(certPEM, keyPEM []byte) (tls.Certificate, bool) {
-	blk, _ := pem.Decode(certPEM)
-	if blk == nil || blk.Type != "CERTIFICATE" {
-		return tls.Certificate{}, false
-	}
-	cert, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		return tls.Certificate{}, false
-	}
-	key, err := parseRSAKeyPEM(keyPEM)
-	if err != nil || !key.PublicKey.Equal(cert.PublicKey) {
-		return tls.Certificate{}, false
-	}
-	now := ca.now()
-	_, err = cert.Verify(x509.VerifyOptions{Roots: ca.pool(), DNSName: "localhost", CurrentTime: now.AddDate(0, 0, 30),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	if err != nil || now.Before(cert.NotBefore) || len(cert.IPAddresses) != 2 {
-		return tls.Certificate{}, false
-	}
-	return tls.Certificate{Certificate: [][]byte{blk.Bytes}, PrivateKey: key, Leaf: cert}, true
-}
-
-// serverCert issues a TLS server certificate for 127.0.0.1, ::1 and localhost.
-func (ca *sandboxCA) serverCert() (*rsa.PrivateKey, []byte, error) {
-	key, err := rsa.GenerateKey(ca.rand, 2048)
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate server key: %w", err)
-	}
-	serial, err := randSerial(ca.rand)
-	if err != nil {
-		return nil, nil, err
-	}
-	t := ca.now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{Country: []string{"AE"}, Organization: []string{"payterm sandbox"}, CommonName: "localhost"},
-		NotBefore:    t.Add(-time.Hour),
-		NotAfter:     t.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-	}
-	der, err := x509.CreateCertificate(ca.rand, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create server cert: %w", err)
-	}
-	return key, der, nil
+	return servercert.LoadOrIssue(dir, servercert.CA{Cert: ca.cert, Key: ca.key, Rand: ca.rand, Now: ca.now,
+		Subject: pkix.Name{Country: []string{"AE"}, Organization: []string{"payterm sandbox"}, CommonName: "localhost"}})
 }
 
 // issueClientCert signs a transport certificate for clientID over pub, subject

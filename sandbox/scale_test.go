@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/payterm/payterm/sandbox/internal/servercert"
 )
 
 // TestConsentWithManyPayments: GET /payment-consents of a consent with more than 10,000
@@ -310,7 +312,7 @@ func TestKeysAreKeptAcrossStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Close()
-	for _, name := range []string{serverKeyFile, serverCertFile, wrongSigKeyFile, "sig-key.pem", "enc-key.pem", caKeyFile} {
+	for _, name := range []string{servercert.KeyFile, servercert.CertFile, wrongSigKeyFile, "sig-key.pem", "enc-key.pem", caKeyFile} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", name, fi, err)

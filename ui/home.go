@@ -75,7 +75,11 @@ func (s *homeScreen) FullHelp() [][]key.Binding {
 	if s.ov == nil || s.ov.Active != nil {
 		n = keyAnotherConsent
 	}
-	return [][]key.Binding{{keyPay, keyHistory, keyConsents, n, keyLimits, keyInspector, keyRefresh, keyUnblock}}
+	keys := []key.Binding{keyPay, keyHistory, keyConsents, n, keyLimits, keyInspector, keyRefresh, keyUnblock}
+	if s.takesBundles() {
+		keys = append(keys, keyBundle)
+	}
+	return [][]key.Binding{keys}
 }
 
 func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -92,6 +96,8 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.ov = &msg.ov
 	case payConsentsMsg:
 		return s, s.onPayConsents(msg)
+	case bundleConsentsMsg:
+		return s, s.onBundleConsents(msg)
 	case changedMsg:
 		// Home shows consents and payments: any change may alter it.
 		return s, s.refresh()
@@ -120,6 +126,8 @@ func (s *homeScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, s.refresh()
 		case key.Matches(msg, keyUnblock):
 			return s, s.c.navigate(newRecovery(s.c))
+		case key.Matches(msg, keyBundle) && s.takesBundles():
+			return s, s.openBundle()
 		}
 	}
 	return s, nil

@@ -49,7 +49,11 @@ type payScreen struct {
 	payeeIdx   int // index into payees; len(payees) = "new payee" (open consent only)
 	codes      []PurposeCode
 
-	newName, newIBAN      *field
+	newName, newIBAN *field
+	// The payee's bank and address, for a product that asks for them (Product.PayeeBank).
+	newBIC, newAddr1, newAddr2, newCountry *field
+	// payeeBankShown is the new payee's bank and address as prepared, for the review.
+	payeeBankShown        PayeeDraft
 	newType               PayeeType
 	amount, ref, purposeQ *field
 	purposeSel            int
@@ -148,6 +152,14 @@ func newPay(c *common, consent Consent) *payScreen {
 	s.newName.limit = 70
 	s.newIBAN = newField("IBAN")
 	s.newIBAN.limit = 34
+	s.newBIC = newField("Payee's BIC")
+	s.newBIC.limit, s.newBIC.hint = 11, "e.g. DEUTDEFF"
+	s.newAddr1 = newField("Address")
+	s.newAddr1.limit = 35
+	s.newAddr2 = newField("Address 2")
+	s.newAddr2.limit, s.newAddr2.hint = 35, "optional"
+	s.newCountry = newField("Country")
+	s.newCountry.limit, s.newCountry.hint = 2, "ISO code, e.g. US"
 	s.amount = newField("Amount (AED)")
 	// Every character is kept as typed: money.ParseInput reads it exactly or refuses it with
 	// a sentence. The limit is above money.MaxInputRunes, so a paste cut at the limit is still
@@ -261,6 +273,9 @@ func (s *payScreen) formItems() []string {
 	items = append(items, "payee")
 	if s.newPayee() {
 		items = append(items, "name", "iban")
+		if s.chosen().PayeeBank {
+			items = append(items, "bic", "addr1", "addr2", "country")
+		}
 		if s.terms.PayeeType {
 			items = append(items, "type")
 		}
@@ -709,6 +724,14 @@ func (s *payScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 	switch cur {
 	case "name":
 		s.newName.Update(msg)
+	case "bic":
+		s.newBIC.Update(msg)
+	case "addr1":
+		s.newAddr1.Update(msg)
+	case "addr2":
+		s.newAddr2.Update(msg)
+	case "country":
+		s.newCountry.Update(msg)
 	case "iban":
 		if s.newIBAN.Update(msg) {
 			s.newIBAN.problem = accountFeedback(s.chosen().scheme(), s.newIBAN.Value())
@@ -791,8 +814,16 @@ func (s *payScreen) prepare() tea.Cmd {
 			return nil
 		}
 		d.NewPayee = PayeeDraft{Name: strings.TrimSpace(s.newName.Value()), IBAN: normalAccount(sch, s.newIBAN.Value()), Type: s.newType}
+		if prod.PayeeBank {
+			if p := s.payeeBank(&d.NewPayee); p != "" {
+				s.formErr = p
+				return nil
+			}
+		}
+		s.payeeBankShown = d.NewPayee
 	} else {
 		d.PayeeID = s.payees[s.payeeIdx].ID
+		s.payeeBankShown = PayeeDraft{}
 	}
 	if _, err := parseAmountIn(d.Amount, prod.Currency); err != nil {
 		// Refused here, as typed, with the sentence the core would give: nothing is sent.
@@ -985,6 +1016,14 @@ func (s *payScreen) formView() string {
 			b.WriteString(s.newName.View(st, focused, lw) + "\n")
 		case "iban":
 			b.WriteString(s.newIBAN.View(st, focused, lw) + "\n")
+		case "bic":
+			b.WriteString(s.newBIC.View(st, focused, lw) + "\n")
+		case "addr1":
+			b.WriteString(s.newAddr1.View(st, focused, lw) + "\n")
+		case "addr2":
+			b.WriteString(s.newAddr2.View(st, focused, lw) + "\n")
+		case "country":
+			b.WriteString(s.newCountry.View(st, focused, lw) + "\n")
 		case "type":
 			b.WriteString(choiceLine(st, "Payee type", string(s.newType), focused, lw) + "\n")
 		case "amount":
@@ -1124,6 +1163,10 @@ func (s *payScreen) reviewView() string {
 	if len(s.terms.Products) > 1 {
 		rows = append(rows, row{"Product", prod.Label})
 	}
+	if pb := s.payeeBankShown; prod.PayeeBank && pb.BIC != "" {
+		// What the bank is told of the payee abroad, as typed on this form.
+		rows = append(rows, row{"Payee's bank", pb.BIC}, row{"Address", strings.Join(append(append([]string(nil), pb.Address...), pb.Country), ", ")})
+	}
 	if p.Reference != "" {
 		rows = append(rows, row{s.terms.Reference.Label, p.Reference})
 	}
@@ -1137,6 +1180,10 @@ func (s *payScreen) reviewView() string {
 			rows = append(rows, row{"Signed with", s.terms.Signing})
 		}
 	}
+	if p.BankApproval != "" {
+		// The bank's own rules may spare the payer its approval; the wallet only guesses.
+		rows = append(rows, row{"Bank approval", p.BankApproval})
+	}
 	lw := 9
 	for _, r := range rows {
 		lw = max(lw, displayWidth(r.label))
@@ -1149,7 +1196,11 @@ func (s *payScreen) reviewView() string {
 	note := ""
 	next := "\nPress enter to authenticate, esc to change."
 	if walletOnly {
-		note = "\n" + st.Warning.Render(s.walletOnlyNote()) + "\n"
+		words := s.walletOnlyNote()
+		if p.BankApproval != "" {
+			words = strings.TrimSuffix(words, ".") + ", unless it waives that (Bank approval above)."
+		}
+		note = "\n" + st.Warning.Render(words) + "\n"
 		next = "\nPress enter to confirm with your PIN and code, esc to change."
 	}
 	b.WriteString(note)

@@ -345,6 +345,11 @@ type PayeeDraft struct {
 	Name string
 	IBAN string
 	Type PayeeType
+	// BIC, Address (at most two lines) and Country (ISO 3166 alpha-2): the payee's bank and
+	// address, for payments that need them (OP's foreign payments); empty elsewhere. PII.
+	BIC     string
+	Address []string
+	Country string
 }
 
 // BeneficiaryPlan is what onboarding collects before the consent page.
@@ -492,6 +497,10 @@ type PreparedPayment struct {
 	// example: Wallet check, Signed, Saved, Sent, Approve at your bank, Bank says, Executed. Row
 	// 0 is always the wallet's own PIN + code check: a failure there sent nothing.
 	Steps []string
+	// BankApproval is the bank's forecast of its own approval of this payment, in plain words
+	// ("OP may not ask: 2 of 5, 45.00 of 100.00 EUR since your last bank approval (OP decides;
+	// …)"): the review screen shows it as a row. "" shows nothing.
+	BankApproval string
 }
 
 // SCAInput is what the user types on the SCA screen.

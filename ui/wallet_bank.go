@@ -45,6 +45,9 @@ type Product struct {
 	Label    string        // what the user sees ("SEPA transfer", "Instant SEPA transfer")
 	Currency string        // ISO 4217 code of its amounts ("EUR", "NOK")
 	Account  AccountScheme // how the payee's account is written ("" = a UAE IBAN)
+	// PayeeBank: a new payee is typed with its bank's BIC, its address and country, and the
+	// payment needs a message to the payee (OP's foreign payments).
+	PayeeBank bool
 }
 
 // ReferenceField is the free-text field a payment carries to the payee.
@@ -83,6 +86,9 @@ type PayTerms struct {
 	// signature rsa-sha256"): the columns of the banks side by side (Home, Consents, the
 	// inspector). Empty: read from WalletSCA and Signing.
 	Approval, Scheme string
+	// Bundle is how many payments one approval at the bank may cover (a "bundle": the core is
+	// a BundleService); 0 when the bank approves each payment on its own.
+	Bundle int
 }
 
 // UAETerms are the terms of a UAE Open Finance bank (delegated SCA): the zero PayTerms stands

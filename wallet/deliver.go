@@ -480,6 +480,7 @@ func (w *Wallet) approve(ctx context.Context, bank provider.Bank, p *Payment, em
 	}
 	deadline := w.cfg.Clock().Add(approvalFor)
 	var in provider.Input
+	waived := false // the bank took it without asking the payer (an SCA exemption)
 	for p.Status == PaymentAwaitingBankSCA {
 		bctx := w.bankCtx(ctx, p, StepApprove, emit, deadline.Sub(w.cfg.Clock()))
 		st, act, err := ap.Approve(bctx, asProvided(p, SCAReceipt{}), in)
@@ -503,7 +504,11 @@ func (w *Wallet) approve(ctx context.Context, bank provider.Bank, p *Payment, em
 		if st.BankRef == "" {
 			st.BankRef = p.BankPaymentID
 		}
-		if err := w.accept(context.WithoutCancel(ctx), p, st, "bank approval", func(Event) {}); err != nil {
+		what := "bank approval"
+		if st.ApprovalWaived {
+			waived, what = true, "approval not asked: the bank waived it (exemption)"
+		}
+		if err := w.accept(context.WithoutCancel(ctx), p, st, what, func(Event) {}); err != nil {
 			return err
 		}
 		if p.Status != PaymentAwaitingBankSCA {
@@ -528,7 +533,11 @@ func (w *Wallet) approve(ctx context.Context, bank provider.Bank, p *Payment, em
 	if p.Status.Outcome() == OutcomeFailed {
 		state = StepFailed
 	}
-	emit(Event{Step: StepApprove, State: state, PaymentID: p.ID, Status: p.Status, Note: statusWord(*p)})
+	note := statusWord(*p)
+	if waived {
+		note = "not asked: exemption · " + note
+	}
+	emit(Event{Step: StepApprove, State: state, PaymentID: p.ID, Status: p.Status, Note: note})
 	return nil
 }
 

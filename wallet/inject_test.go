@@ -163,3 +163,28 @@ func TestPrepareRefusesBidiAndControls(t *testing.T) {
 		t.Errorf("a name and reference with a bidi mark (not an override) were refused: %v", err)
 	}
 }
+
+// TestPrepareRefusesABankAndAddressWhereNoneIsTaken: a payee typed with a bank (BIC), address or
+// country at a bank whose provider takes none (the UAE bank checks payees itself) is refused, not
+// stored without them: the payer would otherwise believe they were sent.
+func TestPrepareRefusesABankAndAddressWhereNoneIsTaken(t *testing.T) {
+	b := newBankEnv(t)
+	e := newWalletEnv(t, b, Limits{})
+	e.onboard(t, 0, "")
+	ctx := context.Background()
+	iban := ibanFor("033", "0000000000001111")
+	for name, in := range map[string]PayeeInput{
+		"bic":     {Name: "Noor Test", IBAN: iban, BIC: "NBADAEAA"},
+		"address": {Name: "Noor Test", IBAN: iban, Address: []string{"Street 1"}},
+		"country": {Name: "Noor Test", IBAN: iban, Country: "AE"},
+	} {
+		_, err := e.wallet.Prepare(ctx, Draft{ConsentID: e.consentID, Amount: "5", NewPayee: &in})
+		var pr *Problem
+		if !errors.As(err, &pr) || !strings.Contains(pr.What, "no payee bank or address") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if payees, _ := e.ledger.Payees(ctx, e.consentID); len(payees) != 0 {
+		t.Errorf("%d refused payees were stored", len(payees))
+	}
+}

@@ -89,6 +89,12 @@ type SCAReceipt struct {
 	Factors             []string  `json:"factors"`
 	DeviceBindingID     string    `json:"deviceBindingId"`
 	AuthenticationValue string    `json:"authenticationValue"`
+	// Bundle is set for a payment of a bundle (SubmitBundle): the one SCA covered every payment
+	// of it, its device-key JWS signing BundleDigest (BundleDigestOf), and this payment is
+	// item BundleItem (1…) of it.
+	Bundle       string `json:"bundle,omitempty"`
+	BundleItem   int    `json:"bundleItem,omitempty"`
+	BundleDigest string `json:"bundleDigest,omitempty"`
 }
 
 // Receipt decodes the payment's SCA receipt.

@@ -23,6 +23,11 @@ type PayeeInput struct {
 	Name string
 	IBAN string
 	Kind string // "retail" (default) or "corporate"
+	// BIC, Address and Country: the payee's bank and address, for products that need them (OP's
+	// foreign payments); the bank's provider checks them and keeps them in the payee's stored form.
+	BIC     string
+	Address []string
+	Country string
 }
 
 // Draft is the pay form as typed; Prepare parses and validates everything.
@@ -55,6 +60,9 @@ type Prepared struct {
 	IdempotencyKey string
 	Headroom       Headroom
 	Started        time.Time
+	// BankApproval is the bank's forecast of its own approval of this payment, in its words
+	// (provider.ApprovalForecaster: OP's exemption); "" when it has none.
+	BankApproval string
 
 	creditor     json.RawMessage // the payee's stored wire form (the UAE creditor of the consent)
 	debtor       *provider.Party // the payer's account, for banks whose payments name it
@@ -164,6 +172,7 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 	if c.DebtorAccount != "" {
 		p.debtor = &provider.Party{Name: c.DebtorName, Account: c.DebtorAccount}
 	}
+	p.BankApproval = w.approvalForecast(ctx, bank, c.ID, p.providerIntent(), now)
 	if err := p.Intent().Validate(); err != nil {
 		return nil, &Problem{What: "The payment details are not valid.", Next: "Check the payee.", Err: err}
 	}
@@ -209,10 +218,13 @@ func (w *Wallet) resolvePayee(ctx context.Context, bank provider.Bank, product p
 	if d.NewPayee.Kind == "corporate" {
 		kind = "corporate"
 	}
-	party := provider.Party{Name: d.NewPayee.Name, Account: d.NewPayee.IBAN, Scheme: product.Creditor, Kind: kind}
+	party := provider.Party{Name: d.NewPayee.Name, Account: d.NewPayee.IBAN, Scheme: product.Creditor, Kind: kind,
+		BIC: d.NewPayee.BIC, Address: d.NewPayee.Address, Country: d.NewPayee.Country}
 	var err error
 	if pc, ok := bank.(provider.PayeeChecker); ok {
 		party, err = pc.CheckPayee(party, product.ID)
+	} else if party.BIC != "" || len(party.Address) > 0 || party.Country != "" {
+		err = errors.New("payments at this bank name no payee bank or address: leave them empty")
 	} else {
 		party, err = checkParty(party)
 	}

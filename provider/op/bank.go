@@ -40,11 +40,14 @@ func (b *Bank) Caps() provider.Caps {
 		WalletSCA: provider.WalletSCAProtectsTheWallet, BankSCA: provider.BankSCAPerPayment,
 		Grant: provider.GrantLink, Dedup: provider.DedupKeyAndLookup,
 		Products: []provider.Product{{ID: ProductID, Label: "SEPA transfer (OP)", Currencies: []string{"EUR"},
-			Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN}},
+			Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN},
+			{ID: ForeignProductID, Label: "Foreign payment (OP)", Currencies: append([]string(nil), ForeignCurrencies...),
+				Creditor: provider.SchemeIBAN, Debtor: provider.SchemeIBAN, PayeeBank: true}},
 		Fields:  provider.Fields{ReferenceMax: 140, ReferenceName: "Message to the payee"},
 		Signing: "detached JWS (" + string(b.key.alg) + ") over the body in x-jws-signature, x-idempotency-key, mTLS; answers' x-jws-signature verified",
 		Scheme:  "detached JWS " + string(b.key.alg) + " (x-jws-signature)",
 		Steps:   []string{StepWallet, StepSigned, StepSaved, StepCreated, StepApprove, StepSubmitted, StepExecuted},
+		Bundle:  MaxBundle,
 	}
 }
 
@@ -56,6 +59,12 @@ type stored struct {
 	Body   []byte `json:"body"`
 	JWS    string `json:"jws"`
 	Amount string `json:"amount"`
+	// Bundled: a payment of a bundle (BuildBundled); it is approved with the bundle, never
+	// sent through the exemption flow.
+	Bundled bool `json:"bundled,omitempty"`
+	// Foreign: a foreign payment (POST /foreign-payments), Currency its currency.
+	Foreign  bool   `json:"foreign,omitempty"`
+	Currency string `json:"currency,omitempty"`
 }
 
 const storedVersion = 1
@@ -80,6 +89,10 @@ type memo struct {
 	SubmittedAt     time.Time `json:"submitted_at,omitzero"`
 	// Exempt: created in the exemption flow (the payer's refreshed token).
 	Exempt bool `json:"exempt,omitempty"`
+	// ExemptRefused: OP did not waive its approval; the default flow (OP's page) approves it.
+	ExemptRefused bool `json:"exempt_refused,omitempty"`
+	// Foreign: a foreign payment (its calls go under /foreign-payments).
+	Foreign bool `json:"foreign,omitempty"`
 }
 
 var errMemo = errors.New("payterm's record of this OP payment is unreadable")
@@ -102,7 +115,7 @@ func decodeMemo(b []byte) (*memo, error) {
 // or name.
 func (b *Bank) paymentBody(in provider.Intent, authID string) (SepaPaymentRequest, error) {
 	if in.Product != "" && in.Product != ProductID {
-		return SepaPaymentRequest{}, fmt.Errorf("OP pays only %q, not %q", ProductID, safetext.Short(in.Product, 64))
+		return SepaPaymentRequest{}, fmt.Errorf("OP's SEPA payment is %q, not %q", ProductID, safetext.Short(in.Product, 64))
 	}
 	if in.Amount.Currency != "EUR" {
 		return SepaPaymentRequest{}, fmt.Errorf("OP's SEPA payments are in EUR, not %q: change the currency", safetext.Short(in.Amount.Currency, 8))
@@ -143,6 +156,15 @@ func (b *Bank) paymentBody(in provider.Intent, authID string) (SepaPaymentReques
 
 // sign serialises body once and signs exactly those bytes.
 func (b *Bank) sign(key string, body SepaPaymentRequest) (provider.Request, error) {
+	return b.signBody(key, body, stored{Amount: body.AmountEUR})
+}
+
+// signForeign is sign for a foreign payment.
+func (b *Bank) signForeign(key string, body ForeignPaymentRequest) (provider.Request, error) {
+	return b.signBody(key, body, stored{Amount: body.Amount, Foreign: true, Currency: body.Currency})
+}
+
+func (b *Bank) signBody(key string, body any, st stored) (provider.Request, error) {
 	raw, err := encodeJSON(body)
 	if err != nil {
 		return provider.Request{}, fmt.Errorf("serialise the payment: %w", err)
@@ -151,7 +173,8 @@ func (b *Bank) sign(key string, body SepaPaymentRequest) (provider.Request, erro
 	if err != nil {
 		return provider.Request{}, err
 	}
-	out, err := json.Marshal(stored{V: storedVersion, Key: key, Body: raw, JWS: jws, Amount: body.AmountEUR})
+	st.V, st.Key, st.Body, st.JWS = storedVersion, key, raw, jws
+	out, err := json.Marshal(st)
 	if err != nil {
 		return provider.Request{}, err
 	}
@@ -160,12 +183,22 @@ func (b *Bank) sign(key string, body SepaPaymentRequest) (provider.Request, erro
 
 // Build checks the intent and signs the payment request. Nothing leaves the machine.
 func (b *Bank) Build(ctx context.Context, in provider.Intent, _ provider.Evidence, _ provider.Facts) (provider.Request, error) {
-	body, err := b.paymentBody(in, "")
-	if err != nil {
-		return provider.Request{}, err
+	var sign func() (provider.Request, error)
+	if in.Product == ForeignProductID {
+		body, err := b.foreignBody(in)
+		if err != nil {
+			return provider.Request{}, err
+		}
+		sign = func() (provider.Request, error) { return b.signForeign(in.IdempotencyKey, body) }
+	} else {
+		body, err := b.paymentBody(in, "")
+		if err != nil {
+			return provider.Request{}, err
+		}
+		sign = func() (provider.Request, error) { return b.sign(in.IdempotencyKey, body) }
 	}
 	provider.ReportStep(ctx, StepSigned, provider.StepRunning, nil)
-	out, err := b.sign(in.IdempotencyKey, body)
+	out, err := sign()
 	if err != nil {
 		provider.ReportStep(ctx, StepSigned, provider.StepFailed, err)
 		return provider.Request{}, err
@@ -186,16 +219,13 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	if err != nil {
 		return provider.State{}, err
 	}
-	if b.cfg.TryExemption && p.Amount.Currency == "EUR" && p.Amount.Amount.Cmp(exemptMax) < 0 {
+	// The exemption flow is SEPA only: a foreign payment always goes through OP's page.
+	if b.cfg.TryExemption && !st.Bundled && !st.Foreign && p.Amount.Currency == "EUR" && (p.Amount.Amount.Cmp(exemptMax) < 0 || b.ownTransferStored(st)) {
 		if _, held := b.latestRefresh(); held != nil {
-			s, err := b.SendExempt(ctx, p, b.cfg.Clock())
-			switch {
-			case err == nil:
-				return s, nil
-			case errors.Is(err, ErrExemptionRefused) && s.Blob != nil:
-				// The payment exists at OP: the default flow approves this same one.
-				return s, nil
-			case !errors.Is(err, ErrExemptionRefused):
+			// Created with the payer's token; Approve asks OP to waive its approval, once the
+			// core has stored this payment's memo.
+			s, err := b.CreateExempt(ctx, p, b.cfg.Clock())
+			if !errors.Is(err, ErrExemptionRefused) {
 				return s, err
 			}
 			// Refused before anything was created: the default flow creates it.
@@ -205,22 +235,53 @@ func (b *Bank) Send(ctx context.Context, p provider.Payment) (provider.State, er
 	if err != nil {
 		return provider.State{}, err
 	}
-	return b.created(pay, a.id), nil
+	return b.created(pay, a.id, st.Foreign), nil
 }
 
-func (b *Bank) created(pay Payment, interactionID string) provider.State {
-	m := &memo{V: storedVersion, PaymentID: pay.PaymentID, AuthorizationID: pay.AuthorizationID}
+func (b *Bank) created(pay Payment, interactionID string, foreign bool) provider.State {
+	m := &memo{V: storedVersion, PaymentID: pay.PaymentID, AuthorizationID: pay.AuthorizationID, Foreign: foreign}
 	s := stateOf(authStatuses, pay.Status, pay.PaymentID)
 	s.InteractionID, s.Blob = interactionID, m.encode()
 	return s
 }
 
-// Lookup sends the stored request again under the same x-idempotency-key: OP creates a
-// payment once per key, so this returns the payment the first send created (while it is
-// still Unauthorized) or creates the one that never arrived. A key whose payment moved on
-// answers DuplicatePayment: nothing is created, and the payer checks at OP.
+// Lookup finds the payment p.Request created. With its memo (the create answered, a later
+// answer of the flow was lost: the submission of an exemption payment) the payment is read by
+// its id and its submission under the derived submissionId, never created again. Without one
+// the stored request is sent again under the same x-idempotency-key: OP creates a payment once
+// per key, so this returns the payment the first send created (while it is still
+// Unauthorized) or creates the one that never arrived. A key whose payment moved on answers
+// DuplicatePayment: nothing is created, and the payer checks at OP.
 func (b *Bank) Lookup(ctx context.Context, p provider.Payment) (provider.State, error) {
+	if m, err := decodeMemo(p.State.Blob); err == nil {
+		return b.resolve(ctx, m)
+	}
 	return b.Send(ctx, p)
+}
+
+// resolve reads a payment whose memo is known: a submitted one (Completed) under its derived
+// submissionId; an Authorized one whose submission may have been sent is submitted again under
+// that same id with the payer's token (OP answers with the first submission, or makes the one
+// that never arrived); any other as OP holds it.
+func (b *Bank) resolve(ctx context.Context, m *memo) (provider.State, error) {
+	pay, a, err := b.getPayment(ctx, m.PaymentID, m.Foreign)
+	if err != nil {
+		return provider.State{}, err
+	}
+	switch {
+	case pay.Status == "Completed":
+		if m.SubmissionID == "" {
+			m.SubmissionID, m.SubmittedAt = SubmissionID(m.PaymentID, 1), b.cfg.Clock()
+		}
+		return b.submissionState(ctx, m)
+	case pay.Status == "Authorized" && (m.SubmissionID != "" || m.Exempt):
+		if u := b.liveUser(ctx, m.AuthorizationID); u != nil {
+			return b.submitOne(ctx, m, u)
+		}
+	}
+	s := stateOf(authStatuses, pay.Status, pay.PaymentID)
+	s.InteractionID, s.Blob = a.id, m.encode()
+	return s, nil
 }
 
 // Status reads where the payment is: its submission once submitted (re-submitting a Pending
@@ -233,7 +294,7 @@ func (b *Bank) Status(ctx context.Context, p provider.Payment) (provider.State, 
 	if m.SubmissionID != "" {
 		return b.submissionState(ctx, m)
 	}
-	pay, a, err := b.getPayment(ctx, m.PaymentID)
+	pay, a, err := b.getPayment(ctx, m.PaymentID, m.Foreign)
 	if err != nil {
 		return provider.State{}, err
 	}
@@ -243,7 +304,7 @@ func (b *Bank) Status(ctx context.Context, p provider.Payment) (provider.State, 
 }
 
 func (b *Bank) submissionState(ctx context.Context, m *memo) (provider.State, error) {
-	sub, a, err := b.getSubmission(ctx, m.PaymentID, m.SubmissionID)
+	sub, a, err := b.getSubmission(ctx, m)
 	if err != nil {
 		return provider.State{}, err
 	}
@@ -286,10 +347,10 @@ func (b *Bank) liveUser(ctx context.Context, authID string) *userToken {
 // restart of the wallet, or of OP's side) is renewed once with the refresh token and the same
 // submissionId sent again, which OP never makes into a second payment.
 func (b *Bank) submitAs(ctx context.Context, u *userToken, m *memo) (Submission, answer, error) {
-	sub, a, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+	sub, a, err := b.submit(ctx, u.access, m, b.cfg.SandboxScenario)
 	if err != nil && a.status == http.StatusUnauthorized {
 		if fresh := b.renewUser(ctx, m.AuthorizationID); fresh != nil {
-			sub, a, err = b.submit(ctx, fresh.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+			sub, a, err = b.submit(ctx, fresh.access, m, b.cfg.SandboxScenario)
 		}
 	}
 	return sub, a, err
@@ -315,6 +376,13 @@ func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Inpu
 	if m.SubmissionID != "" {
 		s, err := b.submissionState(ctx, m)
 		return s, nil, err
+	}
+	if m.Exempt && !m.ExemptRefused && in.CallbackURL == "" {
+		s, ok, err := b.tryExempt(ctx, m, waiting)
+		if ok {
+			return s, nil, err
+		}
+		// OP refused: its page, as for any payment.
 	}
 	if m.State == "" {
 		if m.State, err = b.newState(); err != nil {
@@ -361,7 +429,7 @@ func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Inpu
 // approved whose payer token is held (the callback was taken, its submission not made) is
 // submitted now; one OP ended (rejected, revoked) ends here; otherwise the page again.
 func (b *Bank) approvePoll(ctx context.Context, m *memo, waiting provider.State, act *provider.Action) (provider.State, *provider.Action, error) {
-	pay, a, err := b.getPayment(ctx, m.PaymentID)
+	pay, a, err := b.getPayment(ctx, m.PaymentID, m.Foreign)
 	if err != nil {
 		return waiting, act, nil // the page stays the answer; the next poll reads again
 	}
@@ -390,7 +458,7 @@ func (b *Bank) action(m *memo) (*provider.Action, error) {
 // submitOne submits an authorised payment under its first submissionId. The payment is read
 // first: one the payer left out of the approval is not submitted.
 func (b *Bank) submitOne(ctx context.Context, m *memo, u *userToken) (provider.State, error) {
-	pay, a, err := b.getPayment(ctx, m.PaymentID)
+	pay, a, err := b.getPayment(ctx, m.PaymentID, m.Foreign)
 	if err != nil {
 		return provider.State{}, err
 	}
@@ -406,7 +474,7 @@ func (b *Bank) submitOne(ctx context.Context, m *memo, u *userToken) (provider.S
 	sub, a, err := b.submitAs(ctx, u, m)
 	if errors.Is(err, provider.ErrOutcomeUnknown) {
 		// The same submissionId again: OP returns the first result and debits once.
-		sub, a, err = b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+		sub, a, err = b.submit(ctx, u.access, m, b.cfg.SandboxScenario)
 	}
 	if err != nil {
 		s := stateOf(authStatuses, "Authorized", m.PaymentID)

@@ -49,6 +49,11 @@ func (b *Bank) CreateBundleWith(ctx context.Context, reqs []BundleRequest) (*Bun
 	if len(reqs) == 0 || len(reqs) > MaxBundle {
 		return nil, fmt.Errorf("a bundle holds 1 to %d payments", MaxBundle)
 	}
+	for _, r := range reqs {
+		if r.Intent.Product == ForeignProductID {
+			return nil, ErrBundleMix
+		}
+	}
 	bu := &Bundle{}
 	for i, r := range reqs {
 		if r.Count < 1 || r.Count > 99 {
@@ -82,7 +87,7 @@ func (b *Bank) CreateBundleWith(ctx context.Context, reqs []BundleRequest) (*Bun
 		} else if pay.AuthorizationID != bu.AuthorizationID {
 			return bu, fmt.Errorf("payment %d of the bundle: OP put it under another authorization", i+1)
 		}
-		bu.Items = append(bu.Items, BundleItem{Request: req, State: b.created(pay, a.id)})
+		bu.Items = append(bu.Items, BundleItem{Request: req, State: b.created(pay, a.id, false)})
 	}
 	return bu, nil
 }
@@ -104,9 +109,9 @@ func (b *Bank) SubmitAgain(ctx context.Context, p provider.Payment, n int) (prov
 		return p.State, errors.New("no approval from OP is held for this payment any more: approve it again")
 	}
 	m.SubmissionID, m.SubmittedAt = SubmissionID(m.PaymentID, n), b.cfg.Clock()
-	sub, a, err := b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+	sub, a, err := b.submit(ctx, u.access, m, b.cfg.SandboxScenario)
 	if errors.Is(err, provider.ErrOutcomeUnknown) {
-		sub, a, err = b.submit(ctx, u.access, m.PaymentID, m.SubmissionID, b.cfg.SandboxScenario)
+		sub, a, err = b.submit(ctx, u.access, m, b.cfg.SandboxScenario)
 	}
 	if err != nil {
 		return p.State, err

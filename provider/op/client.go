@@ -68,9 +68,15 @@ type Config struct {
 	CustomerIP string
 	UserAgent  string
 	// TryExemption makes Send try OP's exemption flow first for a payment below 30 EUR when
-	// a bank approval from the last 45 days is held; when OP refuses, the same payment goes on
-	// through the default flow (Approve). OP alone decides.
+	// a bank approval from the last 45 days is held: Send creates it with the payer's refreshed
+	// token (CreateExempt), and Approve asks OP to waive its approval before it shows OP's
+	// page; when OP refuses, the same payment goes on through the default flow (OP's page).
+	// OP alone decides.
 	TryExemption bool
+	// OwnAccounts are the payer's own accounts at OP (IBANs: the link's account and any others
+	// the payer listed). With TryExemption, a SEPA transfer between two of them tries the
+	// exemption whatever its amount (OP's own-account category; OP decides).
+	OwnAccounts []string
 	// SandboxScenario is sent as x-sandbox-scenario on every submission (OP's sandbox and
 	// the embedded bank only; "" elsewhere).
 	SandboxScenario string

@@ -190,3 +190,42 @@ func FuzzDecodeAuthorization(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeForeignPayment(f *testing.F) {
+	for _, s := range []string{
+		`{"paymentId":"p1","authorizationId":"a1","status":"Authorized","amount":"125.50","currency":"USD","count":1,"paymentType":"ForeignPayment","paymentOrder":"HIGH","payee":{"bankAccount":{"id":"GB29NWBK60161331926819"}}}`,
+		`{"paymentId":"p1","authorizationId":"a1","status":"Authorized","amount":"1","currency":"US","paymentType":"ForeignPayment"}`,
+		`{"paymentId":"p1","authorizationId":"a1","status":"Authorized","amountEUR":"1.00","paymentType":"SepaPayment"}`, `[]`, "\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := DecodeForeignPayment(b)
+		if err != nil {
+			return
+		}
+		if _, ok := authStatuses[p.Status]; !ok || !printableID(p.PaymentID, maxIDLen) || !printableID(p.AuthorizationID, maxIDLen) ||
+			!p.AmountEUR.IsPositive() || p.Count != 1 || len(p.Currency) != 3 || (p.PayeeIBAN != "" && !printableID(p.PayeeIBAN, 35)) {
+			t.Fatalf("accepted %+v", p)
+		}
+	})
+}
+
+func FuzzDecodeForeignPayee(f *testing.F) {
+	for _, s := range []string{
+		`{"v":1,"bic":"CHASUS33","address":["1 Main Street","Springfield"],"country":"US"}`, `{"v":1,"bic":"CHASUS33XXX","country":"GB"}`,
+		`{"v":2,"bic":"CHASUS33","country":"US"}`, `{"v":1,"bic":"CHASUS33","address":["a","b","c"],"country":"US"}`,
+		`{"v":1,"bic":"CHASUS33","address":[" "],"country":"US"}`, `{"v":1,"bic":"chasus33","country":"US"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := DecodeForeignPayee(b)
+		if err != nil {
+			return
+		}
+		if !ValidBIC(p.BIC) || !countryCode(p.Country) || checkAddress(p.Address) != nil {
+			t.Fatalf("accepted %+v", p)
+		}
+	})
+}

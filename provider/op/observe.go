@@ -20,8 +20,8 @@ const (
 	OpCode          Op = "code"          // POST /oauth/token authorization_code (ID token checked)
 	OpRefresh       Op = "refresh"       // POST /oauth/token refresh_token
 	OpExemption     Op = "exemption"     // POST /oauth/token jwt-bearer (the exemption JWT)
-	OpCreate        Op = "create"        // POST /sepa-payments (detached JWS)
-	OpPayment       Op = "payment"       // GET /sepa-payments/{id}
+	OpCreate        Op = "create"        // POST /sepa-payments or /foreign-payments (detached JWS)
+	OpPayment       Op = "payment"       // GET /sepa-payments/{id} (or /foreign-payments/{id})
 	OpSubmit        Op = "submit"        // PUT …/submissions/{sid}
 	OpSubmission    Op = "submission"    // GET …/submissions/{sid}
 	OpAuthorization Op = "authorization" // GET /authorizations/{id}
@@ -55,7 +55,9 @@ type Exchange struct {
 // Observer receives every exchange; it is called synchronously and must only copy.
 type Observer func(Exchange)
 
-var piiKeys = []string{"iban", "name", "message", "x-fapi-customer-ip-address"}
+var piiKeys = []string{"iban", "name", "message", "x-fapi-customer-ip-address",
+	// A foreign payment's payee account (bankAccount.id) and address, a SEPA payee's address.
+	"bankAccount", "foreignAddress", "address"}
 
 // WithoutPII masks the personal data of the bodies and headers.
 func (e Exchange) WithoutPII() Exchange {

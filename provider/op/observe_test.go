@@ -115,3 +115,38 @@ func FuzzJWSHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestObserverMasksAForeignPayee: a foreign payment's create goes to /foreign-payments and its
+// payee's account, name, address and the message are masked by WithoutPII (the account is under
+// bankAccount.id, not iban).
+func TestObserverMasksAForeignPayee(t *testing.T) {
+	j := newJourney(t, "")
+	var seen []Exchange
+	j.client.cfg.Observer = func(ex Exchange) { seen = append(seen, ex) }
+	ctx := context.Background()
+	in := foreignIntent(t, j.client, "40.00", "USD")
+	req, err := j.client.Build(ctx, in, provider.Evidence{}, provider.Facts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.client.Send(ctx, provider.Payment{Amount: in.Amount, Request: req}); err != nil {
+		t.Fatal(err)
+	}
+	create := seen[len(seen)-1]
+	if create.Op != OpCreate || create.Target != pisPath+"/foreign-payments" || create.Status != 201 {
+		t.Fatalf("the create exchange %+v", create)
+	}
+	shown := fmt.Sprint(create.RequestBody, create.ResponseBody)
+	if !strings.Contains(shown, "GB29NWBK60161331926819") {
+		t.Fatalf("the unmasked body lacks the account: %s", shown)
+	}
+	masked := fmt.Sprint(create.WithoutPII().RequestBody, create.WithoutPII().ResponseBody)
+	for _, pii := range []string{"GB29NWBK60161331926819", "Acme", "Main Street", "Springfield", "Invoice 42"} {
+		if strings.Contains(masked, pii) {
+			t.Fatalf("WithoutPII left %q: %s", pii, masked)
+		}
+	}
+	if !strings.Contains(masked, "CHASUS33") || !strings.Contains(masked, "USD") {
+		t.Fatalf("WithoutPII masked more than personal data: %s", masked)
+	}
+}

@@ -31,7 +31,7 @@ func (b *Bank) createWith(ctx context.Context, st *stored, token string, payer h
 	h.Set("x-idempotency-key", st.Key)
 	h.Set("x-jws-signature", st.JWS)
 	for try := 1; ; try++ {
-		a, err := b.call(ctx, http.MethodPost, pisPath+"/sepa-payments", token, st.Body, h)
+		a, err := b.call(ctx, http.MethodPost, paymentsPath(st.Foreign), token, st.Body, h)
 		var se *SignatureError
 		switch {
 		case errors.As(err, &se):
@@ -39,11 +39,11 @@ func (b *Bank) createWith(ctx context.Context, st *stored, token string, payer h
 		case err != nil:
 			return Payment{}, a, sentErr(a.id, a.status, "OP's answer to the payment was lost; the same request may be sent again under its idempotency key", err, provider.ErrOutcomeUnknown)
 		case a.status == http.StatusCreated || a.status == http.StatusOK:
-			p, derr := DecodePayment(a.body)
+			p, derr := decodePaymentOf(st.Foreign, a.body)
 			if derr != nil {
 				return Payment{}, a, sentErr(a.id, a.status, "OP's answer to the payment is unreadable", derr, provider.ErrOutcomeUnknown)
 			}
-			if p.AmountEUR.Wire() != st.Amount {
+			if p.AmountEUR.Wire() != st.Amount || p.Currency != st.Currency {
 				return Payment{}, a, sentErr(a.id, a.status, "OP holds a different amount for this payment than was sent: do not trust it", nil, provider.ErrOutcomeUnknown)
 			}
 			return p, a, nil
@@ -76,13 +76,14 @@ func (b *Bank) createWith(ctx context.Context, st *stored, token string, payer h
 	}
 }
 
-// getPayment reads a payment (GET /sepa-payments/{paymentId}) with the client token.
-func (b *Bank) getPayment(ctx context.Context, paymentID string) (Payment, answer, error) {
+// getPayment reads a payment (GET /sepa-payments/{paymentId}, or /foreign-payments/…) with the
+// client token.
+func (b *Bank) getPayment(ctx context.Context, paymentID string, foreign bool) (Payment, answer, error) {
 	token, err := b.clientToken(ctx)
 	if err != nil {
 		return Payment{}, answer{}, err
 	}
-	a, err := b.call(ctx, http.MethodGet, pisPath+"/sepa-payments/"+url.PathEscape(paymentID), token, nil, nil)
+	a, err := b.call(ctx, http.MethodGet, paymentsPath(foreign)+"/"+url.PathEscape(paymentID), token, nil, nil)
 	if err != nil {
 		return Payment{}, a, sentErr(a.id, a.status, "OP did not answer the payment read", err, provider.ErrOutcomeUnknown)
 	}
@@ -96,7 +97,7 @@ func (b *Bank) getPayment(ctx context.Context, paymentID string) (Payment, answe
 		}
 		return Payment{}, a, sentErr(a.id, a.status, "OP refused the payment read", ae)
 	}
-	p, err := DecodePayment(a.body)
+	p, err := decodePaymentOf(foreign, a.body)
 	if err != nil {
 		return Payment{}, a, sentErr(a.id, a.status, "OP's payment is unreadable", err)
 	}
@@ -108,27 +109,27 @@ func (b *Bank) getPayment(ctx context.Context, paymentID string) (Payment, answe
 
 // submit PUTs one submission (empty body) with the payer's token. scenario is the sandbox's
 // x-sandbox-scenario ("" outside tests and demos).
-func (b *Bank) submit(ctx context.Context, token, paymentID, submissionID, scenario string) (Submission, answer, error) {
+func (b *Bank) submit(ctx context.Context, token string, m *memo, scenario string) (Submission, answer, error) {
 	var h http.Header
 	if scenario != "" {
 		h = http.Header{"X-Sandbox-Scenario": {scenario}}
 	}
-	a, err := b.call(ctx, http.MethodPut, submissionPath(paymentID, submissionID), token, nil, h)
-	return b.readSubmission(a, err, submissionID, "submission")
+	a, err := b.call(ctx, http.MethodPut, submissionPath(m), token, nil, h)
+	return b.readSubmission(a, err, m.SubmissionID, "submission")
 }
 
 // getSubmission reads a submission with the client token.
-func (b *Bank) getSubmission(ctx context.Context, paymentID, submissionID string) (Submission, answer, error) {
+func (b *Bank) getSubmission(ctx context.Context, m *memo) (Submission, answer, error) {
 	token, err := b.clientToken(ctx)
 	if err != nil {
 		return Submission{}, answer{}, err
 	}
-	a, err := b.call(ctx, http.MethodGet, submissionPath(paymentID, submissionID), token, nil, nil)
-	return b.readSubmission(a, err, submissionID, "submission read")
+	a, err := b.call(ctx, http.MethodGet, submissionPath(m), token, nil, nil)
+	return b.readSubmission(a, err, m.SubmissionID, "submission read")
 }
 
-func submissionPath(paymentID, submissionID string) string {
-	return pisPath + "/sepa-payments/" + url.PathEscape(paymentID) + "/submissions/" + url.PathEscape(submissionID)
+func submissionPath(m *memo) string {
+	return paymentsPath(m.Foreign) + "/" + url.PathEscape(m.PaymentID) + "/submissions/" + url.PathEscape(m.SubmissionID)
 }
 
 func (b *Bank) readSubmission(a answer, err error, submissionID, what string) (Submission, answer, error) {

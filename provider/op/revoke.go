@@ -110,7 +110,7 @@ func (b *Bank) Cancel(ctx context.Context, p provider.Payment) (provider.State, 
 	if err != nil {
 		return p.State, nil, err
 	}
-	a, err := b.call(ctx, http.MethodDelete, pisPath+"/sepa-payments/"+url.PathEscape(m.PaymentID), token, nil, nil)
+	a, err := b.call(ctx, http.MethodDelete, paymentsPath(m.Foreign)+"/"+url.PathEscape(m.PaymentID), token, nil, nil)
 	if err != nil {
 		return p.State, nil, sentErr(a.id, a.status, "OP's answer to the revocation was lost or is not signed by OP", err, provider.ErrOutcomeUnknown)
 	}
@@ -118,7 +118,7 @@ func (b *Bank) Cancel(ctx context.Context, p provider.Payment) (provider.State, 
 		ae := DecodeAPIError(a.status, a.body)
 		return p.State, nil, sentErr(a.id, a.status, "OP did not revoke the payment", ae)
 	}
-	pay, err := DecodePayment(a.body)
+	pay, err := decodePaymentOf(m.Foreign, a.body)
 	if err != nil || pay.PaymentID != m.PaymentID {
 		return p.State, nil, sentErr(a.id, a.status, "OP's answer to the revocation is unreadable", err)
 	}

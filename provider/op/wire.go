@@ -155,10 +155,12 @@ type Payment struct {
 	PaymentID       string
 	AuthorizationID string
 	Status          string // an AuthorizationStatus word
-	AmountEUR       money.Amount
-	PayeeIBAN       string
-	Count           int
-	PaymentOrder    string
+	// AmountEUR is the amount: in euros for a SEPA payment, in Currency for a foreign one.
+	AmountEUR    money.Amount
+	Currency     string // a foreign payment's currency; "" for SEPA (EUR)
+	PayeeIBAN    string
+	Count        int
+	PaymentOrder string
 }
 
 // DecodePayment reads SepaPaymentDetails: ids printable, status a documented word, amountEUR

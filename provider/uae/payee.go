@@ -2,6 +2,7 @@ package uae
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode"
 
@@ -25,6 +26,10 @@ func PayeeName(typed string) consent.Name {
 // name in the slot of its script) and gives its wire form (AEDomesticCreditor JSON), which the
 // payment's PII carries byte for byte.
 func (b *Bank) CheckPayee(p provider.Party, _ string) (provider.Party, error) {
+	if p.BIC != "" || len(p.Address) > 0 || p.Country != "" {
+		// The creditor has no such fields: dropping them would let the payer believe they were sent.
+		return p, errors.New("payments at this bank name no payee bank or address: leave them empty")
+	}
 	accountType := consent.CreditorIndividual
 	if p.Kind == "corporate" {
 		accountType = consent.CreditorBusiness

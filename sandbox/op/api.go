@@ -119,6 +119,9 @@ func (e *exchange) api(kinds ...string) *token {
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
 	e.b.mu.Lock()
 	t := e.b.tokens[tok]
+	if t == nil && ok && tok != "" {
+		t = e.b.st.UserTokens[hashToken(tok)] // issued before a restart
+	}
 	e.b.mu.Unlock()
 	if !ok || t == nil || !e.b.cfg.Clock().Before(t.Exp) {
 		e.refuse(http.StatusUnauthorized, RuleBearer, "SECURITY", "no live access token")
@@ -192,7 +195,15 @@ type paymentView struct {
 	AmountEUR        string            `json:"amountEUR"`
 }
 
-func view(p *Payment) paymentView {
+// view is the payment as answered: SepaPaymentDetails, or ForeignPaymentDetails.
+func view(p *Payment) any {
+	if p.Foreign != nil {
+		return foreignView(p)
+	}
+	return sepaView(p)
+}
+
+func sepaView(p *Payment) paymentView {
 	v := paymentView{PaymentID: p.ID, AuthorizationID: p.AuthID, Status: p.Status, Created: p.Created.Format(time.RFC3339Nano),
 		Modified: p.Modified.Format(time.RFC3339Nano), DetailsOfCharges: "SHA", PaymentOrder: "SEPA", Count: p.Count,
 		Message: p.Message, Reference: p.Reference, PaymentType: "SepaPayment",
@@ -203,8 +214,16 @@ func view(p *Payment) paymentView {
 	return v
 }
 
-func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
-	e := b.begin(w, r, "POST /sepa-payments")
+func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) { b.create(w, r, false) }
+
+// create takes a new payment: the headers and the detached JWS (rules 4–9) are the same for
+// both products; the bodies differ (sepaBody, foreignBody).
+func (b *Bank) create(w http.ResponseWriter, r *http.Request, foreign bool) {
+	endpoint := "POST /sepa-payments"
+	if foreign {
+		endpoint = "POST /foreign-payments"
+	}
+	e := b.begin(w, r, endpoint)
 	tok := e.api("client", "user")
 	if tok == nil {
 		return
@@ -241,68 +260,17 @@ func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	e.v.pass(RuleJWSHeader)
 	e.v.pass(RuleJWSVerifies)
-	var req paymentRequest
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		typ := "TypeMismatch"
-		if strings.Contains(err.Error(), "unknown field") {
-			typ = "UnrecognizedProperty"
-		}
-		e.refuse(http.StatusBadRequest, RuleBody, typ, "the body is not a SepaPaymentRequest")
-		return
+	var (
+		p      *Payment
+		authID *string
+	)
+	if foreign {
+		p, ok = e.foreignBody(raw, tok)
+	} else {
+		p, authID, ok = e.sepaBody(raw, tok)
 	}
-	if dec.More() {
-		e.refuse(http.StatusBadRequest, RuleBody, "TypeMismatch", "data after the JSON object")
+	if !ok {
 		return
-	}
-	if req.AmountEUR == nil || req.Payee == nil || req.Payee.IBAN == nil || req.Payee.Name == nil {
-		e.refuse(http.StatusBadRequest, RuleBody, "Required", "amountEUR, payee.iban and payee.name are required")
-		return
-	}
-	e.v.pass(RuleBody)
-	if !euroCents(*req.AmountEUR) {
-		e.refuse(http.StatusBadRequest, RuleEuroCents, "EuroCents", "amountEUR must be a positive euro amount with 0 or 2 decimals")
-		return
-	}
-	e.v.pass(RuleEuroCents)
-	if !validIBAN(*req.Payee.IBAN) {
-		e.refuse(http.StatusBadRequest, RuleIBAN, "ValidIban", "payee.iban is not a valid IBAN")
-		return
-	}
-	if req.Payer != nil && (req.Payer.IBAN == nil || !validIBAN(*req.Payer.IBAN) || !strings.HasPrefix(*req.Payer.IBAN, "FI")) {
-		e.refuse(http.StatusBadRequest, RuleIBAN, "FinnishIban", "payer.iban must be a valid Finnish IBAN")
-		return
-	}
-	e.v.pass(RuleIBAN)
-	if n := utf8.RuneCountInString(*req.Payee.Name); n < 1 || n > 70 || !plainText(*req.Payee.Name) {
-		e.refuse(http.StatusBadRequest, RuleTexts, "Size", "payee.name must be 1..70 plain characters")
-		return
-	}
-	if req.Message != nil && req.Reference != nil {
-		e.refuse(http.StatusBadRequest, RuleTexts, "MessageOrReference", "give a message or a reference, not both")
-		return
-	}
-	if req.Message != nil && (utf8.RuneCountInString(*req.Message) > 140 || !plainText(*req.Message)) {
-		e.refuse(http.StatusBadRequest, RuleTexts, "Size", "message must be at most 140 plain characters")
-		return
-	}
-	if req.Reference != nil && !finnishReference(*req.Reference) {
-		e.refuse(http.StatusBadRequest, RuleTexts, "ValidFinnishReference", "reference is not a Finnish creditor reference")
-		return
-	}
-	if req.Count != nil && (*req.Count < 1 || *req.Count > 99) {
-		e.refuse(http.StatusBadRequest, RuleTexts, "Max", "count must be 1..99")
-		return
-	}
-	e.v.pass(RuleTexts)
-	if tok.Kind == "user" {
-		// The exemption flow: one payment per authorization, none added to a bundle.
-		if req.AuthorizationID != nil || (req.Count != nil && *req.Count != 1) {
-			e.refuse(http.StatusBadRequest, RuleExemptCreate, "InvalidValue", "an exemption payment takes no authorizationId and no count")
-			return
-		}
-		e.v.pass(RuleExemptCreate)
 	}
 	sum := sha256.Sum256(raw)
 	bodyHash := hex.EncodeToString(sum[:])
@@ -311,7 +279,7 @@ func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 	type outcome struct {
 		status, rule int
 		typ, msg     string
-		view         paymentView
+		view         any
 	}
 	res := func() outcome {
 		b.mu.Lock()
@@ -323,13 +291,16 @@ func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 				// state: the original payment, nothing new.
 				return outcome{status: http.StatusCreated, view: view(p)}
 			}
-			return outcome{http.StatusConflict, RuleDuplicate, "DuplicatePayment", "this x-idempotency-key was used for another payment or one that has moved on", paymentView{}}
+			return outcome{http.StatusConflict, RuleDuplicate, "DuplicatePayment", "this x-idempotency-key was used for another payment or one that has moved on", nil}
 		}
 		var a *Authorization
-		if req.AuthorizationID != nil {
-			a = b.st.Authorizations[*req.AuthorizationID]
+		if authID != nil {
+			a = b.st.Authorizations[*authID]
 			if a == nil || a.Status != "Unauthorized" {
-				return outcome{http.StatusConflict, RuleBundle, "IllegalState", "authorizationId names no bundle open for more payments", paymentView{}}
+				return outcome{http.StatusConflict, RuleBundle, "IllegalState", "authorizationId names no bundle open for more payments", nil}
+			}
+			if b.holdsForeign(a) {
+				return outcome{http.StatusConflict, RuleBundleMix, "IllegalState", "foreign payments can't be bundled with SEPA payments", nil}
 			}
 		} else {
 			a = &Authorization{ID: b.randomID(), Status: "Unauthorized", Created: now}
@@ -337,41 +308,31 @@ func (b *Bank) createPayment(w http.ResponseWriter, r *http.Request) {
 				a.Exemption, a.Payer = true, tok.Payer
 			}
 		}
-		p := &Payment{ID: b.randomID(), AuthID: a.ID, Status: "Unauthorized", AmountEUR: *req.AmountEUR, PayeeIBAN: *req.Payee.IBAN,
-			PayeeName: *req.Payee.Name, Count: 1, Key: key, BodyHash: bodyHash, Created: now, Modified: now}
-		if !strings.Contains(p.AmountEUR, ".") {
-			p.AmountEUR += ".00"
-		}
-		if req.Payer != nil {
-			p.PayerIBAN = *req.Payer.IBAN
-		}
-		if req.Message != nil {
-			p.Message = *req.Message
-		}
-		if req.Reference != nil {
-			p.Reference = *req.Reference
-		}
-		if req.Count != nil {
-			p.Count = *req.Count
-		}
+		p.ID, p.AuthID, p.Status, p.Key, p.BodyHash, p.Created, p.Modified = b.randomID(), a.ID, "Unauthorized", key, bodyHash, now, now
 		a.PaymentIDs = append(a.PaymentIDs, p.ID)
 		b.st.Authorizations[a.ID] = a
 		b.st.Payments[p.ID] = p
 		b.st.Keys[key] = p.ID
 		if err := b.st.save(); err != nil {
-			return outcome{http.StatusInternalServerError, RuleExists, "TECHNICAL", "the bank could not store the payment", paymentView{}}
+			return outcome{http.StatusInternalServerError, RuleExists, "TECHNICAL", "the bank could not store the payment", nil}
 		}
 		return outcome{status: http.StatusCreated, view: view(p)}
 	}()
 	if res.rule != 0 {
-		if res.rule == RuleBundle {
+		if res.rule == RuleBundle || res.rule == RuleBundleMix {
 			e.v.pass(RuleDuplicate)
+		}
+		if res.rule == RuleBundleMix {
+			e.v.pass(RuleBundle)
 		}
 		e.refuse(res.status, res.rule, res.typ, res.msg)
 		return
 	}
 	e.v.pass(RuleDuplicate)
 	e.v.pass(RuleBundle)
+	if authID != nil {
+		e.v.pass(RuleBundleMix)
+	}
 	e.answer(res.status, res.view)
 }
 
@@ -465,4 +426,89 @@ func rfOK(s string) bool {
 	}
 	n, ok := new(big.Int).SetString(digits.String(), 10)
 	return ok && new(big.Int).Mod(n, big.NewInt(97)).Int64() == 1
+}
+
+// sepaBody checks a SepaPaymentRequest (rules 10–13, 27) and gives the payment it asks for
+// and the bundle it names.
+func (e *exchange) sepaBody(raw []byte, tok *token) (*Payment, *string, bool) {
+	var req paymentRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		typ := "TypeMismatch"
+		if strings.Contains(err.Error(), "unknown field") {
+			typ = "UnrecognizedProperty"
+		}
+		e.refuse(http.StatusBadRequest, RuleBody, typ, "the body is not a SepaPaymentRequest")
+		return nil, nil, false
+	}
+	if dec.More() {
+		e.refuse(http.StatusBadRequest, RuleBody, "TypeMismatch", "data after the JSON object")
+		return nil, nil, false
+	}
+	if req.AmountEUR == nil || req.Payee == nil || req.Payee.IBAN == nil || req.Payee.Name == nil {
+		e.refuse(http.StatusBadRequest, RuleBody, "Required", "amountEUR, payee.iban and payee.name are required")
+		return nil, nil, false
+	}
+	e.v.pass(RuleBody)
+	if !euroCents(*req.AmountEUR) {
+		e.refuse(http.StatusBadRequest, RuleEuroCents, "EuroCents", "amountEUR must be a positive euro amount with 0 or 2 decimals")
+		return nil, nil, false
+	}
+	e.v.pass(RuleEuroCents)
+	if !validIBAN(*req.Payee.IBAN) {
+		e.refuse(http.StatusBadRequest, RuleIBAN, "ValidIban", "payee.iban is not a valid IBAN")
+		return nil, nil, false
+	}
+	if req.Payer != nil && (req.Payer.IBAN == nil || !validIBAN(*req.Payer.IBAN) || !strings.HasPrefix(*req.Payer.IBAN, "FI")) {
+		e.refuse(http.StatusBadRequest, RuleIBAN, "FinnishIban", "payer.iban must be a valid Finnish IBAN")
+		return nil, nil, false
+	}
+	e.v.pass(RuleIBAN)
+	if n := utf8.RuneCountInString(*req.Payee.Name); n < 1 || n > 70 || !plainText(*req.Payee.Name) {
+		e.refuse(http.StatusBadRequest, RuleTexts, "Size", "payee.name must be 1..70 plain characters")
+		return nil, nil, false
+	}
+	if req.Message != nil && req.Reference != nil {
+		e.refuse(http.StatusBadRequest, RuleTexts, "MessageOrReference", "give a message or a reference, not both")
+		return nil, nil, false
+	}
+	if req.Message != nil && (utf8.RuneCountInString(*req.Message) > 140 || !plainText(*req.Message)) {
+		e.refuse(http.StatusBadRequest, RuleTexts, "Size", "message must be at most 140 plain characters")
+		return nil, nil, false
+	}
+	if req.Reference != nil && !finnishReference(*req.Reference) {
+		e.refuse(http.StatusBadRequest, RuleTexts, "ValidFinnishReference", "reference is not a Finnish creditor reference")
+		return nil, nil, false
+	}
+	if req.Count != nil && (*req.Count < 1 || *req.Count > 99) {
+		e.refuse(http.StatusBadRequest, RuleTexts, "Max", "count must be 1..99")
+		return nil, nil, false
+	}
+	e.v.pass(RuleTexts)
+	if tok.Kind == "user" {
+		// The exemption flow: one payment per authorization, none added to a bundle.
+		if req.AuthorizationID != nil || (req.Count != nil && *req.Count != 1) {
+			e.refuse(http.StatusBadRequest, RuleExemptCreate, "InvalidValue", "an exemption payment takes no authorizationId and no count")
+			return nil, nil, false
+		}
+		e.v.pass(RuleExemptCreate)
+	}
+	p := &Payment{AmountEUR: *req.AmountEUR, PayeeIBAN: *req.Payee.IBAN, PayeeName: *req.Payee.Name, Count: 1}
+	if !strings.Contains(p.AmountEUR, ".") {
+		p.AmountEUR += ".00"
+	}
+	if req.Payer != nil {
+		p.PayerIBAN = *req.Payer.IBAN
+	}
+	if req.Message != nil {
+		p.Message = *req.Message
+	}
+	if req.Reference != nil {
+		p.Reference = *req.Reference
+	}
+	if req.Count != nil {
+		p.Count = *req.Count
+	}
+	return p, req.AuthorizationID, true
 }

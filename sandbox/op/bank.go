@@ -53,6 +53,9 @@ type Config struct {
 	TokenLife   time.Duration
 	CodeLife    time.Duration
 	RefreshLife time.Duration
+	// PayerAccounts are the IBANs each payer (the authorize page's user; "sandbox-user" by
+	// default) holds at the bank: the exemption engine's own-account category and payer check.
+	PayerAccounts map[string][]string
 	// Clock and Rand are injected for tests.
 	Clock    func() time.Time
 	Rand     io.Reader
@@ -68,11 +71,13 @@ type Bank struct {
 	url        string
 
 	mu       sync.Mutex
-	tokens   map[string]*token // access tokens (memory: a restart logs clients out)
+	tokens   map[string]*token // access tokens (client tokens live in memory only: a restart logs the client out; the payer's are also in st.UserTokens)
 	st       *state
 	verdicts []Verdict
 	// faults: answers dropped after processing (the next N API calls; the next N submissions).
 	dropNext, dropSubmit int
+	// accounts: the IBANs each payer holds (Config.PayerAccounts, SetPayerAccounts).
+	accounts map[string][]string
 }
 
 // token is one access token the bank issued.
@@ -130,7 +135,15 @@ func New(cfg Config) (*Bank, error) {
 	}
 	return &Bank{cfg: cfg, clientKeys: keys, certPin: sha256.Sum256(cfg.ClientCert.Raw),
 		signer: &ojws.Signer{Key: key, KID: "op-sandbox-" + fingerprint(&key.PublicKey), Rand: cfg.Rand},
-		tokens: map[string]*token{}, st: st}, nil
+		tokens: map[string]*token{}, st: st, accounts: copyAccounts(cfg.PayerAccounts)}, nil
+}
+
+func copyAccounts(m map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range m {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }
 
 func fingerprint(k *ecdsa.PublicKey) string {
@@ -215,6 +228,11 @@ func (b *Bank) Handler() http.Handler {
 	mux.HandleFunc("DELETE /payments-psd2/v1/authorizations/{id}", b.deleteAuthorization)
 	mux.HandleFunc("PUT /payments-psd2/v1/sepa-payments/{id}/submissions/{sid}", b.putSubmission)
 	mux.HandleFunc("GET /payments-psd2/v1/sepa-payments/{id}/submissions/{sid}", b.getSubmission)
+	mux.HandleFunc("POST /payments-psd2/v1/foreign-payments", b.createForeignPayment)
+	mux.HandleFunc("GET /payments-psd2/v1/foreign-payments/{id}", b.getPayment)
+	mux.HandleFunc("DELETE /payments-psd2/v1/foreign-payments/{id}", b.deletePayment)
+	mux.HandleFunc("PUT /payments-psd2/v1/foreign-payments/{id}/submissions/{sid}", b.putSubmission)
+	mux.HandleFunc("GET /payments-psd2/v1/foreign-payments/{id}/submissions/{sid}", b.getSubmission)
 	return mux
 }
 

@@ -92,6 +92,23 @@ func (b *Bank) exemptionGrant(e *exchange, assertion string, now time.Time) {
 		return
 	}
 	e.v.pass(RuleAssertion)
+	if b.knowsAccounts(a.Payer) && p.PayerIBAN != "" && !b.ownsAccount(a.Payer, p.PayerIBAN) {
+		b.mu.Unlock()
+		e.oauthError(http.StatusBadRequest, RuleExemptPayer, "invalid_grant", "Exemption not allowed: the payer account is not the payer's")
+		return
+	}
+	e.v.pass(RuleExemptPayer)
+	if b.ownTransfer(a.Payer, p) {
+		// Category (b): between the payer's own accounts, whatever the amount; not counted.
+		a.Status, p.Status, p.Modified = "Authorized", "Authorized", now
+		b.st.save()
+		payer := a.Payer
+		b.mu.Unlock()
+		e.v.pass(RuleExemptLimits)
+		at := b.issue(&token{Kind: "user", AuthID: a.ID, Payer: payer, Exp: now.Add(b.cfg.TokenLife)})
+		e.oauthOK(map[string]any{"token_type": "bearer", "access_token": at, "scope": "payments", "expires_in": int(b.cfg.TokenLife / time.Second)})
+		return
+	}
 	cnt := b.st.Exempt[a.Payer]
 	if cnt == nil {
 		cnt = &exemptions{Since: now}

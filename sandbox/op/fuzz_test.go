@@ -1,6 +1,8 @@
 package op
 
 import (
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +65,37 @@ func FuzzVerifyDetached(f *testing.F) {
 		// signed body ever verifies.
 		if _, err := ojws.VerifyDetached(sig, body, keys); err == nil && string(body) != payBody {
 			t.Fatalf("accepted %q over another body", sig)
+		}
+	})
+}
+
+// FuzzForeignBody: whatever a client sends as a ForeignPaymentRequest, the bank never panics,
+// and a body it takes holds every foreign rule (amount, currency, account, bank, country).
+func FuzzForeignBody(f *testing.F) {
+	for _, s := range []string{foreignBody, `{}`, `{"amount":"1","currency":"USD","message":"m","payee":{"name":"n","bankAccount":{"id":"1"},"financialInstitution":{},"foreignAddress":{}}}`,
+		strings.Replace(foreignBody, `"CHASUS33"`, `"CHASUS3"`, 1), strings.Replace(foreignBody, `"US"}`, `"DE"}`, 1), "\xff"} {
+		f.Add([]byte(s))
+	}
+	k := newKey(f)
+	b, err := New(Config{ClientID: clientID, ClientSecret: secret, APIKey: apiKey, ClientJWKS: (&ojws.Signer{Key: k, KID: "k"}).JWKS(),
+		ClientCert: selfSigned(f, k, "tpp", false).Leaf, RedirectURIs: []string{redirect}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		e := &exchange{b: b, w: httptest.NewRecorder(), r: httptest.NewRequest("POST", "/payments-psd2/v1/foreign-payments", nil)}
+		p, ok := e.foreignBody(raw, &token{Kind: "client"})
+		if !ok {
+			if e.v.Failed() == nil {
+				t.Fatal("refused without a failed rule")
+			}
+			return
+		}
+		fd := p.Foreign
+		if !positiveAmount(fd.Amount) || !slices.Contains(foreignCurrencies, fd.Currency) || !isoCountries[fd.Country] ||
+			(fd.SchemeName == "IBAN" && !validIBAN(p.PayeeIBAN)) || (fd.BIC != "" && !validBIC(fd.BIC)) ||
+			(fd.BIC == "" && fd.ClearingSystemID == "" && !strings.Contains(string(raw), "foreignBankAddress")) || !line(p.PayeeName, 70) || !line(p.Message, 140) {
+			t.Fatalf("accepted %s as %+v %+v", raw, p, fd)
 		}
 	})
 }

@@ -159,6 +159,16 @@ func (b *Bank) issue(t *token) string {
 	tok := b.randomID()
 	b.mu.Lock()
 	b.tokens[tok] = t
+	if t.Kind == "user" {
+		now := b.cfg.Clock()
+		for h, u := range b.st.UserTokens {
+			if !now.Before(u.Exp) {
+				delete(b.st.UserTokens, h)
+			}
+		}
+		b.st.UserTokens[hashToken(tok)] = t
+		b.st.save()
+	}
 	b.mu.Unlock()
 	return tok
 }
@@ -294,7 +304,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="page" value="{{.Page}}">
 <label>User <input name="user" value="sandbox-user"></label>
-<ul>{{range .Payments}}<li><label><input type="checkbox" name="approve" value="{{.ID}}" checked> {{.AmountEUR}} EUR to {{.PayeeName}} ({{.PayeeIBAN}})</label></li>{{end}}</ul>
+<ul>{{range .Payments}}<li><label><input type="checkbox" name="approve" value="{{.ID}}" checked> {{.Shown}} to {{.PayeeName}} ({{.PayeeIBAN}})</label></li>{{end}}</ul>
 <button name="outcome" value="approve">Approve selected</button>
 <button name="outcome" value="reject">Reject all</button>
 </form></body></html>`))

@@ -157,7 +157,7 @@ func TestStateSurvivesARestart(t *testing.T) {
 	if string(e.bank.JWKS()) != jwks {
 		t.Fatal("the bank's key changed over a restart")
 	}
-	// Access tokens are memory only; the refresh token (persisted) still works.
+	// The refresh token (persisted) still works.
 	tok := e.refreshed(tk.RefreshToken)
 	if st, s := e.submitWith(tok, p.PaymentID, "s1", ""); st != 201 || s.Status != "Accepted" {
 		t.Fatalf("%d %+v", st, s)
@@ -194,5 +194,19 @@ func TestDroppedAnswerStillProcessed(t *testing.T) {
 func TestOjwsHalfHashVector(t *testing.T) {
 	if got := ojws.HalfHash("bb16b497-097f-4528-9380-4305eb760232"); got != "mHx3-CzvXrrDYpBNouXYdQ" {
 		t.Fatal(got)
+	}
+}
+
+// The payer's access token outlives a restart of the bank (as at OP: an exemption grant's token
+// has no refresh token to renew it with); the client's token does not (the client logs in again
+// with its credentials).
+func TestPayerTokenSurvivesARestartClientTokenDoesNot(t *testing.T) {
+	e := newEnv(t)
+	p, tk := e.authorised()
+	client := e.clientToken()
+	e.startBank()
+	e.rejected(e.payCall(client, "key-after-restart", payBody), 401, RuleBearer)
+	if st, s := e.submitWith(tk.AccessToken, p.PaymentID, "s1", ""); st != 201 || s.Status != "Accepted" {
+		t.Fatalf("%d %+v", st, s)
 	}
 }

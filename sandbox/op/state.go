@@ -54,6 +54,17 @@ type Payment struct {
 	// Debited counts the times money left the payer's account for this payment: the
 	// journeys' proof that nothing is paid twice.
 	Debited int `json:"debited"`
+	// Foreign: a foreign payment's amount, currency, payee bank and address (nil: SEPA, in
+	// AmountEUR).
+	Foreign *ForeignDetails `json:"foreign,omitempty"`
+}
+
+// Shown is the amount with its currency, for the authorize page.
+func (p Payment) Shown() string {
+	if p.Foreign != nil {
+		return p.Foreign.Amount + " " + p.Foreign.Currency
+	}
+	return p.AmountEUR + " EUR"
 }
 
 // Submission is one submission of a payment.
@@ -106,6 +117,10 @@ type state struct {
 	Refresh        map[string]*refresh       `json:"refresh_tokens"`
 	Pages          map[string]*pending       `json:"pages"`
 	Exempt         map[string]*exemptions    `json:"exemptions"`
+	// UserTokens are the payer's access tokens by their digest: OP keeps them over its own
+	// restarts (the exemption grant's token has no refresh token; a bank that forgot it would
+	// strand a payment it had approved). Client tokens stay in memory.
+	UserTokens map[string]*token `json:"user_tokens"`
 }
 
 const stateFile = "state.json"
@@ -147,6 +162,9 @@ func loadState(dir string) (*state, error) {
 	}
 	if st.Pages == nil {
 		st.Pages = map[string]*pending{}
+	}
+	if st.UserTokens == nil {
+		st.UserTokens = map[string]*token{}
 	}
 	return st, nil
 }

@@ -140,7 +140,7 @@ func (b *Bank) putSubmission(w http.ResponseWriter, r *http.Request) {
 	out := func() res {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		p := b.st.Payments[pid]
+		p := b.pathPayment(r)
 		if p == nil {
 			return res{http.StatusNotFound, RuleExists, "InvalidValue", "no such payment", submissionView{}}
 		}
@@ -219,9 +219,9 @@ func (b *Bank) getSubmission(w http.ResponseWriter, r *http.Request) {
 	now := b.cfg.Clock()
 	b.mu.Lock()
 	s := b.st.Submissions[r.PathValue("id")+"/"+r.PathValue("sid")]
-	p := b.st.Payments[r.PathValue("id")]
+	p := b.pathPayment(r)
 	var v submissionView
-	if s != nil && (t.Kind == "client" || t.AuthID == p.AuthID) {
+	if s != nil && p != nil && (t.Kind == "client" || t.AuthID == p.AuthID) {
 		b.advance(s, now)
 		if s.Status == "Pending" && !now.Before(midnightAfter(s.Created)) {
 			s.Status, s.Modified = "Error", now
@@ -245,13 +245,13 @@ func (b *Bank) getPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.mu.Lock()
-	p := b.st.Payments[r.PathValue("id")]
-	var v paymentView
+	p := b.pathPayment(r)
+	var v any
 	if p != nil && (t.Kind == "client" || t.AuthID == p.AuthID) {
 		v = view(p)
 	}
 	b.mu.Unlock()
-	if v.PaymentID == "" {
+	if v == nil {
 		e.refuse(http.StatusNotFound, RuleExists, "InvalidValue", "no such payment")
 		return
 	}
@@ -268,8 +268,8 @@ func (b *Bank) deletePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	now := b.cfg.Clock()
 	b.mu.Lock()
-	p := b.st.Payments[r.PathValue("id")]
-	var v paymentView
+	p := b.pathPayment(r)
+	var v any
 	state := ""
 	if p != nil {
 		state = p.Status

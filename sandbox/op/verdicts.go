@@ -34,6 +34,13 @@ const (
 	RuleExemptCreate   = 27 // exemption create (payer's token): no authorizationId, count 1
 	RuleAssertion      = 28 // jwt-bearer: the exemption JWT (response_type token, scope payments, acr ca, one exemption payment)
 	RuleExemptLimits   = 29 // < 30 EUR, < 5 payments and < 100 EUR since the last SCA (other channels count)
+	RuleBundleMix      = 30 // a SEPA payment's authorizationId names no bundle holding a foreign payment
+	RuleForeignAmount  = 31 // foreign: amount positive with at most 2 decimals, a currency the bank sends
+	RuleForeignAccount = 32 // foreign: payee account IBAN (mod 97) or BBAN, issuer a BIC, payer.iban Finnish
+	RuleForeignBank    = 33 // foreign: a BIC, a clearing system id (not with a BIC) or the bank's address
+	RuleForeignAddress = 34 // foreign: payee country ISO 3166, lines 1..35 not blank; EU/EEA needs IBAN and BIC
+	RuleForeignTexts   = 35 // foreign: payee.name 1..70, message 1..140, SHA|OUR, NORM|HIGH, count 1
+	RuleExemptPayer    = 36 // exemption: a payer.iban named is one of the payer's own accounts
 )
 
 var ruleNames = map[int]string{
@@ -44,6 +51,9 @@ var ruleNames = map[int]string{
 	RuleCode: "authorization-code", RuleRefresh: "refresh-token", RuleSubmitToken: "submit-token", RuleAuthorized: "payment-authorized",
 	RuleSubmitCount: "submission-count", RuleSubmitBody: "submission-form", RuleScenario: "sandbox-scenario", RuleExists: "exists",
 	RuleExemptCreate: "exemption-create", RuleAssertion: "exemption-assertion", RuleExemptLimits: "exemption-limits",
+	RuleBundleMix: "bundle-no-foreign", RuleForeignAmount: "foreign-amount", RuleForeignAccount: "foreign-account",
+	RuleForeignBank: "CreditorBicOrAddress", RuleForeignAddress: "foreign-address", RuleForeignTexts: "foreign-texts",
+	RuleExemptPayer: "exemption-payer-account",
 }
 
 // Check is one rule evaluated for one request.

@@ -11,13 +11,13 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/payterm/payterm/internal/atomicfile"
+	"github.com/payterm/payterm/sandbox/internal/servercert"
 )
 
 // bankCA stands in for the QTSP that issues eIDAS certificates: it signs the bank's TLS
@@ -150,93 +150,10 @@ func issuerDN(c *x509.Certificate) string {
 // serialHex is the serial in hex without leading zeros (lowercase).
 func serialHex(c *x509.Certificate) string { return c.SerialNumber.Text(16) }
 
-const (
-	serverCertFile = "server-cert.pem"
-	serverKeyFile  = "server-key.pem"
-)
-
-// loadOrCreateServerCert reuses the TLS certificate kept in dir while this CA signed it for
-// the loopback names, its key matches and it stays valid for 30 more days; otherwise (none,
-// unreadable, expiring, another CA's) it issues one and keeps it, the key 0600. An RSA key
-// generation at every start was most of an embedded Berlin Group bank's start.
+// loadOrCreateServerCert is the bank's TLS certificate for the loopback names, kept in dir.
 func (ca *bankCA) loadOrCreateServerCert(dir string) (tls.Certificate, error) {
-	if dir != "" {
-		certPEM, errC := os.ReadFile(filepath.Join(dir, serverCertFile))
-		keyPEM, errK := os.ReadFile(filepath.Join(dir, serverKeyFile))
-		switch {
-		case errC == nil && errK == nil:
-			if c, ok := ca.usableServerCert(certPEM, keyPEM); ok {
-				return c, nil
-			}
-		case errC != nil && !errors.Is(errC, os.ErrNotExist):
-			return tls.Certificate{}, fmt.Errorf("read the server certificate: %w", errC)
-		case errK != nil && !errors.Is(errK, os.ErrNotExist):
-			return tls.Certificate{}, fmt.Errorf("read the server key: %w", errK)
-		}
-	}
-	c, err := ca.serverCert()
-	if err != nil || dir == "" {
-		return c, err
-	}
-	key := c.PrivateKey.(*rsa.PrivateKey)
-	if err := writeFileAtomic(filepath.Join(dir, serverKeyFile), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})); err != nil {
-		return tls.Certificate{}, err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, serverCertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]})); err != nil {
-		return tls.Certificate{}, err
-	}
-	return c, nil
-}
-
-// usableServerCert parses a kept certificate and key and accepts them as loadOrCreateServerCert
-// says.
-func (ca *bankCA) usableServerCert(certPEM, keyPEM []byte) (tls.Certificate, bool) {
-	cert, err := parseCertPEM(certPEM)
-	if err != nil {
-		return tls.Certificate{}, false
-	}
-	blk, _ := pem.Decode(keyPEM)
-	if blk == nil || blk.Type != "RSA PRIVATE KEY" {
-		return tls.Certificate{}, false
-	}
-	key, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
-	if err != nil || !key.PublicKey.Equal(cert.PublicKey) {
-		return tls.Certificate{}, false
-	}
-	now := ca.now()
-	_, err = cert.Verify(x509.VerifyOptions{Roots: ca.pool(), DNSName: "localhost", CurrentTime: now.AddDate(0, 0, 30),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	if err != nil || now.Before(cert.NotBefore) || len(cert.IPAddresses) != 2 {
-		return tls.Certificate{}, false
-	}
-	return tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}, true
-}
-
-func (ca *bankCA) serverCert() (tls.Certificate, error) {
-	key, err := rsa.GenerateKey(ca.rand, 2048)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate server key: %w", err)
-	}
-	serial, err := randSerial(ca.rand)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	t := ca.now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{Organization: []string{"payterm Sandbox Trust"}, CommonName: "localhost"},
-		NotBefore:    t.Add(-time.Hour),
-		NotAfter:     t.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-	}
-	der, err := x509.CreateCertificate(ca.rand, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("create server cert: %w", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	return servercert.LoadOrIssue(dir, servercert.CA{Cert: ca.cert, Key: ca.key, Rand: ca.rand, Now: ca.now,
+		Subject: pkix.Name{Organization: []string{"payterm Sandbox Trust"}, CommonName: "localhost"}})
 }
 
 // certKind is what a TPP certificate is for.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/payterm/payterm/sandbox/internal/servercert"
 )
 
 // startBank makes (New) a bank on dir at clock's time and returns its TLS leaf. It is not
@@ -44,7 +46,7 @@ func TestServerCertKeptAcrossStarts(t *testing.T) {
 	dir := t.TempDir()
 	clock := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	first := startBank(t, dir, clock, nil)
-	for _, name := range []string{serverKeyFile, serverCertFile} {
+	for _, name := range []string{servercert.KeyFile, servercert.CertFile} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", name, fi, err)
@@ -68,18 +70,20 @@ func TestServerCertRenewed(t *testing.T) {
 		spoil func(t *testing.T, dir string, clock *fakeClock)
 	}{
 		{"expiring", func(t *testing.T, dir string, clock *fakeClock) { clock.Add(340 * 24 * time.Hour) }},
-		{"damaged certificate", func(t *testing.T, dir string, clock *fakeClock) { write(t, dir, serverCertFile, "not a certificate") }},
+		{"damaged certificate", func(t *testing.T, dir string, clock *fakeClock) {
+			write(t, dir, servercert.CertFile, "not a certificate")
+		}},
 		{"damaged key", func(t *testing.T, dir string, clock *fakeClock) {
-			write(t, dir, serverKeyFile, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n")
+			write(t, dir, servercert.KeyFile, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n")
 		}},
 		{"another key", func(t *testing.T, dir string, clock *fakeClock) {
 			other := t.TempDir()
 			startBank(t, other, clock, nil)
-			raw, err := os.ReadFile(filepath.Join(other, serverKeyFile))
+			raw, err := os.ReadFile(filepath.Join(other, servercert.KeyFile))
 			if err != nil {
 				t.Fatal(err)
 			}
-			write(t, dir, serverKeyFile, string(raw))
+			write(t, dir, servercert.KeyFile, string(raw))
 		}},
 		{"another CA", func(t *testing.T, dir string, clock *fakeClock) {
 			for _, f := range []string{caCertFile, caKeyFile} {

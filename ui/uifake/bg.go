@@ -100,6 +100,8 @@ type fakeBG struct {
 	approval  FakeApproval
 	pending   *fakePending   // the question the bank waits on
 	inputs    []ui.BankInput // every answer ContinuePayment took
+	// bankApproval is PreparedPayment.BankApproval for the payments prepared next.
+	bankApproval string
 }
 
 // fakePending is one question of the bank, for one payment.
@@ -180,6 +182,14 @@ func (f *FakeWallet) bgDetail(c ui.Consent) ui.ConsentDetail {
 	return d
 }
 
+// SetBankApproval sets the bank's forecast of its approval (PreparedPayment.BankApproval) of
+// the payments prepared from now on.
+func (f *FakeWallet) SetBankApproval(words string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bg.bankApproval = words
+}
+
 // SetApproval scripts the bank's approval of the payments submitted from now on.
 func (f *FakeWallet) SetApproval(a FakeApproval) {
 	f.mu.Lock()
@@ -258,7 +268,7 @@ func (f *FakeWallet) prepareBG(d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	f.nextPay++
 	id := fmt.Sprintf("prep-%d", f.nextPay)
 	pp := ui.PreparedPayment{ID: id, ConsentID: d.ConsentID, Payee: p, Amount: a, Currency: prod.Currency, Reference: d.Reference,
-		Product: prod.ID, Headroom: hr, Steps: append([]string(nil), bgSteps...)}
+		Product: prod.ID, Headroom: hr, Steps: append([]string(nil), bgSteps...), BankApproval: f.bg.bankApproval}
 	f.prepared[id] = pp
 	return pp, nil
 }
@@ -269,6 +279,9 @@ func (f *FakeWallet) ContinuePayment(ctx context.Context, paymentID string, in u
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ContinuePayment(" + string(in.Kind) + ")")
+	if f.answerBundle(paymentID, in) {
+		return nil
+	}
 	p := f.bg.pending
 	switch {
 	case p == nil || p.id != paymentID:

@@ -92,6 +92,8 @@ type FakeWallet struct {
 	// bg is the fake's Berlin Group bank (fake_bg_test.go): its consent, payees, limits and the
 	// script of its approval step.
 	bg fakeBG
+	// bundle is the fake OP bank's bundles (bundle.go).
+	bundle fakeBundles
 	// walletBanks are Overview's and Inspect's banks side by side (NewFakeThreeBankWallet);
 	// nil as a core with one standard may leave them.
 	walletBanks []ui.BankOption
