@@ -101,7 +101,8 @@ func (a *App) opTokensBack(ctx context.Context) error {
 // payer's tokens first waits for them to be restored (opTokensBack), so a payment approved
 // before a restart is never submitted, renewed or sent back to OP's page as if no token were
 // kept, and the kept entry is never rewritten without them. Nothing has left the machine when
-// the wait fails (ErrNotProcessed). Build makes no call with a token and does not wait.
+// the wait fails (ErrNotProcessed). Build and BuildBundled make no call with a token and do not
+// wait; a bundle's approval and revocation do.
 type opBank struct {
 	*opprov.Bank
 	back func(context.Context) error
@@ -168,6 +169,20 @@ func (b opBank) RevokeGrant(ctx context.Context, grantID string, by provider.Rev
 		return "", err
 	}
 	return b.Bank.RevokeGrant(ctx, grantID, by)
+}
+
+func (b opBank) ApproveBundle(ctx context.Context, ps []provider.Payment, in provider.Input) ([]provider.State, *provider.Action, error) {
+	if err := b.wait(ctx); err != nil {
+		return nil, nil, err
+	}
+	return b.Bank.ApproveBundle(ctx, ps, in)
+}
+
+func (b opBank) RevokeBundlePayments(ctx context.Context, ps []provider.Payment) ([]provider.State, error) {
+	if err := b.wait(ctx); err != nil {
+		return nil, err
+	}
+	return b.Bank.RevokeBundlePayments(ctx, ps)
 }
 
 // forgetOPTokens deletes every OP bank's kept tokens (payterm reset). Ending the links does so
