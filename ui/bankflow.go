@@ -34,6 +34,8 @@ var (
 	keyAloneBack = key.NewBinding(key.WithKeys("esc", "enter", "u"), key.WithHelp("esc", "back"))
 	// keyStopWatch leaves a payment's bank approval: the payment stays at the bank, tracked.
 	keyStopWatch = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop watching (the payment waits at your bank)"))
+	// keyStopWatchAll is keyStopWatch for a bundle: every payment of it stays at the bank.
+	keyStopWatchAll = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop watching (the payments wait at your bank)"))
 	// keyStopLogin leaves the bank's login before the payment was sent (the same key).
 	keyStopLogin = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop (the payment is not sent)"))
 )
@@ -87,6 +89,25 @@ type bankPayment struct {
 	polled bool                          // the core learns the outcome by polling: nothing to paste
 	since  time.Time                     // when the bank began waiting, for the live elapsed time
 	login  bool                          // the bank's login before the payment is sent (BankAction.Login)
+	// bundle is the number of payments approved together (the Bundle screen); 0 for one
+	// payment. The bank's page approves them all, so the step names them all.
+	bundle int
+}
+
+// what names what the payer approves: "the payment", or "the 3 payments" of a bundle.
+func (p *bankPayment) what() string {
+	if p.bundle > 1 {
+		return fmt.Sprintf("the %d payments", p.bundle)
+	}
+	return "the payment"
+}
+
+// waits says where what is approved stays when the payer stops watching.
+func (p *bankPayment) waits() string {
+	if p.bundle > 1 {
+		return "the payments wait at your bank"
+	}
+	return "the payment waits at your bank"
 }
 
 // newPaymentBankFlow is the bank step of a payment's approval at bankName.
@@ -146,6 +167,9 @@ func (b *bankFlow) keysFor(mode bankMode) []key.Binding {
 	tail := []key.Binding{keyShowURL, keyFreshURL, keyCancel}
 	if b.payment != nil {
 		tail = []key.Binding{keyShowURL, keyStopWatch}
+		if b.payment.bundle > 1 {
+			tail = []key.Binding{keyShowURL, keyStopWatchAll}
+		}
 		if b.payment.login {
 			tail = []key.Binding{keyShowURL, keyStopLogin}
 		}
@@ -445,15 +469,19 @@ func (b *bankFlow) topLines(w int) []string {
 		at = n
 	}
 	if b.payment != nil {
-		lines := []string{"Approve the payment at " + at + ". Open this address in a browser:"}
+		lines := []string{"Approve " + b.payment.what() + " at " + at + ". Open this address in a browser:"}
 		if b.payment.login {
-			lines = []string{"Log in at " + at + " first: your bank has not got the payment yet. Open this address in a browser:"}
+			lines = []string{"Log in at " + at + " first: your bank has not got " + b.payment.what() + " yet. Open this address in a browser:"}
 		}
 		if e := b.step.ExpiresAt; !e.IsZero() {
 			if b.c.now().Before(e) {
 				lines = append(lines, st.Muted.Render(fmt.Sprintf("The bank accepts it until %s UTC.", e.UTC().Format("15:04:05"))))
 			} else {
-				lines = append(lines, st.Warning.Render("This address has expired: the bank rejects a payment nobody approved. esc stops watching."))
+				nobody := "a payment nobody approved"
+				if b.payment.bundle > 1 {
+					nobody = "payments nobody approved"
+				}
+				lines = append(lines, st.Warning.Render("This address has expired: the bank rejects "+nobody+". esc stops watching."))
 			}
 		}
 		return append(append(lines, ""), hardWrap(b.step.URL, w)...)
@@ -539,11 +567,11 @@ func (b *bankFlow) paymentWaitLine() string {
 			st.Muted.Render(" (v to paste the address instead; esc stops, nothing is sent)")
 	}
 	if st.accessible {
-		return "Waiting for your approval at " + at + ". Press esc to stop watching; the payment waits at your bank."
+		return "Waiting for your approval at " + at + ". Press esc to stop watching; " + b.payment.waits() + "."
 	}
 	now := b.c.now()
 	line := spinnerFrame(st, now) + " " + st.Accent.Render("Waiting for your approval at "+at) + " · " + elapsed(now.Sub(b.payment.since))
-	hint := " (esc stops watching; the payment waits at your bank)"
+	hint := " (esc stops watching; " + b.payment.waits() + ")"
 	if b.pastes() {
 		hint = " (v to paste the address instead; esc stops watching)"
 	}

@@ -267,6 +267,7 @@ func (s *bundleScreen) onEvent(msg bundleEventMsg) tea.Cmd {
 		switch {
 		case s.flow == nil:
 			s.flow = newPaymentBankFlow(s.c, *ev.Action, consentBank(s.consent), s.c.now(), s.sendCallback)
+			s.flow.payment.bundle = len(s.prepared.Items)
 			s.sizeFlow()
 		case s.flow.mode == bankChoose && !s.flow.alone:
 			// The bank's page asked again (each poll signs a fresh request object for the same
