@@ -394,6 +394,9 @@ func (w uiWallet) Payment(ctx context.Context, paymentID string) (ui.PaymentDeta
 	}
 	d.Row = a.withBank(d.Row, c.Bank)
 	d.Terms = a.termsOf(c.Bank, c.Currency)
+	if d.Bundle, err = a.bundleMembership(ctx, p); err != nil {
+		return ui.PaymentDetail{}, uiError("Reading the payment's bundle", err)
+	}
 	for _, c := range tl {
 		st, bank := uiStatuses(c.Status, c.BankStatus)
 		d.Timeline = append(d.Timeline, ui.StatusChange{At: c.At, Status: st, BankStatus: bank, Note: c.Note})

@@ -70,6 +70,9 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	for _, r := range page.Rows {
 		ov.Recent = append(ov.Recent, a.withBank(toUIRow(r), banks[r.ConsentID]))
 	}
+	if ov.BundlesAwaiting, err = a.bundlesAwaiting(ctx, banks); err != nil {
+		return ui.Overview{}, uiError("Reading the history", err)
+	}
 	ov.Banks = a.banksSideBySide()
 	a.startWork.afterFrame()
 	return ov, nil

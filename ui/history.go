@@ -133,7 +133,7 @@ func (s *historyScreen) ShortHelp() []key.Binding {
 			return []key.Binding{keyYes, keyNo}
 		}
 		if s.detail != nil && s.detail.Row.Status == PaymentAwaitingBankSCA {
-			return []key.Binding{keyBack, keyRefresh, keyApproveAgain, cancelKey(s.detail.Row.Status)}
+			return []key.Binding{keyBack, keyRefresh, approveKey(s.detail), cancelKey(s.detail.Row.Status)}
 		}
 		if s.detail != nil && canCancel(s.detail.Row.Status) {
 			return []key.Binding{keyBack, keyRefresh, cancelKey(s.detail.Row.Status)}

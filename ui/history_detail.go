@@ -40,9 +40,17 @@ func (s *historyScreen) detailView() string {
 		fmt.Fprintf(&f, "Approval        %s\n", approvalWords(t))
 		fmt.Fprintf(&f, "Signed with     %s\n", schemeWords(t))
 	}
+	if m := d.Bundle; m != nil {
+		fmt.Fprintf(&f, "Bundle          %s\n", bundleField(*m, plainName(d.Row.Bank)))
+	}
 	fmt.Fprintf(&f, "PaymentId       %s\n", d.Row.PaymentID)
 	fmt.Fprintf(&f, "Interaction id  %s\n", d.InteractionID)
 	b.WriteString(wrapUnder(f.String(), s.w, 16))
+	if m := d.Bundle; m != nil && !s.confirmCancel {
+		if note := bundleApprovalNote(*m, plainName(d.Row.Bank), d.Row.Status); note != "" {
+			b.WriteString("\n" + st.Warning.Render(note) + "\n")
+		}
+	}
 	switch {
 	case s.confirmCancel:
 		b.WriteString("\n" + st.Warning.Render(cancelQuestion(d.Row.Status)) + "\n")

@@ -240,6 +240,9 @@ func (s *homeScreen) View() string {
 	for _, r := range recent {
 		b.WriteString("  " + paymentLine(st, r, s.w-2, statusW, s.c.loc) + "\n")
 	}
+	for _, l := range bundlesWaitingLines(ov.BundlesAwaiting) {
+		b.WriteString("  " + st.Warning.Render(l) + "\n")
+	}
 	// Banks under different standards, side by side (nothing with one standard).
 	if v := standardsView(st, ov.Banks, s.w); v != "" {
 		b.WriteString("\n" + v)

@@ -91,6 +91,9 @@ type payScreen struct {
 	// again is the payment whose bank approval this screen asks for again (ApproveAgain), ""
 	// for a new payment.
 	again string
+	// againBundle is how many payments the bank's page approves with it when again is a
+	// payment of a bundle (PaymentDetail.Bundle.Awaiting); 0 otherwise.
+	againBundle int
 	// typedAhead are keys typed before the form could take them: on Home after p, before
 	// payterm knew which consent pays, and here while the payees load (until then the form does
 	// not know its rows: a tab would reach a field that is not there). They go into the form, in

@@ -15,6 +15,9 @@ import (
 func newPayAgain(c *common, consent Consent, d PaymentDetail) *payScreen {
 	s := newPay(c, consent)
 	s.again = d.Row.ID
+	if d.Bundle != nil {
+		s.againBundle = d.Bundle.Awaiting
+	}
 	s.prepared = &PreparedPayment{ID: d.Row.ID, ConsentID: consent.ID, Payee: Payee{Name: d.Row.PayeeName},
 		Amount: d.Row.Amount, Currency: d.Row.Currency, Reference: d.Row.Reference}
 	s.stage, s.inFlight, s.submitting = payProgress, true, true

@@ -93,6 +93,7 @@ func (s *payScreen) onAction(ev PaymentEvent) tea.Cmd {
 	case ActionRedirect:
 		if a.flow == nil || a.flow.step.URL != act.URL {
 			a.flow = newPaymentBankFlow(s.c, act, consentBank(s.consent), a.since, s.sendCallback)
+			a.flow.payment.bundle = s.againBundle
 			a.flow.SetSize(s.w, s.h)
 		}
 		if a.err != "" {

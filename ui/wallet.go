@@ -248,6 +248,9 @@ type Overview struct {
 	// currency, approval, signature scheme). When they speak more than one standard Home lists
 	// them side by side; nil or one standard draws nothing.
 	Banks []BankOption
+	// BundlesAwaiting counts, per bank, the bundles with payments awaiting the payer's one
+	// approval there (nil for none): Home says so, since no screen lists open bundles.
+	BundlesAwaiting []BundlesWaiting
 }
 
 // ConsentStatus is the API status (AEConsentStatusCodes). Paused is a separate local flag.
@@ -661,6 +664,9 @@ type PaymentDetail struct {
 	// Terms are the standard of the payment's bank (Row.Bank): the detail names it, who
 	// approved and how the request was signed. Zero with Row.Bank "": nothing is shown.
 	Terms PayTerms
+	// Bundle is set for a payment of a bundle (bundle_waiting.go): approving it at the bank
+	// approves the bundle's other waiting payments too.
+	Bundle *BundleMembership
 }
 
 // StatusChange is one transition on the timeline.

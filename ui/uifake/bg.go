@@ -498,6 +498,8 @@ func (f *FakeWallet) bgFinal(ch chan ui.PaymentEvent, pp ui.PreparedPayment, r *
 		f.publish(ui.Change{Kind: ui.PaymentChanged, ID: r.ID})
 	}
 	f.mu.Unlock()
+	// A payment of a waiting bundle: OP's one page ended the others too.
+	f.endBundleWith(r.ID)
 	ch <- last // the channel has room: the submission's context may be over
 }
 

@@ -53,6 +53,8 @@ type fakeBundles struct {
 	prepared map[string]ui.PreparedBundle
 	paid     map[string][]ui.BundleItem
 	pending  *fakeBundleWait
+	// waiting are the bundles AddWaitingBundle left at the bank: bundle id → row ids.
+	waiting map[string][]string
 	// Hold, when non-nil, keeps every bundle at the bank's page until it is closed (after an
 	// answer): a test reads the live list meanwhile.
 	Hold chan struct{}

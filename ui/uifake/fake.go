@@ -323,6 +323,7 @@ func (f *FakeWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	ov.Recent = append([]ui.PaymentRow(nil), f.rows[:min(5, len(f.rows))]...)
 	ov.PaymentsBlocked = f.locked && !f.hideBlock
 	f.bgOverview(&ov)
+	f.bundlesOverview(&ov)
 	ov.Banks = append([]ui.BankOption(nil), f.walletBanks...)
 	return ov, nil
 }
@@ -954,7 +955,7 @@ func (f *FakeWallet) Payment(ctx context.Context, id string) (ui.PaymentDetail, 
 	defer f.mu.Unlock()
 	f.call("Payment")
 	if d, ok := f.details[id]; ok {
-		return d, nil
+		return f.withBundle(d), nil
 	}
 	i, ok := f.index[id]
 	if !ok {
