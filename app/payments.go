@@ -40,6 +40,9 @@ func (w uiWallet) PreparePayment(ctx context.Context, d ui.PaymentDraft) (ui.Pre
 	out := ui.PreparedPayment{ID: p.ID, ConsentID: p.ConsentID, Payee: toUIPayee(p.Payee), Amount: p.Amount,
 		Reference: p.Reference, Purpose: purposeOf(p.Purpose),
 		Headroom: ui.Headroom{Limits: ui.Limits(p.Headroom.Limits), Used: uiUsage(used)}}
+	if pb := p.PayeeBank; pb != nil {
+		out.PayeeBank = ui.PayeeBank{BIC: pb.BIC, Address: append([]string(nil), pb.Address...), Country: pb.Country}
+	}
 	if c, err := a.ledger.Consent(ctx, p.ConsentID); err == nil {
 		a.paying.prepared(p.ID, c.Bank, a.opts.Clock())
 		if steps := a.stepsOf(c.Bank); steps != nil {

@@ -1166,8 +1166,9 @@ func (s *payScreen) reviewView() string {
 	if len(s.terms.Products) > 1 {
 		rows = append(rows, row{"Product", prod.Label})
 	}
-	if pb := s.payeeBankShown; prod.PayeeBank && pb.BIC != "" {
-		// What the bank is told of the payee abroad, as typed on this form.
+	if pb, ok := s.payeeBankOf(*p); prod.PayeeBank && ok {
+		// What the bank is told of the payee abroad: as typed on this form, or as the wallet
+		// keeps it with a saved payee.
 		rows = append(rows, row{"Payee's bank", pb.BIC}, row{"Address", strings.Join(append(append([]string(nil), pb.Address...), pb.Country), ", ")})
 	}
 	if p.Reference != "" {

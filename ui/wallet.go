@@ -504,6 +504,17 @@ type PreparedPayment struct {
 	// ("OP may not ask: 2 of 5, 45.00 of 100.00 EUR since your last bank approval (OP decides;
 	// …)"): the review screen shows it as a row. "" shows nothing.
 	BankApproval string
+	// PayeeBank is the payee's bank (BIC) and address the payment carries, for a product that
+	// names them (Product.PayeeBank: OP's foreign payments), a saved payee's as much as a typed
+	// one's; zero elsewhere. PII.
+	PayeeBank PayeeBank
+}
+
+// PayeeBank is a payee's bank (BIC), address lines and ISO 3166 alpha-2 country.
+type PayeeBank struct {
+	BIC     string
+	Address []string
+	Country string
 }
 
 // SCAInput is what the user types on the SCA screen.

@@ -63,6 +63,10 @@ type Prepared struct {
 	// BankApproval is the bank's forecast of its own approval of this payment, in its words
 	// (provider.ApprovalForecaster: OP's exemption); "" when it has none.
 	BankApproval string
+	// PayeeBank is the payee's bank (BIC) and address the payment carries, for a product that
+	// names them (OP's foreign payments), read from the payee's stored form (payeeBankOf); nil
+	// elsewhere. PII.
+	PayeeBank *provider.PayeeBank
 
 	creditor     json.RawMessage // the payee's stored wire form (the UAE creditor of the consent)
 	debtor       *provider.Party // the payer's account, for banks whose payments name it
@@ -173,6 +177,7 @@ func (w *Wallet) Prepare(ctx context.Context, d Draft) (*Prepared, error) {
 		p.debtor = &provider.Party{Name: c.DebtorName, Account: c.DebtorAccount}
 	}
 	p.BankApproval = w.approvalForecast(ctx, bank, c.ID, p.providerIntent(), now)
+	p.PayeeBank = payeeBankOf(bank, product, creditor)
 	if err := p.Intent().Validate(); err != nil {
 		return nil, &Problem{What: "The payment details are not valid.", Next: "Check the payee.", Err: err}
 	}

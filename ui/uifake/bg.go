@@ -102,6 +102,8 @@ type fakeBG struct {
 	inputs    []ui.BankInput // every answer ContinuePayment took
 	// bankApproval is PreparedPayment.BankApproval for the payments prepared next.
 	bankApproval string
+	// payeeBanks are the saved payees' banks and addresses (AddSavedForeignPayee), by payee id.
+	payeeBanks map[string]ui.PayeeBank
 }
 
 // fakePending is one question of the bank, for one payment.
@@ -269,6 +271,9 @@ func (f *FakeWallet) prepareBG(d ui.PaymentDraft) (ui.PreparedPayment, error) {
 	id := fmt.Sprintf("prep-%d", f.nextPay)
 	pp := ui.PreparedPayment{ID: id, ConsentID: d.ConsentID, Payee: p, Amount: a, Currency: prod.Currency, Reference: d.Reference,
 		Product: prod.ID, Headroom: hr, Steps: append([]string(nil), bgSteps...), BankApproval: f.bg.bankApproval}
+	if prod.PayeeBank {
+		pp.PayeeBank = f.payeeBankFor(p.ID, d.NewPayee)
+	}
 	f.prepared[id] = pp
 	return pp, nil
 }
