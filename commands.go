@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -130,6 +131,10 @@ type sandboxFlags struct {
 	// standard is "uae" (the default), "berlin-group", "fintecture" or "op"; profile is the Berlin
 	// Group bank's reading (bg, sb1, bog).
 	standard, profile string
+	// payerAccounts (op): one "[payer=]IBAN[,IBAN…]" per payer, repeatable; read into
+	// opAccounts by check.
+	payerAccounts stringList
+	opAccounts    map[string][]string
 }
 
 func (o *sandboxFlags) register(fs *flag.FlagSet) {
@@ -142,10 +147,15 @@ func (o *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "approve consents without showing the page (overrides sandbox.auto_approve)")
 	fs.StringVar(&o.standard, "standard", "uae", "the bank's payment standard: uae, berlin-group, fintecture or op")
 	fs.StringVar(&o.profile, "profile", "bg", "(berlin-group) the bank's reading of the standard: bg, sb1 or bog")
+	fs.Var(&o.payerAccounts, "payer-accounts", "(op) the payer's own accounts at the bank: [payer=]IBAN[,IBAN…] (payer: the authorize page's user, default "+
+		opbank.DefaultPayer+"); repeat for another payer")
 }
 
 // check refuses flags that do not fit the standard, before anything starts.
 func (o *sandboxFlags) check(set map[string]bool) error {
+	if set["payer-accounts"] && o.standard != "op" {
+		return usageError("--payer-accounts is for --standard op")
+	}
 	switch o.standard {
 	case "uae":
 		if set["profile"] {
@@ -172,6 +182,11 @@ func (o *sandboxFlags) check(set map[string]bool) error {
 				return usageError("--" + f + " is not for --standard op (the bank serves its mTLS API on --resource-addr and its authorize page on --authorize-addr)")
 			}
 		}
+		accounts, err := opbank.PayerAccountsOf(o.payerAccounts)
+		if err != nil {
+			return usageError("--payer-accounts: " + err.Error())
+		}
+		o.opAccounts = accounts
 	default:
 		return usageError("--standard must be uae, berlin-group, fintecture or op")
 	}
@@ -198,7 +213,8 @@ func runSandbox(ctx context.Context, g globalFlags, o sandboxFlags, stdout io.Wr
 		}
 	}
 	if o.standard == "op" {
-		return opbank.RunStandalone(ctx, opbank.StandaloneOptions{DataDir: dir, APIAddr: o.rsAddr, PagesAddr: o.authorizeAddr, Out: stdout})
+		return opbank.RunStandalone(ctx, opbank.StandaloneOptions{DataDir: dir, APIAddr: o.rsAddr, PagesAddr: o.authorizeAddr,
+			PayerAccounts: o.opAccounts, Out: stdout})
 	}
 	if o.standard == "fintecture" {
 		return fthub.RunStandalone(ctx, fthub.StandaloneOptions{DataDir: dir, Addr: o.rsAddr, Out: stdout})
@@ -248,4 +264,14 @@ func versionString() string {
 		return fmt.Sprintf("payterm %s (%s%s)", v, rev, dirty)
 	}
 	return "payterm " + v
+}
+
+// stringList is a flag that may be given several times; each value is kept as typed.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, " ") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }

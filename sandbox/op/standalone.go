@@ -34,8 +34,12 @@ type StandaloneOptions struct {
 	RedirectURIs []string
 	// APIAddr (mTLS API and token endpoint) and PagesAddr (the authorize page, plain http).
 	APIAddr, PagesAddr string
-	Out                io.Writer
-	OnStart            func(b *Bank, apiURL, pagesURL string)
+	// PayerAccounts are the IBANs each payer holds at the bank (Config.PayerAccounts;
+	// PayerAccountsOf reads them from the command line); nil: none, so the payer-account rule
+	// is not checked and no transfer is own-account.
+	PayerAccounts map[string][]string
+	Out           io.Writer
+	OnStart       func(b *Bank, apiURL, pagesURL string)
 }
 
 // Client is the registered client as client.json stores it. Its secrets are the sandbox's own,
@@ -207,7 +211,8 @@ func RunStandalone(ctx context.Context, opts StandaloneOptions) error {
 	signer := &ojws.Signer{Key: key, KID: c.KID}
 	errLog := log.New(out, "op bank: ", log.LstdFlags)
 	b, err := New(Config{DataDir: filepath.Join(opts.DataDir, "bank"), ClientID: c.ClientID, ClientSecret: c.ClientSecret, APIKey: c.APIKey,
-		ClientJWKS: signer.JWKS(), ClientCert: cc.Leaf, RedirectURIs: opts.RedirectURIs, Issuer: pagesURL, Audience: apiURL, ErrorLog: errLog})
+		ClientJWKS: signer.JWKS(), ClientCert: cc.Leaf, RedirectURIs: opts.RedirectURIs, Issuer: pagesURL, Audience: apiURL, ErrorLog: errLog,
+		PayerAccounts: opts.PayerAccounts})
 	if err != nil {
 		apiLn.Close()
 		pagesLn.Close()
@@ -227,6 +232,7 @@ func RunStandalone(ctx context.Context, opts StandaloneOptions) error {
 		"  client:               %s (client_id, secret, API key, signing key, mTLS certificate, bank TLS certificate)\n"+
 		"  registered redirects: %v\n",
 		apiURL, pagesURL, pagesURL, filepath.Join(opts.DataDir, "client.json"), opts.RedirectURIs)
+	fmt.Fprintf(out, "  payer accounts:       %s\n", payerAccountsLine(opts.PayerAccounts))
 	if opts.OnStart != nil {
 		opts.OnStart(b, apiURL, pagesURL)
 	}
