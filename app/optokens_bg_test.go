@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,18 @@ func TestOPStartDoesNotWaitForTheStore(t *testing.T) {
 		_, err := banks["op"].SyncGrant(context.Background(), opLink(t, w).ID)
 		done <- synced{restored: !prov.ApprovalExpiry().IsZero(), err: err}
 	}()
+	// The review's forecast counts from the kept approval: prepared now, it waits for the
+	// tokens rather than saying that no approval is held.
+	type prepared struct {
+		pp  ui.PreparedPayment
+		err error
+	}
+	forecast := make(chan prepared, 1)
+	go func() {
+		pp, err := w.PreparePayment(context.Background(), ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: "9.00", Reference: "Kahvi",
+			NewPayee: ui.PayeeDraft{Name: "Kirjasto", IBAN: "FI69 1234 5600 0007 94"}})
+		forecast <- prepared{pp, err}
+	}()
 	select {
 	case s := <-done:
 		m.release()
@@ -125,6 +138,14 @@ func TestOPStartDoesNotWaitForTheStore(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the call to the OP bank still waits after the store opened")
+	}
+	select {
+	case f := <-forecast:
+		if f.err != nil || !strings.HasPrefix(f.pp.BankApproval, "OP may not ask: 1 of 5") {
+			t.Fatalf("the forecast prepared while the store opened: %q, %v", f.pp.BankApproval, f.err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the payment prepared while the store opened still waits after it opened")
 	}
 
 	// The payment approved before the restart is submitted with the kept token.

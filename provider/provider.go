@@ -635,7 +635,9 @@ type PayerTokens interface {
 // earlier payments at that bank, and shows the words on the review screen. It is a guess: the bank decides, and the words
 // say so. "" says nothing (the bank will ask as usual, or the flow is off).
 type ApprovalForecaster interface {
-	ForecastApproval(in Intent, earlier []Earlier, now time.Time) string
+	// ForecastApproval may wait on ctx for what the forecast needs (the payer's kept tokens
+	// after a restart); it never calls the bank.
+	ForecastApproval(ctx context.Context, in Intent, earlier []Earlier, now time.Time) string
 }
 
 // Earlier is one earlier payment at the bank as the core's ledger knows it.
