@@ -149,45 +149,5 @@ func TestOPStartDoesNotWaitForTheStore(t *testing.T) {
 	}
 
 	// The payment approved before the restart is submitted with the kept token.
-	bank = a.banks[1].op.bank
-	var row ui.PaymentRow
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		hist, err := w.History(context.Background(), ui.HistoryQuery{Limit: 1})
-		if err != nil || len(hist.Rows) != 1 {
-			t.Fatalf("history %+v %v", hist, err)
-		}
-		row = hist.Rows[0]
-		if row.Status != ui.PaymentAwaitingBankSCA || time.Now().After(end) {
-			break
-		}
-	}
-	if row.Status == ui.PaymentAwaitingBankSCA {
-		_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), row.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := drain(t, ch, func(ev ui.PaymentEvent) {
-			if ev.Action != nil && ev.Action.Kind == ui.ActionRedirect {
-				t.Errorf("after the restart the wallet sent the payer to OP's page again")
-			}
-		})
-		if !last.Final || last.Receipt == nil {
-			t.Fatalf("asked again: %+v", last)
-		}
-	}
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		d, err := w.Payment(context.Background(), row.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := d.Row; ui.PaymentPaid(r.Status) || time.Now().After(end) {
-			if !ui.PaymentPaid(r.Status) {
-				t.Fatalf("after the restart the payment is %s (%s), want paid", r.Status, r.BankStatus)
-			}
-			if n := bank.PaymentDebits(r.PaymentID); n != 1 {
-				t.Fatalf("OP debited the payment %d times, want once", n)
-			}
-			break
-		}
-	}
+	paidWithKeptToken(t, w, a.banks[1].op.bank)
 }
