@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -243,24 +241,7 @@ func runBGKill(t *testing.T, profile, killAt string) bgKillEnv {
 	// minutes are not nearly over when the parent reopens the wallet.
 	plan := bgKillPlan{DataDir: e.cfg.DataDir, Profile: profile, TOTP: e.js.totpSecret, SCAOffset: int64(-time.Minute), KillAt: killAt}
 	e.clock.offset.Store(0) // the parent's next codes come after the child's
-	raw, err := json.Marshal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	planFile := filepath.Join(t.TempDir(), "plan.json")
-	if err := os.WriteFile(planFile, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBGKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), bgKillChildEnv+"="+planFile)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		t.Fatalf("the child was not killed (err %v):\n%s", err, out)
-	}
-	if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("the child ended with %v, not SIGKILL:\n%s", err, out)
-	}
+	runKilledChild(t, "^TestBGKillChild$", bgKillChildEnv, plan)
 	return e
 }
 

@@ -473,6 +473,38 @@ func newestPerStep[E any](all []traced, bankID string, seq []seqStep, exOf func(
 	return found, lastSeen
 }
 
+// stepsOf lays out a standard's sequence at bankID from found and lastSeen (newestPerStep): a
+// step with an exchange shows it as show draws it for the screen, in the state show gives; an
+// earlier step without one is done once a later one happened (the first, the wallet's own
+// check, with its record); the step running now (current) is lit; each exchange's verdicts (what
+// the embedded bank checked in it) follow.
+func stepsOf[E any](ctx context.Context, a *App, in ui.Inspection, bankID string, seq []seqStep, found []*E, lastSeen, current int,
+	show func(s seqStep, ex E) (*ui.Exchange, ui.SequenceState), verdicts func(s seqStep, ex *E) []ui.Verdict) ui.Inspection {
+	for i, s := range seq {
+		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
+		switch ex := found[i]; {
+		case ex != nil:
+			st.Exchange, st.State = show(s, *ex)
+			if len(a.banks) > 1 {
+				st.Exchange.Bank = a.bankName(bankID)
+			}
+		case i < lastSeen && i != current:
+			st.State = ui.SeqDone
+			if i == 0 {
+				st.Exchange = a.scaExchange(ctx, in.ShowPII)
+			}
+		}
+		if i == current {
+			st.State = ui.SeqCurrent
+		}
+		in.Steps = append(in.Steps, st)
+		if found[i] != nil {
+			in.Verdicts = append(in.Verdicts, verdicts(s, found[i])...)
+		}
+	}
+	return in
+}
+
 // threeStepFlight maps the wallet's run steps onto a sequence whose step 0 is the wallet's
 // check, step 2 the payment's POST and the last step the status reads (Fintecture, OP).
 func threeStepFlight(cur, steps int) int {

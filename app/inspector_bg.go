@@ -68,54 +68,40 @@ func (a *App) inspectBG(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.bg, string(x.bg.Op)
 	})
-	current := bgFlight(seq, a.flight.currentAt(bankID))
 	bc, _ := a.bankByID(bankID)
-	for i, s := range seq {
-		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
-		switch ex := found[i]; {
-		case ex != nil:
-			st.State = exchangeState(ex.Status, ex.Err)
-			if s == sb1Login && ex.Status == http.StatusUnauthorized && ex.Err == "" {
-				st.State = ui.SeqDone // the 401 carries the login page: what was asked for
-			}
-			shown := *ex
-			if !in.ShowPII {
-				shown = shown.WithoutPII()
-			}
-			st.Exchange = toUIExchangeBG(shown)
-			if len(a.banks) > 1 {
-				st.Exchange.Bank = a.bankName(bankID)
-			}
-		case i < lastSeen && i != current:
-			st.State = ui.SeqDone
-			if i == 0 {
-				st.Exchange = a.scaExchange(ctx, in.ShowPII)
-			}
+	show := func(s seqStep, ex xs2a.Exchange) (*ui.Exchange, ui.SequenceState) {
+		state := exchangeState(ex.Status, ex.Err)
+		if s == sb1Login && ex.Status == http.StatusUnauthorized && ex.Err == "" {
+			state = ui.SeqDone // the 401 carries the login page: what was asked for
 		}
-		if i == current {
-			st.State = ui.SeqCurrent
+		if !in.ShowPII {
+			ex = ex.WithoutPII()
 		}
-		in.Steps = append(in.Steps, st)
-		if st.Exchange == nil || bc == nil || bc.bg == nil || found[i] == nil {
-			continue
+		return toUIExchangeBG(ex), state
+	}
+	verdicts := func(s seqStep, ex *xs2a.Exchange) []ui.Verdict {
+		if bc == nil || bc.bg == nil {
+			return nil
 		}
-		v, ok := bc.bg.bank.VerdictFor(found[i].RequestID)
+		v, ok := bc.bg.bank.VerdictFor(ex.RequestID)
 		if !ok {
-			continue
+			return nil
 		}
+		var out []ui.Verdict
 		for _, c := range v.Checks {
-			in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: c.Detail})
+			out = append(out, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: c.Detail})
 		}
-		if r := v.Signature; r != nil && found[i].Protection.SigningString != "" {
+		if r := v.Signature; r != nil && ex.Protection.SigningString != "" {
 			// The bank rebuilt the signing string from what it received; the same SHA-256 as
 			// the string payterm signed shows both sides covered the same headers and values.
-			sum := sha256.Sum256([]byte(found[i].Protection.SigningString))
+			sum := sha256.Sum256([]byte(ex.Protection.SigningString))
 			same := hex.EncodeToString(sum[:]) == r.SigningStringSHA256
-			in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: s.name + " · the bank rebuilt the string payterm signed", Passed: same,
+			out = append(out, ui.Verdict{Rule: s.name + " · the bank rebuilt the string payterm signed", Passed: same,
 				Detail: "SHA-256 " + safetext.Short(r.SigningStringSHA256, 16) + "…"})
 		}
+		return out
 	}
-	return in
+	return stepsOf(ctx, a, in, bankID, seq, found, lastSeen, bgFlight(seq, a.flight.currentAt(bankID)), show, verdicts)
 }
 
 // toUIExchangeBG is one Berlin Group exchange for the inspector: headers (secrets marked,

@@ -36,49 +36,35 @@ func (a *App) inspectFT(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.ft, string(x.ft.Op)
 	})
-	current := threeStepFlight(a.flight.currentAt(bankID), len(ftSequence))
 	bc, _ := a.bankByID(bankID)
-	for i, s := range ftSequence {
-		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
-		switch ex := found[i]; {
-		case ex != nil:
-			st.State = exchangeState(ex.Status, ex.Err)
-			shown := *ex
-			if !in.ShowPII {
-				shown = shown.WithoutPII()
-			}
-			st.Exchange = toUIExchangeFT(shown)
-			if len(a.banks) > 1 {
-				st.Exchange.Bank = a.bankName(bankID)
-			}
-		case i < lastSeen && i != current:
-			st.State = ui.SeqDone
-			if i == 0 {
-				st.Exchange = a.scaExchange(ctx, in.ShowPII)
-			}
+	show := func(_ seqStep, ex ftprov.Exchange) (*ui.Exchange, ui.SequenceState) {
+		state := exchangeState(ex.Status, ex.Err)
+		if !in.ShowPII {
+			ex = ex.WithoutPII()
 		}
-		if i == current {
-			st.State = ui.SeqCurrent
+		return toUIExchangeFT(ex), state
+	}
+	verdicts := func(s seqStep, ex *ftprov.Exchange) []ui.Verdict {
+		if ex.RequestID == "" || bc == nil || bc.ft == nil {
+			return nil
 		}
-		in.Steps = append(in.Steps, st)
-		if found[i] == nil || found[i].RequestID == "" || bc == nil || bc.ft == nil {
-			continue
-		}
-		for _, v := range bc.ft.hub.Verdicts(found[i].RequestID) {
+		var out []ui.Verdict
+		for _, v := range bc.ft.hub.Verdicts(ex.RequestID) {
 			for _, c := range v.Checks {
-				in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: c.Detail})
+				out = append(out, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: c.Detail})
 			}
-			if v.SigningString != "" && found[i].SigningString != "" {
-				same := v.SigningString == found[i].SigningString
+			if v.SigningString != "" && ex.SigningString != "" {
+				same := v.SigningString == ex.SigningString
 				detail := "the hub's string differs from payterm's"
 				if same {
 					detail = "identical, line for line"
 				}
-				in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: s.name + " · the hub rebuilt the string payterm signed", Passed: same, Detail: detail})
+				out = append(out, ui.Verdict{Rule: s.name + " · the hub rebuilt the string payterm signed", Passed: same, Detail: detail})
 			}
 		}
+		return out
 	}
-	return in
+	return stepsOf(ctx, a, in, bankID, ftSequence, found, lastSeen, threeStepFlight(a.flight.currentAt(bankID), len(ftSequence)), show, verdicts)
 }
 
 // toUIExchangeFT is one Fintecture exchange for the inspector: headers (the Authorization

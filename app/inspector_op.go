@@ -69,44 +69,30 @@ func (a *App) inspectOP(ctx context.Context, in ui.Inspection, bankID string, al
 		}
 		return x.op, string(x.op.Op)
 	})
-	current := threeStepFlight(a.flight.currentAt(bankID), len(seq))
 	bc, _ := a.bankByID(bankID)
-	for i, s := range seq {
-		st := ui.SequenceStep{Name: s.name, State: ui.SeqPending}
-		switch ex := found[i]; {
-		case ex != nil:
-			st.State = exchangeState(ex.Status, ex.Err)
-			shown := *ex
-			if !in.ShowPII {
-				shown = shown.WithoutPII()
-			}
-			st.Exchange = toUIExchangeOP(shown)
-			if len(a.banks) > 1 {
-				st.Exchange.Bank = a.bankName(bankID)
-			}
-		case i < lastSeen && i != current:
-			st.State = ui.SeqDone
-			if i == 0 {
-				st.Exchange = a.scaExchange(ctx, in.ShowPII)
-			}
+	show := func(_ seqStep, ex opprov.Exchange) (*ui.Exchange, ui.SequenceState) {
+		state := exchangeState(ex.Status, ex.Err)
+		if !in.ShowPII {
+			ex = ex.WithoutPII()
 		}
-		if i == current {
-			st.State = ui.SeqCurrent
+		return toUIExchangeOP(ex), state
+	}
+	verdicts := func(s seqStep, ex *opprov.Exchange) []ui.Verdict {
+		if ex.InteractionID == "" || bc == nil || bc.op == nil {
+			return nil
 		}
-		in.Steps = append(in.Steps, st)
-		if found[i] == nil || found[i].InteractionID == "" || bc == nil || bc.op == nil {
-			continue
-		}
+		var out []ui.Verdict
 		for _, v := range bc.op.bank.Verdicts() {
-			if v.InteractionID != found[i].InteractionID {
+			if v.InteractionID != ex.InteractionID {
 				continue
 			}
 			for _, c := range v.Checks {
-				in.Verdicts = append(in.Verdicts, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: safetext.Short(c.Detail, 160)})
+				out = append(out, ui.Verdict{Rule: fmt.Sprintf("%s · rule %d: %s", s.name, c.Rule, c.Name), Passed: c.Passed, Detail: safetext.Short(c.Detail, 160)})
 			}
 		}
+		return out
 	}
-	return in
+	return stepsOf(ctx, a, in, bankID, seq, found, lastSeen, threeStepFlight(a.flight.currentAt(bankID), len(seq)), show, verdicts)
 }
 
 // toUIExchangeOP is one OP exchange for the inspector: headers (Authorization and x-api-key

@@ -100,48 +100,9 @@ func TestOPApprovedPaymentSubmittedAfterARestart(t *testing.T) {
 	a = openApp(t, cfg, clock)
 	w = a.UIWallet()
 	bank = a.banks[1].op.bank
-	var row ui.PaymentRow
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		hist, err := w.History(context.Background(), ui.HistoryQuery{Limit: 1})
-		if err != nil || len(hist.Rows) != 1 {
-			t.Fatalf("history %+v %v", hist, err)
-		}
-		row = hist.Rows[0]
-		if row.Status != ui.PaymentAwaitingBankSCA || time.Now().After(end) {
-			break
-		}
-	}
-	if row.Status == ui.PaymentAwaitingBankSCA {
-		// The background resume has not reached it: the payer asks again, and OP's page is not
-		// needed — the kept token submits it.
-		_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), row.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := drain(t, ch, func(ev ui.PaymentEvent) {
-			if ev.Action != nil && ev.Action.Kind == ui.ActionRedirect {
-				t.Errorf("after the restart the wallet sent the payer to OP's page again")
-			}
-		})
-		if !last.Final || last.Receipt == nil {
-			t.Fatalf("asked again: %+v", last)
-		}
-	}
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		d, err := w.Payment(context.Background(), row.ID)
-		r := d.Row
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ui.PaymentPaid(r.Status) || time.Now().After(end) {
-			if !ui.PaymentPaid(r.Status) || r.BankStatus != "Submitted" {
-				t.Fatalf("after the restart the payment is %s (%s), want paid", r.Status, r.BankStatus)
-			}
-			if n := bank.PaymentDebits(r.PaymentID); n != 1 {
-				t.Fatalf("OP debited the payment %d times, want once", n)
-			}
-			break
-		}
+	r := paidWithKeptToken(t, w, bank)
+	if r.BankStatus != "Submitted" {
+		t.Fatalf("after the restart the payment is %s (%s), want submitted", r.Status, r.BankStatus)
 	}
 	for _, v := range bank.Verdicts() {
 		if f := v.Failed(); f != nil && !(f.Rule == opbank.RuleBearer && strings.Contains(v.Endpoint, "submissions")) {
@@ -217,5 +178,54 @@ func TestOPResetForgetsTheTokens(t *testing.T) {
 	defer a.Close()
 	if _, err := a.store.Get(opTokensName("op")); err == nil {
 		t.Fatal("the payer's OP tokens survived payterm reset")
+	}
+}
+
+// paidWithKeptToken waits for the newest payment, approved on OP's page before a restart, to be
+// paid with the payer's kept token — by the start-up resume, or when the payer asks again,
+// without OP's page — and fails unless OP debited it once. It returns the payment's last row.
+func paidWithKeptToken(t *testing.T, w ui.Wallet, bank *opbank.Bank) ui.PaymentRow {
+	t.Helper()
+	var row ui.PaymentRow
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		hist, err := w.History(context.Background(), ui.HistoryQuery{Limit: 1})
+		if err != nil || len(hist.Rows) != 1 {
+			t.Fatalf("history %+v %v", hist, err)
+		}
+		row = hist.Rows[0]
+		if row.Status != ui.PaymentAwaitingBankSCA || time.Now().After(end) {
+			break
+		}
+	}
+	if row.Status == ui.PaymentAwaitingBankSCA {
+		// The background resume has not reached it: the payer asks again, and OP's page is not
+		// needed — the kept token submits it.
+		_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), row.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := drain(t, ch, func(ev ui.PaymentEvent) {
+			if ev.Action != nil && ev.Action.Kind == ui.ActionRedirect {
+				t.Errorf("after the restart the wallet sent the payer to OP's page again")
+			}
+		})
+		if !last.Final || last.Receipt == nil {
+			t.Fatalf("asked again: %+v", last)
+		}
+	}
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d, err := w.Payment(context.Background(), row.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := d.Row; ui.PaymentPaid(r.Status) || time.Now().After(end) {
+			if !ui.PaymentPaid(r.Status) {
+				t.Fatalf("after the restart the payment is %s (%s), want paid", r.Status, r.BankStatus)
+			}
+			if n := bank.PaymentDebits(r.PaymentID); n != 1 {
+				t.Fatalf("OP debited the payment %d times, want once", n)
+			}
+			return r
+		}
 	}
 }

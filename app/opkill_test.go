@@ -3,13 +3,9 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -144,24 +140,7 @@ func runOPKill(t *testing.T, killAt string, refuse bool) opKillEnv {
 	}
 	plan := opKillPlan{DataDir: e.cfg.DataDir, TOTP: e.js.totpSecret, SCAOffset: int64(-time.Minute), KillAt: killAt}
 	e.clock.offset.Store(0)
-	raw, err := json.Marshal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	planFile := filepath.Join(t.TempDir(), "plan.json")
-	if err := os.WriteFile(planFile, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOPKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), opKillChildEnv+"="+planFile)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		t.Fatalf("the child was not killed (err %v):\n%s", err, out)
-	}
-	if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("the child ended with %v, not SIGKILL:\n%s", err, out)
-	}
+	runKilledChild(t, "^TestOPKillChild$", opKillChildEnv, plan)
 	return e
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/payterm/payterm/keystore"
 	"github.com/payterm/payterm/provider"
@@ -183,6 +184,15 @@ func (b opBank) RevokeBundlePayments(ctx context.Context, ps []provider.Payment)
 		return nil, err
 	}
 	return b.Bank.RevokeBundlePayments(ctx, ps)
+}
+
+// ForecastApproval counts from the approval whose tokens are kept: before they are back it
+// would say no approval is held. A store that cannot be read gives no forecast.
+func (b opBank) ForecastApproval(ctx context.Context, in provider.Intent, earlier []provider.Earlier, now time.Time) string {
+	if b.wait(ctx) != nil {
+		return ""
+	}
+	return b.Bank.ForecastApproval(ctx, in, earlier, now)
 }
 
 // forgetOPTokens deletes every OP bank's kept tokens (payterm reset). Ending the links does so

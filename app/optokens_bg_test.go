@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,18 @@ func TestOPStartDoesNotWaitForTheStore(t *testing.T) {
 		_, err := banks["op"].SyncGrant(context.Background(), opLink(t, w).ID)
 		done <- synced{restored: !prov.ApprovalExpiry().IsZero(), err: err}
 	}()
+	// The review's forecast counts from the kept approval: prepared now, it waits for the
+	// tokens rather than saying that no approval is held.
+	type prepared struct {
+		pp  ui.PreparedPayment
+		err error
+	}
+	forecast := make(chan prepared, 1)
+	go func() {
+		pp, err := w.PreparePayment(context.Background(), ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: "9.00", Reference: "Kahvi",
+			NewPayee: ui.PayeeDraft{Name: "Kirjasto", IBAN: "FI69 1234 5600 0007 94"}})
+		forecast <- prepared{pp, err}
+	}()
 	select {
 	case s := <-done:
 		m.release()
@@ -126,47 +139,15 @@ func TestOPStartDoesNotWaitForTheStore(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the call to the OP bank still waits after the store opened")
 	}
+	select {
+	case f := <-forecast:
+		if f.err != nil || !strings.HasPrefix(f.pp.BankApproval, "OP may not ask: 1 of 5") {
+			t.Fatalf("the forecast prepared while the store opened: %q, %v", f.pp.BankApproval, f.err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the payment prepared while the store opened still waits after it opened")
+	}
 
 	// The payment approved before the restart is submitted with the kept token.
-	bank = a.banks[1].op.bank
-	var row ui.PaymentRow
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		hist, err := w.History(context.Background(), ui.HistoryQuery{Limit: 1})
-		if err != nil || len(hist.Rows) != 1 {
-			t.Fatalf("history %+v %v", hist, err)
-		}
-		row = hist.Rows[0]
-		if row.Status != ui.PaymentAwaitingBankSCA || time.Now().After(end) {
-			break
-		}
-	}
-	if row.Status == ui.PaymentAwaitingBankSCA {
-		_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), row.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := drain(t, ch, func(ev ui.PaymentEvent) {
-			if ev.Action != nil && ev.Action.Kind == ui.ActionRedirect {
-				t.Errorf("after the restart the wallet sent the payer to OP's page again")
-			}
-		})
-		if !last.Final || last.Receipt == nil {
-			t.Fatalf("asked again: %+v", last)
-		}
-	}
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		d, err := w.Payment(context.Background(), row.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := d.Row; ui.PaymentPaid(r.Status) || time.Now().After(end) {
-			if !ui.PaymentPaid(r.Status) {
-				t.Fatalf("after the restart the payment is %s (%s), want paid", r.Status, r.BankStatus)
-			}
-			if n := bank.PaymentDebits(r.PaymentID); n != 1 {
-				t.Fatalf("OP debited the payment %d times, want once", n)
-			}
-			break
-		}
-	}
+	paidWithKeptToken(t, w, a.banks[1].op.bank)
 }

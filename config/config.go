@@ -6,13 +6,10 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -481,74 +478,7 @@ func (b Bank) validate(key string, first, inToken bool) []error {
 	default:
 		bad("provider", fmt.Sprintf("must be %q, %q, %q or %q", ProviderUAE, ProviderBerlinGroup, ProviderFintecture, ProviderOP))
 	}
-	switch b.Mode {
-	case ModeSandbox:
-	case ModeRemote:
-		required := map[string]string{
-			"discovery_url": b.DiscoveryURL, "issuer": b.Issuer, "resource_base_url": b.ResourceBaseURL,
-			"client_id": b.ClientID, "signing_kid": b.SigningKID, "transport_cert_file": b.TransportCertFile,
-		}
-		if !inToken {
-			required["signing_key_file"], required["transport_key_file"] = b.SigningKeyFile, b.TransportKeyFile
-		}
-		for k, v := range required {
-			if strings.TrimSpace(v) == "" {
-				bad(k, fmt.Sprintf("is required when %s.mode = \"remote\"", key))
-			}
-		}
-		for k, v := range map[string]string{"discovery_url": b.DiscoveryURL, "resource_base_url": b.ResourceBaseURL, "cop_base_url": b.CoPBaseURL} {
-			if v != "" {
-				if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-					bad(k, "must be an https:// URL without credentials, query or fragment")
-				}
-			}
-		}
-	default:
-		bad("mode", fmt.Sprintf("must be %q or %q", ModeSandbox, ModeRemote))
-	}
-	if inToken {
-		for k, v := range map[string]string{"signing_key_file": b.SigningKeyFile, "transport_key_file": b.TransportKeyFile} {
-			if v != "" {
-				bad(k, "must be empty when [pkcs11] holds the private keys (name them with pkcs11_*_key_label or pkcs11_*_key_id)")
-			}
-		}
-	}
-	for k, v := range map[string]string{
-		"pkcs11_signing_key_label": b.PKCS11SigningKeyLabel, "pkcs11_signing_key_id": b.PKCS11SigningKeyID,
-		"pkcs11_transport_key_label": b.PKCS11TransportKeyLabel, "pkcs11_transport_key_id": b.PKCS11TransportKeyID,
-	} {
-		switch {
-		case v == "":
-		case !inToken:
-			bad(k, "needs [pkcs11] module: without a token the keys are PEM files")
-		case strings.HasSuffix(k, "_id"):
-			if _, err := pkcs11key.ParseID(v); err != nil {
-				bad(k, err.Error())
-			}
-		case len(v) > 128 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-			bad(k, "must be at most 128 characters without control characters")
-		}
-	}
-	if err := checkRedirect(b.RedirectURI); err != nil {
-		bad("redirect_uri", err.Error())
-	}
-	switch cert, key := b.RedirectTLSCertFile != "", b.RedirectTLSKeyFile != ""; {
-	case cert != key:
-		bad("redirect_tls_cert_file", "and redirect_tls_key_file go together: give both, or neither to paste the callback back")
-	case cert:
-		if err := checkTLSRedirect(b.RedirectURI); err != nil {
-			bad("redirect_tls_cert_file", err.Error())
-		}
-	}
-	if b.CustomerIPAddress != "" && net.ParseIP(b.CustomerIPAddress) == nil {
-		bad("customer_ip_address", "must be an IPv4 or IPv6 address")
-	}
-	if r := b.ResponseIssuer; r != "" && (strings.TrimSpace(r) != r || strings.ContainsFunc(r, unicode.IsControl)) {
-		bad("response_issuer", "must be the exact iss the bank signs its API answers with (no spaces around it)")
-	}
-	if p := b.DefaultPurposeCode; p != "" && !isUpper3(p) {
-		bad("default_purpose_code", "must be a three-letter AANI purpose code such as TOF")
-	}
+	b.validateUAE(key, inToken, bad)
 	return errs
 }
 
@@ -574,80 +504,4 @@ func expandHome(p string) string {
 		}
 	}
 	return p
-}
-
-// checkRedirect accepts HTTPS redirect URIs, and loopback http://127.0.0.1:{port}/path for a
-// native client (RFC 8252 §7.3); port 0 means "any free port, chosen at run time".
-func checkRedirect(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return errors.New("must be an absolute URL without query, fragment or user info")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if u.Hostname() != "127.0.0.1" && u.Hostname() != "::1" {
-			return errors.New("plain http is only allowed for the loopback address 127.0.0.1 (RFC 8252 §7.3)")
-		}
-		return nil
-	}
-	return errors.New("must use https, or http on 127.0.0.1")
-}
-
-// checkTLSRedirect accepts the redirect URIs a certificate can serve here: https on a loopback
-// host with a fixed port (the bank matches an https redirect URI exactly).
-func checkTLSRedirect(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" {
-		return errors.New("serves only an https redirect_uri; an http one on 127.0.0.1 needs no certificate")
-	}
-	h := u.Hostname()
-	if ip := net.ParseIP(h); !strings.EqualFold(h, "localhost") && (ip == nil || !ip.IsLoopback()) {
-		return errors.New("serves only a redirect_uri on this machine (127.0.0.1, [::1] or localhost)")
-	}
-	if p := u.Port(); p == "" || p == "0" {
-		return errors.New("needs a fixed port in redirect_uri, such as https://127.0.0.1:8443/callback: the bank matches it exactly")
-	}
-	return nil
-}
-
-func isUpper3(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for _, r := range s {
-		if r < 'A' || r > 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
-// checkAmount accepts "" (when optional) or a decimal with exactly two places, more than zero
-// unless allowZero (an empty sandbox account is a useful test bank).
-func checkAmount(s string, optional, allowZero bool) error {
-	if s == "" {
-		if optional {
-			return nil
-		}
-		return errors.New("is required")
-	}
-	whole, frac, ok := strings.Cut(s, ".")
-	if !ok || len(frac) != 2 || len(whole) == 0 || len(whole) > 16 || !digits(whole) || !digits(frac) {
-		return errors.New("must be an amount in AED with exactly two decimals, like \"5000.00\"")
-	}
-	if !allowZero && strings.Trim(whole, "0") == "" && frac == "00" {
-		return errors.New("must be more than zero")
-	}
-	return nil
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -16,19 +16,23 @@ const opBankTOML = "\n[[banks]]\nid = \"op\"\nname = \"OP Test Bank\"\nprovider 
 	"redirect_uri = \"https://127.0.0.1:8443/op/back\"\naccount = \"FI49 5000 9420 0287 30\"\n" +
 	"account_holder = \"Matti Meikäläinen\"\ncurrency = \"EUR\"\n"
 
-// TestJourneyOPApproveInChromium: the real binary in tmux pays 12.50 EUR from the OP link. After
-// the wallet's PIN and code, o opens OP's page in Chromium and the paste field; the payer
-// approves the payment there (its checkbox ticked, "Approve selected"); OP sends Chromium to the
-// redirect URI with code and state (nothing serves it), the payer pastes that address, and
-// payterm exchanges the code, submits the payment and shows it executed with OP's word.
-func TestJourneyOPApproveInChromium(t *testing.T) {
-	t.Parallel()
+// startWithOP starts the real binary with the embedded OP bank beside the UAE sandbox, onboards
+// at the UAE bank in Chromium and waits on Home.
+func startWithOP(t *testing.T) (*browser, *walletEnv, *term) {
+	t.Helper()
 	needJourneyTools(t)
 	b := startBrowser(t)
 	w := newWalletEnv(t, walletConfig{Extra: opBankTOML})
 	tm := w.start()
 	w.onboard(tm, b)
 	tm.WaitFor("Recent payments", 30*time.Second)
+	return b, w, tm
+}
+
+// openOPPayForm opens the pay form at the OP link (the second consent) from Home; the focus is
+// on the product row (the SEPA transfer, first of two).
+func (w *walletEnv) openOPPayForm(tm *term) {
+	w.t.Helper()
 	tm.Press("p")
 	tm.WaitFor("Pay from which consent?", 10*time.Second)
 	tm.WaitFor("OP Test Bank", 10*time.Second)
@@ -36,6 +40,17 @@ func TestJourneyOPApproveInChromium(t *testing.T) {
 	tm.Press("Enter")
 	tm.WaitFor("Paying from OP Test Bank", 10*time.Second)
 	tm.WaitFor("SEPA transfer (OP)", 10*time.Second)
+}
+
+// TestJourneyOPApproveInChromium: the real binary in tmux pays 12.50 EUR from the OP link. After
+// the wallet's PIN and code, o opens OP's page in Chromium and the paste field; the payer
+// approves the payment there (its checkbox ticked, "Approve selected"); OP sends Chromium to the
+// redirect URI with code and state (nothing serves it), the payer pastes that address, and
+// payterm exchanges the code, submits the payment and shows it executed with OP's word.
+func TestJourneyOPApproveInChromium(t *testing.T) {
+	t.Parallel()
+	b, w, tm := startWithOP(t)
+	w.openOPPayForm(tm)
 	tm.Press("Tab", "Tab") // product (the SEPA transfer, first of two) → payee → payee name
 	tm.Type("Kahvila Oy")
 	tm.Press("Tab")
@@ -83,13 +98,7 @@ func TestJourneyOPApproveInChromium(t *testing.T) {
 // payee the first time, then the saved one.
 func (w *walletEnv) payAtOP(tm *term, amount string, newPayee bool) string {
 	w.t.Helper()
-	tm.Press("p")
-	tm.WaitFor("Pay from which consent?", 10*time.Second)
-	tm.WaitFor("OP Test Bank", 10*time.Second)
-	tm.Type("2")
-	tm.Press("Enter")
-	tm.WaitFor("Paying from OP Test Bank", 10*time.Second)
-	tm.WaitFor("SEPA transfer (OP)", 10*time.Second)
+	w.openOPPayForm(tm)
 	tm.Press("Tab") // product (the SEPA transfer, first of two) → payee
 	if newPayee {
 		tm.Press("Tab")
@@ -185,12 +194,7 @@ func (w *walletEnv) eachSubmittedOnce(want int) {
 // address opened, no paste field. OP holds two payments, each submitted once.
 func TestJourneyOPExemptionWithoutBrowser(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: opBankTOML})
-	tm := w.start()
-	w.onboard(tm, b)
-	tm.WaitFor("Recent payments", 30*time.Second)
+	b, w, tm := startWithOP(t)
 	s := w.payAtOP(tm, "12.50", true)
 	if !strings.Contains(oneLine(s), "OP will ask you to approve: there is no bank approval from the last 45 days to re-use") {
 		t.Fatalf("the first review:\n%s", s)
@@ -226,12 +230,7 @@ func TestJourneyOPExemptionWithoutBrowser(t *testing.T) {
 // in Chromium, and is executed — OP holds two payments, each submitted once.
 func TestJourneyOPExemptionRefusedCompletesInChromium(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: opBankTOML})
-	tm := w.start()
-	w.onboard(tm, b)
-	tm.WaitFor("Recent payments", 30*time.Second)
+	b, w, tm := startWithOP(t)
 	w.payAtOP(tm, "12.50", true)
 	tm.Press("Enter")
 	tm.WaitFor("Confirm 12.50", 10*time.Second)
@@ -289,18 +288,8 @@ func (w *walletEnv) useUpOPExemptionsElsewhere() {
 // submits it after the pasted address.
 func TestJourneyOPForeignPaymentInChromium(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: opBankTOML})
-	tm := w.start()
-	w.onboard(tm, b)
-	tm.WaitFor("Recent payments", 30*time.Second)
-	tm.Press("p")
-	tm.WaitFor("Pay from which consent?", 10*time.Second)
-	tm.WaitFor("OP Test Bank", 10*time.Second)
-	tm.Type("2")
-	tm.Press("Enter")
-	tm.WaitFor("SEPA transfer (OP)", 10*time.Second)
+	b, w, tm := startWithOP(t)
+	w.openOPPayForm(tm)
 	tm.Press("Right")
 	tm.WaitFor("Payee's BIC", 10*time.Second)
 	tm.Press("Tab", "Tab") // product → payee → payee name

@@ -13,12 +13,7 @@ import (
 // the bundle's list shows all three executed with OP's word, and History holds each once.
 func TestJourneyOPBundleOfThreeApprovedOnce(t *testing.T) {
 	t.Parallel()
-	needJourneyTools(t)
-	b := startBrowser(t)
-	w := newWalletEnv(t, walletConfig{Extra: opBankTOML})
-	tm := w.start()
-	w.onboard(tm, b)
-	tm.WaitFor("Recent payments", 30*time.Second)
+	b, w, tm := startWithOP(t)
 	tm.Press("b")
 	tm.WaitFor("Add a payment", 10*time.Second)
 	payments := []struct{ name, iban, amount, msg string }{

@@ -163,7 +163,9 @@ func TestHistoryCancelQueuedPayment(t *testing.T) {
 	app.Press("X", "y")
 	app.WaitFor("Status          Cancelled (not sent) (Cancelled)")
 	app.Press("esc")
-	app.WaitFor("Cancelled (not sent)")
+	// The table's row, not the detail's status line (still on screen until esc lands): the
+	// reload after the cancel has reached the list.
+	app.WaitFor("10.00 AED  Cancelled (not sent)")
 	// The cancel is a change the core publishes too: the list reloads once more; let it land.
 	app.WaitGone("loading more…")
 	v := golden(t, app)

@@ -31,7 +31,7 @@ func (w *Wallet) approvalForecast(ctx context.Context, bank provider.Bank, conse
 		earlier = append(earlier, provider.Earlier{Amount: provider.Money{Amount: p.Amount, Currency: p.Currency}, Created: p.Created,
 			Status: provider.Status(p.Status), Blob: p.ProviderState})
 	}
-	return f.ForecastApproval(in, earlier, now)
+	return f.ForecastApproval(ctx, in, earlier, now)
 }
 
 // PaymentsSince lists the payments under a consent (or link) created at or after since, oldest

@@ -18,7 +18,7 @@ type waivingBank struct {
 	earlier [][]provider.Earlier // what each forecast was given
 }
 
-func (b *waivingBank) ForecastApproval(in provider.Intent, earlier []provider.Earlier, now time.Time) string {
+func (b *waivingBank) ForecastApproval(_ context.Context, in provider.Intent, earlier []provider.Earlier, now time.Time) string {
 	b.fmu.Lock()
 	defer b.fmu.Unlock()
 	b.earlier = append(b.earlier, earlier)

@@ -3,7 +3,6 @@ package xs2a
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,10 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/payterm/payterm/internal/iban"
-	"github.com/payterm/payterm/internal/safetext"
 )
 
 // PSU is what the client forwards about the payer and their device. IPAddress is required on
@@ -180,22 +177,6 @@ func (c *Client) account(field string, a Account, kind AccountKind) (accountRefe
 		return ref, inputErr(field, "the product names no account kind")
 	}
 	return ref, nil
-}
-
-func textField(field, s string, max int, required bool) error {
-	if s == "" {
-		if required {
-			return inputErr(field, "it is required")
-		}
-		return nil
-	}
-	if err := safetext.Check(s); err != nil {
-		return inputErr(field, "it %v: remove it", err)
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return inputErr(field, "it has %d characters, at most %d are allowed: shorten it", n, max)
-	}
-	return nil
 }
 
 // BuildInitiate builds POST /v1/payments/{product}: the only URL the client makes up
@@ -486,40 +467,6 @@ func (c *Client) BuildEstablishSession(call Call) (*Request, error) {
 
 func isCancellationLink(u *url.URL) bool {
 	return bytes.Contains([]byte(u.Path), []byte("/cancellation-authorisations"))
-}
-
-func idField(field, s string) error {
-	if s == "" || len(s) > 128 {
-		return inputErr(field, "it must be 1 to 128 characters")
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\' {
-			return inputErr(field, "it holds a space, quote or non-ASCII character: use the id the bank listed")
-		}
-	}
-	return nil
-}
-
-func secretField(field string, s Secret) error {
-	v := s.Reveal()
-	if len(v) > 256 || safetext.Check(v) != nil {
-		return inputErr(field, "it is longer than 256 characters or holds a control character: type it again")
-	}
-	return nil
-}
-
-// headerValue refuses what cannot be a header value we sign: control characters (CR, LF),
-// non-ASCII, more than 1 KiB.
-func headerValue(v string) error {
-	if len(v) > 1024 {
-		return errors.New("is longer than 1 KiB")
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 || v[i] >= 0x7f {
-			return errors.New("holds a control or non-ASCII character")
-		}
-	}
-	return nil
 }
 
 type buildFlags struct {

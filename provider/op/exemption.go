@@ -242,7 +242,7 @@ var _ provider.ApprovalForecaster = (*Bank)(nil)
 // ledger's earlier payments (their memo says Exempt, and OP did not refuse them), and a
 // transfer between two of Config.OwnAccounts is predicted as one. "" when the exemption is off
 // or never tried for this payment (a foreign payment): OP asks as for every payment.
-func (b *Bank) ForecastApproval(in provider.Intent, earlier []provider.Earlier, now time.Time) string {
+func (b *Bank) ForecastApproval(_ context.Context, in provider.Intent, earlier []provider.Earlier, now time.Time) string {
 	amount := in.Amount
 	if !b.cfg.TryExemption || amount.Currency != "EUR" || in.Product == ForeignProductID {
 		return ""

@@ -304,11 +304,11 @@ func TestForecastApprovalCountsWaivedPaymentsSinceTheApproval(t *testing.T) {
 	j := newJourney(t, "")
 	now := j.clk.Now()
 	amt := provider.Money{Amount: eur("5.00"), Currency: "EUR"}
-	if got := j.client.ForecastApproval(intentOf(amt), nil, now); got != "" {
+	if got := j.client.ForecastApproval(context.Background(), intentOf(amt), nil, now); got != "" {
 		t.Fatalf("exemption off: %q", got)
 	}
 	j.client.cfg.TryExemption = true
-	if got := j.client.ForecastApproval(intentOf(amt), nil, now); !strings.HasPrefix(got, "OP will ask you to approve: there is no bank approval") {
+	if got := j.client.ForecastApproval(context.Background(), intentOf(amt), nil, now); !strings.HasPrefix(got, "OP will ask you to approve: there is no bank approval") {
 		t.Fatalf("no approval held: %q", got)
 	}
 	j.sca()
@@ -329,11 +329,11 @@ func TestForecastApprovalCountsWaivedPaymentsSinceTheApproval(t *testing.T) {
 		e("9.00", now, provider.Status("Unknown"), memo(true, false)),                 // not known to be paid
 		e("9.00", now, provider.StatusExecuted, []byte("not a memo")),
 	}
-	got := j.client.ForecastApproval(intentOf(amt), earlier, now)
+	got := j.client.ForecastApproval(context.Background(), intentOf(amt), earlier, now)
 	if !strings.HasPrefix(got, "OP may not ask: 3 of 5, 28.00 of 100.00 EUR since your last bank approval") {
 		t.Fatalf("forecast %q", got)
 	}
-	if got := j.client.ForecastApproval(intentOf(provider.Money{Amount: eur("5.00"), Currency: "SEK"}), earlier, now); got != "" {
+	if got := j.client.ForecastApproval(context.Background(), intentOf(provider.Money{Amount: eur("5.00"), Currency: "SEK"}), earlier, now); got != "" {
 		t.Fatalf("a SEK payment: %q", got)
 	}
 }

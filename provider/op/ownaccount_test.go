@@ -85,10 +85,10 @@ func TestJourneyOwnAccountTransferWithoutBrowser(t *testing.T) {
 	j.client.cfg.OwnAccounts = []string{ownA, ownB, notOwned} // the wallet is wrong about the last
 	j.sca()
 	// The review's forecast knows the transfer is between the payer's own accounts.
-	if got := j.client.ForecastApproval(ownIntent("500.00", ownA, ownB), nil, j.clk.Now()); !strings.HasPrefix(got, "OP may not ask: a transfer between your own accounts") {
+	if got := j.client.ForecastApproval(context.Background(), ownIntent("500.00", ownA, ownB), nil, j.clk.Now()); !strings.HasPrefix(got, "OP may not ask: a transfer between your own accounts") {
 		t.Fatalf("forecast of an own transfer: %q", got)
 	}
-	if got := j.client.ForecastApproval(ownIntent("500.00", ownA, "FI89 3939 0000 1234 56"), nil, j.clk.Now()); !strings.HasPrefix(got, "OP will ask you to approve: 500.00 EUR is not below 30.00") {
+	if got := j.client.ForecastApproval(context.Background(), ownIntent("500.00", ownA, "FI89 3939 0000 1234 56"), nil, j.clk.Now()); !strings.HasPrefix(got, "OP will ask you to approve: 500.00 EUR is not below 30.00") {
 		t.Fatalf("forecast of a transfer to someone else: %q", got)
 	}
 	p := j.send(ownIntent("500.00", ownA, ownB))
