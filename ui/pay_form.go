@@ -1,6 +1,7 @@
 package ui
 
-// The pay screen's form: payee, amount, reference, purpose and product, checked as typed, then prepared.
+// The pay screen's form: payee, amount, reference, purpose and product, checked as typed, then
+// prepared.
 
 import (
 	"strings"

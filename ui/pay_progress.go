@@ -1,6 +1,7 @@
 package ui
 
-// The pay screen after the PIN + code: the payment's events, its steps with their progress, and the receipt.
+// The pay screen after the PIN + code: the payment's events, its steps with their progress, and the
+// receipt.
 
 import (
 	"fmt"

@@ -1,6 +1,7 @@
 package wallet
 
-// Finding out what the bank made of a payment whose answer was lost: looked up by its key, never sent twice.
+// Finding out what the bank made of a payment whose answer was lost: looked up by its key, never
+// sent twice.
 
 import (
 	"context"
