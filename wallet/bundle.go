@@ -480,44 +480,65 @@ func (w *Wallet) approveBundle(ctx context.Context, bu provider.Bundler, recs []
 // token, without the bank's page.
 func (w *Wallet) ResumeBundle(ctx context.Context, bundleID string, progress func(Event)) ([]Payment, error) {
 	emit := w.emitter(progress)
-	ps, err := w.cfg.Ledger.PaymentsOfBundle(ctx, bundleID)
+	ps, bank, bu, err := w.bundleAt(ctx, bundleID, "This bank takes no bundles any more.", "Approve each payment from History.")
 	if err != nil {
 		return nil, err
 	}
+	recs, release, err := w.claimBundle(ctx, ps, func(p Payment) bool { return !p.Final })
+	defer release()
+	if err != nil {
+		return ps, err
+	}
+	err = w.finishBundle(ctx, bank, bu, recs, emit, true)
+	return ps, err
+}
+
+// bundleAt reads a bundle's payments (oldest first) and its bank, which must take bundles (else
+// a Problem saying what and next).
+func (w *Wallet) bundleAt(ctx context.Context, bundleID, what, next string) ([]Payment, provider.Bank, provider.Bundler, error) {
+	ps, err := w.cfg.Ledger.PaymentsOfBundle(ctx, bundleID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if len(ps) == 0 {
-		return nil, &Problem{What: "That bundle is not in the ledger.", Next: "Check History."}
+		return nil, nil, nil, &Problem{What: "That bundle is not in the ledger.", Next: "Check History."}
 	}
 	bank, err := w.bankOfConsent(ctx, ps[0].ConsentID)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	bu, ok := bank.(provider.Bundler)
 	if !ok {
-		return nil, &Problem{What: "This bank takes no bundles any more.", Next: "Approve each payment from History."}
+		return nil, nil, nil, &Problem{What: what, Next: next}
 	}
-	var recs []*Payment
-	defer func() {
-		for _, r := range recs {
-			w.release(r.ID)
+	return ps, bank, bu, nil
+}
+
+// claimBundle claims the payments of ps that want keeps (a delivery watching one is waited for
+// briefly), each read afresh into ps, and returns them; release frees every claim, also after
+// an error.
+func (w *Wallet) claimBundle(ctx context.Context, ps []Payment, want func(Payment) bool) (claimed []*Payment, release func(), err error) {
+	release = func() {
+		for _, p := range claimed {
+			w.release(p.ID)
 		}
-	}()
+	}
 	for i := range ps {
-		if ps[i].Final {
+		if !want(ps[i]) {
 			continue
 		}
 		if !w.claimWithin(ctx, ps[i].ID, cancelClaimWait) {
-			return ps, &Problem{What: "payterm is checking a payment of this bundle with the bank right now.", Next: "Wait a moment, then try again."}
+			return claimed, release, &Problem{What: "payterm is checking a payment of this bundle with the bank right now.", Next: "Wait a moment, then try again."}
 		}
 		fresh, err := w.cfg.Ledger.Payment(ctx, ps[i].ID)
 		if err != nil {
 			w.release(ps[i].ID)
-			return ps, err
+			return claimed, release, err
 		}
 		ps[i] = fresh
-		recs = append(recs, &ps[i])
+		claimed = append(claimed, &ps[i])
 	}
-	err = w.finishBundle(ctx, bank, bu, recs, emit, true)
-	return ps, err
+	return claimed, release, nil
 }
 
 // BundleRevokeWarning is what the screen says before it asks to revoke a bundle of n payments
@@ -538,41 +559,14 @@ func (w *Wallet) BundleRevokeWarning(ctx context.Context, consentID string, n in
 // payment of it not yet submitted ends (Cancelled), and each new state is recorded. A delivery
 // watching the bundle is waited for briefly; the caller stops watching first.
 func (w *Wallet) RevokeBundle(ctx context.Context, bundleID string) ([]Payment, error) {
-	ps, err := w.cfg.Ledger.PaymentsOfBundle(ctx, bundleID)
+	ps, _, bu, err := w.bundleAt(ctx, bundleID, "This bank takes no bundles.", "Cancel each payment from History.")
 	if err != nil {
 		return nil, err
 	}
-	if len(ps) == 0 {
-		return nil, &Problem{What: "That bundle is not in the ledger.", Next: "Check History."}
-	}
-	bank, err := w.bankOfConsent(ctx, ps[0].ConsentID)
+	open, release, err := w.claimBundle(ctx, ps, func(p Payment) bool { return !p.Final && p.BankPaymentID != "" })
+	defer release()
 	if err != nil {
-		return nil, err
-	}
-	bu, ok := bank.(provider.Bundler)
-	if !ok {
-		return nil, &Problem{What: "This bank takes no bundles.", Next: "Cancel each payment from History."}
-	}
-	var open []*Payment
-	defer func() {
-		for _, p := range open {
-			w.release(p.ID)
-		}
-	}()
-	for i := range ps {
-		if ps[i].Final || ps[i].BankPaymentID == "" {
-			continue
-		}
-		if !w.claimWithin(ctx, ps[i].ID, cancelClaimWait) {
-			return ps, &Problem{What: "payterm is checking a payment of this bundle with the bank right now.", Next: "Wait a moment, then try again."}
-		}
-		fresh, err := w.cfg.Ledger.Payment(ctx, ps[i].ID)
-		if err != nil {
-			w.release(ps[i].ID)
-			return ps, err
-		}
-		ps[i] = fresh
-		open = append(open, &ps[i])
+		return ps, err
 	}
 	if len(open) == 0 {
 		return ps, &Problem{What: "Every payment of this bundle has ended: there is nothing to revoke.", Next: "Check History."}
