@@ -139,6 +139,7 @@ func killDuringBankSCAAndReopen(t *testing.T) (*walletEnv, *term) {
 	tm.WaitMatch(regexp.MustCompile(`Max Muster\s+12\.50 EUR\s+Awaiting bank approval`), 30*time.Second)
 	tm.Press("h")
 	tm.WaitFor("payterm · History", 10*time.Second)
+	tm.WaitFor("1 of 1", 10*time.Second) // the rows have loaded: enter opens the payment
 	tm.Press("Enter")
 	return w, tm
 }
