@@ -276,18 +276,9 @@ func (w *Wallet) putBack(items []*Prepared) {
 // none was stored) is claimed by this call.
 func (w *Wallet) makeBundled(ctx context.Context, bank provider.Bank, bu provider.Bundler, c Consent, b *PreparedBundle, p *Prepared, n int,
 	ev *sca.Evidence, counters RiskCounters, first *provider.State, emit func(Event)) (*Payment, error) {
-	started := p.Started
-	if now := w.cfg.Clock(); started.After(now) {
-		started = now
-	}
-	facts := provider.Facts{SessionAttempts: counters.SessionAttempts, SessionFailedAttempts: counters.SessionFailedAttempts,
-		Last24hAttempts: counters.Last24hAttempts, Last24hFailedAttempts: counters.Last24hFailedAttempts,
-		TransactionsLastDay: counters.TransactionsLastDay, TransactionsLastYear: counters.TransactionsLastYear,
-		Started: started, PayeePrePopulated: p.prePopulated}
-	if chk, ok, err := w.acceptedPayeeCheck(ctx, c, p.Payee); err != nil {
+	facts, err := w.factsOf(ctx, c, p, counters)
+	if err != nil {
 		return nil, err
-	} else if ok {
-		facts.PayeeCheck = provider.PayeeCheck{Answer: chk.Answer, BankName: chk.BankName, Evidence: chk.Evidence}
 	}
 	req, err := bu.BuildBundled(provider.WithProgress(ctx, stepReporter(emit)), p.providerIntent(), evidenceOf(ev), facts, first)
 	if err != nil {
@@ -300,20 +291,7 @@ func (w *Wallet) makeBundled(ctx context.Context, bank provider.Bank, bu provide
 		return nil, fmt.Errorf("encode SCA receipt: %w", err)
 	}
 	emit(Event{Step: StepPersist, State: StepRunning})
-	rec := &Payment{ConsentID: p.ConsentID, PayeeID: p.Payee.ID, PayeeName: p.Payee.Name, PayeeIBAN: p.Payee.IBAN,
-		Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose, Reference: p.Reference,
-		IdempotencyKey: p.IdempotencyKey, Request: req.Bytes, RequestExp: req.SendBy, SCAReceipt: string(receipt)}
-	// As in Submit: Resume leaves a fresh Prepared record alone until it is claimed.
-	w.mu.Lock()
-	w.submitting++
-	w.mu.Unlock()
-	err = w.cfg.Ledger.ReservePayment(ctx, rec, w.cfg.Limits)
-	w.mu.Lock()
-	w.submitting--
-	if err == nil {
-		w.inflight[rec.ID] = make(chan struct{})
-	}
-	w.mu.Unlock()
+	rec, err := w.reserveClaimed(ctx, p, req, receipt)
 	if err != nil {
 		emit(Event{Step: StepPersist, State: StepFailed, Err: err})
 		return nil, err

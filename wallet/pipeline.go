@@ -164,19 +164,9 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	if err != nil {
 		return fail(StepRisk, err)
 	}
-	started := p.Started
-	if now := w.cfg.Clock(); started.After(now) {
-		started = now
-	}
-	facts := provider.Facts{SessionAttempts: counters.SessionAttempts, SessionFailedAttempts: counters.SessionFailedAttempts,
-		Last24hAttempts: counters.Last24hAttempts, Last24hFailedAttempts: counters.Last24hFailedAttempts,
-		TransactionsLastDay: counters.TransactionsLastDay, TransactionsLastYear: counters.TransactionsLastYear,
-		Started: started, PayeePrePopulated: p.prePopulated}
-	// The payer's accepted Confirmation of Payee answer goes with the payment.
-	if chk, ok, err := w.acceptedPayeeCheck(ctx, c, p.Payee); err != nil {
+	facts, err := w.factsOf(ctx, c, p, counters)
+	if err != nil {
 		return fail(StepRisk, err)
-	} else if ok {
-		facts.PayeeCheck = provider.PayeeCheck{Answer: chk.Answer, BankName: chk.BankName, Evidence: chk.Evidence}
 	}
 	// A bank that wants the payer logged in gets the login now: the request names the
 	// session's payer. The wallet's SCA keeps running meanwhile (it lasts 5 minutes).
@@ -204,22 +194,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 	if err != nil {
 		return fail(StepPersist, fmt.Errorf("encode SCA receipt: %w", err))
 	}
-	rec := &Payment{ConsentID: p.ConsentID, PayeeID: p.Payee.ID, PayeeName: p.Payee.Name, PayeeIBAN: p.Payee.IBAN,
-		Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose, Reference: p.Reference,
-		IdempotencyKey: p.IdempotencyKey, Request: req.Bytes, RequestExp: req.SendBy, SCAReceipt: string(receipt)}
-	// From the commit of the record until this call claims it, a concurrent Resume (the
-	// background loop) must not take the fresh Prepared payment for a crashed one: submitting
-	// tells it to leave Prepared payments alone, and the claim is made under the same lock.
-	w.mu.Lock()
-	w.submitting++
-	w.mu.Unlock()
-	err = w.cfg.Ledger.ReservePayment(ctx, rec, w.cfg.Limits)
-	w.mu.Lock()
-	w.submitting--
-	if err == nil {
-		w.inflight[rec.ID] = make(chan struct{})
-	}
-	w.mu.Unlock()
+	rec, err := w.reserveClaimed(ctx, p, req, receipt)
 	if err != nil {
 		return fail(StepPersist, err)
 	}
@@ -272,4 +247,51 @@ func (w *Wallet) emitter(progress func(Event)) func(Event) {
 		}
 		progress(e)
 	}
+}
+
+// factsOf is what the bank is told of the session and the payment (the Risk block's facts):
+// the SCA counters, when the payment was started, whether its payee was pre-populated, and the
+// payer's accepted Confirmation of Payee answer.
+func (w *Wallet) factsOf(ctx context.Context, c Consent, p *Prepared, counters RiskCounters) (provider.Facts, error) {
+	started := p.Started
+	if now := w.cfg.Clock(); started.After(now) {
+		started = now
+	}
+	facts := provider.Facts{SessionAttempts: counters.SessionAttempts, SessionFailedAttempts: counters.SessionFailedAttempts,
+		Last24hAttempts: counters.Last24hAttempts, Last24hFailedAttempts: counters.Last24hFailedAttempts,
+		TransactionsLastDay: counters.TransactionsLastDay, TransactionsLastYear: counters.TransactionsLastYear,
+		Started: started, PayeePrePopulated: p.prePopulated}
+	chk, ok, err := w.acceptedPayeeCheck(ctx, c, p.Payee)
+	if err != nil {
+		return provider.Facts{}, err
+	}
+	if ok {
+		facts.PayeeCheck = provider.PayeeCheck{Answer: chk.Answer, BankName: chk.BankName, Evidence: chk.Evidence}
+	}
+	return facts, nil
+}
+
+// reserveClaimed stores p's record (its exact request bytes and SCA receipt) within the limits
+// and claims it for this call. From the commit of the record until the claim, a concurrent
+// Resume (the background loop) must not take the fresh Prepared payment for a crashed one:
+// submitting tells it to leave Prepared payments alone, and the claim is made under the same
+// lock.
+func (w *Wallet) reserveClaimed(ctx context.Context, p *Prepared, req provider.Request, receipt []byte) (*Payment, error) {
+	rec := &Payment{ConsentID: p.ConsentID, PayeeID: p.Payee.ID, PayeeName: p.Payee.Name, PayeeIBAN: p.Payee.IBAN,
+		Amount: p.Amount, Currency: p.Currency, Purpose: p.Purpose, Reference: p.Reference,
+		IdempotencyKey: p.IdempotencyKey, Request: req.Bytes, RequestExp: req.SendBy, SCAReceipt: string(receipt)}
+	w.mu.Lock()
+	w.submitting++
+	w.mu.Unlock()
+	err := w.cfg.Ledger.ReservePayment(ctx, rec, w.cfg.Limits)
+	w.mu.Lock()
+	w.submitting--
+	if err == nil {
+		w.inflight[rec.ID] = make(chan struct{})
+	}
+	w.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
