@@ -595,28 +595,17 @@ func TestOPBundleStoppedWhileCreating(t *testing.T) {
 // payment of it is submitted at once, each debited once.
 func TestOPBundleApprovedAgainFromHistoryAfterARestart(t *testing.T) {
 	e := newBundleEnv(t)
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	b, err := e.a.wallet.PrepareBundle(ctx, bundleDrafts(e.link.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, _ := e.a.wallet.SubmitBundle(ctx, b, sca.PIN(testPIN), sca.OTP(e.clock.nextCode(t, e.js.totpSecret)), func(ev wallet.Event) {
-		if ev.Action != nil {
-			stop()
-		}
-	})
-	if len(ps) != 3 {
-		t.Fatalf("%d payments before the restart", len(ps))
-	}
-	e.a.Close()
+	ps := e.leftAtOPsPage(t)
 
 	a := openApp(t, e.cfg, e.clock)
 	defer a.Close()
 	bank := a.banks[1].op.bank
 	w := a.UIWallet()
 	id := strconv.FormatInt(ps[1].ID, 10)
-	var ch <-chan ui.PaymentEvent
+	var (
+		ch  <-chan ui.PaymentEvent
+		err error
+	)
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		_, ch, err = w.(ui.ApprovalResumer).ApproveAgain(context.Background(), id)
 		if err == nil || time.Now().After(end) {
@@ -647,4 +636,26 @@ func TestOPBundleApprovedAgainFromHistoryAfterARestart(t *testing.T) {
 		}
 	}
 	checkVerdicts(t, bank)
+}
+
+// leftAtOPsPage pays the bundle of three up to OP's page, stops watching there (the wallet
+// stops before the payer approves) and closes the wallet; it returns the bundle's payments.
+func (e *bundleEnv) leftAtOPsPage(t *testing.T) []wallet.Payment {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	b, err := e.a.wallet.PrepareBundle(ctx, bundleDrafts(e.link.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := e.a.wallet.SubmitBundle(ctx, b, sca.PIN(testPIN), sca.OTP(e.clock.nextCode(t, e.js.totpSecret)), func(ev wallet.Event) {
+		if ev.Action != nil {
+			stop()
+		}
+	})
+	if len(ps) != 3 {
+		t.Fatalf("%d payments before the restart", len(ps))
+	}
+	e.a.Close()
+	return ps
 }

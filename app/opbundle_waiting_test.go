@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/payterm/payterm/sca"
 	"github.com/payterm/payterm/ui"
-	"github.com/payterm/payterm/wallet"
 )
 
 // TestOPBundleWaitingShownAfterARestart: a bundle left at OP's page before a restart is visible
@@ -18,21 +16,7 @@ import (
 // overview counts no bundle and the detail says 0 waiting.
 func TestOPBundleWaitingShownAfterARestart(t *testing.T) {
 	e := newBundleEnv(t)
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	b, err := e.a.wallet.PrepareBundle(ctx, bundleDrafts(e.link.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, _ := e.a.wallet.SubmitBundle(ctx, b, sca.PIN(testPIN), sca.OTP(e.clock.nextCode(t, e.js.totpSecret)), func(ev wallet.Event) {
-		if ev.Action != nil {
-			stop()
-		}
-	})
-	if len(ps) != 3 {
-		t.Fatalf("%d payments before the restart", len(ps))
-	}
-	e.a.Close()
+	ps := e.leftAtOPsPage(t)
 
 	a := openApp(t, e.cfg, e.clock)
 	defer a.Close()
