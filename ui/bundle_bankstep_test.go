@@ -10,17 +10,8 @@ import (
 // toBundleBankStep adds the three payments, reviews and confirms them, and waits for OP's page.
 func toBundleBankStep(t *testing.T, app *uitest.App) {
 	t.Helper()
-	app.Press("b")
-	app.WaitFor("Add a payment")
-	addBundlePayments(t, app)
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	app.WaitFor("Confirm the bundle")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
+	reviewBundle(t, app)
+	confirmBundle(t, app, "123456", "654321")
 	app.WaitFor("Approve the 3 payments at OP Test Bank. Open this address in a browser:")
 }
 

@@ -43,6 +43,29 @@ func addBundlePayments(t *testing.T, app *uitest.App) {
 	}
 }
 
+// reviewBundle opens the bundle form from Home, adds the three payments and waits for the
+// review.
+func reviewBundle(t *testing.T, app *uitest.App) {
+	t.Helper()
+	app.Press("b")
+	app.WaitFor("Add a payment")
+	addBundlePayments(t, app)
+	app.Press("enter")
+	app.WaitFor("You are about to pay")
+}
+
+// confirmBundle goes on from the review and types the PIN and the code; the caller waits for
+// what comes next.
+func confirmBundle(t *testing.T, app *uitest.App, pin, code string) {
+	t.Helper()
+	app.Press("enter")
+	app.WaitFor("Confirm the bundle")
+	app.Type(pin)
+	app.Press("tab")
+	app.Type(code)
+	app.Press("enter")
+}
+
 // TestBundleOfThreeApprovedOnce: b on Home opens the bundle form (listed in help); three
 // payments are added with the pay form's checks (a bad IBAN and a bad amount are refused in
 // words, nothing added), reviewed with their total, confirmed with one PIN + code, approved
@@ -88,12 +111,7 @@ func TestBundleOfThreeApprovedOnce(t *testing.T) {
 			t.Errorf("review lacks %q:\n%s", want, v)
 		}
 	}
-	app.Press("enter")
-	app.WaitFor("Confirm the bundle")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
+	confirmBundle(t, app, "123456", "654321")
 	app.WaitFor("log in once and approve the 3 payments")
 	app.Press("v")
 	app.WaitFor("Callback URL")
@@ -115,17 +133,8 @@ func TestBundleOfThreeApprovedOnce(t *testing.T) {
 // statuses in words.
 func TestBundleAccessible(t *testing.T) {
 	app, _ := startOP(t, uitest.WithAccessible())
-	app.Press("b")
-	app.WaitFor("Add a payment")
-	addBundlePayments(t, app)
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	app.WaitFor("Confirm the bundle")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
+	reviewBundle(t, app)
+	confirmBundle(t, app, "123456", "654321")
 	app.WaitFor("log in once and approve the 3 payments")
 	app.Press("v")
 	app.WaitFor("Callback URL")
@@ -147,17 +156,8 @@ func TestBundleAccessible(t *testing.T) {
 // bundle goes — before it asks; n keeps the bundle, y revokes every payment.
 func TestBundleRevokeWarnsFirst(t *testing.T) {
 	app, fw := startOP(t)
-	app.Press("b")
-	app.WaitFor("Add a payment")
-	addBundlePayments(t, app)
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	app.WaitFor("Confirm the bundle")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("654321")
-	app.Press("enter")
+	reviewBundle(t, app)
+	confirmBundle(t, app, "123456", "654321")
 	app.WaitFor("log in once and approve the 3 payments")
 	app.Press("x")
 	app.WaitFor("revokes every payment in it: all 3 of them")
@@ -182,11 +182,7 @@ func TestBundleRevokeWarnsFirst(t *testing.T) {
 // are signed, and says the PIN and code protect the wallet and the bank then asks once.
 func TestBundleReview(t *testing.T) {
 	app, _ := startOP(t)
-	app.Press("b")
-	app.WaitFor("Add a payment")
-	addBundlePayments(t, app)
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
+	reviewBundle(t, app)
 	golden(t, app)
 }
 
@@ -194,17 +190,8 @@ func TestBundleReview(t *testing.T) {
 // with the attempts left; the right one then pays the same bundle.
 func TestBundleWrongCodeAsksAgain(t *testing.T) {
 	app, fw := startOP(t)
-	app.Press("b")
-	app.WaitFor("Add a payment")
-	addBundlePayments(t, app)
-	app.Press("enter")
-	app.WaitFor("You are about to pay")
-	app.Press("enter")
-	app.WaitFor("Confirm the bundle")
-	app.Type("123456")
-	app.Press("tab")
-	app.Type("000000")
-	app.Press("enter")
+	reviewBundle(t, app)
+	confirmBundle(t, app, "123456", "000000")
 	app.WaitFor("attempts left")
 	if v := app.View(); !strings.Contains(v, "Confirm the bundle") || strings.Contains(v, "000000") {
 		t.Fatalf("after a wrong code:\n%s", v)
