@@ -67,27 +67,8 @@ func TestJourneyOPApproveInChromium(t *testing.T) {
 	tm.Press("Enter")
 	tm.WaitFor("Confirm 12.50", 10*time.Second)
 	w.authenticate(tm, w.nextCode())
-	tm.WaitFor("Approve the payment at OP Test Bank", 60*time.Second)
-	tm.Press("o")
-	tm.WaitFor("Callback URL", 10*time.Second)
-	page := w.openedURL(2, 10*time.Second)
-	if !strings.HasPrefix(page, "http://127.0.0.1") || !strings.Contains(page, "/oauth/authorize?") {
-		t.Fatalf("payterm opened %q, not OP's authorize page", redactQuery(page))
-	}
-	b.Navigate(page)
-	if text := oneLine(b.Text()); !strings.Contains(text, "12.50 EUR") || !strings.Contains(text, "Kahvila Oy") {
-		t.Fatalf("OP's page does not show the payment:\n%s", text)
-	}
-	b.Click(b.Find(`button[value="approve"]`))
-	back := b.WaitURL(func(u string) bool {
-		return strings.HasPrefix(u, "https://127.0.0.1:8443/op/back?") && strings.Contains(u, "code=")
-	}, 20*time.Second)
-	tm.Type(back)
-	tm.Press("Enter")
-	s = tm.WaitMatch(regexp.MustCompile(`Executed \(Submitted\)|Settled \(Credited\)`), 90*time.Second)
-	if !strings.Contains(s, "12.50 EUR") || !strings.Contains(s, "Kahvila Oy") {
-		t.Fatalf("the receipt:\n%s", s)
-	}
+	w.approveAtOP(tm, b, 2, "12.50 EUR", "Kahvila Oy")
+	s = opPaidReceipt(t, tm, "12.50")
 	if strings.Contains(s, "code=") {
 		t.Fatalf("the receipt shows the pasted address:\n%s", s)
 	}
@@ -114,9 +95,9 @@ func (w *walletEnv) payAtOP(tm *term, amount string, newPayee bool) string {
 	return tm.WaitFor("You are about to pay", 30*time.Second)
 }
 
-// approveAtOP is the payer on OP's page: o opens it (the n-th address payterm opened), Chromium
-// approves, and the address OP sends it to is pasted back.
-func (w *walletEnv) approveAtOP(tm *term, b *browser, n int) {
+// approveAtOP is the payer on OP's page: o opens it (the n-th address payterm opened), the page
+// shows each of shows, Chromium approves, and the address OP sends it to is pasted back.
+func (w *walletEnv) approveAtOP(tm *term, b *browser, n int, shows ...string) {
 	w.t.Helper()
 	tm.WaitFor("Approve the payment at OP Test Bank", 60*time.Second)
 	tm.Press("o")
@@ -126,6 +107,9 @@ func (w *walletEnv) approveAtOP(tm *term, b *browser, n int) {
 		w.t.Fatalf("payterm opened %q, not OP's authorize page", redactQuery(page))
 	}
 	b.Navigate(page)
+	if text := oneLine(b.Text()); !containsAll(text, shows) {
+		w.t.Fatalf("OP's page does not show %q:\n%s", shows, text)
+	}
 	b.Click(b.Find(`button[value="approve"]`))
 	back := b.WaitURL(func(u string) bool {
 		return strings.HasPrefix(u, "https://127.0.0.1:8443/op/back?") && strings.Contains(u, "code=")
@@ -134,14 +118,30 @@ func (w *walletEnv) approveAtOP(tm *term, b *browser, n int) {
 	tm.Press("Enter")
 }
 
-// opPaidReceipt waits for the receipt of an executed OP payment.
+// opPaidReceipt waits for the receipt of an executed OP payment to Kahvila Oy.
 func opPaidReceipt(t *testing.T, tm *term, amount string) string {
 	t.Helper()
+	return opPaidReceiptTo(t, tm, amount, "Kahvila Oy")
+}
+
+// opPaidReceiptTo waits for the receipt of an executed OP payment of amount EUR to payee.
+func opPaidReceiptTo(t *testing.T, tm *term, amount, payee string) string {
+	t.Helper()
 	s := tm.WaitMatch(regexp.MustCompile(`Executed \(Submitted\)|Settled \(Credited\)`), 90*time.Second)
-	if !strings.Contains(s, amount+" EUR") || !strings.Contains(s, "Kahvila Oy") {
+	if !strings.Contains(s, amount+" EUR") || !strings.Contains(s, payee) {
 		t.Fatalf("the receipt:\n%s", s)
 	}
 	return s
+}
+
+// containsAll says whether s contains every one of subs.
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // opBankState is the embedded OP bank's journal: its payments and their submissions.
@@ -307,23 +307,7 @@ func TestJourneyOPForeignPaymentInChromium(t *testing.T) {
 	tm.Press("Enter")
 	tm.WaitFor("Confirm 250.00", 10*time.Second)
 	w.authenticate(tm, w.nextCode())
-	tm.WaitFor("Approve the payment at OP Test Bank", 60*time.Second)
-	tm.Press("o")
-	tm.WaitFor("Callback URL", 10*time.Second)
-	page := w.openedURL(2, 10*time.Second)
-	b.Navigate(page)
-	if text := oneLine(b.Text()); !strings.Contains(text, "250.00 EUR") || !strings.Contains(text, "Acme Ltd") {
-		t.Fatalf("OP's page does not show the payment:\n%s", text)
-	}
-	b.Click(b.Find(`button[value="approve"]`))
-	back := b.WaitURL(func(u string) bool {
-		return strings.HasPrefix(u, "https://127.0.0.1:8443/op/back?") && strings.Contains(u, "code=")
-	}, 20*time.Second)
-	tm.Type(back)
-	tm.Press("Enter")
-	s = tm.WaitMatch(regexp.MustCompile(`Executed \(Submitted\)|Settled \(Credited\)`), 90*time.Second)
-	if !strings.Contains(s, "250.00 EUR") || !strings.Contains(s, "Acme Ltd") {
-		t.Fatalf("the receipt:\n%s", s)
-	}
+	w.approveAtOP(tm, b, 2, "250.00 EUR", "Acme Ltd")
+	opPaidReceiptTo(t, tm, "250.00", "Acme Ltd")
 	w.quit(tm)
 }
