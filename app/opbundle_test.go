@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -658,4 +659,66 @@ func (e *bundleEnv) leftAtOPsPage(t *testing.T) []wallet.Payment {
 	}
 	e.a.Close()
 	return ps
+}
+
+// TestOPBundleCancelOneFromHistorySaysHowInstead: the wallet stops at OP's page; after a
+// restart the payer tries to cancel one payment of the bundle from History. Erasing it alone
+// at OP would leave OP's authorization of the bundle unable to approve the other two (the strict
+// sandbox refuses a partly revoked bundle's page), so the wallet refuses and says how: leave it
+// out on OP's page. Nothing reaches OP; the page then lists all three, the payer unticks the
+// first, and the other two are submitted and debited once while the first ends Rejected.
+func TestOPBundleCancelOneFromHistorySaysHowInstead(t *testing.T) {
+	e := newBundleEnv(t)
+	ps := e.leftAtOPsPage(t)
+
+	a := openApp(t, e.cfg, e.clock)
+	defer a.Close()
+	bank := a.banks[1].op.bank
+	w := a.UIWallet()
+	var err error
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, err = w.CancelPayment(context.Background(), strconv.FormatInt(ps[0].ID, 10))
+		if err == nil || !strings.Contains(err.Error(), "right now") || time.Now().After(end) {
+			break
+		}
+	}
+	var p *ui.Problem
+	if !errors.As(err, &p) || !strings.Contains(p.What, "2 more of it await your one approval") || !strings.Contains(p.Next, "leave this payment out") {
+		t.Fatalf("cancelling one payment of a waiting bundle: %v", err)
+	}
+	for _, q := range ps {
+		q, err := a.ledger.Payment(context.Background(), q.ID)
+		if err != nil || q.Final || q.Status != wallet.PaymentAwaitingBankSCA {
+			t.Fatalf("a payment of the bundle after the refused cancel: %s final=%v %v", q.Status, q.Final, err)
+		}
+	}
+	id := strconv.FormatInt(ps[1].ID, 10)
+	_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	last := drain(t, ch, func(ev ui.PaymentEvent) {
+		if ev.Action == nil || listed > 0 {
+			return
+		}
+		back := opBrowsePick(t, ev.Action.URL, func(i int) bool { listed = i + 1; return i != 0 })
+		if err := w.ContinuePayment(context.Background(), id, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
+			t.Errorf("ContinuePayment: %v", err)
+		}
+	})
+	if listed != 3 || last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
+		t.Fatalf("OP's page listed %d payments to approve (want 3), final %+v", listed, last)
+	}
+	for i, p := range ps {
+		q, err := a.ledger.Payment(context.Background(), p.ID)
+		want, debits := wallet.PaymentExecuted, 1
+		if i == 0 {
+			want, debits = wallet.PaymentRejected, 0
+		}
+		if err != nil || q.Status != want || bank.PaymentDebits(q.BankPaymentID) != debits {
+			t.Fatalf("payment %d: %s, debited %d, %v (want %s, %d)", i+1, q.Status, bank.PaymentDebits(q.BankPaymentID), err, want, debits)
+		}
+	}
+	checkVerdicts(t, bank)
 }

@@ -3,6 +3,7 @@ package wallet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/payterm/payterm/provider"
@@ -32,6 +33,36 @@ func (w *Wallet) ApproveAgain(ctx context.Context, id int64, progress func(Event
 	}
 	err = w.deliverClaimed(ctx, &p, w.emitter(progress), deliverOpts{interactive: true})
 	return p, err
+}
+
+// leftOutOfItsBundle refuses to cancel one payment of a bundle whose other payments still
+// await the payer's one approval: erasing one at the bank can leave the bank's authorization of
+// the bundle unable to approve the rest (OP's documents leave it open; its strict sandbox
+// refuses), stranding them. Leaving it out on the bank's page is how one payment is dropped.
+func (w *Wallet) leftOutOfItsBundle(ctx context.Context, p Payment) error {
+	r, err := p.Receipt()
+	if err != nil || r.Bundle == "" {
+		return nil // not made in a bundle
+	}
+	ps, err := w.cfg.Ledger.PaymentsOfBundle(ctx, r.Bundle)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, q := range ps {
+		if q.ID != p.ID && q.Status == PaymentAwaitingBankSCA && !q.Final {
+			others++
+		}
+	}
+	if others == 0 {
+		return nil
+	}
+	rest := fmt.Sprintf("%d more of it await your one approval at the bank: cancelling this one alone could leave the bank unable to approve the others", others)
+	if others == 1 {
+		rest = "one more of it awaits your one approval at the bank: cancelling this one alone could leave the bank unable to approve the other"
+	}
+	return &Problem{What: "This payment is one of a bundle, and " + rest + ".",
+		Next: "Press a and leave this payment out on your bank's page: the others are approved without it."}
 }
 
 // cancelAtBank asks the bank to cancel a payment it holds but has not approved (the caller
@@ -100,6 +131,9 @@ func (w *Wallet) CancelPayment(ctx context.Context, id int64) (Payment, error) {
 		return Payment{}, err
 	}
 	if p.Status == PaymentAwaitingBankSCA && !p.Final {
+		if err := w.leftOutOfItsBundle(ctx, p); err != nil {
+			return p, err
+		}
 		return w.cancelAtBank(ctx, p)
 	}
 	if p.Status != PaymentPrepared {
