@@ -17,13 +17,15 @@ import (
 	"github.com/payterm/payterm/internal/safetext"
 )
 
-const usage = `payterm — a delegated-SCA wallet for UAE Open Finance v2.1
+const usage = `payterm — a terminal wallet: UAE Open Finance v2.1 with delegated SCA, and the PSD2
+payment initiation of Berlin Group banks, SpareBank 1, Fintecture and OP
 
 Usage:
   payterm [flags]                      the wallet (on the embedded sandbox bank by default)
   payterm sandbox [flags]              the strict sandbox bank as a standalone server
                                        (--standard berlin-group --profile bg|sb1|bog: a Berlin Group bank;
-                                        --standard fintecture: a Fintecture hub)
+                                        --standard fintecture: a Fintecture hub;
+                                        --standard op: an OP bank, --payer-accounts for own accounts)
   payterm history [--format csv|json]  export payment history; filters: --from DAY --to DAY
                                        (local days, --to included; or RFC 3339 times),
                                        --status successful|pending|failed, --payee NAME-PART,
