@@ -122,12 +122,18 @@ func (w *Wallet) awaitAnswer(ctx context.Context, inbox <-chan provider.Input, w
 // ContinuePayment passes the payer's answer to the bank's approval step of a payment a
 // delivery is waiting on (Event.Action). The answer is kept nowhere but on its way to the bank.
 func (w *Wallet) ContinuePayment(ctx context.Context, id int64, in provider.Input) error {
+	return passAnswer(ctx, w, w.answers, id, in, "payterm is not waiting for your bank's approval of this payment now.")
+}
+
+// passAnswer hands in to the step waiting on waiting[k] (an approval or a login), or says
+// notWaiting when none is; one answer at a time: a second while the first is still on its way
+// is refused, not queued.
+func passAnswer[K comparable](ctx context.Context, w *Wallet, waiting map[K]chan provider.Input, k K, in provider.Input, notWaiting string) error {
 	w.mu.Lock()
-	inbox, ok := w.answers[id]
+	inbox, ok := waiting[k]
 	w.mu.Unlock()
 	if !ok {
-		return &Problem{What: "payterm is not waiting for your bank's approval of this payment now.",
-			Next: "Open the payment in History to see where it is."}
+		return &Problem{What: notWaiting, Next: "Open the payment in History to see where it is."}
 	}
 	select {
 	case inbox <- in:

@@ -136,21 +136,7 @@ func (w *Wallet) loginForPayment(ctx context.Context, lg provider.Login, p *Paym
 // the payment is saved (Event.Action with no PaymentID), by the prepared payment's id. The
 // answer is kept nowhere but on its way to the bank.
 func (w *Wallet) ContinueLogin(ctx context.Context, preparedID string, in provider.Input) error {
-	w.mu.Lock()
-	inbox, ok := w.logins[preparedID]
-	w.mu.Unlock()
-	if !ok {
-		return &Problem{What: "payterm is not waiting for a login at your bank for this payment now.",
-			Next: "Open the payment in History to see where it is."}
-	}
-	select {
-	case inbox <- in:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	default:
-		return &Problem{What: "Your previous answer is still on its way to the bank.", Next: "Wait a moment, then answer again if the bank asks."}
-	}
+	return passAnswer(ctx, w, w.logins, preparedID, in, "payterm is not waiting for a login at your bank for this payment now.")
 }
 
 // WaitingForLogin reports whether a Submit waits for the payer's login under preparedID.
