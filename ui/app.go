@@ -535,8 +535,8 @@ func (a *app) lockKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 // unlockKey gives a key to the Unlock screen: esc quits (ctrl+c was handled before), every
-// other key is the passphrase's, q and ? included. In a terminal too small to show the field,
-// nothing is typed blind.
+// other key is the passphrase's, q and ? included. In a terminal too small to show the field
+// nothing is typed blind, and q quits as that view says.
 func (a *app) unlockKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyEsc {
 		if a.busy() {
@@ -546,6 +546,9 @@ func (a *app) unlockKey(msg tea.KeyMsg) tea.Cmd {
 		return a.quit()
 	}
 	if a.width < MinWidth || a.height < MinHeight {
+		if msg.String() == "q" && !a.busy() {
+			return a.quit()
+		}
 		return nil
 	}
 	_, cmd := a.unlock.Update(msg)

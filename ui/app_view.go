@@ -18,7 +18,7 @@ func (a *app) View() string {
 		return wrapLines(fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
 			MinWidth, MinHeight, a.width, a.height), a.width)
 	}
-	if f, ok := a.top().(inliner); ok && f.Inline() && a.unlock == nil && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
+	if f, ok := a.top().(inliner); ok && f.Inline() && !a.unlocking() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
 		// The screen printed something on the normal screen (the bank's address, whole) and
 		// stands under it: a few lines, no header or footer, nothing padded.
 		return wrapLines(a.top().View(), a.width)
@@ -26,7 +26,7 @@ func (a *app) View() string {
 	var body string
 	title := ""
 	switch {
-	case a.unlocking() || (a.fatal != nil && a.unlock != nil):
+	case a.unlocking():
 		title = a.unlock.Title()
 		body = a.unlock.View()
 	case a.loading:

@@ -168,3 +168,23 @@ func TestPassphraseRefusedSentence(t *testing.T) {
 		}
 	}
 }
+
+// TestUnlockScreenTooSmallTypesNothingBlind: in a terminal below 60×18 the field is not drawn,
+// so keys type nothing; once it is large enough the field is empty and takes keys; q in the
+// small terminal quits, as its view says.
+func TestUnlockScreenTooSmallTypesNothingBlind(t *testing.T) {
+	app, _ := startUnlock(t, newScriptedUnlock(nil), uitest.WithSize(50, 15))
+	app.WaitFor("Terminal too small")
+	app.Type("abc")
+	app.Resize(100, 40)
+	app.WaitFor("Passphrase")
+	if strings.Contains(app.View(), "•") {
+		t.Fatalf("keys typed in the too-small terminal reached the field:\n%s", app.View())
+	}
+	app.Type("x")
+	app.WaitFor("Passphrase •")
+	app.Resize(50, 15)
+	app.WaitFor("Terminal too small")
+	app.Press("q")
+	app.WaitQuit()
+}
