@@ -44,6 +44,11 @@ type Options struct {
 	// Passphrase asks for the encrypted secrets file's passphrase (keystore.Options.Passphrase);
 	// nil = none can be asked, so a file that needs one does not open. main asks on the terminal.
 	Passphrase func(choose bool) ([]byte, error)
+	// PassphraseOnScreen: a secrets file that already has a passphrase waits for it to be typed
+	// on the TUI's Unlock screen (App.UnlockSecrets) and opens in the background meanwhile,
+	// instead of Open asking Passphrase before it returns. Choosing a passphrase still uses
+	// Passphrase. RunWallet sets it; the CLI commands do not.
+	PassphraseOnScreen bool
 	// PassphraseRefused, when set, is told that the passphrase typed did not open the secrets
 	// file and how many tries are left before the start is abandoned (Passphrase is then asked
 	// again: passphraseTries in all). main says it on the terminal.
@@ -93,8 +98,9 @@ type App struct {
 	device  risk.Device
 	build   risk.App
 
-	secretsOpening sync.WaitGroup // the background open of the store, when there is one
-	startWork      startWork      // held until Home's first frame is out (startwork.go)
+	secretsOpening sync.WaitGroup  // the background open of the store, when there is one
+	gate           *passphraseGate // the Unlock screen's passphrases, when it asks (unlocksecrets.go)
+	startWork      startWork       // held until Home's first frame is out (startwork.go)
 
 	keeper   *keeper // nil while resetting
 	bgCtx    context.Context
@@ -193,30 +199,35 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 // anything (secretsCanWait), only the SCA is made now and the store opens in the background
 // (secrets.go): its argon2id (~0.1–0.25 s) then no longer delays the first frame.
 func (a *App) openSecrets() error {
-	if a.secretsCanWait() {
-		return a.openSecretsLater()
+	if wait, onScreen := a.secretsCanWait(); wait {
+		var gate *passphraseGate
+		if onScreen {
+			gate = newPassphraseGate()
+		}
+		return a.openSecretsLater(gate)
 	}
-	store, err := a.openStore()
+	store, err := a.openStore(a.opts.Passphrase, a.opts.PassphraseRefused)
 	if err != nil {
 		return err
 	}
 	return a.openSCA(store)
 }
 
-// openStore opens the secret store, asking for the passphrase when the file needs one.
-func (a *App) openStore() (keystore.Store, error) {
+// openStore opens the secret store, asking for the passphrase when the file needs one (ask)
+// and telling refused of each wrong one but the last.
+func (a *App) openStore(ask func(choose bool) ([]byte, error), refused func(triesLeft int)) (keystore.Store, error) {
 	// A mistyped passphrase is asked again, passphraseTries times in all, each refusal said.
 	var store keystore.Store
 	var err error
 	for try := 1; ; try++ {
 		store, err = keystore.Open(keystore.Options{DataDir: a.dir, Mode: keystore.Mode(a.cfg.Security.SecretStore),
-			UsePassphrase: a.cfg.Security.FileStorePassphrase, Passphrase: a.opts.Passphrase,
+			UsePassphrase: a.cfg.Security.FileStorePassphrase, Passphrase: ask,
 			Rand: a.opts.Rand, FileKDF: a.opts.KDF, AllowWeakKDF: a.opts.AllowWeakKDF, MachineSecret: a.opts.MachineSecret})
 		if !errors.Is(err, keystore.ErrWrongPassphrase) || try >= passphraseTries {
 			break
 		}
-		if a.opts.PassphraseRefused != nil {
-			a.opts.PassphraseRefused(passphraseTries - try)
+		if refused != nil {
+			refused(passphraseTries - try)
 		}
 	}
 	switch {
@@ -384,6 +395,9 @@ func (a *App) DataDir() string { return a.dir }
 // UI still has in flight afterwards fail with an error (the ledger is closed); they never panic.
 func (a *App) Close() error {
 	a.startWork.stop()
+	if a.gate != nil {
+		a.gate.close() // a start-up sync waiting for a secret ends with the open, now
+	}
 	if a.bgCancel != nil {
 		a.bgCancel()
 	}
@@ -396,6 +410,9 @@ func (a *App) closeParts() error {
 		// A store still opening may write (a new file, the old verifier's removal): it ends
 		// before the data dir is released. Held back for the first frame, it starts now.
 		a.startWork.stop()
+		if a.gate != nil {
+			a.gate.close()
+		}
 		a.secretsOpening.Wait()
 		a.ob.closeAll()
 		var errs []error

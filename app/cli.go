@@ -15,13 +15,15 @@ import (
 
 // RunWallet is `payterm`: open the wallet, run the terminal UI until the user quits, close.
 func RunWallet(ctx context.Context, cfg config.Config) (err error) {
+	// An existing secrets file's passphrase is typed on the Unlock screen (the first frame no
+	// longer waits for it and for argon2id); a new one is still chosen on the terminal.
 	a, err := Open(ctx, cfg, Options{Passphrase: TerminalPassphrase(), PassphraseRefused: TerminalPassphraseRefused(), TokenPIN: TerminalTokenPIN(),
-		LedgerUpgrade: LedgerUpgradeNotice(os.Stderr)})
+		PassphraseOnScreen: true, LedgerUpgrade: LedgerUpgradeNotice(os.Stderr)})
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, a.Close()) }()
-	return ui.Run(ctx, a.UIWallet(), uiOptions(ctx, cfg))
+	return ui.Run(ctx, a.UIWallet(), a.screenOptions(ctx))
 }
 
 // uiOptions is what the terminal UI takes from the configuration (with main's --accessible and
@@ -30,6 +32,16 @@ func uiOptions(ctx context.Context, cfg config.Config) ui.Options {
 	return ui.Options{Accessible: cfg.UI.Accessible, NoColor: cfg.UI.NoColor,
 		IdleTimeout: cfg.Security.IdleLock.Duration,
 		OpenURL:     func(u string) error { return consent.SystemOpener(ctx, u) }}
+}
+
+// screenOptions is uiOptions plus, when the secrets file waits for its passphrase, the Unlock
+// screen's way to hand it over.
+func (a *App) screenOptions(ctx context.Context) ui.Options {
+	o := uiOptions(ctx, a.cfg)
+	if a.WaitsForPassphrase() {
+		o.UnlockSecrets = a.UnlockSecrets
+	}
+	return o
 }
 
 // openLedgerOnly opens the ledger of an existing data dir for reading. It takes no data dir

@@ -30,8 +30,9 @@
 // payment just left open by the pay screen starts it at once), and it syncs the consents every
 // 15 minutes. Its time and waits are Options.Clock and Options.Sleep; Close stops it. The
 // first frame never waits on the bank, nor on the secret store's key derivation when opening
-// the store cannot prompt (secrets.go): both start once Home's first frame is out
-// (startwork.go). Open refuses a data dir
+// the store cannot prompt (secrets.go), nor, in the TUI (Options.PassphraseOnScreen), when an
+// existing file's passphrase is typed on the Unlock screen (unlocksecrets.go): both start once
+// Home's first frame is out (startwork.go). Open refuses a data dir
 // whose last reset was interrupted (ErrResetUnfinished) until `payterm reset` finishes it.
 //
 // # Reset

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/payterm/payterm/ui"
 )
 
 // MinPassphraseRunes is the shortest passphrase payterm accepts for its secrets file. The file
@@ -44,11 +46,9 @@ func TerminalPassphraseRefused() func(triesLeft int) {
 }
 
 // passphraseRefused is the sentence for a wrong passphrase with triesLeft tries left.
+// The Unlock screen says the same sentence (ui.PassphraseRefused): one wording for both.
 func passphraseRefused(triesLeft int) string {
-	if triesLeft == 1 {
-		return "That passphrase does not open payterm's secrets file. 1 try left."
-	}
-	return fmt.Sprintf("That passphrase does not open payterm's secrets file. %d tries left.", triesLeft)
+	return (&ui.PassphraseRefused{TriesLeft: triesLeft}).Error()
 }
 
 // TerminalTokenPIN asks for a PKCS#11 token's user PIN on the controlling terminal without

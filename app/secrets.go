@@ -17,25 +17,39 @@ import (
 // first: optokens.go) starts it at once and waits for it, and Home is told to reload once it is
 // open.
 
-// secretsCanWait says whether the store can open in the background: only when opening cannot
-// prompt (no passphrase is set up or asked for, a file that has one would ask) and the wallet is
-// not being reset (Reset wants every failure before it starts).
-func (a *App) secretsCanWait() bool {
+// secretsCanWait says whether the store can open in the background: when opening cannot
+// prompt (no passphrase is set up or asked for), or when the only thing it asks is an existing
+// file's passphrase and the TUI asks for it on its Unlock screen (onScreen: unlocksecrets.go).
+// Never while the wallet is being reset (Reset wants every failure before it starts).
+func (a *App) secretsCanWait() (wait, onScreen bool) {
 	if a.opts.resetting {
-		return false
-	}
-	if a.cfg.Security.FileStorePassphrase && a.cfg.Security.SecretStore != config.StoreKeyring {
-		return false // the encrypted file (maybe a fallback) would be given a passphrase, asked now
+		return false, false
 	}
 	has, err := keystore.FileHasPassphrase(a.dir)
-	return err == nil && !has // a damaged file is reported by the open in the foreground
+	switch {
+	case err != nil:
+		return false, false // a damaged file is reported by the open in the foreground
+	case has:
+		// The file keeps its passphrase: the open only asks for it (choose false), whatever
+		// the config says, and only the Unlock screen may ask once the screens are up.
+		return a.opts.PassphraseOnScreen, a.opts.PassphraseOnScreen
+	case a.cfg.Security.FileStorePassphrase && a.cfg.Security.SecretStore != config.StoreKeyring:
+		return false, false // a new passphrase would be chosen: on the terminal, now
+	}
+	return true, false
 }
 
-// openSecretsLater starts the background open and makes the SCA on a laterStore.
-func (a *App) openSecretsLater() error {
+// openSecretsLater starts the background open and makes the SCA on a laterStore. With gate the
+// open takes its passphrase from the Unlock screen (UnlockSecrets), each try answered there.
+func (a *App) openSecretsLater(gate *passphraseGate) error {
 	ls := &laterStore{done: make(chan struct{}), needed: a.startWork.release}
 	if err := a.openSCA(ls); err != nil {
 		return err
+	}
+	a.gate = gate
+	ask, refused := a.opts.Passphrase, a.opts.PassphraseRefused
+	if gate != nil {
+		ask, refused = gate.ask, gate.refused
 	}
 	a.secretsOpening.Add(1)
 	go func() {
@@ -45,7 +59,7 @@ func (a *App) openSecretsLater() error {
 			close(ls.done)
 			return
 		}
-		ls.s, ls.err = a.openStore()
+		ls.s, ls.err = a.openStore(ask, refused)
 		if ls.err == nil {
 			// The payer's kept OP tokens, before anything can use the store: a Keep of the
 			// provider's (fewer) tokens cannot replace the entry before it was read, and the
@@ -53,6 +67,10 @@ func (a *App) openSecretsLater() error {
 			ls.opErr = a.restoreOPTokens(ls.s)
 		}
 		close(ls.done)
+		if gate != nil {
+			// The last passphrase typed is answered once the store is usable (or failed).
+			gate.reply(secretsAnswer(ls.err))
+		}
 		if ls.err == nil {
 			// SpareBank 1's kept login session, now that it can be read. A failure here is
 			// not lost: the provider reads it again before its first use of a session.
@@ -62,6 +80,14 @@ func (a *App) openSecretsLater() error {
 		a.feed.publishAll()
 	}()
 	return nil
+}
+
+// secretsAnswer is the Unlock screen's answer for the open's outcome.
+func secretsAnswer(err error) error {
+	if err == nil {
+		return nil
+	}
+	return secretsProblem(err)
 }
 
 // secretsOpen reports whether the store has finished opening, and its error if it failed; a

@@ -34,6 +34,8 @@ func (w uiWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	switch open, err := a.secretsOpen(); {
 	case err != nil:
 		return ui.Overview{}, secretsProblem(err)
+	case !open && a.gate != nil:
+		ov.SecretStore = secretsUnlocking
 	case !open:
 		ov.SecretStore = secretsOpening
 	default:
@@ -124,6 +126,10 @@ func (a *App) activeConsent(ctx context.Context) (*wallet.Consent, error) {
 
 // secretsOpening is Home's "Secrets:" while the store opens in the background.
 const secretsOpening = "opening…"
+
+// secretsUnlocking is Home's "Secrets:" while the file waits for the passphrase typed on the
+// Unlock screen, or derives its key from it.
+const secretsUnlocking = "unlocking…"
 
 func (a *App) secretStoreLabel() string {
 	if a.store.Kind() == keystore.KindEncryptedFile {

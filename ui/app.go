@@ -59,6 +59,9 @@ type Options struct {
 	// disableChangeFeed leaves the change feed unread (tests that run every Cmd to completion
 	// in a loop, where the feed's blocking read would never return).
 	disableChangeFeed bool
+	// UnlockSecrets, when set, makes the first screen the Unlock screen (unlocksecrets.go): the
+	// secrets file waits for its passphrase, typed there and handed over with this.
+	UnlockSecrets UnlockSecrets
 }
 
 // app is the root model: a router over a stack of screens plus the global overlays (help,
@@ -92,6 +95,12 @@ type app struct {
 	lockPIN *field
 	lockErr string
 	unlockN int
+
+	// unlock is the Unlock screen while the secrets file has not opened with a passphrase typed
+	// on it (nil without one, or once it opened); fatal is what payterm ends with when it
+	// never opens (Run returns it).
+	unlock *unlockScreen
+	fatal  error
 }
 
 // New builds the production root model. main.go passes the real wallet; tests pass a fake.
@@ -137,11 +146,18 @@ func New(w Wallet, opts Options) tea.Model {
 	pin.masked = true
 	pin.accept = digitsOnly
 	pin.limit = 12
-	return &app{
+	a := &app{
 		c: c, cancel: cancel, idle: idle, ticker: !opts.disableIdleTicker, feed: !opts.disableChangeFeed,
 		loading: true, lastKey: now(), lockPIN: pin,
 	}
+	if opts.UnlockSecrets != nil {
+		a.unlock = newUnlockScreen(c, opts.UnlockSecrets)
+	}
+	return a
 }
+
+// unlocking reports whether the Unlock screen is up (asking, not waiting for an answer).
+func (a *app) unlocking() bool { return a.unlock != nil && !a.unlock.waiting }
 
 func (a *app) Init() tea.Cmd {
 	cmds := []tea.Cmd{firstLoad(a.c, a.feed)}
@@ -302,6 +318,8 @@ func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(a.checkIdle(), idleTick())
 	case IdleCheckMsg:
 		return a, a.checkIdle()
+	case unlockedMsg:
+		return a, a.unlocked(msg.err)
 	case unlockMsg:
 		if msg.err != nil {
 			a.lockErr = explain(msg.err)
@@ -374,7 +392,7 @@ func (a *app) applyNav() tea.Cmd {
 }
 
 func (a *app) checkIdle() tea.Cmd {
-	if a.locked || !a.onboarded {
+	if a.locked || !a.onboarded || a.unlocking() {
 		return nil
 	}
 	if a.c.now().Sub(a.lastKey) >= a.idle {
@@ -421,6 +439,9 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return a.quit()
+	}
+	if a.unlocking() {
+		return a.unlockKey(msg)
 	}
 	if a.locked {
 		return a.lockKey(msg)
@@ -510,5 +531,58 @@ func (a *app) lockKey(msg tea.KeyMsg) tea.Cmd {
 		return a.quit()
 	}
 	a.lockPIN.Update(msg)
+	return nil
+}
+
+// unlockKey gives a key to the Unlock screen: esc quits (ctrl+c was handled before), every
+// other key is the passphrase's, q and ? included. In a terminal too small to show the field
+// nothing is typed blind, and q quits as that view says.
+func (a *app) unlockKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyEsc {
+		if a.busy() {
+			a.confirmQuit = true
+			return nil
+		}
+		return a.quit()
+	}
+	if a.width < MinWidth || a.height < MinHeight {
+		if msg.String() == "q" && !a.busy() {
+			return a.quit()
+		}
+		return nil
+	}
+	_, cmd := a.unlock.Update(msg)
+	if a.unlock.waiting { // handed over: Home now, while the core derives the key
+		a.showHelp = false
+		a.status, a.statusIsErr = "Unlocking secrets…", false
+	}
+	return cmd
+}
+
+// unlocked applies the core's answer to a passphrase: the screen goes away for good, comes back
+// saying the refusal, or payterm ends with the Problem (a quit in between cancels the call: its
+// context error is not a reason to report).
+func (a *app) unlocked(err error) tea.Cmd {
+	if a.unlock == nil {
+		return nil
+	}
+	done, fatal := a.unlock.answered(err)
+	switch {
+	case done:
+		a.unlock = nil
+		if a.status == "Unlocking secrets…" {
+			a.status = ""
+		}
+		return nil
+	case fatal != nil:
+		if a.c.ctx.Err() != nil {
+			return nil
+		}
+		a.fatal = fatal
+		a.unlock.said = explain(fatal)
+		return a.quit()
+	}
+	a.status = ""
+	a.showHelp, a.confirmQuit = false, false
 	return nil
 }

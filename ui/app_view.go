@@ -18,7 +18,7 @@ func (a *app) View() string {
 		return wrapLines(fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
 			MinWidth, MinHeight, a.width, a.height), a.width)
 	}
-	if f, ok := a.top().(inliner); ok && f.Inline() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
+	if f, ok := a.top().(inliner); ok && f.Inline() && !a.unlocking() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
 		// The screen printed something on the normal screen (the bank's address, whole) and
 		// stands under it: a few lines, no header or footer, nothing padded.
 		return wrapLines(a.top().View(), a.width)
@@ -26,6 +26,9 @@ func (a *app) View() string {
 	var body string
 	title := ""
 	switch {
+	case a.unlocking():
+		title = a.unlock.Title()
+		body = a.unlock.View()
 	case a.loading:
 		body = st.Muted.Render("Loading the wallet…")
 	case a.loadErr != nil:
@@ -81,7 +84,10 @@ func (a *app) footerLines() (status, keys []string) {
 		status = capLines(strings.Split(wrapLines(line1, a.width), "\n"), maxStatusLines, a.width)
 	}
 	var ks []key.Binding
-	if !a.locked && !a.showHelp && a.top() != nil {
+	switch {
+	case a.unlocking():
+		ks = a.unlock.ShortHelp()
+	case !a.locked && !a.showHelp && a.top() != nil:
 		ks = a.top().ShortHelp()
 	}
 	parts := make([]string, 0, len(ks)+1)
@@ -91,7 +97,7 @@ func (a *app) footerLines() (status, keys []string) {
 		}
 		parts = append(parts, k.Help().Key+" "+k.Help().Desc)
 	}
-	if a.top() != nil && !a.loading && a.loadErr == nil && !a.locked && !a.showHelp {
+	if a.top() != nil && !a.loading && a.loadErr == nil && !a.locked && !a.showHelp && !a.unlocking() {
 		parts = append(parts, "? help")
 	}
 	return status, capLines(joinWrapped(parts, " · ", a.width), maxKeyLines, a.width)

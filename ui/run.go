@@ -70,8 +70,14 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 		case <-ran:
 		}
 	}()
-	if _, err := p.Run(); err != nil {
+	m, err := p.Run()
+	if err != nil {
 		return fmt.Errorf("run ui: %w", err)
+	}
+	if a, ok := m.(*app); ok && a.fatal != nil {
+		// The secrets file never opened (the last wrong passphrase): payterm ends with the
+		// core's Problem, as when the passphrase was asked on the terminal.
+		return a.fatal
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("run ui: %w", err)
