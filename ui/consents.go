@@ -504,6 +504,8 @@ func (s *consentsScreen) detailView() string {
 // the date it would have run to is said as past intent, never as a countdown.
 func endLine(c Consent, now time.Time, loc *time.Location) string {
 	switch {
+	case c.Current() && c.Expires.IsZero() && c.ExpiryRestoring:
+		return "Expires         " + restoringEnd
 	case c.Current() && c.Expires.IsZero():
 		return "Expires         no end date"
 	case c.Current():
@@ -515,10 +517,16 @@ func endLine(c Consent, now time.Time, loc *time.Location) string {
 	}
 }
 
+// restoringEnd is said of a link whose end is still being read back (Consent.ExpiryRestoring):
+// not "no end date", which would be wrong a moment later.
+const restoringEnd = "… (restoring your bank approval)"
+
 // endCell is endLine in the list's column (18 cells): "expires 2030-11-15", "expired 2029-12-15",
 // or "ended" for a consent cancelled, rejected or used up (the status column says which).
 func endCell(c Consent, loc *time.Location) string {
 	switch {
+	case c.Current() && c.Expires.IsZero() && c.ExpiryRestoring:
+		return "expiry: restoring…" // 18 cells, like the dates: the column pads bytes
 	case c.Current() && c.Expires.IsZero():
 		return "no end date"
 	case c.Current():
