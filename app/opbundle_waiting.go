@@ -37,8 +37,15 @@ func awaitsApproval(p wallet.Payment) bool {
 }
 
 // bundlesAwaiting counts the bundles with a payment awaiting the payer's approval, per bank
-// (banks maps a link's id to its bank's id), in the order their oldest payment was made.
+// (banks maps a link's id to its bank's id), in the order their oldest payment was made. Only
+// banks in the config that take bundles (Caps.Bundle) are counted: a bundle left at a bank that
+// left the config cannot be approved from here. With no such bank the open payments are not
+// read at all (Home reads its overview at every start and every change).
 func (a *App) bundlesAwaiting(ctx context.Context, banks map[string]string) ([]ui.BundlesWaiting, error) {
+	bundling := a.bundlingBanks()
+	if len(bundling) == 0 {
+		return nil, nil
+	}
 	open, err := a.ledger.OpenPayments(ctx)
 	if err != nil {
 		return nil, err
@@ -50,12 +57,15 @@ func (a *App) bundlesAwaiting(ctx context.Context, banks map[string]string) ([]u
 		if !awaitsApproval(p) {
 			continue
 		}
+		bank := banks[p.ConsentID]
+		if !bundling[bank] {
+			continue
+		}
 		r, err := p.Receipt()
 		if err != nil || r.Bundle == "" || seen[r.Bundle] {
 			continue
 		}
 		seen[r.Bundle] = true
-		bank := banks[p.ConsentID]
 		i, ok := at[bank]
 		if !ok {
 			i = len(out)
@@ -65,4 +75,15 @@ func (a *App) bundlesAwaiting(ctx context.Context, banks map[string]string) ([]u
 		out[i].Count++
 	}
 	return out, nil
+}
+
+// bundlingBanks are the ids of the configured banks whose approval may cover a bundle.
+func (a *App) bundlingBanks() map[string]bool {
+	out := map[string]bool{}
+	for _, bc := range a.banks {
+		if caps, ok := a.capsOf(bc.cfg.ID); ok && caps.Bundle > 0 {
+			out[bc.cfg.ID] = true
+		}
+	}
+	return out
 }

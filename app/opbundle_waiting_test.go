@@ -74,3 +74,42 @@ func TestOPBundleWaitingShownAfterARestart(t *testing.T) {
 	}
 	checkVerdicts(t, a.banks[1].op.bank)
 }
+
+// TestOPBundleWaitingCountedOnlyWhereBundlesAre: Home's count of waiting bundles reads the open
+// payments only when a configured bank takes bundles (Caps.Bundle). A bundle left at OP's page
+// is counted with the OP bank in the config; after the OP bank leaves the config (no bank left
+// takes bundles) Home counts none — the bundle cannot be approved from here — and the config
+// with OP back counts it again.
+func TestOPBundleWaitingCountedOnlyWhereBundlesAre(t *testing.T) {
+	e := newBundleEnv(t)
+	e.leftAtOPsPage(t)
+	bg := context.Background()
+
+	without := e.cfg
+	without.Banks = nil
+	for _, b := range e.cfg.Banks {
+		if b.ID != "op" {
+			without.Banks = append(without.Banks, b)
+		}
+	}
+	a := openApp(t, without, e.clock)
+	if got := a.bundlingBanks(); len(got) != 0 {
+		a.Close()
+		t.Fatalf("banks taking bundles without OP in the config: %v", got)
+	}
+	ov, err := a.UIWallet().Overview(bg)
+	a.Close()
+	if err != nil || len(ov.BundlesAwaiting) != 0 {
+		t.Fatalf("Home's waiting bundles with no bank taking bundles: %+v, %v", ov.BundlesAwaiting, err)
+	}
+
+	a = openApp(t, e.cfg, e.clock)
+	defer a.Close()
+	if got := a.bundlingBanks(); len(got) != 1 || !got["op"] {
+		t.Fatalf("banks taking bundles with OP in the config: %v", got)
+	}
+	ov, err = a.UIWallet().Overview(bg)
+	if err != nil || len(ov.BundlesAwaiting) != 1 || ov.BundlesAwaiting[0] != (ui.BundlesWaiting{Bank: a.bankName("op"), Count: 1}) {
+		t.Fatalf("Home's waiting bundles with OP in the config: %+v, %v", ov.BundlesAwaiting, err)
+	}
+}

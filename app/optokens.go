@@ -98,6 +98,14 @@ func (a *App) opTokensBack(ctx context.Context) error {
 	return errors.Join(ls.err, ls.opErr)
 }
 
+// opTokensPending reports whether the payer's kept OP tokens may still be on their way back:
+// the store opens in the background and has not finished (its open restores them before it
+// finishes). A store that failed to open restores nothing: not pending.
+func (a *App) opTokensPending() bool {
+	open, _ := a.secretsOpen()
+	return !open
+}
+
 // opBank is an OP bank as the wallet core calls it: every call that may use or change the
 // payer's tokens first waits for them to be restored (opTokensBack), so a payment approved
 // before a restart is never submitted, renewed or sent back to OP's page as if no token were

@@ -66,7 +66,8 @@ func approvalOf(caps provider.Caps) string {
 }
 
 // linkRules are the "Payment Rules" of a link at a bank whose standard is not the UAE's.
-func linkRules(caps provider.Caps, t ui.PayTerms, who string, c wallet.Consent) []ui.Rule {
+func linkRules(caps provider.Caps, c ui.Consent, who string) []ui.Rule {
+	t := c.Terms
 	rules := []ui.Rule{
 		{Label: "Type", Value: "A link to your account (" + t.Standard + "): no consent at the bank"},
 		{Label: "Approval", Value: approvalOf(caps) + "; your PIN + code only guard this wallet"},
@@ -75,8 +76,11 @@ func linkRules(caps provider.Caps, t ui.PayTerms, who string, c wallet.Consent) 
 		{Label: "Signed with", Value: caps.Signing},
 		{Label: "Linked", Value: c.Created.Format("2 Jan 2006")},
 	}
-	if !c.Expires.IsZero() {
+	switch {
+	case !c.Expires.IsZero():
 		rules = append(rules, ui.Rule{Label: "Expires", Value: c.Expires.Format("2 Jan 2006")})
+	case c.ExpiryRestoring:
+		rules = append(rules, ui.Rule{Label: "Expires", Value: "… (restoring your bank approval)"})
 	}
 	return rules
 }

@@ -179,8 +179,10 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, OtherPaid: other, PurposeCode: c.PurposeCode,
 		Terms: a.termsOf(c.Bank, c.Currency)}
-	if exp, ok := a.opLinkExpiry(c); ok && c.Status == wallet.ConsentAuthorized {
-		out.Expires = exp
+	if c.Status == wallet.ConsentAuthorized {
+		if end, restoring := a.opLinkEnd(c); !end.IsZero() || restoring {
+			out.Expires, out.ExpiryRestoring = end, restoring
+		}
 	}
 	if c.Model != wallet.BeneficiaryOpen {
 		payees, err := a.ledger.Payees(ctx, c.ID)
@@ -257,7 +259,7 @@ func (w uiWallet) ConsentDetail(ctx context.Context, consentID string) (ui.Conse
 	if caps, ok := a.capsOf(c.Bank); ok {
 		// A link under another standard: no grant at the bank, which approves each payment
 		// itself; its rules say so, from the provider's Caps, never the UAE consent's.
-		d.Rules = linkRules(caps, uc.Terms, who, c)
+		d.Rules = linkRules(caps, uc, who)
 	}
 	if c.BaseConsentID != "" {
 		d.Rules = append(d.Rules, ui.Rule{Label: "Renewal of", Value: c.BaseConsentID})

@@ -207,7 +207,7 @@ func (s *homeScreen) View() string {
 		}
 		card = append(card,
 			fmt.Sprintf("Paid to date  %s (%s)", paidText(*c), count(c.PaymentCount, "payment", "payments")),
-			fmt.Sprintf("Expires       %s (%s)", until(now, c.Expires), day(c.Expires, s.c.loc)),
+			"Expires       "+cardEnd(*c, now, s.c.loc),
 		)
 		switch {
 		case c.Paused && c.Current():
@@ -253,6 +253,18 @@ func (s *homeScreen) View() string {
 		b.WriteString("\n" + st.Muted.Render("Bank: embedded sandbox bank"))
 	}
 	return b.String()
+}
+
+// cardEnd is the card's "Expires" value: the countdown and the day; for a link without an end
+// (no bank approval that ends) "no end date", and "…" while its end is being read back.
+func cardEnd(c Consent, now time.Time, loc *time.Location) string {
+	switch {
+	case c.Expires.IsZero() && c.ExpiryRestoring:
+		return restoringEnd
+	case c.Expires.IsZero():
+		return "no end date"
+	}
+	return fmt.Sprintf("%s (%s)", until(now, c.Expires), day(c.Expires, loc))
 }
 
 // noConsentText is p's answer when the wallet has no consent in place at all.

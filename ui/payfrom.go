@@ -46,13 +46,24 @@ func canPayNow(c Consent, now time.Time) bool {
 }
 
 // payChoices keeps the consents that can pay now. Home's active consent comes first, so enter
-// alone pays as p always did; the others follow in the core's order (newest first).
+// alone pays as p always did; the others follow in the core's order (newest first). The active
+// consent's row is its record in cs when cs has it: Home's copy may be older than the list (a
+// reload after a change: an OP link's end read back).
 func payChoices(cs []Consent, active *Consent, now time.Time) []Consent {
 	var out []Consent
 	seen := map[string]bool{}
-	if active != nil && canPayNow(*active, now) {
-		out = append(out, *active)
-		seen[active.ID] = true
+	if active != nil {
+		first := *active
+		for _, c := range cs {
+			if c.ID == first.ID {
+				first = c
+				break
+			}
+		}
+		if canPayNow(first, now) {
+			out = append(out, first)
+			seen[first.ID] = true
+		}
 	}
 	for _, c := range cs {
 		if canPayNow(c, now) && !seen[c.ID] {
@@ -77,6 +88,7 @@ type payFromScreen struct {
 	req      int
 	loading  bool
 	err      string
+	stale    bool // a change came in while a load was in flight: load again when it lands
 }
 
 func newPayFrom(c *common, ov Overview, cs []Consent, err error) *payFromScreen {
@@ -163,6 +175,22 @@ func (s *payFromScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if s.choices == nil {
 			s.choices = []Consent{} // loaded, none usable: the list is known to be empty
 		}
+		if s.stale {
+			s.stale = false
+			return s, s.refresh()
+		}
+	case changedMsg:
+		// A consent changed, or everything did (the secret store opened: an OP link's end is
+		// known now): the rows are read again and stay on screen meanwhile. A list that never
+		// loaded waits for r.
+		if s.choices == nil || !msg.Touches(ConsentChanged, "") {
+			return s, nil
+		}
+		if s.loading {
+			s.stale = true
+			return s, nil
+		}
+		return s, s.refresh()
 	case tea.KeyMsg:
 		return s, s.onKey(msg)
 	}
@@ -265,7 +293,7 @@ func (s *payFromScreen) row(i, numW int, bank string) string {
 	if selected && st.accessible {
 		mark = " (selected)"
 	}
-	expires := "  " + expiryLabel(c.Expires, s.c.loc)
+	expires := "  " + expiryLabel(c, s.c.loc)
 	bankW := max(4, width-displayWidth(lead)-displayWidth(expires)-len(mark))
 	line1 := lead + padRight(truncate(bank, bankW), bankW) + expires + mark
 
@@ -296,12 +324,16 @@ func (s *payFromScreen) headroomIn(cur string) (Headroom, bool) {
 // per-day and per-month windows are the wallet's, the same for every row, so Home shows them).
 func consentLeft(l Limits, paid money.Amount) money.Amount { return l.ConsentTotal.SubFloor(paid) }
 
-// expiryLabel is "expires 2031-01-12", or "no expiry date" when the consent has none.
-func expiryLabel(t time.Time, loc *time.Location) string {
-	if t.IsZero() {
+// expiryLabel is "expires 2031-01-12", "no expiry date" when the consent has none, or
+// "expiry: restoring…" while a link's end is being read back.
+func expiryLabel(c Consent, loc *time.Location) string {
+	switch {
+	case c.Expires.IsZero() && c.ExpiryRestoring:
+		return "expiry: restoring…"
+	case c.Expires.IsZero():
 		return "no expiry date"
 	}
-	return "expires " + day(t, loc)
+	return "expires " + day(c.Expires, loc)
 }
 
 // paysLabel says whom the consent lets you pay: anyone (open), or its payees by name. Names come

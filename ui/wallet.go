@@ -287,8 +287,13 @@ type Consent struct {
 	Paused        bool // local only
 	Created       time.Time
 	Expires       time.Time
-	Model         BeneficiaryModel
-	Creditors     []Payee
+	// ExpiryRestoring: the end is not known yet because what holds it is still being read back
+	// (an OP link's latest approval, from the payer's tokens kept in the secret store, which
+	// opens in the background after the first frame). The screens say "restoring" rather than
+	// "no end date", and reload when the core reports the change (Changes: everything).
+	ExpiryRestoring bool
+	Model           BeneficiaryModel
+	Creditors       []Payee
 	// DebtorMasked is the payer account already masked by the core ("AE07 •••• 1234"), or "".
 	DebtorMasked string
 	// TotalPaid is what the consent has paid in its own currency (Terms.Currency): the payments

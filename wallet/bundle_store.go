@@ -2,20 +2,19 @@ package wallet
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 )
 
 // PaymentsOfBundle lists the payments of one bundle (SCAReceipt.Bundle) in the bundle's order.
-// The receipt is read back and checked, so a bundle id appearing elsewhere in a receipt (it is a
-// UUID the wallet minted) never adds a payment.
+// They are found by the bundle recorded with each payment (migration 10's index), and each
+// one's receipt is read back and checked, so only a payment whose receipt names the bundle is
+// listed.
 func (l *Ledger) PaymentsOfBundle(ctx context.Context, bundleID string) ([]Payment, error) {
 	if bundleID == "" {
 		return nil, nil
 	}
-	needle, _ := json.Marshal(bundleID)
-	rows, err := l.db.QueryContext(ctx, paymentFrom+` WHERE instr(sca_receipt, ?) > 0 ORDER BY id`, `"bundle":`+string(needle))
+	rows, err := l.db.QueryContext(ctx, paymentFrom+` WHERE bundle = ? ORDER BY id`, bundleID)
 	if err != nil {
 		return nil, fmt.Errorf("list the bundle's payments: %w", err)
 	}

@@ -144,6 +144,29 @@ func TestFailedUpgradeLeavesV7InWAL(t *testing.T) {
 
 const upgradeCrashEnv = "PAYTERM_WALLET_UPGRADE_CRASH_CHILD"
 
+// upgradeChild is the child half of the kill-midway tests: spec is "dir|bytes"; it opens (and
+// so upgrades) the ledger in dir and SIGKILLs itself once the rollback journal has grown to
+// bytes. It exits 0 when the upgrade finished first, 3 when the open failed.
+func upgradeChild(spec string) {
+	dir, at, _ := strings.Cut(spec, "|")
+	limit, _ := strconv.ParseInt(at, 10, 64)
+	journal := filepath.Join(dir, LedgerFile+"-journal")
+	go func() {
+		for {
+			if st, err := os.Stat(journal); err == nil && st.Size() >= limit {
+				die()
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	l, err := OpenLedger(context.Background(), dir, LedgerOptions{})
+	if err != nil {
+		os.Exit(3)
+	}
+	l.Close()
+	os.Exit(0)
+}
+
 // TestUpgradeKilledMidwayKeepsEveryRow: payterm killed (SIGKILL) during the upgrade, while the
 // rollback journal holds part of migration 8, loses nothing: the next open rolls the journal
 // back and upgrades again, and every payment is there with its exact request bytes. The child
@@ -151,23 +174,7 @@ const upgradeCrashEnv = "PAYTERM_WALLET_UPGRADE_CRASH_CHILD"
 // least one kill must land mid-upgrade, or the test proves nothing and fails.
 func TestUpgradeKilledMidwayKeepsEveryRow(t *testing.T) {
 	if spec := os.Getenv(upgradeCrashEnv); spec != "" {
-		dir, at, _ := strings.Cut(spec, "|")
-		limit, _ := strconv.ParseInt(at, 10, 64)
-		journal := filepath.Join(dir, LedgerFile+"-journal")
-		go func() {
-			for {
-				if st, err := os.Stat(journal); err == nil && st.Size() >= limit {
-					die()
-				}
-				time.Sleep(100 * time.Microsecond)
-			}
-		}()
-		l, err := OpenLedger(context.Background(), dir, LedgerOptions{})
-		if err != nil {
-			os.Exit(3)
-		}
-		l.Close()
-		os.Exit(0)
+		upgradeChild(spec)
 	}
 	ctx := context.Background()
 	const n = 3000

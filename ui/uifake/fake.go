@@ -312,7 +312,8 @@ func (f *FakeWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	for _, usable := range []bool{true, false} {
 		for i := range f.consents {
 			c := f.withPaid(f.consents[i])
-			if ov.Active == nil && c.Current() && now.Before(c.Expires) && (!usable || ui.CanPayNow(c, now)) {
+			// A link without an end (Expires zero) pays, as the core's Usable says.
+			if ov.Active == nil && c.Current() && (usable && ui.CanPayNow(c, now) || !usable && now.Before(c.Expires)) {
 				ov.Active = &c
 			}
 		}
@@ -437,6 +438,15 @@ func (f *FakeWallet) EditConsent(i int, edit func(c *ui.Consent)) {
 	defer f.mu.Unlock()
 	edit(&f.consents[i])
 	f.publish(ui.Change{Kind: ui.ConsentChanged, ID: f.consents[i].ID})
+}
+
+// RestoreLinkEnd is the core once an OP link's approval is back (the secret store opened in
+// the background): consent i's end is known, and every screen is told that everything changed.
+func (f *FakeWallet) RestoreLinkEnd(i int, end time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.consents[i].Expires, f.consents[i].ExpiryRestoring = end, false
+	f.publish(ui.Change{Kind: ui.EverythingChanged})
 }
 
 // plural renders n with its noun in the right number, as the screens do ("1 named payee").
