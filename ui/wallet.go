@@ -10,8 +10,8 @@ import (
 	"github.com/payterm/payterm/money"
 )
 
-// This file declares everything the terminal UI needs from the application core, and nothing
-// more. The UI imports no core package but money/: app/ (the production composition) adapts the
+// This file and wallet_*.go declare everything the terminal UI needs from the application core,
+// and nothing more. The UI imports no core package but money/: app/ (the production composition) adapts the
 // core to Wallet, and the screens' tests use a fake. Every method may do I/O; the UI only ever
 // calls them from inside a tea.Cmd, so they may block, but they must honour ctx cancellation
 // (the UI cancels ctx when the program quits or the user backs out).
