@@ -158,6 +158,18 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	check(ctx, 29, "consent is the token's, Authorized and unexpired", nil)
 
+	// The 201 this payment gets unless its PII's checks or the balance refuse it is signed
+	// now on another goroutine, beside the PII's RSA decrypt (earlySign); which answer is
+	// sent is still decided after every check below.
+	billing, _ := json.Marshal(billingOf(instr))
+	p := &paymentRecord{
+		PaymentID: b.newUUID(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
+		Amount: instr.Amount, Currency: instr.Currency, PurposeCode: instr.PaymentPurposeCode,
+		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
+		TransactionID: strings.ReplaceAll(b.newUUID(), "-", ""), // dropped if the payment is rejected
+	}
+	early := b.signEarly(client.ClientID, b.paymentMessage(p, now), now)
+
 	// Rule 31: payment PII.
 	plain, err := rules.OpenPII(instr.PIIJWE, encKeys, clientKeyLookup(client), opts)
 	if err != nil {
@@ -202,12 +214,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		b.writeViolation(w, r, &rules.Violation{Rule: 30, Code: rules.CodeBodyInvalidFormat, Path: "Data.Instruction.Amount.Amount", Message: err.Error()})
 		return
 	}
-	billing, _ := json.Marshal(billingOf(instr))
-	p := &paymentRecord{
-		PaymentID: b.newUUID(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
-		Amount: instr.Amount, Currency: instr.Currency, AmountFils: fils, PurposeCode: instr.PaymentPurposeCode,
-		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
-	}
+	p.AmountFils = fils
 	rec := &idemRecord{ConsentID: instr.ConsentID, BodyHash: bodyHash, PaymentID: p.PaymentID, Status: http.StatusCreated,
 		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, CreatedAt: now}
 	// The payment, its balance change and its idempotency key make one journal line, encoded
@@ -222,8 +229,8 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Reject = reject
-	if reject == nil {
-		p.TransactionID = strings.ReplaceAll(b.newUUID(), "-", "")
+	if reject != nil {
+		p.TransactionID = ""
 	}
 	p.Seq = b.st.NextSeq
 	seq, err := b.appendLocked(journalEntry{Payment: p, IdemID: idemID, Idem: rec, BalanceFils: balance})
@@ -241,8 +248,8 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
 		return
 	}
-	// The payment's line goes to disk while the answer is signed: the 201 waits for that
-	// fsync (often shared with concurrent payments), not for one after the signature.
+	// The payment's line goes to disk while the answer is signed (or its early signature
+	// is checked): the 201 waits for that fsync (often shared with concurrent payments).
 	if b.jw != nil {
 		go b.jw.wait(seq) //nolint:errcheck // the handler waits for the same line below
 	}
@@ -251,7 +258,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	// payment (iat is its creation time), so should a crash lose the line that stores it, a
 	// replay signs the same claims again (writeReplay).
 	msg := b.paymentMessage(p, now)
-	resp, err := b.signResponseAt(r.WithContext(context.WithValue(ctx, ctxResponseFault, FaultKind(""))), client.ClientID, msg, now)
+	resp, err := early.sign(b, client.ClientID, msg, now)
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 		return
