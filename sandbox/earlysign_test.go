@@ -32,7 +32,8 @@ func verifiedClaims(t *testing.T, compact []byte, pub *rsa.PublicKey, kid string
 
 // TestEarlySignIsUsedOnlyForTheSameClaimsAndKey: a payment's 201 signed ahead (beside the
 // PII decrypt) is sent only when the answer finally chosen has the same claims and the bank
-// still signs with the same key; otherwise the final claims are signed then.
+// still signs with the same key; otherwise the final claims are signed then. take never
+// waits: before the early signature is finished it reports it not ready.
 func TestEarlySignIsUsedOnlyForTheSameClaimsAndKey(t *testing.T) {
 	b := newBank(t, nil)
 	now := b.now()
@@ -41,12 +42,18 @@ func TestEarlySignIsUsedOnlyForTheSameClaimsAndKey(t *testing.T) {
 	status := func(claims map[string]any) any {
 		return claims["message"].(map[string]any)["Data"].(map[string]any)["Status"]
 	}
-	b.mu.Lock()
-	key := b.sig
-	b.mu.Unlock()
+	final := func(clientID string, msg any) (*bankKey, []byte) {
+		t.Helper()
+		key, payload, err := b.responseClaims(clientID, msg, now, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key, payload
+	}
+	key, samePayload := final("client-1", pending)
 
 	e := b.signEarly("client-1", pending, now)
-	got, err := e.sign(b, "client-1", pending, now)
+	got, err := e.await(final("client-1", pending))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +63,13 @@ func TestEarlySignIsUsedOnlyForTheSameClaimsAndKey(t *testing.T) {
 	if c := verifiedClaims(t, got, &key.priv.PublicKey, key.kid); status(c) != "Pending" || c["aud"].([]any)[0] != "client-1" {
 		t.Fatalf("claims %v", c)
 	}
+	if taken, ok := e.take(key, samePayload); !ok || !bytes.Equal(taken, e.jws) {
+		t.Fatal("take: a finished early signature of the same claims was not taken")
+	}
 
 	e = b.signEarly("client-1", pending, now)
-	got, err = e.sign(b, "client-1", rejected, now)
+	otherKey, otherPayload := final("client-1", rejected)
+	got, err = e.await(otherKey, otherPayload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +79,22 @@ func TestEarlySignIsUsedOnlyForTheSameClaimsAndKey(t *testing.T) {
 	if c := verifiedClaims(t, got, &key.priv.PublicKey, key.kid); status(c) != "Rejected" {
 		t.Fatalf("other claims: sent %v", c)
 	}
+	if _, ok := e.take(otherKey, otherPayload); ok {
+		t.Fatal("take: an early signature of other claims was taken")
+	}
 
 	e = b.signEarly("client-1", pending, now)
-	got, err = e.sign(b, "client-2", pending, now)
+	got, err = e.await(final("client-2", pending))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := verifiedClaims(t, got, &key.priv.PublicKey, key.kid); c["aud"].([]any)[0] != "client-2" {
 		t.Fatalf("other audience: sent %v", c)
+	}
+
+	unfinished := &earlySign{key: key, payload: samePayload, done: make(chan struct{})}
+	if _, ok := unfinished.take(key, samePayload); ok {
+		t.Fatal("take: an unfinished early signature was taken")
 	}
 
 	e = b.signEarly("client-1", pending, now)
@@ -84,7 +103,12 @@ func TestEarlySignIsUsedOnlyForTheSameClaimsAndKey(t *testing.T) {
 	b.mu.Lock()
 	b.sig = next
 	b.mu.Unlock()
-	got, err = e.sign(b, "client-1", pending, now)
+	nextKey, nextPayload := final("client-1", pending)
+	<-e.done
+	if _, ok := e.take(nextKey, nextPayload); ok {
+		t.Fatal("take: an early signature by the previous key was taken")
+	}
+	got, err = e.await(nextKey, nextPayload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +117,10 @@ func TestEarlySignIsUsedOnlyForTheSameClaimsAndKey(t *testing.T) {
 	}
 
 	var none *earlySign // claims that did not encode: nothing was signed ahead
-	got, err = none.sign(b, "client-1", rejected, now)
+	if _, ok := none.take(nextKey, nextPayload); ok {
+		t.Fatal("take: nothing was signed ahead, yet something was taken")
+	}
+	got, err = none.await(final("client-1", rejected))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -273,20 +273,29 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
 		return
 	}
-	// The payment's line goes to disk while the answer is signed (or its early signature
-	// is checked): the 201 waits for that fsync (often shared with concurrent payments).
-	if b.jw != nil {
-		go b.jw.wait(seq) //nolint:errcheck // the handler waits for the same line below
-	}
+	// The 201's claims, and its early signature if that is finished and covers them: then
+	// this handler fsyncs the payment's line itself (no hand-off to another goroutine).
+	// Otherwise the line goes to disk while the answer is signed, and the 201 waits for that
+	// fsync (often shared with concurrent payments), not for one after the signature.
 	// The stored response (what replays return) is always correctly signed; only this answer
 	// carries a wrong-key, wrong-iss or wrong-aud fault. Its claims depend only on the
 	// payment (iat is its creation time), so should a crash lose the line that stores it, a
 	// replay signs the same claims again (writeReplay).
 	msg := b.paymentMessage(p, now)
-	resp, err := early.sign(b, client.ClientID, msg, now)
+	key, claims, err := b.responseClaims(client.ClientID, msg, now, "")
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 		return
+	}
+	resp, ready := early.take(key, claims)
+	if !ready {
+		if b.jw != nil {
+			go b.jw.wait(seq) //nolint:errcheck // the handler waits for the same line below
+		}
+		if resp, err = early.await(key, claims); err != nil {
+			b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
+			return
+		}
 	}
 	full := *rec
 	full.Body = resp

@@ -137,20 +137,37 @@ func (b *Bank) signEarly(clientID string, message any, now time.Time) *earlySign
 	return e
 }
 
-// sign returns the signed response for exactly these claims: the early signature when it
-// covers them with the key the bank signs with now, a new one otherwise.
-func (e *earlySign) sign(b *Bank, clientID string, message any, now time.Time) ([]byte, error) {
-	key, payload, err := b.responseClaims(clientID, message, now, "")
-	if err != nil {
-		return nil, err
+// take returns the early signature without waiting: only if it is finished and covers
+// exactly payload with key (the claims and key of the answer finally chosen).
+func (e *earlySign) take(key *bankKey, payload []byte) ([]byte, bool) {
+	if e == nil {
+		return nil, false
 	}
+	select {
+	case <-e.done:
+		if e.covers(key, payload) {
+			return e.jws, true
+		}
+	default:
+	}
+	return nil, false
+}
+
+// await returns the signed answer for payload with key: the early signature once finished
+// if it covers them, a new one otherwise.
+func (e *earlySign) await(key *bankKey, payload []byte) ([]byte, error) {
 	if e != nil {
 		<-e.done
-		if e.err == nil && e.key == key && bytes.Equal(e.payload, payload) {
+		if e.covers(key, payload) {
 			return e.jws, nil
 		}
 	}
 	return signClaims(key, payload)
+}
+
+// covers runs after done.
+func (e *earlySign) covers(key *bankKey, payload []byte) bool {
+	return e.err == nil && e.key == key && bytes.Equal(e.payload, payload)
 }
 
 // writeSigned writes status with a signed application/jwt body.
