@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"testing"
@@ -384,5 +385,40 @@ func TestSandboxIDTokenVerifies(t *testing.T) {
 		t.Fatal("a genuine id_token with another authorization's nonce was accepted")
 	} else if ie := (*IDTokenError)(nil); !errors.As(err, &ie) || ie.Claim != "nonce" {
 		t.Fatalf("replayed id_token: %v", err)
+	}
+}
+
+// TestSandboxPaymentsReuseOneConnection: once a payment has been sent, further payments
+// (and the reads after them) ride the same kept-alive mTLS connection, so no payment pays for a
+// new handshake (an RSA signature with the transport key on each side, and round trips).
+func TestSandboxPaymentsReuseOneConnection(t *testing.T) {
+	r := newSandboxRig(t)
+	tr, consentID := r.onboard(t)
+	if _, err := r.client.CreatePayment(context.Background(), tr.AccessToken, r.signedPayment(t, consentID, "1.00")); err != nil {
+		r.explain(t)
+		t.Fatalf("first payment: %v", err)
+	}
+	var fresh, reused int
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if info.Reused {
+				reused++
+			} else {
+				fresh++
+			}
+		},
+	})
+	for range 5 {
+		p, err := r.client.CreatePayment(ctx, tr.AccessToken, r.signedPayment(t, consentID, "1.00"))
+		if err != nil {
+			r.explain(t)
+			t.Fatalf("payment: %v", err)
+		}
+		if _, err := r.client.GetPayment(ctx, p.PaymentID); err != nil {
+			t.Fatalf("get payment: %v", err)
+		}
+	}
+	if fresh != 0 || reused < 10 {
+		t.Fatalf("10 requests after the first payment: %d new connections, %d reused; want 0 new", fresh, reused)
 	}
 }

@@ -1,12 +1,14 @@
 package sandbox
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,7 +34,8 @@ import (
 // processes cause, which lengthen a round trip's several hand-offs between goroutines more
 // than the floor's single loop. ms/fsync is the journal's mean fsync time in the run (other
 // sessions' disk traffic lengthens it); fsyncs/payment is 1 for this sequential client (a
-// payment's stored response rides on the next payment's fsync). Run it long enough for the journal to be compacted (about
+// payment's stored response rides on the next payment's fsync); new-conns counts connections
+// opened after the warm-up (0: every payment reuses the kept-alive one). Run it long enough for the journal to be compacted (about
 // 1,300 payments a compaction): compactions reports how many ran.
 //
 //	go test -run '^$' -bench PaymentRoundTrip -benchtime=4000x ./sandbox/
@@ -44,8 +47,16 @@ func BenchmarkPaymentRoundTrip(b *testing.B) {
 	url := bank.ResourceBaseURL() + "/payments"
 	hdr := paymentHeaders("warmup")
 	hdr.Set("Authorization", "Bearer "+cons.access)
+	// Every payment after the warm-up must ride the kept-alive connection: a new one would
+	// add a TLS handshake (an RSA signature on each side) to that payment.
+	var newConns atomic.Int64
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if !info.Reused {
+			newConns.Add(1)
+		}
+	}})
 	do := func(key string) {
-		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 		req.Header = hdr.Clone()
 		req.Header.Set("x-idempotency-key", key)
 		resp, err := c.http.Do(req)
@@ -59,6 +70,7 @@ func BenchmarkPaymentRoundTrip(b *testing.B) {
 		}
 	}
 	do("warmup") // warm the connection
+	newConns.Store(0)
 	floor := rsaFloor(b)
 	syncs0, syncNanos0 := bank.jw.syncs.Load(), bank.jw.syncNanos.Load()
 	ratios := make([]float64, 0, b.N)
@@ -95,6 +107,7 @@ func BenchmarkPaymentRoundTrip(b *testing.B) {
 	bank.mu.Lock()
 	b.ReportMetric(float64(bank.compactions), "compactions")
 	bank.mu.Unlock()
+	b.ReportMetric(float64(newConns.Load()), "new-conns")
 }
 
 // BenchmarkPaymentsConcurrent is the same round trip from several connections of one client

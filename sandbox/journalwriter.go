@@ -35,6 +35,7 @@ type journalWriter struct {
 	off      int64    // where the next write goes in f
 	alloc    int64    // f's zero-filled size
 	buf      []byte   // lines appended but not yet written
+	spare    []byte   // the last leader's written buffer, emptied, for the next one
 	appended uint64   // number of lines appended so far
 	durable  uint64   // lines known to be on disk
 	leader   bool     // a goroutine is writing and syncing
@@ -88,10 +89,15 @@ func (j *journalWriter) wait(seq uint64) error {
 		}
 		j.leader = true
 		buf, target, out, old := j.buf, j.appended, journalFileState{f: j.f, off: j.off, alloc: j.alloc}, j.old
-		j.buf, j.old = nil, nil
+		j.buf, j.spare, j.old = j.spare, nil, nil
 		j.mu.Unlock()
 		out, err := j.flush(out, old, buf)
 		j.mu.Lock()
+		// Written (or failed for good): appends fill it again instead of growing a new one
+		// line by line, unless a burst made it large.
+		if cap(buf) <= maxSpare {
+			j.spare = buf[:0]
+		}
 		j.leader = false
 		j.f, j.off, j.alloc = out.f, out.off, out.alloc
 		if err != nil {
@@ -129,6 +135,9 @@ func (j *journalWriter) flushSoon(seq uint64) {
 		_ = j.wait(target) // an error is sticky: the next waiter reports it
 	})
 }
+
+// maxSpare bounds the write buffer kept between fsyncs.
+const maxSpare = 256 << 10
 
 // journalFileState is the current file as a leader sees it.
 type journalFileState struct {
@@ -226,7 +235,7 @@ func (j *journalWriter) rotate(prevPath string) (uint64, error) {
 			return 0, j.err
 		}
 		j.off += int64(len(j.buf))
-		j.buf = nil
+		j.buf = j.buf[:0]
 	}
 	if j.f != nil {
 		if err := os.Rename(j.path, prevPath); err != nil {

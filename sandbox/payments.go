@@ -30,12 +30,37 @@ func (b *Bank) readJWTBody(w http.ResponseWriter, r *http.Request, rule int) ([]
 		w.WriteHeader(http.StatusUnsupportedMediaType)
 		return nil, false
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, rules.MaxJOSELength+1))
+	raw, err := readBounded(r.Body, r.ContentLength, rules.MaxJOSELength)
 	if err != nil || len(raw) > rules.MaxJOSELength {
 		b.writeError(w, r, http.StatusBadRequest, rules.CodeJWSMalformed, "body too large or unreadable", "")
 		return nil, false
 	}
 	return raw, true
+}
+
+// readBounded reads r to its end, at most max+1 bytes (more is the caller's error). A
+// declared length within max sizes the buffer once instead of growing it from 512 bytes
+// (io.ReadAll); it is only a hint: the bytes read decide.
+func readBounded(r io.Reader, declared int64, max int) ([]byte, error) {
+	size := 512
+	if declared > 0 && declared <= int64(max) {
+		size = int(declared) + 1 // room to see the end without growing
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(r, int64(max)+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // handleCreatePayment is POST /payments: rules 26–35.

@@ -50,13 +50,8 @@ func decodeStrict(data []byte, v any, root string, open func(path string) bool) 
 	if !utf8.Valid(data) {
 		return &DecodeError{Path: root, Reason: "JSON is not valid UTF-8"}
 	}
-	w := &walker{dec: json.NewDecoder(bytes.NewReader(data)), open: open}
-	w.dec.UseNumber()
-	if err := w.value(rv.Type().Elem(), root, 0); err != nil {
+	if err := walkStrict(tokensOf(data), rv.Type().Elem(), root, open); err != nil {
 		return err
-	}
-	if _, err := w.dec.Token(); err != io.EOF {
-		return &DecodeError{Path: root, Reason: "trailing data after the JSON value"}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		// The walk already checked types; this is a safety net (e.g. overflow).
@@ -65,8 +60,110 @@ func decodeStrict(data []byte, v any, root string, open func(path string) bool) 
 	return nil
 }
 
+// tokensOf reads the tokens of valid JSON in valid UTF-8 with validTokens, with far fewer
+// allocations than json.Decoder (its Token decodes each scalar with a fresh scanner that
+// builds an error value at the byte after it); anything else goes through json.Decoder,
+// which says where it breaks.
+func tokensOf(data []byte) tokenReader {
+	if utf8.Valid(data) && json.Valid(data) {
+		return &validTokens{data: data}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return dec
+}
+
+// walkStrict walks one JSON value of type t from src and then expects its end.
+func walkStrict(src tokenReader, t reflect.Type, root string, open func(path string) bool) error {
+	w := &walker{dec: src, open: open}
+	if err := w.value(t, root, 0); err != nil {
+		return err
+	}
+	if _, err := w.dec.Token(); err != io.EOF {
+		return &DecodeError{Path: root, Reason: "trailing data after the JSON value"}
+	}
+	return nil
+}
+
+// tokenReader is what the walk needs of json.Decoder.
+type tokenReader interface {
+	Token() (json.Token, error)
+	More() bool
+}
+
+// validTokens yields the tokens json.Decoder (with UseNumber) yields, for input that
+// json.Valid accepts and that is valid UTF-8 (json.Decoder would turn invalid bytes in a
+// string into U+FFFD) and nothing else: it relies on both and checks no syntax itself.
+type validTokens struct {
+	data []byte
+	pos  int
+}
+
+// skip passes white space and the separators json.Decoder's Token passes (in valid JSON
+// a ',' or ':' is always where the decoder expects one).
+func (v *validTokens) skip() {
+	for v.pos < len(v.data) {
+		switch v.data[v.pos] {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			v.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (v *validTokens) More() bool {
+	v.skip()
+	return v.pos < len(v.data) && v.data[v.pos] != ']' && v.data[v.pos] != '}'
+}
+
+func (v *validTokens) Token() (json.Token, error) {
+	v.skip()
+	if v.pos >= len(v.data) {
+		return nil, io.EOF
+	}
+	start := v.pos
+	switch c := v.data[start]; c {
+	case '{', '}', '[', ']':
+		v.pos++
+		return json.Delim(c), nil
+	case '"':
+		i := start + 1
+		escaped := false
+		for v.data[i] != '"' {
+			if v.data[i] == '\\' {
+				escaped = true
+				i++
+			}
+			i++
+		}
+		v.pos = i + 1
+		if !escaped {
+			return string(v.data[start+1 : i]), nil
+		}
+		var s string
+		if err := json.Unmarshal(v.data[start:v.pos], &s); err != nil {
+			return nil, err
+		}
+		return s, nil
+	case 't':
+		v.pos += len("true")
+		return true, nil
+	case 'f':
+		v.pos += len("false")
+		return false, nil
+	case 'n':
+		v.pos += len("null")
+		return nil, nil
+	}
+	for v.pos < len(v.data) && strings.IndexByte("0123456789+-.eE", v.data[v.pos]) >= 0 {
+		v.pos++
+	}
+	return json.Number(v.data[start:v.pos]), nil
+}
+
 type walker struct {
-	dec  *json.Decoder
+	dec  tokenReader
 	open func(string) bool
 }
 
