@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,23 +114,7 @@ func seedBundledLedgerV9(b *testing.B, n int) (*Ledger, string) {
 func ledgerV9WithReceipts(b testing.TB, n int, receipt func(i int) string) (*Ledger, string) {
 	b.Helper()
 	ctx := context.Background()
-	clock := &testClock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, dubai)}
-	dir := filepath.Join(b.TempDir(), "data")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		b.Fatal(err)
-	}
-	db, err := openDB(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := &Ledger{db: db, now: clock.Now, loc: dubai}
-	b.Cleanup(func() { l.Close() })
-	if err := l.migrateTo(ctx, 9); err != nil {
-		b.Fatal(err)
-	}
-	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
-		b.Fatal(err)
-	}
+	l, clock, dir := ledgerAtVersion(b, 9)
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		b.Fatal(err)

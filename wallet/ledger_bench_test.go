@@ -36,9 +36,9 @@ func seedLedger(b *testing.B, n int) (*Ledger, *testClock, int64) {
 	return l, clock, payeeID
 }
 
-// seedLedgerV7 is a ledger at schema version 7 (the signed request inside each payments row,
-// no name index) holding n payments with 3,000-byte requests.
-func seedLedgerV7(b *testing.B, n int) (*Ledger, *testClock, int64) {
+// ledgerAtVersion makes a ledger at schema version v in a new data dir, holding consent "c1",
+// and returns it open (closed at the end of the test) with its clock and data dir.
+func ledgerAtVersion(b testing.TB, v int) (*Ledger, *testClock, string) {
 	b.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, dubai)}
@@ -52,12 +52,21 @@ func seedLedgerV7(b *testing.B, n int) (*Ledger, *testClock, int64) {
 	}
 	l := &Ledger{db: db, now: clock.Now, loc: dubai}
 	b.Cleanup(func() { l.Close() })
-	if err := l.migrateTo(ctx, 7); err != nil {
+	if err := l.migrateTo(ctx, v); err != nil {
 		b.Fatal(err)
 	}
 	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
 		b.Fatal(err)
 	}
+	return l, clock, dir
+}
+
+// seedLedgerV7 is a ledger at schema version 7 (the signed request inside each payments row,
+// no name index) holding n payments with 3,000-byte requests.
+func seedLedgerV7(b *testing.B, n int) (*Ledger, *testClock, int64) {
+	b.Helper()
+	ctx := context.Background()
+	l, clock, _ := ledgerAtVersion(b, 7)
 	payee, err := l.AddPayee(ctx, Payee{ConsentID: "c1", Name: "Bob", IBAN: "AE460090000000123456789"})
 	if err != nil {
 		b.Fatal(err)

@@ -4,13 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,19 +170,8 @@ func TestUpgradeToV10KilledMidwayKeepsEveryRow(t *testing.T) {
 		old, dir := ledgerV9WithReceipts(t, n, bundled)
 		before := dumpRows(t, old, all)
 		old.Close()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestUpgradeToV10KilledMidwayKeepsEveryRow$")
-		cmd.Env = append(os.Environ(), bundleUpgradeCrashEnv+"="+dir+"|"+strconv.FormatInt(at, 10))
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case errors.As(err, &exit) && exit.Sys().(interface{ Signaled() bool }).Signaled():
-			st, serr := os.Stat(filepath.Join(dir, LedgerFile+"-journal"))
-			if serr != nil || st.Size() == 0 {
-				t.Fatalf("killed at %d journal bytes, but no journal is left (%v)", at, serr)
-			}
+		if killUpgradeAt(t, "TestUpgradeToV10KilledMidwayKeepsEveryRow", bundleUpgradeCrashEnv, dir, at) {
 			midway++
-		case err != nil:
-			t.Fatalf("the upgrading child failed: %v\n%s", err, out)
 		}
 		l, err := OpenLedger(ctx, dir, LedgerOptions{})
 		if err != nil {

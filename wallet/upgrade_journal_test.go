@@ -144,6 +144,29 @@ func TestFailedUpgradeLeavesV7InWAL(t *testing.T) {
 
 const upgradeCrashEnv = "PAYTERM_WALLET_UPGRADE_CRASH_CHILD"
 
+// killUpgradeAt runs the test named test again as the child (upgradeChild, spec in env) that
+// upgrades the ledger in dir and is killed once its rollback journal holds at bytes; it
+// reports whether the kill landed mid-upgrade (a journal is left), and fails the test if the
+// child failed otherwise. A child that finished before the kill reports false.
+func killUpgradeAt(t *testing.T, test, env, dir string, at int64) bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env+"="+dir+"|"+strconv.FormatInt(at, 10))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.Sys().(interface{ Signaled() bool }).Signaled():
+		st, serr := os.Stat(filepath.Join(dir, LedgerFile+"-journal"))
+		if serr != nil || st.Size() == 0 {
+			t.Fatalf("killed at %d journal bytes, but no journal is left (%v)", at, serr)
+		}
+		return true
+	case err != nil:
+		t.Fatalf("the upgrading child failed: %v\n%s", err, out)
+	}
+	return false
+}
+
 // upgradeChild is the child half of the kill-midway tests: spec is "dir|bytes"; it opens (and
 // so upgrades) the ledger in dir and SIGKILLs itself once the rollback journal has grown to
 // bytes. It exits 0 when the upgrade finished first, 3 when the open failed.
@@ -188,19 +211,8 @@ func TestUpgradeKilledMidwayKeepsEveryRow(t *testing.T) {
 		}
 		before := dumpRows(t, &Ledger{db: db}, `SELECT `+cols+`, hex(p.request_bytes) FROM payments p ORDER BY p.id`)
 		db.Close()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestUpgradeKilledMidwayKeepsEveryRow$")
-		cmd.Env = append(os.Environ(), upgradeCrashEnv+"="+dir+"|"+strconv.FormatInt(at, 10))
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case errors.As(err, &exit) && exit.Sys().(interface{ Signaled() bool }).Signaled():
-			st, serr := os.Stat(filepath.Join(dir, LedgerFile+"-journal"))
-			if serr != nil || st.Size() == 0 {
-				t.Fatalf("killed at %d journal bytes, but no journal is left (%v)", at, serr)
-			}
+		if killUpgradeAt(t, "TestUpgradeKilledMidwayKeepsEveryRow", upgradeCrashEnv, dir, at) {
 			midway++
-		case err != nil:
-			t.Fatalf("the upgrading child failed: %v\n%s", err, out)
 		}
 		l, err := OpenLedger(ctx, dir, LedgerOptions{})
 		if err != nil {
