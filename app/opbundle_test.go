@@ -602,13 +602,31 @@ func TestOPBundleApprovedAgainFromHistoryAfterARestart(t *testing.T) {
 	defer a.Close()
 	bank := a.banks[1].op.bank
 	w := a.UIWallet()
-	id := strconv.FormatInt(ps[1].ID, 10)
+	pages, last := approveFromHistory(t, w, ps[1].ID, func(page string) string { return opBrowse(t, page, "approve") })
+	if pages != 1 || last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
+		t.Fatalf("%d pages, final %+v", pages, last)
+	}
+	for i, p := range ps {
+		q, err := a.ledger.Payment(context.Background(), p.ID)
+		if err != nil || q.Status != wallet.PaymentExecuted || bank.PaymentDebits(q.BankPaymentID) != 1 {
+			t.Fatalf("payment %d right after the approval: %s, debited %d, %v", i+1, q.Status, bank.PaymentDebits(q.BankPaymentID), err)
+		}
+	}
+	checkVerdicts(t, bank)
+}
+
+// approveFromHistory asks the bank again, as History's a does, for its approval of payment id
+// (retrying while the restarted wallet still resumes it), answers the first page with
+// browse's address, and returns how many pages were asked and the last event.
+func approveFromHistory(t *testing.T, w ui.Wallet, id int64, browse func(page string) string) (int, ui.PaymentEvent) {
+	t.Helper()
+	ref := strconv.FormatInt(id, 10)
 	var (
 		ch  <-chan ui.PaymentEvent
 		err error
 	)
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		_, ch, err = w.(ui.ApprovalResumer).ApproveAgain(context.Background(), id)
+		_, ch, err = w.(ui.ApprovalResumer).ApproveAgain(context.Background(), ref)
 		if err == nil || time.Now().After(end) {
 			break
 		}
@@ -622,21 +640,12 @@ func TestOPBundleApprovedAgainFromHistoryAfterARestart(t *testing.T) {
 			return
 		}
 		pages++
-		back := opBrowse(t, ev.Action.URL, "approve")
-		if err := w.ContinuePayment(context.Background(), id, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
+		back := browse(ev.Action.URL)
+		if err := w.ContinuePayment(context.Background(), ref, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
 			t.Errorf("ContinuePayment: %v", err)
 		}
 	})
-	if pages != 1 || last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
-		t.Fatalf("%d pages, final %+v", pages, last)
-	}
-	for i, p := range ps {
-		q, err := a.ledger.Payment(context.Background(), p.ID)
-		if err != nil || q.Status != wallet.PaymentExecuted || bank.PaymentDebits(q.BankPaymentID) != 1 {
-			t.Fatalf("payment %d right after the approval: %s, debited %d, %v", i+1, q.Status, bank.PaymentDebits(q.BankPaymentID), err)
-		}
-	}
-	checkVerdicts(t, bank)
+	return pages, last
 }
 
 // leftAtOPsPage pays the bundle of three up to OP's page, stops watching there (the wallet
@@ -692,20 +701,9 @@ func TestOPBundleCancelOneFromHistorySaysHowInstead(t *testing.T) {
 			t.Fatalf("a payment of the bundle after the refused cancel: %s final=%v %v", q.Status, q.Final, err)
 		}
 	}
-	id := strconv.FormatInt(ps[1].ID, 10)
-	_, ch, err := w.(ui.ApprovalResumer).ApproveAgain(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	listed := 0
-	last := drain(t, ch, func(ev ui.PaymentEvent) {
-		if ev.Action == nil || listed > 0 {
-			return
-		}
-		back := opBrowsePick(t, ev.Action.URL, func(i int) bool { listed = i + 1; return i != 0 })
-		if err := w.ContinuePayment(context.Background(), id, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(back)}); err != nil {
-			t.Errorf("ContinuePayment: %v", err)
-		}
+	_, last := approveFromHistory(t, w, ps[1].ID, func(page string) string {
+		return opBrowsePick(t, page, func(i int) bool { listed = i + 1; return i != 0 })
 	})
 	if listed != 3 || last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
 		t.Fatalf("OP's page listed %d payments to approve (want 3), final %+v", listed, last)
