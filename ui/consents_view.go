@@ -168,7 +168,7 @@ func endLine(c Consent, now time.Time, loc *time.Location) string {
 	case c.Current() && c.Expires.IsZero():
 		return "Expires         no end date"
 	case c.Current():
-		return fmt.Sprintf("Expires         %s (%s)", day(c.Expires, loc), until(now, c.Expires))
+		return fmt.Sprintf("Expires         %s (%s)", day(c.Expires, loc), until(now, c.Expires, loc))
 	case c.Status == ConsentExpired:
 		return "Expired         " + day(c.Expires, loc)
 	default:

@@ -161,19 +161,28 @@ func paymentFinal(s PaymentStatus) bool {
 	}
 }
 
-// until renders a countdown: "in 3 days", "in 5 hours", "expired".
-func until(now, t time.Time) string {
+// until renders a countdown: "in 3 days", "in 5 hours", "expired". Days are calendar days in
+// the user's zone, so the count agrees with the date shown beside it: a consent made now for a
+// year less a day ends on a date 364 days away, not "in 363 days" because a few seconds passed.
+func until(now, t time.Time, loc *time.Location) string {
 	d := t.Sub(now)
 	switch {
 	case d <= 0:
 		return "expired"
 	case d >= 48*time.Hour:
-		return "in " + count(int(d.Hours()/24), "day", "days")
+		return "in " + count(calendarDays(inZone(now, loc), inZone(t, loc)), "day", "days")
 	case d >= 2*time.Hour:
 		return "in " + count(int(d.Hours()), "hour", "hours")
 	default:
 		return "in " + count(max(1, int(d.Minutes())), "minute", "minutes")
 	}
+}
+
+// calendarDays is how many dates lie from a's to b's (both in the same zone).
+func calendarDays(a, b time.Time) int {
+	da := time.Date(a.Year(), a.Month(), a.Day(), 12, 0, 0, 0, time.UTC)
+	db := time.Date(b.Year(), b.Month(), b.Day(), 12, 0, 0, 0, time.UTC)
+	return int(db.Sub(da).Hours() / 24)
 }
 
 // renewSoon is the 30-day renewal window of the consent lifecycle. A grant without an end (a

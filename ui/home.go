@@ -264,7 +264,7 @@ func cardEnd(c Consent, now time.Time, loc *time.Location) string {
 	case c.Expires.IsZero():
 		return "no end date"
 	}
-	return fmt.Sprintf("%s (%s)", until(now, c.Expires), day(c.Expires, loc))
+	return fmt.Sprintf("%s (%s)", until(now, c.Expires, loc), day(c.Expires, loc))
 }
 
 // noConsentText is p's answer when the wallet has no consent in place at all.

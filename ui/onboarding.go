@@ -549,7 +549,7 @@ func (s *onboardingScreen) consentView() string {
 	if t.Purpose.Code != "" {
 		fmt.Fprintf(&b, "Purpose: %s %s\n", t.Purpose.Code, t.Purpose.Description)
 	}
-	fmt.Fprintf(&b, "Valid until: %s (%s). You can cancel it at any time in payterm.\n\n", day(t.Expires, s.c.loc), until(s.c.now(), t.Expires))
+	fmt.Fprintf(&b, "Valid until: %s (%s). You can cancel it at any time in payterm.\n\n", day(t.Expires, s.c.loc), until(s.c.now(), t.Expires, s.c.loc))
 	b.WriteString("Press enter to continue to your bank, esc to change payees.")
 	return b.String()
 }

@@ -254,11 +254,31 @@ func TestElapsedAndUntil(t *testing.T) {
 		t.Errorf("elapsed = %s", got)
 	}
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if got := until(now, now.Add(-time.Second)); got != "expired" {
+	if got := until(now, now.Add(-time.Second), time.UTC); got != "expired" {
 		t.Errorf("until = %s", got)
 	}
-	if got := until(now, now.AddDate(0, 0, 10)); got != "in 10 days" {
+	if got := until(now, now.AddDate(0, 0, 10), time.UTC); got != "in 10 days" {
 		t.Errorf("until = %s", got)
+	}
+}
+
+// TestUntilCountsTheDatesShownBesideIt: a consent made for a year less a day, looked at a few
+// seconds later, ends on a date 364 days away and says so (hour arithmetic said 363); and a
+// countdown across midnight counts the dates, as the date beside it does.
+func TestUntilCountsTheDatesShownBesideIt(t *testing.T) {
+	dubai := time.FixedZone("GST", 4*3600)
+	made := time.Date(2026, 12, 7, 16, 50, 0, 0, dubai)
+	expires := made.AddDate(1, 0, -1)
+	if got, want := day(expires, dubai)+" ("+until(made.Add(3*time.Second), expires, dubai)+")", "2027-12-06 (in 364 days)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	late := time.Date(2030, 1, 1, 23, 0, 0, 0, dubai)
+	if got := until(late, late.Add(50*time.Hour), dubai); got != "in 3 days" { // ends 2030-01-04 01:00
+		t.Errorf("until across midnight = %q, want in 3 days", got)
+	}
+	// The same instants seen from UTC are other dates: the zone decides.
+	if got := until(late, late.Add(50*time.Hour), time.UTC); got != "in 2 days" { // 19:00 on the 1st to 21:00 on the 3rd
+		t.Errorf("until in UTC = %q, want in 2 days", got)
 	}
 }
 

@@ -22,7 +22,7 @@ func TestCountPlurals(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	for d, want := range map[time.Duration]string{30 * time.Second: "in 1 minute", 90 * time.Minute: "in 90 minutes",
 		3 * time.Hour: "in 3 hours", 50 * time.Hour: "in 2 days"} {
-		if got := until(now, now.Add(d)); got != want {
+		if got := until(now, now.Add(d), time.UTC); got != want {
 			t.Errorf("until(+%s) = %q, want %q", d, got, want)
 		}
 	}
