@@ -309,9 +309,14 @@ func (f *FakeWallet) Overview(ctx context.Context) (ui.Overview, error) {
 	// newest one still in place (paused, suspended, awaiting authorisation), so Home can say
 	// why it cannot pay.
 	now := f.Now()
+	// What each consent paid, summed once: the payments are a slice here, scanned whole.
+	consents := make([]ui.Consent, len(f.consents))
+	for i := range f.consents {
+		consents[i] = f.withPaid(f.consents[i])
+	}
 	for _, usable := range []bool{true, false} {
-		for i := range f.consents {
-			c := f.withPaid(f.consents[i])
+		for i := range consents {
+			c := consents[i]
 			// A link without an end (Expires zero) pays, as the core's Usable says.
 			if ov.Active == nil && c.Current() && (usable && ui.CanPayNow(c, now) || !usable && now.Before(c.Expires)) {
 				ov.Active = &c
