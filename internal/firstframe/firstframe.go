@@ -3,7 +3,11 @@
 // The terminal answers the queries a real one answers (the background colour, the cursor
 // position), so nothing waits for a timeout a real terminal would never cause.
 //
-// BenchmarkFirstFrame (bench_test.go) runs it on the shared fixtures (internal/fixtures).
+// Run can also type into the terminal once a screen shows (Start.Type: the passphrase of the
+// Unlock screen and enter) and time the frames drawn after it (Start.Then).
+//
+// BenchmarkFirstFrame and BenchmarkFirstFrameWithPassphrase (bench_test.go) run it on the
+// shared fixtures (internal/fixtures).
 package firstframe
 
 import (
@@ -31,22 +35,37 @@ const (
 type Marks struct {
 	// First is text of the first frame of the screen (Home's title, shown while its data loads).
 	First string
-	// Loaded is text the screen shows once its data is in (Home's "Recent payments").
+	// Loaded is text the screen shows once its data is in (Home's "Recent payments"); empty:
+	// the first frame is the loaded one.
 	Loaded string
 }
 
 // HomeMarks are Home's.
 var HomeMarks = Marks{First: "payterm · Home", Loaded: "Recent payments"}
 
+// UnlockMarks are the Unlock screen's (ui/unlocksecrets.go), the first screen when the secrets
+// file needs a passphrase: its title; it has no data to wait for.
+var UnlockMarks = Marks{First: "payterm · Unlock"}
+
 // Start says what to run and what to wait for.
 type Start struct {
 	Argv []string // the program and its arguments
 	Env  []string // its whole environment
-	// Marks are what to wait for; Timeout bounds the wait for Marks.Loaded.
+	// Marks are what to wait for; Timeout bounds the whole wait (until Then.Loaded with Type).
 	Marks   Marks
 	Timeout time.Duration
-	// Idle, when not zero, leaves the program on its loaded screen that long and then reads its
-	// resident memory (Result.IdleRSSKiB): what it keeps once its start-up work is done.
+	// Type, when not empty, is written to the terminal as a user types it, once Marks.Loaded
+	// shows (a screen that draws before its size is known drops keys typed earlier); Run then
+	// waits for Then, looked for only in what the program draws after the write. For the
+	// Unlock screen: the passphrase and "\r" (enter), then HomeMarks.
+	Type []byte
+	Then Marks
+	// TypeAfter, when not zero, waits that long after Marks.Loaded showed before typing (a
+	// user reading the screen and typing); zero types at once (a paste).
+	TypeAfter time.Duration
+	// Idle, when not zero, leaves the program on its loaded screen (Then's with Type) that long
+	// and then reads its resident memory (Result.IdleRSSKiB): what it keeps once its start-up
+	// work is done.
 	Idle time.Duration
 }
 
@@ -54,17 +73,21 @@ type Start struct {
 type Result struct {
 	First  time.Duration // from exec to the first frame showing Marks.First
 	Loaded time.Duration // from exec to Marks.Loaded on the screen
+	// With Start.Type: Typed is from exec to the write of Type (Start.TypeAfter after
+	// Marks.Loaded showed),
+	// ThenFirst and ThenLoaded from exec to Then's marks drawn after it.
+	Typed, ThenFirst, ThenLoaded time.Duration
 	// IdleRSSKiB is the program's resident memory after Start.Idle on the loaded screen (0
 	// without Idle).
 	IdleRSSKiB int
 }
 
 // Run starts the program in a new pseudo-terminal, waits until the screen shows
-// Marks.Loaded (at most Timeout) and, with Idle, that long more; then it ends the program with
-// SIGTERM and waits for it to exit. The times are measured from just before the program is
-// started.
+// Marks.Loaded (with Type: types it and waits for Then.Loaded; at most Timeout in all) and,
+// with Idle, that long more; then it ends the program with SIGTERM and waits for it to exit.
+// The times are measured from just before the program is started.
 func Run(ctx context.Context, st Start) (Result, error) {
-	argv, env, marks, timeout := st.Argv, st.Env, st.Marks, st.Timeout
+	argv, env, timeout := st.Argv, st.Env, st.Timeout
 	if len(argv) == 0 {
 		return Result{}, errors.New("firstframe: no program")
 	}
@@ -80,8 +103,13 @@ func Run(ctx context.Context, st Start) (Result, error) {
 	// process group, as in a terminal, and may ask the terminal what it asks a real one.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 
-	s := &screen{master: master, marks: marks, first: make(chan struct{}), loaded: make(chan struct{})}
+	s := &screen{master: master, typing: st.Type, typeAfter: st.TypeAfter, phases: []*phase{newPhase(st.Marks)}}
+	if len(st.Type) > 0 {
+		s.phases = append(s.phases, newPhase(st.Then))
+	}
+	last := s.phases[len(s.phases)-1]
 	start := time.Now()
+	s.start = start
 	if err := cmd.Start(); err != nil {
 		slave.Close()
 		return Result{}, fmt.Errorf("firstframe: start %s: %w", argv[0], err)
@@ -97,9 +125,14 @@ func Run(ctx context.Context, st Start) (Result, error) {
 	defer timer.Stop()
 	var waitErr error
 	select {
-	case <-s.loaded:
+	case <-last.loaded:
 		s.mu.Lock()
-		res = Result{First: s.firstAt, Loaded: s.loadedAt}
+		p := s.phases[0]
+		res = Result{First: p.firstAt, Loaded: p.loadedAt}
+		if len(s.phases) > 1 {
+			p = s.phases[1]
+			res.Typed, res.ThenFirst, res.ThenLoaded = s.typedAt, p.firstAt, p.loadedAt
+		}
 		s.mu.Unlock()
 		if st.Idle > 0 {
 			select {
@@ -117,9 +150,9 @@ func Run(ctx context.Context, st Start) (Result, error) {
 		case <-readDone:
 		case <-time.After(5 * time.Second):
 		}
-		waitErr = fmt.Errorf("firstframe: the program exited (%v) before showing %q; it printed:\n%s", err, marks.Loaded, s.text())
+		waitErr = fmt.Errorf("firstframe: the program exited (%v) before showing %s; it printed:\n%s", err, s.waitingFor(), s.text())
 	case <-timer.C:
-		waitErr = fmt.Errorf("firstframe: %q not shown after %s; the screen so far:\n%s", marks.Loaded, timeout, s.text())
+		waitErr = fmt.Errorf("firstframe: %s not shown after %s; the screen so far:\n%s", s.waitingFor(), timeout, s.text())
 	case <-ctx.Done():
 		waitErr = ctx.Err()
 	}
@@ -156,20 +189,32 @@ func residentKiB(pid int) (int, error) {
 	return 0, errors.New("firstframe: no VmRSS in /proc status")
 }
 
-// screen reads the program's output, answers its terminal queries and notes when the marks
-// show.
+// screen reads the program's output, answers its terminal queries, notes when the marks
+// show and types Start.Type once the first phase's are drawn.
 type screen struct {
-	master *os.File
-	marks  Marks
+	master    *os.File
+	start     time.Time
+	typing    []byte // Start.Type
+	typeAfter time.Duration
 
 	mu       sync.Mutex
 	raw      []byte
 	answered int // raw[:answered] has been searched for queries
+	phases   []*phase
+	typedAt  time.Duration
+}
+
+// phase is one screen's marks, looked for in what the program drew from raw[from:] on: the
+// start's first screen from the start, the one after the typing from the write on.
+type phase struct {
+	marks    Marks
+	from     int
 	firstAt  time.Duration
 	loadedAt time.Duration
-	first    chan struct{}
 	loaded   chan struct{}
 }
+
+func newPhase(m Marks) *phase { return &phase{marks: m, loaded: make(chan struct{})} }
 
 // The queries termenv (lipgloss) sends to learn the background colour, and the answers a dark
 // xterm gives.
@@ -219,15 +264,61 @@ func (s *screen) took(p []byte, at time.Duration) {
 		s.answered = max(s.answered, end)
 	}
 	s.answered = max(s.answered, len(s.raw))
-	text := plain(s.raw)
-	if s.firstAt == 0 && bytes.Contains(text, []byte(s.marks.First)) {
-		s.firstAt = at
-		close(s.first)
+	for i, p := range s.phases {
+		if i > 0 && s.typedAt == 0 {
+			break // not typed yet
+		}
+		if p.loadedAt != 0 {
+			continue
+		}
+		text := plain(s.raw[p.from:])
+		if p.firstAt == 0 && bytes.Contains(text, []byte(p.marks.First)) {
+			p.firstAt = at
+		}
+		if p.firstAt != 0 && bytes.Contains(text, []byte(p.marks.Loaded)) {
+			p.loadedAt = at
+			close(p.loaded)
+		}
+		if p.loadedAt == 0 {
+			break
+		}
+		if i == 0 && len(s.typing) > 0 {
+			if s.typeAfter == 0 {
+				s.typeNow()
+			} else {
+				time.AfterFunc(s.typeAfter, func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					s.typeNow()
+				})
+			}
+		}
 	}
-	if s.firstAt != 0 && s.loadedAt == 0 && bytes.Contains(text, []byte(s.marks.Loaded)) {
-		s.loadedAt = at
-		close(s.loaded)
+}
+
+// typeNow types Start.Type (the screen is up) and looks for the next phase's marks only in what
+// the program draws from here on. s.mu is held.
+func (s *screen) typeNow() {
+	s.phases[1].from = len(s.raw)
+	_, _ = s.master.Write(s.typing) // after Run's end: the closed master's error, ignored
+	s.typedAt = time.Since(s.start)
+}
+
+// waitingFor names the mark Run is still waiting for, for an error.
+func (s *screen) waitingFor() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range s.phases {
+		switch {
+		case p.firstAt == 0 && i > 0:
+			return fmt.Sprintf("%q after typing %d bytes", p.marks.First, len(s.typing))
+		case p.firstAt == 0:
+			return fmt.Sprintf("%q", p.marks.First)
+		case p.loadedAt == 0:
+			return fmt.Sprintf("%q", p.marks.Loaded)
+		}
 	}
+	return "nothing"
 }
 
 // text is what the program printed so far without its escape sequences, for an error.

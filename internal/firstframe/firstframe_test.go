@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	case "home":
 		childHome()
+	case "unlock":
+		childUnlock()
 	case "exit":
 		fmt.Println("payterm: cannot start")
 		os.Exit(1)
@@ -58,6 +60,52 @@ func childHome() {
 		time.Sleep(time.Minute)
 	}
 	fmt.Print("\x1b[2;1H\x1b[1mRecent\x1b[0m payments\r\n")
+	time.Sleep(time.Minute) // until the SIGTERM
+}
+
+// childUnlock plays payterm with a passphrase on its secrets file: the Unlock screen first (its
+// hint names Home's marks, which must not count before the typing), then, once the passphrase
+// in FIRSTFRAME_PASSPHRASE and enter are typed, Home and its payments. Keys typed before the
+// Unlock screen is drawn, or another passphrase, end it with an error.
+func childUnlock() {
+	old, err := term.MakeRaw(0)
+	if err != nil {
+		os.Exit(3)
+	}
+	defer term.Restore(0, old)
+	keys := make(chan byte, 1024)
+	go func() {
+		b := make([]byte, 256)
+		for {
+			n, err := os.Stdin.Read(b)
+			for _, c := range b[:n] {
+				keys <- c
+			}
+			if err != nil {
+				close(keys)
+				return
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // room for keys typed too early to arrive
+	if len(keys) > 0 {
+		fmt.Printf("typed before the Unlock screen was drawn\r\n")
+		os.Exit(1)
+	}
+	fmt.Print("\x1b[?1049h\x1b[1mpayterm\x1b[0m\x1b[2m · \x1b[0mUnlock\r\n\x1b[2mRecent payments and payterm · Home show after enter\x1b[0m\r\n")
+	var typed []byte
+	for c := range keys {
+		typed = append(typed, c)
+		if c == '\r' {
+			break
+		}
+	}
+	if string(typed) != os.Getenv("FIRSTFRAME_PASSPHRASE")+"\r" {
+		fmt.Printf("wrong passphrase %q\r\n", typed)
+		os.Exit(1)
+	}
+	fmt.Print("\x1b[1;1H\x1b[2K\x1b[1mpayterm\x1b[0m\x1b[2m · \x1b[0mHome\r\n\x1b[2KUnlocking secrets…\r\n")
+	fmt.Print("\x1b[3;1H\x1b[1mRecent\x1b[0m payments\r\n")
 	time.Sleep(time.Minute) // until the SIGTERM
 }
 
@@ -101,6 +149,43 @@ func TestRunReportsAnEarlyExit(t *testing.T) {
 	}
 	if time.Since(t0) > 30*time.Second {
 		t.Fatal("waited for the timeout")
+	}
+}
+
+// TestRunTypesOnTheUnlockScreen: with Type, Run waits for the Unlock screen, types the
+// passphrase and enter there (not before it is drawn; with TypeAfter, not before that wait
+// either), and times Home's frames drawn after the typing only, though the Unlock screen's own
+// text names them.
+func TestRunTypesOnTheUnlockScreen(t *testing.T) {
+	for _, after := range []time.Duration{0, 100 * time.Millisecond} {
+		argv, env := child(t, "unlock")
+		env = append(env, "FIRSTFRAME_PASSPHRASE=correct-horse-42")
+		r, err := Run(context.Background(), Start{Argv: argv, Env: env, Marks: UnlockMarks, Timeout: 30 * time.Second,
+			Type: []byte("correct-horse-42\r"), Then: HomeMarks, TypeAfter: after})
+		if err != nil {
+			t.Fatalf("TypeAfter %s: %v", after, err)
+		}
+		if r.First <= 0 || r.Loaded != r.First || r.Typed < r.Loaded+after || r.ThenFirst <= r.Typed || r.ThenLoaded < r.ThenFirst {
+			t.Fatalf("TypeAfter %s: times out of order: %+v", after, r)
+		}
+	}
+}
+
+// TestRunReportsWhatTheTypingCameTo: a passphrase the program refuses is an error quoting it,
+// and a start that never shows the screen to type on is not typed into.
+func TestRunReportsWhatTheTypingCameTo(t *testing.T) {
+	argv, env := child(t, "unlock")
+	env = append(env, "FIRSTFRAME_PASSPHRASE=correct-horse-42")
+	_, err := Run(context.Background(), Start{Argv: argv, Env: env, Marks: UnlockMarks, Timeout: 30 * time.Second,
+		Type: []byte("wrong\r"), Then: HomeMarks})
+	if err == nil || !strings.Contains(err.Error(), `wrong passphrase "wrong\r"`) {
+		t.Fatalf("err = %v", err)
+	}
+	argv, env = child(t, "home")
+	_, err = Run(context.Background(), Start{Argv: argv, Env: env, Marks: UnlockMarks, Timeout: 500 * time.Millisecond,
+		Type: []byte("x\r"), Then: HomeMarks})
+	if err == nil || !strings.Contains(err.Error(), `"payterm · Unlock" not shown`) {
+		t.Fatalf("err = %v", err)
 	}
 }
 
