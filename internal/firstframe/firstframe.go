@@ -73,9 +73,9 @@ type Start struct {
 type Result struct {
 	First  time.Duration // from exec to the first frame showing Marks.First
 	Loaded time.Duration // from exec to Marks.Loaded on the screen
-	// With Start.Type: Typed is from exec to the write of Type (Start.TypeAfter after
-	// Marks.Loaded showed),
-	// ThenFirst and ThenLoaded from exec to Then's marks drawn after it.
+	// With Start.Type: Typed is from exec to just before the write of Type (Start.TypeAfter
+	// after Marks.Loaded showed), ThenFirst and ThenLoaded from exec to Then's marks drawn
+	// after it.
 	Typed, ThenFirst, ThenLoaded time.Duration
 	// IdleRSSKiB is the program's resident memory after Start.Idle on the loaded screen (0
 	// without Idle).
@@ -300,8 +300,10 @@ func (s *screen) took(p []byte, at time.Duration) {
 // the program draws from here on. s.mu is held.
 func (s *screen) typeNow() {
 	s.phases[1].from = len(s.raw)
-	_, _ = s.master.Write(s.typing) // after Run's end: the closed master's error, ignored
+	// Timed before the write: the program may answer before Write returns, and the reader
+	// times what it reads as it reads it, so a later stamp here could follow the answer's.
 	s.typedAt = time.Since(s.start)
+	_, _ = s.master.Write(s.typing) // after Run's end: the closed master's error, ignored
 }
 
 // waitingFor names the mark Run is still waiting for, for an error.
