@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -21,7 +22,15 @@ import (
 )
 
 // runWallet is `payterm`: the terminal wallet, on the embedded sandbox unless configured otherwise.
-func runWallet(ctx context.Context, g globalFlags) error {
+// Its screens read keys from stdin or, when stdin is not a terminal, from the controlling
+// terminal (/dev/tty); with neither it is refused before anything is opened, with what to run
+// instead (Bubble Tea's own error, "could not open a new TTY", came only after the ledger, the
+// banks and the secrets had been opened).
+func runWallet(ctx context.Context, g globalFlags, stdin io.Reader) error {
+	if !isTerminal(stdin) && !controllingTerminal() {
+		return usageError("the wallet's screens need a terminal, and this process has none (stdin is not one and there is no controlling terminal). " +
+			"Run payterm in a terminal; scripts can read the wallet with 'payterm history' and 'payterm status --json'")
+	}
 	cfg, err := loadConfig(g)
 	if err != nil {
 		return err
@@ -114,6 +123,20 @@ func runCSR(ctx context.Context, g globalFlags, o csrFlags, stdout io.Writer) er
 		fmt.Fprintf(stdout, "%s certificate request: %s\n", f.use, p)
 	}
 	return nil
+}
+
+// controllingTerminal reports whether this process has a terminal Bubble Tea can read keys
+// from when stdin is not one. Tests replace it.
+var controllingTerminal = func() bool {
+	if runtime.GOOS == "windows" {
+		return true // Bubble Tea opens the console there (CONIN$); nothing to check here
+	}
+	f, err := os.Open("/dev/tty")
+	if err != nil {
+		return false
+	}
+	_ = f.Close()
+	return true
 }
 
 // isTerminal reports whether r is a terminal (not a pipe, a file or /dev/null).

@@ -97,7 +97,7 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	switch cmd {
 	case "":
 		if err = parse(fs, args); err == nil {
-			err = runWallet(ctx, g)
+			err = runWallet(ctx, g, stdin)
 		}
 	case "sandbox":
 		var o sandboxFlags

@@ -211,6 +211,31 @@ func TestResetWithoutTerminalOrYesRefuses(t *testing.T) {
 	}
 }
 
+// TestWalletWithoutTerminalSaysWhatToRun: with no terminal to read keys from (stdin is not one
+// and there is no controlling terminal, as under a CI runner or a service manager) the wallet is
+// refused at once with what to run instead, exit 2, and nothing is opened or created.
+func TestWalletWithoutTerminalSaysWhatToRun(t *testing.T) {
+	had := controllingTerminal
+	controllingTerminal = func() bool { return false }
+	defer func() { controllingTerminal = had }()
+	dir := filepath.Join(t.TempDir(), "data")
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	for name, stdin := range map[string]io.Reader{"no stdin": nil, "pipe": strings.NewReader("p\n"), "/dev/null": devNull} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"--data-dir", dir}, stdin, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "need a terminal") || !strings.Contains(errOut.String(), "payterm history") {
+			t.Errorf("%s: want exit 2 saying a terminal is needed and what scripts run, got %d %q", name, code, errOut.String())
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: the refused start created the data dir: %v", name, err)
+		}
+	}
+}
+
 // TestHistoryFilterFlagsAreChecked: a bad filter value is a usage error (exit 2) that names the
 // flag and what to type, before anything is opened.
 func TestHistoryFilterFlagsAreChecked(t *testing.T) {
