@@ -348,6 +348,28 @@ func headroomLines(st Styles, h Headroom, width int) string {
 	return wrapHanging(b.String(), width, 15)
 }
 
+// headroomSummary is headroomLines in one sentence, for a terminal too short for the rows: what
+// is left of each amount limit and the day's count, with the rows' wording.
+func headroomSummary(h Headroom) string {
+	l := h.Limits
+	var parts []string
+	for _, r := range []struct {
+		when        string
+		used, limit money.Amount
+	}{{"today", h.Used.Day, l.PerDay}, {"this month", h.Used.Month, l.PerMonth}, {"of the consent's total", h.Used.Consent, l.ConsentTotal}} {
+		if !r.limit.IsZero() {
+			parts = append(parts, formatMoney(r.limit.SubFloor(r.used), h.Currency)+" left "+r.when)
+		}
+	}
+	if l.PerDayCount > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %s today", h.Used.DayCount, count(l.PerDayCount, "payment", "payments")))
+	}
+	if len(parts) == 0 {
+		return "no limits set"
+	}
+	return strings.Join(parts, "; ") + " (a taller terminal shows every limit)"
+}
+
 // statusWidth is the widest status label among rows: the payee column gets the rest.
 func statusWidth(rows []PaymentRow) int {
 	w := 0

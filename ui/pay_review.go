@@ -184,15 +184,25 @@ func (s *payScreen) reviewView() string {
 		next = "\nPress enter to confirm with your PIN and code, esc to change."
 	}
 	b.WriteString(note)
-	after := "\n" + st.Muted.Render("After this payment:") + "\n" + headroomLines(st, p.Headroom, s.w)
-	// On a short terminal the headroom is left out rather than the line saying what to do (or,
-	// at a bank that asks the payer itself, the sentence saying so, which wraps).
-	all := b.String() + after + next
-	if walletOnly {
-		all = wrapLines(all, s.w)
+	// On a short terminal the headroom shrinks to one summary (what is left today and this
+	// month, the count) rather than pushing out the line saying what to do (or, at a bank that
+	// asks the payer itself, the sentence saying so, which wraps); with no room even for that it
+	// is left out.
+	fits := func(after string) bool {
+		all := b.String() + after + next
+		if walletOnly {
+			all = wrapLines(all, s.w)
+		}
+		return s.h <= 0 || strings.Count(all, "\n")+1 <= s.h
 	}
-	if s.h <= 0 || strings.Count(all, "\n")+1 <= s.h {
-		b.WriteString(after)
+	for _, after := range []string{
+		"\n" + st.Muted.Render("After this payment:") + "\n" + headroomLines(st, p.Headroom, s.w),
+		"\n" + wrapLines(st.Muted.Render("After this payment:")+" "+headroomSummary(p.Headroom)+"\n", s.w),
+	} {
+		if fits(after) {
+			b.WriteString(after)
+			break
+		}
 	}
 	b.WriteString(next)
 	return b.String()
