@@ -218,7 +218,7 @@ type ConsentReport struct {
 	Paused           bool   `json:"paused"`
 	Usable           bool   `json:"usable"`
 	UnusableReason   string `json:"unusable_reason,omitempty"`
-	ExpiresAt        string `json:"expires_at"`
+	ExpiresAt        string `json:"expires_at,omitempty"` // absent: no end date known (a link)
 	ExpiresSoon      bool   `json:"expires_soon"`
 	BeneficiaryModel string `json:"beneficiary_model"`
 	CreditorCount    int    `json:"creditor_count"`
@@ -286,10 +286,13 @@ func (l *Ledger) Status(ctx context.Context, opts StatusOptions) (StatusReport, 
 			return StatusReport{}, err
 		}
 		cr := ConsentReport{ID: c.ID, Bank: c.Bank, Status: string(c.Status), Paused: c.Paused,
-			ExpiresAt: c.Expires.UTC().Format(time.RFC3339), ExpiresSoon: ExpiresSoon(c, now),
+			ExpiresSoon:      ExpiresSoon(c, now),
 			BeneficiaryModel: string(c.Model), CreditorCount: len(c.Creditors), BaseConsentID: c.BaseConsentID,
 			RenewedFrom: c.RenewedFrom, PaymentCount: n, TotalPaid: total.String(),
 			Provider: providers[c.Bank], Currency: currencyOr(c.Currency)}
+		if !c.Expires.IsZero() { // not "0001-01-01T00:00:00Z", which a script would read as long expired
+			cr.ExpiresAt = c.Expires.UTC().Format(time.RFC3339)
+		}
 		if !c.LastSynced.IsZero() {
 			cr.LastSyncedAt = c.LastSynced.UTC().Format(time.RFC3339)
 		}

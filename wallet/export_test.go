@@ -181,6 +181,52 @@ func TestStatusJSON(t *testing.T) {
 	}
 }
 
+// TestStatusLinkWithoutAnEndHasNoExpiry: a link with no end date (Berlin Group, Fintecture, an
+// OP link whose end is kept with its tokens) has no expires_at in the status report, rather
+// than "0001-01-01T00:00:00Z", which a script would read as long expired; a consent with an end
+// has it.
+func TestStatusLinkWithoutAnEndHasNoExpiry(t *testing.T) {
+	l := exportFixture(t)
+	ctx := context.Background()
+	link := testConsent("link-1")
+	link.Expires = time.Time{}
+	if err := l.InsertConsent(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := l.WriteStatusJSON(ctx, &buf, StatusOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Consents []map[string]any `json:"consents"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range rep.Consents {
+		exp, has := c["expires_at"]
+		switch c["id"] {
+		case "link-1":
+			seen++
+			if has {
+				t.Errorf("the link without an end has expires_at %v", exp)
+			}
+		case "c1":
+			seen++
+			if s, _ := exp.(string); !has || strings.HasPrefix(s, "0001") || s == "" {
+				t.Errorf("the consent with an end has expires_at %v (present %v)", exp, has)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("status lists %d of the two consents: %s", seen, buf.String())
+	}
+	if strings.Contains(buf.String(), "0001-01-01") {
+		t.Errorf("the report carries a zero time: %s", buf.String())
+	}
+}
+
 // TestExportFieldNamesAreStable pins the names scripts rely on; renaming one is a breaking change.
 func TestExportFieldNamesAreStable(t *testing.T) {
 	want := "id,created_at,updated_at,consent_id,bank_payment_id,amount,currency,purpose_code,status,outcome,reject_code,payee_name,payee_iban,reference,bank,normalised_status,provider"
