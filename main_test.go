@@ -182,17 +182,24 @@ func TestSandboxCommandServesAFintectureHub(t *testing.T) {
 	}
 }
 
+// notTerminals are the stdins a script or a service gives: none, a pipe carrying typed, and
+// /dev/null (closed when t ends).
+func notTerminals(t *testing.T, typed string) map[string]io.Reader {
+	t.Helper()
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devNull.Close() })
+	return map[string]io.Reader{"no stdin": nil, "pipe": strings.NewReader(typed), "/dev/null": devNull}
+}
+
 // TestResetWithoutTerminalOrYesRefuses: CI runs with no stdin (or /dev/null, which is a
 // character device but not a terminal); without --yes, payterm reset refuses before it opens
 // or creates anything and says how to confirm.
 func TestResetWithoutTerminalOrYesRefuses(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	for name, stdin := range map[string]io.Reader{"no stdin": nil, "pipe": strings.NewReader("reset\n"), "/dev/null": devNull} {
+	for name, stdin := range notTerminals(t, "reset\n") {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), []string{"reset", "--data-dir", dir}, stdin, &out, &errOut)
 		if code != 2 || !strings.Contains(errOut.String(), "not a terminal") || !strings.Contains(errOut.String(), "--yes") {
@@ -219,12 +226,7 @@ func TestWalletWithoutTerminalSaysWhatToRun(t *testing.T) {
 	controllingTerminal = func() bool { return false }
 	defer func() { controllingTerminal = had }()
 	dir := filepath.Join(t.TempDir(), "data")
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	for name, stdin := range map[string]io.Reader{"no stdin": nil, "pipe": strings.NewReader("p\n"), "/dev/null": devNull} {
+	for name, stdin := range notTerminals(t, "p\n") {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), []string{"--data-dir", dir}, stdin, &out, &errOut)
 		if code != 2 || !strings.Contains(errOut.String(), "need a terminal") || !strings.Contains(errOut.String(), "payterm history") {

@@ -315,8 +315,7 @@ func (f *FakeWallet) Overview(ctx context.Context) (ui.Overview, error) {
 		consents[i] = f.withPaid(f.consents[i])
 	}
 	for _, usable := range []bool{true, false} {
-		for i := range consents {
-			c := consents[i]
+		for _, c := range consents {
 			// A link without an end (Expires zero) pays, as the core's Usable says.
 			if ov.Active == nil && c.Current() && (usable && ui.CanPayNow(c, now) || !usable && now.Before(c.Expires)) {
 				ov.Active = &c
