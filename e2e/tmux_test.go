@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
@@ -24,7 +27,10 @@ func startTerm(t testing.TB, env []string, argv ...string) *term {
 	t.Helper()
 	tmux := needTool(t, "tmux", "apt-get install tmux")
 	// A non-nil Env: the program never inherits the test process's environment.
-	tm, err := tmuxterm.Start(t.Context(), tmuxterm.Options{Tmux: tmux, Session: "e2e", Env: append([]string{}, env...)}, argv...)
+	// Everything the program writes also goes to a log, so a wait that gives up can show its
+	// goroutines (failWait).
+	log := filepath.Join(t.TempDir(), "pty.log")
+	tm, err := tmuxterm.Start(t.Context(), tmuxterm.Options{Tmux: tmux, Session: "e2e", Env: append([]string{}, env...), OutputLog: log}, argv...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,15 +79,34 @@ func (tm *term) Transcript() string {
 func (tm *term) WaitFor(text string, timeout time.Duration) string {
 	tm.t.Helper()
 	s, err := tm.tm.WaitFor(tm.t.Context(), text, patience(timeout))
-	tm.check(err)
+	tm.failWait(err)
 	return s
+}
+
+// failWait fails the test on a wait's error. When the wait ran out of time with the program
+// still running (a hang, or a screen that never came), it first logs the program's goroutines
+// (SIGQUIT): the last screen alone cannot say where the program stopped, and it may be blank.
+func (tm *term) failWait(err error) {
+	tm.t.Helper()
+	if err == nil {
+		return
+	}
+	var we *tmuxterm.WaitError
+	if errors.As(err, &we) && !we.Exited && we.Err == nil {
+		if dump, derr := tm.tm.QuitDump(context.Background(), 10*time.Second); derr != nil {
+			tm.t.Logf("no goroutine dump of the program: %v", derr)
+		} else {
+			tm.t.Logf("the program's goroutines when the wait gave up:\n%s", dump)
+		}
+	}
+	tm.t.Fatal(err)
 }
 
 // WaitMatch polls the screen until re matches, or fails the test with the last screen.
 func (tm *term) WaitMatch(re *regexp.Regexp, timeout time.Duration) string {
 	tm.t.Helper()
 	s, err := tm.tm.WaitMatch(tm.t.Context(), re, patience(timeout))
-	tm.check(err)
+	tm.failWait(err)
 	return s
 }
 
@@ -98,7 +123,7 @@ func (tm *term) Exited() (bool, int) {
 func (tm *term) WaitExit(timeout time.Duration) int {
 	tm.t.Helper()
 	code, err := tm.tm.WaitExit(tm.t.Context(), patience(timeout))
-	tm.check(err)
+	tm.failWait(err)
 	return code
 }
 

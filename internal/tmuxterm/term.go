@@ -41,6 +41,10 @@ type Options struct {
 	// nothing of the caller's (HOME, the user's keyring, TMUX) leaks into it. tmux still sets TERM
 	// unless Env does.
 	Env []string
+	// OutputLog, when not "", is a file that receives everything the program writes to its
+	// terminal from just after it starts (tmux pipe-pane), so that QuitDump can read what no
+	// screen keeps: a Go program's goroutine dump.
+	OutputLog string
 }
 
 // Term is one program running in a tmux session of Width×Height on its own tmux server.
@@ -49,6 +53,7 @@ type Term struct {
 	socket  string
 	name    string
 	tempDir string // the socket's directory when Start made it
+	log     string // Options.OutputLog
 }
 
 // Start runs argv in a new detached session. The session stays after the program exits
@@ -57,7 +62,10 @@ func Start(ctx context.Context, o Options, argv ...string) (*Term, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("tmuxterm: no program to run")
 	}
-	tm := &Term{tmux: o.Tmux, socket: o.Socket, name: o.Session}
+	if strings.ContainsAny(o.OutputLog, "'\n") {
+		return nil, fmt.Errorf("tmuxterm: output log path %q has a quote or a newline", o.OutputLog)
+	}
+	tm := &Term{tmux: o.Tmux, socket: o.Socket, name: o.Session, log: o.OutputLog}
 	if tm.tmux == "" {
 		p, err := exec.LookPath("tmux")
 		if err != nil {
@@ -90,6 +98,9 @@ func Start(ctx context.Context, o Options, argv ...string) (*Term, error) {
 	args = append(args,
 		";", "set-option", "-g", "window-size", "manual",
 		";", "set-option", "-g", "status", "off")
+	if o.OutputLog != "" {
+		args = append(args, ";", "pipe-pane", "-t", tm.name, "exec cat >> '"+o.OutputLog+"'")
+	}
 	if out, err := tm.Command(ctx, args...).CombinedOutput(); err != nil {
 		tm.Close()
 		return nil, fmt.Errorf("tmux new-session: %w: %s", err, strings.TrimSpace(string(out)))
