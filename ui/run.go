@@ -71,6 +71,11 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 		}
 	}()
 	m, err := p.Run()
+	if errors.Is(err, tea.ErrProgramPanic) {
+		// Bubble Tea printed the panic on the alternate screen it then left, so the user would
+		// see nothing but "program experienced a panic".
+		return errInternal(err)
+	}
 	if err != nil {
 		return fmt.Errorf("run ui: %w", err)
 	}
@@ -83,4 +88,14 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 		return fmt.Errorf("run ui: %w", err)
 	}
 	return nil
+}
+
+// errInternal is what payterm says when a bug stopped its screens: not the bank's fault, and
+// what the ledger keeps.
+func errInternal(err error) *Problem {
+	return &Problem{
+		What: "An internal error stopped the wallet: a bug in payterm, not a problem with your bank.",
+		Next: "Start payterm again: every payment you confirmed is in the wallet's ledger, and payterm asks the bank about any still in flight. Please report the bug.",
+		Err:  err,
+	}
 }
