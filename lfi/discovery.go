@@ -2,7 +2,6 @@ package lfi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -64,7 +63,7 @@ func (c *Client) fetchDiscovery(ctx context.Context) (*Discovery, time.Duration,
 // decodeDiscovery parses and checks a discovery document against the expected issuer.
 func decodeDiscovery(body []byte, wantIssuer string) (*Discovery, error) {
 	var d Discovery
-	if err := json.Unmarshal(body, &d); err != nil {
+	if err := unmarshal(body, &d); err != nil {
 		return nil, fmt.Errorf("decode document: %w", err)
 	}
 	if d.Issuer == "" {

@@ -169,7 +169,7 @@ func parseIDTokenJWS(compact string) (*jose.JSONWebSignature, string, error) {
 		Alg *string `json:"alg"`
 		Kid *string `json:"kid"`
 	}
-	if err := json.Unmarshal(raw, &h); err != nil {
+	if err := unmarshal(raw, &h); err != nil {
 		return nil, "", idErr("format", "header is not a JSON object with string alg and kid")
 	}
 	if h.Alg == nil || *h.Alg != string(jose.PS256) {
@@ -213,7 +213,7 @@ func decodeIDTokenClaims(payload []byte) (*idTokenClaims, error) {
 			continue
 		}
 		var s string
-		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {
+		if bytes.Equal(raw, []byte("null")) || unmarshal(raw, &s) != nil {
 			return nil, idErr(name, "not a string")
 		}
 		*dst = &s
@@ -225,7 +225,7 @@ func decodeIDTokenClaims(payload []byte) (*idTokenClaims, error) {
 		}
 		// A JSON number only: encoding/json would also accept a numeric string.
 		var n json.Number
-		if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) || json.Unmarshal(raw, &n) != nil {
+		if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) || unmarshal(raw, &n) != nil {
 			return nil, idErr(name, "not a NumericDate")
 		}
 		*dst = &n
@@ -353,14 +353,14 @@ func audience(raw json.RawMessage) ([]string, error) {
 		return nil, idErr("aud", "missing")
 	}
 	var one string
-	if json.Unmarshal(raw, &one) == nil {
+	if unmarshal(raw, &one) == nil {
 		if one == "" {
 			return nil, idErr("aud", "empty")
 		}
 		return []string{one}, nil
 	}
 	var many []string
-	if err := json.Unmarshal(raw, &many); err != nil || len(many) == 0 {
+	if err := unmarshal(raw, &many); err != nil || len(many) == 0 {
 		return nil, idErr("aud", "not a string or a non-empty array of strings")
 	}
 	return many, nil

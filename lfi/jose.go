@@ -201,7 +201,7 @@ func checkClaims(payload []byte, opts VerifyOptions) (*Verified, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var cl responseClaims
-	if err := dec.Decode(&cl); err != nil {
+	if err := jsonErr(dec.Decode(&cl)); err != nil {
 		return nil, fmt.Errorf("claims are not a JSON object: %w", err)
 	}
 	if dec.More() {

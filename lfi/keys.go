@@ -33,7 +33,7 @@ func parseJWKS(body []byte) (*keySet, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decode JWKS: %w", err)
 	}
 	if len(doc.Keys) > maxJWKSKeys {

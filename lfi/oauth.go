@@ -97,7 +97,7 @@ func oauthError(op string, r *response, now time.Time) error {
 		Description string `json:"error_description"`
 		URI         string `json:"error_uri"`
 	}
-	if json.Unmarshal(r.body, &body) == nil {
+	if unmarshal(r.body, &body) == nil {
 		if oauthCodeRe.MatchString(body.Error) {
 			e.Code = body.Error // anything else is not an RFC 6749 error code: not kept, never shown
 		}
@@ -150,7 +150,7 @@ func decodePAR(body []byte) (*PARResult, error) {
 		RequestURI *string          `json:"request_uri"`
 		ExpiresIn  *json.RawMessage `json:"expires_in"`
 	}
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("PAR response: %w", err)
 	}
 	if w.RequestURI == nil || *w.RequestURI == "" || len(*w.RequestURI) > 2048 {
@@ -160,7 +160,7 @@ func decodePAR(body []byte) (*PARResult, error) {
 		return nil, errors.New("PAR response: expires_in missing")
 	}
 	var n int
-	if err := json.Unmarshal(*w.ExpiresIn, &n); err != nil || n <= 0 || n > 3600 {
+	if err := unmarshal(*w.ExpiresIn, &n); err != nil || n <= 0 || n > 3600 {
 		return nil, errors.New("PAR response: expires_in is not a positive integer ≤ 3600")
 	}
 	return &PARResult{RequestURI: *w.RequestURI, ExpiresIn: n}, nil
@@ -246,7 +246,7 @@ func decodeToken(body []byte) (*TokenResponse, error) {
 		State                string            `json:"state"`
 		AuthorizationDetails []json.RawMessage `json:"authorization_details"`
 	}
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("token response: %w", err)
 	}
 	if !validToken(w.AccessToken) {
@@ -262,7 +262,7 @@ func decodeToken(body []byte) (*TokenResponse, error) {
 		RefreshToken: Secret(w.RefreshToken), IDToken: Secret(w.IDToken), Scope: w.Scope, State: w.State}
 	if w.ExpiresIn != nil {
 		var n int
-		if err := json.Unmarshal(*w.ExpiresIn, &n); err != nil || n <= 0 || n > 86400*400 {
+		if err := unmarshal(*w.ExpiresIn, &n); err != nil || n <= 0 || n > 86400*400 {
 			return nil, errors.New("token response: expires_in is not a positive integer")
 		}
 		tr.ExpiresIn = n
@@ -272,7 +272,7 @@ func decodeToken(body []byte) (*TokenResponse, error) {
 			Type    string          `json:"type"`
 			Consent json.RawMessage `json:"consent"`
 		}
-		if err := json.Unmarshal(raw, &ad); err != nil {
+		if err := unmarshal(raw, &ad); err != nil {
 			return nil, fmt.Errorf("token response: authorization_details[%d]: %w", i, err)
 		}
 		if ad.Type == "" {

@@ -2,7 +2,6 @@ package lfi
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -160,7 +159,7 @@ func redactForm(f url.Values, keys []string, with string) url.Values {
 // yield nil: the inspector then shows only status and headers.
 func redactJSON(body []byte) map[string]any {
 	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := unmarshal(body, &m); err != nil {
 		return nil
 	}
 	redactSecretsIn(m)
@@ -224,7 +223,7 @@ func decodeSegment(seg string, into *map[string]any) error {
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(raw, into)
+	return unmarshal(raw, into)
 }
 
 func findPII(v any, prefix string) []string {

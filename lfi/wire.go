@@ -120,7 +120,7 @@ var (
 // decodeObject decodes a JSON object (unknown members tolerated) with no trailing data.
 func decodeObject(raw []byte, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(into); err != nil {
+	if err := jsonErr(dec.Decode(into)); err != nil {
 		return err
 	}
 	if dec.More() {
@@ -322,7 +322,7 @@ func decodeConsent(msg []byte) (*Consent, error) {
 	}
 	if cs := bytes.TrimSpace(d.ControlParameters.ConsentSchedule); len(cs) > 0 {
 		var m map[string]json.RawMessage
-		c.ConsentScheduleEmpty = json.Unmarshal(cs, &m) == nil && m != nil && len(m) == 0
+		c.ConsentScheduleEmpty = unmarshal(cs, &m) == nil && m != nil && len(m) == 0
 	}
 	if !purposeRe.MatchString(d.PaymentPurposeCode) {
 		return nil, errors.New("consent: Data.PaymentPurposeCode is not 3 capital letters")
