@@ -427,15 +427,20 @@ func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Inpu
 
 // approvePoll is a poll while the payer may be on OP's page: a payment OP already holds as
 // approved whose payer token is held (the callback was taken, its submission not made) is
-// submitted now; one OP ended (rejected, revoked) ends here; otherwise the page again.
+// submitted now; one OP holds as approved whose callback has not come yet stays waiting for it
+// (OP marks it approved before it sends the browser back, and only the callback's code gets the
+// token that submits it); one OP ended (rejected, revoked) ends here; otherwise the page again.
 func (b *Bank) approvePoll(ctx context.Context, m *memo, waiting provider.State, act *provider.Action) (provider.State, *provider.Action, error) {
 	pay, a, err := b.getPayment(ctx, m.PaymentID, m.Foreign)
 	if err != nil {
 		return waiting, act, nil // the page stays the answer; the next poll reads again
 	}
-	if u := b.liveUser(ctx, m.AuthorizationID); pay.Status == "Authorized" && u != nil {
-		s, err := b.submitOne(ctx, m, u)
-		return s, nil, err
+	if pay.Status == "Authorized" {
+		if u := b.liveUser(ctx, m.AuthorizationID); u != nil {
+			s, err := b.submitOne(ctx, m, u)
+			return s, nil, err
+		}
+		return waiting, act, nil
 	}
 	s := stateOf(authStatuses, pay.Status, pay.PaymentID)
 	s.InteractionID, s.Blob = a.id, m.encode()

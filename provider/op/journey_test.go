@@ -485,3 +485,29 @@ func TestJourneyCountTwoSubmittedTwiceUnderOneApproval(t *testing.T) {
 		t.Fatalf("debited %d", d)
 	}
 }
+
+// A poll that reads the payment as approved before the browser's callback has come back (OP
+// marks it Authorized first) keeps waiting for that callback: only its code gets the payer's
+// token, so ending the approval there would leave the payment Authorized and never submitted.
+func TestJourneyPollBeforeTheCallbackKeepsWaitingForIt(t *testing.T) {
+	j := newJourney(t, "")
+	ctx := context.Background()
+	p := j.created("9.00")
+	st, act, _ := j.client.Approve(ctx, p, provider.Input{})
+	p.State = st
+	back := j.browse(act, "approve", nil)
+	st, act, err := j.client.Approve(ctx, p, provider.Input{})
+	if err != nil || act == nil || !act.NeedsCallback || st.Status != provider.StatusAwaitingBankSCA {
+		t.Fatalf("the poll between OP's approval and its callback: %+v %+v %v", st, act, err)
+	}
+	p.State = st
+	st, act, err = j.client.Approve(ctx, p, provider.Input{CallbackURL: back})
+	if err != nil || act != nil || st.BankStatus != "Accepted" {
+		t.Fatalf("the callback after it: %+v %+v %v", st, act, err)
+	}
+	p.State = st
+	if st, err = j.client.Status(ctx, p); err != nil || st.Status != provider.StatusExecuted || j.bank.PaymentDebits(st.BankRef) != 1 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	j.allPassed()
+}
