@@ -53,6 +53,10 @@ type historyScreen struct {
 	confirmCancel bool
 	cancelErr     string
 	cancelling    bool // the cancel call is in flight: its answer lands on s.req
+	// approveReq is the "approve at your bank now" lookup in flight (0: none). It has its own
+	// number: a reload for a status change (after a restart the bank is asked at once) takes a
+	// new s.req, and the payer's a must not be dropped with the reload's predecessor.
+	approveReq int
 	// stale: the core recorded a payment change while a load was in flight; reload once it lands
 	// (a reload now would drop that load's answer).
 	stale bool
@@ -210,9 +214,10 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.applyRefresh(msg)
 		return s, s.reloadIfStale()
 	case approvalConsentMsg:
-		if msg.req != s.req {
+		if msg.req != s.approveReq {
 			return s, nil
 		}
+		s.approveReq = 0
 		if msg.err != nil {
 			s.cancelErr = explain(msg.err)
 			return s, nil
@@ -271,7 +276,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			switch {
 			case key.Matches(msg, keyBack):
-				s.mode, s.detail, s.detailErr, s.cancelErr = histTable, nil, "", ""
+				s.mode, s.detail, s.detailErr, s.cancelErr, s.approveReq = histTable, nil, "", "", 0
 			case key.Matches(msg, keyRefresh):
 				return s, s.refresh()
 			case key.Matches(msg, keyApproveAgain) && s.detail != nil && s.detail.Row.Status == PaymentAwaitingBankSCA:

@@ -90,8 +90,8 @@ type approvalConsentMsg struct {
 // approveAgain finds the payment's consent (its bank and terms), then opens the pay screen on
 // the bank's approval of that payment.
 func (s *historyScreen) approveAgain(d PaymentDetail) tea.Cmd {
-	s.req = s.c.nextReq()
-	req, ctx, w := s.req, s.c.ctx, s.c.w
+	s.approveReq = s.c.nextReq()
+	req, ctx, w := s.approveReq, s.c.ctx, s.c.w
 	return func() tea.Msg {
 		cs, err := w.Consents(ctx)
 		if err != nil {
