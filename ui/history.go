@@ -52,10 +52,11 @@ type historyScreen struct {
 	// X on a queued payment's detail asks first; the answer of the cancel call lands here.
 	confirmCancel bool
 	cancelErr     string
-	cancelling    bool // the cancel call is in flight: its answer lands on s.req
-	// approveReq is the "approve at your bank now" lookup in flight (0: none). It has its own
-	// number: a reload for a status change (after a restart the bank is asked at once) takes a
-	// new s.req, and the payer's a must not be dropped with the reload's predecessor.
+	// cancelReq and approveReq are the cancel call and the "approve at your bank now" lookup in
+	// flight (0: none). Each has its own number: a reload (r, or a status change: after a
+	// restart the bank is asked at once) takes a new s.req, and the payer's X or a must not be
+	// dropped with the reload's predecessor.
+	cancelReq  int
 	approveReq int
 	// stale: the core recorded a payment change while a load was in flight; reload once it lands
 	// (a reload now would drop that load's answer).
@@ -224,16 +225,22 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return s, s.c.navigate(newPayAgain(s.c, msg.consent, msg.d))
 	case paymentCancelledMsg:
-		if msg.req != s.req {
+		if msg.req != s.cancelReq {
 			return s, nil
 		}
-		s.cancelling = false
+		s.cancelReq = 0
+		// The payer may have left the detail meanwhile: the answer is shown only on it.
+		shown := s.mode == histDetail && s.detail != nil && s.detail.Row.ID == msg.id
 		if msg.err != nil {
-			s.cancelErr = explain(msg.err)
+			if shown {
+				s.cancelErr = explain(msg.err)
+			}
 			return s, s.reloadIfStale()
 		}
-		d := msg.d
-		s.detail, s.cancelErr = &d, ""
+		if shown {
+			d := msg.d
+			s.detail, s.cancelErr = &d, ""
+		}
 		return s, s.refresh() // the row's status changed too
 	case paymentDetailMsg:
 		if msg.req != s.req {
@@ -252,7 +259,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		// A payment's status changed or a new one was recorded: the rows and the open detail are
 		// read again around the selection, once nothing else is loading.
-		if s.busy || s.cancelling || (s.mode == histDetail && s.detail == nil && s.detailErr == "") {
+		if s.busy || s.cancelReq != 0 || (s.mode == histDetail && s.detail == nil && s.detailErr == "") {
 			s.stale = true
 			return s, nil
 		}
@@ -265,11 +272,11 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if s.confirmCancel {
 				s.confirmCancel = false
 				if key.Matches(msg, keyYes) && s.detail != nil {
-					s.cancelling = true
-					req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.detail.Row.ID
+					s.cancelReq = s.c.nextReq()
+					req, ctx, w, id := s.cancelReq, s.c.ctx, s.c.w, s.detail.Row.ID
 					return s, func() tea.Msg {
 						d, err := w.CancelPayment(ctx, id)
-						return paymentCancelledMsg{req: req, d: d, err: err}
+						return paymentCancelledMsg{req: req, id: id, d: d, err: err}
 					}
 				}
 				return s, nil

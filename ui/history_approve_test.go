@@ -48,3 +48,39 @@ func TestApproveAgainSurvivesAReloadForAStatusChange(t *testing.T) {
 		t.Fatalf("an answer after esc opened the pay screen: %+v", c.nav)
 	}
 }
+
+// TestCancelSurvivesARefresh: r pressed while the bank is asked to cancel a payment no longer
+// drops the cancel's answer (which left History deferring every later reload for good); the
+// answer shows on the payment's detail, and not on another one opened meanwhile.
+func TestCancelSurvivesARefresh(t *testing.T) {
+	now := func() time.Time { return fakeBase }
+	c := &common{w: newFakeWallet(now, 3), st: newStyles(lipgloss.NewRenderer(io.Discard), DefaultTheme(), false), ctx: t.Context(), now: now}
+	s := newHistory(c)
+	d := PaymentDetail{Row: PaymentRow{ID: "p-1", Status: PaymentAwaitingBankSCA}}
+	s.rows, s.mode, s.detail = []PaymentRow{d.Row}, histDetail, &d
+
+	s.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("X")})
+	_, cancel := s.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+	if cancel == nil || s.cancelReq == 0 {
+		t.Fatal("y asked nothing")
+	}
+	before := s.req
+	if _, reload := s.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")}); reload == nil || s.req == before {
+		t.Fatal("r did not reload: the test proves nothing")
+	}
+	answer := paymentCancelledMsg{req: s.cancelReq, id: "p-1", d: PaymentDetail{Row: PaymentRow{ID: "p-1", Status: PaymentCancelled}}}
+	if _, next := s.Update(answer); next == nil || s.cancelReq != 0 || s.detail.Row.Status != PaymentCancelled {
+		t.Fatalf("the cancel's answer was dropped: in flight %d, detail %+v", s.cancelReq, s.detail.Row)
+	}
+
+	// An answer that comes after the payer opened another payment stays off its detail.
+	s.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("X")})
+	s.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+	late := paymentCancelledMsg{req: s.cancelReq, id: "p-1", d: PaymentDetail{Row: PaymentRow{ID: "p-1", Status: PaymentCancelled}}}
+	other := PaymentDetail{Row: PaymentRow{ID: "p-2", Status: PaymentAwaitingBankSCA}}
+	s.detail = &other
+	s.Update(late)
+	if s.detail.Row.ID != "p-2" || s.detail.Row.Status != PaymentAwaitingBankSCA {
+		t.Fatalf("the other payment's detail shows %+v", s.detail.Row)
+	}
+}

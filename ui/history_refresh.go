@@ -68,7 +68,7 @@ func (s *historyScreen) refresh() tea.Cmd {
 
 // reloadIfStale reloads once after a load that a change arrived during.
 func (s *historyScreen) reloadIfStale() tea.Cmd {
-	if !s.stale || s.busy || s.cancelling {
+	if !s.stale || s.busy || s.cancelReq != 0 {
 		return nil
 	}
 	s.stale = false

@@ -141,6 +141,7 @@ type (
 	}
 	paymentCancelledMsg struct {
 		req int
+		id  string // the payment asked to be cancelled
 		d   PaymentDetail
 		err error
 	}
@@ -559,7 +560,7 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 				req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.receipt.ID
 				return func() tea.Msg {
 					d, err := w.CancelPayment(ctx, id)
-					return paymentCancelledMsg{req: req, d: d, err: err}
+					return paymentCancelledMsg{req: req, id: id, d: d, err: err}
 				}
 			}
 			return nil
