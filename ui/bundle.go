@@ -63,8 +63,12 @@ type bundleScreen struct {
 	scaFocus  int
 	scaErr    string
 
-	req       int
-	busy      bool // a call to the core is on its way
+	req  int
+	busy bool // a call to the core is on its way
+	// revokeReq is the revoke call in flight. It has its own number: the run's events, the final
+	// one included, still arrive under s.req while the bank revokes (a new s.req dropped them, and
+	// the screen never said the bundle had ended).
+	revokeReq int
 	inFlight  bool // the bundle is being paid
 	cancelRun context.CancelFunc
 	runCtx    context.Context
@@ -234,7 +238,7 @@ func (s *bundleScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case bundleRevokedMsg:
-		if msg.req != s.req {
+		if msg.req != s.revokeReq {
 			return s, nil
 		}
 		s.busy = false
@@ -347,8 +351,8 @@ func (s *bundleScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		case s.busy:
 		case key.Matches(msg, keyConfirmRevoke):
 			s.busy = true
-			s.req = s.c.nextReq()
-			req, ctx, w, id := s.req, s.c.ctx, s.c.w, s.prepared.ID
+			s.revokeReq = s.c.nextReq()
+			req, ctx, w, id := s.revokeReq, s.c.ctx, s.c.w, s.prepared.ID
 			bs, _ := w.(BundleService)
 			return func() tea.Msg {
 				if bs == nil {
