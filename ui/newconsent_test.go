@@ -124,6 +124,7 @@ func TestNewConsentAt60x18(t *testing.T) {
 	app.WaitFor("Payees (1)")
 	app.Press("enter")
 	app.WaitFor("New consent · step 2 of 3")
+	app.WaitFor("Your consent") // the terms have loaded: until then the step takes no key
 	app.RequireFits(app.View())
 	app.Press("enter")
 	app.WaitFor("New consent · step 3 of 3")
