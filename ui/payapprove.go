@@ -91,10 +91,16 @@ func (s *payScreen) onAction(ev PaymentEvent) tea.Cmd {
 	}
 	switch act.Kind {
 	case ActionRedirect:
-		if a.flow == nil || a.flow.step.URL != act.URL {
+		switch {
+		case a.flow == nil:
 			a.flow = newPaymentBankFlow(s.c, act, consentBank(s.consent), a.since, s.sendCallback)
 			a.flow.payment.bundle = s.againBundle
 			a.flow.SetSize(s.w, s.h)
+		case a.flow.step.URL != act.URL && a.flow.mode == bankChoose && !a.flow.alone:
+			// The bank's page asked again (OP signs a fresh request object at every poll):
+			// the newest address. A payer pasting the address back keeps what they typed; a
+			// new flow here wiped it every poll.
+			a.flow.step.URL = act.URL
 		}
 		if a.err != "" {
 			a.flow.err, a.flow.mode = a.err, bankChoose
