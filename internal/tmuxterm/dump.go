@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/payterm/payterm/internal/safetext"
 )
 
@@ -59,15 +59,11 @@ func (tm *Term) QuitDump(ctx context.Context, timeout time.Duration) (string, er
 	return strings.Join(lines, "\n"), nil
 }
 
-// terminalControls are the escape sequences a terminal program writes: CSI (cursor, colour,
-// modes), OSC (titles, links, clipboard; ended by BEL or ST) and two-byte escapes.
-var terminalControls = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]`)
-
 // plainText is terminal output as lines of text: escape sequences dropped, CR LF and lone CR
 // (raw mode moves the cursor with them) made newlines, and anything else unsafe marked by
 // safetext, so nothing in it can act on the terminal that shows a test's log.
 func plainText(raw []byte) string {
-	s := terminalControls.ReplaceAllString(string(raw), "")
+	s := ansi.Strip(string(raw))
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	return safetext.Text(s)
