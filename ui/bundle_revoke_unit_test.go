@@ -1,13 +1,10 @@
 package ui
 
 import (
-	"io"
 	"strings"
 	"testing"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // TestBundleRunEndsWhileTheBankRevokes: the run's final event comes after the payer confirmed
@@ -15,8 +12,7 @@ import (
 // says so once the revoke answers: the revoke's request number used to replace the run's, and
 // the final event was dropped (found by TestNoInjectionBundle under CI's load).
 func TestBundleRunEndsWhileTheBankRevokes(t *testing.T) {
-	now := func() time.Time { return fakeBase }
-	c := &common{w: newFakeWallet(now, 3), st: newStyles(lipgloss.NewRenderer(io.Discard), DefaultTheme(), false), ctx: t.Context(), now: now}
+	c := fakeCommon(t)
 	s := newBundle(c, Consent{ID: "c-1"})
 	s.prepared = &PreparedBundle{ID: "b-1", Items: []PreparedPayment{{ID: "p-1"}}}
 	s.stage, s.inFlight, s.stopped, s.req = bundleRevoke, true, true, c.nextReq()

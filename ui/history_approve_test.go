@@ -15,13 +15,11 @@ import (
 // request number used to drop the payer's a, and nothing happened (found by the e2e BG kill
 // journey in CI).
 func TestApproveAgainSurvivesAReloadForAStatusChange(t *testing.T) {
-	now := func() time.Time { return fakeBase }
-	fw := newFakeWallet(now, 3)
-	cs, err := fw.Consents(t.Context())
+	c := fakeCommon(t)
+	cs, err := c.w.Consents(t.Context())
 	if err != nil || len(cs) == 0 {
 		t.Fatalf("consents: %v", err)
 	}
-	c := &common{w: fw, st: newStyles(lipgloss.NewRenderer(io.Discard), DefaultTheme(), false), ctx: t.Context(), now: now}
 	s := newHistory(c)
 	d := PaymentDetail{Row: PaymentRow{ID: "p-1", Status: PaymentAwaitingBankSCA}, ConsentID: cs[0].ID}
 	s.rows, s.mode, s.detail = []PaymentRow{d.Row}, histDetail, &d
@@ -53,8 +51,7 @@ func TestApproveAgainSurvivesAReloadForAStatusChange(t *testing.T) {
 // drops the cancel's answer (which left History deferring every later reload for good); the
 // answer shows on the payment's detail, and not on another one opened meanwhile.
 func TestCancelSurvivesARefresh(t *testing.T) {
-	now := func() time.Time { return fakeBase }
-	c := &common{w: newFakeWallet(now, 3), st: newStyles(lipgloss.NewRenderer(io.Discard), DefaultTheme(), false), ctx: t.Context(), now: now}
+	c := fakeCommon(t)
 	s := newHistory(c)
 	d := PaymentDetail{Row: PaymentRow{ID: "p-1", Status: PaymentAwaitingBankSCA}}
 	s.rows, s.mode, s.detail = []PaymentRow{d.Row}, histDetail, &d
@@ -83,4 +80,11 @@ func TestCancelSurvivesARefresh(t *testing.T) {
 	if s.detail.Row.ID != "p-2" || s.detail.Row.Status != PaymentAwaitingBankSCA {
 		t.Fatalf("the other payment's detail shows %+v", s.detail.Row)
 	}
+}
+
+// fakeCommon is what a screen shares, on the fake wallet at fakeBase, for unit tests that drive
+// a screen's Update directly.
+func fakeCommon(t *testing.T) *common {
+	now := func() time.Time { return fakeBase }
+	return &common{w: newFakeWallet(now, 3), st: newStyles(lipgloss.NewRenderer(io.Discard), DefaultTheme(), false), ctx: t.Context(), now: now}
 }

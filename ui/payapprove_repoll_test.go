@@ -1,20 +1,16 @@
 package ui
 
 import (
-	"io"
 	"testing"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // TestBankPageAskedAgainKeepsThePaste: OP's page asked again with a new address (a fresh request
 // object at every poll) while the payer pastes the address back keeps what they typed; before,
 // each poll made a new flow and wiped it (the e2e OP journey's callback arrived cut).
 func TestBankPageAskedAgainKeepsThePaste(t *testing.T) {
-	now := func() time.Time { return fakeBase }
-	c := &common{w: newFakeWallet(now, 3), st: newStyles(lipgloss.NewRenderer(io.Discard), DefaultTheme(), false), ctx: t.Context(), now: now}
+	c := fakeCommon(t)
 	s := newPay(c, Consent{ID: "c-1"})
 	page := func(u string) PaymentEvent {
 		return PaymentEvent{Step: StepSCA, State: StepRunning, At: fakeBase,
