@@ -183,6 +183,18 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	check(ctx, 29, "consent is the token's, Authorized and unexpired", nil)
 
+	// The 201 this payment gets unless its PII's checks or the balance refuse it is signed
+	// now on another goroutine, beside the PII's RSA decrypt (earlySign); which answer is
+	// sent is still decided after every check below.
+	billing, _ := json.Marshal(billingOf(instr))
+	p := &paymentRecord{
+		PaymentID: b.newUUID(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
+		Amount: instr.Amount, Currency: instr.Currency, PurposeCode: instr.PaymentPurposeCode,
+		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
+		TransactionID: strings.ReplaceAll(b.newUUID(), "-", ""), // dropped if the payment is rejected
+	}
+	early := b.signEarly(client.ClientID, b.paymentMessage(p, now), now)
+
 	// Rule 31: payment PII.
 	plain, err := rules.OpenPII(instr.PIIJWE, encKeys, clientKeyLookup(client), opts)
 	if err != nil {
@@ -227,12 +239,7 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		b.writeViolation(w, r, &rules.Violation{Rule: 30, Code: rules.CodeBodyInvalidFormat, Path: "Data.Instruction.Amount.Amount", Message: err.Error()})
 		return
 	}
-	billing, _ := json.Marshal(billingOf(instr))
-	p := &paymentRecord{
-		PaymentID: b.newUUID(), ConsentID: instr.ConsentID, ClientID: client.ClientID,
-		Amount: instr.Amount, Currency: instr.Currency, AmountFils: fils, PurposeCode: instr.PaymentPurposeCode,
-		DebtorReference: instr.DebtorReference, CreditorReference: instr.CreditorReference, Billing: billing, CreatedAt: now,
-	}
+	p.AmountFils = fils
 	rec := &idemRecord{ConsentID: instr.ConsentID, BodyHash: bodyHash, PaymentID: p.PaymentID, Status: http.StatusCreated,
 		Headers: map[string]string{"Location": b.paymentURL(p.PaymentID), "x-idempotency-key": idemKey}, CreatedAt: now}
 	// The payment, its balance change and its idempotency key make one journal line, encoded
@@ -247,8 +254,8 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Reject = reject
-	if reject == nil {
-		p.TransactionID = strings.ReplaceAll(b.newUUID(), "-", "")
+	if reject != nil {
+		p.TransactionID = ""
 	}
 	p.Seq = b.st.NextSeq
 	seq, err := b.appendLocked(journalEntry{Payment: p, IdemID: idemID, Idem: rec, BalanceFils: balance})
@@ -266,20 +273,29 @@ func (b *Bank) handleCreatePayment(w http.ResponseWriter, r *http.Request) {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericRecoverableError", "could not persist the payment", "")
 		return
 	}
-	// The payment's line goes to disk while the answer is signed: the 201 waits for that
+	// The 201's claims, and its early signature if that is finished and covers them: then
+	// this handler fsyncs the payment's line itself (no hand-off to another goroutine).
+	// Otherwise the line goes to disk while the answer is signed, and the 201 waits for that
 	// fsync (often shared with concurrent payments), not for one after the signature.
-	if b.jw != nil {
-		go b.jw.wait(seq) //nolint:errcheck // the handler waits for the same line below
-	}
 	// The stored response (what replays return) is always correctly signed; only this answer
 	// carries a wrong-key, wrong-iss or wrong-aud fault. Its claims depend only on the
 	// payment (iat is its creation time), so should a crash lose the line that stores it, a
 	// replay signs the same claims again (writeReplay).
 	msg := b.paymentMessage(p, now)
-	resp, err := b.signResponseAt(r.WithContext(context.WithValue(ctx, ctxResponseFault, FaultKind(""))), client.ClientID, msg, now)
+	key, claims, err := b.responseClaims(client.ClientID, msg, now, "")
 	if err != nil {
 		b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
 		return
+	}
+	resp, ready := early.take(key, claims)
+	if !ready {
+		if b.jw != nil {
+			go b.jw.wait(seq) //nolint:errcheck // the handler waits for the same line below
+		}
+		if resp, err = early.await(key, claims); err != nil {
+			b.writeError(w, r, http.StatusInternalServerError, "GenericError", "could not sign the response", "")
+			return
+		}
 	}
 	full := *rec
 	full.Body = resp
