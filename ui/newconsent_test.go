@@ -131,3 +131,75 @@ func TestNewConsentAt60x18(t *testing.T) {
 	app.RequireFits(app.View())
 	golden(t, app)
 }
+
+// TestEnterBeforeTheTermsAgreesToNothing: an enter typed while the consent page is still
+// loading goes no further (the payer has not seen what they would agree to), and the page
+// says why instead of seeming to ignore the key; once the terms show, enter goes on.
+func TestEnterBeforeTheTermsAgreesToNothing(t *testing.T) {
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	gate := make(chan struct{})
+	fw.TermsGate = gate
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("No active consent.")
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	app.Press("enter")
+	app.Press("pgdown")
+	app.WaitFor("Add your payees: a name and an IBAN")
+	app.Press("left") // two to ten → one
+	app.Press("tab")
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("Payees (1)")
+	app.Press("enter")
+	app.WaitFor("Preparing the consent…")
+	app.Press("enter")
+	app.WaitFor("press it again when the terms show")
+	if calls := fw.Calls(); slices.Contains(calls, "BeginBankStep") {
+		t.Fatalf("an enter before the terms began the bank step: %v", calls)
+	}
+	close(gate)
+	app.WaitFor("Your consent")
+	app.WaitGone("press it again when the terms show")
+	app.Press("enter")
+	app.WaitFor("New consent · step 3 of 3")
+}
+
+// TestEscWhileTheTermsLoadGoesBack: esc on the consent page before its terms arrive returns
+// to the payees at once, and the late terms do not pull the flow forward again.
+func TestEscWhileTheTermsLoadGoesBack(t *testing.T) {
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	gate := make(chan struct{})
+	fw.TermsGate = gate
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("No active consent.")
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	app.Press("enter")
+	app.Press("pgdown")
+	app.WaitFor("Add your payees: a name and an IBAN")
+	app.Press("left")
+	app.Press("tab")
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("Payees (1)")
+	app.Press("enter")
+	app.WaitFor("Preparing the consent…")
+	app.Press("esc")
+	app.WaitFor("Payees (1)")
+	close(gate)
+	app.Press("?") // a key the payees step answers, so the late terms have had their turn
+	app.Press("?")
+	app.WaitFor("Payees (1)")
+	if v := app.View(); strings.Contains(v, "Your consent") {
+		t.Fatalf("the terms that came after esc took the flow forward:\n%s", v)
+	}
+}

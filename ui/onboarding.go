@@ -61,7 +61,10 @@ type onboardingScreen struct {
 	payees             []PayeeDraft
 
 	terms *ConsentTerms
-	bank  *bankFlow
+	// enterEarly is an enter pressed on the consent page before its terms were on screen: it
+	// agrees to nothing (the payer must see what they consent to), and the page says so.
+	enterEarly bool
+	bank       *bankFlow
 
 	// banks is what Banks answered (nil until it has); banksErr is why it could not, shown on
 	// the "Which bank?" step with r to try again. pick is that list's cursor, bankID the chosen
@@ -250,6 +253,9 @@ func (s *onboardingScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return s, s.onBanks(msg)
 	case tea.KeyMsg:
 		if s.busy {
+			if s.step == obConsent && s.terms == nil {
+				s.termsLoadingKey(msg)
+			}
 			return s, nil
 		}
 		return s, s.onKey(msg)
@@ -280,7 +286,7 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 		s.recovery = m.recovery
 	case obPayees:
 		s.step = obConsent
-		s.terms = nil // the terms of another bank or other payees must not show meanwhile
+		s.terms, s.enterEarly = nil, false // the terms of another bank or other payees must not show meanwhile
 		return s.call(obLoadTerms, func(r *obDoneMsg) {
 			t, err := w.ConsentTerms(ctx)
 			r.terms, r.err = &t, err
@@ -385,6 +391,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			s.step = obPayees
 		case tea.KeyEnter:
 			if s.terms == nil {
+				s.enterEarly = true
 				return nil
 			}
 			return s.call(obConsent, func(r *obDoneMsg) {
@@ -405,6 +412,19 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// termsLoadingKey takes the keys that mean something while the consent page loads: enter
+// agrees to nothing yet (enterEarly says so on the page), esc goes back to the payees and
+// drops the terms when they come.
+func (s *onboardingScreen) termsLoadingKey(msg tea.KeyMsg) {
+	switch msg.Type {
+	case tea.KeyEnter:
+		s.enterEarly = true
+	case tea.KeyEsc:
+		s.busy, s.enterEarly, s.step = false, false, obPayees
+		s.req = s.c.nextReq()
+	}
 }
 
 func (s *onboardingScreen) View() string {
@@ -526,6 +546,10 @@ func (s *onboardingScreen) consentView() string {
 	st := s.c.st
 	t := s.terms
 	if t == nil {
+		if s.enterEarly {
+			return st.Muted.Render("Preparing the consent…") + "\n\n" +
+				"Enter agrees only once you can read what you consent to: press it again when the terms show."
+		}
 		return st.Muted.Render("Preparing the consent…")
 	}
 	var b strings.Builder

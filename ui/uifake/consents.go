@@ -85,8 +85,18 @@ func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan ui.BeneficiaryP
 
 func (f *FakeWallet) ConsentTerms(ctx context.Context) (ui.ConsentTerms, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.call("ConsentTerms")
+	gate := f.TermsGate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ui.ConsentTerms{}, fmt.Errorf("consent terms: %w", ctx.Err())
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	model := ui.BeneficiaryList
 	switch len(f.payees) {
 	case 0:

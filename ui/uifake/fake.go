@@ -70,6 +70,9 @@ type FakeWallet struct {
 	ConsentsGate chan struct{}
 	// PayeesGate, when non-nil, makes Payees wait until it is closed (the pay form loading).
 	PayeesGate chan struct{}
+	// TermsGate, when non-nil, makes ConsentTerms wait until it is closed (the consent page
+	// loading).
+	TermsGate chan struct{}
 
 	steps     int    // consent requests staged (BeginBankStep, RenewConsent)
 	bankURL   string // SetBankURL
