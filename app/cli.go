@@ -31,7 +31,8 @@ func RunWallet(ctx context.Context, cfg config.Config) (err error) {
 func uiOptions(ctx context.Context, cfg config.Config) ui.Options {
 	return ui.Options{Accessible: cfg.UI.Accessible, NoColor: cfg.UI.NoColor,
 		IdleTimeout: cfg.Security.IdleLock.Duration,
-		OpenURL:     func(u string) error { return consent.SystemOpener(ctx, u) }}
+		OpenURL:     func(u string) error { return consent.SystemOpener(ctx, u) },
+		CrashDir:    cfg.ResolvedDataDir()}
 }
 
 // screenOptions is uiOptions plus, when the secrets file waits for its passphrase, the Unlock

@@ -62,6 +62,9 @@ type Options struct {
 	// UnlockSecrets, when set, makes the first screen the Unlock screen (unlocksecrets.go): the
 	// secrets file waits for its passphrase, typed there and handed over with this.
 	UnlockSecrets UnlockSecrets
+	// CrashDir is where Run writes the report of a bug that stopped the screens (the data
+	// dir); "" writes none, and the Problem says so.
+	CrashDir string
 }
 
 // app is the root model: a router over a stack of screens plus the global overlays (help,
@@ -101,6 +104,11 @@ type app struct {
 	// never opens (Run returns it).
 	unlock *unlockScreen
 	fatal  error
+
+	// crash is the first bug caught in Update, View or a Cmd (crash.go); send, when set (Run),
+	// tells the event loop about one caught in View, which cannot return a Cmd.
+	crash *crashReport
+	send  func(tea.Msg)
 }
 
 // New builds the production root model. main.go passes the real wallet; tests pass a fake.
@@ -164,7 +172,7 @@ func (a *app) Init() tea.Cmd {
 	if a.ticker {
 		cmds = append(cmds, idleTick())
 	}
-	return tea.Batch(cmds...)
+	return guardCmd(tea.Batch(cmds...))
 }
 
 // firstLoad subscribes to the core's change feed (Wallet.Changes) and then reads the overview:
@@ -271,10 +279,24 @@ func (a *app) quit() tea.Cmd {
 	return tea.Quit
 }
 
-func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	m, cmd := a.update(msg)
+// Update routes msg; a panic in it, or in a Cmd it returned (crashMsg), or in View before it
+// (a.crash), ends the program with its report (crash.go).
+func (a *app) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
+	if c, ok := msg.(crashMsg); ok && a.crash == nil {
+		a.crash = c.report
+	}
+	if a.crash != nil {
+		return a, a.quit()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			a.crash = catch(r)
+			m, cmd = a, a.quit()
+		}
+	}()
+	m, cmd = a.update(msg)
 	a.relayout()
-	return m, cmd
+	return m, guardCmd(cmd)
 }
 
 func (a *app) update(msg tea.Msg) (tea.Model, tea.Cmd) {

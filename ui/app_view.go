@@ -12,7 +12,25 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-func (a *app) View() string {
+// stoppedOnABug is all the screen shows once a bug was caught, until the program has ended.
+const stoppedOnABug = "payterm stopped on a bug. Closing…"
+
+func (a *app) View() (view string) {
+	if a.crash != nil {
+		return stoppedOnABug
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			a.crash, view = catch(r), stoppedOnABug
+			if a.send != nil {
+				go a.send(crashMsg{report: a.crash}) // the event loop is drawing this view: not now
+			}
+		}
+	}()
+	return a.view()
+}
+
+func (a *app) view() string {
 	st := a.c.st
 	if a.width < MinWidth || a.height < MinHeight {
 		return wrapLines(fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",

@@ -57,7 +57,11 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 	// and Run waits for that handler, so SIGTERM could hang payterm (bubbletea#1806). ctx is not
 	// the program's context either: a killed program closes its input reader while that still
 	// reads (a data race in Bubble Tea v1.3.10's kill path, found by the e2e signal journeys).
-	p := tea.NewProgram(New(w, opts), append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}, progOpts...)...)
+	model := New(w, opts)
+	p := tea.NewProgram(model, append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}, progOpts...)...)
+	if a, ok := model.(*app); ok {
+		a.send = p.Send
+	}
 	if size != nil {
 		go p.Send(*size) // returns when the program reads it or ends
 	}
@@ -71,10 +75,13 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 		}
 	}()
 	m, err := p.Run()
+	if a, ok := m.(*app); ok && a.crash != nil {
+		return crashProblem(a.crash, opts.CrashDir)
+	}
 	if errors.Is(err, tea.ErrProgramPanic) {
-		// Bubble Tea printed the panic on the alternate screen it then left, so the user would
-		// see nothing but "program experienced a panic".
-		return errInternal(err)
+		// A panic outside the app's guards (in Bubble Tea itself): Bubble Tea printed it,
+		// perhaps on the alternate screen it then left, so say what it means.
+		return errInternal(err, "")
 	}
 	if err != nil {
 		return fmt.Errorf("run ui: %w", err)
@@ -90,12 +97,25 @@ func run(ctx context.Context, w Wallet, opts Options, lookupEnv func(string) (st
 	return nil
 }
 
-// errInternal is what payterm says when a bug stopped its screens: not the bank's fault, and
-// what the ledger keeps.
-func errInternal(err error) *Problem {
+// errInternal is what payterm says when a bug stopped its screens: not the bank's fault, what
+// the ledger keeps, and report, how to report it ("" when there is no report file).
+func errInternal(err error, report string) *Problem {
+	if report == "" {
+		report = "Please report the bug."
+	}
 	return &Problem{
 		What: "An internal error stopped the wallet: a bug in payterm, not a problem with your bank.",
-		Next: "Start payterm again: every payment you confirmed is in the wallet's ledger, and payterm asks the bank about any still in flight. Please report the bug.",
+		Next: "Start payterm again: every payment you confirmed is in the wallet's ledger, and payterm asks the bank about any still in flight. " + report,
 		Err:  err,
 	}
+}
+
+// crashProblem writes a caught bug's report into dir and says where it is.
+func crashProblem(r *crashReport, dir string) *Problem {
+	err := fmt.Errorf("%w: %s", tea.ErrProgramPanic, r.what)
+	path, saveErr := r.save(dir)
+	if saveErr != nil {
+		return errInternal(err, "Please report the bug (its details could not be kept: "+saveErr.Error()+").")
+	}
+	return errInternal(err, "Please report the bug with the file "+path+": it says where payterm stopped, with no payment or bank data in it.")
 }
