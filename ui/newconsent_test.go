@@ -203,3 +203,34 @@ func TestEscWhileTheTermsLoadGoesBack(t *testing.T) {
 		t.Fatalf("the terms that came after esc took the flow forward:\n%s", v)
 	}
 }
+
+// TestTermsThatFailedLoadAgainOnEnter: when the consent page's terms cannot be read, the page
+// says so (not "Preparing…" for ever) and enter asks again.
+func TestTermsThatFailedLoadAgainOnEnter(t *testing.T) {
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	fw.FailTerms(1)
+	app := uitest.Start(t, fw, uitest.WithClock(clock))
+	app.WaitFor("No active consent.")
+	app.Press("n")
+	app.WaitFor("New consent · step 1 of 3")
+	app.Press("enter")
+	app.Press("pgdown")
+	app.WaitFor("Add your payees: a name and an IBAN")
+	app.Press("left")
+	app.Press("tab")
+	app.Type("Test Payee One")
+	app.Press("tab")
+	app.Type("AE070331234567890123456")
+	app.Press("enter")
+	app.WaitFor("Payees (1)")
+	app.Press("enter")
+	app.WaitFor("The bank could not be reached.")
+	app.WaitFor("Press enter to try again")
+	app.Press("enter")
+	app.WaitFor("Your consent")
+	app.WaitGone("could not be reached")
+	app.Press("enter")
+	app.WaitFor("New consent · step 3 of 3")
+}

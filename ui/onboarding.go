@@ -286,11 +286,8 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 		s.recovery = m.recovery
 	case obPayees:
 		s.step = obConsent
-		s.terms, s.enterEarly = nil, false // the terms of another bank or other payees must not show meanwhile
-		return s.call(obLoadTerms, func(r *obDoneMsg) {
-			t, err := w.ConsentTerms(ctx)
-			r.terms, r.err = &t, err
-		})
+		s.terms = nil // the terms of another bank or other payees must not show meanwhile
+		return s.loadTerms()
 	case obLoadTerms:
 		s.terms = m.terms
 	case obConsent:
@@ -391,8 +388,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			s.step = obPayees
 		case tea.KeyEnter:
 			if s.terms == nil {
-				s.enterEarly = true
-				return nil
+				return s.loadTerms() // they could not be read: enter tries again
 			}
 			return s.call(obConsent, func(r *obDoneMsg) {
 				st, err := w.BeginBankStep(ctx)
@@ -412,6 +408,16 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// loadTerms asks the wallet for the consent page's terms.
+func (s *onboardingScreen) loadTerms() tea.Cmd {
+	s.enterEarly = false
+	ctx, w := s.c.ctx, s.c.w
+	return s.call(obLoadTerms, func(r *obDoneMsg) {
+		t, err := w.ConsentTerms(ctx)
+		r.terms, r.err = &t, err
+	})
 }
 
 // termsLoadingKey takes the keys that mean something while the consent page loads: enter
@@ -545,11 +551,13 @@ func (s *onboardingScreen) totpView() (view string, ownsStatus bool) {
 func (s *onboardingScreen) consentView() string {
 	st := s.c.st
 	t := s.terms
-	if t == nil {
-		if s.enterEarly {
-			return st.Muted.Render("Preparing the consent…") + "\n\n" +
-				"Enter agrees only once you can read what you consent to: press it again when the terms show."
-		}
+	switch {
+	case t == nil && !s.busy:
+		return "The consent page could not be prepared. Press enter to try again, or esc to go back to your payees."
+	case t == nil && s.enterEarly:
+		return st.Muted.Render("Preparing the consent…") + "\n\n" +
+			"Enter agrees only once you can read what you consent to: press it again when the terms show."
+	case t == nil:
 		return st.Muted.Render("Preparing the consent…")
 	}
 	var b strings.Builder

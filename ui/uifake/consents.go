@@ -97,6 +97,10 @@ func (f *FakeWallet) ConsentTerms(ctx context.Context) (ui.ConsentTerms, error) 
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.termsFails > 0 {
+		f.termsFails--
+		return ui.ConsentTerms{}, &ui.Problem{What: "The bank could not be reached.", Next: "Check your connection and try again."}
+	}
 	model := ui.BeneficiaryList
 	switch len(f.payees) {
 	case 0:

@@ -71,8 +71,9 @@ type FakeWallet struct {
 	// PayeesGate, when non-nil, makes Payees wait until it is closed (the pay form loading).
 	PayeesGate chan struct{}
 	// TermsGate, when non-nil, makes ConsentTerms wait until it is closed (the consent page
-	// loading).
-	TermsGate chan struct{}
+	// loading); termsFails is how many of its next calls fail (FailTerms).
+	TermsGate  chan struct{}
+	termsFails int
 
 	steps     int    // consent requests staged (BeginBankStep, RenewConsent)
 	bankURL   string // SetBankURL
@@ -206,6 +207,13 @@ func (f *FakeWallet) Block() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.locked, f.attemptsLeft = true, 0
+}
+
+// FailTerms makes the next n ConsentTerms calls fail as an unreachable bank would.
+func (f *FakeWallet) FailTerms(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.termsFails = n
 }
 
 // AddPayment puts r at the top of the history (a payment made elsewhere or since the screen opened).
