@@ -170,7 +170,7 @@ func TestEnterBeforeTheTermsAgreesToNothing(t *testing.T) {
 }
 
 // TestEscWhileTheTermsLoadGoesBack: esc on the consent page before its terms arrive returns
-// to the payees at once, and the late terms do not pull the flow forward again.
+// to the payees at once (TestLateTermsAfterEscAreDropped shows the late answer is dropped).
 func TestEscWhileTheTermsLoadGoesBack(t *testing.T) {
 	clock := uitest.NewClock(uifake.FakeBase)
 	fw := uifake.NewFakeWallet(clock.Now, 3)
@@ -195,13 +195,8 @@ func TestEscWhileTheTermsLoadGoesBack(t *testing.T) {
 	app.WaitFor("Preparing the consent…")
 	app.Press("esc")
 	app.WaitFor("Payees (1)")
+	app.WaitGone("Preparing the consent…")
 	close(gate)
-	app.Press("?") // a key the payees step answers, so the late terms have had their turn
-	app.Press("?")
-	app.WaitFor("Payees (1)")
-	if v := app.View(); strings.Contains(v, "Your consent") {
-		t.Fatalf("the terms that came after esc took the flow forward:\n%s", v)
-	}
 }
 
 // TestTermsThatFailedLoadAgainOnEnter: when the consent page's terms cannot be read, the page
