@@ -124,6 +124,9 @@ func onlyAllowedMembers(hdr map[string]json.RawMessage, allowed map[string]bool,
 // duplicate members, no trailing data).
 func decodeProtectedHeader(compact string) (map[string]json.RawMessage, error) {
 	seg, _, _ := strings.Cut(compact, ".")
+	if strings.ContainsAny(seg, "\r\n") { // Go's decoder would skip them, even Strict
+		return nil, fmt.Errorf("the protected header is not base64url: it has a line break")
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(seg)
 	if err != nil {
 		return nil, err

@@ -71,8 +71,10 @@ func Parse(v string) (Params, error) {
 			return p, fmt.Errorf("parameter %q is missing or empty", name)
 		}
 	}
+	// Go's decoder skips CR and LF even in Strict mode ("\r" would decode to no signature at
+	// all): the value must be nothing but the base64 alphabet.
 	sig, err := base64.StdEncoding.Strict().DecodeString(got["signature"])
-	if err != nil {
+	if err != nil || strings.ContainsAny(got["signature"], "\r\n") || len(sig) == 0 {
 		return p, errors.New("signature is not standard base64")
 	}
 	p.KeyID, p.Algorithm, p.Signature = got["keyId"], got["algorithm"], sig

@@ -94,7 +94,9 @@ func TestParseRefuses(t *testing.T) {
 		`keyId="a",algorithm="rsa-sha256",headers="Date",signature="AA=="`,
 		`keyId="a",algorithm="rsa-sha256",headers="date  digest",signature="AA=="`,
 		`keyId="a",algorithm="rsa-sha256",headers="date",signature="AA"`,
-		`keyId="a",algorithm="rsa-sha256",headers="date",signature="AA==",`} {
+		`keyId="a",algorithm="rsa-sha256",headers="date",signature="AA==",`,
+		"keyId=\"a\",algorithm=\"rsa-sha256\",headers=\"date\",signature=\"\r\"",
+		"keyId=\"a\",algorithm=\"rsa-sha256\",headers=\"date\",signature=\"AA\n==\""} {
 		if p, err := Parse(v); err == nil {
 			t.Errorf("%q parsed: %+v", v, p)
 		}
