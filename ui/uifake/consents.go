@@ -18,16 +18,8 @@ import (
 )
 
 func (f *FakeWallet) Banks(ctx context.Context) ([]ui.BankOption, error) {
-	f.mu.Lock()
-	f.call("Banks")
-	gate := f.BanksGate
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("list banks: %w", ctx.Err())
-		}
+	if err := f.gated(ctx, "Banks", &f.BanksGate, "list banks"); err != nil {
+		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -84,16 +76,8 @@ func (f *FakeWallet) SaveBeneficiaries(ctx context.Context, plan ui.BeneficiaryP
 }
 
 func (f *FakeWallet) ConsentTerms(ctx context.Context) (ui.ConsentTerms, error) {
-	f.mu.Lock()
-	f.call("ConsentTerms")
-	gate := f.TermsGate
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ui.ConsentTerms{}, fmt.Errorf("consent terms: %w", ctx.Err())
-		}
+	if err := f.gated(ctx, "ConsentTerms", &f.TermsGate, "consent terms"); err != nil {
+		return ui.ConsentTerms{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -221,16 +205,8 @@ func (f *FakeWallet) CompleteBankStep(ctx context.Context, step ui.BankStep, cal
 }
 
 func (f *FakeWallet) Consents(ctx context.Context) ([]ui.Consent, error) {
-	f.mu.Lock()
-	f.call("Consents")
-	gate := f.ConsentsGate
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("list consents: %w", ctx.Err())
-		}
+	if err := f.gated(ctx, "Consents", &f.ConsentsGate, "list consents"); err != nil {
+		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

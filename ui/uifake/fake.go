@@ -209,6 +209,24 @@ func (f *FakeWallet) Block() {
 	f.locked, f.attemptsLeft = true, 0
 }
 
+// gated records the call, then, when *gate (read under f.mu) is set, waits until it is
+// closed: a slow wallet call. what names the call in the error when ctx ends first.
+func (f *FakeWallet) gated(ctx context.Context, call string, gate *chan struct{}, what string) error {
+	f.mu.Lock()
+	f.call(call)
+	g := *gate
+	f.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	select {
+	case <-g:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+}
+
 // FailTerms makes the next n ConsentTerms calls fail as an unreachable bank would.
 func (f *FakeWallet) FailTerms(n int) {
 	f.mu.Lock()

@@ -17,16 +17,8 @@ import (
 )
 
 func (f *FakeWallet) Payees(ctx context.Context, consentID string) ([]ui.Payee, error) {
-	f.mu.Lock()
-	f.call("Payees")
-	gate := f.PayeesGate
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("list payees: %w", ctx.Err())
-		}
+	if err := f.gated(ctx, "Payees", &f.PayeesGate, "list payees"); err != nil {
+		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
