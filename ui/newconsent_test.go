@@ -132,15 +132,18 @@ func TestNewConsentAt60x18(t *testing.T) {
 	golden(t, app)
 }
 
-// TestEnterBeforeTheTermsAgreesToNothing: an enter typed while the consent page is still
-// loading goes no further (the payer has not seen what they would agree to), and the page
-// says why instead of seeming to ignore the key; once the terms show, enter goes on.
-func TestEnterBeforeTheTermsAgreesToNothing(t *testing.T) {
+// walletWithoutConsent is a fake wallet whose one consent was revoked: Home offers n.
+func walletWithoutConsent() (*uitest.Clock, *uifake.FakeWallet) {
 	clock := uitest.NewClock(uifake.FakeBase)
 	fw := uifake.NewFakeWallet(clock.Now, 3)
 	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
-	gate := make(chan struct{})
-	fw.TermsGate = gate
+	return clock, fw
+}
+
+// newConsentToTerms starts the wallet and runs a new consent with one payee up to the enter that
+// asks for the consent page's terms.
+func newConsentToTerms(t *testing.T, clock *uitest.Clock, fw *uifake.FakeWallet) *uitest.App {
+	t.Helper()
 	app := uitest.Start(t, fw, uitest.WithClock(clock))
 	app.WaitFor("No active consent.")
 	app.Press("n")
@@ -156,6 +159,17 @@ func TestEnterBeforeTheTermsAgreesToNothing(t *testing.T) {
 	app.Press("enter")
 	app.WaitFor("Payees (1)")
 	app.Press("enter")
+	return app
+}
+
+// TestEnterBeforeTheTermsAgreesToNothing: an enter typed while the consent page is still
+// loading goes no further (the payer has not seen what they would agree to), and the page
+// says why instead of seeming to ignore the key; once the terms show, enter goes on.
+func TestEnterBeforeTheTermsAgreesToNothing(t *testing.T) {
+	clock, fw := walletWithoutConsent()
+	gate := make(chan struct{})
+	fw.TermsGate = gate
+	app := newConsentToTerms(t, clock, fw)
 	app.WaitFor("Preparing the consent…")
 	app.Press("enter")
 	app.WaitFor("press it again when the terms show")
@@ -172,26 +186,10 @@ func TestEnterBeforeTheTermsAgreesToNothing(t *testing.T) {
 // TestEscWhileTheTermsLoadGoesBack: esc on the consent page before its terms arrive returns
 // to the payees at once (TestLateTermsAfterEscAreDropped shows the late answer is dropped).
 func TestEscWhileTheTermsLoadGoesBack(t *testing.T) {
-	clock := uitest.NewClock(uifake.FakeBase)
-	fw := uifake.NewFakeWallet(clock.Now, 3)
-	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	clock, fw := walletWithoutConsent()
 	gate := make(chan struct{})
 	fw.TermsGate = gate
-	app := uitest.Start(t, fw, uitest.WithClock(clock))
-	app.WaitFor("No active consent.")
-	app.Press("n")
-	app.WaitFor("New consent · step 1 of 3")
-	app.Press("enter")
-	app.Press("pgdown")
-	app.WaitFor("Add your payees: a name and an IBAN")
-	app.Press("left")
-	app.Press("tab")
-	app.Type("Test Payee One")
-	app.Press("tab")
-	app.Type("AE070331234567890123456")
-	app.Press("enter")
-	app.WaitFor("Payees (1)")
-	app.Press("enter")
+	app := newConsentToTerms(t, clock, fw)
 	app.WaitFor("Preparing the consent…")
 	app.Press("esc")
 	app.WaitFor("Payees (1)")
@@ -202,25 +200,9 @@ func TestEscWhileTheTermsLoadGoesBack(t *testing.T) {
 // TestTermsThatFailedLoadAgainOnEnter: when the consent page's terms cannot be read, the page
 // says so (not "Preparing…" for ever) and enter asks again.
 func TestTermsThatFailedLoadAgainOnEnter(t *testing.T) {
-	clock := uitest.NewClock(uifake.FakeBase)
-	fw := uifake.NewFakeWallet(clock.Now, 3)
-	fw.EditConsent(0, func(c *ui.Consent) { c.Status = ui.ConsentRevoked })
+	clock, fw := walletWithoutConsent()
 	fw.FailTerms(1)
-	app := uitest.Start(t, fw, uitest.WithClock(clock))
-	app.WaitFor("No active consent.")
-	app.Press("n")
-	app.WaitFor("New consent · step 1 of 3")
-	app.Press("enter")
-	app.Press("pgdown")
-	app.WaitFor("Add your payees: a name and an IBAN")
-	app.Press("left")
-	app.Press("tab")
-	app.Type("Test Payee One")
-	app.Press("tab")
-	app.Type("AE070331234567890123456")
-	app.Press("enter")
-	app.WaitFor("Payees (1)")
-	app.Press("enter")
+	app := newConsentToTerms(t, clock, fw)
 	app.WaitFor("The bank could not be reached.")
 	app.WaitFor("Press enter to try again")
 	app.Press("enter")
