@@ -166,6 +166,15 @@ func (j *journey) browse(act *provider.Action, outcome string, pick func(i int) 
 }
 
 // allPassed checks the bank found nothing wrong with any request the client sent.
+// approvedOnOPsPage is a payment of amount the payer approved on OP's page, and the address
+// OP sent the browser back to (not yet given to the client).
+func (j *journey) approvedOnOPsPage(amount string) (provider.Payment, string) {
+	p := j.created(amount)
+	st, act, _ := j.client.Approve(context.Background(), p, provider.Input{})
+	p.State = st
+	return p, j.browse(act, "approve", nil)
+}
+
 func (j *journey) allPassed() {
 	j.t.Helper()
 	vs := j.bank.Verdicts()
@@ -394,16 +403,13 @@ func TestJourneyCancelOnePayment(t *testing.T) {
 func TestJourneyPollResumesAfterALostAnswer(t *testing.T) {
 	j := newJourney(t, "")
 	ctx := context.Background()
-	p := j.created("9.00")
-	st, act, _ := j.client.Approve(ctx, p, provider.Input{})
-	p.State = st
-	back := j.browse(act, "approve", nil)
+	p, back := j.approvedOnOPsPage("9.00")
 	j.bank.DropNextAnswers(2) // the read and the transport's replay of it
 	st, _, err := j.client.Approve(ctx, p, provider.Input{CallbackURL: back})
 	if !errors.Is(err, provider.ErrOutcomeUnknown) {
 		t.Fatalf("%+v %v", st, err)
 	}
-	st, act, err = j.client.Approve(ctx, p, provider.Input{})
+	st, act, err := j.client.Approve(ctx, p, provider.Input{})
 	if err != nil || act != nil || st.BankStatus != "Accepted" {
 		t.Fatalf("%+v %+v %v", st, act, err)
 	}
@@ -492,10 +498,7 @@ func TestJourneyCountTwoSubmittedTwiceUnderOneApproval(t *testing.T) {
 func TestJourneyPollBeforeTheCallbackKeepsWaitingForIt(t *testing.T) {
 	j := newJourney(t, "")
 	ctx := context.Background()
-	p := j.created("9.00")
-	st, act, _ := j.client.Approve(ctx, p, provider.Input{})
-	p.State = st
-	back := j.browse(act, "approve", nil)
+	p, back := j.approvedOnOPsPage("9.00")
 	st, act, err := j.client.Approve(ctx, p, provider.Input{})
 	if err != nil || act == nil || !act.NeedsCallback || st.Status != provider.StatusAwaitingBankSCA {
 		t.Fatalf("the poll between OP's approval and its callback: %+v %+v %v", st, act, err)
