@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -453,5 +454,32 @@ func TestCodeTypedAgainSaysSoAndCostsNothing(t *testing.T) {
 	}
 	if got := a.Status().RemainingAttempts; got != MaxFailures-1 {
 		t.Fatalf("an older code is a counted failure: %d left", got)
+	}
+}
+
+// TestEnrolmentOverAnUnreadableDeviceFileSaysWhy: a device file payterm cannot read (here, one
+// others can read) refuses a new enrolment with the reason, not as "already enrolled"; a
+// damaged one is an enrolment.
+func TestEnrolmentOverAnUnreadableDeviceFileSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	a := e.open()
+	if err := os.MkdirAll(filepath.Dir(a.devicePath()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.devicePath(), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(a.devicePath(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.BeginEnrolment(testPIN)
+	if err == nil || errors.Is(err, ErrAlreadyEnrolled) || !strings.Contains(err.Error(), "want 0600") {
+		t.Fatalf("enrolment over a 0644 device file: %v", err)
+	}
+	if err := os.Chmod(a.devicePath(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.BeginEnrolment(testPIN); !errors.Is(err, ErrAlreadyEnrolled) {
+		t.Fatalf("enrolment over a damaged device file: %v", err)
 	}
 }

@@ -73,8 +73,13 @@ func (a *Authenticator) BeginEnrolment(pin PIN) (*Enrolment, error) {
 }
 
 func (a *Authenticator) refuseIfEnrolled() error {
-	if _, err := a.loadDevice(); !errors.Is(err, ErrNotEnrolled) {
+	// A device file that exists, damaged or not, is an enrolment; one that could not be read
+	// refuses too, but with the reason (a wrong mode or a disk error is fixed differently).
+	switch _, err := a.loadDevice(); {
+	case err == nil, errors.Is(err, ErrTampered):
 		return ErrAlreadyEnrolled
+	case !errors.Is(err, ErrNotEnrolled):
+		return err
 	}
 	exists, err := a.stateExists()
 	if err != nil {

@@ -61,8 +61,9 @@ type onboardingScreen struct {
 	payees             []PayeeDraft
 
 	terms *ConsentTerms
-	// enterEarly is an enter pressed on the consent page before its terms were on screen: it
-	// agrees to nothing (the payer must see what they consent to), and the page says so.
+	// enterEarly is a key pressed before what it answers was on screen: an enter on the
+	// consent page before its terms (it agrees to nothing: the payer must see what they
+	// consent to), or a digit or enter on the enrolment step before its key. The page says so.
 	enterEarly bool
 	bank       *bankFlow
 
@@ -253,8 +254,12 @@ func (s *onboardingScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return s, s.onBanks(msg)
 	case tea.KeyMsg:
 		if s.busy {
-			if s.step == obConsent && s.terms == nil {
+			switch {
+			case s.step == obConsent && s.terms == nil:
 				s.termsLoadingKey(msg)
+			case s.step == obTOTP && s.enrol == nil:
+				s.enterEarly = s.enterEarly || msg.Type == tea.KeyEnter ||
+					(msg.Type == tea.KeyRunes && slices.ContainsFunc(msg.Runes, digitsOnly))
 			}
 			return s, nil
 		}
@@ -272,14 +277,11 @@ func (s *onboardingScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // advance moves to the next step after a wallet call succeeded.
 func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
-	ctx, w := s.c.ctx, s.c.w
+	w := s.c.w
 	switch m.step {
 	case obPIN:
 		s.step = obTOTP
-		return s.call(obLoadEnrolment, func(r *obDoneMsg) {
-			e, err := w.EnrolTOTP(ctx)
-			r.enrol, r.err = &e, err
-		})
+		return s.loadEnrolment()
 	case obLoadEnrolment:
 		s.enrol = m.enrol
 	case obTOTP:
@@ -345,7 +347,7 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		switch msg.Type {
 		case tea.KeyEnter:
 			if s.enrol == nil {
-				return nil
+				return s.loadEnrolment() // it could not be created: enter tries again
 			}
 			if s.recovery == nil && len(s.code.value) < 6 {
 				s.err = "Type the 6-digit code your authenticator app shows."
@@ -408,6 +410,16 @@ func (s *onboardingScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// loadEnrolment asks the wallet for a new authenticator key.
+func (s *onboardingScreen) loadEnrolment() tea.Cmd {
+	s.enterEarly = false
+	ctx, w := s.c.ctx, s.c.w
+	return s.call(obLoadEnrolment, func(r *obDoneMsg) {
+		e, err := w.EnrolTOTP(ctx)
+		r.enrol, r.err = &e, err
+	})
 }
 
 // loadTerms asks the wallet for the consent page's terms.
@@ -494,7 +506,13 @@ func (s *onboardingScreen) View() string {
 func (s *onboardingScreen) totpView() (view string, ownsStatus bool) {
 	st := s.c.st
 	var b strings.Builder
-	if s.enrol == nil {
+	switch {
+	case s.enrol == nil && !s.busy:
+		return "Your authenticator key could not be created. Press enter to try again.", false
+	case s.enrol == nil && s.enterEarly:
+		return st.Muted.Render("Creating your authenticator key…") + "\n\n" +
+			"Nothing typed yet counts: type the code your app shows once you have added the key.", false
+	case s.enrol == nil:
 		return st.Muted.Render("Creating your authenticator key…"), false
 	}
 	if s.recovery != nil {

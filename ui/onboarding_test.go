@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,4 +277,68 @@ func TestEnrolmentQRDecodesToTheURI(t *testing.T) {
 	if again := ui.QRTextOnScreen(t, app.View()); again != want {
 		t.Fatalf("after the error the QR reads %q", again)
 	}
+}
+
+// TestDigitsBeforeTheKeyShowCountForNothing: digits and enter typed while the authenticator key
+// is still being created are not a code (the user cannot have one yet), and the step says so
+// instead of seeming to ignore them; once the key shows, the field is empty and the code typed
+// then is the one checked.
+func TestDigitsBeforeTheKeyShowCountForNothing(t *testing.T) {
+	app, fw := startFirstRun(t)
+	gate := make(chan struct{})
+	fw.EnrolGate = gate
+	app.Press("enter")
+	app.WaitFor("Choose a PIN")
+	app.Type("123456")
+	app.Press("enter")
+	app.Type("123456")
+	app.Press("enter")
+	app.WaitFor("Creating your authenticator key…")
+	app.Type("123")
+	app.Press("enter")
+	app.WaitFor("Nothing typed yet counts")
+	close(gate)
+	app.WaitFor("Add payterm to your authenticator app")
+	if v := app.View(); strings.Contains(v, "Nothing typed yet counts") || strings.Contains(v, "•") {
+		t.Fatalf("the key's step still carries the early keys:\n%s", v)
+	}
+	if n := slices.Index(fw.Calls(), "ConfirmTOTP"); n >= 0 {
+		t.Fatalf("ConfirmTOTP called before a code was typed (call %d)", n)
+	}
+	app.Type(fw.Code)
+	app.Press("enter")
+	app.WaitFor("Your authenticator app is set up.")
+}
+
+// TestEnrolmentThatFailedIsCreatedAgainOnEnter: when the key could not be created the step says
+// so and enter asks again, instead of leaving "Creating your authenticator key…" above the
+// error with no way on.
+func TestEnrolmentThatFailedIsCreatedAgainOnEnter(t *testing.T) {
+	app, fw := startFirstRun(t)
+	fw.FailEnrol(1)
+	app.Press("enter")
+	app.WaitFor("Choose a PIN")
+	app.Type("123456")
+	app.Press("enter")
+	app.Type("123456")
+	app.Press("enter")
+	app.WaitFor("could not be created. Press enter to try again.")
+	if v := app.View(); strings.Contains(v, "Creating your authenticator key…") {
+		t.Fatalf("the failed step still says it is creating the key:\n%s", v)
+	}
+	app.Press("enter")
+	app.WaitFor("Add payterm to your authenticator app")
+	if n := countCalls(fw, "EnrolTOTP"); n != 2 {
+		t.Fatalf("EnrolTOTP called %d times, want 2", n)
+	}
+}
+
+func countCalls(fw *uifake.FakeWallet, name string) int {
+	n := 0
+	for _, c := range fw.Calls() {
+		if c == name {
+			n++
+		}
+	}
+	return n
 }

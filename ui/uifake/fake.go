@@ -74,6 +74,10 @@ type FakeWallet struct {
 	// loading); termsFails is how many of its next calls fail (FailTerms).
 	TermsGate  chan struct{}
 	termsFails int
+	// EnrolGate, when non-nil, makes EnrolTOTP wait until it is closed (the authenticator key
+	// being created); enrolFails is how many of its next calls fail (FailEnrol).
+	EnrolGate  chan struct{}
+	enrolFails int
 
 	steps     int    // consent requests staged (BeginBankStep, RenewConsent)
 	bankURL   string // SetBankURL
@@ -232,6 +236,13 @@ func (f *FakeWallet) FailTerms(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.termsFails = n
+}
+
+// FailEnrol makes the next n EnrolTOTP calls fail.
+func (f *FakeWallet) FailEnrol(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.enrolFails = n
 }
 
 // AddPayment puts r at the top of the history (a payment made elsewhere or since the screen opened).
@@ -394,9 +405,15 @@ func (f *FakeWallet) SetPIN(ctx context.Context, pin ui.Secret) error {
 }
 
 func (f *FakeWallet) EnrolTOTP(ctx context.Context) (ui.TOTPEnrolment, error) {
+	if err := f.gated(ctx, "EnrolTOTP", &f.EnrolGate, "authenticator key"); err != nil {
+		return ui.TOTPEnrolment{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.call("EnrolTOTP")
+	if f.enrolFails > 0 {
+		f.enrolFails--
+		return ui.TOTPEnrolment{}, &ui.Problem{What: "The authenticator secret could not be created.", Next: "Try again."}
+	}
 	// A visibly fake base32 seed (never a real one in a golden file).
 	return ui.TOTPEnrolment{Secret: ui.NewSecret("TESTTESTTESTTESTTESTTESTTESTTEST"),
 		URI:    ui.NewSecret("otpauth://totp/payterm:test?secret=TESTTESTTESTTESTTESTTESTTESTTEST&issuer=payterm"),
