@@ -115,6 +115,13 @@ func askPassphrase(out io.Writer, read func() ([]byte, error), choose bool) ([]b
 			fmt.Fprintf(out, "That is %d characters; use at least %d.\n", n, MinPassphraseRunes)
 			continue
 		}
+		if !typableOnUnlock(p) {
+			clear(p)
+			fmt.Fprintln(out, "That passphrase holds a control character (an arrow key, tab or escape typed into it, say)\n"+
+				"or bytes that are not text, which the wallet's Unlock screen could not take at the next start.\n"+
+				"Use letters, digits, spaces and punctuation.")
+			continue
+		}
 		fmt.Fprint(out, "Type it again: ")
 		again, err := read()
 		fmt.Fprintln(out)
@@ -131,4 +138,19 @@ func askPassphrase(out io.Writer, read func() ([]byte, error), choose bool) ([]b
 		fmt.Fprintln(out, "The two did not match.")
 	}
 	return nil, errors.New("no passphrase chosen; start payterm again to choose one")
+}
+
+// typableOnUnlock reports whether p is UTF-8 text without C0 controls or DEL: what the Unlock
+// screen's field accepts (ui/field.go), so a passphrase chosen here can be typed there. The
+// terminal's line editing passes control characters through (an arrow key arrives as ESC [ D).
+func typableOnUnlock(p []byte) bool {
+	if !utf8.Valid(p) {
+		return false
+	}
+	for _, c := range p {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

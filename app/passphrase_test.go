@@ -37,6 +37,11 @@ func TestAskPassphrase(t *testing.T) {
 		{"mismatch, then good", true, []string{good, good + "!", good, good}, good, "did not match"},
 		{"counts letters, not bytes", true, []string{"كلمةسرقصير", "كلمةسرقصير"}, "كلمةسرقصير", ""},
 		{"three failures", true, []string{"a", "b", "c"}, "", "That is 1 characters"},
+		{"an arrow key typed into it, then good", true, []string{"correct\x1b[Dhorse", good, good}, good, "holds a control character"},
+		{"a tab, then good", true, []string{"correct\thorse battery", good, good}, good, "holds a control character"},
+		{"not UTF-8, then good", true, []string{"correct horse \xff\xfe", good, good}, good, "bytes that are not text"},
+		{"DEL, then good", true, []string{"correct horse\x7f battery", good, good}, good, "holds a control character"},
+		{"unlock takes any bytes (a file chosen before the rule)", false, []string{"old\x01pass"}, "old\x01pass", "Passphrase of"},
 		{"input ends", true, []string{good}, "", "Type it again"},
 	}
 	for _, c := range cases {
