@@ -33,8 +33,12 @@ func (a *app) View() (view string) {
 func (a *app) view() string {
 	st := a.c.st
 	if a.width < MinWidth || a.height < MinHeight {
-		return wrapLines(fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\nEnlarge the window, or press q to quit.",
-			MinWidth, MinHeight, a.width, a.height), a.width)
+		small := fmt.Sprintf("Terminal too small: payterm needs %d×%d, this one is %d×%d.\n", MinWidth, MinHeight, a.width, a.height)
+		if a.confirmQuit {
+			// The footer that asks is not drawn here: the question must still be seen.
+			return wrapLines(small+quitQuestion, a.width)
+		}
+		return wrapLines(small+"Enlarge the window, or press q to quit.", a.width)
 	}
 	if f, ok := a.top().(inliner); ok && f.Inline() && !a.unlocking() && !a.locked && !a.showHelp && !a.loading && a.loadErr == nil {
 		// The screen printed something on the normal screen (the bank's address, whole) and
@@ -84,6 +88,9 @@ func (a *app) footer() string {
 	return strings.Join(append(status, keys...), "\n")
 }
 
+// quitQuestion is asked before quitting while a payment is in flight.
+const quitQuestion = "A payment is in flight. Quit anyway? It resumes on the next start. (y/N)"
+
 // footerLines is the status line (wrapped, at least one line, possibly empty) and the keys of
 // the current screen, wrapped between keys so none is cut in the middle.
 func (a *app) footerLines() (status, keys []string) {
@@ -91,7 +98,7 @@ func (a *app) footerLines() (status, keys []string) {
 	var line1 string
 	switch {
 	case a.confirmQuit:
-		line1 = st.Warning.Render("A payment is in flight. Quit anyway? It resumes on the next start. (y/N)")
+		line1 = st.Warning.Render(quitQuestion)
 	case a.status != "" && a.statusIsErr:
 		line1 = st.Error.Render(a.status)
 	case a.status != "":

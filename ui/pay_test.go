@@ -249,6 +249,30 @@ func TestResizeDuringPayment(t *testing.T) {
 	golden(t, app)
 }
 
+// TestQuitQuestionShownOnATooSmallTerminal: q while a payment is in flight asks before
+// quitting; on a terminal too small for the footer, the question is drawn where the size
+// message is (it was asked unseen), n keeps the wallet, and y quits.
+func TestQuitQuestionShownOnATooSmallTerminal(t *testing.T) {
+	app, fw, _ := start(t, 3)
+	fw.Hold = make(chan struct{})
+	defer close(fw.Hold)
+	pay(t, app, fw)
+	app.WaitFor("Saved")
+	app.Resize(50, 12)
+	app.WaitFor("press q to quit")
+	app.Press("q")
+	app.WaitFor("Quit anyway?")
+	app.Press("n")
+	app.WaitFor("press q to quit")
+	if strings.Contains(app.View(), "Quit anyway?") {
+		t.Fatalf("n left the question up:\n%s", app.View())
+	}
+	app.Press("ctrl+c")
+	app.WaitFor("Quit anyway?")
+	app.Press("y")
+	app.WaitQuit()
+}
+
 // TestPayPendingThenRecheck: a payment the bank still has as Pending shows "keeps checking";
 // when the core records the final status (the background resume) the open receipt shows it
 // without a key, and r reads it again.
