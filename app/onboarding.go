@@ -490,6 +490,11 @@ func (w uiWallet) CompleteBankStep(ctx context.Context, step ui.BankStep, callba
 // RenewConsent stages a renewal with the same payees and purpose, carrying the root consent id.
 func (w uiWallet) RenewConsent(ctx context.Context, consentID string) (ui.BankStep, error) {
 	a := w.a
+	if c, err := a.ledger.Consent(ctx, consentID); err == nil && c.Kind == wallet.GrantLink {
+		// Before RenewalParams, whose UAE checks would blame something "typed".
+		return ui.BankStep{}, &ui.Problem{What: "A link has no consent at its bank to renew.",
+			Next: "Pay through it as before: the bank approves each payment."}
+	}
 	params, err := a.wallet.RenewalParams(ctx, consentID, consentExpiry(a.opts.Clock()))
 	if err != nil {
 		return ui.BankStep{}, uiError("Preparing the renewal", err)

@@ -97,3 +97,31 @@ func TestOPLinkShowsTheApprovalExpiry(t *testing.T) {
 		t.Fatalf("with 29 days left the OP row is %q, want the warning", row)
 	}
 }
+
+// TestALinkIsALinkAndIsNotRenewed: the core says which grant is a link (the consents screen
+// then offers no renewal and words its end as a link's), and a renewal asked of a link anyway is
+// refused as one, not with the UAE renewal's checks blaming something typed.
+func TestALinkIsALinkAndIsNotRenewed(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, opConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	onboard(t, w, clock, twoPayees()[:1])
+	link := opLink(t, w)
+	if !link.Link {
+		t.Fatalf("the OP link is not marked a link: %+v", link)
+	}
+	cs, err := w.Consents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ID != link.ID && c.Link {
+			t.Fatalf("the UAE consent %s is marked a link", c.ID)
+		}
+	}
+	_, err = w.RenewConsent(context.Background(), link.ID)
+	if err == nil || !strings.Contains(err.Error(), "A link has no consent at its bank to renew") {
+		t.Fatalf("renewing a link: %v", err)
+	}
+}

@@ -176,7 +176,7 @@ func (a *App) toUIConsent(ctx context.Context, c wallet.Consent) (ui.Consent, er
 		}
 	}
 	out := ui.Consent{ID: c.ID, BaseConsentID: c.BaseConsentID, Bank: a.bankName(c.Bank), BankID: c.Bank, Status: ui.ConsentStatus(c.Status),
-		Paused: c.Paused, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
+		Paused: c.Paused, Link: c.Kind == wallet.GrantLink, Created: c.Created, Expires: c.Expires, Model: ui.BeneficiaryModel(c.Model),
 		DebtorMasked: maskIBAN(c.DebtorAccount), TotalPaid: total, PaymentCount: count, OtherPaid: other, PurposeCode: c.PurposeCode,
 		Terms: a.termsOf(c.Bank, c.Currency)}
 	if c.Status == wallet.ConsentAuthorized {

@@ -22,6 +22,7 @@ var (
 	keyReactivate = key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "reactivate"))
 	keyRevoke     = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "cancel permission"))
 	keyRenew      = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew"))
+	keyEndLink    = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "end link"))
 	keyPayWith    = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pay with this consent"))
 )
 
@@ -133,14 +134,18 @@ func (s *consentsScreen) detailKeys() []key.Binding {
 	if s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused {
 		out = append(out, keyPayWith)
 	}
-	if s.detail != nil && !s.detail.Consent.Current() {
+	if s.detail != nil && !s.detail.Consent.Current() && !s.detail.Consent.Link {
 		// Revoked, rejected, expired, consumed: renewal may not apply, a new consent always does.
 		out = append(out, keyNewConsent)
 	}
 	for _, k := range []key.Binding{keyPause, keyReactivate, keyRevoke, keyRenew} {
-		if s.allowed(actionFor(k.Help().Key)) {
-			out = append(out, k)
+		if !s.allowed(actionFor(k.Help().Key)) {
+			continue
 		}
+		if k.Help().Key == "X" && s.detail.Consent.Link {
+			k = keyEndLink
+		}
+		out = append(out, k)
 	}
 	return out
 }
@@ -160,7 +165,8 @@ func actionFor(k string) consentAction {
 }
 
 // allowed encodes the lifecycle: pause/reactivate are local and only for a usable consent;
-// revocation from AwaitingAuthorization, Authorized or Suspended; renewal of a consent in use.
+// revocation from AwaitingAuthorization, Authorized or Suspended; renewal of a consent in use
+// (never of a link: there is no consent at its bank).
 func (s *consentsScreen) allowed(a consentAction) bool {
 	if s.detail == nil {
 		return false
@@ -174,7 +180,7 @@ func (s *consentsScreen) allowed(a consentAction) bool {
 	case actRevoke:
 		return c.Current()
 	case actRenew:
-		return c.Status == ConsentAuthorized || c.Status == ConsentSuspended || c.Status == ConsentExpired
+		return !c.Link && (c.Status == ConsentAuthorized || c.Status == ConsentSuspended || c.Status == ConsentExpired)
 	}
 	return false
 }
@@ -237,7 +243,7 @@ func (s *consentsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return w.RenewConsent(ctx, id)
 			}))
 		}
-		s.c.info(actionDone(msg.act))
+		s.c.info(actionDone(msg.act, s.detail != nil && s.detail.Consent.ID == msg.id && s.detail.Consent.Link))
 		return s, s.refresh()
 	case tea.KeyMsg:
 		return s, s.onKey(msg)
@@ -254,14 +260,18 @@ func (s *consentsScreen) reloadIfStale() tea.Cmd {
 	return s.refresh()
 }
 
-func actionDone(a consentAction) string {
+// actionDone is what the footer says once a is done; link: it was done to a link.
+func actionDone(a consentAction, link bool) string {
 	switch a {
+	case actRevoke:
+		if link {
+			return "Link ended in payterm. It comes back at the next start while the bank is in your config."
+		}
+		return "Permission cancelled at the bank. payterm can no longer initiate payments with it."
 	case actPause:
 		return "Paused. payterm will not initiate payments with this consent until you reactivate it."
 	case actReactivate:
 		return "Reactivated. Payments with this consent are possible again."
-	case actRevoke:
-		return "Permission cancelled at the bank. payterm can no longer initiate payments with it."
 	}
 	return ""
 }
@@ -284,7 +294,7 @@ func (s *consentsScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			s.detailOn, s.detail = false, nil
 		case key.Matches(msg, keyRefresh):
 			return s.refresh()
-		case key.Matches(msg, keyNewConsent) && s.detail != nil && !s.detail.Consent.Current():
+		case key.Matches(msg, keyNewConsent) && s.detail != nil && !s.detail.Consent.Current() && !s.detail.Consent.Link:
 			return s.c.navigate(newConsentFlow(s.c))
 		case key.Matches(msg, keyPayWith) && s.detail != nil && s.detail.Consent.Status == ConsentAuthorized && !s.detail.Consent.Paused:
 			// Several consents (even at several banks) may exist: the user picks which one pays.

@@ -122,3 +122,39 @@ func TestPayWithChosenConsent(t *testing.T) {
 	app.Press("p")
 	app.WaitFor("Paying from Sandbox Bank (Flexi Pay).")
 }
+
+// TestALinkIsNotRenewedAndItsEndSaysWhatItIs: a PSD2 link (here OP's) has no consent at the
+// bank: its detail offers no renewal (R did nothing useful before: it sent a UAE renewal the
+// bank refused as "something you typed"), and ending it says that the bank is not told and the
+// link comes back from the config, not that a new consent must be given at the bank.
+func TestALinkIsNotRenewedAndItsEndSaysWhatItIs(t *testing.T) {
+	app, fw := startOP(t)
+	app.Press("c")
+	app.WaitFor("Your banks")
+	app.Press("enter")
+	app.WaitFor("Payment Rules")
+	app.Press("?")
+	app.WaitFor("Help")
+	if v := app.View(); strings.Contains(v, "renew") {
+		t.Fatalf("a link's help offers a renewal:\n%s", v)
+	}
+	app.Press("esc")
+	app.WaitGone("Help")
+	app.Press("R")
+	app.Press("X")
+	app.WaitFor("End this link?")
+	if v := app.View(); strings.Contains(v, "Renew this consent?") || strings.Contains(v, "give a new consent at your bank") {
+		t.Fatalf("the link's end is worded as a consent's:\n%s", v)
+	}
+	app.WaitFor("The link comes back at the next start")
+	app.Press("y")
+	app.WaitFor("Link ended in payterm")
+	if n := countCalls(fw, "RenewConsent"); n != 0 {
+		t.Fatalf("RenewConsent called %d times for a link", n)
+	}
+	app.Press("?")
+	app.WaitFor("Help")
+	if v := app.View(); strings.Contains(v, "new consent") {
+		t.Fatalf("an ended link's help offers a new consent at its bank:\n%s", v)
+	}
+}

@@ -23,6 +23,13 @@ func confirmText(a consentAction, c Consent) (title, body string) {
 			"payterm will again be able to initiate payments from your " + consentBank(c) + " account with it, " +
 				"each one approved by you here with your PIN and code."
 	case actRevoke:
+		if c.Link {
+			return "End this link?",
+				"payterm will no longer pay from your " + consentBank(c) + " account through this link, and forgets any login or approval it keeps for it.\n" +
+					"There is no consent at the bank to cancel: the bank approves each payment itself.\n" +
+					"The link comes back at the next start while this bank is in your config; remove the bank from the config to end it for good.\n" +
+					"Payments already made are not affected."
+		}
 		return "Cancel permission?",
 			"payterm will no longer be able to initiate payments from your " + consentBank(c) + " account.\n" +
 				"Your bank is told now. This cannot be undone: to pay again you will give a new consent at your bank.\n" +

@@ -40,8 +40,12 @@ type Consent struct {
 	BankID        string // BankOption.ID
 	Status        ConsentStatus
 	Paused        bool // local only
-	Created       time.Time
-	Expires       time.Time
+	// Link: a PSD2 link to the account the config names, not a consent given at the bank: the
+	// bank approves each payment, there is nothing at the bank to renew, and ending the link is
+	// the wallet's own (it comes back at the next start while the bank stays in the config).
+	Link    bool
+	Created time.Time
+	Expires time.Time
 	// ExpiryRestoring: the end is not known yet because what holds it is still being read back
 	// (an OP link's latest approval, from the payer's tokens kept in the secret store, which
 	// opens in the background after the first frame). The screens say "restoring" rather than

@@ -142,7 +142,7 @@ func (f *FakeWallet) AddBGConsent(bank ui.BankOption) {
 		Limits: ui.Limits{PerPayment: amt(200000), PerDay: amt(500000), PerMonth: amt(2000000), PerDayCount: 10},
 		Used:   ui.Usage{Day: amt(4200), DayCount: 1, Month: amt(4200), Consent: amt(4200)}}
 	f.bg.approval = FakeApproval{Kind: ui.ActionRedirect, Password: "test-bank-password", TAN: "246810"}
-	c := ui.Consent{ID: fakeBGConsentID, Bank: bank.Name, BankID: bank.ID, Status: ui.ConsentAuthorized,
+	c := ui.Consent{ID: fakeBGConsentID, Bank: bank.Name, BankID: bank.ID, Status: ui.ConsentAuthorized, Link: true,
 		Created: FakeBase.AddDate(0, -1, 0), Expires: FakeBase.AddDate(0, 11, 0), Model: ui.BeneficiaryList,
 		Creditors: f.bg.payees, DebtorMasked: "DE40 •••• 8608", TotalPaid: amt(4200), PaymentCount: 2, Terms: bank.Terms}
 	if t.Currency == "NOK" {

@@ -39,7 +39,7 @@ func NewFakeThreeBankWallet(now func() time.Time, n int) *FakeWallet {
 	f := NewFakeBGWallet(now, n)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	link := ui.Consent{ID: fakeFTLinkID, Bank: FakeFTBank.Name, BankID: FakeFTBank.ID, Status: ui.ConsentAuthorized,
+	link := ui.Consent{ID: fakeFTLinkID, Bank: FakeFTBank.Name, BankID: FakeFTBank.ID, Status: ui.ConsentAuthorized, Link: true,
 		Created: FakeBase.AddDate(0, 0, -7), Expires: FakeBase.AddDate(1, 0, 0), Model: ui.BeneficiaryOpen,
 		DebtorMasked: "FR76 •••• 0189", TotalPaid: amt(1250), PaymentCount: 1, Terms: FakeFTTerms()}
 	// After the Berlin Group consent (Home's active one), before the UAE ones.
