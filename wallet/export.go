@@ -224,15 +224,28 @@ type ConsentReport struct {
 	CreditorCount    int    `json:"creditor_count"`
 	BaseConsentID    string `json:"base_consent_id,omitempty"`
 	RenewedFrom      string `json:"renewed_from,omitempty"`
-	PaymentCount     int    `json:"payment_count"`
+	// PaymentCount and TotalPaid are what the consent has paid, as its screens say it: the
+	// payments the bank accepted, counted in every currency, summed in Currency. OtherPaid is
+	// what it paid in each other currency (a SpareBank 1 link paying EUR over SEPA), never added
+	// to TotalPaid. A payment queued or awaiting the bank is not paid (it still counts against
+	// the limits, as Used does).
+	PaymentCount int `json:"payment_count"`
 	// Provider is the standard of Bank as configured ("" when the bank left the config);
 	// Currency is what the consent (or link) pays in, the currency of TotalPaid.
-	Provider      string   `json:"provider"`
-	Currency      string   `json:"currency"`
-	TotalPaid     string   `json:"total_paid"` // payments not failed
-	LastSyncedAt  string   `json:"last_synced_at,omitempty"`
-	Creditors     []string `json:"creditor_names,omitempty"` // PII, on request
-	DebtorAccount string   `json:"debtor_account,omitempty"` // PII, on request
+	Provider      string       `json:"provider"`
+	Currency      string       `json:"currency"`
+	TotalPaid     string       `json:"total_paid"`
+	OtherPaid     []PaidReport `json:"other_paid,omitempty"`
+	LastSyncedAt  string       `json:"last_synced_at,omitempty"`
+	Creditors     []string     `json:"creditor_names,omitempty"` // PII, on request
+	DebtorAccount string       `json:"debtor_account,omitempty"` // PII, on request
+}
+
+// PaidReport is what a consent paid in one currency.
+type PaidReport struct {
+	Currency     string `json:"currency"`
+	TotalPaid    string `json:"total_paid"`
+	PaymentCount int    `json:"payment_count"`
 }
 
 // LimitsReport is the limits in force ("" = no limit; a count of 0 = no limit).
@@ -281,15 +294,23 @@ func (l *Ledger) Status(ctx context.Context, opts StatusOptions) (StatusReport, 
 		return StatusReport{}, err
 	}
 	for _, c := range consents {
-		total, n, err := l.ConsentTotal(ctx, c.ID)
+		paid, err := l.ConsentPaid(ctx, c.ID)
 		if err != nil {
 			return StatusReport{}, err
 		}
 		cr := ConsentReport{ID: c.ID, Bank: c.Bank, Status: string(c.Status), Paused: c.Paused,
 			ExpiresSoon:      ExpiresSoon(c, now),
 			BeneficiaryModel: string(c.Model), CreditorCount: len(c.Creditors), BaseConsentID: c.BaseConsentID,
-			RenewedFrom: c.RenewedFrom, PaymentCount: n, TotalPaid: total.String(),
+			RenewedFrom: c.RenewedFrom, TotalPaid: money.Zero.String(),
 			Provider: providers[c.Bank], Currency: currencyOr(c.Currency)}
+		for _, t := range paid {
+			cr.PaymentCount += t.Count
+			if t.Currency == cr.Currency {
+				cr.TotalPaid = t.Paid.String()
+			} else {
+				cr.OtherPaid = append(cr.OtherPaid, PaidReport{Currency: t.Currency, TotalPaid: t.Paid.String(), PaymentCount: t.Count})
+			}
+		}
 		if !c.Expires.IsZero() { // not "0001-01-01T00:00:00Z", which a script would read as long expired
 			cr.ExpiresAt = c.Expires.UTC().Format(time.RFC3339)
 		}

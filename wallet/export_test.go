@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -151,7 +152,9 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 	c := rep.Consents[0]
-	if c.PaymentCount != 2 || c.TotalPaid != "10.99" || !c.Usable || c.CreditorCount != 2 || c.Creditors != nil || c.DebtorAccount != "" {
+	// Nothing is paid yet: the bank has accepted none (10.99 counts against the limits).
+	if c.PaymentCount != 0 || c.TotalPaid != "0.00" || c.OtherPaid != nil ||
+		!c.Usable || c.CreditorCount != 2 || c.Creditors != nil || c.DebtorAccount != "" {
 		t.Errorf("consent report = %+v", c)
 	}
 	if rep.Used.Day != "10.99" || rep.Used.DayCount != 2 {
@@ -293,5 +296,43 @@ func TestProviderInStatusAndExport(t *testing.T) {
 	var js []ExportRow
 	if err := json.Unmarshal(buf.Bytes(), &js); err != nil || len(js) != 3 || js[0].Provider != "" || !strings.Contains(buf.String(), `"provider": ""`) && !strings.Contains(buf.String(), `"provider":""`) {
 		t.Errorf("a bank not configured: %v %s", err, buf.String())
+	}
+}
+
+// TestStatusPaidIsWhatTheBankAccepted: status --json says paid what the consent's screens say
+// paid (the payments the bank accepted, in the consent's currency, the others apart), not what
+// the limits reserve (a payment still awaiting the bank counted as paid before).
+func TestStatusPaidIsWhatTheBankAccepted(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newTestLedger(t)
+	if err := l.InsertConsent(ctx, testConsent("c1")); err != nil {
+		t.Fatal(err)
+	}
+	reserve := func(amount, currency string) *Payment {
+		p := testPayment("c1", amount)
+		p.Currency = currency
+		if err := l.ReservePayment(ctx, p, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	settle := func(p *Payment) {
+		for _, st := range []PaymentStatus{PaymentSending, PaymentSettled} {
+			if err := l.UpdatePaymentStatus(ctx, p.ID, StatusUpdate{Status: st, BankPaymentID: "b-" + p.IdempotencyKey}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	settle(reserve("50.00", "AED"))
+	reserve("7.00", "AED") // awaiting the bank
+	settle(reserve("12.50", "EUR"))
+	rep, err := l.Status(ctx, StatusOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Consents[0]
+	want := []PaidReport{{Currency: "EUR", TotalPaid: "12.50", PaymentCount: 1}}
+	if c.TotalPaid != "50.00" || c.PaymentCount != 2 || !reflect.DeepEqual(c.OtherPaid, want) {
+		t.Fatalf("consent report = %+v", c)
 	}
 }
