@@ -126,16 +126,27 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 		return Payment{}, &Problem{What: "This payment was already submitted or has expired.", Next: "Prepare it again.", Err: ErrPreparedUnknown}
 	}
 	intent := p.Intent()
+	// Until the SCA has passed nothing is sent or stored, so a failure gives the prepared
+	// payment back: the user may retype a PIN or a code (wrong, mistyped, already used), and
+	// a blocked or paused wallet says so again rather than that the payment is gone.
+	keep := func() {
+		w.mu.Lock()
+		w.prepared[p.ID] = p
+		w.mu.Unlock()
+	}
 	// The consent may have been paused, revoked or may have expired since Prepare.
 	c, err := w.cfg.Ledger.Consent(ctx, p.ConsentID)
 	if err != nil {
+		keep()
 		return Payment{}, err
 	}
 	if err := Usable(c, w.cfg.Clock()); err != nil {
+		keep()
 		return Payment{}, err
 	}
 	bank, err := w.bankOf(c)
 	if err != nil {
+		keep()
 		return Payment{}, err
 	}
 
@@ -145,11 +156,7 @@ func (w *Wallet) Submit(ctx context.Context, preparedID string, pin sca.PIN, cod
 		err = rerr
 	}
 	if err != nil {
-		if errors.Is(err, sca.ErrAuthFailed) && !errors.Is(err, sca.ErrBlocked) {
-			w.mu.Lock()
-			w.prepared[p.ID] = p // the user may try again with the same intent
-			w.mu.Unlock()
-		}
+		keep()
 		emit(Event{Step: StepSCA, State: StepFailed, Err: err})
 		return Payment{}, fmt.Errorf("authenticate: %w", err)
 	}

@@ -127,6 +127,10 @@ func TestSandboxWrongPINSendsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A code mistyped (five digits) and a wrong PIN both leave the prepared payment to retry.
+	if _, err = e.wallet.Submit(context.Background(), p.ID, testPIN, "12345", nil); err == nil || errors.Is(err, ErrPreparedUnknown) {
+		t.Fatalf("a five-digit code: err = %v", err)
+	}
 	_, err = e.wallet.Submit(context.Background(), p.ID, "111999", e.scaClock.nextCode(t, e.totp), nil)
 	if !errors.Is(err, sca.ErrAuthFailed) {
 		t.Fatalf("wrong PIN: err = %v", err)
@@ -140,7 +144,7 @@ func TestSandboxWrongPINSendsNothing(t *testing.T) {
 		t.Fatalf("retry: %v, %s", err, got.Status)
 	}
 	counters, err := e.ledger.RiskCounters(context.Background(), e.wallet.cfg.SessionID)
-	if err != nil || counters.SessionAttempts != 2 || counters.SessionFailedAttempts != 1 {
+	if err != nil || counters.SessionAttempts != 3 || counters.SessionFailedAttempts != 2 {
 		t.Errorf("risk counters = %+v, %v", counters, err)
 	}
 	if _, err := e.wallet.Submit(context.Background(), p.ID, testPIN, e.scaClock.nextCode(t, e.totp), nil); !errors.Is(err, ErrPreparedUnknown) {
