@@ -123,7 +123,12 @@ func (a *app) footerLines() (status, keys []string) {
 		parts = append(parts, k.Help().Key+" "+k.Help().Desc)
 	}
 	if a.top() != nil && !a.loading && a.loadErr == nil && !a.locked && !a.showHelp && !a.unlocking() {
-		parts = append(parts, "? help")
+		// While a field takes the keys, ? is typed into it: only f1 opens the help.
+		if a.top().Typing() {
+			parts = append(parts, "f1 help")
+		} else {
+			parts = append(parts, "? help")
+		}
 	}
 	return status, capLines(joinWrapped(parts, " · ", a.width), maxKeyLines, a.width)
 }

@@ -312,7 +312,7 @@ func TestFooterWrapsBetweenKeys(t *testing.T) {
 		t.Fatalf("frame has %d lines, want 30", len(lines))
 	}
 	foot := lines[28] + "\n" + lines[29]
-	for _, want := range []string{"enter add payee (continue if the form is empty)", "ctrl+x remove last payee", "? help"} {
+	for _, want := range []string{"enter add payee (continue if the form is empty)", "ctrl+x remove last payee", "f1 help"} {
 		if !strings.Contains(foot, want) {
 			t.Errorf("footer lacks %q:\n%s", want, foot)
 		}
@@ -656,4 +656,34 @@ func TestBankStepPasteBack(t *testing.T) {
 	if callCount(fw.Calls(), "AwaitBankCallback") != 0 || opened.Load() != 1 {
 		t.Fatalf("calls %v, opened %d", fw.Calls(), opened.Load())
 	}
+}
+
+// TestHelpKeyFooterSaysWhatWorksWhileTyping: where a field takes the keys, ? is typed (a
+// name may hold one), so the footer offers f1, which opens the help; elsewhere it offers ?.
+// The recovery code's field takes only a code's characters: a ? typed there (it cost a
+// recovery attempt unseen, masked) does not go in.
+func TestHelpKeyFooterSaysWhatWorksWhileTyping(t *testing.T) {
+	app, _, _ := start(t, 3)
+	app.WaitFor("Recent payments")
+	if v := app.View(); !strings.Contains(v, "? help") || strings.Contains(v, "f1 help") {
+		t.Fatalf("Home's footer:\n%s", v)
+	}
+	app.Press("p")
+	app.WaitFor("Amount")
+	if v := app.View(); !strings.Contains(v, "f1 help") || strings.Contains(v, "? help") {
+		t.Fatalf("the pay form's footer:\n%s", v)
+	}
+	app.Press("f1")
+	app.WaitFor("Help")
+	app.Press("esc")
+	app.Press("esc")
+	app.WaitFor("Recent payments")
+	app.Press("u")
+	app.WaitFor("Unblock payments")
+	app.Type("?")
+	if v := app.View(); strings.Contains(v, "•") {
+		t.Fatalf("a ? went into the recovery code:\n%s", v)
+	}
+	app.Type("AB-2")
+	app.WaitFor("••••")
 }

@@ -32,7 +32,9 @@ type recoveredMsg struct {
 func newRecovery(c *common) *recoveryScreen {
 	s := &recoveryScreen{c: c}
 	rc := newField("Recovery code")
-	rc.masked, rc.limit = true, 64
+	// The code's own characters (base32, in groups): a stray ? or other key is not typed into
+	// it unseen, to cost a recovery attempt.
+	rc.masked, rc.accept, rc.limit = true, recoveryCodeRune, 64
 	code := newField("App code")
 	code.masked, code.accept, code.limit = true, digitsOnly, 8
 	p1 := newField("New PIN")
@@ -159,4 +161,10 @@ func (s *recoveryScreen) View() string {
 		b.WriteString("\n" + st.Error.Render(s.err) + "\n")
 	}
 	return b.String()
+}
+
+// recoveryCodeRune accepts what a recovery code is written with: letters, digits, its dashes and
+// spaces between groups.
+func recoveryCodeRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == ' '
 }

@@ -247,7 +247,7 @@ var keyTypes = map[string]tea.KeyType{
 	"backspace": tea.KeyBackspace, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
 	"home": tea.KeyHome, "end": tea.KeyEnd, "space": tea.KeySpace,
 	"ctrl+c": tea.KeyCtrlC, "ctrl+d": tea.KeyCtrlD, "ctrl+s": tea.KeyCtrlS, "ctrl+t": tea.KeyCtrlT,
-	"ctrl+u": tea.KeyCtrlU, "ctrl+x": tea.KeyCtrlX,
+	"ctrl+u": tea.KeyCtrlU, "ctrl+x": tea.KeyCtrlX, "f1": tea.KeyF1,
 }
 
 // Press sends named keys ("enter", "esc", "ctrl+t", …) or single characters ("p", "?").
