@@ -497,6 +497,22 @@ func (a *app) handleKey(msg tea.KeyMsg) tea.Cmd {
 	return tea.Batch(cmd, a.applyNav())
 }
 
+var (
+	keyLockUnlock = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "unlock"))
+	keyLockClear  = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))
+	keyLockQuit   = key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit (with the field empty)"))
+	keyLockCtrlC  = key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit"))
+)
+
+// lockKeys are the idle lock's keys for its footer: q quits only while no payment is in flight
+// (ctrl+c then asks first).
+func lockKeys(busy bool) []key.Binding {
+	if busy {
+		return []key.Binding{keyLockUnlock, keyLockClear, keyLockCtrlC}
+	}
+	return []key.Binding{keyLockUnlock, keyLockClear, keyLockQuit, keyLockCtrlC}
+}
+
 func (a *app) lockKey(msg tea.KeyMsg) tea.Cmd {
 	switch msg.Type {
 	case tea.KeyEnter:

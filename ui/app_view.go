@@ -112,7 +112,9 @@ func (a *app) footerLines() (status, keys []string) {
 	switch {
 	case a.unlocking():
 		ks = a.unlock.ShortHelp()
-	case !a.locked && !a.showHelp && a.top() != nil:
+	case a.locked:
+		ks = lockKeys(a.busy())
+	case !a.showHelp && a.top() != nil:
 		ks = a.top().ShortHelp()
 	}
 	parts := make([]string, 0, len(ks)+1)

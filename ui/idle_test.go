@@ -94,3 +94,18 @@ func TestHelpWithoutConsentOffersNewConsent(t *testing.T) {
 	}
 	app.FinalView()
 }
+
+// TestIdleLockShowsItsKeys: the idle lock's footer says how to unlock and how to quit (it had
+// no keys at all), and q is offered only while no payment is in flight.
+func TestIdleLockShowsItsKeys(t *testing.T) {
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{IdleTimeout: time.Minute}), uitest.WithClock(clock))
+	app.WaitFor("Recent payments")
+	clock.Advance(time.Minute)
+	app.Send(ui.IdleCheckMsg{})
+	app.WaitFor("enter unlock · esc clear · q quit (with the field empty) · ctrl+c quit")
+	app.Type(fw.PIN)
+	app.Press("enter")
+	app.WaitFor("Recent payments")
+}
