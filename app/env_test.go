@@ -118,6 +118,18 @@ type journeySecrets struct {
 // auto-approving sandbox redirects it to the wallet's loopback receiver) and the result.
 func onboard(t testing.TB, w ui.Wallet, clock *scaClock, payees []ui.PayeeDraft) (ui.Consent, journeySecrets) {
 	t.Helper()
+	step, js := onboardToBankStep(t, w, clock, payees)
+	browse(t, step.URL)
+	c, err := w.AwaitBankCallback(context.Background(), step)
+	if err != nil {
+		t.Fatalf("AwaitBankCallback: %v", err)
+	}
+	return c, js
+}
+
+// onboardToBankStep runs onboarding up to the bank's address (its consent request staged).
+func onboardToBankStep(t testing.TB, w ui.Wallet, clock *scaClock, payees []ui.PayeeDraft) (ui.BankStep, journeySecrets) {
+	t.Helper()
 	ctx := context.Background()
 	var js journeySecrets
 	if err := w.SetPIN(ctx, ui.NewSecret(testPIN)); err != nil {
@@ -159,12 +171,7 @@ func onboard(t testing.TB, w ui.Wallet, clock *scaClock, payees []ui.PayeeDraft)
 	if step.ConsentID == "" || step.URL == "" || step.InteractionID == "" {
 		t.Fatalf("bank step incomplete: %+v", step)
 	}
-	browse(t, step.URL)
-	c, err := w.AwaitBankCallback(ctx, step)
-	if err != nil {
-		t.Fatalf("AwaitBankCallback: %v", err)
-	}
-	return c, js
+	return step, js
 }
 
 // browse plays the user's browser: it opens the authorize URL and follows the redirects, the

@@ -464,6 +464,28 @@ func (w uiWallet) AwaitBankCallback(ctx context.Context, step ui.BankStep) (ui.C
 	}
 }
 
+func (w uiWallet) BankStepDone(ctx context.Context, step ui.BankStep) (ui.Consent, bool, error) {
+	a := w.a
+	st, err := a.currentStep(step)
+	if err != nil {
+		// Finished already (the step is dropped once recorded): report the recorded consent.
+		if c, lerr := a.ledger.Consent(ctx, step.ConsentID); lerr == nil {
+			uc, err := a.toUIConsent(ctx, c)
+			return uc, true, err
+		}
+		return ui.Consent{}, false, nil
+	}
+	select {
+	case <-st.done:
+		if st.err != nil {
+			return ui.Consent{}, true, uiError("Finishing the consent", st.err)
+		}
+		return st.result, true, nil
+	default:
+		return ui.Consent{}, false, nil
+	}
+}
+
 func (w uiWallet) CompleteBankStep(ctx context.Context, step ui.BankStep, callbackURL string) (ui.Consent, error) {
 	a := w.a
 	st, err := a.currentStep(step)

@@ -125,3 +125,34 @@ func TestALinkIsALinkAndIsNotRenewed(t *testing.T) {
 		t.Fatalf("renewing a link: %v", err)
 	}
 }
+
+// TestBankStepDoneSeesAnApprovalNobodyWaitedFor: the payer approves at the address without the
+// screen waiting (no AwaitBankCallback); the loopback listener takes the answer, and
+// BankStepDone, which the bank step asks each second and before a new address, reports the
+// authorised consent. Before the approval it reports nothing, without waiting.
+func TestBankStepDoneSeesAnApprovalNobodyWaitedFor(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, testConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	ctx := context.Background()
+	step, _ := onboardToBankStep(t, w, clock, twoPayees()[:1])
+	if _, done, err := w.BankStepDone(ctx, step); done || err != nil {
+		t.Fatalf("before the approval: done %v, %v", done, err)
+	}
+	browse(t, step.URL)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, done, err := w.BankStepDone(ctx, step)
+		if done {
+			if err != nil || c.ID != step.ConsentID || c.Status != ui.ConsentAuthorized {
+				t.Fatalf("after the approval: %+v, %v", c, err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("BankStepDone never saw the approval")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

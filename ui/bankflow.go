@@ -58,8 +58,11 @@ type bankFlow struct {
 	paste  *field
 	req    int
 	cancel context.CancelFunc
-	result *Consent
-	err    string
+	// pollGen numbers the checks for an answer that came while the choices were shown
+	// (BankStepDone, each second); a check of an older generation is dropped.
+	pollGen int
+	result  *Consent
+	err     string
 	// alone: the address was printed on the terminal's normal screen as one line (u), and the
 	// view is a few lines under it (Inline).
 	alone  bool
@@ -124,6 +127,20 @@ func newPaymentBankFlow(c *common, a BankAction, bankName string, since time.Tim
 // core follows by polling.
 func (b *bankFlow) pastes() bool { return b.payment == nil || !b.payment.polled }
 
+// bankPollMsg asks BankStepDone once more; bankPolledMsg is its answer.
+type (
+	bankPollMsg   struct{ gen int }
+	bankPolledMsg struct {
+		gen  int
+		c    Consent
+		done bool
+		err  error
+	}
+)
+
+// bankPollEvery is how often the choices ask whether the bank's answer came meanwhile.
+const bankPollEvery = time.Second
+
 type bankResultMsg struct {
 	req int
 	c   Consent
@@ -148,7 +165,20 @@ func newBankFlow(c *common, step BankStep, title string, stage func(ctx context.
 	return &bankFlow{c: c, step: step, title: title, paste: p, stage: stage}
 }
 
-func (b *bankFlow) Init() tea.Cmd { return nil }
+func (b *bankFlow) Init() tea.Cmd { return b.poll() }
+
+// poll starts checking, each second while the choices are shown, whether a consent step's
+// answer reached the wallet's listener meanwhile: an approval made at the address opened by
+// hand, with no w, shows at once rather than after a new address had staged another consent.
+// Not for a payment (the core follows it and says so) nor for an answer that is pasted back.
+func (b *bankFlow) poll() tea.Cmd {
+	if b.payment != nil || b.step.PasteBack {
+		return nil
+	}
+	b.pollGen++
+	gen := b.pollGen
+	return tea.Tick(bankPollEvery, func(time.Time) tea.Msg { return bankPollMsg{gen: gen} })
+}
 
 func (b *bankFlow) SetSize(w, h int) { b.w, b.h = w, h }
 
@@ -245,10 +275,20 @@ func (b *bankFlow) stopWaiting() {
 // restage asks the bank for a fresh consent request: the address shown so far is spent (used,
 // declined, expired, or opened by something else) and is never offered again.
 func (b *bankFlow) restage() tea.Cmd {
+	// After a failure the step's outcome is known (enter asks for a new address); otherwise an
+	// answer may have come since the last check.
+	checkFirst := b.mode != bankFailed && !b.step.PasteBack
 	b.stopWaiting()
 	b.mode, b.err, b.noBrowser = bankStaging, "", false
-	req, ctx, stage := b.req, b.c.ctx, b.stage
+	req, ctx, stage, w, old := b.req, b.c.ctx, b.stage, b.c.w, b.step
 	return func() tea.Msg {
+		// An answer that came meanwhile (approved at the address just before n) is the outcome:
+		// staging another consent would leave this one authorised behind the user's back.
+		if checkFirst {
+			if c, done, err := w.BankStepDone(ctx, old); done {
+				return bankResultMsg{req: req, c: c, err: err}
+			}
+		}
 		st, err := stage(ctx)
 		return stagedMsg{req: req, step: st, err: err}
 	}
@@ -265,6 +305,7 @@ func (b *bankFlow) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if b.mode == bankWaiting {
 			b.stopWaiting()
 			b.mode = bankChoose
+			return b, b.poll()
 		}
 	case stagedMsg:
 		if msg.req != b.req {
@@ -277,11 +318,29 @@ func (b *bankFlow) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return b, nil // keys typed for an address that did not come are dropped
 		}
 		b.step, b.mode, b.err = msg.step, bankChoose, ""
-		cmds := []tea.Cmd{b.c.info("A new address from your bank is ready.")}
+		cmds := []tea.Cmd{b.c.info("A new address from your bank is ready."), b.poll()}
 		for _, k := range typed {
 			cmds = append(cmds, b.onKey(k))
 		}
 		return b, tea.Batch(cmds...)
+	case bankPollMsg:
+		if msg.gen != b.pollGen || b.mode != bankChoose {
+			return b, nil // a new check starts when the choices show again
+		}
+		ctx, w, step, gen := b.c.ctx, b.c.w, b.step, msg.gen
+		return b, func() tea.Msg {
+			c, done, err := w.BankStepDone(ctx, step)
+			return bankPolledMsg{gen: gen, c: c, done: done, err: err}
+		}
+	case bankPolledMsg:
+		if msg.gen != b.pollGen || b.mode != bankChoose {
+			return b, nil
+		}
+		if !msg.done {
+			gen := msg.gen
+			return b, tea.Tick(bankPollEvery, func(time.Time) tea.Msg { return bankPollMsg{gen: gen} })
+		}
+		return b.Update(bankResultMsg{req: b.req, c: msg.c, err: msg.err})
 	case bankResultMsg:
 		if msg.req != b.req {
 			return b, nil
@@ -384,12 +443,13 @@ func (b *bankFlow) onKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keyCancel):
 			b.stopWaiting()
 			b.mode = bankChoose
-			return b.c.info("Stopped waiting. w waits again; if the bank's page says the address was used or has expired, n gets a new one.")
+			return tea.Batch(b.poll(), b.c.info("Stopped waiting. w waits again; if the bank's page says the address was used or has expired, n gets a new one."))
 		}
 	case bankPaste:
 		switch msg.Type {
 		case tea.KeyEsc:
 			b.mode = bankChoose
+			return b.poll()
 		case tea.KeyEnter:
 			u := strings.TrimSpace(b.paste.Value())
 			if u == "" {

@@ -77,6 +77,11 @@ func (c cleanWallet) AwaitBankCallback(ctx context.Context, step BankStep) (Cons
 	return cleaned(v), err
 }
 
+func (c cleanWallet) BankStepDone(ctx context.Context, step BankStep) (Consent, bool, error) {
+	v, done, err := c.w.BankStepDone(ctx, step)
+	return cleaned(v), done, err
+}
+
 func (c cleanWallet) CompleteBankStep(ctx context.Context, step BankStep, callbackURL string) (Consent, error) {
 	v, err := c.w.CompleteBankStep(ctx, step, callbackURL)
 	return cleaned(v), err

@@ -106,6 +106,11 @@ func (h hostileWallet) BeginBankStep(ctx context.Context) (ui.BankStep, error) {
 	v, err := h.w.BeginBankStep(ctx)
 	return bad(h, v, err)
 }
+func (h hostileWallet) BankStepDone(ctx context.Context, step ui.BankStep) (ui.Consent, bool, error) {
+	v, done, err := h.w.BankStepDone(ctx, in(step))
+	v, err = bad(h, v, err)
+	return v, done, err
+}
 func (h hostileWallet) AwaitBankCallback(ctx context.Context, step ui.BankStep) (ui.Consent, error) {
 	v, err := h.w.AwaitBankCallback(ctx, in(step))
 	return bad(h, v, err)

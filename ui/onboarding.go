@@ -300,6 +300,7 @@ func (s *onboardingScreen) advance(m obDoneMsg) tea.Cmd {
 			s.bank.bankName = s.chosenBankName()
 		}
 		s.bankSize()
+		return s.bank.poll()
 	}
 	return nil
 }

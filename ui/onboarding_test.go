@@ -342,3 +342,34 @@ func countCalls(fw *uifake.FakeWallet, name string) int {
 	}
 	return n
 }
+
+// TestBankStepTakesAnApprovalMadeWithoutWaiting: the payer opens the address by hand and
+// approves without pressing w; the bank's answer reaches the wallet, and the step shows the
+// result by itself (it stayed on the choices before, and n then staged a second consent).
+func TestBankStepTakesAnApprovalMadeWithoutWaiting(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	fw.ApproveInBrowser()
+	app.WaitFor("You are set up.")
+	if n := countCalls(fw, "BeginBankStep"); n != 1 {
+		t.Fatalf("BeginBankStep called %d times", n)
+	}
+}
+
+// TestNewAddressAfterAnApprovalShowsTheApproval: n pressed after the payer approved at the
+// address (before the screen's next check) shows that approval instead of staging another
+// consent, which left the first authorised behind the user's back and reported a failure.
+func TestNewAddressAfterAnApprovalShowsTheApproval(t *testing.T) {
+	app, fw := startFirstRun(t)
+	toConsentPage(t, app, fw)
+	app.Press("enter")
+	app.WaitFor("Approve the consent at your bank")
+	fw.ApproveInBrowser()
+	app.Press("n")
+	app.WaitFor("You are set up.")
+	if n := countCalls(fw, "BeginBankStep"); n != 1 {
+		t.Fatalf("BeginBankStep called %d times: n staged another consent after the approval", n)
+	}
+}

@@ -108,6 +108,11 @@ type OnboardingService interface {
 	AwaitBankCallback(ctx context.Context, step BankStep) (Consent, error)
 	// CompleteBankStep finishes the same step from a callback URL the user pasted (no listener).
 	CompleteBankStep(ctx context.Context, step BankStep, callbackURL string) (Consent, error)
+	// BankStepDone reports without waiting whether step already has its outcome: the bank's
+	// answer reached the wallet's listener while the screen was not waiting (the address opened
+	// by hand, then approved). done is false while it has none. The bank step asks it every
+	// second while it offers its choices, and before it stages another request (n).
+	BankStepDone(ctx context.Context, step BankStep) (c Consent, done bool, err error)
 }
 
 // ConsentService is the consent dashboard (UAE consent-management duties, uae-spec §8).

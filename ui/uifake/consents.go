@@ -122,14 +122,21 @@ func (f *FakeWallet) nextStep() ui.BankStep {
 	if f.bankURL != "" {
 		st.URL = f.bankURL
 	}
+	st.ConsentID = f.stepID(f.steps)
 	if f.steps > 1 {
-		n := fmt.Sprintf("%04d", f.steps)
-		st.ConsentID = st.ConsentID[:len(st.ConsentID)-4] + n
-		st.URL = strings.Replace(st.URL, "TestTestTest", "TestTest"+n, 1)
+		st.URL = strings.Replace(st.URL, "TestTestTest", "TestTest"+fmt.Sprintf("%04d", f.steps), 1)
 	}
 	st.ExpiresAt = f.Now().Add(90 * time.Second)
 	st.PasteBack = f.pasteBack
 	return st
+}
+
+// stepID is the consent id of the nth consent request staged.
+func (f *FakeWallet) stepID(n int) string {
+	if n <= 1 {
+		return FakeStep.ConsentID
+	}
+	return FakeStep.ConsentID[:len(FakeStep.ConsentID)-4] + fmt.Sprintf("%04d", n)
 }
 
 // SetBankURL sets the address of the bank's page in the consent requests staged from now on
@@ -171,6 +178,10 @@ func (f *FakeWallet) authorised(step ui.BankStep) ui.Consent {
 func (f *FakeWallet) AwaitBankCallback(ctx context.Context, step ui.BankStep) (ui.Consent, error) {
 	f.mu.Lock()
 	f.call("AwaitBankCallback")
+	if a := f.approvedInBrowser; a != nil && a.ID == step.ConsentID {
+		f.mu.Unlock()
+		return *a, nil
+	}
 	ch := f.BankCallback
 	if step.PasteBack {
 		f.mu.Unlock()
@@ -192,6 +203,26 @@ func (f *FakeWallet) AwaitBankCallback(ctx context.Context, step ui.BankStep) (u
 		return ui.Consent{}, &ui.Problem{What: "You declined the consent at the bank.", Next: "Start again when you are ready to approve it."}
 	}
 	return f.authorised(step), nil
+}
+
+// ApproveInBrowser approves the consent request staged last as the payer would in a browser
+// the wallet did not open: its answer reaches the wallet's listener without anyone waiting
+// (BankStepDone then reports it).
+func (f *FakeWallet) ApproveInBrowser() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.authorised(ui.BankStep{ConsentID: f.stepID(f.steps)})
+	f.approvedInBrowser = &c
+}
+
+func (f *FakeWallet) BankStepDone(ctx context.Context, step ui.BankStep) (ui.Consent, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("BankStepDone")
+	if a := f.approvedInBrowser; a != nil && a.ID == step.ConsentID {
+		return *a, true, nil
+	}
+	return ui.Consent{}, false, nil
 }
 
 func (f *FakeWallet) CompleteBankStep(ctx context.Context, step ui.BankStep, callbackURL string) (ui.Consent, error) {

@@ -79,15 +79,17 @@ type FakeWallet struct {
 	EnrolGate  chan struct{}
 	enrolFails int
 
-	steps     int    // consent requests staged (BeginBankStep, RenewConsent)
-	bankURL   string // SetBankURL
-	pasteBack bool   // SetPasteBack
-	deny      bool   // the user denies at the bank (SetDeny)
-	debtor    string // the plan's debtor account (PII), which the authorised consent shows masked
-	plan      ui.BeneficiaryPlan
-	nextPay   int
-	receipt   string // the ledger id of the last payment submitted
-	prepared  map[string]ui.PreparedPayment
+	steps int // consent requests staged (BeginBankStep, RenewConsent)
+	// approvedInBrowser is the consent ApproveInBrowser authorised, without anyone waiting.
+	approvedInBrowser *ui.Consent
+	bankURL           string // SetBankURL
+	pasteBack         bool   // SetPasteBack
+	deny              bool   // the user denies at the bank (SetDeny)
+	debtor            string // the plan's debtor account (PII), which the authorised consent shows masked
+	plan              ui.BeneficiaryPlan
+	nextPay           int
+	receipt           string // the ledger id of the last payment submitted
+	prepared          map[string]ui.PreparedPayment
 	// subs are the change feeds (Changes): like the core, every change the fake records is
 	// published, whoever made it.
 	subs   []chan ui.Change
