@@ -156,3 +156,43 @@ func TestBankStepDoneSeesAnApprovalNobodyWaitedFor(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestOPMistypedCallbackKeepsTheStep: an address pasted at OP's step that is not the one payterm
+// asked OP to send the browser back to is refused at once and the step still waits (it ended the
+// payment's approval before, with no key to try again); the right address then pays.
+func TestOPMistypedCallbackKeepsTheStep(t *testing.T) {
+	clock := newSCAClock()
+	a := openApp(t, opConfig(t), clock)
+	defer a.Close()
+	w := a.UIWallet()
+	_, js := onboard(t, w, clock, twoPayees()[:1])
+	ctx := context.Background()
+	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: "12.50", Reference: "Invoice 42",
+		NewPayee: ui.PayeeDraft{Name: "Kahvila Oy", IBAN: "FI21 1234 5600 0007 85"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := false
+	last := drain(t, ch, func(ev ui.PaymentEvent) {
+		if ev.Action == nil || asked {
+			return
+		}
+		asked = true
+		for _, bad := range []string{"https://evil.example.com/op/back?code=abc&state=xyz", "hello world"} {
+			err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(bad)})
+			if err == nil || !strings.Contains(err.Error(), "not the address payterm asked OP") || strings.Contains(err.Error(), "evil") {
+				t.Errorf("pasting %q: %v", bad, err)
+			}
+		}
+		if err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(opBrowse(t, ev.Action.URL, "approve"))}); err != nil {
+			t.Errorf("ContinuePayment: %v", err)
+		}
+	})
+	if last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
+		t.Fatalf("final event %+v", last)
+	}
+}

@@ -118,6 +118,15 @@ type PayeeChecker interface {
 	CheckPayee(p Party, product string) (Party, error)
 }
 
+// CallbackChecker is implemented by the providers of banks whose payment approval ends with an
+// address the payer pastes (Action.NeedsCallback): CheckCallback refuses, without any I/O, an
+// address that cannot be the bank's answer (not the redirect address payterm registered, a
+// query that cannot be read). The core refuses such a paste at once and the bank's question
+// still stands; handed on, it would have ended the approval. Errors quote none of the values.
+type CallbackChecker interface {
+	CheckCallback(raw string) error
+}
+
 // Login is implemented by the providers of banks that want the payer logged in at the bank (a
 // session of the bank's own, such as SpareBank 1's PSU session) before a payment can be built
 // or sent. The core asks for the login where a payment needs it — after the wallet's own SCA,

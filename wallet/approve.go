@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/payterm/payterm/provider"
 )
@@ -122,7 +124,38 @@ func (w *Wallet) awaitAnswer(ctx context.Context, inbox <-chan provider.Input, w
 // ContinuePayment passes the payer's answer to the bank's approval step of a payment a
 // delivery is waiting on (Event.Action). The answer is kept nowhere but on its way to the bank.
 func (w *Wallet) ContinuePayment(ctx context.Context, id int64, in provider.Input) error {
+	if in.CallbackURL != "" {
+		if err := w.checkCallback(ctx, id, in.CallbackURL); err != nil {
+			return err
+		}
+	}
 	return passAnswer(ctx, w, w.answers, id, in, "payterm is not waiting for your bank's approval of this payment now.")
+}
+
+// checkCallback refuses at once a pasted address the payment's bank can tell is not its answer
+// (provider.CallbackChecker): the bank's question still stands and the payer pastes again,
+// where handing it on would have ended the approval with a failure and no way to try again.
+func (w *Wallet) checkCallback(ctx context.Context, id int64, raw string) error {
+	p, err := w.cfg.Ledger.Payment(ctx, id)
+	if err != nil {
+		return nil // the approval's own step says what is wrong
+	}
+	bank, err := w.bankOfConsent(ctx, p.ConsentID)
+	if err != nil {
+		return nil
+	}
+	chk, ok := bank.(provider.CallbackChecker)
+	if !ok {
+		return nil
+	}
+	if err := chk.CheckCallback(raw); err != nil {
+		what := err.Error()
+		if r, n := utf8.DecodeRuneInString(what); n > 0 {
+			what = string(unicode.ToUpper(r)) + what[n:]
+		}
+		return &Problem{What: what + ".", Next: "Your bank still waits for your approval: paste the address again (v).", Err: err}
+	}
+	return nil
 }
 
 // passAnswer hands in to the step waiting on waiting[k] (an approval or a login), or says

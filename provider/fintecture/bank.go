@@ -387,6 +387,13 @@ func (b *Bank) status(ctx context.Context, p provider.Payment, m *memo) (provide
 // page as a redirect Action, polled. A CallbackURL is checked against the redirect_uri, the
 // session's state and id, then the status is read: the callback's own status is never
 // believed.
+// CheckCallback refuses an address that cannot be Fintecture's answer
+// (provider.CallbackChecker): not the registered redirect address, or unreadable.
+func (b *Bank) CheckCallback(raw string) error {
+	_, err := ParseCallback(raw, b.cfg.RedirectURI)
+	return err
+}
+
 func (b *Bank) Approve(ctx context.Context, p provider.Payment, in provider.Input) (provider.State, *provider.Action, error) {
 	m, err := decodeMemo(p.State.Blob)
 	if err != nil {

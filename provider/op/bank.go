@@ -356,6 +356,13 @@ func (b *Bank) submitAs(ctx context.Context, u *userToken, m *memo) (Submission,
 	return sub, a, err
 }
 
+// CheckCallback refuses an address that cannot be OP's answer (provider.CallbackChecker): not
+// the registered redirect_uri, or unreadable. Its state is checked where it is used.
+func (b *Bank) CheckCallback(raw string) error {
+	_, err := ParseCallback(raw, b.cfg.RedirectURI)
+	return err
+}
+
 // Approve drives OP's approval of one payment (a bundle of one): the authorize page as a
 // redirect Action (NeedsCallback: OP sends code and state to the redirect_uri), then, from
 // the address the browser landed on, the code exchange, the ID-token checks, the submission

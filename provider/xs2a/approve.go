@@ -429,7 +429,7 @@ func (f *approval) method(id string) (provider.State, *provider.Action, error) {
 func (f *approval) callback(raw string) (provider.State, *provider.Action, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || !f.b.ourRedirect(u) {
-		return f.waiting(), nil, errors.New("that is not the address payterm asked the bank to send your browser back to: paste the address your browser shows after the bank's page")
+		return f.waiting(), nil, errNotOurRedirect
 	}
 	q := u.Query()
 	if !f.cancel && (f.m.Approach == string(xs2a.OAuth) || has(f.m.Links, "scaOAuth")) {
@@ -460,6 +460,18 @@ func (f *approval) callback(raw string) (provider.State, *provider.Action, error
 
 // ourRedirect: u is one of the addresses the bank sends the browser back to (scheme, host
 // and path; the query is the bank's).
+// CheckCallback refuses an address that cannot be the bank's answer (provider.CallbackChecker):
+// not one of the redirect addresses payterm registered, or unreadable.
+func (b *Bank) CheckCallback(raw string) error {
+	if u, err := url.Parse(strings.TrimSpace(raw)); err != nil || !b.ourRedirect(u) {
+		return errNotOurRedirect
+	}
+	return nil
+}
+
+// errNotOurRedirect: a pasted address is not one payterm asked the bank to send the browser to.
+var errNotOurRedirect = errors.New("that is not the address payterm asked the bank to send your browser back to: paste the address your browser shows after the bank's page")
+
 func (b *Bank) ourRedirect(u *url.URL) bool {
 	for _, r := range []string{b.cfg.Client.RedirectURI, b.cfg.Client.NokRedirectURI} {
 		ru, err := url.Parse(r)
