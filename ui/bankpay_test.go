@@ -304,6 +304,11 @@ func TestBGEscDuringApproval(t *testing.T) {
 			t.Errorf("receipt lacks %q:\n%s", want, v)
 		}
 	}
+	// The core ends the watch with context.Canceled: "Cancelled." under "Awaiting bank
+	// approval" read as if the payment had ended.
+	if strings.Contains(v, "Cancelled.") {
+		t.Errorf("the receipt says Cancelled.:\n%s", v)
+	}
 }
 
 // embeddedMethods are the fake bank's SCA methods.

@@ -4,6 +4,8 @@ package ui
 // receipt.
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -74,6 +76,11 @@ func (s *payScreen) onEvent(msg paymentEventMsg) tea.Cmd {
 		// there is no receipt or the outcome is still open.
 		if ev.State == StepFailed && (ev.Receipt == nil || !paymentFinal(ev.Receipt.Status)) {
 			s.failure = explain(ev.Err)
+			if s.stopped && errors.Is(ev.Err, context.Canceled) {
+				// esc stopped the watch, not the payment ("Cancelled." read as the payment's end).
+				s.failure = "You stopped watching: the payment waits for your approval at " + consentBank(s.consent) + ". " +
+					"Approve it there, or let it lapse; payterm keeps checking it (History shows it)."
+			}
 		}
 		s.stage = payReceipt
 		return nil

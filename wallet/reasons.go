@@ -66,6 +66,10 @@ func failureText(p Payment, bankMessage string) string {
 	case PaymentAbandoned:
 		return "The bank never received the payment, and its authorisation has expired. Nothing was paid."
 	case PaymentCancelled:
+		if p.BankPaymentID != "" {
+			// It reached the bank (a PSD2 payment awaiting approval, then cancelled there).
+			return "The payment was cancelled at the bank before it was executed. Nothing was paid."
+		}
 		return "You cancelled the payment before it was sent. Nothing was paid."
 	}
 	return "The payment failed."

@@ -34,6 +34,14 @@ func TestFailureTextSaysWhyAndWhetherMoneyMoved(t *testing.T) {
 	if got := FailureText(Payment{Status: PaymentRefused, RejectCode: "Consent.Invalid"}); got != "The bank refused the payment request (Consent.Invalid). Nothing was paid." {
 		t.Errorf("refused: %q", got)
 	}
+	// Cancelled while queued (never sent), or at the bank after it had the payment (CANC):
+	// the second is not "before it was sent".
+	if got := FailureText(Payment{Status: PaymentCancelled}); got != "You cancelled the payment before it was sent. Nothing was paid." {
+		t.Errorf("cancelled while queued: %q", got)
+	}
+	if got := FailureText(Payment{Status: PaymentCancelled, BankPaymentID: "bank-1"}); got != "The payment was cancelled at the bank before it was executed. Nothing was paid." {
+		t.Errorf("cancelled at the bank: %q", got)
+	}
 }
 
 // TestFailureErrorHoldsNoBankText: the bank's free text (which can name the payee) is screen

@@ -492,8 +492,7 @@ func (f *FakeWallet) bgFinal(ch chan ui.PaymentEvent, pp ui.PreparedPayment, r *
 	default:
 		r.Status, r.BankStatus = ui.PaymentAwaitingBankSCA, "RCVD"
 		r.Reason = "Waiting for your approval at " + bank + "; it lapses if you do not approve it."
-		last.Err = &ui.Problem{What: "You stopped watching: the payment waits for your approval at " + bank + ".",
-			Next: "Approve it there, or let it lapse; payterm keeps checking it (History shows it)."}
+		last.Err = context.Canceled // as the core: the watch's context ended (the screen words it)
 	}
 	f.mu.Lock()
 	f.details[r.ID] = ui.PaymentDetail{Row: ui.PaymentRow{ID: r.ID, PaymentID: r.PaymentID, At: r.At, PayeeName: r.Payee.Name, Amount: r.Amount,
