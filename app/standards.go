@@ -21,16 +21,24 @@ import (
 // capsOf is the provider caps of a Berlin Group or Fintecture bank, false for a UAE bank (or one that left
 // the config).
 func (a *App) capsOf(bankID string) (provider.Caps, bool) {
+	if p, ok := a.psd2Provider(bankID); ok {
+		return p.Caps(), true
+	}
+	return provider.Caps{}, false
+}
+
+// psd2Provider is the provider of a European bank in the config (false for a UAE bank).
+func (a *App) psd2Provider(bankID string) (provider.Bank, bool) {
 	bc, ok := a.bankByID(bankID)
 	switch {
 	case ok && bc.bg != nil:
-		return bc.bg.prov.Caps(), true
+		return bc.bg.prov, true
 	case ok && bc.ft != nil:
-		return bc.ft.prov.Caps(), true
+		return bc.ft.prov, true
 	case ok && bc.op != nil:
-		return bc.op.prov.Caps(), true
+		return bc.op.prov, true
 	}
-	return provider.Caps{}, false
+	return nil, false
 }
 
 // termsOf is what paying under a consent (or link) means at its bank, in its currency.
@@ -43,6 +51,10 @@ func (a *App) termsOf(bankID, currency string) ui.PayTerms {
 		Reference: ui.ReferenceField{Label: caps.Fields.ReferenceName, Max: caps.Fields.ReferenceMax, Required: caps.Fields.ReferenceRequired},
 		WalletSCA: ui.SCAWalletOnly, Signing: caps.Signing, Approval: approvalOf(caps), Scheme: caps.Scheme,
 		Bundle: caps.Bundle}
+	if p, ok := a.psd2Provider(bankID); ok {
+		_, can := p.(provider.Canceller)
+		t.NoCancel = !can
+	}
 	for _, p := range caps.Products {
 		if !slices.Contains(p.Currencies, currency) {
 			continue

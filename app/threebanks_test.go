@@ -230,3 +230,20 @@ func TestThreeStandardsSideBySide(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelAtTheBankOfferedOnlyWhereItWorks: a payment awaiting the bank's approval offers X
+// (ask the bank to cancel it) only at a bank payterm can ask: the Berlin Group bank can, the
+// Fintecture hub cannot (X was offered, confirmed, then refused), and a UAE bank's terms keep
+// the default.
+func TestCancelAtTheBankOfferedOnlyWhereItWorks(t *testing.T) {
+	a := openApp(t, threeBankConfig(t), newSCAClock())
+	defer a.Close()
+	for bank, noCancel := range map[string]bool{"berlin": false, "fin": true} {
+		if got := a.termsOf(bank, "EUR").NoCancel; got != noCancel {
+			t.Errorf("%s: NoCancel %v, want %v", bank, got, noCancel)
+		}
+	}
+	if a.termsOf("sandbox", "AED").NoCancel {
+		t.Error("the UAE bank's terms say it cannot cancel")
+	}
+}

@@ -140,7 +140,7 @@ func (s *historyScreen) ShortHelp() []key.Binding {
 		if s.detail != nil && s.detail.Row.Status == PaymentAwaitingBankSCA {
 			return []key.Binding{keyBack, keyRefresh, approveKey(s.detail), cancelKey(s.detail.Row.Status)}
 		}
-		if s.detail != nil && canCancel(s.detail.Row.Status) {
+		if s.detail != nil && canCancel(s.detail.Row.Status, s.detail.Terms) {
 			return []key.Binding{keyBack, keyRefresh, cancelKey(s.detail.Row.Status)}
 		}
 		return []key.Binding{keyBack, keyRefresh}
@@ -288,7 +288,7 @@ func (s *historyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return s, s.refresh()
 			case key.Matches(msg, keyApproveAgain) && s.detail != nil && s.detail.Row.Status == PaymentAwaitingBankSCA:
 				return s, s.approveAgain(*s.detail)
-			case key.Matches(msg, keyCancelPay) && s.detail != nil && canCancel(s.detail.Row.Status):
+			case key.Matches(msg, keyCancelPay) && s.detail != nil && canCancel(s.detail.Row.Status, s.detail.Terms):
 				s.confirmCancel, s.cancelErr = true, ""
 			}
 			return s, nil

@@ -349,7 +349,7 @@ func (s *payScreen) ShortHelp() []key.Binding {
 		if s.confirmCancel {
 			return []key.Binding{keyYes, keyNo}
 		}
-		if s.receipt != nil && s.receipt.ID != "" && canCancel(s.receipt.Status) {
+		if s.receipt != nil && s.receipt.ID != "" && canCancel(s.receipt.Status, s.terms) {
 			return []key.Binding{keyToHome, keyRecheck, cancelKey(s.receipt.Status)}
 		}
 		if s.receipt != nil && s.receipt.ID != "" {
@@ -566,7 +566,7 @@ func (s *payScreen) onKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		switch {
-		case key.Matches(msg, keyCancelPay) && s.receipt != nil && s.receipt.ID != "" && canCancel(s.receipt.Status) && !s.cancelling:
+		case key.Matches(msg, keyCancelPay) && s.receipt != nil && s.receipt.ID != "" && canCancel(s.receipt.Status, s.terms) && !s.cancelling:
 			s.confirmCancel, s.cancelErr = true, ""
 		case key.Matches(msg, keyToHome):
 			return s.c.replace(newHome(s.c, nil))

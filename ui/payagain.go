@@ -46,9 +46,12 @@ func (s *payScreen) startAgain() tea.Cmd {
 	return tea.Batch(start, progressTick(req))
 }
 
-// canCancel reports whether X applies to a payment in status st: a queued one (the bank has
-// none; it is never sent), or one awaiting the bank's approval (the bank is asked to cancel it).
-func canCancel(st PaymentStatus) bool { return st == PaymentPrepared || st == PaymentAwaitingBankSCA }
+// canCancel reports whether X applies to a payment in status st at a bank of terms t: a queued
+// one (the bank has none; it is never sent), or one awaiting the bank's approval where payterm
+// can ask the bank to cancel it.
+func canCancel(st PaymentStatus, t PayTerms) bool {
+	return st == PaymentPrepared || st == PaymentAwaitingBankSCA && !t.NoCancel
+}
 
 // cancelKey is X with the help that fits st.
 func cancelKey(st PaymentStatus) key.Binding {

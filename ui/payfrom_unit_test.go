@@ -182,3 +182,23 @@ func TestPayFromEmptyAfterReload(t *testing.T) {
 		t.Errorf("enter on an empty list navigated: %v", s.c.nav)
 	}
 }
+
+// TestCanCancelOnlyWhereTheBankCan: X on a payment awaiting its bank's approval only where the
+// core can ask that bank (PayTerms.NoCancel); a queued payment is always cancellable (nothing
+// was sent).
+func TestCanCancelOnlyWhereTheBankCan(t *testing.T) {
+	for _, c := range []struct {
+		st   PaymentStatus
+		t    PayTerms
+		want bool
+	}{
+		{PaymentPrepared, PayTerms{NoCancel: true}, true},
+		{PaymentAwaitingBankSCA, PayTerms{}, true},
+		{PaymentAwaitingBankSCA, PayTerms{NoCancel: true}, false},
+		{PaymentExecuted, PayTerms{}, false},
+	} {
+		if got := canCancel(c.st, c.t); got != c.want {
+			t.Errorf("canCancel(%s, NoCancel %v) = %v", c.st, c.t.NoCancel, got)
+		}
+	}
+}

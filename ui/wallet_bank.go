@@ -89,6 +89,9 @@ type PayTerms struct {
 	// Bundle is how many payments one approval at the bank may cover (a "bundle": the core is
 	// a BundleService); 0 when the bank approves each payment on its own.
 	Bundle int
+	// NoCancel: payterm cannot ask this bank to cancel a payment awaiting its approval (the
+	// payer cancels it in online banking, or lets it lapse), so X is not offered for one.
+	NoCancel bool
 }
 
 // UAETerms are the terms of a UAE Open Finance bank (delegated SCA): the zero PayTerms stands

@@ -26,6 +26,7 @@ func FakeFTTerms() ui.PayTerms {
 		Signing:   "HTTP signature (draft-cavage, rsa-sha256) over (request-target) with the query, Date, Digest and X-Request-ID, keyId = app_id; Bearer application token",
 		Approval:  "at the bank, each payment",
 		Scheme:    "HTTP signature rsa-sha256 (app key)",
+		NoCancel:  true, // as the real hub: a session is cancelled at the bank or lapses
 	}
 }
 
