@@ -42,7 +42,8 @@ func accountLabel(a AccountScheme) string {
 func accountHint(a AccountScheme) string {
 	switch a {
 	case AccountUAEIBAN:
-		return "AE07 0331 2345 6789 0123 456" // the standard's public example
+		// "like": without colour (no_color, a screen reader) a bare example reads as typed.
+		return "like AE07 0331 2345 6789 0123 456" // the standard's public example
 	case AccountNorwegianBBAN:
 		return "11 digits, like 1234 56 78903"
 	}
@@ -51,7 +52,7 @@ func accountHint(a AccountScheme) string {
 			return c + " followed by " + count(n-2, "character", "characters")
 		}
 	}
-	return "DE89 3704 0044 0532 0130 00" // the ISO 13616 example German IBAN
+	return "like DE89 3704 0044 0532 0130 00" // the ISO 13616 example German IBAN
 }
 
 // accountFeedback checks an account while it is typed: "" while it is a valid beginning or a

@@ -95,7 +95,8 @@ func TestBGPayForm(t *testing.T) {
 	if n := strings.Count(field, "x"); n != 140 {
 		t.Errorf("the message field holds %d characters, want the bank's 140:\n%s", n, v)
 	}
-	for _, want := range []string{"Paying from Berlin Test Bank (Berlin Group NextGenPSD2).", "Amount (EUR)", "Payee message"} {
+	// What did not fit is said, not cut without a word.
+	for _, want := range []string{"Paying from Berlin Test Bank (Berlin Group NextGenPSD2).", "Amount (EUR)", "Payee message", "at most 140 characters: the rest was not taken"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("form lacks %q:\n%s", want, v)
 		}

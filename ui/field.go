@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,6 +21,9 @@ type field struct {
 	accept  func(r rune) bool // nil = any printable rune
 	hint    string            // shown muted when empty
 	problem string            // validation feedback, set by the owner
+	// full: the last keys or paste went past limit and what did not fit was not taken; the
+	// field says so while it has the focus, rather than cutting the text without a word.
+	full bool
 }
 
 func newField(label string) *field { return &field{label: label} }
@@ -39,10 +43,8 @@ func (f *field) Wipe() {
 
 // Update applies one key; it reports whether the value changed.
 func (f *field) Update(msg tea.KeyMsg) bool {
-	limit := f.limit
-	if limit == 0 {
-		limit = 64
-	}
+	limit := f.max()
+	f.full = false
 	switch msg.Type {
 	case tea.KeyBackspace:
 		if len(f.value) > 0 {
@@ -62,10 +64,22 @@ func (f *field) Update(msg tea.KeyMsg) bool {
 	return false
 }
 
+// max is the field's length limit in runes.
+func (f *field) max() int {
+	if f.limit == 0 {
+		return 64
+	}
+	return f.limit
+}
+
 func (f *field) insert(rs []rune, limit int) bool {
 	changed := false
 	for _, r := range rs {
-		if len(f.value) >= limit || r < ' ' || r == 0x7f {
+		if r < ' ' || r == 0x7f {
+			continue
+		}
+		if len(f.value) >= limit {
+			f.full = true
 			continue
 		}
 		if f.accept != nil && !f.accept(r) {
@@ -110,8 +124,11 @@ func (f *field) View(st Styles, focused bool, labelWidth int) string {
 		}
 	}
 	line := prefix + st.Muted.Render(label) + " " + val + cursor
-	if f.problem != "" {
+	switch {
+	case f.problem != "":
 		line += "  " + st.Error.Render(f.problem)
+	case f.full && focused:
+		line += "  " + st.Warning.Render(fmt.Sprintf("at most %d characters: the rest was not taken", f.max()))
 	}
 	return line
 }

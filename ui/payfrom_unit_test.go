@@ -202,3 +202,13 @@ func TestCanCancelOnlyWhereTheBankCan(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountHintsReadAsExamples: a hint that is a sample account says so ("like …"): without
+// colour (no_color, a screen reader) a bare sample read as a value already typed.
+func TestAccountHintsReadAsExamples(t *testing.T) {
+	for _, a := range []AccountScheme{AccountUAEIBAN, AccountIBAN} {
+		if h := accountHint(a); !strings.HasPrefix(h, "like ") {
+			t.Errorf("accountHint(%v) = %q", a, h)
+		}
+	}
+}
