@@ -53,7 +53,9 @@ type bundleScreen struct {
 	terms   PayTerms
 	stage   bundleStage
 
-	drafts                  []bundleDraft
+	drafts []bundleDraft
+	// leaveAsked: esc was pressed on the form with payments added; a second esc leaves.
+	leaveAsked              bool
 	name, iban, amount, ref *field
 	focus                   int
 	formErr                 string
@@ -414,7 +416,18 @@ func (s *bundleScreen) stopWatching() tea.Cmd {
 
 func (s *bundleScreen) formKey(msg tea.KeyMsg) tea.Cmd {
 	fs := s.fields()
+	asked := s.leaveAsked
+	s.leaveAsked = false
+	if asked {
+		s.formErr = "" // the question is answered by this key
+	}
 	switch {
+	case key.Matches(msg, keyBack) && len(s.drafts) > 0 && !asked:
+		// The payments added so far live only here: esc does not drop them unasked.
+		s.leaveAsked = true
+		s.formErr = fmt.Sprintf("Leave the bundle? Its %s are dropped. Press esc again to leave, or any other key to stay.",
+			count(len(s.drafts), "payment", "payments"))
+		return nil
 	case key.Matches(msg, keyBack):
 		return s.c.back()
 	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:

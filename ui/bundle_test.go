@@ -213,3 +213,26 @@ func TestBundleWrongCodeAsksAgain(t *testing.T) {
 		t.Fatalf("the fake bank's bundle: %+v", items)
 	}
 }
+
+// TestBundleEscAsksBeforeDroppingItsPayments: esc on the bundle form with payments added asks
+// first (it dropped all of them unasked); any other key stays with them kept, a second esc
+// leaves. An empty form leaves at once.
+func TestBundleEscAsksBeforeDroppingItsPayments(t *testing.T) {
+	app, _ := startOP(t)
+	app.Press("b")
+	app.WaitFor("Add a payment")
+	addBundlePayments(t, app)
+	app.Press("esc")
+	app.WaitFor("Leave the bundle? Its 3 payments are dropped.")
+	app.Press("tab")
+	app.WaitGone("Leave the bundle?")
+	app.WaitFor("In the bundle: 3 payments")
+	app.Press("esc")
+	app.WaitFor("Leave the bundle?")
+	app.Press("esc")
+	app.WaitFor("Recent payments")
+	app.Press("b")
+	app.WaitFor("Add a payment")
+	app.Press("esc")
+	app.WaitFor("Recent payments")
+}
