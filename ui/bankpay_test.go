@@ -694,7 +694,7 @@ func TestBGCancelAwaitingApproval(t *testing.T) {
 	if v := app.View(); strings.Contains(v, "X ask the bank") || strings.Contains(v, "a approve at your bank") {
 		t.Errorf("a cancelled payment still offers X or a:\n%s", v)
 	}
-	if n := strings.Count(strings.Join(fw.Calls(), " "), "CancelPayment"); n != 1 {
+	if n := fw.CallCount("CancelPayment"); n != 1 {
 		t.Errorf("CancelPayment called %d times, want once (n asked nothing)", n)
 	}
 }

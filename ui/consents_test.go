@@ -149,7 +149,7 @@ func TestALinkIsNotRenewedAndItsEndSaysWhatItIs(t *testing.T) {
 	app.WaitFor("The link comes back at the next start")
 	app.Press("y")
 	app.WaitFor("Link ended in payterm")
-	if n := countCalls(fw, "RenewConsent"); n != 0 {
+	if n := fw.CallCount("RenewConsent"); n != 0 {
 		t.Fatalf("RenewConsent called %d times for a link", n)
 	}
 	app.Press("?")

@@ -24,12 +24,7 @@ func TestIdleLockSaysItsTimeout(t *testing.T) {
 		{150 * time.Second, "locked after 2 minutes 30 seconds without activity"},
 	} {
 		t.Run(c.idle.String(), func(t *testing.T) {
-			clock := uitest.NewClock(uifake.FakeBase)
-			fw := uifake.NewFakeWallet(clock.Now, 3)
-			app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{IdleTimeout: c.idle}), uitest.WithClock(clock))
-			app.WaitFor("Recent payments")
-			clock.Advance(c.idle)
-			app.Send(ui.IdleCheckMsg{})
+			app, _ := idleLocked(t, c.idle)
 			app.WaitFor(c.says)
 			app.FinalView()
 		})
@@ -98,14 +93,22 @@ func TestHelpWithoutConsentOffersNewConsent(t *testing.T) {
 // TestIdleLockShowsItsKeys: the idle lock's footer says how to unlock and how to quit (it had
 // no keys at all), and q is offered only while no payment is in flight.
 func TestIdleLockShowsItsKeys(t *testing.T) {
-	clock := uitest.NewClock(uifake.FakeBase)
-	fw := uifake.NewFakeWallet(clock.Now, 3)
-	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{IdleTimeout: time.Minute}), uitest.WithClock(clock))
-	app.WaitFor("Recent payments")
-	clock.Advance(time.Minute)
-	app.Send(ui.IdleCheckMsg{})
+	app, fw := idleLocked(t, time.Minute)
 	app.WaitFor("enter unlock · esc clear · q quit (with the field empty) · ctrl+c quit")
 	app.Type(fw.PIN)
 	app.Press("enter")
 	app.WaitFor("Recent payments")
+}
+
+// idleLocked starts the wallet with idle_lock set to idle and lets that long pass without a key:
+// the lock follows.
+func idleLocked(t *testing.T, idle time.Duration) (*uitest.App, *uifake.FakeWallet) {
+	t.Helper()
+	clock := uitest.NewClock(uifake.FakeBase)
+	fw := uifake.NewFakeWallet(clock.Now, 3)
+	app := uitest.Start(t, fw, uitest.WithOptions(ui.Options{IdleTimeout: idle}), uitest.WithClock(clock))
+	app.WaitFor("Recent payments")
+	clock.Advance(idle)
+	app.Send(ui.IdleCheckMsg{})
+	return app, fw
 }

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +37,9 @@ func TestOnboardingPINMismatch(t *testing.T) {
 	golden(t, app)
 }
 
-func toTOTP(t *testing.T, app *uitest.App) {
+// choosePIN goes from the welcome page through the PIN step; the caller waits for what the
+// enrolment step shows.
+func choosePIN(t *testing.T, app *uitest.App) {
 	t.Helper()
 	app.Press("enter")
 	app.WaitFor("Choose a PIN")
@@ -44,6 +47,11 @@ func toTOTP(t *testing.T, app *uitest.App) {
 	app.Press("enter")
 	app.Type("123456")
 	app.Press("enter")
+}
+
+func toTOTP(t *testing.T, app *uitest.App) {
+	t.Helper()
+	choosePIN(t, app)
 	app.WaitFor("Add payterm to your authenticator app")
 }
 
@@ -287,12 +295,7 @@ func TestDigitsBeforeTheKeyShowCountForNothing(t *testing.T) {
 	app, fw := startFirstRun(t)
 	gate := make(chan struct{})
 	fw.EnrolGate = gate
-	app.Press("enter")
-	app.WaitFor("Choose a PIN")
-	app.Type("123456")
-	app.Press("enter")
-	app.Type("123456")
-	app.Press("enter")
+	choosePIN(t, app)
 	app.WaitFor("Creating your authenticator key…")
 	app.Type("123")
 	app.Press("enter")
@@ -316,60 +319,36 @@ func TestDigitsBeforeTheKeyShowCountForNothing(t *testing.T) {
 func TestEnrolmentThatFailedIsCreatedAgainOnEnter(t *testing.T) {
 	app, fw := startFirstRun(t)
 	fw.FailEnrol(1)
-	app.Press("enter")
-	app.WaitFor("Choose a PIN")
-	app.Type("123456")
-	app.Press("enter")
-	app.Type("123456")
-	app.Press("enter")
+	choosePIN(t, app)
 	app.WaitFor("could not be created. Press enter to try again.")
 	if v := app.View(); strings.Contains(v, "Creating your authenticator key…") {
 		t.Fatalf("the failed step still says it is creating the key:\n%s", v)
 	}
 	app.Press("enter")
 	app.WaitFor("Add payterm to your authenticator app")
-	if n := countCalls(fw, "EnrolTOTP"); n != 2 {
+	if n := fw.CallCount("EnrolTOTP"); n != 2 {
 		t.Fatalf("EnrolTOTP called %d times, want 2", n)
 	}
 }
 
-func countCalls(fw *uifake.FakeWallet, name string) int {
-	n := 0
-	for _, c := range fw.Calls() {
-		if c == name {
-			n++
-		}
-	}
-	return n
-}
-
 // TestBankStepTakesAnApprovalMadeWithoutWaiting: the payer opens the address by hand and
 // approves without pressing w; the bank's answer reaches the wallet, and the step shows the
-// result by itself (it stayed on the choices before, and n then staged a second consent).
+// result by itself (it stayed on the choices before). n pressed after the approval (before
+// the screen's next check) shows it too, instead of staging another consent, which left the
+// first authorised behind the user's back and reported a failure.
 func TestBankStepTakesAnApprovalMadeWithoutWaiting(t *testing.T) {
-	app, fw := startFirstRun(t)
-	toConsentPage(t, app, fw)
-	app.Press("enter")
-	app.WaitFor("Approve the consent at your bank")
-	fw.ApproveInBrowser()
-	app.WaitFor("You are set up.")
-	if n := countCalls(fw, "BeginBankStep"); n != 1 {
-		t.Fatalf("BeginBankStep called %d times", n)
-	}
-}
-
-// TestNewAddressAfterAnApprovalShowsTheApproval: n pressed after the payer approved at the
-// address (before the screen's next check) shows that approval instead of staging another
-// consent, which left the first authorised behind the user's back and reported a failure.
-func TestNewAddressAfterAnApprovalShowsTheApproval(t *testing.T) {
-	app, fw := startFirstRun(t)
-	toConsentPage(t, app, fw)
-	app.Press("enter")
-	app.WaitFor("Approve the consent at your bank")
-	fw.ApproveInBrowser()
-	app.Press("n")
-	app.WaitFor("You are set up.")
-	if n := countCalls(fw, "BeginBankStep"); n != 1 {
-		t.Fatalf("BeginBankStep called %d times: n staged another consent after the approval", n)
+	for _, keys := range [][]string{nil, {"n"}} {
+		t.Run(fmt.Sprint(keys), func(t *testing.T) {
+			app, fw := startFirstRun(t)
+			toConsentPage(t, app, fw)
+			app.Press("enter")
+			app.WaitFor("Approve the consent at your bank")
+			fw.ApproveInBrowser()
+			app.Press(keys...)
+			app.WaitFor("You are set up.")
+			if n := fw.CallCount("BeginBankStep"); n != 1 {
+				t.Fatalf("BeginBankStep called %d times: another consent was staged after the approval", n)
+			}
+		})
 	}
 }

@@ -337,6 +337,19 @@ func (f *FakeWallet) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
+// CallCount is how many times the wallet method name was called.
+func (f *FakeWallet) CallCount(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
+}
+
 func (f *FakeWallet) headroom() ui.Headroom { return ui.Headroom{Limits: f.limits, Used: f.usage} }
 
 func (f *FakeWallet) Overview(ctx context.Context) (ui.Overview, error) {
