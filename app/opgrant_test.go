@@ -13,6 +13,13 @@ import (
 // payAtOP pays amount from the OP link, approving on OP's page, and returns the receipt.
 func payAtOP(t *testing.T, w ui.Wallet, clock *scaClock, totpSecret, amount string) *ui.Receipt {
 	t.Helper()
+	return payAtOPAfter(t, w, clock, totpSecret, amount, nil)
+}
+
+// payAtOPAfter is payAtOP where first (when set) runs once OP's page is offered, before the
+// address OP sends the browser back to is pasted: what the payer does at the step before that.
+func payAtOPAfter(t *testing.T, w ui.Wallet, clock *scaClock, totpSecret, amount string, first func(preparedID string)) *ui.Receipt {
+	t.Helper()
 	ctx := context.Background()
 	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: amount, Reference: "Invoice 42",
 		NewPayee: ui.PayeeDraft{Name: "Kahvila Oy", IBAN: "FI21 1234 5600 0007 85"}})
@@ -27,6 +34,9 @@ func payAtOP(t *testing.T, w ui.Wallet, clock *scaClock, totpSecret, amount stri
 	last := drain(t, ch, func(ev ui.PaymentEvent) {
 		if ev.Action != nil && !browsed {
 			browsed = true
+			if first != nil {
+				first(pp.ID)
+			}
 			if err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(opBrowse(t, ev.Action.URL, "approve"))}); err != nil {
 				t.Errorf("ContinuePayment: %v", err)
 			}
@@ -166,33 +176,12 @@ func TestOPMistypedCallbackKeepsTheStep(t *testing.T) {
 	defer a.Close()
 	w := a.UIWallet()
 	_, js := onboard(t, w, clock, twoPayees()[:1])
-	ctx := context.Background()
-	pp, err := w.PreparePayment(ctx, ui.PaymentDraft{ConsentID: opLink(t, w).ID, Amount: "12.50", Reference: "Invoice 42",
-		NewPayee: ui.PayeeDraft{Name: "Kahvila Oy", IBAN: "FI21 1234 5600 0007 85"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := w.SubmitPayment(ctx, pp.ID, ui.SCAInput{PIN: ui.NewSecret(testPIN), TOTP: ui.NewSecret(clock.nextCode(t, js.totpSecret))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	asked := false
-	last := drain(t, ch, func(ev ui.PaymentEvent) {
-		if ev.Action == nil || asked {
-			return
-		}
-		asked = true
+	payAtOPAfter(t, w, clock, js.totpSecret, "12.50", func(id string) {
 		for _, bad := range []string{"https://evil.example.com/op/back?code=abc&state=xyz", "hello world"} {
-			err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(bad)})
+			err := w.ContinuePayment(context.Background(), id, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(bad)})
 			if err == nil || !strings.Contains(err.Error(), "not the address payterm asked OP") || strings.Contains(err.Error(), "evil") {
 				t.Errorf("pasting %q: %v", bad, err)
 			}
 		}
-		if err := w.ContinuePayment(ctx, pp.ID, ui.BankInput{Kind: ui.ActionRedirect, Secret: ui.NewSecret(opBrowse(t, ev.Action.URL, "approve"))}); err != nil {
-			t.Errorf("ContinuePayment: %v", err)
-		}
 	})
-	if last.Receipt == nil || !ui.PaymentPaid(last.Receipt.Status) {
-		t.Fatalf("final event %+v", last)
-	}
 }
